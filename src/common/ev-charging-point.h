@@ -1,0 +1,41 @@
+#pragma once
+
+#include <glib-object.h>
+
+#include "ev-cp-state.h"
+
+G_BEGIN_DECLS
+
+#define EV_TYPE_CHARGING_POINT (ev_charging_point_get_type ())
+
+G_DECLARE_FINAL_TYPE (EvChargingPoint, ev_charging_point, EV, CHARGING_POINT, GObject)
+
+EvChargingPoint *ev_charging_point_new          (const char      *cp_id);
+
+const char      *ev_charging_point_get_cp_id    (EvChargingPoint *self);
+
+const char      *ev_charging_point_get_location (EvChargingPoint *self);
+void             ev_charging_point_set_location (EvChargingPoint *self,
+                                                 const char      *location);
+double           ev_charging_point_get_price    (EvChargingPoint *self);
+void             ev_charging_point_set_price    (EvChargingPoint *self,
+                                                 double           price);
+EvCpState        ev_charging_point_get_state    (EvChargingPoint *self);
+void             ev_charging_point_set_state    (EvChargingPoint *self,
+                                                 EvCpState        state);
+const char      *ev_charging_point_get_driver_id (EvChargingPoint *self);
+void             ev_charging_point_set_driver_id (EvChargingPoint *self,
+                                                  const char      *driver_id);
+const char      *ev_charging_point_get_supply_id (EvChargingPoint *self);
+void             ev_charging_point_set_supply_id (EvChargingPoint *self,
+                                                  const char      *supply_id);
+double           ev_charging_point_get_kwh      (EvChargingPoint *self);
+void             ev_charging_point_set_kwh      (EvChargingPoint *self,
+                                                 double           kwh);
+double           ev_charging_point_get_amount   (EvChargingPoint *self);
+void             ev_charging_point_set_amount   (EvChargingPoint *self,
+                                                 double           amount);
+
+void             ev_charging_point_clear_supply (EvChargingPoint *self);
+
+G_END_DECLS

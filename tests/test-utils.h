@@ -1,0 +1,23 @@
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef gboolean (*EvTestCondition) (gpointer user_data);
+
+void   ev_test_wait_until      (GMainContext    *context,
+                                EvTestCondition  condition,
+                                gpointer         user_data,
+                                guint            timeout_ms,
+                                const char      *what);
+void   ev_test_wait_flag       (GMainContext    *context,
+                                const gboolean  *flag,
+                                guint            timeout_ms,
+                                const char      *what);
+void   ev_test_sleep_spinning  (GMainContext    *context,
+                                guint            ms);
+char  *ev_test_make_tmpdir     (void);
+void   ev_test_rm_rf           (const char      *path);
+
+G_END_DECLS
