@@ -1,0 +1,607 @@
+#pragma once
+
+#include <glib.h>
+
+#include "ev-cp-state.h"
+#include "ev-protocol.h"
+
+G_BEGIN_DECLS
+
+/* Enumerations of the wire strings. Where a value is optional, 0 (…_NONE)
+ * means "absent" and has no string. */
+
+/**
+ * EvLinkRequestType:
+ * @EV_LINK_REQUEST_AUTH: monitor → Central, `auth`.
+ * @EV_LINK_REQUEST_REGISTER: monitor → Central, `register`.
+ * @EV_LINK_REQUEST_STATUS: monitor → Central, `status`.
+ * @EV_LINK_REQUEST_HELLO: monitor → engine, `hello`.
+ * @EV_LINK_REQUEST_HEALTH: monitor → engine, `health`.
+ * @EV_LINK_REQUEST_CENTRAL: monitor → engine, `central`.
+ * @EV_LINK_REQUEST_PRICE: monitor → engine, `price`.
+ *
+ * The `type` of a request on a framed TCP link.
+ */
+typedef enum {
+  EV_LINK_REQUEST_AUTH,
+  EV_LINK_REQUEST_REGISTER,
+  EV_LINK_REQUEST_STATUS,
+  EV_LINK_REQUEST_HELLO,
+  EV_LINK_REQUEST_HEALTH,
+  EV_LINK_REQUEST_CENTRAL,
+  EV_LINK_REQUEST_PRICE,
+} EvLinkRequestType;
+
+/**
+ * EvEngineHealth:
+ * @EV_ENGINE_HEALTH_OK: `ok`
+ * @EV_ENGINE_HEALTH_KO: `ko`
+ * @EV_ENGINE_HEALTH_UNREACHABLE: `unreachable`
+ *
+ * The engine as its monitor sees it, reported in `status`.
+ */
+typedef enum {
+  EV_ENGINE_HEALTH_OK,
+  EV_ENGINE_HEALTH_KO,
+  EV_ENGINE_HEALTH_UNREACHABLE,
+} EvEngineHealth;
+
+/**
+ * EvLinkStatus:
+ * @EV_LINK_STATUS_OK: `ok`
+ * @EV_LINK_STATUS_KO: `ko`
+ * @EV_LINK_STATUS_AUTHORIZED: `authorized`
+ * @EV_LINK_STATUS_REGISTERED: `registered`
+ * @EV_LINK_STATUS_DENIED: `denied`
+ * @EV_LINK_STATUS_ERROR: `error`
+ *
+ * The `status` of a link response.
+ */
+typedef enum {
+  EV_LINK_STATUS_OK,
+  EV_LINK_STATUS_KO,
+  EV_LINK_STATUS_AUTHORIZED,
+  EV_LINK_STATUS_REGISTERED,
+  EV_LINK_STATUS_DENIED,
+  EV_LINK_STATUS_ERROR,
+} EvLinkStatus;
+
+/**
+ * EvLinkReason:
+ * @EV_LINK_REASON_NONE: no reason.
+ * @EV_LINK_REASON_UNKNOWN_CP: `unknown-cp`
+ * @EV_LINK_REASON_BAD_TOKEN: `bad-token`
+ * @EV_LINK_REASON_INVALID_ID: `invalid-id`
+ * @EV_LINK_REASON_ALREADY_REGISTERED: `already-registered`
+ * @EV_LINK_REASON_INVALID_LOCATION: `invalid-location`
+ * @EV_LINK_REASON_NOT_AUTHENTICATED: `not-authenticated`
+ * @EV_LINK_REASON_BOUND_TO_OTHER_CP: `bound-to-other-cp`
+ * @EV_LINK_REASON_UNKNOWN_TYPE: `unknown-type`
+ * @EV_LINK_REASON_BAD_JSON: `bad-json`
+ * @EV_LINK_REASON_INVALID_REQUEST: `invalid-request`, an extension: a
+ *   request of a known type with a field that is missing or invalid and
+ *   has no reason of its own (e.g. a negative `price`).
+ *
+ * The `reason` of a denied or error link response.
+ */
+typedef enum {
+  EV_LINK_REASON_NONE,
+  EV_LINK_REASON_UNKNOWN_CP,
+  EV_LINK_REASON_BAD_TOKEN,
+  EV_LINK_REASON_INVALID_ID,
+  EV_LINK_REASON_ALREADY_REGISTERED,
+  EV_LINK_REASON_INVALID_LOCATION,
+  EV_LINK_REASON_NOT_AUTHENTICATED,
+  EV_LINK_REASON_BOUND_TO_OTHER_CP,
+  EV_LINK_REASON_UNKNOWN_TYPE,
+  EV_LINK_REASON_BAD_JSON,
+  EV_LINK_REASON_INVALID_REQUEST,
+} EvLinkReason;
+
+/**
+ * EvSupplyOrigin:
+ * @EV_SUPPLY_ORIGIN_DRIVER: `driver`, from a driver app.
+ * @EV_SUPPLY_ORIGIN_STATION: `station`, typed at the charging point.
+ */
+typedef enum {
+  EV_SUPPLY_ORIGIN_DRIVER,
+  EV_SUPPLY_ORIGIN_STATION,
+} EvSupplyOrigin;
+
+/**
+ * EvSupplyStatus:
+ * @EV_SUPPLY_STATUS_AUTHORIZED: `authorized`
+ * @EV_SUPPLY_STATUS_DENIED: `denied`
+ */
+typedef enum {
+  EV_SUPPLY_STATUS_AUTHORIZED,
+  EV_SUPPLY_STATUS_DENIED,
+} EvSupplyStatus;
+
+/**
+ * EvSupplyDenyReason:
+ * @EV_SUPPLY_DENY_REASON_NONE: no reason.
+ * @EV_SUPPLY_DENY_REASON_UNKNOWN_CP: `unknown-cp`
+ * @EV_SUPPLY_DENY_REASON_CP_DISCONNECTED: `cp-disconnected`
+ * @EV_SUPPLY_DENY_REASON_CP_BUSY: `cp-busy`
+ * @EV_SUPPLY_DENY_REASON_CP_STOPPED: `cp-stopped`
+ * @EV_SUPPLY_DENY_REASON_CP_BROKEN: `cp-broken`
+ * @EV_SUPPLY_DENY_REASON_DRIVER_BUSY: `driver-busy`
+ * @EV_SUPPLY_DENY_REASON_INVALID_REQUEST: `invalid-request`
+ *
+ * Why Central denied a supply request (`supply-res`).
+ */
+typedef enum {
+  EV_SUPPLY_DENY_REASON_NONE,
+  EV_SUPPLY_DENY_REASON_UNKNOWN_CP,
+  EV_SUPPLY_DENY_REASON_CP_DISCONNECTED,
+  EV_SUPPLY_DENY_REASON_CP_BUSY,
+  EV_SUPPLY_DENY_REASON_CP_STOPPED,
+  EV_SUPPLY_DENY_REASON_CP_BROKEN,
+  EV_SUPPLY_DENY_REASON_DRIVER_BUSY,
+  EV_SUPPLY_DENY_REASON_INVALID_REQUEST,
+} EvSupplyDenyReason;
+
+/**
+ * EvDirectiveAction:
+ * @EV_DIRECTIVE_ACTION_START: `start`, authorise a supply.
+ * @EV_DIRECTIVE_ACTION_STOP: `stop`, put the CP out of order.
+ * @EV_DIRECTIVE_ACTION_RESUME: `resume`, make it ACTIVE again.
+ * @EV_DIRECTIVE_ACTION_CANCEL: `cancel`, withdraw an authorisation.
+ */
+typedef enum {
+  EV_DIRECTIVE_ACTION_START,
+  EV_DIRECTIVE_ACTION_STOP,
+  EV_DIRECTIVE_ACTION_RESUME,
+  EV_DIRECTIVE_ACTION_CANCEL,
+} EvDirectiveAction;
+
+/**
+ * EvSupplyDataKind:
+ * @EV_SUPPLY_DATA_PROGRESS: `progress`, live figures.
+ * @EV_SUPPLY_DATA_TICKET: `ticket`, the final message of a supply.
+ */
+typedef enum {
+  EV_SUPPLY_DATA_PROGRESS,
+  EV_SUPPLY_DATA_TICKET,
+} EvSupplyDataKind;
+
+/**
+ * EvTicketReason:
+ * @EV_TICKET_REASON_NONE: no reason (progress messages).
+ * @EV_TICKET_REASON_UNPLUGGED: `unplugged`
+ * @EV_TICKET_REASON_STOPPED_BY_CENTRAL: `stopped-by-central`
+ * @EV_TICKET_REASON_ENGINE_FAULT: `engine-fault`
+ * @EV_TICKET_REASON_NOT_PLUGGED: `not-plugged`
+ *
+ * Why a supply ended, as its ticket says.
+ */
+typedef enum {
+  EV_TICKET_REASON_NONE,
+  EV_TICKET_REASON_UNPLUGGED,
+  EV_TICKET_REASON_STOPPED_BY_CENTRAL,
+  EV_TICKET_REASON_ENGINE_FAULT,
+  EV_TICKET_REASON_NOT_PLUGGED,
+} EvTicketReason;
+
+/**
+ * EvSupplyErrorReason:
+ * @EV_SUPPLY_ERROR_REASON_NONE: no reason.
+ * @EV_SUPPLY_ERROR_REASON_ENGINE_FAULT: `engine-fault`
+ * @EV_SUPPLY_ERROR_REASON_CP_DISCONNECTED: `cp-disconnected`
+ * @EV_SUPPLY_ERROR_REASON_STOPPED_BY_CENTRAL: `stopped-by-central`
+ * @EV_SUPPLY_ERROR_REASON_NOT_PLUGGED: `not-plugged`
+ *
+ * Why a supply ended by a fault or refusal (`supply-error`).
+ */
+typedef enum {
+  EV_SUPPLY_ERROR_REASON_NONE,
+  EV_SUPPLY_ERROR_REASON_ENGINE_FAULT,
+  EV_SUPPLY_ERROR_REASON_CP_DISCONNECTED,
+  EV_SUPPLY_ERROR_REASON_STOPPED_BY_CENTRAL,
+  EV_SUPPLY_ERROR_REASON_NOT_PLUGGED,
+} EvSupplyErrorReason;
+
+const char *ev_link_request_type_to_string    (EvLinkRequestType    type);
+gboolean    ev_link_request_type_from_string  (const char          *text,
+                                               EvLinkRequestType   *type);
+const char *ev_engine_health_to_string        (EvEngineHealth       health);
+gboolean    ev_engine_health_from_string      (const char          *text,
+                                               EvEngineHealth      *health);
+const char *ev_link_status_to_string          (EvLinkStatus         status);
+gboolean    ev_link_status_from_string        (const char          *text,
+                                               EvLinkStatus        *status);
+const char *ev_link_reason_to_string          (EvLinkReason         reason);
+gboolean    ev_link_reason_from_string        (const char          *text,
+                                               EvLinkReason        *reason);
+const char *ev_supply_origin_to_string        (EvSupplyOrigin       origin);
+gboolean    ev_supply_origin_from_string      (const char          *text,
+                                               EvSupplyOrigin      *origin);
+const char *ev_supply_status_to_string        (EvSupplyStatus       status);
+gboolean    ev_supply_status_from_string      (const char          *text,
+                                               EvSupplyStatus      *status);
+const char *ev_supply_deny_reason_to_string   (EvSupplyDenyReason   reason);
+gboolean    ev_supply_deny_reason_from_string (const char          *text,
+                                               EvSupplyDenyReason  *reason);
+const char *ev_directive_action_to_string     (EvDirectiveAction    action);
+gboolean    ev_directive_action_from_string   (const char          *text,
+                                               EvDirectiveAction   *action);
+const char *ev_supply_data_kind_to_string     (EvSupplyDataKind     kind);
+gboolean    ev_supply_data_kind_from_string   (const char          *text,
+                                               EvSupplyDataKind    *kind);
+const char *ev_ticket_reason_to_string        (EvTicketReason       reason);
+gboolean    ev_ticket_reason_from_string      (const char          *text,
+                                               EvTicketReason      *reason);
+const char *ev_supply_error_reason_to_string  (EvSupplyErrorReason  reason);
+gboolean    ev_supply_error_reason_from_string (const char         *text,
+                                                EvSupplyErrorReason *reason);
+
+/* ------------------------------------------------------------------ */
+/* Section 2: framed TCP links                                         */
+
+/**
+ * EvLinkRequest:
+ * @type: the request type.
+ * @cp_id: `auth`, `register`, `hello`: the CP id.
+ * @token: `auth`: the token Central issued at registration.
+ * @location: `register`: where the CP is.
+ * @state: `status`: the CP state.
+ * @engine: `status`: the engine's health.
+ * @reachable: `central`: whether Central is reachable.
+ * @price: `price`: the current price in EUR/kWh.
+ *
+ * One monitor request; only the fields of @type are meaningful.
+ */
+typedef struct {
+  EvLinkRequestType type;
+  char *cp_id;
+  char *token;
+  char *location;
+  EvCpState state;
+  EvEngineHealth engine;
+  gboolean reachable;
+  double price;
+} EvLinkRequest;
+
+EvLinkRequest  *ev_link_request_new           (EvLinkRequestType    type);
+EvLinkRequest  *ev_link_request_new_auth      (const char          *cp_id,
+                                               const char          *token);
+EvLinkRequest  *ev_link_request_new_register  (const char          *cp_id,
+                                               const char          *location);
+EvLinkRequest  *ev_link_request_new_status    (EvCpState            state,
+                                               EvEngineHealth       engine);
+EvLinkRequest  *ev_link_request_new_hello     (const char          *cp_id);
+EvLinkRequest  *ev_link_request_new_health    (void);
+EvLinkRequest  *ev_link_request_new_central   (gboolean             reachable);
+EvLinkRequest  *ev_link_request_new_price     (double               price);
+EvLinkRequest  *ev_link_request_copy          (const EvLinkRequest *request);
+void            ev_link_request_free          (EvLinkRequest       *request);
+gboolean        ev_link_request_equal         (const EvLinkRequest *a,
+                                               const EvLinkRequest *b);
+char           *ev_link_request_to_json       (const EvLinkRequest *request,
+                                               gsize               *length);
+EvLinkRequest  *ev_link_request_from_json     (const char          *data,
+                                               gssize               length,
+                                               GError             **error);
+EvLinkRequest  *ev_link_request_parse         (const char          *data,
+                                               gssize               length,
+                                               EvLinkReason        *reason,
+                                               GError             **error);
+
+/**
+ * EvLinkResponse:
+ * @status: the status.
+ * @reason: `denied`, `error`: why; %EV_LINK_REASON_NONE when absent.
+ * @has_price: whether @price is present.
+ * @price: `authorized`, `registered`, `ok` to `status`: EUR/kWh.
+ * @location: (nullable): `authorized`, `ok` to `hello`: the location.
+ * @token: (nullable): `registered`: the token to present on `auth`.
+ * @has_state: whether @state is present.
+ * @state: `ok` to `hello`, `ok`/`ko` to `health`: the CP state.
+ *
+ * One response on a link.
+ */
+typedef struct {
+  EvLinkStatus status;
+  EvLinkReason reason;
+  gboolean has_price;
+  double price;
+  char *location;
+  char *token;
+  gboolean has_state;
+  EvCpState state;
+} EvLinkResponse;
+
+EvLinkResponse *ev_link_response_new              (EvLinkStatus          status);
+EvLinkResponse *ev_link_response_new_ok           (void);
+EvLinkResponse *ev_link_response_new_ok_with_price (double               price);
+EvLinkResponse *ev_link_response_new_hello_ok     (const char           *location,
+                                                   EvCpState             state);
+EvLinkResponse *ev_link_response_new_health       (gboolean              ok,
+                                                   EvCpState             state);
+EvLinkResponse *ev_link_response_new_authorized   (double                price,
+                                                   const char           *location);
+EvLinkResponse *ev_link_response_new_registered   (double                price,
+                                                   const char           *token);
+EvLinkResponse *ev_link_response_new_denied       (EvLinkReason          reason);
+EvLinkResponse *ev_link_response_new_error        (EvLinkReason          reason);
+EvLinkResponse *ev_link_response_new_bad_json     (void);
+EvLinkResponse *ev_link_response_new_unknown_type (void);
+EvLinkResponse *ev_link_response_new_for_reason   (EvLinkReason          reason);
+EvLinkResponse *ev_link_response_copy             (const EvLinkResponse *response);
+void            ev_link_response_free             (EvLinkResponse       *response);
+gboolean        ev_link_response_equal            (const EvLinkResponse *a,
+                                                   const EvLinkResponse *b);
+char           *ev_link_response_to_json          (const EvLinkResponse *response,
+                                                   gsize                *length);
+EvLinkResponse *ev_link_response_from_json        (const char           *data,
+                                                   gssize                length,
+                                                   GError              **error);
+
+/* ------------------------------------------------------------------ */
+/* Section 3: Kafka messages                                           */
+
+/**
+ * EvEnvelope:
+ * @id: (nullable): the message UUID, for de-duplication.
+ * @ts: the time of the message in ms since the epoch; 0 when unset.
+ *
+ * The envelope of every Kafka message (`"v":1` is implied). An encoder
+ * writes a fresh UUID and the current time for an unset envelope without
+ * changing the message; call ev_envelope_ensure() first to keep them, e.g.
+ * to resend the same message.
+ */
+typedef struct {
+  char *id;
+  gint64 ts;
+} EvEnvelope;
+
+void            ev_envelope_ensure            (EvEnvelope          *envelope);
+
+/**
+ * EvSupplyRequest:
+ * @envelope: the envelope.
+ * @request_id: the request UUID.
+ * @cp_id: the CP asked for.
+ * @driver_id: who asks (may be `station:<cp_id>`).
+ * @origin: a driver app or the station.
+ *
+ * A `supply-req` message.
+ */
+typedef struct {
+  EvEnvelope envelope;
+  char *request_id;
+  char *cp_id;
+  char *driver_id;
+  EvSupplyOrigin origin;
+} EvSupplyRequest;
+
+EvSupplyRequest *ev_supply_request_new        (const char             *request_id,
+                                               const char             *cp_id,
+                                               const char             *driver_id,
+                                               EvSupplyOrigin          origin);
+EvSupplyRequest *ev_supply_request_copy       (const EvSupplyRequest  *msg);
+void             ev_supply_request_free       (EvSupplyRequest        *msg);
+gboolean         ev_supply_request_equal      (const EvSupplyRequest  *a,
+                                               const EvSupplyRequest  *b);
+char            *ev_supply_request_to_json    (const EvSupplyRequest  *msg,
+                                               gsize                  *length);
+EvSupplyRequest *ev_supply_request_from_json  (const char             *data,
+                                               gssize                  length,
+                                               GError                **error);
+
+/**
+ * EvSupplyResponse:
+ * @envelope: the envelope.
+ * @request_id: the request answered.
+ * @driver_id: who asked.
+ * @cp_id: the CP asked for.
+ * @status: authorised or denied.
+ * @reason: why it was denied; required when denied.
+ * @supply_id: (nullable): the new supply; required when authorised.
+ * @has_price: whether @price is present; required when authorised.
+ * @price: the price of the supply in EUR/kWh.
+ *
+ * A `supply-res` message.
+ */
+typedef struct {
+  EvEnvelope envelope;
+  char *request_id;
+  char *driver_id;
+  char *cp_id;
+  EvSupplyStatus status;
+  EvSupplyDenyReason reason;
+  char *supply_id;
+  gboolean has_price;
+  double price;
+} EvSupplyResponse;
+
+EvSupplyResponse *ev_supply_response_new_authorized (const char             *request_id,
+                                                     const char             *driver_id,
+                                                     const char             *cp_id,
+                                                     const char             *supply_id,
+                                                     double                  price);
+EvSupplyResponse *ev_supply_response_new_denied     (const char             *request_id,
+                                                     const char             *driver_id,
+                                                     const char             *cp_id,
+                                                     EvSupplyDenyReason      reason);
+EvSupplyResponse *ev_supply_response_copy           (const EvSupplyResponse *msg);
+void              ev_supply_response_free           (EvSupplyResponse       *msg);
+gboolean          ev_supply_response_equal          (const EvSupplyResponse *a,
+                                                     const EvSupplyResponse *b);
+char             *ev_supply_response_to_json        (const EvSupplyResponse *msg,
+                                                     gsize                  *length);
+EvSupplyResponse *ev_supply_response_from_json      (const char             *data,
+                                                     gssize                  length,
+                                                     GError                **error);
+
+/* The `target` of a directive meant for every engine. */
+#define EV_DIRECTIVE_TARGET_ALL "all"
+
+/**
+ * EvDirective:
+ * @envelope: the envelope.
+ * @target: a CP id, or %EV_DIRECTIVE_TARGET_ALL.
+ * @action: what to do.
+ * @supply_id: (nullable): `start`, `cancel`: the supply concerned.
+ * @driver_id: (nullable): `start`: the driver of the supply.
+ * @has_price: whether @price is present; required for `start`.
+ * @price: `start`: the price of the supply in EUR/kWh.
+ * @expires: ms since the epoch after which engines ignore the directive.
+ *
+ * A `central-directives` message. `start` and `cancel` concern one supply,
+ * so they need a single CP as @target.
+ */
+typedef struct {
+  EvEnvelope envelope;
+  char *target;
+  EvDirectiveAction action;
+  char *supply_id;
+  char *driver_id;
+  gboolean has_price;
+  double price;
+  gint64 expires;
+} EvDirective;
+
+EvDirective *ev_directive_new             (const char         *target,
+                                           EvDirectiveAction   action,
+                                           gint64              expires);
+EvDirective *ev_directive_copy            (const EvDirective  *msg);
+void         ev_directive_free            (EvDirective        *msg);
+gboolean     ev_directive_equal           (const EvDirective  *a,
+                                           const EvDirective  *b);
+gboolean     ev_directive_applies_to      (const EvDirective  *msg,
+                                           const char         *cp_id);
+gboolean     ev_directive_is_expired      (const EvDirective  *msg,
+                                           gint64              now_ms);
+char        *ev_directive_to_json         (const EvDirective  *msg,
+                                           gsize              *length);
+EvDirective *ev_directive_from_json       (const char         *data,
+                                           gssize              length,
+                                           GError            **error);
+
+/**
+ * EvSupplyData:
+ * @envelope: the envelope.
+ * @kind: progress or ticket.
+ * @supply_id: the supply.
+ * @cp_id: where.
+ * @driver_id: whose.
+ * @seq: 1, 2, … per supply.
+ * @kwh: energy so far.
+ * @amount: money so far, EUR.
+ * @price: EUR/kWh.
+ * @started_at: ms since the epoch; 0 when absent, required for a ticket.
+ * @ended_at: ms since the epoch; 0 when absent, required for a ticket.
+ * @reason: why the supply ended; required for a ticket.
+ *
+ * A `supply-data` message, and the same shape on `supply-data2`.
+ */
+typedef struct {
+  EvEnvelope envelope;
+  EvSupplyDataKind kind;
+  char *supply_id;
+  char *cp_id;
+  char *driver_id;
+  guint seq;
+  double kwh;
+  double amount;
+  double price;
+  gint64 started_at;
+  gint64 ended_at;
+  EvTicketReason reason;
+} EvSupplyData;
+
+EvSupplyData *ev_supply_data_new          (EvSupplyDataKind    kind,
+                                           const char         *supply_id,
+                                           const char         *cp_id,
+                                           const char         *driver_id,
+                                           guint               seq);
+EvSupplyData *ev_supply_data_copy         (const EvSupplyData *msg);
+void          ev_supply_data_free         (EvSupplyData       *msg);
+gboolean      ev_supply_data_equal        (const EvSupplyData *a,
+                                           const EvSupplyData *b);
+char         *ev_supply_data_to_json      (const EvSupplyData *msg,
+                                           gsize              *length);
+EvSupplyData *ev_supply_data_from_json    (const char         *data,
+                                           gssize              length,
+                                           GError            **error);
+
+/**
+ * EvSupplyError:
+ * @envelope: the envelope.
+ * @supply_id: the supply.
+ * @driver_id: whose.
+ * @cp_id: where.
+ * @reason: why it ended.
+ * @kwh: energy delivered.
+ * @amount: money owed, EUR.
+ *
+ * A `supply-error` message.
+ */
+typedef struct {
+  EvEnvelope envelope;
+  char *supply_id;
+  char *driver_id;
+  char *cp_id;
+  EvSupplyErrorReason reason;
+  double kwh;
+  double amount;
+} EvSupplyError;
+
+EvSupplyError *ev_supply_error_new        (const char          *supply_id,
+                                           const char          *driver_id,
+                                           const char          *cp_id,
+                                           EvSupplyErrorReason  reason);
+EvSupplyError *ev_supply_error_copy       (const EvSupplyError *msg);
+void           ev_supply_error_free       (EvSupplyError       *msg);
+gboolean       ev_supply_error_equal      (const EvSupplyError *a,
+                                           const EvSupplyError *b);
+char          *ev_supply_error_to_json    (const EvSupplyError *msg,
+                                           gsize               *length);
+EvSupplyError *ev_supply_error_from_json  (const char          *data,
+                                           gssize               length,
+                                           GError             **error);
+
+/**
+ * EvCpStateMessage:
+ * @envelope: the envelope.
+ * @cp_id: the CP.
+ * @state: its state.
+ * @location: (nullable): where it is.
+ * @has_price: whether @price is present.
+ * @price: its price in EUR/kWh.
+ *
+ * A `cp-states` message.
+ */
+typedef struct {
+  EvEnvelope envelope;
+  char *cp_id;
+  EvCpState state;
+  char *location;
+  gboolean has_price;
+  double price;
+} EvCpStateMessage;
+
+EvCpStateMessage *ev_cp_state_message_new       (const char             *cp_id,
+                                                 EvCpState               state);
+EvCpStateMessage *ev_cp_state_message_copy      (const EvCpStateMessage *msg);
+void              ev_cp_state_message_free      (EvCpStateMessage       *msg);
+gboolean          ev_cp_state_message_equal     (const EvCpStateMessage *a,
+                                                 const EvCpStateMessage *b);
+char             *ev_cp_state_message_to_json   (const EvCpStateMessage *msg,
+                                                 gsize                  *length);
+EvCpStateMessage *ev_cp_state_message_from_json (const char             *data,
+                                                 gssize                  length,
+                                                 GError                **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvLinkRequest, ev_link_request_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvLinkResponse, ev_link_response_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvSupplyRequest, ev_supply_request_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvSupplyResponse, ev_supply_response_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvDirective, ev_directive_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvSupplyData, ev_supply_data_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvSupplyError, ev_supply_error_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvCpStateMessage, ev_cp_state_message_free)
+
+G_END_DECLS
