@@ -1,0 +1,339 @@
+#include "config.h"
+
+#define G_LOG_DOMAIN "EvBroker"
+
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib/gi18n.h>
+#include <glib-unix.h>
+#include <gio/gunixinputstream.h>
+#include <json-glib/json-glib.h>
+
+#include "ev-discovery.h"
+#include "ev-mock-cluster.h"
+
+/*
+ * ev-broker: the embedded Kafka broker. It has no window, so it always runs
+ * "headless": events as JSON lines on stdout, commands as lines on stdin,
+ * human logs on stderr (docs/cli.md).
+ */
+
+typedef struct
+{
+  GMainLoop *loop;
+  EvMockCluster *cluster;
+  GDataInputStream *input;
+  GCancellable *cancellable;
+} Broker;
+
+static void
+print_event (JsonObject *object)
+{
+  g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), object);
+  g_autofree char *line = json_to_string (node, FALSE);
+
+  fputs (line, stdout);
+  fputc ('\n', stdout);
+  fflush (stdout);
+}
+
+static JsonObject *
+event_new (const char *name)
+{
+  JsonObject *object = json_object_new ();
+
+  json_object_set_string_member (object, "event", name);
+  return object;
+}
+
+static void
+print_simple_event (const char *name)
+{
+  g_autoptr(JsonObject) object = event_new (name);
+
+  print_event (object);
+}
+
+static void
+print_error (const char *message)
+{
+  g_autoptr(JsonObject) object = event_new ("error");
+
+  json_object_set_string_member (object, "message", message);
+  print_event (object);
+  g_printerr ("ev-broker: %s\n", message);
+}
+
+static void
+print_status (Broker *broker)
+{
+  g_autoptr(JsonObject) object = event_new ("status");
+  JsonArray *topics = json_array_new ();
+  const char * const *names = ev_mock_cluster_get_topics ();
+
+  for (guint i = 0; names[i] != NULL; i++)
+    json_array_add_string_element (topics, names[i]);
+
+  json_object_set_string_member (object, "bootstrap", ev_mock_cluster_get_bootstrap (broker->cluster));
+  json_object_set_int_member (object, "pid", getpid ());
+  json_object_set_boolean_member (object, "up", ev_mock_cluster_get_up (broker->cluster));
+  json_object_set_int_member (object, "partitions", ev_mock_cluster_get_partitions (broker->cluster));
+  json_object_set_array_member (object, "topics", topics);
+  print_event (object);
+}
+
+static void
+quit (Broker *broker)
+{
+  g_cancellable_cancel (broker->cancellable);
+  g_main_loop_quit (broker->loop);
+}
+
+static void
+run_command (Broker     *broker,
+             const char *line)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *command = g_strstrip (g_strdup (line));
+
+  if (*command == '\0')
+    return;
+
+  if (g_str_equal (command, "down"))
+    {
+      if (ev_mock_cluster_set_down (broker->cluster, &error))
+        {
+          g_message ("Broker down");
+          print_simple_event ("broker-down");
+        }
+      else
+        print_error (error->message);
+    }
+  else if (g_str_equal (command, "up"))
+    {
+      if (ev_mock_cluster_set_up (broker->cluster, &error))
+        {
+          g_message ("Broker up");
+          print_simple_event ("broker-up");
+        }
+      else
+        print_error (error->message);
+    }
+  else if (g_str_equal (command, "status"))
+    {
+      print_status (broker);
+    }
+  else if (g_str_equal (command, "quit"))
+    {
+      quit (broker);
+    }
+  else
+    {
+      g_autofree char *message = g_strdup_printf (_("Unknown command “%s” (commands: down, up, status, quit)"),
+                                                  command);
+      print_error (message);
+    }
+}
+
+static void read_line_cb (GObject      *source,
+                          GAsyncResult *result,
+                          gpointer      user_data);
+
+static void
+read_next_line (Broker *broker)
+{
+  g_data_input_stream_read_line_async (broker->input, G_PRIORITY_DEFAULT,
+                                       broker->cancellable, read_line_cb, broker);
+}
+
+static void
+read_line_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Broker *broker = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+
+  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  if (line == NULL)
+    {
+      /* End of input (or an unreadable one): nobody can send `quit`. */
+      if (error != NULL)
+        g_printerr (_("ev-broker: cannot read commands: %s\n"), error->message);
+      quit (broker);
+      return;
+    }
+
+  run_command (broker, line);
+
+  if (!g_cancellable_is_cancelled (broker->cancellable))
+    read_next_line (broker);
+}
+
+static gboolean
+signal_cb (gpointer user_data)
+{
+  Broker *broker = user_data;
+
+  g_message ("Stopping on a signal");
+  quit (broker);
+
+  return G_SOURCE_CONTINUE;
+}
+
+/* Starts the cluster, announces it and serves commands until told to quit.
+ * Returns the exit status. */
+static int
+serve (Broker   *broker,
+       int       partitions,
+       gboolean  detached)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *other = NULL;
+  g_autofree char *discovery_path = NULL;
+  GPid other_pid = 0;
+
+  discovery_path = ev_discovery_get_path ();
+  other = ev_discovery_read (&other_pid, NULL);
+  if (other != NULL && other_pid != getpid ())
+    {
+      g_autofree char *message = g_strdup_printf (_("Another broker (process %d) already runs at %s; see %s"),
+                                                  (int) other_pid, other, discovery_path);
+      print_error (message);
+      return 1;
+    }
+
+  broker->cluster = ev_mock_cluster_new (partitions, &error);
+  if (broker->cluster == NULL)
+    {
+      g_autofree char *message = g_strdup_printf (_("Cannot start the broker: %s"), error->message);
+      print_error (message);
+      return 1;
+    }
+
+  /* Announced before "ready", so whoever sees "ready" can discover it. */
+  if (!ev_discovery_write (ev_mock_cluster_get_bootstrap (broker->cluster), getpid (), &error))
+    {
+      g_autofree char *message = g_strdup_printf (_("Cannot announce the broker: %s"), error->message);
+      print_error (message);
+      return 1;
+    }
+
+  {
+    g_autoptr(JsonObject) ready = event_new ("ready");
+
+    json_object_set_string_member (ready, "bootstrap", ev_mock_cluster_get_bootstrap (broker->cluster));
+    json_object_set_int_member (ready, "pid", getpid ());
+    print_event (ready);
+  }
+  g_message ("Kafka broker ready at %s (announced in %s)",
+             ev_mock_cluster_get_bootstrap (broker->cluster), discovery_path);
+
+  if (!detached)
+    read_next_line (broker);
+  g_main_loop_run (broker->loop);
+
+  if (!ev_discovery_remove (getpid (), &error))
+    g_printerr ("ev-broker: %s\n", error->message);
+
+  return 0;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GInputStream) stdin_stream = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean headless = FALSE;
+  gboolean version = FALSE;
+  gboolean detached = FALSE;
+  int partitions = EV_MOCK_CLUSTER_DEFAULT_PARTITIONS;
+  Broker broker = { 0 };
+  int status;
+  guint sigint_id;
+  guint sigterm_id;
+  const GOptionEntry entries[] = {
+    { "headless", 0, 0, G_OPTION_ARG_NONE, &headless,
+      N_("Run without a window (the broker never has one; accepted like every program)"), NULL },
+    { "detached", 0, 0, G_OPTION_ARG_NONE, &detached,
+      N_("Read no commands: run until SIGINT or SIGTERM (how programs start the broker)"), NULL },
+    { "partitions", 'p', 0, G_OPTION_ARG_INT, &partitions,
+      N_("Partitions of each topic (default 4)"), N_("N") },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version,
+      N_("Print the version and exit"), NULL },
+    { NULL }
+  };
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  g_set_prgname ("ev-broker");
+  /* stdout carries only JSON events. */
+  g_log_writer_default_set_use_stderr (TRUE);
+  /* A reader that went away must not kill us halfway through shutdown. */
+  signal (SIGPIPE, SIG_IGN);
+
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context,
+                                _("The embedded Kafka broker of EV Charging Network. It prints JSON events on "
+                                  "standard output and reads the commands down, up, status and quit from "
+                                  "standard input."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("ev-broker: %s\n", error->message);
+      return 2;
+    }
+
+  if (version)
+    {
+      g_print ("ev-broker %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+
+  if (partitions < 1 || partitions > 1000)
+    {
+      g_printerr (_("ev-broker: --partitions must be between 1 and 1000\n"));
+      return 2;
+    }
+
+  /* Before anything is announced: a SIGTERM right after "ready" must
+   * still withdraw the announcement. */
+  broker.loop = g_main_loop_new (NULL, FALSE);
+  sigint_id = g_unix_signal_add (SIGINT, signal_cb, &broker);
+  sigterm_id = g_unix_signal_add (SIGTERM, signal_cb, &broker);
+  broker.cancellable = g_cancellable_new ();
+  stdin_stream = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+  broker.input = g_data_input_stream_new (stdin_stream);
+
+  status = serve (&broker, partitions, detached);
+
+  g_clear_handle_id (&sigint_id, g_source_remove);
+  g_clear_handle_id (&sigterm_id, g_source_remove);
+  g_cancellable_cancel (broker.cancellable);
+
+  /* Let the cancelled read finish before the stream goes. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  g_clear_object (&broker.input);
+  g_clear_object (&broker.cancellable);
+  g_clear_object (&broker.cluster);
+  g_clear_pointer (&broker.loop, g_main_loop_unref);
+  if (status == 0)
+    g_message ("Kafka broker stopped");
+
+  return status;
+}

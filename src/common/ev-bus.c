@@ -1,0 +1,1688 @@
+/*
+ * Kafka defaults of every EvBus, applied before the caller's overrides (the
+ * `-X key=value` of each program), so the command line always wins:
+ *
+ * Both handles
+ *   statistics.interval.ms=1000  The statistics carry each broker's state;
+ *                                they tell when a broker is UP again after an
+ *                                outage, and they wake an idle consumer so it
+ *                                polls well within max.poll.interval.ms.
+ *   reconnect.backoff.max.ms=1000  Measured after a 15 s outage of the mock
+ *                                broker: reachable again in 1.8 s and the
+ *                                message produced meanwhile delivered in
+ *                                3.8 s, against 3.4 s and 10.7 s with the
+ *                                default 10000. One reconnect attempt a
+ *                                second during an outage costs nothing.
+ *   socket.nagle.disable=true    Small messages leave at once instead of
+ *                                waiting for the previous segment's ACK (no
+ *                                effect measurable on localhost; it matters
+ *                                on a real network).
+ *   log.queue=true               librdkafka's logs are served on the main
+ *                                context with everything else, not from its
+ *                                threads.
+ *
+ * Producer
+ *   enable.idempotence=true, acks=all  The wire contract (PROTOCOL.md 3): no
+ *                                duplicates from retries, no loss on a leader
+ *                                change.
+ *   linger.ms=2                  Measured on the mock cluster: 2–5 ms keeps a
+ *                                hop under 5 ms at any rate, while 0 collapses
+ *                                under load (no batching: 10 s at 10k msg/s).
+ *
+ * Consumer
+ *   fetch.wait.max.ms=5          The mock broker answers a fetch only when
+ *                                this wait ends, so the default 500 makes a
+ *                                hop take 255 ms (p50) / 500 ms (p99).
+ *                                Measured with EvBus on the mock cluster
+ *                                (linger.ms=2): 5.4 / 7.5 ms at 100 msg/s,
+ *                                5.7 / 7.7 ms at 5,000 msg/s; with 10 the p50
+ *                                doubles at low rates (12.6 ms). The price:
+ *                                an idle consumer sends ~200 fetches a
+ *                                second, 4% of a core for consumer and
+ *                                in-process mock together (0.8% with 100).
+ *   session.timeout.ms=6000, heartbeat.interval.ms=2000  A group notices a
+ *                                dead member in 5–11 s instead of 89 s with
+ *                                the default 45 s.
+ *   enable.auto.offset.store=false, enable.auto.commit=true,
+ *   auto.commit.interval.ms=1000  At-least-once, commit after processing:
+ *                                only offsets the application marked done
+ *                                are committed; a crash replays at most the
+ *                                last second of marked work (closing commits
+ *                                everything marked).
+ *   auto.offset.reset=earliest   A group's first start, or a reader, sees
+ *                                what was produced before it joined.
+ *   Reader (no-commit) mode: a private group `ev-reader-<uuid>` and
+ *   enable.auto.commit=false, so every start reads from the beginning.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+#include <glib-unix.h>
+#include <json-glib/json-glib.h>
+#include <librdkafka/rdkafka.h>
+
+#include "ev-bus.h"
+#include "ev-discovery.h"
+
+/* How long closing a bus may wait for undelivered messages. */
+#define FLUSH_TIMEOUT_MS 5000
+/* Events served per wake-up before yielding to the rest of the main loop. */
+#define DISPATCH_BUDGET 1000
+/* A fallback wake-up, in case statistics were switched off by an override:
+ * a consumer that does not poll for max.poll.interval.ms leaves its group. */
+#define KEEPALIVE_SECONDS 10
+
+G_DEFINE_QUARK (ev-bus-error-quark, ev_bus_error)
+
+/* EvBusMessage */
+
+struct _EvBusMessage
+{
+  grefcount ref_count;
+  char *topic;
+  char *key;
+  GBytes *value;
+  int partition;
+  gint64 offset;
+  gint64 timestamp;
+};
+
+G_DEFINE_BOXED_TYPE (EvBusMessage, ev_bus_message, ev_bus_message_ref, ev_bus_message_unref)
+
+static EvBusMessage *
+ev_bus_message_new_from_kafka (const rd_kafka_message_t *rkm)
+{
+  EvBusMessage *msg = g_new0 (EvBusMessage, 1);
+  rd_kafka_timestamp_type_t type;
+
+  g_ref_count_init (&msg->ref_count);
+  msg->topic = g_strdup (rd_kafka_topic_name (rkm->rkt));
+  msg->key = rkm->key != NULL ? g_strndup (rkm->key, rkm->key_len) : NULL;
+  msg->value = g_bytes_new (rkm->payload, rkm->payload != NULL ? rkm->len : 0);
+  msg->partition = rkm->partition;
+  msg->offset = rkm->offset;
+  msg->timestamp = rd_kafka_message_timestamp (rkm, &type);
+
+  return msg;
+}
+
+/**
+ * ev_bus_message_ref:
+ * @msg: a #EvBusMessage
+ *
+ * Returns: (transfer full): @msg
+ */
+EvBusMessage *
+ev_bus_message_ref (EvBusMessage *msg)
+{
+  g_return_val_if_fail (msg != NULL, NULL);
+
+  g_ref_count_inc (&msg->ref_count);
+  return msg;
+}
+
+/**
+ * ev_bus_message_unref:
+ * @msg: (transfer full): a #EvBusMessage
+ *
+ * Drops a reference; the last one frees @msg.
+ */
+void
+ev_bus_message_unref (EvBusMessage *msg)
+{
+  g_return_if_fail (msg != NULL);
+
+  if (!g_ref_count_dec (&msg->ref_count))
+    return;
+
+  g_free (msg->topic);
+  g_free (msg->key);
+  g_bytes_unref (msg->value);
+  g_free (msg);
+}
+
+/**
+ * ev_bus_message_get_topic:
+ * @msg: a #EvBusMessage
+ *
+ * Returns: the topic the message came from
+ */
+const char *
+ev_bus_message_get_topic (EvBusMessage *msg)
+{
+  g_return_val_if_fail (msg != NULL, NULL);
+  return msg->topic;
+}
+
+/**
+ * ev_bus_message_get_key:
+ * @msg: a #EvBusMessage
+ *
+ * Returns: (nullable): the message key, %NULL when it has none
+ */
+const char *
+ev_bus_message_get_key (EvBusMessage *msg)
+{
+  g_return_val_if_fail (msg != NULL, NULL);
+  return msg->key;
+}
+
+/**
+ * ev_bus_message_get_value:
+ * @msg: a #EvBusMessage
+ *
+ * Returns: (transfer none): the payload; empty for a message without one
+ */
+GBytes *
+ev_bus_message_get_value (EvBusMessage *msg)
+{
+  g_return_val_if_fail (msg != NULL, NULL);
+  return msg->value;
+}
+
+/**
+ * ev_bus_message_get_partition:
+ * @msg: a #EvBusMessage
+ *
+ * Returns: the partition the message came from
+ */
+int
+ev_bus_message_get_partition (EvBusMessage *msg)
+{
+  g_return_val_if_fail (msg != NULL, -1);
+  return msg->partition;
+}
+
+/**
+ * ev_bus_message_get_offset:
+ * @msg: a #EvBusMessage
+ *
+ * Returns: the message's offset in its partition
+ */
+gint64
+ev_bus_message_get_offset (EvBusMessage *msg)
+{
+  g_return_val_if_fail (msg != NULL, -1);
+  return msg->offset;
+}
+
+/**
+ * ev_bus_message_get_timestamp:
+ * @msg: a #EvBusMessage
+ *
+ * Returns: the message timestamp in milliseconds since the Unix epoch, or
+ *   -1 when the broker gave none
+ */
+gint64
+ev_bus_message_get_timestamp (EvBusMessage *msg)
+{
+  g_return_val_if_fail (msg != NULL, -1);
+  return msg->timestamp;
+}
+
+/* Errors */
+
+static EvBusError
+error_code_from_kafka (rd_kafka_resp_err_t err)
+{
+  switch ((int) err)
+    {
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    case RD_KAFKA_RESP_ERR__RESOLVE:
+    case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
+      return EV_BUS_ERROR_UNREACHABLE;
+    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+      return EV_BUS_ERROR_TIMED_OUT;
+    case RD_KAFKA_RESP_ERR__QUEUE_FULL:
+      return EV_BUS_ERROR_QUEUE_FULL;
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+      return EV_BUS_ERROR_TOO_LARGE;
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+      return EV_BUS_ERROR_UNKNOWN_TOPIC;
+    case RD_KAFKA_RESP_ERR__FATAL:
+      return EV_BUS_ERROR_FATAL;
+    case RD_KAFKA_RESP_ERR__DESTROY:
+    case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
+    case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
+      return EV_BUS_ERROR_CLOSED;
+    case RD_KAFKA_RESP_ERR__INVALID_ARG:
+      return EV_BUS_ERROR_CONFIG;
+    default:
+      return EV_BUS_ERROR_FAILED;
+    }
+}
+
+/**
+ * ev_bus_set_error_from_kafka:
+ * @error: return location for a #GError
+ * @kafka_error: a `rd_kafka_resp_err_t`
+ * @format: (nullable): printf()-style context put before librdkafka's text
+ * @...: arguments for @format
+ *
+ * Sets @error in %EV_BUS_ERROR from a librdkafka error code, keeping the
+ * text of rd_kafka_err2str().
+ */
+void
+ev_bus_set_error_from_kafka (GError     **error,
+                             int          kafka_error,
+                             const char  *format,
+                             ...)
+{
+  const char *text = rd_kafka_err2str (kafka_error);
+  EvBusError code = error_code_from_kafka (kafka_error);
+
+  if (format != NULL)
+    {
+      g_autofree char *context = NULL;
+      va_list args;
+
+      va_start (args, format);
+      context = g_strdup_vprintf (format, args);
+      va_end (args);
+      g_set_error (error, EV_BUS_ERROR, code, "%s: %s", context, text);
+    }
+  else
+    {
+      g_set_error_literal (error, EV_BUS_ERROR, code, text);
+    }
+}
+
+/* EvBus */
+
+typedef struct
+{
+  EvBus *bus;
+  const char *name;
+  rd_kafka_t *rk;
+  rd_kafka_queue_t *queue;
+  int wake_fds[2];
+  GSource *watch;
+  gboolean reachable;
+} Handle;
+
+typedef struct
+{
+  char *topic;
+  char *key;
+  GError *error;
+} DeliveryFailure;
+
+/**
+ * EvBus:
+ *
+ * A Kafka client served on the thread-default #GMainContext: a producer
+ * (idempotent, `acks=all`) and, given a group or in reader mode, a consumer.
+ *
+ * librdkafka signals each of its queues through a pipe watched by the main
+ * context, and the callback drains the queue, so nothing polls in a loop and
+ * nothing blocks. Consumption is at-least-once with commit after
+ * processing: a message's offset is stored when the application says its
+ * effect is stored (ev_bus_message_done()), and the automatic commit only
+ * commits stored offsets. #EvBus:reachable follows the brokers' state.
+ */
+struct _EvBus
+{
+  GObject parent_instance;
+
+  char *bootstrap;
+  char *group_id;
+  char *client_id;
+  char **overrides;
+  gboolean no_commit;
+
+  gboolean reachable;
+  gboolean was_reachable;
+  guint skipped;
+  guint delivery_failures;
+
+  GMainContext *context;
+  Handle producer;
+  Handle consumer;
+  GSource *keepalive;
+  GPtrArray *failed;
+  gboolean closed;
+};
+
+static void ev_bus_initable_iface_init (GInitableIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (EvBus, ev_bus, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
+                                                      ev_bus_initable_iface_init))
+
+enum {
+  PROP_0,
+  PROP_BOOTSTRAP,
+  PROP_GROUP_ID,
+  PROP_CLIENT_ID,
+  PROP_OVERRIDES,
+  PROP_NO_COMMIT,
+  PROP_REACHABLE,
+  PROP_SKIPPED,
+  PROP_DELIVERY_FAILURES,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum {
+  MESSAGE,
+  DELIVERY_FAILED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+delivery_failure_free (gpointer data)
+{
+  DeliveryFailure *failure = data;
+
+  g_free (failure->topic);
+  g_free (failure->key);
+  g_clear_error (&failure->error);
+  g_free (failure);
+}
+
+/* librdkafka callbacks. They run inside rd_kafka_poll() and friends, where
+ * a signal handler must not run (it could close the bus under librdkafka's
+ * feet): they only record, and dispatch_cb() emits once the call returned. */
+
+static void
+log_cb (const rd_kafka_t *rk,
+        int               level,
+        const char       *facility,
+        const char       *message)
+{
+  /* Connection failures are reported as errors and through :reachable;
+   * the log itself is for debugging, and must not make warnings fatal. */
+  if (level <= LOG_WARNING)
+    g_info ("%s: %s: %s", rd_kafka_name (rk), facility, message);
+  else
+    g_debug ("%s: %s: %s", rd_kafka_name (rk), facility, message);
+}
+
+static gboolean
+is_connection_error (int err)
+{
+  return err == RD_KAFKA_RESP_ERR__TRANSPORT ||
+         err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ||
+         err == RD_KAFKA_RESP_ERR__RESOLVE;
+}
+
+static void
+error_cb (rd_kafka_t *rk,
+          int         err,
+          const char *reason,
+          void       *opaque)
+{
+  Handle *handle = opaque;
+
+  if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+    handle->reachable = FALSE;
+
+  if (err == RD_KAFKA_RESP_ERR__FATAL)
+    {
+      char fatal[512];
+      rd_kafka_resp_err_t cause = rd_kafka_fatal_error (rk, fatal, sizeof fatal);
+
+      g_warning ("Kafka %s hit a fatal error (%s): %s",
+                 handle->name, rd_kafka_err2name (cause), fatal);
+    }
+  else if (is_connection_error (err))
+    g_debug ("Kafka %s: %s", handle->name, reason);
+  else
+    g_message ("Kafka %s: %s: %s", handle->name, rd_kafka_err2name (err), reason);
+}
+
+static int
+stats_cb (rd_kafka_t *rk,
+          char       *json,
+          size_t      json_len,
+          void       *opaque)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  Handle *handle = opaque;
+  gboolean any_up = FALSE;
+  JsonObject *root;
+  JsonObject *brokers;
+  g_autoptr(GList) members = NULL;
+  JsonNode *node;
+
+  if (!json_parser_load_from_data (parser, json, json_len, NULL))
+    return 0;
+
+  node = json_parser_get_root (parser);
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return 0;
+  root = json_node_get_object (node);
+  node = json_object_get_member (root, "brokers");
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return 0;
+  brokers = json_node_get_object (node);
+
+  members = json_object_get_values (brokers);
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      JsonNode *broker = l->data;
+
+      if (JSON_NODE_HOLDS_OBJECT (broker) &&
+          g_strcmp0 (json_object_get_string_member_with_default (json_node_get_object (broker),
+                                                                 "state", NULL), "UP") == 0)
+        any_up = TRUE;
+    }
+
+  handle->reachable = any_up;
+
+  /* 0: librdkafka frees @json. */
+  return 0;
+}
+
+static void
+dr_msg_cb (rd_kafka_t                *rk,
+           const rd_kafka_message_t  *rkm,
+           void                      *opaque)
+{
+  Handle *handle = opaque;
+  EvBus *self = handle->bus;
+  DeliveryFailure *failure;
+
+  if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+    {
+      handle->reachable = TRUE;
+      return;
+    }
+
+  failure = g_new0 (DeliveryFailure, 1);
+  failure->topic = g_strdup (rd_kafka_topic_name (rkm->rkt));
+  failure->key = rkm->key != NULL ? g_strndup (rkm->key, rkm->key_len) : NULL;
+  ev_bus_set_error_from_kafka (&failure->error, rkm->err, "Message to %s not delivered",
+                               failure->topic);
+  g_ptr_array_add (self->failed, failure);
+}
+
+/* Dispatching on the main context */
+
+static void
+wake (Handle *handle)
+{
+  char byte = 1;
+
+  if (handle->wake_fds[1] < 0)
+    return;
+
+  /* A full pipe already guarantees a wake-up. */
+  if (write (handle->wake_fds[1], &byte, 1) < 0 && errno != EAGAIN)
+    g_debug ("Cannot wake the Kafka %s: %s", handle->name, g_strerror (errno));
+}
+
+static void
+update_reachable (EvBus *self)
+{
+  gboolean reachable = self->producer.reachable &&
+                       (self->consumer.rk == NULL || self->consumer.reachable);
+
+  if (reachable == self->reachable)
+    return;
+
+  self->reachable = reachable;
+  if (reachable && self->was_reachable)
+    g_message ("Kafka at %s is reachable again", self->bootstrap);
+  else if (reachable)
+    g_debug ("Kafka at %s is reachable", self->bootstrap);
+  else
+    g_message ("Kafka at %s is unreachable", self->bootstrap);
+  self->was_reachable |= reachable;
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REACHABLE]);
+}
+
+static void
+emit_deferred (EvBus *self)
+{
+  while (!self->closed && self->failed->len > 0)
+    {
+      DeliveryFailure *failure = g_ptr_array_steal_index (self->failed, 0);
+
+      self->delivery_failures++;
+      g_message ("%s (key %s)", failure->error->message,
+                 failure->key != NULL ? failure->key : "none");
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DELIVERY_FAILURES]);
+      g_signal_emit (self, signals[DELIVERY_FAILED], 0,
+                     failure->topic, failure->key, failure->error);
+      delivery_failure_free (failure);
+    }
+
+  if (!self->closed)
+    update_reachable (self);
+}
+
+static void
+handle_consumer_error (EvBus                    *self,
+                       const rd_kafka_message_t *rkm)
+{
+  const char *topic = rkm->rkt != NULL ? rd_kafka_topic_name (rkm->rkt) : NULL;
+  g_autofree char *text = rd_kafka_message_errstr (rkm) != NULL
+                          ? g_strdup (rd_kafka_message_errstr (rkm)) : NULL;
+
+  if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+    return;
+
+  if (is_connection_error (rkm->err) ||
+      rkm->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+    g_debug ("Kafka consumer%s%s: %s", topic ? " of " : "", topic ? topic : "", text);
+  else
+    g_message ("Kafka consumer%s%s: %s", topic ? " of " : "", topic ? topic : "", text);
+}
+
+static void
+serve_consumer (EvBus *self)
+{
+  guint served;
+
+  for (served = 0; served < DISPATCH_BUDGET && !self->closed; served++)
+    {
+      g_autoptr(EvBusMessage) msg = NULL;
+      rd_kafka_message_t *rkm;
+
+      rkm = rd_kafka_consumer_poll (self->consumer.rk, 0);
+      if (rkm == NULL)
+        break;
+
+      if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        {
+          handle_consumer_error (self, rkm);
+          rd_kafka_message_destroy (rkm);
+          continue;
+        }
+
+      /* Copied and released first: a handler may close the bus, and a
+       * consumer cannot close while the application holds its messages. */
+      msg = ev_bus_message_new_from_kafka (rkm);
+      rd_kafka_message_destroy (rkm);
+
+      self->consumer.reachable = TRUE;
+      update_reachable (self);
+      g_signal_emit (self, signals[MESSAGE], 0, msg);
+    }
+
+  if (served == DISPATCH_BUDGET)
+    wake (&self->consumer);
+}
+
+static void
+serve_producer (EvBus *self)
+{
+  for (guint served = 0; served < DISPATCH_BUDGET; served++)
+    if (rd_kafka_poll (self->producer.rk, 0) == 0)
+      return;
+
+  wake (&self->producer);
+}
+
+static void
+dispatch (EvBus  *self,
+          Handle *handle)
+{
+  if (self->closed)
+    return;
+
+  if (handle == &self->consumer)
+    serve_consumer (self);
+  else
+    serve_producer (self);
+
+  emit_deferred (self);
+}
+
+static gboolean
+dispatch_cb (int          fd,
+             GIOCondition condition,
+             gpointer     user_data)
+{
+  Handle *handle = user_data;
+  g_autoptr(EvBus) self = g_object_ref (handle->bus);
+  char buffer[256];
+
+  while (read (fd, buffer, sizeof buffer) > 0)
+    ;
+
+  dispatch (self, handle);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+keepalive_cb (gpointer user_data)
+{
+  g_autoptr(EvBus) self = g_object_ref (user_data);
+
+  if (self->consumer.rk != NULL)
+    dispatch (self, &self->consumer);
+  dispatch (self, &self->producer);
+
+  return G_SOURCE_CONTINUE;
+}
+
+/* Construction */
+
+static gboolean
+conf_set (rd_kafka_conf_t  *conf,
+          const char       *key,
+          const char       *value,
+          GError          **error)
+{
+  char errstr[512];
+
+  switch (rd_kafka_conf_set (conf, key, value, errstr, sizeof errstr))
+    {
+    case RD_KAFKA_CONF_OK:
+      return TRUE;
+    case RD_KAFKA_CONF_UNKNOWN:
+      g_set_error (error, EV_BUS_ERROR, EV_BUS_ERROR_CONFIG,
+                   "Unknown Kafka property “%s”: %s", key, errstr);
+      return FALSE;
+    case RD_KAFKA_CONF_INVALID:
+    default:
+      g_set_error (error, EV_BUS_ERROR, EV_BUS_ERROR_CONFIG,
+                   "Invalid value “%s” for Kafka property “%s”: %s", value, key, errstr);
+      return FALSE;
+    }
+}
+
+static gboolean
+conf_set_all (rd_kafka_conf_t    *conf,
+              const char * const *pairs,
+              GError            **error)
+{
+  for (guint i = 0; pairs[i] != NULL; i += 2)
+    if (!conf_set (conf, pairs[i], pairs[i + 1], error))
+      return FALSE;
+
+  return TRUE;
+}
+
+static gboolean
+conf_set_overrides (rd_kafka_conf_t  *conf,
+                    char            **overrides,
+                    GError          **error)
+{
+  for (guint i = 0; overrides != NULL && overrides[i] != NULL; i++)
+    {
+      const char *eq = strchr (overrides[i], '=');
+      g_autofree char *key = NULL;
+
+      if (eq == NULL || eq == overrides[i])
+        {
+          g_set_error (error, EV_BUS_ERROR, EV_BUS_ERROR_CONFIG,
+                       "Kafka override “%s” is not of the form key=value", overrides[i]);
+          return FALSE;
+        }
+
+      key = g_strndup (overrides[i], eq - overrides[i]);
+      if (!conf_set (conf, key, eq + 1, error))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+handle_start (Handle           *handle,
+              rd_kafka_type_t   type,
+              rd_kafka_conf_t  *conf,
+              GError          **error)
+{
+  EvBus *self = handle->bus;
+  g_autoptr(GError) local_error = NULL;
+  char errstr[512];
+
+  if (!g_unix_open_pipe (handle->wake_fds, FD_CLOEXEC, &local_error) ||
+      !g_unix_set_fd_nonblocking (handle->wake_fds[0], TRUE, &local_error) ||
+      !g_unix_set_fd_nonblocking (handle->wake_fds[1], TRUE, &local_error))
+    {
+      rd_kafka_conf_destroy (conf);
+      g_set_error (error, EV_BUS_ERROR, EV_BUS_ERROR_FAILED,
+                   "Cannot create the Kafka %s's wake-up pipe: %s",
+                   handle->name, local_error->message);
+      return FALSE;
+    }
+
+  rd_kafka_conf_set_opaque (conf, handle);
+  rd_kafka_conf_set_log_cb (conf, log_cb);
+  rd_kafka_conf_set_error_cb (conf, error_cb);
+  rd_kafka_conf_set_stats_cb (conf, stats_cb);
+  if (type == RD_KAFKA_PRODUCER)
+    rd_kafka_conf_set_dr_msg_cb (conf, dr_msg_cb);
+
+  /* On success rd_kafka_new() owns @conf. */
+  handle->rk = rd_kafka_new (type, conf, errstr, sizeof errstr);
+  if (handle->rk == NULL)
+    {
+      rd_kafka_conf_destroy (conf);
+      g_set_error (error, EV_BUS_ERROR, EV_BUS_ERROR_CONFIG,
+                   "Cannot create the Kafka %s: %s", handle->name, errstr);
+      return FALSE;
+    }
+
+  if (type == RD_KAFKA_CONSUMER)
+    {
+      /* Everything (errors, statistics, logs, rebalances, messages) then
+       * arrives on the one consumer queue. */
+      rd_kafka_poll_set_consumer (handle->rk);
+      handle->queue = rd_kafka_queue_get_consumer (handle->rk);
+    }
+  else
+    {
+      handle->queue = rd_kafka_queue_get_main (handle->rk);
+    }
+  rd_kafka_set_log_queue (handle->rk, NULL);
+
+  /* librdkafka writes to the pipe when the queue turns non-empty; that is
+   * the only wake-up, hence dispatch() drains the queue every time. */
+  rd_kafka_queue_io_event_enable (handle->queue, handle->wake_fds[1], "1", 1);
+
+  handle->watch = g_unix_fd_source_new (handle->wake_fds[0], G_IO_IN);
+  g_source_set_callback (handle->watch, G_SOURCE_FUNC (dispatch_cb), handle, NULL);
+  g_source_set_static_name (handle->watch, "EvBus dispatch");
+  g_source_attach (handle->watch, self->context);
+
+  /* Events queued before the pipe was attached would not wake us. */
+  wake (handle);
+
+  return TRUE;
+}
+
+static rd_kafka_conf_t *
+common_conf (EvBus   *self,
+             GError **error)
+{
+  rd_kafka_conf_t *conf = rd_kafka_conf_new ();
+  const char *client_id = self->client_id;
+  const char * const defaults[] = {
+    "statistics.interval.ms", "1000",
+    "reconnect.backoff.max.ms", "1000",
+    "socket.nagle.disable", "true",
+    "log.queue", "true",
+    NULL
+  };
+
+  if (client_id == NULL)
+    client_id = g_get_prgname () != NULL ? g_get_prgname () : "evcharging";
+
+  if (!conf_set (conf, "bootstrap.servers", self->bootstrap, error) ||
+      !conf_set (conf, "client.id", client_id, error) ||
+      !conf_set_all (conf, defaults, error))
+    {
+      rd_kafka_conf_destroy (conf);
+      return NULL;
+    }
+
+  return conf;
+}
+
+static gboolean
+start_producer (EvBus   *self,
+                GError **error)
+{
+  rd_kafka_conf_t *conf;
+  const char * const defaults[] = {
+    "enable.idempotence", "true",
+    "acks", "all",
+    "linger.ms", "2",
+    NULL
+  };
+
+  conf = common_conf (self, error);
+  if (conf == NULL)
+    return FALSE;
+
+  if (!conf_set_all (conf, defaults, error) ||
+      !conf_set_overrides (conf, self->overrides, error))
+    {
+      rd_kafka_conf_destroy (conf);
+      return FALSE;
+    }
+
+  return handle_start (&self->producer, RD_KAFKA_PRODUCER, conf, error);
+}
+
+static gboolean
+start_consumer (EvBus   *self,
+                GError **error)
+{
+  rd_kafka_conf_t *conf;
+  const char * const defaults[] = {
+    "fetch.wait.max.ms", "5",
+    "session.timeout.ms", "6000",
+    "heartbeat.interval.ms", "2000",
+    "enable.auto.offset.store", "false",
+    "enable.auto.commit", self->no_commit ? "false" : "true",
+    "auto.commit.interval.ms", "1000",
+    "auto.offset.reset", "earliest",
+    NULL
+  };
+
+  conf = common_conf (self, error);
+  if (conf == NULL)
+    return FALSE;
+
+  if (!conf_set (conf, "group.id", self->group_id, error) ||
+      !conf_set_all (conf, defaults, error) ||
+      !conf_set_overrides (conf, self->overrides, error))
+    {
+      rd_kafka_conf_destroy (conf);
+      return FALSE;
+    }
+
+  return handle_start (&self->consumer, RD_KAFKA_CONSUMER, conf, error);
+}
+
+static gboolean
+ev_bus_initable_init (GInitable     *initable,
+                      GCancellable  *cancellable,
+                      GError       **error)
+{
+  EvBus *self = EV_BUS (initable);
+
+  if (self->producer.rk != NULL)
+    return TRUE;
+
+  if (self->bootstrap == NULL)
+    {
+      self->bootstrap = ev_bus_default_bootstrap (error);
+      if (self->bootstrap == NULL)
+        return FALSE;
+    }
+
+  if (self->no_commit && self->group_id == NULL)
+    {
+      g_autofree char *uuid = g_uuid_string_random ();
+
+      self->group_id = g_strconcat ("ev-reader-", uuid, NULL);
+    }
+
+  if (!start_producer (self, error))
+    return FALSE;
+
+  if (self->group_id != NULL && !start_consumer (self, error))
+    return FALSE;
+
+  self->keepalive = g_timeout_source_new_seconds (KEEPALIVE_SECONDS);
+  g_source_set_callback (self->keepalive, keepalive_cb, self, NULL);
+  g_source_set_static_name (self->keepalive, "EvBus keepalive");
+  g_source_attach (self->keepalive, self->context);
+
+  return TRUE;
+}
+
+static void
+ev_bus_initable_iface_init (GInitableIface *iface)
+{
+  iface->init = ev_bus_initable_init;
+}
+
+/* Shutdown */
+
+static void
+handle_stop_watching (Handle *handle)
+{
+  if (handle->watch != NULL)
+    {
+      g_source_destroy (handle->watch);
+      g_clear_pointer (&handle->watch, g_source_unref);
+    }
+  if (handle->queue != NULL)
+    {
+      rd_kafka_queue_io_event_enable (handle->queue, -1, NULL, 0);
+      g_clear_pointer (&handle->queue, rd_kafka_queue_destroy);
+    }
+}
+
+static void
+handle_close_fds (Handle *handle)
+{
+  for (guint i = 0; i < 2; i++)
+    if (handle->wake_fds[i] >= 0)
+      {
+        close (handle->wake_fds[i]);
+        handle->wake_fds[i] = -1;
+      }
+}
+
+/**
+ * ev_bus_close:
+ * @self: a #EvBus
+ *
+ * Shuts the bus down: stops serving it, waits a few seconds at most for
+ * undelivered messages (logging how many are left), commits what was marked
+ * done and leaves the consumer group. No signal is emitted afterwards, and
+ * producing fails with %EV_BUS_ERROR_CLOSED. Disposing the bus closes it;
+ * calling this earlier chooses when the wait happens. Safe to call twice.
+ */
+void
+ev_bus_close (EvBus *self)
+{
+  g_return_if_fail (EV_IS_BUS (self));
+
+  if (self->closed)
+    return;
+  self->closed = TRUE;
+
+  if (self->keepalive != NULL)
+    {
+      g_source_destroy (self->keepalive);
+      g_clear_pointer (&self->keepalive, g_source_unref);
+    }
+
+  if (self->producer.rk != NULL)
+    {
+      rd_kafka_resp_err_t err;
+
+      handle_stop_watching (&self->producer);
+      err = rd_kafka_flush (self->producer.rk, FLUSH_TIMEOUT_MS);
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        {
+          g_message ("Closing the Kafka producer with %d message(s) undelivered: %s",
+                     rd_kafka_outq_len (self->producer.rk), rd_kafka_err2str (err));
+          rd_kafka_purge (self->producer.rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+          rd_kafka_poll (self->producer.rk, 0);
+        }
+      g_clear_pointer (&self->producer.rk, rd_kafka_destroy);
+    }
+  handle_close_fds (&self->producer);
+
+  if (self->consumer.rk != NULL)
+    {
+      rd_kafka_resp_err_t err;
+
+      handle_stop_watching (&self->consumer);
+
+      /* Closing commits the offsets marked done and leaves the group, so
+       * another member takes over at once. Without a broker it returns at
+       * once (measured), the group then notices after session.timeout.ms. */
+      err = rd_kafka_consumer_close (self->consumer.rk);
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        g_message ("Closing the Kafka consumer: %s", rd_kafka_err2str (err));
+      rd_kafka_destroy (self->consumer.rk);
+      self->consumer.rk = NULL;
+    }
+  handle_close_fds (&self->consumer);
+
+  g_ptr_array_set_size (self->failed, 0);
+}
+
+static void
+ev_bus_dispose (GObject *object)
+{
+  EvBus *self = EV_BUS (object);
+
+  ev_bus_close (self);
+
+  G_OBJECT_CLASS (ev_bus_parent_class)->dispose (object);
+}
+
+static void
+ev_bus_finalize (GObject *object)
+{
+  EvBus *self = EV_BUS (object);
+
+  g_clear_pointer (&self->bootstrap, g_free);
+  g_clear_pointer (&self->group_id, g_free);
+  g_clear_pointer (&self->client_id, g_free);
+  g_clear_pointer (&self->overrides, g_strfreev);
+  g_clear_pointer (&self->failed, g_ptr_array_unref);
+  g_clear_pointer (&self->context, g_main_context_unref);
+
+  G_OBJECT_CLASS (ev_bus_parent_class)->finalize (object);
+}
+
+static void
+ev_bus_get_property (GObject    *object,
+                     guint       prop_id,
+                     GValue     *value,
+                     GParamSpec *pspec)
+{
+  EvBus *self = EV_BUS (object);
+
+  switch (prop_id)
+    {
+    case PROP_BOOTSTRAP:
+      g_value_set_string (value, self->bootstrap);
+      break;
+    case PROP_GROUP_ID:
+      g_value_set_string (value, self->group_id);
+      break;
+    case PROP_CLIENT_ID:
+      g_value_set_string (value, self->client_id);
+      break;
+    case PROP_OVERRIDES:
+      g_value_set_boxed (value, self->overrides);
+      break;
+    case PROP_NO_COMMIT:
+      g_value_set_boolean (value, self->no_commit);
+      break;
+    case PROP_REACHABLE:
+      g_value_set_boolean (value, self->reachable);
+      break;
+    case PROP_SKIPPED:
+      g_value_set_uint (value, self->skipped);
+      break;
+    case PROP_DELIVERY_FAILURES:
+      g_value_set_uint (value, self->delivery_failures);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ev_bus_set_property (GObject      *object,
+                     guint         prop_id,
+                     const GValue *value,
+                     GParamSpec   *pspec)
+{
+  EvBus *self = EV_BUS (object);
+
+  switch (prop_id)
+    {
+    case PROP_BOOTSTRAP:
+      self->bootstrap = g_value_dup_string (value);
+      break;
+    case PROP_GROUP_ID:
+      self->group_id = g_value_dup_string (value);
+      break;
+    case PROP_CLIENT_ID:
+      self->client_id = g_value_dup_string (value);
+      break;
+    case PROP_OVERRIDES:
+      self->overrides = g_value_dup_boxed (value);
+      break;
+    case PROP_NO_COMMIT:
+      self->no_commit = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ev_bus_class_init (EvBusClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = ev_bus_dispose;
+  object_class->finalize = ev_bus_finalize;
+  object_class->get_property = ev_bus_get_property;
+  object_class->set_property = ev_bus_set_property;
+
+  /**
+   * EvBus:bootstrap:
+   *
+   * The brokers to bootstrap from, `host:port[,host:port…]`. %NULL finds
+   * the embedded broker (ev_bus_default_bootstrap()).
+   */
+  properties[PROP_BOOTSTRAP] =
+    g_param_spec_string ("bootstrap", NULL, NULL,
+                         NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * EvBus:group-id:
+   *
+   * The consumer group. %NULL makes a producer-only bus, unless
+   * #EvBus:no-commit is set.
+   */
+  properties[PROP_GROUP_ID] =
+    g_param_spec_string ("group-id", NULL, NULL,
+                         NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * EvBus:client-id:
+   *
+   * How the client names itself to the brokers; %NULL uses the program
+   * name.
+   */
+  properties[PROP_CLIENT_ID] =
+    g_param_spec_string ("client-id", NULL, NULL,
+                         NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * EvBus:overrides:
+   *
+   * librdkafka properties as `key=value` strings (kcat's `-X`), applied
+   * after the bus's defaults so they win. An unknown key or a refused value
+   * makes construction fail with %EV_BUS_ERROR_CONFIG.
+   */
+  properties[PROP_OVERRIDES] =
+    g_param_spec_boxed ("overrides", NULL, NULL,
+                        G_TYPE_STRV,
+                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                        G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * EvBus:no-commit:
+   *
+   * Reader mode: the consumer reads its topics from the beginning and never
+   * commits, in a private group unless #EvBus:group-id names one. This is
+   * how a latest-value topic such as `cp-states` is read.
+   */
+  properties[PROP_NO_COMMIT] =
+    g_param_spec_boolean ("no-commit", NULL, NULL,
+                          FALSE,
+                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * EvBus:reachable:
+   *
+   * Whether a broker is up for every handle of the bus. %FALSE until the
+   * first connection, and during an outage; back to %TRUE within about a
+   * second of a broker's return.
+   */
+  properties[PROP_REACHABLE] =
+    g_param_spec_boolean ("reachable", NULL, NULL,
+                          FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * EvBus:skipped:
+   *
+   * How many messages were skipped with ev_bus_message_skip().
+   */
+  properties[PROP_SKIPPED] =
+    g_param_spec_uint ("skipped", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * EvBus:delivery-failures:
+   *
+   * How many produced messages could not be delivered.
+   */
+  properties[PROP_DELIVERY_FAILURES] =
+    g_param_spec_uint ("delivery-failures", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * EvBus::message:
+   * @self: a #EvBus
+   * @msg: the message
+   *
+   * A message arrived on a subscribed topic. Once its effect is stored,
+   * pass it to ev_bus_message_done() (or ev_bus_message_skip() if it is
+   * unusable); until then it will be delivered again after a restart.
+   */
+  signals[MESSAGE] =
+    g_signal_new ("message",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1,
+                  EV_TYPE_BUS_MESSAGE);
+
+  /**
+   * EvBus::delivery-failed:
+   * @self: a #EvBus
+   * @topic: the message's topic
+   * @key: (nullable): the message's key
+   * @error: why it was not delivered
+   *
+   * A produced message was given up on (for example after
+   * `message.timeout.ms` without a broker).
+   */
+  signals[DELIVERY_FAILED] =
+    g_signal_new ("delivery-failed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 3,
+                  G_TYPE_STRING, G_TYPE_STRING, G_TYPE_ERROR);
+}
+
+static void
+ev_bus_init (EvBus *self)
+{
+  self->context = g_main_context_ref_thread_default ();
+  self->failed = g_ptr_array_new_with_free_func (delivery_failure_free);
+
+  self->producer.bus = self;
+  self->producer.name = "producer";
+  self->producer.wake_fds[0] = self->producer.wake_fds[1] = -1;
+  self->consumer.bus = self;
+  self->consumer.name = "consumer";
+  self->consumer.wake_fds[0] = self->consumer.wake_fds[1] = -1;
+}
+
+/* Public API */
+
+/**
+ * ev_bus_default_bootstrap:
+ * @error: return location for a #GError
+ *
+ * Finds the embedded broker (`ev-broker`) through its discovery file, for
+ * programs started without `--kafka`.
+ *
+ * Returns: (transfer full): its bootstrap address, or %NULL with @error set
+ *   in %EV_DISCOVERY_ERROR when none runs
+ */
+char *
+ev_bus_default_bootstrap (GError **error)
+{
+  return ev_discovery_read (NULL, error);
+}
+
+/**
+ * ev_bus_new:
+ * @bootstrap: (nullable): the brokers, `host:port[,…]`; %NULL for the
+ *   embedded broker
+ * @group_id: (nullable): the consumer group; %NULL for a producer only
+ * @client_id: (nullable): the client name; %NULL for the program name
+ * @overrides: (nullable) (array zero-terminated=1): librdkafka properties
+ *   as `key=value`, applied last
+ * @error: return location for a #GError
+ *
+ * Creates a bus served on the thread-default main context: a producer and,
+ * with a group, a consumer that commits what is marked done.
+ *
+ * Returns: (transfer full): the new bus, or %NULL with @error set
+ */
+EvBus *
+ev_bus_new (const char          *bootstrap,
+            const char          *group_id,
+            const char          *client_id,
+            const char * const  *overrides,
+            GError             **error)
+{
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return g_initable_new (EV_TYPE_BUS, NULL, error,
+                         "bootstrap", bootstrap,
+                         "group-id", group_id,
+                         "client-id", client_id,
+                         "overrides", overrides,
+                         NULL);
+}
+
+/**
+ * ev_bus_new_reader:
+ * @bootstrap: (nullable): the brokers; %NULL for the embedded broker
+ * @client_id: (nullable): the client name; %NULL for the program name
+ * @overrides: (nullable) (array zero-terminated=1): librdkafka properties
+ * @error: return location for a #GError
+ *
+ * Creates a bus whose consumer reads its topics from the beginning and
+ * never commits (#EvBus:no-commit).
+ *
+ * Returns: (transfer full): the new bus, or %NULL with @error set
+ */
+EvBus *
+ev_bus_new_reader (const char          *bootstrap,
+                   const char          *client_id,
+                   const char * const  *overrides,
+                   GError             **error)
+{
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return g_initable_new (EV_TYPE_BUS, NULL, error,
+                         "bootstrap", bootstrap,
+                         "client-id", client_id,
+                         "overrides", overrides,
+                         "no-commit", TRUE,
+                         NULL);
+}
+
+/**
+ * ev_bus_get_bootstrap:
+ * @self: a #EvBus
+ *
+ * Returns: the brokers the bus bootstraps from
+ */
+const char *
+ev_bus_get_bootstrap (EvBus *self)
+{
+  g_return_val_if_fail (EV_IS_BUS (self), NULL);
+  return self->bootstrap;
+}
+
+/**
+ * ev_bus_get_group_id:
+ * @self: a #EvBus
+ *
+ * Returns: (nullable): the consumer group, %NULL for a producer only
+ */
+const char *
+ev_bus_get_group_id (EvBus *self)
+{
+  g_return_val_if_fail (EV_IS_BUS (self), NULL);
+  return self->group_id;
+}
+
+/**
+ * ev_bus_get_client_id:
+ * @self: a #EvBus
+ *
+ * Returns: (nullable): the client id given at construction
+ */
+const char *
+ev_bus_get_client_id (EvBus *self)
+{
+  g_return_val_if_fail (EV_IS_BUS (self), NULL);
+  return self->client_id;
+}
+
+/**
+ * ev_bus_get_no_commit:
+ * @self: a #EvBus
+ *
+ * Returns: whether the bus is a reader that never commits
+ */
+gboolean
+ev_bus_get_no_commit (EvBus *self)
+{
+  g_return_val_if_fail (EV_IS_BUS (self), FALSE);
+  return self->no_commit;
+}
+
+/**
+ * ev_bus_get_reachable:
+ * @self: a #EvBus
+ *
+ * Returns: whether the brokers are reachable
+ */
+gboolean
+ev_bus_get_reachable (EvBus *self)
+{
+  g_return_val_if_fail (EV_IS_BUS (self), FALSE);
+  return self->reachable;
+}
+
+/**
+ * ev_bus_get_skipped:
+ * @self: a #EvBus
+ *
+ * Returns: how many messages were skipped as unusable
+ */
+guint
+ev_bus_get_skipped (EvBus *self)
+{
+  g_return_val_if_fail (EV_IS_BUS (self), 0);
+  return self->skipped;
+}
+
+/**
+ * ev_bus_get_delivery_failures:
+ * @self: a #EvBus
+ *
+ * Returns: how many produced messages were not delivered
+ */
+guint
+ev_bus_get_delivery_failures (EvBus *self)
+{
+  g_return_val_if_fail (EV_IS_BUS (self), 0);
+  return self->delivery_failures;
+}
+
+/**
+ * ev_bus_get_pending:
+ * @self: a #EvBus
+ *
+ * Returns: how many produced messages (and producer events) are not yet
+ *   acknowledged
+ */
+guint
+ev_bus_get_pending (EvBus *self)
+{
+  g_return_val_if_fail (EV_IS_BUS (self), 0);
+
+  if (self->producer.rk == NULL)
+    return 0;
+  return rd_kafka_outq_len (self->producer.rk);
+}
+
+static char *
+dup_config (rd_kafka_t *rk,
+            const char *key)
+{
+  const rd_kafka_conf_t *conf;
+  g_autofree char *value = NULL;
+  size_t size = 0;
+
+  if (rk == NULL)
+    return NULL;
+
+  conf = rd_kafka_conf (rk);
+  if (rd_kafka_conf_get (conf, key, NULL, &size) != RD_KAFKA_CONF_OK)
+    return NULL;
+  value = g_malloc0 (size + 1);
+  if (rd_kafka_conf_get (conf, key, value, &size) != RD_KAFKA_CONF_OK)
+    return NULL;
+
+  return g_steal_pointer (&value);
+}
+
+/**
+ * ev_bus_dup_producer_config:
+ * @self: a #EvBus
+ * @key: a librdkafka property
+ *
+ * Reads a property as the producer runs with it, defaults and overrides
+ * applied.
+ *
+ * Returns: (transfer full) (nullable): the value, %NULL for an unknown key
+ *   or a closed bus
+ */
+char *
+ev_bus_dup_producer_config (EvBus      *self,
+                            const char *key)
+{
+  g_return_val_if_fail (EV_IS_BUS (self), NULL);
+  g_return_val_if_fail (key != NULL, NULL);
+
+  return dup_config (self->producer.rk, key);
+}
+
+/**
+ * ev_bus_dup_consumer_config:
+ * @self: a #EvBus
+ * @key: a librdkafka property
+ *
+ * Like ev_bus_dup_producer_config(), for the consumer.
+ *
+ * Returns: (transfer full) (nullable): the value, %NULL for an unknown key
+ *   or a bus without consumer
+ */
+char *
+ev_bus_dup_consumer_config (EvBus      *self,
+                            const char *key)
+{
+  g_return_val_if_fail (EV_IS_BUS (self), NULL);
+  g_return_val_if_fail (key != NULL, NULL);
+
+  return dup_config (self->consumer.rk, key);
+}
+
+/**
+ * ev_bus_produce:
+ * @self: a #EvBus
+ * @topic: the topic
+ * @key: (nullable): the key (a CP or driver id), which picks the partition
+ * @value: (array length=len): the payload
+ * @len: its length in bytes
+ * @error: return location for a #GError
+ *
+ * Queues a message without blocking. Delivery is confirmed later: a failure
+ * emits #EvBus::delivery-failed and counts in #EvBus:delivery-failures.
+ * While no broker is reachable messages wait in the queue (up to
+ * `message.timeout.ms`).
+ *
+ * Returns: %TRUE if the message was queued; %FALSE with @error set
+ *   (%EV_BUS_ERROR_QUEUE_FULL when the queue is full)
+ */
+gboolean
+ev_bus_produce (EvBus       *self,
+                const char  *topic,
+                const char  *key,
+                const void  *value,
+                gsize        len,
+                GError     **error)
+{
+  size_t key_len = key != NULL ? strlen (key) : 0;
+  rd_kafka_resp_err_t err;
+
+  g_return_val_if_fail (EV_IS_BUS (self), FALSE);
+  g_return_val_if_fail (topic != NULL, FALSE);
+  g_return_val_if_fail (value != NULL || len == 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->closed)
+    {
+      g_set_error (error, EV_BUS_ERROR, EV_BUS_ERROR_CLOSED,
+                   "Cannot send to %s: the Kafka bus is closed", topic);
+      return FALSE;
+    }
+
+  err = rd_kafka_producev (self->producer.rk,
+                           RD_KAFKA_V_TOPIC (topic),
+                           RD_KAFKA_V_KEY (key, key_len),
+                           RD_KAFKA_V_VALUE ((void *) value, len),
+                           RD_KAFKA_V_MSGFLAGS (RD_KAFKA_MSG_F_COPY),
+                           RD_KAFKA_V_END);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    {
+      ev_bus_set_error_from_kafka (error, err, "Cannot send to %s", topic);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/**
+ * ev_bus_subscribe:
+ * @self: a #EvBus with a consumer (a group or #EvBus:no-commit)
+ * @topics: (array zero-terminated=1): the topics, replacing any earlier
+ *   subscription
+ * @error: return location for a #GError
+ *
+ * Starts consuming @topics; messages arrive as #EvBus::message. Does not
+ * block: joining the group happens in the background.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+ev_bus_subscribe (EvBus               *self,
+                  const char * const  *topics,
+                  GError             **error)
+{
+  rd_kafka_topic_partition_list_t *list;
+  rd_kafka_resp_err_t err;
+
+  g_return_val_if_fail (EV_IS_BUS (self), FALSE);
+  g_return_val_if_fail (topics != NULL && topics[0] != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->consumer.rk == NULL)
+    {
+      g_set_error_literal (error, EV_BUS_ERROR, self->closed ? EV_BUS_ERROR_CLOSED : EV_BUS_ERROR_FAILED,
+                           self->closed ? "The Kafka bus is closed"
+                                        : "This Kafka bus has no consumer: give it a group id");
+      return FALSE;
+    }
+
+  list = rd_kafka_topic_partition_list_new (g_strv_length ((char **) topics));
+  for (guint i = 0; topics[i] != NULL; i++)
+    rd_kafka_topic_partition_list_add (list, topics[i], RD_KAFKA_PARTITION_UA);
+  err = rd_kafka_subscribe (self->consumer.rk, list);
+  rd_kafka_topic_partition_list_destroy (list);
+
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    {
+      ev_bus_set_error_from_kafka (error, err, "Cannot subscribe");
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/**
+ * ev_bus_message_done:
+ * @self: the #EvBus that delivered @msg
+ * @msg: a message whose effect is now stored
+ *
+ * Marks @msg processed: its offset is committed with the next automatic
+ * commit (or when the bus closes), so the group will not see it again.
+ * Offsets are per partition, so this also covers the earlier messages of
+ * @msg's partition: mark messages done in the order they arrived. Does
+ * nothing on a reader (#EvBus:no-commit).
+ */
+void
+ev_bus_message_done (EvBus        *self,
+                     EvBusMessage *msg)
+{
+  rd_kafka_topic_partition_list_t *list;
+  rd_kafka_resp_err_t err;
+
+  g_return_if_fail (EV_IS_BUS (self));
+  g_return_if_fail (msg != NULL);
+
+  if (self->no_commit || self->consumer.rk == NULL)
+    return;
+
+  list = rd_kafka_topic_partition_list_new (1);
+  rd_kafka_topic_partition_list_add (list, msg->topic, msg->partition)->offset = msg->offset + 1;
+  err = rd_kafka_offsets_store (self->consumer.rk, list);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+    err = list->elems[0].err;
+  rd_kafka_topic_partition_list_destroy (list);
+
+  /* Typically the partition went to another member in a rebalance; it
+   * will deliver the message again, which at-least-once allows. */
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    g_debug ("Cannot store the offset of %s[%d]@%" G_GINT64_FORMAT ": %s",
+             msg->topic, msg->partition, msg->offset, rd_kafka_err2str (err));
+}
+
+/**
+ * ev_bus_message_skip:
+ * @self: the #EvBus that delivered @msg
+ * @msg: a message that cannot be used (unparsable, invalid)
+ * @reason: (nullable): why, for the log
+ *
+ * Logs and counts (#EvBus:skipped) an unusable message and marks it done,
+ * so consumption goes on past it instead of retrying it forever.
+ */
+void
+ev_bus_message_skip (EvBus        *self,
+                     EvBusMessage *msg,
+                     const char   *reason)
+{
+  g_return_if_fail (EV_IS_BUS (self));
+  g_return_if_fail (msg != NULL);
+
+  g_message ("Skipping message %s[%d]@%" G_GINT64_FORMAT " (key %s): %s",
+             msg->topic, msg->partition, msg->offset,
+             msg->key != NULL ? msg->key : "none",
+             reason != NULL ? reason : "unusable");
+
+  self->skipped++;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SKIPPED]);
+
+  ev_bus_message_done (self, msg);
+}
