@@ -1,0 +1,2116 @@
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+#include "ev-store.h"
+
+/**
+ * EvStore:
+ *
+ * Central's database: the registered charging points (with a salted hash of
+ * each one's token), the drivers seen and one row per supply, from its
+ * authorisation to its ticket or fault.
+ *
+ * Writes are batched: each write runs at once inside the current
+ * transaction, so it is checked and visible to every read of this store
+ * immediately, but it becomes durable only when the transaction commits —
+ * on ev_store_flush(), or on its own every #EvStore:flush-interval
+ * milliseconds on the thread-default main context of the thread that
+ * created the store. One commit per batch is what lets a busy Central keep
+ * up (see MACHINE-NOTES, "SQLite"). A caller that must not act before its
+ * write is durable (commit a Kafka offset, send a ticket on) registers
+ * ev_store_when_committed() and acts in the callback.
+ *
+ * The database runs in WAL mode with `synchronous=NORMAL`: a committed
+ * batch survives the process being killed; a power cut may lose the last
+ * batches. Commits may pause for a WAL checkpoint, so keep the store on a
+ * thread of its own, not on the one that answers links. An #EvStore is not
+ * thread-safe: use it from the thread that created it.
+ */
+
+/* Schema 1 predates CP tokens. Schema 2 adds the token columns and the
+ * indices Central looks supplies up by; its unique partial indices make
+ * "one supply in progress per CP and per driver" a property of the data. */
+static const char * const migrations[] = {
+  /* 1 */
+  "CREATE TABLE charging_points ("
+  "  cp_id TEXT PRIMARY KEY NOT NULL,"
+  "  location TEXT NOT NULL,"
+  "  price REAL NOT NULL CHECK (price >= 0),"
+  "  state TEXT NOT NULL DEFAULT 'DISCONNECTED',"
+  "  registered_at INTEGER NOT NULL,"
+  "  last_seen INTEGER"
+  ");"
+  "CREATE TABLE drivers ("
+  "  driver_id TEXT PRIMARY KEY NOT NULL,"
+  "  first_seen INTEGER NOT NULL,"
+  "  last_seen INTEGER NOT NULL"
+  ");"
+  "CREATE TABLE sessions ("
+  "  supply_id TEXT PRIMARY KEY NOT NULL,"
+  "  cp_id TEXT NOT NULL REFERENCES charging_points (cp_id),"
+  "  driver_id TEXT NOT NULL REFERENCES drivers (driver_id),"
+  "  price REAL NOT NULL CHECK (price >= 0),"
+  "  kwh REAL NOT NULL DEFAULT 0 CHECK (kwh >= 0),"
+  "  amount REAL NOT NULL DEFAULT 0 CHECK (amount >= 0),"
+  "  seq INTEGER NOT NULL DEFAULT 0,"
+  "  phase TEXT NOT NULL,"
+  "  reason TEXT,"
+  "  authorised_at INTEGER NOT NULL,"
+  "  started_at INTEGER,"
+  "  ended_at INTEGER"
+  ");"
+  "CREATE INDEX sessions_by_cp ON sessions (cp_id);",
+
+  /* 2 */
+  "ALTER TABLE charging_points ADD COLUMN token_salt TEXT;"
+  "ALTER TABLE charging_points ADD COLUMN token_hash TEXT;"
+  "DROP INDEX sessions_by_cp;"
+  "CREATE UNIQUE INDEX sessions_open_by_cp ON sessions (cp_id)"
+  "  WHERE ended_at IS NULL;"
+  "CREATE UNIQUE INDEX sessions_open_by_driver ON sessions (driver_id)"
+  "  WHERE ended_at IS NULL;"
+  "CREATE INDEX sessions_history ON sessions (ended_at DESC)"
+  "  WHERE ended_at IS NOT NULL;"
+  "CREATE INDEX sessions_history_by_driver ON sessions (driver_id, ended_at DESC)"
+  "  WHERE ended_at IS NOT NULL;",
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == EV_STORE_SCHEMA_VERSION);
+
+#define SESSION_COLUMNS \
+  "supply_id, cp_id, driver_id, price, kwh, amount, seq, phase, reason, " \
+  "started_at, ended_at"
+
+typedef enum {
+  STMT_BEGIN,
+  STMT_COMMIT,
+  STMT_ROLLBACK,
+  STMT_CP_SELECT_TOKEN,
+  STMT_CP_INSERT,
+  STMT_CP_REREGISTER,
+  STMT_CP_RESET_TOKEN,
+  STMT_CP_LOAD,
+  STMT_CP_SET_STATE,
+  STMT_CP_SET_PRICE,
+  STMT_CP_TOUCH,
+  STMT_DRIVER_TOUCH,
+  STMT_SESSION_SELECT,
+  STMT_SESSION_INSERT,
+  STMT_SESSION_PROGRESS,
+  STMT_SESSION_FINISH,
+  STMT_SESSION_OPEN_BY_CP,
+  STMT_SESSION_OPEN_BY_DRIVER,
+  STMT_SESSION_OPEN_ALL,
+  STMT_SESSION_HISTORY,
+  STMT_SESSION_HISTORY_BY_DRIVER,
+  N_STMTS
+} StmtId;
+
+static const char * const stmt_sql[N_STMTS] = {
+  [STMT_BEGIN] = "BEGIN IMMEDIATE",
+  [STMT_COMMIT] = "COMMIT",
+  [STMT_ROLLBACK] = "ROLLBACK",
+  [STMT_CP_SELECT_TOKEN] =
+    "SELECT token_salt, token_hash FROM charging_points WHERE cp_id = ?1",
+  [STMT_CP_INSERT] =
+    "INSERT INTO charging_points"
+    " (cp_id, location, price, state, registered_at, token_salt, token_hash)"
+    " VALUES (?1, ?2, ?3, 'DISCONNECTED', ?4, ?5, ?6)",
+  [STMT_CP_REREGISTER] =
+    "UPDATE charging_points"
+    " SET location = ?2, price = ?3, registered_at = ?4,"
+    "     token_salt = ?5, token_hash = ?6"
+    " WHERE cp_id = ?1 AND token_hash IS NULL",
+  [STMT_CP_RESET_TOKEN] =
+    "UPDATE charging_points SET token_salt = NULL, token_hash = NULL"
+    " WHERE cp_id = ?1",
+  [STMT_CP_LOAD] =
+    "SELECT cp_id, location, price, state FROM charging_points ORDER BY cp_id",
+  [STMT_CP_SET_STATE] =
+    "UPDATE charging_points SET state = ?2 WHERE cp_id = ?1",
+  [STMT_CP_SET_PRICE] =
+    "UPDATE charging_points SET price = ?2 WHERE cp_id = ?1",
+  [STMT_CP_TOUCH] =
+    "UPDATE charging_points SET last_seen = ?2 WHERE cp_id = ?1",
+  [STMT_DRIVER_TOUCH] =
+    "INSERT INTO drivers (driver_id, first_seen, last_seen) VALUES (?1, ?2, ?2)"
+    " ON CONFLICT (driver_id) DO UPDATE SET last_seen = excluded.last_seen",
+  [STMT_SESSION_SELECT] =
+    "SELECT " SESSION_COLUMNS " FROM sessions WHERE supply_id = ?1",
+  [STMT_SESSION_INSERT] =
+    "INSERT INTO sessions"
+    " (supply_id, cp_id, driver_id, price, phase, authorised_at)"
+    " VALUES (?1, ?2, ?3, ?4, 'authorized', ?5)",
+  [STMT_SESSION_PROGRESS] =
+    "UPDATE sessions"
+    " SET seq = ?2, kwh = ?3, amount = ?4, phase = 'supplying',"
+    "     started_at = COALESCE (started_at, ?5)"
+    " WHERE supply_id = ?1 AND ended_at IS NULL AND seq < ?2",
+  [STMT_SESSION_FINISH] =
+    "UPDATE sessions"
+    " SET phase = ?2, seq = MAX (seq, ?3), kwh = ?4, amount = ?5,"
+    "     started_at = COALESCE (?6, started_at), ended_at = ?7, reason = ?8"
+    " WHERE supply_id = ?1 AND ended_at IS NULL",
+  [STMT_SESSION_OPEN_BY_CP] =
+    "SELECT " SESSION_COLUMNS " FROM sessions"
+    " WHERE cp_id = ?1 AND ended_at IS NULL",
+  [STMT_SESSION_OPEN_BY_DRIVER] =
+    "SELECT " SESSION_COLUMNS " FROM sessions"
+    " WHERE driver_id = ?1 AND ended_at IS NULL",
+  [STMT_SESSION_OPEN_ALL] =
+    "SELECT " SESSION_COLUMNS " FROM sessions"
+    " WHERE ended_at IS NULL ORDER BY authorised_at, supply_id",
+  [STMT_SESSION_HISTORY] =
+    "SELECT " SESSION_COLUMNS " FROM sessions"
+    " WHERE ended_at IS NOT NULL ORDER BY ended_at DESC, rowid DESC LIMIT ?1",
+  [STMT_SESSION_HISTORY_BY_DRIVER] =
+    "SELECT " SESSION_COLUMNS " FROM sessions"
+    " WHERE driver_id = ?2 AND ended_at IS NOT NULL"
+    " ORDER BY ended_at DESC, rowid DESC LIMIT ?1",
+};
+
+/* Stable names of the phases in the database, independent of enum nicks. */
+static const char * const phase_names[] = {
+  [EV_SUPPLY_PHASE_REQUESTED] = "requested",
+  [EV_SUPPLY_PHASE_AUTHORIZED] = "authorized",
+  [EV_SUPPLY_PHASE_SUPPLYING] = "supplying",
+  [EV_SUPPLY_PHASE_FINISHED] = "finished",
+  [EV_SUPPLY_PHASE_FAILED] = "failed",
+};
+
+#define BUSY_TIMEOUT_MS 5000
+#define TOKEN_BYTES 32
+#define SALT_BYTES 16
+#define MAX_LOCATION_CHARS 200
+#define MAX_REASON_BYTES 64
+#define MAX_TOKEN_BYTES 256
+
+typedef struct {
+  EvStoreCommittedFunc func;
+  gpointer user_data;
+  GDestroyNotify destroy;
+} Waiter;
+
+struct _EvStore
+{
+  GObject parent_instance;
+
+  char *path;
+  guint flush_interval;
+
+  sqlite3 *db;
+  sqlite3_stmt *stmts[N_STMTS];
+  gboolean in_batch;
+
+  GMainContext *context;
+  GSource *flush_source;
+  GArray *waiters;
+};
+
+static void ev_store_initable_iface_init (GInitableIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (EvStore, ev_store, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
+                                                      ev_store_initable_iface_init))
+
+G_DEFINE_QUARK (ev-store-error-quark, ev_store_error)
+
+enum {
+  PROP_0,
+  PROP_PATH,
+  PROP_FLUSH_INTERVAL,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/* A cached statement borrowed for one use: reset and unbound when the
+ * borrower's scope ends, never finalised before the store is. */
+typedef sqlite3_stmt EvBorrowedStmt;
+
+static void
+borrowed_stmt_release (EvBorrowedStmt *stmt)
+{
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvBorrowedStmt, borrowed_stmt_release)
+
+static gint64
+now_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+static int
+error_code_for_sqlite (int rc)
+{
+  switch (rc)
+    {
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+    case SQLITE_CONSTRAINT_UNIQUE:
+      return EV_STORE_ERROR_EXISTS;
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+      return EV_STORE_ERROR_NOT_FOUND;
+    case SQLITE_CONSTRAINT_CHECK:
+    case SQLITE_CONSTRAINT_NOTNULL:
+      return EV_STORE_ERROR_INVALID_ARGUMENT;
+    default:
+      break;
+    }
+
+  switch (rc & 0xff)
+    {
+    case SQLITE_NOTADB:
+      return EV_STORE_ERROR_NOT_A_DATABASE;
+    case SQLITE_CORRUPT:
+      return EV_STORE_ERROR_CORRUPT;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return EV_STORE_ERROR_BUSY;
+    case SQLITE_FULL:
+      return EV_STORE_ERROR_FULL;
+    default:
+      return EV_STORE_ERROR_FAILED;
+    }
+}
+
+static void
+set_sqlite_error (EvStore  *self,
+                  int       rc,
+                  GError  **error)
+{
+  const char *message = self->db != NULL ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc);
+
+  g_set_error (error, EV_STORE_ERROR, error_code_for_sqlite (rc),
+               _("Database error: %s"), message);
+}
+
+static void
+waiter_clear (gpointer data)
+{
+  Waiter *waiter = data;
+
+  if (waiter->destroy != NULL)
+    g_clear_pointer (&waiter->user_data, waiter->destroy);
+}
+
+static void
+run_waiters (EvStore      *self,
+             const GError *error)
+{
+  g_autoptr(GArray) waiters = NULL;
+
+  if (self->waiters->len == 0)
+    return;
+
+  /* Callbacks may write and register again: those belong to the next batch. */
+  waiters = g_steal_pointer (&self->waiters);
+  self->waiters = g_array_new (FALSE, FALSE, sizeof (Waiter));
+  g_array_set_clear_func (self->waiters, waiter_clear);
+
+  for (guint i = 0; i < waiters->len; i++)
+    {
+      Waiter *waiter = &g_array_index (waiters, Waiter, i);
+
+      waiter->func (self, error, waiter->user_data);
+    }
+}
+
+/* After a failed statement SQLite may have rolled the whole transaction
+ * back by itself (disk full, I/O error, out of memory): every write of the
+ * batch is gone, and whoever waits for it must hear so. */
+static void
+check_batch_survived (EvStore      *self,
+                      const GError *cause)
+{
+  g_autoptr(GError) lost = NULL;
+
+  if (!self->in_batch || !sqlite3_get_autocommit (self->db))
+    return;
+
+  self->in_batch = FALSE;
+  g_clear_pointer (&self->flush_source, g_source_destroy);
+  lost = g_error_new (EV_STORE_ERROR, cause->code,
+                      _("The last batch of writes was rolled back: %s"),
+                      cause->message);
+  g_warning ("%s", lost->message);
+  run_waiters (self, lost);
+}
+
+static EvBorrowedStmt *
+borrow_stmt (EvStore  *self,
+             StmtId    id,
+             GError  **error)
+{
+  if (self->stmts[id] == NULL)
+    {
+      int rc = sqlite3_prepare_v3 (self->db, stmt_sql[id], -1,
+                                   SQLITE_PREPARE_PERSISTENT,
+                                   &self->stmts[id], NULL);
+
+      if (rc != SQLITE_OK)
+        {
+          set_sqlite_error (self, rc, error);
+          return NULL;
+        }
+    }
+
+  return self->stmts[id];
+}
+
+/* Returns SQLITE_ROW, SQLITE_DONE, or 0 with @error set. */
+static int
+step (EvStore       *self,
+      sqlite3_stmt  *stmt,
+      GError       **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+    return rc;
+
+  rc = sqlite3_reset (stmt);
+  {
+    g_autoptr(GError) local = NULL;
+
+    set_sqlite_error (self, rc, &local);
+    check_batch_survived (self, local);
+    g_propagate_error (error, g_steal_pointer (&local));
+  }
+  return 0;
+}
+
+static gboolean
+step_done (EvStore       *self,
+           sqlite3_stmt  *stmt,
+           GError       **error)
+{
+  return step (self, stmt, error) != 0;
+}
+
+static gboolean
+run_simple (EvStore  *self,
+            StmtId    id,
+            GError  **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = borrow_stmt (self, id, error);
+
+  return stmt != NULL && step_done (self, stmt, error);
+}
+
+static void
+bind_text (sqlite3_stmt *stmt,
+           int           index,
+           const char   *text)
+{
+  if (text != NULL)
+    sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null (stmt, index);
+}
+
+static void
+bind_time (sqlite3_stmt *stmt,
+           int           index,
+           gint64        ms)
+{
+  if (ms > 0)
+    sqlite3_bind_int64 (stmt, index, ms);
+  else
+    sqlite3_bind_null (stmt, index);
+}
+
+static gboolean
+flush_timeout_cb (gpointer user_data)
+{
+  EvStore *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!ev_store_flush (self, &error))
+    g_warning ("%s", error->message);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_flush (EvStore *self)
+{
+  if (self->flush_source != NULL)
+    return;
+
+  self->flush_source = g_timeout_source_new (self->flush_interval);
+  g_source_set_static_name (self->flush_source, "[evcharging] EvStore flush");
+  g_source_set_callback (self->flush_source, flush_timeout_cb, self, NULL);
+  g_source_attach (self->flush_source, self->context);
+  g_source_unref (self->flush_source);
+}
+
+/* Every write goes through here: it opens the batch's transaction if none
+ * is open. */
+static gboolean
+begin_write (EvStore  *self,
+             GError  **error)
+{
+  if (self->in_batch)
+    return TRUE;
+
+  if (!run_simple (self, STMT_BEGIN, error))
+    return FALSE;
+
+  self->in_batch = TRUE;
+  schedule_flush (self);
+  return TRUE;
+}
+
+/* Input checks. Everything is checked before anything is written, so bad
+ * input never disturbs a batch. */
+
+static gboolean
+id_is_valid (const char *id)
+{
+  size_t len;
+
+  if (id == NULL)
+    return FALSE;
+
+  len = strlen (id);
+  if (len < 1 || len > 32)
+    return FALSE;
+
+  for (size_t i = 0; i < len; i++)
+    {
+      if (!g_ascii_isalnum (id[i]) && id[i] != '.' && id[i] != '_' && id[i] != '-')
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+check_cp_id (const char  *cp_id,
+             GError     **error)
+{
+  if (id_is_valid (cp_id))
+    return TRUE;
+
+  g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
+               _("Invalid charging point id “%s”: use 1 to 32 letters, digits, “.”, “_” or “-”"),
+               cp_id != NULL && g_utf8_validate (cp_id, -1, NULL) ? cp_id : "");
+  return FALSE;
+}
+
+static gboolean
+check_driver_id (const char  *driver_id,
+                 GError     **error)
+{
+  /* Supplies requested at the station itself run under "station:<cp_id>". */
+  if (id_is_valid (driver_id) ||
+      (driver_id != NULL && g_str_has_prefix (driver_id, "station:") &&
+       id_is_valid (driver_id + strlen ("station:"))))
+    return TRUE;
+
+  g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
+               _("Invalid driver id “%s”: use 1 to 32 letters, digits, “.”, “_” or “-”"),
+               driver_id != NULL && g_utf8_validate (driver_id, -1, NULL) ? driver_id : "");
+  return FALSE;
+}
+
+static gboolean
+check_supply_id (const char  *supply_id,
+                 GError     **error)
+{
+  if (supply_id != NULL && g_uuid_string_is_valid (supply_id))
+    return TRUE;
+
+  g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
+               _("Invalid supply id “%s”: expected a UUID"),
+               supply_id != NULL && g_utf8_validate (supply_id, -1, NULL) ? supply_id : "");
+  return FALSE;
+}
+
+static gboolean
+text_is_printable (const char *text,
+                   size_t      max_chars)
+{
+  size_t n = 0;
+  gboolean blank = TRUE;
+
+  if (text == NULL || !g_utf8_validate (text, -1, NULL))
+    return FALSE;
+
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_iscntrl (c) || ++n > max_chars)
+        return FALSE;
+      if (!g_unichar_isspace (c))
+        blank = FALSE;
+    }
+
+  return !blank;
+}
+
+static gboolean
+check_location (const char  *location,
+                GError     **error)
+{
+  if (text_is_printable (location, MAX_LOCATION_CHARS))
+    return TRUE;
+
+  g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
+               _("Invalid location: it must be 1 to %d characters of text"),
+               MAX_LOCATION_CHARS);
+  return FALSE;
+}
+
+static gboolean
+check_price (double   price,
+             GError **error)
+{
+  if (isfinite (price) && price >= 0.0)
+    return TRUE;
+
+  g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
+               _("Invalid price %g: it must be a finite number, zero or more"),
+               price);
+  return FALSE;
+}
+
+static gboolean
+check_figures (double   kwh,
+               double   amount,
+               GError **error)
+{
+  if (isfinite (kwh) && kwh >= 0.0 && isfinite (amount) && amount >= 0.0)
+    return TRUE;
+
+  g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
+               _("Invalid energy %g kWh or amount %g EUR: they must be finite numbers, zero or more"),
+               kwh, amount);
+  return FALSE;
+}
+
+static gboolean
+check_time (gint64   ms,
+            GError **error)
+{
+  g_autofree char *text = NULL;
+
+  if (ms >= 0)
+    return TRUE;
+
+  /* A format macro inside the message would hide it from xgettext. */
+  text = g_strdup_printf ("%" G_GINT64_FORMAT, ms);
+  g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
+               _("Invalid time %s: it must be zero or more milliseconds since 1970"),
+               text);
+  return FALSE;
+}
+
+static void
+set_unknown_cp (const char  *cp_id,
+                GError     **error)
+{
+  g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_FOUND,
+               _("Unknown charging point “%s”"), cp_id);
+}
+
+static void
+set_unknown_supply (const char  *supply_id,
+                    GError     **error)
+{
+  g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_FOUND,
+               _("Unknown supply “%s”"), supply_id);
+}
+
+/* Tokens */
+
+static gboolean
+random_hex (size_t    n_bytes,
+            char    **out_hex,
+            GError  **error)
+{
+  guint8 bytes[64];
+  size_t filled = 0;
+  GString *hex;
+
+  g_assert (n_bytes <= sizeof bytes);
+
+  while (filled < n_bytes)
+    {
+      ssize_t got = getrandom (bytes + filled, n_bytes - filled, 0);
+
+      if (got < 0)
+        {
+          int saved_errno = errno;
+
+          if (saved_errno == EINTR)
+            continue;
+          g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_FAILED,
+                       _("Could not generate a random token: %s"),
+                       g_strerror (saved_errno));
+          return FALSE;
+        }
+      filled += (size_t) got;
+    }
+
+  hex = g_string_sized_new (n_bytes * 2);
+  for (size_t i = 0; i < n_bytes; i++)
+    g_string_append_printf (hex, "%02x", bytes[i]);
+  explicit_bzero (bytes, sizeof bytes);
+
+  *out_hex = g_string_free (hex, FALSE);
+  return TRUE;
+}
+
+static char *
+hash_token (const char *salt,
+            const char *token)
+{
+  return g_compute_hmac_for_string (G_CHECKSUM_SHA256,
+                                    (const guchar *) salt, strlen (salt),
+                                    token, -1);
+}
+
+static gboolean
+equal_in_constant_time (const char *a,
+                        const char *b)
+{
+  size_t len = strlen (a);
+  guint8 diff = 0;
+
+  /* Hashes have a fixed, public length: only their bytes must not leak. */
+  if (strlen (b) != len)
+    return FALSE;
+
+  for (size_t i = 0; i < len; i++)
+    diff |= (guint8) (a[i] ^ b[i]);
+
+  return diff == 0;
+}
+
+/* Rows to objects */
+
+static gboolean
+phase_from_name (const char    *name,
+                 EvSupplyPhase *out_phase)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (phase_names); i++)
+    {
+      if (g_strcmp0 (name, phase_names[i]) == 0)
+        {
+          *out_phase = i;
+          return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
+static EvSupplySession *
+session_from_row (sqlite3_stmt *stmt)
+{
+  EvSupplySession *session;
+  EvSupplyPhase phase = EV_SUPPLY_PHASE_FAILED;
+  double price = sqlite3_column_double (stmt, 3);
+  double kwh = sqlite3_column_double (stmt, 4);
+  double amount = sqlite3_column_double (stmt, 5);
+  gint64 seq = sqlite3_column_int64 (stmt, 6);
+
+  session = ev_supply_session_new ((const char *) sqlite3_column_text (stmt, 0),
+                                   (const char *) sqlite3_column_text (stmt, 1),
+                                   (const char *) sqlite3_column_text (stmt, 2));
+
+  if (!phase_from_name ((const char *) sqlite3_column_text (stmt, 7), &phase))
+    g_debug ("Supply %s has an unknown phase; shown as failed",
+             (const char *) sqlite3_column_text (stmt, 0));
+
+  ev_supply_session_set_phase (session, phase);
+  ev_supply_session_set_price (session, isfinite (price) && price >= 0 ? price : 0.0);
+  ev_supply_session_set_kwh (session, isfinite (kwh) && kwh >= 0 ? kwh : 0.0);
+  ev_supply_session_set_amount (session, isfinite (amount) && amount >= 0 ? amount : 0.0);
+  ev_supply_session_set_seq (session, (guint) CLAMP (seq, 0, G_MAXUINT));
+  ev_supply_session_set_reason (session, (const char *) sqlite3_column_text (stmt, 8));
+  ev_supply_session_set_started_at (session, sqlite3_column_int64 (stmt, 9));
+  ev_supply_session_set_ended_at (session, sqlite3_column_int64 (stmt, 10));
+
+  return session;
+}
+
+static GPtrArray *
+collect_sessions (EvStore       *self,
+                  sqlite3_stmt  *stmt,
+                  GError       **error)
+{
+  g_autoptr(GPtrArray) sessions = g_ptr_array_new_with_free_func (g_object_unref);
+  int rc;
+
+  while ((rc = step (self, stmt, error)) == SQLITE_ROW)
+    g_ptr_array_add (sessions, session_from_row (stmt));
+
+  if (rc == 0)
+    return NULL;
+
+  return g_steal_pointer (&sessions);
+}
+
+/* Opening */
+
+static gboolean
+exec_sql (EvStore     *self,
+          const char  *sql,
+          GError     **error)
+{
+  int rc = sqlite3_exec (self->db, sql, NULL, NULL, NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      set_sqlite_error (self, rc, error);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* Reads one integer from a PRAGMA or a query (for opening and migrating
+ * only; these statements are not worth caching). */
+static gboolean
+query_int (EvStore     *self,
+           const char  *sql,
+           int         *out_value,
+           GError     **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
+  if (rc == SQLITE_OK)
+    {
+      rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW)
+        {
+          *out_value = sqlite3_column_int (stmt, 0);
+          rc = SQLITE_OK;
+        }
+    }
+  if (rc != SQLITE_OK)
+    {
+      if (stmt != NULL)
+        rc = sqlite3_reset (stmt);
+      set_sqlite_error (self, rc, error);
+    }
+  sqlite3_finalize (stmt);
+
+  return rc == SQLITE_OK;
+}
+
+static gboolean
+apply_migration (EvStore  *self,
+                 int       version,
+                 GError  **error)
+{
+  g_autoptr(GError) local = NULL;
+  g_autofree char *set_version = NULL;
+  int current = 0;
+
+  if (!exec_sql (self, "BEGIN IMMEDIATE", &local))
+    goto failed;
+
+  /* Another process may have migrated while we waited for the lock. */
+  if (!query_int (self, "PRAGMA user_version", &current, &local))
+    goto rollback;
+  if (current >= version)
+    return exec_sql (self, "COMMIT", error);
+
+  set_version = g_strdup_printf ("PRAGMA user_version = %d", version);
+  if (!exec_sql (self, migrations[version - 1], &local) ||
+      !exec_sql (self, set_version, &local) ||
+      !exec_sql (self, "COMMIT", &local))
+    goto rollback;
+
+  return TRUE;
+
+rollback:
+  if (!sqlite3_get_autocommit (self->db))
+    sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+failed:
+  g_set_error (error, EV_STORE_ERROR, local->code,
+               _("Could not upgrade the database “%s” to schema %d: %s"),
+               self->path, version, local->message);
+  return FALSE;
+}
+
+static gboolean
+ev_store_initable_init (GInitable     *initable,
+                        GCancellable  *cancellable,
+                        GError       **error)
+{
+  EvStore *self = EV_STORE (initable);
+  g_autoptr(GError) local = NULL;
+  g_autofree char *dir = NULL;
+  sqlite3_stmt *stmt = NULL;
+  g_autofree char *journal_mode = NULL;
+  int version = 0;
+  int n_objects = 0;
+  int rc;
+
+  if (self->path == NULL || self->path[0] == '\0')
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
+                   _("No database file given"));
+      return FALSE;
+    }
+
+  dir = g_path_get_dirname (self->path);
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_FAILED,
+                   _("Could not create the folder “%s” for the database: %s"),
+                   dir, g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  rc = sqlite3_open_v2 (self->path, &self->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL);
+  if (rc != SQLITE_OK)
+    goto sqlite_failed;
+
+  sqlite3_extended_result_codes (self->db, 1);
+  sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
+
+  /* Read before anything writes: a file that is not ours, or is from a
+   * newer version, must be refused without a single byte changed. */
+  if (!query_int (self, "PRAGMA user_version", &version, &local) ||
+      !query_int (self, "SELECT count(*) FROM sqlite_schema", &n_objects, &local))
+    {
+      if (local->code == EV_STORE_ERROR_NOT_A_DATABASE)
+        g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_A_DATABASE,
+                     _("“%s” is not a database; it was left untouched"),
+                     self->path);
+      else
+        g_set_error (error, EV_STORE_ERROR, local->code,
+                     _("Could not open the database “%s”: %s"),
+                     self->path, local->message);
+      return FALSE;
+    }
+
+  if (version > EV_STORE_SCHEMA_VERSION)
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_TOO_NEW,
+                   _("The database “%s” was written by a newer version of this program (schema %d; this one knows up to %d); it was left untouched"),
+                   self->path, version, EV_STORE_SCHEMA_VERSION);
+      return FALSE;
+    }
+
+  if (version == 0 && n_objects > 0)
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_A_DATABASE,
+                   _("“%s” holds another program’s data; it was left untouched"),
+                   self->path);
+      return FALSE;
+    }
+
+  rc = sqlite3_prepare_v2 (self->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL);
+  if (rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      journal_mode = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+      rc = SQLITE_OK;
+    }
+  else if (stmt != NULL)
+    {
+      rc = sqlite3_reset (stmt);
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_OK)
+    goto sqlite_failed;
+
+  if (g_strcmp0 (journal_mode, "wal") != 0)
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_FAILED,
+                   _("Could not open the database “%s”: it cannot use write-ahead logging"),
+                   self->path);
+      return FALSE;
+    }
+
+  if (!exec_sql (self, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", &local))
+    {
+      g_set_error (error, EV_STORE_ERROR, local->code,
+                   _("Could not open the database “%s”: %s"),
+                   self->path, local->message);
+      return FALSE;
+    }
+
+  for (int next = version + 1; next <= EV_STORE_SCHEMA_VERSION; next++)
+    {
+      if (!apply_migration (self, next, error))
+        return FALSE;
+    }
+
+  return TRUE;
+
+sqlite_failed:
+  set_sqlite_error (self, rc, &local);
+  g_set_error (error, EV_STORE_ERROR, local->code,
+               _("Could not open the database “%s”: %s"),
+               self->path, local->message);
+  return FALSE;
+}
+
+static void
+ev_store_initable_iface_init (GInitableIface *iface)
+{
+  iface->init = ev_store_initable_init;
+}
+
+/* GObject */
+
+static void
+ev_store_dispose (GObject *object)
+{
+  EvStore *self = EV_STORE (object);
+
+  if (self->db != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!ev_store_flush (self, &error))
+        g_warning ("Could not save the last writes to “%s”: %s",
+                   self->path, error->message);
+    }
+
+  g_clear_pointer (&self->flush_source, g_source_destroy);
+
+  G_OBJECT_CLASS (ev_store_parent_class)->dispose (object);
+}
+
+static void
+ev_store_finalize (GObject *object)
+{
+  EvStore *self = EV_STORE (object);
+
+  for (guint i = 0; i < N_STMTS; i++)
+    g_clear_pointer (&self->stmts[i], sqlite3_finalize);
+
+  if (self->db != NULL)
+    {
+      /* Only a failed last flush leaves a batch open; dropping it is all
+       * that is left to do. */
+      if (self->in_batch)
+        sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+      sqlite3_close (self->db);
+      self->db = NULL;
+    }
+
+  g_clear_pointer (&self->waiters, g_array_unref);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_pointer (&self->path, g_free);
+
+  G_OBJECT_CLASS (ev_store_parent_class)->finalize (object);
+}
+
+static void
+ev_store_get_property (GObject    *object,
+                       guint       prop_id,
+                       GValue     *value,
+                       GParamSpec *pspec)
+{
+  EvStore *self = EV_STORE (object);
+
+  switch (prop_id)
+    {
+    case PROP_PATH:
+      g_value_set_string (value, self->path);
+      break;
+    case PROP_FLUSH_INTERVAL:
+      g_value_set_uint (value, self->flush_interval);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ev_store_set_property (GObject      *object,
+                       guint         prop_id,
+                       const GValue *value,
+                       GParamSpec   *pspec)
+{
+  EvStore *self = EV_STORE (object);
+
+  switch (prop_id)
+    {
+    case PROP_PATH:
+      self->path = g_value_dup_string (value);
+      break;
+    case PROP_FLUSH_INTERVAL:
+      self->flush_interval = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ev_store_class_init (EvStoreClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = ev_store_dispose;
+  object_class->finalize = ev_store_finalize;
+  object_class->get_property = ev_store_get_property;
+  object_class->set_property = ev_store_set_property;
+
+  /**
+   * EvStore:path:
+   *
+   * The database file. Missing parent folders are created.
+   */
+  properties[PROP_PATH] =
+    g_param_spec_string ("path", NULL, NULL,
+                         NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * EvStore:flush-interval:
+   *
+   * How long, in milliseconds, a batch of writes may stay uncommitted
+   * before the store commits it on its own.
+   */
+  properties[PROP_FLUSH_INTERVAL] =
+    g_param_spec_uint ("flush-interval", NULL, NULL,
+                       1, G_MAXINT, 100,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                       G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+ev_store_init (EvStore *self)
+{
+  self->flush_interval = 100;
+  self->context = g_main_context_ref_thread_default ();
+  self->waiters = g_array_new (FALSE, FALSE, sizeof (Waiter));
+  g_array_set_clear_func (self->waiters, waiter_clear);
+}
+
+/* Public API */
+
+/**
+ * ev_store_open:
+ * @path: the database file; created, with its folders, if missing
+ * @error: return location for an error
+ *
+ * Opens Central's database, upgrading its schema if it is older than
+ * %EV_STORE_SCHEMA_VERSION. A file that is not a database, holds another
+ * program's data or comes from a newer version is refused with an
+ * #EvStoreError and left as it was.
+ *
+ * To choose #EvStore:flush-interval, use g_initable_new() with
+ * %EV_TYPE_STORE instead.
+ *
+ * Returns: (transfer full): the store, or %NULL with @error set
+ */
+EvStore *
+ev_store_open (const char  *path,
+               GError     **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return g_initable_new (EV_TYPE_STORE, NULL, error, "path", path, NULL);
+}
+
+/**
+ * ev_store_get_path:
+ * @self: a store
+ *
+ * Returns: the database file
+ */
+const char *
+ev_store_get_path (EvStore *self)
+{
+  g_return_val_if_fail (EV_IS_STORE (self), NULL);
+
+  return self->path;
+}
+
+/**
+ * ev_store_get_flush_interval:
+ * @self: a store
+ *
+ * Returns: the most milliseconds a write waits before it is committed
+ */
+guint
+ev_store_get_flush_interval (EvStore *self)
+{
+  g_return_val_if_fail (EV_IS_STORE (self), 0);
+
+  return self->flush_interval;
+}
+
+/**
+ * ev_store_flush:
+ * @self: a store
+ * @error: return location for an error
+ *
+ * Commits every write made so far in one transaction, then calls the
+ * callbacks of ev_store_when_committed() waiting for it. If the commit
+ * fails the batch is rolled back, the callbacks hear why and so does the
+ * caller.
+ *
+ * Returns: %TRUE if every write made so far is now on disk
+ */
+gboolean
+ev_store_flush (EvStore  *self,
+                GError  **error)
+{
+  g_autoptr(GError) local = NULL;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  g_clear_pointer (&self->flush_source, g_source_destroy);
+
+  if (self->in_batch)
+    {
+      if (!run_simple (self, STMT_COMMIT, &local) && self->in_batch)
+        {
+          if (!sqlite3_get_autocommit (self->db))
+            run_simple (self, STMT_ROLLBACK, NULL);
+          g_prefix_error (&local, _("Could not save the database: "));
+        }
+      /* A failed COMMIT that SQLite already rolled back was reported to
+       * the waiters by check_batch_survived(). */
+      self->in_batch = FALSE;
+    }
+
+  run_waiters (self, local);
+
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/**
+ * ev_store_when_committed:
+ * @self: a store
+ * @func: (scope notified): called once the writes are committed or lost
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data after @func ran
+ *
+ * Calls @func after the transaction holding every write made so far on
+ * @self has committed (or failed): this is how Central commits a Kafka
+ * offset only once the message's effect is stored. @func is never called
+ * from here, always later from ev_store_flush() — the next automatic one
+ * if nobody flushes earlier — even when nothing was waiting to be written.
+ */
+void
+ev_store_when_committed (EvStore              *self,
+                         EvStoreCommittedFunc  func,
+                         gpointer              user_data,
+                         GDestroyNotify        destroy)
+{
+  Waiter waiter = { func, user_data, destroy };
+
+  g_return_if_fail (EV_IS_STORE (self));
+  g_return_if_fail (func != NULL);
+
+  g_array_append_val (self->waiters, waiter);
+  schedule_flush (self);
+}
+
+/**
+ * ev_store_has_pending:
+ * @self: a store
+ *
+ * Returns: %TRUE if writes or ev_store_when_committed() callbacks wait for
+ *   the next flush
+ */
+gboolean
+ev_store_has_pending (EvStore *self)
+{
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+
+  return self->in_batch || self->waiters->len > 0;
+}
+
+/**
+ * ev_store_register_cp:
+ * @self: a store
+ * @cp_id: the charging point's id
+ * @location: where it is, as its station reports it
+ * @price: the price per kWh Central assigns, in EUR
+ * @error: return location for an error
+ *
+ * Registers a charging point, or registers again one whose token was
+ * reset by ev_store_reset_token() (or that was registered before tokens
+ * existed), and issues it a new token. Only a salted hash of the token is
+ * stored: the returned string is the only copy.
+ *
+ * Registration is committed before this returns, together with the rest
+ * of the current batch.
+ *
+ * Returns: (transfer full): the token, or %NULL with @error set
+ *   (%EV_STORE_ERROR_EXISTS if the charging point is registered and has a
+ *   token)
+ */
+char *
+ev_store_register_cp (EvStore     *self,
+                      const char  *cp_id,
+                      const char  *location,
+                      double       price,
+                      GError     **error)
+{
+  g_autofree char *token = NULL;
+  g_autofree char *salt = NULL;
+  g_autofree char *hash = NULL;
+  g_autoptr(EvBorrowedStmt) select = NULL;
+  g_autoptr(EvBorrowedStmt) write = NULL;
+  gboolean known;
+  gboolean has_token;
+  int rc;
+
+  g_return_val_if_fail (EV_IS_STORE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!check_cp_id (cp_id, error) ||
+      !check_location (location, error) ||
+      !check_price (price, error))
+    return NULL;
+
+  if (!random_hex (TOKEN_BYTES, &token, error) ||
+      !random_hex (SALT_BYTES, &salt, error))
+    return NULL;
+  hash = hash_token (salt, token);
+
+  if ((select = borrow_stmt (self, STMT_CP_SELECT_TOKEN, error)) == NULL)
+    return NULL;
+  bind_text (select, 1, cp_id);
+  if ((rc = step (self, select, error)) == 0)
+    return NULL;
+  known = rc == SQLITE_ROW;
+  has_token = known && sqlite3_column_type (select, 1) != SQLITE_NULL;
+  g_clear_pointer (&select, borrowed_stmt_release);
+  if (has_token)
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_EXISTS,
+                   _("Charging point “%s” is already registered"), cp_id);
+      return NULL;
+    }
+
+  if (!begin_write (self, error))
+    return NULL;
+
+  if ((write = borrow_stmt (self, known ? STMT_CP_REREGISTER : STMT_CP_INSERT, error)) == NULL)
+    return NULL;
+  bind_text (write, 1, cp_id);
+  bind_text (write, 2, location);
+  sqlite3_bind_double (write, 3, price);
+  sqlite3_bind_int64 (write, 4, now_ms ());
+  bind_text (write, 5, salt);
+  bind_text (write, 6, hash);
+  if (!step_done (self, write, error))
+    return NULL;
+
+  /* The token leaves this function only once its hash is on disk. */
+  if (!ev_store_flush (self, error))
+    return NULL;
+
+  return g_steal_pointer (&token);
+}
+
+/**
+ * ev_store_verify_token:
+ * @self: a store
+ * @cp_id: the charging point's id
+ * @token: the token it presents
+ * @error: return location for an error
+ *
+ * Checks the token a charging point presents, in time that does not depend
+ * on how much of it is right.
+ *
+ * Returns: %TRUE if @token is the charging point's; otherwise %FALSE with
+ *   %EV_STORE_ERROR_NOT_FOUND (unknown charging point),
+ *   %EV_STORE_ERROR_BAD_TOKEN (wrong token), %EV_STORE_ERROR_NO_TOKEN (it
+ *   must register again) or %EV_STORE_ERROR_INVALID_ARGUMENT (invalid id)
+ */
+gboolean
+ev_store_verify_token (EvStore     *self,
+                       const char  *cp_id,
+                       const char  *token,
+                       GError     **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+  g_autofree char *hash = NULL;
+  const char *salt;
+  const char *stored;
+  int rc;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_cp_id (cp_id, error))
+    return FALSE;
+
+  if ((stmt = borrow_stmt (self, STMT_CP_SELECT_TOKEN, error)) == NULL)
+    return FALSE;
+  bind_text (stmt, 1, cp_id);
+  if ((rc = step (self, stmt, error)) == 0)
+    return FALSE;
+
+  if (rc != SQLITE_ROW)
+    {
+      set_unknown_cp (cp_id, error);
+      return FALSE;
+    }
+
+  salt = (const char *) sqlite3_column_text (stmt, 0);
+  stored = (const char *) sqlite3_column_text (stmt, 1);
+  if (salt == NULL || stored == NULL)
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NO_TOKEN,
+                   _("Charging point “%s” has no token and must register again"),
+                   cp_id);
+      return FALSE;
+    }
+
+  if (token == NULL || token[0] == '\0' || strlen (token) > MAX_TOKEN_BYTES ||
+      !equal_in_constant_time ((hash = hash_token (salt, token)), stored))
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_BAD_TOKEN,
+                   _("Wrong token for charging point “%s”"), cp_id);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/**
+ * ev_store_reset_token:
+ * @self: a store
+ * @cp_id: the charging point's id
+ * @error: return location for an error
+ *
+ * Forgets a charging point's token, on the operator's word, so that its
+ * monitor may register it again (ev_store_register_cp()) and receive a new
+ * one. Its old token no longer authenticates it. Committed before this
+ * returns, with the rest of the current batch.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+ev_store_reset_token (EvStore     *self,
+                      const char  *cp_id,
+                      GError     **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_cp_id (cp_id, error) || !begin_write (self, error))
+    return FALSE;
+
+  if ((stmt = borrow_stmt (self, STMT_CP_RESET_TOKEN, error)) == NULL)
+    return FALSE;
+  bind_text (stmt, 1, cp_id);
+  if (!step_done (self, stmt, error))
+    return FALSE;
+
+  if (sqlite3_changes (self->db) == 0)
+    {
+      set_unknown_cp (cp_id, error);
+      return FALSE;
+    }
+
+  return ev_store_flush (self, error);
+}
+
+/**
+ * ev_store_load_charging_points:
+ * @self: a store
+ * @error: return location for an error
+ *
+ * Loads every registered charging point, ordered by id, with its location,
+ * price and last stored state. Supply figures are not set: see
+ * ev_store_load_open_sessions().
+ *
+ * Returns: (transfer full) (element-type EvChargingPoint): the charging
+ *   points, or %NULL with @error set
+ */
+GPtrArray *
+ev_store_load_charging_points (EvStore  *self,
+                               GError  **error)
+{
+  g_autoptr(GPtrArray) cps = NULL;
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (EV_IS_STORE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if ((stmt = borrow_stmt (self, STMT_CP_LOAD, error)) == NULL)
+    return NULL;
+
+  cps = g_ptr_array_new_with_free_func (g_object_unref);
+  while ((rc = step (self, stmt, error)) == SQLITE_ROW)
+    {
+      EvChargingPoint *cp;
+      EvCpState state = EV_CP_STATE_DISCONNECTED;
+      double price = sqlite3_column_double (stmt, 2);
+
+      cp = ev_charging_point_new ((const char *) sqlite3_column_text (stmt, 0));
+      ev_charging_point_set_location (cp, (const char *) sqlite3_column_text (stmt, 1));
+      ev_charging_point_set_price (cp, isfinite (price) && price >= 0 ? price : 0.0);
+      ev_cp_state_from_string ((const char *) sqlite3_column_text (stmt, 3), &state);
+      ev_charging_point_set_state (cp, state);
+      g_ptr_array_add (cps, cp);
+    }
+
+  if (rc == 0)
+    return NULL;
+
+  return g_steal_pointer (&cps);
+}
+
+static gboolean
+update_cp (EvStore     *self,
+           StmtId       id,
+           const char  *cp_id,
+           GValue      *value,
+           GError     **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+
+  if (!begin_write (self, error))
+    return FALSE;
+
+  if ((stmt = borrow_stmt (self, id, error)) == NULL)
+    return FALSE;
+  bind_text (stmt, 1, cp_id);
+  if (G_VALUE_HOLDS_STRING (value))
+    bind_text (stmt, 2, g_value_get_string (value));
+  else if (G_VALUE_HOLDS_DOUBLE (value))
+    sqlite3_bind_double (stmt, 2, g_value_get_double (value));
+  else
+    sqlite3_bind_int64 (stmt, 2, g_value_get_int64 (value));
+  if (!step_done (self, stmt, error))
+    return FALSE;
+
+  if (sqlite3_changes (self->db) == 0)
+    {
+      set_unknown_cp (cp_id, error);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/**
+ * ev_store_set_cp_state:
+ * @self: a store
+ * @cp_id: the charging point's id
+ * @state: its new state
+ * @error: return location for an error
+ *
+ * Records a charging point's state, in the current batch.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+ev_store_set_cp_state (EvStore     *self,
+                       const char  *cp_id,
+                       EvCpState    state,
+                       GError     **error)
+{
+  g_auto(GValue) value = G_VALUE_INIT;
+  const char *name;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_cp_id (cp_id, error))
+    return FALSE;
+
+  if ((name = ev_cp_state_to_string (state)) == NULL)
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
+                   _("Invalid charging point state %d"), (int) state);
+      return FALSE;
+    }
+
+  g_value_init (&value, G_TYPE_STRING);
+  g_value_set_static_string (&value, name);
+  return update_cp (self, STMT_CP_SET_STATE, cp_id, &value, error);
+}
+
+/**
+ * ev_store_set_cp_price:
+ * @self: a store
+ * @cp_id: the charging point's id
+ * @price: its new price per kWh, in EUR
+ * @error: return location for an error
+ *
+ * Records a charging point's price, in the current batch.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+ev_store_set_cp_price (EvStore     *self,
+                       const char  *cp_id,
+                       double       price,
+                       GError     **error)
+{
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_cp_id (cp_id, error) || !check_price (price, error))
+    return FALSE;
+
+  g_value_init (&value, G_TYPE_DOUBLE);
+  g_value_set_double (&value, price);
+  return update_cp (self, STMT_CP_SET_PRICE, cp_id, &value, error);
+}
+
+/**
+ * ev_store_touch_cp:
+ * @self: a store
+ * @cp_id: the charging point's id
+ * @error: return location for an error
+ *
+ * Records that the charging point was heard from now, in the current
+ * batch.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+ev_store_touch_cp (EvStore     *self,
+                   const char  *cp_id,
+                   GError     **error)
+{
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_cp_id (cp_id, error))
+    return FALSE;
+
+  g_value_init (&value, G_TYPE_INT64);
+  g_value_set_int64 (&value, now_ms ());
+  return update_cp (self, STMT_CP_TOUCH, cp_id, &value, error);
+}
+
+static gboolean
+touch_driver (EvStore     *self,
+              const char  *driver_id,
+              GError     **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = borrow_stmt (self, STMT_DRIVER_TOUCH, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, driver_id);
+  sqlite3_bind_int64 (stmt, 2, now_ms ());
+  return step_done (self, stmt, error);
+}
+
+/**
+ * ev_store_touch_driver:
+ * @self: a store
+ * @driver_id: the driver's id (or `station:<cp_id>` for a supply requested
+ *   at the station)
+ * @error: return location for an error
+ *
+ * Records that the driver was heard from now, adding it if new, in the
+ * current batch.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+ev_store_touch_driver (EvStore     *self,
+                       const char  *driver_id,
+                       GError     **error)
+{
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return check_driver_id (driver_id, error) &&
+         begin_write (self, error) &&
+         touch_driver (self, driver_id, error);
+}
+
+/* Looks up one session with a cached statement whose ?1 is @key.
+ * Returns FALSE on error; *out_session is NULL when there is none. */
+static gboolean
+select_session (EvStore          *self,
+                StmtId            id,
+                const char       *key,
+                EvSupplySession **out_session,
+                GError          **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = borrow_stmt (self, id, error);
+  int rc;
+
+  *out_session = NULL;
+  if (stmt == NULL)
+    return FALSE;
+
+  bind_text (stmt, 1, key);
+  if ((rc = step (self, stmt, error)) == 0)
+    return FALSE;
+  if (rc == SQLITE_ROW)
+    *out_session = session_from_row (stmt);
+
+  return TRUE;
+}
+
+/**
+ * ev_store_create_session:
+ * @self: a store
+ * @supply_id: the new supply's id (a UUID)
+ * @cp_id: the charging point it is at, which must be registered
+ * @driver_id: the driver it is for
+ * @price: the price per kWh agreed, in EUR
+ * @error: return location for an error
+ *
+ * Records a supply Central authorised (phase
+ * %EV_SUPPLY_PHASE_AUTHORIZED), and touches its driver, in the current
+ * batch. Use ev_store_when_committed() before telling anyone about it.
+ *
+ * Returns: %TRUE on success; %FALSE with %EV_STORE_ERROR_IN_PROGRESS if
+ *   the charging point or the driver has a supply that has not ended,
+ *   %EV_STORE_ERROR_EXISTS if @supply_id is taken,
+ *   %EV_STORE_ERROR_NOT_FOUND for an unknown charging point
+ */
+gboolean
+ev_store_create_session (EvStore     *self,
+                         const char  *supply_id,
+                         const char  *cp_id,
+                         const char  *driver_id,
+                         double       price,
+                         GError     **error)
+{
+  g_autoptr(EvSupplySession) existing = NULL;
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_supply_id (supply_id, error) ||
+      !check_cp_id (cp_id, error) ||
+      !check_driver_id (driver_id, error) ||
+      !check_price (price, error))
+    return FALSE;
+
+  if (!begin_write (self, error))
+    return FALSE;
+
+  {
+    g_autoptr(EvBorrowedStmt) cp = borrow_stmt (self, STMT_CP_SELECT_TOKEN, error);
+
+    if (cp == NULL)
+      return FALSE;
+    bind_text (cp, 1, cp_id);
+    if ((rc = step (self, cp, error)) == 0)
+      return FALSE;
+    if (rc != SQLITE_ROW)
+      {
+        set_unknown_cp (cp_id, error);
+        return FALSE;
+      }
+  }
+
+  if (!select_session (self, STMT_SESSION_SELECT, supply_id, &existing, error))
+    return FALSE;
+  if (existing != NULL)
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_EXISTS,
+                   _("Supply “%s” already exists"), supply_id);
+      return FALSE;
+    }
+
+  if (!select_session (self, STMT_SESSION_OPEN_BY_CP, cp_id, &existing, error))
+    return FALSE;
+  if (existing == NULL &&
+      !select_session (self, STMT_SESSION_OPEN_BY_DRIVER, driver_id, &existing, error))
+    return FALSE;
+  if (existing != NULL)
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_IN_PROGRESS,
+                   _("Supply “%s” of driver “%s” at charging point “%s” has not ended"),
+                   ev_supply_session_get_supply_id (existing),
+                   ev_supply_session_get_driver_id (existing),
+                   ev_supply_session_get_cp_id (existing));
+      return FALSE;
+    }
+
+  if (!touch_driver (self, driver_id, error))
+    return FALSE;
+
+  if ((stmt = borrow_stmt (self, STMT_SESSION_INSERT, error)) == NULL)
+    return FALSE;
+  bind_text (stmt, 1, supply_id);
+  bind_text (stmt, 2, cp_id);
+  bind_text (stmt, 3, driver_id);
+  sqlite3_bind_double (stmt, 4, price);
+  sqlite3_bind_int64 (stmt, 5, now_ms ());
+
+  return step_done (self, stmt, error);
+}
+
+/**
+ * ev_store_record_progress:
+ * @self: a store
+ * @supply_id: the supply's id
+ * @seq: the progress message's sequence number (from 1)
+ * @kwh: energy so far, in kWh
+ * @amount: amount so far, in EUR
+ * @started_at: when energy started flowing (ms since the epoch), or 0 if
+ *   not known; only the first one given is kept
+ * @out_applied: (out) (optional): whether the progress was newer than what
+ *   was stored, and so recorded
+ * @error: return location for an error
+ *
+ * Records a supply's progress (phase %EV_SUPPLY_PHASE_SUPPLYING), in the
+ * current batch. A @seq not greater than the stored one (a late or
+ * duplicate delivery), or progress for a supply that has ended, changes
+ * nothing and is not an error.
+ *
+ * Returns: %TRUE on success (applied or not); %FALSE with @error set for
+ *   bad input or an unknown supply
+ */
+gboolean
+ev_store_record_progress (EvStore     *self,
+                          const char  *supply_id,
+                          guint        seq,
+                          double       kwh,
+                          double       amount,
+                          gint64       started_at,
+                          gboolean    *out_applied,
+                          GError     **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+  gboolean applied;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (out_applied != NULL)
+    *out_applied = FALSE;
+
+  if (!check_supply_id (supply_id, error) ||
+      !check_figures (kwh, amount, error) ||
+      !check_time (started_at, error))
+    return FALSE;
+
+  if (seq == 0)
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
+                   _("Invalid sequence number 0: progress counts from 1"));
+      return FALSE;
+    }
+
+  if (!begin_write (self, error))
+    return FALSE;
+
+  if ((stmt = borrow_stmt (self, STMT_SESSION_PROGRESS, error)) == NULL)
+    return FALSE;
+  bind_text (stmt, 1, supply_id);
+  sqlite3_bind_int64 (stmt, 2, seq);
+  sqlite3_bind_double (stmt, 3, kwh);
+  sqlite3_bind_double (stmt, 4, amount);
+  bind_time (stmt, 5, started_at);
+  if (!step_done (self, stmt, error))
+    return FALSE;
+
+  applied = sqlite3_changes (self->db) > 0;
+  if (!applied)
+    {
+      g_autoptr(EvSupplySession) session = NULL;
+
+      if (!select_session (self, STMT_SESSION_SELECT, supply_id, &session, error))
+        return FALSE;
+      if (session == NULL)
+        {
+          set_unknown_supply (supply_id, error);
+          return FALSE;
+        }
+    }
+
+  if (out_applied != NULL)
+    *out_applied = applied;
+  return TRUE;
+}
+
+/**
+ * ev_store_finish_session:
+ * @self: a store
+ * @outcome: the supply as it ended: its id, charging point and driver,
+ *   phase %EV_SUPPLY_PHASE_FINISHED (a ticket) or %EV_SUPPLY_PHASE_FAILED
+ *   (a fault), final kWh and amount, seq, start and end times (an end of
+ *   0 means now) and reason
+ * @out_recorded: (out) (optional): %TRUE if this call ended the supply;
+ *   %FALSE if it had already ended (a duplicate ticket, or a ticket after
+ *   a fault), in which case nothing changed
+ * @error: return location for an error
+ *
+ * Records the end of a supply, once: the first ticket or fault for a
+ * supply_id is stored, any later one is recognised and ignored, so that
+ * Central neither stores nor relays it twice. Written in the current
+ * batch; use ev_store_when_committed() before relaying it or committing
+ * the Kafka offset.
+ *
+ * Returns: %TRUE on success (recorded or not); %FALSE with @error set for
+ *   bad input, an unknown supply, or one that is another charging point's
+ *   or driver's
+ */
+gboolean
+ev_store_finish_session (EvStore          *self,
+                         EvSupplySession  *outcome,
+                         gboolean         *out_recorded,
+                         GError          **error)
+{
+  g_autoptr(EvSupplySession) stored = NULL;
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+  const char *supply_id;
+  const char *reason;
+  EvSupplyPhase phase;
+  gint64 ended_at;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (EV_IS_SUPPLY_SESSION (outcome), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (out_recorded != NULL)
+    *out_recorded = FALSE;
+
+  supply_id = ev_supply_session_get_supply_id (outcome);
+  phase = ev_supply_session_get_phase (outcome);
+  reason = ev_supply_session_get_reason (outcome);
+  ended_at = ev_supply_session_get_ended_at (outcome);
+
+  if (!check_supply_id (supply_id, error) ||
+      !check_figures (ev_supply_session_get_kwh (outcome),
+                      ev_supply_session_get_amount (outcome), error) ||
+      !check_time (ev_supply_session_get_started_at (outcome), error) ||
+      !check_time (ended_at, error))
+    return FALSE;
+
+  if (phase != EV_SUPPLY_PHASE_FINISHED && phase != EV_SUPPLY_PHASE_FAILED)
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
+                   _("Supply “%s” can only end finished or failed"), supply_id);
+      return FALSE;
+    }
+
+  if (reason != NULL && !text_is_printable (reason, MAX_REASON_BYTES))
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
+                   _("Invalid reason for the end of supply “%s”"), supply_id);
+      return FALSE;
+    }
+
+  if (!begin_write (self, error))
+    return FALSE;
+
+  if (!select_session (self, STMT_SESSION_SELECT, supply_id, &stored, error))
+    return FALSE;
+  if (stored == NULL)
+    {
+      set_unknown_supply (supply_id, error);
+      return FALSE;
+    }
+
+  if (g_strcmp0 (ev_supply_session_get_cp_id (stored), ev_supply_session_get_cp_id (outcome)) != 0 ||
+      g_strcmp0 (ev_supply_session_get_driver_id (stored), ev_supply_session_get_driver_id (outcome)) != 0)
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
+                   _("Supply “%s” is not at charging point “%s” for driver “%s”"),
+                   supply_id,
+                   ev_supply_session_get_cp_id (outcome),
+                   ev_supply_session_get_driver_id (outcome));
+      return FALSE;
+    }
+
+  if (ev_supply_session_is_concluded (stored))
+    return TRUE;
+
+  if ((stmt = borrow_stmt (self, STMT_SESSION_FINISH, error)) == NULL)
+    return FALSE;
+  bind_text (stmt, 1, supply_id);
+  bind_text (stmt, 2, phase_names[phase]);
+  sqlite3_bind_int64 (stmt, 3, ev_supply_session_get_seq (outcome));
+  sqlite3_bind_double (stmt, 4, ev_supply_session_get_kwh (outcome));
+  sqlite3_bind_double (stmt, 5, ev_supply_session_get_amount (outcome));
+  bind_time (stmt, 6, ev_supply_session_get_started_at (outcome));
+  sqlite3_bind_int64 (stmt, 7, ended_at > 0 ? ended_at : now_ms ());
+  bind_text (stmt, 8, reason);
+  if (!step_done (self, stmt, error))
+    return FALSE;
+
+  if (out_recorded != NULL)
+    *out_recorded = sqlite3_changes (self->db) > 0;
+  return TRUE;
+}
+
+/**
+ * ev_store_lookup_session:
+ * @self: a store
+ * @supply_id: a supply's id
+ * @error: return location for an error
+ *
+ * Looks a supply up, whether in progress or ended (for a driver that
+ * recovers after a crash).
+ *
+ * Returns: (transfer full): the supply, or %NULL with @error set
+ *   (%EV_STORE_ERROR_NOT_FOUND if there is none)
+ */
+EvSupplySession *
+ev_store_lookup_session (EvStore     *self,
+                         const char  *supply_id,
+                         GError     **error)
+{
+  EvSupplySession *session = NULL;
+
+  g_return_val_if_fail (EV_IS_STORE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!check_supply_id (supply_id, error) ||
+      !select_session (self, STMT_SESSION_SELECT, supply_id, &session, error))
+    return NULL;
+
+  if (session == NULL)
+    set_unknown_supply (supply_id, error);
+
+  return session;
+}
+
+/**
+ * ev_store_find_open_session:
+ * @self: a store
+ * @cp_id: (nullable): a charging point's id
+ * @driver_id: (nullable): a driver's id
+ * @error: return location for an error
+ *
+ * Finds the supply that has not ended at @cp_id, or else of @driver_id;
+ * there is at most one of each. Give at least one of them.
+ *
+ * Returns: (transfer full) (nullable): the supply, or %NULL if there is
+ *   none (@error unset) or on error (@error set)
+ */
+EvSupplySession *
+ev_store_find_open_session (EvStore     *self,
+                            const char  *cp_id,
+                            const char  *driver_id,
+                            GError     **error)
+{
+  EvSupplySession *session = NULL;
+
+  g_return_val_if_fail (EV_IS_STORE (self), NULL);
+  g_return_val_if_fail (cp_id != NULL || driver_id != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if ((cp_id != NULL && !check_cp_id (cp_id, error)) ||
+      (driver_id != NULL && !check_driver_id (driver_id, error)))
+    return NULL;
+
+  if (cp_id != NULL &&
+      !select_session (self, STMT_SESSION_OPEN_BY_CP, cp_id, &session, error))
+    return NULL;
+
+  if (session == NULL && driver_id != NULL &&
+      !select_session (self, STMT_SESSION_OPEN_BY_DRIVER, driver_id, &session, error))
+    return NULL;
+
+  return session;
+}
+
+/**
+ * ev_store_load_open_sessions:
+ * @self: a store
+ * @error: return location for an error
+ *
+ * Loads every supply that has not ended, oldest authorisation first: what
+ * Central resumes following after a restart.
+ *
+ * Returns: (transfer full) (element-type EvSupplySession): the supplies,
+ *   or %NULL with @error set
+ */
+GPtrArray *
+ev_store_load_open_sessions (EvStore  *self,
+                             GError  **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+
+  g_return_val_if_fail (EV_IS_STORE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if ((stmt = borrow_stmt (self, STMT_SESSION_OPEN_ALL, error)) == NULL)
+    return NULL;
+
+  return collect_sessions (self, stmt, error);
+}
+
+/**
+ * ev_store_load_history:
+ * @self: a store
+ * @driver_id: (nullable): only this driver's supplies, or %NULL for all
+ * @limit: at most this many, or 0 for all
+ * @error: return location for an error
+ *
+ * Loads ended supplies (tickets and faults), the most recently ended
+ * first.
+ *
+ * Returns: (transfer full) (element-type EvSupplySession): the supplies,
+ *   or %NULL with @error set
+ */
+GPtrArray *
+ev_store_load_history (EvStore     *self,
+                       const char  *driver_id,
+                       guint        limit,
+                       GError     **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+
+  g_return_val_if_fail (EV_IS_STORE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (driver_id != NULL && !check_driver_id (driver_id, error))
+    return NULL;
+
+  stmt = borrow_stmt (self,
+                      driver_id != NULL ? STMT_SESSION_HISTORY_BY_DRIVER : STMT_SESSION_HISTORY,
+                      error);
+  if (stmt == NULL)
+    return NULL;
+
+  sqlite3_bind_int64 (stmt, 1, limit > 0 ? (gint64) limit : -1);
+  if (driver_id != NULL)
+    bind_text (stmt, 2, driver_id);
+
+  return collect_sessions (self, stmt, error);
+}

@@ -1,0 +1,155 @@
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ev-charging-point.h"
+#include "ev-cp-state.h"
+#include "ev-supply-session.h"
+
+G_BEGIN_DECLS
+
+#define EV_STORE_ERROR (ev_store_error_quark ())
+
+/**
+ * EvStoreError:
+ * @EV_STORE_ERROR_FAILED: SQLite failed; the message carries its text.
+ * @EV_STORE_ERROR_NOT_A_DATABASE: the file is not a SQLite database, or
+ *   holds another application's data. It was left untouched.
+ * @EV_STORE_ERROR_TOO_NEW: the database was written by a newer version of
+ *   the program. It was left untouched.
+ * @EV_STORE_ERROR_CORRUPT: SQLite found the database damaged.
+ * @EV_STORE_ERROR_BUSY: another process kept the database locked for
+ *   longer than the busy timeout.
+ * @EV_STORE_ERROR_FULL: the disk is full.
+ * @EV_STORE_ERROR_INVALID_ARGUMENT: bad input (an invalid id, a price that
+ *   is not a finite number, negative energy, …); nothing was written.
+ * @EV_STORE_ERROR_NOT_FOUND: no charging point or supply with that id.
+ * @EV_STORE_ERROR_EXISTS: a charging point or supply with that id exists.
+ * @EV_STORE_ERROR_BAD_TOKEN: the token does not match the charging point's.
+ * @EV_STORE_ERROR_NO_TOKEN: the charging point has no token (registered
+ *   before tokens existed, or reset by the operator) and must register
+ *   again.
+ * @EV_STORE_ERROR_IN_PROGRESS: the charging point or the driver already has
+ *   a supply that has not ended.
+ *
+ * Errors of #EvStore.
+ */
+typedef enum {
+  EV_STORE_ERROR_FAILED,
+  EV_STORE_ERROR_NOT_A_DATABASE,
+  EV_STORE_ERROR_TOO_NEW,
+  EV_STORE_ERROR_CORRUPT,
+  EV_STORE_ERROR_BUSY,
+  EV_STORE_ERROR_FULL,
+  EV_STORE_ERROR_INVALID_ARGUMENT,
+  EV_STORE_ERROR_NOT_FOUND,
+  EV_STORE_ERROR_EXISTS,
+  EV_STORE_ERROR_BAD_TOKEN,
+  EV_STORE_ERROR_NO_TOKEN,
+  EV_STORE_ERROR_IN_PROGRESS,
+} EvStoreError;
+
+GQuark ev_store_error_quark (void);
+
+/**
+ * EV_STORE_SCHEMA_VERSION:
+ *
+ * The schema version (`PRAGMA user_version`) this build writes.
+ */
+#define EV_STORE_SCHEMA_VERSION 2
+
+#define EV_TYPE_STORE (ev_store_get_type ())
+
+G_DECLARE_FINAL_TYPE (EvStore, ev_store, EV, STORE, GObject)
+
+/**
+ * EvStoreCommittedFunc:
+ * @store: the store
+ * @error: (nullable): %NULL when the writes were committed; otherwise why
+ *   they were lost (the transaction was rolled back)
+ * @user_data: the data given to ev_store_when_committed()
+ *
+ * Called once the transaction holding every write made before
+ * ev_store_when_committed() has ended.
+ */
+typedef void (*EvStoreCommittedFunc) (EvStore      *store,
+                                      const GError *error,
+                                      gpointer      user_data);
+
+EvStore         *ev_store_open                  (const char            *path,
+                                                 GError               **error);
+
+const char      *ev_store_get_path              (EvStore               *self);
+guint            ev_store_get_flush_interval    (EvStore               *self);
+
+gboolean         ev_store_flush                 (EvStore               *self,
+                                                 GError               **error);
+void             ev_store_when_committed        (EvStore               *self,
+                                                 EvStoreCommittedFunc   func,
+                                                 gpointer               user_data,
+                                                 GDestroyNotify         destroy);
+gboolean         ev_store_has_pending           (EvStore               *self);
+
+char            *ev_store_register_cp           (EvStore               *self,
+                                                 const char            *cp_id,
+                                                 const char            *location,
+                                                 double                 price,
+                                                 GError               **error);
+gboolean         ev_store_verify_token          (EvStore               *self,
+                                                 const char            *cp_id,
+                                                 const char            *token,
+                                                 GError               **error);
+gboolean         ev_store_reset_token           (EvStore               *self,
+                                                 const char            *cp_id,
+                                                 GError               **error);
+GPtrArray       *ev_store_load_charging_points  (EvStore               *self,
+                                                 GError               **error);
+gboolean         ev_store_set_cp_state          (EvStore               *self,
+                                                 const char            *cp_id,
+                                                 EvCpState              state,
+                                                 GError               **error);
+gboolean         ev_store_set_cp_price          (EvStore               *self,
+                                                 const char            *cp_id,
+                                                 double                 price,
+                                                 GError               **error);
+gboolean         ev_store_touch_cp              (EvStore               *self,
+                                                 const char            *cp_id,
+                                                 GError               **error);
+
+gboolean         ev_store_touch_driver          (EvStore               *self,
+                                                 const char            *driver_id,
+                                                 GError               **error);
+
+gboolean         ev_store_create_session        (EvStore               *self,
+                                                 const char            *supply_id,
+                                                 const char            *cp_id,
+                                                 const char            *driver_id,
+                                                 double                 price,
+                                                 GError               **error);
+gboolean         ev_store_record_progress       (EvStore               *self,
+                                                 const char            *supply_id,
+                                                 guint                  seq,
+                                                 double                 kwh,
+                                                 double                 amount,
+                                                 gint64                 started_at,
+                                                 gboolean              *out_applied,
+                                                 GError               **error);
+gboolean         ev_store_finish_session        (EvStore               *self,
+                                                 EvSupplySession       *outcome,
+                                                 gboolean              *out_recorded,
+                                                 GError               **error);
+EvSupplySession *ev_store_lookup_session        (EvStore               *self,
+                                                 const char            *supply_id,
+                                                 GError               **error);
+EvSupplySession *ev_store_find_open_session     (EvStore               *self,
+                                                 const char            *cp_id,
+                                                 const char            *driver_id,
+                                                 GError               **error);
+GPtrArray       *ev_store_load_open_sessions    (EvStore               *self,
+                                                 GError               **error);
+GPtrArray       *ev_store_load_history          (EvStore               *self,
+                                                 const char            *driver_id,
+                                                 guint                  limit,
+                                                 GError               **error);
+
+G_END_DECLS

@@ -1,0 +1,1221 @@
+#include "config.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <sqlite3.h>
+
+#include "ev-store.h"
+#include "test-utils.h"
+
+#define SUPPLY_1 "0b6c2d86-51a4-4f1e-9a57-2f0d7c1e6a01"
+#define SUPPLY_2 "0b6c2d86-51a4-4f1e-9a57-2f0d7c1e6a02"
+#define SUPPLY_3 "0b6c2d86-51a4-4f1e-9a57-2f0d7c1e6a03"
+#define SUPPLY_4 "0b6c2d86-51a4-4f1e-9a57-2f0d7c1e6a04"
+#define UNKNOWN_SUPPLY "0b6c2d86-51a4-4f1e-9a57-2f0d7c1e6aff"
+
+/* The crash tests run a copy of this program as the writer they kill. */
+static const char *crash_writer_flag = "--crash-writer";
+#define CRASH_BATCH 50
+
+typedef struct {
+  char *dir;
+  char *path;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  data)
+{
+  fixture->dir = ev_test_make_tmpdir ();
+  /* Nested, so that every test also checks that folders are created. */
+  fixture->path = g_build_filename (fixture->dir, "data", "central", "central.db", NULL);
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  ev_test_rm_rf (fixture->dir);
+  g_free (fixture->dir);
+  g_free (fixture->path);
+}
+
+static EvStore *
+open_store (const char *path,
+            guint       flush_interval)
+{
+  g_autoptr(GError) error = NULL;
+  EvStore *store;
+
+  store = g_initable_new (EV_TYPE_STORE, NULL, &error,
+                          "path", path,
+                          "flush-interval", flush_interval,
+                          NULL);
+  g_assert_no_error (error);
+  g_assert_nonnull (store);
+  return store;
+}
+
+/* A second connection, as another process would see the file: it sees only
+ * what was committed. */
+static sqlite3 *
+raw_open (const char *path)
+{
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 5000);
+  return db;
+}
+
+static void
+raw_exec (sqlite3    *db,
+          const char *sql)
+{
+  char *message = NULL;
+
+  if (sqlite3_exec (db, sql, NULL, NULL, &message) != SQLITE_OK)
+    g_error ("%s: %s", sql, message);
+}
+
+static char *
+raw_text (const char *path,
+          const char *sql)
+{
+  sqlite3 *db = raw_open (path);
+  sqlite3_stmt *stmt = NULL;
+  char *text = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    text = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return text;
+}
+
+static gint64
+raw_int (const char *path,
+         const char *sql)
+{
+  g_autofree char *text = raw_text (path, sql);
+
+  g_assert_nonnull (text);
+  return g_ascii_strtoll (text, NULL, 10);
+}
+
+static GBytes *
+file_bytes (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  char *contents = NULL;
+  gsize length = 0;
+
+  g_file_get_contents (path, &contents, &length, &error);
+  g_assert_no_error (error);
+  return g_bytes_new_take (contents, length);
+}
+
+static gboolean
+bytes_contain (GBytes     *bytes,
+               const char *needle)
+{
+  gsize size = 0;
+  const char *data = g_bytes_get_data (bytes, &size);
+  size_t len = strlen (needle);
+
+  for (gsize i = 0; len <= size && i <= size - len; i++)
+    {
+      if (memcmp (data + i, needle, len) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static char *
+register_cp (EvStore    *store,
+             const char *cp_id,
+             double      price)
+{
+  g_autoptr(GError) error = NULL;
+  char *token;
+
+  token = ev_store_register_cp (store, cp_id, "Alicante, Av. Maisonnave 12", price, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (token);
+  return token;
+}
+
+static void
+create_session (EvStore    *store,
+                const char *supply_id,
+                const char *cp_id,
+                const char *driver_id)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ev_store_create_session (store, supply_id, cp_id, driver_id, 0.35, &error));
+  g_assert_no_error (error);
+}
+
+static EvSupplySession *
+make_outcome (const char    *supply_id,
+              const char    *cp_id,
+              const char    *driver_id,
+              EvSupplyPhase  phase,
+              double         kwh,
+              gint64         ended_at,
+              const char    *reason)
+{
+  EvSupplySession *outcome = ev_supply_session_new (supply_id, cp_id, driver_id);
+
+  ev_supply_session_set_phase (outcome, phase);
+  ev_supply_session_set_price (outcome, 0.35);
+  ev_supply_session_set_kwh (outcome, kwh);
+  ev_supply_session_set_amount (outcome, kwh * 0.35);
+  ev_supply_session_set_started_at (outcome, 1000);
+  ev_supply_session_set_ended_at (outcome, ended_at);
+  ev_supply_session_set_reason (outcome, reason);
+  return outcome;
+}
+
+static gboolean
+finish (EvStore         *store,
+        EvSupplySession *outcome)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean recorded = -1;
+
+  g_assert_true (ev_store_finish_session (store, outcome, &recorded, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (recorded, !=, -1);
+  g_object_unref (outcome);
+  return recorded;
+}
+
+static EvSupplySession *
+lookup (EvStore    *store,
+        const char *supply_id)
+{
+  g_autoptr(GError) error = NULL;
+  EvSupplySession *session;
+
+  session = ev_store_lookup_session (store, supply_id, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (session);
+  return session;
+}
+
+/* Opening and migrations */
+
+static void
+test_open_fresh (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *mode = NULL;
+  EvStore *store;
+
+  store = ev_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (ev_store_get_path (store), ==, fixture->path);
+  g_assert_cmpuint (ev_store_get_flush_interval (store), ==, 100);
+  g_assert_false (ev_store_has_pending (store));
+  g_assert_finalize_object (store);
+
+  g_assert_cmpint (raw_int (fixture->path, "PRAGMA user_version"), ==, EV_STORE_SCHEMA_VERSION);
+  mode = raw_text (fixture->path, "PRAGMA journal_mode");
+  g_assert_cmpstr (mode, ==, "wal");
+
+  /* Opening again applies nothing twice. */
+  store = ev_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+  g_assert_finalize_object (store);
+  g_assert_cmpint (raw_int (fixture->path, "PRAGMA user_version"), ==, EV_STORE_SCHEMA_VERSION);
+}
+
+/* The shape of a database written by the first release (schema 1). */
+static const char schema_1[] =
+  "CREATE TABLE charging_points (cp_id TEXT PRIMARY KEY NOT NULL, location TEXT NOT NULL,"
+  "  price REAL NOT NULL CHECK (price >= 0), state TEXT NOT NULL DEFAULT 'DISCONNECTED',"
+  "  registered_at INTEGER NOT NULL, last_seen INTEGER);"
+  "CREATE TABLE drivers (driver_id TEXT PRIMARY KEY NOT NULL, first_seen INTEGER NOT NULL,"
+  "  last_seen INTEGER NOT NULL);"
+  "CREATE TABLE sessions (supply_id TEXT PRIMARY KEY NOT NULL,"
+  "  cp_id TEXT NOT NULL REFERENCES charging_points (cp_id),"
+  "  driver_id TEXT NOT NULL REFERENCES drivers (driver_id),"
+  "  price REAL NOT NULL CHECK (price >= 0), kwh REAL NOT NULL DEFAULT 0 CHECK (kwh >= 0),"
+  "  amount REAL NOT NULL DEFAULT 0 CHECK (amount >= 0), seq INTEGER NOT NULL DEFAULT 0,"
+  "  phase TEXT NOT NULL, reason TEXT, authorised_at INTEGER NOT NULL, started_at INTEGER,"
+  "  ended_at INTEGER);"
+  "CREATE INDEX sessions_by_cp ON sessions (cp_id);"
+  "PRAGMA user_version = 1;";
+
+static void
+test_migrate_from_v1 (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) cps = NULL;
+  g_autoptr(GPtrArray) history = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *dir = g_path_get_dirname (fixture->path);
+  EvSupplySession *ticket;
+  EvStore *store;
+  sqlite3 *db;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  db = raw_open (fixture->path);
+  raw_exec (db, schema_1);
+  raw_exec (db,
+            "INSERT INTO charging_points VALUES ('OLD-1', 'Elche', 0.30, 'ACTIVE', 100, 200);"
+            "INSERT INTO drivers VALUES ('d1', 100, 200);"
+            "INSERT INTO sessions VALUES ('" SUPPLY_1 "', 'OLD-1', 'd1', 0.30, 5.0, 1.5, 7,"
+            "  'finished', 'unplugged', 100, 150, 2000);");
+  sqlite3_close (db);
+
+  store = ev_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+
+  cps = ev_store_load_charging_points (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (cps->len, ==, 1);
+  g_assert_cmpstr (ev_charging_point_get_cp_id (cps->pdata[0]), ==, "OLD-1");
+  g_assert_cmpstr (ev_charging_point_get_location (cps->pdata[0]), ==, "Elche");
+  g_assert_cmpfloat (ev_charging_point_get_price (cps->pdata[0]), ==, 0.30);
+  g_assert_cmpint (ev_charging_point_get_state (cps->pdata[0]), ==, EV_CP_STATE_ACTIVE);
+
+  history = ev_store_load_history (store, NULL, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (history->len, ==, 1);
+  ticket = history->pdata[0];
+  g_assert_cmpstr (ev_supply_session_get_supply_id (ticket), ==, SUPPLY_1);
+  g_assert_cmpint (ev_supply_session_get_phase (ticket), ==, EV_SUPPLY_PHASE_FINISHED);
+  g_assert_cmpfloat (ev_supply_session_get_kwh (ticket), ==, 5.0);
+  g_assert_cmpuint (ev_supply_session_get_seq (ticket), ==, 7);
+  g_assert_cmpint (ev_supply_session_get_ended_at (ticket), ==, 2000);
+  g_assert_cmpstr (ev_supply_session_get_reason (ticket), ==, "unplugged");
+
+  /* Registered before tokens existed: it must register again, and may. */
+  g_assert_false (ev_store_verify_token (store, "OLD-1", "anything", &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NO_TOKEN);
+  g_clear_error (&error);
+  token = register_cp (store, "OLD-1", 0.30);
+  g_assert_true (ev_store_verify_token (store, "OLD-1", token, &error));
+  g_assert_no_error (error);
+
+  g_clear_pointer (&cps, g_ptr_array_unref);
+  g_clear_pointer (&history, g_ptr_array_unref);
+  g_assert_finalize_object (store);
+
+  g_assert_cmpint (raw_int (fixture->path, "PRAGMA user_version"), ==, EV_STORE_SCHEMA_VERSION);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM sessions"), ==, 1);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM drivers"), ==, 1);
+}
+
+static void
+assert_refused_untouched (const char *path,
+                          int         code)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) before = file_bytes (path);
+  g_autoptr(GBytes) after = NULL;
+  EvStore *store;
+
+  store = ev_store_open (path, &error);
+  g_assert_null (store);
+  g_assert_error (error, EV_STORE_ERROR, code);
+  g_assert_nonnull (strstr (error->message, path));
+
+  after = file_bytes (path);
+  g_assert_true (g_bytes_equal (before, after));
+}
+
+static void
+test_newer_version_refused (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  g_autofree char *dir = g_path_get_dirname (fixture->path);
+  g_autofree char *sql = NULL;
+  sqlite3 *db;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  db = raw_open (fixture->path);
+  raw_exec (db, schema_1);
+  sql = g_strdup_printf ("INSERT INTO charging_points VALUES ('CP1', 'x', 0.3, 'ACTIVE', 1, 1);"
+                         "PRAGMA user_version = %d;", EV_STORE_SCHEMA_VERSION + 1);
+  raw_exec (db, sql);
+  sqlite3_close (db);
+
+  assert_refused_untouched (fixture->path, EV_STORE_ERROR_TOO_NEW);
+  g_assert_cmpint (raw_int (fixture->path, "PRAGMA user_version"), ==, EV_STORE_SCHEMA_VERSION + 1);
+}
+
+static void
+test_not_a_database_refused (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autofree char *dir = g_path_get_dirname (fixture->path);
+  g_autofree char *foreign = g_build_filename (dir, "other.db", NULL);
+  sqlite3 *db;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+
+  /* A short text file, then a longer one spanning several pages. */
+  g_file_set_contents (fixture->path, "my notes, not a database\n", -1, &error);
+  g_assert_no_error (error);
+  assert_refused_untouched (fixture->path, EV_STORE_ERROR_NOT_A_DATABASE);
+
+  for (guint i = 0; i < 2000; i++)
+    g_string_append_printf (text, "line %u of somebody's important file\n", i);
+  g_file_set_contents (fixture->path, text->str, text->len, &error);
+  g_assert_no_error (error);
+  assert_refused_untouched (fixture->path, EV_STORE_ERROR_NOT_A_DATABASE);
+
+  /* A real SQLite database, but another program's. */
+  db = raw_open (foreign);
+  raw_exec (db, "CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT);"
+                "INSERT INTO photos (name) VALUES ('beach');");
+  sqlite3_close (db);
+  assert_refused_untouched (foreign, EV_STORE_ERROR_NOT_A_DATABASE);
+}
+
+/* Charging points */
+
+static void
+test_register_and_verify (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) contents = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *wrong = NULL;
+  g_autofree char *token_2 = NULL;
+  g_autofree char *token_3 = NULL;
+  g_autofree char *hash = NULL;
+  g_autofree char *salt = NULL;
+  g_autofree char *salt_2 = NULL;
+  EvStore *store = open_store (fixture->path, 100);
+  char *again;
+
+  token = register_cp (store, "CP1", 0.35);
+  g_assert_cmpuint (strlen (token), >=, 32);
+
+  g_assert_true (ev_store_verify_token (store, "CP1", token, &error));
+  g_assert_no_error (error);
+
+  wrong = g_strdup (token);
+  wrong[strlen (wrong) - 1] = wrong[strlen (wrong) - 1] == 'a' ? 'b' : 'a';
+  g_assert_false (ev_store_verify_token (store, "CP1", wrong, &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_BAD_TOKEN);
+  g_clear_error (&error);
+  g_assert_false (ev_store_verify_token (store, "CP1", "", &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_BAD_TOKEN);
+  g_clear_error (&error);
+  g_assert_false (ev_store_verify_token (store, "CP9", token, &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (ev_store_verify_token (store, "CP 1", token, &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  /* A registered CP with a token cannot be taken over by registering. */
+  again = ev_store_register_cp (store, "CP1", "Elsewhere", 0.10, &error);
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_EXISTS);
+  g_assert_null (again);
+  g_clear_error (&error);
+  g_assert_true (ev_store_verify_token (store, "CP1", token, NULL));
+
+  /* Registration is on disk as soon as the token is handed out. */
+  g_assert_false (ev_store_has_pending (store));
+  hash = raw_text (fixture->path, "SELECT token_hash FROM charging_points WHERE cp_id = 'CP1'");
+  salt = raw_text (fixture->path, "SELECT token_salt FROM charging_points WHERE cp_id = 'CP1'");
+  g_assert_nonnull (hash);
+  g_assert_nonnull (salt);
+  g_assert_cmpstr (hash, !=, token);
+  g_assert_null (strstr (hash, token));
+  g_assert_null (strstr (token, hash));
+
+  token_2 = register_cp (store, "CP2", 0.35);
+  g_assert_cmpstr (token_2, !=, token);
+  salt_2 = raw_text (fixture->path, "SELECT token_salt FROM charging_points WHERE cp_id = 'CP2'");
+  g_assert_cmpstr (salt_2, !=, salt);
+  g_assert_false (ev_store_verify_token (store, "CP2", token, NULL));
+
+  /* The operator resets CP1: its old token stops working, and it may
+   * register again for a new one. */
+  g_assert_true (ev_store_reset_token (store, "CP1", &error));
+  g_assert_no_error (error);
+  g_assert_false (ev_store_verify_token (store, "CP1", token, &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NO_TOKEN);
+  g_clear_error (&error);
+  token_3 = register_cp (store, "CP1", 0.40);
+  g_assert_cmpstr (token_3, !=, token);
+  g_assert_true (ev_store_verify_token (store, "CP1", token_3, NULL));
+  g_assert_false (ev_store_verify_token (store, "CP1", token, &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_BAD_TOKEN);
+  g_clear_error (&error);
+
+  g_assert_false (ev_store_reset_token (store, "CP9", &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  g_assert_finalize_object (store);
+
+  /* No token is anywhere in the file. */
+  contents = file_bytes (fixture->path);
+  g_assert_false (bytes_contain (contents, token_3));
+  g_assert_false (bytes_contain (contents, token_2));
+  g_assert_true (bytes_contain (contents, "CP2"));
+}
+
+static EvChargingPoint *
+find_cp (GPtrArray  *cps,
+         const char *cp_id)
+{
+  for (guint i = 0; i < cps->len; i++)
+    {
+      if (g_str_equal (ev_charging_point_get_cp_id (cps->pdata[i]), cp_id))
+        return cps->pdata[i];
+    }
+  g_assert_not_reached ();
+}
+
+static void
+test_cp_updates (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) cps = NULL;
+  g_autofree char *token_1 = NULL;
+  g_autofree char *token_2 = NULL;
+  EvStore *store = open_store (fixture->path, 60000);
+
+  token_1 = register_cp (store, "CP1", 0.30);
+  token_2 = register_cp (store, "CP2", 0.30);
+
+  g_assert_true (ev_store_set_cp_state (store, "CP1", EV_CP_STATE_SUPPLYING, &error));
+  g_assert_true (ev_store_set_cp_price (store, "CP2", 0.45, &error));
+  g_assert_true (ev_store_touch_cp (store, "CP1", &error));
+  g_assert_no_error (error);
+  g_assert_false (ev_store_set_cp_state (store, "CP9", EV_CP_STATE_ACTIVE, &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* Reads see the batch before it is committed. */
+  cps = ev_store_load_charging_points (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (cps->len, ==, 2);
+  g_assert_cmpint (ev_charging_point_get_state (find_cp (cps, "CP1")), ==, EV_CP_STATE_SUPPLYING);
+  g_assert_cmpfloat (ev_charging_point_get_price (find_cp (cps, "CP2")), ==, 0.45);
+  g_clear_pointer (&cps, g_ptr_array_unref);
+
+  /* Closing commits what is pending. */
+  g_assert_finalize_object (store);
+
+  store = open_store (fixture->path, 100);
+  cps = ev_store_load_charging_points (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (cps->len, ==, 2);
+  g_assert_cmpstr (ev_charging_point_get_cp_id (cps->pdata[0]), ==, "CP1");
+  g_assert_cmpint (ev_charging_point_get_state (cps->pdata[0]), ==, EV_CP_STATE_SUPPLYING);
+  g_assert_cmpstr (ev_charging_point_get_location (cps->pdata[0]), ==, "Alicante, Av. Maisonnave 12");
+  g_assert_cmpfloat (ev_charging_point_get_price (cps->pdata[1]), ==, 0.45);
+  g_assert_cmpint (ev_charging_point_get_state (cps->pdata[1]), ==, EV_CP_STATE_DISCONNECTED);
+  g_clear_pointer (&cps, g_ptr_array_unref);
+  g_assert_finalize_object (store);
+
+  g_assert_cmpint (raw_int (fixture->path, "SELECT last_seen IS NOT NULL FROM charging_points WHERE cp_id = 'CP1'"), ==, 1);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT last_seen IS NULL FROM charging_points WHERE cp_id = 'CP2'"), ==, 1);
+}
+
+static void
+assert_invalid (gboolean    ok,
+                GError     *error,
+                const char *call)
+{
+  if (ok || error == NULL)
+    g_error ("%s was accepted", call);
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT);
+  g_assert_true (g_utf8_validate (error->message, -1, NULL));
+  g_assert_cmpstr (error->message, !=, "");
+}
+
+#define ASSERT_INVALID(call) \
+  G_STMT_START { \
+    g_autoptr(GError) e_ = NULL; \
+    GError **error = &e_; \
+    gboolean ok_ = (call) ? TRUE : FALSE; \
+    assert_invalid (ok_, e_, #call); \
+  } G_STMT_END
+
+static void
+test_bad_input (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) cps = NULL;
+  g_autoptr(GPtrArray) open = NULL;
+  g_autoptr(EvSupplySession) requested = NULL;
+  g_autoptr(EvSupplySession) bad_reason = NULL;
+  g_autofree char *token = NULL;
+  gboolean applied = TRUE;
+  EvStore *store = open_store (fixture->path, 60000);
+
+  token = register_cp (store, "CP1", 0.30);
+  create_session (store, SUPPLY_1, "CP1", "d1");
+  /* Pending in the open batch while the bad calls come in. */
+  g_assert_true (ev_store_set_cp_state (store, "CP1", EV_CP_STATE_WAITING, &error));
+  g_assert_no_error (error);
+
+  ASSERT_INVALID (ev_store_register_cp (store, "", "x", 0.3, error));
+  ASSERT_INVALID (ev_store_register_cp (store, "CP 2", "x", 0.3, error));
+  ASSERT_INVALID (ev_store_register_cp (store, "CP/2", "x", 0.3, error));
+  ASSERT_INVALID (ev_store_register_cp (store, "CPñ", "x", 0.3, error));
+  ASSERT_INVALID (ev_store_register_cp (store, "C123456789012345678901234567890123", "x", 0.3, error));
+  ASSERT_INVALID (ev_store_register_cp (store, "CP2", "", 0.3, error));
+  ASSERT_INVALID (ev_store_register_cp (store, "CP2", "   ", 0.3, error));
+  ASSERT_INVALID (ev_store_register_cp (store, "CP2", "two\nlines", 0.3, error));
+  ASSERT_INVALID (ev_store_register_cp (store, "CP2", "x", NAN, error));
+  ASSERT_INVALID (ev_store_register_cp (store, "CP2", "x", -0.1, error));
+  ASSERT_INVALID (ev_store_register_cp (store, "CP2", "x", INFINITY, error));
+  ASSERT_INVALID (ev_store_set_cp_price (store, "CP1", NAN, error));
+  ASSERT_INVALID (ev_store_set_cp_state (store, "CP1", (EvCpState) 99, error));
+  ASSERT_INVALID (ev_store_touch_driver (store, "driver one", error));
+  ASSERT_INVALID (ev_store_create_session (store, "not-a-uuid", "CP1", "d2", 0.3, error));
+  ASSERT_INVALID (ev_store_create_session (store, SUPPLY_2, "CP1", "d 2", 0.3, error));
+  ASSERT_INVALID (ev_store_create_session (store, SUPPLY_2, "CP1", "d2", NAN, error));
+  ASSERT_INVALID (ev_store_record_progress (store, SUPPLY_1, 1, -1.0, 0.0, 0, &applied, error));
+  ASSERT_INVALID (ev_store_record_progress (store, SUPPLY_1, 1, 1.0, NAN, 0, &applied, error));
+  ASSERT_INVALID (ev_store_record_progress (store, SUPPLY_1, 1, INFINITY, 1.0, 0, &applied, error));
+  ASSERT_INVALID (ev_store_record_progress (store, SUPPLY_1, 0, 1.0, 1.0, 0, &applied, error));
+  ASSERT_INVALID (ev_store_record_progress (store, SUPPLY_1, 1, 1.0, 1.0, -5, &applied, error));
+  g_assert_false (applied);
+  requested = make_outcome (SUPPLY_1, "CP1", "d1", EV_SUPPLY_PHASE_REQUESTED, 1.0, 0, NULL);
+  ASSERT_INVALID (ev_store_finish_session (store, requested, NULL, error));
+  bad_reason = make_outcome (SUPPLY_1, "CP1", "d1", EV_SUPPLY_PHASE_FINISHED, 1.0, 0, "bad\x01reason");
+  ASSERT_INVALID (ev_store_finish_session (store, bad_reason, NULL, error));
+
+  /* What was pending before the bad calls is committed intact, and
+   * nothing else. */
+  g_assert_true (ev_store_flush (store, &error));
+  g_assert_no_error (error);
+  g_assert_finalize_object (store);
+
+  store = open_store (fixture->path, 100);
+  cps = ev_store_load_charging_points (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (cps->len, ==, 1);
+  g_assert_cmpint (ev_charging_point_get_state (cps->pdata[0]), ==, EV_CP_STATE_WAITING);
+  g_assert_cmpfloat (ev_charging_point_get_price (cps->pdata[0]), ==, 0.30);
+  open = ev_store_load_open_sessions (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (open->len, ==, 1);
+  g_assert_cmpint (ev_supply_session_get_phase (open->pdata[0]), ==, EV_SUPPLY_PHASE_AUTHORIZED);
+  g_assert_cmpuint (ev_supply_session_get_seq (open->pdata[0]), ==, 0);
+  g_clear_pointer (&cps, g_ptr_array_unref);
+  g_clear_pointer (&open, g_ptr_array_unref);
+  g_assert_finalize_object (store);
+
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM drivers"), ==, 1);
+}
+
+/* Sessions */
+
+static void
+test_session_lifecycle (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) open = NULL;
+  g_autoptr(EvSupplySession) session = NULL;
+  g_autoptr(EvSupplySession) wrong_cp = NULL;
+  g_autoptr(EvSupplySession) unknown = NULL;
+  g_autofree char *token_1 = NULL;
+  g_autofree char *token_2 = NULL;
+  gboolean applied = FALSE;
+  EvStore *store = open_store (fixture->path, 60000);
+
+  token_1 = register_cp (store, "CP1", 0.35);
+  token_2 = register_cp (store, "CP2", 0.35);
+
+  create_session (store, SUPPLY_1, "CP1", "d1");
+
+  /* One supply in progress per CP and per driver; ids are unique. */
+  g_assert_false (ev_store_create_session (store, SUPPLY_2, "CP1", "d2", 0.35, &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_IN_PROGRESS);
+  g_clear_error (&error);
+  g_assert_false (ev_store_create_session (store, SUPPLY_2, "CP2", "d1", 0.35, &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_IN_PROGRESS);
+  g_clear_error (&error);
+  g_assert_false (ev_store_create_session (store, SUPPLY_1, "CP2", "d2", 0.35, &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_EXISTS);
+  g_clear_error (&error);
+  g_assert_false (ev_store_create_session (store, SUPPLY_2, "CP9", "d2", 0.35, &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  open = ev_store_load_open_sessions (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (open->len, ==, 1);
+  g_assert_cmpstr (ev_supply_session_get_supply_id (open->pdata[0]), ==, SUPPLY_1);
+  g_assert_cmpint (ev_supply_session_get_phase (open->pdata[0]), ==, EV_SUPPLY_PHASE_AUTHORIZED);
+  g_assert_cmpfloat (ev_supply_session_get_price (open->pdata[0]), ==, 0.35);
+  g_clear_pointer (&open, g_ptr_array_unref);
+
+  session = ev_store_find_open_session (store, "CP1", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (ev_supply_session_get_supply_id (session), ==, SUPPLY_1);
+  g_clear_object (&session);
+  session = ev_store_find_open_session (store, NULL, "d1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (ev_supply_session_get_supply_id (session), ==, SUPPLY_1);
+  g_clear_object (&session);
+  session = ev_store_find_open_session (store, "CP2", "d2", &error);
+  g_assert_no_error (error);
+  g_assert_null (session);
+
+  g_assert_true (ev_store_record_progress (store, SUPPLY_1, 1, 0.5, 0.175, 1000, &applied, &error));
+  g_assert_no_error (error);
+  g_assert_true (applied);
+  session = lookup (store, SUPPLY_1);
+  g_assert_cmpint (ev_supply_session_get_phase (session), ==, EV_SUPPLY_PHASE_SUPPLYING);
+  g_assert_cmpint (ev_supply_session_get_started_at (session), ==, 1000);
+  g_clear_object (&session);
+
+  /* The first ticket is recorded; a second one for the same supply_id
+   * (redelivered, or with other figures) changes nothing, nor does a
+   * fault after it. */
+  g_assert_true (finish (store, make_outcome (SUPPLY_1, "CP1", "d1", EV_SUPPLY_PHASE_FINISHED, 2.0, 5000, "unplugged")));
+  g_assert_false (finish (store, make_outcome (SUPPLY_1, "CP1", "d1", EV_SUPPLY_PHASE_FINISHED, 2.0, 5000, "unplugged")));
+  g_assert_false (finish (store, make_outcome (SUPPLY_1, "CP1", "d1", EV_SUPPLY_PHASE_FINISHED, 9.0, 9000, "stopped-by-central")));
+  g_assert_false (finish (store, make_outcome (SUPPLY_1, "CP1", "d1", EV_SUPPLY_PHASE_FAILED, 3.0, 6000, "engine-fault")));
+
+  g_assert_true (ev_store_flush (store, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM sessions WHERE supply_id = '" SUPPLY_1 "'"), ==, 1);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT kwh * 1000 FROM sessions WHERE supply_id = '" SUPPLY_1 "'"), ==, 2000);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT ended_at FROM sessions WHERE supply_id = '" SUPPLY_1 "'"), ==, 5000);
+  session = lookup (store, SUPPLY_1);
+  g_assert_cmpint (ev_supply_session_get_phase (session), ==, EV_SUPPLY_PHASE_FINISHED);
+  g_assert_cmpfloat (ev_supply_session_get_kwh (session), ==, 2.0);
+  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_amount (session), 0.7, 1e-9);
+  g_assert_cmpstr (ev_supply_session_get_reason (session), ==, "unplugged");
+  g_assert_cmpint (ev_supply_session_get_started_at (session), ==, 1000);
+  g_assert_cmpint (ev_supply_session_get_ended_at (session), ==, 5000);
+  g_clear_object (&session);
+
+  /* Errors: an unknown supply, one claimed by another CP. */
+  unknown = make_outcome (UNKNOWN_SUPPLY, "CP1", "d1", EV_SUPPLY_PHASE_FINISHED, 1.0, 0, NULL);
+  g_assert_false (ev_store_finish_session (store, unknown, NULL, &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_null (ev_store_lookup_session (store, UNKNOWN_SUPPLY, &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  create_session (store, SUPPLY_2, "CP1", "d1");
+  wrong_cp = make_outcome (SUPPLY_2, "CP2", "d1", EV_SUPPLY_PHASE_FINISHED, 1.0, 0, NULL);
+  g_assert_false (ev_store_finish_session (store, wrong_cp, NULL, &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  /* A fault ends a supply too, and frees the CP and the driver. */
+  g_assert_true (finish (store, make_outcome (SUPPLY_2, "CP1", "d1", EV_SUPPLY_PHASE_FAILED, 0.25, 7000, "engine-fault")));
+  open = ev_store_load_open_sessions (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (open->len, ==, 0);
+  create_session (store, SUPPLY_3, "CP1", "d1");
+
+  g_assert_finalize_object (store);
+}
+
+static void
+test_history (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) history = NULL;
+  g_autoptr(GPtrArray) open = NULL;
+  g_autofree char *token_1 = NULL;
+  g_autofree char *token_2 = NULL;
+  EvStore *store = open_store (fixture->path, 100);
+
+  token_1 = register_cp (store, "CP1", 0.35);
+  token_2 = register_cp (store, "CP2", 0.35);
+
+  /* Ended out of order: history follows the end time. */
+  create_session (store, SUPPLY_1, "CP1", "d1");
+  create_session (store, SUPPLY_2, "CP2", "d2");
+  g_assert_true (finish (store, make_outcome (SUPPLY_2, "CP2", "d2", EV_SUPPLY_PHASE_FINISHED, 1.0, 8000, "unplugged")));
+  g_assert_true (finish (store, make_outcome (SUPPLY_1, "CP1", "d1", EV_SUPPLY_PHASE_FINISHED, 2.0, 6000, "unplugged")));
+  create_session (store, SUPPLY_3, "CP1", "d1");
+  g_assert_true (finish (store, make_outcome (SUPPLY_3, "CP1", "d1", EV_SUPPLY_PHASE_FAILED, 3.0, 9000, "engine-fault")));
+  create_session (store, SUPPLY_4, "CP2", "station:CP2");
+
+  history = ev_store_load_history (store, NULL, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (history->len, ==, 3);
+  g_assert_cmpstr (ev_supply_session_get_supply_id (history->pdata[0]), ==, SUPPLY_3);
+  g_assert_cmpstr (ev_supply_session_get_supply_id (history->pdata[1]), ==, SUPPLY_2);
+  g_assert_cmpstr (ev_supply_session_get_supply_id (history->pdata[2]), ==, SUPPLY_1);
+  g_clear_pointer (&history, g_ptr_array_unref);
+
+  history = ev_store_load_history (store, NULL, 2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (history->len, ==, 2);
+  g_assert_cmpstr (ev_supply_session_get_supply_id (history->pdata[1]), ==, SUPPLY_2);
+  g_clear_pointer (&history, g_ptr_array_unref);
+
+  history = ev_store_load_history (store, "d1", 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (history->len, ==, 2);
+  g_assert_cmpstr (ev_supply_session_get_supply_id (history->pdata[0]), ==, SUPPLY_3);
+  g_assert_cmpint (ev_supply_session_get_phase (history->pdata[0]), ==, EV_SUPPLY_PHASE_FAILED);
+  g_assert_cmpstr (ev_supply_session_get_supply_id (history->pdata[1]), ==, SUPPLY_1);
+  g_clear_pointer (&history, g_ptr_array_unref);
+
+  /* What a restarted Central recovers. */
+  g_assert_finalize_object (store);
+  store = open_store (fixture->path, 100);
+  open = ev_store_load_open_sessions (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (open->len, ==, 1);
+  g_assert_cmpstr (ev_supply_session_get_supply_id (open->pdata[0]), ==, SUPPLY_4);
+  g_assert_cmpstr (ev_supply_session_get_driver_id (open->pdata[0]), ==, "station:CP2");
+  g_clear_pointer (&open, g_ptr_array_unref);
+  g_assert_finalize_object (store);
+}
+
+static void
+test_progress_monotonic (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EvSupplySession) session = NULL;
+  g_autofree char *token = NULL;
+  EvStore *store = open_store (fixture->path, 100);
+  static const struct {
+    guint seq;
+    double kwh;
+    gboolean applied;
+    guint stored_seq;
+    double stored_kwh;
+  } steps[] = {
+    { 1, 1.0, TRUE, 1, 1.0 },
+    { 3, 3.0, TRUE, 3, 3.0 },
+    { 2, 2.0, FALSE, 3, 3.0 },   /* late */
+    { 3, 9.0, FALSE, 3, 3.0 },   /* duplicate seq with other figures */
+    { 1, 0.5, FALSE, 3, 3.0 },
+    { 4, 4.0, TRUE, 4, 4.0 },
+  };
+
+  token = register_cp (store, "CP1", 0.35);
+  create_session (store, SUPPLY_1, "CP1", "d1");
+
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
+    {
+      gboolean applied = !steps[i].applied;
+
+      g_assert_true (ev_store_record_progress (store, SUPPLY_1, steps[i].seq, steps[i].kwh,
+                                               steps[i].kwh * 0.35, 1000, &applied, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (applied, ==, steps[i].applied);
+      session = lookup (store, SUPPLY_1);
+      g_assert_cmpuint (ev_supply_session_get_seq (session), ==, steps[i].stored_seq);
+      g_assert_cmpfloat (ev_supply_session_get_kwh (session), ==, steps[i].stored_kwh);
+      g_clear_object (&session);
+    }
+
+  g_assert_false (ev_store_record_progress (store, UNKNOWN_SUPPLY, 1, 1.0, 1.0, 0, NULL, &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* Progress after the ticket is late by definition. */
+  g_assert_true (finish (store, make_outcome (SUPPLY_1, "CP1", "d1", EV_SUPPLY_PHASE_FINISHED, 4.5, 5000, "unplugged")));
+  g_assert_true (ev_store_record_progress (store, SUPPLY_1, 10, 7.0, 2.45, 0, NULL, &error));
+  g_assert_no_error (error);
+  session = lookup (store, SUPPLY_1);
+  g_assert_cmpint (ev_supply_session_get_phase (session), ==, EV_SUPPLY_PHASE_FINISHED);
+  g_assert_cmpfloat (ev_supply_session_get_kwh (session), ==, 4.5);
+  g_assert_cmpuint (ev_supply_session_get_seq (session), ==, 4);
+  g_clear_object (&session);
+
+  g_assert_finalize_object (store);
+}
+
+/* Batching */
+
+static void
+test_batch_one_commit (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EvSupplySession) session = NULL;
+  g_autofree char *token = NULL;
+  EvStore *store = open_store (fixture->path, 60000);
+
+  token = register_cp (store, "CP1", 0.35);
+  create_session (store, SUPPLY_1, "CP1", "d1");
+  for (guint seq = 1; seq <= 2000; seq++)
+    {
+      g_assert_true (ev_store_record_progress (store, SUPPLY_1, seq, seq * 0.01, seq * 0.0035, 1000, NULL, &error));
+      g_assert_true (ev_store_set_cp_state (store, "CP1", seq % 2 ? EV_CP_STATE_SUPPLYING : EV_CP_STATE_WAITING, &error));
+      g_assert_true (ev_store_touch_cp (store, "CP1", &error));
+      g_assert_no_error (error);
+    }
+
+  /* Nothing of the batch is committed yet: another connection still sees
+   * the state from before it; this store already sees all of it. */
+  g_assert_true (ev_store_has_pending (store));
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM sessions"), ==, 0);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT last_seen IS NULL FROM charging_points"), ==, 1);
+  session = lookup (store, SUPPLY_1);
+  g_assert_cmpuint (ev_supply_session_get_seq (session), ==, 2000);
+  g_clear_object (&session);
+
+  g_assert_true (ev_store_flush (store, &error));
+  g_assert_no_error (error);
+  g_assert_false (ev_store_has_pending (store));
+  g_assert_cmpint (raw_int (fixture->path, "SELECT seq FROM sessions"), ==, 2000);
+  g_assert_finalize_object (store);
+
+  store = open_store (fixture->path, 100);
+  session = lookup (store, SUPPLY_1);
+  g_assert_cmpuint (ev_supply_session_get_seq (session), ==, 2000);
+  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (session), 20.0, 1e-9);
+  g_clear_object (&session);
+  g_assert_finalize_object (store);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT state = 'WAITING' FROM charging_points"), ==, 1);
+}
+
+typedef struct {
+  const char *path;
+  guint calls;
+  gint64 rows_seen;
+  gboolean had_error;
+  guint order;
+  guint *counter;
+} Committed;
+
+static void
+committed_cb (EvStore      *store,
+              const GError *error,
+              gpointer      user_data)
+{
+  Committed *committed = user_data;
+
+  committed->calls++;
+  committed->had_error = error != NULL;
+  committed->order = ++*committed->counter;
+  /* By now the write must be visible to any other connection. */
+  committed->rows_seen = raw_int (committed->path, "SELECT count(*) FROM sessions");
+}
+
+static void
+test_committed_callback (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *token_1 = NULL;
+  g_autofree char *token_2 = NULL;
+  guint counter = 0;
+  Committed first = { fixture->path, 0, -1, TRUE, 0, &counter };
+  Committed second = { fixture->path, 0, -1, TRUE, 0, &counter };
+  Committed idle = { fixture->path, 0, -1, TRUE, 0, &counter };
+  EvStore *store = open_store (fixture->path, 60000);
+
+  token_1 = register_cp (store, "CP1", 0.35);
+  token_2 = register_cp (store, "CP2", 0.35);
+
+  create_session (store, SUPPLY_1, "CP1", "d1");
+  ev_store_when_committed (store, committed_cb, &first, NULL);
+  create_session (store, SUPPLY_2, "CP2", "d2");
+  ev_store_when_committed (store, committed_cb, &second, NULL);
+
+  /* Never called before the commit, not even from the call itself. */
+  g_assert_cmpuint (first.calls, ==, 0);
+  g_assert_cmpuint (second.calls, ==, 0);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM sessions"), ==, 0);
+
+  g_assert_true (ev_store_flush (store, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (first.calls, ==, 1);
+  g_assert_cmpuint (second.calls, ==, 1);
+  g_assert_false (first.had_error);
+  g_assert_false (second.had_error);
+  g_assert_cmpint (first.rows_seen, ==, 2);
+  g_assert_cmpint (second.rows_seen, ==, 2);
+  g_assert_cmpuint (first.order, <, second.order);
+
+  /* With nothing pending it still waits for the next flush, and runs once. */
+  ev_store_when_committed (store, committed_cb, &idle, NULL);
+  g_assert_cmpuint (idle.calls, ==, 0);
+  g_assert_true (ev_store_flush (store, NULL));
+  g_assert_true (ev_store_flush (store, NULL));
+  g_assert_cmpuint (idle.calls, ==, 1);
+  g_assert_cmpuint (first.calls, ==, 1);
+
+  g_assert_finalize_object (store);
+}
+
+static void
+free_committed_cb (gpointer data)
+{
+  Committed *committed = data;
+
+  committed->counter = NULL;
+}
+
+static void
+test_committed_on_close (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autofree char *token = NULL;
+  guint counter = 0;
+  Committed committed = { fixture->path, 0, -1, TRUE, 0, &counter };
+  EvStore *store = open_store (fixture->path, 60000);
+
+  token = register_cp (store, "CP1", 0.35);
+  create_session (store, SUPPLY_1, "CP1", "d1");
+  ev_store_when_committed (store, committed_cb, &committed, free_committed_cb);
+
+  g_assert_finalize_object (store);
+  g_assert_cmpuint (committed.calls, ==, 1);
+  g_assert_false (committed.had_error);
+  g_assert_cmpint (committed.rows_seen, ==, 1);
+  g_assert_null (committed.counter);
+}
+
+static gboolean
+committed_called (gpointer user_data)
+{
+  Committed *committed = user_data;
+
+  return committed->calls > 0;
+}
+
+static void
+test_automatic_flush (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autofree char *token = NULL;
+  guint counter = 0;
+  Committed committed = { fixture->path, 0, -1, TRUE, 0, &counter };
+  EvStore *store;
+
+  /* The store flushes on the context that was thread-default when it was
+   * created: only iterating this one may commit. */
+  g_main_context_push_thread_default (context);
+  store = open_store (fixture->path, 20);
+  g_main_context_pop_thread_default (context);
+
+  token = register_cp (store, "CP1", 0.35);
+  create_session (store, SUPPLY_1, "CP1", "d1");
+  ev_store_when_committed (store, committed_cb, &committed, NULL);
+  g_assert_true (ev_store_has_pending (store));
+
+  ev_test_wait_until (context, committed_called, &committed, 10000, "the automatic flush");
+  g_assert_cmpuint (committed.calls, ==, 1);
+  g_assert_false (committed.had_error);
+  g_assert_cmpint (committed.rows_seen, ==, 1);
+  g_assert_false (ev_store_has_pending (store));
+
+  g_assert_finalize_object (store);
+}
+
+/* Crashes */
+
+static char *
+self_exe (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *exe = g_file_read_link ("/proc/self/exe", &error);
+
+  g_assert_no_error (error);
+  return exe;
+}
+
+/* The writer a crash test kills: batches of CRASH_BATCH drivers named
+ * b<batch>-<n>, each flushed and then reported on stdout. */
+static int
+run_crash_writer (const char *path,
+                  const char *mode)
+{
+  g_autoptr(GError) error = NULL;
+  EvStore *store;
+
+  store = g_initable_new (EV_TYPE_STORE, NULL, &error,
+                          "path", path, "flush-interval", 600000, NULL);
+  if (store == NULL)
+    g_error ("%s", error->message);
+
+  for (guint batch = 0; ; batch++)
+    {
+      gboolean last = g_str_equal (mode, "exit") && batch == 5;
+
+      for (guint n = 0; n < CRASH_BATCH; n++)
+        {
+          g_autofree char *driver_id = g_strdup_printf ("b%04u-%02u", batch, n);
+
+          if (!ev_store_touch_driver (store, driver_id, &error))
+            g_error ("%s", error->message);
+
+          /* Leaves half a batch written but not flushed. */
+          if (last && n == CRASH_BATCH / 2)
+            {
+              printf ("pending\n");
+              fflush (stdout);
+              _exit (0);
+            }
+        }
+
+      if (!ev_store_flush (store, &error))
+        g_error ("%s", error->message);
+      printf ("flushed %u\n", batch + 1);
+      fflush (stdout);
+    }
+}
+
+static GSubprocess *
+spawn_writer (const char *path,
+              const char *mode)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *exe = self_exe ();
+  GSubprocess *child;
+
+  child = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                            exe, crash_writer_flag, path, mode, NULL);
+  g_assert_no_error (error);
+  return child;
+}
+
+static void
+assert_recovered (const char *path,
+                  guint       flushed_batches,
+                  gboolean    exact)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *check = NULL;
+  g_autofree char *sql = NULL;
+  gint64 total;
+  EvStore *store;
+
+  /* The store itself must open what the crash left (a -wal to recover). */
+  store = ev_store_open (path, &error);
+  g_assert_no_error (error);
+
+  check = raw_text (path, "PRAGMA integrity_check");
+  g_assert_cmpstr (check, ==, "ok");
+
+  sql = g_strdup_printf ("SELECT count(*) FROM drivers WHERE driver_id < 'b%04u'", flushed_batches);
+  g_assert_cmpint (raw_int (path, sql), ==, (gint64) flushed_batches * CRASH_BATCH);
+
+  /* Whole batches or nothing: never half of one. */
+  total = raw_int (path, "SELECT count(*) FROM drivers");
+  g_assert_cmpint (total % CRASH_BATCH, ==, 0);
+  if (exact)
+    g_assert_cmpint (total, ==, (gint64) flushed_batches * CRASH_BATCH);
+
+  g_assert_finalize_object (store);
+}
+
+static void
+test_crash_sigkill (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) child = spawn_writer (fixture->path, "kill");
+  g_autoptr(GDataInputStream) lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (child));
+  guint flushed = 0;
+
+  while (flushed < 20)
+    {
+      g_autofree char *line = g_data_input_stream_read_line (lines, NULL, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (line);
+      g_assert_true (g_str_has_prefix (line, "flushed "));
+      flushed = (guint) g_ascii_strtoull (line + strlen ("flushed "), NULL, 10);
+    }
+
+  /* Killed while it writes the next batch. */
+  g_subprocess_force_exit (child);
+  g_subprocess_wait (child, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_signaled (child));
+  g_assert_cmpint (g_subprocess_get_term_sig (child), ==, SIGKILL);
+
+  assert_recovered (fixture->path, flushed, FALSE);
+}
+
+static void
+test_crash_exit_unflushed (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) child = spawn_writer (fixture->path, "exit");
+  g_autoptr(GDataInputStream) lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (child));
+  guint flushed = 0;
+
+  for (;;)
+    {
+      g_autofree char *line = g_data_input_stream_read_line (lines, NULL, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (line);
+      if (g_str_equal (line, "pending"))
+        break;
+      flushed = (guint) g_ascii_strtoull (line + strlen ("flushed "), NULL, 10);
+    }
+
+  g_subprocess_wait_check (child, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (flushed, ==, 5);
+
+  /* Every flushed batch is there; the half batch never flushed is not. */
+  assert_recovered (fixture->path, flushed, TRUE);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  if (argc == 4 && g_str_equal (argv[1], crash_writer_flag))
+    return run_crash_writer (argv[2], argv[3]);
+
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(name, func) \
+  g_test_add ("/store/" name, Fixture, NULL, fixture_setup, func, fixture_teardown)
+
+  ADD ("open/fresh", test_open_fresh);
+  ADD ("open/migrate-from-v1", test_migrate_from_v1);
+  ADD ("open/newer-version-refused", test_newer_version_refused);
+  ADD ("open/not-a-database-refused", test_not_a_database_refused);
+  ADD ("cp/register-verify", test_register_and_verify);
+  ADD ("cp/updates", test_cp_updates);
+  ADD ("input/rejected", test_bad_input);
+  ADD ("session/lifecycle", test_session_lifecycle);
+  ADD ("session/history", test_history);
+  ADD ("session/progress-monotonic", test_progress_monotonic);
+  ADD ("batch/one-commit", test_batch_one_commit);
+  ADD ("batch/committed-callback", test_committed_callback);
+  ADD ("batch/committed-on-close", test_committed_on_close);
+  ADD ("batch/automatic-flush", test_automatic_flush);
+  ADD ("crash/sigkill", test_crash_sigkill);
+  ADD ("crash/exit-unflushed", test_crash_exit_unflushed);
+
+#undef ADD
+
+  return g_test_run ();
+}
