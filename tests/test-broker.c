@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "ev-broker-launch.h"
 #include "ev-bus.h"
 #include "ev-discovery.h"
 #include "ev-mock-cluster.h"
@@ -460,6 +461,12 @@ is_reachable (gpointer user_data)
 }
 
 static gboolean
+discovery_gone (gpointer user_data)
+{
+  return !g_file_test (user_data, G_FILE_TEST_EXISTS);
+}
+
+static gboolean
 is_unreachable (gpointer user_data)
 {
   return !ev_bus_get_reachable (user_data);
@@ -556,6 +563,53 @@ test_detached (void)
   broker_wait_exit (&broker, 0);
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
   broker_free (&broker);
+}
+
+static void
+test_ensure (void)
+{
+  g_autofree char *path = discovery_file ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autoptr(EvBus) bus = NULL;
+  GPid pid = 0;
+
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  /* None runs: one is started, detached, and announced. */
+  first = ev_broker_ensure (g_getenv ("EV_BROKER"), &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (first, "127.0.0.1:"));
+  g_assert_cmpstr (ev_discovery_read (&pid, NULL), ==, first);
+  g_assert_cmpint (pid, >, 0);
+  g_assert_cmpint (pid, !=, getpid ());
+
+  /* One runs: it is reused, not started again. */
+  second = ev_broker_ensure (g_getenv ("EV_BROKER"), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (second, ==, first);
+
+  bus = ev_bus_new (first, NULL, "test-ensure", NULL, &error);
+  g_assert_no_error (error);
+  ev_test_wait_until (NULL, is_reachable, bus, WAIT_MS, "the started broker to be reachable");
+  g_clear_object (&bus);
+
+  /* It is a separate process that only a signal stops. */
+  g_assert_cmpint (kill (pid, SIGTERM), ==, 0);
+  ev_test_wait_until (NULL, discovery_gone, path, WAIT_MS, "the started broker to withdraw");
+}
+
+static void
+test_ensure_missing_program (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *bootstrap = NULL;
+
+  bootstrap = ev_broker_ensure ("/nonexistent/ev-broker", &error);
+  g_assert_null (bootstrap);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/ev-broker"));
 }
 
 static void
@@ -676,6 +730,8 @@ main (int   argc,
   g_test_add_func ("/broker/sigterm", test_sigterm);
   g_test_add_func ("/broker/stdin-eof", test_stdin_eof);
   g_test_add_func ("/broker/detached", test_detached);
+  g_test_add_func ("/broker/ensure", test_ensure);
+  g_test_add_func ("/broker/ensure-missing-program", test_ensure_missing_program);
 
   status = g_test_run ();
 

@@ -1235,7 +1235,7 @@ test_supply_data_round_trip (void)
           if (reason == EV_TICKET_REASON_ENGINE_FAULT)
             g_assert_cmpstr (json, ==, "{\"v\":1,\"id\":\"" U1 "\",\"ts\":1700000000003,\"kind\":\"ticket\",\"supply_id\":\"" U3 "\",\"cp_id\":\"CP1\","
                                        "\"driver_id\":\"D-1\",\"seq\":42,\"kwh\":7.5,\"amount\":2.625,"
-                                       "\"price\":0.34999999999999998,\"started_at\":1700000000000,"
+                                       "\"price\":0.35,\"started_at\":1700000000000,"
                                        "\"ended_at\":1700000900000,\"reason\":\"engine-fault\"}");
           decoded = ev_supply_data_from_json (json, length, &error);
           g_assert_no_error (error);

@@ -5,6 +5,7 @@
 #include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
 
+#include "ev-json.h"
 #include "ev-messages.h"
 
 /* Wire names ------------------------------------------------------------ */
@@ -724,14 +725,12 @@ end_object (JsonBuilder *builder,
             gsize       *length)
 {
   g_autoptr(JsonBuilder) owned = builder;
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) root = NULL;
 
   json_builder_end_object (owned);
   root = json_builder_get_root (owned);
-  json_generator_set_root (generator, root);
 
-  return json_generator_to_data (generator, length);
+  return ev_json_to_string (root, length);
 }
 
 static void

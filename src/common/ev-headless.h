@@ -1,0 +1,38 @@
+#pragma once
+
+#include <glib-object.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * EvHeadlessRole:
+ * @program: the program's name, for messages on standard error
+ * @start: starts the core (its first events are printed)
+ * @shutdown: shuts the core down
+ * @command: runs one command line; returns an error message for people,
+ *   or %NULL; sets *out_quit for `quit`
+ *
+ * How ev_headless_run() drives one core. The core is a GObject with an
+ * `event` signal (const char *name, JsonObject *fields).
+ */
+typedef struct {
+  const char *program;
+  gboolean  (*start)    (gpointer    core,
+                         GError    **error);
+  void      (*shutdown) (gpointer    core);
+  char     *(*command)  (gpointer    core,
+                         const char *line,
+                         gboolean   *out_quit);
+} EvHeadlessRole;
+
+void   ev_headless_print_event (const char           *name,
+                                JsonObject           *fields);
+void   ev_headless_print_error (const char           *message);
+void   ev_headless_print_help  (const char * const   *commands);
+GStrv  ev_headless_split_words (const char           *line,
+                                guint                *n_words);
+int    ev_headless_run         (gpointer              core,
+                                const EvHeadlessRole *role);
+
+G_END_DECLS

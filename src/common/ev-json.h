@@ -1,0 +1,12 @@
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+char *ev_json_to_string (JsonNode *node,
+                         gsize    *length);
+char *ev_json_object_to_string (JsonObject *object,
+                                gsize      *length);
+
+G_END_DECLS
