@@ -1,0 +1,315 @@
+/* central-application.c: Central's GTK application.
+ *
+ * Configuration comes from three places, the first one given wins: the
+ * command line (CentralOptions, parsed by main.c), GSettings (the
+ * preferences window), and the defaults. The core is created on the first
+ * activation; when it cannot start, the window explains why instead of the
+ * program exiting. */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "central-application.h"
+#include "central-core.h"
+#include "central-preferences.h"
+#include "central-settings.h"
+#include "central-window.h"
+#include "ev-broker-launch.h"
+
+#define APP_ID "io.github.evcharging.EVCharging.Central"
+#define DEFAULT_LISTEN "0.0.0.0:7001"
+
+struct _CentralApplication
+{
+  AdwApplication   parent_instance;
+
+  CentralOptions   options;
+  CentralSettings *settings;
+  CentralCore     *core;
+};
+
+G_DEFINE_FINAL_TYPE (CentralApplication, central_application, ADW_TYPE_APPLICATION)
+
+/* The first non-NULL of the command line and GSettings; "" stays "". */
+static const char *
+pick (const char *option,
+      const char *setting)
+{
+  if (option != NULL)
+    return option;
+  return setting != NULL ? setting : "";
+}
+
+static CentralCore *
+create_core (CentralApplication  *self,
+             GError             **error)
+{
+  const char *listen;
+  const char *bootstrap_setting;
+  const char *db_setting;
+  g_autofree char *bootstrap = NULL;
+  g_autofree char *db_path = NULL;
+  g_autoptr(CentralCore) core = NULL;
+
+  listen = pick (self->options.listen, central_settings_get_listen_address (self->settings));
+  if (*listen == '\0')
+    listen = DEFAULT_LISTEN;
+
+  bootstrap_setting = pick (self->options.bootstrap, central_settings_get_kafka_bootstrap (self->settings));
+  if (*bootstrap_setting != '\0')
+    bootstrap = g_strdup (bootstrap_setting);
+  else
+    bootstrap = ev_broker_ensure (NULL, error);
+  if (bootstrap == NULL)
+    return NULL;
+
+  db_setting = pick (self->options.db_path, central_settings_get_database_path (self->settings));
+  if (*db_setting != '\0')
+    db_path = g_strdup (db_setting);
+  else
+    db_path = central_core_default_db_path ();
+
+  core = central_core_new (listen, bootstrap,
+                           (const char * const *) self->options.kafka_overrides,
+                           db_path);
+  if (!central_core_start (core, error))
+    {
+      central_core_shutdown (core);
+      return NULL;
+    }
+
+  return g_steal_pointer (&core);
+}
+
+static gboolean
+window_close_request_cb (GtkWindow          *window,
+                         CentralApplication *self)
+{
+  int width = 0;
+  int height = 0;
+  gboolean maximized = gtk_window_is_maximized (window);
+
+  gtk_window_get_default_size (window, &width, &height);
+
+  g_object_set (self->settings, "window-maximized", maximized, NULL);
+  if (!maximized && width > 0 && height > 0)
+    g_object_set (self->settings,
+                  "window-width", width,
+                  "window-height", height,
+                  NULL);
+
+  return GDK_EVENT_PROPAGATE;
+}
+
+static void
+central_application_activate (GApplication *application)
+{
+  CentralApplication *self = CENTRAL_APPLICATION (application);
+  g_autoptr(GError) error = NULL;
+  GtkWindow *window;
+  int width = 0;
+  int height = 0;
+  gboolean maximized = FALSE;
+
+  window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  if (window != NULL)
+    {
+      gtk_window_present (window);
+      return;
+    }
+
+  if (self->core == NULL)
+    self->core = create_core (self, &error);
+
+  window = GTK_WINDOW (central_window_new (self, self->core));
+  if (self->core == NULL)
+    {
+      g_autofree char *message = NULL;
+
+      g_message ("Central could not start: %s", error->message);
+      message = g_strdup_printf (_("%s\n\nCheck the listen address, the Kafka bootstrap servers and "
+                                   "the database path in the preferences, then start Central again."),
+                                 error->message);
+      central_window_show_error (CENTRAL_WINDOW (window), message);
+    }
+
+  g_object_get (self->settings,
+                "window-width", &width,
+                "window-height", &height,
+                "window-maximized", &maximized,
+                NULL);
+  if (width > 0 && height > 0)
+    gtk_window_set_default_size (window, width, height);
+  if (maximized)
+    gtk_window_maximize (window);
+  g_signal_connect_object (window, "close-request",
+                           G_CALLBACK (window_close_request_cb), self, 0);
+
+  gtk_window_present (window);
+}
+
+static void
+quit_action (GSimpleAction *action,
+             GVariant      *parameter,
+             gpointer       user_data)
+{
+  CentralApplication *self = user_data;
+  GList *windows = gtk_application_get_windows (GTK_APPLICATION (self));
+
+  /* Closing the windows first lets them save their size. */
+  for (GList *l = windows; l != NULL;)
+    {
+      GtkWindow *window = l->data;
+
+      l = l->next;
+      gtk_window_close (window);
+    }
+
+  g_application_quit (G_APPLICATION (self));
+}
+
+static void
+preferences_action (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  CentralApplication *self = user_data;
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+  CentralPreferences *preferences;
+
+  preferences = central_preferences_new (parent, self->settings);
+  gtk_window_present (GTK_WINDOW (preferences));
+}
+
+static void
+about_action (GSimpleAction *action,
+              GVariant      *parameter,
+              gpointer       user_data)
+{
+  CentralApplication *self = user_data;
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+  static const char *developers[] = { "The EV Charging Network developers", NULL };
+  GtkWidget *about;
+
+  about = g_object_new (ADW_TYPE_ABOUT_WINDOW,
+                        "transient-for", parent,
+                        "modal", TRUE,
+                        "application-name", _("EV Charging Central"),
+                        "application-icon", APP_ID,
+                        "developer-name", _("The EV Charging Network developers"),
+                        "version", PACKAGE_VERSION,
+                        "comments", _("The control centre of an electric vehicle charging network: "
+                                      "it authorises every supply and shows every charging point live."),
+                        "website", "https://github.com/evcharging/evcharging",
+                        "issue-url", "https://github.com/evcharging/evcharging/issues",
+                        "license-type", GTK_LICENSE_GPL_3_0,
+                        "developers", developers,
+                        /* Translators: your names, one per line. */
+                        "translator-credits", _("translator-credits"),
+                        NULL);
+  gtk_window_present (GTK_WINDOW (about));
+}
+
+static const GActionEntry app_actions[] = {
+  { .name = "quit", .activate = quit_action },
+  { .name = "preferences", .activate = preferences_action },
+  { .name = "about", .activate = about_action },
+};
+
+static void
+central_application_startup (GApplication *application)
+{
+  CentralApplication *self = CENTRAL_APPLICATION (application);
+  static const char *quit_accels[] = { "<Control>q", NULL };
+  static const char *search_accels[] = { "<Control>f", NULL };
+  static const char *preferences_accels[] = { "<Control>comma", NULL };
+
+  G_APPLICATION_CLASS (central_application_parent_class)->startup (application);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
+                                   G_N_ELEMENTS (app_actions), self);
+
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.search", search_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences", preferences_accels);
+
+  gtk_window_set_default_icon_name (APP_ID);
+}
+
+static void
+central_application_shutdown (GApplication *application)
+{
+  CentralApplication *self = CENTRAL_APPLICATION (application);
+
+  if (self->core != NULL)
+    central_core_shutdown (self->core);
+
+  G_APPLICATION_CLASS (central_application_parent_class)->shutdown (application);
+}
+
+static void
+central_application_dispose (GObject *object)
+{
+  CentralApplication *self = CENTRAL_APPLICATION (object);
+
+  g_clear_object (&self->core);
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (central_application_parent_class)->dispose (object);
+}
+
+static void
+central_application_finalize (GObject *object)
+{
+  CentralApplication *self = CENTRAL_APPLICATION (object);
+
+  g_clear_pointer (&self->options.listen, g_free);
+  g_clear_pointer (&self->options.bootstrap, g_free);
+  g_clear_pointer (&self->options.kafka_overrides, g_strfreev);
+  g_clear_pointer (&self->options.db_path, g_free);
+
+  G_OBJECT_CLASS (central_application_parent_class)->finalize (object);
+}
+
+static void
+central_application_class_init (CentralApplicationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  object_class->dispose = central_application_dispose;
+  object_class->finalize = central_application_finalize;
+
+  app_class->activate = central_application_activate;
+  app_class->startup = central_application_startup;
+  app_class->shutdown = central_application_shutdown;
+}
+
+static void
+central_application_init (CentralApplication *self)
+{
+  self->settings = central_settings_new ();
+}
+
+CentralApplication *
+central_application_new (const CentralOptions *options)
+{
+  CentralApplication *self;
+
+  self = g_object_new (CENTRAL_TYPE_APPLICATION,
+                       "application-id", APP_ID,
+                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "resource-base-path", "/io/github/evcharging/EVCharging/Central",
+                       NULL);
+
+  if (options != NULL)
+    {
+      self->options.listen = g_strdup (options->listen);
+      self->options.bootstrap = g_strdup (options->bootstrap);
+      self->options.kafka_overrides = g_strdupv (options->kafka_overrides);
+      self->options.db_path = g_strdup (options->db_path);
+    }
+
+  return self;
+}

@@ -1,0 +1,21 @@
+#pragma once
+
+#include <adwaita.h>
+
+G_BEGIN_DECLS
+
+/* What main.c parsed from the command line; each NULL = not given. */
+typedef struct {
+  char  *listen;
+  char  *bootstrap;
+  char **kafka_overrides;
+  char  *db_path;
+} CentralOptions;
+
+#define CENTRAL_TYPE_APPLICATION (central_application_get_type ())
+
+G_DECLARE_FINAL_TYPE (CentralApplication, central_application, CENTRAL, APPLICATION, AdwApplication)
+
+CentralApplication *central_application_new (const CentralOptions *options);
+
+G_END_DECLS

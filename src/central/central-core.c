@@ -1,0 +1,2317 @@
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "central-core.h"
+#include "central-monitor-server.h"
+#include "ev-bus.h"
+#include "ev-enum-types.h"
+#include "ev-messages.h"
+#include "ev-protocol.h"
+#include "ev-store.h"
+
+/* Consumer group of every Central: after a restart it resumes where the
+ * last one stopped (PROTOCOL.md 3, "Consumer groups and delivery"). */
+#define DEFAULT_GROUP "ev-central"
+#define DEFAULT_LISTEN "0.0.0.0:7001"
+#define DEFAULT_PRICE 0.35
+#define DEFAULT_SILENCE_MS 3000
+/* An engine ignores a start directive older than this (the vehicle has
+ * 60 s to be plugged in), and stop/resume a little sooner. */
+#define START_EXPIRES_MS 60000
+#define STOP_EXPIRES_MS 30000
+#define STOP_RESEND_US (5 * G_USEC_PER_SEC)
+#define AMOUNT_TOLERANCE 0.01
+#define LOG_LIMIT 1000
+#define HISTORY_LIMIT 1000
+
+G_DEFINE_QUARK (central-core-error-quark, central_core_error)
+
+G_DEFINE_ENUM_TYPE (CentralLogLevel, central_log_level,
+                    G_DEFINE_ENUM_VALUE (CENTRAL_LOG_INFO, "info"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_LOG_WARNING, "warning"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_LOG_ERROR, "error"))
+
+/* CentralLogEntry ------------------------------------------------------- */
+
+struct _CentralLogEntry
+{
+  GObject parent_instance;
+
+  GDateTime *time;
+  CentralLogLevel level;
+  char *event;
+  char *message;
+  char *cp_id;
+};
+
+G_DEFINE_FINAL_TYPE (CentralLogEntry, central_log_entry, G_TYPE_OBJECT)
+
+enum {
+  ENTRY_PROP_0,
+  ENTRY_PROP_TIME,
+  ENTRY_PROP_LEVEL,
+  ENTRY_PROP_EVENT,
+  ENTRY_PROP_MESSAGE,
+  ENTRY_PROP_CP_ID,
+  ENTRY_N_PROPS
+};
+
+static GParamSpec *entry_properties[ENTRY_N_PROPS];
+
+static void
+central_log_entry_finalize (GObject *object)
+{
+  CentralLogEntry *self = CENTRAL_LOG_ENTRY (object);
+
+  g_clear_pointer (&self->time, g_date_time_unref);
+  g_clear_pointer (&self->event, g_free);
+  g_clear_pointer (&self->message, g_free);
+  g_clear_pointer (&self->cp_id, g_free);
+
+  G_OBJECT_CLASS (central_log_entry_parent_class)->finalize (object);
+}
+
+static void
+central_log_entry_get_property (GObject    *object,
+                                guint       prop_id,
+                                GValue     *value,
+                                GParamSpec *pspec)
+{
+  CentralLogEntry *self = CENTRAL_LOG_ENTRY (object);
+
+  switch (prop_id)
+    {
+    case ENTRY_PROP_TIME:
+      g_value_set_boxed (value, self->time);
+      break;
+    case ENTRY_PROP_LEVEL:
+      g_value_set_enum (value, self->level);
+      break;
+    case ENTRY_PROP_EVENT:
+      g_value_set_string (value, self->event);
+      break;
+    case ENTRY_PROP_MESSAGE:
+      g_value_set_string (value, self->message);
+      break;
+    case ENTRY_PROP_CP_ID:
+      g_value_set_string (value, self->cp_id);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+central_log_entry_class_init (CentralLogEntryClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = central_log_entry_finalize;
+  object_class->get_property = central_log_entry_get_property;
+
+  entry_properties[ENTRY_PROP_TIME] =
+    g_param_spec_boxed ("time", NULL, NULL, G_TYPE_DATE_TIME,
+                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  entry_properties[ENTRY_PROP_LEVEL] =
+    g_param_spec_enum ("level", NULL, NULL, CENTRAL_TYPE_LOG_LEVEL, CENTRAL_LOG_INFO,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  entry_properties[ENTRY_PROP_EVENT] =
+    g_param_spec_string ("event", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  entry_properties[ENTRY_PROP_MESSAGE] =
+    g_param_spec_string ("message", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  entry_properties[ENTRY_PROP_CP_ID] =
+    g_param_spec_string ("cp-id", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, ENTRY_N_PROPS, entry_properties);
+}
+
+static void
+central_log_entry_init (CentralLogEntry *self)
+{
+}
+
+GDateTime *
+central_log_entry_get_time (CentralLogEntry *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_LOG_ENTRY (self), NULL);
+  return self->time;
+}
+
+CentralLogLevel
+central_log_entry_get_level (CentralLogEntry *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_LOG_ENTRY (self), CENTRAL_LOG_INFO);
+  return self->level;
+}
+
+const char *
+central_log_entry_get_event (CentralLogEntry *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_LOG_ENTRY (self), NULL);
+  return self->event;
+}
+
+const char *
+central_log_entry_get_message (CentralLogEntry *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_LOG_ENTRY (self), NULL);
+  return self->message;
+}
+
+const char *
+central_log_entry_get_cp_id (CentralLogEntry *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_LOG_ENTRY (self), NULL);
+  return self->cp_id;
+}
+
+/* CentralCore ------------------------------------------------------------ */
+
+/* What Central knows of one CP beyond its list item. */
+typedef struct
+{
+  EvChargingPoint *cp;
+  guint64 link_id;            /* the authenticated monitor link, 0 if none */
+  gint64 last_status_us;      /* monotonic time of its last status */
+  gboolean silent;            /* no status for the silence timeout */
+  EvCpState reported;         /* what its monitor last reported, mapped */
+  gboolean stopped;           /* the operator stopped it (stored) */
+  gint64 stop_sent_us;        /* last stop or resume directive sent for it */
+} CpRecord;
+
+typedef struct
+{
+  guint64 id;
+  char *peer;
+  char *cp_id;                /* after a successful auth or register */
+} Link;
+
+struct _CentralCore
+{
+  GObject parent_instance;
+
+  char *listen;
+  char *bootstrap;
+  char **overrides;
+  char *db_path;
+  char *group;
+  double default_price;
+  guint silence_timeout;
+
+  gboolean started;
+  gboolean shutting_down;
+  gboolean broker_reachable;
+
+  EvStore *store;
+  EvBus *bus;
+  CentralMonitorServer *server;
+  guint silence_source;
+
+  GListStore *cps;
+  GHashTable *records;        /* cp_id → CpRecord */
+  GHashTable *links;          /* &Link.id → Link */
+  GHashTable *open;           /* supply_id → EvSupplySession (not concluded) */
+  GHashTable *driver_supply;  /* driver_id → supply_id of its open session */
+  GListStore *requests;
+  GListStore *log;
+  GListStore *history;
+};
+
+G_DEFINE_FINAL_TYPE (CentralCore, central_core, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_LISTEN,
+  PROP_BOOTSTRAP,
+  PROP_KAFKA_OVERRIDES,
+  PROP_DB_PATH,
+  PROP_GROUP,
+  PROP_DEFAULT_PRICE,
+  PROP_SILENCE_TIMEOUT,
+  PROP_STARTED,
+  PROP_PORT,
+  PROP_BROKER_REACHABLE,
+  PROP_N_LINKS,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum {
+  SIGNAL_EVENT,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+cp_record_free (CpRecord *rec)
+{
+  g_clear_object (&rec->cp);
+  g_free (rec);
+}
+
+static void
+link_free (Link *link)
+{
+  g_free (link->peer);
+  g_free (link->cp_id);
+  g_free (link);
+}
+
+static gint64
+now_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+/* Events ------------------------------------------------------------------ */
+
+static JsonObject *
+fields_new (const char *cp_id)
+{
+  JsonObject *fields = json_object_new ();
+
+  if (cp_id != NULL)
+    json_object_set_string_member (fields, "cp_id", cp_id);
+  return fields;
+}
+
+static void
+add_log (CentralCore     *self,
+         CentralLogLevel  level,
+         const char      *event,
+         const char      *cp_id,
+         const char      *message)
+{
+  CentralLogEntry *entry = g_object_new (CENTRAL_TYPE_LOG_ENTRY, NULL);
+  guint n;
+
+  entry->time = g_date_time_new_now_local ();
+  entry->level = level;
+  entry->event = g_strdup (event);
+  entry->cp_id = g_strdup (cp_id);
+  entry->message = g_strdup (message);
+
+  g_list_store_insert (self->log, 0, entry);
+  g_object_unref (entry);
+
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->log));
+  if (n > LOG_LIMIT)
+    g_list_store_remove (self->log, n - 1);
+}
+
+/* Emits @name with @fields (consumed) and, when @message is given, logs
+ * it for people. */
+static void
+emit (CentralCore     *self,
+      const char      *name,
+      JsonObject      *fields,
+      CentralLogLevel  level,
+      const char      *message)
+{
+  g_autoptr(JsonObject) owned = fields;
+
+  if (message != NULL)
+    {
+      const char *cp_id = json_object_get_string_member_with_default (owned, "cp_id", NULL);
+
+      add_log (self, level, name, cp_id, message);
+      if (level == CENTRAL_LOG_ERROR)
+        g_warning ("%s", message);
+      else
+        g_message ("%s", message);
+    }
+
+  g_signal_emit (self, signals[SIGNAL_EVENT], 0, name, fields);
+}
+
+static void
+emit_error (CentralCore *self,
+            const char  *message)
+{
+  JsonObject *fields = json_object_new ();
+
+  json_object_set_string_member (fields, "message", message);
+  emit (self, "error", fields, CENTRAL_LOG_ERROR, message);
+}
+
+static void
+emit_invalid_message (CentralCore *self,
+                      const char  *topic,
+                      const char  *reason)
+{
+  g_autofree char *message = NULL;
+  JsonObject *fields = json_object_new ();
+
+  json_object_set_string_member (fields, "topic", topic);
+  json_object_set_string_member (fields, "reason", reason);
+  message = g_strdup_printf (_("Skipped a message on “%s”: %s"), topic, reason);
+  emit (self, "invalid-message", fields, CENTRAL_LOG_WARNING, message);
+}
+
+/* Kafka output ------------------------------------------------------------ */
+
+static void
+publish (CentralCore *self,
+         const char  *topic,
+         const char  *key,
+         char        *json,
+         gsize        length)
+{
+  g_autofree char *owned = json;
+  g_autoptr(GError) error = NULL;
+
+  if (self->bus == NULL)
+    return;
+
+  if (!ev_bus_produce (self->bus, topic, key, owned, length, &error))
+    {
+      g_autofree char *message = g_strdup_printf (_("Could not publish on “%s”: %s"),
+                                                  topic, error->message);
+      emit_error (self, message);
+    }
+}
+
+static void
+publish_cp_state (CentralCore     *self,
+                  EvChargingPoint *cp)
+{
+  g_autoptr(EvCpStateMessage) msg = NULL;
+  const char *cp_id = ev_charging_point_get_cp_id (cp);
+  char *json;
+  gsize length;
+
+  msg = ev_cp_state_message_new (cp_id, ev_charging_point_get_state (cp));
+  msg->location = g_strdup (ev_charging_point_get_location (cp));
+  msg->has_price = TRUE;
+  msg->price = ev_charging_point_get_price (cp);
+  json = ev_cp_state_message_to_json (msg, &length);
+  publish (self, "cp-states", cp_id, json, length);
+}
+
+static void
+publish_directive (CentralCore       *self,
+                   const char        *target,
+                   EvDirectiveAction  action,
+                   EvSupplySession   *session)
+{
+  g_autoptr(EvDirective) msg = NULL;
+  gint64 expires = now_ms () + (action == EV_DIRECTIVE_ACTION_START ? START_EXPIRES_MS : STOP_EXPIRES_MS);
+  JsonObject *fields;
+  char *json;
+  gsize length;
+
+  msg = ev_directive_new (target, action, expires);
+  if (session != NULL)
+    {
+      msg->supply_id = g_strdup (ev_supply_session_get_supply_id (session));
+      msg->driver_id = g_strdup (ev_supply_session_get_driver_id (session));
+      msg->has_price = TRUE;
+      msg->price = ev_supply_session_get_price (session);
+    }
+  json = ev_directive_to_json (msg, &length);
+  publish (self, "central-directives", target, json, length);
+
+  fields = json_object_new ();
+  json_object_set_string_member (fields, "target", target);
+  json_object_set_string_member (fields, "action", ev_directive_action_to_string (action));
+  emit (self, "directive", fields, CENTRAL_LOG_INFO, NULL);
+}
+
+/* The operator's own stop or resume, for the log. */
+static void
+log_operator (CentralCore       *self,
+              const char        *cp_id,
+              EvDirectiveAction  action)
+{
+  g_autofree char *message = NULL;
+  gboolean stop = action == EV_DIRECTIVE_ACTION_STOP;
+
+  if (cp_id == NULL)
+    message = g_strdup (stop ? _("Stopped every charging point") : _("Resumed every charging point"));
+  else
+    message = g_strdup_printf (stop ? _("Stopped charging point %s") : _("Resumed charging point %s"), cp_id);
+  add_log (self, CENTRAL_LOG_INFO, stop ? "stop" : "resume", cp_id, message);
+  g_message ("%s", message);
+}
+
+static void
+publish_supply_error (CentralCore         *self,
+                      EvSupplySession     *session,
+                      EvSupplyErrorReason  reason)
+{
+  g_autoptr(EvSupplyError) msg = NULL;
+  const char *driver_id = ev_supply_session_get_driver_id (session);
+  char *json;
+  gsize length;
+
+  msg = ev_supply_error_new (ev_supply_session_get_supply_id (session), driver_id,
+                             ev_supply_session_get_cp_id (session), reason);
+  msg->kwh = ev_supply_session_get_kwh (session);
+  msg->amount = ev_supply_session_get_amount (session);
+  json = ev_supply_error_to_json (msg, &length);
+  publish (self, "supply-error", driver_id, json, length);
+}
+
+/* Deferred effects ----------------------------------------------------- */
+
+/* What must wait until the database has committed: relaying, answering,
+ * and the Kafka offset. */
+typedef void (*AfterCommitFunc) (CentralCore *self,
+                                 gpointer     data);
+
+typedef struct
+{
+  CentralCore *self;
+  EvBusMessage *msg;
+  AfterCommitFunc func;
+  gpointer data;
+  GDestroyNotify destroy;
+} AfterCommit;
+
+static void
+after_commit_free (gpointer user_data)
+{
+  AfterCommit *after = user_data;
+
+  if (after->destroy != NULL)
+    after->destroy (after->data);
+  g_clear_pointer (&after->msg, ev_bus_message_unref);
+  g_object_unref (after->self);
+  g_free (after);
+}
+
+static void
+after_commit_cb (EvStore      *store,
+                 const GError *error,
+                 gpointer      user_data)
+{
+  AfterCommit *after = user_data;
+  CentralCore *self = after->self;
+
+  if (error != NULL)
+    {
+      /* The effect is lost with the batch; leaving the offset alone lets
+       * the next Central process the message again. */
+      g_autofree char *message = g_strdup_printf (_("Could not save to the database: %s"),
+                                                  error->message);
+      emit_error (self, message);
+      return;
+    }
+
+  if (after->func != NULL)
+    after->func (self, after->data);
+  if (after->msg != NULL && self->bus != NULL)
+    ev_bus_message_done (self->bus, after->msg);
+}
+
+static void
+when_committed (CentralCore     *self,
+                EvBusMessage    *msg,
+                AfterCommitFunc  func,
+                gpointer         data,
+                GDestroyNotify   destroy)
+{
+  AfterCommit *after = g_new0 (AfterCommit, 1);
+
+  after->self = g_object_ref (self);
+  after->msg = msg != NULL ? ev_bus_message_ref (msg) : NULL;
+  after->func = func;
+  after->data = data;
+  after->destroy = destroy;
+  ev_store_when_committed (self->store, after_commit_cb, after, after_commit_free);
+}
+
+/* Sessions ---------------------------------------------------------------- */
+
+static void
+track_session (CentralCore     *self,
+               EvSupplySession *session)
+{
+  const char *supply_id = ev_supply_session_get_supply_id (session);
+  CpRecord *rec = g_hash_table_lookup (self->records, ev_supply_session_get_cp_id (session));
+
+  g_hash_table_insert (self->open, g_strdup (supply_id), g_object_ref (session));
+  g_hash_table_insert (self->driver_supply,
+                       g_strdup (ev_supply_session_get_driver_id (session)),
+                       g_strdup (supply_id));
+  g_list_store_append (self->requests, session);
+
+  if (rec != NULL)
+    {
+      ev_charging_point_set_supply_id (rec->cp, supply_id);
+      ev_charging_point_set_driver_id (rec->cp, ev_supply_session_get_driver_id (session));
+      ev_charging_point_set_kwh (rec->cp, ev_supply_session_get_kwh (session));
+      ev_charging_point_set_amount (rec->cp, ev_supply_session_get_amount (session));
+    }
+}
+
+/* Takes @session out of the open ones, into the history. */
+static void
+conclude_session (CentralCore     *self,
+                  EvSupplySession *session)
+{
+  /* Held: the tables below may hold the last other references. */
+  g_autoptr(EvSupplySession) held = g_object_ref (session);
+  const char *supply_id = ev_supply_session_get_supply_id (held);
+  CpRecord *rec = g_hash_table_lookup (self->records, ev_supply_session_get_cp_id (session));
+  guint position;
+
+  if (g_list_store_find (self->requests, session, &position))
+    g_list_store_remove (self->requests, position);
+  if (g_strcmp0 (g_hash_table_lookup (self->driver_supply, ev_supply_session_get_driver_id (session)),
+                 supply_id) == 0)
+    g_hash_table_remove (self->driver_supply, ev_supply_session_get_driver_id (session));
+  g_hash_table_remove (self->open, supply_id);
+
+  g_list_store_insert (self->history, 0, session);
+
+  if (rec != NULL && g_strcmp0 (ev_charging_point_get_supply_id (rec->cp), supply_id) == 0)
+    ev_charging_point_clear_supply (rec->cp);
+}
+
+static void
+publish_supply_error_cb (CentralCore *self,
+                         gpointer     data)
+{
+  EvSupplySession *session = data;
+  EvSupplyErrorReason reason = EV_SUPPLY_ERROR_REASON_ENGINE_FAULT;
+
+  ev_supply_error_reason_from_string (ev_supply_session_get_reason (session), &reason);
+  publish_supply_error (self, session, reason);
+}
+
+static void
+emit_supply_error (CentralCore     *self,
+                   EvSupplySession *session)
+{
+  g_autofree char *message = NULL;
+  JsonObject *fields = fields_new (ev_supply_session_get_cp_id (session));
+
+  json_object_set_string_member (fields, "supply_id", ev_supply_session_get_supply_id (session));
+  json_object_set_string_member (fields, "driver_id", ev_supply_session_get_driver_id (session));
+  json_object_set_string_member (fields, "reason", ev_supply_session_get_reason (session));
+  json_object_set_double_member (fields, "kwh", ev_supply_session_get_kwh (session));
+  json_object_set_double_member (fields, "amount", ev_supply_session_get_amount (session));
+  message = g_strdup_printf (_("The supply of driver %s at %s failed (%s) after %.2f kWh, %.2f EUR"),
+                             ev_supply_session_get_driver_id (session),
+                             ev_supply_session_get_cp_id (session),
+                             ev_supply_session_get_reason (session),
+                             ev_supply_session_get_kwh (session),
+                             ev_supply_session_get_amount (session));
+  emit (self, "supply-error", fields, CENTRAL_LOG_WARNING, message);
+}
+
+/* Ends the open supply at @rec's CP because of a fault seen by Central. */
+static void
+fail_supply (CentralCore         *self,
+             CpRecord            *rec,
+             EvSupplyErrorReason  reason)
+{
+  g_autoptr(GError) error = NULL;
+  EvSupplySession *session;
+  gboolean recorded = FALSE;
+  const char *supply_id = ev_charging_point_get_supply_id (rec->cp);
+
+  if (supply_id == NULL)
+    return;
+  session = g_hash_table_lookup (self->open, supply_id);
+  if (session == NULL)
+    return;
+
+  ev_supply_session_set_phase (session, EV_SUPPLY_PHASE_FAILED);
+  ev_supply_session_set_reason (session, ev_supply_error_reason_to_string (reason));
+  ev_supply_session_set_ended_at (session, now_ms ());
+  if (!ev_store_finish_session (self->store, session, &recorded, &error))
+    {
+      g_autofree char *message = g_strdup_printf (_("Could not end supply %s: %s"), supply_id, error->message);
+      emit_error (self, message);
+    }
+
+  g_object_ref (session);
+  conclude_session (self, session);
+  emit_supply_error (self, session);
+  if (recorded)
+    when_committed (self, NULL, publish_supply_error_cb, session, g_object_unref);
+  else
+    g_object_unref (session);
+}
+
+/* CP states ---------------------------------------------------------------- */
+
+static EvCpState
+effective_state (CpRecord *rec)
+{
+  if (rec->link_id == 0 || rec->silent)
+    return EV_CP_STATE_DISCONNECTED;
+  if (rec->reported == EV_CP_STATE_BROKEN)
+    return EV_CP_STATE_BROKEN;
+  if (rec->stopped)
+    return EV_CP_STATE_STOPPED;
+  return rec->reported;
+}
+
+static void
+store_cp_state (CentralCore *self,
+                CpRecord    *rec)
+{
+  g_autoptr(GError) error = NULL;
+  EvCpState stored = rec->stopped ? EV_CP_STATE_STOPPED : ev_charging_point_get_state (rec->cp);
+
+  /* A stored STOPPED is the operator's stop, which outlives restarts. */
+  if (!rec->stopped && stored == EV_CP_STATE_STOPPED)
+    stored = EV_CP_STATE_ACTIVE;
+  if (!ev_store_set_cp_state (self->store, ev_charging_point_get_cp_id (rec->cp), stored, &error))
+    emit_error (self, error->message);
+}
+
+static void
+update_state (CentralCore *self,
+              CpRecord    *rec)
+{
+  EvCpState previous = ev_charging_point_get_state (rec->cp);
+  EvCpState state = effective_state (rec);
+  const char *cp_id = ev_charging_point_get_cp_id (rec->cp);
+  g_autofree char *message = NULL;
+  CentralLogLevel level = CENTRAL_LOG_INFO;
+  JsonObject *fields;
+
+  if (state == previous)
+    return;
+
+  ev_charging_point_set_state (rec->cp, state);
+  store_cp_state (self, rec);
+  publish_cp_state (self, rec->cp);
+
+  fields = fields_new (cp_id);
+  json_object_set_string_member (fields, "state", ev_cp_state_to_string (state));
+  json_object_set_string_member (fields, "previous", ev_cp_state_to_string (previous));
+  json_object_set_string_member (fields, "location", ev_charging_point_get_location (rec->cp));
+  json_object_set_double_member (fields, "price", ev_charging_point_get_price (rec->cp));
+  if (state == EV_CP_STATE_BROKEN)
+    {
+      level = CENTRAL_LOG_WARNING;
+      message = g_strdup_printf (_("Charging point %s is broken down"), cp_id);
+    }
+  else if (previous == EV_CP_STATE_BROKEN && state != EV_CP_STATE_DISCONNECTED)
+    message = g_strdup_printf (_("Charging point %s has recovered"), cp_id);
+  emit (self, "cp-state", fields, level, message);
+
+  if (state == EV_CP_STATE_BROKEN)
+    fail_supply (self, rec, EV_SUPPLY_ERROR_REASON_ENGINE_FAULT);
+  else if (state == EV_CP_STATE_DISCONNECTED)
+    fail_supply (self, rec, EV_SUPPLY_ERROR_REASON_CP_DISCONNECTED);
+}
+
+static CpRecord *
+add_cp (CentralCore     *self,
+        EvChargingPoint *cp)
+{
+  CpRecord *rec = g_new0 (CpRecord, 1);
+  guint position;
+
+  rec->cp = g_object_ref (cp);
+  rec->reported = EV_CP_STATE_ACTIVE;
+  g_hash_table_insert (self->records, g_strdup (ev_charging_point_get_cp_id (cp)), rec);
+
+  /* Sorted by id; registrations are rare, so a binary search is plenty. */
+  {
+    guint lo = 0, hi = g_list_model_get_n_items (G_LIST_MODEL (self->cps));
+
+    while (lo < hi)
+      {
+        guint mid = (lo + hi) / 2;
+        g_autoptr(EvChargingPoint) other = g_list_model_get_item (G_LIST_MODEL (self->cps), mid);
+
+        if (strcmp (ev_charging_point_get_cp_id (other), ev_charging_point_get_cp_id (cp)) < 0)
+          lo = mid + 1;
+        else
+          hi = mid;
+      }
+    position = lo;
+  }
+  g_list_store_insert (self->cps, position, cp);
+
+  return rec;
+}
+
+/* Monitor links ------------------------------------------------------------ */
+
+static void
+respond (CentralCore          *self,
+         guint64               link_id,
+         const EvLinkResponse *response)
+{
+  g_autofree char *json = NULL;
+  gsize length;
+
+  json = ev_link_response_to_json (response, &length);
+  /* The link may be gone by now; nothing to do then. */
+  central_monitor_server_respond (self->server, link_id, json, length, NULL);
+}
+
+static void
+emit_auth_denied (CentralCore  *self,
+                  Link         *link,
+                  const char   *cp_id,
+                  EvLinkReason  reason)
+{
+  g_autofree char *message = NULL;
+  JsonObject *fields = fields_new (cp_id);
+
+  json_object_set_string_member (fields, "reason", ev_link_reason_to_string (reason));
+  json_object_set_string_member (fields, "peer", link->peer);
+  message = g_strdup_printf (_("Denied charging point %s from %s: %s"),
+                             cp_id != NULL ? cp_id : "?", link->peer,
+                             ev_link_reason_to_string (reason));
+  emit (self, "auth-denied", fields, CENTRAL_LOG_WARNING, message);
+}
+
+/* Binds @link to @rec's CP: the newest authenticated link of a CP wins. */
+static void
+bind_link (CentralCore *self,
+           Link        *link,
+           CpRecord    *rec)
+{
+  guint64 previous = rec->link_id;
+
+  if (link->cp_id != NULL && g_strcmp0 (link->cp_id, ev_charging_point_get_cp_id (rec->cp)) != 0)
+    {
+      CpRecord *other = g_hash_table_lookup (self->records, link->cp_id);
+
+      if (other != NULL && other->link_id == link->id)
+        {
+          other->link_id = 0;
+          update_state (self, other);
+        }
+    }
+
+  g_free (link->cp_id);
+  link->cp_id = g_strdup (ev_charging_point_get_cp_id (rec->cp));
+  rec->link_id = link->id;
+  rec->silent = FALSE;
+  rec->last_status_us = g_get_monotonic_time ();
+  rec->reported = EV_CP_STATE_ACTIVE;
+
+  if (previous != 0 && previous != link->id)
+    central_monitor_server_close_link (self->server, previous);
+
+  update_state (self, rec);
+}
+
+static void
+emit_link_news (CentralCore *self,
+                const char  *event,
+                Link        *link,
+                CpRecord    *rec,
+                const char  *message)
+{
+  JsonObject *fields = fields_new (ev_charging_point_get_cp_id (rec->cp));
+
+  json_object_set_string_member (fields, "location", ev_charging_point_get_location (rec->cp));
+  json_object_set_double_member (fields, "price", ev_charging_point_get_price (rec->cp));
+  json_object_set_string_member (fields, "peer", link->peer);
+  emit (self, event, fields, CENTRAL_LOG_INFO, message);
+}
+
+static void
+handle_auth (CentralCore         *self,
+             Link                *link,
+             const EvLinkRequest *request)
+{
+  g_autoptr(EvLinkResponse) response = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
+  CpRecord *rec = g_hash_table_lookup (self->records, request->cp_id);
+  EvLinkReason reason = EV_LINK_REASON_NONE;
+
+  if (rec == NULL)
+    reason = EV_LINK_REASON_UNKNOWN_CP;
+  else if (!ev_store_verify_token (self->store, request->cp_id, request->token, &error))
+    reason = g_error_matches (error, EV_STORE_ERROR, EV_STORE_ERROR_NO_TOKEN) ? EV_LINK_REASON_UNKNOWN_CP
+                                                                            : EV_LINK_REASON_BAD_TOKEN;
+  if (reason != EV_LINK_REASON_NONE)
+    {
+      response = ev_link_response_new_denied (reason);
+      respond (self, link->id, response);
+      emit_auth_denied (self, link, request->cp_id, reason);
+      return;
+    }
+
+  response = ev_link_response_new_authorized (ev_charging_point_get_price (rec->cp),
+                                              ev_charging_point_get_location (rec->cp));
+  respond (self, link->id, response);
+  message = g_strdup_printf (_("Charging point %s connected from %s"), request->cp_id, link->peer);
+  emit_link_news (self, "cp-authenticated", link, rec, message);
+  bind_link (self, link, rec);
+}
+
+typedef struct
+{
+  guint64 link_id;
+  EvLinkResponse *response;
+} PendingResponse;
+
+static void
+pending_response_free (gpointer data)
+{
+  PendingResponse *pending = data;
+
+  ev_link_response_free (pending->response);
+  g_free (pending);
+}
+
+static void
+send_pending_response_cb (CentralCore *self,
+                          gpointer     data)
+{
+  PendingResponse *pending = data;
+
+  respond (self, pending->link_id, pending->response);
+}
+
+static void
+handle_register (CentralCore         *self,
+                 Link                *link,
+                 const EvLinkRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *message = NULL;
+  g_autoptr(EvChargingPoint) cp = NULL;
+  PendingResponse *pending;
+  CpRecord *rec;
+
+  if (g_hash_table_contains (self->records, request->cp_id))
+    {
+      g_autoptr(EvLinkResponse) response = ev_link_response_new_denied (EV_LINK_REASON_ALREADY_REGISTERED);
+
+      respond (self, link->id, response);
+      emit_auth_denied (self, link, request->cp_id, EV_LINK_REASON_ALREADY_REGISTERED);
+      return;
+    }
+
+  token = ev_store_register_cp (self->store, request->cp_id, request->location,
+                                self->default_price, &error);
+  if (token == NULL)
+    {
+      g_autoptr(EvLinkResponse) response = ev_link_response_new_denied (EV_LINK_REASON_INVALID_REQUEST);
+
+      message = g_strdup_printf (_("Could not register charging point %s: %s"),
+                                 request->cp_id, error->message);
+      emit_error (self, message);
+      respond (self, link->id, response);
+      return;
+    }
+
+  cp = ev_charging_point_new (request->cp_id);
+  ev_charging_point_set_location (cp, request->location);
+  ev_charging_point_set_price (cp, self->default_price);
+  rec = add_cp (self, cp);
+
+  /* The token is only good once it is stored. */
+  pending = g_new0 (PendingResponse, 1);
+  pending->link_id = link->id;
+  pending->response = ev_link_response_new_registered (self->default_price, token);
+  when_committed (self, NULL, send_pending_response_cb, pending, pending_response_free);
+
+  message = g_strdup_printf (_("Charging point %s registered at %s (%.2f EUR/kWh)"),
+                             request->cp_id, request->location, self->default_price);
+  emit_link_news (self, "cp-registered", link, rec, message);
+  bind_link (self, link, rec);
+}
+
+static void
+handle_status (CentralCore         *self,
+               Link                *link,
+               const EvLinkRequest *request)
+{
+  g_autoptr(EvLinkResponse) response = NULL;
+  CpRecord *rec = link->cp_id != NULL ? g_hash_table_lookup (self->records, link->cp_id) : NULL;
+
+  if (rec == NULL || rec->link_id != link->id)
+    {
+      response = ev_link_response_new_denied (EV_LINK_REASON_NOT_AUTHENTICATED);
+      respond (self, link->id, response);
+      return;
+    }
+
+  if (request->state == EV_CP_STATE_DISCONNECTED)
+    {
+      response = ev_link_response_new_error (EV_LINK_REASON_INVALID_REQUEST);
+      respond (self, link->id, response);
+      return;
+    }
+
+  rec->last_status_us = g_get_monotonic_time ();
+  rec->silent = FALSE;
+  rec->reported = request->engine == EV_ENGINE_HEALTH_OK ? request->state : EV_CP_STATE_BROKEN;
+
+  /* The operator's word outlives an engine that missed the directive. */
+  if (rec->reported != EV_CP_STATE_BROKEN &&
+      rec->stopped != (rec->reported == EV_CP_STATE_STOPPED) &&
+      rec->last_status_us - rec->stop_sent_us >= STOP_RESEND_US)
+    {
+      rec->stop_sent_us = rec->last_status_us;
+      publish_directive (self, ev_charging_point_get_cp_id (rec->cp),
+                         rec->stopped ? EV_DIRECTIVE_ACTION_STOP : EV_DIRECTIVE_ACTION_RESUME, NULL);
+    }
+
+  response = ev_link_response_new_ok_with_price (ev_charging_point_get_price (rec->cp));
+  respond (self, link->id, response);
+  update_state (self, rec);
+}
+
+static void
+link_opened_cb (CentralMonitorServer *server,
+                guint64               link_id,
+                const char           *peer,
+                gpointer              user_data)
+{
+  CentralCore *self = user_data;
+  Link *link = g_new0 (Link, 1);
+
+  link->id = link_id;
+  link->peer = g_strdup (peer);
+  g_hash_table_insert (self->links, &link->id, link);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_LINKS]);
+}
+
+/* The cp_id of a request that failed validation for another field, so
+ * that the denial names the CP; %NULL when it has no valid one. */
+static char *
+valid_cp_id_of (const char *text,
+                gsize       len)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+  JsonNode *member;
+  const char *cp_id;
+
+  if (!json_parser_load_from_data (parser, text, len, NULL))
+    return NULL;
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  member = json_object_get_member (json_node_get_object (root), "cp_id");
+  if (member == NULL || json_node_get_value_type (member) != G_TYPE_STRING)
+    return NULL;
+  cp_id = json_node_get_string (member);
+  if (!ev_protocol_validate_cp_id (cp_id, "cp_id", NULL))
+    return NULL;
+  return g_strdup (cp_id);
+}
+
+static void
+request_cb (CentralMonitorServer *server,
+            guint64               link_id,
+            const char           *text,
+            gsize                 len,
+            gpointer              user_data)
+{
+  CentralCore *self = user_data;
+  g_autoptr(EvLinkRequest) request = NULL;
+  g_autoptr(GError) error = NULL;
+  EvLinkReason reason = EV_LINK_REASON_NONE;
+  Link *link = g_hash_table_lookup (self->links, &link_id);
+
+  if (link == NULL)
+    return;
+
+  request = ev_link_request_parse (text, len, &reason, &error);
+  if (request == NULL)
+    {
+      g_autoptr(EvLinkResponse) response = ev_link_response_new_for_reason (reason);
+
+      g_debug ("Bad request from %s: %s", link->peer, error->message);
+      respond (self, link_id, response);
+      if (reason == EV_LINK_REASON_INVALID_ID || reason == EV_LINK_REASON_INVALID_LOCATION ||
+          reason == EV_LINK_REASON_BAD_TOKEN)
+        {
+          g_autofree char *cp_id = valid_cp_id_of (text, len);
+
+          emit_auth_denied (self, link, cp_id, reason);
+        }
+      return;
+    }
+
+  switch (request->type)
+    {
+    case EV_LINK_REQUEST_AUTH:
+      handle_auth (self, link, request);
+      break;
+    case EV_LINK_REQUEST_REGISTER:
+      handle_register (self, link, request);
+      break;
+    case EV_LINK_REQUEST_STATUS:
+      handle_status (self, link, request);
+      break;
+    case EV_LINK_REQUEST_HELLO:
+    case EV_LINK_REQUEST_HEALTH:
+    case EV_LINK_REQUEST_CENTRAL:
+    case EV_LINK_REQUEST_PRICE:
+    default:
+      {
+        /* Requests for an engine are not Central's. */
+        g_autoptr(EvLinkResponse) response = ev_link_response_new_unknown_type ();
+
+        respond (self, link_id, response);
+      }
+      break;
+    }
+}
+
+static void
+disconnect_cp (CentralCore *self,
+               CpRecord    *rec,
+               const char  *reason)
+{
+  g_autofree char *message = NULL;
+  const char *cp_id = ev_charging_point_get_cp_id (rec->cp);
+  JsonObject *fields = fields_new (cp_id);
+
+  json_object_set_string_member (fields, "reason", reason);
+  message = g_strdup_printf (_("Charging point %s disconnected: %s"), cp_id, reason);
+  emit (self, "cp-disconnected", fields, CENTRAL_LOG_WARNING, message);
+  update_state (self, rec);
+}
+
+static void
+link_closed_cb (CentralMonitorServer *server,
+                guint64               link_id,
+                const GError         *reason,
+                gpointer              user_data)
+{
+  CentralCore *self = user_data;
+  Link *link = g_hash_table_lookup (self->links, &link_id);
+  CpRecord *rec;
+
+  if (link == NULL)
+    return;
+
+  rec = link->cp_id != NULL ? g_hash_table_lookup (self->records, link->cp_id) : NULL;
+  if (rec != NULL && rec->link_id == link_id && !self->shutting_down)
+    {
+      gboolean was_silent = rec->silent;
+
+      rec->link_id = 0;
+      if (!was_silent)
+        disconnect_cp (self, rec, reason != NULL ? reason->message : _("The link was closed"));
+    }
+  else if (rec != NULL && rec->link_id == link_id)
+    rec->link_id = 0;
+
+  g_hash_table_remove (self->links, &link_id);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_LINKS]);
+}
+
+static const CentralMonitorServerCallbacks server_callbacks = {
+  .link_opened = link_opened_cb,
+  .request = request_cb,
+  .link_closed = link_closed_cb,
+};
+
+static gboolean
+check_silence_cb (gpointer user_data)
+{
+  CentralCore *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gint64 limit = (gint64) self->silence_timeout * G_TIME_SPAN_MILLISECOND;
+  GHashTableIter iter;
+  CpRecord *rec;
+  g_autoptr(GPtrArray) fell_silent = g_ptr_array_new ();
+
+  g_hash_table_iter_init (&iter, self->records);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &rec))
+    if (rec->link_id != 0 && !rec->silent && now - rec->last_status_us >= limit)
+      g_ptr_array_add (fell_silent, rec);
+
+  /* Outside the iteration: handling may close links and add records. */
+  for (guint i = 0; i < fell_silent->len; i++)
+    {
+      g_autofree char *reason = NULL;
+
+      rec = g_ptr_array_index (fell_silent, i);
+      rec->silent = TRUE;
+      reason = g_strdup_printf (_("no status for %u ms"), self->silence_timeout);
+      disconnect_cp (self, rec, reason);
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+/* Supply requests ---------------------------------------------------------- */
+
+/* The supply id of a request: the same request always gets the same
+ * supply, so a redelivered request is answered again instead of denied. */
+static char *
+supply_id_for_request (const char *request_id)
+{
+  g_autofree char *salted = g_strconcat ("ev-central/supply/", request_id, NULL);
+  g_autofree char *hex = g_compute_checksum_for_string (G_CHECKSUM_SHA256, salted, -1);
+
+  /* An RFC 4122 name-based layout: version 5 nibble, variant 10xx. */
+  hex[12] = '5';
+  hex[16] = "89ab"[g_ascii_xdigit_value (hex[16]) & 3];
+  return g_strdup_printf ("%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+static void
+send_authorization (CentralCore     *self,
+                    const char      *request_id,
+                    EvSupplySession *session)
+{
+  g_autoptr(EvSupplyResponse) response = NULL;
+  const char *driver_id = ev_supply_session_get_driver_id (session);
+  char *json;
+  gsize length;
+
+  response = ev_supply_response_new_authorized (request_id, driver_id,
+                                                ev_supply_session_get_cp_id (session),
+                                                ev_supply_session_get_supply_id (session),
+                                                ev_supply_session_get_price (session));
+  json = ev_supply_response_to_json (response, &length);
+  publish (self, "supply-res", driver_id, json, length);
+  publish_directive (self, ev_supply_session_get_cp_id (session), EV_DIRECTIVE_ACTION_START, session);
+}
+
+typedef struct
+{
+  char *request_id;
+  EvSupplySession *session;
+} Authorization;
+
+static void
+authorization_free (gpointer data)
+{
+  Authorization *auth = data;
+
+  g_free (auth->request_id);
+  g_clear_object (&auth->session);
+  g_free (auth);
+}
+
+static void
+send_authorization_cb (CentralCore *self,
+                       gpointer     data)
+{
+  Authorization *auth = data;
+
+  send_authorization (self, auth->request_id, auth->session);
+}
+
+static void
+send_denial_cb (CentralCore *self,
+                gpointer     data)
+{
+  EvSupplyResponse *response = data;
+  char *json;
+  gsize length;
+
+  json = ev_supply_response_to_json (response, &length);
+  publish (self, "supply-res", response->driver_id, json, length);
+}
+
+static EvSupplyDenyReason
+check_request (CentralCore           *self,
+               const EvSupplyRequest *request)
+{
+  CpRecord *rec = g_hash_table_lookup (self->records, request->cp_id);
+
+  if (rec == NULL)
+    return EV_SUPPLY_DENY_REASON_UNKNOWN_CP;
+
+  switch (ev_charging_point_get_state (rec->cp))
+    {
+    case EV_CP_STATE_DISCONNECTED:
+      return EV_SUPPLY_DENY_REASON_CP_DISCONNECTED;
+    case EV_CP_STATE_BROKEN:
+      return EV_SUPPLY_DENY_REASON_CP_BROKEN;
+    case EV_CP_STATE_STOPPED:
+      return EV_SUPPLY_DENY_REASON_CP_STOPPED;
+    case EV_CP_STATE_WAITING:
+    case EV_CP_STATE_SUPPLYING:
+      return EV_SUPPLY_DENY_REASON_CP_BUSY;
+    case EV_CP_STATE_ACTIVE:
+    default:
+      break;
+    }
+
+  if (ev_charging_point_get_supply_id (rec->cp) != NULL)
+    return EV_SUPPLY_DENY_REASON_CP_BUSY;
+  if (g_hash_table_contains (self->driver_supply, request->driver_id))
+    return EV_SUPPLY_DENY_REASON_DRIVER_BUSY;
+
+  return EV_SUPPLY_DENY_REASON_NONE;
+}
+
+static void
+handle_supply_request (CentralCore  *self,
+                       EvBusMessage *msg,
+                       const char   *data,
+                       gsize         length)
+{
+  g_autoptr(EvSupplyRequest) request = NULL;
+  g_autoptr(EvSupplySession) stored = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *supply_id = NULL;
+  g_autofree char *message = NULL;
+  EvSupplySession *session;
+  EvSupplyDenyReason reason;
+  JsonObject *fields;
+  CpRecord *rec;
+
+  request = ev_supply_request_from_json (data, length, &error);
+  if (request == NULL)
+    {
+      emit_invalid_message (self, "supply-req", error->message);
+      ev_bus_message_skip (self->bus, msg, error->message);
+      return;
+    }
+
+  supply_id = supply_id_for_request (request->request_id);
+
+  /* Seen before (delivered again after a restart): answer the same way
+   * while the supply is open, and stay quiet once it has ended. */
+  session = g_hash_table_lookup (self->open, supply_id);
+  if (session != NULL)
+    {
+      send_authorization (self, request->request_id, session);
+      ev_bus_message_done (self->bus, msg);
+      return;
+    }
+  stored = ev_store_lookup_session (self->store, supply_id, NULL);
+  if (stored != NULL)
+    {
+      ev_bus_message_done (self->bus, msg);
+      return;
+    }
+
+  fields = fields_new (request->cp_id);
+  json_object_set_string_member (fields, "request_id", request->request_id);
+  json_object_set_string_member (fields, "driver_id", request->driver_id);
+  json_object_set_string_member (fields, "origin", ev_supply_origin_to_string (request->origin));
+  emit (self, "request", fields, CENTRAL_LOG_INFO, NULL);
+
+  reason = check_request (self, request);
+  rec = g_hash_table_lookup (self->records, request->cp_id);
+  if (reason == EV_SUPPLY_DENY_REASON_NONE &&
+      !ev_store_create_session (self->store, supply_id, request->cp_id, request->driver_id,
+                                ev_charging_point_get_price (rec->cp), &error))
+    {
+      reason = g_error_matches (error, EV_STORE_ERROR, EV_STORE_ERROR_IN_PROGRESS)
+               ? EV_SUPPLY_DENY_REASON_CP_BUSY : EV_SUPPLY_DENY_REASON_INVALID_REQUEST;
+      g_warning ("Could not store supply %s: %s", supply_id, error->message);
+    }
+
+  fields = fields_new (request->cp_id);
+  json_object_set_string_member (fields, "request_id", request->request_id);
+  json_object_set_string_member (fields, "driver_id", request->driver_id);
+
+  if (reason != EV_SUPPLY_DENY_REASON_NONE)
+    {
+      EvSupplyResponse *response = ev_supply_response_new_denied (request->request_id, request->driver_id,
+                                                                  request->cp_id, reason);
+
+      json_object_set_string_member (fields, "reason", ev_supply_deny_reason_to_string (reason));
+      message = g_strdup_printf (_("Denied driver %s at %s: %s"), request->driver_id, request->cp_id,
+                                 ev_supply_deny_reason_to_string (reason));
+      emit (self, "denied", fields, CENTRAL_LOG_WARNING, message);
+      when_committed (self, msg, send_denial_cb, response, (GDestroyNotify) ev_supply_response_free);
+      return;
+    }
+
+  session = ev_supply_session_new (supply_id, request->cp_id, request->driver_id);
+  ev_supply_session_set_phase (session, EV_SUPPLY_PHASE_AUTHORIZED);
+  ev_supply_session_set_price (session, ev_charging_point_get_price (rec->cp));
+  ev_supply_session_set_started_at (session, now_ms ());
+  track_session (self, session);
+
+  json_object_set_string_member (fields, "supply_id", supply_id);
+  json_object_set_double_member (fields, "price", ev_supply_session_get_price (session));
+  message = g_strdup_printf (_("Authorised driver %s at %s"), request->driver_id, request->cp_id);
+  emit (self, "authorized", fields, CENTRAL_LOG_INFO, message);
+
+  {
+    Authorization *auth = g_new0 (Authorization, 1);
+
+    auth->request_id = g_strdup (request->request_id);
+    auth->session = session;
+    when_committed (self, msg, send_authorization_cb, auth, authorization_free);
+  }
+}
+
+/* Live data ---------------------------------------------------------------- */
+
+static void
+relay_cb (CentralCore *self,
+          gpointer     data)
+{
+  EvSupplyData *relayed = data;
+  char *json;
+  gsize length;
+
+  json = ev_supply_data_to_json (relayed, &length);
+  publish (self, "supply-data2", relayed->driver_id, json, length);
+}
+
+static void
+relay_later (CentralCore        *self,
+             EvBusMessage       *msg,
+             const EvSupplyData *data)
+{
+  EvSupplyData *relayed = ev_supply_data_copy (data);
+
+  /* A new message of Central's, with its own identity. */
+  g_clear_pointer (&relayed->envelope.id, g_free);
+  relayed->envelope.ts = 0;
+  ev_envelope_ensure (&relayed->envelope);
+  when_committed (self, msg, relay_cb, relayed, (GDestroyNotify) ev_supply_data_free);
+}
+
+static void
+emit_progress (CentralCore        *self,
+               const EvSupplyData *data)
+{
+  JsonObject *fields = fields_new (data->cp_id);
+
+  json_object_set_string_member (fields, "supply_id", data->supply_id);
+  json_object_set_string_member (fields, "driver_id", data->driver_id);
+  json_object_set_int_member (fields, "seq", data->seq);
+  json_object_set_double_member (fields, "kwh", data->kwh);
+  json_object_set_double_member (fields, "amount", data->amount);
+  emit (self, "progress", fields, CENTRAL_LOG_INFO, NULL);
+}
+
+static void
+emit_ticket (CentralCore     *self,
+             EvSupplySession *session)
+{
+  g_autofree char *message = NULL;
+  JsonObject *fields = fields_new (ev_supply_session_get_cp_id (session));
+
+  json_object_set_string_member (fields, "supply_id", ev_supply_session_get_supply_id (session));
+  json_object_set_string_member (fields, "driver_id", ev_supply_session_get_driver_id (session));
+  json_object_set_double_member (fields, "kwh", ev_supply_session_get_kwh (session));
+  json_object_set_double_member (fields, "amount", ev_supply_session_get_amount (session));
+  json_object_set_double_member (fields, "price", ev_supply_session_get_price (session));
+  json_object_set_int_member (fields, "started_at", ev_supply_session_get_started_at (session));
+  json_object_set_int_member (fields, "ended_at", ev_supply_session_get_ended_at (session));
+  json_object_set_string_member (fields, "reason", ev_supply_session_get_reason (session));
+  message = g_strdup_printf (_("Ticket for driver %s at %s: %.2f kWh, %.2f EUR"),
+                             ev_supply_session_get_driver_id (session),
+                             ev_supply_session_get_cp_id (session),
+                             ev_supply_session_get_kwh (session),
+                             ev_supply_session_get_amount (session));
+  emit (self, "ticket", fields, CENTRAL_LOG_INFO, message);
+}
+
+/* Returns the reason @data is not acceptable for @session, or NULL. */
+static char *
+check_supply_data (EvSupplySession    *session,
+                   const EvSupplyData *data)
+{
+  double expected = data->kwh * ev_supply_session_get_price (session);
+
+  if (g_strcmp0 (data->cp_id, ev_supply_session_get_cp_id (session)) != 0 ||
+      g_strcmp0 (data->driver_id, ev_supply_session_get_driver_id (session)) != 0)
+    return g_strdup_printf (_("supply %s is not at %s for driver %s"),
+                            data->supply_id, data->cp_id, data->driver_id);
+  if (data->kwh < ev_supply_session_get_kwh (session))
+    return g_strdup_printf (_("energy went down from %.3f to %.3f kWh"),
+                            ev_supply_session_get_kwh (session), data->kwh);
+  if (fabs (data->amount - expected) > AMOUNT_TOLERANCE)
+    return g_strdup_printf (_("amount %.2f EUR does not match %.3f kWh at %.2f EUR/kWh"),
+                            data->amount, data->kwh, ev_supply_session_get_price (session));
+  return NULL;
+}
+
+static void
+handle_progress (CentralCore        *self,
+                 EvBusMessage       *msg,
+                 EvSupplySession    *session,
+                 const EvSupplyData *data)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean applied = FALSE;
+  CpRecord *rec;
+
+  if (!ev_store_record_progress (self->store, data->supply_id, data->seq, data->kwh, data->amount,
+                                 data->started_at, &applied, &error))
+    {
+      emit_invalid_message (self, "supply-data", error->message);
+      ev_bus_message_skip (self->bus, msg, error->message);
+      return;
+    }
+
+  ev_supply_session_set_seq (session, data->seq);
+  ev_supply_session_set_kwh (session, data->kwh);
+  ev_supply_session_set_amount (session, data->amount);
+  ev_supply_session_set_phase (session, EV_SUPPLY_PHASE_SUPPLYING);
+  if (data->started_at > 0)
+    ev_supply_session_set_started_at (session, data->started_at);
+
+  rec = g_hash_table_lookup (self->records, data->cp_id);
+  if (rec != NULL && g_strcmp0 (ev_charging_point_get_supply_id (rec->cp), data->supply_id) == 0)
+    {
+      ev_charging_point_set_kwh (rec->cp, data->kwh);
+      ev_charging_point_set_amount (rec->cp, data->amount);
+    }
+
+  emit_progress (self, data);
+  relay_later (self, msg, data);
+}
+
+static void
+handle_ticket (CentralCore        *self,
+               EvBusMessage       *msg,
+               EvSupplySession    *session,
+               const EvSupplyData *data)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean recorded = FALSE;
+  gboolean failed = data->reason == EV_TICKET_REASON_ENGINE_FAULT ||
+                    data->reason == EV_TICKET_REASON_NOT_PLUGGED;
+
+  g_object_ref (session);
+  ev_supply_session_set_seq (session, data->seq);
+  ev_supply_session_set_kwh (session, data->kwh);
+  ev_supply_session_set_amount (session, data->amount);
+  if (data->started_at > 0)
+    ev_supply_session_set_started_at (session, data->started_at);
+  ev_supply_session_set_ended_at (session, data->ended_at > 0 ? data->ended_at : now_ms ());
+  ev_supply_session_set_reason (session, ev_ticket_reason_to_string (data->reason));
+  ev_supply_session_set_phase (session, failed ? EV_SUPPLY_PHASE_FAILED : EV_SUPPLY_PHASE_FINISHED);
+
+  if (!ev_store_finish_session (self->store, session, &recorded, &error))
+    {
+      emit_invalid_message (self, "supply-data", error->message);
+      ev_bus_message_skip (self->bus, msg, error->message);
+      g_object_unref (session);
+      return;
+    }
+
+  conclude_session (self, session);
+
+  if (!recorded)
+    ev_bus_message_done (self->bus, msg);
+  else if (failed)
+    {
+      emit_supply_error (self, session);
+      when_committed (self, msg, publish_supply_error_cb, g_object_ref (session), g_object_unref);
+    }
+  else
+    {
+      emit_ticket (self, session);
+      relay_later (self, msg, data);
+    }
+
+  g_object_unref (session);
+}
+
+static void
+handle_supply_data (CentralCore  *self,
+                    EvBusMessage *msg,
+                    const char   *text,
+                    gsize         length)
+{
+  g_autoptr(EvSupplyData) data = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *problem = NULL;
+  EvSupplySession *session;
+
+  data = ev_supply_data_from_json (text, length, &error);
+  if (data == NULL)
+    {
+      emit_invalid_message (self, "supply-data", error->message);
+      ev_bus_message_skip (self->bus, msg, error->message);
+      return;
+    }
+
+  session = g_hash_table_lookup (self->open, data->supply_id);
+  if (session == NULL)
+    {
+      g_autoptr(EvSupplySession) stored = ev_store_lookup_session (self->store, data->supply_id, NULL);
+
+      /* Late or repeated data of a supply that has ended is expected after
+       * a fault or a restart: it changes nothing. */
+      if (stored != NULL)
+        {
+          ev_bus_message_done (self->bus, msg);
+          return;
+        }
+      problem = g_strdup_printf (_("unknown supply %s"), data->supply_id);
+      emit_invalid_message (self, "supply-data", problem);
+      ev_bus_message_skip (self->bus, msg, problem);
+      return;
+    }
+
+  if (data->kind == EV_SUPPLY_DATA_PROGRESS && data->seq <= ev_supply_session_get_seq (session))
+    {
+      /* A duplicate delivery. */
+      ev_bus_message_done (self->bus, msg);
+      return;
+    }
+
+  problem = check_supply_data (session, data);
+  if (problem != NULL)
+    {
+      emit_invalid_message (self, "supply-data", problem);
+      ev_bus_message_skip (self->bus, msg, problem);
+      return;
+    }
+
+  if (data->kind == EV_SUPPLY_DATA_PROGRESS)
+    handle_progress (self, msg, session, data);
+  else
+    handle_ticket (self, msg, session, data);
+}
+
+static void
+bus_message_cb (EvBus        *bus,
+                EvBusMessage *msg,
+                gpointer      user_data)
+{
+  CentralCore *self = user_data;
+  const char *topic = ev_bus_message_get_topic (msg);
+  GBytes *value = ev_bus_message_get_value (msg);
+  gsize length = 0;
+  const char *data = value != NULL ? g_bytes_get_data (value, &length) : NULL;
+
+  if (g_str_equal (topic, "supply-req"))
+    handle_supply_request (self, msg, data, length);
+  else if (g_str_equal (topic, "supply-data"))
+    handle_supply_data (self, msg, data, length);
+  else
+    ev_bus_message_done (bus, msg);
+}
+
+static void
+bus_reachable_cb (EvBus      *bus,
+                  GParamSpec *pspec,
+                  gpointer    user_data)
+{
+  CentralCore *self = user_data;
+  gboolean reachable = ev_bus_get_reachable (bus);
+  JsonObject *fields;
+
+  if (reachable == self->broker_reachable)
+    return;
+
+  self->broker_reachable = reachable;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BROKER_REACHABLE]);
+
+  fields = json_object_new ();
+  json_object_set_boolean_member (fields, "reachable", reachable);
+  emit (self, "broker", fields,
+        reachable ? CENTRAL_LOG_INFO : CENTRAL_LOG_WARNING,
+        reachable ? _("The Kafka broker is reachable") : _("The Kafka broker is unreachable"));
+}
+
+/* Start and stop ------------------------------------------------------------ */
+
+static gboolean
+load_database (CentralCore  *self,
+               GError      **error)
+{
+  g_autoptr(GPtrArray) cps = NULL;
+  g_autoptr(GPtrArray) open = NULL;
+  g_autoptr(GPtrArray) history = NULL;
+
+  self->store = ev_store_open (self->db_path, error);
+  if (self->store == NULL)
+    return FALSE;
+
+  cps = ev_store_load_charging_points (self->store, error);
+  if (cps == NULL)
+    return FALSE;
+  for (guint i = 0; i < cps->len; i++)
+    {
+      EvChargingPoint *cp = g_ptr_array_index (cps, i);
+      CpRecord *rec;
+
+      /* Nobody is connected yet; only the operator's stop is kept. */
+      rec = add_cp (self, cp);
+      rec->stopped = ev_charging_point_get_state (cp) == EV_CP_STATE_STOPPED;
+      ev_charging_point_set_state (cp, EV_CP_STATE_DISCONNECTED);
+    }
+
+  open = ev_store_load_open_sessions (self->store, error);
+  if (open == NULL)
+    return FALSE;
+  for (guint i = 0; i < open->len; i++)
+    track_session (self, g_ptr_array_index (open, i));
+
+  history = ev_store_load_history (self->store, NULL, HISTORY_LIMIT, error);
+  if (history == NULL)
+    return FALSE;
+  for (guint i = 0; i < history->len; i++)
+    g_list_store_append (self->history, g_ptr_array_index (history, i));
+
+  return TRUE;
+}
+
+/**
+ * central_core_start:
+ * @self: a core
+ * @error: return location for an error
+ *
+ * Opens the database, starts listening for monitors and connects to
+ * Kafka. On failure nothing is left running.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+central_core_start (CentralCore  *self,
+                    GError      **error)
+{
+  const char * const topics[] = { "supply-req", "supply-data", NULL };
+  g_autofree char *client_id = NULL;
+  JsonObject *fields;
+  guint n;
+
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), FALSE);
+  g_return_val_if_fail (!self->started, FALSE);
+
+  if (self->bootstrap == NULL || self->db_path == NULL)
+    {
+      g_set_error_literal (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_INVALID_ARGUMENT,
+                           _("Central needs a Kafka bootstrap address and a database"));
+      return FALSE;
+    }
+
+  if (!load_database (self, error))
+    goto fail;
+
+  self->server = central_monitor_server_new (&server_callbacks, self);
+  if (!central_monitor_server_listen (self->server, self->listen, error))
+    goto fail;
+
+  client_id = g_strdup_printf ("ev-central-%d", (int) getpid ());
+  self->bus = ev_bus_new (self->bootstrap, self->group, client_id,
+                          (const char * const *) self->overrides, error);
+  if (self->bus == NULL)
+    goto fail;
+  g_signal_connect (self->bus, "message", G_CALLBACK (bus_message_cb), self);
+  g_signal_connect (self->bus, "notify::reachable", G_CALLBACK (bus_reachable_cb), self);
+  if (!ev_bus_subscribe (self->bus, topics, error))
+    goto fail;
+
+  self->silence_source = g_timeout_add (MAX (self->silence_timeout / 4, 10), check_silence_cb, self);
+  self->started = TRUE;
+
+  /* Whoever reads cp-states from the beginning learns that nobody is
+   * connected until the monitors come back. */
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->cps));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(EvChargingPoint) cp = g_list_model_get_item (G_LIST_MODEL (self->cps), i);
+
+      publish_cp_state (self, cp);
+    }
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STARTED]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
+
+  fields = json_object_new ();
+  json_object_set_string_member (fields, "listen", self->listen);
+  json_object_set_int_member (fields, "port", central_monitor_server_get_port (self->server));
+  json_object_set_string_member (fields, "kafka", self->bootstrap);
+  json_object_set_string_member (fields, "db", self->db_path);
+  json_object_set_int_member (fields, "cps", n);
+  {
+    g_autofree char *message = g_strdup_printf (_("Central is listening on port %u with %u charging points"),
+                                                central_monitor_server_get_port (self->server), n);
+    emit (self, "ready", fields, CENTRAL_LOG_INFO, message);
+  }
+
+  return TRUE;
+
+fail:
+  central_core_shutdown (self);
+  return FALSE;
+}
+
+/**
+ * central_core_shutdown:
+ * @self: a core
+ *
+ * Closes every monitor link without treating it as a fault (supplies
+ * continue while Central is down), commits the database and flushes what
+ * Kafka still has to send. Safe to call more than once.
+ */
+void
+central_core_shutdown (CentralCore *self)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean was_started;
+
+  g_return_if_fail (CENTRAL_IS_CORE (self));
+
+  if (self->shutting_down)
+    return;
+  self->shutting_down = TRUE;
+  was_started = self->started;
+
+  g_clear_handle_id (&self->silence_source, g_source_remove);
+  if (self->server != NULL)
+    central_monitor_server_close (self->server);
+
+  /* Effects waiting for the commit run now, before the bus goes. */
+  if (self->store != NULL && !ev_store_flush (self->store, &error))
+    g_warning ("Could not save the database: %s", error->message);
+
+  if (self->bus != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->bus, self);
+      ev_bus_close (self->bus);
+    }
+
+  g_clear_object (&self->bus);
+  g_clear_object (&self->server);
+  g_clear_object (&self->store);
+
+  self->started = FALSE;
+  if (was_started)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STARTED]);
+}
+
+/* Operator --------------------------------------------------------------------- */
+
+static gboolean
+check_operator_target (CentralCore  *self,
+                       const char   *cp_id,
+                       CpRecord    **out_rec,
+                       GError      **error)
+{
+  if (!self->started)
+    {
+      g_set_error_literal (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_NOT_STARTED,
+                           _("Central is not running"));
+      return FALSE;
+    }
+
+  *out_rec = NULL;
+  if (cp_id == NULL)
+    return TRUE;
+
+  if (!ev_protocol_validate_cp_id (cp_id, "cp_id", NULL))
+    {
+      g_set_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is not a valid charging point id"), cp_id);
+      return FALSE;
+    }
+
+  *out_rec = g_hash_table_lookup (self->records, cp_id);
+  if (*out_rec == NULL)
+    {
+      g_set_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_UNKNOWN_CP,
+                   _("There is no charging point “%s”"), cp_id);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+set_stopped (CentralCore *self,
+             CpRecord    *rec,
+             gboolean     stopped)
+{
+  if (rec->stopped == stopped)
+    return;
+
+  rec->stopped = stopped;
+  rec->stop_sent_us = g_get_monotonic_time ();
+  if (!stopped && rec->reported == EV_CP_STATE_STOPPED)
+    rec->reported = EV_CP_STATE_ACTIVE;
+  store_cp_state (self, rec);
+  update_state (self, rec);
+}
+
+static gboolean
+operate (CentralCore       *self,
+         const char        *cp_id,
+         EvDirectiveAction  action,
+         GError           **error)
+{
+  gboolean stop = action == EV_DIRECTIVE_ACTION_STOP;
+  CpRecord *rec;
+
+  if (!check_operator_target (self, cp_id, &rec, error))
+    return FALSE;
+
+  if (rec != NULL)
+    set_stopped (self, rec, stop);
+  else
+    {
+      GHashTableIter iter;
+
+      g_hash_table_iter_init (&iter, self->records);
+      while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &rec))
+        set_stopped (self, rec, stop);
+    }
+
+  publish_directive (self, cp_id != NULL ? cp_id : EV_DIRECTIVE_TARGET_ALL, action, NULL);
+  log_operator (self, cp_id, action);
+  return TRUE;
+}
+
+/**
+ * central_core_stop:
+ * @self: a core
+ * @cp_id: (nullable): a charging point, or %NULL for every one
+ * @error: return location for an error
+ *
+ * Puts charging points out of order: the stop is stored (it outlives a
+ * restart), engines get a `stop` directive and end any supply with a
+ * ticket.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+central_core_stop (CentralCore  *self,
+                   const char   *cp_id,
+                   GError      **error)
+{
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), FALSE);
+  return operate (self, cp_id, EV_DIRECTIVE_ACTION_STOP, error);
+}
+
+/**
+ * central_core_resume:
+ * @self: a core
+ * @cp_id: (nullable): a charging point, or %NULL for every one
+ * @error: return location for an error
+ *
+ * Undoes central_core_stop().
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+central_core_resume (CentralCore  *self,
+                     const char   *cp_id,
+                     GError      **error)
+{
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), FALSE);
+  return operate (self, cp_id, EV_DIRECTIVE_ACTION_RESUME, error);
+}
+
+/* CSV ------------------------------------------------------------------------- */
+
+static void
+csv_field (GString    *out,
+           const char *text)
+{
+  if (text == NULL)
+    text = "";
+
+  if (strpbrk (text, ",\"\r\n") == NULL)
+    {
+      g_string_append (out, text);
+      return;
+    }
+
+  g_string_append_c (out, '"');
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == '"')
+        g_string_append_c (out, '"');
+      g_string_append_c (out, *p);
+    }
+  g_string_append_c (out, '"');
+}
+
+static void
+csv_time (GString *out,
+          gint64   ms)
+{
+  g_autoptr(GDateTime) time = NULL;
+  g_autofree char *text = NULL;
+
+  if (ms > 0)
+    time = g_date_time_new_from_unix_utc (ms / 1000);
+  if (time != NULL)
+    text = g_date_time_format_iso8601 (time);
+  csv_field (out, text);
+}
+
+/**
+ * central_core_export_history:
+ * @self: a core
+ * @file: where to write
+ * @error: return location for an error
+ *
+ * Writes every concluded supply Central shows as CSV (RFC 4180): a header
+ * line, then one row per supply, newest first; times in UTC ISO 8601.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+central_core_export_history (CentralCore  *self,
+                             GFile        *file,
+                             GError      **error)
+{
+  g_autoptr(GString) out = g_string_new ("supply_id,cp_id,driver_id,started_at,ended_at,kwh,amount,price,outcome,reason\r\n");
+  guint n;
+
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), FALSE);
+  g_return_val_if_fail (G_IS_FILE (file), FALSE);
+
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->history));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(EvSupplySession) session = g_list_model_get_item (G_LIST_MODEL (self->history), i);
+      char number[G_ASCII_DTOSTR_BUF_SIZE];
+
+      csv_field (out, ev_supply_session_get_supply_id (session));
+      g_string_append_c (out, ',');
+      csv_field (out, ev_supply_session_get_cp_id (session));
+      g_string_append_c (out, ',');
+      csv_field (out, ev_supply_session_get_driver_id (session));
+      g_string_append_c (out, ',');
+      csv_time (out, ev_supply_session_get_started_at (session));
+      g_string_append_c (out, ',');
+      csv_time (out, ev_supply_session_get_ended_at (session));
+      g_string_append_printf (out, ",%s", g_ascii_formatd (number, sizeof number, "%.3f",
+                                                           ev_supply_session_get_kwh (session)));
+      g_string_append_printf (out, ",%s", g_ascii_formatd (number, sizeof number, "%.2f",
+                                                           ev_supply_session_get_amount (session)));
+      g_string_append_printf (out, ",%s", g_ascii_formatd (number, sizeof number, "%.4f",
+                                                           ev_supply_session_get_price (session)));
+      g_string_append_c (out, ',');
+      csv_field (out, ev_supply_session_get_phase (session) == EV_SUPPLY_PHASE_FAILED ? "failed" : "finished");
+      g_string_append_c (out, ',');
+      csv_field (out, ev_supply_session_get_reason (session));
+      g_string_append (out, "\r\n");
+    }
+
+  return g_file_replace_contents (file, out->str, out->len, NULL, FALSE,
+                                  G_FILE_CREATE_REPLACE_DESTINATION, NULL, NULL, error);
+}
+
+/* GObject ------------------------------------------------------------------------- */
+
+/**
+ * central_core_default_db_path:
+ *
+ * Returns: (transfer full): `$XDG_DATA_HOME/evcharging/central.db`
+ */
+char *
+central_core_default_db_path (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "evcharging", "central.db", NULL);
+}
+
+/**
+ * central_core_new:
+ * @listen: (nullable): "ADDR:PORT" for monitors, or %NULL for the default
+ * @bootstrap: Kafka bootstrap servers
+ * @kafka_overrides: (nullable) (array zero-terminated=1): librdkafka
+ *   "key=value" properties
+ * @db_path: the SQLite database
+ *
+ * Returns: (transfer full): a core, not started
+ */
+CentralCore *
+central_core_new (const char         *listen,
+                  const char         *bootstrap,
+                  const char * const *kafka_overrides,
+                  const char         *db_path)
+{
+  return g_object_new (CENTRAL_TYPE_CORE,
+                       "listen", listen,
+                       "bootstrap", bootstrap,
+                       "kafka-overrides", kafka_overrides,
+                       "db-path", db_path,
+                       NULL);
+}
+
+gboolean
+central_core_get_started (CentralCore *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), FALSE);
+  return self->started;
+}
+
+guint
+central_core_get_port (CentralCore *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), 0);
+  return self->server != NULL ? central_monitor_server_get_port (self->server) : 0;
+}
+
+const char *
+central_core_get_listen (CentralCore *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), NULL);
+  return self->listen;
+}
+
+const char *
+central_core_get_bootstrap (CentralCore *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), NULL);
+  return self->bootstrap;
+}
+
+const char *
+central_core_get_db_path (CentralCore *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), NULL);
+  return self->db_path;
+}
+
+gboolean
+central_core_get_broker_reachable (CentralCore *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), FALSE);
+  return self->broker_reachable;
+}
+
+guint
+central_core_get_n_links (CentralCore *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), 0);
+  return g_hash_table_size (self->links);
+}
+
+GListModel *
+central_core_get_charging_points (CentralCore *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), NULL);
+  return G_LIST_MODEL (self->cps);
+}
+
+EvChargingPoint *
+central_core_lookup_cp (CentralCore *self,
+                        const char  *cp_id)
+{
+  CpRecord *rec;
+
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), NULL);
+  g_return_val_if_fail (cp_id != NULL, NULL);
+
+  rec = g_hash_table_lookup (self->records, cp_id);
+  return rec != NULL ? rec->cp : NULL;
+}
+
+GListModel *
+central_core_get_requests (CentralCore *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), NULL);
+  return G_LIST_MODEL (self->requests);
+}
+
+GListModel *
+central_core_get_log (CentralCore *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), NULL);
+  return G_LIST_MODEL (self->log);
+}
+
+GListModel *
+central_core_get_history (CentralCore *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), NULL);
+  return G_LIST_MODEL (self->history);
+}
+
+static void
+central_core_dispose (GObject *object)
+{
+  CentralCore *self = CENTRAL_CORE (object);
+
+  central_core_shutdown (self);
+
+  G_OBJECT_CLASS (central_core_parent_class)->dispose (object);
+}
+
+static void
+central_core_finalize (GObject *object)
+{
+  CentralCore *self = CENTRAL_CORE (object);
+
+  g_clear_pointer (&self->records, g_hash_table_unref);
+  g_clear_pointer (&self->links, g_hash_table_unref);
+  g_clear_pointer (&self->open, g_hash_table_unref);
+  g_clear_pointer (&self->driver_supply, g_hash_table_unref);
+  g_clear_object (&self->cps);
+  g_clear_object (&self->requests);
+  g_clear_object (&self->log);
+  g_clear_object (&self->history);
+  g_free (self->listen);
+  g_free (self->bootstrap);
+  g_strfreev (self->overrides);
+  g_free (self->db_path);
+  g_free (self->group);
+
+  G_OBJECT_CLASS (central_core_parent_class)->finalize (object);
+}
+
+static void
+central_core_get_property (GObject    *object,
+                           guint       prop_id,
+                           GValue     *value,
+                           GParamSpec *pspec)
+{
+  CentralCore *self = CENTRAL_CORE (object);
+
+  switch (prop_id)
+    {
+    case PROP_LISTEN:
+      g_value_set_string (value, self->listen);
+      break;
+    case PROP_BOOTSTRAP:
+      g_value_set_string (value, self->bootstrap);
+      break;
+    case PROP_KAFKA_OVERRIDES:
+      g_value_set_boxed (value, self->overrides);
+      break;
+    case PROP_DB_PATH:
+      g_value_set_string (value, self->db_path);
+      break;
+    case PROP_GROUP:
+      g_value_set_string (value, self->group);
+      break;
+    case PROP_DEFAULT_PRICE:
+      g_value_set_double (value, self->default_price);
+      break;
+    case PROP_SILENCE_TIMEOUT:
+      g_value_set_uint (value, self->silence_timeout);
+      break;
+    case PROP_STARTED:
+      g_value_set_boolean (value, self->started);
+      break;
+    case PROP_PORT:
+      g_value_set_uint (value, central_core_get_port (self));
+      break;
+    case PROP_BROKER_REACHABLE:
+      g_value_set_boolean (value, self->broker_reachable);
+      break;
+    case PROP_N_LINKS:
+      g_value_set_uint (value, central_core_get_n_links (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+central_core_set_property (GObject      *object,
+                           guint         prop_id,
+                           const GValue *value,
+                           GParamSpec   *pspec)
+{
+  CentralCore *self = CENTRAL_CORE (object);
+
+  switch (prop_id)
+    {
+    case PROP_LISTEN:
+      g_free (self->listen);
+      self->listen = g_value_dup_string (value);
+      if (self->listen == NULL)
+        self->listen = g_strdup (DEFAULT_LISTEN);
+      break;
+    case PROP_BOOTSTRAP:
+      g_free (self->bootstrap);
+      self->bootstrap = g_value_dup_string (value);
+      break;
+    case PROP_KAFKA_OVERRIDES:
+      g_strfreev (self->overrides);
+      self->overrides = g_value_dup_boxed (value);
+      break;
+    case PROP_DB_PATH:
+      g_free (self->db_path);
+      self->db_path = g_value_dup_string (value);
+      break;
+    case PROP_GROUP:
+      g_free (self->group);
+      self->group = g_value_dup_string (value);
+      if (self->group == NULL)
+        self->group = g_strdup (DEFAULT_GROUP);
+      break;
+    case PROP_DEFAULT_PRICE:
+      self->default_price = g_value_get_double (value);
+      break;
+    case PROP_SILENCE_TIMEOUT:
+      self->silence_timeout = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+central_core_class_init (CentralCoreClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags construct = G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS;
+  const GParamFlags readable = G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+
+  object_class->dispose = central_core_dispose;
+  object_class->finalize = central_core_finalize;
+  object_class->get_property = central_core_get_property;
+  object_class->set_property = central_core_set_property;
+
+  properties[PROP_LISTEN] =
+    g_param_spec_string ("listen", NULL, NULL, DEFAULT_LISTEN, construct);
+  properties[PROP_BOOTSTRAP] =
+    g_param_spec_string ("bootstrap", NULL, NULL, NULL, construct);
+  properties[PROP_KAFKA_OVERRIDES] =
+    g_param_spec_boxed ("kafka-overrides", NULL, NULL, G_TYPE_STRV, construct);
+  properties[PROP_DB_PATH] =
+    g_param_spec_string ("db-path", NULL, NULL, NULL, construct);
+  properties[PROP_GROUP] =
+    g_param_spec_string ("group", NULL, NULL, DEFAULT_GROUP, construct);
+  properties[PROP_DEFAULT_PRICE] =
+    g_param_spec_double ("default-price", NULL, NULL, 0.0, EV_PROTOCOL_PRICE_MAX, DEFAULT_PRICE, construct);
+  properties[PROP_SILENCE_TIMEOUT] =
+    g_param_spec_uint ("silence-timeout", NULL, NULL, 10, 600000, DEFAULT_SILENCE_MS, construct);
+  properties[PROP_STARTED] =
+    g_param_spec_boolean ("started", NULL, NULL, FALSE, readable);
+  properties[PROP_PORT] =
+    g_param_spec_uint ("port", NULL, NULL, 0, G_MAXUINT16, 0, readable);
+  properties[PROP_BROKER_REACHABLE] =
+    g_param_spec_boolean ("broker-reachable", NULL, NULL, FALSE, readable);
+  properties[PROP_N_LINKS] =
+    g_param_spec_uint ("n-links", NULL, NULL, 0, G_MAXUINT, 0, readable);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * CentralCore::event:
+   * @self: the core
+   * @name: the event's name
+   * @fields: (transfer none): its fields
+   *
+   * Every event of docs/cli.md, "ev-central".
+   */
+  signals[SIGNAL_EVENT] =
+    g_signal_new ("event", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 2,
+                  G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE, JSON_TYPE_OBJECT);
+}
+
+static void
+central_core_init (CentralCore *self)
+{
+  self->cps = g_list_store_new (EV_TYPE_CHARGING_POINT);
+  self->requests = g_list_store_new (EV_TYPE_SUPPLY_SESSION);
+  self->log = g_list_store_new (CENTRAL_TYPE_LOG_ENTRY);
+  self->history = g_list_store_new (EV_TYPE_SUPPLY_SESSION);
+  self->records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) cp_record_free);
+  self->links = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify) link_free);
+  self->open = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->driver_supply = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->default_price = DEFAULT_PRICE;
+  self->silence_timeout = DEFAULT_SILENCE_MS;
+  self->listen = g_strdup (DEFAULT_LISTEN);
+  self->group = g_strdup (DEFAULT_GROUP);
+}

@@ -1,0 +1,130 @@
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "ev-charging-point.h"
+#include "ev-supply-session.h"
+
+G_BEGIN_DECLS
+
+/**
+ * CentralLogLevel:
+ * @CENTRAL_LOG_INFO: routine news (a CP connected, a ticket issued)
+ * @CENTRAL_LOG_WARNING: something needs attention (a denial, a fault, an
+ *   unreachable broker)
+ * @CENTRAL_LOG_ERROR: something failed (a database write, a bad message)
+ */
+typedef enum {
+  CENTRAL_LOG_INFO,
+  CENTRAL_LOG_WARNING,
+  CENTRAL_LOG_ERROR,
+} CentralLogLevel;
+
+GType central_log_level_get_type (void);
+#define CENTRAL_TYPE_LOG_LEVEL (central_log_level_get_type ())
+
+/* CentralLogEntry: one line of the system log, a list-model item. */
+#define CENTRAL_TYPE_LOG_ENTRY (central_log_entry_get_type ())
+G_DECLARE_FINAL_TYPE (CentralLogEntry, central_log_entry, CENTRAL, LOG_ENTRY, GObject)
+
+GDateTime       *central_log_entry_get_time    (CentralLogEntry *self);
+CentralLogLevel  central_log_entry_get_level   (CentralLogEntry *self);
+/* The event name, as in the headless front end ("cp-registered", …). */
+const char      *central_log_entry_get_event   (CentralLogEntry *self);
+/* A translated sentence for people. */
+const char      *central_log_entry_get_message (CentralLogEntry *self);
+const char      *central_log_entry_get_cp_id   (CentralLogEntry *self);
+
+#define CENTRAL_CORE_ERROR (central_core_error_quark ())
+
+typedef enum {
+  CENTRAL_CORE_ERROR_FAILED,
+  CENTRAL_CORE_ERROR_INVALID_ARGUMENT,
+  CENTRAL_CORE_ERROR_UNKNOWN_CP,
+  CENTRAL_CORE_ERROR_NOT_STARTED,
+} CentralCoreError;
+
+GQuark central_core_error_quark (void);
+
+/**
+ * CentralCore:
+ *
+ * Central's behaviour, on GLib/GIO alone: the monitor server, the Kafka
+ * consumer and producers, the database, and the list models both front
+ * ends show. Construct it with properties, then central_core_start().
+ *
+ * Construct-only properties:
+ * - "listen" (string): "ADDR:PORT" for monitors; default "0.0.0.0:7001";
+ *   port 0 picks a free port (read it back from "port").
+ * - "bootstrap" (string): Kafka bootstrap servers (required).
+ * - "kafka-overrides" (strv): librdkafka "key=value" properties.
+ * - "db-path" (string): the SQLite database (required).
+ * - "default-price" (double): EUR/kWh given to newly registered CPs
+ *   (default 0.35).
+ * - "silence-timeout" (uint, ms): a CP whose monitor sent no status for
+ *   this long is DISCONNECTED (default 3000).
+ *
+ * Read-only properties (notify):
+ * - "started" (boolean)
+ * - "port" (uint): the monitor port actually bound, 0 before start
+ * - "broker-reachable" (boolean)
+ * - "n-links" (uint): monitor links open
+ *
+ * Signals:
+ * - "event" (const char *name, JsonObject *fields): every event of the
+ *   headless front end (docs/cli.md), fields without "event". Emitted on
+ *   the main context; @fields belongs to the emitter.
+ */
+#define CENTRAL_TYPE_CORE (central_core_get_type ())
+G_DECLARE_FINAL_TYPE (CentralCore, central_core, CENTRAL, CORE, GObject)
+
+/* $XDG_DATA_HOME/evcharging/central.db */
+char        *central_core_default_db_path   (void);
+
+CentralCore *central_core_new               (const char         *listen,
+                                             const char         *bootstrap,
+                                             const char * const *kafka_overrides,
+                                             const char         *db_path);
+
+gboolean     central_core_start             (CentralCore        *self,
+                                             GError            **error);
+/* Flushes the database and the producer, closes every link. Idempotent. */
+void         central_core_shutdown          (CentralCore        *self);
+
+gboolean     central_core_get_started       (CentralCore        *self);
+guint        central_core_get_port          (CentralCore        *self);
+const char  *central_core_get_listen        (CentralCore        *self);
+const char  *central_core_get_bootstrap     (CentralCore        *self);
+const char  *central_core_get_db_path       (CentralCore        *self);
+gboolean     central_core_get_broker_reachable (CentralCore     *self);
+guint        central_core_get_n_links       (CentralCore        *self);
+
+/* Every known CP, sorted by id; items are EvChargingPoint, updated in
+ * place through their properties. */
+GListModel  *central_core_get_charging_points (CentralCore      *self);
+EvChargingPoint *central_core_lookup_cp     (CentralCore        *self,
+                                             const char         *cp_id);
+/* Supplies not concluded (requested, authorised, supplying), oldest
+ * first; items are EvSupplySession. */
+GListModel  *central_core_get_requests      (CentralCore        *self);
+/* The system log, newest first, at most 1000 entries; CentralLogEntry. */
+GListModel  *central_core_get_log           (CentralCore        *self);
+/* Concluded supplies (tickets and failures), newest first, loaded from
+ * the database at start and prepended as they conclude; EvSupplySession. */
+GListModel  *central_core_get_history       (CentralCore        *self);
+
+/* Operator commands. @cp_id NULL means every CP. */
+gboolean     central_core_stop              (CentralCore        *self,
+                                             const char         *cp_id,
+                                             GError            **error);
+gboolean     central_core_resume            (CentralCore        *self,
+                                             const char         *cp_id,
+                                             GError            **error);
+
+/* Writes the history as CSV (RFC 4180, header line, UTF-8). */
+gboolean     central_core_export_history    (CentralCore        *self,
+                                             GFile              *file,
+                                             GError            **error);
+
+G_END_DECLS

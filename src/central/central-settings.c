@@ -1,0 +1,269 @@
+/* central-settings.c: Central's preferences as GObject properties, each
+ * bound to its GSettings key, in the manner of kgx's settings object.
+ * Widgets bind to the properties and never see GSettings. */
+
+#include "config.h"
+
+#include "central-settings.h"
+
+#define SCHEMA_ID "io.github.evcharging.EVCharging.Central"
+
+struct _CentralSettings
+{
+  GObject    parent_instance;
+
+  GSettings *settings;
+
+  char      *listen_address;
+  char      *kafka_bootstrap;
+  char      *database_path;
+  int        window_width;
+  int        window_height;
+  gboolean   window_maximized;
+};
+
+G_DEFINE_FINAL_TYPE (CentralSettings, central_settings, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_LISTEN_ADDRESS,
+  PROP_KAFKA_BOOTSTRAP,
+  PROP_DATABASE_PATH,
+  PROP_WINDOW_WIDTH,
+  PROP_WINDOW_HEIGHT,
+  PROP_WINDOW_MAXIMIZED,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+set_string (CentralSettings  *self,
+            char            **field,
+            const char       *value,
+            int               prop)
+{
+  if (value == NULL)
+    value = "";
+
+  if (g_strcmp0 (*field, value) == 0)
+    return;
+
+  g_free (*field);
+  *field = g_strdup (value);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
+}
+
+static void
+set_int (CentralSettings *self,
+         int             *field,
+         int              value,
+         int              prop)
+{
+  if (*field == value)
+    return;
+
+  *field = value;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
+}
+
+static void
+central_settings_constructed (GObject *object)
+{
+  CentralSettings *self = CENTRAL_SETTINGS (object);
+
+  G_OBJECT_CLASS (central_settings_parent_class)->constructed (object);
+
+  self->settings = g_settings_new (SCHEMA_ID);
+
+  g_settings_bind (self->settings, "listen-address", self, "listen-address", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "kafka-bootstrap", self, "kafka-bootstrap", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "database-path", self, "database-path", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "window-width", self, "window-width", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "window-height", self, "window-height", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "window-maximized", self, "window-maximized", G_SETTINGS_BIND_DEFAULT);
+}
+
+static void
+central_settings_dispose (GObject *object)
+{
+  CentralSettings *self = CENTRAL_SETTINGS (object);
+
+  /* The bindings hold the GSettings: drop them before it. */
+  for (guint i = PROP_LISTEN_ADDRESS; i < N_PROPS; i++)
+    g_settings_unbind (self, g_param_spec_get_name (properties[i]));
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (central_settings_parent_class)->dispose (object);
+}
+
+static void
+central_settings_finalize (GObject *object)
+{
+  CentralSettings *self = CENTRAL_SETTINGS (object);
+
+  g_clear_pointer (&self->listen_address, g_free);
+  g_clear_pointer (&self->kafka_bootstrap, g_free);
+  g_clear_pointer (&self->database_path, g_free);
+
+  G_OBJECT_CLASS (central_settings_parent_class)->finalize (object);
+}
+
+static void
+central_settings_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  CentralSettings *self = CENTRAL_SETTINGS (object);
+
+  switch (prop_id)
+    {
+    case PROP_LISTEN_ADDRESS:
+      g_value_set_string (value, self->listen_address);
+      break;
+    case PROP_KAFKA_BOOTSTRAP:
+      g_value_set_string (value, self->kafka_bootstrap);
+      break;
+    case PROP_DATABASE_PATH:
+      g_value_set_string (value, self->database_path);
+      break;
+    case PROP_WINDOW_WIDTH:
+      g_value_set_int (value, self->window_width);
+      break;
+    case PROP_WINDOW_HEIGHT:
+      g_value_set_int (value, self->window_height);
+      break;
+    case PROP_WINDOW_MAXIMIZED:
+      g_value_set_boolean (value, self->window_maximized);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+central_settings_set_property (GObject      *object,
+                               guint         prop_id,
+                               const GValue *value,
+                               GParamSpec   *pspec)
+{
+  CentralSettings *self = CENTRAL_SETTINGS (object);
+
+  switch (prop_id)
+    {
+    case PROP_LISTEN_ADDRESS:
+      set_string (self, &self->listen_address, g_value_get_string (value), prop_id);
+      break;
+    case PROP_KAFKA_BOOTSTRAP:
+      set_string (self, &self->kafka_bootstrap, g_value_get_string (value), prop_id);
+      break;
+    case PROP_DATABASE_PATH:
+      set_string (self, &self->database_path, g_value_get_string (value), prop_id);
+      break;
+    case PROP_WINDOW_WIDTH:
+      set_int (self, &self->window_width, g_value_get_int (value), prop_id);
+      break;
+    case PROP_WINDOW_HEIGHT:
+      set_int (self, &self->window_height, g_value_get_int (value), prop_id);
+      break;
+    case PROP_WINDOW_MAXIMIZED:
+      if (self->window_maximized != g_value_get_boolean (value))
+        {
+          self->window_maximized = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+central_settings_class_init (CentralSettingsClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GParamFlags flags = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+
+  object_class->constructed = central_settings_constructed;
+  object_class->dispose = central_settings_dispose;
+  object_class->finalize = central_settings_finalize;
+  object_class->get_property = central_settings_get_property;
+  object_class->set_property = central_settings_set_property;
+
+  properties[PROP_LISTEN_ADDRESS] =
+    g_param_spec_string ("listen-address", NULL, NULL, "0.0.0.0:7001", flags);
+  properties[PROP_KAFKA_BOOTSTRAP] =
+    g_param_spec_string ("kafka-bootstrap", NULL, NULL, "", flags);
+  properties[PROP_DATABASE_PATH] =
+    g_param_spec_string ("database-path", NULL, NULL, "", flags);
+  properties[PROP_WINDOW_WIDTH] =
+    g_param_spec_int ("window-width", NULL, NULL, 0, G_MAXINT, 1100, flags);
+  properties[PROP_WINDOW_HEIGHT] =
+    g_param_spec_int ("window-height", NULL, NULL, 0, G_MAXINT, 720, flags);
+  properties[PROP_WINDOW_MAXIMIZED] =
+    g_param_spec_boolean ("window-maximized", NULL, NULL, FALSE, flags);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+central_settings_init (CentralSettings *self)
+{
+  self->listen_address = g_strdup ("0.0.0.0:7001");
+  self->kafka_bootstrap = g_strdup ("");
+  self->database_path = g_strdup ("");
+  self->window_width = 1100;
+  self->window_height = 720;
+}
+
+CentralSettings *
+central_settings_new (void)
+{
+  return g_object_new (CENTRAL_TYPE_SETTINGS, NULL);
+}
+
+const char *
+central_settings_get_listen_address (CentralSettings *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_SETTINGS (self), NULL);
+  return self->listen_address;
+}
+
+void
+central_settings_set_listen_address (CentralSettings *self,
+                                     const char      *listen_address)
+{
+  g_return_if_fail (CENTRAL_IS_SETTINGS (self));
+  set_string (self, &self->listen_address, listen_address, PROP_LISTEN_ADDRESS);
+}
+
+const char *
+central_settings_get_kafka_bootstrap (CentralSettings *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_SETTINGS (self), NULL);
+  return self->kafka_bootstrap;
+}
+
+void
+central_settings_set_kafka_bootstrap (CentralSettings *self,
+                                      const char      *kafka_bootstrap)
+{
+  g_return_if_fail (CENTRAL_IS_SETTINGS (self));
+  set_string (self, &self->kafka_bootstrap, kafka_bootstrap, PROP_KAFKA_BOOTSTRAP);
+}
+
+const char *
+central_settings_get_database_path (CentralSettings *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_SETTINGS (self), NULL);
+  return self->database_path;
+}
+
+void
+central_settings_set_database_path (CentralSettings *self,
+                                    const char      *database_path)
+{
+  g_return_if_fail (CENTRAL_IS_SETTINGS (self));
+  set_string (self, &self->database_path, database_path, PROP_DATABASE_PATH);
+}

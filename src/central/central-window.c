@@ -1,0 +1,1218 @@
+/* central-window.c: Central's console.
+ *
+ * Four pages in an AdwViewStack: the dashboard (a GtkGridView of
+ * CentralCpCard over the core's list of charging points, filtered by the
+ * search text and a state), the requests in progress, the system log and
+ * the session history (GtkColumnView each). The models belong to the core;
+ * the window only wraps them in filter and sort models, and every live
+ * change reaches the widgets as an item property notification. */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "central-cp-card.h"
+#include "central-resources.h"
+#include "central-window.h"
+
+struct _CentralWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  CentralCore          *core;
+
+  /* Items watched for state changes while a state filter is set:
+   * EvChargingPoint (owned) → handler id. */
+  GHashTable           *watched;
+  gboolean              watching;
+  guint                 refilter_id;
+
+  AdwToast             *attention_toast;
+  guint                 attention_count;
+  gboolean              broker_was_down;
+  CentralLogEntry      *last_log_entry;
+
+  GtkFileChooserNative *export_chooser;
+
+  /* Template widgets. */
+  AdwToastOverlay      *toast_overlay;
+  GtkStack             *main_stack;
+  GtkSearchBar         *search_bar;
+  GtkSearchEntry       *search_entry;
+  GtkDropDown          *state_dropdown;
+  AdwViewStack         *view_stack;
+  GtkStack             *dashboard_stack;
+  GtkGridView          *grid_view;
+  GtkFilterListModel   *cp_filter_model;
+  GtkStringFilter      *id_filter;
+  GtkStringFilter      *location_filter;
+  GtkCustomFilter      *state_filter;
+  AdwStatusPage        *empty_page;
+  GtkColumnView        *requests_view;
+  GtkColumnView        *log_view;
+  GtkColumnView        *history_view;
+  GtkLabel             *history_count_label;
+  GtkImage             *broker_icon;
+  GtkLabel             *broker_label;
+  GtkLabel             *port_label;
+  GtkLabel             *count_label;
+  AdwStatusPage        *error_page;
+};
+
+G_DEFINE_FINAL_TYPE (CentralWindow, central_window, ADW_TYPE_APPLICATION_WINDOW)
+
+enum {
+  PROP_0,
+  PROP_CORE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/* Column cells --------------------------------------------------------- */
+
+typedef char *(*CellFormatFunc) (gpointer item);
+
+typedef struct {
+  CellFormatFunc format;
+  gboolean       numeric;
+  /* Follow the item's notifications (requests change while shown). */
+  gboolean       live;
+} CellSpec;
+
+static void
+cell_refresh (GtkLabel *label,
+              gpointer  item)
+{
+  const CellSpec *spec = g_object_get_data (G_OBJECT (label), "central-cell-spec");
+  g_autofree char *text = NULL;
+
+  if (item != NULL)
+    text = spec->format (item);
+
+  gtk_label_set_label (label, text != NULL ? text : "");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (label),
+                               text != NULL && g_utf8_strlen (text, -1) > 24 ? text : NULL);
+}
+
+static void
+cell_item_notify_cb (GtkLabel   *label,
+                     GParamSpec *pspec,
+                     GObject    *item)
+{
+  cell_refresh (label, item);
+}
+
+static void
+cell_setup_cb (GtkSignalListItemFactory *factory,
+               GtkListItem              *list_item,
+               const CellSpec           *spec)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), spec->numeric ? 1.0 : 0.0);
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  if (spec->numeric)
+    gtk_widget_add_css_class (label, "numeric");
+  g_object_set_data (G_OBJECT (label), "central-cell-spec", (gpointer) spec);
+  gtk_list_item_set_child (list_item, label);
+}
+
+static void
+cell_bind_cb (GtkSignalListItemFactory *factory,
+              GtkListItem              *list_item,
+              const CellSpec           *spec)
+{
+  GtkLabel *label = GTK_LABEL (gtk_list_item_get_child (list_item));
+  gpointer item = gtk_list_item_get_item (list_item);
+
+  cell_refresh (label, item);
+
+  if (spec->live && item != NULL)
+    {
+      gulong id = g_signal_connect_swapped (item, "notify",
+                                            G_CALLBACK (cell_item_notify_cb), label);
+      g_object_set_data (G_OBJECT (list_item), "central-cell-handler", GSIZE_TO_POINTER (id));
+    }
+}
+
+static void
+cell_unbind_cb (GtkSignalListItemFactory *factory,
+                GtkListItem              *list_item,
+                const CellSpec           *spec)
+{
+  gpointer item = gtk_list_item_get_item (list_item);
+  gulong id = GPOINTER_TO_SIZE (g_object_steal_data (G_OBJECT (list_item), "central-cell-handler"));
+
+  if (id != 0 && item != NULL)
+    g_signal_handler_disconnect (item, id);
+}
+
+static void
+add_column (GtkColumnView  *view,
+            const char     *title,
+            const CellSpec *spec,
+            GtkSorter      *sorter,
+            gboolean        expand)
+{
+  g_autoptr(GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
+  g_autoptr(GtkColumnViewColumn) column = NULL;
+
+  g_signal_connect (factory, "setup", G_CALLBACK (cell_setup_cb), (gpointer) spec);
+  g_signal_connect (factory, "bind", G_CALLBACK (cell_bind_cb), (gpointer) spec);
+  g_signal_connect (factory, "unbind", G_CALLBACK (cell_unbind_cb), (gpointer) spec);
+
+  column = gtk_column_view_column_new (title, g_object_ref (factory));
+  gtk_column_view_column_set_resizable (column, TRUE);
+  gtk_column_view_column_set_expand (column, expand);
+  if (sorter != NULL)
+    gtk_column_view_column_set_sorter (column, sorter);
+  gtk_column_view_append_column (view, column);
+
+  g_clear_object (&sorter);
+}
+
+static GtkSorter *
+string_sorter (GType       type,
+               const char *property)
+{
+  return GTK_SORTER (gtk_string_sorter_new (gtk_property_expression_new (type, NULL, property)));
+}
+
+static GtkSorter *
+numeric_sorter (GType       type,
+                const char *property)
+{
+  return GTK_SORTER (gtk_numeric_sorter_new (gtk_property_expression_new (type, NULL, property)));
+}
+
+static int
+compare_phase (gconstpointer a,
+               gconstpointer b,
+               gpointer      user_data)
+{
+  EvSupplyPhase pa = ev_supply_session_get_phase ((EvSupplySession *) a);
+  EvSupplyPhase pb = ev_supply_session_get_phase ((EvSupplySession *) b);
+
+  return pa < pb ? -1 : pa > pb;
+}
+
+static char *
+format_ms (gint64      ms,
+           const char *format)
+{
+  g_autoptr(GDateTime) time = NULL;
+
+  if (ms <= 0)
+    return g_strdup ("—");
+
+  time = g_date_time_new_from_unix_local (ms / 1000);
+  if (time == NULL)
+    return g_strdup ("—");
+
+  return g_date_time_format (time, format);
+}
+
+static const char *
+phase_label (EvSupplyPhase phase)
+{
+  switch (phase)
+    {
+    case EV_SUPPLY_PHASE_REQUESTED:
+      return _("Requested");
+    case EV_SUPPLY_PHASE_AUTHORIZED:
+      return _("Authorised, waiting for the vehicle");
+    case EV_SUPPLY_PHASE_SUPPLYING:
+      return _("Supplying");
+    case EV_SUPPLY_PHASE_FINISHED:
+      return _("Finished");
+    case EV_SUPPLY_PHASE_FAILED:
+      return _("Failed");
+    default:
+      return "";
+    }
+}
+
+static char *
+session_date (gpointer item)
+{
+  return format_ms (ev_supply_session_get_started_at (item), "%x");
+}
+
+static char *
+session_time (gpointer item)
+{
+  return format_ms (ev_supply_session_get_started_at (item), "%X");
+}
+
+static char *
+session_start (gpointer item)
+{
+  return format_ms (ev_supply_session_get_started_at (item), "%x %X");
+}
+
+static char *
+session_end (gpointer item)
+{
+  return format_ms (ev_supply_session_get_ended_at (item), "%x %X");
+}
+
+static char *
+session_driver (gpointer item)
+{
+  return g_strdup (ev_supply_session_get_driver_id (item));
+}
+
+static char *
+session_cp (gpointer item)
+{
+  return g_strdup (ev_supply_session_get_cp_id (item));
+}
+
+static char *
+session_phase (gpointer item)
+{
+  return g_strdup (phase_label (ev_supply_session_get_phase (item)));
+}
+
+static char *
+session_kwh (gpointer item)
+{
+  return g_strdup_printf (_("%.2f kWh"), ev_supply_session_get_kwh (item));
+}
+
+static char *
+session_amount (gpointer item)
+{
+  return g_strdup_printf (_("%.2f €"), ev_supply_session_get_amount (item));
+}
+
+static char *
+session_reason (gpointer item)
+{
+  const char *reason = ev_supply_session_get_reason (item);
+
+  if (reason != NULL && *reason != '\0')
+    return g_strdup (reason);
+
+  return g_strdup (phase_label (ev_supply_session_get_phase (item)));
+}
+
+static char *
+log_date (gpointer item)
+{
+  GDateTime *time = central_log_entry_get_time (item);
+
+  return time != NULL ? g_date_time_format (time, "%x") : NULL;
+}
+
+static char *
+log_time (gpointer item)
+{
+  GDateTime *time = central_log_entry_get_time (item);
+
+  return time != NULL ? g_date_time_format (time, "%X") : NULL;
+}
+
+static char *
+log_level (gpointer item)
+{
+  switch (central_log_entry_get_level (item))
+    {
+    case CENTRAL_LOG_INFO:
+      return g_strdup (_("Information"));
+    case CENTRAL_LOG_WARNING:
+      return g_strdup (_("Warning"));
+    case CENTRAL_LOG_ERROR:
+      return g_strdup (_("Error"));
+    default:
+      return NULL;
+    }
+}
+
+static char *
+log_cp (gpointer item)
+{
+  return g_strdup (central_log_entry_get_cp_id (item));
+}
+
+static char *
+log_message (gpointer item)
+{
+  return g_strdup (central_log_entry_get_message (item));
+}
+
+static const CellSpec request_date_spec = { session_date, FALSE, TRUE };
+static const CellSpec request_time_spec = { session_time, FALSE, TRUE };
+static const CellSpec request_driver_spec = { session_driver, FALSE, FALSE };
+static const CellSpec request_cp_spec = { session_cp, FALSE, FALSE };
+static const CellSpec request_phase_spec = { session_phase, FALSE, TRUE };
+static const CellSpec request_kwh_spec = { session_kwh, TRUE, TRUE };
+
+static const CellSpec log_date_spec = { log_date, FALSE, FALSE };
+static const CellSpec log_time_spec = { log_time, FALSE, FALSE };
+static const CellSpec log_level_spec = { log_level, FALSE, FALSE };
+static const CellSpec log_cp_spec = { log_cp, FALSE, FALSE };
+static const CellSpec log_message_spec = { log_message, FALSE, FALSE };
+
+static const CellSpec history_cp_spec = { session_cp, FALSE, FALSE };
+static const CellSpec history_driver_spec = { session_driver, FALSE, FALSE };
+static const CellSpec history_start_spec = { session_start, FALSE, FALSE };
+static const CellSpec history_end_spec = { session_end, FALSE, FALSE };
+static const CellSpec history_kwh_spec = { session_kwh, TRUE, FALSE };
+static const CellSpec history_amount_spec = { session_amount, TRUE, FALSE };
+static const CellSpec history_reason_spec = { session_reason, FALSE, FALSE };
+
+static void
+setup_columns (CentralWindow *self)
+{
+  GType session = EV_TYPE_SUPPLY_SESSION;
+
+  add_column (self->requests_view, _("Date"), &request_date_spec, numeric_sorter (session, "started-at"), FALSE);
+  add_column (self->requests_view, _("Time"), &request_time_spec, numeric_sorter (session, "started-at"), FALSE);
+  add_column (self->requests_view, _("Driver"), &request_driver_spec, string_sorter (session, "driver-id"), FALSE);
+  add_column (self->requests_view, _("Charging Point"), &request_cp_spec, string_sorter (session, "cp-id"), FALSE);
+  add_column (self->requests_view, _("State"), &request_phase_spec, GTK_SORTER (gtk_custom_sorter_new (compare_phase, NULL, NULL)), TRUE);
+  add_column (self->requests_view, _("Energy"), &request_kwh_spec, numeric_sorter (session, "kwh"), FALSE);
+
+  add_column (self->log_view, _("Date"), &log_date_spec, NULL, FALSE);
+  add_column (self->log_view, _("Time"), &log_time_spec, NULL, FALSE);
+  add_column (self->log_view, _("Level"), &log_level_spec, NULL, FALSE);
+  add_column (self->log_view, _("Charging Point"), &log_cp_spec, NULL, FALSE);
+  add_column (self->log_view, _("Message"), &log_message_spec, NULL, TRUE);
+
+  add_column (self->history_view, _("Charging Point"), &history_cp_spec, string_sorter (session, "cp-id"), FALSE);
+  add_column (self->history_view, _("Driver"), &history_driver_spec, string_sorter (session, "driver-id"), FALSE);
+  add_column (self->history_view, _("Start"), &history_start_spec, numeric_sorter (session, "started-at"), FALSE);
+  add_column (self->history_view, _("End"), &history_end_spec, numeric_sorter (session, "ended-at"), FALSE);
+  add_column (self->history_view, _("Energy"), &history_kwh_spec, numeric_sorter (session, "kwh"), FALSE);
+  add_column (self->history_view, _("Amount"), &history_amount_spec, numeric_sorter (session, "amount"), FALSE);
+  add_column (self->history_view, _("Reason"), &history_reason_spec, string_sorter (session, "reason"), TRUE);
+}
+
+/* Wraps @model in a sort model driven by the column headers. */
+static void
+set_column_model (GtkColumnView *view,
+                  GListModel    *model)
+{
+  GtkSortListModel *sorted;
+  g_autoptr(GtkNoSelection) selection = NULL;
+
+  if (model == NULL)
+    {
+      gtk_column_view_set_model (view, NULL);
+      return;
+    }
+
+  sorted = gtk_sort_list_model_new (g_object_ref (model),
+                                    g_object_ref (gtk_column_view_get_sorter (view)));
+  selection = gtk_no_selection_new (G_LIST_MODEL (sorted));
+  gtk_column_view_set_model (view, GTK_SELECTION_MODEL (selection));
+}
+
+/* Toasts --------------------------------------------------------------- */
+
+static void
+attention_dismissed_cb (CentralWindow *self,
+                        AdwToast      *toast)
+{
+  if (self->attention_toast == toast)
+    {
+      g_signal_handlers_disconnect_by_func (toast, attention_dismissed_cb, self);
+      g_clear_object (&self->attention_toast);
+      self->attention_count = 0;
+    }
+}
+
+/* Events that need the operator's attention may come in storms (a broker
+ * outage with thousands of CPs): while one such toast is shown, later ones
+ * only update its count instead of queueing thousands of toasts. */
+static void
+add_attention_toast (CentralWindow *self,
+                     const char    *title)
+{
+  AdwToast *toast;
+
+  if (self->attention_toast != NULL)
+    {
+      g_autofree char *summary = NULL;
+
+      self->attention_count++;
+      /* Translators: shown when several warnings arrive together; %u is their number. */
+      summary = g_strdup_printf (_("Events needing attention: %u"), self->attention_count);
+      adw_toast_set_title (self->attention_toast, summary);
+      return;
+    }
+
+  toast = adw_toast_new (title);
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  adw_toast_set_timeout (toast, 8);
+  adw_toast_set_button_label (toast, _("Show _Log"));
+  adw_toast_set_action_name (toast, "win.show-log");
+  g_signal_connect_swapped (toast, "dismissed", G_CALLBACK (attention_dismissed_cb), self);
+
+  self->attention_toast = g_object_ref (toast);
+  self->attention_count = 1;
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+/**
+ * central_window_add_toast:
+ * @self: a #CentralWindow
+ * @title: a translated sentence
+ *
+ * Shows @title as a short-lived toast.
+ */
+void
+central_window_add_toast (CentralWindow *self,
+                          const char    *title)
+{
+  g_return_if_fail (CENTRAL_IS_WINDOW (self));
+  g_return_if_fail (title != NULL);
+
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (title));
+}
+
+static void
+toast_error (CentralWindow *self,
+             const GError  *error)
+{
+  central_window_add_toast (self, error->message);
+}
+
+/* The core logs a translated sentence for every event worth telling
+ * people, just before it emits the event: the newest log entry, if it is
+ * new, is this event's. Warnings and errors become toasts. */
+static void
+core_event_cb (CentralWindow *self,
+               const char    *name,
+               JsonObject    *fields,
+               CentralCore   *core)
+{
+  GListModel *log = central_core_get_log (core);
+  g_autoptr(CentralLogEntry) entry = NULL;
+  CentralLogLevel level;
+
+  if (g_list_model_get_n_items (log) > 0)
+    entry = g_list_model_get_item (log, 0);
+
+  if (entry == NULL || entry == self->last_log_entry ||
+      g_strcmp0 (central_log_entry_get_event (entry), name) != 0)
+    return;
+
+  g_set_object (&self->last_log_entry, entry);
+  level = central_log_entry_get_level (entry);
+
+  if (level >= CENTRAL_LOG_WARNING)
+    {
+      if (g_str_equal (name, "broker"))
+        self->broker_was_down = TRUE;
+      add_attention_toast (self, central_log_entry_get_message (entry));
+    }
+  else if (g_str_equal (name, "broker") && self->broker_was_down)
+    {
+      self->broker_was_down = FALSE;
+      central_window_add_toast (self, central_log_entry_get_message (entry));
+    }
+}
+
+/* Status bar ----------------------------------------------------------- */
+
+static void
+update_status (CentralWindow *self)
+{
+  g_autofree char *broker = NULL;
+  g_autofree char *port = NULL;
+  gboolean reachable;
+  guint bound;
+
+  if (self->core == NULL)
+    return;
+
+  reachable = central_core_get_broker_reachable (self->core);
+  if (reachable)
+    broker = g_strdup_printf (_("Kafka connected (%s)"), central_core_get_bootstrap (self->core));
+  else
+    broker = g_strdup_printf (_("Kafka unreachable (%s)"), central_core_get_bootstrap (self->core));
+
+  gtk_label_set_label (self->broker_label, broker);
+  gtk_image_set_from_icon_name (self->broker_icon,
+                                reachable ? "network-wired-symbolic" : "network-wired-disconnected-symbolic");
+  if (reachable)
+    {
+      gtk_widget_remove_css_class (GTK_WIDGET (self->broker_label), "error");
+      gtk_widget_add_css_class (GTK_WIDGET (self->broker_label), "success");
+    }
+  else
+    {
+      gtk_widget_remove_css_class (GTK_WIDGET (self->broker_label), "success");
+      gtk_widget_add_css_class (GTK_WIDGET (self->broker_label), "error");
+    }
+
+  bound = central_core_get_port (self->core);
+  if (bound != 0)
+    /* Translators: the TCP port monitors connect to, and how many are connected. */
+    port = g_strdup_printf (_("Monitor port %u, open links: %u"),
+                            bound, central_core_get_n_links (self->core));
+  else
+    port = g_strdup (_("Monitor port closed"));
+
+  gtk_label_set_label (self->port_label, port);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->port_label), central_core_get_listen (self->core));
+}
+
+static void
+core_notify_cb (CentralWindow *self,
+                GParamSpec    *pspec,
+                CentralCore   *core)
+{
+  update_status (self);
+}
+
+static void
+update_counts (CentralWindow *self)
+{
+  GListModel *all = gtk_filter_list_model_get_model (self->cp_filter_model);
+  guint total = all != NULL ? g_list_model_get_n_items (all) : 0;
+  guint shown = g_list_model_get_n_items (G_LIST_MODEL (self->cp_filter_model));
+  g_autofree char *text = NULL;
+
+  if (shown == total)
+    text = g_strdup_printf (_("Charging points: %u"), total);
+  else
+    /* Translators: how many charging points the search shows, of how many. */
+    text = g_strdup_printf (_("Charging points: %u of %u"), shown, total);
+  gtk_label_set_label (self->count_label, text);
+
+  if (shown > 0)
+    {
+      gtk_stack_set_visible_child_name (self->dashboard_stack, "grid");
+    }
+  else if (total == 0)
+    {
+      adw_status_page_set_title (self->empty_page, _("No Charging Points"));
+      adw_status_page_set_description (self->empty_page,
+                                       _("Charging points appear here when their monitors register."));
+      gtk_stack_set_visible_child_name (self->dashboard_stack, "empty");
+    }
+  else
+    {
+      adw_status_page_set_title (self->empty_page, _("No Results"));
+      adw_status_page_set_description (self->empty_page,
+                                       _("No charging point matches the search and the state filter."));
+      gtk_stack_set_visible_child_name (self->dashboard_stack, "empty");
+    }
+}
+
+static void
+filtered_items_changed_cb (CentralWindow *self)
+{
+  update_counts (self);
+}
+
+static void
+update_history_count (CentralWindow *self)
+{
+  g_autofree char *text = NULL;
+  guint n = 0;
+
+  if (self->core != NULL)
+    n = g_list_model_get_n_items (central_core_get_history (self->core));
+
+  text = g_strdup_printf (_("Sessions: %u"), n);
+  gtk_label_set_label (self->history_count_label, text);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-history", self->core != NULL);
+}
+
+/* Filtering ------------------------------------------------------------ */
+
+static int
+selected_state (CentralWindow *self)
+{
+  guint selected = gtk_drop_down_get_selected (self->state_dropdown);
+
+  if (selected == GTK_INVALID_LIST_POSITION || selected == 0)
+    return -1;
+
+  return (int) selected - 1;
+}
+
+static gboolean
+state_filter_func (gpointer item,
+                   gpointer user_data)
+{
+  CentralWindow *self = user_data;
+  int state = selected_state (self);
+
+  return state < 0 || (int) ev_charging_point_get_state (item) == state;
+}
+
+static gboolean
+refilter_cb (gpointer user_data)
+{
+  CentralWindow *self = user_data;
+
+  self->refilter_id = 0;
+  gtk_filter_changed (GTK_FILTER (self->state_filter), GTK_FILTER_CHANGE_DIFFERENT);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Filter models do not watch item properties. While a state filter is
+ * set, state changes refilter, at most four times a second: a refilter of
+ * 10,000 items is cheap, 10,000 of them a second are not. */
+static void
+cp_state_changed_cb (CentralWindow *self)
+{
+  if (self->refilter_id == 0 && selected_state (self) >= 0)
+    self->refilter_id = g_timeout_add (250, refilter_cb, self);
+}
+
+static void
+watch_items (CentralWindow *self,
+             GListModel    *model,
+             guint          position,
+             guint          n_items)
+{
+  for (guint i = position; i < position + n_items; i++)
+    {
+      g_autoptr(EvChargingPoint) item = g_list_model_get_item (model, i);
+      gulong id;
+
+      if (g_hash_table_contains (self->watched, item))
+        continue;
+
+      id = g_signal_connect_swapped (item, "notify::state",
+                                     G_CALLBACK (cp_state_changed_cb), self);
+      g_hash_table_insert (self->watched, g_object_ref (item), GSIZE_TO_POINTER (id));
+    }
+}
+
+static void
+cps_items_changed_cb (CentralWindow *self,
+                      guint          position,
+                      guint          removed,
+                      guint          added,
+                      GListModel    *model)
+{
+  if (self->watching)
+    watch_items (self, model, position, added);
+}
+
+static void
+unwatch_items (CentralWindow *self)
+{
+  GHashTableIter iter;
+  gpointer item, id;
+
+  g_hash_table_iter_init (&iter, self->watched);
+  while (g_hash_table_iter_next (&iter, &item, &id))
+    {
+      g_signal_handler_disconnect (item, GPOINTER_TO_SIZE (id));
+      g_hash_table_iter_remove (&iter);
+    }
+  self->watching = FALSE;
+}
+
+static void
+state_filter_changed_cb (CentralWindow *self)
+{
+  GListModel *model = gtk_filter_list_model_get_model (self->cp_filter_model);
+
+  if (selected_state (self) >= 0 && !self->watching && model != NULL)
+    {
+      self->watching = TRUE;
+      watch_items (self, model, 0, g_list_model_get_n_items (model));
+    }
+
+  g_clear_handle_id (&self->refilter_id, g_source_remove);
+  gtk_filter_changed (GTK_FILTER (self->state_filter), GTK_FILTER_CHANGE_DIFFERENT);
+}
+
+static void
+search_changed_cb (CentralWindow *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+
+  gtk_string_filter_set_search (self->id_filter, text);
+  gtk_string_filter_set_search (self->location_filter, text);
+}
+
+static void
+stop_search_cb (CentralWindow *self)
+{
+  gtk_editable_set_text (GTK_EDITABLE (self->search_entry), "");
+  gtk_search_bar_set_search_mode (self->search_bar, FALSE);
+}
+
+/* Actions -------------------------------------------------------------- */
+
+static void
+stop_or_resume (CentralWindow *self,
+                const char    *cp_id,
+                gboolean       stop)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  if (self->core == NULL)
+    return;
+
+  if (stop)
+    ok = central_core_stop (self->core, cp_id, &error);
+  else
+    ok = central_core_resume (self->core, cp_id, &error);
+
+  if (!ok)
+    toast_error (self, error);
+}
+
+static void
+stop_cp_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  stop_or_resume (CENTRAL_WINDOW (widget), g_variant_get_string (parameter, NULL), TRUE);
+}
+
+static void
+resume_cp_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  stop_or_resume (CENTRAL_WINDOW (widget), g_variant_get_string (parameter, NULL), FALSE);
+}
+
+static void
+confirm_all_response_cb (AdwMessageDialog *dialog,
+                         const char       *response,
+                         CentralWindow    *self)
+{
+  if (g_str_equal (response, "stop"))
+    stop_or_resume (self, NULL, TRUE);
+  else if (g_str_equal (response, "resume"))
+    stop_or_resume (self, NULL, FALSE);
+}
+
+static void
+confirm_all (CentralWindow *self,
+             gboolean       stop)
+{
+  GtkWidget *dialog;
+
+  if (stop)
+    {
+      dialog = adw_message_dialog_new (GTK_WINDOW (self),
+                                       _("Stop All Charging Points?"),
+                                       _("Every supply in progress ends and its ticket is issued. "
+                                         "The charging points show “Out of order” until they are resumed."));
+      adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                        "cancel", _("_Cancel"),
+                                        "stop", _("_Stop All"),
+                                        NULL);
+      adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "stop",
+                                                  ADW_RESPONSE_DESTRUCTIVE);
+    }
+  else
+    {
+      dialog = adw_message_dialog_new (GTK_WINDOW (self),
+                                       _("Resume All Charging Points?"),
+                                       _("Every stopped charging point becomes available again."));
+      adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                        "cancel", _("_Cancel"),
+                                        "resume", _("_Resume All"),
+                                        NULL);
+      adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "resume",
+                                                  ADW_RESPONSE_SUGGESTED);
+    }
+
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (confirm_all_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+stop_all_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *parameter)
+{
+  confirm_all (CENTRAL_WINDOW (widget), TRUE);
+}
+
+static void
+resume_all_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  confirm_all (CENTRAL_WINDOW (widget), FALSE);
+}
+
+static void
+search_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  CentralWindow *self = CENTRAL_WINDOW (widget);
+
+  if (self->core == NULL)
+    return;
+
+  adw_view_stack_set_visible_child_name (self->view_stack, "dashboard");
+  gtk_search_bar_set_search_mode (self->search_bar, TRUE);
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}
+
+static void
+show_log_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *parameter)
+{
+  CentralWindow *self = CENTRAL_WINDOW (widget);
+
+  adw_view_stack_set_visible_child_name (self->view_stack, "log");
+}
+
+static void
+export_response_cb (CentralWindow        *self,
+                    int                   response,
+                    GtkFileChooserNative *chooser)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT && self->core != NULL)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+
+  if (file != NULL)
+    {
+      if (central_core_export_history (self->core, file, &error))
+        {
+          g_autofree char *name = g_file_get_basename (file);
+          g_autofree char *title = g_strdup_printf (_("History exported to %s"), name);
+
+          central_window_add_toast (self, title);
+        }
+      else
+        {
+          toast_error (self, error);
+        }
+    }
+
+  g_signal_handlers_disconnect_by_func (chooser, export_response_cb, self);
+  if (self->export_chooser == chooser)
+    g_clear_object (&self->export_chooser);
+}
+
+static void
+export_history_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  CentralWindow *self = CENTRAL_WINDOW (widget);
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+  if (self->core == NULL || self->export_chooser != NULL)
+    return;
+
+  self->export_chooser = gtk_file_chooser_native_new (_("Export Session History"),
+                                                      GTK_WINDOW (self),
+                                                      GTK_FILE_CHOOSER_ACTION_SAVE,
+                                                      _("_Export"),
+                                                      _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->export_chooser), TRUE);
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (self->export_chooser),
+                                     "central-history.csv");
+  gtk_file_filter_set_name (filter, _("CSV files"));
+  gtk_file_filter_add_mime_type (filter, "text/csv");
+  gtk_file_filter_add_pattern (filter, "*.csv");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->export_chooser), filter);
+
+  g_signal_connect_swapped (self->export_chooser, "response",
+                            G_CALLBACK (export_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->export_chooser));
+}
+
+/* Core ----------------------------------------------------------------- */
+
+static void
+history_items_changed_cb (CentralWindow *self)
+{
+  update_history_count (self);
+}
+
+static void
+bind_core (CentralWindow *self)
+{
+  GListModel *cps = NULL;
+  gboolean enabled = self->core != NULL;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop-all", enabled);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.resume-all", enabled);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.search", enabled);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop-cp", enabled);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.resume-cp", enabled);
+
+  if (self->core != NULL)
+    {
+      cps = central_core_get_charging_points (self->core);
+      g_signal_connect_object (cps, "items-changed",
+                               G_CALLBACK (cps_items_changed_cb), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (self->core, "notify::broker-reachable",
+                               G_CALLBACK (core_notify_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (self->core, "notify::port",
+                               G_CALLBACK (core_notify_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (self->core, "notify::n-links",
+                               G_CALLBACK (core_notify_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (self->core, "notify::started",
+                               G_CALLBACK (core_notify_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (self->core, "event",
+                               G_CALLBACK (core_event_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (central_core_get_history (self->core), "items-changed",
+                               G_CALLBACK (history_items_changed_cb), self,
+                               G_CONNECT_SWAPPED);
+
+      set_column_model (self->requests_view, central_core_get_requests (self->core));
+      set_column_model (self->log_view, central_core_get_log (self->core));
+      set_column_model (self->history_view, central_core_get_history (self->core));
+      gtk_stack_set_visible_child_name (self->main_stack, "console");
+    }
+
+  gtk_filter_list_model_set_model (self->cp_filter_model, cps);
+  update_counts (self);
+  update_status (self);
+  update_history_count (self);
+}
+
+/* GObject -------------------------------------------------------------- */
+
+static void
+central_window_constructed (GObject *object)
+{
+  CentralWindow *self = CENTRAL_WINDOW (object);
+
+  G_OBJECT_CLASS (central_window_parent_class)->constructed (object);
+
+  bind_core (self);
+}
+
+static void
+central_window_dispose (GObject *object)
+{
+  CentralWindow *self = CENTRAL_WINDOW (object);
+
+  g_clear_handle_id (&self->refilter_id, g_source_remove);
+  if (self->watched != NULL)
+    unwatch_items (self);
+
+  if (self->attention_toast != NULL)
+    g_signal_handlers_disconnect_by_func (self->attention_toast, attention_dismissed_cb, self);
+  g_clear_object (&self->attention_toast);
+  g_clear_object (&self->last_log_entry);
+
+  if (self->export_chooser != NULL)
+    {
+      g_signal_handlers_disconnect_by_func (self->export_chooser, export_response_cb, self);
+      gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->export_chooser));
+      g_clear_object (&self->export_chooser);
+    }
+
+  if (self->core != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->core, self);
+      g_signal_handlers_disconnect_by_data (central_core_get_charging_points (self->core), self);
+      g_signal_handlers_disconnect_by_data (central_core_get_history (self->core), self);
+    }
+
+  if (self->cp_filter_model != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->cp_filter_model, self);
+      gtk_custom_filter_set_filter_func (self->state_filter, NULL, NULL, NULL);
+    }
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), CENTRAL_TYPE_WINDOW);
+
+  g_clear_object (&self->core);
+
+  G_OBJECT_CLASS (central_window_parent_class)->dispose (object);
+}
+
+static void
+central_window_finalize (GObject *object)
+{
+  CentralWindow *self = CENTRAL_WINDOW (object);
+
+  g_clear_pointer (&self->watched, g_hash_table_unref);
+
+  G_OBJECT_CLASS (central_window_parent_class)->finalize (object);
+}
+
+static void
+central_window_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  CentralWindow *self = CENTRAL_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_CORE:
+      g_value_set_object (value, self->core);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+central_window_set_property (GObject      *object,
+                             guint         prop_id,
+                             const GValue *value,
+                             GParamSpec   *pspec)
+{
+  CentralWindow *self = CENTRAL_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_CORE:
+      self->core = g_value_dup_object (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+central_window_class_init (CentralWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->constructed = central_window_constructed;
+  object_class->dispose = central_window_dispose;
+  object_class->finalize = central_window_finalize;
+  object_class->get_property = central_window_get_property;
+  object_class->set_property = central_window_set_property;
+
+  properties[PROP_CORE] =
+    g_param_spec_object ("core", NULL, NULL,
+                         CENTRAL_TYPE_CORE,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /* Referencing the resource links its object file out of the static
+   * library; its constructor then registers it. */
+  (void) central_get_resource ();
+
+  /* Types named in the templates. */
+  g_type_ensure (CENTRAL_TYPE_CP_CARD);
+  g_type_ensure (EV_TYPE_CHARGING_POINT);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/evcharging/EVCharging/Central/central-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, main_stack);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, search_bar);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, state_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, dashboard_stack);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, grid_view);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, cp_filter_model);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, id_filter);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, location_filter);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, state_filter);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, empty_page);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, requests_view);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, log_view);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, history_view);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, history_count_label);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, broker_icon);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, broker_label);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, port_label);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, count_label);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, error_page);
+  gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, stop_search_cb);
+  gtk_widget_class_bind_template_callback (widget_class, state_filter_changed_cb);
+
+  gtk_widget_class_install_action (widget_class, "win.stop-cp", "s", stop_cp_action);
+  gtk_widget_class_install_action (widget_class, "win.resume-cp", "s", resume_cp_action);
+  gtk_widget_class_install_action (widget_class, "win.stop-all", NULL, stop_all_action);
+  gtk_widget_class_install_action (widget_class, "win.resume-all", NULL, resume_all_action);
+  gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
+  gtk_widget_class_install_action (widget_class, "win.show-log", NULL, show_log_action);
+  gtk_widget_class_install_action (widget_class, "win.export-history", NULL, export_history_action);
+}
+
+static void
+central_window_init (CentralWindow *self)
+{
+  g_autoptr(GtkStringList) states = gtk_string_list_new (NULL);
+
+  self->watched = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  gtk_string_list_append (states, _("All States"));
+  for (EvCpState state = 0; state <= EV_CP_STATE_LAST; state++)
+    gtk_string_list_append (states, ev_cp_state_get_label (state));
+  gtk_drop_down_set_model (self->state_dropdown, G_LIST_MODEL (states));
+
+  gtk_custom_filter_set_filter_func (self->state_filter, state_filter_func, self, NULL);
+  g_signal_connect_swapped (self->cp_filter_model, "items-changed",
+                            G_CALLBACK (filtered_items_changed_cb), self);
+
+  gtk_search_bar_connect_entry (self->search_bar, GTK_EDITABLE (self->search_entry));
+  gtk_search_bar_set_key_capture_widget (self->search_bar, GTK_WIDGET (self));
+
+  setup_columns (self);
+
+  gtk_stack_set_visible_child_name (self->main_stack, "console");
+}
+
+CentralWindow *
+central_window_new (CentralApplication *app,
+                    CentralCore        *core)
+{
+  g_return_val_if_fail (app == NULL || GTK_IS_APPLICATION (app), NULL);
+  g_return_val_if_fail (core == NULL || CENTRAL_IS_CORE (core), NULL);
+
+  return g_object_new (CENTRAL_TYPE_WINDOW,
+                       "application", app,
+                       "core", core,
+                       NULL);
+}
+
+CentralCore *
+central_window_get_core (CentralWindow *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_WINDOW (self), NULL);
+
+  return self->core;
+}
+
+/**
+ * central_window_show_error:
+ * @self: a #CentralWindow
+ * @message: why Central could not start, translated
+ *
+ * Replaces the console with a page that explains the failure and offers
+ * the preferences.
+ */
+void
+central_window_show_error (CentralWindow *self,
+                           const char    *message)
+{
+  g_return_if_fail (CENTRAL_IS_WINDOW (self));
+
+  adw_status_page_set_description (self->error_page, message);
+  gtk_stack_set_visible_child_name (self->main_stack, "error");
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop-all", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.resume-all", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.search", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-history", FALSE);
+}

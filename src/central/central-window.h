@@ -1,0 +1,25 @@
+#pragma once
+
+#include <adwaita.h>
+
+#include "central-application.h"
+#include "central-core.h"
+
+G_BEGIN_DECLS
+
+#define CENTRAL_TYPE_WINDOW (central_window_get_type ())
+
+G_DECLARE_FINAL_TYPE (CentralWindow, central_window, CENTRAL, WINDOW, AdwApplicationWindow)
+
+/* @app may be NULL (tests); @core may be NULL when Central could not
+ * start: then show the reason with central_window_show_error(). */
+CentralWindow *central_window_new        (CentralApplication *app,
+                                          CentralCore        *core);
+
+CentralCore   *central_window_get_core   (CentralWindow      *self);
+void           central_window_show_error (CentralWindow      *self,
+                                          const char         *message);
+void           central_window_add_toast  (CentralWindow      *self,
+                                          const char         *title);
+
+G_END_DECLS

@@ -1,0 +1,158 @@
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <signal.h>
+
+#include "central-application.h"
+#include "central-core.h"
+#include "central-headless.h"
+#include "ev-headless.h"
+#include "ev-broker-launch.h"
+
+/* Every -X must be key=value, like kcat's; anything else is a clear error
+ * now rather than an obscure one from librdkafka later. */
+static gboolean
+check_overrides (char    **overrides,
+                 GError  **error)
+{
+  for (guint i = 0; overrides != NULL && overrides[i] != NULL; i++)
+    {
+      const char *eq = strchr (overrides[i], '=');
+
+      if (eq == NULL || eq == overrides[i])
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       _("-X takes key=value, not “%s”"), overrides[i]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static int
+run_headless (CentralOptions *options,
+              double          price)
+{
+  g_autoptr(CentralCore) core = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *bootstrap = NULL;
+  g_autofree char *db_path = NULL;
+
+  bootstrap = options->bootstrap != NULL ? g_strdup (options->bootstrap) : ev_broker_ensure (NULL, &error);
+  if (bootstrap == NULL)
+    {
+      g_autoptr(JsonObject) fields = json_object_new ();
+
+      json_object_set_string_member (fields, "message", error->message);
+      ev_headless_print_event ("error", fields);
+      g_printerr ("ev-central: %s\n", error->message);
+      return 1;
+    }
+  db_path = options->db_path != NULL ? g_strdup (options->db_path) : central_core_default_db_path ();
+
+  core = g_object_new (CENTRAL_TYPE_CORE,
+                       "listen", options->listen,
+                       "bootstrap", bootstrap,
+                       "kafka-overrides", options->kafka_overrides,
+                       "db-path", db_path,
+                       "default-price", price,
+                       NULL);
+  return central_headless_run (core);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CentralApplication) app = NULL;
+  CentralOptions options = { 0 };
+  gboolean headless = FALSE;
+  gboolean version = FALSE;
+  double price = 0.35;
+  int status;
+  const GOptionEntry entries[] = {
+    { "listen", 'l', 0, G_OPTION_ARG_STRING, &options.listen,
+      N_("Listen for monitors on ADDR:PORT (default 0.0.0.0:7001)"), N_("ADDR:PORT") },
+    { "kafka", 'k', 0, G_OPTION_ARG_STRING, &options.bootstrap,
+      N_("Kafka bootstrap servers (default: the embedded broker, started if none runs)"), N_("HOST:PORT,…") },
+    { "property", 'X', 0, G_OPTION_ARG_STRING_ARRAY, &options.kafka_overrides,
+      N_("Set a librdkafka property (repeatable)"), N_("KEY=VALUE") },
+    { "db", 'd', 0, G_OPTION_ARG_FILENAME, &options.db_path,
+      N_("The SQLite database (default $XDG_DATA_HOME/evcharging/central.db)"), N_("PATH") },
+    { "price", 0, 0, G_OPTION_ARG_DOUBLE, &price,
+      N_("Price in EUR/kWh given to newly registered charging points (default 0.35)"), N_("EUR") },
+    { "headless", 0, 0, G_OPTION_ARG_NONE, &headless,
+      N_("No window: commands on standard input, JSON events on standard output"), NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version,
+      N_("Print the version and exit"), NULL },
+    { NULL }
+  };
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  g_set_prgname ("ev-central");
+  /* A reader of our output that went away must not kill us. */
+  signal (SIGPIPE, SIG_IGN);
+
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context,
+                                _("The control centre of EV Charging Network: authorises supplies, "
+                                  "watches every charging point and relays live data to drivers."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  /* GTK's own options (--display…) pass through to the application. */
+  g_option_context_set_ignore_unknown_options (context, TRUE);
+  g_option_context_set_help_enabled (context, TRUE);
+
+  if (!g_option_context_parse (context, &argc, &argv, &error) ||
+      !check_overrides (options.kafka_overrides, &error))
+    {
+      g_printerr ("ev-central: %s\n", error->message);
+      g_printerr (_("Run “%s --help” to see every option.\n"), "ev-central");
+      return 2;
+    }
+
+  if (version)
+    {
+      g_print ("ev-central %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+
+  if (!(price >= 0.0 && price <= 100.0))
+    {
+      g_printerr (_("ev-central: --price must be between 0 and 100 EUR/kWh\n"));
+      return 2;
+    }
+
+  if (headless && argc > 1)
+    {
+      g_printerr (_("ev-central: unknown option or argument “%s”\n"), argv[1]);
+      g_printerr (_("Run “%s --help” to see every option.\n"), "ev-central");
+      return 2;
+    }
+
+  if (headless)
+    {
+      /* stdout carries only JSON events. */
+      g_log_writer_default_set_use_stderr (TRUE);
+      status = run_headless (&options, price);
+    }
+  else
+    {
+      app = central_application_new (&options);
+      status = g_application_run (G_APPLICATION (app), argc, argv);
+    }
+
+  g_free (options.listen);
+  g_free (options.bootstrap);
+  g_strfreev (options.kafka_overrides);
+  g_free (options.db_path);
+
+  return status;
+}

@@ -1,0 +1,336 @@
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <signal.h>
+#include <string.h>
+
+#include "ev-broker-launch.h"
+#include "ev-bus.h"
+#include "ev-headless.h"
+#include "station-application.h"
+#include "station-engine.h"
+#include "station-headless.h"
+#include "station-monitor.h"
+
+/* ev-station ROLE [OPTION…]: the engine and the monitor of a charging
+ * point. Each role parses its own options, builds its core and hands it to
+ * a view: the headless front end with --headless, its window otherwise.
+ * With no role, the launcher window starts engine+monitor pairs as
+ * processes of this same program. */
+
+typedef struct
+{
+  gboolean headless;
+  gboolean version;
+} CommonOptions;
+
+static void
+add_common_entries (GOptionContext *context,
+                    CommonOptions  *common)
+{
+  const GOptionEntry entries[] = {
+    { "headless", 0, 0, G_OPTION_ARG_NONE, &common->headless,
+      N_("No window: commands on standard input, JSON events on standard output"), NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &common->version,
+      N_("Print the version and exit"), NULL },
+    { NULL }
+  };
+
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+}
+
+static GOptionContext *
+new_context (const char *parameter,
+             const char *summary)
+{
+  GOptionContext *context = g_option_context_new (parameter);
+
+  g_option_context_set_summary (context, summary);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  return context;
+}
+
+static gboolean
+parse (GOptionContext  *context,
+       int             *argc,
+       char          ***argv,
+       const char      *program)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (g_option_context_parse (context, argc, argv, &error) && *argc <= 1)
+    return TRUE;
+
+  if (error != NULL)
+    g_printerr ("%s: %s\n", program, error->message);
+  else
+    g_printerr (_("%s: unexpected argument “%s”\n"), program, (*argv)[1]);
+  g_printerr (_("Run “%s --help” to see every option.\n"), program);
+  return FALSE;
+}
+
+/* Returns FALSE when there is nothing to run (--version). */
+static gboolean
+check_view (const CommonOptions *common)
+{
+  if (common->version)
+    {
+      g_print ("ev-station %s\n", PACKAGE_VERSION);
+      return FALSE;
+    }
+  /* Headless, stdout carries only JSON events; the windows log to stderr
+   * too, where the launcher reads why a process could not start. */
+  g_log_writer_default_set_use_stderr (TRUE);
+  return TRUE;
+}
+
+/* The window of a core: started here, so that a core that cannot start
+ * (port taken) ends the process at once with the reason on stderr, which
+ * is how the launcher tells a failure. */
+static int
+run_window (GObject    *core,
+            gboolean  (*start) (gpointer core, GError **error),
+            const char *program)
+{
+  g_autoptr(StationApplication) app = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!start (core, &error))
+    {
+      g_printerr ("%s: %s\n", program, error->message);
+      return 1;
+    }
+
+  if (STATION_IS_ENGINE (core))
+    app = station_application_new_engine (STATION_ENGINE (core));
+  else
+    app = station_application_new_monitor (STATION_MONITOR (core));
+  return g_application_run (G_APPLICATION (app), 0, NULL);
+}
+
+static gboolean
+start_engine (gpointer   core,
+              GError   **error)
+{
+  return station_engine_start (core, error);
+}
+
+static gboolean
+start_monitor (gpointer   core,
+               GError   **error)
+{
+  return station_monitor_start (core, error);
+}
+
+/* Every -X must be key=value, like kcat's; anything else is a clear error
+ * now rather than an obscure one from librdkafka later. */
+static gboolean
+check_overrides (char       **overrides,
+                 const char  *program)
+{
+  for (guint i = 0; overrides != NULL && overrides[i] != NULL; i++)
+    {
+      const char *eq = strchr (overrides[i], '=');
+
+      if (eq == NULL || eq == overrides[i])
+        {
+          g_printerr (_("%s: -X takes key=value, not “%s”\n"), program, overrides[i]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static gint64
+seconds_to_ms (double seconds)
+{
+  return seconds < 0.0 ? -1 : (gint64) (seconds * 1000.0 + 0.5);
+}
+
+static int
+run_engine (int    argc,
+            char **argv)
+{
+  const char *program = "ev-station engine";
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(StationEngine) engine = NULL;
+  g_autoptr(GError) error = NULL;
+  CommonOptions common = { 0 };
+  g_autofree char *listen = NULL;
+  g_autofree char *bootstrap = NULL;
+  g_autofree char *location = NULL;
+  g_auto(GStrv) overrides = NULL;
+  double power_kw = STATION_DEFAULT_POWER_KW;
+  double auto_plug = -1.0, auto_unplug_after = -1.0, auto_unplug_kwh = 0.0;
+  const GOptionEntry entries[] = {
+    { "listen", 'l', 0, G_OPTION_ARG_STRING, &listen,
+      N_("Listen for the monitor on ADDR:PORT (default 0.0.0.0:7100; port 0 picks a free one)"), N_("ADDR:PORT") },
+    { "kafka", 'k', 0, G_OPTION_ARG_STRING, &bootstrap,
+      N_("Kafka bootstrap servers (default: the embedded broker)"), N_("HOST:PORT,…") },
+    { "property", 'X', 0, G_OPTION_ARG_STRING_ARRAY, &overrides,
+      N_("Set a librdkafka property (repeatable)"), N_("KEY=VALUE") },
+    { "location", 0, 0, G_OPTION_ARG_STRING, &location,
+      N_("Where the charging point is, given to Central at registration"), N_("TEXT") },
+    { "power-kw", 0, 0, G_OPTION_ARG_DOUBLE, &power_kw,
+      N_("Charging power in kW (default 22)"), N_("KW") },
+    { "auto-plug", 0, 0, G_OPTION_ARG_DOUBLE, &auto_plug,
+      N_("Simulation: plug the vehicle in this many seconds after authorisation"), N_("SECONDS") },
+    { "auto-unplug-after", 0, 0, G_OPTION_ARG_DOUBLE, &auto_unplug_after,
+      N_("Simulation: unplug after supplying for this many seconds"), N_("SECONDS") },
+    { "auto-unplug-kwh", 0, 0, G_OPTION_ARG_DOUBLE, &auto_unplug_kwh,
+      N_("Simulation: unplug when this much energy is supplied"), N_("KWH") },
+    { NULL }
+  };
+
+  context = new_context (NULL, _("The engine of a charging point: receives Central’s directives, "
+                                 "meters supplies and streams them every second."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  add_common_entries (context, &common);
+  if (!parse (context, &argc, &argv, program) || !check_overrides (overrides, program))
+    return 2;
+
+  if (!(power_kw > 0.0 && power_kw <= 10000.0))
+    {
+      g_printerr (_("%s: --power-kw must be between 0 and 10000\n"), program);
+      return 2;
+    }
+  if (auto_unplug_after >= 0.0 && auto_unplug_kwh > 0.0)
+    {
+      g_printerr (_("%s: give --auto-unplug-after or --auto-unplug-kwh, not both\n"), program);
+      return 2;
+    }
+  if (!(auto_unplug_kwh >= 0.0 && auto_unplug_kwh <= EV_PROTOCOL_KWH_MAX) ||
+      auto_plug > G_MAXINT32 / 1000 || auto_unplug_after > G_MAXINT32 / 1000)
+    {
+      g_printerr (_("%s: a simulation value is out of range\n"), program);
+      return 2;
+    }
+  if (location != NULL && !ev_protocol_validate_location (location, "--location", &error))
+    {
+      g_printerr ("%s: %s\n", program, error->message);
+      return 2;
+    }
+  if (!check_view (&common))
+    return 0;
+
+  /* Like Central: the embedded broker, started if none runs, so that a
+   * station started first still finds one. */
+  if (bootstrap == NULL)
+    bootstrap = ev_broker_ensure (NULL, &error);
+  if (bootstrap == NULL)
+    {
+      g_autoptr(JsonObject) fields = json_object_new ();
+
+      json_object_set_string_member (fields, "message", error->message);
+      ev_headless_print_event ("error", fields);
+      g_printerr ("%s: %s\n", program, error->message);
+      return 1;
+    }
+
+  engine = g_object_new (STATION_TYPE_ENGINE,
+                         "listen", listen,
+                         "bootstrap", bootstrap,
+                         "kafka-overrides", overrides,
+                         "location", location,
+                         "power-kw", power_kw,
+                         "auto-plug", seconds_to_ms (auto_plug),
+                         "auto-unplug-after", seconds_to_ms (auto_unplug_after),
+                         "auto-unplug-kwh", auto_unplug_kwh,
+                         NULL);
+  if (common.headless)
+    return station_headless_run_engine (engine);
+  return run_window (G_OBJECT (engine), start_engine, program);
+}
+
+static int
+run_monitor (int    argc,
+             char **argv)
+{
+  const char *program = "ev-station monitor";
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(StationMonitor) monitor = NULL;
+  CommonOptions common = { 0 };
+  g_autofree char *cp_id = NULL;
+  g_autofree char *engine = NULL;
+  g_autofree char *central = NULL;
+  const GOptionEntry entries[] = {
+    { "id", 'i', 0, G_OPTION_ARG_STRING, &cp_id,
+      N_("The charging point’s id (required)"), N_("CP") },
+    { "engine", 'e', 0, G_OPTION_ARG_STRING, &engine,
+      N_("The engine’s address (required)"), N_("ADDR:PORT") },
+    { "central", 'c', 0, G_OPTION_ARG_STRING, &central,
+      N_("Central’s address (required)"), N_("ADDR:PORT") },
+    { NULL }
+  };
+
+  context = new_context (NULL, _("The monitor of a charging point: authenticates it with Central, "
+                                 "checks its engine every second and reports its status."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  add_common_entries (context, &common);
+  if (!parse (context, &argc, &argv, program))
+    return 2;
+  if (!common.version && (cp_id == NULL || engine == NULL || central == NULL))
+    {
+      g_printerr (_("%s: --id, --engine and --central are required\n"), program);
+      return 2;
+    }
+  if (!check_view (&common))
+    return 0;
+
+  monitor = g_object_new (STATION_TYPE_MONITOR,
+                          "cp-id", cp_id,
+                          "engine", engine,
+                          "central", central,
+                          NULL);
+  if (common.headless)
+    return station_headless_run_monitor (monitor);
+  return run_window (G_OBJECT (monitor), start_monitor, program);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GOptionContext) context = NULL;
+  CommonOptions common = { 0 };
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  g_set_prgname ("ev-station");
+  /* A reader of our output that went away must not kill us. */
+  signal (SIGPIPE, SIG_IGN);
+
+  if (argc > 1 && g_str_equal (argv[1], "engine"))
+    return run_engine (argc - 1, argv + 1);
+  if (argc > 1 && g_str_equal (argv[1], "monitor"))
+    return run_monitor (argc - 1, argv + 1);
+
+  context = new_context (_("[engine|monitor]"),
+                         _("The station simulator of EV Charging Network. Without a role it opens the launcher window. "
+                           "Run “ev-station engine --help” or “ev-station monitor --help” for each role’s options."));
+  add_common_entries (context, &common);
+  if (!parse (context, &argc, &argv, "ev-station"))
+    return 2;
+  if (common.version)
+    {
+      g_print ("ev-station %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+
+  if (common.headless)
+    {
+      g_printerr (_("ev-station: --headless needs a role: “ev-station engine” or "
+                    "“ev-station monitor --id CP --engine ADDR:PORT --central ADDR:PORT”.\n"));
+      return 2;
+    }
+
+  {
+    g_autoptr(StationApplication) app = station_application_new_launcher ();
+
+    return g_application_run (G_APPLICATION (app), 0, NULL);
+  }
+}

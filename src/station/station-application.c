@@ -1,0 +1,208 @@
+/* station-application.c: the GTK application of each role of ev-station.
+ *
+ * One class, three ids: the launcher (no role), and the engine and the
+ * monitor, each opening the window of the core main.c built and started.
+ * SIGINT and SIGTERM quit cleanly, so the launcher's Stop and a terminal's
+ * Ctrl+C flush Kafka like `quit` does in headless mode. */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <glib-unix.h>
+#include <signal.h>
+
+#include "station-application.h"
+#include "station-engine-window.h"
+#include "station-launcher.h"
+#include "station-monitor-window.h"
+#include "station-settings.h"
+#include "station-ui.h"
+
+struct _StationApplication
+{
+  AdwApplication   parent_instance;
+
+  StationEngine   *engine;
+  StationMonitor  *monitor;
+  StationSettings *settings;
+  guint            sigint_id;
+  guint            sigterm_id;
+};
+
+G_DEFINE_FINAL_TYPE (StationApplication, station_application, ADW_TYPE_APPLICATION)
+
+static void
+station_application_activate (GApplication *application)
+{
+  StationApplication *self = STATION_APPLICATION (application);
+  GtkApplication *app = GTK_APPLICATION (application);
+  GtkWindow *window = gtk_application_get_active_window (app);
+
+  if (window == NULL)
+    {
+      if (self->engine != NULL)
+        window = GTK_WINDOW (station_engine_window_new (app, self->engine));
+      else if (self->monitor != NULL)
+        window = GTK_WINDOW (station_monitor_window_new (app, self->monitor));
+      else
+        {
+          if (self->settings == NULL)
+            self->settings = station_settings_new ();
+          window = GTK_WINDOW (station_launcher_new (app, self->settings, NULL));
+        }
+    }
+
+  gtk_window_present (window);
+}
+
+static gboolean
+quit_on_signal_cb (gpointer user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+quit_action (GSimpleAction *action,
+             GVariant      *parameter,
+             gpointer       user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+}
+
+static void
+about_action (GSimpleAction *action,
+              GVariant      *parameter,
+              gpointer       user_data)
+{
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (user_data));
+  static const char *developers[] = { "The EV Charging Network developers", NULL };
+  GtkWidget *about;
+
+  about = g_object_new (ADW_TYPE_ABOUT_WINDOW,
+                        "transient-for", parent,
+                        "modal", TRUE,
+                        "application-name", _("EV Charging Station"),
+                        "application-icon", STATION_APP_ID,
+                        "developer-name", _("The EV Charging Network developers"),
+                        "version", PACKAGE_VERSION,
+                        "comments", _("A charging point simulator: its engine meters supplies, "
+                                      "its monitor keeps Central informed of its health."),
+                        "website", "https://github.com/evcharging/evcharging",
+                        "issue-url", "https://github.com/evcharging/evcharging/issues",
+                        "license-type", GTK_LICENSE_GPL_3_0,
+                        "developers", developers,
+                        /* Translators: your names, one per line. */
+                        "translator-credits", _("translator-credits"),
+                        NULL);
+  gtk_window_present (GTK_WINDOW (about));
+}
+
+static const GActionEntry app_actions[] = {
+  { .name = "quit", .activate = quit_action },
+  { .name = "about", .activate = about_action },
+};
+
+static void
+station_application_startup (GApplication *application)
+{
+  StationApplication *self = STATION_APPLICATION (application);
+  static const char *quit_accels[] = { "<Control>q", NULL };
+
+  G_APPLICATION_CLASS (station_application_parent_class)->startup (application);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions), self);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
+  gtk_window_set_default_icon_name (STATION_APP_ID);
+
+  self->sigint_id = g_unix_signal_add (SIGINT, quit_on_signal_cb, self);
+  self->sigterm_id = g_unix_signal_add (SIGTERM, quit_on_signal_cb, self);
+}
+
+static void
+station_application_shutdown (GApplication *application)
+{
+  StationApplication *self = STATION_APPLICATION (application);
+
+  g_clear_handle_id (&self->sigint_id, g_source_remove);
+  g_clear_handle_id (&self->sigterm_id, g_source_remove);
+  if (self->engine != NULL)
+    station_engine_shutdown (self->engine);
+  if (self->monitor != NULL)
+    station_monitor_shutdown (self->monitor);
+
+  G_APPLICATION_CLASS (station_application_parent_class)->shutdown (application);
+}
+
+static void
+station_application_dispose (GObject *object)
+{
+  StationApplication *self = STATION_APPLICATION (object);
+
+  g_clear_handle_id (&self->sigint_id, g_source_remove);
+  g_clear_handle_id (&self->sigterm_id, g_source_remove);
+  g_clear_object (&self->engine);
+  g_clear_object (&self->monitor);
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (station_application_parent_class)->dispose (object);
+}
+
+static void
+station_application_class_init (StationApplicationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  object_class->dispose = station_application_dispose;
+
+  app_class->activate = station_application_activate;
+  app_class->startup = station_application_startup;
+  app_class->shutdown = station_application_shutdown;
+}
+
+static void
+station_application_init (StationApplication *self)
+{
+}
+
+static StationApplication *
+application_new (const char        *app_id,
+                 GApplicationFlags  flags)
+{
+  return g_object_new (STATION_TYPE_APPLICATION,
+                       "application-id", app_id,
+                       "flags", flags,
+                       "resource-base-path", STATION_RESOURCE_PATH,
+                       NULL);
+}
+
+StationApplication *
+station_application_new_engine (StationEngine *engine)
+{
+  StationApplication *self;
+
+  g_return_val_if_fail (STATION_IS_ENGINE (engine), NULL);
+
+  self = application_new (STATION_ENGINE_APP_ID, G_APPLICATION_NON_UNIQUE);
+  self->engine = g_object_ref (engine);
+  return self;
+}
+
+StationApplication *
+station_application_new_monitor (StationMonitor *monitor)
+{
+  StationApplication *self;
+
+  g_return_val_if_fail (STATION_IS_MONITOR (monitor), NULL);
+
+  self = application_new (STATION_MONITOR_APP_ID, G_APPLICATION_NON_UNIQUE);
+  self->monitor = g_object_ref (monitor);
+  return self;
+}
+
+StationApplication *
+station_application_new_launcher (void)
+{
+  return application_new (STATION_APP_ID, G_APPLICATION_DEFAULT_FLAGS);
+}

@@ -1,0 +1,26 @@
+#pragma once
+
+#include <adwaita.h>
+
+#include "station-engine.h"
+#include "station-monitor.h"
+
+G_BEGIN_DECLS
+
+/* Application ids: the launcher is unique on the session; engines and
+ * monitors are G_APPLICATION_NON_UNIQUE, so one machine runs many. */
+#define STATION_APP_ID APP_ID_PREFIX ".Station"
+#define STATION_ENGINE_APP_ID APP_ID_PREFIX ".Station.Engine"
+#define STATION_MONITOR_APP_ID APP_ID_PREFIX ".Station.Monitor"
+
+#define STATION_TYPE_APPLICATION (station_application_get_type ())
+
+G_DECLARE_FINAL_TYPE (StationApplication, station_application, STATION, APPLICATION, AdwApplication)
+
+/* The windows of a started core; the application shuts the core down when
+ * it quits. */
+StationApplication *station_application_new_engine   (StationEngine  *engine);
+StationApplication *station_application_new_monitor  (StationMonitor *monitor);
+StationApplication *station_application_new_launcher (void);
+
+G_END_DECLS

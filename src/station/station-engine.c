@@ -1,0 +1,1221 @@
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <unistd.h>
+
+#include "ev-bus.h"
+#include "ev-enum-types.h"
+#include "ev-link.h"
+#include "ev-messages.h"
+#include "ev-protocol.h"
+#include "station-engine.h"
+#include "station-util.h"
+
+#define DEFAULT_LOCATION "Unknown location"
+
+struct _StationEngine
+{
+  GObject parent_instance;
+
+  /* Construct-only. */
+  char *listen;
+  char *bootstrap;
+  char **kafka_overrides;
+  char *location;
+  StationMachineConfig config;
+
+  StationMachine *machine;
+  GSocketService *service;
+  GPtrArray *links;            /* EvLink, one per monitor connection */
+  EvBus *bus;                  /* producer: supply-data, supply-req */
+  EvBus *consumer;             /* central-directives, supply-res; from hello */
+  GHashTable *requests;        /* request ids asked here, awaiting supply-res */
+  guint timer_id;
+
+  gboolean started;
+  guint port;
+  double price;
+  gboolean central_reachable;
+  gboolean broker_reachable;
+  gboolean monitor_connected;
+
+  /* What the properties last announced, to notify changes only. */
+  EvCpState state;
+  gboolean ko;
+  char *supply_id;
+  char *driver_id;
+  double supply_price;
+  double kwh;
+};
+
+G_DEFINE_FINAL_TYPE (StationEngine, station_engine, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_LISTEN,
+  PROP_BOOTSTRAP,
+  PROP_KAFKA_OVERRIDES,
+  PROP_LOCATION,
+  PROP_POWER_KW,
+  PROP_PLUG_TIMEOUT,
+  PROP_PROGRESS_INTERVAL,
+  PROP_AUTO_PLUG,
+  PROP_AUTO_UNPLUG_AFTER,
+  PROP_AUTO_UNPLUG_KWH,
+  PROP_STARTED,
+  PROP_PORT,
+  PROP_CP_ID,
+  PROP_STATE,
+  PROP_KO,
+  PROP_PRICE,
+  PROP_SUPPLY_ID,
+  PROP_DRIVER_ID,
+  PROP_SUPPLY_PRICE,
+  PROP_KWH,
+  PROP_AMOUNT,
+  PROP_MONITOR_CONNECTED,
+  PROP_CENTRAL_REACHABLE,
+  PROP_BROKER_REACHABLE,
+  N_PROPS
+};
+
+enum {
+  SIGNAL_EVENT,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static void sync_machine (StationEngine *self);
+
+static void
+emit (StationEngine *self,
+      const char    *name,
+      JsonObject    *fields)
+{
+  station_emit (self, signals[SIGNAL_EVENT], name, fields);
+}
+
+static void
+emit_error (StationEngine *self,
+            const char    *message)
+{
+  station_emit_error (self, signals[SIGNAL_EVENT], message);
+}
+
+static void
+set_boolean (StationEngine *self,
+             gboolean      *field,
+             gboolean       value,
+             int            prop,
+             const char    *event)
+{
+  JsonObject *fields;
+
+  value = !!value;
+  if (*field == value)
+    return;
+
+  *field = value;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
+
+  fields = json_object_new ();
+  json_object_set_boolean_member (fields, prop == PROP_MONITOR_CONNECTED ? "connected" : "reachable", value);
+  emit (self, event, fields);
+}
+
+/* Kafka ------------------------------------------------------------------- */
+
+static void
+publish (StationEngine *self,
+         const char    *topic,
+         const char    *json,
+         gsize          length)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!ev_bus_produce (self->bus, topic, station_machine_get_cp_id (self->machine), json, length, &error))
+    {
+      g_autofree char *message = g_strdup_printf (_("Could not publish on %s: %s"), topic, error->message);
+      emit_error (self, message);
+    }
+}
+
+static void
+emit_supply_data (StationEngine      *self,
+                  const EvSupplyData *data)
+{
+  JsonObject *fields = station_supply_data_fields (data);
+
+  emit (self, data->kind == EV_SUPPLY_DATA_TICKET ? "ticket" : "progress", fields);
+}
+
+static void
+timer_cb (gpointer user_data)
+{
+  StationEngine *self = user_data;
+
+  self->timer_id = 0;
+  station_machine_tick (self->machine, ev_protocol_now_ms ());
+  sync_machine (self);
+}
+
+static void
+schedule_tick (StationEngine *self)
+{
+  gint64 deadline = station_machine_get_deadline (self->machine);
+
+  g_clear_handle_id (&self->timer_id, g_source_remove);
+  if (deadline < 0 || !self->started)
+    return;
+
+  self->timer_id = g_timeout_add_once ((guint) CLAMP (deadline - ev_protocol_now_ms (), 0, G_MAXUINT),
+                                       timer_cb, self);
+}
+
+static void
+notify_if_changed_string (StationEngine *self,
+                          char         **field,
+                          const char    *value,
+                          int            prop)
+{
+  if (g_strcmp0 (*field, value) == 0)
+    return;
+
+  g_free (*field);
+  *field = g_strdup (value);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
+}
+
+/* Publishes what the machine produced, announces what changed and sets
+ * the timer for its next deadline. Called after every input. */
+static void
+sync_machine (StationEngine *self)
+{
+  g_autoptr(GPtrArray) output = station_machine_take_output (self->machine);
+  EvCpState state = station_machine_get_state (self->machine);
+  gboolean ko = station_machine_get_ko (self->machine);
+  double kwh = station_machine_get_kwh (self->machine);
+  double supply_price = station_machine_get_supply_price (self->machine);
+
+  g_object_freeze_notify (G_OBJECT (self));
+
+  for (guint i = 0; i < output->len; i++)
+    {
+      EvSupplyData *data = g_ptr_array_index (output, i);
+      gsize length = 0;
+      g_autofree char *json = ev_supply_data_to_json (data, &length);
+
+      publish (self, "supply-data", json, length);
+      if (data->kind == EV_SUPPLY_DATA_PROGRESS)
+        {
+          /* The live figures first, so that a view shows them with the message. */
+          self->kwh = data->kwh;
+          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KWH]);
+          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_AMOUNT]);
+        }
+      emit_supply_data (self, data);
+    }
+
+  if (ko != self->ko)
+    {
+      JsonObject *fields = json_object_new ();
+
+      self->ko = ko;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KO]);
+      json_object_set_boolean_member (fields, "ok", !ko);
+      emit (self, "health", fields);
+    }
+
+  notify_if_changed_string (self, &self->supply_id, station_machine_get_supply_id (self->machine), PROP_SUPPLY_ID);
+  notify_if_changed_string (self, &self->driver_id, station_machine_get_driver_id (self->machine), PROP_DRIVER_ID);
+  if (supply_price != self->supply_price)
+    {
+      self->supply_price = supply_price;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SUPPLY_PRICE]);
+    }
+  if (kwh != self->kwh)
+    {
+      self->kwh = kwh;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KWH]);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_AMOUNT]);
+    }
+
+  if (state != self->state)
+    {
+      JsonObject *fields = json_object_new ();
+      EvCpState previous = self->state;
+
+      self->state = state;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+      json_object_set_string_member (fields, "state", ev_cp_state_to_string (state));
+      json_object_set_string_member (fields, "previous", ev_cp_state_to_string (previous));
+      emit (self, "state", fields);
+
+      if (state == EV_CP_STATE_SUPPLYING)
+        {
+          fields = json_object_new ();
+          json_object_set_string_member (fields, "supply_id", self->supply_id);
+          json_object_set_string_member (fields, "driver_id", self->driver_id);
+          json_object_set_int_member (fields, "started_at", station_machine_get_started_at (self->machine));
+          emit (self, "started", fields);
+        }
+    }
+
+  g_object_thaw_notify (G_OBJECT (self));
+  schedule_tick (self);
+}
+
+static void
+apply_directive (StationEngine     *self,
+                 const EvDirective *directive)
+{
+  g_autoptr(GError) error = NULL;
+  JsonObject *fields = json_object_new ();
+  gint64 now = ev_protocol_now_ms ();
+
+  json_object_set_string_member (fields, "target", directive->target);
+  json_object_set_string_member (fields, "action", ev_directive_action_to_string (directive->action));
+  if (directive->supply_id != NULL)
+    json_object_set_string_member (fields, "supply_id", directive->supply_id);
+
+  if (ev_directive_is_expired (directive, now))
+    {
+      /* A restarted engine never acts on stale orders. */
+      json_object_set_string_member (fields, "ignored", "expired");
+      emit (self, "directive", fields);
+      return;
+    }
+
+  switch (directive->action)
+    {
+    case EV_DIRECTIVE_ACTION_START:
+      if (g_strcmp0 (directive->supply_id, station_machine_get_supply_id (self->machine)) == 0)
+        {
+          json_object_set_string_member (fields, "ignored", "duplicate");
+          break;
+        }
+      if (!station_machine_start (self->machine, directive->supply_id, directive->driver_id,
+                                  directive->price, now, &error))
+        {
+          json_object_set_string_member (fields, "ignored", error->message);
+          break;
+        }
+      {
+        JsonObject *authorized = json_object_new ();
+
+        json_object_set_string_member (authorized, "supply_id", directive->supply_id);
+        json_object_set_string_member (authorized, "driver_id", directive->driver_id);
+        json_object_set_double_member (authorized, "price", directive->price);
+        emit (self, "directive", g_steal_pointer (&fields));
+        emit (self, "authorized", authorized);
+        sync_machine (self);
+        return;
+      }
+    case EV_DIRECTIVE_ACTION_STOP:
+      station_machine_stop (self->machine, now);
+      break;
+    case EV_DIRECTIVE_ACTION_RESUME:
+      station_machine_resume (self->machine);
+      break;
+    case EV_DIRECTIVE_ACTION_CANCEL:
+      if (!station_machine_cancel (self->machine, directive->supply_id))
+        json_object_set_string_member (fields, "ignored", "not-waiting");
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+
+  emit (self, "directive", fields);
+  sync_machine (self);
+}
+
+static void
+handle_supply_response (StationEngine *self,
+                        const char    *text,
+                        gsize          length)
+{
+  g_autoptr(EvSupplyResponse) response = ev_supply_response_from_json (text, length, NULL);
+  JsonObject *fields;
+
+  if (response == NULL || !g_hash_table_remove (self->requests, response->request_id))
+    return;
+  if (response->status != EV_SUPPLY_STATUS_DENIED)
+    return;
+
+  fields = json_object_new ();
+  json_object_set_string_member (fields, "request_id", response->request_id);
+  json_object_set_string_member (fields, "driver_id", response->driver_id);
+  json_object_set_string_member (fields, "reason", ev_supply_deny_reason_to_string (response->reason));
+  emit (self, "denied", fields);
+}
+
+static void
+consumer_message_cb (EvBus        *bus,
+                     EvBusMessage *msg,
+                     gpointer      user_data)
+{
+  StationEngine *self = user_data;
+  g_autoptr(EvDirective) directive = NULL;
+  g_autoptr(GError) error = NULL;
+  GBytes *value = ev_bus_message_get_value (msg);
+  gsize length = 0;
+  const char *text = value != NULL ? g_bytes_get_data (value, &length) : "";
+
+  if (g_str_equal (ev_bus_message_get_topic (msg), "supply-res"))
+    {
+      handle_supply_response (self, text, length);
+      ev_bus_message_done (bus, msg);
+      return;
+    }
+
+  directive = ev_directive_from_json (text, length, &error);
+  if (directive == NULL)
+    {
+      JsonObject *fields = json_object_new ();
+
+      json_object_set_string_member (fields, "topic", ev_bus_message_get_topic (msg));
+      json_object_set_string_member (fields, "reason", error->message);
+      emit (self, "invalid-message", fields);
+      ev_bus_message_skip (bus, msg, error->message);
+      return;
+    }
+
+  if (ev_directive_applies_to (directive, station_machine_get_cp_id (self->machine)))
+    apply_directive (self, directive);
+  ev_bus_message_done (bus, msg);
+}
+
+static void
+delivery_failed_cb (EvBus        *bus,
+                    const char   *topic,
+                    const char   *key,
+                    const GError *error,
+                    gpointer      user_data)
+{
+  StationEngine *self = user_data;
+  g_autofree char *message = g_strdup_printf (_("A message on %s was not delivered: %s"), topic, error->message);
+
+  emit_error (self, message);
+}
+
+static void
+broker_reachable_cb (EvBus      *bus,
+                     GParamSpec *pspec,
+                     gpointer    user_data)
+{
+  StationEngine *self = user_data;
+
+  set_boolean (self, &self->broker_reachable, ev_bus_get_reachable (bus), PROP_BROKER_REACHABLE, "broker");
+}
+
+/* The engine learns its CP id from its monitor; only then can it pick its
+ * directives. The consumer group is per CP, so a restarted engine resumes
+ * where the last one stopped (and ignores what has expired meanwhile). */
+static gboolean
+bind_cp (StationEngine  *self,
+         const char     *cp_id,
+         GError        **error)
+{
+  const char * const topics[] = { "central-directives", "supply-res", NULL };
+  g_autofree char *group = g_strconcat ("ev-engine-", cp_id, NULL);
+  JsonObject *fields;
+
+  self->consumer = ev_bus_new (self->bootstrap, group, group,
+                               (const char * const *) self->kafka_overrides, error);
+  if (self->consumer == NULL || !ev_bus_subscribe (self->consumer, topics, error))
+    {
+      g_clear_object (&self->consumer);
+      return FALSE;
+    }
+  g_signal_connect (self->consumer, "message", G_CALLBACK (consumer_message_cb), self);
+
+  station_machine_set_cp_id (self->machine, cp_id);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CP_ID]);
+
+  fields = json_object_new ();
+  json_object_set_string_member (fields, "cp_id", cp_id);
+  emit (self, "bound", fields);
+  return TRUE;
+}
+
+/* The monitor link ------------------------------------------------------- */
+
+static EvLinkResponse *
+handle_request (StationEngine       *self,
+                const EvLinkRequest *request)
+{
+  const char *cp_id = station_machine_get_cp_id (self->machine);
+  EvCpState state = station_machine_get_state (self->machine);
+
+  switch (request->type)
+    {
+    case EV_LINK_REQUEST_HELLO:
+      if (cp_id == NULL)
+        {
+          g_autoptr(GError) error = NULL;
+
+          if (!bind_cp (self, request->cp_id, &error))
+            {
+              g_autofree char *message = g_strdup_printf (_("Cannot read directives for %s: %s"),
+                                                          request->cp_id, error->message);
+              emit_error (self, message);
+              return ev_link_response_new_error (EV_LINK_REASON_INVALID_REQUEST);
+            }
+        }
+      else if (!g_str_equal (cp_id, request->cp_id))
+        return ev_link_response_new_denied (EV_LINK_REASON_BOUND_TO_OTHER_CP);
+      return ev_link_response_new_hello_ok (self->location, state);
+
+    case EV_LINK_REQUEST_HEALTH:
+      return ev_link_response_new_health (!station_machine_get_ko (self->machine), state);
+
+    case EV_LINK_REQUEST_CENTRAL:
+      set_boolean (self, &self->central_reachable, request->reachable, PROP_CENTRAL_REACHABLE, "central");
+      return ev_link_response_new_ok ();
+
+    case EV_LINK_REQUEST_PRICE:
+      if (self->price != request->price)
+        {
+          JsonObject *fields = json_object_new ();
+
+          self->price = request->price;
+          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PRICE]);
+          json_object_set_double_member (fields, "price", request->price);
+          emit (self, "price", fields);
+        }
+      return ev_link_response_new_ok ();
+
+    case EV_LINK_REQUEST_AUTH:
+    case EV_LINK_REQUEST_REGISTER:
+    case EV_LINK_REQUEST_STATUS:
+    default:
+      /* Central's requests: not something an engine answers. */
+      return ev_link_response_new_unknown_type ();
+    }
+}
+
+static void
+link_request_cb (EvLink     *link,
+                 const char *text,
+                 gpointer    user_data)
+{
+  StationEngine *self = user_data;
+  g_autoptr(EvLinkRequest) request = NULL;
+  g_autoptr(EvLinkResponse) response = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = NULL;
+  EvLinkReason reason = EV_LINK_REASON_NONE;
+
+  request = ev_link_request_parse (text, -1, &reason, &error);
+  if (request == NULL)
+    {
+      g_debug ("Bad request from the monitor: %s", error->message);
+      response = ev_link_response_new_for_reason (reason);
+    }
+  else
+    response = handle_request (self, request);
+
+  json = ev_link_response_to_json (response, NULL);
+  g_clear_error (&error);
+  if (!ev_link_respond (link, json, &error))
+    g_debug ("Could not answer the monitor: %s", error->message);
+}
+
+static void
+update_monitor_connected (StationEngine *self)
+{
+  gboolean connected = FALSE;
+
+  for (guint i = 0; i < self->links->len; i++)
+    connected |= ev_link_is_established (g_ptr_array_index (self->links, i));
+
+  set_boolean (self, &self->monitor_connected, connected, PROP_MONITOR_CONNECTED, "monitor");
+}
+
+static void
+link_established_cb (EvLink     *link,
+                     GParamSpec *pspec,
+                     gpointer    user_data)
+{
+  update_monitor_connected (user_data);
+}
+
+static void
+link_closed_cb (EvLink       *link,
+                const GError *reason,
+                gpointer      user_data)
+{
+  StationEngine *self = user_data;
+
+  g_debug ("Monitor link closed: %s", reason != NULL ? reason->message : "");
+  g_signal_handlers_disconnect_by_data (link, self);
+  g_ptr_array_remove_fast (self->links, link);
+  update_monitor_connected (self);
+}
+
+static gboolean
+incoming_cb (GSocketService    *service,
+             GSocketConnection *connection,
+             GObject           *source_object,
+             gpointer           user_data)
+{
+  StationEngine *self = user_data;
+  EvLink *link = ev_link_new_server (connection);
+
+  g_signal_connect (link, "request", G_CALLBACK (link_request_cb), self);
+  g_signal_connect (link, "closed", G_CALLBACK (link_closed_cb), self);
+  g_signal_connect (link, "notify::established", G_CALLBACK (link_established_cb), self);
+  g_ptr_array_add (self->links, link);
+  return TRUE;
+}
+
+/* GObject ------------------------------------------------------------------ */
+
+static void
+close_links (StationEngine *self)
+{
+  g_autoptr(GPtrArray) links = g_steal_pointer (&self->links);
+
+  self->links = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < links->len; i++)
+    {
+      EvLink *link = g_ptr_array_index (links, i);
+
+      g_signal_handlers_disconnect_by_data (link, self);
+      ev_link_close (link);
+    }
+}
+
+/**
+ * station_engine_shutdown:
+ * @self: an engine
+ *
+ * Closes the monitor links and the listener, flushes Kafka. Idempotent.
+ */
+void
+station_engine_shutdown (StationEngine *self)
+{
+  g_return_if_fail (STATION_IS_ENGINE (self));
+
+  g_clear_handle_id (&self->timer_id, g_source_remove);
+  if (self->service != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->service, self);
+      g_socket_service_stop (self->service);
+      g_socket_listener_close (G_SOCKET_LISTENER (self->service));
+      g_clear_object (&self->service);
+    }
+  if (self->links != NULL)
+    close_links (self);
+  if (self->consumer != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->consumer, self);
+      ev_bus_close (self->consumer);
+      g_clear_object (&self->consumer);
+    }
+  if (self->bus != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->bus, self);
+      ev_bus_close (self->bus);
+      g_clear_object (&self->bus);
+    }
+  if (self->started)
+    {
+      self->started = FALSE;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STARTED]);
+    }
+}
+
+static void
+station_engine_constructed (GObject *object)
+{
+  StationEngine *self = STATION_ENGINE (object);
+
+  G_OBJECT_CLASS (station_engine_parent_class)->constructed (object);
+
+  if (self->listen == NULL)
+    self->listen = g_strdup (STATION_ENGINE_DEFAULT_LISTEN);
+  if (self->location == NULL)
+    self->location = g_strdup (DEFAULT_LOCATION);
+  self->machine = station_machine_new (&self->config);
+}
+
+static void
+station_engine_dispose (GObject *object)
+{
+  StationEngine *self = STATION_ENGINE (object);
+
+  station_engine_shutdown (self);
+  g_clear_pointer (&self->links, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (station_engine_parent_class)->dispose (object);
+}
+
+static void
+station_engine_finalize (GObject *object)
+{
+  StationEngine *self = STATION_ENGINE (object);
+
+  g_free (self->listen);
+  g_free (self->bootstrap);
+  g_strfreev (self->kafka_overrides);
+  g_free (self->location);
+  g_free (self->supply_id);
+  g_free (self->driver_id);
+  g_clear_pointer (&self->machine, station_machine_free);
+  g_clear_pointer (&self->requests, g_hash_table_unref);
+
+  G_OBJECT_CLASS (station_engine_parent_class)->finalize (object);
+}
+
+static void
+station_engine_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  StationEngine *self = STATION_ENGINE (object);
+
+  switch (prop_id)
+    {
+    case PROP_LISTEN:
+      g_value_set_string (value, self->listen);
+      break;
+    case PROP_BOOTSTRAP:
+      g_value_set_string (value, self->bootstrap);
+      break;
+    case PROP_KAFKA_OVERRIDES:
+      g_value_set_boxed (value, self->kafka_overrides);
+      break;
+    case PROP_LOCATION:
+      g_value_set_string (value, self->location);
+      break;
+    case PROP_POWER_KW:
+      g_value_set_double (value, self->config.power_kw);
+      break;
+    case PROP_PLUG_TIMEOUT:
+      g_value_set_int64 (value, self->config.plug_timeout_ms);
+      break;
+    case PROP_PROGRESS_INTERVAL:
+      g_value_set_int64 (value, self->config.progress_interval_ms);
+      break;
+    case PROP_AUTO_PLUG:
+      g_value_set_int64 (value, self->config.auto_plug_ms);
+      break;
+    case PROP_AUTO_UNPLUG_AFTER:
+      g_value_set_int64 (value, self->config.auto_unplug_ms);
+      break;
+    case PROP_AUTO_UNPLUG_KWH:
+      g_value_set_double (value, self->config.auto_unplug_kwh);
+      break;
+    case PROP_STARTED:
+      g_value_set_boolean (value, self->started);
+      break;
+    case PROP_PORT:
+      g_value_set_uint (value, self->port);
+      break;
+    case PROP_CP_ID:
+      g_value_set_string (value, station_engine_get_cp_id (self));
+      break;
+    case PROP_STATE:
+      g_value_set_enum (value, self->state);
+      break;
+    case PROP_KO:
+      g_value_set_boolean (value, self->ko);
+      break;
+    case PROP_PRICE:
+      g_value_set_double (value, self->price);
+      break;
+    case PROP_SUPPLY_ID:
+      g_value_set_string (value, self->supply_id);
+      break;
+    case PROP_DRIVER_ID:
+      g_value_set_string (value, self->driver_id);
+      break;
+    case PROP_SUPPLY_PRICE:
+      g_value_set_double (value, self->supply_price);
+      break;
+    case PROP_KWH:
+      g_value_set_double (value, self->kwh);
+      break;
+    case PROP_AMOUNT:
+      g_value_set_double (value, station_engine_get_amount (self));
+      break;
+    case PROP_MONITOR_CONNECTED:
+      g_value_set_boolean (value, self->monitor_connected);
+      break;
+    case PROP_CENTRAL_REACHABLE:
+      g_value_set_boolean (value, self->central_reachable);
+      break;
+    case PROP_BROKER_REACHABLE:
+      g_value_set_boolean (value, self->broker_reachable);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+station_engine_set_property (GObject      *object,
+                             guint         prop_id,
+                             const GValue *value,
+                             GParamSpec   *pspec)
+{
+  StationEngine *self = STATION_ENGINE (object);
+
+  switch (prop_id)
+    {
+    case PROP_LISTEN:
+      self->listen = g_value_dup_string (value);
+      break;
+    case PROP_BOOTSTRAP:
+      self->bootstrap = g_value_dup_string (value);
+      break;
+    case PROP_KAFKA_OVERRIDES:
+      self->kafka_overrides = g_value_dup_boxed (value);
+      break;
+    case PROP_LOCATION:
+      self->location = g_value_dup_string (value);
+      break;
+    case PROP_POWER_KW:
+      self->config.power_kw = g_value_get_double (value);
+      break;
+    case PROP_PLUG_TIMEOUT:
+      self->config.plug_timeout_ms = g_value_get_int64 (value);
+      break;
+    case PROP_PROGRESS_INTERVAL:
+      self->config.progress_interval_ms = g_value_get_int64 (value);
+      break;
+    case PROP_AUTO_PLUG:
+      self->config.auto_plug_ms = g_value_get_int64 (value);
+      break;
+    case PROP_AUTO_UNPLUG_AFTER:
+      self->config.auto_unplug_ms = g_value_get_int64 (value);
+      break;
+    case PROP_AUTO_UNPLUG_KWH:
+      self->config.auto_unplug_kwh = g_value_get_double (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+#define CONSTRUCT_FLAGS (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS)
+#define READ_FLAGS (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS)
+
+static void
+station_engine_class_init (StationEngineClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->constructed = station_engine_constructed;
+  object_class->dispose = station_engine_dispose;
+  object_class->finalize = station_engine_finalize;
+  object_class->get_property = station_engine_get_property;
+  object_class->set_property = station_engine_set_property;
+
+  properties[PROP_LISTEN] =
+    g_param_spec_string ("listen", NULL, NULL, NULL, CONSTRUCT_FLAGS);
+  properties[PROP_BOOTSTRAP] =
+    g_param_spec_string ("bootstrap", NULL, NULL, NULL, CONSTRUCT_FLAGS);
+  properties[PROP_KAFKA_OVERRIDES] =
+    g_param_spec_boxed ("kafka-overrides", NULL, NULL, G_TYPE_STRV, CONSTRUCT_FLAGS);
+  properties[PROP_LOCATION] =
+    g_param_spec_string ("location", NULL, NULL, NULL, CONSTRUCT_FLAGS);
+  properties[PROP_POWER_KW] =
+    g_param_spec_double ("power-kw", NULL, NULL, 0.001, 10000.0, STATION_DEFAULT_POWER_KW, CONSTRUCT_FLAGS);
+  properties[PROP_PLUG_TIMEOUT] =
+    g_param_spec_int64 ("plug-timeout", NULL, NULL, 0, G_MAXINT32,
+                        STATION_DEFAULT_PLUG_TIMEOUT_MS, CONSTRUCT_FLAGS);
+  properties[PROP_PROGRESS_INTERVAL] =
+    g_param_spec_int64 ("progress-interval", NULL, NULL, 1, G_MAXINT32,
+                        STATION_DEFAULT_PROGRESS_INTERVAL_MS, CONSTRUCT_FLAGS);
+  properties[PROP_AUTO_PLUG] =
+    g_param_spec_int64 ("auto-plug", NULL, NULL, -1, G_MAXINT32, -1, CONSTRUCT_FLAGS);
+  properties[PROP_AUTO_UNPLUG_AFTER] =
+    g_param_spec_int64 ("auto-unplug-after", NULL, NULL, -1, G_MAXINT32, -1, CONSTRUCT_FLAGS);
+  properties[PROP_AUTO_UNPLUG_KWH] =
+    g_param_spec_double ("auto-unplug-kwh", NULL, NULL, 0.0, EV_PROTOCOL_KWH_MAX, 0.0, CONSTRUCT_FLAGS);
+
+  properties[PROP_STARTED] =
+    g_param_spec_boolean ("started", NULL, NULL, FALSE, READ_FLAGS);
+  properties[PROP_PORT] =
+    g_param_spec_uint ("port", NULL, NULL, 0, G_MAXUINT16, 0, READ_FLAGS);
+  properties[PROP_CP_ID] =
+    g_param_spec_string ("cp-id", NULL, NULL, NULL, READ_FLAGS);
+  properties[PROP_STATE] =
+    g_param_spec_enum ("state", NULL, NULL, EV_TYPE_CP_STATE, EV_CP_STATE_ACTIVE, READ_FLAGS);
+  properties[PROP_KO] =
+    g_param_spec_boolean ("ko", NULL, NULL, FALSE, READ_FLAGS);
+  properties[PROP_PRICE] =
+    g_param_spec_double ("price", NULL, NULL, 0.0, G_MAXDOUBLE, 0.0, READ_FLAGS);
+  properties[PROP_SUPPLY_ID] =
+    g_param_spec_string ("supply-id", NULL, NULL, NULL, READ_FLAGS);
+  properties[PROP_DRIVER_ID] =
+    g_param_spec_string ("driver-id", NULL, NULL, NULL, READ_FLAGS);
+  properties[PROP_SUPPLY_PRICE] =
+    g_param_spec_double ("supply-price", NULL, NULL, 0.0, G_MAXDOUBLE, 0.0, READ_FLAGS);
+  properties[PROP_KWH] =
+    g_param_spec_double ("kwh", NULL, NULL, 0.0, G_MAXDOUBLE, 0.0, READ_FLAGS);
+  properties[PROP_AMOUNT] =
+    g_param_spec_double ("amount", NULL, NULL, 0.0, G_MAXDOUBLE, 0.0, READ_FLAGS);
+  properties[PROP_MONITOR_CONNECTED] =
+    g_param_spec_boolean ("monitor-connected", NULL, NULL, FALSE, READ_FLAGS);
+  properties[PROP_CENTRAL_REACHABLE] =
+    g_param_spec_boolean ("central-reachable", NULL, NULL, FALSE, READ_FLAGS);
+  properties[PROP_BROKER_REACHABLE] =
+    g_param_spec_boolean ("broker-reachable", NULL, NULL, FALSE, READ_FLAGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * StationEngine::event:
+   * @self: the engine
+   * @name: the event's name, as in the headless front end
+   * @fields: its members, without "event"
+   *
+   * Everything that happens, for the views.
+   */
+  signals[SIGNAL_EVENT] =
+    g_signal_new ("event",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2,
+                  G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
+                  JSON_TYPE_OBJECT | G_SIGNAL_TYPE_STATIC_SCOPE);
+}
+
+static void
+station_engine_init (StationEngine *self)
+{
+  station_machine_config_init (&self->config);
+  self->links = g_ptr_array_new_with_free_func (g_object_unref);
+  self->requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->state = EV_CP_STATE_ACTIVE;
+}
+
+/* Public API ----------------------------------------------------------------- */
+
+/**
+ * station_engine_start:
+ * @self: an engine
+ * @error: return location for a #GError
+ *
+ * Listens for the monitor and connects to Kafka, then emits `ready`.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+station_engine_start (StationEngine  *self,
+                      GError        **error)
+{
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GSocketAddress) effective = NULL;
+  g_autofree char *client_id = NULL;
+  JsonObject *fields;
+
+  g_return_val_if_fail (STATION_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (!self->started, FALSE);
+
+  if (self->bootstrap == NULL)
+    {
+      g_set_error (error, STATION_ERROR, STATION_ERROR_INVALID, _("No Kafka bootstrap servers given"));
+      return FALSE;
+    }
+
+  address = station_parse_address (self->listen, error);
+  if (address == NULL)
+    return FALSE;
+
+  client_id = g_strdup_printf ("ev-engine-%d", (int) getpid ());
+  self->bus = ev_bus_new (self->bootstrap, NULL, client_id,
+                          (const char * const *) self->kafka_overrides, error);
+  if (self->bus == NULL)
+    return FALSE;
+  g_signal_connect (self->bus, "notify::reachable", G_CALLBACK (broker_reachable_cb), self);
+  g_signal_connect (self->bus, "delivery-failed", G_CALLBACK (delivery_failed_cb), self);
+
+  self->service = g_socket_service_new ();
+  if (!g_socket_listener_add_address (G_SOCKET_LISTENER (self->service), address,
+                                      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                      NULL, &effective, error))
+    {
+      g_prefix_error (error, _("Cannot listen on %s: "), self->listen);
+      station_engine_shutdown (self);
+      return FALSE;
+    }
+  g_signal_connect (self->service, "incoming", G_CALLBACK (incoming_cb), self);
+  g_socket_service_start (self->service);
+
+  self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
+  self->started = TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STARTED]);
+
+  fields = json_object_new ();
+  json_object_set_string_member (fields, "listen", self->listen);
+  json_object_set_int_member (fields, "port", self->port);
+  json_object_set_string_member (fields, "kafka", self->bootstrap);
+  json_object_set_string_member (fields, "location", self->location);
+  json_object_set_double_member (fields, "power_kw", self->config.power_kw);
+  emit (self, "ready", fields);
+  return TRUE;
+}
+
+gboolean
+station_engine_plug (StationEngine  *self,
+                     GError        **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (STATION_IS_ENGINE (self), FALSE);
+
+  ok = station_machine_plug (self->machine, ev_protocol_now_ms (), error);
+  sync_machine (self);
+  return ok;
+}
+
+gboolean
+station_engine_unplug (StationEngine  *self,
+                       GError        **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (STATION_IS_ENGINE (self), FALSE);
+
+  ok = station_machine_unplug (self->machine, ev_protocol_now_ms (), error);
+  sync_machine (self);
+  return ok;
+}
+
+/**
+ * station_engine_set_ko:
+ * @self: an engine
+ * @ko: %TRUE to simulate a fault, %FALSE to clear it
+ *
+ * A fault answers `health` with `ko` and ends any supply at once (ticket
+ * with the energy so far, reason `engine-fault`).
+ */
+void
+station_engine_set_ko (StationEngine *self,
+                       gboolean       ko)
+{
+  g_return_if_fail (STATION_IS_ENGINE (self));
+
+  station_machine_set_ko (self->machine, ko, ev_protocol_now_ms ());
+  sync_machine (self);
+}
+
+/**
+ * station_engine_request_supply:
+ * @self: a started engine bound to a CP
+ * @driver_id: (nullable): the driver typed at the station, or %NULL for
+ *   `station:<cp_id>`
+ * @error: return location for a #GError
+ *
+ * Publishes a `supply-req` with origin `station`. Central answers with a
+ * `start` directive, or a denial (the `denied` event).
+ *
+ * Returns: (transfer full) (nullable): the request id
+ */
+char *
+station_engine_request_supply (StationEngine  *self,
+                               const char     *driver_id,
+                               GError        **error)
+{
+  const char *cp_id;
+  g_autofree char *station_driver = NULL;
+  g_autofree char *request_id = NULL;
+  g_autoptr(EvSupplyRequest) request = NULL;
+  g_autofree char *json = NULL;
+  gsize length = 0;
+  JsonObject *fields;
+
+  g_return_val_if_fail (STATION_IS_ENGINE (self), NULL);
+
+  cp_id = station_machine_get_cp_id (self->machine);
+  if (!self->started || cp_id == NULL)
+    {
+      g_set_error (error, STATION_ERROR, STATION_ERROR_NOT_BOUND,
+                   _("The engine does not know its charging point id yet: start its monitor"));
+      return NULL;
+    }
+  if (driver_id == NULL)
+    driver_id = station_driver = ev_protocol_make_station_driver_id (cp_id);
+  else if (!ev_protocol_validate_driver_id (driver_id, NULL, error))
+    return NULL;
+
+  request_id = ev_protocol_new_uuid ();
+  request = ev_supply_request_new (request_id, cp_id, driver_id, EV_SUPPLY_ORIGIN_STATION);
+  json = ev_supply_request_to_json (request, &length);
+  if (!ev_bus_produce (self->bus, "supply-req", cp_id, json, length, error))
+    return NULL;
+
+  g_hash_table_add (self->requests, g_strdup (request->request_id));
+  fields = json_object_new ();
+  json_object_set_string_member (fields, "request_id", request->request_id);
+  json_object_set_string_member (fields, "cp_id", cp_id);
+  json_object_set_string_member (fields, "driver_id", driver_id);
+  emit (self, "request", fields);
+
+  return g_steal_pointer (&request_id);
+}
+
+/**
+ * station_engine_describe:
+ * @self: an engine
+ *
+ * Returns: (transfer full): the engine's state as the fields of a `status`
+ *   event
+ */
+JsonObject *
+station_engine_describe (StationEngine *self)
+{
+  JsonObject *fields = json_object_new ();
+
+  g_return_val_if_fail (STATION_IS_ENGINE (self), fields);
+
+  station_set_nullable_string (fields, "cp_id", station_engine_get_cp_id (self));
+  json_object_set_string_member (fields, "state", ev_cp_state_to_string (self->state));
+  json_object_set_boolean_member (fields, "ko", self->ko);
+  json_object_set_string_member (fields, "location", self->location);
+  json_object_set_double_member (fields, "price", self->price);
+  json_object_set_int_member (fields, "port", self->port);
+  station_set_nullable_string (fields, "supply_id", self->supply_id);
+  station_set_nullable_string (fields, "driver_id", self->driver_id);
+  json_object_set_double_member (fields, "kwh", self->kwh);
+  json_object_set_double_member (fields, "amount", station_engine_get_amount (self));
+  json_object_set_boolean_member (fields, "monitor", self->monitor_connected);
+  json_object_set_boolean_member (fields, "central", self->central_reachable);
+  json_object_set_boolean_member (fields, "broker", self->broker_reachable);
+  return fields;
+}
+
+gboolean
+station_engine_get_started (StationEngine *self)
+{
+  g_return_val_if_fail (STATION_IS_ENGINE (self), FALSE);
+  return self->started;
+}
+
+guint
+station_engine_get_port (StationEngine *self)
+{
+  g_return_val_if_fail (STATION_IS_ENGINE (self), 0);
+  return self->port;
+}
+
+const char *
+station_engine_get_listen (StationEngine *self)
+{
+  g_return_val_if_fail (STATION_IS_ENGINE (self), NULL);
+  return self->listen;
+}
+
+const char *
+station_engine_get_bootstrap (StationEngine *self)
+{
+  g_return_val_if_fail (STATION_IS_ENGINE (self), NULL);
+  return self->bootstrap;
+}
+
+const char *
+station_engine_get_location (StationEngine *self)
+{
+  g_return_val_if_fail (STATION_IS_ENGINE (self), NULL);
+  return self->location;
+}
+
+double
+station_engine_get_power_kw (StationEngine *self)
+{
+  g_return_val_if_fail (STATION_IS_ENGINE (self), 0.0);
+  return self->config.power_kw;
+}
+
+const char *
+station_engine_get_cp_id (StationEngine *self)
+{
+  g_return_val_if_fail (STATION_IS_ENGINE (self), NULL);
+  return station_machine_get_cp_id (self->machine);
+}
+
+EvCpState
+station_engine_get_state (StationEngine *self)
+{
+  g_return_val_if_fail (STATION_IS_ENGINE (self), EV_CP_STATE_ACTIVE);
+  return self->state;
+}
+
+gboolean
+station_engine_get_ko (StationEngine *self)
+{
+  g_return_val_if_fail (STATION_IS_ENGINE (self), FALSE);
+  return self->ko;
+}
+
+double
+station_engine_get_price (StationEngine *self)
+{
+  g_return_val_if_fail (STATION_IS_ENGINE (self), 0.0);
+  return self->price;
+}
+
+const char *
+station_engine_get_supply_id (StationEngine *self)
+{
+  g_return_val_if_fail (STATION_IS_ENGINE (self), NULL);
+  return self->supply_id;
+}
+
+const char *
+station_engine_get_driver_id (StationEngine *self)
+{
+  g_return_val_if_fail (STATION_IS_ENGINE (self), NULL);
+  return self->driver_id;
+}
+
+double
+station_engine_get_supply_price (StationEngine *self)
+{
+  g_return_val_if_fail (STATION_IS_ENGINE (self), 0.0);
+  return self->supply_price;
+}
+
+double
+station_engine_get_kwh (StationEngine *self)
+{
+  g_return_val_if_fail (STATION_IS_ENGINE (self), 0.0);
+  return self->kwh;
+}
+
+double
+station_engine_get_amount (StationEngine *self)
+{
+  g_return_val_if_fail (STATION_IS_ENGINE (self), 0.0);
+  return self->kwh * self->supply_price;
+}
+
+gboolean
+station_engine_get_monitor_connected (StationEngine *self)
+{
+  g_return_val_if_fail (STATION_IS_ENGINE (self), FALSE);
+  return self->monitor_connected;
+}
+
+gboolean
+station_engine_get_central_reachable (StationEngine *self)
+{
+  g_return_val_if_fail (STATION_IS_ENGINE (self), FALSE);
+  return self->central_reachable;
+}
+
+gboolean
+station_engine_get_broker_reachable (StationEngine *self)
+{
+  g_return_val_if_fail (STATION_IS_ENGINE (self), FALSE);
+  return self->broker_reachable;
+}

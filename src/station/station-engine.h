@@ -1,0 +1,88 @@
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "ev-cp-state.h"
+#include "station-machine.h"
+
+G_BEGIN_DECLS
+
+#define STATION_ENGINE_DEFAULT_LISTEN "0.0.0.0:7100"
+
+/**
+ * StationEngine:
+ *
+ * The charging point itself (`ev-station engine`), on GLib/GIO alone: it
+ * serves its monitor over a framed link, reads `central-directives`,
+ * meters supplies through a #StationMachine and publishes `supply-data`
+ * and on-site `supply-req`. Construct it with properties, then
+ * station_engine_start().
+ *
+ * Construct-only properties:
+ * - "listen" (string): "ADDR:PORT" for the monitor; port 0 picks a free
+ *   one (read it back from "port"). Default 0.0.0.0:7100.
+ * - "bootstrap" (string): Kafka bootstrap servers (required).
+ * - "kafka-overrides" (strv): librdkafka "key=value" properties.
+ * - "location" (string): where the CP is, given to the monitor.
+ * - "power-kw" (double): charging power, default 22.
+ * - "plug-timeout" (int64, ms): an authorised supply not plugged in
+ *   within this time ends with `not-plugged` (default 60000).
+ * - "progress-interval" (int64, ms): progress cadence (default 1000).
+ * - "auto-plug" (int64, ms): simulation, plug in this long after
+ *   authorisation; -1 (default) off.
+ * - "auto-unplug-after" (int64, ms): simulation, unplug after supplying
+ *   this long; -1 (default) off.
+ * - "auto-unplug-kwh" (double): simulation, unplug at this energy; 0 off.
+ *
+ * Read-only properties (notify): "started", "port", "cp-id", "state"
+ * (#EvCpState), "ko", "price" (the CP's price from Central), "supply-id",
+ * "driver-id", "supply-price", "kwh", "amount", "monitor-connected",
+ * "central-reachable", "broker-reachable".
+ *
+ * Signals:
+ * - "event" (const char *name, JsonObject *fields): every event of the
+ *   headless front end (docs/cli.md), fields without "event".
+ */
+#define STATION_TYPE_ENGINE (station_engine_get_type ())
+G_DECLARE_FINAL_TYPE (StationEngine, station_engine, STATION, ENGINE, GObject)
+
+gboolean     station_engine_start            (StationEngine  *self,
+                                              GError        **error);
+void         station_engine_shutdown         (StationEngine  *self);
+
+gboolean     station_engine_get_started      (StationEngine  *self);
+guint        station_engine_get_port         (StationEngine  *self);
+const char  *station_engine_get_listen       (StationEngine  *self);
+const char  *station_engine_get_bootstrap    (StationEngine  *self);
+const char  *station_engine_get_location     (StationEngine  *self);
+double       station_engine_get_power_kw     (StationEngine  *self);
+const char  *station_engine_get_cp_id        (StationEngine  *self);
+EvCpState    station_engine_get_state        (StationEngine  *self);
+gboolean     station_engine_get_ko           (StationEngine  *self);
+double       station_engine_get_price        (StationEngine  *self);
+const char  *station_engine_get_supply_id    (StationEngine  *self);
+const char  *station_engine_get_driver_id    (StationEngine  *self);
+double       station_engine_get_supply_price (StationEngine  *self);
+double       station_engine_get_kwh          (StationEngine  *self);
+double       station_engine_get_amount       (StationEngine  *self);
+gboolean     station_engine_get_monitor_connected (StationEngine *self);
+gboolean     station_engine_get_central_reachable (StationEngine *self);
+gboolean     station_engine_get_broker_reachable  (StationEngine *self);
+
+/* The station's controls. */
+gboolean     station_engine_plug             (StationEngine  *self,
+                                              GError        **error);
+gboolean     station_engine_unplug           (StationEngine  *self,
+                                              GError        **error);
+void         station_engine_set_ko           (StationEngine  *self,
+                                              gboolean        ko);
+/* @driver_id NULL asks as "station:<cp_id>". Returns the request id. */
+char        *station_engine_request_supply   (StationEngine  *self,
+                                              const char     *driver_id,
+                                              GError        **error);
+
+/* The "status" event's fields: every property above. */
+JsonObject  *station_engine_describe         (StationEngine  *self);
+
+G_END_DECLS

@@ -1,0 +1,97 @@
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "ev-cp-state.h"
+#include "ev-messages.h"
+
+G_BEGIN_DECLS
+
+/**
+ * StationCentralLink:
+ * @STATION_CENTRAL_LINK_DOWN: no link to Central (it is unreachable)
+ * @STATION_CENTRAL_LINK_CONNECTING: connecting, or waiting for the answer
+ *   to `auth` or `register`
+ * @STATION_CENTRAL_LINK_AUTHENTICATED: `auth` accepted with the stored token
+ * @STATION_CENTRAL_LINK_REGISTERED: registered now; the token is stored
+ * @STATION_CENTRAL_LINK_DENIED: Central refused the CP (bad token, already
+ *   registered, invalid id); retried slowly in case the operator fixes it
+ *
+ * The monitor's link to Central, as the views show it.
+ */
+typedef enum {
+  STATION_CENTRAL_LINK_DOWN,
+  STATION_CENTRAL_LINK_CONNECTING,
+  STATION_CENTRAL_LINK_AUTHENTICATED,
+  STATION_CENTRAL_LINK_REGISTERED,
+  STATION_CENTRAL_LINK_DENIED,
+} StationCentralLink;
+
+GType       station_central_link_get_type  (void);
+#define STATION_TYPE_CENTRAL_LINK (station_central_link_get_type ())
+const char *station_central_link_to_string (StationCentralLink link);
+
+/* The GType of #EvEngineHealth, for the "engine-health" property. */
+GType       station_engine_health_get_type (void);
+#define STATION_TYPE_ENGINE_HEALTH (station_engine_health_get_type ())
+
+#define STATION_MONITOR_DEFAULT_INTERVAL_MS 1000
+#define STATION_MONITOR_DEFAULT_HEALTH_TIMEOUT_MS 1000
+#define STATION_MONITOR_DEFAULT_RECONNECT_MIN_MS 500
+#define STATION_MONITOR_DEFAULT_RECONNECT_MAX_MS 5000
+
+/**
+ * StationMonitor:
+ *
+ * The health supervisor of one charging point (`ev-station monitor`), on
+ * GLib/GIO alone: a client of its engine and of Central over framed links.
+ * Construct it with properties, then station_monitor_start().
+ *
+ * Construct-only properties:
+ * - "cp-id" (string, required)
+ * - "engine" (string): the engine's "ADDR:PORT" (required)
+ * - "central" (string): Central's "ADDR:PORT" (required)
+ * - "token-dir" (string): where tokens are kept, one file per CP id, mode
+ *   0600; default $XDG_STATE_HOME/evcharging/tokens
+ * - "interval" (uint, ms): health and status cadence (default 1000)
+ * - "health-timeout" (uint, ms): no answer to `health` in this time means
+ *   the engine is unreachable (default 1000)
+ * - "reconnect-min", "reconnect-max" (uint, ms): reconnection backoff,
+ *   doubling from min to max (defaults 500 and 5000)
+ *
+ * Read-only properties (notify): "started", "engine-connected",
+ * "engine-health" (#EvEngineHealth), "engine-state" (#EvCpState),
+ * "last-check" (int64, ms since the epoch of the last health answer),
+ * "central-link" (#StationCentralLink), "location", "price",
+ * "reported-state" (#EvCpState last reported to Central).
+ *
+ * Signals:
+ * - "event" (const char *name, JsonObject *fields): every event of the
+ *   headless front end (docs/cli.md), fields without "event".
+ */
+#define STATION_TYPE_MONITOR (station_monitor_get_type ())
+G_DECLARE_FINAL_TYPE (StationMonitor, station_monitor, STATION, MONITOR, GObject)
+
+/* $XDG_STATE_HOME/evcharging/tokens */
+char              *station_monitor_default_token_dir (void);
+
+gboolean           station_monitor_start              (StationMonitor  *self,
+                                                       GError         **error);
+void               station_monitor_shutdown           (StationMonitor  *self);
+
+const char        *station_monitor_get_cp_id          (StationMonitor  *self);
+gboolean           station_monitor_get_started        (StationMonitor  *self);
+gboolean           station_monitor_get_engine_connected (StationMonitor *self);
+EvEngineHealth     station_monitor_get_engine_health  (StationMonitor  *self);
+EvCpState          station_monitor_get_engine_state   (StationMonitor  *self);
+gint64             station_monitor_get_last_check     (StationMonitor  *self);
+StationCentralLink station_monitor_get_central_link   (StationMonitor  *self);
+const char        *station_monitor_get_location       (StationMonitor  *self);
+double             station_monitor_get_price          (StationMonitor  *self);
+EvCpState          station_monitor_get_reported_state (StationMonitor  *self);
+
+/* The "status" event's fields: every property above. */
+JsonObject        *station_monitor_describe           (StationMonitor  *self);
+
+G_END_DECLS

@@ -1,0 +1,117 @@
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "station-util.h"
+
+/**
+ * station_parse_address:
+ * @host_and_port: "ADDR:PORT", with a numeric address or "localhost"
+ *   ("[::1]:PORT" for IPv6)
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the socket address to listen on
+ */
+GSocketAddress *
+station_parse_address (const char  *host_and_port,
+                       GError     **error)
+{
+  g_autoptr(GSocketConnectable) parsed = NULL;
+  g_autoptr(GInetAddress) inet = NULL;
+  const char *host;
+
+  /* A port is required: an engine without one would listen at random. */
+  if (host_and_port == NULL || strrchr (host_and_port, ':') == NULL)
+    goto bad_address;
+  parsed = g_network_address_parse (host_and_port, 0, NULL);
+  if (parsed == NULL)
+    goto bad_address;
+  host = g_network_address_get_hostname (G_NETWORK_ADDRESS (parsed));
+
+  if (g_str_equal (host, "localhost"))
+    inet = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  else
+    inet = g_inet_address_new_from_string (host);
+  if (inet == NULL)
+    goto bad_address;
+
+  return g_inet_socket_address_new (inet, g_network_address_get_port (G_NETWORK_ADDRESS (parsed)));
+
+bad_address:
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+               _("“%s” is not an address and port such as 127.0.0.1:7100"),
+               host_and_port != NULL ? host_and_port : "");
+  return NULL;
+}
+
+void
+station_set_nullable_string (JsonObject *object,
+                             const char *member,
+                             const char *value)
+{
+  if (value != NULL)
+    json_object_set_string_member (object, member, value);
+  else
+    json_object_set_null_member (object, member);
+}
+
+/**
+ * station_supply_data_fields:
+ * @data: a `supply-data` message
+ *
+ * Returns: (transfer full): the fields of its `progress` or `ticket` event
+ */
+JsonObject *
+station_supply_data_fields (const EvSupplyData *data)
+{
+  JsonObject *fields = json_object_new ();
+
+  json_object_set_string_member (fields, "supply_id", data->supply_id);
+  json_object_set_string_member (fields, "cp_id", data->cp_id);
+  json_object_set_string_member (fields, "driver_id", data->driver_id);
+  json_object_set_int_member (fields, "seq", data->seq);
+  json_object_set_double_member (fields, "kwh", data->kwh);
+  json_object_set_double_member (fields, "amount", data->amount);
+  json_object_set_double_member (fields, "price", data->price);
+  if (data->kind == EV_SUPPLY_DATA_TICKET)
+    {
+      json_object_set_int_member (fields, "started_at", data->started_at);
+      json_object_set_int_member (fields, "ended_at", data->ended_at);
+      json_object_set_string_member (fields, "reason", ev_ticket_reason_to_string (data->reason));
+    }
+  return fields;
+}
+
+/**
+ * station_emit:
+ * @instance: a core
+ * @signal_id: its "event" signal
+ * @name: the event's name
+ * @fields: (transfer full) (nullable): its members
+ *
+ * Emits an event of a core, taking @fields.
+ */
+void
+station_emit (gpointer    instance,
+              guint       signal_id,
+              const char *name,
+              JsonObject *fields)
+{
+  g_autoptr(JsonObject) owned = fields != NULL ? fields : json_object_new ();
+
+  g_signal_emit (instance, signal_id, 0, name, owned);
+}
+
+/* An `error` event, also logged for people. */
+void
+station_emit_error (gpointer    instance,
+                    guint       signal_id,
+                    const char *message)
+{
+  JsonObject *fields = json_object_new ();
+
+  g_message ("%s", message);
+  json_object_set_string_member (fields, "message", message);
+  station_emit (instance, signal_id, "error", fields);
+}

@@ -1,0 +1,102 @@
+#pragma once
+
+/* Test peers of the station, written from docs/protocol.md and src/common
+ * alone: a framed-link server (used as a test engine and as a test Central)
+ * and a Kafka client for the station's topics. Everything runs on the
+ * thread-default main context; waits spin it and fail after PEER_WAIT_MS. */
+
+#include <gio/gio.h>
+
+#include "ev-bus.h"
+#include "ev-link.h"
+#include "ev-messages.h"
+
+G_BEGIN_DECLS
+
+/* Generous: joining a consumer group on the mock cluster takes seconds,
+ * and sanitizers slow everything down. */
+#define PEER_WAIT_MS 60000
+
+typedef struct _PeerServer PeerServer;
+
+/* Returns the response to @request, or NULL to leave it unanswered. */
+typedef EvLinkResponse *(*PeerServerFunc) (PeerServer          *server,
+                                           const EvLinkRequest *request,
+                                           gpointer             user_data);
+
+PeerServer          *peer_server_new          (guint                port,
+                                               PeerServerFunc       func,
+                                               gpointer             user_data);
+guint                peer_server_get_port     (PeerServer          *server);
+char                *peer_server_dup_address  (PeerServer          *server);
+guint                peer_server_count        (PeerServer          *server,
+                                               EvLinkRequestType    type);
+const EvLinkRequest *peer_server_last         (PeerServer          *server,
+                                               EvLinkRequestType    type);
+void                 peer_server_wait_count   (PeerServer          *server,
+                                               EvLinkRequestType    type,
+                                               guint                count);
+guint                peer_server_get_n_links  (PeerServer          *server);
+/* Waits until the last `status` received says the engine is @health. */
+void                 peer_server_wait_status  (PeerServer          *server,
+                                               EvEngineHealth       health,
+                                               guint                timeout_ms);
+void                 peer_server_free         (PeerServer          *server);
+
+/* A test Central: registers unknown CPs (token "token-<cp_id>", price
+ * 0.35), authorises a known CP with its token, answers status with the
+ * price. */
+EvLinkResponse *peer_central_func (PeerServer          *server,
+                                   const EvLinkRequest *request,
+                                   gpointer             user_data);
+typedef struct
+{
+  GHashTable *tokens;   /* cp_id → token */
+  double price;
+} PeerCentral;
+
+void            peer_central_init  (PeerCentral *central);
+void            peer_central_clear (PeerCentral *central);
+
+/* A test engine: answers hello, health (ok or ko; nothing while silent),
+ * central and price. */
+typedef struct
+{
+  char *bound;
+  gboolean ko;
+  gboolean silent;
+  gboolean central_reachable;
+  double price;
+} PeerEngine;
+
+EvLinkResponse *peer_engine_func (PeerServer          *server,
+                                  const EvLinkRequest *request,
+                                  gpointer             user_data);
+
+/* A Kafka peer: reads the station's output (supply-data, supply-req) and
+ * publishes what Central would (central-directives, supply-res). */
+typedef struct _PeerKafka PeerKafka;
+
+PeerKafka          *peer_kafka_new            (const char         *bootstrap);
+void                peer_kafka_publish        (PeerKafka          *kafka,
+                                               const char         *topic,
+                                               const char         *key,
+                                               const char         *json);
+void                peer_kafka_directive      (PeerKafka          *kafka,
+                                               const char         *target,
+                                               EvDirectiveAction   action,
+                                               const char         *supply_id,
+                                               const char         *driver_id,
+                                               gint64              expires);
+const EvSupplyData *peer_kafka_wait_data      (PeerKafka          *kafka,
+                                               const char         *supply_id,
+                                               EvSupplyDataKind    kind,
+                                               guint               seq);
+guint               peer_kafka_count_data     (PeerKafka          *kafka,
+                                               const char         *supply_id,
+                                               EvSupplyDataKind    kind);
+const EvSupplyRequest *peer_kafka_wait_request (PeerKafka         *kafka,
+                                                guint              nth);
+void                peer_kafka_free           (PeerKafka          *kafka);
+
+G_END_DECLS

@@ -1,0 +1,1915 @@
+#include "config.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "central-core.h"
+#include "central-peers.h"
+#include "ev-store.h"
+#include "test-utils.h"
+
+/* Central's core driven in-process against test peers: monitors over real
+ * sockets, drivers and engines over a private ev-broker. The contract is
+ * docs/protocol.md and the core's behaviour contract; every test uses its
+ * own CP ids, driver ids, database and consumer group. */
+
+#define WAIT_MS PEER_WAIT_MS
+#define PRICE 0.42
+#define HEARTBEAT_MS 300
+
+static PeerBroker *broker;
+
+typedef struct
+{
+  char *name;
+  JsonObject *fields;
+} Event;
+
+static void
+event_free (Event *event)
+{
+  g_free (event->name);
+  json_object_unref (event->fields);
+  g_free (event);
+}
+
+typedef struct
+{
+  char *tmpdir;
+  char *db_path;
+  char *group;
+  guint silence_ms;
+  CentralCore *core;
+  GPtrArray *events;     /* Event *, across restarts */
+  guint mark;            /* wait_event() looks from here */
+} Fixture;
+
+static const char *
+bootstrap (void)
+{
+  return peer_broker_get_bootstrap (broker);
+}
+
+static void
+event_cb (CentralCore *core,
+          const char  *name,
+          JsonObject  *fields,
+          gpointer     user_data)
+{
+  Fixture *f = user_data;
+  Event *event = g_new0 (Event, 1);
+
+  event->name = g_strdup (name);
+  event->fields = json_object_ref (fields);
+  g_ptr_array_add (f->events, event);
+}
+
+static void
+core_start (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->core = g_object_new (CENTRAL_TYPE_CORE,
+                          "listen", "127.0.0.1:0",
+                          "bootstrap", bootstrap (),
+                          "db-path", f->db_path,
+                          "group", f->group,
+                          "default-price", PRICE,
+                          "silence-timeout", f->silence_ms,
+                          NULL);
+  g_signal_connect (f->core, "event", G_CALLBACK (event_cb), f);
+  g_assert_true (central_core_start (f->core, &error));
+  g_assert_no_error (error);
+  g_assert_true (central_core_get_started (f->core));
+  g_assert_cmpuint (central_core_get_port (f->core), !=, 0);
+}
+
+static void
+core_stop (Fixture *f)
+{
+  central_core_shutdown (f->core);
+  g_signal_handlers_disconnect_by_data (f->core, f);
+  g_assert_finalize_object (g_steal_pointer (&f->core));
+}
+
+static guint
+port (Fixture *f)
+{
+  return central_core_get_port (f->core);
+}
+
+static void
+fixture_init (Fixture *f,
+              guint    silence_ms)
+{
+  g_autofree char *path = g_strdup (g_test_get_path ());
+  g_autofree char *uuid = g_uuid_string_random ();
+
+  g_strdelimit (path, "/", '-');
+  f->tmpdir = ev_test_make_tmpdir ();
+  f->db_path = g_build_filename (f->tmpdir, "central.db", NULL);
+  f->group = g_strdup_printf ("ev-central%s-%.8s", path, uuid);
+  f->silence_ms = silence_ms;
+  f->events = g_ptr_array_new_with_free_func ((GDestroyNotify) event_free);
+  core_start (f);
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  fixture_init (f, 3000);
+}
+
+/* A short silence timeout, for the test of silence itself. */
+static void
+fixture_setup_quick_silence (Fixture       *f,
+                             gconstpointer  data)
+{
+  fixture_init (f, 1000);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  if (f->core != NULL)
+    core_stop (f);
+  g_ptr_array_unref (f->events);
+  ev_test_rm_rf (f->tmpdir);
+  g_free (f->tmpdir);
+  g_free (f->db_path);
+  g_free (f->group);
+}
+
+/* ------------------------------------------------------------------ */
+/* Events                                                              */
+
+/* Whether @event is @name with every string member of the NULL-ended
+ * (member, value) pairs in @args. */
+static gboolean
+event_matches (Event      *event,
+               const char *name,
+               va_list     args)
+{
+  const char *member;
+
+  if (!g_str_equal (event->name, name))
+    return FALSE;
+
+  while ((member = va_arg (args, const char *)) != NULL)
+    {
+      const char *value = va_arg (args, const char *);
+
+      if (!json_object_has_member (event->fields, member) ||
+          json_node_get_value_type (json_object_get_member (event->fields, member)) != G_TYPE_STRING ||
+          g_strcmp0 (json_object_get_string_member (event->fields, member), value) != 0)
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* The first event from @from on that matches, or -1. */
+static int
+find_event_va (Fixture    *f,
+               guint       from,
+               const char *name,
+               va_list     args)
+{
+  for (guint i = from; i < f->events->len; i++)
+    {
+      va_list copy;
+      gboolean match;
+
+      va_copy (copy, args);
+      match = event_matches (g_ptr_array_index (f->events, i), name, copy);
+      va_end (copy);
+      if (match)
+        return i;
+    }
+
+  return -1;
+}
+
+static guint
+count_events (Fixture    *f,
+              const char *name,
+              ...)
+{
+  guint n = 0;
+  int i = -1;
+  va_list args;
+
+  va_start (args, name);
+  while ((i = find_event_va (f, i + 1, name, args)) >= 0)
+    n++;
+  va_end (args);
+
+  return n;
+}
+
+/* Events from here on are the ones wait_event() looks at. */
+static void
+mark_events (Fixture *f)
+{
+  f->mark = f->events->len;
+}
+
+/* Waits for @n events since the mark with @name and the given string
+ * members (NULL-ended pairs); returns the fields of the @n-th. */
+static JsonObject *
+wait_events_va (Fixture    *f,
+                guint       n,
+                const char *name,
+                va_list     args)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_MS * G_TIME_SPAN_MILLISECOND;
+  guint seen = 0;
+  int i = (int) f->mark - 1;
+
+  while (seen < n)
+    {
+      int next = find_event_va (f, i + 1, name, args);
+
+      if (next >= 0)
+        {
+          i = next;
+          seen++;
+          continue;
+        }
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting for the event “%s” (%u of %u seen)", name, seen, n);
+      g_main_context_iteration (NULL, TRUE);
+    }
+
+  return ((Event *) g_ptr_array_index (f->events, i))->fields;
+}
+
+static JsonObject *
+wait_events (Fixture    *f,
+             guint       n,
+             const char *name,
+             ...)
+{
+  JsonObject *fields;
+  va_list args;
+
+  va_start (args, name);
+  fields = wait_events_va (f, n, name, args);
+  va_end (args);
+
+  return fields;
+}
+
+static JsonObject *
+wait_event (Fixture    *f,
+            const char *name,
+            ...)
+{
+  JsonObject *fields;
+  va_list args;
+
+  va_start (args, name);
+  fields = wait_events_va (f, 1, name, args);
+  va_end (args);
+
+  return fields;
+}
+
+static double
+number_member (JsonObject *fields,
+               const char *member)
+{
+  g_assert_true (json_object_has_member (fields, member));
+  return json_object_get_double_member (fields, member);
+}
+
+/* Whether the system log has an entry for @event about @cp_id. */
+static gboolean
+log_has (Fixture    *f,
+         const char *event,
+         const char *cp_id)
+{
+  GListModel *log = central_core_get_log (f->core);
+
+  for (guint i = 0; i < g_list_model_get_n_items (log); i++)
+    {
+      g_autoptr(CentralLogEntry) entry = g_list_model_get_item (log, i);
+
+      if (g_strcmp0 (central_log_entry_get_event (entry), event) == 0 &&
+          g_strcmp0 (central_log_entry_get_cp_id (entry), cp_id) == 0)
+        {
+          g_assert_nonnull (central_log_entry_get_message (entry));
+          return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Charging points                                                     */
+
+typedef struct
+{
+  Fixture *f;
+  const char *cp_id;
+  EvCpState state;
+} StateWait;
+
+static gboolean
+cp_in_state (gpointer user_data)
+{
+  StateWait *wait = user_data;
+  EvChargingPoint *cp = central_core_lookup_cp (wait->f->core, wait->cp_id);
+
+  return cp != NULL && ev_charging_point_get_state (cp) == wait->state;
+}
+
+static void
+wait_cp_state (Fixture    *f,
+               const char *cp_id,
+               EvCpState   state)
+{
+  StateWait wait = { f, cp_id, state };
+  g_autofree char *what = g_strdup_printf ("%s to be %s", cp_id, ev_cp_state_to_string (state));
+
+  ev_test_wait_until (NULL, cp_in_state, &wait, WAIT_MS, what);
+}
+
+static gboolean
+cp_idle (gpointer user_data)
+{
+  StateWait *wait = user_data;
+  EvChargingPoint *cp = central_core_lookup_cp (wait->f->core, wait->cp_id);
+  const char *supply_id = ev_charging_point_get_supply_id (cp);
+
+  return (supply_id == NULL || supply_id[0] == '\0') && ev_charging_point_get_driver_id (cp) == NULL;
+}
+
+/* Waits for the CP item's supply fields to be cleared. */
+static void
+wait_cp_idle (Fixture    *f,
+              const char *cp_id)
+{
+  StateWait wait = { f, cp_id, 0 };
+
+  ev_test_wait_until (NULL, cp_idle, &wait, WAIT_MS, "the CP's supply fields to clear");
+}
+
+static EvCpState
+cp_state (Fixture    *f,
+          const char *cp_id)
+{
+  EvChargingPoint *cp = central_core_lookup_cp (f->core, cp_id);
+
+  g_assert_nonnull (cp);
+  return ev_charging_point_get_state (cp);
+}
+
+static void
+assert_response (EvLinkResponse *response,
+                 EvLinkStatus    status,
+                 EvLinkReason    reason)
+{
+  g_assert_cmpstr (ev_link_status_to_string (response->status), ==, ev_link_status_to_string (status));
+  g_assert_cmpint (response->reason, ==, reason);
+  ev_link_response_free (response);
+}
+
+/* Registers @cp_id on a new link, reports ACTIVE and keeps reporting it;
+ * returns the monitor and, in @token, the token Central issued. */
+static PeerMonitor *
+connect_new_cp (Fixture     *f,
+                const char  *cp_id,
+                char       **token)
+{
+  PeerMonitor *monitor = peer_monitor_connect (port (f));
+  g_autofree char *location = g_strdup_printf ("Test site %s", cp_id);
+  EvLinkResponse *response;
+
+  response = peer_monitor_register (monitor, cp_id, location);
+  g_assert_cmpint (response->status, ==, EV_LINK_STATUS_REGISTERED);
+  g_assert_nonnull (response->token);
+  if (token != NULL)
+    *token = g_strdup (response->token);
+  ev_link_response_free (response);
+
+  assert_response (peer_monitor_status (monitor, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK),
+                   EV_LINK_STATUS_OK, EV_LINK_REASON_NONE);
+  peer_monitor_heartbeat (monitor, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK, HEARTBEAT_MS);
+  wait_cp_state (f, cp_id, EV_CP_STATE_ACTIVE);
+
+  return monitor;
+}
+
+/* Authenticates a known CP on a new link and keeps it reporting @state. */
+static PeerMonitor *
+connect_known_cp (Fixture    *f,
+                  const char *cp_id,
+                  const char *token,
+                  EvCpState   state)
+{
+  PeerMonitor *monitor = peer_monitor_connect (port (f));
+  EvLinkResponse *response = peer_monitor_auth (monitor, cp_id, token);
+
+  g_assert_cmpint (response->status, ==, EV_LINK_STATUS_AUTHORIZED);
+  ev_link_response_free (response);
+  peer_monitor_heartbeat (monitor, state, EV_ENGINE_HEALTH_OK, HEARTBEAT_MS);
+
+  return monitor;
+}
+
+/* A connected CP with its engine, and a driver: the cast of most tests. */
+typedef struct
+{
+  PeerMonitor *monitor;
+  PeerEngine *engine;
+  PeerDriver *driver;
+  char *token;
+} Rig;
+
+static Rig
+rig_new (Fixture    *f,
+         const char *cp_id,
+         const char *driver_id)
+{
+  Rig rig = { NULL, NULL, NULL, NULL };
+
+  rig.monitor = connect_new_cp (f, cp_id, &rig.token);
+  rig.engine = peer_engine_new (bootstrap (), cp_id);
+  rig.driver = peer_driver_new (bootstrap (), driver_id);
+  return rig;
+}
+
+static void
+rig_clear (Rig *rig)
+{
+  g_clear_pointer (&rig->driver, peer_driver_free);
+  g_clear_pointer (&rig->engine, peer_engine_free);
+  g_clear_pointer (&rig->monitor, peer_monitor_free);
+  g_clear_pointer (&rig->token, g_free);
+}
+
+/* ------------------------------------------------------------------ */
+/* Supplies                                                            */
+
+/* Asks for a supply that must be authorised; checks the response against
+ * the engine's start directive, and returns that directive. */
+static const EvDirective *
+start_supply (PeerDriver *driver,
+              PeerEngine *engine,
+              const char *cp_id)
+{
+  guint nth = peer_engine_count_directives (engine, EV_DIRECTIVE_ACTION_START) + 1;
+  g_autofree char *request_id = peer_driver_request (driver, cp_id);
+  const EvSupplyResponse *response = peer_driver_wait_response (driver, request_id);
+  const EvDirective *start;
+
+  g_assert_cmpint (response->status, ==, EV_SUPPLY_STATUS_AUTHORIZED);
+  g_assert_cmpstr (response->cp_id, ==, cp_id);
+  g_assert_nonnull (response->supply_id);
+  g_assert_true (g_uuid_string_is_valid (response->supply_id));
+
+  start = peer_engine_wait_directive (engine, EV_DIRECTIVE_ACTION_START, nth);
+  g_assert_cmpstr (start->target, ==, cp_id);
+  g_assert_cmpstr (start->supply_id, ==, response->supply_id);
+  g_assert_cmpstr (start->driver_id, ==, peer_driver_get_id (driver));
+  g_assert_true (start->has_price);
+  g_assert_cmpfloat_with_epsilon (start->price, response->price, 1e-9);
+
+  return start;
+}
+
+static void
+publish (PeerEngine        *engine,
+         const EvDirective *start,
+         EvSupplyDataKind   kind,
+         guint              seq,
+         double             kwh,
+         EvTicketReason     reason)
+{
+  g_autoptr(EvSupplyData) data = peer_engine_data_new (engine, start, kind, seq, kwh);
+
+  if (kind == EV_SUPPLY_DATA_TICKET)
+    data->reason = reason;
+  peer_engine_publish (engine, data);
+}
+
+/* Publishes a correct progress message and waits for the driver to get
+ * it back from Central. */
+static const EvSupplyData *
+progress (PeerEngine        *engine,
+          PeerDriver        *driver,
+          const EvDirective *start,
+          guint              seq,
+          double             kwh)
+{
+  publish (engine, start, EV_SUPPLY_DATA_PROGRESS, seq, kwh, EV_TICKET_REASON_NONE);
+  return peer_driver_wait_data (driver, start->supply_id, EV_SUPPLY_DATA_PROGRESS, seq);
+}
+
+/* Ordering barrier: everything published on `supply-data` for the CP
+ * before (one key, one partition) has been processed by Central, and
+ * everything Central relayed to the driver before has arrived, once a new
+ * supply's progress made the round trip. Needs the CP idle and the driver
+ * free. */
+static const EvDirective *
+barrier (PeerEngine *engine,
+         PeerDriver *driver,
+         const char *cp_id)
+{
+  const EvDirective *start = start_supply (driver, engine, cp_id);
+
+  progress (engine, driver, start, 1, 0.1);
+  return start;
+}
+
+static EvSupplySession *
+db_lookup (Fixture    *f,
+           const char *supply_id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EvStore) store = ev_store_open (f->db_path, &error);
+  EvSupplySession *session;
+
+  g_assert_no_error (error);
+  session = ev_store_lookup_session (store, supply_id, &error);
+  g_assert_no_error (error);
+
+  return session;
+}
+
+/* Polls the database (Central commits in batches) until the supply is in
+ * @phase; returns it. */
+static EvSupplySession *
+wait_db_phase (Fixture       *f,
+               const char    *supply_id,
+               EvSupplyPhase  phase)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_MS * G_TIME_SPAN_MILLISECOND;
+
+  for (;;)
+    {
+      EvSupplySession *session = db_lookup (f, supply_id);
+
+      if (session != NULL && ev_supply_session_get_phase (session) == phase)
+        return session;
+      g_clear_object (&session);
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting for supply %s to reach phase %d in the database",
+                 supply_id, phase);
+      ev_test_sleep_spinning (NULL, 50);
+    }
+}
+
+/* The position of @supply_id in a model of EvSupplySession, or -1. */
+static int
+model_find (GListModel *model,
+            const char *supply_id)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(EvSupplySession) session = g_list_model_get_item (model, i);
+
+      if (g_strcmp0 (ev_supply_session_get_supply_id (session), supply_id) == 0)
+        return i;
+    }
+
+  return -1;
+}
+
+static void
+assert_money (double kwh,
+              double amount)
+{
+  g_assert_cmpfloat (fabs (amount - kwh * PRICE), <=, 0.01);
+}
+
+/* ------------------------------------------------------------------ */
+/* Start-up                                                            */
+
+static void
+test_ready (Fixture       *f,
+            gconstpointer  data)
+{
+  JsonObject *ready = wait_event (f, "ready", NULL);
+  JsonObject *event;
+
+  g_assert_cmpstr (json_object_get_string_member (ready, "db"), ==, f->db_path);
+  g_assert_cmpstr (json_object_get_string_member (ready, "kafka"), ==, bootstrap ());
+  g_assert_cmpint (json_object_get_int_member (ready, "port"), ==, port (f));
+  g_assert_cmpuint (g_list_model_get_n_items (central_core_get_charging_points (f->core)), ==, 0);
+  g_assert_cmpuint (central_core_get_n_links (f->core), ==, 0);
+  g_assert_true (json_object_has_member (ready, "listen"));
+
+  /* The broker is found reachable (the bus says so within seconds). */
+  event = wait_event (f, "broker", NULL);
+  g_assert_true (json_object_get_boolean_member (event, "reachable"));
+  g_assert_true (central_core_get_broker_reachable (f->core));
+
+  /* Shutting down is idempotent. */
+  central_core_shutdown (f->core);
+  central_core_shutdown (f->core);
+  g_assert_false (central_core_get_started (f->core));
+}
+
+/* ------------------------------------------------------------------ */
+/* Monitor links                                                       */
+
+static void
+test_register_then_auth (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autofree char *token = NULL;
+  PeerMonitor *first, *second;
+  EvLinkResponse *response;
+  JsonObject *event;
+  EvChargingPoint *cp;
+
+  first = peer_monitor_connect (port (f));
+  response = peer_monitor_register (first, "CP-REG", "Alicante, Av. Maisonnave 12");
+  g_assert_cmpint (response->status, ==, EV_LINK_STATUS_REGISTERED);
+  g_assert_true (response->has_price);
+  g_assert_cmpfloat_with_epsilon (response->price, PRICE, 1e-9);
+  g_assert_nonnull (response->token);
+  g_assert_cmpstr (response->token, !=, "");
+  token = g_strdup (response->token);
+  ev_link_response_free (response);
+
+  event = wait_event (f, "cp-registered", "cp_id", "CP-REG",
+                      "location", "Alicante, Av. Maisonnave 12", NULL);
+  g_assert_cmpfloat_with_epsilon (number_member (event, "price"), PRICE, 1e-9);
+  wait_cp_state (f, "CP-REG", EV_CP_STATE_ACTIVE);
+  cp = central_core_lookup_cp (f->core, "CP-REG");
+  g_assert_cmpstr (ev_charging_point_get_location (cp), ==, "Alicante, Av. Maisonnave 12");
+  g_assert_cmpuint (g_list_model_get_n_items (central_core_get_charging_points (f->core)), ==, 1);
+  g_assert_true (log_has (f, "cp-registered", "CP-REG"));
+
+  /* The token works on a later link, which replaces the first. */
+  mark_events (f);
+  second = peer_monitor_connect (port (f));
+  response = peer_monitor_auth (second, "CP-REG", token);
+  g_assert_cmpint (response->status, ==, EV_LINK_STATUS_AUTHORIZED);
+  g_assert_cmpfloat_with_epsilon (response->price, PRICE, 1e-9);
+  g_assert_cmpstr (response->location, ==, "Alicante, Av. Maisonnave 12");
+  ev_link_response_free (response);
+  wait_event (f, "cp-authenticated", "cp_id", "CP-REG", NULL);
+  peer_monitor_wait_closed (first);
+  assert_response (peer_monitor_status (second, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK),
+                   EV_LINK_STATUS_OK, EV_LINK_REASON_NONE);
+  g_assert_cmpint (cp_state (f, "CP-REG"), ==, EV_CP_STATE_ACTIVE);
+
+  /* Registered in the database, hash and all: a restarted Central knows
+   * the CP (DISCONNECTED until it authenticates again). */
+  peer_monitor_free (second);
+  peer_monitor_free (first);
+  core_stop (f);
+  core_start (f);
+  g_assert_cmpint (cp_state (f, "CP-REG"), ==, EV_CP_STATE_DISCONNECTED);
+  second = peer_monitor_connect (port (f));
+  response = peer_monitor_auth (second, "CP-REG", token);
+  g_assert_cmpint (response->status, ==, EV_LINK_STATUS_AUTHORIZED);
+  ev_link_response_free (response);
+  wait_cp_state (f, "CP-REG", EV_CP_STATE_ACTIVE);
+  peer_monitor_free (second);
+}
+
+typedef struct
+{
+  const char *what;
+  const char *request;       /* NULL: authenticate with the right token */
+  EvLinkStatus status;
+  EvLinkReason reason;
+  const char *denied_cp_id;  /* the auth-denied event's cp_id, or NULL */
+} LinkCase;
+
+/* In order on one link: every denial before authentication, then the
+ * errors after it. None closes the link. */
+static const LinkCase link_cases[] = {
+  { "status first", "{\"type\":\"status\",\"state\":\"ACTIVE\",\"engine\":\"ok\"}",
+    EV_LINK_STATUS_DENIED, EV_LINK_REASON_NOT_AUTHENTICATED, NULL },
+  { "unknown CP", "{\"type\":\"auth\",\"cp_id\":\"CP-NOBODY\",\"token\":\"abc\"}",
+    EV_LINK_STATUS_DENIED, EV_LINK_REASON_UNKNOWN_CP, "CP-NOBODY" },
+  { "bad token", "{\"type\":\"auth\",\"cp_id\":\"CP-LINK\",\"token\":\"wrong-token\"}",
+    EV_LINK_STATUS_DENIED, EV_LINK_REASON_BAD_TOKEN, "CP-LINK" },
+  { "auth invalid id", "{\"type\":\"auth\",\"cp_id\":\"CP 1!\",\"token\":\"abc\"}",
+    EV_LINK_STATUS_DENIED, EV_LINK_REASON_INVALID_ID, NULL },
+  { "auth id too long", "{\"type\":\"auth\",\"cp_id\":\"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456\",\"token\":\"abc\"}",
+    EV_LINK_STATUS_DENIED, EV_LINK_REASON_INVALID_ID, NULL },
+  { "already registered", "{\"type\":\"register\",\"cp_id\":\"CP-LINK\",\"location\":\"Elsewhere\"}",
+    EV_LINK_STATUS_DENIED, EV_LINK_REASON_ALREADY_REGISTERED, "CP-LINK" },
+  { "empty location", "{\"type\":\"register\",\"cp_id\":\"CP-NEW\",\"location\":\"\"}",
+    EV_LINK_STATUS_DENIED, EV_LINK_REASON_INVALID_LOCATION, "CP-NEW" },
+  { "control character in location", "{\"type\":\"register\",\"cp_id\":\"CP-NEW\",\"location\":\"a\\u0007b\"}",
+    EV_LINK_STATUS_DENIED, EV_LINK_REASON_INVALID_LOCATION, "CP-NEW" },
+  { "register invalid id", "{\"type\":\"register\",\"cp_id\":\"\",\"location\":\"Somewhere\"}",
+    EV_LINK_STATUS_DENIED, EV_LINK_REASON_INVALID_ID, NULL },
+  { "authenticate", NULL, EV_LINK_STATUS_AUTHORIZED, EV_LINK_REASON_NONE, NULL },
+  { "unknown type", "{\"type\":\"teleport\"}",
+    EV_LINK_STATUS_ERROR, EV_LINK_REASON_UNKNOWN_TYPE, NULL },
+  { "bad JSON", "{\"type\":\"status\",",
+    EV_LINK_STATUS_ERROR, EV_LINK_REASON_BAD_JSON, NULL },
+  { "not an object", "[1,2,3]",
+    EV_LINK_STATUS_ERROR, EV_LINK_REASON_BAD_JSON, NULL },
+  { "bad state", "{\"type\":\"status\",\"state\":\"FLYING\",\"engine\":\"ok\"}",
+    EV_LINK_STATUS_ERROR, EV_LINK_REASON_INVALID_REQUEST, NULL },
+  { "bad engine", "{\"type\":\"status\",\"state\":\"ACTIVE\",\"engine\":\"meh\"}",
+    EV_LINK_STATUS_ERROR, EV_LINK_REASON_INVALID_REQUEST, NULL },
+  { "status", "{\"type\":\"status\",\"state\":\"ACTIVE\",\"engine\":\"ok\"}",
+    EV_LINK_STATUS_OK, EV_LINK_REASON_NONE, NULL },
+};
+
+static void
+test_link_requests (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *token = NULL;
+  PeerMonitor *owner = connect_new_cp (f, "CP-LINK", &token);
+  PeerMonitor *monitor = peer_monitor_connect (port (f));
+
+  for (guint i = 0; i < G_N_ELEMENTS (link_cases); i++)
+    {
+      const LinkCase *c = &link_cases[i];
+      EvLinkResponse *response;
+
+      g_test_message ("case: %s", c->what);
+      mark_events (f);
+      if (c->request != NULL)
+        response = peer_monitor_request (monitor, c->request);
+      else
+        response = peer_monitor_auth (monitor, "CP-LINK", token);
+
+      g_assert_cmpstr (ev_link_status_to_string (response->status), ==,
+                       ev_link_status_to_string (c->status));
+      g_assert_cmpstr (ev_link_reason_to_string (response->reason), ==,
+                       ev_link_reason_to_string (c->reason));
+      if (c->status == EV_LINK_STATUS_OK || c->status == EV_LINK_STATUS_AUTHORIZED)
+        {
+          g_assert_true (response->has_price);
+          g_assert_cmpfloat_with_epsilon (response->price, PRICE, 1e-9);
+        }
+      ev_link_response_free (response);
+
+      if (c->status == EV_LINK_STATUS_DENIED && c->reason != EV_LINK_REASON_NOT_AUTHENTICATED)
+        {
+          const char *reason = ev_link_reason_to_string (c->reason);
+
+          JsonObject *event = wait_event (f, "auth-denied", "reason", reason, NULL);
+          const char *cp_id = json_object_get_string_member_with_default (event, "cp_id", NULL);
+
+          /* Checked without aborting, so the cases after it still run. */
+          if (c->denied_cp_id != NULL && g_strcmp0 (cp_id, c->denied_cp_id) != 0)
+            g_test_fail_printf ("%s: auth-denied names cp_id %s, expected %s",
+                                c->what, cp_id, c->denied_cp_id);
+        }
+      g_assert_false (peer_monitor_is_closed (monitor));
+    }
+
+  /* Denials registered nothing. */
+  g_assert_null (central_core_lookup_cp (f->core, "CP-NEW"));
+  g_assert_null (central_core_lookup_cp (f->core, "CP-NOBODY"));
+  g_assert_cmpuint (g_list_model_get_n_items (central_core_get_charging_points (f->core)), ==, 1);
+
+  peer_monitor_free (monitor);
+  peer_monitor_free (owner);
+}
+
+typedef struct
+{
+  EvCpState reported;
+  EvEngineHealth engine;
+  EvCpState shown;
+} StatusCase;
+
+/* From ACTIVE, in order: each report and the state Central shows. */
+static const StatusCase status_cases[] = {
+  { EV_CP_STATE_WAITING, EV_ENGINE_HEALTH_OK, EV_CP_STATE_WAITING },
+  { EV_CP_STATE_SUPPLYING, EV_ENGINE_HEALTH_OK, EV_CP_STATE_SUPPLYING },
+  { EV_CP_STATE_SUPPLYING, EV_ENGINE_HEALTH_KO, EV_CP_STATE_BROKEN },
+  { EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK, EV_CP_STATE_ACTIVE },
+  { EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_UNREACHABLE, EV_CP_STATE_BROKEN },
+  { EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK, EV_CP_STATE_ACTIVE },
+  { EV_CP_STATE_BROKEN, EV_ENGINE_HEALTH_OK, EV_CP_STATE_BROKEN },
+  { EV_CP_STATE_STOPPED, EV_ENGINE_HEALTH_OK, EV_CP_STATE_STOPPED },
+  { EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK, EV_CP_STATE_ACTIVE },
+};
+
+static void
+test_status_states (Fixture       *f,
+                    gconstpointer  data)
+{
+  PeerDriver *watcher = peer_driver_new (bootstrap (), "DRV-STATUS");
+  PeerMonitor *monitor = connect_new_cp (f, "CP-STATUS", NULL);
+  EvCpState previous = EV_CP_STATE_ACTIVE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (status_cases); i++)
+    {
+      const StatusCase *c = &status_cases[i];
+      const EvCpStateMessage *msg;
+
+      g_test_message ("report %s/%s", ev_cp_state_to_string (c->reported),
+                      ev_engine_health_to_string (c->engine));
+      peer_monitor_stop_heartbeat (monitor);
+      mark_events (f);
+      assert_response (peer_monitor_status (monitor, c->reported, c->engine),
+                       EV_LINK_STATUS_OK, EV_LINK_REASON_NONE);
+      /* Reported again every so often, as a real monitor does, so the CP
+       * is not silent while the test waits. */
+      peer_monitor_heartbeat (monitor, c->reported, c->engine, HEARTBEAT_MS);
+      wait_cp_state (f, "CP-STATUS", c->shown);
+      wait_event (f, "cp-state", "cp_id", "CP-STATUS",
+                  "state", ev_cp_state_to_string (c->shown),
+                  "previous", ev_cp_state_to_string (previous), NULL);
+      previous = c->shown;
+
+      /* Published on cp-states too, for drivers and dashboards. */
+      msg = peer_driver_wait_cp_state (watcher, "CP-STATUS", c->shown);
+      g_assert_cmpstr (msg->location, ==, "Test site CP-STATUS");
+      g_assert_true (msg->has_price);
+      g_assert_cmpfloat_with_epsilon (msg->price, PRICE, 1e-9);
+    }
+
+  peer_driver_free (watcher);
+  peer_monitor_free (monitor);
+}
+
+static void
+test_disconnect_on_close (Fixture       *f,
+                          gconstpointer  data)
+{
+  PeerMonitor *monitor = connect_new_cp (f, "CP-CLOSE", NULL);
+
+  g_assert_cmpuint (central_core_get_n_links (f->core), ==, 1);
+  mark_events (f);
+  peer_monitor_close (monitor);
+  wait_cp_state (f, "CP-CLOSE", EV_CP_STATE_DISCONNECTED);
+  wait_event (f, "cp-disconnected", "cp_id", "CP-CLOSE", NULL);
+  wait_event (f, "cp-state", "cp_id", "CP-CLOSE", "state", "DISCONNECTED", "previous", "ACTIVE", NULL);
+  g_assert_cmpuint (central_core_get_n_links (f->core), ==, 0);
+  peer_monitor_free (monitor);
+}
+
+static void
+test_disconnect_on_silence (Fixture       *f,
+                            gconstpointer  data)
+{
+  PeerMonitor *monitor = connect_new_cp (f, "CP-QUIET", NULL);
+
+  /* The link stays open, but no status comes for the silence timeout. */
+  peer_monitor_stop_heartbeat (monitor);
+  assert_response (peer_monitor_status (monitor, EV_CP_STATE_SUPPLYING, EV_ENGINE_HEALTH_OK),
+                   EV_LINK_STATUS_OK, EV_LINK_REASON_NONE);
+  wait_cp_state (f, "CP-QUIET", EV_CP_STATE_SUPPLYING);
+  mark_events (f);
+  wait_cp_state (f, "CP-QUIET", EV_CP_STATE_DISCONNECTED);
+  wait_event (f, "cp-disconnected", "cp_id", "CP-QUIET", NULL);
+  g_assert_false (peer_monitor_is_closed (monitor));
+
+  /* A later status on the same link restores the reported state. */
+  assert_response (peer_monitor_status (monitor, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK),
+                   EV_LINK_STATUS_OK, EV_LINK_REASON_NONE);
+  wait_cp_state (f, "CP-QUIET", EV_CP_STATE_ACTIVE);
+  peer_monitor_free (monitor);
+}
+
+typedef struct
+{
+  const char *what;
+  const char *bytes;
+  gsize len;
+  gboolean nack;   /* whether Central must answer NACK */
+} FrameCase;
+
+#define BYTES(s) s, sizeof s - 1
+
+/* Each sent alone between good requests (three bad frames in a row close
+ * a link, by design). */
+static const FrameCase frame_cases[] = {
+  { "bad LRC", BYTES ("\x02{\"type\":\"status\"}\x03\x00"), TRUE },
+  { "empty frame", BYTES ("\x02\x03\x00"), TRUE },
+  { "frame cut by STX", BYTES ("\x02{\"type\":"), TRUE },
+  { "garbage between frames", BYTES ("hello\xff\xfe world"), FALSE },
+};
+
+static void
+test_malformed_frames (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree char *token = NULL;
+  PeerMonitor *owner = connect_new_cp (f, "CP-RAW", &token);
+  g_autofree char *auth = g_strdup_printf ("{\"type\":\"auth\",\"cp_id\":\"CP-RAW\",\"token\":\"%s\"}", token);
+  g_autofree char *response = NULL;
+  g_autoptr(GString) oversize = g_string_new ("\x02{\"type\":\"");
+  PeerRawLink *raw;
+
+  peer_monitor_free (owner);
+  raw = peer_raw_link_connect (port (f));
+  response = peer_raw_link_request (raw, auth);
+  g_assert_nonnull (strstr (response, "\"authorized\""));
+
+  /* A frame over 4096 bytes, NACKed once, is the last case. */
+  for (guint n = 0; n < 5000; n++)
+    g_string_append_c (oversize, 'x');
+  g_string_append_len (oversize, "\"}\x03\x00", 4);
+
+  for (guint i = 0; i <= G_N_ELEMENTS (frame_cases); i++)
+    {
+      const FrameCase *c = i < G_N_ELEMENTS (frame_cases) ? &frame_cases[i] : NULL;
+      g_autofree char *answer = NULL;
+
+      g_test_message ("case: %s", c != NULL ? c->what : "oversize frame");
+      if (c != NULL)
+        peer_raw_link_send (raw, c->bytes, c->len);
+      else
+        peer_raw_link_send (raw, oversize->str, oversize->len);
+
+      /* A good request right behind it: a frame cut short is only known
+       * to be bad when the next STX arrives. The link survives, still
+       * authenticated. */
+      peer_raw_link_send_frame (raw, "{\"type\":\"status\",\"state\":\"ACTIVE\",\"engine\":\"ok\"}");
+      if (c == NULL || c->nack)
+        g_assert_cmphex (peer_raw_link_read_byte (raw), ==, 0x15);
+      g_assert_cmphex (peer_raw_link_read_byte (raw), ==, 0x06);
+      answer = peer_raw_link_read_frame (raw);
+      g_assert_nonnull (strstr (answer, "\"ok\""));
+      g_assert_false (peer_raw_link_is_closed (raw));
+    }
+
+  wait_cp_state (f, "CP-RAW", EV_CP_STATE_ACTIVE);
+  g_assert_cmpuint (central_core_get_n_links (f->core), ==, 1);
+  peer_raw_link_free (raw);
+
+  /* Central itself is still fine: a new monitor registers. */
+  owner = connect_new_cp (f, "CP-RAW2", NULL);
+  peer_monitor_free (owner);
+}
+
+/* ------------------------------------------------------------------ */
+/* Supply requests                                                     */
+
+typedef struct
+{
+  Fixture *f;
+  PeerDriver *busy_driver;   /* has a supply at CP-D-BUSY */
+  PeerDriver *driver;        /* free */
+  GPtrArray *monitors;
+} DenyWorld;
+
+typedef struct
+{
+  const char *cp_id;
+  gboolean busy_driver;
+  EvSupplyDenyReason reason;
+} DenyCase;
+
+/* Each CP is prepared for its reason by deny_world_prepare(). */
+static const DenyCase deny_cases[] = {
+  { "CP-D-NONE", FALSE, EV_SUPPLY_DENY_REASON_UNKNOWN_CP },
+  { "CP-D-GONE", FALSE, EV_SUPPLY_DENY_REASON_CP_DISCONNECTED },
+  { "CP-D-GONE", TRUE, EV_SUPPLY_DENY_REASON_CP_DISCONNECTED },  /* before driver-busy */
+  { "CP-D-KO", FALSE, EV_SUPPLY_DENY_REASON_CP_BROKEN },
+  { "CP-D-STOPKO", FALSE, EV_SUPPLY_DENY_REASON_CP_BROKEN },      /* before cp-stopped */
+  { "CP-D-STOP", FALSE, EV_SUPPLY_DENY_REASON_CP_STOPPED },
+  { "CP-D-BUSY", FALSE, EV_SUPPLY_DENY_REASON_CP_BUSY },
+  { "CP-D-SUPPLY", FALSE, EV_SUPPLY_DENY_REASON_CP_BUSY },
+  { "CP-D-WAIT", FALSE, EV_SUPPLY_DENY_REASON_CP_BUSY },
+  { "CP-D-FREE", TRUE, EV_SUPPLY_DENY_REASON_DRIVER_BUSY },
+};
+
+static PeerMonitor *
+deny_connect (DenyWorld      *world,
+              const char     *cp_id,
+              EvCpState       state,
+              EvEngineHealth  engine)
+{
+  PeerMonitor *monitor = connect_new_cp (world->f, cp_id, NULL);
+
+  if (state != EV_CP_STATE_ACTIVE || engine != EV_ENGINE_HEALTH_OK)
+    peer_monitor_heartbeat (monitor, state, engine, HEARTBEAT_MS);
+  g_ptr_array_add (world->monitors, monitor);
+  return monitor;
+}
+
+static void
+deny_world_prepare (DenyWorld  *world,
+                    PeerEngine *busy_engine)
+{
+  Fixture *f = world->f;
+  g_autoptr(GError) error = NULL;
+
+  peer_monitor_close (deny_connect (world, "CP-D-GONE", EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK));
+  wait_cp_state (f, "CP-D-GONE", EV_CP_STATE_DISCONNECTED);
+
+  deny_connect (world, "CP-D-KO", EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_KO);
+  wait_cp_state (f, "CP-D-KO", EV_CP_STATE_BROKEN);
+
+  deny_connect (world, "CP-D-STOPKO", EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_KO);
+  g_assert_true (central_core_stop (f->core, "CP-D-STOPKO", &error));
+  g_assert_no_error (error);
+  wait_cp_state (f, "CP-D-STOPKO", EV_CP_STATE_BROKEN);
+
+  deny_connect (world, "CP-D-STOP", EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK);
+  g_assert_true (central_core_stop (f->core, "CP-D-STOP", &error));
+  g_assert_no_error (error);
+  wait_cp_state (f, "CP-D-STOP", EV_CP_STATE_STOPPED);
+
+  /* Busy by its own report, without a session. */
+  deny_connect (world, "CP-D-SUPPLY", EV_CP_STATE_SUPPLYING, EV_ENGINE_HEALTH_OK);
+  wait_cp_state (f, "CP-D-SUPPLY", EV_CP_STATE_SUPPLYING);
+  deny_connect (world, "CP-D-WAIT", EV_CP_STATE_WAITING, EV_ENGINE_HEALTH_OK);
+  wait_cp_state (f, "CP-D-WAIT", EV_CP_STATE_WAITING);
+
+  /* Busy by an authorised session (the engine has not started it, so the
+   * CP still reports ACTIVE). */
+  deny_connect (world, "CP-D-BUSY", EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK);
+  start_supply (world->busy_driver, busy_engine, "CP-D-BUSY");
+
+  deny_connect (world, "CP-D-FREE", EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK);
+}
+
+static void
+test_supply_denials (Fixture       *f,
+                     gconstpointer  data)
+{
+  PeerEngine *busy_engine = peer_engine_new (bootstrap (), "CP-D-BUSY");
+  PeerEngine *free_engine = peer_engine_new (bootstrap (), "CP-D-FREE");
+  DenyWorld world = { f, NULL, NULL, NULL };
+  guint n_requests;
+
+  world.busy_driver = peer_driver_new (bootstrap (), "DRV-D-BUSY");
+  world.driver = peer_driver_new (bootstrap (), "DRV-D-FREE");
+  world.monitors = g_ptr_array_new_with_free_func ((GDestroyNotify) peer_monitor_free);
+  deny_world_prepare (&world, busy_engine);
+  n_requests = g_list_model_get_n_items (central_core_get_requests (f->core));
+  g_assert_cmpuint (n_requests, ==, 1);
+
+  for (guint i = 0; i < G_N_ELEMENTS (deny_cases); i++)
+    {
+      const DenyCase *c = &deny_cases[i];
+      PeerDriver *driver = c->busy_driver ? world.busy_driver : world.driver;
+      const char *reason = ev_supply_deny_reason_to_string (c->reason);
+      g_autofree char *request_id = NULL;
+      const EvSupplyResponse *response;
+
+      g_test_message ("case: %s at %s", reason, c->cp_id);
+      mark_events (f);
+      request_id = peer_driver_request (driver, c->cp_id);
+      response = peer_driver_wait_response (driver, request_id);
+      g_assert_cmpint (response->status, ==, EV_SUPPLY_STATUS_DENIED);
+      g_assert_cmpstr (ev_supply_deny_reason_to_string (response->reason), ==, reason);
+      g_assert_cmpstr (response->cp_id, ==, c->cp_id);
+      g_assert_cmpstr (response->driver_id, ==, peer_driver_get_id (driver));
+      g_assert_null (response->supply_id);
+
+      wait_event (f, "request", "request_id", request_id, "cp_id", c->cp_id,
+                  "driver_id", peer_driver_get_id (driver), "origin", "driver", NULL);
+      wait_event (f, "denied", "request_id", request_id, "reason", reason, NULL);
+      g_assert_cmpuint (g_list_model_get_n_items (central_core_get_requests (f->core)), ==, n_requests);
+    }
+
+  /* Nothing was started anywhere but the one supply. */
+  g_assert_cmpuint (peer_engine_count_directives (free_engine, EV_DIRECTIVE_ACTION_START), ==, 0);
+  g_assert_cmpuint (peer_engine_count_directives (busy_engine, EV_DIRECTIVE_ACTION_START), ==, 1);
+  g_assert_cmpuint (count_events (f, "authorized", NULL), ==, 1);
+
+  g_ptr_array_unref (world.monitors);
+  peer_driver_free (world.busy_driver);
+  peer_driver_free (world.driver);
+  peer_engine_free (busy_engine);
+  peer_engine_free (free_engine);
+}
+
+static void
+test_supply_authorized (Fixture       *f,
+                        gconstpointer  data)
+{
+  Rig rig = rig_new (f, "CP-AUTH", "DRV-AUTH");
+  g_autofree char *request_id = peer_driver_request (rig.driver, "CP-AUTH");
+  g_autoptr(EvSupplySession) stored = NULL;
+  const EvSupplyResponse *response, *again;
+  const EvDirective *start;
+  EvChargingPoint *cp;
+  JsonObject *event;
+  GListModel *requests;
+  gint64 before = g_get_real_time () / 1000;
+
+  response = peer_driver_wait_response (rig.driver, request_id);
+  g_assert_cmpint (response->status, ==, EV_SUPPLY_STATUS_AUTHORIZED);
+  g_assert_cmpstr (response->cp_id, ==, "CP-AUTH");
+  g_assert_true (response->has_price);
+  g_assert_cmpfloat_with_epsilon (response->price, PRICE, 1e-9);
+  g_assert_true (g_uuid_string_is_valid (response->supply_id));
+
+  start = peer_engine_wait_directive (rig.engine, EV_DIRECTIVE_ACTION_START, 1);
+  g_assert_cmpstr (start->target, ==, "CP-AUTH");
+  g_assert_cmpstr (start->supply_id, ==, response->supply_id);
+  g_assert_cmpstr (start->driver_id, ==, "DRV-AUTH");
+  g_assert_cmpfloat_with_epsilon (start->price, PRICE, 1e-9);
+  /* About a minute from the authorisation (a minute, give or take the
+   * time this test took to see it). */
+  g_assert_cmpint (start->expires, >, before + 30000);
+  g_assert_cmpint (start->expires, <=, g_get_real_time () / 1000 + 61000);
+
+  wait_event (f, "request", "request_id", request_id, "cp_id", "CP-AUTH",
+              "driver_id", "DRV-AUTH", "origin", "driver", NULL);
+  event = wait_event (f, "authorized", "request_id", request_id,
+                      "supply_id", response->supply_id, "cp_id", "CP-AUTH", "driver_id", "DRV-AUTH", NULL);
+  g_assert_cmpfloat_with_epsilon (number_member (event, "price"), PRICE, 1e-9);
+  wait_event (f, "directive", "target", "CP-AUTH", "action", "start", NULL);
+
+  cp = central_core_lookup_cp (f->core, "CP-AUTH");
+  g_assert_cmpstr (ev_charging_point_get_driver_id (cp), ==, "DRV-AUTH");
+  g_assert_cmpstr (ev_charging_point_get_supply_id (cp), ==, response->supply_id);
+  requests = central_core_get_requests (f->core);
+  g_assert_cmpint (model_find (requests, response->supply_id), ==, 0);
+  {
+    g_autoptr(EvSupplySession) session = g_list_model_get_item (requests, 0);
+    g_assert_cmpint (ev_supply_session_get_phase (session), ==, EV_SUPPLY_PHASE_AUTHORIZED);
+  }
+  stored = wait_db_phase (f, response->supply_id, EV_SUPPLY_PHASE_AUTHORIZED);
+  g_assert_cmpstr (ev_supply_session_get_driver_id (stored), ==, "DRV-AUTH");
+  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_price (stored), PRICE, 1e-9);
+
+  /* A redelivered request gets the same authorisation, not cp-busy. */
+  peer_driver_request_again (rig.driver, request_id, "CP-AUTH");
+  start = peer_engine_wait_directive (rig.engine, EV_DIRECTIVE_ACTION_START, 2);
+  g_assert_cmpstr (start->supply_id, ==, response->supply_id);
+  again = peer_driver_wait_response_nth (rig.driver, request_id, 2);
+  g_assert_cmpint (again->status, ==, EV_SUPPLY_STATUS_AUTHORIZED);
+  g_assert_cmpstr (again->supply_id, ==, response->supply_id);
+  g_assert_cmpuint (g_list_model_get_n_items (requests), ==, 1);
+  g_assert_cmpuint (count_events (f, "denied", "driver_id", "DRV-AUTH", NULL), ==, 0);
+  g_assert_cmpuint (count_events (f, "authorized", "supply_id", response->supply_id, NULL), >=, 1);
+
+  rig_clear (&rig);
+}
+
+/* A request typed at the station names the driver `station:<cp_id>`. */
+static void
+test_station_request (Fixture       *f,
+                      gconstpointer  data)
+{
+  Rig rig = rig_new (f, "CP-ST", "station:CP-ST");
+  g_autofree char *request_id = peer_engine_request (rig.engine, "station:CP-ST");
+  const EvSupplyResponse *response = peer_driver_wait_response (rig.driver, request_id);
+  const EvDirective *start;
+
+  g_assert_cmpint (response->status, ==, EV_SUPPLY_STATUS_AUTHORIZED);
+  wait_event (f, "request", "request_id", request_id, "driver_id", "station:CP-ST",
+              "origin", "station", NULL);
+  start = peer_engine_wait_directive (rig.engine, EV_DIRECTIVE_ACTION_START, 1);
+  g_assert_cmpstr (start->driver_id, ==, "station:CP-ST");
+  g_assert_cmpstr (start->supply_id, ==, response->supply_id);
+  progress (rig.engine, rig.driver, start, 1, 0.5);
+  rig_clear (&rig);
+}
+
+/* ------------------------------------------------------------------ */
+/* Live data                                                           */
+
+static void
+assert_relayed (const EvSupplyData *relayed,
+                const EvDirective  *start,
+                const char         *cp_id,
+                double              kwh)
+{
+  g_assert_cmpstr (relayed->supply_id, ==, start->supply_id);
+  g_assert_cmpstr (relayed->cp_id, ==, cp_id);
+  g_assert_cmpstr (relayed->driver_id, ==, start->driver_id);
+  g_assert_cmpfloat_with_epsilon (relayed->kwh, kwh, 1e-9);
+  assert_money (relayed->kwh, relayed->amount);
+}
+
+static void
+test_progress_and_ticket (Fixture       *f,
+                          gconstpointer  data)
+{
+  Rig rig_a = rig_new (f, "CP-PA", "DRV-PA");
+  Rig rig_b = rig_new (f, "CP-PB", "DRV-PB");
+  const EvDirective *start_a = start_supply (rig_a.driver, rig_a.engine, "CP-PA");
+  const EvDirective *start_b = start_supply (rig_b.driver, rig_b.engine, "CP-PB");
+  g_autofree char *supply_a = g_strdup (start_a->supply_id);
+  g_autoptr(EvSupplySession) stored = NULL;
+  const EvSupplyData *relayed;
+  EvChargingPoint *cp;
+  JsonObject *event;
+
+  relayed = progress (rig_a.engine, rig_a.driver, start_a, 1, 0.5);
+  assert_relayed (relayed, start_a, "CP-PA", 0.5);
+  g_assert_cmpint (relayed->kind, ==, EV_SUPPLY_DATA_PROGRESS);
+  relayed = progress (rig_a.engine, rig_a.driver, start_a, 2, 1.25);
+  assert_relayed (relayed, start_a, "CP-PA", 1.25);
+  event = wait_event (f, "progress", "supply_id", supply_a, "cp_id", "CP-PA", "driver_id", "DRV-PA", NULL);
+  g_assert_cmpfloat_with_epsilon (number_member (event, "kwh"), 0.5, 1e-9);
+
+  cp = central_core_lookup_cp (f->core, "CP-PA");
+  g_assert_cmpfloat_with_epsilon (ev_charging_point_get_kwh (cp), 1.25, 1e-9);
+  assert_money (1.25, ev_charging_point_get_amount (cp));
+  g_assert_cmpstr (ev_charging_point_get_driver_id (cp), ==, "DRV-PA");
+  g_clear_object (&stored);
+  stored = wait_db_phase (f, supply_a, EV_SUPPLY_PHASE_SUPPLYING);
+
+  /* Each driver gets its own supply's data and nothing of the other's. */
+  progress (rig_b.engine, rig_b.driver, start_b, 1, 3.0);
+  g_assert_cmpuint (peer_driver_count_data (rig_b.driver, supply_a, EV_SUPPLY_DATA_PROGRESS), ==, 0);
+  g_assert_cmpuint (peer_driver_count_data (rig_a.driver, start_b->supply_id, EV_SUPPLY_DATA_PROGRESS), ==, 0);
+  g_assert_cmpuint (peer_driver_count_data (rig_a.driver, NULL, EV_SUPPLY_DATA_PROGRESS), ==, 2);
+  g_assert_cmpuint (peer_driver_count_data (rig_b.driver, NULL, EV_SUPPLY_DATA_PROGRESS), ==, 1);
+
+  /* The ticket, published twice, is recorded and relayed once. */
+  mark_events (f);
+  publish (rig_a.engine, start_a, EV_SUPPLY_DATA_TICKET, 3, 2.0, EV_TICKET_REASON_UNPLUGGED);
+  publish (rig_a.engine, start_a, EV_SUPPLY_DATA_TICKET, 3, 2.0, EV_TICKET_REASON_UNPLUGGED);
+  relayed = peer_driver_wait_data (rig_a.driver, supply_a, EV_SUPPLY_DATA_TICKET, 0);
+  assert_relayed (relayed, start_a, "CP-PA", 2.0);
+  g_assert_cmpint (relayed->reason, ==, EV_TICKET_REASON_UNPLUGGED);
+  g_assert_cmpint (relayed->started_at, >, 0);
+  g_assert_cmpint (relayed->ended_at, >=, relayed->started_at);
+  event = wait_event (f, "ticket", "supply_id", supply_a, "cp_id", "CP-PA", "driver_id", "DRV-PA",
+                      "reason", "unplugged", NULL);
+  g_assert_cmpfloat_with_epsilon (number_member (event, "kwh"), 2.0, 1e-9);
+  assert_money (2.0, number_member (event, "amount"));
+
+  g_clear_object (&stored);
+  stored = wait_db_phase (f, supply_a, EV_SUPPLY_PHASE_FINISHED);
+  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (stored), 2.0, 1e-9);
+  wait_cp_idle (f, "CP-PA");
+
+  barrier (rig_a.engine, rig_a.driver, "CP-PA");
+  g_assert_cmpint (model_find (central_core_get_requests (f->core), supply_a), ==, -1);
+  g_assert_cmpuint (peer_driver_count_data (rig_a.driver, supply_a, EV_SUPPLY_DATA_TICKET), ==, 1);
+  g_assert_cmpuint (count_events (f, "ticket", "supply_id", supply_a, NULL), ==, 1);
+  g_assert_cmpuint (peer_driver_count_errors (rig_a.driver, supply_a), ==, 0);
+  g_assert_cmpint (model_find (central_core_get_history (f->core), supply_a), ==, 0);
+  g_assert_cmpuint (g_list_model_get_n_items (central_core_get_history (f->core)), ==, 1);
+
+  rig_clear (&rig_a);
+  rig_clear (&rig_b);
+}
+
+typedef enum {
+  BAD_SEQ_REPEATED,
+  BAD_SEQ_LOWER,
+  BAD_ENERGY_DECREASING,
+  BAD_AMOUNT,
+  BAD_UNKNOWN_SUPPLY,
+  BAD_OTHER_DRIVER,
+  BAD_OTHER_CP,
+  BAD_JSON,
+  BAD_MISSING_FIELD,
+  BAD_TICKET_AMOUNT,
+} BadKind;
+
+typedef struct
+{
+  const char *what;
+  BadKind kind;
+  /* May be skipped without an invalid-message event: a seq at or below
+   * the last one is what a redelivery looks like. */
+  gboolean silent;
+} BadCase;
+
+static const BadCase bad_cases[] = {
+  { "seq repeated", BAD_SEQ_REPEATED, TRUE },
+  { "seq lower", BAD_SEQ_LOWER, TRUE },
+  { "energy decreasing", BAD_ENERGY_DECREASING, FALSE },
+  { "amount is not kwh x price", BAD_AMOUNT, FALSE },
+  { "unknown supply", BAD_UNKNOWN_SUPPLY, FALSE },
+  { "another driver", BAD_OTHER_DRIVER, FALSE },
+  { "another CP", BAD_OTHER_CP, FALSE },
+  { "not JSON", BAD_JSON, FALSE },
+  { "no supply_id", BAD_MISSING_FIELD, FALSE },
+  { "ticket with a wrong amount", BAD_TICKET_AMOUNT, FALSE },
+};
+
+/* Publishes the bad message of @kind after a supply reached @seq / @kwh. */
+static void
+publish_bad (PeerEngine        *engine,
+             const EvDirective *start,
+             BadKind            kind,
+             guint              seq,
+             double             kwh)
+{
+  g_autoptr(EvSupplyData) data = peer_engine_data_new (engine, start, EV_SUPPLY_DATA_PROGRESS,
+                                                       seq + 1, kwh + 1.0);
+  g_autofree char *json = NULL;
+
+  switch (kind)
+    {
+    case BAD_SEQ_REPEATED:
+      data->seq = seq;
+      break;
+    case BAD_SEQ_LOWER:
+      data->seq = seq - 1;
+      break;
+    case BAD_ENERGY_DECREASING:
+      data->kwh = kwh - 0.5;
+      data->amount = data->kwh * start->price;
+      break;
+    case BAD_AMOUNT:
+      data->amount += 0.5;
+      break;
+    case BAD_UNKNOWN_SUPPLY:
+      g_free (data->supply_id);
+      data->supply_id = g_uuid_string_random ();
+      break;
+    case BAD_OTHER_DRIVER:
+      g_free (data->driver_id);
+      data->driver_id = g_strdup ("DRV-SOMEONE");
+      break;
+    case BAD_OTHER_CP:
+      g_free (data->cp_id);
+      data->cp_id = g_strdup ("CP-ELSEWHERE");
+      break;
+    case BAD_JSON:
+      peer_engine_publish_raw (engine, "supply-data", "{\"v\":1,\"kind\":\"progress\",");
+      return;
+    case BAD_MISSING_FIELD:
+      json = g_strdup_printf ("{\"v\":1,\"id\":\"%s\",\"ts\":%" G_GINT64_FORMAT ","
+                              "\"kind\":\"progress\",\"cp_id\":\"%s\",\"driver_id\":\"%s\","
+                              "\"seq\":%u,\"kwh\":%g,\"amount\":%g}",
+                              start->supply_id, g_get_real_time () / 1000, data->cp_id,
+                              data->driver_id, data->seq, data->kwh, data->amount);
+      peer_engine_publish_raw (engine, "supply-data", json);
+      return;
+    case BAD_TICKET_AMOUNT:
+      data->kind = EV_SUPPLY_DATA_TICKET;
+      data->ended_at = MAX (g_get_real_time () / 1000, data->started_at);
+      data->reason = EV_TICKET_REASON_UNPLUGGED;
+      data->amount *= 2;
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+
+  peer_engine_publish (engine, data);
+}
+
+static void
+test_invalid_data (Fixture       *f,
+                   gconstpointer  data)
+{
+  Rig rig = rig_new (f, "CP-BAD", "DRV-BAD");
+  const EvDirective *start = start_supply (rig.driver, rig.engine, "CP-BAD");
+  double kwh = 1.0;
+  guint seq = 1;
+  EvChargingPoint *cp = central_core_lookup_cp (f->core, "CP-BAD");
+
+  progress (rig.engine, rig.driver, start, seq, kwh);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad_cases); i++)
+    {
+      const BadCase *c = &bad_cases[i];
+      guint invalid;
+
+      g_test_message ("case: %s", c->what);
+      mark_events (f);
+      invalid = count_events (f, "invalid-message", "topic", "supply-data", NULL);
+      publish_bad (rig.engine, start, c->kind, seq, kwh);
+
+      /* The next good message is processed after the bad one (same key),
+       * and relayed right after whatever the bad one would have caused. */
+      seq++;
+      kwh += 0.25;
+      progress (rig.engine, rig.driver, start, seq, kwh);
+      wait_event (f, "progress", "supply_id", start->supply_id, NULL);
+
+      g_assert_cmpuint (peer_driver_count_data (rig.driver, NULL, EV_SUPPLY_DATA_PROGRESS), ==, seq);
+      g_assert_cmpuint (peer_driver_count_data (rig.driver, NULL, EV_SUPPLY_DATA_TICKET), ==, 0);
+      g_assert_cmpuint (peer_driver_count_errors (rig.driver, start->supply_id), ==, 0);
+      g_assert_cmpuint (count_events (f, "progress", "supply_id", start->supply_id, NULL), ==, seq);
+      g_assert_cmpuint (count_events (f, "ticket", "cp_id", "CP-BAD", NULL), ==, 0);
+      if (!c->silent)
+        g_assert_cmpuint (count_events (f, "invalid-message", "topic", "supply-data", NULL), >, invalid);
+      g_assert_cmpfloat_with_epsilon (ev_charging_point_get_kwh (cp), kwh, 1e-9);
+      g_assert_cmpstr (ev_charging_point_get_supply_id (cp), ==, start->supply_id);
+    }
+
+  /* Still working: the supply ends normally. */
+  publish (rig.engine, start, EV_SUPPLY_DATA_TICKET, seq + 1, kwh, EV_TICKET_REASON_UNPLUGGED);
+  g_object_unref (wait_db_phase (f, start->supply_id, EV_SUPPLY_PHASE_FINISHED));
+  peer_driver_wait_data (rig.driver, start->supply_id, EV_SUPPLY_DATA_TICKET, seq + 1);
+
+  rig_clear (&rig);
+}
+
+/* The engine's own failure tickets become supply-error. */
+static const EvTicketReason failure_reasons[] = {
+  EV_TICKET_REASON_NOT_PLUGGED,
+  EV_TICKET_REASON_ENGINE_FAULT,
+};
+
+static void
+test_failure_tickets (Fixture       *f,
+                      gconstpointer  data)
+{
+  Rig rig = rig_new (f, "CP-FT", "DRV-FT");
+  g_autoptr(GPtrArray) supplies = g_ptr_array_new_with_free_func (g_free);
+  GListModel *history;
+
+  for (guint i = 0; i < G_N_ELEMENTS (failure_reasons); i++)
+    {
+      const char *reason = ev_ticket_reason_to_string (failure_reasons[i]);
+      const EvDirective *start = start_supply (rig.driver, rig.engine, "CP-FT");
+      g_autofree char *supply_id = g_strdup (start->supply_id);
+      double kwh = failure_reasons[i] == EV_TICKET_REASON_NOT_PLUGGED ? 0.0 : 1.5;
+      const EvSupplyError *error;
+      g_autoptr(EvSupplySession) stored = NULL;
+      JsonObject *event;
+
+      g_test_message ("case: %s", reason);
+      if (kwh > 0)
+        progress (rig.engine, rig.driver, start, 1, kwh);
+      publish (rig.engine, start, EV_SUPPLY_DATA_TICKET, 2, kwh, failure_reasons[i]);
+
+      error = peer_driver_wait_error (rig.driver, supply_id);
+      g_assert_cmpstr (ev_supply_error_reason_to_string (error->reason), ==, reason);
+      g_assert_cmpstr (error->cp_id, ==, "CP-FT");
+      g_assert_cmpfloat_with_epsilon (error->kwh, kwh, 1e-9);
+      assert_money (kwh, error->amount);
+      event = wait_event (f, "supply-error", "supply_id", supply_id, "reason", reason, NULL);
+      g_assert_cmpfloat_with_epsilon (number_member (event, "kwh"), kwh, 1e-9);
+      stored = wait_db_phase (f, supply_id, EV_SUPPLY_PHASE_FAILED);
+      g_ptr_array_add (supplies, g_steal_pointer (&supply_id));
+    }
+
+  /* Concluded: out of the requests, into the history (newest first). */
+  barrier (rig.engine, rig.driver, "CP-FT");
+  history = central_core_get_history (f->core);
+  g_assert_cmpuint (g_list_model_get_n_items (history), ==, supplies->len);
+  for (guint i = 0; i < supplies->len; i++)
+    {
+      const char *supply_id = g_ptr_array_index (supplies, i);
+
+      g_assert_cmpint (model_find (history, supply_id), ==, supplies->len - 1 - i);
+      g_assert_cmpint (model_find (central_core_get_requests (f->core), supply_id), ==, -1);
+      g_assert_cmpuint (count_events (f, "ticket", "supply_id", supply_id, NULL), ==, 0);
+      g_assert_cmpuint (peer_driver_count_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET), ==, 0);
+    }
+
+  rig_clear (&rig);
+}
+
+/* ------------------------------------------------------------------ */
+/* Faults during a supply                                              */
+
+typedef struct
+{
+  const char *cp_id;
+  const char *driver_id;
+  EvCpState state;
+  EvSupplyErrorReason reason;
+} FaultCase;
+
+static const FaultCase fault_broken = {
+  "CP-F-KO", "DRV-F-KO", EV_CP_STATE_BROKEN, EV_SUPPLY_ERROR_REASON_ENGINE_FAULT,
+};
+static const FaultCase fault_disconnected = {
+  "CP-F-GONE", "DRV-F-GONE", EV_CP_STATE_DISCONNECTED, EV_SUPPLY_ERROR_REASON_CP_DISCONNECTED,
+};
+
+static void
+test_fault_during_supply (Fixture       *f,
+                          gconstpointer  data)
+{
+  const FaultCase *c = data;
+  Rig rig = rig_new (f, c->cp_id, c->driver_id);
+  const EvDirective *start = start_supply (rig.driver, rig.engine, c->cp_id);
+  g_autofree char *supply_id = g_strdup (start->supply_id);
+  const char *reason = ev_supply_error_reason_to_string (c->reason);
+  g_autoptr(EvSupplySession) stored = NULL;
+  const EvSupplyError *error;
+  JsonObject *event;
+
+  peer_monitor_heartbeat (rig.monitor, EV_CP_STATE_SUPPLYING, EV_ENGINE_HEALTH_OK, HEARTBEAT_MS);
+  progress (rig.engine, rig.driver, start, 1, 0.75);
+  progress (rig.engine, rig.driver, start, 2, 2.5);
+
+  mark_events (f);
+  if (c->state == EV_CP_STATE_BROKEN)
+    peer_monitor_heartbeat (rig.monitor, EV_CP_STATE_SUPPLYING, EV_ENGINE_HEALTH_KO, HEARTBEAT_MS);
+  else
+    peer_monitor_close (rig.monitor);
+  wait_cp_state (f, c->cp_id, c->state);
+
+  error = peer_driver_wait_error (rig.driver, supply_id);
+  g_assert_cmpstr (ev_supply_error_reason_to_string (error->reason), ==, reason);
+  g_assert_cmpstr (error->cp_id, ==, c->cp_id);
+  g_assert_cmpfloat_with_epsilon (error->kwh, 2.5, 1e-9);
+  assert_money (2.5, error->amount);
+  event = wait_event (f, "supply-error", "supply_id", supply_id, "reason", reason, NULL);
+  g_assert_cmpfloat_with_epsilon (number_member (event, "kwh"), 2.5, 1e-9);
+  assert_money (2.5, number_member (event, "amount"));
+  stored = wait_db_phase (f, supply_id, EV_SUPPLY_PHASE_FAILED);
+  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (stored), 2.5, 1e-9);
+
+  /* The engine's own ticket, late, changes nothing. */
+  publish (rig.engine, start, EV_SUPPLY_DATA_TICKET, 3, 2.75, EV_TICKET_REASON_ENGINE_FAULT);
+  if (c->state == EV_CP_STATE_DISCONNECTED)
+    {
+      peer_monitor_free (rig.monitor);
+      rig.monitor = connect_known_cp (f, c->cp_id, rig.token, EV_CP_STATE_ACTIVE);
+    }
+  else
+    peer_monitor_heartbeat (rig.monitor, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK, HEARTBEAT_MS);
+  wait_cp_state (f, c->cp_id, EV_CP_STATE_ACTIVE);
+  barrier (rig.engine, rig.driver, c->cp_id);
+  g_assert_cmpuint (peer_driver_count_errors (rig.driver, supply_id), ==, 1);
+  g_assert_cmpuint (peer_driver_count_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET), ==, 0);
+  g_assert_cmpuint (count_events (f, "supply-error", "supply_id", supply_id, NULL), ==, 1);
+  g_assert_cmpuint (count_events (f, "ticket", "supply_id", supply_id, NULL), ==, 0);
+  g_assert_cmpint (model_find (central_core_get_requests (f->core), supply_id), ==, -1);
+  g_assert_cmpint (model_find (central_core_get_history (f->core), supply_id), ==, 0);
+  g_clear_object (&stored);
+  stored = db_lookup (f, supply_id);
+  g_assert_cmpint (ev_supply_session_get_phase (stored), ==, EV_SUPPLY_PHASE_FAILED);
+  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (stored), 2.5, 1e-9);
+
+  rig_clear (&rig);
+}
+
+/* ------------------------------------------------------------------ */
+/* Operator                                                            */
+
+static void
+assert_directive (const EvDirective *directive,
+                  const char        *target,
+                  EvDirectiveAction  action)
+{
+  gint64 now = g_get_real_time () / 1000;
+
+  g_assert_cmpstr (directive->target, ==, target);
+  g_assert_cmpint (directive->action, ==, action);
+  g_assert_cmpint (directive->expires, >, now);
+  g_assert_cmpint (directive->expires, <=, now + 31000);
+}
+
+typedef gboolean (*OperatorFunc) (CentralCore *, const char *, GError **);
+
+static void
+operator (Fixture      *f,
+          OperatorFunc  func,
+          const char   *cp_id)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (func (f->core, cp_id, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_stop_resume_one (Fixture       *f,
+                      gconstpointer  data)
+{
+  PeerMonitor *other = connect_new_cp (f, "CP-OP2", NULL);
+  Rig rig = rig_new (f, "CP-OP", "DRV-OP");
+  const EvDirective *start = start_supply (rig.driver, rig.engine, "CP-OP");
+  g_autofree char *supply_id = g_strdup (start->supply_id);
+  g_autofree char *open_supply = NULL;
+  const EvSupplyData *relayed;
+  guint stops;
+
+  peer_monitor_heartbeat (rig.monitor, EV_CP_STATE_SUPPLYING, EV_ENGINE_HEALTH_OK, HEARTBEAT_MS);
+  progress (rig.engine, rig.driver, start, 1, 1.0);
+
+  /* Stop: STOPPED at once even though the monitor reports SUPPLYING. */
+  mark_events (f);
+  operator (f, central_core_stop, "CP-OP");
+  g_assert_cmpint (cp_state (f, "CP-OP"), ==, EV_CP_STATE_STOPPED);
+  assert_directive (peer_engine_wait_directive (rig.engine, EV_DIRECTIVE_ACTION_STOP, 1),
+                    "CP-OP", EV_DIRECTIVE_ACTION_STOP);
+  wait_event (f, "directive", "target", "CP-OP", "action", "stop", NULL);
+  g_assert_cmpint (cp_state (f, "CP-OP2"), ==, EV_CP_STATE_ACTIVE);
+
+  /* The engine ends the supply; its ticket is relayed as any other. */
+  publish (rig.engine, start, EV_SUPPLY_DATA_TICKET, 2, 1.5, EV_TICKET_REASON_STOPPED_BY_CENTRAL);
+  relayed = peer_driver_wait_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET, 0);
+  g_assert_cmpint (relayed->reason, ==, EV_TICKET_REASON_STOPPED_BY_CENTRAL);
+  g_object_unref (wait_db_phase (f, supply_id, EV_SUPPLY_PHASE_FINISHED));
+  g_assert_cmpuint (peer_driver_count_errors (rig.driver, supply_id), ==, 0);
+
+  /* Reports other than STOPPED/BROKEN do not make it available, and
+   * Central repeats the stop. */
+  stops = peer_engine_count_directives (rig.engine, EV_DIRECTIVE_ACTION_STOP);
+  peer_monitor_heartbeat (rig.monitor, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK, HEARTBEAT_MS);
+  peer_engine_wait_directive (rig.engine, EV_DIRECTIVE_ACTION_STOP, stops + 1);
+  g_assert_cmpint (cp_state (f, "CP-OP"), ==, EV_CP_STATE_STOPPED);
+
+  /* Remembered across a restart. */
+  peer_monitor_free (rig.monitor);
+  peer_monitor_free (other);
+  core_stop (f);
+  core_start (f);
+  rig.monitor = connect_known_cp (f, "CP-OP", rig.token, EV_CP_STATE_ACTIVE);
+  wait_cp_state (f, "CP-OP", EV_CP_STATE_STOPPED);
+
+  /* Resume: ACTIVE at once. */
+  mark_events (f);
+  operator (f, central_core_resume, "CP-OP");
+  g_assert_cmpint (cp_state (f, "CP-OP"), ==, EV_CP_STATE_ACTIVE);
+  assert_directive (peer_engine_wait_directive (rig.engine, EV_DIRECTIVE_ACTION_RESUME, 1),
+                    "CP-OP", EV_DIRECTIVE_ACTION_RESUME);
+  wait_event (f, "directive", "target", "CP-OP", "action", "resume", NULL);
+  /* Stays ACTIVE with the monitor reporting, and after a restart. */
+  open_supply = g_strdup (barrier (rig.engine, rig.driver, "CP-OP")->supply_id);
+  peer_monitor_free (rig.monitor);
+  core_stop (f);
+  core_start (f);
+  rig.monitor = connect_known_cp (f, "CP-OP", rig.token, EV_CP_STATE_ACTIVE);
+  wait_cp_state (f, "CP-OP", EV_CP_STATE_ACTIVE);
+
+  /* The restarted Central loaded the open supply into the requests and
+   * the concluded one into the history. */
+  g_assert_cmpint (model_find (central_core_get_requests (f->core), open_supply), ==, 0);
+  g_assert_cmpint (model_find (central_core_get_history (f->core), supply_id), ==, 0);
+  g_assert_cmpuint (g_list_model_get_n_items (central_core_get_history (f->core)), ==, 1);
+
+  rig_clear (&rig);
+}
+
+static void
+test_stop_resume_all (Fixture       *f,
+                      gconstpointer  data)
+{
+  const char * const cps[] = { "CP-ALL1", "CP-ALL2" };
+  PeerMonitor *monitors[G_N_ELEMENTS (cps)];
+  PeerEngine *engines[G_N_ELEMENTS (cps)];
+
+  for (guint i = 0; i < G_N_ELEMENTS (cps); i++)
+    {
+      monitors[i] = connect_new_cp (f, cps[i], NULL);
+      engines[i] = peer_engine_new (bootstrap (), cps[i]);
+    }
+
+  mark_events (f);
+  operator (f, central_core_stop, NULL);
+  wait_event (f, "directive", "target", "all", "action", "stop", NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (cps); i++)
+    {
+      g_assert_cmpint (cp_state (f, cps[i]), ==, EV_CP_STATE_STOPPED);
+      assert_directive (peer_engine_wait_directive (engines[i], EV_DIRECTIVE_ACTION_STOP, 1),
+                        "all", EV_DIRECTIVE_ACTION_STOP);
+    }
+
+  mark_events (f);
+  operator (f, central_core_resume, NULL);
+  wait_event (f, "directive", "target", "all", "action", "resume", NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (cps); i++)
+    {
+      g_assert_cmpint (cp_state (f, cps[i]), ==, EV_CP_STATE_ACTIVE);
+      assert_directive (peer_engine_wait_directive (engines[i], EV_DIRECTIVE_ACTION_RESUME, 1),
+                        "all", EV_DIRECTIVE_ACTION_RESUME);
+      peer_engine_free (engines[i]);
+      peer_monitor_free (monitors[i]);
+    }
+}
+
+typedef struct
+{
+  OperatorFunc func;
+  const char *cp_id;
+  CentralCoreError code;
+} OperatorErrorCase;
+
+static const OperatorErrorCase operator_errors[] = {
+  { central_core_stop, "CP-NOT-THERE", CENTRAL_CORE_ERROR_UNKNOWN_CP },
+  { central_core_resume, "CP-NOT-THERE", CENTRAL_CORE_ERROR_UNKNOWN_CP },
+  { central_core_stop, "bad id!", CENTRAL_CORE_ERROR_INVALID_ARGUMENT },
+  { central_core_resume, "", CENTRAL_CORE_ERROR_INVALID_ARGUMENT },
+};
+
+static void
+test_operator_errors (Fixture       *f,
+                      gconstpointer  data)
+{
+  PeerMonitor *monitor = connect_new_cp (f, "CP-OPERR", NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (operator_errors); i++)
+    {
+      const OperatorErrorCase *c = &operator_errors[i];
+      g_autoptr(GError) error = NULL;
+
+      g_assert_false (c->func (f->core, c->cp_id, &error));
+      g_assert_error (error, CENTRAL_CORE_ERROR, (int) c->code);
+    }
+
+  /* Nothing happened to the CP that exists. */
+  g_assert_cmpint (cp_state (f, "CP-OPERR"), ==, EV_CP_STATE_ACTIVE);
+  g_assert_cmpuint (count_events (f, "directive", NULL), ==, 0);
+  peer_monitor_free (monitor);
+}
+
+/* ------------------------------------------------------------------ */
+/* Restart in the middle of a supply                                   */
+
+static void
+test_restart_mid_supply (Fixture       *f,
+                         gconstpointer  data)
+{
+  Rig rig = rig_new (f, "CP-RS", "DRV-RS");
+  const EvDirective *start = start_supply (rig.driver, rig.engine, "CP-RS");
+  g_autofree char *supply_id = g_strdup (start->supply_id);
+  g_autoptr(EvSupplySession) stored = NULL;
+  const EvSupplyData *relayed;
+
+  peer_monitor_heartbeat (rig.monitor, EV_CP_STATE_SUPPLYING, EV_ENGINE_HEALTH_OK, HEARTBEAT_MS);
+  progress (rig.engine, rig.driver, start, 1, 1.0);
+  progress (rig.engine, rig.driver, start, 2, 2.0);
+
+  /* Central goes away; the supply goes on. */
+  core_stop (f);
+  peer_monitor_wait_closed (rig.monitor);
+  peer_monitor_free (rig.monitor);
+  publish (rig.engine, start, EV_SUPPLY_DATA_PROGRESS, 3, 3.0, EV_TICKET_REASON_NONE);
+  publish (rig.engine, start, EV_SUPPLY_DATA_PROGRESS, 4, 4.0, EV_TICKET_REASON_NONE);
+  publish (rig.engine, start, EV_SUPPLY_DATA_TICKET, 5, 4.5, EV_TICKET_REASON_UNPLUGGED);
+  /* A second copy, as a retrying producer might send. */
+  publish (rig.engine, start, EV_SUPPLY_DATA_TICKET, 5, 4.5, EV_TICKET_REASON_UNPLUGGED);
+
+  /* Back on the same database and group: what was streamed meanwhile is
+   * processed, the open supply was not failed. */
+  mark_events (f);
+  core_start (f);
+  g_assert_cmpint (cp_state (f, "CP-RS"), ==, EV_CP_STATE_DISCONNECTED);
+  relayed = peer_driver_wait_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET, 0);
+  g_assert_cmpfloat_with_epsilon (relayed->kwh, 4.5, 1e-9);
+  assert_money (4.5, relayed->amount);
+  stored = wait_db_phase (f, supply_id, EV_SUPPLY_PHASE_FINISHED);
+  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (stored), 4.5, 1e-9);
+
+  rig.monitor = connect_known_cp (f, "CP-RS", rig.token, EV_CP_STATE_ACTIVE);
+  wait_cp_state (f, "CP-RS", EV_CP_STATE_ACTIVE);
+  barrier (rig.engine, rig.driver, "CP-RS");
+
+  /* Everything exactly once, across both Centrals. */
+  for (guint seq = 1; seq <= 4; seq++)
+    {
+      relayed = peer_driver_wait_data (rig.driver, supply_id, EV_SUPPLY_DATA_PROGRESS, seq);
+      g_assert_cmpfloat_with_epsilon (relayed->kwh, seq, 1e-9);
+    }
+  g_assert_cmpuint (peer_driver_count_data (rig.driver, supply_id, EV_SUPPLY_DATA_PROGRESS), ==, 4);
+  g_assert_cmpuint (peer_driver_count_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET), ==, 1);
+  g_assert_cmpuint (peer_driver_count_errors (rig.driver, supply_id), ==, 0);
+  g_assert_cmpuint (count_events (f, "ticket", "supply_id", supply_id, NULL), ==, 1);
+  g_assert_cmpuint (count_events (f, "progress", "supply_id", supply_id, NULL), ==, 4);
+  g_assert_cmpuint (count_events (f, "supply-error", "supply_id", supply_id, NULL), ==, 0);
+  g_assert_cmpint (model_find (central_core_get_history (f->core), supply_id), >=, 0);
+  g_assert_cmpint (model_find (central_core_get_requests (f->core), supply_id), ==, -1);
+
+  rig_clear (&rig);
+}
+
+/* ------------------------------------------------------------------ */
+/* Malformed Kafka messages                                            */
+
+static const char * const bad_requests[] = {
+  "not json at all",
+  "{\"v\":1,\"request_id\":",
+  "{\"v\":1,\"id\":\"8a1f3c52-3f0e-4c43-9d55-2f0d0b7e6f10\",\"ts\":1700000000000,"
+  "\"request_id\":\"8a1f3c52-3f0e-4c43-9d55-2f0d0b7e6f11\",\"cp_id\":\"bad id!\","
+  "\"driver_id\":\"DRV-MAL\",\"origin\":\"driver\"}",
+  "{\"v\":2,\"request_id\":\"8a1f3c52-3f0e-4c43-9d55-2f0d0b7e6f12\",\"cp_id\":\"CP-MAL\"}",
+  "[]",
+};
+
+static void
+test_malformed_requests (Fixture       *f,
+                         gconstpointer  data)
+{
+  Rig rig = rig_new (f, "CP-MAL", "DRV-MAL");
+
+  mark_events (f);
+  for (guint i = 0; i < G_N_ELEMENTS (bad_requests); i++)
+    peer_engine_publish_raw (rig.engine, "supply-req", bad_requests[i]);
+
+  /* Skipped, each with an event; a good request after them works. */
+  start_supply (rig.driver, rig.engine, "CP-MAL");
+  wait_events (f, G_N_ELEMENTS (bad_requests), "invalid-message", "topic", "supply-req", NULL);
+  g_assert_cmpuint (count_events (f, "denied", "driver_id", "DRV-MAL", NULL), ==, 0);
+  g_assert_cmpuint (count_events (f, "request", "cp_id", "CP-MAL", NULL), ==, 1);
+
+  rig_clear (&rig);
+}
+
+/* ------------------------------------------------------------------ */
+/* History export                                                      */
+
+static void
+test_export_history (Fixture       *f,
+                     gconstpointer  data)
+{
+  Rig rig = rig_new (f, "CP-CSV", "DRV-CSV");
+  g_autoptr(GPtrArray) supplies = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *path = g_build_filename (f->tmpdir, "history.csv", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint n_lines = 0;
+
+  for (guint i = 0; i < 3; i++)
+    {
+      const EvDirective *start = start_supply (rig.driver, rig.engine, "CP-CSV");
+
+      g_ptr_array_add (supplies, g_strdup (start->supply_id));
+      progress (rig.engine, rig.driver, start, 1, 1.0 + i);
+      publish (rig.engine, start, EV_SUPPLY_DATA_TICKET, 2, 2.0 + i, EV_TICKET_REASON_UNPLUGGED);
+      peer_driver_wait_data (rig.driver, start->supply_id, EV_SUPPLY_DATA_TICKET, 0);
+    }
+  g_assert_cmpuint (g_list_model_get_n_items (central_core_get_history (f->core)), ==, 3);
+
+  g_assert_true (central_core_export_history (f->core, file, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (path, &contents, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_utf8_validate (contents, -1, NULL));
+
+  lines = g_strsplit (contents, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (lines[i][0] != '\0' && g_strcmp0 (lines[i], "\r") != 0)
+      n_lines++;
+  g_assert_cmpuint (n_lines, ==, 1 + supplies->len);
+
+  /* A header naming columns (no data), then one row per supply. */
+  for (guint s = 0; s < supplies->len; s++)
+    {
+      const char *supply_id = g_ptr_array_index (supplies, s);
+      guint rows = 0;
+
+      g_assert_null (strstr (lines[0], supply_id));
+      for (guint i = 1; lines[i] != NULL; i++)
+        if (strstr (lines[i], supply_id) != NULL)
+          {
+            rows++;
+            g_assert_nonnull (strstr (lines[i], "CP-CSV"));
+            g_assert_nonnull (strstr (lines[i], "DRV-CSV"));
+          }
+      g_assert_cmpuint (rows, ==, 1);
+    }
+  g_assert_nonnull (strchr (lines[0], ','));
+
+  rig_clear (&rig);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *runtime_dir = NULL;
+  g_autofree char **args = NULL;
+  int status;
+
+  /* Before anything asks GLib for it: nothing here meets another
+   * program's broker. */
+  runtime_dir = ev_test_make_tmpdir ();
+  g_setenv ("XDG_RUNTIME_DIR", runtime_dir, TRUE);
+
+  /* Keep going after a failed check (g_test_fail()), so one broken rule
+   * does not hide the state of the others. */
+  args = g_new0 (char *, argc + 2);
+  memcpy (args, argv, argc * sizeof (char *));
+  args[argc++] = (char *) "--keep-going";
+  argv = args;
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func, data) \
+  g_test_add ("/central/" path, Fixture, data, fixture_setup, func, fixture_teardown)
+#define ADD_QUICK_SILENCE(path, func) \
+  g_test_add ("/central/" path, Fixture, NULL, fixture_setup_quick_silence, func, fixture_teardown)
+
+  ADD ("ready", test_ready, NULL);
+  ADD ("link/register-then-auth", test_register_then_auth, NULL);
+  ADD ("link/requests", test_link_requests, NULL);
+  ADD ("link/status-states", test_status_states, NULL);
+  ADD ("link/disconnect-on-close", test_disconnect_on_close, NULL);
+  ADD_QUICK_SILENCE ("link/disconnect-on-silence", test_disconnect_on_silence);
+  ADD ("link/malformed-frames", test_malformed_frames, NULL);
+  ADD ("supply/denials", test_supply_denials, NULL);
+  ADD ("supply/authorized", test_supply_authorized, NULL);
+  ADD ("supply/station-request", test_station_request, NULL);
+  ADD ("supply/progress-and-ticket", test_progress_and_ticket, NULL);
+  ADD ("supply/invalid-data", test_invalid_data, NULL);
+  ADD ("supply/failure-tickets", test_failure_tickets, NULL);
+  ADD ("supply/fault-broken", test_fault_during_supply, &fault_broken);
+  ADD ("supply/fault-disconnected", test_fault_during_supply, &fault_disconnected);
+  ADD ("supply/malformed-requests", test_malformed_requests, NULL);
+  ADD ("operator/stop-resume-one", test_stop_resume_one, NULL);
+  ADD ("operator/stop-resume-all", test_stop_resume_all, NULL);
+  ADD ("operator/errors", test_operator_errors, NULL);
+  ADD ("restart-mid-supply", test_restart_mid_supply, NULL);
+  ADD ("export-history", test_export_history, NULL);
+
+#undef ADD
+#undef ADD_QUICK_SILENCE
+
+  broker = peer_broker_start ();
+  status = g_test_run ();
+  peer_broker_stop (broker);
+
+  ev_test_rm_rf (runtime_dir);
+
+  return status;
+}

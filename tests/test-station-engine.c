@@ -1,0 +1,666 @@
+#include "config.h"
+
+#include <math.h>
+
+#include "ev-mock-cluster.h"
+#include "station-engine.h"
+#include "station-machine.h"
+#include "station-peers.h"
+#include "test-utils.h"
+
+/* The pure machine, fed with a fake clock ----------------------------------- */
+
+#define T0 G_GINT64_CONSTANT (1700000000000)
+#define KWH_PER_MS (22.0 / 3600000.0)
+
+static StationMachine *
+machine_new (gint64 auto_plug,
+             gint64 auto_unplug,
+             double auto_kwh)
+{
+  StationMachineConfig config;
+  StationMachine *machine;
+
+  station_machine_config_init (&config);
+  config.auto_plug_ms = auto_plug;
+  config.auto_unplug_ms = auto_unplug;
+  config.auto_unplug_kwh = auto_kwh;
+  machine = station_machine_new (&config);
+  station_machine_set_cp_id (machine, "CP1");
+  return machine;
+}
+
+static void
+start_supply (StationMachine *machine,
+              gint64          now)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (station_machine_start (machine, "s-1", "d1", 0.5, now, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (station_machine_get_state (machine), ==, EV_CP_STATE_WAITING);
+}
+
+static EvSupplyData *
+take_one (StationMachine *machine)
+{
+  g_autoptr(GPtrArray) output = station_machine_take_output (machine);
+
+  g_assert_cmpuint (output->len, ==, 1);
+  return g_ptr_array_steal_index (output, 0);
+}
+
+static void
+assert_ticket (EvSupplyData   *ticket,
+               EvTicketReason  reason,
+               double          kwh,
+               gint64          started_at,
+               gint64          ended_at)
+{
+  g_assert_cmpint (ticket->kind, ==, EV_SUPPLY_DATA_TICKET);
+  g_assert_cmpint (ticket->reason, ==, reason);
+  g_assert_cmpfloat_with_epsilon (ticket->kwh, kwh, 1e-9);
+  g_assert_cmpfloat_with_epsilon (ticket->amount, kwh * 0.5, 1e-9);
+  g_assert_cmpint (ticket->started_at, ==, started_at);
+  g_assert_cmpint (ticket->ended_at, ==, ended_at);
+  g_assert_cmpstr (ticket->cp_id, ==, "CP1");
+  g_assert_cmpstr (ticket->driver_id, ==, "d1");
+  ev_supply_data_free (ticket);
+}
+
+static void
+test_machine_supply (void)
+{
+  g_autoptr(StationMachine) machine = machine_new (-1, -1, 0);
+  g_autoptr(GError) error = NULL;
+  EvSupplyData *data;
+
+  g_assert_cmpint (station_machine_get_state (machine), ==, EV_CP_STATE_ACTIVE);
+  g_assert_cmpint (station_machine_get_deadline (machine), ==, -1);
+  g_assert_false (station_machine_plug (machine, T0, &error));
+  g_assert_error (error, STATION_ERROR, STATION_ERROR_NOT_WAITING);
+  g_clear_error (&error);
+
+  start_supply (machine, T0);
+  g_assert_cmpint (station_machine_get_deadline (machine), ==, T0 + 60000);
+  g_assert_false (station_machine_start (machine, "s-2", "d2", 0.5, T0, &error));
+  g_assert_error (error, STATION_ERROR, STATION_ERROR_BUSY);
+  g_clear_error (&error);
+
+  g_assert_true (station_machine_plug (machine, T0 + 5000, NULL));
+  g_assert_cmpint (station_machine_get_state (machine), ==, EV_CP_STATE_SUPPLYING);
+  g_assert_cmpint (station_machine_get_deadline (machine), ==, T0 + 6000);
+
+  /* Progress every second, measured from the plug. */
+  for (guint seq = 1; seq <= 3; seq++)
+    {
+      gint64 now = T0 + 5000 + seq * 1000;
+
+      station_machine_tick (machine, now - 1);
+      g_assert_cmpuint (station_machine_take_output (machine)->len, ==, 0);
+      station_machine_tick (machine, now);
+      data = take_one (machine);
+      g_assert_cmpint (data->kind, ==, EV_SUPPLY_DATA_PROGRESS);
+      g_assert_cmpuint (data->seq, ==, seq);
+      g_assert_cmpfloat_with_epsilon (data->kwh, seq * 1000 * KWH_PER_MS, 1e-9);
+      g_assert_cmpfloat_with_epsilon (data->amount, data->kwh * 0.5, 1e-9);
+      g_assert_cmpint (data->started_at, ==, T0 + 5000);
+      ev_supply_data_free (data);
+    }
+
+  /* A late tick gives one message and returns to the cadence. */
+  station_machine_tick (machine, T0 + 11500);
+  data = take_one (machine);
+  g_assert_cmpuint (data->seq, ==, 4);
+  ev_supply_data_free (data);
+  g_assert_cmpint (station_machine_get_deadline (machine), ==, T0 + 12000);
+
+  g_assert_true (station_machine_unplug (machine, T0 + 15000, NULL));
+  data = take_one (machine);
+  g_assert_cmpuint (data->seq, ==, 5);
+  assert_ticket (data, EV_TICKET_REASON_UNPLUGGED, 10000 * KWH_PER_MS, T0 + 5000, T0 + 15000);
+  g_assert_cmpint (station_machine_get_state (machine), ==, EV_CP_STATE_ACTIVE);
+  g_assert_null (station_machine_get_supply_id (machine));
+  g_assert_false (station_machine_unplug (machine, T0 + 16000, &error));
+  g_assert_error (error, STATION_ERROR, STATION_ERROR_NOT_SUPPLYING);
+}
+
+static void
+test_machine_not_plugged (void)
+{
+  g_autoptr(StationMachine) machine = machine_new (-1, -1, 0);
+
+  start_supply (machine, T0);
+  station_machine_tick (machine, T0 + 59999);
+  g_assert_cmpint (station_machine_get_state (machine), ==, EV_CP_STATE_WAITING);
+  station_machine_tick (machine, T0 + 60000);
+  assert_ticket (take_one (machine), EV_TICKET_REASON_NOT_PLUGGED, 0.0, T0, T0 + 60000);
+  g_assert_cmpint (station_machine_get_state (machine), ==, EV_CP_STATE_ACTIVE);
+
+  /* A cancel withdraws an authorisation without a ticket. */
+  start_supply (machine, T0);
+  g_assert_false (station_machine_cancel (machine, "other"));
+  g_assert_true (station_machine_cancel (machine, "s-1"));
+  g_assert_cmpuint (station_machine_take_output (machine)->len, ==, 0);
+  g_assert_cmpint (station_machine_get_state (machine), ==, EV_CP_STATE_ACTIVE);
+}
+
+static void
+test_machine_stop_resume (void)
+{
+  g_autoptr(StationMachine) machine = machine_new (-1, -1, 0);
+  g_autoptr(GError) error = NULL;
+
+  start_supply (machine, T0);
+  station_machine_plug (machine, T0, NULL);
+  station_machine_stop (machine, T0 + 2000);
+  assert_ticket (take_one (machine), EV_TICKET_REASON_STOPPED_BY_CENTRAL, 2000 * KWH_PER_MS, T0, T0 + 2000);
+  g_assert_cmpint (station_machine_get_state (machine), ==, EV_CP_STATE_STOPPED);
+  g_assert_false (station_machine_start (machine, "s-2", "d1", 0.5, T0, &error));
+  g_assert_error (error, STATION_ERROR, STATION_ERROR_STOPPED);
+
+  /* Stopping again changes nothing and issues no ticket. */
+  station_machine_stop (machine, T0 + 3000);
+  g_assert_cmpuint (station_machine_take_output (machine)->len, ==, 0);
+  station_machine_resume (machine);
+  g_assert_cmpint (station_machine_get_state (machine), ==, EV_CP_STATE_ACTIVE);
+}
+
+static void
+test_machine_ko (void)
+{
+  g_autoptr(StationMachine) machine = machine_new (-1, -1, 0);
+  g_autoptr(GError) error = NULL;
+
+  start_supply (machine, T0);
+  station_machine_plug (machine, T0 + 1000, NULL);
+  station_machine_set_ko (machine, TRUE, T0 + 4000);
+  assert_ticket (take_one (machine), EV_TICKET_REASON_ENGINE_FAULT, 3000 * KWH_PER_MS, T0 + 1000, T0 + 4000);
+  g_assert_cmpint (station_machine_get_state (machine), ==, EV_CP_STATE_BROKEN);
+  g_assert_true (station_machine_get_ko (machine));
+  g_assert_false (station_machine_start (machine, "s-2", "d1", 0.5, T0, &error));
+  g_assert_error (error, STATION_ERROR, STATION_ERROR_BROKEN);
+
+  station_machine_set_ko (machine, FALSE, T0 + 5000);
+  g_assert_cmpint (station_machine_get_state (machine), ==, EV_CP_STATE_ACTIVE);
+  g_assert_cmpuint (station_machine_take_output (machine)->len, ==, 0);
+}
+
+static void
+test_machine_simulation (void)
+{
+  g_autoptr(StationMachine) timed = machine_new (3000, 10000, 0);
+  g_autoptr(StationMachine) metered = machine_new (0, -1, 0.11);
+  g_autoptr(GPtrArray) output = NULL;
+  EvSupplyData *ticket;
+
+  /* Plugged 3 s after authorisation, unplugged 10 s later. */
+  start_supply (timed, T0);
+  g_assert_cmpint (station_machine_get_deadline (timed), ==, T0 + 3000);
+  station_machine_tick (timed, T0 + 3000);
+  g_assert_cmpint (station_machine_get_state (timed), ==, EV_CP_STATE_SUPPLYING);
+  for (gint64 now = T0 + 4000; now <= T0 + 13000; now += 1000)
+    station_machine_tick (timed, now);
+  output = station_machine_take_output (timed);
+  g_assert_cmpuint (output->len, ==, 10);
+  ticket = g_ptr_array_steal_index (output, 9);
+  assert_ticket (ticket, EV_TICKET_REASON_UNPLUGGED, 10000 * KWH_PER_MS, T0 + 3000, T0 + 13000);
+
+  /* Unplugged once 0.11 kWh are in: 18 s at 22 kW. */
+  start_supply (metered, T0);
+  station_machine_tick (metered, T0);
+  g_assert_cmpint (station_machine_get_state (metered), ==, EV_CP_STATE_SUPPLYING);
+  while (station_machine_get_state (metered) == EV_CP_STATE_SUPPLYING)
+    station_machine_tick (metered, station_machine_get_deadline (metered));
+  g_clear_pointer (&output, g_ptr_array_unref);
+  output = station_machine_take_output (metered);
+  ticket = g_ptr_array_steal_index (output, output->len - 1);
+  g_assert_cmpuint (output->len, ==, 17);
+  assert_ticket (ticket, EV_TICKET_REASON_UNPLUGGED, 0.11, T0, T0 + 18000);
+}
+
+/* The engine over sockets and Kafka ------------------------------------------- */
+
+typedef struct
+{
+  EvMockCluster *cluster;
+  StationEngine *engine;
+  PeerKafka *kafka;
+  EvLink *monitor;           /* the test monitor */
+  GPtrArray *events;         /* "name" strings, in order */
+} Fixture;
+
+static void
+event_cb (StationEngine *engine,
+          const char    *name,
+          JsonObject    *fields,
+          gpointer       user_data)
+{
+  Fixture *fixture = user_data;
+
+  g_ptr_array_add (fixture->events, g_strdup (name));
+}
+
+static void
+connected_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  EvLink **link = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *link = ev_link_connect_finish (result, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+monitor_linked (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+
+  return fixture->monitor != NULL && station_engine_get_monitor_connected (fixture->engine);
+}
+
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *address = NULL;
+
+  fixture->cluster = ev_mock_cluster_new (1, &error);
+  g_assert_no_error (error);
+  fixture->events = g_ptr_array_new_with_free_func (g_free);
+  fixture->engine = g_object_new (STATION_TYPE_ENGINE,
+                                  "listen", "127.0.0.1:0",
+                                  "bootstrap", ev_mock_cluster_get_bootstrap (fixture->cluster),
+                                  "location", "Test street 1",
+                                  "plug-timeout", (gint64) 1500,
+                                  "progress-interval", (gint64) 200,
+                                  NULL);
+  g_signal_connect (fixture->engine, "event", G_CALLBACK (event_cb), fixture);
+  g_assert_true (station_engine_start (fixture->engine, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (station_engine_get_port (fixture->engine), >, 0);
+
+  address = g_strdup_printf ("127.0.0.1:%u", station_engine_get_port (fixture->engine));
+  ev_link_connect_to_host_async (address, 0, 0, NULL, connected_cb, &fixture->monitor);
+  ev_test_wait_until (NULL, monitor_linked, fixture, PEER_WAIT_MS, "the monitor link");
+  fixture->kafka = peer_kafka_new (ev_mock_cluster_get_bootstrap (fixture->cluster));
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  peer_kafka_free (fixture->kafka);
+  if (fixture->monitor != NULL)
+    {
+      ev_link_close (fixture->monitor);
+      g_object_unref (fixture->monitor);
+    }
+  station_engine_shutdown (fixture->engine);
+  g_assert_finalize_object (fixture->engine);
+  g_ptr_array_unref (fixture->events);
+  g_assert_finalize_object (fixture->cluster);
+}
+
+typedef struct
+{
+  char *text;
+  gboolean done;
+} Answer;
+
+static void
+answer_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Answer *answer = user_data;
+  g_autoptr(GError) error = NULL;
+
+  answer->text = ev_link_request_finish (EV_LINK (source), result, &error);
+  g_assert_no_error (error);
+  answer->done = TRUE;
+}
+
+/* Sends @request (consumed) and returns the parsed response. */
+static EvLinkResponse *
+ask (Fixture       *fixture,
+     EvLinkRequest *request)
+{
+  g_autofree char *json = ev_link_request_to_json (request, NULL);
+  g_autoptr(GError) error = NULL;
+  Answer answer = { 0 };
+  EvLinkResponse *response;
+
+  ev_link_request_free (request);
+  ev_link_request_async (fixture->monitor, json, NULL, answer_cb, &answer);
+  ev_test_wait_flag (NULL, &answer.done, PEER_WAIT_MS, "the engine's response");
+  response = ev_link_response_from_json (answer.text, -1, &error);
+  g_assert_no_error (error);
+  g_free (answer.text);
+  return response;
+}
+
+static void
+hello (Fixture *fixture)
+{
+  g_autoptr(EvLinkResponse) response = ask (fixture, ev_link_request_new_hello ("CP1"));
+
+  g_assert_cmpint (response->status, ==, EV_LINK_STATUS_OK);
+  g_assert_cmpstr (response->location, ==, "Test street 1");
+  g_assert_cmpstr (station_engine_get_cp_id (fixture->engine), ==, "CP1");
+}
+
+static gboolean
+has_event (Fixture    *fixture,
+           const char *name)
+{
+  for (guint i = 0; i < fixture->events->len; i++)
+    if (g_str_equal (g_ptr_array_index (fixture->events, i), name))
+      return TRUE;
+  return FALSE;
+}
+
+typedef struct
+{
+  StationEngine *engine;
+  EvCpState state;
+} StateWait;
+
+static gboolean
+state_reached (gpointer user_data)
+{
+  StateWait *wait = user_data;
+
+  return station_engine_get_state (wait->engine) == wait->state;
+}
+
+static void
+wait_state (Fixture   *fixture,
+            EvCpState  state)
+{
+  StateWait wait = { fixture->engine, state };
+
+  ev_test_wait_until (NULL, state_reached, &wait, PEER_WAIT_MS, ev_cp_state_to_string (state));
+}
+
+static void
+test_engine_new_destroy (void)
+{
+  StationEngine *engine = g_object_new (STATION_TYPE_ENGINE, "bootstrap", "127.0.0.1:1", NULL);
+  g_autoptr(GError) error = NULL;
+  StationEngine *bad = g_object_new (STATION_TYPE_ENGINE, "bootstrap", "127.0.0.1:1",
+                                     "listen", "nowhere", NULL);
+
+  g_assert_cmpstr (station_engine_get_listen (engine), ==, STATION_ENGINE_DEFAULT_LISTEN);
+  g_assert_cmpfloat (station_engine_get_power_kw (engine), ==, 22.0);
+  g_assert_cmpint (station_engine_get_state (engine), ==, EV_CP_STATE_ACTIVE);
+  g_assert_null (station_engine_get_cp_id (engine));
+  g_assert_finalize_object (engine);
+
+  g_assert_false (station_engine_start (bad, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_finalize_object (bad);
+}
+
+static void
+test_engine_monitor_link (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(EvLinkResponse) health = NULL;
+  g_autoptr(EvLinkResponse) other = NULL;
+  g_autoptr(EvLinkResponse) central = NULL;
+  g_autoptr(EvLinkResponse) price = NULL;
+  g_autoptr(EvLinkResponse) ko = NULL;
+  g_autoptr(EvLinkResponse) foreign = NULL;
+  g_autoptr(EvLinkResponse) bad = NULL;
+  g_autoptr(GError) error = NULL;
+
+  hello (fixture);
+  other = ask (fixture, ev_link_request_new_hello ("CP2"));
+  g_assert_cmpint (other->status, ==, EV_LINK_STATUS_DENIED);
+  g_assert_cmpint (other->reason, ==, EV_LINK_REASON_BOUND_TO_OTHER_CP);
+
+  health = ask (fixture, ev_link_request_new_health ());
+  g_assert_cmpint (health->status, ==, EV_LINK_STATUS_OK);
+  g_assert_cmpint (health->state, ==, EV_CP_STATE_ACTIVE);
+
+  central = ask (fixture, ev_link_request_new_central (TRUE));
+  g_assert_cmpint (central->status, ==, EV_LINK_STATUS_OK);
+  g_assert_true (station_engine_get_central_reachable (fixture->engine));
+  price = ask (fixture, ev_link_request_new_price (0.42));
+  g_assert_cmpint (price->status, ==, EV_LINK_STATUS_OK);
+  g_assert_cmpfloat (station_engine_get_price (fixture->engine), ==, 0.42);
+  g_assert_true (has_event (fixture, "central"));
+  g_assert_true (has_event (fixture, "price"));
+
+  station_engine_set_ko (fixture->engine, TRUE);
+  ko = ask (fixture, ev_link_request_new_health ());
+  g_assert_cmpint (ko->status, ==, EV_LINK_STATUS_KO);
+  g_assert_cmpint (ko->state, ==, EV_CP_STATE_BROKEN);
+  station_engine_set_ko (fixture->engine, FALSE);
+
+  /* Central's requests are not the engine's to answer. */
+  foreign = ask (fixture, ev_link_request_new_status (EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK));
+  g_assert_cmpint (foreign->status, ==, EV_LINK_STATUS_ERROR);
+  g_assert_cmpint (foreign->reason, ==, EV_LINK_REASON_UNKNOWN_TYPE);
+
+  /* Bad JSON inside a good frame is answered, and the link stays. */
+  {
+    Answer answer = { 0 };
+
+    ev_link_request_async (fixture->monitor, "{\"type\":", NULL, answer_cb, &answer);
+    ev_test_wait_flag (NULL, &answer.done, PEER_WAIT_MS, "the bad-json response");
+    bad = ev_link_response_from_json (answer.text, -1, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (bad->reason, ==, EV_LINK_REASON_BAD_JSON);
+    g_free (answer.text);
+  }
+  g_assert_true (station_engine_get_monitor_connected (fixture->engine));
+}
+
+static void
+test_engine_supply (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  const EvSupplyData *ticket;
+  gint64 expires = ev_protocol_now_ms () + 60000;
+
+  g_assert_false (station_engine_plug (fixture->engine, &error));
+  g_assert_error (error, STATION_ERROR, STATION_ERROR_NOT_WAITING);
+  g_clear_error (&error);
+  hello (fixture);
+
+  /* A stale directive and another CP's are ignored; ours is taken. */
+  peer_kafka_directive (fixture->kafka, "CP1", EV_DIRECTIVE_ACTION_START, "11111111-1111-4111-8111-111111111111",
+                        "d0", ev_protocol_now_ms () - 1000);
+  peer_kafka_directive (fixture->kafka, "CP9", EV_DIRECTIVE_ACTION_START, "22222222-2222-4222-8222-222222222222",
+                        "d9", expires);
+  peer_kafka_directive (fixture->kafka, "CP1", EV_DIRECTIVE_ACTION_START, "33333333-3333-4333-8333-333333333333",
+                        "d1", expires);
+  wait_state (fixture, EV_CP_STATE_WAITING);
+  g_assert_cmpstr (station_engine_get_supply_id (fixture->engine), ==, "33333333-3333-4333-8333-333333333333");
+  g_assert_cmpstr (station_engine_get_driver_id (fixture->engine), ==, "d1");
+  g_assert_cmpfloat (station_engine_get_supply_price (fixture->engine), ==, 0.35);
+  g_assert_true (has_event (fixture, "authorized"));
+
+  g_assert_true (station_engine_plug (fixture->engine, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (station_engine_get_state (fixture->engine), ==, EV_CP_STATE_SUPPLYING);
+  peer_kafka_wait_data (fixture->kafka, "33333333-3333-4333-8333-333333333333", EV_SUPPLY_DATA_PROGRESS, 3);
+  g_assert_cmpfloat (station_engine_get_kwh (fixture->engine), >, 0.0);
+
+  g_assert_true (station_engine_unplug (fixture->engine, &error));
+  ticket = peer_kafka_wait_data (fixture->kafka, "33333333-3333-4333-8333-333333333333", EV_SUPPLY_DATA_TICKET, 0);
+  g_assert_cmpint (ticket->reason, ==, EV_TICKET_REASON_UNPLUGGED);
+  g_assert_cmpstr (ticket->driver_id, ==, "d1");
+  g_assert_cmpfloat (ticket->kwh, >, 0.0);
+  g_assert_cmpfloat (fabs (ticket->amount - ticket->kwh * 0.35), <, 0.01);
+  g_assert_cmpint (ticket->ended_at, >=, ticket->started_at);
+  g_assert_cmpint (station_engine_get_state (fixture->engine), ==, EV_CP_STATE_ACTIVE);
+  g_assert_true (has_event (fixture, "ticket"));
+  g_assert_cmpuint (peer_kafka_count_data (fixture->kafka, "11111111-1111-4111-8111-111111111111",
+                                           EV_SUPPLY_DATA_TICKET), ==, 0);
+
+  /* Not plugged in time (1.5 s here): a ticket says so. */
+  peer_kafka_directive (fixture->kafka, "CP1", EV_DIRECTIVE_ACTION_START, "44444444-4444-4444-8444-444444444444",
+                        "d1", expires);
+  ticket = peer_kafka_wait_data (fixture->kafka, "44444444-4444-4444-8444-444444444444", EV_SUPPLY_DATA_TICKET, 0);
+  g_assert_cmpint (ticket->reason, ==, EV_TICKET_REASON_NOT_PLUGGED);
+  g_assert_cmpfloat (ticket->kwh, ==, 0.0);
+
+  /* Stop ends a supply; `all` reaches every engine; resume. */
+  peer_kafka_directive (fixture->kafka, "CP1", EV_DIRECTIVE_ACTION_START, "55555555-5555-4555-8555-555555555555",
+                        "d1", expires);
+  wait_state (fixture, EV_CP_STATE_WAITING);
+  station_engine_plug (fixture->engine, NULL);
+  peer_kafka_directive (fixture->kafka, "all", EV_DIRECTIVE_ACTION_STOP, NULL, NULL, expires);
+  wait_state (fixture, EV_CP_STATE_STOPPED);
+  ticket = peer_kafka_wait_data (fixture->kafka, "55555555-5555-4555-8555-555555555555", EV_SUPPLY_DATA_TICKET, 0);
+  g_assert_cmpint (ticket->reason, ==, EV_TICKET_REASON_STOPPED_BY_CENTRAL);
+  peer_kafka_directive (fixture->kafka, "CP1", EV_DIRECTIVE_ACTION_RESUME, NULL, NULL, expires);
+  wait_state (fixture, EV_CP_STATE_ACTIVE);
+}
+
+static void
+test_engine_ko_during_supply (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  const EvSupplyData *ticket;
+  const char *supply_id = "66666666-6666-4666-8666-666666666666";
+
+  hello (fixture);
+  peer_kafka_directive (fixture->kafka, "CP1", EV_DIRECTIVE_ACTION_START, supply_id, "d1",
+                        ev_protocol_now_ms () + 60000);
+  wait_state (fixture, EV_CP_STATE_WAITING);
+  station_engine_plug (fixture->engine, NULL);
+  peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_PROGRESS, 2);
+
+  station_engine_set_ko (fixture->engine, TRUE);
+  g_assert_cmpint (station_engine_get_state (fixture->engine), ==, EV_CP_STATE_BROKEN);
+  ticket = peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_TICKET, 0);
+  g_assert_cmpint (ticket->reason, ==, EV_TICKET_REASON_ENGINE_FAULT);
+  g_assert_cmpfloat (ticket->kwh, >, 0.0);
+  g_assert_null (station_engine_get_supply_id (fixture->engine));
+  station_engine_set_ko (fixture->engine, FALSE);
+  g_assert_cmpint (station_engine_get_state (fixture->engine), ==, EV_CP_STATE_ACTIVE);
+}
+
+static gboolean
+has_event_denied (gpointer user_data)
+{
+  return has_event (user_data, "denied");
+}
+
+static void
+test_engine_request (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  const EvSupplyRequest *request;
+
+  g_assert_null (station_engine_request_supply (fixture->engine, NULL, &error));
+  g_assert_error (error, STATION_ERROR, STATION_ERROR_NOT_BOUND);
+  g_clear_error (&error);
+  hello (fixture);
+  g_assert_null (station_engine_request_supply (fixture->engine, "bad id!", &error));
+  g_assert_error (error, EV_PROTOCOL_ERROR, EV_PROTOCOL_ERROR_INVALID_ID);
+
+  first = station_engine_request_supply (fixture->engine, NULL, NULL);
+  second = station_engine_request_supply (fixture->engine, "driver7", NULL);
+  request = peer_kafka_wait_request (fixture->kafka, 1);
+  g_assert_cmpstr (request->request_id, ==, first);
+  g_assert_cmpstr (request->cp_id, ==, "CP1");
+  g_assert_cmpstr (request->driver_id, ==, "station:CP1");
+  g_assert_cmpint (request->origin, ==, EV_SUPPLY_ORIGIN_STATION);
+  request = peer_kafka_wait_request (fixture->kafka, 2);
+  g_assert_cmpstr (request->driver_id, ==, "driver7");
+
+  /* Central's denial reaches the station. */
+  {
+    g_autoptr(EvSupplyResponse) denial = ev_supply_response_new_denied (second, "driver7", "CP1",
+                                                                        EV_SUPPLY_DENY_REASON_CP_BUSY);
+    g_autofree char *json = ev_supply_response_to_json (denial, NULL);
+
+    peer_kafka_publish (fixture->kafka, "supply-res", "driver7", json);
+    ev_test_wait_until (NULL, has_event_denied, fixture, PEER_WAIT_MS, "the denial");
+  }
+}
+
+static gboolean
+broker_is (Fixture  *fixture,
+           gboolean  reachable)
+{
+  return station_engine_get_broker_reachable (fixture->engine) == reachable;
+}
+
+static gboolean
+broker_up (gpointer user_data)
+{
+  return broker_is (user_data, TRUE);
+}
+
+static gboolean
+broker_down (gpointer user_data)
+{
+  return broker_is (user_data, FALSE);
+}
+
+static void
+test_engine_broker_outage (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  const char *supply_id = "77777777-7777-4777-8777-777777777777";
+  const EvSupplyData *ticket;
+  guint seq;
+
+  hello (fixture);
+  ev_test_wait_until (NULL, broker_up, fixture, PEER_WAIT_MS, "the broker");
+  peer_kafka_directive (fixture->kafka, "CP1", EV_DIRECTIVE_ACTION_START, supply_id, "d1",
+                        ev_protocol_now_ms () + 60000);
+  wait_state (fixture, EV_CP_STATE_WAITING);
+  station_engine_plug (fixture->engine, NULL);
+  peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_PROGRESS, 1);
+
+  g_assert_true (ev_mock_cluster_set_down (fixture->cluster, &error));
+  ev_test_wait_until (NULL, broker_down, fixture, PEER_WAIT_MS, "the broker outage");
+  g_assert_true (has_event (fixture, "broker"));
+  /* Metering goes on meanwhile. */
+  ev_test_sleep_spinning (NULL, 600);
+  g_assert_cmpint (station_engine_get_state (fixture->engine), ==, EV_CP_STATE_SUPPLYING);
+  station_engine_unplug (fixture->engine, NULL);
+
+  g_assert_true (ev_mock_cluster_set_up (fixture->cluster, &error));
+  ev_test_wait_until (NULL, broker_up, fixture, PEER_WAIT_MS, "the broker's return");
+  ticket = peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_TICKET, 0);
+  /* Every message queued during the outage was delivered. */
+  for (seq = 1; seq < ticket->seq; seq++)
+    peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_PROGRESS, seq);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/station/machine/supply", test_machine_supply);
+  g_test_add_func ("/station/machine/not-plugged", test_machine_not_plugged);
+  g_test_add_func ("/station/machine/stop-resume", test_machine_stop_resume);
+  g_test_add_func ("/station/machine/ko", test_machine_ko);
+  g_test_add_func ("/station/machine/simulation", test_machine_simulation);
+  g_test_add_func ("/station/engine/new-destroy", test_engine_new_destroy);
+  g_test_add ("/station/engine/monitor-link", Fixture, NULL, fixture_setup, test_engine_monitor_link, fixture_teardown);
+  g_test_add ("/station/engine/supply", Fixture, NULL, fixture_setup, test_engine_supply, fixture_teardown);
+  g_test_add ("/station/engine/ko-during-supply", Fixture, NULL, fixture_setup, test_engine_ko_during_supply, fixture_teardown);
+  g_test_add ("/station/engine/request", Fixture, NULL, fixture_setup, test_engine_request, fixture_teardown);
+  g_test_add ("/station/engine/broker-outage", Fixture, NULL, fixture_setup, test_engine_broker_outage, fixture_teardown);
+
+  return g_test_run ();
+}

@@ -1,0 +1,360 @@
+#include "config.h"
+
+#include <signal.h>
+
+#include "ev-mock-cluster.h"
+#include "station-engine.h"
+#include "station-monitor.h"
+#include "station-peers.h"
+#include "test-utils.h"
+
+/* A real engine and monitor against a test Central (a plain EvLink server
+ * from docs/protocol.md) and the mock cluster, the Central's Kafka side
+ * played by PeerKafka. */
+
+typedef struct
+{
+  char *tmpdir;
+  EvMockCluster *cluster;
+  PeerKafka *kafka;
+  PeerCentral central;
+  PeerServer *central_server;
+  StationEngine *engine;
+  StationMonitor *monitor;
+} Fixture;
+
+static StationMonitor *
+monitor_new (Fixture    *fixture,
+             const char *engine,
+             guint       interval)
+{
+  g_autofree char *central = peer_server_dup_address (fixture->central_server);
+
+  return g_object_new (STATION_TYPE_MONITOR,
+                       "cp-id", "CP1",
+                       "engine", engine,
+                       "central", central,
+                       "token-dir", fixture->tmpdir,
+                       "interval", interval,
+                       "health-timeout", interval,
+                       "reconnect-min", 100,
+                       "reconnect-max", 400,
+                       NULL);
+}
+
+static void
+start_monitor (Fixture    *fixture,
+               const char *engine,
+               guint       interval)
+{
+  g_autoptr(GError) error = NULL;
+
+  fixture->monitor = monitor_new (fixture, engine, interval);
+  g_assert_true (station_monitor_start (fixture->monitor, &error));
+  g_assert_no_error (error);
+}
+
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fixture->tmpdir = ev_test_make_tmpdir ();
+  fixture->cluster = ev_mock_cluster_new (1, &error);
+  g_assert_no_error (error);
+  fixture->kafka = peer_kafka_new (ev_mock_cluster_get_bootstrap (fixture->cluster));
+  peer_central_init (&fixture->central);
+  fixture->central_server = peer_server_new (0, peer_central_func, &fixture->central);
+}
+
+/* An engine in this process, with its monitor. */
+static void
+start_pair (Fixture *fixture)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *address = NULL;
+
+  fixture->engine = g_object_new (STATION_TYPE_ENGINE,
+                                  "listen", "127.0.0.1:0",
+                                  "bootstrap", ev_mock_cluster_get_bootstrap (fixture->cluster),
+                                  "location", "Alicante",
+                                  "progress-interval", (gint64) 200,
+                                  NULL);
+  g_assert_true (station_engine_start (fixture->engine, &error));
+  g_assert_no_error (error);
+  address = g_strdup_printf ("127.0.0.1:%u", station_engine_get_port (fixture->engine));
+  start_monitor (fixture, address, 200);
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  if (fixture->monitor != NULL)
+    {
+      station_monitor_shutdown (fixture->monitor);
+      g_assert_finalize_object (fixture->monitor);
+    }
+  if (fixture->engine != NULL)
+    {
+      station_engine_shutdown (fixture->engine);
+      g_assert_finalize_object (fixture->engine);
+    }
+  g_clear_pointer (&fixture->central_server, peer_server_free);
+  peer_central_clear (&fixture->central);
+  peer_kafka_free (fixture->kafka);
+  g_assert_finalize_object (fixture->cluster);
+  ev_test_rm_rf (fixture->tmpdir);
+  g_free (fixture->tmpdir);
+}
+
+static gboolean
+link_is (Fixture            *fixture,
+         StationCentralLink  link)
+{
+  return station_monitor_get_central_link (fixture->monitor) == link;
+}
+
+static gboolean
+registered (gpointer user_data)
+{
+  return link_is (user_data, STATION_CENTRAL_LINK_REGISTERED);
+}
+
+static gboolean
+authenticated (gpointer user_data)
+{
+  return link_is (user_data, STATION_CENTRAL_LINK_AUTHENTICATED);
+}
+
+static gboolean
+central_down (gpointer user_data)
+{
+  return link_is (user_data, STATION_CENTRAL_LINK_DOWN);
+}
+
+static gboolean
+engine_sees_central (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+
+  return station_engine_get_central_reachable (fixture->engine) &&
+         station_engine_get_price (fixture->engine) == 0.35;
+}
+
+static gboolean
+engine_misses_central (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+
+  return !station_engine_get_central_reachable (fixture->engine);
+}
+
+static gboolean
+engine_waiting (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+
+  return station_engine_get_state (fixture->engine) == EV_CP_STATE_WAITING;
+}
+
+/* Authorises a supply the way Central does, and plugs the vehicle in. */
+static void
+start_supply (Fixture    *fixture,
+              const char *supply_id)
+{
+  peer_kafka_directive (fixture->kafka, "CP1", EV_DIRECTIVE_ACTION_START, supply_id, "d1",
+                        ev_protocol_now_ms () + 60000);
+  ev_test_wait_until (NULL, engine_waiting, fixture, PEER_WAIT_MS, "WAITING");
+  g_assert_true (station_engine_plug (fixture->engine, NULL));
+  peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_PROGRESS, 1);
+}
+
+static void
+test_pair_register_and_restart (Fixture       *fixture,
+                                gconstpointer  data)
+{
+  g_autofree char *engine = NULL;
+  const EvLinkRequest *request;
+
+  start_pair (fixture);
+  ev_test_wait_until (NULL, registered, fixture, PEER_WAIT_MS, "registration");
+  request = peer_server_last (fixture->central_server, EV_LINK_REQUEST_REGISTER);
+  g_assert_cmpstr (request->location, ==, "Alicante");
+  g_assert_cmpstr (station_engine_get_cp_id (fixture->engine), ==, "CP1");
+  ev_test_wait_until (NULL, engine_sees_central, fixture, PEER_WAIT_MS, "the engine to see Central");
+  peer_server_wait_status (fixture->central_server, EV_ENGINE_HEALTH_OK, PEER_WAIT_MS);
+  g_assert_cmpint (peer_server_last (fixture->central_server, EV_LINK_REQUEST_STATUS)->state, ==,
+                   EV_CP_STATE_ACTIVE);
+
+  /* The monitor restarts: same engine, token reused. */
+  engine = g_strdup_printf ("127.0.0.1:%u", station_engine_get_port (fixture->engine));
+  station_monitor_shutdown (fixture->monitor);
+  g_assert_finalize_object (fixture->monitor);
+  start_monitor (fixture, engine, 200);
+  ev_test_wait_until (NULL, authenticated, fixture, PEER_WAIT_MS, "authentication");
+  g_assert_cmpstr (peer_server_last (fixture->central_server, EV_LINK_REQUEST_AUTH)->token, ==, "token-CP1");
+  g_assert_cmpuint (peer_server_count (fixture->central_server, EV_LINK_REQUEST_REGISTER), ==, 1);
+}
+
+static void
+test_pair_ko_during_supply (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  const char *supply_id = "88888888-8888-4888-8888-888888888888";
+  const EvSupplyData *ticket;
+
+  start_pair (fixture);
+  ev_test_wait_until (NULL, registered, fixture, PEER_WAIT_MS, "registration");
+  start_supply (fixture, supply_id);
+  peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_PROGRESS, 2);
+
+  station_engine_set_ko (fixture->engine, TRUE);
+  ticket = peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_TICKET, 0);
+  g_assert_cmpint (ticket->reason, ==, EV_TICKET_REASON_ENGINE_FAULT);
+  g_assert_cmpfloat (ticket->kwh, >, 0.0);
+  g_assert_cmpfloat (ticket->amount, >, 0.0);
+  peer_server_wait_status (fixture->central_server, EV_ENGINE_HEALTH_KO, PEER_WAIT_MS);
+  g_assert_cmpint (peer_server_last (fixture->central_server, EV_LINK_REQUEST_STATUS)->state, ==,
+                   EV_CP_STATE_BROKEN);
+
+  station_engine_set_ko (fixture->engine, FALSE);
+  peer_server_wait_status (fixture->central_server, EV_ENGINE_HEALTH_OK, PEER_WAIT_MS);
+}
+
+static void
+test_pair_central_gone (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  const char *supply_id = "99999999-9999-4999-8999-999999999999";
+  guint port = peer_server_get_port (fixture->central_server);
+  const EvSupplyData *ticket;
+  guint before;
+
+  start_pair (fixture);
+  ev_test_wait_until (NULL, registered, fixture, PEER_WAIT_MS, "registration");
+  ev_test_wait_until (NULL, engine_sees_central, fixture, PEER_WAIT_MS, "the engine to see Central");
+  start_supply (fixture, supply_id);
+
+  g_clear_pointer (&fixture->central_server, peer_server_free);
+  ev_test_wait_until (NULL, central_down, fixture, PEER_WAIT_MS, "Central to be gone");
+  ev_test_wait_until (NULL, engine_misses_central, fixture, PEER_WAIT_MS, "the engine to miss Central");
+
+  /* The supply goes on without Central. */
+  before = peer_kafka_count_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_PROGRESS);
+  peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_PROGRESS, before + 2);
+  g_assert_cmpint (station_engine_get_state (fixture->engine), ==, EV_CP_STATE_SUPPLYING);
+
+  fixture->central_server = peer_server_new (port, peer_central_func, &fixture->central);
+  ev_test_wait_until (NULL, authenticated, fixture, PEER_WAIT_MS, "re-authentication");
+  ev_test_wait_until (NULL, engine_sees_central, fixture, PEER_WAIT_MS, "the engine to see Central again");
+
+  g_assert_true (station_engine_unplug (fixture->engine, NULL));
+  ticket = peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_TICKET, 0);
+  g_assert_cmpint (ticket->reason, ==, EV_TICKET_REASON_UNPLUGGED);
+  g_assert_cmpuint (ticket->seq, >, before + 2);
+}
+
+/* The engine as its own process --------------------------------------------- */
+
+typedef struct
+{
+  char *line;
+  gboolean done;
+} LineRead;
+
+static void
+line_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  LineRead *read = user_data;
+
+  read->line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL, NULL);
+  read->done = TRUE;
+}
+
+/* Reads events until one named @name; returns it. */
+static JsonObject *
+wait_event (GDataInputStream *events,
+            const char       *name)
+{
+  for (;;)
+    {
+      LineRead read = { 0 };
+      g_autoptr(JsonNode) node = NULL;
+      JsonObject *object;
+
+      g_data_input_stream_read_line_async (events, G_PRIORITY_DEFAULT, NULL, line_cb, &read);
+      ev_test_wait_flag (NULL, &read.done, PEER_WAIT_MS, name);
+      g_assert_nonnull (read.line);
+      node = json_from_string (read.line, NULL);
+      g_free (read.line);
+      g_assert_nonnull (node);
+      object = json_node_get_object (node);
+      if (g_str_equal (json_object_get_string_member (object, "event"), name))
+        return json_object_ref (object);
+    }
+}
+
+static void
+test_pair_engine_killed (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(GSubprocess) engine = NULL;
+  g_autoptr(GDataInputStream) events = NULL;
+  g_autoptr(JsonObject) ready = NULL;
+  g_autoptr(JsonObject) error_event = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *address = NULL;
+  const char *program = g_getenv ("EV_STATION");
+
+  g_assert_nonnull (program);
+  engine = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                             program, "engine", "--headless", "--listen", "127.0.0.1:0",
+                             "--kafka", ev_mock_cluster_get_bootstrap (fixture->cluster),
+                             "--location", "Alicante", NULL);
+  g_assert_no_error (error);
+  events = g_data_input_stream_new (g_subprocess_get_stdout_pipe (engine));
+  ready = wait_event (events, "ready");
+  g_assert_cmpint (json_object_get_int_member (ready, "port"), >, 0);
+
+  /* A bad command is reported and the engine goes on. */
+  g_output_stream_write_all (g_subprocess_get_stdin_pipe (engine), "fly\n", 4, NULL, NULL, &error);
+  g_assert_no_error (error);
+  error_event = wait_event (events, "error");
+
+  /* The real cadence here: health every second, 1 s to answer. */
+  address = g_strdup_printf ("127.0.0.1:%" G_GINT64_FORMAT, json_object_get_int_member (ready, "port"));
+  start_monitor (fixture, address, 1000);
+  ev_test_wait_until (NULL, registered, fixture, PEER_WAIT_MS, "registration");
+  json_object_unref (wait_event (events, "bound"));
+  peer_server_wait_status (fixture->central_server, EV_ENGINE_HEALTH_OK, PEER_WAIT_MS);
+
+  /* Killed: Central hears it is unreachable within 2 s (SPEC.md, 15). */
+  g_subprocess_send_signal (engine, SIGKILL);
+  peer_server_wait_status (fixture->central_server, EV_ENGINE_HEALTH_UNREACHABLE, 2000);
+  g_assert_cmpint (peer_server_last (fixture->central_server, EV_LINK_REQUEST_STATUS)->state, ==,
+                   EV_CP_STATE_BROKEN);
+  g_assert_false (station_monitor_get_engine_connected (fixture->monitor));
+  g_subprocess_wait (engine, NULL, NULL);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add ("/station/pair/register-and-restart", Fixture, NULL, fixture_setup,
+              test_pair_register_and_restart, fixture_teardown);
+  g_test_add ("/station/pair/ko-during-supply", Fixture, NULL, fixture_setup,
+              test_pair_ko_during_supply, fixture_teardown);
+  g_test_add ("/station/pair/central-gone", Fixture, NULL, fixture_setup,
+              test_pair_central_gone, fixture_teardown);
+  g_test_add ("/station/pair/engine-killed", Fixture, NULL, fixture_setup,
+              test_pair_engine_killed, fixture_teardown);
+
+  return g_test_run ();
+}

@@ -1,0 +1,804 @@
+/* test-station-ui: the station's windows under Xvfb.
+ *
+ * The engine and monitor windows show a real StationEngine and a real
+ * StationMonitor linked to each other, on librdkafka's mock cluster (the
+ * code ev-broker runs), with a test Central (station-peers) that
+ * registers the CP and a Kafka peer that publishes Central's directives.
+ * The launcher runs small shell scripts in place of ev-station.
+ *
+ * With EV_STATION_SCREENSHOTS=<folder> a last test saves
+ * screenshot-station-engine.png and screenshot-station-monitor.png there:
+ * an engine in the middle of a supply, and its monitor. */
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gstdio.h>
+
+#include "ev-mock-cluster.h"
+#include "station-engine-window.h"
+#include "station-launcher.h"
+#include "station-monitor-window.h"
+#include "station-peers.h"
+#include "station-settings.h"
+#include "test-utils.h"
+
+#define CP_ID "ALC-001"
+#define LOCATION "Alicante, Av. Maisonnave 12"
+
+/* Widgets ------------------------------------------------------------------ */
+
+static GtkWidget *
+find_descendant (GtkWidget *widget,
+                 GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_descendant (child, type);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+/* The first label under @widget whose text contains @text. */
+static GtkLabel *
+find_label (GtkWidget  *widget,
+            const char *text)
+{
+  if (GTK_IS_LABEL (widget) && strstr (gtk_label_get_label (GTK_LABEL (widget)), text) != NULL)
+    return GTK_LABEL (widget);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkLabel *found = find_label (child, text);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+static GtkWidget *
+find_button (GtkWidget  *widget,
+             const char *action_name)
+{
+  if (GTK_IS_BUTTON (widget) &&
+      g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action_name) == 0)
+    return widget;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_button (child, action_name);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+/* The banner is the widget with the class "state-banner". */
+static GtkWidget *
+find_banner (GtkWidget *widget)
+{
+  if (gtk_widget_has_css_class (widget, "state-banner"))
+    return widget;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_banner (child);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+typedef struct {
+  GtkWidget  *window;
+  const char *text;
+} LabelWait;
+
+static gboolean
+label_shown (gpointer user_data)
+{
+  LabelWait *wait = user_data;
+
+  return find_label (wait->window, wait->text) != NULL;
+}
+
+static void
+wait_label (GtkWidget  *window,
+            const char *text)
+{
+  LabelWait wait = { window, text };
+  g_autofree char *what = g_strdup_printf ("the label “%s”", text);
+
+  ev_test_wait_until (NULL, label_shown, &wait, PEER_WAIT_MS, what);
+}
+
+/* The monitor's two badges: 0 the engine's health, 1 the link to Central. */
+static GtkLabel *
+find_badge (GtkWidget *widget,
+            guint     *skip)
+{
+  if (GTK_IS_LABEL (widget) && gtk_widget_has_css_class (widget, "health-badge"))
+    {
+      if (*skip == 0)
+        return GTK_LABEL (widget);
+      (*skip)--;
+    }
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkLabel *found = find_badge (child, skip);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+typedef struct {
+  GtkWidget  *window;
+  guint       index;
+  const char *text;
+} BadgeWait;
+
+static gboolean
+badge_shows (gpointer user_data)
+{
+  BadgeWait *wait = user_data;
+  guint skip = wait->index;
+  GtkLabel *badge = find_badge (wait->window, &skip);
+
+  g_assert_nonnull (badge);
+  return g_str_equal (gtk_label_get_label (badge), wait->text);
+}
+
+static void
+wait_badge (GtkWidget  *window,
+            guint       index,
+            const char *text)
+{
+  BadgeWait wait = { window, index, text };
+
+  ev_test_wait_until (NULL, badge_shows, &wait, PEER_WAIT_MS, text);
+}
+
+#define HEALTH 0
+#define LINK 1
+
+typedef struct {
+  GtkWidget  *banner;
+  const char *css_class;
+} BannerWait;
+
+static gboolean
+banner_has_class (gpointer user_data)
+{
+  BannerWait *wait = user_data;
+
+  return gtk_widget_has_css_class (wait->banner, wait->css_class);
+}
+
+/* Waits for the banner to show @state: its class, and @label in it. */
+static void
+wait_banner (GtkWidget  *window,
+             EvCpState   state,
+             const char *label)
+{
+  BannerWait wait = { find_banner (window), ev_cp_state_get_css_class (state) };
+
+  g_assert_nonnull (wait.banner);
+  ev_test_wait_until (NULL, banner_has_class, &wait, PEER_WAIT_MS, ev_cp_state_to_string (state));
+  for (guint i = 0; i <= EV_CP_STATE_LAST; i++)
+    if (i != state)
+      g_assert_false (gtk_widget_has_css_class (wait.banner, ev_cp_state_get_css_class (i)));
+  g_assert_nonnull (find_label (wait.banner, label));
+}
+
+static gboolean
+toplevels_gone (gpointer user_data)
+{
+  return g_list_model_get_n_items (gtk_window_get_toplevels ()) == 0;
+}
+
+static void
+destroy_window (gpointer window)
+{
+  gtk_window_destroy (GTK_WINDOW (window));
+  ev_test_wait_until (NULL, toplevels_gone, NULL, PEER_WAIT_MS, "the windows to close");
+  g_assert_finalize_object (window);
+}
+
+/* A charging point: engine + monitor + test Central + Kafka peer ----------- */
+
+typedef struct {
+  char                 *tmpdir;
+  EvMockCluster        *cluster;
+  PeerCentral           central;
+  PeerServer           *central_server;
+  PeerKafka            *kafka;
+  StationEngine        *engine;
+  StationMonitor       *monitor;
+  StationEngineWindow  *engine_window;
+  StationMonitorWindow *monitor_window;
+} Fixture;
+
+static gboolean
+engine_ready (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+
+  return g_strcmp0 (station_engine_get_cp_id (fixture->engine), CP_ID) == 0 &&
+         station_engine_get_central_reachable (fixture->engine) &&
+         station_engine_get_price (fixture->engine) > 0.0;
+}
+
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *engine_address = NULL;
+  g_autofree char *central_address = NULL;
+
+  fixture->tmpdir = ev_test_make_tmpdir ();
+  fixture->cluster = ev_mock_cluster_new (1, &error);
+  g_assert_no_error (error);
+  peer_central_init (&fixture->central);
+  fixture->central_server = peer_server_new (0, peer_central_func, &fixture->central);
+
+  fixture->engine = g_object_new (STATION_TYPE_ENGINE,
+                                  "listen", "127.0.0.1:0",
+                                  "bootstrap", ev_mock_cluster_get_bootstrap (fixture->cluster),
+                                  "location", LOCATION,
+                                  "progress-interval", (gint64) 250,
+                                  /* The screenshots show a fast charger: figures worth reading
+                                   * within seconds. */
+                                  "power-kw", data != NULL ? 350.0 : 22.0,
+                                  NULL);
+  g_assert_true (station_engine_start (fixture->engine, &error));
+  g_assert_no_error (error);
+
+  engine_address = g_strdup_printf ("127.0.0.1:%u", station_engine_get_port (fixture->engine));
+  central_address = peer_server_dup_address (fixture->central_server);
+  fixture->monitor = g_object_new (STATION_TYPE_MONITOR,
+                                   "cp-id", CP_ID,
+                                   "engine", engine_address,
+                                   "central", central_address,
+                                   "token-dir", fixture->tmpdir,
+                                   "interval", 200,
+                                   "health-timeout", 2000,
+                                   "reconnect-min", 100,
+                                   "reconnect-max", 400,
+                                   NULL);
+
+  /* The windows come first, so that they see every transition. */
+  fixture->engine_window = g_object_ref_sink (station_engine_window_new (NULL, fixture->engine));
+  fixture->monitor_window = g_object_ref_sink (station_monitor_window_new (NULL, fixture->monitor));
+  if (data != NULL)
+    {
+      gtk_window_set_default_size (GTK_WINDOW (fixture->engine_window), 560, 860);
+      gtk_window_set_default_size (GTK_WINDOW (fixture->monitor_window), 560, 980);
+    }
+  gtk_window_present (GTK_WINDOW (fixture->engine_window));
+  gtk_window_present (GTK_WINDOW (fixture->monitor_window));
+
+  g_assert_true (station_monitor_start (fixture->monitor, &error));
+  g_assert_no_error (error);
+  fixture->kafka = peer_kafka_new (ev_mock_cluster_get_bootstrap (fixture->cluster));
+  ev_test_wait_until (NULL, engine_ready, fixture, PEER_WAIT_MS, "the engine bound, priced and told of Central");
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  gtk_window_destroy (GTK_WINDOW (fixture->monitor_window));
+  destroy_window (g_steal_pointer (&fixture->engine_window));
+  g_assert_finalize_object (g_steal_pointer (&fixture->monitor_window));
+
+  station_monitor_shutdown (fixture->monitor);
+  g_assert_finalize_object (g_steal_pointer (&fixture->monitor));
+  peer_kafka_free (fixture->kafka);
+  station_engine_shutdown (fixture->engine);
+  g_assert_finalize_object (g_steal_pointer (&fixture->engine));
+  g_clear_pointer (&fixture->central_server, peer_server_free);
+  peer_central_clear (&fixture->central);
+  g_assert_finalize_object (g_steal_pointer (&fixture->cluster));
+  ev_test_rm_rf (fixture->tmpdir);
+  g_free (fixture->tmpdir);
+}
+
+static void
+start_supply (Fixture    *fixture,
+              const char *supply_id,
+              const char *driver_id)
+{
+  peer_kafka_directive (fixture->kafka, CP_ID, EV_DIRECTIVE_ACTION_START, supply_id, driver_id,
+                        ev_protocol_now_ms () + 60000);
+  wait_banner (GTK_WIDGET (fixture->engine_window), EV_CP_STATE_WAITING, "Plug in the vehicle");
+}
+
+/* Engine window ------------------------------------------------------------- */
+
+static void
+test_engine_buttons (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->engine_window);
+  GtkWidget *plug = find_button (window, "engine.plug");
+  GtkWidget *unplug = find_button (window, "engine.unplug");
+  GtkWidget *fault = find_button (window, "engine.simulate-fault");
+  GtkWidget *repair = find_button (window, "engine.repair");
+  const char *supply_id = "0b6e1c1e-5f0a-4d3a-9c51-1d2f3a4b5c6d";
+  g_autofree char *price = NULL;
+
+  g_assert_nonnull (plug);
+  g_assert_nonnull (unplug);
+  g_assert_nonnull (fault);
+  g_assert_nonnull (repair);
+
+  /* Idle: the CP's identity, and only a fault is possible. */
+  wait_banner (window, EV_CP_STATE_ACTIVE, ev_cp_state_get_label (EV_CP_STATE_ACTIVE));
+  g_assert_nonnull (find_label (window, CP_ID));
+  g_assert_nonnull (find_label (window, LOCATION));
+  price = g_strdup_printf ("%.2f €/kWh", 0.35);
+  wait_label (window, price);
+  wait_label (window, "Central reachable");
+  g_assert_nonnull (find_label (window, "Monitor connected"));
+  g_assert_false (gtk_widget_get_sensitive (plug));
+  g_assert_false (gtk_widget_get_sensitive (unplug));
+  g_assert_true (gtk_widget_get_sensitive (fault));
+  g_assert_false (gtk_widget_get_sensitive (repair));
+
+  /* Authorised by Central: green, "Plug in the vehicle"; Plug in works. */
+  start_supply (fixture, supply_id, "driver-0417");
+  g_assert_true (gtk_widget_get_sensitive (plug));
+  g_signal_emit_by_name (plug, "clicked");
+  wait_banner (window, EV_CP_STATE_SUPPLYING, ev_cp_state_get_label (EV_CP_STATE_SUPPLYING));
+  g_assert_nonnull (find_label (window, "Driver driver-0417"));
+  g_assert_false (gtk_widget_get_sensitive (plug));
+  g_assert_true (gtk_widget_get_sensitive (unplug));
+
+  /* Live figures follow the engine's progress. */
+  peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_PROGRESS, 2);
+  {
+    g_autofree char *kwh = g_strdup_printf ("%.2f kWh", station_engine_get_kwh (fixture->engine));
+
+    wait_label (window, kwh);
+  }
+
+  /* Unplugged: a ticket, available again, and a toast says so. */
+  g_signal_emit_by_name (unplug, "clicked");
+  wait_banner (window, EV_CP_STATE_ACTIVE, ev_cp_state_get_label (EV_CP_STATE_ACTIVE));
+  peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_TICKET, 0);
+  wait_label (window, "Supply finished");
+
+  /* A fault turns it red; only Repair is offered; Repair turns it back. */
+  g_assert_true (gtk_widget_activate_action (window, "engine.simulate-fault", NULL));
+  wait_banner (window, EV_CP_STATE_BROKEN, ev_cp_state_get_label (EV_CP_STATE_BROKEN));
+  g_assert_false (gtk_widget_get_sensitive (fault));
+  g_assert_true (gtk_widget_get_sensitive (repair));
+  g_assert_false (gtk_widget_get_sensitive (find_button (window, "engine.request-supply")));
+  g_signal_emit_by_name (repair, "clicked");
+  wait_banner (window, EV_CP_STATE_ACTIVE, ev_cp_state_get_label (EV_CP_STATE_ACTIVE));
+}
+
+static void
+test_engine_request_and_errors (Fixture       *fixture,
+                                gconstpointer  data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->engine_window);
+  GtkEditable *driver = GTK_EDITABLE (find_descendant (window, ADW_TYPE_ENTRY_ROW));
+  g_autoptr(GError) expected = NULL;
+  const EvSupplyRequest *request;
+
+  g_assert_nonnull (driver);
+
+  /* Empty: the station asks as itself. */
+  g_assert_true (gtk_widget_activate_action (window, "engine.request-supply", NULL));
+  request = peer_kafka_wait_request (fixture->kafka, 1);
+  g_assert_cmpstr (request->driver_id, ==, "station:" CP_ID);
+  wait_label (window, "Supply requested for station:" CP_ID);
+
+  /* A driver id typed in. */
+  gtk_editable_set_text (driver, "driver-1022");
+  g_assert_true (gtk_widget_activate_action (window, "engine.request-supply", NULL));
+  request = peer_kafka_wait_request (fixture->kafka, 2);
+  g_assert_cmpstr (request->driver_id, ==, "driver-1022");
+
+  /* An invalid one: the engine's error, as a toast. */
+  g_assert_null (station_engine_request_supply (fixture->engine, "bad id!", &expected));
+  g_assert_nonnull (expected);
+  gtk_editable_set_text (driver, "bad id!");
+  g_assert_true (gtk_widget_activate_action (window, "engine.request-supply", NULL));
+  wait_label (window, expected->message);
+
+  /* Plug in while nothing is authorised is not offered at all. */
+  g_assert_false (gtk_widget_get_sensitive (find_button (window, "engine.plug")));
+}
+
+/* Monitor window ------------------------------------------------------------ */
+
+static int
+log_index (StationMonitorWindow *window,
+           const char           *text)
+{
+  GListModel *log = station_monitor_window_get_log (window);
+
+  for (guint i = 0; i < g_list_model_get_n_items (log); i++)
+    {
+      g_autoptr(GtkStringObject) line = g_list_model_get_item (log, i);
+
+      if (strstr (gtk_string_object_get_string (line), text) != NULL)
+        return (int) i;
+    }
+  return -1;
+}
+
+static void
+test_monitor_window (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->monitor_window);
+  int ko_at, ok_at;
+
+  wait_badge (window, HEALTH, "OK");
+  wait_badge (window, LINK, "Registered");
+  wait_banner (window, EV_CP_STATE_ACTIVE, ev_cp_state_get_label (EV_CP_STATE_ACTIVE));
+  g_assert_nonnull (find_label (window, LOCATION));
+  g_assert_nonnull (find_label (window, "0.35 €/kWh"));
+  g_assert_cmpint (station_monitor_get_last_check (fixture->monitor), >, 0);
+
+  /* The engine reports a fault: KO, and BROKEN reported to Central. */
+  station_engine_set_ko (fixture->engine, TRUE);
+  wait_badge (window, HEALTH, "KO");
+  wait_banner (window, EV_CP_STATE_BROKEN, ev_cp_state_get_label (EV_CP_STATE_BROKEN));
+  station_engine_set_ko (fixture->engine, FALSE);
+  wait_banner (window, EV_CP_STATE_ACTIVE, ev_cp_state_get_label (EV_CP_STATE_ACTIVE));
+  wait_badge (window, HEALTH, "OK");
+
+  /* The log has both transitions, newest first. */
+  ko_at = log_index (fixture->monitor_window, "Engine health KO (was OK)");
+  ok_at = log_index (fixture->monitor_window, "Engine health OK (was KO)");
+  g_assert_cmpint (ko_at, >=, 0);
+  g_assert_cmpint (ok_at, >=, 0);
+  g_assert_cmpint (ok_at, <, ko_at);
+  g_assert_cmpint (log_index (fixture->monitor_window, "Central link Registered"), >, ko_at);
+
+  /* Central goes away: Down, and the engine hears of it. */
+  g_clear_pointer (&fixture->central_server, peer_server_free);
+  wait_badge (window, LINK, "Down");
+  wait_label (GTK_WIDGET (fixture->engine_window), "Central unreachable");
+  g_assert_cmpint (log_index (fixture->monitor_window, "Central link Down"), >=, 0);
+}
+
+/* Screenshots ---------------------------------------------------------------- */
+
+/* The widget's last frame; none while a redraw is pending (the figures
+ * change every 250 ms here), so spin until one is there. */
+static GskRenderNode *
+snapshot_widget (GtkWidget *widget)
+{
+  for (guint attempt = 0; attempt < 500; attempt++)
+    {
+      g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+      g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+      GskRenderNode *node;
+
+      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot),
+                              gtk_widget_get_width (widget), gtk_widget_get_height (widget));
+      node = gtk_snapshot_to_node (snapshot);
+      if (node != NULL)
+        return node;
+      ev_test_sleep_spinning (NULL, 10);
+    }
+
+  g_error ("no frame of the window to save");
+}
+
+static void
+save_screenshot (GtkWidget  *widget,
+                 const char *folder,
+                 const char *name)
+{
+  g_autoptr(GskRenderNode) node = snapshot_widget (widget);
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = g_build_filename (folder, name, NULL);
+
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)), node,
+                                         &GRAPHENE_RECT_INIT (0, 0, gtk_widget_get_width (widget),
+                                                              gtk_widget_get_height (widget)));
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("screenshot saved to %s", path);
+}
+
+static gboolean
+supplied_a_while (gpointer user_data)
+{
+  return station_engine_get_kwh (user_data) >= 0.5;
+}
+
+static void
+test_screenshots (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  const char *folder = g_getenv ("EV_STATION_SCREENSHOTS");
+
+  start_supply (fixture, "5d1f0b7a-3c2e-4a8b-9f10-7e6d5c4b3a21", "driver-0417");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->engine_window), "engine.plug", NULL));
+  /* 350 kW for about five seconds. */
+  ev_test_wait_until (NULL, supplied_a_while, fixture->engine, PEER_WAIT_MS, "some energy");
+  wait_banner (GTK_WIDGET (fixture->monitor_window), EV_CP_STATE_SUPPLYING,
+               ev_cp_state_get_label (EV_CP_STATE_SUPPLYING));
+  ev_test_sleep_spinning (NULL, 500);
+  save_screenshot (GTK_WIDGET (fixture->engine_window), folder, "screenshot-station-engine.png");
+  save_screenshot (GTK_WIDGET (fixture->monitor_window), folder, "screenshot-station-monitor.png");
+}
+
+/* Launcher -------------------------------------------------------------------- */
+
+static void
+test_launcher_new_destroy (void)
+{
+  StationSettings *settings = station_settings_new ();
+  g_autoptr(GSettings) gsettings = g_settings_new ("io.github.evcharging.EVCharging.Station");
+  StationLauncher *launcher = g_object_ref_sink (station_launcher_new (NULL, settings, "/bin/true"));
+  GtkWidget *window = GTK_WIDGET (launcher);
+  g_autofree char *stored = NULL;
+  GtkEditable *cp_entry;
+
+  gtk_window_present (GTK_WINDOW (launcher));
+  g_assert_cmpstr (station_settings_get_cp_id (settings), ==, "CP-001");
+  g_assert_cmpstr (station_settings_get_engine_address (settings), ==, "auto");
+  g_assert_cmpstr (station_settings_get_central_address (settings), ==, "127.0.0.1:7001");
+  g_assert_cmpstr (station_settings_get_location (settings), ==, "");
+  g_assert_cmpuint (station_launcher_get_n_pairs (launcher), ==, 0);
+
+  /* The fields show the settings and write them back. */
+  cp_entry = GTK_EDITABLE (find_descendant (window, ADW_TYPE_ENTRY_ROW));
+  g_assert_cmpstr (gtk_editable_get_text (cp_entry), ==, "CP-001");
+  gtk_editable_set_text (cp_entry, "ELX-002");
+  stored = g_settings_get_string (gsettings, "cp-id");
+  g_assert_cmpstr (stored, ==, "ELX-002");
+  g_settings_set_string (gsettings, "central-address", "192.0.2.10:7001");
+  g_assert_cmpstr (station_settings_get_central_address (settings), ==, "192.0.2.10:7001");
+  g_assert_nonnull (find_label (window, "None yet"));
+
+  /* A bad id is refused before anything starts. */
+  gtk_editable_set_text (cp_entry, "bad id!");
+  g_assert_true (gtk_widget_activate_action (window, "launcher.start", NULL));
+  g_assert_cmpuint (station_launcher_get_n_pairs (launcher), ==, 0);
+
+  destroy_window (launcher);
+  g_settings_reset (gsettings, "cp-id");
+  g_settings_reset (gsettings, "central-address");
+  g_assert_finalize_object (settings);
+}
+
+static void
+reset_settings (void)
+{
+  g_autoptr(GSettings) gsettings = g_settings_new ("io.github.evcharging.EVCharging.Station");
+
+  g_settings_reset (gsettings, "cp-id");
+  g_settings_reset (gsettings, "location");
+  g_settings_reset (gsettings, "engine-address");
+  g_settings_reset (gsettings, "central-address");
+}
+
+static char *
+write_script (const char *folder,
+              const char *name,
+              const char *body)
+{
+  g_autofree char *text = g_strdup_printf ("#!/bin/sh\n%s\n", body);
+  char *path = g_build_filename (folder, name, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, text, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (path, 0755), ==, 0);
+  return path;
+}
+
+typedef struct {
+  StationLauncher *launcher;
+  guint            n;
+} RunningWait;
+
+static gboolean
+running_is (gpointer user_data)
+{
+  RunningWait *wait = user_data;
+
+  return station_launcher_get_n_running (wait->launcher) == wait->n;
+}
+
+static void
+wait_running (StationLauncher *launcher,
+              guint            n)
+{
+  RunningWait wait = { launcher, n };
+
+  ev_test_wait_until (NULL, running_is, &wait, PEER_WAIT_MS, "the processes");
+}
+
+typedef struct {
+  const char *path;
+  guint       lines;
+} FileWait;
+
+static gboolean
+file_has_lines (gpointer user_data)
+{
+  FileWait *wait = user_data;
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  if (!g_file_get_contents (wait->path, &text, NULL, NULL))
+    return FALSE;
+  lines = g_strsplit (text, "\n", -1);
+  /* The last piece follows the last newline. */
+  return g_strv_length (lines) == wait->lines + 1;
+}
+
+static void
+test_launcher_starts_pair (void)
+{
+  g_autofree char *dir = ev_test_make_tmpdir ();
+  g_autofree char *args = g_build_filename (dir, "args", NULL);
+  g_autofree char *program = NULL;
+  g_autofree char *script_body = NULL;
+  StationSettings *settings = station_settings_new ();
+  StationLauncher *launcher;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  FileWait file_wait = { args, 2 };
+  const char *listen, *engine;
+
+  /* Records its arguments and stays up, like a role would. */
+  script_body = g_strdup_printf ("echo \"$*\" >> '%s'\nexec sleep 600", args);
+  program = write_script (dir, "fake-station", script_body);
+  launcher = g_object_ref_sink (station_launcher_new (NULL, settings, program));
+  gtk_window_present (GTK_WINDOW (launcher));
+
+  g_object_set (settings, "cp-id", "ALC-042", "location", "Alicante, Puerto", NULL);
+  g_assert_true (station_launcher_start (launcher, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (station_launcher_get_n_pairs (launcher), ==, 1);
+  g_assert_cmpuint (station_launcher_get_n_running (launcher), ==, 2);
+  ev_test_wait_until (NULL, file_has_lines, &file_wait, PEER_WAIT_MS, "both processes to start");
+  g_assert_nonnull (find_label (GTK_WIDGET (launcher), "ALC-042 — Alicante, Puerto"));
+  g_assert_nonnull (find_label (GTK_WIDGET (launcher), "Engine running, monitor running"));
+
+  /* "auto": the engine listens on a free loopback port, the monitor
+   * connects to that same port. */
+  g_file_get_contents (args, &text, NULL, &error);
+  g_assert_no_error (error);
+  lines = g_strsplit (text, "\n", -1);
+  if (g_str_has_prefix (lines[1], "engine"))
+    {
+      char *swap = lines[0];
+
+      lines[0] = lines[1];
+      lines[1] = swap;
+    }
+  g_assert_true (g_str_has_prefix (lines[0], "engine --listen 127.0.0.1:"));
+  g_assert_true (g_str_has_suffix (lines[0], " --location Alicante, Puerto"));
+  listen = lines[0] + strlen ("engine --listen ");
+  g_assert_true (g_str_has_prefix (lines[1], "monitor --id ALC-042 --engine 127.0.0.1:"));
+  g_assert_true (g_str_has_suffix (lines[1], " --central 127.0.0.1:7001"));
+  engine = lines[1] + strlen ("monitor --id ALC-042 --engine ");
+  g_assert_cmpint (strcspn (listen, " "), ==, strcspn (engine, " "));
+  g_assert_cmpint (strncmp (listen, engine, strcspn (listen, " ")), ==, 0);
+
+  /* Stop: both end, and that is not a failure. */
+  station_launcher_stop_all (launcher);
+  wait_running (launcher, 0);
+  wait_label (GTK_WIDGET (launcher), "Engine stopped, monitor stopped");
+  g_assert_null (find_label (GTK_WIDGET (launcher), "could not start"));
+
+  destroy_window (launcher);
+  reset_settings ();
+  g_assert_finalize_object (settings);
+  ev_test_rm_rf (dir);
+}
+
+static void
+test_launcher_reports_failure (void)
+{
+  g_autofree char *dir = ev_test_make_tmpdir ();
+  g_autofree char *program = NULL;
+  StationSettings *settings = station_settings_new ();
+  StationLauncher *launcher;
+  g_autoptr(GError) error = NULL;
+
+  /* The engine fails at once, as with a port in use; the monitor waits. */
+  program = write_script (dir, "failing-station",
+                          "if [ \"$1\" = engine ]; then\n"
+                          "  echo 'ev-station engine: Error binding to address 127.0.0.1:7100: Address already in use' >&2\n"
+                          "  exit 1\n"
+                          "fi\n"
+                          "exec sleep 600");
+  launcher = g_object_ref_sink (station_launcher_new (NULL, settings, program));
+  gtk_window_present (GTK_WINDOW (launcher));
+  g_object_set (settings, "cp-id", "ALC-043", "engine-address", "0.0.0.0:7100", NULL);
+
+  g_assert_true (station_launcher_start (launcher, &error));
+  g_assert_no_error (error);
+  wait_label (GTK_WIDGET (launcher), "The engine of ALC-043 could not start: "
+              "ev-station engine: Error binding to address 127.0.0.1:7100: Address already in use");
+  /* Its monitor is stopped with it. */
+  wait_running (launcher, 0);
+  wait_label (GTK_WIDGET (launcher), "Engine failed to start, monitor stopped");
+
+  destroy_window (launcher);
+  reset_settings ();
+  g_assert_finalize_object (settings);
+  ev_test_rm_rf (dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  /* The tests draw with cairo; loading Mesa for nothing only leaves its
+   * one-time allocations for LeakSanitizer to find. */
+  g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
+
+  /* A UI test that cannot see a display fails: it runs under xvfb-run. */
+  if (!gtk_init_check ())
+    g_error ("no display: run the UI tests under xvfb-run");
+  adw_init ();
+
+  /* StationApplication gets its style sheet from AdwApplication; the
+   * windows here have no application. */
+  {
+    g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
+
+    gtk_css_provider_load_from_resource (css, "/io/github/evcharging/EVCharging/Station/style.css");
+    gtk_style_context_add_provider_for_display (gdk_display_get_default (),
+                                                GTK_STYLE_PROVIDER (css),
+                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  }
+
+  g_test_add_func ("/station-ui/launcher/new-destroy", test_launcher_new_destroy);
+  g_test_add_func ("/station-ui/launcher/starts-pair", test_launcher_starts_pair);
+  g_test_add_func ("/station-ui/launcher/reports-failure", test_launcher_reports_failure);
+  g_test_add ("/station-ui/engine/buttons", Fixture, NULL, fixture_setup, test_engine_buttons, fixture_teardown);
+  g_test_add ("/station-ui/engine/request-and-errors", Fixture, NULL,
+              fixture_setup, test_engine_request_and_errors, fixture_teardown);
+  g_test_add ("/station-ui/monitor/health-and-link", Fixture, NULL,
+              fixture_setup, test_monitor_window, fixture_teardown);
+  /* Only on request: it checks nothing, it paints. */
+  if (g_getenv ("EV_STATION_SCREENSHOTS") != NULL)
+    g_test_add ("/station-ui/screenshots", Fixture, GINT_TO_POINTER (1), fixture_setup, test_screenshots, fixture_teardown);
+
+  return g_test_run ();
+}
