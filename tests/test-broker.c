@@ -709,6 +709,40 @@ test_stale_discovery (void)
   broker_free (&broker);
 }
 
+/* In a Flatpak sandbox another instance's broker has a pid this process
+ * cannot see: an address that answers still counts as a live broker. */
+static void
+test_discovery_unseen_pid (void)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *bootstrap = NULL;
+  g_autofree char *found = NULL;
+  GPid gone = dead_pid ();
+
+  g_socket_listener_add_address (listener, address, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                 NULL, &bound, &error);
+  g_assert_no_error (error);
+  bootstrap = g_strdup_printf ("127.0.0.1:%u",
+                               g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+
+  ev_discovery_write (bootstrap, gone, &error);
+  g_assert_no_error (error);
+  found = ev_discovery_read (NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (found, ==, bootstrap);
+
+  g_socket_listener_close (listener);
+  g_clear_pointer (&found, g_free);
+  found = ev_discovery_read (NULL, &error);
+  g_assert_null (found);
+  g_assert_error (error, EV_DISCOVERY_ERROR, EV_DISCOVERY_ERROR_STALE);
+  g_assert_true (ev_discovery_remove (gone, NULL));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -724,6 +758,7 @@ main (int   argc,
 
   g_test_add_func ("/broker/ready-and-discovery", test_ready_and_discovery);
   g_test_add_func ("/broker/stale-discovery", test_stale_discovery);
+  g_test_add_func ("/broker/discovery-unseen-pid", test_discovery_unseen_pid);
   g_test_add_func ("/broker/second-broker-refused", test_second_broker_refused);
   g_test_add_func ("/broker/bus-round-trip", test_bus_round_trip);
   g_test_add_func ("/broker/kcat", test_kcat);

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <string.h>
 #include <glib/gstdio.h>
+#include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
 #include "ev-discovery.h"
@@ -39,6 +40,20 @@ static gboolean
 pid_is_alive (GPid pid)
 {
   return kill (pid, 0) == 0 || errno == EPERM;
+}
+
+/* Whether something accepts connections at @bootstrap. In a Flatpak
+ * sandbox each instance has its own process ids, so a broker started by
+ * another instance looks dead to kill(); its port still answers. */
+static gboolean
+address_answers (const char *bootstrap)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection = NULL;
+
+  g_socket_client_set_timeout (client, 1);
+  connection = g_socket_client_connect_to_host (client, bootstrap, 0, NULL, NULL);
+  return connection != NULL;
 }
 
 /* Reads the file without judging whether its process lives. */
@@ -159,7 +174,9 @@ ev_discovery_write (const char  *bootstrap,
  * @error: return location for a #GError
  *
  * Finds the embedded broker of this user. A file whose process is gone (a
- * broker that crashed) counts as no broker: %EV_DISCOVERY_ERROR_STALE.
+ * broker that crashed) counts as no broker: %EV_DISCOVERY_ERROR_STALE;
+ * a process this one cannot see (another Flatpak instance) counts as live
+ * when its address still accepts connections.
  *
  * Returns: (transfer full): the broker's bootstrap address, or %NULL with
  *   @error set
@@ -178,7 +195,7 @@ ev_discovery_read (GPid    *pid,
   if (bootstrap == NULL)
     return NULL;
 
-  if (!pid_is_alive (file_pid))
+  if (!pid_is_alive (file_pid) && !address_answers (bootstrap))
     {
       g_set_error (error, EV_DISCOVERY_ERROR, EV_DISCOVERY_ERROR_STALE,
                    "No embedded broker is running (process %d named in %s is gone)",
