@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+"""./run demo: a whole EV Charging Network on this machine.
+
+Starts the embedded broker (or uses the one already running), Central,
+three stations (engine + monitor each, in simulation mode) and one driver
+running demo/requests.txt, all with windows; with --headless the same
+network runs without windows and this script prints a compact live view of
+the charging points. Ctrl-C stops every process it started, cleanly.
+"""
+
+import argparse
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+# id, location, power in kW (a fast charger shows the figures move).
+STATIONS = [
+    ("ALC-001", "Alicante, Av. Maisonnave 12", 150),
+    ("ELX-001", "Elche, Plaça de Baix 1", 50),
+    ("BEN-001", "Benidorm, Playa de Poniente", 350),
+]
+DRIVER = "demo-driver"
+COLOURS = {
+    "DISCONNECTED": "\033[90m", "ACTIVE": "\033[32m", "WAITING": "\033[32m",
+    "SUPPLYING": "\033[1;32m", "STOPPED": "\033[33m", "BROKEN": "\033[31m",
+}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, seconds=20):
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+class Process:
+    """One program of the network, its stdout read as JSON-lines events."""
+
+    def __init__(self, name, argv, env, headless, logdir):
+        self.name = name
+        self.headless = headless
+        self.events = queue.Queue()
+        self.log = open(os.path.join(logdir, name + ".log"), "w")
+        self.proc = subprocess.Popen(
+            argv, env=env, stdin=subprocess.PIPE if headless else subprocess.DEVNULL,
+            stdout=subprocess.PIPE if headless else self.log, stderr=self.log, text=True)
+        if headless:
+            threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.log.write(line)
+            self.log.flush()
+            try:
+                self.events.put(json.loads(line))
+            except ValueError:
+                pass
+        self.events.put(None)
+
+    def wait_event(self, name, seconds=30):
+        end = time.time() + seconds
+        while time.time() < end:
+            try:
+                event = self.events.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if event is None:
+                break
+            if event.get("event") == name:
+                return event
+        sys.exit(f"demo: {self.name} did not report “{name}”; see {self.log.name}")
+
+    def send(self, line):
+        if self.headless and self.proc.poll() is None:
+            try:
+                self.proc.stdin.write(line + "\n")
+                self.proc.stdin.flush()
+            except OSError:
+                pass
+
+    def stop(self):
+        if self.proc.poll() is not None:
+            return
+        if self.headless:
+            self.send("quit")
+        else:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def start_broker(build, env, workdir):
+    """Our own broker, or the one already announced for this user."""
+    log = open(os.path.join(workdir, "ev-broker.log"), "w")
+    broker = subprocess.Popen([os.path.join(build, "src/broker/ev-broker"), "--headless"],
+                              env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=log, text=True)
+    first = broker.stdout.readline()
+    event = json.loads(first) if first else {}
+    if event.get("event") == "ready":
+        return broker, event["bootstrap"]
+    broker.wait()
+    runtime = env.get("XDG_RUNTIME_DIR") or os.path.expanduser("~/.cache")
+    with open(os.path.join(runtime, "evcharging", "broker")) as f:
+        bootstrap = json.load(f)["bootstrap"]
+    print(f"demo: using the broker already running at {bootstrap}")
+    return None, bootstrap
+
+
+def describe(event, skip=("event", "request_id", "supply_id", "peer", "path", "started_at",
+                            "ended_at")):
+    parts = []
+    for key, value in event.items():
+        if key in skip or value is None:
+            continue
+        if isinstance(value, float):
+            value = f"{value:.3f}" if key == "kwh" else f"{value:.2f}"
+        parts.append(f"{key}={value}")
+    return ", ".join(parts)
+
+
+def live_view(central, driver, stop):
+    """Every 2 s, one line per CP; news as it happens."""
+    cps = {}
+    last = 0.0
+    while not stop.is_set():
+        for proc in (central, driver):
+            try:
+                event = proc.events.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if event is None:
+                continue
+            name = event.get("event")
+            if name == "list":
+                cps = {cp["cp_id"]: cp for cp in event["cps"]}
+            elif proc is central and name in ("cp-registered", "authorized", "denied", "ticket",
+                                               "supply-error", "cp-disconnected", "broker"):
+                print(f"  · central: {name} ({describe(event)})")
+            elif proc is driver and name in ("file-request", "file-result", "file-done"):
+                print(f"  · driver: {name} ({describe(event)})")
+        if time.time() - last >= 2.0:
+            last = time.time()
+            central.send("list")
+            if cps:
+                parts = []
+                for cp_id, cp in sorted(cps.items()):
+                    state = cp["state"]
+                    text = f"{COLOURS.get(state, '')}{cp_id} {state}\033[0m"
+                    if cp.get("driver_id"):
+                        text += f" {cp['driver_id']} {cp['kwh']:.2f} kWh {cp['amount']:.2f} €"
+                    parts.append(text)
+                print(time.strftime("%H:%M:%S ") + " | ".join(parts), flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Run a whole network on this machine.")
+    parser.add_argument("--headless", action="store_true", help="no windows; a live view here")
+    parser.add_argument("--build", default="build", help="the meson build directory")
+    parser.add_argument("--seconds", type=float, default=0,
+                        help="stop by itself after this long (0: until Ctrl-C)")
+    args = parser.parse_args()
+
+    if not args.headless and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        sys.exit("demo: no display; run ./run demo --headless, or under xvfb-run")
+
+    top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    build = os.path.join(top, args.build)
+    workdir = tempfile.mkdtemp(prefix="evcharging-demo-")
+    env = dict(os.environ)
+    # The demo's tokens, driver state and database stay out of the user's.
+    env["XDG_STATE_HOME"] = os.path.join(workdir, "state")
+    env["XDG_DATA_HOME"] = os.path.join(workdir, "data")
+    # The windows' settings schemas, compiled in the build tree.
+    schemas = os.path.join(build, "data")
+    env["GSETTINGS_SCHEMA_DIR"] = (schemas + os.pathsep + env["GSETTINGS_SCHEMA_DIR"]
+                                   if env.get("GSETTINGS_SCHEMA_DIR") else schemas)
+    print(f"demo: logs and state in {workdir}")
+
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    broker, bootstrap = start_broker(build, env, workdir)
+    procs = []
+    h = ["--headless"] if args.headless else []
+
+    def start(name, argv):
+        proc = Process(name, argv, env, args.headless, workdir)
+        procs.append(proc)
+        return proc
+
+    try:
+        central_port = free_port()
+        central = start("ev-central", [os.path.join(build, "src/central/ev-central"), *h,
+                                       "--listen", f"127.0.0.1:{central_port}",
+                                       "--kafka", bootstrap,
+                                       "--db", os.path.join(workdir, "central.db")])
+        if args.headless:
+            central.wait_event("ready")
+        elif not wait_port(central_port):
+            sys.exit("demo: Central did not start; see " + central.log.name)
+
+        station = os.path.join(build, "src/station/ev-station")
+        for cp_id, location, power in STATIONS:
+            engine_port = free_port()
+            engine = start(f"engine-{cp_id}", [station, "engine", *h,
+                                               "--listen", f"127.0.0.1:{engine_port}",
+                                               "--kafka", bootstrap, "--location", location,
+                                               "--power-kw", str(power),
+                                               "--auto-plug", "2", "--auto-unplug-after", "15"])
+            if args.headless:
+                engine.wait_event("ready")
+            elif not wait_port(engine_port):
+                sys.exit(f"demo: the engine of {cp_id} did not start; see {engine.log.name}")
+            start(f"monitor-{cp_id}", [station, "monitor", *h, "--id", cp_id,
+                                       "--engine", f"127.0.0.1:{engine_port}",
+                                       "--central", f"127.0.0.1:{central_port}"])
+
+        # Let the stations register before the driver asks for them.
+        time.sleep(3)
+        driver = start("ev-driver", [os.path.join(build, "src/driver/ev-driver"), *h,
+                                     "--id", DRIVER, "--kafka", bootstrap,
+                                     "--file", os.path.join(top, "demo", "requests.txt")])
+        print("demo: running; Ctrl-C stops every process it started")
+
+        if args.seconds > 0:
+            threading.Timer(args.seconds, stop.set).start()
+        if args.headless:
+            live_view(central, driver, stop)
+        else:
+            while not stop.is_set() and any(p.proc.poll() is None for p in procs):
+                stop.wait(0.5)
+    finally:
+        print("demo: stopping")
+        for proc in reversed(procs):
+            proc.stop()
+        if broker is not None:
+            broker.stdin.write("quit\n")
+            broker.stdin.flush()
+            broker.wait(10)
+        failed = [p.name for p in procs if p.proc.returncode not in (0, -signal.SIGTERM)]
+        if failed:
+            print("demo: these did not exit cleanly: " + ", ".join(failed))
+            sys.exit(1)
+        print("demo: every process stopped cleanly")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,233 @@
+/* driver-application.c: the GTK application of ev-driver.
+ *
+ * It opens the window of the core main.c built and started. Several
+ * drivers may run on one desktop, so the application is not unique.
+ * SIGINT and SIGTERM quit cleanly, flushing Kafka like `quit` does in
+ * headless mode. The window's size is remembered in GSettings. */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <glib-unix.h>
+#include <signal.h>
+
+#include "driver-application.h"
+#include "driver-settings.h"
+#include "driver-ui.h"
+#include "driver-window.h"
+
+struct _DriverApplication
+{
+  AdwApplication  parent_instance;
+
+  DriverCore     *core;
+  DriverSettings *settings;
+  char           *file;
+  guint           sigint_id;
+  guint           sigterm_id;
+};
+
+G_DEFINE_FINAL_TYPE (DriverApplication, driver_application, ADW_TYPE_APPLICATION)
+
+static gboolean
+window_close_request_cb (GtkWindow         *window,
+                         DriverApplication *self)
+{
+  int width = 0;
+  int height = 0;
+  gboolean maximized = gtk_window_is_maximized (window);
+
+  gtk_window_get_default_size (window, &width, &height);
+  g_object_set (self->settings, "window-maximized", maximized, NULL);
+  if (!maximized && width > 0 && height > 0)
+    g_object_set (self->settings,
+                  "window-width", width,
+                  "window-height", height,
+                  NULL);
+  return GDK_EVENT_PROPAGATE;
+}
+
+static void
+driver_application_activate (GApplication *application)
+{
+  DriverApplication *self = DRIVER_APPLICATION (application);
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  int width = 0;
+  int height = 0;
+  gboolean maximized = FALSE;
+
+  if (window != NULL)
+    {
+      gtk_window_present (window);
+      return;
+    }
+
+  window = GTK_WINDOW (driver_window_new (GTK_APPLICATION (self), self->core, self->settings));
+  g_object_get (self->settings,
+                "window-width", &width,
+                "window-height", &height,
+                "window-maximized", &maximized,
+                NULL);
+  if (width > 0 && height > 0)
+    gtk_window_set_default_size (window, width, height);
+  if (maximized)
+    gtk_window_maximize (window);
+  g_signal_connect_object (window, "close-request", G_CALLBACK (window_close_request_cb), self, 0);
+  gtk_window_present (window);
+
+  /* --file: the run starts with the window, and its errors show there. */
+  if (self->file != NULL)
+    {
+      g_autoptr(GFile) file = g_file_new_for_commandline_arg (self->file);
+      g_autoptr(GError) error = NULL;
+
+      driver_window_set_request_file (DRIVER_WINDOW (window), file);
+      if (!driver_core_get_file_running (self->core) && !driver_core_run_file (self->core, self->file, &error))
+        driver_window_add_toast (DRIVER_WINDOW (window), error->message);
+      g_clear_pointer (&self->file, g_free);
+    }
+}
+
+static gboolean
+quit_on_signal_cb (gpointer user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+quit_action (GSimpleAction *action,
+             GVariant      *parameter,
+             gpointer       user_data)
+{
+  DriverApplication *self = user_data;
+  GList *windows = gtk_application_get_windows (GTK_APPLICATION (self));
+
+  /* Closing the windows first lets them save their size. */
+  for (GList *l = windows; l != NULL; l = l->next)
+    gtk_window_close (GTK_WINDOW (l->data));
+  g_application_quit (G_APPLICATION (self));
+}
+
+static void
+about_action (GSimpleAction *action,
+              GVariant      *parameter,
+              gpointer       user_data)
+{
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (user_data));
+  static const char *developers[] = { "The EV Charging Network developers", NULL };
+  GtkWidget *about;
+
+  about = g_object_new (ADW_TYPE_ABOUT_WINDOW,
+                        "transient-for", parent,
+                        "modal", TRUE,
+                        "application-name", _("EV Charging Driver"),
+                        "application-icon", DRIVER_APP_ID,
+                        "developer-name", _("The EV Charging Network developers"),
+                        "version", PACKAGE_VERSION,
+                        "comments", _("The driver’s app of EV Charging Network: find an available charging "
+                                      "point, request a supply, follow it live and keep your tickets."),
+                        "website", "https://github.com/evcharging/evcharging",
+                        "issue-url", "https://github.com/evcharging/evcharging/issues",
+                        "license-type", GTK_LICENSE_GPL_3_0,
+                        "developers", developers,
+                        /* Translators: your names, one per line. */
+                        "translator-credits", _("translator-credits"),
+                        NULL);
+  gtk_window_present (GTK_WINDOW (about));
+}
+
+static const GActionEntry app_actions[] = {
+  { .name = "quit", .activate = quit_action },
+  { .name = "about", .activate = about_action },
+};
+
+static void
+driver_application_startup (GApplication *application)
+{
+  DriverApplication *self = DRIVER_APPLICATION (application);
+  static const char *quit_accels[] = { "<Control>q", NULL };
+
+  G_APPLICATION_CLASS (driver_application_parent_class)->startup (application);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions), self);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
+  gtk_window_set_default_icon_name (DRIVER_APP_ID);
+
+  self->settings = driver_settings_new ();
+  self->sigint_id = g_unix_signal_add (SIGINT, quit_on_signal_cb, self);
+  self->sigterm_id = g_unix_signal_add (SIGTERM, quit_on_signal_cb, self);
+}
+
+static void
+driver_application_shutdown (GApplication *application)
+{
+  DriverApplication *self = DRIVER_APPLICATION (application);
+
+  g_clear_handle_id (&self->sigint_id, g_source_remove);
+  g_clear_handle_id (&self->sigterm_id, g_source_remove);
+  driver_core_shutdown (self->core);
+
+  G_APPLICATION_CLASS (driver_application_parent_class)->shutdown (application);
+}
+
+static void
+driver_application_dispose (GObject *object)
+{
+  DriverApplication *self = DRIVER_APPLICATION (object);
+
+  g_clear_handle_id (&self->sigint_id, g_source_remove);
+  g_clear_handle_id (&self->sigterm_id, g_source_remove);
+  g_clear_object (&self->core);
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (driver_application_parent_class)->dispose (object);
+}
+
+static void
+driver_application_finalize (GObject *object)
+{
+  DriverApplication *self = DRIVER_APPLICATION (object);
+
+  g_free (self->file);
+
+  G_OBJECT_CLASS (driver_application_parent_class)->finalize (object);
+}
+
+static void
+driver_application_class_init (DriverApplicationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  object_class->dispose = driver_application_dispose;
+  object_class->finalize = driver_application_finalize;
+
+  app_class->activate = driver_application_activate;
+  app_class->startup = driver_application_startup;
+  app_class->shutdown = driver_application_shutdown;
+}
+
+static void
+driver_application_init (DriverApplication *self)
+{
+}
+
+DriverApplication *
+driver_application_new (DriverCore *core,
+                        const char *file)
+{
+  DriverApplication *self;
+
+  g_return_val_if_fail (DRIVER_IS_CORE (core), NULL);
+
+  driver_ui_ensure_resources ();
+  self = g_object_new (DRIVER_TYPE_APPLICATION,
+                       "application-id", DRIVER_APP_ID,
+                       "flags", G_APPLICATION_NON_UNIQUE,
+                       "resource-base-path", DRIVER_RESOURCE_PATH,
+                       NULL);
+  self->core = g_object_ref (core);
+  self->file = g_strdup (file);
+  return self;
+}

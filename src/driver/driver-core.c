@@ -1,0 +1,1862 @@
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+
+#include "driver-core.h"
+#include "driver-enum-types.h"
+#include "driver-request-file.h"
+#include "ev-bus.h"
+#include "ev-charging-point.h"
+#include "ev-json.h"
+#include "ev-supply-session.h"
+
+/* The driver's app as a GObject on GLib alone: the live list of CPs from
+ * cp-states, one supply followed through supply-res / supply-data2 /
+ * supply-error (consumer group ev-driver-<id>, commit after the state is
+ * saved), request files, recovery after a crash and the ticket history.
+ * Views (headless, GTK) read its properties and list models and its
+ * `event` signal. */
+
+#define STATE_FILE "state.json"
+#define HISTORY_FILE "history.json"
+
+typedef struct
+{
+  char *path;
+  GPtrArray *entries;   /* DriverRequestEntry */
+  guint index;          /* the entry being run, or next to run */
+  gboolean requested;   /* entries[index] was requested; its result is not in yet */
+  GPtrArray *results;   /* JsonObject */
+} FileRun;
+
+/* A supply-data2 or supply-error message that arrived before the answer
+ * naming its supply: the topics are read in parallel, so a fast Central's
+ * first figures can overtake its authorisation. */
+typedef struct
+{
+  EvSupplyData *data;
+  EvSupplyError *error;
+} Early;
+
+/* Early messages kept at most; more means they are not ours to wait for. */
+#define EARLY_MAX 64
+
+static void
+early_free (gpointer user_data)
+{
+  Early *early = user_data;
+
+  g_clear_pointer (&early->data, ev_supply_data_free);
+  g_clear_pointer (&early->error, ev_supply_error_free);
+  g_free (early);
+}
+
+struct _DriverCore
+{
+  GObject parent_instance;
+
+  char *driver_id;
+  char *bootstrap;
+  char **kafka_overrides;
+  char *state_dir;
+  gint64 answer_timeout;
+  gint64 file_spacing;
+
+  gboolean started;
+  gboolean reachable;
+  EvBus *bus;        /* producer + group ev-driver-<id> */
+  EvBus *cp_reader;  /* cp-states from the beginning */
+  EvBus *recovery;   /* the driver's topics from the beginning, while recovering */
+  guint close_recovery_id;
+
+  DriverFollow *follow;
+  guint answer_id;
+  GPtrArray *early;           /* Early, for a supply not authorised yet */
+
+  GListStore *cps;
+  GHashTable *cp_index;       /* cp_id → EvChargingPoint (borrowed from cps) */
+
+  GListStore *history;
+  GHashTable *history_ids;    /* supply_id set */
+  double total_kwh;
+  double total_amount;
+
+  FileRun *file;
+  guint spacing_id;
+};
+
+G_DEFINE_FINAL_TYPE (DriverCore, driver_core, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_DRIVER_ID,
+  PROP_BOOTSTRAP,
+  PROP_KAFKA_OVERRIDES,
+  PROP_STATE_DIR,
+  PROP_ANSWER_TIMEOUT,
+  PROP_FILE_SPACING,
+  PROP_BROKER_REACHABLE,
+  PROP_PHASE,
+  PROP_CP_ID,
+  PROP_REQUEST_ID,
+  PROP_SUPPLY_ID,
+  PROP_REASON,
+  PROP_PRICE,
+  PROP_KWH,
+  PROP_AMOUNT,
+  PROP_STARTED_AT,
+  PROP_ENDED_AT,
+  PROP_STATUS_TEXT,
+  PROP_CHARGING_POINTS,
+  PROP_HISTORY,
+  PROP_TOTAL_KWH,
+  PROP_TOTAL_AMOUNT,
+  PROP_FILE_RUNNING,
+  PROP_FILE_PATH,
+  PROP_FILE_POSITION,
+  PROP_FILE_TOTAL,
+  N_PROPS
+};
+
+enum {
+  SIGNAL_EVENT,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static void file_check         (DriverCore *self);
+static void file_record_result (DriverCore *self,
+                                gboolean    sent);
+static void close_bus  (DriverCore  *self,
+                        EvBus      **bus);
+
+/* Helpers ------------------------------------------------------------------ */
+
+static void
+emit (DriverCore *self,
+      const char *name,
+      JsonObject *fields)
+{
+  g_autoptr(JsonObject) owned = fields != NULL ? fields : json_object_new ();
+
+  g_signal_emit (self, signals[SIGNAL_EVENT], 0, name, owned);
+}
+
+static void
+emit_error (DriverCore *self,
+            const char *message)
+{
+  JsonObject *fields = json_object_new ();
+
+  g_message ("%s", message);
+  json_object_set_string_member (fields, "message", message);
+  emit (self, "error", fields);
+}
+
+static void
+file_run_free (FileRun *file)
+{
+  if (file == NULL)
+    return;
+  g_free (file->path);
+  g_ptr_array_unref (file->entries);
+  g_ptr_array_unref (file->results);
+  g_free (file);
+}
+
+static FileRun *
+file_run_new (const char *path)
+{
+  FileRun *file = g_new0 (FileRun, 1);
+
+  file->path = g_strdup (path);
+  file->entries = g_ptr_array_new_with_free_func ((GDestroyNotify) driver_request_entry_free);
+  file->results = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  return file;
+}
+
+/**
+ * driver_core_check_driver_id:
+ * @driver_id: (nullable): what the user typed
+ * @error: return location for a #GError
+ *
+ * A driver id is a plain protocol id; `station:<cp_id>` is kept for
+ * requests typed at a station.
+ *
+ * Returns: %TRUE if @driver_id may be used by a driver
+ */
+gboolean
+driver_core_check_driver_id (const char  *driver_id,
+                             GError     **error)
+{
+  if (!ev_protocol_validate_driver_id (driver_id, "driver_id", error))
+    return FALSE;
+  if (ev_protocol_is_station_driver_id (driver_id))
+    {
+      g_set_error (error, EV_PROTOCOL_ERROR, EV_PROTOCOL_ERROR_INVALID_ID,
+                   _("“%s” is kept for requests made at a charging point: choose another driver id"),
+                   driver_id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * driver_core_default_state_dir:
+ * @driver_id: a valid driver id
+ *
+ * Returns: (transfer full): `$XDG_STATE_HOME/evcharging/drivers/<id>`
+ */
+char *
+driver_core_default_state_dir (const char *driver_id)
+{
+  return g_build_filename (g_get_user_state_dir (), "evcharging", "drivers", driver_id, NULL);
+}
+
+/* Persistence -------------------------------------------------------------- */
+
+/* Written to a temporary file and renamed over the old one, so a crash
+ * leaves either the old or the new state, never half of one. */
+static gboolean
+save_json (DriverCore  *self,
+           const char  *name,
+           JsonObject  *object,
+           GError     **error)
+{
+  g_autofree char *path = g_build_filename (self->state_dir, name, NULL);
+  g_autofree char *text = NULL;
+  gsize length;
+
+  if (g_mkdir_with_parents (self->state_dir, 0700) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   _("Cannot create %s: %s"), self->state_dir, g_strerror (saved_errno));
+      return FALSE;
+    }
+  text = ev_json_object_to_string (object, &length);
+  return g_file_set_contents_full (path, text, length, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+}
+
+static JsonObject *
+load_json (DriverCore  *self,
+           const char  *name,
+           GError     **error)
+{
+  g_autofree char *path = g_build_filename (self->state_dir, name, NULL);
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) local_error = NULL;
+  JsonNode *root;
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    return NULL;
+
+  parser = json_parser_new ();
+  if (!json_parser_load_from_mapped_file (parser, path, &local_error))
+    {
+      g_set_error (error, DRIVER_ERROR, DRIVER_ERROR_STATE, _("Cannot read %s: %s"), path, local_error->message);
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, DRIVER_ERROR, DRIVER_ERROR_STATE, _("Cannot read %s: not a JSON object"), path);
+      return NULL;
+    }
+  return json_object_ref (json_node_get_object (root));
+}
+
+static JsonObject *
+file_run_to_json (FileRun *file)
+{
+  JsonObject *object = json_object_new ();
+  JsonArray *entries = json_array_new ();
+  JsonArray *results = json_array_new ();
+
+  for (guint i = 0; i < file->entries->len; i++)
+    {
+      DriverRequestEntry *entry = g_ptr_array_index (file->entries, i);
+      JsonObject *item = json_object_new ();
+
+      json_object_set_string_member (item, "cp_id", entry->cp_id);
+      json_object_set_int_member (item, "line", entry->line);
+      json_array_add_object_element (entries, item);
+    }
+  for (guint i = 0; i < file->results->len; i++)
+    json_array_add_object_element (results, json_object_ref (g_ptr_array_index (file->results, i)));
+
+  json_object_set_string_member (object, "path", file->path);
+  json_object_set_array_member (object, "entries", entries);
+  json_object_set_int_member (object, "index", file->index);
+  json_object_set_boolean_member (object, "requested", file->requested);
+  json_object_set_array_member (object, "results", results);
+  return object;
+}
+
+static FileRun *
+file_run_from_json (JsonObject *object)
+{
+  FileRun *file;
+  JsonArray *entries, *results;
+  const char *path;
+
+  path = json_object_get_string_member_with_default (object, "path", NULL);
+  entries = json_object_get_array_member (object, "entries");
+  results = json_object_get_array_member (object, "results");
+  if (path == NULL || entries == NULL || results == NULL)
+    return NULL;
+
+  file = file_run_new (path);
+  for (guint i = 0; i < json_array_get_length (entries); i++)
+    {
+      JsonObject *item = json_array_get_object_element (entries, i);
+      const char *cp_id = item != NULL ? json_object_get_string_member_with_default (item, "cp_id", NULL) : NULL;
+
+      if (!ev_protocol_is_valid_id (cp_id))
+        {
+          file_run_free (file);
+          return NULL;
+        }
+      g_ptr_array_add (file->entries,
+                       driver_request_entry_new (cp_id, json_object_get_int_member_with_default (item, "line", 0)));
+    }
+  for (guint i = 0; i < json_array_get_length (results); i++)
+    {
+      JsonObject *item = json_array_get_object_element (results, i);
+
+      if (item != NULL)
+        g_ptr_array_add (file->results, json_object_ref (item));
+    }
+  file->index = MIN ((guint) json_object_get_int_member_with_default (object, "index", 0), file->entries->len);
+  file->requested = json_object_get_boolean_member_with_default (object, "requested", FALSE) &&
+                    file->index < file->entries->len;
+  return file;
+}
+
+static void
+save_state (DriverCore *self)
+{
+  g_autoptr(JsonObject) object = json_object_new ();
+  g_autoptr(GError) error = NULL;
+
+  json_object_set_int_member (object, "version", 1);
+  json_object_set_string_member (object, "driver_id", self->driver_id);
+  if (self->follow->phase != DRIVER_PHASE_IDLE)
+    json_object_set_object_member (object, "supply", driver_follow_to_json (self->follow));
+  else
+    json_object_set_null_member (object, "supply");
+  if (self->file != NULL)
+    json_object_set_object_member (object, "file", file_run_to_json (self->file));
+  else
+    json_object_set_null_member (object, "file");
+
+  if (!save_json (self, STATE_FILE, object, &error))
+    {
+      g_autofree char *message = g_strdup_printf (_("Cannot save the supply in progress: %s"), error->message);
+
+      emit_error (self, message);
+    }
+}
+
+static JsonObject *
+session_to_json (EvSupplySession *session)
+{
+  JsonObject *object = json_object_new ();
+
+  json_object_set_string_member (object, "supply_id", ev_supply_session_get_supply_id (session));
+  json_object_set_string_member (object, "cp_id", ev_supply_session_get_cp_id (session));
+  json_object_set_string_member (object, "outcome",
+                                 ev_supply_session_get_phase (session) == EV_SUPPLY_PHASE_FINISHED ? "ticket"
+                                                                                                   : "supply-error");
+  driver_json_set_nullable (object, "reason", ev_supply_session_get_reason (session));
+  json_object_set_double_member (object, "kwh", ev_supply_session_get_kwh (session));
+  json_object_set_double_member (object, "amount", ev_supply_session_get_amount (session));
+  json_object_set_double_member (object, "price", ev_supply_session_get_price (session));
+  json_object_set_int_member (object, "started_at", ev_supply_session_get_started_at (session));
+  json_object_set_int_member (object, "ended_at", ev_supply_session_get_ended_at (session));
+  return object;
+}
+
+static void
+add_history (DriverCore      *self,
+             EvSupplySession *session)
+{
+  g_hash_table_add (self->history_ids, g_strdup (ev_supply_session_get_supply_id (session)));
+  g_list_store_append (self->history, session);
+  self->total_kwh += ev_supply_session_get_kwh (session);
+  self->total_amount += ev_supply_session_get_amount (session);
+}
+
+static void
+load_history (DriverCore *self)
+{
+  g_autoptr(JsonObject) object = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonArray *tickets;
+
+  object = load_json (self, HISTORY_FILE, &error);
+  if (error != NULL)
+    emit_error (self, error->message);
+  if (object == NULL || (tickets = json_object_get_array_member (object, "tickets")) == NULL)
+    return;
+
+  for (guint i = 0; i < json_array_get_length (tickets); i++)
+    {
+      JsonObject *item = json_array_get_object_element (tickets, i);
+      g_autoptr(EvSupplySession) session = NULL;
+      const char *supply_id, *cp_id;
+
+      if (item == NULL)
+        continue;
+      supply_id = json_object_get_string_member_with_default (item, "supply_id", NULL);
+      cp_id = json_object_get_string_member_with_default (item, "cp_id", NULL);
+      if (supply_id == NULL || !ev_protocol_is_valid_id (cp_id) ||
+          g_hash_table_contains (self->history_ids, supply_id))
+        continue;
+
+      session = ev_supply_session_new (supply_id, cp_id, self->driver_id);
+      ev_supply_session_set_phase (session,
+                                   g_strcmp0 (json_object_get_string_member_with_default (item, "outcome", NULL),
+                                              "ticket") == 0 ? EV_SUPPLY_PHASE_FINISHED : EV_SUPPLY_PHASE_FAILED);
+      ev_supply_session_set_reason (session, json_object_get_string_member_with_default (item, "reason", NULL));
+      ev_supply_session_set_kwh (session, json_object_get_double_member_with_default (item, "kwh", 0.0));
+      ev_supply_session_set_amount (session, json_object_get_double_member_with_default (item, "amount", 0.0));
+      ev_supply_session_set_price (session, json_object_get_double_member_with_default (item, "price", 0.0));
+      ev_supply_session_set_started_at (session, json_object_get_int_member_with_default (item, "started_at", 0));
+      ev_supply_session_set_ended_at (session, json_object_get_int_member_with_default (item, "ended_at", 0));
+      add_history (self, session);
+    }
+}
+
+static void
+save_history (DriverCore *self)
+{
+  g_autoptr(JsonObject) object = json_object_new ();
+  g_autoptr(GError) error = NULL;
+  JsonArray *tickets = json_array_new ();
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->history));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(EvSupplySession) session = g_list_model_get_item (G_LIST_MODEL (self->history), i);
+
+      json_array_add_object_element (tickets, session_to_json (session));
+    }
+  json_object_set_array_member (object, "tickets", tickets);
+  if (!save_json (self, HISTORY_FILE, object, &error))
+    {
+      g_autofree char *message = g_strdup_printf (_("Cannot save the ticket history: %s"), error->message);
+
+      emit_error (self, message);
+    }
+}
+
+/* Records a concluded supply (ticket or error) once per supply id. */
+static void
+record_history (DriverCore *self)
+{
+  DriverFollow *follow = self->follow;
+  g_autoptr(EvSupplySession) session = NULL;
+
+  if ((follow->phase != DRIVER_PHASE_FINISHED && follow->phase != DRIVER_PHASE_FAILED) ||
+      follow->supply_id == NULL || g_hash_table_contains (self->history_ids, follow->supply_id))
+    return;
+
+  session = ev_supply_session_new (follow->supply_id, follow->cp_id, self->driver_id);
+  ev_supply_session_set_phase (session, follow->phase == DRIVER_PHASE_FINISHED ? EV_SUPPLY_PHASE_FINISHED
+                                                                               : EV_SUPPLY_PHASE_FAILED);
+  ev_supply_session_set_reason (session, follow->reason);
+  ev_supply_session_set_kwh (session, follow->kwh);
+  ev_supply_session_set_amount (session, follow->amount);
+  ev_supply_session_set_price (session, follow->price);
+  ev_supply_session_set_seq (session, follow->seq);
+  ev_supply_session_set_started_at (session, follow->started_at);
+  ev_supply_session_set_ended_at (session, follow->ended_at);
+  add_history (self, session);
+  save_history (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOTAL_KWH]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOTAL_AMOUNT]);
+}
+
+/* Supply events ------------------------------------------------------------ */
+
+static JsonObject *
+supply_fields (DriverCore *self)
+{
+  DriverFollow *follow = self->follow;
+  JsonObject *fields = json_object_new ();
+  g_autofree char *message = driver_follow_describe (follow);
+
+  driver_json_set_nullable (fields, "request_id", follow->request_id);
+  driver_json_set_nullable (fields, "supply_id", follow->supply_id);
+  driver_json_set_nullable (fields, "cp_id", follow->cp_id);
+  json_object_set_string_member (fields, "phase", driver_phase_to_string (follow->phase));
+  switch (follow->phase)
+    {
+    case DRIVER_PHASE_AUTHORIZED:
+      json_object_set_double_member (fields, "price", follow->price);
+      break;
+    case DRIVER_PHASE_SUPPLYING:
+    case DRIVER_PHASE_FINISHED:
+      json_object_set_int_member (fields, "seq", follow->seq);
+      json_object_set_double_member (fields, "kwh", follow->kwh);
+      json_object_set_double_member (fields, "amount", follow->amount);
+      json_object_set_double_member (fields, "price", follow->price);
+      json_object_set_int_member (fields, "started_at", follow->started_at);
+      if (follow->phase == DRIVER_PHASE_FINISHED)
+        {
+          json_object_set_int_member (fields, "ended_at", follow->ended_at);
+          driver_json_set_nullable (fields, "reason", follow->reason);
+        }
+      break;
+    case DRIVER_PHASE_FAILED:
+      json_object_set_double_member (fields, "kwh", follow->kwh);
+      json_object_set_double_member (fields, "amount", follow->amount);
+      driver_json_set_nullable (fields, "reason", follow->reason);
+      break;
+    case DRIVER_PHASE_DENIED:
+      driver_json_set_nullable (fields, "reason", follow->reason);
+      break;
+    case DRIVER_PHASE_NO_ANSWER:
+      json_object_set_int_member (fields, "timeout_ms", self->answer_timeout);
+      break;
+    case DRIVER_PHASE_IDLE:
+    case DRIVER_PHASE_REQUESTED:
+    default:
+      break;
+    }
+  json_object_set_string_member (fields, "message", message);
+  return fields;
+}
+
+static const char *
+phase_event_name (DriverPhase phase)
+{
+  switch (phase)
+    {
+    case DRIVER_PHASE_REQUESTED: return "request";
+    case DRIVER_PHASE_NO_ANSWER: return "no-answer";
+    case DRIVER_PHASE_AUTHORIZED: return "authorized";
+    case DRIVER_PHASE_SUPPLYING: return "progress";
+    case DRIVER_PHASE_FINISHED: return "ticket";
+    case DRIVER_PHASE_DENIED: return "denied";
+    case DRIVER_PHASE_FAILED: return "supply-error";
+    case DRIVER_PHASE_IDLE:
+    default: return NULL;
+    }
+}
+
+static void
+notify_follow (DriverCore         *self,
+               const DriverFollow *before)
+{
+  const DriverFollow *now = self->follow;
+  GObject *object = G_OBJECT (self);
+
+  g_object_freeze_notify (object);
+  if (before->phase != now->phase)
+    g_object_notify_by_pspec (object, properties[PROP_PHASE]);
+  if (g_strcmp0 (before->cp_id, now->cp_id) != 0)
+    g_object_notify_by_pspec (object, properties[PROP_CP_ID]);
+  if (g_strcmp0 (before->request_id, now->request_id) != 0)
+    g_object_notify_by_pspec (object, properties[PROP_REQUEST_ID]);
+  if (g_strcmp0 (before->supply_id, now->supply_id) != 0)
+    g_object_notify_by_pspec (object, properties[PROP_SUPPLY_ID]);
+  if (g_strcmp0 (before->reason, now->reason) != 0)
+    g_object_notify_by_pspec (object, properties[PROP_REASON]);
+  if (before->price != now->price)
+    g_object_notify_by_pspec (object, properties[PROP_PRICE]);
+  if (before->kwh != now->kwh)
+    g_object_notify_by_pspec (object, properties[PROP_KWH]);
+  if (before->amount != now->amount)
+    g_object_notify_by_pspec (object, properties[PROP_AMOUNT]);
+  if (before->started_at != now->started_at)
+    g_object_notify_by_pspec (object, properties[PROP_STARTED_AT]);
+  if (before->ended_at != now->ended_at)
+    g_object_notify_by_pspec (object, properties[PROP_ENDED_AT]);
+  g_object_notify_by_pspec (object, properties[PROP_STATUS_TEXT]);
+  g_object_thaw_notify (object);
+}
+
+static gboolean
+close_recovery_cb (gpointer user_data)
+{
+  DriverCore *self = user_data;
+
+  self->close_recovery_id = 0;
+  close_bus (self, &self->recovery);
+  return G_SOURCE_REMOVE;
+}
+
+/* Everything that follows a change of the supply, in the order that makes
+ * a crash harmless: state saved, history recorded, then the views told;
+ * the caller marks the Kafka message done last. */
+static void
+follow_changed (DriverCore         *self,
+                const DriverFollow *before)
+{
+  const char *name = phase_event_name (self->follow->phase);
+
+  if (self->follow->phase != DRIVER_PHASE_REQUESTED)
+    g_clear_handle_id (&self->answer_id, g_source_remove);
+
+  record_history (self);
+  save_state (self);
+  notify_follow (self, before);
+  if (name != NULL)
+    emit (self, name, supply_fields (self));
+
+  /* The recovery read has found what it looked for (or a new supply
+   * began): the consumer group alone goes on. It closes from an idle
+   * callback, never from inside its own message handler. */
+  if (self->recovery != NULL && !driver_phase_is_active (self->follow->phase) && self->close_recovery_id == 0)
+    self->close_recovery_id = g_idle_add (close_recovery_cb, self);
+
+  file_check (self);
+}
+
+/* Kafka -------------------------------------------------------------------- */
+
+static void
+invalid_message (DriverCore   *self,
+                 EvBus        *bus,
+                 EvBusMessage *msg,
+                 const GError *error)
+{
+  JsonObject *fields = json_object_new ();
+
+  json_object_set_string_member (fields, "topic", ev_bus_message_get_topic (msg));
+  json_object_set_string_member (fields, "reason", error->message);
+  ev_bus_message_skip (bus, msg, error->message);
+  emit (self, "invalid-message", fields);
+}
+
+/* Keeps the driver's own message about a supply it cannot know yet,
+ * while its request waits for an answer. */
+static void
+keep_early (DriverCore     *self,
+            const char     *driver_id,
+            EvSupplyData  **data,
+            EvSupplyError **error)
+{
+  Early *early;
+
+  if (g_strcmp0 (driver_id, self->driver_id) != 0 ||
+      (self->follow->phase != DRIVER_PHASE_REQUESTED && self->follow->phase != DRIVER_PHASE_NO_ANSWER))
+    return;
+
+  if (self->early->len >= EARLY_MAX)
+    g_ptr_array_remove_index (self->early, 0);
+  early = g_new0 (Early, 1);
+  early->data = data != NULL ? g_steal_pointer (data) : NULL;
+  early->error = error != NULL ? g_steal_pointer (error) : NULL;
+  g_ptr_array_add (self->early, early);
+}
+
+/* The supply is authorised: its early messages apply now, in the order
+ * they came; the others were about older supplies and go. */
+static void
+replay_early (DriverCore *self)
+{
+  g_autoptr(GPtrArray) early = g_steal_pointer (&self->early);
+
+  self->early = g_ptr_array_new_with_free_func (early_free);
+  for (guint i = 0; i < early->len; i++)
+    {
+      Early *item = g_ptr_array_index (early, i);
+      g_autoptr(DriverFollow) before = driver_follow_copy (self->follow);
+      DriverFollowResult result = item->data != NULL ? driver_follow_on_data (self->follow, item->data)
+                                                     : driver_follow_on_error (self->follow, item->error);
+
+      if (result != DRIVER_FOLLOW_IGNORED)
+        follow_changed (self, before);
+    }
+}
+
+static void
+supply_message_cb (EvBus        *bus,
+                   EvBusMessage *msg,
+                   gpointer      user_data)
+{
+  DriverCore *self = user_data;
+  const char *topic = ev_bus_message_get_topic (msg);
+  const char *key = ev_bus_message_get_key (msg);
+  GBytes *value = ev_bus_message_get_value (msg);
+  g_autoptr(DriverFollow) before = NULL;
+  g_autoptr(GError) error = NULL;
+  DriverFollowResult result = DRIVER_FOLLOW_IGNORED;
+  const char *data = "";
+  gsize length = 0;
+
+  /* Keyed by driver id: another driver's messages are not even parsed. */
+  if (key != NULL && g_strcmp0 (key, self->driver_id) != 0)
+    {
+      ev_bus_message_done (bus, msg);
+      return;
+    }
+
+  if (value != NULL)
+    data = g_bytes_get_data (value, &length);
+  before = driver_follow_copy (self->follow);
+
+  if (g_str_equal (topic, "supply-res"))
+    {
+      g_autoptr(EvSupplyResponse) response = ev_supply_response_from_json (data, length, &error);
+
+      if (response != NULL)
+        result = driver_follow_on_response (self->follow, response);
+    }
+  else if (g_str_equal (topic, "supply-data2"))
+    {
+      g_autoptr(EvSupplyData) supply_data = ev_supply_data_from_json (data, length, &error);
+
+      if (supply_data != NULL)
+        result = driver_follow_on_data (self->follow, supply_data);
+      if (supply_data != NULL && result == DRIVER_FOLLOW_IGNORED)
+        keep_early (self, supply_data->driver_id, &supply_data, NULL);
+    }
+  else if (g_str_equal (topic, "supply-error"))
+    {
+      g_autoptr(EvSupplyError) supply_error = ev_supply_error_from_json (data, length, &error);
+
+      if (supply_error != NULL)
+        result = driver_follow_on_error (self->follow, supply_error);
+      if (supply_error != NULL && result == DRIVER_FOLLOW_IGNORED)
+        keep_early (self, supply_error->driver_id, NULL, &supply_error);
+    }
+
+  if (error != NULL)
+    {
+      invalid_message (self, bus, msg, error);
+      return;
+    }
+  if (result != DRIVER_FOLLOW_IGNORED)
+    follow_changed (self, before);
+  if (self->follow->phase == DRIVER_PHASE_AUTHORIZED)
+    replay_early (self);
+  ev_bus_message_done (bus, msg);
+}
+
+static gint
+compare_cps (gconstpointer a,
+             gconstpointer b,
+             gpointer      user_data)
+{
+  return g_strcmp0 (ev_charging_point_get_cp_id ((EvChargingPoint *) a),
+                    ev_charging_point_get_cp_id ((EvChargingPoint *) b));
+}
+
+static JsonObject *
+cp_fields (EvChargingPoint *cp)
+{
+  JsonObject *fields = json_object_new ();
+  EvCpState state = ev_charging_point_get_state (cp);
+
+  json_object_set_string_member (fields, "cp_id", ev_charging_point_get_cp_id (cp));
+  json_object_set_string_member (fields, "state", ev_cp_state_to_string (state));
+  driver_json_set_nullable (fields, "location", ev_charging_point_get_location (cp));
+  json_object_set_double_member (fields, "price", ev_charging_point_get_price (cp));
+  json_object_set_boolean_member (fields, "available", ev_cp_state_is_available (state));
+  return fields;
+}
+
+/* cp-states is a latest-value-per-key topic read from the beginning: each
+ * message replaces what the list says about its CP, in place. */
+static void
+cp_state_cb (EvBus        *bus,
+             EvBusMessage *msg,
+             gpointer      user_data)
+{
+  DriverCore *self = user_data;
+  GBytes *value = ev_bus_message_get_value (msg);
+  g_autoptr(EvCpStateMessage) state = NULL;
+  g_autoptr(GError) error = NULL;
+  EvChargingPoint *cp;
+  EvCpState previous = EV_CP_STATE_DISCONNECTED;
+  gboolean known, changed;
+  JsonObject *fields;
+  const char *data = "";
+  gsize length = 0;
+
+  if (value != NULL)
+    data = g_bytes_get_data (value, &length);
+  state = ev_cp_state_message_from_json (data, length, &error);
+  if (state == NULL)
+    {
+      invalid_message (self, bus, msg, error);
+      return;
+    }
+
+  cp = g_hash_table_lookup (self->cp_index, state->cp_id);
+  known = cp != NULL;
+  if (!known)
+    {
+      g_autoptr(EvChargingPoint) item = ev_charging_point_new (state->cp_id);
+
+      cp = item;
+      g_hash_table_insert (self->cp_index, g_strdup (state->cp_id), item);
+      ev_charging_point_set_state (cp, state->state);
+      if (state->location != NULL)
+        ev_charging_point_set_location (cp, state->location);
+      if (state->has_price)
+        ev_charging_point_set_price (cp, state->price);
+      g_list_store_insert_sorted (self->cps, item, compare_cps, NULL);
+      changed = TRUE;
+    }
+  else
+    {
+      previous = ev_charging_point_get_state (cp);
+      changed = previous != state->state ||
+                (state->location != NULL && g_strcmp0 (state->location, ev_charging_point_get_location (cp)) != 0) ||
+                (state->has_price && state->price != ev_charging_point_get_price (cp));
+      ev_charging_point_set_state (cp, state->state);
+      if (state->location != NULL)
+        ev_charging_point_set_location (cp, state->location);
+      if (state->has_price)
+        ev_charging_point_set_price (cp, state->price);
+    }
+
+  if (changed)
+    {
+      fields = cp_fields (cp);
+      if (known)
+        json_object_set_string_member (fields, "previous", ev_cp_state_to_string (previous));
+      else
+        json_object_set_null_member (fields, "previous");
+      emit (self, "cp-state", fields);
+    }
+  ev_bus_message_done (bus, msg);
+}
+
+static void
+reachable_cb (EvBus      *bus,
+              GParamSpec *pspec,
+              gpointer    user_data)
+{
+  DriverCore *self = user_data;
+  gboolean reachable = ev_bus_get_reachable (bus);
+  JsonObject *fields;
+
+  if (reachable == self->reachable)
+    return;
+  self->reachable = reachable;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BROKER_REACHABLE]);
+  fields = json_object_new ();
+  json_object_set_boolean_member (fields, "reachable", reachable);
+  emit (self, "broker", fields);
+}
+
+static const char * const supply_topics[] = { "supply-res", "supply-data2", "supply-error", NULL };
+
+static EvBus *
+open_reader (DriverCore          *self,
+             const char * const  *topics,
+             GCallback            callback,
+             GError             **error)
+{
+  g_autofree char *client_id = g_strdup_printf ("ev-driver-%s", self->driver_id);
+  g_autoptr(EvBus) bus = NULL;
+
+  bus = ev_bus_new_reader (self->bootstrap, client_id, (const char * const *) self->kafka_overrides, error);
+  if (bus == NULL || !ev_bus_subscribe (bus, topics, error))
+    return NULL;
+  g_signal_connect (bus, "message", callback, self);
+  return g_steal_pointer (&bus);
+}
+
+/* Requests ----------------------------------------------------------------- */
+
+static gboolean
+answer_timeout_cb (gpointer user_data)
+{
+  DriverCore *self = user_data;
+  g_autoptr(DriverFollow) before = driver_follow_copy (self->follow);
+
+  self->answer_id = 0;
+  if (driver_follow_expire (self->follow))
+    follow_changed (self, before);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+arm_answer_timeout (DriverCore *self)
+{
+  g_clear_handle_id (&self->answer_id, g_source_remove);
+  self->answer_id = g_timeout_add (MAX (self->answer_timeout, 0), answer_timeout_cb, self);
+}
+
+static char *
+send_request (DriverCore  *self,
+              const char  *cp_id,
+              GError     **error)
+{
+  g_autoptr(DriverFollow) before = driver_follow_copy (self->follow);
+  g_autoptr(EvSupplyRequest) request = NULL;
+  g_autofree char *request_id = NULL;
+  g_autofree char *json = NULL;
+  gboolean retry;
+  gsize length;
+
+  if (!self->started)
+    {
+      g_set_error (error, DRIVER_ERROR, DRIVER_ERROR_NOT_STARTED, _("The driver is not started"));
+      return NULL;
+    }
+  if (!ev_protocol_validate_cp_id (cp_id, "cp_id", error))
+    return NULL;
+
+  /* Asking again after no answer reuses the request id: Central answers a
+   * repeated request the same way, so two answers never mean two supplies. */
+  retry = self->follow->phase == DRIVER_PHASE_NO_ANSWER && g_strcmp0 (self->follow->cp_id, cp_id) == 0;
+  request_id = retry ? g_strdup (self->follow->request_id) : ev_protocol_new_uuid ();
+  if (!driver_follow_request (self->follow, cp_id, request_id, ev_protocol_now_ms (), error))
+    return NULL;
+  if (!retry)
+    g_ptr_array_set_size (self->early, 0);
+
+  /* Saved before it is sent: a crash in between leaves a request that
+   * times out, never an answer nobody is waiting for. */
+  save_state (self);
+  request = ev_supply_request_new (request_id, cp_id, self->driver_id, EV_SUPPLY_ORIGIN_DRIVER);
+  json = ev_supply_request_to_json (request, &length);
+  if (!ev_bus_produce (self->bus, "supply-req", cp_id, json, length, error))
+    {
+      driver_follow_free (self->follow);
+      self->follow = g_steal_pointer (&before);
+      save_state (self);
+      return NULL;
+    }
+
+  arm_answer_timeout (self);
+  notify_follow (self, before);
+  {
+    JsonObject *fields = supply_fields (self);
+
+    json_object_set_boolean_member (fields, "retry", retry);
+    emit (self, "request", fields);
+  }
+  return g_steal_pointer (&request_id);
+}
+
+/**
+ * driver_core_request:
+ * @self: a started core
+ * @cp_id: the charging point
+ * @error: return location for a #GError
+ *
+ * Asks Central for a supply at @cp_id and follows it. Refused while a
+ * supply is in progress or a request file runs. After Central did not
+ * answer, asking again at the same CP repeats the same request.
+ *
+ * Returns: (transfer full) (nullable): the request id
+ */
+char *
+driver_core_request (DriverCore  *self,
+                     const char  *cp_id,
+                     GError     **error)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), NULL);
+
+  if (self->file != NULL)
+    {
+      g_set_error (error, DRIVER_ERROR, DRIVER_ERROR_FILE_RUNNING,
+                   _("The request file %s is running: wait until it is done"), self->file->path);
+      return NULL;
+    }
+  return send_request (self, cp_id, error);
+}
+
+/* Request files ------------------------------------------------------------ */
+
+static JsonObject *
+file_fields (DriverCore *self)
+{
+  JsonObject *fields = json_object_new ();
+
+  json_object_set_string_member (fields, "path", self->file->path);
+  json_object_set_int_member (fields, "n", MIN (self->file->index + 1, self->file->entries->len));
+  json_object_set_int_member (fields, "m", self->file->entries->len);
+  return fields;
+}
+
+static void
+notify_file (DriverCore *self)
+{
+  g_object_freeze_notify (G_OBJECT (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILE_RUNNING]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILE_PATH]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILE_POSITION]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILE_TOTAL]);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+static void
+file_request_current (DriverCore *self)
+{
+  DriverRequestEntry *entry = g_ptr_array_index (self->file->entries, self->file->index);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *request_id = NULL;
+  JsonObject *fields = file_fields (self);
+
+  json_object_set_string_member (fields, "cp_id", entry->cp_id);
+  json_object_set_int_member (fields, "line", entry->line);
+  emit (self, "file-request", fields);
+
+  self->file->requested = TRUE;
+  request_id = send_request (self, entry->cp_id, &error);
+  if (request_id == NULL)
+    {
+      /* Counted like any other failed supply, and the file goes on. */
+      g_autofree char *message = g_strdup_printf (_("Line %u (%s): %s"), entry->line, entry->cp_id, error->message);
+
+      emit_error (self, message);
+      file_record_result (self, FALSE);
+      save_state (self);
+      file_check (self);
+    }
+  notify_file (self);
+}
+
+static gboolean
+spacing_cb (gpointer user_data)
+{
+  DriverCore *self = user_data;
+
+  self->spacing_id = 0;
+  if (self->file != NULL && !self->file->requested && self->file->index < self->file->entries->len)
+    file_request_current (self);
+  return G_SOURCE_REMOVE;
+}
+
+static const char *
+outcome_of (DriverPhase phase)
+{
+  switch (phase)
+    {
+    case DRIVER_PHASE_FINISHED: return "ticket";
+    case DRIVER_PHASE_DENIED: return "denied";
+    case DRIVER_PHASE_FAILED: return "supply-error";
+    case DRIVER_PHASE_NO_ANSWER: return "no-answer";
+    default: return "not-sent";
+    }
+}
+
+/* @sent: whether the line's request went out (the supply's outcome is
+ * recorded), or could not be sent at all. */
+static void
+file_record_result (DriverCore *self,
+                    gboolean    sent)
+{
+  DriverRequestEntry *entry = g_ptr_array_index (self->file->entries, self->file->index);
+  JsonObject *result = json_object_new ();
+  JsonObject *fields;
+
+  json_object_set_int_member (result, "n", self->file->index + 1);
+  json_object_set_string_member (result, "cp_id", entry->cp_id);
+  json_object_set_int_member (result, "line", entry->line);
+  json_object_set_string_member (result, "outcome", outcome_of (sent ? self->follow->phase : DRIVER_PHASE_IDLE));
+  driver_json_set_nullable (result, "reason", sent ? self->follow->reason : NULL);
+  driver_json_set_nullable (result, "supply_id", sent ? self->follow->supply_id : NULL);
+  json_object_set_double_member (result, "kwh", sent ? self->follow->kwh : 0.0);
+  json_object_set_double_member (result, "amount", sent ? self->follow->amount : 0.0);
+  g_ptr_array_add (self->file->results, result);
+
+  self->file->requested = FALSE;
+  self->file->index++;
+
+  fields = json_object_new ();
+  json_object_set_string_member (fields, "path", self->file->path);
+  json_object_set_int_member (fields, "m", self->file->entries->len);
+  {
+    JsonObjectIter iter;
+    const char *member;
+    JsonNode *node;
+
+    json_object_iter_init_ordered (&iter, result);
+    while (json_object_iter_next_ordered (&iter, &member, &node))
+      json_object_set_member (fields, member, json_node_copy (node));
+  }
+  emit (self, "file-result", fields);
+}
+
+/* @stopped: the user stopped the run before its end; the lines not yet
+ * requested are not, and do not count in the summary. */
+static void
+file_finish (DriverCore *self,
+             gboolean    stopped)
+{
+  FileRun *file = self->file;
+  JsonObject *fields = json_object_new ();
+  JsonArray *results = json_array_new ();
+  guint tickets = 0, denied = 0, failed = 0, unanswered = 0;
+  double kwh = 0.0, amount = 0.0;
+
+  for (guint i = 0; i < file->results->len; i++)
+    {
+      JsonObject *result = g_ptr_array_index (file->results, i);
+      const char *outcome = json_object_get_string_member_with_default (result, "outcome", "");
+
+      tickets += g_str_equal (outcome, "ticket");
+      denied += g_str_equal (outcome, "denied");
+      failed += g_str_equal (outcome, "supply-error") || g_str_equal (outcome, "not-sent");
+      unanswered += g_str_equal (outcome, "no-answer");
+      kwh += json_object_get_double_member_with_default (result, "kwh", 0.0);
+      amount += json_object_get_double_member_with_default (result, "amount", 0.0);
+      json_array_add_object_element (results, json_object_ref (result));
+    }
+
+  json_object_set_string_member (fields, "path", file->path);
+  json_object_set_int_member (fields, "total", file->entries->len);
+  json_object_set_int_member (fields, "tickets", tickets);
+  json_object_set_int_member (fields, "denied", denied);
+  json_object_set_int_member (fields, "failed", failed);
+  json_object_set_int_member (fields, "no_answer", unanswered);
+  json_object_set_double_member (fields, "kwh", kwh);
+  json_object_set_double_member (fields, "amount", amount);
+  json_object_set_array_member (fields, "results", results);
+  json_object_set_boolean_member (fields, "stopped", stopped);
+
+  g_clear_pointer (&self->file, file_run_free);
+  g_clear_handle_id (&self->spacing_id, g_source_remove);
+  save_state (self);
+  notify_file (self);
+  emit (self, "file-done", fields);
+}
+
+/* Moves the file on: a concluded (or unanswered) supply of the current
+ * line is recorded, and the next line is requested after the spacing. */
+static void
+file_check (DriverCore *self)
+{
+  if (self->file == NULL)
+    return;
+
+  if (self->file->requested &&
+      (driver_phase_is_concluded (self->follow->phase) || self->follow->phase == DRIVER_PHASE_NO_ANSWER ||
+       self->follow->phase == DRIVER_PHASE_IDLE))
+    {
+      file_record_result (self, self->follow->phase != DRIVER_PHASE_IDLE);
+      save_state (self);
+      notify_file (self);
+    }
+
+  if (self->file->requested)
+    return;
+  if (self->file->index >= self->file->entries->len)
+    file_finish (self, FALSE);
+  else if (self->spacing_id == 0)
+    self->spacing_id = g_timeout_add (MAX (self->file_spacing, 0), spacing_cb, self);
+}
+
+/**
+ * driver_core_run_file:
+ * @self: a started core
+ * @path: a request file
+ * @error: return location for a #GError
+ *
+ * Runs @path: requests its first CP at once and each next one
+ * #DriverCore:file-spacing after the previous supply concluded, whatever
+ * its outcome. Malformed lines are reported (`file-invalid-line`) and
+ * skipped. Progress goes out as `file-request` and `file-result` events,
+ * the summary as `file-done`.
+ *
+ * Returns: %TRUE if the file runs
+ */
+gboolean
+driver_core_run_file (DriverCore  *self,
+                      const char  *path,
+                      GError     **error)
+{
+  g_autoptr(DriverRequestFile) parsed = NULL;
+  g_autofree char *absolute = NULL;
+  JsonObject *fields;
+
+  g_return_val_if_fail (DRIVER_IS_CORE (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  if (!self->started)
+    {
+      g_set_error (error, DRIVER_ERROR, DRIVER_ERROR_NOT_STARTED, _("The driver is not started"));
+      return FALSE;
+    }
+  if (self->file != NULL)
+    {
+      g_set_error (error, DRIVER_ERROR, DRIVER_ERROR_FILE_RUNNING,
+                   _("The request file %s is running: wait until it is done"), self->file->path);
+      return FALSE;
+    }
+  if (driver_phase_is_active (self->follow->phase) && self->follow->phase != DRIVER_PHASE_NO_ANSWER)
+    {
+      g_set_error (error, DRIVER_ERROR, DRIVER_ERROR_BUSY,
+                   _("A supply at %s is already in progress"), self->follow->cp_id);
+      return FALSE;
+    }
+
+  absolute = g_canonicalize_filename (path, NULL);
+  parsed = driver_request_file_load (absolute, error);
+  if (parsed == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < parsed->problems->len; i++)
+    {
+      DriverRequestProblem *problem = g_ptr_array_index (parsed->problems, i);
+      g_autofree char *message = g_strdup_printf (_("%s, line %u: %s (skipped)"), absolute, problem->line,
+                                                  problem->message);
+
+      fields = json_object_new ();
+      json_object_set_string_member (fields, "path", absolute);
+      json_object_set_int_member (fields, "line", problem->line);
+      json_object_set_string_member (fields, "text", problem->text);
+      json_object_set_string_member (fields, "message", message);
+      emit (self, "file-invalid-line", fields);
+    }
+  if (parsed->entries->len == 0)
+    {
+      g_set_error (error, DRIVER_ERROR, DRIVER_ERROR_EMPTY_FILE,
+                   _("The request file %s has no valid charging point id"), absolute);
+      return FALSE;
+    }
+
+  self->file = file_run_new (absolute);
+  g_ptr_array_extend_and_steal (self->file->entries, g_steal_pointer (&parsed->entries));
+  parsed->entries = g_ptr_array_new ();
+
+  fields = file_fields (self);
+  json_object_set_int_member (fields, "invalid_lines", parsed->problems->len);
+  json_object_set_boolean_member (fields, "resumed", FALSE);
+  emit (self, "file-start", fields);
+  file_request_current (self);
+  return TRUE;
+}
+
+/**
+ * driver_core_stop_file:
+ * @self: a core
+ *
+ * Stops the request file that runs: no further line is requested, and
+ * `file-done` reports the results so far with `stopped` set. A supply
+ * already requested by the file goes on as an ordinary supply (a driver
+ * cannot take back a request), and its ticket still reaches the history.
+ * The saved state forgets the run, so it does not resume at the next start.
+ *
+ * Returns: %TRUE if a file was running
+ */
+gboolean
+driver_core_stop_file (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), FALSE);
+
+  if (self->file == NULL)
+    return FALSE;
+  file_finish (self, TRUE);
+  return TRUE;
+}
+
+/* Lifecycle ---------------------------------------------------------------- */
+
+/* Reads the saved state back. A supply in progress is followed again: the
+ * consumer group delivers whatever it had not committed, and a reader
+ * from the beginning of the driver's topics finds the outcome even when
+ * the group's offsets are already past it. */
+static void
+load_state (DriverCore *self)
+{
+  g_autoptr(JsonObject) object = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *supply, *file;
+
+  object = load_json (self, STATE_FILE, &error);
+  if (object == NULL)
+    {
+      if (error != NULL)
+        emit_error (self, error->message);
+      return;
+    }
+
+  supply = json_object_get_object_member (object, "supply");
+  if (supply != NULL)
+    {
+      DriverFollow *follow = driver_follow_from_json (supply, self->driver_id, &error);
+
+      if (follow == NULL)
+        {
+          emit_error (self, error->message);
+          g_clear_error (&error);
+        }
+      else
+        {
+          driver_follow_free (self->follow);
+          self->follow = follow;
+        }
+    }
+
+  file = json_object_get_object_member (object, "file");
+  if (file != NULL)
+    {
+      self->file = file_run_from_json (file);
+      if (self->file == NULL)
+        emit_error (self, _("The saved request file run is damaged; it is not resumed"));
+    }
+}
+
+/**
+ * driver_core_start:
+ * @self: a core
+ * @error: return location for a #GError
+ *
+ * Reads the saved state and history, connects to Kafka and starts
+ * reading cp-states and the driver's topics. Emits `ready` first, then
+ * `recovered` and `file-start` (resumed) when there is something to
+ * resume.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+driver_core_start (DriverCore  *self,
+                   GError     **error)
+{
+  g_autofree char *group = NULL;
+  JsonObject *fields;
+
+  g_return_val_if_fail (DRIVER_IS_CORE (self), FALSE);
+  g_return_val_if_fail (!self->started, FALSE);
+
+  if (!driver_core_check_driver_id (self->driver_id, error))
+    return FALSE;
+
+  group = g_strdup_printf ("ev-driver-%s", self->driver_id);
+  self->bus = ev_bus_new (self->bootstrap, group, group, (const char * const *) self->kafka_overrides, error);
+  if (self->bus == NULL || !ev_bus_subscribe (self->bus, supply_topics, error))
+    {
+      g_clear_object (&self->bus);
+      return FALSE;
+    }
+  g_signal_connect (self->bus, "message", G_CALLBACK (supply_message_cb), self);
+  g_signal_connect (self->bus, "notify::reachable", G_CALLBACK (reachable_cb), self);
+
+  {
+    const char * const topics[] = { "cp-states", NULL };
+
+    self->cp_reader = open_reader (self, topics, G_CALLBACK (cp_state_cb), error);
+    if (self->cp_reader == NULL)
+      {
+        ev_bus_close (self->bus);
+        g_clear_object (&self->bus);
+        return FALSE;
+      }
+  }
+  self->started = TRUE;
+
+  fields = json_object_new ();
+  json_object_set_string_member (fields, "driver_id", self->driver_id);
+  driver_json_set_nullable (fields, "kafka", self->bootstrap);
+  json_object_set_string_member (fields, "state_dir", self->state_dir);
+  emit (self, "ready", fields);
+
+  load_history (self);
+  load_state (self);
+  if (self->follow->phase != DRIVER_PHASE_IDLE || self->file != NULL)
+    {
+      DriverFollow idle = { .phase = DRIVER_PHASE_IDLE };
+
+      notify_follow (self, &idle);
+      notify_file (self);
+    }
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->history)) > 0)
+    {
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOTAL_KWH]);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOTAL_AMOUNT]);
+    }
+
+  if (driver_phase_is_active (self->follow->phase))
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      self->recovery = open_reader (self, supply_topics, G_CALLBACK (supply_message_cb), &local_error);
+      if (self->recovery == NULL)
+        g_message ("Cannot read back the driver's topics: %s", local_error->message);
+      if (self->follow->phase == DRIVER_PHASE_REQUESTED)
+        arm_answer_timeout (self);
+      emit (self, "recovered", supply_fields (self));
+    }
+
+  if (self->file != NULL)
+    {
+      fields = file_fields (self);
+      json_object_set_int_member (fields, "invalid_lines", 0);
+      json_object_set_boolean_member (fields, "resumed", TRUE);
+      emit (self, "file-start", fields);
+      file_check (self);
+    }
+  return TRUE;
+}
+
+static void
+close_bus (DriverCore  *self,
+           EvBus      **bus)
+{
+  if (*bus == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (*bus, self);
+  ev_bus_close (*bus);
+  g_clear_object (bus);
+}
+
+/**
+ * driver_core_shutdown:
+ * @self: a core
+ *
+ * Stops the timers and closes Kafka (flushing what is queued and
+ * committing what is done). The saved state stays, so a new core with the
+ * same driver id resumes. Safe to call twice.
+ */
+void
+driver_core_shutdown (DriverCore *self)
+{
+  g_return_if_fail (DRIVER_IS_CORE (self));
+
+  g_clear_handle_id (&self->answer_id, g_source_remove);
+  g_clear_handle_id (&self->spacing_id, g_source_remove);
+  g_clear_handle_id (&self->close_recovery_id, g_source_remove);
+  close_bus (self, &self->recovery);
+  close_bus (self, &self->cp_reader);
+  close_bus (self, &self->bus);
+  self->started = FALSE;
+}
+
+/* Views -------------------------------------------------------------------- */
+
+/**
+ * driver_core_status_fields:
+ * @self: a core
+ *
+ * Returns: (transfer full): the fields of the headless `status` event
+ */
+JsonObject *
+driver_core_status_fields (DriverCore *self)
+{
+  JsonObject *fields = supply_fields (self);
+
+  json_object_set_string_member (fields, "driver_id", self->driver_id);
+  json_object_set_boolean_member (fields, "broker", self->reachable);
+  json_object_set_boolean_member (fields, "file_running", self->file != NULL);
+  if (self->file != NULL)
+    {
+      json_object_set_string_member (fields, "file", self->file->path);
+      json_object_set_int_member (fields, "file_position", self->file->index);
+      json_object_set_int_member (fields, "file_total", self->file->entries->len);
+    }
+  return fields;
+}
+
+/**
+ * driver_core_list_fields:
+ * @self: a core
+ *
+ * Returns: (transfer full): the fields of the headless `list` event
+ */
+JsonObject *
+driver_core_list_fields (DriverCore *self)
+{
+  JsonObject *fields = json_object_new ();
+  JsonArray *array = json_array_new ();
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->cps));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(EvChargingPoint) cp = g_list_model_get_item (G_LIST_MODEL (self->cps), i);
+
+      json_array_add_object_element (array, cp_fields (cp));
+    }
+  json_object_set_array_member (fields, "cps", array);
+  return fields;
+}
+
+/**
+ * driver_core_history_fields:
+ * @self: a core
+ *
+ * Returns: (transfer full): the fields of the headless `history` event
+ */
+JsonObject *
+driver_core_history_fields (DriverCore *self)
+{
+  JsonObject *fields = json_object_new ();
+  JsonArray *array = json_array_new ();
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->history));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(EvSupplySession) session = g_list_model_get_item (G_LIST_MODEL (self->history), i);
+
+      json_array_add_object_element (array, session_to_json (session));
+    }
+  json_object_set_array_member (fields, "tickets", array);
+  json_object_set_int_member (fields, "count", n);
+  json_object_set_double_member (fields, "total_kwh", self->total_kwh);
+  json_object_set_double_member (fields, "total_amount", self->total_amount);
+  return fields;
+}
+
+const char *
+driver_core_get_driver_id (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), NULL);
+  return self->driver_id;
+}
+
+const char *
+driver_core_get_bootstrap (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), NULL);
+  return self->bootstrap;
+}
+
+const char *
+driver_core_get_state_dir (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), NULL);
+  return self->state_dir;
+}
+
+gboolean
+driver_core_get_broker_reachable (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), FALSE);
+  return self->reachable;
+}
+
+DriverPhase
+driver_core_get_phase (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), DRIVER_PHASE_IDLE);
+  return self->follow->phase;
+}
+
+const char *
+driver_core_get_cp_id (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), NULL);
+  return self->follow->cp_id;
+}
+
+const char *
+driver_core_get_request_id (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), NULL);
+  return self->follow->request_id;
+}
+
+const char *
+driver_core_get_supply_id (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), NULL);
+  return self->follow->supply_id;
+}
+
+const char *
+driver_core_get_reason (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), NULL);
+  return self->follow->reason;
+}
+
+double
+driver_core_get_price (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), 0.0);
+  return self->follow->price;
+}
+
+double
+driver_core_get_kwh (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), 0.0);
+  return self->follow->kwh;
+}
+
+double
+driver_core_get_amount (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), 0.0);
+  return self->follow->amount;
+}
+
+gint64
+driver_core_get_started_at (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), 0);
+  return self->follow->started_at;
+}
+
+gint64
+driver_core_get_ended_at (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), 0);
+  return self->follow->ended_at;
+}
+
+char *
+driver_core_dup_status_text (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), NULL);
+  return driver_follow_describe (self->follow);
+}
+
+/**
+ * driver_core_get_charging_points:
+ * @self: a core
+ *
+ * Returns: (transfer none): every CP seen on cp-states, sorted by id, as
+ *   #EvChargingPoint items updated in place
+ */
+GListModel *
+driver_core_get_charging_points (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), NULL);
+  return G_LIST_MODEL (self->cps);
+}
+
+/**
+ * driver_core_get_history:
+ * @self: a core
+ *
+ * Returns: (transfer none): the driver's concluded supplies (tickets and
+ *   supplies ended by an error), oldest first, as #EvSupplySession items
+ */
+GListModel *
+driver_core_get_history (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), NULL);
+  return G_LIST_MODEL (self->history);
+}
+
+double
+driver_core_get_total_kwh (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), 0.0);
+  return self->total_kwh;
+}
+
+double
+driver_core_get_total_amount (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), 0.0);
+  return self->total_amount;
+}
+
+gboolean
+driver_core_get_file_running (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), FALSE);
+  return self->file != NULL;
+}
+
+const char *
+driver_core_get_file_path (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), NULL);
+  return self->file != NULL ? self->file->path : NULL;
+}
+
+guint
+driver_core_get_file_position (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), 0);
+  return self->file != NULL ? self->file->index : 0;
+}
+
+guint
+driver_core_get_file_total (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), 0);
+  return self->file != NULL ? self->file->entries->len : 0;
+}
+
+/* GObject ------------------------------------------------------------------ */
+
+static void
+driver_core_constructed (GObject *object)
+{
+  DriverCore *self = DRIVER_CORE (object);
+
+  G_OBJECT_CLASS (driver_core_parent_class)->constructed (object);
+
+  self->follow = driver_follow_new (self->driver_id);
+  if (self->state_dir == NULL && self->driver_id != NULL)
+    self->state_dir = driver_core_default_state_dir (self->driver_id);
+}
+
+static void
+driver_core_dispose (GObject *object)
+{
+  DriverCore *self = DRIVER_CORE (object);
+
+  driver_core_shutdown (self);
+  if (self->cps != NULL)
+    g_list_store_remove_all (self->cps);
+  g_hash_table_remove_all (self->cp_index);
+
+  G_OBJECT_CLASS (driver_core_parent_class)->dispose (object);
+}
+
+static void
+driver_core_finalize (GObject *object)
+{
+  DriverCore *self = DRIVER_CORE (object);
+
+  g_free (self->driver_id);
+  g_free (self->bootstrap);
+  g_strfreev (self->kafka_overrides);
+  g_free (self->state_dir);
+  driver_follow_free (self->follow);
+  g_ptr_array_unref (self->early);
+  g_clear_object (&self->cps);
+  g_hash_table_unref (self->cp_index);
+  g_clear_object (&self->history);
+  g_hash_table_unref (self->history_ids);
+  file_run_free (self->file);
+
+  G_OBJECT_CLASS (driver_core_parent_class)->finalize (object);
+}
+
+static void
+driver_core_get_property (GObject    *object,
+                          guint       prop_id,
+                          GValue     *value,
+                          GParamSpec *pspec)
+{
+  DriverCore *self = DRIVER_CORE (object);
+
+  switch (prop_id)
+    {
+    case PROP_DRIVER_ID: g_value_set_string (value, self->driver_id); break;
+    case PROP_BOOTSTRAP: g_value_set_string (value, self->bootstrap); break;
+    case PROP_KAFKA_OVERRIDES: g_value_set_boxed (value, self->kafka_overrides); break;
+    case PROP_STATE_DIR: g_value_set_string (value, self->state_dir); break;
+    case PROP_ANSWER_TIMEOUT: g_value_set_int64 (value, self->answer_timeout); break;
+    case PROP_FILE_SPACING: g_value_set_int64 (value, self->file_spacing); break;
+    case PROP_BROKER_REACHABLE: g_value_set_boolean (value, self->reachable); break;
+    case PROP_PHASE: g_value_set_enum (value, self->follow->phase); break;
+    case PROP_CP_ID: g_value_set_string (value, self->follow->cp_id); break;
+    case PROP_REQUEST_ID: g_value_set_string (value, self->follow->request_id); break;
+    case PROP_SUPPLY_ID: g_value_set_string (value, self->follow->supply_id); break;
+    case PROP_REASON: g_value_set_string (value, self->follow->reason); break;
+    case PROP_PRICE: g_value_set_double (value, self->follow->price); break;
+    case PROP_KWH: g_value_set_double (value, self->follow->kwh); break;
+    case PROP_AMOUNT: g_value_set_double (value, self->follow->amount); break;
+    case PROP_STARTED_AT: g_value_set_int64 (value, self->follow->started_at); break;
+    case PROP_ENDED_AT: g_value_set_int64 (value, self->follow->ended_at); break;
+    case PROP_STATUS_TEXT: g_value_take_string (value, driver_follow_describe (self->follow)); break;
+    case PROP_CHARGING_POINTS: g_value_set_object (value, self->cps); break;
+    case PROP_HISTORY: g_value_set_object (value, self->history); break;
+    case PROP_TOTAL_KWH: g_value_set_double (value, self->total_kwh); break;
+    case PROP_TOTAL_AMOUNT: g_value_set_double (value, self->total_amount); break;
+    case PROP_FILE_RUNNING: g_value_set_boolean (value, self->file != NULL); break;
+    case PROP_FILE_PATH: g_value_set_string (value, driver_core_get_file_path (self)); break;
+    case PROP_FILE_POSITION: g_value_set_uint (value, driver_core_get_file_position (self)); break;
+    case PROP_FILE_TOTAL: g_value_set_uint (value, driver_core_get_file_total (self)); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+driver_core_set_property (GObject      *object,
+                          guint         prop_id,
+                          const GValue *value,
+                          GParamSpec   *pspec)
+{
+  DriverCore *self = DRIVER_CORE (object);
+
+  switch (prop_id)
+    {
+    case PROP_DRIVER_ID: self->driver_id = g_value_dup_string (value); break;
+    case PROP_BOOTSTRAP: self->bootstrap = g_value_dup_string (value); break;
+    case PROP_KAFKA_OVERRIDES: self->kafka_overrides = g_value_dup_boxed (value); break;
+    case PROP_STATE_DIR: self->state_dir = g_value_dup_string (value); break;
+    case PROP_ANSWER_TIMEOUT: self->answer_timeout = g_value_get_int64 (value); break;
+    case PROP_FILE_SPACING: self->file_spacing = g_value_get_int64 (value); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+driver_core_class_init (DriverCoreClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags construct = G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS;
+  const GParamFlags readable = G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+
+  object_class->constructed = driver_core_constructed;
+  object_class->dispose = driver_core_dispose;
+  object_class->finalize = driver_core_finalize;
+  object_class->get_property = driver_core_get_property;
+  object_class->set_property = driver_core_set_property;
+
+  properties[PROP_DRIVER_ID] = g_param_spec_string ("driver-id", NULL, NULL, NULL, construct);
+  properties[PROP_BOOTSTRAP] = g_param_spec_string ("bootstrap", NULL, NULL, NULL, construct);
+  properties[PROP_KAFKA_OVERRIDES] = g_param_spec_boxed ("kafka-overrides", NULL, NULL, G_TYPE_STRV, construct);
+  /* Default: driver_core_default_state_dir(). */
+  properties[PROP_STATE_DIR] = g_param_spec_string ("state-dir", NULL, NULL, NULL, construct);
+  properties[PROP_ANSWER_TIMEOUT] =
+    g_param_spec_int64 ("answer-timeout", NULL, NULL, 0, G_MAXINT32, DRIVER_DEFAULT_ANSWER_TIMEOUT_MS, construct);
+  properties[PROP_FILE_SPACING] =
+    g_param_spec_int64 ("file-spacing", NULL, NULL, 0, G_MAXINT32, DRIVER_DEFAULT_FILE_SPACING_MS, construct);
+  properties[PROP_BROKER_REACHABLE] = g_param_spec_boolean ("broker-reachable", NULL, NULL, FALSE, readable);
+  properties[PROP_PHASE] =
+    g_param_spec_enum ("phase", NULL, NULL, DRIVER_TYPE_PHASE, DRIVER_PHASE_IDLE, readable);
+  properties[PROP_CP_ID] = g_param_spec_string ("cp-id", NULL, NULL, NULL, readable);
+  properties[PROP_REQUEST_ID] = g_param_spec_string ("request-id", NULL, NULL, NULL, readable);
+  properties[PROP_SUPPLY_ID] = g_param_spec_string ("supply-id", NULL, NULL, NULL, readable);
+  properties[PROP_REASON] = g_param_spec_string ("reason", NULL, NULL, NULL, readable);
+  properties[PROP_PRICE] = g_param_spec_double ("price", NULL, NULL, 0.0, G_MAXDOUBLE, 0.0, readable);
+  properties[PROP_KWH] = g_param_spec_double ("kwh", NULL, NULL, 0.0, G_MAXDOUBLE, 0.0, readable);
+  properties[PROP_AMOUNT] = g_param_spec_double ("amount", NULL, NULL, 0.0, G_MAXDOUBLE, 0.0, readable);
+  properties[PROP_STARTED_AT] = g_param_spec_int64 ("started-at", NULL, NULL, 0, G_MAXINT64, 0, readable);
+  properties[PROP_ENDED_AT] = g_param_spec_int64 ("ended-at", NULL, NULL, 0, G_MAXINT64, 0, readable);
+  properties[PROP_STATUS_TEXT] = g_param_spec_string ("status-text", NULL, NULL, NULL, readable);
+  properties[PROP_CHARGING_POINTS] =
+    g_param_spec_object ("charging-points", NULL, NULL, G_TYPE_LIST_MODEL, readable);
+  properties[PROP_HISTORY] = g_param_spec_object ("history", NULL, NULL, G_TYPE_LIST_MODEL, readable);
+  properties[PROP_TOTAL_KWH] = g_param_spec_double ("total-kwh", NULL, NULL, 0.0, G_MAXDOUBLE, 0.0, readable);
+  properties[PROP_TOTAL_AMOUNT] =
+    g_param_spec_double ("total-amount", NULL, NULL, 0.0, G_MAXDOUBLE, 0.0, readable);
+  properties[PROP_FILE_RUNNING] = g_param_spec_boolean ("file-running", NULL, NULL, FALSE, readable);
+  properties[PROP_FILE_PATH] = g_param_spec_string ("file-path", NULL, NULL, NULL, readable);
+  properties[PROP_FILE_POSITION] = g_param_spec_uint ("file-position", NULL, NULL, 0, G_MAXUINT, 0, readable);
+  properties[PROP_FILE_TOTAL] = g_param_spec_uint ("file-total", NULL, NULL, 0, G_MAXUINT, 0, readable);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * DriverCore::event:
+   * @name: the event's name (docs/cli.md, ev-driver)
+   * @fields: its fields
+   *
+   * Every headless event, as it happens.
+   */
+  signals[SIGNAL_EVENT] =
+    g_signal_new ("event",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2,
+                  G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
+                  JSON_TYPE_OBJECT | G_SIGNAL_TYPE_STATIC_SCOPE);
+}
+
+static void
+driver_core_init (DriverCore *self)
+{
+  self->answer_timeout = DRIVER_DEFAULT_ANSWER_TIMEOUT_MS;
+  self->file_spacing = DRIVER_DEFAULT_FILE_SPACING_MS;
+  self->early = g_ptr_array_new_with_free_func (early_free);
+  self->cps = g_list_store_new (EV_TYPE_CHARGING_POINT);
+  self->cp_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->history = g_list_store_new (EV_TYPE_SUPPLY_SESSION);
+  self->history_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}

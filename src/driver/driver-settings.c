@@ -1,0 +1,204 @@
+/* driver-settings.c: the window's remembered state as GObject properties,
+ * each bound to its GSettings key (kgx's settings object). The application
+ * reads and writes the properties and never sees GSettings. */
+
+#include "config.h"
+
+#include "driver-settings.h"
+
+#define SCHEMA_ID "io.github.evcharging.EVCharging.Driver"
+
+struct _DriverSettings
+{
+  GObject    parent_instance;
+
+  GSettings *settings;
+  int        window_width;
+  int        window_height;
+  gboolean   window_maximized;
+  char      *last_folder;
+};
+
+G_DEFINE_FINAL_TYPE (DriverSettings, driver_settings, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_WINDOW_WIDTH,
+  PROP_WINDOW_HEIGHT,
+  PROP_WINDOW_MAXIMIZED,
+  PROP_LAST_FOLDER,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+set_int (DriverSettings *self,
+         int            *field,
+         int             value,
+         guint           prop)
+{
+  if (*field == value)
+    return;
+  *field = value;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
+}
+
+static void
+driver_settings_constructed (GObject *object)
+{
+  DriverSettings *self = DRIVER_SETTINGS (object);
+
+  G_OBJECT_CLASS (driver_settings_parent_class)->constructed (object);
+
+  self->settings = g_settings_new (SCHEMA_ID);
+  for (guint i = PROP_WINDOW_WIDTH; i < N_PROPS; i++)
+    {
+      const char *name = g_param_spec_get_name (properties[i]);
+
+      g_settings_bind (self->settings, name, self, name, G_SETTINGS_BIND_DEFAULT);
+    }
+}
+
+static void
+driver_settings_dispose (GObject *object)
+{
+  DriverSettings *self = DRIVER_SETTINGS (object);
+
+  /* The bindings hold the GSettings: drop them before it. */
+  for (guint i = PROP_WINDOW_WIDTH; i < N_PROPS; i++)
+    g_settings_unbind (self, g_param_spec_get_name (properties[i]));
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (driver_settings_parent_class)->dispose (object);
+}
+
+static void
+driver_settings_finalize (GObject *object)
+{
+  DriverSettings *self = DRIVER_SETTINGS (object);
+
+  g_clear_pointer (&self->last_folder, g_free);
+
+  G_OBJECT_CLASS (driver_settings_parent_class)->finalize (object);
+}
+
+static void
+driver_settings_get_property (GObject    *object,
+                              guint       prop_id,
+                              GValue     *value,
+                              GParamSpec *pspec)
+{
+  DriverSettings *self = DRIVER_SETTINGS (object);
+
+  switch (prop_id)
+    {
+    case PROP_WINDOW_WIDTH:
+      g_value_set_int (value, self->window_width);
+      break;
+    case PROP_WINDOW_HEIGHT:
+      g_value_set_int (value, self->window_height);
+      break;
+    case PROP_WINDOW_MAXIMIZED:
+      g_value_set_boolean (value, self->window_maximized);
+      break;
+    case PROP_LAST_FOLDER:
+      g_value_set_string (value, self->last_folder);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+driver_settings_set_property (GObject      *object,
+                              guint         prop_id,
+                              const GValue *value,
+                              GParamSpec   *pspec)
+{
+  DriverSettings *self = DRIVER_SETTINGS (object);
+
+  switch (prop_id)
+    {
+    case PROP_WINDOW_WIDTH:
+      set_int (self, &self->window_width, g_value_get_int (value), prop_id);
+      break;
+    case PROP_WINDOW_HEIGHT:
+      set_int (self, &self->window_height, g_value_get_int (value), prop_id);
+      break;
+    case PROP_WINDOW_MAXIMIZED:
+      if (self->window_maximized != g_value_get_boolean (value))
+        {
+          self->window_maximized = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+    case PROP_LAST_FOLDER:
+      driver_settings_set_last_folder (self, g_value_get_string (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+driver_settings_class_init (DriverSettingsClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GParamFlags flags = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+
+  object_class->constructed = driver_settings_constructed;
+  object_class->dispose = driver_settings_dispose;
+  object_class->finalize = driver_settings_finalize;
+  object_class->get_property = driver_settings_get_property;
+  object_class->set_property = driver_settings_set_property;
+
+  /* The schema's defaults (data/…Driver.gschema.xml). */
+  properties[PROP_WINDOW_WIDTH] =
+    g_param_spec_int ("window-width", NULL, NULL, 0, G_MAXINT, 1000, flags);
+  properties[PROP_WINDOW_HEIGHT] =
+    g_param_spec_int ("window-height", NULL, NULL, 0, G_MAXINT, 720, flags);
+  properties[PROP_WINDOW_MAXIMIZED] =
+    g_param_spec_boolean ("window-maximized", NULL, NULL, FALSE, flags);
+  properties[PROP_LAST_FOLDER] =
+    g_param_spec_string ("last-folder", NULL, NULL, "", flags);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+driver_settings_init (DriverSettings *self)
+{
+  self->window_width = 1000;
+  self->window_height = 720;
+  self->last_folder = g_strdup ("");
+}
+
+DriverSettings *
+driver_settings_new (void)
+{
+  return g_object_new (DRIVER_TYPE_SETTINGS, NULL);
+}
+
+const char *
+driver_settings_get_last_folder (DriverSettings *self)
+{
+  g_return_val_if_fail (DRIVER_IS_SETTINGS (self), NULL);
+  return self->last_folder;
+}
+
+void
+driver_settings_set_last_folder (DriverSettings *self,
+                                 const char     *last_folder)
+{
+  g_return_if_fail (DRIVER_IS_SETTINGS (self));
+
+  if (last_folder == NULL)
+    last_folder = "";
+  if (g_strcmp0 (self->last_folder, last_folder) == 0)
+    return;
+
+  g_free (self->last_folder);
+  self->last_folder = g_strdup (last_folder);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_FOLDER]);
+}

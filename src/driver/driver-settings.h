@@ -1,0 +1,20 @@
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define DRIVER_TYPE_SETTINGS (driver_settings_get_type ())
+
+G_DECLARE_FINAL_TYPE (DriverSettings, driver_settings, DRIVER, SETTINGS, GObject)
+
+/* The window's remembered state as properties bound to GSettings:
+ * "window-width", "window-height", "window-maximized" and "last-folder"
+ * (where the last request file was loaded from; empty when none). */
+DriverSettings *driver_settings_new             (void);
+
+const char     *driver_settings_get_last_folder (DriverSettings *self);
+void            driver_settings_set_last_folder (DriverSettings *self,
+                                                 const char     *last_folder);
+
+G_END_DECLS

@@ -1,0 +1,151 @@
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <signal.h>
+#include <string.h>
+
+#include "driver-application.h"
+#include "driver-core.h"
+#include "driver-headless.h"
+#include "ev-broker-launch.h"
+#include "ev-headless.h"
+
+/* ev-driver: parses the options, builds the core and hands it to a view:
+ * the GTK window (the default) or the headless front end. */
+
+#define PROGRAM "ev-driver"
+
+/* Every -X must be key=value, like kcat's; anything else is a clear error
+ * now rather than an obscure one from librdkafka later. */
+static gboolean
+check_overrides (char **overrides)
+{
+  for (guint i = 0; overrides != NULL && overrides[i] != NULL; i++)
+    {
+      const char *eq = strchr (overrides[i], '=');
+
+      if (eq == NULL || eq == overrides[i])
+        {
+          g_printerr (_("%s: -X takes key=value, not “%s”\n"), PROGRAM, overrides[i]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* The window of a core started here, so that a core that cannot start
+ * is a clear error on standard error rather than an empty window. */
+static int
+run_window (DriverCore *core,
+            const char *file)
+{
+  g_autoptr(DriverApplication) app = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!driver_core_start (core, &error))
+    {
+      g_printerr ("%s: %s\n", PROGRAM, error->message);
+      return 1;
+    }
+  app = driver_application_new (core, file);
+  return g_application_run (G_APPLICATION (app), 0, NULL);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DriverCore) core = NULL;
+  g_autofree char *driver_id = NULL;
+  g_autofree char *bootstrap = NULL;
+  g_autofree char *file = NULL;
+  g_auto(GStrv) overrides = NULL;
+  gboolean headless = FALSE;
+  gboolean version = FALSE;
+  const GOptionEntry entries[] = {
+    { "id", 'i', 0, G_OPTION_ARG_STRING, &driver_id,
+      N_("The driver id (required)"), N_("DRIVER") },
+    { "kafka", 'k', 0, G_OPTION_ARG_STRING, &bootstrap,
+      N_("Kafka bootstrap servers (default: the embedded broker, started if none runs)"), N_("HOST:PORT,…") },
+    { "property", 'X', 0, G_OPTION_ARG_STRING_ARRAY, &overrides,
+      N_("Set a librdkafka property (repeatable)"), N_("KEY=VALUE") },
+    { "file", 'f', 0, G_OPTION_ARG_FILENAME, &file,
+      N_("Run a request file: one charging point id per line"), N_("PATH") },
+    { "headless", 0, 0, G_OPTION_ARG_NONE, &headless,
+      N_("No window: commands on standard input, JSON events on standard output"), NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version,
+      N_("Print the version and exit"), NULL },
+    { NULL }
+  };
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  g_set_prgname (PROGRAM);
+  /* A reader of our output that went away must not kill us. */
+  signal (SIGPIPE, SIG_IGN);
+
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context,
+                                _("The driver’s app of EV Charging Network: sees the charging points, "
+                                  "requests a supply, follows it live and keeps the tickets."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("%s: %s\n", PROGRAM, error->message);
+      g_printerr (_("Run “%s --help” to see every option.\n"), PROGRAM);
+      return 2;
+    }
+  if (version)
+    {
+      g_print ("%s %s\n", PROGRAM, PACKAGE_VERSION);
+      return 0;
+    }
+  if (argc > 1)
+    {
+      g_printerr (_("%s: unexpected argument “%s”\n"), PROGRAM, argv[1]);
+      g_printerr (_("Run “%s --help” to see every option.\n"), PROGRAM);
+      return 2;
+    }
+  if (driver_id == NULL)
+    {
+      g_printerr (_("%s: --id DRIVER is required\n"), PROGRAM);
+      return 2;
+    }
+  if (!driver_core_check_driver_id (driver_id, &error))
+    {
+      g_printerr ("%s: --id: %s\n", PROGRAM, error->message);
+      return 2;
+    }
+  if (!check_overrides (overrides))
+    return 2;
+
+  /* stdout carries only JSON events. */
+  g_log_writer_default_set_use_stderr (TRUE);
+
+  if (bootstrap == NULL)
+    bootstrap = ev_broker_ensure (NULL, &error);
+  if (bootstrap == NULL)
+    {
+      if (headless)
+        ev_headless_print_error (error->message);
+      g_printerr ("%s: %s\n", PROGRAM, error->message);
+      return 1;
+    }
+
+  core = g_object_new (DRIVER_TYPE_CORE,
+                       "driver-id", driver_id,
+                       "bootstrap", bootstrap,
+                       "kafka-overrides", overrides,
+                       NULL);
+  if (headless)
+    return driver_headless_run (core, file);
+  return run_window (core, file);
+}

@@ -1,0 +1,29 @@
+#!/bin/sh
+# check-demo.sh SRCDIR BUILDDIR: `./run demo --headless` for 50 s must show
+# stations registering, a supply ending in a ticket at Central, the
+# driver's file moving on, and every process stopping cleanly.
+set -u
+src=$1 build=$2
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+/usr/bin/python3 "$src/demo/demo.py" --headless --build "$build" --seconds 50 >"$out" 2>&1
+status=$?
+cat "$out"
+fail=0
+check() {
+  if grep -q "$1" "$out"; then echo "ok - $2"; else echo "not ok - $2"; fail=1; fi
+}
+check "central: cp-registered (cp_id=BEN-001" "the three stations register"
+check "central: ticket (cp_id=ALC-001" "the first supply ends with a ticket"
+check "driver: file-request (.*cp_id=ELX-001" "the driver's file moves on to the next CP"
+check "every process stopped cleanly" "every process stops cleanly"
+[ "$status" -eq 0 ] || { echo "not ok - demo.py exited with $status"; fail=1; }
+if [ "$fail" -ne 0 ]; then
+  # The logs of every process, to see which one stalled.
+  dir=$(sed -n 's/^demo: logs and state in //p' "$out")
+  for log in "$dir"/*.log; do
+    echo "# ---- $log"
+    grep -v '"event":"\(progress\|health\|status\)"' "$log" | tail -n 25 | sed 's/^/# /'
+  done
+fi
+exit $fail

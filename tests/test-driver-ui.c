@@ -1,0 +1,701 @@
+/* test-driver-ui: the driver's window under Xvfb.
+ *
+ * The window shows a real DriverCore on a private ev-broker, with the
+ * test Central of driver-peers.c publishing cp-states and answering the
+ * requests as each test says. Requests go through the window's actions,
+ * as its buttons do, and the tests read what the labels show.
+ *
+ * With EV_DRIVER_SCREENSHOTS=<folder> a last test saves
+ * screenshot-driver.png there: a supply in progress, with a history. */
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gstdio.h>
+
+#include "driver-cp-row.h"
+#include "driver-peers.h"
+#include "driver-window.h"
+#include "ev-supply-session.h"
+#include "test-utils.h"
+
+#define DRIVER_ID "d1"
+#define ANSWER_TIMEOUT_MS 20000
+#define SHORT_ANSWER_TIMEOUT_MS 1500
+#define FILE_SPACING_MS 300
+
+/* Widgets ------------------------------------------------------------------ */
+
+static GtkWidget *
+find_descendant (GtkWidget *widget,
+                 GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_descendant (child, type);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The first visible label under @widget whose text contains @text. */
+static GtkLabel *
+find_label (GtkWidget  *widget,
+            const char *text)
+{
+  if (!gtk_widget_get_visible (widget))
+    return NULL;
+  if (GTK_IS_LABEL (widget) && strstr (gtk_label_get_label (GTK_LABEL (widget)), text) != NULL)
+    return GTK_LABEL (widget);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkLabel *found = find_label (child, text);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static GtkWidget *
+find_button (GtkWidget  *widget,
+             const char *action_name)
+{
+  if (GTK_IS_BUTTON (widget) &&
+      g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action_name) == 0)
+    return widget;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_button (child, action_name);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The widget with @css_class under @widget. */
+static GtkWidget *
+find_class (GtkWidget  *widget,
+            const char *css_class)
+{
+  if (gtk_widget_has_css_class (widget, css_class))
+    return widget;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_class (child, css_class);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The row showing @cp_id in the CP list, if it is drawn. */
+static DriverCpRow *
+find_cp_row (GtkWidget  *widget,
+             const char *cp_id)
+{
+  if (DRIVER_IS_CP_ROW (widget))
+    {
+      EvChargingPoint *item = driver_cp_row_get_item (DRIVER_CP_ROW (widget));
+
+      if (item != NULL && g_strcmp0 (ev_charging_point_get_cp_id (item), cp_id) == 0)
+        return DRIVER_CP_ROW (widget);
+    }
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      DriverCpRow *found = find_cp_row (child, cp_id);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+typedef struct {
+  GtkWidget  *widget;
+  const char *text;
+} LabelWait;
+
+static gboolean
+label_shown (gpointer user_data)
+{
+  LabelWait *wait = user_data;
+
+  return find_label (wait->widget, wait->text) != NULL;
+}
+
+static void
+wait_label (GtkWidget  *widget,
+            const char *text)
+{
+  LabelWait wait = { widget, text };
+  g_autofree char *what = g_strdup_printf ("the label “%s”", text);
+
+  ev_test_wait_until (NULL, label_shown, &wait, PEER_WAIT_MS, what);
+}
+
+typedef struct {
+  GtkWidget  *window;
+  const char *cp_id;
+  const char *css_class;
+} RowWait;
+
+static gboolean
+row_has_class (gpointer user_data)
+{
+  RowWait *wait = user_data;
+  DriverCpRow *row = find_cp_row (wait->window, wait->cp_id);
+
+  return row != NULL && gtk_widget_has_css_class (GTK_WIDGET (row), wait->css_class);
+}
+
+static void
+wait_row_state (GtkWidget  *window,
+                const char *cp_id,
+                EvCpState   state)
+{
+  RowWait wait = { window, cp_id, ev_cp_state_get_css_class (state) };
+  g_autofree char *what = g_strdup_printf ("%s shown %s", cp_id, ev_cp_state_to_string (state));
+  DriverCpRow *row;
+
+  ev_test_wait_until (NULL, row_has_class, &wait, PEER_WAIT_MS, what);
+  row = find_cp_row (window, cp_id);
+  for (guint i = 0; i <= EV_CP_STATE_LAST; i++)
+    if (i != state)
+      g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (row), ev_cp_state_get_css_class (i)));
+  g_assert_nonnull (find_label (GTK_WIDGET (row), ev_cp_state_get_label (state)));
+}
+
+static gboolean
+toplevels_gone (gpointer user_data)
+{
+  return g_list_model_get_n_items (gtk_window_get_toplevels ()) == 0;
+}
+
+/* Fixture: broker, test Central, core, window ---------------------------------- */
+
+typedef struct {
+  PeerBroker   *broker;
+  FakeCentral  *central;
+  char         *state_dir;
+  DriverCore   *core;
+  DriverWindow *window;
+} Fixture;
+
+typedef struct {
+  gint64   answer_timeout;
+  gboolean screenshot;
+} FixtureData;
+
+static const FixtureData normal = { ANSWER_TIMEOUT_MS, FALSE };
+static const FixtureData impatient = { SHORT_ANSWER_TIMEOUT_MS, FALSE };
+static const FixtureData screenshot = { ANSWER_TIMEOUT_MS, TRUE };
+
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  user_data)
+{
+  const FixtureData *data = user_data;
+  g_autoptr(GError) error = NULL;
+
+  fixture->broker = peer_broker_start ();
+  fixture->central = fake_central_new (peer_broker_get_bootstrap (fixture->broker));
+  fixture->state_dir = ev_test_make_tmpdir ();
+  fixture->core = g_object_new (DRIVER_TYPE_CORE,
+                                "driver-id", DRIVER_ID,
+                                "bootstrap", peer_broker_get_bootstrap (fixture->broker),
+                                "state-dir", fixture->state_dir,
+                                "answer-timeout", data->answer_timeout,
+                                "file-spacing", (gint64) FILE_SPACING_MS,
+                                NULL);
+
+  /* The window comes first, so that it sees every change. */
+  fixture->window = g_object_ref_sink (driver_window_new (NULL, fixture->core, NULL));
+  if (data->screenshot)
+    gtk_window_set_default_size (GTK_WINDOW (fixture->window), 1040, 760);
+  gtk_window_present (GTK_WINDOW (fixture->window));
+
+  g_assert_true (driver_core_start (fixture->core, &error));
+  g_assert_no_error (error);
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  gtk_window_destroy (GTK_WINDOW (fixture->window));
+  ev_test_wait_until (NULL, toplevels_gone, NULL, PEER_WAIT_MS, "the window to close");
+  g_assert_finalize_object (g_steal_pointer (&fixture->window));
+
+  driver_core_shutdown (fixture->core);
+  g_assert_finalize_object (g_steal_pointer (&fixture->core));
+  fake_central_free (fixture->central);
+  peer_broker_stop (fixture->broker);
+  ev_test_rm_rf (fixture->state_dir);
+  g_free (fixture->state_dir);
+}
+
+static GtkSingleSelection *
+cp_selection (Fixture *fixture)
+{
+  GtkListView *view = GTK_LIST_VIEW (find_descendant (GTK_WIDGET (fixture->window), GTK_TYPE_LIST_VIEW));
+
+  return GTK_SINGLE_SELECTION (gtk_list_view_get_model (view));
+}
+
+typedef struct {
+  GListModel *model;
+  guint       n;
+} CountWait;
+
+static gboolean
+count_is (gpointer user_data)
+{
+  CountWait *wait = user_data;
+
+  return g_list_model_get_n_items (wait->model) == wait->n;
+}
+
+static void
+wait_cps_shown (Fixture *fixture,
+                guint    n)
+{
+  CountWait wait = { G_LIST_MODEL (cp_selection (fixture)), n };
+
+  ev_test_wait_until (NULL, count_is, &wait, PEER_WAIT_MS, "the charging points listed");
+}
+
+static void
+select_cp (Fixture    *fixture,
+           const char *cp_id)
+{
+  GtkSingleSelection *selection = cp_selection (fixture);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (selection));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(EvChargingPoint) cp = g_list_model_get_item (G_LIST_MODEL (selection), i);
+
+      if (g_str_equal (ev_charging_point_get_cp_id (cp), cp_id))
+        {
+          gtk_single_selection_set_selected (selection, i);
+          return;
+        }
+    }
+  g_error ("%s is not listed", cp_id);
+}
+
+static gboolean
+is_sensitive (GtkWidget *widget)
+{
+  return gtk_widget_get_sensitive (widget) && gtk_widget_is_sensitive (widget);
+}
+
+/* Through the button's action, as a click does. */
+static const EvSupplyRequest *
+request_at (Fixture    *fixture,
+            const char *cp_id,
+            guint       nth)
+{
+  GtkWidget *button = find_button (GTK_WIDGET (fixture->window), "win.request");
+  const EvSupplyRequest *sent;
+
+  select_cp (fixture, cp_id);
+  g_assert_true (is_sensitive (button));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.request", NULL));
+  sent = fake_central_wait_request (fixture->central, nth);
+  g_assert_cmpstr (sent->cp_id, ==, cp_id);
+  g_assert_cmpstr (sent->driver_id, ==, DRIVER_ID);
+  return sent;
+}
+
+/* Tests ---------------------------------------------------------------------- */
+
+static void
+test_cp_list (Fixture       *fixture,
+              gconstpointer  data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  GtkEditable *search;
+
+  wait_label (window, "Driver " DRIVER_ID);
+  g_assert_nonnull (strstr (gtk_window_get_title (GTK_WINDOW (window)), DRIVER_ID));
+  wait_label (window, "Broker connected");
+  /* Nothing chosen: nothing to request. */
+  g_assert_false (is_sensitive (find_button (window, "win.request")));
+
+  fake_central_cp_state (fixture->central, "CP2", EV_CP_STATE_BROKEN);
+  fake_central_cp_state (fixture->central, "CP1", EV_CP_STATE_ACTIVE);
+  fake_central_cp_state (fixture->central, "CP3", EV_CP_STATE_STOPPED);
+  wait_cps_shown (fixture, 3);
+  wait_row_state (window, "CP1", EV_CP_STATE_ACTIVE);
+  wait_row_state (window, "CP2", EV_CP_STATE_BROKEN);
+  wait_row_state (window, "CP3", EV_CP_STATE_STOPPED);
+  g_assert_nonnull (find_label (GTK_WIDGET (find_cp_row (window, "CP1")), "Street of CP1"));
+  g_assert_nonnull (find_label (GTK_WIDGET (find_cp_row (window, "CP1")), "0.50 €/kWh"));
+
+  /* Rows follow their item in place. */
+  fake_central_cp_state (fixture->central, "CP2", EV_CP_STATE_ACTIVE);
+  wait_row_state (window, "CP2", EV_CP_STATE_ACTIVE);
+
+  /* The search box filters by id and by location. */
+  search = GTK_EDITABLE (find_descendant (window, GTK_TYPE_SEARCH_ENTRY));
+  gtk_editable_set_text (search, "cp3");
+  wait_cps_shown (fixture, 1);
+  gtk_editable_set_text (search, "street of cp2");
+  wait_cps_shown (fixture, 1);
+  g_assert_nonnull (find_cp_row (window, "CP2"));
+  gtk_editable_set_text (search, "nowhere");
+  wait_cps_shown (fixture, 0);
+  wait_label (window, "No charging point matches the search.");
+  gtk_editable_set_text (search, "");
+  wait_cps_shown (fixture, 3);
+
+  select_cp (fixture, "CP1");
+  g_assert_true (is_sensitive (find_button (window, "win.request")));
+}
+
+static void
+test_supply (Fixture       *fixture,
+             gconstpointer  data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  GtkWidget *receipt;
+  const EvSupplyRequest *sent;
+  g_autofree char *supply_id = NULL;
+  g_autofree char *request_id = NULL;
+
+  fake_central_cp_state (fixture->central, "CP1", EV_CP_STATE_ACTIVE);
+  wait_cps_shown (fixture, 1);
+  wait_label (window, "Choose a charging point");
+
+  sent = request_at (fixture, "CP1", 1);
+  request_id = g_strdup (sent->request_id);
+  wait_label (window, "Waiting for Central");
+  /* One supply at a time: the button goes insensitive. */
+  g_assert_false (is_sensitive (find_button (window, "win.request")));
+  g_assert_false (gtk_widget_activate_action (window, "win.request", NULL) &&
+                  fake_central_count_requests (fixture->central) > 1);
+
+  supply_id = fake_central_authorize (fixture->central, sent);
+  wait_label (window, "Plug in at CP1");
+  wait_label (window, "0.50 €/kWh");
+  g_assert_false (is_sensitive (find_button (window, "win.request")));
+
+  fake_central_data (fixture->central, sent, supply_id, EV_SUPPLY_DATA_PROGRESS, 1, 1.0, 0);
+  wait_label (window, "Charging at CP1");
+  wait_label (window, "1.00 kWh");
+  fake_central_data (fixture->central, sent, supply_id, EV_SUPPLY_DATA_PROGRESS, 2, 1.5, 0);
+  wait_label (window, "1.50 kWh");
+  wait_label (window, "0.75 €");
+
+  fake_central_data (fixture->central, sent, supply_id, EV_SUPPLY_DATA_TICKET, 3, 2.5, EV_TICKET_REASON_UNPLUGGED);
+  wait_label (window, "Supply finished");
+  receipt = find_class (window, "receipt");
+  g_assert_nonnull (receipt);
+  g_assert_true (gtk_widget_get_visible (receipt));
+  g_assert_nonnull (find_label (receipt, "CP1"));
+  g_assert_nonnull (find_label (receipt, "2.50 kWh"));
+  g_assert_nonnull (find_label (receipt, "1.25 €"));
+  g_assert_nonnull (find_label (receipt, "0.50 €/kWh"));
+  g_assert_nonnull (find_label (receipt, "the vehicle was unplugged"));
+  g_assert_nonnull (find_label (receipt, supply_id));
+
+  /* The history and its totals. */
+  g_assert_cmpuint (g_list_model_get_n_items (driver_core_get_history (fixture->core)), ==, 1);
+  adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (find_descendant (window, ADW_TYPE_VIEW_STACK)), "history");
+  wait_label (window, "Total energy");
+  wait_label (window, "CP1, ");
+  wait_label (window, "the vehicle was unplugged");
+
+  /* A new supply may be requested again. */
+  g_assert_true (is_sensitive (find_button (window, "win.request")));
+}
+
+static void
+test_denied (Fixture       *fixture,
+             gconstpointer  data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  const EvSupplyRequest *sent;
+
+  fake_central_cp_state (fixture->central, "CP2", EV_CP_STATE_BROKEN);
+  wait_cps_shown (fixture, 1);
+  sent = request_at (fixture, "CP2", 1);
+  fake_central_deny (fixture->central, sent, EV_SUPPLY_DENY_REASON_CP_BROKEN);
+  wait_label (window, "Request refused");
+  wait_label (window, "the charging point is broken down");
+  g_assert_false (gtk_widget_get_visible (find_class (window, "receipt")));
+  g_assert_true (is_sensitive (find_button (window, "win.request")));
+}
+
+static void
+test_no_answer_retry (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  GtkWidget *retry = find_button (window, "win.retry");
+  const EvSupplyRequest *first, *again;
+  g_autofree char *request_id = NULL;
+  g_autofree char *supply_id = NULL;
+
+  fake_central_cp_state (fixture->central, "CP1", EV_CP_STATE_ACTIVE);
+  wait_cps_shown (fixture, 1);
+  g_assert_false (gtk_widget_get_visible (retry));
+  first = request_at (fixture, "CP1", 1);
+  request_id = g_strdup (first->request_id);
+
+  /* The test Central keeps quiet. */
+  wait_label (window, "Central is not answering");
+  g_assert_true (gtk_widget_get_visible (retry));
+  g_assert_true (is_sensitive (retry));
+
+  /* Asking again repeats the same request. */
+  g_assert_true (gtk_widget_activate_action (window, "win.retry", NULL));
+  again = fake_central_wait_request (fixture->central, 2);
+  g_assert_cmpstr (again->request_id, ==, request_id);
+  wait_label (window, "Waiting for Central");
+  g_assert_false (gtk_widget_get_visible (retry));
+
+  supply_id = fake_central_authorize (fixture->central, again);
+  wait_label (window, "Plug in at CP1");
+}
+
+/* The test Central for file runs: CP1 ends with a ticket, CP2 is denied. */
+static void
+file_policy (FakeCentral           *central,
+             const EvSupplyRequest *request,
+             gpointer               user_data)
+{
+  g_autofree char *supply_id = NULL;
+
+  if (g_str_equal (request->cp_id, "CP2"))
+    {
+      fake_central_deny (central, request, EV_SUPPLY_DENY_REASON_CP_BUSY);
+      return;
+    }
+  supply_id = fake_central_authorize (central, request);
+  fake_central_data (central, request, supply_id, EV_SUPPLY_DATA_PROGRESS, 1, 1.0, 0);
+  fake_central_data (central, request, supply_id, EV_SUPPLY_DATA_TICKET, 2, 2.0, EV_TICKET_REASON_UNPLUGGED);
+}
+
+static GFile *
+write_file (Fixture    *fixture,
+            const char *name,
+            const char *contents)
+{
+  g_autofree char *path = g_build_filename (fixture->state_dir, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, contents, -1, NULL));
+  return g_file_new_for_path (path);
+}
+
+static gboolean
+file_done (gpointer user_data)
+{
+  return !driver_core_get_file_running (user_data);
+}
+
+static void
+test_file_run (Fixture       *fixture,
+               gconstpointer  data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  g_autoptr(GFile) trip = write_file (fixture, "trip.txt", "CP1\nCP2\n");
+  g_autoptr(GFile) long_trip = write_file (fixture, "long.txt", "CP1\nCP1\nCP1\n");
+
+  fake_central_cp_state (fixture->central, "CP1", EV_CP_STATE_ACTIVE);
+  wait_cps_shown (fixture, 1);
+  g_assert_false (is_sensitive (find_button (window, "win.start-file")));
+  g_assert_false (is_sensitive (find_button (window, "win.stop-file")));
+
+  fake_central_set_policy (fixture->central, file_policy, NULL);
+  driver_window_set_request_file (fixture->window, trip);
+  wait_label (window, "trip.txt");
+  g_assert_true (is_sensitive (find_button (window, "win.start-file")));
+  g_assert_true (gtk_widget_activate_action (window, "win.start-file", NULL));
+  g_assert_true (driver_core_get_file_running (fixture->core));
+  wait_label (window, "of 2");
+  g_assert_true (is_sensitive (find_button (window, "win.stop-file")));
+  g_assert_false (is_sensitive (find_button (window, "win.start-file")));
+
+  ev_test_wait_until (NULL, file_done, fixture->core, PEER_WAIT_MS, "the file run");
+  wait_label (window, "Request file done: 1 ticket for 2 charging points");
+  wait_label (window, "1. CP1 — Ticket");
+  wait_label (window, "2. CP2 — Refused");
+  wait_label (window, "the charging point is in use");
+
+  /* Stop: the supply under way goes on, nothing more is requested. */
+  fake_central_set_policy (fixture->central, NULL, NULL);
+  driver_window_set_request_file (fixture->window, long_trip);
+  g_assert_true (gtk_widget_activate_action (window, "win.start-file", NULL));
+  fake_central_wait_request (fixture->central, 3);
+  g_assert_true (gtk_widget_activate_action (window, "win.stop-file", NULL));
+  g_assert_false (driver_core_get_file_running (fixture->core));
+  wait_label (window, "The request file was stopped");
+  g_assert_false (is_sensitive (find_button (window, "win.stop-file")));
+  ev_test_sleep_spinning (NULL, FILE_SPACING_MS * 3);
+  g_assert_cmpuint (fake_central_count_requests (fixture->central), ==, 3);
+}
+
+/* Screenshot -------------------------------------------------------------------- */
+
+/* The widget's last frame; none while a redraw is pending, so spin until
+ * one is there. */
+static GskRenderNode *
+snapshot_widget (GtkWidget *widget)
+{
+  for (guint attempt = 0; attempt < 500; attempt++)
+    {
+      g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+      g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+      GskRenderNode *node;
+
+      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot),
+                              gtk_widget_get_width (widget), gtk_widget_get_height (widget));
+      node = gtk_snapshot_to_node (snapshot);
+      if (node != NULL)
+        return node;
+      ev_test_sleep_spinning (NULL, 10);
+    }
+  g_error ("no frame of the window to save");
+}
+
+static void
+save_screenshot (GtkWidget  *widget,
+                 const char *folder,
+                 const char *name)
+{
+  g_autoptr(GskRenderNode) node = snapshot_widget (widget);
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = g_build_filename (folder, name, NULL);
+
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)), node,
+                                         &GRAPHENE_RECT_INIT (0, 0, gtk_widget_get_width (widget),
+                                                              gtk_widget_get_height (widget)));
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("screenshot saved to %s", path);
+}
+
+static void
+publish_cp (Fixture    *fixture,
+            const char *cp_id,
+            EvCpState   state,
+            const char *location,
+            double      price)
+{
+  g_autoptr(EvCpStateMessage) msg = ev_cp_state_message_new (cp_id, state);
+  g_autofree char *json = NULL;
+
+  msg->location = g_strdup (location);
+  msg->has_price = TRUE;
+  msg->price = price;
+  json = ev_cp_state_message_to_json (msg, NULL);
+  fake_central_publish (fixture->central, "cp-states", cp_id, json);
+}
+
+static void
+test_screenshot (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  const char *folder = g_getenv ("EV_DRIVER_SCREENSHOTS");
+  const EvSupplyRequest *sent;
+  g_autofree char *earlier = NULL;
+  g_autofree char *supply_id = NULL;
+
+  /* The test Central authorises at FAKE_CENTRAL_PRICE. */
+  publish_cp (fixture, "ALC-001", EV_CP_STATE_ACTIVE, "Alicante, Av. Maisonnave 12", FAKE_CENTRAL_PRICE);
+  publish_cp (fixture, "ALC-002", EV_CP_STATE_SUPPLYING, "Alicante, Plaza de los Luceros", 0.35);
+  publish_cp (fixture, "ELX-001", EV_CP_STATE_ACTIVE, "Elche, Parque Empresarial", FAKE_CENTRAL_PRICE);
+  publish_cp (fixture, "MAD-004", EV_CP_STATE_STOPPED, "Madrid, Calle de Alcalá 45", 0.42);
+  publish_cp (fixture, "MUR-002", EV_CP_STATE_BROKEN, "Murcia, Gran Vía 3", 0.38);
+  publish_cp (fixture, "VLC-007", EV_CP_STATE_DISCONNECTED, "Valencia, Av. del Puerto 200", 0.40);
+  wait_cps_shown (fixture, 6);
+
+  /* An earlier ticket for the history. */
+  sent = request_at (fixture, "ELX-001", 1);
+  earlier = fake_central_authorize (fixture->central, sent);
+  fake_central_data (fixture->central, sent, earlier, EV_SUPPLY_DATA_TICKET, 1, 18.4, EV_TICKET_REASON_UNPLUGGED);
+  wait_label (window, "Supply finished");
+
+  /* And a supply in progress. */
+  sent = request_at (fixture, "ALC-001", 2);
+  supply_id = fake_central_authorize (fixture->central, sent);
+  fake_central_data (fixture->central, sent, supply_id, EV_SUPPLY_DATA_PROGRESS, 1, 12.84, 0);
+  publish_cp (fixture, "ALC-001", EV_CP_STATE_SUPPLYING, "Alicante, Av. Maisonnave 12", FAKE_CENTRAL_PRICE);
+  wait_label (window, "12.84 kWh");
+  wait_row_state (window, "ALC-001", EV_CP_STATE_SUPPLYING);
+  ev_test_sleep_spinning (NULL, 500);
+  save_screenshot (window, folder, "screenshot-driver.png");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *state_home = NULL;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  /* Nothing may touch the real user's directories. */
+  state_home = ev_test_make_tmpdir ();
+  g_setenv ("XDG_STATE_HOME", state_home, TRUE);
+  g_setenv ("XDG_RUNTIME_DIR", state_home, TRUE);
+
+  /* The tests draw with cairo; loading Mesa for nothing only leaves its
+   * one-time allocations for LeakSanitizer to find. */
+  g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
+
+  /* A UI test that cannot see a display fails: it runs under xvfb-run. */
+  if (!gtk_init_check ())
+    g_error ("no display: run the UI tests under xvfb-run");
+  adw_init ();
+
+  /* DriverApplication gets its style sheet from AdwApplication; the
+   * window here has no application. */
+  {
+    g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
+
+    gtk_css_provider_load_from_resource (css, "/io/github/evcharging/EVCharging/Driver/style.css");
+    gtk_style_context_add_provider_for_display (gdk_display_get_default (),
+                                                GTK_STYLE_PROVIDER (css),
+                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  }
+
+#define ADD(path, data, func) g_test_add (path, Fixture, &data, fixture_setup, func, fixture_teardown)
+  ADD ("/driver-ui/cp-list", normal, test_cp_list);
+  ADD ("/driver-ui/supply", normal, test_supply);
+  ADD ("/driver-ui/denied", normal, test_denied);
+  ADD ("/driver-ui/no-answer-retry", impatient, test_no_answer_retry);
+  ADD ("/driver-ui/file-run", normal, test_file_run);
+  /* Only on request: it checks nothing, it paints. */
+  if (g_getenv ("EV_DRIVER_SCREENSHOTS") != NULL)
+    ADD ("/driver-ui/screenshot", screenshot, test_screenshot);
+#undef ADD
+
+  status = g_test_run ();
+  ev_test_rm_rf (state_home);
+  return status;
+}

@@ -1,0 +1,297 @@
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "driver-follow.h"
+#include "driver-request-file.h"
+#include "ev-protocol.h"
+
+/* The driver's pure units: the request-file parser and the supply-follow
+ * machine, with no Kafka and no clock. */
+
+#define REQUEST_ID "11111111-1111-4111-8111-111111111111"
+#define SUPPLY_ID "22222222-2222-4222-8222-222222222222"
+#define T0 G_GINT64_CONSTANT (1700000000000)
+
+static void
+test_file_parse (void)
+{
+  const char text[] =
+    "# my trip\n"
+    "CP1\n"
+    "\n"
+    "   CP2   # the second one\r\n"
+    "CP 3\n"
+    "bad!id\n"
+    "#CP4\n"
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456\n"
+    "CP5";
+  g_autoptr(DriverRequestFile) file = driver_request_file_parse (text, sizeof text - 1);
+  DriverRequestEntry *entry;
+  DriverRequestProblem *problem;
+
+  g_assert_cmpuint (file->entries->len, ==, 3);
+  entry = g_ptr_array_index (file->entries, 0);
+  g_assert_cmpstr (entry->cp_id, ==, "CP1");
+  g_assert_cmpuint (entry->line, ==, 2);
+  entry = g_ptr_array_index (file->entries, 1);
+  g_assert_cmpstr (entry->cp_id, ==, "CP2");
+  g_assert_cmpuint (entry->line, ==, 4);
+  entry = g_ptr_array_index (file->entries, 2);
+  g_assert_cmpstr (entry->cp_id, ==, "CP5");
+  g_assert_cmpuint (entry->line, ==, 9);
+
+  g_assert_cmpuint (file->problems->len, ==, 3);
+  problem = g_ptr_array_index (file->problems, 0);
+  g_assert_cmpuint (problem->line, ==, 5);
+  g_assert_cmpstr (problem->text, ==, "CP 3");
+  problem = g_ptr_array_index (file->problems, 1);
+  g_assert_cmpuint (problem->line, ==, 6);
+  g_assert_nonnull (problem->message);
+  problem = g_ptr_array_index (file->problems, 2);
+  g_assert_cmpuint (problem->line, ==, 8);
+}
+
+static void
+test_file_binary (void)
+{
+  const char text[] = "CP1\n\xff\xfe\nC\0P\nCP2\n";
+  g_autoptr(DriverRequestFile) file = driver_request_file_parse (text, sizeof text - 1);
+  g_autoptr(DriverRequestFile) empty = driver_request_file_parse ("", 0);
+  g_autoptr(DriverRequestFile) comments = driver_request_file_parse ("# a\n\n  # b\n", 11);
+
+  g_assert_cmpuint (file->entries->len, ==, 2);
+  g_assert_cmpuint (file->problems->len, ==, 2);
+  g_assert_true (g_utf8_validate (((DriverRequestProblem *) g_ptr_array_index (file->problems, 0))->text, -1, NULL));
+  g_assert_cmpuint (empty->entries->len, ==, 0);
+  g_assert_cmpuint (empty->problems->len, ==, 0);
+  g_assert_cmpuint (comments->entries->len, ==, 0);
+  g_assert_cmpuint (comments->problems->len, ==, 0);
+}
+
+static void
+test_file_load (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DriverRequestFile) file = NULL;
+  g_autofree char *path = NULL;
+  int fd;
+
+  file = driver_request_file_load ("/nonexistent/requests.txt", &error);
+  g_assert_null (file);
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  g_clear_error (&error);
+
+  fd = g_file_open_tmp ("requests-XXXXXX", &path, &error);
+  g_assert_no_error (error);
+  close (fd);
+  g_assert_true (g_file_set_contents (path, "CP1\nCP2\n", -1, &error));
+  file = driver_request_file_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (file->entries->len, ==, 2);
+  g_unlink (path);
+}
+
+static EvSupplyResponse *
+authorized (const char *driver_id,
+            const char *request_id)
+{
+  return ev_supply_response_new_authorized (request_id, driver_id, "CP1", SUPPLY_ID, 0.5);
+}
+
+static EvSupplyData *
+data (const char       *driver_id,
+      const char       *supply_id,
+      EvSupplyDataKind  kind,
+      guint             seq,
+      double            kwh)
+{
+  EvSupplyData *msg = ev_supply_data_new (kind, supply_id, "CP1", driver_id, seq);
+
+  msg->kwh = kwh;
+  msg->amount = kwh * 0.5;
+  msg->price = 0.5;
+  msg->started_at = T0;
+  if (kind == EV_SUPPLY_DATA_TICKET)
+    {
+      msg->ended_at = T0 + 5000;
+      msg->reason = EV_TICKET_REASON_UNPLUGGED;
+    }
+  return msg;
+}
+
+static void
+test_follow_supply (void)
+{
+  g_autoptr(DriverFollow) follow = driver_follow_new ("d1");
+  g_autoptr(EvSupplyResponse) other_driver = authorized ("d2", REQUEST_ID);
+  g_autoptr(EvSupplyResponse) other_request = authorized ("d1", "33333333-3333-4333-8333-333333333333");
+  g_autoptr(EvSupplyResponse) response = authorized ("d1", REQUEST_ID);
+  g_autoptr(EvSupplyData) p1 = data ("d1", SUPPLY_ID, EV_SUPPLY_DATA_PROGRESS, 1, 1.0);
+  g_autoptr(EvSupplyData) p2 = data ("d1", SUPPLY_ID, EV_SUPPLY_DATA_PROGRESS, 2, 2.0);
+  g_autoptr(EvSupplyData) foreign = data ("d2", SUPPLY_ID, EV_SUPPLY_DATA_PROGRESS, 3, 3.0);
+  g_autoptr(EvSupplyData) ticket = data ("d1", SUPPLY_ID, EV_SUPPLY_DATA_TICKET, 3, 2.5);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  g_assert_cmpint (follow->phase, ==, DRIVER_PHASE_IDLE);
+  g_assert_cmpint (driver_follow_on_response (follow, response), ==, DRIVER_FOLLOW_IGNORED);
+  g_assert_true (driver_follow_request (follow, "CP1", REQUEST_ID, T0, &error));
+  g_assert_cmpint (follow->phase, ==, DRIVER_PHASE_REQUESTED);
+  g_assert_false (driver_follow_request (follow, "CP2", "x", T0, &error));
+  g_assert_error (error, DRIVER_ERROR, DRIVER_ERROR_BUSY);
+
+  /* Someone else's answers change nothing. */
+  g_assert_cmpint (driver_follow_on_response (follow, other_driver), ==, DRIVER_FOLLOW_IGNORED);
+  g_assert_cmpint (driver_follow_on_response (follow, other_request), ==, DRIVER_FOLLOW_IGNORED);
+  g_assert_cmpint (driver_follow_on_data (follow, p1), ==, DRIVER_FOLLOW_IGNORED);
+
+  g_assert_cmpint (driver_follow_on_response (follow, response), ==, DRIVER_FOLLOW_CHANGED);
+  g_assert_cmpint (follow->phase, ==, DRIVER_PHASE_AUTHORIZED);
+  g_assert_cmpstr (follow->supply_id, ==, SUPPLY_ID);
+  g_assert_cmpfloat (follow->price, ==, 0.5);
+  text = driver_follow_describe (follow);
+  g_assert_nonnull (strstr (text, "CP1"));
+  /* A repeated answer is idempotent. */
+  g_assert_cmpint (driver_follow_on_response (follow, response), ==, DRIVER_FOLLOW_IGNORED);
+
+  g_assert_cmpint (driver_follow_on_data (follow, p2), ==, DRIVER_FOLLOW_CHANGED);
+  g_assert_cmpint (follow->phase, ==, DRIVER_PHASE_SUPPLYING);
+  g_assert_cmpfloat (follow->kwh, ==, 2.0);
+  /* Older figures never go back. */
+  g_assert_cmpint (driver_follow_on_data (follow, p1), ==, DRIVER_FOLLOW_IGNORED);
+  g_assert_cmpint (driver_follow_on_data (follow, foreign), ==, DRIVER_FOLLOW_IGNORED);
+  g_assert_cmpfloat (follow->kwh, ==, 2.0);
+
+  g_assert_cmpint (driver_follow_on_data (follow, ticket), ==, DRIVER_FOLLOW_CONCLUDED);
+  g_assert_cmpint (follow->phase, ==, DRIVER_PHASE_FINISHED);
+  g_assert_cmpfloat (follow->kwh, ==, 2.5);
+  g_assert_cmpfloat (follow->amount, ==, 1.25);
+  g_assert_cmpint (follow->started_at, ==, T0);
+  g_assert_cmpint (follow->ended_at, ==, T0 + 5000);
+  g_assert_cmpstr (follow->reason, ==, "unplugged");
+  g_assert_cmpint (driver_follow_on_data (follow, ticket), ==, DRIVER_FOLLOW_IGNORED);
+}
+
+static void
+test_follow_denied_and_error (void)
+{
+  g_autoptr(DriverFollow) follow = driver_follow_new ("d1");
+  g_autoptr(EvSupplyResponse) denied = NULL;
+  g_autoptr(EvSupplyResponse) response = authorized ("d1", REQUEST_ID);
+  g_autoptr(EvSupplyError) failure = ev_supply_error_new (SUPPLY_ID, "d1", "CP1",
+                                                          EV_SUPPLY_ERROR_REASON_CP_DISCONNECTED);
+  g_autofree char *text = NULL;
+
+  denied = ev_supply_response_new_denied (REQUEST_ID, "d1", "CP1", EV_SUPPLY_DENY_REASON_CP_BROKEN);
+  g_assert_true (driver_follow_request (follow, "CP1", REQUEST_ID, T0, NULL));
+  g_assert_cmpint (driver_follow_on_response (follow, denied), ==, DRIVER_FOLLOW_CONCLUDED);
+  g_assert_cmpint (follow->phase, ==, DRIVER_PHASE_DENIED);
+  g_assert_cmpstr (follow->reason, ==, "cp-broken");
+  text = driver_follow_describe (follow);
+  g_assert_nonnull (strstr (text, driver_reason_describe (DRIVER_PHASE_DENIED, "cp-broken")));
+
+  /* Every wire reason has words of its own. */
+  for (EvSupplyDenyReason r = EV_SUPPLY_DENY_REASON_UNKNOWN_CP; r <= EV_SUPPLY_DENY_REASON_INVALID_REQUEST; r++)
+    g_assert_cmpstr (driver_reason_describe (DRIVER_PHASE_DENIED, ev_supply_deny_reason_to_string (r)), !=,
+                     ev_supply_deny_reason_to_string (r));
+  for (EvSupplyErrorReason r = EV_SUPPLY_ERROR_REASON_ENGINE_FAULT; r <= EV_SUPPLY_ERROR_REASON_NOT_PLUGGED; r++)
+    g_assert_cmpstr (driver_reason_describe (DRIVER_PHASE_FAILED, ev_supply_error_reason_to_string (r)), !=,
+                     ev_supply_error_reason_to_string (r));
+  g_assert_cmpstr (driver_reason_describe (DRIVER_PHASE_FAILED, "something-new"), ==, "something-new");
+
+  /* A new request after a conclusion; then an error ends it. */
+  g_assert_true (driver_follow_request (follow, "CP1", REQUEST_ID, T0, NULL));
+  g_assert_cmpint (driver_follow_on_error (follow, failure), ==, DRIVER_FOLLOW_IGNORED);
+  g_assert_cmpint (driver_follow_on_response (follow, response), ==, DRIVER_FOLLOW_CHANGED);
+  failure->kwh = 1.5;
+  failure->amount = 0.75;
+  g_assert_cmpint (driver_follow_on_error (follow, failure), ==, DRIVER_FOLLOW_CONCLUDED);
+  g_assert_cmpint (follow->phase, ==, DRIVER_PHASE_FAILED);
+  g_assert_cmpstr (follow->reason, ==, "cp-disconnected");
+  g_assert_cmpfloat (follow->kwh, ==, 1.5);
+  g_assert_cmpint (driver_follow_on_error (follow, failure), ==, DRIVER_FOLLOW_IGNORED);
+}
+
+static void
+test_follow_no_answer (void)
+{
+  g_autoptr(DriverFollow) follow = driver_follow_new ("d1");
+  g_autoptr(EvSupplyResponse) response = authorized ("d1", REQUEST_ID);
+
+  g_assert_false (driver_follow_expire (follow));
+  g_assert_true (driver_follow_request (follow, "CP1", REQUEST_ID, T0, NULL));
+  g_assert_true (driver_follow_expire (follow));
+  g_assert_cmpint (follow->phase, ==, DRIVER_PHASE_NO_ANSWER);
+  g_assert_false (driver_follow_expire (follow));
+  g_assert_true (driver_phase_is_active (follow->phase));
+  g_assert_false (driver_phase_is_concluded (follow->phase));
+
+  /* A late answer is still taken. */
+  g_assert_cmpint (driver_follow_on_response (follow, response), ==, DRIVER_FOLLOW_CHANGED);
+  g_assert_cmpint (follow->phase, ==, DRIVER_PHASE_AUTHORIZED);
+
+  /* And a new request may replace an unanswered one. */
+  g_clear_pointer (&follow, driver_follow_free);
+  follow = driver_follow_new ("d1");
+  g_assert_true (driver_follow_request (follow, "CP1", REQUEST_ID, T0, NULL));
+  g_assert_true (driver_follow_expire (follow));
+  g_assert_true (driver_follow_request (follow, "CP2", "44444444-4444-4444-8444-444444444444", T0, NULL));
+  g_assert_cmpstr (follow->cp_id, ==, "CP2");
+}
+
+static void
+test_follow_json (void)
+{
+  g_autoptr(DriverFollow) follow = driver_follow_new ("d1");
+  g_autoptr(DriverFollow) back = NULL;
+  g_autoptr(EvSupplyResponse) response = authorized ("d1", REQUEST_ID);
+  g_autoptr(EvSupplyData) p1 = data ("d1", SUPPLY_ID, EV_SUPPLY_DATA_PROGRESS, 4, 1.25);
+  g_autoptr(JsonObject) object = NULL;
+  g_autoptr(JsonObject) damaged = json_object_new ();
+  g_autoptr(GError) error = NULL;
+
+  driver_follow_request (follow, "CP1", REQUEST_ID, T0, NULL);
+  driver_follow_on_response (follow, response);
+  driver_follow_on_data (follow, p1);
+  object = driver_follow_to_json (follow);
+  back = driver_follow_from_json (object, "d1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (back->phase, ==, DRIVER_PHASE_SUPPLYING);
+  g_assert_cmpstr (back->request_id, ==, REQUEST_ID);
+  g_assert_cmpstr (back->supply_id, ==, SUPPLY_ID);
+  g_assert_cmpstr (back->cp_id, ==, "CP1");
+  g_assert_cmpuint (back->seq, ==, 4);
+  g_assert_cmpfloat (back->kwh, ==, 1.25);
+  g_assert_cmpint (back->requested_at, ==, T0);
+  /* The restored machine goes on where it stopped. */
+  g_assert_cmpint (driver_follow_on_data (back, p1), ==, DRIVER_FOLLOW_IGNORED);
+
+  json_object_set_string_member (damaged, "phase", "supplying");
+  json_object_set_string_member (damaged, "cp_id", "CP1");
+  g_assert_null (driver_follow_from_json (damaged, "d1", &error));
+  g_assert_error (error, DRIVER_ERROR, DRIVER_ERROR_STATE);
+  g_clear_error (&error);
+  json_object_set_string_member (damaged, "phase", "dancing");
+  g_assert_null (driver_follow_from_json (damaged, "d1", &error));
+  g_assert_error (error, DRIVER_ERROR, DRIVER_ERROR_STATE);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/driver/file/parse", test_file_parse);
+  g_test_add_func ("/driver/file/binary", test_file_binary);
+  g_test_add_func ("/driver/file/load", test_file_load);
+  g_test_add_func ("/driver/follow/supply", test_follow_supply);
+  g_test_add_func ("/driver/follow/denied-and-error", test_follow_denied_and_error);
+  g_test_add_func ("/driver/follow/no-answer", test_follow_no_answer);
+  g_test_add_func ("/driver/follow/json", test_follow_json);
+
+  return g_test_run ();
+}
