@@ -30,6 +30,7 @@ struct _PeerBroker
   char *runtime_dir;
   char *bootstrap;
   gboolean exited;
+  gboolean successful;
 };
 
 static void
@@ -39,7 +40,8 @@ broker_exited_cb (GObject      *source,
 {
   PeerBroker *broker = user_data;
 
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  broker->successful = g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL) &&
+                       g_subprocess_get_successful (G_SUBPROCESS (source));
   broker->exited = TRUE;
 }
 
@@ -117,14 +119,15 @@ peer_broker_get_bootstrap (PeerBroker *broker)
 /**
  * peer_broker_stop:
  *
- * Asks the broker to quit (closing its stdin), waits for it, and removes
- * its runtime directory.
+ * Asks the broker to quit (closing its stdin), waits for it, checks that
+ * it exited successfully, and removes its runtime directory.
  */
 void
 peer_broker_stop (PeerBroker *broker)
 {
   g_output_stream_close (g_subprocess_get_stdin_pipe (broker->process), NULL, NULL);
   ev_test_wait_flag (NULL, &broker->exited, PEER_WAIT_MS, "ev-broker to exit");
+  g_assert_true (broker->successful);
   g_clear_object (&broker->events);
   /* GIO may still hold the process for a moment after reaping it. */
   g_clear_object (&broker->process);

@@ -7,16 +7,16 @@
 #include "config.h"
 
 #include <adwaita.h>
-#include <json-glib/json-glib.h>
 
 #include "central-core.h"
 #include "central-cp-card.h"
 #include "central-preferences.h"
 #include "central-settings.h"
 #include "central-window.h"
-#include "ev-link.h"
+#include "central-peers.h"
 #include "ev-store.h"
 #include "test-utils.h"
+#include "ui-test-utils.h"
 
 #define WAIT_MS 30000
 
@@ -40,22 +40,6 @@ collect_cards (GtkWidget *widget,
     collect_cards (child, cards);
 }
 
-static gboolean
-has_label (GtkWidget  *widget,
-           const char *text)
-{
-  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_label (GTK_LABEL (widget)), text) == 0)
-    return TRUE;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    if (has_label (child, text))
-      return TRUE;
-
-  return FALSE;
-}
-
 static GtkWidget *
 find_card (GtkWidget  *window,
            const char *cp_id)
@@ -69,26 +53,6 @@ find_card (GtkWidget  *window,
 
       if (g_strcmp0 (ev_charging_point_get_cp_id (item), cp_id) == 0)
         return cards->pdata[i];
-    }
-
-  return NULL;
-}
-
-static GtkWidget *
-find_descendant (GtkWidget *widget,
-                 GType      type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    return widget;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_descendant (child, type);
-
-      if (found != NULL)
-        return found;
     }
 
   return NULL;
@@ -144,149 +108,30 @@ wait_cards (GtkWidget *window,
   ev_test_wait_until (NULL, cards_shown, &wait, WAIT_MS, "the cards to be shown");
 }
 
-/* A private broker ------------------------------------------------------- */
+/* A monitor on a real link (central-peers.c) ----------------------------- */
 
-typedef struct {
-  GSubprocess *process;
-  char        *bootstrap;
-} Broker;
-
+/* Checks that Central answered @status, and frees the response. */
 static void
-broker_start (Broker     *broker,
-              const char *runtime_dir)
+expect_status (EvLinkResponse *response,
+               EvLinkStatus    status)
 {
-  const char *program = g_getenv ("EV_BROKER");
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GDataInputStream) lines = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *line = NULL;
-  JsonObject *object;
-
-  g_assert_nonnull (program);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  /* Its own runtime folder: the broker's discovery file never meets
-   * another test's broker. */
-  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", runtime_dir, TRUE);
-  broker->process = g_subprocess_launcher_spawn (launcher, &error, program, "--headless", NULL);
-  g_assert_no_error (error);
-
-  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (broker->process));
-  line = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (line);
-
-  json_parser_load_from_data (parser, line, -1, &error);
-  g_assert_no_error (error);
-  object = json_node_get_object (json_parser_get_root (parser));
-  g_assert_cmpstr (json_object_get_string_member (object, "event"), ==, "ready");
-  broker->bootstrap = g_strdup (json_object_get_string_member (object, "bootstrap"));
+  g_assert_cmpstr (ev_link_status_to_string (response->status), ==, ev_link_status_to_string (status));
+  ev_link_response_free (response);
 }
 
 static void
-broker_stop (Broker *broker)
+monitor_auth (PeerMonitor *monitor,
+              const char  *cp_id,
+              const char  *token)
 {
-  GOutputStream *input = g_subprocess_get_stdin_pipe (broker->process);
-  g_autoptr(GError) error = NULL;
-
-  g_output_stream_write_all (input, "quit\n", 5, NULL, NULL, NULL);
-  g_output_stream_close (input, NULL, NULL);
-  g_subprocess_wait_check (broker->process, NULL, &error);
-  g_assert_no_error (error);
-
-  g_clear_object (&broker->process);
-  g_clear_pointer (&broker->bootstrap, g_free);
-}
-
-/* A monitor on a real link ----------------------------------------------- */
-
-typedef struct {
-  GObject  *object;
-  char     *text;
-  gboolean  done;
-} AsyncWait;
-
-static void
-connected_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  AsyncWait *wait = user_data;
-  g_autoptr(GError) error = NULL;
-
-  wait->object = G_OBJECT (ev_link_connect_finish (result, &error));
-  g_assert_no_error (error);
-  wait->done = TRUE;
-}
-
-static EvLink *
-monitor_connect (guint port)
-{
-  g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", port);
-  AsyncWait wait = { 0 };
-
-  ev_link_connect_to_host_async (address, 0, 5000, NULL, connected_cb, &wait);
-  ev_test_wait_flag (NULL, &wait.done, WAIT_MS, "the monitor link");
-
-  return EV_LINK (wait.object);
+  expect_status (peer_monitor_auth (monitor, cp_id, token), EV_LINK_STATUS_AUTHORIZED);
 }
 
 static void
-requested_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+monitor_status (PeerMonitor    *monitor,
+                EvEngineHealth  engine)
 {
-  AsyncWait *wait = user_data;
-  g_autoptr(GError) error = NULL;
-
-  wait->text = ev_link_request_finish (EV_LINK (source), result, &error);
-  g_assert_no_error (error);
-  wait->done = TRUE;
-}
-
-/* Sends @json and checks that the response's "status" is @status. */
-static void
-monitor_request (EvLink     *link,
-                 const char *json,
-                 const char *status)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
-  AsyncWait wait = { 0 };
-  JsonObject *object;
-
-  ev_link_request_async (link, json, NULL, requested_cb, &wait);
-  ev_test_wait_flag (NULL, &wait.done, WAIT_MS, json);
-
-  json_parser_load_from_data (parser, wait.text, -1, &error);
-  g_assert_no_error (error);
-  object = json_node_get_object (json_parser_get_root (parser));
-  if (g_strcmp0 (json_object_get_string_member_with_default (object, "status", NULL), status) != 0)
-    g_error ("Central answered %s with %s", json, wait.text);
-  g_free (wait.text);
-}
-
-static void
-monitor_auth (EvLink     *link,
-              const char *cp_id,
-              const char *token)
-{
-  g_autofree char *json = g_strdup_printf ("{\"type\":\"auth\",\"cp_id\":\"%s\",\"token\":\"%s\"}",
-                                           cp_id, token);
-
-  monitor_request (link, json, "authorized");
-}
-
-static void
-monitor_status (EvLink     *link,
-                const char *engine)
-{
-  g_autofree char *json = g_strdup_printf ("{\"type\":\"status\",\"state\":\"ACTIVE\",\"engine\":\"%s\"}",
-                                           engine);
-
-  monitor_request (link, json, "ok");
+  expect_status (peer_monitor_status (monitor, EV_CP_STATE_ACTIVE, engine), EV_LINK_STATUS_OK);
 }
 
 /* The fixture: a database of CPs, a core on it, its window --------------- */
@@ -325,7 +170,7 @@ static const struct {
 typedef struct {
   char          *dir;
   char          *db_path;
-  Broker         broker;
+  PeerBroker    *broker;
   char          *tokens[G_N_ELEMENTS (network)];
   guint          n_cps;
   CentralCore   *core;
@@ -338,15 +183,12 @@ fixture_setup (Fixture       *fixture,
 {
   g_autoptr(EvStore) store = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *runtime = NULL;
 
   fixture->n_cps = GPOINTER_TO_UINT (data);
   fixture->dir = ev_test_make_tmpdir ();
   fixture->db_path = g_build_filename (fixture->dir, "central.db", NULL);
-  runtime = g_build_filename (fixture->dir, "runtime", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (runtime, 0700), ==, 0);
 
-  broker_start (&fixture->broker, runtime);
+  fixture->broker = peer_broker_start ();
 
   store = ev_store_open (fixture->db_path, &error);
   g_assert_no_error (error);
@@ -364,7 +206,7 @@ fixture_setup (Fixture       *fixture,
    * DISCONNECTED behind the test's back. */
   fixture->core = g_object_new (CENTRAL_TYPE_CORE,
                                 "listen", "127.0.0.1:0",
-                                "bootstrap", fixture->broker.bootstrap,
+                                "bootstrap", peer_broker_get_bootstrap (fixture->broker),
                                 "db-path", fixture->db_path,
                                 "silence-timeout", 600000,
                                 NULL);
@@ -376,24 +218,16 @@ fixture_setup (Fixture       *fixture,
   gtk_window_present (GTK_WINDOW (fixture->window));
 }
 
-static gboolean
-toplevels_gone (gpointer user_data)
-{
-  return g_list_model_get_n_items (gtk_window_get_toplevels ()) == 0;
-}
-
 static void
 fixture_teardown (Fixture       *fixture,
                   gconstpointer  data)
 {
-  gtk_window_destroy (GTK_WINDOW (fixture->window));
-  ev_test_wait_until (NULL, toplevels_gone, NULL, WAIT_MS, "the windows to close");
-  g_assert_finalize_object (g_steal_pointer (&fixture->window));
+  ev_ui_test_destroy_window (g_steal_pointer (&fixture->window), WAIT_MS);
 
   central_core_shutdown (fixture->core);
   g_assert_finalize_object (g_steal_pointer (&fixture->core));
 
-  broker_stop (&fixture->broker);
+  peer_broker_stop (fixture->broker);
 
   for (guint i = 0; i < fixture->n_cps; i++)
     g_free (fixture->tokens[i]);
@@ -435,7 +269,7 @@ test_dashboard_lists_database (Fixture       *fixture,
                                gconstpointer  data)
 {
   GtkWidget *window = GTK_WIDGET (fixture->window);
-  GtkGridView *grid = GTK_GRID_VIEW (find_descendant (window, GTK_TYPE_GRID_VIEW));
+  GtkGridView *grid = GTK_GRID_VIEW (ev_ui_test_find_type (window, GTK_TYPE_GRID_VIEW));
   GListModel *model;
 
   g_assert_nonnull (grid);
@@ -448,10 +282,10 @@ test_dashboard_lists_database (Fixture       *fixture,
       GtkWidget *card = find_card (window, network[i].cp_id);
 
       g_assert_nonnull (card);
-      g_assert_true (has_label (card, network[i].cp_id));
-      g_assert_true (has_label (card, network[i].location));
+      g_assert_true (ev_ui_test_has_label (card, network[i].cp_id));
+      g_assert_true (ev_ui_test_has_label (card, network[i].location));
       g_assert_true (gtk_widget_has_css_class (card, "state-disconnected"));
-      g_assert_true (has_label (card, ev_cp_state_get_label (EV_CP_STATE_DISCONNECTED)));
+      g_assert_true (ev_ui_test_has_label (card, ev_cp_state_get_label (EV_CP_STATE_DISCONNECTED)));
     }
 }
 
@@ -460,10 +294,10 @@ test_search_filters (Fixture       *fixture,
                      gconstpointer  data)
 {
   GtkWidget *window = GTK_WIDGET (fixture->window);
-  GtkGridView *grid = GTK_GRID_VIEW (find_descendant (window, GTK_TYPE_GRID_VIEW));
+  GtkGridView *grid = GTK_GRID_VIEW (ev_ui_test_find_type (window, GTK_TYPE_GRID_VIEW));
   GListModel *model = G_LIST_MODEL (gtk_grid_view_get_model (grid));
-  GtkEditable *entry = GTK_EDITABLE (find_descendant (window, GTK_TYPE_SEARCH_ENTRY));
-  GtkDropDown *states = GTK_DROP_DOWN (find_descendant (window, GTK_TYPE_DROP_DOWN));
+  GtkEditable *entry = GTK_EDITABLE (ev_ui_test_find_type (window, GTK_TYPE_SEARCH_ENTRY));
+  GtkDropDown *states = GTK_DROP_DOWN (ev_ui_test_find_type (window, GTK_TYPE_DROP_DOWN));
 
   g_assert_true (gtk_widget_activate_action (window, "win.search", NULL));
 
@@ -488,27 +322,6 @@ test_search_filters (Fixture       *fixture,
   g_assert_cmpuint (g_list_model_get_n_items (model), ==, fixture->n_cps);
   gtk_drop_down_set_selected (states, 0);
   g_assert_cmpuint (g_list_model_get_n_items (model), ==, fixture->n_cps);
-}
-
-static void
-save_screenshot (GtkWidget  *widget,
-                 const char *path)
-{
-  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  int width = gtk_widget_get_width (widget);
-  int height = gtk_widget_get_height (widget);
-  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (widget));
-
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_to_node (snapshot);
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (renderer, node,
-                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot saved to %s", path);
 }
 
 /* Colours the network as it might be on a busy afternoon, through the same
@@ -567,7 +380,7 @@ test_screenshot (Fixture       *fixture,
   ev_test_wait_until (NULL, broker_reachable, fixture->core, WAIT_MS, "the broker to be reachable");
   paint_busy_network (fixture);
   ev_test_sleep_spinning (NULL, 500);
-  save_screenshot (GTK_WIDGET (fixture->window), path);
+  ev_ui_test_save_png (GTK_WIDGET (fixture->window), path);
 }
 
 static void
@@ -578,32 +391,32 @@ test_monitor_states_and_stop_all (Fixture       *fixture,
   guint port = central_core_get_port (fixture->core);
   const char *first = "ALC-001";
   const char *second = "ELX-001";
-  g_autoptr(EvLink) link1 = NULL;
-  g_autoptr(EvLink) link2 = NULL;
+  PeerMonitor *link1;
+  PeerMonitor *link2;
   AdwMessageDialog *dialog;
 
   g_assert_cmpuint (port, >, 0);
   wait_cards (window, fixture->n_cps);
 
   /* A monitor authenticates and reports a healthy engine: green. */
-  link1 = monitor_connect (port);
+  link1 = peer_monitor_connect (port);
   monitor_auth (link1, first, fixture->tokens[index_of (first)]);
-  monitor_status (link1, "ok");
+  monitor_status (link1, EV_ENGINE_HEALTH_OK);
   wait_card_state (window, first, EV_CP_STATE_ACTIVE);
   g_assert_false (gtk_widget_has_css_class (find_card (window, first), "state-disconnected"));
 
   /* The engine is KO: red. */
-  monitor_status (link1, "ko");
+  monitor_status (link1, EV_ENGINE_HEALTH_KO);
   wait_card_state (window, first, EV_CP_STATE_BROKEN);
   g_assert_false (gtk_widget_has_css_class (find_card (window, first), "state-active"));
 
   /* It recovers. */
-  monitor_status (link1, "ok");
+  monitor_status (link1, EV_ENGINE_HEALTH_OK);
   wait_card_state (window, first, EV_CP_STATE_ACTIVE);
 
-  link2 = monitor_connect (port);
+  link2 = peer_monitor_connect (port);
   monitor_auth (link2, second, fixture->tokens[index_of (second)]);
-  monitor_status (link2, "ok");
+  monitor_status (link2, EV_ENGINE_HEALTH_OK);
   wait_card_state (window, second, EV_CP_STATE_ACTIVE);
 
   /* Stop all asks first; cancelling does nothing. */
@@ -623,15 +436,15 @@ test_monitor_states_and_stop_all (Fixture       *fixture,
 
   wait_card_state (window, first, EV_CP_STATE_STOPPED);
   wait_card_state (window, second, EV_CP_STATE_STOPPED);
-  g_assert_true (has_label (find_card (window, first), ev_cp_state_get_label (EV_CP_STATE_STOPPED)));
+  g_assert_true (ev_ui_test_has_label (find_card (window, first), ev_cp_state_get_label (EV_CP_STATE_STOPPED)));
 
   /* A stopped card offers Resume; its button resumes that CP only. */
   g_assert_true (gtk_widget_activate_action (window, "win.resume-cp", "s", first));
   wait_card_state (window, first, EV_CP_STATE_ACTIVE);
   g_assert_true (gtk_widget_has_css_class (find_card (window, second), "state-stopped"));
 
-  ev_link_close (link1);
-  ev_link_close (link2);
+  peer_monitor_free (link1);
+  peer_monitor_free (link2);
 }
 
 static void
@@ -642,15 +455,15 @@ test_card_follows_item (void)
 
   ev_charging_point_set_location (cp, "Alicante, Plaza de los Luceros");
   central_cp_card_set_item (CENTRAL_CP_CARD (card), cp);
-  g_assert_true (has_label (card, "CP-42"));
-  g_assert_true (has_label (card, "Alicante, Plaza de los Luceros"));
+  g_assert_true (ev_ui_test_has_label (card, "CP-42"));
+  g_assert_true (ev_ui_test_has_label (card, "Alicante, Plaza de los Luceros"));
   g_assert_true (gtk_widget_has_css_class (card, "state-disconnected"));
 
   ev_charging_point_set_state (cp, EV_CP_STATE_SUPPLYING);
   ev_charging_point_set_driver_id (cp, "driver-7");
   g_assert_true (gtk_widget_has_css_class (card, "state-supplying"));
   g_assert_false (gtk_widget_has_css_class (card, "state-disconnected"));
-  g_assert_true (has_label (card, ev_cp_state_get_label (EV_CP_STATE_SUPPLYING)));
+  g_assert_true (ev_ui_test_has_label (card, ev_cp_state_get_label (EV_CP_STATE_SUPPLYING)));
 
   ev_charging_point_set_state (cp, EV_CP_STATE_BROKEN);
   g_assert_true (gtk_widget_has_css_class (card, "state-broken"));
@@ -701,16 +514,14 @@ test_window_start_error (void)
 
   central_window_show_error (window, "The port 7001 is in use");
   gtk_window_present (GTK_WINDOW (window));
-  status = find_descendant (GTK_WIDGET (window), ADW_TYPE_STATUS_PAGE);
+  status = ev_ui_test_find_type (GTK_WIDGET (window), ADW_TYPE_STATUS_PAGE);
   g_assert_nonnull (status);
   /* The first status page is the visible one: the error. */
-  g_assert_true (has_label (GTK_WIDGET (window), "The port 7001 is in use"));
+  g_assert_true (ev_ui_test_has_label (GTK_WIDGET (window), "The port 7001 is in use"));
   g_assert_false (gtk_widget_activate_action (GTK_WIDGET (window), "win.stop-all", NULL) &&
                   find_message_dialog () != NULL);
 
-  gtk_window_destroy (GTK_WINDOW (window));
-  ev_test_wait_until (NULL, toplevels_gone, NULL, WAIT_MS, "the window to close");
-  g_assert_finalize_object (window);
+  ev_ui_test_destroy_window (window, WAIT_MS);
 }
 
 int
@@ -719,25 +530,9 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  /* The tests draw with cairo; loading Mesa for nothing only leaves its
-   * one-time allocations for LeakSanitizer to find. */
-  g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
-
-  /* A UI test that cannot see a display fails: it runs under xvfb-run. */
-  if (!gtk_init_check ())
-    g_error ("no display: run the UI tests under xvfb-run");
-  adw_init ();
-
   /* CentralApplication gets its style sheet from AdwApplication; the
    * windows here have no application. */
-  {
-    g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
-
-    gtk_css_provider_load_from_resource (css, "/io/github/evcharging/EVCharging/Central/style.css");
-    gtk_style_context_add_provider_for_display (gdk_display_get_default (),
-                                                GTK_STYLE_PROVIDER (css),
-                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-  }
+  ev_ui_test_init ("/io/github/evcharging/EVCharging/Central/style.css");
 
   g_test_add_func ("/central-ui/card/follows-item", test_card_follows_item);
   g_test_add_func ("/central-ui/settings/preferences", test_settings_and_preferences);

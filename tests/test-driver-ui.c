@@ -18,6 +18,7 @@
 #include "driver-window.h"
 #include "ev-supply-session.h"
 #include "test-utils.h"
+#include "ui-test-utils.h"
 
 #define DRIVER_ID "d1"
 #define ANSWER_TIMEOUT_MS 20000
@@ -26,85 +27,16 @@
 
 /* Widgets ------------------------------------------------------------------ */
 
-static GtkWidget *
-find_descendant (GtkWidget *widget,
-                 GType      type)
+static gboolean
+is_cp_row (GtkWidget     *widget,
+           gconstpointer  cp_id)
 {
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    return widget;
+  EvChargingPoint *item;
 
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_descendant (child, type);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-/* The first visible label under @widget whose text contains @text. */
-static GtkLabel *
-find_label (GtkWidget  *widget,
-            const char *text)
-{
-  if (!gtk_widget_get_visible (widget))
-    return NULL;
-  if (GTK_IS_LABEL (widget) && strstr (gtk_label_get_label (GTK_LABEL (widget)), text) != NULL)
-    return GTK_LABEL (widget);
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkLabel *found = find_label (child, text);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-static GtkWidget *
-find_button (GtkWidget  *widget,
-             const char *action_name)
-{
-  if (GTK_IS_BUTTON (widget) &&
-      g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action_name) == 0)
-    return widget;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_button (child, action_name);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-/* The widget with @css_class under @widget. */
-static GtkWidget *
-find_class (GtkWidget  *widget,
-            const char *css_class)
-{
-  if (gtk_widget_has_css_class (widget, css_class))
-    return widget;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_class (child, css_class);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
+  if (!DRIVER_IS_CP_ROW (widget))
+    return FALSE;
+  item = driver_cp_row_get_item (DRIVER_CP_ROW (widget));
+  return item != NULL && g_strcmp0 (ev_charging_point_get_cp_id (item), cp_id) == 0;
 }
 
 /* The row showing @cp_id in the CP list, if it is drawn. */
@@ -112,47 +44,7 @@ static DriverCpRow *
 find_cp_row (GtkWidget  *widget,
              const char *cp_id)
 {
-  if (DRIVER_IS_CP_ROW (widget))
-    {
-      EvChargingPoint *item = driver_cp_row_get_item (DRIVER_CP_ROW (widget));
-
-      if (item != NULL && g_strcmp0 (ev_charging_point_get_cp_id (item), cp_id) == 0)
-        return DRIVER_CP_ROW (widget);
-    }
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      DriverCpRow *found = find_cp_row (child, cp_id);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-typedef struct {
-  GtkWidget  *widget;
-  const char *text;
-} LabelWait;
-
-static gboolean
-label_shown (gpointer user_data)
-{
-  LabelWait *wait = user_data;
-
-  return find_label (wait->widget, wait->text) != NULL;
-}
-
-static void
-wait_label (GtkWidget  *widget,
-            const char *text)
-{
-  LabelWait wait = { widget, text };
-  g_autofree char *what = g_strdup_printf ("the label “%s”", text);
-
-  ev_test_wait_until (NULL, label_shown, &wait, PEER_WAIT_MS, what);
+  return (DriverCpRow *) ev_ui_test_find (widget, is_cp_row, cp_id, EV_UI_TEST_ANY);
 }
 
 typedef struct {
@@ -184,13 +76,7 @@ wait_row_state (GtkWidget  *window,
   for (guint i = 0; i <= EV_CP_STATE_LAST; i++)
     if (i != state)
       g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (row), ev_cp_state_get_css_class (i)));
-  g_assert_nonnull (find_label (GTK_WIDGET (row), ev_cp_state_get_label (state)));
-}
-
-static gboolean
-toplevels_gone (gpointer user_data)
-{
-  return g_list_model_get_n_items (gtk_window_get_toplevels ()) == 0;
+  g_assert_nonnull (ev_ui_test_find_label (GTK_WIDGET (row), ev_cp_state_get_label (state), EV_UI_TEST_VISIBLE_ONLY));
 }
 
 /* Fixture: broker, test Central, core, window ---------------------------------- */
@@ -244,9 +130,7 @@ static void
 fixture_teardown (Fixture       *fixture,
                   gconstpointer  data)
 {
-  gtk_window_destroy (GTK_WINDOW (fixture->window));
-  ev_test_wait_until (NULL, toplevels_gone, NULL, PEER_WAIT_MS, "the window to close");
-  g_assert_finalize_object (g_steal_pointer (&fixture->window));
+  ev_ui_test_destroy_window (g_steal_pointer (&fixture->window), PEER_WAIT_MS);
 
   driver_core_shutdown (fixture->core);
   g_assert_finalize_object (g_steal_pointer (&fixture->core));
@@ -259,7 +143,7 @@ fixture_teardown (Fixture       *fixture,
 static GtkSingleSelection *
 cp_selection (Fixture *fixture)
 {
-  GtkListView *view = GTK_LIST_VIEW (find_descendant (GTK_WIDGET (fixture->window), GTK_TYPE_LIST_VIEW));
+  GtkListView *view = GTK_LIST_VIEW (ev_ui_test_find_type (GTK_WIDGET (fixture->window), GTK_TYPE_LIST_VIEW));
 
   return GTK_SINGLE_SELECTION (gtk_list_view_get_model (view));
 }
@@ -318,7 +202,7 @@ request_at (Fixture    *fixture,
             const char *cp_id,
             guint       nth)
 {
-  GtkWidget *button = find_button (GTK_WIDGET (fixture->window), "win.request");
+  GtkWidget *button = ev_ui_test_find_button (GTK_WIDGET (fixture->window), "win.request");
   const EvSupplyRequest *sent;
 
   select_cp (fixture, cp_id);
@@ -339,11 +223,11 @@ test_cp_list (Fixture       *fixture,
   GtkWidget *window = GTK_WIDGET (fixture->window);
   GtkEditable *search;
 
-  wait_label (window, "Driver " DRIVER_ID);
+  ev_ui_test_wait_label (window, "Driver " DRIVER_ID, EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
   g_assert_nonnull (strstr (gtk_window_get_title (GTK_WINDOW (window)), DRIVER_ID));
-  wait_label (window, "Broker connected");
+  ev_ui_test_wait_label (window, "Broker connected", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
   /* Nothing chosen: nothing to request. */
-  g_assert_false (is_sensitive (find_button (window, "win.request")));
+  g_assert_false (is_sensitive (ev_ui_test_find_button (window, "win.request")));
 
   fake_central_cp_state (fixture->central, "CP2", EV_CP_STATE_BROKEN);
   fake_central_cp_state (fixture->central, "CP1", EV_CP_STATE_ACTIVE);
@@ -352,15 +236,15 @@ test_cp_list (Fixture       *fixture,
   wait_row_state (window, "CP1", EV_CP_STATE_ACTIVE);
   wait_row_state (window, "CP2", EV_CP_STATE_BROKEN);
   wait_row_state (window, "CP3", EV_CP_STATE_STOPPED);
-  g_assert_nonnull (find_label (GTK_WIDGET (find_cp_row (window, "CP1")), "Street of CP1"));
-  g_assert_nonnull (find_label (GTK_WIDGET (find_cp_row (window, "CP1")), "0.50 €/kWh"));
+  g_assert_nonnull (ev_ui_test_find_label (GTK_WIDGET (find_cp_row (window, "CP1")), "Street of CP1", EV_UI_TEST_VISIBLE_ONLY));
+  g_assert_nonnull (ev_ui_test_find_label (GTK_WIDGET (find_cp_row (window, "CP1")), "0.50 €/kWh", EV_UI_TEST_VISIBLE_ONLY));
 
   /* Rows follow their item in place. */
   fake_central_cp_state (fixture->central, "CP2", EV_CP_STATE_ACTIVE);
   wait_row_state (window, "CP2", EV_CP_STATE_ACTIVE);
 
   /* The search box filters by id and by location. */
-  search = GTK_EDITABLE (find_descendant (window, GTK_TYPE_SEARCH_ENTRY));
+  search = GTK_EDITABLE (ev_ui_test_find_type (window, GTK_TYPE_SEARCH_ENTRY));
   gtk_editable_set_text (search, "cp3");
   wait_cps_shown (fixture, 1);
   gtk_editable_set_text (search, "street of cp2");
@@ -368,12 +252,12 @@ test_cp_list (Fixture       *fixture,
   g_assert_nonnull (find_cp_row (window, "CP2"));
   gtk_editable_set_text (search, "nowhere");
   wait_cps_shown (fixture, 0);
-  wait_label (window, "No charging point matches the search.");
+  ev_ui_test_wait_label (window, "No charging point matches the search.", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
   gtk_editable_set_text (search, "");
   wait_cps_shown (fixture, 3);
 
   select_cp (fixture, "CP1");
-  g_assert_true (is_sensitive (find_button (window, "win.request")));
+  g_assert_true (is_sensitive (ev_ui_test_find_button (window, "win.request")));
 }
 
 static void
@@ -388,49 +272,49 @@ test_supply (Fixture       *fixture,
 
   fake_central_cp_state (fixture->central, "CP1", EV_CP_STATE_ACTIVE);
   wait_cps_shown (fixture, 1);
-  wait_label (window, "Choose a charging point");
+  ev_ui_test_wait_label (window, "Choose a charging point", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
 
   sent = request_at (fixture, "CP1", 1);
   request_id = g_strdup (sent->request_id);
-  wait_label (window, "Waiting for Central");
+  ev_ui_test_wait_label (window, "Waiting for Central", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
   /* One supply at a time: the button goes insensitive. */
-  g_assert_false (is_sensitive (find_button (window, "win.request")));
+  g_assert_false (is_sensitive (ev_ui_test_find_button (window, "win.request")));
   g_assert_false (gtk_widget_activate_action (window, "win.request", NULL) &&
                   fake_central_count_requests (fixture->central) > 1);
 
   supply_id = fake_central_authorize (fixture->central, sent);
-  wait_label (window, "Plug in at CP1");
-  wait_label (window, "0.50 €/kWh");
-  g_assert_false (is_sensitive (find_button (window, "win.request")));
+  ev_ui_test_wait_label (window, "Plug in at CP1", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
+  ev_ui_test_wait_label (window, "0.50 €/kWh", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
+  g_assert_false (is_sensitive (ev_ui_test_find_button (window, "win.request")));
 
   fake_central_data (fixture->central, sent, supply_id, EV_SUPPLY_DATA_PROGRESS, 1, 1.0, 0);
-  wait_label (window, "Charging at CP1");
-  wait_label (window, "1.00 kWh");
+  ev_ui_test_wait_label (window, "Charging at CP1", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
+  ev_ui_test_wait_label (window, "1.00 kWh", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
   fake_central_data (fixture->central, sent, supply_id, EV_SUPPLY_DATA_PROGRESS, 2, 1.5, 0);
-  wait_label (window, "1.50 kWh");
-  wait_label (window, "0.75 €");
+  ev_ui_test_wait_label (window, "1.50 kWh", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
+  ev_ui_test_wait_label (window, "0.75 €", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
 
   fake_central_data (fixture->central, sent, supply_id, EV_SUPPLY_DATA_TICKET, 3, 2.5, EV_TICKET_REASON_UNPLUGGED);
-  wait_label (window, "Supply finished");
-  receipt = find_class (window, "receipt");
+  ev_ui_test_wait_label (window, "Supply finished", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
+  receipt = ev_ui_test_find_class (window, "receipt");
   g_assert_nonnull (receipt);
   g_assert_true (gtk_widget_get_visible (receipt));
-  g_assert_nonnull (find_label (receipt, "CP1"));
-  g_assert_nonnull (find_label (receipt, "2.50 kWh"));
-  g_assert_nonnull (find_label (receipt, "1.25 €"));
-  g_assert_nonnull (find_label (receipt, "0.50 €/kWh"));
-  g_assert_nonnull (find_label (receipt, "the vehicle was unplugged"));
-  g_assert_nonnull (find_label (receipt, supply_id));
+  g_assert_nonnull (ev_ui_test_find_label (receipt, "CP1", EV_UI_TEST_VISIBLE_ONLY));
+  g_assert_nonnull (ev_ui_test_find_label (receipt, "2.50 kWh", EV_UI_TEST_VISIBLE_ONLY));
+  g_assert_nonnull (ev_ui_test_find_label (receipt, "1.25 €", EV_UI_TEST_VISIBLE_ONLY));
+  g_assert_nonnull (ev_ui_test_find_label (receipt, "0.50 €/kWh", EV_UI_TEST_VISIBLE_ONLY));
+  g_assert_nonnull (ev_ui_test_find_label (receipt, "the vehicle was unplugged", EV_UI_TEST_VISIBLE_ONLY));
+  g_assert_nonnull (ev_ui_test_find_label (receipt, supply_id, EV_UI_TEST_VISIBLE_ONLY));
 
   /* The history and its totals. */
   g_assert_cmpuint (g_list_model_get_n_items (driver_core_get_history (fixture->core)), ==, 1);
-  adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (find_descendant (window, ADW_TYPE_VIEW_STACK)), "history");
-  wait_label (window, "Total energy");
-  wait_label (window, "CP1, ");
-  wait_label (window, "the vehicle was unplugged");
+  adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (ev_ui_test_find_type (window, ADW_TYPE_VIEW_STACK)), "history");
+  ev_ui_test_wait_label (window, "Total energy", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
+  ev_ui_test_wait_label (window, "CP1, ", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
+  ev_ui_test_wait_label (window, "the vehicle was unplugged", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
 
   /* A new supply may be requested again. */
-  g_assert_true (is_sensitive (find_button (window, "win.request")));
+  g_assert_true (is_sensitive (ev_ui_test_find_button (window, "win.request")));
 }
 
 static void
@@ -444,10 +328,10 @@ test_denied (Fixture       *fixture,
   wait_cps_shown (fixture, 1);
   sent = request_at (fixture, "CP2", 1);
   fake_central_deny (fixture->central, sent, EV_SUPPLY_DENY_REASON_CP_BROKEN);
-  wait_label (window, "Request refused");
-  wait_label (window, "the charging point is broken down");
-  g_assert_false (gtk_widget_get_visible (find_class (window, "receipt")));
-  g_assert_true (is_sensitive (find_button (window, "win.request")));
+  ev_ui_test_wait_label (window, "Request refused", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
+  ev_ui_test_wait_label (window, "the charging point is broken down", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
+  g_assert_false (gtk_widget_get_visible (ev_ui_test_find_class (window, "receipt")));
+  g_assert_true (is_sensitive (ev_ui_test_find_button (window, "win.request")));
 }
 
 static void
@@ -455,7 +339,7 @@ test_no_answer_retry (Fixture       *fixture,
                       gconstpointer  data)
 {
   GtkWidget *window = GTK_WIDGET (fixture->window);
-  GtkWidget *retry = find_button (window, "win.retry");
+  GtkWidget *retry = ev_ui_test_find_button (window, "win.retry");
   const EvSupplyRequest *first, *again;
   g_autofree char *request_id = NULL;
   g_autofree char *supply_id = NULL;
@@ -467,7 +351,7 @@ test_no_answer_retry (Fixture       *fixture,
   request_id = g_strdup (first->request_id);
 
   /* The test Central keeps quiet. */
-  wait_label (window, "Central is not answering");
+  ev_ui_test_wait_label (window, "Central is not answering", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
   g_assert_true (gtk_widget_get_visible (retry));
   g_assert_true (is_sensitive (retry));
 
@@ -475,11 +359,11 @@ test_no_answer_retry (Fixture       *fixture,
   g_assert_true (gtk_widget_activate_action (window, "win.retry", NULL));
   again = fake_central_wait_request (fixture->central, 2);
   g_assert_cmpstr (again->request_id, ==, request_id);
-  wait_label (window, "Waiting for Central");
+  ev_ui_test_wait_label (window, "Waiting for Central", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
   g_assert_false (gtk_widget_get_visible (retry));
 
   supply_id = fake_central_authorize (fixture->central, again);
-  wait_label (window, "Plug in at CP1");
+  ev_ui_test_wait_label (window, "Plug in at CP1", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
 }
 
 /* The test Central for file runs: CP1 ends with a ticket, CP2 is denied. */
@@ -527,24 +411,24 @@ test_file_run (Fixture       *fixture,
 
   fake_central_cp_state (fixture->central, "CP1", EV_CP_STATE_ACTIVE);
   wait_cps_shown (fixture, 1);
-  g_assert_false (is_sensitive (find_button (window, "win.start-file")));
-  g_assert_false (is_sensitive (find_button (window, "win.stop-file")));
+  g_assert_false (is_sensitive (ev_ui_test_find_button (window, "win.start-file")));
+  g_assert_false (is_sensitive (ev_ui_test_find_button (window, "win.stop-file")));
 
   fake_central_set_policy (fixture->central, file_policy, NULL);
   driver_window_set_request_file (fixture->window, trip);
-  wait_label (window, "trip.txt");
-  g_assert_true (is_sensitive (find_button (window, "win.start-file")));
+  ev_ui_test_wait_label (window, "trip.txt", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
+  g_assert_true (is_sensitive (ev_ui_test_find_button (window, "win.start-file")));
   g_assert_true (gtk_widget_activate_action (window, "win.start-file", NULL));
   g_assert_true (driver_core_get_file_running (fixture->core));
-  wait_label (window, "of 2");
-  g_assert_true (is_sensitive (find_button (window, "win.stop-file")));
-  g_assert_false (is_sensitive (find_button (window, "win.start-file")));
+  ev_ui_test_wait_label (window, "of 2", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
+  g_assert_true (is_sensitive (ev_ui_test_find_button (window, "win.stop-file")));
+  g_assert_false (is_sensitive (ev_ui_test_find_button (window, "win.start-file")));
 
   ev_test_wait_until (NULL, file_done, fixture->core, PEER_WAIT_MS, "the file run");
-  wait_label (window, "Request file done: 1 ticket for 2 charging points");
-  wait_label (window, "1. CP1 — Ticket");
-  wait_label (window, "2. CP2 — Refused");
-  wait_label (window, "the charging point is in use");
+  ev_ui_test_wait_label (window, "Request file done: 1 ticket for 2 charging points", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
+  ev_ui_test_wait_label (window, "1. CP1 — Ticket", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
+  ev_ui_test_wait_label (window, "2. CP2 — Refused", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
+  ev_ui_test_wait_label (window, "the charging point is in use", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
 
   /* Stop: the supply under way goes on, nothing more is requested. */
   fake_central_set_policy (fixture->central, NULL, NULL);
@@ -553,50 +437,13 @@ test_file_run (Fixture       *fixture,
   fake_central_wait_request (fixture->central, 3);
   g_assert_true (gtk_widget_activate_action (window, "win.stop-file", NULL));
   g_assert_false (driver_core_get_file_running (fixture->core));
-  wait_label (window, "The request file was stopped");
-  g_assert_false (is_sensitive (find_button (window, "win.stop-file")));
+  ev_ui_test_wait_label (window, "The request file was stopped", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
+  g_assert_false (is_sensitive (ev_ui_test_find_button (window, "win.stop-file")));
   ev_test_sleep_spinning (NULL, FILE_SPACING_MS * 3);
   g_assert_cmpuint (fake_central_count_requests (fixture->central), ==, 3);
 }
 
 /* Screenshot -------------------------------------------------------------------- */
-
-/* The widget's last frame; none while a redraw is pending, so spin until
- * one is there. */
-static GskRenderNode *
-snapshot_widget (GtkWidget *widget)
-{
-  for (guint attempt = 0; attempt < 500; attempt++)
-    {
-      g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-      g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
-      GskRenderNode *node;
-
-      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot),
-                              gtk_widget_get_width (widget), gtk_widget_get_height (widget));
-      node = gtk_snapshot_to_node (snapshot);
-      if (node != NULL)
-        return node;
-      ev_test_sleep_spinning (NULL, 10);
-    }
-  g_error ("no frame of the window to save");
-}
-
-static void
-save_screenshot (GtkWidget  *widget,
-                 const char *folder,
-                 const char *name)
-{
-  g_autoptr(GskRenderNode) node = snapshot_widget (widget);
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *path = g_build_filename (folder, name, NULL);
-
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)), node,
-                                         &GRAPHENE_RECT_INIT (0, 0, gtk_widget_get_width (widget),
-                                                              gtk_widget_get_height (widget)));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot saved to %s", path);
-}
 
 static void
 publish_cp (Fixture    *fixture,
@@ -624,6 +471,7 @@ test_screenshot (Fixture       *fixture,
   const EvSupplyRequest *sent;
   g_autofree char *earlier = NULL;
   g_autofree char *supply_id = NULL;
+  g_autofree char *path = NULL;
 
   /* The test Central authorises at FAKE_CENTRAL_PRICE. */
   publish_cp (fixture, "ALC-001", EV_CP_STATE_ACTIVE, "Alicante, Av. Maisonnave 12", FAKE_CENTRAL_PRICE);
@@ -638,17 +486,18 @@ test_screenshot (Fixture       *fixture,
   sent = request_at (fixture, "ELX-001", 1);
   earlier = fake_central_authorize (fixture->central, sent);
   fake_central_data (fixture->central, sent, earlier, EV_SUPPLY_DATA_TICKET, 1, 18.4, EV_TICKET_REASON_UNPLUGGED);
-  wait_label (window, "Supply finished");
+  ev_ui_test_wait_label (window, "Supply finished", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
 
   /* And a supply in progress. */
   sent = request_at (fixture, "ALC-001", 2);
   supply_id = fake_central_authorize (fixture->central, sent);
   fake_central_data (fixture->central, sent, supply_id, EV_SUPPLY_DATA_PROGRESS, 1, 12.84, 0);
   publish_cp (fixture, "ALC-001", EV_CP_STATE_SUPPLYING, "Alicante, Av. Maisonnave 12", FAKE_CENTRAL_PRICE);
-  wait_label (window, "12.84 kWh");
+  ev_ui_test_wait_label (window, "12.84 kWh", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
   wait_row_state (window, "ALC-001", EV_CP_STATE_SUPPLYING);
   ev_test_sleep_spinning (NULL, 500);
-  save_screenshot (window, folder, "screenshot-driver.png");
+  path = g_build_filename (folder, "screenshot-driver.png", NULL);
+  ev_ui_test_save_png (window, path);
 }
 
 int
@@ -664,25 +513,9 @@ main (int   argc,
   g_setenv ("XDG_STATE_HOME", state_home, TRUE);
   g_setenv ("XDG_RUNTIME_DIR", state_home, TRUE);
 
-  /* The tests draw with cairo; loading Mesa for nothing only leaves its
-   * one-time allocations for LeakSanitizer to find. */
-  g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
-
-  /* A UI test that cannot see a display fails: it runs under xvfb-run. */
-  if (!gtk_init_check ())
-    g_error ("no display: run the UI tests under xvfb-run");
-  adw_init ();
-
   /* DriverApplication gets its style sheet from AdwApplication; the
    * window here has no application. */
-  {
-    g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
-
-    gtk_css_provider_load_from_resource (css, "/io/github/evcharging/EVCharging/Driver/style.css");
-    gtk_style_context_add_provider_for_display (gdk_display_get_default (),
-                                                GTK_STYLE_PROVIDER (css),
-                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-  }
+  ev_ui_test_init ("/io/github/evcharging/EVCharging/Driver/style.css");
 
 #define ADD(path, data, func) g_test_add (path, Fixture, &data, fixture_setup, func, fixture_teardown)
   ADD ("/driver-ui/cp-list", normal, test_cp_list);

@@ -22,140 +22,33 @@
 #include "station-peers.h"
 #include "station-settings.h"
 #include "test-utils.h"
+#include "ui-test-utils.h"
 
 #define CP_ID "ALC-001"
 #define LOCATION "Alicante, Av. Maisonnave 12"
 
 /* Widgets ------------------------------------------------------------------ */
 
-static GtkWidget *
-find_descendant (GtkWidget *widget,
-                 GType      type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    return widget;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_descendant (child, type);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
-/* The first label under @widget whose text contains @text. */
-static GtkLabel *
-find_label (GtkWidget  *widget,
-            const char *text)
-{
-  if (GTK_IS_LABEL (widget) && strstr (gtk_label_get_label (GTK_LABEL (widget)), text) != NULL)
-    return GTK_LABEL (widget);
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkLabel *found = find_label (child, text);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
-static GtkWidget *
-find_button (GtkWidget  *widget,
-             const char *action_name)
-{
-  if (GTK_IS_BUTTON (widget) &&
-      g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action_name) == 0)
-    return widget;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_button (child, action_name);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
-/* The banner is the widget with the class "state-banner". */
-static GtkWidget *
-find_banner (GtkWidget *widget)
-{
-  if (gtk_widget_has_css_class (widget, "state-banner"))
-    return widget;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_banner (child);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
-typedef struct {
-  GtkWidget  *window;
-  const char *text;
-} LabelWait;
-
-static gboolean
-label_shown (gpointer user_data)
-{
-  LabelWait *wait = user_data;
-
-  return find_label (wait->window, wait->text) != NULL;
-}
-
-static void
-wait_label (GtkWidget  *window,
-            const char *text)
-{
-  LabelWait wait = { window, text };
-  g_autofree char *what = g_strdup_printf ("the label “%s”", text);
-
-  ev_test_wait_until (NULL, label_shown, &wait, PEER_WAIT_MS, what);
-}
-
 /* The monitor's two badges: 0 the engine's health, 1 the link to Central. */
+static gboolean
+is_nth_badge (GtkWidget     *widget,
+              gconstpointer  data)
+{
+  guint *skip = (guint *) data;
+
+  if (!GTK_IS_LABEL (widget) || !gtk_widget_has_css_class (widget, "health-badge"))
+    return FALSE;
+  if (*skip == 0)
+    return TRUE;
+  (*skip)--;
+  return FALSE;
+}
+
 static GtkLabel *
 find_badge (GtkWidget *widget,
             guint     *skip)
 {
-  if (GTK_IS_LABEL (widget) && gtk_widget_has_css_class (widget, "health-badge"))
-    {
-      if (*skip == 0)
-        return GTK_LABEL (widget);
-      (*skip)--;
-    }
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkLabel *found = find_badge (child, skip);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
+  return (GtkLabel *) ev_ui_test_find (widget, is_nth_badge, skip, EV_UI_TEST_ANY);
 }
 
 typedef struct {
@@ -207,28 +100,14 @@ wait_banner (GtkWidget  *window,
              EvCpState   state,
              const char *label)
 {
-  BannerWait wait = { find_banner (window), ev_cp_state_get_css_class (state) };
+  BannerWait wait = { ev_ui_test_find_class (window, "state-banner"), ev_cp_state_get_css_class (state) };
 
   g_assert_nonnull (wait.banner);
   ev_test_wait_until (NULL, banner_has_class, &wait, PEER_WAIT_MS, ev_cp_state_to_string (state));
   for (guint i = 0; i <= EV_CP_STATE_LAST; i++)
     if (i != state)
       g_assert_false (gtk_widget_has_css_class (wait.banner, ev_cp_state_get_css_class (i)));
-  g_assert_nonnull (find_label (wait.banner, label));
-}
-
-static gboolean
-toplevels_gone (gpointer user_data)
-{
-  return g_list_model_get_n_items (gtk_window_get_toplevels ()) == 0;
-}
-
-static void
-destroy_window (gpointer window)
-{
-  gtk_window_destroy (GTK_WINDOW (window));
-  ev_test_wait_until (NULL, toplevels_gone, NULL, PEER_WAIT_MS, "the windows to close");
-  g_assert_finalize_object (window);
+  g_assert_nonnull (ev_ui_test_find_label (wait.banner, label, EV_UI_TEST_ANY));
 }
 
 /* A charging point: engine + monitor + test Central + Kafka peer ----------- */
@@ -316,7 +195,7 @@ fixture_teardown (Fixture       *fixture,
                   gconstpointer  data)
 {
   gtk_window_destroy (GTK_WINDOW (fixture->monitor_window));
-  destroy_window (g_steal_pointer (&fixture->engine_window));
+  ev_ui_test_destroy_window (g_steal_pointer (&fixture->engine_window), PEER_WAIT_MS);
   g_assert_finalize_object (g_steal_pointer (&fixture->monitor_window));
 
   station_monitor_shutdown (fixture->monitor);
@@ -348,10 +227,10 @@ test_engine_buttons (Fixture       *fixture,
                      gconstpointer  data)
 {
   GtkWidget *window = GTK_WIDGET (fixture->engine_window);
-  GtkWidget *plug = find_button (window, "engine.plug");
-  GtkWidget *unplug = find_button (window, "engine.unplug");
-  GtkWidget *fault = find_button (window, "engine.simulate-fault");
-  GtkWidget *repair = find_button (window, "engine.repair");
+  GtkWidget *plug = ev_ui_test_find_button (window, "engine.plug");
+  GtkWidget *unplug = ev_ui_test_find_button (window, "engine.unplug");
+  GtkWidget *fault = ev_ui_test_find_button (window, "engine.simulate-fault");
+  GtkWidget *repair = ev_ui_test_find_button (window, "engine.repair");
   const char *supply_id = "0b6e1c1e-5f0a-4d3a-9c51-1d2f3a4b5c6d";
   g_autofree char *price = NULL;
 
@@ -362,12 +241,12 @@ test_engine_buttons (Fixture       *fixture,
 
   /* Idle: the CP's identity, and only a fault is possible. */
   wait_banner (window, EV_CP_STATE_ACTIVE, ev_cp_state_get_label (EV_CP_STATE_ACTIVE));
-  g_assert_nonnull (find_label (window, CP_ID));
-  g_assert_nonnull (find_label (window, LOCATION));
+  g_assert_nonnull (ev_ui_test_find_label (window, CP_ID, EV_UI_TEST_ANY));
+  g_assert_nonnull (ev_ui_test_find_label (window, LOCATION, EV_UI_TEST_ANY));
   price = g_strdup_printf ("%.2f €/kWh", 0.35);
-  wait_label (window, price);
-  wait_label (window, "Central reachable");
-  g_assert_nonnull (find_label (window, "Monitor connected"));
+  ev_ui_test_wait_label (window, price, EV_UI_TEST_ANY, PEER_WAIT_MS);
+  ev_ui_test_wait_label (window, "Central reachable", EV_UI_TEST_ANY, PEER_WAIT_MS);
+  g_assert_nonnull (ev_ui_test_find_label (window, "Monitor connected", EV_UI_TEST_ANY));
   g_assert_false (gtk_widget_get_sensitive (plug));
   g_assert_false (gtk_widget_get_sensitive (unplug));
   g_assert_true (gtk_widget_get_sensitive (fault));
@@ -378,7 +257,7 @@ test_engine_buttons (Fixture       *fixture,
   g_assert_true (gtk_widget_get_sensitive (plug));
   g_signal_emit_by_name (plug, "clicked");
   wait_banner (window, EV_CP_STATE_SUPPLYING, ev_cp_state_get_label (EV_CP_STATE_SUPPLYING));
-  g_assert_nonnull (find_label (window, "Driver driver-0417"));
+  g_assert_nonnull (ev_ui_test_find_label (window, "Driver driver-0417", EV_UI_TEST_ANY));
   g_assert_false (gtk_widget_get_sensitive (plug));
   g_assert_true (gtk_widget_get_sensitive (unplug));
 
@@ -387,21 +266,21 @@ test_engine_buttons (Fixture       *fixture,
   {
     g_autofree char *kwh = g_strdup_printf ("%.2f kWh", station_engine_get_kwh (fixture->engine));
 
-    wait_label (window, kwh);
+    ev_ui_test_wait_label (window, kwh, EV_UI_TEST_ANY, PEER_WAIT_MS);
   }
 
   /* Unplugged: a ticket, available again, and a toast says so. */
   g_signal_emit_by_name (unplug, "clicked");
   wait_banner (window, EV_CP_STATE_ACTIVE, ev_cp_state_get_label (EV_CP_STATE_ACTIVE));
   peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_TICKET, 0);
-  wait_label (window, "Supply finished");
+  ev_ui_test_wait_label (window, "Supply finished", EV_UI_TEST_ANY, PEER_WAIT_MS);
 
   /* A fault turns it red; only Repair is offered; Repair turns it back. */
   g_assert_true (gtk_widget_activate_action (window, "engine.simulate-fault", NULL));
   wait_banner (window, EV_CP_STATE_BROKEN, ev_cp_state_get_label (EV_CP_STATE_BROKEN));
   g_assert_false (gtk_widget_get_sensitive (fault));
   g_assert_true (gtk_widget_get_sensitive (repair));
-  g_assert_false (gtk_widget_get_sensitive (find_button (window, "engine.request-supply")));
+  g_assert_false (gtk_widget_get_sensitive (ev_ui_test_find_button (window, "engine.request-supply")));
   g_signal_emit_by_name (repair, "clicked");
   wait_banner (window, EV_CP_STATE_ACTIVE, ev_cp_state_get_label (EV_CP_STATE_ACTIVE));
 }
@@ -411,7 +290,7 @@ test_engine_request_and_errors (Fixture       *fixture,
                                 gconstpointer  data)
 {
   GtkWidget *window = GTK_WIDGET (fixture->engine_window);
-  GtkEditable *driver = GTK_EDITABLE (find_descendant (window, ADW_TYPE_ENTRY_ROW));
+  GtkEditable *driver = GTK_EDITABLE (ev_ui_test_find_type (window, ADW_TYPE_ENTRY_ROW));
   g_autoptr(GError) expected = NULL;
   const EvSupplyRequest *request;
 
@@ -421,7 +300,7 @@ test_engine_request_and_errors (Fixture       *fixture,
   g_assert_true (gtk_widget_activate_action (window, "engine.request-supply", NULL));
   request = peer_kafka_wait_request (fixture->kafka, 1);
   g_assert_cmpstr (request->driver_id, ==, "station:" CP_ID);
-  wait_label (window, "Supply requested for station:" CP_ID);
+  ev_ui_test_wait_label (window, "Supply requested for station:" CP_ID, EV_UI_TEST_ANY, PEER_WAIT_MS);
 
   /* A driver id typed in. */
   gtk_editable_set_text (driver, "driver-1022");
@@ -434,10 +313,10 @@ test_engine_request_and_errors (Fixture       *fixture,
   g_assert_nonnull (expected);
   gtk_editable_set_text (driver, "bad id!");
   g_assert_true (gtk_widget_activate_action (window, "engine.request-supply", NULL));
-  wait_label (window, expected->message);
+  ev_ui_test_wait_label (window, expected->message, EV_UI_TEST_ANY, PEER_WAIT_MS);
 
   /* Plug in while nothing is authorised is not offered at all. */
-  g_assert_false (gtk_widget_get_sensitive (find_button (window, "engine.plug")));
+  g_assert_false (gtk_widget_get_sensitive (ev_ui_test_find_button (window, "engine.plug")));
 }
 
 /* Monitor window ------------------------------------------------------------ */
@@ -468,8 +347,8 @@ test_monitor_window (Fixture       *fixture,
   wait_badge (window, HEALTH, "OK");
   wait_badge (window, LINK, "Registered");
   wait_banner (window, EV_CP_STATE_ACTIVE, ev_cp_state_get_label (EV_CP_STATE_ACTIVE));
-  g_assert_nonnull (find_label (window, LOCATION));
-  g_assert_nonnull (find_label (window, "0.35 €/kWh"));
+  g_assert_nonnull (ev_ui_test_find_label (window, LOCATION, EV_UI_TEST_ANY));
+  g_assert_nonnull (ev_ui_test_find_label (window, "0.35 €/kWh", EV_UI_TEST_ANY));
   g_assert_cmpint (station_monitor_get_last_check (fixture->monitor), >, 0);
 
   /* The engine reports a fault: KO, and BROKEN reported to Central. */
@@ -491,48 +370,20 @@ test_monitor_window (Fixture       *fixture,
   /* Central goes away: Down, and the engine hears of it. */
   g_clear_pointer (&fixture->central_server, peer_server_free);
   wait_badge (window, LINK, "Down");
-  wait_label (GTK_WIDGET (fixture->engine_window), "Central unreachable");
+  ev_ui_test_wait_label (GTK_WIDGET (fixture->engine_window), "Central unreachable", EV_UI_TEST_ANY, PEER_WAIT_MS);
   g_assert_cmpint (log_index (fixture->monitor_window, "Central link Down"), >=, 0);
 }
 
 /* Screenshots ---------------------------------------------------------------- */
 
-/* The widget's last frame; none while a redraw is pending (the figures
- * change every 250 ms here), so spin until one is there. */
-static GskRenderNode *
-snapshot_widget (GtkWidget *widget)
-{
-  for (guint attempt = 0; attempt < 500; attempt++)
-    {
-      g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-      g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
-      GskRenderNode *node;
-
-      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot),
-                              gtk_widget_get_width (widget), gtk_widget_get_height (widget));
-      node = gtk_snapshot_to_node (snapshot);
-      if (node != NULL)
-        return node;
-      ev_test_sleep_spinning (NULL, 10);
-    }
-
-  g_error ("no frame of the window to save");
-}
-
 static void
-save_screenshot (GtkWidget  *widget,
-                 const char *folder,
-                 const char *name)
+save_png (GtkWidget  *widget,
+          const char *folder,
+          const char *name)
 {
-  g_autoptr(GskRenderNode) node = snapshot_widget (widget);
-  g_autoptr(GdkTexture) texture = NULL;
   g_autofree char *path = g_build_filename (folder, name, NULL);
 
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)), node,
-                                         &GRAPHENE_RECT_INIT (0, 0, gtk_widget_get_width (widget),
-                                                              gtk_widget_get_height (widget)));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot saved to %s", path);
+  ev_ui_test_save_png (widget, path);
 }
 
 static gboolean
@@ -554,8 +405,8 @@ test_screenshots (Fixture       *fixture,
   wait_banner (GTK_WIDGET (fixture->monitor_window), EV_CP_STATE_SUPPLYING,
                ev_cp_state_get_label (EV_CP_STATE_SUPPLYING));
   ev_test_sleep_spinning (NULL, 500);
-  save_screenshot (GTK_WIDGET (fixture->engine_window), folder, "screenshot-station-engine.png");
-  save_screenshot (GTK_WIDGET (fixture->monitor_window), folder, "screenshot-station-monitor.png");
+  save_png (GTK_WIDGET (fixture->engine_window), folder, "screenshot-station-engine.png");
+  save_png (GTK_WIDGET (fixture->monitor_window), folder, "screenshot-station-monitor.png");
 }
 
 /* Launcher -------------------------------------------------------------------- */
@@ -578,21 +429,21 @@ test_launcher_new_destroy (void)
   g_assert_cmpuint (station_launcher_get_n_pairs (launcher), ==, 0);
 
   /* The fields show the settings and write them back. */
-  cp_entry = GTK_EDITABLE (find_descendant (window, ADW_TYPE_ENTRY_ROW));
+  cp_entry = GTK_EDITABLE (ev_ui_test_find_type (window, ADW_TYPE_ENTRY_ROW));
   g_assert_cmpstr (gtk_editable_get_text (cp_entry), ==, "CP-001");
   gtk_editable_set_text (cp_entry, "ELX-002");
   stored = g_settings_get_string (gsettings, "cp-id");
   g_assert_cmpstr (stored, ==, "ELX-002");
   g_settings_set_string (gsettings, "central-address", "192.0.2.10:7001");
   g_assert_cmpstr (station_settings_get_central_address (settings), ==, "192.0.2.10:7001");
-  g_assert_nonnull (find_label (window, "None yet"));
+  g_assert_nonnull (ev_ui_test_find_label (window, "None yet", EV_UI_TEST_ANY));
 
   /* A bad id is refused before anything starts. */
   gtk_editable_set_text (cp_entry, "bad id!");
   g_assert_true (gtk_widget_activate_action (window, "launcher.start", NULL));
   g_assert_cmpuint (station_launcher_get_n_pairs (launcher), ==, 0);
 
-  destroy_window (launcher);
+  ev_ui_test_destroy_window (launcher, PEER_WAIT_MS);
   g_settings_reset (gsettings, "cp-id");
   g_settings_reset (gsettings, "central-address");
   g_assert_finalize_object (settings);
@@ -692,8 +543,8 @@ test_launcher_starts_pair (void)
   g_assert_cmpuint (station_launcher_get_n_pairs (launcher), ==, 1);
   g_assert_cmpuint (station_launcher_get_n_running (launcher), ==, 2);
   ev_test_wait_until (NULL, file_has_lines, &file_wait, PEER_WAIT_MS, "both processes to start");
-  g_assert_nonnull (find_label (GTK_WIDGET (launcher), "ALC-042 — Alicante, Puerto"));
-  g_assert_nonnull (find_label (GTK_WIDGET (launcher), "Engine running, monitor running"));
+  g_assert_nonnull (ev_ui_test_find_label (GTK_WIDGET (launcher), "ALC-042 — Alicante, Puerto", EV_UI_TEST_ANY));
+  g_assert_nonnull (ev_ui_test_find_label (GTK_WIDGET (launcher), "Engine running, monitor running", EV_UI_TEST_ANY));
 
   /* "auto": the engine listens on a free loopback port, the monitor
    * connects to that same port. */
@@ -719,10 +570,10 @@ test_launcher_starts_pair (void)
   /* Stop: both end, and that is not a failure. */
   station_launcher_stop_all (launcher);
   wait_running (launcher, 0);
-  wait_label (GTK_WIDGET (launcher), "Engine stopped, monitor stopped");
-  g_assert_null (find_label (GTK_WIDGET (launcher), "could not start"));
+  ev_ui_test_wait_label (GTK_WIDGET (launcher), "Engine stopped, monitor stopped", EV_UI_TEST_ANY, PEER_WAIT_MS);
+  g_assert_null (ev_ui_test_find_label (GTK_WIDGET (launcher), "could not start", EV_UI_TEST_ANY));
 
-  destroy_window (launcher);
+  ev_ui_test_destroy_window (launcher, PEER_WAIT_MS);
   reset_settings ();
   g_assert_finalize_object (settings);
   ev_test_rm_rf (dir);
@@ -750,13 +601,14 @@ test_launcher_reports_failure (void)
 
   g_assert_true (station_launcher_start (launcher, &error));
   g_assert_no_error (error);
-  wait_label (GTK_WIDGET (launcher), "The engine of ALC-043 could not start: "
-              "ev-station engine: Error binding to address 127.0.0.1:7100: Address already in use");
+  ev_ui_test_wait_label (GTK_WIDGET (launcher), "The engine of ALC-043 could not start: "
+                         "ev-station engine: Error binding to address 127.0.0.1:7100: Address already in use",
+                         EV_UI_TEST_ANY, PEER_WAIT_MS);
   /* Its monitor is stopped with it. */
   wait_running (launcher, 0);
-  wait_label (GTK_WIDGET (launcher), "Engine failed to start, monitor stopped");
+  ev_ui_test_wait_label (GTK_WIDGET (launcher), "Engine failed to start, monitor stopped", EV_UI_TEST_ANY, PEER_WAIT_MS);
 
-  destroy_window (launcher);
+  ev_ui_test_destroy_window (launcher, PEER_WAIT_MS);
   reset_settings ();
   g_assert_finalize_object (settings);
   ev_test_rm_rf (dir);
@@ -768,25 +620,9 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  /* The tests draw with cairo; loading Mesa for nothing only leaves its
-   * one-time allocations for LeakSanitizer to find. */
-  g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
-
-  /* A UI test that cannot see a display fails: it runs under xvfb-run. */
-  if (!gtk_init_check ())
-    g_error ("no display: run the UI tests under xvfb-run");
-  adw_init ();
-
   /* StationApplication gets its style sheet from AdwApplication; the
    * windows here have no application. */
-  {
-    g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
-
-    gtk_css_provider_load_from_resource (css, "/io/github/evcharging/EVCharging/Station/style.css");
-    gtk_style_context_add_provider_for_display (gdk_display_get_default (),
-                                                GTK_STYLE_PROVIDER (css),
-                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-  }
+  ev_ui_test_init ("/io/github/evcharging/EVCharging/Station/style.css");
 
   g_test_add_func ("/station-ui/launcher/new-destroy", test_launcher_new_destroy);
   g_test_add_func ("/station-ui/launcher/starts-pair", test_launcher_starts_pair);

@@ -16,6 +16,7 @@
 #include "central-settings.h"
 #include "central-window.h"
 #include "ev-broker-launch.h"
+#include "ev-ui.h"
 
 #define APP_ID "io.github.evcharging.EVCharging.Central"
 #define DEFAULT_LISTEN "0.0.0.0:7001"
@@ -82,35 +83,12 @@ create_core (CentralApplication  *self,
   return g_steal_pointer (&core);
 }
 
-static gboolean
-window_close_request_cb (GtkWindow          *window,
-                         CentralApplication *self)
-{
-  int width = 0;
-  int height = 0;
-  gboolean maximized = gtk_window_is_maximized (window);
-
-  gtk_window_get_default_size (window, &width, &height);
-
-  g_object_set (self->settings, "window-maximized", maximized, NULL);
-  if (!maximized && width > 0 && height > 0)
-    g_object_set (self->settings,
-                  "window-width", width,
-                  "window-height", height,
-                  NULL);
-
-  return GDK_EVENT_PROPAGATE;
-}
-
 static void
 central_application_activate (GApplication *application)
 {
   CentralApplication *self = CENTRAL_APPLICATION (application);
   g_autoptr(GError) error = NULL;
   GtkWindow *window;
-  int width = 0;
-  int height = 0;
-  gboolean maximized = FALSE;
 
   window = gtk_application_get_active_window (GTK_APPLICATION (self));
   if (window != NULL)
@@ -134,18 +112,7 @@ central_application_activate (GApplication *application)
       central_window_show_error (CENTRAL_WINDOW (window), message);
     }
 
-  g_object_get (self->settings,
-                "window-width", &width,
-                "window-height", &height,
-                "window-maximized", &maximized,
-                NULL);
-  if (width > 0 && height > 0)
-    gtk_window_set_default_size (window, width, height);
-  if (maximized)
-    gtk_window_maximize (window);
-  g_signal_connect_object (window, "close-request",
-                           G_CALLBACK (window_close_request_cb), self, 0);
-
+  ev_ui_remember_window_size (window, G_OBJECT (self->settings));
   gtk_window_present (window);
 }
 
@@ -154,19 +121,8 @@ quit_action (GSimpleAction *action,
              GVariant      *parameter,
              gpointer       user_data)
 {
-  CentralApplication *self = user_data;
-  GList *windows = gtk_application_get_windows (GTK_APPLICATION (self));
-
   /* Closing the windows first lets them save their size. */
-  for (GList *l = windows; l != NULL;)
-    {
-      GtkWindow *window = l->data;
-
-      l = l->next;
-      gtk_window_close (window);
-    }
-
-  g_application_quit (G_APPLICATION (self));
+  ev_ui_close_windows_and_quit (GTK_APPLICATION (user_data));
 }
 
 static void
@@ -187,28 +143,9 @@ about_action (GSimpleAction *action,
               GVariant      *parameter,
               gpointer       user_data)
 {
-  CentralApplication *self = user_data;
-  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
-  static const char *developers[] = { "The EV Charging Network developers", NULL };
-  GtkWidget *about;
-
-  about = g_object_new (ADW_TYPE_ABOUT_WINDOW,
-                        "transient-for", parent,
-                        "modal", TRUE,
-                        "application-name", _("EV Charging Central"),
-                        "application-icon", APP_ID,
-                        "developer-name", _("The EV Charging Network developers"),
-                        "version", PACKAGE_VERSION,
-                        "comments", _("The control centre of an electric vehicle charging network: "
-                                      "it authorises every supply and shows every charging point live."),
-                        "website", "https://github.com/evcharging/evcharging",
-                        "issue-url", "https://github.com/evcharging/evcharging/issues",
-                        "license-type", GTK_LICENSE_GPL_3_0,
-                        "developers", developers,
-                        /* Translators: your names, one per line. */
-                        "translator-credits", _("translator-credits"),
-                        NULL);
-  gtk_window_present (GTK_WINDOW (about));
+  ev_ui_show_about (GTK_APPLICATION (user_data), APP_ID, _("EV Charging Central"),
+                    _("The control centre of an electric vehicle charging network: "
+                      "it authorises every supply and shows every charging point live."));
 }
 
 static const GActionEntry app_actions[] = {

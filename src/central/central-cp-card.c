@@ -11,6 +11,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "central-cp-card.h"
+#include "ev-ui.h"
 
 struct _CentralCpCard
 {
@@ -69,21 +70,12 @@ static void
 update_state (CentralCpCard *self)
 {
   EvCpState state = EV_CP_STATE_DISCONNECTED;
-  const char *css_class;
   g_autofree char *a11y = NULL;
 
   if (self->item != NULL)
     state = ev_charging_point_get_state (self->item);
 
-  css_class = ev_cp_state_get_css_class (state);
-  if (g_strcmp0 (css_class, self->state_class) != 0)
-    {
-      if (self->state_class != NULL)
-        gtk_widget_remove_css_class (GTK_WIDGET (self), self->state_class);
-      gtk_widget_add_css_class (GTK_WIDGET (self), css_class);
-      /* Static strings owned by ev-cp-state.c. */
-      self->state_class = css_class;
-    }
+  ev_ui_set_state_class (GTK_WIDGET (self), &self->state_class, state);
 
   gtk_label_set_label (self->state_label, ev_cp_state_get_label (state));
   gtk_label_set_label (self->detail_label, describe_state (state));
@@ -105,9 +97,7 @@ update_state (CentralCpCard *self)
                               ev_charging_point_get_cp_id (self->item),
                               ev_cp_state_get_label (state),
                               location != NULL ? location : "");
-      gtk_accessible_update_property (GTK_ACCESSIBLE (self),
-                                      GTK_ACCESSIBLE_PROPERTY_LABEL, a11y,
-                                      -1);
+      ev_ui_set_a11y_label (GTK_WIDGET (self), a11y);
     }
 }
 
@@ -132,8 +122,7 @@ update_price (CentralCpCard *self)
   g_autofree char *text = NULL;
 
   if (self->item != NULL)
-    /* Translators: a price per kilowatt-hour. */
-    text = g_strdup_printf (_("%.2f €/kWh"), ev_charging_point_get_price (self->item));
+    text = ev_ui_format_price (ev_charging_point_get_price (self->item));
 
   gtk_label_set_label (self->price_label, text != NULL ? text : "");
 }
@@ -159,7 +148,7 @@ update_energy (CentralCpCard *self)
   g_autofree char *text = NULL;
 
   if (self->item != NULL)
-    text = g_strdup_printf (_("%.2f kWh"), ev_charging_point_get_kwh (self->item));
+    text = ev_ui_format_kwh (ev_charging_point_get_kwh (self->item));
 
   gtk_label_set_label (self->energy_label, text != NULL ? text : "");
 }
@@ -170,8 +159,7 @@ update_amount (CentralCpCard *self)
   g_autofree char *text = NULL;
 
   if (self->item != NULL)
-    /* Translators: an amount of money in euros. */
-    text = g_strdup_printf (_("%.2f €"), ev_charging_point_get_amount (self->item));
+    text = ev_ui_format_amount (ev_charging_point_get_amount (self->item));
 
   gtk_label_set_label (self->amount_label, text != NULL ? text : "");
 }
@@ -236,12 +224,8 @@ update_all (CentralCpCard *self)
       g_autofree char *stop = g_strdup_printf (_("Stop %s"), cp_id);
       g_autofree char *resume = g_strdup_printf (_("Resume %s"), cp_id);
 
-      gtk_accessible_update_property (GTK_ACCESSIBLE (self->stop_button),
-                                      GTK_ACCESSIBLE_PROPERTY_LABEL, stop,
-                                      -1);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (self->resume_button),
-                                      GTK_ACCESSIBLE_PROPERTY_LABEL, resume,
-                                      -1);
+      ev_ui_set_a11y_label (GTK_WIDGET (self->stop_button), stop);
+      ev_ui_set_a11y_label (GTK_WIDGET (self->resume_button), resume);
       gtk_widget_set_tooltip_text (GTK_WIDGET (self->stop_button), stop);
       gtk_widget_set_tooltip_text (GTK_WIDGET (self->resume_button), resume);
     }

@@ -14,6 +14,7 @@
 #include "central-cp-card.h"
 #include "central-resources.h"
 #include "central-window.h"
+#include "ev-ui.h"
 
 struct _CentralWindow
 {
@@ -197,22 +198,6 @@ compare_phase (gconstpointer a,
   return pa < pb ? -1 : pa > pb;
 }
 
-static char *
-format_ms (gint64      ms,
-           const char *format)
-{
-  g_autoptr(GDateTime) time = NULL;
-
-  if (ms <= 0)
-    return g_strdup ("—");
-
-  time = g_date_time_new_from_unix_local (ms / 1000);
-  if (time == NULL)
-    return g_strdup ("—");
-
-  return g_date_time_format (time, format);
-}
-
 static const char *
 phase_label (EvSupplyPhase phase)
 {
@@ -236,25 +221,25 @@ phase_label (EvSupplyPhase phase)
 static char *
 session_date (gpointer item)
 {
-  return format_ms (ev_supply_session_get_started_at (item), "%x");
+  return ev_ui_format_ms (ev_supply_session_get_started_at (item), "%x");
 }
 
 static char *
 session_time (gpointer item)
 {
-  return format_ms (ev_supply_session_get_started_at (item), "%X");
+  return ev_ui_format_ms (ev_supply_session_get_started_at (item), "%X");
 }
 
 static char *
 session_start (gpointer item)
 {
-  return format_ms (ev_supply_session_get_started_at (item), "%x %X");
+  return ev_ui_format_ms (ev_supply_session_get_started_at (item), "%x %X");
 }
 
 static char *
 session_end (gpointer item)
 {
-  return format_ms (ev_supply_session_get_ended_at (item), "%x %X");
+  return ev_ui_format_ms (ev_supply_session_get_ended_at (item), "%x %X");
 }
 
 static char *
@@ -278,13 +263,13 @@ session_phase (gpointer item)
 static char *
 session_kwh (gpointer item)
 {
-  return g_strdup_printf (_("%.2f kWh"), ev_supply_session_get_kwh (item));
+  return ev_ui_format_kwh (ev_supply_session_get_kwh (item));
 }
 
 static char *
 session_amount (gpointer item)
 {
-  return g_strdup_printf (_("%.2f €"), ev_supply_session_get_amount (item));
+  return ev_ui_format_amount (ev_supply_session_get_amount (item));
 }
 
 static char *
@@ -535,19 +520,9 @@ update_status (CentralWindow *self)
   else
     broker = g_strdup_printf (_("Kafka unreachable (%s)"), central_core_get_bootstrap (self->core));
 
-  gtk_label_set_label (self->broker_label, broker);
+  ev_ui_set_status (self->broker_label, reachable, broker);
   gtk_image_set_from_icon_name (self->broker_icon,
                                 reachable ? "network-wired-symbolic" : "network-wired-disconnected-symbolic");
-  if (reachable)
-    {
-      gtk_widget_remove_css_class (GTK_WIDGET (self->broker_label), "error");
-      gtk_widget_add_css_class (GTK_WIDGET (self->broker_label), "success");
-    }
-  else
-    {
-      gtk_widget_remove_css_class (GTK_WIDGET (self->broker_label), "success");
-      gtk_widget_add_css_class (GTK_WIDGET (self->broker_label), "error");
-    }
 
   bound = central_core_get_port (self->core);
   if (bound != 0)

@@ -8,8 +8,6 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
-#include <glib-unix.h>
-#include <signal.h>
 
 #include "driver-application.h"
 #include "driver-settings.h"
@@ -23,38 +21,16 @@ struct _DriverApplication
   DriverCore     *core;
   DriverSettings *settings;
   char           *file;
-  guint           sigint_id;
-  guint           sigterm_id;
+  guint           signal_ids[2];
 };
 
 G_DEFINE_FINAL_TYPE (DriverApplication, driver_application, ADW_TYPE_APPLICATION)
-
-static gboolean
-window_close_request_cb (GtkWindow         *window,
-                         DriverApplication *self)
-{
-  int width = 0;
-  int height = 0;
-  gboolean maximized = gtk_window_is_maximized (window);
-
-  gtk_window_get_default_size (window, &width, &height);
-  g_object_set (self->settings, "window-maximized", maximized, NULL);
-  if (!maximized && width > 0 && height > 0)
-    g_object_set (self->settings,
-                  "window-width", width,
-                  "window-height", height,
-                  NULL);
-  return GDK_EVENT_PROPAGATE;
-}
 
 static void
 driver_application_activate (GApplication *application)
 {
   DriverApplication *self = DRIVER_APPLICATION (application);
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
-  int width = 0;
-  int height = 0;
-  gboolean maximized = FALSE;
 
   if (window != NULL)
     {
@@ -63,16 +39,7 @@ driver_application_activate (GApplication *application)
     }
 
   window = GTK_WINDOW (driver_window_new (GTK_APPLICATION (self), self->core, self->settings));
-  g_object_get (self->settings,
-                "window-width", &width,
-                "window-height", &height,
-                "window-maximized", &maximized,
-                NULL);
-  if (width > 0 && height > 0)
-    gtk_window_set_default_size (window, width, height);
-  if (maximized)
-    gtk_window_maximize (window);
-  g_signal_connect_object (window, "close-request", G_CALLBACK (window_close_request_cb), self, 0);
+  ev_ui_remember_window_size (window, G_OBJECT (self->settings));
   gtk_window_present (window);
 
   /* --file: the run starts with the window, and its errors show there. */
@@ -88,25 +55,13 @@ driver_application_activate (GApplication *application)
     }
 }
 
-static gboolean
-quit_on_signal_cb (gpointer user_data)
-{
-  g_application_quit (G_APPLICATION (user_data));
-  return G_SOURCE_CONTINUE;
-}
-
 static void
 quit_action (GSimpleAction *action,
              GVariant      *parameter,
              gpointer       user_data)
 {
-  DriverApplication *self = user_data;
-  GList *windows = gtk_application_get_windows (GTK_APPLICATION (self));
-
   /* Closing the windows first lets them save their size. */
-  for (GList *l = windows; l != NULL; l = l->next)
-    gtk_window_close (GTK_WINDOW (l->data));
-  g_application_quit (G_APPLICATION (self));
+  ev_ui_close_windows_and_quit (GTK_APPLICATION (user_data));
 }
 
 static void
@@ -114,27 +69,9 @@ about_action (GSimpleAction *action,
               GVariant      *parameter,
               gpointer       user_data)
 {
-  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (user_data));
-  static const char *developers[] = { "The EV Charging Network developers", NULL };
-  GtkWidget *about;
-
-  about = g_object_new (ADW_TYPE_ABOUT_WINDOW,
-                        "transient-for", parent,
-                        "modal", TRUE,
-                        "application-name", _("EV Charging Driver"),
-                        "application-icon", DRIVER_APP_ID,
-                        "developer-name", _("The EV Charging Network developers"),
-                        "version", PACKAGE_VERSION,
-                        "comments", _("The driver’s app of EV Charging Network: find an available charging "
-                                      "point, request a supply, follow it live and keep your tickets."),
-                        "website", "https://github.com/evcharging/evcharging",
-                        "issue-url", "https://github.com/evcharging/evcharging/issues",
-                        "license-type", GTK_LICENSE_GPL_3_0,
-                        "developers", developers,
-                        /* Translators: your names, one per line. */
-                        "translator-credits", _("translator-credits"),
-                        NULL);
-  gtk_window_present (GTK_WINDOW (about));
+  ev_ui_show_about (GTK_APPLICATION (user_data), DRIVER_APP_ID, _("EV Charging Driver"),
+                    _("The driver’s app of EV Charging Network: find an available charging "
+                      "point, request a supply, follow it live and keep your tickets."));
 }
 
 static const GActionEntry app_actions[] = {
@@ -155,8 +92,7 @@ driver_application_startup (GApplication *application)
   gtk_window_set_default_icon_name (DRIVER_APP_ID);
 
   self->settings = driver_settings_new ();
-  self->sigint_id = g_unix_signal_add (SIGINT, quit_on_signal_cb, self);
-  self->sigterm_id = g_unix_signal_add (SIGTERM, quit_on_signal_cb, self);
+  ev_ui_add_quit_signals (G_APPLICATION (self), self->signal_ids);
 }
 
 static void
@@ -164,8 +100,7 @@ driver_application_shutdown (GApplication *application)
 {
   DriverApplication *self = DRIVER_APPLICATION (application);
 
-  g_clear_handle_id (&self->sigint_id, g_source_remove);
-  g_clear_handle_id (&self->sigterm_id, g_source_remove);
+  ev_ui_clear_quit_signals (self->signal_ids);
   driver_core_shutdown (self->core);
 
   G_APPLICATION_CLASS (driver_application_parent_class)->shutdown (application);
@@ -176,8 +111,7 @@ driver_application_dispose (GObject *object)
 {
   DriverApplication *self = DRIVER_APPLICATION (object);
 
-  g_clear_handle_id (&self->sigint_id, g_source_remove);
-  g_clear_handle_id (&self->sigterm_id, g_source_remove);
+  ev_ui_clear_quit_signals (self->signal_ids);
   g_clear_object (&self->core);
   g_clear_object (&self->settings);
 

@@ -55,7 +55,7 @@ update_a11y (DriverCpRow *self)
                            ev_cp_state_get_label (state),
                            ev_cp_state_is_available (state) ? _("available") : _("not available"),
                            location != NULL ? location : "");
-  driver_ui_set_a11y_label (GTK_WIDGET (self), label);
+  ev_ui_set_a11y_label (GTK_WIDGET (self), label);
 }
 
 static void
@@ -66,7 +66,7 @@ update_state (DriverCpRow *self)
   if (self->item != NULL)
     state = ev_charging_point_get_state (self->item);
 
-  driver_ui_swap_class (GTK_WIDGET (self), &self->state_class, ev_cp_state_get_css_class (state));
+  ev_ui_swap_css_class (GTK_WIDGET (self), &self->state_class, ev_cp_state_get_css_class (state));
   gtk_label_set_label (self->state_label, ev_cp_state_get_label (state));
   update_a11y (self);
 }
@@ -92,7 +92,7 @@ update_price (DriverCpRow *self)
   g_autofree char *text = NULL;
 
   if (self->item != NULL && ev_charging_point_get_price (self->item) > 0.0)
-    text = driver_ui_format_price (ev_charging_point_get_price (self->item));
+    text = ev_ui_format_price (ev_charging_point_get_price (self->item));
 
   gtk_label_set_label (self->price_label, text != NULL ? text : "");
 }

@@ -89,22 +89,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-static const char *
-or_dash (const char *text)
-{
-  return text != NULL && *text != '\0' ? text : "—";
-}
-
-static void
-set_status (GtkLabel   *label,
-            gboolean    good,
-            const char *text)
-{
-  gtk_label_set_label (label, text);
-  gtk_widget_remove_css_class (GTK_WIDGET (label), good ? "error" : "success");
-  gtk_widget_add_css_class (GTK_WIDGET (label), good ? "success" : "error");
-}
-
 static EvChargingPoint *
 selected_cp (DriverWindow *self)
 {
@@ -212,7 +196,7 @@ update_price (DriverWindow *self)
   if (price <= 0.0 && cp != NULL)
     price = ev_charging_point_get_price (cp);
   if (price > 0.0)
-    text = driver_ui_format_price (price);
+    text = ev_ui_format_price (price);
   adw_action_row_set_subtitle (self->price_row, text != NULL ? text : _("Not known yet"));
   adw_action_row_set_subtitle (self->receipt_price_row, text != NULL ? text : "—");
 }
@@ -220,8 +204,8 @@ update_price (DriverWindow *self)
 static void
 update_figures (DriverWindow *self)
 {
-  g_autofree char *kwh = driver_ui_format_kwh (driver_core_get_kwh (self->core));
-  g_autofree char *amount = driver_ui_format_amount (driver_core_get_amount (self->core));
+  g_autofree char *kwh = ev_ui_format_kwh (driver_core_get_kwh (self->core));
+  g_autofree char *amount = ev_ui_format_amount (driver_core_get_amount (self->core));
   g_autofree char *a11y = NULL;
 
   gtk_label_set_label (self->kwh_label, kwh);
@@ -231,7 +215,7 @@ update_figures (DriverWindow *self)
 
   /* Translators: the accessible name of the live figures: energy, amount. */
   a11y = g_strdup_printf (_("Energy %s, amount %s"), kwh, amount);
-  driver_ui_set_a11y_label (self->figures_box, a11y);
+  ev_ui_set_a11y_label (self->figures_box, a11y);
 }
 
 static void
@@ -257,7 +241,7 @@ update_supply (DriverWindow *self)
   g_autofree char *a11y = NULL;
   gboolean receipt = phase == DRIVER_PHASE_FINISHED || phase == DRIVER_PHASE_FAILED;
 
-  driver_ui_swap_class (self->banner, &self->phase_class, phase_css_class (phase));
+  ev_ui_swap_css_class (self->banner, &self->phase_class, phase_css_class (phase));
   gtk_label_set_label (self->headline_label, headline);
   if (phase == DRIVER_PHASE_IDLE)
     gtk_label_set_label (self->status_label,
@@ -268,7 +252,7 @@ update_supply (DriverWindow *self)
   /* Translators: the accessible name of the supply banner: headline, then
    * the situation in words. */
   a11y = g_strdup_printf (_("%s. %s"), headline, gtk_label_get_label (self->status_label));
-  driver_ui_set_a11y_label (self->banner, a11y);
+  ev_ui_set_a11y_label (self->banner, a11y);
 
   gtk_widget_set_visible (self->figures_box,
                           phase == DRIVER_PHASE_SUPPLYING || receipt);
@@ -276,9 +260,9 @@ update_supply (DriverWindow *self)
   gtk_widget_set_visible (self->details_group, phase != DRIVER_PHASE_IDLE && !receipt);
   gtk_widget_set_visible (self->receipt_group, receipt);
 
-  adw_action_row_set_subtitle (self->cp_row, or_dash (cp_id));
-  adw_action_row_set_subtitle (self->receipt_cp_row, or_dash (cp_id));
-  adw_action_row_set_subtitle (self->receipt_supply_row, or_dash (driver_core_get_supply_id (self->core)));
+  adw_action_row_set_subtitle (self->cp_row, ev_ui_or_dash (cp_id));
+  adw_action_row_set_subtitle (self->receipt_cp_row, ev_ui_or_dash (cp_id));
+  adw_action_row_set_subtitle (self->receipt_supply_row, ev_ui_or_dash (driver_core_get_supply_id (self->core)));
   adw_action_row_set_subtitle (self->receipt_reason_row, driver_reason_describe (phase, reason));
   adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (self->receipt_group),
                                    phase == DRIVER_PHASE_FAILED ? _("Ticket of an Interrupted Supply") : _("Ticket"));
@@ -359,8 +343,8 @@ add_file_result (DriverWindow *self,
 
   if (json_object_has_member (fields, "reason") && !json_object_get_null_member (fields, "reason"))
     reason = json_object_get_string_member (fields, "reason");
-  kwh = driver_ui_format_kwh (json_object_get_double_member_with_default (fields, "kwh", 0.0));
-  amount = driver_ui_format_amount (json_object_get_double_member_with_default (fields, "amount", 0.0));
+  kwh = ev_ui_format_kwh (json_object_get_double_member_with_default (fields, "kwh", 0.0));
+  amount = ev_ui_format_amount (json_object_get_double_member_with_default (fields, "amount", 0.0));
 
   /* Translators: a result of a request file: n, CP id, outcome. */
   title = g_strdup_printf (_("%u. %s — %s"), (guint) json_object_get_int_member_with_default (fields, "n", 0),
@@ -395,8 +379,8 @@ update_history (DriverWindow *self)
 {
   guint n = g_list_model_get_n_items (driver_core_get_history (self->core));
   g_autofree char *count = g_strdup_printf ("%u", n);
-  g_autofree char *kwh = driver_ui_format_kwh (driver_core_get_total_kwh (self->core));
-  g_autofree char *amount = driver_ui_format_amount (driver_core_get_total_amount (self->core));
+  g_autofree char *kwh = ev_ui_format_kwh (driver_core_get_total_kwh (self->core));
+  g_autofree char *amount = ev_ui_format_amount (driver_core_get_total_amount (self->core));
 
   gtk_label_set_label (self->history_count_label, count);
   gtk_label_set_label (self->total_kwh_label, kwh);
@@ -448,8 +432,8 @@ history_bind_cb (GtkSignalListItemFactory *factory,
   const char *why = driver_reason_describe (failed ? DRIVER_PHASE_FAILED : DRIVER_PHASE_FINISHED,
                                             ev_supply_session_get_reason (session));
   g_autofree char *when = driver_ui_format_date_time (ev_supply_session_get_started_at (session));
-  g_autofree char *kwh = driver_ui_format_kwh (ev_supply_session_get_kwh (session));
-  g_autofree char *amount = driver_ui_format_amount (ev_supply_session_get_amount (session));
+  g_autofree char *kwh = ev_ui_format_kwh (ev_supply_session_get_kwh (session));
+  g_autofree char *amount = ev_ui_format_amount (ev_supply_session_get_amount (session));
   g_autofree char *heading = NULL;
   g_autofree char *detail = NULL;
   g_autofree char *a11y = NULL;
@@ -467,7 +451,7 @@ history_bind_cb (GtkSignalListItemFactory *factory,
   gtk_label_set_label (subtitle, detail);
   gtk_label_set_label (amount_label, amount);
   a11y = g_strdup_printf ("%s: %s, %s", heading, detail, amount);
-  driver_ui_set_a11y_label (box, a11y);
+  ev_ui_set_a11y_label (box, a11y);
 }
 
 /* Newest first. */
@@ -538,7 +522,7 @@ update_broker (DriverWindow *self)
 {
   gboolean reachable = driver_core_get_broker_reachable (self->core);
 
-  set_status (self->broker_label, reachable, reachable ? _("Broker connected") : _("Broker unreachable"));
+  ev_ui_set_status (self->broker_label, reachable, reachable ? _("Broker connected") : _("Broker unreachable"));
 }
 
 static void
@@ -995,12 +979,8 @@ void
 driver_window_add_toast (DriverWindow *self,
                          const char   *title)
 {
-  AdwToast *toast;
-
   g_return_if_fail (DRIVER_IS_WINDOW (self));
   g_return_if_fail (title != NULL);
 
-  toast = adw_toast_new (title);
-  adw_toast_set_timeout (toast, 4);
-  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  ev_ui_add_toast (self->toast_overlay, title, 4);
 }

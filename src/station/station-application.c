@@ -8,8 +8,6 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
-#include <glib-unix.h>
-#include <signal.h>
 
 #include "station-application.h"
 #include "station-engine-window.h"
@@ -25,8 +23,7 @@ struct _StationApplication
   StationEngine   *engine;
   StationMonitor  *monitor;
   StationSettings *settings;
-  guint            sigint_id;
-  guint            sigterm_id;
+  guint            signal_ids[2];
 };
 
 G_DEFINE_FINAL_TYPE (StationApplication, station_application, ADW_TYPE_APPLICATION)
@@ -55,13 +52,6 @@ station_application_activate (GApplication *application)
   gtk_window_present (window);
 }
 
-static gboolean
-quit_on_signal_cb (gpointer user_data)
-{
-  g_application_quit (G_APPLICATION (user_data));
-  return G_SOURCE_CONTINUE;
-}
-
 static void
 quit_action (GSimpleAction *action,
              GVariant      *parameter,
@@ -75,27 +65,9 @@ about_action (GSimpleAction *action,
               GVariant      *parameter,
               gpointer       user_data)
 {
-  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (user_data));
-  static const char *developers[] = { "The EV Charging Network developers", NULL };
-  GtkWidget *about;
-
-  about = g_object_new (ADW_TYPE_ABOUT_WINDOW,
-                        "transient-for", parent,
-                        "modal", TRUE,
-                        "application-name", _("EV Charging Station"),
-                        "application-icon", STATION_APP_ID,
-                        "developer-name", _("The EV Charging Network developers"),
-                        "version", PACKAGE_VERSION,
-                        "comments", _("A charging point simulator: its engine meters supplies, "
-                                      "its monitor keeps Central informed of its health."),
-                        "website", "https://github.com/evcharging/evcharging",
-                        "issue-url", "https://github.com/evcharging/evcharging/issues",
-                        "license-type", GTK_LICENSE_GPL_3_0,
-                        "developers", developers,
-                        /* Translators: your names, one per line. */
-                        "translator-credits", _("translator-credits"),
-                        NULL);
-  gtk_window_present (GTK_WINDOW (about));
+  ev_ui_show_about (GTK_APPLICATION (user_data), STATION_APP_ID, _("EV Charging Station"),
+                    _("A charging point simulator: its engine meters supplies, "
+                      "its monitor keeps Central informed of its health."));
 }
 
 static const GActionEntry app_actions[] = {
@@ -115,8 +87,7 @@ station_application_startup (GApplication *application)
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
   gtk_window_set_default_icon_name (STATION_APP_ID);
 
-  self->sigint_id = g_unix_signal_add (SIGINT, quit_on_signal_cb, self);
-  self->sigterm_id = g_unix_signal_add (SIGTERM, quit_on_signal_cb, self);
+  ev_ui_add_quit_signals (G_APPLICATION (self), self->signal_ids);
 }
 
 static void
@@ -124,8 +95,7 @@ station_application_shutdown (GApplication *application)
 {
   StationApplication *self = STATION_APPLICATION (application);
 
-  g_clear_handle_id (&self->sigint_id, g_source_remove);
-  g_clear_handle_id (&self->sigterm_id, g_source_remove);
+  ev_ui_clear_quit_signals (self->signal_ids);
   if (self->engine != NULL)
     station_engine_shutdown (self->engine);
   if (self->monitor != NULL)
@@ -139,8 +109,7 @@ station_application_dispose (GObject *object)
 {
   StationApplication *self = STATION_APPLICATION (object);
 
-  g_clear_handle_id (&self->sigint_id, g_source_remove);
-  g_clear_handle_id (&self->sigterm_id, g_source_remove);
+  ev_ui_clear_quit_signals (self->signal_ids);
   g_clear_object (&self->engine);
   g_clear_object (&self->monitor);
   g_clear_object (&self->settings);

@@ -51,22 +51,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-static const char *
-or_dash (const char *text)
-{
-  return text != NULL && *text != '\0' ? text : "—";
-}
-
-static void
-set_status (GtkLabel   *label,
-            gboolean    good,
-            const char *text)
-{
-  gtk_label_set_label (label, text);
-  gtk_widget_remove_css_class (GTK_WIDGET (label), good ? "error" : "success");
-  gtk_widget_add_css_class (GTK_WIDGET (label), good ? "success" : "error");
-}
-
 static void
 update_actions (StationEngineWindow *self)
 {
@@ -112,7 +96,7 @@ update_state (StationEngineWindow *self)
   const char *label;
   g_autofree char *a11y = NULL;
 
-  station_ui_set_state_class (self->banner, &self->state_class, state);
+  ev_ui_set_state_class (self->banner, &self->state_class, state);
 
   if (state == EV_CP_STATE_WAITING)
     label = _("Plug in the vehicle");
@@ -124,7 +108,7 @@ update_state (StationEngineWindow *self)
 
   /* Translators: the accessible name of the state banner. */
   a11y = g_strdup_printf (_("State: %s"), label);
-  station_ui_set_a11y_label (self->banner, a11y);
+  ev_ui_set_a11y_label (self->banner, a11y);
 
   update_actions (self);
 }
@@ -149,7 +133,7 @@ update_identity (StationEngineWindow *self)
       adw_action_row_set_subtitle (self->cp_row, _("Not known until the monitor connects"));
     }
   gtk_window_set_title (GTK_WINDOW (self), title);
-  adw_action_row_set_subtitle (self->location_row, or_dash (station_engine_get_location (self->engine)));
+  adw_action_row_set_subtitle (self->location_row, ev_ui_or_dash (station_engine_get_location (self->engine)));
   update_actions (self);
 }
 
@@ -160,7 +144,7 @@ update_price (StationEngineWindow *self)
   g_autofree char *text = NULL;
 
   if (price > 0.0)
-    text = station_ui_format_price (price);
+    text = ev_ui_format_price (price);
   adw_action_row_set_subtitle (self->price_row, text != NULL ? text : _("Not known yet"));
 }
 
@@ -169,8 +153,8 @@ update_supply (StationEngineWindow *self)
 {
   const char *driver = station_engine_get_driver_id (self->engine);
   g_autofree char *driver_text = NULL;
-  g_autofree char *kwh = station_ui_format_kwh (station_engine_get_kwh (self->engine));
-  g_autofree char *amount = station_ui_format_amount (station_engine_get_amount (self->engine));
+  g_autofree char *kwh = ev_ui_format_kwh (station_engine_get_kwh (self->engine));
+  g_autofree char *amount = ev_ui_format_amount (station_engine_get_amount (self->engine));
 
   if (driver != NULL)
     driver_text = g_strdup_printf (_("Driver %s"), driver);
@@ -184,11 +168,11 @@ update_links (StationEngineWindow *self)
 {
   g_autofree char *port = g_strdup_printf (_("Port %u"), station_engine_get_port (self->engine));
 
-  set_status (self->central_label, station_engine_get_central_reachable (self->engine),
+  ev_ui_set_status (self->central_label, station_engine_get_central_reachable (self->engine),
               station_engine_get_central_reachable (self->engine) ? _("Central reachable") : _("Central unreachable"));
-  set_status (self->broker_label, station_engine_get_broker_reachable (self->engine),
+  ev_ui_set_status (self->broker_label, station_engine_get_broker_reachable (self->engine),
               station_engine_get_broker_reachable (self->engine) ? _("Broker connected") : _("Broker unreachable"));
-  set_status (self->monitor_label, station_engine_get_monitor_connected (self->engine),
+  ev_ui_set_status (self->monitor_label, station_engine_get_monitor_connected (self->engine),
               station_engine_get_monitor_connected (self->engine) ? _("Monitor connected") : _("No monitor"));
   gtk_label_set_label (self->port_label, port);
 }
@@ -231,8 +215,8 @@ engine_event_cb (StationEngineWindow *self,
                             json_object_get_string_member_with_default (fields, "reason", ""));
   else if (g_str_equal (name, "ticket"))
     {
-      g_autofree char *kwh = station_ui_format_kwh (json_object_get_double_member_with_default (fields, "kwh", 0.0));
-      g_autofree char *amount = station_ui_format_amount (json_object_get_double_member_with_default (fields, "amount", 0.0));
+      g_autofree char *kwh = ev_ui_format_kwh (json_object_get_double_member_with_default (fields, "kwh", 0.0));
+      g_autofree char *amount = ev_ui_format_amount (json_object_get_double_member_with_default (fields, "amount", 0.0));
 
       /* Translators: a finished supply: energy, amount. */
       text = g_strdup_printf (_("Supply finished: %s, %s"), kwh, amount);
@@ -453,12 +437,8 @@ void
 station_engine_window_add_toast (StationEngineWindow *self,
                                  const char          *title)
 {
-  AdwToast *toast;
-
   g_return_if_fail (STATION_IS_ENGINE_WINDOW (self));
   g_return_if_fail (title != NULL);
 
-  toast = adw_toast_new (title);
-  adw_toast_set_timeout (toast, 4);
-  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  ev_ui_add_toast (self->toast_overlay, title, 4);
 }

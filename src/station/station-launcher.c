@@ -98,10 +98,7 @@ static void
 toast (StationLauncher *self,
        const char      *text)
 {
-  AdwToast *toast = adw_toast_new (text);
-
-  adw_toast_set_timeout (toast, 0);
-  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  ev_ui_add_toast (self->toast_overlay, text, 0);
 }
 
 static gboolean
@@ -301,7 +298,7 @@ pair_new (StationLauncher *self,
   /* Translators: the accessible name of a pair's Stop button. */
   stop_label = g_strdup_printf (_("Stop the engine and the monitor of %s"), cp_id);
   gtk_widget_set_tooltip_text (pair->stop_button, stop_label);
-  station_ui_set_a11y_label (pair->stop_button, stop_label);
+  ev_ui_set_a11y_label (pair->stop_button, stop_label);
   g_signal_connect (pair->stop_button, "clicked", G_CALLBACK (stop_clicked_cb), pair);
   adw_action_row_add_suffix (pair->row, pair->stop_button);
 

@@ -98,7 +98,7 @@ static void
 log_add (StationMonitorWindow *self,
          const char           *text)
 {
-  g_autofree char *time = station_ui_format_time (g_get_real_time () / 1000);
+  g_autofree char *time = ev_ui_format_time (g_get_real_time () / 1000);
   g_autofree char *line = g_strdup_printf ("%s  %s", time, text);
   const char * const additions[] = { line, NULL };
   guint n;
@@ -116,11 +116,11 @@ update_state (StationMonitorWindow *self)
   const char *label = ev_cp_state_get_label (state);
   g_autofree char *a11y = NULL;
 
-  station_ui_set_state_class (self->banner, &self->state_class, state);
+  ev_ui_set_state_class (self->banner, &self->state_class, state);
   gtk_label_set_label (self->state_label, label);
   /* Translators: the accessible name of the banner: the state reported. */
   a11y = g_strdup_printf (_("Reported to Central: %s"), label);
-  station_ui_set_a11y_label (self->banner, a11y);
+  ev_ui_set_a11y_label (self->banner, a11y);
 }
 
 static void
@@ -135,7 +135,7 @@ update_health (StationMonitorWindow *self)
             health == EV_ENGINE_HEALTH_OK ? "success" :
             health == EV_ENGINE_HEALTH_KO ? "warning" : "error");
   a11y = g_strdup_printf (_("Engine health: %s"), label);
-  station_ui_set_a11y_label (GTK_WIDGET (self->health_label), a11y);
+  ev_ui_set_a11y_label (GTK_WIDGET (self->health_label), a11y);
 }
 
 static void
@@ -145,7 +145,7 @@ update_check (StationMonitorWindow *self)
   g_autofree char *text = NULL;
 
   if (last > 0)
-    text = station_ui_format_time (last);
+    text = ev_ui_format_time (last);
   adw_action_row_set_subtitle (self->check_row, text != NULL ? text : _("Never"));
 }
 
@@ -161,7 +161,7 @@ update_link (StationMonitorWindow *self)
             link == STATION_CENTRAL_LINK_AUTHENTICATED || link == STATION_CENTRAL_LINK_REGISTERED ? "success" :
             link == STATION_CENTRAL_LINK_CONNECTING ? NULL : "error");
   a11y = g_strdup_printf (_("Link to Central: %s"), label);
-  station_ui_set_a11y_label (GTK_WIDGET (self->link_label), a11y);
+  ev_ui_set_a11y_label (GTK_WIDGET (self->link_label), a11y);
 }
 
 static void
@@ -174,7 +174,7 @@ update_details (StationMonitorWindow *self)
   adw_action_row_set_subtitle (self->location_row,
                                location != NULL && *location != '\0' ? location : _("Not known yet"));
   if (price > 0.0)
-    price_text = station_ui_format_price (price);
+    price_text = ev_ui_format_price (price);
   adw_action_row_set_subtitle (self->price_row, price_text != NULL ? price_text : _("Not known yet"));
 }
 
@@ -260,7 +260,7 @@ monitor_event_cb (StationMonitorWindow *self,
     text = g_strdup (_("The engine serves another charging point"));
   else if (g_str_equal (name, "price"))
     {
-      g_autofree char *price = station_ui_format_price (json_object_get_double_member_with_default (fields, "price", 0.0));
+      g_autofree char *price = ev_ui_format_price (json_object_get_double_member_with_default (fields, "price", 0.0));
 
       text = g_strdup_printf (_("Price from Central: %s"), price);
     }

@@ -1,0 +1,219 @@
+/* ev-ui.c: GTK helpers shared by Central, the station and the driver. */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <glib-unix.h>
+#include <signal.h>
+
+#include "ev-ui.h"
+
+void
+ev_ui_swap_css_class (GtkWidget   *widget,
+                      const char **current,
+                      const char  *css_class)
+{
+  if (g_strcmp0 (*current, css_class) == 0)
+    return;
+
+  if (*current != NULL)
+    gtk_widget_remove_css_class (widget, *current);
+  gtk_widget_add_css_class (widget, css_class);
+  *current = css_class;
+}
+
+void
+ev_ui_set_state_class (GtkWidget   *widget,
+                       const char **current,
+                       EvCpState    state)
+{
+  /* Static strings owned by ev-cp-state.c. */
+  ev_ui_swap_css_class (widget, current, ev_cp_state_get_css_class (state));
+}
+
+void
+ev_ui_set_status (GtkLabel   *label,
+                  gboolean    good,
+                  const char *text)
+{
+  gtk_label_set_label (label, text);
+  gtk_widget_remove_css_class (GTK_WIDGET (label), good ? "error" : "success");
+  gtk_widget_add_css_class (GTK_WIDGET (label), good ? "success" : "error");
+}
+
+void
+ev_ui_set_a11y_label (GtkWidget  *widget,
+                      const char *label)
+{
+  gtk_accessible_update_property (GTK_ACCESSIBLE (widget),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, label,
+                                  -1);
+}
+
+const char *
+ev_ui_or_dash (const char *text)
+{
+  return text != NULL && *text != '\0' ? text : "—";
+}
+
+char *
+ev_ui_format_price (double price)
+{
+  /* Translators: a price per kilowatt-hour. */
+  return g_strdup_printf (_("%.2f €/kWh"), price);
+}
+
+char *
+ev_ui_format_kwh (double kwh)
+{
+  return g_strdup_printf (_("%.2f kWh"), kwh);
+}
+
+char *
+ev_ui_format_amount (double amount)
+{
+  /* Translators: an amount of money in euros. */
+  return g_strdup_printf (_("%.2f €"), amount);
+}
+
+char *
+ev_ui_format_time (gint64 ms)
+{
+  g_autoptr(GDateTime) time = g_date_time_new_from_unix_local (ms / 1000);
+
+  if (time == NULL)
+    return g_strdup ("");
+  return g_date_time_format (time, "%H:%M:%S");
+}
+
+char *
+ev_ui_format_ms (gint64      ms,
+                 const char *format)
+{
+  g_autoptr(GDateTime) time = NULL;
+
+  if (ms <= 0)
+    return g_strdup ("—");
+  time = g_date_time_new_from_unix_local (ms / 1000);
+  if (time == NULL)
+    return g_strdup ("—");
+  return g_date_time_format (time, format);
+}
+
+void
+ev_ui_add_toast (AdwToastOverlay *overlay,
+                 const char      *title,
+                 guint            timeout)
+{
+  AdwToast *toast = adw_toast_new (title);
+
+  adw_toast_set_timeout (toast, timeout);
+  adw_toast_overlay_add_toast (overlay, toast);
+}
+
+void
+ev_ui_show_about (GtkApplication *application,
+                  const char     *app_id,
+                  const char     *application_name,
+                  const char     *comments)
+{
+  GtkWindow *parent = gtk_application_get_active_window (application);
+  static const char *developers[] = { "The EV Charging Network developers", NULL };
+  GtkWidget *about;
+
+  about = g_object_new (ADW_TYPE_ABOUT_WINDOW,
+                        "transient-for", parent,
+                        "modal", TRUE,
+                        "application-name", application_name,
+                        "application-icon", app_id,
+                        "developer-name", _("The EV Charging Network developers"),
+                        "version", PACKAGE_VERSION,
+                        "comments", comments,
+                        "website", "https://github.com/evcharging/evcharging",
+                        "issue-url", "https://github.com/evcharging/evcharging/issues",
+                        "license-type", GTK_LICENSE_GPL_3_0,
+                        "developers", developers,
+                        /* Translators: your names, one per line. */
+                        "translator-credits", _("translator-credits"),
+                        NULL);
+  gtk_window_present (GTK_WINDOW (about));
+}
+
+static gboolean
+window_close_request_cb (GtkWindow *window,
+                         GObject   *settings)
+{
+  int width = 0;
+  int height = 0;
+  gboolean maximized = gtk_window_is_maximized (window);
+
+  gtk_window_get_default_size (window, &width, &height);
+  g_object_set (settings, "window-maximized", maximized, NULL);
+  if (!maximized && width > 0 && height > 0)
+    g_object_set (settings,
+                  "window-width", width,
+                  "window-height", height,
+                  NULL);
+
+  return GDK_EVENT_PROPAGATE;
+}
+
+void
+ev_ui_remember_window_size (GtkWindow *window,
+                            GObject   *settings)
+{
+  int width = 0;
+  int height = 0;
+  gboolean maximized = FALSE;
+
+  g_object_get (settings,
+                "window-width", &width,
+                "window-height", &height,
+                "window-maximized", &maximized,
+                NULL);
+  if (width > 0 && height > 0)
+    gtk_window_set_default_size (window, width, height);
+  if (maximized)
+    gtk_window_maximize (window);
+  g_signal_connect_object (window, "close-request",
+                           G_CALLBACK (window_close_request_cb), settings, 0);
+}
+
+void
+ev_ui_close_windows_and_quit (GtkApplication *application)
+{
+  GList *windows = gtk_application_get_windows (application);
+
+  /* A closed window may leave the list: step on before closing it. */
+  for (GList *l = windows; l != NULL;)
+    {
+      GtkWindow *window = l->data;
+
+      l = l->next;
+      gtk_window_close (window);
+    }
+
+  g_application_quit (G_APPLICATION (application));
+}
+
+static gboolean
+quit_on_signal_cb (gpointer user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+  return G_SOURCE_CONTINUE;
+}
+
+void
+ev_ui_add_quit_signals (GApplication *application,
+                        guint         source_ids[2])
+{
+  source_ids[0] = g_unix_signal_add (SIGINT, quit_on_signal_cb, application);
+  source_ids[1] = g_unix_signal_add (SIGTERM, quit_on_signal_cb, application);
+}
+
+void
+ev_ui_clear_quit_signals (guint source_ids[2])
+{
+  g_clear_handle_id (&source_ids[0], g_source_remove);
+  g_clear_handle_id (&source_ids[1], g_source_remove);
+}

@@ -1,0 +1,70 @@
+#pragma once
+
+/* Helpers of the UI tests: start GTK under Xvfb, find widgets in a
+ * window's tree, wait for them, and save pictures. */
+
+#include <adwaita.h>
+
+#include "test-utils.h"
+
+G_BEGIN_DECLS
+
+/* Initialises GTK and libadwaita for drawing with cairo (g_error without
+ * a display: UI tests run under xvfb-run) and loads @css_resource, the
+ * app's style sheet, which AdwApplication would load for an app. */
+void       ev_ui_test_init               (const char     *css_resource);
+
+typedef enum {
+  EV_UI_TEST_ANY          = 0,
+  /* Hidden widgets and what they hold do not count. */
+  EV_UI_TEST_VISIBLE_ONLY = 1 << 0,
+} EvUiTestFlags;
+
+/* Whether @widget is the one looked for; @data is the search's. */
+typedef gboolean (*EvUiTestMatch) (GtkWidget     *widget,
+                                   gconstpointer  data);
+
+/* The first widget, depth first from @root itself, that @match accepts. */
+GtkWidget *ev_ui_test_find               (GtkWidget      *root,
+                                          EvUiTestMatch   match,
+                                          gconstpointer   data,
+                                          EvUiTestFlags   flags);
+/* The same, spinning the default main context until there is one; the
+ * test fails after @timeout_ms, saying it waited for @what. */
+GtkWidget *ev_ui_test_wait_for           (GtkWidget      *root,
+                                          EvUiTestMatch   match,
+                                          gconstpointer   data,
+                                          EvUiTestFlags   flags,
+                                          guint           timeout_ms,
+                                          const char     *what);
+
+GtkWidget *ev_ui_test_find_type          (GtkWidget      *root,
+                                          GType           type);
+/* A label whose text contains @text. */
+GtkLabel  *ev_ui_test_find_label         (GtkWidget      *root,
+                                          const char     *text,
+                                          EvUiTestFlags   flags);
+/* Whether a label under @root shows exactly @text. */
+gboolean   ev_ui_test_has_label          (GtkWidget      *root,
+                                          const char     *text);
+/* The button bound to @action_name. */
+GtkWidget *ev_ui_test_find_button        (GtkWidget      *root,
+                                          const char     *action_name);
+GtkWidget *ev_ui_test_find_class         (GtkWidget      *root,
+                                          const char     *css_class);
+/* Waits for a label containing @text. */
+GtkLabel  *ev_ui_test_wait_label         (GtkWidget      *root,
+                                          const char     *text,
+                                          EvUiTestFlags   flags,
+                                          guint           timeout_ms);
+
+/* Destroys @window, waits for every window to go, and checks that
+ * nothing else holds @window. */
+void       ev_ui_test_destroy_window     (gpointer        window,
+                                          guint           timeout_ms);
+
+/* Saves what @widget shows now to the PNG file @path. */
+void       ev_ui_test_save_png           (GtkWidget      *widget,
+                                          const char     *path);
+
+G_END_DECLS
