@@ -40,6 +40,7 @@ typedef struct
   char *db_path;
   char *group;
   guint silence_ms;
+  guint authorized_ms;
   CentralCore *core;
   GPtrArray *events;     /* Event *, across restarts */
   guint mark;            /* wait_event() looks from here */
@@ -77,6 +78,7 @@ core_start (Fixture *f)
                           "group", f->group,
                           "default-price", PRICE,
                           "silence-timeout", f->silence_ms,
+                          "authorized-timeout", f->authorized_ms,
                           NULL);
   g_signal_connect (f->core, "event", G_CALLBACK (event_cb), f);
   g_assert_true (central_core_start (f->core, &error));
@@ -101,7 +103,8 @@ port (Fixture *f)
 
 static void
 fixture_init (Fixture *f,
-              guint    silence_ms)
+              guint    silence_ms,
+              guint    authorized_ms)
 {
   g_autofree char *path = g_strdup (g_test_get_path ());
   g_autofree char *uuid = g_uuid_string_random ();
@@ -111,6 +114,7 @@ fixture_init (Fixture *f,
   f->db_path = g_build_filename (f->tmpdir, "central.db", NULL);
   f->group = g_strdup_printf ("ev-central%s-%.8s", path, uuid);
   f->silence_ms = silence_ms;
+  f->authorized_ms = authorized_ms;
   f->events = g_ptr_array_new_with_free_func ((GDestroyNotify) event_free);
   core_start (f);
 }
@@ -119,7 +123,7 @@ static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  fixture_init (f, 3000);
+  fixture_init (f, 3000, 75000);
 }
 
 /* A short silence timeout, for the test of silence itself. */
@@ -127,7 +131,15 @@ static void
 fixture_setup_quick_silence (Fixture       *f,
                              gconstpointer  data)
 {
-  fixture_init (f, 1000);
+  fixture_init (f, 1000, 75000);
+}
+
+/* A short life for authorisations nobody takes up. */
+static void
+fixture_setup_quick_expiry (Fixture       *f,
+                            gconstpointer  data)
+{
+  fixture_init (f, 3000, 1500);
 }
 
 static void
@@ -417,6 +429,9 @@ connect_known_cp (Fixture    *f,
 
   g_assert_cmpint (response->status, ==, EV_LINK_STATUS_AUTHORIZED);
   ev_link_response_free (response);
+  /* Central takes no request for the CP before its first status. */
+  assert_response (peer_monitor_status (monitor, state, EV_ENGINE_HEALTH_OK),
+                   EV_LINK_STATUS_OK, EV_LINK_REASON_NONE);
   peer_monitor_heartbeat (monitor, state, EV_ENGINE_HEALTH_OK, HEARTBEAT_MS);
 
   return monitor;
@@ -642,6 +657,10 @@ test_register_then_auth (Fixture       *f,
   event = wait_event (f, "cp-registered", "cp_id", "CP-REG",
                       "location", "Alicante, Av. Maisonnave 12", NULL);
   g_assert_cmpfloat_with_epsilon (number_member (event, "price"), PRICE, 1e-9);
+  /* Connected, but not counted on before its first status. */
+  g_assert_cmpint (cp_state (f, "CP-REG"), ==, EV_CP_STATE_DISCONNECTED);
+  assert_response (peer_monitor_status (first, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK),
+                   EV_LINK_STATUS_OK, EV_LINK_REASON_NONE);
   wait_cp_state (f, "CP-REG", EV_CP_STATE_ACTIVE);
   cp = central_core_lookup_cp (f->core, "CP-REG");
   g_assert_cmpstr (ev_charging_point_get_location (cp), ==, "Alicante, Av. Maisonnave 12");
@@ -673,6 +692,8 @@ test_register_then_auth (Fixture       *f,
   response = peer_monitor_auth (second, "CP-REG", token);
   g_assert_cmpint (response->status, ==, EV_LINK_STATUS_AUTHORIZED);
   ev_link_response_free (response);
+  assert_response (peer_monitor_status (second, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK),
+                   EV_LINK_STATUS_OK, EV_LINK_REASON_NONE);
   wait_cp_state (f, "CP-REG", EV_CP_STATE_ACTIVE);
   peer_monitor_free (second);
 }
@@ -1080,6 +1101,121 @@ test_supply_denials (Fixture       *f,
   peer_driver_free (world.driver);
   peer_engine_free (busy_engine);
   peer_engine_free (free_engine);
+}
+
+/* An authorisation no engine takes up (this peer engine never starts it)
+ * ends as not plugged, is withdrawn from the engine, and frees the CP. */
+static void
+test_supply_unclaimed (Fixture       *f,
+                       gconstpointer  data)
+{
+  Rig rig = rig_new (f, "CP-UNCL", "DRV-UNCL");
+  const EvDirective *start = start_supply (rig.driver, rig.engine, "CP-UNCL");
+  g_autofree char *supply_id = g_strdup (start->supply_id);
+  g_autoptr(EvSupplySession) stored = NULL;
+  const EvSupplyError *failure;
+  const EvDirective *cancel;
+
+  failure = peer_driver_wait_error (rig.driver, supply_id);
+  g_assert_cmpint (failure->reason, ==, EV_SUPPLY_ERROR_REASON_NOT_PLUGGED);
+  g_assert_cmpstr (failure->cp_id, ==, "CP-UNCL");
+  cancel = peer_engine_wait_directive (rig.engine, EV_DIRECTIVE_ACTION_CANCEL, 1);
+  g_assert_cmpstr (cancel->supply_id, ==, supply_id);
+  g_assert_cmpstr (cancel->target, ==, "CP-UNCL");
+  stored = wait_db_phase (f, supply_id, EV_SUPPLY_PHASE_FAILED);
+  g_assert_cmpstr (ev_supply_session_get_reason (stored), ==, "not-plugged");
+
+  /* The CP is not left pending: the next request is authorised. */
+  start_supply (rig.driver, rig.engine, "CP-UNCL");
+  rig_clear (&rig);
+}
+
+/* A request read long after it was made (a backlog after a restart) is
+ * denied: its driver stopped waiting after 10 s. */
+static void
+test_supply_stale_request (Fixture       *f,
+                           gconstpointer  data)
+{
+  Rig rig = rig_new (f, "CP-OLD", "DRV-OLD");
+  g_autoptr(EvSupplyRequest) request = ev_supply_request_new ("0badc0de-0000-4000-8000-000000000001", "CP-OLD",
+                                                              "DRV-OLD", EV_SUPPLY_ORIGIN_DRIVER);
+  g_autofree char *json = NULL;
+  const EvSupplyResponse *response;
+
+  ev_envelope_ensure (&request->envelope);
+  request->envelope.ts -= 60000;
+  json = ev_supply_request_to_json (request, NULL);
+  peer_engine_publish_raw (rig.engine, "supply-req", json);
+  response = peer_driver_wait_response (rig.driver, request->request_id);
+  g_assert_cmpint (response->status, ==, EV_SUPPLY_STATUS_DENIED);
+  g_assert_cmpint (response->reason, ==, EV_SUPPLY_DENY_REASON_INVALID_REQUEST);
+
+  /* A fresh one is fine. */
+  start_supply (rig.driver, rig.engine, "CP-OLD");
+  rig_clear (&rig);
+}
+
+/* Right after a monitor authenticates again (it restarted), Central does
+ * not know whether the engine is still supplying: until the first status
+ * the CP stays DISCONNECTED and takes no request. */
+static void
+test_supply_before_first_status (Fixture       *f,
+                                 gconstpointer  data)
+{
+  Rig rig = rig_new (f, "CP-FIRST", "DRV-FIRST");
+  g_autofree char *request_id = NULL;
+  const EvSupplyResponse *response;
+  EvLinkResponse *auth;
+
+  peer_monitor_free (g_steal_pointer (&rig.monitor));
+  wait_cp_state (f, "CP-FIRST", EV_CP_STATE_DISCONNECTED);
+  rig.monitor = peer_monitor_connect (port (f));
+  auth = peer_monitor_auth (rig.monitor, "CP-FIRST", rig.token);
+  g_assert_cmpint (auth->status, ==, EV_LINK_STATUS_AUTHORIZED);
+  ev_link_response_free (auth);
+
+  request_id = peer_driver_request (rig.driver, "CP-FIRST");
+  response = peer_driver_wait_response (rig.driver, request_id);
+  g_assert_cmpint (response->status, ==, EV_SUPPLY_STATUS_DENIED);
+  g_assert_cmpint (response->reason, ==, EV_SUPPLY_DENY_REASON_CP_DISCONNECTED);
+  g_assert_cmpint (cp_state (f, "CP-FIRST"), ==, EV_CP_STATE_DISCONNECTED);
+
+  assert_response (peer_monitor_status (rig.monitor, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK),
+                   EV_LINK_STATUS_OK, EV_LINK_REASON_NONE);
+  peer_monitor_heartbeat (rig.monitor, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK, HEARTBEAT_MS);
+  start_supply (rig.driver, rig.engine, "CP-FIRST");
+  rig_clear (&rig);
+}
+
+/* A denied request delivered again (Central restarted before its offset
+ * was committed) gets the same answer, even if the CP is free by then. */
+static void
+test_supply_denial_remembered (Fixture       *f,
+                               gconstpointer  data)
+{
+  Rig rig = rig_new (f, "CP-DENY", "DRV-DENY");
+  g_autofree char *request_id = NULL;
+  const EvSupplyResponse *response;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (central_core_stop (f->core, "CP-DENY", &error));
+  g_assert_no_error (error);
+  peer_monitor_heartbeat (rig.monitor, EV_CP_STATE_STOPPED, EV_ENGINE_HEALTH_OK, HEARTBEAT_MS);
+  request_id = peer_driver_request (rig.driver, "CP-DENY");
+  response = peer_driver_wait_response (rig.driver, request_id);
+  g_assert_cmpint (response->reason, ==, EV_SUPPLY_DENY_REASON_CP_STOPPED);
+
+  g_assert_true (central_core_resume (f->core, "CP-DENY", &error));
+  peer_monitor_heartbeat (rig.monitor, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK, HEARTBEAT_MS);
+  wait_cp_state (f, "CP-DENY", EV_CP_STATE_ACTIVE);
+  core_stop (f);
+  core_start (f);
+  peer_driver_request_again (rig.driver, request_id, "CP-DENY");
+  response = peer_driver_wait_response_nth (rig.driver, request_id, 2);
+  g_assert_cmpint (response->status, ==, EV_SUPPLY_STATUS_DENIED);
+  g_assert_cmpint (response->reason, ==, EV_SUPPLY_DENY_REASON_CP_STOPPED);
+  g_assert_cmpuint (peer_engine_count_directives (rig.engine, EV_DIRECTIVE_ACTION_START), ==, 0);
+  rig_clear (&rig);
 }
 
 static void
@@ -1889,6 +2025,11 @@ main (int   argc,
   ADD ("link/malformed-frames", test_malformed_frames, NULL);
   ADD ("supply/denials", test_supply_denials, NULL);
   ADD ("supply/authorized", test_supply_authorized, NULL);
+  g_test_add ("/central/supply/unclaimed", Fixture, NULL, fixture_setup_quick_expiry,
+              test_supply_unclaimed, fixture_teardown);
+  ADD ("supply/stale-request", test_supply_stale_request, NULL);
+  ADD ("supply/denial-remembered", test_supply_denial_remembered, NULL);
+  ADD ("supply/before-first-status", test_supply_before_first_status, NULL);
   ADD ("supply/station-request", test_station_request, NULL);
   ADD ("supply/progress-and-ticket", test_progress_and_ticket, NULL);
   ADD ("supply/invalid-data", test_invalid_data, NULL);

@@ -523,6 +523,22 @@ test_engine_supply (Fixture       *fixture,
   g_assert_cmpint (ticket->reason, ==, EV_TICKET_REASON_STOPPED_BY_CENTRAL);
   peer_kafka_directive (fixture->kafka, "CP1", EV_DIRECTIVE_ACTION_RESUME, NULL, NULL, expires);
   wait_state (fixture, EV_CP_STATE_ACTIVE);
+
+  /* A start for a supply that already ended here (a restarted Central
+   * answering its backlog again), or that was withdrawn before its start
+   * arrived, is not run; the next real one is. Directives for one CP are
+   * read in order, so the last start proves the others were handled. */
+  peer_kafka_directive (fixture->kafka, "CP1", EV_DIRECTIVE_ACTION_START, "33333333-3333-4333-8333-333333333333",
+                        "d1", expires);
+  peer_kafka_directive (fixture->kafka, "CP1", EV_DIRECTIVE_ACTION_CANCEL, "77777777-7777-4777-8777-777777777777",
+                        NULL, expires);
+  peer_kafka_directive (fixture->kafka, "CP1", EV_DIRECTIVE_ACTION_START, "77777777-7777-4777-8777-777777777777",
+                        "d7", expires);
+  peer_kafka_directive (fixture->kafka, "CP1", EV_DIRECTIVE_ACTION_START, "66666666-6666-4666-8666-666666666666",
+                        "d6", expires);
+  wait_state (fixture, EV_CP_STATE_WAITING);
+  g_assert_cmpstr (station_engine_get_supply_id (fixture->engine), ==, "66666666-6666-4666-8666-666666666666");
+  g_assert_cmpstr (station_engine_get_driver_id (fixture->engine), ==, "d6");
 }
 
 static void

@@ -1186,6 +1186,38 @@ test_crash_exit_unflushed (Fixture       *fixture,
   assert_recovered (fixture->path, flushed, TRUE);
 }
 
+/* A denial is remembered across a reopen; the first reason stays. */
+static void
+test_denials (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autoptr(EvStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reason = NULL;
+
+  store = ev_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+  reason = ev_store_lookup_denial (store, "req-1", &error);
+  g_assert_no_error (error);
+  g_assert_null (reason);
+
+  g_assert_true (ev_store_record_denial (store, "req-1", "cp-busy", &error));
+  g_assert_true (ev_store_record_denial (store, "req-1", "cp-stopped", &error));
+  g_assert_true (ev_store_flush (store, &error));
+  g_assert_no_error (error);
+  g_assert_finalize_object (g_steal_pointer (&store));
+
+  store = ev_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+  reason = ev_store_lookup_denial (store, "req-1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (reason, ==, "cp-busy");
+  g_clear_pointer (&reason, g_free);
+  reason = ev_store_lookup_denial (store, "req-2", &error);
+  g_assert_no_error (error);
+  g_assert_null (reason);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1208,6 +1240,7 @@ main (int   argc,
   ADD ("session/lifecycle", test_session_lifecycle);
   ADD ("session/history", test_history);
   ADD ("session/progress-monotonic", test_progress_monotonic);
+  ADD ("session/denials", test_denials);
   ADD ("batch/one-commit", test_batch_one_commit);
   ADD ("batch/committed-callback", test_committed_callback);
   ADD ("batch/committed-on-close", test_committed_on_close);

@@ -24,6 +24,14 @@
 #define START_EXPIRES_MS 60000
 #define STOP_EXPIRES_MS 30000
 #define STOP_RESEND_US (5 * G_USEC_PER_SEC)
+/* An authorisation no engine took up (it was busy, or never got the start)
+ * ends as not plugged this long after it was given, 15 s after the start
+ * directive expired: the CP must not stay pending for ever. */
+#define DEFAULT_AUTHORIZED_TIMEOUT_MS (START_EXPIRES_MS + 15000)
+/* A driver waits 10 s for an answer, then stops waiting (and a request
+ * file moves on): a request older than this when Central reads it, from a
+ * backlog after a restart, is denied rather than authorised for nobody. */
+#define DEFAULT_REQUEST_MAX_AGE_MS 12000
 #define AMOUNT_TOLERANCE 0.01
 #define LOG_LIMIT 1000
 #define HISTORY_LIMIT 1000
@@ -180,6 +188,7 @@ typedef struct
   guint64 link_id;            /* the authenticated monitor link, 0 if none */
   gint64 last_status_us;      /* monotonic time of its last status */
   gboolean silent;            /* no status for the silence timeout */
+  gboolean status_seen;       /* a status arrived since the link's auth */
   EvCpState reported;         /* what its monitor last reported, mapped */
   gboolean stopped;           /* the operator stopped it (stored) */
   gint64 stop_sent_us;        /* last stop or resume directive sent for it */
@@ -203,6 +212,9 @@ struct _CentralCore
   char *group;
   double default_price;
   guint silence_timeout;
+  guint request_max_age;
+  guint authorized_timeout;
+  gint64 started_at_ms;       /* when this core started, ms since the epoch */
 
   gboolean started;
   gboolean shutting_down;
@@ -234,6 +246,8 @@ enum {
   PROP_GROUP,
   PROP_DEFAULT_PRICE,
   PROP_SILENCE_TIMEOUT,
+  PROP_REQUEST_MAX_AGE,
+  PROP_AUTHORIZED_TIMEOUT,
   PROP_STARTED,
   PROP_PORT,
   PROP_BROKER_REACHABLE,
@@ -403,7 +417,8 @@ publish_directive (CentralCore       *self,
                    EvSupplySession   *session)
 {
   g_autoptr(EvDirective) msg = NULL;
-  gint64 expires = now_ms () + (action == EV_DIRECTIVE_ACTION_START ? START_EXPIRES_MS : STOP_EXPIRES_MS);
+  gboolean supply = action == EV_DIRECTIVE_ACTION_START || action == EV_DIRECTIVE_ACTION_CANCEL;
+  gint64 expires = now_ms () + (supply ? START_EXPIRES_MS : STOP_EXPIRES_MS);
   JsonObject *fields;
   char *json;
   gsize length;
@@ -609,22 +624,20 @@ emit_supply_error (CentralCore     *self,
   emit (self, "supply-error", fields, CENTRAL_LOG_WARNING, message);
 }
 
-/* Ends the open supply at @rec's CP because of a fault seen by Central. */
+/* Ends @session, not concluded yet, because of a fault seen by Central. */
 static void
-fail_supply (CentralCore         *self,
-             CpRecord            *rec,
-             EvSupplyErrorReason  reason)
+fail_session (CentralCore         *self,
+              EvSupplySession     *session,
+              EvSupplyErrorReason  reason)
 {
   g_autoptr(GError) error = NULL;
-  EvSupplySession *session;
   gboolean recorded = FALSE;
-  const char *supply_id = ev_charging_point_get_supply_id (rec->cp);
+  const char *supply_id = ev_supply_session_get_supply_id (session);
 
-  if (supply_id == NULL)
-    return;
-  session = g_hash_table_lookup (self->open, supply_id);
-  if (session == NULL)
-    return;
+  /* Not plugged in yet: an engine that gets the start late (a restarted
+   * one, its group still rebalancing) must not take up the ended supply. */
+  if (ev_supply_session_get_phase (session) == EV_SUPPLY_PHASE_AUTHORIZED)
+    publish_directive (self, ev_supply_session_get_cp_id (session), EV_DIRECTIVE_ACTION_CANCEL, session);
 
   ev_supply_session_set_phase (session, EV_SUPPLY_PHASE_FAILED);
   ev_supply_session_set_reason (session, ev_supply_error_reason_to_string (reason));
@@ -644,12 +657,30 @@ fail_supply (CentralCore         *self,
     g_object_unref (session);
 }
 
+/* Ends the open supply at @rec's CP because of a fault seen by Central. */
+static void
+fail_supply (CentralCore         *self,
+             CpRecord            *rec,
+             EvSupplyErrorReason  reason)
+{
+  const char *supply_id = ev_charging_point_get_supply_id (rec->cp);
+  EvSupplySession *session;
+
+  if (supply_id == NULL)
+    return;
+  session = g_hash_table_lookup (self->open, supply_id);
+  if (session != NULL)
+    fail_session (self, session, reason);
+}
+
 /* CP states ---------------------------------------------------------------- */
 
 static EvCpState
 effective_state (CpRecord *rec)
 {
-  if (rec->link_id == 0 || rec->silent)
+  /* Authenticated but not reported yet: nobody knows what the engine
+   * does (after a monitor restart it may still be supplying). */
+  if (rec->link_id == 0 || rec->silent || !rec->status_seen)
     return EV_CP_STATE_DISCONNECTED;
   if (rec->reported == EV_CP_STATE_BROKEN)
     return EV_CP_STATE_BROKEN;
@@ -797,6 +828,7 @@ bind_link (CentralCore *self,
   link->cp_id = g_strdup (ev_charging_point_get_cp_id (rec->cp));
   rec->link_id = link->id;
   rec->silent = FALSE;
+  rec->status_seen = FALSE;
   rec->last_status_us = g_get_monotonic_time ();
   rec->reported = EV_CP_STATE_ACTIVE;
 
@@ -952,7 +984,15 @@ handle_status (CentralCore         *self,
 
   rec->last_status_us = g_get_monotonic_time ();
   rec->silent = FALSE;
+  rec->status_seen = TRUE;
   rec->reported = request->engine == EV_ENGINE_HEALTH_OK ? request->state : EV_CP_STATE_BROKEN;
+
+  /* Resumed CPs are ACTIVE at once: a STOPPED report sent before the engine
+   * got the resume is stale, and must not flip them back until the
+   * directive is due again. */
+  if (!rec->stopped && rec->reported == EV_CP_STATE_STOPPED &&
+      rec->last_status_us - rec->stop_sent_us < STOP_RESEND_US)
+    rec->reported = EV_CP_STATE_ACTIVE;
 
   /* The operator's word outlives an engine that missed the directive. */
   if (rec->reported != EV_CP_STATE_BROKEN &&
@@ -1133,6 +1173,25 @@ check_silence_cb (gpointer user_data)
     if (rec->link_id != 0 && !rec->silent && now - rec->last_status_us >= limit)
       g_ptr_array_add (fell_silent, rec);
 
+  /* Authorisations nobody took up (see DEFAULT_AUTHORIZED_TIMEOUT_MS). A
+   * core that just started first reads what its backlog says of them. */
+  {
+    g_autoptr(GPtrArray) expired = g_ptr_array_new_with_free_func (g_object_unref);
+    gint64 now_wall = now_ms ();
+    GHashTableIter open_iter;
+    EvSupplySession *session;
+
+    g_hash_table_iter_init (&open_iter, self->open);
+    while (g_hash_table_iter_next (&open_iter, NULL, (gpointer *) &session))
+      if (ev_supply_session_get_phase (session) == EV_SUPPLY_PHASE_AUTHORIZED &&
+          now_wall - MAX (ev_supply_session_get_started_at (session), self->started_at_ms) >
+          (gint64) self->authorized_timeout)
+        g_ptr_array_add (expired, g_object_ref (session));
+
+    for (guint i = 0; i < expired->len; i++)
+      fail_session (self, g_ptr_array_index (expired, i), EV_SUPPLY_ERROR_REASON_NOT_PLUGGED);
+  }
+
   /* Outside the iteration: handling may close links and add records. */
   for (guint i = 0; i < fell_silent->len; i++)
     {
@@ -1294,13 +1353,35 @@ handle_supply_request (CentralCore  *self,
       return;
     }
 
+  /* Denied before (the answer may not have left before a crash): the same
+   * answer again, never a new decision the driver no longer waits for. */
+  {
+    g_autofree char *denied = ev_store_lookup_denial (self->store, request->request_id, NULL);
+    EvSupplyDenyReason earlier = EV_SUPPLY_DENY_REASON_INVALID_REQUEST;
+
+    if (denied != NULL)
+      {
+        g_autoptr(EvSupplyResponse) again = NULL;
+
+        ev_supply_deny_reason_from_string (denied, &earlier);
+        again = ev_supply_response_new_denied (request->request_id, request->driver_id, request->cp_id, earlier);
+        send_denial_cb (self, again);
+        ev_bus_message_done (self->bus, msg);
+        return;
+      }
+  }
+
   fields = fields_new (request->cp_id);
   json_object_set_string_member (fields, "request_id", request->request_id);
   json_object_set_string_member (fields, "driver_id", request->driver_id);
   json_object_set_string_member (fields, "origin", ev_supply_origin_to_string (request->origin));
   emit (self, "request", fields, CENTRAL_LOG_INFO, NULL);
 
-  reason = check_request (self, request);
+  if (self->request_max_age > 0 &&
+      now_ms () - request->envelope.ts > (gint64) self->request_max_age)
+    reason = EV_SUPPLY_DENY_REASON_INVALID_REQUEST;
+  else
+    reason = check_request (self, request);
   rec = g_hash_table_lookup (self->records, request->cp_id);
   if (reason == EV_SUPPLY_DENY_REASON_NONE &&
       !ev_store_create_session (self->store, supply_id, request->cp_id, request->driver_id,
@@ -1321,6 +1402,13 @@ handle_supply_request (CentralCore  *self,
                                                                   request->cp_id, reason);
 
       json_object_set_string_member (fields, "reason", ev_supply_deny_reason_to_string (reason));
+      {
+        g_autoptr(GError) store_error = NULL;
+
+        if (!ev_store_record_denial (self->store, request->request_id,
+                                     ev_supply_deny_reason_to_string (reason), &store_error))
+          emit_error (self, store_error->message);
+      }
       message = g_strdup_printf (_("Denied driver %s at %s: %s"), request->driver_id, request->cp_id,
                                  ev_supply_deny_reason_to_string (reason));
       emit (self, "denied", fields, CENTRAL_LOG_WARNING, message);
@@ -1704,6 +1792,7 @@ central_core_start (CentralCore  *self,
   if (!ev_bus_subscribe (self->bus, topics, error))
     goto fail;
 
+  self->started_at_ms = now_ms ();
   self->silence_source = g_timeout_add (MAX (self->silence_timeout / 4, 10), check_silence_cb, self);
   self->started = TRUE;
 
@@ -2187,6 +2276,12 @@ central_core_get_property (GObject    *object,
     case PROP_SILENCE_TIMEOUT:
       g_value_set_uint (value, self->silence_timeout);
       break;
+    case PROP_REQUEST_MAX_AGE:
+      g_value_set_uint (value, self->request_max_age);
+      break;
+    case PROP_AUTHORIZED_TIMEOUT:
+      g_value_set_uint (value, self->authorized_timeout);
+      break;
     case PROP_STARTED:
       g_value_set_boolean (value, self->started);
       break;
@@ -2244,6 +2339,12 @@ central_core_set_property (GObject      *object,
     case PROP_SILENCE_TIMEOUT:
       self->silence_timeout = g_value_get_uint (value);
       break;
+    case PROP_REQUEST_MAX_AGE:
+      self->request_max_age = g_value_get_uint (value);
+      break;
+    case PROP_AUTHORIZED_TIMEOUT:
+      self->authorized_timeout = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -2275,6 +2376,11 @@ central_core_class_init (CentralCoreClass *klass)
     g_param_spec_double ("default-price", NULL, NULL, 0.0, EV_PROTOCOL_PRICE_MAX, DEFAULT_PRICE, construct);
   properties[PROP_SILENCE_TIMEOUT] =
     g_param_spec_uint ("silence-timeout", NULL, NULL, 10, 600000, DEFAULT_SILENCE_MS, construct);
+  /* 0 takes requests of any age. */
+  properties[PROP_REQUEST_MAX_AGE] =
+    g_param_spec_uint ("request-max-age", NULL, NULL, 0, G_MAXUINT, DEFAULT_REQUEST_MAX_AGE_MS, construct);
+  properties[PROP_AUTHORIZED_TIMEOUT] =
+    g_param_spec_uint ("authorized-timeout", NULL, NULL, 100, G_MAXUINT, DEFAULT_AUTHORIZED_TIMEOUT_MS, construct);
   properties[PROP_STARTED] =
     g_param_spec_boolean ("started", NULL, NULL, FALSE, readable);
   properties[PROP_PORT] =
@@ -2312,6 +2418,8 @@ central_core_init (CentralCore *self)
   self->driver_supply = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->default_price = DEFAULT_PRICE;
   self->silence_timeout = DEFAULT_SILENCE_MS;
+  self->request_max_age = DEFAULT_REQUEST_MAX_AGE_MS;
+  self->authorized_timeout = DEFAULT_AUTHORIZED_TIMEOUT_MS;
   self->listen = g_strdup (DEFAULT_LISTEN);
   self->group = g_strdup (DEFAULT_GROUP);
 }

@@ -64,6 +64,13 @@ GQuark central_core_error_quark (void);
  *   (default 0.35).
  * - "silence-timeout" (uint, ms): a CP whose monitor sent no status for
  *   this long is DISCONNECTED (default 3000).
+ * - "request-max-age" (uint, ms): a supply request older than this when
+ *   read (by its envelope `ts`) is denied `invalid-request` (default
+ *   12000; 0 = any age).
+ * - "authorized-timeout" (uint, ms): an authorised supply that no
+ *   progress has started this long after it was authorised ends with
+ *   supply-error `not-plugged` and a `cancel` directive (default 75000).
+ * - "group" (string): the Kafka consumer group (default "ev-central").
  *
  * Read-only properties (notify):
  * - "started" (boolean)

@@ -37,7 +37,9 @@
 
 /* Schema 1 predates CP tokens. Schema 2 adds the token columns and the
  * indices Central looks supplies up by; its unique partial indices make
- * "one supply in progress per CP and per driver" a property of the data. */
+ * "one supply in progress per CP and per driver" a property of the data.
+ * Schema 3 remembers denied requests, so that a request read again after a
+ * restart gets the same answer. */
 static const char * const migrations[] = {
   /* 1 */
   "CREATE TABLE charging_points ("
@@ -81,6 +83,13 @@ static const char * const migrations[] = {
   "  WHERE ended_at IS NOT NULL;"
   "CREATE INDEX sessions_history_by_driver ON sessions (driver_id, ended_at DESC)"
   "  WHERE ended_at IS NOT NULL;",
+
+  /* 3 */
+  "CREATE TABLE denials ("
+  "  request_id TEXT PRIMARY KEY NOT NULL,"
+  "  reason TEXT NOT NULL,"
+  "  denied_at INTEGER NOT NULL"
+  ");",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == EV_STORE_SCHEMA_VERSION);
@@ -111,6 +120,8 @@ typedef enum {
   STMT_SESSION_OPEN_ALL,
   STMT_SESSION_HISTORY,
   STMT_SESSION_HISTORY_BY_DRIVER,
+  STMT_DENIAL_INSERT,
+  STMT_DENIAL_SELECT,
   N_STMTS
 } StmtId;
 
@@ -175,6 +186,10 @@ static const char * const stmt_sql[N_STMTS] = {
     "SELECT " SESSION_COLUMNS " FROM sessions"
     " WHERE driver_id = ?2 AND ended_at IS NOT NULL"
     " ORDER BY ended_at DESC, rowid DESC LIMIT ?1",
+  [STMT_DENIAL_INSERT] =
+    "INSERT OR IGNORE INTO denials (request_id, reason, denied_at) VALUES (?1, ?2, ?3)",
+  [STMT_DENIAL_SELECT] =
+    "SELECT reason FROM denials WHERE request_id = ?1",
 };
 
 /* Stable names of the phases in the database, independent of enum nicks. */
@@ -2113,4 +2128,68 @@ ev_store_load_history (EvStore     *self,
     bind_text (stmt, 2, driver_id);
 
   return collect_sessions (self, stmt, error);
+}
+
+/**
+ * ev_store_record_denial:
+ * @self: a store
+ * @request_id: the denied request's id
+ * @reason: why, as on the wire (`cp-busy`…)
+ * @error: return location for an error
+ *
+ * Remembers that Central denied @request_id, in the current batch; the
+ * first reason recorded for a request stays.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+ev_store_record_denial (EvStore     *self,
+                        const char  *request_id,
+                        const char  *reason,
+                        GError     **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (request_id != NULL && reason != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!begin_write (self, error))
+    return FALSE;
+  stmt = borrow_stmt (self, STMT_DENIAL_INSERT, error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, request_id);
+  bind_text (stmt, 2, reason);
+  sqlite3_bind_int64 (stmt, 3, now_ms ());
+  return step_done (self, stmt, error);
+}
+
+/**
+ * ev_store_lookup_denial:
+ * @self: a store
+ * @request_id: a request's id
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (nullable): the reason @request_id was denied,
+ *   or %NULL if it was not (or on error, with @error set)
+ */
+char *
+ev_store_lookup_denial (EvStore     *self,
+                        const char  *request_id,
+                        GError     **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (EV_IS_STORE (self), NULL);
+  g_return_val_if_fail (request_id != NULL, NULL);
+
+  stmt = borrow_stmt (self, STMT_DENIAL_SELECT, error);
+  if (stmt == NULL)
+    return NULL;
+  bind_text (stmt, 1, request_id);
+  if ((rc = step (self, stmt, error)) == 0 || rc != SQLITE_ROW)
+    return NULL;
+  return g_strdup ((const char *) sqlite3_column_text (stmt, 0));
 }

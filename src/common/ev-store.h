@@ -56,7 +56,7 @@ GQuark ev_store_error_quark (void);
  *
  * The schema version (`PRAGMA user_version`) this build writes.
  */
-#define EV_STORE_SCHEMA_VERSION 2
+#define EV_STORE_SCHEMA_VERSION 3
 
 #define EV_TYPE_STORE (ev_store_get_type ())
 
@@ -150,6 +150,14 @@ GPtrArray       *ev_store_load_open_sessions    (EvStore               *self,
 GPtrArray       *ev_store_load_history          (EvStore               *self,
                                                  const char            *driver_id,
                                                  guint                  limit,
+                                                 GError               **error);
+
+gboolean         ev_store_record_denial         (EvStore               *self,
+                                                 const char            *request_id,
+                                                 const char            *reason,
+                                                 GError               **error);
+char            *ev_store_lookup_denial         (EvStore               *self,
+                                                 const char            *request_id,
                                                  GError               **error);
 
 G_END_DECLS

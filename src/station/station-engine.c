@@ -30,6 +30,8 @@ struct _StationEngine
   EvBus *bus;                  /* producer: supply-data, supply-req */
   EvBus *consumer;             /* central-directives, supply-res; from hello */
   GHashTable *requests;        /* request ids asked here, awaiting supply-res */
+  GHashTable *finished;        /* supply ids this engine has ended */
+  GQueue finished_order;       /* the same, oldest first, to bound it */
   guint timer_id;
 
   gboolean started;
@@ -142,12 +144,34 @@ publish (StationEngine *self,
     }
 }
 
+/* A start repeated for a supply that already ended here (a restarted
+ * Central answering its backlog again) must not run it a second time. */
+#define FINISHED_REMEMBERED 256
+
+static void
+remember_finished (StationEngine *self,
+                   const char    *supply_id)
+{
+  char *id;
+
+  if (supply_id == NULL || g_hash_table_contains (self->finished, supply_id))
+    return;
+
+  id = g_strdup (supply_id);
+  g_hash_table_add (self->finished, id);
+  g_queue_push_tail (&self->finished_order, id);
+  if (g_queue_get_length (&self->finished_order) > FINISHED_REMEMBERED)
+    g_hash_table_remove (self->finished, g_queue_pop_head (&self->finished_order));
+}
+
 static void
 emit_supply_data (StationEngine      *self,
                   const EvSupplyData *data)
 {
   JsonObject *fields = station_supply_data_fields (data);
 
+  if (data->kind == EV_SUPPLY_DATA_TICKET)
+    remember_finished (self, data->supply_id);
   emit (self, data->kind == EV_SUPPLY_DATA_TICKET ? "ticket" : "progress", fields);
 }
 
@@ -296,6 +320,11 @@ apply_directive (StationEngine     *self,
           json_object_set_string_member (fields, "ignored", "duplicate");
           break;
         }
+      if (g_hash_table_contains (self->finished, directive->supply_id))
+        {
+          json_object_set_string_member (fields, "ignored", "finished");
+          break;
+        }
       if (!station_machine_start (self->machine, directive->supply_id, directive->driver_id,
                                   directive->price, now, &error))
         {
@@ -320,6 +349,9 @@ apply_directive (StationEngine     *self,
       station_machine_resume (self->machine);
       break;
     case EV_DIRECTIVE_ACTION_CANCEL:
+      /* Withdrawn: a start for it arriving later (out of order, or again
+       * from a restarted Central) must not run it. */
+      remember_finished (self, directive->supply_id);
       if (!station_machine_cancel (self->machine, directive->supply_id))
         json_object_set_string_member (fields, "ignored", "not-waiting");
       break;
@@ -666,6 +698,8 @@ station_engine_finalize (GObject *object)
   g_free (self->driver_id);
   g_clear_pointer (&self->machine, station_machine_free);
   g_clear_pointer (&self->requests, g_hash_table_unref);
+  g_queue_clear (&self->finished_order);
+  g_clear_pointer (&self->finished, g_hash_table_unref);
 
   G_OBJECT_CLASS (station_engine_parent_class)->finalize (object);
 }
@@ -894,6 +928,8 @@ station_engine_init (StationEngine *self)
   station_machine_config_init (&self->config);
   self->links = g_ptr_array_new_with_free_func (g_object_unref);
   self->requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->finished = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_queue_init (&self->finished_order);
   self->state = EV_CP_STATE_ACTIVE;
 }
 
