@@ -7,6 +7,8 @@
 #include "config.h"
 
 #include <adwaita.h>
+#include <glib/gi18n.h>
+#include <locale.h>
 
 #include "central-core.h"
 #include "central-cp-card.h"
@@ -524,11 +526,49 @@ test_window_start_error (void)
   ev_ui_test_destroy_window (window, WAIT_MS);
 }
 
+/* The console in Spanish (LANGUAGE=es), from the catalogue built in po/:
+ * the header bar and the cards speak it. In a subprocess: GLib decides
+ * once per process whether to translate at all. */
+static void
+test_spanish (void)
+{
+  Fixture fixture = { 0 };
+  GtkWidget *window;
+  const char *disconnected;
+
+  if (!g_test_subprocess ())
+    {
+      g_setenv ("LANGUAGE", "es", TRUE);
+      g_test_trap_subprocess (NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_unsetenv ("LANGUAGE");
+      g_test_trap_assert_passed ();
+      return;
+    }
+
+  fixture_setup (&fixture, GUINT_TO_POINTER (2));
+  window = GTK_WIDGET (fixture.window);
+  disconnected = ev_cp_state_get_label (EV_CP_STATE_DISCONNECTED);
+
+  /* Not the English text: the catalogue was found and used. */
+  g_assert_cmpstr (disconnected, ==, "Desconectado");
+  g_assert_true (ev_ui_test_has_label (window, "Detener todos"));
+  g_assert_false (ev_ui_test_has_label (window, "Stop All"));
+  wait_cards (window, fixture.n_cps);
+  g_assert_true (ev_ui_test_has_label (find_card (window, network[0].cp_id), disconnected));
+  fixture_teardown (&fixture, GUINT_TO_POINTER (2));
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
+
+  /* As ev-central's main() does, with the catalogues of the build tree. */
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("EV_LOCALEDIR"));
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
 
   /* CentralApplication gets its style sheet from AdwApplication; the
    * windows here have no application. */
@@ -543,6 +583,7 @@ main (int   argc,
               fixture_setup, test_search_filters, fixture_teardown);
   g_test_add ("/central-ui/window/monitor-states-stop-all", Fixture, GUINT_TO_POINTER (4),
               fixture_setup, test_monitor_states_and_stop_all, fixture_teardown);
+  g_test_add_func ("/central-ui/window/spanish", test_spanish);
   /* Only on request (./run screenshots): it checks nothing, it paints. */
   if (g_getenv ("EV_SCREENSHOT") != NULL)
     g_test_add ("/central-ui/window/screenshot", Fixture, GUINT_TO_POINTER (G_N_ELEMENTS (network)),
