@@ -60,7 +60,9 @@ class Process:
         self.log = open(os.path.join(logdir, name + ".log"), "w")
         self.proc = subprocess.Popen(
             argv, env=env, stdin=subprocess.PIPE if headless else subprocess.DEVNULL,
-            stdout=subprocess.PIPE if headless else self.log, stderr=self.log, text=True)
+            stdout=subprocess.PIPE if headless else self.log, stderr=self.log, text=True,
+            # Ctrl-C reaches this script only; it stops everyone in order.
+            start_new_session=True)
         if headless:
             threading.Thread(target=self._read, daemon=True).start()
 
@@ -114,7 +116,7 @@ def start_broker(build, env, workdir):
     log = open(os.path.join(workdir, "ev-broker.log"), "w")
     broker = subprocess.Popen([os.path.join(build, "src/broker/ev-broker"), "--headless"],
                               env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              stderr=log, text=True)
+                              stderr=log, text=True, start_new_session=True)
     first = broker.stdout.readline()
     event = json.loads(first) if first else {}
     if event.get("event") == "ready":
@@ -256,8 +258,11 @@ def main():
         for proc in reversed(procs):
             proc.stop()
         if broker is not None:
-            broker.stdin.write("quit\n")
-            broker.stdin.flush()
+            try:
+                broker.stdin.write("quit\n")
+                broker.stdin.flush()
+            except OSError:
+                pass
             broker.wait(10)
         failed = [p.name for p in procs if p.proc.returncode not in (0, -signal.SIGTERM)]
         if failed:
