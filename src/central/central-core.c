@@ -31,7 +31,7 @@
 /* A driver waits 10 s for an answer, then stops waiting (and a request
  * file moves on): a request older than this when Central reads it, from a
  * backlog after a restart, is denied rather than authorised for nobody. */
-#define DEFAULT_REQUEST_MAX_AGE_MS 12000
+#define DEFAULT_REQUEST_MAX_AGE_MS 9000
 #define AMOUNT_TOLERANCE 0.01
 #define LOG_LIMIT 1000
 #define HISTORY_LIMIT 1000
@@ -1342,7 +1342,14 @@ handle_supply_request (CentralCore  *self,
   session = g_hash_table_lookup (self->open, supply_id);
   if (session != NULL)
     {
-      send_authorization (self, request->request_id, session);
+      /* Authorised, but Central stopped before saying so, and the driver
+       * has given up since: withdraw it rather than start it for nobody. */
+      if (ev_supply_session_get_phase (session) == EV_SUPPLY_PHASE_AUTHORIZED &&
+          self->request_max_age > 0 &&
+          now_ms () - request->envelope.ts > (gint64) self->request_max_age)
+        fail_session (self, session, EV_SUPPLY_ERROR_REASON_NOT_PLUGGED);
+      else
+        send_authorization (self, request->request_id, session);
       ev_bus_message_done (self->bus, msg);
       return;
     }

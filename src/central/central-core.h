@@ -66,7 +66,7 @@ GQuark central_core_error_quark (void);
  *   this long is DISCONNECTED (default 3000).
  * - "request-max-age" (uint, ms): a supply request older than this when
  *   read (by its envelope `ts`) is denied `invalid-request` (default
- *   12000; 0 = any age).
+ *   9000; 0 = any age).
  * - "authorized-timeout" (uint, ms): an authorised supply that no
  *   progress has started this long after it was authorised ends with
  *   supply-error `not-plugged` and a `cancel` directive (default 75000).
