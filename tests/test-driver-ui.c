@@ -435,10 +435,23 @@ test_file_run (Fixture       *fixture,
   driver_window_set_request_file (fixture->window, long_trip);
   g_assert_true (gtk_widget_activate_action (window, "win.start-file", NULL));
   fake_central_wait_request (fixture->central, 3);
+
+  /* Pause and resume with the one button, its label following. */
+  g_assert_true (is_sensitive (ev_ui_test_find_button (window, "win.pause-file")));
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (ev_ui_test_find_button (window, "win.pause-file"))), ==, "_Pause");
+  g_assert_true (gtk_widget_activate_action (window, "win.pause-file", NULL));
+  g_assert_true (driver_core_get_file_paused (fixture->core));
+  ev_ui_test_wait_label (window, "Paused at supply 1 of 3", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (ev_ui_test_find_button (window, "win.pause-file"))), ==, "_Resume");
+  g_assert_true (gtk_widget_activate_action (window, "win.pause-file", NULL));
+  g_assert_false (driver_core_get_file_paused (fixture->core));
+  ev_ui_test_wait_label (window, "Supply 1 of 3", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
+
   g_assert_true (gtk_widget_activate_action (window, "win.stop-file", NULL));
   g_assert_false (driver_core_get_file_running (fixture->core));
   ev_ui_test_wait_label (window, "The request file was stopped", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
   g_assert_false (is_sensitive (ev_ui_test_find_button (window, "win.stop-file")));
+  g_assert_false (is_sensitive (ev_ui_test_find_button (window, "win.pause-file")));
   ev_test_sleep_spinning (NULL, FILE_SPACING_MS * 3);
   g_assert_cmpuint (fake_central_count_requests (fixture->central), ==, 3);
 }

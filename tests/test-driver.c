@@ -581,6 +581,88 @@ test_file_stop (Fixture       *fixture,
   g_assert_null (find_event (fixture, "file-start", 2));
 }
 
+/* Pausing a run: the supply under way concludes and is recorded, no
+ * further line is requested while paused (not even after a restart, the
+ * pause being saved), and resuming requests the next line. */
+static void
+test_file_pause (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autofree char *path = write_file (fixture, "CP1\nCP3\nCP1\n");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *problem = NULL;
+  g_autofree char *supply_id = NULL;
+  const EvSupplyRequest *sent;
+  JsonObject *event, *done;
+  gboolean quit = FALSE;
+
+  /* Nothing to pause or resume yet. */
+  g_assert_false (driver_core_pause_file (fixture->core, &error));
+  g_assert_error (error, DRIVER_ERROR, DRIVER_ERROR_NO_FILE);
+  g_clear_error (&error);
+  problem = driver_headless_run_command (fixture->core, "resume", &quit);
+  g_assert_nonnull (problem);
+  g_clear_pointer (&problem, g_free);
+  problem = driver_headless_run_command (fixture->core, "stop", &quit);
+  g_assert_nonnull (problem);
+  g_clear_pointer (&problem, g_free);
+
+  g_assert_true (driver_core_run_file (fixture->core, path, NULL));
+  g_assert_false (driver_core_get_file_paused (fixture->core));
+  sent = fake_central_wait_request (fixture->central, 1);
+  supply_id = fake_central_authorize (fixture->central, sent);
+  wait_event (fixture, "authorized", 1);
+
+  /* The headless command pauses; a second pause is refused. */
+  problem = driver_headless_run_command (fixture->core, "pause", &quit);
+  g_assert_null (problem);
+  g_assert_false (quit);
+  g_assert_true (driver_core_get_file_paused (fixture->core));
+  g_assert_true (driver_core_get_file_running (fixture->core));
+  event = find_event (fixture, "file-paused", 1)->fields;
+  g_assert_cmpint (json_object_get_int_member (event, "n"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (event, "m"), ==, 3);
+  g_assert_true (json_object_get_boolean_member (event, "requested"));
+  g_assert_false (driver_core_pause_file (fixture->core, &error));
+  g_assert_error (error, DRIVER_ERROR, DRIVER_ERROR_FILE_PAUSED);
+  g_clear_error (&error);
+
+  /* The supply under way ends and counts; the next line waits. */
+  fake_central_data (fixture->central, sent, supply_id, EV_SUPPLY_DATA_TICKET, 1, 2.0, EV_TICKET_REASON_UNPLUGGED);
+  event = wait_event (fixture, "file-result", 1);
+  g_assert_cmpstr (field (event, "outcome"), ==, "ticket");
+  g_assert_cmpuint (driver_core_get_file_position (fixture->core), ==, 1);
+  ev_test_sleep_spinning (NULL, FILE_SPACING_MS * 2);
+  g_assert_cmpuint (fake_central_count_requests (fixture->central), ==, 1);
+  g_assert_null (find_event (fixture, "file-request", 2));
+
+  /* The pause outlives the driver. */
+  g_clear_pointer (&fixture->core, core_free);
+  fixture->core = core_new (fixture, "d1");
+  event = find_event (fixture, "file-start", 2)->fields;
+  g_assert_true (json_object_get_boolean_member (event, "resumed"));
+  g_assert_true (json_object_get_boolean_member (event, "paused"));
+  g_assert_true (driver_core_get_file_running (fixture->core));
+  g_assert_true (driver_core_get_file_paused (fixture->core));
+  g_assert_cmpuint (driver_core_get_file_position (fixture->core), ==, 1);
+  ev_test_sleep_spinning (NULL, FILE_SPACING_MS * 2);
+  g_assert_cmpuint (fake_central_count_requests (fixture->central), ==, 1);
+
+  /* Resuming goes on with the next line, and the run ends as usual. */
+  fake_central_set_policy (fixture->central, file_policy, NULL);
+  g_assert_true (driver_core_resume_file (fixture->core, &error));
+  g_assert_no_error (error);
+  g_assert_false (driver_core_get_file_paused (fixture->core));
+  g_assert_nonnull (find_event (fixture, "file-resumed", 1));
+  g_assert_false (driver_core_resume_file (fixture->core, &error));
+  g_assert_error (error, DRIVER_ERROR, DRIVER_ERROR_FILE_NOT_PAUSED);
+  g_assert_cmpstr (fake_central_wait_request (fixture->central, 2)->cp_id, ==, "CP3");
+  done = wait_event (fixture, "file-done", 1);
+  g_assert_false (json_object_get_boolean_member (done, "stopped"));
+  g_assert_cmpint (json_object_get_int_member (done, "tickets"), ==, 3);
+  g_assert_cmpuint (fake_central_count_requests (fixture->central), ==, 3);
+}
+
 static void
 test_file_malformed (Fixture       *fixture,
                      gconstpointer  data)
@@ -663,6 +745,7 @@ main (int   argc,
   ADD_SHORT ("/driver/file-no-answer", test_file_no_answer);
   ADD ("/driver/file-malformed", test_file_malformed);
   ADD ("/driver/file-stop", test_file_stop);
+  ADD ("/driver/file-pause", test_file_pause);
   ADD ("/driver/bad-input", test_bad_input);
 #undef ADD
 #undef ADD_SHORT

@@ -28,6 +28,8 @@ typedef struct
   GPtrArray *entries;   /* DriverRequestEntry */
   guint index;          /* the entry being run, or next to run */
   gboolean requested;   /* entries[index] was requested; its result is not in yet */
+  gboolean paused;      /* no further line is requested until resumed */
+  gint64 concluded_at;  /* monotonic µs the last line concluded; 0 none yet */
   GPtrArray *results;   /* JsonObject */
 } FileRun;
 
@@ -117,6 +119,7 @@ enum {
   PROP_FILE_PATH,
   PROP_FILE_POSITION,
   PROP_FILE_TOTAL,
+  PROP_FILE_PAUSED,
   N_PROPS
 };
 
@@ -294,6 +297,7 @@ file_run_to_json (FileRun *file)
   json_object_set_array_member (object, "entries", entries);
   json_object_set_int_member (object, "index", file->index);
   json_object_set_boolean_member (object, "requested", file->requested);
+  json_object_set_boolean_member (object, "paused", file->paused);
   json_object_set_array_member (object, "results", results);
   return object;
 }
@@ -335,6 +339,7 @@ file_run_from_json (JsonObject *object)
   file->index = MIN ((guint) json_object_get_int_member_with_default (object, "index", 0), file->entries->len);
   file->requested = json_object_get_boolean_member_with_default (object, "requested", FALSE) &&
                     file->index < file->entries->len;
+  file->paused = json_object_get_boolean_member_with_default (object, "paused", FALSE);
   return file;
 }
 
@@ -992,6 +997,7 @@ notify_file (DriverCore *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILE_PATH]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILE_POSITION]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILE_TOTAL]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILE_PAUSED]);
   g_object_thaw_notify (G_OBJECT (self));
 }
 
@@ -1028,7 +1034,8 @@ spacing_cb (gpointer user_data)
   DriverCore *self = user_data;
 
   self->spacing_id = 0;
-  if (self->file != NULL && !self->file->requested && self->file->index < self->file->entries->len)
+  if (self->file != NULL && !self->file->paused && !self->file->requested &&
+      self->file->index < self->file->entries->len)
     file_request_current (self);
   return G_SOURCE_REMOVE;
 }
@@ -1067,6 +1074,7 @@ file_record_result (DriverCore *self,
   g_ptr_array_add (self->file->results, result);
 
   self->file->requested = FALSE;
+  self->file->concluded_at = g_get_monotonic_time ();
   self->file->index++;
 
   fields = json_object_new ();
@@ -1128,8 +1136,22 @@ file_finish (DriverCore *self,
   emit (self, "file-done", fields);
 }
 
+/* The spacing still to wait before the next line: all of it after a
+ * conclusion, what is left of it after a pause. */
+static guint
+file_spacing_left (DriverCore *self)
+{
+  gint64 elapsed_ms;
+
+  if (self->file->concluded_at == 0)
+    return MAX (self->file_spacing, 0);
+  elapsed_ms = (g_get_monotonic_time () - self->file->concluded_at) / 1000;
+  return CLAMP (self->file_spacing - elapsed_ms, 0, MAX (self->file_spacing, 0));
+}
+
 /* Moves the file on: a concluded (or unanswered) supply of the current
- * line is recorded, and the next line is requested after the spacing. */
+ * line is recorded, and the next line is requested after the spacing,
+ * unless the run is paused. */
 static void
 file_check (DriverCore *self)
 {
@@ -1149,8 +1171,8 @@ file_check (DriverCore *self)
     return;
   if (self->file->index >= self->file->entries->len)
     file_finish (self, FALSE);
-  else if (self->spacing_id == 0)
-    self->spacing_id = g_timeout_add (MAX (self->file_spacing, 0), spacing_cb, self);
+  else if (self->spacing_id == 0 && !self->file->paused)
+    self->spacing_id = g_timeout_add (file_spacing_left (self), spacing_cb, self);
 }
 
 /**
@@ -1229,6 +1251,7 @@ driver_core_run_file (DriverCore  *self,
   fields = file_fields (self);
   json_object_set_int_member (fields, "invalid_lines", parsed->problems->len);
   json_object_set_boolean_member (fields, "resumed", FALSE);
+  json_object_set_boolean_member (fields, "paused", FALSE);
   emit (self, "file-start", fields);
   file_request_current (self);
   return TRUE;
@@ -1254,6 +1277,91 @@ driver_core_stop_file (DriverCore *self)
   if (self->file == NULL)
     return FALSE;
   file_finish (self, TRUE);
+  return TRUE;
+}
+
+static gboolean
+check_file_running (DriverCore  *self,
+                    GError     **error)
+{
+  if (self->file != NULL)
+    return TRUE;
+  g_set_error (error, DRIVER_ERROR, DRIVER_ERROR_NO_FILE, _("No request file is running"));
+  return FALSE;
+}
+
+/**
+ * driver_core_pause_file:
+ * @self: a core
+ * @error: return location for a #GError
+ *
+ * Pauses the request file that runs: no further line is requested until
+ * driver_core_resume_file(). A supply the file already requested goes on,
+ * and its outcome is recorded as usual. The pause is saved, so a run
+ * paused when the driver stops resumes paused. Emits `file-paused`.
+ *
+ * Returns: %TRUE if the run is now paused; %FALSE if no file runs or it
+ *   was paused already
+ */
+gboolean
+driver_core_pause_file (DriverCore  *self,
+                        GError     **error)
+{
+  JsonObject *fields;
+
+  g_return_val_if_fail (DRIVER_IS_CORE (self), FALSE);
+
+  if (!check_file_running (self, error))
+    return FALSE;
+  if (self->file->paused)
+    {
+      g_set_error (error, DRIVER_ERROR, DRIVER_ERROR_FILE_PAUSED,
+                   _("The request file %s is paused already"), self->file->path);
+      return FALSE;
+    }
+
+  self->file->paused = TRUE;
+  g_clear_handle_id (&self->spacing_id, g_source_remove);
+  save_state (self);
+  notify_file (self);
+  fields = file_fields (self);
+  json_object_set_boolean_member (fields, "requested", self->file->requested);
+  emit (self, "file-paused", fields);
+  return TRUE;
+}
+
+/**
+ * driver_core_resume_file:
+ * @self: a core
+ * @error: return location for a #GError
+ *
+ * Resumes a paused request file: the next line is requested once the
+ * #DriverCore:file-spacing after the last concluded supply has passed (at
+ * once if it has). Emits `file-resumed`.
+ *
+ * Returns: %TRUE if the run goes on; %FALSE if no file runs or it was not
+ *   paused
+ */
+gboolean
+driver_core_resume_file (DriverCore  *self,
+                         GError     **error)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), FALSE);
+
+  if (!check_file_running (self, error))
+    return FALSE;
+  if (!self->file->paused)
+    {
+      g_set_error (error, DRIVER_ERROR, DRIVER_ERROR_FILE_NOT_PAUSED,
+                   _("The request file %s is not paused"), self->file->path);
+      return FALSE;
+    }
+
+  self->file->paused = FALSE;
+  save_state (self);
+  notify_file (self);
+  emit (self, "file-resumed", file_fields (self));
+  file_check (self);
   return TRUE;
 }
 
@@ -1390,6 +1498,7 @@ driver_core_start (DriverCore  *self,
       fields = file_fields (self);
       json_object_set_int_member (fields, "invalid_lines", 0);
       json_object_set_boolean_member (fields, "resumed", TRUE);
+      json_object_set_boolean_member (fields, "paused", self->file->paused);
       emit (self, "file-start", fields);
       file_check (self);
     }
@@ -1450,6 +1559,7 @@ driver_core_status_fields (DriverCore *self)
       json_object_set_string_member (fields, "file", self->file->path);
       json_object_set_int_member (fields, "file_position", self->file->index);
       json_object_set_int_member (fields, "file_total", self->file->entries->len);
+      json_object_set_boolean_member (fields, "file_paused", self->file->paused);
     }
   return fields;
 }
@@ -1678,6 +1788,13 @@ driver_core_get_file_total (DriverCore *self)
   return self->file != NULL ? self->file->entries->len : 0;
 }
 
+gboolean
+driver_core_get_file_paused (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), FALSE);
+  return self->file != NULL && self->file->paused;
+}
+
 /* GObject ------------------------------------------------------------------ */
 
 static void
@@ -1761,6 +1878,7 @@ driver_core_get_property (GObject    *object,
     case PROP_FILE_PATH: g_value_set_string (value, driver_core_get_file_path (self)); break;
     case PROP_FILE_POSITION: g_value_set_uint (value, driver_core_get_file_position (self)); break;
     case PROP_FILE_TOTAL: g_value_set_uint (value, driver_core_get_file_total (self)); break;
+    case PROP_FILE_PAUSED: g_value_set_boolean (value, driver_core_get_file_paused (self)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -1830,6 +1948,7 @@ driver_core_class_init (DriverCoreClass *klass)
   properties[PROP_FILE_PATH] = g_param_spec_string ("file-path", NULL, NULL, NULL, readable);
   properties[PROP_FILE_POSITION] = g_param_spec_uint ("file-position", NULL, NULL, 0, G_MAXUINT, 0, readable);
   properties[PROP_FILE_TOTAL] = g_param_spec_uint ("file-total", NULL, NULL, 0, G_MAXUINT, 0, readable);
+  properties[PROP_FILE_PAUSED] = g_param_spec_boolean ("file-paused", NULL, NULL, FALSE, readable);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**

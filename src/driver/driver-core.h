@@ -30,6 +30,10 @@ gboolean     driver_core_run_file            (DriverCore   *self,
                                               const char   *path,
                                               GError      **error);
 gboolean     driver_core_stop_file           (DriverCore   *self);
+gboolean     driver_core_pause_file          (DriverCore   *self,
+                                              GError      **error);
+gboolean     driver_core_resume_file         (DriverCore   *self,
+                                              GError      **error);
 
 const char  *driver_core_get_driver_id       (DriverCore   *self);
 const char  *driver_core_get_bootstrap       (DriverCore   *self);
@@ -54,6 +58,7 @@ gboolean     driver_core_get_file_running    (DriverCore   *self);
 const char  *driver_core_get_file_path       (DriverCore   *self);
 guint        driver_core_get_file_position   (DriverCore   *self);
 guint        driver_core_get_file_total      (DriverCore   *self);
+gboolean     driver_core_get_file_paused     (DriverCore   *self);
 
 JsonObject  *driver_core_status_fields       (DriverCore   *self);
 JsonObject  *driver_core_list_fields         (DriverCore   *self);

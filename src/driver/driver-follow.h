@@ -38,6 +38,9 @@ typedef enum {
  * @DRIVER_ERROR_EMPTY_FILE: the request file has no valid CP id.
  * @DRIVER_ERROR_NOT_STARTED: the core is not started.
  * @DRIVER_ERROR_STATE: the saved state cannot be read or written.
+ * @DRIVER_ERROR_NO_FILE: no request file is being run.
+ * @DRIVER_ERROR_FILE_PAUSED: the request file is paused already.
+ * @DRIVER_ERROR_FILE_NOT_PAUSED: the request file is not paused.
  */
 typedef enum {
   DRIVER_ERROR_BUSY,
@@ -45,6 +48,9 @@ typedef enum {
   DRIVER_ERROR_EMPTY_FILE,
   DRIVER_ERROR_NOT_STARTED,
   DRIVER_ERROR_STATE,
+  DRIVER_ERROR_NO_FILE,
+  DRIVER_ERROR_FILE_PAUSED,
+  DRIVER_ERROR_FILE_NOT_PAUSED,
 } DriverError;
 
 #define DRIVER_ERROR (driver_error_quark ())

@@ -7,7 +7,7 @@
 #include "ev-headless.h"
 
 static const char * const commands[] = {
-  "list", "request CP", "file PATH", "status", "history", "help", "quit", NULL
+  "list", "request CP", "file PATH", "pause", "resume", "stop", "status", "history", "help", "quit", NULL
 };
 
 /* What the headless run needs besides the core: the file to run once
@@ -36,8 +36,9 @@ headless_run_free (gpointer data)
  * @line: one command line
  * @out_quit: (out): set to %TRUE for `quit`
  *
- * Runs `list`, `request CP`, `file PATH`, `status`, `history`, `help` or
- * `quit`, printing its events.
+ * Runs `list`, `request CP`, `file PATH`, `pause`, `resume`, `stop` (the
+ * last three act on the request file that runs), `status`, `history`,
+ * `help` or `quit`, printing its events.
  *
  * Returns: (transfer full) (nullable): an error message for people, or
  *   %NULL when the command ran
@@ -90,6 +91,12 @@ driver_headless_run_command (DriverCore *core,
 
       return request_id != NULL ? NULL : g_strdup (error->message);
     }
+  if (n == 1 && g_str_equal (words[0], "pause"))
+    return driver_core_pause_file (core, &error) ? NULL : g_strdup (error->message);
+  if (n == 1 && g_str_equal (words[0], "resume"))
+    return driver_core_resume_file (core, &error) ? NULL : g_strdup (error->message);
+  if (n == 1 && g_str_equal (words[0], "stop"))
+    return driver_core_stop_file (core) ? NULL : g_strdup (_("No request file is running"));
   if (n >= 2 && g_str_equal (words[0], "file"))
     {
       /* The path is the rest of the line, spaces included. */
@@ -101,7 +108,7 @@ driver_headless_run_command (DriverCore *core,
   {
     g_autofree char *stripped = g_strstrip (g_strdup (line));
 
-    return g_strdup_printf (_("Unknown command “%s” (commands: list, request CP, file PATH, status, history, help, quit)"),
+    return g_strdup_printf (_("Unknown command “%s” (commands: list, request CP, file PATH, pause, resume, stop, status, history, help, quit)"),
                             stripped);
   }
 }
@@ -123,12 +130,14 @@ start (gpointer   core,
   return TRUE;
 }
 
+/* The file is done, or paused: with input closed nobody can resume it,
+ * so stop (the paused run is saved and resumes paused next time). */
 static void
 file_running_cb (GObject    *core,
                  GParamSpec *pspec,
                  gpointer    user_data)
 {
-  if (!driver_core_get_file_running (DRIVER_CORE (core)))
+  if (!driver_core_get_file_running (DRIVER_CORE (core)) || driver_core_get_file_paused (DRIVER_CORE (core)))
     g_main_loop_quit (user_data);
 }
 
@@ -141,21 +150,23 @@ signal_cb (gpointer user_data)
 }
 
 /* End of input while a file runs: `ev-driver --headless --file F
- * </dev/null` must run the whole file, so wait for it (a signal still
- * stops at once). `quit` stops at once too. */
+ * </dev/null` must run the whole file, so wait for it (a signal, `quit`
+ * or a pause still stop at once). */
 static void
 finish_file (DriverCore *core)
 {
   g_autoptr(GMainLoop) loop = NULL;
-  gulong handler;
+  gulong handler, paused_handler;
   guint sigint_id, sigterm_id;
 
   loop = g_main_loop_new (NULL, FALSE);
   handler = g_signal_connect (core, "notify::file-running", G_CALLBACK (file_running_cb), loop);
+  paused_handler = g_signal_connect (core, "notify::file-paused", G_CALLBACK (file_running_cb), loop);
   sigint_id = g_unix_signal_add (SIGINT, signal_cb, loop);
   sigterm_id = g_unix_signal_add (SIGTERM, signal_cb, loop);
   g_main_loop_run (loop);
   g_signal_handler_disconnect (core, handler);
+  g_signal_handler_disconnect (core, paused_handler);
   g_clear_handle_id (&sigint_id, g_source_remove);
   g_clear_handle_id (&sigterm_id, g_source_remove);
 }
@@ -165,7 +176,7 @@ shutdown (gpointer core)
 {
   HeadlessRun *run = g_object_get_data (G_OBJECT (core), RUN_KEY);
 
-  if (!run->quit_typed && driver_core_get_file_running (core))
+  if (!run->quit_typed && driver_core_get_file_running (core) && !driver_core_get_file_paused (core))
     finish_file (core);
   driver_core_shutdown (core);
 }

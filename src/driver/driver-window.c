@@ -68,6 +68,7 @@ struct _DriverWindow
   AdwActionRow         *file_row;
   GtkProgressBar       *file_progress;
   GtkLabel             *file_progress_label;
+  GtkButton            *pause_file_button;
   GtkListBox           *file_results;
   GtkListView          *history_list;
   GtkLabel             *history_count_label;
@@ -134,6 +135,7 @@ update_actions (DriverWindow *self)
   gtk_widget_action_set_enabled (widget, "win.retry", phase == DRIVER_PHASE_NO_ANSWER && !running);
   gtk_widget_action_set_enabled (widget, "win.open-file", !running);
   gtk_widget_action_set_enabled (widget, "win.start-file", self->request_file != NULL && can_request (self));
+  gtk_widget_action_set_enabled (widget, "win.pause-file", running);
   gtk_widget_action_set_enabled (widget, "win.stop-file", running);
 }
 
@@ -279,10 +281,21 @@ static void
 update_file (DriverWindow *self)
 {
   gboolean running = driver_core_get_file_running (self->core);
+  gboolean paused = driver_core_get_file_paused (self->core);
   guint position = driver_core_get_file_position (self->core);
   guint total = driver_core_get_file_total (self->core);
   g_autofree char *progress = NULL;
   g_autofree char *basename = NULL;
+
+  /* One button pauses and resumes; its accessible name says which. */
+  gtk_button_set_label (self->pause_file_button, paused ? _("_Resume") : _("_Pause"));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->pause_file_button),
+                               paused ? _("Go on with the next charging point of the file")
+                                      : _("Request no further charging point until resumed; a supply under way goes on"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->pause_file_button),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  paused ? _("Resume the request file") : _("Pause the request file"),
+                                  -1);
 
   if (running)
     {
@@ -290,15 +303,24 @@ update_file (DriverWindow *self)
 
       /* Position counts the lines done; the one under way is the next. */
       basename = g_file_get_basename (file);
-      /* Translators: progress of a request file: supply n of m. */
-      progress = g_strdup_printf (_("Supply %u of %u"), MIN (position + 1, total), total);
+      if (paused)
+        /* Translators: progress of a paused request file: supply n of m. */
+        progress = g_strdup_printf (_("Paused at supply %u of %u"), MIN (position + 1, total), total);
+      else
+        /* Translators: progress of a request file: supply n of m. */
+        progress = g_strdup_printf (_("Supply %u of %u"), MIN (position + 1, total), total);
       gtk_progress_bar_set_fraction (self->file_progress, total > 0 ? (double) position / total : 0.0);
       gtk_label_set_label (self->file_progress_label, progress);
       adw_action_row_set_subtitle (self->file_row, driver_core_get_file_path (self->core));
       {
-        /* Translators: the status bar while a request file runs: file name, n of m. */
-        g_autofree char *status = g_strdup_printf (_("Running %s: %u of %u"), basename,
-                                                   MIN (position + 1, total), total);
+        g_autofree char *status = NULL;
+
+        if (paused)
+          /* Translators: the status bar while a request file is paused: file name, n of m. */
+          status = g_strdup_printf (_("Paused %s: %u of %u"), basename, MIN (position + 1, total), total);
+        else
+          /* Translators: the status bar while a request file runs: file name, n of m. */
+          status = g_strdup_printf (_("Running %s: %u of %u"), basename, MIN (position + 1, total), total);
 
         gtk_label_set_label (self->file_status_label, status);
       }
@@ -718,6 +740,23 @@ start_file_action (GtkWidget  *widget,
 }
 
 static void
+pause_file_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  DriverWindow *self = DRIVER_WINDOW (widget);
+  g_autoptr(GError) error = NULL;
+  gboolean done;
+
+  if (driver_core_get_file_paused (self->core))
+    done = driver_core_resume_file (self->core, &error);
+  else
+    done = driver_core_pause_file (self->core, &error);
+  if (!done)
+    toast_error (self, error);
+}
+
+static void
 stop_file_action (GtkWidget  *widget,
                   const char *action_name,
                   GVariant   *parameter)
@@ -889,6 +928,7 @@ driver_window_class_init (DriverWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DriverWindow, file_row);
   gtk_widget_class_bind_template_child (widget_class, DriverWindow, file_progress);
   gtk_widget_class_bind_template_child (widget_class, DriverWindow, file_progress_label);
+  gtk_widget_class_bind_template_child (widget_class, DriverWindow, pause_file_button);
   gtk_widget_class_bind_template_child (widget_class, DriverWindow, file_results);
   gtk_widget_class_bind_template_child (widget_class, DriverWindow, history_list);
   gtk_widget_class_bind_template_child (widget_class, DriverWindow, history_count_label);
@@ -904,6 +944,7 @@ driver_window_class_init (DriverWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.retry", NULL, retry_action);
   gtk_widget_class_install_action (widget_class, "win.open-file", NULL, open_file_action);
   gtk_widget_class_install_action (widget_class, "win.start-file", NULL, start_file_action);
+  gtk_widget_class_install_action (widget_class, "win.pause-file", NULL, pause_file_action);
   gtk_widget_class_install_action (widget_class, "win.stop-file", NULL, stop_file_action);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search", NULL);
