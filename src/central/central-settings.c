@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "central-settings.h"
+#include "ev-ui.h"
 
 #define SCHEMA_ID "io.github.evcharging.EVCharging.Central"
 
@@ -38,50 +39,13 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 static void
-set_string (CentralSettings  *self,
-            char            **field,
-            const char       *value,
-            int               prop)
-{
-  if (value == NULL)
-    value = "";
-
-  if (g_strcmp0 (*field, value) == 0)
-    return;
-
-  g_free (*field);
-  *field = g_strdup (value);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
-}
-
-static void
-set_int (CentralSettings *self,
-         int             *field,
-         int              value,
-         int              prop)
-{
-  if (*field == value)
-    return;
-
-  *field = value;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
-}
-
-static void
 central_settings_constructed (GObject *object)
 {
   CentralSettings *self = CENTRAL_SETTINGS (object);
 
   G_OBJECT_CLASS (central_settings_parent_class)->constructed (object);
 
-  self->settings = g_settings_new (SCHEMA_ID);
-
-  g_settings_bind (self->settings, "listen-address", self, "listen-address", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (self->settings, "kafka-bootstrap", self, "kafka-bootstrap", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (self->settings, "database-path", self, "database-path", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (self->settings, "window-width", self, "window-width", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (self->settings, "window-height", self, "window-height", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (self->settings, "window-maximized", self, "window-maximized", G_SETTINGS_BIND_DEFAULT);
+  self->settings = ev_ui_settings_bind (self, SCHEMA_ID, properties, N_PROPS);
 }
 
 static void
@@ -89,10 +53,7 @@ central_settings_dispose (GObject *object)
 {
   CentralSettings *self = CENTRAL_SETTINGS (object);
 
-  /* The bindings hold the GSettings: drop them before it. */
-  for (guint i = PROP_LISTEN_ADDRESS; i < N_PROPS; i++)
-    g_settings_unbind (self, g_param_spec_get_name (properties[i]));
-  g_clear_object (&self->settings);
+  ev_ui_settings_unbind (self, &self->settings, properties, N_PROPS);
 
   G_OBJECT_CLASS (central_settings_parent_class)->dispose (object);
 }
@@ -153,19 +114,19 @@ central_settings_set_property (GObject      *object,
   switch (prop_id)
     {
     case PROP_LISTEN_ADDRESS:
-      set_string (self, &self->listen_address, g_value_get_string (value), prop_id);
+      ev_ui_set_string_property (self, &self->listen_address, g_value_get_string (value), pspec);
       break;
     case PROP_KAFKA_BOOTSTRAP:
-      set_string (self, &self->kafka_bootstrap, g_value_get_string (value), prop_id);
+      ev_ui_set_string_property (self, &self->kafka_bootstrap, g_value_get_string (value), pspec);
       break;
     case PROP_DATABASE_PATH:
-      set_string (self, &self->database_path, g_value_get_string (value), prop_id);
+      ev_ui_set_string_property (self, &self->database_path, g_value_get_string (value), pspec);
       break;
     case PROP_WINDOW_WIDTH:
-      set_int (self, &self->window_width, g_value_get_int (value), prop_id);
+      ev_ui_set_int_property (self, &self->window_width, g_value_get_int (value), pspec);
       break;
     case PROP_WINDOW_HEIGHT:
-      set_int (self, &self->window_height, g_value_get_int (value), prop_id);
+      ev_ui_set_int_property (self, &self->window_height, g_value_get_int (value), pspec);
       break;
     case PROP_WINDOW_MAXIMIZED:
       if (self->window_maximized != g_value_get_boolean (value))
@@ -235,7 +196,7 @@ central_settings_set_listen_address (CentralSettings *self,
                                      const char      *listen_address)
 {
   g_return_if_fail (CENTRAL_IS_SETTINGS (self));
-  set_string (self, &self->listen_address, listen_address, PROP_LISTEN_ADDRESS);
+  ev_ui_set_string_property (self, &self->listen_address, listen_address, properties[PROP_LISTEN_ADDRESS]);
 }
 
 const char *
@@ -250,7 +211,7 @@ central_settings_set_kafka_bootstrap (CentralSettings *self,
                                       const char      *kafka_bootstrap)
 {
   g_return_if_fail (CENTRAL_IS_SETTINGS (self));
-  set_string (self, &self->kafka_bootstrap, kafka_bootstrap, PROP_KAFKA_BOOTSTRAP);
+  ev_ui_set_string_property (self, &self->kafka_bootstrap, kafka_bootstrap, properties[PROP_KAFKA_BOOTSTRAP]);
 }
 
 const char *
@@ -265,5 +226,5 @@ central_settings_set_database_path (CentralSettings *self,
                                     const char      *database_path)
 {
   g_return_if_fail (CENTRAL_IS_SETTINGS (self));
-  set_string (self, &self->database_path, database_path, PROP_DATABASE_PATH);
+  ev_ui_set_string_property (self, &self->database_path, database_path, properties[PROP_DATABASE_PATH]);
 }

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "driver-settings.h"
+#include "ev-ui.h"
 
 #define SCHEMA_ID "io.github.evcharging.EVCharging.Driver"
 
@@ -33,31 +34,13 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 static void
-set_int (DriverSettings *self,
-         int            *field,
-         int             value,
-         guint           prop)
-{
-  if (*field == value)
-    return;
-  *field = value;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
-}
-
-static void
 driver_settings_constructed (GObject *object)
 {
   DriverSettings *self = DRIVER_SETTINGS (object);
 
   G_OBJECT_CLASS (driver_settings_parent_class)->constructed (object);
 
-  self->settings = g_settings_new (SCHEMA_ID);
-  for (guint i = PROP_WINDOW_WIDTH; i < N_PROPS; i++)
-    {
-      const char *name = g_param_spec_get_name (properties[i]);
-
-      g_settings_bind (self->settings, name, self, name, G_SETTINGS_BIND_DEFAULT);
-    }
+  self->settings = ev_ui_settings_bind (self, SCHEMA_ID, properties, N_PROPS);
 }
 
 static void
@@ -65,10 +48,7 @@ driver_settings_dispose (GObject *object)
 {
   DriverSettings *self = DRIVER_SETTINGS (object);
 
-  /* The bindings hold the GSettings: drop them before it. */
-  for (guint i = PROP_WINDOW_WIDTH; i < N_PROPS; i++)
-    g_settings_unbind (self, g_param_spec_get_name (properties[i]));
-  g_clear_object (&self->settings);
+  ev_ui_settings_unbind (self, &self->settings, properties, N_PROPS);
 
   G_OBJECT_CLASS (driver_settings_parent_class)->dispose (object);
 }
@@ -121,10 +101,10 @@ driver_settings_set_property (GObject      *object,
   switch (prop_id)
     {
     case PROP_WINDOW_WIDTH:
-      set_int (self, &self->window_width, g_value_get_int (value), prop_id);
+      ev_ui_set_int_property (self, &self->window_width, g_value_get_int (value), pspec);
       break;
     case PROP_WINDOW_HEIGHT:
-      set_int (self, &self->window_height, g_value_get_int (value), prop_id);
+      ev_ui_set_int_property (self, &self->window_height, g_value_get_int (value), pspec);
       break;
     case PROP_WINDOW_MAXIMIZED:
       if (self->window_maximized != g_value_get_boolean (value))
@@ -193,12 +173,5 @@ driver_settings_set_last_folder (DriverSettings *self,
 {
   g_return_if_fail (DRIVER_IS_SETTINGS (self));
 
-  if (last_folder == NULL)
-    last_folder = "";
-  if (g_strcmp0 (self->last_folder, last_folder) == 0)
-    return;
-
-  g_free (self->last_folder);
-  self->last_folder = g_strdup (last_folder);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_FOLDER]);
+  ev_ui_set_string_property (self, &self->last_folder, last_folder, properties[PROP_LAST_FOLDER]);
 }

@@ -4,6 +4,7 @@
 
 #include "config.h"
 
+#include "ev-ui.h"
 #include "station-settings.h"
 
 #define SCHEMA_ID "io.github.evcharging.EVCharging.Station"
@@ -49,16 +50,7 @@ set_value (StationSettings *self,
            guint            prop,
            const char      *value)
 {
-  char **field = &self->values[prop - PROP_CP_ID];
-
-  if (value == NULL)
-    value = "";
-  if (g_strcmp0 (*field, value) == 0)
-    return;
-
-  g_free (*field);
-  *field = g_strdup (value);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
+  ev_ui_set_string_property (self, &self->values[prop - PROP_CP_ID], value, properties[prop]);
 }
 
 static void
@@ -68,13 +60,7 @@ station_settings_constructed (GObject *object)
 
   G_OBJECT_CLASS (station_settings_parent_class)->constructed (object);
 
-  self->settings = g_settings_new (SCHEMA_ID);
-  for (guint i = PROP_CP_ID; i < N_PROPS; i++)
-    {
-      const char *name = g_param_spec_get_name (properties[i]);
-
-      g_settings_bind (self->settings, name, self, name, G_SETTINGS_BIND_DEFAULT);
-    }
+  self->settings = ev_ui_settings_bind (self, SCHEMA_ID, properties, N_PROPS);
 }
 
 static void
@@ -82,10 +68,7 @@ station_settings_dispose (GObject *object)
 {
   StationSettings *self = STATION_SETTINGS (object);
 
-  /* The bindings hold the GSettings: drop them before it. */
-  for (guint i = PROP_CP_ID; i < N_PROPS; i++)
-    g_settings_unbind (self, g_param_spec_get_name (properties[i]));
-  g_clear_object (&self->settings);
+  ev_ui_settings_unbind (self, &self->settings, properties, N_PROPS);
 
   G_OBJECT_CLASS (station_settings_parent_class)->dispose (object);
 }
