@@ -10,10 +10,10 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "bench-links.h"
+#include "ev-epoll-source.h"
 
 /* Connecting pauses this often so that the server can accept and answer
  * as its backlog fills. */
@@ -185,7 +185,7 @@ bench_links_init (BenchLinks               *all,
   all->epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
   all->callbacks = callbacks;
   all->user_data = user_data;
-  all->wheel_ms = g_get_monotonic_time () / 1000;
+  ev_timer_wheel_init (&all->wheel, g_get_monotonic_time () / 1000);
   all->n_closed = n;
   all->periodic.request = bench_frame_new (periodic_json);
   all->periodic.period_us = period_us;
@@ -289,7 +289,7 @@ bench_links_close_all (BenchLinks *all,
       g_clear_pointer (&all->links[i].decoder, ev_frame_decoder_free);
     }
   /* Forget the schedule: the links are gone. */
-  memset (all->wheel, 0, sizeof all->wheel);
+  ev_timer_wheel_clear (&all->wheel);
 }
 
 void
@@ -314,41 +314,28 @@ bench_links_schedule (BenchLinks *all,
                       BenchLink  *link,
                       gint64      due)
 {
-  BenchLink **slot;
+  /* A link already late runs at the next turn of the loop. */
+  link->due = MAX (due, all->wheel.next_ms * 1000);
+  ev_timer_wheel_schedule (&all->wheel, &link->timer, link->due / 1000);
+}
 
-  /* A slot the wheel has passed would wait a whole turn: a link already
-   * late goes in the next slot to run. */
-  due = MAX (due, all->wheel_ms * 1000);
-  slot = &all->wheel[(due / 1000) % BENCH_WHEEL_SLOTS];
-  link->due = due;
-  link->next_due = *slot;
-  *slot = link;
+static void
+link_due_cb (EvTimerWheelEntry *entry,
+             gpointer           user_data)
+{
+  BenchLinks *all = user_data;
+  BenchLink *link = (BenchLink *) ((char *) entry - G_STRUCT_OFFSET (BenchLink, timer));
+
+  if (!link->closed && all->callbacks->due != NULL)
+    all->callbacks->due (link);
 }
 
 /* Calls the due callback of every link due up to now, one 1 ms slot at a
- * time. A link due a whole turn of the wheel later waits for its turn. */
+ * time. */
 static void
 run_wheel (BenchLinks *all)
 {
-  gint64 now_ms = g_get_monotonic_time () / 1000;
-
-  for (; all->wheel_ms <= now_ms; all->wheel_ms++)
-    {
-      BenchLink **slot = &all->wheel[all->wheel_ms % BENCH_WHEEL_SLOTS];
-      BenchLink *due = *slot;
-
-      *slot = NULL;
-      while (due != NULL)
-        {
-          BenchLink *next = due->next_due;
-
-          if (due->due / 1000 > all->wheel_ms)
-            bench_links_schedule (all, due, due->due);
-          else if (!due->closed && all->callbacks->due != NULL)
-            all->callbacks->due (due);
-          due = next;
-        }
-    }
+  ev_timer_wheel_advance (&all->wheel, g_get_monotonic_time () / 1000, link_due_cb, all);
 }
 
 void
@@ -461,13 +448,7 @@ bench_latency_ms (GArray *sorted,
 void
 bench_raise_fd_limit (void)
 {
-  struct rlimit limit;
-
-  if (getrlimit (RLIMIT_NOFILE, &limit) == 0)
-    {
-      limit.rlim_cur = limit.rlim_max;
-      setrlimit (RLIMIT_NOFILE, &limit);
-    }
+  ev_raise_fd_limit ();
 }
 
 GBytes *

@@ -8,11 +8,12 @@
 #include <glib.h>
 
 #include "ev-frame.h"
+#include "ev-timer-wheel.h"
 
 G_BEGIN_DECLS
 
 /* The timing wheel has 1 ms slots and must be longer than any period. */
-#define BENCH_WHEEL_SLOTS 8192
+#define BENCH_WHEEL_SLOTS EV_TIMER_WHEEL_SLOTS
 /* A periodic request leaves after the period times 1 ± BENCH_JITTER. */
 #define BENCH_JITTER 0.1
 
@@ -50,7 +51,7 @@ struct _BenchLink
   gboolean outstanding;
   gint64 sent_at;
   gint64 due;
-  BenchLink *next_due;
+  EvTimerWheelEntry timer;
 };
 
 typedef struct
@@ -93,8 +94,7 @@ struct _BenchLinks
   guint64 closed_by_peer;
   guint64 connect_failures;
   BenchPeriodic periodic;
-  BenchLink *wheel[BENCH_WHEEL_SLOTS];
-  gint64 wheel_ms;
+  EvTimerWheel wheel;
 };
 
 void     bench_links_init         (BenchLinks               *all,

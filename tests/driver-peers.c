@@ -151,6 +151,8 @@ fake_central_data (FakeCentral           *central,
   data->amount = kwh * FAKE_CENTRAL_PRICE;
   data->price = FAKE_CENTRAL_PRICE;
   data->started_at = now - 1000;
+  /* As Central relays an engine's message sent just now. */
+  data->source_ts = now;
   if (kind == EV_SUPPLY_DATA_TICKET)
     {
       data->ended_at = now;
@@ -271,6 +273,18 @@ driver_process_start (const char *bootstrap,
                       const char *state_home,
                       const char *file)
 {
+  const char *args[] = { "--headless", "--id", driver_id, "--kafka", bootstrap, "--file", file, NULL };
+
+  if (file == NULL)
+    args[5] = NULL;
+  return driver_process_spawn (args, state_home);
+}
+
+/* $EV_DRIVER with @args (for instance `fleet …`). */
+DriverProcess *
+driver_process_spawn (const char * const *args,
+                      const char         *state_home)
+{
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
@@ -279,16 +293,8 @@ driver_process_start (const char *bootstrap,
 
   g_assert_nonnull (program);
   g_ptr_array_add (argv, (char *) program);
-  g_ptr_array_add (argv, "--headless");
-  g_ptr_array_add (argv, "--id");
-  g_ptr_array_add (argv, (char *) driver_id);
-  g_ptr_array_add (argv, "--kafka");
-  g_ptr_array_add (argv, (char *) bootstrap);
-  if (file != NULL)
-    {
-      g_ptr_array_add (argv, "--file");
-      g_ptr_array_add (argv, (char *) file);
-    }
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
   g_ptr_array_add (argv, NULL);
 
   process = g_new0 (DriverProcess, 1);
@@ -353,6 +359,21 @@ driver_process_wait_event (DriverProcess *process,
   if (event == NULL)
     g_error ("ev-driver ended before its %s event", name);
   return event;
+}
+
+/* The latest event @name so far, or NULL. */
+JsonObject *
+driver_process_last_event (DriverProcess *process,
+                           const char    *name)
+{
+  for (guint i = process->events->len; i > 0; i--)
+    {
+      JsonObject *event = g_ptr_array_index (process->events, i - 1);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (event, "event", NULL), name) == 0)
+        return event;
+    }
+  return NULL;
 }
 
 guint

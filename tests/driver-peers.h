@@ -64,6 +64,10 @@ DriverProcess *driver_process_start       (const char    *bootstrap,
                                            const char    *driver_id,
                                            const char    *state_home,
                                            const char    *file);
+DriverProcess *driver_process_spawn       (const char * const *args,
+                                           const char    *state_home);
+JsonObject    *driver_process_last_event  (DriverProcess *process,
+                                           const char    *name);
 JsonObject    *driver_process_wait_event  (DriverProcess *process,
                                            const char    *name,
                                            const char    *member,

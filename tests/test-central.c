@@ -1336,7 +1336,18 @@ test_progress_and_ticket (Fixture       *f,
   relayed = progress (rig_a.engine, rig_a.driver, start_a, 1, 0.5);
   assert_relayed (relayed, start_a, "CP-PA", 0.5);
   g_assert_cmpint (relayed->kind, ==, EV_SUPPLY_DATA_PROGRESS);
-  relayed = progress (rig_a.engine, rig_a.driver, start_a, 2, 1.25);
+  g_assert_cmpint (relayed->source_ts, >, 0);
+  {
+    /* The relayed copy says when the engine sent it (source_ts). */
+    g_autoptr(EvSupplyData) sent = peer_engine_data_new (rig_a.engine, start_a, EV_SUPPLY_DATA_PROGRESS, 2, 1.25);
+
+    ev_envelope_ensure (&sent->envelope);
+    sent->envelope.ts -= 3;
+    peer_engine_publish (rig_a.engine, sent);
+    relayed = peer_driver_wait_data (rig_a.driver, start_a->supply_id, EV_SUPPLY_DATA_PROGRESS, 2);
+    g_assert_cmpint (relayed->source_ts, ==, sent->envelope.ts);
+    g_assert_cmpint (relayed->envelope.ts, >=, relayed->source_ts);
+  }
   assert_relayed (relayed, start_a, "CP-PA", 1.25);
   event = wait_event (f, "progress", "supply_id", supply_a, "cp_id", "CP-PA", "driver_id", "DRV-PA", NULL);
   g_assert_cmpfloat_with_epsilon (number_member (event, "kwh"), 0.5, 1e-9);

@@ -774,6 +774,10 @@ static const Mutation supply_data_mutations[] = {
   { "{\"reason\":\"cp-busy\"}", NULL, EV_PROTOCOL_ERROR_INVALID_VALUE },
   { "{\"supply_id\":\"" U3 "x\"}", NULL, EV_PROTOCOL_ERROR_INVALID_ID },
   { "{\"driver_id\":\"station:CP1\"}", NULL, OK },
+  { "{\"source_ts\":1700000000001}", NULL, OK },
+  { "{\"source_ts\":null}", NULL, OK },
+  { "{\"source_ts\":0}", NULL, EV_PROTOCOL_ERROR_INVALID_VALUE },
+  { "{\"source_ts\":\"now\"}", NULL, EV_PROTOCOL_ERROR_WRONG_TYPE },
 };
 
 static const Mutation ticket_mutations[] = {
@@ -1249,6 +1253,40 @@ test_supply_data_round_trip (void)
     }
 }
 
+/* The extension of supply-data2: `source_ts` (the engine's `ts`) is
+ * written only when set, read back when present, and a message without
+ * it is the same as before. */
+static void
+test_supply_data_source_ts (void)
+{
+  g_autoptr(EvSupplyData) msg = ev_supply_data_new (EV_SUPPLY_DATA_PROGRESS, U3, "CP1", "D-1", 2);
+  g_autoptr(EvSupplyData) decoded = NULL;
+  g_autoptr(EvSupplyData) plain = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *without = NULL;
+  gsize length;
+
+  set_envelope (&msg->envelope, 0);
+  msg->kwh = 1.5;
+  msg->amount = 0.5;
+  msg->price = 0.35;
+  without = ev_supply_data_to_json (msg, NULL);
+  g_assert_null (strstr (without, "source_ts"));
+  plain = ev_supply_data_from_json (without, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (plain->source_ts, ==, 0);
+
+  msg->source_ts = TS - 7;
+  json = ev_supply_data_to_json (msg, &length);
+  g_assert_nonnull (strstr (json, ",\"source_ts\":1699999999993}"));
+  decoded = ev_supply_data_from_json (json, length, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (decoded->source_ts, ==, TS - 7);
+  g_assert_true (ev_supply_data_equal (msg, decoded));
+  g_assert_false (ev_supply_data_equal (plain, decoded));
+}
+
 static void
 test_supply_error_round_trip (void)
 {
@@ -1404,6 +1442,7 @@ main (int   argc,
   g_test_add_func ("/messages/supply-res/round-trip", test_supply_response_round_trip);
   g_test_add_func ("/messages/directive/round-trip", test_directive_round_trip);
   g_test_add_func ("/messages/supply-data/round-trip", test_supply_data_round_trip);
+  g_test_add_func ("/messages/supply-data/source-ts", test_supply_data_source_ts);
   g_test_add_func ("/messages/supply-error/round-trip", test_supply_error_round_trip);
   g_test_add_func ("/messages/cp-states/round-trip", test_cp_state_round_trip);
   g_test_add_func ("/messages/envelope-fill", test_envelope_fill);

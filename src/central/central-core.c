@@ -1464,8 +1464,10 @@ relay_later (CentralCore        *self,
 {
   EvSupplyData *relayed = ev_supply_data_copy (data);
 
-  /* A new message of Central's, with its own identity. */
+  /* A new message of Central's, with its own identity; source_ts keeps
+   * when the engine sent it, so a driver can measure the whole path. */
   g_clear_pointer (&relayed->envelope.id, g_free);
+  relayed->source_ts = data->envelope.ts;
   relayed->envelope.ts = 0;
   ev_envelope_ensure (&relayed->envelope);
   when_committed (self, msg, relay_cb, relayed, (GDestroyNotify) ev_supply_data_free);

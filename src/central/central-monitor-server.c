@@ -10,13 +10,13 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <glib/gi18n-lib.h>
 #include <glib-unix.h>
 #include <gio/gio.h>
 
 #include "central-monitor-server.h"
+#include "ev-epoll-source.h"
 
 #define N_TIMEOUTS (EV_LINK_TIMEOUT_IDLE + 1)
 #define LISTEN_BACKLOG 4096
@@ -702,19 +702,6 @@ static GSourceFuncs monitor_source_funcs = {
  * Listening.
  * --------------------------------------------------------------------- */
 
-static void
-raise_fd_limit (void)
-{
-  struct rlimit limit;
-
-  if (getrlimit (RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max)
-    return;
-
-  limit.rlim_cur = limit.rlim_max;
-  if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
-    g_debug ("setrlimit(RLIMIT_NOFILE): %s", g_strerror (errno));
-}
-
 /* Splits "HOST:PORT" or "[IPV6]:PORT"; the host may be empty for "any". */
 static gboolean
 split_address (const char  *address,
@@ -1104,7 +1091,7 @@ central_monitor_server_listen (CentralMonitorServer  *self,
   if (!ensure_epoll (self, error))
     return FALSE;
 
-  raise_fd_limit ();
+  ev_raise_fd_limit ();
 
   fd = open_listener (inet, port, address, &bound_port, error);
   if (fd < 0)

@@ -112,6 +112,23 @@ ev_headless_split_words (const char *line,
   return result;
 }
 
+/* The loop of the ev_headless_run() in progress, for ev_headless_quit(). */
+static GMainLoop *running_loop;
+
+/**
+ * ev_headless_quit:
+ *
+ * Ends the ev_headless_run() in progress as `quit` would, for a core that
+ * decides by itself that it is done (a run of fixed length). Does nothing
+ * when none runs.
+ */
+void
+ev_headless_quit (void)
+{
+  if (running_loop != NULL)
+    g_main_loop_quit (running_loop);
+}
+
 static void read_line_cb (GObject      *source,
                           GAsyncResult *result,
                           gpointer      user_data);
@@ -226,7 +243,9 @@ ev_headless_run (gpointer              core,
   sigterm_id = g_unix_signal_add (SIGTERM, signal_cb, &headless);
 
   read_next_line (&headless);
+  running_loop = headless.loop;
   g_main_loop_run (headless.loop);
+  running_loop = NULL;
 
   g_cancellable_cancel (headless.cancellable);
   g_source_remove (sigint_id);

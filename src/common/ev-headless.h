@@ -34,5 +34,6 @@ GStrv  ev_headless_split_words (const char           *line,
                                 guint                *n_words);
 int    ev_headless_run         (gpointer              core,
                                 const EvHeadlessRole *role);
+void   ev_headless_quit        (void);
 
 G_END_DECLS

@@ -2203,7 +2203,8 @@ ev_supply_data_equal (const EvSupplyData *a,
          a->price == b->price &&
          a->started_at == b->started_at &&
          a->ended_at == b->ended_at &&
-         a->reason == b->reason;
+         a->reason == b->reason &&
+         a->source_ts == b->source_ts;
 }
 
 /**
@@ -2239,6 +2240,8 @@ ev_supply_data_to_json (const EvSupplyData *msg,
   if (msg->ended_at != 0)
     add_int (builder, "ended_at", msg->ended_at);
   add_string (builder, "reason", ev_ticket_reason_to_string (msg->reason));
+  if (msg->source_ts > 0)
+    add_int (builder, "source_ts", msg->source_ts);
   return end_object (builder, length);
 }
 
@@ -2251,7 +2254,8 @@ ev_supply_data_to_json (const EvSupplyData *msg,
  * Decodes and validates a `supply-data` (or `supply-data2`) message. The
  * ids, `seq` (at least 1), `kwh`, `amount` and `price` are always
  * required; a ticket also needs `started_at`, `ended_at` (not before
- * `started_at`) and a `reason` from the contract's list.
+ * `started_at`) and a `reason` from the contract's list. `source_ts`
+ * (an extension of `supply-data2`) is optional.
  *
  * Returns: (transfer full) (nullable): the message, or %NULL on error
  */
@@ -2299,6 +2303,7 @@ ev_supply_data_from_json (const char  *data,
       !read_number (object, "price", TRUE, ev_protocol_validate_price, NULL, &msg->price, error) ||
       !read_timestamp (object, "started_at", ticket, &msg->started_at, error) ||
       !read_timestamp (object, "ended_at", ticket, &msg->ended_at, error) ||
+      !read_timestamp (object, "source_ts", FALSE, &msg->source_ts, error) ||
       !get_string (object, "reason", ticket, &text, error))
     return NULL;
   if (text != NULL && !ev_ticket_reason_from_string (text, &msg->reason))

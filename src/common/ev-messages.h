@@ -494,6 +494,9 @@ EvDirective *ev_directive_from_json       (const char         *data,
  * @started_at: ms since the epoch; 0 when absent, required for a ticket.
  * @ended_at: ms since the epoch; 0 when absent, required for a ticket.
  * @reason: why the supply ended; required for a ticket.
+ * @source_ts: `supply-data2` only, an extension: the `ts` of the engine's
+ *   `supply-data` message Central relays, in ms since the epoch; 0 when
+ *   absent. Encoded only when set; readers that do not know it ignore it.
  *
  * A `supply-data` message, and the same shape on `supply-data2`.
  */
@@ -510,6 +513,7 @@ typedef struct {
   gint64 started_at;
   gint64 ended_at;
   EvTicketReason reason;
+  gint64 source_ts;
 } EvSupplyData;
 
 EvSupplyData *ev_supply_data_new          (EvSupplyDataKind    kind,

@@ -7,6 +7,7 @@
 
 #include "driver-application.h"
 #include "driver-core.h"
+#include "driver-fleet-headless.h"
 #include "driver-headless.h"
 #include "ev-broker-launch.h"
 #include "ev-headless.h"
@@ -90,10 +91,14 @@ main (int   argc,
   /* A reader of our output that went away must not kill us. */
   signal (SIGPIPE, SIG_IGN);
 
+  if (argc > 1 && g_str_equal (argv[1], "fleet"))
+    return driver_fleet_main (argc - 1, argv + 1);
+
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context,
                                 _("The driver’s app of EV Charging Network: sees the charging points, "
-                                  "requests a supply, follows it live and keeps the tickets."));
+                                  "requests a supply, follows it live and keeps the tickets. "
+                                  "Run “ev-driver fleet --help” for many simulated drivers at once."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
 

@@ -10,6 +10,7 @@
 #include "ev-headless.h"
 #include "station-application.h"
 #include "station-engine.h"
+#include "station-fleet.h"
 #include "station-headless.h"
 #include "station-monitor.h"
 
@@ -288,6 +289,125 @@ run_monitor (int    argc,
   return run_window (G_OBJECT (monitor), start_monitor, program);
 }
 
+static int
+run_fleet (int    argc,
+           char **argv)
+{
+  const char *program = "ev-station fleet";
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(StationFleet) fleet = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *test_id = NULL;
+  CommonOptions common = { 0 };
+  StationFleetConfig config;
+  int count = 0;
+  g_autofree char *prefix = NULL;
+  g_autofree char *central = NULL;
+  g_autofree char *bootstrap = NULL;
+  g_autofree char *token_dir = NULL;
+  g_auto(GStrv) overrides = NULL;
+  double fault_rate = 0.0, power_kw = STATION_DEFAULT_POWER_KW, auto_unplug_kwh = 0.0, seconds = 0.0;
+  gint64 auto_plug = STATION_FLEET_DEFAULT_AUTO_PLUG_MS;
+  gint64 auto_unplug_after = STATION_FLEET_DEFAULT_AUTO_UNPLUG_MS;
+  int stats_interval = STATION_FLEET_DEFAULT_STATS_INTERVAL_MS;
+  const GOptionEntry entries[] = {
+    { "count", 'n', 0, G_OPTION_ARG_INT, &count,
+      N_("How many charging points to simulate (required)"), N_("N") },
+    { "prefix", 'p', 0, G_OPTION_ARG_STRING, &prefix,
+      N_("Their ids: this prefix and a number, ALC00001… (default ALC)"), N_("PREFIX") },
+    { "central", 'c', 0, G_OPTION_ARG_STRING, &central,
+      N_("Central’s address (default 127.0.0.1:7001)"), N_("ADDR:PORT") },
+    { "kafka", 'k', 0, G_OPTION_ARG_STRING, &bootstrap,
+      N_("Kafka bootstrap servers (default: the embedded broker)"), N_("HOST:PORT,…") },
+    { "property", 'X', 0, G_OPTION_ARG_STRING_ARRAY, &overrides,
+      N_("Set a librdkafka property (repeatable)"), N_("KEY=VALUE") },
+    { "fault-rate", 0, 0, G_OPTION_ARG_DOUBLE, &fault_rate,
+      N_("Mean engine faults per charging point per hour, each lasting 5 to 30 s (default 0)"), N_("R") },
+    { "auto-plug", 0, 0, G_OPTION_ARG_INT64, &auto_plug,
+      N_("Plug the vehicle in this many milliseconds after authorisation; -1 never (default 1000)"), N_("MS") },
+    { "auto-unplug-after", 0, 0, G_OPTION_ARG_INT64, &auto_unplug_after,
+      N_("Unplug after supplying for this many milliseconds; -1 never (default 10000)"), N_("MS") },
+    { "auto-unplug-kwh", 0, 0, G_OPTION_ARG_DOUBLE, &auto_unplug_kwh,
+      N_("Unplug when this much energy is supplied; 0 never (default)"), N_("KWH") },
+    { "power-kw", 0, 0, G_OPTION_ARG_DOUBLE, &power_kw,
+      N_("Charging power in kW (default 22)"), N_("KW") },
+    { "token-dir", 0, 0, G_OPTION_ARG_FILENAME, &token_dir,
+      N_("Where the monitors keep their tokens (default: as ev-station monitor)"), N_("DIR") },
+    { "stats-interval", 0, 0, G_OPTION_ARG_INT, &stats_interval,
+      N_("Print statistics this often, in milliseconds; 0 never (default 1000)"), N_("MS") },
+    { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds,
+      N_("Stop after this many seconds; 0 runs until quit (default)"), N_("S") },
+    { NULL }
+  };
+
+  context = new_context (NULL, _("Many charging points in one process, for load tests: each with its "
+                                 "engine’s rules and a monitor linked to Central over its own TCP connection."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  add_common_entries (context, &common);
+  if (!parse (context, &argc, &argv, program) || !check_overrides (overrides, program))
+    return 2;
+  if (common.version)
+    {
+      check_view (&common);
+      return 0;
+    }
+
+  if (count < 1)
+    {
+      g_printerr (_("%s: --count must be at least 1\n"), program);
+      return 2;
+    }
+  /* The longest id of the fleet must be a valid CP id. */
+  test_id = g_strdup_printf ("%s%05d", prefix != NULL ? prefix : STATION_FLEET_DEFAULT_PREFIX, count);
+  if (!ev_protocol_validate_cp_id (test_id, "--prefix", &error))
+    {
+      g_printerr ("%s: %s\n", program, error->message);
+      return 2;
+    }
+  if (!(power_kw > 0.0 && power_kw <= 10000.0))
+    {
+      g_printerr (_("%s: --power-kw must be between 0 and 10000\n"), program);
+      return 2;
+    }
+  if (!(fault_rate >= 0.0 && fault_rate <= 3600.0) || stats_interval < 0 || !(seconds >= 0.0) ||
+      !(auto_unplug_kwh >= 0.0 && auto_unplug_kwh <= EV_PROTOCOL_KWH_MAX) ||
+      auto_plug > G_MAXINT32 || auto_unplug_after > G_MAXINT32)
+    {
+      g_printerr (_("%s: a simulation value is out of range\n"), program);
+      return 2;
+    }
+  check_view (&common);
+
+  if (bootstrap == NULL)
+    bootstrap = ev_broker_ensure (NULL, &error);
+  if (bootstrap == NULL)
+    {
+      ev_headless_print_error (error->message);
+      g_printerr ("%s: %s\n", program, error->message);
+      return 1;
+    }
+
+  station_fleet_config_init (&config);
+  config.count = count;
+  if (prefix != NULL)
+    config.prefix = prefix;
+  if (central != NULL)
+    config.central = central;
+  config.bootstrap = bootstrap;
+  config.kafka_overrides = (const char * const *) overrides;
+  config.token_dir = token_dir;
+  config.fault_rate = fault_rate;
+  config.power_kw = power_kw;
+  config.auto_plug_ms = auto_plug < 0 ? -1 : auto_plug;
+  config.auto_unplug_ms = auto_unplug_after < 0 ? -1 : auto_unplug_after;
+  config.auto_unplug_kwh = auto_unplug_kwh;
+  config.stats_interval_ms = stats_interval;
+  config.seconds = seconds;
+
+  fleet = station_fleet_new (&config);
+  return station_fleet_run_headless (fleet);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -308,10 +428,13 @@ main (int   argc,
     return run_engine (argc - 1, argv + 1);
   if (argc > 1 && g_str_equal (argv[1], "monitor"))
     return run_monitor (argc - 1, argv + 1);
+  if (argc > 1 && g_str_equal (argv[1], "fleet"))
+    return run_fleet (argc - 1, argv + 1);
 
-  context = new_context (_("[engine|monitor]"),
+  context = new_context (_("[engine|monitor|fleet]"),
                          _("The station simulator of EV Charging Network. Without a role it opens the launcher window. "
-                           "Run “ev-station engine --help” or “ev-station monitor --help” for each role’s options."));
+                           "Run “ev-station engine --help”, “ev-station monitor --help” or “ev-station fleet --help” "
+                           "for each role’s options."));
   add_common_entries (context, &common);
   if (!parse (context, &argc, &argv, "ev-station"))
     return 2;

@@ -8,6 +8,7 @@
 #include "ev-link.h"
 #include "ev-messages.h"
 #include "ev-protocol.h"
+#include "station-directives.h"
 #include "station-engine.h"
 #include "station-util.h"
 
@@ -30,8 +31,7 @@ struct _StationEngine
   EvBus *bus;                  /* producer: supply-data, supply-req */
   EvBus *consumer;             /* central-directives, supply-res; from hello */
   GHashTable *requests;        /* request ids asked here, awaiting supply-res */
-  GHashTable *finished;        /* supply ids this engine has ended */
-  GQueue finished_order;       /* the same, oldest first, to bound it */
+  StationFinished finished;   /* supply ids this engine has ended */
   guint timer_id;
 
   gboolean started;
@@ -144,34 +144,16 @@ publish (StationEngine *self,
     }
 }
 
-/* A start repeated for a supply that already ended here (a restarted
- * Central answering its backlog again) must not run it a second time. */
-#define FINISHED_REMEMBERED 256
-
-static void
-remember_finished (StationEngine *self,
-                   const char    *supply_id)
-{
-  char *id;
-
-  if (supply_id == NULL || g_hash_table_contains (self->finished, supply_id))
-    return;
-
-  id = g_strdup (supply_id);
-  g_hash_table_add (self->finished, id);
-  g_queue_push_tail (&self->finished_order, id);
-  if (g_queue_get_length (&self->finished_order) > FINISHED_REMEMBERED)
-    g_hash_table_remove (self->finished, g_queue_pop_head (&self->finished_order));
-}
-
 static void
 emit_supply_data (StationEngine      *self,
                   const EvSupplyData *data)
 {
   JsonObject *fields = station_supply_data_fields (data);
 
+  /* A start repeated for a supply that already ended here (a restarted
+   * Central answering its backlog again) must not run it a second time. */
   if (data->kind == EV_SUPPLY_DATA_TICKET)
-    remember_finished (self, data->supply_id);
+    station_finished_add (&self->finished, data->supply_id);
   emit (self, data->kind == EV_SUPPLY_DATA_TICKET ? "ticket" : "progress", fields);
 }
 
@@ -295,71 +277,30 @@ static void
 apply_directive (StationEngine     *self,
                  const EvDirective *directive)
 {
-  g_autoptr(GError) error = NULL;
+  g_autofree char *ignored = NULL;
   JsonObject *fields = json_object_new ();
-  gint64 now = ev_protocol_now_ms ();
+  gboolean applied;
 
   json_object_set_string_member (fields, "target", directive->target);
   json_object_set_string_member (fields, "action", ev_directive_action_to_string (directive->action));
   if (directive->supply_id != NULL)
     json_object_set_string_member (fields, "supply_id", directive->supply_id);
 
-  if (ev_directive_is_expired (directive, now))
-    {
-      /* A restarted engine never acts on stale orders. */
-      json_object_set_string_member (fields, "ignored", "expired");
-      emit (self, "directive", fields);
-      return;
-    }
-
-  switch (directive->action)
-    {
-    case EV_DIRECTIVE_ACTION_START:
-      if (g_strcmp0 (directive->supply_id, station_machine_get_supply_id (self->machine)) == 0)
-        {
-          json_object_set_string_member (fields, "ignored", "duplicate");
-          break;
-        }
-      if (g_hash_table_contains (self->finished, directive->supply_id))
-        {
-          json_object_set_string_member (fields, "ignored", "finished");
-          break;
-        }
-      if (!station_machine_start (self->machine, directive->supply_id, directive->driver_id,
-                                  directive->price, now, &error))
-        {
-          json_object_set_string_member (fields, "ignored", error->message);
-          break;
-        }
-      {
-        JsonObject *authorized = json_object_new ();
-
-        json_object_set_string_member (authorized, "supply_id", directive->supply_id);
-        json_object_set_string_member (authorized, "driver_id", directive->driver_id);
-        json_object_set_double_member (authorized, "price", directive->price);
-        emit (self, "directive", g_steal_pointer (&fields));
-        emit (self, "authorized", authorized);
-        sync_machine (self);
-        return;
-      }
-    case EV_DIRECTIVE_ACTION_STOP:
-      station_machine_stop (self->machine, now);
-      break;
-    case EV_DIRECTIVE_ACTION_RESUME:
-      station_machine_resume (self->machine);
-      break;
-    case EV_DIRECTIVE_ACTION_CANCEL:
-      /* Withdrawn: a start for it arriving later (out of order, or again
-       * from a restarted Central) must not run it. */
-      remember_finished (self, directive->supply_id);
-      if (!station_machine_cancel (self->machine, directive->supply_id))
-        json_object_set_string_member (fields, "ignored", "not-waiting");
-      break;
-    default:
-      g_assert_not_reached ();
-    }
-
+  applied = station_directive_apply (self->machine, &self->finished, directive,
+                                     ev_protocol_now_ms (), &ignored);
+  if (ignored != NULL)
+    json_object_set_string_member (fields, "ignored", ignored);
   emit (self, "directive", fields);
+
+  if (applied && directive->action == EV_DIRECTIVE_ACTION_START)
+    {
+      JsonObject *authorized = json_object_new ();
+
+      json_object_set_string_member (authorized, "supply_id", directive->supply_id);
+      json_object_set_string_member (authorized, "driver_id", directive->driver_id);
+      json_object_set_double_member (authorized, "price", directive->price);
+      emit (self, "authorized", authorized);
+    }
   sync_machine (self);
 }
 
@@ -698,8 +639,7 @@ station_engine_finalize (GObject *object)
   g_free (self->driver_id);
   g_clear_pointer (&self->machine, station_machine_free);
   g_clear_pointer (&self->requests, g_hash_table_unref);
-  g_queue_clear (&self->finished_order);
-  g_clear_pointer (&self->finished, g_hash_table_unref);
+  station_finished_clear (&self->finished);
 
   G_OBJECT_CLASS (station_engine_parent_class)->finalize (object);
 }
@@ -912,14 +852,7 @@ station_engine_class_init (StationEngineClass *klass)
    *
    * Everything that happens, for the views.
    */
-  signals[SIGNAL_EVENT] =
-    g_signal_new ("event",
-                  G_TYPE_FROM_CLASS (klass),
-                  G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 2,
-                  G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
-                  JSON_TYPE_OBJECT | G_SIGNAL_TYPE_STATIC_SCOPE);
+  signals[SIGNAL_EVENT] = station_event_signal_new (G_TYPE_FROM_CLASS (klass));
 }
 
 static void
@@ -928,8 +861,7 @@ station_engine_init (StationEngine *self)
   station_machine_config_init (&self->config);
   self->links = g_ptr_array_new_with_free_func (g_object_unref);
   self->requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->finished = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_queue_init (&self->finished_order);
+  station_finished_init (&self->finished, STATION_FINISHED_REMEMBERED);
   self->state = EV_CP_STATE_ACTIVE;
 }
 

@@ -157,41 +157,17 @@ station_monitor_default_token_dir (void)
 }
 
 static char *
-token_path (StationMonitor *self)
-{
-  return g_build_filename (self->token_dir, self->cp_id, NULL);
-}
-
-static char *
 load_token (StationMonitor *self)
 {
-  g_autofree char *path = token_path (self);
-  g_autofree char *contents = NULL;
-
-  if (!g_file_get_contents (path, &contents, NULL, NULL))
-    return NULL;
-  g_strstrip (contents);
-  return *contents != '\0' ? g_steal_pointer (&contents) : NULL;
+  return station_token_load (self->token_dir, self->cp_id);
 }
 
-/* The token is a secret: only its owner may read it. */
 static gboolean
 save_token (StationMonitor  *self,
             const char      *token,
             GError         **error)
 {
-  g_autofree char *path = token_path (self);
-
-  if (g_mkdir_with_parents (self->token_dir, 0700) != 0)
-    {
-      int saved_errno = errno;
-
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
-                   _("Cannot create %s: %s"), self->token_dir, g_strerror (saved_errno));
-      return FALSE;
-    }
-
-  return g_file_set_contents_full (path, token, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+  return station_token_save (self->token_dir, self->cp_id, token, error);
 }
 
 /* Requests ------------------------------------------------------------------- */
@@ -1026,14 +1002,7 @@ station_monitor_class_init (StationMonitorClass *klass)
    *
    * Everything that happens, for the views.
    */
-  signals[SIGNAL_EVENT] =
-    g_signal_new ("event",
-                  G_TYPE_FROM_CLASS (klass),
-                  G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 2,
-                  G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
-                  JSON_TYPE_OBJECT | G_SIGNAL_TYPE_STATIC_SCOPE);
+  signals[SIGNAL_EVENT] = station_event_signal_new (G_TYPE_FROM_CLASS (klass));
 }
 
 static void

@@ -1,6 +1,8 @@
 #include "config.h"
 
+#include <errno.h>
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "station-util.h"
@@ -84,6 +86,24 @@ station_supply_data_fields (const EvSupplyData *data)
 }
 
 /**
+ * station_event_signal_new:
+ * @type: a core's type
+ *
+ * Creates the `event` signal every station core has: (const char *name,
+ * JsonObject *fields), everything that happens, for the views.
+ *
+ * Returns: the signal's id
+ */
+guint
+station_event_signal_new (GType type)
+{
+  return g_signal_new ("event", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                       G_TYPE_NONE, 2,
+                       G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
+                       JSON_TYPE_OBJECT | G_SIGNAL_TYPE_STATIC_SCOPE);
+}
+
+/**
  * station_emit:
  * @instance: a core
  * @signal_id: its "event" signal
@@ -114,4 +134,57 @@ station_emit_error (gpointer    instance,
   g_message ("%s", message);
   json_object_set_string_member (fields, "message", message);
   station_emit (instance, signal_id, "error", fields);
+}
+
+/**
+ * station_token_load:
+ * @token_dir: where a monitor keeps its tokens
+ * @cp_id: a CP id
+ *
+ * Returns: (transfer full) (nullable): the token Central gave @cp_id, or
+ *   %NULL when there is none
+ */
+char *
+station_token_load (const char *token_dir,
+                    const char *cp_id)
+{
+  g_autofree char *path = g_build_filename (token_dir, cp_id, NULL);
+  g_autofree char *contents = NULL;
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return NULL;
+  g_strstrip (contents);
+  return *contents != '\0' ? g_steal_pointer (&contents) : NULL;
+}
+
+/**
+ * station_token_save:
+ * @token_dir: where a monitor keeps its tokens (created if needed)
+ * @cp_id: a CP id
+ * @token: the token Central gave it
+ * @error: return location for a #GError
+ *
+ * Keeps @token for @cp_id. The token is a secret: only its owner may read
+ * it (mode 0600, in a folder of mode 0700).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+station_token_save (const char  *token_dir,
+                    const char  *cp_id,
+                    const char  *token,
+                    GError     **error)
+{
+  g_autofree char *path = g_build_filename (token_dir, cp_id, NULL);
+
+  if (g_mkdir_with_parents (token_dir, 0700) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   _("Cannot create %s: %s"), token_dir, g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  return g_file_set_contents_full (path, token, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
 }

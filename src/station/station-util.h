@@ -15,6 +15,7 @@ void            station_set_nullable_string (JsonObject         *object,
                                              const char         *member,
                                              const char         *value);
 JsonObject     *station_supply_data_fields  (const EvSupplyData *data);
+guint           station_event_signal_new    (GType               type);
 void            station_emit                (gpointer            instance,
                                              guint               signal_id,
                                              const char         *name,
@@ -22,5 +23,11 @@ void            station_emit                (gpointer            instance,
 void            station_emit_error          (gpointer            instance,
                                              guint               signal_id,
                                              const char         *message);
+char           *station_token_load          (const char         *token_dir,
+                                             const char         *cp_id);
+gboolean        station_token_save          (const char         *token_dir,
+                                             const char         *cp_id,
+                                             const char         *token,
+                                             GError            **error);
 
 G_END_DECLS

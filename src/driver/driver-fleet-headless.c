@@ -1,0 +1,300 @@
+#include "config.h"
+
+#include <glib-unix.h>
+#include <glib/gi18n-lib.h>
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+
+#include "driver-fleet-headless.h"
+#include "ev-broker-launch.h"
+#include "ev-headless.h"
+
+/* `ev-driver fleet`: the options, the commands and the end of a run of
+ * DriverFleet, always headless (docs/cli.md). */
+
+#define PROGRAM "ev-driver fleet"
+
+static const char * const commands[] = { "stats", "reset", "rate R", "help", "quit", NULL };
+
+/* How this run ends; one run per process. */
+typedef struct
+{
+  double seconds;         /* --seconds, 0 for none */
+  guint deadline_id;
+  guint sigint_id;
+  guint sigterm_id;
+  gboolean quit_typed;
+  gboolean stop;          /* a signal came, or the time is up */
+} FleetRun;
+
+static FleetRun run;
+
+static gboolean
+parse_rate (const char *text,
+            double     *rate)
+{
+  char *end = NULL;
+  double value;
+
+  if (text == NULL || *text == '\0')
+    return FALSE;
+  value = g_ascii_strtod (text, &end);
+  if (*end != '\0' || !isfinite (value) || value < 0.0 || value > DRIVER_FLEET_MAX_RATE)
+    return FALSE;
+  *rate = value;
+  return TRUE;
+}
+
+/**
+ * driver_fleet_run_command:
+ * @fleet: a started fleet
+ * @line: one command line
+ * @out_quit: (out): set to %TRUE for `quit`
+ *
+ * Runs `stats`, `reset`, `rate R`, `help` or `quit`.
+ *
+ * Returns: (transfer full) (nullable): an error message for people, or
+ *   %NULL when the command ran
+ */
+char *
+driver_fleet_run_command (DriverFleet *fleet,
+                          const char  *line,
+                          gboolean    *out_quit)
+{
+  g_auto(GStrv) words = NULL;
+  guint n;
+
+  *out_quit = FALSE;
+  words = ev_headless_split_words (line, &n);
+  if (n == 0)
+    return NULL;
+
+  if (n == 1 && g_str_equal (words[0], "quit"))
+    {
+      run.quit_typed = TRUE;
+      *out_quit = TRUE;
+      return NULL;
+    }
+  if (n == 1 && g_str_equal (words[0], "stats"))
+    {
+      g_autoptr(JsonObject) fields = driver_fleet_stats_fields (fleet);
+
+      ev_headless_print_event ("stats", fields);
+      return NULL;
+    }
+  if (n == 1 && g_str_equal (words[0], "reset"))
+    {
+      driver_fleet_reset (fleet);
+      return NULL;
+    }
+  if (n == 1 && g_str_equal (words[0], "help"))
+    {
+      ev_headless_print_help (commands);
+      return NULL;
+    }
+  if (g_str_equal (words[0], "rate"))
+    {
+      double rate;
+
+      if (n != 2 || !parse_rate (words[1], &rate))
+        return g_strdup_printf (_("“rate” takes one number of requests per second, from 0 (pause) to %g"),
+                                DRIVER_FLEET_MAX_RATE);
+      driver_fleet_set_rate (fleet, rate);
+      return NULL;
+    }
+
+  {
+    g_autofree char *stripped = g_strstrip (g_strdup (line));
+
+    return g_strdup_printf (_("Unknown command “%s” (commands: stats, reset, rate R, help, quit)"), stripped);
+  }
+}
+
+/* --seconds elapsed: the run ends as on `quit`. */
+static gboolean
+deadline_cb (gpointer user_data)
+{
+  run.deadline_id = 0;
+  run.stop = TRUE;
+  g_message ("Stopping: the time given by --seconds is up");
+  ev_headless_quit ();
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+signal_cb (gpointer user_data)
+{
+  run.stop = TRUE;
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+start (gpointer   fleet,
+       GError   **error)
+{
+  if (!driver_fleet_start (fleet, error))
+    return FALSE;
+  if (run.seconds > 0.0)
+    run.deadline_id = g_timeout_add ((guint) ceil (run.seconds * 1000.0), deadline_cb, NULL);
+  return TRUE;
+}
+
+/* End of input does not end a run given --seconds (so that `ev-driver
+ * fleet --seconds 30 </dev/null` runs 30 s); `quit` and signals do. The
+ * summary comes before `stopped`. */
+static void
+shutdown (gpointer fleet)
+{
+  g_autoptr(JsonObject) fields = NULL;
+
+  if (!run.quit_typed && !run.stop && run.deadline_id != 0)
+    {
+      while (!run.stop)
+        g_main_context_iteration (NULL, TRUE);
+    }
+
+  fields = driver_fleet_stats_fields (fleet);
+  ev_headless_print_event ("summary", fields);
+  driver_fleet_shutdown (fleet);
+}
+
+static char *
+command (gpointer    fleet,
+         const char *line,
+         gboolean   *out_quit)
+{
+  return driver_fleet_run_command (fleet, line, out_quit);
+}
+
+static int
+usage_error (const char *message)
+{
+  g_printerr ("%s: %s\n", PROGRAM, message);
+  g_printerr (_("Run “%s --help” to see every option.\n"), PROGRAM);
+  return 2;
+}
+
+/**
+ * driver_fleet_main:
+ * @argc: the number of arguments, `fleet` first
+ * @argv: the arguments after `ev-driver`
+ *
+ * Runs `ev-driver fleet`.
+ *
+ * Returns: the exit status: 0, 1 when it cannot start, 2 for bad options
+ */
+int
+driver_fleet_main (int    argc,
+                   char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(DriverFleet) fleet = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *bootstrap = NULL;
+  g_autofree char *prefix = NULL;
+  g_auto(GStrv) overrides = NULL;
+  static const EvHeadlessRole role = { PROGRAM, start, shutdown, command };
+  int count = 0;
+  double rate = 1.0;
+  int stats_interval = DRIVER_FLEET_DEFAULT_STATS_INTERVAL_MS;
+  int answer_timeout = DRIVER_FLEET_DEFAULT_ANSWER_TIMEOUT_MS;
+  double seconds = 0.0;
+  gboolean headless = FALSE;
+  int status;
+  const GOptionEntry entries[] = {
+    { "count", 'n', 0, G_OPTION_ARG_INT, &count,
+      N_("How many drivers (required)"), N_("M") },
+    { "rate", 'r', 0, G_OPTION_ARG_DOUBLE, &rate,
+      N_("Supply requests per second for the whole fleet (default 1; 0 pauses)"), N_("R") },
+    { "prefix", 'p', 0, G_OPTION_ARG_STRING, &prefix,
+      N_("The prefix of the driver ids (default FLT: FLT0001, FLT0002, …)"), N_("PREFIX") },
+    { "kafka", 'k', 0, G_OPTION_ARG_STRING, &bootstrap,
+      N_("Kafka bootstrap servers (default: the embedded broker, started if none runs)"), N_("HOST:PORT,…") },
+    { "property", 'X', 0, G_OPTION_ARG_STRING_ARRAY, &overrides,
+      N_("Set a librdkafka property (repeatable)"), N_("KEY=VALUE") },
+    { "stats-interval", 0, 0, G_OPTION_ARG_INT, &stats_interval,
+      N_("Print statistics every MS milliseconds (default 1000; 0: only when asked)"), N_("MS") },
+    { "seconds", 's', 0, G_OPTION_ARG_DOUBLE, &seconds,
+      N_("Stop after S seconds (default: run until quit)"), N_("S") },
+    { "answer-timeout", 0, 0, G_OPTION_ARG_INT, &answer_timeout,
+      N_("Give up waiting for Central’s answer after MS milliseconds (default 10000)"), N_("MS") },
+    { "headless", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &headless, NULL, NULL },
+    { NULL }
+  };
+
+  g_set_prgname (PROGRAM);
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context,
+                                _("Many simulated drivers in one process, for load: they request supplies at "
+                                  "random ACTIVE charging points at a given rate, follow them, and report "
+                                  "counts and latencies as JSON lines. Commands on standard input: stats, "
+                                  "reset, rate R, help, quit."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (error->message);
+  if (argc > 1)
+    {
+      g_printerr (_("%s: unexpected argument “%s”\n"), PROGRAM, argv[1]);
+      g_printerr (_("Run “%s --help” to see every option.\n"), PROGRAM);
+      return 2;
+    }
+  if (count < 1 || count > DRIVER_FLEET_MAX_COUNT)
+    {
+      g_autofree char *message = g_strdup_printf (_("--count M is required, from 1 to %d"), DRIVER_FLEET_MAX_COUNT);
+
+      return usage_error (message);
+    }
+  if (!isfinite (rate) || rate < 0.0 || rate > DRIVER_FLEET_MAX_RATE)
+    {
+      g_autofree char *message = g_strdup_printf (_("--rate must be from 0 to %g requests per second"),
+                                                  DRIVER_FLEET_MAX_RATE);
+
+      return usage_error (message);
+    }
+  if (stats_interval < 0)
+    return usage_error (_("--stats-interval cannot be negative"));
+  if (answer_timeout < 1)
+    return usage_error (_("--answer-timeout must be at least 1 ms"));
+  if (!isfinite (seconds) || seconds < 0.0 || seconds > G_MAXUINT / 1000)
+    return usage_error (_("--seconds must be a positive number of seconds"));
+  if (!driver_fleet_check_prefix (prefix != NULL ? prefix : DRIVER_FLEET_DEFAULT_PREFIX, count, &error))
+    return usage_error (error->message);
+  for (guint i = 0; overrides != NULL && overrides[i] != NULL; i++)
+    if (strchr (overrides[i], '=') == NULL || overrides[i][0] == '=')
+      {
+        g_printerr (_("%s: -X takes key=value, not “%s”\n"), PROGRAM, overrides[i]);
+        return 2;
+      }
+
+  /* stdout carries only JSON events. */
+  g_log_writer_default_set_use_stderr (TRUE);
+
+  if (bootstrap == NULL)
+    bootstrap = ev_broker_ensure (NULL, &error);
+  if (bootstrap == NULL)
+    {
+      ev_headless_print_error (error->message);
+      g_printerr ("%s: %s\n", PROGRAM, error->message);
+      return 1;
+    }
+
+  fleet = driver_fleet_new (bootstrap, overrides, count, prefix);
+  driver_fleet_set_rate (fleet, rate);
+  driver_fleet_set_answer_timeout (fleet, answer_timeout);
+  driver_fleet_set_stats_interval (fleet, stats_interval);
+
+  run = (FleetRun) { 0 };
+  run.seconds = seconds;
+  run.sigint_id = g_unix_signal_add (SIGINT, signal_cb, NULL);
+  run.sigterm_id = g_unix_signal_add (SIGTERM, signal_cb, NULL);
+
+  status = ev_headless_run (fleet, &role);
+
+  g_clear_handle_id (&run.deadline_id, g_source_remove);
+  g_clear_handle_id (&run.sigint_id, g_source_remove);
+  g_clear_handle_id (&run.sigterm_id, g_source_remove);
+  return status;
+}

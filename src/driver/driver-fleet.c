@@ -1,0 +1,1173 @@
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <math.h>
+#include <string.h>
+
+#include "driver-fleet.h"
+#include "driver-follow.h"
+#include "ev-bus.h"
+#include "ev-messages.h"
+#include "ev-protocol.h"
+
+/* DriverFleet: many simulated drivers in one process, for load. One
+ * EvBus (one producer, one reader consumer with no group) carries every
+ * driver's requests and reads supply-res, supply-data2, supply-error and
+ * cp-states from the beginning. Each driver follows its supply with the
+ * same DriverFollow machine as the single driver; what the fleet adds is
+ * the choice of who asks where, counters and latency histograms.
+ *
+ * It scales with the number of messages, not of drivers: requests are
+ * paced by one timer, answer time-outs by one sweep over a queue in send
+ * order, and choosing a free driver or a free ACTIVE CP is O(1) (arrays
+ * with swap-removal). A message keyed by a driver that has nothing in
+ * progress is not even parsed. */
+
+#define NOT_LISTED G_MAXUINT
+#define PACE_TICK_MS 10
+
+/* Latency histogram: values in µs, exact below HIST_LINEAR, then
+ * HIST_SUB buckets per power of two (about 3 % resolution). */
+#define HIST_LINEAR 64
+#define HIST_SUB 32
+#define HIST_SHIFTS 40
+#define HIST_BUCKETS (HIST_LINEAR + HIST_SHIFTS * HIST_SUB)
+
+typedef struct
+{
+  guint64 counts[HIST_BUCKETS];
+  guint64 n;
+  guint64 max_us;
+} Latency;
+
+#define N_DENY_REASONS (EV_SUPPLY_DENY_REASON_INVALID_REQUEST + 1)
+#define N_ERROR_REASONS (EV_SUPPLY_ERROR_REASON_NOT_PLUGGED + 1)
+
+/* Cumulative since start or the last reset. */
+typedef struct
+{
+  guint64 requests;
+  guint64 authorized;
+  guint64 denied;
+  guint64 denials[N_DENY_REASONS];
+  guint64 skipped;
+  guint64 no_answer;
+  guint64 progress;
+  guint64 tickets;
+  guint64 errors;
+  guint64 supply_errors[N_ERROR_REASONS];
+  Latency response;
+  Latency progress_latency;
+} Counters;
+
+/* A ticket or error that came before the answer authorising its supply
+ * (they travel on different topics): applied once the answer comes. */
+typedef struct
+{
+  EvSupplyData *data;
+  EvSupplyError *error;
+} Early;
+
+typedef struct
+{
+  DriverFollow *follow;
+  Early *early;
+  gint64 sent_us;     /* monotonic time the request was produced */
+  guint idle_pos;     /* index in idle, NOT_LISTED while busy */
+} FleetDriver;
+
+typedef struct
+{
+  char *cp_id;
+  EvCpState state;
+  gboolean taken;     /* this fleet has a request or supply there */
+  guint free_pos;     /* index in free_cps, NOT_LISTED otherwise */
+} FleetCp;
+
+typedef struct
+{
+  guint index;
+  gint64 sent_us;
+} Pending;
+
+struct _DriverFleet
+{
+  GObject parent_instance;
+
+  char *bootstrap;
+  char **kafka_overrides;
+  guint count;
+  char *prefix;
+  double rate;
+  guint answer_timeout;
+  guint stats_interval;
+
+  EvBus *bus;
+  FleetDriver *drivers;
+  GHashTable *by_id;      /* driver id (owned by its follow) → FleetDriver */
+  GArray *idle;           /* guint indices of drivers with nothing in progress */
+  GHashTable *cps;        /* cp id → FleetCp */
+  GPtrArray *free_cps;    /* ACTIVE and not taken */
+  guint cps_active;
+  GArray *pending;        /* Pending, in send order */
+  guint pending_head;
+  GRand *rand;
+  gint64 started_us;
+  gint64 next_arrival_us;
+  guint produce_failures;
+  guint pace_id;
+  guint sweep_id;
+  guint stats_id;
+  gboolean started;
+
+  Counters counters;
+};
+
+G_DEFINE_FINAL_TYPE (DriverFleet, driver_fleet, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_BOOTSTRAP,
+  PROP_KAFKA_OVERRIDES,
+  PROP_COUNT,
+  PROP_PREFIX,
+  PROP_RATE,
+  PROP_ANSWER_TIMEOUT,
+  PROP_STATS_INTERVAL,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum {
+  SIGNAL_EVENT,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+emit (DriverFleet *self,
+      const char  *name,
+      JsonObject  *fields)
+{
+  g_autoptr(JsonObject) owned = fields;
+
+  g_signal_emit (self, signals[SIGNAL_EVENT], 0, name, owned);
+}
+
+/* Ids ---------------------------------------------------------------------- */
+
+static int
+id_width (guint count)
+{
+  int digits = 1;
+
+  for (guint n = count; n >= 10; n /= 10)
+    digits++;
+  return MAX (4, digits);
+}
+
+/**
+ * driver_fleet_make_id:
+ * @prefix: the prefix of every id
+ * @count: how many drivers the fleet has
+ * @n: which one, from 1
+ *
+ * Returns: (transfer full): the id of driver @n: @prefix and @n
+ *   zero-padded to 4 digits, or as many as @count has
+ */
+char *
+driver_fleet_make_id (const char *prefix,
+                      guint       count,
+                      guint       n)
+{
+  return g_strdup_printf ("%s%0*u", prefix, id_width (count), n);
+}
+
+/**
+ * driver_fleet_check_prefix:
+ * @prefix: the prefix of every id
+ * @count: how many drivers
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE if every id of the fleet is a valid driver id
+ */
+gboolean
+driver_fleet_check_prefix (const char  *prefix,
+                           guint        count,
+                           GError     **error)
+{
+  g_autofree char *last = driver_fleet_make_id (prefix, count, count);
+
+  if (!ev_protocol_is_valid_id (last))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("The prefix “%s” does not make valid driver ids (the last would be “%s”): an id has "
+                     "1–32 characters of A-Z a-z 0-9 . _ -"),
+                   prefix, last);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Latency ------------------------------------------------------------------ */
+
+static guint
+latency_bucket (guint64 us)
+{
+  guint bits = 0;
+  guint shift;
+  guint64 index;
+
+  if (us < HIST_LINEAR)
+    return us;
+  for (guint64 v = us; v != 0; v >>= 1)
+    bits++;
+  /* Keeps the 6 highest bits: 32 sub-buckets per power of two. */
+  shift = bits - 6;
+  index = HIST_LINEAR + (guint64) (shift - 1) * HIST_SUB + ((us >> shift) - HIST_SUB);
+  return MIN (index, HIST_BUCKETS - 1);
+}
+
+/* The middle of a bucket. */
+static double
+latency_bucket_value (guint index)
+{
+  guint shift, mantissa;
+
+  if (index < HIST_LINEAR)
+    return index;
+  shift = (index - HIST_LINEAR) / HIST_SUB + 1;
+  mantissa = (index - HIST_LINEAR) % HIST_SUB + HIST_SUB;
+  return ((double) ((guint64) mantissa << shift)) + (((guint64) 1 << shift) - 1) / 2.0;
+}
+
+static void
+latency_add (Latency *latency,
+             gint64   us)
+{
+  guint64 value = us > 0 ? (guint64) us : 0;
+
+  latency->counts[latency_bucket (value)]++;
+  latency->n++;
+  latency->max_us = MAX (latency->max_us, value);
+}
+
+static double
+latency_quantile_us (const Latency *latency,
+                     double         q)
+{
+  guint64 rank = (guint64) ceil (q * latency->n);
+  guint64 seen = 0;
+
+  rank = CLAMP (rank, 1, latency->n);
+  for (guint i = 0; i < HIST_BUCKETS; i++)
+    {
+      seen += latency->counts[i];
+      if (seen >= rank)
+        return MIN (latency_bucket_value (i), (double) latency->max_us);
+    }
+  return latency->max_us;
+}
+
+static void
+set_ms (JsonObject *object,
+        const char *member,
+        double      us)
+{
+  json_object_set_double_member (object, member, round (us) / 1000.0);
+}
+
+/* {"n", "p50", "p99", "p999", "max"} in ms; the figures are null with no
+ * sample. */
+static JsonObject *
+latency_fields (const Latency *latency)
+{
+  static const struct { const char *name; double q; } quantiles[] = {
+    { "p50", 0.5 }, { "p99", 0.99 }, { "p999", 0.999 },
+  };
+  JsonObject *object = json_object_new ();
+
+  json_object_set_int_member (object, "n", latency->n);
+  for (guint i = 0; i < G_N_ELEMENTS (quantiles); i++)
+    {
+      if (latency->n == 0)
+        json_object_set_null_member (object, quantiles[i].name);
+      else
+        set_ms (object, quantiles[i].name, latency_quantile_us (latency, quantiles[i].q));
+    }
+  if (latency->n == 0)
+    json_object_set_null_member (object, "max");
+  else
+    set_ms (object, "max", latency->max_us);
+  return object;
+}
+
+/* Listings ----------------------------------------------------------------- */
+
+static gboolean
+driver_is_busy (const FleetDriver *driver)
+{
+  return driver->idle_pos == NOT_LISTED;
+}
+
+static void
+list_idle (DriverFleet *self,
+           FleetDriver *driver)
+{
+  guint index = driver - self->drivers;
+
+  if (!driver_is_busy (driver))
+    return;
+  driver->idle_pos = self->idle->len;
+  g_array_append_val (self->idle, index);
+}
+
+static void
+unlist_idle (DriverFleet *self,
+             FleetDriver *driver)
+{
+  guint pos = driver->idle_pos;
+  guint last;
+
+  if (driver_is_busy (driver))
+    return;
+  last = g_array_index (self->idle, guint, self->idle->len - 1);
+  g_array_index (self->idle, guint, pos) = last;
+  self->drivers[last].idle_pos = pos;
+  g_array_set_size (self->idle, self->idle->len - 1);
+  driver->idle_pos = NOT_LISTED;
+}
+
+/* A CP is free for a new request when it is ACTIVE and this fleet has
+ * nothing in progress there. */
+static void
+update_free (DriverFleet *self,
+             FleetCp     *cp)
+{
+  gboolean is_free = cp->state == EV_CP_STATE_ACTIVE && !cp->taken;
+
+  if (is_free && cp->free_pos == NOT_LISTED)
+    {
+      cp->free_pos = self->free_cps->len;
+      g_ptr_array_add (self->free_cps, cp);
+    }
+  else if (!is_free && cp->free_pos != NOT_LISTED)
+    {
+      FleetCp *last = g_ptr_array_index (self->free_cps, self->free_cps->len - 1);
+
+      g_ptr_array_index (self->free_cps, cp->free_pos) = last;
+      last->free_pos = cp->free_pos;
+      g_ptr_array_set_size (self->free_cps, self->free_cps->len - 1);
+      cp->free_pos = NOT_LISTED;
+    }
+}
+
+static void
+fleet_cp_free (gpointer data)
+{
+  FleetCp *cp = data;
+
+  g_free (cp->cp_id);
+  g_free (cp);
+}
+
+static void
+early_free (Early *early)
+{
+  g_clear_pointer (&early->data, ev_supply_data_free);
+  g_clear_pointer (&early->error, ev_supply_error_free);
+  g_free (early);
+}
+
+/* The driver's supply concluded (or was given up): the driver and its CP
+ * are free again. */
+static void
+conclude (DriverFleet *self,
+          FleetDriver *driver)
+{
+  FleetCp *cp = g_hash_table_lookup (self->cps, driver->follow->cp_id);
+
+  if (cp != NULL)
+    {
+      cp->taken = FALSE;
+      update_free (self, cp);
+    }
+  g_clear_pointer (&driver->early, early_free);
+  list_idle (self, driver);
+}
+
+/* Requests ----------------------------------------------------------------- */
+
+static void
+request_one (DriverFleet *self)
+{
+  g_autoptr(EvSupplyRequest) request = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *request_id = NULL;
+  g_autofree char *json = NULL;
+  FleetDriver *driver;
+  FleetCp *cp;
+  Pending pending;
+  gsize length;
+
+  if (self->idle->len == 0 || self->free_cps->len == 0)
+    {
+      self->counters.skipped++;
+      return;
+    }
+
+  driver = &self->drivers[g_array_index (self->idle, guint, g_rand_int_range (self->rand, 0, self->idle->len))];
+  cp = g_ptr_array_index (self->free_cps, g_rand_int_range (self->rand, 0, self->free_cps->len));
+  request_id = ev_protocol_new_uuid ();
+  request = ev_supply_request_new (request_id, cp->cp_id, driver->follow->driver_id, EV_SUPPLY_ORIGIN_DRIVER);
+  json = ev_supply_request_to_json (request, &length);
+  if (!ev_bus_produce (self->bus, "supply-req", cp->cp_id, json, length, &error))
+    {
+      /* A full queue or a broker gone: the request did not leave. */
+      if (self->produce_failures++ % 1000 == 0)
+        g_message ("Cannot send a supply request (%u so far): %s", self->produce_failures, error->message);
+      self->counters.skipped++;
+      return;
+    }
+
+  /* An idle driver is never refused a request. */
+  driver_follow_request (driver->follow, cp->cp_id, request_id, ev_protocol_now_ms (), NULL);
+  driver->sent_us = g_get_monotonic_time ();
+  g_clear_pointer (&driver->early, early_free);
+  unlist_idle (self, driver);
+  cp->taken = TRUE;
+  update_free (self, cp);
+
+  pending.index = driver - self->drivers;
+  pending.sent_us = driver->sent_us;
+  g_array_append_val (self->pending, pending);
+  self->counters.requests++;
+}
+
+/* The time to the next request of a Poisson process of the rate. */
+static gint64
+next_gap_us (DriverFleet *self)
+{
+  return (gint64) (-log (1.0 - g_rand_double (self->rand)) / self->rate * G_USEC_PER_SEC);
+}
+
+static gboolean
+pace_cb (gpointer user_data)
+{
+  DriverFleet *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->rate <= 0.0)
+    return G_SOURCE_CONTINUE;
+
+  /* After a stall, catch up on at most one second of requests. */
+  self->next_arrival_us = MAX (self->next_arrival_us, now - G_USEC_PER_SEC);
+  while (self->next_arrival_us <= now)
+    {
+      request_one (self);
+      self->next_arrival_us += next_gap_us (self);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+/* Requests leave in send order and all wait the same time, so the
+ * expired ones are always at the head of the queue. An entry whose driver
+ * has been answered, or has asked again since, is dropped. */
+static gboolean
+sweep_cb (gpointer user_data)
+{
+  DriverFleet *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gint64 timeout_us = (gint64) self->answer_timeout * 1000;
+
+  while (self->pending_head < self->pending->len)
+    {
+      Pending *pending = &g_array_index (self->pending, Pending, self->pending_head);
+      FleetDriver *driver = &self->drivers[pending->index];
+
+      if (driver_is_busy (driver) && driver->sent_us == pending->sent_us &&
+          driver->follow->phase == DRIVER_PHASE_REQUESTED)
+        {
+          if (pending->sent_us + timeout_us > now)
+            break;
+          driver_follow_expire (driver->follow);
+          self->counters.no_answer++;
+          conclude (self, driver);
+        }
+      self->pending_head++;
+    }
+
+  if (self->pending_head == self->pending->len)
+    {
+      g_array_set_size (self->pending, 0);
+      self->pending_head = 0;
+    }
+  else if (self->pending_head > 4096 && self->pending_head * 2 > self->pending->len)
+    {
+      g_array_remove_range (self->pending, 0, self->pending_head);
+      self->pending_head = 0;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+/* Kafka -------------------------------------------------------------------- */
+
+static void on_data  (DriverFleet        *self,
+                      FleetDriver        *driver,
+                      EvSupplyData       *data);
+static void on_error (DriverFleet        *self,
+                      FleetDriver        *driver,
+                      EvSupplyError      *error);
+
+static void
+keep_early (FleetDriver   *driver,
+            EvSupplyData  *data,
+            EvSupplyError *error)
+{
+  if (driver->follow->phase != DRIVER_PHASE_REQUESTED)
+    {
+      g_clear_pointer (&data, ev_supply_data_free);
+      g_clear_pointer (&error, ev_supply_error_free);
+      return;
+    }
+  g_clear_pointer (&driver->early, early_free);
+  driver->early = g_new0 (Early, 1);
+  driver->early->data = data;
+  driver->early->error = error;
+}
+
+static void
+on_response (DriverFleet            *self,
+             FleetDriver            *driver,
+             const EvSupplyResponse *response)
+{
+  Early *early;
+
+  if (driver_follow_on_response (driver->follow, response) == DRIVER_FOLLOW_IGNORED)
+    return;
+
+  latency_add (&self->counters.response, g_get_monotonic_time () - driver->sent_us);
+  if (response->status == EV_SUPPLY_STATUS_DENIED)
+    {
+      self->counters.denied++;
+      self->counters.denials[MIN (response->reason, N_DENY_REASONS - 1)]++;
+      conclude (self, driver);
+      return;
+    }
+
+  self->counters.authorized++;
+  early = g_steal_pointer (&driver->early);
+  if (early != NULL && early->data != NULL)
+    on_data (self, driver, g_steal_pointer (&early->data));
+  else if (early != NULL && early->error != NULL)
+    on_error (self, driver, g_steal_pointer (&early->error));
+  g_clear_pointer (&early, early_free);
+}
+
+/* Takes @data. */
+static void
+on_data (DriverFleet  *self,
+         FleetDriver  *driver,
+         EvSupplyData *data)
+{
+  g_autoptr(EvSupplyData) owned = data;
+
+  if (driver_follow_on_data (driver->follow, data) == DRIVER_FOLLOW_IGNORED)
+    {
+      if (data->kind == EV_SUPPLY_DATA_TICKET)
+        keep_early (driver, g_steal_pointer (&owned), NULL);
+      return;
+    }
+
+  if (data->source_ts > 0)
+    latency_add (&self->counters.progress_latency, g_get_real_time () - data->source_ts * 1000);
+  if (data->kind == EV_SUPPLY_DATA_PROGRESS)
+    {
+      self->counters.progress++;
+      return;
+    }
+  self->counters.tickets++;
+  conclude (self, driver);
+}
+
+/* Takes @error. */
+static void
+on_error (DriverFleet   *self,
+          FleetDriver   *driver,
+          EvSupplyError *error)
+{
+  g_autoptr(EvSupplyError) owned = error;
+
+  if (driver_follow_on_error (driver->follow, error) == DRIVER_FOLLOW_IGNORED)
+    {
+      keep_early (driver, NULL, g_steal_pointer (&owned));
+      return;
+    }
+  self->counters.errors++;
+  self->counters.supply_errors[MIN (error->reason, N_ERROR_REASONS - 1)]++;
+  conclude (self, driver);
+}
+
+static void
+on_cp_state (DriverFleet            *self,
+             const EvCpStateMessage *msg)
+{
+  FleetCp *cp = g_hash_table_lookup (self->cps, msg->cp_id);
+
+  if (cp == NULL)
+    {
+      cp = g_new0 (FleetCp, 1);
+      cp->cp_id = g_strdup (msg->cp_id);
+      cp->state = EV_CP_STATE_DISCONNECTED;
+      cp->free_pos = NOT_LISTED;
+      g_hash_table_insert (self->cps, cp->cp_id, cp);
+    }
+  if (cp->state == EV_CP_STATE_ACTIVE)
+    self->cps_active--;
+  cp->state = msg->state;
+  if (cp->state == EV_CP_STATE_ACTIVE)
+    self->cps_active++;
+  update_free (self, cp);
+}
+
+static void
+message_cb (EvBus        *bus,
+            EvBusMessage *msg,
+            gpointer      user_data)
+{
+  DriverFleet *self = user_data;
+  const char *topic = ev_bus_message_get_topic (msg);
+  const char *key = ev_bus_message_get_key (msg);
+  GBytes *value = ev_bus_message_get_value (msg);
+  g_autoptr(GError) error = NULL;
+  FleetDriver *driver = NULL;
+  const char *data = "";
+  gsize length = 0;
+
+  if (!g_str_equal (topic, "cp-states"))
+    {
+      /* Keyed by driver id: another driver's messages, and ours while
+       * nothing is in progress, are not even parsed. */
+      driver = key != NULL ? g_hash_table_lookup (self->by_id, key) : NULL;
+      if (driver == NULL || !driver_is_busy (driver))
+        {
+          ev_bus_message_done (bus, msg);
+          return;
+        }
+    }
+
+  if (value != NULL)
+    data = g_bytes_get_data (value, &length);
+
+  if (g_str_equal (topic, "cp-states"))
+    {
+      g_autoptr(EvCpStateMessage) state = ev_cp_state_message_from_json (data, length, &error);
+
+      if (state != NULL)
+        on_cp_state (self, state);
+    }
+  else if (g_str_equal (topic, "supply-res"))
+    {
+      g_autoptr(EvSupplyResponse) response = ev_supply_response_from_json (data, length, &error);
+
+      if (response != NULL)
+        on_response (self, driver, response);
+    }
+  else if (g_str_equal (topic, "supply-data2"))
+    {
+      EvSupplyData *supply_data = ev_supply_data_from_json (data, length, &error);
+
+      if (supply_data != NULL)
+        on_data (self, driver, supply_data);
+    }
+  else if (g_str_equal (topic, "supply-error"))
+    {
+      EvSupplyError *supply_error = ev_supply_error_from_json (data, length, &error);
+
+      if (supply_error != NULL)
+        on_error (self, driver, supply_error);
+    }
+
+  if (error != NULL)
+    ev_bus_message_skip (bus, msg, error->message);
+  else
+    ev_bus_message_done (bus, msg);
+}
+
+/* Statistics --------------------------------------------------------------- */
+
+/**
+ * driver_fleet_stats_fields:
+ * @self: a fleet
+ *
+ * Returns: (transfer full): the members of a `stats` or `summary` event:
+ *   the time since start, the fleet's gauges, and the counters and
+ *   latencies since start or the last driver_fleet_reset()
+ */
+JsonObject *
+driver_fleet_stats_fields (DriverFleet *self)
+{
+  const Counters *counters;
+  JsonObject *fields, *denials, *supply_errors;
+  guint in_flight = 0, supplying = 0;
+  double t;
+
+  g_return_val_if_fail (DRIVER_IS_FLEET (self), NULL);
+
+  counters = &self->counters;
+  fields = json_object_new ();
+  denials = json_object_new ();
+  supply_errors = json_object_new ();
+  t = self->started ? (g_get_monotonic_time () - self->started_us) / 1000 / 1000.0 : 0.0;
+
+  for (guint i = 0; self->drivers != NULL && i < self->count; i++)
+    {
+      DriverPhase phase = self->drivers[i].follow->phase;
+
+      if (!driver_is_busy (&self->drivers[i]))
+        continue;
+      in_flight += phase == DRIVER_PHASE_REQUESTED;
+      supplying += phase == DRIVER_PHASE_AUTHORIZED || phase == DRIVER_PHASE_SUPPLYING;
+    }
+  for (guint i = EV_SUPPLY_DENY_REASON_NONE + 1; i < N_DENY_REASONS; i++)
+    json_object_set_int_member (denials, ev_supply_deny_reason_to_string (i), counters->denials[i]);
+  for (guint i = EV_SUPPLY_ERROR_REASON_NONE + 1; i < N_ERROR_REASONS; i++)
+    json_object_set_int_member (supply_errors, ev_supply_error_reason_to_string (i), counters->supply_errors[i]);
+
+  json_object_set_double_member (fields, "t", t);
+  json_object_set_int_member (fields, "count", self->count);
+  json_object_set_double_member (fields, "rate", self->rate);
+  json_object_set_int_member (fields, "cps_known", self->cps != NULL ? g_hash_table_size (self->cps) : 0);
+  json_object_set_int_member (fields, "cps_active", self->cps_active);
+  json_object_set_int_member (fields, "requests", counters->requests);
+  json_object_set_int_member (fields, "authorized", counters->authorized);
+  json_object_set_int_member (fields, "denied", counters->denied);
+  json_object_set_object_member (fields, "denials", denials);
+  json_object_set_int_member (fields, "skipped", counters->skipped);
+  json_object_set_int_member (fields, "no_answer", counters->no_answer);
+  json_object_set_int_member (fields, "in_flight", in_flight);
+  json_object_set_int_member (fields, "supplying", supplying);
+  json_object_set_int_member (fields, "progress", counters->progress);
+  json_object_set_int_member (fields, "tickets", counters->tickets);
+  json_object_set_int_member (fields, "errors", counters->errors);
+  json_object_set_object_member (fields, "supply_errors", supply_errors);
+  json_object_set_object_member (fields, "response_ms", latency_fields (&counters->response));
+  json_object_set_object_member (fields, "progress_ms", latency_fields (&counters->progress_latency));
+  return fields;
+}
+
+/**
+ * driver_fleet_reset:
+ * @self: a fleet
+ *
+ * Sets the counters and latencies to zero; what is in progress goes on.
+ */
+void
+driver_fleet_reset (DriverFleet *self)
+{
+  g_return_if_fail (DRIVER_IS_FLEET (self));
+
+  memset (&self->counters, 0, sizeof self->counters);
+}
+
+static gboolean
+stats_cb (gpointer user_data)
+{
+  DriverFleet *self = user_data;
+
+  emit (self, "stats", driver_fleet_stats_fields (self));
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+arm_stats (DriverFleet *self)
+{
+  g_clear_handle_id (&self->stats_id, g_source_remove);
+  if (self->started && self->stats_interval > 0)
+    self->stats_id = g_timeout_add (self->stats_interval, stats_cb, self);
+}
+
+static void
+arm_sweep (DriverFleet *self)
+{
+  g_clear_handle_id (&self->sweep_id, g_source_remove);
+  if (self->started)
+    self->sweep_id = g_timeout_add (CLAMP (self->answer_timeout / 10, 10, 250), sweep_cb, self);
+}
+
+/* Life --------------------------------------------------------------------- */
+
+/**
+ * driver_fleet_start:
+ * @self: a fleet
+ * @error: return location for a #GError
+ *
+ * Connects to Kafka, emits `ready` and starts requesting supplies.
+ *
+ * Returns: %TRUE if the fleet runs
+ */
+gboolean
+driver_fleet_start (DriverFleet  *self,
+                    GError      **error)
+{
+  const char * const topics[] = { "cp-states", "supply-res", "supply-data2", "supply-error", NULL };
+  g_autofree char *client_id = NULL;
+  g_autoptr(EvBus) bus = NULL;
+  JsonObject *fields;
+
+  g_return_val_if_fail (DRIVER_IS_FLEET (self), FALSE);
+  g_return_val_if_fail (!self->started, FALSE);
+
+  client_id = g_strdup_printf ("ev-driver-fleet-%s", self->prefix);
+  bus = ev_bus_new_reader (self->bootstrap, client_id, (const char * const *) self->kafka_overrides, error);
+  if (bus == NULL || !ev_bus_subscribe (bus, topics, error))
+    {
+      if (bus != NULL)
+        ev_bus_close (bus);
+      return FALSE;
+    }
+  self->bus = g_steal_pointer (&bus);
+  g_signal_connect (self->bus, "message", G_CALLBACK (message_cb), self);
+
+  self->drivers = g_new0 (FleetDriver, self->count);
+  g_array_set_size (self->idle, 0);
+  for (guint i = 0; i < self->count; i++)
+    {
+      g_autofree char *driver_id = driver_fleet_make_id (self->prefix, self->count, i + 1);
+      FleetDriver *driver = &self->drivers[i];
+
+      driver->follow = driver_follow_new (driver_id);
+      driver->idle_pos = NOT_LISTED;
+      g_hash_table_insert (self->by_id, driver->follow->driver_id, driver);
+      list_idle (self, driver);
+    }
+
+  self->started = TRUE;
+  self->started_us = g_get_monotonic_time ();
+  self->next_arrival_us = self->started_us + (self->rate > 0.0 ? next_gap_us (self) : 0);
+  self->pace_id = g_timeout_add (PACE_TICK_MS, pace_cb, self);
+  arm_sweep (self);
+  arm_stats (self);
+
+  fields = json_object_new ();
+  json_object_set_int_member (fields, "count", self->count);
+  json_object_set_double_member (fields, "rate", self->rate);
+  json_object_set_string_member (fields, "prefix", self->prefix);
+  json_object_set_string_member (fields, "bootstrap", ev_bus_get_bootstrap (self->bus));
+  emit (self, "ready", fields);
+  g_message ("%u drivers %s… ready, %g requests/s", self->count, self->prefix, self->rate);
+  return TRUE;
+}
+
+/**
+ * driver_fleet_shutdown:
+ * @self: a fleet
+ *
+ * Stops requesting and closes Kafka (what was produced is flushed).
+ * Safe to call twice.
+ */
+void
+driver_fleet_shutdown (DriverFleet *self)
+{
+  g_return_if_fail (DRIVER_IS_FLEET (self));
+
+  g_clear_handle_id (&self->pace_id, g_source_remove);
+  g_clear_handle_id (&self->sweep_id, g_source_remove);
+  g_clear_handle_id (&self->stats_id, g_source_remove);
+  if (self->bus != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->bus, self);
+      ev_bus_close (self->bus);
+      g_clear_object (&self->bus);
+    }
+}
+
+/* Properties --------------------------------------------------------------- */
+
+guint
+driver_fleet_get_count (DriverFleet *self)
+{
+  g_return_val_if_fail (DRIVER_IS_FLEET (self), 0);
+  return self->count;
+}
+
+const char *
+driver_fleet_get_prefix (DriverFleet *self)
+{
+  g_return_val_if_fail (DRIVER_IS_FLEET (self), NULL);
+  return self->prefix;
+}
+
+double
+driver_fleet_get_rate (DriverFleet *self)
+{
+  g_return_val_if_fail (DRIVER_IS_FLEET (self), 0.0);
+  return self->rate;
+}
+
+/**
+ * driver_fleet_set_rate:
+ * @self: a fleet
+ * @rate: requests per second for the whole fleet, 0 to pause
+ *
+ * Changes the pace at once: the next request comes after a gap drawn at
+ * the new rate.
+ */
+void
+driver_fleet_set_rate (DriverFleet *self,
+                       double       rate)
+{
+  g_return_if_fail (DRIVER_IS_FLEET (self));
+  g_return_if_fail (rate >= 0.0 && rate <= DRIVER_FLEET_MAX_RATE);
+
+  if (self->rate == rate)
+    return;
+  self->rate = rate;
+  if (self->started && rate > 0.0)
+    self->next_arrival_us = g_get_monotonic_time () + next_gap_us (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RATE]);
+}
+
+guint
+driver_fleet_get_answer_timeout (DriverFleet *self)
+{
+  g_return_val_if_fail (DRIVER_IS_FLEET (self), 0);
+  return self->answer_timeout;
+}
+
+void
+driver_fleet_set_answer_timeout (DriverFleet *self,
+                                 guint        timeout_ms)
+{
+  g_return_if_fail (DRIVER_IS_FLEET (self));
+  g_return_if_fail (timeout_ms > 0);
+
+  if (self->answer_timeout == timeout_ms)
+    return;
+  self->answer_timeout = timeout_ms;
+  arm_sweep (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ANSWER_TIMEOUT]);
+}
+
+guint
+driver_fleet_get_stats_interval (DriverFleet *self)
+{
+  g_return_val_if_fail (DRIVER_IS_FLEET (self), 0);
+  return self->stats_interval;
+}
+
+/**
+ * driver_fleet_set_stats_interval:
+ * @self: a fleet
+ * @interval_ms: how often to emit `stats`, 0 for never
+ */
+void
+driver_fleet_set_stats_interval (DriverFleet *self,
+                                 guint        interval_ms)
+{
+  g_return_if_fail (DRIVER_IS_FLEET (self));
+
+  if (self->stats_interval == interval_ms)
+    return;
+  self->stats_interval = interval_ms;
+  arm_stats (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATS_INTERVAL]);
+}
+
+/**
+ * driver_fleet_new:
+ * @bootstrap: the Kafka bootstrap servers
+ * @kafka_overrides: (nullable) (array zero-terminated=1): librdkafka
+ *   properties, `key=value`
+ * @count: how many drivers, 1 to %DRIVER_FLEET_MAX_COUNT
+ * @prefix: the prefix of their ids (driver_fleet_check_prefix())
+ *
+ * Returns: (transfer full): a fleet, not started
+ */
+DriverFleet *
+driver_fleet_new (const char  *bootstrap,
+                  char       **kafka_overrides,
+                  guint        count,
+                  const char  *prefix)
+{
+  return g_object_new (DRIVER_TYPE_FLEET,
+                       "bootstrap", bootstrap,
+                       "kafka-overrides", kafka_overrides,
+                       "count", count,
+                       "prefix", prefix,
+                       NULL);
+}
+
+static void
+driver_fleet_dispose (GObject *object)
+{
+  DriverFleet *self = DRIVER_FLEET (object);
+
+  driver_fleet_shutdown (self);
+
+  G_OBJECT_CLASS (driver_fleet_parent_class)->dispose (object);
+}
+
+static void
+driver_fleet_finalize (GObject *object)
+{
+  DriverFleet *self = DRIVER_FLEET (object);
+
+  g_hash_table_unref (self->by_id);
+  for (guint i = 0; self->drivers != NULL && i < self->count; i++)
+    {
+      g_clear_pointer (&self->drivers[i].early, early_free);
+      driver_follow_free (self->drivers[i].follow);
+    }
+  g_free (self->drivers);
+  g_array_unref (self->idle);
+  g_ptr_array_unref (self->free_cps);
+  g_hash_table_unref (self->cps);
+  g_array_unref (self->pending);
+  g_rand_free (self->rand);
+  g_free (self->bootstrap);
+  g_strfreev (self->kafka_overrides);
+  g_free (self->prefix);
+
+  G_OBJECT_CLASS (driver_fleet_parent_class)->finalize (object);
+}
+
+static void
+driver_fleet_get_property (GObject    *object,
+                           guint       prop_id,
+                           GValue     *value,
+                           GParamSpec *pspec)
+{
+  DriverFleet *self = DRIVER_FLEET (object);
+
+  switch (prop_id)
+    {
+    case PROP_BOOTSTRAP:
+      g_value_set_string (value, self->bootstrap);
+      break;
+    case PROP_KAFKA_OVERRIDES:
+      g_value_set_boxed (value, self->kafka_overrides);
+      break;
+    case PROP_COUNT:
+      g_value_set_uint (value, self->count);
+      break;
+    case PROP_PREFIX:
+      g_value_set_string (value, self->prefix);
+      break;
+    case PROP_RATE:
+      g_value_set_double (value, self->rate);
+      break;
+    case PROP_ANSWER_TIMEOUT:
+      g_value_set_uint (value, self->answer_timeout);
+      break;
+    case PROP_STATS_INTERVAL:
+      g_value_set_uint (value, self->stats_interval);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+driver_fleet_set_property (GObject      *object,
+                           guint         prop_id,
+                           const GValue *value,
+                           GParamSpec   *pspec)
+{
+  DriverFleet *self = DRIVER_FLEET (object);
+
+  switch (prop_id)
+    {
+    case PROP_BOOTSTRAP:
+      self->bootstrap = g_value_dup_string (value);
+      break;
+    case PROP_KAFKA_OVERRIDES:
+      self->kafka_overrides = g_value_dup_boxed (value);
+      break;
+    case PROP_COUNT:
+      self->count = g_value_get_uint (value);
+      break;
+    case PROP_PREFIX:
+      g_free (self->prefix);
+      self->prefix = g_strdup (g_value_get_string (value) != NULL ? g_value_get_string (value)
+                                                                : DRIVER_FLEET_DEFAULT_PREFIX);
+      break;
+    case PROP_RATE:
+      driver_fleet_set_rate (self, g_value_get_double (value));
+      break;
+    case PROP_ANSWER_TIMEOUT:
+      driver_fleet_set_answer_timeout (self, g_value_get_uint (value));
+      break;
+    case PROP_STATS_INTERVAL:
+      driver_fleet_set_stats_interval (self, g_value_get_uint (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+driver_fleet_class_init (DriverFleetClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = driver_fleet_dispose;
+  object_class->finalize = driver_fleet_finalize;
+  object_class->get_property = driver_fleet_get_property;
+  object_class->set_property = driver_fleet_set_property;
+
+  properties[PROP_BOOTSTRAP] =
+    g_param_spec_string ("bootstrap", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_KAFKA_OVERRIDES] =
+    g_param_spec_boxed ("kafka-overrides", NULL, NULL, G_TYPE_STRV,
+                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_COUNT] =
+    g_param_spec_uint ("count", NULL, NULL, 1, DRIVER_FLEET_MAX_COUNT, 1,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PREFIX] =
+    g_param_spec_string ("prefix", NULL, NULL, DRIVER_FLEET_DEFAULT_PREFIX,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_RATE] =
+    g_param_spec_double ("rate", NULL, NULL, 0.0, DRIVER_FLEET_MAX_RATE, 1.0,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ANSWER_TIMEOUT] =
+    g_param_spec_uint ("answer-timeout", NULL, NULL, 1, G_MAXUINT, DRIVER_FLEET_DEFAULT_ANSWER_TIMEOUT_MS,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_STATS_INTERVAL] =
+    g_param_spec_uint ("stats-interval", NULL, NULL, 0, G_MAXUINT, DRIVER_FLEET_DEFAULT_STATS_INTERVAL_MS,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * DriverFleet::event:
+   * @name: the event's name (`ready`, `stats`)
+   * @fields: its members
+   *
+   * What the headless front end prints.
+   */
+  signals[SIGNAL_EVENT] =
+    g_signal_new ("event",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2,
+                  G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
+                  JSON_TYPE_OBJECT | G_SIGNAL_TYPE_STATIC_SCOPE);
+}
+
+static void
+driver_fleet_init (DriverFleet *self)
+{
+  self->rate = 1.0;
+  self->answer_timeout = DRIVER_FLEET_DEFAULT_ANSWER_TIMEOUT_MS;
+  self->stats_interval = DRIVER_FLEET_DEFAULT_STATS_INTERVAL_MS;
+  self->by_id = g_hash_table_new (g_str_hash, g_str_equal);
+  self->idle = g_array_new (FALSE, FALSE, sizeof (guint));
+  self->cps = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, fleet_cp_free);
+  self->free_cps = g_ptr_array_new ();
+  self->pending = g_array_new (FALSE, FALSE, sizeof (Pending));
+  self->rand = g_rand_new ();
+}
