@@ -322,6 +322,33 @@ test_search_filters (Fixture       *fixture,
   g_assert_cmpuint (g_list_model_get_n_items (model), ==, 0);
   gtk_drop_down_set_selected (states, 1 + EV_CP_STATE_DISCONNECTED);
   g_assert_cmpuint (g_list_model_get_n_items (model), ==, fixture->n_cps);
+
+  /* The state filter follows each CP at once, with the search too. */
+  {
+    GListModel *cps = central_core_get_charging_points (fixture->core);
+    g_autoptr(EvChargingPoint) first = g_list_model_get_item (cps, 0);
+    g_autoptr(EvChargingPoint) second = g_list_model_get_item (cps, 1);
+    g_autoptr(EvChargingPoint) shown = NULL;
+
+    gtk_drop_down_set_selected (states, 1 + EV_CP_STATE_ACTIVE);
+    ev_charging_point_set_state (second, EV_CP_STATE_ACTIVE);
+    g_assert_cmpuint (g_list_model_get_n_items (model), ==, 1);
+    shown = g_list_model_get_item (model, 0);
+    g_assert_true (shown == second);
+    ev_charging_point_set_state (first, EV_CP_STATE_ACTIVE);
+    g_assert_cmpuint (g_list_model_get_n_items (model), ==, 2);
+    gtk_editable_set_text (entry, ev_charging_point_get_cp_id (first));
+    g_signal_emit_by_name (entry, "search-changed");
+    g_assert_cmpuint (g_list_model_get_n_items (model), ==, 1);
+    ev_charging_point_set_state (first, EV_CP_STATE_BROKEN);
+    g_assert_cmpuint (g_list_model_get_n_items (model), ==, 0);
+    gtk_editable_set_text (entry, "");
+    g_signal_emit_by_name (entry, "search-changed");
+    g_assert_cmpuint (g_list_model_get_n_items (model), ==, 1);
+    ev_charging_point_set_state (second, EV_CP_STATE_DISCONNECTED);
+    ev_charging_point_set_state (first, EV_CP_STATE_DISCONNECTED);
+    g_assert_cmpuint (g_list_model_get_n_items (model), ==, 0);
+  }
   gtk_drop_down_set_selected (states, 0);
   g_assert_cmpuint (g_list_model_get_n_items (model), ==, fixture->n_cps);
 }

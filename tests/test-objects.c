@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 
 #include "ev-charging-point.h"
+#include "ev-cp-state-model.h"
 #include "ev-enum-types.h"
 #include "ev-supply-session.h"
 
@@ -131,6 +132,123 @@ test_cp_in_list_model (void)
   g_assert_finalize_object (cp);
 }
 
+typedef struct {
+  guint position, removed, added;
+  guint calls;
+} Change;
+
+static void
+items_changed_cb (GListModel *model,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  Change     *change)
+{
+  change->position = position;
+  change->removed = removed;
+  change->added = added;
+  change->calls++;
+}
+
+static char *
+ids_of (GListModel *model)
+{
+  GString *ids = g_string_new (NULL);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(EvChargingPoint) cp = g_list_model_get_item (model, i);
+
+      g_string_append_printf (ids, "%s%s", i > 0 ? " " : "", ev_charging_point_get_cp_id (cp));
+    }
+  return g_string_free (ids, FALSE);
+}
+
+/* The CPs of a list in one state: each change is one item in or out at
+ * its place, never the whole list again. */
+static void
+test_cp_state_model (void)
+{
+  g_autoptr(GListStore) store = g_list_store_new (EV_TYPE_CHARGING_POINT);
+  g_autoptr(EvCpStateModel) model = NULL;
+  g_autoptr(EvChargingPoint) cp5 = NULL;
+  EvChargingPoint *cps[4];
+  Change change = { 0 };
+  char *ids;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cps); i++)
+    {
+      g_autofree char *id = g_strdup_printf ("CP%u", i + 1);
+
+      cps[i] = ev_charging_point_new (id);
+      ev_charging_point_set_state (cps[i], i % 2 == 0 ? EV_CP_STATE_ACTIVE : EV_CP_STATE_BROKEN);
+      g_list_store_append (store, cps[i]);
+      g_object_unref (cps[i]);
+    }
+
+  /* Every state: the list itself, changes passed through. */
+  model = ev_cp_state_model_new (G_LIST_MODEL (store), -1);
+  g_signal_connect (model, "items-changed", G_CALLBACK (items_changed_cb), &change);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 4);
+  g_assert_true (g_list_model_get_item_type (G_LIST_MODEL (model)) == EV_TYPE_CHARGING_POINT);
+  ev_charging_point_set_state (cps[0], EV_CP_STATE_BROKEN);
+  g_assert_cmpuint (change.calls, ==, 0);
+
+  /* One state: CP1 CP2 CP4 are BROKEN. */
+  ev_cp_state_model_set_state (model, EV_CP_STATE_BROKEN);
+  g_assert_cmpuint (change.calls, ==, 1);
+  g_assert_cmpuint (change.removed, ==, 4);
+  g_assert_cmpuint (change.added, ==, 3);
+  ids = ids_of (G_LIST_MODEL (model));
+  g_assert_cmpstr (ids, ==, "CP1 CP2 CP4");
+  g_free (ids);
+  g_assert_null (g_list_model_get_item (G_LIST_MODEL (model), 3));
+
+  /* CP3 breaks: in at its place. */
+  ev_charging_point_set_state (cps[2], EV_CP_STATE_BROKEN);
+  g_assert_cmpuint (change.calls, ==, 2);
+  g_assert_cmpuint (change.position, ==, 2);
+  g_assert_cmpuint (change.removed, ==, 0);
+  g_assert_cmpuint (change.added, ==, 1);
+  ids = ids_of (G_LIST_MODEL (model));
+  g_assert_cmpstr (ids, ==, "CP1 CP2 CP3 CP4");
+  g_free (ids);
+
+  /* CP2 recovers: out; a change within the state is no change. */
+  ev_charging_point_set_state (cps[1], EV_CP_STATE_ACTIVE);
+  g_assert_cmpuint (change.calls, ==, 3);
+  g_assert_cmpuint (change.position, ==, 1);
+  g_assert_cmpuint (change.removed, ==, 1);
+  g_assert_cmpuint (change.added, ==, 0);
+  ev_charging_point_set_location (cps[0], "Elsewhere");
+  g_assert_cmpuint (change.calls, ==, 3);
+
+  /* The list changes: a new BROKEN CP, one removed, positions kept. */
+  cp5 = ev_charging_point_new ("CP5");
+  ev_charging_point_set_state (cp5, EV_CP_STATE_BROKEN);
+  g_list_store_insert (store, 1, cp5);
+  g_assert_cmpuint (change.position, ==, 1);
+  g_assert_cmpuint (change.added, ==, 1);
+  ids = ids_of (G_LIST_MODEL (model));
+  g_assert_cmpstr (ids, ==, "CP1 CP5 CP3 CP4");
+  g_free (ids);
+  g_list_store_remove (store, 0);
+  g_assert_cmpuint (change.position, ==, 0);
+  g_assert_cmpuint (change.removed, ==, 1);
+  g_assert_cmpuint (change.added, ==, 0);
+  ev_charging_point_set_state (cps[1], EV_CP_STATE_BROKEN);
+  ids = ids_of (G_LIST_MODEL (model));
+  g_assert_cmpstr (ids, ==, "CP5 CP2 CP3 CP4");
+  g_free (ids);
+
+  /* Back to every state, then no list: nothing watched any more. */
+  ev_cp_state_model_set_state (model, -1);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 4);
+  ev_cp_state_model_set_model (model, NULL);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 0);
+  g_assert_null (g_list_model_get_item (G_LIST_MODEL (model), 0));
+}
+
 static void
 test_session_lifecycle (void)
 {
@@ -194,6 +312,7 @@ main (int   argc,
   g_test_add_func ("/charging-point/notify-once", test_cp_notify_once_per_change);
   g_test_add_func ("/charging-point/bad-numbers", test_cp_rejects_bad_numbers);
   g_test_add_func ("/charging-point/list-model", test_cp_in_list_model);
+  g_test_add_func ("/charging-point/state-model", test_cp_state_model);
   g_test_add_func ("/supply-session/lifecycle", test_session_lifecycle);
   g_test_add_func ("/supply-session/bad-numbers", test_session_rejects_bad_numbers);
 

@@ -14,6 +14,7 @@
 #include "central-cp-card.h"
 #include "central-resources.h"
 #include "central-window.h"
+#include "ev-cp-state-model.h"
 #include "ev-ui.h"
 
 struct _CentralWindow
@@ -22,11 +23,9 @@ struct _CentralWindow
 
   CentralCore          *core;
 
-  /* Items watched for state changes while a state filter is set:
-   * EvChargingPoint (owned) → handler id. */
-  GHashTable           *watched;
-  gboolean              watching;
-  guint                 refilter_id;
+  /* The core's charging points in the state chosen in the header bar,
+   * under the search filter. */
+  EvCpStateModel       *state_model;
 
   AdwToast             *attention_toast;
   guint                 attention_count;
@@ -47,7 +46,6 @@ struct _CentralWindow
   GtkFilterListModel   *cp_filter_model;
   GtkStringFilter      *id_filter;
   GtkStringFilter      *location_filter;
-  GtkCustomFilter      *state_filter;
   AdwStatusPage        *empty_page;
   GtkColumnView        *requests_view;
   GtkColumnView        *log_view;
@@ -547,7 +545,7 @@ core_notify_cb (CentralWindow *self,
 static void
 update_counts (CentralWindow *self)
 {
-  GListModel *all = gtk_filter_list_model_get_model (self->cp_filter_model);
+  GListModel *all = ev_cp_state_model_get_model (self->state_model);
   guint total = all != NULL ? g_list_model_get_n_items (all) : 0;
   guint shown = g_list_model_get_n_items (G_LIST_MODEL (self->cp_filter_model));
   g_autofree char *text = NULL;
@@ -612,96 +610,18 @@ selected_state (CentralWindow *self)
   return (int) selected - 1;
 }
 
-static gboolean
-state_filter_func (gpointer item,
-                   gpointer user_data)
-{
-  CentralWindow *self = user_data;
-  int state = selected_state (self);
-
-  return state < 0 || (int) ev_charging_point_get_state (item) == state;
-}
-
-static gboolean
-refilter_cb (gpointer user_data)
-{
-  CentralWindow *self = user_data;
-
-  self->refilter_id = 0;
-  gtk_filter_changed (GTK_FILTER (self->state_filter), GTK_FILTER_CHANGE_DIFFERENT);
-
-  return G_SOURCE_REMOVE;
-}
-
-/* Filter models do not watch item properties. While a state filter is
- * set, state changes refilter, at most four times a second: a refilter of
- * 10,000 items is cheap, 10,000 of them a second are not. */
 static void
-cp_state_changed_cb (CentralWindow *self)
+cps_items_changed_cb (CentralWindow *self)
 {
-  if (self->refilter_id == 0 && selected_state (self) >= 0)
-    self->refilter_id = g_timeout_add (250, refilter_cb, self);
+  update_counts (self);
 }
 
-static void
-watch_items (CentralWindow *self,
-             GListModel    *model,
-             guint          position,
-             guint          n_items)
-{
-  for (guint i = position; i < position + n_items; i++)
-    {
-      g_autoptr(EvChargingPoint) item = g_list_model_get_item (model, i);
-      gulong id;
-
-      if (g_hash_table_contains (self->watched, item))
-        continue;
-
-      id = g_signal_connect_swapped (item, "notify::state",
-                                     G_CALLBACK (cp_state_changed_cb), self);
-      g_hash_table_insert (self->watched, g_object_ref (item), GSIZE_TO_POINTER (id));
-    }
-}
-
-static void
-cps_items_changed_cb (CentralWindow *self,
-                      guint          position,
-                      guint          removed,
-                      guint          added,
-                      GListModel    *model)
-{
-  if (self->watching)
-    watch_items (self, model, position, added);
-}
-
-static void
-unwatch_items (CentralWindow *self)
-{
-  GHashTableIter iter;
-  gpointer item, id;
-
-  g_hash_table_iter_init (&iter, self->watched);
-  while (g_hash_table_iter_next (&iter, &item, &id))
-    {
-      g_signal_handler_disconnect (item, GPOINTER_TO_SIZE (id));
-      g_hash_table_iter_remove (&iter);
-    }
-  self->watching = FALSE;
-}
-
+/* The state model follows each CP's state by itself: one item in or out
+ * of the grid per change, never a refilter of them all. */
 static void
 state_filter_changed_cb (CentralWindow *self)
 {
-  GListModel *model = gtk_filter_list_model_get_model (self->cp_filter_model);
-
-  if (selected_state (self) >= 0 && !self->watching && model != NULL)
-    {
-      self->watching = TRUE;
-      watch_items (self, model, 0, g_list_model_get_n_items (model));
-    }
-
-  g_clear_handle_id (&self->refilter_id, g_source_remove);
-  gtk_filter_changed (GTK_FILTER (self->state_filter), GTK_FILTER_CHANGE_DIFFERENT);
+  ev_cp_state_model_set_state (self->state_model, selected_state (self));
 }
 
 static void
@@ -954,7 +874,7 @@ bind_core (CentralWindow *self)
       gtk_stack_set_visible_child_name (self->main_stack, "console");
     }
 
-  gtk_filter_list_model_set_model (self->cp_filter_model, cps);
+  ev_cp_state_model_set_model (self->state_model, cps);
   update_counts (self);
   update_status (self);
   update_history_count (self);
@@ -977,10 +897,6 @@ central_window_dispose (GObject *object)
 {
   CentralWindow *self = CENTRAL_WINDOW (object);
 
-  g_clear_handle_id (&self->refilter_id, g_source_remove);
-  if (self->watched != NULL)
-    unwatch_items (self);
-
   if (self->attention_toast != NULL)
     g_signal_handlers_disconnect_by_func (self->attention_toast, attention_dismissed_cb, self);
   g_clear_object (&self->attention_toast);
@@ -1001,10 +917,9 @@ central_window_dispose (GObject *object)
     }
 
   if (self->cp_filter_model != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (self->cp_filter_model, self);
-      gtk_custom_filter_set_filter_func (self->state_filter, NULL, NULL, NULL);
-    }
+    g_signal_handlers_disconnect_by_data (self->cp_filter_model, self);
+  if (self->state_model != NULL)
+    ev_cp_state_model_set_model (self->state_model, NULL);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), CENTRAL_TYPE_WINDOW);
 
@@ -1018,7 +933,7 @@ central_window_finalize (GObject *object)
 {
   CentralWindow *self = CENTRAL_WINDOW (object);
 
-  g_clear_pointer (&self->watched, g_hash_table_unref);
+  g_clear_object (&self->state_model);
 
   G_OBJECT_CLASS (central_window_parent_class)->finalize (object);
 }
@@ -1099,7 +1014,6 @@ central_window_class_init (CentralWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, cp_filter_model);
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, id_filter);
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, location_filter);
-  gtk_widget_class_bind_template_child (widget_class, CentralWindow, state_filter);
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, empty_page);
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, requests_view);
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, log_view);
@@ -1128,8 +1042,8 @@ central_window_init (CentralWindow *self)
 {
   g_autoptr(GtkStringList) states = gtk_string_list_new (NULL);
 
-  self->watched = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
-
+  /* Before the template: choosing a state reaches it at once. */
+  self->state_model = ev_cp_state_model_new (NULL, -1);
   gtk_widget_init_template (GTK_WIDGET (self));
 
   gtk_string_list_append (states, _("All States"));
@@ -1137,7 +1051,7 @@ central_window_init (CentralWindow *self)
     gtk_string_list_append (states, ev_cp_state_get_label (state));
   gtk_drop_down_set_model (self->state_dropdown, G_LIST_MODEL (states));
 
-  gtk_custom_filter_set_filter_func (self->state_filter, state_filter_func, self, NULL);
+  gtk_filter_list_model_set_model (self->cp_filter_model, G_LIST_MODEL (self->state_model));
   g_signal_connect_swapped (self->cp_filter_model, "items-changed",
                             G_CALLBACK (filtered_items_changed_cb), self);
 
