@@ -1032,6 +1032,44 @@ test_automatic_flush (Fixture       *fixture,
   g_assert_finalize_object (store);
 }
 
+/* Plain writes wait for the flush interval; a waiter commits the batch
+ * within the commit latency. */
+static void
+test_commit_latency (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *token = NULL;
+  guint counter = 0;
+  Committed committed = { fixture->path, 0, -1, TRUE, 0, &counter };
+  EvStore *store;
+
+  store = g_initable_new (EV_TYPE_STORE, NULL, &error,
+                          "path", fixture->path,
+                          "flush-interval", 600000,
+                          "commit-latency", 20,
+                          NULL);
+  g_assert_no_error (error);
+  g_assert_nonnull (store);
+
+  token = register_cp (store, "CP1", 0.35);   /* registering commits at once */
+  g_assert_true (ev_store_touch_driver (store, "d9", &error));
+  g_assert_no_error (error);
+  ev_test_sleep_spinning (NULL, 300);
+  g_assert_true (ev_store_has_pending (store));
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM drivers"), ==, 0);
+
+  create_session (store, SUPPLY_1, "CP1", "d1");
+  ev_store_when_committed (store, committed_cb, &committed, NULL);
+  ev_test_wait_until (NULL, committed_called, &committed, 10000, "the commit a waiter asks for");
+  g_assert_false (committed.had_error);
+  g_assert_cmpint (committed.rows_seen, ==, 1);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM drivers"), >=, 1);
+  g_assert_false (ev_store_has_pending (store));
+
+  g_assert_finalize_object (store);
+}
+
 /* Crashes */
 
 static char *
@@ -1245,6 +1283,7 @@ main (int   argc,
   ADD ("batch/committed-callback", test_committed_callback);
   ADD ("batch/committed-on-close", test_committed_on_close);
   ADD ("batch/automatic-flush", test_automatic_flush);
+  ADD ("batch/commit-latency", test_commit_latency);
   ADD ("crash/sigkill", test_crash_sigkill);
   ADD ("crash/exit-unflushed", test_crash_exit_unflushed);
 

@@ -26,7 +26,8 @@
  * created the store. One commit per batch is what lets a busy Central keep
  * up (see MACHINE-NOTES, "SQLite"). A caller that must not act before its
  * write is durable (commit a Kafka offset, send a ticket on) registers
- * ev_store_when_committed() and acts in the callback.
+ * ev_store_when_committed() and acts in the callback; the batch then
+ * commits within #EvStore:commit-latency.
  *
  * The database runs in WAL mode with `synchronous=NORMAL`: a committed
  * batch survives the process being killed; a power cut may lose the last
@@ -220,6 +221,7 @@ struct _EvStore
 
   char *path;
   guint flush_interval;
+  guint commit_latency;
 
   sqlite3 *db;
   sqlite3_stmt *stmts[N_STMTS];
@@ -227,6 +229,7 @@ struct _EvStore
 
   GMainContext *context;
   GSource *flush_source;
+  gint64 flush_due;        /* monotonic µs the flush_source fires */
   GArray *waiters;
 };
 
@@ -242,6 +245,7 @@ enum {
   PROP_0,
   PROP_PATH,
   PROP_FLUSH_INTERVAL,
+  PROP_COMMIT_LATENCY,
   N_PROPS
 };
 
@@ -457,13 +461,19 @@ flush_timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Commits within @ms at the latest: a flush already due sooner stays. */
 static void
-schedule_flush (EvStore *self)
+schedule_flush (EvStore *self,
+                guint    ms)
 {
-  if (self->flush_source != NULL)
+  gint64 due = g_get_monotonic_time () + (gint64) ms * 1000;
+
+  if (self->flush_source != NULL && self->flush_due <= due)
     return;
 
-  self->flush_source = g_timeout_source_new (self->flush_interval);
+  g_clear_pointer (&self->flush_source, g_source_destroy);
+  self->flush_due = due;
+  self->flush_source = g_timeout_source_new (ms);
   g_source_set_static_name (self->flush_source, "[evcharging] EvStore flush");
   g_source_set_callback (self->flush_source, flush_timeout_cb, self, NULL);
   g_source_attach (self->flush_source, self->context);
@@ -483,7 +493,7 @@ begin_write (EvStore  *self,
     return FALSE;
 
   self->in_batch = TRUE;
-  schedule_flush (self);
+  schedule_flush (self, self->flush_interval);
   return TRUE;
 }
 
@@ -1053,6 +1063,9 @@ ev_store_get_property (GObject    *object,
     case PROP_FLUSH_INTERVAL:
       g_value_set_uint (value, self->flush_interval);
       break;
+    case PROP_COMMIT_LATENCY:
+      g_value_set_uint (value, self->commit_latency);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1073,6 +1086,9 @@ ev_store_set_property (GObject      *object,
       break;
     case PROP_FLUSH_INTERVAL:
       self->flush_interval = g_value_get_uint (value);
+      break;
+    case PROP_COMMIT_LATENCY:
+      self->commit_latency = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1112,6 +1128,21 @@ ev_store_class_init (EvStoreClass *klass)
                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                        G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * EvStore:commit-latency:
+   *
+   * How long, in milliseconds, an ev_store_when_committed() callback may
+   * wait for its commit (never longer than #EvStore:flush-interval).
+   * Plain writes wait for the flush interval; a caller waiting to act
+   * (answer a driver, relay a ticket) commits the batch sooner, so the
+   * database adds at most this much to an answer's latency.
+   */
+  properties[PROP_COMMIT_LATENCY] =
+    g_param_spec_uint ("commit-latency", NULL, NULL,
+                       1, G_MAXINT, EV_STORE_DEFAULT_COMMIT_LATENCY_MS,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                       G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -1119,6 +1150,7 @@ static void
 ev_store_init (EvStore *self)
 {
   self->flush_interval = 100;
+  self->commit_latency = EV_STORE_DEFAULT_COMMIT_LATENCY_MS;
   self->context = g_main_context_ref_thread_default ();
   self->waiters = g_array_new (FALSE, FALSE, sizeof (Waiter));
   g_array_set_clear_func (self->waiters, waiter_clear);
@@ -1251,7 +1283,7 @@ ev_store_when_committed (EvStore              *self,
   g_return_if_fail (func != NULL);
 
   g_array_append_val (self->waiters, waiter);
-  schedule_flush (self);
+  schedule_flush (self, MIN (self->commit_latency, self->flush_interval));
 }
 
 /**
