@@ -12,6 +12,8 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include <glib/gstdio.h>
+
 #include "bench-links.h"
 #include "ev-epoll-source.h"
 
@@ -455,4 +457,32 @@ GBytes *
 bench_frame_new (const char *json)
 {
   return ev_frame_encode (json, strlen (json), NULL);
+}
+
+/* A program of the build, relative to the running benchmark. */
+char *
+bench_default_program (const char *relative)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *dir = g_path_get_dirname (self != NULL ? self : ".");
+
+  return g_build_filename (dir, relative, NULL);
+}
+
+void
+bench_remove_tree (const char *path)
+{
+  GDir *dir = g_file_test (path, G_FILE_TEST_IS_SYMLINK) ? NULL : g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      bench_remove_tree (child);
+    }
+  if (dir != NULL)
+    g_dir_close (dir);
+  if (g_remove (path) != 0)
+    g_printerr ("could not remove %s: %s\n", path, g_strerror (errno));
 }

@@ -142,4 +142,9 @@ double   bench_latency_ms         (GArray                   *sorted,
 void     bench_raise_fd_limit     (void);
 GBytes  *bench_frame_new          (const char               *json);
 
+/* @relative to the folder of the running benchmark (build/bench/). */
+char    *bench_default_program    (const char               *relative);
+/* rm -r @path: a temporary folder of files and folders. */
+void     bench_remove_tree        (const char               *path);
+
 G_END_DECLS

@@ -536,34 +536,6 @@ start_central (Load       *load,
          child_wait_ready (&load->central, EXIT_TIMEOUT_US);
 }
 
-static char *
-default_program (const char *relative)
-{
-  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
-  g_autofree char *dir = g_path_get_dirname (self != NULL ? self : ".");
-
-  return g_build_filename (dir, relative, NULL);
-}
-
-/* rm -r @path: the temporary folder holds only files and folders. */
-static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_file_test (path, G_FILE_TEST_IS_SYMLINK) ? NULL : g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      remove_tree (child);
-    }
-  if (dir != NULL)
-    g_dir_close (dir);
-  if (g_remove (path) != 0)
-    g_printerr ("could not remove %s: %s\n", path, g_strerror (errno));
-}
-
 static gboolean
 make_private_dirs (Load *load)
 {
@@ -804,9 +776,9 @@ main (int   argc,
     }
   timeout_us = (gint64) timeout * G_USEC_PER_SEC;
   if (broker_path == NULL)
-    broker_path = default_program ("../src/broker/ev-broker");
+    broker_path = bench_default_program ("../src/broker/ev-broker");
   if (central_path == NULL)
-    central_path = default_program ("../src/central/ev-central");
+    central_path = bench_default_program ("../src/central/ev-central");
 
   signal (SIGPIPE, SIG_IGN);
   bench_raise_fd_limit ();
@@ -858,7 +830,7 @@ main (int   argc,
   if (keep)
     g_print ("kept %s\n", load.tmp_dir);
   else
-    remove_tree (load.tmp_dir);
+    bench_remove_tree (load.tmp_dir);
   g_strfreev (load.tokens);
   g_free (load.ready);
   g_free (load.first_refusal);

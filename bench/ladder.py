@@ -1,0 +1,908 @@
+#!/usr/bin/env python3
+"""The benchmark ladder (issue 8): Central under 1,000 … 20,000 charging points.
+
+For every step N: a private ev-broker and `ev-central --headless` on a fresh
+database, `ev-station fleet --count N` (every monitor link a real TCP link
+to Central, 1 status/s each, about 10% of the CPs supplying) and
+`ev-driver fleet` asking for 100 supplies/s. After a warm-up, a window of
+S seconds: Central's CPU (average and peak of 1 s samples, from
+/proc/PID/stat), its RSS, the status frames/s answered, the latencies the
+fleets measured, denials and errors. Then the fault detection times
+(engine killed → BROKEN at Central, monitor killed → DISCONNECTED). Then,
+for the same N and window, the same station fleet against bench/ack-server
+(the least a server can do): Central's CPU per 1,000 status frames as a
+ratio to that minimum.
+
+Results: bench/results/ladder-YYYYMMDD-HHMM.md and .json, and the table on
+standard output. Progress goes to standard error. Only the standard
+library: run it as `python3 bench/ladder.py [options]` or `./run bench ladder`.
+"""
+
+import argparse
+import collections
+import datetime
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+# Central's events whose contents matter; the rest are only counted.
+PARSED_EVENTS = {"ready", "cp-registered", "cp-disconnected", "error", "stopped"}
+FAULT_STATES = ('"state":"BROKEN"', '"state":"DISCONNECTED"')
+
+
+def log(*words):
+    print(time.strftime("%H:%M:%S"), *words, file=sys.stderr, flush=True)
+
+
+def field(line, key):
+    """The string member `key` of a compact JSON line, without parsing it."""
+    start = line.find(f'"{key}":"')
+    if start < 0:
+        return None
+    start += len(key) + 4
+    return line[start:line.find('"', start)]
+
+
+def now_ms():
+    return time.time() * 1000.0
+
+
+class StepFailed(Exception):
+    """A step (or one of its phases) could not go on; the message says why."""
+
+
+# ---------------------------------------------------------------------------
+# A child process: commands on stdin, JSON events on stdout (read by a
+# thread that notes when each line arrived), stderr to a log file.
+# ---------------------------------------------------------------------------
+
+class Child:
+    def __init__(self, name, argv, env, folder):
+        self.name = name
+        self.argv = [str(a) for a in argv]
+        self.out_path = os.path.join(folder, name + ".out")
+        self.log_path = os.path.join(folder, name + ".log")
+        self.cond = threading.Condition()
+        self.counts = collections.Counter()
+        self.latest = {}          # event name → (receive ms, object)
+        self.seq = collections.Counter()
+        self.faults = []          # (receive ms, cp_id, state) of BROKEN / DISCONNECTED
+        self.kills = {}           # cp_id → event of engine-killed / monitor-killed
+        self.registered = []      # cp ids, in the order Central registered them
+        self.states = {}          # cp_id → its latest state, from Central's cp-state events
+        self.errors = []
+        self.max_links_up = 0     # the most links a fleet reported up at once
+        self.exit_status = None
+        self.closed = False
+        with open(self.log_path, "ab") as err:
+            self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=err, env=env, close_fds=True)
+        self.pid = self.proc.pid
+        self.thread = threading.Thread(target=self._read, name=name, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        with open(self.out_path, "wb") as out:
+            for raw in self.proc.stdout:
+                received = now_ms()
+                out.write(raw)
+                self._line(received, raw.decode("utf-8", "replace"))
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+
+    def _line(self, received, line):
+        start = line.find('"event"')
+        if start < 0:
+            return
+        start = line.find('"', start + 7) + 1
+        name = line[start:line.find('"', start)]
+        fault = name == "cp-state" and any(s in line for s in FAULT_STATES)
+        obj = None
+        if name in PARSED_EVENTS or fault or self.name != "ev-central":
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                obj = None
+        if name == "cp-state":
+            cp_id, state = field(line, "cp_id"), field(line, "state")
+        with self.cond:
+            if name == "cp-state":
+                self.states[cp_id] = state
+            self.counts[name] += 1
+            self.seq[name] += 1
+            if obj is not None:
+                self.latest[name] = (received, obj)
+                if fault:
+                    self.faults.append((received, obj.get("cp_id"), obj.get("state")))
+                elif name == "cp-disconnected":
+                    self.faults.append((received, obj.get("cp_id"), "DISCONNECTED"))
+                elif name == "cp-registered":
+                    self.registered.append(obj.get("cp_id"))
+                elif name in ("engine-killed", "monitor-killed"):
+                    self.kills[(name, obj.get("cp_id"))] = obj
+                elif name == "stats":
+                    self.max_links_up = max(self.max_links_up, obj.get("links_up") or 0)
+                elif name == "error" and len(self.errors) < 5:
+                    self.errors.append(obj.get("message", line.strip()))
+            self.cond.notify_all()
+
+    def send(self, command):
+        try:
+            self.proc.stdin.write((command + "\n").encode())
+            self.proc.stdin.flush()
+        except (BrokenPipeError, ValueError, OSError) as error:
+            log(f"{self.name}: could not send “{command}”: {error}")
+
+    def wait_for(self, predicate, timeout):
+        """Waits until predicate() (called with the lock held) is true, the
+        process ends its output, or timeout seconds pass; returns predicate()."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not predicate():
+                left = deadline - time.monotonic()
+                if left <= 0 or self.closed:
+                    return predicate()
+                self.cond.wait(min(left, 0.5))
+            return True
+
+    def wait_event(self, name, timeout, after=0):
+        """The first event `name` numbered above `after`, or None."""
+        if self.wait_for(lambda: self.seq[name] > after, timeout):
+            return self.latest.get(name, (None, None))[1]
+        return None
+
+    def request(self, command, event, timeout=10):
+        """Sends a command and returns the next `event` event it prompts."""
+        with self.cond:
+            before = self.seq[event]
+        self.send(command)
+        return self.wait_event(event, timeout, before)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, command="quit", timeout=30):
+        """Asks it to quit, then kills it; returns its exit status (128 +
+        signal when it was killed)."""
+        if self.exit_status is not None:
+            return self.exit_status
+        if self.alive() and command:
+            self.send(command)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log(f"{self.name} did not exit within {timeout} s: killed")
+            self.proc.kill()
+            self.proc.wait()
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        self.thread.join(10)
+        code = self.proc.returncode
+        self.exit_status = code if code >= 0 else 128 - code
+        return self.exit_status
+
+    def kill(self):
+        if self.alive():
+            self.proc.kill()
+        return self.stop(None, 10)
+
+
+# ---------------------------------------------------------------------------
+# /proc readings.
+# ---------------------------------------------------------------------------
+
+def cpu_seconds(pid):
+    """utime + stime of the whole process (every thread), in seconds."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def status_kib(pid, key):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def self_cpu_seconds():
+    t = os.times()
+    return t.user + t.system
+
+
+def machine_facts():
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
+    try:
+        import resource
+        nofile = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, OSError):
+        nofile = None
+    try:
+        with open("/proc/sys/net/core/somaxconn") as f:
+            somaxconn = int(f.read())
+    except (OSError, ValueError):
+        somaxconn = None
+    return {
+        "host": platform.node(),
+        "kernel": platform.release(),
+        "os": platform.freedesktop_os_release().get("PRETTY_NAME", "?")
+        if hasattr(platform, "freedesktop_os_release") else "?",
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "memory_gib": round(mem_gib, 1),
+        "nofile_soft_hard": nofile,
+        "somaxconn": somaxconn,
+        "load_average_at_start": os.getloadavg(),
+        "python": platform.python_version(),
+    }
+
+
+class Sampler:
+    """Samples processes' CPU and RSS once a second over a window."""
+
+    def __init__(self, pids):
+        self.pids = pids            # name → pid
+        self.start_cpu = {n: cpu_seconds(p) for n, p in pids.items()}
+        self.last_cpu = dict(self.start_cpu)
+        self.start = self.last = time.monotonic()
+        self.self_start = self_cpu_seconds()
+        self.peak = {n: 0.0 for n in pids}
+        self.rss_peak = {n: 0 for n in pids}
+        self.samples = {n: [] for n in pids}
+
+    def sample(self):
+        t = time.monotonic()
+        for name, pid in self.pids.items():
+            cpu = cpu_seconds(pid)
+            rss = status_kib(pid, "VmRSS")
+            if cpu is not None and self.last_cpu[name] is not None and t > self.last:
+                share = 100.0 * (cpu - self.last_cpu[name]) / (t - self.last)
+                self.samples[name].append(round(share, 1))
+                self.peak[name] = max(self.peak[name], share)
+            self.last_cpu[name] = cpu
+            if rss is not None:
+                self.rss_peak[name] = max(self.rss_peak[name], rss)
+        self.last = t
+
+    def run(self, seconds):
+        end = self.start + seconds
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            time.sleep(min(1.0, left))
+            self.sample()
+
+    def average(self, name):
+        cpu = self.last_cpu.get(name)
+        if cpu is None or self.start_cpu.get(name) is None or self.last <= self.start:
+            return None
+        return 100.0 * (cpu - self.start_cpu[name]) / (self.last - self.start)
+
+    def cpu_used(self, name):
+        cpu = self.last_cpu.get(name)
+        if cpu is None or self.start_cpu.get(name) is None:
+            return None
+        return cpu - self.start_cpu[name]
+
+    def self_average(self):
+        wall = self.last - self.start
+        return 100.0 * (self_cpu_seconds() - self.self_start) / wall if wall > 0 else None
+
+
+# ---------------------------------------------------------------------------
+# One step.
+# ---------------------------------------------------------------------------
+
+def private_env(folder):
+    """Every program of a step in its own XDG folders: its own broker
+    discovery file, tokens and databases."""
+    env = dict(os.environ)
+    env["GSETTINGS_BACKEND"] = "memory"
+    env.pop("G_MESSAGES_DEBUG", None)
+    for var, sub in (("XDG_RUNTIME_DIR", "run"), ("XDG_DATA_HOME", "data"),
+                     ("XDG_STATE_HOME", "state"), ("XDG_CONFIG_HOME", "config"),
+                     ("XDG_CACHE_HOME", "cache")):
+        path = os.path.join(folder, sub)
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        env[var] = path
+    return env
+
+
+def pct(d, key):
+    """A latency percentile object {"p50","p99","p999","max"} → list."""
+    v = (d or {}).get(key) or {}
+    return [v.get("p50"), v.get("p99"), v.get("p999"), v.get("max")]
+
+
+class Step:
+    def __init__(self, n, opts, programs):
+        self.n = n
+        self.opts = opts
+        self.p = programs
+        self.children = []
+        self.row = {"cps": n, "notes": [], "commands": {}}
+        self.folder = tempfile.mkdtemp(prefix=f"ladder-{n}-")
+        self.env = private_env(self.folder)
+        # Little's law: supplying = rate × duration, so 10% of N at R/s.
+        self.supply_ms = max(1000, int(round(opts.supplying * n / opts.supply_rate * 1000)))
+        self.drivers = max(1000, n // 5)
+        if opts.warmup is not None:
+            self.warmup = opts.warmup
+        else:
+            # Long enough for the supplies to reach their steady number.
+            self.warmup = 5 + (self.supply_ms + opts.auto_plug_ms) / 1000.0
+
+    def note(self, text):
+        log(f"[{self.n}] {text}")
+        self.row["notes"].append(text)
+
+    def spawn(self, name, argv):
+        self.row["commands"][name] = " ".join(str(a) for a in argv)
+        child = Child(name, argv, self.env, self.folder)
+        self.children.append(child)
+        return child
+
+    def ready(self, child, timeout=60):
+        event = child.wait_event("ready", timeout)
+        if event is None:
+            raise StepFailed(f"{child.name} did not announce itself ready in {timeout} s "
+                             f"(exit {child.proc.poll()}; see {child.log_path})")
+        return event
+
+    def station_fleet(self, central_port, bootstrap, prefix):
+        argv = [self.p["station"], "fleet", "--headless", "--count", self.n, "--prefix", prefix,
+                "--central", f"127.0.0.1:{central_port}", "--kafka", bootstrap,
+                "--auto-plug", self.opts.auto_plug_ms, "--auto-unplug-after", self.supply_ms,
+                "--token-dir", os.path.join(self.folder, "tokens-" + prefix),
+                "--stats-interval", 1000]
+        return self.spawn("station-fleet-" + prefix, argv)
+
+    def wait_registered(self, fleet, what):
+        """Until every CP of the fleet is registered, or no progress for
+        15 s, or --timeout. Returns how many registered and how long it took."""
+        started = time.monotonic()
+        deadline = started + self.opts.timeout
+        best, best_at = -1, started
+        while time.monotonic() < deadline:
+            stats = fleet.request("stats", "stats", 5)
+            if not fleet.alive():
+                raise StepFailed(f"{fleet.name} exited with status {fleet.proc.poll()} while "
+                                 f"registering (see {fleet.log_path})")
+            registered = (stats or {}).get("registered", 0) or 0
+            if registered >= self.n:
+                return registered, time.monotonic() - started
+            if registered > best:
+                best, best_at = registered, time.monotonic()
+            elif time.monotonic() - best_at > 15:
+                break
+            time.sleep(1)
+        self.note(f"{what}: only {max(best, 0)} of {self.n} CPs registered after "
+                  f"{time.monotonic() - started:.0f} s")
+        return max(best, 0), time.monotonic() - started
+
+    # -- the real Central -------------------------------------------------
+
+    def run_central(self, bootstrap):
+        opts = self.opts
+        row = self.row
+        central = self.spawn("ev-central", [self.p["central"], "--headless", "--listen", "127.0.0.1:0",
+                                            "--kafka", bootstrap, "--db",
+                                            os.path.join(self.folder, "central.db")])
+        port = self.ready(central)["port"]
+        station = self.station_fleet(port, bootstrap, opts.prefix)
+        self.ready(station, 120)
+        registered, took = self.wait_registered(station, "Central")
+        row["registered"] = registered
+        row["register_s"] = round(took, 2)
+        row["central_registered_events"] = central.counts["cp-registered"]
+        log(f"[{self.n}] {registered} CPs registered at Central in {took:.1f} s")
+        if registered == 0:
+            raise StepFailed("no CP registered at Central")
+
+        driver = self.spawn("driver-fleet", [self.p["driver"], "fleet", "--count", self.drivers,
+                                             "--rate", opts.supply_rate, "--kafka", bootstrap,
+                                             "--stats-interval", 1000])
+        self.ready(driver, 120)
+        deadline = time.monotonic() + 60
+        known = 0
+        while time.monotonic() < deadline and driver.alive():
+            known = (driver.request("stats", "stats", 5) or {}).get("cps_known", 0) or 0
+            if known >= registered:
+                break
+            time.sleep(1)
+        if known < registered:
+            self.note(f"the driver fleet knew only {known} of {registered} CPs after 60 s")
+        log(f"[{self.n}] warm-up {self.warmup:.0f} s ({self.drivers} drivers at {opts.supply_rate}/s, "
+            f"supplies of {self.supply_ms} ms)")
+        time.sleep(self.warmup)
+        for child in (central, station, driver):
+            if not child.alive():
+                raise StepFailed(f"{child.name} exited with status {child.proc.poll()} during the warm-up")
+
+        # The window.
+        with central.cond:
+            events_before = collections.Counter(central.counts)
+            faults_before = len(central.faults)
+        station.send("reset")
+        driver.send("reset")
+        sampler = Sampler({"central": central.pid, "station": station.pid, "driver": driver.pid,
+                           "broker": self.children[0].pid})
+        log(f"[{self.n}] window of {opts.seconds} s")
+        sampler.run(opts.seconds)
+        st = station.request("stats", "stats", 10) or {}
+        dr = driver.request("stats", "stats", 10) or {}
+        window = time.monotonic() - sampler.start
+        with central.cond:
+            events = collections.Counter(central.counts)
+            events.subtract(events_before)
+        row.update(self.central_figures(central, st, dr, sampler, window, events))
+        row["max_links_up"] = station.max_links_up
+        if not st:
+            self.note("the station fleet gave no stats after the window")
+        if not dr:
+            self.note("the driver fleet gave no stats after the window")
+
+        self.fault_detection(central, station)
+
+        row["exit"] = {}
+        for child in (driver, station, central):
+            row["exit"][child.name] = child.stop()
+        return row
+
+    def central_figures(self, central, st, dr, sampler, window, events):
+        avg = sampler.average("central")
+        used = sampler.cpu_used("central")
+        answered = st.get("status_answered")
+        denials = dr.get("denials") or {}
+        return {
+            "window_s": round(window, 2),
+            "central_cpu_avg": round(avg, 1) if avg is not None else None,
+            "central_cpu_peak": round(sampler.peak["central"], 1),
+            "central_cpu_samples": sampler.samples["central"],
+            "central_rss_peak_mb": round(sampler.rss_peak["central"] / 1024, 1),
+            "central_vmhwm_mb": round((status_kib(central.pid, "VmHWM") or 0) / 1024, 1),
+            "central_threads": status_kib(central.pid, "Threads"),
+            "status_per_s": round(answered / window, 1) if answered is not None else None,
+            "status_sent": st.get("status_sent"),
+            "status_answered": answered,
+            "status_ms": pct(st, "status_ms"),
+            "response_ms": pct(dr, "response_ms"),
+            "progress_ms": pct(dr, "progress_ms"),
+            "requests": dr.get("requests"),
+            "authorized": dr.get("authorized"),
+            "denied": dr.get("denied"),
+            "denials": denials,
+            "no_answer": dr.get("no_answer"),
+            "skipped": dr.get("skipped"),
+            "tickets": dr.get("tickets"),
+            "supplying": st.get("supplying"),
+            "driver_supply_errors": dr.get("supply_errors") or {},
+            "errors": {
+                "station": st.get("errors"),
+                "driver": dr.get("errors"),
+                "central_error_events": events.get("error", 0),
+                "central_invalid_messages": events.get("invalid-message", 0),
+                "reconnects": st.get("reconnects"),
+            },
+            "links_up_end": st.get("links_up"),
+            "links_lost_in_window": events.get("cp-disconnected", 0),
+            "central_events_in_window": {k: v for k, v in events.items() if v},
+            "central_cpu_per_1000_status_ms": round(1e6 * used / answered, 3)
+            if used is not None and answered else None,
+            "other_cpu_avg": {name: round(sampler.average(name) or 0, 1)
+                              for name in ("station", "driver", "broker")},
+            "status_sent_per_s": round(st["status_sent"] / window, 1) if st.get("status_sent") is not None else None,
+            "harness_cpu_avg": round(sampler.self_average() or 0, 1),
+            "station_stats": st,
+            "driver_stats": dr,
+        }
+
+    def fault_detection(self, central, station):
+        """Kills one engine and one monitor (two CPs a third and two thirds
+        into the registration order) and times Central's reaction: from the
+        fleet's `ts` of the kill to this harness receiving Central's event."""
+        with central.cond:
+            ids = [cp for cp in central.registered if central.states.get(cp) == "ACTIVE"]
+        if len(ids) < 2:
+            self.note("fault detection skipped: fewer than 2 CPs ACTIVE at Central")
+            return
+        for key, command, state, cp_id in (
+                ("engine_kill_broken_s", "kill-engine", "BROKEN", ids[len(ids) // 3]),
+                ("monitor_kill_disconnected_s", "kill-monitor", "DISCONNECTED", ids[2 * len(ids) // 3])):
+            with central.cond:
+                start_index = len(central.faults)
+            sent = now_ms()
+            station.send(f"{command} {cp_id}")
+            event_name = "engine-killed" if command == "kill-engine" else "monitor-killed"
+            killed = station.wait_for(lambda: (event_name, cp_id) in station.kills, 10)
+            kill_ts = station.kills[(event_name, cp_id)].get("ts", sent) if killed else sent
+            if not killed:
+                self.note(f"{command} {cp_id}: the fleet printed no {event_name} event; timed from the command")
+
+            def seen():
+                return any(f[1] == cp_id and f[2] == state for f in central.faults[start_index:])
+
+            if central.wait_for(seen, 20):
+                with central.cond:
+                    at = next(f[0] for f in central.faults[start_index:] if f[1] == cp_id and f[2] == state)
+                self.row[key] = round((at - kill_ts) / 1000.0, 3)
+                log(f"[{self.n}] {command} {cp_id} → {state} at Central in {self.row[key]:.3f} s")
+            else:
+                self.row[key] = None
+                self.note(f"{command} {cp_id}: Central did not report {state} within 20 s")
+
+    # -- the minimum --------------------------------------------------------
+
+    def run_minimum(self, bootstrap):
+        opts = self.opts
+        ack = self.spawn("ack-server", [self.p["ack"]])
+        port = self.ready(ack, 10)["port"]
+        station = self.station_fleet(port, bootstrap, opts.prefix + "M")
+        self.ready(station, 120)
+        registered, took = self.wait_registered(station, "ack-server")
+        log(f"[{self.n}] {registered} CPs registered at ack-server in {took:.1f} s")
+        self.row["min_registered"] = registered
+        time.sleep(min(self.warmup, 5))
+        station.send("reset")
+        window = ack.request("window-start", "window-start", 10)
+        if window is None:
+            raise StepFailed("ack-server did not start its window")
+        sampler = Sampler({"ack": ack.pid, "station": station.pid})
+        sampler.run(opts.seconds)
+        report = ack.request("window-end", "window", 10) or {}
+        st = station.request("stats", "stats", 10) or {}
+        answered = st.get("status_answered")
+        self.row.update({
+            "min_cpu_avg": report.get("cpu_percent"),
+            "min_cpu_peak": round(sampler.peak["ack"], 1),
+            "min_status_frames": report.get("status_frames"),
+            "min_status_answered": answered,
+            "min_status_ms": pct(st, "status_ms"),
+            "min_cpu_per_1000_status_ms": report.get("cpu_ms_per_1000_status"),
+            "min_links": report.get("links"),
+            "min_station_errors": st.get("errors"),
+            "min_station_cpu_avg": round(sampler.average("station") or 0, 1),
+        })
+        self.row.setdefault("exit", {})
+        self.row["exit"][station.name] = station.stop()
+        self.row["exit"]["ack-server"] = ack.stop()
+        self.row["min_max_links_up"] = station.max_links_up
+
+    # -- the whole step -----------------------------------------------------
+
+    def run(self):
+        started = time.monotonic()
+        log(f"[{self.n}] in {self.folder}")
+        try:
+            broker = self.spawn("ev-broker", [self.p["broker"]])
+            bootstrap = self.ready(broker, 30)["bootstrap"]
+            phases = [(self.run_central, "failed", "Central"), (self.run_minimum, "min_failed", "ack-server")]
+            skip = {"Central": self.opts.no_central, "ack-server": self.opts.no_minimum}
+            for phase, key, what in phases:
+                if skip[what]:
+                    continue
+                try:
+                    phase(bootstrap)
+                except StepFailed as error:
+                    self.row[key] = str(error)
+                    self.note(f"{what} phase failed: {error}")
+                # Whatever the phase left running goes before the next one.
+                self.kill_all(keep=[broker])
+            self.row.setdefault("exit", {})["ev-broker"] = broker.stop()
+        except StepFailed as error:
+            self.row["failed"] = str(error)
+            self.note(str(error))
+        except Exception as error:  # the ladder goes on
+            self.row["failed"] = f"harness error: {error!r}"
+            self.note(self.row["failed"])
+        finally:
+            self.kill_all()
+        central = self.row.get("central_cpu_per_1000_status_ms")
+        minimum = self.row.get("min_cpu_per_1000_status_ms")
+        self.row["ratio"] = round(central / minimum, 2) if central and minimum else None
+        for name, status in (self.row.get("exit") or {}).items():
+            if status not in (0, None):
+                self.note(f"{name} exited with status {status}")
+        self.row["step_s"] = round(time.monotonic() - started, 1)
+        if self.opts.keep or self.row["notes"]:
+            self.row["folder"] = self.folder
+            log(f"[{self.n}] kept {self.folder}")
+        else:
+            shutil.rmtree(self.folder, ignore_errors=True)
+        return self.row
+
+    def kill_all(self, keep=()):
+        for child in reversed(self.children):
+            if child not in keep and child.exit_status is None:
+                status = child.kill()
+                self.row.setdefault("exit", {}).setdefault(child.name, status)
+
+
+# ---------------------------------------------------------------------------
+# The report.
+# ---------------------------------------------------------------------------
+
+def fmt(v, digits=1):
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}"
+    return str(v)
+
+
+def fmt_pcts(values):
+    if not values or all(v is None for v in values[:3]):
+        return "–"
+    return " / ".join(fmt(v, 1) for v in values[:3])
+
+
+def fmt_counts(d):
+    """{reason: n} → "n (reason n, …)" without the zeros, or "0"."""
+    d = {k: v for k, v in (d or {}).items() if v}
+    if not d:
+        return "0"
+    return f"{sum(d.values())} (" + ", ".join(f"{k} {v}" for k, v in sorted(d.items())) + ")"
+
+
+COLUMNS = ["CPs", "registered at Central", "window s", "Central CPU avg %", "Central CPU peak %", "RSS peak MB",
+           "status frames/s", "status → answer ms p50/p99/p99.9", "request → response ms p50/p99/p99.9",
+           "progress → driver ms p50/p99/p99.9", "requests / authorized", "denials", "errors",
+           "links lost (cp-disconnected in the window)", "engine kill → BROKEN s", "monitor kill → DISCONNECTED s",
+           "minimum CPU %", "CPU ms per 1k status: Central / minimum", "ratio", "notes"]
+
+
+def table_row(r):
+    errors = r.get("errors") or {}
+    error_text = "–"
+    if errors:
+        error_text = fmt_counts({"station": errors.get("station"), "driver": errors.get("driver"),
+                                 "Central error events": errors.get("central_error_events"),
+                                 "no answer": r.get("no_answer")})
+        if r.get("driver_supply_errors") and fmt_counts(r["driver_supply_errors"]) != "0":
+            error_text += "; supply-error " + fmt_counts(r["driver_supply_errors"])
+    lost = "–"
+    if "links_lost_in_window" in r:
+        lost = f"{r['links_lost_in_window']} (up {fmt(r.get('links_up_end'))}, reconnects {fmt(errors.get('reconnects'))})"
+    notes = list(r.get("notes") or [])
+    registered = fmt(r.get("registered"))
+    if r.get("registered") is not None and r.get("registered") != r["cps"]:
+        registered += f" (most links up at once {fmt(r.get('max_links_up'))})"
+    return [str(r["cps"]), registered, fmt(r.get("window_s")),
+            fmt(r.get("central_cpu_avg")), fmt(r.get("central_cpu_peak")), fmt(r.get("central_rss_peak_mb"), 0),
+            fmt(r.get("status_per_s"), 0), fmt_pcts(r.get("status_ms")), fmt_pcts(r.get("response_ms")),
+            fmt_pcts(r.get("progress_ms")),
+            f"{fmt(r.get('requests'))} / {fmt(r.get('authorized'))}" if "requests" in r else "–",
+            fmt_counts(r.get("denials")) if "denials" in r else "–", error_text, lost,
+            fmt(r.get("engine_kill_broken_s"), 2), fmt(r.get("monitor_kill_disconnected_s"), 2),
+            fmt(r.get("min_cpu_avg")),
+            f"{fmt(r.get('central_cpu_per_1000_status_ms'), 1)} / {fmt(r.get('min_cpu_per_1000_status_ms'), 1)}",
+            fmt(r.get("ratio"), 1), "; ".join(notes).replace("|", "/") or ""]
+
+
+def targets(rows, machine):
+    """The issue's targets at 10,000 CPs, and whether the top step held."""
+    lines = []
+    r = next((r for r in rows if r["cps"] == 10000), None)
+    if r is not None:
+        def check(label, value, limit, unit):
+            if value is None:
+                return f"- {label}: not measured"
+            return f"- {label}: {value:.1f} {unit} (target < {limit} {unit}) — {'met' if value < limit else 'NOT met'}"
+        lines.append("Targets at 10,000 CPs:")
+        lines.append(check("Central CPU, average", r.get("central_cpu_avg"), 100, "% of a core"))
+        lines.append(check("request → response p99", (r.get("response_ms") or [None] * 2)[1], 50, "ms"))
+        lines.append(check("progress → driver p99", (r.get("progress_ms") or [None] * 2)[1], 100, "ms"))
+        lines.append(check("RSS", r.get("central_rss_peak_mb"), 300, "MB"))
+        lines.append(check("engine kill → BROKEN", r.get("engine_kill_broken_s"), 2, "s"))
+    for r in rows:
+        if r["cps"] >= 19900:
+            held = (r.get("registered") == r["cps"] and r.get("links_lost_in_window") == 0
+                    and r.get("links_up_end") == r["cps"])
+            lines.append(f"- {r['cps']} CPs without losing a link: {'yes' if held else 'NO'} "
+                         f"(registered {fmt(r.get('registered'))}, links up at the end "
+                         f"{fmt(r.get('links_up_end'))}, lost in the window {fmt(r.get('links_lost_in_window'))})")
+            nofile = (machine.get("nofile_soft_hard") or [None, None])[1]
+            if not held and nofile is not None and r["cps"] >= nofile - 50:
+                lines.append(f"  The open-file hard limit is {nofile} per process here (it cannot be raised, "
+                             f"even as root), and Central and the station fleet each need one descriptor "
+                             f"per link besides their own: at most {fmt(r.get('max_links_up'))} links were up "
+                             f"at once with Central, {fmt(r.get('min_max_links_up'))} with the ack-server. "
+                             f"`--steps 19900` is the practical top on this machine.")
+    return lines
+
+
+def markdown(report):
+    out = [f"# Benchmark ladder, {report['started']}", ""]
+    out.append("| " + " | ".join(COLUMNS) + " |")
+    out.append("|" + "---|" * len(COLUMNS))
+    for r in report["steps"]:
+        out.append("| " + " | ".join(table_row(r)) + " |")
+    out.append("")
+    out.extend(targets(report["steps"], report["machine"]))
+    out.append("")
+    m = report["machine"]
+    o = report["options"]
+    out.append("## How")
+    out.append("")
+    out.append(f"- Machine: {m['os']}, kernel {m['kernel']}, {m['cpus']} × {m['cpu_model']}, "
+               f"{m['memory_gib']} GiB; open files soft/hard {m['nofile_soft_hard']}, somaxconn "
+               f"{m['somaxconn']}; load average at start {', '.join(f'{x:.2f}' for x in m['load_average_at_start'])}. "
+               "Every process (broker, Central, both fleets, this harness) shares these cores.")
+    out.append(f"- Command: `{report['command']}`; window {o['seconds']} s per step, warm-up "
+               f"{'auto (5 s + one supply)' if o['warmup'] is None else str(o['warmup']) + ' s'}; "
+               f"{o['supply_rate']} supplies/s asked by max(1000, N/5) drivers; supplies last "
+               f"{o['supplying']}·N/{o['supply_rate']} s (so ~{o['supplying'] * 100:.0f}% of the CPs supply), plugged "
+               f"{o['auto_plug_ms']} ms after authorisation.")
+    out.append("- Central CPU: utime + stime of /proc/PID/stat (every thread), average over the window and "
+               "peak of 1 s samples, in % of one core; RSS: the peak of 1 s VmRSS samples in the window. "
+               "Status frames/s: the station fleet's `status_answered` over the window. Latencies are "
+               "the fleets' own: status → answer on the monitor links, request → response of "
+               "supplies (driver fleet `response_ms`), engine → driver (`progress_ms`: from the "
+               "engine's time stamp of every supply-data message the driver receives, progress and "
+               "tickets; at 1,000 CPs supplies last 1 s and mostly end before their first progress).")
+    out.append("- Fault detection: from the `ts` of the fleet's `engine-killed` / `monitor-killed` event "
+               "to the moment this harness read Central's `cp-state` BROKEN (or `cp-state` DISCONNECTED / "
+               "`cp-disconnected`) line on its stdout (Central's events carry no time stamp); one CP each, "
+               "after the window.")
+    out.append("- Minimum: the same station fleet (new prefix, no drivers) against `bench/ack-server` "
+               "(one thread, one epoll set, ACK + smallest valid answers), same N and window; CPU per "
+               "1,000 status frames from its own CPU clock over the window. Ratio = Central's CPU per "
+               "1,000 status frames ÷ the minimum's (Central's figure includes all its work: supplies, "
+               "Kafka, database).")
+    out.append("")
+    out.append("## Per step")
+    out.append("")
+    for r in report["steps"]:
+        out.append(f"### {r['cps']} CPs")
+        for name, cmd in (r.get("commands") or {}).items():
+            out.append(f"- `{name}`: `{cmd}`")
+        if r.get("other_cpu_avg"):
+            o2 = r["other_cpu_avg"]
+            busy = sum(v or 0 for v in o2.values()) + (r.get("central_cpu_avg") or 0) + (r.get("harness_cpu_avg") or 0)
+            out.append(f"- Other processes in the window (% of a core): station fleet {o2.get('station')}, "
+                       f"driver fleet {o2.get('driver')}, broker {o2.get('broker')}, harness "
+                       f"{r.get('harness_cpu_avg')}; with Central, {busy:.0f}% of the "
+                       f"{report['machine']['cpus'] * 100}% the machine has; status frames sent "
+                       f"{fmt(r.get('status_sent_per_s'), 0)}/s; Central {fmt(r.get('central_threads'))} threads, "
+                       f"VmHWM {fmt(r.get('central_vmhwm_mb'), 0)} MB; registration took {fmt(r.get('register_s'))} s")
+        if r.get("central_events_in_window"):
+            out.append(f"- Central's events in the window: {fmt_counts(r['central_events_in_window'])}")
+        if "min_cpu_avg" in r:
+            out.append(f"- Minimum: {fmt(r.get('min_registered'))} registered (most links up at once "
+                       f"{fmt(r.get('min_max_links_up'))}), {fmt(r.get('min_status_frames'))} "
+                       f"status frames in the window, CPU {fmt(r.get('min_cpu_avg'))}% avg / "
+                       f"{fmt(r.get('min_cpu_peak'))}% peak, status → answer "
+                       f"{fmt_pcts(r.get('min_status_ms'))} ms, station fleet {fmt(r.get('min_station_cpu_avg'))}%")
+        if r.get("exit"):
+            out.append("- Exit statuses: " + ", ".join(f"{k} {v}" for k, v in r["exit"].items()))
+        for note in r.get("notes") or []:
+            out.append(f"- {note}")
+        if r.get("folder"):
+            out.append(f"- Logs kept in `{r['folder']}`")
+        out.append(f"- Step took {fmt(r.get('step_s'))} s")
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+def parse_steps(values):
+    steps = []
+    for v in values:
+        for part in str(v).replace(",", " ").split():
+            steps.append(int(part))
+    if not steps or any(n <= 0 for n in steps):
+        raise argparse.ArgumentTypeError("steps must be positive numbers")
+    return steps
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", nargs="+", default=["1000", "5000", "10000", "20000"],
+                        help="CPs per step (default 1000 5000 10000 20000; 19900 is the most that fits "
+                             "this machine's 20,000 open-file limit)")
+    parser.add_argument("-s", "--seconds", type=float, default=30, help="measuring window per step (30)")
+    parser.add_argument("--warmup", type=float, default=None,
+                        help="seconds between the last registration and the window "
+                             "(default: 5 + one supply's duration)")
+    parser.add_argument("-t", "--timeout", type=float, default=180,
+                        help="the most registering every CP may take, in s (180)")
+    parser.add_argument("--supply-rate", type=float, default=100,
+                        help="supplies the drivers ask for per second (100)")
+    parser.add_argument("--supplying", type=float, default=0.1, help="share of CPs supplying (0.1)")
+    parser.add_argument("--auto-plug-ms", type=int, default=200,
+                        help="the fleet plugs a vehicle in this long after authorisation (200)")
+    parser.add_argument("--prefix", default="L", help="CP id prefix of the station fleet (L)")
+    parser.add_argument("--build", default=os.path.join(TOP, "build"), help="the build folder (./build)")
+    parser.add_argument("--out", default=os.path.join(TOP, "bench", "results"),
+                        help="where the .md and .json go (bench/results)")
+    parser.add_argument("--keep", action="store_true", help="keep every step's temporary folder")
+    parser.add_argument("--no-minimum", action="store_true", help="skip the ack-server comparison")
+    parser.add_argument("--no-central", action="store_true", help="only the ack-server comparison")
+    opts = parser.parse_args()
+    opts.steps = parse_steps(opts.steps)
+
+    programs = {
+        "broker": os.path.join(opts.build, "src", "broker", "ev-broker"),
+        "central": os.path.join(opts.build, "src", "central", "ev-central"),
+        "station": os.path.join(opts.build, "src", "station", "ev-station"),
+        "driver": os.path.join(opts.build, "src", "driver", "ev-driver"),
+        "ack": os.path.join(opts.build, "bench", "ack-server"),
+    }
+    missing = [p for p in programs.values() if not os.access(p, os.X_OK)]
+    if missing:
+        print("not built: " + ", ".join(missing), file=sys.stderr)
+        return 1
+    for name in ("station", "driver"):
+        check = subprocess.run([programs[name], "fleet", "--help"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        if check.returncode != 0:
+            print(f"{programs[name]} fleet --help failed (exit {check.returncode}): no fleet yet",
+                  file=sys.stderr)
+            return 1
+
+    # Every child inherits the highest open-file limit we may have.
+    try:
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+
+    started = datetime.datetime.now()
+    report = {
+        "started": started.strftime("%Y-%m-%d %H:%M"),
+        "command": " ".join([os.path.relpath(sys.argv[0], TOP)] + sys.argv[1:]),
+        "machine": machine_facts(),
+        "options": {k: v for k, v in vars(opts).items() if k not in ("build", "out")},
+        "steps": [],
+    }
+    os.makedirs(opts.out, exist_ok=True)
+    base = os.path.join(opts.out, "ladder-" + started.strftime("%Y%m%d-%H%M"))
+    for n in opts.steps:
+        row = Step(n, opts, programs).run()
+        report["steps"].append(row)
+        # Written after every step, so a long ladder stopped half way keeps
+        # what it measured.
+        text = markdown(report)
+        with open(base + ".md", "w") as f:
+            f.write(text)
+        with open(base + ".json", "w") as f:
+            json.dump(report, f, indent=1)
+            f.write("\n")
+    print(text)
+    log(f"written {base}.md and {base}.json")
+    return 0 if all("failed" not in r and "min_failed" not in r for r in report["steps"]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
