@@ -452,6 +452,31 @@ test_fleet (void)
   ev_test_rm_rf (dir);
 }
 
+/* A run of fixed length outlives the end of its input: `--seconds 2
+ * </dev/null` runs until the time is up, then prints its summary. */
+static void
+test_seconds (void)
+{
+  g_autofree char *dir = ev_test_make_tmpdir ();
+  g_autofree char *tokens = g_build_filename (dir, "tokens", NULL);
+  const char *argv[] = {
+    g_getenv ("EV_STATION"), "fleet", "--count", "3", "--central", "127.0.0.1:9",
+    "--kafka", "127.0.0.1:9", "--token-dir", tokens, "--seconds", "2", NULL
+  };
+  Program *fleet;
+  JsonObject *summary;
+
+  g_assert_nonnull (argv[0]);
+  fleet = program_start ("ev-station fleet", dir, argv);
+  g_assert_cmpint (program_finish (fleet), ==, 0);
+  summary = last_event (fleet, "summary");
+  g_assert_nonnull (summary);
+  g_assert_cmpfloat (json_object_get_double_member (summary, "t"), >=, 2.0);
+  g_assert_cmpint (json_object_get_int_member (summary, "count"), ==, 3);
+  program_free (fleet);
+  ev_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -460,6 +485,7 @@ main (int   argc,
 
   g_test_add_func ("/station/fleet/bad-arguments", test_bad_arguments);
   g_test_add_func ("/station/fleet/network", test_fleet);
+  g_test_add_func ("/station/fleet/seconds", test_seconds);
 
   return g_test_run ();
 }

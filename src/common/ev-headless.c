@@ -114,6 +114,21 @@ ev_headless_split_words (const char *line,
 
 /* The loop of the ev_headless_run() in progress, for ev_headless_quit(). */
 static GMainLoop *running_loop;
+static gboolean run_past_end_of_input;
+
+/**
+ * ev_headless_run_past_end_of_input:
+ * @run_past: whether end of input leaves the run going
+ *
+ * For a run of fixed length (`--seconds`): end of input does not end it,
+ * so `PROGRAM --seconds 30 </dev/null` runs 30 s; `quit`, SIGINT,
+ * SIGTERM and ev_headless_quit() still do.
+ */
+void
+ev_headless_run_past_end_of_input (gboolean run_past)
+{
+  run_past_end_of_input = run_past;
+}
 
 /**
  * ev_headless_quit:
@@ -168,7 +183,8 @@ read_line_cb (GObject      *source,
       /* End of input: nobody is left to type `quit`. */
       if (error != NULL)
         g_printerr ("%s: %s\n", headless->role->program, error->message);
-      g_main_loop_quit (headless->loop);
+      if (!run_past_end_of_input)
+        g_main_loop_quit (headless->loop);
       return;
     }
 

@@ -35,5 +35,6 @@ GStrv  ev_headless_split_words (const char           *line,
 int    ev_headless_run         (gpointer              core,
                                 const EvHeadlessRole *role);
 void   ev_headless_quit        (void);
+void   ev_headless_run_past_end_of_input (gboolean run_past);
 
 G_END_DECLS

@@ -1,9 +1,7 @@
 #include "config.h"
 
-#include <glib-unix.h>
 #include <glib/gi18n-lib.h>
 #include <math.h>
-#include <signal.h>
 #include <string.h>
 
 #include "driver-fleet-headless.h"
@@ -22,10 +20,6 @@ typedef struct
 {
   double seconds;         /* --seconds, 0 for none */
   guint deadline_id;
-  guint sigint_id;
-  guint sigterm_id;
-  gboolean quit_typed;
-  gboolean stop;          /* a signal came, or the time is up */
 } FleetRun;
 
 static FleetRun run;
@@ -72,7 +66,6 @@ driver_fleet_run_command (DriverFleet *fleet,
 
   if (n == 1 && g_str_equal (words[0], "quit"))
     {
-      run.quit_typed = TRUE;
       *out_quit = TRUE;
       return NULL;
     }
@@ -116,17 +109,9 @@ static gboolean
 deadline_cb (gpointer user_data)
 {
   run.deadline_id = 0;
-  run.stop = TRUE;
   g_message ("Stopping: the time given by --seconds is up");
   ev_headless_quit ();
   return G_SOURCE_REMOVE;
-}
-
-static gboolean
-signal_cb (gpointer user_data)
-{
-  run.stop = TRUE;
-  return G_SOURCE_CONTINUE;
 }
 
 static gboolean
@@ -136,23 +121,18 @@ start (gpointer   fleet,
   if (!driver_fleet_start (fleet, error))
     return FALSE;
   if (run.seconds > 0.0)
-    run.deadline_id = g_timeout_add ((guint) ceil (run.seconds * 1000.0), deadline_cb, NULL);
+    {
+      run.deadline_id = g_timeout_add ((guint) ceil (run.seconds * 1000.0), deadline_cb, NULL);
+      ev_headless_run_past_end_of_input (TRUE);
+    }
   return TRUE;
 }
 
-/* End of input does not end a run given --seconds (so that `ev-driver
- * fleet --seconds 30 </dev/null` runs 30 s); `quit` and signals do. The
- * summary comes before `stopped`. */
+/* The summary comes before `stopped`. */
 static void
 shutdown (gpointer fleet)
 {
   g_autoptr(JsonObject) fields = NULL;
-
-  if (!run.quit_typed && !run.stop && run.deadline_id != 0)
-    {
-      while (!run.stop)
-        g_main_context_iteration (NULL, TRUE);
-    }
 
   fields = driver_fleet_stats_fields (fleet);
   ev_headless_print_event ("summary", fields);
@@ -288,13 +268,9 @@ driver_fleet_main (int    argc,
 
   run = (FleetRun) { 0 };
   run.seconds = seconds;
-  run.sigint_id = g_unix_signal_add (SIGINT, signal_cb, NULL);
-  run.sigterm_id = g_unix_signal_add (SIGTERM, signal_cb, NULL);
 
   status = ev_headless_run (fleet, &role);
 
   g_clear_handle_id (&run.deadline_id, g_source_remove);
-  g_clear_handle_id (&run.sigint_id, g_source_remove);
-  g_clear_handle_id (&run.sigterm_id, g_source_remove);
   return status;
 }

@@ -1556,11 +1556,18 @@ station_fleet_new (const StationFleetConfig *config)
   return self;
 }
 
+/* A run of fixed length (--seconds) outlives the end of its input, so
+ * that `ev-station fleet --seconds 30 </dev/null` runs 30 s. */
 static gboolean
 headless_start (gpointer   core,
                 GError   **error)
 {
-  return station_fleet_start (core, error);
+  StationFleet *self = core;
+
+  if (!station_fleet_start (self, error))
+    return FALSE;
+  ev_headless_run_past_end_of_input (self->seconds > 0.0);
+  return TRUE;
 }
 
 static void
