@@ -9,6 +9,7 @@
 #include "central-monitor-server.h"
 #include "ev-bus.h"
 #include "ev-enum-types.h"
+#include "ev-headless.h"
 #include "ev-messages.h"
 #include "ev-protocol.h"
 #include "ev-store.h"
@@ -2408,10 +2409,7 @@ central_core_class_init (CentralCoreClass *klass)
    *
    * Every event of docs/cli.md, "ev-central".
    */
-  signals[SIGNAL_EVENT] =
-    g_signal_new ("event", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
-                  NULL, NULL, NULL, G_TYPE_NONE, 2,
-                  G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE, JSON_TYPE_OBJECT);
+  signals[SIGNAL_EVENT] = ev_headless_event_signal_new (G_TYPE_FROM_CLASS (klass));
 }
 
 static void

@@ -112,6 +112,64 @@ ev_headless_split_words (const char *line,
   return result;
 }
 
+/**
+ * ev_headless_event_signal_new:
+ * @type: a core's type
+ *
+ * Creates the `event` signal of a core, which ev_headless_run() prints
+ * and the windows follow: (const char *name, JsonObject *fields).
+ *
+ * Returns: the signal's id
+ */
+guint
+ev_headless_event_signal_new (GType type)
+{
+  return g_signal_new ("event", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                       G_TYPE_NONE, 2,
+                       G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
+                       JSON_TYPE_OBJECT | G_SIGNAL_TYPE_STATIC_SCOPE);
+}
+
+/**
+ * ev_headless_emit:
+ * @instance: a core
+ * @signal_id: its `event` signal
+ * @name: the event's name
+ * @fields: (transfer full) (nullable): its members
+ *
+ * Emits an event of a core, taking @fields.
+ */
+void
+ev_headless_emit (gpointer    instance,
+                  guint       signal_id,
+                  const char *name,
+                  JsonObject *fields)
+{
+  g_autoptr(JsonObject) owned = fields != NULL ? fields : json_object_new ();
+
+  g_signal_emit (instance, signal_id, 0, name, owned);
+}
+
+/**
+ * ev_headless_emit_error:
+ * @instance: a core
+ * @signal_id: its `event` signal
+ * @message: what went wrong, for people
+ *
+ * Emits an `error` event with @message, also logged.
+ */
+void
+ev_headless_emit_error (gpointer    instance,
+                        guint       signal_id,
+                        const char *message)
+{
+  JsonObject *fields = json_object_new ();
+
+  g_message ("%s", message);
+  json_object_set_string_member (fields, "message", message);
+  ev_headless_emit (instance, signal_id, "error", fields);
+}
+
 /* The loop of the ev_headless_run() in progress, for ev_headless_quit(). */
 static GMainLoop *running_loop;
 static gboolean run_past_end_of_input;

@@ -26,6 +26,19 @@ typedef struct {
                          gboolean   *out_quit);
 } EvHeadlessRole;
 
+/* The `event` signal every core has: (const char *name, JsonObject
+ * *fields), everything that happens, for its views. */
+guint  ev_headless_event_signal_new (GType             type);
+/* Emits @name on @instance's `event` signal, taking @fields (NULL: no
+ * fields); the error form also logs @message for people. */
+void   ev_headless_emit        (gpointer              instance,
+                                guint                 signal_id,
+                                const char           *name,
+                                JsonObject           *fields);
+void   ev_headless_emit_error  (gpointer              instance,
+                                guint                 signal_id,
+                                const char           *message);
+
 void   ev_headless_print_event (const char           *name,
                                 JsonObject           *fields);
 void   ev_headless_print_error (const char           *message);

@@ -9,6 +9,7 @@
 #include "driver-request-file.h"
 #include "ev-bus.h"
 #include "ev-charging-point.h"
+#include "ev-headless.h"
 #include "ev-json.h"
 #include "ev-supply-session.h"
 
@@ -144,20 +145,14 @@ emit (DriverCore *self,
       const char *name,
       JsonObject *fields)
 {
-  g_autoptr(JsonObject) owned = fields != NULL ? fields : json_object_new ();
-
-  g_signal_emit (self, signals[SIGNAL_EVENT], 0, name, owned);
+  ev_headless_emit (self, signals[SIGNAL_EVENT], name, fields);
 }
 
 static void
 emit_error (DriverCore *self,
             const char *message)
 {
-  JsonObject *fields = json_object_new ();
-
-  g_message ("%s", message);
-  json_object_set_string_member (fields, "message", message);
-  emit (self, "error", fields);
+  ev_headless_emit_error (self, signals[SIGNAL_EVENT], message);
 }
 
 static void
@@ -1958,14 +1953,7 @@ driver_core_class_init (DriverCoreClass *klass)
    *
    * Every headless event, as it happens.
    */
-  signals[SIGNAL_EVENT] =
-    g_signal_new ("event",
-                  G_TYPE_FROM_CLASS (klass),
-                  G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 2,
-                  G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
-                  JSON_TYPE_OBJECT | G_SIGNAL_TYPE_STATIC_SCOPE);
+  signals[SIGNAL_EVENT] = ev_headless_event_signal_new (G_TYPE_FROM_CLASS (klass));
 }
 
 static void

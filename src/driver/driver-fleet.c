@@ -7,6 +7,7 @@
 #include "driver-fleet.h"
 #include "driver-follow.h"
 #include "ev-bus.h"
+#include "ev-headless.h"
 #include "ev-messages.h"
 #include "ev-protocol.h"
 
@@ -151,9 +152,7 @@ emit (DriverFleet *self,
       const char  *name,
       JsonObject  *fields)
 {
-  g_autoptr(JsonObject) owned = fields;
-
-  g_signal_emit (self, signals[SIGNAL_EVENT], 0, name, owned);
+  ev_headless_emit (self, signals[SIGNAL_EVENT], name, fields);
 }
 
 /* Ids ---------------------------------------------------------------------- */
@@ -1148,14 +1147,7 @@ driver_fleet_class_init (DriverFleetClass *klass)
    *
    * What the headless front end prints.
    */
-  signals[SIGNAL_EVENT] =
-    g_signal_new ("event",
-                  G_TYPE_FROM_CLASS (klass),
-                  G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 2,
-                  G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
-                  JSON_TYPE_OBJECT | G_SIGNAL_TYPE_STATIC_SCOPE);
+  signals[SIGNAL_EVENT] = ev_headless_event_signal_new (G_TYPE_FROM_CLASS (klass));
 }
 
 static void

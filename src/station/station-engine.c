@@ -10,6 +10,7 @@
 #include "ev-protocol.h"
 #include "station-directives.h"
 #include "station-engine.h"
+#include "ev-headless.h"
 #include "station-util.h"
 
 #define DEFAULT_LOCATION "Unknown location"
@@ -96,14 +97,14 @@ emit (StationEngine *self,
       const char    *name,
       JsonObject    *fields)
 {
-  station_emit (self, signals[SIGNAL_EVENT], name, fields);
+  ev_headless_emit (self, signals[SIGNAL_EVENT], name, fields);
 }
 
 static void
 emit_error (StationEngine *self,
             const char    *message)
 {
-  station_emit_error (self, signals[SIGNAL_EVENT], message);
+  ev_headless_emit_error (self, signals[SIGNAL_EVENT], message);
 }
 
 static void
@@ -852,7 +853,7 @@ station_engine_class_init (StationEngineClass *klass)
    *
    * Everything that happens, for the views.
    */
-  signals[SIGNAL_EVENT] = station_event_signal_new (G_TYPE_FROM_CLASS (klass));
+  signals[SIGNAL_EVENT] = ev_headless_event_signal_new (G_TYPE_FROM_CLASS (klass));
 }
 
 static void

@@ -208,7 +208,7 @@ emit (StationFleet *self,
       const char   *name,
       JsonObject   *fields)
 {
-  station_emit (self, signals[SIGNAL_EVENT], name, fields);
+  ev_headless_emit (self, signals[SIGNAL_EVENT], name, fields);
 }
 
 static inline gint64
@@ -1505,7 +1505,7 @@ station_fleet_class_init (StationFleetClass *klass)
    *
    * Everything that happens, for the headless front end.
    */
-  signals[SIGNAL_EVENT] = station_event_signal_new (G_TYPE_FROM_CLASS (klass));
+  signals[SIGNAL_EVENT] = ev_headless_event_signal_new (G_TYPE_FROM_CLASS (klass));
 }
 
 static void

@@ -9,6 +9,7 @@
 #include "ev-protocol.h"
 #include "station-machine.h"
 #include "station-monitor.h"
+#include "ev-headless.h"
 #include "station-util.h"
 
 G_DEFINE_ENUM_TYPE (StationCentralLink, station_central_link,
@@ -126,14 +127,14 @@ emit (StationMonitor *self,
       const char     *name,
       JsonObject     *fields)
 {
-  station_emit (self, signals[SIGNAL_EVENT], name, fields);
+  ev_headless_emit (self, signals[SIGNAL_EVENT], name, fields);
 }
 
 static void
 emit_error (StationMonitor *self,
             const char     *message)
 {
-  station_emit_error (self, signals[SIGNAL_EVENT], message);
+  ev_headless_emit_error (self, signals[SIGNAL_EVENT], message);
 }
 
 static void
@@ -1002,7 +1003,7 @@ station_monitor_class_init (StationMonitorClass *klass)
    *
    * Everything that happens, for the views.
    */
-  signals[SIGNAL_EVENT] = station_event_signal_new (G_TYPE_FROM_CLASS (klass));
+  signals[SIGNAL_EVENT] = ev_headless_event_signal_new (G_TYPE_FROM_CLASS (klass));
 }
 
 static void

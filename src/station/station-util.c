@@ -86,57 +86,6 @@ station_supply_data_fields (const EvSupplyData *data)
 }
 
 /**
- * station_event_signal_new:
- * @type: a core's type
- *
- * Creates the `event` signal every station core has: (const char *name,
- * JsonObject *fields), everything that happens, for the views.
- *
- * Returns: the signal's id
- */
-guint
-station_event_signal_new (GType type)
-{
-  return g_signal_new ("event", type, G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                       G_TYPE_NONE, 2,
-                       G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
-                       JSON_TYPE_OBJECT | G_SIGNAL_TYPE_STATIC_SCOPE);
-}
-
-/**
- * station_emit:
- * @instance: a core
- * @signal_id: its "event" signal
- * @name: the event's name
- * @fields: (transfer full) (nullable): its members
- *
- * Emits an event of a core, taking @fields.
- */
-void
-station_emit (gpointer    instance,
-              guint       signal_id,
-              const char *name,
-              JsonObject *fields)
-{
-  g_autoptr(JsonObject) owned = fields != NULL ? fields : json_object_new ();
-
-  g_signal_emit (instance, signal_id, 0, name, owned);
-}
-
-/* An `error` event, also logged for people. */
-void
-station_emit_error (gpointer    instance,
-                    guint       signal_id,
-                    const char *message)
-{
-  JsonObject *fields = json_object_new ();
-
-  g_message ("%s", message);
-  json_object_set_string_member (fields, "message", message);
-  station_emit (instance, signal_id, "error", fields);
-}
-
-/**
  * station_token_load:
  * @token_dir: where a monitor keeps its tokens
  * @cp_id: a CP id

@@ -15,14 +15,6 @@ void            station_set_nullable_string (JsonObject         *object,
                                              const char         *member,
                                              const char         *value);
 JsonObject     *station_supply_data_fields  (const EvSupplyData *data);
-guint           station_event_signal_new    (GType               type);
-void            station_emit                (gpointer            instance,
-                                             guint               signal_id,
-                                             const char         *name,
-                                             JsonObject         *fields);
-void            station_emit_error          (gpointer            instance,
-                                             guint               signal_id,
-                                             const char         *message);
 char           *station_token_load          (const char         *token_dir,
                                              const char         *cp_id);
 gboolean        station_token_save          (const char         *token_dir,
