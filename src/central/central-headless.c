@@ -131,7 +131,7 @@ command (gpointer    core,
 int
 central_headless_run (CentralCore *core)
 {
-  static const EvHeadlessRole role = { "ev-central", start, shutdown, command };
+  static const EvHeadlessRole role = { "ev-central", start, shutdown, command, NULL };
 
   return ev_headless_run (core, &role);
 }

@@ -51,9 +51,13 @@ ev_headless_print_event (const char *name,
     }
 
   text = ev_json_object_to_string (event, NULL);
+  /* One write per line: events may come from a core's own thread while
+   * the command loop prints an error. */
+  flockfile (stdout);
   fputs (text, stdout);
   fputc ('\n', stdout);
   fflush (stdout);
+  funlockfile (stdout);
 }
 
 /**
@@ -276,8 +280,8 @@ signal_cb (gpointer user_data)
 
 /**
  * ev_headless_run:
- * @core: a core object with an `event` signal, not started yet (so that
- *   its first events are printed)
+ * @core: a core object, not started yet (so that its first events are
+ *   printed)
  * @role: how to start, command and shut down @core
  *
  * Starts @core and serves standard input until `quit`, end of input,
@@ -298,7 +302,10 @@ ev_headless_run (gpointer              core,
   g_return_val_if_fail (G_IS_OBJECT (core), 1);
   g_return_val_if_fail (role != NULL, 1);
 
-  handler = g_signal_connect (core, "event", G_CALLBACK (event_cb), NULL);
+  if (role->watch != NULL)
+    handler = role->watch (core);
+  else
+    handler = g_signal_connect (core, "event", G_CALLBACK (event_cb), NULL);
   if (!role->start (core, &error))
     {
       ev_headless_print_error (error->message);

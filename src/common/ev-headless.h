@@ -12,9 +12,13 @@ G_BEGIN_DECLS
  * @shutdown: shuts the core down
  * @command: runs one command line; returns an error message for people,
  *   or %NULL; sets *out_quit for `quit`
+ * @watch: (nullable): connects what prints the core's events (turning its
+ *   typed events into JSON lines with ev_headless_print_event()) and
+ *   returns the handler, disconnected after shutdown; %NULL prints the
+ *   core's JSON `event` signal (const char *name, JsonObject *fields) as
+ *   it is
  *
- * How ev_headless_run() drives one core. The core is a GObject with an
- * `event` signal (const char *name, JsonObject *fields).
+ * How ev_headless_run() drives one core.
  */
 typedef struct {
   const char *program;
@@ -24,6 +28,7 @@ typedef struct {
   char     *(*command)  (gpointer    core,
                          const char *line,
                          gboolean   *out_quit);
+  gulong    (*watch)    (gpointer    core);
 } EvHeadlessRole;
 
 /* The `event` signal every core has: (const char *name, JsonObject

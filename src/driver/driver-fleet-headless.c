@@ -174,7 +174,7 @@ driver_fleet_main (int    argc,
   g_autofree char *bootstrap = NULL;
   g_autofree char *prefix = NULL;
   g_auto(GStrv) overrides = NULL;
-  static const EvHeadlessRole role = { PROGRAM, start, shutdown, command };
+  static const EvHeadlessRole role = { PROGRAM, start, shutdown, command, NULL };
   int count = 0;
   double rate = 1.0;
   int stats_interval = DRIVER_FLEET_DEFAULT_STATS_INTERVAL_MS;

@@ -204,7 +204,7 @@ int
 driver_headless_run (DriverCore *core,
                      const char *file)
 {
-  static const EvHeadlessRole role = { "ev-driver", start, shutdown, command };
+  static const EvHeadlessRole role = { "ev-driver", start, shutdown, command, NULL };
   HeadlessRun *run = g_new0 (HeadlessRun, 1);
   int status;
 

@@ -1593,7 +1593,7 @@ headless_command (gpointer    core,
 int
 station_fleet_run_headless (StationFleet *self)
 {
-  static const EvHeadlessRole role = { "ev-station fleet", headless_start, headless_shutdown, headless_command };
+  static const EvHeadlessRole role = { "ev-station fleet", headless_start, headless_shutdown, headless_command, NULL };
 
   return ev_headless_run (self, &role);
 }

@@ -161,7 +161,7 @@ monitor_command (gpointer core, const char *line, gboolean *out_quit)
 int
 station_headless_run_engine (StationEngine *engine)
 {
-  static const EvHeadlessRole role = { "ev-station", engine_start, engine_shutdown, engine_command };
+  static const EvHeadlessRole role = { "ev-station", engine_start, engine_shutdown, engine_command, NULL };
 
   return ev_headless_run (engine, &role);
 }
@@ -175,7 +175,7 @@ station_headless_run_engine (StationEngine *engine)
 int
 station_headless_run_monitor (StationMonitor *monitor)
 {
-  static const EvHeadlessRole role = { "ev-station", monitor_start, monitor_shutdown, monitor_command };
+  static const EvHeadlessRole role = { "ev-station", monitor_start, monitor_shutdown, monitor_command, NULL };
 
   return ev_headless_run (monitor, &role);
 }
