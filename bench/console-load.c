@@ -40,6 +40,7 @@
 
 #include "bench-links.h"
 #include "central-core.h"
+#include "central-service.h"
 #include "central-cp-card.h"
 #include "central-window.h"
 #include "ev-store.h"
@@ -64,7 +65,7 @@ typedef struct
   GSubprocess *broker;
   GDataInputStream *broker_out;
   char *bootstrap;
-  CentralCore *core;
+  CentralService *service;
   CentralWindow *window;
   GRand *rand;
 
@@ -649,12 +650,16 @@ run (Bench       *bench,
   if (!start_broker (bench, broker_path, error))
     return FALSE;
 
-  bench->core = g_object_new (CENTRAL_TYPE_CORE,
-                              "listen", "127.0.0.1:0",
-                              "bootstrap", bench->bootstrap,
-                              "db-path", db_path,
-                              NULL);
-  if (!central_core_start (bench->core, error))
+  {
+    g_autoptr(CentralCore) core = g_object_new (CENTRAL_TYPE_CORE,
+                                                "listen", "127.0.0.1:0",
+                                                "bootstrap", bench->bootstrap,
+                                                "db-path", db_path,
+                                                NULL);
+
+    bench->service = central_service_new (core);
+  }
+  if (!central_service_start (bench->service, error))
     return FALSE;
 
   /* A console that opens before the broker answers shows a warning toast;
@@ -662,13 +667,13 @@ run (Bench       *bench,
   {
     gint64 deadline = g_get_monotonic_time () + BROKER_TIMEOUT_US;
 
-    while (!central_core_get_broker_reachable (bench->core) && g_get_monotonic_time () < deadline)
+    while (!central_service_get_broker_reachable (bench->service) && g_get_monotonic_time () < deadline)
       g_main_context_iteration (NULL, TRUE);
-    if (!central_core_get_broker_reachable (bench->core))
+    if (!central_service_get_broker_reachable (bench->service))
       g_printerr ("the broker is still unreachable; going on\n");
   }
 
-  cps = central_core_get_charging_points (bench->core);
+  cps = central_service_get_charging_points (bench->service);
   bench->targets = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0; i < g_list_model_get_n_items (cps); i++)
     g_ptr_array_add (bench->targets, g_list_model_get_item (cps, i));
@@ -683,7 +688,7 @@ run (Bench       *bench,
                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 
   bench->created_at = g_get_monotonic_time ();
-  bench->window = g_object_ref_sink (central_window_new (NULL, bench->core));
+  bench->window = g_object_ref_sink (central_window_new (NULL, bench->service));
   g_signal_connect (bench->window, "realize", G_CALLBACK (window_realize_cb), bench);
   gtk_window_set_default_size (GTK_WINDOW (bench->window), WIDTH, HEIGHT);
   gtk_window_present (GTK_WINDOW (bench->window));
@@ -829,9 +834,9 @@ main (int   argc,
       g_clear_object (&bench.window);
     }
   g_clear_pointer (&bench.targets, g_ptr_array_unref);
-  if (bench.core != NULL)
-    central_core_shutdown (bench.core);
-  g_clear_object (&bench.core);
+  if (bench.service != NULL)
+    central_service_shutdown (bench.service);
+  g_clear_object (&bench.service);
   stop_broker (&bench);
   if (bench.tmp_dir != NULL)
     bench_remove_tree (bench.tmp_dir);

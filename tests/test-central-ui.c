@@ -175,7 +175,7 @@ typedef struct {
   PeerBroker    *broker;
   char          *tokens[G_N_ELEMENTS (network)];
   guint          n_cps;
-  CentralCore   *core;
+  CentralService *service;
   CentralWindow *window;
 } Fixture;
 
@@ -184,6 +184,7 @@ fixture_setup (Fixture       *fixture,
                gconstpointer  data)
 {
   g_autoptr(EvStore) store = NULL;
+  g_autoptr(CentralCore) core = NULL;
   g_autoptr(GError) error = NULL;
 
   fixture->n_cps = GPOINTER_TO_UINT (data);
@@ -206,16 +207,17 @@ fixture_setup (Fixture       *fixture,
 
   /* A monitor that is silent between the test's statuses must not turn
    * DISCONNECTED behind the test's back. */
-  fixture->core = g_object_new (CENTRAL_TYPE_CORE,
-                                "listen", "127.0.0.1:0",
-                                "bootstrap", peer_broker_get_bootstrap (fixture->broker),
-                                "db-path", fixture->db_path,
-                                "silence-timeout", 600000,
-                                NULL);
-  central_core_start (fixture->core, &error);
+  core = g_object_new (CENTRAL_TYPE_CORE,
+                       "listen", "127.0.0.1:0",
+                       "bootstrap", peer_broker_get_bootstrap (fixture->broker),
+                       "db-path", fixture->db_path,
+                       "silence-timeout", 600000,
+                       NULL);
+  fixture->service = central_service_new (core);
+  central_service_start (fixture->service, &error);
   g_assert_no_error (error);
 
-  fixture->window = g_object_ref_sink (central_window_new (NULL, fixture->core));
+  fixture->window = g_object_ref_sink (central_window_new (NULL, fixture->service));
   gtk_window_set_default_size (GTK_WINDOW (fixture->window), 1200, 800);
   gtk_window_present (GTK_WINDOW (fixture->window));
 }
@@ -226,8 +228,8 @@ fixture_teardown (Fixture       *fixture,
 {
   ev_ui_test_destroy_window (g_steal_pointer (&fixture->window), WAIT_MS);
 
-  central_core_shutdown (fixture->core);
-  g_assert_finalize_object (g_steal_pointer (&fixture->core));
+  central_service_shutdown (fixture->service);
+  g_assert_finalize_object (g_steal_pointer (&fixture->service));
 
   peer_broker_stop (fixture->broker);
 
@@ -325,7 +327,7 @@ test_search_filters (Fixture       *fixture,
 
   /* The state filter follows each CP at once, with the search too. */
   {
-    GListModel *cps = central_core_get_charging_points (fixture->core);
+    GListModel *cps = central_service_get_charging_points (fixture->service);
     g_autoptr(EvChargingPoint) first = g_list_model_get_item (cps, 0);
     g_autoptr(EvChargingPoint) second = g_list_model_get_item (cps, 1);
     g_autoptr(EvChargingPoint) shown = NULL;
@@ -376,7 +378,7 @@ paint_busy_network (Fixture *fixture)
     { EV_CP_STATE_DISCONNECTED, NULL, 0 },
     { EV_CP_STATE_SUPPLYING, "driver-0733", 8.05 },
   };
-  GListModel *cps = central_core_get_charging_points (fixture->core);
+  GListModel *cps = central_service_get_charging_points (fixture->service);
 
   for (guint i = 0; i < g_list_model_get_n_items (cps); i++)
     {
@@ -396,7 +398,7 @@ paint_busy_network (Fixture *fixture)
 static gboolean
 broker_reachable (gpointer user_data)
 {
-  return central_core_get_broker_reachable (user_data);
+  return central_service_get_broker_reachable (user_data);
 }
 
 static void
@@ -406,7 +408,7 @@ test_screenshot (Fixture       *fixture,
   const char *path = g_getenv ("EV_SCREENSHOT");
 
   wait_cards (GTK_WIDGET (fixture->window), fixture->n_cps);
-  ev_test_wait_until (NULL, broker_reachable, fixture->core, WAIT_MS, "the broker to be reachable");
+  ev_test_wait_until (NULL, broker_reachable, fixture->service, WAIT_MS, "the broker to be reachable");
   paint_busy_network (fixture);
   ev_test_sleep_spinning (NULL, 500);
   ev_ui_test_save_png (GTK_WIDGET (fixture->window), path);
@@ -417,7 +419,7 @@ test_monitor_states_and_stop_all (Fixture       *fixture,
                                   gconstpointer  data)
 {
   GtkWidget *window = GTK_WIDGET (fixture->window);
-  guint port = central_core_get_port (fixture->core);
+  guint port = central_service_get_port (fixture->service);
   const char *first = "ALC-001";
   const char *second = "ELX-001";
   PeerMonitor *link1;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "central-core.h"
+#include "central-headless.h"
 #include "central-peers.h"
 #include "ev-store.h"
 #include "test-utils.h"
@@ -52,17 +53,22 @@ bootstrap (void)
   return peer_broker_get_bootstrap (broker);
 }
 
+/* The events as the headless front end prints them (docs/cli.md). */
 static void
-event_cb (CentralCore *core,
-          const char  *name,
-          JsonObject  *fields,
-          gpointer     user_data)
+event_cb (CentralCore  *core,
+          CentralEvent *typed,
+          gpointer      user_data)
 {
   Fixture *f = user_data;
-  Event *event = g_new0 (Event, 1);
+  JsonObject *fields = central_headless_event_to_json (typed);
+  Event *event;
 
-  event->name = g_strdup (name);
-  event->fields = json_object_ref (fields);
+  if (fields == NULL)
+    return;
+
+  event = g_new0 (Event, 1);
+  event->name = g_strdup (central_event_get_name (typed));
+  event->fields = fields;
   g_ptr_array_add (f->events, event);
 }
 
@@ -308,12 +314,12 @@ log_has (Fixture    *f,
 
   for (guint i = 0; i < g_list_model_get_n_items (log); i++)
     {
-      g_autoptr(CentralLogEntry) entry = g_list_model_get_item (log, i);
+      g_autoptr(CentralEvent) entry = g_list_model_get_item (log, i);
 
-      if (g_strcmp0 (central_log_entry_get_event (entry), event) == 0 &&
-          g_strcmp0 (central_log_entry_get_cp_id (entry), cp_id) == 0)
+      if (g_strcmp0 (central_event_get_name (entry), event) == 0 &&
+          g_strcmp0 (central_event_get_cp_id (entry), cp_id) == 0)
         {
-          g_assert_nonnull (central_log_entry_get_message (entry));
+          g_assert_nonnull (central_event_get_message (entry));
           return TRUE;
         }
     }

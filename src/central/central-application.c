@@ -12,6 +12,7 @@
 
 #include "central-application.h"
 #include "central-core.h"
+#include "central-service.h"
 #include "central-preferences.h"
 #include "central-settings.h"
 #include "central-window.h"
@@ -27,7 +28,8 @@ struct _CentralApplication
 
   CentralOptions   options;
   CentralSettings *settings;
-  CentralCore     *core;
+  CentralService  *service;
+  guint            signal_ids[2];
 };
 
 G_DEFINE_FINAL_TYPE (CentralApplication, central_application, ADW_TYPE_APPLICATION)
@@ -42,9 +44,10 @@ pick (const char *option,
   return setting != NULL ? setting : "";
 }
 
-static CentralCore *
-create_core (CentralApplication  *self,
-             GError             **error)
+/* Central's core on a thread of its own, started. */
+static CentralService *
+create_service (CentralApplication  *self,
+                GError             **error)
 {
   const char *listen;
   const char *bootstrap_setting;
@@ -52,6 +55,7 @@ create_core (CentralApplication  *self,
   g_autofree char *bootstrap = NULL;
   g_autofree char *db_path = NULL;
   g_autoptr(CentralCore) core = NULL;
+  g_autoptr(CentralService) service = NULL;
 
   listen = pick (self->options.listen, central_settings_get_listen_address (self->settings));
   if (*listen == '\0')
@@ -74,13 +78,11 @@ create_core (CentralApplication  *self,
   core = central_core_new (listen, bootstrap,
                            (const char * const *) self->options.kafka_overrides,
                            db_path);
-  if (!central_core_start (core, error))
-    {
-      central_core_shutdown (core);
-      return NULL;
-    }
+  service = central_service_new (core);
+  if (!central_service_start (service, error))
+    return NULL;
 
-  return g_steal_pointer (&core);
+  return g_steal_pointer (&service);
 }
 
 static void
@@ -97,11 +99,11 @@ central_application_activate (GApplication *application)
       return;
     }
 
-  if (self->core == NULL)
-    self->core = create_core (self, &error);
+  if (self->service == NULL)
+    self->service = create_service (self, &error);
 
-  window = GTK_WINDOW (central_window_new (self, self->core));
-  if (self->core == NULL)
+  window = GTK_WINDOW (central_window_new (self, self->service));
+  if (self->service == NULL)
     {
       g_autofree char *message = NULL;
 
@@ -172,6 +174,7 @@ central_application_startup (GApplication *application)
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences", preferences_accels);
 
   gtk_window_set_default_icon_name (APP_ID);
+  ev_ui_add_quit_signals (application, self->signal_ids);
 }
 
 static void
@@ -179,8 +182,9 @@ central_application_shutdown (GApplication *application)
 {
   CentralApplication *self = CENTRAL_APPLICATION (application);
 
-  if (self->core != NULL)
-    central_core_shutdown (self->core);
+  ev_ui_clear_quit_signals (self->signal_ids);
+  if (self->service != NULL)
+    central_service_shutdown (self->service);
 
   G_APPLICATION_CLASS (central_application_parent_class)->shutdown (application);
 }
@@ -190,7 +194,8 @@ central_application_dispose (GObject *object)
 {
   CentralApplication *self = CENTRAL_APPLICATION (object);
 
-  g_clear_object (&self->core);
+  ev_ui_clear_quit_signals (self->signal_ids);
+  g_clear_object (&self->service);
   g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (central_application_parent_class)->dispose (object);

@@ -4,12 +4,12 @@
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
+#include <json-glib/json-glib.h>
 
 #include "central-core.h"
 #include "central-monitor-server.h"
 #include "ev-bus.h"
 #include "ev-enum-types.h"
-#include "ev-headless.h"
 #include "ev-messages.h"
 #include "ev-protocol.h"
 #include "ev-store.h"
@@ -38,147 +38,6 @@
 #define HISTORY_LIMIT 1000
 
 G_DEFINE_QUARK (central-core-error-quark, central_core_error)
-
-G_DEFINE_ENUM_TYPE (CentralLogLevel, central_log_level,
-                    G_DEFINE_ENUM_VALUE (CENTRAL_LOG_INFO, "info"),
-                    G_DEFINE_ENUM_VALUE (CENTRAL_LOG_WARNING, "warning"),
-                    G_DEFINE_ENUM_VALUE (CENTRAL_LOG_ERROR, "error"))
-
-/* CentralLogEntry ------------------------------------------------------- */
-
-struct _CentralLogEntry
-{
-  GObject parent_instance;
-
-  GDateTime *time;
-  CentralLogLevel level;
-  char *event;
-  char *message;
-  char *cp_id;
-};
-
-G_DEFINE_FINAL_TYPE (CentralLogEntry, central_log_entry, G_TYPE_OBJECT)
-
-enum {
-  ENTRY_PROP_0,
-  ENTRY_PROP_TIME,
-  ENTRY_PROP_LEVEL,
-  ENTRY_PROP_EVENT,
-  ENTRY_PROP_MESSAGE,
-  ENTRY_PROP_CP_ID,
-  ENTRY_N_PROPS
-};
-
-static GParamSpec *entry_properties[ENTRY_N_PROPS];
-
-static void
-central_log_entry_finalize (GObject *object)
-{
-  CentralLogEntry *self = CENTRAL_LOG_ENTRY (object);
-
-  g_clear_pointer (&self->time, g_date_time_unref);
-  g_clear_pointer (&self->event, g_free);
-  g_clear_pointer (&self->message, g_free);
-  g_clear_pointer (&self->cp_id, g_free);
-
-  G_OBJECT_CLASS (central_log_entry_parent_class)->finalize (object);
-}
-
-static void
-central_log_entry_get_property (GObject    *object,
-                                guint       prop_id,
-                                GValue     *value,
-                                GParamSpec *pspec)
-{
-  CentralLogEntry *self = CENTRAL_LOG_ENTRY (object);
-
-  switch (prop_id)
-    {
-    case ENTRY_PROP_TIME:
-      g_value_set_boxed (value, self->time);
-      break;
-    case ENTRY_PROP_LEVEL:
-      g_value_set_enum (value, self->level);
-      break;
-    case ENTRY_PROP_EVENT:
-      g_value_set_string (value, self->event);
-      break;
-    case ENTRY_PROP_MESSAGE:
-      g_value_set_string (value, self->message);
-      break;
-    case ENTRY_PROP_CP_ID:
-      g_value_set_string (value, self->cp_id);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-central_log_entry_class_init (CentralLogEntryClass *klass)
-{
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
-
-  object_class->finalize = central_log_entry_finalize;
-  object_class->get_property = central_log_entry_get_property;
-
-  entry_properties[ENTRY_PROP_TIME] =
-    g_param_spec_boxed ("time", NULL, NULL, G_TYPE_DATE_TIME,
-                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  entry_properties[ENTRY_PROP_LEVEL] =
-    g_param_spec_enum ("level", NULL, NULL, CENTRAL_TYPE_LOG_LEVEL, CENTRAL_LOG_INFO,
-                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  entry_properties[ENTRY_PROP_EVENT] =
-    g_param_spec_string ("event", NULL, NULL, NULL,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  entry_properties[ENTRY_PROP_MESSAGE] =
-    g_param_spec_string ("message", NULL, NULL, NULL,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  entry_properties[ENTRY_PROP_CP_ID] =
-    g_param_spec_string ("cp-id", NULL, NULL, NULL,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, ENTRY_N_PROPS, entry_properties);
-}
-
-static void
-central_log_entry_init (CentralLogEntry *self)
-{
-}
-
-GDateTime *
-central_log_entry_get_time (CentralLogEntry *self)
-{
-  g_return_val_if_fail (CENTRAL_IS_LOG_ENTRY (self), NULL);
-  return self->time;
-}
-
-CentralLogLevel
-central_log_entry_get_level (CentralLogEntry *self)
-{
-  g_return_val_if_fail (CENTRAL_IS_LOG_ENTRY (self), CENTRAL_LOG_INFO);
-  return self->level;
-}
-
-const char *
-central_log_entry_get_event (CentralLogEntry *self)
-{
-  g_return_val_if_fail (CENTRAL_IS_LOG_ENTRY (self), NULL);
-  return self->event;
-}
-
-const char *
-central_log_entry_get_message (CentralLogEntry *self)
-{
-  g_return_val_if_fail (CENTRAL_IS_LOG_ENTRY (self), NULL);
-  return self->message;
-}
-
-const char *
-central_log_entry_get_cp_id (CentralLogEntry *self)
-{
-  g_return_val_if_fail (CENTRAL_IS_LOG_ENTRY (self), NULL);
-  return self->cp_id;
-}
 
 /* CentralCore ------------------------------------------------------------ */
 
@@ -224,7 +83,7 @@ struct _CentralCore
   EvStore *store;
   EvBus *bus;
   CentralMonitorServer *server;
-  guint silence_source;
+  GSource *silence_source;
 
   GListStore *cps;
   GHashTable *records;        /* cp_id → CpRecord */
@@ -288,73 +147,46 @@ now_ms (void)
 
 /* Events ------------------------------------------------------------------ */
 
-static JsonObject *
-fields_new (const char *cp_id)
-{
-  JsonObject *fields = json_object_new ();
-
-  if (cp_id != NULL)
-    json_object_set_string_member (fields, "cp_id", cp_id);
-  return fields;
-}
-
 static void
-add_log (CentralCore     *self,
-         CentralLogLevel  level,
-         const char      *event,
-         const char      *cp_id,
-         const char      *message)
+add_log (CentralCore  *self,
+         CentralEvent *event)
 {
-  CentralLogEntry *entry = g_object_new (CENTRAL_TYPE_LOG_ENTRY, NULL);
   guint n;
 
-  entry->time = g_date_time_new_now_local ();
-  entry->level = level;
-  entry->event = g_strdup (event);
-  entry->cp_id = g_strdup (cp_id);
-  entry->message = g_strdup (message);
-
-  g_list_store_insert (self->log, 0, entry);
-  g_object_unref (entry);
-
+  g_list_store_insert (self->log, 0, event);
   n = g_list_model_get_n_items (G_LIST_MODEL (self->log));
   if (n > LOG_LIMIT)
     g_list_store_remove (self->log, n - 1);
 }
 
-/* Emits @name with @fields (consumed) and, when @message is given, logs
- * it for people. */
+/* Emits an event of @kind with @data and, when @message is given, logs it
+ * for people. */
 static void
-emit (CentralCore     *self,
-      const char      *name,
-      JsonObject      *fields,
-      CentralLogLevel  level,
-      const char      *message)
+emit (CentralCore            *self,
+      CentralEventKind        kind,
+      CentralLogLevel         level,
+      const char             *message,
+      const CentralEventData *data)
 {
-  g_autoptr(JsonObject) owned = fields;
+  g_autoptr(CentralEvent) event = central_event_new (kind, 0, level, message, data);
 
   if (message != NULL)
     {
-      const char *cp_id = json_object_get_string_member_with_default (owned, "cp_id", NULL);
-
-      add_log (self, level, name, cp_id, message);
+      add_log (self, event);
       if (level == CENTRAL_LOG_ERROR)
         g_warning ("%s", message);
       else
         g_message ("%s", message);
     }
 
-  g_signal_emit (self, signals[SIGNAL_EVENT], 0, name, fields);
+  g_signal_emit (self, signals[SIGNAL_EVENT], 0, event);
 }
 
 static void
 emit_error (CentralCore *self,
             const char  *message)
 {
-  JsonObject *fields = json_object_new ();
-
-  json_object_set_string_member (fields, "message", message);
-  emit (self, "error", fields, CENTRAL_LOG_ERROR, message);
+  emit (self, CENTRAL_EVENT_ERROR, CENTRAL_LOG_ERROR, message, NULL);
 }
 
 static void
@@ -363,12 +195,10 @@ emit_invalid_message (CentralCore *self,
                       const char  *reason)
 {
   g_autofree char *message = NULL;
-  JsonObject *fields = json_object_new ();
+  CentralEventData data = { .topic = topic, .reason = reason };
 
-  json_object_set_string_member (fields, "topic", topic);
-  json_object_set_string_member (fields, "reason", reason);
   message = g_strdup_printf (_("Skipped a message on “%s”: %s"), topic, reason);
-  emit (self, "invalid-message", fields, CENTRAL_LOG_WARNING, message);
+  emit (self, CENTRAL_EVENT_INVALID_MESSAGE, CENTRAL_LOG_WARNING, message, &data);
 }
 
 /* Kafka output ------------------------------------------------------------ */
@@ -420,7 +250,7 @@ publish_directive (CentralCore       *self,
   g_autoptr(EvDirective) msg = NULL;
   gboolean supply = action == EV_DIRECTIVE_ACTION_START || action == EV_DIRECTIVE_ACTION_CANCEL;
   gint64 expires = now_ms () + (supply ? START_EXPIRES_MS : STOP_EXPIRES_MS);
-  JsonObject *fields;
+  CentralEventData data = { .target = target, .action = ev_directive_action_to_string (action) };
   char *json;
   gsize length;
 
@@ -435,10 +265,7 @@ publish_directive (CentralCore       *self,
   json = ev_directive_to_json (msg, &length);
   publish (self, "central-directives", target, json, length);
 
-  fields = json_object_new ();
-  json_object_set_string_member (fields, "target", target);
-  json_object_set_string_member (fields, "action", ev_directive_action_to_string (action));
-  emit (self, "directive", fields, CENTRAL_LOG_INFO, NULL);
+  emit (self, CENTRAL_EVENT_DIRECTIVE, CENTRAL_LOG_INFO, NULL, &data);
 }
 
 /* The operator's own stop or resume, for the log. */
@@ -449,13 +276,13 @@ log_operator (CentralCore       *self,
 {
   g_autofree char *message = NULL;
   gboolean stop = action == EV_DIRECTIVE_ACTION_STOP;
+  CentralEventData data = { .cp_id = cp_id, .target = cp_id != NULL ? cp_id : EV_DIRECTIVE_TARGET_ALL };
 
   if (cp_id == NULL)
     message = g_strdup (stop ? _("Stopped every charging point") : _("Resumed every charging point"));
   else
     message = g_strdup_printf (stop ? _("Stopped charging point %s") : _("Resumed charging point %s"), cp_id);
-  add_log (self, CENTRAL_LOG_INFO, stop ? "stop" : "resume", cp_id, message);
-  g_message ("%s", message);
+  emit (self, stop ? CENTRAL_EVENT_STOP : CENTRAL_EVENT_RESUME, CENTRAL_LOG_INFO, message, &data);
 }
 
 static void
@@ -604,25 +431,37 @@ publish_supply_error_cb (CentralCore *self,
   publish_supply_error (self, session, reason);
 }
 
+/* The figures of @session, for its events. */
+static void
+session_data (EvSupplySession  *session,
+              CentralEventData *data)
+{
+  data->cp_id = ev_supply_session_get_cp_id (session);
+  data->supply_id = ev_supply_session_get_supply_id (session);
+  data->driver_id = ev_supply_session_get_driver_id (session);
+  data->reason = ev_supply_session_get_reason (session);
+  data->kwh = ev_supply_session_get_kwh (session);
+  data->amount = ev_supply_session_get_amount (session);
+  data->price = ev_supply_session_get_price (session);
+  data->started_at = ev_supply_session_get_started_at (session);
+  data->ended_at = ev_supply_session_get_ended_at (session);
+}
+
 static void
 emit_supply_error (CentralCore     *self,
                    EvSupplySession *session)
 {
   g_autofree char *message = NULL;
-  JsonObject *fields = fields_new (ev_supply_session_get_cp_id (session));
+  CentralEventData data = { 0 };
 
-  json_object_set_string_member (fields, "supply_id", ev_supply_session_get_supply_id (session));
-  json_object_set_string_member (fields, "driver_id", ev_supply_session_get_driver_id (session));
-  json_object_set_string_member (fields, "reason", ev_supply_session_get_reason (session));
-  json_object_set_double_member (fields, "kwh", ev_supply_session_get_kwh (session));
-  json_object_set_double_member (fields, "amount", ev_supply_session_get_amount (session));
+  session_data (session, &data);
   message = g_strdup_printf (_("The supply of driver %s at %s failed (%s) after %.2f kWh, %.2f EUR"),
                              ev_supply_session_get_driver_id (session),
                              ev_supply_session_get_cp_id (session),
                              ev_supply_session_get_reason (session),
                              ev_supply_session_get_kwh (session),
                              ev_supply_session_get_amount (session));
-  emit (self, "supply-error", fields, CENTRAL_LOG_WARNING, message);
+  emit (self, CENTRAL_EVENT_SUPPLY_ERROR, CENTRAL_LOG_WARNING, message, &data);
 }
 
 /* Ends @session, not concluded yet, because of a fault seen by Central. */
@@ -713,7 +552,13 @@ update_state (CentralCore *self,
   const char *cp_id = ev_charging_point_get_cp_id (rec->cp);
   g_autofree char *message = NULL;
   CentralLogLevel level = CENTRAL_LOG_INFO;
-  JsonObject *fields;
+  CentralEventData data = {
+    .cp_id = cp_id,
+    .state = state,
+    .previous = previous,
+    .location = ev_charging_point_get_location (rec->cp),
+    .price = ev_charging_point_get_price (rec->cp),
+  };
 
   if (state == previous)
     return;
@@ -722,11 +567,6 @@ update_state (CentralCore *self,
   store_cp_state (self, rec);
   publish_cp_state (self, rec->cp);
 
-  fields = fields_new (cp_id);
-  json_object_set_string_member (fields, "state", ev_cp_state_to_string (state));
-  json_object_set_string_member (fields, "previous", ev_cp_state_to_string (previous));
-  json_object_set_string_member (fields, "location", ev_charging_point_get_location (rec->cp));
-  json_object_set_double_member (fields, "price", ev_charging_point_get_price (rec->cp));
   if (state == EV_CP_STATE_BROKEN)
     {
       level = CENTRAL_LOG_WARNING;
@@ -734,7 +574,7 @@ update_state (CentralCore *self,
     }
   else if (previous == EV_CP_STATE_BROKEN && state != EV_CP_STATE_DISCONNECTED)
     message = g_strdup_printf (_("Charging point %s has recovered"), cp_id);
-  emit (self, "cp-state", fields, level, message);
+  emit (self, CENTRAL_EVENT_CP_STATE, level, message, &data);
 
   if (state == EV_CP_STATE_BROKEN)
     fail_supply (self, rec, EV_SUPPLY_ERROR_REASON_ENGINE_FAULT);
@@ -796,14 +636,12 @@ emit_auth_denied (CentralCore  *self,
                   EvLinkReason  reason)
 {
   g_autofree char *message = NULL;
-  JsonObject *fields = fields_new (cp_id);
+  CentralEventData data = { .cp_id = cp_id, .reason = ev_link_reason_to_string (reason), .peer = link->peer };
 
-  json_object_set_string_member (fields, "reason", ev_link_reason_to_string (reason));
-  json_object_set_string_member (fields, "peer", link->peer);
   message = g_strdup_printf (_("Denied charging point %s from %s: %s"),
                              cp_id != NULL ? cp_id : "?", link->peer,
                              ev_link_reason_to_string (reason));
-  emit (self, "auth-denied", fields, CENTRAL_LOG_WARNING, message);
+  emit (self, CENTRAL_EVENT_AUTH_DENIED, CENTRAL_LOG_WARNING, message, &data);
 }
 
 /* Binds @link to @rec's CP: the newest authenticated link of a CP wins. */
@@ -840,18 +678,20 @@ bind_link (CentralCore *self,
 }
 
 static void
-emit_link_news (CentralCore *self,
-                const char  *event,
-                Link        *link,
-                CpRecord    *rec,
-                const char  *message)
+emit_link_news (CentralCore      *self,
+                CentralEventKind  kind,
+                Link             *link,
+                CpRecord         *rec,
+                const char       *message)
 {
-  JsonObject *fields = fields_new (ev_charging_point_get_cp_id (rec->cp));
+  CentralEventData data = {
+    .cp_id = ev_charging_point_get_cp_id (rec->cp),
+    .location = ev_charging_point_get_location (rec->cp),
+    .price = ev_charging_point_get_price (rec->cp),
+    .peer = link->peer,
+  };
 
-  json_object_set_string_member (fields, "location", ev_charging_point_get_location (rec->cp));
-  json_object_set_double_member (fields, "price", ev_charging_point_get_price (rec->cp));
-  json_object_set_string_member (fields, "peer", link->peer);
-  emit (self, event, fields, CENTRAL_LOG_INFO, message);
+  emit (self, kind, CENTRAL_LOG_INFO, message, &data);
 }
 
 static void
@@ -882,7 +722,7 @@ handle_auth (CentralCore         *self,
                                               ev_charging_point_get_location (rec->cp));
   respond (self, link->id, response);
   message = g_strdup_printf (_("Charging point %s connected from %s"), request->cp_id, link->peer);
-  emit_link_news (self, "cp-authenticated", link, rec, message);
+  emit_link_news (self, CENTRAL_EVENT_CP_AUTHENTICATED, link, rec, message);
   bind_link (self, link, rec);
 }
 
@@ -957,7 +797,7 @@ handle_register (CentralCore         *self,
 
   message = g_strdup_printf (_("Charging point %s registered at %s (%.2f EUR/kWh)"),
                              request->cp_id, request->location, self->default_price);
-  emit_link_news (self, "cp-registered", link, rec, message);
+  emit_link_news (self, CENTRAL_EVENT_CP_REGISTERED, link, rec, message);
   bind_link (self, link, rec);
 }
 
@@ -1116,11 +956,10 @@ disconnect_cp (CentralCore *self,
 {
   g_autofree char *message = NULL;
   const char *cp_id = ev_charging_point_get_cp_id (rec->cp);
-  JsonObject *fields = fields_new (cp_id);
+  CentralEventData data = { .cp_id = cp_id, .reason = reason };
 
-  json_object_set_string_member (fields, "reason", reason);
   message = g_strdup_printf (_("Charging point %s disconnected: %s"), cp_id, reason);
-  emit (self, "cp-disconnected", fields, CENTRAL_LOG_WARNING, message);
+  emit (self, CENTRAL_EVENT_CP_DISCONNECTED, CENTRAL_LOG_WARNING, message, &data);
   update_state (self, rec);
 }
 
@@ -1325,7 +1164,7 @@ handle_supply_request (CentralCore  *self,
   g_autofree char *message = NULL;
   EvSupplySession *session;
   EvSupplyDenyReason reason;
-  JsonObject *fields;
+  CentralEventData event = { 0 };
   CpRecord *rec;
 
   request = ev_supply_request_from_json (data, length, &error);
@@ -1379,11 +1218,12 @@ handle_supply_request (CentralCore  *self,
       }
   }
 
-  fields = fields_new (request->cp_id);
-  json_object_set_string_member (fields, "request_id", request->request_id);
-  json_object_set_string_member (fields, "driver_id", request->driver_id);
-  json_object_set_string_member (fields, "origin", ev_supply_origin_to_string (request->origin));
-  emit (self, "request", fields, CENTRAL_LOG_INFO, NULL);
+  event.cp_id = request->cp_id;
+  event.request_id = request->request_id;
+  event.driver_id = request->driver_id;
+  event.origin = ev_supply_origin_to_string (request->origin);
+  emit (self, CENTRAL_EVENT_REQUEST, CENTRAL_LOG_INFO, NULL, &event);
+  event.origin = NULL;
 
   if (self->request_max_age > 0 &&
       now_ms () - request->envelope.ts > (gint64) self->request_max_age)
@@ -1400,16 +1240,12 @@ handle_supply_request (CentralCore  *self,
       g_warning ("Could not store supply %s: %s", supply_id, error->message);
     }
 
-  fields = fields_new (request->cp_id);
-  json_object_set_string_member (fields, "request_id", request->request_id);
-  json_object_set_string_member (fields, "driver_id", request->driver_id);
-
   if (reason != EV_SUPPLY_DENY_REASON_NONE)
     {
       EvSupplyResponse *response = ev_supply_response_new_denied (request->request_id, request->driver_id,
                                                                   request->cp_id, reason);
 
-      json_object_set_string_member (fields, "reason", ev_supply_deny_reason_to_string (reason));
+      event.reason = ev_supply_deny_reason_to_string (reason);
       {
         g_autoptr(GError) store_error = NULL;
 
@@ -1419,7 +1255,7 @@ handle_supply_request (CentralCore  *self,
       }
       message = g_strdup_printf (_("Denied driver %s at %s: %s"), request->driver_id, request->cp_id,
                                  ev_supply_deny_reason_to_string (reason));
-      emit (self, "denied", fields, CENTRAL_LOG_WARNING, message);
+      emit (self, CENTRAL_EVENT_DENIED, CENTRAL_LOG_WARNING, message, &event);
       when_committed (self, msg, send_denial_cb, response, (GDestroyNotify) ev_supply_response_free);
       return;
     }
@@ -1430,10 +1266,10 @@ handle_supply_request (CentralCore  *self,
   ev_supply_session_set_started_at (session, now_ms ());
   track_session (self, session);
 
-  json_object_set_string_member (fields, "supply_id", supply_id);
-  json_object_set_double_member (fields, "price", ev_supply_session_get_price (session));
+  event.supply_id = supply_id;
+  event.price = ev_supply_session_get_price (session);
   message = g_strdup_printf (_("Authorised driver %s at %s"), request->driver_id, request->cp_id);
-  emit (self, "authorized", fields, CENTRAL_LOG_INFO, message);
+  emit (self, CENTRAL_EVENT_AUTHORIZED, CENTRAL_LOG_INFO, message, &event);
 
   {
     Authorization *auth = g_new0 (Authorization, 1);
@@ -1478,14 +1314,16 @@ static void
 emit_progress (CentralCore        *self,
                const EvSupplyData *data)
 {
-  JsonObject *fields = fields_new (data->cp_id);
+  CentralEventData event = {
+    .cp_id = data->cp_id,
+    .supply_id = data->supply_id,
+    .driver_id = data->driver_id,
+    .seq = data->seq,
+    .kwh = data->kwh,
+    .amount = data->amount,
+  };
 
-  json_object_set_string_member (fields, "supply_id", data->supply_id);
-  json_object_set_string_member (fields, "driver_id", data->driver_id);
-  json_object_set_int_member (fields, "seq", data->seq);
-  json_object_set_double_member (fields, "kwh", data->kwh);
-  json_object_set_double_member (fields, "amount", data->amount);
-  emit (self, "progress", fields, CENTRAL_LOG_INFO, NULL);
+  emit (self, CENTRAL_EVENT_PROGRESS, CENTRAL_LOG_INFO, NULL, &event);
 }
 
 static void
@@ -1493,22 +1331,15 @@ emit_ticket (CentralCore     *self,
              EvSupplySession *session)
 {
   g_autofree char *message = NULL;
-  JsonObject *fields = fields_new (ev_supply_session_get_cp_id (session));
+  CentralEventData data = { 0 };
 
-  json_object_set_string_member (fields, "supply_id", ev_supply_session_get_supply_id (session));
-  json_object_set_string_member (fields, "driver_id", ev_supply_session_get_driver_id (session));
-  json_object_set_double_member (fields, "kwh", ev_supply_session_get_kwh (session));
-  json_object_set_double_member (fields, "amount", ev_supply_session_get_amount (session));
-  json_object_set_double_member (fields, "price", ev_supply_session_get_price (session));
-  json_object_set_int_member (fields, "started_at", ev_supply_session_get_started_at (session));
-  json_object_set_int_member (fields, "ended_at", ev_supply_session_get_ended_at (session));
-  json_object_set_string_member (fields, "reason", ev_supply_session_get_reason (session));
+  session_data (session, &data);
   message = g_strdup_printf (_("Ticket for driver %s at %s: %.2f kWh, %.2f EUR"),
                              ev_supply_session_get_driver_id (session),
                              ev_supply_session_get_cp_id (session),
                              ev_supply_session_get_kwh (session),
                              ev_supply_session_get_amount (session));
-  emit (self, "ticket", fields, CENTRAL_LOG_INFO, message);
+  emit (self, CENTRAL_EVENT_TICKET, CENTRAL_LOG_INFO, message, &data);
 }
 
 /* Returns the reason @data is not acceptable for @session, or NULL. */
@@ -1698,7 +1529,7 @@ bus_reachable_cb (EvBus      *bus,
 {
   CentralCore *self = user_data;
   gboolean reachable = ev_bus_get_reachable (bus);
-  JsonObject *fields;
+  CentralEventData data = { .reachable = reachable };
 
   if (reachable == self->broker_reachable)
     return;
@@ -1706,11 +1537,10 @@ bus_reachable_cb (EvBus      *bus,
   self->broker_reachable = reachable;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BROKER_REACHABLE]);
 
-  fields = json_object_new ();
-  json_object_set_boolean_member (fields, "reachable", reachable);
-  emit (self, "broker", fields,
+  emit (self, CENTRAL_EVENT_BROKER,
         reachable ? CENTRAL_LOG_INFO : CENTRAL_LOG_WARNING,
-        reachable ? _("The Kafka broker is reachable") : _("The Kafka broker is unreachable"));
+        reachable ? _("The Kafka broker is reachable") : _("The Kafka broker is unreachable"),
+        &data);
 }
 
 /* Start and stop ------------------------------------------------------------ */
@@ -1772,7 +1602,7 @@ central_core_start (CentralCore  *self,
 {
   const char * const topics[] = { "supply-req", "supply-data", NULL };
   g_autofree char *client_id = NULL;
-  JsonObject *fields;
+  CentralEventData data = { 0 };
   guint n;
 
   g_return_val_if_fail (CENTRAL_IS_CORE (self), FALSE);
@@ -1803,7 +1633,16 @@ central_core_start (CentralCore  *self,
     goto fail;
 
   self->started_at_ms = now_ms ();
-  self->silence_source = g_timeout_add (MAX (self->silence_timeout / 4, 10), check_silence_cb, self);
+  /* On the thread-default context, like every source of the core: the
+   * core may run on a thread of its own (CentralService). */
+  {
+    GSource *source = g_timeout_source_new (MAX (self->silence_timeout / 4, 10));
+
+    g_source_set_static_name (source, "[evcharging] Central silence");
+    g_source_set_callback (source, check_silence_cb, self, NULL);
+    g_source_attach (source, g_main_context_get_thread_default ());
+    self->silence_source = source;
+  }
   self->started = TRUE;
 
   /* Whoever reads cp-states from the beginning learns that nobody is
@@ -1819,16 +1658,15 @@ central_core_start (CentralCore  *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STARTED]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
 
-  fields = json_object_new ();
-  json_object_set_string_member (fields, "listen", self->listen);
-  json_object_set_int_member (fields, "port", central_monitor_server_get_port (self->server));
-  json_object_set_string_member (fields, "kafka", self->bootstrap);
-  json_object_set_string_member (fields, "db", self->db_path);
-  json_object_set_int_member (fields, "cps", n);
+  data.listen = self->listen;
+  data.port = central_monitor_server_get_port (self->server);
+  data.kafka = self->bootstrap;
+  data.db = self->db_path;
+  data.cps = n;
   {
     g_autofree char *message = g_strdup_printf (_("Central is listening on port %u with %u charging points"),
-                                                central_monitor_server_get_port (self->server), n);
-    emit (self, "ready", fields, CENTRAL_LOG_INFO, message);
+                                                data.port, n);
+    emit (self, CENTRAL_EVENT_READY, CENTRAL_LOG_INFO, message, &data);
   }
 
   return TRUE;
@@ -1859,7 +1697,9 @@ central_core_shutdown (CentralCore *self)
   self->shutting_down = TRUE;
   was_started = self->started;
 
-  g_clear_handle_id (&self->silence_source, g_source_remove);
+  if (self->silence_source != NULL)
+    g_source_destroy (self->silence_source);
+  g_clear_pointer (&self->silence_source, g_source_unref);
   if (self->server != NULL)
     central_monitor_server_close (self->server);
 
@@ -2404,12 +2244,13 @@ central_core_class_init (CentralCoreClass *klass)
   /**
    * CentralCore::event:
    * @self: the core
-   * @name: the event's name
-   * @fields: (transfer none): its fields
+   * @event: (transfer none): what happened
    *
-   * Every event of docs/cli.md, "ev-central".
+   * Everything that happens (docs/cli.md lists what the headless front end
+   * prints of it), on the thread the core runs on.
    */
-  signals[SIGNAL_EVENT] = ev_headless_event_signal_new (G_TYPE_FROM_CLASS (klass));
+  signals[SIGNAL_EVENT] = g_signal_new ("event", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                        0, NULL, NULL, NULL, G_TYPE_NONE, 1, CENTRAL_TYPE_EVENT);
 }
 
 static void
@@ -2417,7 +2258,7 @@ central_core_init (CentralCore *self)
 {
   self->cps = g_list_store_new (EV_TYPE_CHARGING_POINT);
   self->requests = g_list_store_new (EV_TYPE_SUPPLY_SESSION);
-  self->log = g_list_store_new (CENTRAL_TYPE_LOG_ENTRY);
+  self->log = g_list_store_new (CENTRAL_TYPE_EVENT);
   self->history = g_list_store_new (EV_TYPE_SUPPLY_SESSION);
   self->records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) cp_record_free);
   self->links = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify) link_free);

@@ -1,40 +1,12 @@
 #pragma once
 
 #include <gio/gio.h>
-#include <json-glib/json-glib.h>
 
+#include "central-event.h"
 #include "ev-charging-point.h"
 #include "ev-supply-session.h"
 
 G_BEGIN_DECLS
-
-/**
- * CentralLogLevel:
- * @CENTRAL_LOG_INFO: routine news (a CP connected, a ticket issued)
- * @CENTRAL_LOG_WARNING: something needs attention (a denial, a fault, an
- *   unreachable broker)
- * @CENTRAL_LOG_ERROR: something failed (a database write, a bad message)
- */
-typedef enum {
-  CENTRAL_LOG_INFO,
-  CENTRAL_LOG_WARNING,
-  CENTRAL_LOG_ERROR,
-} CentralLogLevel;
-
-GType central_log_level_get_type (void);
-#define CENTRAL_TYPE_LOG_LEVEL (central_log_level_get_type ())
-
-/* CentralLogEntry: one line of the system log, a list-model item. */
-#define CENTRAL_TYPE_LOG_ENTRY (central_log_entry_get_type ())
-G_DECLARE_FINAL_TYPE (CentralLogEntry, central_log_entry, CENTRAL, LOG_ENTRY, GObject)
-
-GDateTime       *central_log_entry_get_time    (CentralLogEntry *self);
-CentralLogLevel  central_log_entry_get_level   (CentralLogEntry *self);
-/* The event name, as in the headless front end ("cp-registered", …). */
-const char      *central_log_entry_get_event   (CentralLogEntry *self);
-/* A translated sentence for people. */
-const char      *central_log_entry_get_message (CentralLogEntry *self);
-const char      *central_log_entry_get_cp_id   (CentralLogEntry *self);
 
 #define CENTRAL_CORE_ERROR (central_core_error_quark ())
 
@@ -79,9 +51,13 @@ GQuark central_core_error_quark (void);
  * - "n-links" (uint): monitor links open
  *
  * Signals:
- * - "event" (const char *name, JsonObject *fields): every event of the
- *   headless front end (docs/cli.md), fields without "event". Emitted on
- *   the main context; @fields belongs to the emitter.
+ * - "event" (CentralEvent *event): everything that happens, typed; the
+ *   headless front end alone turns it into the JSON of docs/cli.md.
+ *
+ * The core is confined to one thread: it attaches every source to the
+ * thread-default main context of the thread that starts it, and all its
+ * methods, signals and models belong to that thread. CentralService runs
+ * it on a thread of its own and gives views a copy of its models.
  */
 #define CENTRAL_TYPE_CORE (central_core_get_type ())
 G_DECLARE_FINAL_TYPE (CentralCore, central_core, CENTRAL, CORE, GObject)
@@ -115,7 +91,7 @@ EvChargingPoint *central_core_lookup_cp     (CentralCore        *self,
 /* Supplies not concluded (requested, authorised, supplying), oldest
  * first; items are EvSupplySession. */
 GListModel  *central_core_get_requests      (CentralCore        *self);
-/* The system log, newest first, at most 1000 entries; CentralLogEntry. */
+/* The system log, newest first, at most 1000 entries; CentralEvent. */
 GListModel  *central_core_get_log           (CentralCore        *self);
 /* Concluded supplies (tickets and failures), newest first, loaded from
  * the database at start and prepended as they conclude; EvSupplySession. */

@@ -113,7 +113,6 @@ update_location (CentralCpCard *self)
     location = _("Unknown location");
 
   gtk_label_set_label (self->location_label, location);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->location_label), location);
 }
 
 static void
@@ -226,8 +225,6 @@ update_all (CentralCpCard *self)
 
       ev_ui_set_a11y_label (GTK_WIDGET (self->stop_button), stop);
       ev_ui_set_a11y_label (GTK_WIDGET (self->resume_button), resume);
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->stop_button), stop);
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->resume_button), resume);
     }
 
   update_location (self);
@@ -324,10 +321,42 @@ central_cp_card_class_init (CentralCpCardClass *klass)
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
 }
 
+/* Tooltips are computed when asked: a grid of thousands of cards must
+ * not set them on every bind. */
+static gboolean
+button_query_tooltip_cb (GtkWidget     *button,
+                         int            x,
+                         int            y,
+                         gboolean       keyboard_mode,
+                         GtkTooltip    *tooltip,
+                         CentralCpCard *self)
+{
+  g_autofree char *text = NULL;
+  const char *cp_id;
+
+  if (self->item == NULL)
+    return FALSE;
+
+  cp_id = ev_charging_point_get_cp_id (self->item);
+  if (button == GTK_WIDGET (self->stop_button))
+    text = g_strdup_printf (_("Stop %s"), cp_id);
+  else
+    text = g_strdup_printf (_("Resume %s"), cp_id);
+  gtk_tooltip_set_text (tooltip, text);
+  return TRUE;
+}
+
 static void
 central_cp_card_init (CentralCpCard *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  ev_ui_tooltip_when_ellipsized (self->location_label);
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self->stop_button), TRUE);
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self->resume_button), TRUE);
+  g_signal_connect (self->stop_button, "query-tooltip", G_CALLBACK (button_query_tooltip_cb), self);
+  g_signal_connect (self->resume_button, "query-tooltip", G_CALLBACK (button_query_tooltip_cb), self);
+
   update_all (self);
 }
 

@@ -41,7 +41,7 @@ print_list (CentralCore *core)
 
 /**
  * central_headless_run_command:
- * @core: a started core
+ * @core: a started core, on its own thread
  * @line: one command line
  * @out_quit: (out): set to %TRUE for `quit`
  *
@@ -98,40 +98,259 @@ central_headless_run_command (CentralCore *core,
   }
 }
 
+/* Events ------------------------------------------------------------------ */
+
+typedef enum {
+  F_END,
+  F_CP_ID,          /* left out when there is none */
+  F_PEER,
+  F_LOCATION,
+  F_PRICE,
+  F_STATE,
+  F_PREVIOUS,
+  F_REASON,
+  F_REQUEST_ID,
+  F_DRIVER_ID,
+  F_SUPPLY_ID,
+  F_ORIGIN,
+  F_SEQ,
+  F_KWH,
+  F_AMOUNT,
+  F_STARTED_AT,
+  F_ENDED_AT,
+  F_TARGET,
+  F_ACTION,
+  F_TOPIC,
+  F_REACHABLE,
+  F_LISTEN,
+  F_PORT,
+  F_KAFKA,
+  F_DB,
+  F_CPS,
+  F_MESSAGE,
+} Field;
+
+/* The members of each event, in order (docs/cli.md); NULL: not printed. */
+static const Field *const members[] = {
+  [CENTRAL_EVENT_READY] = (const Field[]) { F_LISTEN, F_PORT, F_KAFKA, F_DB, F_CPS, F_END },
+  [CENTRAL_EVENT_CP_REGISTERED] = (const Field[]) { F_CP_ID, F_LOCATION, F_PRICE, F_PEER, F_END },
+  [CENTRAL_EVENT_CP_AUTHENTICATED] = (const Field[]) { F_CP_ID, F_LOCATION, F_PRICE, F_PEER, F_END },
+  [CENTRAL_EVENT_AUTH_DENIED] = (const Field[]) { F_CP_ID, F_REASON, F_PEER, F_END },
+  [CENTRAL_EVENT_CP_STATE] = (const Field[]) { F_CP_ID, F_STATE, F_PREVIOUS, F_LOCATION, F_PRICE, F_END },
+  [CENTRAL_EVENT_CP_DISCONNECTED] = (const Field[]) { F_CP_ID, F_REASON, F_END },
+  [CENTRAL_EVENT_REQUEST] = (const Field[]) { F_CP_ID, F_REQUEST_ID, F_DRIVER_ID, F_ORIGIN, F_END },
+  [CENTRAL_EVENT_AUTHORIZED] = (const Field[]) { F_CP_ID, F_REQUEST_ID, F_DRIVER_ID, F_SUPPLY_ID, F_PRICE, F_END },
+  [CENTRAL_EVENT_DENIED] = (const Field[]) { F_CP_ID, F_REQUEST_ID, F_DRIVER_ID, F_REASON, F_END },
+  [CENTRAL_EVENT_PROGRESS] = (const Field[]) { F_CP_ID, F_SUPPLY_ID, F_DRIVER_ID, F_SEQ, F_KWH, F_AMOUNT, F_END },
+  [CENTRAL_EVENT_TICKET] = (const Field[]) { F_CP_ID, F_SUPPLY_ID, F_DRIVER_ID, F_KWH, F_AMOUNT, F_PRICE,
+                                             F_STARTED_AT, F_ENDED_AT, F_REASON, F_END },
+  [CENTRAL_EVENT_SUPPLY_ERROR] = (const Field[]) { F_CP_ID, F_SUPPLY_ID, F_DRIVER_ID, F_REASON, F_KWH,
+                                                   F_AMOUNT, F_END },
+  [CENTRAL_EVENT_DIRECTIVE] = (const Field[]) { F_TARGET, F_ACTION, F_END },
+  [CENTRAL_EVENT_INVALID_MESSAGE] = (const Field[]) { F_TOPIC, F_REASON, F_END },
+  [CENTRAL_EVENT_BROKER] = (const Field[]) { F_REACHABLE, F_END },
+  [CENTRAL_EVENT_ERROR] = (const Field[]) { F_MESSAGE, F_END },
+  [CENTRAL_EVENT_STOP] = NULL,
+  [CENTRAL_EVENT_RESUME] = NULL,
+};
+
+static void
+add_member (JsonObject   *object,
+            Field         field,
+            CentralEvent *event)
+{
+  const CentralEventData *data = central_event_get_data (event);
+
+  switch (field)
+    {
+    case F_CP_ID:
+      if (data->cp_id != NULL)
+        json_object_set_string_member (object, "cp_id", data->cp_id);
+      break;
+    case F_PEER:
+      json_object_set_string_member (object, "peer", data->peer);
+      break;
+    case F_LOCATION:
+      json_object_set_string_member (object, "location", data->location);
+      break;
+    case F_PRICE:
+      json_object_set_double_member (object, "price", data->price);
+      break;
+    case F_STATE:
+      json_object_set_string_member (object, "state", ev_cp_state_to_string (data->state));
+      break;
+    case F_PREVIOUS:
+      json_object_set_string_member (object, "previous", ev_cp_state_to_string (data->previous));
+      break;
+    case F_REASON:
+      json_object_set_string_member (object, "reason", data->reason);
+      break;
+    case F_REQUEST_ID:
+      json_object_set_string_member (object, "request_id", data->request_id);
+      break;
+    case F_DRIVER_ID:
+      json_object_set_string_member (object, "driver_id", data->driver_id);
+      break;
+    case F_SUPPLY_ID:
+      json_object_set_string_member (object, "supply_id", data->supply_id);
+      break;
+    case F_ORIGIN:
+      json_object_set_string_member (object, "origin", data->origin);
+      break;
+    case F_SEQ:
+      json_object_set_int_member (object, "seq", data->seq);
+      break;
+    case F_KWH:
+      json_object_set_double_member (object, "kwh", data->kwh);
+      break;
+    case F_AMOUNT:
+      json_object_set_double_member (object, "amount", data->amount);
+      break;
+    case F_STARTED_AT:
+      json_object_set_int_member (object, "started_at", data->started_at);
+      break;
+    case F_ENDED_AT:
+      json_object_set_int_member (object, "ended_at", data->ended_at);
+      break;
+    case F_TARGET:
+      json_object_set_string_member (object, "target", data->target);
+      break;
+    case F_ACTION:
+      json_object_set_string_member (object, "action", data->action);
+      break;
+    case F_TOPIC:
+      json_object_set_string_member (object, "topic", data->topic);
+      break;
+    case F_REACHABLE:
+      json_object_set_boolean_member (object, "reachable", data->reachable);
+      break;
+    case F_LISTEN:
+      json_object_set_string_member (object, "listen", data->listen);
+      break;
+    case F_PORT:
+      json_object_set_int_member (object, "port", data->port);
+      break;
+    case F_KAFKA:
+      json_object_set_string_member (object, "kafka", data->kafka);
+      break;
+    case F_DB:
+      json_object_set_string_member (object, "db", data->db);
+      break;
+    case F_CPS:
+      json_object_set_int_member (object, "cps", data->cps);
+      break;
+    case F_MESSAGE:
+      json_object_set_string_member (object, "message", central_event_get_message (event));
+      break;
+    case F_END:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/**
+ * central_headless_event_to_json:
+ * @event: an event of Central's core
+ *
+ * Returns: (transfer full) (nullable): the members of @event as the
+ *   headless front end prints them (docs/cli.md), without "event"; %NULL
+ *   for the events that are not printed (the operator's own commands)
+ */
+JsonObject *
+central_headless_event_to_json (CentralEvent *event)
+{
+  CentralEventKind kind;
+  JsonObject *object;
+
+  g_return_val_if_fail (CENTRAL_IS_EVENT (event), NULL);
+
+  kind = central_event_get_kind (event);
+  if ((guint) kind >= G_N_ELEMENTS (members) || members[kind] == NULL)
+    return NULL;
+
+  object = json_object_new ();
+  for (const Field *field = members[kind]; *field != F_END; field++)
+    add_member (object, *field, event);
+  return object;
+}
+
+/* The front end ------------------------------------------------------------- */
+
+static void
+print_event_cb (CentralService *service,
+                CentralEvent   *event,
+                gpointer        user_data)
+{
+  g_autoptr(JsonObject) fields = central_headless_event_to_json (event);
+
+  if (fields != NULL)
+    ev_headless_print_event (central_event_get_name (event), fields);
+}
+
+static gulong
+watch (gpointer service)
+{
+  return g_signal_connect (service, "event", G_CALLBACK (print_event_cb), NULL);
+}
+
 static gboolean
-start (gpointer   core,
+start (gpointer   service,
        GError   **error)
 {
-  return central_core_start (core, error);
+  return central_service_start (service, error);
 }
 
 static void
-shutdown (gpointer core)
+shutdown (gpointer service)
 {
-  central_core_shutdown (core);
+  central_service_shutdown (service);
 }
 
+typedef struct
+{
+  const char *line;
+  gboolean quit;
+  char *problem;
+} CommandCall;
+
+static void
+run_command_cb (CentralCore *core,
+                gpointer     user_data)
+{
+  CommandCall *call = user_data;
+
+  call->problem = central_headless_run_command (core, call->line, &call->quit);
+}
+
+/* Runs on the core's thread: its output comes in order with its events. */
 static char *
-command (gpointer    core,
+command (gpointer    service,
          const char *line,
          gboolean   *out_quit)
 {
-  return central_headless_run_command (core, line, out_quit);
+  CommandCall call = { line, FALSE, NULL };
+
+  if (!central_service_call (service, run_command_cb, &call))
+    return g_strdup (_("Central is not running"));
+  *out_quit = call.quit;
+  return call.problem;
 }
 
 /**
  * central_headless_run:
- * @core: a core, not started yet (so that its first events are printed)
+ * @service: a service without views, not started yet (so that its first
+ *   events are printed)
  *
- * Starts @core and serves standard input until `quit`, end of input,
- * SIGINT or SIGTERM, then shuts the core down.
+ * Starts @service and serves standard input until `quit`, end of input,
+ * SIGINT or SIGTERM, then shuts the core down. The core runs on its own
+ * thread and prints its events there.
  *
  * Returns: the exit status: 0, or 1 if the core could not start
  */
 int
-central_headless_run (CentralCore *core)
+central_headless_run (CentralService *service)
 {
-  static const EvHeadlessRole role = { "ev-central", start, shutdown, command, NULL };
+  static const EvHeadlessRole role = { "ev-central", start, shutdown, command, watch };
 
-  return ev_headless_run (core, &role);
+  return ev_headless_run (service, &role);
 }

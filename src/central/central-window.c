@@ -3,9 +3,11 @@
  * Four pages in an AdwViewStack: the dashboard (a GtkGridView of
  * CentralCpCard over the core's list of charging points, filtered by the
  * search text and a state), the requests in progress, the system log and
- * the session history (GtkColumnView each). The models belong to the core;
- * the window only wraps them in filter and sort models, and every live
- * change reaches the widgets as an item property notification. */
+ * the session history (GtkColumnView each). The models belong to the
+ * CentralService, which updates them from the core's thread in coalesced
+ * batches; the window only wraps them in filter and sort models, every
+ * live change reaches the widgets as an item property notification, and
+ * operator commands go to the core's thread as asynchronous calls. */
 
 #include "config.h"
 
@@ -21,7 +23,8 @@ struct _CentralWindow
 {
   AdwApplicationWindow  parent_instance;
 
-  CentralCore          *core;
+  CentralService       *service;
+  GCancellable         *cancellable;
 
   /* The core's charging points in the state chosen in the header bar,
    * under the search filter. */
@@ -30,7 +33,6 @@ struct _CentralWindow
   AdwToast             *attention_toast;
   guint                 attention_count;
   gboolean              broker_was_down;
-  CentralLogEntry      *last_log_entry;
 
   GtkFileChooserNative *export_chooser;
 
@@ -62,7 +64,7 @@ G_DEFINE_FINAL_TYPE (CentralWindow, central_window, ADW_TYPE_APPLICATION_WINDOW)
 
 enum {
   PROP_0,
-  PROP_CORE,
+  PROP_SERVICE,
   N_PROPS
 };
 
@@ -90,8 +92,6 @@ cell_refresh (GtkLabel *label,
     text = spec->format (item);
 
   gtk_label_set_label (label, text != NULL ? text : "");
-  gtk_widget_set_tooltip_text (GTK_WIDGET (label),
-                               text != NULL && g_utf8_strlen (text, -1) > 24 ? text : NULL);
 }
 
 static void
@@ -113,6 +113,7 @@ cell_setup_cb (GtkSignalListItemFactory *factory,
   gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
   if (spec->numeric)
     gtk_widget_add_css_class (label, "numeric");
+  ev_ui_tooltip_when_ellipsized (GTK_LABEL (label));
   g_object_set_data (G_OBJECT (label), "central-cell-spec", (gpointer) spec);
   gtk_list_item_set_child (list_item, label);
 }
@@ -284,23 +285,19 @@ session_reason (gpointer item)
 static char *
 log_date (gpointer item)
 {
-  GDateTime *time = central_log_entry_get_time (item);
-
-  return time != NULL ? g_date_time_format (time, "%x") : NULL;
+  return ev_ui_format_ms (central_event_get_time (item), "%x");
 }
 
 static char *
 log_time (gpointer item)
 {
-  GDateTime *time = central_log_entry_get_time (item);
-
-  return time != NULL ? g_date_time_format (time, "%X") : NULL;
+  return ev_ui_format_ms (central_event_get_time (item), "%X");
 }
 
 static char *
 log_level (gpointer item)
 {
-  switch (central_log_entry_get_level (item))
+  switch (central_event_get_level (item))
     {
     case CENTRAL_LOG_INFO:
       return g_strdup (_("Information"));
@@ -316,13 +313,13 @@ log_level (gpointer item)
 static char *
 log_cp (gpointer item)
 {
-  return g_strdup (central_log_entry_get_cp_id (item));
+  return g_strdup (central_event_get_cp_id (item));
 }
 
 static char *
 log_message (gpointer item)
 {
-  return g_strdup (central_log_entry_get_message (item));
+  return g_strdup (central_event_get_message (item));
 }
 
 static const CellSpec request_date_spec = { session_date, FALSE, TRUE };
@@ -463,39 +460,25 @@ toast_error (CentralWindow *self,
   central_window_add_toast (self, error->message);
 }
 
-/* The core logs a translated sentence for every event worth telling
- * people, just before it emits the event: the newest log entry, if it is
- * new, is this event's. Warnings and errors become toasts. */
+/* Every new log line arrives here, in order: warnings and errors become
+ * toasts, and so does the broker's return after an outage. */
 static void
-core_event_cb (CentralWindow *self,
-               const char    *name,
-               JsonObject    *fields,
-               CentralCore   *core)
+news_cb (CentralWindow  *self,
+         CentralEvent   *event,
+         CentralService *service)
 {
-  GListModel *log = central_core_get_log (core);
-  g_autoptr(CentralLogEntry) entry = NULL;
-  CentralLogLevel level;
+  gboolean broker = central_event_get_kind (event) == CENTRAL_EVENT_BROKER;
 
-  if (g_list_model_get_n_items (log) > 0)
-    entry = g_list_model_get_item (log, 0);
-
-  if (entry == NULL || entry == self->last_log_entry ||
-      g_strcmp0 (central_log_entry_get_event (entry), name) != 0)
-    return;
-
-  g_set_object (&self->last_log_entry, entry);
-  level = central_log_entry_get_level (entry);
-
-  if (level >= CENTRAL_LOG_WARNING)
+  if (central_event_get_level (event) >= CENTRAL_LOG_WARNING)
     {
-      if (g_str_equal (name, "broker"))
+      if (broker)
         self->broker_was_down = TRUE;
-      add_attention_toast (self, central_log_entry_get_message (entry));
+      add_attention_toast (self, central_event_get_message (event));
     }
-  else if (g_str_equal (name, "broker") && self->broker_was_down)
+  else if (broker && self->broker_was_down)
     {
       self->broker_was_down = FALSE;
-      central_window_add_toast (self, central_log_entry_get_message (entry));
+      central_window_add_toast (self, central_event_get_message (event));
     }
 }
 
@@ -509,35 +492,34 @@ update_status (CentralWindow *self)
   gboolean reachable;
   guint bound;
 
-  if (self->core == NULL)
+  if (self->service == NULL)
     return;
 
-  reachable = central_core_get_broker_reachable (self->core);
+  reachable = central_service_get_broker_reachable (self->service);
   if (reachable)
-    broker = g_strdup_printf (_("Kafka connected (%s)"), central_core_get_bootstrap (self->core));
+    broker = g_strdup_printf (_("Kafka connected (%s)"), central_service_get_bootstrap (self->service));
   else
-    broker = g_strdup_printf (_("Kafka unreachable (%s)"), central_core_get_bootstrap (self->core));
+    broker = g_strdup_printf (_("Kafka unreachable (%s)"), central_service_get_bootstrap (self->service));
 
   ev_ui_set_status (self->broker_label, reachable, broker);
   gtk_image_set_from_icon_name (self->broker_icon,
                                 reachable ? "network-wired-symbolic" : "network-wired-disconnected-symbolic");
 
-  bound = central_core_get_port (self->core);
+  bound = central_service_get_port (self->service);
   if (bound != 0)
     /* Translators: the TCP port monitors connect to, and how many are connected. */
     port = g_strdup_printf (_("Monitor port %u, open links: %u"),
-                            bound, central_core_get_n_links (self->core));
+                            bound, central_service_get_n_links (self->service));
   else
     port = g_strdup (_("Monitor port closed"));
 
   gtk_label_set_label (self->port_label, port);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->port_label), central_core_get_listen (self->core));
 }
 
 static void
-core_notify_cb (CentralWindow *self,
-                GParamSpec    *pspec,
-                CentralCore   *core)
+service_notify_cb (CentralWindow  *self,
+                   GParamSpec     *pspec,
+                   CentralService *service)
 {
   update_status (self);
 }
@@ -589,12 +571,12 @@ update_history_count (CentralWindow *self)
   g_autofree char *text = NULL;
   guint n = 0;
 
-  if (self->core != NULL)
-    n = g_list_model_get_n_items (central_core_get_history (self->core));
+  if (self->service != NULL)
+    n = g_list_model_get_n_items (central_service_get_history (self->service));
 
   text = g_strdup_printf (_("Sessions: %u"), n);
   gtk_label_set_label (self->history_count_label, text);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-history", self->core != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-history", self->service != NULL);
 }
 
 /* Filtering ------------------------------------------------------------ */
@@ -643,23 +625,37 @@ stop_search_cb (CentralWindow *self)
 /* Actions -------------------------------------------------------------- */
 
 static void
+operate_done_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(CentralWindow) self = user_data;
+  CentralService *service = CENTRAL_SERVICE (source);
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  if (g_async_result_is_tagged (result, central_service_stop_async))
+    ok = central_service_stop_finish (service, result, &error);
+  else
+    ok = central_service_resume_finish (service, result, &error);
+
+  if (!ok && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    toast_error (self, error);
+}
+
+/* A message to the core's thread; the answer comes back as a callback. */
+static void
 stop_or_resume (CentralWindow *self,
                 const char    *cp_id,
                 gboolean       stop)
 {
-  g_autoptr(GError) error = NULL;
-  gboolean ok;
-
-  if (self->core == NULL)
+  if (self->service == NULL)
     return;
 
   if (stop)
-    ok = central_core_stop (self->core, cp_id, &error);
+    central_service_stop_async (self->service, cp_id, self->cancellable, operate_done_cb, g_object_ref (self));
   else
-    ok = central_core_resume (self->core, cp_id, &error);
-
-  if (!ok)
-    toast_error (self, error);
+    central_service_resume_async (self->service, cp_id, self->cancellable, operate_done_cb, g_object_ref (self));
 }
 
 static void
@@ -750,7 +746,7 @@ search_action (GtkWidget  *widget,
 {
   CentralWindow *self = CENTRAL_WINDOW (widget);
 
-  if (self->core == NULL)
+  if (self->service == NULL)
     return;
 
   adw_view_stack_set_visible_child_name (self->view_stack, "dashboard");
@@ -769,29 +765,44 @@ show_log_action (GtkWidget  *widget,
 }
 
 static void
+export_done_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GFile) file = user_data;
+  g_autoptr(GError) error = NULL;
+  CentralWindow *self = g_object_get_data (G_OBJECT (file), "central-window");
+
+  if (central_service_export_history_finish (CENTRAL_SERVICE (source), result, &error))
+    {
+      g_autofree char *name = g_file_get_basename (file);
+      g_autofree char *title = g_strdup_printf (_("History exported to %s"), name);
+
+      if (self != NULL)
+        central_window_add_toast (self, title);
+    }
+  else if (self != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      toast_error (self, error);
+    }
+}
+
+static void
 export_response_cb (CentralWindow        *self,
                     int                   response,
                     GtkFileChooserNative *chooser)
 {
   g_autoptr(GFile) file = NULL;
-  g_autoptr(GError) error = NULL;
 
-  if (response == GTK_RESPONSE_ACCEPT && self->core != NULL)
+  if (response == GTK_RESPONSE_ACCEPT && self->service != NULL)
     file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
 
   if (file != NULL)
     {
-      if (central_core_export_history (self->core, file, &error))
-        {
-          g_autofree char *name = g_file_get_basename (file);
-          g_autofree char *title = g_strdup_printf (_("History exported to %s"), name);
-
-          central_window_add_toast (self, title);
-        }
-      else
-        {
-          toast_error (self, error);
-        }
+      /* The window may close before the export ends. */
+      g_object_set_data_full (G_OBJECT (file), "central-window", g_object_ref (self), g_object_unref);
+      central_service_export_history_async (self->service, file, self->cancellable,
+                                            export_done_cb, g_object_ref (file));
     }
 
   g_signal_handlers_disconnect_by_func (chooser, export_response_cb, self);
@@ -807,7 +818,7 @@ export_history_action (GtkWidget  *widget,
   CentralWindow *self = CENTRAL_WINDOW (widget);
   g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
 
-  if (self->core == NULL || self->export_chooser != NULL)
+  if (self->service == NULL || self->export_chooser != NULL)
     return;
 
   self->export_chooser = gtk_file_chooser_native_new (_("Export Session History"),
@@ -837,10 +848,10 @@ history_items_changed_cb (CentralWindow *self)
 }
 
 static void
-bind_core (CentralWindow *self)
+bind_service (CentralWindow *self)
 {
   GListModel *cps = NULL;
-  gboolean enabled = self->core != NULL;
+  gboolean enabled = self->service != NULL;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop-all", enabled);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.resume-all", enabled);
@@ -848,30 +859,31 @@ bind_core (CentralWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop-cp", enabled);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.resume-cp", enabled);
 
-  if (self->core != NULL)
+  if (self->service != NULL)
     {
-      cps = central_core_get_charging_points (self->core);
+      cps = central_service_get_charging_points (self->service);
       g_signal_connect_object (cps, "items-changed",
                                G_CALLBACK (cps_items_changed_cb), self,
                                G_CONNECT_SWAPPED);
-      g_signal_connect_object (self->core, "notify::broker-reachable",
-                               G_CALLBACK (core_notify_cb), self, G_CONNECT_SWAPPED);
-      g_signal_connect_object (self->core, "notify::port",
-                               G_CALLBACK (core_notify_cb), self, G_CONNECT_SWAPPED);
-      g_signal_connect_object (self->core, "notify::n-links",
-                               G_CALLBACK (core_notify_cb), self, G_CONNECT_SWAPPED);
-      g_signal_connect_object (self->core, "notify::started",
-                               G_CALLBACK (core_notify_cb), self, G_CONNECT_SWAPPED);
-      g_signal_connect_object (self->core, "event",
-                               G_CALLBACK (core_event_cb), self, G_CONNECT_SWAPPED);
-      g_signal_connect_object (central_core_get_history (self->core), "items-changed",
+      g_signal_connect_object (self->service, "notify::broker-reachable",
+                               G_CALLBACK (service_notify_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (self->service, "notify::port",
+                               G_CALLBACK (service_notify_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (self->service, "notify::n-links",
+                               G_CALLBACK (service_notify_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (self->service, "notify::started",
+                               G_CALLBACK (service_notify_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (self->service, "news",
+                               G_CALLBACK (news_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (central_service_get_history (self->service), "items-changed",
                                G_CALLBACK (history_items_changed_cb), self,
                                G_CONNECT_SWAPPED);
 
-      set_column_model (self->requests_view, central_core_get_requests (self->core));
-      set_column_model (self->log_view, central_core_get_log (self->core));
-      set_column_model (self->history_view, central_core_get_history (self->core));
+      set_column_model (self->requests_view, central_service_get_requests (self->service));
+      set_column_model (self->log_view, central_service_get_log (self->service));
+      set_column_model (self->history_view, central_service_get_history (self->service));
       gtk_stack_set_visible_child_name (self->main_stack, "console");
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->port_label), central_service_get_listen (self->service));
     }
 
   ev_cp_state_model_set_model (self->state_model, cps);
@@ -889,7 +901,7 @@ central_window_constructed (GObject *object)
 
   G_OBJECT_CLASS (central_window_parent_class)->constructed (object);
 
-  bind_core (self);
+  bind_service (self);
 }
 
 static void
@@ -900,7 +912,7 @@ central_window_dispose (GObject *object)
   if (self->attention_toast != NULL)
     g_signal_handlers_disconnect_by_func (self->attention_toast, attention_dismissed_cb, self);
   g_clear_object (&self->attention_toast);
-  g_clear_object (&self->last_log_entry);
+  g_cancellable_cancel (self->cancellable);
 
   if (self->export_chooser != NULL)
     {
@@ -909,11 +921,11 @@ central_window_dispose (GObject *object)
       g_clear_object (&self->export_chooser);
     }
 
-  if (self->core != NULL)
+  if (self->service != NULL)
     {
-      g_signal_handlers_disconnect_by_data (self->core, self);
-      g_signal_handlers_disconnect_by_data (central_core_get_charging_points (self->core), self);
-      g_signal_handlers_disconnect_by_data (central_core_get_history (self->core), self);
+      g_signal_handlers_disconnect_by_data (self->service, self);
+      g_signal_handlers_disconnect_by_data (central_service_get_charging_points (self->service), self);
+      g_signal_handlers_disconnect_by_data (central_service_get_history (self->service), self);
     }
 
   if (self->cp_filter_model != NULL)
@@ -923,7 +935,7 @@ central_window_dispose (GObject *object)
 
   gtk_widget_dispose_template (GTK_WIDGET (self), CENTRAL_TYPE_WINDOW);
 
-  g_clear_object (&self->core);
+  g_clear_object (&self->service);
 
   G_OBJECT_CLASS (central_window_parent_class)->dispose (object);
 }
@@ -934,6 +946,7 @@ central_window_finalize (GObject *object)
   CentralWindow *self = CENTRAL_WINDOW (object);
 
   g_clear_object (&self->state_model);
+  g_clear_object (&self->cancellable);
 
   G_OBJECT_CLASS (central_window_parent_class)->finalize (object);
 }
@@ -948,8 +961,8 @@ central_window_get_property (GObject    *object,
 
   switch (prop_id)
     {
-    case PROP_CORE:
-      g_value_set_object (value, self->core);
+    case PROP_SERVICE:
+      g_value_set_object (value, self->service);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -966,8 +979,8 @@ central_window_set_property (GObject      *object,
 
   switch (prop_id)
     {
-    case PROP_CORE:
-      self->core = g_value_dup_object (value);
+    case PROP_SERVICE:
+      self->service = g_value_dup_object (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -986,9 +999,9 @@ central_window_class_init (CentralWindowClass *klass)
   object_class->get_property = central_window_get_property;
   object_class->set_property = central_window_set_property;
 
-  properties[PROP_CORE] =
-    g_param_spec_object ("core", NULL, NULL,
-                         CENTRAL_TYPE_CORE,
+  properties[PROP_SERVICE] =
+    g_param_spec_object ("service", NULL, NULL,
+                         CENTRAL_TYPE_SERVICE,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -1042,6 +1055,7 @@ central_window_init (CentralWindow *self)
 {
   g_autoptr(GtkStringList) states = gtk_string_list_new (NULL);
 
+  self->cancellable = g_cancellable_new ();
   /* Before the template: choosing a state reaches it at once. */
   self->state_model = ev_cp_state_model_new (NULL, -1);
   gtk_widget_init_template (GTK_WIDGET (self));
@@ -1065,23 +1079,23 @@ central_window_init (CentralWindow *self)
 
 CentralWindow *
 central_window_new (CentralApplication *app,
-                    CentralCore        *core)
+                    CentralService     *service)
 {
   g_return_val_if_fail (app == NULL || GTK_IS_APPLICATION (app), NULL);
-  g_return_val_if_fail (core == NULL || CENTRAL_IS_CORE (core), NULL);
+  g_return_val_if_fail (service == NULL || CENTRAL_IS_SERVICE (service), NULL);
 
   return g_object_new (CENTRAL_TYPE_WINDOW,
                        "application", app,
-                       "core", core,
+                       "service", service,
                        NULL);
 }
 
-CentralCore *
-central_window_get_core (CentralWindow *self)
+CentralService *
+central_window_get_service (CentralWindow *self)
 {
   g_return_val_if_fail (CENTRAL_IS_WINDOW (self), NULL);
 
-  return self->core;
+  return self->service;
 }
 
 /**

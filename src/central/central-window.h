@@ -3,7 +3,7 @@
 #include <adwaita.h>
 
 #include "central-application.h"
-#include "central-core.h"
+#include "central-service.h"
 
 G_BEGIN_DECLS
 
@@ -11,12 +11,12 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (CentralWindow, central_window, CENTRAL, WINDOW, AdwApplicationWindow)
 
-/* @app may be NULL (tests); @core may be NULL when Central could not
+/* @app may be NULL (tests); @service may be NULL when Central could not
  * start: then show the reason with central_window_show_error(). */
 CentralWindow *central_window_new        (CentralApplication *app,
-                                          CentralCore        *core);
+                                          CentralService     *service);
 
-CentralCore   *central_window_get_core   (CentralWindow      *self);
+CentralService *central_window_get_service (CentralWindow     *self);
 void           central_window_show_error (CentralWindow      *self,
                                           const char         *message);
 void           central_window_add_toast  (CentralWindow      *self,

@@ -35,6 +35,7 @@ run_headless (CentralOptions *options,
               double          price)
 {
   g_autoptr(CentralCore) core = NULL;
+  g_autoptr(CentralService) service = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *bootstrap = NULL;
   g_autofree char *db_path = NULL;
@@ -58,7 +59,8 @@ run_headless (CentralOptions *options,
                        "db-path", db_path,
                        "default-price", price,
                        NULL);
-  return central_headless_run (core);
+  service = g_object_new (CENTRAL_TYPE_SERVICE, "core", core, "views", FALSE, NULL);
+  return central_headless_run (service);
 }
 
 int

@@ -371,3 +371,48 @@ ev_charging_point_clear_supply (EvChargingPoint *self)
   ev_charging_point_set_amount (self, 0.0);
   g_object_thaw_notify (G_OBJECT (self));
 }
+
+/**
+ * ev_charging_point_update:
+ * @self: a charging point
+ * @from: another one with the same id
+ *
+ * Gives @self every value of @from; only the properties that change are
+ * notified, together. This is how a view's copy follows the original
+ * living on another thread.
+ */
+void
+ev_charging_point_update (EvChargingPoint *self,
+                          EvChargingPoint *from)
+{
+  g_return_if_fail (EV_IS_CHARGING_POINT (self));
+  g_return_if_fail (EV_IS_CHARGING_POINT (from));
+
+  g_object_freeze_notify (G_OBJECT (self));
+  ev_charging_point_set_location (self, from->location);
+  ev_charging_point_set_price (self, from->price);
+  ev_charging_point_set_state (self, from->state);
+  ev_charging_point_set_driver_id (self, from->driver_id);
+  ev_charging_point_set_supply_id (self, from->supply_id);
+  ev_charging_point_set_kwh (self, from->kwh);
+  ev_charging_point_set_amount (self, from->amount);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+/**
+ * ev_charging_point_copy:
+ * @self: a charging point
+ *
+ * Returns: (transfer full): a new charging point with the values of @self
+ */
+EvChargingPoint *
+ev_charging_point_copy (EvChargingPoint *self)
+{
+  EvChargingPoint *copy;
+
+  g_return_val_if_fail (EV_IS_CHARGING_POINT (self), NULL);
+
+  copy = ev_charging_point_new (self->cp_id);
+  ev_charging_point_update (copy, self);
+  return copy;
+}

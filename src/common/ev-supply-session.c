@@ -293,3 +293,48 @@ ev_supply_session_is_concluded (EvSupplySession *self)
   return self->phase == EV_SUPPLY_PHASE_FINISHED ||
          self->phase == EV_SUPPLY_PHASE_FAILED;
 }
+
+/**
+ * ev_supply_session_update:
+ * @self: a session
+ * @from: another one of the same supply
+ *
+ * Gives @self every changing value of @from (not its identity); only the
+ * properties that change are notified, together.
+ */
+void
+ev_supply_session_update (EvSupplySession *self,
+                          EvSupplySession *from)
+{
+  g_return_if_fail (EV_IS_SUPPLY_SESSION (self));
+  g_return_if_fail (EV_IS_SUPPLY_SESSION (from));
+
+  g_object_freeze_notify (G_OBJECT (self));
+  ev_supply_session_set_phase (self, from->phase);
+  ev_supply_session_set_price (self, from->price);
+  ev_supply_session_set_kwh (self, from->kwh);
+  ev_supply_session_set_amount (self, from->amount);
+  ev_supply_session_set_seq (self, from->seq);
+  ev_supply_session_set_started_at (self, from->started_at);
+  ev_supply_session_set_ended_at (self, from->ended_at);
+  ev_supply_session_set_reason (self, from->reason);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+/**
+ * ev_supply_session_copy:
+ * @self: a session
+ *
+ * Returns: (transfer full): a new session with the values of @self
+ */
+EvSupplySession *
+ev_supply_session_copy (EvSupplySession *self)
+{
+  EvSupplySession *copy;
+
+  g_return_val_if_fail (EV_IS_SUPPLY_SESSION (self), NULL);
+
+  copy = ev_supply_session_new (self->supply_id, self->cp_id, self->driver_id);
+  ev_supply_session_update (copy, self);
+  return copy;
+}

@@ -60,5 +60,8 @@ void             ev_supply_session_set_reason     (EvSupplySession *self,
                                                    const char      *reason);
 
 gboolean         ev_supply_session_is_concluded   (EvSupplySession *self);
+void             ev_supply_session_update         (EvSupplySession *self,
+                                                   EvSupplySession *from);
+EvSupplySession *ev_supply_session_copy           (EvSupplySession *self);
 
 G_END_DECLS

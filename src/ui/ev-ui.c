@@ -276,3 +276,37 @@ ev_ui_clear_quit_signals (guint source_ids[2])
   g_clear_handle_id (&source_ids[0], g_source_remove);
   g_clear_handle_id (&source_ids[1], g_source_remove);
 }
+
+static gboolean
+ellipsized_tooltip_cb (GtkWidget  *widget,
+                       int         x,
+                       int         y,
+                       gboolean    keyboard_mode,
+                       GtkTooltip *tooltip,
+                       gpointer    user_data)
+{
+  GtkLabel *label = GTK_LABEL (widget);
+
+  if (!pango_layout_is_ellipsized (gtk_label_get_layout (label)))
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, gtk_label_get_text (label));
+  return TRUE;
+}
+
+/**
+ * ev_ui_tooltip_when_ellipsized:
+ * @label: a label that may be ellipsized
+ *
+ * Shows the whole text of @label as its tooltip when, and only when, it
+ * is cut short. The text is asked for when the pointer rests on the label
+ * (`query-tooltip`), never set ahead: setting a tooltip costs round trips
+ * to the display server, which thousands of list rows cannot afford.
+ */
+void
+ev_ui_tooltip_when_ellipsized (GtkLabel *label)
+{
+  g_return_if_fail (GTK_IS_LABEL (label));
+
+  gtk_widget_set_has_tooltip (GTK_WIDGET (label), TRUE);
+  g_signal_connect (label, "query-tooltip", G_CALLBACK (ellipsized_tooltip_cb), NULL);
+}

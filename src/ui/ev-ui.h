@@ -95,4 +95,6 @@ void        ev_ui_add_quit_signals      (GApplication   *application,
                                          guint           source_ids[2]);
 void        ev_ui_clear_quit_signals    (guint           source_ids[2]);
 
+void        ev_ui_tooltip_when_ellipsized (GtkLabel     *label);
+
 G_END_DECLS

@@ -1,0 +1,235 @@
+/* central-event.c: one thing that happened at Central, typed. */
+
+#include "config.h"
+
+#include "central-event.h"
+
+G_DEFINE_ENUM_TYPE (CentralLogLevel, central_log_level,
+                    G_DEFINE_ENUM_VALUE (CENTRAL_LOG_INFO, "info"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_LOG_WARNING, "warning"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_LOG_ERROR, "error"))
+
+G_DEFINE_ENUM_TYPE (CentralEventKind, central_event_kind,
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_READY, "ready"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_CP_REGISTERED, "cp-registered"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_CP_AUTHENTICATED, "cp-authenticated"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_AUTH_DENIED, "auth-denied"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_CP_STATE, "cp-state"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_CP_DISCONNECTED, "cp-disconnected"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_REQUEST, "request"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_AUTHORIZED, "authorized"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_DENIED, "denied"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_PROGRESS, "progress"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_TICKET, "ticket"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_SUPPLY_ERROR, "supply-error"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_DIRECTIVE, "directive"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_INVALID_MESSAGE, "invalid-message"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_BROKER, "broker"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_ERROR, "error"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_STOP, "stop"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_RESUME, "resume"))
+
+struct _CentralEvent
+{
+  GObject parent_instance;
+
+  CentralEventKind kind;
+  gint64 time_ms;
+  CentralLogLevel level;
+  char *message;
+  /* Its strings point into strings, which the event owns. */
+  CentralEventData data;
+  GStringChunk *strings;
+};
+
+G_DEFINE_FINAL_TYPE (CentralEvent, central_event, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_NAME,
+  PROP_TIME,
+  PROP_LEVEL,
+  PROP_MESSAGE,
+  PROP_CP_ID,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+central_event_finalize (GObject *object)
+{
+  CentralEvent *self = CENTRAL_EVENT (object);
+
+  g_clear_pointer (&self->message, g_free);
+  g_clear_pointer (&self->strings, g_string_chunk_free);
+
+  G_OBJECT_CLASS (central_event_parent_class)->finalize (object);
+}
+
+static void
+central_event_get_property (GObject    *object,
+                            guint       prop_id,
+                            GValue     *value,
+                            GParamSpec *pspec)
+{
+  CentralEvent *self = CENTRAL_EVENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_NAME:
+      g_value_set_string (value, central_event_get_name (self));
+      break;
+    case PROP_TIME:
+      g_value_set_int64 (value, self->time_ms);
+      break;
+    case PROP_LEVEL:
+      g_value_set_enum (value, self->level);
+      break;
+    case PROP_MESSAGE:
+      g_value_set_string (value, self->message);
+      break;
+    case PROP_CP_ID:
+      g_value_set_string (value, self->data.cp_id);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+central_event_class_init (CentralEventClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags flags = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
+
+  object_class->finalize = central_event_finalize;
+  object_class->get_property = central_event_get_property;
+
+  properties[PROP_NAME] = g_param_spec_string ("name", NULL, NULL, NULL, flags);
+  properties[PROP_TIME] = g_param_spec_int64 ("time", NULL, NULL, 0, G_MAXINT64, 0, flags);
+  properties[PROP_LEVEL] = g_param_spec_enum ("level", NULL, NULL, CENTRAL_TYPE_LOG_LEVEL,
+                                              CENTRAL_LOG_INFO, flags);
+  properties[PROP_MESSAGE] = g_param_spec_string ("message", NULL, NULL, NULL, flags);
+  properties[PROP_CP_ID] = g_param_spec_string ("cp-id", NULL, NULL, NULL, flags);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+central_event_init (CentralEvent *self)
+{
+}
+
+static const char *
+keep (CentralEvent *self,
+      const char   *text)
+{
+  if (text == NULL)
+    return NULL;
+  if (self->strings == NULL)
+    self->strings = g_string_chunk_new (128);
+  return g_string_chunk_insert_const (self->strings, text);
+}
+
+/**
+ * central_event_new:
+ * @kind: what happened
+ * @time_ms: when, in ms since the epoch; 0 for now
+ * @level: how much it matters
+ * @message: (nullable): a translated sentence for the log, or %NULL
+ * @data: (nullable): its figures, copied
+ *
+ * Returns: (transfer full): a new immutable event
+ */
+CentralEvent *
+central_event_new (CentralEventKind        kind,
+                   gint64                  time_ms,
+                   CentralLogLevel         level,
+                   const char             *message,
+                   const CentralEventData *data)
+{
+  CentralEvent *self = g_object_new (CENTRAL_TYPE_EVENT, NULL);
+
+  self->kind = kind;
+  self->time_ms = time_ms > 0 ? time_ms : g_get_real_time () / 1000;
+  self->level = level;
+  self->message = g_strdup (message);
+  if (data != NULL)
+    {
+      self->data = *data;
+      self->data.cp_id = keep (self, data->cp_id);
+      self->data.peer = keep (self, data->peer);
+      self->data.location = keep (self, data->location);
+      self->data.reason = keep (self, data->reason);
+      self->data.request_id = keep (self, data->request_id);
+      self->data.driver_id = keep (self, data->driver_id);
+      self->data.supply_id = keep (self, data->supply_id);
+      self->data.origin = keep (self, data->origin);
+      self->data.target = keep (self, data->target);
+      self->data.action = keep (self, data->action);
+      self->data.topic = keep (self, data->topic);
+      self->data.listen = keep (self, data->listen);
+      self->data.kafka = keep (self, data->kafka);
+      self->data.db = keep (self, data->db);
+    }
+
+  return self;
+}
+
+CentralEventKind
+central_event_get_kind (CentralEvent *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_EVENT (self), CENTRAL_EVENT_ERROR);
+  return self->kind;
+}
+
+const char *
+central_event_get_name (CentralEvent *self)
+{
+  GEnumClass *klass;
+  GEnumValue *value;
+
+  g_return_val_if_fail (CENTRAL_IS_EVENT (self), NULL);
+
+  /* The class lives as long as the type: no need to keep a reference. */
+  klass = g_type_class_peek (CENTRAL_TYPE_EVENT_KIND);
+  if (klass == NULL)
+    klass = g_type_class_ref (CENTRAL_TYPE_EVENT_KIND);
+  value = g_enum_get_value (klass, self->kind);
+  return value != NULL ? value->value_nick : NULL;
+}
+
+gint64
+central_event_get_time (CentralEvent *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_EVENT (self), 0);
+  return self->time_ms;
+}
+
+CentralLogLevel
+central_event_get_level (CentralEvent *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_EVENT (self), CENTRAL_LOG_INFO);
+  return self->level;
+}
+
+const char *
+central_event_get_message (CentralEvent *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_EVENT (self), NULL);
+  return self->message;
+}
+
+const char *
+central_event_get_cp_id (CentralEvent *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_EVENT (self), NULL);
+  return self->data.cp_id;
+}
+
+const CentralEventData *
+central_event_get_data (CentralEvent *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_EVENT (self), NULL);
+  return &self->data;
+}
