@@ -169,6 +169,7 @@ struct _CentralService
   guint port;
   gboolean broker_reachable;
   guint n_links;
+  guint batches;
 };
 
 G_DEFINE_FINAL_TYPE (CentralService, central_service, G_TYPE_OBJECT)
@@ -185,6 +186,7 @@ enum {
   PROP_LISTEN,
   PROP_BOOTSTRAP,
   PROP_DB_PATH,
+  PROP_BATCHES,
   N_PROPS
 };
 
@@ -436,6 +438,7 @@ static void
 apply_batch (CentralService *self,
              Batch          *batch)
 {
+  self->batches++;
   apply_cps (self, batch->cps);
   apply_sessions (self, batch->sessions);
   prepend_bounded (self->history, batch->history, HISTORY_LIMIT);
@@ -1032,9 +1035,22 @@ send_command (CentralService      *self,
               gpointer             user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
+  gboolean running;
 
   g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, command, command_free);
+
+  g_mutex_lock (&self->lock);
+  running = self->running;
+  g_mutex_unlock (&self->lock);
+  if (!running)
+    {
+      /* Nobody would ever run it. */
+      g_task_return_new_error (task, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_NOT_STARTED,
+                               _("Central is not running"));
+      g_object_unref (task);
+      return;
+    }
   g_main_context_invoke_full (self->core_context, G_PRIORITY_DEFAULT, run_command_cb, task, g_object_unref);
 }
 
@@ -1344,6 +1360,9 @@ central_service_get_property (GObject    *object,
     case PROP_DB_PATH:
       g_value_set_string (value, self->db_path);
       break;
+    case PROP_BATCHES:
+      g_value_set_uint (value, self->batches);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1407,6 +1426,10 @@ central_service_class_init (CentralServiceClass *klass)
     g_param_spec_string ("bootstrap", NULL, NULL, NULL, readable);
   properties[PROP_DB_PATH] =
     g_param_spec_string ("db-path", NULL, NULL, NULL, readable);
+  /* How many batches the views have taken (not notified): a measure of
+   * the coalescing, for tests and benchmarks. */
+  properties[PROP_BATCHES] =
+    g_param_spec_uint ("batches", NULL, NULL, 0, G_MAXUINT, 0, readable);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**

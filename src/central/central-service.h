@@ -29,7 +29,8 @@ G_BEGIN_DECLS
  * - "batch-interval" (uint, ms, default 100)
  *
  * Read-only properties, on the UI thread: "started", "port",
- * "broker-reachable", "n-links"; "listen", "bootstrap", "db-path".
+ * "broker-reachable", "n-links"; "listen", "bootstrap", "db-path";
+ * "batches" (how many batches the views have taken, not notified).
  *
  * Signals:
  * - "news" (CentralEvent *): on the UI thread, every new log line, oldest
