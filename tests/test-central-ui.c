@@ -9,6 +9,8 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 #include <locale.h>
+#include <signal.h>
+#include <string.h>
 
 #include "central-core.h"
 #include "central-cp-card.h"
@@ -17,6 +19,7 @@
 #include "central-window.h"
 #include "central-peers.h"
 #include "ev-store.h"
+#include "test-program.h"
 #include "test-utils.h"
 #include "ui-test-utils.h"
 
@@ -555,6 +558,324 @@ test_window_start_error (void)
   ev_ui_test_destroy_window (window, WAIT_MS);
 }
 
+/* A real network ----------------------------------------------------------- */
+
+static gboolean
+mapped_label_containing (GtkWidget     *widget,
+                         gconstpointer  text)
+{
+  return GTK_IS_LABEL (widget) && gtk_widget_get_mapped (widget) &&
+         strstr (gtk_label_get_label (GTK_LABEL (widget)), text) != NULL;
+}
+
+/* Shows the page @name of the console and waits for a row of it that
+ * shows @text. */
+static void
+wait_page_shows (GtkWidget  *window,
+                 const char *name,
+                 const char *text)
+{
+  AdwViewStack *stack = ADW_VIEW_STACK (ev_ui_test_find_type (window, ADW_TYPE_VIEW_STACK));
+  g_autofree char *what = g_strdup_printf ("the %s page to show “%s”", name, text);
+
+  adw_view_stack_set_visible_child_name (stack, name);
+  ev_ui_test_wait_for (window, mapped_label_containing, text, EV_UI_TEST_ANY, WAIT_MS, what);
+}
+
+typedef struct {
+  CentralService *service;
+  guint           n;
+} ActiveWait;
+
+static gboolean
+all_active (gpointer user_data)
+{
+  ActiveWait *wait = user_data;
+  GListModel *cps = central_service_get_charging_points (wait->service);
+
+  if (g_list_model_get_n_items (cps) != wait->n)
+    return FALSE;
+  for (guint i = 0; i < wait->n; i++)
+    {
+      g_autoptr(EvChargingPoint) cp = g_list_model_get_item (cps, i);
+
+      if (ev_charging_point_get_state (cp) != EV_CP_STATE_ACTIVE)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static JsonObject *
+fleet_stats (EvTestProgram *fleet)
+{
+  guint seen = ev_test_program_count (fleet, "stats", NULL, NULL, NULL, NULL);
+
+  ev_test_program_send (fleet, "stats");
+  ev_test_program_wait (fleet, seen + 1, "stats", NULL, NULL, NULL, NULL);
+  return ev_test_program_last (fleet, "stats");
+}
+
+static EvTestProgram *
+start_fleet (const char *dir,
+             guint       port,
+             const char *bootstrap,
+             guint       count,
+             const char *prefix,
+             const char *unplug_after_ms)
+{
+  g_autofree char *n = g_strdup_printf ("%u", count);
+  g_autofree char *central = g_strdup_printf ("127.0.0.1:%u", port);
+  g_autofree char *tokens = g_build_filename (dir, "tokens", NULL);
+  const char *argv[] = { g_getenv ("EV_STATION"), "fleet", "--count", n, "--prefix", prefix,
+                         "--central", central, "--kafka", bootstrap, "--token-dir", tokens,
+                         "--stats-interval", "0", "--auto-plug", "200", "--auto-unplug-after", unplug_after_ms,
+                         NULL };
+  EvTestProgram *fleet;
+
+  g_assert_nonnull (argv[0]);
+  fleet = ev_test_program_start ("ev-station fleet", dir, argv);
+  ev_test_program_wait (fleet, 1, "ready", NULL, NULL, NULL, NULL);
+  return fleet;
+}
+
+/* The console of a real network: 500 monitors register at once (each its
+ * own TCP link, from `ev-station fleet`, a real process), drivers charge.
+ * The window draws all along; no link is lost, and the dashboard, the
+ * Requests, Log and History pages all show what happened. */
+static void
+test_fleet_of_500 (void)
+{
+  const guint n = 500;
+  g_autofree char *dir = ev_test_make_tmpdir ();
+  g_autofree char *db_path = g_build_filename (dir, "central.db", NULL);
+  g_autoptr(CentralCore) core = NULL;
+  g_autoptr(GError) error = NULL;
+  PeerBroker *broker = peer_broker_start ();
+  const char *bootstrap = peer_broker_get_bootstrap (broker);
+  CentralService *service;
+  CentralWindow *window;
+  EvTestProgram *fleet;
+  PeerDriver *drivers[3];
+  char *supply_ids[G_N_ELEMENTS (drivers)] = { NULL };
+  char *request_ids[G_N_ELEMENTS (drivers)] = { NULL };
+  g_autofree char *count_text = g_strdup_printf ("Charging points: %u", n);
+  ActiveWait active = { NULL, n };
+  JsonObject *stats;
+
+  core = g_object_new (CENTRAL_TYPE_CORE,
+                       "listen", "127.0.0.1:0",
+                       "bootstrap", bootstrap,
+                       "db-path", db_path,
+                       NULL);
+  service = central_service_new (core);
+  g_assert_true (central_service_start (service, &error));
+  g_assert_no_error (error);
+  window = g_object_ref_sink (central_window_new (NULL, service));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1200, 800);
+  gtk_window_present (GTK_WINDOW (window));
+  /* The Log page shows while everyone registers. */
+  wait_page_shows (GTK_WIDGET (window), "log", "Central is listening");
+
+  /* Supplies last 10 s: long enough to be seen among the requests. */
+  fleet = start_fleet (dir, central_service_get_port (service), bootstrap, n, "UI", "10000");
+  active.service = service;
+  ev_test_wait_until (NULL, all_active, &active, WAIT_MS, "500 CPs ACTIVE in the console");
+  ev_ui_test_wait_label (GTK_WIDGET (window), count_text, EV_UI_TEST_ANY, WAIT_MS);
+  wait_page_shows (GTK_WIDGET (window), "log", "registered at Fleet UI");
+
+  /* Drivers charge at three CPs: Requests while they supply, History
+   * once their tickets are out. */
+  for (guint i = 0; i < G_N_ELEMENTS (drivers); i++)
+    {
+      g_autofree char *driver_id = g_strdup_printf ("ui-driver-%u", i);
+
+      drivers[i] = peer_driver_new (bootstrap, driver_id);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (drivers); i++)
+    {
+      g_autofree char *cp_id = g_strdup_printf ("UI%05u", 100 * (i + 1));
+
+      request_ids[i] = peer_driver_request (drivers[i], cp_id);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (drivers); i++)
+    {
+      const EvSupplyResponse *response = peer_driver_wait_response (drivers[i], request_ids[i]);
+
+      g_assert_cmpint (response->status, ==, EV_SUPPLY_STATUS_AUTHORIZED);
+      supply_ids[i] = g_strdup (response->supply_id);
+    }
+  wait_page_shows (GTK_WIDGET (window), "requests", "ui-driver-0");
+  for (guint i = 0; i < G_N_ELEMENTS (drivers); i++)
+    peer_driver_wait_data (drivers[i], supply_ids[i], EV_SUPPLY_DATA_TICKET, 0);
+  wait_page_shows (GTK_WIDGET (window), "history", "ui-driver-2");
+  wait_page_shows (GTK_WIDGET (window), "log", "Ticket for driver ui-driver-1");
+
+  /* Nothing was lost while the window drew. */
+  stats = fleet_stats (fleet);
+  g_assert_cmpint (json_object_get_int_member (stats, "links_up"), ==, n);
+  g_assert_cmpint (json_object_get_int_member (stats, "registered"), ==, n);
+  g_assert_cmpint (json_object_get_int_member (stats, "errors"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (stats, "reconnects"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (stats, "tickets"), >=, G_N_ELEMENTS (drivers));
+  g_assert_cmpuint (central_service_get_n_links (service), ==, n);
+
+  ev_test_program_send (fleet, "quit");
+  g_assert_cmpint (ev_test_program_finish (fleet), ==, 0);
+  ev_test_program_free (fleet);
+  for (guint i = 0; i < G_N_ELEMENTS (drivers); i++)
+    {
+      peer_driver_free (drivers[i]);
+      g_free (request_ids[i]);
+      g_free (supply_ids[i]);
+    }
+
+  ev_ui_test_destroy_window (window, WAIT_MS);
+  central_service_shutdown (service);
+  g_assert_finalize_object (service);
+  peer_broker_stop (broker);
+  ev_test_rm_rf (dir);
+}
+
+/* The real ev-central, its window on the test's display ----------------- */
+
+typedef struct {
+  GSubprocess      *process;
+  GDataInputStream *err;
+  GCancellable     *cancellable;
+  guint             port;
+  gboolean          exited;
+  int               status;
+} Console;
+
+static void console_read (Console *console);
+
+static void
+console_line_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Console *console = user_data;
+  g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (console->err, result, NULL, NULL);
+  const char *port;
+
+  if (line == NULL)
+    return;
+  g_test_message ("ev-central: %s", line);
+  port = strstr (line, "listening on port ");
+  if (port != NULL)
+    console->port = (guint) g_ascii_strtoull (port + strlen ("listening on port "), NULL, 10);
+  console_read (console);
+}
+
+static void
+console_read (Console *console)
+{
+  g_data_input_stream_read_line_async (console->err, G_PRIORITY_DEFAULT, console->cancellable,
+                                       console_line_cb, console);
+}
+
+static void
+console_exited_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  Console *console = user_data;
+  GSubprocess *process = G_SUBPROCESS (source);
+
+  if (!g_subprocess_wait_finish (process, result, NULL))
+    return;
+  if (g_subprocess_get_if_signaled (process))
+    console->status = -g_subprocess_get_term_sig (process);
+  else
+    console->status = g_subprocess_get_exit_status (process);
+  console->exited = TRUE;
+}
+
+static gboolean
+console_listening (gpointer user_data)
+{
+  Console *console = user_data;
+
+  g_assert_false (console->exited);
+  return console->port != 0;
+}
+
+/* ev-central with its window, on its own (no session bus: it cannot
+ * hand over to another Central of the same session). */
+static void
+console_start (Console    *console,
+               const char *dir,
+               const char *bootstrap)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autofree char *db = g_build_filename (dir, "console.db", NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_nonnull (g_getenv ("EV_CENTRAL"));
+  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", dir, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", dir, TRUE);
+  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent", TRUE);
+  console->cancellable = g_cancellable_new ();
+  console->process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("EV_CENTRAL"),
+                                                  "--listen", "127.0.0.1:0", "--kafka", bootstrap,
+                                                  "--db", db, NULL);
+  g_assert_no_error (error);
+  g_subprocess_wait_async (console->process, NULL, console_exited_cb, console);
+  console->err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (console->process));
+  console_read (console);
+  ev_test_wait_until (NULL, console_listening, console, WAIT_MS, "ev-central to listen");
+}
+
+static int
+console_signal (Console *console,
+                int      signum)
+{
+  g_subprocess_send_signal (console->process, signum);
+  ev_test_wait_flag (NULL, &console->exited, WAIT_MS, "ev-central to exit");
+  g_cancellable_cancel (console->cancellable);
+  ev_test_sleep_spinning (NULL, 10);
+  g_clear_object (&console->err);
+  g_clear_object (&console->process);
+  g_clear_object (&console->cancellable);
+  return console->status;
+}
+
+/* The program people launch from the menu: with a fleet of 500 on it, no
+ * link is lost; SIGTERM and SIGINT shut it down cleanly, exit status 0. */
+static void
+test_program_signals (void)
+{
+  g_autofree char *dir = ev_test_make_tmpdir ();
+  PeerBroker *broker = peer_broker_start ();
+  const char *bootstrap = peer_broker_get_bootstrap (broker);
+  Console console = { 0 };
+  EvTestProgram *fleet;
+  JsonObject *stats;
+
+  console_start (&console, dir, bootstrap);
+  fleet = start_fleet (dir, console.port, bootstrap, 500, "PS", "2000");
+  do
+    stats = fleet_stats (fleet);
+  while (json_object_get_int_member (stats, "registered") < 500);
+  ev_test_sleep_spinning (NULL, 4000);
+  stats = fleet_stats (fleet);
+  g_assert_cmpint (json_object_get_int_member (stats, "links_up"), ==, 500);
+  g_assert_cmpint (json_object_get_int_member (stats, "errors"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (stats, "reconnects"), ==, 0);
+
+  g_assert_cmpint (console_signal (&console, SIGTERM), ==, 0);
+  ev_test_program_send (fleet, "quit");
+  g_assert_cmpint (ev_test_program_finish (fleet), ==, 0);
+  ev_test_program_free (fleet);
+
+  console = (Console) { 0 };
+  console_start (&console, dir, bootstrap);
+  g_assert_cmpint (console_signal (&console, SIGINT), ==, 0);
+
+  peer_broker_stop (broker);
+  ev_test_rm_rf (dir);
+}
+
 /* The console in Spanish (LANGUAGE=es), from the catalogue built in po/:
  * the header bar and the cards speak it. In a subprocess: GLib decides
  * once per process whether to translate at all. */
@@ -613,6 +934,8 @@ main (int   argc,
   g_test_add ("/central-ui/window/monitor-states-stop-all", Fixture, GUINT_TO_POINTER (4),
               fixture_setup, test_monitor_states_and_stop_all, fixture_teardown);
   g_test_add_func ("/central-ui/window/spanish", test_spanish);
+  g_test_add_func ("/central-ui/window/fleet-of-500", test_fleet_of_500);
+  g_test_add_func ("/central-ui/program/signals", test_program_signals);
   /* Only on request (./run screenshots): it checks nothing, it paints. */
   if (g_getenv ("EV_SCREENSHOT") != NULL)
     g_test_add ("/central-ui/window/screenshot", Fixture, GUINT_TO_POINTER (G_N_ELEMENTS (network)),

@@ -77,14 +77,14 @@ batch_is_empty (Batch *batch)
          batch->log->len == 0 && batch->history->len == 0 && !batch->has_status;
 }
 
-/* Appends @items (taken) to @array, keeping the last @limit. */
+/* Moves @items to the end of @array, keeping the last @limit. */
 static void
 append_bounded (GPtrArray *array,
                 GPtrArray *items,
                 guint      limit)
 {
   for (guint i = 0; i < items->len; i++)
-    g_ptr_array_add (array, g_steal_pointer (&items->pdata[i]));
+    g_ptr_array_add (array, g_object_ref (g_ptr_array_index (items, i)));
   g_ptr_array_set_size (items, 0);
   if (array->len > limit)
     g_ptr_array_remove_range (array, 0, array->len - limit);

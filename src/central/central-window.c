@@ -370,10 +370,42 @@ setup_columns (CentralWindow *self)
   add_column (self->history_view, _("Reason"), &history_reason_spec, string_sorter (session, "reason"), TRUE);
 }
 
+/* A list read from the top, newest first: while it shows its first rows,
+ * new ones that arrive on top are shown too. (GTK keeps the rows it shows
+ * in view when rows are inserted above them, which is right for someone
+ * reading further down, not for someone watching the news.) */
+static void
+follow_newest_cb (GListModel    *model,
+                  guint          position,
+                  guint          removed,
+                  guint          added,
+                  GtkColumnView *view)
+{
+  GtkWidget *scrolled = gtk_widget_get_ancestor (GTK_WIDGET (view), GTK_TYPE_SCROLLED_WINDOW);
+  GtkAdjustment *adjustment;
+  GtkWidget *list;
+
+  if (position != 0 || added == 0 || scrolled == NULL)
+    return;
+
+  /* Layout has not run yet: this is where the view was. */
+  adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+  if (gtk_adjustment_get_value (adjustment) > gtk_adjustment_get_lower (adjustment) + 1.0)
+    return;
+
+  for (list = gtk_widget_get_first_child (GTK_WIDGET (view));
+       list != NULL && !GTK_IS_LIST_VIEW (list);
+       list = gtk_widget_get_next_sibling (list))
+    ;
+  if (list != NULL)
+    gtk_widget_activate_action (list, "list.scroll-to-item", "u", 0);
+}
+
 /* Wraps @model in a sort model driven by the column headers. */
 static void
 set_column_model (GtkColumnView *view,
-                  GListModel    *model)
+                  GListModel    *model,
+                  gboolean       newest_first)
 {
   GtkSortListModel *sorted;
   g_autoptr(GtkNoSelection) selection = NULL;
@@ -387,6 +419,8 @@ set_column_model (GtkColumnView *view,
   sorted = gtk_sort_list_model_new (g_object_ref (model),
                                     g_object_ref (gtk_column_view_get_sorter (view)));
   selection = gtk_no_selection_new (G_LIST_MODEL (sorted));
+  if (newest_first)
+    g_signal_connect_object (selection, "items-changed", G_CALLBACK (follow_newest_cb), view, G_CONNECT_AFTER);
   gtk_column_view_set_model (view, GTK_SELECTION_MODEL (selection));
 }
 
@@ -879,9 +913,9 @@ bind_service (CentralWindow *self)
                                G_CALLBACK (history_items_changed_cb), self,
                                G_CONNECT_SWAPPED);
 
-      set_column_model (self->requests_view, central_service_get_requests (self->service));
-      set_column_model (self->log_view, central_service_get_log (self->service));
-      set_column_model (self->history_view, central_service_get_history (self->service));
+      set_column_model (self->requests_view, central_service_get_requests (self->service), FALSE);
+      set_column_model (self->log_view, central_service_get_log (self->service), TRUE);
+      set_column_model (self->history_view, central_service_get_history (self->service), TRUE);
       gtk_stack_set_visible_child_name (self->main_stack, "console");
       gtk_widget_set_tooltip_text (GTK_WIDGET (self->port_label), central_service_get_listen (self->service));
     }
