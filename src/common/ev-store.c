@@ -304,14 +304,22 @@ error_code_for_sqlite (int rc)
 }
 
 static void
+set_db_error (sqlite3  *db,
+              int       rc,
+              GError  **error)
+{
+  const char *message = db != NULL ? sqlite3_errmsg (db) : sqlite3_errstr (rc);
+
+  g_set_error (error, EV_STORE_ERROR, error_code_for_sqlite (rc),
+               _("Database error: %s"), message);
+}
+
+static void
 set_sqlite_error (EvStore  *self,
                   int       rc,
                   GError  **error)
 {
-  const char *message = self->db != NULL ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc);
-
-  g_set_error (error, EV_STORE_ERROR, error_code_for_sqlite (rc),
-               _("Database error: %s"), message);
+  set_db_error (self->db, rc, error);
 }
 
 static void
@@ -366,47 +374,72 @@ check_batch_survived (EvStore      *self,
   run_waiters (self, lost);
 }
 
+/* Prepares @sql into *@slot once, for the life of the connection. */
+static EvBorrowedStmt *
+borrow_cached (sqlite3       *db,
+               sqlite3_stmt **slot,
+               const char    *sql,
+               GError       **error)
+{
+  if (*slot == NULL)
+    {
+      int rc = sqlite3_prepare_v3 (db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL);
+
+      if (rc != SQLITE_OK)
+        {
+          set_db_error (db, rc, error);
+          return NULL;
+        }
+    }
+
+  return *slot;
+}
+
 static EvBorrowedStmt *
 borrow_stmt (EvStore  *self,
              StmtId    id,
              GError  **error)
 {
-  if (self->stmts[id] == NULL)
-    {
-      int rc = sqlite3_prepare_v3 (self->db, stmt_sql[id], -1,
-                                   SQLITE_PREPARE_PERSISTENT,
-                                   &self->stmts[id], NULL);
-
-      if (rc != SQLITE_OK)
-        {
-          set_sqlite_error (self, rc, error);
-          return NULL;
-        }
-    }
-
-  return self->stmts[id];
+  return borrow_cached (self->db, &self->stmts[id], stmt_sql[id], error);
 }
 
 /* Returns SQLITE_ROW, SQLITE_DONE, or 0 with @error set. */
 static int
-step (EvStore       *self,
-      sqlite3_stmt  *stmt,
-      GError       **error)
+db_step (sqlite3       *db,
+         sqlite3_stmt  *stmt,
+         GError       **error)
 {
   int rc = sqlite3_step (stmt);
 
   if (rc == SQLITE_ROW || rc == SQLITE_DONE)
     return rc;
 
-  rc = sqlite3_reset (stmt);
-  {
-    g_autoptr(GError) local = NULL;
-
-    set_sqlite_error (self, rc, &local);
-    check_batch_survived (self, local);
-    g_propagate_error (error, g_steal_pointer (&local));
-  }
+  set_db_error (db, sqlite3_reset (stmt), error);
   return 0;
+}
+
+/* Passes on the error of a statement of the store's, once it is known
+ * whether the batch survived it. */
+static void
+propagate_stmt_error (EvStore  *self,
+                      GError   *local,
+                      GError  **error)
+{
+  check_batch_survived (self, local);
+  g_propagate_error (error, local);
+}
+
+static int
+step (EvStore       *self,
+      sqlite3_stmt  *stmt,
+      GError       **error)
+{
+  GError *local = NULL;
+  int rc = db_step (self->db, stmt, &local);
+
+  if (rc == 0)
+    propagate_stmt_error (self, local, error);
+  return rc;
 }
 
 static gboolean
@@ -773,35 +806,54 @@ session_from_row (sqlite3_stmt *stmt)
   return session;
 }
 
+typedef gpointer (*RowFunc) (sqlite3_stmt *stmt);
+
+/* Every row left in @stmt, as from_row() builds it. */
+static GPtrArray *
+collect_rows (sqlite3         *db,
+              sqlite3_stmt    *stmt,
+              RowFunc          from_row,
+              GDestroyNotify   free_func,
+              GError         **error)
+{
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (free_func);
+  int rc;
+
+  while ((rc = db_step (db, stmt, error)) == SQLITE_ROW)
+    g_ptr_array_add (rows, from_row (stmt));
+
+  if (rc == 0)
+    return NULL;
+
+  return g_steal_pointer (&rows);
+}
+
 static GPtrArray *
 collect_sessions (EvStore       *self,
                   sqlite3_stmt  *stmt,
                   GError       **error)
 {
-  g_autoptr(GPtrArray) sessions = g_ptr_array_new_with_free_func (g_object_unref);
-  int rc;
+  GError *local = NULL;
+  GPtrArray *sessions = collect_rows (self->db, stmt, (RowFunc) session_from_row,
+                                      g_object_unref, &local);
 
-  while ((rc = step (self, stmt, error)) == SQLITE_ROW)
-    g_ptr_array_add (sessions, session_from_row (stmt));
-
-  if (rc == 0)
-    return NULL;
-
-  return g_steal_pointer (&sessions);
+  if (sessions == NULL)
+    propagate_stmt_error (self, local, error);
+  return sessions;
 }
 
 /* Opening */
 
 static gboolean
-exec_sql (EvStore     *self,
+exec_sql (sqlite3     *db,
           const char  *sql,
           GError     **error)
 {
-  int rc = sqlite3_exec (self->db, sql, NULL, NULL, NULL);
+  int rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
 
   if (rc != SQLITE_OK)
     {
-      set_sqlite_error (self, rc, error);
+      set_db_error (db, rc, error);
       return FALSE;
     }
 
@@ -811,7 +863,7 @@ exec_sql (EvStore     *self,
 /* Reads one integer from a PRAGMA or a query (for opening and migrating
  * only; these statements are not worth caching). */
 static gboolean
-query_int (EvStore     *self,
+query_int (sqlite3     *db,
            const char  *sql,
            int         *out_value,
            GError     **error)
@@ -819,7 +871,7 @@ query_int (EvStore     *self,
   sqlite3_stmt *stmt = NULL;
   int rc;
 
-  rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
+  rc = sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL);
   if (rc == SQLITE_OK)
     {
       rc = sqlite3_step (stmt);
@@ -833,11 +885,86 @@ query_int (EvStore     *self,
     {
       if (stmt != NULL)
         rc = sqlite3_reset (stmt);
-      set_sqlite_error (self, rc, error);
+      set_db_error (db, rc, error);
     }
   sqlite3_finalize (stmt);
 
   return rc == SQLITE_OK;
+}
+
+static void
+set_open_error (const char    *path,
+                const GError  *cause,
+                GError       **error)
+{
+  g_set_error (error, EV_STORE_ERROR, cause->code,
+               _("Could not open the database “%s”: %s"),
+               path, cause->message);
+}
+
+/* Opens a connection to @path and reads its schema version. Nothing is
+ * written yet: a file that is not ours, or is from a newer version, is
+ * refused without a single byte changed. */
+static sqlite3 *
+open_db (const char  *path,
+         int          flags,
+         int         *out_version,
+         GError     **error)
+{
+  g_autoptr(GError) local = NULL;
+  sqlite3 *db = NULL;
+  int n_objects = 0;
+  int rc;
+
+  rc = sqlite3_open_v2 (path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK)
+    {
+      int saved_errno = db != NULL ? sqlite3_system_errno (db) : 0;
+
+      if ((rc & 0xff) == SQLITE_CANTOPEN && saved_errno != 0)
+        local = g_error_new_literal (EV_STORE_ERROR,
+                                     saved_errno == ENOENT ? EV_STORE_ERROR_NOT_FOUND
+                                                           : EV_STORE_ERROR_FAILED,
+                                     g_strerror (saved_errno));
+      else
+        set_db_error (db, rc, &local);
+      set_open_error (path, local, error);
+      sqlite3_close (db);
+      return NULL;
+    }
+
+  sqlite3_extended_result_codes (db, 1);
+  sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
+
+  if (!query_int (db, "PRAGMA user_version", out_version, &local) ||
+      !query_int (db, "SELECT count(*) FROM sqlite_schema", &n_objects, &local))
+    {
+      if (local->code == EV_STORE_ERROR_NOT_A_DATABASE)
+        g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_A_DATABASE,
+                     _("“%s” is not a database; it was left untouched"),
+                     path);
+      else
+        set_open_error (path, local, error);
+    }
+  else if (*out_version > EV_STORE_SCHEMA_VERSION)
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_TOO_NEW,
+                   _("The database “%s” was written by a newer version of this program (schema %d; this one knows up to %d); it was left untouched"),
+                   path, *out_version, EV_STORE_SCHEMA_VERSION);
+    }
+  else if (*out_version == 0 && n_objects > 0)
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_A_DATABASE,
+                   _("“%s” holds another program’s data; it was left untouched"),
+                   path);
+    }
+  else
+    {
+      return db;
+    }
+
+  sqlite3_close (db);
+  return NULL;
 }
 
 static gboolean
@@ -849,19 +976,19 @@ apply_migration (EvStore  *self,
   g_autofree char *set_version = NULL;
   int current = 0;
 
-  if (!exec_sql (self, "BEGIN IMMEDIATE", &local))
+  if (!exec_sql (self->db, "BEGIN IMMEDIATE", &local))
     goto failed;
 
   /* Another process may have migrated while we waited for the lock. */
-  if (!query_int (self, "PRAGMA user_version", &current, &local))
+  if (!query_int (self->db, "PRAGMA user_version", &current, &local))
     goto rollback;
   if (current >= version)
-    return exec_sql (self, "COMMIT", error);
+    return exec_sql (self->db, "COMMIT", error);
 
   set_version = g_strdup_printf ("PRAGMA user_version = %d", version);
-  if (!exec_sql (self, migrations[version - 1], &local) ||
-      !exec_sql (self, set_version, &local) ||
-      !exec_sql (self, "COMMIT", &local))
+  if (!exec_sql (self->db, migrations[version - 1], &local) ||
+      !exec_sql (self->db, set_version, &local) ||
+      !exec_sql (self->db, "COMMIT", &local))
     goto rollback;
 
   return TRUE;
@@ -887,7 +1014,6 @@ ev_store_initable_init (GInitable     *initable,
   sqlite3_stmt *stmt = NULL;
   g_autofree char *journal_mode = NULL;
   int version = 0;
-  int n_objects = 0;
   int rc;
 
   if (self->path == NULL || self->path[0] == '\0')
@@ -908,46 +1034,10 @@ ev_store_initable_init (GInitable     *initable,
       return FALSE;
     }
 
-  rc = sqlite3_open_v2 (self->path, &self->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        NULL);
-  if (rc != SQLITE_OK)
-    goto sqlite_failed;
-
-  sqlite3_extended_result_codes (self->db, 1);
-  sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
-
-  /* Read before anything writes: a file that is not ours, or is from a
-   * newer version, must be refused without a single byte changed. */
-  if (!query_int (self, "PRAGMA user_version", &version, &local) ||
-      !query_int (self, "SELECT count(*) FROM sqlite_schema", &n_objects, &local))
-    {
-      if (local->code == EV_STORE_ERROR_NOT_A_DATABASE)
-        g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_A_DATABASE,
-                     _("“%s” is not a database; it was left untouched"),
-                     self->path);
-      else
-        g_set_error (error, EV_STORE_ERROR, local->code,
-                     _("Could not open the database “%s”: %s"),
-                     self->path, local->message);
-      return FALSE;
-    }
-
-  if (version > EV_STORE_SCHEMA_VERSION)
-    {
-      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_TOO_NEW,
-                   _("The database “%s” was written by a newer version of this program (schema %d; this one knows up to %d); it was left untouched"),
-                   self->path, version, EV_STORE_SCHEMA_VERSION);
-      return FALSE;
-    }
-
-  if (version == 0 && n_objects > 0)
-    {
-      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_A_DATABASE,
-                   _("“%s” holds another program’s data; it was left untouched"),
-                   self->path);
-      return FALSE;
-    }
+  self->db = open_db (self->path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                      &version, error);
+  if (self->db == NULL)
+    return FALSE;
 
   rc = sqlite3_prepare_v2 (self->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL);
   if (rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
@@ -961,7 +1051,11 @@ ev_store_initable_init (GInitable     *initable,
     }
   sqlite3_finalize (stmt);
   if (rc != SQLITE_OK)
-    goto sqlite_failed;
+    {
+      set_sqlite_error (self, rc, &local);
+      set_open_error (self->path, local, error);
+      return FALSE;
+    }
 
   if (g_strcmp0 (journal_mode, "wal") != 0)
     {
@@ -971,11 +1065,9 @@ ev_store_initable_init (GInitable     *initable,
       return FALSE;
     }
 
-  if (!exec_sql (self, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", &local))
+  if (!exec_sql (self->db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", &local))
     {
-      g_set_error (error, EV_STORE_ERROR, local->code,
-                   _("Could not open the database “%s”: %s"),
-                   self->path, local->message);
+      set_open_error (self->path, local, error);
       return FALSE;
     }
 
@@ -986,13 +1078,6 @@ ev_store_initable_init (GInitable     *initable,
     }
 
   return TRUE;
-
-sqlite_failed:
-  set_sqlite_error (self, rc, &local);
-  g_set_error (error, EV_STORE_ERROR, local->code,
-               _("Could not open the database “%s”: %s"),
-               self->path, local->message);
-  return FALSE;
 }
 
 static void
