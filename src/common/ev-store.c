@@ -34,13 +34,19 @@
  * batches. Commits may pause for a WAL checkpoint, so keep the store on a
  * thread of its own, not on the one that answers links. An #EvStore is not
  * thread-safe: use it from the thread that created it.
+ *
+ * Searches of the log run elsewhere, on an #EvStoreReader of their own.
  */
 
 /* Schema 1 predates CP tokens. Schema 2 adds the token columns and the
  * indices Central looks supplies up by; its unique partial indices make
  * "one supply in progress per CP and per driver" a property of the data.
  * Schema 3 remembers denied requests, so that a request read again after a
- * restart gets the same answer. */
+ * restart gets the same answer. Schema 4 keeps the log Central shows, so
+ * that the console holds only its newest entries and searches the rest;
+ * newest first is the order of the rowid (`id`), and an index on cp_id,
+ * which holds the rowid too, gives one charging point's entries newest
+ * first. */
 static const char * const migrations[] = {
   /* 1 */
   "CREATE TABLE charging_points ("
@@ -91,6 +97,17 @@ static const char * const migrations[] = {
   "  reason TEXT NOT NULL,"
   "  denied_at INTEGER NOT NULL"
   ");",
+
+  /* 4 */
+  "CREATE TABLE log ("
+  "  id INTEGER PRIMARY KEY,"
+  "  time_ms INTEGER NOT NULL,"
+  "  level INTEGER NOT NULL,"
+  "  event TEXT NOT NULL,"
+  "  cp_id TEXT NULL,"
+  "  message TEXT NOT NULL"
+  ");"
+  "CREATE INDEX log_by_cp ON log (cp_id) WHERE cp_id IS NOT NULL;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == EV_STORE_SCHEMA_VERSION);
@@ -98,6 +115,8 @@ G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == EV_STORE_SCHEMA_VERSION);
 #define SESSION_COLUMNS \
   "supply_id, cp_id, driver_id, price, kwh, amount, seq, phase, reason, " \
   "started_at, ended_at"
+
+#define LOG_COLUMNS "id, time_ms, level, event, cp_id, message"
 
 typedef enum {
   STMT_BEGIN,
@@ -123,6 +142,8 @@ typedef enum {
   STMT_SESSION_HISTORY_BY_DRIVER,
   STMT_DENIAL_INSERT,
   STMT_DENIAL_SELECT,
+  STMT_LOG_INSERT,
+  STMT_LOG_TRIM,
   N_STMTS
 } StmtId;
 
@@ -191,6 +212,32 @@ static const char * const stmt_sql[N_STMTS] = {
     "INSERT OR IGNORE INTO denials (request_id, reason, denied_at) VALUES (?1, ?2, ?3)",
   [STMT_DENIAL_SELECT] =
     "SELECT reason FROM denials WHERE request_id = ?1",
+  [STMT_LOG_INSERT] =
+    "INSERT INTO log (time_ms, level, event, cp_id, message)"
+    " VALUES (?1, ?2, ?3, ?4, ?5)",
+  [STMT_LOG_TRIM] =
+    "DELETE FROM log WHERE id <= (SELECT max (id) FROM log) - ?1",
+};
+
+/* An #EvStoreReader's statements. A search text binds ?2 as a LIKE pattern
+ * (NULL for everything); LIKE folds the case of ASCII letters only. */
+typedef enum {
+  READER_STMT_LOG_SEARCH,
+  READER_STMT_LOG_COUNT,
+  N_READER_STMTS
+} ReaderStmtId;
+
+#define LIKE(column) column " LIKE ?2 ESCAPE '\\'"
+
+#define LOG_MATCH \
+  " WHERE ?2 IS NULL OR " LIKE ("message") " OR " LIKE ("event") \
+  " OR " LIKE ("cp_id")
+
+static const char * const reader_stmt_sql[N_READER_STMTS] = {
+  [READER_STMT_LOG_SEARCH] =
+    "SELECT " LOG_COLUMNS " FROM log" LOG_MATCH " ORDER BY id DESC LIMIT ?1",
+  [READER_STMT_LOG_COUNT] =
+    "SELECT count(*) FROM log" LOG_MATCH,
 };
 
 /* Stable names of the phases in the database, independent of enum nicks. */
@@ -208,12 +255,23 @@ static const char * const phase_names[] = {
 #define MAX_LOCATION_CHARS 200
 #define MAX_REASON_BYTES 64
 #define MAX_TOKEN_BYTES 256
+#define MAX_EVENT_CHARS 64
+#define MAX_LOG_MESSAGE_BYTES 4096
+/* The log is trimmed to #EvStore:log-limit at most once per this many
+ * appends, at a flush, in one DELETE. */
+#define LOG_TRIM_EVERY 1000
 
 typedef struct {
   EvStoreCommittedFunc func;
   gpointer user_data;
   GDestroyNotify destroy;
 } Waiter;
+
+struct _EvStoreReader
+{
+  sqlite3 *db;
+  sqlite3_stmt *stmts[N_READER_STMTS];
+};
 
 struct _EvStore
 {
@@ -226,6 +284,9 @@ struct _EvStore
   sqlite3 *db;
   sqlite3_stmt *stmts[N_STMTS];
   gboolean in_batch;
+
+  guint log_limit;
+  guint log_appends;       /* since the log was last trimmed */
 
   GMainContext *context;
   GSource *flush_source;
@@ -246,6 +307,7 @@ enum {
   PROP_PATH,
   PROP_FLUSH_INTERVAL,
   PROP_COMMIT_LATENCY,
+  PROP_LOG_LIMIT,
   N_PROPS
 };
 
@@ -676,6 +738,32 @@ check_time (gint64   ms,
   return FALSE;
 }
 
+static gboolean
+check_log_entry (const char  *event,
+                 const char  *cp_id,
+                 const char  *message,
+                 GError     **error)
+{
+  if (!text_is_printable (event, MAX_EVENT_CHARS))
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
+                   _("Invalid log event: it must be 1 to %d characters of text"),
+                   MAX_EVENT_CHARS);
+      return FALSE;
+    }
+
+  if (message == NULL || strlen (message) > MAX_LOG_MESSAGE_BYTES ||
+      !g_utf8_validate (message, -1, NULL))
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
+                   _("Invalid log message: it must be text of at most %d bytes"),
+                   MAX_LOG_MESSAGE_BYTES);
+      return FALSE;
+    }
+
+  return cp_id == NULL || check_cp_id (cp_id, error);
+}
+
 static void
 set_unknown_cp (const char  *cp_id,
                 GError     **error)
@@ -804,6 +892,21 @@ session_from_row (sqlite3_stmt *stmt)
   ev_supply_session_set_ended_at (session, sqlite3_column_int64 (stmt, 10));
 
   return session;
+}
+
+static EvLogRecord *
+log_record_from_row (sqlite3_stmt *stmt)
+{
+  EvLogRecord *record = g_new0 (EvLogRecord, 1);
+
+  record->id = sqlite3_column_int64 (stmt, 0);
+  record->time_ms = sqlite3_column_int64 (stmt, 1);
+  record->level = sqlite3_column_int (stmt, 2);
+  record->event = g_strdup ((const char *) sqlite3_column_text (stmt, 3));
+  record->cp_id = g_strdup ((const char *) sqlite3_column_text (stmt, 4));
+  record->message = g_strdup ((const char *) sqlite3_column_text (stmt, 5));
+
+  return record;
 }
 
 typedef gpointer (*RowFunc) (sqlite3_stmt *stmt);
@@ -1151,6 +1254,9 @@ ev_store_get_property (GObject    *object,
     case PROP_COMMIT_LATENCY:
       g_value_set_uint (value, self->commit_latency);
       break;
+    case PROP_LOG_LIMIT:
+      g_value_set_uint (value, self->log_limit);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1174,6 +1280,9 @@ ev_store_set_property (GObject      *object,
       break;
     case PROP_COMMIT_LATENCY:
       self->commit_latency = g_value_get_uint (value);
+      break;
+    case PROP_LOG_LIMIT:
+      ev_store_set_log_limit (self, g_value_get_uint (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1228,6 +1337,20 @@ ev_store_class_init (EvStoreClass *klass)
                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                        G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * EvStore:log-limit:
+   *
+   * How many of the newest log entries (ev_store_append_log()) the
+   * database keeps, or 0 to keep them all. The oldest ones go in one
+   * delete at a flush, at most once per 1000 entries appended, so the log
+   * may briefly hold up to 999 more.
+   */
+  properties[PROP_LOG_LIMIT] =
+    g_param_spec_uint ("log-limit", NULL, NULL,
+                       0, G_MAXUINT, EV_STORE_DEFAULT_LOG_LIMIT,
+                       G_PARAM_READWRITE |
+                       G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -1236,6 +1359,9 @@ ev_store_init (EvStore *self)
 {
   self->flush_interval = 100;
   self->commit_latency = EV_STORE_DEFAULT_COMMIT_LATENCY_MS;
+  self->log_limit = EV_STORE_DEFAULT_LOG_LIMIT;
+  /* The first batch trims a log left longer than the limit. */
+  self->log_appends = LOG_TRIM_EVERY;
   self->context = g_main_context_ref_thread_default ();
   self->waiters = g_array_new (FALSE, FALSE, sizeof (Waiter));
   g_array_set_clear_func (self->waiters, waiter_clear);
@@ -1297,6 +1423,65 @@ ev_store_get_flush_interval (EvStore *self)
 }
 
 /**
+ * ev_store_get_log_limit:
+ * @self: a store
+ *
+ * Returns: how many log entries the database keeps, or 0 for all (see
+ *   #EvStore:log-limit)
+ */
+guint
+ev_store_get_log_limit (EvStore *self)
+{
+  g_return_val_if_fail (EV_IS_STORE (self), 0);
+
+  return self->log_limit;
+}
+
+/**
+ * ev_store_set_log_limit:
+ * @self: a store
+ * @log_limit: how many of the newest log entries to keep, or 0 for all
+ *
+ * Sets #EvStore:log-limit. A lower limit takes effect when the next batch
+ * of writes is flushed.
+ */
+void
+ev_store_set_log_limit (EvStore *self,
+                        guint    log_limit)
+{
+  g_return_if_fail (EV_IS_STORE (self));
+
+  if (self->log_limit == log_limit)
+    return;
+
+  self->log_limit = log_limit;
+  self->log_appends = MAX (self->log_appends, LOG_TRIM_EVERY);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOG_LIMIT]);
+}
+
+/* Deletes the oldest log entries beyond the limit, in the open batch. Ids
+ * grow by one per entry and only the oldest are ever deleted, so the
+ * newest log_limit entries are those above max (id) - log_limit. */
+static void
+trim_log (EvStore *self)
+{
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+  g_autoptr(GError) error = NULL;
+
+  self->log_appends = 0;
+  if (self->log_limit == 0)
+    return;
+
+  if ((stmt = borrow_stmt (self, STMT_LOG_TRIM, &error)) != NULL)
+    {
+      sqlite3_bind_int64 (stmt, 1, self->log_limit);
+      step_done (self, stmt, &error);
+    }
+  if (error != NULL)
+    g_warning ("Could not trim the log of “%s”: %s", self->path, error->message);
+}
+
+/**
  * ev_store_flush:
  * @self: a store
  * @error: return location for an error
@@ -1318,6 +1503,9 @@ ev_store_flush (EvStore  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   g_clear_pointer (&self->flush_source, g_source_destroy);
+
+  if (self->in_batch && self->log_appends >= LOG_TRIM_EVERY)
+    trim_log (self);
 
   if (self->in_batch)
     {
@@ -2309,4 +2497,274 @@ ev_store_lookup_denial (EvStore     *self,
   if ((rc = step (self, stmt, error)) == 0 || rc != SQLITE_ROW)
     return NULL;
   return g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+}
+
+/**
+ * ev_store_append_log:
+ * @self: a store
+ * @time_ms: when it happened, in ms since the epoch, or 0 for now
+ * @level: its level (a #GLogLevelFlags value, or the caller's own scale),
+ *   kept as given
+ * @event: what happened, as a short name (`cp-registered`…): 1 to 64
+ *   characters of text
+ * @cp_id: (nullable): the charging point it is about, if any
+ * @message: the text for people: valid UTF-8, at most 4096 bytes
+ * @error: return location for an error
+ *
+ * Appends an entry to the log, in the current batch. The log keeps the
+ * newest #EvStore:log-limit entries; an #EvStoreReader searches it.
+ *
+ * Returns: %TRUE on success; %FALSE with %EV_STORE_ERROR_INVALID_ARGUMENT
+ *   for bad input, in which case nothing was written
+ */
+gboolean
+ev_store_append_log (EvStore     *self,
+                     gint64       time_ms,
+                     int          level,
+                     const char  *event,
+                     const char  *cp_id,
+                     const char  *message,
+                     GError     **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_time (time_ms, error) ||
+      !check_log_entry (event, cp_id, message, error))
+    return FALSE;
+
+  if (!begin_write (self, error) ||
+      (stmt = borrow_stmt (self, STMT_LOG_INSERT, error)) == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, time_ms > 0 ? time_ms : now_ms ());
+  sqlite3_bind_int (stmt, 2, level);
+  bind_text (stmt, 3, event);
+  bind_text (stmt, 4, cp_id);
+  bind_text (stmt, 5, message);
+  if (!step_done (self, stmt, error))
+    return FALSE;
+
+  self->log_appends++;
+  return TRUE;
+}
+
+/* Reader */
+
+/**
+ * ev_log_record_free:
+ * @record: (nullable): a log entry
+ *
+ * Frees @record and its strings.
+ */
+void
+ev_log_record_free (EvLogRecord *record)
+{
+  if (record == NULL)
+    return;
+
+  g_free (record->event);
+  g_free (record->cp_id);
+  g_free (record->message);
+  g_free (record);
+}
+
+/**
+ * EvStoreReader:
+ *
+ * A read-only connection to the database of an #EvStore, for searches
+ * that must not hold up the store's thread: open one on the thread
+ * that searches, with ev_store_reader_open(), and use it from that thread
+ * only. Thanks to the WAL it reads while the store writes, and it sees
+ * what the store has committed — never a batch still open.
+ */
+
+/**
+ * ev_store_reader_open:
+ * @path: the database file of an #EvStore
+ * @error: return location for an error
+ *
+ * Opens @path read-only. It must exist and have the schema of this
+ * version (%EV_STORE_SCHEMA_VERSION), which #EvStore gives it on opening.
+ *
+ * Returns: (transfer full): the reader, or %NULL with @error set:
+ *   %EV_STORE_ERROR_NOT_FOUND if there is no file,
+ *   %EV_STORE_ERROR_NOT_A_DATABASE if it is not a database of this
+ *   program, %EV_STORE_ERROR_TOO_NEW or %EV_STORE_ERROR_TOO_OLD for
+ *   another schema
+ */
+EvStoreReader *
+ev_store_reader_open (const char  *path,
+                      GError     **error)
+{
+  g_autoptr(EvStoreReader) reader = NULL;
+  int version = 0;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (path[0] == '\0')
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
+                   _("No database file given"));
+      return NULL;
+    }
+
+  reader = g_new0 (EvStoreReader, 1);
+  reader->db = open_db (path, SQLITE_OPEN_READONLY, &version, error);
+  if (reader->db == NULL)
+    return NULL;
+
+  /* Only a store can create or upgrade a database. */
+  if (version == 0)
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_A_DATABASE,
+                   _("“%s” is not a database; it was left untouched"), path);
+      return NULL;
+    }
+  if (version < EV_STORE_SCHEMA_VERSION)
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_TOO_OLD,
+                   _("The database “%s” has schema %d; Central upgrades it to schema %d when it opens it"),
+                   path, version, EV_STORE_SCHEMA_VERSION);
+      return NULL;
+    }
+
+  return g_steal_pointer (&reader);
+}
+
+/**
+ * ev_store_reader_free:
+ * @reader: (nullable): a reader
+ *
+ * Closes @reader.
+ */
+void
+ev_store_reader_free (EvStoreReader *reader)
+{
+  if (reader == NULL)
+    return;
+
+  for (guint i = 0; i < N_READER_STMTS; i++)
+    g_clear_pointer (&reader->stmts[i], sqlite3_finalize);
+  sqlite3_close (reader->db);
+  g_free (reader);
+}
+
+/* A substring match for LIKE … ESCAPE '\', or NULL to match everything. */
+static char *
+like_pattern (const char *text)
+{
+  GString *pattern;
+
+  if (text == NULL || text[0] == '\0')
+    return NULL;
+
+  pattern = g_string_new ("%");
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == '%' || *p == '_' || *p == '\\')
+        g_string_append_c (pattern, '\\');
+      g_string_append_c (pattern, *p);
+    }
+  g_string_append_c (pattern, '%');
+
+  return g_string_free (pattern, FALSE);
+}
+
+/* Binds ?1 to @limit (0 for no limit) and ?2 to @pattern. */
+static EvBorrowedStmt *
+reader_borrow (EvStoreReader  *reader,
+               ReaderStmtId    id,
+               guint           limit,
+               const char     *pattern,
+               GError        **error)
+{
+  sqlite3_stmt *stmt = borrow_cached (reader->db, &reader->stmts[id], reader_stmt_sql[id], error);
+
+  if (stmt == NULL)
+    return NULL;
+
+  sqlite3_bind_int64 (stmt, 1, limit > 0 ? (gint64) limit : -1);
+  bind_text (stmt, 2, pattern);
+  return stmt;
+}
+
+static GPtrArray *
+reader_search (EvStoreReader   *reader,
+               ReaderStmtId     search_id,
+               ReaderStmtId     count_id,
+               const char      *text,
+               guint            limit,
+               RowFunc          from_row,
+               GDestroyNotify   free_func,
+               guint           *out_total,
+               GError         **error)
+{
+  g_autofree char *pattern = like_pattern (text);
+  g_autoptr(GPtrArray) rows = NULL;
+
+  if (out_total != NULL)
+    *out_total = 0;
+
+  /* The rows and their count come from one snapshot. */
+  if (!exec_sql (reader->db, "BEGIN", error))
+    return NULL;
+
+  {
+    g_autoptr(EvBorrowedStmt) stmt = reader_borrow (reader, search_id, limit, pattern, error);
+
+    if (stmt != NULL)
+      rows = collect_rows (reader->db, stmt, from_row, free_func, error);
+  }
+
+  /* Fewer rows than the limit are all there is; only more need counting. */
+  if (rows != NULL && out_total != NULL && (limit == 0 || rows->len < limit))
+    {
+      *out_total = rows->len;
+    }
+  else if (rows != NULL && out_total != NULL)
+    {
+      g_autoptr(EvBorrowedStmt) count = reader_borrow (reader, count_id, 0, pattern, error);
+
+      if (count == NULL || db_step (reader->db, count, error) == 0)
+        g_clear_pointer (&rows, g_ptr_array_unref);
+      else
+        *out_total = (guint) CLAMP (sqlite3_column_int64 (count, 0), 0, G_MAXUINT);
+    }
+
+  sqlite3_exec (reader->db, "COMMIT", NULL, NULL, NULL);
+  return g_steal_pointer (&rows);
+}
+
+/**
+ * ev_store_reader_search_log:
+ * @reader: a reader
+ * @text: (nullable): what to look for in the message, the event or the
+ *   charging point's id, ignoring the case of ASCII letters; %NULL or ""
+ *   for every entry
+ * @limit: at most this many, or 0 for all
+ * @out_total: (out) (optional): how many entries match in all
+ * @error: return location for an error
+ *
+ * Searches the log, newest entry first. @text is matched as it is:
+ * `%`, `_` and `\` are not wildcards.
+ *
+ * Returns: (transfer full) (element-type EvLogRecord): the entries, or
+ *   %NULL with @error set
+ */
+GPtrArray *
+ev_store_reader_search_log (EvStoreReader  *reader,
+                            const char     *text,
+                            guint           limit,
+                            guint          *out_total,
+                            GError        **error)
+{
+  g_return_val_if_fail (reader != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return reader_search (reader, READER_STMT_LOG_SEARCH, READER_STMT_LOG_COUNT,
+                        text, limit, (RowFunc) log_record_from_row,
+                        (GDestroyNotify) ev_log_record_free, out_total, error);
 }
