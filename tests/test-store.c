@@ -737,6 +737,24 @@ test_session_lifecycle (Fixture       *fixture,
   g_assert_finalize_object (store);
 }
 
+/* Supplies ended out of order, so that history follows the end time, and
+ * one in progress. @driver_3 ends the third supply. */
+static void
+add_history (EvStore    *store,
+             const char *driver_3)
+{
+  g_free (register_cp (store, "CP1", 0.35));
+  g_free (register_cp (store, "CP2", 0.35));
+
+  create_session (store, SUPPLY_1, "CP1", "d1");
+  create_session (store, SUPPLY_2, "CP2", "d2");
+  g_assert_true (finish (store, make_outcome (SUPPLY_2, "CP2", "d2", EV_SUPPLY_PHASE_FINISHED, 1.0, 8000, "unplugged")));
+  g_assert_true (finish (store, make_outcome (SUPPLY_1, "CP1", "d1", EV_SUPPLY_PHASE_FINISHED, 2.0, 6000, "unplugged")));
+  create_session (store, SUPPLY_3, "CP1", driver_3);
+  g_assert_true (finish (store, make_outcome (SUPPLY_3, "CP1", driver_3, EV_SUPPLY_PHASE_FAILED, 3.0, 9000, "engine-fault")));
+  create_session (store, SUPPLY_4, "CP2", "station:CP2");
+}
+
 static void
 test_history (Fixture       *fixture,
               gconstpointer  data)
@@ -744,21 +762,9 @@ test_history (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) history = NULL;
   g_autoptr(GPtrArray) open = NULL;
-  g_autofree char *token_1 = NULL;
-  g_autofree char *token_2 = NULL;
   EvStore *store = open_store (fixture->path, 100);
 
-  token_1 = register_cp (store, "CP1", 0.35);
-  token_2 = register_cp (store, "CP2", 0.35);
-
-  /* Ended out of order: history follows the end time. */
-  create_session (store, SUPPLY_1, "CP1", "d1");
-  create_session (store, SUPPLY_2, "CP2", "d2");
-  g_assert_true (finish (store, make_outcome (SUPPLY_2, "CP2", "d2", EV_SUPPLY_PHASE_FINISHED, 1.0, 8000, "unplugged")));
-  g_assert_true (finish (store, make_outcome (SUPPLY_1, "CP1", "d1", EV_SUPPLY_PHASE_FINISHED, 2.0, 6000, "unplugged")));
-  create_session (store, SUPPLY_3, "CP1", "d1");
-  g_assert_true (finish (store, make_outcome (SUPPLY_3, "CP1", "d1", EV_SUPPLY_PHASE_FAILED, 3.0, 9000, "engine-fault")));
-  create_session (store, SUPPLY_4, "CP2", "station:CP2");
+  add_history (store, "d1");
 
   history = ev_store_load_history (store, NULL, 0, &error);
   g_assert_no_error (error);
@@ -1575,6 +1581,120 @@ test_log_search (Fixture       *fixture,
 }
 
 static void
+assert_same_sessions (GPtrArray  *sessions,
+                      GPtrArray  *expected,
+                      const char *text)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < expected->len; i++)
+    {
+      EvSupplySession *want = expected->pdata[i];
+      EvSupplySession *got;
+
+      if (text != NULL &&
+          !contains_ascii_nocase (ev_supply_session_get_cp_id (want), text) &&
+          !contains_ascii_nocase (ev_supply_session_get_driver_id (want), text) &&
+          !contains_ascii_nocase (ev_supply_session_get_supply_id (want), text) &&
+          !contains_ascii_nocase (ev_supply_session_get_reason (want), text))
+        continue;
+
+      g_assert_cmpuint (n, <, sessions->len);
+      got = sessions->pdata[n++];
+      g_assert_cmpstr (ev_supply_session_get_supply_id (got), ==, ev_supply_session_get_supply_id (want));
+      g_assert_cmpstr (ev_supply_session_get_cp_id (got), ==, ev_supply_session_get_cp_id (want));
+      g_assert_cmpstr (ev_supply_session_get_driver_id (got), ==, ev_supply_session_get_driver_id (want));
+      g_assert_cmpint (ev_supply_session_get_phase (got), ==, ev_supply_session_get_phase (want));
+      g_assert_cmpfloat (ev_supply_session_get_kwh (got), ==, ev_supply_session_get_kwh (want));
+      g_assert_cmpfloat (ev_supply_session_get_amount (got), ==, ev_supply_session_get_amount (want));
+      g_assert_cmpfloat (ev_supply_session_get_price (got), ==, ev_supply_session_get_price (want));
+      g_assert_cmpstr (ev_supply_session_get_reason (got), ==, ev_supply_session_get_reason (want));
+      g_assert_cmpint (ev_supply_session_get_ended_at (got), ==, ev_supply_session_get_ended_at (want));
+    }
+  g_assert_cmpuint (sessions->len, ==, n);
+}
+
+typedef struct {
+  GPtrArray *seen;
+  guint stop_after;
+} Export;
+
+static gboolean
+export_cb (EvSupplySession *session,
+           gpointer         user_data)
+{
+  Export *export = user_data;
+
+  g_ptr_array_add (export->seen, g_object_ref (session));
+  return export->seen->len < export->stop_after;
+}
+
+static void
+test_history_reader (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  static const char * const texts[] = { NULL, "cp1", "D_1", "engine", "unplugged", "6a02", "_", "%", "nobody" };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EvStoreReader) reader = NULL;
+  g_autoptr(GPtrArray) history = NULL;
+  g_autoptr(GPtrArray) found = NULL;
+  EvStore *store = open_store (fixture->path, 60000);
+  Export export = { NULL, G_MAXUINT };
+  guint total = 0;
+
+  /* An underscore in an id must be found as itself, not as a wildcard. */
+  add_history (store, "d_1");
+  g_assert_true (ev_store_flush (store, &error));
+  history = ev_store_load_history (store, NULL, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (history->len, ==, 3);
+
+  reader = open_reader (fixture->path);
+  for (guint t = 0; t < G_N_ELEMENTS (texts); t++)
+    {
+      found = ev_store_reader_search_history (reader, texts[t], 0, &total, &error);
+      g_assert_no_error (error);
+      assert_same_sessions (found, history, texts[t]);
+      g_assert_cmpuint (total, ==, found->len);
+      g_clear_pointer (&found, g_ptr_array_unref);
+    }
+
+  found = ev_store_reader_search_history (reader, "", 2, &total, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, ==, 2);
+  g_assert_cmpuint (total, ==, 3);
+  g_assert_cmpstr (ev_supply_session_get_supply_id (found->pdata[1]), ==, SUPPLY_2);
+  g_clear_pointer (&found, g_ptr_array_unref);
+
+  export.seen = g_ptr_array_new_with_free_func (g_object_unref);
+  g_assert_true (ev_store_reader_foreach_history (reader, export_cb, &export, &error));
+  g_assert_no_error (error);
+  assert_same_sessions (export.seen, history, NULL);
+  g_ptr_array_set_size (export.seen, 0);
+
+  export.stop_after = 2;
+  g_assert_true (ev_store_reader_foreach_history (reader, export_cb, &export, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (export.seen->len, ==, 2);
+  g_assert_cmpstr (ev_supply_session_get_supply_id (export.seen->pdata[1]), ==, SUPPLY_2);
+  g_clear_pointer (&export.seen, g_ptr_array_unref);
+
+  /* A supply that ends in the open batch is not there yet. */
+  g_assert_true (finish (store, make_outcome (SUPPLY_4, "CP2", "station:CP2", EV_SUPPLY_PHASE_FINISHED, 4.0, 9500, "unplugged")));
+  found = ev_store_reader_search_history (reader, NULL, 0, &total, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (total, ==, 3);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  g_assert_true (ev_store_flush (store, &error));
+  found = ev_store_reader_search_history (reader, NULL, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, ==, 4);
+  g_assert_cmpstr (ev_supply_session_get_supply_id (found->pdata[0]), ==, SUPPLY_4);
+
+  g_assert_finalize_object (store);
+}
+
+static void
 assert_reader_refused (const char *path,
                        int         code)
 {
@@ -1881,6 +2001,7 @@ main (int   argc,
   ADD ("log/bad-input", test_log_bad_input);
   ADD ("log/trim", test_log_trim);
   ADD ("log/search", test_log_search);
+  ADD ("reader/history", test_history_reader);
   ADD ("reader/refused", test_reader_refused);
   ADD ("reader/thread", test_reader_thread);
 

@@ -35,7 +35,8 @@
  * thread of its own, not on the one that answers links. An #EvStore is not
  * thread-safe: use it from the thread that created it.
  *
- * Searches of the log run elsewhere, on an #EvStoreReader of their own.
+ * Searches of the log and of the history, and exports, run elsewhere, on
+ * an #EvStoreReader of their own.
  */
 
 /* Schema 1 predates CP tokens. Schema 2 adds the token columns and the
@@ -115,6 +116,13 @@ G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == EV_STORE_SCHEMA_VERSION);
 #define SESSION_COLUMNS \
   "supply_id, cp_id, driver_id, price, kwh, amount, seq, phase, reason, " \
   "started_at, ended_at"
+
+#define HISTORY_ORDER_LIMIT " ORDER BY ended_at DESC, rowid DESC LIMIT ?1"
+
+/* The ended supplies, newest first: ev_store_load_history() and the
+ * export read the same rows. */
+#define HISTORY_SQL \
+  "SELECT " SESSION_COLUMNS " FROM sessions WHERE ended_at IS NOT NULL" HISTORY_ORDER_LIMIT
 
 #define LOG_COLUMNS "id, time_ms, level, event, cp_id, message"
 
@@ -201,13 +209,10 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_SESSION_OPEN_ALL] =
     "SELECT " SESSION_COLUMNS " FROM sessions"
     " WHERE ended_at IS NULL ORDER BY authorised_at, supply_id",
-  [STMT_SESSION_HISTORY] =
-    "SELECT " SESSION_COLUMNS " FROM sessions"
-    " WHERE ended_at IS NOT NULL ORDER BY ended_at DESC, rowid DESC LIMIT ?1",
+  [STMT_SESSION_HISTORY] = HISTORY_SQL,
   [STMT_SESSION_HISTORY_BY_DRIVER] =
     "SELECT " SESSION_COLUMNS " FROM sessions"
-    " WHERE driver_id = ?2 AND ended_at IS NOT NULL"
-    " ORDER BY ended_at DESC, rowid DESC LIMIT ?1",
+    " WHERE driver_id = ?2 AND ended_at IS NOT NULL" HISTORY_ORDER_LIMIT,
   [STMT_DENIAL_INSERT] =
     "INSERT OR IGNORE INTO denials (request_id, reason, denied_at) VALUES (?1, ?2, ?3)",
   [STMT_DENIAL_SELECT] =
@@ -224,6 +229,9 @@ static const char * const stmt_sql[N_STMTS] = {
 typedef enum {
   READER_STMT_LOG_SEARCH,
   READER_STMT_LOG_COUNT,
+  READER_STMT_HISTORY_SEARCH,
+  READER_STMT_HISTORY_COUNT,
+  READER_STMT_HISTORY_ALL,
   N_READER_STMTS
 } ReaderStmtId;
 
@@ -233,11 +241,20 @@ typedef enum {
   " WHERE ?2 IS NULL OR " LIKE ("message") " OR " LIKE ("event") \
   " OR " LIKE ("cp_id")
 
+#define HISTORY_MATCH \
+  " WHERE ended_at IS NOT NULL AND (?2 IS NULL OR " LIKE ("cp_id") \
+  " OR " LIKE ("driver_id") " OR " LIKE ("supply_id") " OR " LIKE ("reason") ")"
+
 static const char * const reader_stmt_sql[N_READER_STMTS] = {
   [READER_STMT_LOG_SEARCH] =
     "SELECT " LOG_COLUMNS " FROM log" LOG_MATCH " ORDER BY id DESC LIMIT ?1",
   [READER_STMT_LOG_COUNT] =
     "SELECT count(*) FROM log" LOG_MATCH,
+  [READER_STMT_HISTORY_SEARCH] =
+    "SELECT " SESSION_COLUMNS " FROM sessions" HISTORY_MATCH HISTORY_ORDER_LIMIT,
+  [READER_STMT_HISTORY_COUNT] =
+    "SELECT count(*) FROM sessions" HISTORY_MATCH,
+  [READER_STMT_HISTORY_ALL] = HISTORY_SQL,
 };
 
 /* Stable names of the phases in the database, independent of enum nicks. */
@@ -2573,8 +2590,8 @@ ev_log_record_free (EvLogRecord *record)
 /**
  * EvStoreReader:
  *
- * A read-only connection to the database of an #EvStore, for searches
- * that must not hold up the store's thread: open one on the thread
+ * A read-only connection to the database of an #EvStore, for searches and
+ * exports that must not hold up the store's thread: open one on the thread
  * that searches, with ev_store_reader_open(), and use it from that thread
  * only. Thanks to the WAL it reads while the store writes, and it sees
  * what the store has committed — never a batch still open.
@@ -2673,7 +2690,8 @@ like_pattern (const char *text)
   return g_string_free (pattern, FALSE);
 }
 
-/* Binds ?1 to @limit (0 for no limit) and ?2 to @pattern. */
+/* Binds ?1 to @limit (0 for no limit) and ?2, where there is one, to
+ * @pattern. */
 static EvBorrowedStmt *
 reader_borrow (EvStoreReader  *reader,
                ReaderStmtId    id,
@@ -2687,7 +2705,8 @@ reader_borrow (EvStoreReader  *reader,
     return NULL;
 
   sqlite3_bind_int64 (stmt, 1, limit > 0 ? (gint64) limit : -1);
-  bind_text (stmt, 2, pattern);
+  if (sqlite3_bind_parameter_count (stmt) >= 2)
+    bind_text (stmt, 2, pattern);
   return stmt;
 }
 
@@ -2767,4 +2786,78 @@ ev_store_reader_search_log (EvStoreReader  *reader,
   return reader_search (reader, READER_STMT_LOG_SEARCH, READER_STMT_LOG_COUNT,
                         text, limit, (RowFunc) log_record_from_row,
                         (GDestroyNotify) ev_log_record_free, out_total, error);
+}
+
+/**
+ * ev_store_reader_search_history:
+ * @reader: a reader
+ * @text: (nullable): what to look for in the charging point's id, the
+ *   driver's id, the supply's id or the reason it ended, ignoring the case
+ *   of ASCII letters; %NULL or "" for every supply
+ * @limit: at most this many, or 0 for all
+ * @out_total: (out) (optional): how many supplies match in all
+ * @error: return location for an error
+ *
+ * Searches the ended supplies (those ev_store_load_history() returns), the
+ * most recently ended first. @text is matched as it is: `%`, `_` and `\`
+ * are not wildcards.
+ *
+ * Returns: (transfer full) (element-type EvSupplySession): the supplies,
+ *   or %NULL with @error set
+ */
+GPtrArray *
+ev_store_reader_search_history (EvStoreReader  *reader,
+                                const char     *text,
+                                guint           limit,
+                                guint          *out_total,
+                                GError        **error)
+{
+  g_return_val_if_fail (reader != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return reader_search (reader, READER_STMT_HISTORY_SEARCH, READER_STMT_HISTORY_COUNT,
+                        text, limit, (RowFunc) session_from_row,
+                        g_object_unref, out_total, error);
+}
+
+/**
+ * ev_store_reader_foreach_history:
+ * @reader: a reader
+ * @func: (scope call): called with each ended supply, the most recently
+ *   ended first, until it returns %FALSE
+ * @user_data: data for @func
+ * @error: return location for an error
+ *
+ * Reads the ended supplies one at a time, for an export that should not
+ * hold them all in memory. They come from one snapshot, which the WAL
+ * keeps until this returns: keep @func quick.
+ *
+ * Returns: %TRUE if every supply was read or @func stopped; %FALSE with
+ *   @error set
+ */
+gboolean
+ev_store_reader_foreach_history (EvStoreReader       *reader,
+                                 EvStoreSessionFunc   func,
+                                 gpointer             user_data,
+                                 GError             **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (reader != NULL, FALSE);
+  g_return_val_if_fail (func != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if ((stmt = reader_borrow (reader, READER_STMT_HISTORY_ALL, 0, NULL, error)) == NULL)
+    return FALSE;
+
+  while ((rc = db_step (reader->db, stmt, error)) == SQLITE_ROW)
+    {
+      g_autoptr(EvSupplySession) session = session_from_row (stmt);
+
+      if (!func (session, user_data))
+        break;
+    }
+
+  return rc != 0;
 }

@@ -111,6 +111,18 @@ typedef void (*EvStoreCommittedFunc) (EvStore      *store,
                                       const GError *error,
                                       gpointer      user_data);
 
+/**
+ * EvStoreSessionFunc:
+ * @session: (transfer none): a supply; take a reference to keep it
+ * @user_data: the data given with the function
+ *
+ * Called for each supply by ev_store_reader_foreach_history().
+ *
+ * Returns: %TRUE to go on, %FALSE to stop
+ */
+typedef gboolean (*EvStoreSessionFunc) (EvSupplySession *session,
+                                        gpointer         user_data);
+
 EvStore         *ev_store_open                  (const char            *path,
                                                  GError               **error);
 
@@ -215,6 +227,15 @@ GPtrArray       *ev_store_reader_search_log     (EvStoreReader         *reader,
                                                  const char            *text,
                                                  guint                  limit,
                                                  guint                 *out_total,
+                                                 GError               **error);
+GPtrArray       *ev_store_reader_search_history (EvStoreReader         *reader,
+                                                 const char            *text,
+                                                 guint                  limit,
+                                                 guint                 *out_total,
+                                                 GError               **error);
+gboolean         ev_store_reader_foreach_history (EvStoreReader        *reader,
+                                                 EvStoreSessionFunc     func,
+                                                 gpointer               user_data,
                                                  GError               **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvStoreReader, ev_store_reader_free)
