@@ -1934,6 +1934,198 @@ test_migrate_from_v3 (Fixture       *fixture,
   g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM sqlite_schema WHERE name = 'log_by_cp'"), ==, 1);
 }
 
+/* Checkpoints */
+
+/* The WAL index (the -shm file, https://sqlite.org/walformat.html) holds
+ * the WAL's last frame at byte 16 and the last one checkpointed at 96. */
+static gboolean
+wal_checkpointed (gpointer user_data)
+{
+  const char *shm = user_data;
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+  guint32 last_frame;
+  guint32 backfilled;
+
+  if (!g_file_get_contents (shm, &contents, &length, NULL) || length < 100)
+    return FALSE;
+  memcpy (&last_frame, contents + 16, sizeof last_frame);
+  memcpy (&backfilled, contents + 96, sizeof backfilled);
+  return last_frame == backfilled;
+}
+
+static gboolean
+wake_cb (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Waits for the checkpointer's thread, which tells the main context
+ * nothing: the context wakes every few ms to look at the file. */
+static void
+wait_checkpointed (const char *path)
+{
+  g_autofree char *shm = g_strconcat (path, "-shm", NULL);
+  guint wake = g_timeout_add (5, wake_cb, NULL);
+
+  ev_test_wait_until (NULL, wal_checkpointed, shm, 20000, "a checkpoint");
+  g_source_remove (wake);
+}
+
+static goffset
+file_size (const char *path)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileInfo) info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE,
+                                                 G_FILE_QUERY_INFO_NONE, NULL, NULL);
+
+  return info != NULL ? g_file_info_get_size (info) : 0;
+}
+
+/* A commit of 2000 entries, two to a 4 KiB page: past the 1000 pages that
+ * wake the checkpointer at once. */
+#define ROUND_ENTRIES 2000
+
+static void
+append_round (EvStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = g_strnfill (1400, 'w');
+
+  for (guint n = 0; n < ROUND_ENTRIES; n++)
+    append_log (store, "bulk", "CP1", message);
+  g_assert_true (ev_store_flush (store, &error));
+  g_assert_no_error (error);
+}
+
+#define WAL_ROUNDS 25
+#define WAL_BOUND (16 * 1024 * 1024)
+
+static void
+test_wal_bounded (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autofree char *wal = g_strconcat (fixture->path, "-wal", NULL);
+  EvStore *store = open_store (fixture->path, 60000);
+  goffset largest = 0;
+  gint64 start;
+
+  ev_store_set_log_limit (store, 3 * ROUND_ENTRIES);
+
+  /* The writer never checkpoints (wal_autocheckpoint=0): without the
+   * checkpointer's thread the WAL would pass 100 MB, and these waits would
+   * time out. Each commit that finds the WAL checkpointed starts it over
+   * and cuts the file back to the larger of 4 MiB and itself. */
+  for (guint round = 0; round < WAL_ROUNDS; round++)
+    {
+      append_round (store);
+      largest = MAX (largest, file_size (wal));
+      g_assert_cmpint (file_size (wal), <, WAL_BOUND);
+      wait_checkpointed (fixture->path);
+    }
+  g_test_message ("largest WAL: %.1f MiB after %d commits of %d entries",
+                  largest / 1048576.0, WAL_ROUNDS, ROUND_ENTRIES);
+
+  /* A small commit is checkpointed too, a few seconds later. */
+  append_log (store, "small", NULL, "one entry");
+  g_assert_true (ev_store_flush (store, NULL));
+  start = g_get_monotonic_time ();
+  wait_checkpointed (fixture->path);
+  g_test_message ("a small commit was checkpointed after %.0f ms",
+                  (g_get_monotonic_time () - start) / 1000.0);
+
+
+  g_assert_finalize_object (store);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM log"), <=, 3 * ROUND_ENTRIES + 999);
+}
+
+/* Writes that never pause, as Central's under load: every batch begins as
+ * soon as the last one is committed, before the checkpointer has copied
+ * it, so the WAL could never start over by itself; past 4000 pages the
+ * writer copies its own last commit. */
+typedef struct {
+  EvStore *store;
+  const char *wal;
+  char *message;
+  guint appended;
+  goffset largest;
+} Feeder;
+
+#define FEED_ENTRIES 40000
+
+static gboolean
+feed_cb (gpointer user_data)
+{
+  Feeder *feeder = user_data;
+
+  for (guint n = 0; n < 20; n++)
+    append_log (feeder->store, "bulk", "CP1", feeder->message);
+  feeder->appended += 20;
+  feeder->largest = MAX (feeder->largest, file_size (feeder->wal));
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+fed_cb (gpointer user_data)
+{
+  Feeder *feeder = user_data;
+
+  return feeder->appended >= FEED_ENTRIES;
+}
+
+static void
+test_wal_bounded_without_pause (Fixture       *fixture,
+                                gconstpointer  data)
+{
+  g_autofree char *wal = g_strconcat (fixture->path, "-wal", NULL);
+  g_autofree char *message = g_strnfill (1400, 'w');
+  Feeder feeder = { NULL, wal, message, 0, 0 };
+  guint feed;
+
+  /* Committed every 100 ms on its own, as Central's store is. */
+  feeder.store = open_store (fixture->path, 100);
+  ev_store_set_log_limit (feeder.store, 3 * ROUND_ENTRIES);
+  feed = g_timeout_add (1, feed_cb, &feeder);
+  ev_test_wait_until (NULL, fed_cb, &feeder, 120000, "the entries to be written");
+  g_source_remove (feed);
+
+  /* Without the writer's catch-up the WAL passes 100 MB. */
+  g_test_message ("largest WAL: %.1f MiB while %d entries were written without a pause",
+                  feeder.largest / 1048576.0, FEED_ENTRIES);
+  g_assert_cmpint (feeder.largest, <, 3 * WAL_BOUND);
+
+  g_assert_finalize_object (feeder.store);
+}
+
+/* Closing right after a big commit interrupts the checkpoint under way
+ * and leaves no WAL behind; a reader open meanwhile keeps reading. */
+static void
+test_close_with_checkpointer (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  g_autofree char *wal = g_strconcat (fixture->path, "-wal", NULL);
+  g_autoptr(EvStoreReader) reader = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  EvStore *store = open_store (fixture->path, 60000);
+  guint total = 0;
+  gint64 start;
+
+  append_round (store);
+  start = g_get_monotonic_time ();
+  g_assert_finalize_object (store);
+  g_test_message ("closed in %.1f ms right after a commit of %d entries",
+                  (g_get_monotonic_time () - start) / 1000.0, ROUND_ENTRIES);
+  g_assert_false (g_file_test (wal, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM log"), ==, ROUND_ENTRIES);
+
+  store = open_store (fixture->path, 60000);
+  reader = open_reader (fixture->path);
+  append_round (store);
+  g_assert_finalize_object (store);
+  records = search_log (reader, "bulk", 1, &total);
+  g_assert_cmpuint (total, ==, 2 * ROUND_ENTRIES);
+}
+
 /* A denial is remembered across a reopen; the first reason stays. */
 static void
 test_denials (Fixture       *fixture,
@@ -2004,6 +2196,9 @@ main (int   argc,
   ADD ("reader/history", test_history_reader);
   ADD ("reader/refused", test_reader_refused);
   ADD ("reader/thread", test_reader_thread);
+  ADD ("checkpoint/wal-bounded", test_wal_bounded);
+  ADD ("checkpoint/wal-bounded-without-pause", test_wal_bounded_without_pause);
+  ADD ("checkpoint/close", test_close_with_checkpointer);
 
 #undef ADD
 

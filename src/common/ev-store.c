@@ -31,9 +31,16 @@
  *
  * The database runs in WAL mode with `synchronous=NORMAL`: a committed
  * batch survives the process being killed; a power cut may lose the last
- * batches. Commits may pause for a WAL checkpoint, so keep the store on a
- * thread of its own, not on the one that answers links. An #EvStore is not
- * thread-safe: use it from the thread that created it.
+ * batches. WAL checkpoints, which would stall a commit by 10–120 ms, run
+ * on a thread of the store's own with a connection of its own (`PASSIVE`,
+ * so it never waits for the writer), once a commit leaves the WAL past
+ * 1000 pages, or a few seconds after any commit. The WAL starts over only
+ * at a transaction that begins with all of it checkpointed; under writes
+ * that never pause that never happens by itself, so once the WAL passes
+ * 4000 pages (16 MiB) the writer copies its own last commit, a few ms. A
+ * writer that outpaces the checkpointer's disk grows the WAL until it
+ * catches up. An #EvStore is not thread-safe: use it from the thread
+ * that created it.
  *
  * Searches of the log and of the history, and exports, run elsewhere, on
  * an #EvStoreReader of their own.
@@ -277,12 +284,37 @@ static const char * const phase_names[] = {
 /* The log is trimmed to #EvStore:log-limit at most once per this many
  * appends, at a flush, in one DELETE. */
 #define LOG_TRIM_EVERY 1000
+/* A commit that leaves this many pages in the WAL wakes the checkpointer
+ * at once; a smaller one, after CHECKPOINT_INTERVAL_MS. */
+#define CHECKPOINT_PAGES 1000
+#define CHECKPOINT_INTERVAL_MS 2000
+/* Past this many pages the writer copies its own last commit: see
+ * catch_up_wal(). */
+#define CATCH_UP_PAGES (4 * CHECKPOINT_PAGES)
+/* After a burst past the usual CATCH_UP_PAGES, the WAL file shrinks back
+ * to this when it starts over. Not less: cutting a file of 16 MiB to 4
+ * costs the writer's commit about 10 ms, and reusing it costs nothing. */
+#define WAL_SIZE_LIMIT_BYTES 33554432   /* 32 MiB */
 
 typedef struct {
   EvStoreCommittedFunc func;
   gpointer user_data;
   GDestroyNotify destroy;
 } Waiter;
+
+/* The thread that checkpoints the WAL, with a connection of its own; the
+ * writer's WAL hook tells it about each commit. */
+typedef struct {
+  sqlite3 *db;
+  GThread *thread;
+  GMutex mutex;
+  GCond cond;
+  /* Under mutex: */
+  gboolean committed;      /* a commit since the last checkpoint began */
+  int wal_pages;           /* the WAL's size after the last commit */
+  int backfilled;          /* WAL pages copied by the last checkpoint */
+  gboolean stopping;
+} Checkpointer;
 
 struct _EvStoreReader
 {
@@ -301,6 +333,9 @@ struct _EvStore
   sqlite3 *db;
   sqlite3_stmt *stmts[N_STMTS];
   gboolean in_batch;
+  Checkpointer *checkpointer;
+  int wal_pages;           /* the WAL's size after the last commit */
+  int wal_pages_before;    /* and after the one before it */
 
   guint log_limit;
   guint log_appends;       /* since the log was last trimmed */
@@ -1123,6 +1158,141 @@ failed:
   return FALSE;
 }
 
+/* Checkpoints */
+
+/* Runs on the writer's thread, after each of its commits. */
+static int
+wal_hook_cb (void       *user_data,
+             sqlite3    *db,
+             const char *db_name,
+             int         wal_pages)
+{
+  EvStore *self = user_data;
+  Checkpointer *checkpointer = self->checkpointer;
+
+  self->wal_pages_before = self->wal_pages;
+  self->wal_pages = wal_pages;
+
+  g_mutex_lock (&checkpointer->mutex);
+  /* The first commit starts the checkpointer's clock; a long WAL wants a
+   * checkpoint at once. */
+  if (!checkpointer->committed || wal_pages >= CHECKPOINT_PAGES)
+    g_cond_signal (&checkpointer->cond);
+  checkpointer->committed = TRUE;
+  checkpointer->wal_pages = wal_pages;
+  g_mutex_unlock (&checkpointer->mutex);
+
+  return SQLITE_OK;
+}
+
+static void
+checkpoint (Checkpointer *checkpointer)
+{
+  gint64 start = g_get_monotonic_time ();
+  int wal_pages = -1;
+  int backfilled = -1;
+  int rc;
+
+  /* PASSIVE never waits for the writer or for readers: it copies what no
+   * reader still needs. A transaction that begins once all is copied
+   * starts the WAL over. */
+  rc = sqlite3_wal_checkpoint_v2 (checkpointer->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                  &wal_pages, &backfilled);
+  g_mutex_lock (&checkpointer->mutex);
+  checkpointer->backfilled = backfilled;
+  g_mutex_unlock (&checkpointer->mutex);
+  switch (rc & 0xff)
+    {
+    case SQLITE_OK:
+    case SQLITE_BUSY:
+    case SQLITE_INTERRUPT:
+      g_debug ("Checkpoint: %d of %d WAL pages in the database, %" G_GINT64_FORMAT " µs (%s)",
+               backfilled, wal_pages, g_get_monotonic_time () - start, sqlite3_errstr (rc));
+      break;
+    default:
+      g_warning ("Could not checkpoint the database: %s", sqlite3_errmsg (checkpointer->db));
+    }
+}
+
+static gpointer
+checkpointer_thread (gpointer data)
+{
+  Checkpointer *checkpointer = data;
+  gint64 due = 0;
+
+  g_mutex_lock (&checkpointer->mutex);
+  while (!checkpointer->stopping)
+    {
+      if (!checkpointer->committed)
+        {
+          g_cond_wait (&checkpointer->cond, &checkpointer->mutex);
+          continue;
+        }
+
+      if (due == 0)
+        due = g_get_monotonic_time () + CHECKPOINT_INTERVAL_MS * G_TIME_SPAN_MILLISECOND;
+      if (checkpointer->wal_pages < CHECKPOINT_PAGES && g_get_monotonic_time () < due)
+        {
+          g_cond_wait_until (&checkpointer->cond, &checkpointer->mutex, due);
+          continue;
+        }
+
+      checkpointer->committed = FALSE;
+      due = 0;
+      g_mutex_unlock (&checkpointer->mutex);
+      checkpoint (checkpointer);
+      g_mutex_lock (&checkpointer->mutex);
+    }
+  g_mutex_unlock (&checkpointer->mutex);
+
+  return NULL;
+}
+
+static Checkpointer *
+checkpointer_start (const char  *path,
+                    GError     **error)
+{
+  g_autofree Checkpointer *checkpointer = g_new0 (Checkpointer, 1);
+  int version = 0;
+
+  checkpointer->db = open_db (path, SQLITE_OPEN_READWRITE, &version, error);
+  if (checkpointer->db == NULL)
+    return NULL;
+
+  g_mutex_init (&checkpointer->mutex);
+  g_cond_init (&checkpointer->cond);
+  checkpointer->thread = g_thread_try_new ("evstore-ckpt", checkpointer_thread,
+                                           checkpointer, error);
+  if (checkpointer->thread == NULL)
+    {
+      g_mutex_clear (&checkpointer->mutex);
+      g_cond_clear (&checkpointer->cond);
+      sqlite3_close (checkpointer->db);
+      return NULL;
+    }
+
+  return g_steal_pointer (&checkpointer);
+}
+
+static void
+checkpointer_stop (Checkpointer *checkpointer)
+{
+  g_mutex_lock (&checkpointer->mutex);
+  checkpointer->stopping = TRUE;
+  g_cond_signal (&checkpointer->cond);
+  g_mutex_unlock (&checkpointer->mutex);
+
+  /* A checkpoint under way gives up at once; the writer finishes it as it
+   * closes. */
+  sqlite3_interrupt (checkpointer->db);
+  g_thread_join (checkpointer->thread);
+
+  sqlite3_close (checkpointer->db);
+  g_mutex_clear (&checkpointer->mutex);
+  g_cond_clear (&checkpointer->cond);
+  g_free (checkpointer);
+}
+
 static gboolean
 ev_store_initable_init (GInitable     *initable,
                         GCancellable  *cancellable,
@@ -1185,7 +1355,12 @@ ev_store_initable_init (GInitable     *initable,
       return FALSE;
     }
 
-  if (!exec_sql (self->db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", &local))
+  /* The checkpointer's thread checkpoints, not the writer's commits. */
+  if (!exec_sql (self->db,
+                 "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+                 "PRAGMA wal_autocheckpoint = 0;"
+                 "PRAGMA journal_size_limit = " G_STRINGIFY (WAL_SIZE_LIMIT_BYTES),
+                 &local))
     {
       set_open_error (self->path, local, error);
       return FALSE;
@@ -1196,6 +1371,15 @@ ev_store_initable_init (GInitable     *initable,
       if (!apply_migration (self, next, error))
         return FALSE;
     }
+
+  self->checkpointer = checkpointer_start (self->path, &local);
+  if (self->checkpointer == NULL)
+    {
+      set_open_error (self->path, local, error);
+      return FALSE;
+    }
+  /* After wal_autocheckpoint, which installs a hook of its own. */
+  sqlite3_wal_hook (self->db, wal_hook_cb, self);
 
   return TRUE;
 }
@@ -1231,6 +1415,14 @@ static void
 ev_store_finalize (GObject *object)
 {
   EvStore *self = EV_STORE (object);
+  gboolean checkpoint_on_close = FALSE;
+
+  if (self->checkpointer != NULL)
+    {
+      sqlite3_wal_hook (self->db, NULL, NULL);
+      g_clear_pointer (&self->checkpointer, checkpointer_stop);
+      checkpoint_on_close = TRUE;
+    }
 
   for (guint i = 0; i < N_STMTS; i++)
     g_clear_pointer (&self->stmts[i], sqlite3_finalize);
@@ -1241,6 +1433,10 @@ ev_store_finalize (GObject *object)
        * that is left to do. */
       if (self->in_batch)
         sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+      /* Closing the last connection checkpoints and removes the WAL; with
+       * a reader still open it would leave it as it is. */
+      if (checkpoint_on_close)
+        sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
       sqlite3_close (self->db);
       self->db = NULL;
     }
@@ -1498,6 +1694,38 @@ trim_log (EvStore *self)
     g_warning ("Could not trim the log of “%s”: %s", self->path, error->message);
 }
 
+/* The WAL starts over only at a transaction that begins with all of it
+ * copied into the database. Under writes with no pause the next batch
+ * begins as soon as a commit ends, before the checkpointer has copied that
+ * commit, and the WAL would grow without end. So once it is past
+ * CATCH_UP_PAGES, and the checkpointer has copied everything up to the
+ * commit before, the writer copies this last commit itself before the next
+ * batch begins: a stall of one small checkpoint every few thousand pages
+ * under constant load, none when the load pauses now and then. */
+static void
+catch_up_wal (EvStore *self)
+{
+  gint64 start;
+  int backfilled;
+  int wal_pages = -1;
+  int rc;
+
+  if (self->checkpointer == NULL || self->wal_pages < CATCH_UP_PAGES)
+    return;
+
+  g_mutex_lock (&self->checkpointer->mutex);
+  backfilled = self->checkpointer->backfilled;
+  g_mutex_unlock (&self->checkpointer->mutex);
+  if (backfilled < self->wal_pages_before)
+    return;
+
+  start = g_get_monotonic_time ();
+  rc = sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                  &wal_pages, &backfilled);
+  g_debug ("Writer's checkpoint: %d of %d WAL pages in the database, %" G_GINT64_FORMAT " µs (%s)",
+           backfilled, wal_pages, g_get_monotonic_time () - start, sqlite3_errstr (rc));
+}
+
 /**
  * ev_store_flush:
  * @self: a store
@@ -1535,6 +1763,10 @@ ev_store_flush (EvStore  *self,
       /* A failed COMMIT that SQLite already rolled back was reported to
        * the waiters by check_batch_survived(). */
       self->in_batch = FALSE;
+
+      /* Before the waiters, who may begin the next batch. */
+      if (local == NULL)
+        catch_up_wal (self);
     }
 
   run_waiters (self, local);
