@@ -737,6 +737,24 @@ test_session_lifecycle (Fixture       *fixture,
   g_assert_finalize_object (store);
 }
 
+/* Supplies ended out of order, so that history follows the end time, and
+ * one in progress. @driver_3 ends the third supply. */
+static void
+add_history (EvStore    *store,
+             const char *driver_3)
+{
+  g_free (register_cp (store, "CP1", 0.35));
+  g_free (register_cp (store, "CP2", 0.35));
+
+  create_session (store, SUPPLY_1, "CP1", "d1");
+  create_session (store, SUPPLY_2, "CP2", "d2");
+  g_assert_true (finish (store, make_outcome (SUPPLY_2, "CP2", "d2", EV_SUPPLY_PHASE_FINISHED, 1.0, 8000, "unplugged")));
+  g_assert_true (finish (store, make_outcome (SUPPLY_1, "CP1", "d1", EV_SUPPLY_PHASE_FINISHED, 2.0, 6000, "unplugged")));
+  create_session (store, SUPPLY_3, "CP1", driver_3);
+  g_assert_true (finish (store, make_outcome (SUPPLY_3, "CP1", driver_3, EV_SUPPLY_PHASE_FAILED, 3.0, 9000, "engine-fault")));
+  create_session (store, SUPPLY_4, "CP2", "station:CP2");
+}
+
 static void
 test_history (Fixture       *fixture,
               gconstpointer  data)
@@ -744,21 +762,9 @@ test_history (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) history = NULL;
   g_autoptr(GPtrArray) open = NULL;
-  g_autofree char *token_1 = NULL;
-  g_autofree char *token_2 = NULL;
   EvStore *store = open_store (fixture->path, 100);
 
-  token_1 = register_cp (store, "CP1", 0.35);
-  token_2 = register_cp (store, "CP2", 0.35);
-
-  /* Ended out of order: history follows the end time. */
-  create_session (store, SUPPLY_1, "CP1", "d1");
-  create_session (store, SUPPLY_2, "CP2", "d2");
-  g_assert_true (finish (store, make_outcome (SUPPLY_2, "CP2", "d2", EV_SUPPLY_PHASE_FINISHED, 1.0, 8000, "unplugged")));
-  g_assert_true (finish (store, make_outcome (SUPPLY_1, "CP1", "d1", EV_SUPPLY_PHASE_FINISHED, 2.0, 6000, "unplugged")));
-  create_session (store, SUPPLY_3, "CP1", "d1");
-  g_assert_true (finish (store, make_outcome (SUPPLY_3, "CP1", "d1", EV_SUPPLY_PHASE_FAILED, 3.0, 9000, "engine-fault")));
-  create_session (store, SUPPLY_4, "CP2", "station:CP2");
+  add_history (store, "d1");
 
   history = ev_store_load_history (store, NULL, 0, &error);
   g_assert_no_error (error);
@@ -1224,6 +1230,902 @@ test_crash_exit_unflushed (Fixture       *fixture,
   assert_recovered (fixture->path, flushed, TRUE);
 }
 
+/* The log and its readers */
+
+static void
+append_log (EvStore    *store,
+            const char *event,
+            const char *cp_id,
+            const char *message)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ev_store_append_log (store, 1000, G_LOG_LEVEL_MESSAGE, event, cp_id, message, &error));
+  g_assert_no_error (error);
+}
+
+static EvStoreReader *
+open_reader (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  EvStoreReader *reader;
+
+  reader = ev_store_reader_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (reader);
+  return reader;
+}
+
+static GPtrArray *
+search_log (EvStoreReader *reader,
+            const char    *text,
+            guint          limit,
+            guint         *out_total)
+{
+  g_autoptr(GError) error = NULL;
+  GPtrArray *records;
+
+  records = ev_store_reader_search_log (reader, text, limit, out_total, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (records);
+  return records;
+}
+
+static void
+assert_log_record (EvLogRecord *record,
+                   const char  *event,
+                   const char  *cp_id,
+                   const char  *message)
+{
+  g_assert_cmpstr (record->event, ==, event);
+  g_assert_cmpstr (record->cp_id, ==, cp_id);
+  g_assert_cmpstr (record->message, ==, message);
+}
+
+static void
+test_log_append (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EvStoreReader) reader = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  EvStore *store = open_store (fixture->path, 60000);
+  EvLogRecord *record;
+  EvLogRecord *newer;
+  gint64 before = g_get_real_time () / 1000;
+  guint total = 0;
+
+  reader = open_reader (fixture->path);
+  records = search_log (reader, NULL, 0, &total);
+  g_assert_cmpuint (records->len, ==, 0);
+  g_assert_cmpuint (total, ==, 0);
+  g_clear_pointer (&records, g_ptr_array_unref);
+
+  g_assert_true (ev_store_append_log (store, 5000, G_LOG_LEVEL_WARNING, "cp-registered", "CP1",
+                                      "Charging point CP1 registered at Alicante", &error));
+  g_assert_no_error (error);
+  g_assert_true (ev_store_append_log (store, 0, G_LOG_LEVEL_MESSAGE, "central-started", NULL,
+                                      "Central started\nwith two lines", &error));
+  g_assert_no_error (error);
+  g_assert_true (ev_store_has_pending (store));
+
+  /* Another connection does not see a batch that is still open. */
+  records = search_log (reader, NULL, 0, &total);
+  g_assert_cmpuint (records->len, ==, 0);
+  g_assert_cmpuint (total, ==, 0);
+  g_clear_pointer (&records, g_ptr_array_unref);
+
+  g_assert_true (ev_store_flush (store, &error));
+  g_assert_no_error (error);
+
+  records = search_log (reader, "", 0, &total);
+  g_assert_cmpuint (records->len, ==, 2);
+  g_assert_cmpuint (total, ==, 2);
+  record = records->pdata[1];
+  assert_log_record (record, "cp-registered", "CP1", "Charging point CP1 registered at Alicante");
+  g_assert_cmpint (record->level, ==, G_LOG_LEVEL_WARNING);
+  g_assert_cmpint (record->time_ms, ==, 5000);
+  newer = records->pdata[0];
+  assert_log_record (newer, "central-started", NULL, "Central started\nwith two lines");
+  g_assert_cmpint (newer->level, ==, G_LOG_LEVEL_MESSAGE);
+  g_assert_cmpint (newer->time_ms, >=, before);
+  g_assert_cmpint (newer->id, >, record->id);
+  g_clear_pointer (&records, g_ptr_array_unref);
+
+  /* Writes after the commit stay unseen until the next one. */
+  append_log (store, "cp-state", "CP1", "CP1 is supplying");
+  records = search_log (reader, NULL, 0, &total);
+  g_assert_cmpuint (total, ==, 2);
+  g_clear_pointer (&records, g_ptr_array_unref);
+
+  /* Closing commits them; a reader opened after the store closed reads
+   * the file it left. */
+  g_assert_finalize_object (store);
+  g_clear_pointer (&reader, ev_store_reader_free);
+  reader = open_reader (fixture->path);
+  records = search_log (reader, NULL, 1, &total);
+  g_assert_cmpuint (records->len, ==, 1);
+  g_assert_cmpuint (total, ==, 3);
+  assert_log_record (records->pdata[0], "cp-state", "CP1", "CP1 is supplying");
+}
+
+static void
+test_log_bad_input (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EvStoreReader) reader = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autofree char *longest = g_strnfill (4096, 'x');
+  g_autofree char *too_long = g_strnfill (4097, 'x');
+  g_autofree char *event_too_long = g_strnfill (65, 'e');
+  EvStore *store = open_store (fixture->path, 60000);
+  guint total = 0;
+
+  append_log (store, "first", NULL, "kept");
+  append_log (store, "second", "CP1", longest);
+
+  ASSERT_INVALID (ev_store_append_log (store, 1, 0, "", NULL, "x", error));
+  ASSERT_INVALID (ev_store_append_log (store, 1, 0, NULL, NULL, "x", error));
+  ASSERT_INVALID (ev_store_append_log (store, 1, 0, "   ", NULL, "x", error));
+  ASSERT_INVALID (ev_store_append_log (store, 1, 0, "bad\tevent", NULL, "x", error));
+  ASSERT_INVALID (ev_store_append_log (store, 1, 0, event_too_long, NULL, "x", error));
+  ASSERT_INVALID (ev_store_append_log (store, 1, 0, "e", NULL, NULL, error));
+  ASSERT_INVALID (ev_store_append_log (store, 1, 0, "e", NULL, "bad \xff utf-8", error));
+  ASSERT_INVALID (ev_store_append_log (store, 1, 0, "e", NULL, too_long, error));
+  ASSERT_INVALID (ev_store_append_log (store, 1, 0, "e", "CP 1", "x", error));
+  ASSERT_INVALID (ev_store_append_log (store, 1, 0, "e", "", "x", error));
+  ASSERT_INVALID (ev_store_append_log (store, -1, 0, "e", NULL, "x", error));
+
+  append_log (store, "third", NULL, "");
+  g_assert_true (ev_store_flush (store, &error));
+  g_assert_no_error (error);
+  g_assert_finalize_object (store);
+
+  /* The good entries around the bad ones, and nothing else. */
+  reader = open_reader (fixture->path);
+  records = search_log (reader, NULL, 0, &total);
+  g_assert_cmpuint (total, ==, 3);
+  assert_log_record (records->pdata[0], "third", NULL, "");
+  assert_log_record (records->pdata[1], "second", "CP1", longest);
+  assert_log_record (records->pdata[2], "first", NULL, "kept");
+}
+
+static void
+notify_count_cb (GObject    *object,
+                 GParamSpec *pspec,
+                 gpointer    user_data)
+{
+  guint *count = user_data;
+
+  (*count)++;
+}
+
+static void
+test_log_trim (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EvStoreReader) reader = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  EvStore *store = open_store (fixture->path, 60000);
+  g_autofree char *oldest = NULL;
+  g_autofree char *expected = NULL;
+  guint notified = 0;
+  guint total = 0;
+  gint64 rows;
+
+  g_assert_cmpuint (ev_store_get_log_limit (store), ==, EV_STORE_DEFAULT_LOG_LIMIT);
+  g_signal_connect (store, "notify::log-limit", G_CALLBACK (notify_count_cb), &notified);
+  ev_store_set_log_limit (store, 1000);
+  ev_store_set_log_limit (store, 1000);
+  g_assert_cmpuint (notified, ==, 1);
+  g_assert_cmpuint (ev_store_get_log_limit (store), ==, 1000);
+
+  /* Flushed every 300 entries: the log never holds more than the limit
+   * plus one trim's worth. */
+  for (guint i = 0; i < 5000; i++)
+    {
+      g_autofree char *message = g_strdup_printf ("entry %u", i);
+
+      append_log (store, "test", NULL, message);
+      if (i % 300 == 299)
+        {
+          g_assert_true (ev_store_flush (store, &error));
+          g_assert_no_error (error);
+          rows = raw_int (fixture->path, "SELECT count(*) FROM log");
+          g_assert_cmpint (rows, <=, 1000 + 999);
+        }
+    }
+  g_assert_true (ev_store_flush (store, &error));
+  g_assert_no_error (error);
+
+  /* The newest entries are those kept, in one run. */
+  rows = raw_int (fixture->path, "SELECT count(*) FROM log");
+  g_assert_cmpint (rows, >=, 1000);
+  g_assert_cmpint (rows, <=, 1000 + 999);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT max (id) - min (id) + 1 FROM log"), ==, rows);
+  reader = open_reader (fixture->path);
+  records = search_log (reader, NULL, 1, &total);
+  g_assert_cmpuint (total, ==, rows);
+  g_assert_cmpstr (((EvLogRecord *) records->pdata[0])->message, ==, "entry 4999");
+  g_clear_pointer (&records, g_ptr_array_unref);
+  oldest = raw_text (fixture->path, "SELECT message FROM log ORDER BY id LIMIT 1");
+  expected = g_strdup_printf ("entry %" G_GINT64_FORMAT, 5000 - rows);
+  g_assert_cmpstr (oldest, ==, expected);
+
+  /* A lower limit applies at the next flush. */
+  ev_store_set_log_limit (store, 10);
+  append_log (store, "test", NULL, "entry 5000");
+  g_assert_true (ev_store_flush (store, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM log"), ==, 10);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT min (id) FROM log WHERE message = 'entry 4991'"), ==,
+                   raw_int (fixture->path, "SELECT min (id) FROM log"));
+
+  /* 0 keeps everything. */
+  ev_store_set_log_limit (store, 0);
+  for (guint i = 0; i < 2500; i++)
+    append_log (store, "test", NULL, "more");
+  g_assert_true (ev_store_flush (store, &error));
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM log"), ==, 2510);
+  g_assert_cmpuint (notified, ==, 3);
+
+  g_assert_finalize_object (store);
+}
+
+/* The 100,000 entries of test_log_search: a few hold wildcards. */
+static void
+search_entry (guint        i,
+              const char **out_event,
+              char       **out_cp_id,
+              char       **out_message)
+{
+  *out_event = i % 3 == 0 ? "supply-progress" : "cp-state";
+  *out_cp_id = i % 7 == 0 ? NULL : g_strdup_printf ("CP%03u", i % 500);
+  if (i == 12345)
+    *out_message = g_strdup ("Battery at 50% now");
+  else if (i == 54321)
+    *out_message = g_strdup ("an under_score and a back\\slash");
+  else
+    *out_message = g_strdup_printf ("Supply %u at %u kW", i, i % 97);
+}
+
+static gboolean
+contains_ascii_nocase (const char *haystack,
+                       const char *needle)
+{
+  g_autofree char *h = haystack != NULL ? g_ascii_strdown (haystack, -1) : NULL;
+  g_autofree char *n = g_ascii_strdown (needle, -1);
+
+  return h != NULL && strstr (h, n) != NULL;
+}
+
+#define SEARCH_ROWS 100000
+
+static void
+test_log_search (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  static const char * const texts[] = {
+    NULL, "", "50%", "500", "_", "\\", "%", "BATTERY", "cp0", "Supply-PROGRESS",
+    "Supply 9999", "no such entry",
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EvStoreReader) reader = NULL;
+  EvStore *store = open_store (fixture->path, 60000);
+  gint64 start;
+
+  start = g_get_monotonic_time ();
+  for (guint i = 0; i < SEARCH_ROWS; i++)
+    {
+      const char *event;
+      g_autofree char *cp_id = NULL;
+      g_autofree char *message = NULL;
+
+      search_entry (i, &event, &cp_id, &message);
+      g_assert_true (ev_store_append_log (store, 1000 + i, G_LOG_LEVEL_INFO, event, cp_id, message, &error));
+    }
+  g_assert_true (ev_store_flush (store, &error));
+  g_assert_no_error (error);
+  g_test_message ("appended and committed %u entries in %.1f ms", SEARCH_ROWS,
+                  (g_get_monotonic_time () - start) / 1000.0);
+
+  reader = open_reader (fixture->path);
+  for (guint t = 0; t < G_N_ELEMENTS (texts); t++)
+    {
+      const char *text = texts[t];
+      g_autoptr(GPtrArray) records = NULL;
+      guint expected = 0;
+      gint64 newest = -1;
+      guint total = 0;
+
+      for (guint i = 0; i < SEARCH_ROWS; i++)
+        {
+          const char *event;
+          g_autofree char *cp_id = NULL;
+          g_autofree char *message = NULL;
+
+          search_entry (i, &event, &cp_id, &message);
+          if (text == NULL || text[0] == '\0' ||
+              contains_ascii_nocase (message, text) ||
+              contains_ascii_nocase (event, text) ||
+              contains_ascii_nocase (cp_id, text))
+            {
+              expected++;
+              newest = i;
+            }
+        }
+
+      start = g_get_monotonic_time ();
+      records = search_log (reader, text, 50, &total);
+      g_test_message ("search_log (\"%s\", 50) over %u entries: %u found, %.1f ms",
+                      text != NULL ? text : "(null)", SEARCH_ROWS, total,
+                      (g_get_monotonic_time () - start) / 1000.0);
+
+      g_assert_cmpuint (total, ==, expected);
+      g_assert_cmpuint (records->len, ==, MIN (expected, 50));
+      for (guint k = 1; k < records->len; k++)
+        {
+          EvLogRecord *later = records->pdata[k - 1];
+          EvLogRecord *earlier = records->pdata[k];
+
+          g_assert_cmpint (later->id, >, earlier->id);
+          g_assert_cmpint (later->time_ms, >, earlier->time_ms);
+        }
+      if (records->len > 0)
+        g_assert_cmpint (((EvLogRecord *) records->pdata[0])->time_ms, ==, 1000 + newest);
+    }
+
+  g_assert_finalize_object (store);
+}
+
+static void
+assert_same_sessions (GPtrArray  *sessions,
+                      GPtrArray  *expected,
+                      const char *text)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < expected->len; i++)
+    {
+      EvSupplySession *want = expected->pdata[i];
+      EvSupplySession *got;
+
+      if (text != NULL &&
+          !contains_ascii_nocase (ev_supply_session_get_cp_id (want), text) &&
+          !contains_ascii_nocase (ev_supply_session_get_driver_id (want), text) &&
+          !contains_ascii_nocase (ev_supply_session_get_supply_id (want), text) &&
+          !contains_ascii_nocase (ev_supply_session_get_reason (want), text))
+        continue;
+
+      g_assert_cmpuint (n, <, sessions->len);
+      got = sessions->pdata[n++];
+      g_assert_cmpstr (ev_supply_session_get_supply_id (got), ==, ev_supply_session_get_supply_id (want));
+      g_assert_cmpstr (ev_supply_session_get_cp_id (got), ==, ev_supply_session_get_cp_id (want));
+      g_assert_cmpstr (ev_supply_session_get_driver_id (got), ==, ev_supply_session_get_driver_id (want));
+      g_assert_cmpint (ev_supply_session_get_phase (got), ==, ev_supply_session_get_phase (want));
+      g_assert_cmpfloat (ev_supply_session_get_kwh (got), ==, ev_supply_session_get_kwh (want));
+      g_assert_cmpfloat (ev_supply_session_get_amount (got), ==, ev_supply_session_get_amount (want));
+      g_assert_cmpfloat (ev_supply_session_get_price (got), ==, ev_supply_session_get_price (want));
+      g_assert_cmpstr (ev_supply_session_get_reason (got), ==, ev_supply_session_get_reason (want));
+      g_assert_cmpint (ev_supply_session_get_ended_at (got), ==, ev_supply_session_get_ended_at (want));
+    }
+  g_assert_cmpuint (sessions->len, ==, n);
+}
+
+typedef struct {
+  GPtrArray *seen;
+  guint stop_after;
+} Export;
+
+static gboolean
+export_cb (EvSupplySession *session,
+           gpointer         user_data)
+{
+  Export *export = user_data;
+
+  g_ptr_array_add (export->seen, g_object_ref (session));
+  return export->seen->len < export->stop_after;
+}
+
+static void
+test_history_reader (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  static const char * const texts[] = { NULL, "cp1", "D_1", "engine", "unplugged", "6a02", "_", "%", "nobody" };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EvStoreReader) reader = NULL;
+  g_autoptr(GPtrArray) history = NULL;
+  g_autoptr(GPtrArray) found = NULL;
+  EvStore *store = open_store (fixture->path, 60000);
+  Export export = { NULL, G_MAXUINT };
+  guint total = 0;
+
+  /* An underscore in an id must be found as itself, not as a wildcard. */
+  add_history (store, "d_1");
+  g_assert_true (ev_store_flush (store, &error));
+  history = ev_store_load_history (store, NULL, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (history->len, ==, 3);
+
+  reader = open_reader (fixture->path);
+  for (guint t = 0; t < G_N_ELEMENTS (texts); t++)
+    {
+      found = ev_store_reader_search_history (reader, texts[t], 0, &total, &error);
+      g_assert_no_error (error);
+      assert_same_sessions (found, history, texts[t]);
+      g_assert_cmpuint (total, ==, found->len);
+      g_clear_pointer (&found, g_ptr_array_unref);
+    }
+
+  found = ev_store_reader_search_history (reader, "", 2, &total, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, ==, 2);
+  g_assert_cmpuint (total, ==, 3);
+  g_assert_cmpstr (ev_supply_session_get_supply_id (found->pdata[1]), ==, SUPPLY_2);
+  g_clear_pointer (&found, g_ptr_array_unref);
+
+  export.seen = g_ptr_array_new_with_free_func (g_object_unref);
+  g_assert_true (ev_store_reader_foreach_history (reader, export_cb, &export, &error));
+  g_assert_no_error (error);
+  assert_same_sessions (export.seen, history, NULL);
+  g_ptr_array_set_size (export.seen, 0);
+
+  export.stop_after = 2;
+  g_assert_true (ev_store_reader_foreach_history (reader, export_cb, &export, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (export.seen->len, ==, 2);
+  g_assert_cmpstr (ev_supply_session_get_supply_id (export.seen->pdata[1]), ==, SUPPLY_2);
+  g_clear_pointer (&export.seen, g_ptr_array_unref);
+
+  /* A supply that ends in the open batch is not there yet. */
+  g_assert_true (finish (store, make_outcome (SUPPLY_4, "CP2", "station:CP2", EV_SUPPLY_PHASE_FINISHED, 4.0, 9500, "unplugged")));
+  found = ev_store_reader_search_history (reader, NULL, 0, &total, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (total, ==, 3);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  g_assert_true (ev_store_flush (store, &error));
+  found = ev_store_reader_search_history (reader, NULL, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (found->len, ==, 4);
+  g_assert_cmpstr (ev_supply_session_get_supply_id (found->pdata[0]), ==, SUPPLY_4);
+
+  g_assert_finalize_object (store);
+}
+
+static void
+assert_reader_refused (const char *path,
+                       int         code)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean exists = g_file_test (path, G_FILE_TEST_EXISTS);
+  g_autoptr(GBytes) before = g_file_test (path, G_FILE_TEST_IS_REGULAR) ? file_bytes (path) : NULL;
+  EvStoreReader *reader;
+
+  reader = ev_store_reader_open (path, &error);
+  g_assert_null (reader);
+  g_assert_error (error, EV_STORE_ERROR, code);
+  g_assert_nonnull (strstr (error->message, path));
+  g_test_message ("%s", error->message);
+
+  if (before != NULL)
+    {
+      g_autoptr(GBytes) after = file_bytes (path);
+
+      g_assert_true (g_bytes_equal (before, after));
+    }
+  g_assert_cmpint (g_file_test (path, G_FILE_TEST_EXISTS), ==, exists);
+}
+
+static void
+test_reader_refused (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_path_get_dirname (fixture->path);
+  g_autofree char *text = g_build_filename (dir, "notes.txt", NULL);
+  g_autofree char *empty = g_build_filename (dir, "empty.db", NULL);
+  g_autofree char *foreign = g_build_filename (dir, "other.db", NULL);
+  g_autofree char *older = g_build_filename (dir, "older.db", NULL);
+  g_autofree char *newer = g_build_filename (dir, "newer.db", NULL);
+  g_autofree char *sql = NULL;
+  EvStoreReader *reader;
+  sqlite3 *db;
+
+  /* Missing, in a missing folder too. */
+  assert_reader_refused (fixture->path, EV_STORE_ERROR_NOT_FOUND);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  assert_reader_refused (fixture->path, EV_STORE_ERROR_NOT_FOUND);
+
+  reader = ev_store_reader_open ("", &error);
+  g_assert_null (reader);
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  g_file_set_contents (text, "my notes, not a database\n", -1, &error);
+  g_assert_no_error (error);
+  assert_reader_refused (text, EV_STORE_ERROR_NOT_A_DATABASE);
+  g_file_set_contents (empty, "", 0, &error);
+  g_assert_no_error (error);
+  assert_reader_refused (empty, EV_STORE_ERROR_NOT_A_DATABASE);
+  assert_reader_refused (dir, EV_STORE_ERROR_FAILED);
+
+  db = raw_open (foreign);
+  raw_exec (db, "CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT);");
+  sqlite3_close (db);
+  assert_reader_refused (foreign, EV_STORE_ERROR_NOT_A_DATABASE);
+
+  db = raw_open (older);
+  raw_exec (db, schema_1);
+  sqlite3_close (db);
+  assert_reader_refused (older, EV_STORE_ERROR_TOO_OLD);
+
+  db = raw_open (newer);
+  raw_exec (db, schema_1);
+  sql = g_strdup_printf ("PRAGMA user_version = %d;", EV_STORE_SCHEMA_VERSION + 1);
+  raw_exec (db, sql);
+  sqlite3_close (db);
+  assert_reader_refused (newer, EV_STORE_ERROR_TOO_NEW);
+}
+
+typedef struct {
+  const char *path;
+  guint rounds;
+  GError *error;
+  guint searches;
+} Searcher;
+
+/* A console's worker thread: searches while the store writes, and only
+ * ever sees whole commits. */
+static gpointer
+searcher_thread (gpointer data)
+{
+  Searcher *searcher = data;
+  g_autoptr(EvStoreReader) reader = ev_store_reader_open (searcher->path, &searcher->error);
+  guint last = 0;
+
+  while (reader != NULL)
+    {
+      g_autoptr(GPtrArray) records = NULL;
+      guint total = 0;
+
+      records = ev_store_reader_search_log (reader, "round", 10, &total, &searcher->error);
+      if (records == NULL)
+        break;
+      searcher->searches++;
+      g_assert_cmpuint (total % 100, ==, 0);
+      g_assert_cmpuint (total, >=, last);
+      last = total;
+      if (total == searcher->rounds * 100)
+        break;
+    }
+
+  return NULL;
+}
+
+static void
+test_reader_thread (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  EvStore *store = open_store (fixture->path, 60000);
+  Searcher searcher = { fixture->path, 200, NULL, 0 };
+  GThread *thread;
+
+  thread = g_thread_new ("searcher", searcher_thread, &searcher);
+  for (guint round = 0; round < searcher.rounds; round++)
+    {
+      for (guint n = 0; n < 100; n++)
+        {
+          g_autofree char *message = g_strdup_printf ("round %u entry %u", round, n);
+
+          append_log (store, "test", NULL, message);
+        }
+      g_assert_true (ev_store_flush (store, &error));
+      g_assert_no_error (error);
+    }
+  g_thread_join (thread);
+  g_assert_no_error (searcher.error);
+  g_test_message ("%u searches while the store wrote", searcher.searches);
+
+  g_assert_finalize_object (store);
+}
+
+/* What schemas 2 and 3 added to schema 1, as those releases wrote it. */
+static const char schema_3_additions[] =
+  "ALTER TABLE charging_points ADD COLUMN token_salt TEXT;"
+  "ALTER TABLE charging_points ADD COLUMN token_hash TEXT;"
+  "DROP INDEX sessions_by_cp;"
+  "CREATE UNIQUE INDEX sessions_open_by_cp ON sessions (cp_id) WHERE ended_at IS NULL;"
+  "CREATE UNIQUE INDEX sessions_open_by_driver ON sessions (driver_id) WHERE ended_at IS NULL;"
+  "CREATE INDEX sessions_history ON sessions (ended_at DESC) WHERE ended_at IS NOT NULL;"
+  "CREATE INDEX sessions_history_by_driver ON sessions (driver_id, ended_at DESC)"
+  "  WHERE ended_at IS NOT NULL;"
+  "CREATE TABLE denials (request_id TEXT PRIMARY KEY NOT NULL, reason TEXT NOT NULL,"
+  "  denied_at INTEGER NOT NULL);"
+  "PRAGMA user_version = 3;";
+
+static void
+test_migrate_from_v3 (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) cps = NULL;
+  g_autoptr(GPtrArray) history = NULL;
+  g_autoptr(GPtrArray) open = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(EvStoreReader) reader = NULL;
+  g_autofree char *dir = g_path_get_dirname (fixture->path);
+  g_autofree char *hash = NULL;
+  g_autofree char *rows = NULL;
+  g_autofree char *reason = NULL;
+  EvSupplySession *session;
+  EvStore *store;
+  sqlite3 *db;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  db = raw_open (fixture->path);
+  raw_exec (db, "PRAGMA journal_mode = WAL");
+  raw_exec (db, schema_1);
+  raw_exec (db, schema_3_additions);
+  hash = g_compute_hmac_for_string (G_CHECKSUM_SHA256, (const guchar *) "salt3", 5, "token-of-cp3", -1);
+  rows = g_strdup_printf ("INSERT INTO charging_points VALUES ('CP3', 'Elche', 0.30, 'ACTIVE', 100, 200, 'salt3', '%s');"
+                          "INSERT INTO charging_points VALUES ('CP4', 'Alcoy', 0.40, 'STOPPED', 100, NULL, NULL, NULL);"
+                          "INSERT INTO drivers VALUES ('d1', 100, 200), ('d2', 100, 300);"
+                          "INSERT INTO sessions VALUES ('" SUPPLY_1 "', 'CP3', 'd1', 0.30, 5.0, 1.5, 7,"
+                          "  'finished', 'unplugged', 100, 150, 2000);"
+                          "INSERT INTO sessions VALUES ('" SUPPLY_2 "', 'CP4', 'd2', 0.40, 1.0, 0.4, 2,"
+                          "  'supplying', NULL, 3000, 3100, NULL);"
+                          "INSERT INTO denials VALUES ('req-9', 'cp-busy', 2500);",
+                          hash);
+  raw_exec (db, rows);
+  sqlite3_close (db);
+
+  /* Only the store upgrades; a reader waits for it. */
+  assert_reader_refused (fixture->path, EV_STORE_ERROR_TOO_OLD);
+
+  store = ev_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (ev_store_verify_token (store, "CP3", "token-of-cp3", &error));
+  g_assert_no_error (error);
+  cps = ev_store_load_charging_points (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (cps->len, ==, 2);
+  g_assert_cmpstr (ev_charging_point_get_location (find_cp (cps, "CP3")), ==, "Elche");
+  g_assert_cmpint (ev_charging_point_get_state (find_cp (cps, "CP4")), ==, EV_CP_STATE_STOPPED);
+  g_assert_cmpfloat (ev_charging_point_get_price (find_cp (cps, "CP4")), ==, 0.40);
+
+  history = ev_store_load_history (store, NULL, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (history->len, ==, 1);
+  session = history->pdata[0];
+  g_assert_cmpstr (ev_supply_session_get_supply_id (session), ==, SUPPLY_1);
+  g_assert_cmpfloat (ev_supply_session_get_kwh (session), ==, 5.0);
+  g_assert_cmpfloat (ev_supply_session_get_amount (session), ==, 1.5);
+  g_assert_cmpstr (ev_supply_session_get_reason (session), ==, "unplugged");
+  open = ev_store_load_open_sessions (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (open->len, ==, 1);
+  g_assert_cmpstr (ev_supply_session_get_supply_id (open->pdata[0]), ==, SUPPLY_2);
+  g_assert_cmpint (ev_supply_session_get_phase (open->pdata[0]), ==, EV_SUPPLY_PHASE_SUPPLYING);
+  reason = ev_store_lookup_denial (store, "req-9", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (reason, ==, "cp-busy");
+
+  /* And it has a log now. */
+  append_log (store, "migrated", "CP3", "Upgraded to schema 4");
+  g_assert_true (ev_store_flush (store, &error));
+  g_assert_no_error (error);
+  reader = open_reader (fixture->path);
+  records = search_log (reader, "schema", 0, NULL);
+  g_assert_cmpuint (records->len, ==, 1);
+  assert_log_record (records->pdata[0], "migrated", "CP3", "Upgraded to schema 4");
+
+  g_clear_pointer (&cps, g_ptr_array_unref);
+  g_clear_pointer (&history, g_ptr_array_unref);
+  g_clear_pointer (&open, g_ptr_array_unref);
+  g_assert_finalize_object (store);
+
+  g_assert_cmpint (raw_int (fixture->path, "PRAGMA user_version"), ==, EV_STORE_SCHEMA_VERSION);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM sessions"), ==, 2);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM drivers"), ==, 2);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM sqlite_schema WHERE name = 'log_by_cp'"), ==, 1);
+}
+
+/* Checkpoints */
+
+/* The WAL index (the -shm file, https://sqlite.org/walformat.html) holds
+ * the WAL's last frame at byte 16 and the last one checkpointed at 96. */
+static gboolean
+wal_checkpointed (gpointer user_data)
+{
+  const char *shm = user_data;
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+  guint32 last_frame;
+  guint32 backfilled;
+
+  if (!g_file_get_contents (shm, &contents, &length, NULL) || length < 100)
+    return FALSE;
+  memcpy (&last_frame, contents + 16, sizeof last_frame);
+  memcpy (&backfilled, contents + 96, sizeof backfilled);
+  return last_frame == backfilled;
+}
+
+static gboolean
+wake_cb (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Waits for the checkpointer's thread, which tells the main context
+ * nothing: the context wakes every few ms to look at the file. */
+static void
+wait_checkpointed (const char *path)
+{
+  g_autofree char *shm = g_strconcat (path, "-shm", NULL);
+  guint wake = g_timeout_add (5, wake_cb, NULL);
+
+  ev_test_wait_until (NULL, wal_checkpointed, shm, 20000, "a checkpoint");
+  g_source_remove (wake);
+}
+
+static goffset
+file_size (const char *path)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileInfo) info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE,
+                                                 G_FILE_QUERY_INFO_NONE, NULL, NULL);
+
+  return info != NULL ? g_file_info_get_size (info) : 0;
+}
+
+/* A commit of 2000 entries, two to a 4 KiB page: past the 1000 pages that
+ * wake the checkpointer at once. */
+#define ROUND_ENTRIES 2000
+
+static void
+append_round (EvStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = g_strnfill (1400, 'w');
+
+  for (guint n = 0; n < ROUND_ENTRIES; n++)
+    append_log (store, "bulk", "CP1", message);
+  g_assert_true (ev_store_flush (store, &error));
+  g_assert_no_error (error);
+}
+
+#define WAL_ROUNDS 25
+#define WAL_BOUND (16 * 1024 * 1024)
+
+static void
+test_wal_bounded (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autofree char *wal = g_strconcat (fixture->path, "-wal", NULL);
+  EvStore *store = open_store (fixture->path, 60000);
+  goffset largest = 0;
+  gint64 start;
+
+  ev_store_set_log_limit (store, 3 * ROUND_ENTRIES);
+
+  /* The writer never checkpoints (wal_autocheckpoint=0): without the
+   * checkpointer's thread the WAL would pass 100 MB, and these waits would
+   * time out. Each commit that finds the WAL checkpointed starts it over
+   * and cuts the file back to the larger of 4 MiB and itself. */
+  for (guint round = 0; round < WAL_ROUNDS; round++)
+    {
+      append_round (store);
+      largest = MAX (largest, file_size (wal));
+      g_assert_cmpint (file_size (wal), <, WAL_BOUND);
+      wait_checkpointed (fixture->path);
+    }
+  g_test_message ("largest WAL: %.1f MiB after %d commits of %d entries",
+                  largest / 1048576.0, WAL_ROUNDS, ROUND_ENTRIES);
+
+  /* A small commit is checkpointed too, a few seconds later. */
+  append_log (store, "small", NULL, "one entry");
+  g_assert_true (ev_store_flush (store, NULL));
+  start = g_get_monotonic_time ();
+  wait_checkpointed (fixture->path);
+  g_test_message ("a small commit was checkpointed after %.0f ms",
+                  (g_get_monotonic_time () - start) / 1000.0);
+
+
+  g_assert_finalize_object (store);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM log"), <=, 3 * ROUND_ENTRIES + 999);
+}
+
+/* Writes that never pause, as Central's under load: every batch begins as
+ * soon as the last one is committed, before the checkpointer has copied
+ * it, so the WAL could never start over by itself; past 4000 pages the
+ * writer copies its own last commit. */
+typedef struct {
+  EvStore *store;
+  const char *wal;
+  char *message;
+  guint appended;
+  goffset largest;
+} Feeder;
+
+#define FEED_ENTRIES 40000
+
+static gboolean
+feed_cb (gpointer user_data)
+{
+  Feeder *feeder = user_data;
+
+  for (guint n = 0; n < 20; n++)
+    append_log (feeder->store, "bulk", "CP1", feeder->message);
+  feeder->appended += 20;
+  feeder->largest = MAX (feeder->largest, file_size (feeder->wal));
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+fed_cb (gpointer user_data)
+{
+  Feeder *feeder = user_data;
+
+  return feeder->appended >= FEED_ENTRIES;
+}
+
+static void
+test_wal_bounded_without_pause (Fixture       *fixture,
+                                gconstpointer  data)
+{
+  g_autofree char *wal = g_strconcat (fixture->path, "-wal", NULL);
+  g_autofree char *message = g_strnfill (1400, 'w');
+  Feeder feeder = { NULL, wal, message, 0, 0 };
+  guint feed;
+
+  /* Committed every 100 ms on its own, as Central's store is. */
+  feeder.store = open_store (fixture->path, 100);
+  ev_store_set_log_limit (feeder.store, 3 * ROUND_ENTRIES);
+  feed = g_timeout_add (1, feed_cb, &feeder);
+  ev_test_wait_until (NULL, fed_cb, &feeder, 120000, "the entries to be written");
+  g_source_remove (feed);
+
+  /* Without the writer's catch-up the WAL passes 100 MB. */
+  g_test_message ("largest WAL: %.1f MiB while %d entries were written without a pause",
+                  feeder.largest / 1048576.0, FEED_ENTRIES);
+  g_assert_cmpint (feeder.largest, <, 3 * WAL_BOUND);
+
+  g_assert_finalize_object (feeder.store);
+}
+
+/* Closing right after a big commit interrupts the checkpoint under way
+ * and leaves no WAL behind; a reader open meanwhile keeps reading. */
+static void
+test_close_with_checkpointer (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  g_autofree char *wal = g_strconcat (fixture->path, "-wal", NULL);
+  g_autoptr(EvStoreReader) reader = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  EvStore *store = open_store (fixture->path, 60000);
+  guint total = 0;
+  gint64 start;
+
+  append_round (store);
+  start = g_get_monotonic_time ();
+  g_assert_finalize_object (store);
+  g_test_message ("closed in %.1f ms right after a commit of %d entries",
+                  (g_get_monotonic_time () - start) / 1000.0, ROUND_ENTRIES);
+  g_assert_false (g_file_test (wal, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM log"), ==, ROUND_ENTRIES);
+
+  store = open_store (fixture->path, 60000);
+  reader = open_reader (fixture->path);
+  append_round (store);
+  g_assert_finalize_object (store);
+  records = search_log (reader, "bulk", 1, &total);
+  g_assert_cmpuint (total, ==, 2 * ROUND_ENTRIES);
+}
+
 /* A denial is remembered across a reopen; the first reason stays. */
 static void
 test_denials (Fixture       *fixture,
@@ -1270,6 +2172,7 @@ main (int   argc,
 
   ADD ("open/fresh", test_open_fresh);
   ADD ("open/migrate-from-v1", test_migrate_from_v1);
+  ADD ("open/migrate-from-v3", test_migrate_from_v3);
   ADD ("open/newer-version-refused", test_newer_version_refused);
   ADD ("open/not-a-database-refused", test_not_a_database_refused);
   ADD ("cp/register-verify", test_register_and_verify);
@@ -1286,6 +2189,16 @@ main (int   argc,
   ADD ("batch/commit-latency", test_commit_latency);
   ADD ("crash/sigkill", test_crash_sigkill);
   ADD ("crash/exit-unflushed", test_crash_exit_unflushed);
+  ADD ("log/append", test_log_append);
+  ADD ("log/bad-input", test_log_bad_input);
+  ADD ("log/trim", test_log_trim);
+  ADD ("log/search", test_log_search);
+  ADD ("reader/history", test_history_reader);
+  ADD ("reader/refused", test_reader_refused);
+  ADD ("reader/thread", test_reader_thread);
+  ADD ("checkpoint/wal-bounded", test_wal_bounded);
+  ADD ("checkpoint/wal-bounded-without-pause", test_wal_bounded_without_pause);
+  ADD ("checkpoint/close", test_close_with_checkpointer);
 
 #undef ADD
 

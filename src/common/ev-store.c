@@ -31,16 +31,30 @@
  *
  * The database runs in WAL mode with `synchronous=NORMAL`: a committed
  * batch survives the process being killed; a power cut may lose the last
- * batches. Commits may pause for a WAL checkpoint, so keep the store on a
- * thread of its own, not on the one that answers links. An #EvStore is not
- * thread-safe: use it from the thread that created it.
+ * batches. WAL checkpoints, which would stall a commit by 10–120 ms, run
+ * on a thread of the store's own with a connection of its own (`PASSIVE`,
+ * so it never waits for the writer), once a commit leaves the WAL past
+ * 1000 pages, or a few seconds after any commit. The WAL starts over only
+ * at a transaction that begins with all of it checkpointed; under writes
+ * that never pause that never happens by itself, so once the WAL passes
+ * 4000 pages (16 MiB) the writer copies its own last commit, a few ms. A
+ * writer that outpaces the checkpointer's disk grows the WAL until it
+ * catches up. An #EvStore is not thread-safe: use it from the thread
+ * that created it.
+ *
+ * Searches of the log and of the history, and exports, run elsewhere, on
+ * an #EvStoreReader of their own.
  */
 
 /* Schema 1 predates CP tokens. Schema 2 adds the token columns and the
  * indices Central looks supplies up by; its unique partial indices make
  * "one supply in progress per CP and per driver" a property of the data.
  * Schema 3 remembers denied requests, so that a request read again after a
- * restart gets the same answer. */
+ * restart gets the same answer. Schema 4 keeps the log Central shows, so
+ * that the console holds only its newest entries and searches the rest;
+ * newest first is the order of the rowid (`id`), and an index on cp_id,
+ * which holds the rowid too, gives one charging point's entries newest
+ * first. */
 static const char * const migrations[] = {
   /* 1 */
   "CREATE TABLE charging_points ("
@@ -91,6 +105,17 @@ static const char * const migrations[] = {
   "  reason TEXT NOT NULL,"
   "  denied_at INTEGER NOT NULL"
   ");",
+
+  /* 4 */
+  "CREATE TABLE log ("
+  "  id INTEGER PRIMARY KEY,"
+  "  time_ms INTEGER NOT NULL,"
+  "  level INTEGER NOT NULL,"
+  "  event TEXT NOT NULL,"
+  "  cp_id TEXT NULL,"
+  "  message TEXT NOT NULL"
+  ");"
+  "CREATE INDEX log_by_cp ON log (cp_id) WHERE cp_id IS NOT NULL;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == EV_STORE_SCHEMA_VERSION);
@@ -98,6 +123,15 @@ G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == EV_STORE_SCHEMA_VERSION);
 #define SESSION_COLUMNS \
   "supply_id, cp_id, driver_id, price, kwh, amount, seq, phase, reason, " \
   "started_at, ended_at"
+
+#define HISTORY_ORDER_LIMIT " ORDER BY ended_at DESC, rowid DESC LIMIT ?1"
+
+/* The ended supplies, newest first: ev_store_load_history() and the
+ * export read the same rows. */
+#define HISTORY_SQL \
+  "SELECT " SESSION_COLUMNS " FROM sessions WHERE ended_at IS NOT NULL" HISTORY_ORDER_LIMIT
+
+#define LOG_COLUMNS "id, time_ms, level, event, cp_id, message"
 
 typedef enum {
   STMT_BEGIN,
@@ -123,6 +157,8 @@ typedef enum {
   STMT_SESSION_HISTORY_BY_DRIVER,
   STMT_DENIAL_INSERT,
   STMT_DENIAL_SELECT,
+  STMT_LOG_INSERT,
+  STMT_LOG_TRIM,
   N_STMTS
 } StmtId;
 
@@ -180,17 +216,52 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_SESSION_OPEN_ALL] =
     "SELECT " SESSION_COLUMNS " FROM sessions"
     " WHERE ended_at IS NULL ORDER BY authorised_at, supply_id",
-  [STMT_SESSION_HISTORY] =
-    "SELECT " SESSION_COLUMNS " FROM sessions"
-    " WHERE ended_at IS NOT NULL ORDER BY ended_at DESC, rowid DESC LIMIT ?1",
+  [STMT_SESSION_HISTORY] = HISTORY_SQL,
   [STMT_SESSION_HISTORY_BY_DRIVER] =
     "SELECT " SESSION_COLUMNS " FROM sessions"
-    " WHERE driver_id = ?2 AND ended_at IS NOT NULL"
-    " ORDER BY ended_at DESC, rowid DESC LIMIT ?1",
+    " WHERE driver_id = ?2 AND ended_at IS NOT NULL" HISTORY_ORDER_LIMIT,
   [STMT_DENIAL_INSERT] =
     "INSERT OR IGNORE INTO denials (request_id, reason, denied_at) VALUES (?1, ?2, ?3)",
   [STMT_DENIAL_SELECT] =
     "SELECT reason FROM denials WHERE request_id = ?1",
+  [STMT_LOG_INSERT] =
+    "INSERT INTO log (time_ms, level, event, cp_id, message)"
+    " VALUES (?1, ?2, ?3, ?4, ?5)",
+  [STMT_LOG_TRIM] =
+    "DELETE FROM log WHERE id <= (SELECT max (id) FROM log) - ?1",
+};
+
+/* An #EvStoreReader's statements. A search text binds ?2 as a LIKE pattern
+ * (NULL for everything); LIKE folds the case of ASCII letters only. */
+typedef enum {
+  READER_STMT_LOG_SEARCH,
+  READER_STMT_LOG_COUNT,
+  READER_STMT_HISTORY_SEARCH,
+  READER_STMT_HISTORY_COUNT,
+  READER_STMT_HISTORY_ALL,
+  N_READER_STMTS
+} ReaderStmtId;
+
+#define LIKE(column) column " LIKE ?2 ESCAPE '\\'"
+
+#define LOG_MATCH \
+  " WHERE ?2 IS NULL OR " LIKE ("message") " OR " LIKE ("event") \
+  " OR " LIKE ("cp_id")
+
+#define HISTORY_MATCH \
+  " WHERE ended_at IS NOT NULL AND (?2 IS NULL OR " LIKE ("cp_id") \
+  " OR " LIKE ("driver_id") " OR " LIKE ("supply_id") " OR " LIKE ("reason") ")"
+
+static const char * const reader_stmt_sql[N_READER_STMTS] = {
+  [READER_STMT_LOG_SEARCH] =
+    "SELECT " LOG_COLUMNS " FROM log" LOG_MATCH " ORDER BY id DESC LIMIT ?1",
+  [READER_STMT_LOG_COUNT] =
+    "SELECT count(*) FROM log" LOG_MATCH,
+  [READER_STMT_HISTORY_SEARCH] =
+    "SELECT " SESSION_COLUMNS " FROM sessions" HISTORY_MATCH HISTORY_ORDER_LIMIT,
+  [READER_STMT_HISTORY_COUNT] =
+    "SELECT count(*) FROM sessions" HISTORY_MATCH,
+  [READER_STMT_HISTORY_ALL] = HISTORY_SQL,
 };
 
 /* Stable names of the phases in the database, independent of enum nicks. */
@@ -208,12 +279,48 @@ static const char * const phase_names[] = {
 #define MAX_LOCATION_CHARS 200
 #define MAX_REASON_BYTES 64
 #define MAX_TOKEN_BYTES 256
+#define MAX_EVENT_CHARS 64
+#define MAX_LOG_MESSAGE_BYTES 4096
+/* The log is trimmed to #EvStore:log-limit at most once per this many
+ * appends, at a flush, in one DELETE. */
+#define LOG_TRIM_EVERY 1000
+/* A commit that leaves this many pages in the WAL wakes the checkpointer
+ * at once; a smaller one, after CHECKPOINT_INTERVAL_MS. */
+#define CHECKPOINT_PAGES 1000
+#define CHECKPOINT_INTERVAL_MS 2000
+/* Past this many pages the writer copies its own last commit: see
+ * catch_up_wal(). */
+#define CATCH_UP_PAGES (4 * CHECKPOINT_PAGES)
+/* After a burst past the usual CATCH_UP_PAGES, the WAL file shrinks back
+ * to this when it starts over. Not less: cutting a file of 16 MiB to 4
+ * costs the writer's commit about 10 ms, and reusing it costs nothing. */
+#define WAL_SIZE_LIMIT_BYTES 33554432   /* 32 MiB */
 
 typedef struct {
   EvStoreCommittedFunc func;
   gpointer user_data;
   GDestroyNotify destroy;
 } Waiter;
+
+/* The thread that checkpoints the WAL, with a connection of its own; the
+ * writer's WAL hook tells it about each commit. */
+typedef struct {
+  sqlite3 *db;
+  GThread *thread;
+  GMutex mutex;
+  GCond cond;
+  /* Under mutex: */
+  gboolean committed;      /* a commit since the last checkpoint began */
+  int wal_pages;           /* the WAL's size after the last commit */
+  int backfilled;          /* WAL pages copied by the last checkpoint */
+  gboolean stopping;
+} Checkpointer;
+
+struct _EvStoreReader
+{
+  sqlite3 *db;
+  sqlite3_stmt *stmts[N_READER_STMTS];
+};
 
 struct _EvStore
 {
@@ -226,6 +333,12 @@ struct _EvStore
   sqlite3 *db;
   sqlite3_stmt *stmts[N_STMTS];
   gboolean in_batch;
+  Checkpointer *checkpointer;
+  int wal_pages;           /* the WAL's size after the last commit */
+  int wal_pages_before;    /* and after the one before it */
+
+  guint log_limit;
+  guint log_appends;       /* since the log was last trimmed */
 
   GMainContext *context;
   GSource *flush_source;
@@ -246,6 +359,7 @@ enum {
   PROP_PATH,
   PROP_FLUSH_INTERVAL,
   PROP_COMMIT_LATENCY,
+  PROP_LOG_LIMIT,
   N_PROPS
 };
 
@@ -304,14 +418,22 @@ error_code_for_sqlite (int rc)
 }
 
 static void
+set_db_error (sqlite3  *db,
+              int       rc,
+              GError  **error)
+{
+  const char *message = db != NULL ? sqlite3_errmsg (db) : sqlite3_errstr (rc);
+
+  g_set_error (error, EV_STORE_ERROR, error_code_for_sqlite (rc),
+               _("Database error: %s"), message);
+}
+
+static void
 set_sqlite_error (EvStore  *self,
                   int       rc,
                   GError  **error)
 {
-  const char *message = self->db != NULL ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc);
-
-  g_set_error (error, EV_STORE_ERROR, error_code_for_sqlite (rc),
-               _("Database error: %s"), message);
+  set_db_error (self->db, rc, error);
 }
 
 static void
@@ -366,47 +488,72 @@ check_batch_survived (EvStore      *self,
   run_waiters (self, lost);
 }
 
+/* Prepares @sql into *@slot once, for the life of the connection. */
+static EvBorrowedStmt *
+borrow_cached (sqlite3       *db,
+               sqlite3_stmt **slot,
+               const char    *sql,
+               GError       **error)
+{
+  if (*slot == NULL)
+    {
+      int rc = sqlite3_prepare_v3 (db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL);
+
+      if (rc != SQLITE_OK)
+        {
+          set_db_error (db, rc, error);
+          return NULL;
+        }
+    }
+
+  return *slot;
+}
+
 static EvBorrowedStmt *
 borrow_stmt (EvStore  *self,
              StmtId    id,
              GError  **error)
 {
-  if (self->stmts[id] == NULL)
-    {
-      int rc = sqlite3_prepare_v3 (self->db, stmt_sql[id], -1,
-                                   SQLITE_PREPARE_PERSISTENT,
-                                   &self->stmts[id], NULL);
-
-      if (rc != SQLITE_OK)
-        {
-          set_sqlite_error (self, rc, error);
-          return NULL;
-        }
-    }
-
-  return self->stmts[id];
+  return borrow_cached (self->db, &self->stmts[id], stmt_sql[id], error);
 }
 
 /* Returns SQLITE_ROW, SQLITE_DONE, or 0 with @error set. */
 static int
-step (EvStore       *self,
-      sqlite3_stmt  *stmt,
-      GError       **error)
+db_step (sqlite3       *db,
+         sqlite3_stmt  *stmt,
+         GError       **error)
 {
   int rc = sqlite3_step (stmt);
 
   if (rc == SQLITE_ROW || rc == SQLITE_DONE)
     return rc;
 
-  rc = sqlite3_reset (stmt);
-  {
-    g_autoptr(GError) local = NULL;
-
-    set_sqlite_error (self, rc, &local);
-    check_batch_survived (self, local);
-    g_propagate_error (error, g_steal_pointer (&local));
-  }
+  set_db_error (db, sqlite3_reset (stmt), error);
   return 0;
+}
+
+/* Passes on the error of a statement of the store's, once it is known
+ * whether the batch survived it. */
+static void
+propagate_stmt_error (EvStore  *self,
+                      GError   *local,
+                      GError  **error)
+{
+  check_batch_survived (self, local);
+  g_propagate_error (error, local);
+}
+
+static int
+step (EvStore       *self,
+      sqlite3_stmt  *stmt,
+      GError       **error)
+{
+  GError *local = NULL;
+  int rc = db_step (self->db, stmt, &local);
+
+  if (rc == 0)
+    propagate_stmt_error (self, local, error);
+  return rc;
 }
 
 static gboolean
@@ -643,6 +790,32 @@ check_time (gint64   ms,
   return FALSE;
 }
 
+static gboolean
+check_log_entry (const char  *event,
+                 const char  *cp_id,
+                 const char  *message,
+                 GError     **error)
+{
+  if (!text_is_printable (event, MAX_EVENT_CHARS))
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
+                   _("Invalid log event: it must be 1 to %d characters of text"),
+                   MAX_EVENT_CHARS);
+      return FALSE;
+    }
+
+  if (message == NULL || strlen (message) > MAX_LOG_MESSAGE_BYTES ||
+      !g_utf8_validate (message, -1, NULL))
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
+                   _("Invalid log message: it must be text of at most %d bytes"),
+                   MAX_LOG_MESSAGE_BYTES);
+      return FALSE;
+    }
+
+  return cp_id == NULL || check_cp_id (cp_id, error);
+}
+
 static void
 set_unknown_cp (const char  *cp_id,
                 GError     **error)
@@ -773,35 +946,69 @@ session_from_row (sqlite3_stmt *stmt)
   return session;
 }
 
+static EvLogRecord *
+log_record_from_row (sqlite3_stmt *stmt)
+{
+  EvLogRecord *record = g_new0 (EvLogRecord, 1);
+
+  record->id = sqlite3_column_int64 (stmt, 0);
+  record->time_ms = sqlite3_column_int64 (stmt, 1);
+  record->level = sqlite3_column_int (stmt, 2);
+  record->event = g_strdup ((const char *) sqlite3_column_text (stmt, 3));
+  record->cp_id = g_strdup ((const char *) sqlite3_column_text (stmt, 4));
+  record->message = g_strdup ((const char *) sqlite3_column_text (stmt, 5));
+
+  return record;
+}
+
+typedef gpointer (*RowFunc) (sqlite3_stmt *stmt);
+
+/* Every row left in @stmt, as from_row() builds it. */
+static GPtrArray *
+collect_rows (sqlite3         *db,
+              sqlite3_stmt    *stmt,
+              RowFunc          from_row,
+              GDestroyNotify   free_func,
+              GError         **error)
+{
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (free_func);
+  int rc;
+
+  while ((rc = db_step (db, stmt, error)) == SQLITE_ROW)
+    g_ptr_array_add (rows, from_row (stmt));
+
+  if (rc == 0)
+    return NULL;
+
+  return g_steal_pointer (&rows);
+}
+
 static GPtrArray *
 collect_sessions (EvStore       *self,
                   sqlite3_stmt  *stmt,
                   GError       **error)
 {
-  g_autoptr(GPtrArray) sessions = g_ptr_array_new_with_free_func (g_object_unref);
-  int rc;
+  GError *local = NULL;
+  GPtrArray *sessions = collect_rows (self->db, stmt, (RowFunc) session_from_row,
+                                      g_object_unref, &local);
 
-  while ((rc = step (self, stmt, error)) == SQLITE_ROW)
-    g_ptr_array_add (sessions, session_from_row (stmt));
-
-  if (rc == 0)
-    return NULL;
-
-  return g_steal_pointer (&sessions);
+  if (sessions == NULL)
+    propagate_stmt_error (self, local, error);
+  return sessions;
 }
 
 /* Opening */
 
 static gboolean
-exec_sql (EvStore     *self,
+exec_sql (sqlite3     *db,
           const char  *sql,
           GError     **error)
 {
-  int rc = sqlite3_exec (self->db, sql, NULL, NULL, NULL);
+  int rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
 
   if (rc != SQLITE_OK)
     {
-      set_sqlite_error (self, rc, error);
+      set_db_error (db, rc, error);
       return FALSE;
     }
 
@@ -811,7 +1018,7 @@ exec_sql (EvStore     *self,
 /* Reads one integer from a PRAGMA or a query (for opening and migrating
  * only; these statements are not worth caching). */
 static gboolean
-query_int (EvStore     *self,
+query_int (sqlite3     *db,
            const char  *sql,
            int         *out_value,
            GError     **error)
@@ -819,7 +1026,7 @@ query_int (EvStore     *self,
   sqlite3_stmt *stmt = NULL;
   int rc;
 
-  rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
+  rc = sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL);
   if (rc == SQLITE_OK)
     {
       rc = sqlite3_step (stmt);
@@ -833,11 +1040,86 @@ query_int (EvStore     *self,
     {
       if (stmt != NULL)
         rc = sqlite3_reset (stmt);
-      set_sqlite_error (self, rc, error);
+      set_db_error (db, rc, error);
     }
   sqlite3_finalize (stmt);
 
   return rc == SQLITE_OK;
+}
+
+static void
+set_open_error (const char    *path,
+                const GError  *cause,
+                GError       **error)
+{
+  g_set_error (error, EV_STORE_ERROR, cause->code,
+               _("Could not open the database “%s”: %s"),
+               path, cause->message);
+}
+
+/* Opens a connection to @path and reads its schema version. Nothing is
+ * written yet: a file that is not ours, or is from a newer version, is
+ * refused without a single byte changed. */
+static sqlite3 *
+open_db (const char  *path,
+         int          flags,
+         int         *out_version,
+         GError     **error)
+{
+  g_autoptr(GError) local = NULL;
+  sqlite3 *db = NULL;
+  int n_objects = 0;
+  int rc;
+
+  rc = sqlite3_open_v2 (path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK)
+    {
+      int saved_errno = db != NULL ? sqlite3_system_errno (db) : 0;
+
+      if ((rc & 0xff) == SQLITE_CANTOPEN && saved_errno != 0)
+        local = g_error_new_literal (EV_STORE_ERROR,
+                                     saved_errno == ENOENT ? EV_STORE_ERROR_NOT_FOUND
+                                                           : EV_STORE_ERROR_FAILED,
+                                     g_strerror (saved_errno));
+      else
+        set_db_error (db, rc, &local);
+      set_open_error (path, local, error);
+      sqlite3_close (db);
+      return NULL;
+    }
+
+  sqlite3_extended_result_codes (db, 1);
+  sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
+
+  if (!query_int (db, "PRAGMA user_version", out_version, &local) ||
+      !query_int (db, "SELECT count(*) FROM sqlite_schema", &n_objects, &local))
+    {
+      if (local->code == EV_STORE_ERROR_NOT_A_DATABASE)
+        g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_A_DATABASE,
+                     _("“%s” is not a database; it was left untouched"),
+                     path);
+      else
+        set_open_error (path, local, error);
+    }
+  else if (*out_version > EV_STORE_SCHEMA_VERSION)
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_TOO_NEW,
+                   _("The database “%s” was written by a newer version of this program (schema %d; this one knows up to %d); it was left untouched"),
+                   path, *out_version, EV_STORE_SCHEMA_VERSION);
+    }
+  else if (*out_version == 0 && n_objects > 0)
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_A_DATABASE,
+                   _("“%s” holds another program’s data; it was left untouched"),
+                   path);
+    }
+  else
+    {
+      return db;
+    }
+
+  sqlite3_close (db);
+  return NULL;
 }
 
 static gboolean
@@ -849,19 +1131,19 @@ apply_migration (EvStore  *self,
   g_autofree char *set_version = NULL;
   int current = 0;
 
-  if (!exec_sql (self, "BEGIN IMMEDIATE", &local))
+  if (!exec_sql (self->db, "BEGIN IMMEDIATE", &local))
     goto failed;
 
   /* Another process may have migrated while we waited for the lock. */
-  if (!query_int (self, "PRAGMA user_version", &current, &local))
+  if (!query_int (self->db, "PRAGMA user_version", &current, &local))
     goto rollback;
   if (current >= version)
-    return exec_sql (self, "COMMIT", error);
+    return exec_sql (self->db, "COMMIT", error);
 
   set_version = g_strdup_printf ("PRAGMA user_version = %d", version);
-  if (!exec_sql (self, migrations[version - 1], &local) ||
-      !exec_sql (self, set_version, &local) ||
-      !exec_sql (self, "COMMIT", &local))
+  if (!exec_sql (self->db, migrations[version - 1], &local) ||
+      !exec_sql (self->db, set_version, &local) ||
+      !exec_sql (self->db, "COMMIT", &local))
     goto rollback;
 
   return TRUE;
@@ -876,6 +1158,141 @@ failed:
   return FALSE;
 }
 
+/* Checkpoints */
+
+/* Runs on the writer's thread, after each of its commits. */
+static int
+wal_hook_cb (void       *user_data,
+             sqlite3    *db,
+             const char *db_name,
+             int         wal_pages)
+{
+  EvStore *self = user_data;
+  Checkpointer *checkpointer = self->checkpointer;
+
+  self->wal_pages_before = self->wal_pages;
+  self->wal_pages = wal_pages;
+
+  g_mutex_lock (&checkpointer->mutex);
+  /* The first commit starts the checkpointer's clock; a long WAL wants a
+   * checkpoint at once. */
+  if (!checkpointer->committed || wal_pages >= CHECKPOINT_PAGES)
+    g_cond_signal (&checkpointer->cond);
+  checkpointer->committed = TRUE;
+  checkpointer->wal_pages = wal_pages;
+  g_mutex_unlock (&checkpointer->mutex);
+
+  return SQLITE_OK;
+}
+
+static void
+checkpoint (Checkpointer *checkpointer)
+{
+  gint64 start = g_get_monotonic_time ();
+  int wal_pages = -1;
+  int backfilled = -1;
+  int rc;
+
+  /* PASSIVE never waits for the writer or for readers: it copies what no
+   * reader still needs. A transaction that begins once all is copied
+   * starts the WAL over. */
+  rc = sqlite3_wal_checkpoint_v2 (checkpointer->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                  &wal_pages, &backfilled);
+  g_mutex_lock (&checkpointer->mutex);
+  checkpointer->backfilled = backfilled;
+  g_mutex_unlock (&checkpointer->mutex);
+  switch (rc & 0xff)
+    {
+    case SQLITE_OK:
+    case SQLITE_BUSY:
+    case SQLITE_INTERRUPT:
+      g_debug ("Checkpoint: %d of %d WAL pages in the database, %" G_GINT64_FORMAT " µs (%s)",
+               backfilled, wal_pages, g_get_monotonic_time () - start, sqlite3_errstr (rc));
+      break;
+    default:
+      g_warning ("Could not checkpoint the database: %s", sqlite3_errmsg (checkpointer->db));
+    }
+}
+
+static gpointer
+checkpointer_thread (gpointer data)
+{
+  Checkpointer *checkpointer = data;
+  gint64 due = 0;
+
+  g_mutex_lock (&checkpointer->mutex);
+  while (!checkpointer->stopping)
+    {
+      if (!checkpointer->committed)
+        {
+          g_cond_wait (&checkpointer->cond, &checkpointer->mutex);
+          continue;
+        }
+
+      if (due == 0)
+        due = g_get_monotonic_time () + CHECKPOINT_INTERVAL_MS * G_TIME_SPAN_MILLISECOND;
+      if (checkpointer->wal_pages < CHECKPOINT_PAGES && g_get_monotonic_time () < due)
+        {
+          g_cond_wait_until (&checkpointer->cond, &checkpointer->mutex, due);
+          continue;
+        }
+
+      checkpointer->committed = FALSE;
+      due = 0;
+      g_mutex_unlock (&checkpointer->mutex);
+      checkpoint (checkpointer);
+      g_mutex_lock (&checkpointer->mutex);
+    }
+  g_mutex_unlock (&checkpointer->mutex);
+
+  return NULL;
+}
+
+static Checkpointer *
+checkpointer_start (const char  *path,
+                    GError     **error)
+{
+  g_autofree Checkpointer *checkpointer = g_new0 (Checkpointer, 1);
+  int version = 0;
+
+  checkpointer->db = open_db (path, SQLITE_OPEN_READWRITE, &version, error);
+  if (checkpointer->db == NULL)
+    return NULL;
+
+  g_mutex_init (&checkpointer->mutex);
+  g_cond_init (&checkpointer->cond);
+  checkpointer->thread = g_thread_try_new ("evstore-ckpt", checkpointer_thread,
+                                           checkpointer, error);
+  if (checkpointer->thread == NULL)
+    {
+      g_mutex_clear (&checkpointer->mutex);
+      g_cond_clear (&checkpointer->cond);
+      sqlite3_close (checkpointer->db);
+      return NULL;
+    }
+
+  return g_steal_pointer (&checkpointer);
+}
+
+static void
+checkpointer_stop (Checkpointer *checkpointer)
+{
+  g_mutex_lock (&checkpointer->mutex);
+  checkpointer->stopping = TRUE;
+  g_cond_signal (&checkpointer->cond);
+  g_mutex_unlock (&checkpointer->mutex);
+
+  /* A checkpoint under way gives up at once; the writer finishes it as it
+   * closes. */
+  sqlite3_interrupt (checkpointer->db);
+  g_thread_join (checkpointer->thread);
+
+  sqlite3_close (checkpointer->db);
+  g_mutex_clear (&checkpointer->mutex);
+  g_cond_clear (&checkpointer->cond);
+  g_free (checkpointer);
+}
+
 static gboolean
 ev_store_initable_init (GInitable     *initable,
                         GCancellable  *cancellable,
@@ -887,7 +1304,6 @@ ev_store_initable_init (GInitable     *initable,
   sqlite3_stmt *stmt = NULL;
   g_autofree char *journal_mode = NULL;
   int version = 0;
-  int n_objects = 0;
   int rc;
 
   if (self->path == NULL || self->path[0] == '\0')
@@ -908,46 +1324,10 @@ ev_store_initable_init (GInitable     *initable,
       return FALSE;
     }
 
-  rc = sqlite3_open_v2 (self->path, &self->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        NULL);
-  if (rc != SQLITE_OK)
-    goto sqlite_failed;
-
-  sqlite3_extended_result_codes (self->db, 1);
-  sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
-
-  /* Read before anything writes: a file that is not ours, or is from a
-   * newer version, must be refused without a single byte changed. */
-  if (!query_int (self, "PRAGMA user_version", &version, &local) ||
-      !query_int (self, "SELECT count(*) FROM sqlite_schema", &n_objects, &local))
-    {
-      if (local->code == EV_STORE_ERROR_NOT_A_DATABASE)
-        g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_A_DATABASE,
-                     _("“%s” is not a database; it was left untouched"),
-                     self->path);
-      else
-        g_set_error (error, EV_STORE_ERROR, local->code,
-                     _("Could not open the database “%s”: %s"),
-                     self->path, local->message);
-      return FALSE;
-    }
-
-  if (version > EV_STORE_SCHEMA_VERSION)
-    {
-      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_TOO_NEW,
-                   _("The database “%s” was written by a newer version of this program (schema %d; this one knows up to %d); it was left untouched"),
-                   self->path, version, EV_STORE_SCHEMA_VERSION);
-      return FALSE;
-    }
-
-  if (version == 0 && n_objects > 0)
-    {
-      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_A_DATABASE,
-                   _("“%s” holds another program’s data; it was left untouched"),
-                   self->path);
-      return FALSE;
-    }
+  self->db = open_db (self->path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                      &version, error);
+  if (self->db == NULL)
+    return FALSE;
 
   rc = sqlite3_prepare_v2 (self->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL);
   if (rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
@@ -961,7 +1341,11 @@ ev_store_initable_init (GInitable     *initable,
     }
   sqlite3_finalize (stmt);
   if (rc != SQLITE_OK)
-    goto sqlite_failed;
+    {
+      set_sqlite_error (self, rc, &local);
+      set_open_error (self->path, local, error);
+      return FALSE;
+    }
 
   if (g_strcmp0 (journal_mode, "wal") != 0)
     {
@@ -971,11 +1355,14 @@ ev_store_initable_init (GInitable     *initable,
       return FALSE;
     }
 
-  if (!exec_sql (self, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", &local))
+  /* The checkpointer's thread checkpoints, not the writer's commits. */
+  if (!exec_sql (self->db,
+                 "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+                 "PRAGMA wal_autocheckpoint = 0;"
+                 "PRAGMA journal_size_limit = " G_STRINGIFY (WAL_SIZE_LIMIT_BYTES),
+                 &local))
     {
-      g_set_error (error, EV_STORE_ERROR, local->code,
-                   _("Could not open the database “%s”: %s"),
-                   self->path, local->message);
+      set_open_error (self->path, local, error);
       return FALSE;
     }
 
@@ -985,14 +1372,16 @@ ev_store_initable_init (GInitable     *initable,
         return FALSE;
     }
 
-  return TRUE;
+  self->checkpointer = checkpointer_start (self->path, &local);
+  if (self->checkpointer == NULL)
+    {
+      set_open_error (self->path, local, error);
+      return FALSE;
+    }
+  /* After wal_autocheckpoint, which installs a hook of its own. */
+  sqlite3_wal_hook (self->db, wal_hook_cb, self);
 
-sqlite_failed:
-  set_sqlite_error (self, rc, &local);
-  g_set_error (error, EV_STORE_ERROR, local->code,
-               _("Could not open the database “%s”: %s"),
-               self->path, local->message);
-  return FALSE;
+  return TRUE;
 }
 
 static void
@@ -1026,6 +1415,14 @@ static void
 ev_store_finalize (GObject *object)
 {
   EvStore *self = EV_STORE (object);
+  gboolean checkpoint_on_close = FALSE;
+
+  if (self->checkpointer != NULL)
+    {
+      sqlite3_wal_hook (self->db, NULL, NULL);
+      g_clear_pointer (&self->checkpointer, checkpointer_stop);
+      checkpoint_on_close = TRUE;
+    }
 
   for (guint i = 0; i < N_STMTS; i++)
     g_clear_pointer (&self->stmts[i], sqlite3_finalize);
@@ -1036,6 +1433,10 @@ ev_store_finalize (GObject *object)
        * that is left to do. */
       if (self->in_batch)
         sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+      /* Closing the last connection checkpoints and removes the WAL; with
+       * a reader still open it would leave it as it is. */
+      if (checkpoint_on_close)
+        sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
       sqlite3_close (self->db);
       self->db = NULL;
     }
@@ -1066,6 +1467,9 @@ ev_store_get_property (GObject    *object,
     case PROP_COMMIT_LATENCY:
       g_value_set_uint (value, self->commit_latency);
       break;
+    case PROP_LOG_LIMIT:
+      g_value_set_uint (value, self->log_limit);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1089,6 +1493,9 @@ ev_store_set_property (GObject      *object,
       break;
     case PROP_COMMIT_LATENCY:
       self->commit_latency = g_value_get_uint (value);
+      break;
+    case PROP_LOG_LIMIT:
+      ev_store_set_log_limit (self, g_value_get_uint (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1143,6 +1550,20 @@ ev_store_class_init (EvStoreClass *klass)
                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                        G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * EvStore:log-limit:
+   *
+   * How many of the newest log entries (ev_store_append_log()) the
+   * database keeps, or 0 to keep them all. The oldest ones go in one
+   * delete at a flush, at most once per 1000 entries appended, so the log
+   * may briefly hold up to 999 more.
+   */
+  properties[PROP_LOG_LIMIT] =
+    g_param_spec_uint ("log-limit", NULL, NULL,
+                       0, G_MAXUINT, EV_STORE_DEFAULT_LOG_LIMIT,
+                       G_PARAM_READWRITE |
+                       G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -1151,6 +1572,9 @@ ev_store_init (EvStore *self)
 {
   self->flush_interval = 100;
   self->commit_latency = EV_STORE_DEFAULT_COMMIT_LATENCY_MS;
+  self->log_limit = EV_STORE_DEFAULT_LOG_LIMIT;
+  /* The first batch trims a log left longer than the limit. */
+  self->log_appends = LOG_TRIM_EVERY;
   self->context = g_main_context_ref_thread_default ();
   self->waiters = g_array_new (FALSE, FALSE, sizeof (Waiter));
   g_array_set_clear_func (self->waiters, waiter_clear);
@@ -1212,6 +1636,97 @@ ev_store_get_flush_interval (EvStore *self)
 }
 
 /**
+ * ev_store_get_log_limit:
+ * @self: a store
+ *
+ * Returns: how many log entries the database keeps, or 0 for all (see
+ *   #EvStore:log-limit)
+ */
+guint
+ev_store_get_log_limit (EvStore *self)
+{
+  g_return_val_if_fail (EV_IS_STORE (self), 0);
+
+  return self->log_limit;
+}
+
+/**
+ * ev_store_set_log_limit:
+ * @self: a store
+ * @log_limit: how many of the newest log entries to keep, or 0 for all
+ *
+ * Sets #EvStore:log-limit. A lower limit takes effect when the next batch
+ * of writes is flushed.
+ */
+void
+ev_store_set_log_limit (EvStore *self,
+                        guint    log_limit)
+{
+  g_return_if_fail (EV_IS_STORE (self));
+
+  if (self->log_limit == log_limit)
+    return;
+
+  self->log_limit = log_limit;
+  self->log_appends = MAX (self->log_appends, LOG_TRIM_EVERY);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOG_LIMIT]);
+}
+
+/* Deletes the oldest log entries beyond the limit, in the open batch. Ids
+ * grow by one per entry and only the oldest are ever deleted, so the
+ * newest log_limit entries are those above max (id) - log_limit. */
+static void
+trim_log (EvStore *self)
+{
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+  g_autoptr(GError) error = NULL;
+
+  self->log_appends = 0;
+  if (self->log_limit == 0)
+    return;
+
+  if ((stmt = borrow_stmt (self, STMT_LOG_TRIM, &error)) != NULL)
+    {
+      sqlite3_bind_int64 (stmt, 1, self->log_limit);
+      step_done (self, stmt, &error);
+    }
+  if (error != NULL)
+    g_warning ("Could not trim the log of “%s”: %s", self->path, error->message);
+}
+
+/* The WAL starts over only at a transaction that begins with all of it
+ * copied into the database. Under writes with no pause the next batch
+ * begins as soon as a commit ends, before the checkpointer has copied that
+ * commit, and the WAL would grow without end. So once it is past
+ * CATCH_UP_PAGES, and the checkpointer has copied everything up to the
+ * commit before, the writer copies this last commit itself before the next
+ * batch begins: a stall of one small checkpoint every few thousand pages
+ * under constant load, none when the load pauses now and then. */
+static void
+catch_up_wal (EvStore *self)
+{
+  gint64 start;
+  int backfilled;
+  int wal_pages = -1;
+  int rc;
+
+  if (self->checkpointer == NULL || self->wal_pages < CATCH_UP_PAGES)
+    return;
+
+  g_mutex_lock (&self->checkpointer->mutex);
+  backfilled = self->checkpointer->backfilled;
+  g_mutex_unlock (&self->checkpointer->mutex);
+  if (backfilled < self->wal_pages_before)
+    return;
+
+  start = g_get_monotonic_time ();
+  rc = sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                  &wal_pages, &backfilled);
+  g_debug ("Writer's checkpoint: %d of %d WAL pages in the database, %" G_GINT64_FORMAT " µs (%s)",
+           backfilled, wal_pages, g_get_monotonic_time () - start, sqlite3_errstr (rc));
+}
+
+/**
  * ev_store_flush:
  * @self: a store
  * @error: return location for an error
@@ -1234,6 +1749,9 @@ ev_store_flush (EvStore  *self,
 
   g_clear_pointer (&self->flush_source, g_source_destroy);
 
+  if (self->in_batch && self->log_appends >= LOG_TRIM_EVERY)
+    trim_log (self);
+
   if (self->in_batch)
     {
       if (!run_simple (self, STMT_COMMIT, &local) && self->in_batch)
@@ -1245,6 +1763,10 @@ ev_store_flush (EvStore  *self,
       /* A failed COMMIT that SQLite already rolled back was reported to
        * the waiters by check_batch_survived(). */
       self->in_batch = FALSE;
+
+      /* Before the waiters, who may begin the next batch. */
+      if (local == NULL)
+        catch_up_wal (self);
     }
 
   run_waiters (self, local);
@@ -2224,4 +2746,350 @@ ev_store_lookup_denial (EvStore     *self,
   if ((rc = step (self, stmt, error)) == 0 || rc != SQLITE_ROW)
     return NULL;
   return g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+}
+
+/**
+ * ev_store_append_log:
+ * @self: a store
+ * @time_ms: when it happened, in ms since the epoch, or 0 for now
+ * @level: its level (a #GLogLevelFlags value, or the caller's own scale),
+ *   kept as given
+ * @event: what happened, as a short name (`cp-registered`…): 1 to 64
+ *   characters of text
+ * @cp_id: (nullable): the charging point it is about, if any
+ * @message: the text for people: valid UTF-8, at most 4096 bytes
+ * @error: return location for an error
+ *
+ * Appends an entry to the log, in the current batch. The log keeps the
+ * newest #EvStore:log-limit entries; an #EvStoreReader searches it.
+ *
+ * Returns: %TRUE on success; %FALSE with %EV_STORE_ERROR_INVALID_ARGUMENT
+ *   for bad input, in which case nothing was written
+ */
+gboolean
+ev_store_append_log (EvStore     *self,
+                     gint64       time_ms,
+                     int          level,
+                     const char  *event,
+                     const char  *cp_id,
+                     const char  *message,
+                     GError     **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_time (time_ms, error) ||
+      !check_log_entry (event, cp_id, message, error))
+    return FALSE;
+
+  if (!begin_write (self, error) ||
+      (stmt = borrow_stmt (self, STMT_LOG_INSERT, error)) == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, time_ms > 0 ? time_ms : now_ms ());
+  sqlite3_bind_int (stmt, 2, level);
+  bind_text (stmt, 3, event);
+  bind_text (stmt, 4, cp_id);
+  bind_text (stmt, 5, message);
+  if (!step_done (self, stmt, error))
+    return FALSE;
+
+  self->log_appends++;
+  return TRUE;
+}
+
+/* Reader */
+
+/**
+ * ev_log_record_free:
+ * @record: (nullable): a log entry
+ *
+ * Frees @record and its strings.
+ */
+void
+ev_log_record_free (EvLogRecord *record)
+{
+  if (record == NULL)
+    return;
+
+  g_free (record->event);
+  g_free (record->cp_id);
+  g_free (record->message);
+  g_free (record);
+}
+
+/**
+ * EvStoreReader:
+ *
+ * A read-only connection to the database of an #EvStore, for searches and
+ * exports that must not hold up the store's thread: open one on the thread
+ * that searches, with ev_store_reader_open(), and use it from that thread
+ * only. Thanks to the WAL it reads while the store writes, and it sees
+ * what the store has committed — never a batch still open.
+ */
+
+/**
+ * ev_store_reader_open:
+ * @path: the database file of an #EvStore
+ * @error: return location for an error
+ *
+ * Opens @path read-only. It must exist and have the schema of this
+ * version (%EV_STORE_SCHEMA_VERSION), which #EvStore gives it on opening.
+ *
+ * Returns: (transfer full): the reader, or %NULL with @error set:
+ *   %EV_STORE_ERROR_NOT_FOUND if there is no file,
+ *   %EV_STORE_ERROR_NOT_A_DATABASE if it is not a database of this
+ *   program, %EV_STORE_ERROR_TOO_NEW or %EV_STORE_ERROR_TOO_OLD for
+ *   another schema
+ */
+EvStoreReader *
+ev_store_reader_open (const char  *path,
+                      GError     **error)
+{
+  g_autoptr(EvStoreReader) reader = NULL;
+  int version = 0;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (path[0] == '\0')
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
+                   _("No database file given"));
+      return NULL;
+    }
+
+  reader = g_new0 (EvStoreReader, 1);
+  reader->db = open_db (path, SQLITE_OPEN_READONLY, &version, error);
+  if (reader->db == NULL)
+    return NULL;
+
+  /* Only a store can create or upgrade a database. */
+  if (version == 0)
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_A_DATABASE,
+                   _("“%s” is not a database; it was left untouched"), path);
+      return NULL;
+    }
+  if (version < EV_STORE_SCHEMA_VERSION)
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_TOO_OLD,
+                   _("The database “%s” has schema %d; Central upgrades it to schema %d when it opens it"),
+                   path, version, EV_STORE_SCHEMA_VERSION);
+      return NULL;
+    }
+
+  return g_steal_pointer (&reader);
+}
+
+/**
+ * ev_store_reader_free:
+ * @reader: (nullable): a reader
+ *
+ * Closes @reader.
+ */
+void
+ev_store_reader_free (EvStoreReader *reader)
+{
+  if (reader == NULL)
+    return;
+
+  for (guint i = 0; i < N_READER_STMTS; i++)
+    g_clear_pointer (&reader->stmts[i], sqlite3_finalize);
+  sqlite3_close (reader->db);
+  g_free (reader);
+}
+
+/* A substring match for LIKE … ESCAPE '\', or NULL to match everything. */
+static char *
+like_pattern (const char *text)
+{
+  GString *pattern;
+
+  if (text == NULL || text[0] == '\0')
+    return NULL;
+
+  pattern = g_string_new ("%");
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == '%' || *p == '_' || *p == '\\')
+        g_string_append_c (pattern, '\\');
+      g_string_append_c (pattern, *p);
+    }
+  g_string_append_c (pattern, '%');
+
+  return g_string_free (pattern, FALSE);
+}
+
+/* Binds ?1 to @limit (0 for no limit) and ?2, where there is one, to
+ * @pattern. */
+static EvBorrowedStmt *
+reader_borrow (EvStoreReader  *reader,
+               ReaderStmtId    id,
+               guint           limit,
+               const char     *pattern,
+               GError        **error)
+{
+  sqlite3_stmt *stmt = borrow_cached (reader->db, &reader->stmts[id], reader_stmt_sql[id], error);
+
+  if (stmt == NULL)
+    return NULL;
+
+  sqlite3_bind_int64 (stmt, 1, limit > 0 ? (gint64) limit : -1);
+  if (sqlite3_bind_parameter_count (stmt) >= 2)
+    bind_text (stmt, 2, pattern);
+  return stmt;
+}
+
+static GPtrArray *
+reader_search (EvStoreReader   *reader,
+               ReaderStmtId     search_id,
+               ReaderStmtId     count_id,
+               const char      *text,
+               guint            limit,
+               RowFunc          from_row,
+               GDestroyNotify   free_func,
+               guint           *out_total,
+               GError         **error)
+{
+  g_autofree char *pattern = like_pattern (text);
+  g_autoptr(GPtrArray) rows = NULL;
+
+  if (out_total != NULL)
+    *out_total = 0;
+
+  /* The rows and their count come from one snapshot. */
+  if (!exec_sql (reader->db, "BEGIN", error))
+    return NULL;
+
+  {
+    g_autoptr(EvBorrowedStmt) stmt = reader_borrow (reader, search_id, limit, pattern, error);
+
+    if (stmt != NULL)
+      rows = collect_rows (reader->db, stmt, from_row, free_func, error);
+  }
+
+  /* Fewer rows than the limit are all there is; only more need counting. */
+  if (rows != NULL && out_total != NULL && (limit == 0 || rows->len < limit))
+    {
+      *out_total = rows->len;
+    }
+  else if (rows != NULL && out_total != NULL)
+    {
+      g_autoptr(EvBorrowedStmt) count = reader_borrow (reader, count_id, 0, pattern, error);
+
+      if (count == NULL || db_step (reader->db, count, error) == 0)
+        g_clear_pointer (&rows, g_ptr_array_unref);
+      else
+        *out_total = (guint) CLAMP (sqlite3_column_int64 (count, 0), 0, G_MAXUINT);
+    }
+
+  sqlite3_exec (reader->db, "COMMIT", NULL, NULL, NULL);
+  return g_steal_pointer (&rows);
+}
+
+/**
+ * ev_store_reader_search_log:
+ * @reader: a reader
+ * @text: (nullable): what to look for in the message, the event or the
+ *   charging point's id, ignoring the case of ASCII letters; %NULL or ""
+ *   for every entry
+ * @limit: at most this many, or 0 for all
+ * @out_total: (out) (optional): how many entries match in all
+ * @error: return location for an error
+ *
+ * Searches the log, newest entry first. @text is matched as it is:
+ * `%`, `_` and `\` are not wildcards.
+ *
+ * Returns: (transfer full) (element-type EvLogRecord): the entries, or
+ *   %NULL with @error set
+ */
+GPtrArray *
+ev_store_reader_search_log (EvStoreReader  *reader,
+                            const char     *text,
+                            guint           limit,
+                            guint          *out_total,
+                            GError        **error)
+{
+  g_return_val_if_fail (reader != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return reader_search (reader, READER_STMT_LOG_SEARCH, READER_STMT_LOG_COUNT,
+                        text, limit, (RowFunc) log_record_from_row,
+                        (GDestroyNotify) ev_log_record_free, out_total, error);
+}
+
+/**
+ * ev_store_reader_search_history:
+ * @reader: a reader
+ * @text: (nullable): what to look for in the charging point's id, the
+ *   driver's id, the supply's id or the reason it ended, ignoring the case
+ *   of ASCII letters; %NULL or "" for every supply
+ * @limit: at most this many, or 0 for all
+ * @out_total: (out) (optional): how many supplies match in all
+ * @error: return location for an error
+ *
+ * Searches the ended supplies (those ev_store_load_history() returns), the
+ * most recently ended first. @text is matched as it is: `%`, `_` and `\`
+ * are not wildcards.
+ *
+ * Returns: (transfer full) (element-type EvSupplySession): the supplies,
+ *   or %NULL with @error set
+ */
+GPtrArray *
+ev_store_reader_search_history (EvStoreReader  *reader,
+                                const char     *text,
+                                guint           limit,
+                                guint          *out_total,
+                                GError        **error)
+{
+  g_return_val_if_fail (reader != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return reader_search (reader, READER_STMT_HISTORY_SEARCH, READER_STMT_HISTORY_COUNT,
+                        text, limit, (RowFunc) session_from_row,
+                        g_object_unref, out_total, error);
+}
+
+/**
+ * ev_store_reader_foreach_history:
+ * @reader: a reader
+ * @func: (scope call): called with each ended supply, the most recently
+ *   ended first, until it returns %FALSE
+ * @user_data: data for @func
+ * @error: return location for an error
+ *
+ * Reads the ended supplies one at a time, for an export that should not
+ * hold them all in memory. They come from one snapshot, which the WAL
+ * keeps until this returns: keep @func quick.
+ *
+ * Returns: %TRUE if every supply was read or @func stopped; %FALSE with
+ *   @error set
+ */
+gboolean
+ev_store_reader_foreach_history (EvStoreReader       *reader,
+                                 EvStoreSessionFunc   func,
+                                 gpointer             user_data,
+                                 GError             **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (reader != NULL, FALSE);
+  g_return_val_if_fail (func != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if ((stmt = reader_borrow (reader, READER_STMT_HISTORY_ALL, 0, NULL, error)) == NULL)
+    return FALSE;
+
+  while ((rc = db_step (reader->db, stmt, error)) == SQLITE_ROW)
+    {
+      g_autoptr(EvSupplySession) session = session_from_row (stmt);
+
+      if (!func (session, user_data))
+        break;
+    }
+
+  return rc != 0;
 }

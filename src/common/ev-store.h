@@ -34,8 +34,11 @@ G_BEGIN_DECLS
  *   again.
  * @EV_STORE_ERROR_IN_PROGRESS: the charging point or the driver already has
  *   a supply that has not ended.
+ * @EV_STORE_ERROR_TOO_OLD: an #EvStoreReader met a database of an older
+ *   schema, which only #EvStore (Central) upgrades. It was left untouched.
  *
- * Errors of #EvStore.
+ * Errors of #EvStore and #EvStoreReader. %EV_STORE_ERROR_NOT_FOUND also
+ * means that an #EvStoreReader found no file to open.
  */
 typedef enum {
   EV_STORE_ERROR_FAILED,
@@ -50,6 +53,7 @@ typedef enum {
   EV_STORE_ERROR_BAD_TOKEN,
   EV_STORE_ERROR_NO_TOKEN,
   EV_STORE_ERROR_IN_PROGRESS,
+  EV_STORE_ERROR_TOO_OLD,
 } EvStoreError;
 
 GQuark ev_store_error_quark (void);
@@ -59,7 +63,35 @@ GQuark ev_store_error_quark (void);
  *
  * The schema version (`PRAGMA user_version`) this build writes.
  */
-#define EV_STORE_SCHEMA_VERSION 3
+#define EV_STORE_SCHEMA_VERSION 4
+
+/* The default of EvStore:log-limit, in rows. */
+#define EV_STORE_DEFAULT_LOG_LIMIT 200000
+
+/**
+ * EvLogRecord:
+ * @id: its place in the log: later entries have greater ids
+ * @time_ms: when it happened, in ms since the epoch
+ * @level: its level, as given to ev_store_append_log()
+ * @event: what happened, as a short name (`cp-registered`…)
+ * @cp_id: (nullable): the charging point it is about, if any
+ * @message: the text for people
+ *
+ * One entry of the log kept by ev_store_append_log(), as
+ * ev_store_reader_search_log() returns it.
+ */
+typedef struct {
+  gint64 id;
+  gint64 time_ms;
+  int level;
+  char *event;
+  char *cp_id;
+  char *message;
+} EvLogRecord;
+
+void ev_log_record_free (EvLogRecord *record);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvLogRecord, ev_log_record_free)
 
 #define EV_TYPE_STORE (ev_store_get_type ())
 
@@ -79,11 +111,26 @@ typedef void (*EvStoreCommittedFunc) (EvStore      *store,
                                       const GError *error,
                                       gpointer      user_data);
 
+/**
+ * EvStoreSessionFunc:
+ * @session: (transfer none): a supply; take a reference to keep it
+ * @user_data: the data given with the function
+ *
+ * Called for each supply by ev_store_reader_foreach_history().
+ *
+ * Returns: %TRUE to go on, %FALSE to stop
+ */
+typedef gboolean (*EvStoreSessionFunc) (EvSupplySession *session,
+                                        gpointer         user_data);
+
 EvStore         *ev_store_open                  (const char            *path,
                                                  GError               **error);
 
 const char      *ev_store_get_path              (EvStore               *self);
 guint            ev_store_get_flush_interval    (EvStore               *self);
+guint            ev_store_get_log_limit         (EvStore               *self);
+void             ev_store_set_log_limit         (EvStore               *self,
+                                                 guint                  log_limit);
 
 gboolean         ev_store_flush                 (EvStore               *self,
                                                  GError               **error);
@@ -162,5 +209,35 @@ gboolean         ev_store_record_denial         (EvStore               *self,
 char            *ev_store_lookup_denial         (EvStore               *self,
                                                  const char            *request_id,
                                                  GError               **error);
+
+gboolean         ev_store_append_log            (EvStore               *self,
+                                                 gint64                 time_ms,
+                                                 int                    level,
+                                                 const char            *event,
+                                                 const char            *cp_id,
+                                                 const char            *message,
+                                                 GError               **error);
+
+typedef struct _EvStoreReader EvStoreReader;
+
+EvStoreReader   *ev_store_reader_open           (const char            *path,
+                                                 GError               **error);
+void             ev_store_reader_free           (EvStoreReader         *reader);
+GPtrArray       *ev_store_reader_search_log     (EvStoreReader         *reader,
+                                                 const char            *text,
+                                                 guint                  limit,
+                                                 guint                 *out_total,
+                                                 GError               **error);
+GPtrArray       *ev_store_reader_search_history (EvStoreReader         *reader,
+                                                 const char            *text,
+                                                 guint                  limit,
+                                                 guint                 *out_total,
+                                                 GError               **error);
+gboolean         ev_store_reader_foreach_history (EvStoreReader        *reader,
+                                                 EvStoreSessionFunc     func,
+                                                 gpointer               user_data,
+                                                 GError               **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvStoreReader, ev_store_reader_free)
 
 G_END_DECLS
