@@ -310,6 +310,14 @@ operation_cb (GObject      *source,
     g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "done");
 }
 
+static void
+async_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
 static GError *
 operate (Fixture    *f,
          gboolean    stop,
@@ -349,6 +357,7 @@ test_commands (Fixture       *f,
                gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
+  GAsyncResult *result = NULL;
   CoreCheck check = { "CM00002", EV_CP_STATE_ACTIVE };
 
   start_fleet (f, 3, "CM");
@@ -371,6 +380,42 @@ test_commands (Fixture       *f,
   wait_view (f, 3, EV_CP_STATE_ACTIVE);
   g_assert_cmpuint (count_news (f, CENTRAL_EVENT_STOP), ==, 1);
   g_assert_cmpuint (count_news (f, CENTRAL_EVENT_RESUME), ==, 1);
+
+  /* The log is searched in the database, on a worker thread. */
+  {
+    g_autoptr(GListModel) found = NULL;
+    g_autoptr(CentralEvent) line = NULL;
+    guint total = 0;
+
+    central_service_search_log_async (f->service, "cm00002", 10, NULL, async_cb, &result);
+    while (result == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    found = central_service_search_log_finish (f->service, result, &total, &error);
+    g_clear_object (&result);
+    g_assert_no_error (error);
+    /* Registered, then stopped by the operator. */
+    g_assert_cmpuint (total, ==, 2);
+    g_assert_cmpuint (g_list_model_get_n_items (found), ==, 2);
+    line = g_list_model_get_item (found, 0);
+    g_assert_cmpint (central_event_get_kind (line), ==, CENTRAL_EVENT_STOP);
+    g_assert_cmpstr (central_event_get_cp_id (line), ==, "CM00002");
+  }
+
+  /* The export commits first, then writes from the database. */
+  {
+    g_autofree char *path = g_build_filename (f->dir, "history.csv", NULL);
+    g_autoptr(GFile) file = g_file_new_for_path (path);
+    g_autofree char *contents = NULL;
+
+    central_service_export_history_async (f->service, file, NULL, async_cb, &result);
+    while (result == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    g_assert_true (central_service_export_history_finish (f->service, result, &error));
+    g_clear_object (&result);
+    g_assert_no_error (error);
+    g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+    g_assert_true (g_str_has_prefix (contents, "supply_id,cp_id,driver_id,"));
+  }
 
   /* Once the core has stopped, a command still gets an answer. */
   ev_test_program_send (f->fleet, "quit");

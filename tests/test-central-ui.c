@@ -568,6 +568,18 @@ mapped_label_containing (GtkWidget     *widget,
          strstr (gtk_label_get_label (GTK_LABEL (widget)), text) != NULL;
 }
 
+static gboolean
+entry_named (GtkWidget     *widget,
+             gconstpointer  placeholder)
+{
+  g_autofree char *text = NULL;
+
+  if (!GTK_IS_SEARCH_ENTRY (widget))
+    return FALSE;
+  g_object_get (widget, "placeholder-text", &text, NULL);
+  return g_strcmp0 (text, placeholder) == 0;
+}
+
 /* Shows the page @name of the console and waits for a row of it that
  * shows @text. */
 static void
@@ -709,6 +721,30 @@ test_fleet_of_500 (void)
     peer_driver_wait_data (drivers[i], supply_ids[i], EV_SUPPLY_DATA_TICKET, 0);
   wait_page_shows (GTK_WIDGET (window), "history", "ui-driver-2");
   wait_page_shows (GTK_WIDGET (window), "log", "Ticket for driver ui-driver-1");
+
+  /* Both pages search the whole database, older lines included. */
+  {
+    GtkWidget *log_search = ev_ui_test_find (GTK_WIDGET (window), entry_named, "Search the whole log",
+                                             EV_UI_TEST_ANY);
+    GtkWidget *history_search = ev_ui_test_find (GTK_WIDGET (window), entry_named, "Search every session",
+                                                 EV_UI_TEST_ANY);
+
+    g_assert_nonnull (log_search);
+    g_assert_nonnull (history_search);
+    gtk_editable_set_text (GTK_EDITABLE (log_search), "ui00007");
+    g_signal_emit_by_name (log_search, "search-changed");
+    wait_page_shows (GTK_WIDGET (window), "log", "Charging point UI00007 registered");
+    g_assert_true (ev_ui_test_wait_label (GTK_WIDGET (window), "Found 1", EV_UI_TEST_ANY, WAIT_MS) != NULL);
+    gtk_editable_set_text (GTK_EDITABLE (log_search), "");
+    g_signal_emit_by_name (log_search, "search-changed");
+    wait_page_shows (GTK_WIDGET (window), "log", "Ticket for driver ui-driver-");
+
+    gtk_editable_set_text (GTK_EDITABLE (history_search), "ui-driver-1");
+    g_signal_emit_by_name (history_search, "search-changed");
+    ev_ui_test_wait_label (GTK_WIDGET (window), "Found 1", EV_UI_TEST_ANY, WAIT_MS);
+    wait_page_shows (GTK_WIDGET (window), "history", "ui-driver-1");
+    g_assert_null (ev_ui_test_find (GTK_WIDGET (window), mapped_label_containing, "ui-driver-2", EV_UI_TEST_ANY));
+  }
 
   /* Nothing was lost while the window drew. */
   stats = fleet_stats (fleet);

@@ -147,16 +147,25 @@ now_ms (void)
 
 /* Events ------------------------------------------------------------------ */
 
+/* A log line: in memory the newest LOG_LIMIT, in the database (in the
+ * current batch) all of them, up to the store's log-limit. */
 static void
 add_log (CentralCore  *self,
          CentralEvent *event)
 {
+  g_autoptr(GError) error = NULL;
   guint n;
 
   g_list_store_insert (self->log, 0, event);
   n = g_list_model_get_n_items (G_LIST_MODEL (self->log));
   if (n > LOG_LIMIT)
     g_list_store_remove (self->log, n - 1);
+
+  if (self->store != NULL &&
+      !ev_store_append_log (self->store, central_event_get_time (event), central_event_get_level (event),
+                            central_event_get_name (event), central_event_get_cp_id (event),
+                            central_event_get_message (event), &error))
+    g_warning ("Could not keep a log line in the database: %s", error->message);
 }
 
 /* Emits an event of @kind with @data and, when @message is given, logs it
@@ -415,6 +424,9 @@ conclude_session (CentralCore     *self,
   g_hash_table_remove (self->open, supply_id);
 
   g_list_store_insert (self->history, 0, session);
+  /* The database keeps every ticket; memory only the newest. */
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->history)) > HISTORY_LIMIT)
+    g_list_store_remove (self->history, HISTORY_LIMIT);
 
   if (rec != NULL && g_strcmp0 (ev_charging_point_get_supply_id (rec->cp), supply_id) == 0)
     ev_charging_point_clear_supply (rec->cp);
@@ -1882,14 +1894,148 @@ csv_time (GString *out,
   csv_field (out, text);
 }
 
+typedef struct
+{
+  GOutputStream *out;
+  GCancellable *cancellable;
+  GString *buffer;
+  GError *error;
+} CsvWriter;
+
+/* Writes what the buffer holds once it is large; FALSE on failure. */
+static gboolean
+csv_drain (CsvWriter *writer,
+           gsize      at_least)
+{
+  if (writer->buffer->len < at_least || writer->error != NULL)
+    return writer->error == NULL;
+
+  if (!g_output_stream_write_all (writer->out, writer->buffer->str, writer->buffer->len, NULL,
+                                  writer->cancellable, &writer->error))
+    return FALSE;
+  g_string_truncate (writer->buffer, 0);
+  return TRUE;
+}
+
+static gboolean
+csv_row_cb (EvSupplySession *session,
+            gpointer         user_data)
+{
+  CsvWriter *writer = user_data;
+  GString *out = writer->buffer;
+  char number[G_ASCII_DTOSTR_BUF_SIZE];
+
+  csv_field (out, ev_supply_session_get_supply_id (session));
+  g_string_append_c (out, ',');
+  csv_field (out, ev_supply_session_get_cp_id (session));
+  g_string_append_c (out, ',');
+  csv_field (out, ev_supply_session_get_driver_id (session));
+  g_string_append_c (out, ',');
+  csv_time (out, ev_supply_session_get_started_at (session));
+  g_string_append_c (out, ',');
+  csv_time (out, ev_supply_session_get_ended_at (session));
+  g_string_append_printf (out, ",%s", g_ascii_formatd (number, sizeof number, "%.3f",
+                                                       ev_supply_session_get_kwh (session)));
+  g_string_append_printf (out, ",%s", g_ascii_formatd (number, sizeof number, "%.2f",
+                                                       ev_supply_session_get_amount (session)));
+  g_string_append_printf (out, ",%s", g_ascii_formatd (number, sizeof number, "%.4f",
+                                                       ev_supply_session_get_price (session)));
+  g_string_append_c (out, ',');
+  csv_field (out, ev_supply_session_get_phase (session) == EV_SUPPLY_PHASE_FAILED ? "failed" : "finished");
+  g_string_append_c (out, ',');
+  csv_field (out, ev_supply_session_get_reason (session));
+  g_string_append (out, "\r\n");
+
+  return csv_drain (writer, 64 * 1024);
+}
+
+/**
+ * central_write_history_csv:
+ * @db_path: Central's database
+ * @file: where to write
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Writes every concluded supply of the database as CSV (RFC 4180): a
+ * header line, then one row per supply, newest first; times in UTC ISO
+ * 8601. It reads the database through its own read-only connection, one
+ * row at a time, so it may run on any thread, on a database of any size,
+ * while Central writes. @file is replaced only once it is complete.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+central_write_history_csv (const char    *db_path,
+                           GFile         *file,
+                           GCancellable  *cancellable,
+                           GError       **error)
+{
+  g_autoptr(EvStoreReader) reader = NULL;
+  g_autoptr(GFileOutputStream) out = NULL;
+  g_autoptr(GString) buffer = g_string_new ("supply_id,cp_id,driver_id,started_at,ended_at,kwh,amount,price,outcome,reason\r\n");
+  CsvWriter writer = { NULL, cancellable, buffer, NULL };
+
+  g_return_val_if_fail (db_path != NULL, FALSE);
+  g_return_val_if_fail (G_IS_FILE (file), FALSE);
+
+  reader = ev_store_reader_open (db_path, error);
+  if (reader == NULL)
+    return FALSE;
+  out = g_file_replace (file, NULL, FALSE, G_FILE_CREATE_REPLACE_DESTINATION, cancellable, error);
+  if (out == NULL)
+    return FALSE;
+  writer.out = G_OUTPUT_STREAM (out);
+
+  if (!ev_store_reader_foreach_history (reader, csv_row_cb, &writer, error) ||
+      !csv_drain (&writer, 0))
+    {
+      /* Cancelled: the file is left as it was. */
+      g_autoptr(GCancellable) abandon = g_cancellable_new ();
+
+      g_cancellable_cancel (abandon);
+      g_output_stream_close (G_OUTPUT_STREAM (out), abandon, NULL);
+      if (writer.error != NULL)
+        g_propagate_error (error, writer.error);
+      return FALSE;
+    }
+
+  return g_output_stream_close (G_OUTPUT_STREAM (out), cancellable, error);
+}
+
+/**
+ * central_core_flush:
+ * @self: a started core
+ * @error: return location for an error
+ *
+ * Commits the database's current batch now, so that readers of the
+ * database see everything the core has done.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+central_core_flush (CentralCore  *self,
+                    GError      **error)
+{
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), FALSE);
+
+  if (self->store == NULL)
+    {
+      g_set_error_literal (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_NOT_STARTED,
+                           _("Central is not running"));
+      return FALSE;
+    }
+  return ev_store_flush (self->store, error);
+}
+
 /**
  * central_core_export_history:
- * @self: a core
+ * @self: a started core
  * @file: where to write
  * @error: return location for an error
  *
- * Writes every concluded supply Central shows as CSV (RFC 4180): a header
- * line, then one row per supply, newest first; times in UTC ISO 8601.
+ * Commits the database, then writes every concluded supply in it as CSV
+ * (central_write_history_csv()). It blocks the core's thread while it
+ * writes: views export with central_service_export_history_async().
  *
  * Returns: %TRUE on success
  */
@@ -1898,42 +2044,12 @@ central_core_export_history (CentralCore  *self,
                              GFile        *file,
                              GError      **error)
 {
-  g_autoptr(GString) out = g_string_new ("supply_id,cp_id,driver_id,started_at,ended_at,kwh,amount,price,outcome,reason\r\n");
-  guint n;
-
   g_return_val_if_fail (CENTRAL_IS_CORE (self), FALSE);
   g_return_val_if_fail (G_IS_FILE (file), FALSE);
 
-  n = g_list_model_get_n_items (G_LIST_MODEL (self->history));
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr(EvSupplySession) session = g_list_model_get_item (G_LIST_MODEL (self->history), i);
-      char number[G_ASCII_DTOSTR_BUF_SIZE];
-
-      csv_field (out, ev_supply_session_get_supply_id (session));
-      g_string_append_c (out, ',');
-      csv_field (out, ev_supply_session_get_cp_id (session));
-      g_string_append_c (out, ',');
-      csv_field (out, ev_supply_session_get_driver_id (session));
-      g_string_append_c (out, ',');
-      csv_time (out, ev_supply_session_get_started_at (session));
-      g_string_append_c (out, ',');
-      csv_time (out, ev_supply_session_get_ended_at (session));
-      g_string_append_printf (out, ",%s", g_ascii_formatd (number, sizeof number, "%.3f",
-                                                           ev_supply_session_get_kwh (session)));
-      g_string_append_printf (out, ",%s", g_ascii_formatd (number, sizeof number, "%.2f",
-                                                           ev_supply_session_get_amount (session)));
-      g_string_append_printf (out, ",%s", g_ascii_formatd (number, sizeof number, "%.4f",
-                                                           ev_supply_session_get_price (session)));
-      g_string_append_c (out, ',');
-      csv_field (out, ev_supply_session_get_phase (session) == EV_SUPPLY_PHASE_FAILED ? "failed" : "finished");
-      g_string_append_c (out, ',');
-      csv_field (out, ev_supply_session_get_reason (session));
-      g_string_append (out, "\r\n");
-    }
-
-  return g_file_replace_contents (file, out->str, out->len, NULL, FALSE,
-                                  G_FILE_CREATE_REPLACE_DESTINATION, NULL, NULL, error);
+  if (!central_core_flush (self, error))
+    return FALSE;
+  return central_write_history_csv (self->db_path, file, NULL, error);
 }
 
 /* GObject ------------------------------------------------------------------------- */

@@ -94,7 +94,8 @@ GListModel  *central_core_get_requests      (CentralCore        *self);
 /* The system log, newest first, at most 1000 entries; CentralEvent. */
 GListModel  *central_core_get_log           (CentralCore        *self);
 /* Concluded supplies (tickets and failures), newest first, loaded from
- * the database at start and prepended as they conclude; EvSupplySession. */
+ * the database at start and prepended as they conclude; EvSupplySession.
+ * At most the newest 1000: the database keeps them all. */
 GListModel  *central_core_get_history       (CentralCore        *self);
 
 /* Operator commands. @cp_id NULL means every CP. */
@@ -105,9 +106,17 @@ gboolean     central_core_resume            (CentralCore        *self,
                                              const char         *cp_id,
                                              GError            **error);
 
-/* Writes the history as CSV (RFC 4180, header line, UTF-8). */
+/* Commits the database now. */
+gboolean     central_core_flush             (CentralCore        *self,
+                                             GError            **error);
+/* Writes the whole history as CSV (RFC 4180, header line, UTF-8). */
 gboolean     central_core_export_history    (CentralCore        *self,
                                              GFile              *file,
+                                             GError            **error);
+/* The same from any thread, with a read-only connection of its own. */
+gboolean     central_write_history_csv      (const char         *db_path,
+                                             GFile              *file,
+                                             GCancellable       *cancellable,
                                              GError            **error);
 
 G_END_DECLS

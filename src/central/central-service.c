@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "central-service.h"
+#include "ev-store.h"
 
 /* What the views keep in memory; the database keeps everything. */
 #define LOG_LIMIT 1000
@@ -34,6 +35,7 @@ typedef struct
   GHashTable *sessions;     /* supply_id → EvSupplySession snapshot, NULL: concluded */
   GPtrArray *log;           /* CentralEvent, oldest first */
   GPtrArray *history;       /* EvSupplySession snapshots, oldest first */
+  guint history_added;      /* how many concluded, even beyond the bound */
   gboolean has_status;
   gboolean broker_reachable;
   guint n_links;
@@ -74,7 +76,7 @@ static gboolean
 batch_is_empty (Batch *batch)
 {
   return g_hash_table_size (batch->cps) == 0 && g_hash_table_size (batch->sessions) == 0 &&
-         batch->log->len == 0 && batch->history->len == 0 && !batch->has_status;
+         batch->log->len == 0 && batch->history_added == 0 && !batch->has_status;
 }
 
 /* Moves @items to the end of @array, keeping the last @limit. */
@@ -115,6 +117,7 @@ batch_merge (Batch *into,
   move_entries (into->sessions, from->sessions);
   append_bounded (into->log, from->log, LOG_LIMIT);
   append_bounded (into->history, from->history, HISTORY_LIMIT);
+  into->history_added += from->history_added;
   if (from->has_status)
     {
       into->has_status = TRUE;
@@ -169,6 +172,7 @@ struct _CentralService
   guint port;
   gboolean broker_reachable;
   guint n_links;
+  guint history_total;
   guint batches;
 };
 
@@ -187,6 +191,7 @@ enum {
   PROP_BOOTSTRAP,
   PROP_DB_PATH,
   PROP_BATCHES,
+  PROP_HISTORY_TOTAL,
   N_PROPS
 };
 
@@ -443,6 +448,11 @@ apply_batch (CentralService *self,
   apply_sessions (self, batch->sessions);
   prepend_bounded (self->history, batch->history, HISTORY_LIMIT);
   prepend_bounded (self->log, batch->log, LOG_LIMIT);
+  if (batch->history_added > 0)
+    {
+      self->history_total += batch->history_added;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HISTORY_TOTAL]);
+    }
 
   if (batch->has_status)
     {
@@ -700,6 +710,8 @@ history_changed_cb (GListModel *model,
   CentralService *self = user_data;
 
   take_newest (model, position, added, self->building->history, TRUE);
+  if (position == 0)
+    self->building->history_added += added;
   if (self->building->history->len > HISTORY_LIMIT)
     g_ptr_array_remove_range (self->building->history, 0, self->building->history->len - HISTORY_LIMIT);
   if (added > 0)
@@ -717,6 +729,23 @@ status_notify_cb (CentralCore *core,
   self->building->broker_reachable = central_core_get_broker_reachable (core);
   self->building->n_links = central_core_get_n_links (core);
   schedule_flush (self);
+}
+
+/* How many concluded supplies the database holds. */
+static guint
+count_history (CentralService *self)
+{
+  g_autoptr(EvStoreReader) reader = NULL;
+  g_autoptr(GPtrArray) newest = NULL;
+  g_autoptr(GError) error = NULL;
+  guint total = 0;
+
+  reader = ev_store_reader_open (self->db_path, &error);
+  if (reader != NULL)
+    newest = ev_store_reader_search_history (reader, NULL, 1, &total, &error);
+  if (newest == NULL)
+    g_warning ("Could not count the tickets in the database: %s", error->message);
+  return total;
 }
 
 /* Starts collecting; the first batch holds everything the core has. */
@@ -738,6 +767,7 @@ collector_attach (CentralService *self)
   take_newest (log, 0, MIN (g_list_model_get_n_items (log), LOG_LIMIT), self->building->log, FALSE);
   take_newest (history, 0, MIN (g_list_model_get_n_items (history), HISTORY_LIMIT),
                self->building->history, TRUE);
+  self->building->history_added = count_history (self);
   status_notify_cb (self->core, NULL, self);
 
   g_signal_connect (cps, "items-changed", G_CALLBACK (cps_changed_cb), self);
@@ -1000,6 +1030,22 @@ command_free (gpointer data)
   g_free (command);
 }
 
+static void
+export_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  CentralService *self = source_object;
+  Command *command = task_data;
+  GError *error = NULL;
+
+  if (central_write_history_csv (self->db_path, command->file, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
 static gboolean
 run_command_cb (gpointer user_data)
 {
@@ -1012,9 +1058,18 @@ run_command_cb (gpointer user_data)
   if (g_task_return_error_if_cancelled (task))
     return G_SOURCE_REMOVE;
 
+  /* An export commits here, then reads the database on a worker thread
+   * of its own: the core goes on meanwhile. */
   if (command->file != NULL)
-    ok = central_core_export_history (self->core, command->file, &error);
-  else if (command->stop)
+    {
+      if (central_core_flush (self->core, &error))
+        g_task_run_in_thread (task, export_thread);
+      else
+        g_task_return_error (task, error);
+      return G_SOURCE_REMOVE;
+    }
+
+  if (command->stop)
     ok = central_core_stop (self->core, command->cp_id, &error);
   else
     ok = central_core_resume (self->core, command->cp_id, &error);
@@ -1144,7 +1199,9 @@ central_service_resume_finish (CentralService  *self,
  * @callback: called on this thread when done
  * @user_data: its data
  *
- * Writes the session history as CSV (central_core_export_history()).
+ * Writes the whole session history of the database as CSV: the core
+ * commits, then a worker thread reads the database and writes @file
+ * (central_write_history_csv()).
  */
 void
 central_service_export_history_async (CentralService      *self,
@@ -1169,6 +1226,222 @@ central_service_export_history_finish (CentralService  *self,
                                        GError         **error)
 {
   return finish_command (self, result, central_service_export_history_async, error);
+}
+
+/* Searches: a worker thread with a read-only connection of its own. ------ */
+
+typedef struct
+{
+  char *text;
+  guint limit;
+  gboolean history;
+} Search;
+
+typedef struct
+{
+  GListStore *model;
+  guint total;
+} Found;
+
+static void
+search_free (gpointer data)
+{
+  Search *search = data;
+
+  g_free (search->text);
+  g_free (search);
+}
+
+static void
+found_free (gpointer data)
+{
+  Found *found = data;
+
+  g_clear_object (&found->model);
+  g_free (found);
+}
+
+/* A log line of the database as the views show it. */
+static CentralEvent *
+event_from_record (const EvLogRecord *record)
+{
+  g_autoptr(GEnumClass) kinds = g_type_class_ref (CENTRAL_TYPE_EVENT_KIND);
+  GEnumValue *kind = g_enum_get_value_by_nick (kinds, record->event);
+  CentralEventData data = { .cp_id = record->cp_id };
+
+  return central_event_new (kind != NULL ? (CentralEventKind) kind->value : CENTRAL_EVENT_ERROR,
+                            record->time_ms, (CentralLogLevel) CLAMP (record->level, CENTRAL_LOG_INFO,
+                                                                      CENTRAL_LOG_ERROR),
+                            record->message, &data);
+}
+
+static void
+search_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  CentralService *self = source_object;
+  Search *search = task_data;
+  g_autoptr(EvStoreReader) reader = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  GError *error = NULL;
+  Found *found = g_new0 (Found, 1);
+
+  reader = ev_store_reader_open (self->db_path, &error);
+  if (reader != NULL && search->history)
+    rows = ev_store_reader_search_history (reader, search->text, search->limit, &found->total, &error);
+  else if (reader != NULL)
+    rows = ev_store_reader_search_log (reader, search->text, search->limit, &found->total, &error);
+  if (rows == NULL)
+    {
+      found_free (found);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  found->model = g_list_store_new (search->history ? EV_TYPE_SUPPLY_SESSION : CENTRAL_TYPE_EVENT);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      g_autoptr(GObject) item = NULL;
+
+      if (search->history)
+        item = g_object_ref (g_ptr_array_index (rows, i));
+      else
+        item = G_OBJECT (event_from_record (g_ptr_array_index (rows, i)));
+      g_list_store_append (found->model, item);
+    }
+  g_task_return_pointer (task, found, found_free);
+}
+
+static void
+search_async (CentralService      *self,
+              gboolean             history,
+              const char          *text,
+              guint                limit,
+              gpointer             source_tag,
+              GCancellable        *cancellable,
+              GAsyncReadyCallback  callback,
+              gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  Search *search = g_new0 (Search, 1);
+
+  search->text = g_strdup (text);
+  search->limit = limit;
+  search->history = history;
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, search, search_free);
+  g_task_run_in_thread (task, search_thread);
+}
+
+static GListModel *
+search_finish (CentralService  *self,
+               GAsyncResult    *result,
+               gpointer         source_tag,
+               guint           *out_total,
+               GError         **error)
+{
+  Found *found;
+  GListModel *model;
+
+  g_return_val_if_fail (CENTRAL_IS_SERVICE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+
+  found = g_task_propagate_pointer (G_TASK (result), error);
+  if (found == NULL)
+    return NULL;
+  if (out_total != NULL)
+    *out_total = found->total;
+  model = G_LIST_MODEL (g_steal_pointer (&found->model));
+  found_free (found);
+  return model;
+}
+
+/**
+ * central_service_search_log_async:
+ * @self: a service
+ * @text: (nullable): what to look for in the message, event or CP id of
+ *   every log line in the database (case-insensitive); %NULL or "": all
+ * @limit: at most this many, newest first (0: all)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called on this thread when done
+ * @user_data: its data
+ *
+ * Searches the whole log, in the database, on a worker thread.
+ */
+void
+central_service_search_log_async (CentralService      *self,
+                                  const char          *text,
+                                  guint                limit,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_return_if_fail (CENTRAL_IS_SERVICE (self));
+  search_async (self, FALSE, text, limit, central_service_search_log_async, cancellable, callback, user_data);
+}
+
+/**
+ * central_service_search_log_finish:
+ * @self: a service
+ * @result: the result
+ * @out_total: (out) (optional): how many lines match in all
+ * @error: return location for an error
+ *
+ * Returns: (transfer full): the lines found, newest first (CentralEvent)
+ */
+GListModel *
+central_service_search_log_finish (CentralService  *self,
+                                   GAsyncResult    *result,
+                                   guint           *out_total,
+                                   GError         **error)
+{
+  return search_finish (self, result, central_service_search_log_async, out_total, error);
+}
+
+/**
+ * central_service_search_history_async:
+ * @self: a service
+ * @text: (nullable): what to look for in the CP, driver, supply id or
+ *   reason of every concluded supply in the database; %NULL or "": all
+ * @limit: at most this many, newest first (0: all)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called on this thread when done
+ * @user_data: its data
+ *
+ * Searches the whole history, in the database, on a worker thread.
+ */
+void
+central_service_search_history_async (CentralService      *self,
+                                      const char          *text,
+                                      guint                limit,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  g_return_if_fail (CENTRAL_IS_SERVICE (self));
+  search_async (self, TRUE, text, limit, central_service_search_history_async, cancellable, callback, user_data);
+}
+
+/**
+ * central_service_search_history_finish:
+ * @self: a service
+ * @result: the result
+ * @out_total: (out) (optional): how many supplies match in all
+ * @error: return location for an error
+ *
+ * Returns: (transfer full): the supplies found, newest first
+ *   (EvSupplySession)
+ */
+GListModel *
+central_service_search_history_finish (CentralService  *self,
+                                       GAsyncResult    *result,
+                                       guint           *out_total,
+                                       GError         **error)
+{
+  return search_finish (self, result, central_service_search_history_async, out_total, error);
 }
 
 /* Getters (UI thread) ------------------------------------------------------ */
@@ -1244,6 +1517,15 @@ central_service_get_log (CentralService *self)
 {
   g_return_val_if_fail (CENTRAL_IS_SERVICE (self), NULL);
   return G_LIST_MODEL (self->log);
+}
+
+/* How many concluded supplies the database holds (the history model
+ * shows the newest of them). */
+guint
+central_service_get_history_total (CentralService *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_SERVICE (self), 0);
+  return self->history_total;
 }
 
 /* The newest concluded supplies, newest first. */
@@ -1363,6 +1645,9 @@ central_service_get_property (GObject    *object,
     case PROP_BATCHES:
       g_value_set_uint (value, self->batches);
       break;
+    case PROP_HISTORY_TOTAL:
+      g_value_set_uint (value, self->history_total);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1430,6 +1715,8 @@ central_service_class_init (CentralServiceClass *klass)
    * the coalescing, for tests and benchmarks. */
   properties[PROP_BATCHES] =
     g_param_spec_uint ("batches", NULL, NULL, 0, G_MAXUINT, 0, readable);
+  properties[PROP_HISTORY_TOTAL] =
+    g_param_spec_uint ("history-total", NULL, NULL, 0, G_MAXUINT, 0, readable);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**

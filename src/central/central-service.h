@@ -29,7 +29,8 @@ G_BEGIN_DECLS
  * - "batch-interval" (uint, ms, default 100)
  *
  * Read-only properties, on the UI thread: "started", "port",
- * "broker-reachable", "n-links"; "listen", "bootstrap", "db-path";
+ * "broker-reachable", "n-links", "history-total" (concluded supplies in
+ * the database); "listen", "bootstrap", "db-path";
  * "batches" (how many batches the views have taken, not notified).
  *
  * Signals:
@@ -58,6 +59,7 @@ gboolean        central_service_get_started          (CentralService       *self
 guint           central_service_get_port             (CentralService       *self);
 gboolean        central_service_get_broker_reachable (CentralService       *self);
 guint           central_service_get_n_links          (CentralService       *self);
+guint           central_service_get_history_total    (CentralService       *self);
 const char     *central_service_get_listen           (CentralService       *self);
 const char     *central_service_get_bootstrap        (CentralService       *self);
 const char     *central_service_get_db_path          (CentralService       *self);
@@ -91,6 +93,27 @@ void            central_service_export_history_async (CentralService       *self
                                                       gpointer              user_data);
 gboolean        central_service_export_history_finish (CentralService      *self,
                                                        GAsyncResult        *result,
+                                                       GError             **error);
+
+void            central_service_search_log_async     (CentralService       *self,
+                                                      const char           *text,
+                                                      guint                 limit,
+                                                      GCancellable         *cancellable,
+                                                      GAsyncReadyCallback   callback,
+                                                      gpointer              user_data);
+GListModel     *central_service_search_log_finish    (CentralService       *self,
+                                                      GAsyncResult         *result,
+                                                      guint                *out_total,
+                                                      GError              **error);
+void            central_service_search_history_async (CentralService       *self,
+                                                      const char           *text,
+                                                      guint                 limit,
+                                                      GCancellable         *cancellable,
+                                                      GAsyncReadyCallback   callback,
+                                                      gpointer              user_data);
+GListModel     *central_service_search_history_finish (CentralService      *self,
+                                                       GAsyncResult        *result,
+                                                       guint               *out_total,
                                                        GError             **error);
 
 G_END_DECLS

@@ -19,6 +19,9 @@
 #include "ev-cp-state-model.h"
 #include "ev-ui.h"
 
+/* A search of the database shows at most this many, newest first. */
+#define SEARCH_LIMIT 1000
+
 struct _CentralWindow
 {
   AdwApplicationWindow  parent_instance;
@@ -35,6 +38,12 @@ struct _CentralWindow
   gboolean              broker_was_down;
 
   GtkFileChooserNative *export_chooser;
+
+  /* A search of the database in progress, per page; its results. */
+  GCancellable         *log_search;
+  GCancellable         *history_search;
+  guint                 log_found;
+  guint                 history_found;
 
   /* Template widgets. */
   AdwToastOverlay      *toast_overlay;
@@ -53,6 +62,9 @@ struct _CentralWindow
   GtkColumnView        *log_view;
   GtkColumnView        *history_view;
   GtkLabel             *history_count_label;
+  GtkLabel             *log_count_label;
+  GtkSearchEntry       *log_search_entry;
+  GtkSearchEntry       *history_search_entry;
   GtkImage             *broker_icon;
   GtkLabel             *broker_label;
   GtkLabel             *port_label;
@@ -599,18 +611,67 @@ filtered_items_changed_cb (CentralWindow *self)
   update_counts (self);
 }
 
+/* What a page shows: the newest entries, or what a search found. */
+static char *
+page_summary (guint       shown,
+              guint       total,
+              gboolean    searching,
+              const char *all_format,
+              const char *newest_format)
+{
+  if (searching)
+    {
+      if (shown < total)
+        /* Translators: a search of the database found %2$u; the newest %1$u are shown. */
+        return g_strdup_printf (_("Found %2$u, the newest %1$u shown"), shown, total);
+      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Found %u", "Found %u", total), total);
+    }
+  if (shown < total)
+    return g_strdup_printf (newest_format, shown, total);
+  return g_strdup_printf (all_format, total);
+}
+
 static void
 update_history_count (CentralWindow *self)
 {
   g_autofree char *text = NULL;
-  guint n = 0;
+  gboolean searching = self->history_search != NULL;
+  guint total = 0, shown = 0;
 
   if (self->service != NULL)
-    n = g_list_model_get_n_items (central_service_get_history (self->service));
+    {
+      shown = g_list_model_get_n_items (central_service_get_history (self->service));
+      total = MAX (central_service_get_history_total (self->service), shown);
+    }
+  if (searching)
+    {
+      GListModel *model = G_LIST_MODEL (gtk_column_view_get_model (self->history_view));
 
-  text = g_strdup_printf (_("Sessions: %u"), n);
+      shown = model != NULL ? g_list_model_get_n_items (model) : 0;
+      total = self->history_found;
+    }
+
+  /* Translators: %2$u sessions in the database, the newest %1$u shown. */
+  text = page_summary (shown, total, searching, _("Sessions: %u"), _("Sessions: %2$u, the newest %1$u shown"));
   gtk_label_set_label (self->history_count_label, text);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-history", self->service != NULL);
+}
+
+static void
+update_log_count (CentralWindow *self)
+{
+  g_autofree char *text = NULL;
+  gboolean searching = self->log_search != NULL;
+  GListModel *model = G_LIST_MODEL (gtk_column_view_get_model (self->log_view));
+  guint shown = model != NULL ? g_list_model_get_n_items (model) : 0;
+
+  if (searching)
+    text = page_summary (shown, self->log_found, TRUE, NULL, NULL);
+  else
+    /* Translators: the log page keeps its newest lines; the search finds the older ones. */
+    text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "The newest %u line; search for older ones",
+                                         "The newest %u lines; search for older ones", shown), shown);
+  gtk_label_set_label (self->log_count_label, text);
 }
 
 /* Filtering ------------------------------------------------------------ */
@@ -654,6 +715,114 @@ stop_search_cb (CentralWindow *self)
 {
   gtk_editable_set_text (GTK_EDITABLE (self->search_entry), "");
   gtk_search_bar_set_search_mode (self->search_bar, FALSE);
+}
+
+/* Searching the database ------------------------------------------------ */
+
+typedef struct
+{
+  CentralWindow *self;
+  GCancellable *cancellable;
+  gboolean history;
+} SearchCall;
+
+static void
+search_done_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  SearchCall *call = user_data;
+  CentralWindow *self = call->self;
+  g_autoptr(GListModel) found = NULL;
+  g_autoptr(GError) error = NULL;
+  guint total = 0;
+
+  if (call->history)
+    found = central_service_search_history_finish (CENTRAL_SERVICE (source), result, &total, &error);
+  else
+    found = central_service_search_log_finish (CENTRAL_SERVICE (source), result, &total, &error);
+
+  /* Only the latest search of a page still counts. */
+  if (call->cancellable == (call->history ? self->history_search : self->log_search))
+    {
+      if (found == NULL)
+        {
+          if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            toast_error (self, error);
+        }
+      else if (call->history)
+        {
+          self->history_found = total;
+          set_column_model (self->history_view, found, FALSE);
+          update_history_count (self);
+        }
+      else
+        {
+          self->log_found = total;
+          set_column_model (self->log_view, found, FALSE);
+          update_log_count (self);
+        }
+    }
+
+  g_object_unref (call->cancellable);
+  g_object_unref (call->self);
+  g_free (call);
+}
+
+/* The search text of a page: empty shows the live newest entries again;
+ * anything else searches the whole database on a worker thread. */
+static void
+page_search (CentralWindow  *self,
+             gboolean        history,
+             GtkSearchEntry *entry)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (entry));
+  GCancellable **search = history ? &self->history_search : &self->log_search;
+  SearchCall *call;
+
+  if (self->service == NULL)
+    return;
+
+  if (*search != NULL)
+    g_cancellable_cancel (*search);
+  g_clear_object (search);
+
+  if (*text == '\0')
+    {
+      if (history)
+        {
+          set_column_model (self->history_view, central_service_get_history (self->service), TRUE);
+          update_history_count (self);
+        }
+      else
+        {
+          set_column_model (self->log_view, central_service_get_log (self->service), TRUE);
+          update_log_count (self);
+        }
+      return;
+    }
+
+  *search = g_cancellable_new ();
+  call = g_new0 (SearchCall, 1);
+  call->self = g_object_ref (self);
+  call->cancellable = g_object_ref (*search);
+  call->history = history;
+  if (history)
+    central_service_search_history_async (self->service, text, SEARCH_LIMIT, *search, search_done_cb, call);
+  else
+    central_service_search_log_async (self->service, text, SEARCH_LIMIT, *search, search_done_cb, call);
+}
+
+static void
+log_search_changed_cb (CentralWindow *self)
+{
+  page_search (self, FALSE, self->log_search_entry);
+}
+
+static void
+history_search_changed_cb (CentralWindow *self)
+{
+  page_search (self, TRUE, self->history_search_entry);
 }
 
 /* Actions -------------------------------------------------------------- */
@@ -882,6 +1051,13 @@ history_items_changed_cb (CentralWindow *self)
 }
 
 static void
+log_items_changed_cb (CentralWindow *self)
+{
+  if (self->log_search == NULL)
+    update_log_count (self);
+}
+
+static void
 bind_service (CentralWindow *self)
 {
   GListModel *cps = NULL;
@@ -912,6 +1088,10 @@ bind_service (CentralWindow *self)
       g_signal_connect_object (central_service_get_history (self->service), "items-changed",
                                G_CALLBACK (history_items_changed_cb), self,
                                G_CONNECT_SWAPPED);
+      g_signal_connect_object (self->service, "notify::history-total",
+                               G_CALLBACK (history_items_changed_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (central_service_get_log (self->service), "items-changed",
+                               G_CALLBACK (log_items_changed_cb), self, G_CONNECT_SWAPPED);
 
       set_column_model (self->requests_view, central_service_get_requests (self->service), FALSE);
       set_column_model (self->log_view, central_service_get_log (self->service), TRUE);
@@ -924,6 +1104,9 @@ bind_service (CentralWindow *self)
   update_counts (self);
   update_status (self);
   update_history_count (self);
+  update_log_count (self);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->log_search_entry), self->service != NULL);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->history_search_entry), self->service != NULL);
 }
 
 /* GObject -------------------------------------------------------------- */
@@ -960,7 +1143,14 @@ central_window_dispose (GObject *object)
       g_signal_handlers_disconnect_by_data (self->service, self);
       g_signal_handlers_disconnect_by_data (central_service_get_charging_points (self->service), self);
       g_signal_handlers_disconnect_by_data (central_service_get_history (self->service), self);
+      g_signal_handlers_disconnect_by_data (central_service_get_log (self->service), self);
     }
+  if (self->log_search != NULL)
+    g_cancellable_cancel (self->log_search);
+  if (self->history_search != NULL)
+    g_cancellable_cancel (self->history_search);
+  g_clear_object (&self->log_search);
+  g_clear_object (&self->history_search);
 
   if (self->cp_filter_model != NULL)
     g_signal_handlers_disconnect_by_data (self->cp_filter_model, self);
@@ -1066,6 +1256,9 @@ central_window_class_init (CentralWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, log_view);
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, history_view);
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, history_count_label);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, log_count_label);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, log_search_entry);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, history_search_entry);
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, broker_icon);
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, broker_label);
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, port_label);
@@ -1074,6 +1267,8 @@ central_window_class_init (CentralWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, stop_search_cb);
   gtk_widget_class_bind_template_callback (widget_class, state_filter_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, log_search_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, history_search_changed_cb);
 
   gtk_widget_class_install_action (widget_class, "win.stop-cp", "s", stop_cp_action);
   gtk_widget_class_install_action (widget_class, "win.resume-cp", "s", resume_cp_action);
