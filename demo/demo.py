@@ -264,7 +264,7 @@ def main():
             except OSError:
                 pass
             broker.wait(10)
-        failed = [p.name for p in procs if p.proc.returncode not in (0, -signal.SIGTERM)]
+        failed = [p.name for p in procs if p.proc.returncode != 0]
         if failed:
             print("demo: these did not exit cleanly: " + ", ".join(failed))
             sys.exit(1)
