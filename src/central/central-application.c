@@ -12,7 +12,9 @@
 
 #include "central-application.h"
 #include "central-core.h"
+#include "central-headless.h"
 #include "central-service.h"
+#include "central-ui-stats.h"
 #include "central-preferences.h"
 #include "central-settings.h"
 #include "central-window.h"
@@ -29,6 +31,7 @@ struct _CentralApplication
   CentralOptions   options;
   CentralSettings *settings;
   CentralService  *service;
+  CentralUiStats  *ui_stats;
   guint            signal_ids[2];
 };
 
@@ -78,7 +81,11 @@ create_service (CentralApplication  *self,
   core = central_core_new (listen, bootstrap,
                            (const char * const *) self->options.kafka_overrides,
                            db_path);
+  if (self->options.price >= 0.0)
+    g_object_set (core, "default-price", self->options.price, NULL);
   service = central_service_new (core);
+  if (self->options.events)
+    central_headless_print_events (service);
   if (!central_service_start (service, error))
     return NULL;
 
@@ -115,6 +122,11 @@ central_application_activate (GApplication *application)
     }
 
   ev_ui_remember_window_size (window, G_OBJECT (self->settings));
+  if (self->service != NULL && self->options.page != NULL)
+    central_window_show_page (CENTRAL_WINDOW (window), self->options.page);
+  if (self->options.ui_stats_ms > 0)
+    self->ui_stats = central_ui_stats_new (GTK_WIDGET (window), self->service,
+                                           (guint) self->options.ui_stats_ms);
   gtk_window_present (window);
 }
 
@@ -183,6 +195,7 @@ central_application_shutdown (GApplication *application)
   CentralApplication *self = CENTRAL_APPLICATION (application);
 
   ev_ui_clear_quit_signals (self->signal_ids);
+  g_clear_object (&self->ui_stats);
   if (self->service != NULL)
     central_service_shutdown (self->service);
 
@@ -210,6 +223,7 @@ central_application_finalize (GObject *object)
   g_clear_pointer (&self->options.bootstrap, g_free);
   g_clear_pointer (&self->options.kafka_overrides, g_strfreev);
   g_clear_pointer (&self->options.db_path, g_free);
+  g_clear_pointer (&self->options.page, g_free);
 
   G_OBJECT_CLASS (central_application_parent_class)->finalize (object);
 }
@@ -251,6 +265,14 @@ central_application_new (const CentralOptions *options)
       self->options.bootstrap = g_strdup (options->bootstrap);
       self->options.kafka_overrides = g_strdupv (options->kafka_overrides);
       self->options.db_path = g_strdup (options->db_path);
+      self->options.price = options->price;
+      self->options.events = options->events;
+      self->options.ui_stats_ms = options->ui_stats_ms;
+      self->options.page = g_strdup (options->page);
+    }
+  else
+    {
+      self->options.price = -1.0;
     }
 
   return self;

@@ -6,10 +6,14 @@ G_BEGIN_DECLS
 
 /* What main.c parsed from the command line; each NULL = not given. */
 typedef struct {
-  char  *listen;
-  char  *bootstrap;
-  char **kafka_overrides;
-  char  *db_path;
+  char     *listen;
+  char     *bootstrap;
+  char    **kafka_overrides;
+  char     *db_path;
+  double    price;          /* < 0: not given */
+  gboolean  events;         /* also print the headless events on stdout */
+  int       ui_stats_ms;    /* > 0: and `ui-stats` events this often */
+  char     *page;           /* the page to open on, or NULL */
 } CentralOptions;
 
 #define CENTRAL_TYPE_APPLICATION (central_application_get_type ())

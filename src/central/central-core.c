@@ -34,6 +34,9 @@
  * backlog after a restart, is denied rather than authorised for nobody. */
 #define DEFAULT_REQUEST_MAX_AGE_MS 9000
 #define AMOUNT_TOLERANCE 0.01
+/* Measured with bench/ladder.py at 1,000 CPs: request → answer p50
+ * 12.4 ms with every consumer at 5 ms, 10.4 ms with 3 ms everywhere. */
+#define CENTRAL_FETCH_WAIT_MS 3
 #define LOG_LIMIT 1000
 #define HISTORY_LIMIT 1000
 
@@ -1635,8 +1638,21 @@ central_core_start (CentralCore  *self,
     goto fail;
 
   client_id = g_strdup_printf ("ev-central-%d", (int) getpid ());
-  self->bus = ev_bus_new (self->bootstrap, self->group, client_id,
-                          (const char * const *) self->overrides, error);
+  {
+    /* Central is on every path (request → answer, engine → driver): its
+     * consumer waits less for each fetch than other programs' do (see
+     * ev-bus.c; this matters on the embedded broker only, which answers a
+     * fetch when its wait ends). The user's -X still wins. */
+    g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+    g_auto(GStrv) overrides = NULL;
+
+    g_strv_builder_add (builder, "fetch.wait.max.ms=" G_STRINGIFY (CENTRAL_FETCH_WAIT_MS));
+    if (self->overrides != NULL)
+      g_strv_builder_addv (builder, (const char **) self->overrides);
+    overrides = g_strv_builder_end (builder);
+    self->bus = ev_bus_new (self->bootstrap, self->group, client_id,
+                            (const char * const *) overrides, error);
+  }
   if (self->bus == NULL)
     goto fail;
   g_signal_connect (self->bus, "message", G_CALLBACK (bus_message_cb), self);

@@ -287,10 +287,26 @@ print_event_cb (CentralService *service,
     ev_headless_print_event (central_event_get_name (event), fields);
 }
 
+/**
+ * central_headless_print_events:
+ * @service: a service, not started yet
+ *
+ * Prints every event of @service's core as a JSON line on standard
+ * output, from the core's thread: the headless front end, and the
+ * console's `--events`.
+ *
+ * Returns: the signal handler's id
+ */
+gulong
+central_headless_print_events (CentralService *service)
+{
+  return g_signal_connect (service, "event", G_CALLBACK (print_event_cb), NULL);
+}
+
 static gulong
 watch (gpointer service)
 {
-  return g_signal_connect (service, "event", G_CALLBACK (print_event_cb), NULL);
+  return central_headless_print_events (service);
 }
 
 static gboolean

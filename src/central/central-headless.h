@@ -15,5 +15,6 @@ char       *central_headless_run_command   (CentralCore    *core,
                                             const char     *line,
                                             gboolean       *out_quit);
 JsonObject *central_headless_event_to_json (CentralEvent   *event);
+gulong      central_headless_print_events  (CentralService *service);
 
 G_END_DECLS

@@ -1348,3 +1348,23 @@ central_window_show_error (CentralWindow *self,
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.search", FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-history", FALSE);
 }
+
+/**
+ * central_window_show_page:
+ * @self: a #CentralWindow
+ * @name: "dashboard", "requests", "log" or "history"
+ *
+ * Returns: %TRUE if there is such a page (now shown)
+ */
+gboolean
+central_window_show_page (CentralWindow *self,
+                          const char    *name)
+{
+  g_return_val_if_fail (CENTRAL_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  if (adw_view_stack_get_child_by_name (self->view_stack, name) == NULL)
+    return FALSE;
+  adw_view_stack_set_visible_child_name (self->view_stack, name);
+  return TRUE;
+}

@@ -21,5 +21,7 @@ void           central_window_show_error (CentralWindow      *self,
                                           const char         *message);
 void           central_window_add_toast  (CentralWindow      *self,
                                           const char         *title);
+gboolean       central_window_show_page  (CentralWindow      *self,
+                                          const char         *name);
 
 G_END_DECLS

@@ -88,6 +88,12 @@ main (int   argc,
       N_("Price in EUR/kWh given to newly registered charging points (default 0.35)"), N_("EUR") },
     { "headless", 0, 0, G_OPTION_ARG_NONE, &headless,
       N_("No window: commands on standard input, JSON events on standard output"), NULL },
+    { "events", 0, 0, G_OPTION_ARG_NONE, &options.events,
+      N_("With the window: also print every event as JSON on standard output"), NULL },
+    { "ui-stats", 0, 0, G_OPTION_ARG_INT, &options.ui_stats_ms,
+      N_("With the window: print how smoothly it draws every MS milliseconds (implies --events)"), N_("MS") },
+    { "page", 0, 0, G_OPTION_ARG_STRING, &options.page,
+      N_("With the window: open it on this page (dashboard, requests, log, history)"), N_("PAGE") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version,
       N_("Print the version and exit"), NULL },
     { NULL }
@@ -132,6 +138,27 @@ main (int   argc,
       return 2;
     }
 
+  if (headless && (options.events || options.ui_stats_ms != 0 || options.page != NULL))
+    {
+      g_printerr (_("ev-central: --events, --ui-stats and --page go with the window, not --headless\n"));
+      return 2;
+    }
+
+  if (options.ui_stats_ms < 0 || options.ui_stats_ms > 3600000)
+    {
+      g_printerr (_("ev-central: --ui-stats takes milliseconds between 1 and 3600000\n"));
+      return 2;
+    }
+  if (options.ui_stats_ms > 0)
+    options.events = TRUE;
+
+  if (options.page != NULL && !g_strv_contains ((const char * const[]) { "dashboard", "requests", "log",
+                                                                         "history", NULL }, options.page))
+    {
+      g_printerr (_("ev-central: there is no page “%s” (dashboard, requests, log, history)\n"), options.page);
+      return 2;
+    }
+
   if (headless && argc > 1)
     {
       g_printerr (_("ev-central: unknown option or argument “%s”\n"), argv[1]);
@@ -147,6 +174,10 @@ main (int   argc,
     }
   else
     {
+      options.price = price;
+      /* With --events, stdout carries only JSON events. */
+      if (options.events)
+        g_log_writer_default_set_use_stderr (TRUE);
       app = central_application_new (&options);
       status = g_application_run (G_APPLICATION (app), argc, argv);
     }
@@ -155,6 +186,7 @@ main (int   argc,
   g_free (options.bootstrap);
   g_strfreev (options.kafka_overrides);
   g_free (options.db_path);
+  g_free (options.page);
 
   return status;
 }

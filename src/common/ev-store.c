@@ -1542,11 +1542,16 @@ ev_store_class_init (EvStoreClass *klass)
    * wait for its commit (never longer than #EvStore:flush-interval).
    * Plain writes wait for the flush interval; a caller waiting to act
    * (answer a driver, relay a ticket) commits the batch sooner, so the
-   * database adds at most this much to an answer's latency.
+   * database adds at most this much to an answer's latency. 0, the
+   * default, commits as soon as the main loop has dispatched what was
+   * ready: everything read in one go (a batch of Kafka messages, a burst
+   * of frames) still shares one commit, and an answer waits only for
+   * the commit itself (measured with bench/ladder.py at 1,000 CPs:
+   * request → answer p50 21.8 ms with 10, 12.4 ms with 0).
    */
   properties[PROP_COMMIT_LATENCY] =
     g_param_spec_uint ("commit-latency", NULL, NULL,
-                       1, G_MAXINT, EV_STORE_DEFAULT_COMMIT_LATENCY_MS,
+                       0, G_MAXINT, EV_STORE_DEFAULT_COMMIT_LATENCY_MS,
                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                        G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
