@@ -13,6 +13,11 @@ for the same N and window, the same station fleet against bench/ack-server
 (the least a server can do): Central's CPU per 1,000 status frames as a
 ratio to that minimum.
 
+With --gui, every step also runs the real Central window (under Xvfb; the
+ladder starts one when DISPLAY is unset) on the same load, on the Log
+page, with `--ui-stats 1000`: its frames and main-loop lateness, next to
+the headless figures of the same step.
+
 Results: bench/results/ladder-YYYYMMDD-HHMM.md and .json, and the table on
 standard output. Progress goes to standard error. Only the standard
 library: run it as `python3 bench/ladder.py [options]` or `./run bench ladder`.
@@ -35,7 +40,7 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 # Central's events whose contents matter; the rest are only counted.
-PARSED_EVENTS = {"ready", "cp-registered", "cp-disconnected", "error", "stopped"}
+PARSED_EVENTS = {"ready", "cp-registered", "cp-disconnected", "error", "stopped", "ui-stats"}
 FAULT_STATES = ('"state":"BROKEN"', '"state":"DISCONNECTED"')
 
 
@@ -81,6 +86,7 @@ class Child:
         self.states = {}          # cp_id → its latest state, from Central's cp-state events
         self.errors = []
         self.max_links_up = 0     # the most links a fleet reported up at once
+        self.ui_stats = []        # (receive ms, object) of the window's ui-stats events
         self.exit_status = None
         self.closed = False
         with open(self.log_path, "ab") as err:
@@ -108,7 +114,7 @@ class Child:
         name = line[start:line.find('"', start)]
         fault = name == "cp-state" and any(s in line for s in FAULT_STATES)
         obj = None
-        if name in PARSED_EVENTS or fault or self.name != "ev-central":
+        if name in PARSED_EVENTS or fault or not self.name.startswith("ev-central"):
             try:
                 obj = json.loads(line)
             except ValueError:
@@ -132,6 +138,8 @@ class Child:
                     self.kills[(name, obj.get("cp_id"))] = obj
                 elif name == "stats":
                     self.max_links_up = max(self.max_links_up, obj.get("links_up") or 0)
+                elif name == "ui-stats":
+                    self.ui_stats.append((received, obj))
                 elif name == "error" and len(self.errors) < 5:
                     self.errors.append(obj.get("message", line.strip()))
             self.cond.notify_all()
@@ -171,12 +179,15 @@ class Child:
     def alive(self):
         return self.proc.poll() is None
 
-    def stop(self, command="quit", timeout=30):
-        """Asks it to quit, then kills it; returns its exit status (128 +
-        signal when it was killed)."""
+    def stop(self, command="quit", timeout=30, sig=None):
+        """Asks it to quit (`command` on stdin, or the signal `sig`), then
+        kills it; returns its exit status (128 + signal when it died by
+        one)."""
         if self.exit_status is not None:
             return self.exit_status
-        if self.alive() and command:
+        if self.alive() and sig is not None:
+            self.proc.send_signal(sig)
+        elif self.alive() and command:
             self.send(command)
         try:
             self.proc.wait(timeout)
@@ -273,6 +284,7 @@ class Sampler:
         self.start_cpu = {n: cpu_seconds(p) for n, p in pids.items()}
         self.last_cpu = dict(self.start_cpu)
         self.start = self.last = time.monotonic()
+        self.start_ms = now_ms()
         self.self_start = self_cpu_seconds()
         self.peak = {n: 0.0 for n in pids}
         self.rss_peak = {n: 0 for n in pids}
@@ -365,9 +377,9 @@ class Step:
         log(f"[{self.n}] {text}")
         self.row["notes"].append(text)
 
-    def spawn(self, name, argv):
+    def spawn(self, name, argv, env=None):
         self.row["commands"][name] = " ".join(str(a) for a in argv)
-        child = Child(name, argv, self.env, self.folder)
+        child = Child(name, argv, env or self.env, self.folder)
         self.children.append(child)
         return child
 
@@ -411,14 +423,28 @@ class Step:
 
     # -- the real Central -------------------------------------------------
 
-    def run_central(self, bootstrap):
+    def run_central(self, bootstrap, gui=False):
         opts = self.opts
-        row = self.row
-        central = self.spawn("ev-central", [self.p["central"], "--headless", "--listen", "127.0.0.1:0",
-                                            "--kafka", bootstrap, "--db",
-                                            os.path.join(self.folder, "central.db")])
+        if gui:
+            # The window, on the Log page, printing its events and its
+            # frame figures; no session bus, so that it cannot hand over
+            # to another Central of the session.
+            row = self.row.setdefault("gui", {"notes": []})
+            env = dict(self.env, DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent",
+                       GSETTINGS_SCHEMA_DIR=os.path.join(opts.build, "data"), GSK_RENDERER=opts.renderer)
+            central = self.spawn("ev-central-window",
+                                 [self.p["central"], "--ui-stats", 1000, "--page", "log",
+                                  "--listen", "127.0.0.1:0", "--kafka", bootstrap, "--db",
+                                  os.path.join(self.folder, "central-window.db")], env)
+            prefix = opts.prefix + "W"
+        else:
+            row = self.row
+            central = self.spawn("ev-central", [self.p["central"], "--headless", "--listen", "127.0.0.1:0",
+                                                "--kafka", bootstrap, "--db",
+                                                os.path.join(self.folder, "central.db")])
+            prefix = opts.prefix
         port = self.ready(central)["port"]
-        station = self.station_fleet(port, bootstrap, opts.prefix)
+        station = self.station_fleet(port, bootstrap, prefix)
         self.ready(station, 120)
         registered, took = self.wait_registered(station, "Central")
         row["registered"] = registered
@@ -428,9 +454,10 @@ class Step:
         if registered == 0:
             raise StepFailed("no CP registered at Central")
 
-        driver = self.spawn("driver-fleet", [self.p["driver"], "fleet", "--count", self.drivers,
-                                             "--rate", opts.supply_rate, "--kafka", bootstrap,
-                                             "--stats-interval", 1000])
+        driver = self.spawn("driver-fleet" + ("-window" if gui else ""),
+                            [self.p["driver"], "fleet", "--count", self.drivers,
+                             "--rate", opts.supply_rate, "--kafka", bootstrap,
+                             "--stats-interval", 1000])
         self.ready(driver, 120)
         deadline = time.monotonic() + 60
         known = 0
@@ -454,8 +481,9 @@ class Step:
             faults_before = len(central.faults)
         station.send("reset")
         driver.send("reset")
+        broker_pid = next(c.pid for c in reversed(self.children) if c.name.startswith("ev-broker"))
         sampler = Sampler({"central": central.pid, "station": station.pid, "driver": driver.pid,
-                           "broker": self.children[0].pid})
+                           "broker": broker_pid})
         log(f"[{self.n}] window of {opts.seconds} s")
         sampler.run(opts.seconds)
         st = station.request("stats", "stats", 10) or {}
@@ -466,17 +494,53 @@ class Step:
             events.subtract(events_before)
         row.update(self.central_figures(central, st, dr, sampler, window, events))
         row["max_links_up"] = station.max_links_up
+        if gui:
+            row.update(self.window_figures(central, sampler.start_ms, sampler.start_ms + window * 1000))
         if not st:
             self.note("the station fleet gave no stats after the window")
         if not dr:
             self.note("the driver fleet gave no stats after the window")
 
-        self.fault_detection(central, station)
+        self.fault_detection(central, station, row)
 
         row["exit"] = {}
-        for child in (driver, station, central):
+        for child in (driver, station):
             row["exit"][child.name] = child.stop()
+        row["exit"][central.name] = central.stop(sig=signal.SIGTERM if gui else None)
         return row
+
+    def window_figures(self, central, start_ms, end_ms):
+        """The window's frames and main-loop lateness over the measuring
+        window, pooled from its 1 s ui-stats events."""
+        with central.cond:
+            stats = [obj for at, obj in central.ui_stats if start_ms <= at <= end_ms + 1500]
+        if not stats:
+            self.note("the window printed no ui-stats in the window")
+            return {}
+
+        def total(key):
+            return sum(s.get(key) or 0 for s in stats)
+
+        def p99s(key):
+            return sorted(((s.get(key) or {}).get("p99") for s in stats if s.get(key)), key=float)
+
+        frames, probes = total("frames"), total("probes")
+        frame_p99s, late_p99s = p99s("frame_ms"), p99s("loop_lateness_ms")
+        return {
+            "ui_intervals": len(stats),
+            "frames": frames,
+            "fps": round(frames / max(1, len(stats)), 1),
+            "frames_over_33ms": total("frames_over_33ms"),
+            "frames_over_33ms_share": round(total("frames_over_33ms") / frames, 4) if frames else None,
+            "frame_p99_max_ms": frame_p99s[-1] if frame_p99s else None,
+            "frame_p99_median_ms": frame_p99s[len(frame_p99s) // 2] if frame_p99s else None,
+            "probes": probes,
+            "probes_over_20ms": total("probes_over_20ms"),
+            "probes_over_20ms_share": round(total("probes_over_20ms") / probes, 4) if probes else None,
+            "lateness_p99_max_ms": late_p99s[-1] if late_p99s else None,
+            "lateness_p99_median_ms": late_p99s[len(late_p99s) // 2] if late_p99s else None,
+            "ui_rss_max_mb": round(max(s.get("rss_kib") or 0 for s in stats) / 1024, 1),
+        }
 
     def central_figures(self, central, st, dr, sampler, window, events):
         avg = sampler.average("central")
@@ -526,7 +590,7 @@ class Step:
             "driver_stats": dr,
         }
 
-    def fault_detection(self, central, station):
+    def fault_detection(self, central, station, row):
         """Kills one engine and one monitor (two CPs a third and two thirds
         into the registration order) and times Central's reaction: from the
         fleet's `ts` of the kill to this harness receiving Central's event."""
@@ -554,10 +618,10 @@ class Step:
             if central.wait_for(seen, 20):
                 with central.cond:
                     at = next(f[0] for f in central.faults[start_index:] if f[1] == cp_id and f[2] == state)
-                self.row[key] = round((at - kill_ts) / 1000.0, 3)
-                log(f"[{self.n}] {command} {cp_id} → {state} at Central in {self.row[key]:.3f} s")
+                row[key] = round((at - kill_ts) / 1000.0, 3)
+                log(f"[{self.n}] {command} {cp_id} → {state} at Central in {row[key]:.3f} s")
             else:
-                self.row[key] = None
+                row[key] = None
                 self.note(f"{command} {cp_id}: Central did not report {state} within 20 s")
 
     # -- the minimum --------------------------------------------------------
@@ -603,13 +667,18 @@ class Step:
         started = time.monotonic()
         log(f"[{self.n}] in {self.folder}")
         try:
-            broker = self.spawn("ev-broker", [self.p["broker"]])
-            bootstrap = self.ready(broker, 30)["bootstrap"]
-            phases = [(self.run_central, "failed", "Central"), (self.run_minimum, "min_failed", "ack-server")]
-            skip = {"Central": self.opts.no_central, "ack-server": self.opts.no_minimum}
+            # Each phase has a broker of its own: the drivers of a phase
+            # must not see the CPs of the one before on cp-states.
+            phases = [(self.run_central, "failed", "Central"),
+                      (lambda b: self.run_central(b, gui=True), "gui_failed", "window"),
+                      (self.run_minimum, "min_failed", "ack-server")]
+            skip = {"Central": self.opts.no_central, "window": not self.opts.gui,
+                    "ack-server": self.opts.no_minimum}
             for phase, key, what in phases:
                 if skip[what]:
                     continue
+                broker = self.spawn("ev-broker-" + what, [self.p["broker"]])
+                bootstrap = self.ready(broker, 30)["bootstrap"]
                 try:
                     phase(bootstrap)
                 except StepFailed as error:
@@ -617,7 +686,7 @@ class Step:
                     self.note(f"{what} phase failed: {error}")
                 # Whatever the phase left running goes before the next one.
                 self.kill_all(keep=[broker])
-            self.row.setdefault("exit", {})["ev-broker"] = broker.stop()
+                self.row.setdefault("exit", {})[broker.name] = broker.stop()
         except StepFailed as error:
             self.row["failed"] = str(error)
             self.note(str(error))
@@ -629,6 +698,9 @@ class Step:
         central = self.row.get("central_cpu_per_1000_status_ms")
         minimum = self.row.get("min_cpu_per_1000_status_ms")
         self.row["ratio"] = round(central / minimum, 2) if central and minimum else None
+        gui = self.row.get("gui") or {}
+        if gui.get("exit"):
+            self.row["exit"].update(gui["exit"])
         for name, status in (self.row.get("exit") or {}).items():
             if status not in (0, None):
                 self.note(f"{name} exited with status {status}")
@@ -708,6 +780,79 @@ def table_row(r):
             fmt(r.get("ratio"), 1), "; ".join(notes).replace("|", "/") or ""]
 
 
+GUI_COLUMNS = ["CPs", "registered at the window's Central", "register s", "window CPU avg %", "RSS peak MB",
+               "status → answer ms p50/p99/p99.9", "vs headless p99", "request → response ms p50/p99/p99.9",
+               "vs headless p99", "progress → driver ms p50/p99/p99.9", "links lost", "fps",
+               "frames > 33 ms", "frame p99 ms (1 s intervals: median / worst)", "loop late > 20 ms",
+               "loop lateness p99 ms (median / worst)", "engine kill → BROKEN s", "notes"]
+
+
+def ratio(a, b):
+    return round(a / b, 2) if a is not None and b else None
+
+
+def table_row_gui(r):
+    g = r.get("gui") or {}
+    errors = g.get("errors") or {}
+    lost = "–"
+    if "links_lost_in_window" in g:
+        lost = f"{g['links_lost_in_window']} (up {fmt(g.get('links_up_end'))}, reconnects {fmt(errors.get('reconnects'))})"
+
+    def share(n, of):
+        return f"{fmt(n)} of {fmt(of)} ({100 * n / of:.2f}%)" if n is not None and of else "–"
+
+    status_ratio = ratio((g.get("status_ms") or [None] * 2)[1], (r.get("status_ms") or [None] * 2)[1])
+    response_ratio = ratio((g.get("response_ms") or [None] * 2)[1], (r.get("response_ms") or [None] * 2)[1])
+    return [str(r["cps"]), fmt(g.get("registered")), fmt(g.get("register_s")), fmt(g.get("central_cpu_avg")),
+            fmt(g.get("central_rss_peak_mb"), 0), fmt_pcts(g.get("status_ms")), fmt(status_ratio, 2) + "×",
+            fmt_pcts(g.get("response_ms")), fmt(response_ratio, 2) + "×", fmt_pcts(g.get("progress_ms")), lost,
+            fmt(g.get("fps")), share(g.get("frames_over_33ms"), g.get("frames")),
+            f"{fmt(g.get('frame_p99_median_ms'))} / {fmt(g.get('frame_p99_max_ms'))}",
+            share(g.get("probes_over_20ms"), g.get("probes")),
+            f"{fmt(g.get('lateness_p99_median_ms'))} / {fmt(g.get('lateness_p99_max_ms'))}",
+            fmt(g.get("engine_kill_broken_s"), 2),
+            "; ".join(list(g.get("notes") or []) + ([r["gui_failed"]] if r.get("gui_failed") else [])).replace("|", "/")]
+
+
+def gui_targets(rows):
+    """Issue 12's targets for the window, at 10,000 and 1,000 CPs."""
+    lines = []
+
+    def verdict(ok):
+        return "met" if ok else "NOT met"
+
+    r = next((r for r in rows if r["cps"] == 10000 and r.get("gui")), None)
+    if r is not None:
+        g = r["gui"]
+        lines.append("Window targets at 10,000 CPs:")
+        if g.get("register_s") is not None:
+            lines.append(f"- every CP registered within 10 s: {fmt(g.get('registered'))} in {g['register_s']:.1f} s — "
+                         f"{verdict(g.get('registered') == r['cps'] and g['register_s'] <= 10)}")
+        lines.append(f"- no link lost in the window: {fmt(g.get('links_lost_in_window'))} lost — "
+                     f"{verdict(g.get('links_lost_in_window') == 0)}")
+        for label, key in (("status p99", "status_ms"), ("request → response p99", "response_ms")):
+            q = ratio((g.get(key) or [None] * 2)[1], (r.get(key) or [None] * 2)[1])
+            lines.append(f"- window {label} within 1.5× of headless: {fmt(q, 2)}× — "
+                         f"{verdict(q is not None and q <= 1.5)}")
+        if g.get("frames"):
+            lines.append(f"- frame p99 ≤ 33 ms: {100 * g['frames_over_33ms_share']:.2f}% of {g['frames']} frames "
+                         f"over 33 ms — {verdict(g['frames_over_33ms_share'] <= 0.01)}")
+        if g.get("probes"):
+            lines.append(f"- main-loop lateness p99 ≤ 20 ms: {100 * g['probes_over_20ms_share']:.2f}% of "
+                         f"{g['probes']} probes over 20 ms — {verdict(g['probes_over_20ms_share'] <= 0.01)}")
+        if g.get("central_rss_peak_mb") is not None:
+            lines.append(f"- RSS ≤ 400 MB: {g['central_rss_peak_mb']:.0f} MB — "
+                         f"{verdict(g['central_rss_peak_mb'] <= 400)}")
+    r = next((r for r in rows if r["cps"] == 1000), None)
+    if r is not None:
+        lines.append("Request → response p50 ≤ 12 ms at 1,000 CPs:")
+        for label, d in (("headless", r), ("window", r.get("gui"))):
+            if d:
+                p50 = (d.get("response_ms") or [None])[0]
+                lines.append(f"- {label}: {fmt(p50)} ms — {verdict(p50 is not None and p50 <= 12)}")
+    return lines
+
+
 def targets(rows, machine):
     """The issue's targets at 10,000 CPs, and whether the top step held."""
     lines = []
@@ -749,6 +894,22 @@ def markdown(report):
     out.append("")
     out.extend(targets(report["steps"], report["machine"]))
     out.append("")
+    if any(r.get("gui") or r.get("gui_failed") for r in report["steps"]):
+        out.append("## The window (`ev-central --ui-stats 1000 --page log`, under Xvfb) on the same load")
+        out.append("")
+        out.append("| " + " | ".join(GUI_COLUMNS) + " |")
+        out.append("|" + "---|" * len(GUI_COLUMNS))
+        for r in report["steps"]:
+            out.append("| " + " | ".join(table_row_gui(r)) + " |")
+        out.append("")
+        out.extend(gui_targets(report["steps"]))
+        out.append("")
+        out.append("Frames: intervals between two paints of the window's frame clock (a tick callback keeps "
+                   "it running at the display's 60 Hz); a frame over 33 ms missed two refreshes. Loop "
+                   "lateness: how late a 10 ms timer of the window's main loop fires. Counted over the "
+                   "whole window from the window's 1 s `ui-stats` events, so the share over a bound is "
+                   "exact and p99 ≤ bound iff the share is ≤ 1%; the 1 s p99s are shown as median / worst.")
+        out.append("")
     m = report["machine"]
     o = report["options"]
     out.append("## How")
@@ -847,7 +1008,17 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep every step's temporary folder")
     parser.add_argument("--no-minimum", action="store_true", help="skip the ack-server comparison")
     parser.add_argument("--no-central", action="store_true", help="only the ack-server comparison")
+    parser.add_argument("--gui", action="store_true",
+                        help="also run the real Central window (under Xvfb when DISPLAY is unset) on each step")
+    parser.add_argument("--renderer", default="cairo",
+                        help="GSK_RENDERER of the window (cairo; gl and ngl need a GPU to mean anything)")
     opts = parser.parse_args()
+    if opts.gui and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        xvfb = shutil.which("xvfb-run")
+        if xvfb is None:
+            print("--gui needs a display, or xvfb-run to make one", file=sys.stderr)
+            return 1
+        os.execv(xvfb, [xvfb, "-a", "-s", "-screen 0 1280x1024x24", sys.executable] + sys.argv)
     opts.steps = parse_steps(opts.steps)
 
     programs = {

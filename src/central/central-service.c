@@ -339,38 +339,46 @@ compare_started (gconstpointer a,
   return strcmp (ev_supply_session_get_supply_id (sa), ev_supply_session_get_supply_id (sb));
 }
 
+static int
+compare_positions_descending (gconstpointer a,
+                              gconstpointer b)
+{
+  guint pa = *(const guint *) a, pb = *(const guint *) b;
+
+  return pa < pb ? 1 : pa > pb ? -1 : 0;
+}
+
+/* Removes the sessions of @gone: one splice per run of neighbours, from
+ * the end. Supplies mostly end in the order they began, so the ones of a
+ * batch are mostly one run at the top of the list. */
 static void
 remove_requests (CentralService *self,
                  GHashTable     *gone)
 {
   GListModel *model = G_LIST_MODEL (self->requests);
   guint n = g_list_model_get_n_items (model);
-  g_autoptr(GPtrArray) kept = NULL;
+  g_autoptr(GArray) positions = g_array_new (FALSE, FALSE, sizeof (guint));
+  guint i = 0;
 
-  if (g_hash_table_size (gone) <= SPLICE_THRESHOLD)
+  for (guint position = 0; position < n && positions->len < g_hash_table_size (gone); position++)
     {
-      GHashTableIter iter;
-      EvSupplySession *session;
-      guint position;
-
-      g_hash_table_iter_init (&iter, gone);
-      while (g_hash_table_iter_next (&iter, (gpointer *) &session, NULL))
-        if (g_list_store_find (self->requests, session, &position))
-          g_list_store_remove (self->requests, position);
-      return;
-    }
-
-  kept = g_ptr_array_new_full (n, g_object_unref);
-  for (guint i = 0; i < n; i++)
-    {
-      EvSupplySession *session = g_list_model_get_item (model, i);
+      g_autoptr(EvSupplySession) session = g_list_model_get_item (model, position);
 
       if (g_hash_table_contains (gone, session))
-        g_object_unref (session);
-      else
-        g_ptr_array_add (kept, session);
+        g_array_append_val (positions, position);
     }
-  g_list_store_splice (self->requests, 0, n, kept->pdata, kept->len);
+  g_array_sort (positions, compare_positions_descending);
+
+  while (i < positions->len)
+    {
+      guint last = g_array_index (positions, guint, i);
+      guint first = last;
+
+      while (i + 1 < positions->len && g_array_index (positions, guint, i + 1) == first - 1)
+        first = g_array_index (positions, guint, ++i);
+      g_list_store_splice (self->requests, first, last - first + 1, NULL, 0);
+      i++;
+    }
 }
 
 static void

@@ -22,6 +22,16 @@
 /* A search of the database shows at most this many, newest first. */
 #define SEARCH_LIMIT 1000
 
+/* The pages that are lists. */
+typedef enum {
+  LIST_REQUESTS,
+  LIST_LOG,
+  LIST_HISTORY,
+  N_LISTS
+} ListPage;
+
+static const char * const list_page_names[N_LISTS] = { "requests", "log", "history" };
+
 struct _CentralWindow
 {
   AdwApplicationWindow  parent_instance;
@@ -44,6 +54,13 @@ struct _CentralWindow
   GCancellable         *history_search;
   guint                 log_found;
   guint                 history_found;
+
+  /* What each list page shows (the live model or a search's results),
+   * and what its view has now: a view has its model only while its page
+   * is visible. */
+  GListModel           *wanted[N_LISTS];
+  gboolean              newest_first[N_LISTS];
+  GListModel           *attached[N_LISTS];
 
   /* Template widgets. */
   AdwToastOverlay      *toast_overlay;
@@ -91,6 +108,9 @@ typedef struct {
   gboolean       numeric;
   /* Follow the item's notifications (requests change while shown). */
   gboolean       live;
+  /* A text as wide as the column's widest, for a fixed width; NULL: the
+   * column takes what is left. */
+  char        *(*sample) (void);
 } CellSpec;
 
 static void
@@ -160,6 +180,27 @@ cell_unbind_cb (GtkSignalListItemFactory *factory,
     g_signal_handler_disconnect (item, id);
 }
 
+/* The width of @sample in a cell, with the title and room to spare: a
+ * column of fixed width never measures its cells, which a list that
+ * changes ten times a second cannot afford for every visible row. */
+static int
+column_width (const char *title,
+              const char *sample)
+{
+  int width = 0;
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(GtkWidget) label = g_object_ref_sink (gtk_label_new (i == 0 ? title : sample));
+      int natural = 0;
+
+      gtk_widget_add_css_class (label, "numeric");
+      gtk_widget_measure (label, GTK_ORIENTATION_HORIZONTAL, -1, NULL, &natural, NULL, NULL);
+      width = MAX (width, natural);
+    }
+  return width + 36;
+}
+
 static void
 add_column (GtkColumnView  *view,
             const char     *title,
@@ -177,6 +218,12 @@ add_column (GtkColumnView  *view,
   column = gtk_column_view_column_new (title, g_object_ref (factory));
   gtk_column_view_column_set_resizable (column, TRUE);
   gtk_column_view_column_set_expand (column, expand);
+  if (spec->sample != NULL)
+    {
+      g_autofree char *sample = spec->sample ();
+
+      gtk_column_view_column_set_fixed_width (column, column_width (title, sample));
+    }
   if (sorter != NULL)
     gtk_column_view_column_set_sorter (column, sorter);
   gtk_column_view_append_column (view, column);
@@ -334,25 +381,77 @@ log_message (gpointer item)
   return g_strdup (central_event_get_message (item));
 }
 
-static const CellSpec request_date_spec = { session_date, FALSE, TRUE };
-static const CellSpec request_time_spec = { session_time, FALSE, TRUE };
-static const CellSpec request_driver_spec = { session_driver, FALSE, FALSE };
-static const CellSpec request_cp_spec = { session_cp, FALSE, FALSE };
-static const CellSpec request_phase_spec = { session_phase, FALSE, TRUE };
-static const CellSpec request_kwh_spec = { session_kwh, TRUE, TRUE };
+/* Samples for the fixed widths: a date and a time of the widest kind. */
+#define SAMPLE_MS G_GINT64_CONSTANT (1798675198000)   /* 2026-12-31 23:59:58 UTC */
 
-static const CellSpec log_date_spec = { log_date, FALSE, FALSE };
-static const CellSpec log_time_spec = { log_time, FALSE, FALSE };
-static const CellSpec log_level_spec = { log_level, FALSE, FALSE };
-static const CellSpec log_cp_spec = { log_cp, FALSE, FALSE };
+static char *
+sample_date (void)
+{
+  return ev_ui_format_ms (SAMPLE_MS, "%x");
+}
+
+static char *
+sample_time (void)
+{
+  return ev_ui_format_ms (SAMPLE_MS, "%X");
+}
+
+static char *
+sample_date_time (void)
+{
+  return ev_ui_format_ms (SAMPLE_MS, "%x %X");
+}
+
+static char *
+sample_level (void)
+{
+  const char *labels[] = { _("Information"), _("Warning"), _("Error") };
+  const char *widest = labels[0];
+
+  for (guint i = 1; i < G_N_ELEMENTS (labels); i++)
+    if (g_utf8_strlen (labels[i], -1) > g_utf8_strlen (widest, -1))
+      widest = labels[i];
+  return g_strdup (widest);
+}
+
+/* Ids are cut short beyond this; the tooltip has the whole one. */
+static char *
+sample_id (void)
+{
+  return g_strdup ("MMMMMMMMMMMM");
+}
+
+static char *
+sample_kwh (void)
+{
+  return ev_ui_format_kwh (88888.888);
+}
+
+static char *
+sample_amount (void)
+{
+  return ev_ui_format_amount (88888.88);
+}
+
+static const CellSpec request_date_spec = { session_date, FALSE, TRUE, sample_date };
+static const CellSpec request_time_spec = { session_time, FALSE, TRUE, sample_time };
+static const CellSpec request_driver_spec = { session_driver, FALSE, FALSE, sample_id };
+static const CellSpec request_cp_spec = { session_cp, FALSE, FALSE, sample_id };
+static const CellSpec request_phase_spec = { session_phase, FALSE, TRUE };
+static const CellSpec request_kwh_spec = { session_kwh, TRUE, TRUE, sample_kwh };
+
+static const CellSpec log_date_spec = { log_date, FALSE, FALSE, sample_date };
+static const CellSpec log_time_spec = { log_time, FALSE, FALSE, sample_time };
+static const CellSpec log_level_spec = { log_level, FALSE, FALSE, sample_level };
+static const CellSpec log_cp_spec = { log_cp, FALSE, FALSE, sample_id };
 static const CellSpec log_message_spec = { log_message, FALSE, FALSE };
 
-static const CellSpec history_cp_spec = { session_cp, FALSE, FALSE };
-static const CellSpec history_driver_spec = { session_driver, FALSE, FALSE };
-static const CellSpec history_start_spec = { session_start, FALSE, FALSE };
-static const CellSpec history_end_spec = { session_end, FALSE, FALSE };
-static const CellSpec history_kwh_spec = { session_kwh, TRUE, FALSE };
-static const CellSpec history_amount_spec = { session_amount, TRUE, FALSE };
+static const CellSpec history_cp_spec = { session_cp, FALSE, FALSE, sample_id };
+static const CellSpec history_driver_spec = { session_driver, FALSE, FALSE, sample_id };
+static const CellSpec history_start_spec = { session_start, FALSE, FALSE, sample_date_time };
+static const CellSpec history_end_spec = { session_end, FALSE, FALSE, sample_date_time };
+static const CellSpec history_kwh_spec = { session_kwh, TRUE, FALSE, sample_kwh };
+static const CellSpec history_amount_spec = { session_amount, TRUE, FALSE, sample_amount };
 static const CellSpec history_reason_spec = { session_reason, FALSE, FALSE };
 
 static void
@@ -434,6 +533,62 @@ set_column_model (GtkColumnView *view,
   if (newest_first)
     g_signal_connect_object (selection, "items-changed", G_CALLBACK (follow_newest_cb), view, G_CONNECT_AFTER);
   gtk_column_view_set_model (view, GTK_SELECTION_MODEL (selection));
+}
+
+static GtkColumnView *
+list_view (CentralWindow *self,
+           ListPage       page)
+{
+  switch (page)
+    {
+    case LIST_REQUESTS:
+      return self->requests_view;
+    case LIST_LOG:
+      return self->log_view;
+    case LIST_HISTORY:
+    default:
+      return self->history_view;
+    }
+}
+
+/* A list's view has its model only while its page shows: a hidden
+ * GtkColumnView still makes, binds and measures rows for every change
+ * of its model (measured at 1,000 CPs and 100 supplies/s: the hidden
+ * Requests page alone kept the UI thread ~40% busy). */
+static void
+update_list_pages (CentralWindow *self)
+{
+  const char *visible = adw_view_stack_get_visible_child_name (self->view_stack);
+
+  for (ListPage page = 0; page < N_LISTS; page++)
+    {
+      GListModel *model = g_strcmp0 (visible, list_page_names[page]) == 0 ? self->wanted[page] : NULL;
+
+      if (model == self->attached[page])
+        continue;
+      set_column_model (list_view (self, page), model, self->newest_first[page]);
+      self->attached[page] = model;
+    }
+}
+
+static void
+set_page_model (CentralWindow *self,
+                ListPage       page,
+                GListModel    *model,
+                gboolean       newest_first)
+{
+  g_set_object (&self->wanted[page], model);
+  self->newest_first[page] = newest_first;
+  /* Whatever the view had, it gets this one. */
+  self->attached[page] = GINT_TO_POINTER (-1);
+  update_list_pages (self);
+}
+
+static guint
+page_n_items (CentralWindow *self,
+              ListPage       page)
+{
+  return self->wanted[page] != NULL ? g_list_model_get_n_items (self->wanted[page]) : 0;
 }
 
 /* Toasts --------------------------------------------------------------- */
@@ -645,9 +800,7 @@ update_history_count (CentralWindow *self)
     }
   if (searching)
     {
-      GListModel *model = G_LIST_MODEL (gtk_column_view_get_model (self->history_view));
-
-      shown = model != NULL ? g_list_model_get_n_items (model) : 0;
+      shown = page_n_items (self, LIST_HISTORY);
       total = self->history_found;
     }
 
@@ -662,8 +815,7 @@ update_log_count (CentralWindow *self)
 {
   g_autofree char *text = NULL;
   gboolean searching = self->log_search != NULL;
-  GListModel *model = G_LIST_MODEL (gtk_column_view_get_model (self->log_view));
-  guint shown = model != NULL ? g_list_model_get_n_items (model) : 0;
+  guint shown = page_n_items (self, LIST_LOG);
 
   if (searching)
     text = page_summary (shown, self->log_found, TRUE, NULL, NULL);
@@ -753,13 +905,13 @@ search_done_cb (GObject      *source,
       else if (call->history)
         {
           self->history_found = total;
-          set_column_model (self->history_view, found, FALSE);
+          set_page_model (self, LIST_HISTORY, found, FALSE);
           update_history_count (self);
         }
       else
         {
           self->log_found = total;
-          set_column_model (self->log_view, found, FALSE);
+          set_page_model (self, LIST_LOG, found, FALSE);
           update_log_count (self);
         }
     }
@@ -791,12 +943,12 @@ page_search (CentralWindow  *self,
     {
       if (history)
         {
-          set_column_model (self->history_view, central_service_get_history (self->service), TRUE);
+          set_page_model (self, LIST_HISTORY, central_service_get_history (self->service), TRUE);
           update_history_count (self);
         }
       else
         {
-          set_column_model (self->log_view, central_service_get_log (self->service), TRUE);
+          set_page_model (self, LIST_LOG, central_service_get_log (self->service), TRUE);
           update_log_count (self);
         }
       return;
@@ -1093,9 +1245,11 @@ bind_service (CentralWindow *self)
       g_signal_connect_object (central_service_get_log (self->service), "items-changed",
                                G_CALLBACK (log_items_changed_cb), self, G_CONNECT_SWAPPED);
 
-      set_column_model (self->requests_view, central_service_get_requests (self->service), FALSE);
-      set_column_model (self->log_view, central_service_get_log (self->service), TRUE);
-      set_column_model (self->history_view, central_service_get_history (self->service), TRUE);
+      set_page_model (self, LIST_REQUESTS, central_service_get_requests (self->service), FALSE);
+      set_page_model (self, LIST_LOG, central_service_get_log (self->service), TRUE);
+      set_page_model (self, LIST_HISTORY, central_service_get_history (self->service), TRUE);
+      g_signal_connect_object (self->view_stack, "notify::visible-child-name",
+                               G_CALLBACK (update_list_pages), self, G_CONNECT_SWAPPED);
       gtk_stack_set_visible_child_name (self->main_stack, "console");
       gtk_widget_set_tooltip_text (GTK_WIDGET (self->port_label), central_service_get_listen (self->service));
     }
@@ -1151,6 +1305,11 @@ central_window_dispose (GObject *object)
     g_cancellable_cancel (self->history_search);
   g_clear_object (&self->log_search);
   g_clear_object (&self->history_search);
+  for (ListPage page = 0; page < N_LISTS; page++)
+    {
+      g_clear_object (&self->wanted[page]);
+      self->attached[page] = NULL;
+    }
 
   if (self->cp_filter_model != NULL)
     g_signal_handlers_disconnect_by_data (self->cp_filter_model, self);

@@ -86,15 +86,37 @@ ev_ui_format_time (gint64 ms)
   return g_date_time_format (time, "%H:%M:%S");
 }
 
+/* The local time zone, looked up once a minute: GLib reads it from the
+ * file system each time it is asked, and a list of thousands of rows
+ * asks for every date it shows. Used from the UI thread only. */
+static GTimeZone *
+local_time_zone (void)
+{
+  static GTimeZone *zone;
+  static gint64 looked_up;
+  gint64 now = g_get_monotonic_time ();
+
+  if (zone == NULL || now - looked_up > 60 * G_USEC_PER_SEC)
+    {
+      g_clear_pointer (&zone, g_time_zone_unref);
+      zone = g_time_zone_new_local ();
+      looked_up = now;
+    }
+  return zone;
+}
+
 char *
 ev_ui_format_ms (gint64      ms,
                  const char *format)
 {
+  g_autoptr(GDateTime) utc = NULL;
   g_autoptr(GDateTime) time = NULL;
 
   if (ms <= 0)
     return g_strdup ("—");
-  time = g_date_time_new_from_unix_local (ms / 1000);
+  utc = g_date_time_new_from_unix_utc (ms / 1000);
+  if (utc != NULL)
+    time = g_date_time_to_timezone (utc, local_time_zone ());
   if (time == NULL)
     return g_strdup ("—");
   return g_date_time_format (time, format);
