@@ -63,6 +63,7 @@ station_application_activate (GApplication *application)
     }
 
   gtk_window_present (window);
+  g_debug ("Window presented: %s", g_application_get_application_id (application));
 }
 
 static void
