@@ -184,9 +184,11 @@ ev_event_class_set_kind_type (EvEventClass *klass,
 int
 ev_event_get_kind (EvEvent *self)
 {
-  EvEventPrivate *priv = ev_event_get_instance_private (self);
+  EvEventPrivate *priv;
 
   g_return_val_if_fail (EV_IS_EVENT (self), 0);
+
+  priv = ev_event_get_instance_private (self);
   return priv->kind;
 }
 
@@ -199,12 +201,11 @@ ev_event_get_kind (EvEvent *self)
 const char *
 ev_event_get_name (EvEvent *self)
 {
-  EvEventPrivate *priv = ev_event_get_instance_private (self);
   GEnumValue *value;
 
   g_return_val_if_fail (EV_IS_EVENT (self), NULL);
 
-  value = g_enum_get_value (EV_EVENT_GET_CLASS (self)->kinds, priv->kind);
+  value = g_enum_get_value (EV_EVENT_GET_CLASS (self)->kinds, ev_event_get_kind (self));
   return value != NULL ? value->value_nick : NULL;
 }
 
@@ -217,9 +218,11 @@ ev_event_get_name (EvEvent *self)
 gint64
 ev_event_get_time (EvEvent *self)
 {
-  EvEventPrivate *priv = ev_event_get_instance_private (self);
+  EvEventPrivate *priv;
 
   g_return_val_if_fail (EV_IS_EVENT (self), 0);
+
+  priv = ev_event_get_instance_private (self);
   return priv->time;
 }
 
@@ -233,9 +236,11 @@ ev_event_get_time (EvEvent *self)
 const char *
 ev_event_get_message (EvEvent *self)
 {
-  EvEventPrivate *priv = ev_event_get_instance_private (self);
+  EvEventPrivate *priv;
 
   g_return_val_if_fail (EV_IS_EVENT (self), NULL);
+
+  priv = ev_event_get_instance_private (self);
   return priv->message;
 }
 
