@@ -779,8 +779,9 @@ test_launcher_stops_pair_on_signal (gconstpointer data)
 
   g_assert_cmpuint (station_launcher_get_n_pairs (run.launcher), ==, 1);
   g_assert_cmpuint (station_launcher_get_n_running (run.launcher), ==, 0);
-  g_assert_nonnull (ev_ui_test_find_label (GTK_WIDGET (run.launcher), "Engine stopped, monitor stopped",
-                                           EV_UI_TEST_ANY));
+  /* The row follows once the ends of their standard error are read too. */
+  ev_ui_test_wait_label (GTK_WIDGET (run.launcher), "Engine stopped, monitor stopped", EV_UI_TEST_ANY,
+                         PEER_WAIT_MS);
   ev_test_wait_until (NULL, links_closed, run.central, PEER_WAIT_MS, "the monitor's link to close");
 
   ev_ui_test_destroy_window (g_steal_pointer (&run.launcher), PEER_WAIT_MS);
