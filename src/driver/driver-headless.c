@@ -107,8 +107,8 @@ items_to_json (GListModel  *model,
   return array;
 }
 
-/* `path`, `n` and `m`, which every file event but the last two starts
- * with. */
+/* `path`, `n` and `m`, with which `file-start`, `file-paused`,
+ * `file-resumed` and `file-request` begin. */
 static JsonObject *
 file_fields (const DriverEventData *data)
 {
