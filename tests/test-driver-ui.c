@@ -12,6 +12,7 @@
 
 #include <adwaita.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 
 #include "driver-cp-row.h"
 #include "driver-peers.h"
@@ -513,6 +514,28 @@ test_screenshot (Fixture       *fixture,
   ev_ui_test_save_png (window, path);
 }
 
+/* The program a user starts: ev-driver with its window, on a private
+ * broker. A signal shuts it down cleanly (Kafka closed) with status 0. */
+static void
+test_quits_on_signal (gconstpointer data)
+{
+  int signum = GPOINTER_TO_INT (data);
+  PeerBroker *broker = peer_broker_start ();
+  const char *argv[] = {
+    g_getenv ("EV_DRIVER"), "--id", "signalled", "--kafka", peer_broker_get_bootstrap (broker), NULL
+  };
+  /* Its debug line says the window is up, so its signal watches are. */
+  const char *env[] = { "G_MESSAGES_DEBUG=Driver", NULL };
+  EvUiTestProgram *program;
+
+  g_assert_nonnull (argv[0]);
+  program = ev_ui_test_program_spawn (argv, env);
+  ev_ui_test_program_wait_line (program, "Window presented", PEER_WAIT_MS);
+  g_assert_cmpint (ev_ui_test_program_stop (program, signum, PEER_WAIT_MS), ==, 0);
+  ev_ui_test_program_free (program);
+  peer_broker_stop (broker);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -540,6 +563,8 @@ main (int   argc,
   if (g_getenv ("EV_DRIVER_SCREENSHOTS") != NULL)
     ADD ("/driver-ui/screenshot", screenshot, test_screenshot);
 #undef ADD
+  g_test_add_data_func ("/driver-ui/program/sigterm", GINT_TO_POINTER (SIGTERM), test_quits_on_signal);
+  g_test_add_data_func ("/driver-ui/program/sigint", GINT_TO_POINTER (SIGINT), test_quits_on_signal);
 
   status = g_test_run ();
   ev_test_rm_rf (state_home);

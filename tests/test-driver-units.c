@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "driver-event.h"
 #include "driver-follow.h"
 #include "driver-request-file.h"
 #include "ev-protocol.h"
@@ -279,6 +280,111 @@ test_follow_json (void)
   g_assert_error (error, DRIVER_ERROR, DRIVER_ERROR_STATE);
 }
 
+/* The kinds' nicks are the events' names in docs/cli.md. */
+static void
+test_event_names (void)
+{
+  static const char * const names[] = {
+    "ready", "broker", "cp-state", "recovered", "request", "no-answer", "authorized", "denied",
+    "progress", "ticket", "supply-error", "file-invalid-line", "file-start", "file-paused",
+    "file-resumed", "file-request", "file-result", "file-done", "invalid-message", "error",
+  };
+
+  for (guint kind = 0; kind < G_N_ELEMENTS (names); kind++)
+    {
+      DriverEvent *event = driver_event_new (kind, NULL, NULL);
+
+      g_assert_cmpint (driver_event_get_kind (event), ==, kind);
+      g_assert_cmpstr (ev_event_get_name (EV_EVENT (event)), ==, names[kind]);
+      g_assert_cmpint (ev_event_get_time (EV_EVENT (event)), >, 0);
+      g_assert_null (ev_event_get_message (EV_EVENT (event)));
+      g_assert_null (driver_event_get_data (event)->supply);
+      g_assert_finalize_object (event);
+    }
+  g_assert_cmpint (DRIVER_EVENT_ERROR + 1, ==, G_N_ELEMENTS (names));
+}
+
+/* An event keeps its own copy of what it was made with. */
+static void
+test_event_data (void)
+{
+  g_autoptr(DriverFollow) follow = driver_follow_new ("d1");
+  g_autoptr(EvChargingPoint) cp = ev_charging_point_new ("CP1");
+  g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func ((GDestroyNotify) driver_file_result_free);
+  DriverRequestEntry entry = { .cp_id = (char *) "CP2", .line = 3 };
+  DriverEventData data = { 0 };
+  const DriverEventData *copy;
+  DriverEvent *event;
+
+  g_assert_true (driver_follow_request (follow, "CP1", "r1", 1000, NULL));
+  ev_charging_point_set_state (cp, EV_CP_STATE_ACTIVE);
+  g_ptr_array_add (results, driver_file_result_new (1, &entry, NULL));
+  data.supply = follow;
+  data.charging_point = cp;
+  data.has_previous = TRUE;
+  data.previous = EV_CP_STATE_BROKEN;
+  data.path = (char *) "/tmp/trip.txt";
+  data.results = results;
+  event = driver_event_new (DRIVER_EVENT_REQUEST, "Waiting", &data);
+
+  /* What it was made with changes, or goes; the event does not. */
+  driver_follow_expire (follow);
+  ev_charging_point_set_state (cp, EV_CP_STATE_SUPPLYING);
+  g_ptr_array_set_size (results, 0);
+
+  copy = driver_event_get_data (event);
+  g_assert_cmpstr (ev_event_get_message (EV_EVENT (event)), ==, "Waiting");
+  g_assert_true (copy->supply != follow);
+  g_assert_cmpint (copy->supply->phase, ==, DRIVER_PHASE_REQUESTED);
+  g_assert_cmpstr (copy->supply->request_id, ==, "r1");
+  g_assert_true (copy->charging_point != cp);
+  g_assert_cmpint (ev_charging_point_get_state (copy->charging_point), ==, EV_CP_STATE_ACTIVE);
+  g_assert_cmpint (copy->previous, ==, EV_CP_STATE_BROKEN);
+  g_assert_cmpstr (copy->path, ==, "/tmp/trip.txt");
+  g_assert_cmpuint (copy->results->len, ==, 1);
+  g_assert_cmpint (((DriverFileResult *) g_ptr_array_index (copy->results, 0))->outcome, ==,
+                   DRIVER_FILE_OUTCOME_NOT_SENT);
+  g_assert_finalize_object (event);
+}
+
+/* A line's result, as saved in state.json and read back. */
+static void
+test_file_result_json (void)
+{
+  DriverRequestEntry entry = { .cp_id = (char *) "CP7", .line = 12 };
+  g_autoptr(DriverFollow) follow = driver_follow_new ("d1");
+  g_autoptr(DriverFileResult) result = NULL;
+  g_autoptr(DriverFileResult) back = NULL;
+  g_autoptr(JsonObject) object = NULL;
+  g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func ((GDestroyNotify) driver_file_result_free);
+  DriverFileTotals totals;
+
+  follow->phase = DRIVER_PHASE_DENIED;
+  follow->reason = g_strdup ("cp-busy");
+  result = driver_file_result_new (4, &entry, follow);
+  object = driver_file_result_to_json (result);
+  g_assert_cmpstr (json_object_get_string_member (object, "outcome"), ==, "denied");
+  g_assert_true (json_object_get_null_member (object, "supply_id"));
+  back = driver_file_result_from_json (object);
+  g_assert_nonnull (back);
+  g_assert_cmpuint (back->n, ==, 4);
+  g_assert_cmpstr (back->cp_id, ==, "CP7");
+  g_assert_cmpuint (back->line, ==, 12);
+  g_assert_cmpint (back->outcome, ==, DRIVER_FILE_OUTCOME_DENIED);
+  g_assert_cmpstr (back->reason, ==, "cp-busy");
+  g_assert_null (back->supply_id);
+
+  json_object_set_string_member (object, "outcome", "exploded");
+  g_assert_null (driver_file_result_from_json (object));
+
+  g_ptr_array_add (results, g_steal_pointer (&back));
+  g_ptr_array_add (results, driver_file_result_new (5, &entry, NULL));
+  driver_file_results_count (results, &totals);
+  g_assert_cmpuint (totals.denied, ==, 1);
+  g_assert_cmpuint (totals.failed, ==, 1);
+  g_assert_cmpuint (totals.tickets, ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -292,6 +398,9 @@ main (int   argc,
   g_test_add_func ("/driver/follow/denied-and-error", test_follow_denied_and_error);
   g_test_add_func ("/driver/follow/no-answer", test_follow_no_answer);
   g_test_add_func ("/driver/follow/json", test_follow_json);
+  g_test_add_func ("/driver/file/result-json", test_file_result_json);
+  g_test_add_func ("/driver/event/names", test_event_names);
+  g_test_add_func ("/driver/event/data", test_event_data);
 
   return g_test_run ();
 }

@@ -51,6 +51,37 @@ test_cp_new_destroy (void)
   g_assert_finalize_object (cp);
 }
 
+/* A copy is a snapshot: it keeps the values the CP had. */
+static void
+test_cp_copy (void)
+{
+  EvChargingPoint *cp = ev_charging_point_new ("CP1");
+  EvChargingPoint *copy;
+
+  ev_charging_point_set_state (cp, EV_CP_STATE_SUPPLYING);
+  ev_charging_point_set_location (cp, "Alicante");
+  ev_charging_point_set_price (cp, 0.35);
+  ev_charging_point_set_driver_id (cp, "D1");
+  ev_charging_point_set_supply_id (cp, "S1");
+  ev_charging_point_set_kwh (cp, 1.5);
+  ev_charging_point_set_amount (cp, 0.525);
+  copy = ev_charging_point_copy (cp);
+  ev_charging_point_set_state (cp, EV_CP_STATE_ACTIVE);
+  ev_charging_point_clear_supply (cp);
+
+  g_assert_cmpstr (ev_charging_point_get_cp_id (copy), ==, "CP1");
+  g_assert_cmpint (ev_charging_point_get_state (copy), ==, EV_CP_STATE_SUPPLYING);
+  g_assert_cmpstr (ev_charging_point_get_location (copy), ==, "Alicante");
+  g_assert_cmpfloat (ev_charging_point_get_price (copy), ==, 0.35);
+  g_assert_cmpstr (ev_charging_point_get_driver_id (copy), ==, "D1");
+  g_assert_cmpstr (ev_charging_point_get_supply_id (copy), ==, "S1");
+  g_assert_cmpfloat (ev_charging_point_get_kwh (copy), ==, 1.5);
+  g_assert_cmpfloat (ev_charging_point_get_amount (copy), ==, 0.525);
+
+  g_assert_finalize_object (copy);
+  g_assert_finalize_object (cp);
+}
+
 static void
 test_cp_notify_once_per_change (void)
 {
@@ -309,6 +340,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/charging-point/new-destroy", test_cp_new_destroy);
+  g_test_add_func ("/charging-point/copy", test_cp_copy);
   g_test_add_func ("/charging-point/notify-once", test_cp_notify_once_per_change);
   g_test_add_func ("/charging-point/bad-numbers", test_cp_rejects_bad_numbers);
   g_test_add_func ("/charging-point/list-model", test_cp_in_list_model);

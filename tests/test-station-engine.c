@@ -232,13 +232,12 @@ typedef struct
 
 static void
 event_cb (StationEngine *engine,
-          const char    *name,
-          JsonObject    *fields,
+          StationEvent  *event,
           gpointer       user_data)
 {
   Fixture *fixture = user_data;
 
-  g_ptr_array_add (fixture->events, g_strdup (name));
+  g_ptr_array_add (fixture->events, g_strdup (ev_event_get_name (EV_EVENT (event))));
 }
 
 static void
@@ -660,6 +659,40 @@ test_engine_broker_outage (Fixture       *fixture,
     peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_PROGRESS, seq);
 }
 
+/* The kinds' nicks are the events' names in docs/cli.md, and an event
+ * keeps its own copy of what it was made with. */
+static void
+test_event_names_and_data (void)
+{
+  static const char * const names[] = {
+    "ready", "monitor", "bound", "central", "price", "broker", "directive", "authorized", "started",
+    "state", "progress", "ticket", "health", "request", "denied", "invalid-message",
+    "engine-connected", "engine-denied", "engine-down", "engine-health", "status", "error",
+  };
+  g_autoptr(EvSupplyRequest) request = ev_supply_request_new ("r1", "CP1", "d1", EV_SUPPLY_ORIGIN_STATION);
+  g_autofree char *reason = g_strdup ("bound-to-other-cp");
+  StationEventData data = { .request = request, .reason = reason, .link = STATION_CENTRAL_LINK_DENIED };
+  StationEvent *event;
+
+  for (guint kind = 0; kind < G_N_ELEMENTS (names); kind++)
+    {
+      event = station_event_new (kind, NULL, NULL);
+      g_assert_cmpint (station_event_get_kind (event), ==, kind);
+      g_assert_cmpstr (ev_event_get_name (EV_EVENT (event)), ==, names[kind]);
+      g_assert_finalize_object (event);
+    }
+  g_assert_cmpint (STATION_EVENT_ERROR + 1, ==, G_N_ELEMENTS (names));
+
+  event = station_event_new (STATION_EVENT_ERROR, "It broke", &data);
+  g_clear_pointer (&request, ev_supply_request_free);
+  g_clear_pointer (&reason, g_free);
+  g_assert_cmpstr (ev_event_get_message (EV_EVENT (event)), ==, "It broke");
+  g_assert_cmpstr (station_event_get_data (event)->request->request_id, ==, "r1");
+  g_assert_cmpstr (station_event_get_data (event)->reason, ==, "bound-to-other-cp");
+  g_assert_cmpint (station_event_get_data (event)->link, ==, STATION_CENTRAL_LINK_DENIED);
+  g_assert_finalize_object (event);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -671,6 +704,7 @@ main (int   argc,
   g_test_add_func ("/station/machine/stop-resume", test_machine_stop_resume);
   g_test_add_func ("/station/machine/ko", test_machine_ko);
   g_test_add_func ("/station/machine/simulation", test_machine_simulation);
+  g_test_add_func ("/station/event/names-and-data", test_event_names_and_data);
   g_test_add_func ("/station/engine/new-destroy", test_engine_new_destroy);
   g_test_add ("/station/engine/monitor-link", Fixture, NULL, fixture_setup, test_engine_monitor_link, fixture_teardown);
   g_test_add ("/station/engine/supply", Fixture, NULL, fixture_setup, test_engine_supply, fixture_teardown);

@@ -6,6 +6,10 @@
  * registers the CP and a Kafka peer that publishes Central's directives.
  * The launcher runs small shell scripts in place of ev-station.
  *
+ * The programs as a user starts them (ev-station engine and monitor with
+ * their windows, and the launcher with a pair it started) must stop
+ * cleanly on SIGINT and SIGTERM.
+ *
  * With EV_STATION_SCREENSHOTS=<folder> a last test saves
  * screenshot-station-engine.png and screenshot-station-monitor.png there:
  * an engine in the middle of a supply, and its monitor. */
@@ -14,8 +18,12 @@
 
 #include <adwaita.h>
 #include <glib/gstdio.h>
+#include <signal.h>
+#include <unistd.h>
 
+#include "ev-discovery.h"
 #include "ev-mock-cluster.h"
+#include "station-application.h"
 #include "station-engine-window.h"
 #include "station-launcher.h"
 #include "station-monitor-window.h"
@@ -614,11 +622,191 @@ test_launcher_reports_failure (void)
   ev_test_rm_rf (dir);
 }
 
+/* The programs a user starts ------------------------------------------------ */
+
+/* Starts ev-station with @argv and waits for its window: its debug line
+ * says the window is up, so its signal watches are. */
+static EvUiTestProgram *
+start_program (const char * const *argv)
+{
+  const char * const env[] = { "G_MESSAGES_DEBUG=Station", NULL };
+  EvUiTestProgram *program;
+
+  g_assert_nonnull (argv[0]);
+  program = ev_ui_test_program_spawn (argv, env);
+  ev_ui_test_program_wait_line (program, "Window presented", PEER_WAIT_MS);
+  return program;
+}
+
+static void
+stop_program (EvUiTestProgram *program,
+              int              signum)
+{
+  g_assert_cmpint (ev_ui_test_program_stop (program, signum, PEER_WAIT_MS), ==, 0);
+  ev_ui_test_program_free (program);
+}
+
+/* ev-station engine with its window: a signal shuts it down (Kafka
+ * flushed, listener closed) with status 0. */
+static void
+test_engine_quits_on_signal (gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  EvMockCluster *cluster = ev_mock_cluster_new (1, &error);
+  const char *argv[] = {
+    g_getenv ("EV_STATION"), "engine", "--listen", "127.0.0.1:0",
+    "--kafka", ev_mock_cluster_get_bootstrap (cluster), NULL
+  };
+
+  g_assert_no_error (error);
+  stop_program (start_program (argv), GPOINTER_TO_INT (data));
+  g_assert_finalize_object (cluster);
+}
+
+static gboolean
+links_closed (gpointer user_data)
+{
+  return peer_server_get_n_links (user_data) == 0;
+}
+
+/* ev-station monitor with its window, linked to a test engine and a test
+ * Central: a signal closes both links and exits with status 0. */
+static void
+test_monitor_quits_on_signal (gconstpointer data)
+{
+  PeerEngine engine = { 0 };
+  PeerCentral central;
+  PeerServer *engine_server = peer_server_new (0, peer_engine_func, &engine);
+  PeerServer *central_server;
+  g_autofree char *engine_address = peer_server_dup_address (engine_server);
+  g_autofree char *central_address = NULL;
+  const char *argv[] = { g_getenv ("EV_STATION"), "monitor", "--id", "SIG-MON", NULL, NULL, NULL, NULL, NULL };
+  EvUiTestProgram *program;
+
+  peer_central_init (&central);
+  central_server = peer_server_new (0, peer_central_func, &central);
+  central_address = peer_server_dup_address (central_server);
+  argv[4] = "--engine";
+  argv[5] = engine_address;
+  argv[6] = "--central";
+  argv[7] = central_address;
+
+  program = start_program (argv);
+  /* Registered: both links are up. */
+  peer_server_wait_count (central_server, EV_LINK_REQUEST_REGISTER, 1);
+  g_assert_cmpuint (peer_server_get_n_links (engine_server), ==, 1);
+  stop_program (program, GPOINTER_TO_INT (data));
+  ev_test_wait_until (NULL, links_closed, engine_server, PEER_WAIT_MS, "the engine link to close");
+  ev_test_wait_until (NULL, links_closed, central_server, PEER_WAIT_MS, "the Central link to close");
+
+  peer_server_free (central_server);
+  peer_server_free (engine_server);
+  peer_central_clear (&central);
+  g_free (engine.bound);
+}
+
+typedef struct {
+  int              signum;
+  PeerServer      *central;
+  StationLauncher *launcher;
+} LauncherRun;
+
+/* The monitor registered with Central, which it does once its engine
+ * answered: both serve their main loops, so their signal watches are up.
+ * Then the launcher is signalled, as a user's `kill` would. */
+static gboolean
+pair_up_cb (gpointer user_data)
+{
+  LauncherRun *run = user_data;
+
+  if (peer_server_count (run->central, EV_LINK_REQUEST_REGISTER) == 0)
+    return G_SOURCE_CONTINUE;
+  g_assert_cmpuint (station_launcher_get_n_running (run->launcher), ==, 2);
+  g_assert_cmpint (kill (getpid (), run->signum), ==, 0);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+launcher_activated_cb (GApplication *app,
+                       LauncherRun  *run)
+{
+  g_autoptr(GError) error = NULL;
+
+  run->launcher = g_object_ref (STATION_LAUNCHER (gtk_application_get_active_window (GTK_APPLICATION (app))));
+  g_assert_true (station_launcher_start (run->launcher, &error));
+  g_assert_no_error (error);
+  g_timeout_add (50, pair_up_cb, run);
+}
+
+static gboolean
+launcher_too_slow_cb (gpointer user_data)
+{
+  g_error ("the launcher did not stop its pair and quit in time");
+  return G_SOURCE_REMOVE;
+}
+
+/* The launcher (its application, in this process) started a real
+ * engine+monitor pair; a signal stops both processes, waits for them and
+ * quits with status 0: nothing it started outlives it. */
+static void
+test_launcher_stops_pair_on_signal (gconstpointer data)
+{
+  g_autoptr(GSettings) gsettings = g_settings_new ("io.github.evcharging.EVCharging.Station");
+  g_autoptr(GError) error = NULL;
+  EvMockCluster *cluster = ev_mock_cluster_new (1, &error);
+  LauncherRun run = { .signum = GPOINTER_TO_INT (data) };
+  g_autofree char *central_address = NULL;
+  StationApplication *app;
+  PeerCentral central;
+  guint timeout_id;
+
+  g_assert_no_error (error);
+  /* The engine finds the broker as a user's does: in the discovery file. */
+  g_assert_true (ev_discovery_write (ev_mock_cluster_get_bootstrap (cluster), getpid (), &error));
+  g_assert_no_error (error);
+  peer_central_init (&central);
+  run.central = peer_server_new (0, peer_central_func, &central);
+  central_address = peer_server_dup_address (run.central);
+  g_settings_set_string (gsettings, "cp-id", "SIG-001");
+  g_settings_set_string (gsettings, "central-address", central_address);
+
+  g_assert_nonnull (g_getenv ("EV_STATION"));
+  app = station_application_new_launcher (g_getenv ("EV_STATION"));
+  g_signal_connect_after (app, "activate", G_CALLBACK (launcher_activated_cb), &run);
+  timeout_id = g_timeout_add (PEER_WAIT_MS, launcher_too_slow_cb, NULL);
+  g_assert_cmpint (g_application_run (G_APPLICATION (app), 0, NULL), ==, 0);
+  g_source_remove (timeout_id);
+
+  g_assert_cmpuint (station_launcher_get_n_pairs (run.launcher), ==, 1);
+  g_assert_cmpuint (station_launcher_get_n_running (run.launcher), ==, 0);
+  /* The row follows once the ends of their standard error are read too. */
+  ev_ui_test_wait_label (GTK_WIDGET (run.launcher), "Engine stopped, monitor stopped", EV_UI_TEST_ANY,
+                         PEER_WAIT_MS);
+  ev_test_wait_until (NULL, links_closed, run.central, PEER_WAIT_MS, "the monitor's link to close");
+
+  ev_ui_test_destroy_window (g_steal_pointer (&run.launcher), PEER_WAIT_MS);
+  g_assert_finalize_object (app);
+  peer_server_free (run.central);
+  peer_central_clear (&central);
+  reset_settings ();
+  g_assert_true (ev_discovery_remove (getpid (), &error));
+  g_assert_no_error (error);
+  g_assert_finalize_object (cluster);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
+  g_autofree char *home = NULL;
+  int status;
+
   g_test_init (&argc, &argv, NULL);
+  /* Nothing may touch the real user's directories: the programs started
+   * here keep tokens and find the broker there. */
+  home = ev_test_make_tmpdir ();
+  g_setenv ("XDG_STATE_HOME", home, TRUE);
+  g_setenv ("XDG_RUNTIME_DIR", home, TRUE);
 
   /* StationApplication gets its style sheet from AdwApplication; the
    * windows here have no application. */
@@ -635,6 +823,20 @@ main (int   argc,
   /* Only on request: it checks nothing, it paints. */
   if (g_getenv ("EV_STATION_SCREENSHOTS") != NULL)
     g_test_add ("/station-ui/screenshots", Fixture, GINT_TO_POINTER (1), fixture_setup, test_screenshots, fixture_teardown);
+  g_test_add_data_func ("/station-ui/program/engine-sigterm", GINT_TO_POINTER (SIGTERM),
+                        test_engine_quits_on_signal);
+  g_test_add_data_func ("/station-ui/program/engine-sigint", GINT_TO_POINTER (SIGINT),
+                        test_engine_quits_on_signal);
+  g_test_add_data_func ("/station-ui/program/monitor-sigterm", GINT_TO_POINTER (SIGTERM),
+                        test_monitor_quits_on_signal);
+  g_test_add_data_func ("/station-ui/program/monitor-sigint", GINT_TO_POINTER (SIGINT),
+                        test_monitor_quits_on_signal);
+  g_test_add_data_func ("/station-ui/program/launcher-sigterm", GINT_TO_POINTER (SIGTERM),
+                        test_launcher_stops_pair_on_signal);
+  g_test_add_data_func ("/station-ui/program/launcher-sigint", GINT_TO_POINTER (SIGINT),
+                        test_launcher_stops_pair_on_signal);
 
-  return g_test_run ();
+  status = g_test_run ();
+  ev_test_rm_rf (home);
+  return status;
 }

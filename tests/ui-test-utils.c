@@ -220,3 +220,151 @@ ev_ui_test_save_png (GtkWidget  *widget,
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("screenshot saved to %s", path);
 }
+
+struct _EvUiTestProgram
+{
+  char *name;
+  GSubprocess *process;
+  GDataInputStream *errors;
+  GCancellable *cancellable;
+  GPtrArray *lines;
+  gboolean eof;
+  gboolean exited;
+};
+
+static void read_error_line (EvUiTestProgram *program);
+
+static void
+error_line_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  char *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL, &error);
+  EvUiTestProgram *program;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  program = user_data;
+  if (line == NULL)
+    {
+      program->eof = TRUE;
+      return;
+    }
+  g_printerr ("[%s] %s\n", program->name, line);
+  g_ptr_array_add (program->lines, line);
+  read_error_line (program);
+}
+
+static void
+read_error_line (EvUiTestProgram *program)
+{
+  g_data_input_stream_read_line_async (program->errors, G_PRIORITY_DEFAULT, program->cancellable,
+                                       error_line_cb, program);
+}
+
+static void
+program_exited_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_subprocess_wait_finish (G_SUBPROCESS (source), result, &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  ((EvUiTestProgram *) user_data)->exited = TRUE;
+}
+
+/**
+ * ev_ui_test_program_spawn:
+ * @argv: the program and its arguments
+ * @env: (nullable): "KEY=VALUE" entries set for it, %NULL-terminated
+ *
+ * Returns: (transfer full): the running program
+ */
+EvUiTestProgram *
+ev_ui_test_program_spawn (const char * const *argv,
+                          const char * const *env)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GError) error = NULL;
+  EvUiTestProgram *program = g_new0 (EvUiTestProgram, 1);
+
+  for (guint i = 0; env != NULL && env[i] != NULL; i++)
+    {
+      g_auto(GStrv) pair = g_strsplit (env[i], "=", 2);
+
+      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
+    }
+  program->name = g_path_get_basename (argv[0]);
+  program->process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  program->cancellable = g_cancellable_new ();
+  program->lines = g_ptr_array_new_with_free_func (g_free);
+  program->errors = g_data_input_stream_new (g_subprocess_get_stderr_pipe (program->process));
+  g_subprocess_wait_async (program->process, program->cancellable, program_exited_cb, program);
+  read_error_line (program);
+  return program;
+}
+
+typedef struct
+{
+  EvUiTestProgram *program;
+  const char *text;
+} LineWait;
+
+static gboolean
+line_seen (gpointer user_data)
+{
+  LineWait *wait = user_data;
+
+  for (guint i = 0; i < wait->program->lines->len; i++)
+    if (strstr (g_ptr_array_index (wait->program->lines, i), wait->text) != NULL)
+      return TRUE;
+  /* Gone without saying it: no use waiting. */
+  if (wait->program->exited && wait->program->eof)
+    g_error ("%s exited before saying “%s”", wait->program->name, wait->text);
+  return FALSE;
+}
+
+void
+ev_ui_test_program_wait_line (EvUiTestProgram *program,
+                              const char      *text,
+                              guint            timeout_ms)
+{
+  LineWait wait = { program, text };
+
+  ev_test_wait_until (NULL, line_seen, &wait, timeout_ms, text);
+}
+
+int
+ev_ui_test_program_stop (EvUiTestProgram *program,
+                         int              signum,
+                         guint            timeout_ms)
+{
+  g_autofree char *what = g_strdup_printf ("%s to exit after signal %d", program->name, signum);
+
+  g_subprocess_send_signal (program->process, signum);
+  ev_test_wait_flag (NULL, &program->exited, timeout_ms, what);
+  if (!g_subprocess_get_if_exited (program->process))
+    g_error ("%s was killed by signal %d", program->name, g_subprocess_get_term_sig (program->process));
+  return g_subprocess_get_exit_status (program->process);
+}
+
+void
+ev_ui_test_program_free (EvUiTestProgram *program)
+{
+  if (!program->exited)
+    {
+      g_subprocess_force_exit (program->process);
+      ev_test_wait_flag (NULL, &program->exited, 10000, "a program to be killed");
+    }
+  g_cancellable_cancel (program->cancellable);
+  g_clear_object (&program->errors);
+  g_clear_object (&program->process);
+  g_clear_object (&program->cancellable);
+  g_ptr_array_unref (program->lines);
+  g_free (program->name);
+  g_free (program);
+}

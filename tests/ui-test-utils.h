@@ -67,4 +67,23 @@ void       ev_ui_test_destroy_window     (gpointer        window,
 void       ev_ui_test_save_png           (GtkWidget      *widget,
                                           const char     *path);
 
+/* A program of the network run as its user would, with its window on the
+ * test's display; @env adds "KEY=VALUE" entries to the test's
+ * environment. Its standard error is passed on to the test's and kept. */
+typedef struct _EvUiTestProgram EvUiTestProgram;
+
+EvUiTestProgram *ev_ui_test_program_spawn     (const char * const *argv,
+                                               const char * const *env);
+/* Waits for a line of its standard error that contains @text. */
+void             ev_ui_test_program_wait_line (EvUiTestProgram    *program,
+                                               const char         *text,
+                                               guint               timeout_ms);
+/* Sends @signum and waits for the program to exit by itself; the test
+ * fails if it has not within @timeout_ms, or was killed by a signal.
+ * Returns its exit status. */
+int              ev_ui_test_program_stop      (EvUiTestProgram    *program,
+                                               int                 signum,
+                                               guint               timeout_ms);
+void             ev_ui_test_program_free      (EvUiTestProgram    *program);
+
 G_END_DECLS

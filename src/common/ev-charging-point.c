@@ -202,6 +202,32 @@ ev_charging_point_new (const char *cp_id)
   return g_object_new (EV_TYPE_CHARGING_POINT, "cp-id", cp_id, NULL);
 }
 
+/**
+ * ev_charging_point_copy:
+ * @self: a charging point
+ *
+ * A snapshot: events carry one, so that they keep saying how the CP
+ * stood when they happened while the list's item goes on changing.
+ *
+ * Returns: (transfer full): a new #EvChargingPoint with the values of @self
+ */
+EvChargingPoint *
+ev_charging_point_copy (EvChargingPoint *self)
+{
+  g_return_val_if_fail (EV_IS_CHARGING_POINT (self), NULL);
+
+  return g_object_new (EV_TYPE_CHARGING_POINT,
+                       "cp-id", self->cp_id,
+                       "location", self->location,
+                       "price", self->price,
+                       "state", self->state,
+                       "driver-id", self->driver_id,
+                       "supply-id", self->supply_id,
+                       "kwh", self->kwh,
+                       "amount", self->amount,
+                       NULL);
+}
+
 const char *
 ev_charging_point_get_cp_id (EvChargingPoint *self)
 {

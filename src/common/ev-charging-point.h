@@ -11,6 +11,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (EvChargingPoint, ev_charging_point, EV, CHARGING_POINT, GObject)
 
 EvChargingPoint *ev_charging_point_new          (const char      *cp_id);
+EvChargingPoint *ev_charging_point_copy         (EvChargingPoint *self);
 
 const char      *ev_charging_point_get_cp_id    (EvChargingPoint *self);
 

@@ -193,3 +193,22 @@ ev_json_object_to_string (JsonObject *object,
   json_node_set_object (node, object);
   return ev_json_to_string (node, length);
 }
+
+/**
+ * ev_json_object_set_nullable_string:
+ * @object: a JSON object
+ * @member: the member's name
+ * @value: (nullable): its value
+ *
+ * Sets @member to @value, or to JSON null when there is none.
+ */
+void
+ev_json_object_set_nullable_string (JsonObject *object,
+                                    const char *member,
+                                    const char *value)
+{
+  if (value != NULL)
+    json_object_set_string_member (object, member, value);
+  else
+    json_object_set_null_member (object, member);
+}

@@ -8,5 +8,8 @@ char *ev_json_to_string (JsonNode *node,
                          gsize    *length);
 char *ev_json_object_to_string (JsonObject *object,
                                 gsize      *length);
+void  ev_json_object_set_nullable_string (JsonObject *object,
+                                          const char *member,
+                                          const char *value);
 
 G_END_DECLS

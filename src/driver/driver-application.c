@@ -41,6 +41,7 @@ driver_application_activate (GApplication *application)
   window = GTK_WINDOW (driver_window_new (GTK_APPLICATION (self), self->core, self->settings));
   ev_ui_remember_window_size (window, G_OBJECT (self->settings));
   gtk_window_present (window);
+  g_debug ("Window presented for driver %s", driver_core_get_driver_id (self->core));
 
   /* --file: the run starts with the window, and its errors show there. */
   if (self->file != NULL)

@@ -6,10 +6,11 @@
 
 #include "driver-core.h"
 #include "driver-enum-types.h"
+#include "driver-event.h"
+#include "driver-history.h"
 #include "driver-request-file.h"
 #include "ev-bus.h"
 #include "ev-charging-point.h"
-#include "ev-headless.h"
 #include "ev-json.h"
 #include "ev-supply-session.h"
 
@@ -17,22 +18,11 @@
  * cp-states, one supply followed through supply-res / supply-data2 /
  * supply-error (consumer group ev-driver-<id>, commit after the state is
  * saved), request files, recovery after a crash and the ticket history.
- * Views (headless, GTK) read its properties and list models and its
- * `event` signal. */
+ * Views (headless, GTK) read its properties and list models and follow
+ * its `event` signal of typed #DriverEvent. */
 
 #define STATE_FILE "state.json"
 #define HISTORY_FILE "history.json"
-
-typedef struct
-{
-  char *path;
-  GPtrArray *entries;   /* DriverRequestEntry */
-  guint index;          /* the entry being run, or next to run */
-  gboolean requested;   /* entries[index] was requested; its result is not in yet */
-  gboolean paused;      /* no further line is requested until resumed */
-  gint64 concluded_at;  /* monotonic µs the last line concluded; 0 none yet */
-  GPtrArray *results;   /* JsonObject */
-} FileRun;
 
 /* A supply-data2 or supply-error message that arrived before the answer
  * naming its supply: the topics are read in parallel, so a fast Central's
@@ -86,7 +76,7 @@ struct _DriverCore
   double total_kwh;
   double total_amount;
 
-  FileRun *file;
+  DriverFileRun *file;
   guint spacing_id;
 };
 
@@ -141,40 +131,20 @@ static void close_bus  (DriverCore  *self,
 /* Helpers ------------------------------------------------------------------ */
 
 static void
-emit (DriverCore *self,
-      const char *name,
-      JsonObject *fields)
+emit (DriverCore            *self,
+      DriverEventKind        kind,
+      const char            *message,
+      const DriverEventData *data)
 {
-  ev_headless_emit (self, signals[SIGNAL_EVENT], name, fields);
+  ev_event_emit (self, signals[SIGNAL_EVENT], driver_event_new (kind, message, data));
 }
 
 static void
 emit_error (DriverCore *self,
             const char *message)
 {
-  ev_headless_emit_error (self, signals[SIGNAL_EVENT], message);
-}
-
-static void
-file_run_free (FileRun *file)
-{
-  if (file == NULL)
-    return;
-  g_free (file->path);
-  g_ptr_array_unref (file->entries);
-  g_ptr_array_unref (file->results);
-  g_free (file);
-}
-
-static FileRun *
-file_run_new (const char *path)
-{
-  FileRun *file = g_new0 (FileRun, 1);
-
-  file->path = g_strdup (path);
-  file->entries = g_ptr_array_new_with_free_func ((GDestroyNotify) driver_request_entry_free);
-  file->results = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  return file;
+  g_message ("%s", message);
+  emit (self, DRIVER_EVENT_ERROR, message, NULL);
 }
 
 /**
@@ -269,75 +239,6 @@ load_json (DriverCore  *self,
   return json_object_ref (json_node_get_object (root));
 }
 
-static JsonObject *
-file_run_to_json (FileRun *file)
-{
-  JsonObject *object = json_object_new ();
-  JsonArray *entries = json_array_new ();
-  JsonArray *results = json_array_new ();
-
-  for (guint i = 0; i < file->entries->len; i++)
-    {
-      DriverRequestEntry *entry = g_ptr_array_index (file->entries, i);
-      JsonObject *item = json_object_new ();
-
-      json_object_set_string_member (item, "cp_id", entry->cp_id);
-      json_object_set_int_member (item, "line", entry->line);
-      json_array_add_object_element (entries, item);
-    }
-  for (guint i = 0; i < file->results->len; i++)
-    json_array_add_object_element (results, json_object_ref (g_ptr_array_index (file->results, i)));
-
-  json_object_set_string_member (object, "path", file->path);
-  json_object_set_array_member (object, "entries", entries);
-  json_object_set_int_member (object, "index", file->index);
-  json_object_set_boolean_member (object, "requested", file->requested);
-  json_object_set_boolean_member (object, "paused", file->paused);
-  json_object_set_array_member (object, "results", results);
-  return object;
-}
-
-static FileRun *
-file_run_from_json (JsonObject *object)
-{
-  FileRun *file;
-  JsonArray *entries, *results;
-  const char *path;
-
-  path = json_object_get_string_member_with_default (object, "path", NULL);
-  entries = json_object_get_array_member (object, "entries");
-  results = json_object_get_array_member (object, "results");
-  if (path == NULL || entries == NULL || results == NULL)
-    return NULL;
-
-  file = file_run_new (path);
-  for (guint i = 0; i < json_array_get_length (entries); i++)
-    {
-      JsonObject *item = json_array_get_object_element (entries, i);
-      const char *cp_id = item != NULL ? json_object_get_string_member_with_default (item, "cp_id", NULL) : NULL;
-
-      if (!ev_protocol_is_valid_id (cp_id))
-        {
-          file_run_free (file);
-          return NULL;
-        }
-      g_ptr_array_add (file->entries,
-                       driver_request_entry_new (cp_id, json_object_get_int_member_with_default (item, "line", 0)));
-    }
-  for (guint i = 0; i < json_array_get_length (results); i++)
-    {
-      JsonObject *item = json_array_get_object_element (results, i);
-
-      if (item != NULL)
-        g_ptr_array_add (file->results, json_object_ref (item));
-    }
-  file->index = MIN ((guint) json_object_get_int_member_with_default (object, "index", 0), file->entries->len);
-  file->requested = json_object_get_boolean_member_with_default (object, "requested", FALSE) &&
-                    file->index < file->entries->len;
-  file->paused = json_object_get_boolean_member_with_default (object, "paused", FALSE);
-  return file;
-}
-
 static void
 save_state (DriverCore *self)
 {
@@ -351,7 +252,7 @@ save_state (DriverCore *self)
   else
     json_object_set_null_member (object, "supply");
   if (self->file != NULL)
-    json_object_set_object_member (object, "file", file_run_to_json (self->file));
+    json_object_set_object_member (object, "file", driver_file_run_to_json (self->file));
   else
     json_object_set_null_member (object, "file");
 
@@ -361,25 +262,6 @@ save_state (DriverCore *self)
 
       emit_error (self, message);
     }
-}
-
-static JsonObject *
-session_to_json (EvSupplySession *session)
-{
-  JsonObject *object = json_object_new ();
-
-  json_object_set_string_member (object, "supply_id", ev_supply_session_get_supply_id (session));
-  json_object_set_string_member (object, "cp_id", ev_supply_session_get_cp_id (session));
-  json_object_set_string_member (object, "outcome",
-                                 ev_supply_session_get_phase (session) == EV_SUPPLY_PHASE_FINISHED ? "ticket"
-                                                                                                   : "supply-error");
-  driver_json_set_nullable (object, "reason", ev_supply_session_get_reason (session));
-  json_object_set_double_member (object, "kwh", ev_supply_session_get_kwh (session));
-  json_object_set_double_member (object, "amount", ev_supply_session_get_amount (session));
-  json_object_set_double_member (object, "price", ev_supply_session_get_price (session));
-  json_object_set_int_member (object, "started_at", ev_supply_session_get_started_at (session));
-  json_object_set_int_member (object, "ended_at", ev_supply_session_get_ended_at (session));
-  return object;
 }
 
 static void
@@ -408,28 +290,12 @@ load_history (DriverCore *self)
   for (guint i = 0; i < json_array_get_length (tickets); i++)
     {
       JsonObject *item = json_array_get_object_element (tickets, i);
-      g_autoptr(EvSupplySession) session = NULL;
-      const char *supply_id, *cp_id;
+      g_autoptr(EvSupplySession) session = item != NULL ? driver_history_ticket_from_json (item, self->driver_id)
+                                                        : NULL;
 
-      if (item == NULL)
-        continue;
-      supply_id = json_object_get_string_member_with_default (item, "supply_id", NULL);
-      cp_id = json_object_get_string_member_with_default (item, "cp_id", NULL);
-      if (supply_id == NULL || !ev_protocol_is_valid_id (cp_id) ||
-          g_hash_table_contains (self->history_ids, supply_id))
-        continue;
-
-      session = ev_supply_session_new (supply_id, cp_id, self->driver_id);
-      ev_supply_session_set_phase (session,
-                                   g_strcmp0 (json_object_get_string_member_with_default (item, "outcome", NULL),
-                                              "ticket") == 0 ? EV_SUPPLY_PHASE_FINISHED : EV_SUPPLY_PHASE_FAILED);
-      ev_supply_session_set_reason (session, json_object_get_string_member_with_default (item, "reason", NULL));
-      ev_supply_session_set_kwh (session, json_object_get_double_member_with_default (item, "kwh", 0.0));
-      ev_supply_session_set_amount (session, json_object_get_double_member_with_default (item, "amount", 0.0));
-      ev_supply_session_set_price (session, json_object_get_double_member_with_default (item, "price", 0.0));
-      ev_supply_session_set_started_at (session, json_object_get_int_member_with_default (item, "started_at", 0));
-      ev_supply_session_set_ended_at (session, json_object_get_int_member_with_default (item, "ended_at", 0));
-      add_history (self, session);
+      if (session != NULL &&
+          !g_hash_table_contains (self->history_ids, ev_supply_session_get_supply_id (session)))
+        add_history (self, session);
     }
 }
 
@@ -445,7 +311,7 @@ save_history (DriverCore *self)
     {
       g_autoptr(EvSupplySession) session = g_list_model_get_item (G_LIST_MODEL (self->history), i);
 
-      json_array_add_object_element (tickets, session_to_json (session));
+      json_array_add_object_element (tickets, driver_history_ticket_to_json (session));
     }
   json_object_set_array_member (object, "tickets", tickets);
   if (!save_json (self, HISTORY_FILE, object, &error))
@@ -485,69 +351,35 @@ record_history (DriverCore *self)
 
 /* Supply events ------------------------------------------------------------ */
 
-static JsonObject *
-supply_fields (DriverCore *self)
+/* The supply events tell the supply as it stands now, and the situation
+ * in words. */
+static void
+emit_supply (DriverCore      *self,
+             DriverEventKind  kind,
+             gboolean         retry)
 {
-  DriverFollow *follow = self->follow;
-  JsonObject *fields = json_object_new ();
-  g_autofree char *message = driver_follow_describe (follow);
+  g_autofree char *message = driver_follow_describe (self->follow);
+  DriverEventData data = { .supply = self->follow, .retry = retry };
 
-  driver_json_set_nullable (fields, "request_id", follow->request_id);
-  driver_json_set_nullable (fields, "supply_id", follow->supply_id);
-  driver_json_set_nullable (fields, "cp_id", follow->cp_id);
-  json_object_set_string_member (fields, "phase", driver_phase_to_string (follow->phase));
-  switch (follow->phase)
-    {
-    case DRIVER_PHASE_AUTHORIZED:
-      json_object_set_double_member (fields, "price", follow->price);
-      break;
-    case DRIVER_PHASE_SUPPLYING:
-    case DRIVER_PHASE_FINISHED:
-      json_object_set_int_member (fields, "seq", follow->seq);
-      json_object_set_double_member (fields, "kwh", follow->kwh);
-      json_object_set_double_member (fields, "amount", follow->amount);
-      json_object_set_double_member (fields, "price", follow->price);
-      json_object_set_int_member (fields, "started_at", follow->started_at);
-      if (follow->phase == DRIVER_PHASE_FINISHED)
-        {
-          json_object_set_int_member (fields, "ended_at", follow->ended_at);
-          driver_json_set_nullable (fields, "reason", follow->reason);
-        }
-      break;
-    case DRIVER_PHASE_FAILED:
-      json_object_set_double_member (fields, "kwh", follow->kwh);
-      json_object_set_double_member (fields, "amount", follow->amount);
-      driver_json_set_nullable (fields, "reason", follow->reason);
-      break;
-    case DRIVER_PHASE_DENIED:
-      driver_json_set_nullable (fields, "reason", follow->reason);
-      break;
-    case DRIVER_PHASE_NO_ANSWER:
-      json_object_set_int_member (fields, "timeout_ms", self->answer_timeout);
-      break;
-    case DRIVER_PHASE_IDLE:
-    case DRIVER_PHASE_REQUESTED:
-    default:
-      break;
-    }
-  json_object_set_string_member (fields, "message", message);
-  return fields;
+  emit (self, kind, message, &data);
 }
 
-static const char *
-phase_event_name (DriverPhase phase)
+/* The event of a phase the supply has just entered; FALSE for none. */
+static gboolean
+phase_event_kind (DriverPhase      phase,
+                  DriverEventKind *kind)
 {
   switch (phase)
     {
-    case DRIVER_PHASE_REQUESTED: return "request";
-    case DRIVER_PHASE_NO_ANSWER: return "no-answer";
-    case DRIVER_PHASE_AUTHORIZED: return "authorized";
-    case DRIVER_PHASE_SUPPLYING: return "progress";
-    case DRIVER_PHASE_FINISHED: return "ticket";
-    case DRIVER_PHASE_DENIED: return "denied";
-    case DRIVER_PHASE_FAILED: return "supply-error";
+    case DRIVER_PHASE_REQUESTED: *kind = DRIVER_EVENT_REQUEST; return TRUE;
+    case DRIVER_PHASE_NO_ANSWER: *kind = DRIVER_EVENT_NO_ANSWER; return TRUE;
+    case DRIVER_PHASE_AUTHORIZED: *kind = DRIVER_EVENT_AUTHORIZED; return TRUE;
+    case DRIVER_PHASE_SUPPLYING: *kind = DRIVER_EVENT_PROGRESS; return TRUE;
+    case DRIVER_PHASE_FINISHED: *kind = DRIVER_EVENT_TICKET; return TRUE;
+    case DRIVER_PHASE_DENIED: *kind = DRIVER_EVENT_DENIED; return TRUE;
+    case DRIVER_PHASE_FAILED: *kind = DRIVER_EVENT_SUPPLY_ERROR; return TRUE;
     case DRIVER_PHASE_IDLE:
-    default: return NULL;
+    default: return FALSE;
     }
 }
 
@@ -600,7 +432,7 @@ static void
 follow_changed (DriverCore         *self,
                 const DriverFollow *before)
 {
-  const char *name = phase_event_name (self->follow->phase);
+  DriverEventKind kind;
 
   if (self->follow->phase != DRIVER_PHASE_REQUESTED)
     g_clear_handle_id (&self->answer_id, g_source_remove);
@@ -608,8 +440,8 @@ follow_changed (DriverCore         *self,
   record_history (self);
   save_state (self);
   notify_follow (self, before);
-  if (name != NULL)
-    emit (self, name, supply_fields (self));
+  if (phase_event_kind (self->follow->phase, &kind))
+    emit_supply (self, kind, FALSE);
 
   /* The recovery read has found what it looked for (or a new supply
    * began): the consumer group alone goes on. It closes from an idle
@@ -628,12 +460,10 @@ invalid_message (DriverCore   *self,
                  EvBusMessage *msg,
                  const GError *error)
 {
-  JsonObject *fields = json_object_new ();
+  DriverEventData data = { .topic = (char *) ev_bus_message_get_topic (msg), .reason = error->message };
 
-  json_object_set_string_member (fields, "topic", ev_bus_message_get_topic (msg));
-  json_object_set_string_member (fields, "reason", error->message);
   ev_bus_message_skip (bus, msg, error->message);
-  emit (self, "invalid-message", fields);
+  emit (self, DRIVER_EVENT_INVALID_MESSAGE, NULL, &data);
 }
 
 /* Keeps the driver's own message about a supply it cannot know yet,
@@ -751,20 +581,6 @@ compare_cps (gconstpointer a,
                     ev_charging_point_get_cp_id ((EvChargingPoint *) b));
 }
 
-static JsonObject *
-cp_fields (EvChargingPoint *cp)
-{
-  JsonObject *fields = json_object_new ();
-  EvCpState state = ev_charging_point_get_state (cp);
-
-  json_object_set_string_member (fields, "cp_id", ev_charging_point_get_cp_id (cp));
-  json_object_set_string_member (fields, "state", ev_cp_state_to_string (state));
-  driver_json_set_nullable (fields, "location", ev_charging_point_get_location (cp));
-  json_object_set_double_member (fields, "price", ev_charging_point_get_price (cp));
-  json_object_set_boolean_member (fields, "available", ev_cp_state_is_available (state));
-  return fields;
-}
-
 /* cp-states is a latest-value-per-key topic read from the beginning: each
  * message replaces what the list says about its CP, in place. */
 static void
@@ -779,7 +595,6 @@ cp_state_cb (EvBus        *bus,
   EvChargingPoint *cp;
   EvCpState previous = EV_CP_STATE_DISCONNECTED;
   gboolean known, changed;
-  JsonObject *fields;
   const char *data = "";
   gsize length = 0;
 
@@ -823,12 +638,9 @@ cp_state_cb (EvBus        *bus,
 
   if (changed)
     {
-      fields = cp_fields (cp);
-      if (known)
-        json_object_set_string_member (fields, "previous", ev_cp_state_to_string (previous));
-      else
-        json_object_set_null_member (fields, "previous");
-      emit (self, "cp-state", fields);
+      DriverEventData event = { .charging_point = cp, .has_previous = known, .previous = previous };
+
+      emit (self, DRIVER_EVENT_CP_STATE, NULL, &event);
     }
   ev_bus_message_done (bus, msg);
 }
@@ -840,15 +652,13 @@ reachable_cb (EvBus      *bus,
 {
   DriverCore *self = user_data;
   gboolean reachable = ev_bus_get_reachable (bus);
-  JsonObject *fields;
+  DriverEventData data = { .reachable = reachable };
 
   if (reachable == self->reachable)
     return;
   self->reachable = reachable;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BROKER_REACHABLE]);
-  fields = json_object_new ();
-  json_object_set_boolean_member (fields, "reachable", reachable);
-  emit (self, "broker", fields);
+  emit (self, DRIVER_EVENT_BROKER, NULL, &data);
 }
 
 static const char * const supply_topics[] = { "supply-res", "supply-data2", "supply-error", NULL };
@@ -934,12 +744,7 @@ send_request (DriverCore  *self,
 
   arm_answer_timeout (self);
   notify_follow (self, before);
-  {
-    JsonObject *fields = supply_fields (self);
-
-    json_object_set_boolean_member (fields, "retry", retry);
-    emit (self, "request", fields);
-  }
+  emit_supply (self, DRIVER_EVENT_REQUEST, retry);
   return g_steal_pointer (&request_id);
 }
 
@@ -973,15 +778,17 @@ driver_core_request (DriverCore  *self,
 
 /* Request files ------------------------------------------------------------ */
 
-static JsonObject *
-file_fields (DriverCore *self)
+/* Emits a file event: the members of @kind in @data, with the run's
+ * path, n and m. */
+static void
+emit_file (DriverCore      *self,
+           DriverEventKind  kind,
+           DriverEventData *data)
 {
-  JsonObject *fields = json_object_new ();
-
-  json_object_set_string_member (fields, "path", self->file->path);
-  json_object_set_int_member (fields, "n", MIN (self->file->index + 1, self->file->entries->len));
-  json_object_set_int_member (fields, "m", self->file->entries->len);
-  return fields;
+  data->path = self->file->path;
+  data->position = driver_file_run_get_position (self->file);
+  data->total = self->file->entries->len;
+  emit (self, kind, NULL, data);
 }
 
 static void
@@ -1002,11 +809,9 @@ file_request_current (DriverCore *self)
   DriverRequestEntry *entry = g_ptr_array_index (self->file->entries, self->file->index);
   g_autoptr(GError) error = NULL;
   g_autofree char *request_id = NULL;
-  JsonObject *fields = file_fields (self);
+  DriverEventData data = { .cp_id = entry->cp_id, .line = entry->line };
 
-  json_object_set_string_member (fields, "cp_id", entry->cp_id);
-  json_object_set_int_member (fields, "line", entry->line);
-  emit (self, "file-request", fields);
+  emit_file (self, DRIVER_EVENT_FILE_REQUEST, &data);
 
   self->file->requested = TRUE;
   request_id = send_request (self, entry->cp_id, &error);
@@ -1035,19 +840,6 @@ spacing_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static const char *
-outcome_of (DriverPhase phase)
-{
-  switch (phase)
-    {
-    case DRIVER_PHASE_FINISHED: return "ticket";
-    case DRIVER_PHASE_DENIED: return "denied";
-    case DRIVER_PHASE_FAILED: return "supply-error";
-    case DRIVER_PHASE_NO_ANSWER: return "no-answer";
-    default: return "not-sent";
-    }
-}
-
 /* @sent: whether the line's request went out (the supply's outcome is
  * recorded), or could not be sent at all. */
 static void
@@ -1055,36 +847,19 @@ file_record_result (DriverCore *self,
                     gboolean    sent)
 {
   DriverRequestEntry *entry = g_ptr_array_index (self->file->entries, self->file->index);
-  JsonObject *result = json_object_new ();
-  JsonObject *fields;
+  DriverFileResult *result = driver_file_result_new (self->file->index + 1, entry, sent ? self->follow : NULL);
+  DriverEventData data = {
+    .path = self->file->path,
+    .position = result->n,
+    .total = self->file->entries->len,
+    .result = result,
+  };
 
-  json_object_set_int_member (result, "n", self->file->index + 1);
-  json_object_set_string_member (result, "cp_id", entry->cp_id);
-  json_object_set_int_member (result, "line", entry->line);
-  json_object_set_string_member (result, "outcome", outcome_of (sent ? self->follow->phase : DRIVER_PHASE_IDLE));
-  driver_json_set_nullable (result, "reason", sent ? self->follow->reason : NULL);
-  driver_json_set_nullable (result, "supply_id", sent ? self->follow->supply_id : NULL);
-  json_object_set_double_member (result, "kwh", sent ? self->follow->kwh : 0.0);
-  json_object_set_double_member (result, "amount", sent ? self->follow->amount : 0.0);
   g_ptr_array_add (self->file->results, result);
-
   self->file->requested = FALSE;
   self->file->concluded_at = g_get_monotonic_time ();
   self->file->index++;
-
-  fields = json_object_new ();
-  json_object_set_string_member (fields, "path", self->file->path);
-  json_object_set_int_member (fields, "m", self->file->entries->len);
-  {
-    JsonObjectIter iter;
-    const char *member;
-    JsonNode *node;
-
-    json_object_iter_init_ordered (&iter, result);
-    while (json_object_iter_next_ordered (&iter, &member, &node))
-      json_object_set_member (fields, member, json_node_copy (node));
-  }
-  emit (self, "file-result", fields);
+  emit (self, DRIVER_EVENT_FILE_RESULT, NULL, &data);
 }
 
 /* @stopped: the user stopped the run before its end; the lines not yet
@@ -1093,42 +868,18 @@ static void
 file_finish (DriverCore *self,
              gboolean    stopped)
 {
-  FileRun *file = self->file;
-  JsonObject *fields = json_object_new ();
-  JsonArray *results = json_array_new ();
-  guint tickets = 0, denied = 0, failed = 0, unanswered = 0;
-  double kwh = 0.0, amount = 0.0;
+  g_autoptr(DriverFileRun) file = g_steal_pointer (&self->file);
+  DriverEventData data = {
+    .path = file->path,
+    .total = file->entries->len,
+    .results = file->results,
+    .stopped = stopped,
+  };
 
-  for (guint i = 0; i < file->results->len; i++)
-    {
-      JsonObject *result = g_ptr_array_index (file->results, i);
-      const char *outcome = json_object_get_string_member_with_default (result, "outcome", "");
-
-      tickets += g_str_equal (outcome, "ticket");
-      denied += g_str_equal (outcome, "denied");
-      failed += g_str_equal (outcome, "supply-error") || g_str_equal (outcome, "not-sent");
-      unanswered += g_str_equal (outcome, "no-answer");
-      kwh += json_object_get_double_member_with_default (result, "kwh", 0.0);
-      amount += json_object_get_double_member_with_default (result, "amount", 0.0);
-      json_array_add_object_element (results, json_object_ref (result));
-    }
-
-  json_object_set_string_member (fields, "path", file->path);
-  json_object_set_int_member (fields, "total", file->entries->len);
-  json_object_set_int_member (fields, "tickets", tickets);
-  json_object_set_int_member (fields, "denied", denied);
-  json_object_set_int_member (fields, "failed", failed);
-  json_object_set_int_member (fields, "no_answer", unanswered);
-  json_object_set_double_member (fields, "kwh", kwh);
-  json_object_set_double_member (fields, "amount", amount);
-  json_object_set_array_member (fields, "results", results);
-  json_object_set_boolean_member (fields, "stopped", stopped);
-
-  g_clear_pointer (&self->file, file_run_free);
   g_clear_handle_id (&self->spacing_id, g_source_remove);
   save_state (self);
   notify_file (self);
-  emit (self, "file-done", fields);
+  emit (self, DRIVER_EVENT_FILE_DONE, NULL, &data);
 }
 
 /* The spacing still to wait before the next line: all of it after a
@@ -1191,7 +942,6 @@ driver_core_run_file (DriverCore  *self,
 {
   g_autoptr(DriverRequestFile) parsed = NULL;
   g_autofree char *absolute = NULL;
-  JsonObject *fields;
 
   g_return_val_if_fail (DRIVER_IS_CORE (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
@@ -1225,12 +975,9 @@ driver_core_run_file (DriverCore  *self,
       g_autofree char *message = g_strdup_printf (_("%s, line %u: %s (skipped)"), absolute, problem->line,
                                                   problem->message);
 
-      fields = json_object_new ();
-      json_object_set_string_member (fields, "path", absolute);
-      json_object_set_int_member (fields, "line", problem->line);
-      json_object_set_string_member (fields, "text", problem->text);
-      json_object_set_string_member (fields, "message", message);
-      emit (self, "file-invalid-line", fields);
+      DriverEventData data = { .path = absolute, .line = problem->line, .text = problem->text };
+
+      emit (self, DRIVER_EVENT_FILE_INVALID_LINE, message, &data);
     }
   if (parsed->entries->len == 0)
     {
@@ -1239,15 +986,15 @@ driver_core_run_file (DriverCore  *self,
       return FALSE;
     }
 
-  self->file = file_run_new (absolute);
+  self->file = driver_file_run_new (absolute);
   g_ptr_array_extend_and_steal (self->file->entries, g_steal_pointer (&parsed->entries));
   parsed->entries = g_ptr_array_new ();
 
-  fields = file_fields (self);
-  json_object_set_int_member (fields, "invalid_lines", parsed->problems->len);
-  json_object_set_boolean_member (fields, "resumed", FALSE);
-  json_object_set_boolean_member (fields, "paused", FALSE);
-  emit (self, "file-start", fields);
+  {
+    DriverEventData data = { .invalid_lines = parsed->problems->len };
+
+    emit_file (self, DRIVER_EVENT_FILE_START, &data);
+  }
   file_request_current (self);
   return TRUE;
 }
@@ -1302,7 +1049,7 @@ gboolean
 driver_core_pause_file (DriverCore  *self,
                         GError     **error)
 {
-  JsonObject *fields;
+  DriverEventData data = { 0 };
 
   g_return_val_if_fail (DRIVER_IS_CORE (self), FALSE);
 
@@ -1319,9 +1066,8 @@ driver_core_pause_file (DriverCore  *self,
   g_clear_handle_id (&self->spacing_id, g_source_remove);
   save_state (self);
   notify_file (self);
-  fields = file_fields (self);
-  json_object_set_boolean_member (fields, "requested", self->file->requested);
-  emit (self, "file-paused", fields);
+  data.requested = self->file->requested;
+  emit_file (self, DRIVER_EVENT_FILE_PAUSED, &data);
   return TRUE;
 }
 
@@ -1355,7 +1101,11 @@ driver_core_resume_file (DriverCore  *self,
   self->file->paused = FALSE;
   save_state (self);
   notify_file (self);
-  emit (self, "file-resumed", file_fields (self));
+  {
+    DriverEventData data = { 0 };
+
+    emit_file (self, DRIVER_EVENT_FILE_RESUMED, &data);
+  }
   file_check (self);
   return TRUE;
 }
@@ -1401,7 +1151,7 @@ load_state (DriverCore *self)
   file = json_object_get_object_member (object, "file");
   if (file != NULL)
     {
-      self->file = file_run_from_json (file);
+      self->file = driver_file_run_from_json (file);
       if (self->file == NULL)
         emit_error (self, _("The saved request file run is damaged; it is not resumed"));
     }
@@ -1424,7 +1174,6 @@ driver_core_start (DriverCore  *self,
                    GError     **error)
 {
   g_autofree char *group = NULL;
-  JsonObject *fields;
 
   g_return_val_if_fail (DRIVER_IS_CORE (self), FALSE);
   g_return_val_if_fail (!self->started, FALSE);
@@ -1455,11 +1204,7 @@ driver_core_start (DriverCore  *self,
   }
   self->started = TRUE;
 
-  fields = json_object_new ();
-  json_object_set_string_member (fields, "driver_id", self->driver_id);
-  driver_json_set_nullable (fields, "kafka", self->bootstrap);
-  json_object_set_string_member (fields, "state_dir", self->state_dir);
-  emit (self, "ready", fields);
+  emit (self, DRIVER_EVENT_READY, NULL, NULL);
 
   load_history (self);
   load_state (self);
@@ -1485,16 +1230,14 @@ driver_core_start (DriverCore  *self,
         g_message ("Cannot read back the driver's topics: %s", local_error->message);
       if (self->follow->phase == DRIVER_PHASE_REQUESTED)
         arm_answer_timeout (self);
-      emit (self, "recovered", supply_fields (self));
+      emit_supply (self, DRIVER_EVENT_RECOVERED, FALSE);
     }
 
   if (self->file != NULL)
     {
-      fields = file_fields (self);
-      json_object_set_int_member (fields, "invalid_lines", 0);
-      json_object_set_boolean_member (fields, "resumed", TRUE);
-      json_object_set_boolean_member (fields, "paused", self->file->paused);
-      emit (self, "file-start", fields);
+      DriverEventData data = { .resumed = TRUE, .paused = self->file->paused };
+
+      emit_file (self, DRIVER_EVENT_FILE_START, &data);
       file_check (self);
     }
   return TRUE;
@@ -1535,79 +1278,6 @@ driver_core_shutdown (DriverCore *self)
 
 /* Views -------------------------------------------------------------------- */
 
-/**
- * driver_core_status_fields:
- * @self: a core
- *
- * Returns: (transfer full): the fields of the headless `status` event
- */
-JsonObject *
-driver_core_status_fields (DriverCore *self)
-{
-  JsonObject *fields = supply_fields (self);
-
-  json_object_set_string_member (fields, "driver_id", self->driver_id);
-  json_object_set_boolean_member (fields, "broker", self->reachable);
-  json_object_set_boolean_member (fields, "file_running", self->file != NULL);
-  if (self->file != NULL)
-    {
-      json_object_set_string_member (fields, "file", self->file->path);
-      json_object_set_int_member (fields, "file_position", self->file->index);
-      json_object_set_int_member (fields, "file_total", self->file->entries->len);
-      json_object_set_boolean_member (fields, "file_paused", self->file->paused);
-    }
-  return fields;
-}
-
-/**
- * driver_core_list_fields:
- * @self: a core
- *
- * Returns: (transfer full): the fields of the headless `list` event
- */
-JsonObject *
-driver_core_list_fields (DriverCore *self)
-{
-  JsonObject *fields = json_object_new ();
-  JsonArray *array = json_array_new ();
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->cps));
-
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr(EvChargingPoint) cp = g_list_model_get_item (G_LIST_MODEL (self->cps), i);
-
-      json_array_add_object_element (array, cp_fields (cp));
-    }
-  json_object_set_array_member (fields, "cps", array);
-  return fields;
-}
-
-/**
- * driver_core_history_fields:
- * @self: a core
- *
- * Returns: (transfer full): the fields of the headless `history` event
- */
-JsonObject *
-driver_core_history_fields (DriverCore *self)
-{
-  JsonObject *fields = json_object_new ();
-  JsonArray *array = json_array_new ();
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->history));
-
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr(EvSupplySession) session = g_list_model_get_item (G_LIST_MODEL (self->history), i);
-
-      json_array_add_object_element (array, session_to_json (session));
-    }
-  json_object_set_array_member (fields, "tickets", array);
-  json_object_set_int_member (fields, "count", n);
-  json_object_set_double_member (fields, "total_kwh", self->total_kwh);
-  json_object_set_double_member (fields, "total_amount", self->total_amount);
-  return fields;
-}
-
 const char *
 driver_core_get_driver_id (DriverCore *self)
 {
@@ -1627,6 +1297,19 @@ driver_core_get_state_dir (DriverCore *self)
 {
   g_return_val_if_fail (DRIVER_IS_CORE (self), NULL);
   return self->state_dir;
+}
+
+/**
+ * driver_core_get_answer_timeout:
+ * @self: a core
+ *
+ * Returns: how long Central's answer is awaited, in ms
+ */
+gint64
+driver_core_get_answer_timeout (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), 0);
+  return self->answer_timeout;
 }
 
 gboolean
@@ -1704,6 +1387,20 @@ driver_core_get_ended_at (DriverCore *self)
 {
   g_return_val_if_fail (DRIVER_IS_CORE (self), 0);
   return self->follow->ended_at;
+}
+
+/**
+ * driver_core_get_supply:
+ * @self: a core
+ *
+ * Returns: (transfer none): the supply followed now, as its machine has
+ *   it; read-only, valid until the core's next change
+ */
+const DriverFollow *
+driver_core_get_supply (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), NULL);
+  return self->follow;
 }
 
 char *
@@ -1832,7 +1529,7 @@ driver_core_finalize (GObject *object)
   g_hash_table_unref (self->cp_index);
   g_clear_object (&self->history);
   g_hash_table_unref (self->history_ids);
-  file_run_free (self->file);
+  driver_file_run_free (self->file);
 
   G_OBJECT_CLASS (driver_core_parent_class)->finalize (object);
 }
@@ -1948,12 +1645,14 @@ driver_core_class_init (DriverCoreClass *klass)
 
   /**
    * DriverCore::event:
-   * @name: the event's name (docs/cli.md, ev-driver)
-   * @fields: its fields
+   * @self: the core
+   * @event: a #DriverEvent
    *
-   * Every headless event, as it happens.
+   * Everything that happens, as it happens, for the views: the headless
+   * front end prints each one (docs/cli.md, ev-driver), the window shows
+   * news and request file results.
    */
-  signals[SIGNAL_EVENT] = ev_headless_event_signal_new (G_TYPE_FROM_CLASS (klass));
+  signals[SIGNAL_EVENT] = ev_event_signal_new (G_TYPE_FROM_CLASS (klass), DRIVER_TYPE_EVENT);
 }
 
 static void

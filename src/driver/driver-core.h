@@ -1,8 +1,8 @@
 #pragma once
 
 #include <gio/gio.h>
-#include <json-glib/json-glib.h>
 
+#include "driver-event.h"
 #include "driver-follow.h"
 
 G_BEGIN_DECLS
@@ -38,7 +38,9 @@ gboolean     driver_core_resume_file         (DriverCore   *self,
 const char  *driver_core_get_driver_id       (DriverCore   *self);
 const char  *driver_core_get_bootstrap       (DriverCore   *self);
 const char  *driver_core_get_state_dir       (DriverCore   *self);
+gint64       driver_core_get_answer_timeout  (DriverCore   *self);
 gboolean     driver_core_get_broker_reachable (DriverCore  *self);
+const DriverFollow *driver_core_get_supply  (DriverCore   *self);
 DriverPhase  driver_core_get_phase           (DriverCore   *self);
 const char  *driver_core_get_cp_id           (DriverCore   *self);
 const char  *driver_core_get_request_id      (DriverCore   *self);
@@ -59,9 +61,5 @@ const char  *driver_core_get_file_path       (DriverCore   *self);
 guint        driver_core_get_file_position   (DriverCore   *self);
 guint        driver_core_get_file_total      (DriverCore   *self);
 gboolean     driver_core_get_file_paused     (DriverCore   *self);
-
-JsonObject  *driver_core_status_fields       (DriverCore   *self);
-JsonObject  *driver_core_list_fields         (DriverCore   *self);
-JsonObject  *driver_core_history_fields      (DriverCore   *self);
 
 G_END_DECLS

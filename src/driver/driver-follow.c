@@ -3,6 +3,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "driver-follow.h"
+#include "ev-json.h"
 
 G_DEFINE_QUARK (driver-error-quark, driver_error)
 
@@ -222,28 +223,16 @@ driver_follow_on_error (DriverFollow        *follow,
   return DRIVER_FOLLOW_CONCLUDED;
 }
 
-/* Writes @value, or JSON null when there is none. */
-void
-driver_json_set_nullable (JsonObject *object,
-                          const char *member,
-                          const char *value)
-{
-  if (value != NULL)
-    json_object_set_string_member (object, member, value);
-  else
-    json_object_set_null_member (object, member);
-}
-
 JsonObject *
 driver_follow_to_json (const DriverFollow *follow)
 {
   JsonObject *object = json_object_new ();
 
   json_object_set_string_member (object, "phase", driver_phase_to_string (follow->phase));
-  driver_json_set_nullable (object, "request_id", follow->request_id);
-  driver_json_set_nullable (object, "cp_id", follow->cp_id);
-  driver_json_set_nullable (object, "supply_id", follow->supply_id);
-  driver_json_set_nullable (object, "reason", follow->reason);
+  ev_json_object_set_nullable_string (object, "request_id", follow->request_id);
+  ev_json_object_set_nullable_string (object, "cp_id", follow->cp_id);
+  ev_json_object_set_nullable_string (object, "supply_id", follow->supply_id);
+  ev_json_object_set_nullable_string (object, "reason", follow->reason);
   json_object_set_double_member (object, "price", follow->price);
   json_object_set_double_member (object, "kwh", follow->kwh);
   json_object_set_double_member (object, "amount", follow->amount);

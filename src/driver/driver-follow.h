@@ -116,10 +116,6 @@ const char        *driver_reason_describe     (DriverPhase          phase,
                                                const char          *reason);
 char              *driver_follow_describe     (const DriverFollow  *follow);
 
-void               driver_json_set_nullable   (JsonObject          *object,
-                                               const char          *member,
-                                               const char          *value);
-
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DriverFollow, driver_follow_free)
 
 G_END_DECLS

@@ -4,11 +4,321 @@
 #include <glib/gi18n-lib.h>
 
 #include "driver-headless.h"
+#include "driver-history.h"
 #include "ev-headless.h"
+#include "ev-json.h"
+
+/* The JSON lines of docs/cli.md (ev-driver) are made here and nowhere
+ * else: the core tells its views typed events, properties and list
+ * models, and this front end turns them into JSON. */
 
 static const char * const commands[] = {
   "list", "request CP", "file PATH", "pause", "resume", "stop", "status", "history", "help", "quit", NULL
 };
+
+/* JSON -------------------------------------------------------------------- */
+
+/* The members of every supply event: the ids, the phase, what the phase
+ * has, and the situation in words. */
+static JsonObject *
+supply_fields (DriverCore         *core,
+               const DriverFollow *supply,
+               const char         *message)
+{
+  JsonObject *fields = json_object_new ();
+
+  ev_json_object_set_nullable_string (fields, "request_id", supply->request_id);
+  ev_json_object_set_nullable_string (fields, "supply_id", supply->supply_id);
+  ev_json_object_set_nullable_string (fields, "cp_id", supply->cp_id);
+  json_object_set_string_member (fields, "phase", driver_phase_to_string (supply->phase));
+  switch (supply->phase)
+    {
+    case DRIVER_PHASE_AUTHORIZED:
+      json_object_set_double_member (fields, "price", supply->price);
+      break;
+    case DRIVER_PHASE_SUPPLYING:
+    case DRIVER_PHASE_FINISHED:
+      json_object_set_int_member (fields, "seq", supply->seq);
+      json_object_set_double_member (fields, "kwh", supply->kwh);
+      json_object_set_double_member (fields, "amount", supply->amount);
+      json_object_set_double_member (fields, "price", supply->price);
+      json_object_set_int_member (fields, "started_at", supply->started_at);
+      if (supply->phase == DRIVER_PHASE_FINISHED)
+        {
+          json_object_set_int_member (fields, "ended_at", supply->ended_at);
+          ev_json_object_set_nullable_string (fields, "reason", supply->reason);
+        }
+      break;
+    case DRIVER_PHASE_FAILED:
+      json_object_set_double_member (fields, "kwh", supply->kwh);
+      json_object_set_double_member (fields, "amount", supply->amount);
+      ev_json_object_set_nullable_string (fields, "reason", supply->reason);
+      break;
+    case DRIVER_PHASE_DENIED:
+      ev_json_object_set_nullable_string (fields, "reason", supply->reason);
+      break;
+    case DRIVER_PHASE_NO_ANSWER:
+      json_object_set_int_member (fields, "timeout_ms", driver_core_get_answer_timeout (core));
+      break;
+    case DRIVER_PHASE_IDLE:
+    case DRIVER_PHASE_REQUESTED:
+    default:
+      break;
+    }
+  json_object_set_string_member (fields, "message", message);
+  return fields;
+}
+
+static JsonObject *
+cp_fields (gpointer item)
+{
+  EvChargingPoint *cp = item;
+  JsonObject *fields = json_object_new ();
+  EvCpState state = ev_charging_point_get_state (cp);
+
+  json_object_set_string_member (fields, "cp_id", ev_charging_point_get_cp_id (cp));
+  json_object_set_string_member (fields, "state", ev_cp_state_to_string (state));
+  ev_json_object_set_nullable_string (fields, "location", ev_charging_point_get_location (cp));
+  json_object_set_double_member (fields, "price", ev_charging_point_get_price (cp));
+  json_object_set_boolean_member (fields, "available", ev_cp_state_is_available (state));
+  return fields;
+}
+
+static JsonObject *
+ticket_fields (gpointer item)
+{
+  return driver_history_ticket_to_json (item);
+}
+
+/* An array of the items of @model, each turned into an object. */
+static JsonArray *
+items_to_json (GListModel  *model,
+               JsonObject *(*item_to_json) (gpointer item))
+{
+  JsonArray *array = json_array_new ();
+  guint n = g_list_model_get_n_items (model);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GObject) item = g_list_model_get_item (model, i);
+
+      json_array_add_object_element (array, item_to_json (item));
+    }
+  return array;
+}
+
+/* `path`, `n` and `m`, with which `file-start`, `file-paused`,
+ * `file-resumed` and `file-request` begin. */
+static JsonObject *
+file_fields (const DriverEventData *data)
+{
+  JsonObject *fields = json_object_new ();
+
+  json_object_set_string_member (fields, "path", data->path);
+  json_object_set_int_member (fields, "n", data->position);
+  json_object_set_int_member (fields, "m", data->total);
+  return fields;
+}
+
+/* Appends the members of @from to @to, in their order. */
+static void
+append_members (JsonObject *to,
+                JsonObject *from)
+{
+  JsonObjectIter iter;
+  const char *member;
+  JsonNode *node;
+
+  json_object_iter_init_ordered (&iter, from);
+  while (json_object_iter_next_ordered (&iter, &member, &node))
+    json_object_set_member (to, member, json_node_copy (node));
+}
+
+static JsonObject *
+file_done_fields (const DriverEventData *data)
+{
+  JsonObject *fields = json_object_new ();
+  JsonArray *results = json_array_new ();
+  DriverFileTotals totals;
+
+  driver_file_results_count (data->results, &totals);
+  for (guint i = 0; i < data->results->len; i++)
+    json_array_add_object_element (results, driver_file_result_to_json (g_ptr_array_index (data->results, i)));
+
+  json_object_set_string_member (fields, "path", data->path);
+  json_object_set_int_member (fields, "total", data->total);
+  json_object_set_int_member (fields, "tickets", totals.tickets);
+  json_object_set_int_member (fields, "denied", totals.denied);
+  json_object_set_int_member (fields, "failed", totals.failed);
+  json_object_set_int_member (fields, "no_answer", totals.no_answer);
+  json_object_set_double_member (fields, "kwh", totals.kwh);
+  json_object_set_double_member (fields, "amount", totals.amount);
+  json_object_set_array_member (fields, "results", results);
+  json_object_set_boolean_member (fields, "stopped", data->stopped);
+  return fields;
+}
+
+/**
+ * driver_headless_event_to_json:
+ * @core: the core that emitted @event
+ * @event: one of its events
+ *
+ * Returns: (transfer full): the members of @event's JSON line after
+ *   "event", as docs/cli.md lists them
+ */
+JsonObject *
+driver_headless_event_to_json (DriverCore  *core,
+                               DriverEvent *event)
+{
+  const DriverEventData *data = driver_event_get_data (event);
+  const char *message = ev_event_get_message (EV_EVENT (event));
+  JsonObject *fields = NULL;
+
+  switch (driver_event_get_kind (event))
+    {
+    case DRIVER_EVENT_READY:
+      fields = json_object_new ();
+      json_object_set_string_member (fields, "driver_id", driver_core_get_driver_id (core));
+      ev_json_object_set_nullable_string (fields, "kafka", driver_core_get_bootstrap (core));
+      json_object_set_string_member (fields, "state_dir", driver_core_get_state_dir (core));
+      break;
+    case DRIVER_EVENT_BROKER:
+      fields = json_object_new ();
+      json_object_set_boolean_member (fields, "reachable", data->reachable);
+      break;
+    case DRIVER_EVENT_CP_STATE:
+      fields = cp_fields (data->charging_point);
+      if (data->has_previous)
+        json_object_set_string_member (fields, "previous", ev_cp_state_to_string (data->previous));
+      else
+        json_object_set_null_member (fields, "previous");
+      break;
+    case DRIVER_EVENT_REQUEST:
+      fields = supply_fields (core, data->supply, message);
+      json_object_set_boolean_member (fields, "retry", data->retry);
+      break;
+    case DRIVER_EVENT_RECOVERED:
+    case DRIVER_EVENT_NO_ANSWER:
+    case DRIVER_EVENT_AUTHORIZED:
+    case DRIVER_EVENT_DENIED:
+    case DRIVER_EVENT_PROGRESS:
+    case DRIVER_EVENT_TICKET:
+    case DRIVER_EVENT_SUPPLY_ERROR:
+      fields = supply_fields (core, data->supply, message);
+      break;
+    case DRIVER_EVENT_FILE_INVALID_LINE:
+      fields = json_object_new ();
+      json_object_set_string_member (fields, "path", data->path);
+      json_object_set_int_member (fields, "line", data->line);
+      json_object_set_string_member (fields, "text", data->text);
+      json_object_set_string_member (fields, "message", message);
+      break;
+    case DRIVER_EVENT_FILE_START:
+      fields = file_fields (data);
+      json_object_set_int_member (fields, "invalid_lines", data->invalid_lines);
+      json_object_set_boolean_member (fields, "resumed", data->resumed);
+      json_object_set_boolean_member (fields, "paused", data->paused);
+      break;
+    case DRIVER_EVENT_FILE_PAUSED:
+      fields = file_fields (data);
+      json_object_set_boolean_member (fields, "requested", data->requested);
+      break;
+    case DRIVER_EVENT_FILE_RESUMED:
+      fields = file_fields (data);
+      break;
+    case DRIVER_EVENT_FILE_REQUEST:
+      fields = file_fields (data);
+      json_object_set_string_member (fields, "cp_id", data->cp_id);
+      json_object_set_int_member (fields, "line", data->line);
+      break;
+    case DRIVER_EVENT_FILE_RESULT:
+      {
+        g_autoptr(JsonObject) result = driver_file_result_to_json (data->result);
+
+        fields = json_object_new ();
+        json_object_set_string_member (fields, "path", data->path);
+        json_object_set_int_member (fields, "m", data->total);
+        append_members (fields, result);
+      }
+      break;
+    case DRIVER_EVENT_FILE_DONE:
+      fields = file_done_fields (data);
+      break;
+    case DRIVER_EVENT_INVALID_MESSAGE:
+      fields = json_object_new ();
+      json_object_set_string_member (fields, "topic", data->topic);
+      json_object_set_string_member (fields, "reason", data->reason);
+      break;
+    case DRIVER_EVENT_ERROR:
+    default:
+      fields = json_object_new ();
+      json_object_set_string_member (fields, "message", message != NULL ? message : "");
+      break;
+    }
+  return fields;
+}
+
+/**
+ * driver_headless_status_fields:
+ * @core: a core
+ *
+ * Returns: (transfer full): the fields of the `status` event
+ */
+JsonObject *
+driver_headless_status_fields (DriverCore *core)
+{
+  g_autofree char *message = driver_core_dup_status_text (core);
+  JsonObject *fields = supply_fields (core, driver_core_get_supply (core), message);
+  gboolean running = driver_core_get_file_running (core);
+
+  json_object_set_string_member (fields, "driver_id", driver_core_get_driver_id (core));
+  json_object_set_boolean_member (fields, "broker", driver_core_get_broker_reachable (core));
+  json_object_set_boolean_member (fields, "file_running", running);
+  if (running)
+    {
+      json_object_set_string_member (fields, "file", driver_core_get_file_path (core));
+      json_object_set_int_member (fields, "file_position", driver_core_get_file_position (core));
+      json_object_set_int_member (fields, "file_total", driver_core_get_file_total (core));
+      json_object_set_boolean_member (fields, "file_paused", driver_core_get_file_paused (core));
+    }
+  return fields;
+}
+
+/**
+ * driver_headless_list_fields:
+ * @core: a core
+ *
+ * Returns: (transfer full): the fields of the `list` event
+ */
+JsonObject *
+driver_headless_list_fields (DriverCore *core)
+{
+  JsonObject *fields = json_object_new ();
+
+  json_object_set_array_member (fields, "cps", items_to_json (driver_core_get_charging_points (core), cp_fields));
+  return fields;
+}
+
+/**
+ * driver_headless_history_fields:
+ * @core: a core
+ *
+ * Returns: (transfer full): the fields of the `history` event
+ */
+JsonObject *
+driver_headless_history_fields (DriverCore *core)
+{
+  GListModel *history = driver_core_get_history (core);
+  JsonObject *fields = json_object_new ();
+
+  json_object_set_array_member (fields, "tickets", items_to_json (history, ticket_fields));
+  json_object_set_int_member (fields, "count", g_list_model_get_n_items (history));
+  json_object_set_double_member (fields, "total_kwh", driver_core_get_total_kwh (core));
+  json_object_set_double_member (fields, "total_amount", driver_core_get_total_amount (core));
+  return fields;
+}
+
+/* Commands ---------------------------------------------------------------- */
 
 /* What the headless run needs besides the core: the file to run once
  * started, and whether `quit` was typed (end of input lets a running
@@ -77,11 +387,11 @@ driver_headless_run_command (DriverCore *core,
       g_autoptr(JsonObject) fields = NULL;
 
       if (g_str_equal (words[0], "list"))
-        fields = driver_core_list_fields (core);
+        fields = driver_headless_list_fields (core);
       else if (g_str_equal (words[0], "status"))
-        fields = driver_core_status_fields (core);
+        fields = driver_headless_status_fields (core);
       else
-        fields = driver_core_history_fields (core);
+        fields = driver_headless_history_fields (core);
       ev_headless_print_event (words[0], fields);
       return NULL;
     }
@@ -189,6 +499,19 @@ command (gpointer    core,
   return driver_headless_run_command (core, line, out_quit);
 }
 
+static JsonObject *
+event_to_json (gpointer  core,
+               EvEvent  *event)
+{
+  return driver_headless_event_to_json (core, DRIVER_EVENT (event));
+}
+
+static gulong
+watch (gpointer core)
+{
+  return ev_event_connect_printer (core, event_to_json);
+}
+
 /**
  * driver_headless_run:
  * @core: a core, not started yet (so that its first events are printed)
@@ -204,7 +527,7 @@ int
 driver_headless_run (DriverCore *core,
                      const char *file)
 {
-  static const EvHeadlessRole role = { "ev-driver", start, shutdown, command, NULL };
+  static const EvHeadlessRole role = { "ev-driver", start, shutdown, command, watch };
   HeadlessRun *run = g_new0 (HeadlessRun, 1);
   int status;
 

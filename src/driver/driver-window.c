@@ -338,44 +338,35 @@ update_file (DriverWindow *self)
 }
 
 static const char *
-outcome_text (const char *outcome)
+outcome_text (DriverFileOutcome outcome)
 {
-  if (g_strcmp0 (outcome, "ticket") == 0)
-    return _("Ticket");
-  if (g_strcmp0 (outcome, "denied") == 0)
-    return _("Refused");
-  if (g_strcmp0 (outcome, "supply-error") == 0)
-    return _("Ended early");
-  if (g_strcmp0 (outcome, "no-answer") == 0)
-    return _("No answer from Central");
-  return _("Not sent");
+  switch (outcome)
+    {
+    case DRIVER_FILE_OUTCOME_TICKET: return _("Ticket");
+    case DRIVER_FILE_OUTCOME_DENIED: return _("Refused");
+    case DRIVER_FILE_OUTCOME_SUPPLY_ERROR: return _("Ended early");
+    case DRIVER_FILE_OUTCOME_NO_ANSWER: return _("No answer from Central");
+    case DRIVER_FILE_OUTCOME_NOT_SENT:
+    default: return _("Not sent");
+    }
 }
 
 static void
-add_file_result (DriverWindow *self,
-                 JsonObject   *fields)
+add_file_result (DriverWindow           *self,
+                 const DriverFileResult *result)
 {
-  const char *outcome = json_object_get_string_member_with_default (fields, "outcome", "");
-  const char *reason = NULL;
   g_autofree char *title = NULL;
   g_autofree char *subtitle = NULL;
-  g_autofree char *kwh = NULL;
-  g_autofree char *amount = NULL;
+  g_autofree char *kwh = ev_ui_format_kwh (result->kwh);
+  g_autofree char *amount = ev_ui_format_amount (result->amount);
   GtkWidget *row;
 
-  if (json_object_has_member (fields, "reason") && !json_object_get_null_member (fields, "reason"))
-    reason = json_object_get_string_member (fields, "reason");
-  kwh = ev_ui_format_kwh (json_object_get_double_member_with_default (fields, "kwh", 0.0));
-  amount = ev_ui_format_amount (json_object_get_double_member_with_default (fields, "amount", 0.0));
-
   /* Translators: a result of a request file: n, CP id, outcome. */
-  title = g_strdup_printf (_("%u. %s — %s"), (guint) json_object_get_int_member_with_default (fields, "n", 0),
-                           json_object_get_string_member_with_default (fields, "cp_id", ""),
-                           outcome_text (outcome));
-  if (g_str_equal (outcome, "ticket") || g_str_equal (outcome, "supply-error"))
+  title = g_strdup_printf (_("%u. %s — %s"), result->n, result->cp_id, outcome_text (result->outcome));
+  if (result->outcome == DRIVER_FILE_OUTCOME_TICKET || result->outcome == DRIVER_FILE_OUTCOME_SUPPLY_ERROR)
     subtitle = g_strdup_printf ("%s · %s", kwh, amount);
-  else if (g_str_equal (outcome, "denied"))
-    subtitle = g_strdup (driver_reason_describe (DRIVER_PHASE_DENIED, reason));
+  else if (result->outcome == DRIVER_FILE_OUTCOME_DENIED)
+    subtitle = g_strdup (driver_reason_describe (DRIVER_PHASE_DENIED, result->reason));
 
   row = adw_action_row_new ();
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
@@ -588,39 +579,49 @@ core_notify_cb (DriverWindow *self,
 /* The core's news worth a toast; the banner shows the rest. */
 static void
 core_event_cb (DriverWindow *self,
-               const char   *name,
-               JsonObject   *fields,
+               DriverEvent  *event,
                DriverCore   *core)
 {
+  const DriverEventData *data = driver_event_get_data (event);
   g_autofree char *text = NULL;
 
-  if (g_str_equal (name, "error") || g_str_equal (name, "file-invalid-line"))
-    text = g_strdup (json_object_get_string_member_with_default (fields, "message", ""));
-  else if (g_str_equal (name, "recovered"))
-    text = g_strdup (_("Your supply in progress was recovered"));
-  else if (g_str_equal (name, "file-start"))
+  switch (driver_event_get_kind (event))
     {
-      if (!json_object_get_boolean_member_with_default (fields, "resumed", FALSE))
+    case DRIVER_EVENT_ERROR:
+    case DRIVER_EVENT_FILE_INVALID_LINE:
+      text = g_strdup (ev_event_get_message (EV_EVENT (event)));
+      break;
+    case DRIVER_EVENT_RECOVERED:
+      text = g_strdup (_("Your supply in progress was recovered"));
+      break;
+    case DRIVER_EVENT_FILE_START:
+      if (!data->resumed)
         clear_file_results (self);
       gtk_progress_bar_set_fraction (self->file_progress, 0.0);
-    }
-  else if (g_str_equal (name, "file-result"))
-    add_file_result (self, fields);
-  else if (g_str_equal (name, "file-done"))
-    {
-      guint total = json_object_get_int_member_with_default (fields, "total", 0);
-      guint tickets = json_object_get_int_member_with_default (fields, "tickets", 0);
-      gboolean stopped = json_object_get_boolean_member_with_default (fields, "stopped", FALSE);
+      break;
+    case DRIVER_EVENT_FILE_RESULT:
+      add_file_result (self, data->result);
+      break;
+    case DRIVER_EVENT_FILE_DONE:
+      {
+        DriverFileTotals totals;
 
-      gtk_progress_bar_set_fraction (self->file_progress, stopped ? 0.0 : 1.0);
-      if (stopped)
-        text = g_strdup (_("The request file was stopped"));
-      else
-        /* Translators: the end of a request file run: tickets, lines. */
-        text = g_strdup_printf (ngettext ("Request file done: %u ticket for %u charging points",
-                                          "Request file done: %u tickets for %u charging points", tickets),
-                                tickets, total);
-      gtk_label_set_label (self->file_progress_label, text);
+        driver_file_results_count (data->results, &totals);
+        gtk_progress_bar_set_fraction (self->file_progress, data->stopped ? 0.0 : 1.0);
+        if (data->stopped)
+          text = g_strdup (_("The request file was stopped"));
+        else
+          /* Translators: the end of a request file run: tickets, lines. */
+          text = g_strdup_printf (ngettext ("Request file done: %u ticket for %u charging points",
+                                            "Request file done: %u tickets for %u charging points",
+                                            totals.tickets),
+                                  totals.tickets, data->total);
+        gtk_label_set_label (self->file_progress_label, text);
+      }
+      break;
+    default:
+      /* Properties and list models show the rest. */
+      break;
     }
 
   if (text != NULL && *text != '\0')

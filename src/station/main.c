@@ -452,7 +452,10 @@ main (int   argc,
     }
 
   {
-    g_autoptr(StationApplication) app = station_application_new_launcher ();
+    g_autoptr(StationApplication) app = station_application_new_launcher (NULL);
+
+    /* Logs go to stderr, with those of the processes it starts. */
+    g_log_writer_default_set_use_stderr (TRUE);
 
     return g_application_run (G_APPLICATION (app), 0, NULL);
   }

@@ -3,7 +3,10 @@
  * One class, three ids: the launcher (no role), and the engine and the
  * monitor, each opening the window of the core main.c built and started.
  * SIGINT and SIGTERM quit cleanly, so the launcher's Stop and a terminal's
- * Ctrl+C flush Kafka like `quit` does in headless mode. */
+ * Ctrl+C flush Kafka like `quit` does in headless mode. The launcher, told
+ * to stop by a signal, first stops the engines and monitors it started
+ * and waits for them: nothing it started outlives it then. (Closing its
+ * window leaves them running: they have their own windows.) */
 
 #include "config.h"
 
@@ -23,10 +26,20 @@ struct _StationApplication
   StationEngine   *engine;
   StationMonitor  *monitor;
   StationSettings *settings;
+  char            *program;
   guint            signal_ids[2];
+  gboolean         stopping;
 };
 
 G_DEFINE_FINAL_TYPE (StationApplication, station_application, ADW_TYPE_APPLICATION)
+
+enum {
+  PROP_0,
+  PROP_PROGRAM,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 static void
 station_application_activate (GApplication *application)
@@ -45,11 +58,12 @@ station_application_activate (GApplication *application)
         {
           if (self->settings == NULL)
             self->settings = station_settings_new ();
-          window = GTK_WINDOW (station_launcher_new (app, self->settings, NULL));
+          window = GTK_WINDOW (station_launcher_new (app, self->settings, self->program));
         }
     }
 
   gtk_window_present (window);
+  g_debug ("Window presented: %s", g_application_get_application_id (application));
 }
 
 static void
@@ -70,6 +84,50 @@ about_action (GSimpleAction *action,
                       "its monitor keeps Central informed of its health."));
 }
 
+static StationLauncher *
+find_launcher (StationApplication *self)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (STATION_IS_LAUNCHER (l->data))
+      return l->data;
+  return NULL;
+}
+
+static void
+pairs_stopped_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(StationApplication) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!station_launcher_stop_all_finish (STATION_LAUNCHER (source), result, &error))
+    g_message ("Not waiting for the charging points any more: %s", error->message);
+  g_application_release (G_APPLICATION (self));
+  g_application_quit (G_APPLICATION (self));
+}
+
+/* SIGINT or SIGTERM to the launcher: its pairs stop first (a second
+ * signal does not wait for them). */
+static gboolean
+launcher_signal_cb (gpointer user_data)
+{
+  StationApplication *self = user_data;
+  StationLauncher *launcher = find_launcher (self);
+
+  if (launcher == NULL || self->stopping)
+    {
+      g_application_quit (G_APPLICATION (self));
+      return G_SOURCE_CONTINUE;
+    }
+
+  g_message ("Stopping the charging points started here, then quitting");
+  self->stopping = TRUE;
+  g_application_hold (G_APPLICATION (self));
+  station_launcher_stop_all_async (launcher, pairs_stopped_cb, g_object_ref (self));
+  return G_SOURCE_CONTINUE;
+}
+
 static const GActionEntry app_actions[] = {
   { .name = "quit", .activate = quit_action },
   { .name = "about", .activate = about_action },
@@ -87,7 +145,10 @@ station_application_startup (GApplication *application)
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
   gtk_window_set_default_icon_name (STATION_APP_ID);
 
-  ev_ui_add_quit_signals (G_APPLICATION (self), self->signal_ids);
+  if (self->engine == NULL && self->monitor == NULL)
+    ev_ui_add_signal_watches (self->signal_ids, launcher_signal_cb, self);
+  else
+    ev_ui_add_quit_signals (G_APPLICATION (self), self->signal_ids);
 }
 
 static void
@@ -118,12 +179,72 @@ station_application_dispose (GObject *object)
 }
 
 static void
+station_application_finalize (GObject *object)
+{
+  StationApplication *self = STATION_APPLICATION (object);
+
+  g_free (self->program);
+
+  G_OBJECT_CLASS (station_application_parent_class)->finalize (object);
+}
+
+static void
+station_application_get_property (GObject    *object,
+                                  guint       prop_id,
+                                  GValue     *value,
+                                  GParamSpec *pspec)
+{
+  StationApplication *self = STATION_APPLICATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_PROGRAM:
+      g_value_set_string (value, self->program);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+station_application_set_property (GObject      *object,
+                                  guint         prop_id,
+                                  const GValue *value,
+                                  GParamSpec   *pspec)
+{
+  StationApplication *self = STATION_APPLICATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_PROGRAM:
+      self->program = g_value_dup_string (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 station_application_class_init (StationApplicationClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
 
   object_class->dispose = station_application_dispose;
+  object_class->finalize = station_application_finalize;
+  object_class->get_property = station_application_get_property;
+  object_class->set_property = station_application_set_property;
+
+  /**
+   * StationApplication:program:
+   *
+   * The ev-station program the launcher runs for its pairs; %NULL for
+   * this one.
+   */
+  properties[PROP_PROGRAM] =
+    g_param_spec_string ("program", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   app_class->activate = station_application_activate;
   app_class->startup = station_application_startup;
@@ -171,7 +292,12 @@ station_application_new_monitor (StationMonitor *monitor)
 }
 
 StationApplication *
-station_application_new_launcher (void)
+station_application_new_launcher (const char *program)
 {
-  return application_new (STATION_APP_ID, G_APPLICATION_DEFAULT_FLAGS);
+  return g_object_new (STATION_TYPE_APPLICATION,
+                       "application-id", STATION_APP_ID,
+                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "resource-base-path", STATION_RESOURCE_PATH,
+                       "program", program,
+                       NULL);
 }

@@ -21,6 +21,8 @@ G_DECLARE_FINAL_TYPE (StationApplication, station_application, STATION, APPLICAT
  * it quits. */
 StationApplication *station_application_new_engine   (StationEngine  *engine);
 StationApplication *station_application_new_monitor  (StationMonitor *monitor);
-StationApplication *station_application_new_launcher (void);
+/* @program: (nullable): the ev-station the launcher runs for its pairs
+ * (NULL: this program). */
+StationApplication *station_application_new_launcher (const char     *program);
 
 G_END_DECLS

@@ -200,29 +200,37 @@ engine_notify_cb (StationEngineWindow *self,
 /* The engine's news worth a toast. */
 static void
 engine_event_cb (StationEngineWindow *self,
-                 const char          *name,
-                 JsonObject          *fields,
+                 StationEvent        *event,
                  StationEngine       *engine)
 {
+  const StationEventData *data = station_event_get_data (event);
   g_autofree char *text = NULL;
 
-  if (g_str_equal (name, "request"))
-    text = g_strdup_printf (_("Supply requested for %s"),
-                            json_object_get_string_member_with_default (fields, "driver_id", ""));
-  else if (g_str_equal (name, "denied"))
-    text = g_strdup_printf (_("Central denied the supply for %s (%s)"),
-                            json_object_get_string_member_with_default (fields, "driver_id", ""),
-                            json_object_get_string_member_with_default (fields, "reason", ""));
-  else if (g_str_equal (name, "ticket"))
+  switch (station_event_get_kind (event))
     {
-      g_autofree char *kwh = ev_ui_format_kwh (json_object_get_double_member_with_default (fields, "kwh", 0.0));
-      g_autofree char *amount = ev_ui_format_amount (json_object_get_double_member_with_default (fields, "amount", 0.0));
+    case STATION_EVENT_REQUEST:
+      text = g_strdup_printf (_("Supply requested for %s"), data->request->driver_id);
+      break;
+    case STATION_EVENT_DENIED:
+      text = g_strdup_printf (_("Central denied the supply for %s (%s)"), data->response->driver_id,
+                              ev_supply_deny_reason_to_string (data->response->reason));
+      break;
+    case STATION_EVENT_TICKET:
+      {
+        g_autofree char *kwh = ev_ui_format_kwh (data->supply_data->kwh);
+        g_autofree char *amount = ev_ui_format_amount (data->supply_data->amount);
 
-      /* Translators: a finished supply: energy, amount. */
-      text = g_strdup_printf (_("Supply finished: %s, %s"), kwh, amount);
+        /* Translators: a finished supply: energy, amount. */
+        text = g_strdup_printf (_("Supply finished: %s, %s"), kwh, amount);
+      }
+      break;
+    case STATION_EVENT_ERROR:
+      text = g_strdup (ev_event_get_message (EV_EVENT (event)));
+      break;
+    default:
+      /* Properties show the rest. */
+      break;
     }
-  else if (g_str_equal (name, "error"))
-    text = g_strdup (json_object_get_string_member_with_default (fields, "message", ""));
 
   if (text != NULL && *text != '\0')
     station_engine_window_add_toast (self, text);

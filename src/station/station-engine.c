@@ -10,7 +10,6 @@
 #include "ev-protocol.h"
 #include "station-directives.h"
 #include "station-engine.h"
-#include "ev-headless.h"
 #include "station-util.h"
 
 #define DEFAULT_LOCATION "Unknown location"
@@ -93,39 +92,36 @@ static guint signals[N_SIGNALS];
 static void sync_machine (StationEngine *self);
 
 static void
-emit (StationEngine *self,
-      const char    *name,
-      JsonObject    *fields)
+emit (StationEngine          *self,
+      StationEventKind        kind,
+      const StationEventData *data)
 {
-  ev_headless_emit (self, signals[SIGNAL_EVENT], name, fields);
+  ev_event_emit (self, signals[SIGNAL_EVENT], station_event_new (kind, NULL, data));
 }
 
 static void
 emit_error (StationEngine *self,
             const char    *message)
 {
-  ev_headless_emit_error (self, signals[SIGNAL_EVENT], message);
+  g_message ("%s", message);
+  ev_event_emit (self, signals[SIGNAL_EVENT], station_event_new (STATION_EVENT_ERROR, message, NULL));
 }
 
 static void
-set_boolean (StationEngine *self,
-             gboolean      *field,
-             gboolean       value,
-             int            prop,
-             const char    *event)
+set_boolean (StationEngine    *self,
+             gboolean         *field,
+             gboolean          value,
+             int               prop,
+             StationEventKind  kind)
 {
-  JsonObject *fields;
+  StationEventData data = { .up = !!value };
 
-  value = !!value;
-  if (*field == value)
+  if (*field == data.up)
     return;
 
-  *field = value;
+  *field = data.up;
   g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
-
-  fields = json_object_new ();
-  json_object_set_boolean_member (fields, prop == PROP_MONITOR_CONNECTED ? "connected" : "reachable", value);
-  emit (self, event, fields);
+  emit (self, kind, &data);
 }
 
 /* Kafka ------------------------------------------------------------------- */
@@ -149,13 +145,13 @@ static void
 emit_supply_data (StationEngine      *self,
                   const EvSupplyData *data)
 {
-  JsonObject *fields = station_supply_data_fields (data);
+  StationEventData event = { .supply_data = (EvSupplyData *) data };
 
   /* A start repeated for a supply that already ended here (a restarted
    * Central answering its backlog again) must not run it a second time. */
   if (data->kind == EV_SUPPLY_DATA_TICKET)
     station_finished_add (&self->finished, data->supply_id);
-  emit (self, data->kind == EV_SUPPLY_DATA_TICKET ? "ticket" : "progress", fields);
+  emit (self, data->kind == EV_SUPPLY_DATA_TICKET ? STATION_EVENT_TICKET : STATION_EVENT_PROGRESS, &event);
 }
 
 static void
@@ -227,12 +223,11 @@ sync_machine (StationEngine *self)
 
   if (ko != self->ko)
     {
-      JsonObject *fields = json_object_new ();
+      StationEventData data = { .up = !ko };
 
       self->ko = ko;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KO]);
-      json_object_set_boolean_member (fields, "ok", !ko);
-      emit (self, "health", fields);
+      emit (self, STATION_EVENT_HEALTH, &data);
     }
 
   notify_if_changed_string (self, &self->supply_id, station_machine_get_supply_id (self->machine), PROP_SUPPLY_ID);
@@ -251,22 +246,21 @@ sync_machine (StationEngine *self)
 
   if (state != self->state)
     {
-      JsonObject *fields = json_object_new ();
-      EvCpState previous = self->state;
+      StationEventData changed = { .state = state, .previous = self->state };
 
       self->state = state;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
-      json_object_set_string_member (fields, "state", ev_cp_state_to_string (state));
-      json_object_set_string_member (fields, "previous", ev_cp_state_to_string (previous));
-      emit (self, "state", fields);
+      emit (self, STATION_EVENT_STATE, &changed);
 
       if (state == EV_CP_STATE_SUPPLYING)
         {
-          fields = json_object_new ();
-          json_object_set_string_member (fields, "supply_id", self->supply_id);
-          json_object_set_string_member (fields, "driver_id", self->driver_id);
-          json_object_set_int_member (fields, "started_at", station_machine_get_started_at (self->machine));
-          emit (self, "started", fields);
+          StationEventData started = {
+            .supply_id = self->supply_id,
+            .driver_id = self->driver_id,
+            .started_at = station_machine_get_started_at (self->machine),
+          };
+
+          emit (self, STATION_EVENT_STARTED, &started);
         }
     }
 
@@ -279,28 +273,18 @@ apply_directive (StationEngine     *self,
                  const EvDirective *directive)
 {
   g_autofree char *ignored = NULL;
-  JsonObject *fields = json_object_new ();
+  StationEventData data = { .directive = (EvDirective *) directive };
   gboolean applied;
-
-  json_object_set_string_member (fields, "target", directive->target);
-  json_object_set_string_member (fields, "action", ev_directive_action_to_string (directive->action));
-  if (directive->supply_id != NULL)
-    json_object_set_string_member (fields, "supply_id", directive->supply_id);
 
   applied = station_directive_apply (self->machine, &self->finished, directive,
                                      ev_protocol_now_ms (), &ignored);
-  if (ignored != NULL)
-    json_object_set_string_member (fields, "ignored", ignored);
-  emit (self, "directive", fields);
+  data.ignored = ignored;
+  emit (self, STATION_EVENT_DIRECTIVE, &data);
 
   if (applied && directive->action == EV_DIRECTIVE_ACTION_START)
     {
-      JsonObject *authorized = json_object_new ();
-
-      json_object_set_string_member (authorized, "supply_id", directive->supply_id);
-      json_object_set_string_member (authorized, "driver_id", directive->driver_id);
-      json_object_set_double_member (authorized, "price", directive->price);
-      emit (self, "authorized", authorized);
+      data.ignored = NULL;
+      emit (self, STATION_EVENT_AUTHORIZED, &data);
     }
   sync_machine (self);
 }
@@ -311,18 +295,15 @@ handle_supply_response (StationEngine *self,
                         gsize          length)
 {
   g_autoptr(EvSupplyResponse) response = ev_supply_response_from_json (text, length, NULL);
-  JsonObject *fields;
+  StationEventData data = { 0 };
 
   if (response == NULL || !g_hash_table_remove (self->requests, response->request_id))
     return;
   if (response->status != EV_SUPPLY_STATUS_DENIED)
     return;
 
-  fields = json_object_new ();
-  json_object_set_string_member (fields, "request_id", response->request_id);
-  json_object_set_string_member (fields, "driver_id", response->driver_id);
-  json_object_set_string_member (fields, "reason", ev_supply_deny_reason_to_string (response->reason));
-  emit (self, "denied", fields);
+  data.response = response;
+  emit (self, STATION_EVENT_DENIED, &data);
 }
 
 static void
@@ -347,11 +328,9 @@ consumer_message_cb (EvBus        *bus,
   directive = ev_directive_from_json (text, length, &error);
   if (directive == NULL)
     {
-      JsonObject *fields = json_object_new ();
+      StationEventData data = { .topic = (char *) ev_bus_message_get_topic (msg), .reason = error->message };
 
-      json_object_set_string_member (fields, "topic", ev_bus_message_get_topic (msg));
-      json_object_set_string_member (fields, "reason", error->message);
-      emit (self, "invalid-message", fields);
+      emit (self, STATION_EVENT_INVALID_MESSAGE, &data);
       ev_bus_message_skip (bus, msg, error->message);
       return;
     }
@@ -381,7 +360,8 @@ broker_reachable_cb (EvBus      *bus,
 {
   StationEngine *self = user_data;
 
-  set_boolean (self, &self->broker_reachable, ev_bus_get_reachable (bus), PROP_BROKER_REACHABLE, "broker");
+  set_boolean (self, &self->broker_reachable, ev_bus_get_reachable (bus), PROP_BROKER_REACHABLE,
+               STATION_EVENT_BROKER);
 }
 
 /* The engine learns its CP id from its monitor; only then can it pick its
@@ -394,7 +374,7 @@ bind_cp (StationEngine  *self,
 {
   const char * const topics[] = { "central-directives", "supply-res", NULL };
   g_autofree char *group = g_strconcat ("ev-engine-", cp_id, NULL);
-  JsonObject *fields;
+  StationEventData data = { .cp_id = (char *) cp_id };
 
   self->consumer = ev_bus_new (self->bootstrap, group, group,
                                (const char * const *) self->kafka_overrides, error);
@@ -408,9 +388,7 @@ bind_cp (StationEngine  *self,
   station_machine_set_cp_id (self->machine, cp_id);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CP_ID]);
 
-  fields = json_object_new ();
-  json_object_set_string_member (fields, "cp_id", cp_id);
-  emit (self, "bound", fields);
+  emit (self, STATION_EVENT_BOUND, &data);
   return TRUE;
 }
 
@@ -446,18 +424,18 @@ handle_request (StationEngine       *self,
       return ev_link_response_new_health (!station_machine_get_ko (self->machine), state);
 
     case EV_LINK_REQUEST_CENTRAL:
-      set_boolean (self, &self->central_reachable, request->reachable, PROP_CENTRAL_REACHABLE, "central");
+      set_boolean (self, &self->central_reachable, request->reachable, PROP_CENTRAL_REACHABLE,
+                   STATION_EVENT_CENTRAL);
       return ev_link_response_new_ok ();
 
     case EV_LINK_REQUEST_PRICE:
       if (self->price != request->price)
         {
-          JsonObject *fields = json_object_new ();
+          StationEventData data = { .has_price = TRUE, .price = request->price };
 
           self->price = request->price;
           g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PRICE]);
-          json_object_set_double_member (fields, "price", request->price);
-          emit (self, "price", fields);
+          emit (self, STATION_EVENT_PRICE, &data);
         }
       return ev_link_response_new_ok ();
 
@@ -505,7 +483,7 @@ update_monitor_connected (StationEngine *self)
   for (guint i = 0; i < self->links->len; i++)
     connected |= ev_link_is_established (g_ptr_array_index (self->links, i));
 
-  set_boolean (self, &self->monitor_connected, connected, PROP_MONITOR_CONNECTED, "monitor");
+  set_boolean (self, &self->monitor_connected, connected, PROP_MONITOR_CONNECTED, STATION_EVENT_MONITOR);
 }
 
 static void
@@ -848,12 +826,11 @@ station_engine_class_init (StationEngineClass *klass)
   /**
    * StationEngine::event:
    * @self: the engine
-   * @name: the event's name, as in the headless front end
-   * @fields: its members, without "event"
+   * @event: a #StationEvent
    *
    * Everything that happens, for the views.
    */
-  signals[SIGNAL_EVENT] = ev_headless_event_signal_new (G_TYPE_FROM_CLASS (klass));
+  signals[SIGNAL_EVENT] = ev_event_signal_new (G_TYPE_FROM_CLASS (klass), STATION_TYPE_EVENT);
 }
 
 static void
@@ -884,7 +861,6 @@ station_engine_start (StationEngine  *self,
   g_autoptr(GSocketAddress) address = NULL;
   g_autoptr(GSocketAddress) effective = NULL;
   g_autofree char *client_id = NULL;
-  JsonObject *fields;
 
   g_return_val_if_fail (STATION_IS_ENGINE (self), FALSE);
   g_return_val_if_fail (!self->started, FALSE);
@@ -924,13 +900,7 @@ station_engine_start (StationEngine  *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STARTED]);
 
-  fields = json_object_new ();
-  json_object_set_string_member (fields, "listen", self->listen);
-  json_object_set_int_member (fields, "port", self->port);
-  json_object_set_string_member (fields, "kafka", self->bootstrap);
-  json_object_set_string_member (fields, "location", self->location);
-  json_object_set_double_member (fields, "power_kw", self->config.power_kw);
-  emit (self, "ready", fields);
+  emit (self, STATION_EVENT_READY, NULL);
   return TRUE;
 }
 
@@ -1001,7 +971,7 @@ station_engine_request_supply (StationEngine  *self,
   g_autoptr(EvSupplyRequest) request = NULL;
   g_autofree char *json = NULL;
   gsize length = 0;
-  JsonObject *fields;
+  StationEventData data = { 0 };
 
   g_return_val_if_fail (STATION_IS_ENGINE (self), NULL);
 
@@ -1024,43 +994,10 @@ station_engine_request_supply (StationEngine  *self,
     return NULL;
 
   g_hash_table_add (self->requests, g_strdup (request->request_id));
-  fields = json_object_new ();
-  json_object_set_string_member (fields, "request_id", request->request_id);
-  json_object_set_string_member (fields, "cp_id", cp_id);
-  json_object_set_string_member (fields, "driver_id", driver_id);
-  emit (self, "request", fields);
+  data.request = request;
+  emit (self, STATION_EVENT_REQUEST, &data);
 
   return g_steal_pointer (&request_id);
-}
-
-/**
- * station_engine_describe:
- * @self: an engine
- *
- * Returns: (transfer full): the engine's state as the fields of a `status`
- *   event
- */
-JsonObject *
-station_engine_describe (StationEngine *self)
-{
-  JsonObject *fields = json_object_new ();
-
-  g_return_val_if_fail (STATION_IS_ENGINE (self), fields);
-
-  station_set_nullable_string (fields, "cp_id", station_engine_get_cp_id (self));
-  json_object_set_string_member (fields, "state", ev_cp_state_to_string (self->state));
-  json_object_set_boolean_member (fields, "ko", self->ko);
-  json_object_set_string_member (fields, "location", self->location);
-  json_object_set_double_member (fields, "price", self->price);
-  json_object_set_int_member (fields, "port", self->port);
-  station_set_nullable_string (fields, "supply_id", self->supply_id);
-  station_set_nullable_string (fields, "driver_id", self->driver_id);
-  json_object_set_double_member (fields, "kwh", self->kwh);
-  json_object_set_double_member (fields, "amount", station_engine_get_amount (self));
-  json_object_set_boolean_member (fields, "monitor", self->monitor_connected);
-  json_object_set_boolean_member (fields, "central", self->central_reachable);
-  json_object_set_boolean_member (fields, "broker", self->broker_reachable);
-  return fields;
 }
 
 gboolean

@@ -1,9 +1,9 @@
 #pragma once
 
 #include <gio/gio.h>
-#include <json-glib/json-glib.h>
 
 #include "ev-cp-state.h"
+#include "station-event.h"
 #include "station-machine.h"
 
 G_BEGIN_DECLS
@@ -41,8 +41,9 @@ G_BEGIN_DECLS
  * "central-reachable", "broker-reachable".
  *
  * Signals:
- * - "event" (const char *name, JsonObject *fields): every event of the
- *   headless front end (docs/cli.md), fields without "event".
+ * - "event" (#StationEvent): everything that happens, as it happens: the
+ *   headless front end prints each one (docs/cli.md), the window shows
+ *   news as toasts.
  */
 #define STATION_TYPE_ENGINE (station_engine_get_type ())
 G_DECLARE_FINAL_TYPE (StationEngine, station_engine, STATION, ENGINE, GObject)
@@ -81,8 +82,5 @@ void         station_engine_set_ko           (StationEngine  *self,
 char        *station_engine_request_supply   (StationEngine  *self,
                                               const char     *driver_id,
                                               GError        **error);
-
-/* The "status" event's fields: every property above. */
-JsonObject  *station_engine_describe         (StationEngine  *self);
 
 G_END_DECLS

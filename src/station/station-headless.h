@@ -1,5 +1,7 @@
 #pragma once
 
+#include <json-glib/json-glib.h>
+
 #include "station-engine.h"
 #include "station-monitor.h"
 
@@ -17,5 +19,12 @@ char *station_headless_engine_command  (StationEngine  *engine,
 char *station_headless_monitor_command (StationMonitor *monitor,
                                         const char     *line,
                                         gboolean       *out_quit);
+
+JsonObject *station_headless_engine_event_to_json   (StationEngine  *engine,
+                                                     StationEvent   *event);
+JsonObject *station_headless_monitor_event_to_json  (StationMonitor *monitor,
+                                                     StationEvent   *event);
+JsonObject *station_headless_engine_status_fields   (StationEngine  *engine);
+JsonObject *station_headless_monitor_status_fields  (StationMonitor *monitor);
 
 G_END_DECLS

@@ -9,7 +9,11 @@
  *
  * Each process's standard error is read line by line (and passed on to
  * ours); a process that exits within STATION_LAUNCHER_STARTUP_GRACE_MS
- * failed to start, and its last line says why. */
+ * failed to start, and its last line says why.
+ *
+ * The application stops them all (station_launcher_stop_all_async())
+ * when the launcher itself is told to stop by SIGINT or SIGTERM: what it
+ * started does not outlive it then. */
 
 #include "config.h"
 
@@ -56,6 +60,8 @@ struct _StationLauncher
   char                 *program;
   GCancellable         *cancellable;
   GPtrArray            *pairs;
+  GPtrArray            *stop_tasks;    /* GTask of station_launcher_stop_all_async() */
+  guint                 stop_timeout_id;
 
   /* Template widgets. */
   AdwToastOverlay      *toast_overlay;
@@ -184,6 +190,22 @@ child_finished (Child *child)
     child_stop (&pair->monitor);
 }
 
+/* The stops asked for are done once no process started here runs. */
+static void
+check_stopped (StationLauncher *self)
+{
+  g_autoptr(GPtrArray) tasks = NULL;
+
+  if (self->stop_tasks->len == 0 || station_launcher_get_n_running (self) > 0)
+    return;
+
+  g_clear_handle_id (&self->stop_timeout_id, g_source_remove);
+  tasks = g_steal_pointer (&self->stop_tasks);
+  self->stop_tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < tasks->len; i++)
+    g_task_return_boolean (g_ptr_array_index (tasks, i), TRUE);
+}
+
 static void
 child_waited_cb (GObject      *source,
                  GAsyncResult *result,
@@ -203,7 +225,10 @@ child_waited_cb (GObject      *source,
     child->status = g_subprocess_get_exit_status (child->process);
   else
     child->status = -1;
+  g_debug ("The %s of %s exited (status %d)", child->is_engine ? "engine" : "monitor", child->pair->cp_id,
+           child->status);
   child_finished (child);
+  check_stopped (child->pair->launcher);
 }
 
 static void read_next_line (Child *child);
@@ -488,6 +513,14 @@ station_launcher_dispose (GObject *object)
 
   /* The processes go on running: they have their own windows. */
   g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->stop_timeout_id, g_source_remove);
+  if (self->stop_tasks != NULL)
+    {
+      for (guint i = 0; i < self->stop_tasks->len; i++)
+        g_task_return_new_error (g_ptr_array_index (self->stop_tasks, i), G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                 _("The launcher was closed"));
+      g_clear_pointer (&self->stop_tasks, g_ptr_array_unref);
+    }
   gtk_widget_dispose_template (GTK_WIDGET (self), STATION_TYPE_LAUNCHER);
   g_clear_pointer (&self->pairs, g_ptr_array_unref);
   g_clear_object (&self->settings);
@@ -584,6 +617,7 @@ station_launcher_init (StationLauncher *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
   self->pairs = g_ptr_array_new_with_free_func ((GDestroyNotify) pair_free);
+  self->stop_tasks = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
 StationLauncher *
@@ -608,6 +642,77 @@ station_launcher_stop_all (StationLauncher *self)
 
   for (guint i = 0; i < self->pairs->len; i++)
     stop_clicked_cb (NULL, g_ptr_array_index (self->pairs, i));
+}
+
+/* The processes that did not stop in time. */
+static void
+stop_timeout_cb (gpointer user_data)
+{
+  StationLauncher *self = user_data;
+
+  self->stop_timeout_id = 0;
+  for (guint i = 0; i < self->pairs->len; i++)
+    {
+      Pair *pair = g_ptr_array_index (self->pairs, i);
+      Child *children[] = { &pair->engine, &pair->monitor };
+
+      for (guint j = 0; j < G_N_ELEMENTS (children); j++)
+        if (child_running (children[j]))
+          {
+            g_message ("The %s of %s did not stop in time: killing it",
+                       children[j]->is_engine ? "engine" : "monitor", pair->cp_id);
+            g_subprocess_force_exit (children[j]->process);
+          }
+    }
+}
+
+/**
+ * station_launcher_stop_all_async:
+ * @self: a #StationLauncher
+ * @callback: called once every process started here has exited
+ * @user_data: for @callback
+ *
+ * Sends SIGTERM to every process started here that still runs, so that
+ * each shuts down cleanly, and waits for them all to exit; one still
+ * running after %STATION_LAUNCHER_STOP_TIMEOUT_MS is killed.
+ */
+void
+station_launcher_stop_all_async (StationLauncher     *self,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (STATION_IS_LAUNCHER (self));
+
+  task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (task, station_launcher_stop_all_async);
+
+  station_launcher_stop_all (self);
+  g_ptr_array_add (self->stop_tasks, g_steal_pointer (&task));
+  if (self->stop_timeout_id == 0 && station_launcher_get_n_running (self) > 0)
+    self->stop_timeout_id = g_timeout_add_once (STATION_LAUNCHER_STOP_TIMEOUT_MS, stop_timeout_cb, self);
+  check_stopped (self);
+}
+
+/**
+ * station_launcher_stop_all_finish:
+ * @self: a #StationLauncher
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE once every process started here has exited; %FALSE if
+ *   the launcher was closed first
+ */
+gboolean
+station_launcher_stop_all_finish (StationLauncher  *self,
+                                  GAsyncResult     *result,
+                                  GError          **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == station_launcher_stop_all_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 guint

@@ -197,75 +197,57 @@ monitor_notify_cb (StationMonitorWindow *self,
     update_details (self);
 }
 
-static const char *
-member (JsonObject *fields,
-        const char *name)
-{
-  return json_object_get_string_member_with_default (fields, name, "");
-}
-
-static StationCentralLink
-link_from_string (const char *name)
-{
-  for (StationCentralLink link = STATION_CENTRAL_LINK_DOWN; link <= STATION_CENTRAL_LINK_DENIED; link++)
-    if (g_str_equal (station_central_link_to_string (link), name))
-      return link;
-  return STATION_CENTRAL_LINK_DOWN;
-}
-
 /* Every transition of the monitor, as a sentence for the log. */
 static void
 monitor_event_cb (StationMonitorWindow *self,
-                  const char           *name,
-                  JsonObject           *fields,
+                  StationEvent         *event,
                   StationMonitor       *monitor)
 {
+  const StationEventData *data = station_event_get_data (event);
   g_autofree char *text = NULL;
 
-  if (g_str_equal (name, "engine-health"))
+  switch (station_event_get_kind (event))
     {
-      EvEngineHealth health = EV_ENGINE_HEALTH_UNREACHABLE;
-      EvEngineHealth previous = EV_ENGINE_HEALTH_UNREACHABLE;
-
-      ev_engine_health_from_string (member (fields, "health"), &health);
-      ev_engine_health_from_string (member (fields, "previous"), &previous);
+    case STATION_EVENT_ENGINE_HEALTH:
       /* Translators: the engine's health changed: new, previous. */
-      text = g_strdup_printf (_("Engine health %s (was %s)"), health_label (health), health_label (previous));
-    }
-  else if (g_str_equal (name, "central"))
-    {
-      const char *reason = member (fields, "reason");
-
-      text = g_strdup_printf (_("Central link %s"), link_label (link_from_string (member (fields, "link"))));
-      if (*reason != '\0')
+      text = g_strdup_printf (_("Engine health %s (was %s)"), health_label (data->health),
+                              health_label (data->previous_health));
+      break;
+    case STATION_EVENT_CENTRAL:
+      text = g_strdup_printf (_("Central link %s"), link_label (data->link));
+      if (data->reason != NULL && *data->reason != '\0')
         {
-          char *with_reason = g_strdup_printf ("%s (%s)", text, reason);
+          char *with_reason = g_strdup_printf ("%s (%s)", text, data->reason);
 
           g_free (text);
           text = with_reason;
         }
-    }
-  else if (g_str_equal (name, "status"))
-    {
-      EvCpState state = EV_CP_STATE_DISCONNECTED;
+      break;
+    case STATION_EVENT_STATUS:
+      text = g_strdup_printf (_("Reported %s to Central"), ev_cp_state_get_label (data->state));
+      break;
+    case STATION_EVENT_ENGINE_CONNECTED:
+      text = g_strdup_printf (_("Engine connected at %s"), station_monitor_get_engine (monitor));
+      break;
+    case STATION_EVENT_ENGINE_DOWN:
+      text = g_strdup_printf (_("Engine link down: %s"), data->reason);
+      break;
+    case STATION_EVENT_ENGINE_DENIED:
+      text = g_strdup (_("The engine serves another charging point"));
+      break;
+    case STATION_EVENT_PRICE:
+      {
+        g_autofree char *price = ev_ui_format_price (data->price);
 
-      ev_cp_state_from_string (member (fields, "state"), &state);
-      text = g_strdup_printf (_("Reported %s to Central"), ev_cp_state_get_label (state));
+        text = g_strdup_printf (_("Price from Central: %s"), price);
+      }
+      break;
+    case STATION_EVENT_ERROR:
+      text = g_strdup (ev_event_get_message (EV_EVENT (event)));
+      break;
+    default:
+      break;
     }
-  else if (g_str_equal (name, "engine-connected"))
-    text = g_strdup_printf (_("Engine connected at %s"), member (fields, "engine"));
-  else if (g_str_equal (name, "engine-down"))
-    text = g_strdup_printf (_("Engine link down: %s"), member (fields, "reason"));
-  else if (g_str_equal (name, "engine-denied"))
-    text = g_strdup (_("The engine serves another charging point"));
-  else if (g_str_equal (name, "price"))
-    {
-      g_autofree char *price = ev_ui_format_price (json_object_get_double_member_with_default (fields, "price", 0.0));
-
-      text = g_strdup_printf (_("Price from Central: %s"), price);
-    }
-  else if (g_str_equal (name, "error"))
-    text = g_strdup (member (fields, "message"));
 
   if (text != NULL)
     log_add (self, text);

@@ -9,7 +9,6 @@
 #include "ev-protocol.h"
 #include "station-machine.h"
 #include "station-monitor.h"
-#include "ev-headless.h"
 #include "station-util.h"
 
 G_DEFINE_ENUM_TYPE (StationCentralLink, station_central_link,
@@ -123,18 +122,19 @@ static void authenticate (StationMonitor *self);
 static void check_engine (StationMonitor *self);
 
 static void
-emit (StationMonitor *self,
-      const char     *name,
-      JsonObject     *fields)
+emit (StationMonitor         *self,
+      StationEventKind        kind,
+      const StationEventData *data)
 {
-  ev_headless_emit (self, signals[SIGNAL_EVENT], name, fields);
+  ev_event_emit (self, signals[SIGNAL_EVENT], station_event_new (kind, NULL, data));
 }
 
 static void
 emit_error (StationMonitor *self,
             const char     *message)
 {
-  ev_headless_emit_error (self, signals[SIGNAL_EVENT], message);
+  g_message ("%s", message);
+  ev_event_emit (self, signals[SIGNAL_EVENT], station_event_new (STATION_EVENT_ERROR, message, NULL));
 }
 
 static void
@@ -236,7 +236,7 @@ set_engine_health (StationMonitor *self,
                    EvCpState       state)
 {
   EvEngineHealth previous = self->engine_health;
-  JsonObject *fields;
+  StationEventData data = { .health = health, .previous_health = previous, .state = state };
 
   if (state != self->engine_state)
     {
@@ -249,11 +249,7 @@ set_engine_health (StationMonitor *self,
   self->engine_health = health;
   notify (self, PROP_ENGINE_HEALTH);
 
-  fields = json_object_new ();
-  json_object_set_string_member (fields, "health", ev_engine_health_to_string (health));
-  json_object_set_string_member (fields, "previous", ev_engine_health_to_string (previous));
-  json_object_set_string_member (fields, "state", ev_cp_state_to_string (state));
-  emit (self, "engine-health", fields);
+  emit (self, STATION_EVENT_ENGINE_HEALTH, &data);
 }
 
 static gboolean
@@ -313,16 +309,14 @@ hello_response (StationMonitor *self,
                 const GError   *error)
 {
   g_autofree char *message = NULL;
-  JsonObject *fields;
 
   if (response == NULL || response->status != EV_LINK_STATUS_OK)
     {
       const char *reason = response != NULL ? ev_link_reason_to_string (response->reason)
                                             : error->message;
+      StationEventData denied = { .reason = (char *) (reason != NULL ? reason : "") };
 
-      fields = json_object_new ();
-      json_object_set_string_member (fields, "reason", reason != NULL ? reason : "");
-      emit (self, "engine-denied", fields);
+      emit (self, STATION_EVENT_ENGINE_DENIED, &denied);
       message = g_strdup_printf (_("The engine at %s refused charging point %s: %s"),
                                  self->engine.address, self->cp_id, reason != NULL ? reason : "");
       emit_error (self, message);
@@ -342,12 +336,15 @@ hello_response (StationMonitor *self,
       notify (self, PROP_LOCATION);
     }
 
-  fields = json_object_new ();
-  json_object_set_string_member (fields, "engine", self->engine.address);
-  station_set_nullable_string (fields, "location", response->location);
-  if (response->has_state)
-    json_object_set_string_member (fields, "state", ev_cp_state_to_string (response->state));
-  emit (self, "engine-connected", fields);
+  {
+    StationEventData connected = {
+      .location = response->location,
+      .has_state = response->has_state,
+      .state = response->state,
+    };
+
+    emit (self, STATION_EVENT_ENGINE_CONNECTED, &connected);
+  }
 
   if (response->has_state)
     set_engine_health (self, self->engine_health, response->state);
@@ -383,7 +380,7 @@ set_central_link (StationMonitor     *self,
                   const char         *reason)
 {
   gboolean was_up = central_is_up (self);
-  JsonObject *fields;
+  StationEventData data = { .link = link, .reason = (char *) reason };
 
   if (link == self->central_link && reason == NULL)
     return;
@@ -391,14 +388,9 @@ set_central_link (StationMonitor     *self,
   self->central_link = link;
   notify (self, PROP_CENTRAL_LINK);
 
-  fields = json_object_new ();
-  json_object_set_string_member (fields, "link", station_central_link_to_string (link));
-  json_object_set_string_member (fields, "central", self->central.address);
-  if (reason != NULL)
-    json_object_set_string_member (fields, "reason", reason);
-  if (central_is_up (self) && self->has_price)
-    json_object_set_double_member (fields, "price", self->price);
-  emit (self, "central", fields);
+  data.has_price = central_is_up (self) && self->has_price;
+  data.price = self->price;
+  emit (self, STATION_EVENT_CENTRAL, &data);
 
   if (was_up != central_is_up (self))
     {
@@ -412,7 +404,7 @@ static void
 set_price (StationMonitor *self,
            double          price)
 {
-  JsonObject *fields;
+  StationEventData data = { .has_price = TRUE, .price = price };
 
   if (self->has_price && self->price == price)
     return;
@@ -420,10 +412,7 @@ set_price (StationMonitor *self,
   self->price = price;
   self->has_price = TRUE;
   notify (self, PROP_PRICE);
-
-  fields = json_object_new ();
-  json_object_set_double_member (fields, "price", price);
-  emit (self, "price", fields);
+  emit (self, STATION_EVENT_PRICE, &data);
 
   if (self->engine_connected)
     send_request (self, &self->engine, ev_link_request_new_price (price), NULL);
@@ -587,11 +576,9 @@ report_status (StationMonitor *self)
 
   if (!self->reported_once || self->engine_health != self->reported_health || state != self->reported_state)
     {
-      JsonObject *fields = json_object_new ();
+      StationEventData data = { .state = state, .health = self->engine_health };
 
-      json_object_set_string_member (fields, "state", ev_cp_state_to_string (state));
-      json_object_set_string_member (fields, "engine", ev_engine_health_to_string (self->engine_health));
-      emit (self, "status", fields);
+      emit (self, STATION_EVENT_STATUS, &data);
     }
   self->reported_once = TRUE;
   self->reported_health = self->engine_health;
@@ -672,7 +659,7 @@ peer_lost (StationMonitor *self,
 
   if (peer == &self->engine)
     {
-      JsonObject *fields = json_object_new ();
+      StationEventData data = { .reason = (char *) reason };
 
       self->health_pending = FALSE;
       g_clear_handle_id (&self->health_timeout_id, g_source_remove);
@@ -681,9 +668,7 @@ peer_lost (StationMonitor *self,
           self->engine_connected = FALSE;
           notify (self, PROP_ENGINE_CONNECTED);
         }
-      json_object_set_string_member (fields, "engine", peer->address);
-      json_object_set_string_member (fields, "reason", reason);
-      emit (self, "engine-down", fields);
+      emit (self, STATION_EVENT_ENGINE_DOWN, &data);
       set_engine_health (self, EV_ENGINE_HEALTH_UNREACHABLE, self->engine_state);
     }
   else
@@ -998,12 +983,11 @@ station_monitor_class_init (StationMonitorClass *klass)
   /**
    * StationMonitor::event:
    * @self: the monitor
-   * @name: the event's name, as in the headless front end
-   * @fields: its members, without "event"
+   * @event: a #StationEvent
    *
    * Everything that happens, for the views.
    */
-  signals[SIGNAL_EVENT] = ev_headless_event_signal_new (G_TYPE_FROM_CLASS (klass));
+  signals[SIGNAL_EVENT] = ev_event_signal_new (G_TYPE_FROM_CLASS (klass), STATION_TYPE_EVENT);
 }
 
 static void
@@ -1053,8 +1037,6 @@ gboolean
 station_monitor_start (StationMonitor  *self,
                        GError         **error)
 {
-  JsonObject *fields;
-
   g_return_val_if_fail (STATION_IS_MONITOR (self), FALSE);
   g_return_val_if_fail (!self->started, FALSE);
 
@@ -1066,12 +1048,7 @@ station_monitor_start (StationMonitor  *self,
   self->started = TRUE;
   notify (self, PROP_STARTED);
 
-  fields = json_object_new ();
-  json_object_set_string_member (fields, "cp_id", self->cp_id);
-  json_object_set_string_member (fields, "engine", self->engine.address);
-  json_object_set_string_member (fields, "central", self->central.address);
-  json_object_set_string_member (fields, "token_dir", self->token_dir);
-  emit (self, "ready", fields);
+  emit (self, STATION_EVENT_READY, NULL);
 
   connect_peer (self, &self->engine);
   connect_peer (self, &self->central);
@@ -1079,35 +1056,44 @@ station_monitor_start (StationMonitor  *self,
   return TRUE;
 }
 
-/**
- * station_monitor_describe:
- * @self: a monitor
- *
- * Returns: (transfer full): the monitor's state as the fields of a
- *   `status` event
- */
-JsonObject *
-station_monitor_describe (StationMonitor *self)
-{
-  JsonObject *fields = json_object_new ();
-
-  json_object_set_string_member (fields, "cp_id", self->cp_id);
-  json_object_set_boolean_member (fields, "engine_connected", self->engine_connected);
-  json_object_set_string_member (fields, "engine", ev_engine_health_to_string (self->engine_health));
-  json_object_set_string_member (fields, "engine_state", ev_cp_state_to_string (self->engine_state));
-  json_object_set_int_member (fields, "last_check", self->last_check);
-  json_object_set_string_member (fields, "central", station_central_link_to_string (self->central_link));
-  station_set_nullable_string (fields, "location", self->location);
-  json_object_set_double_member (fields, "price", self->price);
-  json_object_set_string_member (fields, "reported", ev_cp_state_to_string (self->reported_state));
-  return fields;
-}
-
 const char *
 station_monitor_get_cp_id (StationMonitor *self)
 {
   g_return_val_if_fail (STATION_IS_MONITOR (self), NULL);
   return self->cp_id;
+}
+
+/**
+ * station_monitor_get_engine:
+ * @self: a monitor
+ *
+ * Returns: its engine's "ADDR:PORT"
+ */
+const char *
+station_monitor_get_engine (StationMonitor *self)
+{
+  g_return_val_if_fail (STATION_IS_MONITOR (self), NULL);
+  return self->engine.address;
+}
+
+/**
+ * station_monitor_get_central:
+ * @self: a monitor
+ *
+ * Returns: Central's "ADDR:PORT"
+ */
+const char *
+station_monitor_get_central (StationMonitor *self)
+{
+  g_return_val_if_fail (STATION_IS_MONITOR (self), NULL);
+  return self->central.address;
+}
+
+const char *
+station_monitor_get_token_dir (StationMonitor *self)
+{
+  g_return_val_if_fail (STATION_IS_MONITOR (self), NULL);
+  return self->token_dir;
 }
 
 gboolean

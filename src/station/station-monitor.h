@@ -1,36 +1,12 @@
 #pragma once
 
 #include <gio/gio.h>
-#include <json-glib/json-glib.h>
 
 #include "ev-cp-state.h"
 #include "ev-messages.h"
+#include "station-event.h"
 
 G_BEGIN_DECLS
-
-/**
- * StationCentralLink:
- * @STATION_CENTRAL_LINK_DOWN: no link to Central (it is unreachable)
- * @STATION_CENTRAL_LINK_CONNECTING: connecting, or waiting for the answer
- *   to `auth` or `register`
- * @STATION_CENTRAL_LINK_AUTHENTICATED: `auth` accepted with the stored token
- * @STATION_CENTRAL_LINK_REGISTERED: registered now; the token is stored
- * @STATION_CENTRAL_LINK_DENIED: Central refused the CP (bad token, already
- *   registered, invalid id); retried slowly in case the operator fixes it
- *
- * The monitor's link to Central, as the views show it.
- */
-typedef enum {
-  STATION_CENTRAL_LINK_DOWN,
-  STATION_CENTRAL_LINK_CONNECTING,
-  STATION_CENTRAL_LINK_AUTHENTICATED,
-  STATION_CENTRAL_LINK_REGISTERED,
-  STATION_CENTRAL_LINK_DENIED,
-} StationCentralLink;
-
-GType       station_central_link_get_type  (void);
-#define STATION_TYPE_CENTRAL_LINK (station_central_link_get_type ())
-const char *station_central_link_to_string (StationCentralLink link);
 
 /* The GType of #EvEngineHealth, for the "engine-health" property. */
 GType       station_engine_health_get_type (void);
@@ -67,8 +43,9 @@ GType       station_engine_health_get_type (void);
  * "reported-state" (#EvCpState last reported to Central).
  *
  * Signals:
- * - "event" (const char *name, JsonObject *fields): every event of the
- *   headless front end (docs/cli.md), fields without "event".
+ * - "event" (#StationEvent): everything that happens, as it happens: the
+ *   headless front end prints each one (docs/cli.md), the window logs
+ *   them.
  */
 #define STATION_TYPE_MONITOR (station_monitor_get_type ())
 G_DECLARE_FINAL_TYPE (StationMonitor, station_monitor, STATION, MONITOR, GObject)
@@ -81,6 +58,9 @@ gboolean           station_monitor_start              (StationMonitor  *self,
 void               station_monitor_shutdown           (StationMonitor  *self);
 
 const char        *station_monitor_get_cp_id          (StationMonitor  *self);
+const char        *station_monitor_get_engine         (StationMonitor  *self);
+const char        *station_monitor_get_central        (StationMonitor  *self);
+const char        *station_monitor_get_token_dir      (StationMonitor  *self);
 gboolean           station_monitor_get_started        (StationMonitor  *self);
 gboolean           station_monitor_get_engine_connected (StationMonitor *self);
 EvEngineHealth     station_monitor_get_engine_health  (StationMonitor  *self);
@@ -90,8 +70,5 @@ StationCentralLink station_monitor_get_central_link   (StationMonitor  *self);
 const char        *station_monitor_get_location       (StationMonitor  *self);
 double             station_monitor_get_price          (StationMonitor  *self);
 EvCpState          station_monitor_get_reported_state (StationMonitor  *self);
-
-/* The "status" event's fields: every property above. */
-JsonObject        *station_monitor_describe           (StationMonitor  *self);
 
 G_END_DECLS

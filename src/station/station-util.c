@@ -47,44 +47,6 @@ bad_address:
   return NULL;
 }
 
-void
-station_set_nullable_string (JsonObject *object,
-                             const char *member,
-                             const char *value)
-{
-  if (value != NULL)
-    json_object_set_string_member (object, member, value);
-  else
-    json_object_set_null_member (object, member);
-}
-
-/**
- * station_supply_data_fields:
- * @data: a `supply-data` message
- *
- * Returns: (transfer full): the fields of its `progress` or `ticket` event
- */
-JsonObject *
-station_supply_data_fields (const EvSupplyData *data)
-{
-  JsonObject *fields = json_object_new ();
-
-  json_object_set_string_member (fields, "supply_id", data->supply_id);
-  json_object_set_string_member (fields, "cp_id", data->cp_id);
-  json_object_set_string_member (fields, "driver_id", data->driver_id);
-  json_object_set_int_member (fields, "seq", data->seq);
-  json_object_set_double_member (fields, "kwh", data->kwh);
-  json_object_set_double_member (fields, "amount", data->amount);
-  json_object_set_double_member (fields, "price", data->price);
-  if (data->kind == EV_SUPPLY_DATA_TICKET)
-    {
-      json_object_set_int_member (fields, "started_at", data->started_at);
-      json_object_set_int_member (fields, "ended_at", data->ended_at);
-      json_object_set_string_member (fields, "reason", ev_ticket_reason_to_string (data->reason));
-    }
-  return fields;
-}
-
 /**
  * station_token_load:
  * @token_dir: where a monitor keeps its tokens

@@ -285,11 +285,19 @@ quit_on_signal_cb (gpointer user_data)
 }
 
 void
+ev_ui_add_signal_watches (guint       source_ids[2],
+                          GSourceFunc callback,
+                          gpointer    user_data)
+{
+  source_ids[0] = g_unix_signal_add (SIGINT, callback, user_data);
+  source_ids[1] = g_unix_signal_add (SIGTERM, callback, user_data);
+}
+
+void
 ev_ui_add_quit_signals (GApplication *application,
                         guint         source_ids[2])
 {
-  source_ids[0] = g_unix_signal_add (SIGINT, quit_on_signal_cb, application);
-  source_ids[1] = g_unix_signal_add (SIGTERM, quit_on_signal_cb, application);
+  ev_ui_add_signal_watches (source_ids, quit_on_signal_cb, application);
 }
 
 void

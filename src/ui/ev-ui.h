@@ -89,6 +89,11 @@ void        ev_ui_set_int_property      (gpointer         object,
  * then quits. */
 void        ev_ui_close_windows_and_quit (GtkApplication *application);
 
+/* Calls @callback on SIGINT and SIGTERM (the main context's watches);
+ * @source_ids receives the two. */
+void        ev_ui_add_signal_watches    (guint           source_ids[2],
+                                         GSourceFunc     callback,
+                                         gpointer        user_data);
 /* Quits @application on SIGINT and SIGTERM, so that it shuts down
  * cleanly; @source_ids receives the two watches. */
 void        ev_ui_add_quit_signals      (GApplication   *application,

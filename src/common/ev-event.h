@@ -1,0 +1,57 @@
+#pragma once
+
+#include <glib-object.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+#define EV_TYPE_EVENT (ev_event_get_type ())
+
+G_DECLARE_DERIVABLE_TYPE (EvEvent, ev_event, EV, EVENT, GObject)
+
+/**
+ * EvEventClass:
+ * @parent_class: the parent class
+ *
+ * Each app's event type derives from #EvEvent and names, with
+ * ev_event_class_set_kind_type(), the enumeration of its kinds.
+ */
+struct _EvEventClass
+{
+  GObjectClass parent_class;
+
+  /*< private >*/
+  GEnumClass *kinds;
+};
+
+void         ev_event_class_set_kind_type (EvEventClass *klass,
+                                           GType         kind_type);
+
+int          ev_event_get_kind            (EvEvent      *self);
+const char  *ev_event_get_name            (EvEvent      *self);
+gint64       ev_event_get_time            (EvEvent      *self);
+const char  *ev_event_get_message         (EvEvent      *self);
+
+guint        ev_event_signal_new          (GType         instance_type,
+                                           GType         event_type);
+void         ev_event_emit                (gpointer      instance,
+                                           guint         signal_id,
+                                           gpointer      event);
+
+/**
+ * EvEventJsonFunc:
+ * @core: the core that emitted @event
+ * @event: one of its events
+ *
+ * A headless front end's conversion of an event to the members of its
+ * JSON line, without "event".
+ *
+ * Returns: (transfer full): the members
+ */
+typedef JsonObject *(*EvEventJsonFunc) (gpointer  core,
+                                        EvEvent  *event);
+
+gulong       ev_event_connect_printer     (gpointer         core,
+                                           EvEventJsonFunc  to_json);
+
+G_END_DECLS

@@ -1,0 +1,129 @@
+#include "config.h"
+
+#include "station-event.h"
+
+G_DEFINE_ENUM_TYPE (StationEventKind, station_event_kind,
+                    G_DEFINE_ENUM_VALUE (STATION_EVENT_READY, "ready"),
+                    G_DEFINE_ENUM_VALUE (STATION_EVENT_MONITOR, "monitor"),
+                    G_DEFINE_ENUM_VALUE (STATION_EVENT_BOUND, "bound"),
+                    G_DEFINE_ENUM_VALUE (STATION_EVENT_CENTRAL, "central"),
+                    G_DEFINE_ENUM_VALUE (STATION_EVENT_PRICE, "price"),
+                    G_DEFINE_ENUM_VALUE (STATION_EVENT_BROKER, "broker"),
+                    G_DEFINE_ENUM_VALUE (STATION_EVENT_DIRECTIVE, "directive"),
+                    G_DEFINE_ENUM_VALUE (STATION_EVENT_AUTHORIZED, "authorized"),
+                    G_DEFINE_ENUM_VALUE (STATION_EVENT_STARTED, "started"),
+                    G_DEFINE_ENUM_VALUE (STATION_EVENT_STATE, "state"),
+                    G_DEFINE_ENUM_VALUE (STATION_EVENT_PROGRESS, "progress"),
+                    G_DEFINE_ENUM_VALUE (STATION_EVENT_TICKET, "ticket"),
+                    G_DEFINE_ENUM_VALUE (STATION_EVENT_HEALTH, "health"),
+                    G_DEFINE_ENUM_VALUE (STATION_EVENT_REQUEST, "request"),
+                    G_DEFINE_ENUM_VALUE (STATION_EVENT_DENIED, "denied"),
+                    G_DEFINE_ENUM_VALUE (STATION_EVENT_INVALID_MESSAGE, "invalid-message"),
+                    G_DEFINE_ENUM_VALUE (STATION_EVENT_ENGINE_CONNECTED, "engine-connected"),
+                    G_DEFINE_ENUM_VALUE (STATION_EVENT_ENGINE_DENIED, "engine-denied"),
+                    G_DEFINE_ENUM_VALUE (STATION_EVENT_ENGINE_DOWN, "engine-down"),
+                    G_DEFINE_ENUM_VALUE (STATION_EVENT_ENGINE_HEALTH, "engine-health"),
+                    G_DEFINE_ENUM_VALUE (STATION_EVENT_STATUS, "status"),
+                    G_DEFINE_ENUM_VALUE (STATION_EVENT_ERROR, "error"))
+
+/**
+ * StationEvent:
+ *
+ * One event of a #StationEngine or a #StationMonitor, for their views:
+ * its kind, and the typed data of that kind, copied when the event is
+ * made so that it never changes.
+ */
+struct _StationEvent
+{
+  EvEvent parent_instance;
+
+  StationEventData data;
+};
+
+G_DEFINE_FINAL_TYPE (StationEvent, station_event, EV_TYPE_EVENT)
+
+static void
+station_event_finalize (GObject *object)
+{
+  StationEventData *data = &STATION_EVENT (object)->data;
+
+  g_free (data->cp_id);
+  g_free (data->location);
+  g_free (data->reason);
+  g_free (data->topic);
+  g_free (data->ignored);
+  g_free (data->supply_id);
+  g_free (data->driver_id);
+  g_clear_pointer (&data->directive, ev_directive_free);
+  g_clear_pointer (&data->supply_data, ev_supply_data_free);
+  g_clear_pointer (&data->request, ev_supply_request_free);
+  g_clear_pointer (&data->response, ev_supply_response_free);
+
+  G_OBJECT_CLASS (station_event_parent_class)->finalize (object);
+}
+
+static void
+station_event_class_init (StationEventClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = station_event_finalize;
+  ev_event_class_set_kind_type (EV_EVENT_CLASS (klass), STATION_TYPE_EVENT_KIND);
+}
+
+static void
+station_event_init (StationEvent *self)
+{
+}
+
+/**
+ * station_event_new:
+ * @kind: what happened
+ * @message: (nullable): what went wrong, for `error`
+ * @data: (nullable): its data, copied
+ *
+ * Returns: (transfer full): a new event
+ */
+StationEvent *
+station_event_new (StationEventKind        kind,
+                   const char             *message,
+                   const StationEventData *data)
+{
+  StationEvent *self = g_object_new (STATION_TYPE_EVENT, "kind", kind, "message", message, NULL);
+  StationEventData *copy = &self->data;
+
+  if (data == NULL)
+    return self;
+
+  *copy = *data;
+  copy->cp_id = g_strdup (data->cp_id);
+  copy->location = g_strdup (data->location);
+  copy->reason = g_strdup (data->reason);
+  copy->topic = g_strdup (data->topic);
+  copy->ignored = g_strdup (data->ignored);
+  copy->supply_id = g_strdup (data->supply_id);
+  copy->driver_id = g_strdup (data->driver_id);
+  copy->directive = data->directive != NULL ? ev_directive_copy (data->directive) : NULL;
+  copy->supply_data = data->supply_data != NULL ? ev_supply_data_copy (data->supply_data) : NULL;
+  copy->request = data->request != NULL ? ev_supply_request_copy (data->request) : NULL;
+  copy->response = data->response != NULL ? ev_supply_response_copy (data->response) : NULL;
+  return self;
+}
+
+StationEventKind
+station_event_get_kind (StationEvent *self)
+{
+  g_return_val_if_fail (STATION_IS_EVENT (self), STATION_EVENT_ERROR);
+  return ev_event_get_kind (EV_EVENT (self));
+}
+
+/**
+ * station_event_get_data:
+ * @self: an event
+ *
+ * Returns: (transfer none): its typed data
+ */
+const StationEventData *
+station_event_get_data (StationEvent *self)
+{
+  g_return_val_if_fail (STATION_IS_EVENT (self), NULL);
+  return &self->data;
+}
