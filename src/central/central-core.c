@@ -180,7 +180,7 @@ emit (CentralCore            *self,
       const char             *message,
       const CentralEventData *data)
 {
-  g_autoptr(CentralEvent) event = central_event_new (kind, 0, level, message, data);
+  CentralEvent *event = central_event_new (kind, 0, level, message, data);
 
   if (message != NULL)
     {
@@ -191,7 +191,7 @@ emit (CentralCore            *self,
         g_message ("%s", message);
     }
 
-  g_signal_emit (self, signals[SIGNAL_EVENT], 0, event);
+  ev_event_emit (self, signals[SIGNAL_EVENT], event);
 }
 
 static void
@@ -2381,8 +2381,7 @@ central_core_class_init (CentralCoreClass *klass)
    * Everything that happens (docs/cli.md lists what the headless front end
    * prints of it), on the thread the core runs on.
    */
-  signals[SIGNAL_EVENT] = g_signal_new ("event", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                        0, NULL, NULL, NULL, G_TYPE_NONE, 1, CENTRAL_TYPE_EVENT);
+  signals[SIGNAL_EVENT] = ev_event_signal_new (G_TYPE_FROM_CLASS (klass), CENTRAL_TYPE_EVENT);
 }
 
 static void

@@ -31,25 +31,19 @@ G_DEFINE_ENUM_TYPE (CentralEventKind, central_event_kind,
 
 struct _CentralEvent
 {
-  GObject parent_instance;
+  EvEvent parent_instance;
 
-  CentralEventKind kind;
-  gint64 time_ms;
   CentralLogLevel level;
-  char *message;
   /* Its strings point into strings, which the event owns. */
   CentralEventData data;
   GStringChunk *strings;
 };
 
-G_DEFINE_FINAL_TYPE (CentralEvent, central_event, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (CentralEvent, central_event, EV_TYPE_EVENT)
 
 enum {
   PROP_0,
-  PROP_NAME,
-  PROP_TIME,
   PROP_LEVEL,
-  PROP_MESSAGE,
   PROP_CP_ID,
   N_PROPS
 };
@@ -61,7 +55,6 @@ central_event_finalize (GObject *object)
 {
   CentralEvent *self = CENTRAL_EVENT (object);
 
-  g_clear_pointer (&self->message, g_free);
   g_clear_pointer (&self->strings, g_string_chunk_free);
 
   G_OBJECT_CLASS (central_event_parent_class)->finalize (object);
@@ -77,17 +70,8 @@ central_event_get_property (GObject    *object,
 
   switch (prop_id)
     {
-    case PROP_NAME:
-      g_value_set_string (value, central_event_get_name (self));
-      break;
-    case PROP_TIME:
-      g_value_set_int64 (value, self->time_ms);
-      break;
     case PROP_LEVEL:
       g_value_set_enum (value, self->level);
-      break;
-    case PROP_MESSAGE:
-      g_value_set_string (value, self->message);
       break;
     case PROP_CP_ID:
       g_value_set_string (value, self->data.cp_id);
@@ -106,13 +90,12 @@ central_event_class_init (CentralEventClass *klass)
   object_class->finalize = central_event_finalize;
   object_class->get_property = central_event_get_property;
 
-  properties[PROP_NAME] = g_param_spec_string ("name", NULL, NULL, NULL, flags);
-  properties[PROP_TIME] = g_param_spec_int64 ("time", NULL, NULL, 0, G_MAXINT64, 0, flags);
   properties[PROP_LEVEL] = g_param_spec_enum ("level", NULL, NULL, CENTRAL_TYPE_LOG_LEVEL,
                                               CENTRAL_LOG_INFO, flags);
-  properties[PROP_MESSAGE] = g_param_spec_string ("message", NULL, NULL, NULL, flags);
   properties[PROP_CP_ID] = g_param_spec_string ("cp-id", NULL, NULL, NULL, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  ev_event_class_set_kind_type (EV_EVENT_CLASS (klass), CENTRAL_TYPE_EVENT_KIND);
 }
 
 static void
@@ -148,12 +131,13 @@ central_event_new (CentralEventKind        kind,
                    const char             *message,
                    const CentralEventData *data)
 {
-  CentralEvent *self = g_object_new (CENTRAL_TYPE_EVENT, NULL);
+  CentralEvent *self = g_object_new (CENTRAL_TYPE_EVENT,
+                                     "kind", kind,
+                                     "time", time_ms,
+                                     "message", message,
+                                     NULL);
 
-  self->kind = kind;
-  self->time_ms = time_ms > 0 ? time_ms : g_get_real_time () / 1000;
   self->level = level;
-  self->message = g_strdup (message);
   if (data != NULL)
     {
       self->data = *data;
@@ -180,30 +164,21 @@ CentralEventKind
 central_event_get_kind (CentralEvent *self)
 {
   g_return_val_if_fail (CENTRAL_IS_EVENT (self), CENTRAL_EVENT_ERROR);
-  return self->kind;
+  return ev_event_get_kind (EV_EVENT (self));
 }
 
 const char *
 central_event_get_name (CentralEvent *self)
 {
-  GEnumClass *klass;
-  GEnumValue *value;
-
   g_return_val_if_fail (CENTRAL_IS_EVENT (self), NULL);
-
-  /* The class lives as long as the type: no need to keep a reference. */
-  klass = g_type_class_peek (CENTRAL_TYPE_EVENT_KIND);
-  if (klass == NULL)
-    klass = g_type_class_ref (CENTRAL_TYPE_EVENT_KIND);
-  value = g_enum_get_value (klass, self->kind);
-  return value != NULL ? value->value_nick : NULL;
+  return ev_event_get_name (EV_EVENT (self));
 }
 
 gint64
 central_event_get_time (CentralEvent *self)
 {
   g_return_val_if_fail (CENTRAL_IS_EVENT (self), 0);
-  return self->time_ms;
+  return ev_event_get_time (EV_EVENT (self));
 }
 
 CentralLogLevel
@@ -217,7 +192,7 @@ const char *
 central_event_get_message (CentralEvent *self)
 {
   g_return_val_if_fail (CENTRAL_IS_EVENT (self), NULL);
-  return self->message;
+  return ev_event_get_message (EV_EVENT (self));
 }
 
 const char *

@@ -3,6 +3,7 @@
 #include <glib-object.h>
 
 #include "ev-cp-state.h"
+#include "ev-event.h"
 
 G_BEGIN_DECLS
 
@@ -91,12 +92,12 @@ typedef struct {
 /**
  * CentralEvent:
  *
- * One thing that happened at Central, immutable once made, so that it can
- * travel from the core's thread to the views. Events with a message are
- * the lines of the system log.
+ * One thing that happened at Central (an #EvEvent), immutable once made,
+ * so that it can travel from the core's thread to the views. Events with
+ * a message are the lines of the system log.
  */
 #define CENTRAL_TYPE_EVENT (central_event_get_type ())
-G_DECLARE_FINAL_TYPE (CentralEvent, central_event, CENTRAL, EVENT, GObject)
+G_DECLARE_FINAL_TYPE (CentralEvent, central_event, CENTRAL, EVENT, EvEvent)
 
 CentralEvent           *central_event_new         (CentralEventKind        kind,
                                                    gint64                  time_ms,

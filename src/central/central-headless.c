@@ -276,15 +276,11 @@ central_headless_event_to_json (CentralEvent *event)
 
 /* The front end ------------------------------------------------------------- */
 
-static void
-print_event_cb (CentralService *service,
-                CentralEvent   *event,
-                gpointer        user_data)
+static JsonObject *
+event_to_json (gpointer  service,
+               EvEvent  *event)
 {
-  g_autoptr(JsonObject) fields = central_headless_event_to_json (event);
-
-  if (fields != NULL)
-    ev_headless_print_event (central_event_get_name (event), fields);
+  return central_headless_event_to_json (CENTRAL_EVENT (event));
 }
 
 /**
@@ -300,7 +296,7 @@ print_event_cb (CentralService *service,
 gulong
 central_headless_print_events (CentralService *service)
 {
-  return g_signal_connect (service, "event", G_CALLBACK (print_event_cb), NULL);
+  return ev_event_connect_printer (service, event_to_json);
 }
 
 static gulong

@@ -1744,8 +1744,7 @@ central_service_class_init (CentralServiceClass *klass)
    *
    * On the core's thread, every event of the core as it happens.
    */
-  signals[SIGNAL_EVENT] = g_signal_new ("event", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                        0, NULL, NULL, NULL, G_TYPE_NONE, 1, CENTRAL_TYPE_EVENT);
+  signals[SIGNAL_EVENT] = ev_event_signal_new (G_TYPE_FROM_CLASS (klass), CENTRAL_TYPE_EVENT);
 }
 
 static void

@@ -424,21 +424,3 @@ ev_charging_point_update (EvChargingPoint *self,
   ev_charging_point_set_amount (self, from->amount);
   g_object_thaw_notify (G_OBJECT (self));
 }
-
-/**
- * ev_charging_point_copy:
- * @self: a charging point
- *
- * Returns: (transfer full): a new charging point with the values of @self
- */
-EvChargingPoint *
-ev_charging_point_copy (EvChargingPoint *self)
-{
-  EvChargingPoint *copy;
-
-  g_return_val_if_fail (EV_IS_CHARGING_POINT (self), NULL);
-
-  copy = ev_charging_point_new (self->cp_id);
-  ev_charging_point_update (copy, self);
-  return copy;
-}

@@ -40,6 +40,5 @@ void             ev_charging_point_set_amount   (EvChargingPoint *self,
 void             ev_charging_point_clear_supply (EvChargingPoint *self);
 void             ev_charging_point_update       (EvChargingPoint *self,
                                                  EvChargingPoint *from);
-EvChargingPoint *ev_charging_point_copy         (EvChargingPoint *self);
 
 G_END_DECLS

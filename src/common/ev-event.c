@@ -104,6 +104,10 @@ ev_event_set_property (GObject      *object,
     case PROP_MESSAGE:
       priv->message = g_value_dup_string (value);
       break;
+    case PROP_TIME:
+      if (g_value_get_int64 (value) > 0)
+        priv->time = g_value_get_int64 (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -137,9 +141,10 @@ ev_event_class_init (EvEventClass *klass)
   /**
    * EvEvent:time:
    *
-   * When it happened, in milliseconds since the epoch.
+   * When it happened, in milliseconds since the epoch; 0 when made:
+   * now (an event read back from a file or a database keeps its time).
    */
-  properties[PROP_TIME] = g_param_spec_int64 ("time", NULL, NULL, 0, G_MAXINT64, 0, readable);
+  properties[PROP_TIME] = g_param_spec_int64 ("time", NULL, NULL, 0, G_MAXINT64, 0, construct);
   /**
    * EvEvent:message:
    *
@@ -297,7 +302,8 @@ print_event_cb (GObject *core,
   Printer *printer = user_data;
   g_autoptr(JsonObject) fields = printer->to_json (core, event);
 
-  ev_headless_print_event (ev_event_get_name (event), fields);
+  if (fields != NULL)
+    ev_headless_print_event (ev_event_get_name (event), fields);
 }
 
 /**
@@ -306,7 +312,9 @@ print_event_cb (GObject *core,
  * @to_json: its headless front end's conversion
  *
  * For the headless front ends (#EvHeadlessRole's watch): prints every
- * event of @core as a JSON line, `{"event": name, …to_json (core, event)}`.
+ * event of @core as a JSON line, `{"event": name, …to_json (core, event)}`;
+ * an event for which @to_json returns %NULL is not printed. The handler
+ * runs on the thread that emits the events.
  *
  * Returns: the handler's id
  */

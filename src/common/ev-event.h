@@ -46,7 +46,8 @@ void         ev_event_emit                (gpointer      instance,
  * A headless front end's conversion of an event to the members of its
  * JSON line, without "event".
  *
- * Returns: (transfer full): the members
+ * Returns: (transfer full) (nullable): the members, or %NULL for an
+ *   event the front end does not print
  */
 typedef JsonObject *(*EvEventJsonFunc) (gpointer  core,
                                         EvEvent  *event);
