@@ -464,6 +464,36 @@ test_event_json (void)
   g_assert_null (central_headless_event_to_json (stop));
 }
 
+/* The console's own options are checked before anything starts. */
+static void
+test_bad_arguments (void)
+{
+  g_autofree char *dir = ev_test_make_tmpdir ();
+  const char *cases[][4] = {
+    { "--headless", "--events", NULL },
+    { "--headless", "--page", "log", NULL },
+    { "--page", "nope", NULL },
+    { "--ui-stats", "-1", NULL },
+    { "--price", "-5", NULL },
+  };
+
+  g_assert_nonnull (g_getenv ("EV_CENTRAL"));
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const char *argv[8] = { g_getenv ("EV_CENTRAL"), "--db", "/nonexistent/never.db", NULL };
+      EvTestProgram *central;
+
+      for (guint j = 0; cases[i][j] != NULL; j++)
+        argv[3 + j] = cases[i][j];
+      central = ev_test_program_start ("ev-central", dir, argv);
+      g_assert_cmpint (ev_test_program_finish (central), ==, 2);
+      /* Nothing on stdout: no event, no window. */
+      g_assert_cmpuint (central->events->len, ==, 0);
+      ev_test_program_free (central);
+    }
+  ev_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -474,6 +504,7 @@ main (int   argc,
   main_thread = g_thread_self ();
 
   g_test_add_func ("/central/service/event-json", test_event_json);
+  g_test_add_func ("/central/program/bad-arguments", test_bad_arguments);
   g_test_add ("/central/service/ui-thread-blocked", Fixture, NULL,
               fixture_setup, test_ui_thread_blocked, fixture_teardown);
   g_test_add ("/central/service/batches", Fixture, NULL,

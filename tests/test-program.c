@@ -27,7 +27,7 @@ program_line_cb (GObject      *source,
   if (!json_parser_load_from_data (parser, line, -1, &error) ||
       !JSON_NODE_HOLDS_OBJECT ((root = json_parser_get_root (parser))))
     g_error ("%s wrote a line that is not a JSON object: %s", program->name, line);
-  if (!g_str_equal (program->name, "ev-central"))
+  if (!g_str_has_prefix (program->name, "ev-central"))
     g_test_message ("%s: %s", program->name, line);
   g_ptr_array_add (program->events, json_object_ref (json_node_get_object (root)));
   program_read (program);
@@ -73,6 +73,24 @@ ev_test_program_start (const char  *name,
                        const char  *runtime_dir,
                        const char **argv)
 {
+  return ev_test_program_start_with_env (name, runtime_dir, NULL, argv);
+}
+
+/**
+ * ev_test_program_start_with_env:
+ * @name: what to call it in messages
+ * @runtime_dir: as for ev_test_program_start()
+ * @env: (nullable) (array zero-terminated=1): more VAR, VALUE pairs
+ * @argv: (array zero-terminated=1): the command line
+ *
+ * Returns: (transfer full): the running program
+ */
+EvTestProgram *
+ev_test_program_start_with_env (const char  *name,
+                                const char  *runtime_dir,
+                                const char **env,
+                                const char **argv)
+{
   g_autoptr(GSubprocessLauncher) launcher =
     g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autoptr(GError) error = NULL;
@@ -83,6 +101,8 @@ ev_test_program_start (const char  *name,
   program->cancellable = g_cancellable_new ();
   g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", runtime_dir, TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", runtime_dir, TRUE);
+  for (guint i = 0; env != NULL && env[i] != NULL && env[i + 1] != NULL; i += 2)
+    g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
   program->process = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
   g_subprocess_wait_async (program->process, NULL, program_exited_cb, program);

@@ -23,6 +23,10 @@ typedef struct
 EvTestProgram *ev_test_program_start      (const char     *name,
                                            const char     *runtime_dir,
                                            const char    **argv);
+EvTestProgram *ev_test_program_start_with_env (const char  *name,
+                                              const char  *runtime_dir,
+                                              const char **env,
+                                              const char **argv);
 void           ev_test_program_send       (EvTestProgram  *program,
                                            const char     *line);
 int            ev_test_program_finish     (EvTestProgram  *program);

@@ -78,11 +78,13 @@ create_service (CentralApplication  *self,
   else
     db_path = central_core_default_db_path ();
 
-  core = central_core_new (listen, bootstrap,
-                           (const char * const *) self->options.kafka_overrides,
-                           db_path);
-  if (self->options.price >= 0.0)
-    g_object_set (core, "default-price", self->options.price, NULL);
+  core = g_object_new (CENTRAL_TYPE_CORE,
+                       "listen", listen,
+                       "bootstrap", bootstrap,
+                       "kafka-overrides", self->options.kafka_overrides,
+                       "db-path", db_path,
+                       "default-price", self->options.price >= 0.0 ? self->options.price : CENTRAL_CORE_DEFAULT_PRICE,
+                       NULL);
   service = central_service_new (core);
   if (self->options.events)
     central_headless_print_events (service);

@@ -18,7 +18,7 @@
  * last one stopped (PROTOCOL.md 3, "Consumer groups and delivery"). */
 #define DEFAULT_GROUP "ev-central"
 #define DEFAULT_LISTEN "0.0.0.0:7001"
-#define DEFAULT_PRICE 0.35
+#define DEFAULT_PRICE CENTRAL_CORE_DEFAULT_PRICE
 #define DEFAULT_SILENCE_MS 3000
 /* An engine ignores a start directive older than this (the vehicle has
  * 60 s to be plugged in), and stop/resume a little sooner. */

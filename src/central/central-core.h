@@ -8,6 +8,9 @@
 
 G_BEGIN_DECLS
 
+/* EUR/kWh of a newly registered CP when nothing else is said. */
+#define CENTRAL_CORE_DEFAULT_PRICE 0.35
+
 #define CENTRAL_CORE_ERROR (central_core_error_quark ())
 
 typedef enum {

@@ -73,7 +73,7 @@ main (int   argc,
   CentralOptions options = { 0 };
   gboolean headless = FALSE;
   gboolean version = FALSE;
-  double price = 0.35;
+  double price = CENTRAL_CORE_DEFAULT_PRICE;
   int status;
   const GOptionEntry entries[] = {
     { "listen", 'l', 0, G_OPTION_ARG_STRING, &options.listen,
