@@ -221,11 +221,7 @@ central_application_finalize (GObject *object)
 {
   CentralApplication *self = CENTRAL_APPLICATION (object);
 
-  g_clear_pointer (&self->options.listen, g_free);
-  g_clear_pointer (&self->options.bootstrap, g_free);
-  g_clear_pointer (&self->options.kafka_overrides, g_strfreev);
-  g_clear_pointer (&self->options.db_path, g_free);
-  g_clear_pointer (&self->options.page, g_free);
+  central_options_clear (&self->options);
 
   G_OBJECT_CLASS (central_application_parent_class)->finalize (object);
 }
@@ -248,6 +244,17 @@ static void
 central_application_init (CentralApplication *self)
 {
   self->settings = central_settings_new ();
+}
+
+/* Frees what @options holds (not @options itself). */
+void
+central_options_clear (CentralOptions *options)
+{
+  g_clear_pointer (&options->listen, g_free);
+  g_clear_pointer (&options->bootstrap, g_free);
+  g_clear_pointer (&options->kafka_overrides, g_strfreev);
+  g_clear_pointer (&options->db_path, g_free);
+  g_clear_pointer (&options->page, g_free);
 }
 
 CentralApplication *

@@ -16,6 +16,9 @@ typedef struct {
   char     *page;           /* the page to open on, or NULL */
 } CentralOptions;
 
+void central_options_clear (CentralOptions *options);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CentralOptions, central_options_clear)
+
 #define CENTRAL_TYPE_APPLICATION (central_application_get_type ())
 
 G_DECLARE_FINAL_TYPE (CentralApplication, central_application, CENTRAL, APPLICATION, AdwApplication)

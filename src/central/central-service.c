@@ -72,6 +72,13 @@ batch_free (Batch *batch)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Batch, batch_free)
 
+static void
+batch_free_nullable (Batch *batch)
+{
+  if (batch != NULL)
+    batch_free (batch);
+}
+
 static gboolean
 batch_is_empty (Batch *batch)
 {
@@ -785,7 +792,10 @@ collector_attach (CentralService *self)
   g_signal_connect (self->core, "notify::n-links", G_CALLBACK (status_notify_cb), self);
   g_signal_connect (self->core, "notify::broker-reachable", G_CALLBACK (status_notify_cb), self);
 
-  g_clear_pointer (&self->flush_source, g_source_destroy);
+  /* The first batch goes now, not a batch interval later. */
+  if (self->flush_source != NULL)
+    g_source_destroy (self->flush_source);
+  g_clear_pointer (&self->flush_source, g_source_unref);
   flush (self);
 }
 
@@ -945,9 +955,8 @@ central_service_shutdown (CentralService *self)
   while (g_main_context_iteration (self->core_context, FALSE))
     ;
 
-  {
-    g_autoptr(Batch) last = take_pending (self, TRUE);
-  }
+  /* Nobody will apply what was still pending. */
+  batch_free_nullable (take_pending (self, TRUE));
 
   if (self->started)
     {

@@ -70,7 +70,7 @@ main (int   argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(CentralApplication) app = NULL;
-  CentralOptions options = { 0 };
+  g_auto(CentralOptions) options = { 0 };
   gboolean headless = FALSE;
   gboolean version = FALSE;
   double price = CENTRAL_CORE_DEFAULT_PRICE;
@@ -181,12 +181,6 @@ main (int   argc,
       app = central_application_new (&options);
       status = g_application_run (G_APPLICATION (app), argc, argv);
     }
-
-  g_free (options.listen);
-  g_free (options.bootstrap);
-  g_strfreev (options.kafka_overrides);
-  g_free (options.db_path);
-  g_free (options.page);
 
   return status;
 }
