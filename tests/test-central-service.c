@@ -464,6 +464,55 @@ test_event_json (void)
   g_assert_null (central_headless_event_to_json (stop));
 }
 
+/* A restarted Central shows the newest log lines it had, from the
+ * database. */
+static void
+test_log_after_restart (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(CentralCore) core = NULL;
+  g_autoptr(GError) error = NULL;
+  GListModel *log;
+  gboolean found = FALSE;
+
+  start_fleet (f, 3, "LR");
+  wait_view (f, 3, EV_CP_STATE_ACTIVE);
+  ev_test_program_send (f->fleet, "quit");
+  g_assert_cmpint (ev_test_program_finish (f->fleet), ==, 0);
+  g_clear_pointer (&f->fleet, ev_test_program_free);
+  central_service_shutdown (f->service);
+  g_signal_handlers_disconnect_by_data (f->service, f);
+  g_assert_finalize_object (g_steal_pointer (&f->service));
+
+  core = g_object_new (CENTRAL_TYPE_CORE,
+                       "listen", "127.0.0.1:0",
+                       "bootstrap", peer_broker_get_bootstrap (broker),
+                       "db-path", f->db_path,
+                       "group", "ev-central-service-test",
+                       NULL);
+  f->service = central_service_new (core);
+  g_signal_connect (f->service, "news", G_CALLBACK (news_cb), f);
+  g_assert_true (central_service_start (f->service, &error));
+  g_assert_no_error (error);
+
+  /* At once, before anything new happens. */
+  log = central_service_get_log (f->service);
+  for (guint i = 0; i < g_list_model_get_n_items (log); i++)
+    {
+      g_autoptr(CentralEvent) line = g_list_model_get_item (log, i);
+
+      if (central_event_get_kind (line) == CENTRAL_EVENT_CP_REGISTERED &&
+          g_strcmp0 (central_event_get_cp_id (line), "LR00002") == 0)
+        {
+          found = TRUE;
+          g_assert_nonnull (central_event_get_message (line));
+          g_assert_cmpint (central_event_get_level (line), ==, CENTRAL_LOG_INFO);
+          g_assert_cmpint (central_event_get_time (line), >, 0);
+        }
+    }
+  g_assert_true (found);
+}
+
 /* The console's own options are checked before anything starts. */
 static void
 test_bad_arguments (void)
@@ -511,6 +560,8 @@ main (int   argc,
               fixture_setup, test_batches, fixture_teardown);
   g_test_add ("/central/service/commands", Fixture, NULL,
               fixture_setup, test_commands, fixture_teardown);
+  g_test_add ("/central/service/log-after-restart", Fixture, NULL,
+              fixture_setup, test_log_after_restart, fixture_teardown);
 
   broker = peer_broker_start ();
   status = g_test_run ();

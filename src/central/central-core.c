@@ -1598,6 +1598,26 @@ load_database (CentralCore  *self,
   for (guint i = 0; i < history->len; i++)
     g_list_store_append (self->history, g_ptr_array_index (history, i));
 
+  /* The newest log lines, so that the log does not start empty. They are
+   * read through a read-only connection: the writer has no need to. */
+  {
+    g_autoptr(EvStoreReader) reader = NULL;
+    g_autoptr(GPtrArray) lines = NULL;
+    g_autoptr(GError) local = NULL;
+
+    reader = ev_store_reader_open (self->db_path, &local);
+    if (reader != NULL)
+      lines = ev_store_reader_search_log (reader, NULL, LOG_LIMIT, NULL, &local);
+    if (lines == NULL)
+      g_warning ("Could not read the log from the database: %s", local->message);
+    for (guint i = 0; lines != NULL && i < lines->len; i++)
+      {
+        g_autoptr(CentralEvent) line = central_event_new_from_record (g_ptr_array_index (lines, i));
+
+        g_list_store_append (self->log, line);
+      }
+  }
+
   return TRUE;
 }
 

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "central-event.h"
+#include "ev-store.h"
 
 G_DEFINE_ENUM_TYPE (CentralLogLevel, central_log_level,
                     G_DEFINE_ENUM_VALUE (CENTRAL_LOG_INFO, "info"),
@@ -207,4 +208,29 @@ central_event_get_data (CentralEvent *self)
 {
   g_return_val_if_fail (CENTRAL_IS_EVENT (self), NULL);
   return &self->data;
+}
+
+/**
+ * central_event_new_from_record:
+ * @record: a log line read from the database
+ *
+ * Returns: (transfer full): the line as the log shows it: its kind (an
+ *   error for a name this version does not know), time, level, message
+ *   and CP
+ */
+CentralEvent *
+central_event_new_from_record (const EvLogRecord *record)
+{
+  g_autoptr(GEnumClass) kinds = g_type_class_ref (CENTRAL_TYPE_EVENT_KIND);
+  GEnumValue *kind;
+  CentralEventData data = { 0 };
+
+  g_return_val_if_fail (record != NULL, NULL);
+
+  kind = record->event != NULL ? g_enum_get_value_by_nick (kinds, record->event) : NULL;
+  data.cp_id = record->cp_id;
+  return central_event_new (kind != NULL ? (CentralEventKind) kind->value : CENTRAL_EVENT_ERROR,
+                            record->time_ms,
+                            (CentralLogLevel) CLAMP (record->level, CENTRAL_LOG_INFO, CENTRAL_LOG_ERROR),
+                            record->message, &data);
 }

@@ -116,4 +116,7 @@ const char             *central_event_get_message (CentralEvent *self);
 const char             *central_event_get_cp_id   (CentralEvent *self);
 const CentralEventData *central_event_get_data    (CentralEvent *self);
 
+typedef struct _EvLogRecord EvLogRecord;
+CentralEvent           *central_event_new_from_record (const EvLogRecord *record);
+
 G_END_DECLS

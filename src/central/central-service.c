@@ -1278,20 +1278,6 @@ found_free (gpointer data)
   g_free (found);
 }
 
-/* A log line of the database as the views show it. */
-static CentralEvent *
-event_from_record (const EvLogRecord *record)
-{
-  g_autoptr(GEnumClass) kinds = g_type_class_ref (CENTRAL_TYPE_EVENT_KIND);
-  GEnumValue *kind = g_enum_get_value_by_nick (kinds, record->event);
-  CentralEventData data = { .cp_id = record->cp_id };
-
-  return central_event_new (kind != NULL ? (CentralEventKind) kind->value : CENTRAL_EVENT_ERROR,
-                            record->time_ms, (CentralLogLevel) CLAMP (record->level, CENTRAL_LOG_INFO,
-                                                                      CENTRAL_LOG_ERROR),
-                            record->message, &data);
-}
-
 static void
 search_thread (GTask        *task,
                gpointer      source_object,
@@ -1325,7 +1311,7 @@ search_thread (GTask        *task,
       if (search->history)
         item = g_object_ref (g_ptr_array_index (rows, i));
       else
-        item = G_OBJECT (event_from_record (g_ptr_array_index (rows, i)));
+        item = G_OBJECT (central_event_new_from_record (g_ptr_array_index (rows, i)));
       g_list_store_append (found->model, item);
     }
   g_task_return_pointer (task, found, found_free);

@@ -21,6 +21,8 @@
 
 /* A search of the database shows at most this many, newest first. */
 #define SEARCH_LIMIT 1000
+/* The count of a search still in progress. */
+#define SEARCHING G_MAXUINT
 
 /* The pages that are lists. */
 typedef enum {
@@ -804,8 +806,11 @@ update_history_count (CentralWindow *self)
       total = self->history_found;
     }
 
-  /* Translators: %2$u sessions in the database, the newest %1$u shown. */
-  text = page_summary (shown, total, searching, _("Sessions: %u"), _("Sessions: %2$u, the newest %1$u shown"));
+  if (searching && total == SEARCHING)
+    text = g_strdup (_("Searching…"));
+  else
+    /* Translators: %2$u sessions in the database, the newest %1$u shown. */
+    text = page_summary (shown, total, searching, _("Sessions: %u"), _("Sessions: %2$u, the newest %1$u shown"));
   gtk_label_set_label (self->history_count_label, text);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-history", self->service != NULL);
 }
@@ -817,7 +822,9 @@ update_log_count (CentralWindow *self)
   gboolean searching = self->log_search != NULL;
   guint shown = page_n_items (self, LIST_LOG);
 
-  if (searching)
+  if (searching && self->log_found == SEARCHING)
+    text = g_strdup (_("Searching…"));
+  else if (searching)
     text = page_summary (shown, self->log_found, TRUE, NULL, NULL);
   else
     /* Translators: the log page keeps its newest lines; the search finds the older ones. */
@@ -955,6 +962,18 @@ page_search (CentralWindow  *self,
     }
 
   *search = g_cancellable_new ();
+  /* Until the results come, the label says so rather than the count of
+   * what the page still shows. */
+  if (history)
+    {
+      self->history_found = SEARCHING;
+      update_history_count (self);
+    }
+  else
+    {
+      self->log_found = SEARCHING;
+      update_log_count (self);
+    }
   call = g_new0 (SearchCall, 1);
   call->self = g_object_ref (self);
   call->cancellable = g_object_ref (*search);

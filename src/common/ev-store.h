@@ -80,7 +80,7 @@ GQuark ev_store_error_quark (void);
  * One entry of the log kept by ev_store_append_log(), as
  * ev_store_reader_search_log() returns it.
  */
-typedef struct {
+typedef struct _EvLogRecord {
   gint64 id;
   gint64 time_ms;
   int level;
