@@ -108,8 +108,9 @@ typedef char *(*CellFormatFunc) (gpointer item);
 typedef struct {
   CellFormatFunc format;
   gboolean       numeric;
-  /* Follow the item's notifications (requests change while shown). */
-  gboolean       live;
+  /* The signal of the item's property the cell shows, to follow it
+   * (requests change while shown): "notify::kwh"…; NULL: fixed. */
+  const char    *live;
   /* A text as wide as the column's widest, for a fixed width; NULL: the
    * column takes what is left. */
   char        *(*sample) (void);
@@ -125,7 +126,9 @@ cell_refresh (GtkLabel *label,
   if (item != NULL)
     text = spec->format (item);
 
-  gtk_label_set_label (label, text != NULL ? text : "");
+  /* A figure that did not change as shown costs no relayout. */
+  if (g_strcmp0 (gtk_label_get_label (label), text != NULL ? text : "") != 0)
+    gtk_label_set_label (label, text != NULL ? text : "");
 }
 
 static void
@@ -164,7 +167,7 @@ cell_bind_cb (GtkSignalListItemFactory *factory,
 
   if (spec->live && item != NULL)
     {
-      gulong id = g_signal_connect_swapped (item, "notify",
+      gulong id = g_signal_connect_swapped (item, spec->live,
                                             G_CALLBACK (cell_item_notify_cb), label);
       g_object_set_data (G_OBJECT (list_item), "central-cell-handler", GSIZE_TO_POINTER (id));
     }
@@ -435,26 +438,26 @@ sample_amount (void)
   return ev_ui_format_amount (88888.88);
 }
 
-static const CellSpec request_date_spec = { session_date, FALSE, TRUE, sample_date };
-static const CellSpec request_time_spec = { session_time, FALSE, TRUE, sample_time };
-static const CellSpec request_driver_spec = { session_driver, FALSE, FALSE, sample_id };
-static const CellSpec request_cp_spec = { session_cp, FALSE, FALSE, sample_id };
-static const CellSpec request_phase_spec = { session_phase, FALSE, TRUE };
-static const CellSpec request_kwh_spec = { session_kwh, TRUE, TRUE, sample_kwh };
+static const CellSpec request_date_spec = { session_date, FALSE, "notify::started-at", sample_date };
+static const CellSpec request_time_spec = { session_time, FALSE, "notify::started-at", sample_time };
+static const CellSpec request_driver_spec = { session_driver, FALSE, NULL, sample_id };
+static const CellSpec request_cp_spec = { session_cp, FALSE, NULL, sample_id };
+static const CellSpec request_phase_spec = { session_phase, FALSE, "notify::phase" };
+static const CellSpec request_kwh_spec = { session_kwh, TRUE, "notify::kwh", sample_kwh };
 
-static const CellSpec log_date_spec = { log_date, FALSE, FALSE, sample_date };
-static const CellSpec log_time_spec = { log_time, FALSE, FALSE, sample_time };
-static const CellSpec log_level_spec = { log_level, FALSE, FALSE, sample_level };
-static const CellSpec log_cp_spec = { log_cp, FALSE, FALSE, sample_id };
-static const CellSpec log_message_spec = { log_message, FALSE, FALSE };
+static const CellSpec log_date_spec = { log_date, FALSE, NULL, sample_date };
+static const CellSpec log_time_spec = { log_time, FALSE, NULL, sample_time };
+static const CellSpec log_level_spec = { log_level, FALSE, NULL, sample_level };
+static const CellSpec log_cp_spec = { log_cp, FALSE, NULL, sample_id };
+static const CellSpec log_message_spec = { log_message, FALSE, NULL };
 
-static const CellSpec history_cp_spec = { session_cp, FALSE, FALSE, sample_id };
-static const CellSpec history_driver_spec = { session_driver, FALSE, FALSE, sample_id };
-static const CellSpec history_start_spec = { session_start, FALSE, FALSE, sample_date_time };
-static const CellSpec history_end_spec = { session_end, FALSE, FALSE, sample_date_time };
-static const CellSpec history_kwh_spec = { session_kwh, TRUE, FALSE, sample_kwh };
-static const CellSpec history_amount_spec = { session_amount, TRUE, FALSE, sample_amount };
-static const CellSpec history_reason_spec = { session_reason, FALSE, FALSE };
+static const CellSpec history_cp_spec = { session_cp, FALSE, NULL, sample_id };
+static const CellSpec history_driver_spec = { session_driver, FALSE, NULL, sample_id };
+static const CellSpec history_start_spec = { session_start, FALSE, NULL, sample_date_time };
+static const CellSpec history_end_spec = { session_end, FALSE, NULL, sample_date_time };
+static const CellSpec history_kwh_spec = { session_kwh, TRUE, NULL, sample_kwh };
+static const CellSpec history_amount_spec = { session_amount, TRUE, NULL, sample_amount };
+static const CellSpec history_reason_spec = { session_reason, FALSE, NULL };
 
 static void
 setup_columns (CentralWindow *self)

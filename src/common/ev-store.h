@@ -9,7 +9,7 @@
 G_BEGIN_DECLS
 
 /* The default of EvStore:commit-latency, in ms. */
-#define EV_STORE_DEFAULT_COMMIT_LATENCY_MS 0
+#define EV_STORE_DEFAULT_COMMIT_LATENCY_MS 2
 
 #define EV_STORE_ERROR (ev_store_error_quark ())
 
