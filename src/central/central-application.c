@@ -8,7 +8,11 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <glib/gi18n-lib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "central-application.h"
 #include "central-core.h"
@@ -22,6 +26,8 @@
 #include "ev-ui.h"
 
 #define APP_ID "io.github.evcharging.EVCharging.Central"
+/* How much the UI thread gives way to the core's thread (nice levels). */
+#define UI_NICE 5
 #define DEFAULT_LISTEN "0.0.0.0:7001"
 
 struct _CentralApplication
@@ -45,6 +51,21 @@ pick (const char *option,
   if (option != NULL)
     return option;
   return setting != NULL ? setting : "";
+}
+
+/* When the machine is busy, the links come first: the UI thread (this
+ * one) gives way to the core's thread, which was started before with the
+ * program's own priority. On Linux a thread's nice value is its own. */
+static void
+give_way_to_core (void)
+{
+  pid_t tid = (pid_t) syscall (SYS_gettid);
+  int current;
+
+  errno = 0;
+  current = getpriority (PRIO_PROCESS, (id_t) tid);
+  if (errno != 0 || setpriority (PRIO_PROCESS, (id_t) tid, MIN (current + UI_NICE, 19)) != 0)
+    g_debug ("Could not lower the UI thread's priority: %s", g_strerror (errno));
 }
 
 /* Central's core on a thread of its own, started. */
@@ -90,6 +111,7 @@ create_service (CentralApplication  *self,
     central_headless_print_events (service);
   if (!central_service_start (service, error))
     return NULL;
+  give_way_to_core ();
 
   return g_steal_pointer (&service);
 }

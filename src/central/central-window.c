@@ -148,6 +148,8 @@ cell_setup_cb (GtkSignalListItemFactory *factory,
 
   gtk_label_set_xalign (GTK_LABEL (label), spec->numeric ? 1.0 : 0.0);
   gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  /* One line whatever the text: a row's height needs no layout. */
+  gtk_label_set_single_line_mode (GTK_LABEL (label), TRUE);
   if (spec->numeric)
     gtk_widget_add_css_class (label, "numeric");
   ev_ui_tooltip_when_ellipsized (GTK_LABEL (label));
