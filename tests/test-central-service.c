@@ -39,16 +39,12 @@ news_cb (CentralService *service,
   g_ptr_array_add (f->news, g_object_ref (event));
 }
 
+/* A service on the fixture's database, started. */
 static void
-fixture_setup (Fixture       *f,
-               gconstpointer  data)
+start_service (Fixture *f)
 {
   g_autoptr(CentralCore) core = NULL;
   g_autoptr(GError) error = NULL;
-
-  f->dir = ev_test_make_tmpdir ();
-  f->db_path = g_build_filename (f->dir, "central.db", NULL);
-  f->news = g_ptr_array_new_with_free_func (g_object_unref);
 
   core = g_object_new (CENTRAL_TYPE_CORE,
                        "listen", "127.0.0.1:0",
@@ -62,6 +58,16 @@ fixture_setup (Fixture       *f,
   g_assert_no_error (error);
   g_assert_true (central_service_get_started (f->service));
   g_assert_cmpuint (central_service_get_port (f->service), !=, 0);
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  f->dir = ev_test_make_tmpdir ();
+  f->db_path = g_build_filename (f->dir, "central.db", NULL);
+  f->news = g_ptr_array_new_with_free_func (g_object_unref);
+  start_service (f);
 }
 
 static void
@@ -470,8 +476,6 @@ static void
 test_log_after_restart (Fixture       *f,
                         gconstpointer  data)
 {
-  g_autoptr(CentralCore) core = NULL;
-  g_autoptr(GError) error = NULL;
   GListModel *log;
   gboolean found = FALSE;
 
@@ -484,16 +488,7 @@ test_log_after_restart (Fixture       *f,
   g_signal_handlers_disconnect_by_data (f->service, f);
   g_assert_finalize_object (g_steal_pointer (&f->service));
 
-  core = g_object_new (CENTRAL_TYPE_CORE,
-                       "listen", "127.0.0.1:0",
-                       "bootstrap", peer_broker_get_bootstrap (broker),
-                       "db-path", f->db_path,
-                       "group", "ev-central-service-test",
-                       NULL);
-  f->service = central_service_new (core);
-  g_signal_connect (f->service, "news", G_CALLBACK (news_cb), f);
-  g_assert_true (central_service_start (f->service, &error));
-  g_assert_no_error (error);
+  start_service (f);
 
   /* At once, before anything new happens. */
   log = central_service_get_log (f->service);
