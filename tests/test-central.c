@@ -1,8 +1,10 @@
 #include "config.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "central-core.h"
 #include "central-headless.h"
@@ -563,12 +565,17 @@ db_lookup (Fixture    *f,
   return session;
 }
 
-/* Polls the database (Central commits in batches) until the supply is in
- * @phase; returns it. */
+typedef gboolean (*SessionCheck) (EvSupplySession *session,
+                                   gconstpointer    wanted);
+
+/* Polls the database (Central commits in batches) until the supply
+ * passes @check; returns it. */
 static EvSupplySession *
-wait_db_phase (Fixture       *f,
-               const char    *supply_id,
-               EvSupplyPhase  phase)
+wait_db (Fixture      *f,
+         const char   *supply_id,
+         SessionCheck  check,
+         gconstpointer wanted,
+         const char   *what)
 {
   gint64 deadline = g_get_monotonic_time () + WAIT_MS * G_TIME_SPAN_MILLISECOND;
 
@@ -576,14 +583,43 @@ wait_db_phase (Fixture       *f,
     {
       EvSupplySession *session = db_lookup (f, supply_id);
 
-      if (session != NULL && ev_supply_session_get_phase (session) == phase)
+      if (session != NULL && check (session, wanted))
         return session;
       g_clear_object (&session);
       if (g_get_monotonic_time () > deadline)
-        g_error ("timed out waiting for supply %s to reach phase %d in the database",
-                 supply_id, phase);
+        g_error ("timed out waiting for supply %s to %s in the database", supply_id, what);
       ev_test_sleep_spinning (NULL, 50);
     }
+}
+
+static gboolean
+has_phase (EvSupplySession *session,
+           gconstpointer    wanted)
+{
+  return ev_supply_session_get_phase (session) == *(const EvSupplyPhase *) wanted;
+}
+
+static gboolean
+has_kwh (EvSupplySession *session,
+         gconstpointer    wanted)
+{
+  return fabs (ev_supply_session_get_kwh (session) - *(const double *) wanted) < 1e-9;
+}
+
+static EvSupplySession *
+wait_db_phase (Fixture       *f,
+               const char    *supply_id,
+               EvSupplyPhase  phase)
+{
+  return wait_db (f, supply_id, has_phase, &phase, "reach its phase");
+}
+
+static EvSupplySession *
+wait_db_kwh (Fixture    *f,
+             const char *supply_id,
+             double      kwh)
+{
+  return wait_db (f, supply_id, has_kwh, &kwh, "store its energy");
 }
 
 /* The position of @supply_id in a model of EvSupplySession, or -1. */
@@ -1136,6 +1172,23 @@ test_supply_unclaimed (Fixture       *f,
   rig_clear (&rig);
 }
 
+/* Publishes a request made a minute ago, as a backlog read late. */
+static void
+publish_old_request (PeerEngine *engine,
+                     const char *request_id,
+                     const char *cp_id,
+                     const char *driver_id)
+{
+  g_autoptr(EvSupplyRequest) request = ev_supply_request_new (request_id, cp_id, driver_id,
+                                                              EV_SUPPLY_ORIGIN_DRIVER);
+  g_autofree char *json = NULL;
+
+  ev_envelope_ensure (&request->envelope);
+  request->envelope.ts -= 60000;
+  json = ev_supply_request_to_json (request, NULL);
+  peer_engine_publish_raw (engine, "supply-req", json);
+}
+
 /* A request read long after it was made (a backlog after a restart) is
  * denied: its driver stopped waiting after 10 s. */
 static void
@@ -1143,21 +1196,117 @@ test_supply_stale_request (Fixture       *f,
                            gconstpointer  data)
 {
   Rig rig = rig_new (f, "CP-OLD", "DRV-OLD");
-  g_autoptr(EvSupplyRequest) request = ev_supply_request_new ("0badc0de-0000-4000-8000-000000000001", "CP-OLD",
-                                                              "DRV-OLD", EV_SUPPLY_ORIGIN_DRIVER);
-  g_autofree char *json = NULL;
+  const char *request_id = "0badc0de-0000-4000-8000-000000000001";
   const EvSupplyResponse *response;
 
-  ev_envelope_ensure (&request->envelope);
-  request->envelope.ts -= 60000;
-  json = ev_supply_request_to_json (request, NULL);
-  peer_engine_publish_raw (rig.engine, "supply-req", json);
-  response = peer_driver_wait_response (rig.driver, request->request_id);
+  publish_old_request (rig.engine, request_id, "CP-OLD", "DRV-OLD");
+  response = peer_driver_wait_response (rig.driver, request_id);
   g_assert_cmpint (response->status, ==, EV_SUPPLY_STATUS_DENIED);
   g_assert_cmpint (response->reason, ==, EV_SUPPLY_DENY_REASON_INVALID_REQUEST);
 
   /* A fresh one is fine. */
   start_supply (rig.driver, rig.engine, "CP-OLD");
+  rig_clear (&rig);
+}
+
+/* Central stopped right after authorising, before its offset was
+ * committed: the next Central reads the request again, long after it was
+ * made, while the engine is already charging. The supply is answered as
+ * before, never withdrawn, and billed by the engine's ticket. */
+static void
+test_supply_redelivered_late (Fixture       *f,
+                              gconstpointer  data)
+{
+  Rig rig = rig_new (f, "CP-LATE", "DRV-LATE");
+  g_autofree char *request_id = peer_driver_request (rig.driver, "CP-LATE");
+  const EvSupplyResponse *response = peer_driver_wait_response (rig.driver, request_id);
+  g_autofree char *supply_id = g_strdup (response->supply_id);
+  g_autoptr(EvSupplySession) stored = NULL;
+  const EvDirective *start;
+
+  start = peer_engine_wait_directive (rig.engine, EV_DIRECTIVE_ACTION_START, 1);
+  wait_db_phase (f, supply_id, EV_SUPPLY_PHASE_AUTHORIZED);
+
+  publish_old_request (rig.engine, request_id, "CP-LATE", "DRV-LATE");
+
+  g_assert_cmpint (peer_driver_wait_response_nth (rig.driver, request_id, 2)->status, ==,
+                   EV_SUPPLY_STATUS_AUTHORIZED);
+  peer_engine_wait_directive (rig.engine, EV_DIRECTIVE_ACTION_START, 2);
+  progress (rig.engine, rig.driver, start, 1, 1.25);
+  publish (rig.engine, start, EV_SUPPLY_DATA_TICKET, 2, 1.5, EV_TICKET_REASON_UNPLUGGED);
+  g_assert_cmpfloat_with_epsilon (peer_driver_wait_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET, 2)->kwh,
+                                  1.5, 1e-9);
+  stored = wait_db_phase (f, supply_id, EV_SUPPLY_PHASE_FINISHED);
+  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (stored), 1.5, 1e-9);
+  g_assert_cmpuint (peer_driver_count_errors (rig.driver, supply_id), ==, 0);
+  g_assert_cmpuint (peer_engine_count_directives (rig.engine, EV_DIRECTIVE_ACTION_CANCEL), ==, 0);
+  g_assert_cmpuint (count_events (f, "supply-error", "supply_id", supply_id, NULL), ==, 0);
+
+  rig_clear (&rig);
+}
+
+/* No file of this process may grow (the core's database is in it): as a
+ * full disk looks to SQLite. */
+static void
+limit_file_size (rlim_t bytes)
+{
+  struct rlimit limit;
+
+  g_assert_no_errno (getrlimit (RLIMIT_FSIZE, &limit));
+  limit.rlim_cur = bytes;
+  g_assert_no_errno (setrlimit (RLIMIT_FSIZE, &limit));
+}
+
+/* The database cannot be written for a while: the engine's figures wait
+ * for it and are then stored and relayed once; a request meanwhile is
+ * refused at once, `unavailable`, and leaves nothing behind; Central
+ * recovers by itself. */
+static void
+test_supply_store_full (Fixture       *f,
+                        gconstpointer  data)
+{
+  Rig rig = rig_new (f, "CP-FULL", "DRV-FULL");
+  Rig other = rig_new (f, "CP-FULL2", "DRV-FULL2");
+  const EvDirective *start = start_supply (rig.driver, rig.engine, "CP-FULL");
+  g_autofree char *supply_id = g_strdup (start->supply_id);
+  g_autofree char *request_id = NULL;
+  g_autoptr(EvSupplySession) stored = NULL;
+  const EvSupplyResponse *refused;
+  JsonObject *event;
+
+  progress (rig.engine, rig.driver, start, 1, 0.5);
+  wait_db_kwh (f, supply_id, 0.5);
+
+  mark_events (f);
+  signal (SIGXFSZ, SIG_IGN);
+  limit_file_size (0);
+  publish (rig.engine, start, EV_SUPPLY_DATA_PROGRESS, 2, 1.0, EV_TICKET_REASON_NONE);
+  publish (rig.engine, start, EV_SUPPLY_DATA_TICKET, 3, 1.5, EV_TICKET_REASON_UNPLUGGED);
+  event = wait_event (f, "store", NULL);
+  g_assert_false (json_object_get_boolean_member (event, "writable"));
+
+  request_id = peer_driver_request (other.driver, "CP-FULL2");
+  refused = peer_driver_wait_response (other.driver, request_id);
+  g_assert_cmpint (refused->status, ==, EV_SUPPLY_STATUS_DENIED);
+  g_assert_cmpint (refused->reason, ==, EV_SUPPLY_DENY_REASON_UNAVAILABLE);
+  g_assert_cmpuint (peer_driver_count_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET), ==, 0);
+
+  limit_file_size (RLIM_INFINITY);
+  event = wait_events (f, 2, "store", NULL);
+  g_assert_true (json_object_get_boolean_member (event, "writable"));
+  g_assert_cmpfloat_with_epsilon (peer_driver_wait_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET, 3)->kwh,
+                                  1.5, 1e-9);
+  stored = wait_db_phase (f, supply_id, EV_SUPPLY_PHASE_FINISHED);
+  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (stored), 1.5, 1e-9);
+  assert_money (1.5, ev_supply_session_get_amount (stored));
+
+  /* Nothing half-done: both CPs and drivers take new supplies. */
+  start_supply (other.driver, other.engine, "CP-FULL2");
+  barrier (rig.engine, rig.driver, "CP-FULL");
+  g_assert_cmpuint (peer_driver_count_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET), ==, 1);
+  g_assert_cmpuint (count_events (f, "ticket", "supply_id", supply_id, NULL), ==, 1);
+
+  rig_clear (&other);
   rig_clear (&rig);
 }
 
@@ -1615,13 +1764,17 @@ typedef struct
   const char *driver_id;
   EvCpState state;
   EvSupplyErrorReason reason;
+  EvTicketReason ticket;        /* the engine's own, after the fault */
+  EvSupplyPhase settled_phase;
 } FaultCase;
 
 static const FaultCase fault_broken = {
   "CP-F-KO", "DRV-F-KO", EV_CP_STATE_BROKEN, EV_SUPPLY_ERROR_REASON_ENGINE_FAULT,
+  EV_TICKET_REASON_ENGINE_FAULT, EV_SUPPLY_PHASE_FAILED,
 };
 static const FaultCase fault_disconnected = {
   "CP-F-GONE", "DRV-F-GONE", EV_CP_STATE_DISCONNECTED, EV_SUPPLY_ERROR_REASON_CP_DISCONNECTED,
+  EV_TICKET_REASON_UNPLUGGED, EV_SUPPLY_PHASE_FINISHED,
 };
 
 static void
@@ -1659,8 +1812,24 @@ test_fault_during_supply (Fixture       *f,
   stored = wait_db_phase (f, supply_id, EV_SUPPLY_PHASE_FAILED);
   g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (stored), 2.5, 1e-9);
 
-  /* The engine's own ticket, late, changes nothing. */
-  publish (rig.engine, start, EV_SUPPLY_DATA_TICKET, 3, 2.75, EV_TICKET_REASON_ENGINE_FAULT);
+  /* The engine went on: its progress keeps the stored figures up with its
+   * meter, its ticket settles the supply — stored once, relayed once. */
+  mark_events (f);
+  publish (rig.engine, start, EV_SUPPLY_DATA_PROGRESS, 3, 2.6, EV_TICKET_REASON_NONE);
+  g_clear_object (&stored);
+  stored = wait_db_kwh (f, supply_id, 2.6);
+  g_assert_cmpint (ev_supply_session_get_phase (stored), ==, EV_SUPPLY_PHASE_FAILED);
+  g_assert_true (ev_supply_session_get_provisional (stored));
+  publish (rig.engine, start, EV_SUPPLY_DATA_TICKET, 4, 2.75, c->ticket);
+  event = wait_event (f, "settled", "supply_id", supply_id, "fault", reason,
+                      "reason", ev_ticket_reason_to_string (c->ticket), NULL);
+  g_assert_cmpfloat_with_epsilon (number_member (event, "kwh"), 2.75, 1e-9);
+  assert_money (2.75, number_member (event, "amount"));
+  g_assert_cmpfloat_with_epsilon (peer_driver_wait_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET, 4)->kwh,
+                                  2.75, 1e-9);
+
+  /* Repeated (a redelivery), it changes nothing. */
+  publish (rig.engine, start, EV_SUPPLY_DATA_TICKET, 4, 2.75, c->ticket);
   if (c->state == EV_CP_STATE_DISCONNECTED)
     {
       peer_monitor_free (rig.monitor);
@@ -1671,15 +1840,23 @@ test_fault_during_supply (Fixture       *f,
   wait_cp_state (f, c->cp_id, EV_CP_STATE_ACTIVE);
   barrier (rig.engine, rig.driver, c->cp_id);
   g_assert_cmpuint (peer_driver_count_errors (rig.driver, supply_id), ==, 1);
-  g_assert_cmpuint (peer_driver_count_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET), ==, 0);
-  g_assert_cmpuint (count_events (f, "supply-error", "supply_id", supply_id, NULL), ==, 1);
+  g_assert_cmpuint (peer_driver_count_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET), ==, 1);
+  g_assert_cmpuint (count_events (f, "settled", "supply_id", supply_id, NULL), ==, 1);
   g_assert_cmpuint (count_events (f, "ticket", "supply_id", supply_id, NULL), ==, 0);
   g_assert_cmpint (model_find (central_core_get_requests (f->core), supply_id), ==, -1);
   g_assert_cmpint (model_find (central_core_get_history (f->core), supply_id), ==, 0);
+  {
+    g_autoptr(EvSupplySession) shown = g_list_model_get_item (central_core_get_history (f->core), 0);
+
+    g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (shown), 2.75, 1e-9);
+  }
   g_clear_object (&stored);
   stored = db_lookup (f, supply_id);
-  g_assert_cmpint (ev_supply_session_get_phase (stored), ==, EV_SUPPLY_PHASE_FAILED);
-  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (stored), 2.5, 1e-9);
+  g_assert_cmpint (ev_supply_session_get_phase (stored), ==, c->settled_phase);
+  g_assert_cmpstr (ev_supply_session_get_reason (stored), ==, ev_ticket_reason_to_string (c->ticket));
+  g_assert_false (ev_supply_session_get_provisional (stored));
+  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (stored), 2.75, 1e-9);
+  assert_money (2.75, ev_supply_session_get_amount (stored));
 
   rig_clear (&rig);
 }
@@ -2058,6 +2235,8 @@ main (int   argc,
   ADD ("operator/stop-resume-all", test_stop_resume_all, NULL);
   ADD ("operator/errors", test_operator_errors, NULL);
   ADD ("restart-mid-supply", test_restart_mid_supply, NULL);
+  ADD ("supply/redelivered-late", test_supply_redelivered_late, NULL);
+  ADD ("supply/store-full", test_supply_store_full, NULL);
   ADD ("export-history", test_export_history, NULL);
 
 #undef ADD

@@ -310,7 +310,7 @@ test_denials (Fixture       *fixture,
   guint n = 0;
 
   for (EvSupplyDenyReason reason = EV_SUPPLY_DENY_REASON_UNKNOWN_CP;
-       reason <= EV_SUPPLY_DENY_REASON_INVALID_REQUEST; reason++)
+       reason <= EV_SUPPLY_DENY_REASON_UNAVAILABLE; reason++)
     {
       const EvSupplyRequest *sent = request (fixture, "CP7", ++n);
       JsonObject *event;
@@ -351,6 +351,61 @@ test_supply_error (Fixture       *fixture,
                             driver_reason_describe (DRIVER_PHASE_FAILED, "engine-fault")));
   g_assert_cmpint (driver_core_get_phase (fixture->core), ==, DRIVER_PHASE_FAILED);
   g_assert_cmpuint (g_list_model_get_n_items (driver_core_get_history (fixture->core)), ==, 1);
+  g_assert_cmpfloat (driver_core_get_total_kwh (fixture->core), ==, 1.2);
+}
+
+/* Central ended the supply at a fault and the engine went on: its ticket
+ * comes after the error and settles the supply — the one history entry
+ * and the totals take its figures, once; a repeat changes nothing, and a
+ * new supply under way is not disturbed. */
+static void
+test_supply_settled (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  const EvSupplyRequest *sent = request (fixture, "CP1", 1);
+  g_autofree char *supply_id = fake_central_authorize (fixture->central, sent);
+  g_autofree char *next_id = NULL;
+  g_autoptr(EvSupplySession) entry = NULL;
+  const EvSupplyRequest *next;
+  JsonObject *event;
+
+  wait_event (fixture, "authorized", 1);
+  fake_central_data (fixture->central, sent, supply_id, EV_SUPPLY_DATA_PROGRESS, 1, 1.0, 0);
+  fake_central_error (fixture->central, sent, supply_id, EV_SUPPLY_ERROR_REASON_CP_DISCONNECTED, 1.0);
+  wait_event (fixture, "supply-error", 1);
+
+  fake_central_data (fixture->central, sent, supply_id, EV_SUPPLY_DATA_TICKET, 4, 3.0, EV_TICKET_REASON_UNPLUGGED);
+  event = wait_event (fixture, "ticket", 1);
+  g_assert_cmpstr (field (event, "supply_id"), ==, supply_id);
+  g_assert_cmpfloat (json_object_get_double_member (event, "kwh"), ==, 3.0);
+  g_assert_cmpstr (field (event, "reason"), ==, "unplugged");
+  g_assert_cmpint (driver_core_get_phase (fixture->core), ==, DRIVER_PHASE_FINISHED);
+  g_assert_cmpfloat (driver_core_get_kwh (fixture->core), ==, 3.0);
+  g_assert_cmpuint (g_list_model_get_n_items (driver_core_get_history (fixture->core)), ==, 1);
+  entry = g_list_model_get_item (driver_core_get_history (fixture->core), 0);
+  g_assert_cmpint (ev_supply_session_get_phase (entry), ==, EV_SUPPLY_PHASE_FINISHED);
+  g_assert_cmpfloat (ev_supply_session_get_kwh (entry), ==, 3.0);
+  g_assert_cmpfloat (driver_core_get_total_kwh (fixture->core), ==, 3.0);
+  g_assert_cmpfloat (driver_core_get_total_amount (fixture->core), ==, 1.5);
+
+  /* A new supply; the old ticket again (a redelivery) changes nothing. */
+  next = request (fixture, "CP2", 2);
+  next_id = fake_central_authorize (fixture->central, next);
+  wait_event (fixture, "authorized", 2);
+  fake_central_data (fixture->central, sent, supply_id, EV_SUPPLY_DATA_TICKET, 4, 3.0, EV_TICKET_REASON_UNPLUGGED);
+  fake_central_data (fixture->central, next, next_id, EV_SUPPLY_DATA_PROGRESS, 1, 0.5, 0);
+  wait_event (fixture, "progress", 2);
+  g_assert_null (find_event (fixture, "ticket", 2));
+  g_assert_cmpstr (driver_core_get_supply_id (fixture->core), ==, next_id);
+  g_assert_cmpfloat (driver_core_get_total_kwh (fixture->core), ==, 3.0);
+
+  /* Kept on disk. */
+  g_clear_pointer (&fixture->core, core_free);
+  fixture->core = core_new (fixture, "d1");
+  g_clear_object (&entry);
+  entry = g_list_model_get_item (driver_core_get_history (fixture->core), 0);
+  g_assert_cmpfloat (ev_supply_session_get_kwh (entry), ==, 3.0);
+  g_assert_cmpstr (ev_supply_session_get_reason (entry), ==, "unplugged");
 }
 
 static void
@@ -740,6 +795,7 @@ main (int   argc,
   ADD ("/driver/supply", test_supply);
   ADD ("/driver/denials", test_denials);
   ADD ("/driver/supply-error", test_supply_error);
+  ADD ("/driver/supply-settled", test_supply_settled);
   ADD_SHORT ("/driver/no-answer", test_no_answer);
   ADD ("/driver/others-ignored", test_others_ignored);
   ADD ("/driver/file", test_file);

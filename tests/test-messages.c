@@ -265,7 +265,7 @@ test_wire_names (void)
   CHECK_WIRE_NAMES (ev_supply_status, EvSupplyStatus, "authorized", "denied");
   CHECK_WIRE_NAMES (ev_supply_deny_reason, EvSupplyDenyReason,
                     NULL, "unknown-cp", "cp-disconnected", "cp-busy", "cp-stopped",
-                    "cp-broken", "driver-busy", "invalid-request");
+                    "cp-broken", "driver-busy", "invalid-request", "unavailable");
   CHECK_WIRE_NAMES (ev_directive_action, EvDirectiveAction, "start", "stop", "resume", "cancel");
   CHECK_WIRE_NAMES (ev_supply_data_kind, EvSupplyDataKind, "progress", "ticket");
   CHECK_WIRE_NAMES (ev_ticket_reason, EvTicketReason,
@@ -1117,7 +1117,7 @@ test_supply_request_round_trip (void)
 static void
 test_supply_response_round_trip (void)
 {
-  for (int reason = EV_SUPPLY_DENY_REASON_NONE; reason <= EV_SUPPLY_DENY_REASON_INVALID_REQUEST; reason++)
+  for (int reason = EV_SUPPLY_DENY_REASON_NONE; reason <= EV_SUPPLY_DENY_REASON_UNAVAILABLE; reason++)
     {
       g_autoptr(EvSupplyResponse) msg = NULL;
       g_autoptr(EvSupplyResponse) decoded = NULL;

@@ -629,6 +629,68 @@ test_bad_input (Fixture       *fixture,
 
 /* Sessions */
 
+/* An outcome Central gives at a fault is provisional: the engine's
+ * progress keeps the figures up with its meter, its ticket settles the
+ * supply once (same row), and nothing after that changes it. */
+static void
+test_session_settled (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EvSupplySession) session = NULL;
+  g_autofree char *token = NULL;
+  EvSupplySession *fault;
+  gboolean applied = FALSE;
+  EvStore *store = open_store (fixture->path, 60000);
+
+  token = register_cp (store, "CP1", 0.35);
+  create_session (store, SUPPLY_1, "CP1", "d1");
+  g_assert_true (ev_store_record_progress (store, SUPPLY_1, 1, 0.5, 0.175, 1000, &applied, &error));
+
+  fault = make_outcome (SUPPLY_1, "CP1", "d1", EV_SUPPLY_PHASE_FAILED, 0.5, 4000, "cp-disconnected");
+  ev_supply_session_set_provisional (fault, TRUE);
+  g_assert_true (finish (store, fault));
+  session = lookup (store, SUPPLY_1);
+  g_assert_true (ev_supply_session_get_provisional (session));
+  g_clear_object (&session);
+
+  /* A second fault does not settle it; the engine's progress moves the
+   * figures, not the outcome. */
+  fault = make_outcome (SUPPLY_1, "CP1", "d1", EV_SUPPLY_PHASE_FAILED, 0.5, 4500, "engine-fault");
+  ev_supply_session_set_provisional (fault, TRUE);
+  g_assert_false (finish (store, fault));
+  g_assert_true (ev_store_record_progress (store, SUPPLY_1, 2, 1.5, 0.525, 1000, &applied, &error));
+  g_assert_no_error (error);
+  g_assert_true (applied);
+  g_assert_true (ev_store_record_progress (store, SUPPLY_1, 2, 1.5, 0.525, 1000, &applied, &error));
+  g_assert_false (applied);
+  session = lookup (store, SUPPLY_1);
+  g_assert_cmpint (ev_supply_session_get_phase (session), ==, EV_SUPPLY_PHASE_FAILED);
+  g_assert_cmpstr (ev_supply_session_get_reason (session), ==, "cp-disconnected");
+  g_assert_cmpfloat (ev_supply_session_get_kwh (session), ==, 1.5);
+  g_clear_object (&session);
+
+  /* The engine's ticket settles it; a repeat changes nothing. */
+  g_assert_true (finish (store, make_outcome (SUPPLY_1, "CP1", "d1", EV_SUPPLY_PHASE_FINISHED, 2.25, 6000, "unplugged")));
+  g_assert_false (finish (store, make_outcome (SUPPLY_1, "CP1", "d1", EV_SUPPLY_PHASE_FINISHED, 2.25, 6000, "unplugged")));
+  g_assert_true (ev_store_record_progress (store, SUPPLY_1, 3, 9.0, 3.15, 1000, &applied, &error));
+  g_assert_false (applied);
+  g_assert_true (ev_store_flush (store, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM sessions"), ==, 1);
+  session = lookup (store, SUPPLY_1);
+  g_assert_cmpint (ev_supply_session_get_phase (session), ==, EV_SUPPLY_PHASE_FINISHED);
+  g_assert_cmpstr (ev_supply_session_get_reason (session), ==, "unplugged");
+  g_assert_false (ev_supply_session_get_provisional (session));
+  g_assert_cmpfloat (ev_supply_session_get_kwh (session), ==, 2.25);
+  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_amount (session), 2.25 * 0.35, 1e-9);
+  g_assert_cmpint (ev_supply_session_get_ended_at (session), ==, 6000);
+
+  g_clear_object (&session);
+  g_assert_finalize_object (store);
+}
+
 static void
 test_session_lifecycle (Fixture       *fixture,
                         gconstpointer  data)
@@ -2179,6 +2241,7 @@ main (int   argc,
   ADD ("cp/updates", test_cp_updates);
   ADD ("input/rejected", test_bad_input);
   ADD ("session/lifecycle", test_session_lifecycle);
+  ADD ("session/settled", test_session_settled);
   ADD ("session/history", test_history);
   ADD ("session/progress-monotonic", test_progress_monotonic);
   ADD ("session/denials", test_denials);

@@ -89,6 +89,15 @@ struct _CentralCore
   CentralMonitorServer *server;
   GSource *silence_source;
 
+  /* The database could not be written (disk full, I/O error): the
+   * engines' messages wait here, in order, their offsets uncommitted,
+   * and are handled again once a write succeeds; requests are refused
+   * meanwhile. */
+  gboolean store_failed;
+  gboolean replaying;
+  GQueue held;                /* EvBusMessage */
+  GSource *retry_source;
+
   GListStore *cps;
   GHashTable *records;        /* cp_id → CpRecord */
   GHashTable *links;          /* &Link.id → Link */
@@ -169,7 +178,7 @@ add_log (CentralCore  *self,
       !ev_store_append_log (self->store, central_event_get_time (event), central_event_get_level (event),
                             central_event_get_name (event), central_event_get_cp_id (event),
                             central_event_get_message (event), &error))
-    g_warning ("Could not keep a log line in the database: %s", error->message);
+    g_debug ("Could not keep a log line in the database: %s", error->message);
 }
 
 /* Emits an event of @kind with @data and, when @message is given, logs it
@@ -318,6 +327,16 @@ publish_supply_error (CentralCore         *self,
 
 /* Deferred effects ----------------------------------------------------- */
 
+static void store_failed   (CentralCore  *self,
+                            const GError *error);
+static void hold_or_refuse (CentralCore  *self,
+                            EvBusMessage *msg);
+static gboolean is_storage_error (const GError *error);
+static void store_failed_for (CentralCore  *self,
+                              EvBusMessage *msg,
+                              const char   *topic,
+                              const GError *error);
+
 /* What must wait until the database has committed: relaying, answering,
  * and the Kafka offset. */
 typedef void (*AfterCommitFunc) (CentralCore *self,
@@ -354,11 +373,12 @@ after_commit_cb (EvStore      *store,
 
   if (error != NULL)
     {
-      /* The effect is lost with the batch; leaving the offset alone lets
-       * the next Central process the message again. */
-      g_autofree char *message = g_strdup_printf (_("Could not save to the database: %s"),
-                                                  error->message);
-      emit_error (self, message);
+      /* The effect is lost with the batch: memory is made to match the
+       * database again, the message waits for the store (its offset left
+       * alone, so a Central that stops meanwhile sees it again). */
+      store_failed (self, error);
+      if (after->msg != NULL)
+        hold_or_refuse (self, after->msg);
       return;
     }
 
@@ -409,6 +429,9 @@ track_session (CentralCore     *self,
     }
 }
 
+static void untrack_session (CentralCore     *self,
+                             EvSupplySession *session);
+
 /* Takes @session out of the open ones, into the history. */
 static void
 conclude_session (CentralCore     *self,
@@ -416,24 +439,12 @@ conclude_session (CentralCore     *self,
 {
   /* Held: the tables below may hold the last other references. */
   g_autoptr(EvSupplySession) held = g_object_ref (session);
-  const char *supply_id = ev_supply_session_get_supply_id (held);
-  CpRecord *rec = g_hash_table_lookup (self->records, ev_supply_session_get_cp_id (session));
-  guint position;
 
-  if (g_list_store_find (self->requests, session, &position))
-    g_list_store_remove (self->requests, position);
-  if (g_strcmp0 (g_hash_table_lookup (self->driver_supply, ev_supply_session_get_driver_id (session)),
-                 supply_id) == 0)
-    g_hash_table_remove (self->driver_supply, ev_supply_session_get_driver_id (session));
-  g_hash_table_remove (self->open, supply_id);
-
-  g_list_store_insert (self->history, 0, session);
+  untrack_session (self, held);
+  g_list_store_insert (self->history, 0, held);
   /* The database keeps every ticket; memory only the newest. */
   if (g_list_model_get_n_items (G_LIST_MODEL (self->history)) > HISTORY_LIMIT)
     g_list_store_remove (self->history, HISTORY_LIMIT);
-
-  if (rec != NULL && g_strcmp0 (ev_charging_point_get_supply_id (rec->cp), supply_id) == 0)
-    ev_charging_point_clear_supply (rec->cp);
 }
 
 static void
@@ -498,10 +509,16 @@ fail_session (CentralCore         *self,
   ev_supply_session_set_phase (session, EV_SUPPLY_PHASE_FAILED);
   ev_supply_session_set_reason (session, ev_supply_error_reason_to_string (reason));
   ev_supply_session_set_ended_at (session, now_ms ());
+  /* Central's view of the fault; the engine's meter has the last word. */
+  ev_supply_session_set_provisional (session, TRUE);
   if (!ev_store_finish_session (self->store, session, &recorded, &error))
     {
       g_autofree char *message = g_strdup_printf (_("Could not end supply %s: %s"), supply_id, error->message);
       emit_error (self, message);
+      /* Ended in memory only until the store works again: it then reads
+       * the supply back as open, and ends it again. */
+      if (is_storage_error (error))
+        store_failed (self, error);
     }
 
   g_object_ref (session);
@@ -1194,18 +1211,15 @@ handle_supply_request (CentralCore  *self,
   supply_id = supply_id_for_request (request->request_id);
 
   /* Seen before (delivered again after a restart): answer the same way
-   * while the supply is open, and stay quiet once it has ended. */
+   * while the supply is open, and stay quiet once it has ended. However
+   * old the request, the supply it started may be under way: it is never
+   * withdrawn here (an authorisation nobody takes up ends by itself, see
+   * DEFAULT_AUTHORIZED_TIMEOUT_MS, and the engine ignores a start it
+   * already follows). */
   session = g_hash_table_lookup (self->open, supply_id);
   if (session != NULL)
     {
-      /* Authorised, but Central stopped before saying so, and the driver
-       * has given up since: withdraw it rather than start it for nobody. */
-      if (ev_supply_session_get_phase (session) == EV_SUPPLY_PHASE_AUTHORIZED &&
-          self->request_max_age > 0 &&
-          now_ms () - request->envelope.ts > (gint64) self->request_max_age)
-        fail_session (self, session, EV_SUPPLY_ERROR_REASON_NOT_PLUGGED);
-      else
-        send_authorization (self, request->request_id, session);
+      send_authorization (self, request->request_id, session);
       ev_bus_message_done (self->bus, msg);
       return;
     }
@@ -1251,6 +1265,11 @@ handle_supply_request (CentralCore  *self,
       !ev_store_create_session (self->store, supply_id, request->cp_id, request->driver_id,
                                 ev_charging_point_get_price (rec->cp), &error))
     {
+      if (is_storage_error (error))
+        {
+          store_failed_for (self, msg, "supply-req", error);
+          return;
+        }
       reason = g_error_matches (error, EV_STORE_ERROR, EV_STORE_ERROR_IN_PROGRESS)
                ? EV_SUPPLY_DENY_REASON_CP_BUSY : EV_SUPPLY_DENY_REASON_INVALID_REQUEST;
       g_warning ("Could not store supply %s: %s", supply_id, error->message);
@@ -1298,23 +1317,57 @@ handle_supply_request (CentralCore  *self,
 
 /* Live data ---------------------------------------------------------------- */
 
+static void emit_ticket  (CentralCore     *self,
+                          EvSupplySession *session);
+static void emit_settled (CentralCore     *self,
+                          EvSupplySession *session,
+                          const char      *fault);
+
+/* A supply's figures for its driver and, for a ticket, the event that
+ * tells it: both once stored, so that a batch lost and handled again
+ * tells it once. */
+typedef struct
+{
+  EvSupplyData *relayed;
+  EvSupplySession *ended;     /* a ticket's supply, or NULL */
+  char *fault;                /* Central's reason, for a settled one */
+} Relay;
+
+static void
+relay_free (gpointer data)
+{
+  Relay *relay = data;
+
+  ev_supply_data_free (relay->relayed);
+  g_clear_object (&relay->ended);
+  g_free (relay->fault);
+  g_free (relay);
+}
+
 static void
 relay_cb (CentralCore *self,
           gpointer     data)
 {
-  EvSupplyData *relayed = data;
+  Relay *relay = data;
   char *json;
   gsize length;
 
-  json = ev_supply_data_to_json (relayed, &length);
-  publish (self, "supply-data2", relayed->driver_id, json, length);
+  if (relay->ended != NULL && relay->fault != NULL)
+    emit_settled (self, relay->ended, relay->fault);
+  else if (relay->ended != NULL)
+    emit_ticket (self, relay->ended);
+  json = ev_supply_data_to_json (relay->relayed, &length);
+  publish (self, "supply-data2", relay->relayed->driver_id, json, length);
 }
 
 static void
 relay_later (CentralCore        *self,
              EvBusMessage       *msg,
-             const EvSupplyData *data)
+             const EvSupplyData *data,
+             EvSupplySession    *ended,
+             const char         *fault)
 {
+  Relay *relay = g_new0 (Relay, 1);
   EvSupplyData *relayed = ev_supply_data_copy (data);
 
   /* A new message of Central's, with its own identity; source_ts keeps
@@ -1323,7 +1376,10 @@ relay_later (CentralCore        *self,
   relayed->source_ts = data->envelope.ts;
   relayed->envelope.ts = 0;
   ev_envelope_ensure (&relayed->envelope);
-  when_committed (self, msg, relay_cb, relayed, (GDestroyNotify) ev_supply_data_free);
+  relay->relayed = relayed;
+  relay->ended = ended != NULL ? ev_supply_session_copy (ended) : NULL;
+  relay->fault = g_strdup (fault);
+  when_committed (self, msg, relay_cb, relay, relay_free);
 }
 
 static void
@@ -1391,8 +1447,7 @@ handle_progress (CentralCore        *self,
   if (!ev_store_record_progress (self->store, data->supply_id, data->seq, data->kwh, data->amount,
                                  data->started_at, &applied, &error))
     {
-      emit_invalid_message (self, "supply-data", error->message);
-      ev_bus_message_skip (self->bus, msg, error->message);
+      store_failed_for (self, msg, "supply-data", error);
       return;
     }
 
@@ -1411,7 +1466,7 @@ handle_progress (CentralCore        *self,
     }
 
   emit_progress (self, data);
-  relay_later (self, msg, data);
+  relay_later (self, msg, data, NULL, NULL);
 }
 
 static void
@@ -1437,8 +1492,7 @@ handle_ticket (CentralCore        *self,
 
   if (!ev_store_finish_session (self->store, session, &recorded, &error))
     {
-      emit_invalid_message (self, "supply-data", error->message);
-      ev_bus_message_skip (self->bus, msg, error->message);
+      store_failed_for (self, msg, "supply-data", error);
       g_object_unref (session);
       return;
     }
@@ -1454,11 +1508,110 @@ handle_ticket (CentralCore        *self,
     }
   else
     {
-      emit_ticket (self, session);
-      relay_later (self, msg, data);
+      relay_later (self, msg, data, session, NULL);
     }
 
   g_object_unref (session);
+}
+
+/* The newest history entry of @supply_id in memory, if still there. */
+static EvSupplySession *
+find_in_history (CentralCore *self,
+                 const char  *supply_id)
+{
+  GListModel *history = G_LIST_MODEL (self->history);
+  guint n = g_list_model_get_n_items (history);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(EvSupplySession) item = g_list_model_get_item (history, i);
+
+      if (g_strcmp0 (ev_supply_session_get_supply_id (item), supply_id) == 0)
+        return item;
+    }
+  return NULL;
+}
+
+static void
+emit_settled (CentralCore     *self,
+              EvSupplySession *session,
+              const char      *fault)
+{
+  g_autofree char *message = NULL;
+  CentralEventData data = { 0 };
+
+  session_data (session, &data);
+  data.fault = fault;
+  message = g_strdup_printf (_("Settled the supply of driver %s at %s with the engine’s figures after %s: %.2f kWh, %.2f €"),
+                             ev_supply_session_get_driver_id (session),
+                             ev_supply_session_get_cp_id (session),
+                             fault,
+                             ev_supply_session_get_kwh (session),
+                             ev_supply_session_get_amount (session));
+  emit (self, CENTRAL_EVENT_SETTLED, CENTRAL_LOG_INFO, message, &data);
+}
+
+/* Data of a supply Central ended at a fault (@stored, provisional): the
+ * engine went on. Progress keeps the stored figures up with its meter;
+ * its ticket replaces Central's outcome, and the driver, who had the
+ * error, gets the ticket. Billed once: the same row, settled once. */
+static void
+settle_session (CentralCore        *self,
+                EvBusMessage       *msg,
+                EvSupplySession    *stored,
+                const EvSupplyData *data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *problem = check_supply_data (stored, data);
+  g_autofree char *fault = g_strdup (ev_supply_session_get_reason (stored));
+  gboolean recorded = FALSE;
+  EvSupplySession *shown;
+
+  if (problem != NULL)
+    {
+      emit_invalid_message (self, "supply-data", problem);
+      ev_bus_message_skip (self->bus, msg, problem);
+      return;
+    }
+
+  if (data->kind == EV_SUPPLY_DATA_PROGRESS)
+    {
+      if (!ev_store_record_progress (self->store, data->supply_id, data->seq, data->kwh, data->amount,
+                                     data->started_at, NULL, &error))
+        {
+          store_failed_for (self, msg, "supply-data", error);
+          return;
+        }
+      when_committed (self, msg, NULL, NULL, NULL);
+      return;
+    }
+
+  ev_supply_session_set_seq (stored, MAX (data->seq, ev_supply_session_get_seq (stored)));
+  ev_supply_session_set_kwh (stored, data->kwh);
+  ev_supply_session_set_amount (stored, data->amount);
+  if (data->started_at > 0)
+    ev_supply_session_set_started_at (stored, data->started_at);
+  ev_supply_session_set_ended_at (stored, data->ended_at > 0 ? data->ended_at : now_ms ());
+  ev_supply_session_set_reason (stored, ev_ticket_reason_to_string (data->reason));
+  ev_supply_session_set_phase (stored, data->reason == EV_TICKET_REASON_ENGINE_FAULT ||
+                                       data->reason == EV_TICKET_REASON_NOT_PLUGGED
+                                       ? EV_SUPPLY_PHASE_FAILED : EV_SUPPLY_PHASE_FINISHED);
+  ev_supply_session_set_provisional (stored, FALSE);
+  if (!ev_store_finish_session (self->store, stored, &recorded, &error))
+    {
+      store_failed_for (self, msg, "supply-data", error);
+      return;
+    }
+  if (!recorded)
+    {
+      ev_bus_message_done (self->bus, msg);
+      return;
+    }
+
+  shown = find_in_history (self, data->supply_id);
+  if (shown != NULL)
+    ev_supply_session_update (shown, stored);
+  relay_later (self, msg, data, stored, fault);
 }
 
 static void
@@ -1485,8 +1638,14 @@ handle_supply_data (CentralCore  *self,
     {
       g_autoptr(EvSupplySession) stored = ev_store_lookup_session (self->store, data->supply_id, NULL);
 
-      /* Late or repeated data of a supply that has ended is expected after
-       * a fault or a restart: it changes nothing. */
+      /* Ended by Central at a fault: the engine's figures settle it. */
+      if (stored != NULL && ev_supply_session_get_provisional (stored))
+        {
+          settle_session (self, msg, stored, data);
+          return;
+        }
+      /* Late or repeated data of a supply that has ended with its ticket is
+       * expected after a restart: it changes nothing. */
       if (stored != NULL)
         {
           ev_bus_message_done (self->bus, msg);
@@ -1519,12 +1678,246 @@ handle_supply_data (CentralCore  *self,
     handle_ticket (self, msg, session, data);
 }
 
+/* Storage trouble ---------------------------------------------------------- */
+
+#define STORE_RETRY_MS 1000
+
+/* A failure of the disk or of SQLite, not of the message. */
+static gboolean
+is_storage_error (const GError *error)
+{
+  return error->domain == EV_STORE_ERROR &&
+         (error->code == EV_STORE_ERROR_FAILED || error->code == EV_STORE_ERROR_FULL ||
+          error->code == EV_STORE_ERROR_BUSY || error->code == EV_STORE_ERROR_CORRUPT ||
+          error->code == EV_STORE_ERROR_NOT_A_DATABASE);
+}
+
 static void
-bus_message_cb (EvBus        *bus,
-                EvBusMessage *msg,
-                gpointer      user_data)
+emit_store (CentralCore *self,
+            gboolean     writable,
+            const char  *reason)
+{
+  g_autofree char *message = NULL;
+  CentralEventData data = { .writable = writable, .held = self->held.length, .reason = reason };
+
+  if (writable)
+    message = g_strdup (_("The database can be written again: the messages held meanwhile are handled"));
+  else
+    message = g_strdup_printf (_("The database cannot be written (%s): the engines’ messages are held and "
+                                 "supply requests refused until a write succeeds"), reason);
+  emit (self, CENTRAL_EVENT_STORE, writable ? CENTRAL_LOG_INFO : CENTRAL_LOG_WARNING, message, &data);
+}
+
+/* Answers a request Central cannot store with `unavailable`, at once. */
+static void
+refuse_request (CentralCore  *self,
+                EvBusMessage *msg)
+{
+  g_autoptr(EvSupplyRequest) request = NULL;
+  g_autoptr(EvSupplyResponse) response = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
+  GBytes *value = ev_bus_message_get_value (msg);
+  gsize length = 0;
+  const char *text = value != NULL ? g_bytes_get_data (value, &length) : NULL;
+  CentralEventData event = { 0 };
+
+  request = ev_supply_request_from_json (text, length, &error);
+  if (request == NULL)
+    {
+      emit_invalid_message (self, "supply-req", error->message);
+      ev_bus_message_skip (self->bus, msg, error->message);
+      return;
+    }
+
+  response = ev_supply_response_new_denied (request->request_id, request->driver_id, request->cp_id,
+                                            EV_SUPPLY_DENY_REASON_UNAVAILABLE);
+  event.cp_id = request->cp_id;
+  event.request_id = request->request_id;
+  event.driver_id = request->driver_id;
+  event.reason = ev_supply_deny_reason_to_string (EV_SUPPLY_DENY_REASON_UNAVAILABLE);
+  message = g_strdup_printf (_("Refused driver %s at %s: the database cannot be written"),
+                             request->driver_id, request->cp_id);
+  emit (self, CENTRAL_EVENT_DENIED, CENTRAL_LOG_WARNING, message, &event);
+  send_denial_cb (self, response);
+  ev_bus_message_done (self->bus, msg);
+}
+
+/* A message whose effect could not be stored: a request is refused, an
+ * engine's message waits for the store, in order. */
+static void
+hold_or_refuse (CentralCore  *self,
+                EvBusMessage *msg)
+{
+  if (g_str_equal (ev_bus_message_get_topic (msg), "supply-req"))
+    refuse_request (self, msg);
+  else
+    g_queue_push_tail (&self->held, ev_bus_message_ref (msg));
+}
+
+/* The store failed on @msg's behalf (@error); a bad message is skipped. */
+static void
+store_failed_for (CentralCore  *self,
+                  EvBusMessage *msg,
+                  const char   *topic,
+                  const GError *error)
+{
+  if (is_storage_error (error))
+    {
+      store_failed (self, error);
+      hold_or_refuse (self, msg);
+      return;
+    }
+  emit_invalid_message (self, topic, error->message);
+  ev_bus_message_skip (self->bus, msg, error->message);
+}
+
+static gboolean retry_store_cb (gpointer user_data);
+
+static void
+store_failed (CentralCore  *self,
+              const GError *error)
+{
+  if (self->retry_source == NULL)
+    {
+      self->retry_source = g_timeout_source_new (STORE_RETRY_MS);
+      g_source_set_callback (self->retry_source, retry_store_cb, self, NULL);
+      g_source_attach (self->retry_source, g_main_context_get_thread_default ());
+    }
+  if (self->store_failed)
+    return;
+  self->store_failed = TRUE;
+  emit_store (self, FALSE, error->message);
+}
+
+/* Takes @session out of the open ones (the requests, its CP, its
+ * driver). */
+static void
+untrack_session (CentralCore     *self,
+                 EvSupplySession *session)
+{
+  g_autoptr(EvSupplySession) held = g_object_ref (session);
+  const char *supply_id = ev_supply_session_get_supply_id (held);
+  CpRecord *rec = g_hash_table_lookup (self->records, ev_supply_session_get_cp_id (held));
+  guint position;
+
+  if (g_list_store_find (self->requests, held, &position))
+    g_list_store_remove (self->requests, position);
+  if (g_strcmp0 (g_hash_table_lookup (self->driver_supply, ev_supply_session_get_driver_id (held)),
+                 supply_id) == 0)
+    g_hash_table_remove (self->driver_supply, ev_supply_session_get_driver_id (held));
+  g_hash_table_remove (self->open, supply_id);
+  if (rec != NULL && g_strcmp0 (ev_charging_point_get_supply_id (rec->cp), supply_id) == 0)
+    ev_charging_point_clear_supply (rec->cp);
+}
+
+/* Makes the open supplies in memory those of the database: what a lost
+ * batch created is forgotten, what it ended is open again. */
+static gboolean
+resync_sessions (CentralCore *self)
+{
+  g_autoptr(GPtrArray) stored = NULL;
+  g_autoptr(GPtrArray) in_memory = NULL;
+  g_autoptr(GError) error = NULL;
+
+  stored = ev_store_load_open_sessions (self->store, &error);
+  if (stored == NULL)
+    return FALSE;
+
+  in_memory = g_ptr_array_new_with_free_func (g_object_unref);
+  {
+    GHashTableIter iter;
+    EvSupplySession *session;
+
+    g_hash_table_iter_init (&iter, self->open);
+    while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &session))
+      g_ptr_array_add (in_memory, g_object_ref (session));
+  }
+  for (guint i = 0; i < in_memory->len; i++)
+    untrack_session (self, g_ptr_array_index (in_memory, i));
+
+  for (guint i = 0; i < stored->len; i++)
+    {
+      EvSupplySession *session = g_ptr_array_index (stored, i);
+      EvSupplySession *ended = find_in_history (self, ev_supply_session_get_supply_id (session));
+      guint position;
+
+      if (ended != NULL && g_list_store_find (self->history, ended, &position))
+        g_list_store_remove (self->history, position);
+      track_session (self, session);
+    }
+
+  /* A fault whose end was lost with the batch is a fault still. */
+  {
+    GHashTableIter iter;
+    CpRecord *rec;
+    g_autoptr(GPtrArray) faulty = g_ptr_array_new ();
+
+    g_hash_table_iter_init (&iter, self->records);
+    while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &rec))
+      if (ev_charging_point_get_supply_id (rec->cp) != NULL &&
+          (ev_charging_point_get_state (rec->cp) == EV_CP_STATE_BROKEN ||
+           ev_charging_point_get_state (rec->cp) == EV_CP_STATE_DISCONNECTED))
+        g_ptr_array_add (faulty, rec);
+    for (guint i = 0; i < faulty->len; i++)
+      {
+        rec = g_ptr_array_index (faulty, i);
+        fail_supply (self, rec, ev_charging_point_get_state (rec->cp) == EV_CP_STATE_BROKEN
+                                ? EV_SUPPLY_ERROR_REASON_ENGINE_FAULT
+                                : EV_SUPPLY_ERROR_REASON_CP_DISCONNECTED);
+      }
+  }
+  return TRUE;
+}
+
+static void dispatch (CentralCore  *self,
+                      EvBusMessage *msg);
+
+/* Once a second while the store fails: a write is tried; when it works,
+ * memory is made to match the database and the held messages are handled
+ * again, in the order they came. */
+static gboolean
+retry_store_cb (gpointer user_data)
 {
   CentralCore *self = user_data;
+  g_autoptr(GError) error = NULL;
+  GQueue held = G_QUEUE_INIT;
+
+  if (!ev_store_check_writable (self->store, &error))
+    return G_SOURCE_CONTINUE;
+  if (!resync_sessions (self))
+    return G_SOURCE_CONTINUE;
+
+  self->store_failed = FALSE;
+  self->replaying = TRUE;
+  held = self->held;
+  g_queue_init (&self->held);
+  while (!g_queue_is_empty (&held))
+    {
+      g_autoptr(EvBusMessage) msg = g_queue_pop_head (&held);
+
+      /* Failed again: the rest waits behind what failed, in order. */
+      if (self->store_failed)
+        g_queue_push_tail (&self->held, g_steal_pointer (&msg));
+      else
+        dispatch (self, msg);
+    }
+  if (!self->store_failed && !ev_store_flush (self->store, &error))
+    store_failed (self, error);
+  self->replaying = FALSE;
+
+  if (self->store_failed)
+    return G_SOURCE_CONTINUE;
+
+  emit_store (self, TRUE, NULL);
+  g_clear_pointer (&self->retry_source, g_source_unref);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+dispatch (CentralCore  *self,
+          EvBusMessage *msg)
+{
   const char *topic = ev_bus_message_get_topic (msg);
   GBytes *value = ev_bus_message_get_value (msg);
   gsize length = 0;
@@ -1535,7 +1928,23 @@ bus_message_cb (EvBus        *bus,
   else if (g_str_equal (topic, "supply-data"))
     handle_supply_data (self, msg, data, length);
   else
-    ev_bus_message_done (bus, msg);
+    ev_bus_message_done (self->bus, msg);
+}
+
+static void
+bus_message_cb (EvBus        *bus,
+                EvBusMessage *msg,
+                gpointer      user_data)
+{
+  CentralCore *self = user_data;
+
+  /* Behind held messages, a message waits too (or is refused). */
+  if (self->store_failed || !g_queue_is_empty (&self->held))
+    {
+      hold_or_refuse (self, msg);
+      return;
+    }
+  dispatch (self, msg);
 }
 
 static void
@@ -1762,6 +2171,12 @@ central_core_shutdown (CentralCore *self)
       g_signal_handlers_disconnect_by_data (self->bus, self);
       ev_bus_close (self->bus);
     }
+
+  /* Held messages stay uncommitted: the next Central handles them. */
+  if (self->retry_source != NULL)
+    g_source_destroy (self->retry_source);
+  g_clear_pointer (&self->retry_source, g_source_unref);
+  g_queue_clear_full (&self->held, (GDestroyNotify) ev_bus_message_unref);
 
   g_clear_object (&self->bus);
   g_clear_object (&self->server);

@@ -23,6 +23,8 @@ G_DEFINE_ENUM_TYPE (CentralEventKind, central_event_kind,
                     G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_PROGRESS, "progress"),
                     G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_TICKET, "ticket"),
                     G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_SUPPLY_ERROR, "supply-error"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_SETTLED, "settled"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_STORE, "store"),
                     G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_DIRECTIVE, "directive"),
                     G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_INVALID_MESSAGE, "invalid-message"),
                     G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_BROKER, "broker"),
@@ -146,6 +148,7 @@ central_event_new (CentralEventKind        kind,
       self->data.peer = keep (self, data->peer);
       self->data.location = keep (self, data->location);
       self->data.reason = keep (self, data->reason);
+      self->data.fault = keep (self, data->fault);
       self->data.request_id = keep (self, data->request_id);
       self->data.driver_id = keep (self, data->driver_id);
       self->data.supply_id = keep (self, data->supply_id);

@@ -44,6 +44,8 @@ typedef enum {
   CENTRAL_EVENT_PROGRESS,
   CENTRAL_EVENT_TICKET,
   CENTRAL_EVENT_SUPPLY_ERROR,
+  CENTRAL_EVENT_SETTLED,
+  CENTRAL_EVENT_STORE,
   CENTRAL_EVENT_DIRECTIVE,
   CENTRAL_EVENT_INVALID_MESSAGE,
   CENTRAL_EVENT_BROKER,
@@ -69,6 +71,7 @@ typedef struct {
   EvCpState   state;
   EvCpState   previous;
   const char *reason;
+  const char *fault;
   const char *request_id;
   const char *driver_id;
   const char *supply_id;
@@ -82,6 +85,8 @@ typedef struct {
   const char *action;
   const char *topic;
   gboolean    reachable;
+  gboolean    writable;
+  guint       held;
   const char *listen;
   guint       port;
   const char *kafka;

@@ -109,6 +109,9 @@ typedef enum {
   F_STATE,
   F_PREVIOUS,
   F_REASON,
+  F_FAULT,
+  F_WRITABLE,
+  F_HELD,
   F_REQUEST_ID,
   F_DRIVER_ID,
   F_SUPPLY_ID,
@@ -146,6 +149,9 @@ static const Field *const members[] = {
                                              F_STARTED_AT, F_ENDED_AT, F_REASON, F_END },
   [CENTRAL_EVENT_SUPPLY_ERROR] = (const Field[]) { F_CP_ID, F_SUPPLY_ID, F_DRIVER_ID, F_REASON, F_KWH,
                                                    F_AMOUNT, F_END },
+  [CENTRAL_EVENT_SETTLED] = (const Field[]) { F_CP_ID, F_SUPPLY_ID, F_DRIVER_ID, F_KWH, F_AMOUNT, F_PRICE,
+                                              F_STARTED_AT, F_ENDED_AT, F_REASON, F_FAULT, F_END },
+  [CENTRAL_EVENT_STORE] = (const Field[]) { F_WRITABLE, F_HELD, F_REASON, F_END },
   [CENTRAL_EVENT_DIRECTIVE] = (const Field[]) { F_TARGET, F_ACTION, F_END },
   [CENTRAL_EVENT_INVALID_MESSAGE] = (const Field[]) { F_TOPIC, F_REASON, F_END },
   [CENTRAL_EVENT_BROKER] = (const Field[]) { F_REACHABLE, F_END },
@@ -184,6 +190,15 @@ add_member (JsonObject   *object,
       break;
     case F_REASON:
       json_object_set_string_member (object, "reason", data->reason);
+      break;
+    case F_FAULT:
+      json_object_set_string_member (object, "fault", data->fault);
+      break;
+    case F_WRITABLE:
+      json_object_set_boolean_member (object, "writable", data->writable);
+      break;
+    case F_HELD:
+      json_object_set_int_member (object, "held", data->held);
       break;
     case F_REQUEST_ID:
       json_object_set_string_member (object, "request_id", data->request_id);

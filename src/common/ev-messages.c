@@ -126,6 +126,7 @@ static const char * const supply_deny_reason_names[] = {
   [EV_SUPPLY_DENY_REASON_CP_BROKEN] = "cp-broken",
   [EV_SUPPLY_DENY_REASON_DRIVER_BUSY] = "driver-busy",
   [EV_SUPPLY_DENY_REASON_INVALID_REQUEST] = "invalid-request",
+  [EV_SUPPLY_DENY_REASON_UNAVAILABLE] = "unavailable",
 };
 
 static const char * const directive_action_names[] = {

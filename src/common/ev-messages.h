@@ -128,6 +128,8 @@ typedef enum {
  * @EV_SUPPLY_DENY_REASON_CP_BROKEN: `cp-broken`
  * @EV_SUPPLY_DENY_REASON_DRIVER_BUSY: `driver-busy`
  * @EV_SUPPLY_DENY_REASON_INVALID_REQUEST: `invalid-request`
+ * @EV_SUPPLY_DENY_REASON_UNAVAILABLE: `unavailable`, an extension: Central
+ *   cannot store a supply right now (its disk is full); ask again later
  *
  * Why Central denied a supply request (`supply-res`).
  */
@@ -140,6 +142,7 @@ typedef enum {
   EV_SUPPLY_DENY_REASON_CP_BROKEN,
   EV_SUPPLY_DENY_REASON_DRIVER_BUSY,
   EV_SUPPLY_DENY_REASON_INVALID_REQUEST,
+  EV_SUPPLY_DENY_REASON_UNAVAILABLE,
 } EvSupplyDenyReason;
 
 /**

@@ -116,13 +116,17 @@ static const char * const migrations[] = {
   "  message TEXT NOT NULL"
   ");"
   "CREATE INDEX log_by_cp ON log (cp_id) WHERE cp_id IS NOT NULL;",
+
+  /* 5: an outcome Central gave at a fault stays open to the engine's
+   * own figures (see ev_store_finish_session()). */
+  "ALTER TABLE sessions ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == EV_STORE_SCHEMA_VERSION);
 
 #define SESSION_COLUMNS \
   "supply_id, cp_id, driver_id, price, kwh, amount, seq, phase, reason, " \
-  "started_at, ended_at"
+  "started_at, ended_at, provisional"
 
 #define HISTORY_ORDER_LIMIT " ORDER BY ended_at DESC, rowid DESC LIMIT ?1"
 
@@ -150,6 +154,7 @@ typedef enum {
   STMT_SESSION_INSERT,
   STMT_SESSION_PROGRESS,
   STMT_SESSION_FINISH,
+  STMT_SESSION_PROGRESS_PROVISIONAL,
   STMT_SESSION_OPEN_BY_CP,
   STMT_SESSION_OPEN_BY_DRIVER,
   STMT_SESSION_OPEN_ALL,
@@ -202,11 +207,18 @@ static const char * const stmt_sql[N_STMTS] = {
     " SET seq = ?2, kwh = ?3, amount = ?4, phase = 'supplying',"
     "     started_at = COALESCE (started_at, ?5)"
     " WHERE supply_id = ?1 AND ended_at IS NULL AND seq < ?2",
+  /* The engine's figures after Central ended the supply at a fault: kept,
+   * the outcome stays Central's until the ticket comes. */
+  [STMT_SESSION_PROGRESS_PROVISIONAL] =
+    "UPDATE sessions"
+    " SET seq = ?2, kwh = ?3, amount = ?4, started_at = COALESCE (started_at, ?5)"
+    " WHERE supply_id = ?1 AND provisional = 1 AND seq < ?2",
   [STMT_SESSION_FINISH] =
     "UPDATE sessions"
     " SET phase = ?2, seq = MAX (seq, ?3), kwh = ?4, amount = ?5,"
-    "     started_at = COALESCE (?6, started_at), ended_at = ?7, reason = ?8"
-    " WHERE supply_id = ?1 AND ended_at IS NULL",
+    "     started_at = COALESCE (?6, started_at), ended_at = ?7, reason = ?8,"
+    "     provisional = ?9"
+    " WHERE supply_id = ?1 AND (ended_at IS NULL OR (provisional = 1 AND ?9 = 0))",
   [STMT_SESSION_OPEN_BY_CP] =
     "SELECT " SESSION_COLUMNS " FROM sessions"
     " WHERE cp_id = ?1 AND ended_at IS NULL",
@@ -485,7 +497,7 @@ check_batch_survived (EvStore      *self,
   lost = g_error_new (EV_STORE_ERROR, cause->code,
                       _("The last batch of writes was rolled back: %s"),
                       cause->message);
-  g_warning ("%s", lost->message);
+  g_message ("%s", lost->message);
   run_waiters (self, lost);
 }
 
@@ -604,7 +616,7 @@ flush_timeout_cb (gpointer user_data)
   g_autoptr(GError) error = NULL;
 
   if (!ev_store_flush (self, &error))
-    g_warning ("%s", error->message);
+    g_message ("%s", error->message);
 
   return G_SOURCE_REMOVE;
 }
@@ -943,6 +955,7 @@ session_from_row (sqlite3_stmt *stmt)
   ev_supply_session_set_reason (session, (const char *) sqlite3_column_text (stmt, 8));
   ev_supply_session_set_started_at (session, sqlite3_column_int64 (stmt, 9));
   ev_supply_session_set_ended_at (session, sqlite3_column_int64 (stmt, 10));
+  ev_supply_session_set_provisional (session, sqlite3_column_int (stmt, 11) != 0);
 
   return session;
 }
@@ -1211,7 +1224,7 @@ checkpoint (Checkpointer *checkpointer)
                backfilled, wal_pages, g_get_monotonic_time () - start, sqlite3_errstr (rc));
       break;
     default:
-      g_warning ("Could not checkpoint the database: %s", sqlite3_errmsg (checkpointer->db));
+      g_message ("Could not checkpoint the database: %s", sqlite3_errmsg (checkpointer->db));
     }
 }
 
@@ -1699,7 +1712,7 @@ trim_log (EvStore *self)
       step_done (self, stmt, &error);
     }
   if (error != NULL)
-    g_warning ("Could not trim the log of “%s”: %s", self->path, error->message);
+    g_message ("Could not trim the log of “%s”: %s", self->path, error->message);
 }
 
 /* The WAL starts over only at a transaction that begins with all of it
@@ -1787,6 +1800,45 @@ ev_store_flush (EvStore  *self,
     }
 
   return TRUE;
+}
+
+/**
+ * ev_store_check_writable:
+ * @self: a store
+ * @error: return location for an error
+ *
+ * Commits what is pending, then one write of its own (the schema version,
+ * written again as it is), so that a caller waiting for a full disk to
+ * have room again knows when writes succeed.
+ *
+ * Returns: %TRUE if both committed
+ */
+gboolean
+ev_store_check_writable (EvStore  *self,
+                         GError  **error)
+{
+  g_autofree char *sql = NULL;
+  int rc;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!ev_store_flush (self, error) || !begin_write (self, error))
+    return FALSE;
+
+  sql = g_strdup_printf ("PRAGMA user_version = %d", EV_STORE_SCHEMA_VERSION);
+  rc = sqlite3_exec (self->db, sql, NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    {
+      g_autoptr(GError) local = NULL;
+
+      set_sqlite_error (self, rc, &local);
+      check_batch_survived (self, local);
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+
+  return ev_store_flush (self, error);
 }
 
 /**
@@ -2367,6 +2419,8 @@ ev_store_create_session (EvStore     *self,
   return step_done (self, stmt, error);
 }
 
+static const StmtId progress_stmts[] = { STMT_SESSION_PROGRESS, STMT_SESSION_PROGRESS_PROVISIONAL };
+
 /**
  * ev_store_record_progress:
  * @self: a store
@@ -2383,7 +2437,9 @@ ev_store_create_session (EvStore     *self,
  * Records a supply's progress (phase %EV_SUPPLY_PHASE_SUPPLYING), in the
  * current batch. A @seq not greater than the stored one (a late or
  * duplicate delivery), or progress for a supply that has ended, changes
- * nothing and is not an error.
+ * nothing and is not an error — except for a supply Central ended at a
+ * fault (#EvSupplySession:provisional), whose figures follow the engine's
+ * while its outcome stays.
  *
  * Returns: %TRUE on success (applied or not); %FALSE with @error set for
  *   bad input or an unknown supply
@@ -2398,7 +2454,6 @@ ev_store_record_progress (EvStore     *self,
                           gboolean    *out_applied,
                           GError     **error)
 {
-  g_autoptr(EvBorrowedStmt) stmt = NULL;
   gboolean applied;
 
   g_return_val_if_fail (EV_IS_STORE (self), FALSE);
@@ -2422,17 +2477,24 @@ ev_store_record_progress (EvStore     *self,
   if (!begin_write (self, error))
     return FALSE;
 
-  if ((stmt = borrow_stmt (self, STMT_SESSION_PROGRESS, error)) == NULL)
-    return FALSE;
-  bind_text (stmt, 1, supply_id);
-  sqlite3_bind_int64 (stmt, 2, seq);
-  sqlite3_bind_double (stmt, 3, kwh);
-  sqlite3_bind_double (stmt, 4, amount);
-  bind_time (stmt, 5, started_at);
-  if (!step_done (self, stmt, error))
-    return FALSE;
+  /* An open supply; else one Central ended at a fault, which follows the
+   * engine's meter. */
+  applied = FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (progress_stmts) && !applied; i++)
+    {
+      g_autoptr(EvBorrowedStmt) stmt = borrow_stmt (self, progress_stmts[i], error);
 
-  applied = sqlite3_changes (self->db) > 0;
+      if (stmt == NULL)
+        return FALSE;
+      bind_text (stmt, 1, supply_id);
+      sqlite3_bind_int64 (stmt, 2, seq);
+      sqlite3_bind_double (stmt, 3, kwh);
+      sqlite3_bind_double (stmt, 4, amount);
+      bind_time (stmt, 5, started_at);
+      if (!step_done (self, stmt, error))
+        return FALSE;
+      applied = sqlite3_changes (self->db) > 0;
+    }
   if (!applied)
     {
       g_autoptr(EvSupplySession) session = NULL;
@@ -2458,14 +2520,18 @@ ev_store_record_progress (EvStore     *self,
  *   phase %EV_SUPPLY_PHASE_FINISHED (a ticket) or %EV_SUPPLY_PHASE_FAILED
  *   (a fault), final kWh and amount, seq, start and end times (an end of
  *   0 means now) and reason
- * @out_recorded: (out) (optional): %TRUE if this call ended the supply;
- *   %FALSE if it had already ended (a duplicate ticket, or a ticket after
- *   a fault), in which case nothing changed
+ * @out_recorded: (out) (optional): %TRUE if this call ended or settled
+ *   the supply; %FALSE if it had already ended (a duplicate ticket, or a
+ *   second fault), in which case nothing changed
  * @error: return location for an error
  *
  * Records the end of a supply, once: the first ticket or fault for a
  * supply_id is stored, any later one is recognised and ignored, so that
- * Central neither stores nor relays it twice. Written in the current
+ * Central neither stores nor relays it twice. The one exception: an
+ * outcome Central gave at a fault (@outcome's
+ * #EvSupplySession:provisional set) is settled by the first outcome that
+ * is not provisional — the engine's ticket — which replaces its figures,
+ * phase and reason (@out_recorded is then %TRUE). Written in the current
  * batch; use ev_store_when_committed() before relaying it or committing
  * the Kafka offset.
  *
@@ -2541,7 +2607,10 @@ ev_store_finish_session (EvStore          *self,
       return FALSE;
     }
 
-  if (ev_supply_session_is_concluded (stored))
+  /* Ended already: by a ticket (this is a duplicate), or by Central at a
+   * fault, which only the engine's own outcome may settle. */
+  if (ev_supply_session_is_concluded (stored) &&
+      (!ev_supply_session_get_provisional (stored) || ev_supply_session_get_provisional (outcome)))
     return TRUE;
 
   if ((stmt = borrow_stmt (self, STMT_SESSION_FINISH, error)) == NULL)
@@ -2554,6 +2623,7 @@ ev_store_finish_session (EvStore          *self,
   bind_time (stmt, 6, ev_supply_session_get_started_at (outcome));
   sqlite3_bind_int64 (stmt, 7, ended_at > 0 ? ended_at : now_ms ());
   bind_text (stmt, 8, reason);
+  sqlite3_bind_int (stmt, 9, ev_supply_session_get_provisional (outcome) ? 1 : 0);
   if (!step_done (self, stmt, error))
     return FALSE;
 

@@ -63,7 +63,7 @@ GQuark ev_store_error_quark (void);
  *
  * The schema version (`PRAGMA user_version`) this build writes.
  */
-#define EV_STORE_SCHEMA_VERSION 4
+#define EV_STORE_SCHEMA_VERSION 5
 
 /* The default of EvStore:log-limit, in rows. */
 #define EV_STORE_DEFAULT_LOG_LIMIT 200000
@@ -133,6 +133,8 @@ void             ev_store_set_log_limit         (EvStore               *self,
                                                  guint                  log_limit);
 
 gboolean         ev_store_flush                 (EvStore               *self,
+                                                 GError               **error);
+gboolean         ev_store_check_writable        (EvStore               *self,
                                                  GError               **error);
 void             ev_store_when_committed        (EvStore               *self,
                                                  EvStoreCommittedFunc   func,

@@ -28,6 +28,7 @@ struct _EvSupplySession
   gint64 started_at;
   gint64 ended_at;
   char *reason;
+  gboolean provisional;
 };
 
 G_DEFINE_FINAL_TYPE (EvSupplySession, ev_supply_session, G_TYPE_OBJECT)
@@ -45,6 +46,7 @@ enum {
   PROP_STARTED_AT,
   PROP_ENDED_AT,
   PROP_REASON,
+  PROP_PROVISIONAL,
   N_PROPS
 };
 
@@ -106,6 +108,9 @@ ev_supply_session_get_property (GObject    *object,
     case PROP_REASON:
       g_value_set_string (value, self->reason);
       break;
+    case PROP_PROVISIONAL:
+      g_value_set_boolean (value, self->provisional);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -154,6 +159,9 @@ ev_supply_session_set_property (GObject      *object,
     case PROP_REASON:
       ev_supply_session_set_reason (self, g_value_get_string (value));
       break;
+    case PROP_PROVISIONAL:
+      ev_supply_session_set_provisional (self, g_value_get_boolean (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -185,6 +193,13 @@ ev_supply_session_class_init (EvSupplySessionClass *klass)
   properties[PROP_ENDED_AT] =
     g_param_spec_int64 ("ended-at", NULL, NULL, 0, G_MAXINT64, 0, rw);
   properties[PROP_REASON] = g_param_spec_string ("reason", NULL, NULL, NULL, rw);
+  /**
+   * EvSupplySession:provisional:
+   *
+   * Whether the outcome is Central's, given at a fault, while the
+   * engine's own figures have not arrived: its ticket settles the supply.
+   */
+  properties[PROP_PROVISIONAL] = g_param_spec_boolean ("provisional", NULL, NULL, FALSE, rw);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -237,6 +252,7 @@ GETTER (guint, seq, 0)
 GETTER (gint64, started_at, 0)
 GETTER (gint64, ended_at, 0)
 GETTER (const char *, reason, NULL)
+GETTER (gboolean, provisional, FALSE)
 
 #undef GETTER
 
@@ -262,6 +278,7 @@ VALUE_SETTER (double, amount, PROP_AMOUNT, isfinite (amount) && amount >= 0.0)
 VALUE_SETTER (guint, seq, PROP_SEQ, TRUE)
 VALUE_SETTER (gint64, started_at, PROP_STARTED_AT, started_at >= 0)
 VALUE_SETTER (gint64, ended_at, PROP_ENDED_AT, ended_at >= 0)
+VALUE_SETTER (gboolean, provisional, PROP_PROVISIONAL, provisional == TRUE || provisional == FALSE)
 
 #undef VALUE_SETTER
 
@@ -318,6 +335,7 @@ ev_supply_session_update (EvSupplySession *self,
   ev_supply_session_set_started_at (self, from->started_at);
   ev_supply_session_set_ended_at (self, from->ended_at);
   ev_supply_session_set_reason (self, from->reason);
+  ev_supply_session_set_provisional (self, from->provisional);
   g_object_thaw_notify (G_OBJECT (self));
 }
 

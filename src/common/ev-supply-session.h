@@ -59,6 +59,9 @@ const char      *ev_supply_session_get_reason     (EvSupplySession *self);
 void             ev_supply_session_set_reason     (EvSupplySession *self,
                                                    const char      *reason);
 
+gboolean         ev_supply_session_get_provisional (EvSupplySession *self);
+void             ev_supply_session_set_provisional (EvSupplySession *self,
+                                                    gboolean         provisional);
 gboolean         ev_supply_session_is_concluded   (EvSupplySession *self);
 void             ev_supply_session_update         (EvSupplySession *self,
                                                    EvSupplySession *from);

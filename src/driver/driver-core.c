@@ -452,6 +452,88 @@ follow_changed (DriverCore         *self,
   file_check (self);
 }
 
+/* The final ticket of a supply that ended here with an error: Central
+ * ended it at a fault and the engine went on; the history entry (and the
+ * supply shown, if it is that one) take the engine's figures. Returns
+ * FALSE for anything else, a repeat included. */
+static gboolean
+settle_history (DriverCore         *self,
+                const EvSupplyData *data)
+{
+  g_autoptr(EvSupplySession) entry = NULL;
+  g_autofree char *message = NULL;
+  GListModel *history = G_LIST_MODEL (self->history);
+  const char *reason = ev_ticket_reason_to_string (data->reason);
+  gboolean failed = data->reason == EV_TICKET_REASON_ENGINE_FAULT || data->reason == EV_TICKET_REASON_NOT_PLUGGED;
+  DriverFollow *settled;
+  DriverEventData event = { 0 };
+
+  if (data->kind != EV_SUPPLY_DATA_TICKET || g_strcmp0 (data->driver_id, self->driver_id) != 0 ||
+      !g_hash_table_contains (self->history_ids, data->supply_id))
+    return FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (history) && entry == NULL; i++)
+    {
+      g_autoptr(EvSupplySession) item = g_list_model_get_item (history, i);
+
+      if (g_strcmp0 (ev_supply_session_get_supply_id (item), data->supply_id) == 0)
+        entry = g_steal_pointer (&item);
+    }
+  if (entry == NULL || ev_supply_session_get_phase (entry) != EV_SUPPLY_PHASE_FAILED ||
+      (g_strcmp0 (ev_supply_session_get_reason (entry), reason) == 0 &&
+       ev_supply_session_get_kwh (entry) == data->kwh))
+    return FALSE;
+
+  self->total_kwh += data->kwh - ev_supply_session_get_kwh (entry);
+  self->total_amount += data->amount - ev_supply_session_get_amount (entry);
+  g_object_freeze_notify (G_OBJECT (entry));
+  ev_supply_session_set_phase (entry, failed ? EV_SUPPLY_PHASE_FAILED : EV_SUPPLY_PHASE_FINISHED);
+  ev_supply_session_set_reason (entry, reason);
+  ev_supply_session_set_kwh (entry, data->kwh);
+  ev_supply_session_set_amount (entry, data->amount);
+  ev_supply_session_set_price (entry, data->price);
+  ev_supply_session_set_seq (entry, MAX (data->seq, ev_supply_session_get_seq (entry)));
+  if (data->started_at > 0)
+    ev_supply_session_set_started_at (entry, data->started_at);
+  ev_supply_session_set_ended_at (entry, data->ended_at);
+  g_object_thaw_notify (G_OBJECT (entry));
+  save_history (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOTAL_KWH]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOTAL_AMOUNT]);
+
+  /* The ticket as the events tell it: that supply, now settled. */
+  settled = driver_follow_new (self->driver_id);
+  settled->phase = failed ? DRIVER_PHASE_FAILED : DRIVER_PHASE_FINISHED;
+  settled->cp_id = g_strdup (data->cp_id);
+  settled->supply_id = g_strdup (data->supply_id);
+  settled->reason = g_strdup (reason);
+  settled->price = data->price;
+  settled->kwh = data->kwh;
+  settled->amount = data->amount;
+  settled->seq = data->seq;
+  settled->started_at = data->started_at;
+  settled->ended_at = data->ended_at;
+
+  if (g_strcmp0 (self->follow->supply_id, data->supply_id) == 0)
+    {
+      g_autoptr(DriverFollow) before = driver_follow_copy (self->follow);
+
+      settled->request_id = g_strdup (self->follow->request_id);
+      settled->requested_at = self->follow->requested_at;
+      driver_follow_free (self->follow);
+      self->follow = driver_follow_copy (settled);
+      save_state (self);
+      notify_follow (self, before);
+    }
+
+  message = g_strdup_printf (_("The final ticket of the supply at %s that failed: %.3f kWh, %.2f €"),
+                             data->cp_id, data->kwh, data->amount);
+  event.supply = settled;
+  emit (self, DRIVER_EVENT_TICKET, message, &event);
+  driver_follow_free (settled);
+  return TRUE;
+}
+
 /* Kafka -------------------------------------------------------------------- */
 
 static void
@@ -547,7 +629,7 @@ supply_message_cb (EvBus        *bus,
 
       if (supply_data != NULL)
         result = driver_follow_on_data (self->follow, supply_data);
-      if (supply_data != NULL && result == DRIVER_FOLLOW_IGNORED)
+      if (supply_data != NULL && result == DRIVER_FOLLOW_IGNORED && !settle_history (self, supply_data))
         keep_early (self, supply_data->driver_id, &supply_data, NULL);
     }
   else if (g_str_equal (topic, "supply-error"))

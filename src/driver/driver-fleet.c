@@ -41,7 +41,7 @@ typedef struct
   guint64 max_us;
 } Latency;
 
-#define N_DENY_REASONS (EV_SUPPLY_DENY_REASON_INVALID_REQUEST + 1)
+#define N_DENY_REASONS (EV_SUPPLY_DENY_REASON_UNAVAILABLE + 1)
 #define N_ERROR_REASONS (EV_SUPPLY_ERROR_REASON_NOT_PLUGGED + 1)
 
 /* Cumulative since start or the last reset. */

@@ -8,7 +8,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from network import (SLOW, check, check_outcome, check_supply_error, check_ticket, log,  # noqa: E402
-                     plug, relayed_once, request, run, start_supply)
+                     plug, relayed_once, request, run, same_figures, start_supply)
 
 
 def last_seq(proc, supply_id):
@@ -133,16 +133,24 @@ def test_monitor_killed(net):
     supply_id = start_supply(net, driver, station, seq=1)
     lose_monitor(net, station)
     check_supply_error(net, supply_id, "cp-disconnected", driver=driver)
-    # The engine never knew: back, the CP shows what it does, and the
-    # engine's late ticket changes nothing.
+    # Back within the engine's grace, the supply went on: the CP shows
+    # what it does, and the engine's ticket settles the supply — stored
+    # with the engine's figures, and the driver, who had the error, gets
+    # the ticket. Billed once.
     since = net.central.mark()
     station.start_monitor()
     net.wait_cp_state("CP1", "SUPPLYING", since=since)
     station.engine.send("unplug")
-    station.engine.wait("ticket", supply_id=supply_id)
+    ticket = station.engine.wait("ticket", supply_id=supply_id)
     net.wait_cp_state("CP1", "ACTIVE", since=since)
+    settled = net.central.wait("settled", supply_id=supply_id)
+    check(settled["fault"] == "cp-disconnected" and settled["reason"] == "unplugged",
+          "Central settled the supply: %s", settled)
+    same_figures(settled, ticket, "Central's settled supply and the engine's ticket")
+    same_figures(driver.wait("ticket", supply_id=supply_id), ticket, "the driver's ticket and the engine's")
+    stored = net.wait_session_ended(supply_id)
+    check(abs(stored["kwh"] - ticket["kwh"]) < 1e-9, "stored %s, the engine billed %s", stored, ticket)
     relayed_once(net, supply_id)
-    check(not driver.find("ticket", supply_id=supply_id), "the driver got a ticket after the error")
     short_supply(net, driver, station)
 
 
