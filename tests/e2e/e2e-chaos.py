@@ -343,13 +343,16 @@ class Campaign:
                 entries[ticket["supply_id"]].append(ticket)
         return found
 
-    def around(self, supply_id):
-        """The faults struck while a supply lived (or just before it)."""
+    def around(self, supply_id, cp_id, driver_id):
+        """The faults that could touch a supply (Central, the broker, the
+        disk, its CP's engine or monitor, its driver) and were under way
+        while it lived (or just before)."""
         seen = [e["_at"] - self.t0 for p in self.net.procs for e in p.events
                 if e.get("supply_id") == supply_id]
         first, last = min(seen, default=0.0), max(seen, default=0.0)
-        return ["%s at %.1f s" % (what, at) for at, what, _, until in self.history
-                if at <= last and (until is None or until >= first - 2.0)]
+        return ["%s at %.1f s" % (what, at) for at, what, fault, until in self.history
+                if fault.target in (None, cp_id, driver_id)
+                and at <= last and (until is None or until >= first - 2.0)]
 
     def check(self):
         rows = {r["supply_id"]: r for r in self.net.query("SELECT * FROM sessions")}
@@ -413,7 +416,7 @@ def report(campaign, table):
     bad = [entry for entry in table if entry[6]]
     for supply_id, cp_id, driver_id, _, _, _, problems in bad:
         say("MISMATCH %s (%s at %s): %s" % (supply_id, driver_id, cp_id, "; ".join(problems)))
-        say("    after: %s" % ("; ".join(campaign.around(supply_id)) or "no fault nearby"))
+        say("    after: %s" % ("; ".join(campaign.around(supply_id, cp_id, driver_id)) or "no fault nearby"))
     return len(bad)
 
 
