@@ -291,9 +291,7 @@ class Campaign:
             states = station.engine.find("state")
             if states and states[-1]["state"] in ("WAITING", "SUPPLYING"):
                 left.append("%s %s" % (cp, states[-1]["state"]))
-            if link(station.monitor) not in ("authenticated", "registered"):
-                left.append("%s's monitor %s" % (cp, link(station.monitor)))
-        return left
+        return left + self.lockouts()
 
     def quiet(self):
         """Waits (bounded) until every supply has concluded and every CP is back."""
@@ -379,22 +377,30 @@ class Campaign:
         return table
 
     def lockouts(self):
-        """CPs that did not come back: a monitor not authenticated, or a CP
-        that Central lists as DISCONNECTED."""
-        found = ["%s: its monitor's link is %s" % (cp, link(s.monitor))
+        """CPs that did not come back: a monitor not authenticated by the
+        Central running now, or a CP that Central lists as DISCONNECTED."""
+        central = self.net.central
+        if not central.running():
+            return ["Central is not running"]
+        started = central.events[0]["_at"] if central.events else 0.0
+        found = ["%s: its monitor's link is %s" % (cp, link(s.monitor, started))
                  for cp, s in self.net.stations.items()
-                 if link(s.monitor) not in ("authenticated", "registered")]
-        since = self.net.central.mark()
-        self.net.central.send("list")
-        listed = {cp["cp_id"]: cp["state"] for cp in self.net.central.wait("list", since=since)["cps"]}
+                 if link(s.monitor, started) not in ("authenticated", "registered")]
+        since = central.mark()
+        central.send("list")
+        try:
+            listed = {cp["cp_id"]: cp["state"] for cp in central.wait("list", since=since, timeout=5.0)["cps"]}
+        except Failure:
+            return found + ["Central does not answer list"]
         found += ["%s: %s at Central" % (cp, listed.get(cp, "unknown")) for cp in self.cps
                   if listed.get(cp, "DISCONNECTED") == "DISCONNECTED"]
         return found
 
 
-def link(monitor):
-    links = monitor.find("central")
-    return links[-1]["link"] if links else "never linked"
+def link(monitor, since):
+    """The state of a monitor's link to Central, as it said last after SINCE."""
+    links = monitor.find("central", pred=lambda e: e["_at"] >= since)
+    return links[-1]["link"] if links else "not linked to this Central"
 
 
 def kwh_text(kwh):
