@@ -50,7 +50,7 @@ def test_request_file(net):
         if result["outcome"] == "ticket":
             check_ticket(net, result["supply_id"], result["reason"], driver=driver,
                          engine=net.stations[result["cp_id"]].engine)
-    check_outcome(net, results[3]["supply_id"], "engine-fault", driver=driver)
+    check_outcome(net, results[3]["supply_id"], "engine-fault", faulty.engine, driver=driver)
     check(driver.wait_exit() == 0, "the driver did not exit 0 at the end of its file")
     check(len(net.query("SELECT * FROM sessions")) == 3, "not three sessions in Central's database")
 

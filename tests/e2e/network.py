@@ -98,6 +98,7 @@ class Process:
             except ValueError:
                 event = {"event": "(not json)", "text": raw.decode("utf-8", "replace")}
             event["_at"] = time.monotonic()
+            event["_run"] = self.name
             with self.cond:
                 self.events.append(event)
                 self.cond.notify_all()
@@ -213,23 +214,23 @@ class Station:
         self.port = 0
         self.runs = 0
 
-    def start_engine(self):
+    def start_engine(self, timeout=WAIT_S):
         self.runs += 1
         argv = [program("EV_STATION"), "engine", "--headless",
                 "--listen", "127.0.0.1:%d" % self.port, "--kafka", self.net.bootstrap,
                 "--location", self.location] + list(self.engine_args)
         self.engine = self.net.spawn("engine-%s.%d" % (self.cp_id, self.runs), argv)
-        ready = self.engine.wait("ready")
+        ready = self.engine.wait("ready", timeout=timeout)
         self.port = ready["port"]
         return self.engine
 
-    def start_monitor(self):
+    def start_monitor(self, timeout=WAIT_S):
         self.runs += 1
         argv = [program("EV_STATION"), "monitor", "--headless", "--id", self.cp_id,
                 "--engine", "127.0.0.1:%d" % self.port,
                 "--central", "127.0.0.1:%d" % self.net.central_port]
         self.monitor = self.net.spawn("monitor-%s.%d" % (self.cp_id, self.runs), argv)
-        self.monitor.wait("ready")
+        self.monitor.wait("ready", timeout=timeout)
         return self.monitor
 
 
@@ -267,14 +268,14 @@ class Network:
         self.bootstrap = self.broker.wait("ready")["bootstrap"]
         return self.broker
 
-    def start_central(self, *extra):
+    def start_central(self, *extra, timeout=WAIT_S):
         """Central on a free port the first time, on the same one after."""
         self.central_runs += 1
         argv = [program("EV_CENTRAL"), "--headless",
                 "--listen", "127.0.0.1:%d" % self.central_port,
                 "--kafka", self.bootstrap, "--db", self.db_path] + list(extra)
         self.central = self.spawn("central.%d" % self.central_runs, argv)
-        self.central_port = self.central.wait("ready")["port"]
+        self.central_port = self.central.wait("ready", timeout=timeout)["port"]
         return self.central
 
     def start(self):
@@ -295,11 +296,11 @@ class Network:
             station.engine.wait("central", reachable=True)
         return station
 
-    def start_driver(self, driver_id, *extra, name=None):
+    def start_driver(self, driver_id, *extra, name=None, timeout=WAIT_S):
         argv = [program("EV_DRIVER"), "--headless", "--id", driver_id,
                 "--kafka", self.bootstrap] + list(extra)
         driver = self.spawn(name or "driver-%s" % driver_id, argv)
-        driver.wait("ready")
+        driver.wait("ready", timeout=timeout)
         return driver
 
     def wait_cp_state(self, cp_id, state, since=0, timeout=WAIT_S):
@@ -461,15 +462,15 @@ def central_end(net, supply_id, event, phase, reason):
     return central
 
 
-def check_ticket(net, supply_id, reason, driver=None, engine=None):
+def check_ticket(net, supply_id, reason, *, engine, driver=None):
     """One supply's end seen the same way by every party: the engine's
-    ticket, Central's event and database row, and the driver's ticket."""
+    ticket (its meter), Central's event and database row, and the driver's
+    ticket."""
     central = central_end(net, supply_id, "ticket", "finished", reason)
-    if engine is not None:
-        ticket = engine.wait("ticket", supply_id=supply_id)
-        same_figures(ticket, central, "engine and Central tickets")
-        check_live_data(engine.find("progress", supply_id=supply_id), ticket, ticket["price"],
-                        "engine %s" % engine)
+    ticket = engine.wait("ticket", supply_id=supply_id)
+    same_figures(ticket, central, "engine and Central tickets")
+    check_live_data(engine.find("progress", supply_id=supply_id), ticket, ticket["price"],
+                    "engine %s" % engine)
     if driver is not None:
         ticket = driver.wait("ticket", supply_id=supply_id)
         check(ticket["reason"] == reason, "driver's ticket reason %s", ticket["reason"])
@@ -485,9 +486,16 @@ def check_ticket(net, supply_id, reason, driver=None, engine=None):
     return central
 
 
-def check_supply_error(net, supply_id, reason, driver=None):
-    """A supply ended by a fault: Central's supply-error, its row and the driver's error."""
+def check_supply_error(net, supply_id, reason, driver=None, engine=None):
+    """A supply ended by a fault: Central's supply-error, its row and the
+    driver's error; with ENGINE (one that could send no ticket: killed, or
+    never plugged in), they carry the figures of its meter."""
     central = central_end(net, supply_id, "supply-error", "failed", reason)
+    if engine is not None:
+        figures = meter([engine], supply_id)
+        check(figures["kwh"] is not None and not engine.find("ticket", supply_id=supply_id),
+              "supply %s: the engine %s, yet Central reported an error", supply_id, figures["source"])
+        same_figures(central, figures, "Central's error and the engine's meter (%s)" % figures["source"])
     if driver is not None:
         error = driver.wait("supply-error", supply_id=supply_id)
         check(error["reason"] == reason, "driver's error reason %s", error["reason"])
@@ -497,17 +505,107 @@ def check_supply_error(net, supply_id, reason, driver=None):
     return central
 
 
-def check_outcome(net, supply_id, reason, driver=None, engine=None):
-    """A supply ended by a fault, which either side may report first: the
-    engine's ticket or Central's supply-error. Exactly one of them counts."""
-    deadline = time.monotonic() + WAIT_S
+def meter(engines, supply_id):
+    """What the engine's meter says of a supply, over every run of its
+    engine (ENGINES): {kwh, amount, source}. Its ticket when it sent one;
+    else the last figures it streamed, when that run is dead (killed
+    mid-supply, it can send nothing more); else nothing (0) when it never
+    started. kwh is None while a live engine supplies without a ticket."""
+    tickets = [e for p in engines for e in p.find("ticket", supply_id=supply_id)]
+    if tickets:
+        source = "ticket" if len(tickets) == 1 else "%d tickets" % len(tickets)
+        return {"kwh": tickets[-1]["kwh"], "amount": tickets[-1]["amount"], "source": source}
+    streamed = [(e, p) for p in engines for e in p.find("progress", supply_id=supply_id)]
+    if streamed:
+        last, proc = max(streamed, key=lambda ep: ep[0]["seq"])
+        if proc.running():
+            return {"kwh": None, "amount": None, "source": "never ended its supply"}
+        return {"kwh": last["kwh"], "amount": last["amount"], "source": "killed mid-supply"}
+    return {"kwh": 0.0, "amount": 0.0, "source": "never started"}
+
+
+def outcomes(runs, supply_id):
+    """The tickets and supply-errors that the runs of one driver showed for
+    a supply, in the order they came."""
+    found = [e for p in runs for name in ("ticket", "supply-error")
+             for e in p.find(name, supply_id=supply_id)]
+    return sorted(found, key=lambda e: e["_at"])
+
+
+def billing_problems(figures, row, shown, followed=True):
+    """What breaks the billing invariant for one supply: [] when Central's
+    database ROW and the driver's last outcome (of SHOWN, see outcomes())
+    carry the engine's meter FIGURES (see meter()), the row is closed, and
+    the driver got at most one error and one ticket, the ticket last
+    (SHOWN None: no driver to check). FOLLOWED false: the driver concluded the request otherwise (no answer,
+    denied), so no outcome is right when nothing was supplied or billed."""
+    problems = []
+    kwh = figures["kwh"]
+    if kwh is None:
+        problems.append("engine: %s" % figures["source"])
+    if row is None:
+        problems.append("Central: no row in its database")
+    elif row["ended_at"] is None:
+        problems.append("Central: left open (%s)" % row["phase"])
+    elif kwh is not None and abs(row["kwh"] - kwh) > 1e-9:
+        problems.append("Central: %.4f kWh (%s %s), the engine's meter %.4f"
+                        % (row["kwh"], row["phase"], row["reason"], kwh))
+    if shown is None:
+        return problems
+    tickets = {(e["kwh"], e["amount"]) for e in shown if e["event"] == "ticket"}
+    errors = {(e["kwh"], e["amount"]) for e in shown if e["event"] == "supply-error"}
+    per_run = {}
+    for e in shown:
+        if e["event"] == "ticket":
+            per_run[e["_run"]] = per_run.get(e["_run"], 0) + 1
+    if len(tickets) > 1 or any(n > 1 for n in per_run.values()):
+        problems.append("driver: %d tickets" % sum(per_run.values()))
+    if len(errors) > 1:
+        problems.append("driver: %d different errors" % len(errors))
+    if not shown:
+        billed = row is not None and row["kwh"] > 0
+        if followed or billed or kwh != 0.0:
+            problems.append("driver: no outcome")
+        return problems
+    last = shown[-1]
+    if tickets and last["event"] != "ticket":
+        problems.append("driver: an error after its ticket")
+    if kwh is not None and abs(last["kwh"] - kwh) > 1e-9:
+        problems.append("driver: %s of %.4f kWh, the engine's meter %.4f" % (last["event"], last["kwh"], kwh))
+    return problems
+
+
+def wait_billed(net, supply_id, engine, runs=None, followed=True, timeout=WAIT_S):
+    """Waits until the billing invariant holds for a supply (see
+    billing_problems()): the engine's meter (ENGINE: a process or every run
+    of it), Central's database row and the driver's last outcome (RUNS: its
+    processes; None: no driver) agree. Fails with what
+    still differs after TIMEOUT. Returns the row."""
+    deadline = time.monotonic() + timeout
     while True:
-        if net.central.find("ticket", supply_id=supply_id):
-            return "ticket", check_ticket(net, supply_id, reason, driver=driver, engine=engine)
-        if net.central.find("supply-error", supply_id=supply_id):
-            return "supply-error", check_supply_error(net, supply_id, reason, driver=driver)
-        check(time.monotonic() < deadline, "supply %s did not end at Central", supply_id)
-        time.sleep(0.1)
+        figures = meter(engine if isinstance(engine, list) else [engine], supply_id)
+        rows = net.query("SELECT * FROM sessions WHERE supply_id = ?", supply_id)
+        shown = outcomes(runs, supply_id) if runs is not None else None
+        problems = billing_problems(figures, rows[0] if rows else None, shown, followed)
+        if not problems:
+            return rows[0]
+        check(time.monotonic() < deadline, "supply %s billed wrong: %s", supply_id, "; ".join(problems))
+        time.sleep(0.2)
+
+
+def check_outcome(net, supply_id, reason, engine, driver=None):
+    """A supply ended by a fault that either side may report first: the
+    engine's ticket or Central's supply-error. Whatever the order, Central's
+    database and the driver end with the engine's ticket, once (the driver
+    may have had the error first). Returns which came first at Central, and
+    the row."""
+    ticket = engine.wait("ticket", supply_id=supply_id)
+    check(ticket["reason"] == reason, "the engine's ticket reason %s, not %s", ticket["reason"], reason)
+    row = wait_billed(net, supply_id, engine, [driver] if driver is not None else None)
+    first = min(net.central.find("ticket", supply_id=supply_id) +
+                net.central.find("supply-error", supply_id=supply_id),
+                key=lambda e: e["_at"], default={"event": "nothing"})
+    return first["event"], row
 
 
 def relayed_once(net, *supply_ids):
