@@ -194,8 +194,11 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_CP_RESET_TOKEN] =
     "UPDATE charging_points SET token_salt = NULL, token_hash = NULL, nonce_hash = NULL"
     " WHERE cp_id = ?1 AND NOT forgotten",
+  /* A repeated registration: the same nonce, a new token. */
   [STMT_CP_RENEW_TOKEN] =
-    "UPDATE charging_points SET token_salt = ?2, token_hash = ?3 WHERE cp_id = ?1",
+    "UPDATE charging_points"
+    " SET location = ?2, price = ?3, token_salt = ?5, token_hash = ?6"
+    " WHERE cp_id = ?1 AND nonce_hash = ?7 AND registered_at <= ?4",
   /* A charging point with supplies in the history keeps its row, marked. */
   [STMT_CP_DELETE] =
     "DELETE FROM charging_points WHERE cp_id = ?1"
@@ -1873,7 +1876,7 @@ hash_nonce (const char *nonce)
  * A registration repeated with the same @nonce (its answer was lost) is
  * answered again: since the token cannot be recovered from its hash, a new
  * one replaces it, which is as safe, since only the nonce's holder can
- * ask. Its location and price stay as first registered.
+ * ask.
  *
  * Registration is committed before this returns, together with the rest
  * of the current batch.
@@ -1932,37 +1935,24 @@ ev_store_register_cp_with_nonce (EvStore     *self,
   if (!begin_write (self, error))
     return NULL;
 
-  if (repeat)
+  /* A row without a token, or forgotten, is registered again; a new
+   * charging point gets a row. */
+  for (StmtId id = repeat ? STMT_CP_RENEW_TOKEN : STMT_CP_REREGISTER; ; id = STMT_CP_INSERT)
     {
-      if ((write = borrow_stmt (self, STMT_CP_RENEW_TOKEN, error)) == NULL)
+      if ((write = borrow_stmt (self, id, error)) == NULL)
         return NULL;
       bind_text (write, 1, cp_id);
-      bind_text (write, 2, salt);
-      bind_text (write, 3, hash);
+      bind_text (write, 2, location);
+      sqlite3_bind_double (write, 3, price);
+      sqlite3_bind_int64 (write, 4, now_ms ());
+      bind_text (write, 5, salt);
+      bind_text (write, 6, hash);
+      bind_text (write, 7, nonce_hash);
       if (!step_done (self, write, error))
         return NULL;
-    }
-  else
-    {
-      /* A row without a token, or forgotten, is registered again; a new
-       * charging point gets a row. */
-      for (StmtId id = STMT_CP_REREGISTER; ; id = STMT_CP_INSERT)
-        {
-          if ((write = borrow_stmt (self, id, error)) == NULL)
-            return NULL;
-          bind_text (write, 1, cp_id);
-          bind_text (write, 2, location);
-          sqlite3_bind_double (write, 3, price);
-          sqlite3_bind_int64 (write, 4, now_ms ());
-          bind_text (write, 5, salt);
-          bind_text (write, 6, hash);
-          bind_text (write, 7, nonce_hash);
-          if (!step_done (self, write, error))
-            return NULL;
-          g_clear_pointer (&write, borrowed_stmt_release);
-          if (id == STMT_CP_INSERT || sqlite3_changes (self->db) > 0)
-            break;
-        }
+      g_clear_pointer (&write, borrowed_stmt_release);
+      if (id == STMT_CP_INSERT || sqlite3_changes (self->db) > 0)
+        break;
     }
 
   /* The token leaves this function only once its hash is on disk. */
