@@ -45,6 +45,7 @@ typedef struct
   guint auth_timeout_ms;
   guint max_unauthenticated;
   guint auth_backoff_ms;
+  gboolean limit_loopback;
   CentralCore *core;
   GPtrArray *events;     /* Event *, across restarts */
   guint mark;            /* wait_event() looks from here */
@@ -91,6 +92,7 @@ core_start (Fixture *f)
                           "auth-timeout", f->auth_timeout_ms,
                           "max-unauthenticated", f->max_unauthenticated,
                           "auth-backoff", f->auth_backoff_ms,
+                          "limit-loopback", f->limit_loopback,
                           NULL);
   g_signal_connect (f->core, "event", G_CALLBACK (event_cb), f);
   g_assert_true (central_core_start (f->core, &error));
@@ -161,7 +163,7 @@ fixture_setup_quick_expiry (Fixture       *f,
 }
 
 /* Small link limits: 2 s to authenticate, 2 unauthenticated links per
- * address, and a CP id that backs off does so for a minute. */
+ * address (loopback included, as every test peer is there), and a CP id that backs off does so for a minute. */
 static void
 fixture_setup_limits (Fixture       *f,
                       gconstpointer  data)
@@ -169,6 +171,7 @@ fixture_setup_limits (Fixture       *f,
   f->auth_timeout_ms = 2000;
   f->max_unauthenticated = 2;
   f->auth_backoff_ms = 60000;
+  f->limit_loopback = TRUE;
   fixture_init (f, 3000, 75000);
 }
 

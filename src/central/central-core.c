@@ -100,6 +100,7 @@ struct _CentralCore
   guint authorized_timeout;
   guint auth_timeout;
   guint max_unauthenticated;
+  gboolean limit_loopback;
   guint auth_backoff;         /* ms, the first back-off of a CP id */
   gint64 started_at_ms;       /* when this core started, ms since the epoch */
 
@@ -138,6 +139,7 @@ enum {
   PROP_AUTHORIZED_TIMEOUT,
   PROP_AUTH_TIMEOUT,
   PROP_MAX_UNAUTHENTICATED,
+  PROP_LIMIT_LOOPBACK,
   PROP_AUTH_BACKOFF,
   PROP_STARTED,
   PROP_PORT,
@@ -1775,6 +1777,7 @@ central_core_start (CentralCore  *self,
   self->server = central_monitor_server_new (&server_callbacks, self);
   central_monitor_server_set_auth_timeout (self->server, self->auth_timeout);
   central_monitor_server_set_max_unauthenticated (self->server, self->max_unauthenticated);
+  central_monitor_server_set_limit_loopback (self->server, self->limit_loopback);
   if (!central_monitor_server_listen (self->server, self->listen, error))
     goto fail;
 
@@ -2550,6 +2553,9 @@ central_core_get_property (GObject    *object,
     case PROP_MAX_UNAUTHENTICATED:
       g_value_set_uint (value, self->max_unauthenticated);
       break;
+    case PROP_LIMIT_LOOPBACK:
+      g_value_set_boolean (value, self->limit_loopback);
+      break;
     case PROP_AUTH_BACKOFF:
       g_value_set_uint (value, self->auth_backoff);
       break;
@@ -2622,6 +2628,9 @@ central_core_set_property (GObject      *object,
     case PROP_MAX_UNAUTHENTICATED:
       self->max_unauthenticated = g_value_get_uint (value);
       break;
+    case PROP_LIMIT_LOOPBACK:
+      self->limit_loopback = g_value_get_boolean (value);
+      break;
     case PROP_AUTH_BACKOFF:
       self->auth_backoff = g_value_get_uint (value);
       break;
@@ -2670,6 +2679,9 @@ central_core_class_init (CentralCoreClass *klass)
   properties[PROP_MAX_UNAUTHENTICATED] =
     g_param_spec_uint ("max-unauthenticated", NULL, NULL, 0, G_MAXUINT,
                        CENTRAL_MONITOR_SERVER_DEFAULT_MAX_UNAUTHENTICATED, construct);
+  /* Whether loopback peers count against max-unauthenticated. */
+  properties[PROP_LIMIT_LOOPBACK] =
+    g_param_spec_boolean ("limit-loopback", NULL, NULL, FALSE, construct);
   /* The first back-off of a CP id after repeated wrong tokens, in ms;
    * it doubles with each further one, up to a minute. */
   properties[PROP_AUTH_BACKOFF] =

@@ -27,6 +27,7 @@
 #define MAX_READ_PER_WAKEUP (4 * READ_CHUNK)
 /* Out of descriptors: stop accepting for this long, or until a link closes. */
 #define ACCEPT_PAUSE_US (100 * G_TIME_SPAN_MILLISECOND)
+#define AUTH_RECHECK_US (500 * G_TIME_SPAN_MILLISECOND)
 
 /**
  * CentralMonitorServer:
@@ -71,6 +72,8 @@ struct _Link
    * its place in the queue of its address's unauthenticated links. */
   gint64 auth_deadline;
   GList *unauthenticated;
+  gboolean loopback;
+  gboolean request_open;      /* we owe the client a response */
   guint32 events;
   guint heap_index;
   gint64 deadline;
@@ -102,6 +105,7 @@ struct _CentralMonitorServer
   guint timeouts_ms[N_TIMEOUTS];
   guint auth_timeout_ms;
   guint max_unauthenticated;
+  gboolean limit_loopback;
   GHashTable *unauthenticated;  /* address → GQueue of Link, oldest first */
 
   guint64 next_id;
@@ -532,6 +536,7 @@ session_request_cb (EvLinkSession *session,
   Link *link = user_data;
   CentralMonitorServer *self = link->server;
 
+  link->request_open = TRUE;
   if (self->callbacks->request != NULL)
     self->callbacks->request (self, link->id, text, len, self->user_data);
 }
@@ -555,10 +560,12 @@ static const EvLinkSessionCallbacks session_callbacks = {
   .closed = session_closed_cb,
 };
 
-/* The peer as "ADDR:PORT", and its address alone in @address. */
+/* The peer as "ADDR:PORT", its address alone in @address, and whether
+ * that is a loopback address. */
 static char *
-format_peer (int    fd,
-             char **address)
+format_peer (int       fd,
+             char    **address,
+             gboolean *loopback)
 {
   struct sockaddr_storage storage = { 0 };
   socklen_t len = sizeof storage;
@@ -572,6 +579,7 @@ format_peer (int    fd,
 
       inet_ntop (AF_INET, &in->sin_addr, host, sizeof host);
       *address = g_strdup (host);
+      *loopback = (ntohl (in->sin_addr.s_addr) >> 24) == 127;
       return g_strdup_printf ("%s:%u", host, ntohs (in->sin_port));
     }
   if (storage.ss_family == AF_INET6)
@@ -580,6 +588,7 @@ format_peer (int    fd,
 
       inet_ntop (AF_INET6, &in6->sin6_addr, host, sizeof host);
       *address = g_strdup (host);
+      *loopback = IN6_IS_ADDR_LOOPBACK (&in6->sin6_addr);
       return g_strdup_printf ("[%s]:%u", host, ntohs (in6->sin6_port));
     }
 
@@ -599,7 +608,8 @@ track_unauthenticated (CentralMonitorServer *self,
   link->auth_deadline = self->auth_timeout_ms > 0
     ? g_get_monotonic_time () + (gint64) self->auth_timeout_ms * G_TIME_SPAN_MILLISECOND
     : -1;
-  if (self->max_unauthenticated == 0)
+  /* A fleet on Central's own host opens thousands of links at once. */
+  if (self->max_unauthenticated == 0 || (link->loopback && !self->limit_loopback))
     return;
 
   if (queue == NULL)
@@ -645,7 +655,7 @@ link_open (CentralMonitorServer *self,
   link->heap_index = NOT_IN_HEAP;
   link->deadline = -1;
   link->auth_deadline = -1;
-  link->peer = format_peer (fd, &link->address);
+  link->peer = format_peer (fd, &link->address, &link->loopback);
   link->session = ev_link_session_new (EV_LINK_ROLE_SERVER, &session_callbacks, link);
   for (guint i = 0; i < N_TIMEOUTS; i++)
     ev_link_session_set_timeout (link->session, i, self->timeouts_ms[i]);
@@ -729,6 +739,14 @@ expire_timers (CentralMonitorServer *self)
     {
       Link *link = heap_at (self, 0);
 
+      /* An auth or register we have not answered yet is our delay, not
+       * the client's: look again in a while. */
+      if (link->auth_deadline >= 0 && link->auth_deadline <= now && link->request_open)
+        {
+          link->auth_deadline = now + AUTH_RECHECK_US;
+          link_update (self, link);
+          continue;
+        }
       if (link->auth_deadline >= 0 && link->auth_deadline <= now)
         {
           g_autofree char *message = g_strdup_printf (_("The link did not authenticate within %u ms"),
@@ -1410,6 +1428,24 @@ lookup_link (CentralMonitorServer  *self,
 }
 
 /**
+ * central_monitor_server_set_limit_loopback:
+ * @self: a server
+ * @limit: whether loopback peers count
+ *
+ * Links from a loopback address (a fleet simulator on this host) are not
+ * limited by #central_monitor_server_set_max_unauthenticated() unless
+ * @limit is %TRUE. Applies to links accepted from now on.
+ */
+void
+central_monitor_server_set_limit_loopback (CentralMonitorServer *self,
+                                           gboolean              limit)
+{
+  g_return_if_fail (CENTRAL_IS_MONITOR_SERVER (self));
+
+  self->limit_loopback = !!limit;
+}
+
+/**
  * central_monitor_server_set_authenticated:
  * @self: a server
  * @link_id: an open link
@@ -1495,6 +1531,8 @@ central_monitor_server_respond (CentralMonitorServer  *self,
 
   server_enter (self);
   ok = ev_link_session_respond (link->session, text, g_get_monotonic_time (), error);
+  if (ok)
+    link->request_open = FALSE;
   link_update (self, link);
   server_leave (self);
 

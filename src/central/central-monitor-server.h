@@ -73,6 +73,8 @@ void                  central_monitor_server_set_auth_timeout (CentralMonitorSer
 guint                 central_monitor_server_get_max_unauthenticated (CentralMonitorServer *self);
 void                  central_monitor_server_set_max_unauthenticated (CentralMonitorServer *self,
                                                                       guint                 max);
+void                  central_monitor_server_set_limit_loopback (CentralMonitorServer *self,
+                                                                 gboolean              limit);
 void                  central_monitor_server_set_authenticated (CentralMonitorServer *self,
                                                                 guint64               link_id);
 const char           *central_monitor_server_get_peer       (CentralMonitorServer *self,
