@@ -796,10 +796,7 @@ refuse_rate_limited (CentralCore *self,
       CentralEventData data = { .cp_id = cp_id, .reason = ev_link_reason_to_string (EV_LINK_REASON_RATE_LIMITED),
                                 .peer = link->peer };
 
-      message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                              "Denied charging point %s from %s: too many wrong tokens (%u attempt rate-limited)",
-                                              "Denied charging point %s from %s: too many wrong tokens (%u attempts rate-limited)",
-                                              limit->unlogged),
+      message = g_strdup_printf (_("Denied charging point %s from %s: too many wrong tokens (rate-limited attempts since the last report: %u)"),
                                  cp_id, link->peer, limit->unlogged);
       emit (self, CENTRAL_EVENT_AUTH_DENIED, CENTRAL_LOG_WARNING, message, &data);
       limit->logged_us = now;
