@@ -175,6 +175,18 @@ fixture_setup_limits (Fixture       *f,
   fixture_init (f, 3000, 75000);
 }
 
+/* Two unauthenticated links per address (loopback included), and time
+ * enough to authenticate that only that limit closes them. */
+static void
+fixture_setup_address_limit (Fixture       *f,
+                             gconstpointer  data)
+{
+  f->auth_timeout_ms = 120000;
+  f->max_unauthenticated = 2;
+  f->limit_loopback = TRUE;
+  fixture_init (f, 3000, 75000);
+}
+
 static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  data)
@@ -1043,6 +1055,14 @@ dribble_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Keeps @raw busy with a byte every 200 ms, as a slow client would, so
+ * that no idle time-out closes it. */
+static guint
+dribble (PeerRawLink *raw)
+{
+  return g_timeout_add (200, dribble_cb, raw);
+}
+
 /* A link that never authenticates is closed at the auth time-out, though
  * it keeps sending, and though `status` was answered. */
 static void
@@ -1053,14 +1073,14 @@ test_auth_timeout (Fixture       *f,
   PeerMonitor *monitor = connect_new_cp (f, "CP-TMO", &token);
   PeerRawLink *raw = peer_raw_link_connect (port (f));
   g_autofree char *answer = NULL;
-  guint dribble;
+  guint dribbling;
 
   answer = peer_raw_link_request (raw, "{\"type\":\"status\",\"state\":\"ACTIVE\",\"engine\":\"ok\"}");
   g_assert_nonnull (strstr (answer, "not-authenticated"));
 
-  dribble = g_timeout_add (200, dribble_cb, raw);
+  dribbling = dribble (raw);
   ev_test_wait_until (NULL, raw_closed, raw, 30000, "an unauthenticated link to be closed");
-  g_source_remove (dribble);
+  g_source_remove (dribbling);
 
   /* The authenticated monitor stays. */
   g_assert_false (peer_monitor_is_closed (monitor));
@@ -1075,29 +1095,36 @@ static void
 test_unauthenticated_per_address (Fixture       *f,
                                   gconstpointer  data)
 {
-  PeerRawLink *first = peer_raw_link_connect (port (f));
-  PeerRawLink *second = peer_raw_link_connect (port (f));
-  PeerRawLink *third, *fourth;
+  PeerRawLink *raws[4];
+  guint dribbles[4];
   PeerMonitor *monitor;
 
-  g_assert_false (peer_raw_link_is_closed (first));
+  for (guint i = 0; i < 2; i++)
+    {
+      raws[i] = peer_raw_link_connect (port (f));
+      dribbles[i] = dribble (raws[i]);
+    }
   monitor = connect_new_cp (f, "CP-LIM", NULL);
-  ev_test_wait_until (NULL, raw_closed, first, WAIT_MS, "the oldest unauthenticated link to be closed");
-  g_assert_false (peer_raw_link_is_closed (second));
+  ev_test_wait_until (NULL, raw_closed, raws[0], 20000, "the oldest unauthenticated link to be closed");
+  g_assert_false (peer_raw_link_is_closed (raws[1]));
 
   /* The monitor authenticated: it no longer counts. */
-  third = peer_raw_link_connect (port (f));
-  fourth = peer_raw_link_connect (port (f));
-  ev_test_wait_until (NULL, raw_closed, second, WAIT_MS, "the next oldest link to be closed");
-  g_assert_false (peer_raw_link_is_closed (third));
-  g_assert_false (peer_raw_link_is_closed (fourth));
+  for (guint i = 2; i < 4; i++)
+    {
+      raws[i] = peer_raw_link_connect (port (f));
+      dribbles[i] = dribble (raws[i]);
+    }
+  ev_test_wait_until (NULL, raw_closed, raws[1], 20000, "the next oldest link to be closed");
+  g_assert_false (peer_raw_link_is_closed (raws[2]));
+  g_assert_false (peer_raw_link_is_closed (raws[3]));
   g_assert_false (peer_monitor_is_closed (monitor));
   g_assert_cmpint (cp_state (f, "CP-LIM"), ==, EV_CP_STATE_ACTIVE);
 
-  peer_raw_link_free (fourth);
-  peer_raw_link_free (third);
-  peer_raw_link_free (second);
-  peer_raw_link_free (first);
+  for (guint i = 0; i < 4; i++)
+    {
+      g_source_remove (dribbles[i]);
+      peer_raw_link_free (raws[i]);
+    }
   peer_monitor_free (monitor);
 }
 
@@ -2375,7 +2402,7 @@ main (int   argc,
   ADD ("operator/forget", test_forget, NULL);
   g_test_add ("/central/link/auth-timeout", Fixture, NULL, fixture_setup_limits,
               test_auth_timeout, fixture_teardown);
-  g_test_add ("/central/link/unauthenticated-per-address", Fixture, NULL, fixture_setup_limits,
+  g_test_add ("/central/link/unauthenticated-per-address", Fixture, NULL, fixture_setup_address_limit,
               test_unauthenticated_per_address, fixture_teardown);
   g_test_add ("/central/link/auth-rate-limited", Fixture, NULL, fixture_setup_limits,
               test_auth_rate_limited, fixture_teardown);
