@@ -469,6 +469,18 @@ peer_raw_link_send (PeerRawLink *raw,
   g_assert_no_error (error);
 }
 
+/* Like peer_raw_link_send(), for a link Central may have closed: a
+ * failed write is no failure of the test. */
+gboolean
+peer_raw_link_try_send (PeerRawLink *raw,
+                        const void  *data,
+                        gsize        len)
+{
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (raw->connection));
+
+  return g_output_stream_write_all (out, data, len, NULL, NULL, NULL);
+}
+
 /* Sends @json as one well-formed frame. */
 void
 peer_raw_link_send_frame (PeerRawLink *raw,
@@ -596,6 +608,7 @@ peer_raw_link_free (PeerRawLink *raw)
 
 typedef void (*PeerValueFunc) (gpointer    peer,
                                const char *topic,
+                               const char *key,
                                const char *value,
                                gsize       len);
 
@@ -615,8 +628,9 @@ bus_message_cb (EvBus        *bus,
   gsize len = 0;
   const char *data = value != NULL ? g_bytes_get_data (value, &len) : NULL;
 
-  if (data != NULL)
-    dispatch->func (dispatch->peer, ev_bus_message_get_topic (msg), data, len);
+  /* A null value is a tombstone: only cp-states has them. */
+  if (data != NULL || g_str_equal (ev_bus_message_get_topic (msg), "cp-states"))
+    dispatch->func (dispatch->peer, ev_bus_message_get_topic (msg), ev_bus_message_get_key (msg), data, len);
   ev_bus_message_done (bus, msg);
 }
 
@@ -675,6 +689,7 @@ struct _PeerEngine
 static void
 engine_value (gpointer    peer,
               const char *topic,
+              const char *key,
               const char *value,
               gsize       len)
 {
@@ -881,11 +896,13 @@ struct _PeerDriver
   GPtrArray *data;        /* EvSupplyData * */
   GPtrArray *errors;      /* EvSupplyError * */
   GHashTable *cp_states;  /* cp_id → EvCpStateMessage *, the latest */
+  GHashTable *tombstones; /* cp_id whose latest cp-states value is null */
 };
 
 static void
 driver_value (gpointer    peer,
               const char *topic,
+              const char *key,
               const char *value,
               gsize       len)
 {
@@ -908,13 +925,23 @@ driver_value (gpointer    peer,
         g_ptr_array_add (driver->data, g_steal_pointer (&msg));
       g_clear_pointer (&msg, ev_supply_data_free);
     }
+  else if (g_str_equal (topic, "cp-states") && value == NULL)
+    {
+      /* A tombstone: the CP was forgotten. */
+      if (key != NULL)
+        g_hash_table_remove (driver->cp_states, key);
+      g_hash_table_add (driver->tombstones, g_strdup (key != NULL ? key : ""));
+    }
   else if (g_str_equal (topic, "cp-states"))
     {
       EvCpStateMessage *msg = ev_cp_state_message_from_json (value, len, NULL);
 
       /* A latest-value-per-key topic: every CP, read from the start. */
       if (msg != NULL)
-        g_hash_table_replace (driver->cp_states, g_strdup (msg->cp_id), msg);
+        {
+          g_hash_table_remove (driver->tombstones, msg->cp_id);
+          g_hash_table_replace (driver->cp_states, g_strdup (msg->cp_id), msg);
+        }
     }
   else
     {
@@ -940,6 +967,7 @@ peer_driver_new (const char *bootstrap,
   driver->errors = g_ptr_array_new_with_free_func ((GDestroyNotify) ev_supply_error_free);
   driver->cp_states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                              (GDestroyNotify) ev_cp_state_message_free);
+  driver->tombstones = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   driver->dispatch = (Dispatch) { driver_value, driver };
   driver->bus = bus_new (bootstrap, client_id, topics, &driver->dispatch);
 
@@ -1173,6 +1201,7 @@ peer_driver_free (PeerDriver *driver)
   g_ptr_array_unref (driver->data);
   g_ptr_array_unref (driver->errors);
   g_hash_table_unref (driver->cp_states);
+  g_hash_table_unref (driver->tombstones);
   g_free (driver->driver_id);
   g_free (driver);
 }
@@ -1211,4 +1240,28 @@ peer_driver_wait_cp_state (PeerDriver *driver,
 
   ev_test_wait_until (NULL, cp_state_arrived, &wait, PEER_WAIT_MS, what);
   return g_hash_table_lookup (driver->cp_states, cp_id);
+}
+
+static gboolean
+cp_state_gone (gpointer user_data)
+{
+  CpStateWait *wait = user_data;
+
+  return g_hash_table_contains (wait->driver->tombstones, wait->cp_id);
+}
+
+/**
+ * peer_driver_wait_cp_gone:
+ *
+ * Waits for the latest `cp-states` message of @cp_id to be a tombstone.
+ */
+void
+peer_driver_wait_cp_gone (PeerDriver *driver,
+                          const char *cp_id)
+{
+  CpStateWait wait = { driver, cp_id, EV_CP_STATE_DISCONNECTED };
+  g_autofree char *what = g_strdup_printf ("a tombstone for %s on cp-states", cp_id);
+
+  ev_test_wait_until (NULL, cp_state_gone, &wait, PEER_WAIT_MS, what);
+  g_assert_false (g_hash_table_contains (driver->cp_states, cp_id));
 }

@@ -61,6 +61,9 @@ PeerRawLink *peer_raw_link_connect    (guint        port);
 void         peer_raw_link_send       (PeerRawLink *raw,
                                        const void  *data,
                                        gsize        len);
+gboolean     peer_raw_link_try_send   (PeerRawLink *raw,
+                                       const void  *data,
+                                       gsize        len);
 void         peer_raw_link_send_frame (PeerRawLink *raw,
                                        const char  *json);
 guint8       peer_raw_link_read_byte  (PeerRawLink *raw);
@@ -130,6 +133,8 @@ guint                   peer_driver_count_errors    (PeerDriver       *driver,
 const EvCpStateMessage *peer_driver_wait_cp_state   (PeerDriver       *driver,
                                                      const char       *cp_id,
                                                      EvCpState         state);
+void                    peer_driver_wait_cp_gone    (PeerDriver       *driver,
+                                                     const char       *cp_id);
 void                    peer_driver_free            (PeerDriver       *driver);
 
 G_END_DECLS

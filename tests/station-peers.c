@@ -217,6 +217,7 @@ void
 peer_central_init (PeerCentral *central)
 {
   central->tokens = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  central->nonces = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   central->price = 0.35;
 }
 
@@ -224,6 +225,7 @@ void
 peer_central_clear (PeerCentral *central)
 {
   g_clear_pointer (&central->tokens, g_hash_table_unref);
+  g_clear_pointer (&central->nonces, g_hash_table_unref);
 }
 
 EvLinkResponse *
@@ -244,10 +246,19 @@ peer_central_func (PeerServer          *server,
         return ev_link_response_new_denied (EV_LINK_REASON_BAD_TOKEN);
       return ev_link_response_new_authorized (central->price, "somewhere");
     case EV_LINK_REQUEST_REGISTER:
-      if (g_hash_table_contains (central->tokens, request->cp_id))
+      if (g_hash_table_contains (central->tokens, request->cp_id) &&
+          (request->nonce == NULL ||
+           g_strcmp0 (g_hash_table_lookup (central->nonces, request->cp_id), request->nonce) != 0))
         return ev_link_response_new_denied (EV_LINK_REASON_ALREADY_REGISTERED);
       token = g_strconcat ("token-", request->cp_id, NULL);
       g_hash_table_insert (central->tokens, g_strdup (request->cp_id), (char *) token);
+      if (request->nonce != NULL)
+        g_hash_table_insert (central->nonces, g_strdup (request->cp_id), g_strdup (request->nonce));
+      if (central->lose_registered > 0)
+        {
+          central->lose_registered--;
+          return NULL;
+        }
       return ev_link_response_new_registered (central->price, token);
     case EV_LINK_REQUEST_STATUS:
       return ev_link_response_new_ok_with_price (central->price);

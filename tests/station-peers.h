@@ -44,14 +44,18 @@ void                 peer_server_wait_status  (PeerServer          *server,
 void                 peer_server_free         (PeerServer          *server);
 
 /* A test Central: registers unknown CPs (token "token-<cp_id>", price
- * 0.35), authorises a known CP with its token, answers status with the
- * price. */
+ * 0.35), and again a known one whose register repeats its nonce,
+ * authorises a known CP with its token, answers status with the price.
+ * While lose_registered is set, a register is recorded but its answer is
+ * lost (never sent), once per unit. */
 EvLinkResponse *peer_central_func (PeerServer          *server,
                                    const EvLinkRequest *request,
                                    gpointer             user_data);
 typedef struct
 {
   GHashTable *tokens;   /* cp_id → token */
+  GHashTable *nonces;   /* cp_id → nonce of its registration */
+  guint lose_registered;
   double price;
 } PeerCentral;
 

@@ -44,6 +44,10 @@ typedef struct
   char *group;
   guint silence_ms;
   guint authorized_ms;
+  guint auth_timeout_ms;
+  guint max_unauthenticated;
+  guint auth_backoff_ms;
+  gboolean limit_loopback;
   CentralCore *core;
   GPtrArray *events;     /* Event *, across restarts */
   guint mark;            /* wait_event() looks from here */
@@ -87,6 +91,10 @@ core_start (Fixture *f)
                           "default-price", PRICE,
                           "silence-timeout", f->silence_ms,
                           "authorized-timeout", f->authorized_ms,
+                          "auth-timeout", f->auth_timeout_ms,
+                          "max-unauthenticated", f->max_unauthenticated,
+                          "auth-backoff", f->auth_backoff_ms,
+                          "limit-loopback", f->limit_loopback,
                           NULL);
   g_signal_connect (f->core, "event", G_CALLBACK (event_cb), f);
   g_assert_true (central_core_start (f->core, &error));
@@ -123,6 +131,12 @@ fixture_init (Fixture *f,
   f->group = g_strdup_printf ("ev-central%s-%.8s", path, uuid);
   f->silence_ms = silence_ms;
   f->authorized_ms = authorized_ms;
+  if (f->auth_timeout_ms == 0)
+    f->auth_timeout_ms = 10000;
+  if (f->max_unauthenticated == 0)
+    f->max_unauthenticated = 16;
+  if (f->auth_backoff_ms == 0)
+    f->auth_backoff_ms = 1000;
   f->events = g_ptr_array_new_with_free_func ((GDestroyNotify) event_free);
   core_start (f);
 }
@@ -148,6 +162,31 @@ fixture_setup_quick_expiry (Fixture       *f,
                             gconstpointer  data)
 {
   fixture_init (f, 3000, 1500);
+}
+
+/* Small link limits: 2 s to authenticate, 2 unauthenticated links per
+ * address (loopback included, as every test peer is there), and a CP id that backs off does so for a minute. */
+static void
+fixture_setup_limits (Fixture       *f,
+                      gconstpointer  data)
+{
+  f->auth_timeout_ms = 2000;
+  f->max_unauthenticated = 2;
+  f->auth_backoff_ms = 60000;
+  f->limit_loopback = TRUE;
+  fixture_init (f, 3000, 75000);
+}
+
+/* Two unauthenticated links per address (loopback included), and time
+ * enough to authenticate that only that limit closes them. */
+static void
+fixture_setup_address_limit (Fixture       *f,
+                             gconstpointer  data)
+{
+  f->auth_timeout_ms = 120000;
+  f->max_unauthenticated = 2;
+  f->limit_loopback = TRUE;
+  fixture_init (f, 3000, 75000);
 }
 
 static void
@@ -837,6 +876,327 @@ test_link_requests (Fixture       *f,
   g_assert_cmpuint (g_list_model_get_n_items (central_core_get_charging_points (f->core)), ==, 1);
 
   peer_monitor_free (monitor);
+  peer_monitor_free (owner);
+}
+
+/* ------------------------------------------------------------------ */
+/* Registration that survives a lost answer, and operator commands     */
+
+#define NONCE "5f0c2a9e71d34b6a8e2f0c1d9b7a6e54"
+#define OTHER_NONCE "0d1e2f3a4b5c6d7e8f90a1b2c3d4e5f6"
+
+static EvLinkResponse *
+register_with_nonce (PeerMonitor *monitor,
+                     const char  *cp_id,
+                     const char  *nonce)
+{
+  g_autofree char *json = NULL;
+  g_autoptr(EvLinkRequest) request = ev_link_request_new_register_with_nonce (cp_id, "Elche, Plaza 1", nonce);
+
+  json = ev_link_request_to_json (request, NULL);
+  return peer_monitor_request (monitor, json);
+}
+
+static void
+assert_auth (Fixture     *f,
+             const char  *cp_id,
+             const char  *token,
+             EvLinkStatus status,
+             EvLinkReason reason)
+{
+  PeerMonitor *monitor = peer_monitor_connect (port (f));
+
+  assert_response (peer_monitor_auth (monitor, cp_id, token), status, reason);
+  peer_monitor_free (monitor);
+}
+
+/* The `registered` answer is lost (the monitor gave up waiting): the same
+ * register, nonce and all, gets a working token; another nonce does not. */
+static void
+test_register_repeat (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autofree char *token = NULL;
+  PeerMonitor *lost, *again, *intruder;
+  EvLinkResponse *response;
+
+  lost = peer_monitor_connect (port (f));
+  response = register_with_nonce (lost, "CP-RPT", NONCE);
+  g_assert_cmpint (response->status, ==, EV_LINK_STATUS_REGISTERED);
+  ev_link_response_free (response);
+  peer_monitor_free (lost);
+
+  again = peer_monitor_connect (port (f));
+  response = register_with_nonce (again, "CP-RPT", NONCE);
+  g_assert_cmpstr (ev_link_status_to_string (response->status), ==, "registered");
+  g_assert_nonnull (response->token);
+  token = g_strdup (response->token);
+  ev_link_response_free (response);
+  assert_response (peer_monitor_status (again, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK),
+                   EV_LINK_STATUS_OK, EV_LINK_REASON_NONE);
+  wait_cp_state (f, "CP-RPT", EV_CP_STATE_ACTIVE);
+  g_assert_cmpuint (g_list_model_get_n_items (central_core_get_charging_points (f->core)), ==, 1);
+
+  assert_auth (f, "CP-RPT", token, EV_LINK_STATUS_AUTHORIZED, EV_LINK_REASON_NONE);
+
+  intruder = peer_monitor_connect (port (f));
+  assert_response (register_with_nonce (intruder, "CP-RPT", OTHER_NONCE),
+                   EV_LINK_STATUS_DENIED, EV_LINK_REASON_ALREADY_REGISTERED);
+  assert_response (peer_monitor_register (intruder, "CP-RPT", "Elche, Plaza 1"),
+                   EV_LINK_STATUS_DENIED, EV_LINK_REASON_ALREADY_REGISTERED);
+  peer_monitor_free (intruder);
+  peer_monitor_free (again);
+}
+
+/* A CP whose stored token is missing (a schema-1 row, or reset) is not
+ * locked out: auth says unknown-cp, and register is accepted. */
+static void
+test_register_without_token (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autofree char *token = NULL;
+  PeerMonitor *monitor = connect_new_cp (f, "CP-OLD", &token);
+  EvLinkResponse *response;
+
+  peer_monitor_free (monitor);
+  core_stop (f);
+  {
+    g_autoptr(GError) error = NULL;
+    EvStore *store = ev_store_open (f->db_path, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (ev_store_reset_token (store, "CP-OLD", &error));
+    g_assert_finalize_object (store);
+  }
+  core_start (f);
+
+  assert_auth (f, "CP-OLD", token, EV_LINK_STATUS_DENIED, EV_LINK_REASON_UNKNOWN_CP);
+  monitor = peer_monitor_connect (port (f));
+  response = peer_monitor_register (monitor, "CP-OLD", "Somewhere new");
+  g_assert_cmpstr (ev_link_status_to_string (response->status), ==, "registered");
+  g_clear_pointer (&token, g_free);
+  token = g_strdup (response->token);
+  ev_link_response_free (response);
+  assert_response (peer_monitor_status (monitor, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK),
+                   EV_LINK_STATUS_OK, EV_LINK_REASON_NONE);
+  wait_cp_state (f, "CP-OLD", EV_CP_STATE_ACTIVE);
+  g_assert_cmpstr (ev_charging_point_get_location (central_core_lookup_cp (f->core, "CP-OLD")), ==,
+                   "Somewhere new");
+  assert_auth (f, "CP-OLD", token, EV_LINK_STATUS_AUTHORIZED, EV_LINK_REASON_NONE);
+  peer_monitor_free (monitor);
+}
+
+static void
+test_reset_token (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *line_error = NULL;
+  PeerMonitor *monitor = connect_new_cp (f, "CP-RST", &token);
+  EvLinkResponse *response;
+  gboolean quit = TRUE;
+
+  g_assert_false (central_core_reset_token (f->core, "CP-NONE", &error));
+  g_assert_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_UNKNOWN_CP);
+  g_clear_error (&error);
+
+  /* The headless command, as an operator types it. */
+  mark_events (f);
+  line_error = central_headless_run_command (f->core, "reset-token CP-RST", &quit);
+  g_assert_null (line_error);
+  g_assert_false (quit);
+  wait_event (f, "token-reset", "cp_id", "CP-RST", NULL);
+  peer_monitor_wait_closed (monitor);
+  wait_cp_state (f, "CP-RST", EV_CP_STATE_DISCONNECTED);
+  g_assert_true (log_has (f, "token-reset", "CP-RST"));
+  peer_monitor_free (monitor);
+
+  assert_auth (f, "CP-RST", token, EV_LINK_STATUS_DENIED, EV_LINK_REASON_UNKNOWN_CP);
+  monitor = peer_monitor_connect (port (f));
+  response = peer_monitor_register (monitor, "CP-RST", "Test site CP-RST");
+  g_assert_cmpstr (ev_link_status_to_string (response->status), ==, "registered");
+  assert_auth (f, "CP-RST", response->token, EV_LINK_STATUS_AUTHORIZED, EV_LINK_REASON_NONE);
+  ev_link_response_free (response);
+  assert_auth (f, "CP-RST", token, EV_LINK_STATUS_DENIED, EV_LINK_REASON_BAD_TOKEN);
+  peer_monitor_free (monitor);
+}
+
+static void
+test_forget (Fixture       *f,
+             gconstpointer  data)
+{
+  Rig rig = rig_new (f, "CP-FGT", "DRV-FGT");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EvSupplySession) stored = NULL;
+  g_autofree char *line_error = NULL;
+  g_autofree char *supply_id = NULL;
+  const EvDirective *start;
+  gboolean quit = FALSE;
+
+  peer_driver_wait_cp_state (rig.driver, "CP-FGT", EV_CP_STATE_ACTIVE);
+
+  /* Not while a supply is open there. */
+  start = start_supply (rig.driver, rig.engine, "CP-FGT");
+  supply_id = g_strdup (start->supply_id);
+  g_assert_false (central_core_forget (f->core, "CP-FGT", &error));
+  g_assert_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_IN_PROGRESS);
+  g_clear_error (&error);
+  g_assert_nonnull (central_core_lookup_cp (f->core, "CP-FGT"));
+
+  progress (rig.engine, rig.driver, start, 1, 0.5);
+  publish (rig.engine, start, EV_SUPPLY_DATA_TICKET, 2, 1.25, EV_TICKET_REASON_UNPLUGGED);
+  peer_driver_wait_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET, 2);
+  wait_db_phase (f, supply_id, EV_SUPPLY_PHASE_FINISHED);
+  wait_cp_idle (f, "CP-FGT");
+
+  mark_events (f);
+  line_error = central_headless_run_command (f->core, "forget CP-FGT", &quit);
+  g_assert_null (line_error);
+  wait_event (f, "cp-forgotten", "cp_id", "CP-FGT", NULL);
+  g_assert_null (central_core_lookup_cp (f->core, "CP-FGT"));
+  g_assert_cmpuint (g_list_model_get_n_items (central_core_get_charging_points (f->core)), ==, 0);
+  peer_monitor_wait_closed (rig.monitor);
+  peer_driver_wait_cp_gone (rig.driver, "CP-FGT");
+
+  /* Gone from the database too, its token with it; its supply stays. */
+  core_stop (f);
+  core_start (f);
+  g_assert_null (central_core_lookup_cp (f->core, "CP-FGT"));
+  assert_auth (f, "CP-FGT", rig.token, EV_LINK_STATUS_DENIED, EV_LINK_REASON_UNKNOWN_CP);
+  stored = db_lookup (f, supply_id);
+  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (stored), 1.25, 1e-9);
+
+  line_error = central_headless_run_command (f->core, "forget CP-FGT", &quit);
+  g_assert_nonnull (line_error);
+  rig_clear (&rig);
+}
+
+/* ------------------------------------------------------------------ */
+/* Link limits                                                         */
+
+static gboolean
+raw_closed (gpointer user_data)
+{
+  return peer_raw_link_is_closed (user_data);
+}
+
+static gboolean
+dribble_cb (gpointer user_data)
+{
+  static const guint8 enq = 0x05;
+
+  if (!peer_raw_link_is_closed (user_data))
+    peer_raw_link_try_send (user_data, &enq, 1);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Keeps @raw busy with a byte every 200 ms, as a slow client would, so
+ * that no idle time-out closes it. */
+static guint
+dribble (PeerRawLink *raw)
+{
+  return g_timeout_add (200, dribble_cb, raw);
+}
+
+/* A link that never authenticates is closed at the auth time-out, though
+ * it keeps sending, and though `status` was answered. */
+static void
+test_auth_timeout (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *token = NULL;
+  PeerMonitor *monitor = connect_new_cp (f, "CP-TMO", &token);
+  PeerRawLink *raw = peer_raw_link_connect (port (f));
+  g_autofree char *answer = NULL;
+  guint dribbling;
+
+  answer = peer_raw_link_request (raw, "{\"type\":\"status\",\"state\":\"ACTIVE\",\"engine\":\"ok\"}");
+  g_assert_nonnull (strstr (answer, "not-authenticated"));
+
+  dribbling = dribble (raw);
+  ev_test_wait_until (NULL, raw_closed, raw, 30000, "an unauthenticated link to be closed");
+  g_source_remove (dribbling);
+
+  /* The authenticated monitor stays. */
+  g_assert_false (peer_monitor_is_closed (monitor));
+  g_assert_cmpint (cp_state (f, "CP-TMO"), ==, EV_CP_STATE_ACTIVE);
+  peer_raw_link_free (raw);
+  peer_monitor_free (monitor);
+}
+
+/* Beyond the limit of unauthenticated links from one address, the oldest
+ * gives way, so a real monitor from there still gets in. */
+static void
+test_unauthenticated_per_address (Fixture       *f,
+                                  gconstpointer  data)
+{
+  PeerRawLink *raws[4];
+  guint dribbles[4];
+  PeerMonitor *monitor;
+
+  for (guint i = 0; i < 2; i++)
+    {
+      raws[i] = peer_raw_link_connect (port (f));
+      dribbles[i] = dribble (raws[i]);
+    }
+  monitor = connect_new_cp (f, "CP-LIM", NULL);
+  ev_test_wait_until (NULL, raw_closed, raws[0], 20000, "the oldest unauthenticated link to be closed");
+  g_assert_false (peer_raw_link_is_closed (raws[1]));
+
+  /* The monitor authenticated: it no longer counts. */
+  for (guint i = 2; i < 4; i++)
+    {
+      raws[i] = peer_raw_link_connect (port (f));
+      dribbles[i] = dribble (raws[i]);
+    }
+  ev_test_wait_until (NULL, raw_closed, raws[1], 20000, "the next oldest link to be closed");
+  g_assert_false (peer_raw_link_is_closed (raws[2]));
+  g_assert_false (peer_raw_link_is_closed (raws[3]));
+  g_assert_false (peer_monitor_is_closed (monitor));
+  g_assert_cmpint (cp_state (f, "CP-LIM"), ==, EV_CP_STATE_ACTIVE);
+
+  for (guint i = 0; i < 4; i++)
+    {
+      g_source_remove (dribbles[i]);
+      peer_raw_link_free (raws[i]);
+    }
+  peer_monitor_free (monitor);
+}
+
+/* Wrong tokens: a link is closed after three; a CP id backs off after
+ * three in a row (even the right token is answered rate-limited), and the
+ * log hears of the rate-limited ones once. */
+static void
+test_auth_rate_limited (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autofree char *token = NULL;
+  PeerMonitor *owner = connect_new_cp (f, "CP-RL", &token);
+  PeerMonitor *monitor = peer_monitor_connect (port (f));
+
+  mark_events (f);
+  for (guint i = 0; i < 3; i++)
+    assert_response (peer_monitor_auth (monitor, "CP-RL", "wrong-token"),
+                     EV_LINK_STATUS_DENIED, EV_LINK_REASON_BAD_TOKEN);
+  peer_monitor_wait_closed (monitor);
+  peer_monitor_free (monitor);
+
+  monitor = peer_monitor_connect (port (f));
+  assert_response (peer_monitor_auth (monitor, "CP-RL", "wrong-token"),
+                   EV_LINK_STATUS_DENIED, EV_LINK_REASON_RATE_LIMITED);
+  assert_response (peer_monitor_auth (monitor, "CP-RL", token),
+                   EV_LINK_STATUS_DENIED, EV_LINK_REASON_RATE_LIMITED);
+  assert_response (peer_monitor_auth (monitor, "CP-RL", "wrong-token"),
+                   EV_LINK_STATUS_DENIED, EV_LINK_REASON_RATE_LIMITED);
+  peer_monitor_wait_closed (monitor);
+  peer_monitor_free (monitor);
+
+  wait_event (f, "auth-denied", "cp_id", "CP-RL", "reason", "rate-limited", NULL);
+  g_assert_cmpuint (count_events (f, "auth-denied", "cp_id", "CP-RL", "reason", "bad-token", NULL), ==, 3);
+  g_assert_cmpuint (count_events (f, "auth-denied", "cp_id", "CP-RL", "reason", "rate-limited", NULL), ==, 1);
+  /* The authenticated owner is not disturbed. */
+  g_assert_false (peer_monitor_is_closed (owner));
   peer_monitor_free (owner);
 }
 
@@ -2213,6 +2573,16 @@ main (int   argc,
   ADD ("ready", test_ready, NULL);
   ADD ("link/register-then-auth", test_register_then_auth, NULL);
   ADD ("link/requests", test_link_requests, NULL);
+  ADD ("link/register-repeat", test_register_repeat, NULL);
+  ADD ("link/register-without-token", test_register_without_token, NULL);
+  ADD ("operator/reset-token", test_reset_token, NULL);
+  ADD ("operator/forget", test_forget, NULL);
+  g_test_add ("/central/link/auth-timeout", Fixture, NULL, fixture_setup_limits,
+              test_auth_timeout, fixture_teardown);
+  g_test_add ("/central/link/unauthenticated-per-address", Fixture, NULL, fixture_setup_address_limit,
+              test_unauthenticated_per_address, fixture_teardown);
+  g_test_add ("/central/link/auth-rate-limited", Fixture, NULL, fixture_setup_limits,
+              test_auth_rate_limited, fixture_teardown);
   ADD ("link/status-states", test_status_states, NULL);
   ADD ("link/disconnect-on-close", test_disconnect_on_close, NULL);
   ADD_QUICK_SILENCE ("link/disconnect-on-silence", test_disconnect_on_silence);

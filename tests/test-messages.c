@@ -260,7 +260,7 @@ test_wire_names (void)
   CHECK_WIRE_NAMES (ev_link_reason, EvLinkReason,
                     NULL, "unknown-cp", "bad-token", "invalid-id", "already-registered",
                     "invalid-location", "not-authenticated", "bound-to-other-cp",
-                    "unknown-type", "bad-json", "invalid-request");
+                    "unknown-type", "bad-json", "invalid-request", "rate-limited");
   CHECK_WIRE_NAMES (ev_supply_origin, EvSupplyOrigin, "driver", "station");
   CHECK_WIRE_NAMES (ev_supply_status, EvSupplyStatus, "authorized", "denied");
   CHECK_WIRE_NAMES (ev_supply_deny_reason, EvSupplyDenyReason,
@@ -282,6 +282,7 @@ test_link_request_round_trip (void)
   EvLinkRequest *requests[] = {
     ev_link_request_new_auth ("CP1", "tok-123"),
     ev_link_request_new_register ("CP1", "Alicante, Av. Maisonnave 12"),
+    ev_link_request_new_register_with_nonce ("CP1", "Here", "0123456789abcdef0123456789abcdef"),
     ev_link_request_new_status (EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK),
     ev_link_request_new_status (EV_CP_STATE_BROKEN, EV_ENGINE_HEALTH_KO),
     ev_link_request_new_status (EV_CP_STATE_SUPPLYING, EV_ENGINE_HEALTH_UNREACHABLE),
@@ -295,6 +296,7 @@ test_link_request_round_trip (void)
   static const char *expected[] = {
     "{\"type\":\"auth\",\"cp_id\":\"CP1\",\"token\":\"tok-123\"}",
     "{\"type\":\"register\",\"cp_id\":\"CP1\",\"location\":\"Alicante, Av. Maisonnave 12\"}",
+    "{\"type\":\"register\",\"cp_id\":\"CP1\",\"location\":\"Here\",\"nonce\":\"0123456789abcdef0123456789abcdef\"}",
     "{\"type\":\"status\",\"state\":\"ACTIVE\",\"engine\":\"ok\"}",
     "{\"type\":\"status\",\"state\":\"BROKEN\",\"engine\":\"ko\"}",
     "{\"type\":\"status\",\"state\":\"SUPPLYING\",\"engine\":\"unreachable\"}",
@@ -401,6 +403,8 @@ test_link_request_invalid (void)
     { "{\"type\":\"register\",\"cp_id\":\"CP1\",\"location\":\"a\\nb\"}", EV_PROTOCOL_ERROR_INVALID_VALUE, EV_LINK_REASON_INVALID_LOCATION, NULL },
     { "{\"type\":\"register\",\"cp_id\":\"CP1\",\"location\":\"a\\ud800b\"}", EV_PROTOCOL_ERROR_INVALID_VALUE, EV_LINK_REASON_INVALID_LOCATION, NULL },
     { "{\"type\":\"register\",\"cp_id\":\"CP1\",\"location\":42}", EV_PROTOCOL_ERROR_WRONG_TYPE, EV_LINK_REASON_INVALID_LOCATION, NULL },
+    { "{\"type\":\"register\",\"cp_id\":\"CP1\",\"location\":\"x\",\"nonce\":\"short\"}", EV_PROTOCOL_ERROR_INVALID_VALUE, EV_LINK_REASON_INVALID_REQUEST, "{\"status\":\"error\",\"reason\":\"invalid-request\"}" },
+    { "{\"type\":\"register\",\"cp_id\":\"CP1\",\"location\":\"x\",\"nonce\":7}", EV_PROTOCOL_ERROR_WRONG_TYPE, EV_LINK_REASON_INVALID_REQUEST, NULL },
     { "{\"type\":\"status\",\"engine\":\"ok\"}", EV_PROTOCOL_ERROR_MISSING_FIELD, EV_LINK_REASON_INVALID_REQUEST, "{\"status\":\"error\",\"reason\":\"invalid-request\"}" },
     { "{\"type\":\"status\",\"state\":\"active\",\"engine\":\"ok\"}", EV_PROTOCOL_ERROR_INVALID_VALUE, EV_LINK_REASON_INVALID_REQUEST, NULL },
     { "{\"type\":\"status\",\"state\":\"ACTIVE\",\"engine\":\"meh\"}", EV_PROTOCOL_ERROR_INVALID_VALUE, EV_LINK_REASON_INVALID_REQUEST, NULL },

@@ -187,6 +187,34 @@ test_monitor_register_and_token (Fixture       *fixture,
   g_assert_cmpuint (peer_server_count (fixture->central_server, EV_LINK_REQUEST_REGISTER), ==, 1);
 }
 
+/* The `registered` answer is lost: the monitor registers again with the
+ * same nonce (kept beside its tokens meanwhile), and is answered. */
+static void
+test_monitor_register_lost_answer (Fixture       *fixture,
+                                   gconstpointer  data)
+{
+  g_autofree char *nonce_path = g_build_filename (fixture->tmpdir, "CP1+nonce", NULL);
+  g_autofree char *first = NULL;
+  g_autofree char *kept = NULL;
+  const EvLinkRequest *request;
+
+  fixture->central.lose_registered = 1;
+  start (fixture->monitor);
+  peer_server_wait_count (fixture->central_server, EV_LINK_REQUEST_REGISTER, 1);
+  request = peer_server_last (fixture->central_server, EV_LINK_REQUEST_REGISTER);
+  g_assert_nonnull (request->nonce);
+  first = g_strdup (request->nonce);
+  g_assert_true (g_file_get_contents (nonce_path, &kept, NULL, NULL));
+  g_assert_cmpstr (kept, ==, first);
+
+  wait_enum (fixture->monitor, "central-link", STATION_CENTRAL_LINK_REGISTERED);
+  g_assert_cmpuint (peer_server_count (fixture->central_server, EV_LINK_REQUEST_REGISTER), ==, 2);
+  request = peer_server_last (fixture->central_server, EV_LINK_REQUEST_REGISTER);
+  g_assert_cmpstr (request->nonce, ==, first);
+  /* With its token kept, the nonce is no longer needed. */
+  g_assert_false (g_file_test (nonce_path, G_FILE_TEST_EXISTS));
+}
+
 static void
 test_monitor_unknown_cp (Fixture       *fixture,
                          gconstpointer  data)
@@ -291,6 +319,8 @@ main (int   argc,
   g_test_add_func ("/station/monitor/new-destroy", test_monitor_new_destroy);
   g_test_add ("/station/monitor/register-and-token", Fixture, NULL, fixture_setup,
               test_monitor_register_and_token, fixture_teardown);
+  g_test_add ("/station/monitor/register-lost-answer", Fixture, NULL, fixture_setup,
+              test_monitor_register_lost_answer, fixture_teardown);
   g_test_add ("/station/monitor/unknown-cp", Fixture, NULL, fixture_setup,
               test_monitor_unknown_cp, fixture_teardown);
   g_test_add ("/station/monitor/denied", Fixture, NULL, fixture_setup,

@@ -488,6 +488,81 @@ find_cp (GPtrArray  *cps,
   g_assert_not_reached ();
 }
 
+/* A registration repeated with its nonce gets a working token again; any
+ * other is refused. A forgotten CP leaves the list, keeps its history, and
+ * may register anew; forgetting waits for its supply to end. */
+static void
+test_register_nonce_and_forget (Fixture       *fixture,
+                                gconstpointer  data)
+{
+  static const char nonce[] = "00112233445566778899aabbccddeeff";
+  g_autoptr(GError) error = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *again = NULL;
+  g_autofree char *other = NULL;
+  g_autofree char *anew = NULL;
+  g_autoptr(GPtrArray) cps = NULL;
+  g_autoptr(GPtrArray) history = NULL;
+  EvStore *store = open_store (fixture->path, 100);
+
+  first = ev_store_register_cp_with_nonce (store, "CP1", "Here", 0.35, nonce, &error);
+  g_assert_no_error (error);
+  again = ev_store_register_cp_with_nonce (store, "CP1", "Here", 0.35, nonce, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (again);
+  g_assert_true (ev_store_verify_token (store, "CP1", again, NULL));
+
+  other = ev_store_register_cp_with_nonce (store, "CP1", "Here", 0.35, "ffeeddccbbaa99887766554433221100", &error);
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_EXISTS);
+  g_assert_null (other);
+  g_clear_error (&error);
+  other = ev_store_register_cp (store, "CP1", "Here", 0.35, &error);
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_EXISTS);
+  g_clear_error (&error);
+  g_assert_true (ev_store_verify_token (store, "CP1", again, NULL));
+
+  /* Forgetting waits for the supply to end. */
+  create_session (store, SUPPLY_1, "CP1", "d1");
+  g_assert_false (ev_store_forget_cp (store, "CP1", &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_IN_PROGRESS);
+  g_clear_error (&error);
+  g_assert_true (finish (store, make_outcome (SUPPLY_1, "CP1", "d1", EV_SUPPLY_PHASE_FINISHED,
+                                              1.5, 2000, "unplugged")));
+
+  g_assert_true (ev_store_forget_cp (store, "CP1", &error));
+  g_assert_no_error (error);
+  cps = ev_store_load_charging_points (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (cps->len, ==, 0);
+  g_assert_false (ev_store_verify_token (store, "CP1", again, &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (ev_store_forget_cp (store, "CP1", &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  /* The nonce went with it. */
+  other = ev_store_register_cp_with_nonce (store, "CP9", "There", 0.35, nonce, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&other, g_free);
+  history = ev_store_load_history (store, NULL, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (history->len, ==, 1);
+
+  anew = ev_store_register_cp (store, "CP1", "Elsewhere", 0.40, &error);
+  g_assert_no_error (error);
+  g_assert_true (ev_store_verify_token (store, "CP1", anew, NULL));
+  g_clear_pointer (&cps, g_ptr_array_unref);
+  cps = ev_store_load_charging_points (store, &error);
+  g_assert_cmpuint (cps->len, ==, 2);
+  g_assert_cmpstr (ev_charging_point_get_location (g_ptr_array_index (cps, 0)), ==, "Elsewhere");
+
+  /* Without history, the row goes. */
+  g_assert_true (ev_store_forget_cp (store, "CP9", &error));
+  g_assert_no_error (error);
+  g_assert_finalize_object (store);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM charging_points WHERE cp_id = 'CP9'"), ==, 0);
+}
+
 static void
 test_cp_updates (Fixture       *fixture,
                  gconstpointer  data)
@@ -2238,6 +2313,7 @@ main (int   argc,
   ADD ("open/newer-version-refused", test_newer_version_refused);
   ADD ("open/not-a-database-refused", test_not_a_database_refused);
   ADD ("cp/register-verify", test_register_and_verify);
+  ADD ("cp/register-nonce-forget", test_register_nonce_and_forget);
   ADD ("cp/updates", test_cp_updates);
   ADD ("input/rejected", test_bad_input);
   ADD ("session/lifecycle", test_session_lifecycle);

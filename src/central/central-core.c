@@ -40,6 +40,16 @@
 #define CENTRAL_LINGER_MS 1
 #define LOG_LIMIT 1000
 #define HISTORY_LIMIT 1000
+/* Failed `auth` (docs/protocol.md, "Authentication limits"): a link that
+ * failed this many times is closed; a CP id whose token was wrong this
+ * many times in a row is answered `rate-limited`, without a look at the
+ * token, for 1 s, then twice as long after each further failure, up to
+ * a minute; rate-limited denials are logged once per interval per CP. */
+#define AUTH_FAILURES_PER_LINK 3
+#define AUTH_FAILURES_BEFORE_BACKOFF 3
+#define DEFAULT_AUTH_BACKOFF_MS 1000
+#define AUTH_BACKOFF_MAX_US (60 * G_USEC_PER_SEC)
+#define AUTH_LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
 
 G_DEFINE_QUARK (central-core-error-quark, central_core_error)
 
@@ -63,7 +73,17 @@ typedef struct
   guint64 id;
   char *peer;
   char *cp_id;                /* after a successful auth or register */
+  guint auth_failures;        /* failed auth requests on this link */
 } Link;
+
+/* Failed auth attempts of one CP id with a wrong token. */
+typedef struct
+{
+  guint failures;             /* in a row */
+  gint64 blocked_until_us;    /* monotonic; rate-limited before this */
+  gint64 logged_us;           /* last rate-limited denial logged */
+  guint unlogged;             /* rate-limited denials since then */
+} AuthLimit;
 
 struct _CentralCore
 {
@@ -78,6 +98,10 @@ struct _CentralCore
   guint silence_timeout;
   guint request_max_age;
   guint authorized_timeout;
+  guint auth_timeout;
+  guint max_unauthenticated;
+  gboolean limit_loopback;
+  guint auth_backoff;         /* ms, the first back-off of a CP id */
   gint64 started_at_ms;       /* when this core started, ms since the epoch */
 
   gboolean started;
@@ -101,6 +125,7 @@ struct _CentralCore
   GListStore *cps;
   GHashTable *records;        /* cp_id → CpRecord */
   GHashTable *links;          /* &Link.id → Link */
+  GHashTable *auth_limits;    /* cp_id → AuthLimit */
   GHashTable *open;           /* supply_id → EvSupplySession (not concluded) */
   GHashTable *driver_supply;  /* driver_id → supply_id of its open session */
   GListStore *requests;
@@ -121,6 +146,10 @@ enum {
   PROP_SILENCE_TIMEOUT,
   PROP_REQUEST_MAX_AGE,
   PROP_AUTHORIZED_TIMEOUT,
+  PROP_AUTH_TIMEOUT,
+  PROP_MAX_UNAUTHENTICATED,
+  PROP_LIMIT_LOOPBACK,
+  PROP_AUTH_BACKOFF,
   PROP_STARTED,
   PROP_PORT,
   PROP_BROKER_REACHABLE,
@@ -698,6 +727,8 @@ bind_link (CentralCore *self,
 
   g_free (link->cp_id);
   link->cp_id = g_strdup (ev_charging_point_get_cp_id (rec->cp));
+  link->auth_failures = 0;
+  central_monitor_server_set_authenticated (self->server, link->id);
   rec->link_id = link->id;
   rec->silent = FALSE;
   rec->status_seen = FALSE;
@@ -727,6 +758,71 @@ emit_link_news (CentralCore      *self,
   emit (self, kind, CENTRAL_LOG_INFO, message, &data);
 }
 
+/* Counts a failed auth on @link, which closes after too many (once its
+ * answer is out). */
+static void
+count_link_failure (CentralCore *self,
+                    Link        *link)
+{
+  if (++link->auth_failures >= AUTH_FAILURES_PER_LINK)
+    central_monitor_server_close_link (self->server, link->id);
+}
+
+/* A wrong token for @cp_id: after a few in a row, it backs off. */
+static void
+count_token_failure (CentralCore *self,
+                     const char  *cp_id)
+{
+  AuthLimit *limit = g_hash_table_lookup (self->auth_limits, cp_id);
+  guint shift;
+
+  if (limit == NULL)
+    {
+      limit = g_new0 (AuthLimit, 1);
+      g_hash_table_insert (self->auth_limits, g_strdup (cp_id), limit);
+    }
+
+  if (++limit->failures < AUTH_FAILURES_BEFORE_BACKOFF)
+    return;
+  shift = MIN (limit->failures - AUTH_FAILURES_BEFORE_BACKOFF, 6);
+  limit->blocked_until_us = g_get_monotonic_time () +
+    MAX (MIN (((gint64) self->auth_backoff * G_TIME_SPAN_MILLISECOND) << shift, AUTH_BACKOFF_MAX_US),
+         (gint64) self->auth_backoff * G_TIME_SPAN_MILLISECOND);
+}
+
+/* Answers `rate-limited` while @cp_id backs off; the log hears of it once
+ * per interval, with how many there were. */
+static gboolean
+refuse_rate_limited (CentralCore *self,
+                     Link        *link,
+                     const char  *cp_id)
+{
+  AuthLimit *limit = g_hash_table_lookup (self->auth_limits, cp_id);
+  g_autoptr(EvLinkResponse) response = NULL;
+  gint64 now = g_get_monotonic_time ();
+
+  if (limit == NULL || limit->blocked_until_us <= now)
+    return FALSE;
+
+  response = ev_link_response_new_denied (EV_LINK_REASON_RATE_LIMITED);
+  respond (self, link->id, response);
+  limit->unlogged++;
+  if (limit->logged_us == 0 || now - limit->logged_us >= AUTH_LOG_INTERVAL_US)
+    {
+      g_autofree char *message = NULL;
+      CentralEventData data = { .cp_id = cp_id, .reason = ev_link_reason_to_string (EV_LINK_REASON_RATE_LIMITED),
+                                .peer = link->peer };
+
+      message = g_strdup_printf (_("Denied charging point %s from %s: too many wrong tokens (rate-limited attempts since the last report: %u)"),
+                                 cp_id, link->peer, limit->unlogged);
+      emit (self, CENTRAL_EVENT_AUTH_DENIED, CENTRAL_LOG_WARNING, message, &data);
+      limit->logged_us = now;
+      limit->unlogged = 0;
+    }
+  count_link_failure (self, link);
+  return TRUE;
+}
+
 static void
 handle_auth (CentralCore         *self,
              Link                *link,
@@ -738,6 +834,9 @@ handle_auth (CentralCore         *self,
   CpRecord *rec = g_hash_table_lookup (self->records, request->cp_id);
   EvLinkReason reason = EV_LINK_REASON_NONE;
 
+  if (rec != NULL && refuse_rate_limited (self, link, request->cp_id))
+    return;
+
   if (rec == NULL)
     reason = EV_LINK_REASON_UNKNOWN_CP;
   else if (!ev_store_verify_token (self->store, request->cp_id, request->token, &error))
@@ -748,9 +847,13 @@ handle_auth (CentralCore         *self,
       response = ev_link_response_new_denied (reason);
       respond (self, link->id, response);
       emit_auth_denied (self, link, request->cp_id, reason);
+      if (reason == EV_LINK_REASON_BAD_TOKEN)
+        count_token_failure (self, request->cp_id);
+      count_link_failure (self, link);
       return;
     }
 
+  g_hash_table_remove (self->auth_limits, request->cp_id);
   response = ev_link_response_new_authorized (ev_charging_point_get_price (rec->cp),
                                               ev_charging_point_get_location (rec->cp));
   respond (self, link->id, response);
@@ -791,11 +894,15 @@ handle_register (CentralCore         *self,
   g_autoptr(GError) error = NULL;
   g_autofree char *token = NULL;
   g_autofree char *message = NULL;
-  g_autoptr(EvChargingPoint) cp = NULL;
   PendingResponse *pending;
   CpRecord *rec;
 
-  if (g_hash_table_contains (self->records, request->cp_id))
+  /* The store decides: a CP with a token is refused unless this repeats
+   * its registration's nonce; one without a token (an old database, or
+   * reset by the operator) registers again. */
+  token = ev_store_register_cp_with_nonce (self->store, request->cp_id, request->location,
+                                           self->default_price, request->nonce, &error);
+  if (token == NULL && g_error_matches (error, EV_STORE_ERROR, EV_STORE_ERROR_EXISTS))
     {
       g_autoptr(EvLinkResponse) response = ev_link_response_new_denied (EV_LINK_REASON_ALREADY_REGISTERED);
 
@@ -803,9 +910,6 @@ handle_register (CentralCore         *self,
       emit_auth_denied (self, link, request->cp_id, EV_LINK_REASON_ALREADY_REGISTERED);
       return;
     }
-
-  token = ev_store_register_cp (self->store, request->cp_id, request->location,
-                                self->default_price, &error);
   if (token == NULL)
     {
       g_autoptr(EvLinkResponse) response = ev_link_response_new_denied (EV_LINK_REASON_INVALID_REQUEST);
@@ -817,19 +921,32 @@ handle_register (CentralCore         *self,
       return;
     }
 
-  cp = ev_charging_point_new (request->cp_id);
-  ev_charging_point_set_location (cp, request->location);
-  ev_charging_point_set_price (cp, self->default_price);
-  rec = add_cp (self, cp);
+  rec = g_hash_table_lookup (self->records, request->cp_id);
+  if (rec == NULL)
+    {
+      g_autoptr(EvChargingPoint) cp = ev_charging_point_new (request->cp_id);
+
+      ev_charging_point_set_location (cp, request->location);
+      ev_charging_point_set_price (cp, self->default_price);
+      rec = add_cp (self, cp);
+    }
+  else
+    {
+      /* Registered again: the store took the new location and price. */
+      ev_charging_point_set_location (rec->cp, request->location);
+      ev_charging_point_set_price (rec->cp, self->default_price);
+    }
+  g_hash_table_remove (self->auth_limits, request->cp_id);
 
   /* The token is only good once it is stored. */
   pending = g_new0 (PendingResponse, 1);
   pending->link_id = link->id;
-  pending->response = ev_link_response_new_registered (self->default_price, token);
+  pending->response = ev_link_response_new_registered (ev_charging_point_get_price (rec->cp), token);
   when_committed (self, NULL, send_pending_response_cb, pending, pending_response_free);
 
   message = g_strdup_printf (_("Charging point %s registered at %s (%.2f EUR/kWh)"),
-                             request->cp_id, request->location, self->default_price);
+                             request->cp_id, ev_charging_point_get_location (rec->cp),
+                             ev_charging_point_get_price (rec->cp));
   emit_link_news (self, CENTRAL_EVENT_CP_REGISTERED, link, rec, message);
   bind_link (self, link, rec);
 }
@@ -2064,6 +2181,9 @@ central_core_start (CentralCore  *self,
     goto fail;
 
   self->server = central_monitor_server_new (&server_callbacks, self);
+  central_monitor_server_set_auth_timeout (self->server, self->auth_timeout);
+  central_monitor_server_set_max_unauthenticated (self->server, self->max_unauthenticated);
+  central_monitor_server_set_limit_loopback (self->server, self->limit_loopback);
   if (!central_monitor_server_listen (self->server, self->listen, error))
     goto fail;
 
@@ -2306,6 +2426,143 @@ central_core_resume (CentralCore  *self,
 {
   g_return_val_if_fail (CENTRAL_IS_CORE (self), FALSE);
   return operate (self, cp_id, EV_DIRECTIVE_ACTION_RESUME, error);
+}
+
+/* Emits @kind for @cp_id with @message, both the operator's doing. */
+static void
+log_cp_operator (CentralCore      *self,
+                 CentralEventKind  kind,
+                 const char       *cp_id,
+                 const char       *message)
+{
+  CentralEventData data = { .cp_id = cp_id };
+
+  emit (self, kind, CENTRAL_LOG_INFO, message, &data);
+}
+
+static gboolean
+operator_store_failed (GError       *store_error,
+                       GError      **error)
+{
+  g_set_error_literal (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_FAILED, store_error->message);
+  g_error_free (store_error);
+  return FALSE;
+}
+
+/**
+ * central_core_reset_token:
+ * @self: a core
+ * @cp_id: a charging point
+ * @error: return location for an error
+ *
+ * Clears the token of @cp_id on the operator's word: its link is closed,
+ * its old token no longer authenticates it, and its monitor's next
+ * `register` is accepted (with a new token).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+central_core_reset_token (CentralCore  *self,
+                          const char   *cp_id,
+                          GError      **error)
+{
+  g_autofree char *message = NULL;
+  GError *store_error = NULL;
+  CpRecord *rec = NULL;
+
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), FALSE);
+  g_return_val_if_fail (cp_id != NULL, FALSE);
+
+  if (!check_operator_target (self, cp_id, &rec, error))
+    return FALSE;
+
+  if (!ev_store_reset_token (self->store, cp_id, &store_error))
+    return operator_store_failed (store_error, error);
+
+  g_hash_table_remove (self->auth_limits, cp_id);
+  message = g_strdup_printf (_("Reset the token of charging point %s"), cp_id);
+  log_cp_operator (self, CENTRAL_EVENT_TOKEN_RESET, cp_id, message);
+  if (rec->link_id != 0)
+    central_monitor_server_close_link (self->server, rec->link_id);
+  return TRUE;
+}
+
+static gboolean
+has_open_session (CentralCore *self,
+                  const char  *cp_id)
+{
+  GHashTableIter iter;
+  EvSupplySession *session;
+
+  g_hash_table_iter_init (&iter, self->open);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &session))
+    if (g_strcmp0 (ev_supply_session_get_cp_id (session), cp_id) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/**
+ * central_core_forget:
+ * @self: a core
+ * @cp_id: a charging point
+ * @error: return location for an error
+ *
+ * Forgets @cp_id on the operator's word: it, its token and its
+ * registration leave memory and the database (its supplies stay in the
+ * history), its link is closed, and `cp-states` gets a tombstone (a null
+ * value) under its id. Refused while a supply at it has not concluded.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+central_core_forget (CentralCore  *self,
+                     const char   *cp_id,
+                     GError      **error)
+{
+  g_autofree char *message = NULL;
+  g_autofree char *id = NULL;
+  GError *store_error = NULL;
+  guint position;
+  guint64 link_id;
+  CpRecord *rec = NULL;
+
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), FALSE);
+  g_return_val_if_fail (cp_id != NULL, FALSE);
+
+  if (!check_operator_target (self, cp_id, &rec, error))
+    return FALSE;
+
+  if (has_open_session (self, cp_id))
+    {
+      g_set_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_IN_PROGRESS,
+                   _("Charging point %s has a supply in progress; try again when it ends"), cp_id);
+      return FALSE;
+    }
+  if (!ev_store_forget_cp (self->store, cp_id, &store_error))
+    {
+      if (g_error_matches (store_error, EV_STORE_ERROR, EV_STORE_ERROR_IN_PROGRESS))
+        {
+          g_set_error_literal (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_IN_PROGRESS, store_error->message);
+          g_error_free (store_error);
+          return FALSE;
+        }
+      return operator_store_failed (store_error, error);
+    }
+
+  /* The record goes first, so that closing its link changes nothing. */
+  id = g_strdup (cp_id);
+  link_id = rec->link_id;
+  if (g_list_store_find (self->cps, rec->cp, &position))
+    g_list_store_remove (self->cps, position);
+  g_hash_table_remove (self->records, id);
+  g_hash_table_remove (self->auth_limits, id);
+  if (link_id != 0)
+    central_monitor_server_close_link (self->server, link_id);
+  publish (self, "cp-states", id, NULL, 0);
+
+  message = g_strdup_printf (_("Forgot charging point %s"), id);
+  log_cp_operator (self, CENTRAL_EVENT_CP_FORGOTTEN, id, message);
+  return TRUE;
 }
 
 /* CSV ------------------------------------------------------------------------- */
@@ -2649,6 +2906,7 @@ central_core_finalize (GObject *object)
 
   g_clear_pointer (&self->records, g_hash_table_unref);
   g_clear_pointer (&self->links, g_hash_table_unref);
+  g_clear_pointer (&self->auth_limits, g_hash_table_unref);
   g_clear_pointer (&self->open, g_hash_table_unref);
   g_clear_pointer (&self->driver_supply, g_hash_table_unref);
   g_clear_object (&self->cps);
@@ -2700,6 +2958,18 @@ central_core_get_property (GObject    *object,
       break;
     case PROP_AUTHORIZED_TIMEOUT:
       g_value_set_uint (value, self->authorized_timeout);
+      break;
+    case PROP_AUTH_TIMEOUT:
+      g_value_set_uint (value, self->auth_timeout);
+      break;
+    case PROP_MAX_UNAUTHENTICATED:
+      g_value_set_uint (value, self->max_unauthenticated);
+      break;
+    case PROP_LIMIT_LOOPBACK:
+      g_value_set_boolean (value, self->limit_loopback);
+      break;
+    case PROP_AUTH_BACKOFF:
+      g_value_set_uint (value, self->auth_backoff);
       break;
     case PROP_STARTED:
       g_value_set_boolean (value, self->started);
@@ -2764,6 +3034,18 @@ central_core_set_property (GObject      *object,
     case PROP_AUTHORIZED_TIMEOUT:
       self->authorized_timeout = g_value_get_uint (value);
       break;
+    case PROP_AUTH_TIMEOUT:
+      self->auth_timeout = g_value_get_uint (value);
+      break;
+    case PROP_MAX_UNAUTHENTICATED:
+      self->max_unauthenticated = g_value_get_uint (value);
+      break;
+    case PROP_LIMIT_LOOPBACK:
+      self->limit_loopback = g_value_get_boolean (value);
+      break;
+    case PROP_AUTH_BACKOFF:
+      self->auth_backoff = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -2800,6 +3082,22 @@ central_core_class_init (CentralCoreClass *klass)
     g_param_spec_uint ("request-max-age", NULL, NULL, 0, G_MAXUINT, DEFAULT_REQUEST_MAX_AGE_MS, construct);
   properties[PROP_AUTHORIZED_TIMEOUT] =
     g_param_spec_uint ("authorized-timeout", NULL, NULL, 100, G_MAXUINT, DEFAULT_AUTHORIZED_TIMEOUT_MS, construct);
+  /* How long a monitor link has from its accept to authenticate, in ms
+   * (0: no limit). */
+  properties[PROP_AUTH_TIMEOUT] =
+    g_param_spec_uint ("auth-timeout", NULL, NULL, 0, G_MAXUINT,
+                       CENTRAL_MONITOR_SERVER_DEFAULT_AUTH_TIMEOUT_MS, construct);
+  /* Unauthenticated links one address may hold (0: no limit). */
+  properties[PROP_MAX_UNAUTHENTICATED] =
+    g_param_spec_uint ("max-unauthenticated", NULL, NULL, 0, G_MAXUINT,
+                       CENTRAL_MONITOR_SERVER_DEFAULT_MAX_UNAUTHENTICATED, construct);
+  /* Whether loopback peers count against max-unauthenticated. */
+  properties[PROP_LIMIT_LOOPBACK] =
+    g_param_spec_boolean ("limit-loopback", NULL, NULL, FALSE, construct);
+  /* The first back-off of a CP id after repeated wrong tokens, in ms;
+   * it doubles with each further one, up to a minute. */
+  properties[PROP_AUTH_BACKOFF] =
+    g_param_spec_uint ("auth-backoff", NULL, NULL, 1, 3600000, DEFAULT_AUTH_BACKOFF_MS, construct);
   properties[PROP_STARTED] =
     g_param_spec_boolean ("started", NULL, NULL, FALSE, readable);
   properties[PROP_PORT] =
@@ -2830,12 +3128,16 @@ central_core_init (CentralCore *self)
   self->history = g_list_store_new (EV_TYPE_SUPPLY_SESSION);
   self->records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) cp_record_free);
   self->links = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify) link_free);
+  self->auth_limits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->open = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->driver_supply = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->default_price = DEFAULT_PRICE;
   self->silence_timeout = DEFAULT_SILENCE_MS;
   self->request_max_age = DEFAULT_REQUEST_MAX_AGE_MS;
   self->authorized_timeout = DEFAULT_AUTHORIZED_TIMEOUT_MS;
+  self->auth_timeout = CENTRAL_MONITOR_SERVER_DEFAULT_AUTH_TIMEOUT_MS;
+  self->max_unauthenticated = CENTRAL_MONITOR_SERVER_DEFAULT_MAX_UNAUTHENTICATED;
+  self->auth_backoff = DEFAULT_AUTH_BACKOFF_MS;
   self->listen = g_strdup (DEFAULT_LISTEN);
   self->group = g_strdup (DEFAULT_GROUP);
 }

@@ -18,6 +18,7 @@ typedef enum {
   CENTRAL_CORE_ERROR_INVALID_ARGUMENT,
   CENTRAL_CORE_ERROR_UNKNOWN_CP,
   CENTRAL_CORE_ERROR_NOT_STARTED,
+  CENTRAL_CORE_ERROR_IN_PROGRESS,
 } CentralCoreError;
 
 GQuark central_core_error_quark (void);
@@ -106,6 +107,12 @@ gboolean     central_core_stop              (CentralCore        *self,
                                              const char         *cp_id,
                                              GError            **error);
 gboolean     central_core_resume            (CentralCore        *self,
+                                             const char         *cp_id,
+                                             GError            **error);
+gboolean     central_core_reset_token       (CentralCore        *self,
+                                             const char         *cp_id,
+                                             GError            **error);
+gboolean     central_core_forget            (CentralCore        *self,
                                              const char         *cp_id,
                                              GError            **error);
 

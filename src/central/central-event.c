@@ -30,7 +30,9 @@ G_DEFINE_ENUM_TYPE (CentralEventKind, central_event_kind,
                     G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_BROKER, "broker"),
                     G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_ERROR, "error"),
                     G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_STOP, "stop"),
-                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_RESUME, "resume"))
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_RESUME, "resume"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_TOKEN_RESET, "token-reset"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_CP_FORGOTTEN, "cp-forgotten"))
 
 struct _CentralEvent
 {

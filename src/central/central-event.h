@@ -52,6 +52,8 @@ typedef enum {
   CENTRAL_EVENT_ERROR,
   CENTRAL_EVENT_STOP,
   CENTRAL_EVENT_RESUME,
+  CENTRAL_EVENT_TOKEN_RESET,
+  CENTRAL_EVENT_CP_FORGOTTEN,
 } CentralEventKind;
 
 GType central_event_kind_get_type (void);

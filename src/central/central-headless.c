@@ -6,7 +6,7 @@
 #include "ev-headless.h"
 
 static const char * const commands[] = {
-  "stop CP|all", "resume CP|all", "list", "help", "quit", NULL
+  "stop CP|all", "resume CP|all", "reset-token CP", "forget CP", "list", "help", "quit", NULL
 };
 
 static void
@@ -45,8 +45,8 @@ print_list (CentralCore *core)
  * @line: one command line
  * @out_quit: (out): set to %TRUE for `quit`
  *
- * Runs `stop CP|all`, `resume CP|all`, `list`, `help` or `quit`, printing
- * its events.
+ * Runs `stop CP|all`, `resume CP|all`, `reset-token CP`, `forget CP`,
+ * `list`, `help` or `quit`, printing its events.
  *
  * Returns: (transfer full) (nullable): an error message for people, or
  *   %NULL when the command ran
@@ -89,11 +89,18 @@ central_headless_run_command (CentralCore *core,
 
       return ok ? NULL : g_strdup (error->message);
     }
+  if (n == 2 && (g_str_equal (words[0], "reset-token") || g_str_equal (words[0], "forget")))
+    {
+      gboolean ok = g_str_equal (words[0], "forget") ? central_core_forget (core, words[1], &error)
+                                                     : central_core_reset_token (core, words[1], &error);
+
+      return ok ? NULL : g_strdup (error->message);
+    }
 
   {
     g_autofree char *stripped = g_strstrip (g_strdup (line));
 
-    return g_strdup_printf (_("Unknown command “%s” (commands: stop CP|all, resume CP|all, list, help, quit)"),
+    return g_strdup_printf (_("Unknown command “%s” (commands: stop CP|all, resume CP|all, reset-token CP, forget CP, list, help, quit)"),
                             stripped);
   }
 }
@@ -158,6 +165,8 @@ static const Field *const members[] = {
   [CENTRAL_EVENT_ERROR] = (const Field[]) { F_MESSAGE, F_END },
   [CENTRAL_EVENT_STOP] = NULL,
   [CENTRAL_EVENT_RESUME] = NULL,
+  [CENTRAL_EVENT_TOKEN_RESET] = (const Field[]) { F_CP_ID, F_END },
+  [CENTRAL_EVENT_CP_FORGOTTEN] = (const Field[]) { F_CP_ID, F_END },
 };
 
 static void

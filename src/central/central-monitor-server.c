@@ -27,6 +27,7 @@
 #define MAX_READ_PER_WAKEUP (4 * READ_CHUNK)
 /* Out of descriptors: stop accepting for this long, or until a link closes. */
 #define ACCEPT_PAUSE_US (100 * G_TIME_SPAN_MILLISECOND)
+#define AUTH_RECHECK_US (500 * G_TIME_SPAN_MILLISECOND)
 
 /**
  * CentralMonitorServer:
@@ -65,7 +66,14 @@ struct _Link
   int fd;
   EvLinkSession *session;
   char *peer;
+  char *address;              /* the peer without its port */
   GError *reason;
+  /* Until the owner says the link authenticated: when it must have, and
+   * its place in the queue of its address's unauthenticated links. */
+  gint64 auth_deadline;
+  GList *unauthenticated;
+  gboolean loopback;
+  gboolean request_open;      /* we owe the client a response */
   guint32 events;
   guint heap_index;
   gint64 deadline;
@@ -95,6 +103,10 @@ struct _CentralMonitorServer
 
   guint max_links;
   guint timeouts_ms[N_TIMEOUTS];
+  guint auth_timeout_ms;
+  guint max_unauthenticated;
+  gboolean limit_loopback;
+  GHashTable *unauthenticated;  /* address → GQueue of Link, oldest first */
 
   guint64 next_id;
   GHashTable *links;
@@ -249,6 +261,7 @@ link_free (Link *link)
 {
   g_clear_pointer (&link->session, ev_link_session_free);
   g_clear_pointer (&link->peer, g_free);
+  g_clear_pointer (&link->address, g_free);
   g_clear_error (&link->reason);
   g_free (link);
 }
@@ -362,11 +375,30 @@ resume_accepting (CentralMonitorServer *self)
   epoll_ctl (self->epoll_fd, EPOLL_CTL_MOD, self->listen_fd, &event);
 }
 
+/* Takes @link out of its address's queue of unauthenticated links. */
+static void
+forget_unauthenticated (CentralMonitorServer *self,
+                        Link                 *link)
+{
+  GQueue *queue;
+
+  link->auth_deadline = -1;
+  if (link->unauthenticated == NULL)
+    return;
+
+  queue = g_hash_table_lookup (self->unauthenticated, link->address);
+  g_queue_delete_link (queue, link->unauthenticated);
+  link->unauthenticated = NULL;
+  if (g_queue_is_empty (queue))
+    g_hash_table_remove (self->unauthenticated, link->address);
+}
+
 static void
 link_finish (CentralMonitorServer *self,
              Link                 *link)
 {
   link->finished = TRUE;
+  forget_unauthenticated (self, link);
   epoll_ctl (self->epoll_fd, EPOLL_CTL_DEL, link->fd, NULL);
   close (link->fd);
   link->fd = -1;
@@ -393,6 +425,7 @@ link_update (CentralMonitorServer *self,
              Link                 *link)
 {
   guint32 events = EPOLLIN | EPOLLRDHUP;
+  gint64 deadline;
 
   if (link->finished || link->busy > 0)
     return;
@@ -408,7 +441,26 @@ link_update (CentralMonitorServer *self,
   if (ev_link_session_has_output (link->session))
     events |= EPOLLOUT;
   set_epoll_events (self, link, events);
-  heap_update (self, link, ev_link_session_get_deadline (link->session));
+
+  deadline = ev_link_session_get_deadline (link->session);
+  if (link->auth_deadline >= 0 && (deadline < 0 || link->auth_deadline < deadline))
+    deadline = link->auth_deadline;
+  heap_update (self, link, deadline);
+}
+
+/* Ends @link with EOT, reporting @message as why (in the
+ * %EV_LINK_ERROR_NOT_AUTHENTICATED code). */
+static void
+link_refuse (CentralMonitorServer *self,
+             Link                 *link,
+             const char           *message)
+{
+  link->busy++;
+  ev_link_session_close (link->session);
+  link->busy--;
+  g_clear_error (&link->reason);
+  link->reason = g_error_new_literal (EV_LINK_ERROR, EV_LINK_ERROR_NOT_AUTHENTICATED, message);
+  link_update (self, link);
 }
 
 static void
@@ -484,6 +536,7 @@ session_request_cb (EvLinkSession *session,
   Link *link = user_data;
   CentralMonitorServer *self = link->server;
 
+  link->request_open = TRUE;
   if (self->callbacks->request != NULL)
     self->callbacks->request (self, link->id, text, len, self->user_data);
 }
@@ -507,21 +560,26 @@ static const EvLinkSessionCallbacks session_callbacks = {
   .closed = session_closed_cb,
 };
 
+/* The peer as "ADDR:PORT", its address alone in @address, and whether
+ * that is a loopback address. */
 static char *
-format_peer (int fd)
+format_peer (int       fd,
+             char    **address,
+             gboolean *loopback)
 {
-  struct sockaddr_storage storage;
+  struct sockaddr_storage storage = { 0 };
   socklen_t len = sizeof storage;
   char host[INET6_ADDRSTRLEN] = "";
 
   if (getpeername (fd, (struct sockaddr *) &storage, &len) != 0)
-    return g_strdup ("?");
-
+    storage.ss_family = AF_UNSPEC;
   if (storage.ss_family == AF_INET)
     {
       struct sockaddr_in *in = (struct sockaddr_in *) &storage;
 
       inet_ntop (AF_INET, &in->sin_addr, host, sizeof host);
+      *address = g_strdup (host);
+      *loopback = (ntohl (in->sin_addr.s_addr) >> 24) == 127;
       return g_strdup_printf ("%s:%u", host, ntohs (in->sin_port));
     }
   if (storage.ss_family == AF_INET6)
@@ -529,10 +587,57 @@ format_peer (int fd)
       struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) &storage;
 
       inet_ntop (AF_INET6, &in6->sin6_addr, host, sizeof host);
+      *address = g_strdup (host);
+      *loopback = IN6_IS_ADDR_LOOPBACK (&in6->sin6_addr);
       return g_strdup_printf ("[%s]:%u", host, ntohs (in6->sin6_port));
     }
 
+  *address = g_strdup ("?");
   return g_strdup ("?");
+}
+
+/* Counts @link among its address's unauthenticated links; beyond the
+ * limit, the oldest of them gives way: a real monitor authenticates in
+ * milliseconds, so a flood of idle links cannot keep it out. */
+static void
+track_unauthenticated (CentralMonitorServer *self,
+                       Link                 *link)
+{
+  GQueue *queue = g_hash_table_lookup (self->unauthenticated, link->address);
+
+  link->auth_deadline = self->auth_timeout_ms > 0
+    ? g_get_monotonic_time () + (gint64) self->auth_timeout_ms * G_TIME_SPAN_MILLISECOND
+    : -1;
+  /* A fleet on Central's own host opens thousands of links at once. */
+  if (self->max_unauthenticated == 0 || (link->loopback && !self->limit_loopback))
+    return;
+
+  if (queue == NULL)
+    {
+      queue = g_queue_new ();
+      g_hash_table_insert (self->unauthenticated, g_strdup (link->address), queue);
+    }
+
+  while (g_queue_get_length (queue) >= self->max_unauthenticated)
+    {
+      Link *oldest = g_queue_peek_head (queue);
+      g_autofree char *message = g_strdup_printf (_("More than %u links from %s have not authenticated"),
+                                                  self->max_unauthenticated, link->address);
+
+      g_debug ("Closing link %" G_GUINT64_FORMAT ": %s", oldest->id, message);
+      forget_unauthenticated (self, oldest);
+      link_refuse (self, oldest, message);
+      /* The last link of the address took the queue with it. */
+      queue = g_hash_table_lookup (self->unauthenticated, link->address);
+      if (queue == NULL)
+        {
+          queue = g_queue_new ();
+          g_hash_table_insert (self->unauthenticated, g_strdup (link->address), queue);
+        }
+    }
+
+  g_queue_push_tail (queue, link);
+  link->unauthenticated = g_queue_peek_tail_link (queue);
 }
 
 static void
@@ -549,7 +654,8 @@ link_open (CentralMonitorServer *self,
   link->fd = fd;
   link->heap_index = NOT_IN_HEAP;
   link->deadline = -1;
-  link->peer = format_peer (fd);
+  link->auth_deadline = -1;
+  link->peer = format_peer (fd, &link->address, &link->loopback);
   link->session = ev_link_session_new (EV_LINK_ROLE_SERVER, &session_callbacks, link);
   for (guint i = 0; i < N_TIMEOUTS; i++)
     ev_link_session_set_timeout (link->session, i, self->timeouts_ms[i]);
@@ -569,6 +675,7 @@ link_open (CentralMonitorServer *self,
 
   g_hash_table_insert (self->links, &link->id, link);
   ev_link_session_start (link->session, g_get_monotonic_time ());
+  track_unauthenticated (self, link);
 
   link->busy++;
   if (self->callbacks->link_opened != NULL)
@@ -631,6 +738,24 @@ expire_timers (CentralMonitorServer *self)
   while (self->heap->len > 0 && heap_at (self, 0)->deadline <= now)
     {
       Link *link = heap_at (self, 0);
+
+      /* An auth or register we have not answered yet is our delay, not
+       * the client's: look again in a while. */
+      if (link->auth_deadline >= 0 && link->auth_deadline <= now && link->request_open)
+        {
+          link->auth_deadline = now + AUTH_RECHECK_US;
+          link_update (self, link);
+          continue;
+        }
+      if (link->auth_deadline >= 0 && link->auth_deadline <= now)
+        {
+          g_autofree char *message = g_strdup_printf (_("The link did not authenticate within %u ms"),
+                                                      self->auth_timeout_ms);
+
+          forget_unauthenticated (self, link);
+          link_refuse (self, link, message);
+          continue;
+        }
 
       link->busy++;
       ev_link_session_tick (link->session, now);
@@ -920,6 +1045,7 @@ central_monitor_server_finalize (GObject *object)
   CentralMonitorServer *self = CENTRAL_MONITOR_SERVER (object);
 
   g_clear_pointer (&self->zombies, g_ptr_array_unref);
+  g_clear_pointer (&self->unauthenticated, g_hash_table_unref);
   g_clear_pointer (&self->heap, g_ptr_array_unref);
   g_clear_pointer (&self->links, g_hash_table_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
@@ -1011,6 +1137,10 @@ central_monitor_server_init (CentralMonitorServer *self)
   self->timeouts_ms[EV_LINK_TIMEOUT_ACK] = EV_LINK_DEFAULT_ACK_TIMEOUT_MS;
   self->timeouts_ms[EV_LINK_TIMEOUT_RESPONSE] = EV_LINK_DEFAULT_RESPONSE_TIMEOUT_MS;
   self->timeouts_ms[EV_LINK_TIMEOUT_IDLE] = EV_LINK_DEFAULT_IDLE_TIMEOUT_MS;
+  self->auth_timeout_ms = CENTRAL_MONITOR_SERVER_DEFAULT_AUTH_TIMEOUT_MS;
+  self->max_unauthenticated = CENTRAL_MONITOR_SERVER_DEFAULT_MAX_UNAUTHENTICATED;
+  self->unauthenticated = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                 (GDestroyNotify) g_queue_free);
   self->links = g_hash_table_new (g_int64_hash, g_int64_equal);
   self->heap = g_ptr_array_new ();
   self->zombies = g_ptr_array_new_with_free_func ((GDestroyNotify) link_free);
@@ -1215,6 +1345,70 @@ central_monitor_server_set_timeout (CentralMonitorServer *self,
   self->timeouts_ms[which] = ms;
 }
 
+/**
+ * central_monitor_server_get_auth_timeout:
+ * @self: a server
+ *
+ * Returns: how long a new link has to authenticate, in ms, 0 for ever
+ */
+guint
+central_monitor_server_get_auth_timeout (CentralMonitorServer *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_MONITOR_SERVER (self), 0);
+
+  return self->auth_timeout_ms;
+}
+
+/**
+ * central_monitor_server_set_auth_timeout:
+ * @self: a server
+ * @ms: the time in milliseconds, 0 for no limit
+ *
+ * Links accepted from now on are closed @ms after their accept unless the
+ * owner calls central_monitor_server_set_authenticated() first, whatever
+ * they send meanwhile.
+ */
+void
+central_monitor_server_set_auth_timeout (CentralMonitorServer *self,
+                                         guint                 ms)
+{
+  g_return_if_fail (CENTRAL_IS_MONITOR_SERVER (self));
+
+  self->auth_timeout_ms = ms;
+}
+
+/**
+ * central_monitor_server_get_max_unauthenticated:
+ * @self: a server
+ *
+ * Returns: how many unauthenticated links one peer address may hold
+ */
+guint
+central_monitor_server_get_max_unauthenticated (CentralMonitorServer *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_MONITOR_SERVER (self), 0);
+
+  return self->max_unauthenticated;
+}
+
+/**
+ * central_monitor_server_set_max_unauthenticated:
+ * @self: a server
+ * @max: the limit, 0 for none
+ *
+ * Limits the links of one peer address that have not authenticated yet:
+ * a new link beyond @max closes the oldest of them. Applies to links
+ * accepted from now on.
+ */
+void
+central_monitor_server_set_max_unauthenticated (CentralMonitorServer *self,
+                                                guint                 max)
+{
+  g_return_if_fail (CENTRAL_IS_MONITOR_SERVER (self));
+
+  self->max_unauthenticated = max;
+}
+
 static Link *
 lookup_link (CentralMonitorServer  *self,
              guint64                link_id,
@@ -1231,6 +1425,51 @@ lookup_link (CentralMonitorServer  *self,
     }
 
   return link;
+}
+
+/**
+ * central_monitor_server_set_limit_loopback:
+ * @self: a server
+ * @limit: whether loopback peers count
+ *
+ * Links from a loopback address (a fleet simulator on this host) are not
+ * limited by #central_monitor_server_set_max_unauthenticated() unless
+ * @limit is %TRUE. Applies to links accepted from now on.
+ */
+void
+central_monitor_server_set_limit_loopback (CentralMonitorServer *self,
+                                           gboolean              limit)
+{
+  g_return_if_fail (CENTRAL_IS_MONITOR_SERVER (self));
+
+  self->limit_loopback = !!limit;
+}
+
+/**
+ * central_monitor_server_set_authenticated:
+ * @self: a server
+ * @link_id: an open link
+ *
+ * Tells the server that @link_id authenticated: its authentication
+ * deadline no longer applies, and it no longer counts among its
+ * address's unauthenticated links. Unknown links are ignored.
+ */
+void
+central_monitor_server_set_authenticated (CentralMonitorServer *self,
+                                          guint64               link_id)
+{
+  Link *link;
+
+  g_return_if_fail (CENTRAL_IS_MONITOR_SERVER (self));
+
+  link = lookup_link (self, link_id, NULL);
+  if (link == NULL || link->auth_deadline < 0)
+    return;
+
+  server_enter (self);
+  forget_unauthenticated (self, link);
+  link_update (self, link);
+  server_leave (self);
 }
 
 /**
@@ -1292,6 +1531,8 @@ central_monitor_server_respond (CentralMonitorServer  *self,
 
   server_enter (self);
   ok = ev_link_session_respond (link->session, text, g_get_monotonic_time (), error);
+  if (ok)
+    link->request_open = FALSE;
   link_update (self, link);
   server_leave (self);
 

@@ -8,6 +8,11 @@ G_BEGIN_DECLS
 
 /* Links beyond this many get their ENQ answered NACK, by default. */
 #define CENTRAL_MONITOR_SERVER_DEFAULT_MAX_LINKS 20000
+/* A link has this long from its accept to authenticate, by default. */
+#define CENTRAL_MONITOR_SERVER_DEFAULT_AUTH_TIMEOUT_MS 10000
+/* Unauthenticated links one peer address may hold at once, by default;
+ * the oldest gives way to a new one. */
+#define CENTRAL_MONITOR_SERVER_DEFAULT_MAX_UNAUTHENTICATED 16
 
 #define CENTRAL_TYPE_MONITOR_SERVER (central_monitor_server_get_type ())
 
@@ -62,6 +67,16 @@ guint                 central_monitor_server_get_timeout    (CentralMonitorServe
 void                  central_monitor_server_set_timeout    (CentralMonitorServer *self,
                                                              EvLinkTimeout         which,
                                                              guint                 ms);
+guint                 central_monitor_server_get_auth_timeout (CentralMonitorServer *self);
+void                  central_monitor_server_set_auth_timeout (CentralMonitorServer *self,
+                                                               guint                 ms);
+guint                 central_monitor_server_get_max_unauthenticated (CentralMonitorServer *self);
+void                  central_monitor_server_set_max_unauthenticated (CentralMonitorServer *self,
+                                                                      guint                 max);
+void                  central_monitor_server_set_limit_loopback (CentralMonitorServer *self,
+                                                                 gboolean              limit);
+void                  central_monitor_server_set_authenticated (CentralMonitorServer *self,
+                                                                guint64               link_id);
 const char           *central_monitor_server_get_peer       (CentralMonitorServer *self,
                                                              guint64               link_id);
 

@@ -32,6 +32,8 @@ G_BEGIN_DECLS
  *   a row.
  * @EV_LINK_ERROR_PROTOCOL: the peer broke the session rules.
  * @EV_LINK_ERROR_NO_REQUEST: a response was given with no request to answer.
+ * @EV_LINK_ERROR_NOT_AUTHENTICATED: server: the client did not authenticate
+ *   in time, or was one unauthenticated link too many from its address.
  *
  * Why a link closed, or why an operation on it failed.
  */
@@ -48,6 +50,7 @@ typedef enum {
   EV_LINK_ERROR_TOO_MANY_BAD_FRAMES,
   EV_LINK_ERROR_PROTOCOL,
   EV_LINK_ERROR_NO_REQUEST,
+  EV_LINK_ERROR_NOT_AUTHENTICATED,
 } EvLinkError;
 
 GQuark ev_link_error_quark (void);

@@ -105,6 +105,7 @@ static const char * const link_reason_names[] = {
   [EV_LINK_REASON_UNKNOWN_TYPE] = "unknown-type",
   [EV_LINK_REASON_BAD_JSON] = "bad-json",
   [EV_LINK_REASON_INVALID_REQUEST] = "invalid-request",
+  [EV_LINK_REASON_RATE_LIMITED] = "rate-limited",
 };
 
 static const char * const supply_origin_names[] = {
@@ -829,10 +830,28 @@ EvLinkRequest *
 ev_link_request_new_register (const char *cp_id,
                               const char *location)
 {
+  return ev_link_request_new_register_with_nonce (cp_id, location, NULL);
+}
+
+/**
+ * ev_link_request_new_register_with_nonce:
+ * @cp_id: the CP id
+ * @location: where the CP is
+ * @nonce: (nullable): the monitor's registration nonce (see
+ *   ev_protocol_new_nonce()), kept until it has its token
+ *
+ * Returns: (transfer full): a `register` request
+ */
+EvLinkRequest *
+ev_link_request_new_register_with_nonce (const char *cp_id,
+                                         const char *location,
+                                         const char *nonce)
+{
   EvLinkRequest *request = ev_link_request_new (EV_LINK_REQUEST_REGISTER);
 
   request->cp_id = g_strdup (cp_id);
   request->location = g_strdup (location);
+  request->nonce = g_strdup (nonce);
   return request;
 }
 
@@ -927,6 +946,7 @@ ev_link_request_copy (const EvLinkRequest *request)
   copy->cp_id = g_strdup (request->cp_id);
   copy->token = g_strdup (request->token);
   copy->location = g_strdup (request->location);
+  copy->nonce = g_strdup (request->nonce);
   return copy;
 }
 
@@ -945,6 +965,7 @@ ev_link_request_free (EvLinkRequest *request)
   g_free (request->cp_id);
   g_free (request->token);
   g_free (request->location);
+  g_free (request->nonce);
   g_free (request);
 }
 
@@ -971,7 +992,8 @@ ev_link_request_equal (const EvLinkRequest *a,
     case EV_LINK_REQUEST_AUTH:
       return g_strcmp0 (a->cp_id, b->cp_id) == 0 && g_strcmp0 (a->token, b->token) == 0;
     case EV_LINK_REQUEST_REGISTER:
-      return g_strcmp0 (a->cp_id, b->cp_id) == 0 && g_strcmp0 (a->location, b->location) == 0;
+      return g_strcmp0 (a->cp_id, b->cp_id) == 0 && g_strcmp0 (a->location, b->location) == 0 &&
+             g_strcmp0 (a->nonce, b->nonce) == 0;
     case EV_LINK_REQUEST_STATUS:
       return a->state == b->state && a->engine == b->engine;
     case EV_LINK_REQUEST_HELLO:
@@ -1017,6 +1039,8 @@ ev_link_request_to_json (const EvLinkRequest *request,
     case EV_LINK_REQUEST_REGISTER:
       add_string (builder, "cp_id", request->cp_id);
       add_string (builder, "location", request->location);
+      if (request->nonce != NULL)
+        add_string (builder, "nonce", request->nonce);
       break;
     case EV_LINK_REQUEST_STATUS:
       add_string (builder, "state", ev_cp_state_to_string (request->state));
@@ -1079,6 +1103,9 @@ decode_link_request (JsonObject    *object,
         return NULL;
       *reason = EV_LINK_REASON_INVALID_LOCATION;
       if (!read_string (object, "location", TRUE, ev_protocol_validate_location, &request->location, error))
+        return NULL;
+      *reason = EV_LINK_REASON_INVALID_REQUEST;
+      if (!read_string (object, "nonce", FALSE, ev_protocol_validate_nonce, &request->nonce, error))
         return NULL;
       break;
 

@@ -81,6 +81,8 @@ typedef enum {
  * @EV_LINK_REASON_INVALID_REQUEST: `invalid-request`, an extension: a
  *   request of a known type with a field that is missing or invalid and
  *   has no reason of its own (e.g. a negative `price`).
+ * @EV_LINK_REASON_RATE_LIMITED: `rate-limited`, an extension: too many
+ *   failed `auth` attempts for this CP id; try again later.
  *
  * The `reason` of a denied or error link response.
  */
@@ -96,6 +98,7 @@ typedef enum {
   EV_LINK_REASON_UNKNOWN_TYPE,
   EV_LINK_REASON_BAD_JSON,
   EV_LINK_REASON_INVALID_REQUEST,
+  EV_LINK_REASON_RATE_LIMITED,
 } EvLinkReason;
 
 /**
@@ -248,6 +251,9 @@ gboolean    ev_supply_error_reason_from_string (const char         *text,
  * @cp_id: `auth`, `register`, `hello`: the CP id.
  * @token: `auth`: the token Central issued at registration.
  * @location: `register`: where the CP is.
+ * @nonce: (nullable): `register`, optional (an extension): a random
+ *   string the monitor keeps until it has its token, so that a repeated
+ *   `register` gets the same answer.
  * @state: `status`: the CP state.
  * @engine: `status`: the engine's health.
  * @reachable: `central`: whether Central is reachable.
@@ -260,6 +266,7 @@ typedef struct {
   char *cp_id;
   char *token;
   char *location;
+  char *nonce;
   EvCpState state;
   EvEngineHealth engine;
   gboolean reachable;
@@ -271,6 +278,9 @@ EvLinkRequest  *ev_link_request_new_auth      (const char          *cp_id,
                                                const char          *token);
 EvLinkRequest  *ev_link_request_new_register  (const char          *cp_id,
                                                const char          *location);
+EvLinkRequest  *ev_link_request_new_register_with_nonce (const char *cp_id,
+                                                         const char *location,
+                                                         const char *nonce);
 EvLinkRequest  *ev_link_request_new_status    (EvCpState            state,
                                                EvEngineHealth       engine);
 EvLinkRequest  *ev_link_request_new_hello     (const char          *cp_id);

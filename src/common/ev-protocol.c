@@ -1,9 +1,12 @@
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <glib/gi18n-lib.h>
+#include <gio/gio.h>
 
 #include "ev-protocol.h"
 
@@ -270,6 +273,37 @@ ev_protocol_validate_token (const char  *token,
                         EV_PROTOCOL_TOKEN_MAX_LENGTH, error);
 }
 
+/**
+ * ev_protocol_validate_nonce:
+ * @nonce: (nullable): a candidate registration nonce
+ * @field: (nullable): the field name for the error message, or %NULL for
+ *   `nonce`
+ * @error: return location for an error in %EV_PROTOCOL_ERROR
+ *
+ * Checks that @nonce is 16 to 256 characters without control characters:
+ * whoever knows a CP's nonce may repeat its registration, so it must not
+ * be short enough to guess.
+ *
+ * Returns: %TRUE if @nonce is acceptable
+ */
+gboolean
+ev_protocol_validate_nonce (const char  *nonce,
+                            const char  *field,
+                            GError     **error)
+{
+  field = field != NULL ? field : "nonce";
+  if (!validate_text (nonce, field, EV_PROTOCOL_TOKEN_MAX_LENGTH, error))
+    return FALSE;
+  if (g_utf8_strlen (nonce, -1) < EV_PROTOCOL_NONCE_MIN_LENGTH)
+    {
+      g_set_error (error, EV_PROTOCOL_ERROR, EV_PROTOCOL_ERROR_INVALID_VALUE,
+                   _("Field “%s” is shorter than %d characters"),
+                   field, EV_PROTOCOL_NONCE_MIN_LENGTH);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 validate_number (double       value,
                  const char  *field,
@@ -404,4 +438,61 @@ gint64
 ev_protocol_now_ms (void)
 {
   return g_get_real_time () / 1000;
+}
+
+/**
+ * ev_protocol_random_hex:
+ * @n_bytes: how many random bytes, at most 64
+ * @error: return location for an error in %G_IO_ERROR
+ *
+ * Returns: (transfer full) (nullable): @n_bytes from the kernel's
+ *   cryptographic generator as lowercase hex, or %NULL with @error set
+ */
+char *
+ev_protocol_random_hex (gsize    n_bytes,
+                        GError **error)
+{
+  guint8 bytes[64];
+  gsize filled = 0;
+  GString *hex;
+
+  g_return_val_if_fail (n_bytes <= sizeof bytes, NULL);
+
+  while (filled < n_bytes)
+    {
+      ssize_t got = getrandom (bytes + filled, n_bytes - filled, 0);
+
+      if (got < 0)
+        {
+          int saved_errno = errno;
+
+          if (saved_errno == EINTR)
+            continue;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       _("Could not generate a random token: %s"),
+                       g_strerror (saved_errno));
+          return NULL;
+        }
+      filled += (gsize) got;
+    }
+
+  hex = g_string_sized_new (n_bytes * 2);
+  for (gsize i = 0; i < n_bytes; i++)
+    g_string_append_printf (hex, "%02x", bytes[i]);
+  explicit_bzero (bytes, sizeof bytes);
+
+  return g_string_free (hex, FALSE);
+}
+
+/**
+ * ev_protocol_new_nonce:
+ * @error: return location for an error in %G_IO_ERROR
+ *
+ * Returns: (transfer full) (nullable): a new registration nonce, 128
+ *   random bits in hex, or %NULL with @error set
+ */
+char *
+ev_protocol_new_nonce (GError **error)
+{
+  return ev_protocol_random_hex (EV_PROTOCOL_NONCE_BYTES, error);
 }

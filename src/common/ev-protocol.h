@@ -52,6 +52,9 @@ typedef enum {
 #define EV_PROTOCOL_STATION_DRIVER_PREFIX "station:"
 #define EV_PROTOCOL_LOCATION_MAX_LENGTH 200
 #define EV_PROTOCOL_TOKEN_MAX_LENGTH 256
+/* A registration nonce: 16 to 256 characters; ours are 128 random bits. */
+#define EV_PROTOCOL_NONCE_MIN_LENGTH 16
+#define EV_PROTOCOL_NONCE_BYTES 16
 
 /* Sane upper bounds: anything above is a bug or an attack, not a supply. */
 #define EV_PROTOCOL_PRICE_MAX 100.0        /* EUR/kWh */
@@ -81,6 +84,9 @@ gboolean  ev_protocol_validate_location       (const char  *location,
 gboolean  ev_protocol_validate_token          (const char  *token,
                                                const char  *field,
                                                GError     **error);
+gboolean  ev_protocol_validate_nonce          (const char  *nonce,
+                                               const char  *field,
+                                               GError     **error);
 gboolean  ev_protocol_validate_price          (double       price,
                                                const char  *field,
                                                GError     **error);
@@ -95,6 +101,9 @@ gboolean  ev_protocol_validate_timestamp      (gint64       ts,
                                                GError     **error);
 
 char     *ev_protocol_new_uuid                (void);
+char     *ev_protocol_random_hex              (gsize        n_bytes,
+                                               GError     **error);
+char     *ev_protocol_new_nonce               (GError     **error);
 gint64    ev_protocol_now_ms                  (void);
 
 G_END_DECLS

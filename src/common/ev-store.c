@@ -3,13 +3,13 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 
 #include "ev-store.h"
+#include "ev-protocol.h"
 
 /**
  * EvStore:
@@ -54,7 +54,10 @@
  * that the console holds only its newest entries and searches the rest;
  * newest first is the order of the rowid (`id`), and an index on cp_id,
  * which holds the rowid too, gives one charging point's entries newest
- * first. */
+ * first. Schema 5 keeps a hash of each registration's nonce, so that a
+ * repeated registration gets the same answer, and marks the charging
+ * points the operator forgot whose supplies are still in the history
+ * (their rows must stay for the sessions that name them). */
 static const char * const migrations[] = {
   /* 1 */
   "CREATE TABLE charging_points ("
@@ -117,8 +120,12 @@ static const char * const migrations[] = {
   ");"
   "CREATE INDEX log_by_cp ON log (cp_id) WHERE cp_id IS NOT NULL;",
 
-  /* 5: an outcome Central gave at a fault stays open to the engine's
-   * own figures (see ev_store_finish_session()). */
+  /* 5: a registration's nonce (a repeated `register` gets the same
+   * answer), forgotten CPs whose supplies stay in the history, and
+   * outcomes Central gave at a fault, open to the engine's own figures
+   * (see ev_store_finish_session()). */
+  "ALTER TABLE charging_points ADD COLUMN nonce_hash TEXT;"
+  "ALTER TABLE charging_points ADD COLUMN forgotten INTEGER NOT NULL DEFAULT 0;"
   "ALTER TABLE sessions ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;",
 };
 
@@ -145,6 +152,9 @@ typedef enum {
   STMT_CP_INSERT,
   STMT_CP_REREGISTER,
   STMT_CP_RESET_TOKEN,
+  STMT_CP_RENEW_TOKEN,
+  STMT_CP_DELETE,
+  STMT_CP_FORGET,
   STMT_CP_LOAD,
   STMT_CP_SET_STATE,
   STMT_CP_SET_PRICE,
@@ -172,21 +182,39 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_COMMIT] = "COMMIT",
   [STMT_ROLLBACK] = "ROLLBACK",
   [STMT_CP_SELECT_TOKEN] =
-    "SELECT token_salt, token_hash FROM charging_points WHERE cp_id = ?1",
+    "SELECT token_salt, token_hash, nonce_hash FROM charging_points"
+    " WHERE cp_id = ?1 AND NOT forgotten",
   [STMT_CP_INSERT] =
     "INSERT INTO charging_points"
-    " (cp_id, location, price, state, registered_at, token_salt, token_hash)"
-    " VALUES (?1, ?2, ?3, 'DISCONNECTED', ?4, ?5, ?6)",
+    " (cp_id, location, price, state, registered_at, token_salt, token_hash, nonce_hash)"
+    " VALUES (?1, ?2, ?3, 'DISCONNECTED', ?4, ?5, ?6, ?7)",
+  /* Also brings back a forgotten charging point. */
   [STMT_CP_REREGISTER] =
     "UPDATE charging_points"
     " SET location = ?2, price = ?3, registered_at = ?4,"
-    "     token_salt = ?5, token_hash = ?6"
-    " WHERE cp_id = ?1 AND token_hash IS NULL",
+    "     token_salt = ?5, token_hash = ?6, nonce_hash = ?7,"
+    "     state = CASE WHEN forgotten THEN 'DISCONNECTED' ELSE state END,"
+    "     forgotten = 0"
+    " WHERE cp_id = ?1 AND (token_hash IS NULL OR forgotten)",
   [STMT_CP_RESET_TOKEN] =
-    "UPDATE charging_points SET token_salt = NULL, token_hash = NULL"
-    " WHERE cp_id = ?1",
+    "UPDATE charging_points SET token_salt = NULL, token_hash = NULL, nonce_hash = NULL"
+    " WHERE cp_id = ?1 AND NOT forgotten",
+  /* A repeated registration: the same nonce, a new token. */
+  [STMT_CP_RENEW_TOKEN] =
+    "UPDATE charging_points"
+    " SET location = ?2, price = ?3, token_salt = ?5, token_hash = ?6"
+    " WHERE cp_id = ?1 AND nonce_hash = ?7 AND registered_at <= ?4",
+  /* A charging point with supplies in the history keeps its row, marked. */
+  [STMT_CP_DELETE] =
+    "DELETE FROM charging_points WHERE cp_id = ?1"
+    " AND NOT EXISTS (SELECT 1 FROM sessions WHERE sessions.cp_id = ?1)",
+  [STMT_CP_FORGET] =
+    "UPDATE charging_points"
+    " SET forgotten = 1, token_salt = NULL, token_hash = NULL, nonce_hash = NULL"
+    " WHERE cp_id = ?1 AND NOT forgotten",
   [STMT_CP_LOAD] =
-    "SELECT cp_id, location, price, state FROM charging_points ORDER BY cp_id",
+    "SELECT cp_id, location, price, state FROM charging_points WHERE NOT forgotten"
+    " ORDER BY cp_id",
   [STMT_CP_SET_STATE] =
     "UPDATE charging_points SET state = ?2 WHERE cp_id = ?1",
   [STMT_CP_SET_PRICE] =
@@ -846,44 +874,6 @@ set_unknown_supply (const char  *supply_id,
 }
 
 /* Tokens */
-
-static gboolean
-random_hex (size_t    n_bytes,
-            char    **out_hex,
-            GError  **error)
-{
-  guint8 bytes[64];
-  size_t filled = 0;
-  GString *hex;
-
-  g_assert (n_bytes <= sizeof bytes);
-
-  while (filled < n_bytes)
-    {
-      ssize_t got = getrandom (bytes + filled, n_bytes - filled, 0);
-
-      if (got < 0)
-        {
-          int saved_errno = errno;
-
-          if (saved_errno == EINTR)
-            continue;
-          g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_FAILED,
-                       _("Could not generate a random token: %s"),
-                       g_strerror (saved_errno));
-          return FALSE;
-        }
-      filled += (size_t) got;
-    }
-
-  hex = g_string_sized_new (n_bytes * 2);
-  for (size_t i = 0; i < n_bytes; i++)
-    g_string_append_printf (hex, "%02x", bytes[i]);
-  explicit_bzero (bytes, sizeof bytes);
-
-  *out_hex = g_string_free (hex, FALSE);
-  return TRUE;
-}
 
 static char *
 hash_token (const char *salt,
@@ -1899,17 +1889,9 @@ ev_store_has_pending (EvStore *self)
  * @price: the price per kWh Central assigns, in EUR
  * @error: return location for an error
  *
- * Registers a charging point, or registers again one whose token was
- * reset by ev_store_reset_token() (or that was registered before tokens
- * existed), and issues it a new token. Only a salted hash of the token is
- * stored: the returned string is the only copy.
- *
- * Registration is committed before this returns, together with the rest
- * of the current batch.
+ * ev_store_register_cp_with_nonce() without a nonce.
  *
  * Returns: (transfer full): the token, or %NULL with @error set
- *   (%EV_STORE_ERROR_EXISTS if the charging point is registered and has a
- *   token)
  */
 char *
 ev_store_register_cp (EvStore     *self,
@@ -1918,13 +1900,59 @@ ev_store_register_cp (EvStore     *self,
                       double       price,
                       GError     **error)
 {
+  return ev_store_register_cp_with_nonce (self, cp_id, location, price, NULL, error);
+}
+
+static char *
+hash_nonce (const char *nonce)
+{
+  return nonce != NULL ? g_compute_checksum_for_string (G_CHECKSUM_SHA256, nonce, -1) : NULL;
+}
+
+/**
+ * ev_store_register_cp_with_nonce:
+ * @self: a store
+ * @cp_id: the charging point's id
+ * @location: where it is, as its station reports it
+ * @price: the price per kWh Central assigns, in EUR
+ * @nonce: (nullable): the registration's nonce, which its monitor keeps
+ *   until it has its token
+ * @error: return location for an error
+ *
+ * Registers a charging point, or registers again one whose token was
+ * reset by ev_store_reset_token() (or that was registered before tokens
+ * existed, or was forgotten), and issues it a new token. Only salted
+ * hashes of the token and a hash of @nonce are stored: the returned
+ * string is the only copy of the token.
+ *
+ * A registration repeated with the same @nonce (its answer was lost) is
+ * answered again: since the token cannot be recovered from its hash, a new
+ * one replaces it, which is as safe, since only the nonce's holder can
+ * ask.
+ *
+ * Registration is committed before this returns, together with the rest
+ * of the current batch.
+ *
+ * Returns: (transfer full): the token, or %NULL with @error set
+ *   (%EV_STORE_ERROR_EXISTS if the charging point is registered, has a
+ *   token, and @nonce is not its registration's)
+ */
+char *
+ev_store_register_cp_with_nonce (EvStore     *self,
+                                 const char  *cp_id,
+                                 const char  *location,
+                                 double       price,
+                                 const char  *nonce,
+                                 GError     **error)
+{
   g_autofree char *token = NULL;
   g_autofree char *salt = NULL;
   g_autofree char *hash = NULL;
+  g_autofree char *nonce_hash = hash_nonce (nonce);
   g_autoptr(EvBorrowedStmt) select = NULL;
   g_autoptr(EvBorrowedStmt) write = NULL;
-  gboolean known;
   gboolean has_token;
+  gboolean repeat = FALSE;
   int rc;
 
   g_return_val_if_fail (EV_IS_STORE (self), NULL);
@@ -1935,8 +1963,8 @@ ev_store_register_cp (EvStore     *self,
       !check_price (price, error))
     return NULL;
 
-  if (!random_hex (TOKEN_BYTES, &token, error) ||
-      !random_hex (SALT_BYTES, &salt, error))
+  if ((token = ev_protocol_random_hex (TOKEN_BYTES, error)) == NULL ||
+      (salt = ev_protocol_random_hex (SALT_BYTES, error)) == NULL)
     return NULL;
   hash = hash_token (salt, token);
 
@@ -1945,10 +1973,11 @@ ev_store_register_cp (EvStore     *self,
   bind_text (select, 1, cp_id);
   if ((rc = step (self, select, error)) == 0)
     return NULL;
-  known = rc == SQLITE_ROW;
-  has_token = known && sqlite3_column_type (select, 1) != SQLITE_NULL;
+  has_token = rc == SQLITE_ROW && sqlite3_column_type (select, 1) != SQLITE_NULL;
+  if (has_token && nonce_hash != NULL && sqlite3_column_type (select, 2) != SQLITE_NULL)
+    repeat = equal_in_constant_time ((const char *) sqlite3_column_text (select, 2), nonce_hash);
   g_clear_pointer (&select, borrowed_stmt_release);
-  if (has_token)
+  if (has_token && !repeat)
     {
       g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_EXISTS,
                    _("Charging point “%s” is already registered"), cp_id);
@@ -1958,16 +1987,25 @@ ev_store_register_cp (EvStore     *self,
   if (!begin_write (self, error))
     return NULL;
 
-  if ((write = borrow_stmt (self, known ? STMT_CP_REREGISTER : STMT_CP_INSERT, error)) == NULL)
-    return NULL;
-  bind_text (write, 1, cp_id);
-  bind_text (write, 2, location);
-  sqlite3_bind_double (write, 3, price);
-  sqlite3_bind_int64 (write, 4, now_ms ());
-  bind_text (write, 5, salt);
-  bind_text (write, 6, hash);
-  if (!step_done (self, write, error))
-    return NULL;
+  /* A row without a token, or forgotten, is registered again; a new
+   * charging point gets a row. */
+  for (StmtId id = repeat ? STMT_CP_RENEW_TOKEN : STMT_CP_REREGISTER; ; id = STMT_CP_INSERT)
+    {
+      if ((write = borrow_stmt (self, id, error)) == NULL)
+        return NULL;
+      bind_text (write, 1, cp_id);
+      bind_text (write, 2, location);
+      sqlite3_bind_double (write, 3, price);
+      sqlite3_bind_int64 (write, 4, now_ms ());
+      bind_text (write, 5, salt);
+      bind_text (write, 6, hash);
+      bind_text (write, 7, nonce_hash);
+      if (!step_done (self, write, error))
+        return NULL;
+      g_clear_pointer (&write, borrowed_stmt_release);
+      if (id == STMT_CP_INSERT || sqlite3_changes (self->db) > 0)
+        break;
+    }
 
   /* The token leaves this function only once its hash is on disk. */
   if (!ev_store_flush (self, error))
@@ -2078,6 +2116,73 @@ ev_store_reset_token (EvStore     *self,
     {
       set_unknown_cp (cp_id, error);
       return FALSE;
+    }
+
+  return ev_store_flush (self, error);
+}
+
+/**
+ * ev_store_forget_cp:
+ * @self: a store
+ * @cp_id: the charging point's id
+ * @error: return location for an error
+ *
+ * Forgets a charging point on the operator's word: it, its token and its
+ * registration are gone (ev_store_load_charging_points() leaves it out,
+ * its token no longer authenticates it, and its id may be registered
+ * anew). The supplies it gave stay in the history. Committed before this
+ * returns, with the rest of the current batch.
+ *
+ * Returns: %TRUE on success; %FALSE with %EV_STORE_ERROR_NOT_FOUND for an
+ *   unknown charging point, or %EV_STORE_ERROR_IN_PROGRESS while a supply
+ *   at it has not ended
+ */
+gboolean
+ev_store_forget_cp (EvStore     *self,
+                    const char  *cp_id,
+                    GError     **error)
+{
+  g_autoptr(EvSupplySession) open = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_cp_id (cp_id, error))
+    return FALSE;
+
+  open = ev_store_find_open_session (self, cp_id, NULL, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (open != NULL)
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_IN_PROGRESS,
+                   _("Charging point “%s” has a supply in progress"), cp_id);
+      return FALSE;
+    }
+
+  if (!begin_write (self, error))
+    return FALSE;
+
+  for (StmtId id = STMT_CP_DELETE; ; id = STMT_CP_FORGET)
+    {
+      if ((stmt = borrow_stmt (self, id, error)) == NULL)
+        return FALSE;
+      bind_text (stmt, 1, cp_id);
+      if (!step_done (self, stmt, error))
+        return FALSE;
+      g_clear_pointer (&stmt, borrowed_stmt_release);
+      if (sqlite3_changes (self->db) > 0)
+        break;
+      if (id == STMT_CP_FORGET)
+        {
+          set_unknown_cp (cp_id, error);
+          return FALSE;
+        }
     }
 
   return ev_store_flush (self, error);

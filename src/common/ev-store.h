@@ -147,11 +147,20 @@ char            *ev_store_register_cp           (EvStore               *self,
                                                  const char            *location,
                                                  double                 price,
                                                  GError               **error);
+char            *ev_store_register_cp_with_nonce (EvStore              *self,
+                                                 const char            *cp_id,
+                                                 const char            *location,
+                                                 double                 price,
+                                                 const char            *nonce,
+                                                 GError               **error);
 gboolean         ev_store_verify_token          (EvStore               *self,
                                                  const char            *cp_id,
                                                  const char            *token,
                                                  GError               **error);
 gboolean         ev_store_reset_token           (EvStore               *self,
+                                                 const char            *cp_id,
+                                                 GError               **error);
+gboolean         ev_store_forget_cp             (EvStore               *self,
                                                  const char            *cp_id,
                                                  GError               **error);
 GPtrArray       *ev_store_load_charging_points  (EvStore               *self,

@@ -666,6 +666,20 @@ compare_cps (gconstpointer a,
 /* cp-states is a latest-value-per-key topic read from the beginning: each
  * message replaces what the list says about its CP, in place. */
 static void
+forget_cp (DriverCore *self,
+           const char *cp_id)
+{
+  EvChargingPoint *cp = g_hash_table_lookup (self->cp_index, cp_id);
+  guint position;
+
+  if (cp == NULL)
+    return;
+  if (g_list_store_find (self->cps, cp, &position))
+    g_list_store_remove (self->cps, position);
+  g_hash_table_remove (self->cp_index, cp_id);
+}
+
+static void
 cp_state_cb (EvBus        *bus,
              EvBusMessage *msg,
              gpointer      user_data)
@@ -679,6 +693,14 @@ cp_state_cb (EvBus        *bus,
   gboolean known, changed;
   const char *data = "";
   gsize length = 0;
+
+  /* A tombstone (docs/protocol.md): Central forgot the CP. */
+  if (value == NULL && ev_bus_message_get_key (msg) != NULL)
+    {
+      forget_cp (self, ev_bus_message_get_key (msg));
+      ev_bus_message_done (bus, msg);
+      return;
+    }
 
   if (value != NULL)
     data = g_bytes_get_data (value, &length);

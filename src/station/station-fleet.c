@@ -89,6 +89,7 @@ typedef struct
   gint64 retry_at;      /* monotonic ms */
   gint64 fault_at;      /* monotonic ms; 0 without faults */
   gint64 sent_us;       /* when the status on the wire left */
+  char *nonce;          /* the registration's, until the token is kept */
   guint request_id;
   guint backoff_ms;
   int fd;
@@ -525,6 +526,19 @@ cp_request (FleetCp       *cp,
   cp->request = kind;
 }
 
+/* Registers with the nonce kept (in memory and beside the tokens) until
+ * the token is, so that a repeat after a lost answer is answered again. */
+static void
+send_register (FleetCp *cp)
+{
+  g_autofree char *location = g_strdup_printf ("Fleet %s", cp_id (cp));
+
+  if (cp->nonce == NULL)
+    cp->nonce = station_nonce_ensure (cp->fleet->token_dir, cp_id (cp));
+  cp_request (cp, CP_REQUEST_REGISTER,
+              ev_link_request_new_register_with_nonce (cp_id (cp), location, cp->nonce));
+}
+
 static void
 authenticate (FleetCp *cp)
 {
@@ -534,11 +548,7 @@ authenticate (FleetCp *cp)
   if (token != NULL)
     cp_request (cp, CP_REQUEST_AUTH, ev_link_request_new_auth (cp_id (cp), token));
   else
-    {
-      g_autofree char *location = g_strdup_printf ("Fleet %s", cp_id (cp));
-
-      cp_request (cp, CP_REQUEST_REGISTER, ev_link_request_new_register (cp_id (cp), location));
-    }
+    send_register (cp);
 }
 
 /* A refusal an operator must fix: close, and retry after the longest
@@ -626,12 +636,7 @@ session_response_cb (EvLinkSession *session,
       if (response->status == EV_LINK_STATUS_AUTHORIZED)
         link_up (cp);
       else if (response->status == EV_LINK_STATUS_DENIED && response->reason == EV_LINK_REASON_UNKNOWN_CP)
-        {
-          /* A fresh Central database: register again. */
-          g_autofree char *location = g_strdup_printf ("Fleet %s", cp_id (cp));
-
-          cp_request (cp, CP_REQUEST_REGISTER, ev_link_request_new_register (cp_id (cp), location));
-        }
+        send_register (cp);  /* A fresh Central database: register again. */
       else
         refuse (cp, ev_link_reason_to_string (response->reason));
       break;
@@ -646,6 +651,11 @@ session_response_cb (EvLinkSession *session,
         {
           self->counters.errors++;
           g_message ("Could not keep the token of %s: %s", cp_id (cp), save_error->message);
+        }
+      else
+        {
+          station_nonce_forget (self->token_dir, cp_id (cp));
+          g_clear_pointer (&cp->nonce, g_free);
         }
       link_up (cp);
       break;
@@ -1475,6 +1485,7 @@ station_fleet_finalize (GObject *object)
     {
       station_machine_free (self->cps[i].machine);
       station_finished_clear (&self->cps[i].finished);
+      g_free (self->cps[i].nonce);
     }
   g_free (self->cps);
   g_free (self->queue);

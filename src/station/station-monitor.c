@@ -56,6 +56,7 @@ struct _StationMonitor
 
   char *cp_id;
   char *token_dir;
+  char *nonce;                /* the registration's, until the token is kept */
   guint interval_ms;
   guint health_timeout_ms;
   guint reconnect_min_ms;
@@ -457,6 +458,11 @@ register_response (StationMonitor *self,
                                                   self->cp_id, save_error->message);
       emit_error (self, message);
     }
+  else
+    {
+      station_nonce_forget (self->token_dir, self->cp_id);
+      g_clear_pointer (&self->nonce, g_free);
+    }
 
   self->central.delay_ms = self->reconnect_min_ms;
   if (response->has_price)
@@ -474,8 +480,13 @@ send_register (StationMonitor *self)
       return;
     }
 
+  /* The same nonce until the token is kept: a repeat after a lost answer
+   * is then answered again (docs/protocol.md). */
+  if (self->nonce == NULL)
+    self->nonce = station_nonce_ensure (self->token_dir, self->cp_id);
   self->central_busy = TRUE;
-  send_request (self, &self->central, ev_link_request_new_register (self->cp_id, self->location),
+  send_request (self, &self->central,
+                ev_link_request_new_register_with_nonce (self->cp_id, self->location, self->nonce),
                 register_response);
 }
 
@@ -804,6 +815,7 @@ station_monitor_finalize (GObject *object)
 
   g_free (self->cp_id);
   g_free (self->token_dir);
+  g_free (self->nonce);
   g_free (self->engine.address);
   g_free (self->central.address);
   g_free (self->location);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "station-util.h"
+#include "ev-protocol.h"
 
 /**
  * station_parse_address:
@@ -98,4 +99,69 @@ station_token_save (const char  *token_dir,
     }
 
   return g_file_set_contents_full (path, token, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+}
+
+/* Where the nonce of @cp_id is kept: `+` is not in the id alphabet, so
+ * no CP's token file has this name. */
+static char *
+nonce_path (const char *token_dir,
+            const char *cp_id)
+{
+  g_autofree char *name = g_strconcat (cp_id, "+nonce", NULL);
+
+  return g_build_filename (token_dir, name, NULL);
+}
+
+/**
+ * station_nonce_ensure:
+ * @token_dir: where a monitor keeps its tokens (created if needed)
+ * @cp_id: a CP id
+ *
+ * The registration nonce of @cp_id: the one kept from an earlier
+ * registration that got no answer, or a new one, kept at once, so that a
+ * monitor restarted before it had its token repeats it.
+ *
+ * Returns: (transfer full) (nullable): the nonce, or %NULL if no random
+ *   bytes were to be had
+ */
+char *
+station_nonce_ensure (const char *token_dir,
+                      const char *cp_id)
+{
+  g_autofree char *path = nonce_path (token_dir, cp_id);
+  g_autofree char *nonce = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (g_file_get_contents (path, &nonce, NULL, NULL) &&
+      ev_protocol_validate_nonce (g_strstrip (nonce), NULL, NULL))
+    return g_steal_pointer (&nonce);
+
+  g_clear_pointer (&nonce, g_free);
+  nonce = ev_protocol_new_nonce (&error);
+  if (nonce == NULL)
+    {
+      g_warning ("No registration nonce for %s: %s", cp_id, error->message);
+      return NULL;
+    }
+  if (g_mkdir_with_parents (token_dir, 0700) != 0 ||
+      !g_file_set_contents_full (path, nonce, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
+    g_message ("Could not keep the registration nonce of %s: %s", cp_id,
+               error != NULL ? error->message : g_strerror (errno));
+  return g_steal_pointer (&nonce);
+}
+
+/**
+ * station_nonce_forget:
+ * @token_dir: where a monitor keeps its tokens
+ * @cp_id: a CP id
+ *
+ * Drops the registration nonce of @cp_id once it has its token.
+ */
+void
+station_nonce_forget (const char *token_dir,
+                      const char *cp_id)
+{
+  g_autofree char *path = nonce_path (token_dir, cp_id);
+
+  g_unlink (path);
 }

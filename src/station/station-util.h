@@ -15,4 +15,9 @@ gboolean        station_token_save          (const char         *token_dir,
                                              const char         *token,
                                              GError            **error);
 
+char           *station_nonce_ensure        (const char         *token_dir,
+                                             const char         *cp_id);
+void            station_nonce_forget        (const char         *token_dir,
+                                             const char         *cp_id);
+
 G_END_DECLS
