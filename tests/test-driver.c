@@ -371,6 +371,7 @@ test_supply_settled (Fixture       *fixture,
 
   wait_event (fixture, "authorized", 1);
   fake_central_data (fixture->central, sent, supply_id, EV_SUPPLY_DATA_PROGRESS, 1, 1.0, 0);
+  wait_event (fixture, "progress", 1);
   fake_central_error (fixture->central, sent, supply_id, EV_SUPPLY_ERROR_REASON_CP_DISCONNECTED, 1.0);
   wait_event (fixture, "supply-error", 1);
 
@@ -433,6 +434,47 @@ test_no_answer (Fixture       *fixture,
   /* The answer arrived: no second time-out. */
   ev_test_sleep_spinning (NULL, SHORT_ANSWER_TIMEOUT_MS + 300);
   g_assert_null (find_event (fixture, "no-answer", 2));
+}
+
+/* The authorisation never reached the driver (it gave up, then asked at
+ * another CP), yet the vehicle was charged and billed: the ticket still
+ * reaches the history, once, and does not disturb the supply under way. */
+static void
+test_unfollowed_ticket (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  const EvSupplyRequest *lost = request (fixture, "CP1", 1);
+  const char *lost_supply = "9a1f3c20-5d5e-4c1b-8f51-0b7a3b0c1d01";
+  const EvSupplyRequest *next;
+  g_autofree char *next_id = NULL;
+  g_autoptr(EvSupplySession) entry = NULL;
+  JsonObject *event;
+
+  wait_event (fixture, "no-answer", 1);
+  next = request (fixture, "CP2", 2);
+  next_id = fake_central_authorize (fixture->central, next);
+  wait_event (fixture, "authorized", 1);
+
+  fake_central_data (fixture->central, lost, lost_supply, EV_SUPPLY_DATA_TICKET, 3, 2.0, EV_TICKET_REASON_UNPLUGGED);
+  event = wait_event (fixture, "ticket", 1);
+  g_assert_cmpstr (field (event, "supply_id"), ==, lost_supply);
+  g_assert_cmpstr (field (event, "cp_id"), ==, "CP1");
+  g_assert_cmpfloat (json_object_get_double_member (event, "kwh"), ==, 2.0);
+  g_assert_cmpstr (driver_core_get_supply_id (fixture->core), ==, next_id);
+  g_assert_cmpint (driver_core_get_phase (fixture->core), ==, DRIVER_PHASE_AUTHORIZED);
+  g_assert_cmpuint (g_list_model_get_n_items (driver_core_get_history (fixture->core)), ==, 1);
+  entry = g_list_model_get_item (driver_core_get_history (fixture->core), 0);
+  g_assert_cmpstr (ev_supply_session_get_supply_id (entry), ==, lost_supply);
+  g_assert_cmpfloat (driver_core_get_total_kwh (fixture->core), ==, 2.0);
+
+  /* Again (a redelivery), or with nothing supplied: nothing new. */
+  fake_central_data (fixture->central, lost, lost_supply, EV_SUPPLY_DATA_TICKET, 3, 2.0, EV_TICKET_REASON_UNPLUGGED);
+  fake_central_data (fixture->central, lost, "9a1f3c20-5d5e-4c1b-8f51-0b7a3b0c1d02", EV_SUPPLY_DATA_TICKET, 1, 0.0,
+                     EV_TICKET_REASON_NOT_PLUGGED);
+  fake_central_data (fixture->central, next, next_id, EV_SUPPLY_DATA_PROGRESS, 1, 0.5, 0);
+  wait_event (fixture, "progress", 1);
+  g_assert_null (find_event (fixture, "ticket", 2));
+  g_assert_cmpuint (g_list_model_get_n_items (driver_core_get_history (fixture->core)), ==, 1);
 }
 
 static void
@@ -796,6 +838,7 @@ main (int   argc,
   ADD ("/driver/denials", test_denials);
   ADD ("/driver/supply-error", test_supply_error);
   ADD ("/driver/supply-settled", test_supply_settled);
+  ADD ("/driver/unfollowed-ticket", test_unfollowed_ticket);
   ADD_SHORT ("/driver/no-answer", test_no_answer);
   ADD ("/driver/others-ignored", test_others_ignored);
   ADD ("/driver/file", test_file);

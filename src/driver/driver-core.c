@@ -534,6 +534,60 @@ settle_history (DriverCore         *self,
   return TRUE;
 }
 
+/* A ticket billed to this driver for a supply it never followed: its
+ * authorisation was lost (Central stopped, the broker was away) and the
+ * driver gave up or moved on, but the vehicle was charged. It goes into
+ * the history, once, so that the driver sees every supply it pays for.
+ * A ticket with nothing supplied is not news. */
+static gboolean
+record_unfollowed (DriverCore         *self,
+                   const EvSupplyData *data)
+{
+  g_autoptr(EvSupplySession) session = NULL;
+  g_autofree char *message = NULL;
+  gboolean failed = data->reason == EV_TICKET_REASON_ENGINE_FAULT || data->reason == EV_TICKET_REASON_NOT_PLUGGED;
+  DriverFollow *unfollowed;
+  DriverEventData event = { 0 };
+
+  if (data->kind != EV_SUPPLY_DATA_TICKET || g_strcmp0 (data->driver_id, self->driver_id) != 0 ||
+      g_strcmp0 (data->supply_id, self->follow->supply_id) == 0 ||
+      g_hash_table_contains (self->history_ids, data->supply_id) ||
+      (data->kwh <= 0.0 && data->amount <= 0.0))
+    return FALSE;
+
+  session = ev_supply_session_new (data->supply_id, data->cp_id, self->driver_id);
+  ev_supply_session_set_phase (session, failed ? EV_SUPPLY_PHASE_FAILED : EV_SUPPLY_PHASE_FINISHED);
+  ev_supply_session_set_reason (session, ev_ticket_reason_to_string (data->reason));
+  ev_supply_session_set_kwh (session, data->kwh);
+  ev_supply_session_set_amount (session, data->amount);
+  ev_supply_session_set_price (session, data->price);
+  ev_supply_session_set_seq (session, data->seq);
+  ev_supply_session_set_started_at (session, data->started_at);
+  ev_supply_session_set_ended_at (session, data->ended_at);
+  add_history (self, session);
+  save_history (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOTAL_KWH]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOTAL_AMOUNT]);
+
+  unfollowed = driver_follow_new (self->driver_id);
+  unfollowed->phase = failed ? DRIVER_PHASE_FAILED : DRIVER_PHASE_FINISHED;
+  unfollowed->cp_id = g_strdup (data->cp_id);
+  unfollowed->supply_id = g_strdup (data->supply_id);
+  unfollowed->reason = g_strdup (ev_ticket_reason_to_string (data->reason));
+  unfollowed->price = data->price;
+  unfollowed->kwh = data->kwh;
+  unfollowed->amount = data->amount;
+  unfollowed->seq = data->seq;
+  unfollowed->started_at = data->started_at;
+  unfollowed->ended_at = data->ended_at;
+  message = g_strdup_printf (_("A ticket for a supply at %s whose authorisation never reached you: %.3f kWh, %.2f €"),
+                             data->cp_id, data->kwh, data->amount);
+  event.supply = unfollowed;
+  emit (self, DRIVER_EVENT_TICKET, message, &event);
+  driver_follow_free (unfollowed);
+  return TRUE;
+}
+
 /* Kafka -------------------------------------------------------------------- */
 
 static void
@@ -587,6 +641,8 @@ replay_early (DriverCore *self)
 
       if (result != DRIVER_FOLLOW_IGNORED)
         follow_changed (self, before);
+      else if (item->data != NULL)
+        record_unfollowed (self, item->data);
     }
 }
 
@@ -630,7 +686,12 @@ supply_message_cb (EvBus        *bus,
       if (supply_data != NULL)
         result = driver_follow_on_data (self->follow, supply_data);
       if (supply_data != NULL && result == DRIVER_FOLLOW_IGNORED && !settle_history (self, supply_data))
-        keep_early (self, supply_data->driver_id, &supply_data, NULL);
+        {
+          if (self->follow->phase == DRIVER_PHASE_REQUESTED || self->follow->phase == DRIVER_PHASE_NO_ANSWER)
+            keep_early (self, supply_data->driver_id, &supply_data, NULL);
+          else
+            record_unfollowed (self, supply_data);
+        }
     }
   else if (g_str_equal (topic, "supply-error"))
     {
@@ -831,7 +892,18 @@ send_request (DriverCore  *self,
   if (!driver_follow_request (self->follow, cp_id, request_id, ev_protocol_now_ms (), error))
     return NULL;
   if (!retry)
-    g_ptr_array_set_size (self->early, 0);
+    {
+      /* What came for the request given up on is not for this one; a
+       * ticket among it is still the driver's. */
+      for (guint i = 0; i < self->early->len; i++)
+        {
+          Early *item = g_ptr_array_index (self->early, i);
+
+          if (item->data != NULL)
+            record_unfollowed (self, item->data);
+        }
+      g_ptr_array_set_size (self->early, 0);
+    }
 
   /* Saved before it is sent: a crash in between leaves a request that
    * times out, never an answer nobody is waiting for. */
