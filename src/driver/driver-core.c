@@ -1193,7 +1193,8 @@ driver_core_start (DriverCore  *self,
 
   group = g_strdup_printf ("ev-driver-%s", self->driver_id);
   self->bus = ev_bus_new (self->bootstrap, group, group, (const char * const *) self->kafka_overrides, error);
-  if (self->bus == NULL || !ev_bus_subscribe (self->bus, supply_topics, error))
+  if (self->bus == NULL || !ev_bus_check_broker (self->bus, error) ||
+      !ev_bus_subscribe (self->bus, supply_topics, error))
     {
       g_clear_object (&self->bus);
       return FALSE;

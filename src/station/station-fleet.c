@@ -1347,6 +1347,11 @@ station_fleet_start (StationFleet  *self,
                                (const char * const *) self->kafka_overrides, error);
   if (self->producer == NULL)
     return FALSE;
+  if (!ev_bus_check_broker (self->producer, error))
+    {
+      station_fleet_shutdown (self);
+      return FALSE;
+    }
   group = g_strconcat ("ev-fleet-", self->prefix, NULL);
   self->consumer = ev_bus_new (self->bootstrap, group, client_id,
                                (const char * const *) self->kafka_overrides, error);
