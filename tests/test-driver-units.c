@@ -2,12 +2,14 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "driver-event.h"
 #include "driver-follow.h"
 #include "driver-request-file.h"
 #include "ev-protocol.h"
+#include "test-utils.h"
 
 /* The driver's pure units: the request-file parser and the supply-follow
  * machine, with no Kafka and no clock. */
@@ -93,6 +95,49 @@ test_file_load (void)
   g_assert_no_error (error);
   g_assert_cmpuint (file->entries->len, ==, 2);
   g_unlink (path);
+}
+
+/* A request file is read up to its bound and no further: /dev/zero (which
+ * never ends), a FIFO with no writer (which would block) and a file one
+ * byte too large are refused with an error naming them. */
+static void
+test_file_bounded (void)
+{
+  g_autofree char *dir = ev_test_make_tmpdir ();
+  g_autofree char *fifo = g_build_filename (dir, "fifo", NULL);
+  g_autofree char *large = g_build_filename (dir, "large.txt", NULL);
+  g_autofree char *text = g_malloc (DRIVER_REQUEST_FILE_MAX_SIZE + 1);
+  g_autoptr(DriverRequestFile) file = NULL;
+  g_autoptr(GError) error = NULL;
+
+  file = driver_request_file_load ("/dev/zero", &error);
+  g_assert_null (file);
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL);
+  g_assert_nonnull (strstr (error->message, "/dev/zero"));
+  g_clear_error (&error);
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  file = driver_request_file_load (fifo, &error);
+  g_assert_null (file);
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL);
+  g_assert_nonnull (strstr (error->message, fifo));
+  g_clear_error (&error);
+
+  /* Exactly at the bound: read; one byte more: refused. */
+  memset (text, '#', DRIVER_REQUEST_FILE_MAX_SIZE + 1);
+  text[DRIVER_REQUEST_FILE_MAX_SIZE - 1] = '\n';
+  g_assert_true (g_file_set_contents (large, text, DRIVER_REQUEST_FILE_MAX_SIZE, &error));
+  file = driver_request_file_load (large, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (file->entries->len, ==, 0);
+  g_clear_pointer (&file, driver_request_file_free);
+  g_assert_true (g_file_set_contents (large, text, DRIVER_REQUEST_FILE_MAX_SIZE + 1, &error));
+  file = driver_request_file_load (large, &error);
+  g_assert_null (file);
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, large));
+  g_assert_nonnull (strstr (error->message, "1048576"));
+  ev_test_rm_rf (dir);
 }
 
 static EvSupplyResponse *
@@ -394,6 +439,7 @@ main (int   argc,
   g_test_add_func ("/driver/file/parse", test_file_parse);
   g_test_add_func ("/driver/file/binary", test_file_binary);
   g_test_add_func ("/driver/file/load", test_file_load);
+  g_test_add_func ("/driver/file/bounded", test_file_bounded);
   g_test_add_func ("/driver/follow/supply", test_follow_supply);
   g_test_add_func ("/driver/follow/denied-and-error", test_follow_denied_and_error);
   g_test_add_func ("/driver/follow/no-answer", test_follow_no_answer);

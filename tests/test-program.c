@@ -245,3 +245,19 @@ ev_test_program_last (EvTestProgram *program,
     }
   return NULL;
 }
+
+/* Starts `ev-broker --headless` (EV_BROKER) and waits for it to be ready;
+ * *@bootstrap is its address, valid while it runs. */
+EvTestProgram *
+ev_test_broker_start (const char  *runtime_dir,
+                      const char **bootstrap)
+{
+  const char *argv[] = { g_getenv ("EV_BROKER"), "--headless", NULL };
+  EvTestProgram *broker;
+
+  g_assert_nonnull (argv[0]);
+  broker = ev_test_program_start ("ev-broker", runtime_dir, argv);
+  ev_test_program_wait (broker, 1, "ready", NULL, NULL, NULL, NULL);
+  *bootstrap = json_object_get_string_member (ev_test_program_last (broker, "ready"), "bootstrap");
+  return broker;
+}

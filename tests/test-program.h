@@ -27,6 +27,8 @@ EvTestProgram *ev_test_program_start_with_env (const char  *name,
                                               const char  *runtime_dir,
                                               const char **env,
                                               const char **argv);
+EvTestProgram *ev_test_broker_start       (const char     *runtime_dir,
+                                           const char    **bootstrap);
 void           ev_test_program_send       (EvTestProgram  *program,
                                            const char     *line);
 int            ev_test_program_finish     (EvTestProgram  *program);

@@ -283,6 +283,9 @@ main (int   argc,
   g_log_writer_default_set_use_stderr (TRUE);
   /* A reader that went away must not kill us halfway through shutdown. */
   signal (SIGPIPE, SIG_IGN);
+  /* Past the file size limit (ulimit -f) a write fails with EFBIG, which
+   * is reported, rather than killing us without a word. */
+  signal (SIGXFSZ, SIG_IGN);
 
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context,

@@ -2204,7 +2204,7 @@ central_core_start (CentralCore  *self,
     self->bus = ev_bus_new (self->bootstrap, self->group, client_id,
                             (const char * const *) overrides, error);
   }
-  if (self->bus == NULL)
+  if (self->bus == NULL || !ev_bus_check_broker (self->bus, error))
     goto fail;
   g_signal_connect (self->bus, "message", G_CALLBACK (bus_message_cb), self);
   g_signal_connect (self->bus, "notify::reachable", G_CALLBACK (bus_reachable_cb), self);

@@ -876,6 +876,28 @@ bad_address:
   return FALSE;
 }
 
+/**
+ * central_monitor_server_check_address:
+ * @address: what a user gave as the address to listen on
+ * @error: return location for a #GError
+ *
+ * Checks that @address has the form central_monitor_server_listen()
+ * takes (`ADDR:PORT`, `[IPv6]:PORT`), without resolving or binding it.
+ *
+ * Returns: %TRUE when it has
+ */
+gboolean
+central_monitor_server_check_address (const char  *address,
+                                      GError     **error)
+{
+  g_autofree char *host = NULL;
+  guint16 port = 0;
+
+  g_return_val_if_fail (address != NULL, FALSE);
+
+  return split_address (address, &host, &port, error);
+}
+
 static GInetAddress *
 resolve_host (const char  *host,
               GError     **error)

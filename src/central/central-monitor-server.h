@@ -54,6 +54,8 @@ typedef struct {
 CentralMonitorServer *central_monitor_server_new            (const CentralMonitorServerCallbacks *callbacks,
                                                              gpointer                             user_data);
 
+gboolean              central_monitor_server_check_address (const char *address,
+                                                            GError    **error);
 gboolean              central_monitor_server_listen         (CentralMonitorServer *self,
                                                              const char           *address,
                                                              GError              **error);

@@ -7,28 +7,10 @@
 #include "central-application.h"
 #include "central-core.h"
 #include "central-headless.h"
+#include "central-monitor-server.h"
 #include "ev-headless.h"
 #include "ev-broker-launch.h"
-
-/* Every -X must be key=value, like kcat's; anything else is a clear error
- * now rather than an obscure one from librdkafka later. */
-static gboolean
-check_overrides (char    **overrides,
-                 GError  **error)
-{
-  for (guint i = 0; overrides != NULL && overrides[i] != NULL; i++)
-    {
-      const char *eq = strchr (overrides[i], '=');
-
-      if (eq == NULL || eq == overrides[i])
-        {
-          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                       _("-X takes key=value, not “%s”"), overrides[i]);
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
+#include "ev-bus.h"
 
 static int
 run_headless (CentralOptions *options,
@@ -107,6 +89,9 @@ main (int   argc,
   g_set_prgname ("ev-central");
   /* A reader of our output that went away must not kill us. */
   signal (SIGPIPE, SIG_IGN);
+  /* Past the file size limit (ulimit -f) a write fails with EFBIG, which
+   * is reported, rather than killing us without a word. */
+  signal (SIGXFSZ, SIG_IGN);
 
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context,
@@ -119,7 +104,7 @@ main (int   argc,
   g_option_context_set_help_enabled (context, TRUE);
 
   if (!g_option_context_parse (context, &argc, &argv, &error) ||
-      !check_overrides (options.kafka_overrides, &error))
+      !ev_bus_check_options (options.bootstrap, (const char * const *) options.kafka_overrides, &error))
     {
       g_printerr ("ev-central: %s\n", error->message);
       g_printerr (_("Run “%s --help” to see every option.\n"), "ev-central");
@@ -156,6 +141,12 @@ main (int   argc,
                                                                          "history", NULL }, options.page))
     {
       g_printerr (_("ev-central: there is no page “%s” (dashboard, requests, log, history)\n"), options.page);
+      return 2;
+    }
+
+  if (options.listen != NULL && !central_monitor_server_check_address (options.listen, &error))
+    {
+      g_printerr ("ev-central: --listen: %s\n", error->message);
       return 2;
     }
 

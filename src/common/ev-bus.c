@@ -59,6 +59,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <glib/gi18n-lib.h>
 #include <syslog.h>
 #include <unistd.h>
 #include <glib-unix.h>
@@ -1685,4 +1686,80 @@ ev_bus_message_skip (EvBus        *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SKIPPED]);
 
   ev_bus_message_done (self, msg);
+}
+
+/**
+ * ev_bus_check_options:
+ * @bootstrap: (nullable): the `--kafka` a user gave, or %NULL for none
+ * @overrides: (nullable) (array zero-terminated=1): the `-X` a user gave
+ * @error: return location for a #GError in %G_OPTION_ERROR
+ *
+ * Checks a program's Kafka options before anything starts: an empty
+ * `--kafka` names no broker, and every `-X` must be `key=value`, like
+ * kcat's. A clear error now rather than an obscure one from librdkafka
+ * later.
+ *
+ * Returns: %TRUE when they can be used
+ */
+gboolean
+ev_bus_check_options (const char          *bootstrap,
+                      const char * const  *overrides,
+                      GError             **error)
+{
+  if (bootstrap != NULL && bootstrap[strspn (bootstrap, " \t,")] == '\0')
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           _("--kafka takes the brokers as HOST:PORT[,HOST:PORT…], not an empty list"));
+      return FALSE;
+    }
+
+  for (guint i = 0; overrides != NULL && overrides[i] != NULL; i++)
+    {
+      const char *eq = strchr (overrides[i], '=');
+
+      if (eq == NULL || eq == overrides[i])
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       _("-X takes key=value, not “%s”"), overrides[i]);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+/**
+ * ev_bus_check_broker:
+ * @self: a #EvBus
+ * @error: return location for a #GError
+ *
+ * Asks the brokers for their metadata and waits at most
+ * %EV_BUS_START_TIMEOUT_MS for an answer, blocking the calling thread. A
+ * program calls it once at start, before it says it is ready, so that a
+ * wrong `--kafka` is a clear error rather than a silent wait.
+ *
+ * Returns: %TRUE when a broker answered; %FALSE with @error set in
+ *   %EV_BUS_ERROR otherwise
+ */
+gboolean
+ev_bus_check_broker (EvBus   *self,
+                     GError **error)
+{
+  const struct rd_kafka_metadata *metadata = NULL;
+  rd_kafka_resp_err_t err;
+
+  g_return_val_if_fail (EV_IS_BUS (self), FALSE);
+  g_return_val_if_fail (self->producer.rk != NULL, FALSE);
+
+  err = rd_kafka_metadata (self->producer.rk, 0, NULL, &metadata, EV_BUS_START_TIMEOUT_MS);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    {
+      g_set_error (error, EV_BUS_ERROR, EV_BUS_ERROR_UNREACHABLE,
+                   _("No Kafka broker at %s answered within %d s: %s"),
+                   self->bootstrap, EV_BUS_START_TIMEOUT_MS / 1000, rd_kafka_err2str (err));
+      return FALSE;
+    }
+
+  rd_kafka_metadata_destroy (metadata);
+  return TRUE;
 }

@@ -113,4 +113,18 @@ void         ev_bus_message_skip            (EvBus               *self,
 
 void         ev_bus_close                   (EvBus               *self);
 
+/**
+ * EV_BUS_START_TIMEOUT_MS:
+ *
+ * How long a program waits at start for a broker to answer
+ * (ev_bus_check_broker()) before it gives up.
+ */
+#define EV_BUS_START_TIMEOUT_MS 5000
+
+gboolean     ev_bus_check_options           (const char          *bootstrap,
+                                             const char * const  *overrides,
+                                             GError             **error);
+gboolean     ev_bus_check_broker            (EvBus               *self,
+                                             GError             **error);
+
 G_END_DECLS

@@ -8,6 +8,10 @@
 #include <json-glib/json-glib.h>
 
 #include "ev-discovery.h"
+#include "ev-file.h"
+
+/* A discovery file holds one short JSON object. */
+#define DISCOVERY_MAX_SIZE 4096
 
 /*
  * The embedded broker announces itself in one small JSON file,
@@ -71,14 +75,14 @@ read_file (const char  *path,
   gint64 value;
   gsize length;
 
-  if (!g_file_get_contents (path, &contents, &length, &local_error))
+  if (!ev_file_read_bounded (path, DISCOVERY_MAX_SIZE, &contents, &length, &local_error))
     {
       if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         g_set_error (error, EV_DISCOVERY_ERROR, EV_DISCOVERY_ERROR_NOT_FOUND,
                      "No embedded broker is running (%s does not exist)", path);
       else
-        g_set_error (error, EV_DISCOVERY_ERROR, EV_DISCOVERY_ERROR_FAILED,
-                     "Cannot read %s: %s", path, local_error->message);
+        g_set_error_literal (error, EV_DISCOVERY_ERROR, EV_DISCOVERY_ERROR_FAILED,
+                             local_error->message);
       return NULL;
     }
 

@@ -581,7 +581,8 @@ propagate_stmt_error (EvStore  *self,
                       GError  **error)
 {
   check_batch_survived (self, local);
-  g_propagate_error (error, local);
+  /* Whoever reads it (a log, an error event) learns which file it is. */
+  g_propagate_prefixed_error (error, local, "%s: ", self->path);
 }
 
 static int
@@ -1374,6 +1375,20 @@ ev_store_initable_init (GInitable     *initable,
     {
       if (!apply_migration (self, next, error))
         return FALSE;
+    }
+
+  /* A database that can only be read (its file, its folder, its disk)
+   * is refused now, not at the first write. */
+  if (sqlite3_db_readonly (self->db, "main") == 1 ||
+      !exec_sql (self->db, "BEGIN IMMEDIATE; COMMIT", &local))
+    {
+      if (local == NULL)
+        local = g_error_new_literal (EV_STORE_ERROR, EV_STORE_ERROR_FAILED,
+                                     _("it can only be read"));
+      else
+        exec_sql (self->db, "ROLLBACK", NULL);
+      set_open_error (self->path, local, error);
+      return FALSE;
     }
 
   self->checkpointer = checkpointer_start (self->path, &local);

@@ -11,6 +11,7 @@
 #include "driver-request-file.h"
 #include "ev-bus.h"
 #include "ev-charging-point.h"
+#include "ev-file.h"
 #include "ev-json.h"
 #include "ev-supply-session.h"
 
@@ -23,6 +24,8 @@
 
 #define STATE_FILE "state.json"
 #define HISTORY_FILE "history.json"
+/* The most a state or history file may hold (some 200,000 tickets). */
+#define STATE_FILE_MAX_SIZE (64 * 1024 * 1024)
 
 /* A supply-data2 or supply-error message that arrived before the answer
  * naming its supply: the topics are read in parallel, so a fast Central's
@@ -219,13 +222,20 @@ load_json (DriverCore  *self,
   g_autofree char *path = g_build_filename (self->state_dir, name, NULL);
   g_autoptr(JsonParser) parser = NULL;
   g_autoptr(GError) local_error = NULL;
+  g_autofree char *contents = NULL;
+  gsize length = 0;
   JsonNode *root;
 
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     return NULL;
 
+  if (!ev_file_read_bounded (path, STATE_FILE_MAX_SIZE, &contents, &length, &local_error))
+    {
+      g_set_error_literal (error, DRIVER_ERROR, DRIVER_ERROR_STATE, local_error->message);
+      return NULL;
+    }
   parser = json_parser_new ();
-  if (!json_parser_load_from_mapped_file (parser, path, &local_error))
+  if (!json_parser_load_from_data (parser, contents, length, &local_error))
     {
       g_set_error (error, DRIVER_ERROR, DRIVER_ERROR_STATE, _("Cannot read %s: %s"), path, local_error->message);
       return NULL;
@@ -1359,7 +1369,8 @@ driver_core_start (DriverCore  *self,
 
   group = g_strdup_printf ("ev-driver-%s", self->driver_id);
   self->bus = ev_bus_new (self->bootstrap, group, group, (const char * const *) self->kafka_overrides, error);
-  if (self->bus == NULL || !ev_bus_subscribe (self->bus, supply_topics, error))
+  if (self->bus == NULL || !ev_bus_check_broker (self->bus, error) ||
+      !ev_bus_subscribe (self->bus, supply_topics, error))
     {
       g_clear_object (&self->bus);
       return FALSE;

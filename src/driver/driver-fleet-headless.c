@@ -6,6 +6,7 @@
 
 #include "driver-fleet-headless.h"
 #include "ev-broker-launch.h"
+#include "ev-bus.h"
 #include "ev-headless.h"
 
 /* `ev-driver fleet`: the options, the commands and the end of a run of
@@ -242,12 +243,8 @@ driver_fleet_main (int    argc,
     return usage_error (_("--seconds must be a positive number of seconds"));
   if (!driver_fleet_check_prefix (prefix != NULL ? prefix : DRIVER_FLEET_DEFAULT_PREFIX, count, &error))
     return usage_error (error->message);
-  for (guint i = 0; overrides != NULL && overrides[i] != NULL; i++)
-    if (strchr (overrides[i], '=') == NULL || overrides[i][0] == '=')
-      {
-        g_printerr (_("%s: -X takes key=value, not “%s”\n"), PROGRAM, overrides[i]);
-        return 2;
-      }
+  if (!ev_bus_check_options (bootstrap, (const char * const *) overrides, &error))
+    return usage_error (error->message);
 
   /* stdout carries only JSON events. */
   g_log_writer_default_set_use_stderr (TRUE);

@@ -821,7 +821,7 @@ driver_fleet_start (DriverFleet  *self,
 
   client_id = g_strdup_printf ("ev-driver-fleet-%s", self->prefix);
   bus = ev_bus_new_reader (self->bootstrap, client_id, (const char * const *) self->kafka_overrides, error);
-  if (bus == NULL || !ev_bus_subscribe (bus, topics, error))
+  if (bus == NULL || !ev_bus_check_broker (bus, error) || !ev_bus_subscribe (bus, topics, error))
     {
       if (bus != NULL)
         ev_bus_close (bus);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "driver-request-file.h"
+#include "ev-file.h"
 #include "ev-protocol.h"
 
 DriverRequestEntry *
@@ -137,8 +138,9 @@ driver_request_file_parse (const char *text,
  * @path: the file
  * @error: return location for a #GError
  *
- * Reads and parses @path. A file that cannot be read or is larger than
- * %DRIVER_REQUEST_FILE_MAX_SIZE is an error; one without any valid entry
+ * Reads and parses @path. A file that cannot be read, is not a regular
+ * file or is larger than %DRIVER_REQUEST_FILE_MAX_SIZE is an error (found
+ * without reading more than that); one without any valid entry
  * is not (the caller reports its problems first).
  *
  * Returns: (transfer full) (nullable): the parsed file
@@ -150,14 +152,8 @@ driver_request_file_load (const char  *path,
   g_autofree char *contents = NULL;
   gsize length = 0;
 
-  if (!g_file_get_contents (path, &contents, &length, error))
+  if (!ev_file_read_bounded (path, DRIVER_REQUEST_FILE_MAX_SIZE, &contents, &length, error))
     return NULL;
-  if (length > DRIVER_REQUEST_FILE_MAX_SIZE)
-    {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                   _("The request file %s is larger than %u bytes"), path, DRIVER_REQUEST_FILE_MAX_SIZE);
-      return NULL;
-    }
 
   return driver_request_file_parse (contents, length);
 }

@@ -10,30 +10,13 @@
 #include "driver-fleet-headless.h"
 #include "driver-headless.h"
 #include "ev-broker-launch.h"
+#include "ev-bus.h"
 #include "ev-headless.h"
 
 /* ev-driver: parses the options, builds the core and hands it to a view:
  * the GTK window (the default) or the headless front end. */
 
 #define PROGRAM "ev-driver"
-
-/* Every -X must be key=value, like kcat's; anything else is a clear error
- * now rather than an obscure one from librdkafka later. */
-static gboolean
-check_overrides (char **overrides)
-{
-  for (guint i = 0; overrides != NULL && overrides[i] != NULL; i++)
-    {
-      const char *eq = strchr (overrides[i], '=');
-
-      if (eq == NULL || eq == overrides[i])
-        {
-          g_printerr (_("%s: -X takes key=value, not “%s”\n"), PROGRAM, overrides[i]);
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
 
 /* The window of a core started here, so that a core that cannot start
  * is a clear error on standard error rather than an empty window. */
@@ -90,6 +73,9 @@ main (int   argc,
   g_set_prgname (PROGRAM);
   /* A reader of our output that went away must not kill us. */
   signal (SIGPIPE, SIG_IGN);
+  /* Past the file size limit (ulimit -f) a write fails with EFBIG, which
+   * is reported, rather than killing us without a word. */
+  signal (SIGXFSZ, SIG_IGN);
 
   if (argc > 1 && g_str_equal (argv[1], "fleet"))
     return driver_fleet_main (argc - 1, argv + 1);
@@ -129,8 +115,11 @@ main (int   argc,
       g_printerr ("%s: --id: %s\n", PROGRAM, error->message);
       return 2;
     }
-  if (!check_overrides (overrides))
-    return 2;
+  if (!ev_bus_check_options (bootstrap, (const char * const *) overrides, &error))
+    {
+      g_printerr ("%s: %s\n", PROGRAM, error->message);
+      return 2;
+    }
 
   /* stdout carries only JSON events. */
   g_log_writer_default_set_use_stderr (TRUE);

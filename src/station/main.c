@@ -13,6 +13,7 @@
 #include "station-fleet.h"
 #include "station-headless.h"
 #include "station-monitor.h"
+#include "station-util.h"
 
 /* ev-station ROLE [OPTION…]: the engine and the monitor of a charging
  * point. Each role parses its own options, builds its core and hands it to
@@ -124,23 +125,19 @@ start_monitor (gpointer   core,
   return station_monitor_start (core, error);
 }
 
-/* Every -X must be key=value, like kcat's; anything else is a clear error
- * now rather than an obscure one from librdkafka later. */
+/* An empty --kafka or a -X that is not key=value is refused now rather
+ * than an obscure error from librdkafka later. */
 static gboolean
-check_overrides (char       **overrides,
-                 const char  *program)
+check_kafka_options (const char  *bootstrap,
+                     char       **overrides,
+                     const char  *program)
 {
-  for (guint i = 0; overrides != NULL && overrides[i] != NULL; i++)
-    {
-      const char *eq = strchr (overrides[i], '=');
+  g_autoptr(GError) error = NULL;
 
-      if (eq == NULL || eq == overrides[i])
-        {
-          g_printerr (_("%s: -X takes key=value, not “%s”\n"), program, overrides[i]);
-          return FALSE;
-        }
-    }
-  return TRUE;
+  if (ev_bus_check_options (bootstrap, (const char * const *) overrides, &error))
+    return TRUE;
+  g_printerr ("%s: %s\n", program, error->message);
+  return FALSE;
 }
 
 static gint64
@@ -156,6 +153,7 @@ run_engine (int    argc,
   const char *program = "ev-station engine";
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(StationEngine) engine = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
   g_autoptr(GError) error = NULL;
   CommonOptions common = { 0 };
   g_autofree char *listen = NULL;
@@ -188,7 +186,7 @@ run_engine (int    argc,
                                  "meters supplies and streams them every second."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   add_common_entries (context, &common);
-  if (!parse (context, &argc, &argv, program) || !check_overrides (overrides, program))
+  if (!parse (context, &argc, &argv, program) || !check_kafka_options (bootstrap, overrides, program))
     return 2;
 
   if (!(power_kw > 0.0 && power_kw <= 10000.0))
@@ -208,6 +206,11 @@ run_engine (int    argc,
       return 2;
     }
   if (location != NULL && !ev_protocol_validate_location (location, "--location", &error))
+    {
+      g_printerr ("%s: %s\n", program, error->message);
+      return 2;
+    }
+  if (listen != NULL && (address = station_parse_address (listen, &error)) == NULL)
     {
       g_printerr ("%s: %s\n", program, error->message);
       return 2;
@@ -251,6 +254,7 @@ run_monitor (int    argc,
   const char *program = "ev-station monitor";
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(StationMonitor) monitor = NULL;
+  g_autoptr(GError) error = NULL;
   CommonOptions common = { 0 };
   g_autofree char *cp_id = NULL;
   g_autofree char *engine = NULL;
@@ -284,6 +288,11 @@ run_monitor (int    argc,
                           "engine", engine,
                           "central", central,
                           NULL);
+  if (!station_monitor_check (monitor, &error))
+    {
+      g_printerr ("%s: %s\n", program, error->message);
+      return 2;
+    }
   if (common.headless)
     return station_headless_run_monitor (monitor);
   return run_window (G_OBJECT (monitor), start_monitor, program);
@@ -344,7 +353,7 @@ run_fleet (int    argc,
                                  "engine’s rules and a monitor linked to Central over its own TCP connection."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   add_common_entries (context, &common);
-  if (!parse (context, &argc, &argv, program) || !check_overrides (overrides, program))
+  if (!parse (context, &argc, &argv, program) || !check_kafka_options (bootstrap, overrides, program))
     return 2;
   if (common.version)
     {
@@ -423,6 +432,9 @@ main (int   argc,
   g_set_prgname ("ev-station");
   /* A reader of our output that went away must not kill us. */
   signal (SIGPIPE, SIG_IGN);
+  /* Past the file size limit (ulimit -f) a write fails with EFBIG, which
+   * is reported, rather than killing us without a word. */
+  signal (SIGXFSZ, SIG_IGN);
 
   if (argc > 1 && g_str_equal (argv[1], "engine"))
     return run_engine (argc - 1, argv + 1);

@@ -880,6 +880,11 @@ station_engine_start (StationEngine  *self,
                           (const char * const *) self->kafka_overrides, error);
   if (self->bus == NULL)
     return FALSE;
+  if (!ev_bus_check_broker (self->bus, error))
+    {
+      station_engine_shutdown (self);
+      return FALSE;
+    }
   g_signal_connect (self->bus, "notify::reachable", G_CALLBACK (broker_reachable_cb), self);
   g_signal_connect (self->bus, "delivery-failed", G_CALLBACK (delivery_failed_cb), self);
 

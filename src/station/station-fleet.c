@@ -13,6 +13,7 @@
 
 #include "ev-bus.h"
 #include "ev-epoll-source.h"
+#include "ev-file.h"
 #include "ev-frame.h"
 #include "ev-headless.h"
 #include "ev-link-session.h"
@@ -52,6 +53,8 @@
  */
 
 #define CONNECTS_PER_MS 20
+/* /proc/self/statm is one line of seven numbers. */
+#define PROC_STATM_MAX_SIZE 4096
 /* At most this many CPs connect, handshake or authenticate at once; the
  * others wait their turn, so that a fleet starting (or Central coming
  * back) never asks more than Central answers within its time-outs. */
@@ -1029,7 +1032,7 @@ rss_kib (void)
   g_autofree char *statm = NULL;
   unsigned long size = 0, resident = 0;
 
-  if (!g_file_get_contents ("/proc/self/statm", &statm, NULL, NULL) ||
+  if (!ev_file_read_bounded ("/proc/self/statm", PROC_STATM_MAX_SIZE, &statm, NULL, NULL) ||
       sscanf (statm, "%lu %lu", &size, &resident) != 2)
     return 0;
   return (guint64) resident * sysconf (_SC_PAGESIZE) / 1024;
@@ -1354,6 +1357,11 @@ station_fleet_start (StationFleet  *self,
                                (const char * const *) self->kafka_overrides, error);
   if (self->producer == NULL)
     return FALSE;
+  if (!ev_bus_check_broker (self->producer, error))
+    {
+      station_fleet_shutdown (self);
+      return FALSE;
+    }
   group = g_strconcat ("ev-fleet-", self->prefix, NULL);
   self->consumer = ev_bus_new (self->bootstrap, group, client_id,
                                (const char * const *) self->kafka_overrides, error);

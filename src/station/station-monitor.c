@@ -1036,6 +1036,28 @@ check_address (const char  *option,
 }
 
 /**
+ * station_monitor_check:
+ * @self: a monitor
+ * @error: return location for a #GError
+ *
+ * Checks its configuration (the CP id and both addresses) without
+ * starting anything, so that a program can refuse bad options before it
+ * opens a window.
+ *
+ * Returns: %TRUE when station_monitor_start() may be called
+ */
+gboolean
+station_monitor_check (StationMonitor  *self,
+                       GError         **error)
+{
+  g_return_val_if_fail (STATION_IS_MONITOR (self), FALSE);
+
+  return ev_protocol_validate_cp_id (self->cp_id, NULL, error) &&
+         check_address ("--engine", self->engine.address, error) &&
+         check_address ("--central", self->central.address, error);
+}
+
+/**
  * station_monitor_start:
  * @self: a monitor
  * @error: return location for a #GError
@@ -1052,9 +1074,7 @@ station_monitor_start (StationMonitor  *self,
   g_return_val_if_fail (STATION_IS_MONITOR (self), FALSE);
   g_return_val_if_fail (!self->started, FALSE);
 
-  if (!ev_protocol_validate_cp_id (self->cp_id, NULL, error) ||
-      !check_address ("--engine", self->engine.address, error) ||
-      !check_address ("--central", self->central.address, error))
+  if (!station_monitor_check (self, error))
     return FALSE;
 
   self->started = TRUE;

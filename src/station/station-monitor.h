@@ -53,6 +53,8 @@ G_DECLARE_FINAL_TYPE (StationMonitor, station_monitor, STATION, MONITOR, GObject
 /* $XDG_STATE_HOME/evcharging/tokens */
 char              *station_monitor_default_token_dir (void);
 
+gboolean           station_monitor_check              (StationMonitor  *self,
+                                                       GError         **error);
 gboolean           station_monitor_start              (StationMonitor  *self,
                                                        GError         **error);
 void               station_monitor_shutdown           (StationMonitor  *self);

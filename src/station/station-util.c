@@ -6,7 +6,11 @@
 #include <string.h>
 
 #include "station-util.h"
+#include "ev-file.h"
 #include "ev-protocol.h"
+
+/* A token is one short line; anything this long is not one. */
+#define TOKEN_MAX_SIZE 4096
 
 /**
  * station_parse_address:
@@ -63,7 +67,7 @@ station_token_load (const char *token_dir,
   g_autofree char *path = g_build_filename (token_dir, cp_id, NULL);
   g_autofree char *contents = NULL;
 
-  if (!g_file_get_contents (path, &contents, NULL, NULL))
+  if (!ev_file_read_bounded (path, TOKEN_MAX_SIZE, &contents, NULL, NULL))
     return NULL;
   g_strstrip (contents);
   return *contents != '\0' ? g_steal_pointer (&contents) : NULL;
@@ -132,7 +136,7 @@ station_nonce_ensure (const char *token_dir,
   g_autofree char *nonce = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (g_file_get_contents (path, &nonce, NULL, NULL) &&
+  if (ev_file_read_bounded (path, TOKEN_MAX_SIZE, &nonce, NULL, NULL) &&
       ev_protocol_validate_nonce (g_strstrip (nonce), NULL, NULL))
     return g_steal_pointer (&nonce);
 

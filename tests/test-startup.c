@@ -1,0 +1,246 @@
+/* Every program refuses bad start-up input with the documented exit
+ * status (docs/cli.md: 2 for bad arguments, 1 when it cannot start) and
+ * a one-line reason on standard error; Central outlives its file size
+ * limit. The programs run as real processes (EV_CENTRAL, EV_STATION,
+ * EV_DRIVER, EV_BROKER). */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ev-store.h"
+#include "test-program.h"
+#include "test-utils.h"
+
+#define CENTRAL g_getenv ("EV_CENTRAL")
+#define STATION g_getenv ("EV_STATION")
+#define DRIVER g_getenv ("EV_DRIVER")
+
+typedef struct
+{
+  GSubprocess *process;
+  char *name;
+} Run;
+
+static void
+run_start (Run          *run,
+           const char   *dir,
+           const char  **argv)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                               G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_nonnull (argv[0]);
+  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", dir, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", dir, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", dir, TRUE);
+  run->name = g_strjoinv (" ", (char **) argv);
+  run->process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+}
+
+/* Waits for the process; asserts its status and a one-line reason on
+ * stderr that holds @needle. */
+static void
+run_finish (Run        *run,
+            int         status,
+            const char *needle)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  g_subprocess_communicate_utf8 (run->process, "", NULL, NULL, &err, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s → %s", run->name, err);
+  g_assert_true (g_subprocess_get_if_exited (run->process));
+  g_assert_cmpint (g_subprocess_get_exit_status (run->process), ==, status);
+  g_assert_nonnull (err);
+  lines = g_strsplit (err, "\n", -1);
+  g_assert_cmpstr (lines[0], !=, "");
+  g_assert_nonnull (strstr (lines[0], needle));
+  g_clear_object (&run->process);
+  g_clear_pointer (&run->name, g_free);
+}
+
+static void
+expect (const char  *dir,
+        const char **argv,
+        int          status,
+        const char  *needle)
+{
+  Run run = { 0 };
+
+  run_start (&run, dir, argv);
+  run_finish (&run, status, needle);
+}
+
+/* Bad arguments: exit 2 at once, nothing started. */
+static void
+test_bad_arguments (void)
+{
+  g_autofree char *dir = ev_test_make_tmpdir ();
+  g_autofree char *db = g_build_filename (dir, "central.db", NULL);
+
+  expect (dir, (const char *[]) { CENTRAL, "--headless", "--kafka", "", "--db", db, NULL }, 2, "--kafka");
+  expect (dir, (const char *[]) { STATION, "engine", "--headless", "--kafka", "", NULL }, 2, "--kafka");
+  expect (dir, (const char *[]) { STATION, "fleet", "--count", "1", "--kafka", " ", NULL }, 2, "--kafka");
+  expect (dir, (const char *[]) { DRIVER, "--headless", "--id", "d1", "--kafka", "", NULL }, 2, "--kafka");
+  expect (dir, (const char *[]) { DRIVER, "fleet", "--count", "1", "--kafka", ",", NULL }, 2, "--kafka");
+  expect (dir, (const char *[]) { CENTRAL, "--headless", "--kafka", "127.0.0.1:1", "--listen", "nowhere",
+                                  "--db", db, NULL }, 2, "nowhere");
+  expect (dir, (const char *[]) { STATION, "engine", "--headless", "--kafka", "127.0.0.1:1",
+                                  "--listen", "nowhere", NULL }, 2, "nowhere");
+  expect (dir, (const char *[]) { STATION, "monitor", "--headless", "--id", "bad id!",
+                                  "--engine", "127.0.0.1:1", "--central", "127.0.0.1:2", NULL }, 2, "cp_id");
+  expect (dir, (const char *[]) { STATION, "monitor", "--headless", "--id", "CP1",
+                                  "--engine", "nowhere", "--central", "127.0.0.1:2", NULL }, 2, "nowhere");
+  ev_test_rm_rf (dir);
+}
+
+/* No broker answers: each program says so and exits 1, instead of saying
+ * ready and waiting. They run at once, each waiting its time-out. */
+static void
+test_no_broker (void)
+{
+  g_autofree char *dir = ev_test_make_tmpdir ();
+  g_autofree char *db = g_build_filename (dir, "central.db", NULL);
+  Run runs[5] = { { 0 } };
+
+  run_start (&runs[0], dir, (const char *[]) { CENTRAL, "--headless", "--kafka", "127.0.0.1:1",
+                                               "--listen", "127.0.0.1:0", "--db", db, NULL });
+  run_start (&runs[1], dir, (const char *[]) { STATION, "engine", "--headless", "--kafka", "127.0.0.1:1",
+                                               "--listen", "127.0.0.1:0", NULL });
+  run_start (&runs[2], dir, (const char *[]) { STATION, "fleet", "--count", "1", "--kafka", "127.0.0.1:1",
+                                               "--central", "127.0.0.1:9", NULL });
+  run_start (&runs[3], dir, (const char *[]) { DRIVER, "--headless", "--id", "d1", "--kafka", "127.0.0.1:1", NULL });
+  run_start (&runs[4], dir, (const char *[]) { DRIVER, "fleet", "--count", "1", "--kafka", "127.0.0.1:1", NULL });
+  for (guint i = 0; i < G_N_ELEMENTS (runs); i++)
+    run_finish (&runs[i], 1, "127.0.0.1:1");
+  ev_test_rm_rf (dir);
+}
+
+/* Makes an empty database of the current schema, closed. */
+static void
+make_database (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  EvStore *store = ev_store_open (path, &error);
+
+  g_assert_no_error (error);
+  g_assert_finalize_object (store);
+}
+
+static void
+overwrite (const char *path,
+           goffset     offset,
+           const void *bytes,
+           gsize       len)
+{
+  FILE *file = fopen (path, "r+b");
+
+  g_assert_nonnull (file);
+  g_assert_cmpint (fseek (file, offset, SEEK_SET), ==, 0);
+  g_assert_cmpuint (fwrite (bytes, 1, len, file), ==, len);
+  g_assert_cmpint (fclose (file), ==, 0);
+}
+
+/* A database SQLite may only read (its header's write version above 2:
+ * what a read-only file is to a user other than root) is refused at
+ * start, naming the file; so is a damaged one. Both are checked before
+ * the broker. */
+static void
+test_database (void)
+{
+  g_autofree char *dir = ev_test_make_tmpdir ();
+  g_autofree char *db = g_build_filename (dir, "central.db", NULL);
+  const char *argv[] = { CENTRAL, "--headless", "--kafka", "127.0.0.1:1", "--listen", "127.0.0.1:0",
+                         "--db", db, NULL };
+  const guint8 write_version = 3;
+  sqlite3 *handle = NULL;
+  sqlite3_stmt *stmt = NULL;
+  int page_size, root;
+  guint8 *garbage;
+
+  make_database (db);
+  overwrite (db, 18, &write_version, 1);
+  expect (dir, argv, 1, db);
+
+  /* The page of an index read at start, overwritten with garbage. */
+  g_unlink (db);
+  make_database (db);
+  g_assert_cmpint (sqlite3_open_v2 (db, &handle, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (handle, "SELECT rootpage, (SELECT page_size FROM pragma_page_size) "
+                                       "FROM sqlite_schema WHERE name = 'sqlite_autoindex_charging_points_1'",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  root = sqlite3_column_int (stmt, 0);
+  page_size = sqlite3_column_int (stmt, 1);
+  sqlite3_finalize (stmt);
+  sqlite3_close (handle);
+  garbage = g_malloc (page_size);
+  memset (garbage, 0xff, page_size);
+  overwrite (db, (goffset) (root - 1) * page_size, garbage, page_size);
+  g_free (garbage);
+  expect (dir, argv, 1, db);
+  ev_test_rm_rf (dir);
+}
+
+/* Past its file size limit Central's writes fail (EFBIG) instead of the
+ * signal SIGXFSZ killing it: it goes on serving, and quits cleanly. */
+static void
+test_file_size_limit (void)
+{
+  g_autofree char *dir = ev_test_make_tmpdir ();
+  g_autofree char *db = g_build_filename (dir, "central.db", NULL);
+  const char *env[] = { "G_DEBUG", "", NULL };
+  EvTestProgram *broker, *central;
+  const char *bootstrap;
+
+  make_database (db);
+  broker = ev_test_broker_start (dir, &bootstrap);
+  {
+    /* Below the database's size: the first checkpoint writes past it. */
+    const char *argv[] = { "prlimit", "--fsize=40000", CENTRAL, "--headless",
+                           "--kafka", bootstrap, "--listen", "127.0.0.1:0", "--db", db, NULL };
+
+    central = ev_test_program_start_with_env ("ev-central", dir, env, argv);
+  }
+  ev_test_program_wait (central, 1, "ready", NULL, NULL, NULL, NULL);
+  /* Each command is a log line: a commit to the write-ahead log, which
+   * outgrows the limit, and checkpoints past it. */
+  for (guint i = 1; i <= 60; i++)
+    {
+      ev_test_program_send (central, "stop all");
+      ev_test_program_wait (central, i, "directive", "target", "all", NULL, NULL);
+    }
+  ev_test_program_send (central, "list");
+  ev_test_program_wait (central, 1, "list", NULL, NULL, NULL, NULL);
+  ev_test_program_send (central, "quit");
+  g_assert_cmpint (ev_test_program_finish (central), ==, 0);
+  g_assert_false (central->signalled);
+  ev_test_program_send (broker, "quit");
+  g_assert_cmpint (ev_test_program_finish (broker), ==, 0);
+  ev_test_program_free (central);
+  ev_test_program_free (broker);
+  ev_test_rm_rf (dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/startup/bad-arguments", test_bad_arguments);
+  g_test_add_func ("/startup/no-broker", test_no_broker);
+  g_test_add_func ("/startup/database", test_database);
+  g_test_add_func ("/startup/file-size-limit", test_file_size_limit);
+
+  return g_test_run ();
+}
