@@ -1378,9 +1378,16 @@ ev_store_initable_init (GInitable     *initable,
     }
 
   /* A database that can only be read (its file, its folder, its disk)
-   * is refused now, not at the first write. */
-  if (sqlite3_db_readonly (self->db, "main") == 1 ||
-      !exec_sql (self->db, "BEGIN IMMEDIATE; COMMIT", &local))
+   * is refused now, not at the first write. Another writer holding the
+   * lock (a running Central, a tool) shows it can be written: nobody
+   * waits for it here. */
+  sqlite3_busy_timeout (self->db, 0);
+  if (sqlite3_db_readonly (self->db, "main") != 1 &&
+      !exec_sql (self->db, "BEGIN IMMEDIATE; COMMIT", &local) &&
+      g_error_matches (local, EV_STORE_ERROR, EV_STORE_ERROR_BUSY))
+    g_clear_error (&local);
+  sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
+  if (sqlite3_db_readonly (self->db, "main") == 1 || local != NULL)
     {
       if (local == NULL)
         local = g_error_new_literal (EV_STORE_ERROR, EV_STORE_ERROR_FAILED,
