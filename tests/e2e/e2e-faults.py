@@ -131,18 +131,22 @@ def test_monitor_killed(net):
     net.wait_cp_state("CP1", "ACTIVE", since=since)
 
     supply_id = start_supply(net, driver, station, seq=1)
+    lost = time.monotonic()
     lose_monitor(net, station)
     check_supply_error(net, supply_id, "cp-disconnected", driver=driver)
-    # The engine never knew: back, the CP shows what it does, and the
-    # engine's late ticket changes nothing.
+    # Issue 13: the engine stops the CP once its monitor has been gone for
+    # 5 s (the design document), with every kWh it metered. (What Central
+    # makes of that late ticket is its own test.)
+    ticket = station.engine.wait("ticket", supply_id=supply_id)
+    log("# monitor-lost ticket %.1f s after the monitor died" % (ticket["_at"] - lost))
+    check(ticket["reason"] == "monitor-lost", "the engine's ticket says %s", ticket["reason"])
+    check(ticket["_at"] - lost >= 5.0, "the supply ended %.1f s after the loss", ticket["_at"] - lost)
+    check("monitor" in ticket.get("message", ""), "the ticket event says nothing of the monitor")
+    progress = station.engine.find("progress", supply_id=supply_id)
+    check(progress and ticket["kwh"] >= progress[-1]["kwh"] > 0, "the ticket lost energy")
     since = net.central.mark()
     station.start_monitor()
-    net.wait_cp_state("CP1", "SUPPLYING", since=since)
-    station.engine.send("unplug")
-    station.engine.wait("ticket", supply_id=supply_id)
     net.wait_cp_state("CP1", "ACTIVE", since=since)
-    relayed_once(net, supply_id)
-    check(not driver.find("ticket", supply_id=supply_id), "the driver got a ticket after the error")
     short_supply(net, driver, station)
 
 
