@@ -552,12 +552,10 @@ status_response (StationMonitor *self,
                  EvLinkResponse *response,
                  const GError   *error)
 {
+  gboolean stale = self->status_stale;
+
   self->status_pending = FALSE;
-  if (self->status_stale)
-    {
-      self->status_stale = FALSE;
-      report_change (self);
-    }
+  self->status_stale = FALSE;
   if (response == NULL)
     return;
 
@@ -565,6 +563,9 @@ status_response (StationMonitor *self,
     {
       if (response->has_price)
         set_price (self, response->price);
+      /* The engine's health changed while this status was out. */
+      if (stale)
+        report_change (self);
       return;
     }
 
