@@ -1,9 +1,11 @@
 #include "config.h"
 
+#include <signal.h>
 #include <string.h>
 
 #include "ev-bus.h"
 #include "ev-mock-cluster.h"
+#include "test-program.h"
 #include "test-utils.h"
 
 /* Generous: joining a consumer group on the mock cluster takes seconds. */
@@ -54,20 +56,18 @@ message_cb (EvBus        *bus,
 }
 
 static void
-consumer_start (Consumer           *consumer,
-                EvMockCluster      *cluster,
-                const char         *group_id,
-                gboolean            reader,
-                const char * const *topics)
+consumer_start_at (Consumer           *consumer,
+                   const char         *bootstrap,
+                   const char         *group_id,
+                   gboolean            reader,
+                   const char * const *topics)
 {
   g_autoptr(GError) error = NULL;
 
   if (reader)
-    consumer->bus = ev_bus_new_reader (ev_mock_cluster_get_bootstrap (cluster), "test-reader",
-                                       NULL, &error);
+    consumer->bus = ev_bus_new_reader (bootstrap, "test-reader", NULL, &error);
   else
-    consumer->bus = ev_bus_new (ev_mock_cluster_get_bootstrap (cluster), group_id, "test-consumer",
-                                NULL, &error);
+    consumer->bus = ev_bus_new (bootstrap, group_id, "test-consumer", NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (consumer->bus);
 
@@ -78,6 +78,16 @@ consumer_start (Consumer           *consumer,
 
   ev_bus_subscribe (consumer->bus, topics, &error);
   g_assert_no_error (error);
+}
+
+static void
+consumer_start (Consumer           *consumer,
+                EvMockCluster      *cluster,
+                const char         *group_id,
+                gboolean            reader,
+                const char * const *topics)
+{
+  consumer_start_at (consumer, ev_mock_cluster_get_bootstrap (cluster), group_id, reader, topics);
 }
 
 static void
@@ -491,6 +501,84 @@ test_producer_only (void)
   g_assert_finalize_object (cluster);
 }
 
+typedef struct
+{
+  EvBus *bus;
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+} Closing;
+
+static gpointer
+close_thread (gpointer data)
+{
+  Closing *closing = data;
+
+  ev_bus_close (closing->bus);
+  g_mutex_lock (&closing->lock);
+  closing->done = TRUE;
+  g_cond_signal (&closing->cond);
+  g_mutex_unlock (&closing->lock);
+  return NULL;
+}
+
+/* A broker that stops answering while its sockets stay open (SIGSTOP, a
+ * hung host) must not hold a closing bus: librdkafka's consumer close
+ * waits for the group's answers, which never come. The close runs on a
+ * thread of the test so that a hang fails the test instead of hanging
+ * it; the deadline is generous, the bound is ev-bus.c's. */
+static void
+test_close_broker_stopped (void)
+{
+  const char * const topics[] = { "supply-req", NULL };
+  g_autofree char *dir = ev_test_make_tmpdir ();
+  const char *argv[] = { g_getenv ("EV_BROKER"), "--headless", NULL };
+  EvTestProgram *broker = NULL;
+  Consumer consumer = { 0 };
+  Closing closing = { 0 };
+  g_autoptr(GError) error = NULL;
+  GThread *thread;
+  JsonObject *ready;
+  gint64 deadline;
+  gboolean done;
+  GPid pid;
+
+  g_assert_nonnull (argv[0]);
+  broker = ev_test_program_start ("ev-broker", dir, argv);
+  ev_test_program_wait (broker, 1, "ready", NULL, NULL, NULL, NULL);
+  ready = ev_test_program_last (broker, "ready");
+  pid = json_object_get_int_member (ready, "pid");
+
+  consumer_start_at (&consumer, json_object_get_string_member (ready, "bootstrap"), "test-close", FALSE, topics);
+  produce (consumer.bus, "supply-req", "CP1", "joined");
+  wait_for_messages (&consumer, 1);
+
+  g_assert_cmpint (kill (pid, SIGSTOP), ==, 0);
+  g_mutex_init (&closing.lock);
+  g_cond_init (&closing.cond);
+  closing.bus = consumer.bus;
+  thread = g_thread_new ("test-close", close_thread, &closing);
+  deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+  g_mutex_lock (&closing.lock);
+  while (!closing.done && g_cond_wait_until (&closing.cond, &closing.lock, deadline))
+    ;
+  done = closing.done;
+  g_mutex_unlock (&closing.lock);
+  if (!done)
+    g_error ("ev_bus_close() did not return within 10 s of the broker stopping");
+  g_thread_join (thread);
+  g_mutex_clear (&closing.lock);
+  g_cond_clear (&closing.cond);
+
+  g_assert_false (ev_bus_produce (consumer.bus, "supply-req", NULL, "x", 1, &error));
+  g_assert_error (error, EV_BUS_ERROR, EV_BUS_ERROR_CLOSED);
+  consumer_stop (&consumer);
+
+  kill (pid, SIGCONT);
+  ev_test_program_free (broker);
+  ev_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -505,6 +593,7 @@ main (int   argc,
   g_test_add_func ("/bus/overrides", test_overrides);
   g_test_add_func ("/bus/broker-outage", test_broker_outage);
   g_test_add_func ("/bus/reader", test_reader);
+  g_test_add_func ("/bus/close-broker-stopped", test_close_broker_stopped);
 
   return g_test_run ();
 }

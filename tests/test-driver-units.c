@@ -246,6 +246,9 @@ test_follow_denied_and_error (void)
   for (EvSupplyErrorReason r = EV_SUPPLY_ERROR_REASON_ENGINE_FAULT; r <= EV_SUPPLY_ERROR_REASON_NOT_PLUGGED; r++)
     g_assert_cmpstr (driver_reason_describe (DRIVER_PHASE_FAILED, ev_supply_error_reason_to_string (r)), !=,
                      ev_supply_error_reason_to_string (r));
+  for (EvTicketReason r = EV_TICKET_REASON_UNPLUGGED; r <= EV_TICKET_REASON_MONITOR_LOST; r++)
+    g_assert_cmpstr (driver_reason_describe (DRIVER_PHASE_FINISHED, ev_ticket_reason_to_string (r)), !=,
+                     ev_ticket_reason_to_string (r));
   g_assert_cmpstr (driver_reason_describe (DRIVER_PHASE_FAILED, "something-new"), ==, "something-new");
 
   /* A new request after a conclusion; then an error ends it. */

@@ -269,7 +269,8 @@ test_wire_names (void)
   CHECK_WIRE_NAMES (ev_directive_action, EvDirectiveAction, "start", "stop", "resume", "cancel");
   CHECK_WIRE_NAMES (ev_supply_data_kind, EvSupplyDataKind, "progress", "ticket");
   CHECK_WIRE_NAMES (ev_ticket_reason, EvTicketReason,
-                    NULL, "unplugged", "stopped-by-central", "engine-fault", "not-plugged");
+                    NULL, "unplugged", "stopped-by-central", "engine-fault", "not-plugged",
+                    "monitor-lost");
   CHECK_WIRE_NAMES (ev_supply_error_reason, EvSupplyErrorReason,
                     NULL, "engine-fault", "cp-disconnected", "stopped-by-central", "not-plugged");
 }
@@ -1208,7 +1209,7 @@ test_directive_round_trip (void)
 static void
 test_supply_data_round_trip (void)
 {
-  for (int reason = EV_TICKET_REASON_NONE; reason <= EV_TICKET_REASON_NOT_PLUGGED; reason++)
+  for (int reason = EV_TICKET_REASON_NONE; reason <= EV_TICKET_REASON_MONITOR_LOST; reason++)
     {
       for (int with_start = 0; with_start < 2; with_start++)
         {

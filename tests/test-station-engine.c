@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "ev-mock-cluster.h"
 #include "station-engine.h"
@@ -187,6 +188,52 @@ test_machine_ko (void)
 }
 
 static void
+test_machine_monitor_lost (void)
+{
+  g_autoptr(StationMachine) machine = machine_new (-1, -1, 0);
+  g_autoptr(GPtrArray) output = NULL;
+  EvSupplyData *ticket;
+
+  /* Gone for less than the grace (5 s): the supply goes on. */
+  start_supply (machine, T0);
+  station_machine_plug (machine, T0, NULL);
+  for (gint64 now = T0 + 500; now <= T0 + 9000; now += 500)
+    {
+      if (now == T0 + 2000)
+        station_machine_set_monitor (machine, FALSE, now);
+      if (now == T0 + 6500)
+        station_machine_set_monitor (machine, TRUE, now);
+      station_machine_tick (machine, now);
+    }
+  g_assert_cmpint (station_machine_get_state (machine), ==, EV_CP_STATE_SUPPLYING);
+  output = station_machine_take_output (machine);
+  g_assert_cmpuint (output->len, ==, 9);
+
+  /* Gone for good: the ticket comes at the grace, with every kWh so far.
+   * Being told again that it is gone does not restart the count. */
+  station_machine_set_monitor (machine, FALSE, T0 + 9500);
+  station_machine_set_monitor (machine, FALSE, T0 + 12000);
+  station_machine_tick (machine, T0 + 14000);
+  g_assert_cmpint (station_machine_get_deadline (machine), ==, T0 + 14500);
+  g_clear_pointer (&output, g_ptr_array_unref);
+  output = station_machine_take_output (machine);
+  g_assert_cmpuint (output->len, ==, 1);
+  station_machine_tick (machine, T0 + 14500);
+  assert_ticket (take_one (machine), EV_TICKET_REASON_MONITOR_LOST, 14500 * KWH_PER_MS, T0, T0 + 14500);
+  g_assert_cmpint (station_machine_get_state (machine), ==, EV_CP_STATE_ACTIVE);
+
+  /* Authorised, not plugged in: it ends the same way, with 0 kWh. */
+  station_machine_set_monitor (machine, TRUE, T0 + 20000);
+  start_supply (machine, T0 + 20000);
+  g_assert_cmpint (station_machine_get_deadline (machine), ==, T0 + 80000);
+  station_machine_set_monitor (machine, FALSE, T0 + 21000);
+  g_assert_cmpint (station_machine_get_deadline (machine), ==, T0 + 26000);
+  station_machine_tick (machine, T0 + 26000);
+  ticket = take_one (machine);
+  assert_ticket (ticket, EV_TICKET_REASON_MONITOR_LOST, 0.0, T0 + 20000, T0 + 26000);
+}
+
+static void
 test_machine_simulation (void)
 {
   g_autoptr(StationMachine) timed = machine_new (3000, 10000, 0);
@@ -228,6 +275,7 @@ typedef struct
   PeerKafka *kafka;
   EvLink *monitor;           /* the test monitor */
   GPtrArray *events;         /* "name" strings, in order */
+  char *ticket_message;      /* the last ticket event's message */
 } Fixture;
 
 static void
@@ -238,6 +286,11 @@ event_cb (StationEngine *engine,
   Fixture *fixture = user_data;
 
   g_ptr_array_add (fixture->events, g_strdup (ev_event_get_name (EV_EVENT (event))));
+  if (station_event_get_kind (event) == STATION_EVENT_TICKET)
+    {
+      g_free (fixture->ticket_message);
+      fixture->ticket_message = g_strdup (ev_event_get_message (EV_EVENT (event)));
+    }
 }
 
 static void
@@ -260,12 +313,40 @@ monitor_linked (gpointer user_data)
   return fixture->monitor != NULL && station_engine_get_monitor_connected (fixture->engine);
 }
 
+/* Links the test monitor to the engine, and waits until the engine knows. */
+static void
+link_monitor (Fixture *fixture)
+{
+  g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", station_engine_get_port (fixture->engine));
+
+  ev_link_connect_to_host_async (address, 0, 0, NULL, connected_cb, &fixture->monitor);
+  ev_test_wait_until (NULL, monitor_linked, fixture, PEER_WAIT_MS, "the monitor link");
+}
+
+static gboolean
+monitor_gone (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+
+  return !station_engine_get_monitor_connected (fixture->engine);
+}
+
+/* Closes the test monitor's link, and waits until the engine knows. */
+static void
+unlink_monitor (Fixture *fixture)
+{
+  ev_link_close (fixture->monitor);
+  g_clear_object (&fixture->monitor);
+  ev_test_wait_until (NULL, monitor_gone, fixture, PEER_WAIT_MS, "the engine to lose its monitor");
+}
+
+/* @data: (nullable): a gint64, the engine's monitor grace in ms */
 static void
 fixture_setup (Fixture       *fixture,
                gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *address = NULL;
+  gint64 grace = data != NULL ? *(const gint64 *) data : STATION_DEFAULT_MONITOR_GRACE_MS;
 
   fixture->cluster = ev_mock_cluster_new (1, &error);
   g_assert_no_error (error);
@@ -276,15 +357,14 @@ fixture_setup (Fixture       *fixture,
                                   "location", "Test street 1",
                                   "plug-timeout", (gint64) 1500,
                                   "progress-interval", (gint64) 200,
+                                  "monitor-grace", grace,
                                   NULL);
   g_signal_connect (fixture->engine, "event", G_CALLBACK (event_cb), fixture);
   g_assert_true (station_engine_start (fixture->engine, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (station_engine_get_port (fixture->engine), >, 0);
 
-  address = g_strdup_printf ("127.0.0.1:%u", station_engine_get_port (fixture->engine));
-  ev_link_connect_to_host_async (address, 0, 0, NULL, connected_cb, &fixture->monitor);
-  ev_test_wait_until (NULL, monitor_linked, fixture, PEER_WAIT_MS, "the monitor link");
+  link_monitor (fixture);
   fixture->kafka = peer_kafka_new (ev_mock_cluster_get_bootstrap (fixture->cluster));
 }
 
@@ -301,6 +381,7 @@ fixture_teardown (Fixture       *fixture,
   station_engine_shutdown (fixture->engine);
   g_assert_finalize_object (fixture->engine);
   g_ptr_array_unref (fixture->events);
+  g_free (fixture->ticket_message);
   g_assert_finalize_object (fixture->cluster);
 }
 
@@ -659,6 +740,80 @@ test_engine_broker_outage (Fixture       *fixture,
     peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_PROGRESS, seq);
 }
 
+static const gint64 short_grace = 1500;
+
+/* Starts supply @supply_id for d1 and plugs in; waits for its @seq-th
+ * progress. */
+static void
+supplying (Fixture    *fixture,
+           const char *supply_id,
+           guint       seq)
+{
+  hello (fixture);
+  peer_kafka_directive (fixture->kafka, "CP1", EV_DIRECTIVE_ACTION_START, supply_id, "d1",
+                        ev_protocol_now_ms () + 60000);
+  wait_state (fixture, EV_CP_STATE_WAITING);
+  g_assert_true (station_engine_plug (fixture->engine, NULL));
+  peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_PROGRESS, seq);
+}
+
+/* The design document: the engine stops the CP when its monitor is lost.
+ * The ticket has the engine's every kWh and says why. */
+static void
+test_engine_monitor_lost (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  const char *supply_id = "88888888-8888-4888-8888-888888888888";
+  const EvSupplyData *ticket;
+  gint64 lost_at;
+
+  supplying (fixture, supply_id, 2);
+  lost_at = ev_protocol_now_ms ();
+  unlink_monitor (fixture);
+
+  ticket = peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_TICKET, 0);
+  g_assert_cmpint (ticket->reason, ==, EV_TICKET_REASON_MONITOR_LOST);
+  g_assert_cmpint (ticket->ended_at - lost_at, >=, short_grace);
+  /* A generous margin: the rule, not the speed, is tested. */
+  g_assert_cmpint (ticket->ended_at - lost_at, <=, short_grace + 2000);
+  g_assert_cmpfloat_with_epsilon (ticket->kwh, 22.0 * (ticket->ended_at - ticket->started_at) / 3600000.0, 1e-9);
+  g_assert_cmpfloat (ticket->kwh, >=, peer_kafka_wait_data (fixture->kafka, supply_id,
+                                                            EV_SUPPLY_DATA_PROGRESS, ticket->seq - 1)->kwh);
+  g_assert_cmpfloat_with_epsilon (ticket->amount, ticket->kwh * 0.35, 1e-9);
+  g_assert_cmpint (station_engine_get_state (fixture->engine), ==, EV_CP_STATE_ACTIVE);
+  g_assert_null (station_engine_get_supply_id (fixture->engine));
+  g_assert_nonnull (fixture->ticket_message);
+  g_assert_nonnull (strstr (fixture->ticket_message, "monitor"));
+  g_assert_cmpuint (peer_kafka_count_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_TICKET), ==, 1);
+}
+
+/* A monitor back within the grace (a restart) changes nothing. */
+static void
+test_engine_monitor_back (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  const char *supply_id = "99999999-9999-4999-8999-999999999999";
+  guint seq;
+
+  supplying (fixture, supply_id, 1);
+  unlink_monitor (fixture);
+  link_monitor (fixture);
+  hello (fixture);
+
+  /* Past the grace, counted from the loss: still supplying. Nothing can
+   * be awaited for something that must not happen, hence the wait. */
+  ev_test_sleep_spinning (NULL, short_grace + 1000);
+  g_assert_cmpint (station_engine_get_state (fixture->engine), ==, EV_CP_STATE_SUPPLYING);
+  g_assert_cmpuint (peer_kafka_count_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_TICKET), ==, 0);
+  seq = peer_kafka_count_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_PROGRESS);
+  peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_PROGRESS, seq + 2);
+
+  /* It ends as it should, unplugged. */
+  g_assert_true (station_engine_unplug (fixture->engine, NULL));
+  g_assert_cmpint (peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_TICKET, 0)->reason, ==,
+                   EV_TICKET_REASON_UNPLUGGED);
+}
+
 /* The kinds' nicks are the events' names in docs/cli.md, and an event
  * keeps its own copy of what it was made with. */
 static void
@@ -704,6 +859,7 @@ main (int   argc,
   g_test_add_func ("/station/machine/stop-resume", test_machine_stop_resume);
   g_test_add_func ("/station/machine/ko", test_machine_ko);
   g_test_add_func ("/station/machine/simulation", test_machine_simulation);
+  g_test_add_func ("/station/machine/monitor-lost", test_machine_monitor_lost);
   g_test_add_func ("/station/event/names-and-data", test_event_names_and_data);
   g_test_add_func ("/station/engine/new-destroy", test_engine_new_destroy);
   g_test_add ("/station/engine/monitor-link", Fixture, NULL, fixture_setup, test_engine_monitor_link, fixture_teardown);
@@ -711,6 +867,8 @@ main (int   argc,
   g_test_add ("/station/engine/ko-during-supply", Fixture, NULL, fixture_setup, test_engine_ko_during_supply, fixture_teardown);
   g_test_add ("/station/engine/request", Fixture, NULL, fixture_setup, test_engine_request, fixture_teardown);
   g_test_add ("/station/engine/broker-outage", Fixture, NULL, fixture_setup, test_engine_broker_outage, fixture_teardown);
+  g_test_add ("/station/engine/monitor-lost", Fixture, &short_grace, fixture_setup, test_engine_monitor_lost, fixture_teardown);
+  g_test_add ("/station/engine/monitor-back", Fixture, &short_grace, fixture_setup, test_engine_monitor_back, fixture_teardown);
 
   return g_test_run ();
 }

@@ -6,6 +6,7 @@
 #include "station-engine.h"
 #include "station-monitor.h"
 #include "station-peers.h"
+#include "test-program.h"
 #include "test-utils.h"
 
 /* A real engine and monitor against a test Central (a plain EvLink server
@@ -341,6 +342,59 @@ test_pair_engine_killed (Fixture       *fixture,
   g_subprocess_wait (engine, NULL, NULL);
 }
 
+/* Issue 13: `quit` while the broker hangs (stopped: its sockets open,
+ * nothing answered) used to wait without end in librdkafka's consumer
+ * close. The engine must exit 0 within its shutdown bound (5 s); the
+ * deadline here is generous. */
+static void
+test_pair_quit_broker_stopped (Fixture       *fixture,
+                               gconstpointer  data)
+{
+  const char *broker_argv[] = { g_getenv ("EV_BROKER"), "--headless", NULL };
+  g_autofree char *bootstrap = NULL;
+  g_autofree char *address = NULL;
+  EvTestProgram *broker;
+  EvTestProgram *engine;
+  PeerKafka *kafka;
+  JsonObject *ready;
+  GPid pid;
+
+  g_assert_nonnull (broker_argv[0]);
+  g_assert_nonnull (g_getenv ("EV_STATION"));
+  broker = ev_test_program_start ("ev-broker", fixture->tmpdir, broker_argv);
+  ev_test_program_wait (broker, 1, "ready", NULL, NULL, NULL, NULL);
+  ready = ev_test_program_last (broker, "ready");
+  bootstrap = g_strdup (json_object_get_string_member (ready, "bootstrap"));
+  pid = json_object_get_int_member (ready, "pid");
+
+  {
+    const char *argv[] = { g_getenv ("EV_STATION"), "engine", "--headless", "--listen", "127.0.0.1:0",
+                           "--kafka", bootstrap, NULL };
+
+    engine = ev_test_program_start ("ev-station engine", fixture->tmpdir, argv);
+  }
+  ev_test_program_wait (engine, 1, "ready", NULL, NULL, NULL, NULL);
+  address = g_strdup_printf ("127.0.0.1:%" G_GINT64_FORMAT,
+                             json_object_get_int_member (ev_test_program_last (engine, "ready"), "port"));
+  start_monitor (fixture, address, 200);
+  ev_test_program_wait (engine, 1, "bound", NULL, NULL, NULL, NULL);
+
+  /* A directive read proves the engine's consumer is in its group. */
+  kafka = peer_kafka_new (bootstrap);
+  peer_kafka_directive (kafka, "CP1", EV_DIRECTIVE_ACTION_START, "12121212-1212-4121-8121-121212121212", "d1",
+                        ev_protocol_now_ms () + 60000);
+  ev_test_program_wait (engine, 1, "authorized", NULL, NULL, NULL, NULL);
+
+  g_assert_cmpint (kill (pid, SIGSTOP), ==, 0);
+  ev_test_program_send (engine, "quit");
+  g_assert_cmpint (ev_test_program_wait_exit (engine, 10000), ==, 0);
+
+  kill (pid, SIGCONT);
+  peer_kafka_free (kafka);
+  ev_test_program_free (engine);
+  ev_test_program_free (broker);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -355,6 +409,8 @@ main (int   argc,
               test_pair_central_gone, fixture_teardown);
   g_test_add ("/station/pair/engine-killed", Fixture, NULL, fixture_setup,
               test_pair_engine_killed, fixture_teardown);
+  g_test_add ("/station/pair/quit-broker-stopped", Fixture, NULL, fixture_setup,
+              test_pair_quit_broker_stopped, fixture_teardown);
 
   return g_test_run ();
 }

@@ -69,8 +69,13 @@
 #include "ev-bus.h"
 #include "ev-discovery.h"
 
-/* How long closing a bus may wait for undelivered messages. */
-#define FLUSH_TIMEOUT_MS 5000
+/* How long closing a bus may take in all. A program closes at most two
+ * buses one after the other, and its shutdown must end within 5 s even
+ * when the broker hangs (sockets open, nothing answered), where
+ * librdkafka's consumer close waits without end. */
+#define CLOSE_TIMEOUT_MS 2000
+/* The part of it spent waiting for undelivered messages. */
+#define FLUSH_TIMEOUT_MS 1000
 /* Events served per wake-up before yielding to the rest of the main loop. */
 #define DISPATCH_BUDGET 1000
 /* A fallback wake-up, in case statistics were switched off by an override:
@@ -300,16 +305,28 @@ ev_bus_set_error_from_kafka (GError     **error,
 
 /* EvBus */
 
+typedef struct _Handle Handle;
+
+/* What librdkafka's callbacks reach through their opaque: an allocation of
+ * its own, so that a client left behind by a close that timed out (still
+ * closing on its thread) never reaches the bus it belonged to. The
+ * handle is NULL from the close on. */
 typedef struct
+{
+  Handle *handle;
+} Opaque;
+
+struct _Handle
 {
   EvBus *bus;
   const char *name;
   rd_kafka_t *rk;
+  Opaque *opaque;
   rd_kafka_queue_t *queue;
   int wake_fds[2];
   GSource *watch;
   gboolean reachable;
-} Handle;
+};
 
 typedef struct
 {
@@ -426,7 +443,10 @@ error_cb (rd_kafka_t *rk,
           const char *reason,
           void       *opaque)
 {
-  Handle *handle = opaque;
+  Handle *handle = ((Opaque *) opaque)->handle;
+
+  if (handle == NULL)
+    return;
 
   if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
     handle->reachable = FALSE;
@@ -452,14 +472,14 @@ stats_cb (rd_kafka_t *rk,
           void       *opaque)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
-  Handle *handle = opaque;
+  Handle *handle = ((Opaque *) opaque)->handle;
   gboolean any_up = FALSE;
   JsonObject *root;
   JsonObject *brokers;
   g_autoptr(GList) members = NULL;
   JsonNode *node;
 
-  if (!json_parser_load_from_data (parser, json, json_len, NULL))
+  if (handle == NULL || !json_parser_load_from_data (parser, json, json_len, NULL))
     return 0;
 
   node = json_parser_get_root (parser);
@@ -493,9 +513,14 @@ dr_msg_cb (rd_kafka_t                *rk,
            const rd_kafka_message_t  *rkm,
            void                      *opaque)
 {
-  Handle *handle = opaque;
-  EvBus *self = handle->bus;
+  Handle *handle = ((Opaque *) opaque)->handle;
+  EvBus *self;
   DeliveryFailure *failure;
+
+  /* Closing: what is left undelivered is logged by the close. */
+  if (handle == NULL)
+    return;
+  self = handle->bus;
 
   if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR)
     {
@@ -758,7 +783,9 @@ handle_start (Handle           *handle,
       return FALSE;
     }
 
-  rd_kafka_conf_set_opaque (conf, handle);
+  handle->opaque = g_new0 (Opaque, 1);
+  handle->opaque->handle = handle;
+  rd_kafka_conf_set_opaque (conf, handle->opaque);
   rd_kafka_conf_set_log_cb (conf, log_cb);
   rd_kafka_conf_set_error_cb (conf, error_cb);
   rd_kafka_conf_set_stats_cb (conf, stats_cb);
@@ -770,6 +797,7 @@ handle_start (Handle           *handle,
   if (handle->rk == NULL)
     {
       rd_kafka_conf_destroy (conf);
+      g_clear_pointer (&handle->opaque, g_free);
       g_set_error (error, EV_BUS_ERROR, EV_BUS_ERROR_CONFIG,
                    "Cannot create the Kafka %s: %s", handle->name, errstr);
       return FALSE;
@@ -960,19 +988,113 @@ handle_close_fds (Handle *handle)
       }
 }
 
+/* The librdkafka clients of a bus being closed, handed to a thread of
+ * their own: the close waits for it at most CLOSE_TIMEOUT_MS, then leaves
+ * it behind (and the clients with it, deliberately leaked) rather than
+ * hang the program's exit. Shared by the two until the last lets go. */
+typedef struct
+{
+  gatomicrefcount refs;
+  char *bootstrap;
+  rd_kafka_t *producer;
+  rd_kafka_t *consumer;
+  Opaque *opaques[2];
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+} Closer;
+
+static void
+closer_unref (Closer *closer)
+{
+  if (!g_atomic_ref_count_dec (&closer->refs))
+    return;
+
+  for (guint i = 0; i < G_N_ELEMENTS (closer->opaques); i++)
+    g_free (closer->opaques[i]);
+  g_free (closer->bootstrap);
+  g_mutex_clear (&closer->lock);
+  g_cond_clear (&closer->cond);
+  g_free (closer);
+}
+
+static gpointer
+closer_thread (gpointer data)
+{
+  Closer *closer = data;
+
+  if (closer->producer != NULL)
+    {
+      rd_kafka_resp_err_t err = rd_kafka_flush (closer->producer, FLUSH_TIMEOUT_MS);
+
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        {
+          g_message ("Closing the Kafka producer with %d message(s) undelivered: %s",
+                     rd_kafka_outq_len (closer->producer), rd_kafka_err2str (err));
+          rd_kafka_purge (closer->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+          rd_kafka_poll (closer->producer, 0);
+        }
+      rd_kafka_destroy (closer->producer);
+    }
+
+  if (closer->consumer != NULL)
+    {
+      /* Closing commits the offsets marked done and leaves the group, so
+       * another member takes over at once. Without a broker it returns at
+       * once (measured), the group then notices after session.timeout.ms;
+       * with a broker that hangs it may never return. */
+      rd_kafka_resp_err_t err = rd_kafka_consumer_close (closer->consumer);
+
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        g_message ("Closing the Kafka consumer: %s", rd_kafka_err2str (err));
+      rd_kafka_destroy (closer->consumer);
+    }
+
+  g_mutex_lock (&closer->lock);
+  closer->done = TRUE;
+  g_cond_signal (&closer->cond);
+  g_mutex_unlock (&closer->lock);
+  closer_unref (closer);
+  return NULL;
+}
+
+/* Takes @handle's client for @closer: from now on its callbacks do nothing. */
+static rd_kafka_t *
+handle_give_up (Handle  *handle,
+                Opaque **opaque)
+{
+  handle_stop_watching (handle);
+  handle_close_fds (handle);
+  if (handle->opaque != NULL)
+    handle->opaque->handle = NULL;
+  *opaque = g_steal_pointer (&handle->opaque);
+  return g_steal_pointer (&handle->rk);
+}
+
 /**
  * ev_bus_close:
  * @self: a #EvBus
  *
- * Shuts the bus down: stops serving it, waits a few seconds at most for
+ * Shuts the bus down: stops serving it, waits a second at most for
  * undelivered messages (logging how many are left), commits what was marked
  * done and leaves the consumer group. No signal is emitted afterwards, and
  * producing fails with %EV_BUS_ERROR_CLOSED. Disposing the bus closes it;
  * calling this earlier chooses when the wait happens. Safe to call twice.
+ *
+ * It returns within about 2 s whatever the broker does: librdkafka closes
+ * on a thread of its own, and a client that has not closed by then (a
+ * broker that hangs with its sockets open) is left behind on that thread,
+ * its memory deliberately leaked, so that a program always exits.
  */
 void
 ev_bus_close (EvBus *self)
 {
+  g_autoptr(GError) error = NULL;
+  Closer *closer;
+  GThread *thread;
+  gint64 deadline;
+  gboolean done;
+
   g_return_if_fail (EV_IS_BUS (self));
 
   if (self->closed)
@@ -984,42 +1106,42 @@ ev_bus_close (EvBus *self)
       g_source_destroy (self->keepalive);
       g_clear_pointer (&self->keepalive, g_source_unref);
     }
-
-  if (self->producer.rk != NULL)
-    {
-      rd_kafka_resp_err_t err;
-
-      handle_stop_watching (&self->producer);
-      err = rd_kafka_flush (self->producer.rk, FLUSH_TIMEOUT_MS);
-      if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-        {
-          g_message ("Closing the Kafka producer with %d message(s) undelivered: %s",
-                     rd_kafka_outq_len (self->producer.rk), rd_kafka_err2str (err));
-          rd_kafka_purge (self->producer.rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-          rd_kafka_poll (self->producer.rk, 0);
-        }
-      g_clear_pointer (&self->producer.rk, rd_kafka_destroy);
-    }
-  handle_close_fds (&self->producer);
-
-  if (self->consumer.rk != NULL)
-    {
-      rd_kafka_resp_err_t err;
-
-      handle_stop_watching (&self->consumer);
-
-      /* Closing commits the offsets marked done and leaves the group, so
-       * another member takes over at once. Without a broker it returns at
-       * once (measured), the group then notices after session.timeout.ms. */
-      err = rd_kafka_consumer_close (self->consumer.rk);
-      if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-        g_message ("Closing the Kafka consumer: %s", rd_kafka_err2str (err));
-      rd_kafka_destroy (self->consumer.rk);
-      self->consumer.rk = NULL;
-    }
-  handle_close_fds (&self->consumer);
-
   g_ptr_array_set_size (self->failed, 0);
+
+  closer = g_new0 (Closer, 1);
+  g_atomic_ref_count_init (&closer->refs);
+  g_mutex_init (&closer->lock);
+  g_cond_init (&closer->cond);
+  closer->bootstrap = g_strdup (self->bootstrap);
+  closer->producer = handle_give_up (&self->producer, &closer->opaques[0]);
+  closer->consumer = handle_give_up (&self->consumer, &closer->opaques[1]);
+  if (closer->producer == NULL && closer->consumer == NULL)
+    {
+      closer_unref (closer);
+      return;
+    }
+
+  g_atomic_ref_count_inc (&closer->refs);
+  deadline = g_get_monotonic_time () + CLOSE_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+  thread = g_thread_try_new ("ev-bus-close", closer_thread, closer, &error);
+  if (thread == NULL)
+    {
+      g_message ("Closing Kafka without a thread of its own: %s", error->message);
+      closer_thread (closer);
+    }
+  else
+    g_thread_unref (thread);
+
+  g_mutex_lock (&closer->lock);
+  while (!closer->done && g_cond_wait_until (&closer->cond, &closer->lock, deadline))
+    ;
+  done = closer->done;
+  g_mutex_unlock (&closer->lock);
+
+  if (!done)
+    g_message ("Kafka at %s did not close within %d ms (the broker does not answer): "
+               "leaving its client behind", closer->bootstrap, CLOSE_TIMEOUT_MS);
+  closer_unref (closer);
 }
 
 static void

@@ -148,6 +148,7 @@ static const char * const ticket_reason_names[] = {
   [EV_TICKET_REASON_STOPPED_BY_CENTRAL] = "stopped-by-central",
   [EV_TICKET_REASON_ENGINE_FAULT] = "engine-fault",
   [EV_TICKET_REASON_NOT_PLUGGED] = "not-plugged",
+  [EV_TICKET_REASON_MONITOR_LOST] = "monitor-lost",
 };
 
 static const char * const supply_error_reason_names[] = {

@@ -179,6 +179,8 @@ typedef enum {
  * @EV_TICKET_REASON_STOPPED_BY_CENTRAL: `stopped-by-central`
  * @EV_TICKET_REASON_ENGINE_FAULT: `engine-fault`
  * @EV_TICKET_REASON_NOT_PLUGGED: `not-plugged`
+ * @EV_TICKET_REASON_MONITOR_LOST: `monitor-lost`: the engine had no
+ *   monitor for 5 s and ended the supply itself
  *
  * Why a supply ended, as its ticket says.
  */
@@ -188,6 +190,7 @@ typedef enum {
   EV_TICKET_REASON_STOPPED_BY_CENTRAL,
   EV_TICKET_REASON_ENGINE_FAULT,
   EV_TICKET_REASON_NOT_PLUGGED,
+  EV_TICKET_REASON_MONITOR_LOST,
 } EvTicketReason;
 
 /**

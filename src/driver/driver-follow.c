@@ -331,6 +331,7 @@ driver_reason_describe (DriverPhase  phase,
     { DRIVER_PHASE_IDLE, "stopped-by-central", N_("stopped by the network operator") },
     { DRIVER_PHASE_IDLE, "engine-fault", N_("the charging point broke down") },
     { DRIVER_PHASE_IDLE, "not-plugged", N_("no vehicle was plugged in within a minute") },
+    { DRIVER_PHASE_IDLE, "monitor-lost", N_("the charging point lost its monitor and stopped charging") },
   };
 
   if (reason == NULL)

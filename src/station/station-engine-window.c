@@ -216,6 +216,12 @@ engine_event_cb (StationEngineWindow *self,
                               ev_supply_deny_reason_to_string (data->response->reason));
       break;
     case STATION_EVENT_TICKET:
+      if (ev_event_get_message (EV_EVENT (event)) != NULL)
+        {
+          /* The engine ended it by itself, and says why. */
+          text = g_strdup (ev_event_get_message (EV_EVENT (event)));
+          break;
+        }
       {
         g_autofree char *kwh = ev_ui_format_kwh (data->supply_data->kwh);
         g_autofree char *amount = ev_ui_format_amount (data->supply_data->amount);

@@ -64,6 +64,7 @@ enum {
   PROP_AUTO_PLUG,
   PROP_AUTO_UNPLUG_AFTER,
   PROP_AUTO_UNPLUG_KWH,
+  PROP_MONITOR_GRACE,
   PROP_STARTED,
   PROP_PORT,
   PROP_CP_ID,
@@ -146,12 +147,23 @@ emit_supply_data (StationEngine      *self,
                   const EvSupplyData *data)
 {
   StationEventData event = { .supply_data = (EvSupplyData *) data };
+  g_autofree char *message = NULL;
+
+  if (data->kind == EV_SUPPLY_DATA_PROGRESS)
+    {
+      emit (self, STATION_EVENT_PROGRESS, &event);
+      return;
+    }
 
   /* A start repeated for a supply that already ended here (a restarted
    * Central answering its backlog again) must not run it a second time. */
-  if (data->kind == EV_SUPPLY_DATA_TICKET)
-    station_finished_add (&self->finished, data->supply_id);
-  emit (self, data->kind == EV_SUPPLY_DATA_TICKET ? STATION_EVENT_TICKET : STATION_EVENT_PROGRESS, &event);
+  station_finished_add (&self->finished, data->supply_id);
+
+  /* The one ticket the engine issues on its own says why in words. */
+  if (data->reason == EV_TICKET_REASON_MONITOR_LOST)
+    message = g_strdup_printf (_("The monitor has been gone for %.1f s: the supply ended with %.3f kWh"),
+                               self->config.monitor_grace_ms / 1000.0, data->kwh);
+  ev_event_emit (self, signals[SIGNAL_EVENT], station_event_new (STATION_EVENT_TICKET, message, &event));
 }
 
 static void
@@ -484,6 +496,8 @@ update_monitor_connected (StationEngine *self)
     connected |= ev_link_is_established (g_ptr_array_index (self->links, i));
 
   set_boolean (self, &self->monitor_connected, connected, PROP_MONITOR_CONNECTED, STATION_EVENT_MONITOR);
+  station_machine_set_monitor (self->machine, connected, ev_protocol_now_ms ());
+  sync_machine (self);
 }
 
 static void
@@ -663,6 +677,9 @@ station_engine_get_property (GObject    *object,
     case PROP_AUTO_UNPLUG_KWH:
       g_value_set_double (value, self->config.auto_unplug_kwh);
       break;
+    case PROP_MONITOR_GRACE:
+      g_value_set_int64 (value, self->config.monitor_grace_ms);
+      break;
     case PROP_STARTED:
       g_value_set_boolean (value, self->started);
       break;
@@ -750,6 +767,9 @@ station_engine_set_property (GObject      *object,
     case PROP_AUTO_UNPLUG_KWH:
       self->config.auto_unplug_kwh = g_value_get_double (value);
       break;
+    case PROP_MONITOR_GRACE:
+      self->config.monitor_grace_ms = g_value_get_int64 (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -791,6 +811,9 @@ station_engine_class_init (StationEngineClass *klass)
     g_param_spec_int64 ("auto-unplug-after", NULL, NULL, -1, G_MAXINT32, -1, CONSTRUCT_FLAGS);
   properties[PROP_AUTO_UNPLUG_KWH] =
     g_param_spec_double ("auto-unplug-kwh", NULL, NULL, 0.0, EV_PROTOCOL_KWH_MAX, 0.0, CONSTRUCT_FLAGS);
+  properties[PROP_MONITOR_GRACE] =
+    g_param_spec_int64 ("monitor-grace", NULL, NULL, 0, G_MAXINT32,
+                        STATION_DEFAULT_MONITOR_GRACE_MS, CONSTRUCT_FLAGS);
 
   properties[PROP_STARTED] =
     g_param_spec_boolean ("started", NULL, NULL, FALSE, READ_FLAGS);

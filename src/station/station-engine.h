@@ -34,6 +34,9 @@ G_BEGIN_DECLS
  * - "auto-unplug-after" (int64, ms): simulation, unplug after supplying
  *   this long; -1 (default) off.
  * - "auto-unplug-kwh" (double): simulation, unplug at this energy; 0 off.
+ * - "monitor-grace" (int64, ms): a supply in progress ends with
+ *   `monitor-lost` once no monitor has been linked for this long
+ *   (default 5000, %STATION_DEFAULT_MONITOR_GRACE_MS).
  *
  * Read-only properties (notify): "started", "port", "cp-id", "state"
  * (#EvCpState), "ko", "price" (the CP's price from Central), "supply-id",

@@ -181,6 +181,9 @@ event_to_json (gpointer      core,
     json_object_set_string_member (fields, "message", ev_event_get_message (EV_EVENT (event)));
   else if (!role_members (core, data, kind, fields))
     g_warning ("A %s event from the wrong role", ev_event_get_name (EV_EVENT (event)));
+  /* A ticket the engine issued on its own (monitor-lost) says why. */
+  if (kind == STATION_EVENT_TICKET && ev_event_get_message (EV_EVENT (event)) != NULL)
+    json_object_set_string_member (fields, "message", ev_event_get_message (EV_EVENT (event)));
   return fields;
 }
 

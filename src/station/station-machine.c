@@ -15,6 +15,7 @@ struct _StationMachine
 
   gboolean ko;
   gboolean stopped;
+  gint64 monitor_lost_at;     /* -1 while the monitor is linked */
 
   /* The supply, from authorisation to its ticket. */
   char *supply_id;
@@ -35,7 +36,7 @@ struct _StationMachine
  * @config: the configuration to fill
  *
  * Fills @config with the defaults: 22 kW, 60 s to plug in, progress every
- * second, no simulation.
+ * second, 5 s without a monitor, no simulation.
  */
 void
 station_machine_config_init (StationMachineConfig *config)
@@ -46,6 +47,7 @@ station_machine_config_init (StationMachineConfig *config)
   config->auto_plug_ms = -1;
   config->auto_unplug_ms = -1;
   config->auto_unplug_kwh = 0.0;
+  config->monitor_grace_ms = STATION_DEFAULT_MONITOR_GRACE_MS;
 }
 
 StationMachine *
@@ -57,6 +59,7 @@ station_machine_new (const StationMachineConfig *config)
   g_return_val_if_fail (config->progress_interval_ms > 0, NULL);
 
   self->config = *config;
+  self->monitor_lost_at = -1;
   self->output = g_ptr_array_new_with_free_func ((GDestroyNotify) ev_supply_data_free);
   return self;
 }
@@ -342,6 +345,37 @@ station_machine_set_ko (StationMachine *self,
   self->ko = ko;
 }
 
+/**
+ * station_machine_set_monitor:
+ * @self: a machine
+ * @linked: whether a monitor is linked to the engine now
+ * @now_ms: the time
+ *
+ * A supply in progress (authorised or supplying) ends with `monitor-lost`
+ * once the monitor has been gone for the grace time: an authorised
+ * supply then has 0 kWh, and its ticket says why rather than blame the
+ * driver with `not-plugged`. A machine never told of a monitor assumes
+ * one.
+ */
+void
+station_machine_set_monitor (StationMachine *self,
+                             gboolean        linked,
+                             gint64          now_ms)
+{
+  if (linked)
+    self->monitor_lost_at = -1;
+  else if (self->monitor_lost_at < 0)
+    self->monitor_lost_at = now_ms;
+}
+
+static gint64
+monitor_lost_deadline (StationMachine *self)
+{
+  if (self->monitor_lost_at < 0)
+    return G_MAXINT64;
+  return self->monitor_lost_at + self->config.monitor_grace_ms;
+}
+
 static gint64
 auto_unplug_at (StationMachine *self)
 {
@@ -378,10 +412,10 @@ station_machine_get_deadline (StationMachine *self)
       at = self->authorized_at + self->config.plug_timeout_ms;
       if (self->config.auto_plug_ms >= 0)
         at = MIN (at, self->authorized_at + self->config.auto_plug_ms);
-      return at;
+      return MIN (at, monitor_lost_deadline (self));
     }
 
-  return MIN (self->next_progress, auto_unplug_at (self));
+  return MIN (MIN (self->next_progress, auto_unplug_at (self)), monitor_lost_deadline (self));
 }
 
 void
@@ -390,6 +424,12 @@ station_machine_tick (StationMachine *self,
 {
   if (self->supply_id == NULL)
     return;
+
+  if (now_ms >= monitor_lost_deadline (self))
+    {
+      finish (self, EV_TICKET_REASON_MONITOR_LOST, now_ms);
+      return;
+    }
 
   if (!self->plugged)
     {

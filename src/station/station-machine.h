@@ -39,6 +39,10 @@ GQuark station_error_quark (void);
 #define STATION_DEFAULT_POWER_KW 22.0
 #define STATION_DEFAULT_PLUG_TIMEOUT_MS 60000
 #define STATION_DEFAULT_PROGRESS_INTERVAL_MS 1000
+/* The design document: the engine stops the CP when its monitor is lost.
+ * A monitor gone this long ends the supply in progress (`monitor-lost`);
+ * one back sooner (a restart, a reconnection) changes nothing. */
+#define STATION_DEFAULT_MONITOR_GRACE_MS 5000
 
 /**
  * StationMachineConfig:
@@ -48,6 +52,8 @@ GQuark station_error_quark (void);
  * @auto_plug_ms: simulation: plug in this long after authorisation; < 0 off
  * @auto_unplug_ms: simulation: unplug after supplying this long; < 0 off
  * @auto_unplug_kwh: simulation: unplug at this energy; <= 0 off
+ * @monitor_grace_ms: how long the engine may be without its monitor before
+ *   it ends the supply in progress
  *
  * The fixed parameters of a #StationMachine.
  */
@@ -58,6 +64,7 @@ typedef struct {
   gint64 auto_plug_ms;
   gint64 auto_unplug_ms;
   double auto_unplug_kwh;
+  gint64 monitor_grace_ms;
 } StationMachineConfig;
 
 void station_machine_config_init (StationMachineConfig *config);
@@ -110,6 +117,9 @@ void            station_machine_stop         (StationMachine  *self,
 void            station_machine_resume       (StationMachine  *self);
 void            station_machine_set_ko       (StationMachine  *self,
                                               gboolean         ko,
+                                              gint64           now_ms);
+void            station_machine_set_monitor  (StationMachine  *self,
+                                              gboolean         linked,
                                               gint64           now_ms);
 void            station_machine_tick         (StationMachine  *self,
                                               gint64           now_ms);

@@ -66,9 +66,10 @@ struct _StationMonitor
   Peer central;
   GCancellable *cancellable;
   guint tick_id;
-  guint health_timeout_id;
+  guint health_timeout_id;    /* the engine's answer watchdog */
   gboolean health_pending;
   gboolean status_pending;
+  gboolean status_stale;      /* what Central was told changed meanwhile */
   gboolean central_busy;      /* auth or register outstanding */
 
   gboolean started;
@@ -121,6 +122,10 @@ static void connect_peer (StationMonitor *self,
                           Peer           *peer);
 static void authenticate (StationMonitor *self);
 static void check_engine (StationMonitor *self);
+static void report_change (StationMonitor *self);
+static void peer_lost (StationMonitor *self,
+                       Peer           *peer,
+                       const char     *reason);
 
 static void
 emit (StationMonitor         *self,
@@ -251,6 +256,7 @@ set_engine_health (StationMonitor *self,
   notify (self, PROP_ENGINE_HEALTH);
 
   emit (self, STATION_EVENT_ENGINE_HEALTH, &data);
+  report_change (self);
 }
 
 static gboolean
@@ -273,13 +279,28 @@ tell_engine (StationMonitor *self)
     send_request (self, &self->engine, ev_link_request_new_price (self->price), NULL);
 }
 
+/* The engine must answer `hello` and `health` within the health time-out.
+ * One request is outstanding per link, so a request it swallowed (a stall)
+ * would hold the link until the 10 s response time-out, and an engine
+ * answering again would be seen only then. The link is closed and opened
+ * again at once instead: the engine is there, only silent. */
 static void
-health_timeout_cb (gpointer user_data)
+engine_silent_cb (gpointer user_data)
 {
   StationMonitor *self = user_data;
+  g_autofree char *reason = g_strdup_printf (_("The engine did not answer within %u ms"),
+                                             self->health_timeout_ms);
 
   self->health_timeout_id = 0;
-  set_engine_health (self, EV_ENGINE_HEALTH_UNREACHABLE, self->engine_state);
+  self->engine.delay_ms = self->reconnect_min_ms;
+  peer_lost (self, &self->engine, reason);
+}
+
+static void
+watch_engine_answer (StationMonitor *self)
+{
+  g_clear_handle_id (&self->health_timeout_id, g_source_remove);
+  self->health_timeout_id = g_timeout_add_once (self->health_timeout_ms, engine_silent_cb, self);
 }
 
 static void
@@ -311,6 +332,7 @@ hello_response (StationMonitor *self,
 {
   g_autofree char *message = NULL;
 
+  g_clear_handle_id (&self->health_timeout_id, g_source_remove);
   if (response == NULL || response->status != EV_LINK_STATUS_OK)
     {
       const char *reason = response != NULL ? ev_link_reason_to_string (response->reason)
@@ -369,7 +391,7 @@ check_engine (StationMonitor *self)
     return;
 
   self->health_pending = TRUE;
-  self->health_timeout_id = g_timeout_add_once (self->health_timeout_ms, health_timeout_cb, self);
+  watch_engine_answer (self);
   send_request (self, &self->engine, ev_link_request_new_health (), health_response);
 }
 
@@ -541,7 +563,10 @@ status_response (StationMonitor *self,
                  EvLinkResponse *response,
                  const GError   *error)
 {
+  gboolean stale = self->status_stale;
+
   self->status_pending = FALSE;
+  self->status_stale = FALSE;
   if (response == NULL)
     return;
 
@@ -549,6 +574,9 @@ status_response (StationMonitor *self,
     {
       if (response->has_price)
         set_price (self, response->price);
+      /* The engine's health changed while this status was out. */
+      if (stale)
+        report_change (self);
       return;
     }
 
@@ -598,6 +626,16 @@ report_status (StationMonitor *self)
       self->reported_state = state;
       notify (self, PROP_REPORTED_STATE);
     }
+}
+
+/* Central hears of a change at once, not at the next tick. */
+static void
+report_change (StationMonitor *self)
+{
+  if (self->status_pending)
+    self->status_stale = TRUE;
+  else
+    report_status (self);
 }
 
 static void
@@ -685,6 +723,7 @@ peer_lost (StationMonitor *self,
   else
     {
       self->status_pending = FALSE;
+      self->status_stale = FALSE;
       self->central_busy = FALSE;
       if (self->central_link != STATION_CENTRAL_LINK_DENIED)
         set_central_link (self, STATION_CENTRAL_LINK_DOWN, reason);
@@ -735,7 +774,10 @@ connected_cb (GObject      *source,
   g_signal_connect (peer->link, "closed", G_CALLBACK (link_closed_cb), self);
 
   if (peer == &self->engine)
-    send_request (self, peer, ev_link_request_new_hello (self->cp_id), hello_response);
+    {
+      watch_engine_answer (self);
+      send_request (self, peer, ev_link_request_new_hello (self->cp_id), hello_response);
+    }
   else
     authenticate (self);
 }

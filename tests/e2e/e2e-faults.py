@@ -98,6 +98,21 @@ def lose_monitor(net, station, hang=False):
     check(gone["_at"] - lost <= 3.0 + 1.5 * SLOW, "DISCONNECTED after %.1f s", gone["_at"] - lost)
 
 
+def check_settled(net, driver, supply_id, ticket, reason):
+    """Central settled a supply it had ended at cp-disconnected with the
+    engine's TICKET: stored with its figures, relayed to the driver once."""
+    check(ticket["reason"] == reason, "the engine's ticket says %s, not %s", ticket["reason"], reason)
+    settled = net.central.wait("settled", supply_id=supply_id)
+    check(settled["fault"] == "cp-disconnected" and settled["reason"] == reason,
+          "Central settled the supply: %s", settled)
+    same_figures(settled, ticket, "Central's settled supply and the engine's ticket")
+    same_figures(driver.wait("ticket", supply_id=supply_id), ticket, "the driver's ticket and the engine's")
+    stored = net.wait_session_ended(supply_id)
+    check(abs(stored["kwh"] - ticket["kwh"]) < 1e-9 and stored["reason"] == reason,
+          "stored %s, the engine billed %s", stored, ticket)
+    relayed_once(net, supply_id)
+
+
 def test_monitor_killed(net):
     """16: the monitor dies or hangs: DISCONNECTED within 3 s; a supply in
     progress fails at Central; the monitor back, the CP comes back."""
@@ -132,26 +147,37 @@ def test_monitor_killed(net):
     net.wait_cp_state("CP1", "ACTIVE", since=since)
 
     supply_id = start_supply(net, driver, station, seq=1)
+    lost = time.monotonic()
     lose_monitor(net, station)
     check_supply_error(net, supply_id, "cp-disconnected", driver=driver)
+    # Issue 13: the engine stops the CP once its monitor has been gone for
+    # 5 s (the design document), with every kWh it metered; that ticket
+    # settles the supply Central had ended: stored with the engine's
+    # figures, and the driver, who had the error, gets the ticket.
+    ticket = station.engine.wait("ticket", supply_id=supply_id)
+    log("# monitor-lost ticket %.1f s after the monitor died" % (ticket["_at"] - lost))
+    check(ticket["reason"] == "monitor-lost", "the engine's ticket says %s", ticket["reason"])
+    check(ticket["_at"] - lost >= 5.0, "the supply ended %.1f s after the loss", ticket["_at"] - lost)
+    check("monitor" in ticket.get("message", ""), "the ticket event says nothing of the monitor")
+    progress = station.engine.find("progress", supply_id=supply_id)
+    check(progress and ticket["kwh"] >= progress[-1]["kwh"] > 0, "the ticket lost energy")
+    check_settled(net, driver, supply_id, ticket, "monitor-lost")
+    since = net.central.mark()
+    station.start_monitor()
+    net.wait_cp_state("CP1", "ACTIVE", since=since)
+
     # Back within the engine's grace, the supply went on: the CP shows
-    # what it does, and the engine's ticket settles the supply — stored
-    # with the engine's figures, and the driver, who had the error, gets
-    # the ticket. Billed once.
+    # what it does, and the engine's own ticket settles the supply.
+    supply_id = start_supply(net, driver, station, seq=1)
+    lose_monitor(net, station)
+    check_supply_error(net, supply_id, "cp-disconnected", driver=driver)
     since = net.central.mark()
     station.start_monitor()
     net.wait_cp_state("CP1", "SUPPLYING", since=since)
     station.engine.send("unplug")
     ticket = station.engine.wait("ticket", supply_id=supply_id)
     net.wait_cp_state("CP1", "ACTIVE", since=since)
-    settled = net.central.wait("settled", supply_id=supply_id)
-    check(settled["fault"] == "cp-disconnected" and settled["reason"] == "unplugged",
-          "Central settled the supply: %s", settled)
-    same_figures(settled, ticket, "Central's settled supply and the engine's ticket")
-    same_figures(driver.wait("ticket", supply_id=supply_id), ticket, "the driver's ticket and the engine's")
-    stored = net.wait_session_ended(supply_id)
-    check(abs(stored["kwh"] - ticket["kwh"]) < 1e-9, "stored %s, the engine billed %s", stored, ticket)
-    relayed_once(net, supply_id)
+    check_settled(net, driver, supply_id, ticket, "unplugged")
     short_supply(net, driver, station)
 
 
