@@ -128,6 +128,8 @@ struct _CentralCore
   GHashTable *auth_limits;    /* cp_id → AuthLimit */
   GHashTable *open;           /* supply_id → EvSupplySession (not concluded) */
   GHashTable *driver_supply;  /* driver_id → supply_id of its open session */
+  GHashTable *relayed;        /* supply_ids whose ticket this process relayed */
+  GQueue relayed_order;       /* the same, oldest first, to bound it */
   GListStore *requests;
   GListStore *log;
   GListStore *history;
@@ -1461,6 +1463,24 @@ relay_free (gpointer data)
   g_free (relay);
 }
 
+/* How many relayed tickets a Central remembers (see handle_supply_data). */
+#define RELAYED_MEMORY 65536
+
+static void
+remember_relayed (CentralCore *self,
+                  const char  *supply_id)
+{
+  char *key;
+
+  if (g_hash_table_contains (self->relayed, supply_id))
+    return;
+  key = g_strdup (supply_id);
+  g_hash_table_add (self->relayed, key);
+  g_queue_push_tail (&self->relayed_order, key);
+  if (self->relayed_order.length > RELAYED_MEMORY)
+    g_hash_table_remove (self->relayed, g_queue_pop_head (&self->relayed_order));
+}
+
 static void
 relay_cb (CentralCore *self,
           gpointer     data)
@@ -1468,6 +1488,7 @@ relay_cb (CentralCore *self,
   Relay *relay = data;
   char *json;
   gsize length;
+
 
   if (relay->ended != NULL && relay->fault != NULL)
     emit_settled (self, relay->ended, relay->fault);
@@ -1494,6 +1515,8 @@ relay_later (CentralCore        *self,
   relayed->envelope.ts = 0;
   ev_envelope_ensure (&relayed->envelope);
   relay->relayed = relayed;
+  if (relayed->kind == EV_SUPPLY_DATA_TICKET)
+    remember_relayed (self, relayed->supply_id);
   relay->ended = ended != NULL ? ev_supply_session_copy (ended) : NULL;
   relay->fault = g_strdup (fault);
   when_committed (self, msg, relay_cb, relay, relay_free);
@@ -1620,6 +1643,7 @@ handle_ticket (CentralCore        *self,
     ev_bus_message_done (self->bus, msg);
   else if (failed)
     {
+      remember_relayed (self, data->supply_id);
       emit_supply_error (self, session);
       when_committed (self, msg, publish_supply_error_cb, g_object_ref (session), g_object_unref);
     }
@@ -1762,10 +1786,19 @@ handle_supply_data (CentralCore  *self,
           return;
         }
       /* Late or repeated data of a supply that has ended with its ticket is
-       * expected after a restart: it changes nothing. */
+       * expected after a restart: it changes nothing. The same ticket,
+       * delivered again to a Central that has not relayed it itself, is
+       * relayed again: the Central that stopped before its offset was
+       * committed may have stopped before its producer delivered the relay
+       * too. A driver keeps one ticket per supply. */
       if (stored != NULL)
         {
-          ev_bus_message_done (self->bus, msg);
+          if (data->kind == EV_SUPPLY_DATA_TICKET &&
+              !g_hash_table_contains (self->relayed, data->supply_id) &&
+              fabs (data->kwh - ev_supply_session_get_kwh (stored)) < 1e-9)
+            relay_later (self, msg, data, NULL, NULL);
+          else
+            ev_bus_message_done (self->bus, msg);
           return;
         }
       problem = g_strdup_printf (_("unknown supply %s"), data->supply_id);
@@ -2909,6 +2942,8 @@ central_core_finalize (GObject *object)
   g_clear_pointer (&self->auth_limits, g_hash_table_unref);
   g_clear_pointer (&self->open, g_hash_table_unref);
   g_clear_pointer (&self->driver_supply, g_hash_table_unref);
+  g_queue_clear (&self->relayed_order);
+  g_clear_pointer (&self->relayed, g_hash_table_unref);
   g_clear_object (&self->cps);
   g_clear_object (&self->requests);
   g_clear_object (&self->log);
@@ -3131,6 +3166,7 @@ central_core_init (CentralCore *self)
   self->auth_limits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->open = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->driver_supply = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->relayed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->default_price = DEFAULT_PRICE;
   self->silence_timeout = DEFAULT_SILENCE_MS;
   self->request_max_age = DEFAULT_REQUEST_MAX_AGE_MS;
