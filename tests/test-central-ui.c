@@ -1091,6 +1091,12 @@ test_spanish (void)
   g_assert_false (ev_ui_test_has_label (window, "Stop All"));
   wait_cards (window, fixture.n_cps);
   g_assert_true (ev_ui_test_has_label (find_card (window, network[0].cp_id), disconnected));
+  {
+    AdwMessageDialog *dialog = card_menu_confirmation (window, network[0].cp_id, "card.forget");
+
+    g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "¿Olvidar ALC-001?");
+    answer (dialog, "cancel");
+  }
   fixture_teardown (&fixture, GUINT_TO_POINTER (2));
 }
 
