@@ -25,6 +25,7 @@ typedef struct
 {
   char *dir;
   char *db_path;
+  char *group;              /* the core's consumer group, its own */
   CentralService *service;
   EvTestProgram *fleet;
   GPtrArray *news;          /* CentralEvent, as the UI thread got them */
@@ -50,7 +51,7 @@ start_service (Fixture *f)
                        "listen", "127.0.0.1:0",
                        "bootstrap", peer_broker_get_bootstrap (broker),
                        "db-path", f->db_path,
-                       "group", "ev-central-service-test",
+                       "group", f->group,
                        NULL);
   f->service = central_service_new (core);
   g_signal_connect (f->service, "news", G_CALLBACK (news_cb), f);
@@ -64,8 +65,13 @@ static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
+  g_autofree char *uuid = g_uuid_string_random ();
+
   f->dir = ev_test_make_tmpdir ();
   f->db_path = g_build_filename (f->dir, "central.db", NULL);
+  /* A group of its own: one an earlier test left is still assigned for a
+   * while, and a request would wait for it longer than Central accepts. */
+  f->group = g_strdup_printf ("ev-central-service-test-%.8s", uuid);
   f->news = g_ptr_array_new_with_free_func (g_object_unref);
   start_service (f);
 }
@@ -88,6 +94,7 @@ fixture_teardown (Fixture       *f,
   ev_test_rm_rf (f->dir);
   g_free (f->dir);
   g_free (f->db_path);
+  g_free (f->group);
 }
 
 static void
@@ -152,20 +159,30 @@ typedef struct
   EvCpState state;
 } CpWait;
 
-static gboolean
-view_cp_in_state (gpointer user_data)
+/* The view's copy of @cp_id, or NULL (the view's model holds it). */
+static EvChargingPoint *
+view_lookup (CentralService *service,
+             const char     *cp_id)
 {
-  CpWait *wait = user_data;
-  GListModel *cps = central_service_get_charging_points (wait->service);
+  GListModel *cps = central_service_get_charging_points (service);
 
   for (guint i = 0; i < g_list_model_get_n_items (cps); i++)
     {
       g_autoptr(EvChargingPoint) cp = g_list_model_get_item (cps, i);
 
-      if (g_str_equal (ev_charging_point_get_cp_id (cp), wait->cp_id))
-        return ev_charging_point_get_state (cp) == wait->state;
+      if (g_str_equal (ev_charging_point_get_cp_id (cp), cp_id))
+        return cp;
     }
-  return FALSE;
+  return NULL;
+}
+
+static gboolean
+view_cp_in_state (gpointer user_data)
+{
+  CpWait *wait = user_data;
+  EvChargingPoint *cp = view_lookup (wait->service, wait->cp_id);
+
+  return cp != NULL && ev_charging_point_get_state (cp) == wait->state;
 }
 
 static void
@@ -297,18 +314,31 @@ test_batches (Fixture       *f,
   }
 }
 
+typedef enum
+{
+  OP_STOP,
+  OP_RESUME,
+  OP_RESET_TOKEN,
+  OP_FORGET,
+} Op;
+
 static void
 operation_cb (GObject      *source,
               GAsyncResult *result,
               gpointer      user_data)
 {
+  CentralService *service = CENTRAL_SERVICE (source);
   GError **error = user_data;
   gboolean ok;
 
   if (g_async_result_is_tagged (result, central_service_stop_async))
-    ok = central_service_stop_finish (CENTRAL_SERVICE (source), result, error);
+    ok = central_service_stop_finish (service, result, error);
+  else if (g_async_result_is_tagged (result, central_service_resume_async))
+    ok = central_service_resume_finish (service, result, error);
+  else if (g_async_result_is_tagged (result, central_service_reset_token_async))
+    ok = central_service_reset_token_finish (service, result, error);
   else
-    ok = central_service_resume_finish (CENTRAL_SERVICE (source), result, error);
+    ok = central_service_forget_finish (service, result, error);
   g_assert_true (ok == (*error == NULL));
   /* Answered on the thread that asked. */
   g_assert_true (g_thread_self () == main_thread);
@@ -326,15 +356,26 @@ async_cb (GObject      *source,
 
 static GError *
 operate (Fixture    *f,
-         gboolean    stop,
+         Op          op,
          const char *cp_id)
 {
   GError *error = NULL;
 
-  if (stop)
-    central_service_stop_async (f->service, cp_id, NULL, operation_cb, &error);
-  else
-    central_service_resume_async (f->service, cp_id, NULL, operation_cb, &error);
+  switch (op)
+    {
+    case OP_STOP:
+      central_service_stop_async (f->service, cp_id, NULL, operation_cb, &error);
+      break;
+    case OP_RESUME:
+      central_service_resume_async (f->service, cp_id, NULL, operation_cb, &error);
+      break;
+    case OP_RESET_TOKEN:
+      central_service_reset_token_async (f->service, cp_id, NULL, operation_cb, &error);
+      break;
+    case OP_FORGET:
+      central_service_forget_async (f->service, cp_id, NULL, operation_cb, &error);
+      break;
+    }
   while (error == NULL)
     g_main_context_iteration (NULL, TRUE);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_EXISTS))
@@ -369,20 +410,20 @@ test_commands (Fixture       *f,
   start_fleet (f, 3, "CM");
   wait_view (f, 3, EV_CP_STATE_ACTIVE);
 
-  error = operate (f, TRUE, "NOPE");
+  error = operate (f, OP_STOP, "NOPE");
   g_assert_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_UNKNOWN_CP);
   g_clear_error (&error);
-  error = operate (f, TRUE, "not an id!");
+  error = operate (f, OP_STOP, "not an id!");
   g_assert_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
-  g_assert_no_error (operate (f, TRUE, "CM00002"));
+  g_assert_no_error (operate (f, OP_STOP, "CM00002"));
   /* The core has it at once; the view with a later batch. */
   g_assert_true (central_service_call (f->service, check_core_cb, &check));
   g_assert_cmpint (check.state, ==, EV_CP_STATE_STOPPED);
   wait_view_cp (f, "CM00002", EV_CP_STATE_STOPPED);
 
-  g_assert_no_error (operate (f, FALSE, NULL));
+  g_assert_no_error (operate (f, OP_RESUME, NULL));
   wait_view (f, 3, EV_CP_STATE_ACTIVE);
   g_assert_cmpuint (count_news (f, CENTRAL_EVENT_STOP), ==, 1);
   g_assert_cmpuint (count_news (f, CENTRAL_EVENT_RESUME), ==, 1);
@@ -428,9 +469,92 @@ test_commands (Fixture       *f,
   g_assert_cmpint (ev_test_program_finish (f->fleet), ==, 0);
   g_clear_pointer (&f->fleet, ev_test_program_free);
   central_service_shutdown (f->service);
-  error = operate (f, TRUE, NULL);
+  error = operate (f, OP_STOP, NULL);
   g_assert_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_NOT_STARTED);
   g_assert_false (central_service_call (f->service, check_core_cb, &check));
+}
+
+/* A new CP on a real link, reporting ACTIVE every 300 ms. */
+static PeerMonitor *
+connect_new_cp (Fixture    *f,
+                const char *cp_id)
+{
+  PeerMonitor *monitor = peer_monitor_connect (central_service_get_port (f->service));
+  EvLinkResponse *response = peer_monitor_register (monitor, cp_id, "Alicante, Plaza de los Luceros");
+
+  g_assert_cmpint (response->status, ==, EV_LINK_STATUS_REGISTERED);
+  ev_link_response_free (response);
+  response = peer_monitor_status (monitor, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK);
+  g_assert_cmpint (response->status, ==, EV_LINK_STATUS_OK);
+  ev_link_response_free (response);
+  peer_monitor_heartbeat (monitor, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK, 300);
+  wait_view_cp (f, cp_id, EV_CP_STATE_ACTIVE);
+  return monitor;
+}
+
+static gboolean
+view_lacks_cp (gpointer user_data)
+{
+  CpWait *wait = user_data;
+
+  return view_lookup (wait->service, wait->cp_id) == NULL;
+}
+
+/* Reset Token and Forget travel to the core's thread like Stop; a
+ * forgotten CP leaves the view's model with a batch; a CP with an open
+ * supply is not forgotten, and the answer says why. */
+static void
+test_reset_token_and_forget (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *request_id = NULL;
+  PeerMonitor *busy_monitor = connect_new_cp (f, "RF-BUSY");
+  PeerMonitor *idle_monitor = connect_new_cp (f, "RF-IDLE");
+  PeerDriver *driver = peer_driver_new (peer_broker_get_bootstrap (broker), "DRV-RF");
+  const EvSupplyResponse *response;
+  CpWait gone = { f->service, "RF-IDLE", EV_CP_STATE_DISCONNECTED };
+
+  error = operate (f, OP_FORGET, "NOPE");
+  g_assert_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_UNKNOWN_CP);
+  g_clear_error (&error);
+  error = operate (f, OP_RESET_TOKEN, "not an id!");
+  g_assert_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  /* Refused while a supply is open there, in words. */
+  request_id = peer_driver_request (driver, "RF-BUSY");
+  response = peer_driver_wait_response (driver, request_id);
+  g_assert_cmpstr (ev_supply_deny_reason_to_string (response->reason), ==,
+                   ev_supply_deny_reason_to_string (EV_SUPPLY_DENY_REASON_NONE));
+  g_assert_cmpint (response->status, ==, EV_SUPPLY_STATUS_AUTHORIZED);
+  error = operate (f, OP_FORGET, "RF-BUSY");
+  g_assert_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_IN_PROGRESS);
+  g_assert_nonnull (strstr (error->message, "RF-BUSY"));
+  g_clear_error (&error);
+  g_assert_cmpuint (count_news (f, CENTRAL_EVENT_CP_FORGOTTEN), ==, 0);
+
+  /* Reset: the link is closed; the view follows. */
+  g_assert_no_error (operate (f, OP_RESET_TOKEN, "RF-IDLE"));
+  peer_monitor_wait_closed (idle_monitor);
+  wait_view_cp (f, "RF-IDLE", EV_CP_STATE_DISCONNECTED);
+  g_assert_cmpuint (count_news (f, CENTRAL_EVENT_TOKEN_RESET), ==, 1);
+
+  /* Forget: the view's model loses the CP, and only it. */
+  g_assert_no_error (operate (f, OP_FORGET, "RF-IDLE"));
+  ev_test_wait_until (NULL, view_lacks_cp, &gone, WAIT_MS, "the view to drop RF-IDLE");
+  g_assert_cmpuint (g_list_model_get_n_items (central_service_get_charging_points (f->service)), ==, 1);
+  g_assert_nonnull (view_lookup (f->service, "RF-BUSY"));
+  /* The log line came in the same batch. */
+  g_assert_cmpuint (count_news (f, CENTRAL_EVENT_CP_FORGOTTEN), ==, 1);
+
+  /* Forgotten for good. */
+  error = operate (f, OP_FORGET, "RF-IDLE");
+  g_assert_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_UNKNOWN_CP);
+
+  peer_driver_free (driver);
+  peer_monitor_free (idle_monitor);
+  peer_monitor_free (busy_monitor);
 }
 
 /* The headless front end prints what docs/cli.md says, from the typed
@@ -555,6 +679,8 @@ main (int   argc,
               fixture_setup, test_batches, fixture_teardown);
   g_test_add ("/central/service/commands", Fixture, NULL,
               fixture_setup, test_commands, fixture_teardown);
+  g_test_add ("/central/service/reset-token-forget", Fixture, NULL,
+              fixture_setup, test_reset_token_and_forget, fixture_teardown);
   g_test_add ("/central/service/log-after-restart", Fixture, NULL,
               fixture_setup, test_log_after_restart, fixture_teardown);
 

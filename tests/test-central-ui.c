@@ -481,6 +481,129 @@ test_monitor_states_and_stop_all (Fixture       *fixture,
   peer_monitor_free (link2);
 }
 
+/* Opens @cp_id's card menu item @action (card.reset-token or
+ * card.forget) and returns the confirmation it asks for. */
+static AdwMessageDialog *
+card_menu_confirmation (GtkWidget  *window,
+                        const char *cp_id,
+                        const char *action)
+{
+  GtkWidget *card = find_card (window, cp_id);
+  AdwMessageDialog *dialog;
+
+  g_assert_nonnull (card);
+  g_assert_null (find_message_dialog ());
+  g_assert_true (gtk_widget_activate_action (card, action, NULL));
+  dialog = find_message_dialog ();
+  g_assert_nonnull (dialog);
+  /* About this CP; Cancel unless the operator says otherwise. */
+  g_assert_nonnull (strstr (adw_message_dialog_get_heading (dialog), cp_id));
+  g_assert_cmpstr (adw_message_dialog_get_default_response (dialog), ==, "cancel");
+  g_assert_cmpstr (adw_message_dialog_get_close_response (dialog), ==, "cancel");
+  return dialog;
+}
+
+static void
+answer (AdwMessageDialog *dialog,
+        const char       *response)
+{
+  adw_message_dialog_response (dialog, response);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+static gboolean
+card_gone (gpointer user_data)
+{
+  CardWait *wait = user_data;
+
+  return find_card (wait->window, wait->cp_id) == NULL;
+}
+
+/* A card's menu offers Reset Token… and Forget…; both ask first. Reset
+ * disconnects the monitor, whose old token stops working, and the log
+ * says so; Forget takes the card off the dashboard; a refusal is a toast
+ * in words. */
+static void
+test_card_menu_reset_and_forget (Fixture       *fixture,
+                                 gconstpointer  data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  guint port = central_service_get_port (fixture->service);
+  const char *reset = "ALC-001";
+  const char *forgotten = "ALC-002";
+  CardWait gone = { window, forgotten, NULL };
+  AdwMessageDialog *dialog;
+  PeerMonitor *link;
+  GtkMenuButton *menu_button;
+  GMenuModel *menu;
+
+  wait_cards (window, fixture->n_cps);
+
+  /* The menu, made when first opened, holds the two card actions. */
+  menu_button = GTK_MENU_BUTTON (ev_ui_test_find_type (find_card (window, forgotten), GTK_TYPE_MENU_BUTTON));
+  g_assert_nonnull (menu_button);
+  g_assert_null (gtk_menu_button_get_menu_model (menu_button));
+  gtk_menu_button_popup (menu_button);
+  menu = gtk_menu_button_get_menu_model (menu_button);
+  g_assert_nonnull (menu);
+  g_assert_cmpint (g_menu_model_get_n_items (menu), ==, 1);
+  {
+    g_autoptr(GMenuModel) section = g_menu_model_get_item_link (menu, 0, G_MENU_LINK_SECTION);
+    g_autofree char *first = NULL;
+    g_autofree char *second = NULL;
+
+    g_assert_cmpint (g_menu_model_get_n_items (section), ==, 2);
+    g_assert_true (g_menu_model_get_item_attribute (section, 0, G_MENU_ATTRIBUTE_ACTION, "s", &first));
+    g_assert_true (g_menu_model_get_item_attribute (section, 1, G_MENU_ATTRIBUTE_ACTION, "s", &second));
+    g_assert_cmpstr (first, ==, "card.reset-token");
+    g_assert_cmpstr (second, ==, "card.forget");
+  }
+  gtk_menu_button_popdown (menu_button);
+
+  /* Forget: destructive, and it says the supplies stay. Cancel does
+   * nothing. */
+  dialog = card_menu_confirmation (window, forgotten, "card.forget");
+  g_assert_cmpint (adw_message_dialog_get_response_appearance (dialog, "forget"), ==, ADW_RESPONSE_DESTRUCTIVE);
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "history"));
+  answer (dialog, "cancel");
+  ev_test_sleep_spinning (NULL, 300);
+  g_assert_nonnull (find_card (window, forgotten));
+
+  dialog = card_menu_confirmation (window, forgotten, "card.forget");
+  answer (dialog, "forget");
+  ev_test_wait_until (NULL, card_gone, &gone, WAIT_MS, "the forgotten card to go");
+  wait_cards (window, fixture->n_cps - 1);
+  g_assert_cmpuint (g_list_model_get_n_items (central_service_get_charging_points (fixture->service)), ==,
+                    fixture->n_cps - 1);
+
+  /* Once more (a second window, a stale dialog): refused, in words. */
+  g_assert_true (gtk_widget_activate_action (window, "win.forget-cp", "s", forgotten));
+  dialog = find_message_dialog ();
+  g_assert_nonnull (dialog);
+  answer (dialog, "forget");
+  ev_ui_test_wait_label (window, "There is no charging point “ALC-002”", EV_UI_TEST_ANY, WAIT_MS);
+
+  /* Reset: its monitor is cut off, its old token no longer works. */
+  link = peer_monitor_connect (port);
+  monitor_auth (link, reset, fixture->tokens[index_of (reset)]);
+  monitor_status (link, EV_ENGINE_HEALTH_OK);
+  wait_card_state (window, reset, EV_CP_STATE_ACTIVE);
+  dialog = card_menu_confirmation (window, reset, "card.reset-token");
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "register again"));
+  answer (dialog, "reset-token");
+  peer_monitor_wait_closed (link);
+  wait_card_state (window, reset, EV_CP_STATE_DISCONNECTED);
+  peer_monitor_free (link);
+  link = peer_monitor_connect (port);
+  expect_status (peer_monitor_auth (link, reset, fixture->tokens[index_of (reset)]), EV_LINK_STATUS_DENIED);
+  peer_monitor_free (link);
+
+  /* The log says what the operator did. */
+  g_assert_true (central_window_show_page (fixture->window, "log"));
+  ev_ui_test_wait_label (window, "Reset the token of charging point ALC-001", EV_UI_TEST_ANY, WAIT_MS);
+  ev_ui_test_wait_label (window, "Forgot charging point ALC-002", EV_UI_TEST_ANY, WAIT_MS);
+}
+
 static void
 test_card_follows_item (void)
 {
@@ -968,6 +1091,12 @@ test_spanish (void)
   g_assert_false (ev_ui_test_has_label (window, "Stop All"));
   wait_cards (window, fixture.n_cps);
   g_assert_true (ev_ui_test_has_label (find_card (window, network[0].cp_id), disconnected));
+  {
+    AdwMessageDialog *dialog = card_menu_confirmation (window, network[0].cp_id, "card.forget");
+
+    g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "¿Olvidar ALC-001?");
+    answer (dialog, "cancel");
+  }
   fixture_teardown (&fixture, GUINT_TO_POINTER (2));
 }
 
@@ -996,6 +1125,8 @@ main (int   argc,
               fixture_setup, test_search_filters, fixture_teardown);
   g_test_add ("/central-ui/window/monitor-states-stop-all", Fixture, GUINT_TO_POINTER (4),
               fixture_setup, test_monitor_states_and_stop_all, fixture_teardown);
+  g_test_add ("/central-ui/window/card-menu-reset-forget", Fixture, GUINT_TO_POINTER (4),
+              fixture_setup, test_card_menu_reset_and_forget, fixture_teardown);
   g_test_add_func ("/central-ui/window/spanish", test_spanish);
   g_test_add_func ("/central-ui/window/fleet-of-500", test_fleet_of_500);
   g_test_add_func ("/central-ui/program/signals", test_program_signals);

@@ -3,8 +3,10 @@
  * The grid view recycles cards, so a card only follows the item it is
  * given: it listens to the item's property notifications and updates its
  * labels and state class in place. Stop and Resume activate the window's
- * "win.stop-cp" and "win.resume-cp" actions with the CP id as target, so
- * the card needs no reference to the core. */
+ * "win.stop-cp" and "win.resume-cp" actions with the CP id as target, and
+ * the card's menu (Reset Token…, Forget…) its own "card.reset-token" and
+ * "card.forget", which pass the id on to "win.reset-token-cp" and
+ * "win.forget-cp": the card needs no reference to the core. */
 
 #include "config.h"
 
@@ -32,6 +34,8 @@ struct _CentralCpCard
   GtkLabel        *amount_label;
   GtkButton       *stop_button;
   GtkButton       *resume_button;
+  GtkMenuButton   *menu_button;
+  GMenuModel      *menu;
 };
 
 G_DEFINE_FINAL_TYPE (CentralCpCard, central_cp_card, GTK_TYPE_WIDGET)
@@ -223,8 +227,12 @@ update_all (CentralCpCard *self)
       g_autofree char *stop = g_strdup_printf (_("Stop %s"), cp_id);
       g_autofree char *resume = g_strdup_printf (_("Resume %s"), cp_id);
 
+      /* Translators: the accessible name of a card's menu button; %s is a charging point id. */
+      g_autofree char *more = g_strdup_printf (_("More actions for %s"), cp_id);
+
       ev_ui_set_a11y_label (GTK_WIDGET (self->stop_button), stop);
       ev_ui_set_a11y_label (GTK_WIDGET (self->resume_button), resume);
+      ev_ui_set_a11y_label (GTK_WIDGET (self->menu_button), more);
     }
 
   update_location (self);
@@ -285,6 +293,23 @@ central_cp_card_set_property (GObject      *object,
     }
 }
 
+/* The menu's actions name no CP: the card adds its own and asks the
+ * window. */
+static void
+cp_action (GtkWidget  *widget,
+           const char *action_name,
+           GVariant   *parameter)
+{
+  CentralCpCard *self = CENTRAL_CP_CARD (widget);
+
+  if (self->item == NULL)
+    return;
+
+  gtk_widget_activate_action (widget,
+                              g_str_equal (action_name, "card.forget") ? "win.forget-cp" : "win.reset-token-cp",
+                              "s", ev_charging_point_get_cp_id (self->item));
+}
+
 static void
 central_cp_card_class_init (CentralCpCardClass *klass)
 {
@@ -316,6 +341,11 @@ central_cp_card_class_init (CentralCpCardClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CentralCpCard, amount_label);
   gtk_widget_class_bind_template_child (widget_class, CentralCpCard, stop_button);
   gtk_widget_class_bind_template_child (widget_class, CentralCpCard, resume_button);
+  gtk_widget_class_bind_template_child (widget_class, CentralCpCard, menu_button);
+  gtk_widget_class_bind_template_child (widget_class, CentralCpCard, menu);
+
+  gtk_widget_class_install_action (widget_class, "card.reset-token", NULL, cp_action);
+  gtk_widget_class_install_action (widget_class, "card.forget", NULL, cp_action);
 
   gtk_widget_class_set_css_name (widget_class, "cpcard");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
@@ -346,6 +376,18 @@ button_query_tooltip_cb (GtkWidget     *button,
   return TRUE;
 }
 
+/* The popover is made when the menu is first opened, not for every card
+ * of a grid of thousands. */
+static void
+menu_create_popup_cb (GtkMenuButton *button,
+                      gpointer       user_data)
+{
+  CentralCpCard *self = user_data;
+
+  if (gtk_menu_button_get_popover (button) == NULL)
+    gtk_menu_button_set_menu_model (button, self->menu);
+}
+
 static void
 central_cp_card_init (CentralCpCard *self)
 {
@@ -356,6 +398,7 @@ central_cp_card_init (CentralCpCard *self)
   gtk_widget_set_has_tooltip (GTK_WIDGET (self->resume_button), TRUE);
   g_signal_connect (self->stop_button, "query-tooltip", G_CALLBACK (button_query_tooltip_cb), self);
   g_signal_connect (self->resume_button, "query-tooltip", G_CALLBACK (button_query_tooltip_cb), self);
+  gtk_menu_button_set_create_popup_func (self->menu_button, menu_create_popup_cb, self, NULL);
 
   update_all (self);
 }

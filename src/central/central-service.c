@@ -312,9 +312,11 @@ apply_cps (CentralService *self,
 
       if (snapshot == NULL)
         {
-          /* Forgotten. */
-          if (cp != NULL && g_list_store_find (self->cps, cp, &position))
+          /* Forgotten: the list is sorted by id, so its place is found
+           * without a walk through thousands of CPs. */
+          if (cp != NULL)
             {
+              position = cp_lower_bound (G_LIST_MODEL (self->cps), cp_id);
               g_hash_table_remove (self->cp_index, cp_id);
               g_list_store_remove (self->cps, position);
             }
@@ -1030,10 +1032,19 @@ central_service_call (CentralService     *self,
 /* Operator commands: a GTask made on the UI thread, run on the core's
  * thread, answered on the UI thread again. */
 
+typedef enum
+{
+  COMMAND_STOP,
+  COMMAND_RESUME,
+  COMMAND_RESET_TOKEN,
+  COMMAND_FORGET,
+  COMMAND_EXPORT,
+} CommandKind;
+
 typedef struct
 {
+  CommandKind kind;
   char *cp_id;
-  gboolean stop;
   GFile *file;
 } Command;
 
@@ -1077,19 +1088,31 @@ run_command_cb (gpointer user_data)
 
   /* An export commits here, then reads the database on a worker thread
    * of its own: the core goes on meanwhile. */
-  if (command->file != NULL)
+  switch (command->kind)
     {
+    case COMMAND_EXPORT:
       if (central_core_flush (self->core, &error))
         g_task_run_in_thread (task, export_thread);
       else
         g_task_return_error (task, error);
       return G_SOURCE_REMOVE;
+    case COMMAND_STOP:
+      ok = central_core_stop (self->core, command->cp_id, &error);
+      break;
+    case COMMAND_RESUME:
+      ok = central_core_resume (self->core, command->cp_id, &error);
+      break;
+    case COMMAND_RESET_TOKEN:
+      ok = central_core_reset_token (self->core, command->cp_id, &error);
+      break;
+    case COMMAND_FORGET:
+      /* The CP leaves the core's list, and so the view's with the next
+       * batch (mirror_changed()). */
+      ok = central_core_forget (self->core, command->cp_id, &error);
+      break;
+    default:
+      g_assert_not_reached ();
     }
-
-  if (command->stop)
-    ok = central_core_stop (self->core, command->cp_id, &error);
-  else
-    ok = central_core_resume (self->core, command->cp_id, &error);
 
   if (ok)
     g_task_return_boolean (task, TRUE);
@@ -1100,14 +1123,21 @@ run_command_cb (gpointer user_data)
 
 static void
 send_command (CentralService      *self,
-              Command             *command,
+              CommandKind          kind,
+              const char          *cp_id,
+              GFile               *file,
               gpointer             source_tag,
               GCancellable        *cancellable,
               GAsyncReadyCallback  callback,
               gpointer             user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
+  Command *command = g_new0 (Command, 1);
   gboolean running;
+
+  command->kind = kind;
+  command->cp_id = g_strdup (cp_id);
+  command->file = file != NULL ? g_object_ref (file) : NULL;
 
   g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, command, command_free);
@@ -1156,14 +1186,9 @@ central_service_stop_async (CentralService      *self,
                             GAsyncReadyCallback  callback,
                             gpointer             user_data)
 {
-  Command *command;
-
   g_return_if_fail (CENTRAL_IS_SERVICE (self));
 
-  command = g_new0 (Command, 1);
-  command->cp_id = g_strdup (cp_id);
-  command->stop = TRUE;
-  send_command (self, command, central_service_stop_async, cancellable, callback, user_data);
+  send_command (self, COMMAND_STOP, cp_id, NULL, central_service_stop_async, cancellable, callback, user_data);
 }
 
 gboolean
@@ -1191,13 +1216,9 @@ central_service_resume_async (CentralService      *self,
                               GAsyncReadyCallback  callback,
                               gpointer             user_data)
 {
-  Command *command;
-
   g_return_if_fail (CENTRAL_IS_SERVICE (self));
 
-  command = g_new0 (Command, 1);
-  command->cp_id = g_strdup (cp_id);
-  send_command (self, command, central_service_resume_async, cancellable, callback, user_data);
+  send_command (self, COMMAND_RESUME, cp_id, NULL, central_service_resume_async, cancellable, callback, user_data);
 }
 
 gboolean
@@ -1206,6 +1227,72 @@ central_service_resume_finish (CentralService  *self,
                                GError         **error)
 {
   return finish_command (self, result, central_service_resume_async, error);
+}
+
+/**
+ * central_service_reset_token_async:
+ * @self: a service
+ * @cp_id: a charging point
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called on this thread when done
+ * @user_data: its data
+ *
+ * central_core_reset_token() on the core's thread: the CP's link is
+ * closed and its monitor must register again.
+ */
+void
+central_service_reset_token_async (CentralService      *self,
+                                   const char          *cp_id,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  g_return_if_fail (CENTRAL_IS_SERVICE (self));
+  g_return_if_fail (cp_id != NULL);
+
+  send_command (self, COMMAND_RESET_TOKEN, cp_id, NULL, central_service_reset_token_async, cancellable, callback,
+                user_data);
+}
+
+gboolean
+central_service_reset_token_finish (CentralService  *self,
+                                    GAsyncResult    *result,
+                                    GError         **error)
+{
+  return finish_command (self, result, central_service_reset_token_async, error);
+}
+
+/**
+ * central_service_forget_async:
+ * @self: a service
+ * @cp_id: a charging point
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called on this thread when done
+ * @user_data: its data
+ *
+ * central_core_forget() on the core's thread. The CP leaves the
+ * charging-point model with a later batch; refused with
+ * %CENTRAL_CORE_ERROR_IN_PROGRESS while a supply at it is open.
+ */
+void
+central_service_forget_async (CentralService      *self,
+                              const char          *cp_id,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_return_if_fail (CENTRAL_IS_SERVICE (self));
+  g_return_if_fail (cp_id != NULL);
+
+  send_command (self, COMMAND_FORGET, cp_id, NULL, central_service_forget_async, cancellable, callback, user_data);
+}
+
+gboolean
+central_service_forget_finish (CentralService  *self,
+                               GAsyncResult    *result,
+                               GError         **error)
+{
+  return finish_command (self, result, central_service_forget_async, error);
 }
 
 /**
@@ -1227,14 +1314,11 @@ central_service_export_history_async (CentralService      *self,
                                       GAsyncReadyCallback  callback,
                                       gpointer             user_data)
 {
-  Command *command;
-
   g_return_if_fail (CENTRAL_IS_SERVICE (self));
   g_return_if_fail (G_IS_FILE (file));
 
-  command = g_new0 (Command, 1);
-  command->file = g_object_ref (file);
-  send_command (self, command, central_service_export_history_async, cancellable, callback, user_data);
+  send_command (self, COMMAND_EXPORT, NULL, file, central_service_export_history_async, cancellable, callback,
+                user_data);
 }
 
 gboolean

@@ -86,6 +86,23 @@ gboolean        central_service_resume_finish        (CentralService       *self
                                                       GAsyncResult         *result,
                                                       GError              **error);
 
+void            central_service_reset_token_async    (CentralService       *self,
+                                                      const char           *cp_id,
+                                                      GCancellable         *cancellable,
+                                                      GAsyncReadyCallback   callback,
+                                                      gpointer              user_data);
+gboolean        central_service_reset_token_finish   (CentralService       *self,
+                                                      GAsyncResult         *result,
+                                                      GError              **error);
+void            central_service_forget_async         (CentralService       *self,
+                                                      const char           *cp_id,
+                                                      GCancellable         *cancellable,
+                                                      GAsyncReadyCallback   callback,
+                                                      gpointer              user_data);
+gboolean        central_service_forget_finish        (CentralService       *self,
+                                                      GAsyncResult         *result,
+                                                      GError              **error);
+
 void            central_service_export_history_async (CentralService       *self,
                                                       GFile                *file,
                                                       GCancellable         *cancellable,

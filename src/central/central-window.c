@@ -1131,9 +1131,14 @@ operate_done_cb (GObject      *source,
 
   if (g_async_result_is_tagged (result, central_service_stop_async))
     ok = central_service_stop_finish (service, result, &error);
-  else
+  else if (g_async_result_is_tagged (result, central_service_resume_async))
     ok = central_service_resume_finish (service, result, &error);
+  else if (g_async_result_is_tagged (result, central_service_reset_token_async))
+    ok = central_service_reset_token_finish (service, result, &error);
+  else
+    ok = central_service_forget_finish (service, result, &error);
 
+  /* A refusal (a supply still open, a CP already forgotten) says why. */
   if (!ok && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     toast_error (self, error);
 }
@@ -1169,53 +1174,88 @@ resume_cp_action (GtkWidget  *widget,
   stop_or_resume (CENTRAL_WINDOW (widget), g_variant_get_string (parameter, NULL), FALSE);
 }
 
+/* The operator's answer to a confirmation; the dialog carries the CP it
+ * is about (none: every CP). */
 static void
-confirm_all_response_cb (AdwMessageDialog *dialog,
-                         const char       *response,
-                         CentralWindow    *self)
+confirm_response_cb (AdwMessageDialog *dialog,
+                     const char       *response,
+                     CentralWindow    *self)
 {
+  const char *cp_id = g_object_get_data (G_OBJECT (dialog), "central-cp-id");
+
   if (g_str_equal (response, "stop"))
-    stop_or_resume (self, NULL, TRUE);
+    stop_or_resume (self, cp_id, TRUE);
   else if (g_str_equal (response, "resume"))
-    stop_or_resume (self, NULL, FALSE);
+    stop_or_resume (self, cp_id, FALSE);
+  else if (self->service != NULL && g_str_equal (response, "reset-token"))
+    central_service_reset_token_async (self->service, cp_id, self->cancellable, operate_done_cb,
+                                       g_object_ref (self));
+  else if (self->service != NULL && g_str_equal (response, "forget"))
+    central_service_forget_async (self->service, cp_id, self->cancellable, operate_done_cb, g_object_ref (self));
+}
+
+/* Asks before @response (labelled @label) is done to @cp_id, or to every
+ * CP when it is %NULL. Cancel is the default. */
+static void
+confirm (CentralWindow          *self,
+         const char             *heading,
+         const char             *body,
+         const char             *response,
+         const char             *label,
+         AdwResponseAppearance   appearance,
+         const char             *cp_id)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body);
+
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    response, label,
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), response, appearance);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "central-cp-id", g_strdup (cp_id), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (confirm_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static void
 confirm_all (CentralWindow *self,
              gboolean       stop)
 {
-  GtkWidget *dialog;
-
   if (stop)
-    {
-      dialog = adw_message_dialog_new (GTK_WINDOW (self),
-                                       _("Stop All Charging Points?"),
-                                       _("Every supply in progress ends and its ticket is issued. "
-                                         "The charging points show “Out of order” until they are resumed."));
-      adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                        "cancel", _("_Cancel"),
-                                        "stop", _("_Stop All"),
-                                        NULL);
-      adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "stop",
-                                                  ADW_RESPONSE_DESTRUCTIVE);
-    }
+    confirm (self, _("Stop All Charging Points?"),
+             _("Every supply in progress ends and its ticket is issued. "
+               "The charging points show “Out of order” until they are resumed."),
+             "stop", _("_Stop All"), ADW_RESPONSE_DESTRUCTIVE, NULL);
   else
-    {
-      dialog = adw_message_dialog_new (GTK_WINDOW (self),
-                                       _("Resume All Charging Points?"),
-                                       _("Every stopped charging point becomes available again."));
-      adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                        "cancel", _("_Cancel"),
-                                        "resume", _("_Resume All"),
-                                        NULL);
-      adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "resume",
-                                                  ADW_RESPONSE_SUGGESTED);
-    }
+    confirm (self, _("Resume All Charging Points?"),
+             _("Every stopped charging point becomes available again."),
+             "resume", _("_Resume All"), ADW_RESPONSE_SUGGESTED, NULL);
+}
 
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  g_signal_connect_object (dialog, "response", G_CALLBACK (confirm_all_response_cb), self, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
+/* Reset Token… and Forget… of a card. */
+static void
+confirm_cp_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  CentralWindow *self = CENTRAL_WINDOW (widget);
+  const char *cp_id = g_variant_get_string (parameter, NULL);
+  gboolean forget = g_str_equal (action_name, "win.forget-cp");
+  /* Translators: %s is a charging point id. */
+  g_autofree char *heading = g_strdup_printf (forget ? _("Forget %s?") : _("Reset the Token of %s?"), cp_id);
+
+  if (forget)
+    confirm (self, heading,
+             _("The charging point, its token and its registration are deleted, and its monitor is "
+               "disconnected. Its supplies stay in the history. To come back, its monitor must register again."),
+             "forget", _("_Forget"), ADW_RESPONSE_DESTRUCTIVE, cp_id);
+  else
+    confirm (self, heading,
+             _("Its monitor is disconnected and its token stops working. The monitor must register again "
+               "to get a new token before the charging point takes supplies again."),
+             "reset-token", _("_Reset Token"), ADW_RESPONSE_SUGGESTED, cp_id);
 }
 
 static void
@@ -1360,6 +1400,8 @@ bind_service (CentralWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.search", enabled);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop-cp", enabled);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.resume-cp", enabled);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reset-token-cp", enabled);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.forget-cp", enabled);
 
   if (self->service != NULL)
     {
@@ -1572,6 +1614,8 @@ central_window_class_init (CentralWindowClass *klass)
 
   gtk_widget_class_install_action (widget_class, "win.stop-cp", "s", stop_cp_action);
   gtk_widget_class_install_action (widget_class, "win.resume-cp", "s", resume_cp_action);
+  gtk_widget_class_install_action (widget_class, "win.reset-token-cp", "s", confirm_cp_action);
+  gtk_widget_class_install_action (widget_class, "win.forget-cp", "s", confirm_cp_action);
   gtk_widget_class_install_action (widget_class, "win.stop-all", NULL, stop_all_action);
   gtk_widget_class_install_action (widget_class, "win.resume-all", NULL, resume_all_action);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
