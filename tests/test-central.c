@@ -1670,6 +1670,41 @@ test_supply_store_full (Fixture       *f,
   rig_clear (&rig);
 }
 
+/* The engine reports its CP free while a supply is under way there (it
+ * was replaced, or restarted without its journal): after the
+ * forgotten-timeout Central ends the supply at a fault, provisionally, so
+ * that nothing stays open; a ticket that comes after all settles it. */
+static void
+test_supply_forgotten (Fixture       *f,
+                       gconstpointer  data)
+{
+  Rig rig = rig_new (f, "CP-FORGOT", "DRV-FORGOT");
+  const EvDirective *start = start_supply (rig.driver, rig.engine, "CP-FORGOT");
+  g_autofree char *supply_id = g_strdup (start->supply_id);
+  g_autoptr(EvSupplySession) stored = NULL;
+  const EvSupplyError *failure;
+
+  g_object_set (f->core, "forgotten-timeout", 500, NULL);
+  peer_monitor_heartbeat (rig.monitor, EV_CP_STATE_SUPPLYING, EV_ENGINE_HEALTH_OK, HEARTBEAT_MS);
+  progress (rig.engine, rig.driver, start, 1, 1.0);
+  peer_monitor_heartbeat (rig.monitor, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK, HEARTBEAT_MS);
+
+  failure = peer_driver_wait_error (rig.driver, supply_id);
+  g_assert_cmpint (failure->reason, ==, EV_SUPPLY_ERROR_REASON_ENGINE_FAULT);
+  g_assert_cmpfloat_with_epsilon (failure->kwh, 1.0, 1e-9);
+  stored = wait_db_phase (f, supply_id, EV_SUPPLY_PHASE_FAILED);
+  g_assert_true (ev_supply_session_get_provisional (stored));
+  g_assert_cmpint (model_find (central_core_get_requests (f->core), supply_id), ==, -1);
+
+  publish (rig.engine, start, EV_SUPPLY_DATA_TICKET, 2, 1.5, EV_TICKET_REASON_ENGINE_FAULT);
+  wait_event (f, "settled", "supply_id", supply_id, NULL);
+  g_clear_object (&stored);
+  stored = wait_db_kwh (f, supply_id, 1.5);
+  g_assert_false (ev_supply_session_get_provisional (stored));
+
+  rig_clear (&rig);
+}
+
 /* Right after a monitor authenticates again (it restarted), Central does
  * not know whether the engine is still supplying: until the first status
  * the CP stays DISCONNECTED and takes no request. */
@@ -2650,6 +2685,7 @@ main (int   argc,
   ADD ("restart-mid-supply", test_restart_mid_supply, NULL);
   ADD ("supply/redelivered-late", test_supply_redelivered_late, NULL);
   ADD ("supply/store-full", test_supply_store_full, NULL);
+  ADD ("supply/forgotten", test_supply_forgotten, NULL);
   ADD ("export-history", test_export_history, NULL);
 
 #undef ADD

@@ -29,6 +29,8 @@
  * ends as not plugged this long after it was given, 15 s after the start
  * directive expired: the CP must not stay pending for ever. */
 #define DEFAULT_AUTHORIZED_TIMEOUT_MS (START_EXPIRES_MS + 15000)
+/* Longer than a ticket takes to arrive, even through a broker's absence. */
+#define DEFAULT_FORGOTTEN_TIMEOUT_MS 30000
 /* A driver waits 10 s for an answer, then stops waiting (and a request
  * file moves on): a request older than this when Central reads it, from a
  * backlog after a restart, is denied rather than authorised for nobody. */
@@ -66,6 +68,7 @@ typedef struct
   EvCpState reported;         /* what its monitor last reported, mapped */
   gboolean stopped;           /* the operator stopped it (stored) */
   gint64 stop_sent_us;        /* last stop or resume directive sent for it */
+  gint64 idle_since_us;       /* reported ACTIVE with a supply open here */
 } CpRecord;
 
 typedef struct
@@ -98,6 +101,7 @@ struct _CentralCore
   guint silence_timeout;
   guint request_max_age;
   guint authorized_timeout;
+  guint forgotten_timeout;
   guint auth_timeout;
   guint max_unauthenticated;
   gboolean limit_loopback;
@@ -148,6 +152,7 @@ enum {
   PROP_SILENCE_TIMEOUT,
   PROP_REQUEST_MAX_AGE,
   PROP_AUTHORIZED_TIMEOUT,
+  PROP_FORGOTTEN_TIMEOUT,
   PROP_AUTH_TIMEOUT,
   PROP_MAX_UNAUTHENTICATED,
   PROP_LIMIT_LOOPBACK,
@@ -953,6 +958,34 @@ handle_register (CentralCore         *self,
   bind_link (self, link, rec);
 }
 
+/* An engine that reports its CP free while Central has a supply under way
+ * there for longer than any ticket takes to arrive has lost that supply
+ * (replaced, or restarted without its journal): Central ends it at a
+ * fault, provisionally, so that nothing stays open for ever; a ticket
+ * that comes after all still settles it. */
+
+static void
+check_forgotten_supply (CentralCore *self,
+                        CpRecord    *rec)
+{
+  const char *supply_id = ev_charging_point_get_supply_id (rec->cp);
+  EvSupplySession *session = supply_id != NULL ? g_hash_table_lookup (self->open, supply_id) : NULL;
+
+  if (session == NULL || ev_supply_session_get_phase (session) != EV_SUPPLY_PHASE_SUPPLYING ||
+      rec->reported != EV_CP_STATE_ACTIVE)
+    {
+      rec->idle_since_us = 0;
+      return;
+    }
+  if (rec->idle_since_us == 0)
+    rec->idle_since_us = rec->last_status_us;
+  else if (rec->last_status_us - rec->idle_since_us >= (gint64) self->forgotten_timeout * G_TIME_SPAN_MILLISECOND)
+    {
+      rec->idle_since_us = 0;
+      fail_session (self, session, EV_SUPPLY_ERROR_REASON_ENGINE_FAULT);
+    }
+}
+
 static void
 handle_status (CentralCore         *self,
                Link                *link,
@@ -1000,6 +1033,7 @@ handle_status (CentralCore         *self,
   response = ev_link_response_new_ok_with_price (ev_charging_point_get_price (rec->cp));
   respond (self, link->id, response);
   update_state (self, rec);
+  check_forgotten_supply (self, rec);
 }
 
 static void
@@ -2994,6 +3028,9 @@ central_core_get_property (GObject    *object,
     case PROP_AUTHORIZED_TIMEOUT:
       g_value_set_uint (value, self->authorized_timeout);
       break;
+    case PROP_FORGOTTEN_TIMEOUT:
+      g_value_set_uint (value, self->forgotten_timeout);
+      break;
     case PROP_AUTH_TIMEOUT:
       g_value_set_uint (value, self->auth_timeout);
       break;
@@ -3069,6 +3106,9 @@ central_core_set_property (GObject      *object,
     case PROP_AUTHORIZED_TIMEOUT:
       self->authorized_timeout = g_value_get_uint (value);
       break;
+    case PROP_FORGOTTEN_TIMEOUT:
+      self->forgotten_timeout = g_value_get_uint (value);
+      break;
     case PROP_AUTH_TIMEOUT:
       self->auth_timeout = g_value_get_uint (value);
       break;
@@ -3117,6 +3157,11 @@ central_core_class_init (CentralCoreClass *klass)
     g_param_spec_uint ("request-max-age", NULL, NULL, 0, G_MAXUINT, DEFAULT_REQUEST_MAX_AGE_MS, construct);
   properties[PROP_AUTHORIZED_TIMEOUT] =
     g_param_spec_uint ("authorized-timeout", NULL, NULL, 100, G_MAXUINT, DEFAULT_AUTHORIZED_TIMEOUT_MS, construct);
+  /* How long an engine may report its CP free while a supply is under way
+   * there before Central ends that supply (see check_forgotten_supply()). */
+  properties[PROP_FORGOTTEN_TIMEOUT] =
+    g_param_spec_uint ("forgotten-timeout", NULL, NULL, 100, G_MAXUINT, DEFAULT_FORGOTTEN_TIMEOUT_MS,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
   /* How long a monitor link has from its accept to authenticate, in ms
    * (0: no limit). */
   properties[PROP_AUTH_TIMEOUT] =
