@@ -503,6 +503,83 @@ test_producer_only (void)
 
 typedef struct
 {
+  guint called;
+  guint freed;
+  GError *error;
+} Report;
+
+static void
+delivered_cb (EvBus        *bus,
+              const GError *error,
+              gpointer      user_data)
+{
+  Report *report = user_data;
+
+  report->called++;
+  g_clear_error (&report->error);
+  report->error = error != NULL ? g_error_copy (error) : NULL;
+}
+
+static void
+report_freed (gpointer user_data)
+{
+  ((Report *) user_data)->freed++;
+}
+
+static gboolean
+report_freed_once (gpointer user_data)
+{
+  return ((Report *) user_data)->freed == 1;
+}
+
+/* ev_bus_produce_full(): the delivery report, good or bad, reaches the
+ * caller once on the main context; a bus closed first never calls, and
+ * frees the caller's data. */
+static void
+test_delivery_report (void)
+{
+  const char * const overrides[] = { "message.timeout.ms=1500", NULL };
+  EvMockCluster *cluster = cluster_new ();
+  g_autoptr(GError) error = NULL;
+  Report delivered = { 0 }, lost = { 0 }, pending = { 0 }, closed = { 0 };
+  EvBus *bus;
+
+  bus = ev_bus_new (ev_mock_cluster_get_bootstrap (cluster), NULL, "test-producer", overrides, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (ev_bus_produce_full (bus, "supply-data", "CP1", "a", 1, delivered_cb, &delivered,
+                                      report_freed, &error));
+  ev_test_wait_until (NULL, report_freed_once, &delivered, WAIT_MS, "the delivery report");
+  g_assert_cmpuint (delivered.called, ==, 1);
+  g_assert_no_error (delivered.error);
+
+  g_assert_true (ev_mock_cluster_set_down (cluster, &error));
+  g_assert_true (ev_bus_produce_full (bus, "supply-data", "CP1", "b", 1, delivered_cb, &lost,
+                                      report_freed, &error));
+  ev_test_wait_until (NULL, report_freed_once, &lost, WAIT_MS, "the failure report");
+  g_assert_cmpuint (lost.called, ==, 1);
+  g_assert_nonnull (lost.error);
+  g_assert_cmpuint (ev_bus_get_delivery_failures (bus), ==, 1);
+
+  g_assert_true (ev_bus_produce_full (bus, "supply-data", "CP1", "c", 1, delivered_cb, &pending,
+                                      report_freed, &error));
+  ev_bus_close (bus);
+  g_assert_cmpuint (pending.called, ==, 0);
+  g_assert_cmpuint (pending.freed, ==, 1);
+  g_assert_false (ev_bus_produce_full (bus, "supply-data", "CP1", "d", 1, delivered_cb, &closed,
+                                       report_freed, &error));
+  g_assert_error (error, EV_BUS_ERROR, EV_BUS_ERROR_CLOSED);
+  g_assert_cmpuint (closed.called, ==, 0);
+  g_assert_cmpuint (closed.freed, ==, 1);
+
+  g_clear_error (&delivered.error);
+  g_clear_error (&lost.error);
+  g_assert_finalize_object (bus);
+  g_assert_finalize_object (cluster);
+}
+
+typedef struct
+{
   EvBus *bus;
   GMutex lock;
   GCond cond;
@@ -592,6 +669,7 @@ main (int   argc,
   g_test_add_func ("/bus/poison-skipped", test_poison_skipped);
   g_test_add_func ("/bus/overrides", test_overrides);
   g_test_add_func ("/bus/broker-outage", test_broker_outage);
+  g_test_add_func ("/bus/delivery-report", test_delivery_report);
   g_test_add_func ("/bus/reader", test_reader);
   g_test_add_func ("/bus/close-broker-stopped", test_close_broker_stopped);
 

@@ -5,6 +5,7 @@
 
 #include "ev-mock-cluster.h"
 #include "station-engine.h"
+#include "station-journal.h"
 #include "station-machine.h"
 #include "station-peers.h"
 #include "test-utils.h"
@@ -276,6 +277,9 @@ typedef struct
   EvLink *monitor;           /* the test monitor */
   GPtrArray *events;         /* "name" strings, in order */
   char *ticket_message;      /* the last ticket event's message */
+  char *error_message;       /* the last error event's message */
+  char *state_dir;           /* the engine's journal, private to the test */
+  gint64 grace;
 } Fixture;
 
 static void
@@ -290,6 +294,11 @@ event_cb (StationEngine *engine,
     {
       g_free (fixture->ticket_message);
       fixture->ticket_message = g_strdup (ev_event_get_message (EV_EVENT (event)));
+    }
+  if (station_event_get_kind (event) == STATION_EVENT_ERROR)
+    {
+      g_free (fixture->error_message);
+      fixture->error_message = g_strdup (ev_event_get_message (EV_EVENT (event)));
     }
 }
 
@@ -340,31 +349,58 @@ unlink_monitor (Fixture *fixture)
   ev_test_wait_until (NULL, monitor_gone, fixture, PEER_WAIT_MS, "the engine to lose its monitor");
 }
 
-/* @data: (nullable): a gint64, the engine's monitor grace in ms */
+/* A started engine with the fixture's settings and state dir, linked to
+ * the test monitor. */
 static void
-fixture_setup (Fixture       *fixture,
-               gconstpointer  data)
+start_engine (Fixture *fixture)
 {
   g_autoptr(GError) error = NULL;
-  gint64 grace = data != NULL ? *(const gint64 *) data : STATION_DEFAULT_MONITOR_GRACE_MS;
 
-  fixture->cluster = ev_mock_cluster_new (1, &error);
-  g_assert_no_error (error);
-  fixture->events = g_ptr_array_new_with_free_func (g_free);
   fixture->engine = g_object_new (STATION_TYPE_ENGINE,
                                   "listen", "127.0.0.1:0",
                                   "bootstrap", ev_mock_cluster_get_bootstrap (fixture->cluster),
                                   "location", "Test street 1",
                                   "plug-timeout", (gint64) 1500,
                                   "progress-interval", (gint64) 200,
-                                  "monitor-grace", grace,
+                                  "monitor-grace", fixture->grace,
+                                  "state-dir", fixture->state_dir,
                                   NULL);
   g_signal_connect (fixture->engine, "event", G_CALLBACK (event_cb), fixture);
   g_assert_true (station_engine_start (fixture->engine, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (station_engine_get_port (fixture->engine), >, 0);
+  g_assert_cmpstr (station_engine_get_state_dir (fixture->engine), ==, fixture->state_dir);
 
   link_monitor (fixture);
+}
+
+/* The engine goes as a killed one does as far as its journal can tell:
+ * nothing is ended, no ticket issued; what Kafka has not delivered within
+ * the close is dropped. */
+static void
+crash_engine (Fixture *fixture)
+{
+  station_engine_shutdown (fixture->engine);
+  g_assert_finalize_object (fixture->engine);
+  ev_link_close (fixture->monitor);
+  g_clear_object (&fixture->monitor);
+  g_ptr_array_set_size (fixture->events, 0);
+  g_clear_pointer (&fixture->ticket_message, g_free);
+}
+
+/* @data: (nullable): a gint64, the engine's monitor grace in ms */
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fixture->grace = data != NULL ? *(const gint64 *) data : STATION_DEFAULT_MONITOR_GRACE_MS;
+  fixture->state_dir = ev_test_make_tmpdir ();
+  fixture->cluster = ev_mock_cluster_new (1, &error);
+  g_assert_no_error (error);
+  fixture->events = g_ptr_array_new_with_free_func (g_free);
+  start_engine (fixture);
   fixture->kafka = peer_kafka_new (ev_mock_cluster_get_bootstrap (fixture->cluster));
 }
 
@@ -382,7 +418,10 @@ fixture_teardown (Fixture       *fixture,
   g_assert_finalize_object (fixture->engine);
   g_ptr_array_unref (fixture->events);
   g_free (fixture->ticket_message);
+  g_free (fixture->error_message);
   g_assert_finalize_object (fixture->cluster);
+  ev_test_rm_rf (fixture->state_dir);
+  g_free (fixture->state_dir);
 }
 
 typedef struct
@@ -814,6 +853,237 @@ test_engine_monitor_back (Fixture       *fixture,
                    EV_TICKET_REASON_UNPLUGGED);
 }
 
+/* The engine's journal ---------------------------------------------------------- */
+
+static StationJournal *
+load_journal (Fixture *fixture)
+{
+  StationJournal *journal = station_journal_new (fixture->state_dir, "CP1");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (station_journal_load (journal, &error));
+  g_assert_no_error (error);
+  return journal;
+}
+
+static gboolean
+journal_empty (gpointer user_data)
+{
+  g_autoptr(StationJournal) journal = load_journal (user_data);
+
+  return station_journal_get_supply (journal) == NULL && station_journal_get_tickets (journal)->len == 0;
+}
+
+/* Kafka confirmed every ticket: the journal forgets them. */
+static void
+wait_journal_empty (Fixture *fixture)
+{
+  ev_test_wait_until (NULL, journal_empty, fixture, PEER_WAIT_MS, "the journal to empty");
+}
+
+/* An engine that dies while supplying: the next one ends the supply at
+ * once, an engine fault, with the energy of the journal's last reading. */
+static void
+test_engine_journal_crash (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  const char *supply_id = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa";
+  g_autoptr(StationJournal) journal = NULL;
+  g_autoptr(EvSupplyData) kept = NULL;
+  const EvSupplyData *ticket;
+  const EvSupplyData *progress;
+
+  supplying (fixture, supply_id, 3);
+  crash_engine (fixture);
+  start_engine (fixture);
+
+  /* What the dead engine left: the supply, as of its last progress. */
+  journal = load_journal (fixture);
+  g_assert_nonnull (station_journal_get_supply (journal));
+  kept = ev_supply_data_copy (station_journal_get_supply (journal));
+  g_assert_cmpstr (kept->supply_id, ==, supply_id);
+  g_assert_cmpuint (kept->seq, >=, 4);
+  progress = peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_PROGRESS, kept->seq - 1);
+  g_assert_cmpfloat (kept->kwh, ==, progress->kwh);
+  g_assert_cmpuint (peer_kafka_count_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_TICKET), ==, 0);
+
+  hello (fixture);
+  ticket = peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_TICKET, 0);
+  g_assert_cmpint (ticket->reason, ==, EV_TICKET_REASON_ENGINE_FAULT);
+  g_assert_cmpuint (ticket->seq, ==, kept->seq);
+  g_assert_cmpfloat (ticket->kwh, ==, progress->kwh);
+  g_assert_cmpfloat_with_epsilon (ticket->amount, progress->amount, 1e-9);
+  g_assert_cmpint (ticket->started_at, ==, progress->started_at);
+  g_assert_cmpint (ticket->ended_at, >=, ticket->started_at);
+  g_assert_cmpstr (ticket->driver_id, ==, "d1");
+  g_assert_cmpstr (ticket->cp_id, ==, "CP1");
+  g_assert_true (has_event (fixture, "ticket"));
+  g_assert_nonnull (fixture->ticket_message);
+  g_assert_nonnull (strstr (fixture->ticket_message, "engine stopped"));
+  g_assert_cmpint (station_engine_get_state (fixture->engine), ==, EV_CP_STATE_ACTIVE);
+  wait_journal_empty (fixture);
+
+  /* A start of that supply again (Central's backlog) is not run. */
+  peer_kafka_directive (fixture->kafka, "CP1", EV_DIRECTIVE_ACTION_START, supply_id, "d1",
+                        ev_protocol_now_ms () + 60000);
+  peer_kafka_directive (fixture->kafka, "CP1", EV_DIRECTIVE_ACTION_START, "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb",
+                        "d2", ev_protocol_now_ms () + 60000);
+  wait_state (fixture, EV_CP_STATE_WAITING);
+  g_assert_cmpstr (station_engine_get_supply_id (fixture->engine), ==, "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb");
+  g_assert_cmpuint (peer_kafka_count_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_TICKET), ==, 1);
+}
+
+/* A ticket published while the broker is away, and the engine killed
+ * before Kafka confirmed it: the next engine publishes the same message
+ * again once the broker is back. */
+static void
+test_engine_journal_undelivered (Fixture       *fixture,
+                                 gconstpointer  data)
+{
+  const char *supply_id = "cccccccc-cccc-4ccc-8ccc-cccccccccccc";
+  g_autoptr(StationJournal) journal = NULL;
+  g_autoptr(GError) error = NULL;
+  const EvSupplyData *kept;
+  const EvSupplyData *ticket;
+
+  supplying (fixture, supply_id, 1);
+  ev_test_wait_until (NULL, broker_up, fixture, PEER_WAIT_MS, "the broker");
+  g_assert_true (ev_mock_cluster_set_down (fixture->cluster, &error));
+  ev_test_wait_until (NULL, broker_down, fixture, PEER_WAIT_MS, "the broker outage");
+  g_assert_true (station_engine_unplug (fixture->engine, NULL));
+
+  journal = load_journal (fixture);
+  g_assert_null (station_journal_get_supply (journal));
+  g_assert_cmpuint (station_journal_get_tickets (journal)->len, ==, 1);
+  kept = g_ptr_array_index (station_journal_get_tickets (journal), 0);
+  g_assert_cmpstr (kept->supply_id, ==, supply_id);
+  g_assert_cmpint (kept->reason, ==, EV_TICKET_REASON_UNPLUGGED);
+
+  crash_engine (fixture);
+  g_assert_true (ev_mock_cluster_set_up (fixture->cluster, &error));
+  start_engine (fixture);
+  hello (fixture);
+
+  ticket = peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_TICKET, 0);
+  g_assert_cmpint (ticket->reason, ==, EV_TICKET_REASON_UNPLUGGED);
+  g_assert_cmpstr (ticket->envelope.id, ==, kept->envelope.id);
+  g_assert_cmpuint (ticket->seq, ==, kept->seq);
+  g_assert_cmpfloat (ticket->kwh, ==, kept->kwh);
+  g_assert_nonnull (strstr (fixture->ticket_message, "Sent again"));
+  wait_journal_empty (fixture);
+  g_assert_cmpuint (peer_kafka_count_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_TICKET), ==, 1);
+}
+
+/* A journal that cannot be read is said, set aside, and the engine goes on. */
+static void
+test_engine_journal_damaged (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (fixture->state_dir, "CP1.json", NULL);
+  g_autofree char *damaged = g_strconcat (path, ".damaged", NULL);
+  g_autoptr(StationJournal) journal = NULL;
+
+  g_assert_true (g_file_set_contents (path, "{\"version\":1,\"supply\":{\"kind\":", -1, NULL));
+  hello (fixture);
+  g_assert_true (has_event (fixture, "error"));
+  g_assert_nonnull (fixture->error_message);
+  g_assert_nonnull (strstr (fixture->error_message, path));
+  g_assert_nonnull (strstr (fixture->error_message, damaged));
+  g_assert_true (g_file_test (damaged, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  /* It works, and keeps a journal again. */
+  peer_kafka_directive (fixture->kafka, "CP1", EV_DIRECTIVE_ACTION_START, "dddddddd-dddd-4ddd-8ddd-dddddddddddd",
+                        "d1", ev_protocol_now_ms () + 60000);
+  wait_state (fixture, EV_CP_STATE_WAITING);
+  journal = load_journal (fixture);
+  g_assert_nonnull (station_journal_get_supply (journal));
+  g_assert_cmpstr (station_journal_get_supply (journal)->supply_id, ==, "dddddddd-dddd-4ddd-8ddd-dddddddddddd");
+  g_assert_cmpuint (station_journal_get_supply (journal)->seq, ==, 1);
+}
+
+/* The journal on its own: what it keeps reads back the same; a file too
+ * big or not a journal is refused, naming the file. */
+static void
+test_journal_file (void)
+{
+  g_autofree char *dir = ev_test_make_tmpdir ();
+  g_autofree char *state_dir = g_build_filename (dir, "engines", NULL);
+  g_autoptr(StationJournal) journal = station_journal_new (state_dir, "CP1");
+  g_autoptr(StationJournal) again = station_journal_new (state_dir, "CP1");
+  g_autoptr(EvSupplyData) progress = ev_supply_data_new (EV_SUPPLY_DATA_PROGRESS,
+                                                         "eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee", "CP1", "d1", 7);
+  g_autoptr(EvSupplyData) ticket = ev_supply_data_new (EV_SUPPLY_DATA_TICKET,
+                                                       "ffffffff-ffff-4fff-8fff-ffffffffffff", "CP1", "d2", 3);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *big = NULL;
+  g_autofree char *aside = NULL;
+  const EvSupplyData *supply;
+
+  /* No file yet: an empty journal. */
+  g_assert_true (station_journal_load (journal, &error));
+  g_assert_null (station_journal_get_supply (journal));
+
+  progress->kwh = 0.25;
+  progress->amount = 0.125;
+  progress->price = 0.5;
+  progress->started_at = T0;
+  station_journal_set_supply (journal, progress, T0 + 7000);
+  ticket->kwh = 1.5;
+  ticket->price = 0.4;
+  ticket->amount = 0.6;
+  ticket->started_at = T0;
+  ticket->ended_at = T0 + 1000;
+  ticket->reason = EV_TICKET_REASON_UNPLUGGED;
+  ev_envelope_ensure (&ticket->envelope);
+  station_journal_add_ticket (journal, ticket);
+  g_assert_true (station_journal_save (journal, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (station_journal_load (again, &error));
+  g_assert_no_error (error);
+  supply = station_journal_get_supply (again);
+  g_assert_nonnull (supply);
+  g_assert_cmpint (supply->kind, ==, EV_SUPPLY_DATA_TICKET);
+  g_assert_cmpint (supply->reason, ==, EV_TICKET_REASON_ENGINE_FAULT);
+  g_assert_cmpuint (supply->seq, ==, 8);
+  g_assert_cmpfloat (supply->kwh, ==, 0.25);
+  g_assert_cmpfloat (supply->amount, ==, 0.125);
+  g_assert_cmpint (supply->started_at, ==, T0);
+  g_assert_cmpint (supply->ended_at, ==, T0 + 7000);
+  g_assert_cmpuint (station_journal_get_tickets (again)->len, ==, 1);
+  g_assert_true (ev_supply_data_equal (g_ptr_array_index (station_journal_get_tickets (again), 0), ticket));
+  g_assert_cmpstr (((EvSupplyData *) g_ptr_array_index (station_journal_get_tickets (again), 0))->envelope.id,
+                   ==, ticket->envelope.id);
+
+  /* The ticket of the supply in progress replaces it. */
+  g_assert_true (station_journal_remove_ticket (again, ticket->supply_id));
+  g_assert_false (station_journal_remove_ticket (again, ticket->supply_id));
+
+  /* Too big: refused before it is read whole. */
+  big = g_strnfill (STATION_JOURNAL_MAX_SIZE + 1, ' ');
+  g_assert_true (g_file_set_contents (station_journal_get_path (journal), big, -1, NULL));
+  g_assert_false (station_journal_load (again, &error));
+  g_assert_nonnull (strstr (error->message, station_journal_get_path (journal)));
+  g_clear_error (&error);
+
+  /* Not a journal of this CP. */
+  g_assert_true (g_file_set_contents (station_journal_get_path (journal),
+                                      "{\"version\":1,\"supply\":null,\"tickets\":[{\"kind\":\"ticket\"}]}", -1, NULL));
+  g_assert_false (station_journal_load (again, &error));
+  g_assert_error (error, STATION_ERROR, STATION_ERROR_JOURNAL);
+  g_assert_nonnull (strstr (error->message, station_journal_get_path (journal)));
+  g_clear_error (&error);
+
+  aside = station_journal_set_aside (again, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_suffix (aside, "CP1.json.damaged"));
+  g_assert_true (g_file_test (aside, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (station_journal_get_path (journal), G_FILE_TEST_EXISTS));
+
+  ev_test_rm_rf (dir);
+}
+
 /* The kinds' nicks are the events' names in docs/cli.md, and an event
  * keeps its own copy of what it was made with. */
 static void
@@ -869,6 +1139,12 @@ main (int   argc,
   g_test_add ("/station/engine/broker-outage", Fixture, NULL, fixture_setup, test_engine_broker_outage, fixture_teardown);
   g_test_add ("/station/engine/monitor-lost", Fixture, &short_grace, fixture_setup, test_engine_monitor_lost, fixture_teardown);
   g_test_add ("/station/engine/monitor-back", Fixture, &short_grace, fixture_setup, test_engine_monitor_back, fixture_teardown);
+  g_test_add_func ("/station/journal/file", test_journal_file);
+  g_test_add ("/station/engine/journal/crash", Fixture, NULL, fixture_setup, test_engine_journal_crash, fixture_teardown);
+  g_test_add ("/station/engine/journal/undelivered", Fixture, NULL, fixture_setup,
+              test_engine_journal_undelivered, fixture_teardown);
+  g_test_add ("/station/engine/journal/damaged", Fixture, NULL, fixture_setup,
+              test_engine_journal_damaged, fixture_teardown);
 
   return g_test_run ();
 }

@@ -4,6 +4,7 @@
 
 #include "ev-mock-cluster.h"
 #include "station-engine.h"
+#include "station-journal.h"
 #include "station-monitor.h"
 #include "station-peers.h"
 #include "test-program.h"
@@ -81,6 +82,7 @@ start_pair (Fixture *fixture)
                                   "bootstrap", ev_mock_cluster_get_bootstrap (fixture->cluster),
                                   "location", "Alicante",
                                   "progress-interval", (gint64) 200,
+                                  "state-dir", fixture->tmpdir,
                                   NULL);
   g_assert_true (station_engine_start (fixture->engine, &error));
   g_assert_no_error (error);
@@ -315,7 +317,7 @@ test_pair_engine_killed (Fixture       *fixture,
   engine = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
                              program, "engine", "--headless", "--listen", "127.0.0.1:0",
                              "--kafka", ev_mock_cluster_get_bootstrap (fixture->cluster),
-                             "--location", "Alicante", NULL);
+                             "--location", "Alicante", "--state-dir", fixture->tmpdir, NULL);
   g_assert_no_error (error);
   events = g_data_input_stream_new (g_subprocess_get_stdout_pipe (engine));
   ready = wait_event (events, "ready");
@@ -340,6 +342,76 @@ test_pair_engine_killed (Fixture       *fixture,
                    EV_CP_STATE_BROKEN);
   g_assert_false (station_monitor_get_engine_connected (fixture->monitor));
   g_subprocess_wait (engine, NULL, NULL);
+}
+
+/* Issue 13: an engine killed -9 while supplying. Its journal outlives it:
+ * the next engine of the CP ends the supply at once as an engine fault,
+ * with the energy last recorded (never less than Kafka saw), and
+ * publishes that ticket. */
+static void
+test_pair_engine_killed_supplying (Fixture       *fixture,
+                                   gconstpointer  data)
+{
+  const char *supply_id = "13131313-1313-4131-8131-131313131313";
+  const char *bootstrap = ev_mock_cluster_get_bootstrap (fixture->cluster);
+  g_autoptr(StationJournal) journal = station_journal_new (fixture->tmpdir, "CP1");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *listen = NULL;
+  const EvSupplyData *kept;
+  const EvSupplyData *ticket;
+  EvTestProgram *engine;
+
+  g_assert_nonnull (g_getenv ("EV_STATION"));
+  {
+    const char *argv[] = { g_getenv ("EV_STATION"), "engine", "--headless", "--listen", "127.0.0.1:0",
+                           "--kafka", bootstrap, "--state-dir", fixture->tmpdir, NULL };
+
+    engine = ev_test_program_start ("ev-station engine", fixture->tmpdir, argv);
+  }
+  ev_test_program_wait (engine, 1, "ready", NULL, NULL, NULL, NULL);
+  g_assert_true (ev_test_event_has (ev_test_program_last (engine, "ready"), "state_dir", fixture->tmpdir));
+  listen = g_strdup_printf ("127.0.0.1:%" G_GINT64_FORMAT,
+                            json_object_get_int_member (ev_test_program_last (engine, "ready"), "port"));
+  start_monitor (fixture, listen, 200);
+  ev_test_program_wait (engine, 1, "bound", NULL, NULL, NULL, NULL);
+  peer_kafka_directive (fixture->kafka, "CP1", EV_DIRECTIVE_ACTION_START, supply_id, "d1",
+                        ev_protocol_now_ms () + 60000);
+  ev_test_program_wait (engine, 1, "authorized", NULL, NULL, NULL, NULL);
+  ev_test_program_send (engine, "plug");
+  peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_PROGRESS, 2);
+
+  g_subprocess_send_signal (engine->process, SIGKILL);
+  ev_test_program_wait_exit (engine, PEER_WAIT_MS);
+  g_assert_true (engine->signalled);
+  ev_test_program_free (engine);
+
+  g_assert_true (station_journal_load (journal, &error));
+  g_assert_no_error (error);
+  kept = station_journal_get_supply (journal);
+  g_assert_nonnull (kept);
+  g_assert_cmpstr (kept->supply_id, ==, supply_id);
+  g_assert_cmpuint (kept->seq, >=, 3);
+
+  /* The same port: the monitor finds its engine again by itself. */
+  {
+    const char *argv[] = { g_getenv ("EV_STATION"), "engine", "--headless", "--listen", listen,
+                           "--kafka", bootstrap, "--state-dir", fixture->tmpdir, NULL };
+
+    engine = ev_test_program_start ("ev-station engine", fixture->tmpdir, argv);
+  }
+  ev_test_program_wait (engine, 1, "ticket", "reason", "engine-fault", "supply_id", supply_id);
+  g_assert_nonnull (json_object_get_string_member_with_default (ev_test_program_last (engine, "ticket"),
+                                                                "message", NULL));
+  ticket = peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_TICKET, 0);
+  g_assert_cmpint (ticket->reason, ==, EV_TICKET_REASON_ENGINE_FAULT);
+  g_assert_cmpuint (ticket->seq, ==, kept->seq);
+  g_assert_cmpfloat (ticket->kwh, ==, kept->kwh);
+  g_assert_cmpfloat (ticket->kwh, >=, peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_PROGRESS,
+                                                            2)->kwh);
+
+  ev_test_program_send (engine, "quit");
+  g_assert_cmpint (ev_test_program_wait_exit (engine, PEER_WAIT_MS), ==, 0);
+  ev_test_program_free (engine);
 }
 
 /* Issue 13: `quit` while the broker hangs (stopped: its sockets open,
@@ -409,6 +481,8 @@ main (int   argc,
               test_pair_central_gone, fixture_teardown);
   g_test_add ("/station/pair/engine-killed", Fixture, NULL, fixture_setup,
               test_pair_engine_killed, fixture_teardown);
+  g_test_add ("/station/pair/engine-killed-supplying", Fixture, NULL, fixture_setup,
+              test_pair_engine_killed_supplying, fixture_teardown);
   g_test_add ("/station/pair/quit-broker-stopped", Fixture, NULL, fixture_setup,
               test_pair_quit_broker_stopped, fixture_teardown);
 

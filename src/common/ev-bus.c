@@ -335,6 +335,16 @@ typedef struct
   GError *error;
 } DeliveryFailure;
 
+/* A message produced by ev_bus_produce_full(): what to call once its
+ * delivery report came (@error NULL when it reached the broker). */
+typedef struct
+{
+  EvBusDeliveredFunc func;
+  gpointer user_data;
+  GDestroyNotify destroy;
+  GError *error;
+} Completion;
+
 /**
  * EvBus:
  *
@@ -368,6 +378,8 @@ struct _EvBus
   Handle consumer;
   GSource *keepalive;
   GPtrArray *failed;
+  GHashTable *completions;    /* Completion, every one not yet called */
+  GQueue reported;            /* Completion, reported, to be called */
   gboolean closed;
 };
 
@@ -409,6 +421,17 @@ delivery_failure_free (gpointer data)
   g_free (failure->key);
   g_clear_error (&failure->error);
   g_free (failure);
+}
+
+static void
+completion_free (gpointer data)
+{
+  Completion *completion = data;
+
+  if (completion->destroy != NULL)
+    completion->destroy (completion->user_data);
+  g_clear_error (&completion->error);
+  g_free (completion);
 }
 
 /* librdkafka callbacks. They run inside rd_kafka_poll() and friends, where
@@ -514,13 +537,23 @@ dr_msg_cb (rd_kafka_t                *rk,
            void                      *opaque)
 {
   Handle *handle = ((Opaque *) opaque)->handle;
+  Completion *completion = rkm->_private;
   EvBus *self;
   DeliveryFailure *failure;
 
-  /* Closing: what is left undelivered is logged by the close. */
+  /* Closing: what is left undelivered is logged by the close, and the
+   * completions were dropped (never dereference them here then). */
   if (handle == NULL)
     return;
   self = handle->bus;
+
+  if (completion != NULL)
+    {
+      if (rkm->err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        ev_bus_set_error_from_kafka (&completion->error, rkm->err, "Message to %s not delivered",
+                                     rd_kafka_topic_name (rkm->rkt));
+      g_queue_push_tail (&self->reported, completion);
+    }
 
   if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR)
     {
@@ -586,6 +619,16 @@ emit_deferred (EvBus *self)
       g_signal_emit (self, signals[DELIVERY_FAILED], 0,
                      failure->topic, failure->key, failure->error);
       delivery_failure_free (failure);
+    }
+
+  while (!self->closed && !g_queue_is_empty (&self->reported))
+    {
+      Completion *completion = g_queue_pop_head (&self->reported);
+
+      /* Taken out first: the callback may produce (or close) again. */
+      g_hash_table_steal (self->completions, completion);
+      completion->func (self, completion->error, completion->user_data);
+      completion_free (completion);
     }
 
   if (!self->closed)
@@ -1107,6 +1150,8 @@ ev_bus_close (EvBus *self)
       g_clear_pointer (&self->keepalive, g_source_unref);
     }
   g_ptr_array_set_size (self->failed, 0);
+  g_queue_clear (&self->reported);
+  g_hash_table_remove_all (self->completions);
 
   closer = g_new0 (Closer, 1);
   g_atomic_ref_count_init (&closer->refs);
@@ -1164,6 +1209,8 @@ ev_bus_finalize (GObject *object)
   g_clear_pointer (&self->client_id, g_free);
   g_clear_pointer (&self->overrides, g_strfreev);
   g_clear_pointer (&self->failed, g_ptr_array_unref);
+  g_queue_clear (&self->reported);
+  g_clear_pointer (&self->completions, g_hash_table_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
 
   G_OBJECT_CLASS (ev_bus_parent_class)->finalize (object);
@@ -1385,6 +1432,7 @@ ev_bus_init (EvBus *self)
 {
   self->context = g_main_context_ref_thread_default ();
   self->failed = g_ptr_array_new_with_free_func (delivery_failure_free);
+  self->completions = g_hash_table_new_full (NULL, NULL, completion_free, NULL);
 
   self->producer.bus = self;
   self->producer.name = "producer";
@@ -1667,7 +1715,46 @@ ev_bus_produce (EvBus       *self,
                 gsize        len,
                 GError     **error)
 {
+  return ev_bus_produce_full (self, topic, key, value, len, NULL, NULL, NULL, error);
+}
+
+/**
+ * ev_bus_produce_full:
+ * @self: a #EvBus
+ * @topic: the topic
+ * @key: (nullable): the key
+ * @value: (array length=len): the payload
+ * @len: its length in bytes
+ * @func: (nullable) (scope notified): called once on the bus's main
+ *   context when librdkafka's delivery report for this message came:
+ *   with a %NULL error when the broker has it, else with why not
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data, after @func or when the bus
+ *   closes first
+ * @error: return location for a #GError
+ *
+ * Like ev_bus_produce(), for a message whose sender must know that it
+ * reached the broker (to forget a copy kept on disk, for example). A bus
+ * closed before the report never calls @func: whatever the close could
+ * not deliver is as good as lost, and the caller still has its copy.
+ * When the message cannot be queued, @func is not called and @user_data
+ * is freed at once.
+ *
+ * Returns: %TRUE if the message was queued
+ */
+gboolean
+ev_bus_produce_full (EvBus              *self,
+                     const char         *topic,
+                     const char         *key,
+                     const void         *value,
+                     gsize               len,
+                     EvBusDeliveredFunc  func,
+                     gpointer            user_data,
+                     GDestroyNotify      destroy,
+                     GError            **error)
+{
   size_t key_len = key != NULL ? strlen (key) : 0;
+  Completion *completion = NULL;
   rd_kafka_resp_err_t err;
 
   g_return_val_if_fail (EV_IS_BUS (self), FALSE);
@@ -1675,8 +1762,19 @@ ev_bus_produce (EvBus       *self,
   g_return_val_if_fail (value != NULL || len == 0, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  if (func != NULL)
+    {
+      completion = g_new0 (Completion, 1);
+      completion->func = func;
+      completion->user_data = user_data;
+      completion->destroy = destroy;
+    }
+  else if (destroy != NULL)
+    destroy (user_data);
+
   if (self->closed)
     {
+      g_clear_pointer (&completion, completion_free);
       g_set_error (error, EV_BUS_ERROR, EV_BUS_ERROR_CLOSED,
                    "Cannot send to %s: the Kafka bus is closed", topic);
       return FALSE;
@@ -1687,13 +1785,17 @@ ev_bus_produce (EvBus       *self,
                            RD_KAFKA_V_KEY (key, key_len),
                            RD_KAFKA_V_VALUE ((void *) value, len),
                            RD_KAFKA_V_MSGFLAGS (RD_KAFKA_MSG_F_COPY),
+                           RD_KAFKA_V_OPAQUE (completion),
                            RD_KAFKA_V_END);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
     {
+      g_clear_pointer (&completion, completion_free);
       ev_bus_set_error_from_kafka (error, err, "Cannot send to %s", topic);
       return FALSE;
     }
 
+  if (completion != NULL)
+    g_hash_table_add (self->completions, completion);
   return TRUE;
 }
 

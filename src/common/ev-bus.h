@@ -102,6 +102,29 @@ gboolean     ev_bus_produce                 (EvBus               *self,
                                              gsize                len,
                                              GError             **error);
 
+/**
+ * EvBusDeliveredFunc:
+ * @bus: the bus
+ * @error: (nullable): %NULL when the message reached the broker, else why
+ *   it was given up on
+ * @user_data: the data given to ev_bus_produce_full()
+ *
+ * The delivery report of one message, on the bus's main context.
+ */
+typedef void (*EvBusDeliveredFunc)          (EvBus               *bus,
+                                             const GError        *error,
+                                             gpointer             user_data);
+
+gboolean     ev_bus_produce_full            (EvBus               *self,
+                                             const char          *topic,
+                                             const char          *key,
+                                             const void          *value,
+                                             gsize                len,
+                                             EvBusDeliveredFunc   func,
+                                             gpointer             user_data,
+                                             GDestroyNotify       destroy,
+                                             GError             **error);
+
 gboolean     ev_bus_subscribe               (EvBus               *self,
                                              const char * const  *topics,
                                              GError             **error);

@@ -159,6 +159,7 @@ run_engine (int    argc,
   g_autofree char *listen = NULL;
   g_autofree char *bootstrap = NULL;
   g_autofree char *location = NULL;
+  g_autofree char *state_dir = NULL;
   g_auto(GStrv) overrides = NULL;
   double power_kw = STATION_DEFAULT_POWER_KW;
   double auto_plug = -1.0, auto_unplug_after = -1.0, auto_unplug_kwh = 0.0;
@@ -179,6 +180,8 @@ run_engine (int    argc,
       N_("Simulation: unplug after supplying for this many seconds"), N_("SECONDS") },
     { "auto-unplug-kwh", 0, 0, G_OPTION_ARG_DOUBLE, &auto_unplug_kwh,
       N_("Simulation: unplug when this much energy is supplied"), N_("KWH") },
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
+      N_("Where to keep the engine’s journal (default $XDG_STATE_HOME/evcharging/engines)"), N_("DIR") },
     { NULL }
   };
 
@@ -208,6 +211,11 @@ run_engine (int    argc,
   if (location != NULL && !ev_protocol_validate_location (location, "--location", &error))
     {
       g_printerr ("%s: %s\n", program, error->message);
+      return 2;
+    }
+  if (state_dir != NULL && *state_dir == '\0')
+    {
+      g_printerr (_("%s: --state-dir must name a folder\n"), program);
       return 2;
     }
   if (listen != NULL && (address = station_parse_address (listen, &error)) == NULL)
@@ -241,6 +249,7 @@ run_engine (int    argc,
                          "auto-plug", seconds_to_ms (auto_plug),
                          "auto-unplug-after", seconds_to_ms (auto_unplug_after),
                          "auto-unplug-kwh", auto_unplug_kwh,
+                         "state-dir", state_dir,
                          NULL);
   if (common.headless)
     return station_headless_run_engine (engine);

@@ -10,6 +10,7 @@
 #include "ev-protocol.h"
 #include "station-directives.h"
 #include "station-engine.h"
+#include "station-journal.h"
 #include "station-util.h"
 
 #define DEFAULT_LOCATION "Unknown location"
@@ -23,6 +24,7 @@ struct _StationEngine
   char *bootstrap;
   char **kafka_overrides;
   char *location;
+  char *state_dir;
   StationMachineConfig config;
 
   StationMachine *machine;
@@ -32,6 +34,9 @@ struct _StationEngine
   EvBus *consumer;             /* central-directives, supply-res; from hello */
   GHashTable *requests;        /* request ids asked here, awaiting supply-res */
   StationFinished finished;   /* supply ids this engine has ended */
+  StationJournal *journal;     /* from hello on: what survives a crash */
+  GHashTable *in_flight;       /* supply ids whose ticket awaits its delivery report */
+  gboolean journal_failing;
   guint timer_id;
 
   gboolean started;
@@ -65,6 +70,7 @@ enum {
   PROP_AUTO_UNPLUG_AFTER,
   PROP_AUTO_UNPLUG_KWH,
   PROP_MONITOR_GRACE,
+  PROP_STATE_DIR,
   PROP_STARTED,
   PROP_PORT,
   PROP_CP_ID,
@@ -142,12 +148,15 @@ publish (StationEngine *self,
     }
 }
 
+/* @message: (nullable): what to say with a ticket; the tickets the engine
+ * issues on its own say why in words. */
 static void
 emit_supply_data (StationEngine      *self,
-                  const EvSupplyData *data)
+                  const EvSupplyData *data,
+                  const char         *message)
 {
   StationEventData event = { .supply_data = (EvSupplyData *) data };
-  g_autofree char *message = NULL;
+  g_autofree char *monitor_lost = NULL;
 
   if (data->kind == EV_SUPPLY_DATA_PROGRESS)
     {
@@ -159,11 +168,183 @@ emit_supply_data (StationEngine      *self,
    * Central answering its backlog again) must not run it a second time. */
   station_finished_add (&self->finished, data->supply_id);
 
-  /* The one ticket the engine issues on its own says why in words. */
-  if (data->reason == EV_TICKET_REASON_MONITOR_LOST)
-    message = g_strdup_printf (_("The monitor has been gone for %.1f s: the supply ended with %.3f kWh"),
-                               self->config.monitor_grace_ms / 1000.0, data->kwh);
+  if (message == NULL && data->reason == EV_TICKET_REASON_MONITOR_LOST)
+    message = monitor_lost = g_strdup_printf (_("The monitor has been gone for %.1f s: the supply ended with %.3f kWh"),
+                                              self->config.monitor_grace_ms / 1000.0, data->kwh);
   ev_event_emit (self, signals[SIGNAL_EVENT], station_event_new (STATION_EVENT_TICKET, message, &event));
+}
+
+/* The journal --------------------------------------------------------------- */
+
+/* A write that fails is said once, not every second, and again only
+ * after one succeeded. */
+static void
+save_journal (StationEngine *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (station_journal_save (self->journal, &error))
+    {
+      self->journal_failing = FALSE;
+      return;
+    }
+  if (!self->journal_failing)
+    {
+      g_autofree char *message = g_strdup_printf (_("Cannot write the engine journal: %s. "
+                                                    "If the engine stops now, the supply in progress "
+                                                    "and any ticket not yet delivered are lost"),
+                                                  error->message);
+      emit_error (self, message);
+    }
+  self->journal_failing = TRUE;
+}
+
+typedef struct
+{
+  StationEngine *engine;
+  char *supply_id;
+} Delivery;
+
+static void
+delivery_free (gpointer data)
+{
+  Delivery *delivery = data;
+
+  g_free (delivery->supply_id);
+  g_free (delivery);
+}
+
+/* The bus calls this only while it is open, and the engine closes its bus
+ * before it goes: @delivery->engine is alive. */
+static void
+ticket_delivered_cb (EvBus        *bus,
+                     const GError *error,
+                     gpointer      user_data)
+{
+  Delivery *delivery = user_data;
+  StationEngine *self = delivery->engine;
+
+  g_hash_table_remove (self->in_flight, delivery->supply_id);
+  /* Not delivered: it stays in the journal, and is sent again when the
+   * broker is back, or by the next engine. */
+  if (error != NULL)
+    return;
+  if (station_journal_remove_ticket (self->journal, delivery->supply_id))
+    save_journal (self);
+}
+
+/* A ticket is in the journal before it is published, and leaves it once
+ * Kafka confirms it. */
+static void
+publish_ticket (StationEngine      *self,
+                const EvSupplyData *ticket)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = NULL;
+  gsize length = 0;
+  Delivery *delivery;
+
+  if (g_hash_table_contains (self->in_flight, ticket->supply_id))
+    return;
+
+  json = ev_supply_data_to_json (ticket, &length);
+  delivery = g_new0 (Delivery, 1);
+  delivery->engine = self;
+  delivery->supply_id = g_strdup (ticket->supply_id);
+  if (!ev_bus_produce_full (self->bus, "supply-data", ticket->cp_id, json, length,
+                            ticket_delivered_cb, delivery, delivery_free, &error))
+    {
+      g_autofree char *message = g_strdup_printf (_("Could not publish on %s: %s"), "supply-data", error->message);
+      emit_error (self, message);
+      return;
+    }
+  g_hash_table_add (self->in_flight, g_strdup (ticket->supply_id));
+}
+
+/* Tickets whose delivery failed (the broker away too long), once the
+ * broker is back. */
+static void
+publish_undelivered (StationEngine *self)
+{
+  GPtrArray *tickets;
+
+  if (self->journal == NULL || self->bus == NULL)
+    return;
+
+  tickets = station_journal_get_tickets (self->journal);
+  for (guint i = 0; i < tickets->len; i++)
+    publish_ticket (self, g_ptr_array_index (tickets, i));
+}
+
+/* Keeps the journal's supply in step with the machine's: a new
+ * authorisation, a plug, a withdrawal. Progress is kept as it is made. */
+static void
+journal_follow_machine (StationEngine *self)
+{
+  g_autoptr(EvSupplyData) snapshot = station_machine_snapshot (self->machine);
+  const EvSupplyData *kept = station_journal_get_supply (self->journal);
+
+  if (snapshot == NULL && kept == NULL)
+    return;
+  if (snapshot != NULL && kept != NULL && g_str_equal (snapshot->supply_id, kept->supply_id) &&
+      snapshot->started_at == kept->started_at)
+    return;
+
+  station_journal_set_supply (self->journal, snapshot, ev_protocol_now_ms ());
+  save_journal (self);
+}
+
+/* At hello: what the last engine of this CP left. A supply it was
+ * running ends now, as an engine fault, with the energy of its last
+ * reading; every ticket not confirmed delivered is published again
+ * (Central recognises a copy it already has). */
+static void
+recover_journal (StationEngine *self,
+                 const char    *cp_id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EvSupplyData) crashed = NULL;
+  GPtrArray *tickets;
+
+  self->journal = station_journal_new (self->state_dir, cp_id);
+  if (!station_journal_load (self->journal, &error))
+    {
+      g_autofree char *aside = station_journal_set_aside (self->journal, NULL);
+      g_autofree char *message = NULL;
+
+      message = g_strdup_printf (_("%s. The engine goes on without it; the file is set aside as “%s”"),
+                                 error->message,
+                                 aside != NULL ? aside : station_journal_get_path (self->journal));
+      emit_error (self, message);
+      return;
+    }
+
+  crashed = station_journal_take_supply (self->journal);
+  if (crashed != NULL)
+    {
+      /* A message of its own, sent now. */
+      g_clear_pointer (&crashed->envelope.id, g_free);
+      crashed->envelope.ts = 0;
+      ev_envelope_ensure (&crashed->envelope);
+      station_journal_add_ticket (self->journal, crashed);
+      save_journal (self);
+    }
+
+  tickets = station_journal_get_tickets (self->journal);
+  for (guint i = 0; i < tickets->len; i++)
+    {
+      const EvSupplyData *ticket = g_ptr_array_index (tickets, i);
+      g_autofree char *message = NULL;
+
+      if (crashed != NULL && g_str_equal (ticket->supply_id, crashed->supply_id))
+        message = g_strdup_printf (_("The engine stopped during this supply (it crashed, was killed or quit): "
+                                     "the supply ended when it started again, with the %.3f kWh of its last "
+                                     "reading"), ticket->kwh);
+      else
+        message = g_strdup (_("Sent again: the engine stopped before Kafka confirmed this ticket"));
+      publish_ticket (self, ticket);
+      emit_supply_data (self, ticket, message);
+    }
 }
 
 static void
@@ -219,10 +400,24 @@ sync_machine (StationEngine *self)
   for (guint i = 0; i < output->len; i++)
     {
       EvSupplyData *data = g_ptr_array_index (output, i);
-      gsize length = 0;
-      g_autofree char *json = ev_supply_data_to_json (data, &length);
 
-      publish (self, "supply-data", json, length);
+      /* The journal first: a crash between the two loses nothing. */
+      ev_envelope_ensure (&data->envelope);
+      if (data->kind == EV_SUPPLY_DATA_TICKET)
+        {
+          station_journal_add_ticket (self->journal, data);
+          save_journal (self);
+          publish_ticket (self, data);
+        }
+      else
+        {
+          gsize length = 0;
+          g_autofree char *json = ev_supply_data_to_json (data, &length);
+
+          station_journal_set_supply (self->journal, data, data->envelope.ts);
+          save_journal (self);
+          publish (self, "supply-data", json, length);
+        }
       if (data->kind == EV_SUPPLY_DATA_PROGRESS)
         {
           /* The live figures first, so that a view shows them with the message. */
@@ -230,8 +425,10 @@ sync_machine (StationEngine *self)
           g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KWH]);
           g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_AMOUNT]);
         }
-      emit_supply_data (self, data);
+      emit_supply_data (self, data, NULL);
     }
+  if (self->journal != NULL)
+    journal_follow_machine (self);
 
   if (ko != self->ko)
     {
@@ -374,6 +571,8 @@ broker_reachable_cb (EvBus      *bus,
 
   set_boolean (self, &self->broker_reachable, ev_bus_get_reachable (bus), PROP_BROKER_REACHABLE,
                STATION_EVENT_BROKER);
+  if (self->broker_reachable)
+    publish_undelivered (self);
 }
 
 /* The engine learns its CP id from its monitor; only then can it pick its
@@ -401,6 +600,7 @@ bind_cp (StationEngine  *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CP_ID]);
 
   emit (self, STATION_EVENT_BOUND, &data);
+  recover_journal (self, cp_id);
   return TRUE;
 }
 
@@ -605,6 +805,8 @@ station_engine_constructed (GObject *object)
     self->listen = g_strdup (STATION_ENGINE_DEFAULT_LISTEN);
   if (self->location == NULL)
     self->location = g_strdup (DEFAULT_LOCATION);
+  if (self->state_dir == NULL)
+    self->state_dir = station_engine_default_state_dir ();
   self->machine = station_machine_new (&self->config);
 }
 
@@ -628,10 +830,13 @@ station_engine_finalize (GObject *object)
   g_free (self->bootstrap);
   g_strfreev (self->kafka_overrides);
   g_free (self->location);
+  g_free (self->state_dir);
   g_free (self->supply_id);
   g_free (self->driver_id);
   g_clear_pointer (&self->machine, station_machine_free);
   g_clear_pointer (&self->requests, g_hash_table_unref);
+  g_clear_pointer (&self->journal, station_journal_free);
+  g_clear_pointer (&self->in_flight, g_hash_table_unref);
   station_finished_clear (&self->finished);
 
   G_OBJECT_CLASS (station_engine_parent_class)->finalize (object);
@@ -679,6 +884,9 @@ station_engine_get_property (GObject    *object,
       break;
     case PROP_MONITOR_GRACE:
       g_value_set_int64 (value, self->config.monitor_grace_ms);
+      break;
+    case PROP_STATE_DIR:
+      g_value_set_string (value, self->state_dir);
       break;
     case PROP_STARTED:
       g_value_set_boolean (value, self->started);
@@ -770,6 +978,9 @@ station_engine_set_property (GObject      *object,
     case PROP_MONITOR_GRACE:
       self->config.monitor_grace_ms = g_value_get_int64 (value);
       break;
+    case PROP_STATE_DIR:
+      self->state_dir = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -814,6 +1025,8 @@ station_engine_class_init (StationEngineClass *klass)
   properties[PROP_MONITOR_GRACE] =
     g_param_spec_int64 ("monitor-grace", NULL, NULL, 0, G_MAXINT32,
                         STATION_DEFAULT_MONITOR_GRACE_MS, CONSTRUCT_FLAGS);
+  properties[PROP_STATE_DIR] =
+    g_param_spec_string ("state-dir", NULL, NULL, NULL, CONSTRUCT_FLAGS);
 
   properties[PROP_STARTED] =
     g_param_spec_boolean ("started", NULL, NULL, FALSE, READ_FLAGS);
@@ -862,6 +1075,7 @@ station_engine_init (StationEngine *self)
   station_machine_config_init (&self->config);
   self->links = g_ptr_array_new_with_free_func (g_object_unref);
   self->requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->in_flight = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   station_finished_init (&self->finished, STATION_FINISHED_REMEMBERED);
   self->state = EV_CP_STATE_ACTIVE;
 }
@@ -1061,6 +1275,25 @@ station_engine_get_location (StationEngine *self)
 {
   g_return_val_if_fail (STATION_IS_ENGINE (self), NULL);
   return self->location;
+}
+
+const char *
+station_engine_get_state_dir (StationEngine *self)
+{
+  g_return_val_if_fail (STATION_IS_ENGINE (self), NULL);
+  return self->state_dir;
+}
+
+/**
+ * station_engine_default_state_dir:
+ *
+ * Returns: (transfer full): `$XDG_STATE_HOME/evcharging/engines`, where
+ *   engines keep their journals unless told otherwise
+ */
+char *
+station_engine_default_state_dir (void)
+{
+  return g_build_filename (g_get_user_state_dir (), "evcharging", "engines", NULL);
 }
 
 double

@@ -37,6 +37,11 @@ G_BEGIN_DECLS
  * - "monitor-grace" (int64, ms): a supply in progress ends with
  *   `monitor-lost` once no monitor has been linked for this long
  *   (default 5000, %STATION_DEFAULT_MONITOR_GRACE_MS).
+ * - "state-dir" (string): where the engine keeps its journal,
+ *   `<state-dir>/<cp_id>.json` (#StationJournal): the supply in progress
+ *   and the tickets Kafka has not confirmed, read again by the next
+ *   engine of the CP at `hello`. Default
+ *   station_engine_default_state_dir().
  *
  * Read-only properties (notify): "started", "port", "cp-id", "state"
  * (#EvCpState), "ko", "price" (the CP's price from Central), "supply-id",
@@ -60,6 +65,8 @@ guint        station_engine_get_port         (StationEngine  *self);
 const char  *station_engine_get_listen       (StationEngine  *self);
 const char  *station_engine_get_bootstrap    (StationEngine  *self);
 const char  *station_engine_get_location     (StationEngine  *self);
+const char  *station_engine_get_state_dir    (StationEngine  *self);
+char        *station_engine_default_state_dir (void);
 double       station_engine_get_power_kw     (StationEngine  *self);
 const char  *station_engine_get_cp_id        (StationEngine  *self);
 EvCpState    station_engine_get_state        (StationEngine  *self);

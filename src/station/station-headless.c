@@ -55,6 +55,7 @@ engine_members (gpointer                core,
       json_object_set_string_member (fields, "kafka", station_engine_get_bootstrap (engine));
       json_object_set_string_member (fields, "location", station_engine_get_location (engine));
       json_object_set_double_member (fields, "power_kw", station_engine_get_power_kw (engine));
+      json_object_set_string_member (fields, "state_dir", station_engine_get_state_dir (engine));
       return TRUE;
     case STATION_EVENT_MONITOR:
       json_object_set_boolean_member (fields, "connected", data->up);

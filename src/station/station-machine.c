@@ -194,12 +194,37 @@ queue_data (StationMachine   *self,
   EvSupplyData *data;
 
   meter (self, now_ms);
-  data = ev_supply_data_new (kind, self->supply_id, self->cp_id, self->driver_id, ++self->seq);
+  self->seq++;
+  data = station_machine_snapshot (self);
+  data->kind = kind;
+  g_ptr_array_add (self->output, data);
+  return data;
+}
+
+/**
+ * station_machine_snapshot:
+ * @self: a machine
+ *
+ * The supply in progress as its last progress message said it (or, before
+ * any, with `seq` 0 and no energy), without metering anything new: what
+ * the engine's journal keeps.
+ *
+ * Returns: (transfer full) (nullable): a progress message, not queued;
+ *   %NULL when there is no supply
+ */
+EvSupplyData *
+station_machine_snapshot (StationMachine *self)
+{
+  EvSupplyData *data;
+
+  if (self->supply_id == NULL)
+    return NULL;
+
+  data = ev_supply_data_new (EV_SUPPLY_DATA_PROGRESS, self->supply_id, self->cp_id, self->driver_id, self->seq);
   data->kwh = self->kwh;
   data->amount = self->kwh * self->price;
   data->price = self->price;
   data->started_at = self->plugged ? self->started_at : self->authorized_at;
-  g_ptr_array_add (self->output, data);
   return data;
 }
 

@@ -19,6 +19,7 @@ G_BEGIN_DECLS
  * @STATION_ERROR_STOPPED: the CP is out of order
  * @STATION_ERROR_BROKEN: the engine is KO
  * @STATION_ERROR_INVALID: a bad argument (an id, a price)
+ * @STATION_ERROR_JOURNAL: the engine's journal cannot be read
  *
  * Why an operation on a station was refused.
  */
@@ -31,6 +32,7 @@ typedef enum {
   STATION_ERROR_STOPPED,
   STATION_ERROR_BROKEN,
   STATION_ERROR_INVALID,
+  STATION_ERROR_JOURNAL,
 } StationError;
 
 GQuark station_error_quark (void);
@@ -97,6 +99,7 @@ double          station_machine_get_kwh      (StationMachine  *self);
 double          station_machine_get_amount   (StationMachine  *self);
 guint           station_machine_get_seq      (StationMachine  *self);
 gint64          station_machine_get_started_at (StationMachine *self);
+EvSupplyData   *station_machine_snapshot     (StationMachine  *self);
 
 gboolean        station_machine_start        (StationMachine  *self,
                                               const char      *supply_id,

@@ -218,7 +218,9 @@ class Station:
         self.runs += 1
         argv = [program("EV_STATION"), "engine", "--headless",
                 "--listen", "127.0.0.1:%d" % self.port, "--kafka", self.net.bootstrap,
-                "--location", self.location] + list(self.engine_args)
+                "--location", self.location,
+                # The network's own journals: a run never reads another's.
+                "--state-dir", os.path.join(self.net.dir, "engines")] + list(self.engine_args)
         self.engine = self.net.spawn("engine-%s.%d" % (self.cp_id, self.runs), argv)
         ready = self.engine.wait("ready", timeout=timeout)
         self.port = ready["port"]
