@@ -1288,8 +1288,20 @@ send_authorization_cb (CentralCore *self,
                        gpointer     data)
 {
   Authorization *auth = data;
+  EvSupplySession *session = auth->session;
+  g_autofree char *message = NULL;
+  CentralEventData event = {
+    .cp_id = ev_supply_session_get_cp_id (session),
+    .request_id = auth->request_id,
+    .driver_id = ev_supply_session_get_driver_id (session),
+    .supply_id = ev_supply_session_get_supply_id (session),
+    .price = ev_supply_session_get_price (session),
+  };
 
-  send_authorization (self, auth->request_id, auth->session);
+  /* Told once stored: a batch lost with the disk never authorised it. */
+  message = g_strdup_printf (_("Authorised driver %s at %s"), event.driver_id, event.cp_id);
+  emit (self, CENTRAL_EVENT_AUTHORIZED, CENTRAL_LOG_INFO, message, &event);
+  send_authorization (self, auth->request_id, session);
 }
 
 static void
@@ -1453,11 +1465,6 @@ handle_supply_request (CentralCore  *self,
   ev_supply_session_set_price (session, ev_charging_point_get_price (rec->cp));
   ev_supply_session_set_started_at (session, now_ms ());
   track_session (self, session);
-
-  event.supply_id = supply_id;
-  event.price = ev_supply_session_get_price (session);
-  message = g_strdup_printf (_("Authorised driver %s at %s"), request->driver_id, request->cp_id);
-  emit (self, CENTRAL_EVENT_AUTHORIZED, CENTRAL_LOG_INFO, message, &event);
 
   {
     Authorization *auth = g_new0 (Authorization, 1);
