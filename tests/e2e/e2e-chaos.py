@@ -287,6 +287,21 @@ class Campaign:
                      for r in self.net.query("SELECT supply_id FROM sessions WHERE ended_at IS NULL")]
         except Exception as error:  # noqa: B902 — Central may be writing; ask again
             left.append("database: %s" % error)
+        # A supply Central has billed is at rest once its driver has had
+        # that outcome: the relay may still be on its way (a Central that
+        # restarted relays a redelivered ticket again).
+        try:
+            billed = self.net.query("SELECT supply_id, driver_id, kwh FROM sessions"
+                                    " WHERE ended_at IS NOT NULL AND kwh > 0")
+        except Exception as error:  # noqa: B902 — Central may be writing; ask again
+            billed = []
+            left.append("database: %s" % error)
+        for row in billed:
+            runs = self.drivers.get(row["driver_id"], [])
+            told = [e for p in runs for name in ("ticket", "supply-error")
+                    for e in p.find(name, supply_id=row["supply_id"])]
+            if not any(abs(e["kwh"] - row["kwh"]) < 1e-9 for e in told):
+                left.append("%s has not had the outcome of %s" % (row["driver_id"], row["supply_id"]))
         for cp, station in self.net.stations.items():
             states = station.engine.find("state")
             if states and states[-1]["state"] in ("WAITING", "SUPPLYING"):
