@@ -318,6 +318,12 @@ class Campaign:
             self.findings += crashed
             left = self.unsettled()
             if not left:
+                # At rest only once the three agree: a ticket may still be
+                # in Kafka for a Central whose group is rebalancing.
+                pending = [row[0] for row in self.check() if row[6]]
+                if pending:
+                    left = ["not yet agreed: %s" % ", ".join(pending)]
+            if not left:
                 say("%.1f s: quiet" % self.now())
                 return
             if time.monotonic() > deadline:
