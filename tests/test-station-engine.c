@@ -933,6 +933,36 @@ test_engine_journal_crash (Fixture       *fixture,
   g_assert_cmpuint (peer_kafka_count_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_TICKET), ==, 1);
 }
 
+/* A supply that ended normally, its ticket delivered, and then the engine
+ * restarted: a `start` for it sent again (a restarted Central answering
+ * its backlog) is not run a second time by the new engine either. */
+static void
+test_engine_journal_ended (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  const char *supply_id = "dddddddd-dddd-4ddd-8ddd-dddddddddddd";
+  g_autoptr(StationJournal) journal = NULL;
+
+  supplying (fixture, supply_id, 1);
+  g_assert_true (station_engine_unplug (fixture->engine, NULL));
+  peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_TICKET, 0);
+  wait_journal_empty (fixture);
+  journal = load_journal (fixture);
+  g_assert_cmpuint (station_journal_get_ended (journal)->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (station_journal_get_ended (journal), 0), ==, supply_id);
+
+  crash_engine (fixture);
+  start_engine (fixture);
+  hello (fixture);
+  peer_kafka_directive (fixture->kafka, "CP1", EV_DIRECTIVE_ACTION_START, supply_id, "d1",
+                        ev_protocol_now_ms () + 60000);
+  peer_kafka_directive (fixture->kafka, "CP1", EV_DIRECTIVE_ACTION_START, "eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee",
+                        "d2", ev_protocol_now_ms () + 60000);
+  wait_state (fixture, EV_CP_STATE_WAITING);
+  g_assert_cmpstr (station_engine_get_supply_id (fixture->engine), ==, "eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee");
+  g_assert_cmpuint (peer_kafka_count_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_TICKET), ==, 1);
+}
+
 /* A ticket published while the broker is away, and the engine killed
  * before Kafka confirmed it: the next engine publishes the same message
  * again once the broker is back. */
@@ -1141,6 +1171,7 @@ main (int   argc,
   g_test_add ("/station/engine/monitor-back", Fixture, &short_grace, fixture_setup, test_engine_monitor_back, fixture_teardown);
   g_test_add_func ("/station/journal/file", test_journal_file);
   g_test_add ("/station/engine/journal/crash", Fixture, NULL, fixture_setup, test_engine_journal_crash, fixture_teardown);
+  g_test_add ("/station/engine/journal/ended", Fixture, NULL, fixture_setup, test_engine_journal_ended, fixture_teardown);
   g_test_add ("/station/engine/journal/undelivered", Fixture, NULL, fixture_setup,
               test_engine_journal_undelivered, fixture_teardown);
   g_test_add ("/station/engine/journal/damaged", Fixture, NULL, fixture_setup,

@@ -319,6 +319,13 @@ recover_journal (StationEngine *self,
       return;
     }
 
+  {
+    GPtrArray *ended = station_journal_get_ended (self->journal);
+
+    for (guint i = 0; i < ended->len; i++)
+      station_finished_add (&self->finished, g_ptr_array_index (ended, i));
+  }
+
   crashed = station_journal_take_supply (self->journal);
   if (crashed != NULL)
     {

@@ -8,6 +8,7 @@
 #include "ev-file.h"
 #include "ev-json.h"
 #include "station-journal.h"
+#include "ev-protocol.h"
 #include "station-machine.h"
 
 #define JOURNAL_VERSION 1
@@ -19,6 +20,7 @@ struct _StationJournal
   char *path;
   EvSupplyData *supply;     /* a ticket, reason engine-fault; NULL when idle */
   GPtrArray *tickets;       /* EvSupplyData, envelopes set, oldest first */
+  GPtrArray *ended;         /* supply ids ended here, oldest first, bounded */
 };
 
 /**
@@ -40,6 +42,7 @@ station_journal_new (const char *state_dir,
   self->cp_id = g_strdup (cp_id);
   self->path = g_build_filename (state_dir, name, NULL);
   self->tickets = g_ptr_array_new_with_free_func ((GDestroyNotify) ev_supply_data_free);
+  self->ended = g_ptr_array_new_with_free_func (g_free);
   return self;
 }
 
@@ -54,6 +57,7 @@ station_journal_free (StationJournal *self)
   g_free (self->path);
   g_clear_pointer (&self->supply, ev_supply_data_free);
   g_ptr_array_unref (self->tickets);
+  g_ptr_array_unref (self->ended);
   g_free (self);
 }
 
@@ -124,6 +128,19 @@ load_object (StationJournal  *self,
       if (ticket == NULL)
         return FALSE;
       g_ptr_array_add (tickets, ticket);
+    }
+
+  /* The supplies ended here (older journals have none): a `start` sent
+   * again for one of them must not run it twice after a restart. */
+  node = json_object_get_member (object, "ended");
+  g_ptr_array_set_size (self->ended, 0);
+  for (guint i = 0; node != NULL && JSON_NODE_HOLDS_ARRAY (node) &&
+                    i < json_array_get_length (json_node_get_array (node)); i++)
+    {
+      const char *id = json_array_get_string_element (json_node_get_array (node), i);
+
+      if (id != NULL && ev_protocol_validate_uuid (id, "ended", NULL))
+        station_journal_add_ended (self, id);
     }
 
   g_clear_pointer (&self->supply, ev_supply_data_free);
@@ -255,6 +272,9 @@ station_journal_save (StationJournal  *self,
         g_string_append_c (text, ',');
       g_string_append (text, ticket);
     }
+  g_string_append (text, "],\"ended\":[");
+  for (guint i = 0; i < self->ended->len; i++)
+    g_string_append_printf (text, "%s\"%s\"", i > 0 ? "," : "", (const char *) g_ptr_array_index (self->ended, i));
   g_string_append (text, "]}\n");
 
   return g_file_set_contents_full (self->path, text->str, text->len,
@@ -352,6 +372,40 @@ station_journal_add_ticket (StationJournal     *self,
     g_clear_pointer (&self->supply, ev_supply_data_free);
   station_journal_remove_ticket (self, ticket->supply_id);
   g_ptr_array_add (self->tickets, ev_supply_data_copy (ticket));
+  station_journal_add_ended (self, ticket->supply_id);
+}
+
+/**
+ * station_journal_add_ended:
+ * @self: a journal
+ * @supply_id: a supply this engine ended (or saw cancelled)
+ *
+ * Remembers @supply_id among the newest %STATION_JOURNAL_ENDED ended
+ * here, so that the next engine of this CP ignores a `start` for it.
+ */
+void
+station_journal_add_ended (StationJournal *self,
+                           const char     *supply_id)
+{
+  for (guint i = 0; i < self->ended->len; i++)
+    if (g_str_equal (g_ptr_array_index (self->ended, i), supply_id))
+      return;
+  if (self->ended->len >= STATION_JOURNAL_ENDED)
+    g_ptr_array_remove_index (self->ended, 0);
+  g_ptr_array_add (self->ended, g_strdup (supply_id));
+}
+
+/**
+ * station_journal_get_ended:
+ * @self: a journal
+ *
+ * Returns: (transfer none) (element-type utf8): the supplies ended here,
+ *   oldest first
+ */
+GPtrArray *
+station_journal_get_ended (StationJournal *self)
+{
+  return self->ended;
 }
 
 /**

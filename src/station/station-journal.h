@@ -30,6 +30,13 @@ StationJournal     *station_journal_new            (const char          *state_d
                                                     const char          *cp_id);
 void                station_journal_free           (StationJournal      *self);
 
+/* How many ended supply ids a journal keeps (as StationFinished does). */
+#define STATION_JOURNAL_ENDED 256
+
+void                station_journal_add_ended      (StationJournal      *self,
+                                                    const char          *supply_id);
+GPtrArray          *station_journal_get_ended      (StationJournal      *self);
+
 const char         *station_journal_get_path       (StationJournal      *self);
 
 gboolean            station_journal_load           (StationJournal      *self,
