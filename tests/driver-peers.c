@@ -109,7 +109,18 @@ char *
 fake_central_authorize (FakeCentral           *central,
                         const EvSupplyRequest *request)
 {
-  g_autofree char *supply_id = ev_protocol_new_uuid ();
+  char *supply_id = ev_protocol_new_uuid ();
+
+  fake_central_authorize_supply (central, request, supply_id);
+  return supply_id;
+}
+
+/* The same, naming the supply (for data sent before its authorisation). */
+void
+fake_central_authorize_supply (FakeCentral           *central,
+                               const EvSupplyRequest *request,
+                               const char            *supply_id)
+{
   g_autoptr(EvSupplyResponse) response = NULL;
   g_autofree char *json = NULL;
 
@@ -117,7 +128,6 @@ fake_central_authorize (FakeCentral           *central,
                                                 supply_id, FAKE_CENTRAL_PRICE);
   json = ev_supply_response_to_json (response, NULL);
   fake_central_publish (central, "supply-res", request->driver_id, json);
-  return g_steal_pointer (&supply_id);
 }
 
 void

@@ -36,6 +36,9 @@ void                   fake_central_publish        (FakeCentral           *centr
                                                     const char            *json);
 char                  *fake_central_authorize      (FakeCentral           *central,
                                                     const EvSupplyRequest *request);
+void                   fake_central_authorize_supply (FakeCentral           *central,
+                                                      const EvSupplyRequest *request,
+                                                      const char            *supply_id);
 void                   fake_central_deny           (FakeCentral           *central,
                                                     const EvSupplyRequest *request,
                                                     EvSupplyDenyReason     reason);

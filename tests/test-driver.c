@@ -477,6 +477,74 @@ test_unfollowed_ticket (Fixture       *fixture,
   g_assert_cmpuint (g_list_model_get_n_items (driver_core_get_history (fixture->core)), ==, 1);
 }
 
+/* The driver gave up on two requests (no answer) while its consumer could
+ * not read: then everything comes at once, the authorisation of the first
+ * (no longer the request followed) and the ticket of its supply, in either
+ * order. The supply was charged and billed: its ticket reaches the
+ * history, once, whichever came first, while the driver still waits for
+ * its current request; and a ticket kept while waiting goes into the
+ * history when the current request is denied. */
+static void
+test_abandoned_ticket (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  const char *first_supply = "9a1f3c20-5d5e-4c1b-8f51-0b7a3b0c1d11";
+  const char *second_supply = "9a1f3c20-5d5e-4c1b-8f51-0b7a3b0c1d12";
+  const char *third_supply = "9a1f3c20-5d5e-4c1b-8f51-0b7a3b0c1d13";
+  const EvSupplyRequest *first = request (fixture, "CP1", 1);
+  const EvSupplyRequest *second, *third;
+  JsonObject *event;
+
+  wait_event (fixture, "no-answer", 1);
+  second = request (fixture, "CP2", 2);
+  wait_event (fixture, "no-answer", 2);
+
+  /* The ticket first, then the old authorisation. */
+  fake_central_data (fixture->central, first, first_supply, EV_SUPPLY_DATA_TICKET, 3, 2.0,
+                     EV_TICKET_REASON_UNPLUGGED);
+  fake_central_authorize_supply (fixture->central, first, first_supply);
+  event = wait_event (fixture, "ticket", 1);
+  g_assert_cmpstr (field (event, "supply_id"), ==, first_supply);
+  g_assert_cmpstr (field (event, "cp_id"), ==, "CP1");
+  g_assert_cmpfloat (json_object_get_double_member (event, "kwh"), ==, 2.0);
+  g_assert_cmpint (driver_core_get_phase (fixture->core), ==, DRIVER_PHASE_NO_ANSWER);
+  g_assert_cmpstr (driver_core_get_request_id (fixture->core), ==, second->request_id);
+
+  /* A new request: the answer to the one before comes first, then its
+   * ticket, which is recorded at once rather than kept for the new one. */
+  third = request (fixture, "CP3", 3);
+  fake_central_authorize_supply (fixture->central, second, second_supply);
+  fake_central_data (fixture->central, second, second_supply, EV_SUPPLY_DATA_TICKET, 2, 1.5,
+                     EV_TICKET_REASON_UNPLUGGED);
+  event = wait_event (fixture, "ticket", 2);
+  g_assert_cmpstr (field (event, "supply_id"), ==, second_supply);
+  g_assert_cmpint (driver_core_get_phase (fixture->core), ==, DRIVER_PHASE_REQUESTED);
+
+  /* A ticket nobody names while waiting, then the request is denied: the
+   * driver will not be told more of it, into the history it goes. */
+  fake_central_data (fixture->central, third, third_supply, EV_SUPPLY_DATA_TICKET, 4, 1.0,
+                     EV_TICKET_REASON_UNPLUGGED);
+  fake_central_deny (fixture->central, third, EV_SUPPLY_DENY_REASON_CP_BUSY);
+  wait_event (fixture, "denied", 1);
+  event = wait_event (fixture, "ticket", 3);
+  g_assert_cmpstr (field (event, "supply_id"), ==, third_supply);
+
+  g_assert_cmpuint (g_list_model_get_n_items (driver_core_get_history (fixture->core)), ==, 3);
+  g_assert_cmpfloat_with_epsilon (driver_core_get_total_kwh (fixture->core), 4.5, 1e-9);
+
+  /* Delivered again: nothing new. */
+  fake_central_authorize_supply (fixture->central, first, first_supply);
+  fake_central_data (fixture->central, first, first_supply, EV_SUPPLY_DATA_TICKET, 3, 2.0,
+                     EV_TICKET_REASON_UNPLUGGED);
+  fake_central_deny (fixture->central, third, EV_SUPPLY_DENY_REASON_CP_BUSY);
+  fake_central_data (fixture->central, second, second_supply, EV_SUPPLY_DATA_TICKET, 2, 1.5,
+                     EV_TICKET_REASON_UNPLUGGED);
+  fake_central_publish (fixture->central, "supply-data2", "d1", "{\"v\":1,\"barrier\":true}");
+  wait_event (fixture, "invalid-message", 1);
+  g_assert_null (find_event (fixture, "ticket", 4));
+  g_assert_cmpuint (g_list_model_get_n_items (driver_core_get_history (fixture->core)), ==, 3);
+}
+
 static void
 test_others_ignored (Fixture       *fixture,
                      gconstpointer  data)
@@ -840,6 +908,7 @@ main (int   argc,
   ADD ("/driver/supply-settled", test_supply_settled);
   ADD ("/driver/unfollowed-ticket", test_unfollowed_ticket);
   ADD_SHORT ("/driver/no-answer", test_no_answer);
+  ADD_SHORT ("/driver/abandoned-ticket", test_abandoned_ticket);
   ADD ("/driver/others-ignored", test_others_ignored);
   ADD ("/driver/file", test_file);
   ADD_SHORT ("/driver/file-no-answer", test_file_no_answer);

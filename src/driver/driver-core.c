@@ -39,6 +39,10 @@ typedef struct
 /* Early messages kept at most; more means they are not ours to wait for. */
 #define EARLY_MAX 64
 
+/* Supplies authorised for a request this driver had given up on, kept at
+ * most (see mark_abandoned()). */
+#define ABANDONED_MAX 256
+
 static void
 early_free (gpointer user_data)
 {
@@ -70,6 +74,8 @@ struct _DriverCore
   DriverFollow *follow;
   guint answer_id;
   GPtrArray *early;           /* Early, for a supply not authorised yet */
+  GHashTable *abandoned;      /* supply_id set: authorised after the driver gave up */
+  GQueue abandoned_order;     /* the same, oldest first, to bound it */
 
   GListStore *cps;
   GHashTable *cp_index;       /* cp_id → EvChargingPoint (borrowed from cps) */
@@ -614,6 +620,12 @@ invalid_message (DriverCore   *self,
 
 /* Keeps the driver's own message about a supply it cannot know yet,
  * while its request waits for an answer. */
+static gboolean
+waiting_for_answer (DriverCore *self)
+{
+  return self->follow->phase == DRIVER_PHASE_REQUESTED || self->follow->phase == DRIVER_PHASE_NO_ANSWER;
+}
+
 static void
 keep_early (DriverCore     *self,
             const char     *driver_id,
@@ -622,8 +634,7 @@ keep_early (DriverCore     *self,
 {
   Early *early;
 
-  if (g_strcmp0 (driver_id, self->driver_id) != 0 ||
-      (self->follow->phase != DRIVER_PHASE_REQUESTED && self->follow->phase != DRIVER_PHASE_NO_ANSWER))
+  if (g_strcmp0 (driver_id, self->driver_id) != 0 || !waiting_for_answer (self))
     return;
 
   if (self->early->len >= EARLY_MAX)
@@ -634,8 +645,10 @@ keep_early (DriverCore     *self,
   g_ptr_array_add (self->early, early);
 }
 
-/* The supply is authorised: its early messages apply now, in the order
- * they came; the others were about older supplies and go. */
+/* The follow has left the wait for an answer (authorised, denied, …):
+ * the early messages that are its supply's apply now, in the order they
+ * came; the tickets of other supplies are supplies this driver paid for
+ * without following them, and go into the history. */
 static void
 replay_early (DriverCore *self)
 {
@@ -653,6 +666,46 @@ replay_early (DriverCore *self)
         follow_changed (self, before);
       else if (item->data != NULL)
         record_unfollowed (self, item->data);
+    }
+}
+
+/* An authorisation for a request that is no longer the one followed (the
+ * driver gave up on it: no answer in time, or it asked again): its supply
+ * may still have run, and its ticket is not one to wait an answer for.
+ * Whatever of it came early goes into the history now, and what comes
+ * later goes there at once. Without this, a ticket that overtook such an
+ * authorisation waited for ever while the driver stayed without an
+ * answer (chaos seed 735502081: drivers whose consumer group could not
+ * join during broker outages got both, 30 s late). */
+static void
+mark_abandoned (DriverCore             *self,
+                const EvSupplyResponse *response)
+{
+  char *key;
+
+  if (response->status != EV_SUPPLY_STATUS_AUTHORIZED || response->supply_id == NULL ||
+      g_strcmp0 (response->driver_id, self->driver_id) != 0 ||
+      g_strcmp0 (response->request_id, self->follow->request_id) == 0 ||
+      g_hash_table_contains (self->abandoned, response->supply_id))
+    return;
+
+  key = g_strdup (response->supply_id);
+  g_hash_table_add (self->abandoned, key);
+  g_queue_push_tail (&self->abandoned_order, key);
+  if (self->abandoned_order.length > ABANDONED_MAX)
+    g_hash_table_remove (self->abandoned, g_queue_pop_head (&self->abandoned_order));
+
+  for (guint i = 0; i < self->early->len;)
+    {
+      Early *item = g_ptr_array_index (self->early, i);
+
+      if (item->data != NULL && g_strcmp0 (item->data->supply_id, response->supply_id) == 0)
+        {
+          record_unfollowed (self, item->data);
+          g_ptr_array_remove_index (self->early, i);
+        }
+      else
+        i++;
     }
 }
 
@@ -688,6 +741,8 @@ supply_message_cb (EvBus        *bus,
 
       if (response != NULL)
         result = driver_follow_on_response (self->follow, response);
+      if (response != NULL && result == DRIVER_FOLLOW_IGNORED)
+        mark_abandoned (self, response);
     }
   else if (g_str_equal (topic, "supply-data2"))
     {
@@ -697,7 +752,7 @@ supply_message_cb (EvBus        *bus,
         result = driver_follow_on_data (self->follow, supply_data);
       if (supply_data != NULL && result == DRIVER_FOLLOW_IGNORED && !settle_history (self, supply_data))
         {
-          if (self->follow->phase == DRIVER_PHASE_REQUESTED || self->follow->phase == DRIVER_PHASE_NO_ANSWER)
+          if (waiting_for_answer (self) && !g_hash_table_contains (self->abandoned, supply_data->supply_id))
             keep_early (self, supply_data->driver_id, &supply_data, NULL);
           else
             record_unfollowed (self, supply_data);
@@ -720,7 +775,7 @@ supply_message_cb (EvBus        *bus,
     }
   if (result != DRIVER_FOLLOW_IGNORED)
     follow_changed (self, before);
-  if (self->follow->phase == DRIVER_PHASE_AUTHORIZED)
+  if (self->early->len > 0 && !waiting_for_answer (self))
     replay_early (self);
   ev_bus_message_done (bus, msg);
 }
@@ -1712,6 +1767,8 @@ driver_core_finalize (GObject *object)
   g_free (self->state_dir);
   driver_follow_free (self->follow);
   g_ptr_array_unref (self->early);
+  g_queue_clear (&self->abandoned_order);
+  g_hash_table_unref (self->abandoned);
   g_clear_object (&self->cps);
   g_hash_table_unref (self->cp_index);
   g_clear_object (&self->history);
@@ -1852,4 +1909,6 @@ driver_core_init (DriverCore *self)
   self->cp_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->history = g_list_store_new (EV_TYPE_SUPPLY_SESSION);
   self->history_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->abandoned = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_queue_init (&self->abandoned_order);
 }
