@@ -558,6 +558,7 @@ class Step:
             "status_per_s": round(answered / window, 1) if answered is not None else None,
             "status_sent": st.get("status_sent"),
             "status_answered": answered,
+            "status_skipped": st.get("status_skipped"),
             "status_ms": pct(st, "status_ms"),
             "response_ms": pct(dr, "response_ms"),
             "progress_ms": pct(dr, "progress_ms"),
@@ -770,7 +771,10 @@ def table_row(r):
         registered += f" (most links up at once {fmt(r.get('max_links_up'))})"
     return [str(r["cps"]), registered, fmt(r.get("window_s")),
             fmt(r.get("central_cpu_avg")), fmt(r.get("central_cpu_peak")), fmt(r.get("central_rss_peak_mb"), 0),
-            fmt(r.get("status_per_s"), 0), fmt_pcts(r.get("status_ms")), fmt_pcts(r.get("response_ms")),
+            fmt(r.get("status_per_s"), 0),
+            fmt_pcts(r.get("status_ms")) + (f" ({fmt(r.get('status_skipped'))} held back)"
+                                            if r.get("status_skipped") else ""),
+            fmt_pcts(r.get("response_ms")),
             fmt_pcts(r.get("progress_ms")),
             f"{fmt(r.get('requests'))} / {fmt(r.get('authorized'))}" if "requests" in r else "–",
             fmt_counts(r.get("denials")) if "denials" in r else "–", error_text, lost,
@@ -926,7 +930,9 @@ def markdown(report):
     out.append("- Central CPU: utime + stime of /proc/PID/stat (every thread), average over the window and "
                "peak of 1 s samples, in % of one core; RSS: the peak of 1 s VmRSS samples in the window. "
                "Status frames/s: the station fleet's `status_answered` over the window. Latencies are "
-               "the fleets' own: status → answer on the monitor links, request → response of "
+               "the fleets' own: status → answer on the monitor links, timed from when each status was "
+               "due, not when it could leave (a status due while the one before is unanswered is held "
+               "back, counted beside the latency, and its wait counts), request → response of "
                "supplies (driver fleet `response_ms`), engine → driver (`progress_ms`: from the "
                "engine's time stamp of every supply-data message the driver receives, progress and "
                "tickets; at 1,000 CPs supplies last 1 s and mostly end before their first progress).")

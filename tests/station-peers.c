@@ -15,7 +15,27 @@ struct _PeerServer
   gpointer user_data;
   GPtrArray *links;
   GPtrArray *requests;    /* EvLinkRequest, every one received */
+  guint status_delay_ms;  /* answers to `status` leave this much later */
 };
+
+/* An answer held back (peer_server_set_status_delay()). */
+typedef struct
+{
+  EvLink *link;
+  char *json;
+} Delayed;
+
+static gboolean
+delayed_answer_cb (gpointer user_data)
+{
+  Delayed *delayed = user_data;
+
+  ev_link_respond (delayed->link, delayed->json, NULL);
+  g_object_unref (delayed->link);
+  g_free (delayed->json);
+  g_free (delayed);
+  return G_SOURCE_REMOVE;
+}
 
 static void
 server_request_cb (EvLink     *link,
@@ -36,12 +56,35 @@ server_request_cb (EvLink     *link,
       response = server->func (server, request, server->user_data);
     }
 
-  if (response != NULL)
+  if (response != NULL && request != NULL && request->type == EV_LINK_REQUEST_STATUS &&
+      server->status_delay_ms > 0)
+    {
+      Delayed *delayed = g_new0 (Delayed, 1);
+
+      delayed->link = g_object_ref (link);
+      delayed->json = ev_link_response_to_json (response, NULL);
+      g_timeout_add (server->status_delay_ms, delayed_answer_cb, delayed);
+    }
+  else if (response != NULL)
     {
       g_autofree char *json = ev_link_response_to_json (response, NULL);
 
       ev_link_respond (link, json, NULL);
     }
+}
+
+/**
+ * peer_server_set_status_delay:
+ * @server: a server
+ * @delay_ms: how long each answer to a `status` is held back; 0 for none
+ *
+ * Plays a slow Central: the answers leave @delay_ms after their request.
+ */
+void
+peer_server_set_status_delay (PeerServer *server,
+                              guint       delay_ms)
+{
+  server->status_delay_ms = delay_ms;
 }
 
 static void

@@ -37,6 +37,8 @@ void                 peer_server_wait_count   (PeerServer          *server,
                                                EvLinkRequestType    type,
                                                guint                count);
 guint                peer_server_get_n_links  (PeerServer          *server);
+void                 peer_server_set_status_delay (PeerServer       *server,
+                                                   guint             delay_ms);
 /* Waits until the last `status` received says the engine is @health. */
 void                 peer_server_wait_status  (PeerServer          *server,
                                                EvEngineHealth       health,

@@ -274,10 +274,74 @@ test_seconds (void)
   g_assert_nonnull (summary);
   g_assert_cmpfloat (json_object_get_double_member (summary, "t"), >=, 2.0);
   g_assert_cmpint (json_object_get_int_member (summary, "count"), ==, 3);
+  /* No Central answered: no latency to show, which is not 0 ms. */
+  {
+    JsonObject *latency = json_object_get_object_member (summary, "status_ms");
+
+    g_assert_cmpint (json_object_get_int_member (latency, "n"), ==, 0);
+    g_assert_true (JSON_NODE_HOLDS_NULL (json_object_get_member (latency, "p50")));
+    g_assert_true (JSON_NODE_HOLDS_NULL (json_object_get_member (latency, "p99")));
+    g_assert_true (JSON_NODE_HOLDS_NULL (json_object_get_member (latency, "max")));
+  }
   ev_test_program_send (broker, "quit");
   g_assert_cmpint (ev_test_program_finish (broker), ==, 0);
   ev_test_program_free (fleet);
   ev_test_program_free (broker);
+  ev_test_rm_rf (dir);
+}
+
+/* Measured as a monitor lives it: against a Central that answers every
+ * status 2 s late while statuses fall due every second, the statuses due
+ * meanwhile are held back and counted as skipped, and each latency counts
+ * from when its status was due, not from when the link was free to send
+ * it; so the figures show the backlog (most samples well over the 2 s a
+ * single answer takes), not 2 s flat (coordinated omission). */
+static void
+test_slow_central (void)
+{
+  g_autofree char *dir = ev_test_make_tmpdir ();
+  g_autofree char *tokens = g_build_filename (dir, "tokens", NULL);
+  g_autofree char *address = NULL;
+  EvTestProgram *broker, *fleet;
+  PeerCentral central = { 0 };
+  PeerServer *server;
+  const char *bootstrap;
+  JsonObject *stats, *latency;
+
+  peer_central_init (&central);
+  server = peer_server_new (0, peer_central_func, &central);
+  peer_server_set_status_delay (server, 2000);
+  address = peer_server_dup_address (server);
+  broker = ev_test_broker_start (dir, &bootstrap);
+  {
+    const char *argv[] = {
+      g_getenv ("EV_STATION"), "fleet", "--count", "2", "--central", address,
+      "--kafka", bootstrap, "--token-dir", tokens, "--stats-interval", "500", NULL
+    };
+
+    g_assert_nonnull (argv[0]);
+    fleet = ev_test_program_start ("ev-station fleet", dir, argv);
+  }
+  wait_stats (fleet, "status_answered", 8);
+
+  stats = ev_test_program_last (fleet, "stats");
+  latency = json_object_get_object_member (stats, "status_ms");
+  g_assert_cmpint (json_object_get_int_member (stats, "status_skipped"), >, 0);
+  g_assert_cmpint (json_object_get_int_member (latency, "skipped"), ==,
+                   json_object_get_int_member (stats, "status_skipped"));
+  g_assert_cmpint (json_object_get_int_member (latency, "n"), >=, 8);
+  g_assert_cmpfloat (json_object_get_double_member (latency, "p50"), >=, 2500.0);
+  g_assert_cmpfloat (json_object_get_double_member (latency, "max"), >=,
+                     json_object_get_double_member (latency, "p50"));
+
+  ev_test_program_send (fleet, "quit");
+  g_assert_cmpint (ev_test_program_finish (fleet), ==, 0);
+  ev_test_program_send (broker, "quit");
+  g_assert_cmpint (ev_test_program_finish (broker), ==, 0);
+  ev_test_program_free (fleet);
+  ev_test_program_free (broker);
+  peer_server_free (server);
+  peer_central_clear (&central);
   ev_test_rm_rf (dir);
 }
 
@@ -290,6 +354,7 @@ main (int   argc,
   g_test_add_func ("/station/fleet/bad-arguments", test_bad_arguments);
   g_test_add_func ("/station/fleet/network", test_fleet);
   g_test_add_func ("/station/fleet/seconds", test_seconds);
+  g_test_add_func ("/station/fleet/slow-central", test_slow_central);
 
   return g_test_run ();
 }

@@ -91,7 +91,8 @@ typedef struct
   gint64 status_at;     /* monotonic ms; 0 while not up */
   gint64 retry_at;      /* monotonic ms */
   gint64 fault_at;      /* monotonic ms; 0 without faults */
-  gint64 sent_us;       /* when the status on the wire left */
+  gint64 intended_us;   /* when the status on the wire was due (monotonic) */
+  gint64 backlog_ms;    /* when the oldest status held back was due; 0 if none */
   char *nonce;          /* the registration's, until the token is kept */
   guint request_id;
   guint backoff_ms;
@@ -118,6 +119,7 @@ typedef struct
 {
   guint64 status_sent;
   guint64 status_answered;
+  guint64 status_skipped;
   guint64 directives;
   guint64 supplies;
   guint64 tickets;
@@ -606,6 +608,9 @@ record_latency (FleetCounters *counters,
   counters->max_latency_us = MAX (counters->max_latency_us, latency_us);
 }
 
+static void send_status_due (FleetCp *cp,
+                             gint64   due_ms);
+
 static void
 session_response_cb (EvLinkSession *session,
                      guint          request_id,
@@ -667,7 +672,14 @@ session_response_cb (EvLinkSession *session,
       if (response->status == EV_LINK_STATUS_OK)
         {
           self->counters.status_answered++;
-          record_latency (&self->counters, g_get_monotonic_time () - cp->sent_us);
+          record_latency (&self->counters, g_get_monotonic_time () - cp->intended_us);
+          if (cp->backlog_ms > 0)
+            {
+              gint64 due = cp->backlog_ms;
+
+              cp->backlog_ms = 0;
+              send_status_due (cp, due);
+            }
         }
       else if (response->status == EV_LINK_STATUS_DENIED &&
                response->reason == EV_LINK_REASON_NOT_AUTHENTICATED)
@@ -709,22 +721,17 @@ static const EvLinkSessionCallbacks session_callbacks = {
 };
 
 /* What the monitor reports: the engine's state, or BROKEN when its engine
- * does not answer. */
+ * does not answer. Its latency counts from @due_ms, when it was meant to
+ * leave, not from when it could: a slow answer delays the statuses after
+ * it, and that delay is part of what a monitor sees (no coordinated
+ * omission). */
 static void
-send_status (FleetCp *cp,
-             gint64   now)
+send_status_due (FleetCp *cp,
+                 gint64   due_ms)
 {
   StationFleet *self = cp->fleet;
   EvEngineHealth health;
   EvCpState state;
-
-  cp->status_at += jittered (self, self->status_interval_ms, STATUS_JITTER);
-  if (cp->status_at <= now)
-    cp->status_at = now + jittered (self, self->status_interval_ms, STATUS_JITTER);
-
-  /* One request outstanding per link: a status still unanswered waits. */
-  if (cp->request != CP_REQUEST_NONE)
-    return;
 
   if (cp->engine_killed)
     {
@@ -737,10 +744,37 @@ send_status (FleetCp *cp,
       state = station_machine_get_state (cp->machine);
     }
 
-  cp->sent_us = g_get_monotonic_time ();
+  cp->intended_us = MIN (due_ms * 1000, g_get_monotonic_time ());
   cp_request (cp, CP_REQUEST_STATUS, ev_link_request_new_status (state, health));
   if (cp->request == CP_REQUEST_STATUS)
     self->counters.status_sent++;
+}
+
+/* The status due now. One request is outstanding per link: a status due
+ * while the one before is unanswered is held back and counted as
+ * skipped; the oldest held back leaves as soon as the answer comes, its
+ * latency counted from when it was due. */
+static void
+send_status (FleetCp *cp,
+             gint64   now)
+{
+  StationFleet *self = cp->fleet;
+  gint64 due = cp->status_at;
+
+  cp->status_at += jittered (self, self->status_interval_ms, STATUS_JITTER);
+  if (cp->status_at <= now)
+    cp->status_at = now + jittered (self, self->status_interval_ms, STATUS_JITTER);
+
+  if (cp->request != CP_REQUEST_NONE)
+    {
+      self->counters.status_skipped++;
+      if (cp->backlog_ms == 0)
+        cp->backlog_ms = due;
+      return;
+    }
+
+  cp->backlog_ms = 0;
+  send_status_due (cp, due);
 }
 
 /* Sockets -------------------------------------------------------------------- */
@@ -776,6 +810,7 @@ cp_lost (FleetCp *cp)
   g_clear_pointer (&cp->session, ev_link_session_free);
   cp->request = CP_REQUEST_NONE;
   cp->status_at = 0;
+  cp->backlog_ms = 0;
   if (cp->link == CP_LINK_KILLED)
     return;
   if (self->shutting_down)
@@ -1003,8 +1038,9 @@ latency_ms (const FleetCounters *counters,
 {
   guint64 rank, seen = 0;
 
+  /* No samples is no data, not a perfect 0 ms. */
   if (counters->n_latencies == 0)
-    return 0.0;
+    return NAN;
 
   rank = (guint64) ceil (p * counters->n_latencies);
   rank = CLAMP (rank, 1, counters->n_latencies);
@@ -1024,6 +1060,18 @@ latency_ms (const FleetCounters *counters,
       return MIN (low + width / 2, (guint64) counters->max_latency_us) / 1000.0;
     }
   return counters->max_latency_us / 1000.0;
+}
+
+/* A latency in ms, or null when there is none. */
+static void
+set_latency (JsonObject *object,
+             const char *name,
+             double      ms)
+{
+  if (isnan (ms))
+    json_object_set_null_member (object, name);
+  else
+    json_object_set_double_member (object, name, ms);
 }
 
 static guint64
@@ -1076,16 +1124,19 @@ station_fleet_stats (StationFleet *self)
   json_object_set_int_member (fields, "broken", broken);
   json_object_set_int_member (fields, "status_sent", c->status_sent);
   json_object_set_int_member (fields, "status_answered", c->status_answered);
+  json_object_set_int_member (fields, "status_skipped", c->status_skipped);
   json_object_set_int_member (fields, "directives", c->directives);
   json_object_set_int_member (fields, "supplies", c->supplies);
   json_object_set_int_member (fields, "tickets", c->tickets);
   json_object_set_int_member (fields, "errors", c->errors);
   json_object_set_int_member (fields, "reconnects", c->reconnects);
   json_object_set_int_member (fields, "faults", c->faults);
-  json_object_set_double_member (latency, "p50", latency_ms (c, 0.50));
-  json_object_set_double_member (latency, "p99", latency_ms (c, 0.99));
-  json_object_set_double_member (latency, "p999", latency_ms (c, 0.999));
-  json_object_set_double_member (latency, "max", c->max_latency_us / 1000.0);
+  set_latency (latency, "p50", latency_ms (c, 0.50));
+  set_latency (latency, "p99", latency_ms (c, 0.99));
+  set_latency (latency, "p999", latency_ms (c, 0.999));
+  set_latency (latency, "max", c->n_latencies > 0 ? c->max_latency_us / 1000.0 : NAN);
+  json_object_set_int_member (latency, "n", c->n_latencies);
+  json_object_set_int_member (latency, "skipped", c->status_skipped);
   json_object_set_object_member (fields, "status_ms", latency);
   json_object_set_int_member (fields, "rss_kib", rss);
   json_object_set_double_member (fields, "rss_kib_per_cp", (double) rss / self->count);
