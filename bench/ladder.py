@@ -79,6 +79,7 @@ class Child:
         self.cond = threading.Condition()
         self.counts = collections.Counter()
         self.latest = {}          # event name → (receive ms, object)
+        self.recent = collections.defaultdict(lambda: collections.deque(maxlen=64))  # name → (seq, object)
         self.seq = collections.Counter()
         self.faults = []          # (receive ms, cp_id, state) of BROKEN / DISCONNECTED
         self.kills = {}           # cp_id → event of engine-killed / monitor-killed
@@ -126,6 +127,7 @@ class Child:
                 self.states[cp_id] = state
             self.counts[name] += 1
             self.seq[name] += 1
+            self.recent[name].append((self.seq[name], obj))
             if obj is not None:
                 self.latest[name] = (received, obj)
                 if fault:
@@ -164,9 +166,15 @@ class Child:
             return True
 
     def wait_event(self, name, timeout, after=0):
-        """The first event `name` numbered above `after`, or None."""
-        if self.wait_for(lambda: self.seq[name] > after, timeout):
-            return self.latest.get(name, (None, None))[1]
+        """The first event `name` numbered above `after` (not the latest: a
+        periodic `stats` line must not answer a `stats` request made after
+        it), or None."""
+        if not self.wait_for(lambda: self.seq[name] > after, timeout):
+            return None
+        with self.cond:
+            for seq, obj in self.recent[name]:
+                if seq > after:
+                    return obj
         return None
 
     def request(self, command, event, timeout=10):

@@ -146,7 +146,6 @@ def test_random(net):
     deadline = time.monotonic() + WAIT_S
     while net.query("SELECT * FROM sessions WHERE ended_at IS NULL") and time.monotonic() < deadline:
         time.sleep(0.5)
-    time.sleep(2)  # the last states reach everyone
     rows = {r["supply_id"]: r for r in net.query("SELECT * FROM sessions")}
     authorisations = {}
     for proc in net.procs:
@@ -195,20 +194,39 @@ def test_random(net):
             check(supply_id in rows, "%s has an outcome for unknown supply %s", driver_id, supply_id)
     relayed_once(net, *[i for i, r in rows.items() if r["ended_at"] is not None])
 
-    # One state per CP, the same at Central, at its engine and at every driver.
-    net.central.send("list")
-    central = {cp["cp_id"]: cp["state"] for cp in net.central.wait("list")["cps"]}
-    for cp in CPS:
-        engine = net.stations[cp].engine
-        engine.send("status")
-        state = engine.wait("status", since=engine.mark() - 1)["state"]
-        check(central[cp] == state, "%s: %s at Central, %s at its engine", cp, central[cp], state)
+    # One state per CP, the same at Central, at its engine and at every
+    # driver, once the last states have reached everyone (asked again until
+    # they agree, within a bounded wait, rather than after a fixed sleep).
+    def disagreements():
+        since = net.central.mark()
+        net.central.send("list")
+        central = {cp["cp_id"]: cp["state"] for cp in net.central.wait("list", since=since)["cps"]}
+        found = []
+        for cp in CPS:
+            engine = net.stations[cp].engine
+            since = engine.mark()
+            engine.send("status")
+            state = engine.wait("status", since=since)["state"]
+            if central.get(cp) != state:
+                found.append("%s: %s at Central, %s at its engine" % (cp, central.get(cp), state))
+        for driver_id in DRIVERS:
+            driver = chaos.driver(driver_id)
+            since = driver.mark()
+            driver.send("list")
+            listed = {cp["cp_id"]: cp["state"] for cp in driver.wait("list", since=since)["cps"]}
+            if listed != central:
+                found.append("%s lists %s, Central %s" % (driver_id, listed, central))
+        return found
+
+    deadline = time.monotonic() + WAIT_S
+    problems = disagreements()
+    while problems and time.monotonic() < deadline:
+        time.sleep(0.5)
+        problems = disagreements()
+    check(not problems, "the CP states disagree: %s", "; ".join(problems))
     for driver_id in DRIVERS:
         driver = chaos.driver(driver_id)
         since = driver.mark()
-        driver.send("list")
-        listed = {cp["cp_id"]: cp["state"] for cp in driver.wait("list", since=since)["cps"]}
-        check(listed == central, "%s lists %s, Central %s", driver_id, listed, central)
         driver.send("history")
         history = driver.wait("history", since=since)
         ids = [t["supply_id"] for t in history["tickets"]]
