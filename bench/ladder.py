@@ -401,7 +401,7 @@ class Step:
     def station_fleet(self, central_port, bootstrap, prefix):
         argv = [self.p["station"], "fleet", "--headless", "--count", self.n, "--prefix", prefix,
                 "--central", f"127.0.0.1:{central_port}", "--kafka", bootstrap,
-                "--auto-plug", self.opts.auto_plug_ms, "--auto-unplug-after", self.supply_ms,
+                "--auto-plug", self.opts.auto_plug_ms / 1000.0, "--auto-unplug-after", self.supply_ms / 1000.0,
                 "--token-dir", os.path.join(self.folder, "tokens-" + prefix),
                 "--stats-interval", 1000]
         return self.spawn("station-fleet-" + prefix, argv)

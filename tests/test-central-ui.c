@@ -762,14 +762,14 @@ start_fleet (const char *dir,
              const char *bootstrap,
              guint       count,
              const char *prefix,
-             const char *unplug_after_ms)
+             const char *unplug_after)
 {
   g_autofree char *n = g_strdup_printf ("%u", count);
   g_autofree char *central = g_strdup_printf ("127.0.0.1:%u", port);
   g_autofree char *tokens = g_build_filename (dir, "tokens", NULL);
   const char *argv[] = { g_getenv ("EV_STATION"), "fleet", "--count", n, "--prefix", prefix,
                          "--central", central, "--kafka", bootstrap, "--token-dir", tokens,
-                         "--stats-interval", "0", "--auto-plug", "200", "--auto-unplug-after", unplug_after_ms,
+                         "--stats-interval", "0", "--auto-plug", "0.2", "--auto-unplug-after", unplug_after,
                          NULL };
   EvTestProgram *fleet;
 
@@ -818,7 +818,7 @@ test_fleet_of_500 (void)
   wait_page_shows (GTK_WIDGET (window), "log", "Central is listening");
 
   /* Supplies last 10 s: long enough to be seen among the requests. */
-  fleet = start_fleet (dir, central_service_get_port (service), bootstrap, n, "UI", "10000");
+  fleet = start_fleet (dir, central_service_get_port (service), bootstrap, n, "UI", "10");
   active.service = service;
   ev_test_wait_until (NULL, all_active, &active, WAIT_MS, "500 CPs ACTIVE in the console");
   ev_ui_test_wait_label (GTK_WIDGET (window), count_text, EV_UI_TEST_ANY, WAIT_MS);
@@ -1017,7 +1017,7 @@ test_program_signals (void)
   JsonObject *stats;
 
   console_start (&console, dir, bootstrap);
-  fleet = start_fleet (dir, console.port, bootstrap, 500, "PS", "2000");
+  fleet = start_fleet (dir, console.port, bootstrap, 500, "PS", "2");
   do
     stats = fleet_stats (fleet);
   while (json_object_get_int_member (stats, "registered") < 500);

@@ -154,8 +154,8 @@ test_fleet (void)
   {
     const char *argv[] = { g_getenv ("EV_STATION"), "fleet", "--count", count, "--prefix", "TF",
                            "--central", central_address, "--kafka", bootstrap, "--token-dir", tokens,
-                           "--stats-interval", "300", "--auto-plug", "200",
-                           "--auto-unplug-after", "2500", NULL };
+                           "--stats-interval", "300", "--auto-plug", "0.2",
+                           "--auto-unplug-after", "2.5", NULL };
 
     fleet = ev_test_program_start ("ev-station fleet", dir, argv);
   }

@@ -99,8 +99,9 @@ main (int   argc,
                                   "watches every charging point and relays live data to drivers."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  /* GTK's own options (--display…) pass through to the application. */
-  g_option_context_set_ignore_unknown_options (context, TRUE);
+  /* GTK 4 takes no options of its own: anything unknown is a mistake,
+   * told like the other programs tell it. */
+  g_option_context_set_ignore_unknown_options (context, FALSE);
   g_option_context_set_help_enabled (context, TRUE);
 
   if (!g_option_context_parse (context, &argc, &argv, &error) ||

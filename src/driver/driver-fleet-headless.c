@@ -182,6 +182,7 @@ driver_fleet_main (int    argc,
   int answer_timeout = DRIVER_FLEET_DEFAULT_ANSWER_TIMEOUT_MS;
   double seconds = 0.0;
   gboolean headless = FALSE;
+  gboolean version = FALSE;
   int status;
   const GOptionEntry entries[] = {
     { "count", 'n', 0, G_OPTION_ARG_INT, &count,
@@ -201,6 +202,8 @@ driver_fleet_main (int    argc,
     { "answer-timeout", 0, 0, G_OPTION_ARG_INT, &answer_timeout,
       N_("Give up waiting for Central’s answer after MS milliseconds (default 10000)"), N_("MS") },
     { "headless", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &headless, NULL, NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version,
+      N_("Print the version and exit"), NULL },
     { NULL }
   };
 
@@ -216,6 +219,11 @@ driver_fleet_main (int    argc,
 
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (error->message);
+  if (version)
+    {
+      g_print ("ev-driver %s\n", PACKAGE_VERSION);
+      return 0;
+    }
   if (argc > 1)
     {
       g_printerr (_("%s: unexpected argument “%s”\n"), PROGRAM, argv[1]);

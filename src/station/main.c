@@ -3,6 +3,7 @@
 #include <glib/gi18n.h>
 #include <locale.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ev-broker-launch.h"
@@ -53,6 +54,33 @@ new_context (const char *parameter,
   return context;
 }
 
+/* GOption's own --help names the program only ("ev-station [OPTION…]");
+ * a role's help names the role too ("ev-station engine [OPTION…]"). */
+static gboolean
+asks_help (int    argc,
+           char **argv)
+{
+  for (int i = 1; i < argc && g_strcmp0 (argv[i], "--") != 0; i++)
+    if (g_str_equal (argv[i], "--help") || g_str_equal (argv[i], "-h") || g_str_equal (argv[i], "-?"))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+print_help (GOptionContext *context,
+            const char     *program)
+{
+  g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
+  g_autofree char *usage = g_strconcat (g_get_prgname (), " [", NULL);
+  const char *at = strstr (help, usage);
+
+  if (at != NULL)
+    g_print ("%.*s%s [%s", (int) (at - help), help, program, at + strlen (usage));
+  else
+    g_print ("%s", help);
+}
+
+/* Returns FALSE on bad arguments, said on stderr; exits after --help. */
 static gboolean
 parse (GOptionContext  *context,
        int             *argc,
@@ -60,6 +88,12 @@ parse (GOptionContext  *context,
        const char      *program)
 {
   g_autoptr(GError) error = NULL;
+
+  if (asks_help (*argc, *argv))
+    {
+      print_help (context, program);
+      exit (0);
+    }
 
   if (g_option_context_parse (context, argc, argv, &error) && *argc <= 1)
     return TRUE;
@@ -286,7 +320,19 @@ run_monitor (int    argc,
     return 2;
   if (!common.version && (cp_id == NULL || engine == NULL || central == NULL))
     {
-      g_printerr (_("%s: --id, --engine and --central are required\n"), program);
+      g_autoptr(GPtrArray) missing = g_ptr_array_new ();
+      g_autofree char *names = NULL;
+
+      if (cp_id == NULL)
+        g_ptr_array_add (missing, (char *) "--id");
+      if (engine == NULL)
+        g_ptr_array_add (missing, (char *) "--engine");
+      if (central == NULL)
+        g_ptr_array_add (missing, (char *) "--central");
+      g_ptr_array_add (missing, NULL);
+      names = g_strjoinv (", ", (char **) missing->pdata);
+      /* TRANSLATORS: %s: the program; %s: the options missing, e.g. “--engine, --central” */
+      g_printerr (_("%s: missing %s (--id, --engine and --central are required)\n"), program, names);
       return 2;
     }
   if (!check_view (&common))
@@ -325,8 +371,9 @@ run_fleet (int    argc,
   g_autofree char *token_dir = NULL;
   g_auto(GStrv) overrides = NULL;
   double fault_rate = 0.0, power_kw = STATION_DEFAULT_POWER_KW, auto_unplug_kwh = 0.0, seconds = 0.0;
-  gint64 auto_plug = STATION_FLEET_DEFAULT_AUTO_PLUG_MS;
-  gint64 auto_unplug_after = STATION_FLEET_DEFAULT_AUTO_UNPLUG_MS;
+  /* In seconds, as for `ev-station engine`. */
+  double auto_plug = STATION_FLEET_DEFAULT_AUTO_PLUG_MS / 1000.0;
+  double auto_unplug_after = STATION_FLEET_DEFAULT_AUTO_UNPLUG_MS / 1000.0;
   int stats_interval = STATION_FLEET_DEFAULT_STATS_INTERVAL_MS;
   const GOptionEntry entries[] = {
     { "count", 'n', 0, G_OPTION_ARG_INT, &count,
@@ -341,10 +388,10 @@ run_fleet (int    argc,
       N_("Set a librdkafka property (repeatable)"), N_("KEY=VALUE") },
     { "fault-rate", 0, 0, G_OPTION_ARG_DOUBLE, &fault_rate,
       N_("Mean engine faults per charging point per hour, each lasting 5 to 30 s (default 0)"), N_("R") },
-    { "auto-plug", 0, 0, G_OPTION_ARG_INT64, &auto_plug,
-      N_("Plug the vehicle in this many milliseconds after authorisation; -1 never (default 1000)"), N_("MS") },
-    { "auto-unplug-after", 0, 0, G_OPTION_ARG_INT64, &auto_unplug_after,
-      N_("Unplug after supplying for this many milliseconds; -1 never (default 10000)"), N_("MS") },
+    { "auto-plug", 0, 0, G_OPTION_ARG_DOUBLE, &auto_plug,
+      N_("Plug the vehicle in this many seconds after authorisation; -1 never (default 1)"), N_("SECONDS") },
+    { "auto-unplug-after", 0, 0, G_OPTION_ARG_DOUBLE, &auto_unplug_after,
+      N_("Unplug after supplying for this many seconds; -1 never (default 10)"), N_("SECONDS") },
     { "auto-unplug-kwh", 0, 0, G_OPTION_ARG_DOUBLE, &auto_unplug_kwh,
       N_("Unplug when this much energy is supplied; 0 never (default)"), N_("KWH") },
     { "power-kw", 0, 0, G_OPTION_ARG_DOUBLE, &power_kw,
@@ -389,7 +436,7 @@ run_fleet (int    argc,
     }
   if (!(fault_rate >= 0.0 && fault_rate <= 3600.0) || stats_interval < 0 || !(seconds >= 0.0) ||
       !(auto_unplug_kwh >= 0.0 && auto_unplug_kwh <= EV_PROTOCOL_KWH_MAX) ||
-      auto_plug > G_MAXINT32 || auto_unplug_after > G_MAXINT32)
+      !(auto_plug <= G_MAXINT32 / 1000) || !(auto_unplug_after <= G_MAXINT32 / 1000))
     {
       g_printerr (_("%s: a simulation value is out of range\n"), program);
       return 2;
@@ -416,8 +463,8 @@ run_fleet (int    argc,
   config.token_dir = token_dir;
   config.fault_rate = fault_rate;
   config.power_kw = power_kw;
-  config.auto_plug_ms = auto_plug < 0 ? -1 : auto_plug;
-  config.auto_unplug_ms = auto_unplug_after < 0 ? -1 : auto_unplug_after;
+  config.auto_plug_ms = seconds_to_ms (auto_plug);
+  config.auto_unplug_ms = seconds_to_ms (auto_unplug_after);
   config.auto_unplug_kwh = auto_unplug_kwh;
   config.stats_interval_ms = stats_interval;
   config.seconds = seconds;
