@@ -100,7 +100,42 @@ test_bad_arguments (void)
                                   "--engine", "127.0.0.1:1", "--central", "127.0.0.1:2", NULL }, 2, "cp_id");
   expect (dir, (const char *[]) { STATION, "monitor", "--headless", "--id", "CP1",
                                   "--engine", "nowhere", "--central", "127.0.0.1:2", NULL }, 2, "nowhere");
+  /* Said alike by every program: unknown options, and what is missing. */
+  expect (dir, (const char *[]) { CENTRAL, "--bogus", NULL }, 2, "ev-central: Unknown option --bogus");
+  expect (dir, (const char *[]) { DRIVER, "fleet", "--bogus", NULL }, 2, "ev-driver fleet: Unknown option --bogus");
+  expect (dir, (const char *[]) { STATION, "monitor", "--headless", "--id", "CP1", NULL }, 2,
+          "missing --engine, --central");
   ev_test_rm_rf (dir);
+}
+
+/* Standard output of a program that must exit 0 at once. */
+static char *
+run_output (const char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  char *out = NULL;
+  int status = -1;
+
+  g_assert_nonnull (argv[0]);
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  return out;
+}
+
+/* --version everywhere, and a role's --help names the role. */
+static void
+test_version_and_help (void)
+{
+  g_autofree char *fleet_version = run_output ((const char *[]) { DRIVER, "fleet", "--version", NULL });
+  g_autofree char *engine_help = run_output ((const char *[]) { STATION, "engine", "--help", NULL });
+  g_autofree char *monitor_help = run_output ((const char *[]) { STATION, "monitor", "-h", NULL });
+  g_autofree char *expected = g_strdup_printf ("ev-driver %s\n", PACKAGE_VERSION);
+
+  g_assert_cmpstr (fleet_version, ==, expected);
+  g_assert_nonnull (strstr (engine_help, "ev-station engine ["));
+  g_assert_nonnull (strstr (engine_help, "--auto-plug"));
+  g_assert_nonnull (strstr (monitor_help, "ev-station monitor ["));
 }
 
 /* No broker answers: each program says so and exits 1, instead of saying
@@ -238,6 +273,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/startup/bad-arguments", test_bad_arguments);
+  g_test_add_func ("/startup/version-and-help", test_version_and_help);
   g_test_add_func ("/startup/no-broker", test_no_broker);
   g_test_add_func ("/startup/database", test_database);
   g_test_add_func ("/startup/file-size-limit", test_file_size_limit);
