@@ -53,17 +53,19 @@ def wait_port(port, seconds=20):
 class Process:
     """One program of the network, its stdout read as JSON-lines events."""
 
-    def __init__(self, name, argv, env, headless, logdir):
+    def __init__(self, name, argv, env, headless, logdir, events=False):
+        """EVENTS: read its stdout as events even with windows (Central's
+        --events)."""
         self.name = name
         self.headless = headless
         self.events = queue.Queue()
         self.log = open(os.path.join(logdir, name + ".log"), "w")
         self.proc = subprocess.Popen(
             argv, env=env, stdin=subprocess.PIPE if headless else subprocess.DEVNULL,
-            stdout=subprocess.PIPE if headless else self.log, stderr=self.log, text=True,
+            stdout=subprocess.PIPE if headless or events else self.log, stderr=self.log, text=True,
             # Ctrl-C reaches this script only; it stops everyone in order.
             start_new_session=True)
-        if headless:
+        if headless or events:
             threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
@@ -130,10 +132,12 @@ def start_broker(build, env, workdir):
 
 
 def describe(event, skip=("event", "request_id", "supply_id", "peer", "path", "started_at",
-                            "ended_at")):
+                            "ended_at", "results", "_at")):
+    """An event's fields for a person: figures rounded (kWh to the Wh,
+    money to the cent), lists and objects left out."""
     parts = []
     for key, value in event.items():
-        if key in skip or value is None:
+        if key in skip or value is None or isinstance(value, (list, dict)):
             continue
         if isinstance(value, float):
             value = f"{value:.3f}" if key == "kwh" else f"{value:.2f}"
@@ -141,9 +145,42 @@ def describe(event, skip=("event", "request_id", "supply_id", "peer", "path", "s
     return ", ".join(parts)
 
 
+NEWS = {
+    "ev-central": ("cp-registered", "authorized", "denied", "ticket", "supply-error",
+                   "cp-disconnected", "broker"),
+    "ev-driver": ("file-request", "file-result", "file-done"),
+}
+
+
+def tell(proc, event):
+    """A line for the news of PROC's EVENT, if it is news (headless)."""
+    name = event.get("event")
+    if proc.headless and name in NEWS.get(proc.name, ()):
+        print(f"  · {proc.name[3:]}: {name} ({describe(event)})", flush=True)
+
+
+def wait_active(central, cp_ids, seconds=60):
+    """Until Central shows every CP of CP_IDS ACTIVE (registered and
+    reporting), so that the driver's first request finds them."""
+    waiting = set(cp_ids)
+    end = time.time() + seconds
+    while waiting and time.time() < end:
+        try:
+            event = central.events.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        if event is None:
+            break
+        tell(central, event)
+        if event.get("event") == "cp-state" and event.get("state") == "ACTIVE":
+            waiting.discard(event.get("cp_id"))
+    if waiting:
+        sys.exit("demo: these stations did not come up: %s; see %s"
+                 % (", ".join(sorted(waiting)), central.log.name))
+
+
 def live_view(central, driver, stop):
     """Every 2 s, one line per CP; news as it happens."""
-    cps = {}
     last = 0.0
     while not stop.is_set():
         for proc in (central, driver):
@@ -153,26 +190,27 @@ def live_view(central, driver, stop):
                 continue
             if event is None:
                 continue
-            name = event.get("event")
-            if name == "list":
-                cps = {cp["cp_id"]: cp for cp in event["cps"]}
-            elif proc is central and name in ("cp-registered", "authorized", "denied", "ticket",
-                                               "supply-error", "cp-disconnected", "broker"):
-                print(f"  · central: {name} ({describe(event)})")
-            elif proc is driver and name in ("file-request", "file-result", "file-done"):
-                print(f"  · driver: {name} ({describe(event)})")
+            if event.get("event") == "list":
+                # Printed as it comes, never from an older list after news.
+                print_cps({cp["cp_id"]: cp for cp in event["cps"]})
+            else:
+                tell(proc, event)
         if time.time() - last >= 2.0:
             last = time.time()
             central.send("list")
-            if cps:
-                parts = []
-                for cp_id, cp in sorted(cps.items()):
-                    state = cp["state"]
-                    text = f"{COLOURS.get(state, '')}{cp_id} {state}\033[0m"
-                    if cp.get("driver_id"):
-                        text += f" {cp['driver_id']} {cp['kwh']:.2f} kWh {cp['amount']:.2f} €"
-                    parts.append(text)
-                print(time.strftime("%H:%M:%S ") + " | ".join(parts), flush=True)
+
+
+def print_cps(cps):
+    """One line: every CP, its state and its supply's figures."""
+    parts = []
+    for cp_id, cp in sorted(cps.items()):
+        state = cp["state"]
+        text = f"{COLOURS.get(state, '')}{cp_id} {state}\033[0m"
+        if cp.get("driver_id"):
+            text += f" {cp['driver_id']} {cp['kwh']:.2f} kWh {cp['amount']:.2f} €"
+        parts.append(text)
+    if parts:
+        print(time.strftime("%H:%M:%S ") + " | ".join(parts), flush=True)
 
 
 def main():
@@ -207,17 +245,19 @@ def main():
     procs = []
     h = ["--headless"] if args.headless else []
 
-    def start(name, argv):
-        proc = Process(name, argv, env, args.headless, workdir)
+    def start(name, argv, events=False):
+        proc = Process(name, argv, env, args.headless, workdir, events)
         procs.append(proc)
         return proc
 
     try:
         central_port = free_port()
-        central = start("ev-central", [os.path.join(build, "src/central/ev-central"), *h,
+        # With windows, --events still tells the demo what Central sees.
+        central = start("ev-central", [os.path.join(build, "src/central/ev-central"),
+                                       *(h or ["--events"]),
                                        "--listen", f"127.0.0.1:{central_port}",
                                        "--kafka", bootstrap,
-                                       "--db", os.path.join(workdir, "central.db")])
+                                       "--db", os.path.join(workdir, "central.db")], events=True)
         if args.headless:
             central.wait_event("ready")
         elif not wait_port(central_port):
@@ -239,8 +279,8 @@ def main():
                                        "--engine", f"127.0.0.1:{engine_port}",
                                        "--central", f"127.0.0.1:{central_port}"])
 
-        # Let the stations register before the driver asks for them.
-        time.sleep(3)
+        # The stations are up before the driver asks for them.
+        wait_active(central, [cp_id for cp_id, _, _ in STATIONS])
         driver = start("ev-driver", [os.path.join(build, "src/driver/ev-driver"), *h,
                                      "--id", DRIVER, "--kafka", bootstrap,
                                      "--file", os.path.join(top, "demo", "requests.txt")])
@@ -253,6 +293,9 @@ def main():
         else:
             while not stop.is_set() and any(p.proc.poll() is None for p in procs):
                 stop.wait(0.5)
+                # Central's events, read for wait_active(), are not kept.
+                while not central.events.empty():
+                    central.events.get_nowait()
     finally:
         print("demo: stopping")
         for proc in reversed(procs):

@@ -8,7 +8,7 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 /usr/bin/python3 "$src/demo/demo.py" --headless --build "$build" --seconds 50 >"$out" 2>&1
 status=$?
-echo "1..5"
+echo "1..7"
 # The demo's own output, as TAP comments.
 sed 's/^/# /' "$out"
 fail=0
@@ -19,6 +19,14 @@ check "central: cp-registered (cp_id=BEN-001" "the three stations register"
 check "central: ticket (cp_id=ALC-001" "the first supply ends with a ticket"
 check "driver: file-request (.*cp_id=ELX-001" "the driver's file moves on to the next CP"
 check "every process stopped cleanly" "every process stops cleanly"
+# For a person: figures rounded, no raw objects.
+if grep -qE "[0-9]\.[0-9]{5,}|\{'" "$out"; then
+  echo "not ok - figures are rounded and no raw object is printed"; fail=1
+else
+  echo "ok - figures are rounded and no raw object is printed"
+fi
+# The stations were up before the driver's first request: it was not refused.
+check "driver: file-result (.*cp_id=ALC-001.*outcome=ticket" "the first request, made once the stations are up, ends in a ticket"
 if [ "$status" -eq 0 ]; then echo "ok - demo.py exits 0"; else echo "not ok - demo.py exited with $status"; fail=1; fi
 if [ "$fail" -ne 0 ]; then
   # The logs of every process, to see which one stalled.
