@@ -190,6 +190,14 @@ for desktop in "${desktops[@]}"; do
     ok "$id: symbolic icon $icon-symbolic.svg" ||
     fail "$id: symbolic icon $icon-symbolic.svg" \
       "missing $datadir/icons/hicolor/symbolic/apps/$icon-symbolic.svg (data/icons/hicolor/symbolic/apps/ and an install_data in data/meson.build)"
+  # Each app has a Spanish name of its own, not the English one kept.
+  name_en=$(sed -n 's/^Name=//p' "$desktop" | head -n1)
+  name_es=$(sed -n 's/^Name\[es\]=//p' "$desktop" | head -n1)
+  if [ -n "$name_es" ] && [ "$name_es" != "$name_en" ]; then
+    ok "$id.desktop has a Spanish name ($name_es)"
+  else
+    fail "$id.desktop has a Spanish name" "Name[es]=“$name_es” for Name=“$name_en” (po/es.po)"
+  fi
   metainfo=$share/metainfo/$id.metainfo.xml
   if [ ! -f "$metainfo" ]; then
     fail "$id.metainfo.xml is installed" "missing $datadir/metainfo/$id.metainfo.xml"
@@ -210,6 +218,18 @@ for metainfo in "$share"/metainfo/*.metainfo.xml; do
   for tag in description screenshots releases content_rating; do
     grep -q "<$tag" "$metainfo" && ok "$name has <$tag>" || fail "$name has <$tag>" "add it to data/$name.in"
   done
+done
+# The suite's metainfo (the Flatpak's store entry, installed only with
+# -Dflatpak=true: read from the build) provides every program and names
+# every app.
+suite=$build/data/io.github.evcharging.EVCharging.metainfo.xml
+for program in ev-central ev-station ev-broker ev-driver; do
+  grep -q "<binary>$program</binary>" "$suite" && ok "the suite provides $program" ||
+    fail "the suite provides $program" "no <binary>$program</binary> in data/$(basename "$suite").in"
+done
+for app in "EV Charging Central" "EV Charging Station" "EV Charging Driver"; do
+  grep -q "<li>$app:" "$suite" && ok "the suite describes $app" ||
+    fail "the suite describes $app" "no <li>$app: …</li> in data/$(basename "$suite").in"
 done
 
 # --- translations ---------------------------------------------------------------
