@@ -235,6 +235,10 @@ def main():
     schemas = os.path.join(build, "data")
     env["GSETTINGS_SCHEMA_DIR"] = (schemas + os.pathsep + env["GSETTINGS_SCHEMA_DIR"]
                                    if env.get("GSETTINGS_SCHEMA_DIR") else schemas)
+    # The apps' icons (About, the windows) from the source tree, as an
+    # installed copy would find them under $XDG_DATA_DIRS/icons.
+    env["XDG_DATA_DIRS"] = os.pathsep.join(
+        [os.path.join(top, "data"), env.get("XDG_DATA_DIRS") or "/usr/local/share:/usr/share"])
     print(f"demo: logs and state in {workdir}")
 
     stop = threading.Event()
