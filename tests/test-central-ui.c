@@ -477,6 +477,11 @@ test_monitor_states_and_stop_all (Fixture       *fixture,
   wait_card_state (window, first, EV_CP_STATE_ACTIVE);
   g_assert_true (gtk_widget_has_css_class (find_card (window, second), "state-stopped"));
 
+  /* Resume All harms nothing: it asks nothing, and resumes the rest. */
+  g_assert_true (gtk_widget_activate_action (window, "win.resume-all", NULL));
+  g_assert_null (find_message_dialog ());
+  wait_card_state (window, second, EV_CP_STATE_ACTIVE);
+
   peer_monitor_free (link1);
   peer_monitor_free (link2);
 }

@@ -1219,20 +1219,6 @@ confirm (CentralWindow          *self,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
-static void
-confirm_all (CentralWindow *self,
-             gboolean       stop)
-{
-  if (stop)
-    confirm (self, _("Stop All Charging Points?"),
-             _("Every supply in progress ends and its ticket is issued. "
-               "The charging points show “Out of order” until they are resumed."),
-             "stop", _("_Stop All"), ADW_RESPONSE_DESTRUCTIVE, NULL);
-  else
-    confirm (self, _("Resume All Charging Points?"),
-             _("Every stopped charging point becomes available again."),
-             "resume", _("_Resume All"), ADW_RESPONSE_SUGGESTED, NULL);
-}
 
 /* Reset Token… and Forget… of a card. */
 static void
@@ -1258,20 +1244,25 @@ confirm_cp_action (GtkWidget  *widget,
              "reset-token", _("_Reset Token"), ADW_RESPONSE_SUGGESTED, cp_id);
 }
 
+/* Stopping every CP ends every supply: it asks first. */
 static void
 stop_all_action (GtkWidget  *widget,
                  const char *action_name,
                  GVariant   *parameter)
 {
-  confirm_all (CENTRAL_WINDOW (widget), TRUE);
+  confirm (CENTRAL_WINDOW (widget), _("Stop All Charging Points?"),
+           _("Every supply in progress ends and its ticket is issued. "
+             "The charging points show “Out of order” until they are resumed."),
+           "stop", _("_Stop All"), ADW_RESPONSE_DESTRUCTIVE, NULL);
 }
 
+/* Resuming harms nothing: done at once, no question asked. */
 static void
 resume_all_action (GtkWidget  *widget,
                    const char *action_name,
                    GVariant   *parameter)
 {
-  confirm_all (CENTRAL_WINDOW (widget), FALSE);
+  stop_or_resume (CENTRAL_WINDOW (widget), NULL, FALSE);
 }
 
 static void
