@@ -197,6 +197,12 @@ is_sensitive (GtkWidget *widget)
   return gtk_widget_get_sensitive (widget) && gtk_widget_is_sensitive (widget);
 }
 
+static gboolean
+request_enabled (gpointer window)
+{
+  return is_sensitive (ev_ui_test_find_button (window, "win.request"));
+}
+
 /* Through the button's action, as a click does. */
 static const EvSupplyRequest *
 request_at (Fixture    *fixture,
@@ -240,9 +246,17 @@ test_cp_list (Fixture       *fixture,
   g_assert_nonnull (ev_ui_test_find_label (GTK_WIDGET (find_cp_row (window, "CP1")), "Street of CP1", EV_UI_TEST_VISIBLE_ONLY));
   g_assert_nonnull (ev_ui_test_find_label (GTK_WIDGET (find_cp_row (window, "CP1")), "0.50 €/kWh", EV_UI_TEST_VISIBLE_ONLY));
 
-  /* Rows follow their item in place. */
+  /* A CP out of order cannot be asked for a supply. */
+  select_cp (fixture, "CP2");
+  g_assert_false (is_sensitive (ev_ui_test_find_button (window, "win.request")));
+  select_cp (fixture, "CP3");
+  g_assert_false (is_sensitive (ev_ui_test_find_button (window, "win.request")));
+
+  /* Rows follow their item in place, and so does the button. */
+  select_cp (fixture, "CP2");
   fake_central_cp_state (fixture->central, "CP2", EV_CP_STATE_ACTIVE);
   wait_row_state (window, "CP2", EV_CP_STATE_ACTIVE);
+  ev_test_wait_until (NULL, request_enabled, window, PEER_WAIT_MS, "Request Supply enabled for CP2");
 
   /* The search box filters by id and by location. */
   search = GTK_EDITABLE (ev_ui_test_find_type (window, GTK_TYPE_SEARCH_ENTRY));
@@ -325,7 +339,8 @@ test_denied (Fixture       *fixture,
   GtkWidget *window = GTK_WIDGET (fixture->window);
   const EvSupplyRequest *sent;
 
-  fake_central_cp_state (fixture->central, "CP2", EV_CP_STATE_BROKEN);
+  /* Available in the list, broken down by the time Central looks. */
+  fake_central_cp_state (fixture->central, "CP2", EV_CP_STATE_ACTIVE);
   wait_cps_shown (fixture, 1);
   sent = request_at (fixture, "CP2", 1);
   fake_central_deny (fixture->central, sent, EV_SUPPLY_DENY_REASON_CP_BROKEN);
@@ -407,7 +422,7 @@ test_file_run (Fixture       *fixture,
                gconstpointer  data)
 {
   GtkWidget *window = GTK_WIDGET (fixture->window);
-  g_autoptr(GFile) trip = write_file (fixture, "trip.txt", "CP1\nCP2\n");
+  g_autoptr(GFile) trip = write_file (fixture, "trip.txt", "CP1\nnot a cp!\nCP2\n");
   g_autoptr(GFile) long_trip = write_file (fixture, "long.txt", "CP1\nCP1\nCP1\n");
 
   fake_central_cp_state (fixture->central, "CP1", EV_CP_STATE_ACTIVE);
@@ -430,6 +445,9 @@ test_file_run (Fixture       *fixture,
   ev_ui_test_wait_label (window, "1. CP1 — Ticket", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
   ev_ui_test_wait_label (window, "2. CP2 — Refused", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
   ev_ui_test_wait_label (window, "the charging point is in use", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
+  /* The malformed line stays among the results, not only in a toast. */
+  ev_ui_test_wait_label (window, "Line 2 — skipped", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
+  g_assert_nonnull (ev_ui_test_find_class (window, "skipped-line"));
 
   /* Stop: the supply under way goes on, nothing more is requested. */
   fake_central_set_policy (fixture->central, NULL, NULL);

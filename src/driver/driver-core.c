@@ -1216,7 +1216,8 @@ driver_core_run_file (DriverCore  *self,
       g_autofree char *message = g_strdup_printf (_("%s, line %u: %s (skipped)"), absolute, problem->line,
                                                   problem->message);
 
-      DriverEventData data = { .path = absolute, .line = problem->line, .text = problem->text };
+      DriverEventData data = { .path = absolute, .line = problem->line, .text = problem->text,
+                               .reason = problem->message };
 
       emit (self, DRIVER_EVENT_FILE_INVALID_LINE, message, &data);
     }

@@ -84,7 +84,7 @@ typedef enum {
  * @result: `file-result`
  * @results: (element-type DriverFileResult): `file-done`: every result
  * @topic: `invalid-message`: where it came from
- * @reason: `invalid-message`: why it was skipped
+ * @reason: `invalid-message`, `file-invalid-line`: why it was skipped
  *
  * The typed data of a #DriverEvent: each kind fills the members named
  * with it; the others are zero. The event's message

@@ -70,6 +70,7 @@ struct _DriverWindow
   GtkLabel             *file_progress_label;
   GtkButton            *pause_file_button;
   GtkListBox           *file_results;
+  GPtrArray            *skipped_lines;   /* rows for lines skipped, until the run starts */
   GtkListView          *history_list;
   GtkLabel             *history_count_label;
   GtkLabel             *total_kwh_label;
@@ -130,8 +131,12 @@ update_actions (DriverWindow *self)
   GtkWidget *widget = GTK_WIDGET (self);
   gboolean running = driver_core_get_file_running (self->core);
   DriverPhase phase = driver_core_get_phase (self->core);
+  EvChargingPoint *cp = selected_cp (self);
 
-  gtk_widget_action_set_enabled (widget, "win.request", selected_cp (self) != NULL && can_request (self));
+  /* A CP out of order, busy or gone cannot take a supply: asking is off. */
+  gtk_widget_action_set_enabled (widget, "win.request",
+                                 cp != NULL && ev_cp_state_is_available (ev_charging_point_get_state (cp)) &&
+                                 can_request (self));
   gtk_widget_action_set_enabled (widget, "win.retry", phase == DRIVER_PHASE_NO_ANSWER && !running);
   gtk_widget_action_set_enabled (widget, "win.open-file", !running);
   gtk_widget_action_set_enabled (widget, "win.start-file", self->request_file != NULL && can_request (self));
@@ -385,6 +390,37 @@ clear_file_results (DriverWindow *self)
     gtk_list_box_remove (self->file_results, child);
 }
 
+/* A malformed line of the file, skipped: it stays in the results (a
+ * toast passes), listed first once the run starts. */
+static void
+keep_skipped_line (DriverWindow          *self,
+                   const DriverEventData *data)
+{
+  g_autofree char *title = NULL;
+  g_autofree char *subtitle = NULL;
+  g_autofree char *text = g_markup_escape_text (data->text != NULL ? data->text : "", -1);
+  g_autofree char *reason = g_markup_escape_text (data->reason != NULL ? data->reason : "", -1);
+  GtkWidget *row;
+
+  /* Translators: a line of a request file that is not a charging point id. */
+  title = g_strdup_printf (_("Line %u — skipped"), data->line);
+  /* Translators: the text of a skipped line, then why. */
+  subtitle = g_strdup_printf (_("“%s”: %s"), text, reason);
+  row = adw_action_row_new ();
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  gtk_widget_add_css_class (row, "skipped-line");
+  g_ptr_array_add (self->skipped_lines, g_object_ref_sink (row));
+}
+
+static void
+show_skipped_lines (DriverWindow *self)
+{
+  for (guint i = 0; i < self->skipped_lines->len; i++)
+    gtk_list_box_append (self->file_results, g_ptr_array_index (self->skipped_lines, i));
+  g_ptr_array_set_size (self->skipped_lines, 0);
+}
+
 /* History ---------------------------------------------------------------------- */
 
 static void
@@ -588,8 +624,11 @@ core_event_cb (DriverWindow *self,
   switch (driver_event_get_kind (event))
     {
     case DRIVER_EVENT_ERROR:
+      text = g_strdup (ev_event_get_message (EV_EVENT (event)));
+      break;
     case DRIVER_EVENT_FILE_INVALID_LINE:
       text = g_strdup (ev_event_get_message (EV_EVENT (event)));
+      keep_skipped_line (self, data);
       break;
     case DRIVER_EVENT_RECOVERED:
       text = g_strdup (_("Your supply in progress was recovered"));
@@ -597,6 +636,7 @@ core_event_cb (DriverWindow *self,
     case DRIVER_EVENT_FILE_START:
       if (!data->resumed)
         clear_file_results (self);
+      show_skipped_lines (self);
       gtk_progress_bar_set_fraction (self->file_progress, 0.0);
       break;
     case DRIVER_EVENT_FILE_RESULT:
@@ -618,6 +658,10 @@ core_event_cb (DriverWindow *self,
                                   totals.tickets, data->total);
         gtk_label_set_label (self->file_progress_label, text);
       }
+      break;
+    case DRIVER_EVENT_CP_STATE:
+      /* The CP selected may have become available, or not. */
+      update_actions (self);
       break;
     default:
       /* Properties and list models show the rest. */
@@ -821,6 +865,7 @@ driver_window_dispose (GObject *object)
       g_clear_object (&self->file_chooser);
     }
   gtk_widget_dispose_template (GTK_WIDGET (self), DRIVER_TYPE_WINDOW);
+  g_clear_pointer (&self->skipped_lines, g_ptr_array_unref);
   g_clear_object (&self->core);
   g_clear_object (&self->settings);
   g_clear_object (&self->request_file);
@@ -956,6 +1001,7 @@ static void
 driver_window_init (DriverWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->skipped_lines = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
 DriverWindow *
