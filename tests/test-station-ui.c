@@ -293,6 +293,18 @@ test_engine_buttons (Fixture       *fixture,
   wait_banner (window, EV_CP_STATE_ACTIVE, ev_cp_state_get_label (EV_CP_STATE_ACTIVE));
 }
 
+static gboolean
+request_sensitive (gpointer window)
+{
+  return gtk_widget_get_sensitive (ev_ui_test_find_button (window, "engine.request-supply"));
+}
+
+static gboolean
+request_insensitive (gpointer window)
+{
+  return !request_sensitive (window);
+}
+
 static void
 test_engine_request_and_errors (Fixture       *fixture,
                                 gconstpointer  data)
@@ -303,6 +315,8 @@ test_engine_request_and_errors (Fixture       *fixture,
   const EvSupplyRequest *request;
 
   g_assert_nonnull (driver);
+  /* Offered once the broker and Central are both reachable. */
+  ev_test_wait_until (NULL, request_sensitive, window, PEER_WAIT_MS, "Request Supply enabled");
 
   /* Empty: the station asks as itself. */
   g_assert_true (gtk_widget_activate_action (window, "engine.request-supply", NULL));
@@ -325,6 +339,42 @@ test_engine_request_and_errors (Fixture       *fixture,
 
   /* Plug in while nothing is authorised is not offered at all. */
   g_assert_false (gtk_widget_get_sensitive (ev_ui_test_find_button (window, "engine.plug")));
+
+  /* Nobody answers (no Central reads the topic here): the station is
+   * told so after the answer time-out, instead of waiting for ever. */
+  ev_ui_test_wait_label (window, "Central did not answer the request for station:" CP_ID,
+                         EV_UI_TEST_ANY, STATION_ENGINE_ANSWER_TIMEOUT_MS + PEER_WAIT_MS);
+}
+
+/* Cut off from the broker, the engine is not shown as a green "ready":
+ * it says why nothing can be authorised, and asking is off until the
+ * broker is back. */
+static void
+test_engine_cut_off (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->engine_window);
+  g_autoptr(GError) error = NULL;
+  GtkWidget *banner;
+
+  wait_banner (window, EV_CP_STATE_ACTIVE, ev_cp_state_get_label (EV_CP_STATE_ACTIVE));
+  ev_ui_test_wait_label (window, "Ready for a supply", EV_UI_TEST_ANY, PEER_WAIT_MS);
+  ev_test_wait_until (NULL, request_sensitive, window, PEER_WAIT_MS, "Request Supply enabled");
+  banner = ev_ui_test_find_class (window, "state-banner");
+  g_assert_false (gtk_widget_has_css_class (banner, "cut-off"));
+
+  g_assert_true (ev_mock_cluster_set_down (fixture->cluster, &error));
+  g_assert_no_error (error);
+  ev_ui_test_wait_label (window, "Broker unreachable", EV_UI_TEST_ANY, PEER_WAIT_MS);
+  ev_ui_test_wait_label (window, "The broker cannot be reached", EV_UI_TEST_ANY, PEER_WAIT_MS);
+  ev_test_wait_until (NULL, request_insensitive, window, PEER_WAIT_MS, "Request Supply disabled");
+  g_assert_true (gtk_widget_has_css_class (banner, "cut-off"));
+
+  g_assert_true (ev_mock_cluster_set_up (fixture->cluster, &error));
+  g_assert_no_error (error);
+  ev_ui_test_wait_label (window, "Ready for a supply", EV_UI_TEST_ANY, PEER_WAIT_MS);
+  ev_test_wait_until (NULL, request_sensitive, window, PEER_WAIT_MS, "Request Supply enabled again");
+  g_assert_false (gtk_widget_has_css_class (banner, "cut-off"));
 }
 
 /* Monitor window ------------------------------------------------------------ */
@@ -675,7 +725,7 @@ static void
 test_monitor_quits_on_signal (gconstpointer data)
 {
   PeerEngine engine = { 0 };
-  PeerCentral central;
+  PeerCentral central = { 0 };
   PeerServer *engine_server = peer_server_new (0, peer_engine_func, &engine);
   PeerServer *central_server;
   g_autofree char *engine_address = peer_server_dup_address (engine_server);
@@ -757,7 +807,7 @@ test_launcher_stops_pair_on_signal (gconstpointer data)
   LauncherRun run = { .signum = GPOINTER_TO_INT (data) };
   g_autofree char *central_address = NULL;
   StationApplication *app;
-  PeerCentral central;
+  PeerCentral central = { 0 };
   guint timeout_id;
 
   g_assert_no_error (error);
@@ -767,7 +817,9 @@ test_launcher_stops_pair_on_signal (gconstpointer data)
   peer_central_init (&central);
   run.central = peer_server_new (0, peer_central_func, &central);
   central_address = peer_server_dup_address (run.central);
-  g_settings_set_string (gsettings, "cp-id", "SIG-001");
+  /* A CP of its own per run: the tokens of the run before stay in this
+   * process's state folder, and a fresh test Central knows none. */
+  g_settings_set_string (gsettings, "cp-id", run.signum == SIGINT ? "SIG-002" : "SIG-001");
   g_settings_set_string (gsettings, "central-address", central_address);
 
   g_assert_nonnull (g_getenv ("EV_STATION"));
@@ -816,6 +868,7 @@ main (int   argc,
   g_test_add_func ("/station-ui/launcher/starts-pair", test_launcher_starts_pair);
   g_test_add_func ("/station-ui/launcher/reports-failure", test_launcher_reports_failure);
   g_test_add ("/station-ui/engine/buttons", Fixture, NULL, fixture_setup, test_engine_buttons, fixture_teardown);
+  g_test_add ("/station-ui/engine/cut-off", Fixture, NULL, fixture_setup, test_engine_cut_off, fixture_teardown);
   g_test_add ("/station-ui/engine/request-and-errors", Fixture, NULL,
               fixture_setup, test_engine_request_and_errors, fixture_teardown);
   g_test_add ("/station-ui/monitor/health-and-link", Fixture, NULL,

@@ -63,8 +63,11 @@ update_actions (StationEngineWindow *self)
   gtk_widget_action_set_enabled (widget, "engine.unplug", state == EV_CP_STATE_SUPPLYING);
   gtk_widget_action_set_enabled (widget, "engine.simulate-fault", !ko);
   gtk_widget_action_set_enabled (widget, "engine.repair", ko);
+  /* Asking needs the broker to carry the request and Central to answer. */
   gtk_widget_action_set_enabled (widget, "engine.request-supply",
-                                 bound && !ko && state == EV_CP_STATE_ACTIVE);
+                                 bound && !ko && state == EV_CP_STATE_ACTIVE &&
+                                 station_engine_get_broker_reachable (self->engine) &&
+                                 station_engine_get_central_reachable (self->engine));
 }
 
 static const char *
@@ -74,6 +77,11 @@ describe_state (StationEngineWindow *self,
   switch (state)
     {
     case EV_CP_STATE_ACTIVE:
+      /* Available only as far as it can be reached. */
+      if (!station_engine_get_broker_reachable (self->engine))
+        return _("The broker cannot be reached: no supply can be authorised until it is back");
+      if (!station_engine_get_central_reachable (self->engine))
+        return _("Central cannot be reached: no supply can be authorised until it is back");
       return _("Ready for a supply");
     case EV_CP_STATE_WAITING:
       return _("A supply is authorised: plug the vehicle in within a minute");
@@ -97,6 +105,11 @@ update_state (StationEngineWindow *self)
   g_autofree char *a11y = NULL;
 
   ev_ui_set_state_class (self->banner, &self->state_class, state);
+  if (state == EV_CP_STATE_ACTIVE && (!station_engine_get_broker_reachable (self->engine) ||
+                                      !station_engine_get_central_reachable (self->engine)))
+    gtk_widget_add_css_class (self->banner, "cut-off");
+  else
+    gtk_widget_remove_css_class (self->banner, "cut-off");
 
   if (state == EV_CP_STATE_WAITING)
     label = _("Plug in the vehicle");
@@ -192,8 +205,12 @@ engine_notify_cb (StationEngineWindow *self,
     update_price (self);
   else if (g_str_equal (name, "driver-id") || g_str_equal (name, "kwh") || g_str_equal (name, "amount"))
     update_supply (self);
-  else if (g_str_equal (name, "central-reachable") || g_str_equal (name, "broker-reachable") ||
-           g_str_equal (name, "monitor-connected") || g_str_equal (name, "port"))
+  else if (g_str_equal (name, "central-reachable") || g_str_equal (name, "broker-reachable"))
+    {
+      update_links (self);
+      update_state (self);
+    }
+  else if (g_str_equal (name, "monitor-connected") || g_str_equal (name, "port"))
     update_links (self);
 }
 
@@ -214,6 +231,10 @@ engine_event_cb (StationEngineWindow *self,
     case STATION_EVENT_DENIED:
       text = g_strdup_printf (_("Central denied the supply for %s (%s)"), data->response->driver_id,
                               ev_supply_deny_reason_to_string (data->response->reason));
+      break;
+    case STATION_EVENT_NO_ANSWER:
+      text = g_strdup_printf (_("Central did not answer the request for %s: try again in a moment"),
+                              data->request->driver_id);
       break;
     case STATION_EVENT_TICKET:
       if (ev_event_get_message (EV_EVENT (event)) != NULL)

@@ -505,6 +505,54 @@ apply_directive (StationEngine     *self,
   sync_machine (self);
 }
 
+/* A supply asked here, waiting for Central's answer at most
+ * %STATION_ENGINE_ANSWER_TIMEOUT_MS: then the station is told there is
+ * none (`no-answer`) rather than left waiting for ever. */
+typedef struct
+{
+  StationEngine *engine;
+  EvSupplyRequest *request;
+  guint timeout_id;
+} Pending;
+
+static void
+pending_free (gpointer data)
+{
+  Pending *pending = data;
+
+  g_clear_handle_id (&pending->timeout_id, g_source_remove);
+  ev_supply_request_free (pending->request);
+  g_free (pending);
+}
+
+static gboolean
+pending_timeout_cb (gpointer data)
+{
+  Pending *pending = data;
+  StationEngine *self = pending->engine;
+  StationEventData event = { .request = pending->request };
+  g_autofree char *request_id = NULL;
+
+  pending->timeout_id = 0;
+  if (!g_hash_table_steal_extended (self->requests, pending->request->request_id, (gpointer *) &request_id, NULL))
+    return G_SOURCE_REMOVE;
+  emit (self, STATION_EVENT_NO_ANSWER, &event);
+  pending_free (pending);
+  return G_SOURCE_REMOVE;
+}
+
+static Pending *
+pending_new (StationEngine         *self,
+             const EvSupplyRequest *request)
+{
+  Pending *pending = g_new0 (Pending, 1);
+
+  pending->engine = self;
+  pending->request = ev_supply_request_copy (request);
+  pending->timeout_id = g_timeout_add (STATION_ENGINE_ANSWER_TIMEOUT_MS, pending_timeout_cb, pending);
+  return pending;
+}
+
 static void
 handle_supply_response (StationEngine *self,
                         const char    *text,
@@ -514,7 +562,7 @@ handle_supply_response (StationEngine *self,
   StationEventData data = { 0 };
 
   if (response == NULL || !g_hash_table_remove (self->requests, response->request_id))
-    return;
+    return;   /* not asked here, or already given up */
   if (response->status != EV_SUPPLY_STATUS_DENIED)
     return;
 
@@ -1081,7 +1129,7 @@ station_engine_init (StationEngine *self)
 {
   station_machine_config_init (&self->config);
   self->links = g_ptr_array_new_with_free_func (g_object_unref);
-  self->requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, pending_free);
   self->in_flight = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   station_finished_init (&self->finished, STATION_FINISHED_REMEMBERED);
   self->state = EV_CP_STATE_ACTIVE;
@@ -1242,7 +1290,7 @@ station_engine_request_supply (StationEngine  *self,
   if (!ev_bus_produce (self->bus, "supply-req", cp_id, json, length, error))
     return NULL;
 
-  g_hash_table_add (self->requests, g_strdup (request->request_id));
+  g_hash_table_insert (self->requests, g_strdup (request->request_id), pending_new (self, request));
   data.request = request;
   emit (self, STATION_EVENT_REQUEST, &data);
 

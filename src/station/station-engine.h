@@ -10,6 +10,9 @@ G_BEGIN_DECLS
 
 #define STATION_ENGINE_DEFAULT_LISTEN "0.0.0.0:7100"
 
+/* How long a supply asked at the station waits for Central's answer. */
+#define STATION_ENGINE_ANSWER_TIMEOUT_MS 10000
+
 /**
  * StationEngine:
  *

@@ -50,6 +50,8 @@ const char *station_central_link_to_string (StationCentralLink link);
  * @STATION_EVENT_HEALTH: engine: a simulated fault set or cleared.
  * @STATION_EVENT_REQUEST: engine: a supply was asked here.
  * @STATION_EVENT_DENIED: engine: Central denied a request made here.
+ * @STATION_EVENT_NO_ANSWER: engine: Central did not answer a request made
+ *   here in time (%STATION_ENGINE_ANSWER_TIMEOUT_MS).
  * @STATION_EVENT_INVALID_MESSAGE: engine: a Kafka message was skipped.
  * @STATION_EVENT_ENGINE_CONNECTED: monitor: the engine answered `hello`.
  * @STATION_EVENT_ENGINE_DENIED: monitor: the engine serves another CP.
@@ -78,6 +80,7 @@ typedef enum {
   STATION_EVENT_HEALTH,
   STATION_EVENT_REQUEST,
   STATION_EVENT_DENIED,
+  STATION_EVENT_NO_ANSWER,
   STATION_EVENT_INVALID_MESSAGE,
   STATION_EVENT_ENGINE_CONNECTED,
   STATION_EVENT_ENGINE_DENIED,

@@ -101,6 +101,10 @@ engine_members (gpointer                core,
       json_object_set_string_member (fields, "cp_id", data->request->cp_id);
       json_object_set_string_member (fields, "driver_id", data->request->driver_id);
       return TRUE;
+    case STATION_EVENT_NO_ANSWER:
+      json_object_set_string_member (fields, "request_id", data->request->request_id);
+      json_object_set_string_member (fields, "driver_id", data->request->driver_id);
+      return TRUE;
     case STATION_EVENT_DENIED:
       json_object_set_string_member (fields, "request_id", data->response->request_id);
       json_object_set_string_member (fields, "driver_id", data->response->driver_id);
