@@ -193,12 +193,22 @@ fake_central_cp_state (FakeCentral *central,
                        const char  *cp_id,
                        EvCpState    state)
 {
+  fake_central_cp_state_priced (central, cp_id, state, FAKE_CENTRAL_PRICE);
+}
+
+/* The same with a price of its own. */
+void
+fake_central_cp_state_priced (FakeCentral *central,
+                              const char  *cp_id,
+                              EvCpState    state,
+                              double       price)
+{
   g_autoptr(EvCpStateMessage) msg = ev_cp_state_message_new (cp_id, state);
   g_autofree char *json = NULL;
 
   msg->location = g_strdup_printf ("Street of %s", cp_id);
   msg->has_price = TRUE;
-  msg->price = FAKE_CENTRAL_PRICE;
+  msg->price = price;
   json = ev_cp_state_message_to_json (msg, NULL);
   fake_central_publish (central, "cp-states", cp_id, json);
 }

@@ -57,6 +57,10 @@ void                   fake_central_error          (FakeCentral           *centr
 void                   fake_central_cp_state       (FakeCentral           *central,
                                                     const char            *cp_id,
                                                     EvCpState              state);
+void                   fake_central_cp_state_priced (FakeCentral        *central,
+                                                     const char         *cp_id,
+                                                     EvCpState           state,
+                                                     double              price);
 void                   fake_central_free           (FakeCentral           *central);
 
 /* The ev-driver program ($EV_DRIVER --headless) with its own state

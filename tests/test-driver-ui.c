@@ -233,8 +233,9 @@ test_cp_list (Fixture       *fixture,
   ev_ui_test_wait_label (window, "Driver " DRIVER_ID, EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
   g_assert_nonnull (strstr (gtk_window_get_title (GTK_WINDOW (window)), DRIVER_ID));
   ev_ui_test_wait_label (window, "Broker connected", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
-  /* Nothing chosen: nothing to request. */
+  /* Nothing chosen: nothing to request; nothing available: no "cheapest". */
   g_assert_false (is_sensitive (ev_ui_test_find_button (window, "win.request")));
+  g_assert_false (is_sensitive (ev_ui_test_find_button (window, "win.request-auto")));
 
   fake_central_cp_state (fixture->central, "CP2", EV_CP_STATE_BROKEN);
   fake_central_cp_state (fixture->central, "CP1", EV_CP_STATE_ACTIVE);
@@ -273,6 +274,11 @@ test_cp_list (Fixture       *fixture,
 
   select_cp (fixture, "CP1");
   g_assert_true (is_sensitive (ev_ui_test_find_button (window, "win.request")));
+
+  /* Cheapest Available: every price is the same here, so the first by id. */
+  g_assert_true (is_sensitive (ev_ui_test_find_button (window, "win.request-auto")));
+  g_assert_true (gtk_widget_activate_action (window, "win.request-auto", NULL));
+  g_assert_cmpstr (fake_central_wait_request (fixture->central, 1)->cp_id, ==, "CP1");
 }
 
 static void

@@ -545,6 +545,54 @@ test_abandoned_ticket (Fixture       *fixture,
   g_assert_cmpuint (g_list_model_get_n_items (driver_core_get_history (fixture->core)), ==, 3);
 }
 
+/* `auto` asks at the cheapest CP available now, the first by id among
+ * equal prices; with none available it says so and sends nothing. A
+ * request file's `auto` line does the same when its turn comes. */
+static void
+test_request_auto (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *request_id = NULL;
+  g_autofree char *path = g_build_filename (fixture->state_dir, "auto.txt", NULL);
+  const EvSupplyRequest *sent;
+  JsonObject *event;
+
+  g_assert_null (driver_core_choose_cp (fixture->core));
+  g_assert_null (driver_core_request (fixture->core, "auto", &error));
+  g_assert_error (error, DRIVER_ERROR, DRIVER_ERROR_NONE_AVAILABLE);
+  g_clear_error (&error);
+
+  fake_central_cp_state_priced (fixture->central, "CP1", EV_CP_STATE_ACTIVE, 0.50);
+  fake_central_cp_state_priced (fixture->central, "CP4", EV_CP_STATE_ACTIVE, 0.30);
+  fake_central_cp_state_priced (fixture->central, "CP2", EV_CP_STATE_ACTIVE, 0.30);
+  fake_central_cp_state_priced (fixture->central, "CP3", EV_CP_STATE_BROKEN, 0.10);
+  wait_event (fixture, "cp-state", 4);
+  g_assert_cmpstr (driver_core_choose_cp (fixture->core), ==, "CP2");
+
+  request_id = driver_core_request (fixture->core, "auto", &error);
+  g_assert_no_error (error);
+  sent = fake_central_wait_request (fixture->central, 1);
+  g_assert_cmpstr (sent->cp_id, ==, "CP2");
+  g_assert_cmpstr (sent->request_id, ==, request_id);
+  fake_central_deny (fixture->central, sent, EV_SUPPLY_DENY_REASON_CP_BUSY);
+  wait_event (fixture, "denied", 1);
+
+  /* CP2 goes busy: the next `auto` line takes CP4. */
+  fake_central_cp_state_priced (fixture->central, "CP2", EV_CP_STATE_SUPPLYING, 0.30);
+  wait_event (fixture, "cp-state", 5);
+  g_assert_true (g_file_set_contents (path, "auto\n", -1, NULL));
+  g_assert_true (driver_core_run_file (fixture->core, path, &error));
+  g_assert_no_error (error);
+  event = wait_event (fixture, "file-request", 1);
+  g_assert_cmpstr (field (event, "cp_id"), ==, "CP4");
+  sent = fake_central_wait_request (fixture->central, 2);
+  g_assert_cmpstr (sent->cp_id, ==, "CP4");
+  fake_central_deny (fixture->central, sent, EV_SUPPLY_DENY_REASON_CP_BUSY);
+  event = wait_event (fixture, "file-result", 1);
+  g_assert_cmpstr (field (event, "cp_id"), ==, "CP4");
+}
+
 static void
 test_others_ignored (Fixture       *fixture,
                      gconstpointer  data)
@@ -909,6 +957,7 @@ main (int   argc,
   ADD ("/driver/unfollowed-ticket", test_unfollowed_ticket);
   ADD_SHORT ("/driver/no-answer", test_no_answer);
   ADD_SHORT ("/driver/abandoned-ticket", test_abandoned_ticket);
+  ADD ("/driver/request-auto", test_request_auto);
   ADD ("/driver/others-ignored", test_others_ignored);
   ADD ("/driver/file", test_file);
   ADD_SHORT ("/driver/file-no-answer", test_file_no_answer);

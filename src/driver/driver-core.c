@@ -947,6 +947,16 @@ send_request (DriverCore  *self,
       g_set_error (error, DRIVER_ERROR, DRIVER_ERROR_NOT_STARTED, _("The driver is not started"));
       return NULL;
     }
+  if (g_strcmp0 (cp_id, DRIVER_CORE_AUTO_CP) == 0)
+    {
+      cp_id = driver_core_choose_cp (self);
+      if (cp_id == NULL)
+        {
+          g_set_error_literal (error, DRIVER_ERROR, DRIVER_ERROR_NONE_AVAILABLE,
+                               _("No charging point is available right now"));
+          return NULL;
+        }
+    }
   if (!ev_protocol_validate_cp_id (cp_id, "cp_id", error))
     return NULL;
 
@@ -990,12 +1000,45 @@ send_request (DriverCore  *self,
 }
 
 /**
+ * driver_core_choose_cp:
+ * @self: a core
+ *
+ * What `auto` asks for: the cheapest charging point available now in the
+ * list read from `cp-states`, the first by id among equal prices.
+ *
+ * Returns: (nullable): its id, or %NULL when none is available
+ */
+const char *
+driver_core_choose_cp (DriverCore *self)
+{
+  GListModel *cps;
+  EvChargingPoint *best = NULL;
+
+  g_return_val_if_fail (DRIVER_IS_CORE (self), NULL);
+
+  cps = G_LIST_MODEL (self->cps);
+  for (guint i = 0; i < g_list_model_get_n_items (cps); i++)
+    {
+      g_autoptr(EvChargingPoint) cp = g_list_model_get_item (cps, i);
+
+      if (!ev_cp_state_is_available (ev_charging_point_get_state (cp)))
+        continue;
+      if (best == NULL || ev_charging_point_get_price (cp) < ev_charging_point_get_price (best) ||
+          (ev_charging_point_get_price (cp) == ev_charging_point_get_price (best) &&
+           g_strcmp0 (ev_charging_point_get_cp_id (cp), ev_charging_point_get_cp_id (best)) < 0))
+        best = cp;   /* the list keeps its reference */
+    }
+  return best != NULL ? ev_charging_point_get_cp_id (best) : NULL;
+}
+
+/**
  * driver_core_request:
  * @self: a started core
  * @cp_id: the charging point
  * @error: return location for a #GError
  *
- * Asks Central for a supply at @cp_id and follows it. Refused while a
+ * Asks Central for a supply at @cp_id and follows it; %DRIVER_CORE_AUTO_CP
+ * (`auto`) asks at driver_core_choose_cp(). Refused while a
  * supply is in progress or a request file runs. After Central did not
  * answer, asking again at the same CP repeats the same request.
  *
@@ -1050,16 +1093,19 @@ file_request_current (DriverCore *self)
   DriverRequestEntry *entry = g_ptr_array_index (self->file->entries, self->file->index);
   g_autoptr(GError) error = NULL;
   g_autofree char *request_id = NULL;
-  DriverEventData data = { .cp_id = entry->cp_id, .line = entry->line };
+  /* An `auto` line asks at the cheapest CP available when its turn comes. */
+  const char *chosen = g_strcmp0 (entry->cp_id, DRIVER_CORE_AUTO_CP) == 0 ? driver_core_choose_cp (self) : NULL;
+  const char *cp_id = chosen != NULL ? chosen : entry->cp_id;
+  DriverEventData data = { .cp_id = (char *) cp_id, .line = entry->line };
 
   emit_file (self, DRIVER_EVENT_FILE_REQUEST, &data);
 
   self->file->requested = TRUE;
-  request_id = send_request (self, entry->cp_id, &error);
+  request_id = send_request (self, cp_id, &error);
   if (request_id == NULL)
     {
       /* Counted like any other failed supply, and the file goes on. */
-      g_autofree char *message = g_strdup_printf (_("Line %u (%s): %s"), entry->line, entry->cp_id, error->message);
+      g_autofree char *message = g_strdup_printf (_("Line %u (%s): %s"), entry->line, cp_id, error->message);
 
       emit_error (self, message);
       file_record_result (self, FALSE);

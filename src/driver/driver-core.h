@@ -23,9 +23,13 @@ gboolean     driver_core_start               (DriverCore   *self,
                                               GError      **error);
 void         driver_core_shutdown            (DriverCore   *self);
 
+/* In place of a CP id: the cheapest available CP (driver_core_choose_cp()). */
+#define DRIVER_CORE_AUTO_CP "auto"
+
 char        *driver_core_request             (DriverCore   *self,
                                               const char   *cp_id,
                                               GError      **error);
+const char  *driver_core_choose_cp           (DriverCore   *self);
 gboolean     driver_core_run_file            (DriverCore   *self,
                                               const char   *path,
                                               GError      **error);

@@ -79,7 +79,8 @@ driver_file_result_new (guint                     n,
   DriverFileResult *result = g_new0 (DriverFileResult, 1);
 
   result->n = n;
-  result->cp_id = g_strdup (entry->cp_id);
+  /* An `auto` line's result names the CP it asked at. */
+  result->cp_id = g_strdup (supply != NULL && supply->cp_id != NULL ? supply->cp_id : entry->cp_id);
   result->line = entry->line;
   result->outcome = supply != NULL ? driver_file_outcome_for_phase (supply->phase) : DRIVER_FILE_OUTCOME_NOT_SENT;
   if (supply != NULL)

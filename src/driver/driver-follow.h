@@ -41,6 +41,7 @@ typedef enum {
  * @DRIVER_ERROR_NO_FILE: no request file is being run.
  * @DRIVER_ERROR_FILE_PAUSED: the request file is paused already.
  * @DRIVER_ERROR_FILE_NOT_PAUSED: the request file is not paused.
+ * @DRIVER_ERROR_NONE_AVAILABLE: `auto`, and no charging point is available.
  */
 typedef enum {
   DRIVER_ERROR_BUSY,
@@ -51,6 +52,7 @@ typedef enum {
   DRIVER_ERROR_NO_FILE,
   DRIVER_ERROR_FILE_PAUSED,
   DRIVER_ERROR_FILE_NOT_PAUSED,
+  DRIVER_ERROR_NONE_AVAILABLE,
 } DriverError;
 
 #define DRIVER_ERROR (driver_error_quark ())

@@ -13,7 +13,7 @@
  * models, and this front end turns them into JSON. */
 
 static const char * const commands[] = {
-  "list", "request CP", "file PATH", "pause", "resume", "stop", "status", "history", "help", "quit", NULL
+  "list", "request CP", "request auto", "file PATH", "pause", "resume", "stop", "status", "history", "help", "quit", NULL
 };
 
 /* JSON -------------------------------------------------------------------- */

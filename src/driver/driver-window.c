@@ -137,6 +137,8 @@ update_actions (DriverWindow *self)
   gtk_widget_action_set_enabled (widget, "win.request",
                                  cp != NULL && ev_cp_state_is_available (ev_charging_point_get_state (cp)) &&
                                  can_request (self));
+  gtk_widget_action_set_enabled (widget, "win.request-auto",
+                                 driver_core_choose_cp (self->core) != NULL && can_request (self));
   gtk_widget_action_set_enabled (widget, "win.retry", phase == DRIVER_PHASE_NO_ANSWER && !running);
   gtk_widget_action_set_enabled (widget, "win.open-file", !running);
   gtk_widget_action_set_enabled (widget, "win.start-file", self->request_file != NULL && can_request (self));
@@ -701,6 +703,22 @@ request_action (GtkWidget  *widget,
     adw_view_stack_set_visible_child_name (self->view_stack, "supply");
 }
 
+/* The cheapest CP available now, chosen by the core (`auto`). */
+static void
+request_auto_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  DriverWindow *self = DRIVER_WINDOW (widget);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *request_id = driver_core_request (self->core, DRIVER_CORE_AUTO_CP, &error);
+
+  if (request_id == NULL)
+    toast_error (self, error);
+  else
+    adw_view_stack_set_visible_child_name (self->view_stack, "supply");
+}
+
 /* Asking again at the same CP repeats the same request id (see
  * driver_core_request()), so Central never authorises it twice. */
 static void
@@ -987,6 +1005,7 @@ driver_window_class_init (DriverWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, cp_activated_cb);
 
   gtk_widget_class_install_action (widget_class, "win.request", NULL, request_action);
+  gtk_widget_class_install_action (widget_class, "win.request-auto", NULL, request_auto_action);
   gtk_widget_class_install_action (widget_class, "win.retry", NULL, retry_action);
   gtk_widget_class_install_action (widget_class, "win.open-file", NULL, open_file_action);
   gtk_widget_class_install_action (widget_class, "win.start-file", NULL, start_file_action);
