@@ -11,7 +11,9 @@
 #include "config.h"
 
 #include <adwaita.h>
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <locale.h>
 #include <signal.h>
 
 #include "driver-cp-row.h"
@@ -560,6 +562,36 @@ test_quits_on_signal (gconstpointer data)
   peer_broker_stop (broker);
 }
 
+/* The window in Spanish (LANGUAGE=es), from the catalogue built in po/.
+ * In a subprocess: GLib decides once per process whether to translate. */
+static void
+test_spanish (void)
+{
+  Fixture fixture = { 0 };
+  GtkWidget *window;
+
+  if (!g_test_subprocess ())
+    {
+      g_setenv ("LANGUAGE", "es", TRUE);
+      g_test_trap_subprocess (NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_unsetenv ("LANGUAGE");
+      g_test_trap_assert_passed ();
+      return;
+    }
+
+  fixture_setup (&fixture, &normal);
+  window = GTK_WIDGET (fixture.window);
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (ev_ui_test_find_button (window, "win.request"))), ==,
+                   "_Pedir suministro");
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (ev_ui_test_find_button (window, "win.request-auto"))), ==,
+                   "El más _barato disponible");
+  fake_central_cp_state (fixture.central, "CP1", EV_CP_STATE_ACTIVE);
+  wait_cps_shown (&fixture, 1);
+  ev_ui_test_wait_label (window, "Elija un punto de recarga", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
+  g_assert_false (ev_ui_test_has_label (window, "Choose a charging point"));
+  fixture_teardown (&fixture, &normal);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -568,6 +600,11 @@ main (int   argc,
   int status;
 
   g_test_init (&argc, &argv, NULL);
+  /* As ev-driver's main() does, with the catalogues of the build tree. */
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("EV_LOCALEDIR"));
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
   /* Nothing may touch the real user's directories. */
   state_home = ev_test_make_tmpdir ();
   g_setenv ("XDG_STATE_HOME", state_home, TRUE);
@@ -583,6 +620,7 @@ main (int   argc,
   ADD ("/driver-ui/denied", normal, test_denied);
   ADD ("/driver-ui/no-answer-retry", impatient, test_no_answer_retry);
   ADD ("/driver-ui/file-run", normal, test_file_run);
+  g_test_add_func ("/driver-ui/spanish", test_spanish);
   /* Only on request: it checks nothing, it paints. */
   if (g_getenv ("EV_DRIVER_SCREENSHOTS") != NULL)
     ADD ("/driver-ui/screenshot", screenshot, test_screenshot);

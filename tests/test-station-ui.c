@@ -17,7 +17,9 @@
 #include "config.h"
 
 #include <adwaita.h>
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <locale.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -846,6 +848,32 @@ test_launcher_stops_pair_on_signal (gconstpointer data)
   g_assert_finalize_object (cluster);
 }
 
+/* The engine window in Spanish (LANGUAGE=es), from the catalogue built in
+ * po/; in a subprocess, as GLib decides once per process. */
+static void
+test_spanish (void)
+{
+  Fixture fixture = { 0 };
+  GtkWidget *window;
+
+  if (!g_test_subprocess ())
+    {
+      g_setenv ("LANGUAGE", "es", TRUE);
+      g_test_trap_subprocess (NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_unsetenv ("LANGUAGE");
+      g_test_trap_assert_passed ();
+      return;
+    }
+
+  fixture_setup (&fixture, NULL);
+  window = GTK_WIDGET (fixture.engine_window);
+  ev_ui_test_wait_label (window, "Listo para un suministro", EV_UI_TEST_ANY, PEER_WAIT_MS);
+  ev_ui_test_wait_label (window, "Central accesible", EV_UI_TEST_ANY, PEER_WAIT_MS);
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "Motor de " CP_ID);
+  g_assert_false (ev_ui_test_has_label (window, "Ready for a supply"));
+  fixture_teardown (&fixture, NULL);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -854,6 +882,11 @@ main (int   argc,
   int status;
 
   g_test_init (&argc, &argv, NULL);
+  /* As ev-station's main() does, with the catalogues of the build tree. */
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("EV_LOCALEDIR"));
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
   /* Nothing may touch the real user's directories: the programs started
    * here keep tokens and find the broker there. */
   home = ev_test_make_tmpdir ();
@@ -871,6 +904,7 @@ main (int   argc,
   g_test_add ("/station-ui/engine/cut-off", Fixture, NULL, fixture_setup, test_engine_cut_off, fixture_teardown);
   g_test_add ("/station-ui/engine/request-and-errors", Fixture, NULL,
               fixture_setup, test_engine_request_and_errors, fixture_teardown);
+  g_test_add_func ("/station-ui/engine/spanish", test_spanish);
   g_test_add ("/station-ui/monitor/health-and-link", Fixture, NULL,
               fixture_setup, test_monitor_window, fixture_teardown);
   /* Only on request: it checks nothing, it paints. */
