@@ -639,6 +639,13 @@ test_launcher_starts_pair (void)
   ev_test_rm_rf (dir);
 }
 
+static gboolean
+has_tooltip (GtkWidget     *widget,
+             gconstpointer  data)
+{
+  return GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_widget_get_tooltip_text (widget), data) == 0;
+}
+
 static void
 test_launcher_reports_failure (void)
 {
@@ -647,6 +654,7 @@ test_launcher_reports_failure (void)
   StationSettings *settings = station_settings_new ();
   StationLauncher *launcher;
   g_autoptr(GError) error = NULL;
+  GtkWidget *remove;
 
   /* The engine fails at once, as with a port in use; the monitor waits. */
   program = write_script (dir, "failing-station",
@@ -661,12 +669,22 @@ test_launcher_reports_failure (void)
 
   g_assert_true (station_launcher_start (launcher, &error));
   g_assert_no_error (error);
-  ev_ui_test_wait_label (GTK_WIDGET (launcher), "The engine of ALC-043 could not start: "
-                         "ev-station engine: Error binding to address 127.0.0.1:7100: Address already in use",
+  /* A toast short enough to be read whole; the reason is in the row. */
+  ev_ui_test_wait_label (GTK_WIDGET (launcher), "The engine of ALC-043 could not start",
                          EV_UI_TEST_ANY, PEER_WAIT_MS);
   /* Its monitor is stopped with it. */
   wait_running (launcher, 0);
-  ev_ui_test_wait_label (GTK_WIDGET (launcher), "Engine failed to start, monitor stopped", EV_UI_TEST_ANY, PEER_WAIT_MS);
+  ev_ui_test_wait_label (GTK_WIDGET (launcher),
+                         "Engine failed to start (ev-station engine: Error binding to address 127.0.0.1:7100: "
+                         "Address already in use), monitor stopped", EV_UI_TEST_ANY, PEER_WAIT_MS);
+
+  /* Both over: the row can be removed. */
+  g_assert_cmpuint (station_launcher_get_n_pairs (launcher), ==, 1);
+  remove = ev_ui_test_wait_for (GTK_WIDGET (launcher), has_tooltip, "Remove ALC-043 from the list",
+                                EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS, "the Remove button");
+  g_signal_emit_by_name (remove, "clicked");
+  g_assert_cmpuint (station_launcher_get_n_pairs (launcher), ==, 0);
+  g_assert_false (ev_ui_test_has_label (GTK_WIDGET (launcher), "ALC-043"));
 
   ev_ui_test_destroy_window (launcher, PEER_WAIT_MS);
   reset_settings ();

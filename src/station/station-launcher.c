@@ -50,6 +50,7 @@ struct _Pair
   Child            monitor;
   AdwActionRow    *row;
   GtkWidget       *stop_button;
+  GtkWidget       *remove_button;
 };
 
 struct _StationLauncher
@@ -113,6 +114,14 @@ child_running (const Child *child)
   return child->process != NULL && !child->exited;
 }
 
+/* Never started, or ended and its standard error read to the end: nothing
+ * of it is still on its way. */
+static gboolean
+child_done (const Child *child)
+{
+  return child->process == NULL || (child->exited && child->eof);
+}
+
 static void
 child_stop (Child *child)
 {
@@ -129,6 +138,9 @@ child_describe (const Child *child)
     return g_strdup (_("not started"));
   if (!child->exited)
     return g_strdup (_("running"));
+  if (child->failed_at_start && child->last_line != NULL)
+    /* Translators: a process that failed to start, and its last words. */
+    return g_strdup_printf (_("failed to start (%s)"), child->last_line);
   if (child->failed_at_start)
     return g_strdup (_("failed to start"));
   if (child->stopping)
@@ -149,6 +161,7 @@ pair_update_row (Pair *pair)
   subtitle = g_strdup_printf (_("Engine %s, monitor %s"), engine, monitor);
   adw_action_row_set_subtitle (pair->row, subtitle);
   gtk_widget_set_sensitive (pair->stop_button, child_running (&pair->engine) || child_running (&pair->monitor));
+  gtk_widget_set_visible (pair->remove_button, child_done (&pair->engine) && child_done (&pair->monitor));
 }
 
 /* Both the exit and the end of its standard error are in: say how it
@@ -183,6 +196,12 @@ child_finished (Child *child)
   else
     text = g_strdup_printf (_("The monitor of %s could not start: %s"), pair->cp_id, reason);
   g_message ("%s", text);
+  /* A toast holds one short line: the reason is in the row. */
+  g_clear_pointer (&text, g_free);
+  if (child->is_engine)
+    text = g_strdup_printf (_("The engine of %s could not start"), pair->cp_id);
+  else
+    text = g_strdup_printf (_("The monitor of %s could not start"), pair->cp_id);
   toast (self, text);
 
   /* A monitor without its engine has nothing to watch. */
@@ -299,6 +318,19 @@ stop_clicked_cb (GtkButton *button,
   child_stop (&pair->engine);
 }
 
+/* A pair whose processes are both over leaves the list. */
+static void
+remove_clicked_cb (GtkButton *button,
+                   Pair      *pair)
+{
+  StationLauncher *self = pair->launcher;
+
+  if (!child_done (&pair->engine) || !child_done (&pair->monitor))
+    return;
+  gtk_list_box_remove (self->pairs_list, GTK_WIDGET (pair->row));
+  g_ptr_array_remove (self->pairs, pair);
+}
+
 static Pair *
 pair_new (StationLauncher *self,
           const char      *cp_id,
@@ -307,6 +339,7 @@ pair_new (StationLauncher *self,
   Pair *pair = g_new0 (Pair, 1);
   g_autofree char *title = NULL;
   g_autofree char *stop_label = NULL;
+  g_autofree char *remove_label = NULL;
 
   pair->launcher = self;
   pair->cp_id = g_strdup (cp_id);
@@ -326,6 +359,17 @@ pair_new (StationLauncher *self,
   ev_ui_set_a11y_label (pair->stop_button, stop_label);
   g_signal_connect (pair->stop_button, "clicked", G_CALLBACK (stop_clicked_cb), pair);
   adw_action_row_add_suffix (pair->row, pair->stop_button);
+
+  pair->remove_button = gtk_button_new_from_icon_name ("user-trash-symbolic");
+  gtk_widget_set_valign (pair->remove_button, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (pair->remove_button, "flat");
+  /* Translators: the accessible name of a pair's Remove button. */
+  remove_label = g_strdup_printf (_("Remove %s from the list"), cp_id);
+  gtk_widget_set_tooltip_text (pair->remove_button, remove_label);
+  ev_ui_set_a11y_label (pair->remove_button, remove_label);
+  gtk_widget_set_visible (pair->remove_button, FALSE);
+  g_signal_connect (pair->remove_button, "clicked", G_CALLBACK (remove_clicked_cb), pair);
+  adw_action_row_add_suffix (pair->row, pair->remove_button);
 
   g_ptr_array_add (self->pairs, pair);
   gtk_list_box_prepend (self->pairs_list, GTK_WIDGET (pair->row));
