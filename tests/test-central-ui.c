@@ -1105,6 +1105,14 @@ test_spanish (void)
   fixture_teardown (&fixture, GUINT_TO_POINTER (2));
 }
 
+/* The keyboard shortcuts window (win.show-help-overlay, Ctrl+?) lists
+ * shortcuts. */
+static void
+test_shortcuts_window (void)
+{
+  ev_ui_test_check_shortcuts ("/io/github/evcharging/EVCharging/Central/shortcuts.ui");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1133,6 +1141,7 @@ main (int   argc,
   g_test_add ("/central-ui/window/card-menu-reset-forget", Fixture, GUINT_TO_POINTER (4),
               fixture_setup, test_card_menu_reset_and_forget, fixture_teardown);
   g_test_add_func ("/central-ui/window/spanish", test_spanish);
+  g_test_add_func ("/central-ui/shortcuts-window", test_shortcuts_window);
   g_test_add_func ("/central-ui/window/fleet-of-500", test_fleet_of_500);
   g_test_add_func ("/central-ui/program/signals", test_program_signals);
   /* Only on request (./run screenshots): it checks nothing, it paints. */

@@ -277,6 +277,24 @@ test_cp_list (Fixture       *fixture,
   select_cp (fixture, "CP1");
   g_assert_true (is_sensitive (ev_ui_test_find_button (window, "win.request")));
 
+  /* Ctrl+?'s action shows the shortcuts over the window; closed, it is gone. */
+  {
+    GtkWindow *shortcuts = NULL;
+    GListModel *toplevels = gtk_window_get_toplevels ();
+
+    g_assert_true (gtk_widget_activate_action (window, "win.show-help-overlay", NULL));
+    for (guint i = 0; i < g_list_model_get_n_items (toplevels) && shortcuts == NULL; i++)
+      {
+        g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+
+        if (GTK_IS_SHORTCUTS_WINDOW (toplevel))
+          shortcuts = toplevel;
+      }
+    g_assert_nonnull (shortcuts);
+    g_assert_true (gtk_window_get_transient_for (shortcuts) == GTK_WINDOW (window));
+    gtk_window_destroy (shortcuts);
+  }
+
   /* Cheapest Available: every price is the same here, so the first by id. */
   g_assert_true (is_sensitive (ev_ui_test_find_button (window, "win.request-auto")));
   g_assert_true (gtk_widget_activate_action (window, "win.request-auto", NULL));
@@ -592,6 +610,14 @@ test_spanish (void)
   fixture_teardown (&fixture, &normal);
 }
 
+/* The keyboard shortcuts window (win.show-help-overlay, Ctrl+?) lists
+ * shortcuts. */
+static void
+test_shortcuts_window (void)
+{
+  ev_ui_test_check_shortcuts ("/io/github/evcharging/EVCharging/Driver/shortcuts.ui");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -621,6 +647,7 @@ main (int   argc,
   ADD ("/driver-ui/no-answer-retry", impatient, test_no_answer_retry);
   ADD ("/driver-ui/file-run", normal, test_file_run);
   g_test_add_func ("/driver-ui/spanish", test_spanish);
+  g_test_add_func ("/driver-ui/shortcuts-window", test_shortcuts_window);
   /* Only on request: it checks nothing, it paints. */
   if (g_getenv ("EV_DRIVER_SCREENSHOTS") != NULL)
     ADD ("/driver-ui/screenshot", screenshot, test_screenshot);

@@ -892,6 +892,14 @@ test_spanish (void)
   fixture_teardown (&fixture, NULL);
 }
 
+/* The keyboard shortcuts window (win.show-help-overlay, Ctrl+?) lists
+ * shortcuts. */
+static void
+test_shortcuts_window (void)
+{
+  ev_ui_test_check_shortcuts ("/io/github/evcharging/EVCharging/Station/shortcuts.ui");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -923,6 +931,7 @@ main (int   argc,
   g_test_add ("/station-ui/engine/request-and-errors", Fixture, NULL,
               fixture_setup, test_engine_request_and_errors, fixture_teardown);
   g_test_add_func ("/station-ui/engine/spanish", test_spanish);
+  g_test_add_func ("/station-ui/shortcuts-window", test_shortcuts_window);
   g_test_add ("/station-ui/monitor/health-and-link", Fixture, NULL,
               fixture_setup, test_monitor_window, fixture_teardown);
   /* Only on request: it checks nothing, it paints. */

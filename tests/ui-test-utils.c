@@ -186,6 +186,17 @@ toplevels_gone (gpointer user_data)
 }
 
 void
+ev_ui_test_check_shortcuts (const char *resource)
+{
+  g_autoptr(GtkBuilder) builder = gtk_builder_new_from_resource (resource);
+  GObject *overlay = gtk_builder_get_object (builder, "help_overlay");
+
+  g_assert_true (GTK_IS_SHORTCUTS_WINDOW (overlay));
+  g_assert_nonnull (ev_ui_test_find_type (GTK_WIDGET (overlay), GTK_TYPE_SHORTCUTS_SHORTCUT));
+  gtk_window_destroy (GTK_WINDOW (overlay));
+}
+
+void
 ev_ui_test_destroy_window (gpointer window,
                            guint    timeout_ms)
 {

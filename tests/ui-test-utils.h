@@ -60,6 +60,8 @@ GtkLabel  *ev_ui_test_wait_label         (GtkWidget      *root,
 
 /* Destroys @window, waits for every window to go, and checks that
  * nothing else holds @window. */
+/* The keyboard shortcuts window of @resource lists shortcuts. */
+void       ev_ui_test_check_shortcuts    (const char     *resource);
 void       ev_ui_test_destroy_window     (gpointer        window,
                                           guint           timeout_ms);
 

@@ -197,6 +197,7 @@ central_application_startup (GApplication *application)
 {
   CentralApplication *self = CENTRAL_APPLICATION (application);
   static const char *quit_accels[] = { "<Control>q", NULL };
+  static const char *shortcuts_accels[] = { "<Control>question", NULL };
   static const char *search_accels[] = { "<Control>f", NULL };
   static const char *preferences_accels[] = { "<Control>comma", NULL };
 
@@ -206,6 +207,7 @@ central_application_startup (GApplication *application)
                                    G_N_ELEMENTS (app_actions), self);
 
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.show-help-overlay", shortcuts_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.search", search_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences", preferences_accels);
 

@@ -122,6 +122,28 @@ ev_ui_format_ms (gint64      ms,
   return g_date_time_format (time, format);
 }
 
+/**
+ * ev_ui_show_shortcuts:
+ * @parent: the window it is for
+ * @resource: the path of a .ui resource whose `help_overlay` is a
+ *   #GtkShortcutsWindow
+ *
+ * Shows the keyboard shortcuts (win.show-help-overlay, Ctrl+?), made
+ * afresh and gone when closed or when @parent goes: nothing of it stays
+ * behind while it is not shown.
+ */
+void
+ev_ui_show_shortcuts (GtkWindow  *parent,
+                      const char *resource)
+{
+  g_autoptr(GtkBuilder) builder = gtk_builder_new_from_resource (resource);
+  GtkWindow *shortcuts = GTK_WINDOW (gtk_builder_get_object (builder, "help_overlay"));
+
+  gtk_window_set_transient_for (shortcuts, parent);
+  gtk_window_set_destroy_with_parent (shortcuts, TRUE);
+  gtk_window_present (shortcuts);
+}
+
 void
 ev_ui_add_toast (AdwToastOverlay *overlay,
                  const char      *title,

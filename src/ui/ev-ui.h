@@ -46,6 +46,8 @@ char       *ev_ui_format_ms             (gint64          ms,
                                          const char     *format);
 
 /* Shows @title in @overlay for @timeout seconds (0: until dismissed). */
+void        ev_ui_show_shortcuts        (GtkWindow      *parent,
+                                         const char     *resource);
 void        ev_ui_add_toast             (AdwToastOverlay *overlay,
                                          const char      *title,
                                          guint            timeout);
