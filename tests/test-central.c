@@ -1,10 +1,8 @@
 #include "config.h"
 
 #include <math.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "central-core.h"
 #include "central-headless.h"
@@ -1605,18 +1603,6 @@ test_supply_redelivered_late (Fixture       *f,
   rig_clear (&rig);
 }
 
-/* No file of this process may grow (the core's database is in it): as a
- * full disk looks to SQLite. */
-static void
-limit_file_size (rlim_t bytes)
-{
-  struct rlimit limit;
-
-  g_assert_no_errno (getrlimit (RLIMIT_FSIZE, &limit));
-  limit.rlim_cur = bytes;
-  g_assert_no_errno (setrlimit (RLIMIT_FSIZE, &limit));
-}
-
 /* The database cannot be written for a while: the engine's figures wait
  * for it and are then stored and relayed once; a request meanwhile is
  * refused at once, `unavailable`, and leaves nothing behind; Central
@@ -1638,8 +1624,8 @@ test_supply_store_full (Fixture       *f,
   wait_db_kwh (f, supply_id, 0.5);
 
   mark_events (f);
-  signal (SIGXFSZ, SIG_IGN);
-  limit_file_size (0);
+  /* No file of this process may grow (the core's database is in it). */
+  ev_test_set_disk_full (TRUE);
   publish (rig.engine, start, EV_SUPPLY_DATA_PROGRESS, 2, 1.0, EV_TICKET_REASON_NONE);
   publish (rig.engine, start, EV_SUPPLY_DATA_TICKET, 3, 1.5, EV_TICKET_REASON_UNPLUGGED);
   event = wait_event (f, "store", NULL);
@@ -1651,7 +1637,7 @@ test_supply_store_full (Fixture       *f,
   g_assert_cmpint (refused->reason, ==, EV_SUPPLY_DENY_REASON_UNAVAILABLE);
   g_assert_cmpuint (peer_driver_count_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET), ==, 0);
 
-  limit_file_size (RLIM_INFINITY);
+  ev_test_set_disk_full (FALSE);
   event = wait_events (f, 2, "store", NULL);
   g_assert_true (json_object_get_boolean_member (event, "writable"));
   g_assert_cmpfloat_with_epsilon (peer_driver_wait_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET, 3)->kwh,

@@ -19,5 +19,6 @@ void   ev_test_sleep_spinning  (GMainContext    *context,
                                 guint            ms);
 char  *ev_test_make_tmpdir     (void);
 void   ev_test_rm_rf           (const char      *path);
+void   ev_test_set_disk_full   (gboolean         full);
 
 G_END_DECLS
