@@ -157,3 +157,22 @@ ev_test_set_disk_full (gboolean full)
   limit.rlim_cur = full ? 0 : RLIM_INFINITY;
   g_assert_no_errno (setrlimit (RLIMIT_FSIZE, &limit));
 }
+
+/**
+ * ev_test_delivery_cb:
+ * @user_data: an #EvTestDelivery
+ *
+ * An #EvBusDeliveredFunc that keeps the report in an #EvTestDelivery:
+ * wait for its `done` with ev_test_wait_flag().
+ */
+void
+ev_test_delivery_cb (EvBus        *bus,
+                     const GError *error,
+                     gpointer      user_data)
+{
+  EvTestDelivery *delivery = user_data;
+
+  g_assert_false (delivery->done);
+  delivery->error = error != NULL ? g_error_copy (error) : NULL;
+  delivery->done = TRUE;
+}
