@@ -2580,6 +2580,7 @@ test_outbox_after_restart (Fixture       *f,
   g_autoptr(EvSupplySession) stored = NULL;
   g_autoptr(GBytes) payload = NULL;
   const EvSupplyData *received;
+  const EvDirective *later;
   gsize length = 0;
   const char *json;
 
@@ -2626,12 +2627,22 @@ test_outbox_after_restart (Fixture       *f,
   /* Once: nothing else reaches the driver, nothing is billed twice. */
   rig.monitor = connect_known_cp (f, "CP-OUTBOX", rig.token, EV_CP_STATE_ACTIVE);
   wait_cp_state (f, "CP-OUTBOX", EV_CP_STATE_ACTIVE);
-  barrier (rig.engine, rig.driver, "CP-OUTBOX");
+  later = barrier (rig.engine, rig.driver, "CP-OUTBOX");
   g_assert_cmpuint (peer_driver_count_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET), ==, 1);
   g_assert_cmpuint (count_events (f, "ticket", "supply_id", supply_id, NULL), ==, 1);
   g_clear_object (&stored);
   stored = db_lookup (f, supply_id);
   g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (stored), 2.5, 1e-9);
+
+  /* A Central that stops right after it relayed a ticket (its delivery
+   * report not back yet) waits for the report: the row goes, and nothing
+   * is left to send again. */
+  mark_events (f);
+  publish (rig.engine, later, EV_SUPPLY_DATA_TICKET, 2, 0.5, EV_TICKET_REASON_UNPLUGGED);
+  wait_event (f, "ticket", "supply_id", later->supply_id, NULL);
+  core_stop (f);
+  assert_outbox_empty (f);
+  peer_driver_wait_data (rig.driver, later->supply_id, EV_SUPPLY_DATA_TICKET, 0);
 
   rig_clear (&rig);
 }

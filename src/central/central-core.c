@@ -366,6 +366,8 @@ log_operator (CentralCore       *self,
 
 /* How long a message the producer gave up on waits to be sent again. */
 #define OUTBOX_RETRY_MS 3000
+/* How long a stopping Central waits for what the outbox has in flight. */
+#define OUTBOX_STOP_WAIT_MS 1000
 
 typedef struct
 {
@@ -2579,6 +2581,12 @@ central_core_shutdown (CentralCore *self)
   /* Effects waiting for the commit run now, before the bus goes. */
   if (self->store != NULL && !ev_store_flush (self->store, &error))
     g_warning ("Could not save the database: %s", error->message);
+
+  /* The outbox's messages in flight get a moment to reach the broker, so
+   * that their rows go now (committed as the store closes) rather than
+   * being sent again by the next Central. */
+  if (self->bus != NULL && g_tree_nnodes (self->outbox) > 0)
+    ev_bus_flush (self->bus, OUTBOX_STOP_WAIT_MS);
 
   if (self->bus != NULL)
     {
