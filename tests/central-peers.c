@@ -63,6 +63,30 @@ line_read_cb (GObject      *source,
   read->done = TRUE;
 }
 
+/* Reads the broker's next event, which must be @name. */
+static JsonObject *
+broker_read_event (PeerBroker *broker,
+                   const char *name)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *what = g_strdup_printf ("ev-broker's “%s” event", name);
+  LineRead read = { 0 };
+  JsonObject *event;
+
+  g_data_input_stream_read_line_async (broker->events, G_PRIORITY_DEFAULT, NULL, line_read_cb, &read);
+  ev_test_wait_flag (NULL, &read.done, PEER_WAIT_MS, what);
+  if (read.line == NULL)
+    g_error ("ev-broker ended its output without a “%s” event", name);
+
+  json_parser_load_from_data (parser, read.line, -1, &error);
+  g_assert_no_error (error);
+  g_free (read.line);
+  event = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (event, "event"), ==, name);
+  return json_object_ref (event);
+}
+
 /**
  * peer_broker_start:
  *
@@ -75,12 +99,10 @@ PeerBroker *
 peer_broker_start (void)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) ready = NULL;
   const char *path = g_getenv ("EV_BROKER");
   PeerBroker *broker;
-  LineRead read = { 0 };
-  JsonObject *ready;
 
   g_assert_nonnull (path);
   broker = g_new0 (PeerBroker, 1);
@@ -94,18 +116,9 @@ peer_broker_start (void)
 
   /* The first line on stdout is the ready event. */
   broker->events = g_data_input_stream_new (g_subprocess_get_stdout_pipe (broker->process));
-  g_data_input_stream_read_line_async (broker->events, G_PRIORITY_DEFAULT, NULL, line_read_cb, &read);
-  ev_test_wait_flag (NULL, &read.done, PEER_WAIT_MS, "ev-broker to be ready");
-  if (read.line == NULL)
-    g_error ("ev-broker ended without a ready event");
-
-  json_parser_load_from_data (parser, read.line, -1, &error);
-  g_assert_no_error (error);
-  ready = json_node_get_object (json_parser_get_root (parser));
-  g_assert_cmpstr (json_object_get_string_member (ready, "event"), ==, "ready");
+  ready = broker_read_event (broker, "ready");
   broker->bootstrap = g_strdup (json_object_get_string_member (ready, "bootstrap"));
   g_assert_nonnull (broker->bootstrap);
-  g_free (read.line);
 
   return broker;
 }
@@ -114,6 +127,29 @@ const char *
 peer_broker_get_bootstrap (PeerBroker *broker)
 {
   return broker->bootstrap;
+}
+
+/**
+ * peer_broker_set_produce_errors:
+ * @count: how many produce requests fail, or 0 for none
+ *
+ * Sends the broker `produce-errors @count` (docs/cli.md) and waits for its
+ * answer: the next @count produce requests of any client fail with an
+ * error producers retry, so what they send meanwhile waits, undelivered.
+ */
+void
+peer_broker_set_produce_errors (PeerBroker *broker,
+                                guint       count)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) event = NULL;
+  g_autofree char *command = g_strdup_printf ("produce-errors %u\n", count);
+
+  g_output_stream_write_all (g_subprocess_get_stdin_pipe (broker->process), command, strlen (command),
+                             NULL, NULL, &error);
+  g_assert_no_error (error);
+  event = broker_read_event (broker, "produce-errors");
+  g_assert_cmpint (json_object_get_int_member (event, "count"), ==, count);
 }
 
 /**
@@ -839,6 +875,22 @@ peer_engine_publish (PeerEngine         *engine,
   g_autofree char *json = ev_supply_data_to_json (data, NULL);
 
   bus_produce (engine->bus, "supply-data", engine->cp_id, json);
+}
+
+/* Like peer_engine_publish(), and waits until the broker has it. */
+void
+peer_engine_publish_delivered (PeerEngine         *engine,
+                               const EvSupplyData *data)
+{
+  g_autofree char *json = ev_supply_data_to_json (data, NULL);
+  g_autoptr(GError) error = NULL;
+  EvTestDelivery delivery = { FALSE, NULL };
+
+  ev_bus_produce_full (engine->bus, "supply-data", engine->cp_id, json, strlen (json),
+                       ev_test_delivery_cb, &delivery, NULL, &error);
+  g_assert_no_error (error);
+  ev_test_wait_flag (NULL, &delivery.done, PEER_WAIT_MS, "the engine's message to reach the broker");
+  g_assert_no_error (delivery.error);
 }
 
 /* Publishes any text on @topic, keyed by the engine's CP id. */

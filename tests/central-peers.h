@@ -24,6 +24,8 @@ typedef struct _PeerBroker PeerBroker;
 
 PeerBroker *peer_broker_start         (void);
 const char *peer_broker_get_bootstrap (PeerBroker *broker);
+void        peer_broker_set_produce_errors (PeerBroker *broker,
+                                            guint       count);
 void        peer_broker_stop          (PeerBroker *broker);
 
 /* A monitor on a real EvLink: one request at a time, each answered by a
@@ -91,6 +93,8 @@ EvSupplyData      *peer_engine_data_new         (PeerEngine        *engine,
                                                  guint              seq,
                                                  double             kwh);
 void               peer_engine_publish          (PeerEngine        *engine,
+                                                 const EvSupplyData *data);
+void               peer_engine_publish_delivered (PeerEngine       *engine,
                                                  const EvSupplyData *data);
 void               peer_engine_publish_raw      (PeerEngine        *engine,
                                                  const char        *topic,

@@ -503,6 +503,52 @@ test_down_up (void)
   broker_free (&broker);
 }
 
+/* `produce-errors N` keeps what producers send from the broker, retried
+ * and neither delivered nor given up on, until `produce-errors 0`. */
+static void
+test_produce_errors (void)
+{
+  const char * const bad[] = { "produce-errors", "produce-errors -1", "produce-errors x",
+                               "produce-errors 1000001", "produce-errorsx 1" };
+  g_autoptr(GError) error = NULL;
+  EvTestDelivery delivery = { FALSE, NULL };
+  JsonObject *event;
+  EvBus *bus;
+  Broker broker;
+
+  broker_start (&broker);
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      broker_send (&broker, bad[i]);
+      json_object_unref (broker_wait_event (&broker, "error"));
+    }
+
+  broker_send (&broker, "produce-errors 100000");
+  event = broker_wait_event (&broker, "produce-errors");
+  g_assert_cmpint (json_object_get_int_member (event, "count"), ==, 100000);
+  json_object_unref (event);
+
+  bus = ev_bus_new (broker.bootstrap, NULL, "test-produce-errors", NULL, &error);
+  g_assert_no_error (error);
+  ev_bus_produce_full (bus, "supply-res", "driver-1", "{}", 2, ev_test_delivery_cb, &delivery, NULL, &error);
+  g_assert_no_error (error);
+  /* A while to show that nothing comes (librdkafka retries every 100 ms). */
+  ev_test_sleep_spinning (NULL, 1500);
+  g_assert_false (delivery.done);
+
+  broker_send (&broker, "produce-errors 0");
+  event = broker_wait_event (&broker, "produce-errors");
+  g_assert_cmpint (json_object_get_int_member (event, "count"), ==, 0);
+  json_object_unref (event);
+  ev_test_wait_flag (NULL, &delivery.done, WAIT_MS, "the delivery report");
+  g_assert_no_error (delivery.error);
+
+  g_assert_finalize_object (bus);
+  broker_send (&broker, "quit");
+  broker_wait_exit (&broker, 0);
+  broker_free (&broker);
+}
+
 static void
 test_sigterm (void)
 {
@@ -764,6 +810,7 @@ main (int   argc,
   g_test_add_func ("/broker/kcat", test_kcat);
   g_test_add_func ("/broker/kafka-python", test_kafka_python);
   g_test_add_func ("/broker/down-up", test_down_up);
+  g_test_add_func ("/broker/produce-errors", test_produce_errors);
   g_test_add_func ("/broker/sigterm", test_sigterm);
   g_test_add_func ("/broker/stdin-eof", test_stdin_eof);
   g_test_add_func ("/broker/detached", test_detached);

@@ -578,6 +578,45 @@ test_delivery_report (void)
   g_assert_finalize_object (cluster);
 }
 
+/* ev_bus_flush(): the reports of what reached the broker meanwhile are
+ * called before it returns; without a broker it gives up after its
+ * timeout, and the report waits. */
+static void
+test_flush (void)
+{
+  EvMockCluster *cluster = cluster_new ();
+  g_autoptr(GError) error = NULL;
+  Report delivered = { 0 }, waiting = { 0 };
+  gint64 start;
+  EvBus *bus;
+
+  bus = ev_bus_new (ev_mock_cluster_get_bootstrap (cluster), NULL, "test-flush", NULL, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (ev_bus_produce_full (bus, "supply-data", "CP1", "a", 1, delivered_cb, &delivered,
+                                      report_freed, &error));
+  g_assert_true (ev_bus_flush (bus, WAIT_MS));
+  g_assert_cmpuint (delivered.called, ==, 1);
+  g_assert_cmpuint (delivered.freed, ==, 1);
+  g_assert_no_error (delivered.error);
+
+  g_assert_true (ev_mock_cluster_set_down (cluster, &error));
+  g_assert_true (ev_bus_produce_full (bus, "supply-data", "CP1", "b", 1, delivered_cb, &waiting,
+                                      report_freed, &error));
+  start = g_get_monotonic_time ();
+  g_assert_false (ev_bus_flush (bus, 300));
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 250 * G_TIME_SPAN_MILLISECOND);
+  g_assert_cmpuint (waiting.called, ==, 0);
+
+  ev_bus_close (bus);
+  g_assert_false (ev_bus_flush (bus, WAIT_MS));
+  g_assert_cmpuint (waiting.called, ==, 0);
+  g_assert_cmpuint (waiting.freed, ==, 1);
+
+  g_assert_finalize_object (bus);
+  g_assert_finalize_object (cluster);
+}
+
 typedef struct
 {
   EvBus *bus;
@@ -670,6 +709,7 @@ main (int   argc,
   g_test_add_func ("/bus/overrides", test_overrides);
   g_test_add_func ("/bus/broker-outage", test_broker_outage);
   g_test_add_func ("/bus/delivery-report", test_delivery_report);
+  g_test_add_func ("/bus/flush", test_flush);
   g_test_add_func ("/bus/reader", test_reader);
   g_test_add_func ("/bus/close-broker-stopped", test_close_broker_stopped);
 

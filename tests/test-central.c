@@ -1,10 +1,8 @@
 #include "config.h"
 
 #include <math.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "central-core.h"
 #include "central-headless.h"
@@ -659,6 +657,69 @@ wait_db_kwh (Fixture    *f,
              double      kwh)
 {
   return wait_db (f, supply_id, has_kwh, &kwh, "store its energy");
+}
+
+/* Produce requests the broker refuses while a test keeps Central's
+ * messages from it: at a retry every 100 ms or so, hours. */
+#define OUTBOX_PRODUCE_ERRORS 100000
+
+/* The rows of Central's outbox, as committed. */
+static GPtrArray *
+db_outbox (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EvStore) store = ev_store_open (f->db_path, &error);
+  GPtrArray *entries;
+
+  g_assert_no_error (error);
+  entries = ev_store_outbox_load (store, &error);
+  g_assert_no_error (error);
+
+  return entries;
+}
+
+/* The one row of Central's outbox, which must go on @topic to @key: its
+ * payload. */
+static GBytes *
+db_outbox_single (Fixture    *f,
+                  const char *topic,
+                  const char *key)
+{
+  g_autoptr(GPtrArray) outbox = db_outbox (f);
+  EvOutboxEntry *entry;
+
+  g_assert_cmpuint (outbox->len, ==, 1);
+  entry = g_ptr_array_index (outbox, 0);
+  g_assert_cmpstr (entry->topic, ==, topic);
+  g_assert_cmpstr (entry->key, ==, key);
+  return g_bytes_ref (entry->payload);
+}
+
+static void
+assert_outbox_empty (Fixture *f)
+{
+  g_autoptr(GPtrArray) outbox = db_outbox (f);
+
+  g_assert_cmpuint (outbox->len, ==, 0);
+}
+
+/* Polls the database (Central commits in batches) until the outbox is
+ * empty. */
+static void
+wait_outbox_empty (Fixture *f)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_MS * G_TIME_SPAN_MILLISECOND;
+
+  for (;;)
+    {
+      g_autoptr(GPtrArray) outbox = db_outbox (f);
+
+      if (outbox->len == 0)
+        return;
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting for the outbox to empty (%u rows left)", outbox->len);
+      ev_test_sleep_spinning (NULL, 50);
+    }
 }
 
 /* The position of @supply_id in a model of EvSupplySession, or -1. */
@@ -1605,18 +1666,6 @@ test_supply_redelivered_late (Fixture       *f,
   rig_clear (&rig);
 }
 
-/* No file of this process may grow (the core's database is in it): as a
- * full disk looks to SQLite. */
-static void
-limit_file_size (rlim_t bytes)
-{
-  struct rlimit limit;
-
-  g_assert_no_errno (getrlimit (RLIMIT_FSIZE, &limit));
-  limit.rlim_cur = bytes;
-  g_assert_no_errno (setrlimit (RLIMIT_FSIZE, &limit));
-}
-
 /* The database cannot be written for a while: the engine's figures wait
  * for it and are then stored and relayed once; a request meanwhile is
  * refused at once, `unavailable`, and leaves nothing behind; Central
@@ -1638,8 +1687,8 @@ test_supply_store_full (Fixture       *f,
   wait_db_kwh (f, supply_id, 0.5);
 
   mark_events (f);
-  signal (SIGXFSZ, SIG_IGN);
-  limit_file_size (0);
+  /* No file of this process may grow (the core's database is in it). */
+  ev_test_set_disk_full (TRUE);
   publish (rig.engine, start, EV_SUPPLY_DATA_PROGRESS, 2, 1.0, EV_TICKET_REASON_NONE);
   publish (rig.engine, start, EV_SUPPLY_DATA_TICKET, 3, 1.5, EV_TICKET_REASON_UNPLUGGED);
   event = wait_event (f, "store", NULL);
@@ -1651,7 +1700,7 @@ test_supply_store_full (Fixture       *f,
   g_assert_cmpint (refused->reason, ==, EV_SUPPLY_DENY_REASON_UNAVAILABLE);
   g_assert_cmpuint (peer_driver_count_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET), ==, 0);
 
-  limit_file_size (RLIM_INFINITY);
+  ev_test_set_disk_full (FALSE);
   event = wait_events (f, 2, "store", NULL);
   g_assert_true (json_object_get_boolean_member (event, "writable"));
   g_assert_cmpfloat_with_epsilon (peer_driver_wait_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET, 3)->kwh,
@@ -2430,32 +2479,6 @@ test_operator_errors (Fixture       *f,
 /* ------------------------------------------------------------------ */
 /* Restart in the middle of a supply                                   */
 
-typedef struct
-{
-  PeerDriver *driver;
-  const char *supply_id;
-  guint n;
-} TicketWait;
-
-static gboolean
-tickets_arrived (gpointer user_data)
-{
-  TicketWait *wait = user_data;
-
-  return peer_driver_count_data (wait->driver, wait->supply_id, EV_SUPPLY_DATA_TICKET) >= wait->n;
-}
-
-/* Waits until @driver has had @n relayed tickets of @supply_id. */
-static void
-wait_tickets (PeerDriver *driver,
-              const char *supply_id,
-              guint       n)
-{
-  TicketWait wait = { driver, supply_id, n };
-
-  ev_test_wait_until (NULL, tickets_arrived, &wait, WAIT_MS, "relayed tickets");
-}
-
 static void
 test_restart_mid_supply (Fixture       *f,
                          gconstpointer  data)
@@ -2511,21 +2534,162 @@ test_restart_mid_supply (Fixture       *f,
   g_assert_cmpint (model_find (central_core_get_history (f->core), supply_id), >=, 0);
   g_assert_cmpint (model_find (central_core_get_requests (f->core), supply_id), ==, -1);
 
-  /* The ticket delivered again to a Central that has not relayed it (the
-   * one before may have stopped before its producer delivered the relay)
-   * goes to the driver again, the same figures; nothing else changes. */
+  /* The ticket delivered again to a Central that has not relayed it
+   * changes nothing, and is not relayed again: the relay went through the
+   * outbox, written with the ticket, and its row is gone only because the
+   * broker has it (/central/supply/outbox-after-restart is the Central
+   * that stopped before). Before the outbox, this Central relayed it a
+   * second time, in case the first relay had been lost. */
   core_stop (f);
   mark_events (f);
   core_start (f);
   publish (rig.engine, start, EV_SUPPLY_DATA_TICKET, 5, 4.5, EV_TICKET_REASON_UNPLUGGED);
-  wait_tickets (rig.driver, supply_id, 2);
   publish (rig.engine, start, EV_SUPPLY_DATA_TICKET, 5, 4.5, EV_TICKET_REASON_UNPLUGGED);
+  /* Same CP, same partition: processed after both copies; same driver,
+   * relayed after anything they caused. */
   progress (rig.engine, rig.driver, later, 2, 0.2);
-  g_assert_cmpuint (peer_driver_count_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET), ==, 2);
+  g_assert_cmpuint (peer_driver_count_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET), ==, 1);
   g_assert_cmpuint (count_events (f, "ticket", "supply_id", supply_id, NULL), ==, 1);
+  assert_outbox_empty (f);
   g_clear_object (&stored);
   stored = db_lookup (f, supply_id);
   g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (stored), 4.5, 1e-9);
+
+  rig_clear (&rig);
+}
+
+/* ------------------------------------------------------------------ */
+/* The outbox                                                          */
+
+/* A ticket Central stored while its relay could not reach the broker
+ * (every produce request refused), then Central stopped: the stop drops
+ * the relay (its bus gives up after 2 s), but its row stays in the
+ * outbox, committed with the ticket, and the next Central sends it. The
+ * broker refuses produce requests with an error producers retry
+ * (ev-broker's `produce-errors`), which keeps the relay in flight as a
+ * flapping broker would, while the engine's ticket is already in. */
+static void
+test_outbox_after_restart (Fixture       *f,
+                           gconstpointer  data)
+{
+  Rig rig = rig_new (f, "CP-OUTBOX", "DRV-OUTBOX");
+  const EvDirective *start = start_supply (rig.driver, rig.engine, "CP-OUTBOX");
+  g_autofree char *supply_id = g_strdup (start->supply_id);
+  g_autoptr(EvSupplyData) ticket = NULL;
+  g_autoptr(EvSupplyData) relayed = NULL;
+  g_autoptr(EvSupplySession) stored = NULL;
+  g_autoptr(GBytes) payload = NULL;
+  const EvSupplyData *received;
+  const EvDirective *later;
+  gsize length = 0;
+  const char *json;
+
+  peer_monitor_heartbeat (rig.monitor, EV_CP_STATE_SUPPLYING, EV_ENGINE_HEALTH_OK, HEARTBEAT_MS);
+  progress (rig.engine, rig.driver, start, 1, 1.0);
+
+  /* The engine's ticket is in Kafka before Central reads it, and nothing
+   * produced after it gets there. */
+  core_stop (f);
+  peer_monitor_wait_closed (rig.monitor);
+  g_clear_pointer (&rig.monitor, peer_monitor_free);
+  ticket = peer_engine_data_new (rig.engine, start, EV_SUPPLY_DATA_TICKET, 2, 2.5);
+  peer_engine_publish_delivered (rig.engine, ticket);
+  peer_broker_set_produce_errors (broker, OUTBOX_PRODUCE_ERRORS);
+
+  mark_events (f);
+  core_start (f);
+  wait_event (f, "ticket", "supply_id", supply_id, NULL);
+  stored = wait_db_phase (f, supply_id, EV_SUPPLY_PHASE_FINISHED);
+  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (stored), 2.5, 1e-9);
+  core_stop (f);
+  g_assert_cmpuint (peer_driver_count_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET), ==, 0);
+
+  /* The relay is in the outbox: the very bytes Central meant to send. */
+  payload = db_outbox_single (f, "supply-data2", "DRV-OUTBOX");
+  json = g_bytes_get_data (payload, &length);
+  relayed = ev_supply_data_from_json (json, length, NULL);
+  g_assert_nonnull (relayed);
+  g_assert_cmpstr (relayed->supply_id, ==, supply_id);
+  g_assert_cmpint (relayed->kind, ==, EV_SUPPLY_DATA_TICKET);
+  g_assert_cmpfloat_with_epsilon (relayed->kwh, 2.5, 1e-9);
+
+  /* The broker takes messages again; a new Central sends the row. */
+  peer_broker_set_produce_errors (broker, 0);
+  mark_events (f);
+  core_start (f);
+  received = peer_driver_wait_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET, 0);
+  g_assert_cmpstr (received->envelope.id, ==, relayed->envelope.id);
+  g_assert_cmpfloat_with_epsilon (received->kwh, 2.5, 1e-9);
+  assert_money (2.5, received->amount);
+  g_assert_cmpint (received->reason, ==, EV_TICKET_REASON_UNPLUGGED);
+  wait_outbox_empty (f);
+
+  /* Once: nothing else reaches the driver, nothing is billed twice. */
+  rig.monitor = connect_known_cp (f, "CP-OUTBOX", rig.token, EV_CP_STATE_ACTIVE);
+  wait_cp_state (f, "CP-OUTBOX", EV_CP_STATE_ACTIVE);
+  later = barrier (rig.engine, rig.driver, "CP-OUTBOX");
+  g_assert_cmpuint (peer_driver_count_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET), ==, 1);
+  g_assert_cmpuint (count_events (f, "ticket", "supply_id", supply_id, NULL), ==, 1);
+  g_clear_object (&stored);
+  stored = db_lookup (f, supply_id);
+  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (stored), 2.5, 1e-9);
+
+  /* A Central that stops right after it relayed a ticket (its delivery
+   * report not back yet) waits for the report: the row goes, and nothing
+   * is left to send again. */
+  mark_events (f);
+  publish (rig.engine, later, EV_SUPPLY_DATA_TICKET, 2, 0.5, EV_TICKET_REASON_UNPLUGGED);
+  wait_event (f, "ticket", "supply_id", later->supply_id, NULL);
+  core_stop (f);
+  assert_outbox_empty (f);
+  peer_driver_wait_data (rig.driver, later->supply_id, EV_SUPPLY_DATA_TICKET, 0);
+
+  rig_clear (&rig);
+}
+
+/* A supply Central ends at a fault: its `supply-error` is in the outbox
+ * from the commit that ends the supply (the same transaction) until the
+ * broker has it, then it is gone. */
+static void
+test_outbox_supply_error (Fixture       *f,
+                          gconstpointer  data)
+{
+  Rig rig = rig_new (f, "CP-OUTERR", "DRV-OUTERR");
+  const EvDirective *start = start_supply (rig.driver, rig.engine, "CP-OUTERR");
+  g_autofree char *supply_id = g_strdup (start->supply_id);
+  g_autoptr(EvSupplySession) stored = NULL;
+  g_autoptr(GBytes) payload = NULL;
+  g_autoptr(EvSupplyError) written = NULL;
+  const EvSupplyError *received;
+  gsize length = 0;
+  const char *json;
+
+  peer_monitor_heartbeat (rig.monitor, EV_CP_STATE_SUPPLYING, EV_ENGINE_HEALTH_OK, HEARTBEAT_MS);
+  progress (rig.engine, rig.driver, start, 1, 1.25);
+
+  peer_broker_set_produce_errors (broker, OUTBOX_PRODUCE_ERRORS);
+  peer_monitor_heartbeat (rig.monitor, EV_CP_STATE_SUPPLYING, EV_ENGINE_HEALTH_KO, HEARTBEAT_MS);
+  wait_event (f, "supply-error", "supply_id", supply_id, NULL);
+  stored = wait_db_phase (f, supply_id, EV_SUPPLY_PHASE_FAILED);
+
+  payload = db_outbox_single (f, "supply-error", "DRV-OUTERR");
+  json = g_bytes_get_data (payload, &length);
+  written = ev_supply_error_from_json (json, length, NULL);
+  g_assert_nonnull (written);
+  g_assert_cmpstr (written->supply_id, ==, supply_id);
+  g_assert_cmpint (written->reason, ==, EV_SUPPLY_ERROR_REASON_ENGINE_FAULT);
+  g_assert_cmpfloat_with_epsilon (written->kwh, 1.25, 1e-9);
+  g_assert_cmpuint (peer_driver_count_errors (rig.driver, supply_id), ==, 0);
+
+  peer_broker_set_produce_errors (broker, 0);
+  received = peer_driver_wait_error (rig.driver, supply_id);
+  g_assert_cmpstr (received->envelope.id, ==, written->envelope.id);
+  wait_outbox_empty (f);
+
+  peer_monitor_heartbeat (rig.monitor, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK, HEARTBEAT_MS);
+  wait_cp_state (f, "CP-OUTERR", EV_CP_STATE_ACTIVE);
+  barrier (rig.engine, rig.driver, "CP-OUTERR");
+  g_assert_cmpuint (peer_driver_count_errors (rig.driver, supply_id), ==, 1);
 
   rig_clear (&rig);
 }
@@ -2683,6 +2847,8 @@ main (int   argc,
   ADD ("operator/stop-resume-all", test_stop_resume_all, NULL);
   ADD ("operator/errors", test_operator_errors, NULL);
   ADD ("restart-mid-supply", test_restart_mid_supply, NULL);
+  ADD ("supply/outbox-after-restart", test_outbox_after_restart, NULL);
+  ADD ("supply/outbox-supply-error", test_outbox_supply_error, NULL);
   ADD ("supply/redelivered-late", test_supply_redelivered_late, NULL);
   ADD ("supply/store-full", test_supply_store_full, NULL);
   ADD ("supply/forgotten", test_supply_forgotten, NULL);

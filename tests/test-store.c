@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -1983,6 +1984,27 @@ static const char schema_3_additions[] =
   "  denied_at INTEGER NOT NULL);"
   "PRAGMA user_version = 3;";
 
+/* Writes a database as an older release did, in WAL mode: each piece of
+ * SQL of the NULL-ended list in turn. */
+static void
+write_old_database (const char *path,
+                    ...)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  const char *sql;
+  sqlite3 *db;
+  va_list args;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  db = raw_open (path);
+  raw_exec (db, "PRAGMA journal_mode = WAL");
+  va_start (args, path);
+  while ((sql = va_arg (args, const char *)) != NULL)
+    raw_exec (db, sql);
+  va_end (args);
+  sqlite3_close (db);
+}
+
 static void
 test_migrate_from_v3 (Fixture       *fixture,
                       gconstpointer  data)
@@ -1993,19 +2015,12 @@ test_migrate_from_v3 (Fixture       *fixture,
   g_autoptr(GPtrArray) open = NULL;
   g_autoptr(GPtrArray) records = NULL;
   g_autoptr(EvStoreReader) reader = NULL;
-  g_autofree char *dir = g_path_get_dirname (fixture->path);
   g_autofree char *hash = NULL;
   g_autofree char *rows = NULL;
   g_autofree char *reason = NULL;
   EvSupplySession *session;
   EvStore *store;
-  sqlite3 *db;
 
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-  db = raw_open (fixture->path);
-  raw_exec (db, "PRAGMA journal_mode = WAL");
-  raw_exec (db, schema_1);
-  raw_exec (db, schema_3_additions);
   hash = g_compute_hmac_for_string (G_CHECKSUM_SHA256, (const guchar *) "salt3", 5, "token-of-cp3", -1);
   rows = g_strdup_printf ("INSERT INTO charging_points VALUES ('CP3', 'Elche', 0.30, 'ACTIVE', 100, 200, 'salt3', '%s');"
                           "INSERT INTO charging_points VALUES ('CP4', 'Alcoy', 0.40, 'STOPPED', 100, NULL, NULL, NULL);"
@@ -2016,8 +2031,7 @@ test_migrate_from_v3 (Fixture       *fixture,
                           "  'supplying', NULL, 3000, 3100, NULL);"
                           "INSERT INTO denials VALUES ('req-9', 'cp-busy', 2500);",
                           hash);
-  raw_exec (db, rows);
-  sqlite3_close (db);
+  write_old_database (fixture->path, schema_1, schema_3_additions, rows, NULL);
 
   /* Only the store upgrades; a reader waits for it. */
   assert_reader_refused (fixture->path, EV_STORE_ERROR_TOO_OLD);
@@ -2069,6 +2083,96 @@ test_migrate_from_v3 (Fixture       *fixture,
   g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM sessions"), ==, 2);
   g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM drivers"), ==, 2);
   g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM sqlite_schema WHERE name = 'log_by_cp'"), ==, 1);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM sqlite_schema WHERE name = 'outbox'"), ==, 1);
+}
+
+/* What schemas 4 and 5 added to schema 3, as those releases wrote it. */
+static const char schema_5_additions[] =
+  "CREATE TABLE log (id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, level INTEGER NOT NULL,"
+  "  event TEXT NOT NULL, cp_id TEXT NULL, message TEXT NOT NULL);"
+  "CREATE INDEX log_by_cp ON log (cp_id) WHERE cp_id IS NOT NULL;"
+  "ALTER TABLE charging_points ADD COLUMN nonce_hash TEXT;"
+  "ALTER TABLE charging_points ADD COLUMN forgotten INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE sessions ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;"
+  "PRAGMA user_version = 5;";
+
+/* Schema 6 adds the outbox to a database of schema 5, which keeps all it
+ * had. */
+static void
+test_migrate_from_v5 (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) cps = NULL;
+  g_autoptr(GPtrArray) history = NULL;
+  g_autoptr(GPtrArray) outbox = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(EvStoreReader) reader = NULL;
+  g_autoptr(EvSupplySession) settled = NULL;
+  g_autofree char *reason = NULL;
+  EvSupplySession *session;
+  EvStore *store;
+  gint64 id = 0;
+
+  write_old_database (fixture->path, schema_1, schema_3_additions, schema_5_additions,
+                      "INSERT INTO charging_points VALUES ('CP5', 'Elda', 0.30, 'ACTIVE', 100, 200, NULL, NULL, NULL, 0);"
+                      "INSERT INTO charging_points VALUES ('GONE', 'Petrer', 0.30, 'DISCONNECTED', 100, 200, NULL, NULL, NULL, 1);"
+                      "INSERT INTO drivers VALUES ('d1', 100, 200);"
+                      "INSERT INTO sessions VALUES ('" SUPPLY_1 "', 'CP5', 'd1', 0.30, 2.0, 0.6, 4,"
+                      "  'failed', 'engine-fault', 100, 150, 2000, 1);"
+                      "INSERT INTO sessions VALUES ('" SUPPLY_2 "', 'GONE', 'd1', 0.30, 1.0, 0.3, 2,"
+                      "  'finished', 'unplugged', 100, 150, 1000, 0);"
+                      "INSERT INTO denials VALUES ('req-5', 'cp-stopped', 2500);"
+                      "INSERT INTO log (time_ms, level, event, cp_id, message) VALUES (1000, 16, 'ready', NULL, 'Central started');",
+                      NULL);
+
+  assert_reader_refused (fixture->path, EV_STORE_ERROR_TOO_OLD);
+
+  store = ev_store_open (fixture->path, &error);
+  g_assert_no_error (error);
+
+  cps = ev_store_load_charging_points (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (cps->len, ==, 1);
+  g_assert_cmpstr (ev_charging_point_get_location (find_cp (cps, "CP5")), ==, "Elda");
+  history = ev_store_load_history (store, NULL, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (history->len, ==, 2);
+  session = history->pdata[0];
+  g_assert_cmpstr (ev_supply_session_get_supply_id (session), ==, SUPPLY_1);
+  g_assert_true (ev_supply_session_get_provisional (session));
+  g_assert_cmpfloat (ev_supply_session_get_kwh (session), ==, 2.0);
+  reason = ev_store_lookup_denial (store, "req-5", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (reason, ==, "cp-stopped");
+
+  /* The outbox is there, empty, and works. */
+  outbox = ev_store_outbox_load (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (outbox->len, ==, 0);
+  g_assert_true (ev_store_outbox_add (store, "supply-data2", "d1", "{}", 2, &id, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+
+  /* The provisional supply still settles. */
+  g_assert_true (finish (store, make_outcome (SUPPLY_1, "CP5", "d1", EV_SUPPLY_PHASE_FINISHED, 2.5, 3000, "unplugged")));
+  settled = lookup (store, SUPPLY_1);
+  g_assert_false (ev_supply_session_get_provisional (settled));
+  g_assert_true (ev_store_flush (store, &error));
+  g_assert_no_error (error);
+
+  reader = open_reader (fixture->path);
+  records = search_log (reader, "started", 0, NULL);
+  g_assert_cmpuint (records->len, ==, 1);
+
+  g_clear_pointer (&cps, g_ptr_array_unref);
+  g_clear_pointer (&history, g_ptr_array_unref);
+  g_assert_finalize_object (store);
+
+  g_assert_cmpint (raw_int (fixture->path, "PRAGMA user_version"), ==, EV_STORE_SCHEMA_VERSION);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM charging_points"), ==, 2);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM sessions"), ==, 2);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM outbox"), ==, 1);
 }
 
 /* Checkpoints */
@@ -2295,6 +2399,182 @@ test_denials (Fixture       *fixture,
   g_assert_null (reason);
 }
 
+/* The outbox */
+
+static gint64
+outbox_add (EvStore    *store,
+            const char *topic,
+            const char *key,
+            const char *payload,
+            gsize       length)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 id = 0;
+
+  g_assert_true (ev_store_outbox_add (store, topic, key, payload, length, &id, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+  return id;
+}
+
+static GPtrArray *
+outbox_load (EvStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  GPtrArray *entries = ev_store_outbox_load (store, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (entries);
+  return entries;
+}
+
+static void
+assert_outbox_entry (EvOutboxEntry *entry,
+                     gint64         id,
+                     const char    *topic,
+                     const char    *key,
+                     const char    *payload,
+                     gsize          length)
+{
+  g_autoptr(GBytes) expected = g_bytes_new (payload, length);
+
+  g_assert_cmpint (entry->id, ==, id);
+  g_assert_cmpstr (entry->topic, ==, topic);
+  g_assert_cmpstr (entry->key, ==, key);
+  g_assert_true (g_bytes_equal (entry->payload, expected));
+}
+
+/* Rows come back as they were written (the payload byte for byte, NULs
+ * included), oldest first; they are written in the batch, and removed in
+ * one. */
+static void
+test_outbox (Fixture       *fixture,
+             gconstpointer  data)
+{
+  static const char binary[] = { '{', '\0', '}', '\xff' };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  EvStore *store = open_store (fixture->path, 60000);
+  gint64 first, second, third;
+
+  entries = outbox_load (store);
+  g_assert_cmpuint (entries->len, ==, 0);
+  g_clear_pointer (&entries, g_ptr_array_unref);
+
+  first = outbox_add (store, "supply-data2", "d1", "{\"kind\":\"ticket\"}", 17);
+  second = outbox_add (store, "supply-error", NULL, binary, sizeof binary);
+  third = outbox_add (store, "supply-data2", "d2", "{}", 2);
+  g_assert_cmpint (first, <, second);
+  g_assert_cmpint (second, <, third);
+
+  /* In the batch: this store sees the rows, another connection not yet. */
+  g_assert_true (ev_store_has_pending (store));
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM outbox"), ==, 0);
+  entries = outbox_load (store);
+  g_assert_cmpuint (entries->len, ==, 3);
+  assert_outbox_entry (entries->pdata[0], first, "supply-data2", "d1", "{\"kind\":\"ticket\"}", 17);
+  assert_outbox_entry (entries->pdata[1], second, "supply-error", NULL, binary, sizeof binary);
+  assert_outbox_entry (entries->pdata[2], third, "supply-data2", "d2", "{}", 2);
+  g_clear_pointer (&entries, g_ptr_array_unref);
+  g_assert_true (ev_store_flush (store, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM outbox"), ==, 3);
+
+  /* Removed in the batch too; a row removed twice is no error. */
+  g_assert_true (ev_store_outbox_remove (store, second, &error));
+  g_assert_no_error (error);
+  g_assert_true (ev_store_outbox_remove (store, second, &error));
+  g_assert_no_error (error);
+  g_assert_true (ev_store_outbox_remove (store, 999999, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM outbox"), ==, 3);
+  g_assert_true (ev_store_flush (store, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM outbox"), ==, 2);
+
+  /* Bad input writes nothing. */
+  g_assert_false (ev_store_outbox_add (store, "", "d1", "{}", 2, NULL, &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (ev_store_outbox_add (store, "supply-data2", "d1", "", 0, NULL, &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (ev_store_has_pending (store));
+  g_assert_finalize_object (store);
+
+  /* What is left outlives the store; later rows still come after. */
+  store = open_store (fixture->path, 60000);
+  entries = outbox_load (store);
+  g_assert_cmpuint (entries->len, ==, 2);
+  assert_outbox_entry (entries->pdata[0], first, "supply-data2", "d1", "{\"kind\":\"ticket\"}", 17);
+  assert_outbox_entry (entries->pdata[1], third, "supply-data2", "d2", "{}", 2);
+  g_assert_cmpint (outbox_add (store, "supply-data2", "d3", "{}", 2), >, third);
+  g_clear_pointer (&entries, g_ptr_array_unref);
+  g_assert_finalize_object (store);
+}
+
+static void
+keep_error_cb (EvStore      *store,
+               const GError *error,
+               gpointer      user_data)
+{
+  GError **kept = user_data;
+
+  g_assert_null (*kept);
+  g_assert_nonnull (error);
+  *kept = g_error_copy (error);
+}
+
+/* A row goes with the batch it was written in: a batch that cannot
+ * commit (here the file size limit plays a full disk) leaves no row, and
+ * takes the writes around it along; the store goes on afterwards. */
+static void
+test_outbox_rolled_back (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(EvSupplySession) session = NULL;
+  g_autofree char *token = NULL;
+  g_autoptr(GError) lost = NULL;
+  EvStore *store = open_store (fixture->path, 60000);
+  gint64 kept;
+
+  token = register_cp (store, "CP1", 0.35);
+  create_session (store, SUPPLY_1, "CP1", "d1");
+  kept = outbox_add (store, "supply-data2", "d1", "kept", 4);
+  g_assert_true (ev_store_flush (store, &error));
+  g_assert_no_error (error);
+
+  ev_test_set_disk_full (TRUE);
+  g_assert_true (finish (store, make_outcome (SUPPLY_1, "CP1", "d1", EV_SUPPLY_PHASE_FINISHED, 1.0, 5000, "unplugged")));
+  outbox_add (store, "supply-data2", "d1", "lost", 4);
+  ev_store_when_committed (store, keep_error_cb, &lost, NULL);
+  g_assert_false (ev_store_flush (store, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  ev_test_set_disk_full (FALSE);
+  g_assert_nonnull (lost);
+
+  entries = outbox_load (store);
+  g_assert_cmpuint (entries->len, ==, 1);
+  assert_outbox_entry (entries->pdata[0], kept, "supply-data2", "d1", "kept", 4);
+  g_clear_pointer (&entries, g_ptr_array_unref);
+  session = lookup (store, SUPPLY_1);
+  g_assert_cmpint (ev_supply_session_get_ended_at (session), ==, 0);
+
+  /* Written again, it commits. */
+  g_assert_true (finish (store, make_outcome (SUPPLY_1, "CP1", "d1", EV_SUPPLY_PHASE_FINISHED, 1.0, 5000, "unplugged")));
+  outbox_add (store, "supply-data2", "d1", "again", 5);
+  g_assert_true (ev_store_flush (store, &error));
+  g_assert_no_error (error);
+  g_assert_finalize_object (store);
+
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM outbox"), ==, 2);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM outbox WHERE payload = CAST ('lost' AS BLOB)"), ==, 0);
+  g_assert_cmpint (raw_int (fixture->path, "SELECT ended_at FROM sessions"), ==, 5000);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2310,6 +2590,7 @@ main (int   argc,
   ADD ("open/fresh", test_open_fresh);
   ADD ("open/migrate-from-v1", test_migrate_from_v1);
   ADD ("open/migrate-from-v3", test_migrate_from_v3);
+  ADD ("open/migrate-from-v5", test_migrate_from_v5);
   ADD ("open/newer-version-refused", test_newer_version_refused);
   ADD ("open/not-a-database-refused", test_not_a_database_refused);
   ADD ("cp/register-verify", test_register_and_verify);
@@ -2321,6 +2602,8 @@ main (int   argc,
   ADD ("session/history", test_history);
   ADD ("session/progress-monotonic", test_progress_monotonic);
   ADD ("session/denials", test_denials);
+  ADD ("outbox/add-remove-load", test_outbox);
+  ADD ("outbox/rolled-back", test_outbox_rolled_back);
   ADD ("batch/one-commit", test_batch_one_commit);
   ADD ("batch/committed-callback", test_committed_callback);
   ADD ("batch/committed-on-close", test_committed_on_close);

@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <glib/gstdio.h>
 
 #include "test-utils.h"
@@ -135,4 +137,42 @@ ev_test_rm_rf (const char *path)
       g_dir_close (dir);
     }
   g_rmdir (path);
+}
+
+/**
+ * ev_test_set_disk_full:
+ * @full: whether the disk should look full
+ *
+ * Plays a full disk for this whole process, or ends it: with a file size
+ * limit of 0 no file may grow, and a write fails (EFBIG) as it would on a
+ * full disk, instead of the signal SIGXFSZ killing the process.
+ */
+void
+ev_test_set_disk_full (gboolean full)
+{
+  struct rlimit limit;
+
+  signal (SIGXFSZ, SIG_IGN);
+  g_assert_no_errno (getrlimit (RLIMIT_FSIZE, &limit));
+  limit.rlim_cur = full ? 0 : RLIM_INFINITY;
+  g_assert_no_errno (setrlimit (RLIMIT_FSIZE, &limit));
+}
+
+/**
+ * ev_test_delivery_cb:
+ * @user_data: an #EvTestDelivery
+ *
+ * An #EvBusDeliveredFunc that keeps the report in an #EvTestDelivery:
+ * wait for its `done` with ev_test_wait_flag().
+ */
+void
+ev_test_delivery_cb (EvBus        *bus,
+                     const GError *error,
+                     gpointer      user_data)
+{
+  EvTestDelivery *delivery = user_data;
+
+  g_assert_false (delivery->done);
+  delivery->error = error != NULL ? g_error_copy (error) : NULL;
+  delivery->done = TRUE;
 }

@@ -92,6 +92,33 @@ quit (Broker *broker)
   g_main_loop_quit (broker->loop);
 }
 
+/* The most `produce-errors` takes: at a retry every 100 ms, hours. */
+#define MAX_PRODUCE_ERRORS 1000000
+
+/* `produce-errors N`: the next N produce requests fail (0: none). */
+static void
+run_produce_errors (Broker *broker,
+                    char   *argument)
+{
+  g_autoptr(JsonObject) object = NULL;
+  guint64 count = 0;
+
+  if (!g_ascii_isspace (*argument) ||
+      !g_ascii_string_to_unsigned (g_strstrip (argument), 10, 0, MAX_PRODUCE_ERRORS, &count, NULL))
+    {
+      g_autofree char *message = g_strdup_printf (_("produce-errors takes a count from 0 to %d"),
+                                                  MAX_PRODUCE_ERRORS);
+      print_error (message);
+      return;
+    }
+
+  ev_mock_cluster_set_produce_errors (broker->cluster, (guint) count);
+  g_message (_("Produce requests to fail from now on: %u"), (guint) count);
+  object = event_new ("produce-errors");
+  json_object_set_int_member (object, "count", (gint64) count);
+  print_event (object);
+}
+
 static void
 run_command (Broker     *broker,
              const char *line)
@@ -122,6 +149,10 @@ run_command (Broker     *broker,
       else
         print_error (error->message);
     }
+  else if (g_str_has_prefix (command, "produce-errors"))
+    {
+      run_produce_errors (broker, command + strlen ("produce-errors"));
+    }
   else if (g_str_equal (command, "status"))
     {
       print_status (broker);
@@ -132,7 +163,7 @@ run_command (Broker     *broker,
     }
   else
     {
-      g_autofree char *message = g_strdup_printf (_("Unknown command “%s” (commands: down, up, status, quit)"),
+      g_autofree char *message = g_strdup_printf (_("Unknown command “%s” (commands: down, up, produce-errors N, status, quit)"),
                                                   command);
       print_error (message);
     }
@@ -290,8 +321,8 @@ main (int   argc,
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context,
                                 _("The embedded Kafka broker of EV Charging Network. It prints JSON events on "
-                                  "standard output and reads the commands down, up, status and quit from "
-                                  "standard input."));
+                                  "standard output and reads the commands down, up, produce-errors N, status "
+                                  "and quit from standard input."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))

@@ -132,8 +132,10 @@ struct _CentralCore
   GHashTable *auth_limits;    /* cp_id → AuthLimit */
   GHashTable *open;           /* supply_id → EvSupplySession (not concluded) */
   GHashTable *driver_supply;  /* driver_id → supply_id of its open session */
-  GHashTable *relayed;        /* supply_ids whose ticket this process relayed */
-  GQueue relayed_order;       /* the same, oldest first, to bound it */
+  /* The outbox's committed rows not yet known to be in Kafka, by id
+   * (oldest first): &Outgoing.entry->id → Outgoing. */
+  GTree *outbox;
+  GSource *outbox_retry_source;
   GListStore *requests;
   GListStore *log;
   GListStore *history;
@@ -262,6 +264,17 @@ emit_invalid_message (CentralCore *self,
 /* Kafka output ------------------------------------------------------------ */
 
 static void
+emit_publish_error (CentralCore  *self,
+                    const char   *topic,
+                    const GError *error)
+{
+  g_autofree char *message = g_strdup_printf (_("Could not publish on “%s”: %s"),
+                                              topic, error->message);
+
+  emit_error (self, message);
+}
+
+static void
 publish (CentralCore *self,
          const char  *topic,
          const char  *key,
@@ -275,11 +288,7 @@ publish (CentralCore *self,
     return;
 
   if (!ev_bus_produce (self->bus, topic, key, owned, length, &error))
-    {
-      g_autofree char *message = g_strdup_printf (_("Could not publish on “%s”: %s"),
-                                                  topic, error->message);
-      emit_error (self, message);
-    }
+    emit_publish_error (self, topic, error);
 }
 
 static void
@@ -343,22 +352,203 @@ log_operator (CentralCore       *self,
   emit (self, stop ? CENTRAL_EVENT_STOP : CENTRAL_EVENT_RESUME, CENTRAL_LOG_INFO, message, &data);
 }
 
+/* The outbox --------------------------------------------------------------
+ *
+ * Every message that tells a driver how a supply ended (its ticket, the
+ * `supply-error` of a failed one, the ticket that settles one Central
+ * ended at a fault) is written to the store's outbox in the batch that
+ * ends the supply, and sent once that batch has committed; its row goes
+ * when the delivery report says the broker has it. A report of failure
+ * leaves it to be sent again, and a Central that stops before the report
+ * leaves it to the next one, which sends every row left when it starts.
+ * The row keeps the message's bytes, so a copy sent again is the same
+ * message (the same envelope id): drivers keep one ticket per supply. */
+
+/* How long a message the producer gave up on waits to be sent again. */
+#define OUTBOX_RETRY_MS 3000
+/* How long a stopping Central waits for what the outbox has in flight. */
+#define OUTBOX_STOP_WAIT_MS 1000
+
+typedef struct
+{
+  EvOutboxEntry *entry;
+  gboolean in_flight;         /* produced, its delivery report not back */
+} Outgoing;
+
+/* What a delivery report needs to find its row. The bus never reports
+ * after it closed, and the core closes it before it goes. */
+typedef struct
+{
+  CentralCore *self;
+  gint64 id;
+} Delivery;
+
 static void
-publish_supply_error (CentralCore         *self,
-                      EvSupplySession     *session,
-                      EvSupplyErrorReason  reason)
+outgoing_free (gpointer data)
+{
+  Outgoing *outgoing = data;
+
+  ev_outbox_entry_free (outgoing->entry);
+  g_free (outgoing);
+}
+
+static int
+compare_ids (gconstpointer a,
+             gconstpointer b,
+             gpointer      user_data)
+{
+  gint64 x = *(const gint64 *) a;
+  gint64 y = *(const gint64 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+static void outbox_produce (CentralCore *self,
+                            Outgoing    *outgoing);
+
+static gboolean
+outbox_produce_cb (gpointer key,
+                   gpointer value,
+                   gpointer user_data)
+{
+  outbox_produce (user_data, value);
+  return FALSE;
+}
+
+static gboolean
+outbox_retry_cb (gpointer user_data)
+{
+  CentralCore *self = user_data;
+
+  /* Cleared first: a message that fails again schedules the next try. */
+  g_clear_pointer (&self->outbox_retry_source, g_source_unref);
+  g_tree_foreach (self->outbox, outbox_produce_cb, self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_outbox_retry (CentralCore *self)
+{
+  if (self->outbox_retry_source != NULL || self->shutting_down)
+    return;
+
+  self->outbox_retry_source = g_timeout_source_new (OUTBOX_RETRY_MS);
+  g_source_set_static_name (self->outbox_retry_source, "[evcharging] Central outbox");
+  g_source_set_callback (self->outbox_retry_source, outbox_retry_cb, self, NULL);
+  g_source_attach (self->outbox_retry_source, g_main_context_get_thread_default ());
+}
+
+static void
+outbox_delivered_cb (EvBus        *bus,
+                     const GError *error,
+                     gpointer      user_data)
+{
+  Delivery *delivery = user_data;
+  CentralCore *self = delivery->self;
+  Outgoing *outgoing = g_tree_lookup (self->outbox, &delivery->id);
+  g_autoptr(GError) store_error = NULL;
+
+  if (outgoing == NULL)
+    return;
+
+  if (error != NULL)
+    {
+      outgoing->in_flight = FALSE;
+      g_message (_("A message on “%s” for %s was not delivered (%s); it is sent again in %d s"),
+                 outgoing->entry->topic, outgoing->entry->key != NULL ? outgoing->entry->key : "?",
+                 error->message, OUTBOX_RETRY_MS / 1000);
+      schedule_outbox_retry (self);
+      return;
+    }
+
+  g_tree_remove (self->outbox, &delivery->id);
+  /* Harmless when it fails (the store is in trouble): the row is sent
+   * again at the next start, a duplicate its driver ignores. */
+  if (!ev_store_outbox_remove (self->store, delivery->id, &store_error))
+    g_message (_("Could not take a delivered message out of the outbox: %s; it will be sent again when Central starts"),
+               store_error->message);
+}
+
+/* Produces @outgoing unless it is in flight already: one copy at a time. */
+static void
+outbox_produce (CentralCore *self,
+                Outgoing    *outgoing)
+{
+  g_autoptr(GError) error = NULL;
+  EvOutboxEntry *entry = outgoing->entry;
+  Delivery *delivery;
+  gconstpointer payload;
+  gsize length = 0;
+
+  if (self->bus == NULL || outgoing->in_flight)
+    return;
+
+  payload = g_bytes_get_data (entry->payload, &length);
+  delivery = g_new0 (Delivery, 1);
+  delivery->self = self;
+  delivery->id = entry->id;
+  outgoing->in_flight = TRUE;
+  if (!ev_bus_produce_full (self->bus, entry->topic, entry->key, payload, length,
+                            outbox_delivered_cb, delivery, g_free, &error))
+    {
+      outgoing->in_flight = FALSE;
+      emit_publish_error (self, entry->topic, error);
+      schedule_outbox_retry (self);
+    }
+}
+
+/* Sends a committed row of the outbox, and follows it until the broker
+ * has it. */
+static void
+outbox_send (CentralCore         *self,
+             const EvOutboxEntry *entry)
+{
+  Outgoing *outgoing = g_new0 (Outgoing, 1);
+
+  outgoing->entry = ev_outbox_entry_new (entry->id, entry->topic, entry->key, entry->payload);
+  g_tree_replace (self->outbox, &outgoing->entry->id, outgoing);
+  outbox_produce (self, outgoing);
+}
+
+/* Writes @json (taken) to the outbox in the current batch. Returns the row
+ * to hand to outbox_send() once the batch has committed, or %NULL when
+ * the store failed (the batch was rolled back with it). */
+static EvOutboxEntry *
+outbox_write (CentralCore  *self,
+              const char   *topic,
+              const char   *key,
+              char         *json,
+              gsize         length,
+              GError      **error)
+{
+  g_autoptr(GBytes) payload = g_bytes_new_take (json, length);
+  gint64 id = 0;
+
+  if (!ev_store_outbox_add (self->store, topic, key, g_bytes_get_data (payload, NULL), length, &id, error))
+    return NULL;
+  return ev_outbox_entry_new (id, topic, key, payload);
+}
+
+/* The `supply-error` that tells @session's driver it failed, written to
+ * the outbox. */
+static EvOutboxEntry *
+write_supply_error (CentralCore      *self,
+                    EvSupplySession  *session,
+                    GError          **error)
 {
   g_autoptr(EvSupplyError) msg = NULL;
+  EvSupplyErrorReason reason = EV_SUPPLY_ERROR_REASON_ENGINE_FAULT;
   const char *driver_id = ev_supply_session_get_driver_id (session);
   char *json;
   gsize length;
 
+  ev_supply_error_reason_from_string (ev_supply_session_get_reason (session), &reason);
   msg = ev_supply_error_new (ev_supply_session_get_supply_id (session), driver_id,
                              ev_supply_session_get_cp_id (session), reason);
   msg->kwh = ev_supply_session_get_kwh (session);
   msg->amount = ev_supply_session_get_amount (session);
   json = ev_supply_error_to_json (msg, &length);
-  publish (self, "supply-error", driver_id, json, length);
+  return outbox_write (self, "supply-error", driver_id, json, length, error);
 }
 
 /* Deferred effects ----------------------------------------------------- */
@@ -484,14 +674,10 @@ conclude_session (CentralCore     *self,
 }
 
 static void
-publish_supply_error_cb (CentralCore *self,
-                         gpointer     data)
+outbox_send_cb (CentralCore *self,
+                gpointer     data)
 {
-  EvSupplySession *session = data;
-  EvSupplyErrorReason reason = EV_SUPPLY_ERROR_REASON_ENGINE_FAULT;
-
-  ev_supply_error_reason_from_string (ev_supply_session_get_reason (session), &reason);
-  publish_supply_error (self, session, reason);
+  outbox_send (self, data);
 }
 
 /* The figures of @session, for its events. */
@@ -534,6 +720,7 @@ fail_session (CentralCore         *self,
               EvSupplyErrorReason  reason)
 {
   g_autoptr(GError) error = NULL;
+  EvOutboxEntry *entry = NULL;
   gboolean recorded = FALSE;
   const char *supply_id = ev_supply_session_get_supply_id (session);
 
@@ -556,14 +743,18 @@ fail_session (CentralCore         *self,
       if (is_storage_error (error))
         store_failed (self, error);
     }
+  else if (recorded && (entry = write_supply_error (self, session, &error)) == NULL)
+    {
+      /* Lost with its batch: the store reads the supply back as open. */
+      store_failed (self, error);
+    }
 
   g_object_ref (session);
   conclude_session (self, session);
   emit_supply_error (self, session);
-  if (recorded)
-    when_committed (self, NULL, publish_supply_error_cb, session, g_object_unref);
-  else
-    g_object_unref (session);
+  if (entry != NULL)
+    when_committed (self, NULL, outbox_send_cb, entry, (GDestroyNotify) ev_outbox_entry_free);
+  g_object_unref (session);
 }
 
 /* Ends the open supply at @rec's CP because of a fault seen by Central. */
@@ -1488,7 +1679,8 @@ static void emit_settled (CentralCore     *self,
  * tells it once. */
 typedef struct
 {
-  EvSupplyData *relayed;
+  EvSupplyData *relayed;      /* progress, sent as it is */
+  EvOutboxEntry *entry;       /* a ticket, sent through the outbox */
   EvSupplySession *ended;     /* a ticket's supply, or NULL */
   char *fault;                /* Central's reason, for a settled one */
 } Relay;
@@ -1498,28 +1690,11 @@ relay_free (gpointer data)
 {
   Relay *relay = data;
 
-  ev_supply_data_free (relay->relayed);
+  g_clear_pointer (&relay->relayed, ev_supply_data_free);
+  g_clear_pointer (&relay->entry, ev_outbox_entry_free);
   g_clear_object (&relay->ended);
   g_free (relay->fault);
   g_free (relay);
-}
-
-/* How many relayed tickets a Central remembers (see handle_supply_data). */
-#define RELAYED_MEMORY 65536
-
-static void
-remember_relayed (CentralCore *self,
-                  const char  *supply_id)
-{
-  char *key;
-
-  if (g_hash_table_contains (self->relayed, supply_id))
-    return;
-  key = g_strdup (supply_id);
-  g_hash_table_add (self->relayed, key);
-  g_queue_push_tail (&self->relayed_order, key);
-  if (self->relayed_order.length > RELAYED_MEMORY)
-    g_hash_table_remove (self->relayed, g_queue_pop_head (&self->relayed_order));
 }
 
 static void
@@ -1527,18 +1702,26 @@ relay_cb (CentralCore *self,
           gpointer     data)
 {
   Relay *relay = data;
-  char *json;
-  gsize length;
-
 
   if (relay->ended != NULL && relay->fault != NULL)
     emit_settled (self, relay->ended, relay->fault);
   else if (relay->ended != NULL)
     emit_ticket (self, relay->ended);
-  json = ev_supply_data_to_json (relay->relayed, &length);
-  publish (self, "supply-data2", relay->relayed->driver_id, json, length);
+
+  if (relay->entry != NULL)
+    outbox_send (self, relay->entry);
+  else
+    {
+      gsize length;
+      char *json = ev_supply_data_to_json (relay->relayed, &length);
+
+      publish (self, "supply-data2", relay->relayed->driver_id, json, length);
+    }
 }
 
+/* Relays @data to its driver once the batch has committed; a ticket goes
+ * through the outbox, written now, in the batch that stored it. When that
+ * write fails, the store is in trouble and @msg waits for it. */
 static void
 relay_later (CentralCore        *self,
              EvBusMessage       *msg,
@@ -1546,8 +1729,9 @@ relay_later (CentralCore        *self,
              EvSupplySession    *ended,
              const char         *fault)
 {
-  Relay *relay = g_new0 (Relay, 1);
-  EvSupplyData *relayed = ev_supply_data_copy (data);
+  g_autoptr(EvSupplyData) relayed = ev_supply_data_copy (data);
+  g_autoptr(GError) error = NULL;
+  Relay *relay;
 
   /* A new message of Central's, with its own identity; source_ts keeps
    * when the engine sent it, so a driver can measure the whole path. */
@@ -1555,9 +1739,23 @@ relay_later (CentralCore        *self,
   relayed->source_ts = data->envelope.ts;
   relayed->envelope.ts = 0;
   ev_envelope_ensure (&relayed->envelope);
-  relay->relayed = relayed;
+
+  relay = g_new0 (Relay, 1);
   if (relayed->kind == EV_SUPPLY_DATA_TICKET)
-    remember_relayed (self, relayed->supply_id);
+    {
+      gsize length;
+      char *json = ev_supply_data_to_json (relayed, &length);
+
+      relay->entry = outbox_write (self, "supply-data2", relayed->driver_id, json, length, &error);
+      if (relay->entry == NULL)
+        {
+          relay_free (relay);
+          store_failed_for (self, msg, "supply-data", error);
+          return;
+        }
+    }
+  else
+    relay->relayed = g_steal_pointer (&relayed);
   relay->ended = ended != NULL ? ev_supply_session_copy (ended) : NULL;
   relay->fault = g_strdup (fault);
   when_committed (self, msg, relay_cb, relay, relay_free);
@@ -1684,9 +1882,15 @@ handle_ticket (CentralCore        *self,
     ev_bus_message_done (self->bus, msg);
   else if (failed)
     {
-      remember_relayed (self, data->supply_id);
-      emit_supply_error (self, session);
-      when_committed (self, msg, publish_supply_error_cb, g_object_ref (session), g_object_unref);
+      EvOutboxEntry *entry = write_supply_error (self, session, &error);
+
+      if (entry == NULL)
+        store_failed_for (self, msg, "supply-data", error);
+      else
+        {
+          emit_supply_error (self, session);
+          when_committed (self, msg, outbox_send_cb, entry, (GDestroyNotify) ev_outbox_entry_free);
+        }
     }
   else
     {
@@ -1827,19 +2031,12 @@ handle_supply_data (CentralCore  *self,
           return;
         }
       /* Late or repeated data of a supply that has ended with its ticket is
-       * expected after a restart: it changes nothing. The same ticket,
-       * delivered again to a Central that has not relayed it itself, is
-       * relayed again: the Central that stopped before its offset was
-       * committed may have stopped before its producer delivered the relay
-       * too. A driver keeps one ticket per supply. */
+       * expected after a restart: it changes nothing. Its driver has the
+       * outcome, or will: the outbox row written with the ticket is sent
+       * until the broker has it, by this Central or the next. */
       if (stored != NULL)
         {
-          if (data->kind == EV_SUPPLY_DATA_TICKET &&
-              !g_hash_table_contains (self->relayed, data->supply_id) &&
-              fabs (data->kwh - ev_supply_session_get_kwh (stored)) < 1e-9)
-            relay_later (self, msg, data, NULL, NULL);
-          else
-            ev_bus_message_done (self->bus, msg);
+          ev_bus_message_done (self->bus, msg);
           return;
         }
       problem = g_strdup_printf (_("unknown supply %s"), data->supply_id);
@@ -2168,6 +2365,7 @@ load_database (CentralCore  *self,
   g_autoptr(GPtrArray) cps = NULL;
   g_autoptr(GPtrArray) open = NULL;
   g_autoptr(GPtrArray) history = NULL;
+  g_autoptr(GPtrArray) outbox = NULL;
 
   self->store = ev_store_open (self->db_path, error);
   if (self->store == NULL)
@@ -2192,6 +2390,20 @@ load_database (CentralCore  *self,
     return FALSE;
   for (guint i = 0; i < open->len; i++)
     track_session (self, g_ptr_array_index (open, i));
+
+  /* What the last Central did not see reach the broker; sent once the bus
+   * exists (central_core_start()). */
+  outbox = ev_store_outbox_load (self->store, error);
+  if (outbox == NULL)
+    return FALSE;
+  g_ptr_array_set_free_func (outbox, NULL);
+  for (guint i = 0; i < outbox->len; i++)
+    {
+      Outgoing *outgoing = g_new0 (Outgoing, 1);
+
+      outgoing->entry = g_ptr_array_index (outbox, i);
+      g_tree_replace (self->outbox, &outgoing->entry->id, outgoing);
+    }
 
   history = ev_store_load_history (self->store, NULL, HISTORY_LIMIT, error);
   if (history == NULL)
@@ -2285,6 +2497,16 @@ central_core_start (CentralCore  *self,
   if (!ev_bus_subscribe (self->bus, topics, error))
     goto fail;
 
+  /* The outcomes the last Central stored but did not see reach the
+   * broker, oldest first. */
+  n = (guint) g_tree_nnodes (self->outbox);
+  if (n > 0)
+    g_message (g_dngettext (GETTEXT_PACKAGE,
+                            "Sending the %u message the last run of Central left in its outbox",
+                            "Sending the %u messages the last run of Central left in its outbox", n),
+               n);
+  g_tree_foreach (self->outbox, outbox_produce_cb, self);
+
   self->started_at_ms = now_ms ();
   /* On the thread-default context, like every source of the core: the
    * core may run on a thread of its own (CentralService). */
@@ -2360,6 +2582,12 @@ central_core_shutdown (CentralCore *self)
   if (self->store != NULL && !ev_store_flush (self->store, &error))
     g_warning ("Could not save the database: %s", error->message);
 
+  /* The outbox's messages in flight get a moment to reach the broker, so
+   * that their rows go now (committed as the store closes) rather than
+   * being sent again by the next Central. */
+  if (self->bus != NULL && g_tree_nnodes (self->outbox) > 0)
+    ev_bus_flush (self->bus, OUTBOX_STOP_WAIT_MS);
+
   if (self->bus != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->bus, self);
@@ -2371,6 +2599,13 @@ central_core_shutdown (CentralCore *self)
     g_source_destroy (self->retry_source);
   g_clear_pointer (&self->retry_source, g_source_unref);
   g_queue_clear_full (&self->held, (GDestroyNotify) ev_bus_message_unref);
+
+  /* What the bus could not deliver stays in the outbox for the next
+   * Central. */
+  if (self->outbox_retry_source != NULL)
+    g_source_destroy (self->outbox_retry_source);
+  g_clear_pointer (&self->outbox_retry_source, g_source_unref);
+  g_tree_remove_all (self->outbox);
 
   g_clear_object (&self->bus);
   g_clear_object (&self->server);
@@ -2983,8 +3218,7 @@ central_core_finalize (GObject *object)
   g_clear_pointer (&self->auth_limits, g_hash_table_unref);
   g_clear_pointer (&self->open, g_hash_table_unref);
   g_clear_pointer (&self->driver_supply, g_hash_table_unref);
-  g_queue_clear (&self->relayed_order);
-  g_clear_pointer (&self->relayed, g_hash_table_unref);
+  g_clear_pointer (&self->outbox, g_tree_unref);
   g_clear_object (&self->cps);
   g_clear_object (&self->requests);
   g_clear_object (&self->log);
@@ -3218,7 +3452,7 @@ central_core_init (CentralCore *self)
   self->auth_limits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->open = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->driver_supply = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->relayed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->outbox = g_tree_new_full (compare_ids, NULL, NULL, outgoing_free);
   self->default_price = DEFAULT_PRICE;
   self->silence_timeout = DEFAULT_SILENCE_MS;
   self->request_max_age = DEFAULT_REQUEST_MAX_AGE_MS;

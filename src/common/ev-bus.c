@@ -1800,6 +1800,43 @@ ev_bus_produce_full (EvBus              *self,
 }
 
 /**
+ * ev_bus_flush:
+ * @self: a #EvBus
+ * @timeout_ms: how long to wait at most
+ *
+ * Waits, blocking the calling thread for up to @timeout_ms, until every
+ * message produced so far has had its delivery report, then calls those
+ * reports (see ev_bus_produce_full()) before it returns. For a program
+ * about to close the bus that must know which of its messages reached the
+ * broker: ev_bus_close() delivers what it can too, but calls no report.
+ * Does nothing on a closed bus.
+ *
+ * Returns: %TRUE if every message produced so far reached the broker or
+ *   was given up on
+ */
+gboolean
+ev_bus_flush (EvBus *self,
+              guint  timeout_ms)
+{
+  g_autoptr(EvBus) held = NULL;
+  rd_kafka_resp_err_t err;
+
+  g_return_val_if_fail (EV_IS_BUS (self), FALSE);
+
+  if (self->closed || self->producer.rk == NULL)
+    return FALSE;
+
+  /* A report may drop the caller's last reference. */
+  held = g_object_ref (self);
+  /* It polls the producer's queue: the reports are recorded, as on the
+   * main context, and called here once it returned. */
+  err = rd_kafka_flush (self->producer.rk, (int) MIN (timeout_ms, (guint) G_MAXINT));
+  emit_deferred (self);
+
+  return err == RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+/**
  * ev_bus_subscribe:
  * @self: a #EvBus with a consumer (a group or #EvBus:no-commit)
  * @topics: (array zero-terminated=1): the topics, replacing any earlier

@@ -125,6 +125,9 @@ gboolean     ev_bus_produce_full            (EvBus               *self,
                                              GDestroyNotify       destroy,
                                              GError             **error);
 
+gboolean     ev_bus_flush                   (EvBus               *self,
+                                             guint                timeout_ms);
+
 gboolean     ev_bus_subscribe               (EvBus               *self,
                                              const char * const  *topics,
                                              GError             **error);

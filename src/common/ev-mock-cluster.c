@@ -15,7 +15,9 @@
  * everything it holds (topics, messages, committed offsets) dies with it.
  *
  * The broker can be taken down and brought back up, which simulates an outage
- * without losing anything.
+ * without losing anything, and it can refuse produce requests for a while
+ * (ev_mock_cluster_set_produce_errors()), which keeps a message from being
+ * delivered while every connection stays up.
  */
 struct _EvMockCluster
 {
@@ -426,4 +428,37 @@ ev_mock_cluster_set_up (EvMockCluster  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   return set_up (self, TRUE, error);
+}
+
+/* Produce (0), from the Kafka protocol's list of API keys; librdkafka
+ * keeps its RD_KAFKAP_* names in a header it does not install. */
+#define API_KEY_PRODUCE 0
+
+/**
+ * ev_mock_cluster_set_produce_errors:
+ * @self: a #EvMockCluster
+ * @count: how many produce requests fail, or 0 for none
+ *
+ * Makes the next @count produce requests the broker gets, whoever sends
+ * them, fail with `NOT_LEADER_FOR_PARTITION`: an error producers retry by
+ * themselves, so their messages wait, undelivered, until the count is
+ * used up (each retry uses one). Replaces any count still left; 0 lets
+ * every request through again.
+ */
+void
+ev_mock_cluster_set_produce_errors (EvMockCluster *self,
+                                    guint          count)
+{
+  g_autofree rd_kafka_resp_err_t *errors = NULL;
+
+  g_return_if_fail (EV_IS_MOCK_CLUSTER (self));
+
+  rd_kafka_mock_clear_request_errors (self->mcluster, API_KEY_PRODUCE);
+  if (count == 0)
+    return;
+
+  errors = g_new (rd_kafka_resp_err_t, count);
+  for (guint i = 0; i < count; i++)
+    errors[i] = RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION;
+  rd_kafka_mock_push_request_errors_array (self->mcluster, API_KEY_PRODUCE, count, errors);
 }

@@ -28,5 +28,7 @@ gboolean            ev_mock_cluster_set_down       (EvMockCluster  *self,
                                                     GError        **error);
 gboolean            ev_mock_cluster_set_up         (EvMockCluster  *self,
                                                     GError        **error);
+void                ev_mock_cluster_set_produce_errors (EvMockCluster  *self,
+                                                        guint           count);
 
 G_END_DECLS

@@ -15,8 +15,9 @@
  * EvStore:
  *
  * Central's database: the registered charging points (with a salted hash of
- * each one's token), the drivers seen and one row per supply, from its
- * authorisation to its ticket or fault.
+ * each one's token), the drivers seen, one row per supply, from its
+ * authorisation to its ticket or fault, and the outbox of messages Central
+ * has yet to see the broker take.
  *
  * Writes are batched: each write runs at once inside the current
  * transaction, so it is checked and visible to every read of this store
@@ -57,7 +58,11 @@
  * first. Schema 5 keeps a hash of each registration's nonce, so that a
  * repeated registration gets the same answer, and marks the charging
  * points the operator forgot whose supplies are still in the history
- * (their rows must stay for the sessions that name them). */
+ * (their rows must stay for the sessions that name them). Schema 6 adds
+ * the outbox: the messages Central must send, each written in the batch
+ * of the change it reports and deleted once the broker has it, so that a
+ * stored outcome always reaches its driver (oldest first is the order of
+ * the rowid, `id`). */
 static const char * const migrations[] = {
   /* 1 */
   "CREATE TABLE charging_points ("
@@ -127,6 +132,15 @@ static const char * const migrations[] = {
   "ALTER TABLE charging_points ADD COLUMN nonce_hash TEXT;"
   "ALTER TABLE charging_points ADD COLUMN forgotten INTEGER NOT NULL DEFAULT 0;"
   "ALTER TABLE sessions ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;",
+
+  /* 6: the outbox (see ev_store_outbox_add()). */
+  "CREATE TABLE outbox ("
+  "  id INTEGER PRIMARY KEY,"
+  "  topic TEXT NOT NULL,"
+  "  key TEXT,"
+  "  payload BLOB NOT NULL,"
+  "  created_at INTEGER NOT NULL"
+  ");",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == EV_STORE_SCHEMA_VERSION);
@@ -174,6 +188,9 @@ typedef enum {
   STMT_DENIAL_SELECT,
   STMT_LOG_INSERT,
   STMT_LOG_TRIM,
+  STMT_OUTBOX_INSERT,
+  STMT_OUTBOX_DELETE,
+  STMT_OUTBOX_LOAD,
   N_STMTS
 } StmtId;
 
@@ -269,6 +286,12 @@ static const char * const stmt_sql[N_STMTS] = {
     " VALUES (?1, ?2, ?3, ?4, ?5)",
   [STMT_LOG_TRIM] =
     "DELETE FROM log WHERE id <= (SELECT max (id) FROM log) - ?1",
+  [STMT_OUTBOX_INSERT] =
+    "INSERT INTO outbox (topic, key, payload, created_at) VALUES (?1, ?2, ?3, ?4)",
+  [STMT_OUTBOX_DELETE] =
+    "DELETE FROM outbox WHERE id = ?1",
+  [STMT_OUTBOX_LOAD] =
+    "SELECT id, topic, key, payload FROM outbox ORDER BY id",
 };
 
 /* An #EvStoreReader's statements. A search text binds ?2 as a LIKE pattern
@@ -508,17 +531,13 @@ run_waiters (EvStore      *self,
     }
 }
 
-/* After a failed statement SQLite may have rolled the whole transaction
- * back by itself (disk full, I/O error, out of memory): every write of the
- * batch is gone, and whoever waits for it must hear so. */
+/* Every write of the batch is gone (@cause): whoever waits for it must
+ * hear so. */
 static void
-check_batch_survived (EvStore      *self,
-                      const GError *cause)
+lose_batch (EvStore      *self,
+            const GError *cause)
 {
   g_autoptr(GError) lost = NULL;
-
-  if (!self->in_batch || !sqlite3_get_autocommit (self->db))
-    return;
 
   self->in_batch = FALSE;
   g_clear_pointer (&self->flush_source, g_source_destroy);
@@ -527,6 +546,16 @@ check_batch_survived (EvStore      *self,
                       cause->message);
   g_message ("%s", lost->message);
   run_waiters (self, lost);
+}
+
+/* After a failed statement SQLite may have rolled the whole transaction
+ * back by itself (disk full, I/O error, out of memory). */
+static void
+check_batch_survived (EvStore      *self,
+                      const GError *cause)
+{
+  if (self->in_batch && sqlite3_get_autocommit (self->db))
+    lose_batch (self, cause);
 }
 
 /* Prepares @sql into *@slot once, for the life of the connection. */
@@ -988,18 +1017,28 @@ collect_rows (sqlite3         *db,
   return g_steal_pointer (&rows);
 }
 
+/* collect_rows() on a statement of the store's. */
+static GPtrArray *
+collect_store_rows (EvStore         *self,
+                    sqlite3_stmt    *stmt,
+                    RowFunc          from_row,
+                    GDestroyNotify   free_func,
+                    GError         **error)
+{
+  GError *local = NULL;
+  GPtrArray *rows = collect_rows (self->db, stmt, from_row, free_func, &local);
+
+  if (rows == NULL)
+    propagate_stmt_error (self, local, error);
+  return rows;
+}
+
 static GPtrArray *
 collect_sessions (EvStore       *self,
                   sqlite3_stmt  *stmt,
                   GError       **error)
 {
-  GError *local = NULL;
-  GPtrArray *sessions = collect_rows (self->db, stmt, (RowFunc) session_from_row,
-                                      g_object_unref, &local);
-
-  if (sessions == NULL)
-    propagate_stmt_error (self, local, error);
-  return sessions;
+  return collect_store_rows (self, stmt, (RowFunc) session_from_row, g_object_unref, error);
 }
 
 /* Opening */
@@ -3010,6 +3049,202 @@ ev_store_append_log (EvStore     *self,
 
   self->log_appends++;
   return TRUE;
+}
+
+/* Outbox */
+
+/**
+ * ev_outbox_entry_new:
+ * @id: its row in the outbox
+ * @topic: the Kafka topic it goes to
+ * @key: (nullable): its Kafka key
+ * @payload: its bytes, exactly as they are to be sent
+ *
+ * Returns: (transfer full): a new outbox entry; free it with
+ *   ev_outbox_entry_free()
+ */
+EvOutboxEntry *
+ev_outbox_entry_new (gint64      id,
+                     const char *topic,
+                     const char *key,
+                     GBytes     *payload)
+{
+  EvOutboxEntry *entry;
+
+  g_return_val_if_fail (topic != NULL, NULL);
+  g_return_val_if_fail (payload != NULL, NULL);
+
+  entry = g_new0 (EvOutboxEntry, 1);
+  entry->id = id;
+  entry->topic = g_strdup (topic);
+  entry->key = g_strdup (key);
+  entry->payload = g_bytes_ref (payload);
+  return entry;
+}
+
+/**
+ * ev_outbox_entry_free:
+ * @entry: (nullable): an outbox entry
+ *
+ * Frees @entry, its strings and its reference to the payload.
+ */
+void
+ev_outbox_entry_free (EvOutboxEntry *entry)
+{
+  if (entry == NULL)
+    return;
+
+  g_free (entry->topic);
+  g_free (entry->key);
+  g_bytes_unref (entry->payload);
+  g_free (entry);
+}
+
+static EvOutboxEntry *
+outbox_entry_from_row (sqlite3_stmt *stmt)
+{
+  g_autoptr(GBytes) payload = g_bytes_new (sqlite3_column_blob (stmt, 3),
+                                           (gsize) sqlite3_column_bytes (stmt, 3));
+
+  return ev_outbox_entry_new (sqlite3_column_int64 (stmt, 0),
+                              (const char *) sqlite3_column_text (stmt, 1),
+                              (const char *) sqlite3_column_text (stmt, 2),
+                              payload);
+}
+
+/**
+ * ev_store_outbox_add:
+ * @self: a store
+ * @topic: the Kafka topic the message goes to
+ * @key: (nullable): its Kafka key
+ * @payload: (array length=length): the message, exactly as it is to be
+ *   sent (a copy sent again is the same bytes)
+ * @length: its length in bytes, at least 1
+ * @out_id: (out) (optional): the row's id, for ev_store_outbox_remove()
+ * @error: return location for an error
+ *
+ * Keeps a message that must reach Kafka, in the current batch, so that it
+ * commits with the change it reports, or not at all: Central sends it once
+ * the batch is committed, removes it when the broker has it, and sends
+ * whatever is left again when it starts.
+ *
+ * A row that cannot be written (the disk is full, an I/O error) takes the
+ * whole batch with it: it is rolled back, its ev_store_when_committed()
+ * callbacks hear why, and nothing written in it commits without its
+ * message.
+ *
+ * Returns: %TRUE on success; %FALSE with @error set, and the batch rolled
+ *   back unless the input was invalid (%EV_STORE_ERROR_INVALID_ARGUMENT:
+ *   nothing was written)
+ */
+gboolean
+ev_store_outbox_add (EvStore     *self,
+                     const char  *topic,
+                     const char  *key,
+                     const void  *payload,
+                     gsize        length,
+                     gint64      *out_id,
+                     GError     **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+  GError *local = NULL;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (payload != NULL || length == 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (out_id != NULL)
+    *out_id = 0;
+
+  if (topic == NULL || topic[0] == '\0' || length == 0 || length > G_MAXINT)
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
+                   _("Invalid outbox message: it needs a topic and 1 byte or more"));
+      return FALSE;
+    }
+
+  if (!begin_write (self, error) ||
+      (stmt = borrow_stmt (self, STMT_OUTBOX_INSERT, error)) == NULL)
+    return FALSE;
+  bind_text (stmt, 1, topic);
+  bind_text (stmt, 2, key);
+  sqlite3_bind_blob (stmt, 3, payload, (int) length, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 4, now_ms ());
+  if (!step_done (self, stmt, &local))
+    {
+      g_clear_pointer (&stmt, borrowed_stmt_release);
+      /* SQLite left the transaction open: what it holds must not commit
+       * without this row. */
+      if (self->in_batch)
+        {
+          run_simple (self, STMT_ROLLBACK, NULL);
+          lose_batch (self, local);
+        }
+      g_propagate_error (error, local);
+      return FALSE;
+    }
+
+  if (out_id != NULL)
+    *out_id = sqlite3_last_insert_rowid (self->db);
+  return TRUE;
+}
+
+/**
+ * ev_store_outbox_remove:
+ * @self: a store
+ * @id: a row of the outbox, from ev_store_outbox_add() or
+ *   ev_store_outbox_load()
+ * @error: return location for an error
+ *
+ * Removes a message the broker has, in the current batch. A row that is
+ * not there (removed already) is not an error. Should the batch be lost,
+ * the message is sent again at the next start: a duplicate, which its
+ * receiver recognises.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+ev_store_outbox_remove (EvStore  *self,
+                        gint64    id,
+                        GError  **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!begin_write (self, error) ||
+      (stmt = borrow_stmt (self, STMT_OUTBOX_DELETE, error)) == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  return step_done (self, stmt, error);
+}
+
+/**
+ * ev_store_outbox_load:
+ * @self: a store
+ * @error: return location for an error
+ *
+ * Loads every message of the outbox, oldest first: what Central sends
+ * again when it starts.
+ *
+ * Returns: (transfer full) (element-type EvOutboxEntry): the messages, or
+ *   %NULL with @error set
+ */
+GPtrArray *
+ev_store_outbox_load (EvStore  *self,
+                      GError  **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+
+  g_return_val_if_fail (EV_IS_STORE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if ((stmt = borrow_stmt (self, STMT_OUTBOX_LOAD, error)) == NULL)
+    return NULL;
+
+  return collect_store_rows (self, stmt, (RowFunc) outbox_entry_from_row,
+                             (GDestroyNotify) ev_outbox_entry_free, error);
 }
 
 /* Reader */

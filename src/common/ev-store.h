@@ -63,7 +63,7 @@ GQuark ev_store_error_quark (void);
  *
  * The schema version (`PRAGMA user_version`) this build writes.
  */
-#define EV_STORE_SCHEMA_VERSION 5
+#define EV_STORE_SCHEMA_VERSION 6
 
 /* The default of EvStore:log-limit, in rows. */
 #define EV_STORE_DEFAULT_LOG_LIMIT 200000
@@ -92,6 +92,31 @@ typedef struct _EvLogRecord {
 void ev_log_record_free (EvLogRecord *record);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvLogRecord, ev_log_record_free)
+
+/**
+ * EvOutboxEntry:
+ * @id: its row in the outbox: later entries have greater ids
+ * @topic: the Kafka topic it goes to
+ * @key: (nullable): its Kafka key
+ * @payload: its bytes, exactly as they are to be sent
+ *
+ * One message of the outbox (ev_store_outbox_add()), as
+ * ev_store_outbox_load() returns it.
+ */
+typedef struct _EvOutboxEntry {
+  gint64 id;
+  char *topic;
+  char *key;
+  GBytes *payload;
+} EvOutboxEntry;
+
+EvOutboxEntry *ev_outbox_entry_new  (gint64         id,
+                                     const char    *topic,
+                                     const char    *key,
+                                     GBytes        *payload);
+void           ev_outbox_entry_free (EvOutboxEntry *entry);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvOutboxEntry, ev_outbox_entry_free)
 
 #define EV_TYPE_STORE (ev_store_get_type ())
 
@@ -227,6 +252,19 @@ gboolean         ev_store_append_log            (EvStore               *self,
                                                  const char            *event,
                                                  const char            *cp_id,
                                                  const char            *message,
+                                                 GError               **error);
+
+gboolean         ev_store_outbox_add            (EvStore               *self,
+                                                 const char            *topic,
+                                                 const char            *key,
+                                                 const void            *payload,
+                                                 gsize                  length,
+                                                 gint64                *out_id,
+                                                 GError               **error);
+gboolean         ev_store_outbox_remove         (EvStore               *self,
+                                                 gint64                 id,
+                                                 GError               **error);
+GPtrArray       *ev_store_outbox_load           (EvStore               *self,
                                                  GError               **error);
 
 typedef struct _EvStoreReader EvStoreReader;
