@@ -716,6 +716,14 @@ held_once (gpointer object)
 
 /* Shows the page @name of the console and waits for a row of it that
  * shows @text. */
+/* A label that says exactly @data. */
+static gboolean
+label_is (GtkWidget     *widget,
+          gconstpointer  data)
+{
+  return GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_label (GTK_LABEL (widget)), data) == 0;
+}
+
 static void
 wait_page_shows (GtkWidget  *window,
                  const char *name,
@@ -854,7 +862,12 @@ test_fleet_of_500 (void)
   for (guint i = 0; i < G_N_ELEMENTS (drivers); i++)
     peer_driver_wait_data (drivers[i], supply_ids[i], EV_SUPPLY_DATA_TICKET, 0);
   wait_page_shows (GTK_WIDGET (window), "history", "ui-driver-2");
+  /* Reasons in words, amounts in €, where a person reads them. */
+  wait_page_shows (GTK_WIDGET (window), "history", "the vehicle was unplugged");
+  g_assert_null (ev_ui_test_find (GTK_WIDGET (window), label_is, "unplugged", EV_UI_TEST_VISIBLE_ONLY));
   wait_page_shows (GTK_WIDGET (window), "log", "Ticket for driver ui-driver-1");
+  wait_page_shows (GTK_WIDGET (window), "log", " €");
+  g_assert_null (ev_ui_test_find (GTK_WIDGET (window), mapped_label_containing, "EUR", EV_UI_TEST_ANY));
 
   /* Both pages search the whole database, older lines included. */
   {

@@ -1418,6 +1418,38 @@ test_free_null (void)
   ev_cp_state_message_free (NULL);
 }
 
+/* Every reason code of the wire has words for the people who read it;
+ * a code we do not know is shown as it is. */
+static void
+test_reason_words (void)
+{
+  GPtrArray *codes = g_ptr_array_new ();
+
+  for (int r = EV_LINK_REASON_NONE + 1; r <= EV_LINK_REASON_RATE_LIMITED; r++)
+    if (r != EV_LINK_REASON_INVALID_REQUEST)   /* said by the request, see below */
+      g_ptr_array_add (codes, (gpointer) ev_link_reason_to_string (r));
+  for (int r = EV_SUPPLY_DENY_REASON_NONE + 1; r <= EV_SUPPLY_DENY_REASON_UNAVAILABLE; r++)
+    g_ptr_array_add (codes, (gpointer) ev_supply_deny_reason_to_string (r));
+  for (int r = EV_TICKET_REASON_NONE + 1; r <= EV_TICKET_REASON_MONITOR_LOST; r++)
+    g_ptr_array_add (codes, (gpointer) ev_ticket_reason_to_string (r));
+  for (int r = EV_SUPPLY_ERROR_REASON_NONE + 1; r <= EV_SUPPLY_ERROR_REASON_NOT_PLUGGED; r++)
+    g_ptr_array_add (codes, (gpointer) ev_supply_error_reason_to_string (r));
+
+  for (guint i = 0; i < codes->len; i++)
+    {
+      const char *code = g_ptr_array_index (codes, i);
+
+      g_assert_nonnull (code);
+      g_assert_cmpstr (ev_reason_describe (code), !=, code);
+      g_assert_null (strchr (ev_reason_describe (code), '-'));
+    }
+  g_assert_cmpstr (ev_reason_describe ("cp-busy"), ==, "the charging point is busy");
+  g_assert_cmpstr (ev_reason_describe ("invalid-request"), ==, "the request is not valid");
+  g_assert_cmpstr (ev_reason_describe ("something-new"), ==, "something-new");
+  g_assert_cmpstr (ev_reason_describe (NULL), ==, "—");
+  g_ptr_array_unref (codes);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1452,6 +1484,7 @@ main (int   argc,
   g_test_add_func ("/messages/cp-states/round-trip", test_cp_state_round_trip);
   g_test_add_func ("/messages/envelope-fill", test_envelope_fill);
   g_test_add_func ("/messages/free-null", test_free_null);
+  g_test_add_func ("/messages/reason-words", test_reason_words);
 
   return g_test_run ();
 }

@@ -704,10 +704,10 @@ emit_supply_error (CentralCore     *self,
   CentralEventData data = { 0 };
 
   session_data (session, &data);
-  message = g_strdup_printf (_("The supply of driver %s at %s failed (%s) after %.2f kWh, %.2f EUR"),
+  message = g_strdup_printf (_("The supply of driver %s at %s failed (%s) after %.2f kWh, %.2f €"),
                              ev_supply_session_get_driver_id (session),
                              ev_supply_session_get_cp_id (session),
-                             ev_supply_session_get_reason (session),
+                             ev_reason_describe (ev_supply_session_get_reason (session)),
                              ev_supply_session_get_kwh (session),
                              ev_supply_session_get_amount (session));
   emit (self, CENTRAL_EVENT_SUPPLY_ERROR, CENTRAL_LOG_WARNING, message, &data);
@@ -900,7 +900,7 @@ emit_auth_denied (CentralCore  *self,
 
   message = g_strdup_printf (_("Denied charging point %s from %s: %s"),
                              cp_id != NULL ? cp_id : "?", link->peer,
-                             ev_link_reason_to_string (reason));
+                             ev_reason_describe (ev_link_reason_to_string (reason)));
   emit (self, CENTRAL_EVENT_AUTH_DENIED, CENTRAL_LOG_WARNING, message, &data);
 }
 
@@ -1142,7 +1142,7 @@ handle_register (CentralCore         *self,
   pending->response = ev_link_response_new_registered (ev_charging_point_get_price (rec->cp), token);
   when_committed (self, NULL, send_pending_response_cb, pending, pending_response_free);
 
-  message = g_strdup_printf (_("Charging point %s registered at %s (%.2f EUR/kWh)"),
+  message = g_strdup_printf (_("Charging point %s registered at %s (%.2f €/kWh)"),
                              request->cp_id, ev_charging_point_get_location (rec->cp),
                              ev_charging_point_get_price (rec->cp));
   emit_link_news (self, CENTRAL_EVENT_CP_REGISTERED, link, rec, message);
@@ -1645,7 +1645,7 @@ handle_supply_request (CentralCore  *self,
           emit_error (self, store_error->message);
       }
       message = g_strdup_printf (_("Denied driver %s at %s: %s"), request->driver_id, request->cp_id,
-                                 ev_supply_deny_reason_to_string (reason));
+                                 ev_reason_describe (ev_supply_deny_reason_to_string (reason)));
       emit (self, CENTRAL_EVENT_DENIED, CENTRAL_LOG_WARNING, message, &event);
       when_committed (self, msg, send_denial_cb, response, (GDestroyNotify) ev_supply_response_free);
       return;
@@ -1785,7 +1785,7 @@ emit_ticket (CentralCore     *self,
   CentralEventData data = { 0 };
 
   session_data (session, &data);
-  message = g_strdup_printf (_("Ticket for driver %s at %s: %.2f kWh, %.2f EUR"),
+  message = g_strdup_printf (_("Ticket for driver %s at %s: %.2f kWh, %.2f €"),
                              ev_supply_session_get_driver_id (session),
                              ev_supply_session_get_cp_id (session),
                              ev_supply_session_get_kwh (session),
@@ -1808,7 +1808,7 @@ check_supply_data (EvSupplySession    *session,
     return g_strdup_printf (_("energy went down from %.3f to %.3f kWh"),
                             ev_supply_session_get_kwh (session), data->kwh);
   if (fabs (data->amount - expected) > AMOUNT_TOLERANCE)
-    return g_strdup_printf (_("amount %.2f EUR does not match %.3f kWh at %.2f EUR/kWh"),
+    return g_strdup_printf (_("amount %.2f € does not match %.3f kWh at %.2f €/kWh"),
                             data->amount, data->kwh, ev_supply_session_get_price (session));
   return NULL;
 }
@@ -1931,7 +1931,7 @@ emit_settled (CentralCore     *self,
   message = g_strdup_printf (_("Settled the supply of driver %s at %s with the engine’s figures after %s: %.2f kWh, %.2f €"),
                              ev_supply_session_get_driver_id (session),
                              ev_supply_session_get_cp_id (session),
-                             fault,
+                             ev_reason_describe (fault),
                              ev_supply_session_get_kwh (session),
                              ev_supply_session_get_amount (session));
   emit (self, CENTRAL_EVENT_SETTLED, CENTRAL_LOG_INFO, message, &data);

@@ -17,6 +17,7 @@
 #include "central-resources.h"
 #include "central-window.h"
 #include "ev-cp-state-model.h"
+#include "ev-messages.h"
 #include "ev-ui.h"
 
 /* A search of the database shows at most this many, newest first. */
@@ -344,7 +345,7 @@ session_reason (gpointer item)
   const char *reason = ev_supply_session_get_reason (item);
 
   if (reason != NULL && *reason != '\0')
-    return g_strdup (reason);
+    return g_strdup (ev_reason_describe (reason));
 
   return g_strdup (phase_label (ev_supply_session_get_phase (item)));
 }

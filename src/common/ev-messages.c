@@ -2653,3 +2653,53 @@ ev_cp_state_message_from_json (const char  *data,
 
   return g_steal_pointer (&msg);
 }
+
+/**
+ * ev_reason_describe:
+ * @reason: (nullable): a reason code of the wire (a denial, a ticket, a
+ *   supply error, a link refusal), such as `cp-busy` or `unplugged`
+ *
+ * The reason in words for an operator, where a person reads it (the log,
+ * the history, a toast); the codes stay in the headless JSON.
+ *
+ * Returns: (transfer none): translated words, or @reason itself when it is
+ *   not one of ours, or "—" for none
+ */
+const char *
+ev_reason_describe (const char *reason)
+{
+  static const struct {
+    const char *reason;
+    const char *text;
+  } texts[] = {
+    { "unknown-cp", N_("unknown charging point") },
+    { "cp-disconnected", N_("the charging point is disconnected") },
+    { "cp-busy", N_("the charging point is busy") },
+    { "cp-stopped", N_("the charging point is stopped") },
+    { "cp-broken", N_("the charging point is broken down") },
+    { "driver-busy", N_("the driver already has a supply in progress") },
+    { "invalid-request", N_("the request is not valid") },
+    { "unavailable", N_("Central cannot take requests now") },
+    { "unplugged", N_("the vehicle was unplugged") },
+    { "stopped-by-central", N_("stopped by the operator") },
+    { "engine-fault", N_("the engine broke down") },
+    { "not-plugged", N_("no vehicle plugged in within a minute") },
+    { "monitor-lost", N_("the engine lost its monitor") },
+    { "bad-token", N_("wrong token") },
+    { "invalid-id", N_("invalid charging point id") },
+    { "already-registered", N_("already registered") },
+    { "invalid-location", N_("invalid location") },
+    { "not-authenticated", N_("not authenticated") },
+    { "bound-to-other-cp", N_("the engine serves another charging point") },
+    { "unknown-type", N_("unknown request") },
+    { "bad-json", N_("malformed request") },
+    { "rate-limited", N_("too many attempts; wait before trying again") },
+  };
+
+  if (reason == NULL || *reason == '\0')
+    return "—";
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    if (g_str_equal (texts[i].reason, reason))
+      return g_dgettext (GETTEXT_PACKAGE, texts[i].text);
+  return reason;
+}

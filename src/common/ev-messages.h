@@ -624,4 +624,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvSupplyData, ev_supply_data_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvSupplyError, ev_supply_error_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvCpStateMessage, ev_cp_state_message_free)
 
+const char *ev_reason_describe (const char *reason);
+
 G_END_DECLS

@@ -230,7 +230,7 @@ engine_event_cb (StationEngineWindow *self,
       break;
     case STATION_EVENT_DENIED:
       text = g_strdup_printf (_("Central denied the supply for %s (%s)"), data->response->driver_id,
-                              ev_supply_deny_reason_to_string (data->response->reason));
+                              ev_reason_describe (ev_supply_deny_reason_to_string (data->response->reason)));
       break;
     case STATION_EVENT_NO_ANSWER:
       text = g_strdup_printf (_("Central did not answer the request for %s: try again in a moment"),
