@@ -2742,14 +2742,19 @@ test_export_history (Fixture       *f,
   g_auto(GStrv) lines = NULL;
   guint n_lines = 0;
 
+  /* Two tickets and a supply that failed at its engine. */
   for (guint i = 0; i < 3; i++)
     {
       const EvDirective *start = start_supply (rig.driver, rig.engine, "CP-CSV");
 
       g_ptr_array_add (supplies, g_strdup (start->supply_id));
       progress (rig.engine, rig.driver, start, 1, 1.0 + i);
-      publish (rig.engine, start, EV_SUPPLY_DATA_TICKET, 2, 2.0 + i, EV_TICKET_REASON_UNPLUGGED);
-      peer_driver_wait_data (rig.driver, start->supply_id, EV_SUPPLY_DATA_TICKET, 0);
+      publish (rig.engine, start, EV_SUPPLY_DATA_TICKET, 2, 2.0 + i,
+               i < 2 ? EV_TICKET_REASON_UNPLUGGED : EV_TICKET_REASON_ENGINE_FAULT);
+      if (i < 2)
+        peer_driver_wait_data (rig.driver, start->supply_id, EV_SUPPLY_DATA_TICKET, 0);
+      else
+        peer_driver_wait_error (rig.driver, start->supply_id);
     }
   g_assert_cmpuint (g_list_model_get_n_items (central_core_get_history (f->core)), ==, 3);
 
@@ -2765,23 +2770,42 @@ test_export_history (Fixture       *f,
       n_lines++;
   g_assert_cmpuint (n_lines, ==, 1 + supplies->len);
 
-  /* A header naming columns (no data), then one row per supply. */
+  /* A header naming the columns, then one row per supply (CRLF lines),
+   * every column with the figures stored: energy to the Wh, money to the
+   * cent, the price, the outcome and its reason. */
+  g_assert_cmpstr (lines[0], ==, "supply_id,cp_id,driver_id,started_at,ended_at,kwh,amount,price,outcome,reason\r");
   for (guint s = 0; s < supplies->len; s++)
     {
       const char *supply_id = g_ptr_array_index (supplies, s);
       guint rows = 0;
 
-      g_assert_null (strstr (lines[0], supply_id));
       for (guint i = 1; lines[i] != NULL; i++)
-        if (strstr (lines[i], supply_id) != NULL)
-          {
-            rows++;
-            g_assert_nonnull (strstr (lines[i], "CP-CSV"));
-            g_assert_nonnull (strstr (lines[i], "DRV-CSV"));
-          }
+        {
+          g_auto(GStrv) fields = NULL;
+          g_autofree char *kwh = NULL;
+          g_autofree char *amount = NULL;
+
+          if (!g_str_has_prefix (lines[i], supply_id))
+            continue;
+          rows++;
+          g_assert_true (g_str_has_suffix (lines[i], "\r"));
+          lines[i][strlen (lines[i]) - 1] = '\0';
+          fields = g_strsplit (lines[i], ",", -1);
+          g_assert_cmpuint (g_strv_length (fields), ==, 10);
+          g_assert_cmpstr (fields[1], ==, "CP-CSV");
+          g_assert_cmpstr (fields[2], ==, "DRV-CSV");
+          g_assert_true (g_str_has_suffix (fields[3], "Z") && g_str_has_suffix (fields[4], "Z"));
+          g_assert_cmpint (strcmp (fields[3], fields[4]), <=, 0);
+          kwh = g_strdup_printf ("%.3f", 2.0 + s);
+          amount = g_strdup_printf ("%.2f", (2.0 + s) * PRICE);
+          g_assert_cmpstr (fields[5], ==, kwh);
+          g_assert_cmpstr (fields[6], ==, amount);
+          g_assert_cmpstr (fields[7], ==, "0.4200");
+          g_assert_cmpstr (fields[8], ==, s < 2 ? "finished" : "failed");
+          g_assert_cmpstr (fields[9], ==, s < 2 ? "unplugged" : "engine-fault");
+        }
       g_assert_cmpuint (rows, ==, 1);
     }
-  g_assert_nonnull (strchr (lines[0], ','));
 
   rig_clear (&rig);
 }
