@@ -544,7 +544,7 @@ test_card_menu_reset_and_forget (Fixture       *fixture,
 
   wait_cards (window, fixture->n_cps);
 
-  /* The menu, made when first opened, holds the two card actions. */
+  /* The menu, made when first opened, holds the three card actions. */
   menu_button = GTK_MENU_BUTTON (ev_ui_test_find_type (find_card (window, forgotten), GTK_TYPE_MENU_BUTTON));
   g_assert_nonnull (menu_button);
   g_assert_null (gtk_menu_button_get_menu_model (menu_button));
@@ -556,12 +556,15 @@ test_card_menu_reset_and_forget (Fixture       *fixture,
     g_autoptr(GMenuModel) section = g_menu_model_get_item_link (menu, 0, G_MENU_LINK_SECTION);
     g_autofree char *first = NULL;
     g_autofree char *second = NULL;
+    g_autofree char *third = NULL;
 
-    g_assert_cmpint (g_menu_model_get_n_items (section), ==, 2);
+    g_assert_cmpint (g_menu_model_get_n_items (section), ==, 3);
     g_assert_true (g_menu_model_get_item_attribute (section, 0, G_MENU_ATTRIBUTE_ACTION, "s", &first));
     g_assert_true (g_menu_model_get_item_attribute (section, 1, G_MENU_ATTRIBUTE_ACTION, "s", &second));
-    g_assert_cmpstr (first, ==, "card.reset-token");
-    g_assert_cmpstr (second, ==, "card.forget");
+    g_assert_true (g_menu_model_get_item_attribute (section, 2, G_MENU_ATTRIBUTE_ACTION, "s", &third));
+    g_assert_cmpstr (first, ==, "card.set-price");
+    g_assert_cmpstr (second, ==, "card.reset-token");
+    g_assert_cmpstr (third, ==, "card.forget");
   }
   gtk_menu_button_popdown (menu_button);
 
@@ -603,8 +606,20 @@ test_card_menu_reset_and_forget (Fixture       *fixture,
   expect_status (peer_monitor_auth (link, reset, fixture->tokens[index_of (reset)]), EV_LINK_STATUS_DENIED);
   peer_monitor_free (link);
 
+  /* Set Price…: the CP's price, shown on its card from then on. */
+  g_assert_true (gtk_widget_activate_action (find_card (window, reset), "card.set-price", NULL));
+  dialog = find_message_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_nonnull (strstr (adw_message_dialog_get_heading (dialog), reset));
+  g_assert_cmpfloat_with_epsilon (gtk_spin_button_get_value (GTK_SPIN_BUTTON (adw_message_dialog_get_extra_child (dialog))),
+                                  CENTRAL_CORE_DEFAULT_PRICE, 1e-9);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (adw_message_dialog_get_extra_child (dialog)), 0.55);
+  answer (dialog, "set");
+  ev_ui_test_wait_label (find_card (window, reset), "0.55 €/kWh", EV_UI_TEST_ANY, WAIT_MS);
+
   /* The log says what the operator did. */
   g_assert_true (central_window_show_page (fixture->window, "log"));
+  ev_ui_test_wait_label (window, "Set the price of charging point ALC-001 to 0.55 €/kWh", EV_UI_TEST_ANY, WAIT_MS);
   ev_ui_test_wait_label (window, "Reset the token of charging point ALC-001", EV_UI_TEST_ANY, WAIT_MS);
   ev_ui_test_wait_label (window, "Forgot charging point ALC-002", EV_UI_TEST_ANY, WAIT_MS);
 }

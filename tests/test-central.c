@@ -1047,6 +1047,58 @@ test_register_without_token (Fixture       *f,
   peer_monitor_free (monitor);
 }
 
+/* A price of the CP's own: the supply under way keeps the price it was
+ * authorised at; the monitor's next status answer and the next supply
+ * carry the new one; a bad price or CP is refused. */
+static void
+test_operator_price (Fixture       *f,
+                     gconstpointer  data)
+{
+  Rig rig = rig_new (f, "CP-PR", "DRV-PR");
+  const EvDirective *start = start_supply (rig.driver, rig.engine, "CP-PR");
+  g_autofree char *supply_id = g_strdup (start->supply_id);
+  g_autoptr(EvLinkResponse) answer = NULL;
+  g_autoptr(EvSupplySession) stored = NULL;
+  g_autoptr(GError) error = NULL;
+  const EvDirective *next;
+  JsonObject *event;
+
+  g_assert_cmpfloat_with_epsilon (start->price, PRICE, 1e-9);
+  progress (rig.engine, rig.driver, start, 1, 1.0);
+
+  g_assert_true (central_core_set_price (f->core, "CP-PR", 0.5, &error));
+  g_assert_no_error (error);
+  event = wait_event (f, "price", "cp_id", "CP-PR", NULL);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (event, "price"), 0.5, 1e-9);
+  answer = peer_monitor_status (rig.monitor, EV_CP_STATE_SUPPLYING, EV_ENGINE_HEALTH_OK);
+  g_assert_true (answer->has_price);
+  g_assert_cmpfloat_with_epsilon (answer->price, 0.5, 1e-9);
+
+  /* The supply under way ends at its own price. */
+  publish (rig.engine, start, EV_SUPPLY_DATA_TICKET, 2, 2.0, EV_TICKET_REASON_UNPLUGGED);
+  peer_driver_wait_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET, 0);
+  stored = wait_db_phase (f, supply_id, EV_SUPPLY_PHASE_FINISHED);
+  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_price (stored), PRICE, 1e-9);
+  assert_money (2.0, ev_supply_session_get_amount (stored));
+  peer_monitor_heartbeat (rig.monitor, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK, HEARTBEAT_MS);
+  wait_cp_state (f, "CP-PR", EV_CP_STATE_ACTIVE);
+
+  /* The next one is authorised at the new price. */
+  next = start_supply (rig.driver, rig.engine, "CP-PR");
+  g_assert_cmpfloat_with_epsilon (next->price, 0.5, 1e-9);
+
+  g_assert_false (central_core_set_price (f->core, "CP-PR", -0.1, &error));
+  g_assert_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (central_core_set_price (f->core, "CP-PR", NAN, &error));
+  g_assert_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (central_core_set_price (f->core, "CP-NOWHERE", 0.3, &error));
+  g_assert_nonnull (error);
+
+  rig_clear (&rig);
+}
+
 static void
 test_reset_token (Fixture       *f,
                   gconstpointer  data)
@@ -2842,6 +2894,7 @@ main (int   argc,
   ADD ("link/register-repeat", test_register_repeat, NULL);
   ADD ("link/register-without-token", test_register_without_token, NULL);
   ADD ("operator/reset-token", test_reset_token, NULL);
+  ADD ("operator/price", test_operator_price, NULL);
   ADD ("operator/forget", test_forget, NULL);
   g_test_add ("/central/link/auth-timeout", Fixture, NULL, fixture_setup_limits,
               test_auth_timeout, fixture_teardown);

@@ -2796,6 +2796,53 @@ central_core_reset_token (CentralCore  *self,
   return TRUE;
 }
 
+/**
+ * central_core_set_price:
+ * @self: a started core
+ * @cp_id: a charging point
+ * @price: its new price per kWh, in €, from 0 to %CENTRAL_CORE_PRICE_MAX
+ * @error: return location for an error
+ *
+ * Gives @cp_id a price of its own. A supply keeps the price it was
+ * authorised at: the new one applies from the next. Drivers see it in
+ * `cp-states` at once, the monitor with its next status answer.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+central_core_set_price (CentralCore  *self,
+                        const char   *cp_id,
+                        double        price,
+                        GError      **error)
+{
+  g_autofree char *message = NULL;
+  GError *store_error = NULL;
+  CpRecord *rec = NULL;
+  CentralEventData data = { .cp_id = cp_id, .price = price };
+
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), FALSE);
+  g_return_val_if_fail (cp_id != NULL, FALSE);
+
+  if (!check_operator_target (self, cp_id, &rec, error))
+    return FALSE;
+  if (!(price >= 0.0 && price <= CENTRAL_CORE_PRICE_MAX))
+    {
+      g_set_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_INVALID_ARGUMENT,
+                   _("A price is from 0 to %g € per kWh"), CENTRAL_CORE_PRICE_MAX);
+      return FALSE;
+    }
+
+  if (!ev_store_set_cp_price (self->store, cp_id, price, &store_error))
+    return operator_store_failed (store_error, error);
+
+  ev_charging_point_set_price (rec->cp, price);
+  publish_cp_state (self, rec->cp);
+  message = g_strdup_printf (_("Set the price of charging point %s to %.2f €/kWh, from its next supply"),
+                             cp_id, price);
+  emit (self, CENTRAL_EVENT_PRICE, CENTRAL_LOG_INFO, message, &data);
+  return TRUE;
+}
+
 static gboolean
 has_open_session (CentralCore *self,
                   const char  *cp_id)

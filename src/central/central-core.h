@@ -10,6 +10,8 @@ G_BEGIN_DECLS
 
 /* EUR/kWh of a newly registered CP when nothing else is said. */
 #define CENTRAL_CORE_DEFAULT_PRICE 0.35
+/* The highest price a charging point may have, in € per kWh (as --price). */
+#define CENTRAL_CORE_PRICE_MAX 100.0
 
 #define CENTRAL_CORE_ERROR (central_core_error_quark ())
 
@@ -108,6 +110,10 @@ gboolean     central_core_stop              (CentralCore        *self,
                                              GError            **error);
 gboolean     central_core_resume            (CentralCore        *self,
                                              const char         *cp_id,
+                                             GError            **error);
+gboolean     central_core_set_price         (CentralCore        *self,
+                                             const char         *cp_id,
+                                             double              price,
                                              GError            **error);
 gboolean     central_core_reset_token       (CentralCore        *self,
                                              const char         *cp_id,

@@ -54,6 +54,7 @@ typedef enum {
   CENTRAL_EVENT_RESUME,
   CENTRAL_EVENT_TOKEN_RESET,
   CENTRAL_EVENT_CP_FORGOTTEN,
+  CENTRAL_EVENT_PRICE,
 } CentralEventKind;
 
 GType central_event_kind_get_type (void);

@@ -1039,6 +1039,7 @@ typedef enum
   COMMAND_RESET_TOKEN,
   COMMAND_FORGET,
   COMMAND_EXPORT,
+  COMMAND_PRICE,
 } CommandKind;
 
 typedef struct
@@ -1046,6 +1047,7 @@ typedef struct
   CommandKind kind;
   char *cp_id;
   GFile *file;
+  double price;
 } Command;
 
 static void
@@ -1110,6 +1112,9 @@ run_command_cb (gpointer user_data)
        * batch (mirror_changed()). */
       ok = central_core_forget (self->core, command->cp_id, &error);
       break;
+    case COMMAND_PRICE:
+      ok = central_core_set_price (self->core, command->cp_id, command->price, &error);
+      break;
     default:
       g_assert_not_reached ();
     }
@@ -1122,14 +1127,15 @@ run_command_cb (gpointer user_data)
 }
 
 static void
-send_command (CentralService      *self,
-              CommandKind          kind,
-              const char          *cp_id,
-              GFile               *file,
-              gpointer             source_tag,
-              GCancellable        *cancellable,
-              GAsyncReadyCallback  callback,
-              gpointer             user_data)
+send_command_full (CentralService      *self,
+                   CommandKind          kind,
+                   const char          *cp_id,
+                   GFile               *file,
+                   double               price,
+                   gpointer             source_tag,
+                   GCancellable        *cancellable,
+                   GAsyncReadyCallback  callback,
+                   gpointer             user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
   Command *command = g_new0 (Command, 1);
@@ -1138,6 +1144,7 @@ send_command (CentralService      *self,
   command->kind = kind;
   command->cp_id = g_strdup (cp_id);
   command->file = file != NULL ? g_object_ref (file) : NULL;
+  command->price = price;
 
   g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, command, command_free);
@@ -1154,6 +1161,19 @@ send_command (CentralService      *self,
       return;
     }
   g_main_context_invoke_full (self->core_context, G_PRIORITY_DEFAULT, run_command_cb, task, g_object_unref);
+}
+
+static void
+send_command (CentralService      *self,
+              CommandKind          kind,
+              const char          *cp_id,
+              GFile               *file,
+              gpointer             source_tag,
+              GCancellable        *cancellable,
+              GAsyncReadyCallback  callback,
+              gpointer             user_data)
+{
+  send_command_full (self, kind, cp_id, file, 0.0, source_tag, cancellable, callback, user_data);
 }
 
 static gboolean
@@ -1260,6 +1280,41 @@ central_service_reset_token_finish (CentralService  *self,
                                     GError         **error)
 {
   return finish_command (self, result, central_service_reset_token_async, error);
+}
+
+/**
+ * central_service_set_price_async:
+ * @self: a service
+ * @cp_id: a charging point
+ * @price: its new price per kWh, in €
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called on this thread when done
+ * @user_data: its data
+ *
+ * central_core_set_price() on the core's thread: the next supply at
+ * @cp_id is priced at @price; the one under way keeps its own.
+ */
+void
+central_service_set_price_async (CentralService      *self,
+                                 const char          *cp_id,
+                                 double               price,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_return_if_fail (CENTRAL_IS_SERVICE (self));
+  g_return_if_fail (cp_id != NULL);
+
+  send_command_full (self, COMMAND_PRICE, cp_id, NULL, price, central_service_set_price_async, cancellable,
+                     callback, user_data);
+}
+
+gboolean
+central_service_set_price_finish (CentralService  *self,
+                                  GAsyncResult    *result,
+                                  GError         **error)
+{
+  return finish_command (self, result, central_service_set_price_async, error);
 }
 
 /**

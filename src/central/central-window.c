@@ -1136,6 +1136,8 @@ operate_done_cb (GObject      *source,
     ok = central_service_resume_finish (service, result, &error);
   else if (g_async_result_is_tagged (result, central_service_reset_token_async))
     ok = central_service_reset_token_finish (service, result, &error);
+  else if (g_async_result_is_tagged (result, central_service_set_price_async))
+    ok = central_service_set_price_finish (service, result, &error);
   else
     ok = central_service_forget_finish (service, result, &error);
 
@@ -1243,6 +1245,63 @@ confirm_cp_action (GtkWidget  *widget,
              _("Its monitor is disconnected and its token stops working. The monitor must register again "
                "to get a new token before the charging point takes supplies again."),
              "reset-token", _("_Reset Token"), ADW_RESPONSE_SUGGESTED, cp_id);
+}
+
+static void
+price_response_cb (AdwMessageDialog *dialog,
+                   const char       *response,
+                   CentralWindow    *self)
+{
+  const char *cp_id = g_object_get_data (G_OBJECT (dialog), "central-cp-id");
+  GtkSpinButton *spin = GTK_SPIN_BUTTON (adw_message_dialog_get_extra_child (dialog));
+
+  if (self->service != NULL && g_str_equal (response, "set"))
+    central_service_set_price_async (self->service, cp_id, gtk_spin_button_get_value (spin),
+                                     self->cancellable, operate_done_cb, g_object_ref (self));
+}
+
+/* Set Price… of a card: the price of the CP's next supplies. */
+static void
+set_price_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  CentralWindow *self = CENTRAL_WINDOW (widget);
+  const char *cp_id = g_variant_get_string (parameter, NULL);
+  GListModel *cps = self->service != NULL ? central_service_get_charging_points (self->service) : NULL;
+  double price = CENTRAL_CORE_DEFAULT_PRICE;
+  g_autofree char *heading = NULL;
+  GtkWidget *dialog;
+  GtkWidget *spin;
+
+  for (guint i = 0; cps != NULL && i < g_list_model_get_n_items (cps); i++)
+    {
+      g_autoptr(EvChargingPoint) cp = g_list_model_get_item (cps, i);
+
+      if (g_strcmp0 (ev_charging_point_get_cp_id (cp), cp_id) == 0)
+        price = ev_charging_point_get_price (cp);
+    }
+
+  /* Translators: %s is a charging point id. */
+  heading = g_strdup_printf (_("Price of %s"), cp_id);
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), heading,
+                                   _("In € per kWh. A supply in progress keeps the price it started at; "
+                                     "the new one applies from the next supply."));
+  spin = gtk_spin_button_new_with_range (0.0, CENTRAL_CORE_PRICE_MAX, 0.01);
+  gtk_spin_button_set_digits (GTK_SPIN_BUTTON (spin), 2);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), price);
+  ev_ui_set_a11y_label (spin, heading);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), spin);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "set", _("_Set Price"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "set", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "set");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "central-cp-id", g_strdup (cp_id), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (price_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 /* Stopping every CP ends every supply: it asks first. */
@@ -1394,6 +1453,7 @@ bind_service (CentralWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.resume-cp", enabled);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reset-token-cp", enabled);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.forget-cp", enabled);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.set-price-cp", enabled);
 
   if (self->service != NULL)
     {
@@ -1616,6 +1676,7 @@ central_window_class_init (CentralWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.resume-cp", "s", resume_cp_action);
   gtk_widget_class_install_action (widget_class, "win.reset-token-cp", "s", confirm_cp_action);
   gtk_widget_class_install_action (widget_class, "win.forget-cp", "s", confirm_cp_action);
+  gtk_widget_class_install_action (widget_class, "win.set-price-cp", "s", set_price_action);
   gtk_widget_class_install_action (widget_class, "win.stop-all", NULL, stop_all_action);
   gtk_widget_class_install_action (widget_class, "win.resume-all", NULL, resume_all_action);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);

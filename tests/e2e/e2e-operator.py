@@ -72,5 +72,29 @@ def test_stop_and_resume(net):
     check_ticket(net, supply_id, "unplugged", driver=drivers[1], engine=net.stations["CP1"].engine)
 
 
+def test_price(net):
+    """A CP's own price (`price CP EUR`): every driver's list shows it at
+    once, the engine gets it with its monitor's next status, the next
+    supply is priced at it; a bad price is refused with a reason."""
+    net.start()
+    net.add_station("CP1", "--power-kw", "3600")
+    driver = net.start_driver("d1")
+    driver.wait("cp-state", cp_id="CP1", state="ACTIVE")
+
+    since = (net.central.mark(), net.stations["CP1"].engine.mark(), driver.mark())
+    net.central.send("price CP1 0.5")
+    net.central.wait("price", since=since[0], cp_id="CP1", price=0.5)
+    driver.wait("cp-state", since=since[2], cp_id="CP1", pred=lambda e: e.get("price") == 0.5)
+    net.stations["CP1"].engine.wait("price", since=since[1], pred=lambda e: e.get("price") == 0.5)
+    rows = net.query("SELECT price FROM charging_points WHERE cp_id = 'CP1'")
+    check(rows == [{"price": 0.5}], "stored: %s", rows)
+    check(request(driver, "CP1")["price"] == 0.5, "not authorised at the new price")
+
+    mark = net.central.mark()
+    net.central.send("price CP1 -2")
+    error = net.central.wait("error", since=mark)
+    check("price" in error["message"], "the refusal says why: %s", error)
+
+
 if __name__ == "__main__":
-    sys.exit(run([test_stop_and_resume]))
+    sys.exit(run([test_stop_and_resume, test_price]))
