@@ -16,6 +16,7 @@ typedef struct
   EvBus *bus;
   GPtrArray *messages;
   guint done_limit;
+  guint count_at_caught_up;   /* messages received when EvBus:caught-up was set */
 } Consumer;
 
 static gboolean
@@ -434,6 +435,20 @@ test_broker_outage (void)
   g_assert_finalize_object (cluster);
 }
 
+static gboolean
+caught_up (gpointer bus)
+{
+  return ev_bus_get_caught_up (bus);
+}
+
+static void
+note_count_cb (EvBus      *bus,
+               GParamSpec *pspec,
+               Consumer   *consumer)
+{
+  consumer->count_at_caught_up = consumer->messages->len;
+}
+
 static void
 test_reader (void)
 {
@@ -468,10 +483,25 @@ test_reader (void)
   g_assert_true (seen[0] && seen[1] && seen[2]);
   consumer_stop (&first);
 
-  /* Another reader, started later, also gets everything. */
+  /* Another reader, started later, also gets everything, and says when
+   * it has: caught up only once all three arrived. */
   consumer_start (&second, cluster, NULL, TRUE, topics);
-  wait_for_messages (&second, 3);
+  g_signal_connect (second.bus, "notify::caught-up", G_CALLBACK (note_count_cb), &second);
+  ev_test_wait_until (NULL, caught_up, second.bus, WAIT_MS, "the reader to catch up");
+  g_assert_cmpuint (second.count_at_caught_up, ==, 3);
+  g_assert_cmpuint (second.messages->len, ==, 3);
   consumer_stop (&second);
+
+  /* Nothing to read is caught up too, once its partitions are known. */
+  {
+    const char * const empty[] = { "supply-error", NULL };
+    Consumer third = { 0 };
+
+    consumer_start (&third, cluster, NULL, TRUE, empty);
+    ev_test_wait_until (NULL, caught_up, third.bus, WAIT_MS, "the reader of an empty topic to catch up");
+    g_assert_cmpuint (third.messages->len, ==, 0);
+    consumer_stop (&third);
+  }
 
   g_assert_finalize_object (producer);
   g_assert_finalize_object (cluster);

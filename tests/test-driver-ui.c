@@ -239,6 +239,11 @@ test_cp_list (Fixture       *fixture,
   g_assert_false (is_sensitive (ev_ui_test_find_button (window, "win.request")));
   g_assert_false (is_sensitive (ev_ui_test_find_button (window, "win.request-auto")));
 
+  /* Loading until cp-states is read to its end; then, empty, it says so. */
+  if (!driver_core_get_charging_points_loaded (fixture->core))
+    g_assert_true (ev_ui_test_has_label (window, "Loading Charging Points…"));
+  ev_ui_test_wait_label (window, "Central has no charging point yet.", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
+
   fake_central_cp_state (fixture->central, "CP2", EV_CP_STATE_BROKEN);
   fake_central_cp_state (fixture->central, "CP1", EV_CP_STATE_ACTIVE);
   fake_central_cp_state (fixture->central, "CP3", EV_CP_STATE_STOPPED);

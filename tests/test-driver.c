@@ -183,6 +183,14 @@ request (Fixture    *fixture,
 }
 
 static void
+count_at_loaded_cb (DriverCore *core,
+                    GParamSpec *pspec,
+                    guint      *count)
+{
+  *count = g_list_model_get_n_items (driver_core_get_charging_points (core));
+}
+
+static void
 test_cp_list (Fixture       *fixture,
               gconstpointer  data)
 {
@@ -212,17 +220,23 @@ test_cp_list (Fixture       *fixture,
   list = driver_headless_list_fields (fixture->core);
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (list, "cps")), ==, 2);
 
-  /* A second driver started later reads the same list from the start. */
+  /* A second driver started later reads the same list from the start,
+   * and says it is loaded once the whole of it is in. */
   {
     g_autoptr(DriverCore) other = NULL;
     g_autofree char *dir = ev_test_make_tmpdir ();
+    guint at_loaded = G_MAXUINT;
 
     other = g_object_new (DRIVER_TYPE_CORE, "driver-id", "d9",
                           "bootstrap", peer_broker_get_bootstrap (fixture->broker),
                           "state-dir", dir, NULL);
+    g_signal_connect (other, "notify::charging-points-loaded", G_CALLBACK (count_at_loaded_cb), &at_loaded);
     g_assert_true (driver_core_start (other, NULL));
-    while (g_list_model_get_n_items (driver_core_get_charging_points (other)) < 2)
+    g_assert_false (driver_core_get_charging_points_loaded (other));
+    while (!driver_core_get_charging_points_loaded (other))
       g_main_context_iteration (NULL, TRUE);
+    g_assert_cmpuint (at_loaded, ==, 2);
+    g_assert_cmpuint (g_list_model_get_n_items (driver_core_get_charging_points (other)), ==, 2);
     driver_core_shutdown (other);
     g_assert_finalize_object (g_steal_pointer (&other));
     ev_test_rm_rf (dir);

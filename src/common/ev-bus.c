@@ -380,6 +380,8 @@ struct _EvBus
   GPtrArray *failed;
   GHashTable *completions;    /* Completion, every one not yet called */
   GQueue reported;            /* Completion, reported, to be called */
+  GHashTable *at_end;         /* "topic/partition" that reached their end once (reader) */
+  gboolean caught_up;
   gboolean closed;
 };
 
@@ -399,6 +401,7 @@ enum {
   PROP_REACHABLE,
   PROP_SKIPPED,
   PROP_DELIVERY_FAILURES,
+  PROP_CAUGHT_UP,
   N_PROPS
 };
 
@@ -635,6 +638,39 @@ emit_deferred (EvBus *self)
     update_reachable (self);
 }
 
+/* A reader's partition reached its end: once every partition it has
+ * been given did, it has caught up (EvBus:caught-up). */
+static void
+note_partition_end (EvBus      *self,
+                    const char *topic,
+                    int         partition)
+{
+  rd_kafka_topic_partition_list_t *assignment = NULL;
+  gboolean all = TRUE;
+
+  if (self->caught_up || self->at_end == NULL)
+    return;
+  g_hash_table_add (self->at_end, g_strdup_printf ("%s/%d", topic, partition));
+
+  if (rd_kafka_assignment (self->consumer.rk, &assignment) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return;
+  for (int i = 0; i < assignment->cnt && all; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("%s/%d", assignment->elems[i].topic,
+                                              assignment->elems[i].partition);
+
+      all = g_hash_table_contains (self->at_end, key);
+    }
+  all = all && assignment->cnt > 0;
+  rd_kafka_topic_partition_list_destroy (assignment);
+
+  if (all)
+    {
+      self->caught_up = TRUE;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CAUGHT_UP]);
+    }
+}
+
 static void
 handle_consumer_error (EvBus                    *self,
                        const rd_kafka_message_t *rkm)
@@ -644,7 +680,11 @@ handle_consumer_error (EvBus                    *self,
                           ? g_strdup (rd_kafka_message_errstr (rkm)) : NULL;
 
   if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
-    return;
+    {
+      if (topic != NULL)
+        note_partition_end (self, topic, rkm->partition);
+      return;
+    }
 
   if (is_connection_error (rkm->err) ||
       rkm->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
@@ -941,6 +981,8 @@ start_consumer (EvBus   *self,
     "enable.auto.commit", self->no_commit ? "false" : "true",
     "auto.commit.interval.ms", "1000",
     "auto.offset.reset", "earliest",
+    /* A reader says when it has read what was there (EvBus:caught-up). */
+    "enable.partition.eof", self->no_commit ? "true" : "false",
     NULL
   };
 
@@ -948,6 +990,8 @@ start_consumer (EvBus   *self,
   if (conf == NULL)
     return FALSE;
 
+  if (self->no_commit)
+    self->at_end = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   if (!conf_set (conf, "group.id", self->group_id, error) ||
       !conf_set_all (conf, defaults, error) ||
       !conf_set_overrides (conf, self->overrides, error))
@@ -1211,6 +1255,7 @@ ev_bus_finalize (GObject *object)
   g_clear_pointer (&self->failed, g_ptr_array_unref);
   g_queue_clear (&self->reported);
   g_clear_pointer (&self->completions, g_hash_table_unref);
+  g_clear_pointer (&self->at_end, g_hash_table_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
 
   G_OBJECT_CLASS (ev_bus_parent_class)->finalize (object);
@@ -1249,6 +1294,9 @@ ev_bus_get_property (GObject    *object,
       break;
     case PROP_DELIVERY_FAILURES:
       g_value_set_uint (value, self->delivery_failures);
+      break;
+    case PROP_CAUGHT_UP:
+      g_value_set_boolean (value, self->caught_up);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1388,6 +1436,17 @@ ev_bus_class_init (EvBusClass *klass)
     g_param_spec_uint ("delivery-failures", NULL, NULL,
                        0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * EvBus:caught-up:
+   *
+   * A reader (#EvBus:no-commit) has read every partition it was given to
+   * its end at least once: what the topics held when it started is all
+   * delivered. Never set for a group consumer. Notified once.
+   */
+  properties[PROP_CAUGHT_UP] =
+    g_param_spec_boolean ("caught-up", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -1583,6 +1642,20 @@ ev_bus_get_reachable (EvBus *self)
 {
   g_return_val_if_fail (EV_IS_BUS (self), FALSE);
   return self->reachable;
+}
+
+/**
+ * ev_bus_get_caught_up:
+ * @self: a #EvBus
+ *
+ * Returns: whether a reader has read its partitions to their end once
+ *   (#EvBus:caught-up)
+ */
+gboolean
+ev_bus_get_caught_up (EvBus *self)
+{
+  g_return_val_if_fail (EV_IS_BUS (self), FALSE);
+  return self->caught_up;
 }
 
 /**

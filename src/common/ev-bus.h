@@ -89,6 +89,7 @@ gboolean     ev_bus_get_reachable           (EvBus               *self);
 guint        ev_bus_get_skipped             (EvBus               *self);
 guint        ev_bus_get_delivery_failures   (EvBus               *self);
 guint        ev_bus_get_pending             (EvBus               *self);
+gboolean     ev_bus_get_caught_up           (EvBus               *self);
 
 char        *ev_bus_dup_producer_config     (EvBus               *self,
                                              const char          *key);

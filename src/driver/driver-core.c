@@ -112,6 +112,7 @@ enum {
   PROP_ENDED_AT,
   PROP_STATUS_TEXT,
   PROP_CHARGING_POINTS,
+  PROP_CHARGING_POINTS_LOADED,
   PROP_HISTORY,
   PROP_TOTAL_KWH,
   PROP_TOTAL_AMOUNT,
@@ -1400,6 +1401,12 @@ driver_core_resume_file (DriverCore  *self,
 
 /* Lifecycle ---------------------------------------------------------------- */
 
+static void
+cps_loaded_cb (DriverCore *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHARGING_POINTS_LOADED]);
+}
+
 /* Reads the saved state back. A supply in progress is followed again: the
  * consumer group delivers whatever it had not committed, and a reader
  * from the beginning of the driver's topics finds the outcome even when
@@ -1490,6 +1497,7 @@ driver_core_start (DriverCore  *self,
         g_clear_object (&self->bus);
         return FALSE;
       }
+    g_signal_connect_swapped (self->cp_reader, "notify::caught-up", G_CALLBACK (cps_loaded_cb), self);
   }
   self->started = TRUE;
 
@@ -1530,6 +1538,20 @@ driver_core_start (DriverCore  *self,
       file_check (self);
     }
   return TRUE;
+}
+
+/**
+ * driver_core_get_charging_points_loaded:
+ * @self: a core
+ *
+ * Returns: whether the list holds every CP `cp-states` held when the
+ *   driver started (#DriverCore:charging-points-loaded)
+ */
+gboolean
+driver_core_get_charging_points_loaded (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), FALSE);
+  return self->cp_reader != NULL && ev_bus_get_caught_up (self->cp_reader);
 }
 
 static void
@@ -1854,6 +1876,7 @@ driver_core_get_property (GObject    *object,
     case PROP_ENDED_AT: g_value_set_int64 (value, self->follow->ended_at); break;
     case PROP_STATUS_TEXT: g_value_take_string (value, driver_follow_describe (self->follow)); break;
     case PROP_CHARGING_POINTS: g_value_set_object (value, self->cps); break;
+    case PROP_CHARGING_POINTS_LOADED: g_value_set_boolean (value, driver_core_get_charging_points_loaded (self)); break;
     case PROP_HISTORY: g_value_set_object (value, self->history); break;
     case PROP_TOTAL_KWH: g_value_set_double (value, self->total_kwh); break;
     case PROP_TOTAL_AMOUNT: g_value_set_double (value, self->total_amount); break;
@@ -1923,6 +1946,10 @@ driver_core_class_init (DriverCoreClass *klass)
   properties[PROP_STATUS_TEXT] = g_param_spec_string ("status-text", NULL, NULL, NULL, readable);
   properties[PROP_CHARGING_POINTS] =
     g_param_spec_object ("charging-points", NULL, NULL, G_TYPE_LIST_MODEL, readable);
+  /* Every CP `cp-states` held at start is in the list (its reader read
+   * it to its end once); until then the list is still loading. */
+  properties[PROP_CHARGING_POINTS_LOADED] =
+    g_param_spec_boolean ("charging-points-loaded", NULL, NULL, FALSE, readable);
   properties[PROP_HISTORY] = g_param_spec_object ("history", NULL, NULL, G_TYPE_LIST_MODEL, readable);
   properties[PROP_TOTAL_KWH] = g_param_spec_double ("total-kwh", NULL, NULL, 0.0, G_MAXDOUBLE, 0.0, readable);
   properties[PROP_TOTAL_AMOUNT] =

@@ -57,6 +57,7 @@ gint64       driver_core_get_started_at      (DriverCore   *self);
 gint64       driver_core_get_ended_at        (DriverCore   *self);
 char        *driver_core_dup_status_text     (DriverCore   *self);
 GListModel  *driver_core_get_charging_points (DriverCore   *self);
+gboolean     driver_core_get_charging_points_loaded (DriverCore *self);
 GListModel  *driver_core_get_history         (DriverCore   *self);
 double       driver_core_get_total_kwh       (DriverCore   *self);
 double       driver_core_get_total_amount    (DriverCore   *self);

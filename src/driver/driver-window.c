@@ -540,13 +540,26 @@ update_cp_count (DriverWindow *self)
 {
   guint shown = g_list_model_get_n_items (G_LIST_MODEL (self->cp_filter_model));
   guint all = g_list_model_get_n_items (driver_core_get_charging_points (self->core));
+  gboolean loaded = driver_core_get_charging_points_loaded (self->core);
 
-  gtk_stack_set_visible_child_name (self->cp_stack, shown > 0 ? "list" : "empty");
-  if (all == 0)
-    adw_status_page_set_description (self->cp_empty_page,
-                                     _("Waiting for the list of charging points from Central."));
+  /* The list appears whole, once read to its end, never half of it. */
+  gtk_stack_set_visible_child_name (self->cp_stack, loaded && shown > 0 ? "list" : "empty");
+  if (!loaded)
+    {
+      adw_status_page_set_title (self->cp_empty_page, _("Loading Charging Points…"));
+      adw_status_page_set_description (self->cp_empty_page,
+                                       _("Reading the list of charging points from Central."));
+    }
+  else if (all == 0)
+    {
+      adw_status_page_set_title (self->cp_empty_page, _("No Charging Points"));
+      adw_status_page_set_description (self->cp_empty_page, _("Central has no charging point yet."));
+    }
   else
-    adw_status_page_set_description (self->cp_empty_page, _("No charging point matches the search."));
+    {
+      adw_status_page_set_title (self->cp_empty_page, _("No Charging Points"));
+      adw_status_page_set_description (self->cp_empty_page, _("No charging point matches the search."));
+    }
 }
 
 static void
@@ -608,6 +621,8 @@ core_notify_cb (DriverWindow *self,
     update_supply (self);
   else if (g_str_equal (name, "broker-reachable"))
     update_broker (self);
+  else if (g_str_equal (name, "charging-points-loaded"))
+    update_cp_count (self);
   else if (g_str_has_prefix (name, "file-"))
     update_file (self);
   else if (g_str_has_prefix (name, "total-"))
