@@ -450,6 +450,40 @@ test_no_answer (Fixture       *fixture,
   g_assert_null (find_event (fixture, "no-answer", 2));
 }
 
+/* Everything overtook the authorisation (the driver's consumer joined
+ * late): Central's error at a fault, then the engine's ticket that
+ * settles it. Replayed in that order once the authorisation comes, the
+ * ticket settles the error, as when they come in time (chaos seed
+ * 933809500 lost it: the replay took the ticket for another supply's). */
+static void
+test_settled_early (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  const EvSupplyRequest *sent = request (fixture, "CP1", 1);
+  const char *supply_id = "9a1f3c20-5d5e-4c1b-8f51-0b7a3b0c1d21";
+  g_autoptr(EvSupplySession) entry = NULL;
+  JsonObject *event;
+
+  fake_central_error (fixture->central, sent, supply_id, EV_SUPPLY_ERROR_REASON_CP_DISCONNECTED, 1.0);
+  fake_central_publish (fixture->central, "supply-error", "d1", "{\"v\":1,\"barrier\":true}");
+  wait_event (fixture, "invalid-message", 1);
+  fake_central_data (fixture->central, sent, supply_id, EV_SUPPLY_DATA_TICKET, 4, 3.0, EV_TICKET_REASON_UNPLUGGED);
+  fake_central_publish (fixture->central, "supply-data2", "d1", "{\"v\":1,\"barrier\":true}");
+  wait_event (fixture, "invalid-message", 2);
+  g_assert_null (find_event (fixture, "supply-error", 1));
+
+  fake_central_authorize_supply (fixture->central, sent, supply_id);
+  wait_event (fixture, "supply-error", 1);
+  event = wait_event (fixture, "ticket", 1);
+  g_assert_cmpstr (field (event, "supply_id"), ==, supply_id);
+  g_assert_cmpfloat (json_object_get_double_member (event, "kwh"), ==, 3.0);
+  g_assert_cmpuint (g_list_model_get_n_items (driver_core_get_history (fixture->core)), ==, 1);
+  entry = g_list_model_get_item (driver_core_get_history (fixture->core), 0);
+  g_assert_cmpint (ev_supply_session_get_phase (entry), ==, EV_SUPPLY_PHASE_FINISHED);
+  g_assert_cmpfloat (ev_supply_session_get_kwh (entry), ==, 3.0);
+  g_assert_cmpfloat (driver_core_get_total_kwh (fixture->core), ==, 3.0);
+}
+
 /* The authorisation never reached the driver (it gave up, then asked at
  * another CP), yet the vehicle was charged and billed: the ticket still
  * reaches the history, once, and does not disturb the supply under way. */
@@ -969,6 +1003,7 @@ main (int   argc,
   ADD ("/driver/supply-error", test_supply_error);
   ADD ("/driver/supply-settled", test_supply_settled);
   ADD ("/driver/unfollowed-ticket", test_unfollowed_ticket);
+  ADD ("/driver/settled-early", test_settled_early);
   ADD_SHORT ("/driver/no-answer", test_no_answer);
   ADD_SHORT ("/driver/abandoned-ticket", test_abandoned_ticket);
   ADD ("/driver/request-auto", test_request_auto);

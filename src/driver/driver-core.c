@@ -665,7 +665,7 @@ replay_early (DriverCore *self)
 
       if (result != DRIVER_FOLLOW_IGNORED)
         follow_changed (self, before);
-      else if (item->data != NULL)
+      else if (item->data != NULL && !settle_history (self, item->data))
         record_unfollowed (self, item->data);
     }
 }
