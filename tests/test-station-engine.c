@@ -1138,7 +1138,7 @@ test_event_names_and_data (void)
 {
   static const char * const names[] = {
     "ready", "monitor", "bound", "central", "price", "broker", "directive", "authorized", "started",
-    "state", "progress", "ticket", "health", "request", "denied", "invalid-message",
+    "state", "progress", "ticket", "health", "request", "denied", "no-answer", "invalid-message",
     "engine-connected", "engine-denied", "engine-down", "engine-health", "status", "error",
   };
   g_autoptr(EvSupplyRequest) request = ev_supply_request_new ("r1", "CP1", "d1", EV_SUPPLY_ORIGIN_STATION);
