@@ -46,6 +46,7 @@ typedef struct
   guint max_unauthenticated;
   guint auth_backoff_ms;
   gboolean limit_loopback;
+  double price_max;           /* > PRICE: new CPs draw their price up to it */
   CentralCore *core;
   GPtrArray *events;     /* Event *, across restarts */
   guint mark;            /* wait_event() looks from here */
@@ -87,6 +88,7 @@ core_start (Fixture *f)
                           "db-path", f->db_path,
                           "group", f->group,
                           "default-price", PRICE,
+                          "default-price-max", f->price_max,
                           "silence-timeout", f->silence_ms,
                           "authorized-timeout", f->authorized_ms,
                           "auth-timeout", f->auth_timeout_ms,
@@ -1097,6 +1099,53 @@ test_operator_price (Fixture       *f,
   g_assert_nonnull (error);
 
   rig_clear (&rig);
+}
+
+/* --price MIN-MAX: each new CP gets a price of its own in the range, in
+ * whole cents; a CP registering again (its token reset) keeps its price. */
+static void
+test_price_range (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  double kept;
+
+  core_stop (f);
+  f->price_max = 0.60;
+  core_start (f);
+
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autofree char *cp_id = g_strdup_printf ("CP-RNG%u", i);
+      g_autofree char *location = g_strdup_printf ("Test site %s", cp_id);
+      PeerMonitor *monitor = peer_monitor_connect (port (f));
+      g_autoptr(EvLinkResponse) response = peer_monitor_register (monitor, cp_id, location);
+
+      g_assert_cmpint (response->status, ==, EV_LINK_STATUS_REGISTERED);
+      g_assert_true (response->has_price);
+      g_assert_cmpfloat (response->price, >=, PRICE);
+      g_assert_cmpfloat (response->price, <=, 0.60);
+      g_assert_cmpfloat_with_epsilon (response->price * 100.0, round (response->price * 100.0), 1e-6);
+      peer_monitor_free (monitor);
+    }
+
+  /* Registered again after its token was reset: the same price. */
+  {
+    PeerMonitor *monitor = peer_monitor_connect (port (f));
+    g_autoptr(EvLinkResponse) first = NULL;
+    g_autoptr(EvLinkResponse) again = NULL;
+
+    first = peer_monitor_register (monitor, "CP-RNG9", "Test site CP-RNG9");
+    kept = first->price;
+    peer_monitor_free (monitor);
+    g_assert_true (central_core_reset_token (f->core, "CP-RNG9", &error));
+    g_assert_no_error (error);
+    monitor = peer_monitor_connect (port (f));
+    again = peer_monitor_register (monitor, "CP-RNG9", "Test site CP-RNG9");
+    g_assert_cmpint (again->status, ==, EV_LINK_STATUS_REGISTERED);
+    g_assert_cmpfloat_with_epsilon (again->price, kept, 1e-9);
+    peer_monitor_free (monitor);
+  }
 }
 
 static void
@@ -2895,6 +2944,7 @@ main (int   argc,
   ADD ("link/register-without-token", test_register_without_token, NULL);
   ADD ("operator/reset-token", test_reset_token, NULL);
   ADD ("operator/price", test_operator_price, NULL);
+  ADD ("registration/price-range", test_price_range, NULL);
   ADD ("operator/forget", test_forget, NULL);
   g_test_add ("/central/link/auth-timeout", Fixture, NULL, fixture_setup_limits,
               test_auth_timeout, fixture_teardown);

@@ -105,6 +105,7 @@ create_service (CentralApplication  *self,
                        "kafka-overrides", self->options.kafka_overrides,
                        "db-path", db_path,
                        "default-price", self->options.price >= 0.0 ? self->options.price : CENTRAL_CORE_DEFAULT_PRICE,
+                       "default-price-max", self->options.price_max,
                        NULL);
   service = central_service_new (core);
   if (self->options.events)
@@ -299,6 +300,7 @@ central_application_new (const CentralOptions *options)
       self->options.kafka_overrides = g_strdupv (options->kafka_overrides);
       self->options.db_path = g_strdup (options->db_path);
       self->options.price = options->price;
+      self->options.price_max = options->price_max;
       self->options.events = options->events;
       self->options.ui_stats_ms = options->ui_stats_ms;
       self->options.page = g_strdup (options->page);
@@ -306,6 +308,7 @@ central_application_new (const CentralOptions *options)
   else
     {
       self->options.price = -1.0;
+      self->options.price_max = -1.0;
     }
 
   return self;

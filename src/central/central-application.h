@@ -11,6 +11,7 @@ typedef struct {
   char    **kafka_overrides;
   char     *db_path;
   double    price;          /* < 0: not given */
+  double    price_max;      /* > price: new CPs draw a price in between; else < 0 */
   gboolean  events;         /* also print the headless events on stdout */
   int       ui_stats_ms;    /* > 0: and `ui-stats` events this often */
   char     *page;           /* the page to open on, or NULL */

@@ -98,6 +98,7 @@ struct _CentralCore
   char *db_path;
   char *group;
   double default_price;
+  double default_price_max;   /* > default_price: new CPs draw a price in between */
   guint silence_timeout;
   guint request_max_age;
   guint authorized_timeout;
@@ -151,6 +152,7 @@ enum {
   PROP_DB_PATH,
   PROP_GROUP,
   PROP_DEFAULT_PRICE,
+  PROP_DEFAULT_PRICE_MAX,
   PROP_SILENCE_TIMEOUT,
   PROP_REQUEST_MAX_AGE,
   PROP_AUTHORIZED_TIMEOUT,
@@ -1084,6 +1086,19 @@ send_pending_response_cb (CentralCore *self,
   respond (self, pending->link_id, pending->response);
 }
 
+/* The price of a CP registering for the first time. */
+static double
+registration_price (CentralCore *self)
+{
+  double price;
+
+  if (!(self->default_price_max > self->default_price))
+    return self->default_price;
+  /* Whole cents, within the range. */
+  price = round (g_random_double_range (self->default_price, self->default_price_max) * 100.0) / 100.0;
+  return CLAMP (price, self->default_price, self->default_price_max);
+}
+
 static void
 handle_register (CentralCore         *self,
                  Link                *link,
@@ -1094,12 +1109,19 @@ handle_register (CentralCore         *self,
   g_autofree char *message = NULL;
   PendingResponse *pending;
   CpRecord *rec;
+  double price;
+
+  /* A CP known already (a repeated registration, or one whose token the
+   * operator reset) keeps its price; a new one gets the default, or a
+   * price drawn in the configured range. */
+  rec = g_hash_table_lookup (self->records, request->cp_id);
+  price = rec != NULL ? ev_charging_point_get_price (rec->cp) : registration_price (self);
 
   /* The store decides: a CP with a token is refused unless this repeats
    * its registration's nonce; one without a token (an old database, or
    * reset by the operator) registers again. */
   token = ev_store_register_cp_with_nonce (self->store, request->cp_id, request->location,
-                                           self->default_price, request->nonce, &error);
+                                           price, request->nonce, &error);
   if (token == NULL && g_error_matches (error, EV_STORE_ERROR, EV_STORE_ERROR_EXISTS))
     {
       g_autoptr(EvLinkResponse) response = ev_link_response_new_denied (EV_LINK_REASON_ALREADY_REGISTERED);
@@ -1125,14 +1147,14 @@ handle_register (CentralCore         *self,
       g_autoptr(EvChargingPoint) cp = ev_charging_point_new (request->cp_id);
 
       ev_charging_point_set_location (cp, request->location);
-      ev_charging_point_set_price (cp, self->default_price);
+      ev_charging_point_set_price (cp, price);
       rec = add_cp (self, cp);
     }
   else
     {
-      /* Registered again: the store took the new location and price. */
+      /* Registered again: the store took the new location. */
       ev_charging_point_set_location (rec->cp, request->location);
-      ev_charging_point_set_price (rec->cp, self->default_price);
+      ev_charging_point_set_price (rec->cp, price);
     }
   g_hash_table_remove (self->auth_limits, request->cp_id);
 
@@ -3307,6 +3329,9 @@ central_core_get_property (GObject    *object,
     case PROP_DEFAULT_PRICE:
       g_value_set_double (value, self->default_price);
       break;
+    case PROP_DEFAULT_PRICE_MAX:
+      g_value_set_double (value, self->default_price_max);
+      break;
     case PROP_SILENCE_TIMEOUT:
       g_value_set_uint (value, self->silence_timeout);
       break;
@@ -3385,6 +3410,9 @@ central_core_set_property (GObject      *object,
     case PROP_DEFAULT_PRICE:
       self->default_price = g_value_get_double (value);
       break;
+    case PROP_DEFAULT_PRICE_MAX:
+      self->default_price_max = g_value_get_double (value);
+      break;
     case PROP_SILENCE_TIMEOUT:
       self->silence_timeout = g_value_get_uint (value);
       break;
@@ -3438,6 +3466,10 @@ central_core_class_init (CentralCoreClass *klass)
     g_param_spec_string ("group", NULL, NULL, DEFAULT_GROUP, construct);
   properties[PROP_DEFAULT_PRICE] =
     g_param_spec_double ("default-price", NULL, NULL, 0.0, EV_PROTOCOL_PRICE_MAX, DEFAULT_PRICE, construct);
+  /* Above default-price: a new CP gets a price drawn between the two, in
+   * whole cents, as the design gives each CP its own; -1: none. */
+  properties[PROP_DEFAULT_PRICE_MAX] =
+    g_param_spec_double ("default-price-max", NULL, NULL, -1.0, EV_PROTOCOL_PRICE_MAX, -1.0, construct);
   properties[PROP_SILENCE_TIMEOUT] =
     g_param_spec_uint ("silence-timeout", NULL, NULL, 10, 600000, DEFAULT_SILENCE_MS, construct);
   /* 0 takes requests of any age. */

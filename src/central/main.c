@@ -12,9 +12,34 @@
 #include "ev-broker-launch.h"
 #include "ev-bus.h"
 
+/* --price: one price, or MIN-MAX (both from 0 to 100, MIN below MAX).
+ * Unset, the default price; *out_max < 0 when there is no range. */
+static gboolean
+parse_price (const char *text,
+             double     *out_price,
+             double     *out_max)
+{
+  g_auto(GStrv) parts = NULL;
+  char *end = NULL;
+
+  *out_price = CENTRAL_CORE_DEFAULT_PRICE;
+  *out_max = -1.0;
+  if (text == NULL)
+    return TRUE;
+
+  /* The separator is the '-' after the first number. */
+  parts = g_strsplit (text, "-", 2);
+  *out_price = g_ascii_strtod (parts[0], &end);
+  if (end == parts[0] || *end != '\0' || !(*out_price >= 0.0 && *out_price <= CENTRAL_CORE_PRICE_MAX))
+    return FALSE;
+  if (parts[1] == NULL)
+    return TRUE;
+  *out_max = g_ascii_strtod (parts[1], &end);
+  return end != parts[1] && *end == '\0' && *out_max > *out_price && *out_max <= CENTRAL_CORE_PRICE_MAX;
+}
+
 static int
-run_headless (CentralOptions *options,
-              double          price)
+run_headless (CentralOptions *options)
 {
   g_autoptr(CentralCore) core = NULL;
   g_autoptr(CentralService) service = NULL;
@@ -39,7 +64,8 @@ run_headless (CentralOptions *options,
                        "bootstrap", bootstrap,
                        "kafka-overrides", options->kafka_overrides,
                        "db-path", db_path,
-                       "default-price", price,
+                       "default-price", options->price,
+                       "default-price-max", options->price_max,
                        NULL);
   service = g_object_new (CENTRAL_TYPE_SERVICE, "core", core, "views", FALSE, NULL);
   return central_headless_run (service);
@@ -55,7 +81,7 @@ main (int   argc,
   g_auto(CentralOptions) options = { 0 };
   gboolean headless = FALSE;
   gboolean version = FALSE;
-  double price = CENTRAL_CORE_DEFAULT_PRICE;
+  g_autofree char *price = NULL;
   int status;
   const GOptionEntry entries[] = {
     { "listen", 'l', 0, G_OPTION_ARG_STRING, &options.listen,
@@ -66,8 +92,9 @@ main (int   argc,
       N_("Set a librdkafka property (repeatable)"), N_("KEY=VALUE") },
     { "db", 'd', 0, G_OPTION_ARG_FILENAME, &options.db_path,
       N_("The SQLite database (default $XDG_DATA_HOME/evcharging/central.db)"), N_("PATH") },
-    { "price", 0, 0, G_OPTION_ARG_DOUBLE, &price,
-      N_("Price in EUR/kWh given to newly registered charging points (default 0.35)"), N_("EUR") },
+    { "price", 0, 0, G_OPTION_ARG_STRING, &price,
+      N_("Price in €/kWh given to newly registered charging points, or a range MIN-MAX to draw each one’s from (default 0.35)"),
+      N_("EUR|MIN-MAX") },
     { "headless", 0, 0, G_OPTION_ARG_NONE, &headless,
       N_("No window: commands on standard input, JSON events on standard output"), NULL },
     { "events", 0, 0, G_OPTION_ARG_NONE, &options.events,
@@ -118,9 +145,9 @@ main (int   argc,
       return 0;
     }
 
-  if (!(price >= 0.0 && price <= 100.0))
+  if (!parse_price (price, &options.price, &options.price_max))
     {
-      g_printerr (_("ev-central: --price must be between 0 and 100 EUR/kWh\n"));
+      g_printerr (_("ev-central: --price takes a price from 0 to 100 €/kWh, or a range such as 0.30-0.60\n"));
       return 2;
     }
 
@@ -162,11 +189,10 @@ main (int   argc,
     {
       /* stdout carries only JSON events. */
       g_log_writer_default_set_use_stderr (TRUE);
-      status = run_headless (&options, price);
+      status = run_headless (&options);
     }
   else
     {
-      options.price = price;
       /* With --events, stdout carries only JSON events. */
       if (options.events)
         g_log_writer_default_set_use_stderr (TRUE);
