@@ -1105,14 +1105,8 @@ test_spanish (void)
   GtkWidget *window;
   const char *disconnected;
 
-  if (!g_test_subprocess ())
-    {
-      g_setenv ("LANGUAGE", "es", TRUE);
-      g_test_trap_subprocess (NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
-      g_unsetenv ("LANGUAGE");
-      g_test_trap_assert_passed ();
-      return;
-    }
+  if (!ev_ui_test_in_spanish ())
+    return;
 
   fixture_setup (&fixture, GUINT_TO_POINTER (2));
   window = GTK_WIDGET (fixture.window);
@@ -1147,11 +1141,7 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  /* As ev-central's main() does, with the catalogues of the build tree. */
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("EV_LOCALEDIR"));
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  ev_ui_test_bind_catalogue ();
 
   /* CentralApplication gets its style sheet from AdwApplication; the
    * windows here have no application. */

@@ -17,9 +17,7 @@
 #include "config.h"
 
 #include <adwaita.h>
-#include <glib/gi18n.h>
 #include <glib/gstdio.h>
-#include <locale.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -874,14 +872,8 @@ test_spanish (void)
   Fixture fixture = { 0 };
   GtkWidget *window;
 
-  if (!g_test_subprocess ())
-    {
-      g_setenv ("LANGUAGE", "es", TRUE);
-      g_test_trap_subprocess (NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
-      g_unsetenv ("LANGUAGE");
-      g_test_trap_assert_passed ();
-      return;
-    }
+  if (!ev_ui_test_in_spanish ())
+    return;
 
   fixture_setup (&fixture, NULL);
   window = GTK_WIDGET (fixture.engine_window);
@@ -908,11 +900,7 @@ main (int   argc,
   int status;
 
   g_test_init (&argc, &argv, NULL);
-  /* As ev-station's main() does, with the catalogues of the build tree. */
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("EV_LOCALEDIR"));
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  ev_ui_test_bind_catalogue ();
   /* Nothing may touch the real user's directories: the programs started
    * here keep tokens and find the broker there. */
   home = ev_test_make_tmpdir ();

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <glib/gi18n.h>
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -183,6 +185,28 @@ static gboolean
 toplevels_gone (gpointer user_data)
 {
   return g_list_model_get_n_items (gtk_window_get_toplevels ()) == 0;
+}
+
+void
+ev_ui_test_bind_catalogue (void)
+{
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("EV_LOCALEDIR"));
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+}
+
+gboolean
+ev_ui_test_in_spanish (void)
+{
+  if (g_test_subprocess ())
+    return TRUE;
+
+  g_setenv ("LANGUAGE", "es", TRUE);
+  g_test_trap_subprocess (NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_unsetenv ("LANGUAGE");
+  g_test_trap_assert_passed ();
+  return FALSE;
 }
 
 void

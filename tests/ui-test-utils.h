@@ -60,6 +60,14 @@ GtkLabel  *ev_ui_test_wait_label         (GtkWidget      *root,
 
 /* Destroys @window, waits for every window to go, and checks that
  * nothing else holds @window. */
+/* As the programs' main() do, with the catalogues built in po/
+ * ($EV_LOCALEDIR): call once, first thing in main(). */
+void       ev_ui_test_bind_catalogue     (void);
+/* For a test run in Spanish: in the test process, runs the test again in
+ * a subprocess with LANGUAGE=es (GLib decides once per process whether to
+ * translate), asserts it passed and returns FALSE; in that subprocess,
+ * returns TRUE: go on with the test. */
+gboolean   ev_ui_test_in_spanish         (void);
 /* The keyboard shortcuts window of @resource lists shortcuts. */
 void       ev_ui_test_check_shortcuts    (const char     *resource);
 void       ev_ui_test_destroy_window     (gpointer        window,
