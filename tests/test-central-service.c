@@ -573,7 +573,7 @@ test_event_json (void)
   g_autoptr(JsonObject) denied_json = NULL;
   g_autoptr(GList) members = json_object_get_members (json);
   const char *expected[] = { "cp_id", "supply_id", "driver_id", "kwh", "amount", "price",
-                             "started_at", "ended_at", "reason" };
+                             "started_at", "ended_at", "reason", "ts" };
   guint i = 0;
 
   g_assert_cmpstr (central_event_get_name (ticket), ==, "ticket");
@@ -582,6 +582,7 @@ test_event_json (void)
   g_assert_cmpuint (i, ==, G_N_ELEMENTS (expected));
   g_assert_cmpfloat (json_object_get_double_member (json, "kwh"), ==, 1.5);
   g_assert_cmpint (json_object_get_int_member (json, "ended_at"), ==, 2000);
+  g_assert_cmpint (json_object_get_int_member (json, "ts"), ==, ev_event_get_time (EV_EVENT (ticket)));
 
   /* An auth-denied without a valid id has no cp_id at all. */
   data = (CentralEventData) { .reason = "invalid-id", .peer = "127.0.0.1:4" };
