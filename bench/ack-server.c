@@ -2,11 +2,17 @@
  *
  * The limit against which the ladder (ladder.py) compares Central: one
  * thread, one epoll set, plain non-blocking sockets, no GLib main loop.
- * It speaks just enough of docs/protocol.md, section 2, for a monitor to
- * stay happy: ENQ → ACK, every frame ACKed (a bad one NACKed), `register`,
- * `auth` and `status` answered with the smallest valid responses, anything
- * else with `unknown-type`, EOT (or end of stream) closes the link. It
- * keeps no state per CP and never checks a token.
+ * It does per link what Central's link layer must do and nothing more:
+ * ENQ → ACK, every frame ACKed (a bad one NACKed), each frame's JSON
+ * parsed and validated by the same decoder as Central's
+ * (ev_link_request_parse), `register`/`auth` remembered per link (the CP
+ * id; anything else first is `not-authenticated`), `status` answered with
+ * the price, every response encoded and framed when it is sent, and two
+ * timers per link on a timing wheel as Central keeps them: 10 s to
+ * authenticate, and closing a link silent for 10 s. What it does not do
+ * is all of Central's work beyond the link: no token check, no store, no
+ * Kafka, no CP states, no supplies, no log, no view models. The ladder's
+ * ratio is Central's CPU per status frame over this one's.
  *
  *   ack-server [--listen ADDR:PORT] [--backlog N]
  *
@@ -14,8 +20,8 @@
  * on SIGUSR1 or the stdin command `window-start` a `window-start` event;
  * on SIGUSR2 or `window-end` a `window` event with its own CPU time (user +
  * system) and the status frames answered since the window
- * started. stdin `stats` prints the totals; `quit`, end of input, SIGINT or
- * SIGTERM end it.
+ * started. stdin `stats` prints the totals (`timed_out`: links closed by a
+ * timer); `quit`, end of input, SIGINT or SIGTERM end it.
  */
 
 /* accept4() */
@@ -40,8 +46,14 @@
 #include <time.h>
 
 #include "ev-frame.h"
+#include "ev-messages.h"
+#include "ev-timer-wheel.h"
 
 #define MAX_EVENTS 1024
+/* docs/protocol.md, section 2, and the implementation notes. */
+#define AUTH_DEADLINE_MS 10000
+#define IDLE_TIMEOUT_MS 10000
+#define PRICE 0.35
 
 typedef enum
 {
@@ -63,6 +75,10 @@ typedef struct
   guint8 *out;
   size_t out_len;
   int closing;
+  /* The CP id of a successful `register` or `auth`; NULL before. */
+  char *cp_id;
+  /* Due at the authentication deadline, then 10 s after the last byte. */
+  EvTimerWheelEntry timer;
 } Link;
 
 typedef struct
@@ -81,10 +97,9 @@ struct _Server
   Link input;
   /* Closed to make room for one accept() when descriptors run out. */
   int reserve_fd;
-  GBytes *ok_status;
-  GBytes *registered;
-  GBytes *authorized;
-  GBytes *unknown_type;
+  EvTimerWheel wheel;
+  GByteArray *reply;
+  guint64 next_token;
   char line[512];
   size_t line_len;
   int quit;
@@ -98,7 +113,9 @@ struct _Server
   guint64 frames;
   guint64 status_frames;
   guint64 bad_frames;
+  guint64 bad_requests;
   guint64 send_failures;
+  guint64 timed_out;
 };
 
 /* User + system time of this (single-threaded) process. */
@@ -122,14 +139,22 @@ watch (Server   *server,
   epoll_ctl (server->epoll_fd, op, link->fd, &event);
 }
 
+static gint64
+now_ms (void)
+{
+  return g_get_monotonic_time () / 1000;
+}
+
 static void
 link_free (Link *link)
 {
   Server *server = link->server;
 
+  ev_timer_wheel_cancel (&server->wheel, &link->timer);
   epoll_ctl (server->epoll_fd, EPOLL_CTL_DEL, link->fd, NULL);
   close (link->fd);
   g_clear_pointer (&link->decoder, ev_frame_decoder_free);
+  g_free (link->cp_id);
   free (link->out);
   free (link);
   server->links--;
@@ -183,28 +208,51 @@ link_flush (Link *link)
     watch (link->server, EPOLL_CTL_MOD, link, EPOLLIN);
 }
 
-/* The request's "type", without parsing the JSON: the monitors write
- * `"type":"status"` (white space allowed around the colon). */
-static GBytes *
-response_for (Server     *server,
-              const char *data)
+/* What Central's link layer answers, without Central's rules: the same
+ * decoder, the same encoder, a CP id kept per link. */
+static EvLinkResponse *
+respond_to (Link       *link,
+            const char *data,
+            gsize       len)
 {
-  const char *p = strstr (data, "\"type\"");
+  Server *server = link->server;
+  g_autoptr(EvLinkRequest) request = NULL;
+  g_autoptr(GError) error = NULL;
+  EvLinkReason reason = EV_LINK_REASON_NONE;
 
-  if (p == NULL)
-    return server->unknown_type;
-  for (p += 6; *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ':'; p++)
-    ;
-  if (g_str_has_prefix (p, "\"status\""))
+  request = ev_link_request_parse (data, len, &reason, &error);
+  if (request == NULL)
     {
-      server->status_frames++;
-      return server->ok_status;
+      server->bad_requests++;
+      return ev_link_response_new_for_reason (reason);
     }
-  if (g_str_has_prefix (p, "\"register\""))
-    return server->registered;
-  if (g_str_has_prefix (p, "\"auth\""))
-    return server->authorized;
-  return server->unknown_type;
+
+  switch (request->type)
+    {
+    case EV_LINK_REQUEST_REGISTER:
+      {
+        g_autofree char *token = g_strdup_printf ("ack-server-%" G_GUINT64_FORMAT, ++server->next_token);
+
+        g_free (link->cp_id);
+        link->cp_id = g_strdup (request->cp_id);
+        return ev_link_response_new_registered (PRICE, token);
+      }
+    case EV_LINK_REQUEST_AUTH:
+      g_free (link->cp_id);
+      link->cp_id = g_strdup (request->cp_id);
+      return ev_link_response_new_authorized (PRICE, "ack-server");
+    case EV_LINK_REQUEST_STATUS:
+      if (link->cp_id == NULL)
+        return ev_link_response_new_denied (EV_LINK_REASON_NOT_AUTHENTICATED);
+      server->status_frames++;
+      return ev_link_response_new_ok_with_price (PRICE);
+    case EV_LINK_REQUEST_HELLO:
+    case EV_LINK_REQUEST_HEALTH:
+    case EV_LINK_REQUEST_CENTRAL:
+    case EV_LINK_REQUEST_PRICE:
+    default:
+      return ev_link_response_new_unknown_type ();
+    }
 }
 
 static void
@@ -213,8 +261,9 @@ link_decoded_cb (const EvFrameEvent *event,
 {
   Link *link = user_data;
   Server *server = link->server;
-  guint8 reply[1 + EV_FRAME_OVERHEAD + 128];
-  GBytes *response;
+  guint8 reply[1];
+  g_autoptr(EvLinkResponse) response = NULL;
+  g_autofree char *json = NULL;
   gsize size;
 
   switch (event->type)
@@ -232,11 +281,12 @@ link_decoded_cb (const EvFrameEvent *event,
     case EV_FRAME_EVENT_FRAME:
       /* ACK and the response leave in one send. */
       server->frames++;
-      response = response_for (server, event->data);
-      size = g_bytes_get_size (response);
-      reply[0] = EV_FRAME_ACK;
-      memcpy (reply + 1, g_bytes_get_data (response, NULL), size);
-      link_send (link, reply, size + 1);
+      response = respond_to (link, event->data, event->len);
+      json = ev_link_response_to_json (response, &size);
+      g_byte_array_set_size (server->reply, 0);
+      g_byte_array_append (server->reply, (const guint8 *) "\x06", 1);
+      if (ev_frame_encode_append (server->reply, json, size, NULL))
+        link_send (link, server->reply->data, server->reply->len);
       break;
 
     case EV_FRAME_EVENT_BAD_FRAME:
@@ -261,7 +311,13 @@ link_ready (Link     *link,
     {
       n = recv (link->fd, buffer, sizeof buffer, 0);
       if (n > 0)
-        ev_frame_decoder_feed (link->decoder, buffer, n);
+        {
+          ev_frame_decoder_feed (link->decoder, buffer, n);
+          /* Central closes a link silent for 10 s; until the link has
+           * authenticated, its deadline stands whatever it sends. */
+          if (link->cp_id != NULL)
+            ev_timer_wheel_schedule (&link->server->wheel, &link->timer, now_ms () + IDLE_TIMEOUT_MS);
+        }
       else if (n == 0 || (errno != EAGAIN && errno != EINTR))
         link->closing = TRUE;
     }
@@ -302,10 +358,34 @@ accept_links (Server *server)
       link->server = server;
       link->fd = fd;
       link->decoder = ev_frame_decoder_new (link_decoded_cb, link);
+      ev_timer_wheel_schedule (&server->wheel, &link->timer, now_ms () + AUTH_DEADLINE_MS);
       watch (server, EPOLL_CTL_ADD, link, EPOLLIN);
       server->links++;
       server->accepted++;
     }
+}
+
+static void
+link_expired_cb (EvTimerWheelEntry *entry,
+                 gpointer           user_data)
+{
+  Link *link = (Link *) ((char *) entry - G_STRUCT_OFFSET (Link, timer));
+  guint8 eot = EV_FRAME_EOT;
+
+  /* Best effort, as Central: EOT, then the socket is closed. */
+  send (link->fd, &eot, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+  link->server->timed_out++;
+  link_free (link);
+}
+
+static int
+wait_timeout_ms (Server *server)
+{
+  gint64 due = ev_timer_wheel_get_next_due (&server->wheel);
+
+  if (due < 0)
+    return -1;
+  return (int) CLAMP (due - now_ms (), 0, 1000);
 }
 
 static void
@@ -325,10 +405,12 @@ print_totals (Server     *server,
   printf ("{\"event\":\"%s\",\"links\":%" G_GUINT64_FORMAT ",\"accepted\":%" G_GUINT64_FORMAT
           ",\"closed\":%" G_GUINT64_FORMAT ",\"refused\":%" G_GUINT64_FORMAT
           ",\"frames\":%" G_GUINT64_FORMAT ",\"status_frames\":%" G_GUINT64_FORMAT
-          ",\"bad_frames\":%" G_GUINT64_FORMAT ",\"send_failures\":%" G_GUINT64_FORMAT
+          ",\"bad_frames\":%" G_GUINT64_FORMAT ",\"bad_requests\":%" G_GUINT64_FORMAT
+          ",\"send_failures\":%" G_GUINT64_FORMAT ",\"timed_out\":%" G_GUINT64_FORMAT
           ",\"cpu_s\":%.3f}\n",
           event, server->links, server->accepted, server->closed, server->refused, server->frames,
-          server->status_frames, server->bad_frames, server->send_failures, cpu_us () / 1e6);
+          server->status_frames, server->bad_frames, server->bad_requests, server->send_failures,
+          server->timed_out, cpu_us () / 1e6);
   fflush (stdout);
 }
 
@@ -542,13 +624,8 @@ main (int   argc,
   /* stdin may be /dev/null, which epoll refuses: then only signals. */
   watch (&server, EPOLL_CTL_ADD, &server.input, EPOLLIN);
 
-  /* The smallest valid responses of docs/protocol.md, section 2. */
-#define FRAME(json) ev_frame_encode (json, strlen (json), NULL)
-  server.ok_status = FRAME ("{\"status\":\"ok\",\"price\":0.35}");
-  server.registered = FRAME ("{\"status\":\"registered\",\"price\":0.35,\"token\":\"ack-server\"}");
-  server.authorized = FRAME ("{\"status\":\"authorized\",\"price\":0.35,\"location\":\"ack-server\"}");
-  server.unknown_type = FRAME ("{\"status\":\"error\",\"reason\":\"unknown-type\"}");
-#undef FRAME
+  ev_timer_wheel_init (&server.wheel, now_ms ());
+  server.reply = g_byte_array_new ();
 
   printf ("{\"event\":\"ready\",\"port\":%u,\"pid\":%d,\"nofile\":%llu}\n", port, (int) getpid (),
           (unsigned long long) limit.rlim_cur);
@@ -556,7 +633,7 @@ main (int   argc,
 
   while (!server.quit)
     {
-      int n = epoll_wait (server.epoll_fd, events, MAX_EVENTS, -1);
+      int n = epoll_wait (server.epoll_fd, events, MAX_EVENTS, wait_timeout_ms (&server));
 
       for (int i = 0; i < n; i++)
         {
@@ -579,13 +656,11 @@ main (int   argc,
               break;
             }
         }
+      ev_timer_wheel_advance (&server.wheel, now_ms (), link_expired_cb, NULL);
     }
 
   print_totals (&server, "stopped");
   /* The links die with the process. */
-  g_bytes_unref (server.ok_status);
-  g_bytes_unref (server.registered);
-  g_bytes_unref (server.authorized);
-  g_bytes_unref (server.unknown_type);
+  g_byte_array_unref (server.reply);
   return 0;
 }
