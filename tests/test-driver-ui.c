@@ -93,11 +93,14 @@ typedef struct {
 typedef struct {
   gint64   answer_timeout;
   gboolean screenshot;
+  int      width;  /* 0: the default */
 } FixtureData;
 
-static const FixtureData normal = { ANSWER_TIMEOUT_MS, FALSE };
-static const FixtureData impatient = { SHORT_ANSWER_TIMEOUT_MS, FALSE };
-static const FixtureData screenshot = { ANSWER_TIMEOUT_MS, TRUE };
+static const FixtureData normal = { ANSWER_TIMEOUT_MS, FALSE, 0 };
+static const FixtureData impatient = { SHORT_ANSWER_TIMEOUT_MS, FALSE, 0 };
+static const FixtureData screenshot = { ANSWER_TIMEOUT_MS, TRUE, 0 };
+/* The narrowest phone GNOME designs for. */
+static const FixtureData narrow = { ANSWER_TIMEOUT_MS, FALSE, 360 };
 
 static void
 fixture_setup (Fixture       *fixture,
@@ -121,6 +124,8 @@ fixture_setup (Fixture       *fixture,
   fixture->window = g_object_ref_sink (driver_window_new (NULL, fixture->core, NULL));
   if (data->screenshot)
     gtk_window_set_default_size (GTK_WINDOW (fixture->window), 1040, 760);
+  if (data->width != 0)
+    gtk_window_set_default_size (GTK_WINDOW (fixture->window), data->width, 720);
   gtk_window_present (GTK_WINDOW (fixture->window));
 
   g_assert_true (driver_core_start (fixture->core, &error));
@@ -144,7 +149,7 @@ fixture_teardown (Fixture       *fixture,
 static GtkSingleSelection *
 cp_selection (Fixture *fixture)
 {
-  GtkListView *view = GTK_LIST_VIEW (ev_ui_test_find_type (GTK_WIDGET (fixture->window), GTK_TYPE_LIST_VIEW));
+  GtkListView *view = GTK_LIST_VIEW (ev_ui_test_find_class (GTK_WIDGET (fixture->window), "cp-list"));
 
   return GTK_SINGLE_SELECTION (gtk_list_view_get_model (view));
 }
@@ -561,6 +566,90 @@ test_screenshot (Fixture       *fixture,
   ev_ui_test_save_png (window, path);
 }
 
+static gboolean
+leaflet_folded (gpointer leaflet)
+{
+  return adw_leaflet_get_folded (leaflet);
+}
+
+static gboolean
+bar_revealed (gpointer bar)
+{
+  return adw_view_switcher_bar_get_reveal (bar) && gtk_widget_get_mapped (bar);
+}
+
+static void
+collect_toggles (GtkWidget *widget,
+                 GPtrArray *toggles)
+{
+  if (GTK_IS_TOGGLE_BUTTON (widget) && gtk_widget_get_mapped (widget))
+    g_ptr_array_add (toggles, widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_toggles (child, toggles);
+}
+
+/* At 360 px the list and the pages take turns, and a bar at the bottom
+ * switches the pages: every page can be reached, and back. */
+static void
+test_narrow (Fixture       *fixture,
+             gconstpointer  data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  AdwLeaflet *leaflet = ADW_LEAFLET (ev_ui_test_find_type (window, ADW_TYPE_LEAFLET));
+  AdwViewSwitcherBar *bar = ADW_VIEW_SWITCHER_BAR (ev_ui_test_find_type (window, ADW_TYPE_VIEW_SWITCHER_BAR));
+  AdwViewStack *stack = ADW_VIEW_STACK (ev_ui_test_find_type (window, ADW_TYPE_VIEW_STACK));
+  g_autoptr(GPtrArray) toggles = g_ptr_array_new ();
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  int minimum = 0;
+
+  ev_test_wait_until (NULL, leaflet_folded, leaflet, PEER_WAIT_MS, "the list and the pages folded");
+  gtk_widget_measure (window, GTK_ORIENTATION_HORIZONTAL, -1, &minimum, NULL, NULL, NULL);
+  g_assert_cmpint (minimum, <=, 360);
+  g_assert_cmpint (gtk_widget_get_width (window), <=, 360);
+  g_assert_cmpstr (adw_leaflet_get_visible_child_name (leaflet), ==, "points");
+
+  publish_cp (fixture, "ALC-001", EV_CP_STATE_ACTIVE, "Alicante, Av. Maisonnave 12", FAKE_CENTRAL_PRICE);
+  wait_cps_shown (fixture, 1);
+
+  /* Asking for a supply brings the supply forward. */
+  request_at (fixture, "ALC-001", 1);
+  g_assert_cmpstr (adw_leaflet_get_visible_child_name (leaflet), ==, "content");
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, "supply");
+  ev_test_wait_until (NULL, bar_revealed, bar, PEER_WAIT_MS, "the view switcher bar");
+
+  collect_toggles (GTK_WIDGET (bar), toggles);
+  g_assert_cmpuint (toggles->len, ==, 3);
+  for (guint i = 0; i < toggles->len; i++)
+    {
+      const char *name;
+
+      g_signal_emit_by_name (g_ptr_array_index (toggles, i), "clicked");
+      ev_test_sleep_spinning (NULL, 100);
+      name = adw_view_stack_get_visible_child_name (stack);
+      g_assert_true (gtk_widget_get_mapped (adw_view_stack_get_visible_child (stack)));
+      g_hash_table_add (seen, (gpointer) name);
+    }
+  g_assert_cmpuint (g_hash_table_size (seen), ==, 3);
+  g_assert_true (g_hash_table_contains (seen, "supply"));
+  g_assert_true (g_hash_table_contains (seen, "file"));
+  g_assert_true (g_hash_table_contains (seen, "history"));
+
+  /* Back to the list, and forward again without a request. */
+  g_assert_true (gtk_widget_activate_action (window, "win.show-pane", "s", "points"));
+  g_assert_cmpstr (adw_leaflet_get_visible_child_name (leaflet), ==, "points");
+  g_assert_true (gtk_widget_activate_action (window, "win.show-pane", "s", "content"));
+  g_assert_cmpstr (adw_leaflet_get_visible_child_name (leaflet), ==, "content");
+
+  if (g_getenv ("EV_DRIVER_SCREENSHOTS") != NULL)
+    {
+      g_autofree char *path = g_build_filename (g_getenv ("EV_DRIVER_SCREENSHOTS"), "screenshot-driver-narrow.png", NULL);
+
+      ev_test_sleep_spinning (NULL, 500);
+      ev_ui_test_save_png (window, path);
+    }
+}
+
 /* The program a user starts: ev-driver with its window, on a private
  * broker. A signal shuts it down cleanly (Kafka closed) with status 0. */
 static void
@@ -639,6 +728,7 @@ main (int   argc,
   ADD ("/driver-ui/denied", normal, test_denied);
   ADD ("/driver-ui/no-answer-retry", impatient, test_no_answer_retry);
   ADD ("/driver-ui/file-run", normal, test_file_run);
+  ADD ("/driver-ui/narrow", narrow, test_narrow);
   g_test_add_func ("/driver-ui/spanish", test_spanish);
   g_test_add_func ("/driver-ui/shortcuts-window", test_shortcuts_window);
   /* Only on request: it checks nothing, it paints. */

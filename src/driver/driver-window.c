@@ -34,6 +34,7 @@ struct _DriverWindow
 
   /* Template widgets. */
   AdwToastOverlay      *toast_overlay;
+  AdwLeaflet           *leaflet;
   AdwWindowTitle       *window_title;
   AdwViewSwitcherTitle *switcher_title;
   AdwViewStack         *view_stack;
@@ -699,6 +700,28 @@ toast_error (DriverWindow *self,
     driver_window_add_toast (self, error->message);
 }
 
+/* One of the pages beside the CP list; on a narrow window, where the list
+ * and the pages take turns, the pages come forward. */
+static void
+show_page (DriverWindow *self,
+           const char   *name)
+{
+  adw_view_stack_set_visible_child_name (self->view_stack, name);
+  adw_leaflet_set_visible_child_name (self->leaflet, "content");
+}
+
+/* `win.show-pane ("points" | "content")`: on a narrow window, the CP list
+ * or the pages. */
+static void
+show_pane_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  DriverWindow *self = DRIVER_WINDOW (widget);
+
+  adw_leaflet_set_visible_child_name (self->leaflet, g_variant_get_string (parameter, NULL));
+}
+
 static void
 request_action (GtkWidget  *widget,
                 const char *action_name,
@@ -715,7 +738,7 @@ request_action (GtkWidget  *widget,
   if (request_id == NULL)
     toast_error (self, error);
   else
-    adw_view_stack_set_visible_child_name (self->view_stack, "supply");
+    show_page (self, "supply");
 }
 
 /* The cheapest CP available now, chosen by the core (`auto`). */
@@ -731,7 +754,7 @@ request_auto_action (GtkWidget  *widget,
   if (request_id == NULL)
     toast_error (self, error);
   else
-    adw_view_stack_set_visible_child_name (self->view_stack, "supply");
+    show_page (self, "supply");
 }
 
 /* Asking again at the same CP repeats the same request id (see
@@ -981,6 +1004,7 @@ driver_window_class_init (DriverWindowClass *klass)
   driver_ui_ensure_resources ();
   gtk_widget_class_set_template_from_resource (widget_class, DRIVER_RESOURCE_PATH "/driver-window.ui");
   gtk_widget_class_bind_template_child (widget_class, DriverWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, DriverWindow, leaflet);
   gtk_widget_class_bind_template_child (widget_class, DriverWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, DriverWindow, switcher_title);
   gtk_widget_class_bind_template_child (widget_class, DriverWindow, view_stack);
@@ -1027,6 +1051,7 @@ driver_window_class_init (DriverWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, cp_activated_cb);
 
+  gtk_widget_class_install_action (widget_class, "win.show-pane", "s", show_pane_action);
   gtk_widget_class_install_action (widget_class, "win.request", NULL, request_action);
   gtk_widget_class_install_action (widget_class, "win.request-auto", NULL, request_auto_action);
   gtk_widget_class_install_action (widget_class, "win.retry", NULL, retry_action);
@@ -1095,7 +1120,7 @@ driver_window_set_request_file (DriverWindow *self,
         driver_settings_set_last_folder (self->settings, folder);
     }
   if (file != NULL)
-    adw_view_stack_set_visible_child_name (self->view_stack, "file");
+    show_page (self, "file");
   update_file (self);
 }
 
