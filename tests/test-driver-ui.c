@@ -14,7 +14,9 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 
+#include "driver-application.h"
 #include "driver-cp-row.h"
+#include "driver-id-dialog.h"
 #include "driver-peers.h"
 #include "driver-window.h"
 #include "ev-supply-session.h"
@@ -650,6 +652,163 @@ test_narrow (Fixture       *fixture,
     }
 }
 
+static void
+chosen_cb (DriverIdDialog *dialog,
+           const char     *driver_id,
+           gpointer        user_data)
+{
+  char **chosen = user_data;
+
+  g_free (*chosen);
+  *chosen = g_strdup (driver_id);
+}
+
+/* The dialog checks the id as the core does, and says what is wrong. */
+static void
+test_id_dialog (void)
+{
+  DriverIdDialog *dialog = g_object_ref_sink (driver_id_dialog_new (NULL, NULL));
+  GtkEditable *entry = GTK_EDITABLE (ev_ui_test_find_type (GTK_WIDGET (dialog), ADW_TYPE_ENTRY_ROW));
+  g_autofree char *chosen = NULL;
+  GtkLabel *error_label;
+
+  g_signal_connect (dialog, "chosen", G_CALLBACK (chosen_cb), &chosen);
+  gtk_window_present (GTK_WINDOW (dialog));
+  g_assert_false (is_sensitive (ev_ui_test_find_button (GTK_WIDGET (dialog), "dialog.continue")));
+
+  gtk_editable_set_text (entry, "no spaces please");
+  g_assert_true (is_sensitive (ev_ui_test_find_button (GTK_WIDGET (dialog), "dialog.continue")));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.continue", NULL));
+  g_assert_null (chosen);
+  error_label = GTK_LABEL (ev_ui_test_find_class (GTK_WIDGET (dialog), "id-error"));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (error_label)));
+  g_assert_cmpstr (gtk_label_get_text (error_label), !=, "");
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (entry), "error"));
+
+  gtk_editable_set_text (entry, " walker ");
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (entry), "error"));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (error_label)));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.continue", NULL));
+  g_assert_cmpstr (chosen, ==, "walker");
+
+  ev_ui_test_destroy_window (dialog, PEER_WAIT_MS);
+}
+
+static GtkWindow *
+window_of_type (GApplication *app,
+                GType         type)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
+    if (G_TYPE_CHECK_INSTANCE_TYPE (l->data, type))
+      return l->data;
+  return NULL;
+}
+
+typedef struct {
+  GApplication *app;
+  GType         type;
+} WindowWait;
+
+static gboolean
+has_window (gpointer user_data)
+{
+  WindowWait *wait = user_data;
+
+  return window_of_type (wait->app, wait->type) != NULL;
+}
+
+static GtkWindow *
+wait_window (GApplication *app,
+             GType         type)
+{
+  WindowWait wait = { app, type };
+
+  ev_test_wait_until (NULL, has_window, &wait, PEER_WAIT_MS, g_type_name (type));
+  return window_of_type (app, type);
+}
+
+static void
+choose_driver (GApplication *app,
+               const char   *driver_id)
+{
+  GtkWindow *dialog = wait_window (app, DRIVER_TYPE_ID_DIALOG);
+  GtkEditable *entry = GTK_EDITABLE (ev_ui_test_find_type (GTK_WIDGET (dialog), ADW_TYPE_ENTRY_ROW));
+
+  gtk_editable_set_text (entry, driver_id);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.continue", NULL));
+}
+
+static gboolean
+no_dialog (gpointer app)
+{
+  return window_of_type (app, DRIVER_TYPE_ID_DIALOG) == NULL;
+}
+
+/* Started without --id and nothing kept: the app asks who is driving,
+ * keeps the answer, and the main menu changes the driver, but not in the
+ * middle of a supply. */
+static void
+test_first_run (void)
+{
+  Fixture fixture = { 0, };
+  g_autoptr(DriverApplication) app = NULL;
+  g_autoptr(GSettings) settings = g_settings_new ("io.github.evcharging.EVCharging.Driver");
+  g_autoptr(GError) error = NULL;
+  DriverCore *core;
+  GtkWindow *dialog;
+  GtkLabel *error_label;
+
+  g_settings_reset (settings, "driver-id");
+  fixture.broker = peer_broker_start ();
+  fixture.central = fake_central_new (peer_broker_get_bootstrap (fixture.broker));
+  app = driver_application_new_for_bus (peer_broker_get_bootstrap (fixture.broker), NULL, NULL);
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+  g_application_activate (G_APPLICATION (app));
+
+  g_assert_null (driver_application_get_core (app));
+  choose_driver (G_APPLICATION (app), "walker");
+  fixture.window = DRIVER_WINDOW (wait_window (G_APPLICATION (app), DRIVER_TYPE_WINDOW));
+  ev_test_wait_until (NULL, no_dialog, app, PEER_WAIT_MS, "the dialog gone");
+  core = driver_application_get_core (app);
+  g_assert_cmpstr (driver_core_get_driver_id (core), ==, "walker");
+  g_assert_cmpstr (g_settings_get_string (settings, "driver-id"), ==, "walker");
+
+  /* A supply under way: the driver stays. */
+  publish_cp (&fixture, "ALC-001", EV_CP_STATE_ACTIVE, "Alicante", FAKE_CENTRAL_PRICE);
+  wait_cps_shown (&fixture, 1);
+  select_cp (&fixture, "ALC-001");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture.window), "win.request", NULL));
+  fake_central_wait_request (fixture.central, 1);
+  g_action_group_activate_action (G_ACTION_GROUP (app), "change-driver", NULL);
+  choose_driver (G_APPLICATION (app), "runner");
+  dialog = window_of_type (G_APPLICATION (app), DRIVER_TYPE_ID_DIALOG);
+  g_assert_nonnull (dialog);
+  error_label = GTK_LABEL (ev_ui_test_find_class (GTK_WIDGET (dialog), "id-error"));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (error_label)));
+  g_assert_true (driver_application_get_core (app) == core);
+  g_assert_cmpstr (g_settings_get_string (settings, "driver-id"), ==, "walker");
+  gtk_window_destroy (dialog);
+
+  /* Once the request was denied, another driver may take the wheel. */
+  fake_central_deny (fixture.central, fake_central_wait_request (fixture.central, 1), EV_SUPPLY_DENY_REASON_CP_BUSY);
+  ev_ui_test_wait_label (GTK_WIDGET (fixture.window), "Request refused", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
+  g_action_group_activate_action (G_ACTION_GROUP (app), "change-driver", NULL);
+  choose_driver (G_APPLICATION (app), "runner");
+  ev_test_wait_until (NULL, no_dialog, app, PEER_WAIT_MS, "the dialog gone");
+  g_assert_true (driver_application_get_core (app) != core);
+  g_assert_cmpstr (driver_core_get_driver_id (driver_application_get_core (app)), ==, "runner");
+  g_assert_cmpstr (g_settings_get_string (settings, "driver-id"), ==, "runner");
+  fixture.window = DRIVER_WINDOW (window_of_type (G_APPLICATION (app), DRIVER_TYPE_WINDOW));
+  g_assert_cmpstr (driver_core_get_driver_id (driver_application_get_core (app)), ==, "runner");
+
+  driver_core_shutdown (driver_application_get_core (app));
+  ev_ui_test_destroy_window (g_object_ref (fixture.window), PEER_WAIT_MS);
+  g_settings_reset (settings, "driver-id");
+  fake_central_free (fixture.central);
+  peer_broker_stop (fixture.broker);
+}
+
 /* The program a user starts: ev-driver with its window, on a private
  * broker. A signal shuts it down cleanly (Kafka closed) with status 0. */
 static void
@@ -730,6 +889,8 @@ main (int   argc,
   ADD ("/driver-ui/file-run", normal, test_file_run);
   ADD ("/driver-ui/narrow", narrow, test_narrow);
   g_test_add_func ("/driver-ui/spanish", test_spanish);
+  g_test_add_func ("/driver-ui/id-dialog", test_id_dialog);
+  g_test_add_func ("/driver-ui/first-run", test_first_run);
   g_test_add_func ("/driver-ui/shortcuts-window", test_shortcuts_window);
   /* Only on request: it checks nothing, it paints. */
   if (g_getenv ("EV_DRIVER_SCREENSHOTS") != NULL)

@@ -14,7 +14,17 @@ G_DECLARE_FINAL_TYPE (DriverApplication, driver_application, DRIVER, APPLICATION
 
 /* @core is started; @file (nullable) is a request file to run once the
  * window is open, as --file does. */
-DriverApplication *driver_application_new (DriverCore *core,
-                                           const char *file);
+DriverApplication *driver_application_new          (DriverCore         *core,
+                                                    const char         *file);
+/* No driver id yet: the first window asks who is driving, then starts a
+ * core on @bootstrap with @overrides. */
+DriverApplication *driver_application_new_for_bus  (const char         *bootstrap,
+                                                    const char * const *overrides,
+                                                    const char         *file);
+/* The core of the driver now at the wheel; %NULL before one is chosen. */
+DriverCore        *driver_application_get_core     (DriverApplication  *self);
+gboolean           driver_application_use_driver   (DriverApplication  *self,
+                                                    const char         *driver_id,
+                                                    GError            **error);
 
 G_END_DECLS

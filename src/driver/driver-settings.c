@@ -18,6 +18,7 @@ struct _DriverSettings
   int        window_height;
   gboolean   window_maximized;
   char      *last_folder;
+  char      *driver_id;
 };
 
 G_DEFINE_FINAL_TYPE (DriverSettings, driver_settings, G_TYPE_OBJECT)
@@ -28,6 +29,7 @@ enum {
   PROP_WINDOW_HEIGHT,
   PROP_WINDOW_MAXIMIZED,
   PROP_LAST_FOLDER,
+  PROP_DRIVER_ID,
   N_PROPS
 };
 
@@ -59,6 +61,7 @@ driver_settings_finalize (GObject *object)
   DriverSettings *self = DRIVER_SETTINGS (object);
 
   g_clear_pointer (&self->last_folder, g_free);
+  g_clear_pointer (&self->driver_id, g_free);
 
   G_OBJECT_CLASS (driver_settings_parent_class)->finalize (object);
 }
@@ -84,6 +87,9 @@ driver_settings_get_property (GObject    *object,
       break;
     case PROP_LAST_FOLDER:
       g_value_set_string (value, self->last_folder);
+      break;
+    case PROP_DRIVER_ID:
+      g_value_set_string (value, self->driver_id);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -116,6 +122,9 @@ driver_settings_set_property (GObject      *object,
     case PROP_LAST_FOLDER:
       driver_settings_set_last_folder (self, g_value_get_string (value));
       break;
+    case PROP_DRIVER_ID:
+      driver_settings_set_driver_id (self, g_value_get_string (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -142,6 +151,8 @@ driver_settings_class_init (DriverSettingsClass *klass)
     g_param_spec_boolean ("window-maximized", NULL, NULL, FALSE, flags);
   properties[PROP_LAST_FOLDER] =
     g_param_spec_string ("last-folder", NULL, NULL, "", flags);
+  properties[PROP_DRIVER_ID] =
+    g_param_spec_string ("driver-id", NULL, NULL, "", flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -152,6 +163,7 @@ driver_settings_init (DriverSettings *self)
   self->window_width = 1000;
   self->window_height = 720;
   self->last_folder = g_strdup ("");
+  self->driver_id = g_strdup ("");
 }
 
 DriverSettings *
@@ -174,4 +186,20 @@ driver_settings_set_last_folder (DriverSettings *self,
   g_return_if_fail (DRIVER_IS_SETTINGS (self));
 
   ev_ui_set_string_property (self, &self->last_folder, last_folder, properties[PROP_LAST_FOLDER]);
+}
+
+const char *
+driver_settings_get_driver_id (DriverSettings *self)
+{
+  g_return_val_if_fail (DRIVER_IS_SETTINGS (self), NULL);
+  return self->driver_id;
+}
+
+void
+driver_settings_set_driver_id (DriverSettings *self,
+                               const char     *driver_id)
+{
+  g_return_if_fail (DRIVER_IS_SETTINGS (self));
+
+  ev_ui_set_string_property (self, &self->driver_id, driver_id, properties[PROP_DRIVER_ID]);
 }

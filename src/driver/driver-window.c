@@ -130,9 +130,16 @@ static void
 update_actions (DriverWindow *self)
 {
   GtkWidget *widget = GTK_WIDGET (self);
-  gboolean running = driver_core_get_file_running (self->core);
-  DriverPhase phase = driver_core_get_phase (self->core);
-  EvChargingPoint *cp = selected_cp (self);
+  gboolean running;
+  DriverPhase phase;
+  EvChargingPoint *cp;
+
+  /* The list lets go of its selection while the window is disposed. */
+  if (self->core == NULL || self->cp_selection == NULL)
+    return;
+  running = driver_core_get_file_running (self->core);
+  phase = driver_core_get_phase (self->core);
+  cp = selected_cp (self);
 
   /* A CP out of order, busy or gone cannot take a supply: asking is off. */
   gtk_widget_action_set_enabled (widget, "win.request",
@@ -919,6 +926,20 @@ driver_window_dispose (GObject *object)
       g_signal_handlers_disconnect_by_data (self->file_chooser, self);
       gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->file_chooser));
       g_clear_object (&self->file_chooser);
+    }
+  /* The core may outlive the window, or go with it: either way it tells
+   * this window nothing more. */
+  if (self->core != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->core, self);
+      g_signal_handlers_disconnect_by_data (driver_core_get_charging_points (self->core), self);
+      g_signal_handlers_disconnect_by_data (driver_core_get_history (self->core), self);
+    }
+  if (self->cp_filter_model != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->cp_filter_model, self);
+      g_signal_handlers_disconnect_by_data (self->cp_selection, self);
+      gtk_filter_list_model_set_model (self->cp_filter_model, NULL);
     }
   gtk_widget_dispose_template (GTK_WIDGET (self), DRIVER_TYPE_WINDOW);
   g_clear_pointer (&self->skipped_lines, g_ptr_array_unref);

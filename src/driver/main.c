@@ -7,6 +7,7 @@
 
 #include "driver-application.h"
 #include "driver-core.h"
+#include "driver-settings.h"
 #include "driver-fleet-headless.h"
 #include "driver-headless.h"
 #include "ev-broker-launch.h"
@@ -51,7 +52,7 @@ main (int   argc,
   gboolean version = FALSE;
   const GOptionEntry entries[] = {
     { "id", 'i', 0, G_OPTION_ARG_STRING, &driver_id,
-      N_("The driver id (required)"), N_("DRIVER") },
+      N_("The driver id (required with --headless; the window asks for one and keeps it)"), N_("DRIVER") },
     { "kafka", 'k', 0, G_OPTION_ARG_STRING, &bootstrap,
       N_("Kafka bootstrap servers (default: the embedded broker, started if none runs)"), N_("HOST:PORT,…") },
     { "property", 'X', 0, G_OPTION_ARG_STRING_ARRAY, &overrides,
@@ -105,12 +106,21 @@ main (int   argc,
       g_printerr (_("Run “%s --help” to see every option.\n"), PROGRAM);
       return 2;
     }
-  if (driver_id == NULL)
+  if (driver_id == NULL && headless)
     {
       g_printerr (_("%s: --id DRIVER is required\n"), PROGRAM);
       return 2;
     }
-  if (!driver_core_check_driver_id (driver_id, &error))
+  if (driver_id == NULL)
+    {
+      /* The window: the id kept from an earlier run, or it asks. */
+      g_autoptr(DriverSettings) settings = driver_settings_new ();
+      const char *kept = driver_settings_get_driver_id (settings);
+
+      if (driver_core_check_driver_id (kept, NULL))
+        driver_id = g_strdup (kept);
+    }
+  if (driver_id != NULL && !driver_core_check_driver_id (driver_id, &error))
     {
       g_printerr ("%s: --id: %s\n", PROGRAM, error->message);
       return 2;
@@ -132,6 +142,14 @@ main (int   argc,
         ev_headless_print_error (error->message);
       g_printerr ("%s: %s\n", PROGRAM, error->message);
       return 1;
+    }
+
+  if (driver_id == NULL)
+    {
+      g_autoptr(DriverApplication) app = driver_application_new_for_bus (bootstrap, (const char * const *) overrides,
+                                                                         file);
+
+      return g_application_run (G_APPLICATION (app), 0, NULL);
     }
 
   core = g_object_new (DRIVER_TYPE_CORE,
