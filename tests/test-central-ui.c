@@ -557,14 +557,17 @@ test_card_menu_reset_and_forget (Fixture       *fixture,
     g_autofree char *first = NULL;
     g_autofree char *second = NULL;
     g_autofree char *third = NULL;
+    g_autofree char *fourth = NULL;
 
-    g_assert_cmpint (g_menu_model_get_n_items (section), ==, 3);
+    g_assert_cmpint (g_menu_model_get_n_items (section), ==, 4);
     g_assert_true (g_menu_model_get_item_attribute (section, 0, G_MENU_ATTRIBUTE_ACTION, "s", &first));
     g_assert_true (g_menu_model_get_item_attribute (section, 1, G_MENU_ATTRIBUTE_ACTION, "s", &second));
     g_assert_true (g_menu_model_get_item_attribute (section, 2, G_MENU_ATTRIBUTE_ACTION, "s", &third));
+    g_assert_true (g_menu_model_get_item_attribute (section, 3, G_MENU_ATTRIBUTE_ACTION, "s", &fourth));
     g_assert_cmpstr (first, ==, "card.set-price");
-    g_assert_cmpstr (second, ==, "card.reset-token");
-    g_assert_cmpstr (third, ==, "card.forget");
+    g_assert_cmpstr (second, ==, "card.set-location");
+    g_assert_cmpstr (third, ==, "card.reset-token");
+    g_assert_cmpstr (fourth, ==, "card.forget");
   }
   gtk_menu_button_popdown (menu_button);
 
@@ -617,9 +620,21 @@ test_card_menu_reset_and_forget (Fixture       *fixture,
   answer (dialog, "set");
   ev_ui_test_wait_label (find_card (window, reset), "0.55 €/kWh", EV_UI_TEST_ANY, WAIT_MS);
 
+  /* Edit Location…: from the location the card shows, to a new one. */
+  g_assert_true (gtk_widget_activate_action (find_card (window, reset), "card.set-location", NULL));
+  dialog = find_message_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_nonnull (strstr (adw_message_dialog_get_heading (dialog), reset));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog))), !=, "");
+  gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)), "Elche, Parque Empresarial 7");
+  answer (dialog, "set");
+  ev_ui_test_wait_label (find_card (window, reset), "Elche, Parque Empresarial 7", EV_UI_TEST_ANY, WAIT_MS);
+
   /* The log says what the operator did. */
   g_assert_true (central_window_show_page (fixture->window, "log"));
   ev_ui_test_wait_label (window, "Set the price of charging point ALC-001 to 0.55 €/kWh", EV_UI_TEST_ANY, WAIT_MS);
+  ev_ui_test_wait_label (window, "Charging point ALC-001 is now at Elche, Parque Empresarial 7", EV_UI_TEST_ANY,
+                         WAIT_MS);
   ev_ui_test_wait_label (window, "Reset the token of charging point ALC-001", EV_UI_TEST_ANY, WAIT_MS);
   ev_ui_test_wait_label (window, "Forgot charging point ALC-002", EV_UI_TEST_ANY, WAIT_MS);
 }

@@ -1148,6 +1148,48 @@ test_price_range (Fixture       *f,
   }
 }
 
+/* Where a CP is, corrected by the operator: told in an event, kept in the
+ * database (a Central started again tells the monitor); a bad location
+ * or CP is refused. */
+static void
+test_operator_location (Fixture       *f,
+                        gconstpointer  data)
+{
+  Rig rig = rig_new (f, "CP-LOC", "DRV-LOC");
+  g_autoptr(GError) error = NULL;
+  PeerMonitor *monitor;
+  EvLinkResponse *response;
+  JsonObject *event;
+
+  g_assert_true (central_core_set_location (f->core, "CP-LOC", "  Elche, Parque Empresarial 7  ", &error));
+  g_assert_no_error (error);
+  event = wait_event (f, "location", "cp_id", "CP-LOC", NULL);
+  g_assert_cmpstr (json_object_get_string_member (event, "location"), ==, "Elche, Parque Empresarial 7");
+
+  g_assert_false (central_core_set_location (f->core, "CP-LOC", "   ", &error));
+  g_assert_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (central_core_set_location (f->core, "CP-LOC", "two\nlines", &error));
+  g_assert_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (central_core_set_location (f->core, "CP-NOWHERE", "Murcia", &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+
+  /* Kept: a Central started again tells the monitor where its CP is. */
+  g_clear_pointer (&rig.monitor, peer_monitor_free);
+  core_stop (f);
+  core_start (f);
+  monitor = peer_monitor_connect (port (f));
+  response = peer_monitor_auth (monitor, "CP-LOC", rig.token);
+  g_assert_cmpint (response->status, ==, EV_LINK_STATUS_AUTHORIZED);
+  g_assert_cmpstr (response->location, ==, "Elche, Parque Empresarial 7");
+  ev_link_response_free (response);
+  peer_monitor_free (monitor);
+
+  rig_clear (&rig);
+}
+
 static void
 test_reset_token (Fixture       *f,
                   gconstpointer  data)
@@ -2944,6 +2986,7 @@ main (int   argc,
   ADD ("link/register-without-token", test_register_without_token, NULL);
   ADD ("operator/reset-token", test_reset_token, NULL);
   ADD ("operator/price", test_operator_price, NULL);
+  ADD ("operator/location", test_operator_location, NULL);
   ADD ("registration/price-range", test_price_range, NULL);
   ADD ("operator/forget", test_forget, NULL);
   g_test_add ("/central/link/auth-timeout", Fixture, NULL, fixture_setup_limits,

@@ -2865,6 +2865,55 @@ central_core_set_price (CentralCore  *self,
   return TRUE;
 }
 
+/**
+ * central_core_set_location:
+ * @self: a started core
+ * @cp_id: a charging point
+ * @location: where it is, as `register` takes it (1–200 characters)
+ * @error: return location for an error
+ *
+ * Corrects where @cp_id is. Drivers see it in `cp-states` at once; the
+ * monitor is told with its next `authorized`.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+central_core_set_location (CentralCore  *self,
+                           const char   *cp_id,
+                           const char   *location,
+                           GError      **error)
+{
+  g_autofree char *message = NULL;
+  g_autofree char *stripped = NULL;
+  GError *store_error = NULL;
+  CpRecord *rec = NULL;
+  CentralEventData data = { .cp_id = cp_id };
+
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), FALSE);
+  g_return_val_if_fail (cp_id != NULL, FALSE);
+  g_return_val_if_fail (location != NULL, FALSE);
+
+  if (!check_operator_target (self, cp_id, &rec, error))
+    return FALSE;
+  stripped = g_strstrip (g_strdup (location));
+  if (!ev_protocol_validate_location (stripped, "location", NULL))
+    {
+      g_set_error_literal (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_INVALID_ARGUMENT,
+                           _("A location is 1 to 200 characters of text, on one line"));
+      return FALSE;
+    }
+
+  if (!ev_store_set_cp_location (self->store, cp_id, stripped, &store_error))
+    return operator_store_failed (store_error, error);
+
+  ev_charging_point_set_location (rec->cp, stripped);
+  publish_cp_state (self, rec->cp);
+  data.location = stripped;
+  message = g_strdup_printf (_("Charging point %s is now at %s"), cp_id, stripped);
+  emit (self, CENTRAL_EVENT_LOCATION, CENTRAL_LOG_INFO, message, &data);
+  return TRUE;
+}
+
 static gboolean
 has_open_session (CentralCore *self,
                   const char  *cp_id)

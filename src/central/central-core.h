@@ -115,6 +115,10 @@ gboolean     central_core_set_price         (CentralCore        *self,
                                              const char         *cp_id,
                                              double              price,
                                              GError            **error);
+gboolean     central_core_set_location      (CentralCore        *self,
+                                             const char         *cp_id,
+                                             const char         *location,
+                                             GError            **error);
 gboolean     central_core_reset_token       (CentralCore        *self,
                                              const char         *cp_id,
                                              GError            **error);

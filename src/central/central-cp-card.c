@@ -4,10 +4,11 @@
  * given: it listens to the item's property notifications and updates its
  * labels and state class in place. Stop and Resume activate the window's
  * "win.stop-cp" and "win.resume-cp" actions with the CP id as target, and
- * the card's menu (Set Price…, Reset Token…, Forget…) its own
- * "card.set-price", "card.reset-token" and "card.forget", which pass the
- * id on to "win.set-price-cp", "win.reset-token-cp" and "win.forget-cp":
- * the card needs no reference to the core. */
+ * the card's menu (Set Price…, Edit Location…, Reset Token…, Forget…) its
+ * own "card.set-price", "card.set-location", "card.reset-token" and
+ * "card.forget", which pass the id on to the window's "win.set-price-cp",
+ * "win.set-location-cp", "win.reset-token-cp" and "win.forget-cp": the
+ * card needs no reference to the core. */
 
 #include "config.h"
 
@@ -308,7 +309,9 @@ cp_action (GtkWidget  *widget,
 
   gtk_widget_activate_action (widget,
                               g_str_equal (action_name, "card.forget") ? "win.forget-cp" :
-                              g_str_equal (action_name, "card.set-price") ? "win.set-price-cp" : "win.reset-token-cp",
+                              g_str_equal (action_name, "card.set-price") ? "win.set-price-cp" :
+                              g_str_equal (action_name, "card.set-location") ? "win.set-location-cp" :
+                              "win.reset-token-cp",
                               "s", ev_charging_point_get_cp_id (self->item));
 }
 
@@ -347,6 +350,7 @@ central_cp_card_class_init (CentralCpCardClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CentralCpCard, menu);
 
   gtk_widget_class_install_action (widget_class, "card.set-price", NULL, cp_action);
+  gtk_widget_class_install_action (widget_class, "card.set-location", NULL, cp_action);
   gtk_widget_class_install_action (widget_class, "card.reset-token", NULL, cp_action);
   gtk_widget_class_install_action (widget_class, "card.forget", NULL, cp_action);
 

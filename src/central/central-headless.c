@@ -6,7 +6,8 @@
 #include "ev-headless.h"
 
 static const char * const commands[] = {
-  "stop CP|all", "resume CP|all", "reset-token CP", "forget CP", "price CP EUR", "list", "help", "quit", NULL
+  "stop CP|all", "resume CP|all", "reset-token CP", "forget CP", "price CP EUR", "location CP TEXT", "list", "help",
+  "quit", NULL
 };
 
 static void
@@ -46,7 +47,8 @@ print_list (CentralCore *core)
  * @out_quit: (out): set to %TRUE for `quit`
  *
  * Runs `stop CP|all`, `resume CP|all`, `reset-token CP`, `forget CP`,
- * `price CP EUR`, `list`, `help` or `quit`, printing its events.
+ * `price CP EUR`, `location CP TEXT`, `list`, `help` or `quit`, printing
+ * its events.
  *
  * Returns: (transfer full) (nullable): an error message for people, or
  *   %NULL when the command ran
@@ -98,6 +100,20 @@ central_headless_run_command (CentralCore *core,
         return g_strdup_printf (_("“%s” is not a price: give it in € per kWh, such as 0.42"), words[2]);
       return central_core_set_price (core, words[1], price, &error) ? NULL : g_strdup (error->message);
     }
+  if (n >= 3 && g_str_equal (words[0], "location"))
+    {
+      /* The location is the rest of the line, spaces and all. */
+      const char *rest = line;
+
+      for (guint word = 0; word < 2; word++)
+        {
+          while (g_ascii_isspace (*rest))
+            rest++;
+          while (*rest != '\0' && !g_ascii_isspace (*rest))
+            rest++;
+        }
+      return central_core_set_location (core, words[1], rest, &error) ? NULL : g_strdup (error->message);
+    }
   if (n == 2 && (g_str_equal (words[0], "reset-token") || g_str_equal (words[0], "forget")))
     {
       gboolean ok = g_str_equal (words[0], "forget") ? central_core_forget (core, words[1], &error)
@@ -109,7 +125,7 @@ central_headless_run_command (CentralCore *core,
   {
     g_autofree char *stripped = g_strstrip (g_strdup (line));
 
-    return g_strdup_printf (_("Unknown command “%s” (commands: stop CP|all, resume CP|all, reset-token CP, forget CP, price CP EUR, list, help, quit)"),
+    return g_strdup_printf (_("Unknown command “%s” (commands: stop CP|all, resume CP|all, reset-token CP, forget CP, price CP EUR, location CP TEXT, list, help, quit)"),
                             stripped);
   }
 }
@@ -177,6 +193,7 @@ static const Field *const members[] = {
   [CENTRAL_EVENT_TOKEN_RESET] = (const Field[]) { F_CP_ID, F_END },
   [CENTRAL_EVENT_CP_FORGOTTEN] = (const Field[]) { F_CP_ID, F_END },
   [CENTRAL_EVENT_PRICE] = (const Field[]) { F_CP_ID, F_PRICE, F_END },
+  [CENTRAL_EVENT_LOCATION] = (const Field[]) { F_CP_ID, F_LOCATION, F_END },
 };
 
 static void

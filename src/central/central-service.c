@@ -1040,6 +1040,7 @@ typedef enum
   COMMAND_FORGET,
   COMMAND_EXPORT,
   COMMAND_PRICE,
+  COMMAND_LOCATION,
 } CommandKind;
 
 typedef struct
@@ -1048,6 +1049,7 @@ typedef struct
   char *cp_id;
   GFile *file;
   double price;
+  char *text;
 } Command;
 
 static void
@@ -1057,6 +1059,7 @@ command_free (gpointer data)
 
   g_free (command->cp_id);
   g_clear_object (&command->file);
+  g_free (command->text);
   g_free (command);
 }
 
@@ -1115,6 +1118,9 @@ run_command_cb (gpointer user_data)
     case COMMAND_PRICE:
       ok = central_core_set_price (self->core, command->cp_id, command->price, &error);
       break;
+    case COMMAND_LOCATION:
+      ok = central_core_set_location (self->core, command->cp_id, command->text, &error);
+      break;
     default:
       g_assert_not_reached ();
     }
@@ -1132,6 +1138,7 @@ send_command_full (CentralService      *self,
                    const char          *cp_id,
                    GFile               *file,
                    double               price,
+                   const char          *text,
                    gpointer             source_tag,
                    GCancellable        *cancellable,
                    GAsyncReadyCallback  callback,
@@ -1145,6 +1152,7 @@ send_command_full (CentralService      *self,
   command->cp_id = g_strdup (cp_id);
   command->file = file != NULL ? g_object_ref (file) : NULL;
   command->price = price;
+  command->text = g_strdup (text);
 
   g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, command, command_free);
@@ -1173,7 +1181,7 @@ send_command (CentralService      *self,
               GAsyncReadyCallback  callback,
               gpointer             user_data)
 {
-  send_command_full (self, kind, cp_id, file, 0.0, source_tag, cancellable, callback, user_data);
+  send_command_full (self, kind, cp_id, file, 0.0, NULL, source_tag, cancellable, callback, user_data);
 }
 
 static gboolean
@@ -1305,7 +1313,7 @@ central_service_set_price_async (CentralService      *self,
   g_return_if_fail (CENTRAL_IS_SERVICE (self));
   g_return_if_fail (cp_id != NULL);
 
-  send_command_full (self, COMMAND_PRICE, cp_id, NULL, price, central_service_set_price_async, cancellable,
+  send_command_full (self, COMMAND_PRICE, cp_id, NULL, price, NULL, central_service_set_price_async, cancellable,
                      callback, user_data);
 }
 
@@ -1315,6 +1323,41 @@ central_service_set_price_finish (CentralService  *self,
                                   GError         **error)
 {
   return finish_command (self, result, central_service_set_price_async, error);
+}
+
+/**
+ * central_service_set_location_async:
+ * @self: a service
+ * @cp_id: a charging point
+ * @location: where it is
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called on this thread when done
+ * @user_data: its data
+ *
+ * central_core_set_location() on the core's thread.
+ */
+void
+central_service_set_location_async (CentralService      *self,
+                                    const char          *cp_id,
+                                    const char          *location,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  g_return_if_fail (CENTRAL_IS_SERVICE (self));
+  g_return_if_fail (cp_id != NULL);
+  g_return_if_fail (location != NULL);
+
+  send_command_full (self, COMMAND_LOCATION, cp_id, NULL, 0.0, location, central_service_set_location_async,
+                     cancellable, callback, user_data);
+}
+
+gboolean
+central_service_set_location_finish (CentralService  *self,
+                                     GAsyncResult    *result,
+                                     GError         **error)
+{
+  return finish_command (self, result, central_service_set_location_async, error);
 }
 
 /**

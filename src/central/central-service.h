@@ -103,6 +103,15 @@ void            central_service_set_price_async      (CentralService       *self
 gboolean        central_service_set_price_finish     (CentralService       *self,
                                                       GAsyncResult         *result,
                                                       GError              **error);
+void            central_service_set_location_async   (CentralService       *self,
+                                                      const char           *cp_id,
+                                                      const char           *location,
+                                                      GCancellable         *cancellable,
+                                                      GAsyncReadyCallback   callback,
+                                                      gpointer              user_data);
+gboolean        central_service_set_location_finish  (CentralService       *self,
+                                                      GAsyncResult         *result,
+                                                      GError              **error);
 void            central_service_forget_async         (CentralService       *self,
                                                       const char           *cp_id,
                                                       GCancellable         *cancellable,

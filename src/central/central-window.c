@@ -1138,6 +1138,8 @@ operate_done_cb (GObject      *source,
     ok = central_service_reset_token_finish (service, result, &error);
   else if (g_async_result_is_tagged (result, central_service_set_price_async))
     ok = central_service_set_price_finish (service, result, &error);
+  else if (g_async_result_is_tagged (result, central_service_set_location_async))
+    ok = central_service_set_location_finish (service, result, &error);
   else
     ok = central_service_forget_finish (service, result, &error);
 
@@ -1247,17 +1249,67 @@ confirm_cp_action (GtkWidget  *widget,
              "reset-token", _("_Reset Token"), ADW_RESPONSE_SUGGESTED, cp_id);
 }
 
+/* The CP @cp_id as the window shows it, or %NULL. */
+static EvChargingPoint *
+find_cp (CentralWindow *self,
+         const char    *cp_id)
+{
+  GListModel *cps = self->service != NULL ? central_service_get_charging_points (self->service) : NULL;
+
+  for (guint i = 0; cps != NULL && i < g_list_model_get_n_items (cps); i++)
+    {
+      g_autoptr(EvChargingPoint) cp = g_list_model_get_item (cps, i);
+
+      if (g_strcmp0 (ev_charging_point_get_cp_id (cp), cp_id) == 0)
+        return g_steal_pointer (&cp);
+    }
+  return NULL;
+}
+
+/* A dialog asking one value of @cp_id in @extra: Cancel, or @set_label,
+ * whose response "set" goes to @response_cb. */
 static void
-price_response_cb (AdwMessageDialog *dialog,
+present_cp_value_dialog (CentralWindow *self,
+                         const char    *cp_id,
+                         const char    *heading,
+                         const char    *body,
+                         GtkWidget     *extra,
+                         const char    *set_label,
+                         GCallback      response_cb)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body);
+
+  ev_ui_set_a11y_label (extra, heading);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), extra);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "set", set_label,
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "set", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "set");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "central-cp-id", g_strdup (cp_id), g_free);
+  g_signal_connect_object (dialog, "response", response_cb, self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* Set of a price (its spin button) or a location (its entry). */
+static void
+value_response_cb (AdwMessageDialog *dialog,
                    const char       *response,
                    CentralWindow    *self)
 {
   const char *cp_id = g_object_get_data (G_OBJECT (dialog), "central-cp-id");
-  GtkSpinButton *spin = GTK_SPIN_BUTTON (adw_message_dialog_get_extra_child (dialog));
+  GtkWidget *extra = adw_message_dialog_get_extra_child (dialog);
 
-  if (self->service != NULL && g_str_equal (response, "set"))
-    central_service_set_price_async (self->service, cp_id, gtk_spin_button_get_value (spin),
+  if (self->service == NULL || !g_str_equal (response, "set"))
+    return;
+  if (GTK_IS_SPIN_BUTTON (extra))
+    central_service_set_price_async (self->service, cp_id, gtk_spin_button_get_value (GTK_SPIN_BUTTON (extra)),
                                      self->cancellable, operate_done_cb, g_object_ref (self));
+  else
+    central_service_set_location_async (self->service, cp_id, gtk_editable_get_text (GTK_EDITABLE (extra)),
+                                        self->cancellable, operate_done_cb, g_object_ref (self));
 }
 
 /* Set Price… of a card: the price of the CP's next supplies. */
@@ -1268,40 +1320,44 @@ set_price_action (GtkWidget  *widget,
 {
   CentralWindow *self = CENTRAL_WINDOW (widget);
   const char *cp_id = g_variant_get_string (parameter, NULL);
-  GListModel *cps = self->service != NULL ? central_service_get_charging_points (self->service) : NULL;
-  double price = CENTRAL_CORE_DEFAULT_PRICE;
+  g_autoptr(EvChargingPoint) cp = find_cp (self, cp_id);
   g_autofree char *heading = NULL;
-  GtkWidget *dialog;
   GtkWidget *spin;
-
-  for (guint i = 0; cps != NULL && i < g_list_model_get_n_items (cps); i++)
-    {
-      g_autoptr(EvChargingPoint) cp = g_list_model_get_item (cps, i);
-
-      if (g_strcmp0 (ev_charging_point_get_cp_id (cp), cp_id) == 0)
-        price = ev_charging_point_get_price (cp);
-    }
 
   /* Translators: %s is a charging point id. */
   heading = g_strdup_printf (_("Price of %s"), cp_id);
-  dialog = adw_message_dialog_new (GTK_WINDOW (self), heading,
-                                   _("In € per kWh. A supply in progress keeps the price it started at; "
-                                     "the new one applies from the next supply."));
   spin = gtk_spin_button_new_with_range (0.0, CENTRAL_CORE_PRICE_MAX, 0.01);
   gtk_spin_button_set_digits (GTK_SPIN_BUTTON (spin), 2);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), price);
-  ev_ui_set_a11y_label (spin, heading);
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), spin);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "set", _("_Set Price"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "set", ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "set");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  g_object_set_data_full (G_OBJECT (dialog), "central-cp-id", g_strdup (cp_id), g_free);
-  g_signal_connect_object (dialog, "response", G_CALLBACK (price_response_cb), self, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin),
+                             cp != NULL ? ev_charging_point_get_price (cp) : CENTRAL_CORE_DEFAULT_PRICE);
+  present_cp_value_dialog (self, cp_id, heading,
+                           _("In € per kWh. A supply in progress keeps the price it started at; "
+                             "the new one applies from the next supply."),
+                           spin, _("_Set Price"), G_CALLBACK (value_response_cb));
+}
+
+/* Edit Location… of a card: where the CP is, as drivers see it. */
+static void
+set_location_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  CentralWindow *self = CENTRAL_WINDOW (widget);
+  const char *cp_id = g_variant_get_string (parameter, NULL);
+  g_autoptr(EvChargingPoint) cp = find_cp (self, cp_id);
+  g_autofree char *heading = NULL;
+  GtkWidget *entry;
+
+  /* Translators: %s is a charging point id. */
+  heading = g_strdup_printf (_("Location of %s"), cp_id);
+  entry = gtk_entry_new ();
+  gtk_entry_set_max_length (GTK_ENTRY (entry), EV_PROTOCOL_LOCATION_MAX_LENGTH);
+  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
+  gtk_editable_set_text (GTK_EDITABLE (entry), cp != NULL ? ev_charging_point_get_location (cp) : "");
+  present_cp_value_dialog (self, cp_id, heading,
+                           _("Drivers see it in the list of charging points at once; the station's "
+                             "monitor is told when it next authenticates."),
+                           entry, _("_Set Location"), G_CALLBACK (value_response_cb));
 }
 
 /* Stopping every CP ends every supply: it asks first. */
@@ -1454,6 +1510,7 @@ bind_service (CentralWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reset-token-cp", enabled);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.forget-cp", enabled);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.set-price-cp", enabled);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.set-location-cp", enabled);
 
   if (self->service != NULL)
     {
@@ -1677,6 +1734,7 @@ central_window_class_init (CentralWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.reset-token-cp", "s", confirm_cp_action);
   gtk_widget_class_install_action (widget_class, "win.forget-cp", "s", confirm_cp_action);
   gtk_widget_class_install_action (widget_class, "win.set-price-cp", "s", set_price_action);
+  gtk_widget_class_install_action (widget_class, "win.set-location-cp", "s", set_location_action);
   gtk_widget_class_install_action (widget_class, "win.stop-all", NULL, stop_all_action);
   gtk_widget_class_install_action (widget_class, "win.resume-all", NULL, resume_all_action);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);

@@ -172,6 +172,7 @@ typedef enum {
   STMT_CP_LOAD,
   STMT_CP_SET_STATE,
   STMT_CP_SET_PRICE,
+  STMT_CP_SET_LOCATION,
   STMT_CP_TOUCH,
   STMT_DRIVER_TOUCH,
   STMT_SESSION_SELECT,
@@ -236,6 +237,8 @@ static const char * const stmt_sql[N_STMTS] = {
     "UPDATE charging_points SET state = ?2 WHERE cp_id = ?1",
   [STMT_CP_SET_PRICE] =
     "UPDATE charging_points SET price = ?2 WHERE cp_id = ?1",
+  [STMT_CP_SET_LOCATION] =
+    "UPDATE charging_points SET location = ?2 WHERE cp_id = ?1",
   [STMT_CP_TOUCH] =
     "UPDATE charging_points SET last_seen = ?2 WHERE cp_id = ?1",
   [STMT_DRIVER_TOUCH] =
@@ -2395,6 +2398,36 @@ ev_store_set_cp_price (EvStore     *self,
   g_value_init (&value, G_TYPE_DOUBLE);
   g_value_set_double (&value, price);
   return update_cp (self, STMT_CP_SET_PRICE, cp_id, &value, error);
+}
+
+/**
+ * ev_store_set_cp_location:
+ * @self: a store
+ * @cp_id: the charging point's id
+ * @location: where it is now said to be (as `register` takes it)
+ * @error: return location for an error
+ *
+ * Records a charging point's location, in the current batch.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+ev_store_set_cp_location (EvStore     *self,
+                          const char  *cp_id,
+                          const char  *location,
+                          GError     **error)
+{
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_cp_id (cp_id, error) || !check_location (location, error))
+    return FALSE;
+
+  g_value_init (&value, G_TYPE_STRING);
+  g_value_set_string (&value, location);
+  return update_cp (self, STMT_CP_SET_LOCATION, cp_id, &value, error);
 }
 
 /**

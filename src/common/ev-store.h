@@ -198,6 +198,10 @@ gboolean         ev_store_set_cp_price          (EvStore               *self,
                                                  const char            *cp_id,
                                                  double                 price,
                                                  GError               **error);
+gboolean         ev_store_set_cp_location       (EvStore               *self,
+                                                 const char            *cp_id,
+                                                 const char            *location,
+                                                 GError               **error);
 gboolean         ev_store_touch_cp              (EvStore               *self,
                                                  const char            *cp_id,
                                                  GError               **error);

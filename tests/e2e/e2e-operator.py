@@ -96,5 +96,30 @@ def test_price(net):
     check("price" in error["message"], "the refusal says why: %s", error)
 
 
+def test_location(net):
+    """Where a CP is (`location CP TEXT`, spaces and all): every driver's
+    list shows it at once and the database keeps it; a bad one is refused
+    with a reason, the stored one untouched."""
+    net.start()
+    net.add_station("CP1")
+    driver = net.start_driver("d1")
+    driver.wait("cp-state", cp_id="CP1", state="ACTIVE")
+
+    since = (net.central.mark(), driver.mark())
+    net.central.send("location CP1   Elche,  Parque Empresarial 7")
+    net.central.wait("location", since=since[0], cp_id="CP1", location="Elche,  Parque Empresarial 7")
+    driver.wait("cp-state", since=since[1], cp_id="CP1",
+                pred=lambda e: e.get("location") == "Elche,  Parque Empresarial 7")
+    net.wait_query("SELECT location FROM charging_points WHERE cp_id = 'CP1'",
+                   [{"location": "Elche,  Parque Empresarial 7"}])
+
+    mark = net.central.mark()
+    net.central.send("location CP1 " + "x" * 201)
+    error = net.central.wait("error", since=mark)
+    check("location" in error["message"].lower(), "the refusal says why: %s", error)
+    rows = net.query("SELECT location FROM charging_points WHERE cp_id = 'CP1'")
+    check(rows == [{"location": "Elche,  Parque Empresarial 7"}], "kept after a refusal: %s", rows)
+
+
 if __name__ == "__main__":
-    sys.exit(run([test_stop_and_resume, test_price]))
+    sys.exit(run([test_stop_and_resume, test_price, test_location]))

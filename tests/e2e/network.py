@@ -325,6 +325,18 @@ class Network:
         finally:
             db.close()
 
+    def wait_query(self, sql, expected, timeout=WAIT_S):
+        """Rows of Central's database once they are `expected` (writes are
+        batched, so an event may come before its commit); fails with the
+        last rows read."""
+        deadline = time.monotonic() + timeout
+        while True:
+            rows = self.query(sql)
+            if rows == expected or time.monotonic() > deadline:
+                check(rows == expected, "%s: %s, not %s", sql, rows, expected)
+                return rows
+            time.sleep(0.05)
+
     def session(self, supply_id):
         rows = self.query("SELECT * FROM sessions WHERE supply_id = ?", supply_id)
         check(len(rows) == 1, "%d rows for supply %s in Central's database", len(rows), supply_id)
