@@ -16,6 +16,8 @@
 #include "central-cp-card.h"
 #include "central-preferences.h"
 #include "central-settings.h"
+#include "central-chart.h"
+#include "central-summary.h"
 #include "central-window.h"
 #include "central-peers.h"
 #include "ev-store.h"
@@ -356,6 +358,137 @@ test_search_filters (Fixture       *fixture,
   }
   gtk_drop_down_set_selected (states, 0);
   g_assert_cmpuint (g_list_model_get_n_items (model), ==, fixture->n_cps);
+}
+
+typedef struct {
+  CentralSummary *summary;
+  EvCpState       state;
+  guint           count;
+} SummaryWait;
+
+static gboolean
+summary_count_is (gpointer user_data)
+{
+  SummaryWait *wait = user_data;
+
+  return central_summary_get_count (wait->summary, wait->state) == wait->count;
+}
+
+static void
+wait_count (CentralSummary *summary,
+            EvCpState       state,
+            guint           count)
+{
+  SummaryWait wait = { summary, state, count };
+  g_autofree char *what = g_strdup_printf ("%u %s", count, ev_cp_state_to_string (state));
+
+  ev_test_wait_until (NULL, summary_count_is, &wait, WAIT_MS, what);
+}
+
+static gboolean
+is_state_toggle (GtkWidget     *widget,
+                 gconstpointer  state)
+{
+  return GTK_IS_TOGGLE_BUTTON (widget) && gtk_widget_has_css_class (widget, "state-count") &&
+         gtk_widget_has_css_class (widget, ev_cp_state_get_css_class (GPOINTER_TO_INT (state)));
+}
+
+static void
+click (GtkWidget *button)
+{
+  g_signal_emit_by_name (button, "clicked");
+}
+
+/* Above the cards: a count per state, each a filter; a compact list; a
+ * chart of the power and the supplies in progress. */
+static void
+test_summary (Fixture       *fixture,
+              gconstpointer  data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  CentralSummary *summary = CENTRAL_SUMMARY (ev_ui_test_find_type (window, CENTRAL_TYPE_SUMMARY));
+  GtkGridView *grid = GTK_GRID_VIEW (ev_ui_test_find_type (window, GTK_TYPE_GRID_VIEW));
+  GListModel *shown = G_LIST_MODEL (gtk_grid_view_get_model (grid));
+  GtkDropDown *states = GTK_DROP_DOWN (ev_ui_test_find_type (window, GTK_TYPE_DROP_DOWN));
+  GListModel *cps = central_service_get_charging_points (fixture->service);
+  GtkWidget *active_toggle = ev_ui_test_find (window, is_state_toggle, GINT_TO_POINTER (EV_CP_STATE_ACTIVE),
+                                              EV_UI_TEST_ANY);
+  GtkWidget *chart = ev_ui_test_find_type (window, CENTRAL_TYPE_CHART);
+  const GdkRGBA power_colour = { 0.21, 0.52, 0.89, 1.0 };
+  g_autoptr(GdkTexture) before = NULL;
+  g_autoptr(GdkTexture) after = NULL;
+  GtkStack *dashboard;
+  GtkColumnView *list;
+
+  g_assert_nonnull (summary);
+  g_assert_nonnull (active_toggle);
+  wait_cards (window, fixture->n_cps);
+  wait_count (summary, EV_CP_STATE_DISCONNECTED, fixture->n_cps);
+
+  /* Three ACTIVE, two SUPPLYING, one BROKEN: counted within a second. */
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autoptr(EvChargingPoint) cp = g_list_model_get_item (cps, i);
+      EvCpState state = i < 3 ? EV_CP_STATE_ACTIVE : i < 5 ? EV_CP_STATE_SUPPLYING : EV_CP_STATE_BROKEN;
+
+      if (state == EV_CP_STATE_SUPPLYING)
+        {
+          g_autofree char *supply_id = g_strdup_printf ("supply-%u", i);
+
+          ev_charging_point_set_driver_id (cp, "d1");
+          ev_charging_point_set_supply_id (cp, supply_id);
+          ev_charging_point_set_kwh (cp, 1.0);
+        }
+      ev_charging_point_set_state (cp, state);
+    }
+  wait_count (summary, EV_CP_STATE_ACTIVE, 3);
+  wait_count (summary, EV_CP_STATE_SUPPLYING, 2);
+  wait_count (summary, EV_CP_STATE_BROKEN, 1);
+  wait_count (summary, EV_CP_STATE_DISCONNECTED, fixture->n_cps - 6);
+
+  /* A count is a filter, the same as the state menu's, and back. */
+  click (active_toggle);
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, 3);
+  g_assert_cmpuint (gtk_drop_down_get_selected (states), ==, 1 + EV_CP_STATE_ACTIVE);
+  click (active_toggle);
+  g_assert_cmpuint (g_list_model_get_n_items (shown), ==, fixture->n_cps);
+  g_assert_cmpuint (gtk_drop_down_get_selected (states), ==, 0);
+  gtk_drop_down_set_selected (states, 1 + EV_CP_STATE_BROKEN);
+  g_assert_cmpint (central_summary_get_state (summary), ==, EV_CP_STATE_BROKEN);
+  g_assert_true (gtk_toggle_button_get_active (
+    GTK_TOGGLE_BUTTON (ev_ui_test_find (window, is_state_toggle, GINT_TO_POINTER (EV_CP_STATE_BROKEN), EV_UI_TEST_ANY))));
+  g_assert_false (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (active_toggle)));
+  gtk_drop_down_set_selected (states, 0);
+
+  /* The compact list: the same CPs, a row each. */
+  g_object_set (summary, "compact", TRUE, NULL);
+  dashboard = GTK_STACK (gtk_widget_get_ancestor (GTK_WIDGET (grid), GTK_TYPE_STACK));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (dashboard), ==, "list");
+  list = GTK_COLUMN_VIEW (ev_ui_test_find_class (window, "cp-list"));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (gtk_column_view_get_model (list))), ==, fixture->n_cps);
+  ev_ui_test_wait_label (GTK_WIDGET (list), network[0].location, EV_UI_TEST_VISIBLE_ONLY, WAIT_MS);
+  g_object_set (summary, "compact", FALSE, NULL);
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (dashboard), ==, "grid");
+
+  /* The chart: 2 kWh gained in a sample's time is power, drawn. */
+  /* Before: only the scale's label is in the power's colour. */
+  before = ev_ui_test_render (chart);
+  central_summary_sample (summary);
+  for (guint i = 3; i < 5; i++)
+    {
+      g_autoptr(EvChargingPoint) cp = g_list_model_get_item (cps, i);
+
+      ev_charging_point_set_kwh (cp, 2.0);
+    }
+  ev_test_sleep_spinning (NULL, 200);
+  central_summary_sample (summary);
+  ev_test_sleep_spinning (NULL, 200);
+  central_summary_sample (summary);
+  g_assert_cmpuint (central_chart_get_n_samples (CENTRAL_CHART (chart)), >=, 2);
+  ev_test_sleep_spinning (NULL, 100);
+  after = ev_ui_test_render (chart);
+  g_assert_cmpuint (ev_ui_test_count_pixels (after, &power_colour, 0.08), >,
+                    ev_ui_test_count_pixels (before, &power_colour, 0.08) + 100);
 }
 
 /* Colours the network as it might be on a busy afternoon, through the same
@@ -1173,6 +1306,8 @@ main (int   argc,
               fixture_setup, test_monitor_states_and_stop_all, fixture_teardown);
   g_test_add ("/central-ui/window/card-menu-reset-forget", Fixture, GUINT_TO_POINTER (4),
               fixture_setup, test_card_menu_reset_and_forget, fixture_teardown);
+  g_test_add ("/central-ui/window/summary", Fixture, GUINT_TO_POINTER (12),
+              fixture_setup, test_summary, fixture_teardown);
   g_test_add_func ("/central-ui/window/spanish", test_spanish);
   g_test_add_func ("/central-ui/shortcuts-window", test_shortcuts_window);
   g_test_add_func ("/central-ui/window/fleet-of-500", test_fleet_of_500);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <math.h>
+
 #include "ui-test-utils.h"
 
 /**
@@ -251,16 +253,48 @@ snapshot_widget (GtkWidget *widget)
   g_error ("no frame of the window to save");
 }
 
+GdkTexture *
+ev_ui_test_render (GtkWidget *widget)
+{
+  g_autoptr(GskRenderNode) node = snapshot_widget (widget);
+
+  return gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)), node,
+                                      &GRAPHENE_RECT_INIT (0, 0, gtk_widget_get_width (widget),
+                                                           gtk_widget_get_height (widget)));
+}
+
+guint
+ev_ui_test_count_pixels (GdkTexture    *texture,
+                         const GdkRGBA *colour,
+                         double         tolerance)
+{
+  int width = gdk_texture_get_width (texture);
+  int height = gdk_texture_get_height (texture);
+  g_autofree guchar *pixels = g_malloc ((gsize) width * height * 4);
+  guint count = 0;
+
+  /* GDK_MEMORY_DEFAULT: B, G, R, A, premultiplied. */
+  gdk_texture_download (texture, pixels, (gsize) width * 4);
+  for (gsize i = 0; i < (gsize) width * height; i++)
+    {
+      const guchar *p = pixels + 4 * i;
+      double a = p[3] / 255.0;
+
+      if (a > 0 &&
+          fabs (p[2] / 255.0 / a - colour->red) <= tolerance &&
+          fabs (p[1] / 255.0 / a - colour->green) <= tolerance &&
+          fabs (p[0] / 255.0 / a - colour->blue) <= tolerance)
+        count++;
+    }
+  return count;
+}
+
 void
 ev_ui_test_save_png (GtkWidget  *widget,
                      const char *path)
 {
-  g_autoptr(GskRenderNode) node = snapshot_widget (widget);
-  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GdkTexture) texture = ev_ui_test_render (widget);
 
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)), node,
-                                         &GRAPHENE_RECT_INIT (0, 0, gtk_widget_get_width (widget),
-                                                              gtk_widget_get_height (widget)));
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("screenshot saved to %s", path);
 }

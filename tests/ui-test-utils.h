@@ -73,6 +73,12 @@ void       ev_ui_test_check_shortcuts    (const char     *resource);
 void       ev_ui_test_destroy_window     (gpointer        window,
                                           guint           timeout_ms);
 
+/* What @widget shows now. */
+GdkTexture *ev_ui_test_render           (GtkWidget      *widget);
+/* How many pixels of @texture are @colour, each channel within @tolerance. */
+guint      ev_ui_test_count_pixels       (GdkTexture     *texture,
+                                          const GdkRGBA  *colour,
+                                          double          tolerance);
 /* Saves what @widget shows now to the PNG file @path. */
 void       ev_ui_test_save_png           (GtkWidget      *widget,
                                           const char     *path);

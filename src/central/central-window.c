@@ -15,6 +15,7 @@
 
 #include "central-cp-card.h"
 #include "central-resources.h"
+#include "central-summary.h"
 #include "central-window.h"
 #include "ev-cp-state-model.h"
 #include "ev-messages.h"
@@ -73,6 +74,8 @@ struct _CentralWindow
   GtkDropDown          *state_dropdown;
   AdwViewStack         *view_stack;
   GtkStack             *dashboard_stack;
+  CentralSummary       *summary;
+  GtkColumnView        *cp_list_view;
   GtkGridView          *grid_view;
   GtkFilterListModel   *cp_filter_model;
   GtkStringFilter      *id_filter;
@@ -265,6 +268,17 @@ compare_phase (gconstpointer a,
   return pa < pb ? -1 : pa > pb;
 }
 
+static int
+compare_cp_state (gconstpointer a,
+                  gconstpointer b,
+                  gpointer      user_data)
+{
+  EvCpState sa = ev_charging_point_get_state ((EvChargingPoint *) a);
+  EvCpState sb = ev_charging_point_get_state ((EvChargingPoint *) b);
+
+  return sa < sb ? -1 : sa > sb;
+}
+
 static const char *
 phase_label (EvSupplyPhase phase)
 {
@@ -442,6 +456,64 @@ sample_amount (void)
   return ev_ui_format_amount (88888.88);
 }
 
+static char *
+cp_id_text (gpointer item)
+{
+  return g_strdup (ev_charging_point_get_cp_id (item));
+}
+
+static char *
+cp_state_text (gpointer item)
+{
+  return g_strdup (ev_cp_state_get_label (ev_charging_point_get_state (item)));
+}
+
+static char *
+cp_location_text (gpointer item)
+{
+  return g_strdup (ev_charging_point_get_location (item));
+}
+
+static char *
+cp_price_text (gpointer item)
+{
+  return ev_ui_format_price (ev_charging_point_get_price (item));
+}
+
+static char *
+cp_driver_text (gpointer item)
+{
+  return g_strdup (ev_charging_point_get_driver_id (item));
+}
+
+static char *
+cp_kwh_text (gpointer item)
+{
+  return ev_charging_point_get_driver_id (item) != NULL ? ev_ui_format_kwh (ev_charging_point_get_kwh (item)) : NULL;
+}
+
+static char *
+cp_amount_text (gpointer item)
+{
+  return ev_charging_point_get_driver_id (item) != NULL ? ev_ui_format_amount (ev_charging_point_get_amount (item))
+                                                        : NULL;
+}
+
+static char *
+sample_price (void)
+{
+  return ev_ui_format_price (88.88);
+}
+
+/* The compact list of the dashboard: one row a CP, live. */
+static const CellSpec cp_id_spec = { cp_id_text, FALSE, NULL, sample_id };
+static const CellSpec cp_state_spec = { cp_state_text, FALSE, "notify::state" };
+static const CellSpec cp_location_spec = { cp_location_text, FALSE, "notify::location" };
+static const CellSpec cp_price_spec = { cp_price_text, TRUE, "notify::price", sample_price };
+static const CellSpec cp_driver_spec = { cp_driver_text, FALSE, "notify::driver-id", sample_id };
+static const CellSpec cp_kwh_spec = { cp_kwh_text, TRUE, "notify::kwh", sample_kwh };
+static const CellSpec cp_amount_spec = { cp_amount_text, TRUE, "notify::amount", sample_amount };
+
 static const CellSpec request_date_spec = { session_date, FALSE, "notify::started-at", sample_date };
 static const CellSpec request_time_spec = { session_time, FALSE, "notify::started-at", sample_time };
 static const CellSpec request_driver_spec = { session_driver, FALSE, NULL, sample_id };
@@ -581,6 +653,16 @@ static void
 setup_columns (CentralWindow *self)
 {
   GType session = EV_TYPE_SUPPLY_SESSION;
+  GType cp = EV_TYPE_CHARGING_POINT;
+
+  add_column (self->cp_list_view, _("Charging Point"), &cp_id_spec, string_sorter (cp, "cp-id"), FALSE);
+  add_column (self->cp_list_view, _("State"), &cp_state_spec,
+              GTK_SORTER (gtk_custom_sorter_new (compare_cp_state, NULL, NULL)), FALSE);
+  add_column (self->cp_list_view, _("Location"), &cp_location_spec, string_sorter (cp, "location"), TRUE);
+  add_column (self->cp_list_view, _("Price"), &cp_price_spec, numeric_sorter (cp, "price"), FALSE);
+  add_column (self->cp_list_view, _("Driver"), &cp_driver_spec, string_sorter (cp, "driver-id"), FALSE);
+  add_column (self->cp_list_view, _("Energy"), &cp_kwh_spec, numeric_sorter (cp, "kwh"), FALSE);
+  add_column (self->cp_list_view, _("Amount"), &cp_amount_spec, numeric_sorter (cp, "amount"), FALSE);
 
   add_column (self->requests_view, _("Date"), &request_date_spec, numeric_sorter (session, "started-at"), FALSE);
   add_column (self->requests_view, _("Time"), &request_time_spec, numeric_sorter (session, "started-at"), FALSE);
@@ -866,7 +948,8 @@ update_counts (CentralWindow *self)
 
   if (shown > 0)
     {
-      gtk_stack_set_visible_child_name (self->dashboard_stack, "grid");
+      gtk_stack_set_visible_child_name (self->dashboard_stack,
+                                        central_summary_get_compact (self->summary) ? "list" : "grid");
     }
   else if (total == 0)
     {
@@ -980,6 +1063,22 @@ static void
 state_filter_changed_cb (CentralWindow *self)
 {
   ev_cp_state_model_set_state (self->state_model, selected_state (self));
+  central_summary_set_state (self->summary, selected_state (self));
+}
+
+/* A count of the summary pressed: the same as choosing its state. */
+static void
+summary_state_cb (CentralWindow *self)
+{
+  int state = central_summary_get_state (self->summary);
+
+  gtk_drop_down_set_selected (self->state_dropdown, state < 0 ? 0 : (guint) state + 1);
+}
+
+static void
+summary_compact_cb (CentralWindow *self)
+{
+  update_counts (self);
 }
 
 static void
@@ -1546,6 +1645,7 @@ bind_service (CentralWindow *self)
     }
 
   ev_cp_state_model_set_model (self->state_model, cps);
+  central_summary_set_model (self->summary, cps);
   update_counts (self);
   update_status (self);
   update_history_count (self);
@@ -1693,6 +1793,7 @@ central_window_class_init (CentralWindowClass *klass)
   (void) central_get_resource ();
 
   /* Types named in the templates. */
+  g_type_ensure (CENTRAL_TYPE_SUMMARY);
   g_type_ensure (CENTRAL_TYPE_CP_CARD);
   g_type_ensure (EV_TYPE_CHARGING_POINT);
 
@@ -1705,6 +1806,8 @@ central_window_class_init (CentralWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, state_dropdown);
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, dashboard_stack);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, summary);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, cp_list_view);
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, grid_view);
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, cp_filter_model);
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, id_filter);
@@ -1726,6 +1829,8 @@ central_window_class_init (CentralWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, stop_search_cb);
   gtk_widget_class_bind_template_callback (widget_class, state_filter_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, summary_state_cb);
+  gtk_widget_class_bind_template_callback (widget_class, summary_compact_cb);
   gtk_widget_class_bind_template_callback (widget_class, log_search_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, history_search_changed_cb);
 
