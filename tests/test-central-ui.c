@@ -491,6 +491,55 @@ test_summary (Fixture       *fixture,
                     ev_ui_test_count_pixels (before, &power_colour, 0.08) + 100);
 }
 
+static gboolean
+is_mapped_action_button (GtkWidget     *widget,
+                         gconstpointer  action)
+{
+  return GTK_IS_BUTTON (widget) && gtk_widget_get_mapped (widget) &&
+         g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action) == 0;
+}
+
+/* At 360 px, the width of a phone: the window fits, the header's buttons
+ * become icons, and a bar at the bottom reaches every page. */
+static void
+test_narrow (Fixture       *fixture,
+             gconstpointer  data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  AdwViewSwitcherBar *bar = ADW_VIEW_SWITCHER_BAR (ev_ui_test_find_type (window, ADW_TYPE_VIEW_SWITCHER_BAR));
+  AdwViewStack *stack = ADW_VIEW_STACK (ev_ui_test_find_type (window, ADW_TYPE_VIEW_STACK));
+  g_autoptr(GPtrArray) toggles = NULL;
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree char *layout = NULL;
+  int minimum = 0;
+
+  /* GNOME's title buttons (and a phone's): close only. */
+  g_object_get (gtk_settings_get_default (), "gtk-decoration-layout", &layout, NULL);
+  g_object_set (gtk_settings_get_default (), "gtk-decoration-layout", "appmenu:close", NULL);
+  gtk_window_set_default_size (GTK_WINDOW (window), 360, 720);
+  wait_cards (window, fixture->n_cps);
+  ev_test_wait_until (NULL, ev_ui_test_switcher_bar_shown, bar, WAIT_MS, "the view switcher bar");
+  gtk_widget_measure (window, GTK_ORIENTATION_HORIZONTAL, -1, &minimum, NULL, NULL, NULL);
+  g_assert_cmpint (minimum, <=, 360);
+  g_assert_cmpint (gtk_widget_get_width (window), <=, 360);
+
+  toggles = ev_ui_test_find_all_mapped (GTK_WIDGET (bar), GTK_TYPE_TOGGLE_BUTTON);
+  g_assert_cmpuint (toggles->len, ==, 4);
+  for (guint i = 0; i < toggles->len; i++)
+    {
+      g_signal_emit_by_name (g_ptr_array_index (toggles, i), "clicked");
+      ev_test_sleep_spinning (NULL, 50);
+      g_assert_true (gtk_widget_get_mapped (adw_view_stack_get_visible_child (stack)));
+      g_hash_table_add (seen, (gpointer) adw_view_stack_get_visible_child_name (stack));
+    }
+  g_assert_cmpuint (g_hash_table_size (seen), ==, 4);
+
+  /* Stop All and Resume All stay in reach, as icons. */
+  g_assert_nonnull (ev_ui_test_find (window, is_mapped_action_button, "win.stop-all", EV_UI_TEST_ANY));
+  g_assert_nonnull (ev_ui_test_find (window, is_mapped_action_button, "win.resume-all", EV_UI_TEST_ANY));
+  g_object_set (gtk_settings_get_default (), "gtk-decoration-layout", layout, NULL);
+}
+
 /* Colours the network as it might be on a busy afternoon, through the same
  * item properties the core sets, for the screenshot only. */
 static void
@@ -1308,6 +1357,8 @@ main (int   argc,
               fixture_setup, test_card_menu_reset_and_forget, fixture_teardown);
   g_test_add ("/central-ui/window/summary", Fixture, GUINT_TO_POINTER (12),
               fixture_setup, test_summary, fixture_teardown);
+  g_test_add ("/central-ui/window/narrow", Fixture, GUINT_TO_POINTER (4),
+              fixture_setup, test_narrow, fixture_teardown);
   g_test_add_func ("/central-ui/window/spanish", test_spanish);
   g_test_add_func ("/central-ui/shortcuts-window", test_shortcuts_window);
   g_test_add_func ("/central-ui/window/fleet-of-500", test_fleet_of_500);

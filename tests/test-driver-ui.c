@@ -574,23 +574,6 @@ leaflet_folded (gpointer leaflet)
   return adw_leaflet_get_folded (leaflet);
 }
 
-static gboolean
-bar_revealed (gpointer bar)
-{
-  return adw_view_switcher_bar_get_reveal (bar) && gtk_widget_get_mapped (bar);
-}
-
-static void
-collect_toggles (GtkWidget *widget,
-                 GPtrArray *toggles)
-{
-  if (GTK_IS_TOGGLE_BUTTON (widget) && gtk_widget_get_mapped (widget))
-    g_ptr_array_add (toggles, widget);
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    collect_toggles (child, toggles);
-}
-
 /* At 360 px the list and the pages take turns, and a bar at the bottom
  * switches the pages: every page can be reached, and back. */
 static void
@@ -601,7 +584,7 @@ test_narrow (Fixture       *fixture,
   AdwLeaflet *leaflet = ADW_LEAFLET (ev_ui_test_find_type (window, ADW_TYPE_LEAFLET));
   AdwViewSwitcherBar *bar = ADW_VIEW_SWITCHER_BAR (ev_ui_test_find_type (window, ADW_TYPE_VIEW_SWITCHER_BAR));
   AdwViewStack *stack = ADW_VIEW_STACK (ev_ui_test_find_type (window, ADW_TYPE_VIEW_STACK));
-  g_autoptr(GPtrArray) toggles = g_ptr_array_new ();
+  g_autoptr(GPtrArray) toggles = NULL;
   g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   int minimum = 0;
 
@@ -618,9 +601,9 @@ test_narrow (Fixture       *fixture,
   request_at (fixture, "ALC-001", 1);
   g_assert_cmpstr (adw_leaflet_get_visible_child_name (leaflet), ==, "content");
   g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, "supply");
-  ev_test_wait_until (NULL, bar_revealed, bar, PEER_WAIT_MS, "the view switcher bar");
+  ev_test_wait_until (NULL, ev_ui_test_switcher_bar_shown, bar, PEER_WAIT_MS, "the view switcher bar");
 
-  collect_toggles (GTK_WIDGET (bar), toggles);
+  toggles = ev_ui_test_find_all_mapped (GTK_WIDGET (bar), GTK_TYPE_TOGGLE_BUTTON);
   g_assert_cmpuint (toggles->len, ==, 3);
   for (guint i = 0; i < toggles->len; i++)
     {

@@ -253,6 +253,39 @@ snapshot_widget (GtkWidget *widget)
   g_error ("no frame of the window to save");
 }
 
+static void
+collect_mapped (GtkWidget *widget,
+                GType      type,
+                GPtrArray *found)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type) && gtk_widget_get_mapped (widget))
+    g_ptr_array_add (found, widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_mapped (child, type, found);
+}
+
+GPtrArray *
+ev_ui_test_find_all_mapped (GtkWidget *root,
+                            GType      type)
+{
+  GPtrArray *found = g_ptr_array_new ();
+
+  collect_mapped (root, type, found);
+  return found;
+}
+
+gboolean
+ev_ui_test_switcher_bar_shown (gpointer bar)
+{
+  g_autoptr(GPtrArray) buttons = NULL;
+
+  if (!adw_view_switcher_bar_get_reveal (bar) || !gtk_widget_get_mapped (bar))
+    return FALSE;
+  buttons = ev_ui_test_find_all_mapped (bar, GTK_TYPE_TOGGLE_BUTTON);
+  return buttons->len > 0;
+}
+
 GdkTexture *
 ev_ui_test_render (GtkWidget *widget)
 {

@@ -73,6 +73,11 @@ void       ev_ui_test_check_shortcuts    (const char     *resource);
 void       ev_ui_test_destroy_window     (gpointer        window,
                                           guint           timeout_ms);
 
+/* Every mapped widget of @type under @root, depth first. */
+GPtrArray *ev_ui_test_find_all_mapped    (GtkWidget      *root,
+                                          GType           type);
+/* Whether an AdwViewSwitcherBar is up with its page buttons drawn. */
+gboolean   ev_ui_test_switcher_bar_shown (gpointer        bar);
 /* What @widget shows now. */
 GdkTexture *ev_ui_test_render           (GtkWidget      *widget);
 /* How many pixels of @texture are @colour, each channel within @tolerance. */
