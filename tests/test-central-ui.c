@@ -1321,6 +1321,22 @@ test_spanish (void)
     g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "¿Olvidar ALC-001?");
     answer (dialog, "cancel");
   }
+  {
+    AdwMessageDialog *dialog;
+    GtkWidget *summary;
+    GtkWidget *toggle;
+
+    /* The location dialog and the summary speak Spanish too. */
+    g_assert_true (gtk_widget_activate_action (find_card (window, network[0].cp_id), "card.set-location", NULL));
+    dialog = find_message_dialog ();
+    g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Ubicación de ALC-001");
+    answer (dialog, "cancel");
+    summary = ev_ui_test_find_type (window, CENTRAL_TYPE_SUMMARY);
+    g_assert_true (ev_ui_test_has_label (summary, "Desconectado"));
+    toggle = ev_ui_test_find (summary, is_state_toggle, GINT_TO_POINTER (EV_CP_STATE_BROKEN), EV_UI_TEST_ANY);
+    g_assert_cmpstr (gtk_widget_get_tooltip_text (toggle), ==,
+                     "Mostrar solo los puntos de recarga en estado «Averiado»");
+  }
   fixture_teardown (&fixture, GUINT_TO_POINTER (2));
 }
 

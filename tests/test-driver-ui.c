@@ -835,6 +835,19 @@ test_spanish (void)
   wait_cps_shown (&fixture, 1);
   ev_ui_test_wait_label (window, "Elija un punto de recarga", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
   g_assert_false (ev_ui_test_has_label (window, "Choose a charging point"));
+  {
+    /* Who is driving, and a wrong id's reason, in Spanish too. */
+    DriverIdDialog *dialog = g_object_ref_sink (driver_id_dialog_new (NULL, NULL));
+
+    g_assert_true (ev_ui_test_has_label (GTK_WIDGET (dialog), "¿Quién conduce?"));
+    gtk_editable_set_text (GTK_EDITABLE (ev_ui_test_find_type (GTK_WIDGET (dialog), ADW_TYPE_ENTRY_ROW)),
+                           "station:CP1");
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.continue", NULL));
+    g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (ev_ui_test_find_class (GTK_WIDGET (dialog), "id-error"))),
+                              "elija otro"));
+    gtk_window_destroy (GTK_WINDOW (dialog));
+    g_object_unref (dialog);
+  }
   fixture_teardown (&fixture, &normal);
 }
 
