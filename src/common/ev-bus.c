@@ -17,6 +17,16 @@
  *                                waiting for the previous segment's ACK (no
  *                                effect measurable on localhost; it matters
  *                                on a real network).
+ *   socket.timeout.ms=10000      A broker that stops answering with its
+ *                                connection open (a cable pulled, a host or
+ *                                network cut off: no FIN, no reset) is
+ *                                noticed when a request times out: with the
+ *                                default 60000 a driver cut off from Kafka
+ *                                said so after a minute; with 10000, after
+ *                                11 s (tests/e2e/multihost.py). Requests
+ *                                answer in milliseconds otherwise, and with
+ *                                200 ms of latency and 5% loss (same test)
+ *                                none came near 10 s.
  *   log.queue=true               librdkafka's logs are served on the main
  *                                context with everything else, not from its
  *                                threads.
@@ -924,6 +934,7 @@ common_conf (EvBus   *self,
     "statistics.interval.ms", "1000",
     "reconnect.backoff.max.ms", "1000",
     "socket.nagle.disable", "true",
+    "socket.timeout.ms", "10000",
     "log.queue", "true",
     NULL
   };
