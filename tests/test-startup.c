@@ -10,7 +10,9 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
+#include "ev-mock-cluster.h"
 #include "ev-store.h"
 #include "test-program.h"
 #include "test-utils.h"
@@ -160,6 +162,84 @@ test_no_broker (void)
   ev_test_rm_rf (dir);
 }
 
+/* Runs ev-central --create-topics with ARGS against BOOTSTRAP; its exit
+ * status, standard output in *OUT. */
+static int
+create_topics (const char  *bootstrap,
+               const char **args,
+               char       **out)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  int status = -1;
+
+  g_ptr_array_add (argv, (char *) CENTRAL);
+  g_ptr_array_add (argv, "--create-topics");
+  g_ptr_array_add (argv, "--kafka");
+  g_ptr_array_add (argv, (char *) bootstrap);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, &err, &status, &error);
+  g_assert_no_error (error);
+  g_test_message ("--create-topics %s → %s%s", bootstrap, *out, err);
+  g_assert_true (WIFEXITED (status));
+  return WEXITSTATUS (status);
+}
+
+/* --create-topics against the embedded broker's cluster: every topic is
+ * found, and its partitions compared with what was asked. The mock
+ * cluster knows neither CreateTopics nor DescribeConfigs: the creation
+ * itself and the configuration check can only be shown on a real cluster,
+ * and the configuration that cannot be read is said (exit 3). */
+static void
+test_create_topics (void)
+{
+  g_autoptr(GError) error = NULL;
+  EvMockCluster *cluster = ev_mock_cluster_new (6, &error);
+  const char *bootstrap;
+  const char * const *topics = ev_mock_cluster_get_topics ();
+  g_autofree char *dir = ev_test_make_tmpdir ();
+  g_autofree char *out = NULL;
+
+  g_assert_no_error (error);
+  bootstrap = ev_mock_cluster_get_bootstrap (cluster);
+
+  g_assert_cmpint (create_topics (bootstrap, (const char *[]) { NULL }, &out), ==, 3);
+  for (guint i = 0; topics[i] != NULL; i++)
+    {
+      g_autofree char *exists = g_strdup_printf ("%s: exists\n", topics[i]);
+
+      g_assert_nonnull (strstr (out, exists));
+    }
+  g_assert_null (strstr (out, "partitions"));
+  g_assert_nonnull (strstr (out, "configuration"));
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (create_topics (bootstrap, (const char *[]) { "--partitions", "12", NULL }, &out), ==, 3);
+  g_assert_nonnull (strstr (out, "cp-states: has 6 partitions, 12 were asked for"));
+  g_assert_nonnull (strstr (out, "supply-req: has 6 partitions, 12 were asked for"));
+  g_assert_null (strstr (out, "replicas"));
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (create_topics (bootstrap, (const char *[]) { "--replication-factor", "3", NULL }, &out), ==, 3);
+  g_assert_nonnull (strstr (out, "supply-data: has 1 replicas, 3 were asked for"));
+  g_clear_pointer (&out, g_free);
+
+  /* Nobody there: said, exit 1. */
+  g_assert_cmpint (create_topics ("127.0.0.1:1", (const char *[]) { NULL }, &out), ==, 1);
+  g_assert_nonnull (strstr (out, "No Kafka broker answered"));
+
+  expect (dir, (const char *[]) { CENTRAL, "--partitions", "3", NULL }, 2, "--create-topics");
+  expect (dir, (const char *[]) { CENTRAL, "--create-topics", "--partitions", "0", NULL }, 2, "--partitions");
+  expect (dir, (const char *[]) { CENTRAL, "--create-topics", "--replication-factor", "101", NULL }, 2,
+          "--replication-factor");
+  ev_test_rm_rf (dir);
+  g_assert_finalize_object (cluster);
+}
+
 /* Makes an empty database of the current schema, closed. */
 static void
 make_database (const char *path)
@@ -275,6 +355,7 @@ main (int   argc,
   g_test_add_func ("/startup/bad-arguments", test_bad_arguments);
   g_test_add_func ("/startup/version-and-help", test_version_and_help);
   g_test_add_func ("/startup/no-broker", test_no_broker);
+  g_test_add_func ("/startup/create-topics", test_create_topics);
   g_test_add_func ("/startup/database", test_database);
   g_test_add_func ("/startup/file-size-limit", test_file_size_limit);
 
