@@ -102,6 +102,9 @@ test_bad_arguments (void)
                                   "--engine", "127.0.0.1:1", "--central", "127.0.0.1:2", NULL }, 2, "cp_id");
   expect (dir, (const char *[]) { STATION, "monitor", "--headless", "--id", "CP1",
                                   "--engine", "nowhere", "--central", "127.0.0.1:2", NULL }, 2, "nowhere");
+  expect (dir, (const char *[]) { STATION, "monitor", "--headless", "--id", "CP1", "--engine", "127.0.0.1:1",
+                                  "--central", "127.0.0.1:2", "--health-timeout", "50", NULL }, 2,
+          "--health-timeout takes 100 to 10000 ms");
   /* Said alike by every program: unknown options, and what is missing. */
   expect (dir, (const char *[]) { CENTRAL, "--bogus", NULL }, 2, "ev-central: Unknown option --bogus");
   expect (dir, (const char *[]) { DRIVER, "fleet", "--bogus", NULL }, 2, "ev-driver fleet: Unknown option --bogus");

@@ -136,6 +136,11 @@ class Lab:
             run("ip", "netns", "exec", ns, "iptables", "-A", "OUTPUT", "-o", "eth0",
                 "-m", "statistic", "--mode", "random", "--probability", str(probability), "-j", "DROP")
 
+    def dropped(self, host):
+        """How many packets loss() dropped on HOST so far."""
+        out = run("ip", "netns", "exec", self.hosts[host]["ns"], "iptables", "-L", "OUTPUT", "-v", "-n", "-x")
+        return sum(int(line.split()[0]) for line in out.splitlines() if " DROP " in " %s " % line)
+
     def close(self):
         for ns in reversed(self.created):
             _delete(ns)
