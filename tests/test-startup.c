@@ -12,6 +12,9 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
 #include "ev-mock-cluster.h"
 #include "ev-store.h"
 #include "test-program.h"
@@ -243,6 +246,46 @@ test_create_topics (void)
   g_assert_finalize_object (cluster);
 }
 
+/* A cluster without our topics (a real one with auto-creation off):
+ * Central starts, and says which are missing and how to create them. */
+static void
+test_missing_topics (void)
+{
+  g_autofree char *dir = ev_test_make_tmpdir ();
+  g_autofree char *db = g_build_filename (dir, "central.db", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  rd_kafka_conf_t *conf = rd_kafka_conf_new ();
+  rd_kafka_mock_cluster_t *mcluster;
+  rd_kafka_t *rk;
+  char errstr[256];
+  int status = -1;
+
+  g_assert_cmpint (rd_kafka_conf_set (conf, "log_level", "0", errstr, sizeof errstr), ==, RD_KAFKA_CONF_OK);
+  rk = rd_kafka_new (RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+  g_assert_nonnull (rk);
+  mcluster = rd_kafka_mock_cluster_new (rk, 1);
+  g_assert_nonnull (mcluster);
+
+  /* Its standard input is /dev/null: it starts, and quits at its end. */
+  g_spawn_sync (NULL, (char *[]) { (char *) CENTRAL, "--headless", "--listen", "127.0.0.1:0", "--kafka",
+                                   (char *) rd_kafka_mock_cluster_bootstraps (mcluster), "--db", db, NULL },
+                NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s", err);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_nonnull (strstr (out, "\"event\":\"ready\""));
+  g_assert_nonnull (strstr (err, "Kafka topics missing at "));
+  g_assert_nonnull (strstr (err, ": supply-req, supply-res, central-directives, supply-data, supply-data2, "
+                                 "supply-error, cp-states. Create them with"));
+  g_assert_nonnull (strstr (err, "ev-central --create-topics"));
+
+  rd_kafka_mock_cluster_destroy (mcluster);
+  rd_kafka_destroy (rk);
+  ev_test_rm_rf (dir);
+}
+
 /* Makes an empty database of the current schema, closed. */
 static void
 make_database (const char *path)
@@ -359,6 +402,7 @@ main (int   argc,
   g_test_add_func ("/startup/version-and-help", test_version_and_help);
   g_test_add_func ("/startup/no-broker", test_no_broker);
   g_test_add_func ("/startup/create-topics", test_create_topics);
+  g_test_add_func ("/startup/missing-topics", test_missing_topics);
   g_test_add_func ("/startup/database", test_database);
   g_test_add_func ("/startup/file-size-limit", test_file_size_limit);
 

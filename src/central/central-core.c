@@ -2476,7 +2476,8 @@ warn_missing_topics (CentralCore *self)
     return;
 
   names = g_strjoinv (", ", missing);
-  g_warning (_("Kafka topics missing at %s: %s. Create them with “ev-central --create-topics” "
+  /* A message, not a warning: the cluster's state, not a fault of ours. */
+  g_message (_("Kafka topics missing at %s: %s. Create them with “ev-central --create-topics” "
                "(docs/deployment.md); a cluster that creates topics on demand creates them with "
                "its own defaults at first use"),
              self->bootstrap, names);
