@@ -239,9 +239,11 @@ test_create_topics (void)
   g_assert_nonnull (strstr (out, "No Kafka broker answered"));
 
   expect (dir, (const char *[]) { CENTRAL, "--partitions", "3", NULL }, 2, "--create-topics");
-  expect (dir, (const char *[]) { CENTRAL, "--create-topics", "--partitions", "0", NULL }, 2, "--partitions");
-  expect (dir, (const char *[]) { CENTRAL, "--create-topics", "--replication-factor", "101", NULL }, 2,
-          "--replication-factor");
+  expect (dir, (const char *[]) { CENTRAL, "--create-topics", NULL }, 2, "--kafka");
+  expect (dir, (const char *[]) { CENTRAL, "--create-topics", "--kafka", bootstrap, "--partitions", "0", NULL }, 2,
+          "--partitions");
+  expect (dir, (const char *[]) { CENTRAL, "--create-topics", "--kafka", bootstrap, "--replication-factor", "101",
+                                  NULL }, 2, "--replication-factor");
   ev_test_rm_rf (dir);
   g_assert_finalize_object (cluster);
 }

@@ -80,16 +80,8 @@ run_create_topics (CentralOptions *options,
                    int             replication_factor)
 {
   g_autoptr(GPtrArray) report = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *bootstrap = NULL;
+  const char *bootstrap = options->bootstrap;
   CentralTopicsStatus status;
-
-  bootstrap = options->bootstrap != NULL ? g_strdup (options->bootstrap) : ev_broker_ensure (NULL, &error);
-  if (bootstrap == NULL)
-    {
-      g_printerr ("ev-central: %s\n", error->message);
-      return 1;
-    }
 
   status = central_topics_create (bootstrap, (const char * const *) options->kafka_overrides,
                                   partitions, replication_factor, report);
@@ -256,6 +248,12 @@ main (int   argc,
       if (argc > 1)
         {
           g_printerr (_("ev-central: unknown option or argument “%s”\n"), argv[1]);
+          return 2;
+        }
+      /* The embedded broker has its topics from its start. */
+      if (options.bootstrap == NULL)
+        {
+          g_printerr (_("ev-central: --create-topics needs the cluster’s --kafka\n"));
           return 2;
         }
       return run_create_topics (&options, partitions, replication_factor);
