@@ -326,6 +326,38 @@ test_poison_skipped (void)
   g_assert_finalize_object (cluster);
 }
 
+/* The topics a cluster lacks, asked without creating them: a cluster that
+ * creates topics on demand would otherwise create them with its own
+ * defaults (the mock cluster does, for a topic named in a request). */
+static void
+test_missing_topics (void)
+{
+  EvMockCluster *cluster = cluster_new ();
+  const char * const wanted[] = { "supply-req", "ev-test-nowhere", "cp-states", "ev-test-nothing", NULL };
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) missing = NULL;
+  g_auto(GStrv) again = NULL;
+  EvBus *bus;
+
+  bus = ev_bus_new (ev_mock_cluster_get_bootstrap (cluster), NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  missing = ev_bus_list_missing_topics (bus, ev_mock_cluster_get_topics (), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (missing), ==, 0);
+  g_clear_pointer (&missing, g_strfreev);
+
+  missing = ev_bus_list_missing_topics (bus, wanted, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstrv (missing, ((const char * const[]) { "ev-test-nowhere", "ev-test-nothing", NULL }));
+  again = ev_bus_list_missing_topics (bus, wanted, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstrv (again, missing);
+
+  g_assert_finalize_object (bus);
+  g_assert_finalize_object (cluster);
+}
+
 static void
 test_overrides (void)
 {
@@ -353,6 +385,11 @@ test_overrides (void)
   g_free (value);
   value = ev_bus_dup_consumer_config (bus, "session.timeout.ms");
   g_assert_cmpstr (value, ==, "6000");
+  g_free (value);
+  /* A broker that stops answering with its connection open is noticed
+   * in seconds, not a minute (tests/e2e/multihost.py). */
+  value = ev_bus_dup_consumer_config (bus, "socket.timeout.ms");
+  g_assert_cmpstr (value, ==, "10000");
   g_free (value);
   g_assert_finalize_object (bus);
 
@@ -737,6 +774,7 @@ main (int   argc,
   g_test_add_func ("/bus/group-resume", test_group_resume);
   g_test_add_func ("/bus/poison-skipped", test_poison_skipped);
   g_test_add_func ("/bus/overrides", test_overrides);
+  g_test_add_func ("/bus/missing-topics", test_missing_topics);
   g_test_add_func ("/bus/broker-outage", test_broker_outage);
   g_test_add_func ("/bus/delivery-report", test_delivery_report);
   g_test_add_func ("/bus/flush", test_flush);

@@ -10,7 +10,12 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include "ev-mock-cluster.h"
 #include "ev-store.h"
 #include "test-program.h"
 #include "test-utils.h"
@@ -100,6 +105,9 @@ test_bad_arguments (void)
                                   "--engine", "127.0.0.1:1", "--central", "127.0.0.1:2", NULL }, 2, "cp_id");
   expect (dir, (const char *[]) { STATION, "monitor", "--headless", "--id", "CP1",
                                   "--engine", "nowhere", "--central", "127.0.0.1:2", NULL }, 2, "nowhere");
+  expect (dir, (const char *[]) { STATION, "monitor", "--headless", "--id", "CP1", "--engine", "127.0.0.1:1",
+                                  "--central", "127.0.0.1:2", "--health-timeout", "50", NULL }, 2,
+          "--health-timeout takes 100 to 10000 ms");
   /* Said alike by every program: unknown options, and what is missing. */
   expect (dir, (const char *[]) { CENTRAL, "--bogus", NULL }, 2, "ev-central: Unknown option --bogus");
   expect (dir, (const char *[]) { DRIVER, "fleet", "--bogus", NULL }, 2, "ev-driver fleet: Unknown option --bogus");
@@ -157,6 +165,126 @@ test_no_broker (void)
   run_start (&runs[4], dir, (const char *[]) { DRIVER, "fleet", "--count", "1", "--kafka", "127.0.0.1:1", NULL });
   for (guint i = 0; i < G_N_ELEMENTS (runs); i++)
     run_finish (&runs[i], 1, "127.0.0.1:1");
+  ev_test_rm_rf (dir);
+}
+
+/* Runs ev-central --create-topics with ARGS against BOOTSTRAP; its exit
+ * status, standard output in *OUT. */
+static int
+create_topics (const char  *bootstrap,
+               const char **args,
+               char       **out)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  int status = -1;
+
+  g_ptr_array_add (argv, (char *) CENTRAL);
+  g_ptr_array_add (argv, "--create-topics");
+  g_ptr_array_add (argv, "--kafka");
+  g_ptr_array_add (argv, (char *) bootstrap);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, &err, &status, &error);
+  g_assert_no_error (error);
+  g_test_message ("--create-topics %s → %s%s", bootstrap, *out, err);
+  g_assert_true (WIFEXITED (status));
+  return WEXITSTATUS (status);
+}
+
+/* --create-topics against the embedded broker's cluster: every topic is
+ * found, and its partitions compared with what was asked. The mock
+ * cluster knows neither CreateTopics nor DescribeConfigs: the creation
+ * itself and the configuration check can only be shown on a real cluster,
+ * and the configuration that cannot be read is said (exit 3). */
+static void
+test_create_topics (void)
+{
+  g_autoptr(GError) error = NULL;
+  EvMockCluster *cluster = ev_mock_cluster_new (6, &error);
+  const char *bootstrap;
+  const char * const *topics = ev_mock_cluster_get_topics ();
+  g_autofree char *dir = ev_test_make_tmpdir ();
+  g_autofree char *out = NULL;
+
+  g_assert_no_error (error);
+  bootstrap = ev_mock_cluster_get_bootstrap (cluster);
+
+  g_assert_cmpint (create_topics (bootstrap, (const char *[]) { NULL }, &out), ==, 3);
+  for (guint i = 0; topics[i] != NULL; i++)
+    {
+      g_autofree char *exists = g_strdup_printf ("%s: exists\n", topics[i]);
+
+      g_assert_nonnull (strstr (out, exists));
+    }
+  g_assert_null (strstr (out, "partitions"));
+  g_assert_nonnull (strstr (out, "configuration"));
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (create_topics (bootstrap, (const char *[]) { "--partitions", "12", NULL }, &out), ==, 3);
+  g_assert_nonnull (strstr (out, "cp-states: has 6 partitions, 12 were asked for"));
+  g_assert_nonnull (strstr (out, "supply-req: has 6 partitions, 12 were asked for"));
+  g_assert_null (strstr (out, "replicas"));
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (create_topics (bootstrap, (const char *[]) { "--replication-factor", "3", NULL }, &out), ==, 3);
+  g_assert_nonnull (strstr (out, "supply-data: has 1 replicas, 3 were asked for"));
+  g_clear_pointer (&out, g_free);
+
+  /* Nobody there: said, exit 1. */
+  g_assert_cmpint (create_topics ("127.0.0.1:1", (const char *[]) { NULL }, &out), ==, 1);
+  g_assert_nonnull (strstr (out, "No Kafka broker answered"));
+
+  expect (dir, (const char *[]) { CENTRAL, "--partitions", "3", NULL }, 2, "--create-topics");
+  expect (dir, (const char *[]) { CENTRAL, "--create-topics", NULL }, 2, "--kafka");
+  expect (dir, (const char *[]) { CENTRAL, "--create-topics", "--kafka", bootstrap, "--partitions", "0", NULL }, 2,
+          "--partitions");
+  expect (dir, (const char *[]) { CENTRAL, "--create-topics", "--kafka", bootstrap, "--replication-factor", "101",
+                                  NULL }, 2, "--replication-factor");
+  ev_test_rm_rf (dir);
+  g_assert_finalize_object (cluster);
+}
+
+/* A cluster without our topics (a real one with auto-creation off):
+ * Central starts, and says which are missing and how to create them. */
+static void
+test_missing_topics (void)
+{
+  g_autofree char *dir = ev_test_make_tmpdir ();
+  g_autofree char *db = g_build_filename (dir, "central.db", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  rd_kafka_conf_t *conf = rd_kafka_conf_new ();
+  rd_kafka_mock_cluster_t *mcluster;
+  rd_kafka_t *rk;
+  char errstr[256];
+  int status = -1;
+
+  g_assert_cmpint (rd_kafka_conf_set (conf, "log_level", "0", errstr, sizeof errstr), ==, RD_KAFKA_CONF_OK);
+  rk = rd_kafka_new (RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+  g_assert_nonnull (rk);
+  mcluster = rd_kafka_mock_cluster_new (rk, 1);
+  g_assert_nonnull (mcluster);
+
+  /* Its standard input is /dev/null: it starts, and quits at its end. */
+  g_spawn_sync (NULL, (char *[]) { (char *) CENTRAL, "--headless", "--listen", "127.0.0.1:0", "--kafka",
+                                   (char *) rd_kafka_mock_cluster_bootstraps (mcluster), "--db", db, NULL },
+                NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s", err);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_nonnull (strstr (out, "\"event\":\"ready\""));
+  g_assert_nonnull (strstr (err, "Kafka topics missing at "));
+  g_assert_nonnull (strstr (err, ": supply-req, supply-res, central-directives, supply-data, supply-data2, "
+                                 "supply-error, cp-states. Create them with"));
+  g_assert_nonnull (strstr (err, "ev-central --create-topics"));
+
+  rd_kafka_mock_cluster_destroy (mcluster);
+  rd_kafka_destroy (rk);
   ev_test_rm_rf (dir);
 }
 
@@ -275,6 +403,8 @@ main (int   argc,
   g_test_add_func ("/startup/bad-arguments", test_bad_arguments);
   g_test_add_func ("/startup/version-and-help", test_version_and_help);
   g_test_add_func ("/startup/no-broker", test_no_broker);
+  g_test_add_func ("/startup/create-topics", test_create_topics);
+  g_test_add_func ("/startup/missing-topics", test_missing_topics);
   g_test_add_func ("/startup/database", test_database);
   g_test_add_func ("/startup/file-size-limit", test_file_size_limit);
 

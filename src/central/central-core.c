@@ -11,6 +11,7 @@
 #include "ev-bus.h"
 #include "ev-enum-types.h"
 #include "ev-messages.h"
+#include "ev-mock-cluster.h"
 #include "ev-protocol.h"
 #include "ev-store.h"
 
@@ -2456,6 +2457,32 @@ load_database (CentralCore  *self,
   return TRUE;
 }
 
+/* A real cluster that does not create topics on demand gets them from
+ * `ev-central --create-topics`; until then Central would wait for
+ * messages that cannot come. Said once, at start. */
+static void
+warn_missing_topics (CentralCore *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) missing = ev_bus_list_missing_topics (self->bus, ev_mock_cluster_get_topics (), &error);
+  g_autofree char *names = NULL;
+
+  if (missing == NULL)
+    {
+      g_message ("Could not check the Kafka topics: %s", error->message);
+      return;
+    }
+  if (missing[0] == NULL)
+    return;
+
+  names = g_strjoinv (", ", missing);
+  /* A message, not a warning: the cluster's state, not a fault of ours. */
+  g_message (_("Kafka topics missing at %s: %s. Create them with “ev-central --create-topics” "
+               "(docs/deployment.md); a cluster that creates topics on demand creates them with "
+               "its own defaults at first use"),
+             self->bootstrap, names);
+}
+
 /**
  * central_core_start:
  * @self: a core
@@ -2514,6 +2541,7 @@ central_core_start (CentralCore  *self,
   }
   if (self->bus == NULL || !ev_bus_check_broker (self->bus, error))
     goto fail;
+  warn_missing_topics (self);
   g_signal_connect (self->bus, "message", G_CALLBACK (bus_message_cb), self);
   g_signal_connect (self->bus, "notify::reachable", G_CALLBACK (bus_reachable_cb), self);
   if (!ev_bus_subscribe (self->bus, topics, error))

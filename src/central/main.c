@@ -8,6 +8,7 @@
 #include "central-core.h"
 #include "central-headless.h"
 #include "central-monitor-server.h"
+#include "central-topics.h"
 #include "ev-headless.h"
 #include "ev-broker-launch.h"
 #include "ev-bus.h"
@@ -71,6 +72,38 @@ run_headless (CentralOptions *options)
   return central_headless_run (service);
 }
 
+/* --create-topics: one line per finding on stdout; the exit status says
+ * how it went (docs/cli.md). */
+static int
+run_create_topics (CentralOptions *options,
+                   int             partitions,
+                   int             replication_factor)
+{
+  g_autoptr(GPtrArray) report = g_ptr_array_new_with_free_func (g_free);
+  const char *bootstrap = options->bootstrap;
+  CentralTopicsStatus status;
+
+  status = central_topics_create (bootstrap, (const char * const *) options->kafka_overrides,
+                                  partitions, replication_factor, report);
+  for (guint i = 0; i < report->len; i++)
+    g_print ("%s\n", (const char *) g_ptr_array_index (report, i));
+
+  switch (status)
+    {
+    case CENTRAL_TOPICS_RIGHT:
+      g_print (_("Every topic is as asked at %s.\n"), bootstrap);
+      return 0;
+    case CENTRAL_TOPICS_MISCONFIGURED:
+      g_printerr (_("ev-central: some topics at %s are not as asked (see above); nothing was changed\n"),
+                  bootstrap);
+      return 3;
+    case CENTRAL_TOPICS_FAILED:
+    default:
+      g_printerr (_("ev-central: the topics could not be created at %s (see above)\n"), bootstrap);
+      return 1;
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -81,6 +114,9 @@ main (int   argc,
   g_auto(CentralOptions) options = { 0 };
   gboolean headless = FALSE;
   gboolean version = FALSE;
+  gboolean create_topics = FALSE;
+  int partitions = -1;         /* -1: not given */
+  int replication_factor = -1;
   g_autofree char *price = NULL;
   int status;
   const GOptionEntry entries[] = {
@@ -103,6 +139,12 @@ main (int   argc,
       N_("With the window: print how smoothly it draws every MS milliseconds (implies --events)"), N_("MS") },
     { "page", 0, 0, G_OPTION_ARG_STRING, &options.page,
       N_("With the window: open it on this page (dashboard, requests, log, history)"), N_("PAGE") },
+    { "create-topics", 0, 0, G_OPTION_ARG_NONE, &create_topics,
+      N_("Create the Kafka topics that are missing, check the others, and exit"), NULL },
+    { "partitions", 0, 0, G_OPTION_ARG_INT, &partitions,
+      N_("With --create-topics: partitions per topic (default 6)"), N_("N") },
+    { "replication-factor", 0, 0, G_OPTION_ARG_INT, &replication_factor,
+      N_("With --create-topics: replicas per partition (default 1; 3 on a real cluster)"), N_("N") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version,
       N_("Print the version and exit"), NULL },
     { NULL }
@@ -183,6 +225,38 @@ main (int   argc,
       g_printerr (_("ev-central: unknown option or argument “%s”\n"), argv[1]);
       g_printerr (_("Run “%s --help” to see every option.\n"), "ev-central");
       return 2;
+    }
+
+  if (!create_topics && (partitions != -1 || replication_factor != -1))
+    {
+      g_printerr (_("ev-central: --partitions and --replication-factor go with --create-topics\n"));
+      return 2;
+    }
+  if (create_topics)
+    {
+      if (partitions == -1)
+        partitions = CENTRAL_TOPICS_DEFAULT_PARTITIONS;
+      if (replication_factor == -1)
+        replication_factor = 1;
+      if (partitions < 1 || partitions > CENTRAL_TOPICS_MAX_PARTITIONS ||
+          replication_factor < 1 || replication_factor > CENTRAL_TOPICS_MAX_REPLICATION)
+        {
+          g_printerr (_("ev-central: --partitions takes 1 to %d, --replication-factor 1 to %d\n"),
+                      CENTRAL_TOPICS_MAX_PARTITIONS, CENTRAL_TOPICS_MAX_REPLICATION);
+          return 2;
+        }
+      if (argc > 1)
+        {
+          g_printerr (_("ev-central: unknown option or argument “%s”\n"), argv[1]);
+          return 2;
+        }
+      /* The embedded broker has its topics from its start. */
+      if (options.bootstrap == NULL)
+        {
+          g_printerr (_("ev-central: --create-topics needs the cluster’s --kafka\n"));
+          return 2;
+        }
+      return run_create_topics (&options, partitions, replication_factor);
     }
 
   if (headless)

@@ -17,6 +17,16 @@
  *                                waiting for the previous segment's ACK (no
  *                                effect measurable on localhost; it matters
  *                                on a real network).
+ *   socket.timeout.ms=10000      A broker that stops answering with its
+ *                                connection open (a cable pulled, a host or
+ *                                network cut off: no FIN, no reset) is
+ *                                noticed when a request times out: with the
+ *                                default 60000 a driver cut off from Kafka
+ *                                said so after a minute; with 10000, after
+ *                                11 s (tests/e2e/multihost.py). Requests
+ *                                answer in milliseconds otherwise, and with
+ *                                200 ms of latency and 5% loss (same test)
+ *                                none came near 10 s.
  *   log.queue=true               librdkafka's logs are served on the main
  *                                context with everything else, not from its
  *                                threads.
@@ -924,6 +934,7 @@ common_conf (EvBus   *self,
     "statistics.interval.ms", "1000",
     "reconnect.backoff.max.ms", "1000",
     "socket.nagle.disable", "true",
+    "socket.timeout.ms", "10000",
     "log.queue", "true",
     NULL
   };
@@ -2060,6 +2071,106 @@ ev_bus_check_options (const char          *bootstrap,
     }
 
   return TRUE;
+}
+
+/**
+ * ev_bus_list_missing_topics:
+ * @self: a #EvBus
+ * @topics: (array zero-terminated=1): topic names
+ * @error: return location for a #GError
+ *
+ * Asks the brokers which of @topics they lack, waiting at most
+ * %EV_BUS_START_TIMEOUT_MS and blocking the calling thread. It asks for
+ * the metadata of every topic rather than of @topics, which a broker with
+ * `auto.create.topics.enable` would create with its own defaults.
+ *
+ * Returns: (transfer full) (nullable): the missing ones, in the order of
+ *   @topics (an empty array when none is); %NULL with @error set when no
+ *   broker answered
+ */
+char **
+ev_bus_list_missing_topics (EvBus               *self,
+                            const char * const  *topics,
+                            GError             **error)
+{
+  const struct rd_kafka_metadata *metadata = NULL;
+  g_autoptr(GStrvBuilder) missing = g_strv_builder_new ();
+  rd_kafka_resp_err_t err;
+
+  g_return_val_if_fail (EV_IS_BUS (self), NULL);
+  g_return_val_if_fail (self->producer.rk != NULL, NULL);
+
+  err = rd_kafka_metadata (self->producer.rk, 1, NULL, &metadata, EV_BUS_START_TIMEOUT_MS);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    {
+      ev_bus_set_error_from_kafka (error, err, "Cannot read the topics at %s", self->bootstrap);
+      return NULL;
+    }
+
+  for (guint i = 0; topics[i] != NULL; i++)
+    {
+      gboolean found = FALSE;
+
+      for (int t = 0; t < metadata->topic_cnt && !found; t++)
+        found = g_str_equal (metadata->topics[t].topic, topics[i]) &&
+                metadata->topics[t].err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+      if (!found)
+        g_strv_builder_add (missing, topics[i]);
+    }
+
+  rd_kafka_metadata_destroy (metadata);
+  return g_strv_builder_end (missing);
+}
+
+/**
+ * ev_bus_new_admin_handle:
+ * @bootstrap: the bootstrap servers
+ * @overrides: (nullable) (array zero-terminated=1): `key=value` librdkafka
+ *   properties, applied last
+ * @error: return location for a #GError
+ *
+ * A librdkafka handle for administration requests (the Admin API and
+ * metadata): a producer that never produces, configured like the handles
+ * of an #EvBus and then with @overrides (security settings, for a real
+ * cluster). Destroy it with rd_kafka_destroy().
+ *
+ * Returns: (transfer full) (nullable): the `rd_kafka_t *`, or %NULL with
+ *   @error set
+ */
+gpointer
+ev_bus_new_admin_handle (const char          *bootstrap,
+                         const char * const  *overrides,
+                         GError             **error)
+{
+  rd_kafka_conf_t *conf = rd_kafka_conf_new ();
+  rd_kafka_t *rk;
+  char errstr[512];
+  const char * const defaults[] = {
+    "client.id", "ev-admin",
+    "socket.timeout.ms", "10000",
+    "log.queue", "false",
+    NULL
+  };
+
+  g_return_val_if_fail (bootstrap != NULL, NULL);
+
+  if (!conf_set (conf, "bootstrap.servers", bootstrap, error) ||
+      !conf_set_all (conf, defaults, error) ||
+      !conf_set_overrides (conf, (char **) overrides, error))
+    {
+      rd_kafka_conf_destroy (conf);
+      return NULL;
+    }
+
+  rk = rd_kafka_new (RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+  if (rk == NULL)
+    {
+      rd_kafka_conf_destroy (conf);
+      g_set_error (error, EV_BUS_ERROR, EV_BUS_ERROR_CONFIG, "Cannot create a Kafka client: %s", errstr);
+      return NULL;
+    }
+
+  return rk;
 }
 
 /**

@@ -151,6 +151,12 @@ void         ev_bus_close                   (EvBus               *self);
 gboolean     ev_bus_check_options           (const char          *bootstrap,
                                              const char * const  *overrides,
                                              GError             **error);
+char       **ev_bus_list_missing_topics     (EvBus               *self,
+                                             const char * const  *topics,
+                                             GError             **error);
+gpointer     ev_bus_new_admin_handle        (const char          *bootstrap,
+                                             const char * const  *overrides,
+                                             GError             **error);
 gboolean     ev_bus_check_broker            (EvBus               *self,
                                              GError             **error);
 

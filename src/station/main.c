@@ -302,6 +302,7 @@ run_monitor (int    argc,
   g_autofree char *cp_id = NULL;
   g_autofree char *engine = NULL;
   g_autofree char *central = NULL;
+  int health_timeout = STATION_MONITOR_DEFAULT_HEALTH_TIMEOUT_MS;
   const GOptionEntry entries[] = {
     { "id", 'i', 0, G_OPTION_ARG_STRING, &cp_id,
       N_("The charging point’s id (required)"), N_("CP") },
@@ -309,6 +310,8 @@ run_monitor (int    argc,
       N_("The engine’s address (required)"), N_("ADDR:PORT") },
     { "central", 'c', 0, G_OPTION_ARG_STRING, &central,
       N_("Central’s address (required)"), N_("ADDR:PORT") },
+    { "health-timeout", 0, 0, G_OPTION_ARG_INT, &health_timeout,
+      N_("How long the engine may take to answer a health check (default 1000 ms)"), N_("MS") },
     { NULL }
   };
 
@@ -335,6 +338,12 @@ run_monitor (int    argc,
       g_printerr (_("%s: missing %s (--id, --engine and --central are required)\n"), program, names);
       return 2;
     }
+  if (health_timeout < STATION_MONITOR_MIN_HEALTH_TIMEOUT_MS || health_timeout > STATION_MONITOR_MAX_HEALTH_TIMEOUT_MS)
+    {
+      g_printerr (_("%s: --health-timeout takes %d to %d ms\n"), program,
+                  STATION_MONITOR_MIN_HEALTH_TIMEOUT_MS, STATION_MONITOR_MAX_HEALTH_TIMEOUT_MS);
+      return 2;
+    }
   if (!check_view (&common))
     return 0;
 
@@ -342,6 +351,7 @@ run_monitor (int    argc,
                           "cp-id", cp_id,
                           "engine", engine,
                           "central", central,
+                          "health-timeout", (guint) health_timeout,
                           NULL);
   if (!station_monitor_check (monitor, &error))
     {

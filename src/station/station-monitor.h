@@ -14,6 +14,10 @@ GType       station_engine_health_get_type (void);
 
 #define STATION_MONITOR_DEFAULT_INTERVAL_MS 1000
 #define STATION_MONITOR_DEFAULT_HEALTH_TIMEOUT_MS 1000
+/* --health-timeout: a monitor across a slow link from its engine
+ * (docs/deployment.md) may wait longer, up to a few status periods. */
+#define STATION_MONITOR_MIN_HEALTH_TIMEOUT_MS 100
+#define STATION_MONITOR_MAX_HEALTH_TIMEOUT_MS 10000
 #define STATION_MONITOR_DEFAULT_RECONNECT_MIN_MS 500
 #define STATION_MONITOR_DEFAULT_RECONNECT_MAX_MS 5000
 

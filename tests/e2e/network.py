@@ -286,9 +286,12 @@ class Network:
         self.start_central()
         return self
 
+    def new_station(self, cp_id, engine_args, location):
+        return Station(self, cp_id, engine_args, location)
+
     def add_station(self, cp_id, *engine_args, location=None, wait_active=True):
         """An engine and its monitor for CP_ID; waits until Central shows it ACTIVE."""
-        station = Station(self, cp_id, engine_args, location or "Street %s" % cp_id)
+        station = self.new_station(cp_id, engine_args, location or "Street %s" % cp_id)
         self.stations[cp_id] = station
         since = self.central.mark()
         station.start_engine()
@@ -636,8 +639,8 @@ def relayed_once(net, *supply_ids):
               supply_id, tickets.count(supply_id), errors.count(supply_id))
 
 
-def run(tests):
-    """Runs TESTS (functions taking a started Network) as TAP; exits 1 on a failure."""
+def run(tests, network=Network):
+    """Runs TESTS (functions taking a new NETWORK) as TAP; exits 1 on a failure."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(124))
     only = os.environ.get("EV_E2E_ONLY")
     print("1..%d" % len(tests), flush=True)
@@ -648,7 +651,7 @@ def run(tests):
             print("ok %d %s # SKIP not selected" % (number, name), flush=True)
             continue
         started = time.monotonic()
-        net = Network(name)
+        net = network(name)
         failed = True
         try:
             test(net)
