@@ -411,7 +411,8 @@ ev_tls_client_new (const char  *ca_file,
     }
 
   self = g_atomic_rc_box_new0 (EvTlsClient);
-  self->ca_file = g_strdup (ca_file);
+  /* GIO's file database does not find a relative path. */
+  self->ca_file = ca_file != NULL ? g_canonicalize_filename (ca_file, NULL) : NULL;
   self->cert_file = g_strdup (cert_file);
   self->key_file = g_strdup (key_file);
   if (fingerprint != NULL && !ev_tls_parse_fingerprint (fingerprint, &self->fingerprint, error))
@@ -1029,9 +1030,18 @@ ev_tls_conn_handshake (EvTlsConn  *self,
   if (ret == GNUTLS_E_PREMATURE_TERMINATION || ret == GNUTLS_E_PULL_ERROR)
     {
       self->state = CONN_FAILED;
+      g_set_error_literal (error, EV_TLS_ERROR, EV_TLS_ERROR_HANDSHAKE,
+                           self->server != NULL
+                           ? _("The peer closed the connection during the TLS handshake (did it refuse this server’s certificate?)")
+                           : _("The server closed the connection during the TLS handshake (does it require a client certificate?)"));
+      return EV_TLS_IO_ERROR;
+    }
+  if (ret == GNUTLS_E_FATAL_ALERT_RECEIVED)
+    {
+      self->state = CONN_FAILED;
       g_set_error (error, EV_TLS_ERROR, EV_TLS_ERROR_HANDSHAKE,
-                   _("The peer closed the connection during the TLS handshake (%s)"),
-                   gnutls_strerror (ret));
+                   _("The peer ended the TLS handshake: %s"),
+                   gnutls_alert_get_name (gnutls_alert_get (self->session)));
       return EV_TLS_IO_ERROR;
     }
   return handshake_failed (self, ret, error);

@@ -290,6 +290,38 @@ run_engine (int    argc,
   return run_window (G_OBJECT (engine), start_engine, program);
 }
 
+/* How a monitor (or a fleet's) speaks TLS to Central. */
+typedef struct {
+  gboolean tls;
+  char *ca;
+  char *fingerprint;
+  char *client_cert;
+  char *client_key;
+} TlsOptions;
+
+#define TLS_ENTRIES(options) \
+    { "tls", 0, 0, G_OPTION_ARG_NONE, &(options).tls, \
+      N_("Speak TLS to Central, never plain TCP (needs --tls-ca or --tls-fingerprint)"), NULL }, \
+    { "tls-ca", 0, 0, G_OPTION_ARG_FILENAME, &(options).ca, \
+      N_("Check Central’s certificate against this CA (PEM); implies --tls"), N_("FILE") }, \
+    { "tls-fingerprint", 0, 0, G_OPTION_ARG_STRING, &(options).fingerprint, \
+      N_("Accept only Central’s certificate with this SHA-256 fingerprint; implies --tls"), N_("SHA256") }, \
+    { "tls-client-cert", 0, 0, G_OPTION_ARG_FILENAME, &(options).client_cert, \
+      N_("Present this certificate to Central (PEM; its common name is the CP id)"), N_("FILE") }, \
+    { "tls-client-key", 0, 0, G_OPTION_ARG_FILENAME, &(options).client_key, \
+      N_("The private key of --tls-client-cert (PEM)"), N_("FILE") }
+
+static void
+tls_options_clear (TlsOptions *options)
+{
+  g_clear_pointer (&options->ca, g_free);
+  g_clear_pointer (&options->fingerprint, g_free);
+  g_clear_pointer (&options->client_cert, g_free);
+  g_clear_pointer (&options->client_key, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TlsOptions, tls_options_clear)
+
 static int
 run_monitor (int    argc,
              char **argv)
@@ -302,6 +334,7 @@ run_monitor (int    argc,
   g_autofree char *cp_id = NULL;
   g_autofree char *engine = NULL;
   g_autofree char *central = NULL;
+  g_auto(TlsOptions) tls = { 0 };
   const GOptionEntry entries[] = {
     { "id", 'i', 0, G_OPTION_ARG_STRING, &cp_id,
       N_("The charging point’s id (required)"), N_("CP") },
@@ -309,6 +342,7 @@ run_monitor (int    argc,
       N_("The engine’s address (required)"), N_("ADDR:PORT") },
     { "central", 'c', 0, G_OPTION_ARG_STRING, &central,
       N_("Central’s address (required)"), N_("ADDR:PORT") },
+    TLS_ENTRIES (tls),
     { NULL }
   };
 
@@ -342,6 +376,11 @@ run_monitor (int    argc,
                           "cp-id", cp_id,
                           "engine", engine,
                           "central", central,
+                          "tls", tls.tls,
+                          "tls-ca", tls.ca,
+                          "tls-fingerprint", tls.fingerprint,
+                          "tls-client-cert", tls.client_cert,
+                          "tls-client-key", tls.client_key,
                           NULL);
   if (!station_monitor_check (monitor, &error))
     {

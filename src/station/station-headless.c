@@ -133,6 +133,7 @@ monitor_members (gpointer                core,
       json_object_set_string_member (fields, "cp_id", station_monitor_get_cp_id (monitor));
       json_object_set_string_member (fields, "engine", station_monitor_get_engine (monitor));
       json_object_set_string_member (fields, "central", station_monitor_get_central (monitor));
+      json_object_set_boolean_member (fields, "tls", station_monitor_get_tls (monitor));
       json_object_set_string_member (fields, "token_dir", station_monitor_get_token_dir (monitor));
       return TRUE;
     case STATION_EVENT_ENGINE_CONNECTED:
