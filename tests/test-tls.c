@@ -8,7 +8,10 @@
 #include <unistd.h>
 #include <gio/gio.h>
 
+#include "central-core.h"
+#include "central-headless.h"
 #include "central-monitor-server.h"
+#include "central-peers.h"
 #include "ev-link.h"
 #include "ev-tls.h"
 #include "test-utils.h"
@@ -556,6 +559,135 @@ test_stalled_handshake (void)
   fixture_stop (&fixture);
 }
 
+/* ---------------------------------------------------------------------
+ * Central's core over TLS.
+ * --------------------------------------------------------------------- */
+
+typedef struct {
+  GPtrArray *tls_events;   /* JsonObject of every `tls` event */
+  guint n_failed;
+} CoreEvents;
+
+static void
+core_event_cb (CentralCore  *core,
+               CentralEvent *event,
+               gpointer      user_data)
+{
+  CoreEvents *events = user_data;
+
+  if (g_str_equal (central_event_get_name (event), "tls"))
+    g_ptr_array_add (events->tls_events, central_headless_event_to_json (event));
+  else if (g_str_equal (central_event_get_name (event), "tls-failed"))
+    events->n_failed++;
+}
+
+static CentralCore *
+core_start (PeerBroker  *broker,
+            const char  *dir,
+            gboolean     tls,
+            CoreEvents  *events)
+{
+  g_autofree char *db = g_build_filename (dir, tls ? "tls.db" : "plain.db", NULL);
+  g_autofree char *cert = cert_path ("server.pem");
+  g_autofree char *key = cert_path ("server-key.pem");
+  g_autofree char *ca = cert_path ("ca.pem");
+  g_autoptr(GError) error = NULL;
+  CentralCore *core = g_object_new (CENTRAL_TYPE_CORE,
+                                    "listen", "127.0.0.1:0",
+                                    "bootstrap", peer_broker_get_bootstrap (broker),
+                                    "db-path", db,
+                                    "tls-cert", tls ? cert : NULL,
+                                    "tls-key", tls ? key : NULL,
+                                    "tls-client-ca", tls ? ca : NULL,
+                                    NULL);
+
+  g_signal_connect (core, "event", G_CALLBACK (core_event_cb), events);
+  g_assert_true (central_core_start (core, &error));
+  g_assert_no_error (error);
+  return core;
+}
+
+static EvLinkResponse *
+request (Fixture    *fixture,
+         EvLink     *link,
+         const char *json)
+{
+  Result r = { 0 };
+  EvLinkResponse *response;
+
+  ev_link_request_async (link, json, NULL, request_done_cb, &r);
+  ev_test_wait_flag (fixture->context, &r.done, WAIT_MS, "response");
+  g_assert_no_error (r.error);
+  response = ev_link_response_from_json (r.response, -1, NULL);
+  g_assert_nonnull (response);
+  g_free (r.response);
+  return response;
+}
+
+/* Central says whether its links are encrypted; with client certificates,
+ * a link speaks only for the CP its certificate names. */
+static void
+test_core (void)
+{
+  PeerBroker *broker = peer_broker_start ();
+  g_autofree char *dir = ev_test_make_tmpdir ();
+  CoreEvents events = { g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref), 0 };
+  g_autoptr(EvTlsClient) tls = client_new ("ca.pem", NULL, "client");
+  g_autoptr(EvLinkResponse) other = NULL;
+  g_autoptr(EvLinkResponse) own = NULL;
+  g_autofree char *expected = NULL;
+  Fixture fixture = { 0 };
+  CentralCore *core;
+  JsonObject *event;
+  Result r = { 0 };
+  g_autofree char *address = NULL;
+
+  fixture.context = g_main_context_ref_thread_default ();
+
+  core = core_start (broker, dir, FALSE, &events);
+  g_assert_cmpuint (events.tls_events->len, ==, 1);
+  event = g_ptr_array_index (events.tls_events, 0);
+  g_assert_false (json_object_get_boolean_member (event, "encrypted"));
+  g_assert_false (json_object_has_member (event, "fingerprint"));
+  g_assert_null (central_core_get_tls_fingerprint (core));
+  central_core_shutdown (core);
+  g_assert_finalize_object (core);
+
+  core = core_start (broker, dir, TRUE, &events);
+  g_assert_cmpuint (events.tls_events->len, ==, 2);
+  event = g_ptr_array_index (events.tls_events, 1);
+  g_assert_true (json_object_get_boolean_member (event, "encrypted"));
+  g_assert_true (json_object_get_boolean_member (event, "client_certs"));
+  {
+    g_autofree char *server_pem = cert_path ("server.pem");
+
+    expected = ev_tls_fingerprint_of_file (server_pem, NULL);
+  }
+  g_assert_cmpstr (json_object_get_string_member (event, "fingerprint"), ==, expected);
+  g_assert_cmpstr (central_core_get_tls_fingerprint (core), ==, expected);
+
+  address = g_strdup_printf ("127.0.0.1:%u", central_core_get_port (core));
+  ev_link_connect_to_host_tls_async (address, 0, WAIT_MS, tls, NULL, connect_done_cb, &r);
+  ev_test_wait_flag (fixture.context, &r.done, WAIT_MS, "connect");
+  g_assert_no_error (r.error);
+
+  /* The certificate says CP1. */
+  other = request (&fixture, r.link, "{\"type\":\"register\",\"cp_id\":\"CP2\",\"location\":\"Alicante\"}");
+  g_assert_cmpint (other->status, ==, EV_LINK_STATUS_DENIED);
+  g_assert_cmpint (other->reason, ==, EV_LINK_REASON_BOUND_TO_OTHER_CP);
+  own = request (&fixture, r.link, "{\"type\":\"register\",\"cp_id\":\"CP1\",\"location\":\"Alicante\"}");
+  g_assert_cmpint (own->status, ==, EV_LINK_STATUS_REGISTERED);
+
+  ev_link_close (r.link);
+  g_object_unref (r.link);
+  central_core_shutdown (core);
+  g_assert_finalize_object (core);
+  g_ptr_array_unref (events.tls_events);
+  peer_broker_stop (broker);
+  ev_test_rm_rf (dir);
+  g_main_context_unref (fixture.context);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -582,6 +714,7 @@ main (int   argc,
   g_test_add_func ("/tls/tls-client-on-plain-port", test_tls_client_on_plain_port);
   g_test_add_func ("/tls/client-certificates", test_client_certificates);
   g_test_add_func ("/tls/stalled-handshake", test_stalled_handshake);
+  g_test_add_func ("/tls/core", test_core);
 
   status = g_test_run ();
   ev_test_rm_rf (certs.dir);

@@ -149,8 +149,8 @@ load_trust (gnutls_certificate_credentials_t   credentials,
   if (ret <= 0)
     {
       g_set_error (error, EV_TLS_ERROR, EV_TLS_ERROR_FILE,
-                   _("The CA file %s holds no PEM certificate%s%s"), ca_file,
-                   ret < 0 ? ": " : "", ret < 0 ? gnutls_strerror (ret) : "");
+                   _("The CA file %s holds no PEM certificate: %s"), ca_file,
+                   ret < 0 ? gnutls_strerror (ret) : _("none found"));
       return FALSE;
     }
   return TRUE;
