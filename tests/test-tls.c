@@ -14,9 +14,11 @@
 #include "central-peers.h"
 #include "ev-link.h"
 #include "ev-tls.h"
+#include "station-fleet.h"
 #include "test-utils.h"
 
 #define WAIT_MS 10000
+#define N_FLEET 300
 
 /* ---------------------------------------------------------------------
  * Certificates.
@@ -585,6 +587,7 @@ static CentralCore *
 core_start (PeerBroker  *broker,
             const char  *dir,
             gboolean     tls,
+            gboolean     client_certs,
             CoreEvents  *events)
 {
   g_autofree char *db = g_build_filename (dir, tls ? "tls.db" : "plain.db", NULL);
@@ -598,7 +601,7 @@ core_start (PeerBroker  *broker,
                                     "db-path", db,
                                     "tls-cert", tls ? cert : NULL,
                                     "tls-key", tls ? key : NULL,
-                                    "tls-client-ca", tls ? ca : NULL,
+                                    "tls-client-ca", client_certs ? ca : NULL,
                                     NULL);
 
   g_signal_connect (core, "event", G_CALLBACK (core_event_cb), events);
@@ -644,7 +647,7 @@ test_core (void)
 
   fixture.context = g_main_context_ref_thread_default ();
 
-  core = core_start (broker, dir, FALSE, &events);
+  core = core_start (broker, dir, FALSE, FALSE, &events);
   g_assert_cmpuint (events.tls_events->len, ==, 1);
   event = g_ptr_array_index (events.tls_events, 0);
   g_assert_false (json_object_get_boolean_member (event, "encrypted"));
@@ -653,7 +656,7 @@ test_core (void)
   central_core_shutdown (core);
   g_assert_finalize_object (core);
 
-  core = core_start (broker, dir, TRUE, &events);
+  core = core_start (broker, dir, TRUE, TRUE, &events);
   g_assert_cmpuint (events.tls_events->len, ==, 2);
   event = g_ptr_array_index (events.tls_events, 1);
   g_assert_true (json_object_get_boolean_member (event, "encrypted"));
@@ -688,6 +691,59 @@ test_core (void)
   g_main_context_unref (fixture.context);
 }
 
+static gboolean
+fleet_up_cb (gpointer user_data)
+{
+  StationFleet *fleet = user_data;
+  g_autoptr(JsonObject) stats = station_fleet_stats (fleet);
+
+  return json_object_get_int_member (stats, "links_up") == N_FLEET &&
+         json_object_get_int_member (stats, "status_answered") >= N_FLEET;
+}
+
+/* The fleet's many links speak TLS from its epoll loop too. */
+static void
+test_fleet (void)
+{
+  PeerBroker *broker = peer_broker_start ();
+  g_autofree char *dir = ev_test_make_tmpdir ();
+  g_autofree char *tokens = g_build_filename (dir, "tokens", NULL);
+  CoreEvents events = { g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref), 0 };
+  g_autoptr(EvTlsClient) tls = client_new ("ca.pem", NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *central = NULL;
+  StationFleetConfig config;
+  StationFleet *fleet;
+  CentralCore *core;
+
+  core = core_start (broker, dir, TRUE, FALSE, &events);
+  central = g_strdup_printf ("127.0.0.1:%u", central_core_get_port (core));
+
+  station_fleet_config_init (&config);
+  config.count = N_FLEET;
+  config.prefix = "TLS";
+  config.central = central;
+  config.bootstrap = peer_broker_get_bootstrap (broker);
+  config.token_dir = tokens;
+  config.stats_interval_ms = 0;
+  config.tls = tls;
+  fleet = station_fleet_new (&config);
+  g_assert_true (station_fleet_start (fleet, &error));
+  g_assert_no_error (error);
+
+  ev_test_wait_until (NULL, fleet_up_cb, fleet, 60000, "every CP of the fleet up and reporting over TLS");
+  g_assert_cmpuint (events.n_failed, ==, 0);
+  g_assert_cmpuint (central_core_get_n_links (core), ==, N_FLEET);
+
+  station_fleet_shutdown (fleet);
+  g_assert_finalize_object (fleet);
+  central_core_shutdown (core);
+  g_assert_finalize_object (core);
+  g_ptr_array_unref (events.tls_events);
+  peer_broker_stop (broker);
+  ev_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -715,6 +771,7 @@ main (int   argc,
   g_test_add_func ("/tls/client-certificates", test_client_certificates);
   g_test_add_func ("/tls/stalled-handshake", test_stalled_handshake);
   g_test_add_func ("/tls/core", test_core);
+  g_test_add_func ("/tls/fleet", test_fleet);
 
   status = g_test_run ();
   ev_test_rm_rf (certs.dir);

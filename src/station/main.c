@@ -414,6 +414,8 @@ run_fleet (int    argc,
   double auto_plug = STATION_FLEET_DEFAULT_AUTO_PLUG_MS / 1000.0;
   double auto_unplug_after = STATION_FLEET_DEFAULT_AUTO_UNPLUG_MS / 1000.0;
   int stats_interval = STATION_FLEET_DEFAULT_STATS_INTERVAL_MS;
+  g_auto(TlsOptions) tls = { 0 };
+  g_autoptr(EvTlsClient) tls_client = NULL;
   const GOptionEntry entries[] = {
     { "count", 'n', 0, G_OPTION_ARG_INT, &count,
       N_("How many charging points to simulate (required)"), N_("N") },
@@ -441,6 +443,7 @@ run_fleet (int    argc,
       N_("Print statistics this often, in milliseconds; 0 never (default 1000)"), N_("MS") },
     { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds,
       N_("Stop after this many seconds; 0 runs until quit (default)"), N_("S") },
+    TLS_ENTRIES (tls),
     { NULL }
   };
 
@@ -480,6 +483,15 @@ run_fleet (int    argc,
       g_printerr (_("%s: a simulation value is out of range\n"), program);
       return 2;
     }
+  if (tls.tls || tls.ca != NULL || tls.fingerprint != NULL || tls.client_cert != NULL)
+    {
+      tls_client = ev_tls_client_new (tls.ca, tls.fingerprint, tls.client_cert, tls.client_key, &error);
+      if (tls_client == NULL)
+        {
+          g_printerr ("%s: %s\n", program, error->message);
+          return 2;
+        }
+    }
   check_view (&common);
 
   if (bootstrap == NULL)
@@ -507,6 +519,7 @@ run_fleet (int    argc,
   config.auto_unplug_kwh = auto_unplug_kwh;
   config.stats_interval_ms = stats_interval;
   config.seconds = seconds;
+  config.tls = tls_client;
 
   fleet = station_fleet_new (&config);
   return station_fleet_run_headless (fleet);
