@@ -346,39 +346,16 @@ io_error_new (int errsv)
 static void
 link_flush_tls (Link *link)
 {
-  while (ev_link_session_has_output (link->session))
+  /* Nothing leaves in the clear once TLS was asked for. */
+  if (!ev_tls_conn_is_established (link->tls))
     {
-      g_autoptr(GError) error = NULL;
-      gsize len = 0, sent = 0;
-      const guint8 *data = ev_link_session_peek_output (link->session, &len);
-      EvTlsIo io;
+      gsize len = 0;
 
-      /* Nothing leaves in the clear once TLS was asked for. */
-      if (!ev_tls_conn_is_established (link->tls))
-        {
-          ev_link_session_consume_output (link->session, len);
-          return;
-        }
-
-      io = ev_tls_conn_send (link->tls, data, len, &sent, &error);
-      if (io == EV_TLS_IO_OK)
-        {
-          ev_link_session_consume_output (link->session, sent);
-          continue;
-        }
-      if (io == EV_TLS_IO_AGAIN)
-        return;
-
-      if (ev_link_session_get_state (link->session) != EV_LINK_SESSION_STATE_CLOSED)
-        {
-          if (error == NULL)
-            error = io_error_new (EPIPE);
-          ev_link_session_fail (link->session, error);
-        }
-      else
-        ev_link_session_consume_output (link->session, len);
+      ev_link_session_peek_output (link->session, &len);
+      ev_link_session_consume_output (link->session, len);
       return;
     }
+  ev_tls_conn_flush_session (link->tls, link->session);
 }
 
 static void
@@ -557,39 +534,19 @@ link_tls_handshake (CentralMonitorServer *self,
 }
 
 /* Reads what the link's TLS records carry, as link_read() does for a
- * plain link. The buffer takes a whole record, so nothing stays inside
- * GnuTLS where epoll cannot see it. */
+ * plain link. The buffer takes a whole record (16 KiB). */
 static void
 link_read_tls (CentralMonitorServer *self,
                Link                 *link)
 {
-  gsize total = 0;
-
   G_STATIC_ASSERT (sizeof self->buffer >= 16384);
 
   if (!ev_tls_conn_is_established (link->tls) && !link_tls_handshake (self, link))
     return;
 
   link->busy++;
-  while (total < MAX_READ_PER_WAKEUP &&
-         ev_link_session_get_state (link->session) != EV_LINK_SESSION_STATE_CLOSED)
-    {
-      g_autoptr(GError) error = NULL;
-      gsize n = 0;
-      EvTlsIo io = ev_tls_conn_recv (link->tls, self->buffer, sizeof self->buffer, &n, &error);
-
-      if (io == EV_TLS_IO_OK)
-        {
-          ev_link_session_receive (link->session, self->buffer, n, g_get_monotonic_time ());
-          total += n;
-          continue;
-        }
-      if (io == EV_TLS_IO_EOF)
-        ev_link_session_peer_closed (link->session);
-      else if (io == EV_TLS_IO_ERROR)
-        ev_link_session_fail (link->session, error);
-      break;
-    }
+  ev_tls_conn_read_session (link->tls, link->session, self->buffer, sizeof self->buffer,
+                            MAX_READ_PER_WAKEUP);
   link->busy--;
 }
 

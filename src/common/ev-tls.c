@@ -1158,6 +1158,92 @@ ev_tls_conn_wants_write (EvTlsConn *self)
 }
 
 /**
+ * ev_tls_conn_flush_session:
+ * @self: an established connection
+ * @session: the link session it carries
+ *
+ * Sends @session's output as TLS records while the socket takes them. A
+ * failed write fails the session; a closed session's last output is
+ * dropped instead, as it had this one chance.
+ */
+void
+ev_tls_conn_flush_session (EvTlsConn     *self,
+                           EvLinkSession *session)
+{
+  while (ev_link_session_has_output (session))
+    {
+      g_autoptr(GError) error = NULL;
+      gsize len = 0, sent = 0;
+      const guint8 *data = ev_link_session_peek_output (session, &len);
+      EvTlsIo io = ev_tls_conn_send (self, data, len, &sent, &error);
+
+      if (io == EV_TLS_IO_OK)
+        {
+          ev_link_session_consume_output (session, sent);
+          continue;
+        }
+      if (io == EV_TLS_IO_AGAIN)
+        return;
+
+      if (ev_link_session_get_state (session) == EV_LINK_SESSION_STATE_CLOSED)
+        ev_link_session_consume_output (session, len);
+      else
+        {
+          if (error == NULL)
+            error = g_error_new_literal (EV_LINK_ERROR, EV_LINK_ERROR_PEER_CLOSED,
+                                         _("The peer closed the connection"));
+          ev_link_session_fail (session, error);
+        }
+      return;
+    }
+}
+
+/**
+ * ev_tls_conn_read_session:
+ * @self: an established connection
+ * @session: the link session it carries
+ * @buffer: room for the records' contents
+ * @size: its size
+ * @max: stop after this many bytes (the rest waits for the next wakeup)
+ *
+ * Feeds @session what the TLS records bring, until the socket has no
+ * more, the peer closes (the session hears of it), an error fails the
+ * session, the session closes or @max bytes came. Below @max, nothing
+ * stays buffered inside GnuTLS where epoll cannot see it.
+ *
+ * Returns: how many bytes were fed
+ */
+gsize
+ev_tls_conn_read_session (EvTlsConn     *self,
+                          EvLinkSession *session,
+                          guint8        *buffer,
+                          gsize          size,
+                          gsize          max)
+{
+  gsize total = 0;
+
+  while (total < max && ev_link_session_get_state (session) != EV_LINK_SESSION_STATE_CLOSED)
+    {
+      g_autoptr(GError) error = NULL;
+      gsize n = 0;
+      EvTlsIo io = ev_tls_conn_recv (self, buffer, size, &n, &error);
+
+      if (io == EV_TLS_IO_OK)
+        {
+          ev_link_session_receive (session, buffer, n, g_get_monotonic_time ());
+          total += n;
+          continue;
+        }
+      if (io == EV_TLS_IO_EOF)
+        ev_link_session_peer_closed (session);
+      else if (io == EV_TLS_IO_ERROR)
+        ev_link_session_fail (session, error);
+      break;
+    }
+  return total;
+}
+
+/**
  * ev_tls_conn_get_peer_name:
  * @self: an established connection
  *

@@ -2,6 +2,8 @@
 
 #include <gio/gio.h>
 
+#include "ev-link-session.h"
+
 G_BEGIN_DECLS
 
 #define EV_TLS_ERROR (ev_tls_error_quark ())
@@ -103,6 +105,13 @@ EvTlsIo      ev_tls_conn_send              (EvTlsConn    *self,
                                             gsize        *sent,
                                             GError      **error);
 gboolean     ev_tls_conn_wants_write       (EvTlsConn    *self);
+void         ev_tls_conn_flush_session     (EvTlsConn    *self,
+                                            EvLinkSession *session);
+gsize        ev_tls_conn_read_session      (EvTlsConn    *self,
+                                            EvLinkSession *session,
+                                            guint8       *buffer,
+                                            gsize         size,
+                                            gsize         max);
 char        *ev_tls_conn_get_peer_name     (EvTlsConn    *self);
 void         ev_tls_conn_bye               (EvTlsConn    *self);
 

@@ -921,61 +921,6 @@ cp_connected (FleetCp *cp)
   cp_tls_handshake (cp);
 }
 
-static void
-cp_flush_tls (FleetCp *cp)
-{
-  while (ev_link_session_has_output (cp->session))
-    {
-      g_autoptr(GError) error = NULL;
-      gsize len = 0, sent = 0;
-      const guint8 *data = ev_link_session_peek_output (cp->session, &len);
-      EvTlsIo io = ev_tls_conn_send (cp->tls, data, len, &sent, &error);
-
-      if (io == EV_TLS_IO_OK)
-        {
-          ev_link_session_consume_output (cp->session, sent);
-          continue;
-        }
-      if (io == EV_TLS_IO_AGAIN)
-        return;
-      if (ev_link_session_get_state (cp->session) == EV_LINK_SESSION_STATE_CLOSED)
-        ev_link_session_consume_output (cp->session, len);
-      else
-        {
-          if (error == NULL)
-            error = g_error_new_literal (EV_LINK_ERROR, EV_LINK_ERROR_PEER_CLOSED, g_strerror (EPIPE));
-          ev_link_session_fail (cp->session, error);
-        }
-      return;
-    }
-}
-
-/* Reads until GnuTLS has nothing more: a record may hold more than the
- * buffer, and what stays inside GnuTLS wakes no epoll. */
-static void
-cp_read_tls (FleetCp *cp)
-{
-  StationFleet *self = cp->fleet;
-
-  while (cp->session != NULL && ev_link_session_get_state (cp->session) != EV_LINK_SESSION_STATE_CLOSED)
-    {
-      g_autoptr(GError) error = NULL;
-      gsize n = 0;
-      EvTlsIo io = ev_tls_conn_recv (cp->tls, self->buffer, sizeof self->buffer, &n, &error);
-
-      if (io == EV_TLS_IO_OK)
-        {
-          ev_link_session_receive (cp->session, self->buffer, n, g_get_monotonic_time ());
-          continue;
-        }
-      if (io == EV_TLS_IO_EOF)
-        ev_link_session_peer_closed (cp->session);
-      else if (io == EV_TLS_IO_ERROR)
-        ev_link_session_fail (cp->session, error);
-      return;
-    }
-}
-
 /* Writes what the kernel takes now; EPOLLOUT brings the rest. */
 static void
 cp_flush (FleetCp *cp)
@@ -988,7 +933,7 @@ cp_flush (FleetCp *cp)
     return;
   if (cp->tls != NULL)
     {
-      cp_flush_tls (cp);
+      ev_tls_conn_flush_session (cp->tls, cp->session);
       return;
     }
 
@@ -1014,9 +959,11 @@ cp_read (FleetCp *cp,
 {
   StationFleet *self = cp->fleet;
 
+  /* Until the socket is empty: a record may hold more than the buffer,
+   * and what stays inside GnuTLS wakes no epoll. */
   if (cp->tls != NULL)
     {
-      cp_read_tls (cp);
+      ev_tls_conn_read_session (cp->tls, cp->session, self->buffer, sizeof self->buffer, G_MAXSIZE);
       return;
     }
 
