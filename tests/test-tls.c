@@ -15,6 +15,7 @@
 #include "ev-link.h"
 #include "ev-tls.h"
 #include "station-fleet.h"
+#include "station-monitor.h"
 #include "test-utils.h"
 
 #define WAIT_MS 10000
@@ -744,6 +745,50 @@ test_fleet (void)
   ev_test_rm_rf (dir);
 }
 
+static gboolean
+monitor_checks (gboolean     tls,
+                const char  *ca,
+                const char  *fingerprint,
+                GError     **error)
+{
+  g_autoptr(StationMonitor) monitor = g_object_new (STATION_TYPE_MONITOR,
+                                                    "cp-id", "CP1",
+                                                    "engine", "127.0.0.1:7100",
+                                                    "central", "127.0.0.1:7001",
+                                                    "tls", tls,
+                                                    "tls-ca", ca,
+                                                    "tls-fingerprint", fingerprint,
+                                                    NULL);
+
+  return station_monitor_check (monitor, error);
+}
+
+/* A monitor told to use TLS has what it needs at start, or does not
+ * start: it never falls back to plain TCP. */
+static void
+test_monitor_options (void)
+{
+  g_autofree char *ca = cert_path ("ca.pem");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (monitor_checks (FALSE, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (monitor_checks (FALSE, ca, NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_false (monitor_checks (TRUE, NULL, NULL, &error));
+  g_assert_error (error, EV_TLS_ERROR, EV_TLS_ERROR_OPTIONS);
+  g_clear_error (&error);
+  g_assert_false (monitor_checks (TRUE, ca, "AB", &error));
+  g_assert_error (error, EV_TLS_ERROR, EV_TLS_ERROR_OPTIONS);
+  g_clear_error (&error);
+  g_assert_false (monitor_checks (TRUE, NULL, "not hex", &error));
+  g_assert_error (error, EV_TLS_ERROR, EV_TLS_ERROR_OPTIONS);
+  g_clear_error (&error);
+  g_assert_false (monitor_checks (FALSE, "/nonexistent/ca.pem", NULL, &error));
+  g_assert_error (error, EV_TLS_ERROR, EV_TLS_ERROR_FILE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -772,6 +817,7 @@ main (int   argc,
   g_test_add_func ("/tls/stalled-handshake", test_stalled_handshake);
   g_test_add_func ("/tls/core", test_core);
   g_test_add_func ("/tls/fleet", test_fleet);
+  g_test_add_func ("/tls/monitor-options", test_monitor_options);
 
   status = g_test_run ();
   ev_test_rm_rf (certs.dir);
