@@ -9,16 +9,6 @@
 
 #define SCHEMA_ID "io.github.evcharging.EVCharging.Station"
 
-struct _StationSettings
-{
-  GObject    parent_instance;
-
-  GSettings *settings;
-  char      *values[4];
-};
-
-G_DEFINE_FINAL_TYPE (StationSettings, station_settings, G_TYPE_OBJECT)
-
 enum {
   PROP_0,
   PROP_CP_ID,
@@ -29,6 +19,16 @@ enum {
   PROP_TLS_FINGERPRINT,
   N_PROPS
 };
+
+struct _StationSettings
+{
+  GObject    parent_instance;
+
+  GSettings *settings;
+  char      *values[N_PROPS - PROP_CP_ID];
+};
+
+G_DEFINE_FINAL_TYPE (StationSettings, station_settings, G_TYPE_OBJECT)
 
 static GParamSpec *properties[N_PROPS];
 
