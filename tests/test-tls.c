@@ -532,6 +532,7 @@ test_stalled_handshake (void)
   g_autoptr(EvTlsClient) tls = client_new ("ca.pem", NULL, NULL);
   g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
   g_autoptr(GSocketConnection) stalled = NULL;
+
   g_autoptr(GError) error = NULL;
   g_autofree char *address = NULL;
   /* A record header promising 512 bytes, and 3 of them. */
@@ -542,6 +543,7 @@ test_stalled_handshake (void)
   central_monitor_server_set_auth_timeout (fixture.server, 1500);
 
   address = g_strdup_printf ("127.0.0.1:%u", central_monitor_server_get_port (fixture.server));
+  g_socket_client_set_enable_proxy (socket_client, FALSE);
   stalled = g_socket_client_connect_to_host (socket_client, address, 0, NULL, &error);
   g_assert_no_error (error);
   g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (stalled)),

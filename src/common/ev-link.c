@@ -950,6 +950,10 @@ ev_link_connect_tls_async (GSocketConnectable  *address,
   g_task_set_task_data (task, data, connect_data_free);
 
   client = g_socket_client_new ();
+  /* Links go straight to their peer, as they did before glib-networking
+   * brought GIO a proxy resolver (libproxy) that would consult the
+   * desktop's HTTP proxy settings for them. */
+  g_socket_client_set_enable_proxy (client, FALSE);
   g_socket_client_connect_async (client, address, cancellable, socket_connected_cb, task);
 }
 
