@@ -5,7 +5,10 @@
 #include "config.h"
 
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <gio/gio.h>
 
 #include "central-core.h"
@@ -747,6 +750,72 @@ test_fleet (void)
   ev_test_rm_rf (dir);
 }
 
+/* The fleet's side: GnuTLS on a non-blocking socket, as its epoll loop
+ * drives it, against the server on the same main context. */
+static EvTlsIo
+gnutls_client_handshake (Fixture      *fixture,
+                         EvTlsClient  *client,
+                         GError      **error)
+{
+  struct sockaddr_in address = { .sin_family = AF_INET,
+                                 .sin_port = htons (central_monitor_server_get_port (fixture->server)),
+                                 .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+  gint64 end = g_get_monotonic_time () + WAIT_MS * G_TIME_SPAN_MILLISECOND;
+  EvTlsConn *conn;
+  EvTlsIo io;
+
+  g_assert_cmpint (connect (fd, (struct sockaddr *) &address, sizeof address), ==, 0);
+  g_assert_cmpint (fcntl (fd, F_SETFL, O_NONBLOCK), ==, 0);
+  conn = ev_tls_conn_new_client (client, fd, "127.0.0.1", NULL);
+  while ((io = ev_tls_conn_handshake (conn, error)) == EV_TLS_IO_AGAIN)
+    {
+      g_main_context_iteration (fixture->context, FALSE);
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+    }
+  ev_tls_conn_free (conn);
+  close (fd);
+  return io;
+}
+
+static void
+test_gnutls_client (void)
+{
+  Fixture fixture = { 0 };
+  g_autofree char *server_pem = cert_path ("server.pem");
+  g_autofree char *fingerprint = ev_tls_fingerprint_of_file (server_pem, NULL);
+  g_autoptr(EvTlsClient) good = client_new ("ca.pem", NULL, NULL);
+  g_autoptr(EvTlsClient) pinned = client_new (NULL, fingerprint, NULL);
+  g_autoptr(EvTlsClient) other_ca = client_new ("other-ca.pem", NULL, NULL);
+  g_autoptr(EvTlsClient) wrong_pin = client_new (NULL, "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
+                                                       "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF", NULL);
+  g_autoptr(GError) error = NULL;
+
+  fixture_start (&fixture, "server", NULL);
+
+  g_assert_cmpint (gnutls_client_handshake (&fixture, good, &error), ==, EV_TLS_IO_OK);
+  g_assert_no_error (error);
+  g_assert_cmpint (gnutls_client_handshake (&fixture, pinned, &error), ==, EV_TLS_IO_OK);
+  g_assert_no_error (error);
+
+  g_assert_cmpint (gnutls_client_handshake (&fixture, other_ca, &error), ==, EV_TLS_IO_ERROR);
+  g_assert_error (error, EV_TLS_ERROR, EV_TLS_ERROR_CERTIFICATE);
+  g_clear_error (&error);
+  g_assert_cmpint (gnutls_client_handshake (&fixture, wrong_pin, &error), ==, EV_TLS_IO_ERROR);
+  g_assert_error (error, EV_TLS_ERROR, EV_TLS_ERROR_CERTIFICATE);
+  g_assert_nonnull (strstr (error->message, fingerprint));
+  g_clear_error (&error);
+
+  fixture_stop (&fixture);
+
+  /* An expired certificate, even from the right CA. */
+  fixture_start (&fixture, "expired", NULL);
+  g_assert_cmpint (gnutls_client_handshake (&fixture, good, &error), ==, EV_TLS_IO_ERROR);
+  g_assert_error (error, EV_TLS_ERROR, EV_TLS_ERROR_CERTIFICATE);
+  g_assert_nonnull (strstr (error->message, "expired"));
+  fixture_stop (&fixture);
+}
+
 static gboolean
 monitor_checks (gboolean     tls,
                 const char  *ca,
@@ -820,6 +889,7 @@ main (int   argc,
   g_test_add_func ("/tls/core", test_core);
   g_test_add_func ("/tls/fleet", test_fleet);
   g_test_add_func ("/tls/monitor-options", test_monitor_options);
+  g_test_add_func ("/tls/gnutls-client", test_gnutls_client);
 
   status = g_test_run ();
   ev_test_rm_rf (certs.dir);
