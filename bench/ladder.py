@@ -18,6 +18,11 @@ ladder starts one when DISPLAY is unset) on the same load, on the Log
 page, with `--ui-stats 1000`: its frames and main-loop lateness, next to
 the headless figures of the same step.
 
+With --tls, Central serves its monitor port over TLS with a throw-away
+certificate (made with certtool, as `./run demo --tls` does) and the
+station fleet checks it against the throw-away CA; the ack-server minimum
+stays plain TCP.
+
 Results: bench/results/ladder-YYYYMMDD-HHMM.md and .json, and the table on
 standard output. Progress goes to standard error. Only the standard
 library: run it as `python3 bench/ladder.py [options]` or `./run bench ladder`.
@@ -38,6 +43,8 @@ import threading
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(TOP, "demo"))
+from demo import make_certificates  # noqa: E402  (the demo's throw-away CA)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 # Central's events whose contents matter; the rest are only counted.
 PARSED_EVENTS = {"ready", "cp-registered", "cp-disconnected", "error", "stopped", "ui-stats"}
@@ -384,6 +391,12 @@ class Step:
         self.row = {"cps": n, "notes": [], "commands": {}}
         self.folder = tempfile.mkdtemp(prefix=f"ladder-{n}-")
         self.env = private_env(self.folder)
+        self.central_tls, self.fleet_tls = [], []
+        if opts.tls:
+            ca, cert, key = make_certificates(self.folder)
+            self.central_tls = ["--tls-cert", cert, "--tls-key", key]
+            self.fleet_tls = ["--tls-ca", ca]
+            self.row["tls"] = True
         # Little's law: supplying = rate × duration, so 10% of N at R/s.
         self.supply_ms = max(1000, int(round(opts.supplying * n / opts.supply_rate * 1000)))
         self.drivers = max(1000, n // 5)
@@ -410,12 +423,14 @@ class Step:
                              f"(exit {child.proc.poll()}; see {child.log_path})")
         return event
 
-    def station_fleet(self, central_port, bootstrap, prefix):
+    def station_fleet(self, central_port, bootstrap, prefix, tls=True):
         argv = [self.p["station"], "fleet", "--headless", "--count", self.n, "--prefix", prefix,
                 "--central", f"127.0.0.1:{central_port}", "--kafka", bootstrap,
                 "--auto-plug", self.opts.auto_plug_ms / 1000.0, "--auto-unplug-after", self.supply_ms / 1000.0,
                 "--token-dir", os.path.join(self.folder, "tokens-" + prefix),
                 "--stats-interval", 1000]
+        if tls:
+            argv += self.fleet_tls
         return self.spawn("station-fleet-" + prefix, argv)
 
     def wait_registered(self, fleet, what):
@@ -455,13 +470,13 @@ class Step:
             central = self.spawn("ev-central-window",
                                  [self.p["central"], "--ui-stats", 1000, "--page", "log",
                                   "--listen", "127.0.0.1:0", "--kafka", bootstrap, "--db",
-                                  os.path.join(self.folder, "central-window.db")], env)
+                                  os.path.join(self.folder, "central-window.db"), *self.central_tls], env)
             prefix = opts.prefix + "W"
         else:
             row = self.row
             central = self.spawn("ev-central", [self.p["central"], "--headless", "--listen", "127.0.0.1:0",
                                                 "--kafka", bootstrap, "--db",
-                                                os.path.join(self.folder, "central.db")])
+                                                os.path.join(self.folder, "central.db"), *self.central_tls])
             prefix = opts.prefix
         port = self.ready(central)["port"]
         station = self.station_fleet(port, bootstrap, prefix)
@@ -702,7 +717,8 @@ class Step:
         opts = self.opts
         ack = self.spawn("ack-server", [self.p["ack"]])
         port = self.ready(ack, 10)["port"]
-        station = self.station_fleet(port, bootstrap, opts.prefix + "M")
+        # The ack-server speaks no TLS: the minimum stays plain TCP.
+        station = self.station_fleet(port, bootstrap, opts.prefix + "M", tls=False)
         self.ready(station, 120)
         registered, took = self.wait_registered(station, "ack-server")
         log(f"[{self.n}] {registered} CPs registered at ack-server in {took:.1f} s")
@@ -1174,6 +1190,8 @@ def main():
     parser.add_argument("--no-central", action="store_true", help="only the ack-server comparison")
     parser.add_argument("--gui", action="store_true",
                         help="also run the real Central window (under Xvfb when DISPLAY is unset) on each step")
+    parser.add_argument("--tls", action="store_true",
+                        help="monitor links over TLS (throw-away CA and certificate made with certtool)")
     parser.add_argument("--renderer", default="cairo",
                         help="GSK_RENDERER of the window (cairo; gl and ngl need a GPU to mean anything)")
     opts = parser.parse_args()

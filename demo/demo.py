@@ -6,6 +6,9 @@ three stations (engine + monitor each, in simulation mode) and one driver
 running demo/requests.txt, all with windows; with --headless the same
 network runs without windows and this script prints a compact live view of
 the charging points. Ctrl-C stops every process it started, cleanly.
+With --tls the monitor links run over TLS: a throw-away CA and a
+certificate for Central are made with certtool (Debian gnutls-bin) in the
+demo's folder, and every monitor checks Central against that CA.
 """
 
 import argparse
@@ -147,7 +150,7 @@ def describe(event, skip=("event", "request_id", "supply_id", "peer", "path", "s
 
 NEWS = {
     "ev-central": ("cp-registered", "authorized", "denied", "ticket", "supply-error",
-                   "cp-disconnected", "broker"),
+                   "cp-disconnected", "broker", "tls", "tls-failed"),
     "ev-driver": ("file-request", "file-result", "file-done"),
 }
 
@@ -157,6 +160,52 @@ def tell(proc, event):
     name = event.get("event")
     if proc.headless and name in NEWS.get(proc.name, ()):
         print(f"  · {proc.name[3:]}: {name} ({describe(event)})", flush=True)
+
+
+def make_certificates(workdir):
+    """A throw-away CA and Central's certificate for 127.0.0.1, made with
+    certtool: (CA file, certificate, key)."""
+    tls = os.path.join(workdir, "tls")
+    os.makedirs(tls)
+
+    def certtool(*args):
+        subprocess.run(["certtool", *args], cwd=tls, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    with open(os.path.join(tls, "ca.tmpl"), "w") as f:
+        f.write('cn = "EV Charging demo CA"\nca\ncert_signing_key\nexpiration_days = 2\n')
+    with open(os.path.join(tls, "central.tmpl"), "w") as f:
+        f.write('cn = "localhost"\ndns_name = "localhost"\nip_address = "127.0.0.1"\n'
+                'tls_www_server\nsigning_key\nencryption_key\nexpiration_days = 2\n')
+    try:
+        certtool("--generate-privkey", "--key-type=ecdsa", "--outfile", "ca-key.pem")
+        certtool("--generate-self-signed", "--load-privkey", "ca-key.pem",
+                 "--template", "ca.tmpl", "--outfile", "ca.pem")
+        certtool("--generate-privkey", "--key-type=ecdsa", "--outfile", "central-key.pem")
+        certtool("--generate-certificate", "--load-privkey", "central-key.pem",
+                 "--load-ca-certificate", "ca.pem", "--load-ca-privkey", "ca-key.pem",
+                 "--template", "central.tmpl", "--outfile", "central.pem")
+    except (OSError, subprocess.CalledProcessError) as error:
+        sys.exit(f"demo: cannot make the TLS certificates with certtool (Debian gnutls-bin): {error}")
+    return (os.path.join(tls, "ca.pem"), os.path.join(tls, "central.pem"),
+            os.path.join(tls, "central-key.pem"))
+
+
+def wait_linked(monitors, seconds=60):
+    """Each monitor's word that its link to Central is up, and over what."""
+    for monitor in monitors:
+        end = time.time() + seconds
+        while time.time() < end:
+            try:
+                event = monitor.events.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if event is None:
+                break
+            if event.get("event") == "central" and event.get("link") in ("registered", "authenticated"):
+                print(f"  · {monitor.name}: central (link={event['link']}, tls={event.get('tls')})",
+                      flush=True)
+                break
 
 
 def wait_active(central, cp_ids, seconds=60):
@@ -219,6 +268,8 @@ def main():
     parser.add_argument("--build", default="build", help="the meson build directory")
     parser.add_argument("--seconds", type=float, default=0,
                         help="stop by itself after this long (0: until Ctrl-C)")
+    parser.add_argument("--tls", action="store_true",
+                        help="monitor links over TLS, with a throw-away CA made here")
     args = parser.parse_args()
 
     if not args.headless and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
@@ -245,8 +296,18 @@ def main():
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
 
+    central_tls, monitor_tls = [], []
+    if args.tls:
+        ca, cert, key = make_certificates(workdir)
+        central_tls = ["--tls-cert", cert, "--tls-key", key]
+        monitor_tls = ["--tls-ca", ca]
+        print(f"demo: monitor links over TLS, checked against the demo's CA {ca}")
+    else:
+        print("demo: monitor links are plain TCP on this machine (./run demo --tls encrypts them)")
+
     broker, bootstrap = start_broker(build, env, workdir)
     procs = []
+    monitors = []
     h = ["--headless"] if args.headless else []
 
     def start(name, argv, events=False):
@@ -261,7 +322,8 @@ def main():
                                        *(h or ["--events"]),
                                        "--listen", f"127.0.0.1:{central_port}",
                                        "--kafka", bootstrap,
-                                       "--db", os.path.join(workdir, "central.db")], events=True)
+                                       "--db", os.path.join(workdir, "central.db"),
+                                       *central_tls], events=True)
         if args.headless:
             central.wait_event("ready")
         elif not wait_port(central_port):
@@ -279,12 +341,15 @@ def main():
                 engine.wait_event("ready")
             elif not wait_port(engine_port):
                 sys.exit(f"demo: the engine of {cp_id} did not start; see {engine.log.name}")
-            start(f"monitor-{cp_id}", [station, "monitor", *h, "--id", cp_id,
-                                       "--engine", f"127.0.0.1:{engine_port}",
-                                       "--central", f"127.0.0.1:{central_port}"])
+            monitors.append(start(f"monitor-{cp_id}", [station, "monitor", *h, "--id", cp_id,
+                                                       "--engine", f"127.0.0.1:{engine_port}",
+                                                       "--central", f"127.0.0.1:{central_port}",
+                                                       *monitor_tls]))
 
         # The stations are up before the driver asks for them.
         wait_active(central, [cp_id for cp_id, _, _ in STATIONS])
+        if args.headless:
+            wait_linked(monitors)
         driver = start("ev-driver", [os.path.join(build, "src/driver/ev-driver"), *h,
                                      "--id", DRIVER, "--kafka", bootstrap,
                                      "--file", os.path.join(top, "demo", "requests.txt")])

@@ -477,6 +477,7 @@ peer_raw_link_connect (guint port)
   AsyncWait wait = { 0 };
   PeerRawLink *raw;
 
+  g_socket_client_set_enable_proxy (client, FALSE);
   g_socket_client_connect_to_host_async (client, address, 0, NULL, socket_connected_cb, &wait);
   ev_test_wait_flag (NULL, &wait.done, PEER_WAIT_MS, "the raw link");
 

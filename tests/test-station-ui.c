@@ -25,6 +25,7 @@
 #include "ev-mock-cluster.h"
 #include "station-application.h"
 #include "station-engine-window.h"
+#include "ev-tls.h"
 #include "station-launcher.h"
 #include "station-monitor-window.h"
 #include "station-peers.h"
@@ -516,6 +517,8 @@ reset_settings (void)
   g_settings_reset (gsettings, "location");
   g_settings_reset (gsettings, "engine-address");
   g_settings_reset (gsettings, "central-address");
+  g_settings_reset (gsettings, "tls-ca");
+  g_settings_reset (gsettings, "tls-fingerprint");
 }
 
 static char *
@@ -572,6 +575,46 @@ file_has_lines (gpointer user_data)
   lines = g_strsplit (text, "\n", -1);
   /* The last piece follows the last newline. */
   return g_strv_length (lines) == wait->lines + 1;
+}
+
+/* The launcher's TLS fields reach the monitor; a bad one starts nothing. */
+static void
+test_launcher_tls (void)
+{
+  g_autofree char *dir = ev_test_make_tmpdir ();
+  g_autofree char *args = g_build_filename (dir, "args", NULL);
+  g_autofree char *script_body = g_strdup_printf ("echo \"$*\" >> '%s'\nexec sleep 600", args);
+  g_autofree char *program = write_script (dir, "fake-station", script_body);
+  const char *fingerprint = "00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF";
+  g_autofree char *expected = g_strdup_printf (" --central 127.0.0.1:7001 --tls-fingerprint %s\n", fingerprint);
+  StationSettings *settings = station_settings_new ();
+  StationLauncher *launcher = g_object_ref_sink (station_launcher_new (NULL, settings, program));
+  FileWait file_wait = { args, 2 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  gtk_window_present (GTK_WINDOW (launcher));
+
+  g_object_set (settings, "cp-id", "ALC-043", "tls-fingerprint", "12:34", NULL);
+  g_assert_false (station_launcher_start (launcher, &error));
+  g_assert_error (error, EV_TLS_ERROR, EV_TLS_ERROR_OPTIONS);
+  g_clear_error (&error);
+  g_assert_cmpuint (station_launcher_get_n_pairs (launcher), ==, 0);
+
+  g_object_set (settings, "tls-fingerprint", fingerprint, NULL);
+  g_assert_true (station_launcher_start (launcher, &error));
+  g_assert_no_error (error);
+  ev_test_wait_until (NULL, file_has_lines, &file_wait, PEER_WAIT_MS, "both processes to start");
+  g_file_get_contents (args, &text, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (text, expected));
+
+  station_launcher_stop_all (launcher);
+  wait_running (launcher, 0);
+  ev_ui_test_destroy_window (launcher, PEER_WAIT_MS);
+  reset_settings ();
+  g_assert_finalize_object (settings);
+  ev_test_rm_rf (dir);
 }
 
 static void
@@ -913,6 +956,7 @@ main (int   argc,
 
   g_test_add_func ("/station-ui/launcher/new-destroy", test_launcher_new_destroy);
   g_test_add_func ("/station-ui/launcher/starts-pair", test_launcher_starts_pair);
+  g_test_add_func ("/station-ui/launcher/tls", test_launcher_tls);
   g_test_add_func ("/station-ui/launcher/reports-failure", test_launcher_reports_failure);
   g_test_add ("/station-ui/engine/buttons", Fixture, NULL, fixture_setup, test_engine_buttons, fixture_teardown);
   g_test_add ("/station-ui/engine/cut-off", Fixture, NULL, fixture_setup, test_engine_cut_off, fixture_teardown);

@@ -76,6 +76,8 @@ create_service (CentralApplication  *self,
   const char *listen;
   const char *bootstrap_setting;
   const char *db_setting;
+  const char *tls_cert;
+  const char *tls_key;
   g_autofree char *bootstrap = NULL;
   g_autofree char *db_path = NULL;
   g_autoptr(CentralCore) core = NULL;
@@ -93,6 +95,11 @@ create_service (CentralApplication  *self,
   if (bootstrap == NULL)
     return NULL;
 
+  tls_cert = pick (self->options.tls_cert, central_settings_get_tls_certificate (self->settings));
+  tls_key = pick (self->options.tls_key, central_settings_get_tls_key (self->settings));
+  if (*tls_cert == '\0' && *tls_key == '\0')
+    tls_cert = tls_key = NULL;
+
   db_setting = pick (self->options.db_path, central_settings_get_database_path (self->settings));
   if (*db_setting != '\0')
     db_path = g_strdup (db_setting);
@@ -106,6 +113,9 @@ create_service (CentralApplication  *self,
                        "db-path", db_path,
                        "default-price", self->options.price >= 0.0 ? self->options.price : CENTRAL_CORE_DEFAULT_PRICE,
                        "default-price-max", self->options.price_max,
+                       "tls-cert", tls_cert,
+                       "tls-key", tls_key,
+                       "tls-client-ca", self->options.tls_client_ca,
                        NULL);
   service = central_service_new (core);
   if (self->options.events)
@@ -280,6 +290,9 @@ central_options_clear (CentralOptions *options)
   g_clear_pointer (&options->kafka_overrides, g_strfreev);
   g_clear_pointer (&options->db_path, g_free);
   g_clear_pointer (&options->page, g_free);
+  g_clear_pointer (&options->tls_cert, g_free);
+  g_clear_pointer (&options->tls_key, g_free);
+  g_clear_pointer (&options->tls_client_ca, g_free);
 }
 
 CentralApplication *
@@ -304,6 +317,9 @@ central_application_new (const CentralOptions *options)
       self->options.events = options->events;
       self->options.ui_stats_ms = options->ui_stats_ms;
       self->options.page = g_strdup (options->page);
+      self->options.tls_cert = g_strdup (options->tls_cert);
+      self->options.tls_key = g_strdup (options->tls_key);
+      self->options.tls_client_ca = g_strdup (options->tls_client_ca);
     }
   else
     {

@@ -15,6 +15,9 @@ typedef struct {
   gboolean  events;         /* also print the headless events on stdout */
   int       ui_stats_ms;    /* > 0: and `ui-stats` events this often */
   char     *page;           /* the page to open on, or NULL */
+  char     *tls_cert;       /* TLS on the monitor port (PEM), or NULL */
+  char     *tls_key;
+  char     *tls_client_ca;
 } CentralOptions;
 
 void central_options_clear (CentralOptions *options);

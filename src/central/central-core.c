@@ -107,6 +107,10 @@ struct _CentralCore
   guint auth_timeout;
   guint max_unauthenticated;
   gboolean limit_loopback;
+  char *tls_cert;
+  char *tls_key;
+  char *tls_client_ca;
+  char *tls_fingerprint;      /* set while the monitor port speaks TLS */
   guint auth_backoff;         /* ms, the first back-off of a CP id */
   gint64 started_at_ms;       /* when this core started, ms since the epoch */
 
@@ -161,6 +165,10 @@ enum {
   PROP_AUTH_TIMEOUT,
   PROP_MAX_UNAUTHENTICATED,
   PROP_LIMIT_LOOPBACK,
+  PROP_TLS_CERT,
+  PROP_TLS_KEY,
+  PROP_TLS_CLIENT_CA,
+  PROP_TLS_FINGERPRINT,
   PROP_AUTH_BACKOFF,
   PROP_STARTED,
   PROP_PORT,
@@ -1290,6 +1298,28 @@ valid_cp_id_of (const char *text,
   return g_strdup (cp_id);
 }
 
+/* With client certificates, a link may speak only for the CP its
+ * certificate names (its CN): anything else is `bound-to-other-cp`. */
+static gboolean
+certificate_matches (CentralCore         *self,
+                     Link                *link,
+                     const EvLinkRequest *request)
+{
+  const char *name = central_monitor_server_get_peer_name (self->server, link->id);
+  g_autoptr(EvLinkResponse) response = NULL;
+
+  if (name == NULL || self->tls_client_ca == NULL ||
+      (request->type != EV_LINK_REQUEST_AUTH && request->type != EV_LINK_REQUEST_REGISTER) ||
+      g_strcmp0 (name, request->cp_id) == 0)
+    return TRUE;
+
+  response = ev_link_response_new_denied (EV_LINK_REASON_BOUND_TO_OTHER_CP);
+  respond (self, link->id, response);
+  emit_auth_denied (self, link, request->cp_id, EV_LINK_REASON_BOUND_TO_OTHER_CP);
+  count_link_failure (self, link);
+  return FALSE;
+}
+
 static void
 request_cb (CentralMonitorServer *server,
             guint64               link_id,
@@ -1322,6 +1352,9 @@ request_cb (CentralMonitorServer *server,
         }
       return;
     }
+
+  if (!certificate_matches (self, link, request))
+    return;
 
   switch (request->type)
     {
@@ -1375,6 +1408,16 @@ link_closed_cb (CentralMonitorServer *server,
 
   if (link == NULL)
     return;
+
+  if (reason != NULL && (reason->domain == EV_TLS_ERROR ||
+                         g_error_matches (reason, EV_LINK_ERROR, EV_LINK_ERROR_TLS_MISMATCH)))
+    {
+      g_autofree char *message = g_strdup_printf (_("TLS with the link from %s failed: %s"),
+                                                  link->peer, reason->message);
+      CentralEventData data = { .peer = link->peer, .reason = reason->message };
+
+      emit (self, CENTRAL_EVENT_TLS_FAILED, CENTRAL_LOG_WARNING, message, &data);
+    }
 
   rec = link->cp_id != NULL ? g_hash_table_lookup (self->records, link->cp_id) : NULL;
   if (rec != NULL && rec->link_id == link_id && !self->shutting_down)
@@ -2493,6 +2536,58 @@ warn_missing_topics (CentralCore *self)
  *
  * Returns: %TRUE on success
  */
+/* Loads the monitor port's certificate, if Central has one. */
+static gboolean
+setup_tls (CentralCore  *self,
+           GError      **error)
+{
+  g_autoptr(EvTlsServer) tls = NULL;
+
+  if (self->tls_cert == NULL && self->tls_key == NULL && self->tls_client_ca == NULL)
+    return TRUE;
+  if (self->tls_cert == NULL || self->tls_key == NULL)
+    {
+      g_set_error_literal (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_INVALID_ARGUMENT,
+                           _("TLS needs both a certificate and its key (--tls-cert and --tls-key)"));
+      return FALSE;
+    }
+
+  tls = ev_tls_server_new (self->tls_cert, self->tls_key, self->tls_client_ca, error);
+  if (tls == NULL)
+    return FALSE;
+  central_monitor_server_set_tls (self->server, tls);
+  g_free (self->tls_fingerprint);
+  self->tls_fingerprint = g_strdup (ev_tls_server_get_fingerprint (tls));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_FINGERPRINT]);
+  return TRUE;
+}
+
+/* Says, once at start, whether the monitor links are encrypted. */
+static void
+emit_tls (CentralCore *self)
+{
+  g_autofree char *message = NULL;
+  CentralEventData data = { .fingerprint = self->tls_fingerprint, .encrypted = self->tls_fingerprint != NULL,
+                            .client_certs = self->tls_client_ca != NULL };
+
+  if (self->tls_fingerprint == NULL)
+    {
+      message = g_strdup (_("Monitor links are not encrypted: tokens cross the network in clear "
+                            "(start Central with --tls-cert and --tls-key)"));
+      emit (self, CENTRAL_EVENT_TLS, CENTRAL_LOG_WARNING, message, &data);
+      return;
+    }
+
+  if (self->tls_client_ca != NULL)
+    message = g_strdup_printf (_("Monitor links use TLS, with client certificates required; "
+                                 "Central’s certificate has the SHA-256 fingerprint %s"),
+                               self->tls_fingerprint);
+  else
+    message = g_strdup_printf (_("Monitor links use TLS; Central’s certificate has the SHA-256 fingerprint %s"),
+                               self->tls_fingerprint);
+  emit (self, CENTRAL_EVENT_TLS, CENTRAL_LOG_INFO, message, &data);
+}
+
 gboolean
 central_core_start (CentralCore  *self,
                     GError      **error)
@@ -2519,7 +2614,8 @@ central_core_start (CentralCore  *self,
   central_monitor_server_set_auth_timeout (self->server, self->auth_timeout);
   central_monitor_server_set_max_unauthenticated (self->server, self->max_unauthenticated);
   central_monitor_server_set_limit_loopback (self->server, self->limit_loopback);
-  if (!central_monitor_server_listen (self->server, self->listen, error))
+  if (!setup_tls (self, error) ||
+      !central_monitor_server_listen (self->server, self->listen, error))
     goto fail;
 
   client_id = g_strdup_printf ("ev-central-%d", (int) getpid ());
@@ -2593,6 +2689,7 @@ central_core_start (CentralCore  *self,
                                                 data.port, n);
     emit (self, CENTRAL_EVENT_READY, CENTRAL_LOG_INFO, message, &data);
   }
+  emit_tls (self);
 
   return TRUE;
 
@@ -3268,6 +3365,21 @@ central_core_get_port (CentralCore *self)
   return self->server != NULL ? central_monitor_server_get_port (self->server) : 0;
 }
 
+/**
+ * central_core_get_tls_fingerprint:
+ * @self: a core
+ *
+ * Returns: (nullable): the SHA-256 fingerprint of the monitor port's
+ *   certificate once started with TLS, else %NULL
+ */
+const char *
+central_core_get_tls_fingerprint (CentralCore *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), NULL);
+
+  return self->tls_fingerprint;
+}
+
 const char *
 central_core_get_listen (CentralCore *self)
 {
@@ -3370,6 +3482,10 @@ central_core_finalize (GObject *object)
   g_clear_object (&self->log);
   g_clear_object (&self->history);
   g_free (self->listen);
+  g_free (self->tls_cert);
+  g_free (self->tls_key);
+  g_free (self->tls_client_ca);
+  g_free (self->tls_fingerprint);
   g_free (self->bootstrap);
   g_strfreev (self->overrides);
   g_free (self->db_path);
@@ -3429,6 +3545,18 @@ central_core_get_property (GObject    *object,
       break;
     case PROP_LIMIT_LOOPBACK:
       g_value_set_boolean (value, self->limit_loopback);
+      break;
+    case PROP_TLS_CERT:
+      g_value_set_string (value, self->tls_cert);
+      break;
+    case PROP_TLS_KEY:
+      g_value_set_string (value, self->tls_key);
+      break;
+    case PROP_TLS_CLIENT_CA:
+      g_value_set_string (value, self->tls_client_ca);
+      break;
+    case PROP_TLS_FINGERPRINT:
+      g_value_set_string (value, self->tls_fingerprint);
       break;
     case PROP_AUTH_BACKOFF:
       g_value_set_uint (value, self->auth_backoff);
@@ -3511,6 +3639,18 @@ central_core_set_property (GObject      *object,
     case PROP_LIMIT_LOOPBACK:
       self->limit_loopback = g_value_get_boolean (value);
       break;
+    case PROP_TLS_CERT:
+      g_free (self->tls_cert);
+      self->tls_cert = g_value_dup_string (value);
+      break;
+    case PROP_TLS_KEY:
+      g_free (self->tls_key);
+      self->tls_key = g_value_dup_string (value);
+      break;
+    case PROP_TLS_CLIENT_CA:
+      g_free (self->tls_client_ca);
+      self->tls_client_ca = g_value_dup_string (value);
+      break;
     case PROP_AUTH_BACKOFF:
       self->auth_backoff = g_value_get_uint (value);
       break;
@@ -3569,6 +3709,17 @@ central_core_class_init (CentralCoreClass *klass)
     g_param_spec_uint ("max-unauthenticated", NULL, NULL, 0, G_MAXUINT,
                        CENTRAL_MONITOR_SERVER_DEFAULT_MAX_UNAUTHENTICATED, construct);
   /* Whether loopback peers count against max-unauthenticated. */
+  /* TLS on the monitor port: the certificate and key (PEM), and the CA
+   * every monitor's client certificate must come from. */
+  properties[PROP_TLS_CERT] =
+    g_param_spec_string ("tls-cert", NULL, NULL, NULL, construct);
+  properties[PROP_TLS_KEY] =
+    g_param_spec_string ("tls-key", NULL, NULL, NULL, construct);
+  properties[PROP_TLS_CLIENT_CA] =
+    g_param_spec_string ("tls-client-ca", NULL, NULL, NULL, construct);
+  /* The SHA-256 fingerprint of the certificate, once started with TLS. */
+  properties[PROP_TLS_FINGERPRINT] =
+    g_param_spec_string ("tls-fingerprint", NULL, NULL, NULL, readable);
   properties[PROP_LIMIT_LOOPBACK] =
     g_param_spec_boolean ("limit-loopback", NULL, NULL, FALSE, construct);
   /* The first back-off of a CP id after repeated wrong tokens, in ms;

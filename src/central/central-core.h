@@ -49,12 +49,17 @@ GQuark central_core_error_quark (void);
  *   progress has started this long after it was authorised ends with
  *   supply-error `not-plugged` and a `cancel` directive (default 75000).
  * - "group" (string): the Kafka consumer group (default "ev-central").
+ * - "tls-cert", "tls-key" (string): PEM files; set, the monitor port
+ *   speaks TLS (docs/tls.md). "tls-client-ca" (string): also require
+ *   client certificates from this CA, whose CN must be the CP id.
  *
  * Read-only properties (notify):
  * - "started" (boolean)
  * - "port" (uint): the monitor port actually bound, 0 before start
  * - "broker-reachable" (boolean)
  * - "n-links" (uint): monitor links open
+ * - "tls-fingerprint" (string): the SHA-256 fingerprint of the monitor
+ *   port's certificate, %NULL while it is plain TCP
  *
  * Signals:
  * - "event" (CentralEvent *event): everything that happens, typed; the
@@ -84,6 +89,7 @@ void         central_core_shutdown          (CentralCore        *self);
 gboolean     central_core_get_started       (CentralCore        *self);
 guint        central_core_get_port          (CentralCore        *self);
 const char  *central_core_get_listen        (CentralCore        *self);
+const char  *central_core_get_tls_fingerprint (CentralCore      *self);
 const char  *central_core_get_bootstrap     (CentralCore        *self);
 const char  *central_core_get_db_path       (CentralCore        *self);
 gboolean     central_core_get_broker_reachable (CentralCore     *self);

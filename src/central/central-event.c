@@ -34,7 +34,9 @@ G_DEFINE_ENUM_TYPE (CentralEventKind, central_event_kind,
                     G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_TOKEN_RESET, "token-reset"),
                     G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_CP_FORGOTTEN, "cp-forgotten"),
                     G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_PRICE, "price"),
-                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_LOCATION, "location"))
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_LOCATION, "location"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_TLS, "tls"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_TLS_FAILED, "tls-failed"))
 
 struct _CentralEvent
 {
@@ -163,6 +165,7 @@ central_event_new (CentralEventKind        kind,
       self->data.listen = keep (self, data->listen);
       self->data.kafka = keep (self, data->kafka);
       self->data.db = keep (self, data->db);
+      self->data.fingerprint = keep (self, data->fingerprint);
     }
 
   return self;

@@ -56,6 +56,8 @@ typedef enum {
   CENTRAL_EVENT_CP_FORGOTTEN,
   CENTRAL_EVENT_PRICE,
   CENTRAL_EVENT_LOCATION,
+  CENTRAL_EVENT_TLS,
+  CENTRAL_EVENT_TLS_FAILED,
 } CentralEventKind;
 
 GType central_event_kind_get_type (void);
@@ -96,6 +98,9 @@ typedef struct {
   const char *kafka;
   const char *db;
   guint       cps;
+  const char *fingerprint;
+  gboolean    encrypted;
+  gboolean    client_certs;
 } CentralEventData;
 
 /**

@@ -162,6 +162,9 @@ typedef enum {
   F_KAFKA,
   F_DB,
   F_CPS,
+  F_ENCRYPTED,
+  F_FINGERPRINT,
+  F_CLIENT_CERTS,
   F_MESSAGE,
 } Field;
 
@@ -194,6 +197,8 @@ static const Field *const members[] = {
   [CENTRAL_EVENT_CP_FORGOTTEN] = (const Field[]) { F_CP_ID, F_END },
   [CENTRAL_EVENT_PRICE] = (const Field[]) { F_CP_ID, F_PRICE, F_END },
   [CENTRAL_EVENT_LOCATION] = (const Field[]) { F_CP_ID, F_LOCATION, F_END },
+  [CENTRAL_EVENT_TLS] = (const Field[]) { F_ENCRYPTED, F_FINGERPRINT, F_CLIENT_CERTS, F_MESSAGE, F_END },
+  [CENTRAL_EVENT_TLS_FAILED] = (const Field[]) { F_PEER, F_REASON, F_END },
 };
 
 static void
@@ -289,6 +294,16 @@ add_member (JsonObject   *object,
       break;
     case F_CPS:
       json_object_set_int_member (object, "cps", data->cps);
+      break;
+    case F_ENCRYPTED:
+      json_object_set_boolean_member (object, "encrypted", data->encrypted);
+      break;
+    case F_FINGERPRINT:
+      if (data->fingerprint != NULL)
+        json_object_set_string_member (object, "fingerprint", data->fingerprint);
+      break;
+    case F_CLIENT_CERTS:
+      json_object_set_boolean_member (object, "client_certs", data->client_certs);
       break;
     case F_MESSAGE:
       json_object_set_string_member (object, "message", central_event_get_message (event));

@@ -17,6 +17,7 @@
 
 #include "central-monitor-server.h"
 #include "ev-epoll-source.h"
+#include "ev-tls.h"
 
 #define N_TIMEOUTS (EV_LINK_TIMEOUT_IDLE + 1)
 #define LISTEN_BACKLOG 4096
@@ -55,6 +56,12 @@
  * Link records are freed only when no call into the server is on the
  * stack, so callbacks may close any link, their own included, or the
  * whole server.
+ *
+ * With TLS (central_monitor_server_set_tls()), each link first runs a
+ * GnuTLS handshake driven by the same readiness events (#EvTlsConn), and
+ * its session starts, with its ENQ timer, once that is done; the time the
+ * handshake takes counts in the authentication deadline. The session
+ * then sees the decrypted bytes exactly as it sees a plain link's.
  */
 
 typedef struct _Link Link;
@@ -65,6 +72,9 @@ struct _Link
   guint64 id;
   int fd;
   EvLinkSession *session;
+  EvTlsConn *tls;             /* NULL on a plain link */
+  char *peer_name;            /* the CN of the client's certificate */
+  gboolean tls_failed;
   char *peer;
   char *address;              /* the peer without its port */
   GError *reason;
@@ -107,6 +117,7 @@ struct _CentralMonitorServer
   guint max_unauthenticated;
   gboolean limit_loopback;
   GHashTable *unauthenticated;  /* address → GQueue of Link, oldest first */
+  EvTlsServer *tls;
 
   guint64 next_id;
   GHashTable *links;
@@ -260,6 +271,8 @@ static void
 link_free (Link *link)
 {
   g_clear_pointer (&link->session, ev_link_session_free);
+  g_clear_pointer (&link->tls, ev_tls_conn_free);
+  g_clear_pointer (&link->peer_name, g_free);
   g_clear_pointer (&link->peer, g_free);
   g_clear_pointer (&link->address, g_free);
   g_clear_error (&link->reason);
@@ -331,8 +344,29 @@ io_error_new (int errsv)
 
 /* Writes what the kernel takes. A closed session gets this one chance. */
 static void
+link_flush_tls (Link *link)
+{
+  /* Nothing leaves in the clear once TLS was asked for. */
+  if (!ev_tls_conn_is_established (link->tls))
+    {
+      gsize len = 0;
+
+      ev_link_session_peek_output (link->session, &len);
+      ev_link_session_consume_output (link->session, len);
+      return;
+    }
+  ev_tls_conn_flush_session (link->tls, link->session);
+}
+
+static void
 link_flush (Link *link)
 {
+  if (link->tls != NULL)
+    {
+      link_flush_tls (link);
+      return;
+    }
+
   while (ev_link_session_has_output (link->session))
     {
       gsize len = 0;
@@ -400,6 +434,8 @@ link_finish (CentralMonitorServer *self,
   link->finished = TRUE;
   forget_unauthenticated (self, link);
   epoll_ctl (self->epoll_fd, EPOLL_CTL_DEL, link->fd, NULL);
+  if (link->tls != NULL)
+    ev_tls_conn_bye (link->tls);
   close (link->fd);
   link->fd = -1;
   heap_remove (self, link);
@@ -432,13 +468,15 @@ link_update (CentralMonitorServer *self,
 
   link_flush (link);
 
-  if (ev_link_session_get_state (link->session) == EV_LINK_SESSION_STATE_CLOSED)
+  if (link->tls_failed ||
+      ev_link_session_get_state (link->session) == EV_LINK_SESSION_STATE_CLOSED)
     {
       link_finish (self, link);
       return;
     }
 
-  if (ev_link_session_has_output (link->session))
+  if (ev_link_session_has_output (link->session) ||
+      (link->tls != NULL && ev_tls_conn_wants_write (link->tls)))
     events |= EPOLLOUT;
   set_epoll_events (self, link, events);
 
@@ -463,12 +501,67 @@ link_refuse (CentralMonitorServer *self,
   link_update (self, link);
 }
 
+/* Drives the TLS handshake of @link; once it is done, starts the
+ * session and returns %TRUE. A failure ends the link with the TLS error
+ * as its reason. */
+static gboolean
+link_tls_handshake (CentralMonitorServer *self,
+                    Link                 *link)
+{
+  g_autoptr(GError) error = NULL;
+
+  switch (ev_tls_conn_handshake (link->tls, &error))
+    {
+    case EV_TLS_IO_OK:
+      link->peer_name = ev_tls_conn_get_peer_name (link->tls);
+      ev_link_session_start (link->session, g_get_monotonic_time ());
+      return TRUE;
+    case EV_TLS_IO_AGAIN:
+      return FALSE;
+    case EV_TLS_IO_EOF:
+      error = g_error_new_literal (EV_TLS_ERROR, EV_TLS_ERROR_HANDSHAKE,
+                                   _("The peer closed the connection before the TLS handshake"));
+      break;
+    case EV_TLS_IO_ERROR:
+    default:
+      break;
+    }
+
+  link->tls_failed = TRUE;
+  g_clear_error (&link->reason);
+  link->reason = g_steal_pointer (&error);
+  return FALSE;
+}
+
+/* Reads what the link's TLS records carry, as link_read() does for a
+ * plain link. The buffer takes a whole record (16 KiB). */
+static void
+link_read_tls (CentralMonitorServer *self,
+               Link                 *link)
+{
+  G_STATIC_ASSERT (sizeof self->buffer >= 16384);
+
+  if (!ev_tls_conn_is_established (link->tls) && !link_tls_handshake (self, link))
+    return;
+
+  link->busy++;
+  ev_tls_conn_read_session (link->tls, link->session, self->buffer, sizeof self->buffer,
+                            MAX_READ_PER_WAKEUP);
+  link->busy--;
+}
+
 static void
 link_read (CentralMonitorServer *self,
            Link                 *link,
            guint32               events)
 {
   gsize total = 0;
+
+  if (link->tls != NULL)
+    {
+      link_read_tls (self, link);
+      return;
+    }
 
   link->busy++;
 
@@ -674,7 +767,10 @@ link_open (CentralMonitorServer *self,
   link->events = event.events;
 
   g_hash_table_insert (self->links, &link->id, link);
-  ev_link_session_start (link->session, g_get_monotonic_time ());
+  if (self->tls != NULL)
+    link->tls = ev_tls_conn_new_server (self->tls, fd);
+  else
+    ev_link_session_start (link->session, g_get_monotonic_time ());
   track_unauthenticated (self, link);
 
   link->busy++;
@@ -798,7 +894,9 @@ server_dispatch (CentralMonitorServer *self)
       if (link->finished)
         continue;
 
-      if (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+      /* A TLS handshake may wait for the socket to take output, too. */
+      if ((events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) ||
+          (link->tls != NULL && !ev_tls_conn_is_established (link->tls)))
         link_read (self, link, events[i].events);
       link_update (self, link);
     }
@@ -1068,6 +1166,7 @@ central_monitor_server_finalize (GObject *object)
 
   g_clear_pointer (&self->zombies, g_ptr_array_unref);
   g_clear_pointer (&self->unauthenticated, g_hash_table_unref);
+  g_clear_pointer (&self->tls, ev_tls_server_unref);
   g_clear_pointer (&self->heap, g_ptr_array_unref);
   g_clear_pointer (&self->links, g_hash_table_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
@@ -1492,6 +1591,61 @@ central_monitor_server_set_authenticated (CentralMonitorServer *self,
   forget_unauthenticated (self, link);
   link_update (self, link);
   server_leave (self);
+}
+
+/**
+ * central_monitor_server_set_tls:
+ * @self: a server
+ * @tls: (nullable): the server's certificate and key; %NULL for plain TCP
+ *
+ * Links accepted from now on speak TLS with @tls (docs/protocol.md,
+ * section 2): a client that speaks the plain protocol gets a TLS alert
+ * and is closed, and a failed handshake closes the link with an
+ * %EV_TLS_ERROR as its reason.
+ */
+void
+central_monitor_server_set_tls (CentralMonitorServer *self,
+                                EvTlsServer          *tls)
+{
+  g_return_if_fail (CENTRAL_IS_MONITOR_SERVER (self));
+
+  g_clear_pointer (&self->tls, ev_tls_server_unref);
+  if (tls != NULL)
+    self->tls = ev_tls_server_ref (tls);
+}
+
+/**
+ * central_monitor_server_get_tls:
+ * @self: a server
+ *
+ * Returns: (transfer none) (nullable): the TLS credentials new links use
+ */
+EvTlsServer *
+central_monitor_server_get_tls (CentralMonitorServer *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_MONITOR_SERVER (self), NULL);
+
+  return self->tls;
+}
+
+/**
+ * central_monitor_server_get_peer_name:
+ * @self: a server
+ * @link_id: an open link
+ *
+ * Returns: (nullable): the common name of the client certificate @link_id
+ *   presented, %NULL without one
+ */
+const char *
+central_monitor_server_get_peer_name (CentralMonitorServer *self,
+                                      guint64               link_id)
+{
+  Link *link;
+
+  g_return_val_if_fail (CENTRAL_IS_MONITOR_SERVER (self), NULL);
+
+  link = lookup_link (self, link_id, NULL);
+  return link != NULL ? link->peer_name : NULL;
 }
 
 /**

@@ -3,6 +3,7 @@
 #include <glib-object.h>
 
 #include "ev-link-session.h"
+#include "ev-tls.h"
 
 G_BEGIN_DECLS
 
@@ -26,7 +27,8 @@ G_DECLARE_FINAL_TYPE (CentralMonitorServer, central_monitor_server, CENTRAL, MON
  *   with central_monitor_server_respond(), now or later. @text is
  *   NUL-terminated and valid only during the call.
  * @link_closed: (nullable): the link is gone; @reason, in the
- *   %EV_LINK_ERROR domain, says why. Called exactly once for every
+ *   %EV_LINK_ERROR domain, or %EV_TLS_ERROR when its TLS handshake
+ *   failed, says why. Called exactly once for every
  *   @link_opened, also from central_monitor_server_close_link() and
  *   central_monitor_server_close(), but not when the server is disposed.
  *
@@ -80,6 +82,11 @@ void                  central_monitor_server_set_limit_loopback (CentralMonitorS
 void                  central_monitor_server_set_authenticated (CentralMonitorServer *self,
                                                                 guint64               link_id);
 const char           *central_monitor_server_get_peer       (CentralMonitorServer *self,
+                                                             guint64               link_id);
+void                  central_monitor_server_set_tls        (CentralMonitorServer *self,
+                                                             EvTlsServer          *tls);
+EvTlsServer          *central_monitor_server_get_tls        (CentralMonitorServer *self);
+const char           *central_monitor_server_get_peer_name  (CentralMonitorServer *self,
                                                              guint64               link_id);
 
 gboolean              central_monitor_server_respond        (CentralMonitorServer *self,

@@ -16,6 +16,8 @@ struct _CentralPreferences
   CentralSettings      *settings;
 
   AdwEntryRow          *listen_row;
+  AdwEntryRow          *tls_cert_row;
+  AdwEntryRow          *tls_key_row;
   AdwEntryRow          *bootstrap_row;
   AdwEntryRow          *database_row;
 };
@@ -67,6 +69,8 @@ central_preferences_constructed (GObject *object)
   g_object_bind_property (self->settings, "listen-address", self->listen_row, "text", flags);
   g_object_bind_property (self->settings, "kafka-bootstrap", self->bootstrap_row, "text", flags);
   g_object_bind_property (self->settings, "database-path", self->database_row, "text", flags);
+  g_object_bind_property (self->settings, "tls-certificate", self->tls_cert_row, "text", flags);
+  g_object_bind_property (self->settings, "tls-key", self->tls_key_row, "text", flags);
 }
 
 static void
@@ -137,6 +141,8 @@ central_preferences_class_init (CentralPreferencesClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/evcharging/EVCharging/Central/central-preferences.ui");
   gtk_widget_class_bind_template_child (widget_class, CentralPreferences, listen_row);
+  gtk_widget_class_bind_template_child (widget_class, CentralPreferences, tls_cert_row);
+  gtk_widget_class_bind_template_child (widget_class, CentralPreferences, tls_key_row);
   gtk_widget_class_bind_template_child (widget_class, CentralPreferences, bootstrap_row);
   gtk_widget_class_bind_template_child (widget_class, CentralPreferences, database_row);
   gtk_widget_class_bind_template_callback (widget_class, listen_changed_cb);

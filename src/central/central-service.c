@@ -158,6 +158,7 @@ struct _CentralService
   gboolean running;
   GError *start_error;
   guint start_port;
+  char *start_tls_fingerprint;
   Batch *pending;
   GSource *apply_source;
 
@@ -858,6 +859,8 @@ core_thread_main (gpointer user_data)
   self->start_done = TRUE;
   self->running = ok;
   self->start_port = ok ? central_core_get_port (self->core) : 0;
+  g_free (self->start_tls_fingerprint);
+  self->start_tls_fingerprint = ok ? g_strdup (central_core_get_tls_fingerprint (self->core)) : NULL;
   self->start_error = g_steal_pointer (&error);
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
@@ -1638,6 +1641,20 @@ central_service_get_started (CentralService *self)
   return self->started;
 }
 
+/**
+ * central_service_get_tls_fingerprint:
+ * @self: a service
+ *
+ * Returns: (nullable): the SHA-256 fingerprint of the monitor port's
+ *   certificate, %NULL when the links are plain TCP or not started
+ */
+const char *
+central_service_get_tls_fingerprint (CentralService *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_SERVICE (self), NULL);
+  return self->started ? self->start_tls_fingerprint : NULL;
+}
+
 guint
 central_service_get_port (CentralService *self)
 {
@@ -1778,6 +1795,7 @@ central_service_finalize (GObject *object)
   g_clear_object (&self->log);
   g_clear_object (&self->history);
   g_free (self->listen);
+  g_free (self->start_tls_fingerprint);
   g_free (self->bootstrap);
   g_free (self->db_path);
   g_mutex_clear (&self->lock);

@@ -57,6 +57,7 @@ gboolean        central_service_call                 (CentralService       *self
 
 gboolean        central_service_get_started          (CentralService       *self);
 guint           central_service_get_port             (CentralService       *self);
+const char     *central_service_get_tls_fingerprint  (CentralService       *self);
 gboolean        central_service_get_broker_reachable (CentralService       *self);
 guint           central_service_get_n_links          (CentralService       *self);
 guint           central_service_get_history_total    (CentralService       *self);

@@ -18,6 +18,8 @@ struct _CentralSettings
   char      *listen_address;
   char      *kafka_bootstrap;
   char      *database_path;
+  char      *tls_certificate;
+  char      *tls_key;
   int        window_width;
   int        window_height;
   gboolean   window_maximized;
@@ -30,6 +32,8 @@ enum {
   PROP_LISTEN_ADDRESS,
   PROP_KAFKA_BOOTSTRAP,
   PROP_DATABASE_PATH,
+  PROP_TLS_CERTIFICATE,
+  PROP_TLS_KEY,
   PROP_WINDOW_WIDTH,
   PROP_WINDOW_HEIGHT,
   PROP_WINDOW_MAXIMIZED,
@@ -66,6 +70,8 @@ central_settings_finalize (GObject *object)
   g_clear_pointer (&self->listen_address, g_free);
   g_clear_pointer (&self->kafka_bootstrap, g_free);
   g_clear_pointer (&self->database_path, g_free);
+  g_clear_pointer (&self->tls_certificate, g_free);
+  g_clear_pointer (&self->tls_key, g_free);
 
   G_OBJECT_CLASS (central_settings_parent_class)->finalize (object);
 }
@@ -88,6 +94,12 @@ central_settings_get_property (GObject    *object,
       break;
     case PROP_DATABASE_PATH:
       g_value_set_string (value, self->database_path);
+      break;
+    case PROP_TLS_CERTIFICATE:
+      g_value_set_string (value, self->tls_certificate);
+      break;
+    case PROP_TLS_KEY:
+      g_value_set_string (value, self->tls_key);
       break;
     case PROP_WINDOW_WIDTH:
       g_value_set_int (value, self->window_width);
@@ -121,6 +133,12 @@ central_settings_set_property (GObject      *object,
       break;
     case PROP_DATABASE_PATH:
       ev_ui_set_string_property (self, &self->database_path, g_value_get_string (value), pspec);
+      break;
+    case PROP_TLS_CERTIFICATE:
+      ev_ui_set_string_property (self, &self->tls_certificate, g_value_get_string (value), pspec);
+      break;
+    case PROP_TLS_KEY:
+      ev_ui_set_string_property (self, &self->tls_key, g_value_get_string (value), pspec);
       break;
     case PROP_WINDOW_WIDTH:
       ev_ui_set_int_property (self, &self->window_width, g_value_get_int (value), pspec);
@@ -158,6 +176,10 @@ central_settings_class_init (CentralSettingsClass *klass)
     g_param_spec_string ("kafka-bootstrap", NULL, NULL, "", flags);
   properties[PROP_DATABASE_PATH] =
     g_param_spec_string ("database-path", NULL, NULL, "", flags);
+  properties[PROP_TLS_CERTIFICATE] =
+    g_param_spec_string ("tls-certificate", NULL, NULL, "", flags);
+  properties[PROP_TLS_KEY] =
+    g_param_spec_string ("tls-key", NULL, NULL, "", flags);
   properties[PROP_WINDOW_WIDTH] =
     g_param_spec_int ("window-width", NULL, NULL, 0, G_MAXINT, 1100, flags);
   properties[PROP_WINDOW_HEIGHT] =
@@ -174,6 +196,8 @@ central_settings_init (CentralSettings *self)
   self->listen_address = g_strdup ("0.0.0.0:7001");
   self->kafka_bootstrap = g_strdup ("");
   self->database_path = g_strdup ("");
+  self->tls_certificate = g_strdup ("");
+  self->tls_key = g_strdup ("");
   self->window_width = 1100;
   self->window_height = 720;
 }
@@ -227,4 +251,20 @@ central_settings_set_database_path (CentralSettings *self,
 {
   g_return_if_fail (CENTRAL_IS_SETTINGS (self));
   ev_ui_set_string_property (self, &self->database_path, database_path, properties[PROP_DATABASE_PATH]);
+}
+
+const char *
+central_settings_get_tls_certificate (CentralSettings *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_SETTINGS (self), NULL);
+
+  return self->tls_certificate;
+}
+
+const char *
+central_settings_get_tls_key (CentralSettings *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_SETTINGS (self), NULL);
+
+  return self->tls_key;
 }

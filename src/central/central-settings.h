@@ -17,6 +17,8 @@ const char      *central_settings_get_kafka_bootstrap (CentralSettings *self);
 void             central_settings_set_kafka_bootstrap (CentralSettings *self,
                                                        const char      *kafka_bootstrap);
 const char      *central_settings_get_database_path   (CentralSettings *self);
+const char      *central_settings_get_tls_certificate (CentralSettings *self);
+const char      *central_settings_get_tls_key         (CentralSettings *self);
 void             central_settings_set_database_path   (CentralSettings *self,
                                                        const char      *database_path);
 

@@ -92,6 +92,9 @@ struct _CentralWindow
   GtkImage             *broker_icon;
   GtkLabel             *broker_label;
   GtkLabel             *port_label;
+  GtkLabel             *tls_label;
+  GtkImage             *tls_icon;
+  guint                 tls_shown_port;
   GtkLabel             *count_label;
   AdwStatusPage        *error_page;
 };
@@ -896,6 +899,8 @@ update_status (CentralWindow *self)
 {
   g_autofree char *broker = NULL;
   g_autofree char *port = NULL;
+  g_autofree char *tls = NULL;
+  const char *fingerprint;
   gboolean reachable;
   guint bound;
 
@@ -921,6 +926,28 @@ update_status (CentralWindow *self)
     port = g_strdup (_("Monitor port closed"));
 
   gtk_label_set_label (self->port_label, port);
+
+  /* Set once per start: the link count changes this often, and a
+   * tooltip costs round trips to the X server. */
+  gtk_widget_set_visible (gtk_widget_get_parent (GTK_WIDGET (self->tls_label)), bound != 0);
+  if (bound == 0 || bound == self->tls_shown_port)
+    return;
+  self->tls_shown_port = bound;
+  fingerprint = central_service_get_tls_fingerprint (self->service);
+  if (fingerprint != NULL)
+    {
+      ev_ui_set_status (self->tls_label, TRUE, _("Monitor links encrypted (TLS)"));
+      gtk_image_set_from_icon_name (self->tls_icon, "channel-secure-symbolic");
+      tls = g_strdup_printf (_("Certificate SHA-256 fingerprint: %s"), fingerprint);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->tls_label), tls);
+    }
+  else
+    {
+      ev_ui_set_status (self->tls_label, FALSE, _("Monitor links not encrypted"));
+      gtk_image_set_from_icon_name (self->tls_icon, "channel-insecure-symbolic");
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->tls_label),
+                                   _("Tokens cross the network in clear: start Central with --tls-cert and --tls-key"));
+    }
 }
 
 static void
@@ -1824,6 +1851,8 @@ central_window_class_init (CentralWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, broker_icon);
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, broker_label);
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, port_label);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, tls_label);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, tls_icon);
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, count_label);
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, error_page);
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);

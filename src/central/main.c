@@ -12,6 +12,7 @@
 #include "ev-headless.h"
 #include "ev-broker-launch.h"
 #include "ev-bus.h"
+#include "ev-tls.h"
 
 /* --price: one price, or MIN-MAX (both from 0 to 100, MIN below MAX).
  * Unset, the default price; *out_max < 0 when there is no range. */
@@ -67,6 +68,9 @@ run_headless (CentralOptions *options)
                        "db-path", db_path,
                        "default-price", options->price,
                        "default-price-max", options->price_max,
+                       "tls-cert", options->tls_cert,
+                       "tls-key", options->tls_key,
+                       "tls-client-ca", options->tls_client_ca,
                        NULL);
   service = g_object_new (CENTRAL_TYPE_SERVICE, "core", core, "views", FALSE, NULL);
   return central_headless_run (service);
@@ -117,6 +121,7 @@ main (int   argc,
   gboolean create_topics = FALSE;
   int partitions = -1;         /* -1: not given */
   int replication_factor = -1;
+  gboolean print_fingerprint = FALSE;
   g_autofree char *price = NULL;
   int status;
   const GOptionEntry entries[] = {
@@ -131,6 +136,14 @@ main (int   argc,
     { "price", 0, 0, G_OPTION_ARG_STRING, &price,
       N_("Price in €/kWh given to newly registered charging points, or a range MIN-MAX to draw each one’s from (default 0.35)"),
       N_("EUR|MIN-MAX") },
+    { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &options.tls_cert,
+      N_("Serve monitors over TLS with this certificate (PEM; with --tls-key)"), N_("FILE") },
+    { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &options.tls_key,
+      N_("The private key of --tls-cert (PEM)"), N_("FILE") },
+    { "tls-client-ca", 0, 0, G_OPTION_ARG_FILENAME, &options.tls_client_ca,
+      N_("Require monitors to present a certificate from this CA, whose common name is their CP id"), N_("FILE") },
+    { "print-tls-fingerprint", 0, 0, G_OPTION_ARG_NONE, &print_fingerprint,
+      N_("Print the SHA-256 fingerprint of --tls-cert, for monitors to pin, and exit"), NULL },
     { "headless", 0, 0, G_OPTION_ARG_NONE, &headless,
       N_("No window: commands on standard input, JSON events on standard output"), NULL },
     { "events", 0, 0, G_OPTION_ARG_NONE, &options.events,
@@ -185,6 +198,32 @@ main (int   argc,
     {
       g_print ("ev-central %s\n", PACKAGE_VERSION);
       return 0;
+    }
+
+  if (print_fingerprint)
+    {
+      g_autofree char *fingerprint = NULL;
+
+      if (options.tls_cert == NULL)
+        {
+          g_printerr (_("ev-central: --print-tls-fingerprint needs --tls-cert FILE\n"));
+          return 2;
+        }
+      fingerprint = ev_tls_fingerprint_of_file (options.tls_cert, &error);
+      if (fingerprint == NULL)
+        {
+          g_printerr ("ev-central: %s\n", error->message);
+          return 1;
+        }
+      g_print ("%s\n", fingerprint);
+      return 0;
+    }
+
+  if ((options.tls_cert == NULL) != (options.tls_key == NULL) ||
+      (options.tls_client_ca != NULL && options.tls_cert == NULL))
+    {
+      g_printerr (_("ev-central: --tls-cert and --tls-key go together, and --tls-client-ca needs them\n"));
+      return 2;
     }
 
   if (!parse_price (price, &options.price, &options.price_max))

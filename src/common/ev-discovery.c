@@ -56,6 +56,8 @@ address_answers (const char *bootstrap)
   g_autoptr(GSocketConnection) connection = NULL;
 
   g_socket_client_set_timeout (client, 1);
+  /* The broker is on this machine: no proxy (see ev-link.c). */
+  g_socket_client_set_enable_proxy (client, FALSE);
   connection = g_socket_client_connect_to_host (client, bootstrap, 0, NULL, NULL);
   return connection != NULL;
 }

@@ -57,6 +57,8 @@ struct _EvLinkSession
   gboolean awaiting_response;
   gint64 response_since;
 
+  gboolean input_seen;
+
   /* Server. */
   gboolean request_open;
   guint bad_in_a_row;
@@ -120,6 +122,27 @@ protocol_violation (EvLinkSession *self,
 {
   close_session (self, g_error_new_literal (EV_LINK_ERROR, EV_LINK_ERROR_PROTOCOL, message),
                  TRUE, FALSE);
+}
+
+/* A TLS record begins with its type (alert 0x15, handshake 0x16) and the
+ * major version 3. In the plain protocol 0x15 is NACK, but NACK is never
+ * followed by ETX (0x03). */
+static gboolean
+looks_like_tls (const guint8 *data,
+                gsize         len)
+{
+  return len >= 2 && (data[0] == 0x15 || data[0] == 0x16) && data[1] == 0x03;
+}
+
+static void
+tls_mismatch (EvLinkSession *self)
+{
+  const char *message = self->role == EV_LINK_ROLE_CLIENT
+    ? _("The server expects TLS: connect with TLS (--tls and --tls-ca or --tls-fingerprint)")
+    : _("The peer speaks TLS, but this port takes plain links");
+
+  close_session (self, g_error_new_literal (EV_LINK_ERROR, EV_LINK_ERROR_TLS_MISMATCH, message),
+                 FALSE, TRUE);
 }
 
 static void
@@ -543,6 +566,15 @@ ev_link_session_receive (EvLinkSession *self,
 
   self->now = now_us;
   self->last_activity = now_us;
+  if (!self->input_seen)
+    {
+      self->input_seen = TRUE;
+      if (self->state == EV_LINK_SESSION_STATE_HANDSHAKE && looks_like_tls (data, len))
+        {
+          tls_mismatch (self);
+          return;
+        }
+    }
   ev_frame_decoder_feed (self->decoder, data, len);
 }
 

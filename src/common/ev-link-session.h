@@ -34,6 +34,8 @@ G_BEGIN_DECLS
  * @EV_LINK_ERROR_NO_REQUEST: a response was given with no request to answer.
  * @EV_LINK_ERROR_NOT_AUTHENTICATED: server: the client did not authenticate
  *   in time, or was one unauthenticated link too many from its address.
+ * @EV_LINK_ERROR_TLS_MISMATCH: one end speaks TLS and the other the plain
+ *   protocol (a TLS record arrived during the plain handshake).
  *
  * Why a link closed, or why an operation on it failed.
  */
@@ -51,6 +53,7 @@ typedef enum {
   EV_LINK_ERROR_PROTOCOL,
   EV_LINK_ERROR_NO_REQUEST,
   EV_LINK_ERROR_NOT_AUTHENTICATED,
+  EV_LINK_ERROR_TLS_MISMATCH,
 } EvLinkError;
 
 GQuark ev_link_error_quark (void);

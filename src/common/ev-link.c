@@ -2,6 +2,7 @@
 
 #include "ev-frame.h"
 #include "ev-link.h"
+#include "ev-tls.h"
 
 /* Enough for a whole frame, so a frame usually arrives in one read. */
 #define READ_CHUNK (EV_FRAME_MAX_DATA + EV_FRAME_OVERHEAD)
@@ -723,6 +724,8 @@ ev_link_new_server (GSocketConnection *connection)
 
 typedef struct {
   EvLink *link;
+  EvTlsClient *tls;
+  GSocketConnectable *address;
   guint handshake_timeout_ms;
   gulong established_id;
   gulong closed_id;
@@ -751,6 +754,8 @@ connect_data_free (gpointer user_data)
 
   connect_data_detach (data);
   g_clear_object (&data->link);
+  g_clear_pointer (&data->tls, ev_tls_client_unref);
+  g_clear_object (&data->address);
   g_free (data);
 }
 
@@ -808,27 +813,17 @@ connect_cancelled_cb (GCancellable *cancellable,
   return G_SOURCE_REMOVE;
 }
 
+/* Starts the link's ENQ handshake over @stream. */
 static void
-socket_connected_cb (GObject      *source,
-                     GAsyncResult *result,
-                     gpointer      user_data)
+start_client (GTask     *task,
+              GIOStream *stream)
 {
-  GTask *task = user_data;
   ConnectData *data = g_task_get_task_data (task);
-  g_autoptr(GSocketConnection) connection = NULL;
   GCancellable *cancellable = g_task_get_cancellable (task);
-  GError *error = NULL;
-
-  connection = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, &error);
-  if (connection == NULL)
-    {
-      connect_complete (task, error);
-      return;
-    }
 
   data->link = g_object_new (EV_TYPE_LINK,
                              "role", EV_LINK_ROLE_CLIENT,
-                             "stream", connection,
+                             "stream", stream,
                              "handshake-timeout", data->handshake_timeout_ms,
                              NULL);
   data->established_id = g_signal_connect (data->link, "notify::established",
@@ -843,6 +838,53 @@ socket_connected_cb (GObject      *source,
                              task, NULL);
       g_source_attach (data->cancel_source, g_task_get_context (task));
     }
+}
+
+static void
+tls_handshake_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  GTask *task = user_data;
+  g_autoptr(GIOStream) stream = NULL;
+  GError *error = NULL;
+
+  stream = ev_tls_client_handshake_finish (result, &error);
+  if (stream == NULL)
+    {
+      connect_complete (task, error);
+      return;
+    }
+  start_client (task, stream);
+}
+
+static void
+socket_connected_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  GTask *task = user_data;
+  ConnectData *data = g_task_get_task_data (task);
+  g_autoptr(GSocketConnection) connection = NULL;
+  GError *error = NULL;
+
+  connection = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, &error);
+  if (connection == NULL)
+    {
+      connect_complete (task, error);
+      return;
+    }
+
+  if (data->tls == NULL)
+    {
+      start_client (task, G_IO_STREAM (connection));
+      return;
+    }
+
+  /* The TLS handshake has the ENQ handshake's time-out of its own. */
+  ev_tls_client_handshake_async (data->tls, G_IO_STREAM (connection), data->address,
+                                 data->handshake_timeout_ms, g_task_get_cancellable (task),
+                                 tls_handshake_cb, task);
 }
 
 /**
@@ -864,6 +906,32 @@ ev_link_connect_async (GSocketConnectable  *address,
                        GAsyncReadyCallback  callback,
                        gpointer             user_data)
 {
+  ev_link_connect_tls_async (address, handshake_timeout_ms, NULL, cancellable, callback, user_data);
+}
+
+/**
+ * ev_link_connect_tls_async:
+ * @address: the server's address
+ * @handshake_timeout_ms: as for ev_link_connect_async(); the TLS
+ *   handshake gets as long again
+ * @tls: (nullable): speak TLS, checking the server as @tls says; %NULL
+ *   for plain TCP
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the link is established or failed
+ * @user_data: passed to @callback
+ *
+ * Like ev_link_connect_async(), over TLS (GIO's backend, glib-networking)
+ * when @tls is set. A TLS failure is an %EV_TLS_ERROR. Finish with
+ * ev_link_connect_finish().
+ */
+void
+ev_link_connect_tls_async (GSocketConnectable  *address,
+                           guint                handshake_timeout_ms,
+                           EvTlsClient         *tls,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
   g_autoptr(GSocketClient) client = NULL;
   GTask *task;
   ConnectData *data;
@@ -877,9 +945,15 @@ ev_link_connect_async (GSocketConnectable  *address,
   data = g_new0 (ConnectData, 1);
   data->handshake_timeout_ms = handshake_timeout_ms != 0 ? handshake_timeout_ms
                                                          : EV_LINK_DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  data->tls = tls != NULL ? ev_tls_client_ref (tls) : NULL;
+  data->address = g_object_ref (address);
   g_task_set_task_data (task, data, connect_data_free);
 
   client = g_socket_client_new ();
+  /* Links go straight to their peer, as they did before glib-networking
+   * brought GIO a proxy resolver (libproxy) that would consult the
+   * desktop's HTTP proxy settings for them. */
+  g_socket_client_set_enable_proxy (client, FALSE);
   g_socket_client_connect_async (client, address, cancellable, socket_connected_cb, task);
 }
 
@@ -903,6 +977,32 @@ ev_link_connect_to_host_async (const char          *host_and_port,
                                GAsyncReadyCallback  callback,
                                gpointer             user_data)
 {
+  ev_link_connect_to_host_tls_async (host_and_port, default_port, handshake_timeout_ms, NULL,
+                                     cancellable, callback, user_data);
+}
+
+/**
+ * ev_link_connect_to_host_tls_async:
+ * @host_and_port: `host:port`, or a host alone to use @default_port
+ * @default_port: the port when @host_and_port names none
+ * @handshake_timeout_ms: as for ev_link_connect_async()
+ * @tls: (nullable): as for ev_link_connect_tls_async()
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the link is established or failed
+ * @user_data: passed to @callback
+ *
+ * ev_link_connect_tls_async() with the address given as text. The host
+ * part is what a certificate checked against a CA must name.
+ */
+void
+ev_link_connect_to_host_tls_async (const char          *host_and_port,
+                                   guint16              default_port,
+                                   guint                handshake_timeout_ms,
+                                   EvTlsClient         *tls,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
   g_autoptr(GSocketConnectable) address = NULL;
   GError *error = NULL;
 
@@ -915,7 +1015,7 @@ ev_link_connect_to_host_async (const char          *host_and_port,
       return;
     }
 
-  ev_link_connect_async (address, handshake_timeout_ms, cancellable, callback, user_data);
+  ev_link_connect_tls_async (address, handshake_timeout_ms, tls, cancellable, callback, user_data);
 }
 
 /**

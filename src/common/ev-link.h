@@ -3,6 +3,7 @@
 #include <gio/gio.h>
 
 #include "ev-link-session.h"
+#include "ev-tls.h"
 
 G_BEGIN_DECLS
 
@@ -22,6 +23,19 @@ void        ev_link_connect_async         (GSocketConnectable   *address,
 void        ev_link_connect_to_host_async (const char           *host_and_port,
                                            guint16               default_port,
                                            guint                 handshake_timeout_ms,
+                                           GCancellable         *cancellable,
+                                           GAsyncReadyCallback   callback,
+                                           gpointer              user_data);
+void        ev_link_connect_tls_async     (GSocketConnectable   *address,
+                                           guint                 handshake_timeout_ms,
+                                           EvTlsClient          *tls,
+                                           GCancellable         *cancellable,
+                                           GAsyncReadyCallback   callback,
+                                           gpointer              user_data);
+void        ev_link_connect_to_host_tls_async (const char       *host_and_port,
+                                           guint16               default_port,
+                                           guint                 handshake_timeout_ms,
+                                           EvTlsClient          *tls,
                                            GCancellable         *cancellable,
                                            GAsyncReadyCallback   callback,
                                            gpointer              user_data);

@@ -290,6 +290,38 @@ run_engine (int    argc,
   return run_window (G_OBJECT (engine), start_engine, program);
 }
 
+/* How a monitor (or a fleet's) speaks TLS to Central. */
+typedef struct {
+  gboolean tls;
+  char *ca;
+  char *fingerprint;
+  char *client_cert;
+  char *client_key;
+} TlsOptions;
+
+#define TLS_ENTRIES(options) \
+    { "tls", 0, 0, G_OPTION_ARG_NONE, &(options).tls, \
+      N_("Speak TLS to Central, never plain TCP (needs --tls-ca or --tls-fingerprint)"), NULL }, \
+    { "tls-ca", 0, 0, G_OPTION_ARG_FILENAME, &(options).ca, \
+      N_("Check Central’s certificate against this CA (PEM); implies --tls"), N_("FILE") }, \
+    { "tls-fingerprint", 0, 0, G_OPTION_ARG_STRING, &(options).fingerprint, \
+      N_("Accept only Central’s certificate with this SHA-256 fingerprint; implies --tls"), N_("SHA256") }, \
+    { "tls-client-cert", 0, 0, G_OPTION_ARG_FILENAME, &(options).client_cert, \
+      N_("Present this certificate to Central (PEM; its common name is the CP id)"), N_("FILE") }, \
+    { "tls-client-key", 0, 0, G_OPTION_ARG_FILENAME, &(options).client_key, \
+      N_("The private key of --tls-client-cert (PEM)"), N_("FILE") }
+
+static void
+tls_options_clear (TlsOptions *options)
+{
+  g_clear_pointer (&options->ca, g_free);
+  g_clear_pointer (&options->fingerprint, g_free);
+  g_clear_pointer (&options->client_cert, g_free);
+  g_clear_pointer (&options->client_key, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TlsOptions, tls_options_clear)
+
 static int
 run_monitor (int    argc,
              char **argv)
@@ -303,6 +335,7 @@ run_monitor (int    argc,
   g_autofree char *engine = NULL;
   g_autofree char *central = NULL;
   int health_timeout = STATION_MONITOR_DEFAULT_HEALTH_TIMEOUT_MS;
+  g_auto(TlsOptions) tls = { 0 };
   const GOptionEntry entries[] = {
     { "id", 'i', 0, G_OPTION_ARG_STRING, &cp_id,
       N_("The charging point’s id (required)"), N_("CP") },
@@ -312,6 +345,7 @@ run_monitor (int    argc,
       N_("Central’s address (required)"), N_("ADDR:PORT") },
     { "health-timeout", 0, 0, G_OPTION_ARG_INT, &health_timeout,
       N_("How long the engine may take to answer a health check (default 1000 ms)"), N_("MS") },
+    TLS_ENTRIES (tls),
     { NULL }
   };
 
@@ -352,6 +386,11 @@ run_monitor (int    argc,
                           "engine", engine,
                           "central", central,
                           "health-timeout", (guint) health_timeout,
+                          "tls", tls.tls,
+                          "tls-ca", tls.ca,
+                          "tls-fingerprint", tls.fingerprint,
+                          "tls-client-cert", tls.client_cert,
+                          "tls-client-key", tls.client_key,
                           NULL);
   if (!station_monitor_check (monitor, &error))
     {
@@ -385,6 +424,8 @@ run_fleet (int    argc,
   double auto_plug = STATION_FLEET_DEFAULT_AUTO_PLUG_MS / 1000.0;
   double auto_unplug_after = STATION_FLEET_DEFAULT_AUTO_UNPLUG_MS / 1000.0;
   int stats_interval = STATION_FLEET_DEFAULT_STATS_INTERVAL_MS;
+  g_auto(TlsOptions) tls = { 0 };
+  g_autoptr(EvTlsClient) tls_client = NULL;
   const GOptionEntry entries[] = {
     { "count", 'n', 0, G_OPTION_ARG_INT, &count,
       N_("How many charging points to simulate (required)"), N_("N") },
@@ -412,6 +453,7 @@ run_fleet (int    argc,
       N_("Print statistics this often, in milliseconds; 0 never (default 1000)"), N_("MS") },
     { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds,
       N_("Stop after this many seconds; 0 runs until quit (default)"), N_("S") },
+    TLS_ENTRIES (tls),
     { NULL }
   };
 
@@ -451,6 +493,15 @@ run_fleet (int    argc,
       g_printerr (_("%s: a simulation value is out of range\n"), program);
       return 2;
     }
+  if (tls.tls || tls.ca != NULL || tls.fingerprint != NULL || tls.client_cert != NULL)
+    {
+      tls_client = ev_tls_client_new (tls.ca, tls.fingerprint, tls.client_cert, tls.client_key, &error);
+      if (tls_client == NULL)
+        {
+          g_printerr ("%s: %s\n", program, error->message);
+          return 2;
+        }
+    }
   check_view (&common);
 
   if (bootstrap == NULL)
@@ -478,6 +529,7 @@ run_fleet (int    argc,
   config.auto_unplug_kwh = auto_unplug_kwh;
   config.stats_interval_ms = stats_interval;
   config.seconds = seconds;
+  config.tls = tls_client;
 
   fleet = station_fleet_new (&config);
   return station_fleet_run_headless (fleet);

@@ -20,6 +20,7 @@
 #include "ev-messages.h"
 #include "ev-protocol.h"
 #include "ev-timer-wheel.h"
+#include "ev-tls.h"
 #include "station-directives.h"
 #include "station-fleet.h"
 #include "station-machine.h"
@@ -87,6 +88,7 @@ typedef struct
   StationFleet *fleet;
   StationMachine *machine;
   EvLinkSession *session;
+  EvTlsConn *tls;       /* with TLS: its handshake, then its records */
   StationFinished finished;
   gint64 status_at;     /* monotonic ms; 0 while not up */
   gint64 retry_at;      /* monotonic ms */
@@ -138,6 +140,8 @@ struct _StationFleet
   guint count;
   char *prefix;
   char *central;
+  char *central_host;   /* what Central's certificate must name */
+  EvTlsClient *tls;
   char *bootstrap;
   char **kafka_overrides;
   char *token_dir;
@@ -342,7 +346,8 @@ cp_reschedule (FleetCp *cp)
   StationFleet *self = cp->fleet;
   gint64 due = G_MAXINT64;
 
-  if ((cp->link == CP_LINK_IDLE && !cp->queued) || cp->link == CP_LINK_CONNECTING)
+  if ((cp->link == CP_LINK_IDLE && !cp->queued) || cp->link == CP_LINK_CONNECTING ||
+      (cp->tls != NULL && cp->session == NULL))
     due = cp->retry_at;
   if (cp->session != NULL)
     {
@@ -795,6 +800,9 @@ close_socket (FleetCp *cp)
   if (cp->fd < 0)
     return;
   ev_epoll_source_remove (cp->fleet->source, cp->fd);
+  if (cp->tls != NULL)
+    ev_tls_conn_bye (cp->tls);
+  g_clear_pointer (&cp->tls, ev_tls_conn_free);
   close (cp->fd);
   cp->fd = -1;
   cp->events = 0;
@@ -854,7 +862,39 @@ cp_connect (FleetCp *cp,
   cp->retry_at = now + CONNECT_TIMEOUT_MS;
 }
 
-/* connect() finished: start the session (it sends ENQ). */
+static void
+cp_start_session (FleetCp *cp)
+{
+  cp->session = ev_link_session_new (EV_LINK_ROLE_CLIENT, &session_callbacks, cp);
+  ev_link_session_start (cp->session, g_get_monotonic_time ());
+}
+
+/* Drives the TLS handshake; the session starts once it is done. */
+static void
+cp_tls_handshake (FleetCp *cp)
+{
+  g_autoptr(GError) error = NULL;
+
+  switch (ev_tls_conn_handshake (cp->tls, &error))
+    {
+    case EV_TLS_IO_OK:
+      cp_start_session (cp);
+      return;
+    case EV_TLS_IO_AGAIN:
+      set_events (cp, ev_tls_conn_wants_write (cp->tls) ? EPOLLOUT : EPOLLIN | EPOLLRDHUP);
+      return;
+    case EV_TLS_IO_EOF:
+    case EV_TLS_IO_ERROR:
+    default:
+      if (cp->fleet->counters.errors++ == 0)
+        g_message ("TLS with Central at %s failed for %s: %s", cp->fleet->central, cp_id (cp),
+                   error != NULL ? error->message : "the connection closed");
+      cp_lost (cp);
+      return;
+    }
+}
+
+/* connect() finished: start the session (it sends ENQ), or TLS first. */
 static void
 cp_connected (FleetCp *cp)
 {
@@ -870,8 +910,15 @@ cp_connected (FleetCp *cp)
     }
 
   set_link (cp, CP_LINK_HANDSHAKE);
-  cp->session = ev_link_session_new (EV_LINK_ROLE_CLIENT, &session_callbacks, cp);
-  ev_link_session_start (cp->session, g_get_monotonic_time ());
+  if (cp->fleet->tls == NULL)
+    {
+      cp_start_session (cp);
+      return;
+    }
+
+  cp->tls = ev_tls_conn_new_client (cp->fleet->tls, cp->fd, cp->fleet->central_host, NULL);
+  cp->retry_at = now_ms () + CONNECT_TIMEOUT_MS;
+  cp_tls_handshake (cp);
 }
 
 /* Writes what the kernel takes now; EPOLLOUT brings the rest. */
@@ -884,6 +931,11 @@ cp_flush (FleetCp *cp)
 
   if (cp->fd < 0 || !ev_link_session_has_output (cp->session))
     return;
+  if (cp->tls != NULL)
+    {
+      ev_tls_conn_flush_session (cp->tls, cp->session);
+      return;
+    }
 
   data = ev_link_session_peek_output (cp->session, &len);
   sent = send (cp->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -906,6 +958,14 @@ cp_read (FleetCp *cp,
          guint32  events)
 {
   StationFleet *self = cp->fleet;
+
+  /* Until the socket is empty: a record may hold more than the buffer,
+   * and what stays inside GnuTLS wakes no epoll. */
+  if (cp->tls != NULL)
+    {
+      ev_tls_conn_read_session (cp->tls, cp->session, self->buffer, sizeof self->buffer, G_MAXSIZE);
+      return;
+    }
 
   while (cp->session != NULL && ev_link_session_get_state (cp->session) != EV_LINK_SESSION_STATE_CLOSED)
     {
@@ -962,6 +1022,8 @@ fleet_ready_cb (gpointer tag,
 
   if (cp->link == CP_LINK_CONNECTING)
     cp_connected (cp);
+  else if (cp->tls != NULL && cp->session == NULL)
+    cp_tls_handshake (cp);
   else if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
     cp_read (cp, events);
   cp_update (cp);
@@ -982,7 +1044,8 @@ cp_due_cb (EvTimerWheelEntry *entry,
       else
         queue_join (cp);
     }
-  else if (cp->link == CP_LINK_CONNECTING && now >= cp->retry_at)
+  else if ((cp->link == CP_LINK_CONNECTING || (cp->tls != NULL && cp->session == NULL)) &&
+           now >= cp->retry_at)
     {
       g_debug ("%s: connecting to Central timed out", cp_id (cp));
       cp->fleet->counters.errors++;
@@ -1361,9 +1424,15 @@ resolve_central (StationFleet  *self,
                  GError       **error)
 {
   g_autoptr(GSocketAddress) address = station_parse_address (self->central, error);
+  g_autoptr(GSocketConnectable) named = NULL;
 
   if (address == NULL)
     return FALSE;
+
+  named = g_network_address_parse (self->central, 0, NULL);
+  g_free (self->central_host);
+  self->central_host = named != NULL ? g_strdup (g_network_address_get_hostname (G_NETWORK_ADDRESS (named)))
+                                     : g_strdup (self->central);
 
   self->address_len = g_socket_address_get_native_size (address);
   return g_socket_address_to_native (address, &self->address, sizeof self->address, error);
@@ -1462,6 +1531,7 @@ station_fleet_start (StationFleet  *self,
   json_object_set_int_member (fields, "count", self->count);
   json_object_set_string_member (fields, "prefix", self->prefix);
   json_object_set_string_member (fields, "central", self->central);
+  json_object_set_boolean_member (fields, "tls", self->tls != NULL);
   json_object_set_string_member (fields, "bootstrap", self->bootstrap);
   emit (self, "ready", fields);
   return TRUE;
@@ -1552,6 +1622,8 @@ station_fleet_finalize (GObject *object)
   g_clear_pointer (&self->rand, g_rand_free);
   g_free (self->prefix);
   g_free (self->central);
+  g_free (self->central_host);
+  g_clear_pointer (&self->tls, ev_tls_client_unref);
   g_free (self->bootstrap);
   g_strfreev (self->kafka_overrides);
   g_free (self->token_dir);
@@ -1604,6 +1676,7 @@ station_fleet_new (const StationFleetConfig *config)
   self->count = config->count;
   self->prefix = g_strdup (config->prefix);
   self->central = g_strdup (config->central);
+  self->tls = config->tls != NULL ? ev_tls_client_ref (config->tls) : NULL;
   self->bootstrap = g_strdup (config->bootstrap);
   self->kafka_overrides = g_strdupv ((char **) config->kafka_overrides);
   self->token_dir = config->token_dir != NULL ? g_strdup (config->token_dir)

@@ -3,6 +3,8 @@
 #include <glib-object.h>
 #include <json-glib/json-glib.h>
 
+#include "ev-tls.h"
+
 G_BEGIN_DECLS
 
 #define STATION_FLEET_DEFAULT_PREFIX "ALC"
@@ -32,6 +34,8 @@ G_BEGIN_DECLS
  * @status_interval_ms: each monitor's status period (1000)
  * @reconnect_min_ms: the first reconnection delay (500)
  * @reconnect_max_ms: the longest one, also after a refusal (5000)
+ * @tls: (nullable): speak TLS to Central, checking it so; %NULL for plain
+ *   TCP
  *
  * What a fleet simulates. The strings are copied.
  */
@@ -53,6 +57,7 @@ typedef struct
   guint status_interval_ms;
   guint reconnect_min_ms;
   guint reconnect_max_ms;
+  EvTlsClient *tls;
 } StationFleetConfig;
 
 void station_fleet_config_init (StationFleetConfig *config);

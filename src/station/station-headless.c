@@ -133,6 +133,7 @@ monitor_members (gpointer                core,
       json_object_set_string_member (fields, "cp_id", station_monitor_get_cp_id (monitor));
       json_object_set_string_member (fields, "engine", station_monitor_get_engine (monitor));
       json_object_set_string_member (fields, "central", station_monitor_get_central (monitor));
+      json_object_set_boolean_member (fields, "tls", station_monitor_get_tls (monitor));
       json_object_set_string_member (fields, "token_dir", station_monitor_get_token_dir (monitor));
       return TRUE;
     case STATION_EVENT_ENGINE_CONNECTED:
@@ -156,6 +157,7 @@ monitor_members (gpointer                core,
     case STATION_EVENT_CENTRAL:
       json_object_set_string_member (fields, "link", station_central_link_to_string (data->link));
       json_object_set_string_member (fields, "central", station_monitor_get_central (monitor));
+      json_object_set_boolean_member (fields, "tls", station_monitor_get_tls (monitor));
       if (data->reason != NULL)
         json_object_set_string_member (fields, "reason", data->reason);
       if (data->has_price)

@@ -21,6 +21,7 @@
 #include <signal.h>
 
 #include "ev-protocol.h"
+#include "ev-tls.h"
 #include "station-launcher.h"
 #include "station-ui.h"
 #include "station-util.h"
@@ -70,6 +71,8 @@ struct _StationLauncher
   AdwEntryRow          *location_entry;
   AdwEntryRow          *engine_entry;
   AdwEntryRow          *central_entry;
+  AdwEntryRow          *tls_ca_entry;
+  AdwEntryRow          *tls_fingerprint_entry;
   GtkListBox           *pairs_list;
 };
 
@@ -444,8 +447,11 @@ station_launcher_start (StationLauncher  *self,
   g_autofree char *listen = NULL;
   g_autofree char *central = NULL;
   g_autofree char *engine = NULL;
+  g_autofree char *tls_ca = NULL;
+  g_autofree char *tls_fingerprint = NULL;
   g_autoptr(GSocketAddress) central_address = NULL;
   g_autoptr(GPtrArray) engine_argv = g_ptr_array_new ();
+  g_autoptr(GPtrArray) monitor_argv = g_ptr_array_new ();
   Pair *pair;
 
   g_return_val_if_fail (STATION_IS_LAUNCHER (self), FALSE);
@@ -454,6 +460,8 @@ station_launcher_start (StationLauncher  *self,
   location = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->location_entry))));
   listen = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->engine_entry))));
   central = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->central_entry))));
+  tls_ca = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->tls_ca_entry))));
+  tls_fingerprint = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->tls_fingerprint_entry))));
 
   if (!ev_protocol_validate_cp_id (cp_id, _("Charging point id"), error))
     return FALSE;
@@ -476,6 +484,16 @@ station_launcher_start (StationLauncher  *self,
   central_address = station_parse_address (central, error);
   if (central_address == NULL)
     return FALSE;
+  /* Checked here, so that a mistake shows before any process starts. */
+  if (*tls_ca != '\0' || *tls_fingerprint != '\0')
+    {
+      g_autoptr(EvTlsClient) tls = ev_tls_client_new (*tls_ca != '\0' ? tls_ca : NULL,
+                                                      *tls_fingerprint != '\0' ? tls_fingerprint : NULL,
+                                                      NULL, NULL, error);
+
+      if (tls == NULL)
+        return FALSE;
+    }
 
   g_ptr_array_add (engine_argv, self->program);
   g_ptr_array_add (engine_argv, (char *) "engine");
@@ -491,12 +509,26 @@ station_launcher_start (StationLauncher  *self,
   pair = pair_new (self, cp_id, location);
   if (child_spawn (&pair->engine, (const char * const *) engine_argv->pdata, error))
     {
-      const char * const monitor_argv[] = {
-        self->program, "monitor", "--id", cp_id, "--engine", engine, "--central", central, NULL
+      const char * const common[] = {
+        self->program, "monitor", "--id", cp_id, "--engine", engine, "--central", central,
       };
 
+      for (guint i = 0; i < G_N_ELEMENTS (common); i++)
+        g_ptr_array_add (monitor_argv, (char *) common[i]);
+      if (*tls_ca != '\0')
+        {
+          g_ptr_array_add (monitor_argv, (char *) "--tls-ca");
+          g_ptr_array_add (monitor_argv, tls_ca);
+        }
+      if (*tls_fingerprint != '\0')
+        {
+          g_ptr_array_add (monitor_argv, (char *) "--tls-fingerprint");
+          g_ptr_array_add (monitor_argv, tls_fingerprint);
+        }
+      g_ptr_array_add (monitor_argv, NULL);
+
       /* The monitor finds the engine whenever it comes up: it retries. */
-      if (!child_spawn (&pair->monitor, monitor_argv, error))
+      if (!child_spawn (&pair->monitor, (const char * const *) monitor_argv->pdata, error))
         child_stop (&pair->engine);
     }
   pair_update_row (pair);
@@ -548,6 +580,8 @@ station_launcher_constructed (GObject *object)
   bind_entry (self, "location", self->location_entry);
   bind_entry (self, "engine-address", self->engine_entry);
   bind_entry (self, "central-address", self->central_entry);
+  bind_entry (self, "tls-ca", self->tls_ca_entry);
+  bind_entry (self, "tls-fingerprint", self->tls_fingerprint_entry);
 }
 
 static void
@@ -657,6 +691,8 @@ station_launcher_class_init (StationLauncherClass *klass)
   gtk_widget_class_bind_template_child (widget_class, StationLauncher, location_entry);
   gtk_widget_class_bind_template_child (widget_class, StationLauncher, engine_entry);
   gtk_widget_class_bind_template_child (widget_class, StationLauncher, central_entry);
+  gtk_widget_class_bind_template_child (widget_class, StationLauncher, tls_ca_entry);
+  gtk_widget_class_bind_template_child (widget_class, StationLauncher, tls_fingerprint_entry);
   gtk_widget_class_bind_template_child (widget_class, StationLauncher, pairs_list);
   gtk_widget_class_bind_template_callback (widget_class, entry_activated_cb);
 

@@ -290,7 +290,15 @@ station_monitor_window_constructed (GObject *object)
 
   g_object_get (self->monitor, "engine", &engine, "central", &central, NULL);
   adw_action_row_set_subtitle (self->engine_row, engine);
-  adw_action_row_set_subtitle (self->central_row, central);
+  {
+    /* Translators: Central's address, and whether the link is encrypted. */
+    g_autofree char *subtitle = g_strdup_printf (station_monitor_get_tls (self->monitor)
+                                                 ? _("%s — TLS")
+                                                 : _("%s — not encrypted"),
+                                                 central);
+
+    adw_action_row_set_subtitle (self->central_row, subtitle);
+  }
 
   gtk_list_box_bind_model (self->log_list, G_LIST_MODEL (self->log), create_log_row_cb, NULL, NULL);
 

@@ -7,6 +7,7 @@
 #include "ev-enum-types.h"
 #include "ev-link.h"
 #include "ev-protocol.h"
+#include "ev-tls.h"
 #include "station-machine.h"
 #include "station-monitor.h"
 #include "station-util.h"
@@ -61,6 +62,12 @@ struct _StationMonitor
   guint health_timeout_ms;
   guint reconnect_min_ms;
   guint reconnect_max_ms;
+  gboolean tls;
+  char *tls_ca;
+  char *tls_fingerprint;
+  char *tls_client_cert;
+  char *tls_client_key;
+  EvTlsClient *tls_client;
 
   Peer engine;
   Peer central;
@@ -98,6 +105,11 @@ enum {
   PROP_HEALTH_TIMEOUT,
   PROP_RECONNECT_MIN,
   PROP_RECONNECT_MAX,
+  PROP_TLS,
+  PROP_TLS_CA,
+  PROP_TLS_FINGERPRINT,
+  PROP_TLS_CLIENT_CERT,
+  PROP_TLS_CLIENT_KEY,
   PROP_STARTED,
   PROP_ENGINE_CONNECTED,
   PROP_ENGINE_HEALTH,
@@ -798,7 +810,9 @@ connect_peer (StationMonitor *self,
   pending->self = self;
   pending->peer = peer;
   peer->connecting = TRUE;
-  ev_link_connect_to_host_async (peer->address, 0, 0, self->cancellable, connected_cb, pending);
+  ev_link_connect_to_host_tls_async (peer->address, 0, 0,
+                                     peer == &self->central ? self->tls_client : NULL,
+                                     self->cancellable, connected_cb, pending);
 }
 
 /* GObject ---------------------------------------------------------------------- */
@@ -856,6 +870,11 @@ station_monitor_finalize (GObject *object)
   StationMonitor *self = STATION_MONITOR (object);
 
   g_free (self->cp_id);
+  g_free (self->tls_ca);
+  g_free (self->tls_fingerprint);
+  g_free (self->tls_client_cert);
+  g_free (self->tls_client_key);
+  g_clear_pointer (&self->tls_client, ev_tls_client_unref);
   g_free (self->token_dir);
   g_free (self->nonce);
   g_free (self->engine.address);
@@ -912,6 +931,21 @@ station_monitor_get_property (GObject    *object,
       break;
     case PROP_RECONNECT_MAX:
       g_value_set_uint (value, self->reconnect_max_ms);
+      break;
+    case PROP_TLS:
+      g_value_set_boolean (value, station_monitor_get_tls (self));
+      break;
+    case PROP_TLS_CA:
+      g_value_set_string (value, self->tls_ca);
+      break;
+    case PROP_TLS_FINGERPRINT:
+      g_value_set_string (value, self->tls_fingerprint);
+      break;
+    case PROP_TLS_CLIENT_CERT:
+      g_value_set_string (value, self->tls_client_cert);
+      break;
+    case PROP_TLS_CLIENT_KEY:
+      g_value_set_string (value, self->tls_client_key);
       break;
     case PROP_STARTED:
       g_value_set_boolean (value, self->started);
@@ -979,6 +1013,21 @@ station_monitor_set_property (GObject      *object,
     case PROP_RECONNECT_MAX:
       self->reconnect_max_ms = g_value_get_uint (value);
       break;
+    case PROP_TLS:
+      self->tls = g_value_get_boolean (value);
+      break;
+    case PROP_TLS_CA:
+      self->tls_ca = g_value_dup_string (value);
+      break;
+    case PROP_TLS_FINGERPRINT:
+      self->tls_fingerprint = g_value_dup_string (value);
+      break;
+    case PROP_TLS_CLIENT_CERT:
+      self->tls_client_cert = g_value_dup_string (value);
+      break;
+    case PROP_TLS_CLIENT_KEY:
+      self->tls_client_key = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1013,6 +1062,11 @@ station_monitor_class_init (StationMonitorClass *klass)
   properties[PROP_HEALTH_TIMEOUT] = ms_pspec ("health-timeout", STATION_MONITOR_DEFAULT_HEALTH_TIMEOUT_MS);
   properties[PROP_RECONNECT_MIN] = ms_pspec ("reconnect-min", STATION_MONITOR_DEFAULT_RECONNECT_MIN_MS);
   properties[PROP_RECONNECT_MAX] = ms_pspec ("reconnect-max", STATION_MONITOR_DEFAULT_RECONNECT_MAX_MS);
+  properties[PROP_TLS] = g_param_spec_boolean ("tls", NULL, NULL, FALSE, CONSTRUCT_FLAGS);
+  properties[PROP_TLS_CA] = g_param_spec_string ("tls-ca", NULL, NULL, NULL, CONSTRUCT_FLAGS);
+  properties[PROP_TLS_FINGERPRINT] = g_param_spec_string ("tls-fingerprint", NULL, NULL, NULL, CONSTRUCT_FLAGS);
+  properties[PROP_TLS_CLIENT_CERT] = g_param_spec_string ("tls-client-cert", NULL, NULL, NULL, CONSTRUCT_FLAGS);
+  properties[PROP_TLS_CLIENT_KEY] = g_param_spec_string ("tls-client-key", NULL, NULL, NULL, CONSTRUCT_FLAGS);
 
   properties[PROP_STARTED] = g_param_spec_boolean ("started", NULL, NULL, FALSE, READ_FLAGS);
   properties[PROP_ENGINE_CONNECTED] =
@@ -1077,6 +1131,37 @@ check_address (const char  *option,
   return TRUE;
 }
 
+/* A monitor told to use TLS (--tls, or a way to check Central given)
+ * never falls back to plain TCP: what it needs must be there at start. */
+static gboolean
+check_tls (StationMonitor  *self,
+           GError         **error)
+{
+  if (!station_monitor_get_tls (self))
+    return TRUE;
+  if (self->tls_client != NULL)
+    return TRUE;
+  if (!ev_tls_check_backend (error))
+    return FALSE;
+  self->tls_client = ev_tls_client_new (self->tls_ca, self->tls_fingerprint,
+                                        self->tls_client_cert, self->tls_client_key, error);
+  return self->tls_client != NULL;
+}
+
+/**
+ * station_monitor_get_tls:
+ * @self: a monitor
+ *
+ * Returns: whether the link to Central speaks TLS
+ */
+gboolean
+station_monitor_get_tls (StationMonitor *self)
+{
+  g_return_val_if_fail (STATION_IS_MONITOR (self), FALSE);
+  return self->tls || self->tls_ca != NULL || self->tls_fingerprint != NULL ||
+         self->tls_client_cert != NULL;
+}
+
 /**
  * station_monitor_check:
  * @self: a monitor
@@ -1096,7 +1181,8 @@ station_monitor_check (StationMonitor  *self,
 
   return ev_protocol_validate_cp_id (self->cp_id, NULL, error) &&
          check_address ("--engine", self->engine.address, error) &&
-         check_address ("--central", self->central.address, error);
+         check_address ("--central", self->central.address, error) &&
+         check_tls (self, error);
 }
 
 /**
@@ -1123,6 +1209,16 @@ station_monitor_start (StationMonitor  *self,
   notify (self, PROP_STARTED);
 
   emit (self, STATION_EVENT_READY, NULL);
+  if (self->tls_client != NULL)
+    {
+      g_autofree char *how = ev_tls_client_describe (self->tls_client);
+
+      g_message (_("The link to Central at %s uses TLS, %s"), self->central.address, how);
+    }
+  else
+    g_message (_("The link to Central at %s is not encrypted: its token crosses the network in clear "
+                 "(use --tls with --tls-ca or --tls-fingerprint)"),
+               self->central.address);
 
   connect_peer (self, &self->engine);
   connect_peer (self, &self->central);

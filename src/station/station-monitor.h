@@ -39,6 +39,11 @@ GType       station_engine_health_get_type (void);
  *   the engine is unreachable (default 1000)
  * - "reconnect-min", "reconnect-max" (uint, ms): reconnection backoff,
  *   doubling from min to max (defaults 500 and 5000)
+ * - "tls" (boolean), "tls-ca", "tls-fingerprint", "tls-client-cert",
+ *   "tls-client-key" (strings): the link to Central speaks TLS, checking
+ *   Central against a CA or a pinned SHA-256 fingerprint (exactly one),
+ *   optionally with a client certificate; any of them means TLS, never
+ *   a fallback to plain TCP (docs/tls.md)
  *
  * Read-only properties (notify): "started", "engine-connected",
  * "engine-health" (#EvEngineHealth), "engine-state" (#EvCpState),
@@ -68,6 +73,7 @@ const char        *station_monitor_get_engine         (StationMonitor  *self);
 const char        *station_monitor_get_central        (StationMonitor  *self);
 const char        *station_monitor_get_token_dir      (StationMonitor  *self);
 gboolean           station_monitor_get_started        (StationMonitor  *self);
+gboolean           station_monitor_get_tls            (StationMonitor  *self);
 gboolean           station_monitor_get_engine_connected (StationMonitor *self);
 EvEngineHealth     station_monitor_get_engine_health  (StationMonitor  *self);
 EvCpState          station_monitor_get_engine_state   (StationMonitor  *self);

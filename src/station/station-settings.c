@@ -9,24 +9,26 @@
 
 #define SCHEMA_ID "io.github.evcharging.EVCharging.Station"
 
-struct _StationSettings
-{
-  GObject    parent_instance;
-
-  GSettings *settings;
-  char      *values[4];
-};
-
-G_DEFINE_FINAL_TYPE (StationSettings, station_settings, G_TYPE_OBJECT)
-
 enum {
   PROP_0,
   PROP_CP_ID,
   PROP_LOCATION,
   PROP_ENGINE_ADDRESS,
   PROP_CENTRAL_ADDRESS,
+  PROP_TLS_CA,
+  PROP_TLS_FINGERPRINT,
   N_PROPS
 };
+
+struct _StationSettings
+{
+  GObject    parent_instance;
+
+  GSettings *settings;
+  char      *values[N_PROPS - PROP_CP_ID];
+};
+
+G_DEFINE_FINAL_TYPE (StationSettings, station_settings, G_TYPE_OBJECT)
 
 static GParamSpec *properties[N_PROPS];
 
@@ -36,6 +38,8 @@ static const char * const defaults[N_PROPS] = {
   [PROP_LOCATION] = "",
   [PROP_ENGINE_ADDRESS] = "auto",
   [PROP_CENTRAL_ADDRESS] = "127.0.0.1:7001",
+  [PROP_TLS_CA] = "",
+  [PROP_TLS_FINGERPRINT] = "",
 };
 
 static const char *
@@ -132,6 +136,10 @@ station_settings_class_init (StationSettingsClass *klass)
     g_param_spec_string ("engine-address", NULL, NULL, defaults[PROP_ENGINE_ADDRESS], flags);
   properties[PROP_CENTRAL_ADDRESS] =
     g_param_spec_string ("central-address", NULL, NULL, defaults[PROP_CENTRAL_ADDRESS], flags);
+  properties[PROP_TLS_CA] =
+    g_param_spec_string ("tls-ca", NULL, NULL, defaults[PROP_TLS_CA], flags);
+  properties[PROP_TLS_FINGERPRINT] =
+    g_param_spec_string ("tls-fingerprint", NULL, NULL, defaults[PROP_TLS_FINGERPRINT], flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
