@@ -143,6 +143,39 @@ test_fingerprint (void)
   g_assert_error (error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_BAD_KEY);
 }
 
+/* A tombstone has no value: its signature travels in a header, and is
+ * bound to its topic and key like any other. */
+static void
+test_tombstone (void)
+{
+  g_autoptr(EvSigningKey) key = ev_signing_key_generate (NULL);
+  g_autoptr(EvSigningKey) other = ev_signing_key_generate (NULL);
+  g_autoptr(EvVerifyKey) trusted = ev_signing_key_dup_verify_key (key);
+  g_autofree char *header = ev_signed_tombstone_sign (key, "cp-states", "CP1", NULL);
+  g_autofree char *forged = ev_signed_tombstone_sign (other, "cp-states", "CP1", NULL);
+  g_autofree char *as_message = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_nonnull (header);
+  g_assert_true (g_str_has_prefix (header, "{\"pub\":\""));
+  g_assert_true (ev_signed_tombstone_verify ("cp-states", "CP1", header, strlen (header), trusted, &error));
+  g_assert_no_error (error);
+  g_assert_false (ev_signed_tombstone_verify ("cp-states", "CP2", header, strlen (header), trusted, &error));
+  g_assert_error (error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_BAD_SIGNATURE);
+  g_clear_error (&error);
+  g_assert_false (ev_signed_tombstone_verify ("cp-states", "CP1", forged, strlen (forged), trusted, &error));
+  g_assert_error (error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_WRONG_KEY);
+  g_clear_error (&error);
+  g_assert_false (ev_signed_tombstone_verify ("cp-states", "CP1", NULL, 0, trusted, &error));
+  g_assert_error (error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_UNSIGNED);
+  g_clear_error (&error);
+
+  /* Neither passes for the other: a tombstone's signature is no message. */
+  g_assert_false (ev_signed_message_verify ("cp-states", "CP1", header, strlen (header), trusted, NULL, NULL));
+  as_message = sign (key, "cp-states", "CP1", MESSAGE);
+  g_assert_false (ev_signed_tombstone_verify ("cp-states", "CP1", as_message, strlen (as_message), trusted, NULL));
+}
+
 /* Keys go to files and come back; bad files get errors that say why. */
 static void
 test_files (void)
@@ -231,6 +264,7 @@ main (int   argc,
   g_test_add_func ("/signing/rejections", test_rejections);
   g_test_add_func ("/signing/fingerprint", test_fingerprint);
   g_test_add_func ("/signing/files", test_files);
+  g_test_add_func ("/signing/tombstone", test_tombstone);
   g_test_add_func ("/signing/base64", test_base64);
 
   return g_test_run ();

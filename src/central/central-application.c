@@ -80,6 +80,7 @@ create_service (CentralApplication  *self,
   g_autofree char *db_path = NULL;
   g_autoptr(CentralCore) core = NULL;
   g_autoptr(CentralService) service = NULL;
+  g_autoptr(EvSigningKey) key = NULL;
 
   listen = pick (self->options.listen, central_settings_get_listen_address (self->settings));
   if (*listen == '\0')
@@ -107,6 +108,10 @@ create_service (CentralApplication  *self,
                        "default-price", self->options.price >= 0.0 ? self->options.price : CENTRAL_CORE_DEFAULT_PRICE,
                        "default-price-max", self->options.price_max,
                        NULL);
+  key = central_core_load_signing_key (self->options.signing_key, error);
+  if (key == NULL)
+    return NULL;
+  central_core_set_signing_key (core, g_steal_pointer (&key));
   service = central_service_new (core);
   if (self->options.events)
     central_headless_print_events (service);
@@ -279,6 +284,7 @@ central_options_clear (CentralOptions *options)
   g_clear_pointer (&options->bootstrap, g_free);
   g_clear_pointer (&options->kafka_overrides, g_strfreev);
   g_clear_pointer (&options->db_path, g_free);
+  g_clear_pointer (&options->signing_key, g_free);
   g_clear_pointer (&options->page, g_free);
 }
 
@@ -299,6 +305,7 @@ central_application_new (const CentralOptions *options)
       self->options.bootstrap = g_strdup (options->bootstrap);
       self->options.kafka_overrides = g_strdupv (options->kafka_overrides);
       self->options.db_path = g_strdup (options->db_path);
+      self->options.signing_key = g_strdup (options->signing_key);
       self->options.price = options->price;
       self->options.price_max = options->price_max;
       self->options.events = options->events;

@@ -55,6 +55,7 @@ typedef enum {
   CENTRAL_EVENT_TOKEN_RESET,
   CENTRAL_EVENT_CP_FORGOTTEN,
   CENTRAL_EVENT_PRICE,
+  CENTRAL_EVENT_DRIVER_KEY_FORGOTTEN,
 } CentralEventKind;
 
 GType central_event_kind_get_type (void);

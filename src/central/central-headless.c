@@ -6,7 +6,7 @@
 #include "ev-headless.h"
 
 static const char * const commands[] = {
-  "stop CP|all", "resume CP|all", "reset-token CP", "forget CP", "price CP EUR", "list", "help", "quit", NULL
+  "stop CP|all", "resume CP|all", "reset-token CP", "forget CP", "forget-driver-key DRIVER", "price CP EUR", "list", "help", "quit", NULL
 };
 
 static void
@@ -46,7 +46,7 @@ print_list (CentralCore *core)
  * @out_quit: (out): set to %TRUE for `quit`
  *
  * Runs `stop CP|all`, `resume CP|all`, `reset-token CP`, `forget CP`,
- * `price CP EUR`, `list`, `help` or `quit`, printing its events.
+ * `forget-driver-key DRIVER`, * `price CP EUR`, `list`, `help` or `quit`, printing its events.
  *
  * Returns: (transfer full) (nullable): an error message for people, or
  *   %NULL when the command ran
@@ -98,6 +98,8 @@ central_headless_run_command (CentralCore *core,
         return g_strdup_printf (_("“%s” is not a price: give it in € per kWh, such as 0.42"), words[2]);
       return central_core_set_price (core, words[1], price, &error) ? NULL : g_strdup (error->message);
     }
+  if (n == 2 && g_str_equal (words[0], "forget-driver-key"))
+    return central_core_forget_driver_key (core, words[1], &error) ? NULL : g_strdup (error->message);
   if (n == 2 && (g_str_equal (words[0], "reset-token") || g_str_equal (words[0], "forget")))
     {
       gboolean ok = g_str_equal (words[0], "forget") ? central_core_forget (core, words[1], &error)
@@ -109,7 +111,7 @@ central_headless_run_command (CentralCore *core,
   {
     g_autofree char *stripped = g_strstrip (g_strdup (line));
 
-    return g_strdup_printf (_("Unknown command “%s” (commands: stop CP|all, resume CP|all, reset-token CP, forget CP, price CP EUR, list, help, quit)"),
+    return g_strdup_printf (_("Unknown command “%s” (commands: stop CP|all, resume CP|all, reset-token CP, forget CP, forget-driver-key DRIVER, price CP EUR, list, help, quit)"),
                             stripped);
   }
 }
@@ -177,6 +179,7 @@ static const Field *const members[] = {
   [CENTRAL_EVENT_TOKEN_RESET] = (const Field[]) { F_CP_ID, F_END },
   [CENTRAL_EVENT_CP_FORGOTTEN] = (const Field[]) { F_CP_ID, F_END },
   [CENTRAL_EVENT_PRICE] = (const Field[]) { F_CP_ID, F_PRICE, F_END },
+  [CENTRAL_EVENT_DRIVER_KEY_FORGOTTEN] = (const Field[]) { F_DRIVER_ID, F_END },
 };
 
 static void

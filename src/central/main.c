@@ -43,6 +43,7 @@ run_headless (CentralOptions *options)
 {
   g_autoptr(CentralCore) core = NULL;
   g_autoptr(CentralService) service = NULL;
+  g_autoptr(EvSigningKey) key = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *bootstrap = NULL;
   g_autofree char *db_path = NULL;
@@ -67,6 +68,17 @@ run_headless (CentralOptions *options)
                        "default-price", options->price,
                        "default-price-max", options->price_max,
                        NULL);
+  key = central_core_load_signing_key (options->signing_key, &error);
+  if (key == NULL)
+    {
+      g_autoptr(JsonObject) fields = json_object_new ();
+
+      json_object_set_string_member (fields, "message", error->message);
+      ev_headless_print_event ("error", fields);
+      g_printerr ("ev-central: %s\n", error->message);
+      return 1;
+    }
+  central_core_set_signing_key (core, g_steal_pointer (&key));
   service = g_object_new (CENTRAL_TYPE_SERVICE, "core", core, "views", FALSE, NULL);
   return central_headless_run (service);
 }
@@ -81,6 +93,7 @@ main (int   argc,
   g_auto(CentralOptions) options = { 0 };
   gboolean headless = FALSE;
   gboolean version = FALSE;
+  gboolean print_public_key = FALSE;
   g_autofree char *price = NULL;
   int status;
   const GOptionEntry entries[] = {
@@ -92,6 +105,11 @@ main (int   argc,
       N_("Set a librdkafka property (repeatable)"), N_("KEY=VALUE") },
     { "db", 'd', 0, G_OPTION_ARG_FILENAME, &options.db_path,
       N_("The SQLite database (default $XDG_DATA_HOME/evcharging/central.db)"), N_("PATH") },
+    { "signing-key", 0, 0, G_OPTION_ARG_FILENAME, &options.signing_key,
+      N_("Central’s private key, made there on first use (default $XDG_STATE_HOME/evcharging/central-signing.key)"),
+      N_("FILE") },
+    { "print-public-key", 0, 0, G_OPTION_ARG_NONE, &print_public_key,
+      N_("Print Central’s public key and its fingerprint, and exit"), NULL },
     { "price", 0, 0, G_OPTION_ARG_STRING, &price,
       N_("Price in €/kWh given to newly registered charging points, or a range MIN-MAX to draw each one’s from (default 0.35)"),
       N_("EUR|MIN-MAX") },
@@ -142,6 +160,20 @@ main (int   argc,
   if (version)
     {
       g_print ("ev-central %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+
+  if (print_public_key)
+    {
+      g_autoptr(EvSigningKey) key = central_core_load_signing_key (options.signing_key, &error);
+
+      if (key == NULL)
+        {
+          g_printerr ("ev-central: %s\n", error->message);
+          return 1;
+        }
+      g_print ("%s\n", ev_signing_key_get_public_base64 (key));
+      g_print (_("fingerprint %s\n"), ev_signing_key_get_fingerprint (key));
       return 0;
     }
 

@@ -854,60 +854,44 @@ ev_signed_message_is_signed (const void *value,
                  SIG_OPEN, strlen (SIG_OPEN)) == 0;
 }
 
-/**
- * ev_signed_message_verify:
- * @topic: the topic the message was read from
- * @kafka_key: (nullable): its Kafka key
- * @value: (array length=len): the message
- * @len: its length
- * @trusted: (nullable): the only key whose signature is accepted (a key
- *   known by its fingerprint learns its public key here), or %NULL to
- *   accept any key (the caller checks *@signer)
- * @signer: (out) (optional) (transfer full): the key that signed it
- * @error: return location for a #GError
- *
- * Checks that @value ends exactly with the members ev_signed_message_sign()
- * appends and that the signature covers the rest, @topic and @kafka_key.
- * The message itself is left alone: a JSON reader that ignores unknown
- * members parses it as it is.
- *
- * Returns: %TRUE when the message is signed by @trusted (or by any key
- *   when @trusted is %NULL); %FALSE with @error set otherwise
- */
-gboolean
-ev_signed_message_verify (const char    *topic,
-                          const char    *kafka_key,
-                          const void    *value,
-                          gsize          len,
-                          EvVerifyKey   *trusted,
-                          EvVerifyKey  **signer,
-                          GError       **error)
+/* Checks @text against the signed form: a message ending with the
+ * trailer, or for a tombstone the signature's own object,
+ * `{"pub":"…","sig":"…"}` (a message with no members). */
+static gboolean
+verify_signed_text (const char    *topic,
+                    const char    *kafka_key,
+                    const char    *text,
+                    gsize          len,
+                    gboolean       tombstone,
+                    EvVerifyKey   *trusted,
+                    EvVerifyKey  **signer,
+                    GError       **error)
 {
-  const char *text = value;
-  const char *pub, *sig;
+  const char *tail, *pub, *sig;
   guint8 raw_pub[EV_SIGNING_PUBLIC_SIZE];
   guint8 raw_sig[EV_SIGNING_SIGNATURE_SIZE];
   g_autoptr(EvVerifyKey) owned = NULL;
   g_autoptr(GString) bytes = NULL;
   EvVerifyKey *key;
-  gsize head_len;
 
   g_return_val_if_fail (topic != NULL, FALSE);
 
   if (signer != NULL)
     *signer = NULL;
-  if (!ev_signed_message_is_signed (value, len))
+  if (tombstone ? (text == NULL || len != TRAILER_LEN) : !ev_signed_message_is_signed (text, len))
     {
       g_set_error_literal (error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_UNSIGNED,
                            _("the message is not signed"));
       return FALSE;
     }
 
-  head_len = len - TRAILER_LEN;
-  pub = text + head_len + strlen (PUB_OPEN);
+  /* tail: the "pub" member's opening quote. */
+  tail = tombstone ? text + 1 : text + len - TRAILER_LEN + 1;
+  pub = tail + strlen (PUB_OPEN) - 1;
   sig = pub + PUBLIC_B64_LEN + strlen (SIG_OPEN);
-  if (text[0] != '{' || head_len < 2 ||
-      memcmp (text + head_len, PUB_OPEN, strlen (PUB_OPEN)) != 0 ||
+  if (text[0] != '{' || (!tombstone && (tail - text < 3 || tail[-1] != ',')) ||
+      memcmp (tail, PUB_OPEN + 1, strlen (PUB_OPEN) - 1) != 0 ||
+      memcmp (pub + PUBLIC_B64_LEN, SIG_OPEN, strlen (SIG_OPEN)) != 0 ||
       memcmp (text + len - strlen (SIG_CLOSE), SIG_CLOSE, strlen (SIG_CLOSE)) != 0 ||
       !decode_base64_exact (pub, PUBLIC_B64_LEN, raw_pub, sizeof raw_pub) ||
       !decode_base64_exact (sig, SIGNATURE_B64_LEN, raw_sig, sizeof raw_sig) ||
@@ -959,4 +943,103 @@ ev_signed_message_verify (const char    *topic,
   if (signer != NULL)
     *signer = owned != NULL ? g_steal_pointer (&owned) : verify_key_new_from_raw (raw_pub, NULL);
   return TRUE;
+}
+
+/**
+ * ev_signed_message_verify:
+ * @topic: the topic the message was read from
+ * @kafka_key: (nullable): its Kafka key
+ * @value: (array length=len): the message
+ * @len: its length
+ * @trusted: (nullable): the only key whose signature is accepted (a key
+ *   known by its fingerprint learns its public key here), or %NULL to
+ *   accept any key (the caller checks *@signer)
+ * @signer: (out) (optional) (transfer full): the key that signed it
+ * @error: return location for a #GError
+ *
+ * Checks that @value ends exactly with the members ev_signed_message_sign()
+ * appends and that the signature covers the rest, @topic and @kafka_key.
+ * The message itself is left alone: a JSON reader that ignores unknown
+ * members parses it as it is.
+ *
+ * Returns: %TRUE when the message is signed by @trusted (or by any key
+ *   when @trusted is %NULL); %FALSE with @error set otherwise
+ */
+gboolean
+ev_signed_message_verify (const char    *topic,
+                          const char    *kafka_key,
+                          const void    *value,
+                          gsize          len,
+                          EvVerifyKey   *trusted,
+                          EvVerifyKey  **signer,
+                          GError       **error)
+{
+  return verify_signed_text (topic, kafka_key, value, len, FALSE, trusted, signer, error);
+}
+
+/**
+ * ev_signed_tombstone_sign:
+ * @key: the author's key
+ * @topic: the topic of the tombstone
+ * @kafka_key: its Kafka key
+ * @error: return location for a #GError
+ *
+ * The signature of a tombstone (a message with no value), to send as the
+ * header %EV_SIGNING_HEADER: `{"pub":"…","sig":"…"}`, signing the bytes
+ * a message with no members would be signed with.
+ *
+ * Returns: (transfer full) (nullable): the header's value, or %NULL with
+ *   @error set
+ */
+char *
+ev_signed_tombstone_sign (EvSigningKey  *key,
+                          const char    *topic,
+                          const char    *kafka_key,
+                          GError       **error)
+{
+  g_autoptr(GString) bytes = NULL;
+  g_autoptr(GBytes) signature = NULL;
+  g_autofree char *signature_b64 = NULL;
+
+  g_return_val_if_fail (key != NULL && topic != NULL, NULL);
+
+  if (kafka_key != NULL && strchr (kafka_key, '\n') != NULL)
+    {
+      g_set_error_literal (error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_MALFORMED,
+                           _("A Kafka key with a line break cannot be signed"));
+      return NULL;
+    }
+  bytes = signed_bytes (topic, kafka_key, "{", 1);
+  g_string_append (bytes, PUB_OPEN + 1);
+  g_string_append (bytes, ev_signing_key_get_public_base64 (key));
+  g_string_append (bytes, "\"}");
+  signature = ev_signing_key_sign (key, bytes->str, bytes->len, error);
+  if (signature == NULL)
+    return NULL;
+  signature_b64 = g_base64_encode (g_bytes_get_data (signature, NULL), g_bytes_get_size (signature));
+  return g_strconcat ("{", PUB_OPEN + 1, ev_signing_key_get_public_base64 (key),
+                      SIG_OPEN, signature_b64, SIG_CLOSE, NULL);
+}
+
+/**
+ * ev_signed_tombstone_verify:
+ * @topic: the topic the tombstone was read from
+ * @kafka_key: (nullable): its Kafka key
+ * @header: (array length=len) (nullable): its %EV_SIGNING_HEADER, or %NULL
+ *   when it has none
+ * @len: the header's length
+ * @trusted: (nullable): as for ev_signed_message_verify()
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when @header is @trusted's signature of this tombstone
+ */
+gboolean
+ev_signed_tombstone_verify (const char    *topic,
+                            const char    *kafka_key,
+                            const void    *header,
+                            gsize          len,
+                            EvVerifyKey   *trusted,
+                            GError       **error)
+{
+  return verify_signed_text (topic, kafka_key, header, len, TRUE, trusted, NULL, error);
 }

@@ -54,6 +54,13 @@ GQuark ev_signing_error_quark (void);
 #define EV_SIGNING_DOMAIN "ev-sig-1"
 
 /**
+ * EV_SIGNING_HEADER:
+ *
+ * The Kafka message header that carries the signature of a tombstone.
+ */
+#define EV_SIGNING_HEADER "ev-sig"
+
+/**
  * EvSigningKey:
  *
  * An Ed25519 key pair that can sign. Immutable after creation.
@@ -134,6 +141,17 @@ gboolean      ev_signed_message_verify       (const char          *topic,
                                               gsize                len,
                                               EvVerifyKey         *trusted,
                                               EvVerifyKey        **signer,
+                                              GError             **error);
+
+char         *ev_signed_tombstone_sign       (EvSigningKey        *key,
+                                              const char          *topic,
+                                              const char          *kafka_key,
+                                              GError             **error);
+gboolean      ev_signed_tombstone_verify     (const char          *topic,
+                                              const char          *kafka_key,
+                                              const void          *header,
+                                              gsize                len,
+                                              EvVerifyKey         *trusted,
                                               GError             **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvSigningKey, ev_signing_key_free)

@@ -3,6 +3,8 @@
 #include <glib-object.h>
 #include <json-glib/json-glib.h>
 
+#include "ev-signing.h"
+
 G_BEGIN_DECLS
 
 #define STATION_FLEET_DEFAULT_PREFIX "ALC"
@@ -62,6 +64,8 @@ void station_fleet_config_init (StationFleetConfig *config);
 G_DECLARE_FINAL_TYPE (StationFleet, station_fleet, STATION, FLEET, GObject)
 
 StationFleet *station_fleet_new          (const StationFleetConfig *config);
+void          station_fleet_set_central_key (StationFleet          *self,
+                                            EvVerifyKey           *key);
 gboolean      station_fleet_start        (StationFleet             *self,
                                           GError                  **error);
 void          station_fleet_shutdown     (StationFleet             *self);
