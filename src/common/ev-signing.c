@@ -25,7 +25,8 @@ G_DEFINE_QUARK (ev-signing-error-quark, ev_signing_error)
 #define SIGNATURE_B64_LEN 88
 
 /* The tail of a signed message: `,"pub":"<44>","sig":"<88>"}`. */
-#define PUB_OPEN ",\"pub\":\""
+#define PUB_MEMBER "\"pub\":\""
+#define PUB_OPEN "," PUB_MEMBER
 #define SIG_OPEN "\",\"sig\":\""
 #define SIG_CLOSE "\"}"
 #define TRAILER_LEN (strlen (PUB_OPEN) + PUBLIC_B64_LEN + strlen (SIG_OPEN) + SIGNATURE_B64_LEN + strlen (SIG_CLOSE))
@@ -887,10 +888,10 @@ verify_signed_text (const char    *topic,
 
   /* tail: the "pub" member's opening quote. */
   tail = tombstone ? text + 1 : text + len - TRAILER_LEN + 1;
-  pub = tail + strlen (PUB_OPEN) - 1;
+  pub = tail + strlen (PUB_MEMBER);
   sig = pub + PUBLIC_B64_LEN + strlen (SIG_OPEN);
   if (text[0] != '{' || (!tombstone && (tail - text < 3 || tail[-1] != ',')) ||
-      memcmp (tail, PUB_OPEN + 1, strlen (PUB_OPEN) - 1) != 0 ||
+      memcmp (tail, PUB_MEMBER, strlen (PUB_MEMBER)) != 0 ||
       memcmp (pub + PUBLIC_B64_LEN, SIG_OPEN, strlen (SIG_OPEN)) != 0 ||
       memcmp (text + len - strlen (SIG_CLOSE), SIG_CLOSE, strlen (SIG_CLOSE)) != 0 ||
       !decode_base64_exact (pub, PUBLIC_B64_LEN, raw_pub, sizeof raw_pub) ||
@@ -1010,14 +1011,14 @@ ev_signed_tombstone_sign (EvSigningKey  *key,
       return NULL;
     }
   bytes = signed_bytes (topic, kafka_key, "{", 1);
-  g_string_append (bytes, PUB_OPEN + 1);
+  g_string_append (bytes, PUB_MEMBER);
   g_string_append (bytes, ev_signing_key_get_public_base64 (key));
   g_string_append (bytes, "\"}");
   signature = ev_signing_key_sign (key, bytes->str, bytes->len, error);
   if (signature == NULL)
     return NULL;
   signature_b64 = g_base64_encode (g_bytes_get_data (signature, NULL), g_bytes_get_size (signature));
-  return g_strconcat ("{", PUB_OPEN + 1, ev_signing_key_get_public_base64 (key),
+  return g_strconcat ("{" PUB_MEMBER, ev_signing_key_get_public_base64 (key),
                       SIG_OPEN, signature_b64, SIG_CLOSE, NULL);
 }
 
