@@ -165,7 +165,9 @@ main (int   argc,
 
   if (print_public_key)
     {
-      g_autoptr(EvSigningKey) key = central_core_load_signing_key (options.signing_key, &error);
+      g_autofree char *path = options.signing_key != NULL ? g_strdup (options.signing_key)
+                                                          : central_core_default_signing_key_path ();
+      g_autoptr(EvSigningKey) key = ev_signing_key_load_or_create (path, NULL, &error);
 
       if (key == NULL)
         {
