@@ -193,12 +193,12 @@ test_files (void)
   gboolean created = FALSE;
   GStatBuf info;
 
-  key = ev_signing_key_load_or_create (path, &created, &error);
+  key = ev_signing_key_load_or_create (path, TRUE, &created, &error);
   g_assert_no_error (error);
   g_assert_true (created);
   g_assert_cmpint (g_stat (path, &info), ==, 0);
   g_assert_cmpint (info.st_mode & 0777, ==, 0600);
-  again = ev_signing_key_load_or_create (path, &created, &error);
+  again = ev_signing_key_load_or_create (path, TRUE, &created, &error);
   g_assert_no_error (error);
   g_assert_false (created);
   g_assert_cmpstr (ev_signing_key_get_public_base64 (again), ==, ev_signing_key_get_public_base64 (key));
@@ -223,7 +223,7 @@ test_files (void)
 
   /* Not a key: refused, and never replaced by a new one. */
   g_assert_true (g_file_set_contents_full (bad, "hello\n", -1, 0, 0600, NULL));
-  missing = ev_signing_key_load_or_create (bad, NULL, &error);
+  missing = ev_signing_key_load_or_create (bad, TRUE, NULL, &error);
   g_assert_null (missing);
   g_assert_error (error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_BAD_FILE);
   g_clear_error (&error);

@@ -3148,7 +3148,7 @@ central_core_load_signing_key (const char  *path,
   g_autoptr(GError) local_error = NULL;
   gboolean created = FALSE;
 
-  key = ev_signing_key_load_or_create (path != NULL ? path : default_path, &created, error);
+  key = ev_signing_key_load_or_create (path != NULL ? path : default_path, TRUE, &created, error);
   if (key == NULL)
     return NULL;
   if (created)

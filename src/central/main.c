@@ -167,7 +167,7 @@ main (int   argc,
     {
       g_autofree char *path = options.signing_key != NULL ? g_strdup (options.signing_key)
                                                           : central_core_default_signing_key_path ();
-      g_autoptr(EvSigningKey) key = ev_signing_key_load_or_create (path, NULL, &error);
+      g_autoptr(EvSigningKey) key = ev_signing_key_load_or_create (path, TRUE, NULL, &error);
 
       if (key == NULL)
         {

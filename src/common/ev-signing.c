@@ -600,16 +600,20 @@ ev_signing_key_load (const char  *path,
  * ev_signing_key_save:
  * @key: a key
  * @path: where to write it; its folder is created (mode 0700)
+ * @durable: whether to wait until the file is on the disk
  * @error: return location for a #GError
  *
  * Writes the private key, mode 0600, atomically: a header line, then
- * its secret in base64 (ev_signing_key_to_base64()).
+ * its secret in base64 (ev_signing_key_to_base64()). A key whose loss
+ * costs nothing (a simulated driver's) may skip the wait, which costs
+ * milliseconds on a busy disk.
  *
  * Returns: %TRUE on success
  */
 gboolean
 ev_signing_key_save (EvSigningKey  *key,
                      const char    *path,
+                     gboolean       durable,
                      GError       **error)
 {
   g_autofree char *dir = g_path_get_dirname (path);
@@ -626,7 +630,9 @@ ev_signing_key_save (EvSigningKey  *key,
     }
   seed = ev_signing_key_to_base64 (key);
   text = g_strdup_printf ("%s\n%s\n", PRIVATE_HEADER, seed);
-  ok = g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+  ok = g_file_set_contents_full (path, text, -1,
+                                 durable ? G_FILE_SET_CONTENTS_CONSISTENT : G_FILE_SET_CONTENTS_NONE,
+                                 0600, error);
   memset (text, 0, strlen (text));
   memset (seed, 0, strlen (seed));
   return ok;
@@ -635,6 +641,7 @@ ev_signing_key_save (EvSigningKey  *key,
 /**
  * ev_signing_key_load_or_create:
  * @path: a private key file
+ * @durable: as for ev_signing_key_save()
  * @created: (out) (optional): set to whether the key was made now
  * @error: return location for a #GError
  *
@@ -646,6 +653,7 @@ ev_signing_key_save (EvSigningKey  *key,
  */
 EvSigningKey *
 ev_signing_key_load_or_create (const char  *path,
+                               gboolean     durable,
                                gboolean    *created,
                                GError     **error)
 {
@@ -657,7 +665,7 @@ ev_signing_key_load_or_create (const char  *path,
     return ev_signing_key_load (path, error);
 
   key = ev_signing_key_generate (error);
-  if (key == NULL || !ev_signing_key_save (key, path, error))
+  if (key == NULL || !ev_signing_key_save (key, path, durable, error))
     return NULL;
   if (created != NULL)
     *created = TRUE;

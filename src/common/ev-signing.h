@@ -81,10 +81,12 @@ EvSigningKey *ev_signing_key_new_from_base64 (const char          *text,
 EvSigningKey *ev_signing_key_load            (const char          *path,
                                               GError             **error);
 EvSigningKey *ev_signing_key_load_or_create  (const char          *path,
+                                              gboolean             durable,
                                               gboolean            *created,
                                               GError             **error);
 gboolean      ev_signing_key_save            (EvSigningKey        *key,
                                               const char          *path,
+                                              gboolean             durable,
                                               GError             **error);
 char         *ev_signing_key_to_base64       (EvSigningKey        *key);
 const char   *ev_signing_key_get_public_base64 (EvSigningKey      *key);

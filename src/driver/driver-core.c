@@ -1550,7 +1550,7 @@ driver_core_start (DriverCore  *self,
     {
       g_autofree char *key_path = g_build_filename (self->state_dir, "signing.key", NULL);
 
-      self->signing_key = ev_signing_key_load_or_create (key_path, NULL, error);
+      self->signing_key = ev_signing_key_load_or_create (key_path, TRUE, NULL, error);
       if (self->signing_key == NULL)
         return FALSE;
     }

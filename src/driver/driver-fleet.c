@@ -424,16 +424,7 @@ request_one (DriverFleet *self)
   cp = g_ptr_array_index (self->free_cps, g_rand_int_range (self->rand, 0, self->free_cps->len));
   request_id = ev_protocol_new_uuid ();
   request = ev_supply_request_new (request_id, cp->cp_id, driver->follow->driver_id, EV_SUPPLY_ORIGIN_DRIVER);
-  /* Each driver signs with the key a driver of that id keeps. */
-  if (driver->key == NULL)
-    {
-      g_autofree char *dir = driver_core_default_state_dir (driver->follow->driver_id);
-      g_autofree char *path = g_build_filename (dir, "signing.key", NULL);
-
-      driver->key = ev_signing_key_load_or_create (path, NULL, &error);
-    }
-  if (driver->key != NULL)
-    json = driver_core_sign_request (driver->key, request, &length, &error);
+  json = driver_core_sign_request (driver->key, request, &length, &error);
   if (json == NULL || !ev_bus_produce (self->bus, "supply-req", cp->cp_id, json, length, &error))
     {
       /* A full queue or a broker gone: the request did not leave. */
@@ -861,21 +852,31 @@ driver_fleet_start (DriverFleet  *self,
         ev_bus_close (bus);
       return FALSE;
     }
-  self->bus = g_steal_pointer (&bus);
-  g_signal_connect (self->bus, "message", G_CALLBACK (message_cb), self);
-
   self->drivers = g_new0 (FleetDriver, self->count);
   g_array_set_size (self->idle, 0);
   for (guint i = 0; i < self->count; i++)
     {
       g_autofree char *driver_id = driver_fleet_make_id (self->prefix, self->count, i + 1);
+      g_autofree char *dir = driver_core_default_state_dir (driver_id);
+      g_autofree char *key_path = g_build_filename (dir, "signing.key", NULL);
       FleetDriver *driver = &self->drivers[i];
 
+      /* Each driver signs with the key a driver of that id keeps, read
+       * or made before the first request (not flushed to the disk: a
+       * simulated driver's key is cheap to lose). */
+      driver->key = ev_signing_key_load_or_create (key_path, FALSE, NULL, error);
+      if (driver->key == NULL)
+        {
+          ev_bus_close (bus);
+          return FALSE;
+        }
       driver->follow = driver_follow_new (driver_id);
       driver->idle_pos = NOT_LISTED;
       g_hash_table_insert (self->by_id, driver->follow->driver_id, driver);
       list_idle (self, driver);
     }
+  self->bus = g_steal_pointer (&bus);
+  g_signal_connect (self->bus, "message", G_CALLBACK (message_cb), self);
 
   self->started = TRUE;
   self->started_us = g_get_monotonic_time ();
