@@ -950,6 +950,7 @@ struct _PeerDriver
   GPtrArray *errors;      /* EvSupplyError * */
   GHashTable *cp_states;  /* cp_id → EvCpStateMessage *, the latest */
   GHashTable *tombstones; /* cp_id whose latest cp-states value is null */
+  EvSigningKey *key;      /* signs its requests, as a driver does */
 };
 
 static void
@@ -1021,6 +1022,8 @@ peer_driver_new (const char *bootstrap,
   driver->cp_states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                              (GDestroyNotify) ev_cp_state_message_free);
   driver->tombstones = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  driver->key = ev_signing_key_generate (NULL);
+  g_assert_nonnull (driver->key);
   driver->dispatch = (Dispatch) { driver_value, driver };
   driver->bus = bus_new (bootstrap, client_id, topics, &driver->dispatch);
 
@@ -1041,11 +1044,24 @@ peer_driver_request_again (PeerDriver *driver,
                            const char *cp_id)
 {
   g_autoptr(EvSupplyRequest) request = NULL;
-  g_autofree char *json = NULL;
 
   request = ev_supply_request_new (request_id, cp_id, driver->driver_id, EV_SUPPLY_ORIGIN_DRIVER);
-  json = ev_supply_request_to_json (request, NULL);
-  bus_produce (driver->bus, "supply-req", cp_id, json);
+  peer_driver_publish_request (driver, request);
+}
+
+/* Publishes @request signed with the driver's key, as a driver does. */
+void
+peer_driver_publish_request (PeerDriver            *driver,
+                             const EvSupplyRequest *request)
+{
+  g_autofree char *json = NULL;
+  g_autofree char *signed_json = NULL;
+  gsize length = 0;
+
+  json = ev_supply_request_to_json (request, &length);
+  signed_json = ev_signed_message_sign (driver->key, "supply-req", request->cp_id, json, length, NULL, NULL);
+  g_assert_nonnull (signed_json);
+  bus_produce (driver->bus, "supply-req", request->cp_id, signed_json);
 }
 
 /**
@@ -1255,6 +1271,7 @@ peer_driver_free (PeerDriver *driver)
   g_ptr_array_unref (driver->errors);
   g_hash_table_unref (driver->cp_states);
   g_hash_table_unref (driver->tombstones);
+  ev_signing_key_free (driver->key);
   g_free (driver->driver_id);
   g_free (driver);
 }

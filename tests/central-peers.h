@@ -113,6 +113,8 @@ PeerDriver             *peer_driver_new             (const char       *bootstrap
 const char             *peer_driver_get_id          (PeerDriver       *driver);
 char                   *peer_driver_request         (PeerDriver       *driver,
                                                      const char       *cp_id);
+void                    peer_driver_publish_request (PeerDriver       *driver,
+                                                     const EvSupplyRequest *request);
 void                    peer_driver_request_again   (PeerDriver       *driver,
                                                      const char       *request_id,
                                                      const char       *cp_id);

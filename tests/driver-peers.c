@@ -16,6 +16,7 @@ struct _FakeCentral
   GPtrArray *requests;   /* EvSupplyRequest */
   FakeCentralPolicy policy;
   gpointer policy_data;
+  EvSigningKey *key;     /* borrowed: signs what it publishes, when set */
 };
 
 static void
@@ -99,9 +100,40 @@ fake_central_publish (FakeCentral *central,
                       const char  *json)
 {
   g_autoptr(GError) error = NULL;
+  g_autofree char *signed_json = NULL;
 
+  if (central->key != NULL)
+    {
+      signed_json = ev_signed_message_sign (central->key, topic, key, json, strlen (json), NULL, &error);
+      g_assert_no_error (error);
+      json = signed_json;
+    }
   g_assert_true (ev_bus_produce (central->producer, topic, key, json, strlen (json), &error));
   g_assert_no_error (error);
+}
+
+/* Publishes a tombstone for @cp_id, signed when the central signs. */
+void
+fake_central_forget (FakeCentral *central,
+                     const char  *cp_id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *signature = NULL;
+
+  if (central->key != NULL)
+    signature = ev_signed_tombstone_sign (central->key, "cp-states", cp_id, &error);
+  g_assert_no_error (error);
+  g_assert_true (ev_bus_produce_tombstone (central->producer, "cp-states", cp_id, signature, &error));
+  g_assert_no_error (error);
+}
+
+/* Signs what it publishes from now on with @key (borrowed), as Central
+ * does, or nothing when @key is %NULL. */
+void
+fake_central_set_signing_key (FakeCentral  *central,
+                              EvSigningKey *key)
+{
+  central->key = key;
 }
 
 /* Authorises @request at FAKE_CENTRAL_PRICE; returns the new supply id. */

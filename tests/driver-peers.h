@@ -11,6 +11,7 @@
 
 #include "central-peers.h"
 #include "ev-messages.h"
+#include "ev-signing.h"
 
 G_BEGIN_DECLS
 
@@ -30,6 +31,10 @@ void                   fake_central_set_policy     (FakeCentral           *centr
 const EvSupplyRequest *fake_central_wait_request   (FakeCentral           *central,
                                                     guint                  nth);
 guint                  fake_central_count_requests (FakeCentral           *central);
+void                   fake_central_set_signing_key (FakeCentral          *central,
+                                                     EvSigningKey         *key);
+void                   fake_central_forget         (FakeCentral           *central,
+                                                    const char            *cp_id);
 void                   fake_central_publish        (FakeCentral           *central,
                                                     const char            *topic,
                                                     const char            *key,

@@ -349,6 +349,7 @@ struct _PeerKafka
   EvBus *producer;
   GPtrArray *data;       /* EvSupplyData */
   GPtrArray *requests;   /* EvSupplyRequest */
+  EvSigningKey *key;     /* borrowed: signs what it publishes, when set */
 };
 
 static void
@@ -403,9 +404,25 @@ peer_kafka_publish (PeerKafka  *kafka,
                     const char *json)
 {
   g_autoptr(GError) error = NULL;
+  g_autofree char *signed_json = NULL;
 
+  if (kafka->key != NULL)
+    {
+      signed_json = ev_signed_message_sign (kafka->key, topic, key, json, strlen (json), NULL, &error);
+      g_assert_no_error (error);
+      json = signed_json;
+    }
   g_assert_true (ev_bus_produce (kafka->producer, topic, key, json, strlen (json), &error));
   g_assert_no_error (error);
+}
+
+/* Signs what it publishes from now on with @key (borrowed), as Central
+ * does, or nothing when @key is %NULL. */
+void
+peer_kafka_set_signing_key (PeerKafka    *kafka,
+                            EvSigningKey *key)
+{
+  kafka->key = key;
 }
 
 /* Publishes a directive; a start is for driver @driver_id at 0.35 EUR/kWh. */

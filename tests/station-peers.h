@@ -88,6 +88,8 @@ void                peer_kafka_publish        (PeerKafka          *kafka,
                                                const char         *topic,
                                                const char         *key,
                                                const char         *json);
+void                peer_kafka_set_signing_key (PeerKafka         *kafka,
+                                                EvSigningKey      *key);
 void                peer_kafka_directive      (PeerKafka          *kafka,
                                                const char         *target,
                                                EvDirectiveAction   action,

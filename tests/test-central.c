@@ -47,6 +47,7 @@ typedef struct
   guint auth_backoff_ms;
   gboolean limit_loopback;
   double price_max;           /* > PRICE: new CPs draw their price up to it */
+  EvSigningKey *signing_key;  /* when set: Central signs with a copy of it */
   CentralCore *core;
   GPtrArray *events;     /* Event *, across restarts */
   guint mark;            /* wait_event() looks from here */
@@ -97,6 +98,12 @@ core_start (Fixture *f)
                           "limit-loopback", f->limit_loopback,
                           NULL);
   g_signal_connect (f->core, "event", G_CALLBACK (event_cb), f);
+  if (f->signing_key != NULL)
+    {
+      g_autofree char *secret = ev_signing_key_to_base64 (f->signing_key);
+
+      central_core_set_signing_key (f->core, ev_signing_key_new_from_base64 (secret, NULL));
+    }
   g_assert_true (central_core_start (f->core, &error));
   g_assert_no_error (error);
   g_assert_true (central_core_get_started (f->core));
@@ -189,10 +196,20 @@ fixture_setup_address_limit (Fixture       *f,
   fixture_init (f, 3000, 75000);
 }
 
+/* Central signs what it publishes. */
+static void
+fixture_setup_signed (Fixture       *f,
+                      gconstpointer  data)
+{
+  f->signing_key = ev_signing_key_generate (NULL);
+  fixture_init (f, 3000, 75000);
+}
+
 static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
+  g_clear_pointer (&f->signing_key, ev_signing_key_free);
   if (f->core != NULL)
     core_stop (f);
   g_ptr_array_unref (f->events);
@@ -1738,19 +1755,16 @@ test_supply_unclaimed (Fixture       *f,
 
 /* Publishes a request made a minute ago, as a backlog read late. */
 static void
-publish_old_request (PeerEngine *engine,
+publish_old_request (PeerDriver *driver,
                      const char *request_id,
-                     const char *cp_id,
-                     const char *driver_id)
+                     const char *cp_id)
 {
-  g_autoptr(EvSupplyRequest) request = ev_supply_request_new (request_id, cp_id, driver_id,
+  g_autoptr(EvSupplyRequest) request = ev_supply_request_new (request_id, cp_id, peer_driver_get_id (driver),
                                                               EV_SUPPLY_ORIGIN_DRIVER);
-  g_autofree char *json = NULL;
 
   ev_envelope_ensure (&request->envelope);
   request->envelope.ts -= 60000;
-  json = ev_supply_request_to_json (request, NULL);
-  peer_engine_publish_raw (engine, "supply-req", json);
+  peer_driver_publish_request (driver, request);
 }
 
 /* A request read long after it was made (a backlog after a restart) is
@@ -1763,7 +1777,7 @@ test_supply_stale_request (Fixture       *f,
   const char *request_id = "0badc0de-0000-4000-8000-000000000001";
   const EvSupplyResponse *response;
 
-  publish_old_request (rig.engine, request_id, "CP-OLD", "DRV-OLD");
+  publish_old_request (rig.driver, request_id, "CP-OLD");
   response = peer_driver_wait_response (rig.driver, request_id);
   g_assert_cmpint (response->status, ==, EV_SUPPLY_STATUS_DENIED);
   g_assert_cmpint (response->reason, ==, EV_SUPPLY_DENY_REASON_INVALID_REQUEST);
@@ -1791,7 +1805,7 @@ test_supply_redelivered_late (Fixture       *f,
   start = peer_engine_wait_directive (rig.engine, EV_DIRECTIVE_ACTION_START, 1);
   wait_db_phase (f, supply_id, EV_SUPPLY_PHASE_AUTHORIZED);
 
-  publish_old_request (rig.engine, request_id, "CP-LATE", "DRV-LATE");
+  publish_old_request (rig.driver, request_id, "CP-LATE");
 
   g_assert_cmpint (peer_driver_wait_response_nth (rig.driver, request_id, 2)->status, ==,
                    EV_SUPPLY_STATUS_AUTHORIZED);
@@ -2870,6 +2884,146 @@ test_malformed_requests (Fixture       *f,
 }
 
 /* ------------------------------------------------------------------ */
+/* Signed messages                                                     */
+
+/* Another key for a driver id already bound: the request is skipped as
+ * invalid (so the real driver is not refused `driver-busy` afterwards);
+ * so is an unsigned one. The operator can unbind a lost key. */
+static void
+test_driver_impersonation (Fixture       *f,
+                           gconstpointer  data)
+{
+  Rig rig = rig_new (f, "CP-IMP", "DRV-IMP");
+  PeerDriver *impostor = peer_driver_new (bootstrap (), "DRV-IMP");
+  g_autofree char *first = NULL;
+  g_autofree char *forged = NULL;
+  g_autofree char *real = NULL;
+  g_autofree char *stored_key = NULL;
+  g_autoptr(EvSupplyRequest) unsigned_request = NULL;
+  g_autofree char *unsigned_json = NULL;
+  g_autoptr(GError) error = NULL;
+  const EvSupplyResponse *response;
+
+  /* The first signed request binds the id (denied: no such CP). */
+  first = peer_driver_request (rig.driver, "CP-NOWHERE");
+  response = peer_driver_wait_response (rig.driver, first);
+  g_assert_cmpint (response->reason, ==, EV_SUPPLY_DENY_REASON_UNKNOWN_CP);
+
+  mark_events (f);
+  forged = peer_driver_request (impostor, "CP-IMP");
+  unsigned_request = ev_supply_request_new ("6b0e5a52-0c1f-4f5e-9d1a-2b3c4d5e6f70", "CP-IMP", "DRV-IMP",
+                                            EV_SUPPLY_ORIGIN_DRIVER);
+  unsigned_json = ev_supply_request_to_json (unsigned_request, NULL);
+  peer_engine_publish_raw (rig.engine, "supply-req", unsigned_json);
+  wait_events (f, 2, "invalid-message", "topic", "supply-req", NULL);
+
+  real = peer_driver_request (rig.driver, "CP-IMP");
+  response = peer_driver_wait_response (rig.driver, real);
+  g_assert_cmpint (response->status, ==, EV_SUPPLY_STATUS_AUTHORIZED);
+  g_assert_cmpuint (peer_driver_count_responses (rig.driver, forged), ==, 0);
+  g_assert_cmpuint (count_events (f, "request", "request_id", forged, NULL), ==, 0);
+  g_assert_cmpuint (count_events (f, "denied", "driver_id", "DRV-IMP", "reason", "driver-busy", NULL), ==, 0);
+
+  /* The binding is in the database. */
+  g_assert_true (central_core_flush (f->core, &error));
+  {
+    g_autoptr(EvStore) store = ev_store_open (f->db_path, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (ev_store_get_driver_key (store, "DRV-IMP", &stored_key, &error));
+    g_assert_nonnull (stored_key);
+  }
+
+  /* Unbound on the operator's word: the next key binds anew. */
+  g_assert_false (central_core_forget_driver_key (f->core, "DRV-NOBODY", &error));
+  g_clear_error (&error);
+  g_assert_true (central_core_forget_driver_key (f->core, "DRV-IMP", &error));
+  g_assert_no_error (error);
+  wait_event (f, "driver-key-forgotten", "driver_id", "DRV-IMP", NULL);
+  g_clear_pointer (&forged, g_free);
+  forged = peer_driver_request (impostor, "CP-NOWHERE");
+  response = peer_driver_wait_response (impostor, forged);
+  g_assert_cmpint (response->reason, ==, EV_SUPPLY_DENY_REASON_UNKNOWN_CP);
+
+  peer_driver_free (impostor);
+  rig_clear (&rig);
+}
+
+typedef struct
+{
+  GPtrArray *messages;   /* EvBusMessage */
+} Tap;
+
+static void
+tap_message_cb (EvBus        *bus,
+                EvBusMessage *msg,
+                gpointer      user_data)
+{
+  Tap *tap = user_data;
+
+  g_ptr_array_add (tap->messages, ev_bus_message_ref (msg));
+  ev_bus_message_done (bus, msg);
+}
+
+static gboolean
+tap_has_topics (gpointer user_data)
+{
+  Tap *tap = user_data;
+  gboolean res = FALSE, directive = FALSE, state = FALSE;
+
+  for (guint i = 0; i < tap->messages->len; i++)
+    {
+      const char *topic = ev_bus_message_get_topic (g_ptr_array_index (tap->messages, i));
+
+      res |= g_str_equal (topic, "supply-res");
+      directive |= g_str_equal (topic, "central-directives");
+      state |= g_str_equal (topic, "cp-states");
+    }
+  return res && directive && state;
+}
+
+/* Everything Central publishes carries its signature, for its topic and
+ * key; no other key verifies it. */
+static void
+test_signed_output (Fixture       *f,
+                    gconstpointer  data)
+{
+  const char * const topics[] = { "supply-res", "central-directives", "cp-states", NULL };
+  Rig rig = rig_new (f, "CP-SIG", "DRV-SIG");
+  g_autoptr(EvVerifyKey) central = ev_signing_key_dup_verify_key (f->signing_key);
+  g_autoptr(EvSigningKey) other_key = ev_signing_key_generate (NULL);
+  g_autoptr(EvVerifyKey) other = ev_signing_key_dup_verify_key (other_key);
+  g_autoptr(EvBus) bus = NULL;
+  g_autoptr(GError) error = NULL;
+  Tap tap = { g_ptr_array_new_with_free_func ((GDestroyNotify) ev_bus_message_unref) };
+
+  start_supply (rig.driver, rig.engine, "CP-SIG");
+  bus = ev_bus_new_reader (bootstrap (), "test-central-tap", NULL, &error);
+  g_assert_no_error (error);
+  g_signal_connect (bus, "message", G_CALLBACK (tap_message_cb), &tap);
+  g_assert_true (ev_bus_subscribe (bus, topics, &error));
+  ev_test_wait_until (NULL, tap_has_topics, &tap, WAIT_MS, "one message of each topic");
+
+  for (guint i = 0; i < tap.messages->len; i++)
+    {
+      EvBusMessage *msg = g_ptr_array_index (tap.messages, i);
+      g_autoptr(GError) verify_error = NULL;
+
+      /* Other tests' Centrals share the broker, unsigned: ours only. */
+      if (!g_str_has_suffix (ev_bus_message_get_key (msg), "-SIG"))
+        continue;
+      g_assert_true (ev_bus_message_verify (msg, central, &verify_error));
+      g_assert_no_error (verify_error);
+      g_assert_false (ev_bus_message_verify (msg, other, &verify_error));
+      g_assert_error (verify_error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_WRONG_KEY);
+    }
+
+  ev_bus_close (bus);
+  g_ptr_array_unref (tap.messages);
+  rig_clear (&rig);
+}
+
+/* ------------------------------------------------------------------ */
 /* History export                                                      */
 
 static void
@@ -2989,6 +3143,10 @@ main (int   argc,
   ADD ("operator/location", test_operator_location, NULL);
   ADD ("registration/price-range", test_price_range, NULL);
   ADD ("operator/forget", test_forget, NULL);
+  g_test_add ("/central/signing/driver-impersonation", Fixture, NULL, fixture_setup,
+              test_driver_impersonation, fixture_teardown);
+  g_test_add ("/central/signing/output", Fixture, NULL, fixture_setup_signed,
+              test_signed_output, fixture_teardown);
   g_test_add ("/central/link/auth-timeout", Fixture, NULL, fixture_setup_limits,
               test_auth_timeout, fixture_teardown);
   g_test_add ("/central/link/unauthenticated-per-address", Fixture, NULL, fixture_setup_address_limit,

@@ -33,6 +33,7 @@ typedef struct
   DriverCore *core;
   GPtrArray *events;
   gint64 answer_timeout;
+  EvSigningKey *central_key;  /* when set: the test Central's, which the driver trusts */
 } Fixture;
 
 static void
@@ -79,6 +80,8 @@ core_new (Fixture    *fixture,
                        "file-spacing", (gint64) FILE_SPACING_MS,
                        NULL);
   g_signal_connect (core, "event", G_CALLBACK (event_cb), fixture);
+  if (fixture->central_key != NULL)
+    driver_core_set_central_key (core, ev_signing_key_dup_verify_key (fixture->central_key));
   g_assert_true (driver_core_start (core, &error));
   g_assert_no_error (error);
   return core;
@@ -91,6 +94,21 @@ fixture_setup (Fixture       *fixture,
   fixture->answer_timeout = data != NULL ? SHORT_ANSWER_TIMEOUT_MS : ANSWER_TIMEOUT_MS;
   fixture->broker = peer_broker_start ();
   fixture->central = fake_central_new (peer_broker_get_bootstrap (fixture->broker));
+  fixture->state_dir = ev_test_make_tmpdir ();
+  fixture->events = g_ptr_array_new_with_free_func (event_free);
+  fixture->core = core_new (fixture, "d1");
+}
+
+/* A driver that trusts the key its test Central signs with. */
+static void
+fixture_setup_signed (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  fixture->answer_timeout = ANSWER_TIMEOUT_MS;
+  fixture->broker = peer_broker_start ();
+  fixture->central = fake_central_new (peer_broker_get_bootstrap (fixture->broker));
+  fixture->central_key = ev_signing_key_generate (NULL);
+  fake_central_set_signing_key (fixture->central, fixture->central_key);
   fixture->state_dir = ev_test_make_tmpdir ();
   fixture->events = g_ptr_array_new_with_free_func (event_free);
   fixture->core = core_new (fixture, "d1");
@@ -113,6 +131,7 @@ fixture_teardown (Fixture       *fixture,
   ev_test_rm_rf (fixture->state_dir);
   g_free (fixture->state_dir);
   g_ptr_array_unref (fixture->events);
+  g_clear_pointer (&fixture->central_key, ev_signing_key_free);
 }
 
 static Event *
@@ -315,6 +334,69 @@ test_supply (Fixture       *fixture,
   /* Another request after a ticket is allowed. */
   sent = request (fixture, "CP1", 2);
   wait_event (fixture, "request", 2);
+}
+
+static gboolean
+list_empty (gpointer user_data)
+{
+  return g_list_model_get_n_items (user_data) == 0;
+}
+
+/* What Central did not sign is skipped as invalid: a CP at 0 € in the
+ * list, an authorisation at 99 €/kWh. Central's own messages pass. */
+static void
+test_forgeries (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(EvSigningKey) forger = ev_signing_key_generate (NULL);
+  g_autoptr(EvSupplyResponse) forged = NULL;
+  g_autofree char *forged_json = NULL;
+  g_autofree char *supply_id = NULL;
+  GListModel *cps = driver_core_get_charging_points (fixture->core);
+  const EvSupplyRequest *sent;
+  JsonObject *event;
+
+  g_assert_cmpstr (field (find_event (fixture, "ready", 1)->fields, "central_key"), ==,
+                   ev_signing_key_get_fingerprint (fixture->central_key));
+
+  fake_central_set_signing_key (fixture->central, forger);
+  fake_central_cp_state_priced (fixture->central, "FAKE1", EV_CP_STATE_ACTIVE, 0.0);
+  fake_central_set_signing_key (fixture->central, NULL);
+  fake_central_cp_state_priced (fixture->central, "FAKE2", EV_CP_STATE_ACTIVE, 0.0);
+  fake_central_set_signing_key (fixture->central, fixture->central_key);
+  fake_central_cp_state (fixture->central, "CP1", EV_CP_STATE_ACTIVE);
+  wait_event (fixture, "cp-state", 1);
+  wait_event (fixture, "invalid-message", 2);
+  g_assert_cmpuint (g_list_model_get_n_items (cps), ==, 1);
+  g_assert_null (find_event (fixture, "cp-state", 2));
+
+  sent = request (fixture, "CP1", 1);
+  forged = ev_supply_response_new_authorized (sent->request_id, "d1", "CP1",
+                                              "99999999-9999-4999-8999-999999999999", 99.0);
+  forged_json = ev_supply_response_to_json (forged, NULL);
+  fake_central_set_signing_key (fixture->central, forger);
+  fake_central_publish (fixture->central, "supply-res", "d1", forged_json);
+  fake_central_set_signing_key (fixture->central, NULL);
+  fake_central_publish (fixture->central, "supply-res", "d1", forged_json);
+  fake_central_set_signing_key (fixture->central, fixture->central_key);
+  supply_id = fake_central_authorize (fixture->central, sent);
+
+  event = wait_event (fixture, "authorized", 1);
+  g_assert_cmpstr (field (event, "supply_id"), ==, supply_id);
+  g_assert_cmpfloat (json_object_get_double_member (event, "price"), ==, FAKE_CENTRAL_PRICE);
+  wait_event (fixture, "invalid-message", 4);
+  g_assert_null (find_event (fixture, "authorized", 2));
+  g_assert_cmpstr (driver_core_get_supply_id (fixture->core), ==, supply_id);
+
+  /* A tombstone is signed in a header: a forged one is skipped, Central's
+   * takes the CP out of the list. */
+  fake_central_set_signing_key (fixture->central, forger);
+  fake_central_forget (fixture->central, "CP1");
+  wait_event (fixture, "invalid-message", 5);
+  g_assert_cmpuint (g_list_model_get_n_items (cps), ==, 1);
+  fake_central_set_signing_key (fixture->central, fixture->central_key);
+  fake_central_forget (fixture->central, "CP1");
+  ev_test_wait_until (NULL, list_empty, cps, PEER_WAIT_MS, "the forgotten CP to leave the list");
 }
 
 static void
@@ -997,6 +1079,7 @@ main (int   argc,
 
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 #define ADD_SHORT(path, func) g_test_add (path, Fixture, "short", fixture_setup, func, fixture_teardown)
+  g_test_add ("/driver/forgeries", Fixture, NULL, fixture_setup_signed, test_forgeries, fixture_teardown);
   ADD ("/driver/cp-list", test_cp_list);
   ADD ("/driver/supply", test_supply);
   ADD ("/driver/denials", test_denials);

@@ -108,6 +108,18 @@ test_bad_arguments (void)
   expect (dir, (const char *[]) { STATION, "monitor", "--headless", "--id", "CP1", "--engine", "127.0.0.1:1",
                                   "--central", "127.0.0.1:2", "--health-timeout", "50", NULL }, 2,
           "--health-timeout takes 100 to 10000 ms");
+  /* Keys: one that is not a key, a fingerprint of the wrong length, a
+   * private key others may read. */
+  expect (dir, (const char *[]) { STATION, "engine", "--headless", "--kafka", "127.0.0.1:1",
+                                  "--central-key", "/nonexistent/central.pub", NULL }, 2, "/nonexistent/central.pub");
+  expect (dir, (const char *[]) { DRIVER, "--headless", "--id", "d1", "--kafka", "127.0.0.1:1",
+                                  "--central-key-fingerprint", "abc", NULL }, 2, "fingerprint");
+  {
+    g_autofree char *key = g_build_filename (dir, "readable.key", NULL);
+
+    g_assert_true (g_file_set_contents_full (key, "evcharging-ed25519-private-key\n", -1, 0, 0644, NULL));
+    expect (dir, (const char *[]) { CENTRAL, "--print-public-key", "--signing-key", key, NULL }, 1, "0600");
+  }
   /* Said alike by every program: unknown options, and what is missing. */
   expect (dir, (const char *[]) { CENTRAL, "--bogus", NULL }, 2, "ev-central: Unknown option --bogus");
   expect (dir, (const char *[]) { DRIVER, "fleet", "--bogus", NULL }, 2, "ev-driver fleet: Unknown option --bogus");
@@ -116,19 +128,29 @@ test_bad_arguments (void)
   ev_test_rm_rf (dir);
 }
 
-/* Standard output of a program that must exit 0 at once. */
+/* Standard output of a program that must exit 0 at once; with
+ * @state_home, as its XDG_STATE_HOME. */
 static char *
-run_output (const char **argv)
+run_output_in (const char  *state_home,
+               const char **argv)
 {
+  g_auto(GStrv) env = state_home != NULL ? g_environ_setenv (g_get_environ (), "XDG_STATE_HOME", state_home, TRUE)
+                                         : NULL;
   g_autoptr(GError) error = NULL;
   char *out = NULL;
   int status = -1;
 
   g_assert_nonnull (argv[0]);
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status, &error);
+  g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status, &error);
   g_assert_no_error (error);
   g_assert_true (g_spawn_check_wait_status (status, NULL));
   return out;
+}
+
+static char *
+run_output (const char **argv)
+{
+  return run_output_in (NULL, argv);
 }
 
 /* --version everywhere, and a role's --help names the role. */
@@ -144,6 +166,30 @@ test_version_and_help (void)
   g_assert_nonnull (strstr (engine_help, "ev-station engine ["));
   g_assert_nonnull (strstr (engine_help, "--auto-plug"));
   g_assert_nonnull (strstr (monitor_help, "ev-station monitor ["));
+}
+
+/* --print-public-key makes the key on first use and prints the same key
+ * and fingerprint every time. */
+static void
+test_print_public_key (void)
+{
+  g_autofree char *dir = ev_test_make_tmpdir ();
+  g_autofree char *key = g_build_filename (dir, "evcharging", "central-signing.key", NULL);
+  g_autofree char *first = run_output_in (dir, (const char *[]) { CENTRAL, "--print-public-key", NULL });
+  g_autofree char *again = run_output_in (dir, (const char *[]) { CENTRAL, "--print-public-key",
+                                                                  "--signing-key", key, NULL });
+  g_auto(GStrv) lines = g_strsplit (first, "\n", -1);
+  g_autoptr(EvVerifyKey) public = NULL;
+  g_autofree char *expected = NULL;
+
+  g_assert_cmpstr (first, ==, again);
+  g_assert_true (g_file_test (key, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+  public = ev_verify_key_new_from_base64 (lines[0], NULL);
+  g_assert_nonnull (public);
+  expected = g_strdup_printf ("fingerprint %s", ev_verify_key_get_fingerprint (public));
+  g_assert_cmpstr (lines[1], ==, expected);
+  ev_test_rm_rf (dir);
 }
 
 /* No broker answers: each program says so and exits 1, instead of saying
@@ -402,6 +448,7 @@ main (int   argc,
 
   g_test_add_func ("/startup/bad-arguments", test_bad_arguments);
   g_test_add_func ("/startup/version-and-help", test_version_and_help);
+  g_test_add_func ("/startup/print-public-key", test_print_public_key);
   g_test_add_func ("/startup/no-broker", test_no_broker);
   g_test_add_func ("/startup/create-topics", test_create_topics);
   g_test_add_func ("/startup/missing-topics", test_missing_topics);

@@ -280,6 +280,7 @@ typedef struct
   char *error_message;       /* the last error event's message */
   char *state_dir;           /* the engine's journal, private to the test */
   gint64 grace;
+  EvSigningKey *central_key; /* when set: Central's key, which the engine trusts */
 } Fixture;
 
 static void
@@ -366,6 +367,8 @@ start_engine (Fixture *fixture)
                                   "state-dir", fixture->state_dir,
                                   NULL);
   g_signal_connect (fixture->engine, "event", G_CALLBACK (event_cb), fixture);
+  if (fixture->central_key != NULL)
+    station_engine_set_central_key (fixture->engine, ev_signing_key_dup_verify_key (fixture->central_key));
   g_assert_true (station_engine_start (fixture->engine, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (station_engine_get_port (fixture->engine), >, 0);
@@ -404,10 +407,22 @@ fixture_setup (Fixture       *fixture,
   fixture->kafka = peer_kafka_new (ev_mock_cluster_get_bootstrap (fixture->cluster));
 }
 
+/* An engine that trusts a Central key, and a peer that signs with it. */
+static void
+fixture_setup_signed (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  fixture->central_key = ev_signing_key_generate (NULL);
+  g_assert_nonnull (fixture->central_key);
+  fixture_setup (fixture, data);
+  peer_kafka_set_signing_key (fixture->kafka, fixture->central_key);
+}
+
 static void
 fixture_teardown (Fixture       *fixture,
                   gconstpointer  data)
 {
+  g_clear_pointer (&fixture->central_key, ev_signing_key_free);
   peer_kafka_free (fixture->kafka);
   if (fixture->monitor != NULL)
     {
@@ -658,6 +673,55 @@ test_engine_supply (Fixture       *fixture,
   wait_state (fixture, EV_CP_STATE_WAITING);
   g_assert_cmpstr (station_engine_get_supply_id (fixture->engine), ==, "66666666-6666-4666-8666-666666666666");
   g_assert_cmpstr (station_engine_get_driver_id (fixture->engine), ==, "d6");
+}
+
+static guint
+count_event (Fixture    *fixture,
+             const char *name)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < fixture->events->len; i++)
+    n += g_str_equal (g_ptr_array_index (fixture->events, i), name);
+  return n;
+}
+
+static gboolean
+two_invalid_messages (gpointer user_data)
+{
+  return count_event (user_data, "invalid-message") >= 2;
+}
+
+/* A `stop all` that Central did not sign (signed by another key, or not
+ * at all) is skipped as invalid: the supply goes on. Central's own stop
+ * still works. */
+static void
+test_engine_forged_directive (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  g_autoptr(EvSigningKey) forger = ev_signing_key_generate (NULL);
+  gint64 expires = ev_protocol_now_ms () + 60000;
+  const char *supply_id = "88888888-8888-4888-8888-888888888888";
+
+  hello (fixture);
+  peer_kafka_directive (fixture->kafka, "CP1", EV_DIRECTIVE_ACTION_START, supply_id, "d1", expires);
+  wait_state (fixture, EV_CP_STATE_WAITING);
+  g_assert_true (station_engine_plug (fixture->engine, NULL));
+  g_assert_cmpint (station_engine_get_state (fixture->engine), ==, EV_CP_STATE_SUPPLYING);
+
+  peer_kafka_set_signing_key (fixture->kafka, forger);
+  peer_kafka_directive (fixture->kafka, "all", EV_DIRECTIVE_ACTION_STOP, NULL, NULL, expires);
+  peer_kafka_set_signing_key (fixture->kafka, NULL);
+  peer_kafka_directive (fixture->kafka, "CP1", EV_DIRECTIVE_ACTION_STOP, NULL, NULL, expires);
+  ev_test_wait_until (NULL, two_invalid_messages, fixture, PEER_WAIT_MS, "two invalid messages");
+  g_assert_cmpint (station_engine_get_state (fixture->engine), ==, EV_CP_STATE_SUPPLYING);
+  g_assert_cmpstr (station_engine_get_supply_id (fixture->engine), ==, supply_id);
+
+  peer_kafka_set_signing_key (fixture->kafka, fixture->central_key);
+  peer_kafka_directive (fixture->kafka, "all", EV_DIRECTIVE_ACTION_STOP, NULL, NULL, expires);
+  wait_state (fixture, EV_CP_STATE_STOPPED);
+  peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_TICKET, 0);
+  g_assert_cmpuint (count_event (fixture, "invalid-message"), ==, 2);
 }
 
 static void
@@ -1181,6 +1245,8 @@ main (int   argc,
   g_test_add_func ("/station/engine/new-destroy", test_engine_new_destroy);
   g_test_add ("/station/engine/monitor-link", Fixture, NULL, fixture_setup, test_engine_monitor_link, fixture_teardown);
   g_test_add ("/station/engine/supply", Fixture, NULL, fixture_setup, test_engine_supply, fixture_teardown);
+  g_test_add ("/station/engine/forged-directive", Fixture, NULL, fixture_setup_signed,
+              test_engine_forged_directive, fixture_teardown);
   g_test_add ("/station/engine/ko-during-supply", Fixture, NULL, fixture_setup, test_engine_ko_during_supply, fixture_teardown);
   g_test_add ("/station/engine/request", Fixture, NULL, fixture_setup, test_engine_request, fixture_teardown);
   g_test_add ("/station/engine/broker-outage", Fixture, NULL, fixture_setup, test_engine_broker_outage, fixture_teardown);

@@ -111,8 +111,12 @@ request_supply (PeerKafka  *kafka,
   g_autoptr(EvSupplyRequest) request =
     ev_supply_request_new (request_id, cp_id, driver_id, EV_SUPPLY_ORIGIN_DRIVER);
   g_autofree char *json = ev_supply_request_to_json (request, NULL);
+  g_autoptr(EvSigningKey) key = ev_signing_key_generate (NULL);
 
+  /* Signed as a driver signs: Central refuses a driver's request that is not. */
+  peer_kafka_set_signing_key (kafka, key);
   peer_kafka_publish (kafka, "supply-req", cp_id, json);
+  peer_kafka_set_signing_key (kafka, NULL);
   return g_steal_pointer (&request_id);
 }
 

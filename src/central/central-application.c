@@ -82,6 +82,7 @@ create_service (CentralApplication  *self,
   g_autofree char *db_path = NULL;
   g_autoptr(CentralCore) core = NULL;
   g_autoptr(CentralService) service = NULL;
+  g_autoptr(EvSigningKey) key = NULL;
 
   listen = pick (self->options.listen, central_settings_get_listen_address (self->settings));
   if (*listen == '\0')
@@ -117,6 +118,10 @@ create_service (CentralApplication  *self,
                        "tls-key", tls_key,
                        "tls-client-ca", self->options.tls_client_ca,
                        NULL);
+  key = central_core_load_signing_key (self->options.signing_key, error);
+  if (key == NULL)
+    return NULL;
+  central_core_set_signing_key (core, g_steal_pointer (&key));
   service = central_service_new (core);
   if (self->options.events)
     central_headless_print_events (service);
@@ -289,6 +294,7 @@ central_options_clear (CentralOptions *options)
   g_clear_pointer (&options->bootstrap, g_free);
   g_clear_pointer (&options->kafka_overrides, g_strfreev);
   g_clear_pointer (&options->db_path, g_free);
+  g_clear_pointer (&options->signing_key, g_free);
   g_clear_pointer (&options->page, g_free);
   g_clear_pointer (&options->tls_cert, g_free);
   g_clear_pointer (&options->tls_key, g_free);
@@ -312,6 +318,7 @@ central_application_new (const CentralOptions *options)
       self->options.bootstrap = g_strdup (options->bootstrap);
       self->options.kafka_overrides = g_strdupv (options->kafka_overrides);
       self->options.db_path = g_strdup (options->db_path);
+      self->options.signing_key = g_strdup (options->signing_key);
       self->options.price = options->price;
       self->options.price_max = options->price_max;
       self->options.events = options->events;

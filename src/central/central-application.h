@@ -10,6 +10,7 @@ typedef struct {
   char     *bootstrap;
   char    **kafka_overrides;
   char     *db_path;
+  char     *signing_key;    /* Central's private key file */
   double    price;          /* < 0: not given */
   double    price_max;      /* > price: new CPs draw a price in between; else < 0 */
   gboolean  events;         /* also print the headless events on stdout */

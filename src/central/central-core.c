@@ -13,6 +13,7 @@
 #include "ev-messages.h"
 #include "ev-mock-cluster.h"
 #include "ev-protocol.h"
+#include "ev-signing.h"
 #include "ev-store.h"
 
 /* Consumer group of every Central: after a restart it resumes where the
@@ -145,6 +146,10 @@ struct _CentralCore
   GListStore *requests;
   GListStore *log;
   GListStore *history;
+
+  /* Signs what Central publishes; %NULL: unsigned (tests of the core). */
+  EvSigningKey *signing_key;
+  GHashTable *driver_keys;    /* driver_id → EvVerifyKey it is bound to */
 };
 
 G_DEFINE_FINAL_TYPE (CentralCore, central_core, G_TYPE_OBJECT)
@@ -285,6 +290,21 @@ emit_publish_error (CentralCore  *self,
   emit_error (self, message);
 }
 
+/* @json signed with Central's key (docs/protocol.md, “Signed messages”),
+ * or a copy of it when Central has none. */
+static char *
+sign_outgoing (CentralCore  *self,
+               const char   *topic,
+               const char   *key,
+               const char   *json,
+               gsize        *length,
+               GError      **error)
+{
+  if (self->signing_key == NULL)
+    return g_strndup (json, *length);
+  return ev_signed_message_sign (self->signing_key, topic, key, json, *length, length, error);
+}
+
 static void
 publish (CentralCore *self,
          const char  *topic,
@@ -293,12 +313,26 @@ publish (CentralCore *self,
          gsize        length)
 {
   g_autofree char *owned = json;
+  g_autofree char *signed_json = NULL;
   g_autoptr(GError) error = NULL;
 
   if (self->bus == NULL)
     return;
 
-  if (!ev_bus_produce (self->bus, topic, key, owned, length, &error))
+  if (owned == NULL)
+    {
+      /* A tombstone: its signature goes in a header. */
+      g_autofree char *signature = NULL;
+
+      if (self->signing_key != NULL)
+        signature = ev_signed_tombstone_sign (self->signing_key, topic, key, &error);
+      if ((self->signing_key != NULL && signature == NULL) ||
+          !ev_bus_produce_tombstone (self->bus, topic, key, signature, &error))
+        emit_publish_error (self, topic, error);
+      return;
+    }
+  signed_json = sign_outgoing (self, topic, key, owned, &length, &error);
+  if (signed_json == NULL || !ev_bus_produce (self->bus, topic, key, signed_json, length, &error))
     emit_publish_error (self, topic, error);
 }
 
@@ -487,14 +521,22 @@ outbox_produce (CentralCore *self,
 {
   g_autoptr(GError) error = NULL;
   EvOutboxEntry *entry = outgoing->entry;
+  g_autofree char *payload = NULL;
   Delivery *delivery;
-  gconstpointer payload;
   gsize length = 0;
 
   if (self->bus == NULL || outgoing->in_flight)
     return;
 
-  payload = g_bytes_get_data (entry->payload, &length);
+  /* The outbox keeps the message unsigned: it is signed as it leaves,
+   * with the key Central has then. */
+  payload = sign_outgoing (self, entry->topic, entry->key, g_bytes_get_data (entry->payload, &length),
+                           &length, &error);
+  if (payload == NULL)
+    {
+      emit_publish_error (self, entry->topic, error);
+      return;
+    }
   delivery = g_new0 (Delivery, 1);
   delivery->self = self;
   delivery->id = entry->id;
@@ -1606,6 +1648,61 @@ check_request (CentralCore           *self,
   return EV_SUPPLY_DENY_REASON_NONE;
 }
 
+/* A driver's request must be signed by the key its driver id is bound
+ * to; the first signed request of an id binds it (docs/protocol.md,
+ * “Signed messages”). Returns %FALSE when @msg is done with: rejected as
+ * an invalid message, or held because the binding could not be stored. */
+static gboolean
+check_request_author (CentralCore           *self,
+                      EvBusMessage          *msg,
+                      const EvSupplyRequest *request,
+                      const char            *data,
+                      gsize                  length)
+{
+  g_autoptr(EvVerifyKey) signer = NULL;
+  g_autoptr(GError) error = NULL;
+  EvVerifyKey *bound;
+
+  /* Station requests are the engines' (signed by CP keys: not yet). */
+  if (request->origin != EV_SUPPLY_ORIGIN_DRIVER)
+    return TRUE;
+
+  bound = g_hash_table_lookup (self->driver_keys, request->driver_id);
+  if (bound == NULL)
+    {
+      g_autofree char *stored = NULL;
+
+      if (!ev_store_get_driver_key (self->store, request->driver_id, &stored, &error))
+        {
+          store_failed_for (self, msg, "supply-req", error);
+          return FALSE;
+        }
+      if (stored != NULL && (bound = ev_verify_key_new_from_base64 (stored, NULL)) != NULL)
+        g_hash_table_insert (self->driver_keys, g_strdup (request->driver_id), bound);
+    }
+
+  if (!ev_signed_message_verify ("supply-req", ev_bus_message_get_key (msg), data, length,
+                                 bound, &signer, &error))
+    {
+      g_autofree char *reason = g_strdup_printf (_("a request as driver %s: %s"),
+                                                 request->driver_id, error->message);
+
+      emit_invalid_message (self, "supply-req", reason);
+      ev_bus_message_skip (self->bus, msg, reason);
+      return FALSE;
+    }
+  if (bound != NULL)
+    return TRUE;
+
+  if (!ev_store_bind_driver_key (self->store, request->driver_id, ev_verify_key_get_base64 (signer), &error))
+    {
+      store_failed_for (self, msg, "supply-req", error);
+      return FALSE;
+    }
+  g_hash_table_insert (self->driver_keys, g_strdup (request->driver_id), g_steal_pointer (&signer));
+  return TRUE;
+}
+
 static void
 handle_supply_request (CentralCore  *self,
                        EvBusMessage *msg,
@@ -1629,6 +1726,8 @@ handle_supply_request (CentralCore  *self,
       ev_bus_message_skip (self->bus, msg, error->message);
       return;
     }
+  if (!check_request_author (self, msg, request, data, length))
+    return;
 
   supply_id = supply_id_for_request (request->request_id);
 
@@ -2178,6 +2277,14 @@ refuse_request (CentralCore  *self,
 
   request = ev_supply_request_from_json (text, length, &error);
   if (request == NULL)
+    {
+      emit_invalid_message (self, "supply-req", error->message);
+      ev_bus_message_skip (self->bus, msg, error->message);
+      return;
+    }
+  if (request->origin == EV_SUPPLY_ORIGIN_DRIVER &&
+      !ev_signed_message_verify ("supply-req", ev_bus_message_get_key (msg), text, length,
+                                 g_hash_table_lookup (self->driver_keys, request->driver_id), NULL, &error))
     {
       emit_invalid_message (self, "supply-req", error->message);
       ev_bus_message_skip (self->bus, msg, error->message);
@@ -3117,6 +3224,116 @@ central_core_forget (CentralCore  *self,
   return TRUE;
 }
 
+/**
+ * central_core_forget_driver_key:
+ * @self: a core
+ * @driver_id: a driver id
+ * @error: return location for an error
+ *
+ * Unbinds @driver_id from the key it is bound to, on the operator's word
+ * (a driver who lost their key): the next signed request for that id
+ * binds it again.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+central_core_forget_driver_key (CentralCore  *self,
+                                const char   *driver_id,
+                                GError      **error)
+{
+  g_autofree char *message = NULL;
+  GError *store_error = NULL;
+  gboolean forgotten = FALSE;
+
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), FALSE);
+  g_return_val_if_fail (driver_id != NULL, FALSE);
+
+  if (!ev_protocol_validate_driver_id (driver_id, "driver_id", NULL))
+    {
+      g_set_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is not a driver id"), driver_id);
+      return FALSE;
+    }
+  if (!ev_store_forget_driver_key (self->store, driver_id, &forgotten, &store_error))
+    return operator_store_failed (store_error, error);
+  g_hash_table_remove (self->driver_keys, driver_id);
+  if (!forgotten)
+    {
+      g_set_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_UNKNOWN_CP,
+                   _("Driver %s is bound to no key"), driver_id);
+      return FALSE;
+    }
+
+  message = g_strdup_printf (_("Driver %s is no longer bound to a key: their next request binds a new one"),
+                             driver_id);
+  emit (self, CENTRAL_EVENT_DRIVER_KEY_FORGOTTEN, CENTRAL_LOG_WARNING, message,
+        &(CentralEventData) { .driver_id = driver_id });
+  return TRUE;
+}
+
+/**
+ * central_core_set_signing_key:
+ * @self: a core, not started
+ * @key: (nullable) (transfer full): the key Central signs its messages
+ *   with, or %NULL to send them unsigned
+ */
+void
+central_core_set_signing_key (CentralCore  *self,
+                              EvSigningKey *key)
+{
+  g_return_if_fail (CENTRAL_IS_CORE (self));
+  g_return_if_fail (!self->started);
+
+  g_clear_pointer (&self->signing_key, ev_signing_key_free);
+  self->signing_key = key;
+}
+
+/**
+ * central_core_default_signing_key_path:
+ *
+ * Returns: (transfer full): `$XDG_STATE_HOME/evcharging/central-signing.key`
+ */
+char *
+central_core_default_signing_key_path (void)
+{
+  return g_build_filename (g_get_user_state_dir (), "evcharging", "central-signing.key", NULL);
+}
+
+/**
+ * central_core_load_signing_key:
+ * @path: (nullable): a private key file, or %NULL for the default one
+ * @error: return location for an error
+ *
+ * Reads Central's signing key, making it on first use, and writes its
+ * public key where engines and drivers of this user look for it
+ * (ev_signing_central_key_path()), so that the one-machine network needs
+ * no flag.
+ *
+ * Returns: (transfer full) (nullable): the key, or %NULL with @error set
+ */
+EvSigningKey *
+central_core_load_signing_key (const char  *path,
+                               GError     **error)
+{
+  g_autofree char *default_path = central_core_default_signing_key_path ();
+  g_autofree char *public_path = ev_signing_central_key_path ();
+  g_autoptr(EvSigningKey) key = NULL;
+  g_autoptr(EvVerifyKey) public = NULL;
+  g_autoptr(GError) local_error = NULL;
+  gboolean created = FALSE;
+
+  key = ev_signing_key_load_or_create (path != NULL ? path : default_path, TRUE, &created, error);
+  if (key == NULL)
+    return NULL;
+  if (created)
+    g_debug ("Made Central’s signing key in “%s”", path != NULL ? path : default_path);
+  public = ev_signing_key_dup_verify_key (key);
+  if (!ev_verify_key_save (public, public_path, &local_error))
+    g_message (_("Could not write Central’s public key to “%s”: %s"), public_path, local_error->message);
+  g_debug ("Central signs its messages with the key of fingerprint %s", ev_signing_key_get_fingerprint (key));
+  return g_steal_pointer (&key);
+}
+
 /* CSV ------------------------------------------------------------------------- */
 
 static void
@@ -3476,6 +3693,8 @@ central_core_finalize (GObject *object)
   g_clear_pointer (&self->auth_limits, g_hash_table_unref);
   g_clear_pointer (&self->open, g_hash_table_unref);
   g_clear_pointer (&self->driver_supply, g_hash_table_unref);
+  g_clear_pointer (&self->driver_keys, g_hash_table_unref);
+  g_clear_pointer (&self->signing_key, ev_signing_key_free);
   g_clear_pointer (&self->outbox, g_tree_unref);
   g_clear_object (&self->cps);
   g_clear_object (&self->requests);
@@ -3759,6 +3978,7 @@ central_core_init (CentralCore *self)
   self->auth_limits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->open = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->driver_supply = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->driver_keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) ev_verify_key_free);
   self->outbox = g_tree_new_full (compare_ids, NULL, NULL, outgoing_free);
   self->default_price = DEFAULT_PRICE;
   self->silence_timeout = DEFAULT_SILENCE_MS;

@@ -3,6 +3,7 @@
 #include <gio/gio.h>
 
 #include "central-event.h"
+#include "ev-signing.h"
 #include "ev-charging-point.h"
 #include "ev-supply-session.h"
 
@@ -75,12 +76,17 @@ G_DECLARE_FINAL_TYPE (CentralCore, central_core, CENTRAL, CORE, GObject)
 
 /* $XDG_DATA_HOME/evcharging/central.db */
 char        *central_core_default_db_path   (void);
+char        *central_core_default_signing_key_path (void);
+EvSigningKey *central_core_load_signing_key (const char         *path,
+                                             GError            **error);
 
 CentralCore *central_core_new               (const char         *listen,
                                              const char         *bootstrap,
                                              const char * const *kafka_overrides,
                                              const char         *db_path);
 
+void         central_core_set_signing_key   (CentralCore        *self,
+                                             EvSigningKey       *key);
 gboolean     central_core_start             (CentralCore        *self,
                                              GError            **error);
 /* Flushes the database and the producer, closes every link. Idempotent. */
@@ -130,6 +136,9 @@ gboolean     central_core_reset_token       (CentralCore        *self,
                                              GError            **error);
 gboolean     central_core_forget            (CentralCore        *self,
                                              const char         *cp_id,
+                                             GError            **error);
+gboolean     central_core_forget_driver_key (CentralCore        *self,
+                                             const char         *driver_id,
                                              GError            **error);
 
 /* Commits the database now. */

@@ -58,6 +58,7 @@ typedef enum {
   CENTRAL_EVENT_LOCATION,
   CENTRAL_EVENT_TLS,
   CENTRAL_EVENT_TLS_FAILED,
+  CENTRAL_EVENT_DRIVER_KEY_FORGOTTEN,
 } CentralEventKind;
 
 GType central_event_kind_get_type (void);

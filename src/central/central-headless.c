@@ -6,8 +6,8 @@
 #include "ev-headless.h"
 
 static const char * const commands[] = {
-  "stop CP|all", "resume CP|all", "reset-token CP", "forget CP", "price CP EUR", "location CP TEXT", "list", "help",
-  "quit", NULL
+  "stop CP|all", "resume CP|all", "reset-token CP", "forget CP", "forget-driver-key DRIVER", "price CP EUR",
+  "location CP TEXT", "list", "help", "quit", NULL
 };
 
 static void
@@ -47,8 +47,8 @@ print_list (CentralCore *core)
  * @out_quit: (out): set to %TRUE for `quit`
  *
  * Runs `stop CP|all`, `resume CP|all`, `reset-token CP`, `forget CP`,
- * `price CP EUR`, `location CP TEXT`, `list`, `help` or `quit`, printing
- * its events.
+ * `forget-driver-key DRIVER`, `price CP EUR`, `location CP TEXT`, `list`,
+ * `help` or `quit`, printing its events.
  *
  * Returns: (transfer full) (nullable): an error message for people, or
  *   %NULL when the command ran
@@ -114,6 +114,8 @@ central_headless_run_command (CentralCore *core,
         }
       return central_core_set_location (core, words[1], rest, &error) ? NULL : g_strdup (error->message);
     }
+  if (n == 2 && g_str_equal (words[0], "forget-driver-key"))
+    return central_core_forget_driver_key (core, words[1], &error) ? NULL : g_strdup (error->message);
   if (n == 2 && (g_str_equal (words[0], "reset-token") || g_str_equal (words[0], "forget")))
     {
       gboolean ok = g_str_equal (words[0], "forget") ? central_core_forget (core, words[1], &error)
@@ -125,7 +127,7 @@ central_headless_run_command (CentralCore *core,
   {
     g_autofree char *stripped = g_strstrip (g_strdup (line));
 
-    return g_strdup_printf (_("Unknown command “%s” (commands: stop CP|all, resume CP|all, reset-token CP, forget CP, price CP EUR, location CP TEXT, list, help, quit)"),
+    return g_strdup_printf (_("Unknown command “%s” (commands: stop CP|all, resume CP|all, reset-token CP, forget CP, forget-driver-key DRIVER, price CP EUR, location CP TEXT, list, help, quit)"),
                             stripped);
   }
 }
@@ -199,6 +201,7 @@ static const Field *const members[] = {
   [CENTRAL_EVENT_LOCATION] = (const Field[]) { F_CP_ID, F_LOCATION, F_END },
   [CENTRAL_EVENT_TLS] = (const Field[]) { F_ENCRYPTED, F_FINGERPRINT, F_CLIENT_CERTS, F_MESSAGE, F_END },
   [CENTRAL_EVENT_TLS_FAILED] = (const Field[]) { F_PEER, F_REASON, F_END },
+  [CENTRAL_EVENT_DRIVER_KEY_FORGOTTEN] = (const Field[]) { F_DRIVER_ID, F_END },
 };
 
 static void

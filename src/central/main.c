@@ -45,6 +45,7 @@ run_headless (CentralOptions *options)
 {
   g_autoptr(CentralCore) core = NULL;
   g_autoptr(CentralService) service = NULL;
+  g_autoptr(EvSigningKey) key = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *bootstrap = NULL;
   g_autofree char *db_path = NULL;
@@ -72,6 +73,17 @@ run_headless (CentralOptions *options)
                        "tls-key", options->tls_key,
                        "tls-client-ca", options->tls_client_ca,
                        NULL);
+  key = central_core_load_signing_key (options->signing_key, &error);
+  if (key == NULL)
+    {
+      g_autoptr(JsonObject) fields = json_object_new ();
+
+      json_object_set_string_member (fields, "message", error->message);
+      ev_headless_print_event ("error", fields);
+      g_printerr ("ev-central: %s\n", error->message);
+      return 1;
+    }
+  central_core_set_signing_key (core, g_steal_pointer (&key));
   service = g_object_new (CENTRAL_TYPE_SERVICE, "core", core, "views", FALSE, NULL);
   return central_headless_run (service);
 }
@@ -122,6 +134,7 @@ main (int   argc,
   int partitions = -1;         /* -1: not given */
   int replication_factor = -1;
   gboolean print_fingerprint = FALSE;
+  gboolean print_public_key = FALSE;
   g_autofree char *price = NULL;
   int status;
   const GOptionEntry entries[] = {
@@ -133,6 +146,11 @@ main (int   argc,
       N_("Set a librdkafka property (repeatable)"), N_("KEY=VALUE") },
     { "db", 'd', 0, G_OPTION_ARG_FILENAME, &options.db_path,
       N_("The SQLite database (default $XDG_DATA_HOME/evcharging/central.db)"), N_("PATH") },
+    { "signing-key", 0, 0, G_OPTION_ARG_FILENAME, &options.signing_key,
+      N_("Central’s private key, made there on first use (default $XDG_STATE_HOME/evcharging/central-signing.key)"),
+      N_("FILE") },
+    { "print-public-key", 0, 0, G_OPTION_ARG_NONE, &print_public_key,
+      N_("Print Central’s public key and its fingerprint, and exit"), NULL },
     { "price", 0, 0, G_OPTION_ARG_STRING, &price,
       N_("Price in €/kWh given to newly registered charging points, or a range MIN-MAX to draw each one’s from (default 0.35)"),
       N_("EUR|MIN-MAX") },
@@ -216,6 +234,22 @@ main (int   argc,
           return 1;
         }
       g_print ("%s\n", fingerprint);
+      return 0;
+    }
+
+  if (print_public_key)
+    {
+      g_autofree char *path = options.signing_key != NULL ? g_strdup (options.signing_key)
+                                                          : central_core_default_signing_key_path ();
+      g_autoptr(EvSigningKey) key = ev_signing_key_load_or_create (path, TRUE, NULL, &error);
+
+      if (key == NULL)
+        {
+          g_printerr ("ev-central: %s\n", error->message);
+          return 1;
+        }
+      g_print ("%s\n", ev_signing_key_get_public_base64 (key));
+      g_print (_("fingerprint %s\n"), ev_signing_key_get_fingerprint (key));
       return 0;
     }
 

@@ -102,6 +102,7 @@ struct _EvBusMessage
   char *topic;
   char *key;
   GBytes *value;
+  GBytes *signature;   /* the EV_SIGNING_HEADER header of a tombstone, or NULL */
   int partition;
   gint64 offset;
   gint64 timestamp;
@@ -114,6 +115,9 @@ ev_bus_message_new_from_kafka (const rd_kafka_message_t *rkm)
 {
   EvBusMessage *msg = g_new0 (EvBusMessage, 1);
   rd_kafka_timestamp_type_t type;
+  rd_kafka_headers_t *headers = NULL;
+  const void *header = NULL;
+  size_t header_len = 0;
 
   g_ref_count_init (&msg->ref_count);
   msg->topic = g_strdup (rd_kafka_topic_name (rkm->rkt));
@@ -122,6 +126,11 @@ ev_bus_message_new_from_kafka (const rd_kafka_message_t *rkm)
   msg->partition = rkm->partition;
   msg->offset = rkm->offset;
   msg->timestamp = rd_kafka_message_timestamp (rkm, &type);
+  if (rkm->payload == NULL &&
+      rd_kafka_message_headers (rkm, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+      rd_kafka_header_get_last (headers, EV_SIGNING_HEADER, &header, &header_len) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+      header != NULL)
+    msg->signature = g_bytes_new (header, header_len);
 
   return msg;
 }
@@ -158,6 +167,7 @@ ev_bus_message_unref (EvBusMessage *msg)
   g_free (msg->topic);
   g_free (msg->key);
   g_bytes_unref (msg->value);
+  g_clear_pointer (&msg->signature, g_bytes_unref);
   g_free (msg);
 }
 
@@ -238,6 +248,42 @@ ev_bus_message_get_timestamp (EvBusMessage *msg)
 {
   g_return_val_if_fail (msg != NULL, -1);
   return msg->timestamp;
+}
+
+/**
+ * ev_bus_message_verify:
+ * @msg: a message
+ * @trusted: (nullable): the key its author signs with, or %NULL when the
+ *   reader has none (then nothing can be checked, and every message
+ *   passes)
+ * @error: return location for a #GError in %EV_SIGNING_ERROR
+ *
+ * Checks that @msg was signed by @trusted for its topic and key
+ * (ev_signed_message_verify()). A message with no value (a tombstone)
+ * is checked against its %EV_SIGNING_HEADER header
+ * (ev_signed_tombstone_verify()).
+ *
+ * Returns: %TRUE when @msg may be believed
+ */
+gboolean
+ev_bus_message_verify (EvBusMessage  *msg,
+                       EvVerifyKey   *trusted,
+                       GError       **error)
+{
+  gconstpointer data = NULL;
+  gsize length = 0;
+
+  if (trusted == NULL)
+    return TRUE;
+  if (msg->value != NULL)
+    data = g_bytes_get_data (msg->value, &length);
+  if (length > 0)
+    return ev_signed_message_verify (msg->topic, msg->key, data, length, trusted, NULL, error);
+  if (msg->signature != NULL)
+    data = g_bytes_get_data (msg->signature, &length);
+  else
+    data = NULL;
+  return ev_signed_tombstone_verify (msg->topic, msg->key, data, data != NULL ? length : 0, trusted, error);
 }
 
 /* Errors */
@@ -1880,6 +1926,59 @@ ev_bus_produce_full (EvBus              *self,
 
   if (completion != NULL)
     g_hash_table_add (self->completions, completion);
+  return TRUE;
+}
+
+/**
+ * ev_bus_produce_tombstone:
+ * @self: a #EvBus
+ * @topic: the topic
+ * @key: the key whose latest value is deleted
+ * @signature: (nullable): the tombstone's signature
+ *   (ev_signed_tombstone_sign()), sent as the %EV_SIGNING_HEADER header
+ * @error: return location for a #GError
+ *
+ * Queues a message with no value (a tombstone, which a compacted topic
+ * keeps until the key's earlier values are gone).
+ *
+ * Returns: %TRUE if the message was queued
+ */
+gboolean
+ev_bus_produce_tombstone (EvBus       *self,
+                          const char  *topic,
+                          const char  *key,
+                          const char  *signature,
+                          GError     **error)
+{
+  rd_kafka_headers_t *headers;
+  rd_kafka_resp_err_t err;
+
+  g_return_val_if_fail (EV_IS_BUS (self), FALSE);
+  g_return_val_if_fail (topic != NULL && key != NULL, FALSE);
+
+  if (self->closed)
+    {
+      g_set_error (error, EV_BUS_ERROR, EV_BUS_ERROR_CLOSED,
+                   "Cannot send to %s: the Kafka bus is closed", topic);
+      return FALSE;
+    }
+
+  headers = rd_kafka_headers_new (1);
+  if (signature != NULL)
+    rd_kafka_header_add (headers, EV_SIGNING_HEADER, -1, signature, strlen (signature));
+  /* On success the message owns the headers. */
+  err = rd_kafka_producev (self->producer.rk,
+                           RD_KAFKA_V_TOPIC (topic),
+                           RD_KAFKA_V_KEY (key, strlen (key)),
+                           RD_KAFKA_V_VALUE (NULL, 0),
+                           RD_KAFKA_V_HEADERS (headers),
+                           RD_KAFKA_V_END);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    {
+      rd_kafka_headers_destroy (headers);
+      ev_bus_set_error_from_kafka (error, err, "Cannot send to %s", topic);
+      return FALSE;
+    }
   return TRUE;
 }
 

@@ -2,6 +2,8 @@
 
 #include <gio/gio.h>
 
+#include "ev-signing.h"
+
 G_BEGIN_DECLS
 
 /**
@@ -62,6 +64,10 @@ GBytes       *ev_bus_message_get_value     (EvBusMessage *msg);
 int           ev_bus_message_get_partition (EvBusMessage *msg);
 gint64        ev_bus_message_get_offset    (EvBusMessage *msg);
 gint64        ev_bus_message_get_timestamp (EvBusMessage *msg);
+
+gboolean      ev_bus_message_verify        (EvBusMessage *msg,
+                                            EvVerifyKey  *trusted,
+                                            GError      **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvBusMessage, ev_bus_message_unref)
 
@@ -124,6 +130,12 @@ gboolean     ev_bus_produce_full            (EvBus               *self,
                                              EvBusDeliveredFunc   func,
                                              gpointer             user_data,
                                              GDestroyNotify       destroy,
+                                             GError             **error);
+
+gboolean     ev_bus_produce_tombstone       (EvBus               *self,
+                                             const char          *topic,
+                                             const char          *key,
+                                             const char          *signature,
                                              GError             **error);
 
 gboolean     ev_bus_flush                   (EvBus               *self,

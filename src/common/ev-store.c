@@ -62,7 +62,8 @@
  * the outbox: the messages Central must send, each written in the batch
  * of the change it reports and deleted once the broker has it, so that a
  * stored outcome always reaches its driver (oldest first is the order of
- * the rowid, `id`). */
+ * the rowid, `id`). Schema 7 binds a driver id to the public key that
+ * signed its first request. */
 static const char * const migrations[] = {
   /* 1 */
   "CREATE TABLE charging_points ("
@@ -141,6 +142,10 @@ static const char * const migrations[] = {
   "  payload BLOB NOT NULL,"
   "  created_at INTEGER NOT NULL"
   ");",
+
+  /* 7: the public key each driver id is bound to on first use (see
+   * ev_store_bind_driver_key()). */
+  "ALTER TABLE drivers ADD COLUMN public_key TEXT;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == EV_STORE_SCHEMA_VERSION);
@@ -175,6 +180,9 @@ typedef enum {
   STMT_CP_SET_LOCATION,
   STMT_CP_TOUCH,
   STMT_DRIVER_TOUCH,
+  STMT_DRIVER_KEY_SELECT,
+  STMT_DRIVER_KEY_BIND,
+  STMT_DRIVER_KEY_FORGET,
   STMT_SESSION_SELECT,
   STMT_SESSION_INSERT,
   STMT_SESSION_PROGRESS,
@@ -244,6 +252,13 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_DRIVER_TOUCH] =
     "INSERT INTO drivers (driver_id, first_seen, last_seen) VALUES (?1, ?2, ?2)"
     " ON CONFLICT (driver_id) DO UPDATE SET last_seen = excluded.last_seen",
+  [STMT_DRIVER_KEY_SELECT] =
+    "SELECT public_key FROM drivers WHERE driver_id = ?1",
+  [STMT_DRIVER_KEY_BIND] =
+    "INSERT INTO drivers (driver_id, first_seen, last_seen, public_key) VALUES (?1, ?2, ?2, ?3)"
+    " ON CONFLICT (driver_id) DO UPDATE SET public_key = excluded.public_key",
+  [STMT_DRIVER_KEY_FORGET] =
+    "UPDATE drivers SET public_key = NULL WHERE driver_id = ?1 AND public_key IS NOT NULL",
   [STMT_SESSION_SELECT] =
     "SELECT " SESSION_COLUMNS " FROM sessions WHERE supply_id = ?1",
   [STMT_SESSION_INSERT] =
@@ -2496,6 +2511,109 @@ ev_store_touch_driver (EvStore     *self,
   return check_driver_id (driver_id, error) &&
          begin_write (self, error) &&
          touch_driver (self, driver_id, error);
+}
+
+/**
+ * ev_store_get_driver_key:
+ * @self: a store
+ * @driver_id: a driver id
+ * @out_key: (out) (transfer full) (nullable): the public key (base64) the
+ *   id is bound to, or %NULL when it is bound to none
+ * @error: return location for an error
+ *
+ * Returns: %TRUE on success (with or without a key)
+ */
+gboolean
+ev_store_get_driver_key (EvStore     *self,
+                         const char  *driver_id,
+                         char       **out_key,
+                         GError     **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (out_key != NULL, FALSE);
+
+  *out_key = NULL;
+  stmt = borrow_stmt (self, STMT_DRIVER_KEY_SELECT, error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, driver_id);
+  if ((rc = step (self, stmt, error)) == 0)
+    return FALSE;
+  if (rc == SQLITE_ROW && sqlite3_column_type (stmt, 0) == SQLITE_TEXT)
+    *out_key = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  return TRUE;
+}
+
+/**
+ * ev_store_bind_driver_key:
+ * @self: a store
+ * @driver_id: a driver id (added if new)
+ * @public_key: the public key (base64) it is bound to from now on
+ * @error: return location for an error
+ *
+ * Binds @driver_id to @public_key, in the current batch: Central then
+ * accepts requests for that id signed by that key only.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+ev_store_bind_driver_key (EvStore     *self,
+                          const char  *driver_id,
+                          const char  *public_key,
+                          GError     **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (public_key != NULL, FALSE);
+
+  if (!check_driver_id (driver_id, error) || !begin_write (self, error))
+    return FALSE;
+  stmt = borrow_stmt (self, STMT_DRIVER_KEY_BIND, error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, driver_id);
+  sqlite3_bind_int64 (stmt, 2, now_ms ());
+  bind_text (stmt, 3, public_key);
+  return step_done (self, stmt, error);
+}
+
+/**
+ * ev_store_forget_driver_key:
+ * @self: a store
+ * @driver_id: a driver id
+ * @out_forgotten: (out) (optional): whether the id was bound to a key
+ * @error: return location for an error
+ *
+ * Unbinds @driver_id from its key, in the current batch: its next signed
+ * request binds it again (the operator's recovery for a lost key).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+ev_store_forget_driver_key (EvStore     *self,
+                            const char  *driver_id,
+                            gboolean    *out_forgotten,
+                            GError     **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+
+  if (!check_driver_id (driver_id, error) || !begin_write (self, error))
+    return FALSE;
+  stmt = borrow_stmt (self, STMT_DRIVER_KEY_FORGET, error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, driver_id);
+  if (!step_done (self, stmt, error))
+    return FALSE;
+  if (out_forgotten != NULL)
+    *out_forgotten = sqlite3_changes (self->db) > 0;
+  return TRUE;
 }
 
 /* Looks up one session with a cached statement whose ?1 is @key.

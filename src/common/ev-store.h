@@ -63,7 +63,7 @@ GQuark ev_store_error_quark (void);
  *
  * The schema version (`PRAGMA user_version`) this build writes.
  */
-#define EV_STORE_SCHEMA_VERSION 6
+#define EV_STORE_SCHEMA_VERSION 7
 
 /* The default of EvStore:log-limit, in rows. */
 #define EV_STORE_DEFAULT_LOG_LIMIT 200000
@@ -208,6 +208,19 @@ gboolean         ev_store_touch_cp              (EvStore               *self,
 
 gboolean         ev_store_touch_driver          (EvStore               *self,
                                                  const char            *driver_id,
+                                                 GError               **error);
+
+gboolean         ev_store_get_driver_key        (EvStore               *self,
+                                                 const char            *driver_id,
+                                                 char                 **out_key,
+                                                 GError               **error);
+gboolean         ev_store_bind_driver_key       (EvStore               *self,
+                                                 const char            *driver_id,
+                                                 const char            *public_key,
+                                                 GError               **error);
+gboolean         ev_store_forget_driver_key     (EvStore               *self,
+                                                 const char            *driver_id,
+                                                 gboolean              *out_forgotten,
                                                  GError               **error);
 
 gboolean         ev_store_create_session        (EvStore               *self,

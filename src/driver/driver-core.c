@@ -69,6 +69,8 @@ struct _DriverCore
   EvBus *bus;        /* producer + group ev-driver-<id> */
   EvBus *cp_reader;  /* cp-states from the beginning */
   EvBus *recovery;   /* the driver's topics from the beginning, while recovering */
+  EvSigningKey *signing_key;  /* signs the driver's requests */
+  EvVerifyKey *central_key;   /* checks Central's messages; NULL: nothing checked */
   guint close_recovery_id;
 
   DriverFollow *follow;
@@ -732,6 +734,11 @@ supply_message_cb (EvBus        *bus,
       return;
     }
 
+  if (!ev_bus_message_verify (msg, self->central_key, &error))
+    {
+      invalid_message (self, bus, msg, error);
+      return;
+    }
   if (value != NULL)
     data = g_bytes_get_data (value, &length);
   before = driver_follow_copy (self->follow);
@@ -821,8 +828,14 @@ cp_state_cb (EvBus        *bus,
   const char *data = "";
   gsize length = 0;
 
+  if (!ev_bus_message_verify (msg, self->central_key, &error))
+    {
+      invalid_message (self, bus, msg, error);
+      return;
+    }
+
   /* A tombstone (docs/protocol.md): Central forgot the CP. */
-  if (value == NULL && ev_bus_message_get_key (msg) != NULL)
+  if ((value == NULL || g_bytes_get_size (value) == 0) && ev_bus_message_get_key (msg) != NULL)
     {
       forget_cp (self, ev_bus_message_get_key (msg));
       ev_bus_message_done (bus, msg);
@@ -985,8 +998,8 @@ send_request (DriverCore  *self,
    * times out, never an answer nobody is waiting for. */
   save_state (self);
   request = ev_supply_request_new (request_id, cp_id, self->driver_id, EV_SUPPLY_ORIGIN_DRIVER);
-  json = ev_supply_request_to_json (request, &length);
-  if (!ev_bus_produce (self->bus, "supply-req", cp_id, json, length, error))
+  json = driver_core_sign_request (self->signing_key, request, &length, error);
+  if (json == NULL || !ev_bus_produce (self->bus, "supply-req", cp_id, json, length, error))
     {
       driver_follow_free (self->follow);
       self->follow = g_steal_pointer (&before);
@@ -1453,6 +1466,64 @@ load_state (DriverCore *self)
 }
 
 /**
+ * driver_core_sign_request:
+ * @key: the driver's key
+ * @request: a request of this driver
+ * @out_len: (out): the length of the result
+ * @error: return location for an error
+ *
+ * @request as JSON, signed for `supply-req` with its CP as the key.
+ *
+ * Returns: (transfer full) (nullable): the message, or %NULL with @error
+ */
+char *
+driver_core_sign_request (EvSigningKey          *key,
+                          const EvSupplyRequest *request,
+                          gsize                 *out_len,
+                          GError               **error)
+{
+  g_autofree char *json = NULL;
+  gsize length = 0;
+
+  json = ev_supply_request_to_json (request, &length);
+  return ev_signed_message_sign (key, "supply-req", request->cp_id, json, length, out_len, error);
+}
+
+/**
+ * driver_core_set_central_key:
+ * @self: a core, not started
+ * @key: (nullable) (transfer full): Central's public key (or its
+ *   fingerprint), or %NULL to check nothing
+ *
+ * What the driver checks Central's messages with: a message not signed by
+ * it is skipped as invalid.
+ */
+void
+driver_core_set_central_key (DriverCore  *self,
+                             EvVerifyKey *key)
+{
+  g_return_if_fail (DRIVER_IS_CORE (self));
+  g_return_if_fail (!self->started);
+
+  g_clear_pointer (&self->central_key, ev_verify_key_free);
+  self->central_key = key;
+}
+
+/**
+ * driver_core_get_central_key:
+ * @self: a core
+ *
+ * Returns: (nullable) (transfer none): the key Central's messages are
+ *   checked with
+ */
+EvVerifyKey *
+driver_core_get_central_key (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), NULL);
+  return self->central_key;
+}
+
+/**
  * driver_core_start:
  * @self: a core
  * @error: return location for a #GError
@@ -1475,6 +1546,14 @@ driver_core_start (DriverCore  *self,
 
   if (!driver_core_check_driver_id (self->driver_id, error))
     return FALSE;
+  if (self->signing_key == NULL)
+    {
+      g_autofree char *key_path = g_build_filename (self->state_dir, "signing.key", NULL);
+
+      self->signing_key = ev_signing_key_load_or_create (key_path, TRUE, NULL, error);
+      if (self->signing_key == NULL)
+        return FALSE;
+    }
 
   group = g_strdup_printf ("ev-driver-%s", self->driver_id);
   self->bus = ev_bus_new (self->bootstrap, group, group, (const char * const *) self->kafka_overrides, error);
@@ -1501,6 +1580,9 @@ driver_core_start (DriverCore  *self,
   }
   self->started = TRUE;
 
+  if (self->central_key == NULL)
+    g_message (_("No public key of Central: messages from Central cannot be checked, and anyone on "
+                 "the bus can pass for it (give --central-key, or start Central once on this machine)"));
   emit (self, DRIVER_EVENT_READY, NULL, NULL);
 
   load_history (self);
@@ -1834,6 +1916,8 @@ driver_core_finalize (GObject *object)
   g_free (self->bootstrap);
   g_strfreev (self->kafka_overrides);
   g_free (self->state_dir);
+  g_clear_pointer (&self->signing_key, ev_signing_key_free);
+  g_clear_pointer (&self->central_key, ev_verify_key_free);
   driver_follow_free (self->follow);
   g_ptr_array_unref (self->early);
   g_queue_clear (&self->abandoned_order);

@@ -4,6 +4,8 @@
 
 #include "driver-event.h"
 #include "driver-follow.h"
+#include "ev-messages.h"
+#include "ev-signing.h"
 
 G_BEGIN_DECLS
 
@@ -18,6 +20,14 @@ G_DECLARE_FINAL_TYPE (DriverCore, driver_core, DRIVER, CORE, GObject)
 char        *driver_core_default_state_dir   (const char   *driver_id);
 gboolean     driver_core_check_driver_id     (const char   *driver_id,
                                               GError      **error);
+
+char        *driver_core_sign_request        (EvSigningKey          *key,
+                                              const EvSupplyRequest *request,
+                                              gsize                 *out_len,
+                                              GError               **error);
+void         driver_core_set_central_key     (DriverCore   *self,
+                                              EvVerifyKey  *key);
+EvVerifyKey *driver_core_get_central_key     (DriverCore   *self);
 
 gboolean     driver_core_start               (DriverCore   *self,
                                               GError      **error);

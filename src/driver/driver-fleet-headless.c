@@ -175,6 +175,9 @@ driver_fleet_main (int    argc,
   g_autofree char *bootstrap = NULL;
   g_autofree char *prefix = NULL;
   g_auto(GStrv) overrides = NULL;
+  g_autofree char *central_key = NULL;
+  g_autofree char *central_fingerprint = NULL;
+  g_autoptr(EvVerifyKey) trusted = NULL;
   static const EvHeadlessRole role = { PROGRAM, start, shutdown, command, NULL };
   int count = 0;
   double rate = 1.0;
@@ -201,6 +204,11 @@ driver_fleet_main (int    argc,
       N_("Stop after S seconds (default: run until quit)"), N_("S") },
     { "answer-timeout", 0, 0, G_OPTION_ARG_INT, &answer_timeout,
       N_("Give up waiting for Central’s answer after MS milliseconds (default 10000)"), N_("MS") },
+    { "central-key", 0, 0, G_OPTION_ARG_STRING, &central_key,
+      N_("Central’s public key, or a file holding it (default: the one Central wrote for this user)"),
+      N_("BASE64|FILE") },
+    { "central-key-fingerprint", 0, 0, G_OPTION_ARG_STRING, &central_fingerprint,
+      N_("Trust the Central key with this SHA-256 fingerprint"), N_("HEX") },
     { "headless", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &headless, NULL, NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version,
       N_("Print the version and exit"), NULL },
@@ -253,6 +261,9 @@ driver_fleet_main (int    argc,
     return usage_error (error->message);
   if (!ev_bus_check_options (bootstrap, (const char * const *) overrides, &error))
     return usage_error (error->message);
+  trusted = ev_signing_find_central_key (central_key, central_fingerprint, &error);
+  if (trusted == NULL && error != NULL)
+    return usage_error (error->message);
 
   /* stdout carries only JSON events. */
   g_log_writer_default_set_use_stderr (TRUE);
@@ -267,6 +278,7 @@ driver_fleet_main (int    argc,
     }
 
   fleet = driver_fleet_new (bootstrap, overrides, count, prefix);
+  driver_fleet_set_central_key (fleet, g_steal_pointer (&trusted));
   driver_fleet_set_rate (fleet, rate);
   driver_fleet_set_answer_timeout (fleet, answer_timeout);
   driver_fleet_set_stats_interval (fleet, stats_interval);

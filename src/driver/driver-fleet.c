@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "driver-core.h"
 #include "driver-fleet.h"
 #include "driver-follow.h"
 #include "ev-bus.h"
@@ -75,6 +76,7 @@ typedef struct
   Early *early;
   gint64 sent_us;     /* monotonic time the request was produced */
   guint idle_pos;     /* index in idle, NOT_LISTED while busy */
+  EvSigningKey *key;  /* read or made at its first request */
 } FleetDriver;
 
 typedef struct
@@ -104,6 +106,7 @@ struct _DriverFleet
   guint stats_interval;
 
   EvBus *bus;
+  EvVerifyKey *central_key;  /* NULL: Central's messages are not checked */
   FleetDriver *drivers;
   GHashTable *by_id;      /* driver id (owned by its follow) → FleetDriver */
   GArray *idle;           /* guint indices of drivers with nothing in progress */
@@ -421,8 +424,8 @@ request_one (DriverFleet *self)
   cp = g_ptr_array_index (self->free_cps, g_rand_int_range (self->rand, 0, self->free_cps->len));
   request_id = ev_protocol_new_uuid ();
   request = ev_supply_request_new (request_id, cp->cp_id, driver->follow->driver_id, EV_SUPPLY_ORIGIN_DRIVER);
-  json = ev_supply_request_to_json (request, &length);
-  if (!ev_bus_produce (self->bus, "supply-req", cp->cp_id, json, length, &error))
+  json = driver_core_sign_request (driver->key, request, &length, &error);
+  if (json == NULL || !ev_bus_produce (self->bus, "supply-req", cp->cp_id, json, length, &error))
     {
       /* A full queue or a broker gone: the request did not leave. */
       if (self->produce_failures++ % 1000 == 0)
@@ -657,6 +660,11 @@ message_cb (EvBus        *bus,
         }
     }
 
+  if (!ev_bus_message_verify (msg, self->central_key, &error))
+    {
+      ev_bus_message_skip (bus, msg, error->message);
+      return;
+    }
   if (value != NULL)
     data = g_bytes_get_data (value, &length);
 
@@ -799,6 +807,23 @@ arm_sweep (DriverFleet *self)
 /* Life --------------------------------------------------------------------- */
 
 /**
+ * driver_fleet_set_central_key:
+ * @self: a fleet, not started
+ * @key: (nullable) (transfer full): Central's public key, or %NULL to
+ *   check nothing
+ */
+void
+driver_fleet_set_central_key (DriverFleet *self,
+                              EvVerifyKey *key)
+{
+  g_return_if_fail (DRIVER_IS_FLEET (self));
+  g_return_if_fail (!self->started);
+
+  g_clear_pointer (&self->central_key, ev_verify_key_free);
+  self->central_key = key;
+}
+
+/**
  * driver_fleet_start:
  * @self: a fleet
  * @error: return location for a #GError
@@ -827,21 +852,31 @@ driver_fleet_start (DriverFleet  *self,
         ev_bus_close (bus);
       return FALSE;
     }
-  self->bus = g_steal_pointer (&bus);
-  g_signal_connect (self->bus, "message", G_CALLBACK (message_cb), self);
-
   self->drivers = g_new0 (FleetDriver, self->count);
   g_array_set_size (self->idle, 0);
   for (guint i = 0; i < self->count; i++)
     {
       g_autofree char *driver_id = driver_fleet_make_id (self->prefix, self->count, i + 1);
+      g_autofree char *dir = driver_core_default_state_dir (driver_id);
+      g_autofree char *key_path = g_build_filename (dir, "signing.key", NULL);
       FleetDriver *driver = &self->drivers[i];
 
+      /* Each driver signs with the key a driver of that id keeps, read
+       * or made before the first request (not flushed to the disk: a
+       * simulated driver's key is cheap to lose). */
+      driver->key = ev_signing_key_load_or_create (key_path, FALSE, NULL, error);
+      if (driver->key == NULL)
+        {
+          ev_bus_close (bus);
+          return FALSE;
+        }
       driver->follow = driver_follow_new (driver_id);
       driver->idle_pos = NOT_LISTED;
       g_hash_table_insert (self->by_id, driver->follow->driver_id, driver);
       list_idle (self, driver);
     }
+  self->bus = g_steal_pointer (&bus);
+  g_signal_connect (self->bus, "message", G_CALLBACK (message_cb), self);
 
   self->started = TRUE;
   self->started_us = g_get_monotonic_time ();
@@ -1018,6 +1053,7 @@ driver_fleet_finalize (GObject *object)
   for (guint i = 0; self->drivers != NULL && i < self->count; i++)
     {
       g_clear_pointer (&self->drivers[i].early, early_free);
+      g_clear_pointer (&self->drivers[i].key, ev_signing_key_free);
       driver_follow_free (self->drivers[i].follow);
     }
   g_free (self->drivers);
@@ -1026,6 +1062,7 @@ driver_fleet_finalize (GObject *object)
   g_hash_table_unref (self->cps);
   g_array_unref (self->pending);
   g_rand_free (self->rand);
+  g_clear_pointer (&self->central_key, ev_verify_key_free);
   g_free (self->bootstrap);
   g_strfreev (self->kafka_overrides);
   g_free (self->prefix);

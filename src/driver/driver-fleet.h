@@ -3,6 +3,8 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "ev-signing.h"
+
 G_BEGIN_DECLS
 
 /* Limits of `ev-driver fleet`, checked by its options and commands. */
@@ -28,6 +30,8 @@ DriverFleet *driver_fleet_new           (const char   *bootstrap,
                                          guint         count,
                                          const char   *prefix);
 
+void         driver_fleet_set_central_key (DriverFleet *self,
+                                           EvVerifyKey *key);
 gboolean     driver_fleet_start         (DriverFleet  *self,
                                          GError      **error);
 void         driver_fleet_shutdown      (DriverFleet  *self);

@@ -181,6 +181,11 @@ driver_headless_event_to_json (DriverCore  *core,
       json_object_set_string_member (fields, "driver_id", driver_core_get_driver_id (core));
       ev_json_object_set_nullable_string (fields, "kafka", driver_core_get_bootstrap (core));
       json_object_set_string_member (fields, "state_dir", driver_core_get_state_dir (core));
+      /* null: Central's messages cannot be checked (docs/cli.md). */
+      ev_json_object_set_nullable_string (fields, "central_key",
+                                          driver_core_get_central_key (core) != NULL
+                                          ? ev_verify_key_get_fingerprint (driver_core_get_central_key (core))
+                                          : NULL);
       break;
     case DRIVER_EVENT_BROKER:
       fields = json_object_new ();

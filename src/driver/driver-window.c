@@ -77,6 +77,7 @@ struct _DriverWindow
   GtkLabel             *total_kwh_label;
   GtkLabel             *total_amount_label;
   GtkLabel             *broker_label;
+  GtkLabel             *key_label;
   GtkLabel             *file_status_label;
   GtkLabel             *driver_label;
 };
@@ -609,6 +610,10 @@ update_identity (DriverWindow *self)
   adw_view_switcher_title_set_subtitle (self->switcher_title, subtitle);
   gtk_window_set_title (GTK_WINDOW (self), title);
   gtk_label_set_label (self->driver_label, subtitle);
+  /* Said for as long as it lasts: anyone on the bus can pass for Central. */
+  ev_ui_set_status (self->key_label, driver_core_get_central_key (self->core) != NULL,
+                    driver_core_get_central_key (self->core) != NULL ? _("Central’s messages checked")
+                                                                     : _("Central’s messages not checked: no key"));
 }
 
 static void
@@ -1066,6 +1071,7 @@ driver_window_class_init (DriverWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, DriverWindow, history_count_label);
   gtk_widget_class_bind_template_child (widget_class, DriverWindow, total_kwh_label);
   gtk_widget_class_bind_template_child (widget_class, DriverWindow, total_amount_label);
+  gtk_widget_class_bind_template_child (widget_class, DriverWindow, key_label);
   gtk_widget_class_bind_template_child (widget_class, DriverWindow, broker_label);
   gtk_widget_class_bind_template_child (widget_class, DriverWindow, file_status_label);
   gtk_widget_class_bind_template_child (widget_class, DriverWindow, driver_label);

@@ -48,6 +48,9 @@ main (int   argc,
   g_autofree char *bootstrap = NULL;
   g_autofree char *file = NULL;
   g_auto(GStrv) overrides = NULL;
+  g_autofree char *central_key = NULL;
+  g_autofree char *central_fingerprint = NULL;
+  g_autoptr(EvVerifyKey) trusted = NULL;
   gboolean headless = FALSE;
   gboolean version = FALSE;
   const GOptionEntry entries[] = {
@@ -57,6 +60,11 @@ main (int   argc,
       N_("Kafka bootstrap servers (default: the embedded broker, started if none runs)"), N_("HOST:PORT,…") },
     { "property", 'X', 0, G_OPTION_ARG_STRING_ARRAY, &overrides,
       N_("Set a librdkafka property (repeatable)"), N_("KEY=VALUE") },
+    { "central-key", 0, 0, G_OPTION_ARG_STRING, &central_key,
+      N_("Central’s public key, or a file holding it (default: the one Central wrote for this user)"),
+      N_("BASE64|FILE") },
+    { "central-key-fingerprint", 0, 0, G_OPTION_ARG_STRING, &central_fingerprint,
+      N_("Trust the Central key with this SHA-256 fingerprint"), N_("HEX") },
     { "file", 'f', 0, G_OPTION_ARG_FILENAME, &file,
       N_("Run a request file: one charging point id per line"), N_("PATH") },
     { "headless", 0, 0, G_OPTION_ARG_NONE, &headless,
@@ -130,6 +138,12 @@ main (int   argc,
       g_printerr ("%s: %s\n", PROGRAM, error->message);
       return 2;
     }
+  trusted = ev_signing_find_central_key (central_key, central_fingerprint, &error);
+  if (trusted == NULL && error != NULL)
+    {
+      g_printerr ("%s: %s\n", PROGRAM, error->message);
+      return 2;
+    }
 
   /* stdout carries only JSON events. */
   g_log_writer_default_set_use_stderr (TRUE);
@@ -157,6 +171,7 @@ main (int   argc,
                        "bootstrap", bootstrap,
                        "kafka-overrides", overrides,
                        NULL);
+  driver_core_set_central_key (core, g_steal_pointer (&trusted));
   if (headless)
     return driver_headless_run (core, file);
   return run_window (core, file);

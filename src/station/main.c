@@ -195,6 +195,9 @@ run_engine (int    argc,
   g_autofree char *location = NULL;
   g_autofree char *state_dir = NULL;
   g_auto(GStrv) overrides = NULL;
+  g_autofree char *central_key = NULL;
+  g_autofree char *central_fingerprint = NULL;
+  g_autoptr(EvVerifyKey) trusted = NULL;
   double power_kw = STATION_DEFAULT_POWER_KW;
   double auto_plug = -1.0, auto_unplug_after = -1.0, auto_unplug_kwh = 0.0;
   const GOptionEntry entries[] = {
@@ -216,6 +219,11 @@ run_engine (int    argc,
       N_("Simulation: unplug when this much energy is supplied"), N_("KWH") },
     { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
       N_("Where to keep the engine’s journal (default $XDG_STATE_HOME/evcharging/engines)"), N_("DIR") },
+    { "central-key", 0, 0, G_OPTION_ARG_STRING, &central_key,
+      N_("Central’s public key, or a file holding it (default: the one Central wrote for this user)"),
+      N_("BASE64|FILE") },
+    { "central-key-fingerprint", 0, 0, G_OPTION_ARG_STRING, &central_fingerprint,
+      N_("Trust the Central key with this SHA-256 fingerprint"), N_("HEX") },
     { NULL }
   };
 
@@ -257,6 +265,12 @@ run_engine (int    argc,
       g_printerr ("%s: %s\n", program, error->message);
       return 2;
     }
+  trusted = ev_signing_find_central_key (central_key, central_fingerprint, &error);
+  if (trusted == NULL && error != NULL)
+    {
+      g_printerr ("%s: %s\n", program, error->message);
+      return 2;
+    }
   if (!check_view (&common))
     return 0;
 
@@ -285,6 +299,7 @@ run_engine (int    argc,
                          "auto-unplug-kwh", auto_unplug_kwh,
                          "state-dir", state_dir,
                          NULL);
+  station_engine_set_central_key (engine, g_steal_pointer (&trusted));
   if (common.headless)
     return station_headless_run_engine (engine);
   return run_window (G_OBJECT (engine), start_engine, program);
@@ -418,6 +433,9 @@ run_fleet (int    argc,
   g_autofree char *central = NULL;
   g_autofree char *bootstrap = NULL;
   g_autofree char *token_dir = NULL;
+  g_autofree char *central_key = NULL;
+  g_autofree char *central_fingerprint = NULL;
+  g_autoptr(EvVerifyKey) trusted = NULL;
   g_auto(GStrv) overrides = NULL;
   double fault_rate = 0.0, power_kw = STATION_DEFAULT_POWER_KW, auto_unplug_kwh = 0.0, seconds = 0.0;
   /* In seconds, as for `ev-station engine`. */
@@ -454,6 +472,11 @@ run_fleet (int    argc,
     { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds,
       N_("Stop after this many seconds; 0 runs until quit (default)"), N_("S") },
     TLS_ENTRIES (tls),
+    { "central-key", 0, 0, G_OPTION_ARG_STRING, &central_key,
+      N_("Central’s public key, or a file holding it (default: the one Central wrote for this user)"),
+      N_("BASE64|FILE") },
+    { "central-key-fingerprint", 0, 0, G_OPTION_ARG_STRING, &central_fingerprint,
+      N_("Trust the Central key with this SHA-256 fingerprint"), N_("HEX") },
     { NULL }
   };
 
@@ -502,6 +525,12 @@ run_fleet (int    argc,
           return 2;
         }
     }
+  trusted = ev_signing_find_central_key (central_key, central_fingerprint, &error);
+  if (trusted == NULL && error != NULL)
+    {
+      g_printerr ("%s: %s\n", program, error->message);
+      return 2;
+    }
   check_view (&common);
 
   if (bootstrap == NULL)
@@ -532,6 +561,7 @@ run_fleet (int    argc,
   config.tls = tls_client;
 
   fleet = station_fleet_new (&config);
+  station_fleet_set_central_key (fleet, g_steal_pointer (&trusted));
   return station_fleet_run_headless (fleet);
 }
 

@@ -37,6 +37,7 @@ struct _StationEngineWindow
   AdwEntryRow          *driver_entry;
   GtkLabel             *central_label;
   GtkLabel             *broker_label;
+  GtkLabel             *key_label;
   GtkLabel             *monitor_label;
   GtkLabel             *port_label;
 };
@@ -187,6 +188,10 @@ update_links (StationEngineWindow *self)
               station_engine_get_broker_reachable (self->engine) ? _("Broker connected") : _("Broker unreachable"));
   ev_ui_set_status (self->monitor_label, station_engine_get_monitor_connected (self->engine),
               station_engine_get_monitor_connected (self->engine) ? _("Monitor connected") : _("No monitor"));
+  /* Said for as long as it lasts: anyone on the bus can stop this CP. */
+  ev_ui_set_status (self->key_label, station_engine_get_central_key (self->engine) != NULL,
+                    station_engine_get_central_key (self->engine) != NULL ? _("Directives checked")
+                                                                          : _("Directives not checked: no key of Central"));
   gtk_label_set_label (self->port_label, port);
 }
 
@@ -432,6 +437,7 @@ station_engine_window_class_init (StationEngineWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, StationEngineWindow, driver_entry);
   gtk_widget_class_bind_template_child (widget_class, StationEngineWindow, central_label);
   gtk_widget_class_bind_template_child (widget_class, StationEngineWindow, broker_label);
+  gtk_widget_class_bind_template_child (widget_class, StationEngineWindow, key_label);
   gtk_widget_class_bind_template_child (widget_class, StationEngineWindow, monitor_label);
   gtk_widget_class_bind_template_child (widget_class, StationEngineWindow, port_label);
   gtk_widget_class_bind_template_callback (widget_class, driver_entry_activated_cb);

@@ -32,6 +32,7 @@ struct _StationEngine
   GPtrArray *links;            /* EvLink, one per monitor connection */
   EvBus *bus;                  /* producer: supply-data, supply-req */
   EvBus *consumer;             /* central-directives, supply-res; from hello */
+  EvVerifyKey *central_key;    /* checks what Central sends; NULL: nothing checked */
   GHashTable *requests;        /* request ids asked here, awaiting supply-res */
   StationFinished finished;   /* supply ids this engine has ended */
   StationJournal *journal;     /* from hello on: what survives a crash */
@@ -582,6 +583,15 @@ consumer_message_cb (EvBus        *bus,
   gsize length = 0;
   const char *text = value != NULL ? g_bytes_get_data (value, &length) : "";
 
+  if (!ev_bus_message_verify (msg, self->central_key, &error))
+    {
+      StationEventData data = { .topic = (char *) ev_bus_message_get_topic (msg), .reason = error->message };
+
+      emit (self, STATION_EVENT_INVALID_MESSAGE, &data);
+      ev_bus_message_skip (bus, msg, error->message);
+      return;
+    }
+
   if (g_str_equal (ev_bus_message_get_topic (msg), "supply-res"))
     {
       handle_supply_response (self, text, length);
@@ -881,6 +891,7 @@ station_engine_finalize (GObject *object)
 {
   StationEngine *self = STATION_ENGINE (object);
 
+  g_clear_pointer (&self->central_key, ev_verify_key_free);
   g_free (self->listen);
   g_free (self->bootstrap);
   g_strfreev (self->kafka_overrides);
@@ -1138,6 +1149,39 @@ station_engine_init (StationEngine *self)
 /* Public API ----------------------------------------------------------------- */
 
 /**
+ * station_engine_set_central_key:
+ * @self: an engine, not started
+ * @key: (nullable) (transfer full): Central's public key (or its
+ *   fingerprint), or %NULL to check nothing
+ *
+ * What the engine checks directives with: one not signed by Central is
+ * skipped as invalid.
+ */
+void
+station_engine_set_central_key (StationEngine *self,
+                                EvVerifyKey   *key)
+{
+  g_return_if_fail (STATION_IS_ENGINE (self));
+  g_return_if_fail (!self->started);
+
+  g_clear_pointer (&self->central_key, ev_verify_key_free);
+  self->central_key = key;
+}
+
+/**
+ * station_engine_get_central_key:
+ * @self: an engine
+ *
+ * Returns: (nullable) (transfer none): the key directives are checked with
+ */
+EvVerifyKey *
+station_engine_get_central_key (StationEngine *self)
+{
+  g_return_val_if_fail (STATION_IS_ENGINE (self), NULL);
+  return self->central_key;
+}
+
+/**
  * station_engine_start:
  * @self: an engine
  * @error: return location for a #GError
@@ -1197,6 +1241,9 @@ station_engine_start (StationEngine  *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STARTED]);
 
+  if (self->central_key == NULL)
+    g_message (_("No public key of Central: directives cannot be checked, and anyone on the bus can "
+                 "stop this charging point (give --central-key, or start Central once on this machine)"));
   emit (self, STATION_EVENT_READY, NULL);
   return TRUE;
 }

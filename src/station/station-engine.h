@@ -3,6 +3,7 @@
 #include <gio/gio.h>
 
 #include "ev-cp-state.h"
+#include "ev-signing.h"
 #include "station-event.h"
 #include "station-machine.h"
 
@@ -59,6 +60,9 @@ G_BEGIN_DECLS
 #define STATION_TYPE_ENGINE (station_engine_get_type ())
 G_DECLARE_FINAL_TYPE (StationEngine, station_engine, STATION, ENGINE, GObject)
 
+void         station_engine_set_central_key  (StationEngine  *self,
+                                              EvVerifyKey    *key);
+EvVerifyKey *station_engine_get_central_key  (StationEngine  *self);
 gboolean     station_engine_start            (StationEngine  *self,
                                               GError        **error);
 void         station_engine_shutdown         (StationEngine  *self);

@@ -145,6 +145,7 @@ struct _StationFleet
   char *bootstrap;
   char **kafka_overrides;
   char *token_dir;
+  EvVerifyKey *central_key;   /* NULL: directives are not checked */
   double fault_rate;
   StationMachineConfig machine_config;
   guint stats_interval_ms;
@@ -495,7 +496,8 @@ consumer_message_cb (EvBus        *bus,
   gint64 now = ev_protocol_now_ms ();
   gboolean matched = FALSE;
 
-  directive = ev_directive_from_json (text, length, &error);
+  if (ev_bus_message_verify (msg, self->central_key, &error))
+    directive = ev_directive_from_json (text, length, &error);
   if (directive == NULL)
     {
       self->counters.errors++;
@@ -1439,6 +1441,22 @@ resolve_central (StationFleet  *self,
 }
 
 /**
+ * station_fleet_set_central_key:
+ * @self: a fleet, not started
+ * @key: (nullable) (transfer full): Central's public key, or %NULL to
+ *   check nothing
+ */
+void
+station_fleet_set_central_key (StationFleet *self,
+                               EvVerifyKey  *key)
+{
+  g_return_if_fail (STATION_IS_FLEET (self));
+
+  g_clear_pointer (&self->central_key, ev_verify_key_free);
+  self->central_key = key;
+}
+
+/**
  * station_fleet_start:
  * @self: a fleet
  * @error: return location for a #GError
@@ -1610,6 +1628,7 @@ station_fleet_finalize (GObject *object)
 {
   StationFleet *self = STATION_FLEET (object);
 
+  g_clear_pointer (&self->central_key, ev_verify_key_free);
   for (guint i = 0; self->cps != NULL && i < self->count; i++)
     {
       station_machine_free (self->cps[i].machine);

@@ -4,6 +4,7 @@
 #include <json-glib/json-glib.h>
 
 #include "ev-tls.h"
+#include "ev-signing.h"
 
 G_BEGIN_DECLS
 
@@ -67,6 +68,8 @@ void station_fleet_config_init (StationFleetConfig *config);
 G_DECLARE_FINAL_TYPE (StationFleet, station_fleet, STATION, FLEET, GObject)
 
 StationFleet *station_fleet_new          (const StationFleetConfig *config);
+void          station_fleet_set_central_key (StationFleet          *self,
+                                            EvVerifyKey           *key);
 gboolean      station_fleet_start        (StationFleet             *self,
                                           GError                  **error);
 void          station_fleet_shutdown     (StationFleet             *self);

@@ -56,6 +56,11 @@ engine_members (gpointer                core,
       json_object_set_string_member (fields, "location", station_engine_get_location (engine));
       json_object_set_double_member (fields, "power_kw", station_engine_get_power_kw (engine));
       json_object_set_string_member (fields, "state_dir", station_engine_get_state_dir (engine));
+      /* null: directives cannot be checked (docs/cli.md). */
+      ev_json_object_set_nullable_string (fields, "central_key",
+                                          station_engine_get_central_key (engine) != NULL
+                                          ? ev_verify_key_get_fingerprint (station_engine_get_central_key (engine))
+                                          : NULL);
       return TRUE;
     case STATION_EVENT_MONITOR:
       json_object_set_boolean_member (fields, "connected", data->up);
