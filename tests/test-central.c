@@ -189,6 +189,15 @@ fixture_setup_address_limit (Fixture       *f,
   fixture_init (f, 3000, 75000);
 }
 
+/* Per-address limits on loopback too, with a 1 s first back-off. */
+static void
+fixture_setup_peer_limits (Fixture       *f,
+                           gconstpointer  data)
+{
+  f->limit_loopback = TRUE;
+  fixture_init (f, 3000, 75000);
+}
+
 static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  data)
@@ -462,6 +471,18 @@ connect_new_cp (Fixture     *f,
   wait_cp_state (f, cp_id, EV_CP_STATE_ACTIVE);
 
   return monitor;
+}
+
+/* Closes @monitor's link to @cp_id and waits until Central knows, so that
+ * another link may authenticate as the CP (test_stolen_token()). */
+static void
+close_link_of (Fixture     *f,
+               PeerMonitor *monitor,
+               const char  *cp_id)
+{
+  mark_events (f);
+  peer_monitor_close (monitor);
+  wait_event (f, "cp-disconnected", "cp_id", cp_id, NULL);
 }
 
 /* Authenticates a known CP on a new link and keeps it reporting @state. */
@@ -811,8 +832,11 @@ test_register_then_auth (Fixture       *f,
   g_assert_cmpuint (g_list_model_get_n_items (central_core_get_charging_points (f->core)), ==, 1);
   g_assert_true (log_has (f, "cp-registered", "CP-REG"));
 
-  /* The token works on a later link, which replaces the first. */
+  /* The token works on a later link once the first is gone (while it
+   * is live, see test_stolen_token()). */
   mark_events (f);
+  peer_monitor_close (first);
+  wait_cp_state (f, "CP-REG", EV_CP_STATE_DISCONNECTED);
   second = peer_monitor_connect (port (f));
   response = peer_monitor_auth (second, "CP-REG", token);
   g_assert_cmpint (response->status, ==, EV_LINK_STATUS_AUTHORIZED);
@@ -820,7 +844,6 @@ test_register_then_auth (Fixture       *f,
   g_assert_cmpstr (response->location, ==, "Alicante, Av. Maisonnave 12");
   ev_link_response_free (response);
   wait_event (f, "cp-authenticated", "cp_id", "CP-REG", NULL);
-  peer_monitor_wait_closed (first);
   assert_response (peer_monitor_status (second, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK),
                    EV_LINK_STATUS_OK, EV_LINK_REASON_NONE);
   g_assert_cmpint (cp_state (f, "CP-REG"), ==, EV_CP_STATE_ACTIVE);
@@ -905,7 +928,12 @@ test_link_requests (Fixture       *f,
       if (c->request != NULL)
         response = peer_monitor_request (monitor, c->request);
       else
-        response = peer_monitor_auth (monitor, "CP-LINK", token);
+        {
+          /* Not while the owner's link is live (test_stolen_token()). */
+          peer_monitor_close (owner);
+          wait_cp_state (f, "CP-LINK", EV_CP_STATE_DISCONNECTED);
+          response = peer_monitor_auth (monitor, "CP-LINK", token);
+        }
 
       g_assert_cmpstr (ev_link_status_to_string (response->status), ==,
                        ev_link_status_to_string (c->status));
@@ -1000,6 +1028,15 @@ test_register_repeat (Fixture       *f,
   wait_cp_state (f, "CP-RPT", EV_CP_STATE_ACTIVE);
   g_assert_cmpuint (g_list_model_get_n_items (central_core_get_charging_points (f->core)), ==, 1);
 
+  /* While the CP is live, another link is refused whatever it holds. */
+  assert_auth (f, "CP-RPT", token, EV_LINK_STATUS_DENIED, EV_LINK_REASON_ALREADY_CONNECTED);
+  intruder = peer_monitor_connect (port (f));
+  assert_response (register_with_nonce (intruder, "CP-RPT", OTHER_NONCE),
+                   EV_LINK_STATUS_DENIED, EV_LINK_REASON_ALREADY_CONNECTED);
+  peer_monitor_free (intruder);
+
+  peer_monitor_close (again);
+  wait_cp_state (f, "CP-RPT", EV_CP_STATE_DISCONNECTED);
   assert_auth (f, "CP-RPT", token, EV_LINK_STATUS_AUTHORIZED, EV_LINK_REASON_NONE);
 
   intruder = peer_monitor_connect (port (f));
@@ -1045,6 +1082,7 @@ test_register_without_token (Fixture       *f,
   wait_cp_state (f, "CP-OLD", EV_CP_STATE_ACTIVE);
   g_assert_cmpstr (ev_charging_point_get_location (central_core_lookup_cp (f->core, "CP-OLD")), ==,
                    "Somewhere new");
+  close_link_of (f, monitor, "CP-OLD");
   assert_auth (f, "CP-OLD", token, EV_LINK_STATUS_AUTHORIZED, EV_LINK_REASON_NONE);
   peer_monitor_free (monitor);
 }
@@ -1178,6 +1216,7 @@ test_reset_token (Fixture       *f,
   monitor = peer_monitor_connect (port (f));
   response = peer_monitor_register (monitor, "CP-RST", "Test site CP-RST");
   g_assert_cmpstr (ev_link_status_to_string (response->status), ==, "registered");
+  close_link_of (f, monitor, "CP-RST");
   assert_auth (f, "CP-RST", response->token, EV_LINK_STATUS_AUTHORIZED, EV_LINK_REASON_NONE);
   ev_link_response_free (response);
   assert_auth (f, "CP-RST", token, EV_LINK_STATUS_DENIED, EV_LINK_REASON_BAD_TOKEN);
@@ -1360,6 +1399,139 @@ test_auth_rate_limited (Fixture       *f,
   /* The authenticated owner is not disturbed. */
   g_assert_false (peer_monitor_is_closed (owner));
   peer_monitor_free (owner);
+}
+
+/* A second link authenticating as a live CP (its token stolen) is
+ * refused, however often it tries, and the live link keeps the CP ACTIVE
+ * throughout; the log hears of it once. Once the live link falls silent,
+ * the token's holder gets in and the silent link is closed. */
+static void
+test_stolen_token (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *token = NULL;
+  PeerMonitor *owner = connect_new_cp (f, "CP-STOLEN", &token);
+  PeerMonitor *thief;
+
+  mark_events (f);
+  for (guint i = 0; i < 3; i++)
+    {
+      thief = peer_monitor_connect (port (f));
+      assert_response (peer_monitor_auth (thief, "CP-STOLEN", token),
+                       EV_LINK_STATUS_DENIED, EV_LINK_REASON_ALREADY_CONNECTED);
+      assert_response (peer_monitor_register (thief, "CP-STOLEN", "Elsewhere"),
+                       EV_LINK_STATUS_DENIED, EV_LINK_REASON_ALREADY_REGISTERED);
+      peer_monitor_free (thief);
+    }
+  assert_response (peer_monitor_status (owner, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK),
+                   EV_LINK_STATUS_OK, EV_LINK_REASON_NONE);
+  g_assert_false (peer_monitor_is_closed (owner));
+  g_assert_cmpint (cp_state (f, "CP-STOLEN"), ==, EV_CP_STATE_ACTIVE);
+  /* No flapping: the CP never left ACTIVE, nor did it authenticate again. */
+  g_assert_cmpuint (count_events (f, "cp-state", "cp_id", "CP-STOLEN", "previous", "ACTIVE", NULL), ==, 0);
+  g_assert_cmpuint (count_events (f, "cp-authenticated", "cp_id", "CP-STOLEN", NULL), ==, 0);
+  g_assert_cmpuint (count_events (f, "auth-denied", "cp_id", "CP-STOLEN", "reason", "already-connected", NULL), ==, 1);
+
+  /* The real link dies silently (half-open): after the silence timeout
+   * the token's holder gets in, and the silent link is closed. */
+  peer_monitor_stop_heartbeat (owner);
+  wait_cp_state (f, "CP-STOLEN", EV_CP_STATE_DISCONNECTED);
+  thief = peer_monitor_connect (port (f));
+  assert_response (peer_monitor_auth (thief, "CP-STOLEN", token),
+                   EV_LINK_STATUS_AUTHORIZED, EV_LINK_REASON_NONE);
+  peer_monitor_wait_closed (owner);
+  assert_response (peer_monitor_status (thief, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK),
+                   EV_LINK_STATUS_OK, EV_LINK_REASON_NONE);
+  wait_cp_state (f, "CP-STOLEN", EV_CP_STATE_ACTIVE);
+  peer_monitor_free (thief);
+  peer_monitor_free (owner);
+}
+
+/* Many links from one address, each trying two wrong tokens for a CP id
+ * of its own (so that no CP id backs off): after ten, the address backs
+ * off, even for a right token, and the log hears of the rate-limited
+ * tries once; after the back-off the right token works. */
+static void
+test_token_brute_force (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autofree char *token = NULL;
+  PeerMonitor *owner = connect_new_cp (f, "CP-BF", &token);
+  PeerMonitor *monitor;
+
+  peer_monitor_close (owner);
+  wait_cp_state (f, "CP-BF", EV_CP_STATE_DISCONNECTED);
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *cp_id = g_strdup_printf ("CP-BF%u", i);
+      PeerMonitor *victim = connect_new_cp (f, cp_id, NULL);
+
+      peer_monitor_free (victim);
+    }
+
+  mark_events (f);
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *cp_id = g_strdup_printf ("CP-BF%u", i);
+
+      monitor = peer_monitor_connect (port (f));
+      for (guint j = 0; j < 2; j++)
+        assert_response (peer_monitor_auth (monitor, cp_id, "wrong-token"),
+                         EV_LINK_STATUS_DENIED, EV_LINK_REASON_BAD_TOKEN);
+      peer_monitor_free (monitor);
+    }
+  g_assert_cmpuint (count_events (f, "auth-denied", "reason", "bad-token", NULL), ==, 10);
+
+  /* The address backs off: whatever the CP id or token. */
+  for (guint i = 0; i < 3; i++)
+    {
+      monitor = peer_monitor_connect (port (f));
+      assert_response (peer_monitor_auth (monitor, "CP-BF", i == 0 ? token : "wrong-token"),
+                       EV_LINK_STATUS_DENIED, EV_LINK_REASON_RATE_LIMITED);
+      assert_response (peer_monitor_register (monitor, "CP-BF-NEW", "Somewhere"),
+                       EV_LINK_STATUS_DENIED, EV_LINK_REASON_RATE_LIMITED);
+      peer_monitor_free (monitor);
+    }
+  g_assert_cmpuint (count_events (f, "auth-denied", "reason", "bad-token", NULL), ==, 10);
+  g_assert_cmpuint (count_events (f, "auth-denied", "reason", "rate-limited", NULL), ==, 1);
+
+  /* The back-off (1 s here) has no event to wait for. */
+  ev_test_sleep_spinning (NULL, 1200);
+  monitor = connect_known_cp (f, "CP-BF", token, EV_CP_STATE_ACTIVE);
+  wait_cp_state (f, "CP-BF", EV_CP_STATE_ACTIVE);
+  peer_monitor_free (monitor);
+  peer_monitor_free (owner);
+}
+
+/* New CP ids from one address draw on a budget of 16: the 17th is
+ * refused `rate-limited`, logged once however many follow; CPs known
+ * already still register again. */
+static void
+test_register_flood (Fixture       *f,
+                     gconstpointer  data)
+{
+  PeerMonitor *monitor = peer_monitor_connect (port (f));
+  guint registered = 0;
+
+  mark_events (f);
+  for (guint i = 0; i < 40; i++)
+    {
+      g_autofree char *cp_id = g_strdup_printf ("CP-FLOOD%02u", i);
+      EvLinkResponse *response = peer_monitor_register (monitor, cp_id, "Somewhere");
+
+      if (response->status == EV_LINK_STATUS_REGISTERED)
+        registered++;
+      else
+        g_assert_cmpint (response->reason, ==, EV_LINK_REASON_RATE_LIMITED);
+      ev_link_response_free (response);
+    }
+  /* At most one more may have grown back meanwhile. */
+  g_assert_cmpuint (registered, >=, 16);
+  g_assert_cmpuint (registered, <=, 17);
+  g_assert_cmpuint (g_list_model_get_n_items (central_core_get_charging_points (f->core)), ==, registered);
+  g_assert_cmpuint (count_events (f, "auth-denied", "reason", "rate-limited", NULL), ==, 1);
+  g_assert_false (peer_monitor_is_closed (monitor));
+  peer_monitor_free (monitor);
 }
 
 typedef struct
@@ -2952,6 +3124,11 @@ main (int   argc,
               test_unauthenticated_per_address, fixture_teardown);
   g_test_add ("/central/link/auth-rate-limited", Fixture, NULL, fixture_setup_limits,
               test_auth_rate_limited, fixture_teardown);
+  ADD ("link/stolen-token", test_stolen_token, NULL);
+  g_test_add ("/central/link/token-brute-force", Fixture, NULL, fixture_setup_peer_limits,
+              test_token_brute_force, fixture_teardown);
+  g_test_add ("/central/link/register-flood", Fixture, NULL, fixture_setup_peer_limits,
+              test_register_flood, fixture_teardown);
   ADD ("link/status-states", test_status_states, NULL);
   ADD ("link/disconnect-on-close", test_disconnect_on_close, NULL);
   ADD_QUICK_SILENCE ("link/disconnect-on-silence", test_disconnect_on_silence);

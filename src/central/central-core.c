@@ -52,6 +52,18 @@
 #define DEFAULT_AUTH_BACKOFF_MS 1000
 #define AUTH_BACKOFF_MAX_US (60 * G_USEC_PER_SEC)
 #define AUTH_LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
+/* Per peer address (docs/protocol.md, "Registration, tokens and link
+ * limits"): after this many wrong tokens from one address, whatever the
+ * CP ids, the address backs off as a CP id does; it is forgotten after
+ * ten minutes without one. New CP ids registered from one address draw
+ * on a budget of 16 that grows back by one every 10 s. Loopback peers
+ * are exempt unless "limit-loopback" is set: the one-machine demo and
+ * the fleet register and authenticate hundreds of CPs from there. */
+#define PEER_FAILURES_BEFORE_BACKOFF 10
+#define PEER_FORGET_US (600 * G_USEC_PER_SEC)
+#define REGISTER_BUDGET 16
+#define REGISTER_REFILL_US (10 * G_USEC_PER_SEC)
+#define PEER_LIMITS_PRUNE_AT 4096
 
 G_DEFINE_QUARK (central-core-error-quark, central_core_error)
 
@@ -79,14 +91,32 @@ typedef struct
   guint auth_failures;        /* failed auth requests on this link */
 } Link;
 
+/* Denials of one kind that the log hears of once per interval. */
+typedef struct
+{
+  gint64 logged_us;           /* last denial logged */
+  guint unlogged;             /* denials since then */
+} LogThrottle;
+
 /* Failed auth attempts of one CP id with a wrong token. */
 typedef struct
 {
   guint failures;             /* in a row */
   gint64 blocked_until_us;    /* monotonic; rate-limited before this */
-  gint64 logged_us;           /* last rate-limited denial logged */
-  guint unlogged;             /* rate-limited denials since then */
+  LogThrottle rate_limited;
+  LogThrottle already_connected;
 } AuthLimit;
+
+/* What one peer address did wrong, and may still do. */
+typedef struct
+{
+  guint failures;             /* wrong tokens, until forgotten */
+  gint64 last_failure_us;
+  gint64 blocked_until_us;    /* auth and register rate-limited before this */
+  double register_budget;     /* new CP ids it may register now */
+  gint64 register_refilled_us;
+  LogThrottle rate_limited;
+} PeerLimit;
 
 struct _CentralCore
 {
@@ -131,6 +161,7 @@ struct _CentralCore
   GHashTable *records;        /* cp_id → CpRecord */
   GHashTable *links;          /* &Link.id → Link */
   GHashTable *auth_limits;    /* cp_id → AuthLimit */
+  GHashTable *peer_limits;    /* peer address (no port) → PeerLimit */
   GHashTable *open;           /* supply_id → EvSupplySession (not concluded) */
   GHashTable *driver_supply;  /* driver_id → supply_id of its open session */
   /* The outbox's committed rows not yet known to be in Kafka, by id
@@ -968,59 +999,220 @@ count_link_failure (CentralCore *self,
     central_monitor_server_close_link (self->server, link->id);
 }
 
-/* A wrong token for @cp_id: after a few in a row, it backs off. */
-static void
-count_token_failure (CentralCore *self,
-                     const char  *cp_id)
+static AuthLimit *
+ensure_auth_limit (CentralCore *self,
+                   const char  *cp_id)
 {
   AuthLimit *limit = g_hash_table_lookup (self->auth_limits, cp_id);
-  guint shift;
 
   if (limit == NULL)
     {
       limit = g_new0 (AuthLimit, 1);
       g_hash_table_insert (self->auth_limits, g_strdup (cp_id), limit);
     }
-
-  if (++limit->failures < AUTH_FAILURES_BEFORE_BACKOFF)
-    return;
-  shift = MIN (limit->failures - AUTH_FAILURES_BEFORE_BACKOFF, 6);
-  limit->blocked_until_us = g_get_monotonic_time () +
-    MAX (MIN (((gint64) self->auth_backoff * G_TIME_SPAN_MILLISECOND) << shift, AUTH_BACKOFF_MAX_US),
-         (gint64) self->auth_backoff * G_TIME_SPAN_MILLISECOND);
+  return limit;
 }
 
-/* Answers `rate-limited` while @cp_id backs off; the log hears of it once
- * per interval, with how many there were. */
+/* The back-off after @failures in a row, the first of them @threshold:
+ * the base, doubling with each further one, up to a minute. */
+static gint64
+backoff_us (CentralCore *self,
+            guint        failures,
+            guint        threshold)
+{
+  gint64 base = (gint64) self->auth_backoff * G_TIME_SPAN_MILLISECOND;
+  guint shift = MIN (failures - threshold, 6);
+
+  return MAX (MIN (base << shift, AUTH_BACKOFF_MAX_US), base);
+}
+
+/* The address of a peer "ADDR:PORT" or "[ADDR]:PORT", without the port
+ * and brackets. */
+static char *
+peer_address (const char *peer)
+{
+  const char *colon = strrchr (peer, ':');
+  g_autofree char *host = colon != NULL ? g_strndup (peer, colon - peer) : g_strdup (peer);
+
+  if (host[0] == '[' && host[strlen (host) - 1] == ']')
+    return g_strndup (host + 1, strlen (host) - 2);
+  return g_steal_pointer (&host);
+}
+
+/* Drops the addresses that have nothing left to hold against them. */
+static void
+prune_peer_limits (CentralCore *self)
+{
+  gint64 now = g_get_monotonic_time ();
+  GHashTableIter iter;
+  PeerLimit *limit;
+
+  g_hash_table_iter_init (&iter, self->peer_limits);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &limit))
+    if (limit->blocked_until_us <= now && now - limit->last_failure_us >= PEER_FORGET_US &&
+        now - limit->register_refilled_us >= REGISTER_BUDGET * REGISTER_REFILL_US)
+      g_hash_table_iter_remove (&iter);
+}
+
+/* The limits of @link's address, or %NULL if it is exempt. */
+static PeerLimit *
+peer_limit_of (CentralCore *self,
+               Link        *link)
+{
+  g_autofree char *address = peer_address (link->peer);
+  PeerLimit *limit;
+
+  if (!self->limit_loopback)
+    {
+      g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address);
+
+      if (inet == NULL || g_inet_address_get_is_loopback (inet))
+        return NULL;
+    }
+
+  limit = g_hash_table_lookup (self->peer_limits, address);
+  if (limit == NULL)
+    {
+      if (g_hash_table_size (self->peer_limits) >= PEER_LIMITS_PRUNE_AT)
+        prune_peer_limits (self);
+      limit = g_new0 (PeerLimit, 1);
+      limit->register_budget = REGISTER_BUDGET;
+      limit->register_refilled_us = g_get_monotonic_time ();
+      g_hash_table_insert (self->peer_limits, g_steal_pointer (&address), limit);
+    }
+  return limit;
+}
+
+/* A wrong token for @cp_id from @link: after a few in a row the CP id
+ * backs off, and after a few more from one address (whatever the ids)
+ * the address does. */
+static void
+count_token_failure (CentralCore *self,
+                     Link        *link,
+                     const char  *cp_id)
+{
+  AuthLimit *limit = ensure_auth_limit (self, cp_id);
+  PeerLimit *peer = peer_limit_of (self, link);
+  gint64 now = g_get_monotonic_time ();
+
+  if (peer != NULL)
+    {
+      if (now - peer->last_failure_us >= PEER_FORGET_US)
+        peer->failures = 0;
+      peer->last_failure_us = now;
+      if (++peer->failures >= PEER_FAILURES_BEFORE_BACKOFF)
+        peer->blocked_until_us = now + backoff_us (self, peer->failures, PEER_FAILURES_BEFORE_BACKOFF);
+    }
+
+  if (++limit->failures >= AUTH_FAILURES_BEFORE_BACKOFF)
+    limit->blocked_until_us = now + backoff_us (self, limit->failures, AUTH_FAILURES_BEFORE_BACKOFF);
+}
+
+/* Emits an `auth-denied` of @cp_id with @reason, its message from
+ * @format (CP id, peer, count), if the log has not heard of such a
+ * denial for an interval; otherwise counts it for the next report. */
+static void
+emit_throttled (CentralCore  *self,
+                LogThrottle  *throttle,
+                Link         *link,
+                const char   *cp_id,
+                EvLinkReason  reason,
+                const char   *format)
+{
+  gint64 now = g_get_monotonic_time ();
+  g_autofree char *message = NULL;
+  CentralEventData data = { .cp_id = cp_id, .reason = ev_link_reason_to_string (reason), .peer = link->peer };
+
+  throttle->unlogged++;
+  if (throttle->logged_us != 0 && now - throttle->logged_us < AUTH_LOG_INTERVAL_US)
+    return;
+
+  message = g_strdup_printf (format, cp_id != NULL ? cp_id : "?", link->peer, throttle->unlogged);
+  emit (self, CENTRAL_EVENT_AUTH_DENIED, CENTRAL_LOG_WARNING, message, &data);
+  throttle->logged_us = now;
+  throttle->unlogged = 0;
+}
+
+/* Answers `rate-limited` while @cp_id, or @link's address, backs off;
+ * the log hears of it once per interval, with how many there were. */
 static gboolean
 refuse_rate_limited (CentralCore *self,
                      Link        *link,
                      const char  *cp_id)
 {
   AuthLimit *limit = g_hash_table_lookup (self->auth_limits, cp_id);
+  PeerLimit *peer = peer_limit_of (self, link);
   g_autoptr(EvLinkResponse) response = NULL;
   gint64 now = g_get_monotonic_time ();
 
-  if (limit == NULL || limit->blocked_until_us <= now)
+  if (peer != NULL && peer->blocked_until_us > now)
+    emit_throttled (self, &peer->rate_limited, link, cp_id, EV_LINK_REASON_RATE_LIMITED,
+                    _("Denied charging point %s from %s: too many wrong tokens from this address (rate-limited attempts since the last report: %u)"));
+  else if (limit != NULL && limit->blocked_until_us > now)
+    emit_throttled (self, &limit->rate_limited, link, cp_id, EV_LINK_REASON_RATE_LIMITED,
+                    _("Denied charging point %s from %s: too many wrong tokens (rate-limited attempts since the last report: %u)"));
+  else
     return FALSE;
 
   response = ev_link_response_new_denied (EV_LINK_REASON_RATE_LIMITED);
   respond (self, link->id, response);
-  limit->unlogged++;
-  if (limit->logged_us == 0 || now - limit->logged_us >= AUTH_LOG_INTERVAL_US)
-    {
-      g_autofree char *message = NULL;
-      CentralEventData data = { .cp_id = cp_id, .reason = ev_link_reason_to_string (EV_LINK_REASON_RATE_LIMITED),
-                                .peer = link->peer };
-
-      message = g_strdup_printf (_("Denied charging point %s from %s: too many wrong tokens (rate-limited attempts since the last report: %u)"),
-                                 cp_id, link->peer, limit->unlogged);
-      emit (self, CENTRAL_EVENT_AUTH_DENIED, CENTRAL_LOG_WARNING, message, &data);
-      limit->logged_us = now;
-      limit->unlogged = 0;
-    }
   count_link_failure (self, link);
   return TRUE;
+}
+
+/* Whether @rec's CP is live on a link other than @link: authenticated
+ * there, and heard from (auth or status) within the silence timeout. A
+ * newcomer is refused then, so a stolen token cannot knock the real
+ * monitor off; once the live link falls silent, the newcomer wins. */
+static gboolean
+refuse_already_connected (CentralCore *self,
+                          Link        *link,
+                          CpRecord    *rec)
+{
+  g_autoptr(EvLinkResponse) response = NULL;
+  const char *cp_id = ev_charging_point_get_cp_id (rec->cp);
+
+  if (rec->link_id == 0 || rec->link_id == link->id ||
+      g_get_monotonic_time () - rec->last_status_us >= (gint64) self->silence_timeout * G_TIME_SPAN_MILLISECOND)
+    return FALSE;
+
+  response = ev_link_response_new_denied (EV_LINK_REASON_ALREADY_CONNECTED);
+  respond (self, link->id, response);
+  emit_throttled (self, &ensure_auth_limit (self, cp_id)->already_connected, link, cp_id,
+                  EV_LINK_REASON_ALREADY_CONNECTED,
+                  _("Denied charging point %s from %s: it is connected on another link (refused attempts since the last report: %u)"));
+  count_link_failure (self, link);
+  return TRUE;
+}
+
+/* Whether @link's address may register one new CP id now (and takes it
+ * from its budget); otherwise answers `rate-limited`. */
+static gboolean
+take_register_budget (CentralCore *self,
+                      Link        *link,
+                      const char  *cp_id)
+{
+  PeerLimit *peer = peer_limit_of (self, link);
+  g_autoptr(EvLinkResponse) response = NULL;
+  gint64 now = g_get_monotonic_time ();
+
+  if (peer == NULL)
+    return TRUE;
+  peer->register_budget = MIN ((double) REGISTER_BUDGET,
+                               peer->register_budget +
+                               (double) (now - peer->register_refilled_us) / REGISTER_REFILL_US);
+  peer->register_refilled_us = now;
+  if (peer->register_budget >= 1.0 && peer->blocked_until_us <= now)
+    {
+      peer->register_budget -= 1.0;
+      return TRUE;
+    }
+
+  response = ev_link_response_new_denied (EV_LINK_REASON_RATE_LIMITED);
+  respond (self, link->id, response);
+  emit_throttled (self, &peer->rate_limited, link, cp_id, EV_LINK_REASON_RATE_LIMITED,
+                  _("Denied charging point %s from %s: too many registrations from this address (rate-limited attempts since the last report: %u)"));
+  return FALSE;
 }
 
 static void
@@ -1034,7 +1226,7 @@ handle_auth (CentralCore         *self,
   CpRecord *rec = g_hash_table_lookup (self->records, request->cp_id);
   EvLinkReason reason = EV_LINK_REASON_NONE;
 
-  if (rec != NULL && refuse_rate_limited (self, link, request->cp_id))
+  if (refuse_rate_limited (self, link, request->cp_id))
     return;
 
   if (rec == NULL)
@@ -1048,10 +1240,13 @@ handle_auth (CentralCore         *self,
       respond (self, link->id, response);
       emit_auth_denied (self, link, request->cp_id, reason);
       if (reason == EV_LINK_REASON_BAD_TOKEN)
-        count_token_failure (self, request->cp_id);
+        count_token_failure (self, link, request->cp_id);
       count_link_failure (self, link);
       return;
     }
+
+  if (refuse_already_connected (self, link, rec))
+    return;
 
   g_hash_table_remove (self->auth_limits, request->cp_id);
   response = ev_link_response_new_authorized (ev_charging_point_get_price (rec->cp),
@@ -1115,6 +1310,12 @@ handle_register (CentralCore         *self,
    * operator reset) keeps its price; a new one gets the default, or a
    * price drawn in the configured range. */
   rec = g_hash_table_lookup (self->records, request->cp_id);
+  /* Only a repeat with a nonce could replace the live link's token;
+   * without one the store answers `already-registered` below. */
+  if (rec != NULL && request->nonce != NULL && refuse_already_connected (self, link, rec))
+    return;
+  if (rec == NULL && !take_register_budget (self, link, request->cp_id))
+    return;
   price = rec != NULL ? ev_charging_point_get_price (rec->cp) : registration_price (self);
 
   /* The store decides: a CP with a token is refused unless this repeats
@@ -3285,6 +3486,7 @@ central_core_finalize (GObject *object)
   g_clear_pointer (&self->records, g_hash_table_unref);
   g_clear_pointer (&self->links, g_hash_table_unref);
   g_clear_pointer (&self->auth_limits, g_hash_table_unref);
+  g_clear_pointer (&self->peer_limits, g_hash_table_unref);
   g_clear_pointer (&self->open, g_hash_table_unref);
   g_clear_pointer (&self->driver_supply, g_hash_table_unref);
   g_clear_pointer (&self->outbox, g_tree_unref);
@@ -3529,6 +3731,7 @@ central_core_init (CentralCore *self)
   self->records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) cp_record_free);
   self->links = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify) link_free);
   self->auth_limits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->peer_limits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->open = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->driver_supply = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->outbox = g_tree_new_full (compare_ids, NULL, NULL, outgoing_free);
