@@ -14,6 +14,7 @@
 typedef struct
 {
   char *tmpdir;
+  char *secret_file;         /* the engine and monitor pairing secret */
   PeerEngine engine;
   PeerCentral central;
   PeerServer *engine_server;
@@ -33,6 +34,7 @@ monitor_new (Fixture    *fixture,
                        "engine", engine,
                        "central", central,
                        "token-dir", fixture->tmpdir,
+                       "pairing-secret-file", fixture->secret_file,
                        "interval", 200,
                        "health-timeout", 300,
                        "reconnect-min", 100,
@@ -45,6 +47,7 @@ fixture_setup (Fixture       *fixture,
                gconstpointer  data)
 {
   fixture->tmpdir = ev_test_make_tmpdir ();
+  fixture->secret_file = g_build_filename (fixture->tmpdir, "pairing.secret", NULL);
   peer_central_init (&fixture->central);
   fixture->engine_server = peer_server_new (0, peer_engine_func, &fixture->engine);
   fixture->central_server = peer_server_new (0, peer_central_func, &fixture->central);
@@ -66,6 +69,7 @@ fixture_teardown (Fixture       *fixture,
   g_free (fixture->engine.bound);
   ev_test_rm_rf (fixture->tmpdir);
   g_free (fixture->tmpdir);
+  g_free (fixture->secret_file);
 }
 
 typedef struct
@@ -307,6 +311,7 @@ test_monitor_engine_stall (Fixture       *fixture,
                                    "engine", engine,
                                    "central", central,
                                    "token-dir", fixture->tmpdir,
+                                   "pairing-secret-file", fixture->secret_file,
                                    NULL);
   g_assert_cmpuint (STATION_MONITOR_DEFAULT_HEALTH_TIMEOUT_MS, ==, 1000);
   start (fixture->monitor);

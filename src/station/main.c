@@ -194,12 +194,13 @@ run_engine (int    argc,
   g_autofree char *bootstrap = NULL;
   g_autofree char *location = NULL;
   g_autofree char *state_dir = NULL;
+  g_autofree char *secret_file = NULL;
   g_auto(GStrv) overrides = NULL;
   double power_kw = STATION_DEFAULT_POWER_KW;
   double auto_plug = -1.0, auto_unplug_after = -1.0, auto_unplug_kwh = 0.0;
   const GOptionEntry entries[] = {
     { "listen", 'l', 0, G_OPTION_ARG_STRING, &listen,
-      N_("Listen for the monitor on ADDR:PORT (default 0.0.0.0:7100; port 0 picks a free one)"), N_("ADDR:PORT") },
+      N_("Listen for the monitor on ADDR:PORT (default 127.0.0.1:7100; port 0 picks a free one)"), N_("ADDR:PORT") },
     { "kafka", 'k', 0, G_OPTION_ARG_STRING, &bootstrap,
       N_("Kafka bootstrap servers (default: the embedded broker)"), N_("HOST:PORT,…") },
     { "property", 'X', 0, G_OPTION_ARG_STRING_ARRAY, &overrides,
@@ -216,6 +217,9 @@ run_engine (int    argc,
       N_("Simulation: unplug when this much energy is supplied"), N_("KWH") },
     { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
       N_("Where to keep the engine’s journal (default $XDG_STATE_HOME/evcharging/engines)"), N_("DIR") },
+    { "pairing-secret-file", 0, 0, G_OPTION_ARG_FILENAME, &secret_file,
+      N_("The secret shared with the monitor, made if absent (default DIR/pairing.secret of --state-dir; "
+         "required to listen on an address other than loopback)"), N_("FILE") },
     { NULL }
   };
 
@@ -284,6 +288,7 @@ run_engine (int    argc,
                          "auto-unplug-after", seconds_to_ms (auto_unplug_after),
                          "auto-unplug-kwh", auto_unplug_kwh,
                          "state-dir", state_dir,
+                         "pairing-secret-file", secret_file,
                          NULL);
   if (common.headless)
     return station_headless_run_engine (engine);
@@ -302,6 +307,7 @@ run_monitor (int    argc,
   g_autofree char *cp_id = NULL;
   g_autofree char *engine = NULL;
   g_autofree char *central = NULL;
+  g_autofree char *secret_file = NULL;
   const GOptionEntry entries[] = {
     { "id", 'i', 0, G_OPTION_ARG_STRING, &cp_id,
       N_("The charging point’s id (required)"), N_("CP") },
@@ -309,6 +315,9 @@ run_monitor (int    argc,
       N_("The engine’s address (required)"), N_("ADDR:PORT") },
     { "central", 'c', 0, G_OPTION_ARG_STRING, &central,
       N_("Central’s address (required)"), N_("ADDR:PORT") },
+    { "pairing-secret-file", 0, 0, G_OPTION_ARG_FILENAME, &secret_file,
+      N_("The secret shared with the engine, made if absent "
+         "(default $XDG_STATE_HOME/evcharging/engines/pairing.secret)"), N_("FILE") },
     { NULL }
   };
 
@@ -342,6 +351,7 @@ run_monitor (int    argc,
                           "cp-id", cp_id,
                           "engine", engine,
                           "central", central,
+                          "pairing-secret-file", secret_file,
                           NULL);
   if (!station_monitor_check (monitor, &error))
     {

@@ -114,6 +114,10 @@ engine_members (gpointer                core,
       json_object_set_string_member (fields, "topic", data->topic);
       json_object_set_string_member (fields, "reason", data->reason);
       return TRUE;
+    case STATION_EVENT_NOT_PAIRED:
+      json_object_set_string_member (fields, "request", data->reason);
+      ev_json_object_set_nullable_string (fields, "cp_id", data->cp_id);
+      return TRUE;
     default:
       return FALSE;
     }

@@ -444,6 +444,7 @@ station_launcher_start (StationLauncher  *self,
   g_autofree char *listen = NULL;
   g_autofree char *central = NULL;
   g_autofree char *engine = NULL;
+  g_autofree char *secret_file = station_pairing_default_path ();
   g_autoptr(GSocketAddress) central_address = NULL;
   g_autoptr(GPtrArray) engine_argv = g_ptr_array_new ();
   Pair *pair;
@@ -481,6 +482,9 @@ station_launcher_start (StationLauncher  *self,
   g_ptr_array_add (engine_argv, (char *) "engine");
   g_ptr_array_add (engine_argv, (char *) "--listen");
   g_ptr_array_add (engine_argv, listen);
+  /* Both given the secret by name: an engine on 0.0.0.0 needs it so. */
+  g_ptr_array_add (engine_argv, (char *) "--pairing-secret-file");
+  g_ptr_array_add (engine_argv, secret_file);
   if (*location != '\0')
     {
       g_ptr_array_add (engine_argv, (char *) "--location");
@@ -492,7 +496,8 @@ station_launcher_start (StationLauncher  *self,
   if (child_spawn (&pair->engine, (const char * const *) engine_argv->pdata, error))
     {
       const char * const monitor_argv[] = {
-        self->program, "monitor", "--id", cp_id, "--engine", engine, "--central", central, NULL
+        self->program, "monitor", "--id", cp_id, "--engine", engine, "--central", central,
+        "--pairing-secret-file", secret_file, NULL
       };
 
       /* The monitor finds the engine whenever it comes up: it retries. */

@@ -30,6 +30,10 @@ GType       station_engine_health_get_type (void);
  * - "central" (string): Central's "ADDR:PORT" (required)
  * - "token-dir" (string): where tokens are kept, one file per CP id, mode
  *   0600; default $XDG_STATE_HOME/evcharging/tokens
+ * - "pairing-secret-file" (string): the secret shared with the engine,
+ *   proved in `hello` (made if absent); default
+ *   station_pairing_default_path(), where an engine with the default
+ *   state directory keeps its own
  * - "interval" (uint, ms): health and status cadence (default 1000)
  * - "health-timeout" (uint, ms): no answer to `health` in this time means
  *   the engine is unreachable (default 1000)
