@@ -46,6 +46,7 @@ typedef struct
   guint max_unauthenticated;
   guint auth_backoff_ms;
   gboolean limit_loopback;
+  gboolean require_approval;  /* new CPs await approval (else auto-approve) */
   double price_max;           /* > PRICE: new CPs draw their price up to it */
   CentralCore *core;
   GPtrArray *events;     /* Event *, across restarts */
@@ -95,6 +96,7 @@ core_start (Fixture *f)
                           "max-unauthenticated", f->max_unauthenticated,
                           "auth-backoff", f->auth_backoff_ms,
                           "limit-loopback", f->limit_loopback,
+                          "auto-approve", !f->require_approval,
                           NULL);
   g_signal_connect (f->core, "event", G_CALLBACK (event_cb), f);
   g_assert_true (central_core_start (f->core, &error));
@@ -195,6 +197,15 @@ fixture_setup_peer_limits (Fixture       *f,
                            gconstpointer  data)
 {
   f->limit_loopback = TRUE;
+  fixture_init (f, 3000, 75000);
+}
+
+/* New CPs await the operator's approval, as by default. */
+static void
+fixture_setup_approval (Fixture       *f,
+                        gconstpointer  data)
+{
+  f->require_approval = TRUE;
   fixture_init (f, 3000, 75000);
 }
 
@@ -1532,6 +1543,125 @@ test_register_flood (Fixture       *f,
   g_assert_cmpuint (count_events (f, "auth-denied", "reason", "rate-limited", NULL), ==, 1);
   g_assert_false (peer_monitor_is_closed (monitor));
   peer_monitor_free (monitor);
+}
+
+/* A request for @cp_id by @driver, answered with @status and @reason. */
+static void
+assert_supply_answer (PeerDriver         *driver,
+                      const char         *cp_id,
+                      EvSupplyStatus      status,
+                      EvSupplyDenyReason  reason)
+{
+  g_autofree char *request_id = peer_driver_request (driver, cp_id);
+  const EvSupplyResponse *response = peer_driver_wait_response (driver, request_id);
+
+  g_assert_cmpstr (ev_supply_status_to_string (response->status), ==, ev_supply_status_to_string (status));
+  g_assert_cmpint (response->reason, ==, reason);
+}
+
+/* Issue 14: a peer registers 100 new ids with approval required. They
+ * are pending: answered `registered` with `"approval":"pending"`, shown
+ * to nobody on cp-states, refused supplies as unknown; 16 may await from
+ * one address, the rest are refused too-many-pending (logged once).
+ * Approved, a CP appears on cp-states and is supplied; rejected, it is
+ * gone; the headless commands refuse ids that are not pending. Pending
+ * survives a restart. */
+static void
+test_mass_registration (Fixture       *f,
+                        gconstpointer  data)
+{
+  PeerDriver *driver = peer_driver_new (bootstrap (), "DRV-MASS");
+  PeerMonitor *owner, *flood;
+  EvLinkResponse *response;
+  g_autofree char *line_error = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean quit = FALSE;
+  guint registered = 0, refused = 0;
+
+  mark_events (f);
+  owner = connect_new_cp (f, "CP-MASS-OK", NULL);
+  wait_event (f, "cp-registered", "cp_id", "CP-MASS-OK", "approval", "pending", NULL);
+  g_assert_true (ev_charging_point_get_pending (central_core_lookup_cp (f->core, "CP-MASS-OK")));
+  response = peer_monitor_status (owner, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK);
+  g_assert_true (response->pending);
+  ev_link_response_free (response);
+
+  flood = peer_monitor_connect (port (f));
+  for (guint i = 0; i < 100; i++)
+    {
+      g_autofree char *cp_id = g_strdup_printf ("CP-MASS%03u", i);
+
+      response = peer_monitor_register (flood, cp_id, "Somewhere");
+      if (response->status == EV_LINK_STATUS_REGISTERED)
+        {
+          g_assert_true (response->pending);
+          registered++;
+        }
+      else
+        {
+          g_assert_cmpstr (ev_link_reason_to_string (response->reason), ==, "too-many-pending");
+          refused++;
+        }
+      ev_link_response_free (response);
+    }
+  /* The owner's CP is the 16th from this address. */
+  g_assert_cmpuint (registered, ==, 15);
+  g_assert_cmpuint (refused, ==, 85);
+  g_assert_cmpuint (count_events (f, "auth-denied", "reason", "too-many-pending", NULL), ==, 1);
+  g_assert_false (peer_monitor_is_closed (flood));
+
+  /* Pending: no supplies, and no driver hears of them. */
+  assert_supply_answer (driver, "CP-MASS-OK", EV_SUPPLY_STATUS_DENIED, EV_SUPPLY_DENY_REASON_UNKNOWN_CP);
+  assert_supply_answer (driver, "CP-MASS000", EV_SUPPLY_STATUS_DENIED, EV_SUPPLY_DENY_REASON_UNKNOWN_CP);
+
+  /* Approved: on cp-states, supplied, and its monitor is told. */
+  line_error = central_headless_run_command (f->core, "approve CP-MASS-OK", &quit);
+  g_assert_null (line_error);
+  wait_event (f, "cp-approved", "cp_id", "CP-MASS-OK", NULL);
+  g_assert_true (log_has (f, "cp-approved", "CP-MASS-OK"));
+  peer_driver_wait_cp_state (driver, "CP-MASS-OK", EV_CP_STATE_ACTIVE);
+  for (guint i = 0; i < registered; i++)
+    {
+      g_autofree char *cp_id = g_strdup_printf ("CP-MASS%03u", i);
+
+      g_assert_false (peer_driver_knows_cp (driver, cp_id));
+    }
+  peer_monitor_stop_heartbeat (owner);
+  response = peer_monitor_status (owner, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK);
+  g_assert_false (response->pending);
+  ev_link_response_free (response);
+  peer_monitor_heartbeat (owner, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK, HEARTBEAT_MS);
+  assert_supply_answer (driver, "CP-MASS-OK", EV_SUPPLY_STATUS_AUTHORIZED, EV_SUPPLY_DENY_REASON_NONE);
+
+  /* Rejected: forgotten, and room for one more pending. */
+  g_assert_true (central_core_reject (f->core, "CP-MASS000", &error));
+  g_assert_no_error (error);
+  wait_event (f, "cp-rejected", "cp_id", "CP-MASS000", NULL);
+  g_assert_null (central_core_lookup_cp (f->core, "CP-MASS000"));
+  assert_response (peer_monitor_register (flood, "CP-MASS-NEW", "Somewhere"),
+                   EV_LINK_STATUS_REGISTERED, EV_LINK_REASON_NONE);
+
+  /* Only a CP awaiting approval may be approved or rejected. */
+  g_clear_pointer (&line_error, g_free);
+  line_error = central_headless_run_command (f->core, "approve CP-MASS-OK", &quit);
+  g_assert_nonnull (line_error);
+  g_assert_false (central_core_reject (f->core, "CP-MASS-OK", &error));
+  g_assert_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_NOT_PENDING);
+  g_clear_error (&error);
+  g_assert_false (central_core_approve (f->core, "CP-NOBODY", &error));
+  g_assert_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_UNKNOWN_CP);
+  g_clear_error (&error);
+  g_assert_false (quit);
+
+  /* Remembered across a restart. */
+  peer_monitor_free (flood);
+  peer_monitor_free (owner);
+  core_stop (f);
+  core_start (f);
+  g_assert_true (ev_charging_point_get_pending (central_core_lookup_cp (f->core, "CP-MASS001")));
+  g_assert_false (ev_charging_point_get_pending (central_core_lookup_cp (f->core, "CP-MASS-OK")));
+  g_assert_null (central_core_lookup_cp (f->core, "CP-MASS000"));
+  peer_driver_free (driver);
 }
 
 typedef struct
@@ -3125,6 +3255,8 @@ main (int   argc,
   g_test_add ("/central/link/auth-rate-limited", Fixture, NULL, fixture_setup_limits,
               test_auth_rate_limited, fixture_teardown);
   ADD ("link/stolen-token", test_stolen_token, NULL);
+  g_test_add ("/central/registration/approval", Fixture, NULL, fixture_setup_approval,
+              test_mass_registration, fixture_teardown);
   g_test_add ("/central/link/token-brute-force", Fixture, NULL, fixture_setup_peer_limits,
               test_token_brute_force, fixture_teardown);
   g_test_add ("/central/link/register-flood", Fixture, NULL, fixture_setup_peer_limits,

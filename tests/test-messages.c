@@ -261,7 +261,7 @@ test_wire_names (void)
                     NULL, "unknown-cp", "bad-token", "invalid-id", "already-registered",
                     "invalid-location", "not-authenticated", "bound-to-other-cp",
                     "unknown-type", "bad-json", "invalid-request", "rate-limited",
-                    "already-connected", "not-paired");
+                    "already-connected", "not-paired", "too-many-pending");
   CHECK_WIRE_NAMES (ev_supply_origin, EvSupplyOrigin, "driver", "station");
   CHECK_WIRE_NAMES (ev_supply_status, EvSupplyStatus, "authorized", "denied");
   CHECK_WIRE_NAMES (ev_supply_deny_reason, EvSupplyDenyReason,
@@ -277,6 +277,16 @@ test_wire_names (void)
 }
 
 /* Link requests ------------------------------------------------------- */
+
+/* A registration awaiting the operator's approval (an extension). */
+static EvLinkResponse *
+pending_registered (void)
+{
+  EvLinkResponse *response = ev_link_response_new_registered (0.5, "tok");
+
+  response->pending = TRUE;
+  return response;
+}
 
 /* The pairing proof is HMAC-SHA256 (a known value) over the challenge and
  * the CP id: any other secret, challenge or CP id fails, and so does a
@@ -572,6 +582,7 @@ test_link_response_helpers (void)
     ev_link_response_new_denied (EV_LINK_REASON_NOT_AUTHENTICATED),
     ev_link_response_new_error (EV_LINK_REASON_BAD_JSON),
     ev_link_response_new_not_paired ("0123456789abcdef0123456789abcdef"),
+    pending_registered (),
   };
   static const char *expected[] = {
     "{\"status\":\"error\",\"reason\":\"bad-json\"}",
@@ -586,6 +597,7 @@ test_link_response_helpers (void)
     "{\"status\":\"denied\",\"reason\":\"not-authenticated\"}",
     "{\"status\":\"error\",\"reason\":\"bad-json\"}",
     "{\"status\":\"denied\",\"reason\":\"not-paired\",\"challenge\":\"0123456789abcdef0123456789abcdef\"}",
+    "{\"status\":\"registered\",\"price\":0.5,\"token\":\"tok\",\"approval\":\"pending\"}",
   };
 
   G_STATIC_ASSERT (G_N_ELEMENTS (responses) == G_N_ELEMENTS (expected));
@@ -1460,7 +1472,7 @@ test_reason_words (void)
 {
   GPtrArray *codes = g_ptr_array_new ();
 
-  for (int r = EV_LINK_REASON_NONE + 1; r <= EV_LINK_REASON_NOT_PAIRED; r++)
+  for (int r = EV_LINK_REASON_NONE + 1; r <= EV_LINK_REASON_TOO_MANY_PENDING; r++)
     if (r != EV_LINK_REASON_INVALID_REQUEST)   /* said by the request, see below */
       g_ptr_array_add (codes, (gpointer) ev_link_reason_to_string (r));
   for (int r = EV_SUPPLY_DENY_REASON_NONE + 1; r <= EV_SUPPLY_DENY_REASON_UNAVAILABLE; r++)

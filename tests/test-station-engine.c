@@ -1309,7 +1309,7 @@ test_event_names_and_data (void)
   static const char * const names[] = {
     "ready", "monitor", "bound", "central", "price", "broker", "directive", "authorized", "started",
     "state", "progress", "ticket", "health", "request", "denied", "no-answer", "invalid-message",
-    "engine-connected", "engine-denied", "engine-down", "engine-health", "status", "not-paired", "error",
+    "engine-connected", "engine-denied", "engine-down", "engine-health", "status", "not-paired", "approval", "error",
   };
   g_autoptr(EvSupplyRequest) request = ev_supply_request_new ("r1", "CP1", "d1", EV_SUPPLY_ORIGIN_STATION);
   g_autofree char *reason = g_strdup ("bound-to-other-cp");

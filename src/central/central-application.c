@@ -106,6 +106,8 @@ create_service (CentralApplication  *self,
                        "db-path", db_path,
                        "default-price", self->options.price >= 0.0 ? self->options.price : CENTRAL_CORE_DEFAULT_PRICE,
                        "default-price-max", self->options.price_max,
+                       "auto-approve", self->options.auto_approve ||
+                                       central_settings_get_auto_approve (self->settings),
                        NULL);
   service = central_service_new (core);
   if (self->options.events)
@@ -304,6 +306,7 @@ central_application_new (const CentralOptions *options)
       self->options.events = options->events;
       self->options.ui_stats_ms = options->ui_stats_ms;
       self->options.page = g_strdup (options->page);
+      self->options.auto_approve = options->auto_approve;
     }
   else
     {

@@ -15,6 +15,7 @@ typedef struct {
   gboolean  events;         /* also print the headless events on stdout */
   int       ui_stats_ms;    /* > 0: and `ui-stats` events this often */
   char     *page;           /* the page to open on, or NULL */
+  gboolean  auto_approve;   /* --auto-approve: new CPs need no approval */
 } CentralOptions;
 
 void central_options_clear (CentralOptions *options);

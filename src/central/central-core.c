@@ -64,6 +64,11 @@
 #define REGISTER_BUDGET 16
 #define REGISTER_REFILL_US (10 * G_USEC_PER_SEC)
 #define PEER_LIMITS_PRUNE_AT 4096
+/* Registrations awaiting the operator's approval, at most (docs/protocol.md,
+ * "Approval"): from one address (loopback too: the limit bounds what an
+ * operator must sort through, not the rate), and in all. */
+#define PENDING_PER_ADDRESS 16
+#define PENDING_TOTAL 1000
 
 G_DEFINE_QUARK (central-core-error-quark, central_core_error)
 
@@ -81,6 +86,7 @@ typedef struct
   gboolean stopped;           /* the operator stopped it (stored) */
   gint64 stop_sent_us;        /* last stop or resume directive sent for it */
   gint64 idle_since_us;       /* reported ACTIVE with a supply open here */
+  char *pending_address;      /* awaiting approval: the address it registered from */
 } CpRecord;
 
 typedef struct
@@ -136,6 +142,7 @@ struct _CentralCore
   guint auth_timeout;
   guint max_unauthenticated;
   gboolean limit_loopback;
+  gboolean auto_approve;      /* new CPs need no operator's approval */
   guint auth_backoff;         /* ms, the first back-off of a CP id */
   gint64 started_at_ms;       /* when this core started, ms since the epoch */
 
@@ -162,6 +169,7 @@ struct _CentralCore
   GHashTable *links;          /* &Link.id → Link */
   GHashTable *auth_limits;    /* cp_id → AuthLimit */
   GHashTable *peer_limits;    /* peer address (no port) → PeerLimit */
+  LogThrottle pending_throttle; /* too-many-pending denials */
   GHashTable *open;           /* supply_id → EvSupplySession (not concluded) */
   GHashTable *driver_supply;  /* driver_id → supply_id of its open session */
   /* The outbox's committed rows not yet known to be in Kafka, by id
@@ -192,6 +200,7 @@ enum {
   PROP_MAX_UNAUTHENTICATED,
   PROP_LIMIT_LOOPBACK,
   PROP_AUTH_BACKOFF,
+  PROP_AUTO_APPROVE,
   PROP_STARTED,
   PROP_PORT,
   PROP_BROKER_REACHABLE,
@@ -212,6 +221,7 @@ static void
 cp_record_free (CpRecord *rec)
 {
   g_clear_object (&rec->cp);
+  g_free (rec->pending_address);
   g_free (rec);
 }
 
@@ -332,6 +342,10 @@ publish_cp_state (CentralCore     *self,
   const char *cp_id = ev_charging_point_get_cp_id (cp);
   char *json;
   gsize length;
+
+  /* No driver learns of a CP the operator has not approved. */
+  if (ev_charging_point_get_pending (cp))
+    return;
 
   msg = ev_cp_state_message_new (cp_id, ev_charging_point_get_state (cp));
   msg->location = g_strdup (ev_charging_point_get_location (cp));
@@ -984,6 +998,7 @@ emit_link_news (CentralCore      *self,
     .location = ev_charging_point_get_location (rec->cp),
     .price = ev_charging_point_get_price (rec->cp),
     .peer = link->peer,
+    .pending = ev_charging_point_get_pending (rec->cp),
   };
 
   emit (self, kind, CENTRAL_LOG_INFO, message, &data);
@@ -1185,6 +1200,37 @@ refuse_already_connected (CentralCore *self,
   return TRUE;
 }
 
+/* Answers `too-many-pending` when registering one more CP would leave
+ * more than the operator may be asked to sort through awaiting approval:
+ * from @link's address, or in all. */
+static gboolean
+refuse_too_many_pending (CentralCore *self,
+                         Link        *link,
+                         const char  *cp_id)
+{
+  g_autofree char *address = peer_address (link->peer);
+  g_autoptr(EvLinkResponse) response = NULL;
+  guint total = 0, from_address = 0;
+  GHashTableIter iter;
+  CpRecord *rec;
+
+  g_hash_table_iter_init (&iter, self->records);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &rec))
+    if (ev_charging_point_get_pending (rec->cp))
+      {
+        total++;
+        from_address += g_strcmp0 (rec->pending_address, address) == 0;
+      }
+  if (total < PENDING_TOTAL && from_address < PENDING_PER_ADDRESS)
+    return FALSE;
+
+  response = ev_link_response_new_denied (EV_LINK_REASON_TOO_MANY_PENDING);
+  respond (self, link->id, response);
+  emit_throttled (self, &self->pending_throttle, link, cp_id, EV_LINK_REASON_TOO_MANY_PENDING,
+                  _("Denied charging point %s from %s: too many charging points await approval (refused registrations since the last report: %u)"));
+  return TRUE;
+}
+
 /* Whether @link's address may register one new CP id now (and takes it
  * from its budget); otherwise answers `rate-limited`. */
 static gboolean
@@ -1251,6 +1297,7 @@ handle_auth (CentralCore         *self,
   g_hash_table_remove (self->auth_limits, request->cp_id);
   response = ev_link_response_new_authorized (ev_charging_point_get_price (rec->cp),
                                               ev_charging_point_get_location (rec->cp));
+  response->pending = ev_charging_point_get_pending (rec->cp);
   respond (self, link->id, response);
   message = g_strdup_printf (_("Charging point %s connected from %s"), request->cp_id, link->peer);
   emit_link_news (self, CENTRAL_EVENT_CP_AUTHENTICATED, link, rec, message);
@@ -1316,13 +1363,15 @@ handle_register (CentralCore         *self,
     return;
   if (rec == NULL && !take_register_budget (self, link, request->cp_id))
     return;
+  if (rec == NULL && !self->auto_approve && refuse_too_many_pending (self, link, request->cp_id))
+    return;
   price = rec != NULL ? ev_charging_point_get_price (rec->cp) : registration_price (self);
 
   /* The store decides: a CP with a token is refused unless this repeats
    * its registration's nonce; one without a token (an old database, or
    * reset by the operator) registers again. */
-  token = ev_store_register_cp_with_nonce (self->store, request->cp_id, request->location,
-                                           price, request->nonce, &error);
+  token = ev_store_register_cp_pending (self->store, request->cp_id, request->location,
+                                        price, request->nonce, rec == NULL && !self->auto_approve, &error);
   if (token == NULL && g_error_matches (error, EV_STORE_ERROR, EV_STORE_ERROR_EXISTS))
     {
       g_autoptr(EvLinkResponse) response = ev_link_response_new_denied (EV_LINK_REASON_ALREADY_REGISTERED);
@@ -1349,7 +1398,10 @@ handle_register (CentralCore         *self,
 
       ev_charging_point_set_location (cp, request->location);
       ev_charging_point_set_price (cp, price);
+      ev_charging_point_set_pending (cp, !self->auto_approve);
       rec = add_cp (self, cp);
+      if (!self->auto_approve)
+        rec->pending_address = peer_address (link->peer);
     }
   else
     {
@@ -1363,11 +1415,17 @@ handle_register (CentralCore         *self,
   pending = g_new0 (PendingResponse, 1);
   pending->link_id = link->id;
   pending->response = ev_link_response_new_registered (ev_charging_point_get_price (rec->cp), token);
+  pending->response->pending = ev_charging_point_get_pending (rec->cp);
   when_committed (self, NULL, send_pending_response_cb, pending, pending_response_free);
 
-  message = g_strdup_printf (_("Charging point %s registered at %s (%.2f €/kWh)"),
-                             request->cp_id, ev_charging_point_get_location (rec->cp),
-                             ev_charging_point_get_price (rec->cp));
+  if (ev_charging_point_get_pending (rec->cp))
+    message = g_strdup_printf (_("Charging point %s registered at %s (%.2f €/kWh); it awaits your approval"),
+                               request->cp_id, ev_charging_point_get_location (rec->cp),
+                               ev_charging_point_get_price (rec->cp));
+  else
+    message = g_strdup_printf (_("Charging point %s registered at %s (%.2f €/kWh)"),
+                               request->cp_id, ev_charging_point_get_location (rec->cp),
+                               ev_charging_point_get_price (rec->cp));
   emit_link_news (self, CENTRAL_EVENT_CP_REGISTERED, link, rec, message);
   bind_link (self, link, rec);
 }
@@ -1445,6 +1503,7 @@ handle_status (CentralCore         *self,
     }
 
   response = ev_link_response_new_ok_with_price (ev_charging_point_get_price (rec->cp));
+  response->pending = ev_charging_point_get_pending (rec->cp);
   respond (self, link->id, response);
   update_state (self, rec);
   check_forgotten_supply (self, rec);
@@ -1736,7 +1795,8 @@ check_request (CentralCore           *self,
 {
   CpRecord *rec = g_hash_table_lookup (self->records, request->cp_id);
 
-  if (rec == NULL)
+  /* Not approved yet: as unknown to drivers as it is on cp-states. */
+  if (rec == NULL || ev_charging_point_get_pending (rec->cp))
     return EV_SUPPLY_DENY_REASON_UNKNOWN_CP;
 
   switch (ev_charging_point_get_state (rec->cp))
@@ -3080,6 +3140,11 @@ has_open_session (CentralCore *self,
   return FALSE;
 }
 
+static gboolean forget_cp (CentralCore       *self,
+                           CpRecord          *rec,
+                           CentralEventKind   kind,
+                           GError           **error);
+
 /**
  * central_core_forget:
  * @self: a core
@@ -3098,11 +3163,6 @@ central_core_forget (CentralCore  *self,
                      const char   *cp_id,
                      GError      **error)
 {
-  g_autofree char *message = NULL;
-  g_autofree char *id = NULL;
-  GError *store_error = NULL;
-  guint position;
-  guint64 link_id;
   CpRecord *rec = NULL;
 
   g_return_val_if_fail (CENTRAL_IS_CORE (self), FALSE);
@@ -3110,6 +3170,105 @@ central_core_forget (CentralCore  *self,
 
   if (!check_operator_target (self, cp_id, &rec, error))
     return FALSE;
+  return forget_cp (self, rec, CENTRAL_EVENT_CP_FORGOTTEN, error);
+}
+
+/* Checks that @cp_id is a CP awaiting approval, for approve and reject. */
+static gboolean
+check_pending_target (CentralCore  *self,
+                      const char   *cp_id,
+                      CpRecord    **out_rec,
+                      GError      **error)
+{
+  if (!check_operator_target (self, cp_id, out_rec, error))
+    return FALSE;
+  if (*out_rec == NULL || !ev_charging_point_get_pending ((*out_rec)->cp))
+    {
+      g_set_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_NOT_PENDING,
+                   _("Charging point %s is not awaiting approval"), cp_id != NULL ? cp_id : "all");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * central_core_approve:
+ * @self: a core
+ * @cp_id: a charging point awaiting approval
+ * @error: return location for an error
+ *
+ * Approves a CP that registered pending: from now on drivers see it on
+ * `cp-states` and may be supplied there, and its monitor learns it with
+ * its next `status`.
+ *
+ * Returns: %TRUE on success; %CENTRAL_CORE_ERROR_UNKNOWN_CP or
+ *   %CENTRAL_CORE_ERROR_NOT_PENDING otherwise
+ */
+gboolean
+central_core_approve (CentralCore  *self,
+                      const char   *cp_id,
+                      GError      **error)
+{
+  g_autofree char *message = NULL;
+  GError *store_error = NULL;
+  CpRecord *rec = NULL;
+
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), FALSE);
+
+  if (!check_pending_target (self, cp_id, &rec, error))
+    return FALSE;
+  if (!ev_store_approve_cp (self->store, cp_id, &store_error))
+    return operator_store_failed (store_error, error);
+
+  ev_charging_point_set_pending (rec->cp, FALSE);
+  g_clear_pointer (&rec->pending_address, g_free);
+  publish_cp_state (self, rec->cp);
+  message = g_strdup_printf (_("Approved charging point %s"), cp_id);
+  log_cp_operator (self, CENTRAL_EVENT_CP_APPROVED, cp_id, message);
+  return TRUE;
+}
+
+/**
+ * central_core_reject:
+ * @self: a core
+ * @cp_id: a charging point awaiting approval
+ * @error: return location for an error
+ *
+ * Rejects a CP that registered pending: it is forgotten, as by
+ * central_core_forget() (its link is closed; it may register again, and
+ * await approval again).
+ *
+ * Returns: %TRUE on success; %CENTRAL_CORE_ERROR_UNKNOWN_CP or
+ *   %CENTRAL_CORE_ERROR_NOT_PENDING otherwise
+ */
+gboolean
+central_core_reject (CentralCore  *self,
+                     const char   *cp_id,
+                     GError      **error)
+{
+  CpRecord *rec = NULL;
+
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), FALSE);
+
+  if (!check_pending_target (self, cp_id, &rec, error))
+    return FALSE;
+  return forget_cp (self, rec, CENTRAL_EVENT_CP_REJECTED, error);
+}
+
+/* Forgets @rec's CP (central_core_forget()), telling it as @kind. */
+static gboolean
+forget_cp (CentralCore       *self,
+           CpRecord          *rec,
+           CentralEventKind   kind,
+           GError           **error)
+{
+  g_autofree char *message = NULL;
+  g_autofree char *id = g_strdup (ev_charging_point_get_cp_id (rec->cp));
+  const char *cp_id = id;
+  gboolean was_pending = ev_charging_point_get_pending (rec->cp);
+  GError *store_error = NULL;
+  guint position;
+  guint64 link_id;
 
   if (has_open_session (self, cp_id))
     {
@@ -3129,7 +3288,6 @@ central_core_forget (CentralCore  *self,
     }
 
   /* The record goes first, so that closing its link changes nothing. */
-  id = g_strdup (cp_id);
   link_id = rec->link_id;
   if (g_list_store_find (self->cps, rec->cp, &position))
     g_list_store_remove (self->cps, position);
@@ -3137,10 +3295,15 @@ central_core_forget (CentralCore  *self,
   g_hash_table_remove (self->auth_limits, id);
   if (link_id != 0)
     central_monitor_server_close_link (self->server, link_id);
-  publish (self, "cp-states", id, NULL, 0);
+  /* Drivers never saw a CP awaiting approval: nothing to take back. */
+  if (!was_pending)
+    publish (self, "cp-states", id, NULL, 0);
 
-  message = g_strdup_printf (_("Forgot charging point %s"), id);
-  log_cp_operator (self, CENTRAL_EVENT_CP_FORGOTTEN, id, message);
+  if (kind == CENTRAL_EVENT_CP_REJECTED)
+    message = g_strdup_printf (_("Rejected charging point %s: it was forgotten"), id);
+  else
+    message = g_strdup_printf (_("Forgot charging point %s"), id);
+  log_cp_operator (self, kind, id, message);
   return TRUE;
 }
 
@@ -3555,6 +3718,9 @@ central_core_get_property (GObject    *object,
     case PROP_LIMIT_LOOPBACK:
       g_value_set_boolean (value, self->limit_loopback);
       break;
+    case PROP_AUTO_APPROVE:
+      g_value_set_boolean (value, self->auto_approve);
+      break;
     case PROP_AUTH_BACKOFF:
       g_value_set_uint (value, self->auth_backoff);
       break;
@@ -3636,6 +3802,9 @@ central_core_set_property (GObject      *object,
     case PROP_LIMIT_LOOPBACK:
       self->limit_loopback = g_value_get_boolean (value);
       break;
+    case PROP_AUTO_APPROVE:
+      self->auto_approve = g_value_get_boolean (value);
+      break;
     case PROP_AUTH_BACKOFF:
       self->auth_backoff = g_value_get_uint (value);
       break;
@@ -3700,6 +3869,10 @@ central_core_class_init (CentralCoreClass *klass)
    * it doubles with each further one, up to a minute. */
   properties[PROP_AUTH_BACKOFF] =
     g_param_spec_uint ("auth-backoff", NULL, NULL, 1, 3600000, DEFAULT_AUTH_BACKOFF_MS, construct);
+  /* A new CP is approved as it registers (demos, benchmarks); otherwise
+   * it awaits the operator's approval (central_core_approve()). */
+  properties[PROP_AUTO_APPROVE] =
+    g_param_spec_boolean ("auto-approve", NULL, NULL, FALSE, construct);
   properties[PROP_STARTED] =
     g_param_spec_boolean ("started", NULL, NULL, FALSE, readable);
   properties[PROP_PORT] =

@@ -21,6 +21,7 @@ typedef enum {
   CENTRAL_CORE_ERROR_UNKNOWN_CP,
   CENTRAL_CORE_ERROR_NOT_STARTED,
   CENTRAL_CORE_ERROR_IN_PROGRESS,
+  CENTRAL_CORE_ERROR_NOT_PENDING,
 } CentralCoreError;
 
 GQuark central_core_error_quark (void);
@@ -119,6 +120,12 @@ gboolean     central_core_reset_token       (CentralCore        *self,
                                              const char         *cp_id,
                                              GError            **error);
 gboolean     central_core_forget            (CentralCore        *self,
+                                             const char         *cp_id,
+                                             GError            **error);
+gboolean     central_core_approve           (CentralCore        *self,
+                                             const char         *cp_id,
+                                             GError            **error);
+gboolean     central_core_reject            (CentralCore        *self,
                                              const char         *cp_id,
                                              GError            **error);
 

@@ -33,7 +33,9 @@ G_DEFINE_ENUM_TYPE (CentralEventKind, central_event_kind,
                     G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_RESUME, "resume"),
                     G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_TOKEN_RESET, "token-reset"),
                     G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_CP_FORGOTTEN, "cp-forgotten"),
-                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_PRICE, "price"))
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_PRICE, "price"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_CP_APPROVED, "cp-approved"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_CP_REJECTED, "cp-rejected"))
 
 struct _CentralEvent
 {

@@ -55,6 +55,8 @@ typedef enum {
   CENTRAL_EVENT_TOKEN_RESET,
   CENTRAL_EVENT_CP_FORGOTTEN,
   CENTRAL_EVENT_PRICE,
+  CENTRAL_EVENT_CP_APPROVED,
+  CENTRAL_EVENT_CP_REJECTED,
 } CentralEventKind;
 
 GType central_event_kind_get_type (void);
@@ -95,6 +97,7 @@ typedef struct {
   const char *kafka;
   const char *db;
   guint       cps;
+  gboolean    pending;
 } CentralEventData;
 
 /**

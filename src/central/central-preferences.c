@@ -16,6 +16,7 @@ struct _CentralPreferences
   CentralSettings      *settings;
 
   AdwEntryRow          *listen_row;
+  GtkSwitch            *auto_approve_switch;
   AdwEntryRow          *bootstrap_row;
   AdwEntryRow          *database_row;
 };
@@ -67,6 +68,7 @@ central_preferences_constructed (GObject *object)
   g_object_bind_property (self->settings, "listen-address", self->listen_row, "text", flags);
   g_object_bind_property (self->settings, "kafka-bootstrap", self->bootstrap_row, "text", flags);
   g_object_bind_property (self->settings, "database-path", self->database_row, "text", flags);
+  g_object_bind_property (self->settings, "auto-approve", self->auto_approve_switch, "active", flags);
 }
 
 static void
@@ -137,6 +139,7 @@ central_preferences_class_init (CentralPreferencesClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/evcharging/EVCharging/Central/central-preferences.ui");
   gtk_widget_class_bind_template_child (widget_class, CentralPreferences, listen_row);
+  gtk_widget_class_bind_template_child (widget_class, CentralPreferences, auto_approve_switch);
   gtk_widget_class_bind_template_child (widget_class, CentralPreferences, bootstrap_row);
   gtk_widget_class_bind_template_child (widget_class, CentralPreferences, database_row);
   gtk_widget_class_bind_template_callback (widget_class, listen_changed_cb);

@@ -21,6 +21,7 @@ struct _CentralSettings
   int        window_width;
   int        window_height;
   gboolean   window_maximized;
+  gboolean   auto_approve;
 };
 
 G_DEFINE_FINAL_TYPE (CentralSettings, central_settings, G_TYPE_OBJECT)
@@ -33,6 +34,7 @@ enum {
   PROP_WINDOW_WIDTH,
   PROP_WINDOW_HEIGHT,
   PROP_WINDOW_MAXIMIZED,
+  PROP_AUTO_APPROVE,
   N_PROPS
 };
 
@@ -98,6 +100,9 @@ central_settings_get_property (GObject    *object,
     case PROP_WINDOW_MAXIMIZED:
       g_value_set_boolean (value, self->window_maximized);
       break;
+    case PROP_AUTO_APPROVE:
+      g_value_set_boolean (value, self->auto_approve);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -135,6 +140,13 @@ central_settings_set_property (GObject      *object,
           g_object_notify_by_pspec (object, pspec);
         }
       break;
+    case PROP_AUTO_APPROVE:
+      if (self->auto_approve != g_value_get_boolean (value))
+        {
+          self->auto_approve = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -164,6 +176,8 @@ central_settings_class_init (CentralSettingsClass *klass)
     g_param_spec_int ("window-height", NULL, NULL, 0, G_MAXINT, 720, flags);
   properties[PROP_WINDOW_MAXIMIZED] =
     g_param_spec_boolean ("window-maximized", NULL, NULL, FALSE, flags);
+  properties[PROP_AUTO_APPROVE] =
+    g_param_spec_boolean ("auto-approve", NULL, NULL, FALSE, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -227,4 +241,11 @@ central_settings_set_database_path (CentralSettings *self,
 {
   g_return_if_fail (CENTRAL_IS_SETTINGS (self));
   ev_ui_set_string_property (self, &self->database_path, database_path, properties[PROP_DATABASE_PATH]);
+}
+
+gboolean
+central_settings_get_auto_approve (CentralSettings *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_SETTINGS (self), FALSE);
+  return self->auto_approve;
 }

@@ -19,5 +19,6 @@ void             central_settings_set_kafka_bootstrap (CentralSettings *self,
 const char      *central_settings_get_database_path   (CentralSettings *self);
 void             central_settings_set_database_path   (CentralSettings *self,
                                                        const char      *database_path);
+gboolean         central_settings_get_auto_approve    (CentralSettings *self);
 
 G_END_DECLS

@@ -66,6 +66,7 @@ run_headless (CentralOptions *options)
                        "db-path", db_path,
                        "default-price", options->price,
                        "default-price-max", options->price_max,
+                       "auto-approve", options->auto_approve,
                        NULL);
   service = g_object_new (CENTRAL_TYPE_SERVICE, "core", core, "views", FALSE, NULL);
   return central_headless_run (service);
@@ -95,6 +96,8 @@ main (int   argc,
     { "price", 0, 0, G_OPTION_ARG_STRING, &price,
       N_("Price in €/kWh given to newly registered charging points, or a range MIN-MAX to draw each one’s from (default 0.35)"),
       N_("EUR|MIN-MAX") },
+    { "auto-approve", 0, 0, G_OPTION_ARG_NONE, &options.auto_approve,
+      N_("Approve every new charging point as it registers (for demos), instead of awaiting the operator"), NULL },
     { "headless", 0, 0, G_OPTION_ARG_NONE, &headless,
       N_("No window: commands on standard input, JSON events on standard output"), NULL },
     { "events", 0, 0, G_OPTION_ARG_NONE, &options.events,

@@ -108,6 +108,7 @@ static const char * const link_reason_names[] = {
   [EV_LINK_REASON_RATE_LIMITED] = "rate-limited",
   [EV_LINK_REASON_ALREADY_CONNECTED] = "already-connected",
   [EV_LINK_REASON_NOT_PAIRED] = "not-paired",
+  [EV_LINK_REASON_TOO_MANY_PENDING] = "too-many-pending",
 };
 
 static const char * const supply_origin_names[] = {
@@ -1575,6 +1576,7 @@ ev_link_response_equal (const EvLinkResponse *a,
          g_strcmp0 (a->location, b->location) == 0 &&
          g_strcmp0 (a->token, b->token) == 0 &&
          g_strcmp0 (a->challenge, b->challenge) == 0 &&
+         !a->pending == !b->pending &&
          a->has_state == b->has_state &&
          (!a->has_state || a->state == b->state);
 }
@@ -1606,6 +1608,8 @@ ev_link_response_to_json (const EvLinkResponse *response,
   if (response->has_state)
     add_string (builder, "state", ev_cp_state_to_string (response->state));
   add_string (builder, "challenge", response->challenge);
+  if (response->pending)
+    add_string (builder, "approval", "pending");
 
   return end_object (builder, length);
 }
@@ -1670,6 +1674,12 @@ ev_link_response_from_json (const char  *data,
         return unknown_value ("state", error);
       response->has_state = TRUE;
     }
+
+  if (!get_string (object, "approval", FALSE, &text, error))
+    return NULL;
+  if (text != NULL && !g_str_equal (text, "pending") && !g_str_equal (text, "approved"))
+    return unknown_value ("approval", error);
+  response->pending = g_strcmp0 (text, "pending") == 0;
 
   return g_steal_pointer (&response);
 }
@@ -2812,6 +2822,7 @@ ev_reason_describe (const char *reason)
     { "rate-limited", N_("too many attempts; wait before trying again") },
     { "already-connected", N_("the charging point is connected on another link") },
     { "not-paired", N_("not the monitor this engine is paired with") },
+    { "too-many-pending", N_("too many charging points await approval") },
   };
 
   if (reason == NULL || *reason == '\0')

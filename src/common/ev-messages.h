@@ -89,6 +89,9 @@ typedef enum {
  * @EV_LINK_REASON_NOT_PAIRED: `not-paired`, an extension: the engine
  *   takes requests only from the monitor it is paired with; the denial
  *   of a `hello` carries a `challenge` to prove the pairing with.
+ * @EV_LINK_REASON_TOO_MANY_PENDING: `too-many-pending`, an extension: a
+ *   `register` refused because too many registrations await the
+ *   operator's approval (from this address, or in all).
  *
  * The `reason` of a denied or error link response.
  */
@@ -107,6 +110,7 @@ typedef enum {
   EV_LINK_REASON_RATE_LIMITED,
   EV_LINK_REASON_ALREADY_CONNECTED,
   EV_LINK_REASON_NOT_PAIRED,
+  EV_LINK_REASON_TOO_MANY_PENDING,
 } EvLinkReason;
 
 /**
@@ -339,6 +343,9 @@ EvLinkRequest  *ev_link_request_parse         (const char          *data,
  * @state: `ok` to `hello`, `ok`/`ko` to `health`: the CP state.
  * @challenge: (nullable): `denied` `not-paired` to `hello` (an
  *   extension): the challenge the next `hello` proves the pairing with.
+ * @pending: `registered`, `authorized`, `ok` to `status` (an extension,
+ *   `"approval":"pending"` on the wire): the CP awaits the operator's
+ *   approval; absent (or `"approved"`) means approved.
  *
  * One response on a link.
  */
@@ -352,6 +359,7 @@ typedef struct {
   gboolean has_state;
   EvCpState state;
   char *challenge;
+  gboolean pending;
 } EvLinkResponse;
 
 EvLinkResponse *ev_link_response_new              (EvLinkStatus          status);

@@ -141,6 +141,11 @@ static const char * const migrations[] = {
   "  payload BLOB NOT NULL,"
   "  created_at INTEGER NOT NULL"
   ");",
+
+  /* 7: a new charging point awaits the operator's approval; those that
+   * exist when the database is upgraded are approved, so that nothing an
+   * operator already runs stops (see ev_store_register_cp_pending()). */
+  "ALTER TABLE charging_points ADD COLUMN approved INTEGER NOT NULL DEFAULT 1;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == EV_STORE_SCHEMA_VERSION);
@@ -173,6 +178,7 @@ typedef enum {
   STMT_CP_SET_STATE,
   STMT_CP_SET_PRICE,
   STMT_CP_TOUCH,
+  STMT_CP_APPROVE,
   STMT_DRIVER_TOUCH,
   STMT_SESSION_SELECT,
   STMT_SESSION_INSERT,
@@ -203,14 +209,15 @@ static const char * const stmt_sql[N_STMTS] = {
     " WHERE cp_id = ?1 AND NOT forgotten",
   [STMT_CP_INSERT] =
     "INSERT INTO charging_points"
-    " (cp_id, location, price, state, registered_at, token_salt, token_hash, nonce_hash)"
-    " VALUES (?1, ?2, ?3, 'DISCONNECTED', ?4, ?5, ?6, ?7)",
+    " (cp_id, location, price, state, registered_at, token_salt, token_hash, nonce_hash, approved)"
+    " VALUES (?1, ?2, ?3, 'DISCONNECTED', ?4, ?5, ?6, ?7, ?8)",
   /* Also brings back a forgotten charging point. */
   [STMT_CP_REREGISTER] =
     "UPDATE charging_points"
     " SET location = ?2, price = ?3, registered_at = ?4,"
     "     token_salt = ?5, token_hash = ?6, nonce_hash = ?7,"
     "     state = CASE WHEN forgotten THEN 'DISCONNECTED' ELSE state END,"
+    "     approved = CASE WHEN forgotten THEN ?8 ELSE approved END,"
     "     forgotten = 0"
     " WHERE cp_id = ?1 AND (token_hash IS NULL OR forgotten)",
   [STMT_CP_RESET_TOKEN] =
@@ -230,7 +237,7 @@ static const char * const stmt_sql[N_STMTS] = {
     " SET forgotten = 1, token_salt = NULL, token_hash = NULL, nonce_hash = NULL"
     " WHERE cp_id = ?1 AND NOT forgotten",
   [STMT_CP_LOAD] =
-    "SELECT cp_id, location, price, state FROM charging_points WHERE NOT forgotten"
+    "SELECT cp_id, location, price, state, approved FROM charging_points WHERE NOT forgotten"
     " ORDER BY cp_id",
   [STMT_CP_SET_STATE] =
     "UPDATE charging_points SET state = ?2 WHERE cp_id = ?1",
@@ -238,6 +245,8 @@ static const char * const stmt_sql[N_STMTS] = {
     "UPDATE charging_points SET price = ?2 WHERE cp_id = ?1",
   [STMT_CP_TOUCH] =
     "UPDATE charging_points SET last_seen = ?2 WHERE cp_id = ?1",
+  [STMT_CP_APPROVE] =
+    "UPDATE charging_points SET approved = ?2 WHERE cp_id = ?1 AND NOT forgotten",
   [STMT_DRIVER_TOUCH] =
     "INSERT INTO drivers (driver_id, first_seen, last_seen) VALUES (?1, ?2, ?2)"
     " ON CONFLICT (driver_id) DO UPDATE SET last_seen = excluded.last_seen",
@@ -2006,6 +2015,34 @@ ev_store_register_cp_with_nonce (EvStore     *self,
                                  const char  *nonce,
                                  GError     **error)
 {
+  return ev_store_register_cp_pending (self, cp_id, location, price, nonce, FALSE, error);
+}
+
+/**
+ * ev_store_register_cp_pending:
+ * @self: a store
+ * @cp_id: the charging point's id
+ * @location: where it is
+ * @price: its price in EUR/kWh
+ * @nonce: (nullable): the registration's nonce
+ * @pending: whether a new charging point (or a forgotten one registering
+ *   anew) awaits the operator's approval (ev_store_approve_cp())
+ * @error: return location for an error
+ *
+ * Like ev_store_register_cp_with_nonce(); a charging point the store
+ * knows already keeps its approval.
+ *
+ * Returns: (transfer full): the token, or %NULL with @error set
+ */
+char *
+ev_store_register_cp_pending (EvStore     *self,
+                              const char  *cp_id,
+                              const char  *location,
+                              double       price,
+                              const char  *nonce,
+                              gboolean     pending,
+                              GError     **error)
+{
   g_autofree char *token = NULL;
   g_autofree char *salt = NULL;
   g_autofree char *hash = NULL;
@@ -2061,6 +2098,8 @@ ev_store_register_cp_with_nonce (EvStore     *self,
       bind_text (write, 5, salt);
       bind_text (write, 6, hash);
       bind_text (write, 7, nonce_hash);
+      if (id != STMT_CP_RENEW_TOKEN)
+        sqlite3_bind_int (write, 8, pending ? 0 : 1);
       if (!step_done (self, write, error))
         return NULL;
       g_clear_pointer (&write, borrowed_stmt_release);
@@ -2287,6 +2326,7 @@ ev_store_load_charging_points (EvStore  *self,
       ev_charging_point_set_price (cp, isfinite (price) && price >= 0 ? price : 0.0);
       ev_cp_state_from_string ((const char *) sqlite3_column_text (stmt, 3), &state);
       ev_charging_point_set_state (cp, state);
+      ev_charging_point_set_pending (cp, sqlite3_column_int (stmt, 4) == 0);
       g_ptr_array_add (cps, cp);
     }
 
@@ -2395,6 +2435,35 @@ ev_store_set_cp_price (EvStore     *self,
   g_value_init (&value, G_TYPE_DOUBLE);
   g_value_set_double (&value, price);
   return update_cp (self, STMT_CP_SET_PRICE, cp_id, &value, error);
+}
+
+/**
+ * ev_store_approve_cp:
+ * @self: a store
+ * @cp_id: the charging point's id
+ * @error: return location for an error
+ *
+ * Approves a charging point that registered pending, in the current
+ * batch. (Rejecting one is forgetting it: ev_store_forget_cp().)
+ *
+ * Returns: %TRUE on success; %EV_STORE_ERROR_NOT_FOUND for an unknown id
+ */
+gboolean
+ev_store_approve_cp (EvStore     *self,
+                     const char  *cp_id,
+                     GError     **error)
+{
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_cp_id (cp_id, error))
+    return FALSE;
+
+  g_value_init (&value, G_TYPE_INT64);
+  g_value_set_int64 (&value, 1);
+  return update_cp (self, STMT_CP_APPROVE, cp_id, &value, error);
 }
 
 /**

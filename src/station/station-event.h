@@ -59,6 +59,8 @@ const char *station_central_link_to_string (StationCentralLink link);
  *   be opened.
  * @STATION_EVENT_ENGINE_HEALTH: monitor: the engine's health changed.
  * @STATION_EVENT_STATUS: monitor: what is reported to Central changed.
+ * @STATION_EVENT_APPROVAL: monitor: Central says the CP awaits the
+ *   operator's approval, or no longer does (@up: awaiting).
  * @STATION_EVENT_NOT_PAIRED: engine: a link that has not proved the
  *   pairing sent a request other than a bare `hello` (once per link).
  * @STATION_EVENT_ERROR: something went wrong; the message says what.
@@ -90,6 +92,7 @@ typedef enum {
   STATION_EVENT_ENGINE_HEALTH,
   STATION_EVENT_STATUS,
   STATION_EVENT_NOT_PAIRED,
+  STATION_EVENT_APPROVAL,
   STATION_EVENT_ERROR,
 } StationEventKind;
 

@@ -169,6 +169,9 @@ monitor_members (gpointer                core,
       json_object_set_string_member (fields, "state", ev_cp_state_to_string (data->state));
       json_object_set_string_member (fields, "engine", ev_engine_health_to_string (data->health));
       return TRUE;
+    case STATION_EVENT_APPROVAL:
+      json_object_set_boolean_member (fields, "pending", data->up);
+      return TRUE;
     default:
       return FALSE;
     }

@@ -85,6 +85,7 @@ struct _StationMonitor
   char *location;
   double price;
   gboolean has_price;
+  gboolean approval_pending;  /* Central says the CP awaits approval */
   EvCpState reported_state;
   EvEngineHealth reported_health;
   gboolean reported_once;
@@ -112,6 +113,7 @@ enum {
   PROP_LOCATION,
   PROP_PRICE,
   PROP_REPORTED_STATE,
+  PROP_APPROVAL_PENDING,
   N_PROPS
 };
 
@@ -461,6 +463,20 @@ set_price (StationMonitor *self,
     send_request (self, &self->engine, ev_link_request_new_price (price), NULL);
 }
 
+/* What Central's last answer said of the operator's approval. */
+static void
+set_approval_pending (StationMonitor *self,
+                      gboolean        pending)
+{
+  StationEventData data = { .up = pending };
+
+  if (self->approval_pending == pending)
+    return;
+  self->approval_pending = pending;
+  notify (self, PROP_APPROVAL_PENDING);
+  emit (self, STATION_EVENT_APPROVAL, &data);
+}
+
 /* A refusal an operator must fix: keep the link closed for a while. */
 static void
 central_refused (StationMonitor *self,
@@ -509,6 +525,7 @@ register_response (StationMonitor *self,
   self->central.delay_ms = self->reconnect_min_ms;
   if (response->has_price)
     set_price (self, response->price);
+  set_approval_pending (self, response->pending);
   set_central_link (self, STATION_CENTRAL_LINK_REGISTERED, NULL);
 }
 
@@ -546,6 +563,7 @@ auth_response (StationMonitor *self,
       self->central.delay_ms = self->reconnect_min_ms;
       if (response->has_price)
         set_price (self, response->price);
+      set_approval_pending (self, response->pending);
       set_central_link (self, STATION_CENTRAL_LINK_AUTHENTICATED, NULL);
       return;
     }
@@ -608,6 +626,7 @@ status_response (StationMonitor *self,
     {
       if (response->has_price)
         set_price (self, response->price);
+      set_approval_pending (self, response->pending);
       /* The engine's health changed while this status was out. */
       if (stale)
         report_change (self);
@@ -984,6 +1003,9 @@ station_monitor_get_property (GObject    *object,
     case PROP_REPORTED_STATE:
       g_value_set_enum (value, self->reported_state);
       break;
+    case PROP_APPROVAL_PENDING:
+      g_value_set_boolean (value, self->approval_pending);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1080,6 +1102,8 @@ station_monitor_class_init (StationMonitorClass *klass)
   properties[PROP_PRICE] = g_param_spec_double ("price", NULL, NULL, 0.0, G_MAXDOUBLE, 0.0, READ_FLAGS);
   properties[PROP_REPORTED_STATE] =
     g_param_spec_enum ("reported-state", NULL, NULL, EV_TYPE_CP_STATE, EV_CP_STATE_DISCONNECTED, READ_FLAGS);
+  properties[PROP_APPROVAL_PENDING] =
+    g_param_spec_boolean ("approval-pending", NULL, NULL, FALSE, READ_FLAGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -1284,4 +1308,18 @@ station_monitor_get_reported_state (StationMonitor *self)
 {
   g_return_val_if_fail (STATION_IS_MONITOR (self), EV_CP_STATE_DISCONNECTED);
   return self->reported_state;
+}
+
+/**
+ * station_monitor_get_approval_pending:
+ * @self: a monitor
+ *
+ * Returns: whether Central's last answer said the CP awaits the
+ *   operator's approval (it gets no supplies until then)
+ */
+gboolean
+station_monitor_get_approval_pending (StationMonitor *self)
+{
+  g_return_val_if_fail (STATION_IS_MONITOR (self), FALSE);
+  return self->approval_pending;
 }

@@ -44,7 +44,8 @@ GType       station_engine_health_get_type (void);
  * "engine-health" (#EvEngineHealth), "engine-state" (#EvCpState),
  * "last-check" (int64, ms since the epoch of the last health answer),
  * "central-link" (#StationCentralLink), "location", "price",
- * "reported-state" (#EvCpState last reported to Central).
+ * "reported-state" (#EvCpState last reported to Central),
+ * "approval-pending" (Central says the CP awaits the operator's approval).
  *
  * Signals:
  * - "event" (#StationEvent): everything that happens, as it happens: the
@@ -67,6 +68,7 @@ const char        *station_monitor_get_cp_id          (StationMonitor  *self);
 const char        *station_monitor_get_engine         (StationMonitor  *self);
 const char        *station_monitor_get_central        (StationMonitor  *self);
 const char        *station_monitor_get_token_dir      (StationMonitor  *self);
+gboolean           station_monitor_get_approval_pending (StationMonitor *self);
 gboolean           station_monitor_get_started        (StationMonitor  *self);
 gboolean           station_monitor_get_engine_connected (StationMonitor *self);
 EvEngineHealth     station_monitor_get_engine_health  (StationMonitor  *self);

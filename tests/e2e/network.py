@@ -277,7 +277,8 @@ class Network:
     def start_central(self, *extra, timeout=WAIT_S):
         """Central on a free port the first time, on the same one after."""
         self.central_runs += 1
-        argv = [program("EV_CENTRAL"), "--headless",
+        # Registrations are approved at once: approval has tests of its own.
+        argv = [program("EV_CENTRAL"), "--headless", "--auto-approve",
                 "--listen", "127.0.0.1:%d" % self.central_port,
                 "--kafka", self.bootstrap, "--db", self.db_path] + list(extra)
         self.central = self.spawn("central.%d" % self.central_runs, argv)
