@@ -1361,9 +1361,10 @@ handle_register (CentralCore         *self,
    * without one the store answers `already-registered` below. */
   if (rec != NULL && request->nonce != NULL && refuse_already_connected (self, link, rec))
     return;
-  if (rec == NULL && !take_register_budget (self, link, request->cp_id))
-    return;
+  /* The pending limit first: a refused registration spends no budget. */
   if (rec == NULL && !self->auto_approve && refuse_too_many_pending (self, link, request->cp_id))
+    return;
+  if (rec == NULL && !take_register_budget (self, link, request->cp_id))
     return;
   price = rec != NULL ? ev_charging_point_get_price (rec->cp) : registration_price (self);
 
