@@ -528,7 +528,7 @@ start_central (Load       *load,
                const char *central_path)
 {
   char *argv[] = {
-    (char *) central_path, "--headless", "--listen", "127.0.0.1:0",
+    (char *) central_path, "--headless", "--listen", "127.0.0.1:0", "--auto-approve",
     "--kafka", load->broker.bootstrap, "--db", load->db_path, NULL
   };
 

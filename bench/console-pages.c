@@ -1386,6 +1386,7 @@ run (Bench       *bench,
                                                 "listen", "127.0.0.1:0",
                                                 "bootstrap", bench->bootstrap,
                                                 "db-path", bench->db_path,
+                                                "auto-approve", TRUE,
                                                 NULL);
 
     bench->service = central_service_new (core);

@@ -468,13 +468,14 @@ class Step:
             env = dict(self.env, DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent",
                        GSETTINGS_SCHEMA_DIR=os.path.join(opts.build, "data"), GSK_RENDERER=opts.renderer)
             central = self.spawn("ev-central-window",
-                                 [self.p["central"], "--ui-stats", 1000, "--page", "log",
+                                 [self.p["central"], "--ui-stats", 1000, "--page", "log", "--auto-approve",
                                   "--listen", "127.0.0.1:0", "--kafka", bootstrap, "--db",
                                   os.path.join(self.folder, "central-window.db"), *self.central_tls], env)
             prefix = opts.prefix + "W"
         else:
             row = self.row
-            central = self.spawn("ev-central", [self.p["central"], "--headless", "--listen", "127.0.0.1:0",
+            central = self.spawn("ev-central", [self.p["central"], "--headless", "--auto-approve",
+                                                "--listen", "127.0.0.1:0",
                                                 "--kafka", bootstrap, "--db",
                                                 os.path.join(self.folder, "central.db"), *self.central_tls])
             prefix = opts.prefix

@@ -320,6 +320,8 @@ def main():
         # With windows, --events still tells the demo what Central sees.
         central = start("ev-central", [os.path.join(build, "src/central/ev-central"),
                                        *(h or ["--events"]),
+                                       # A demo's stations are approved as they register.
+                                       "--auto-approve",
                                        "--listen", f"127.0.0.1:{central_port}",
                                        "--kafka", bootstrap,
                                        "--db", os.path.join(workdir, "central.db"),

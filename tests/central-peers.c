@@ -1335,3 +1335,16 @@ peer_driver_wait_cp_gone (PeerDriver *driver,
   ev_test_wait_until (NULL, cp_state_gone, &wait, PEER_WAIT_MS, what);
   g_assert_false (g_hash_table_contains (driver->cp_states, cp_id));
 }
+
+/**
+ * peer_driver_knows_cp:
+ *
+ * Whether any `cp-states` message of @cp_id (or a tombstone) has come.
+ */
+gboolean
+peer_driver_knows_cp (PeerDriver *driver,
+                      const char *cp_id)
+{
+  return g_hash_table_contains (driver->cp_states, cp_id) ||
+         g_hash_table_contains (driver->tombstones, cp_id);
+}

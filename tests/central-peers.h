@@ -141,6 +141,8 @@ const EvCpStateMessage *peer_driver_wait_cp_state   (PeerDriver       *driver,
                                                      EvCpState         state);
 void                    peer_driver_wait_cp_gone    (PeerDriver       *driver,
                                                      const char       *cp_id);
+gboolean                peer_driver_knows_cp        (PeerDriver       *driver,
+                                                     const char       *cp_id);
 void                    peer_driver_free            (PeerDriver       *driver);
 
 G_END_DECLS

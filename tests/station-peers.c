@@ -277,6 +277,7 @@ peer_central_func (PeerServer          *server,
                    gpointer             user_data)
 {
   PeerCentral *central = user_data;
+  EvLinkResponse *response;
   const char *token;
 
   switch (request->type)
@@ -287,7 +288,9 @@ peer_central_func (PeerServer          *server,
         return ev_link_response_new_denied (EV_LINK_REASON_UNKNOWN_CP);
       if (!g_str_equal (token, request->token))
         return ev_link_response_new_denied (EV_LINK_REASON_BAD_TOKEN);
-      return ev_link_response_new_authorized (central->price, "somewhere");
+      response = ev_link_response_new_authorized (central->price, "somewhere");
+      response->pending = central->pending;
+      return response;
     case EV_LINK_REQUEST_REGISTER:
       if (g_hash_table_contains (central->tokens, request->cp_id) &&
           (request->nonce == NULL ||
@@ -302,9 +305,13 @@ peer_central_func (PeerServer          *server,
           central->lose_registered--;
           return NULL;
         }
-      return ev_link_response_new_registered (central->price, token);
+      response = ev_link_response_new_registered (central->price, token);
+      response->pending = central->pending;
+      return response;
     case EV_LINK_REQUEST_STATUS:
-      return ev_link_response_new_ok_with_price (central->price);
+      response = ev_link_response_new_ok_with_price (central->price);
+      response->pending = central->pending;
+      return response;
     default:
       return ev_link_response_new_unknown_type ();
     }

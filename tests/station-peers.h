@@ -59,6 +59,7 @@ typedef struct
   GHashTable *nonces;   /* cp_id → nonce of its registration */
   guint lose_registered;
   double price;
+  gboolean pending;     /* answers carry "approval":"pending" */
 } PeerCentral;
 
 void            peer_central_init  (PeerCentral *central);

@@ -52,6 +52,7 @@ start_service (Fixture *f)
                        "bootstrap", peer_broker_get_bootstrap (broker),
                        "db-path", f->db_path,
                        "group", f->group,
+                       "auto-approve", TRUE,
                        NULL);
   f->service = central_service_new (core);
   g_signal_connect (f->service, "news", G_CALLBACK (news_cb), f);

@@ -174,6 +174,9 @@ static const struct {
   { "ALC-008", "Alicante, Mercado Central", 0.35 },
 };
 
+/* In a fixture's data, with the count of CPs: the last one is pending. */
+#define WITH_PENDING 0x10000u
+
 typedef struct {
   char          *dir;
   char          *db_path;
@@ -192,7 +195,7 @@ fixture_setup (Fixture       *fixture,
   g_autoptr(CentralCore) core = NULL;
   g_autoptr(GError) error = NULL;
 
-  fixture->n_cps = GPOINTER_TO_UINT (data);
+  fixture->n_cps = GPOINTER_TO_UINT (data) & ~WITH_PENDING;
   fixture->dir = ev_test_make_tmpdir ();
   fixture->db_path = g_build_filename (fixture->dir, "central.db", NULL);
 
@@ -202,8 +205,12 @@ fixture_setup (Fixture       *fixture,
   g_assert_no_error (error);
   for (guint i = 0; i < fixture->n_cps; i++)
     {
-      fixture->tokens[i] = ev_store_register_cp (store, network[i].cp_id, network[i].location,
-                                                 network[i].price, &error);
+      /* WITH_PENDING: the last one awaits the operator's approval. */
+      fixture->tokens[i] = ev_store_register_cp_pending (store, network[i].cp_id, network[i].location,
+                                                         network[i].price, NULL,
+                                                         (GPOINTER_TO_UINT (data) & WITH_PENDING) &&
+                                                         i == fixture->n_cps - 1,
+                                                         &error);
       g_assert_no_error (error);
     }
   ev_store_flush (store, &error);
@@ -1032,6 +1039,7 @@ test_fleet_of_500 (void)
                        "listen", "127.0.0.1:0",
                        "bootstrap", bootstrap,
                        "db-path", db_path,
+                       "auto-approve", TRUE,
                        NULL);
   service = central_service_new (core);
   g_assert_true (central_service_start (service, &error));
@@ -1211,7 +1219,7 @@ console_start (Console    *console,
   g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent", TRUE);
   console->cancellable = g_cancellable_new ();
   console->process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("EV_CENTRAL"),
-                                                  "--listen", "127.0.0.1:0", "--kafka", bootstrap,
+                                                  "--listen", "127.0.0.1:0", "--auto-approve", "--kafka", bootstrap,
                                                   "--db", db, NULL);
   g_assert_no_error (error);
   g_subprocess_wait_async (console->process, NULL, console_exited_cb, console);
@@ -1271,7 +1279,7 @@ test_program_signals (void)
   {
     g_autofree char *db = g_build_filename (dir, "events.db", NULL);
     const char *env[] = { "DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent", NULL };
-    const char *argv[] = { g_getenv ("EV_CENTRAL"), "--ui-stats", "200", "--page", "log",
+    const char *argv[] = { g_getenv ("EV_CENTRAL"), "--ui-stats", "200", "--page", "log", "--auto-approve",
                            "--listen", "127.0.0.1:0", "--kafka", bootstrap, "--db", db, NULL };
     EvTestProgram *window = ev_test_program_start_with_env ("ev-central-window", dir, env, argv);
     JsonObject *stats;
@@ -1292,6 +1300,62 @@ test_program_signals (void)
   ev_test_rm_rf (dir);
 }
 
+static gboolean
+approved (gpointer user_data)
+{
+  return !ev_charging_point_get_pending (user_data);
+}
+
+/* Issue 14: a CP awaiting approval shows under Pending Approval and on
+ * its card, which offers Approve and Reject… (asked first); approved, it
+ * becomes a normal card and the section goes. */
+static void
+test_pending_approval (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  const char *cp_id = network[fixture->n_cps - 1].cp_id;
+  EvChargingPoint *item;
+  GtkWidget *card;
+  GtkRevealer *section;
+  AdwMessageDialog *dialog;
+
+  wait_cards (window, fixture->n_cps);
+  card = find_card (window, cp_id);
+  item = central_cp_card_get_item (CENTRAL_CP_CARD (card));
+  g_assert_true (ev_charging_point_get_pending (item));
+  g_assert_true (ev_ui_test_has_label (card, "Pending"));
+  g_assert_true (gtk_widget_get_visible (ev_ui_test_find_button (card, "win.approve-cp")));
+  g_assert_false (gtk_widget_get_visible (ev_ui_test_find_button (card, "win.stop-cp")));
+  g_assert_false (ev_ui_test_has_label (find_card (window, network[0].cp_id), "Pending"));
+
+  /* The section lists it, with its own buttons. */
+  section = GTK_REVEALER (gtk_widget_get_ancestor (GTK_WIDGET (ev_ui_test_find_label (window, "Pending Approval",
+                                                                                       EV_UI_TEST_ANY)),
+                                                   GTK_TYPE_REVEALER));
+  g_assert_true (gtk_revealer_get_reveal_child (section));
+  g_assert_true (ev_ui_test_has_label (GTK_WIDGET (section), cp_id));
+  g_assert_nonnull (ev_ui_test_find_button (GTK_WIDGET (section), "win.approve-cp"));
+  g_assert_nonnull (ev_ui_test_find_button (GTK_WIDGET (section), "win.reject-cp"));
+
+  /* Reject asks first; Cancel keeps it. */
+  g_assert_true (gtk_widget_activate_action (ev_ui_test_find_button (card, "win.reject-cp"), "win.reject-cp", "s", cp_id));
+  dialog = find_message_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_cmpint (adw_message_dialog_get_response_appearance (dialog, "reject"), ==, ADW_RESPONSE_DESTRUCTIVE);
+  answer (dialog, "cancel");
+  ev_test_sleep_spinning (NULL, 300);
+  g_assert_true (ev_charging_point_get_pending (item));
+
+  /* Approve: a normal card, and nothing left pending. */
+  g_assert_true (gtk_widget_activate_action (ev_ui_test_find_button (card, "win.approve-cp"), "win.approve-cp", "s", cp_id));
+  ev_test_wait_until (NULL, approved, item, WAIT_MS, "the CP to be approved");
+  g_assert_false (ev_ui_test_has_label (card, "Pending"));
+  g_assert_false (gtk_widget_get_visible (ev_ui_test_find_button (card, "win.approve-cp")));
+  g_assert_true (gtk_widget_get_visible (ev_ui_test_find_button (card, "win.stop-cp")));
+  g_assert_false (gtk_revealer_get_reveal_child (section));
+}
+
 /* The console in Spanish (LANGUAGE=es), from the catalogue built in po/:
  * the header bar and the cards speak it. In a subprocess: GLib decides
  * once per process whether to translate at all. */
@@ -1305,7 +1369,7 @@ test_spanish (void)
   if (!ev_ui_test_in_spanish ())
     return;
 
-  fixture_setup (&fixture, GUINT_TO_POINTER (2));
+  fixture_setup (&fixture, GUINT_TO_POINTER (2 | WITH_PENDING));
   window = GTK_WIDGET (fixture.window);
   disconnected = ev_cp_state_get_label (EV_CP_STATE_DISCONNECTED);
 
@@ -1337,7 +1401,12 @@ test_spanish (void)
     g_assert_cmpstr (gtk_widget_get_tooltip_text (toggle), ==,
                      "Mostrar solo los puntos de recarga en estado «Averiado»");
   }
-  fixture_teardown (&fixture, GUINT_TO_POINTER (2));
+  /* The CP awaiting approval, and its section. */
+  g_assert_true (ev_ui_test_has_label (find_card (window, network[1].cp_id), "Pendiente"));
+  g_assert_true (ev_ui_test_has_label (window, "Pendientes de aprobación"));
+  g_assert_nonnull (ev_ui_test_find_button (find_card (window, network[1].cp_id), "win.approve-cp"));
+  g_assert_true (ev_ui_test_has_label (find_card (window, network[1].cp_id), "Aprobar"));
+  fixture_teardown (&fixture, GUINT_TO_POINTER (2 | WITH_PENDING));
 }
 
 /* The keyboard shortcuts window (win.show-help-overlay, Ctrl+?) lists
@@ -1375,6 +1444,8 @@ main (int   argc,
               fixture_setup, test_summary, fixture_teardown);
   g_test_add ("/central-ui/window/narrow", Fixture, GUINT_TO_POINTER (4),
               fixture_setup, test_narrow, fixture_teardown);
+  g_test_add ("/central-ui/window/pending-approval", Fixture, GUINT_TO_POINTER (3 | WITH_PENDING),
+              fixture_setup, test_pending_approval, fixture_teardown);
   g_test_add_func ("/central-ui/window/spanish", test_spanish);
   g_test_add_func ("/central-ui/shortcuts-window", test_shortcuts_window);
   g_test_add_func ("/central-ui/window/fleet-of-500", test_fleet_of_500);

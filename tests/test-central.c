@@ -46,6 +46,7 @@ typedef struct
   guint max_unauthenticated;
   guint auth_backoff_ms;
   gboolean limit_loopback;
+  gboolean require_approval;  /* new CPs await approval (else auto-approve) */
   double price_max;           /* > PRICE: new CPs draw their price up to it */
   EvSigningKey *signing_key;  /* when set: Central signs with a copy of it */
   CentralCore *core;
@@ -96,6 +97,7 @@ core_start (Fixture *f)
                           "max-unauthenticated", f->max_unauthenticated,
                           "auth-backoff", f->auth_backoff_ms,
                           "limit-loopback", f->limit_loopback,
+                          "auto-approve", !f->require_approval,
                           NULL);
   g_signal_connect (f->core, "event", G_CALLBACK (event_cb), f);
   if (f->signing_key != NULL)
@@ -202,6 +204,24 @@ fixture_setup_signed (Fixture       *f,
                       gconstpointer  data)
 {
   f->signing_key = ev_signing_key_generate (NULL);
+  fixture_init (f, 3000, 75000);
+}
+
+/* Per-address limits on loopback too, with a 1 s first back-off. */
+static void
+fixture_setup_peer_limits (Fixture       *f,
+                           gconstpointer  data)
+{
+  f->limit_loopback = TRUE;
+  fixture_init (f, 3000, 75000);
+}
+
+/* New CPs await the operator's approval, as by default. */
+static void
+fixture_setup_approval (Fixture       *f,
+                        gconstpointer  data)
+{
+  f->require_approval = TRUE;
   fixture_init (f, 3000, 75000);
 }
 
@@ -479,6 +499,18 @@ connect_new_cp (Fixture     *f,
   wait_cp_state (f, cp_id, EV_CP_STATE_ACTIVE);
 
   return monitor;
+}
+
+/* Closes @monitor's link to @cp_id and waits until Central knows, so that
+ * another link may authenticate as the CP (test_stolen_token()). */
+static void
+close_link_of (Fixture     *f,
+               PeerMonitor *monitor,
+               const char  *cp_id)
+{
+  mark_events (f);
+  peer_monitor_close (monitor);
+  wait_event (f, "cp-disconnected", "cp_id", cp_id, NULL);
 }
 
 /* Authenticates a known CP on a new link and keeps it reporting @state. */
@@ -828,8 +860,11 @@ test_register_then_auth (Fixture       *f,
   g_assert_cmpuint (g_list_model_get_n_items (central_core_get_charging_points (f->core)), ==, 1);
   g_assert_true (log_has (f, "cp-registered", "CP-REG"));
 
-  /* The token works on a later link, which replaces the first. */
+  /* The token works on a later link once the first is gone (while it
+   * is live, see test_stolen_token()). */
   mark_events (f);
+  peer_monitor_close (first);
+  wait_cp_state (f, "CP-REG", EV_CP_STATE_DISCONNECTED);
   second = peer_monitor_connect (port (f));
   response = peer_monitor_auth (second, "CP-REG", token);
   g_assert_cmpint (response->status, ==, EV_LINK_STATUS_AUTHORIZED);
@@ -837,7 +872,6 @@ test_register_then_auth (Fixture       *f,
   g_assert_cmpstr (response->location, ==, "Alicante, Av. Maisonnave 12");
   ev_link_response_free (response);
   wait_event (f, "cp-authenticated", "cp_id", "CP-REG", NULL);
-  peer_monitor_wait_closed (first);
   assert_response (peer_monitor_status (second, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK),
                    EV_LINK_STATUS_OK, EV_LINK_REASON_NONE);
   g_assert_cmpint (cp_state (f, "CP-REG"), ==, EV_CP_STATE_ACTIVE);
@@ -922,7 +956,12 @@ test_link_requests (Fixture       *f,
       if (c->request != NULL)
         response = peer_monitor_request (monitor, c->request);
       else
-        response = peer_monitor_auth (monitor, "CP-LINK", token);
+        {
+          /* Not while the owner's link is live (test_stolen_token()). */
+          peer_monitor_close (owner);
+          wait_cp_state (f, "CP-LINK", EV_CP_STATE_DISCONNECTED);
+          response = peer_monitor_auth (monitor, "CP-LINK", token);
+        }
 
       g_assert_cmpstr (ev_link_status_to_string (response->status), ==,
                        ev_link_status_to_string (c->status));
@@ -1017,6 +1056,15 @@ test_register_repeat (Fixture       *f,
   wait_cp_state (f, "CP-RPT", EV_CP_STATE_ACTIVE);
   g_assert_cmpuint (g_list_model_get_n_items (central_core_get_charging_points (f->core)), ==, 1);
 
+  /* While the CP is live, another link is refused whatever it holds. */
+  assert_auth (f, "CP-RPT", token, EV_LINK_STATUS_DENIED, EV_LINK_REASON_ALREADY_CONNECTED);
+  intruder = peer_monitor_connect (port (f));
+  assert_response (register_with_nonce (intruder, "CP-RPT", OTHER_NONCE),
+                   EV_LINK_STATUS_DENIED, EV_LINK_REASON_ALREADY_CONNECTED);
+  peer_monitor_free (intruder);
+
+  peer_monitor_close (again);
+  wait_cp_state (f, "CP-RPT", EV_CP_STATE_DISCONNECTED);
   assert_auth (f, "CP-RPT", token, EV_LINK_STATUS_AUTHORIZED, EV_LINK_REASON_NONE);
 
   intruder = peer_monitor_connect (port (f));
@@ -1062,6 +1110,7 @@ test_register_without_token (Fixture       *f,
   wait_cp_state (f, "CP-OLD", EV_CP_STATE_ACTIVE);
   g_assert_cmpstr (ev_charging_point_get_location (central_core_lookup_cp (f->core, "CP-OLD")), ==,
                    "Somewhere new");
+  close_link_of (f, monitor, "CP-OLD");
   assert_auth (f, "CP-OLD", token, EV_LINK_STATUS_AUTHORIZED, EV_LINK_REASON_NONE);
   peer_monitor_free (monitor);
 }
@@ -1237,6 +1286,7 @@ test_reset_token (Fixture       *f,
   monitor = peer_monitor_connect (port (f));
   response = peer_monitor_register (monitor, "CP-RST", "Test site CP-RST");
   g_assert_cmpstr (ev_link_status_to_string (response->status), ==, "registered");
+  close_link_of (f, monitor, "CP-RST");
   assert_auth (f, "CP-RST", response->token, EV_LINK_STATUS_AUTHORIZED, EV_LINK_REASON_NONE);
   ev_link_response_free (response);
   assert_auth (f, "CP-RST", token, EV_LINK_STATUS_DENIED, EV_LINK_REASON_BAD_TOKEN);
@@ -1419,6 +1469,258 @@ test_auth_rate_limited (Fixture       *f,
   /* The authenticated owner is not disturbed. */
   g_assert_false (peer_monitor_is_closed (owner));
   peer_monitor_free (owner);
+}
+
+/* A second link authenticating as a live CP (its token stolen) is
+ * refused, however often it tries, and the live link keeps the CP ACTIVE
+ * throughout; the log hears of it once. Once the live link falls silent,
+ * the token's holder gets in and the silent link is closed. */
+static void
+test_stolen_token (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *token = NULL;
+  PeerMonitor *owner = connect_new_cp (f, "CP-STOLEN", &token);
+  PeerMonitor *thief;
+
+  mark_events (f);
+  for (guint i = 0; i < 3; i++)
+    {
+      thief = peer_monitor_connect (port (f));
+      assert_response (peer_monitor_auth (thief, "CP-STOLEN", token),
+                       EV_LINK_STATUS_DENIED, EV_LINK_REASON_ALREADY_CONNECTED);
+      assert_response (peer_monitor_register (thief, "CP-STOLEN", "Elsewhere"),
+                       EV_LINK_STATUS_DENIED, EV_LINK_REASON_ALREADY_REGISTERED);
+      peer_monitor_free (thief);
+    }
+  assert_response (peer_monitor_status (owner, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK),
+                   EV_LINK_STATUS_OK, EV_LINK_REASON_NONE);
+  g_assert_false (peer_monitor_is_closed (owner));
+  g_assert_cmpint (cp_state (f, "CP-STOLEN"), ==, EV_CP_STATE_ACTIVE);
+  /* No flapping: the CP never left ACTIVE, nor did it authenticate again. */
+  g_assert_cmpuint (count_events (f, "cp-state", "cp_id", "CP-STOLEN", "previous", "ACTIVE", NULL), ==, 0);
+  g_assert_cmpuint (count_events (f, "cp-authenticated", "cp_id", "CP-STOLEN", NULL), ==, 0);
+  g_assert_cmpuint (count_events (f, "auth-denied", "cp_id", "CP-STOLEN", "reason", "already-connected", NULL), ==, 1);
+
+  /* The real link dies silently (half-open): after the silence timeout
+   * the token's holder gets in, and the silent link is closed. */
+  peer_monitor_stop_heartbeat (owner);
+  wait_cp_state (f, "CP-STOLEN", EV_CP_STATE_DISCONNECTED);
+  thief = peer_monitor_connect (port (f));
+  assert_response (peer_monitor_auth (thief, "CP-STOLEN", token),
+                   EV_LINK_STATUS_AUTHORIZED, EV_LINK_REASON_NONE);
+  peer_monitor_wait_closed (owner);
+  assert_response (peer_monitor_status (thief, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK),
+                   EV_LINK_STATUS_OK, EV_LINK_REASON_NONE);
+  wait_cp_state (f, "CP-STOLEN", EV_CP_STATE_ACTIVE);
+  peer_monitor_free (thief);
+  peer_monitor_free (owner);
+}
+
+/* Many links from one address, each trying two wrong tokens for a CP id
+ * of its own (so that no CP id backs off): after ten, the address backs
+ * off, even for a right token, and the log hears of the rate-limited
+ * tries once; after the back-off the right token works. */
+static void
+test_token_brute_force (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autofree char *token = NULL;
+  PeerMonitor *owner = connect_new_cp (f, "CP-BF", &token);
+  PeerMonitor *monitor;
+
+  peer_monitor_close (owner);
+  wait_cp_state (f, "CP-BF", EV_CP_STATE_DISCONNECTED);
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *cp_id = g_strdup_printf ("CP-BF%u", i);
+      PeerMonitor *victim = connect_new_cp (f, cp_id, NULL);
+
+      peer_monitor_free (victim);
+    }
+
+  mark_events (f);
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *cp_id = g_strdup_printf ("CP-BF%u", i);
+
+      monitor = peer_monitor_connect (port (f));
+      for (guint j = 0; j < 2; j++)
+        assert_response (peer_monitor_auth (monitor, cp_id, "wrong-token"),
+                         EV_LINK_STATUS_DENIED, EV_LINK_REASON_BAD_TOKEN);
+      peer_monitor_free (monitor);
+    }
+  g_assert_cmpuint (count_events (f, "auth-denied", "reason", "bad-token", NULL), ==, 10);
+
+  /* The address backs off: whatever the CP id or token. */
+  for (guint i = 0; i < 3; i++)
+    {
+      monitor = peer_monitor_connect (port (f));
+      assert_response (peer_monitor_auth (monitor, "CP-BF", i == 0 ? token : "wrong-token"),
+                       EV_LINK_STATUS_DENIED, EV_LINK_REASON_RATE_LIMITED);
+      assert_response (peer_monitor_register (monitor, "CP-BF-NEW", "Somewhere"),
+                       EV_LINK_STATUS_DENIED, EV_LINK_REASON_RATE_LIMITED);
+      peer_monitor_free (monitor);
+    }
+  g_assert_cmpuint (count_events (f, "auth-denied", "reason", "bad-token", NULL), ==, 10);
+  g_assert_cmpuint (count_events (f, "auth-denied", "reason", "rate-limited", NULL), ==, 1);
+
+  /* The back-off (1 s here) has no event to wait for. */
+  ev_test_sleep_spinning (NULL, 1200);
+  monitor = connect_known_cp (f, "CP-BF", token, EV_CP_STATE_ACTIVE);
+  wait_cp_state (f, "CP-BF", EV_CP_STATE_ACTIVE);
+  peer_monitor_free (monitor);
+  peer_monitor_free (owner);
+}
+
+/* New CP ids from one address draw on a budget of 16: the 17th is
+ * refused `rate-limited`, logged once however many follow; CPs known
+ * already still register again. */
+static void
+test_register_flood (Fixture       *f,
+                     gconstpointer  data)
+{
+  PeerMonitor *monitor = peer_monitor_connect (port (f));
+  guint registered = 0;
+
+  mark_events (f);
+  for (guint i = 0; i < 40; i++)
+    {
+      g_autofree char *cp_id = g_strdup_printf ("CP-FLOOD%02u", i);
+      EvLinkResponse *response = peer_monitor_register (monitor, cp_id, "Somewhere");
+
+      if (response->status == EV_LINK_STATUS_REGISTERED)
+        registered++;
+      else
+        g_assert_cmpint (response->reason, ==, EV_LINK_REASON_RATE_LIMITED);
+      ev_link_response_free (response);
+    }
+  /* At most one more may have grown back meanwhile. */
+  g_assert_cmpuint (registered, >=, 16);
+  g_assert_cmpuint (registered, <=, 17);
+  g_assert_cmpuint (g_list_model_get_n_items (central_core_get_charging_points (f->core)), ==, registered);
+  g_assert_cmpuint (count_events (f, "auth-denied", "reason", "rate-limited", NULL), ==, 1);
+  g_assert_false (peer_monitor_is_closed (monitor));
+  peer_monitor_free (monitor);
+}
+
+/* A request for @cp_id by @driver, answered with @status and @reason. */
+static void
+assert_supply_answer (PeerDriver         *driver,
+                      const char         *cp_id,
+                      EvSupplyStatus      status,
+                      EvSupplyDenyReason  reason)
+{
+  g_autofree char *request_id = peer_driver_request (driver, cp_id);
+  const EvSupplyResponse *response = peer_driver_wait_response (driver, request_id);
+
+  g_assert_cmpstr (ev_supply_status_to_string (response->status), ==, ev_supply_status_to_string (status));
+  g_assert_cmpint (response->reason, ==, reason);
+}
+
+/* Issue 14: a peer registers 100 new ids with approval required. They
+ * are pending: answered `registered` with `"approval":"pending"`, shown
+ * to nobody on cp-states, refused supplies as unknown; 16 may await from
+ * one address, the rest are refused too-many-pending (logged once).
+ * Approved, a CP appears on cp-states and is supplied; rejected, it is
+ * gone; the headless commands refuse ids that are not pending. Pending
+ * survives a restart. */
+static void
+test_mass_registration (Fixture       *f,
+                        gconstpointer  data)
+{
+  PeerDriver *driver = peer_driver_new (bootstrap (), "DRV-MASS");
+  PeerMonitor *owner, *flood;
+  EvLinkResponse *response;
+  g_autofree char *line_error = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean quit = FALSE;
+  guint registered = 0, refused = 0;
+
+  mark_events (f);
+  owner = connect_new_cp (f, "CP-MASS-OK", NULL);
+  wait_event (f, "cp-registered", "cp_id", "CP-MASS-OK", "approval", "pending", NULL);
+  g_assert_true (ev_charging_point_get_pending (central_core_lookup_cp (f->core, "CP-MASS-OK")));
+  response = peer_monitor_status (owner, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK);
+  g_assert_true (response->pending);
+  ev_link_response_free (response);
+
+  flood = peer_monitor_connect (port (f));
+  for (guint i = 0; i < 100; i++)
+    {
+      g_autofree char *cp_id = g_strdup_printf ("CP-MASS%03u", i);
+
+      response = peer_monitor_register (flood, cp_id, "Somewhere");
+      if (response->status == EV_LINK_STATUS_REGISTERED)
+        {
+          g_assert_true (response->pending);
+          registered++;
+        }
+      else
+        {
+          g_assert_cmpstr (ev_link_reason_to_string (response->reason), ==, "too-many-pending");
+          refused++;
+        }
+      ev_link_response_free (response);
+    }
+  /* The owner's CP is the 16th from this address. */
+  g_assert_cmpuint (registered, ==, 15);
+  g_assert_cmpuint (refused, ==, 85);
+  g_assert_cmpuint (count_events (f, "auth-denied", "reason", "too-many-pending", NULL), ==, 1);
+  g_assert_false (peer_monitor_is_closed (flood));
+
+  /* Pending: no supplies, and no driver hears of them. */
+  assert_supply_answer (driver, "CP-MASS-OK", EV_SUPPLY_STATUS_DENIED, EV_SUPPLY_DENY_REASON_UNKNOWN_CP);
+  assert_supply_answer (driver, "CP-MASS000", EV_SUPPLY_STATUS_DENIED, EV_SUPPLY_DENY_REASON_UNKNOWN_CP);
+
+  /* Approved: on cp-states, supplied, and its monitor is told. */
+  line_error = central_headless_run_command (f->core, "approve CP-MASS-OK", &quit);
+  g_assert_null (line_error);
+  wait_event (f, "cp-approved", "cp_id", "CP-MASS-OK", NULL);
+  g_assert_true (log_has (f, "cp-approved", "CP-MASS-OK"));
+  peer_driver_wait_cp_state (driver, "CP-MASS-OK", EV_CP_STATE_ACTIVE);
+  for (guint i = 0; i < registered; i++)
+    {
+      g_autofree char *cp_id = g_strdup_printf ("CP-MASS%03u", i);
+
+      g_assert_false (peer_driver_knows_cp (driver, cp_id));
+    }
+  peer_monitor_stop_heartbeat (owner);
+  response = peer_monitor_status (owner, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK);
+  g_assert_false (response->pending);
+  ev_link_response_free (response);
+  peer_monitor_heartbeat (owner, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK, HEARTBEAT_MS);
+  assert_supply_answer (driver, "CP-MASS-OK", EV_SUPPLY_STATUS_AUTHORIZED, EV_SUPPLY_DENY_REASON_NONE);
+
+  /* Rejected: forgotten, and room for one more pending. */
+  g_assert_true (central_core_reject (f->core, "CP-MASS000", &error));
+  g_assert_no_error (error);
+  wait_event (f, "cp-rejected", "cp_id", "CP-MASS000", NULL);
+  g_assert_null (central_core_lookup_cp (f->core, "CP-MASS000"));
+  assert_response (peer_monitor_register (flood, "CP-MASS-NEW", "Somewhere"),
+                   EV_LINK_STATUS_REGISTERED, EV_LINK_REASON_NONE);
+
+  /* Only a CP awaiting approval may be approved or rejected. */
+  g_clear_pointer (&line_error, g_free);
+  line_error = central_headless_run_command (f->core, "approve CP-MASS-OK", &quit);
+  g_assert_nonnull (line_error);
+  g_assert_false (central_core_reject (f->core, "CP-MASS-OK", &error));
+  g_assert_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_NOT_PENDING);
+  g_clear_error (&error);
+  g_assert_false (central_core_approve (f->core, "CP-NOBODY", &error));
+  g_assert_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_UNKNOWN_CP);
+  g_clear_error (&error);
+  g_assert_false (quit);
+
+  /* Remembered across a restart. */
+  peer_monitor_free (flood);
+  peer_monitor_free (owner);
+  core_stop (f);
+  core_start (f);
+  g_assert_true (ev_charging_point_get_pending (central_core_lookup_cp (f->core, "CP-MASS001")));
+  g_assert_false (ev_charging_point_get_pending (central_core_lookup_cp (f->core, "CP-MASS-OK")));
+  g_assert_null (central_core_lookup_cp (f->core, "CP-MASS000"));
+  peer_driver_free (driver);
 }
 
 typedef struct
@@ -3153,6 +3455,13 @@ main (int   argc,
               test_unauthenticated_per_address, fixture_teardown);
   g_test_add ("/central/link/auth-rate-limited", Fixture, NULL, fixture_setup_limits,
               test_auth_rate_limited, fixture_teardown);
+  ADD ("link/stolen-token", test_stolen_token, NULL);
+  g_test_add ("/central/registration/approval", Fixture, NULL, fixture_setup_approval,
+              test_mass_registration, fixture_teardown);
+  g_test_add ("/central/link/token-brute-force", Fixture, NULL, fixture_setup_peer_limits,
+              test_token_brute_force, fixture_teardown);
+  g_test_add ("/central/link/register-flood", Fixture, NULL, fixture_setup_peer_limits,
+              test_register_flood, fixture_teardown);
   ADD ("link/status-states", test_status_states, NULL);
   ADD ("link/disconnect-on-close", test_disconnect_on_close, NULL);
   ADD_QUICK_SILENCE ("link/disconnect-on-silence", test_disconnect_on_silence);

@@ -260,7 +260,8 @@ test_wire_names (void)
   CHECK_WIRE_NAMES (ev_link_reason, EvLinkReason,
                     NULL, "unknown-cp", "bad-token", "invalid-id", "already-registered",
                     "invalid-location", "not-authenticated", "bound-to-other-cp",
-                    "unknown-type", "bad-json", "invalid-request", "rate-limited");
+                    "unknown-type", "bad-json", "invalid-request", "rate-limited",
+                    "already-connected", "not-paired", "too-many-pending");
   CHECK_WIRE_NAMES (ev_supply_origin, EvSupplyOrigin, "driver", "station");
   CHECK_WIRE_NAMES (ev_supply_status, EvSupplyStatus, "authorized", "denied");
   CHECK_WIRE_NAMES (ev_supply_deny_reason, EvSupplyDenyReason,
@@ -277,6 +278,45 @@ test_wire_names (void)
 
 /* Link requests ------------------------------------------------------- */
 
+/* A registration awaiting the operator's approval (an extension). */
+static EvLinkResponse *
+pending_registered (void)
+{
+  EvLinkResponse *response = ev_link_response_new_registered (0.5, "tok");
+
+  response->pending = TRUE;
+  return response;
+}
+
+/* The pairing proof is HMAC-SHA256 (a known value) over the challenge and
+ * the CP id: any other secret, challenge or CP id fails, and so does a
+ * hello without a proof. */
+static void
+test_pairing_proof (void)
+{
+  const char *secret = "correct horse battery staple";
+  const char *challenge = "0123456789abcdef0123456789abcdef";
+  g_autofree char *proof = ev_link_pairing_proof (secret, challenge, "CP-2");
+  g_autoptr(EvLinkRequest) good = ev_link_request_new_hello_paired ("CP-2", challenge, secret);
+  g_autoptr(EvLinkRequest) other_secret = ev_link_request_new_hello_paired ("CP-2", challenge, "guess");
+  g_autoptr(EvLinkRequest) other_cp = ev_link_request_new_hello_paired ("CP-3", challenge, secret);
+  g_autoptr(EvLinkRequest) bare = ev_link_request_new_hello ("CP-2");
+  g_autoptr(EvLinkRequest) cut = ev_link_request_copy (good);
+
+  g_assert_cmpstr (proof, ==, "0d92443a073a3534fe4f62a81752f4199378809a9b5fbfb5b09743b22203acf4");
+  g_assert_true (ev_link_pairing_check (secret, challenge, good));
+  g_assert_false (ev_link_pairing_check (secret, "fedcba9876543210fedcba9876543210", good));
+  g_assert_false (ev_link_pairing_check ("other", challenge, good));
+  g_assert_false (ev_link_pairing_check (secret, challenge, other_secret));
+  g_assert_false (ev_link_pairing_check (secret, challenge, bare));
+  /* Signed for CP-3, presented as CP-2. */
+  g_free (other_cp->cp_id);
+  other_cp->cp_id = g_strdup ("CP-2");
+  g_assert_false (ev_link_pairing_check (secret, challenge, other_cp));
+  cut->proof[strlen (cut->proof) - 1] = '\0';
+  g_assert_false (ev_link_pairing_check (secret, challenge, cut));
+}
+
 static void
 test_link_request_round_trip (void)
 {
@@ -288,6 +328,7 @@ test_link_request_round_trip (void)
     ev_link_request_new_status (EV_CP_STATE_BROKEN, EV_ENGINE_HEALTH_KO),
     ev_link_request_new_status (EV_CP_STATE_SUPPLYING, EV_ENGINE_HEALTH_UNREACHABLE),
     ev_link_request_new_hello ("CP-2"),
+    ev_link_request_new_hello_paired ("CP-2", "0123456789abcdef0123456789abcdef", "correct horse battery staple"),
     ev_link_request_new_health (),
     ev_link_request_new_central (TRUE),
     ev_link_request_new_central (FALSE),
@@ -302,6 +343,8 @@ test_link_request_round_trip (void)
     "{\"type\":\"status\",\"state\":\"BROKEN\",\"engine\":\"ko\"}",
     "{\"type\":\"status\",\"state\":\"SUPPLYING\",\"engine\":\"unreachable\"}",
     "{\"type\":\"hello\",\"cp_id\":\"CP-2\"}",
+    "{\"type\":\"hello\",\"cp_id\":\"CP-2\",\"challenge\":\"0123456789abcdef0123456789abcdef\","
+    "\"proof\":\"0d92443a073a3534fe4f62a81752f4199378809a9b5fbfb5b09743b22203acf4\"}",
     "{\"type\":\"health\"}",
     "{\"type\":\"central\",\"reachable\":true}",
     "{\"type\":\"central\",\"reachable\":false}",
@@ -538,6 +581,8 @@ test_link_response_helpers (void)
     ev_link_response_new_registered (0.5, "tok"),
     ev_link_response_new_denied (EV_LINK_REASON_NOT_AUTHENTICATED),
     ev_link_response_new_error (EV_LINK_REASON_BAD_JSON),
+    ev_link_response_new_not_paired ("0123456789abcdef0123456789abcdef"),
+    pending_registered (),
   };
   static const char *expected[] = {
     "{\"status\":\"error\",\"reason\":\"bad-json\"}",
@@ -551,6 +596,8 @@ test_link_response_helpers (void)
     "{\"status\":\"registered\",\"price\":0.5,\"token\":\"tok\"}",
     "{\"status\":\"denied\",\"reason\":\"not-authenticated\"}",
     "{\"status\":\"error\",\"reason\":\"bad-json\"}",
+    "{\"status\":\"denied\",\"reason\":\"not-paired\",\"challenge\":\"0123456789abcdef0123456789abcdef\"}",
+    "{\"status\":\"registered\",\"price\":0.5,\"token\":\"tok\",\"approval\":\"pending\"}",
   };
 
   G_STATIC_ASSERT (G_N_ELEMENTS (responses) == G_N_ELEMENTS (expected));
@@ -1425,7 +1472,7 @@ test_reason_words (void)
 {
   GPtrArray *codes = g_ptr_array_new ();
 
-  for (int r = EV_LINK_REASON_NONE + 1; r <= EV_LINK_REASON_RATE_LIMITED; r++)
+  for (int r = EV_LINK_REASON_NONE + 1; r <= EV_LINK_REASON_TOO_MANY_PENDING; r++)
     if (r != EV_LINK_REASON_INVALID_REQUEST)   /* said by the request, see below */
       g_ptr_array_add (codes, (gpointer) ev_link_reason_to_string (r));
   for (int r = EV_SUPPLY_DENY_REASON_NONE + 1; r <= EV_SUPPLY_DENY_REASON_UNAVAILABLE; r++)
@@ -1464,6 +1511,7 @@ main (int   argc,
   g_test_add_func ("/protocol/timestamps", test_timestamps);
   g_test_add_func ("/messages/wire-names", test_wire_names);
   g_test_add_func ("/messages/link-request/round-trip", test_link_request_round_trip);
+  g_test_add_func ("/messages/link-request/pairing-proof", test_pairing_proof);
   g_test_add_func ("/messages/link-request/decode", test_link_request_decode);
   g_test_add_func ("/messages/link-request/invalid", test_link_request_invalid);
   g_test_add_func ("/messages/link-request/size", test_link_request_size);

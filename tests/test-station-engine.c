@@ -8,6 +8,7 @@
 #include "station-journal.h"
 #include "station-machine.h"
 #include "station-peers.h"
+#include "station-util.h"
 #include "test-utils.h"
 
 /* The pure machine, fed with a fake clock ----------------------------------- */
@@ -323,14 +324,60 @@ monitor_linked (gpointer user_data)
   return fixture->monitor != NULL && station_engine_get_monitor_connected (fixture->engine);
 }
 
-/* Links the test monitor to the engine, and waits until the engine knows. */
+static gboolean
+link_open (gpointer user_data)
+{
+  return *(EvLink **) user_data != NULL;
+}
+
+/* A new link to the engine, its handshake done. */
+static EvLink *
+open_link (Fixture *fixture)
+{
+  g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", station_engine_get_port (fixture->engine));
+  EvLink *link = NULL;
+
+  ev_link_connect_to_host_async (address, 0, 0, NULL, connected_cb, &link);
+  ev_test_wait_until (NULL, link_open, &link, PEER_WAIT_MS, "a link to the engine");
+  return link;
+}
+
+static EvLinkResponse *ask_on (EvLink        *link,
+                               EvLinkRequest *request);
+
+/* The engine's pairing secret: where it keeps it by default. */
+static char *
+pairing_secret (Fixture *fixture)
+{
+  g_autofree char *path = g_build_filename (fixture->state_dir, "pairing.secret", NULL);
+  g_autoptr(GError) error = NULL;
+  char *secret = station_pairing_secret_ensure (path, &error);
+
+  g_assert_no_error (error);
+  return secret;
+}
+
+/* A `hello` as @cp_id on @link proving @secret, as a paired monitor
+ * does: a bare one for the challenge, then the proof. */
+static EvLinkResponse *
+paired_hello (EvLink     *link,
+              const char *cp_id,
+              const char *secret)
+{
+  g_autoptr(EvLinkResponse) challenge = ask_on (link, ev_link_request_new_hello (cp_id));
+
+  g_assert_cmpint (challenge->status, ==, EV_LINK_STATUS_DENIED);
+  g_assert_cmpint (challenge->reason, ==, EV_LINK_REASON_NOT_PAIRED);
+  g_assert_nonnull (challenge->challenge);
+  return ask_on (link, ev_link_request_new_hello_paired (cp_id, challenge->challenge, secret));
+}
+
+/* Links the test monitor to the engine; the engine counts it as its
+ * monitor from its hello on (hello()). */
 static void
 link_monitor (Fixture *fixture)
 {
-  g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", station_engine_get_port (fixture->engine));
-
-  ev_link_connect_to_host_async (address, 0, 0, NULL, connected_cb, &fixture->monitor);
-  ev_test_wait_until (NULL, monitor_linked, fixture, PEER_WAIT_MS, "the monitor link");
+  fixture->monitor = open_link (fixture);
 }
 
 static gboolean
@@ -458,10 +505,10 @@ answer_cb (GObject      *source,
   answer->done = TRUE;
 }
 
-/* Sends @request (consumed) and returns the parsed response. */
+/* Sends @request (consumed) on @link and returns the parsed response. */
 static EvLinkResponse *
-ask (Fixture       *fixture,
-     EvLinkRequest *request)
+ask_on (EvLink        *link,
+        EvLinkRequest *request)
 {
   g_autofree char *json = ev_link_request_to_json (request, NULL);
   g_autoptr(GError) error = NULL;
@@ -469,7 +516,7 @@ ask (Fixture       *fixture,
   EvLinkResponse *response;
 
   ev_link_request_free (request);
-  ev_link_request_async (fixture->monitor, json, NULL, answer_cb, &answer);
+  ev_link_request_async (link, json, NULL, answer_cb, &answer);
   ev_test_wait_flag (NULL, &answer.done, PEER_WAIT_MS, "the engine's response");
   response = ev_link_response_from_json (answer.text, -1, &error);
   g_assert_no_error (error);
@@ -477,14 +524,26 @@ ask (Fixture       *fixture,
   return response;
 }
 
+/* Sends @request (consumed) on the test monitor's link. */
+static EvLinkResponse *
+ask (Fixture       *fixture,
+     EvLinkRequest *request)
+{
+  return ask_on (fixture->monitor, request);
+}
+
+/* The test monitor says hello as CP1's paired monitor, and waits until
+ * the engine counts it as its monitor. */
 static void
 hello (Fixture *fixture)
 {
-  g_autoptr(EvLinkResponse) response = ask (fixture, ev_link_request_new_hello ("CP1"));
+  g_autofree char *secret = pairing_secret (fixture);
+  g_autoptr(EvLinkResponse) response = paired_hello (fixture->monitor, "CP1", secret);
 
   g_assert_cmpint (response->status, ==, EV_LINK_STATUS_OK);
   g_assert_cmpstr (response->location, ==, "Test street 1");
   g_assert_cmpstr (station_engine_get_cp_id (fixture->engine), ==, "CP1");
+  ev_test_wait_until (NULL, monitor_linked, fixture, PEER_WAIT_MS, "the monitor link");
 }
 
 static gboolean
@@ -539,6 +598,112 @@ test_engine_new_destroy (void)
   g_assert_finalize_object (bad);
 }
 
+static guint
+count_events (Fixture    *fixture,
+              const char *name)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < fixture->events->len; i++)
+    n += g_str_equal (g_ptr_array_index (fixture->events, i), name);
+  return n;
+}
+
+static void
+assert_not_paired (EvLinkResponse *response)
+{
+  g_assert_cmpstr (ev_link_status_to_string (response->status), ==, "denied");
+  g_assert_cmpstr (ev_link_reason_to_string (response->reason), ==, "not-paired");
+  ev_link_response_free (response);
+}
+
+/* Strangers on the engine port: a hello as another CP, or as the right
+ * one without the secret, or with a proof made for another link, binds
+ * nothing; their orders are refused; the engine hears of each stranger
+ * once. The real monitor then gets in, and a stranger still cannot
+ * re-bind or instruct the engine. */
+static void
+test_engine_port_hijack (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autofree char *secret = pairing_secret (fixture);
+  EvLink *stranger = open_link (fixture);
+  g_autoptr(EvLinkResponse) challenge = NULL;
+  g_autoptr(EvLinkResponse) real_challenge = NULL;
+  g_autoptr(EvLinkResponse) theirs = NULL;
+
+  challenge = ask_on (stranger, ev_link_request_new_hello ("EVIL"));
+  g_assert_cmpint (challenge->reason, ==, EV_LINK_REASON_NOT_PAIRED);
+  g_assert_nonnull (challenge->challenge);
+  assert_not_paired (ask_on (stranger, ev_link_request_new_hello_paired ("EVIL", challenge->challenge,
+                                                                          "a guess at the secret, long enough")));
+  g_clear_pointer (&challenge, ev_link_response_free);
+  challenge = ask_on (stranger, ev_link_request_new_hello ("CP1"));
+  assert_not_paired (ask_on (stranger, ev_link_request_new_hello_paired ("CP1", challenge->challenge,
+                                                                          "a guess at the secret, long enough")));
+  /* A proof the real monitor made for its own link is worth nothing on
+   * another (the challenges differ). */
+  real_challenge = ask (fixture, ev_link_request_new_hello ("CP1"));
+  assert_not_paired (ask_on (stranger, ev_link_request_new_hello_paired ("CP1", real_challenge->challenge, secret)));
+
+  assert_not_paired (ask_on (stranger, ev_link_request_new_central (FALSE)));
+  assert_not_paired (ask_on (stranger, ev_link_request_new_price (99)));
+  assert_not_paired (ask_on (stranger, ev_link_request_new_health ()));
+  g_assert_null (station_engine_get_cp_id (fixture->engine));
+  g_assert_false (station_engine_get_monitor_connected (fixture->engine));
+  g_assert_cmpfloat (station_engine_get_price (fixture->engine), ==, 0.0);
+  g_assert_false (has_event (fixture, "bound"));
+  g_assert_false (has_event (fixture, "price"));
+  g_assert_cmpuint (count_events (fixture, "not-paired"), ==, 1);
+
+  /* The real monitor. */
+  hello (fixture);
+  theirs = ask (fixture, ev_link_request_new_central (TRUE));
+  g_assert_cmpint (theirs->status, ==, EV_LINK_STATUS_OK);
+  g_assert_true (station_engine_get_central_reachable (fixture->engine));
+
+  /* Still nothing for the stranger, nor for a new one. */
+  assert_not_paired (ask_on (stranger, ev_link_request_new_hello ("CP1")));
+  assert_not_paired (ask_on (stranger, ev_link_request_new_central (FALSE)));
+  assert_not_paired (ask_on (stranger, ev_link_request_new_price (99)));
+  ev_link_close (stranger);
+  g_clear_object (&stranger);
+  stranger = open_link (fixture);
+  assert_not_paired (ask_on (stranger, ev_link_request_new_hello ("EVIL")));
+  assert_not_paired (ask_on (stranger, ev_link_request_new_price (99)));
+  g_assert_cmpstr (station_engine_get_cp_id (fixture->engine), ==, "CP1");
+  g_assert_true (station_engine_get_central_reachable (fixture->engine));
+  g_assert_cmpfloat (station_engine_get_price (fixture->engine), ==, 0.0);
+  g_assert_cmpuint (count_events (fixture, "not-paired"), ==, 2);
+  ev_link_close (stranger);
+  g_clear_object (&stranger);
+
+  /* Only local monitors reach an engine by default; off loopback, a
+   * secret must be given; given, the engine starts. */
+  g_assert_cmpstr (STATION_ENGINE_DEFAULT_LISTEN, ==, "127.0.0.1:7100");
+  {
+    g_autofree char *path = g_build_filename (fixture->state_dir, "pairing.secret", NULL);
+    g_autoptr(GError) error = NULL;
+    StationEngine *open_engine = g_object_new (STATION_TYPE_ENGINE, "listen", "0.0.0.0:0",
+                                               "bootstrap", ev_mock_cluster_get_bootstrap (fixture->cluster),
+                                               "state-dir", fixture->state_dir, NULL);
+
+    g_assert_false (station_engine_start (open_engine, &error));
+    g_assert_error (error, STATION_ERROR, STATION_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, "--pairing-secret-file"));
+    g_assert_finalize_object (open_engine);
+    g_clear_error (&error);
+
+    open_engine = g_object_new (STATION_TYPE_ENGINE, "listen", "0.0.0.0:0",
+                                "bootstrap", ev_mock_cluster_get_bootstrap (fixture->cluster),
+                                "state-dir", fixture->state_dir, "pairing-secret-file", path, NULL);
+    g_assert_true (station_engine_start (open_engine, &error));
+    g_assert_no_error (error);
+    station_engine_shutdown (open_engine);
+    g_assert_finalize_object (open_engine);
+  }
+}
+
 static void
 test_engine_monitor_link (Fixture       *fixture,
                           gconstpointer  data)
@@ -553,9 +718,14 @@ test_engine_monitor_link (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
 
   hello (fixture);
-  other = ask (fixture, ev_link_request_new_hello ("CP2"));
-  g_assert_cmpint (other->status, ==, EV_LINK_STATUS_DENIED);
-  g_assert_cmpint (other->reason, ==, EV_LINK_REASON_BOUND_TO_OTHER_CP);
+  {
+    g_autofree char *secret = pairing_secret (fixture);
+
+    /* Even the paired monitor cannot move the engine to another CP. */
+    other = paired_hello (fixture->monitor, "CP2", secret);
+    g_assert_cmpint (other->status, ==, EV_LINK_STATUS_DENIED);
+    g_assert_cmpint (other->reason, ==, EV_LINK_REASON_BOUND_TO_OTHER_CP);
+  }
 
   health = ask (fixture, ev_link_request_new_health ());
   g_assert_cmpint (health->status, ==, EV_LINK_STATUS_OK);
@@ -1203,7 +1373,7 @@ test_event_names_and_data (void)
   static const char * const names[] = {
     "ready", "monitor", "bound", "central", "price", "broker", "directive", "authorized", "started",
     "state", "progress", "ticket", "health", "request", "denied", "no-answer", "invalid-message",
-    "engine-connected", "engine-denied", "engine-down", "engine-health", "status", "error",
+    "engine-connected", "engine-denied", "engine-down", "engine-health", "status", "not-paired", "approval", "error",
   };
   g_autoptr(EvSupplyRequest) request = ev_supply_request_new ("r1", "CP1", "d1", EV_SUPPLY_ORIGIN_STATION);
   g_autofree char *reason = g_strdup ("bound-to-other-cp");
@@ -1244,6 +1414,7 @@ main (int   argc,
   g_test_add_func ("/station/event/names-and-data", test_event_names_and_data);
   g_test_add_func ("/station/engine/new-destroy", test_engine_new_destroy);
   g_test_add ("/station/engine/monitor-link", Fixture, NULL, fixture_setup, test_engine_monitor_link, fixture_teardown);
+  g_test_add ("/station/engine/port-hijack", Fixture, NULL, fixture_setup, test_engine_port_hijack, fixture_teardown);
   g_test_add ("/station/engine/supply", Fixture, NULL, fixture_setup, test_engine_supply, fixture_teardown);
   g_test_add ("/station/engine/forged-directive", Fixture, NULL, fixture_setup_signed,
               test_engine_forged_directive, fixture_teardown);

@@ -145,7 +145,7 @@ test_fleet (void)
   bootstrap = g_strdup (json_object_get_string_member (ev_test_program_last (broker, "ready"), "bootstrap"));
 
   {
-    const char *argv[] = { g_getenv ("EV_CENTRAL"), "--headless", "--listen", "127.0.0.1:0",
+    const char *argv[] = { g_getenv ("EV_CENTRAL"), "--headless", "--listen", "127.0.0.1:0", "--auto-approve",
                            "--kafka", bootstrap, "--db", db, NULL };
 
     central = ev_test_program_start ("ev-central", dir, argv);

@@ -14,6 +14,7 @@
 typedef struct
 {
   char *tmpdir;
+  char *secret_file;         /* the engine and monitor pairing secret */
   PeerEngine engine;
   PeerCentral central;
   PeerServer *engine_server;
@@ -33,6 +34,7 @@ monitor_new (Fixture    *fixture,
                        "engine", engine,
                        "central", central,
                        "token-dir", fixture->tmpdir,
+                       "pairing-secret-file", fixture->secret_file,
                        "interval", 200,
                        "health-timeout", 300,
                        "reconnect-min", 100,
@@ -45,6 +47,7 @@ fixture_setup (Fixture       *fixture,
                gconstpointer  data)
 {
   fixture->tmpdir = ev_test_make_tmpdir ();
+  fixture->secret_file = g_build_filename (fixture->tmpdir, "pairing.secret", NULL);
   peer_central_init (&fixture->central);
   fixture->engine_server = peer_server_new (0, peer_engine_func, &fixture->engine);
   fixture->central_server = peer_server_new (0, peer_central_func, &fixture->central);
@@ -66,6 +69,7 @@ fixture_teardown (Fixture       *fixture,
   g_free (fixture->engine.bound);
   ev_test_rm_rf (fixture->tmpdir);
   g_free (fixture->tmpdir);
+  g_free (fixture->secret_file);
 }
 
 typedef struct
@@ -185,6 +189,58 @@ test_monitor_register_and_token (Fixture       *fixture,
   request = peer_server_last (fixture->central_server, EV_LINK_REQUEST_AUTH);
   g_assert_cmpstr (request->token, ==, "token-CP1");
   g_assert_cmpuint (peer_server_count (fixture->central_server, EV_LINK_REQUEST_REGISTER), ==, 1);
+}
+
+static gboolean
+approval_is (StationMonitor *monitor,
+             gboolean        pending)
+{
+  return station_monitor_get_approval_pending (monitor) == pending;
+}
+
+static gboolean
+approval_pending (gpointer user_data)
+{
+  return approval_is (user_data, TRUE);
+}
+
+static gboolean
+approval_given (gpointer user_data)
+{
+  return approval_is (user_data, FALSE);
+}
+
+static void
+count_approval_cb (StationMonitor *monitor,
+                   StationEvent   *event,
+                   guint          *n)
+{
+  if (station_event_get_kind (event) == STATION_EVENT_APPROVAL)
+    (*n)++;
+}
+
+/* Central registers the CP pending the operator's approval: the monitor
+ * says so (property and one event), keeps its link and reports; the
+ * approval arrives with a status answer. */
+static void
+test_monitor_awaits_approval (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  guint events = 0;
+
+  fixture->central.pending = TRUE;
+  g_signal_connect (fixture->monitor, "event", G_CALLBACK (count_approval_cb), &events);
+  start (fixture->monitor);
+  wait_enum (fixture->monitor, "central-link", STATION_CENTRAL_LINK_REGISTERED);
+  ev_test_wait_until (NULL, approval_pending, fixture->monitor, PEER_WAIT_MS, "the monitor to await approval");
+  peer_server_wait_count (fixture->central_server, EV_LINK_REQUEST_STATUS, 3);
+  g_assert_cmpint (station_monitor_get_central_link (fixture->monitor), ==, STATION_CENTRAL_LINK_REGISTERED);
+  g_assert_cmpuint (events, ==, 1);
+
+  fixture->central.pending = FALSE;
+  ev_test_wait_until (NULL, approval_given, fixture->monitor, PEER_WAIT_MS, "the monitor to learn of approval");
+  g_assert_cmpuint (events, ==, 2);
+  g_signal_handlers_disconnect_by_func (fixture->monitor, count_approval_cb, &events);
 }
 
 /* The `registered` answer is lost: the monitor registers again with the
@@ -307,6 +363,7 @@ test_monitor_engine_stall (Fixture       *fixture,
                                    "engine", engine,
                                    "central", central,
                                    "token-dir", fixture->tmpdir,
+                                   "pairing-secret-file", fixture->secret_file,
                                    NULL);
   g_assert_cmpuint (STATION_MONITOR_DEFAULT_HEALTH_TIMEOUT_MS, ==, 1000);
   start (fixture->monitor);
@@ -354,6 +411,8 @@ main (int   argc,
   g_test_add_func ("/station/monitor/new-destroy", test_monitor_new_destroy);
   g_test_add ("/station/monitor/register-and-token", Fixture, NULL, fixture_setup,
               test_monitor_register_and_token, fixture_teardown);
+  g_test_add ("/station/monitor/awaits-approval", Fixture, NULL, fixture_setup,
+              test_monitor_awaits_approval, fixture_teardown);
   g_test_add ("/station/monitor/register-lost-answer", Fixture, NULL, fixture_setup,
               test_monitor_register_lost_answer, fixture_teardown);
   g_test_add ("/station/monitor/unknown-cp", Fixture, NULL, fixture_setup,

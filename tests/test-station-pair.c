@@ -17,6 +17,7 @@
 typedef struct
 {
   char *tmpdir;
+  char *secret_file;         /* the engine and monitor pairing secret */
   EvMockCluster *cluster;
   PeerKafka *kafka;
   PeerCentral central;
@@ -37,6 +38,7 @@ monitor_new (Fixture    *fixture,
                        "engine", engine,
                        "central", central,
                        "token-dir", fixture->tmpdir,
+                       "pairing-secret-file", fixture->secret_file,
                        "interval", interval,
                        "health-timeout", interval,
                        "reconnect-min", 100,
@@ -63,6 +65,7 @@ fixture_setup (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
 
   fixture->tmpdir = ev_test_make_tmpdir ();
+  fixture->secret_file = g_build_filename (fixture->tmpdir, "pairing.secret", NULL);
   fixture->cluster = ev_mock_cluster_new (1, &error);
   g_assert_no_error (error);
   fixture->kafka = peer_kafka_new (ev_mock_cluster_get_bootstrap (fixture->cluster));
@@ -110,6 +113,7 @@ fixture_teardown (Fixture       *fixture,
   g_assert_finalize_object (fixture->cluster);
   ev_test_rm_rf (fixture->tmpdir);
   g_free (fixture->tmpdir);
+  g_free (fixture->secret_file);
 }
 
 static gboolean
@@ -441,7 +445,7 @@ test_pair_quit_broker_stopped (Fixture       *fixture,
 
   {
     const char *argv[] = { g_getenv ("EV_STATION"), "engine", "--headless", "--listen", "127.0.0.1:0",
-                           "--kafka", bootstrap, NULL };
+                           "--kafka", bootstrap, "--pairing-secret-file", fixture->secret_file, NULL };
 
     engine = ev_test_program_start ("ev-station engine", fixture->tmpdir, argv);
   }

@@ -123,6 +123,7 @@ wait_banner (GtkWidget  *window,
 
 typedef struct {
   char                 *tmpdir;
+  char *secret_file;         /* the engine and monitor pairing secret */
   EvMockCluster        *cluster;
   PeerCentral           central;
   PeerServer           *central_server;
@@ -152,6 +153,7 @@ fixture_setup (Fixture       *fixture,
   g_autofree char *central_address = NULL;
 
   fixture->tmpdir = ev_test_make_tmpdir ();
+  fixture->secret_file = g_build_filename (fixture->tmpdir, "pairing.secret", NULL);
   fixture->cluster = ev_mock_cluster_new (1, &error);
   g_assert_no_error (error);
   peer_central_init (&fixture->central);
@@ -161,6 +163,7 @@ fixture_setup (Fixture       *fixture,
                                   "listen", "127.0.0.1:0",
                                   "bootstrap", ev_mock_cluster_get_bootstrap (fixture->cluster),
                                   "location", LOCATION,
+                                  "pairing-secret-file", fixture->secret_file,
                                   "progress-interval", (gint64) 250,
                                   /* The screenshots show a fast charger: figures worth reading
                                    * within seconds. */
@@ -176,6 +179,7 @@ fixture_setup (Fixture       *fixture,
                                    "engine", engine_address,
                                    "central", central_address,
                                    "token-dir", fixture->tmpdir,
+                                   "pairing-secret-file", fixture->secret_file,
                                    "interval", 200,
                                    "health-timeout", 2000,
                                    "reconnect-min", 100,
@@ -217,6 +221,7 @@ fixture_teardown (Fixture       *fixture,
   g_assert_finalize_object (g_steal_pointer (&fixture->cluster));
   ev_test_rm_rf (fixture->tmpdir);
   g_free (fixture->tmpdir);
+  g_free (fixture->secret_file);
 }
 
 static void
@@ -663,10 +668,22 @@ test_launcher_starts_pair (void)
   g_assert_true (g_str_has_suffix (lines[0], " --location Alicante, Puerto"));
   listen = lines[0] + strlen ("engine --listen ");
   g_assert_true (g_str_has_prefix (lines[1], "monitor --id ALC-042 --engine 127.0.0.1:"));
-  g_assert_true (g_str_has_suffix (lines[1], " --central 127.0.0.1:7001"));
+  g_assert_nonnull (strstr (lines[1], " --central 127.0.0.1:7001 "));
   engine = lines[1] + strlen ("monitor --id ALC-042 --engine ");
   g_assert_cmpint (strcspn (listen, " "), ==, strcspn (engine, " "));
   g_assert_cmpint (strncmp (listen, engine, strcspn (listen, " ")), ==, 0);
+  /* Both are given the same pairing secret. */
+  {
+    const char *engine_secret = strstr (lines[0], " --pairing-secret-file ");
+    const char *monitor_secret = strstr (lines[1], " --pairing-secret-file ");
+
+    g_assert_nonnull (engine_secret);
+    g_assert_nonnull (monitor_secret);
+    engine_secret += strlen (" --pairing-secret-file ");
+    monitor_secret += strlen (" --pairing-secret-file ");
+    g_assert_cmpint (strcspn (engine_secret, " "), ==, strlen (monitor_secret));
+    g_assert_cmpint (strncmp (engine_secret, monitor_secret, strlen (monitor_secret)), ==, 0);
+  }
 
   /* Stop: both end, and that is not a failure. */
   station_launcher_stop_all (launcher);

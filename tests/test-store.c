@@ -564,6 +564,51 @@ test_register_nonce_and_forget (Fixture       *fixture,
   g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM charging_points WHERE cp_id = 'CP9'"), ==, 0);
 }
 
+/* Schema 7: a CP registered pending stays so (a repeated registration
+ * too) until approved; forgotten and registered again, it is pending
+ * again; approving an unknown CP fails. */
+static void
+test_cp_approval (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) cps = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *again = NULL;
+  g_autofree char *approved = NULL;
+  EvStore *store = open_store (fixture->path, 60000);
+
+  token = ev_store_register_cp_pending (store, "CP-P", "Elda", 0.30, "0123456789abcdef0123", TRUE, &error);
+  g_assert_no_error (error);
+  approved = ev_store_register_cp_pending (store, "CP-A", "Elda", 0.30, NULL, FALSE, &error);
+  g_assert_no_error (error);
+  again = ev_store_register_cp_pending (store, "CP-P", "Elda", 0.30, "0123456789abcdef0123", FALSE, &error);
+  g_assert_no_error (error);
+  cps = ev_store_load_charging_points (store, &error);
+  g_assert_no_error (error);
+  g_assert_true (ev_charging_point_get_pending (find_cp (cps, "CP-P")));
+  g_assert_false (ev_charging_point_get_pending (find_cp (cps, "CP-A")));
+  g_clear_pointer (&cps, g_ptr_array_unref);
+
+  g_assert_true (ev_store_approve_cp (store, "CP-P", &error));
+  g_assert_no_error (error);
+  g_assert_false (ev_store_approve_cp (store, "CP-NONE", &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  cps = ev_store_load_charging_points (store, &error);
+  g_assert_false (ev_charging_point_get_pending (find_cp (cps, "CP-P")));
+  g_clear_pointer (&cps, g_ptr_array_unref);
+
+  g_assert_true (ev_store_forget_cp (store, "CP-P", &error));
+  g_clear_pointer (&token, g_free);
+  token = ev_store_register_cp_pending (store, "CP-P", "Elda", 0.30, NULL, TRUE, &error);
+  g_assert_no_error (error);
+  cps = ev_store_load_charging_points (store, &error);
+  g_assert_true (ev_charging_point_get_pending (find_cp (cps, "CP-P")));
+  g_clear_pointer (&cps, g_ptr_array_unref);
+  g_assert_finalize_object (store);
+}
+
 static void
 test_cp_updates (Fixture       *fixture,
                  gconstpointer  data)
@@ -2135,6 +2180,8 @@ test_migrate_from_v5 (Fixture       *fixture,
   g_assert_no_error (error);
   g_assert_cmpuint (cps->len, ==, 1);
   g_assert_cmpstr (ev_charging_point_get_location (find_cp (cps, "CP5")), ==, "Elda");
+  /* Schema 7: what was registered before approval existed is approved. */
+  g_assert_false (ev_charging_point_get_pending (find_cp (cps, "CP5")));
   history = ev_store_load_history (store, NULL, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (history->len, ==, 2);
@@ -2596,6 +2643,7 @@ main (int   argc,
   ADD ("cp/register-verify", test_register_and_verify);
   ADD ("cp/register-nonce-forget", test_register_nonce_and_forget);
   ADD ("cp/updates", test_cp_updates);
+  ADD ("cp/approval", test_cp_approval);
   ADD ("input/rejected", test_bad_input);
   ADD ("session/lifecycle", test_session_lifecycle);
   ADD ("session/settled", test_session_settled);

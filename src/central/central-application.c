@@ -117,6 +117,8 @@ create_service (CentralApplication  *self,
                        "tls-cert", tls_cert,
                        "tls-key", tls_key,
                        "tls-client-ca", self->options.tls_client_ca,
+                       "auto-approve", self->options.auto_approve ||
+                                       central_settings_get_auto_approve (self->settings),
                        NULL);
   key = central_core_load_signing_key (self->options.signing_key, error);
   if (key == NULL)
@@ -327,6 +329,7 @@ central_application_new (const CentralOptions *options)
       self->options.tls_cert = g_strdup (options->tls_cert);
       self->options.tls_key = g_strdup (options->tls_key);
       self->options.tls_client_ca = g_strdup (options->tls_client_ca);
+      self->options.auto_approve = options->auto_approve;
     }
   else
     {

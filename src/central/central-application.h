@@ -19,6 +19,7 @@ typedef struct {
   char     *tls_cert;       /* TLS on the monitor port (PEM), or NULL */
   char     *tls_key;
   char     *tls_client_ca;
+  gboolean  auto_approve;   /* --auto-approve: new CPs need no approval */
 } CentralOptions;
 
 void central_options_clear (CentralOptions *options);

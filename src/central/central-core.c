@@ -54,6 +54,23 @@
 #define DEFAULT_AUTH_BACKOFF_MS 1000
 #define AUTH_BACKOFF_MAX_US (60 * G_USEC_PER_SEC)
 #define AUTH_LOG_INTERVAL_US (10 * G_USEC_PER_SEC)
+/* Per peer address (docs/protocol.md, "Registration, tokens and link
+ * limits"): after this many wrong tokens from one address, whatever the
+ * CP ids, the address backs off as a CP id does; it is forgotten after
+ * ten minutes without one. New CP ids registered from one address draw
+ * on a budget of 16 that grows back by one every 10 s. Loopback peers
+ * are exempt unless "limit-loopback" is set: the one-machine demo and
+ * the fleet register and authenticate hundreds of CPs from there. */
+#define PEER_FAILURES_BEFORE_BACKOFF 10
+#define PEER_FORGET_US (600 * G_USEC_PER_SEC)
+#define REGISTER_BUDGET 16
+#define REGISTER_REFILL_US (10 * G_USEC_PER_SEC)
+#define PEER_LIMITS_PRUNE_AT 4096
+/* Registrations awaiting the operator's approval, at most (docs/protocol.md,
+ * "Approval"): from one address (loopback too: the limit bounds what an
+ * operator must sort through, not the rate), and in all. */
+#define PENDING_PER_ADDRESS 16
+#define PENDING_TOTAL 1000
 
 G_DEFINE_QUARK (central-core-error-quark, central_core_error)
 
@@ -71,6 +88,7 @@ typedef struct
   gboolean stopped;           /* the operator stopped it (stored) */
   gint64 stop_sent_us;        /* last stop or resume directive sent for it */
   gint64 idle_since_us;       /* reported ACTIVE with a supply open here */
+  char *pending_address;      /* awaiting approval: the address it registered from */
 } CpRecord;
 
 typedef struct
@@ -81,14 +99,32 @@ typedef struct
   guint auth_failures;        /* failed auth requests on this link */
 } Link;
 
+/* Denials of one kind that the log hears of once per interval. */
+typedef struct
+{
+  gint64 logged_us;           /* last denial logged */
+  guint unlogged;             /* denials since then */
+} LogThrottle;
+
 /* Failed auth attempts of one CP id with a wrong token. */
 typedef struct
 {
   guint failures;             /* in a row */
   gint64 blocked_until_us;    /* monotonic; rate-limited before this */
-  gint64 logged_us;           /* last rate-limited denial logged */
-  guint unlogged;             /* rate-limited denials since then */
+  LogThrottle rate_limited;
+  LogThrottle already_connected;
 } AuthLimit;
+
+/* What one peer address did wrong, and may still do. */
+typedef struct
+{
+  guint failures;             /* wrong tokens, until forgotten */
+  gint64 last_failure_us;
+  gint64 blocked_until_us;    /* auth and register rate-limited before this */
+  double register_budget;     /* new CP ids it may register now */
+  gint64 register_refilled_us;
+  LogThrottle rate_limited;
+} PeerLimit;
 
 struct _CentralCore
 {
@@ -112,6 +148,7 @@ struct _CentralCore
   char *tls_key;
   char *tls_client_ca;
   char *tls_fingerprint;      /* set while the monitor port speaks TLS */
+  gboolean auto_approve;      /* new CPs need no operator's approval */
   guint auth_backoff;         /* ms, the first back-off of a CP id */
   gint64 started_at_ms;       /* when this core started, ms since the epoch */
 
@@ -137,6 +174,8 @@ struct _CentralCore
   GHashTable *records;        /* cp_id → CpRecord */
   GHashTable *links;          /* &Link.id → Link */
   GHashTable *auth_limits;    /* cp_id → AuthLimit */
+  GHashTable *peer_limits;    /* peer address (no port) → PeerLimit */
+  LogThrottle pending_throttle; /* too-many-pending denials */
   GHashTable *open;           /* supply_id → EvSupplySession (not concluded) */
   GHashTable *driver_supply;  /* driver_id → supply_id of its open session */
   /* The outbox's committed rows not yet known to be in Kafka, by id
@@ -175,6 +214,7 @@ enum {
   PROP_TLS_CLIENT_CA,
   PROP_TLS_FINGERPRINT,
   PROP_AUTH_BACKOFF,
+  PROP_AUTO_APPROVE,
   PROP_STARTED,
   PROP_PORT,
   PROP_BROKER_REACHABLE,
@@ -195,6 +235,7 @@ static void
 cp_record_free (CpRecord *rec)
 {
   g_clear_object (&rec->cp);
+  g_free (rec->pending_address);
   g_free (rec);
 }
 
@@ -344,6 +385,10 @@ publish_cp_state (CentralCore     *self,
   const char *cp_id = ev_charging_point_get_cp_id (cp);
   char *json;
   gsize length;
+
+  /* No driver learns of a CP the operator has not approved. */
+  if (ev_charging_point_get_pending (cp))
+    return;
 
   msg = ev_cp_state_message_new (cp_id, ev_charging_point_get_state (cp));
   msg->location = g_strdup (ev_charging_point_get_location (cp));
@@ -1004,6 +1049,7 @@ emit_link_news (CentralCore      *self,
     .location = ev_charging_point_get_location (rec->cp),
     .price = ev_charging_point_get_price (rec->cp),
     .peer = link->peer,
+    .pending = ev_charging_point_get_pending (rec->cp),
   };
 
   emit (self, kind, CENTRAL_LOG_INFO, message, &data);
@@ -1019,59 +1065,251 @@ count_link_failure (CentralCore *self,
     central_monitor_server_close_link (self->server, link->id);
 }
 
-/* A wrong token for @cp_id: after a few in a row, it backs off. */
-static void
-count_token_failure (CentralCore *self,
-                     const char  *cp_id)
+static AuthLimit *
+ensure_auth_limit (CentralCore *self,
+                   const char  *cp_id)
 {
   AuthLimit *limit = g_hash_table_lookup (self->auth_limits, cp_id);
-  guint shift;
 
   if (limit == NULL)
     {
       limit = g_new0 (AuthLimit, 1);
       g_hash_table_insert (self->auth_limits, g_strdup (cp_id), limit);
     }
-
-  if (++limit->failures < AUTH_FAILURES_BEFORE_BACKOFF)
-    return;
-  shift = MIN (limit->failures - AUTH_FAILURES_BEFORE_BACKOFF, 6);
-  limit->blocked_until_us = g_get_monotonic_time () +
-    MAX (MIN (((gint64) self->auth_backoff * G_TIME_SPAN_MILLISECOND) << shift, AUTH_BACKOFF_MAX_US),
-         (gint64) self->auth_backoff * G_TIME_SPAN_MILLISECOND);
+  return limit;
 }
 
-/* Answers `rate-limited` while @cp_id backs off; the log hears of it once
- * per interval, with how many there were. */
+/* The back-off after @failures in a row, the first of them @threshold:
+ * the base, doubling with each further one, up to a minute. */
+static gint64
+backoff_us (CentralCore *self,
+            guint        failures,
+            guint        threshold)
+{
+  gint64 base = (gint64) self->auth_backoff * G_TIME_SPAN_MILLISECOND;
+  guint shift = MIN (failures - threshold, 6);
+
+  return MAX (MIN (base << shift, AUTH_BACKOFF_MAX_US), base);
+}
+
+/* The address of a peer "ADDR:PORT" or "[ADDR]:PORT", without the port
+ * and brackets. */
+static char *
+peer_address (const char *peer)
+{
+  const char *colon = strrchr (peer, ':');
+  g_autofree char *host = colon != NULL ? g_strndup (peer, colon - peer) : g_strdup (peer);
+
+  if (host[0] == '[' && host[strlen (host) - 1] == ']')
+    return g_strndup (host + 1, strlen (host) - 2);
+  return g_steal_pointer (&host);
+}
+
+/* Drops the addresses that have nothing left to hold against them. */
+static void
+prune_peer_limits (CentralCore *self)
+{
+  gint64 now = g_get_monotonic_time ();
+  GHashTableIter iter;
+  PeerLimit *limit;
+
+  g_hash_table_iter_init (&iter, self->peer_limits);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &limit))
+    if (limit->blocked_until_us <= now && now - limit->last_failure_us >= PEER_FORGET_US &&
+        now - limit->register_refilled_us >= REGISTER_BUDGET * REGISTER_REFILL_US)
+      g_hash_table_iter_remove (&iter);
+}
+
+/* The limits of @link's address, or %NULL if it is exempt. */
+static PeerLimit *
+peer_limit_of (CentralCore *self,
+               Link        *link)
+{
+  g_autofree char *address = peer_address (link->peer);
+  PeerLimit *limit;
+
+  if (!self->limit_loopback)
+    {
+      g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address);
+
+      if (inet == NULL || g_inet_address_get_is_loopback (inet))
+        return NULL;
+    }
+
+  limit = g_hash_table_lookup (self->peer_limits, address);
+  if (limit == NULL)
+    {
+      if (g_hash_table_size (self->peer_limits) >= PEER_LIMITS_PRUNE_AT)
+        prune_peer_limits (self);
+      limit = g_new0 (PeerLimit, 1);
+      limit->register_budget = REGISTER_BUDGET;
+      limit->register_refilled_us = g_get_monotonic_time ();
+      g_hash_table_insert (self->peer_limits, g_steal_pointer (&address), limit);
+    }
+  return limit;
+}
+
+/* A wrong token for @cp_id from @link: after a few in a row the CP id
+ * backs off, and after a few more from one address (whatever the ids)
+ * the address does. */
+static void
+count_token_failure (CentralCore *self,
+                     Link        *link,
+                     const char  *cp_id)
+{
+  AuthLimit *limit = ensure_auth_limit (self, cp_id);
+  PeerLimit *peer = peer_limit_of (self, link);
+  gint64 now = g_get_monotonic_time ();
+
+  if (peer != NULL)
+    {
+      if (now - peer->last_failure_us >= PEER_FORGET_US)
+        peer->failures = 0;
+      peer->last_failure_us = now;
+      if (++peer->failures >= PEER_FAILURES_BEFORE_BACKOFF)
+        peer->blocked_until_us = now + backoff_us (self, peer->failures, PEER_FAILURES_BEFORE_BACKOFF);
+    }
+
+  if (++limit->failures >= AUTH_FAILURES_BEFORE_BACKOFF)
+    limit->blocked_until_us = now + backoff_us (self, limit->failures, AUTH_FAILURES_BEFORE_BACKOFF);
+}
+
+/* Emits an `auth-denied` of @cp_id with @reason, its message from
+ * @format (CP id, peer, count), if the log has not heard of such a
+ * denial for an interval; otherwise counts it for the next report. */
+static void
+emit_throttled (CentralCore  *self,
+                LogThrottle  *throttle,
+                Link         *link,
+                const char   *cp_id,
+                EvLinkReason  reason,
+                const char   *format)
+{
+  gint64 now = g_get_monotonic_time ();
+  g_autofree char *message = NULL;
+  CentralEventData data = { .cp_id = cp_id, .reason = ev_link_reason_to_string (reason), .peer = link->peer };
+
+  throttle->unlogged++;
+  if (throttle->logged_us != 0 && now - throttle->logged_us < AUTH_LOG_INTERVAL_US)
+    return;
+
+  message = g_strdup_printf (format, cp_id != NULL ? cp_id : "?", link->peer, throttle->unlogged);
+  emit (self, CENTRAL_EVENT_AUTH_DENIED, CENTRAL_LOG_WARNING, message, &data);
+  throttle->logged_us = now;
+  throttle->unlogged = 0;
+}
+
+/* Answers `rate-limited` while @cp_id, or @link's address, backs off;
+ * the log hears of it once per interval, with how many there were. */
 static gboolean
 refuse_rate_limited (CentralCore *self,
                      Link        *link,
                      const char  *cp_id)
 {
   AuthLimit *limit = g_hash_table_lookup (self->auth_limits, cp_id);
+  PeerLimit *peer = peer_limit_of (self, link);
   g_autoptr(EvLinkResponse) response = NULL;
   gint64 now = g_get_monotonic_time ();
 
-  if (limit == NULL || limit->blocked_until_us <= now)
+  if (peer != NULL && peer->blocked_until_us > now)
+    emit_throttled (self, &peer->rate_limited, link, cp_id, EV_LINK_REASON_RATE_LIMITED,
+                    _("Denied charging point %s from %s: too many wrong tokens from this address (rate-limited attempts since the last report: %u)"));
+  else if (limit != NULL && limit->blocked_until_us > now)
+    emit_throttled (self, &limit->rate_limited, link, cp_id, EV_LINK_REASON_RATE_LIMITED,
+                    _("Denied charging point %s from %s: too many wrong tokens (rate-limited attempts since the last report: %u)"));
+  else
     return FALSE;
 
   response = ev_link_response_new_denied (EV_LINK_REASON_RATE_LIMITED);
   respond (self, link->id, response);
-  limit->unlogged++;
-  if (limit->logged_us == 0 || now - limit->logged_us >= AUTH_LOG_INTERVAL_US)
-    {
-      g_autofree char *message = NULL;
-      CentralEventData data = { .cp_id = cp_id, .reason = ev_link_reason_to_string (EV_LINK_REASON_RATE_LIMITED),
-                                .peer = link->peer };
-
-      message = g_strdup_printf (_("Denied charging point %s from %s: too many wrong tokens (rate-limited attempts since the last report: %u)"),
-                                 cp_id, link->peer, limit->unlogged);
-      emit (self, CENTRAL_EVENT_AUTH_DENIED, CENTRAL_LOG_WARNING, message, &data);
-      limit->logged_us = now;
-      limit->unlogged = 0;
-    }
   count_link_failure (self, link);
   return TRUE;
+}
+
+/* Whether @rec's CP is live on a link other than @link: authenticated
+ * there, and heard from (auth or status) within the silence timeout. A
+ * newcomer is refused then, so a stolen token cannot knock the real
+ * monitor off; once the live link falls silent, the newcomer wins. */
+static gboolean
+refuse_already_connected (CentralCore *self,
+                          Link        *link,
+                          CpRecord    *rec)
+{
+  g_autoptr(EvLinkResponse) response = NULL;
+  const char *cp_id = ev_charging_point_get_cp_id (rec->cp);
+
+  if (rec->link_id == 0 || rec->link_id == link->id ||
+      g_get_monotonic_time () - rec->last_status_us >= (gint64) self->silence_timeout * G_TIME_SPAN_MILLISECOND)
+    return FALSE;
+
+  response = ev_link_response_new_denied (EV_LINK_REASON_ALREADY_CONNECTED);
+  respond (self, link->id, response);
+  emit_throttled (self, &ensure_auth_limit (self, cp_id)->already_connected, link, cp_id,
+                  EV_LINK_REASON_ALREADY_CONNECTED,
+                  _("Denied charging point %s from %s: it is connected on another link (refused attempts since the last report: %u)"));
+  count_link_failure (self, link);
+  return TRUE;
+}
+
+/* Answers `too-many-pending` when registering one more CP would leave
+ * more than the operator may be asked to sort through awaiting approval:
+ * from @link's address, or in all. */
+static gboolean
+refuse_too_many_pending (CentralCore *self,
+                         Link        *link,
+                         const char  *cp_id)
+{
+  g_autofree char *address = peer_address (link->peer);
+  g_autoptr(EvLinkResponse) response = NULL;
+  guint total = 0, from_address = 0;
+  GHashTableIter iter;
+  CpRecord *rec;
+
+  g_hash_table_iter_init (&iter, self->records);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &rec))
+    if (ev_charging_point_get_pending (rec->cp))
+      {
+        total++;
+        from_address += g_strcmp0 (rec->pending_address, address) == 0;
+      }
+  if (total < PENDING_TOTAL && from_address < PENDING_PER_ADDRESS)
+    return FALSE;
+
+  response = ev_link_response_new_denied (EV_LINK_REASON_TOO_MANY_PENDING);
+  respond (self, link->id, response);
+  emit_throttled (self, &self->pending_throttle, link, cp_id, EV_LINK_REASON_TOO_MANY_PENDING,
+                  _("Denied charging point %s from %s: too many charging points await approval (refused registrations since the last report: %u)"));
+  return TRUE;
+}
+
+/* Whether @link's address may register one new CP id now (and takes it
+ * from its budget); otherwise answers `rate-limited`. */
+static gboolean
+take_register_budget (CentralCore *self,
+                      Link        *link,
+                      const char  *cp_id)
+{
+  PeerLimit *peer = peer_limit_of (self, link);
+  g_autoptr(EvLinkResponse) response = NULL;
+  gint64 now = g_get_monotonic_time ();
+
+  if (peer == NULL)
+    return TRUE;
+  peer->register_budget = MIN ((double) REGISTER_BUDGET,
+                               peer->register_budget +
+                               (double) (now - peer->register_refilled_us) / REGISTER_REFILL_US);
+  peer->register_refilled_us = now;
+  if (peer->register_budget >= 1.0 && peer->blocked_until_us <= now)
+    {
+      peer->register_budget -= 1.0;
+      return TRUE;
+    }
+
+  response = ev_link_response_new_denied (EV_LINK_REASON_RATE_LIMITED);
+  respond (self, link->id, response);
+  emit_throttled (self, &peer->rate_limited, link, cp_id, EV_LINK_REASON_RATE_LIMITED,
+                  _("Denied charging point %s from %s: too many registrations from this address (rate-limited attempts since the last report: %u)"));
+  return FALSE;
 }
 
 static void
@@ -1085,7 +1323,7 @@ handle_auth (CentralCore         *self,
   CpRecord *rec = g_hash_table_lookup (self->records, request->cp_id);
   EvLinkReason reason = EV_LINK_REASON_NONE;
 
-  if (rec != NULL && refuse_rate_limited (self, link, request->cp_id))
+  if (refuse_rate_limited (self, link, request->cp_id))
     return;
 
   if (rec == NULL)
@@ -1099,14 +1337,18 @@ handle_auth (CentralCore         *self,
       respond (self, link->id, response);
       emit_auth_denied (self, link, request->cp_id, reason);
       if (reason == EV_LINK_REASON_BAD_TOKEN)
-        count_token_failure (self, request->cp_id);
+        count_token_failure (self, link, request->cp_id);
       count_link_failure (self, link);
       return;
     }
 
+  if (refuse_already_connected (self, link, rec))
+    return;
+
   g_hash_table_remove (self->auth_limits, request->cp_id);
   response = ev_link_response_new_authorized (ev_charging_point_get_price (rec->cp),
                                               ev_charging_point_get_location (rec->cp));
+  response->pending = ev_charging_point_get_pending (rec->cp);
   respond (self, link->id, response);
   message = g_strdup_printf (_("Charging point %s connected from %s"), request->cp_id, link->peer);
   emit_link_news (self, CENTRAL_EVENT_CP_AUTHENTICATED, link, rec, message);
@@ -1166,13 +1408,22 @@ handle_register (CentralCore         *self,
    * operator reset) keeps its price; a new one gets the default, or a
    * price drawn in the configured range. */
   rec = g_hash_table_lookup (self->records, request->cp_id);
+  /* Only a repeat with a nonce could replace the live link's token;
+   * without one the store answers `already-registered` below. */
+  if (rec != NULL && request->nonce != NULL && refuse_already_connected (self, link, rec))
+    return;
+  /* The pending limit first: a refused registration spends no budget. */
+  if (rec == NULL && !self->auto_approve && refuse_too_many_pending (self, link, request->cp_id))
+    return;
+  if (rec == NULL && !take_register_budget (self, link, request->cp_id))
+    return;
   price = rec != NULL ? ev_charging_point_get_price (rec->cp) : registration_price (self);
 
   /* The store decides: a CP with a token is refused unless this repeats
    * its registration's nonce; one without a token (an old database, or
    * reset by the operator) registers again. */
-  token = ev_store_register_cp_with_nonce (self->store, request->cp_id, request->location,
-                                           price, request->nonce, &error);
+  token = ev_store_register_cp_pending (self->store, request->cp_id, request->location,
+                                        price, request->nonce, rec == NULL && !self->auto_approve, &error);
   if (token == NULL && g_error_matches (error, EV_STORE_ERROR, EV_STORE_ERROR_EXISTS))
     {
       g_autoptr(EvLinkResponse) response = ev_link_response_new_denied (EV_LINK_REASON_ALREADY_REGISTERED);
@@ -1199,7 +1450,10 @@ handle_register (CentralCore         *self,
 
       ev_charging_point_set_location (cp, request->location);
       ev_charging_point_set_price (cp, price);
+      ev_charging_point_set_pending (cp, !self->auto_approve);
       rec = add_cp (self, cp);
+      if (!self->auto_approve)
+        rec->pending_address = peer_address (link->peer);
     }
   else
     {
@@ -1213,11 +1467,17 @@ handle_register (CentralCore         *self,
   pending = g_new0 (PendingResponse, 1);
   pending->link_id = link->id;
   pending->response = ev_link_response_new_registered (ev_charging_point_get_price (rec->cp), token);
+  pending->response->pending = ev_charging_point_get_pending (rec->cp);
   when_committed (self, NULL, send_pending_response_cb, pending, pending_response_free);
 
-  message = g_strdup_printf (_("Charging point %s registered at %s (%.2f €/kWh)"),
-                             request->cp_id, ev_charging_point_get_location (rec->cp),
-                             ev_charging_point_get_price (rec->cp));
+  if (ev_charging_point_get_pending (rec->cp))
+    message = g_strdup_printf (_("Charging point %s registered at %s (%.2f €/kWh); it awaits your approval"),
+                               request->cp_id, ev_charging_point_get_location (rec->cp),
+                               ev_charging_point_get_price (rec->cp));
+  else
+    message = g_strdup_printf (_("Charging point %s registered at %s (%.2f €/kWh)"),
+                               request->cp_id, ev_charging_point_get_location (rec->cp),
+                               ev_charging_point_get_price (rec->cp));
   emit_link_news (self, CENTRAL_EVENT_CP_REGISTERED, link, rec, message);
   bind_link (self, link, rec);
 }
@@ -1295,6 +1555,7 @@ handle_status (CentralCore         *self,
     }
 
   response = ev_link_response_new_ok_with_price (ev_charging_point_get_price (rec->cp));
+  response->pending = ev_charging_point_get_pending (rec->cp);
   respond (self, link->id, response);
   update_state (self, rec);
   check_forgotten_supply (self, rec);
@@ -1621,7 +1882,8 @@ check_request (CentralCore           *self,
 {
   CpRecord *rec = g_hash_table_lookup (self->records, request->cp_id);
 
-  if (rec == NULL)
+  /* Not approved yet: as unknown to drivers as it is on cp-states. */
+  if (rec == NULL || ev_charging_point_get_pending (rec->cp))
     return EV_SUPPLY_DENY_REASON_UNKNOWN_CP;
 
   switch (ev_charging_point_get_state (rec->cp))
@@ -3160,6 +3422,11 @@ has_open_session (CentralCore *self,
   return FALSE;
 }
 
+static gboolean forget_cp (CentralCore       *self,
+                           CpRecord          *rec,
+                           CentralEventKind   kind,
+                           GError           **error);
+
 /**
  * central_core_forget:
  * @self: a core
@@ -3178,11 +3445,6 @@ central_core_forget (CentralCore  *self,
                      const char   *cp_id,
                      GError      **error)
 {
-  g_autofree char *message = NULL;
-  g_autofree char *id = NULL;
-  GError *store_error = NULL;
-  guint position;
-  guint64 link_id;
   CpRecord *rec = NULL;
 
   g_return_val_if_fail (CENTRAL_IS_CORE (self), FALSE);
@@ -3190,6 +3452,105 @@ central_core_forget (CentralCore  *self,
 
   if (!check_operator_target (self, cp_id, &rec, error))
     return FALSE;
+  return forget_cp (self, rec, CENTRAL_EVENT_CP_FORGOTTEN, error);
+}
+
+/* Checks that @cp_id is a CP awaiting approval, for approve and reject. */
+static gboolean
+check_pending_target (CentralCore  *self,
+                      const char   *cp_id,
+                      CpRecord    **out_rec,
+                      GError      **error)
+{
+  if (!check_operator_target (self, cp_id, out_rec, error))
+    return FALSE;
+  if (*out_rec == NULL || !ev_charging_point_get_pending ((*out_rec)->cp))
+    {
+      g_set_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_NOT_PENDING,
+                   _("Charging point %s is not awaiting approval"), cp_id != NULL ? cp_id : "all");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * central_core_approve:
+ * @self: a core
+ * @cp_id: a charging point awaiting approval
+ * @error: return location for an error
+ *
+ * Approves a CP that registered pending: from now on drivers see it on
+ * `cp-states` and may be supplied there, and its monitor learns it with
+ * its next `status`.
+ *
+ * Returns: %TRUE on success; %CENTRAL_CORE_ERROR_UNKNOWN_CP or
+ *   %CENTRAL_CORE_ERROR_NOT_PENDING otherwise
+ */
+gboolean
+central_core_approve (CentralCore  *self,
+                      const char   *cp_id,
+                      GError      **error)
+{
+  g_autofree char *message = NULL;
+  GError *store_error = NULL;
+  CpRecord *rec = NULL;
+
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), FALSE);
+
+  if (!check_pending_target (self, cp_id, &rec, error))
+    return FALSE;
+  if (!ev_store_approve_cp (self->store, cp_id, &store_error))
+    return operator_store_failed (store_error, error);
+
+  ev_charging_point_set_pending (rec->cp, FALSE);
+  g_clear_pointer (&rec->pending_address, g_free);
+  publish_cp_state (self, rec->cp);
+  message = g_strdup_printf (_("Approved charging point %s"), cp_id);
+  log_cp_operator (self, CENTRAL_EVENT_CP_APPROVED, cp_id, message);
+  return TRUE;
+}
+
+/**
+ * central_core_reject:
+ * @self: a core
+ * @cp_id: a charging point awaiting approval
+ * @error: return location for an error
+ *
+ * Rejects a CP that registered pending: it is forgotten, as by
+ * central_core_forget() (its link is closed; it may register again, and
+ * await approval again).
+ *
+ * Returns: %TRUE on success; %CENTRAL_CORE_ERROR_UNKNOWN_CP or
+ *   %CENTRAL_CORE_ERROR_NOT_PENDING otherwise
+ */
+gboolean
+central_core_reject (CentralCore  *self,
+                     const char   *cp_id,
+                     GError      **error)
+{
+  CpRecord *rec = NULL;
+
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), FALSE);
+
+  if (!check_pending_target (self, cp_id, &rec, error))
+    return FALSE;
+  return forget_cp (self, rec, CENTRAL_EVENT_CP_REJECTED, error);
+}
+
+/* Forgets @rec's CP (central_core_forget()), telling it as @kind. */
+static gboolean
+forget_cp (CentralCore       *self,
+           CpRecord          *rec,
+           CentralEventKind   kind,
+           GError           **error)
+{
+  g_autofree char *message = NULL;
+  g_autofree char *id = g_strdup (ev_charging_point_get_cp_id (rec->cp));
+  const char *cp_id = id;
+  gboolean was_pending = ev_charging_point_get_pending (rec->cp);
+  GError *store_error = NULL;
+  guint position;
+  guint64 link_id;
 
   if (has_open_session (self, cp_id))
     {
@@ -3209,7 +3570,6 @@ central_core_forget (CentralCore  *self,
     }
 
   /* The record goes first, so that closing its link changes nothing. */
-  id = g_strdup (cp_id);
   link_id = rec->link_id;
   if (g_list_store_find (self->cps, rec->cp, &position))
     g_list_store_remove (self->cps, position);
@@ -3217,10 +3577,15 @@ central_core_forget (CentralCore  *self,
   g_hash_table_remove (self->auth_limits, id);
   if (link_id != 0)
     central_monitor_server_close_link (self->server, link_id);
-  publish (self, "cp-states", id, NULL, 0);
+  /* Drivers never saw a CP awaiting approval: nothing to take back. */
+  if (!was_pending)
+    publish (self, "cp-states", id, NULL, 0);
 
-  message = g_strdup_printf (_("Forgot charging point %s"), id);
-  log_cp_operator (self, CENTRAL_EVENT_CP_FORGOTTEN, id, message);
+  if (kind == CENTRAL_EVENT_CP_REJECTED)
+    message = g_strdup_printf (_("Rejected charging point %s: it was forgotten"), id);
+  else
+    message = g_strdup_printf (_("Forgot charging point %s"), id);
+  log_cp_operator (self, kind, id, message);
   return TRUE;
 }
 
@@ -3691,6 +4056,7 @@ central_core_finalize (GObject *object)
   g_clear_pointer (&self->records, g_hash_table_unref);
   g_clear_pointer (&self->links, g_hash_table_unref);
   g_clear_pointer (&self->auth_limits, g_hash_table_unref);
+  g_clear_pointer (&self->peer_limits, g_hash_table_unref);
   g_clear_pointer (&self->open, g_hash_table_unref);
   g_clear_pointer (&self->driver_supply, g_hash_table_unref);
   g_clear_pointer (&self->driver_keys, g_hash_table_unref);
@@ -3776,6 +4142,9 @@ central_core_get_property (GObject    *object,
       break;
     case PROP_TLS_FINGERPRINT:
       g_value_set_string (value, self->tls_fingerprint);
+      break;
+    case PROP_AUTO_APPROVE:
+      g_value_set_boolean (value, self->auto_approve);
       break;
     case PROP_AUTH_BACKOFF:
       g_value_set_uint (value, self->auth_backoff);
@@ -3870,6 +4239,9 @@ central_core_set_property (GObject      *object,
       g_free (self->tls_client_ca);
       self->tls_client_ca = g_value_dup_string (value);
       break;
+    case PROP_AUTO_APPROVE:
+      self->auto_approve = g_value_get_boolean (value);
+      break;
     case PROP_AUTH_BACKOFF:
       self->auth_backoff = g_value_get_uint (value);
       break;
@@ -3945,6 +4317,10 @@ central_core_class_init (CentralCoreClass *klass)
    * it doubles with each further one, up to a minute. */
   properties[PROP_AUTH_BACKOFF] =
     g_param_spec_uint ("auth-backoff", NULL, NULL, 1, 3600000, DEFAULT_AUTH_BACKOFF_MS, construct);
+  /* A new CP is approved as it registers (demos, benchmarks); otherwise
+   * it awaits the operator's approval (central_core_approve()). */
+  properties[PROP_AUTO_APPROVE] =
+    g_param_spec_boolean ("auto-approve", NULL, NULL, FALSE, construct);
   properties[PROP_STARTED] =
     g_param_spec_boolean ("started", NULL, NULL, FALSE, readable);
   properties[PROP_PORT] =
@@ -3976,6 +4352,7 @@ central_core_init (CentralCore *self)
   self->records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) cp_record_free);
   self->links = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify) link_free);
   self->auth_limits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->peer_limits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->open = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->driver_supply = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->driver_keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) ev_verify_key_free);

@@ -22,6 +22,7 @@ typedef enum {
   CENTRAL_CORE_ERROR_UNKNOWN_CP,
   CENTRAL_CORE_ERROR_NOT_STARTED,
   CENTRAL_CORE_ERROR_IN_PROGRESS,
+  CENTRAL_CORE_ERROR_NOT_PENDING,
 } CentralCoreError;
 
 GQuark central_core_error_quark (void);
@@ -139,6 +140,12 @@ gboolean     central_core_forget            (CentralCore        *self,
                                              GError            **error);
 gboolean     central_core_forget_driver_key (CentralCore        *self,
                                              const char         *driver_id,
+                                             GError            **error);
+gboolean     central_core_approve           (CentralCore        *self,
+                                             const char         *cp_id,
+                                             GError            **error);
+gboolean     central_core_reject            (CentralCore        *self,
+                                             const char         *cp_id,
                                              GError            **error);
 
 /* Commits the database now. */

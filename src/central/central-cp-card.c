@@ -36,6 +36,8 @@ struct _CentralCpCard
   GtkLabel        *amount_label;
   GtkButton       *stop_button;
   GtkButton       *resume_button;
+  GtkButton       *approve_button;
+  GtkButton       *reject_button;
   GtkMenuButton   *menu_button;
   GMenuModel      *menu;
 };
@@ -76,18 +78,27 @@ static void
 update_state (CentralCpCard *self)
 {
   EvCpState state = EV_CP_STATE_DISCONNECTED;
+  gboolean pending = FALSE;
   g_autofree char *a11y = NULL;
 
   if (self->item != NULL)
-    state = ev_charging_point_get_state (self->item);
+    {
+      state = ev_charging_point_get_state (self->item);
+      pending = ev_charging_point_get_pending (self->item);
+    }
 
   ev_ui_set_state_class (GTK_WIDGET (self), &self->state_class, state);
 
-  gtk_label_set_label (self->state_label, ev_cp_state_get_label (state));
-  gtk_label_set_label (self->detail_label, describe_state (state));
+  gtk_label_set_label (self->state_label, pending ? _("Pending") : ev_cp_state_get_label (state));
+  gtk_label_set_label (self->detail_label,
+                       pending ? _("Registered: awaits your approval, and takes no supplies until then")
+                               : describe_state (state));
 
-  gtk_widget_set_visible (GTK_WIDGET (self->stop_button), state != EV_CP_STATE_STOPPED);
-  gtk_widget_set_visible (GTK_WIDGET (self->resume_button), state == EV_CP_STATE_STOPPED);
+  /* Awaiting approval, the operator's only choice is approve or reject. */
+  gtk_widget_set_visible (GTK_WIDGET (self->stop_button), !pending && state != EV_CP_STATE_STOPPED);
+  gtk_widget_set_visible (GTK_WIDGET (self->resume_button), !pending && state == EV_CP_STATE_STOPPED);
+  gtk_widget_set_visible (GTK_WIDGET (self->approve_button), pending);
+  gtk_widget_set_visible (GTK_WIDGET (self->reject_button), pending);
 
   /* A supply in progress shows its live figures; WAITING has a driver but
    * nothing measured yet. */
@@ -178,7 +189,7 @@ item_notify_cb (CentralCpCard *self,
 
   /* Property names are interned, so pointer comparison would do; the
    * string comparison keeps this readable and costs nothing here. */
-  if (g_str_equal (name, "state"))
+  if (g_str_equal (name, "state") || g_str_equal (name, "pending"))
     update_state (self);
   else if (g_str_equal (name, "kwh"))
     update_energy (self);
@@ -213,15 +224,21 @@ update_all (CentralCpCard *self)
    * GTK warns about the parameter type mismatch. */
   if (target != NULL)
     g_variant_ref_sink (target);
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->stop_button), NULL);
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->resume_button), NULL);
-  gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->stop_button), target);
-  gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->resume_button), target);
-  if (target != NULL)
-    {
-      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->stop_button), "win.stop-cp");
-      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->resume_button), "win.resume-cp");
-    }
+  {
+    GtkActionable *buttons[] = {
+      GTK_ACTIONABLE (self->stop_button), GTK_ACTIONABLE (self->resume_button),
+      GTK_ACTIONABLE (self->approve_button), GTK_ACTIONABLE (self->reject_button),
+    };
+    const char *actions[] = { "win.stop-cp", "win.resume-cp", "win.approve-cp", "win.reject-cp" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (buttons); i++)
+      {
+        gtk_actionable_set_action_name (buttons[i], NULL);
+        gtk_actionable_set_action_target_value (buttons[i], target);
+        if (target != NULL)
+          gtk_actionable_set_action_name (buttons[i], actions[i]);
+      }
+  }
   g_clear_pointer (&target, g_variant_unref);
 
   if (cp_id != NULL)
@@ -232,8 +249,14 @@ update_all (CentralCpCard *self)
       /* Translators: the accessible name of a card's menu button; %s is a charging point id. */
       g_autofree char *more = g_strdup_printf (_("More actions for %s"), cp_id);
 
+      /* Translators: accessible names of a card's buttons; %s is a charging point id. */
+      g_autofree char *approve = g_strdup_printf (_("Approve %s"), cp_id);
+      g_autofree char *reject = g_strdup_printf (_("Reject %s"), cp_id);
+
       ev_ui_set_a11y_label (GTK_WIDGET (self->stop_button), stop);
       ev_ui_set_a11y_label (GTK_WIDGET (self->resume_button), resume);
+      ev_ui_set_a11y_label (GTK_WIDGET (self->approve_button), approve);
+      ev_ui_set_a11y_label (GTK_WIDGET (self->reject_button), reject);
       ev_ui_set_a11y_label (GTK_WIDGET (self->menu_button), more);
     }
 
@@ -346,6 +369,8 @@ central_cp_card_class_init (CentralCpCardClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CentralCpCard, amount_label);
   gtk_widget_class_bind_template_child (widget_class, CentralCpCard, stop_button);
   gtk_widget_class_bind_template_child (widget_class, CentralCpCard, resume_button);
+  gtk_widget_class_bind_template_child (widget_class, CentralCpCard, approve_button);
+  gtk_widget_class_bind_template_child (widget_class, CentralCpCard, reject_button);
   gtk_widget_class_bind_template_child (widget_class, CentralCpCard, menu_button);
   gtk_widget_class_bind_template_child (widget_class, CentralCpCard, menu);
 

@@ -37,7 +37,9 @@ G_DEFINE_ENUM_TYPE (CentralEventKind, central_event_kind,
                     G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_LOCATION, "location"),
                     G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_TLS, "tls"),
                     G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_TLS_FAILED, "tls-failed"),
-                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_DRIVER_KEY_FORGOTTEN, "driver-key-forgotten"))
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_DRIVER_KEY_FORGOTTEN, "driver-key-forgotten"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_CP_APPROVED, "cp-approved"),
+                    G_DEFINE_ENUM_VALUE (CENTRAL_EVENT_CP_REJECTED, "cp-rejected"))
 
 struct _CentralEvent
 {

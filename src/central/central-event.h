@@ -59,6 +59,8 @@ typedef enum {
   CENTRAL_EVENT_TLS,
   CENTRAL_EVENT_TLS_FAILED,
   CENTRAL_EVENT_DRIVER_KEY_FORGOTTEN,
+  CENTRAL_EVENT_CP_APPROVED,
+  CENTRAL_EVENT_CP_REJECTED,
 } CentralEventKind;
 
 GType central_event_kind_get_type (void);
@@ -102,6 +104,7 @@ typedef struct {
   const char *fingerprint;
   gboolean    encrypted;
   gboolean    client_certs;
+  gboolean    pending;
 } CentralEventData;
 
 /**

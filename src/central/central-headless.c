@@ -6,8 +6,8 @@
 #include "ev-headless.h"
 
 static const char * const commands[] = {
-  "stop CP|all", "resume CP|all", "reset-token CP", "forget CP", "forget-driver-key DRIVER", "price CP EUR",
-  "location CP TEXT", "list", "help", "quit", NULL
+  "stop CP|all", "resume CP|all", "approve CP", "reject CP", "reset-token CP", "forget CP",
+  "forget-driver-key DRIVER", "price CP EUR", "location CP TEXT", "list", "help", "quit", NULL
 };
 
 static void
@@ -33,6 +33,7 @@ print_list (CentralCore *core)
         json_object_set_null_member (item, "driver_id");
       json_object_set_double_member (item, "kwh", ev_charging_point_get_kwh (cp));
       json_object_set_double_member (item, "amount", ev_charging_point_get_amount (cp));
+      json_object_set_string_member (item, "approval", ev_charging_point_get_pending (cp) ? "pending" : "approved");
       json_array_add_object_element (array, item);
     }
 
@@ -123,11 +124,18 @@ central_headless_run_command (CentralCore *core,
 
       return ok ? NULL : g_strdup (error->message);
     }
+  if (n == 2 && (g_str_equal (words[0], "approve") || g_str_equal (words[0], "reject")))
+    {
+      gboolean ok = g_str_equal (words[0], "approve") ? central_core_approve (core, words[1], &error)
+                                                      : central_core_reject (core, words[1], &error);
+
+      return ok ? NULL : g_strdup (error->message);
+    }
 
   {
     g_autofree char *stripped = g_strstrip (g_strdup (line));
 
-    return g_strdup_printf (_("Unknown command “%s” (commands: stop CP|all, resume CP|all, reset-token CP, forget CP, forget-driver-key DRIVER, price CP EUR, location CP TEXT, list, help, quit)"),
+    return g_strdup_printf (_("Unknown command “%s” (commands: stop CP|all, resume CP|all, approve CP, reject CP, reset-token CP, forget CP, forget-driver-key DRIVER, price CP EUR, location CP TEXT, list, help, quit)"),
                             stripped);
   }
 }
@@ -138,6 +146,7 @@ typedef enum {
   F_END,
   F_CP_ID,          /* left out when there is none */
   F_PEER,
+  F_APPROVAL,
   F_LOCATION,
   F_PRICE,
   F_STATE,
@@ -173,7 +182,7 @@ typedef enum {
 /* The members of each event, in order (docs/cli.md); NULL: not printed. */
 static const Field *const members[] = {
   [CENTRAL_EVENT_READY] = (const Field[]) { F_LISTEN, F_PORT, F_KAFKA, F_DB, F_CPS, F_END },
-  [CENTRAL_EVENT_CP_REGISTERED] = (const Field[]) { F_CP_ID, F_LOCATION, F_PRICE, F_PEER, F_END },
+  [CENTRAL_EVENT_CP_REGISTERED] = (const Field[]) { F_CP_ID, F_LOCATION, F_PRICE, F_PEER, F_APPROVAL, F_END },
   [CENTRAL_EVENT_CP_AUTHENTICATED] = (const Field[]) { F_CP_ID, F_LOCATION, F_PRICE, F_PEER, F_END },
   [CENTRAL_EVENT_AUTH_DENIED] = (const Field[]) { F_CP_ID, F_REASON, F_PEER, F_END },
   [CENTRAL_EVENT_CP_STATE] = (const Field[]) { F_CP_ID, F_STATE, F_PREVIOUS, F_LOCATION, F_PRICE, F_END },
@@ -202,6 +211,8 @@ static const Field *const members[] = {
   [CENTRAL_EVENT_TLS] = (const Field[]) { F_ENCRYPTED, F_FINGERPRINT, F_CLIENT_CERTS, F_MESSAGE, F_END },
   [CENTRAL_EVENT_TLS_FAILED] = (const Field[]) { F_PEER, F_REASON, F_END },
   [CENTRAL_EVENT_DRIVER_KEY_FORGOTTEN] = (const Field[]) { F_DRIVER_ID, F_END },
+  [CENTRAL_EVENT_CP_APPROVED] = (const Field[]) { F_CP_ID, F_END },
+  [CENTRAL_EVENT_CP_REJECTED] = (const Field[]) { F_CP_ID, F_END },
 };
 
 static void
@@ -219,6 +230,9 @@ add_member (JsonObject   *object,
       break;
     case F_PEER:
       json_object_set_string_member (object, "peer", data->peer);
+      break;
+    case F_APPROVAL:
+      json_object_set_string_member (object, "approval", data->pending ? "pending" : "approved");
       break;
     case F_LOCATION:
       json_object_set_string_member (object, "location", data->location);

@@ -18,6 +18,7 @@ struct _CentralPreferences
   AdwEntryRow          *listen_row;
   AdwEntryRow          *tls_cert_row;
   AdwEntryRow          *tls_key_row;
+  GtkSwitch            *auto_approve_switch;
   AdwEntryRow          *bootstrap_row;
   AdwEntryRow          *database_row;
 };
@@ -71,6 +72,7 @@ central_preferences_constructed (GObject *object)
   g_object_bind_property (self->settings, "database-path", self->database_row, "text", flags);
   g_object_bind_property (self->settings, "tls-certificate", self->tls_cert_row, "text", flags);
   g_object_bind_property (self->settings, "tls-key", self->tls_key_row, "text", flags);
+  g_object_bind_property (self->settings, "auto-approve", self->auto_approve_switch, "active", flags);
 }
 
 static void
@@ -143,6 +145,7 @@ central_preferences_class_init (CentralPreferencesClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CentralPreferences, listen_row);
   gtk_widget_class_bind_template_child (widget_class, CentralPreferences, tls_cert_row);
   gtk_widget_class_bind_template_child (widget_class, CentralPreferences, tls_key_row);
+  gtk_widget_class_bind_template_child (widget_class, CentralPreferences, auto_approve_switch);
   gtk_widget_class_bind_template_child (widget_class, CentralPreferences, bootstrap_row);
   gtk_widget_class_bind_template_child (widget_class, CentralPreferences, database_row);
   gtk_widget_class_bind_template_callback (widget_class, listen_changed_cb);

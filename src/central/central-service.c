@@ -1041,6 +1041,8 @@ typedef enum
   COMMAND_RESUME,
   COMMAND_RESET_TOKEN,
   COMMAND_FORGET,
+  COMMAND_APPROVE,
+  COMMAND_REJECT,
   COMMAND_EXPORT,
   COMMAND_PRICE,
   COMMAND_LOCATION,
@@ -1117,6 +1119,12 @@ run_command_cb (gpointer user_data)
       /* The CP leaves the core's list, and so the view's with the next
        * batch (mirror_changed()). */
       ok = central_core_forget (self->core, command->cp_id, &error);
+      break;
+    case COMMAND_APPROVE:
+      ok = central_core_approve (self->core, command->cp_id, &error);
+      break;
+    case COMMAND_REJECT:
+      ok = central_core_reject (self->core, command->cp_id, &error);
       break;
     case COMMAND_PRICE:
       ok = central_core_set_price (self->core, command->cp_id, command->price, &error);
@@ -1394,6 +1402,70 @@ central_service_forget_finish (CentralService  *self,
                                GError         **error)
 {
   return finish_command (self, result, central_service_forget_async, error);
+}
+
+/**
+ * central_service_approve_async:
+ * @self: a service
+ * @cp_id: a charging point awaiting approval
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called on this thread when done
+ * @user_data: its data
+ *
+ * central_core_approve() on the core's thread; the CP's "pending" turns
+ * %FALSE in the model with a later batch.
+ */
+void
+central_service_approve_async (CentralService      *self,
+                               const char          *cp_id,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_return_if_fail (CENTRAL_IS_SERVICE (self));
+  g_return_if_fail (cp_id != NULL);
+
+  send_command (self, COMMAND_APPROVE, cp_id, NULL, central_service_approve_async, cancellable, callback, user_data);
+}
+
+gboolean
+central_service_approve_finish (CentralService  *self,
+                                GAsyncResult    *result,
+                                GError         **error)
+{
+  return finish_command (self, result, central_service_approve_async, error);
+}
+
+/**
+ * central_service_reject_async:
+ * @self: a service
+ * @cp_id: a charging point awaiting approval
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called on this thread when done
+ * @user_data: its data
+ *
+ * central_core_reject() on the core's thread; the CP leaves the model
+ * with a later batch.
+ */
+void
+central_service_reject_async (CentralService      *self,
+                              const char          *cp_id,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_return_if_fail (CENTRAL_IS_SERVICE (self));
+  g_return_if_fail (cp_id != NULL);
+
+  send_command (self, COMMAND_REJECT, cp_id, NULL, central_service_reject_async, cancellable, callback, user_data);
+}
+
+gboolean
+central_service_reject_finish (CentralService  *self,
+                               GAsyncResult    *result,
+                               GError         **error)
+{
+  return finish_command (self, result, central_service_reject_async, error);
 }
 
 /**

@@ -121,6 +121,22 @@ void            central_service_forget_async         (CentralService       *self
 gboolean        central_service_forget_finish        (CentralService       *self,
                                                       GAsyncResult         *result,
                                                       GError              **error);
+void            central_service_approve_async        (CentralService       *self,
+                                                      const char           *cp_id,
+                                                      GCancellable         *cancellable,
+                                                      GAsyncReadyCallback   callback,
+                                                      gpointer              user_data);
+gboolean        central_service_approve_finish       (CentralService       *self,
+                                                      GAsyncResult         *result,
+                                                      GError              **error);
+void            central_service_reject_async         (CentralService       *self,
+                                                      const char           *cp_id,
+                                                      GCancellable         *cancellable,
+                                                      GAsyncReadyCallback   callback,
+                                                      gpointer              user_data);
+gboolean        central_service_reject_finish        (CentralService       *self,
+                                                      GAsyncResult         *result,
+                                                      GError              **error);
 
 void            central_service_export_history_async (CentralService       *self,
                                                       GFile                *file,

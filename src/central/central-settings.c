@@ -23,6 +23,7 @@ struct _CentralSettings
   int        window_width;
   int        window_height;
   gboolean   window_maximized;
+  gboolean   auto_approve;
 };
 
 G_DEFINE_FINAL_TYPE (CentralSettings, central_settings, G_TYPE_OBJECT)
@@ -37,6 +38,7 @@ enum {
   PROP_WINDOW_WIDTH,
   PROP_WINDOW_HEIGHT,
   PROP_WINDOW_MAXIMIZED,
+  PROP_AUTO_APPROVE,
   N_PROPS
 };
 
@@ -110,6 +112,9 @@ central_settings_get_property (GObject    *object,
     case PROP_WINDOW_MAXIMIZED:
       g_value_set_boolean (value, self->window_maximized);
       break;
+    case PROP_AUTO_APPROVE:
+      g_value_set_boolean (value, self->auto_approve);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -153,6 +158,13 @@ central_settings_set_property (GObject      *object,
           g_object_notify_by_pspec (object, pspec);
         }
       break;
+    case PROP_AUTO_APPROVE:
+      if (self->auto_approve != g_value_get_boolean (value))
+        {
+          self->auto_approve = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -186,6 +198,8 @@ central_settings_class_init (CentralSettingsClass *klass)
     g_param_spec_int ("window-height", NULL, NULL, 0, G_MAXINT, 720, flags);
   properties[PROP_WINDOW_MAXIMIZED] =
     g_param_spec_boolean ("window-maximized", NULL, NULL, FALSE, flags);
+  properties[PROP_AUTO_APPROVE] =
+    g_param_spec_boolean ("auto-approve", NULL, NULL, FALSE, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -267,4 +281,11 @@ central_settings_get_tls_key (CentralSettings *self)
   g_return_val_if_fail (CENTRAL_IS_SETTINGS (self), NULL);
 
   return self->tls_key;
+}
+
+gboolean
+central_settings_get_auto_approve (CentralSettings *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_SETTINGS (self), FALSE);
+  return self->auto_approve;
 }

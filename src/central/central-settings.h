@@ -21,5 +21,6 @@ const char      *central_settings_get_tls_certificate (CentralSettings *self);
 const char      *central_settings_get_tls_key         (CentralSettings *self);
 void             central_settings_set_database_path   (CentralSettings *self,
                                                        const char      *database_path);
+gboolean         central_settings_get_auto_approve    (CentralSettings *self);
 
 G_END_DECLS

@@ -46,6 +46,8 @@ struct _CentralWindow
   /* The core's charging points in the state chosen in the header bar,
    * under the search filter. */
   EvCpStateModel       *state_model;
+  /* The charging points awaiting the operator's approval. */
+  GListStore           *pending;
 
   AdwToast             *attention_toast;
   guint                 attention_count;
@@ -76,6 +78,8 @@ struct _CentralWindow
   GtkStack             *dashboard_stack;
   CentralSummary       *summary;
   GtkColumnView        *cp_list_view;
+  GtkRevealer          *pending_revealer;
+  GtkListBox           *pending_list;
   GtkGridView          *grid_view;
   GtkFilterListModel   *cp_filter_model;
   GtkStringFilter      *id_filter;
@@ -1084,6 +1088,84 @@ cps_items_changed_cb (CentralWindow *self)
   update_counts (self);
 }
 
+/* Approval is rare: the pending list is rebuilt whenever it changes. */
+static void
+refresh_pending (CentralWindow *self)
+{
+  GListModel *cps = self->service != NULL ? central_service_get_charging_points (self->service) : NULL;
+  guint n = cps != NULL ? g_list_model_get_n_items (cps) : 0;
+  g_autoptr(GPtrArray) pending = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < n; i++)
+    {
+      EvChargingPoint *cp = g_list_model_get_item (cps, i);
+
+      if (ev_charging_point_get_pending (cp))
+        g_ptr_array_add (pending, cp);
+      else
+        g_object_unref (cp);
+    }
+  g_list_store_splice (self->pending, 0, g_list_model_get_n_items (G_LIST_MODEL (self->pending)),
+                       pending->pdata, pending->len);
+  gtk_revealer_set_reveal_child (self->pending_revealer, pending->len > 0);
+}
+
+static void
+watch_pending (CentralWindow *self,
+               GListModel    *cps,
+               guint          position,
+               guint          n)
+{
+  for (guint i = position; i < position + n; i++)
+    {
+      g_autoptr(EvChargingPoint) cp = g_list_model_get_item (cps, i);
+
+      g_signal_connect_object (cp, "notify::pending", G_CALLBACK (refresh_pending), self, G_CONNECT_SWAPPED);
+    }
+}
+
+static void
+pending_items_changed_cb (GListModel    *cps,
+                          guint          position,
+                          guint          removed,
+                          guint          added,
+                          CentralWindow *self)
+{
+  watch_pending (self, cps, position, added);
+  if (removed > 0 || added > 0)
+    refresh_pending (self);
+}
+
+/* A row of the Pending Approval section: the CP, Approve and Reject. */
+static GtkWidget *
+create_pending_row (gpointer item,
+                    gpointer user_data)
+{
+  EvChargingPoint *cp = item;
+  const char *cp_id = ev_charging_point_get_cp_id (cp);
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *approve = gtk_button_new_with_mnemonic (_("_Approve"));
+  GtkWidget *reject = gtk_button_new_with_mnemonic (_("_Reject…"));
+  g_autofree char *approve_label = g_strdup_printf (_("Approve %s"), cp_id);
+  g_autofree char *reject_label = g_strdup_printf (_("Reject %s"), cp_id);
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), cp_id);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), ev_charging_point_get_location (cp));
+  gtk_widget_add_css_class (approve, "suggested-action");
+  gtk_widget_add_css_class (reject, "destructive-action");
+  gtk_widget_set_valign (approve, GTK_ALIGN_CENTER);
+  gtk_widget_set_valign (reject, GTK_ALIGN_CENTER);
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (approve), "s", cp_id);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (approve), "win.approve-cp");
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (reject), "s", cp_id);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (reject), "win.reject-cp");
+  ev_ui_set_a11y_label (approve, approve_label);
+  ev_ui_set_a11y_label (reject, reject_label);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), reject);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), approve);
+  return row;
+}
+
 /* The state model follows each CP's state by itself: one item in or out
  * of the grid per change, never a refilter of them all. */
 static void
@@ -1266,6 +1348,10 @@ operate_done_cb (GObject      *source,
     ok = central_service_set_price_finish (service, result, &error);
   else if (g_async_result_is_tagged (result, central_service_set_location_async))
     ok = central_service_set_location_finish (service, result, &error);
+  else if (g_async_result_is_tagged (result, central_service_approve_async))
+    ok = central_service_approve_finish (service, result, &error);
+  else if (g_async_result_is_tagged (result, central_service_reject_async))
+    ok = central_service_reject_finish (service, result, &error);
   else
     ok = central_service_forget_finish (service, result, &error);
 
@@ -1305,6 +1391,19 @@ resume_cp_action (GtkWidget  *widget,
   stop_or_resume (CENTRAL_WINDOW (widget), g_variant_get_string (parameter, NULL), FALSE);
 }
 
+/* Approve of a CP awaiting approval: nothing to undo, so no question. */
+static void
+approve_cp_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  CentralWindow *self = CENTRAL_WINDOW (widget);
+
+  if (self->service != NULL)
+    central_service_approve_async (self->service, g_variant_get_string (parameter, NULL), self->cancellable,
+                                   operate_done_cb, g_object_ref (self));
+}
+
 /* The operator's answer to a confirmation; the dialog carries the CP it
  * is about (none: every CP). */
 static void
@@ -1323,6 +1422,8 @@ confirm_response_cb (AdwMessageDialog *dialog,
                                        g_object_ref (self));
   else if (self->service != NULL && g_str_equal (response, "forget"))
     central_service_forget_async (self->service, cp_id, self->cancellable, operate_done_cb, g_object_ref (self));
+  else if (self->service != NULL && g_str_equal (response, "reject"))
+    central_service_reject_async (self->service, cp_id, self->cancellable, operate_done_cb, g_object_ref (self));
 }
 
 /* Asks before @response (labelled @label) is done to @cp_id, or to every
@@ -1351,7 +1452,7 @@ confirm (CentralWindow          *self,
 }
 
 
-/* Reset Token… and Forget… of a card. */
+/* Reset Token…, Forget… and Reject… of a card. */
 static void
 confirm_cp_action (GtkWidget  *widget,
                    const char *action_name,
@@ -1360,6 +1461,19 @@ confirm_cp_action (GtkWidget  *widget,
   CentralWindow *self = CENTRAL_WINDOW (widget);
   const char *cp_id = g_variant_get_string (parameter, NULL);
   gboolean forget = g_str_equal (action_name, "win.forget-cp");
+
+  if (g_str_equal (action_name, "win.reject-cp"))
+    {
+      /* Translators: %s is a charging point id. */
+      g_autofree char *question = g_strdup_printf (_("Reject %s?"), cp_id);
+
+      confirm (self, question,
+               _("The charging point is forgotten and its monitor disconnected. If its monitor registers "
+                 "again, it awaits your approval again."),
+               "reject", _("_Reject"), ADW_RESPONSE_DESTRUCTIVE, cp_id);
+      return;
+    }
+
   /* Translators: %s is a charging point id. */
   g_autofree char *heading = g_strdup_printf (forget ? _("Forget %s?") : _("Reset the Token of %s?"), cp_id);
 
@@ -1635,6 +1749,8 @@ bind_service (CentralWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.resume-cp", enabled);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reset-token-cp", enabled);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.forget-cp", enabled);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.approve-cp", enabled);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reject-cp", enabled);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.set-price-cp", enabled);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.set-location-cp", enabled);
 
@@ -1644,6 +1760,8 @@ bind_service (CentralWindow *self)
       g_signal_connect_object (cps, "items-changed",
                                G_CALLBACK (cps_items_changed_cb), self,
                                G_CONNECT_SWAPPED);
+      g_signal_connect_object (cps, "items-changed", G_CALLBACK (pending_items_changed_cb), self, 0);
+      watch_pending (self, cps, 0, g_list_model_get_n_items (cps));
       g_signal_connect_object (self->service, "notify::broker-reachable",
                                G_CALLBACK (service_notify_cb), self, G_CONNECT_SWAPPED);
       g_signal_connect_object (self->service, "notify::port",
@@ -1673,6 +1791,7 @@ bind_service (CentralWindow *self)
 
   ev_cp_state_model_set_model (self->state_model, cps);
   central_summary_set_model (self->summary, cps);
+  refresh_pending (self);
   update_counts (self);
   update_status (self);
   update_history_count (self);
@@ -1747,6 +1866,7 @@ central_window_finalize (GObject *object)
   CentralWindow *self = CENTRAL_WINDOW (object);
 
   g_clear_object (&self->state_model);
+  g_clear_object (&self->pending);
   g_clear_object (&self->cancellable);
 
   G_OBJECT_CLASS (central_window_parent_class)->finalize (object);
@@ -1835,6 +1955,8 @@ central_window_class_init (CentralWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, dashboard_stack);
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, summary);
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, cp_list_view);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, pending_revealer);
+  gtk_widget_class_bind_template_child (widget_class, CentralWindow, pending_list);
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, grid_view);
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, cp_filter_model);
   gtk_widget_class_bind_template_child (widget_class, CentralWindow, id_filter);
@@ -1867,6 +1989,8 @@ central_window_class_init (CentralWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.resume-cp", "s", resume_cp_action);
   gtk_widget_class_install_action (widget_class, "win.reset-token-cp", "s", confirm_cp_action);
   gtk_widget_class_install_action (widget_class, "win.forget-cp", "s", confirm_cp_action);
+  gtk_widget_class_install_action (widget_class, "win.approve-cp", "s", approve_cp_action);
+  gtk_widget_class_install_action (widget_class, "win.reject-cp", "s", confirm_cp_action);
   gtk_widget_class_install_action (widget_class, "win.set-price-cp", "s", set_price_action);
   gtk_widget_class_install_action (widget_class, "win.set-location-cp", "s", set_location_action);
   gtk_widget_class_install_action (widget_class, "win.stop-all", NULL, stop_all_action);
@@ -1885,7 +2009,9 @@ central_window_init (CentralWindow *self)
   self->cancellable = g_cancellable_new ();
   /* Before the template: choosing a state reaches it at once. */
   self->state_model = ev_cp_state_model_new (NULL, -1);
+  self->pending = g_list_store_new (EV_TYPE_CHARGING_POINT);
   gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_list_box_bind_model (self->pending_list, G_LIST_MODEL (self->pending), create_pending_row, self, NULL);
 
   gtk_string_list_append (states, _("All States"));
   for (EvCpState state = 0; state <= EV_CP_STATE_LAST; state++)

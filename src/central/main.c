@@ -72,6 +72,7 @@ run_headless (CentralOptions *options)
                        "tls-cert", options->tls_cert,
                        "tls-key", options->tls_key,
                        "tls-client-ca", options->tls_client_ca,
+                       "auto-approve", options->auto_approve,
                        NULL);
   key = central_core_load_signing_key (options->signing_key, &error);
   if (key == NULL)
@@ -162,6 +163,8 @@ main (int   argc,
       N_("Require monitors to present a certificate from this CA, whose common name is their CP id"), N_("FILE") },
     { "print-tls-fingerprint", 0, 0, G_OPTION_ARG_NONE, &print_fingerprint,
       N_("Print the SHA-256 fingerprint of --tls-cert, for monitors to pin, and exit"), NULL },
+    { "auto-approve", 0, 0, G_OPTION_ARG_NONE, &options.auto_approve,
+      N_("Approve every new charging point as it registers (for demos), instead of awaiting the operator"), NULL },
     { "headless", 0, 0, G_OPTION_ARG_NONE, &headless,
       N_("No window: commands on standard input, JSON events on standard output"), NULL },
     { "events", 0, 0, G_OPTION_ARG_NONE, &options.events,

@@ -25,6 +25,7 @@ struct _EvChargingPoint
   char *supply_id;
   double kwh;
   double amount;
+  gboolean pending;
 };
 
 G_DEFINE_FINAL_TYPE (EvChargingPoint, ev_charging_point, G_TYPE_OBJECT)
@@ -39,6 +40,7 @@ enum {
   PROP_SUPPLY_ID,
   PROP_KWH,
   PROP_AMOUNT,
+  PROP_PENDING,
   N_PROPS
 };
 
@@ -91,6 +93,9 @@ ev_charging_point_get_property (GObject    *object,
     case PROP_AMOUNT:
       g_value_set_double (value, self->amount);
       break;
+    case PROP_PENDING:
+      g_value_set_boolean (value, self->pending);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -129,6 +134,9 @@ ev_charging_point_set_property (GObject      *object,
       break;
     case PROP_AMOUNT:
       ev_charging_point_set_amount (self, g_value_get_double (value));
+      break;
+    case PROP_PENDING:
+      ev_charging_point_set_pending (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -176,6 +184,10 @@ ev_charging_point_class_init (EvChargingPointClass *klass)
     g_param_spec_double ("amount", NULL, NULL,
                          0.0, G_MAXDOUBLE, 0.0,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Registered, awaiting the operator's approval (Central). */
+  properties[PROP_PENDING] =
+    g_param_spec_boolean ("pending", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -225,6 +237,7 @@ ev_charging_point_copy (EvChargingPoint *self)
                        "supply-id", self->supply_id,
                        "kwh", self->kwh,
                        "amount", self->amount,
+                       "pending", self->pending,
                        NULL);
 }
 
@@ -378,6 +391,37 @@ ev_charging_point_set_amount (EvChargingPoint *self,
 }
 
 /**
+ * ev_charging_point_get_pending:
+ * @self: a charging point
+ *
+ * Returns: whether the CP registered and awaits the operator's approval
+ */
+gboolean
+ev_charging_point_get_pending (EvChargingPoint *self)
+{
+  g_return_val_if_fail (EV_IS_CHARGING_POINT (self), FALSE);
+  return self->pending;
+}
+
+/**
+ * ev_charging_point_set_pending:
+ * @self: a charging point
+ * @pending: whether it awaits the operator's approval
+ */
+void
+ev_charging_point_set_pending (EvChargingPoint *self,
+                               gboolean         pending)
+{
+  g_return_if_fail (EV_IS_CHARGING_POINT (self));
+
+  pending = !!pending;
+  if (self->pending == pending)
+    return;
+  self->pending = pending;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PENDING]);
+}
+
+/**
  * ev_charging_point_clear_supply:
  * @self: a charging point
  *
@@ -422,5 +466,6 @@ ev_charging_point_update (EvChargingPoint *self,
   ev_charging_point_set_supply_id (self, from->supply_id);
   ev_charging_point_set_kwh (self, from->kwh);
   ev_charging_point_set_amount (self, from->amount);
+  ev_charging_point_set_pending (self, from->pending);
   g_object_thaw_notify (G_OBJECT (self));
 }

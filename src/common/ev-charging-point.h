@@ -37,6 +37,10 @@ double           ev_charging_point_get_amount   (EvChargingPoint *self);
 void             ev_charging_point_set_amount   (EvChargingPoint *self,
                                                  double           amount);
 
+gboolean         ev_charging_point_get_pending  (EvChargingPoint *self);
+void             ev_charging_point_set_pending  (EvChargingPoint *self,
+                                                 gboolean         pending);
+
 void             ev_charging_point_clear_supply (EvChargingPoint *self);
 void             ev_charging_point_update       (EvChargingPoint *self,
                                                  EvChargingPoint *from);

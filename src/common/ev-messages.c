@@ -106,6 +106,9 @@ static const char * const link_reason_names[] = {
   [EV_LINK_REASON_BAD_JSON] = "bad-json",
   [EV_LINK_REASON_INVALID_REQUEST] = "invalid-request",
   [EV_LINK_REASON_RATE_LIMITED] = "rate-limited",
+  [EV_LINK_REASON_ALREADY_CONNECTED] = "already-connected",
+  [EV_LINK_REASON_NOT_PAIRED] = "not-paired",
+  [EV_LINK_REASON_TOO_MANY_PENDING] = "too-many-pending",
 };
 
 static const char * const supply_origin_names[] = {
@@ -890,6 +893,88 @@ ev_link_request_new_hello (const char *cp_id)
 }
 
 /**
+ * ev_link_pairing_proof:
+ * @secret: the pairing secret the engine and its monitor share
+ * @challenge: the engine's challenge
+ * @cp_id: the CP id the `hello` names
+ *
+ * The proof a monitor gives in `hello` that it holds @secret, without
+ * sending it: HMAC-SHA256 keyed with @secret over "@challenge:@cp_id",
+ * in lowercase hex. The challenge is the engine's, fresh for each link,
+ * so a proof seen once is worth nothing later.
+ *
+ * Returns: (transfer full): the proof
+ */
+char *
+ev_link_pairing_proof (const char *secret,
+                       const char *challenge,
+                       const char *cp_id)
+{
+  g_autofree char *message = NULL;
+
+  g_return_val_if_fail (secret != NULL && challenge != NULL && cp_id != NULL, NULL);
+
+  message = g_strconcat (challenge, ":", cp_id, NULL);
+  return g_compute_hmac_for_string (G_CHECKSUM_SHA256, (const guchar *) secret, strlen (secret),
+                                    message, -1);
+}
+
+/**
+ * ev_link_pairing_check:
+ * @secret: the pairing secret
+ * @challenge: the challenge the engine gave this link
+ * @hello: a `hello` request
+ *
+ * Whether @hello answers @challenge with the proof of @secret for its
+ * CP id (ev_link_pairing_proof()). The comparison takes the same time
+ * whatever the proof.
+ *
+ * Returns: %TRUE if @hello proves the pairing
+ */
+gboolean
+ev_link_pairing_check (const char          *secret,
+                       const char          *challenge,
+                       const EvLinkRequest *hello)
+{
+  g_autofree char *expected = NULL;
+  gsize length;
+  guint8 diff = 0;
+
+  g_return_val_if_fail (secret != NULL && challenge != NULL && hello != NULL, FALSE);
+
+  if (hello->type != EV_LINK_REQUEST_HELLO || hello->proof == NULL || hello->challenge == NULL ||
+      hello->cp_id == NULL || !g_str_equal (hello->challenge, challenge))
+    return FALSE;
+  expected = ev_link_pairing_proof (secret, challenge, hello->cp_id);
+  length = strlen (expected);
+  if (strlen (hello->proof) != length)
+    return FALSE;
+  for (gsize i = 0; i < length; i++)
+    diff |= (guint8) (expected[i] ^ hello->proof[i]);
+  return diff == 0;
+}
+
+/**
+ * ev_link_request_new_hello_paired:
+ * @cp_id: the CP id the monitor serves
+ * @challenge: the engine's challenge (from its `not-paired` denial)
+ * @secret: the pairing secret
+ *
+ * Returns: (transfer full): a `hello` request that proves the pairing
+ */
+EvLinkRequest *
+ev_link_request_new_hello_paired (const char *cp_id,
+                                  const char *challenge,
+                                  const char *secret)
+{
+  EvLinkRequest *request = ev_link_request_new_hello (cp_id);
+
+  request->challenge = g_strdup (challenge);
+  request->proof = ev_link_pairing_proof (secret, challenge, cp_id);
+  return request;
+}
+
+/**
  * ev_link_request_new_health:
  *
  * Returns: (transfer full): a `health` request
@@ -948,6 +1033,8 @@ ev_link_request_copy (const EvLinkRequest *request)
   copy->token = g_strdup (request->token);
   copy->location = g_strdup (request->location);
   copy->nonce = g_strdup (request->nonce);
+  copy->challenge = g_strdup (request->challenge);
+  copy->proof = g_strdup (request->proof);
   return copy;
 }
 
@@ -967,6 +1054,8 @@ ev_link_request_free (EvLinkRequest *request)
   g_free (request->token);
   g_free (request->location);
   g_free (request->nonce);
+  g_free (request->challenge);
+  g_free (request->proof);
   g_free (request);
 }
 
@@ -998,7 +1087,8 @@ ev_link_request_equal (const EvLinkRequest *a,
     case EV_LINK_REQUEST_STATUS:
       return a->state == b->state && a->engine == b->engine;
     case EV_LINK_REQUEST_HELLO:
-      return g_strcmp0 (a->cp_id, b->cp_id) == 0;
+      return g_strcmp0 (a->cp_id, b->cp_id) == 0 && g_strcmp0 (a->challenge, b->challenge) == 0 &&
+             g_strcmp0 (a->proof, b->proof) == 0;
     case EV_LINK_REQUEST_HEALTH:
       return TRUE;
     case EV_LINK_REQUEST_CENTRAL:
@@ -1049,6 +1139,8 @@ ev_link_request_to_json (const EvLinkRequest *request,
       break;
     case EV_LINK_REQUEST_HELLO:
       add_string (builder, "cp_id", request->cp_id);
+      add_string (builder, "challenge", request->challenge);
+      add_string (builder, "proof", request->proof);
       break;
     case EV_LINK_REQUEST_HEALTH:
       break;
@@ -1125,6 +1217,10 @@ decode_link_request (JsonObject    *object,
     case EV_LINK_REQUEST_HELLO:
       *reason = EV_LINK_REASON_INVALID_ID;
       if (!read_string (object, "cp_id", TRUE, ev_protocol_validate_cp_id, &request->cp_id, error))
+        return NULL;
+      *reason = EV_LINK_REASON_INVALID_REQUEST;
+      if (!read_string (object, "challenge", FALSE, ev_protocol_validate_nonce, &request->challenge, error) ||
+          !read_string (object, "proof", FALSE, ev_protocol_validate_nonce, &request->proof, error))
         return NULL;
       break;
 
@@ -1360,6 +1456,22 @@ ev_link_response_new_error (EvLinkReason reason)
 }
 
 /**
+ * ev_link_response_new_not_paired:
+ * @challenge: (nullable): the challenge for this link's next `hello`
+ *
+ * Returns: (transfer full): `{"status":"denied","reason":"not-paired",
+ *   "challenge":…}`
+ */
+EvLinkResponse *
+ev_link_response_new_not_paired (const char *challenge)
+{
+  EvLinkResponse *response = ev_link_response_new_denied (EV_LINK_REASON_NOT_PAIRED);
+
+  response->challenge = g_strdup (challenge);
+  return response;
+}
+
+/**
  * ev_link_response_new_bad_json:
  *
  * Returns: (transfer full): `{"status":"error","reason":"bad-json"}`
@@ -1423,6 +1535,7 @@ ev_link_response_copy (const EvLinkResponse *response)
   copy = g_memdup2 (response, sizeof *response);
   copy->location = g_strdup (response->location);
   copy->token = g_strdup (response->token);
+  copy->challenge = g_strdup (response->challenge);
   return copy;
 }
 
@@ -1440,6 +1553,7 @@ ev_link_response_free (EvLinkResponse *response)
 
   g_free (response->location);
   g_free (response->token);
+  g_free (response->challenge);
   g_free (response);
 }
 
@@ -1461,6 +1575,8 @@ ev_link_response_equal (const EvLinkResponse *a,
          optional_double_equal (a->has_price, a->price, b->has_price, b->price) &&
          g_strcmp0 (a->location, b->location) == 0 &&
          g_strcmp0 (a->token, b->token) == 0 &&
+         g_strcmp0 (a->challenge, b->challenge) == 0 &&
+         !a->pending == !b->pending &&
          a->has_state == b->has_state &&
          (!a->has_state || a->state == b->state);
 }
@@ -1491,6 +1607,9 @@ ev_link_response_to_json (const EvLinkResponse *response,
   add_string (builder, "token", response->token);
   if (response->has_state)
     add_string (builder, "state", ev_cp_state_to_string (response->state));
+  add_string (builder, "challenge", response->challenge);
+  if (response->pending)
+    add_string (builder, "approval", "pending");
 
   return end_object (builder, length);
 }
@@ -1543,7 +1662,8 @@ ev_link_response_from_json (const char  *data,
       !read_string (object, "location", status == EV_LINK_STATUS_AUTHORIZED,
                     ev_protocol_validate_location, &response->location, error) ||
       !read_string (object, "token", status == EV_LINK_STATUS_REGISTERED,
-                    ev_protocol_validate_token, &response->token, error))
+                    ev_protocol_validate_token, &response->token, error) ||
+      !read_string (object, "challenge", FALSE, ev_protocol_validate_nonce, &response->challenge, error))
     return NULL;
 
   if (!get_string (object, "state", FALSE, &text, error))
@@ -1554,6 +1674,12 @@ ev_link_response_from_json (const char  *data,
         return unknown_value ("state", error);
       response->has_state = TRUE;
     }
+
+  if (!get_string (object, "approval", FALSE, &text, error))
+    return NULL;
+  if (text != NULL && !g_str_equal (text, "pending") && !g_str_equal (text, "approved"))
+    return unknown_value ("approval", error);
+  response->pending = g_strcmp0 (text, "pending") == 0;
 
   return g_steal_pointer (&response);
 }
@@ -2694,6 +2820,9 @@ ev_reason_describe (const char *reason)
     { "unknown-type", N_("unknown request") },
     { "bad-json", N_("malformed request") },
     { "rate-limited", N_("too many attempts; wait before trying again") },
+    { "already-connected", N_("the charging point is connected on another link") },
+    { "not-paired", N_("not the monitor this engine is paired with") },
+    { "too-many-pending", N_("too many charging points await approval") },
   };
 
   if (reason == NULL || *reason == '\0')

@@ -82,7 +82,16 @@ typedef enum {
  *   request of a known type with a field that is missing or invalid and
  *   has no reason of its own (e.g. a negative `price`).
  * @EV_LINK_REASON_RATE_LIMITED: `rate-limited`, an extension: too many
- *   failed `auth` attempts for this CP id; try again later.
+ *   failed `auth` attempts for this CP id or from this address; try again
+ *   later.
+ * @EV_LINK_REASON_ALREADY_CONNECTED: `already-connected`, an extension:
+ *   the CP is live on another link, which is kept.
+ * @EV_LINK_REASON_NOT_PAIRED: `not-paired`, an extension: the engine
+ *   takes requests only from the monitor it is paired with; the denial
+ *   of a `hello` carries a `challenge` to prove the pairing with.
+ * @EV_LINK_REASON_TOO_MANY_PENDING: `too-many-pending`, an extension: a
+ *   `register` refused because too many registrations await the
+ *   operator's approval (from this address, or in all).
  *
  * The `reason` of a denied or error link response.
  */
@@ -99,6 +108,9 @@ typedef enum {
   EV_LINK_REASON_BAD_JSON,
   EV_LINK_REASON_INVALID_REQUEST,
   EV_LINK_REASON_RATE_LIMITED,
+  EV_LINK_REASON_ALREADY_CONNECTED,
+  EV_LINK_REASON_NOT_PAIRED,
+  EV_LINK_REASON_TOO_MANY_PENDING,
 } EvLinkReason;
 
 /**
@@ -257,6 +269,10 @@ gboolean    ev_supply_error_reason_from_string (const char         *text,
  * @nonce: (nullable): `register`, optional (an extension): a random
  *   string the monitor keeps until it has its token, so that a repeated
  *   `register` gets the same answer.
+ * @challenge: (nullable): `hello`, optional (an extension): the
+ *   engine's challenge the @proof answers.
+ * @proof: (nullable): `hello`, optional (an extension): the pairing
+ *   proof, see ev_link_pairing_proof().
  * @state: `status`: the CP state.
  * @engine: `status`: the engine's health.
  * @reachable: `central`: whether Central is reachable.
@@ -270,6 +286,8 @@ typedef struct {
   char *token;
   char *location;
   char *nonce;
+  char *challenge;
+  char *proof;
   EvCpState state;
   EvEngineHealth engine;
   gboolean reachable;
@@ -287,6 +305,15 @@ EvLinkRequest  *ev_link_request_new_register_with_nonce (const char *cp_id,
 EvLinkRequest  *ev_link_request_new_status    (EvCpState            state,
                                                EvEngineHealth       engine);
 EvLinkRequest  *ev_link_request_new_hello     (const char          *cp_id);
+EvLinkRequest  *ev_link_request_new_hello_paired (const char       *cp_id,
+                                                  const char       *challenge,
+                                                  const char       *secret);
+char           *ev_link_pairing_proof         (const char          *secret,
+                                               const char          *challenge,
+                                               const char          *cp_id);
+gboolean        ev_link_pairing_check         (const char          *secret,
+                                               const char          *challenge,
+                                               const EvLinkRequest *hello);
 EvLinkRequest  *ev_link_request_new_health    (void);
 EvLinkRequest  *ev_link_request_new_central   (gboolean             reachable);
 EvLinkRequest  *ev_link_request_new_price     (double               price);
@@ -314,6 +341,11 @@ EvLinkRequest  *ev_link_request_parse         (const char          *data,
  * @token: (nullable): `registered`: the token to present on `auth`.
  * @has_state: whether @state is present.
  * @state: `ok` to `hello`, `ok`/`ko` to `health`: the CP state.
+ * @challenge: (nullable): `denied` `not-paired` to `hello` (an
+ *   extension): the challenge the next `hello` proves the pairing with.
+ * @pending: `registered`, `authorized`, `ok` to `status` (an extension,
+ *   `"approval":"pending"` on the wire): the CP awaits the operator's
+ *   approval; absent (or `"approved"`) means approved.
  *
  * One response on a link.
  */
@@ -326,6 +358,8 @@ typedef struct {
   char *token;
   gboolean has_state;
   EvCpState state;
+  char *challenge;
+  gboolean pending;
 } EvLinkResponse;
 
 EvLinkResponse *ev_link_response_new              (EvLinkStatus          status);
@@ -341,6 +375,7 @@ EvLinkResponse *ev_link_response_new_registered   (double                price,
                                                    const char           *token);
 EvLinkResponse *ev_link_response_new_denied       (EvLinkReason          reason);
 EvLinkResponse *ev_link_response_new_error        (EvLinkReason          reason);
+EvLinkResponse *ev_link_response_new_not_paired   (const char           *challenge);
 EvLinkResponse *ev_link_response_new_bad_json     (void);
 EvLinkResponse *ev_link_response_new_unknown_type (void);
 EvLinkResponse *ev_link_response_new_for_reason   (EvLinkReason          reason);

@@ -63,7 +63,8 @@
  * of the change it reports and deleted once the broker has it, so that a
  * stored outcome always reaches its driver (oldest first is the order of
  * the rowid, `id`). Schema 7 binds a driver id to the public key that
- * signed its first request. */
+ * signed its first request. Schema 8 marks whether the operator has
+ * approved a charging point (those of older databases are). */
 static const char * const migrations[] = {
   /* 1 */
   "CREATE TABLE charging_points ("
@@ -146,6 +147,11 @@ static const char * const migrations[] = {
   /* 7: the public key each driver id is bound to on first use (see
    * ev_store_bind_driver_key()). */
   "ALTER TABLE drivers ADD COLUMN public_key TEXT;",
+
+  /* 8: a new charging point awaits the operator's approval; those that
+   * exist when the database is upgraded are approved, so that nothing an
+   * operator already runs stops (see ev_store_register_cp_pending()). */
+  "ALTER TABLE charging_points ADD COLUMN approved INTEGER NOT NULL DEFAULT 1;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == EV_STORE_SCHEMA_VERSION);
@@ -179,6 +185,7 @@ typedef enum {
   STMT_CP_SET_PRICE,
   STMT_CP_SET_LOCATION,
   STMT_CP_TOUCH,
+  STMT_CP_APPROVE,
   STMT_DRIVER_TOUCH,
   STMT_DRIVER_KEY_SELECT,
   STMT_DRIVER_KEY_BIND,
@@ -212,14 +219,15 @@ static const char * const stmt_sql[N_STMTS] = {
     " WHERE cp_id = ?1 AND NOT forgotten",
   [STMT_CP_INSERT] =
     "INSERT INTO charging_points"
-    " (cp_id, location, price, state, registered_at, token_salt, token_hash, nonce_hash)"
-    " VALUES (?1, ?2, ?3, 'DISCONNECTED', ?4, ?5, ?6, ?7)",
+    " (cp_id, location, price, state, registered_at, token_salt, token_hash, nonce_hash, approved)"
+    " VALUES (?1, ?2, ?3, 'DISCONNECTED', ?4, ?5, ?6, ?7, ?8)",
   /* Also brings back a forgotten charging point. */
   [STMT_CP_REREGISTER] =
     "UPDATE charging_points"
     " SET location = ?2, price = ?3, registered_at = ?4,"
     "     token_salt = ?5, token_hash = ?6, nonce_hash = ?7,"
     "     state = CASE WHEN forgotten THEN 'DISCONNECTED' ELSE state END,"
+    "     approved = CASE WHEN forgotten THEN ?8 ELSE approved END,"
     "     forgotten = 0"
     " WHERE cp_id = ?1 AND (token_hash IS NULL OR forgotten)",
   [STMT_CP_RESET_TOKEN] =
@@ -239,7 +247,7 @@ static const char * const stmt_sql[N_STMTS] = {
     " SET forgotten = 1, token_salt = NULL, token_hash = NULL, nonce_hash = NULL"
     " WHERE cp_id = ?1 AND NOT forgotten",
   [STMT_CP_LOAD] =
-    "SELECT cp_id, location, price, state FROM charging_points WHERE NOT forgotten"
+    "SELECT cp_id, location, price, state, approved FROM charging_points WHERE NOT forgotten"
     " ORDER BY cp_id",
   [STMT_CP_SET_STATE] =
     "UPDATE charging_points SET state = ?2 WHERE cp_id = ?1",
@@ -249,6 +257,8 @@ static const char * const stmt_sql[N_STMTS] = {
     "UPDATE charging_points SET location = ?2 WHERE cp_id = ?1",
   [STMT_CP_TOUCH] =
     "UPDATE charging_points SET last_seen = ?2 WHERE cp_id = ?1",
+  [STMT_CP_APPROVE] =
+    "UPDATE charging_points SET approved = ?2 WHERE cp_id = ?1 AND NOT forgotten",
   [STMT_DRIVER_TOUCH] =
     "INSERT INTO drivers (driver_id, first_seen, last_seen) VALUES (?1, ?2, ?2)"
     " ON CONFLICT (driver_id) DO UPDATE SET last_seen = excluded.last_seen",
@@ -2024,6 +2034,34 @@ ev_store_register_cp_with_nonce (EvStore     *self,
                                  const char  *nonce,
                                  GError     **error)
 {
+  return ev_store_register_cp_pending (self, cp_id, location, price, nonce, FALSE, error);
+}
+
+/**
+ * ev_store_register_cp_pending:
+ * @self: a store
+ * @cp_id: the charging point's id
+ * @location: where it is
+ * @price: its price in EUR/kWh
+ * @nonce: (nullable): the registration's nonce
+ * @pending: whether a new charging point (or a forgotten one registering
+ *   anew) awaits the operator's approval (ev_store_approve_cp())
+ * @error: return location for an error
+ *
+ * Like ev_store_register_cp_with_nonce(); a charging point the store
+ * knows already keeps its approval.
+ *
+ * Returns: (transfer full): the token, or %NULL with @error set
+ */
+char *
+ev_store_register_cp_pending (EvStore     *self,
+                              const char  *cp_id,
+                              const char  *location,
+                              double       price,
+                              const char  *nonce,
+                              gboolean     pending,
+                              GError     **error)
+{
   g_autofree char *token = NULL;
   g_autofree char *salt = NULL;
   g_autofree char *hash = NULL;
@@ -2079,6 +2117,8 @@ ev_store_register_cp_with_nonce (EvStore     *self,
       bind_text (write, 5, salt);
       bind_text (write, 6, hash);
       bind_text (write, 7, nonce_hash);
+      if (id != STMT_CP_RENEW_TOKEN)
+        sqlite3_bind_int (write, 8, pending ? 0 : 1);
       if (!step_done (self, write, error))
         return NULL;
       g_clear_pointer (&write, borrowed_stmt_release);
@@ -2305,6 +2345,7 @@ ev_store_load_charging_points (EvStore  *self,
       ev_charging_point_set_price (cp, isfinite (price) && price >= 0 ? price : 0.0);
       ev_cp_state_from_string ((const char *) sqlite3_column_text (stmt, 3), &state);
       ev_charging_point_set_state (cp, state);
+      ev_charging_point_set_pending (cp, sqlite3_column_int (stmt, 4) == 0);
       g_ptr_array_add (cps, cp);
     }
 
@@ -2443,6 +2484,35 @@ ev_store_set_cp_location (EvStore     *self,
   g_value_init (&value, G_TYPE_STRING);
   g_value_set_string (&value, location);
   return update_cp (self, STMT_CP_SET_LOCATION, cp_id, &value, error);
+}
+
+/**
+ * ev_store_approve_cp:
+ * @self: a store
+ * @cp_id: the charging point's id
+ * @error: return location for an error
+ *
+ * Approves a charging point that registered pending, in the current
+ * batch. (Rejecting one is forgetting it: ev_store_forget_cp().)
+ *
+ * Returns: %TRUE on success; %EV_STORE_ERROR_NOT_FOUND for an unknown id
+ */
+gboolean
+ev_store_approve_cp (EvStore     *self,
+                     const char  *cp_id,
+                     GError     **error)
+{
+  g_auto(GValue) value = G_VALUE_INIT;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_cp_id (cp_id, error))
+    return FALSE;
+
+  g_value_init (&value, G_TYPE_INT64);
+  g_value_set_int64 (&value, 1);
+  return update_cp (self, STMT_CP_APPROVE, cp_id, &value, error);
 }
 
 /**

@@ -63,7 +63,7 @@ GQuark ev_store_error_quark (void);
  *
  * The schema version (`PRAGMA user_version`) this build writes.
  */
-#define EV_STORE_SCHEMA_VERSION 7
+#define EV_STORE_SCHEMA_VERSION 8
 
 /* The default of EvStore:log-limit, in rows. */
 #define EV_STORE_DEFAULT_LOG_LIMIT 200000
@@ -177,6 +177,16 @@ char            *ev_store_register_cp_with_nonce (EvStore              *self,
                                                  const char            *location,
                                                  double                 price,
                                                  const char            *nonce,
+                                                 GError               **error);
+char            *ev_store_register_cp_pending   (EvStore               *self,
+                                                 const char            *cp_id,
+                                                 const char            *location,
+                                                 double                 price,
+                                                 const char            *nonce,
+                                                 gboolean               pending,
+                                                 GError               **error);
+gboolean         ev_store_approve_cp            (EvStore               *self,
+                                                 const char            *cp_id,
                                                  GError               **error);
 gboolean         ev_store_verify_token          (EvStore               *self,
                                                  const char            *cp_id,

@@ -194,6 +194,7 @@ run_engine (int    argc,
   g_autofree char *bootstrap = NULL;
   g_autofree char *location = NULL;
   g_autofree char *state_dir = NULL;
+  g_autofree char *secret_file = NULL;
   g_auto(GStrv) overrides = NULL;
   g_autofree char *central_key = NULL;
   g_autofree char *central_fingerprint = NULL;
@@ -202,7 +203,7 @@ run_engine (int    argc,
   double auto_plug = -1.0, auto_unplug_after = -1.0, auto_unplug_kwh = 0.0;
   const GOptionEntry entries[] = {
     { "listen", 'l', 0, G_OPTION_ARG_STRING, &listen,
-      N_("Listen for the monitor on ADDR:PORT (default 0.0.0.0:7100; port 0 picks a free one)"), N_("ADDR:PORT") },
+      N_("Listen for the monitor on ADDR:PORT (default 127.0.0.1:7100; port 0 picks a free one)"), N_("ADDR:PORT") },
     { "kafka", 'k', 0, G_OPTION_ARG_STRING, &bootstrap,
       N_("Kafka bootstrap servers (default: the embedded broker)"), N_("HOST:PORT,…") },
     { "property", 'X', 0, G_OPTION_ARG_STRING_ARRAY, &overrides,
@@ -224,6 +225,9 @@ run_engine (int    argc,
       N_("BASE64|FILE") },
     { "central-key-fingerprint", 0, 0, G_OPTION_ARG_STRING, &central_fingerprint,
       N_("Trust the Central key with this SHA-256 fingerprint"), N_("HEX") },
+    { "pairing-secret-file", 0, 0, G_OPTION_ARG_FILENAME, &secret_file,
+      N_("The secret shared with the monitor, made if absent (default DIR/pairing.secret of --state-dir; "
+         "required to listen on an address other than loopback)"), N_("FILE") },
     { NULL }
   };
 
@@ -298,6 +302,7 @@ run_engine (int    argc,
                          "auto-unplug-after", seconds_to_ms (auto_unplug_after),
                          "auto-unplug-kwh", auto_unplug_kwh,
                          "state-dir", state_dir,
+                         "pairing-secret-file", secret_file,
                          NULL);
   station_engine_set_central_key (engine, g_steal_pointer (&trusted));
   if (common.headless)
@@ -351,6 +356,7 @@ run_monitor (int    argc,
   g_autofree char *central = NULL;
   int health_timeout = STATION_MONITOR_DEFAULT_HEALTH_TIMEOUT_MS;
   g_auto(TlsOptions) tls = { 0 };
+  g_autofree char *secret_file = NULL;
   const GOptionEntry entries[] = {
     { "id", 'i', 0, G_OPTION_ARG_STRING, &cp_id,
       N_("The charging point’s id (required)"), N_("CP") },
@@ -361,6 +367,9 @@ run_monitor (int    argc,
     { "health-timeout", 0, 0, G_OPTION_ARG_INT, &health_timeout,
       N_("How long the engine may take to answer a health check (default 1000 ms)"), N_("MS") },
     TLS_ENTRIES (tls),
+    { "pairing-secret-file", 0, 0, G_OPTION_ARG_FILENAME, &secret_file,
+      N_("The secret shared with the engine, made if absent "
+         "(default $XDG_STATE_HOME/evcharging/engines/pairing.secret)"), N_("FILE") },
     { NULL }
   };
 
@@ -406,6 +415,7 @@ run_monitor (int    argc,
                           "tls-fingerprint", tls.fingerprint,
                           "tls-client-cert", tls.client_cert,
                           "tls-client-key", tls.client_key,
+                          "pairing-secret-file", secret_file,
                           NULL);
   if (!station_monitor_check (monitor, &error))
     {

@@ -256,6 +256,7 @@ engine_event_cb (StationEngineWindow *self,
         text = g_strdup_printf (_("Supply finished: %s, %s"), kwh, amount);
       }
       break;
+    case STATION_EVENT_NOT_PAIRED:
     case STATION_EVENT_ERROR:
       text = g_strdup (ev_event_get_message (EV_EVENT (event)));
       break;

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "ev-bus.h"
@@ -25,7 +26,10 @@ struct _StationEngine
   char **kafka_overrides;
   char *location;
   char *state_dir;
+  char *pairing_secret_file;   /* NULL: <state_dir>/pairing.secret */
   StationMachineConfig config;
+
+  char *pairing_secret;        /* from start on */
 
   StationMachine *machine;
   GSocketService *service;
@@ -72,6 +76,7 @@ enum {
   PROP_AUTO_UNPLUG_KWH,
   PROP_MONITOR_GRACE,
   PROP_STATE_DIR,
+  PROP_PAIRING_SECRET_FILE,
   PROP_STARTED,
   PROP_PORT,
   PROP_CP_ID,
@@ -98,6 +103,7 @@ static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
 static void sync_machine (StationEngine *self);
+static void update_monitor_connected (StationEngine *self);
 
 static void
 emit (StationEngine          *self,
@@ -671,12 +677,117 @@ bind_cp (StationEngine  *self,
 
 /* The monitor link ------------------------------------------------------- */
 
+/* How far a monitor link got with the pairing (docs/protocol.md,
+ * "The engine port"). */
+typedef struct
+{
+  char *challenge;             /* the last one given, for the next hello */
+  char *cp_id;                 /* a proved hello for it was answered ok */
+  gboolean reported;           /* a not-paired event was emitted */
+} LinkPairing;
+
+static void
+link_pairing_free (gpointer data)
+{
+  LinkPairing *pairing = data;
+
+  g_free (pairing->challenge);
+  g_free (pairing->cp_id);
+  g_free (pairing);
+}
+
+static LinkPairing *
+link_pairing (EvLink *link)
+{
+  return g_object_get_data (G_OBJECT (link), "station-pairing");
+}
+
+static gboolean
+link_is_paired (EvLink *link)
+{
+  LinkPairing *pairing = link_pairing (link);
+
+  return pairing != NULL && pairing->cp_id != NULL;
+}
+
+/* %NULL when @request may go on: a `hello` proving the pairing for its
+ * CP id, or anything on a link whose proved `hello` was answered ok. A
+ * `hello` that proves nothing is answered with a challenge, anything
+ * else unpaired is refused, and the engine hears of a stranger once per
+ * link. */
+static EvLinkResponse *
+check_pairing (StationEngine       *self,
+               LinkPairing         *pairing,
+               const EvLinkRequest *request)
+{
+  g_autofree char *challenge = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean stranger;
+
+  if (request->type != EV_LINK_REQUEST_HELLO && pairing->cp_id != NULL)
+    return NULL;
+  if (request->type == EV_LINK_REQUEST_HELLO && request->proof == NULL &&
+      g_strcmp0 (request->cp_id, pairing->cp_id) == 0)
+    return NULL;
+  if (request->type == EV_LINK_REQUEST_HELLO && pairing->challenge != NULL &&
+      ev_link_pairing_check (self->pairing_secret, pairing->challenge, request))
+    {
+      g_clear_pointer (&pairing->challenge, g_free);
+      return NULL;
+    }
+
+  /* A bare hello is how a paired monitor begins; a wrong proof, or an
+   * order before the pairing, is a stranger's. */
+  stranger = request->type != EV_LINK_REQUEST_HELLO || request->proof != NULL;
+  if (stranger && !pairing->reported)
+    {
+      g_autofree char *message = NULL;
+      StationEventData data = {
+        .reason = (char *) ev_link_request_type_to_string (request->type),
+        .cp_id = request->type == EV_LINK_REQUEST_HELLO ? request->cp_id : NULL,
+      };
+
+      pairing->reported = TRUE;
+      message = request->type == EV_LINK_REQUEST_HELLO
+        ? g_strdup_printf (_("Refused a monitor that is not paired with this engine (hello as %s)"), request->cp_id)
+        : g_strdup_printf (_("Refused a “%s” request from a monitor that is not paired with this engine"),
+                           data.reason);
+      g_message ("%s", message);
+      ev_event_emit (self, signals[SIGNAL_EVENT], station_event_new (STATION_EVENT_NOT_PAIRED, message, &data));
+    }
+
+  g_clear_pointer (&pairing->challenge, g_free);
+  if (request->type != EV_LINK_REQUEST_HELLO)
+    return ev_link_response_new_not_paired (NULL);
+
+  /* A fresh challenge for each attempt: a proof seen once is worthless. */
+  challenge = ev_protocol_new_nonce (&error);
+  if (challenge == NULL)
+    {
+      emit_error (self, error->message);
+      return ev_link_response_new_not_paired (NULL);
+    }
+  pairing->challenge = g_strdup (challenge);
+  return ev_link_response_new_not_paired (challenge);
+}
+
 static EvLinkResponse *
 handle_request (StationEngine       *self,
+                LinkPairing         *pairing,
                 const EvLinkRequest *request)
 {
   const char *cp_id = station_machine_get_cp_id (self->machine);
   EvCpState state = station_machine_get_state (self->machine);
+
+  /* Central's requests are not an engine's to answer, paired or not. */
+  if (request->type != EV_LINK_REQUEST_AUTH && request->type != EV_LINK_REQUEST_REGISTER &&
+      request->type != EV_LINK_REQUEST_STATUS)
+    {
+      EvLinkResponse *refusal = check_pairing (self, pairing, request);
+
+      if (refusal != NULL)
+        return refusal;
+    }
 
   switch (request->type)
     {
@@ -695,6 +806,12 @@ handle_request (StationEngine       *self,
         }
       else if (!g_str_equal (cp_id, request->cp_id))
         return ev_link_response_new_denied (EV_LINK_REASON_BOUND_TO_OTHER_CP);
+      if (g_strcmp0 (pairing->cp_id, request->cp_id) != 0)
+        {
+          g_free (pairing->cp_id);
+          pairing->cp_id = g_strdup (request->cp_id);
+          update_monitor_connected (self);
+        }
       return ev_link_response_new_hello_ok (self->location, state);
 
     case EV_LINK_REQUEST_HEALTH:
@@ -744,7 +861,7 @@ link_request_cb (EvLink     *link,
       response = ev_link_response_new_for_reason (reason);
     }
   else
-    response = handle_request (self, request);
+    response = handle_request (self, link_pairing (link), request);
 
   json = ev_link_response_to_json (response, NULL);
   g_clear_error (&error);
@@ -757,8 +874,13 @@ update_monitor_connected (StationEngine *self)
 {
   gboolean connected = FALSE;
 
+  /* A stranger's link keeps no supply going. */
   for (guint i = 0; i < self->links->len; i++)
-    connected |= ev_link_is_established (g_ptr_array_index (self->links, i));
+    {
+      EvLink *link = g_ptr_array_index (self->links, i);
+
+      connected |= ev_link_is_established (link) && link_is_paired (link);
+    }
 
   set_boolean (self, &self->monitor_connected, connected, PROP_MONITOR_CONNECTED, STATION_EVENT_MONITOR);
   station_machine_set_monitor (self->machine, connected, ev_protocol_now_ms ());
@@ -795,6 +917,7 @@ incoming_cb (GSocketService    *service,
   StationEngine *self = user_data;
   EvLink *link = ev_link_new_server (connection);
 
+  g_object_set_data_full (G_OBJECT (link), "station-pairing", g_new0 (LinkPairing, 1), link_pairing_free);
   g_signal_connect (link, "request", G_CALLBACK (link_request_cb), self);
   g_signal_connect (link, "closed", G_CALLBACK (link_closed_cb), self);
   g_signal_connect (link, "notify::established", G_CALLBACK (link_established_cb), self);
@@ -897,6 +1020,10 @@ station_engine_finalize (GObject *object)
   g_strfreev (self->kafka_overrides);
   g_free (self->location);
   g_free (self->state_dir);
+  g_free (self->pairing_secret_file);
+  if (self->pairing_secret != NULL)
+    explicit_bzero (self->pairing_secret, strlen (self->pairing_secret));
+  g_free (self->pairing_secret);
   g_free (self->supply_id);
   g_free (self->driver_id);
   g_clear_pointer (&self->machine, station_machine_free);
@@ -953,6 +1080,9 @@ station_engine_get_property (GObject    *object,
       break;
     case PROP_STATE_DIR:
       g_value_set_string (value, self->state_dir);
+      break;
+    case PROP_PAIRING_SECRET_FILE:
+      g_value_set_string (value, self->pairing_secret_file);
       break;
     case PROP_STARTED:
       g_value_set_boolean (value, self->started);
@@ -1047,6 +1177,9 @@ station_engine_set_property (GObject      *object,
     case PROP_STATE_DIR:
       self->state_dir = g_value_dup_string (value);
       break;
+    case PROP_PAIRING_SECRET_FILE:
+      self->pairing_secret_file = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1093,6 +1226,8 @@ station_engine_class_init (StationEngineClass *klass)
                         STATION_DEFAULT_MONITOR_GRACE_MS, CONSTRUCT_FLAGS);
   properties[PROP_STATE_DIR] =
     g_param_spec_string ("state-dir", NULL, NULL, NULL, CONSTRUCT_FLAGS);
+  properties[PROP_PAIRING_SECRET_FILE] =
+    g_param_spec_string ("pairing-secret-file", NULL, NULL, NULL, CONSTRUCT_FLAGS);
 
   properties[PROP_STARTED] =
     g_param_spec_boolean ("started", NULL, NULL, FALSE, READ_FLAGS);
@@ -1210,6 +1345,27 @@ station_engine_start (StationEngine  *self,
   address = station_parse_address (self->listen, error);
   if (address == NULL)
     return FALSE;
+
+  /* Off this machine, a monitor cannot read our default secret: the
+   * operator must hand both the same one. */
+  if (self->pairing_secret_file == NULL &&
+      !g_inet_address_get_is_loopback (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address))))
+    {
+      g_set_error (error, STATION_ERROR, STATION_ERROR_INVALID,
+                   _("Listening on %s, which is not a loopback address, needs a pairing secret "
+                     "shared with the monitor (--pairing-secret-file)"), self->listen);
+      return FALSE;
+    }
+  {
+    g_autofree char *path = self->pairing_secret_file != NULL
+      ? g_strdup (self->pairing_secret_file)
+      : g_build_filename (self->state_dir, "pairing.secret", NULL);
+
+    g_clear_pointer (&self->pairing_secret, g_free);
+    self->pairing_secret = station_pairing_secret_ensure (path, error);
+    if (self->pairing_secret == NULL)
+      return FALSE;
+  }
 
   client_id = g_strdup_printf ("ev-engine-%d", (int) getpid ());
   self->bus = ev_bus_new (self->bootstrap, NULL, client_id,

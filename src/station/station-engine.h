@@ -9,7 +9,7 @@
 
 G_BEGIN_DECLS
 
-#define STATION_ENGINE_DEFAULT_LISTEN "0.0.0.0:7100"
+#define STATION_ENGINE_DEFAULT_LISTEN "127.0.0.1:7100"
 
 /* How long a supply asked at the station waits for Central's answer. */
 #define STATION_ENGINE_ANSWER_TIMEOUT_MS 10000
@@ -25,7 +25,12 @@ G_BEGIN_DECLS
  *
  * Construct-only properties:
  * - "listen" (string): "ADDR:PORT" for the monitor; port 0 picks a free
- *   one (read it back from "port"). Default 0.0.0.0:7100.
+ *   one (read it back from "port"). Default 127.0.0.1:7100; any other
+ *   than a loopback address needs "pairing-secret-file".
+ * - "pairing-secret-file" (string): the secret shared with the monitor
+ *   (station_pairing_secret_ensure(): made if absent). Default
+ *   `<state-dir>/pairing.secret`. Only a link whose `hello` proves it
+ *   may bind the engine or send it anything (docs/protocol.md).
  * - "bootstrap" (string): Kafka bootstrap servers (required).
  * - "kafka-overrides" (strv): librdkafka "key=value" properties.
  * - "location" (string): where the CP is, given to the monitor.

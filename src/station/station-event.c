@@ -25,6 +25,8 @@ G_DEFINE_ENUM_TYPE (StationEventKind, station_event_kind,
                     G_DEFINE_ENUM_VALUE (STATION_EVENT_ENGINE_DOWN, "engine-down"),
                     G_DEFINE_ENUM_VALUE (STATION_EVENT_ENGINE_HEALTH, "engine-health"),
                     G_DEFINE_ENUM_VALUE (STATION_EVENT_STATUS, "status"),
+                    G_DEFINE_ENUM_VALUE (STATION_EVENT_NOT_PAIRED, "not-paired"),
+                    G_DEFINE_ENUM_VALUE (STATION_EVENT_APPROVAL, "approval"),
                     G_DEFINE_ENUM_VALUE (STATION_EVENT_ERROR, "error"))
 
 /**

@@ -59,6 +59,10 @@ const char *station_central_link_to_string (StationCentralLink link);
  *   be opened.
  * @STATION_EVENT_ENGINE_HEALTH: monitor: the engine's health changed.
  * @STATION_EVENT_STATUS: monitor: what is reported to Central changed.
+ * @STATION_EVENT_APPROVAL: monitor: Central says the CP awaits the
+ *   operator's approval, or no longer does (@up: awaiting).
+ * @STATION_EVENT_NOT_PAIRED: engine: a link that has not proved the
+ *   pairing sent a request other than a bare `hello` (once per link).
  * @STATION_EVENT_ERROR: something went wrong; the message says what.
  *
  * What a #StationEvent of the engine or of the monitor tells; the nicks
@@ -87,6 +91,8 @@ typedef enum {
   STATION_EVENT_ENGINE_DOWN,
   STATION_EVENT_ENGINE_HEALTH,
   STATION_EVENT_STATUS,
+  STATION_EVENT_NOT_PAIRED,
+  STATION_EVENT_APPROVAL,
   STATION_EVENT_ERROR,
 } StationEventKind;
 
@@ -97,10 +103,10 @@ GType station_event_kind_get_type (void);
  * StationEventData:
  * @up: engine `monitor`: the monitor is linked; engine `central`,
  *   `broker`: reachable; `health`: the engine is healthy (not KO)
- * @cp_id: `bound`
+ * @cp_id: `bound`; `not-paired`: the CP id a `hello` named (nullable)
  * @location: `engine-connected`: where the engine says it is (nullable)
  * @reason: `engine-denied`, `engine-down`, monitor `central` (nullable),
- *   `invalid-message`
+ *   `invalid-message`; `not-paired`: the type of the request refused
  * @topic: `invalid-message`
  * @ignored: `directive`: why it was not applied (%NULL when it was)
  * @has_state: `engine-connected`: the engine said its state

@@ -119,6 +119,10 @@ engine_members (gpointer                core,
       json_object_set_string_member (fields, "topic", data->topic);
       json_object_set_string_member (fields, "reason", data->reason);
       return TRUE;
+    case STATION_EVENT_NOT_PAIRED:
+      json_object_set_string_member (fields, "request", data->reason);
+      ev_json_object_set_nullable_string (fields, "cp_id", data->cp_id);
+      return TRUE;
     default:
       return FALSE;
     }
@@ -171,6 +175,9 @@ monitor_members (gpointer                core,
     case STATION_EVENT_STATUS:
       json_object_set_string_member (fields, "state", ev_cp_state_to_string (data->state));
       json_object_set_string_member (fields, "engine", ev_engine_health_to_string (data->health));
+      return TRUE;
+    case STATION_EVENT_APPROVAL:
+      json_object_set_boolean_member (fields, "pending", data->up);
       return TRUE;
     default:
       return FALSE;

@@ -449,6 +449,7 @@ station_launcher_start (StationLauncher  *self,
   g_autofree char *engine = NULL;
   g_autofree char *tls_ca = NULL;
   g_autofree char *tls_fingerprint = NULL;
+  g_autofree char *secret_file = station_pairing_default_path ();
   g_autoptr(GSocketAddress) central_address = NULL;
   g_autoptr(GPtrArray) engine_argv = g_ptr_array_new ();
   g_autoptr(GPtrArray) monitor_argv = g_ptr_array_new ();
@@ -499,6 +500,9 @@ station_launcher_start (StationLauncher  *self,
   g_ptr_array_add (engine_argv, (char *) "engine");
   g_ptr_array_add (engine_argv, (char *) "--listen");
   g_ptr_array_add (engine_argv, listen);
+  /* Both given the secret by name: an engine on 0.0.0.0 needs it so. */
+  g_ptr_array_add (engine_argv, (char *) "--pairing-secret-file");
+  g_ptr_array_add (engine_argv, secret_file);
   if (*location != '\0')
     {
       g_ptr_array_add (engine_argv, (char *) "--location");
@@ -511,6 +515,7 @@ station_launcher_start (StationLauncher  *self,
     {
       const char * const common[] = {
         self->program, "monitor", "--id", cp_id, "--engine", engine, "--central", central,
+        "--pairing-secret-file", secret_file,
       };
 
       for (guint i = 0; i < G_N_ELEMENTS (common); i++)

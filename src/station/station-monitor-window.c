@@ -153,13 +153,14 @@ static void
 update_link (StationMonitorWindow *self)
 {
   StationCentralLink link = station_monitor_get_central_link (self->monitor);
-  const char *label = link_label (link);
+  gboolean up = link == STATION_CENTRAL_LINK_AUTHENTICATED || link == STATION_CENTRAL_LINK_REGISTERED;
+  gboolean pending = up && station_monitor_get_approval_pending (self->monitor);
+  const char *label = pending ? C_("central link", "Awaiting approval") : link_label (link);
   g_autofree char *a11y = NULL;
 
   gtk_label_set_label (self->link_label, label);
   set_tone (GTK_WIDGET (self->link_label),
-            link == STATION_CENTRAL_LINK_AUTHENTICATED || link == STATION_CENTRAL_LINK_REGISTERED ? "success" :
-            link == STATION_CENTRAL_LINK_CONNECTING ? NULL : "error");
+            pending ? "warning" : up ? "success" : link == STATION_CENTRAL_LINK_CONNECTING ? NULL : "error");
   a11y = g_strdup_printf (_("Link to Central: %s"), label);
   ev_ui_set_a11y_label (GTK_WIDGET (self->link_label), a11y);
 }
@@ -191,7 +192,7 @@ monitor_notify_cb (StationMonitorWindow *self,
     update_health (self);
   else if (g_str_equal (name, "last-check"))
     update_check (self);
-  else if (g_str_equal (name, "central-link"))
+  else if (g_str_equal (name, "central-link") || g_str_equal (name, "approval-pending"))
     update_link (self);
   else if (g_str_equal (name, "location") || g_str_equal (name, "price"))
     update_details (self);
@@ -233,7 +234,11 @@ monitor_event_cb (StationMonitorWindow *self,
       text = g_strdup_printf (_("Engine link down: %s"), data->reason);
       break;
     case STATION_EVENT_ENGINE_DENIED:
-      text = g_strdup (_("The engine serves another charging point"));
+      text = g_strdup_printf (_("The engine refused this monitor: %s"), ev_reason_describe (data->reason));
+      break;
+    case STATION_EVENT_APPROVAL:
+      text = g_strdup (data->up ? _("Registered with Central: waiting for the operator’s approval, no supplies until then")
+                                : _("The operator approved this charging point"));
       break;
     case STATION_EVENT_PRICE:
       {

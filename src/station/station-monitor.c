@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "ev-enum-types.h"
 #include "ev-link.h"
@@ -57,6 +58,8 @@ struct _StationMonitor
 
   char *cp_id;
   char *token_dir;
+  char *pairing_secret_file;
+  char *pairing_secret;       /* from start on */
   char *nonce;                /* the registration's, until the token is kept */
   guint interval_ms;
   guint health_timeout_ms;
@@ -78,6 +81,7 @@ struct _StationMonitor
   gboolean status_pending;
   gboolean status_stale;      /* what Central was told changed meanwhile */
   gboolean central_busy;      /* auth or register outstanding */
+  gboolean engine_proved;     /* this engine link has sent its proof */
 
   gboolean started;
   gboolean engine_connected;  /* hello answered ok */
@@ -88,6 +92,7 @@ struct _StationMonitor
   char *location;
   double price;
   gboolean has_price;
+  gboolean approval_pending;  /* Central says the CP awaits approval */
   EvCpState reported_state;
   EvEngineHealth reported_health;
   gboolean reported_once;
@@ -101,6 +106,7 @@ enum {
   PROP_ENGINE,
   PROP_CENTRAL,
   PROP_TOKEN_DIR,
+  PROP_PAIRING_SECRET_FILE,
   PROP_INTERVAL,
   PROP_HEALTH_TIMEOUT,
   PROP_RECONNECT_MIN,
@@ -119,6 +125,7 @@ enum {
   PROP_LOCATION,
   PROP_PRICE,
   PROP_REPORTED_STATE,
+  PROP_APPROVAL_PENDING,
   N_PROPS
 };
 
@@ -345,6 +352,21 @@ hello_response (StationMonitor *self,
   g_autofree char *message = NULL;
 
   g_clear_handle_id (&self->health_timeout_id, g_source_remove);
+
+  /* The engine asks us to prove the pairing: answer its challenge, the
+   * proof of the secret without the secret (docs/protocol.md). */
+  if (response != NULL && response->status == EV_LINK_STATUS_DENIED &&
+      response->reason == EV_LINK_REASON_NOT_PAIRED && response->challenge != NULL &&
+      !self->engine_proved)
+    {
+      self->engine_proved = TRUE;
+      watch_engine_answer (self);
+      send_request (self, &self->engine,
+                    ev_link_request_new_hello_paired (self->cp_id, response->challenge, self->pairing_secret),
+                    hello_response);
+      return;
+    }
+
   if (response == NULL || response->status != EV_LINK_STATUS_OK)
     {
       const char *reason = response != NULL ? ev_link_reason_to_string (response->reason)
@@ -453,6 +475,20 @@ set_price (StationMonitor *self,
     send_request (self, &self->engine, ev_link_request_new_price (price), NULL);
 }
 
+/* What Central's last answer said of the operator's approval. */
+static void
+set_approval_pending (StationMonitor *self,
+                      gboolean        pending)
+{
+  StationEventData data = { .up = pending };
+
+  if (self->approval_pending == pending)
+    return;
+  self->approval_pending = pending;
+  notify (self, PROP_APPROVAL_PENDING);
+  emit (self, STATION_EVENT_APPROVAL, &data);
+}
+
 /* A refusal an operator must fix: keep the link closed for a while. */
 static void
 central_refused (StationMonitor *self,
@@ -501,6 +537,7 @@ register_response (StationMonitor *self,
   self->central.delay_ms = self->reconnect_min_ms;
   if (response->has_price)
     set_price (self, response->price);
+  set_approval_pending (self, response->pending);
   set_central_link (self, STATION_CENTRAL_LINK_REGISTERED, NULL);
 }
 
@@ -538,6 +575,7 @@ auth_response (StationMonitor *self,
       self->central.delay_ms = self->reconnect_min_ms;
       if (response->has_price)
         set_price (self, response->price);
+      set_approval_pending (self, response->pending);
       set_central_link (self, STATION_CENTRAL_LINK_AUTHENTICATED, NULL);
       return;
     }
@@ -548,6 +586,20 @@ auth_response (StationMonitor *self,
       g_message ("Central does not know %s: registering it again", self->cp_id);
       set_central_link (self, STATION_CENTRAL_LINK_CONNECTING, "unknown-cp");
       send_register (self);
+      return;
+    }
+
+  /* Our CP is live on another link: an earlier link of ours, half-open
+   * after a crash, or a stranger with our token. Central takes us once
+   * that link has been silent for 3 s, so retry at the usual pace. */
+  if (response->status == EV_LINK_STATUS_DENIED && response->reason == EV_LINK_REASON_ALREADY_CONNECTED)
+    {
+      g_autofree char *message = g_strdup_printf (_("Central says charging point %s is connected on another link; trying again"),
+                                                  self->cp_id);
+
+      emit_error (self, message);
+      set_central_link (self, STATION_CENTRAL_LINK_CONNECTING, "already-connected");
+      ev_link_close (self->central.link);
       return;
     }
 
@@ -586,6 +638,7 @@ status_response (StationMonitor *self,
     {
       if (response->has_price)
         set_price (self, response->price);
+      set_approval_pending (self, response->pending);
       /* The engine's health changed while this status was out. */
       if (stale)
         report_change (self);
@@ -787,6 +840,7 @@ connected_cb (GObject      *source,
 
   if (peer == &self->engine)
     {
+      self->engine_proved = FALSE;
       watch_engine_answer (self);
       send_request (self, peer, ev_link_request_new_hello (self->cp_id), hello_response);
     }
@@ -876,6 +930,10 @@ station_monitor_finalize (GObject *object)
   g_free (self->tls_client_key);
   g_clear_pointer (&self->tls_client, ev_tls_client_unref);
   g_free (self->token_dir);
+  g_free (self->pairing_secret_file);
+  if (self->pairing_secret != NULL)
+    explicit_bzero (self->pairing_secret, strlen (self->pairing_secret));
+  g_free (self->pairing_secret);
   g_free (self->nonce);
   g_free (self->engine.address);
   g_free (self->central.address);
@@ -894,6 +952,8 @@ station_monitor_constructed (GObject *object)
 
   if (self->token_dir == NULL)
     self->token_dir = station_monitor_default_token_dir ();
+  if (self->pairing_secret_file == NULL)
+    self->pairing_secret_file = station_pairing_default_path ();
   self->reconnect_max_ms = MAX (self->reconnect_max_ms, self->reconnect_min_ms);
   self->engine.delay_ms = self->central.delay_ms = self->reconnect_min_ms;
 }
@@ -919,6 +979,9 @@ station_monitor_get_property (GObject    *object,
       break;
     case PROP_TOKEN_DIR:
       g_value_set_string (value, self->token_dir);
+      break;
+    case PROP_PAIRING_SECRET_FILE:
+      g_value_set_string (value, self->pairing_secret_file);
       break;
     case PROP_INTERVAL:
       g_value_set_uint (value, self->interval_ms);
@@ -974,6 +1037,9 @@ station_monitor_get_property (GObject    *object,
     case PROP_REPORTED_STATE:
       g_value_set_enum (value, self->reported_state);
       break;
+    case PROP_APPROVAL_PENDING:
+      g_value_set_boolean (value, self->approval_pending);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1000,6 +1066,9 @@ station_monitor_set_property (GObject      *object,
       break;
     case PROP_TOKEN_DIR:
       self->token_dir = g_value_dup_string (value);
+      break;
+    case PROP_PAIRING_SECRET_FILE:
+      self->pairing_secret_file = g_value_dup_string (value);
       break;
     case PROP_INTERVAL:
       self->interval_ms = g_value_get_uint (value);
@@ -1058,6 +1127,8 @@ station_monitor_class_init (StationMonitorClass *klass)
   properties[PROP_ENGINE] = g_param_spec_string ("engine", NULL, NULL, NULL, CONSTRUCT_FLAGS);
   properties[PROP_CENTRAL] = g_param_spec_string ("central", NULL, NULL, NULL, CONSTRUCT_FLAGS);
   properties[PROP_TOKEN_DIR] = g_param_spec_string ("token-dir", NULL, NULL, NULL, CONSTRUCT_FLAGS);
+  properties[PROP_PAIRING_SECRET_FILE] =
+    g_param_spec_string ("pairing-secret-file", NULL, NULL, NULL, CONSTRUCT_FLAGS);
   properties[PROP_INTERVAL] = ms_pspec ("interval", STATION_MONITOR_DEFAULT_INTERVAL_MS);
   properties[PROP_HEALTH_TIMEOUT] = ms_pspec ("health-timeout", STATION_MONITOR_DEFAULT_HEALTH_TIMEOUT_MS);
   properties[PROP_RECONNECT_MIN] = ms_pspec ("reconnect-min", STATION_MONITOR_DEFAULT_RECONNECT_MIN_MS);
@@ -1085,6 +1156,8 @@ station_monitor_class_init (StationMonitorClass *klass)
   properties[PROP_PRICE] = g_param_spec_double ("price", NULL, NULL, 0.0, G_MAXDOUBLE, 0.0, READ_FLAGS);
   properties[PROP_REPORTED_STATE] =
     g_param_spec_enum ("reported-state", NULL, NULL, EV_TYPE_CP_STATE, EV_CP_STATE_DISCONNECTED, READ_FLAGS);
+  properties[PROP_APPROVAL_PENDING] =
+    g_param_spec_boolean ("approval-pending", NULL, NULL, FALSE, READ_FLAGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -1203,6 +1276,10 @@ station_monitor_start (StationMonitor  *self,
   g_return_val_if_fail (!self->started, FALSE);
 
   if (!station_monitor_check (self, error))
+    return FALSE;
+  g_clear_pointer (&self->pairing_secret, g_free);
+  self->pairing_secret = station_pairing_secret_ensure (self->pairing_secret_file, error);
+  if (self->pairing_secret == NULL)
     return FALSE;
 
   self->started = TRUE;
@@ -1327,4 +1404,18 @@ station_monitor_get_reported_state (StationMonitor *self)
 {
   g_return_val_if_fail (STATION_IS_MONITOR (self), EV_CP_STATE_DISCONNECTED);
   return self->reported_state;
+}
+
+/**
+ * station_monitor_get_approval_pending:
+ * @self: a monitor
+ *
+ * Returns: whether Central's last answer said the CP awaits the
+ *   operator's approval (it gets no supplies until then)
+ */
+gboolean
+station_monitor_get_approval_pending (StationMonitor *self)
+{
+  g_return_val_if_fail (STATION_IS_MONITOR (self), FALSE);
+  return self->approval_pending;
 }

@@ -34,6 +34,10 @@ GType       station_engine_health_get_type (void);
  * - "central" (string): Central's "ADDR:PORT" (required)
  * - "token-dir" (string): where tokens are kept, one file per CP id, mode
  *   0600; default $XDG_STATE_HOME/evcharging/tokens
+ * - "pairing-secret-file" (string): the secret shared with the engine,
+ *   proved in `hello` (made if absent); default
+ *   station_pairing_default_path(), where an engine with the default
+ *   state directory keeps its own
  * - "interval" (uint, ms): health and status cadence (default 1000)
  * - "health-timeout" (uint, ms): no answer to `health` in this time means
  *   the engine is unreachable (default 1000)
@@ -49,7 +53,8 @@ GType       station_engine_health_get_type (void);
  * "engine-health" (#EvEngineHealth), "engine-state" (#EvCpState),
  * "last-check" (int64, ms since the epoch of the last health answer),
  * "central-link" (#StationCentralLink), "location", "price",
- * "reported-state" (#EvCpState last reported to Central).
+ * "reported-state" (#EvCpState last reported to Central),
+ * "approval-pending" (Central says the CP awaits the operator's approval).
  *
  * Signals:
  * - "event" (#StationEvent): everything that happens, as it happens: the
@@ -72,6 +77,7 @@ const char        *station_monitor_get_cp_id          (StationMonitor  *self);
 const char        *station_monitor_get_engine         (StationMonitor  *self);
 const char        *station_monitor_get_central        (StationMonitor  *self);
 const char        *station_monitor_get_token_dir      (StationMonitor  *self);
+gboolean           station_monitor_get_approval_pending (StationMonitor *self);
 gboolean           station_monitor_get_started        (StationMonitor  *self);
 gboolean           station_monitor_get_tls            (StationMonitor  *self);
 gboolean           station_monitor_get_engine_connected (StationMonitor *self);

@@ -1,6 +1,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -11,6 +13,9 @@
 
 /* A token is one short line; anything this long is not one. */
 #define TOKEN_MAX_SIZE 4096
+/* 256 random bits, in hex; a secret file holds at least 128. */
+#define PAIRING_SECRET_BYTES 32
+#define PAIRING_SECRET_MIN_LENGTH 32
 
 /**
  * station_parse_address:
@@ -168,4 +173,128 @@ station_nonce_forget (const char *token_dir,
   g_autofree char *path = nonce_path (token_dir, cp_id);
 
   g_unlink (path);
+}
+
+/**
+ * station_pairing_default_path:
+ *
+ * Where an engine and a monitor of the same user on one machine find
+ * their pairing secret when none is given:
+ * `$XDG_STATE_HOME/evcharging/engines/pairing.secret`.
+ *
+ * Returns: (transfer full): the path
+ */
+char *
+station_pairing_default_path (void)
+{
+  return g_build_filename (g_get_user_state_dir (), "evcharging", "engines", "pairing.secret", NULL);
+}
+
+static char *
+read_pairing_secret (const char  *path,
+                     GError     **error)
+{
+  g_autofree char *secret = NULL;
+  g_autoptr(GError) read_error = NULL;
+  GStatBuf st;
+
+  if (!ev_file_read_bounded (path, TOKEN_MAX_SIZE, &secret, NULL, &read_error))
+    {
+      g_propagate_error (error, g_steal_pointer (&read_error));
+      return NULL;
+    }
+  g_strstrip (secret);
+  /* A secret others can read pairs them too. */
+  if (g_stat (path, &st) == 0 && (st.st_mode & 077) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                   _("The pairing secret %s can be read by other users; make it private (chmod 600)"), path);
+      return NULL;
+    }
+  if (g_utf8_strlen (secret, -1) < PAIRING_SECRET_MIN_LENGTH ||
+      !ev_protocol_validate_token (secret, "secret", NULL))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _("%s does not hold a pairing secret (at least %d printable characters)"),
+                   path, PAIRING_SECRET_MIN_LENGTH);
+      return NULL;
+    }
+  return g_steal_pointer (&secret);
+}
+
+/**
+ * station_pairing_secret_ensure:
+ * @path: the pairing secret's file
+ * @error: return location for a #GError
+ *
+ * The pairing secret kept in @path (one line, mode 0600), made and kept
+ * there first if the file does not exist. An engine and its monitor
+ * started at once may both make one: the file is linked into place only
+ * if it is still absent, so both end up with the same.
+ *
+ * Returns: (transfer full) (nullable): the secret, or %NULL with @error
+ */
+char *
+station_pairing_secret_ensure (const char  *path,
+                               GError     **error)
+{
+  g_autoptr(GError) read_error = NULL;
+  g_autofree char *secret = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *tmp = NULL;
+  g_autofree char *line = NULL;
+  int fd;
+  int saved_errno;
+  gboolean written;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  secret = read_pairing_secret (path, &read_error);
+  if (secret != NULL || !g_error_matches (read_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    {
+      if (read_error != NULL)
+        g_propagate_error (error, g_steal_pointer (&read_error));
+      return g_steal_pointer (&secret);
+    }
+
+  secret = ev_protocol_random_hex (PAIRING_SECRET_BYTES, error);
+  if (secret == NULL)
+    return NULL;
+  dir = g_path_get_dirname (path);
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      saved_errno = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   _("Could not create %s: %s"), dir, g_strerror (saved_errno));
+      return NULL;
+    }
+
+  tmp = g_strconcat (path, ".XXXXXX", NULL);
+  fd = g_mkstemp_full (tmp, O_RDWR, 0600);
+  if (fd < 0)
+    {
+      saved_errno = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   _("Could not write the pairing secret %s: %s"), path, g_strerror (saved_errno));
+      return NULL;
+    }
+  line = g_strconcat (secret, "\n", NULL);
+  written = write (fd, line, strlen (line)) == (gssize) strlen (line) && fsync (fd) == 0;
+  saved_errno = errno;
+  close (fd);
+  if (written && link (tmp, path) != 0)
+    {
+      saved_errno = errno;
+      written = saved_errno == EEXIST;
+    }
+  g_unlink (tmp);
+  if (!written)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   _("Could not write the pairing secret %s: %s"), path, g_strerror (saved_errno));
+      return NULL;
+    }
+
+  /* Ours, or the one that got there first. */
+  return read_pairing_secret (path, error);
 }

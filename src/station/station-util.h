@@ -20,4 +20,8 @@ char           *station_nonce_ensure        (const char         *token_dir,
 void            station_nonce_forget        (const char         *token_dir,
                                              const char         *cp_id);
 
+char           *station_pairing_default_path (void);
+char           *station_pairing_secret_ensure (const char        *path,
+                                              GError           **error);
+
 G_END_DECLS

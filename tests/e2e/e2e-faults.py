@@ -121,6 +121,19 @@ def test_monitor_killed(net):
     driver = net.start_driver("d1")
     driver.wait("cp-state", cp_id="CP1", state="ACTIVE")
 
+    # Issue 14: killed (SIGKILL) and restarted at once, the monitor is not
+    # refused as a second link of a live CP: its old socket died with it.
+    since = net.central.mark()
+    killed = time.monotonic()
+    station.monitor.kill()
+    station.start_monitor().wait("central", link="authenticated")
+    back = time.monotonic() - killed
+    log("# monitor killed and restarted at once: authenticated after %.1f s" % back)
+    check(back <= 3.0 + 1.5 * SLOW, "authenticated again after %.1f s", back)
+    check(not net.central.find("auth-denied", since=since, cp_id="CP1"),
+          "Central refused the restarted monitor")
+    net.wait_cp_state("CP1", "ACTIVE", since=since)
+
     lose_monitor(net, station)
     station.engine.wait("monitor", connected=False)
     driver.wait("cp-state", cp_id="CP1", state="DISCONNECTED", available=False)

@@ -220,7 +220,8 @@ class Station:
                 "--listen", "127.0.0.1:%d" % self.port, "--kafka", self.net.bootstrap,
                 "--location", self.location,
                 # The network's own journals: a run never reads another's.
-                "--state-dir", os.path.join(self.net.dir, "engines")] + list(self.engine_args)
+                "--state-dir", os.path.join(self.net.dir, "engines"),
+                "--pairing-secret-file", self.net.pairing_secret_file] + list(self.engine_args)
         self.engine = self.net.spawn("engine-%s.%d" % (self.cp_id, self.runs), argv)
         ready = self.engine.wait("ready", timeout=timeout)
         self.port = ready["port"]
@@ -230,7 +231,8 @@ class Station:
         self.runs += 1
         argv = [program("EV_STATION"), "monitor", "--headless", "--id", self.cp_id,
                 "--engine", "127.0.0.1:%d" % self.port,
-                "--central", "127.0.0.1:%d" % self.net.central_port]
+                "--central", "127.0.0.1:%d" % self.net.central_port,
+                "--pairing-secret-file", self.net.pairing_secret_file]
         self.monitor = self.net.spawn("monitor-%s.%d" % (self.cp_id, self.runs), argv)
         self.monitor.wait("ready", timeout=timeout)
         return self.monitor
@@ -250,6 +252,8 @@ class Network:
         # The programs' own G_DEBUG: a warning logged is not a crash here.
         self.env.pop("G_DEBUG", None)
         self.db_path = os.path.join(self.dir, "central.db")
+        # Every engine and monitor of the network pairs with the same one.
+        self.pairing_secret_file = os.path.join(self.dir, "pairing.secret")
         self.procs = []
         self.broker = None
         self.bootstrap = None
@@ -273,7 +277,8 @@ class Network:
     def start_central(self, *extra, timeout=WAIT_S):
         """Central on a free port the first time, on the same one after."""
         self.central_runs += 1
-        argv = [program("EV_CENTRAL"), "--headless",
+        # Registrations are approved at once: approval has tests of its own.
+        argv = [program("EV_CENTRAL"), "--headless", "--auto-approve",
                 "--listen", "127.0.0.1:%d" % self.central_port,
                 "--kafka", self.bootstrap, "--db", self.db_path] + list(extra)
         self.central = self.spawn("central.%d" % self.central_runs, argv)
