@@ -36,7 +36,9 @@ RELAY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "relay.py")
 # add a deployment's options (TLS, pairing secrets, approval).
 EXTRA_OPTIONS = {
     "broker": [],
-    "central": [],
+    # New CPs need the operator's approval unless Central approves them
+    # (issue 14); these tests are not about approval.
+    "central": ["--auto-approve"],
     "engine": [],
     "monitor": [],
     "driver": [],
@@ -73,8 +75,11 @@ class HostStation(Station):
     def start_engine(self, timeout=None):
         self.runs += 1
         net = self.net
+        # An engine listening beyond loopback needs its monitor's pairing
+        # secret (both hosts read the same file here).
         argv = command("engine", listen="%s:%d" % (net.lab.ip(self.engine_host), ENGINE_PORT),
                        kafka=net.bootstrap, location=self.location,
+                       pairing_secret_file=net.pairing_secret_file,
                        state_dir=os.path.join(net.dir, "engines-" + self.cp_id)) + list(self.engine_args)
         self.engine = net.spawn_on(self.engine_host, "engine-%s.%d" % (self.cp_id, self.runs), argv)
         self.port = self.engine.wait("ready")["port"]
@@ -96,7 +101,8 @@ class HostStation(Station):
         else:
             engine = "%s:%d" % (net.lab.ip(self.engine_host), ENGINE_PORT)
             central = "%s:%d" % (net.lab.ip("central"), CENTRAL_PORT)
-        argv = command("monitor", id=self.cp_id, engine=engine, central=central, **options)
+        argv = command("monitor", id=self.cp_id, engine=engine, central=central,
+                       pairing_secret_file=net.pairing_secret_file, **options)
         self.monitor = net.spawn_on(self.monitor_host, "monitor-%s.%d" % (self.cp_id, self.runs), argv)
         self.monitor.wait("ready")
         return self.monitor
