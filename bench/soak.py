@@ -157,8 +157,8 @@ def main():
     try:
         broker, ready = spawn("ev-broker", [programs["broker"]])
         bootstrap = ready["bootstrap"]
-        central, ready = spawn("ev-central", [programs["central"], "--headless", "--listen", "127.0.0.1:0",
-                                              "--kafka", bootstrap, "--db", db])
+        central, ready = spawn("ev-central", [programs["central"], "--headless", "--auto-approve",
+                                              "--listen", "127.0.0.1:0", "--kafka", bootstrap, "--db", db])
         port = ready["port"]
         station, _ = spawn("station-fleet", [programs["station"], "fleet", "--headless", "--count", opts.cps,
                                              "--central", f"127.0.0.1:{port}", "--kafka", bootstrap,

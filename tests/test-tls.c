@@ -608,6 +608,8 @@ core_start (PeerBroker  *broker,
                                     "tls-cert", tls ? cert : NULL,
                                     "tls-key", tls ? key : NULL,
                                     "tls-client-ca", client_certs ? ca : NULL,
+                                    /* Not about approval (issue 14). */
+                                    "auto-approve", TRUE,
                                     NULL);
 
   g_signal_connect (core, "event", G_CALLBACK (core_event_cb), events);
