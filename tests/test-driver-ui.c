@@ -710,6 +710,16 @@ wait_window (GApplication *app,
   return window_of_type (app, type);
 }
 
+/* The driver id kept for the next start. */
+static void
+assert_kept_id (GSettings  *settings,
+                const char *driver_id)
+{
+  g_autofree char *kept = g_settings_get_string (settings, "driver-id");
+
+  g_assert_cmpstr (kept, ==, driver_id);
+}
+
 static void
 choose_driver (GApplication *app,
                const char   *driver_id)
@@ -755,7 +765,7 @@ test_first_run (void)
   ev_test_wait_until (NULL, no_dialog, app, PEER_WAIT_MS, "the dialog gone");
   core = driver_application_get_core (app);
   g_assert_cmpstr (driver_core_get_driver_id (core), ==, "walker");
-  g_assert_cmpstr (g_settings_get_string (settings, "driver-id"), ==, "walker");
+  assert_kept_id (settings, "walker");
 
   /* A supply under way: the driver stays. */
   publish_cp (&fixture, "ALC-001", EV_CP_STATE_ACTIVE, "Alicante", FAKE_CENTRAL_PRICE);
@@ -770,7 +780,7 @@ test_first_run (void)
   error_label = GTK_LABEL (ev_ui_test_find_class (GTK_WIDGET (dialog), "id-error"));
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (error_label)));
   g_assert_true (driver_application_get_core (app) == core);
-  g_assert_cmpstr (g_settings_get_string (settings, "driver-id"), ==, "walker");
+  assert_kept_id (settings, "walker");
   gtk_window_destroy (dialog);
 
   /* Once the request was denied, another driver may take the wheel. */
@@ -781,7 +791,7 @@ test_first_run (void)
   ev_test_wait_until (NULL, no_dialog, app, PEER_WAIT_MS, "the dialog gone");
   g_assert_true (driver_application_get_core (app) != core);
   g_assert_cmpstr (driver_core_get_driver_id (driver_application_get_core (app)), ==, "runner");
-  g_assert_cmpstr (g_settings_get_string (settings, "driver-id"), ==, "runner");
+  assert_kept_id (settings, "runner");
   fixture.window = DRIVER_WINDOW (window_of_type (G_APPLICATION (app), DRIVER_TYPE_WINDOW));
   g_assert_cmpstr (driver_core_get_driver_id (driver_application_get_core (app)), ==, "runner");
 
