@@ -392,9 +392,15 @@ class Step:
         self.folder = tempfile.mkdtemp(prefix=f"ladder-{n}-")
         self.env = private_env(self.folder)
         self.central_tls, self.fleet_tls = [], []
+        if opts.insecure:
+            # The baseline of what security costs: Central neither signs
+            # nor checks anything on Kafka, and writes no public key, so
+            # the fleets (with no key to find) check nothing either.
+            self.central_tls = ["--insecure-bus"]
+            self.row["insecure"] = True
         if opts.tls:
             ca, cert, key = make_certificates(self.folder)
-            self.central_tls = ["--tls-cert", cert, "--tls-key", key]
+            self.central_tls = self.central_tls + ["--tls-cert", cert, "--tls-key", key]
             self.fleet_tls = ["--tls-ca", ca]
             self.row["tls"] = True
         # Little's law: supplying = rate × duration, so 10% of N at R/s.
@@ -1193,6 +1199,9 @@ def main():
                         help="also run the real Central window (under Xvfb when DISPLAY is unset) on each step")
     parser.add_argument("--tls", action="store_true",
                         help="monitor links over TLS (throw-away CA and certificate made with certtool)")
+    parser.add_argument("--insecure", action="store_true",
+                        help="Central with --insecure-bus: nothing signed nor checked on Kafka (the baseline "
+                             "against which the cost of signing is measured)")
     parser.add_argument("--renderer", default="cairo",
                         help="GSK_RENDERER of the window (cairo; gl and ngl need a GPU to mean anything)")
     opts = parser.parse_args()

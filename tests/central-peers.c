@@ -5,7 +5,31 @@
 
 #include "central-peers.h"
 #include "ev-bus.h"
+#include "ev-signing.h"
 #include "test-utils.h"
+
+/* The last key Central issued each CP id in an `auth` or `register`
+ * answer, as a monitor hands it to its engine: cp_id → base64. */
+static GHashTable *issued_keys;
+
+const char *
+peer_cp_key (const char *cp_id)
+{
+  return issued_keys != NULL ? g_hash_table_lookup (issued_keys, cp_id) : NULL;
+}
+
+static void
+remember_key (const char           *request_json,
+              const EvLinkResponse *response)
+{
+  g_autoptr(EvLinkRequest) request = ev_link_request_from_json (request_json, -1, NULL);
+
+  if (request == NULL || request->cp_id == NULL || response->cp_key == NULL)
+    return;
+  if (issued_keys == NULL)
+    issued_keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_insert (issued_keys, g_strdup (request->cp_id), g_strdup (response->cp_key));
+}
 
 /* Control bytes of the framed links (PROTOCOL.md 2), spelled out here so
  * the raw link depends on the contract rather than on ev-frame. */
@@ -266,6 +290,7 @@ peer_monitor_request (PeerMonitor *monitor,
   if (response == NULL)
     g_error ("Central answered %s with %s: %s", json, wait.text, error->message);
   g_free (wait.text);
+  remember_key (json, response);
 
   return response;
 }
@@ -721,7 +746,45 @@ struct _PeerEngine
   gint64 created;
   GPtrArray *directives;     /* EvDirective * */
   GHashTable *started_at;    /* supply_id → gint64 * */
+  gboolean own_key;          /* sign with @key, not the CP's issued key */
+  char *key;                 /* with own_key: base64, or NULL for none */
 };
+
+/* @json as the engine sends it on @topic: with the MAC of its CP's key
+ * (the last one Central issued, or the one the test chose). */
+static char *
+engine_sign (PeerEngine *engine,
+             const char *topic,
+             const char *json)
+{
+  const char *text = engine->own_key ? engine->key : peer_cp_key (engine->cp_id);
+  g_autoptr(GError) error = NULL;
+  EvCpKey key;
+  char *signed_json;
+
+  if (text == NULL)
+    return g_strdup (json);
+  if (!ev_cp_key_from_base64 (text, &key, &error))
+    g_error ("Not a CP key: %s", error->message);
+  signed_json = ev_mac_message_sign (&key, topic, engine->cp_id, json, strlen (json), NULL, &error);
+  g_assert_no_error (error);
+  return signed_json;
+}
+
+/**
+ * peer_engine_use_key:
+ * @key: (nullable): a CP key in base64, or %NULL to send no MAC
+ *
+ * From now on the engine signs with @key instead of its CP's: a forger.
+ */
+void
+peer_engine_use_key (PeerEngine *engine,
+                     const char *key)
+{
+  engine->own_key = TRUE;
+  g_free (engine->key);
+  engine->key = g_strdup (key);
+}
 
 static void
 engine_value (gpointer    peer,
@@ -873,7 +936,8 @@ void
 peer_engine_publish (PeerEngine         *engine,
                      const EvSupplyData *data)
 {
-  g_autofree char *json = ev_supply_data_to_json (data, NULL);
+  g_autofree char *plain = ev_supply_data_to_json (data, NULL);
+  g_autofree char *json = engine_sign (engine, "supply-data", plain);
 
   bus_produce (engine->bus, "supply-data", engine->cp_id, json);
 }
@@ -883,7 +947,8 @@ void
 peer_engine_publish_delivered (PeerEngine         *engine,
                                const EvSupplyData *data)
 {
-  g_autofree char *json = ev_supply_data_to_json (data, NULL);
+  g_autofree char *plain = ev_supply_data_to_json (data, NULL);
+  g_autofree char *json = engine_sign (engine, "supply-data", plain);
   g_autoptr(GError) error = NULL;
   EvTestDelivery delivery = { FALSE, NULL };
 
@@ -920,8 +985,11 @@ peer_engine_request (PeerEngine *engine,
   g_autoptr(EvSupplyRequest) request = NULL;
   g_autofree char *json = NULL;
 
+  g_autofree char *plain = NULL;
+
   request = ev_supply_request_new (request_id, engine->cp_id, driver_id, EV_SUPPLY_ORIGIN_STATION);
-  json = ev_supply_request_to_json (request, NULL);
+  plain = ev_supply_request_to_json (request, NULL);
+  json = engine_sign (engine, "supply-req", plain);
   bus_produce (engine->bus, "supply-req", engine->cp_id, json);
 
   return request_id;
@@ -934,6 +1002,7 @@ peer_engine_free (PeerEngine *engine)
   g_ptr_array_unref (engine->directives);
   g_hash_table_unref (engine->started_at);
   g_free (engine->cp_id);
+  g_free (engine->key);
   g_free (engine);
 }
 

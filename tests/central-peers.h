@@ -101,7 +101,13 @@ void               peer_engine_publish_raw      (PeerEngine        *engine,
                                                  const char        *value);
 char              *peer_engine_request          (PeerEngine        *engine,
                                                  const char        *driver_id);
+void               peer_engine_use_key          (PeerEngine        *engine,
+                                                 const char        *key);
 void               peer_engine_free             (PeerEngine        *engine);
+
+/* The key Central last issued @cp_id in an answer any PeerMonitor read
+ * (what a monitor hands its engine), or %NULL. */
+const char        *peer_cp_key                  (const char        *cp_id);
 
 /* A driver: publishes `supply-req`, keeps the `supply-res`,
  * `supply-data2` and `supply-error` messages naming its driver id, and

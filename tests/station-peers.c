@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "ev-protocol.h"
+#include "ev-signing.h"
 #include "station-peers.h"
 #include "test-utils.h"
 
@@ -290,6 +291,7 @@ peer_central_func (PeerServer          *server,
         return ev_link_response_new_denied (EV_LINK_REASON_BAD_TOKEN);
       response = ev_link_response_new_authorized (central->price, "somewhere");
       response->pending = central->pending;
+      response->cp_key = g_strdup (PEER_CP_KEY);
       return response;
     case EV_LINK_REQUEST_REGISTER:
       if (g_hash_table_contains (central->tokens, request->cp_id) &&
@@ -307,6 +309,7 @@ peer_central_func (PeerServer          *server,
         }
       response = ev_link_response_new_registered (central->price, token);
       response->pending = central->pending;
+      response->cp_key = g_strdup (PEER_CP_KEY);
       return response;
     case EV_LINK_REQUEST_STATUS:
       response = ev_link_response_new_ok_with_price (central->price);
@@ -343,6 +346,10 @@ peer_engine_func (PeerServer          *server,
     case EV_LINK_REQUEST_PRICE:
       engine->price = request->price;
       return ev_link_response_new_ok ();
+    case EV_LINK_REQUEST_KEY:
+      g_free (engine->key);
+      engine->key = g_strdup (request->key);
+      return ev_link_response_new_ok ();
     default:
       return ev_link_response_new_unknown_type ();
     }
@@ -357,6 +364,7 @@ struct _PeerKafka
   GPtrArray *data;       /* EvSupplyData */
   GPtrArray *requests;   /* EvSupplyRequest */
   EvSigningKey *key;     /* borrowed: signs what it publishes, when set */
+  char *cp_key;          /* what the engines' messages must carry the MAC of; NULL: unchecked */
 };
 
 static void
@@ -368,6 +376,20 @@ kafka_message_cb (EvBus        *bus,
   GBytes *value = ev_bus_message_get_value (msg);
   gsize length = 0;
   const char *text = value != NULL ? g_bytes_get_data (value, &length) : "";
+  g_autoptr(GError) error = NULL;
+  EvCpKey key;
+
+  /* Everything an engine publishes carries its CP's MAC (a driver's
+   * request, which a test may publish here, is signed otherwise). */
+  if (kafka->cp_key != NULL &&
+      (g_str_equal (ev_bus_message_get_topic (msg), "supply-data") || strstr (text, "\"origin\":\"station\"") != NULL))
+    {
+      g_assert_true (ev_cp_key_from_base64 (kafka->cp_key, &key, NULL));
+      if (!ev_mac_message_verify (&key, 1, ev_bus_message_get_topic (msg), ev_bus_message_get_key (msg),
+                                  text, length, NULL, &error))
+        g_error ("The station published on %s without the MAC of its CP's key (%s): %.*s",
+                 ev_bus_message_get_topic (msg), error->message, (int) length, text);
+    }
 
   if (g_str_equal (ev_bus_message_get_topic (msg), "supply-data"))
     {
@@ -393,6 +415,7 @@ peer_kafka_new (const char *bootstrap)
   PeerKafka *kafka = g_new0 (PeerKafka, 1);
   g_autoptr(GError) error = NULL;
 
+  kafka->cp_key = g_strdup (PEER_CP_KEY);
   kafka->data = g_ptr_array_new_with_free_func ((GDestroyNotify) ev_supply_data_free);
   kafka->requests = g_ptr_array_new_with_free_func ((GDestroyNotify) ev_supply_request_free);
   kafka->reader = ev_bus_new_reader (bootstrap, "peer-reader", NULL, &error);
@@ -402,6 +425,16 @@ peer_kafka_new (const char *bootstrap)
   kafka->producer = ev_bus_new (bootstrap, NULL, "peer-central", NULL, &error);
   g_assert_no_error (error);
   return kafka;
+}
+
+/* Checks the engines' MACs against @key (base64; %NULL: not at all)
+ * instead of PEER_CP_KEY: a real Central issues keys of its own. */
+void
+peer_kafka_set_cp_key (PeerKafka  *kafka,
+                       const char *key)
+{
+  g_free (kafka->cp_key);
+  kafka->cp_key = g_strdup (key);
 }
 
 void
@@ -544,6 +577,7 @@ peer_kafka_wait_request (PeerKafka *kafka,
 void
 peer_kafka_free (PeerKafka *kafka)
 {
+  g_free (kafka->cp_key);
   ev_bus_close (kafka->reader);
   ev_bus_close (kafka->producer);
   g_object_unref (kafka->reader);

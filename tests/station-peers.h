@@ -45,9 +45,14 @@ void                 peer_server_wait_status  (PeerServer          *server,
                                                guint                timeout_ms);
 void                 peer_server_free         (PeerServer          *server);
 
+/* The key the test Central issues every CP ("Key of the test charging
+ * point!!" in base64), and what a test monitor hands its engine. */
+#define PEER_CP_KEY "S2V5IG9mIHRoZSB0ZXN0IGNoYXJnaW5nIHBvaW50ISE="
+
 /* A test Central: registers unknown CPs (token "token-<cp_id>", price
  * 0.35), and again a known one whose register repeats its nonce,
- * authorises a known CP with its token, answers status with the price.
+ * authorises a known CP with its token (both answers carrying
+ * PEER_CP_KEY), answers status with the price.
  * While lose_registered is set, a register is recorded but its answer is
  * lost (never sent), once per unit. */
 EvLinkResponse *peer_central_func (PeerServer          *server,
@@ -66,10 +71,11 @@ void            peer_central_init  (PeerCentral *central);
 void            peer_central_clear (PeerCentral *central);
 
 /* A test engine: answers hello, health (ok or ko; nothing while silent),
- * central and price. */
+ * central, price and key (kept in @key). */
 typedef struct
 {
   char *bound;
+  char *key;
   gboolean ko;
   gboolean silent;
   gboolean central_reachable;
@@ -80,7 +86,8 @@ EvLinkResponse *peer_engine_func (PeerServer          *server,
                                   const EvLinkRequest *request,
                                   gpointer             user_data);
 
-/* A Kafka peer: reads the station's output (supply-data, supply-req) and
+/* A Kafka peer: reads the station's output (supply-data, supply-req),
+ * failing the test if a message lacks the MAC of PEER_CP_KEY, and
  * publishes what Central would (central-directives, supply-res). */
 typedef struct _PeerKafka PeerKafka;
 
@@ -91,6 +98,8 @@ void                peer_kafka_publish        (PeerKafka          *kafka,
                                                const char         *json);
 void                peer_kafka_set_signing_key (PeerKafka         *kafka,
                                                 EvSigningKey      *key);
+void                peer_kafka_set_cp_key     (PeerKafka          *kafka,
+                                               const char         *key);
 void                peer_kafka_directive      (PeerKafka          *kafka,
                                                const char         *target,
                                                EvDirectiveAction   action,

@@ -47,6 +47,7 @@ typedef struct
   guint auth_backoff_ms;
   gboolean limit_loopback;
   gboolean require_approval;  /* new CPs await approval (else auto-approve) */
+  gboolean no_key_overlap;    /* a replaced CP key is good for old tickets only */
   double price_max;           /* > PRICE: new CPs draw their price up to it */
   EvSigningKey *signing_key;  /* when set: Central signs with a copy of it */
   CentralCore *core;
@@ -98,6 +99,7 @@ core_start (Fixture *f)
                           "auth-backoff", f->auth_backoff_ms,
                           "limit-loopback", f->limit_loopback,
                           "auto-approve", !f->require_approval,
+                          "cp-key-overlap", f->no_key_overlap ? 0 : 600000,
                           NULL);
   g_signal_connect (f->core, "event", G_CALLBACK (event_cb), f);
   if (f->signing_key != NULL)
@@ -217,6 +219,14 @@ fixture_setup_peer_limits (Fixture       *f,
 }
 
 /* New CPs await the operator's approval, as by default. */
+static void
+fixture_setup_no_key_overlap (Fixture       *f,
+                              gconstpointer  data)
+{
+  f->no_key_overlap = TRUE;
+  fixture_init (f, 3000, 75000);
+}
+
 static void
 fixture_setup_approval (Fixture       *f,
                         gconstpointer  data)
@@ -594,6 +604,21 @@ start_supply (PeerDriver *driver,
   return start;
 }
 
+static EvSupplyData *
+supply_data_new (PeerEngine        *engine,
+                 const EvDirective *start,
+                 EvSupplyDataKind   kind,
+                 guint              seq,
+                 double             kwh,
+                 EvTicketReason     reason)
+{
+  EvSupplyData *data = peer_engine_data_new (engine, start, kind, seq, kwh);
+
+  if (kind == EV_SUPPLY_DATA_TICKET)
+    data->reason = reason;
+  return data;
+}
+
 static void
 publish (PeerEngine        *engine,
          const EvDirective *start,
@@ -602,10 +627,8 @@ publish (PeerEngine        *engine,
          double             kwh,
          EvTicketReason     reason)
 {
-  g_autoptr(EvSupplyData) data = peer_engine_data_new (engine, start, kind, seq, kwh);
+  g_autoptr(EvSupplyData) data = supply_data_new (engine, start, kind, seq, kwh, reason);
 
-  if (kind == EV_SUPPLY_DATA_TICKET)
-    data->reason = reason;
   peer_engine_publish (engine, data);
 }
 
@@ -3251,6 +3274,131 @@ test_driver_impersonation (Fixture       *f,
   rig_clear (&rig);
 }
 
+/* Like publish(), waiting until the broker has it: what another producer
+ * publishes afterwards on the CP's partition comes behind it. */
+static void
+publish_delivered (PeerEngine        *engine,
+                   const EvDirective *start,
+                   EvSupplyDataKind   kind,
+                   guint              seq,
+                   double             kwh,
+                   EvTicketReason     reason)
+{
+  g_autoptr(EvSupplyData) data = supply_data_new (engine, start, kind, seq, kwh, reason);
+
+  peer_engine_publish_delivered (engine, data);
+}
+
+/* Gives CP-KEY a new key: the operator resets its token, and its monitor
+ * registers again on a new link (as a monitor does when refused). */
+static PeerMonitor *
+renew_cp_key (Fixture     *f,
+              PeerMonitor *monitor)
+{
+  g_autofree char *before = g_strdup (peer_cp_key ("CP-KEY"));
+  g_autoptr(GError) error = NULL;
+
+  mark_events (f);
+  g_assert_true (central_core_reset_token (f->core, "CP-KEY", &error));
+  g_assert_no_error (error);
+  wait_event (f, "cp-disconnected", "cp_id", "CP-KEY", NULL);
+  peer_monitor_free (monitor);
+  monitor = connect_new_cp (f, "CP-KEY", NULL);
+  g_assert_nonnull (peer_cp_key ("CP-KEY"));
+  g_assert_cmpstr (peer_cp_key ("CP-KEY"), !=, before);
+  return monitor;
+}
+
+/* Charging-point keys (docs/protocol.md): progress, tickets and station
+ * requests without the MAC of their CP's key are skipped, so nobody on
+ * the bus can bill for a CP or ask as anyone at its station; a flood of
+ * them is logged once. A key replaced at a new registration still
+ * settles the supply that started before; after that it is good for
+ * nothing (no overlap in this fixture). */
+static void
+test_cp_keys (Fixture       *f,
+              gconstpointer  data)
+{
+  Rig rig = rig_new (f, "CP-KEY", "DRV-KEY");
+  PeerEngine *forger = peer_engine_new (bootstrap (), "CP-KEY");
+  PeerEngine *stale = peer_engine_new (bootstrap (), "CP-KEY");
+  g_autofree char *first_key = g_strdup (peer_cp_key ("CP-KEY"));
+  g_autofree char *other_key = NULL;
+  g_autofree char *second_key = NULL;
+  g_autofree char *forged_request = NULL;
+  g_autofree char *real_request = NULL;
+  g_autoptr(EvSupplySession) settled = NULL;
+  const EvDirective *start;
+  const EvSupplyData *ticket;
+  EvCpKey random_key;
+
+  g_assert_nonnull (first_key);
+  g_assert_true (ev_cp_key_generate (&random_key, NULL));
+  other_key = ev_cp_key_to_base64 (&random_key);
+
+  start = start_supply (rig.driver, rig.engine, "CP-KEY");
+  progress (rig.engine, rig.driver, start, 1, 0.5);
+
+  /* Forgeries of the live supply: unsigned, and signed by another key. */
+  mark_events (f);
+  peer_engine_use_key (forger, NULL);
+  publish_delivered (forger, start, EV_SUPPLY_DATA_PROGRESS, 2, 50.0, EV_TICKET_REASON_NONE);
+  publish_delivered (forger, start, EV_SUPPLY_DATA_TICKET, 3, 99999.0, EV_TICKET_REASON_UNPLUGGED);
+  peer_engine_use_key (forger, other_key);
+  publish_delivered (forger, start, EV_SUPPLY_DATA_PROGRESS, 2, 50.0, EV_TICKET_REASON_NONE);
+  publish_delivered (forger, start, EV_SUPPLY_DATA_TICKET, 3, 99999.0, EV_TICKET_REASON_UNPLUGGED);
+  /* Behind them on the CP's partition: the engine's own progress. */
+  progress (rig.engine, rig.driver, start, 2, 1.0);
+  g_assert_cmpuint (count_events (f, "ticket", "cp_id", "CP-KEY", NULL), ==, 0);
+  g_assert_cmpuint (peer_driver_count_data (rig.driver, start->supply_id, EV_SUPPLY_DATA_TICKET), ==, 0);
+  g_assert_cmpfloat_with_epsilon (ev_charging_point_get_kwh (central_core_lookup_cp (f->core, "CP-KEY")), 1.0, 1e-9);
+  /* Four forgeries, one line in the log (once a minute per CP). */
+  g_assert_cmpuint (count_events (f, "invalid-message", "topic", "supply-data", "cp_id", "CP-KEY", NULL), ==, 1);
+
+  /* A new registration, a new key: the ticket of the supply under way,
+   * made with the key it started under, still settles it, once. */
+  rig.monitor = renew_cp_key (f, rig.monitor);
+  peer_engine_use_key (stale, first_key);
+  publish (stale, start, EV_SUPPLY_DATA_TICKET, 3, 1.25, EV_TICKET_REASON_UNPLUGGED);
+  ticket = peer_driver_wait_data (rig.driver, start->supply_id, EV_SUPPLY_DATA_TICKET, 3);
+  g_assert_cmpfloat_with_epsilon (ticket->kwh, 1.25, 1e-9);
+  settled = wait_db_phase (f, start->supply_id, EV_SUPPLY_PHASE_FINISHED);
+  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (settled), 1.25, 1e-9);
+  wait_cp_idle (f, "CP-KEY");
+
+  /* Replaced once more, while the CP is idle. */
+  second_key = g_strdup (peer_cp_key ("CP-KEY"));
+  rig.monitor = renew_cp_key (f, rig.monitor);
+
+  /* A station request must carry the MAC too: a forged one is skipped,
+   * the station's own is taken. */
+  mark_events (f);
+  peer_engine_use_key (forger, other_key);
+  forged_request = peer_engine_request (forger, "DRV-KEY-FORGED");
+  wait_event (f, "invalid-message", "topic", "supply-req", "cp_id", "CP-KEY", NULL);
+  real_request = peer_engine_request (rig.engine, "DRV-KEY-STATION");
+  wait_event (f, "request", "request_id", real_request, NULL);
+  g_assert_cmpuint (count_events (f, "request", "request_id", forged_request, NULL), ==, 0);
+  start = peer_engine_wait_directive (rig.engine, EV_DIRECTIVE_ACTION_START, 2);
+  g_assert_cmpstr (start->driver_id, ==, "DRV-KEY-STATION");
+
+  /* Replaced twice, the first key is good for nothing, not even for a
+   * ticket; the one before the newest is good for no new supply. */
+  mark_events (f);
+  publish_delivered (stale, start, EV_SUPPLY_DATA_TICKET, 1, 2.0, EV_TICKET_REASON_UNPLUGGED);
+  peer_engine_use_key (stale, second_key);
+  publish_delivered (stale, start, EV_SUPPLY_DATA_PROGRESS, 1, 0.1, EV_TICKET_REASON_NONE);
+  publish (rig.engine, start, EV_SUPPLY_DATA_PROGRESS, 1, 0.25, EV_TICKET_REASON_NONE);
+  wait_event (f, "progress", "supply_id", start->supply_id, NULL);
+  g_assert_cmpuint (count_events (f, "ticket", "supply_id", start->supply_id, NULL), ==, 0);
+  g_assert_cmpuint (count_events (f, "progress", "supply_id", start->supply_id, NULL), ==, 1);
+  g_assert_cmpfloat_with_epsilon (ev_charging_point_get_kwh (central_core_lookup_cp (f->core, "CP-KEY")), 0.25, 1e-9);
+
+  peer_engine_free (stale);
+  peer_engine_free (forger);
+  rig_clear (&rig);
+}
+
 typedef struct
 {
   GPtrArray *messages;   /* EvBusMessage */
@@ -3447,6 +3595,8 @@ main (int   argc,
   ADD ("operator/forget", test_forget, NULL);
   g_test_add ("/central/signing/driver-impersonation", Fixture, NULL, fixture_setup,
               test_driver_impersonation, fixture_teardown);
+  g_test_add ("/central/signing/cp-keys", Fixture, NULL, fixture_setup_no_key_overlap,
+              test_cp_keys, fixture_teardown);
   g_test_add ("/central/signing/output", Fixture, NULL, fixture_setup_signed,
               test_signed_output, fixture_teardown);
   g_test_add ("/central/link/auth-timeout", Fixture, NULL, fixture_setup_limits,

@@ -253,7 +253,7 @@ static void
 test_wire_names (void)
 {
   CHECK_WIRE_NAMES (ev_link_request_type, EvLinkRequestType,
-                    "auth", "register", "status", "hello", "health", "central", "price");
+                    "auth", "register", "status", "hello", "health", "central", "price", "key");
   CHECK_WIRE_NAMES (ev_engine_health, EvEngineHealth, "ok", "ko", "unreachable");
   CHECK_WIRE_NAMES (ev_link_status, EvLinkStatus,
                     "ok", "ko", "authorized", "registered", "denied", "error");
@@ -285,6 +285,16 @@ pending_registered (void)
   EvLinkResponse *response = ev_link_response_new_registered (0.5, "tok");
 
   response->pending = TRUE;
+  return response;
+}
+
+/* An answer that hands out the CP's key (docs/protocol.md). */
+static EvLinkResponse *
+keyed_authorized (void)
+{
+  EvLinkResponse *response = ev_link_response_new_authorized (0.25, "Here");
+
+  response->cp_key = g_strdup ("S2V5IG9mIHRoZSB0ZXN0IGNoYXJnaW5nIHBvaW50ISE=");
   return response;
 }
 
@@ -334,6 +344,7 @@ test_link_request_round_trip (void)
     ev_link_request_new_central (FALSE),
     ev_link_request_new_price (0.35),
     ev_link_request_new_price (0),
+    ev_link_request_new_key ("CP1", "S2V5IG9mIHRoZSB0ZXN0IGNoYXJnaW5nIHBvaW50ISE="),
   };
   static const char *expected[] = {
     "{\"type\":\"auth\",\"cp_id\":\"CP1\",\"token\":\"tok-123\"}",
@@ -350,6 +361,7 @@ test_link_request_round_trip (void)
     "{\"type\":\"central\",\"reachable\":false}",
     NULL,
     NULL,
+    "{\"type\":\"key\",\"cp_id\":\"CP1\",\"key\":\"S2V5IG9mIHRoZSB0ZXN0IGNoYXJnaW5nIHBvaW50ISE=\"}",
   };
 
   G_STATIC_ASSERT (G_N_ELEMENTS (requests) == G_N_ELEMENTS (expected));
@@ -464,6 +476,12 @@ test_link_request_invalid (void)
     { "{\"type\":\"price\",\"price\":1000}", EV_PROTOCOL_ERROR_INVALID_VALUE, EV_LINK_REASON_INVALID_REQUEST, NULL },
     { "{\"type\":\"price\",\"price\":\"0.35\"}", EV_PROTOCOL_ERROR_WRONG_TYPE, EV_LINK_REASON_INVALID_REQUEST, NULL },
     { "{\"type\":\"price\",\"price\":true}", EV_PROTOCOL_ERROR_WRONG_TYPE, EV_LINK_REASON_INVALID_REQUEST, NULL },
+    { "{\"type\":\"key\",\"key\":\"S2V5IG9mIHRoZSB0ZXN0IGNoYXJnaW5nIHBvaW50ISE=\"}", EV_PROTOCOL_ERROR_MISSING_FIELD, EV_LINK_REASON_INVALID_ID, NULL },
+    { "{\"type\":\"key\",\"cp_id\":\"CP1\"}", EV_PROTOCOL_ERROR_MISSING_FIELD, EV_LINK_REASON_INVALID_REQUEST, NULL },
+    { "{\"type\":\"key\",\"cp_id\":\"CP1\",\"key\":\"short\"}", EV_PROTOCOL_ERROR_INVALID_VALUE, EV_LINK_REASON_INVALID_REQUEST, NULL },
+    /* 32 bytes, but not the canonical spelling (the last character's spare bits set). */
+    { "{\"type\":\"key\",\"cp_id\":\"CP1\",\"key\":\"S2V5IG9mIHRoZSB0ZXN0IGNoYXJnaW5nIHBvaW50ISF=\"}", EV_PROTOCOL_ERROR_INVALID_VALUE, EV_LINK_REASON_INVALID_REQUEST, NULL },
+    { "{\"type\":\"key\",\"cp_id\":\"CP1\",\"key\":\"S2V5IG9mIHRoZSB0ZXN0IGNoYXJnaW5nIHBvaW50ISE\"}", EV_PROTOCOL_ERROR_INVALID_VALUE, EV_LINK_REASON_INVALID_REQUEST, NULL },
   };
 
   for (unsigned i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -583,6 +601,7 @@ test_link_response_helpers (void)
     ev_link_response_new_error (EV_LINK_REASON_BAD_JSON),
     ev_link_response_new_not_paired ("0123456789abcdef0123456789abcdef"),
     pending_registered (),
+    keyed_authorized (),
   };
   static const char *expected[] = {
     "{\"status\":\"error\",\"reason\":\"bad-json\"}",
@@ -598,6 +617,7 @@ test_link_response_helpers (void)
     "{\"status\":\"error\",\"reason\":\"bad-json\"}",
     "{\"status\":\"denied\",\"reason\":\"not-paired\",\"challenge\":\"0123456789abcdef0123456789abcdef\"}",
     "{\"status\":\"registered\",\"price\":0.5,\"token\":\"tok\",\"approval\":\"pending\"}",
+    "{\"status\":\"authorized\",\"price\":0.25,\"location\":\"Here\",\"cp_key\":\"S2V5IG9mIHRoZSB0ZXN0IGNoYXJnaW5nIHBvaW50ISE=\"}",
   };
 
   G_STATIC_ASSERT (G_N_ELEMENTS (responses) == G_N_ELEMENTS (expected));

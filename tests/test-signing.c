@@ -254,6 +254,81 @@ test_base64 (void)
   g_assert_error (error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_BAD_KEY);
 }
 
+/* Charging-point keys: HMAC-SHA256 over the domain, topic, Kafka key and
+ * message, as the last member "mac"; any change, or another key, fails. */
+static void
+test_mac (void)
+{
+  static const char message[] = "{\"v\":1,\"kind\":\"progress\",\"cp_id\":\"CP1\",\"kwh\":1.5}";
+  EvCpKey keys[2];
+  EvCpKey again;
+  g_autofree char *text = NULL;
+  g_autofree char *b64 = NULL;
+  g_autofree char *tampered = NULL;
+  g_autofree char *extra = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize len = 0;
+  guint which = 99;
+  char *mac;
+
+  g_assert_true (ev_cp_key_generate (&keys[0], &error));
+  g_assert_true (ev_cp_key_generate (&keys[1], &error));
+  g_assert_false (ev_cp_key_equal (&keys[0], &keys[1]));
+  b64 = ev_cp_key_to_base64 (&keys[1]);
+  g_assert_true (ev_cp_key_from_base64 (b64, &again, &error));
+  g_assert_true (ev_cp_key_equal (&again, &keys[1]));
+  g_assert_false (ev_cp_key_from_base64 ("c2hvcnQ=", &again, NULL));
+
+  text = ev_mac_message_sign (&keys[1], "supply-data", "CP1", message, strlen (message), &len, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (len, ==, strlen (text));
+  g_assert_true (g_str_has_prefix (text, "{\"v\":1,\"kind\":\"progress\",\"cp_id\":\"CP1\",\"kwh\":1.5,\"mac\":\""));
+  g_assert_cmpuint (len, ==, strlen (message) + strlen (",\"mac\":\"\"") + 44);
+
+  /* Made by the second key of the two: which says so. */
+  g_assert_true (ev_mac_message_verify (keys, 2, "supply-data", "CP1", text, len, &which, &error));
+  g_assert_cmpuint (which, ==, 1);
+  g_assert_false (ev_mac_message_verify (keys, 1, "supply-data", "CP1", text, len, NULL, &error));
+  g_assert_error (error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_BAD_SIGNATURE);
+  g_clear_error (&error);
+  g_assert_false (ev_mac_message_verify (keys, 0, "supply-data", "CP1", text, len, NULL, &error));
+  g_assert_error (error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_BAD_SIGNATURE);
+  g_clear_error (&error);
+
+  /* Another topic or Kafka key. */
+  g_assert_false (ev_mac_message_verify (&keys[1], 1, "supply-req", "CP1", text, len, NULL, NULL));
+  g_assert_false (ev_mac_message_verify (&keys[1], 1, "supply-data", "CP2", text, len, NULL, NULL));
+  g_assert_false (ev_mac_message_verify (&keys[1], 1, "supply-data", NULL, text, len, NULL, NULL));
+
+  /* A changed figure. */
+  tampered = g_strdup (text);
+  mac = strstr (tampered, "1.5");
+  mac[0] = '9';
+  g_assert_false (ev_mac_message_verify (&keys[1], 1, "supply-data", "CP1", tampered, len, NULL, &error));
+  g_assert_error (error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_BAD_SIGNATURE);
+  g_clear_error (&error);
+
+  /* No MAC, a member after it, a MAC that is not base64. */
+  g_assert_false (ev_mac_message_verify (&keys[1], 1, "supply-data", "CP1", message, strlen (message), NULL, &error));
+  g_assert_error (error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_UNSIGNED);
+  g_clear_error (&error);
+  extra = g_strdup_printf ("%.*s,\"x\":1}", (int) len - 1, text);
+  g_assert_false (ev_mac_message_verify (&keys[1], 1, "supply-data", "CP1", extra, strlen (extra), NULL, NULL));
+  g_free (tampered);
+  tampered = g_strdup (text);
+  tampered[len - 5] = '*';
+  g_assert_false (ev_mac_message_verify (&keys[1], 1, "supply-data", "CP1", tampered, len, NULL, &error));
+  g_assert_error (error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_MALFORMED);
+  g_clear_error (&error);
+
+  /* Nothing but an object with members can carry one. */
+  g_assert_null (ev_mac_message_sign (&keys[0], "supply-data", "CP1", "{}", 2, NULL, &error));
+  g_assert_error (error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_MALFORMED);
+  g_clear_error (&error);
+  g_assert_null (ev_mac_message_sign (&keys[0], "supply-data", "C\nP", message, strlen (message), NULL, &error));
+  g_assert_error (error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_MALFORMED);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -266,6 +341,7 @@ main (int   argc,
   g_test_add_func ("/signing/files", test_files);
   g_test_add_func ("/signing/tombstone", test_tombstone);
   g_test_add_func ("/signing/base64", test_base64);
+  g_test_add_func ("/signing/mac", test_mac);
 
   return g_test_run ();
 }

@@ -532,6 +532,16 @@ ask (Fixture       *fixture,
   return ask_on (fixture->monitor, request);
 }
 
+/* The test monitor hands the engine CP1's key, as a monitor does after
+ * Central's answer (PEER_CP_KEY: what the Kafka peer checks). */
+static void
+give_key (Fixture *fixture)
+{
+  g_autoptr(EvLinkResponse) response = ask (fixture, ev_link_request_new_key ("CP1", PEER_CP_KEY));
+
+  g_assert_cmpint (response->status, ==, EV_LINK_STATUS_OK);
+}
+
 /* The test monitor says hello as CP1's paired monitor, and waits until
  * the engine counts it as its monitor. */
 static void
@@ -544,6 +554,7 @@ hello (Fixture *fixture)
   g_assert_cmpstr (response->location, ==, "Test street 1");
   g_assert_cmpstr (station_engine_get_cp_id (fixture->engine), ==, "CP1");
   ev_test_wait_until (NULL, monitor_linked, fixture, PEER_WAIT_MS, "the monitor link");
+  give_key (fixture);
 }
 
 static gboolean
@@ -765,6 +776,87 @@ test_engine_monitor_link (Fixture       *fixture,
   g_assert_true (station_engine_get_monitor_connected (fixture->engine));
 }
 
+typedef struct
+{
+  StationEngine *engine;
+  double kwh;
+} KwhWait;
+
+static gboolean
+meter_moved (gpointer user_data)
+{
+  KwhWait *wait = user_data;
+
+  return station_engine_get_kwh (wait->engine) > wait->kwh;
+}
+
+/* The CP's key comes from the paired monitor only. Without one the
+ * engine sends no live figures and keeps its ticket in the journal; the
+ * key, once handed over, sends the ticket, signed (the Kafka peer checks
+ * every MAC); a station request waits for a key too. */
+static void
+test_engine_cp_key (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autofree char *secret = pairing_secret (fixture);
+  EvLink *stranger = open_link (fixture);
+  g_autoptr(EvLinkResponse) response = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *request_id = NULL;
+  const char *supply_id = "66666666-6666-4666-8666-666666666666";
+  const EvSupplyData *ticket;
+  double metered;
+
+  response = paired_hello (fixture->monitor, "CP1", secret);
+  g_assert_cmpint (response->status, ==, EV_LINK_STATUS_OK);
+  ev_test_wait_until (NULL, monitor_linked, fixture, PEER_WAIT_MS, "the monitor link");
+  g_clear_pointer (&response, ev_link_response_free);
+
+  /* Nobody else hands over a key, nor the monitor one for another CP. */
+  assert_not_paired (ask_on (stranger, ev_link_request_new_key ("CP1", PEER_CP_KEY)));
+  response = ask (fixture, ev_link_request_new_key ("CP9", PEER_CP_KEY));
+  g_assert_cmpint (response->status, ==, EV_LINK_STATUS_DENIED);
+  g_assert_cmpint (response->reason, ==, EV_LINK_REASON_BOUND_TO_OTHER_CP);
+  g_clear_pointer (&response, ev_link_response_free);
+  g_assert_false (has_event (fixture, "cp-key"));
+
+  g_assert_null (station_engine_request_supply (fixture->engine, NULL, &error));
+  g_assert_error (error, STATION_ERROR, STATION_ERROR_NO_KEY);
+  g_clear_error (&error);
+
+  /* A whole supply without a key: nothing leaves the engine. */
+  peer_kafka_directive (fixture->kafka, "CP1", EV_DIRECTIVE_ACTION_START, supply_id, "d1",
+                        ev_protocol_now_ms () + 60000);
+  wait_state (fixture, EV_CP_STATE_WAITING);
+  g_assert_true (station_engine_plug (fixture->engine, &error));
+  g_assert_no_error (error);
+  {
+    KwhWait wait = { fixture->engine, 0.0 };
+
+    ev_test_wait_until (NULL, meter_moved, &wait, PEER_WAIT_MS, "a reading");
+  }
+  metered = station_engine_get_kwh (fixture->engine);
+  g_assert_true (station_engine_unplug (fixture->engine, &error));
+  g_assert_true (has_event (fixture, "ticket"));
+  g_assert_cmpuint (peer_kafka_count_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_PROGRESS), ==, 0);
+  g_assert_cmpuint (peer_kafka_count_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_TICKET), ==, 0);
+
+  /* The key: the ticket goes out, signed, once. */
+  give_key (fixture);
+  g_assert_true (has_event (fixture, "cp-key"));
+  ticket = peer_kafka_wait_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_TICKET, 0);
+  g_assert_cmpfloat (ticket->kwh, >=, metered);
+
+  /* And a station request now leaves, signed. */
+  request_id = station_engine_request_supply (fixture->engine, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (peer_kafka_wait_request (fixture->kafka, 1)->request_id, ==, request_id);
+  g_assert_cmpuint (peer_kafka_count_data (fixture->kafka, supply_id, EV_SUPPLY_DATA_TICKET), ==, 1);
+
+  ev_link_close (stranger);
+  g_clear_object (&stranger);
+}
+
 static void
 test_engine_supply (Fixture       *fixture,
                     gconstpointer  data)
@@ -969,20 +1061,6 @@ broker_is (Fixture  *fixture,
 }
 
 /* The engine's meter past @kwh. */
-typedef struct
-{
-  StationEngine *engine;
-  double kwh;
-} KwhWait;
-
-static gboolean
-meter_moved (gpointer user_data)
-{
-  KwhWait *wait = user_data;
-
-  return station_engine_get_kwh (wait->engine) > wait->kwh;
-}
-
 static gboolean
 broker_up (gpointer user_data)
 {
@@ -1373,7 +1451,7 @@ test_event_names_and_data (void)
   static const char * const names[] = {
     "ready", "monitor", "bound", "central", "price", "broker", "directive", "authorized", "started",
     "state", "progress", "ticket", "health", "request", "denied", "no-answer", "invalid-message",
-    "engine-connected", "engine-denied", "engine-down", "engine-health", "status", "not-paired", "approval", "error",
+    "engine-connected", "engine-denied", "engine-down", "engine-health", "status", "not-paired", "approval", "cp-key", "error",
   };
   g_autoptr(EvSupplyRequest) request = ev_supply_request_new ("r1", "CP1", "d1", EV_SUPPLY_ORIGIN_STATION);
   g_autofree char *reason = g_strdup ("bound-to-other-cp");
@@ -1416,6 +1494,7 @@ main (int   argc,
   g_test_add ("/station/engine/monitor-link", Fixture, NULL, fixture_setup, test_engine_monitor_link, fixture_teardown);
   g_test_add ("/station/engine/port-hijack", Fixture, NULL, fixture_setup, test_engine_port_hijack, fixture_teardown);
   g_test_add ("/station/engine/supply", Fixture, NULL, fixture_setup, test_engine_supply, fixture_teardown);
+  g_test_add ("/station/engine/cp-key", Fixture, NULL, fixture_setup, test_engine_cp_key, fixture_teardown);
   g_test_add ("/station/engine/forged-directive", Fixture, NULL, fixture_setup_signed,
               test_engine_forged_directive, fixture_teardown);
   g_test_add ("/station/engine/ko-during-supply", Fixture, NULL, fixture_setup, test_engine_ko_during_supply, fixture_teardown);

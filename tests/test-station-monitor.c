@@ -67,6 +67,7 @@ fixture_teardown (Fixture       *fixture,
   g_clear_pointer (&fixture->central_server, peer_server_free);
   peer_central_clear (&fixture->central);
   g_free (fixture->engine.bound);
+  g_free (fixture->engine.key);
   ev_test_rm_rf (fixture->tmpdir);
   g_free (fixture->tmpdir);
   g_free (fixture->secret_file);
@@ -141,6 +142,14 @@ engine_told_reachable (gpointer user_data)
 }
 
 static gboolean
+engine_given_key (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+
+  return g_strcmp0 (fixture->engine.key, PEER_CP_KEY) == 0;
+}
+
+static gboolean
 engine_told_unreachable (gpointer user_data)
 {
   Fixture *fixture = user_data;
@@ -172,6 +181,8 @@ test_monitor_register_and_token (Fixture       *fixture,
   g_assert_cmpint (st.st_mode & 0777, ==, 0600);
 
   ev_test_wait_until (NULL, engine_told_reachable, fixture, PEER_WAIT_MS, "the engine to hear of Central");
+  /* The key Central issued in its answer goes to the engine. */
+  ev_test_wait_until (NULL, engine_given_key, fixture, PEER_WAIT_MS, "the engine to be given the CP's key");
   wait_enum (fixture->monitor, "engine-health", EV_ENGINE_HEALTH_OK);
   peer_server_wait_count (fixture->central_server, EV_LINK_REQUEST_STATUS, 3);
   request = peer_server_last (fixture->central_server, EV_LINK_REQUEST_STATUS);

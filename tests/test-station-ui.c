@@ -832,6 +832,7 @@ test_monitor_quits_on_signal (gconstpointer data)
   peer_server_free (engine_server);
   peer_central_clear (&central);
   g_free (engine.bound);
+  g_free (engine.key);
 }
 
 typedef struct {

@@ -609,6 +609,48 @@ test_cp_approval (Fixture       *fixture,
   g_assert_finalize_object (store);
 }
 
+/* The keys Central issues a CP: a new one pushes the current one into
+ * "previous", both survive a reopening, and an unknown id is an error. */
+static void
+test_cp_keys (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *previous = NULL;
+  gint64 issued_at = -1;
+  EvStore *store = open_store (fixture->path, 60000);
+
+  token = ev_store_register_cp (store, "CP-K", "Elda", 0.30, &error);
+  g_assert_no_error (error);
+  g_assert_true (ev_store_get_cp_keys (store, "CP-K", &key, &previous, &issued_at, &error));
+  g_assert_no_error (error);
+  g_assert_null (key);
+  g_assert_null (previous);
+  g_assert_cmpint (issued_at, ==, 0);
+
+  g_assert_true (ev_store_set_cp_key (store, "CP-K", "first", 1000, &error));
+  g_assert_true (ev_store_set_cp_key (store, "CP-K", "second", 2000, &error));
+  g_assert_no_error (error);
+  g_assert_false (ev_store_set_cp_key (store, "CP-NONE", "third", 3000, &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (ev_store_flush (store, &error));
+  g_assert_finalize_object (store);
+
+  store = open_store (fixture->path, 60000);
+  g_assert_true (ev_store_get_cp_keys (store, "CP-K", &key, &previous, &issued_at, &error));
+  g_assert_cmpstr (key, ==, "second");
+  g_assert_cmpstr (previous, ==, "first");
+  g_assert_cmpint (issued_at, ==, 2000);
+  g_clear_pointer (&key, g_free);
+  g_clear_pointer (&previous, g_free);
+  g_assert_false (ev_store_get_cp_keys (store, "CP-NONE", &key, &previous, &issued_at, &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_FOUND);
+  g_assert_finalize_object (store);
+}
+
 static void
 test_cp_updates (Fixture       *fixture,
                  gconstpointer  data)
@@ -2644,6 +2686,7 @@ main (int   argc,
   ADD ("cp/register-nonce-forget", test_register_nonce_and_forget);
   ADD ("cp/updates", test_cp_updates);
   ADD ("cp/approval", test_cp_approval);
+  ADD ("cp/keys", test_cp_keys);
   ADD ("input/rejected", test_bad_input);
   ADD ("session/lifecycle", test_session_lifecycle);
   ADD ("session/settled", test_session_settled);

@@ -119,11 +119,15 @@ create_service (CentralApplication  *self,
                        "tls-client-ca", self->options.tls_client_ca,
                        "auto-approve", self->options.auto_approve ||
                                        central_settings_get_auto_approve (self->settings),
+                       "insecure-bus", self->options.insecure_bus,
                        NULL);
-  key = central_core_load_signing_key (self->options.signing_key, error);
-  if (key == NULL)
-    return NULL;
-  central_core_set_signing_key (core, g_steal_pointer (&key));
+  if (!self->options.insecure_bus)
+    {
+      key = central_core_load_signing_key (self->options.signing_key, error);
+      if (key == NULL)
+        return NULL;
+      central_core_set_signing_key (core, g_steal_pointer (&key));
+    }
   service = central_service_new (core);
   if (self->options.events)
     central_headless_print_events (service);
@@ -330,6 +334,7 @@ central_application_new (const CentralOptions *options)
       self->options.tls_key = g_strdup (options->tls_key);
       self->options.tls_client_ca = g_strdup (options->tls_client_ca);
       self->options.auto_approve = options->auto_approve;
+      self->options.insecure_bus = options->insecure_bus;
     }
   else
     {

@@ -20,6 +20,7 @@ typedef struct {
   char     *tls_key;
   char     *tls_client_ca;
   gboolean  auto_approve;   /* --auto-approve: new CPs need no approval */
+  gboolean  insecure_bus;   /* --insecure-bus: nothing signed nor checked on Kafka */
 } CentralOptions;
 
 void central_options_clear (CentralOptions *options);

@@ -89,6 +89,14 @@ typedef struct
   gint64 stop_sent_us;        /* last stop or resume directive sent for it */
   gint64 idle_since_us;       /* reported ACTIVE with a supply open here */
   char *pending_address;      /* awaiting approval: the address it registered from */
+  /* The keys it signs its Kafka messages with (docs/protocol.md,
+   * "Charging-point keys"), read from the store on first use. */
+  gboolean keys_loaded;
+  gboolean has_key;
+  gboolean has_previous;
+  EvCpKey key;
+  EvCpKey previous;
+  gint64 key_issued_at;       /* ms since the epoch */
 } CpRecord;
 
 typedef struct
@@ -105,6 +113,34 @@ typedef struct
   gint64 logged_us;           /* last denial logged */
   guint unlogged;             /* denials since then */
 } LogThrottle;
+
+/* A CP key is replaced when the CP registers, and at an `auth` once it
+ * is a day old; the key it replaced stays good for ten minutes, and for
+ * the tickets of supplies that started before (docs/protocol.md). */
+#define CP_KEY_MAX_AGE_MS (24 * 3600 * 1000)
+#define CP_KEY_OVERLAP_MS (10 * 60 * 1000)
+/* Messages refused for their CP key: the log hears of them once a minute
+ * per CP. */
+#define FORGED_LOG_INTERVAL_US (60 * G_USEC_PER_SEC)
+
+/* Counts one more of @throttle's events; %TRUE when the log may hear of
+ * them now (the first, or the first after @interval_us), with *@count
+ * the number since the last report. */
+static gboolean
+log_throttle_take (LogThrottle *throttle,
+                   gint64       interval_us,
+                   guint       *count)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  throttle->unlogged++;
+  if (throttle->logged_us != 0 && now - throttle->logged_us < interval_us)
+    return FALSE;
+  *count = throttle->unlogged;
+  throttle->logged_us = now;
+  throttle->unlogged = 0;
+  return TRUE;
+}
 
 /* Failed auth attempts of one CP id with a wrong token. */
 typedef struct
@@ -149,7 +185,9 @@ struct _CentralCore
   char *tls_client_ca;
   char *tls_fingerprint;      /* set while the monitor port speaks TLS */
   gboolean auto_approve;      /* new CPs need no operator's approval */
+  gboolean insecure_bus;      /* check no driver signature nor CP MAC */
   guint auth_backoff;         /* ms, the first back-off of a CP id */
+  guint cp_key_overlap;       /* ms a replaced CP key stays good for */
   gint64 started_at_ms;       /* when this core started, ms since the epoch */
 
   gboolean started;
@@ -176,6 +214,7 @@ struct _CentralCore
   GHashTable *auth_limits;    /* cp_id → AuthLimit */
   GHashTable *peer_limits;    /* peer address (no port) → PeerLimit */
   LogThrottle pending_throttle; /* too-many-pending denials */
+  GHashTable *forged;         /* "topic cp_id" → LogThrottle: messages refused for their key */
   GHashTable *open;           /* supply_id → EvSupplySession (not concluded) */
   GHashTable *driver_supply;  /* driver_id → supply_id of its open session */
   /* The outbox's committed rows not yet known to be in Kafka, by id
@@ -214,6 +253,8 @@ enum {
   PROP_TLS_CLIENT_CA,
   PROP_TLS_FINGERPRINT,
   PROP_AUTH_BACKOFF,
+  PROP_CP_KEY_OVERLAP,
+  PROP_INSECURE_BUS,
   PROP_AUTO_APPROVE,
   PROP_STARTED,
   PROP_PORT,
@@ -1185,18 +1226,15 @@ emit_throttled (CentralCore  *self,
                 EvLinkReason  reason,
                 const char   *format)
 {
-  gint64 now = g_get_monotonic_time ();
   g_autofree char *message = NULL;
   CentralEventData data = { .cp_id = cp_id, .reason = ev_link_reason_to_string (reason), .peer = link->peer };
 
-  throttle->unlogged++;
-  if (throttle->logged_us != 0 && now - throttle->logged_us < AUTH_LOG_INTERVAL_US)
-    return;
+  guint count;
 
-  message = g_strdup_printf (format, cp_id != NULL ? cp_id : "?", link->peer, throttle->unlogged);
+  if (!log_throttle_take (throttle, AUTH_LOG_INTERVAL_US, &count))
+    return;
+  message = g_strdup_printf (format, cp_id != NULL ? cp_id : "?", link->peer, count);
   emit (self, CENTRAL_EVENT_AUTH_DENIED, CENTRAL_LOG_WARNING, message, &data);
-  throttle->logged_us = now;
-  throttle->unlogged = 0;
 }
 
 /* Answers `rate-limited` while @cp_id, or @link's address, backs off;
@@ -1312,6 +1350,171 @@ take_register_budget (CentralCore *self,
   return FALSE;
 }
 
+typedef struct
+{
+  guint64 link_id;
+  EvLinkResponse *response;
+} PendingResponse;
+
+static void
+pending_response_free (gpointer data)
+{
+  PendingResponse *pending = data;
+
+  ev_link_response_free (pending->response);
+  g_free (pending);
+}
+
+static void
+send_pending_response_cb (CentralCore *self,
+                          gpointer     data)
+{
+  PendingResponse *pending = data;
+
+  respond (self, pending->link_id, pending->response);
+}
+
+/* CP keys ------------------------------------------------------------------ */
+
+static gboolean
+load_cp_keys (CentralCore  *self,
+              CpRecord     *rec,
+              GError      **error)
+{
+  g_autofree char *key = NULL;
+  g_autofree char *previous = NULL;
+  gint64 issued_at = 0;
+
+  if (rec->keys_loaded)
+    return TRUE;
+  if (!ev_store_get_cp_keys (self->store, ev_charging_point_get_cp_id (rec->cp), &key, &previous,
+                             &issued_at, error))
+    return FALSE;
+  rec->has_key = key != NULL && ev_cp_key_from_base64 (key, &rec->key, NULL);
+  rec->has_previous = previous != NULL && ev_cp_key_from_base64 (previous, &rec->previous, NULL);
+  rec->key_issued_at = issued_at;
+  rec->keys_loaded = TRUE;
+  return TRUE;
+}
+
+/* Gives @rec a new key (stored in the current batch) when it has none,
+ * when @renew, or when its key is a day old. Returns its key in base64,
+ * or %NULL with @error set; *@fresh says whether it is new (then it may
+ * only be handed out once committed). */
+static char *
+ensure_cp_key (CentralCore  *self,
+               CpRecord     *rec,
+               gboolean      renew,
+               gboolean     *fresh,
+               GError      **error)
+{
+  gint64 now = ev_protocol_now_ms ();
+  g_autofree char *text = NULL;
+  EvCpKey key;
+
+  *fresh = FALSE;
+  if (!load_cp_keys (self, rec, error))
+    return NULL;
+  if (rec->has_key && !renew && now - rec->key_issued_at < CP_KEY_MAX_AGE_MS)
+    return ev_cp_key_to_base64 (&rec->key);
+
+  if (!ev_cp_key_generate (&key, error))
+    return NULL;
+  text = ev_cp_key_to_base64 (&key);
+  if (!ev_store_set_cp_key (self->store, ev_charging_point_get_cp_id (rec->cp), text, now, error))
+    return NULL;
+  rec->previous = rec->key;
+  rec->has_previous = rec->has_key;
+  rec->key = key;
+  rec->has_key = TRUE;
+  rec->key_issued_at = now;
+  *fresh = TRUE;
+  return g_steal_pointer (&text);
+}
+
+/* Says that a message on @topic for @cp_id was refused for its key, at
+ * most once a minute per CP (with how many since), so that a flood of
+ * forgeries cannot flood the log. */
+static void
+emit_forged (CentralCore *self,
+             const char  *topic,
+             const char  *cp_id,
+             const char  *reason)
+{
+  g_autofree char *what = g_strconcat (topic, " ", cp_id, NULL);
+  LogThrottle *throttle = g_hash_table_lookup (self->forged, what);
+  g_autofree char *message = NULL;
+  g_autofree char *described = NULL;
+  CentralEventData data = { .topic = topic, .cp_id = cp_id };
+
+  if (throttle == NULL)
+    {
+      throttle = g_new0 (LogThrottle, 1);
+      g_hash_table_insert (self->forged, g_steal_pointer (&what), throttle);
+    }
+  if (!log_throttle_take (throttle, FORGED_LOG_INTERVAL_US, &data.count))
+    return;
+  described = g_strdup_printf (_("a message as charging point %s: %s"), cp_id, reason);
+  data.reason = described;
+  if (data.count > 1)
+    message = g_strdup_printf (_("Skipped %u messages on “%s” in the last minute, the last %s"),
+                               data.count, topic, described);
+  else
+    message = g_strdup_printf (_("Skipped a message on “%s”: %s"), topic, described);
+  emit (self, CENTRAL_EVENT_INVALID_MESSAGE, CENTRAL_LOG_WARNING, message, &data);
+}
+
+/* Whether @msg (on "supply-data", or a station's "supply-req") carries the
+ * MAC of @cp_id's key, or of the key it replaced within the overlap. A
+ * ticket of a supply that started before the replacement may carry the
+ * replaced key whatever its age (@started_at: the supply's start, ms since
+ * the epoch, 0 if not started or unknown; -1 for messages other than
+ * tickets). What fails is skipped as an invalid message. */
+static gboolean
+check_cp_mac (CentralCore  *self,
+              EvBusMessage *msg,
+              const char   *cp_id,
+              const char   *text,
+              gsize         length,
+              gint64        started_at)
+{
+  const char *topic = ev_bus_message_get_topic (msg);
+  CpRecord *rec = g_hash_table_lookup (self->records, cp_id);
+  g_autoptr(GError) error = NULL;
+  EvCpKey keys[2];
+  guint n_keys = 0, which = 0;
+
+  if (self->insecure_bus)
+    return TRUE;
+
+  /* A ticket waits for the store; a request is refused (it may be in
+   * the refusing path already). */
+  if (rec != NULL && !load_cp_keys (self, rec, &error) && g_str_equal (topic, "supply-data"))
+    {
+      store_failed_for (self, msg, topic, error);
+      return FALSE;
+    }
+  g_clear_error (&error);
+  if (rec != NULL && rec->has_key)
+    keys[n_keys++] = rec->key;
+  if (rec != NULL && rec->has_previous)
+    keys[n_keys++] = rec->previous;
+
+  if (ev_mac_message_verify (keys, n_keys, topic, ev_bus_message_get_key (msg), text, length, &which, &error))
+    {
+      gint64 replaced = rec->key_issued_at;
+
+      if (which == 0 || ev_protocol_now_ms () - replaced < self->cp_key_overlap ||
+          (started_at >= 0 && started_at < replaced))
+        return TRUE;
+      g_set_error_literal (&error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_WRONG_KEY,
+                           _("the code is made with a key that has been replaced"));
+    }
+  emit_forged (self, topic, cp_id, error->message);
+  ev_bus_message_skip (self->bus, msg, error->message);
+  return FALSE;
+}
+
 static void
 handle_auth (CentralCore         *self,
              Link                *link,
@@ -1322,6 +1525,7 @@ handle_auth (CentralCore         *self,
   g_autofree char *message = NULL;
   CpRecord *rec = g_hash_table_lookup (self->records, request->cp_id);
   EvLinkReason reason = EV_LINK_REASON_NONE;
+  gboolean fresh = FALSE;
 
   if (refuse_rate_limited (self, link, request->cp_id))
     return;
@@ -1349,34 +1553,29 @@ handle_auth (CentralCore         *self,
   response = ev_link_response_new_authorized (ev_charging_point_get_price (rec->cp),
                                               ev_charging_point_get_location (rec->cp));
   response->pending = ev_charging_point_get_pending (rec->cp);
-  respond (self, link->id, response);
+  response->cp_key = ensure_cp_key (self, rec, FALSE, &fresh, &error);
+  if (response->cp_key == NULL)
+    {
+      /* The CP goes on with the key it has; the next auth tries again. */
+      g_autofree char *problem = g_strdup_printf (_("Could not issue a key to charging point %s: %s"),
+                                                  request->cp_id, error->message);
+
+      emit_error (self, problem);
+    }
+  if (fresh)
+    {
+      /* A new key is only good once it is stored. */
+      PendingResponse *pending = g_new0 (PendingResponse, 1);
+
+      pending->link_id = link->id;
+      pending->response = g_steal_pointer (&response);
+      when_committed (self, NULL, send_pending_response_cb, pending, pending_response_free);
+    }
+  else
+    respond (self, link->id, response);
   message = g_strdup_printf (_("Charging point %s connected from %s"), request->cp_id, link->peer);
   emit_link_news (self, CENTRAL_EVENT_CP_AUTHENTICATED, link, rec, message);
   bind_link (self, link, rec);
-}
-
-typedef struct
-{
-  guint64 link_id;
-  EvLinkResponse *response;
-} PendingResponse;
-
-static void
-pending_response_free (gpointer data)
-{
-  PendingResponse *pending = data;
-
-  ev_link_response_free (pending->response);
-  g_free (pending);
-}
-
-static void
-send_pending_response_cb (CentralCore *self,
-                          gpointer     data)
-{
-  PendingResponse *pending = data;
-
-  respond (self, pending->link_id, pending->response);
 }
 
 /* The price of a CP registering for the first time. */
@@ -1468,6 +1667,20 @@ handle_register (CentralCore         *self,
   pending->link_id = link->id;
   pending->response = ev_link_response_new_registered (ev_charging_point_get_price (rec->cp), token);
   pending->response->pending = ev_charging_point_get_pending (rec->cp);
+  {
+    g_autoptr(GError) key_error = NULL;
+    gboolean fresh;
+
+    /* New credentials, a new key. */
+    pending->response->cp_key = ensure_cp_key (self, rec, TRUE, &fresh, &key_error);
+    if (pending->response->cp_key == NULL)
+      {
+        g_autofree char *problem = g_strdup_printf (_("Could not issue a key to charging point %s: %s"),
+                                                    request->cp_id, key_error->message);
+
+        emit_error (self, problem);
+      }
+  }
   when_committed (self, NULL, send_pending_response_cb, pending, pending_response_free);
 
   if (ev_charging_point_get_pending (rec->cp))
@@ -1925,9 +2138,11 @@ check_request_author (CentralCore           *self,
   g_autoptr(GError) error = NULL;
   EvVerifyKey *bound;
 
-  /* Station requests are the engines' (signed by CP keys: not yet). */
-  if (request->origin != EV_SUPPLY_ORIGIN_DRIVER)
+  if (self->insecure_bus)
     return TRUE;
+  /* Station requests are the engines': they carry their CP's MAC. */
+  if (request->origin != EV_SUPPLY_ORIGIN_DRIVER)
+    return check_cp_mac (self, msg, request->cp_id, data, length, -1);
 
   bound = g_hash_table_lookup (self->driver_keys, request->driver_id);
   if (bound == NULL)
@@ -2454,7 +2669,9 @@ handle_supply_data (CentralCore  *self,
       /* Ended by Central at a fault: the engine's figures settle it. */
       if (stored != NULL && ev_supply_session_get_provisional (stored))
         {
-          settle_session (self, msg, stored, data);
+          if (check_cp_mac (self, msg, data->cp_id, text, length,
+                            data->kind == EV_SUPPLY_DATA_TICKET ? ev_supply_session_get_started_at (stored) : -1))
+            settle_session (self, msg, stored, data);
           return;
         }
       /* Late or repeated data of a supply that has ended with its ticket is
@@ -2478,6 +2695,10 @@ handle_supply_data (CentralCore  *self,
       ev_bus_message_done (self->bus, msg);
       return;
     }
+
+  if (!check_cp_mac (self, msg, data->cp_id, text, length,
+                     data->kind == EV_SUPPLY_DATA_TICKET ? ev_supply_session_get_started_at (session) : -1))
+    return;
 
   problem = check_supply_data (session, data);
   if (problem != NULL)
@@ -2544,7 +2765,7 @@ refuse_request (CentralCore  *self,
       ev_bus_message_skip (self->bus, msg, error->message);
       return;
     }
-  if (request->origin == EV_SUPPLY_ORIGIN_DRIVER &&
+  if (request->origin == EV_SUPPLY_ORIGIN_DRIVER && !self->insecure_bus &&
       !ev_signed_message_verify ("supply-req", ev_bus_message_get_key (msg), text, length,
                                  g_hash_table_lookup (self->driver_keys, request->driver_id), NULL, &error))
     {
@@ -2552,6 +2773,9 @@ refuse_request (CentralCore  *self,
       ev_bus_message_skip (self->bus, msg, error->message);
       return;
     }
+  if (request->origin == EV_SUPPLY_ORIGIN_STATION &&
+      !check_cp_mac (self, msg, request->cp_id, text, length, -1))
+    return;
 
   response = ev_supply_response_new_denied (request->request_id, request->driver_id, request->cp_id,
                                             EV_SUPPLY_DENY_REASON_UNAVAILABLE);
@@ -3059,6 +3283,10 @@ central_core_start (CentralCore  *self,
     emit (self, CENTRAL_EVENT_READY, CENTRAL_LOG_INFO, message, &data);
   }
   emit_tls (self);
+  if (self->insecure_bus)
+    emit (self, CENTRAL_EVENT_ERROR, CENTRAL_LOG_WARNING,
+          _("Kafka messages are neither signed nor checked (--insecure-bus): anyone who can reach the bus "
+            "can act as Central, a driver or a charging point"), NULL);
 
   return TRUE;
 
@@ -4060,6 +4288,7 @@ central_core_finalize (GObject *object)
   g_clear_pointer (&self->open, g_hash_table_unref);
   g_clear_pointer (&self->driver_supply, g_hash_table_unref);
   g_clear_pointer (&self->driver_keys, g_hash_table_unref);
+  g_clear_pointer (&self->forged, g_hash_table_unref);
   g_clear_pointer (&self->signing_key, ev_signing_key_free);
   g_clear_pointer (&self->outbox, g_tree_unref);
   g_clear_object (&self->cps);
@@ -4148,6 +4377,12 @@ central_core_get_property (GObject    *object,
       break;
     case PROP_AUTH_BACKOFF:
       g_value_set_uint (value, self->auth_backoff);
+      break;
+    case PROP_CP_KEY_OVERLAP:
+      g_value_set_uint (value, self->cp_key_overlap);
+      break;
+    case PROP_INSECURE_BUS:
+      g_value_set_boolean (value, self->insecure_bus);
       break;
     case PROP_STARTED:
       g_value_set_boolean (value, self->started);
@@ -4245,6 +4480,12 @@ central_core_set_property (GObject      *object,
     case PROP_AUTH_BACKOFF:
       self->auth_backoff = g_value_get_uint (value);
       break;
+    case PROP_CP_KEY_OVERLAP:
+      self->cp_key_overlap = g_value_get_uint (value);
+      break;
+    case PROP_INSECURE_BUS:
+      self->insecure_bus = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -4317,6 +4558,16 @@ central_core_class_init (CentralCoreClass *klass)
    * it doubles with each further one, up to a minute. */
   properties[PROP_AUTH_BACKOFF] =
     g_param_spec_uint ("auth-backoff", NULL, NULL, 1, 3600000, DEFAULT_AUTH_BACKOFF_MS, construct);
+  /* How long a CP key replaced by a new one stays good, in ms (the
+   * tickets of supplies that started before are accepted with it
+   * whatever its age). */
+  properties[PROP_CP_KEY_OVERLAP] =
+    g_param_spec_uint ("cp-key-overlap", NULL, NULL, 0, G_MAXUINT, CP_KEY_OVERLAP_MS, construct);
+  /* Check neither drivers' signatures nor CPs' MACs (the baseline of a
+   * benchmark of what security costs; with no signing key, Central also
+   * signs nothing). */
+  properties[PROP_INSECURE_BUS] =
+    g_param_spec_boolean ("insecure-bus", NULL, NULL, FALSE, construct);
   /* A new CP is approved as it registers (demos, benchmarks); otherwise
    * it awaits the operator's approval (central_core_approve()). */
   properties[PROP_AUTO_APPROVE] =
@@ -4356,6 +4607,7 @@ central_core_init (CentralCore *self)
   self->open = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->driver_supply = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->driver_keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) ev_verify_key_free);
+  self->forged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->outbox = g_tree_new_full (compare_ids, NULL, NULL, outgoing_free);
   self->default_price = DEFAULT_PRICE;
   self->silence_timeout = DEFAULT_SILENCE_MS;

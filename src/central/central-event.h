@@ -105,6 +105,7 @@ typedef struct {
   gboolean    encrypted;
   gboolean    client_certs;
   gboolean    pending;
+  guint       count;
 } CentralEventData;
 
 /**

@@ -176,6 +176,7 @@ typedef enum {
   F_ENCRYPTED,
   F_FINGERPRINT,
   F_CLIENT_CERTS,
+  F_COUNT,
   F_MESSAGE,
 } Field;
 
@@ -199,7 +200,7 @@ static const Field *const members[] = {
                                               F_STARTED_AT, F_ENDED_AT, F_REASON, F_FAULT, F_END },
   [CENTRAL_EVENT_STORE] = (const Field[]) { F_WRITABLE, F_HELD, F_REASON, F_END },
   [CENTRAL_EVENT_DIRECTIVE] = (const Field[]) { F_TARGET, F_ACTION, F_END },
-  [CENTRAL_EVENT_INVALID_MESSAGE] = (const Field[]) { F_TOPIC, F_REASON, F_END },
+  [CENTRAL_EVENT_INVALID_MESSAGE] = (const Field[]) { F_TOPIC, F_REASON, F_CP_ID, F_COUNT, F_END },
   [CENTRAL_EVENT_BROKER] = (const Field[]) { F_REACHABLE, F_END },
   [CENTRAL_EVENT_ERROR] = (const Field[]) { F_MESSAGE, F_END },
   [CENTRAL_EVENT_STOP] = NULL,
@@ -257,6 +258,10 @@ add_member (JsonObject   *object,
       break;
     case F_HELD:
       json_object_set_int_member (object, "held", data->held);
+      break;
+    case F_COUNT:
+      if (data->count > 0)
+        json_object_set_int_member (object, "count", data->count);
       break;
     case F_REQUEST_ID:
       json_object_set_string_member (object, "request_id", data->request_id);

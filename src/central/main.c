@@ -73,7 +73,13 @@ run_headless (CentralOptions *options)
                        "tls-key", options->tls_key,
                        "tls-client-ca", options->tls_client_ca,
                        "auto-approve", options->auto_approve,
+                       "insecure-bus", options->insecure_bus,
                        NULL);
+  if (options->insecure_bus)
+    {
+      service = g_object_new (CENTRAL_TYPE_SERVICE, "core", core, "views", FALSE, NULL);
+      return central_headless_run (service);
+    }
   key = central_core_load_signing_key (options->signing_key, &error);
   if (key == NULL)
     {
@@ -165,6 +171,8 @@ main (int   argc,
       N_("Print the SHA-256 fingerprint of --tls-cert, for monitors to pin, and exit"), NULL },
     { "auto-approve", 0, 0, G_OPTION_ARG_NONE, &options.auto_approve,
       N_("Approve every new charging point as it registers (for demos), instead of awaiting the operator"), NULL },
+    { "insecure-bus", 0, 0, G_OPTION_ARG_NONE, &options.insecure_bus,
+      N_("Sign nothing on Kafka and check no signature: anyone on the bus can act as anyone (to measure what security costs)"), NULL },
     { "headless", 0, 0, G_OPTION_ARG_NONE, &headless,
       N_("No window: commands on standard input, JSON events on standard output"), NULL },
     { "events", 0, 0, G_OPTION_ARG_NONE, &options.events,

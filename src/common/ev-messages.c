@@ -76,6 +76,7 @@ static const char * const link_request_type_names[] = {
   [EV_LINK_REQUEST_HEALTH] = "health",
   [EV_LINK_REQUEST_CENTRAL] = "central",
   [EV_LINK_REQUEST_PRICE] = "price",
+  [EV_LINK_REQUEST_KEY] = "key",
 };
 
 static const char * const engine_health_names[] = {
@@ -1016,6 +1017,24 @@ ev_link_request_new_price (double price)
 }
 
 /**
+ * ev_link_request_new_key:
+ * @cp_id: the CP id
+ * @key: the key Central issued the CP, in base64
+ *
+ * Returns: (transfer full): a `key` request
+ */
+EvLinkRequest *
+ev_link_request_new_key (const char *cp_id,
+                         const char *key)
+{
+  EvLinkRequest *request = ev_link_request_new (EV_LINK_REQUEST_KEY);
+
+  request->cp_id = g_strdup (cp_id);
+  request->key = g_strdup (key);
+  return request;
+}
+
+/**
  * ev_link_request_copy:
  * @request: a request
  *
@@ -1035,6 +1054,7 @@ ev_link_request_copy (const EvLinkRequest *request)
   copy->nonce = g_strdup (request->nonce);
   copy->challenge = g_strdup (request->challenge);
   copy->proof = g_strdup (request->proof);
+  copy->key = g_strdup (request->key);
   return copy;
 }
 
@@ -1056,6 +1076,7 @@ ev_link_request_free (EvLinkRequest *request)
   g_free (request->nonce);
   g_free (request->challenge);
   g_free (request->proof);
+  g_free (request->key);
   g_free (request);
 }
 
@@ -1095,6 +1116,8 @@ ev_link_request_equal (const EvLinkRequest *a,
       return !a->reachable == !b->reachable;
     case EV_LINK_REQUEST_PRICE:
       return a->price == b->price;
+    case EV_LINK_REQUEST_KEY:
+      return g_strcmp0 (a->cp_id, b->cp_id) == 0 && g_strcmp0 (a->key, b->key) == 0;
     default:
       return FALSE;
     }
@@ -1149,6 +1172,10 @@ ev_link_request_to_json (const EvLinkRequest *request,
       break;
     case EV_LINK_REQUEST_PRICE:
       add_double (builder, "price", request->price);
+      break;
+    case EV_LINK_REQUEST_KEY:
+      add_string (builder, "cp_id", request->cp_id);
+      add_string (builder, "key", request->key);
       break;
     default:
       break;
@@ -1236,6 +1263,15 @@ decode_link_request (JsonObject    *object,
     case EV_LINK_REQUEST_PRICE:
       *reason = EV_LINK_REASON_INVALID_REQUEST;
       if (!read_number (object, "price", TRUE, ev_protocol_validate_price, NULL, &request->price, error))
+        return NULL;
+      break;
+
+    case EV_LINK_REQUEST_KEY:
+      *reason = EV_LINK_REASON_INVALID_ID;
+      if (!read_string (object, "cp_id", TRUE, ev_protocol_validate_cp_id, &request->cp_id, error))
+        return NULL;
+      *reason = EV_LINK_REASON_INVALID_REQUEST;
+      if (!read_string (object, "key", TRUE, ev_protocol_validate_cp_key, &request->key, error))
         return NULL;
       break;
 
@@ -1536,6 +1572,7 @@ ev_link_response_copy (const EvLinkResponse *response)
   copy->location = g_strdup (response->location);
   copy->token = g_strdup (response->token);
   copy->challenge = g_strdup (response->challenge);
+  copy->cp_key = g_strdup (response->cp_key);
   return copy;
 }
 
@@ -1554,6 +1591,7 @@ ev_link_response_free (EvLinkResponse *response)
   g_free (response->location);
   g_free (response->token);
   g_free (response->challenge);
+  g_free (response->cp_key);
   g_free (response);
 }
 
@@ -1576,6 +1614,7 @@ ev_link_response_equal (const EvLinkResponse *a,
          g_strcmp0 (a->location, b->location) == 0 &&
          g_strcmp0 (a->token, b->token) == 0 &&
          g_strcmp0 (a->challenge, b->challenge) == 0 &&
+         g_strcmp0 (a->cp_key, b->cp_key) == 0 &&
          !a->pending == !b->pending &&
          a->has_state == b->has_state &&
          (!a->has_state || a->state == b->state);
@@ -1610,6 +1649,7 @@ ev_link_response_to_json (const EvLinkResponse *response,
   add_string (builder, "challenge", response->challenge);
   if (response->pending)
     add_string (builder, "approval", "pending");
+  add_string (builder, "cp_key", response->cp_key);
 
   return end_object (builder, length);
 }
@@ -1663,7 +1703,8 @@ ev_link_response_from_json (const char  *data,
                     ev_protocol_validate_location, &response->location, error) ||
       !read_string (object, "token", status == EV_LINK_STATUS_REGISTERED,
                     ev_protocol_validate_token, &response->token, error) ||
-      !read_string (object, "challenge", FALSE, ev_protocol_validate_nonce, &response->challenge, error))
+      !read_string (object, "challenge", FALSE, ev_protocol_validate_nonce, &response->challenge, error) ||
+      !read_string (object, "cp_key", FALSE, ev_protocol_validate_cp_key, &response->cp_key, error))
     return NULL;
 
   if (!get_string (object, "state", FALSE, &text, error))

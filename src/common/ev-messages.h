@@ -19,6 +19,8 @@ G_BEGIN_DECLS
  * @EV_LINK_REQUEST_HEALTH: monitor → engine, `health`.
  * @EV_LINK_REQUEST_CENTRAL: monitor → engine, `central`.
  * @EV_LINK_REQUEST_PRICE: monitor → engine, `price`.
+ * @EV_LINK_REQUEST_KEY: monitor → engine, `key` (an extension): the key
+ *   Central issued the CP to sign its Kafka messages with.
  *
  * The `type` of a request on a framed TCP link.
  */
@@ -30,6 +32,7 @@ typedef enum {
   EV_LINK_REQUEST_HEALTH,
   EV_LINK_REQUEST_CENTRAL,
   EV_LINK_REQUEST_PRICE,
+  EV_LINK_REQUEST_KEY,
 } EvLinkRequestType;
 
 /**
@@ -263,7 +266,7 @@ gboolean    ev_supply_error_reason_from_string (const char         *text,
 /**
  * EvLinkRequest:
  * @type: the request type.
- * @cp_id: `auth`, `register`, `hello`: the CP id.
+ * @cp_id: `auth`, `register`, `hello`, `key`: the CP id.
  * @token: `auth`: the token Central issued at registration.
  * @location: `register`: where the CP is.
  * @nonce: (nullable): `register`, optional (an extension): a random
@@ -277,6 +280,7 @@ gboolean    ev_supply_error_reason_from_string (const char         *text,
  * @engine: `status`: the engine's health.
  * @reachable: `central`: whether Central is reachable.
  * @price: `price`: the current price in EUR/kWh.
+ * @key: `key`: the CP's key, 32 bytes in base64.
  *
  * One monitor request; only the fields of @type are meaningful.
  */
@@ -292,6 +296,7 @@ typedef struct {
   EvEngineHealth engine;
   gboolean reachable;
   double price;
+  char *key;
 } EvLinkRequest;
 
 EvLinkRequest  *ev_link_request_new           (EvLinkRequestType    type);
@@ -317,6 +322,8 @@ gboolean        ev_link_pairing_check         (const char          *secret,
 EvLinkRequest  *ev_link_request_new_health    (void);
 EvLinkRequest  *ev_link_request_new_central   (gboolean             reachable);
 EvLinkRequest  *ev_link_request_new_price     (double               price);
+EvLinkRequest  *ev_link_request_new_key       (const char          *cp_id,
+                                               const char          *key);
 EvLinkRequest  *ev_link_request_copy          (const EvLinkRequest *request);
 void            ev_link_request_free          (EvLinkRequest       *request);
 gboolean        ev_link_request_equal         (const EvLinkRequest *a,
@@ -346,6 +353,8 @@ EvLinkRequest  *ev_link_request_parse         (const char          *data,
  * @pending: `registered`, `authorized`, `ok` to `status` (an extension,
  *   `"approval":"pending"` on the wire): the CP awaits the operator's
  *   approval; absent (or `"approved"`) means approved.
+ * @cp_key: (nullable): `registered`, `authorized` (an extension): the
+ *   key the CP signs its Kafka messages with, 32 bytes in base64.
  *
  * One response on a link.
  */
@@ -360,6 +369,7 @@ typedef struct {
   EvCpState state;
   char *challenge;
   gboolean pending;
+  char *cp_key;
 } EvLinkResponse;
 
 EvLinkResponse *ev_link_response_new              (EvLinkStatus          status);

@@ -304,6 +304,43 @@ ev_protocol_validate_nonce (const char  *nonce,
   return TRUE;
 }
 
+/**
+ * ev_protocol_validate_cp_key:
+ * @key: (nullable): a candidate charging-point key
+ * @field: (nullable): the field name for the error message, or %NULL for
+ *   `key`
+ * @error: return location for an error in %EV_PROTOCOL_ERROR
+ *
+ * Checks that @key is 32 bytes in canonical standard base64 with padding
+ * (44 characters): the key Central issues a CP to sign its messages with
+ * (docs/protocol.md, “Charging-point keys”).
+ *
+ * Returns: %TRUE if @key is acceptable
+ */
+gboolean
+ev_protocol_validate_cp_key (const char  *key,
+                             const char  *field,
+                             GError     **error)
+{
+  g_autofree guchar *raw = NULL;
+  g_autofree char *again = NULL;
+  gsize raw_len = 0;
+
+  field = field != NULL ? field : "key";
+  if (key == NULL || strlen (key) != 44 || strspn (key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") != 43 ||
+      key[43] != '=')
+    goto bad;
+  raw = g_base64_decode (key, &raw_len);
+  again = raw_len == 32 ? g_base64_encode (raw, raw_len) : NULL;
+  if (again != NULL && strcmp (again, key) == 0)
+    return TRUE;
+
+bad:
+  g_set_error (error, EV_PROTOCOL_ERROR, EV_PROTOCOL_ERROR_INVALID_VALUE,
+               _("Field “%s” is not a key of 32 bytes in base64"), field);
+  return FALSE;
+}
+
 static gboolean
 validate_number (double       value,
                  const char  *field,

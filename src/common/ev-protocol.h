@@ -87,6 +87,9 @@ gboolean  ev_protocol_validate_token          (const char  *token,
 gboolean  ev_protocol_validate_nonce          (const char  *nonce,
                                                const char  *field,
                                                GError     **error);
+gboolean  ev_protocol_validate_cp_key         (const char  *key,
+                                               const char  *field,
+                                               GError     **error);
 gboolean  ev_protocol_validate_price          (double       price,
                                                const char  *field,
                                                GError     **error);

@@ -156,6 +156,58 @@ gboolean      ev_signed_tombstone_verify     (const char          *topic,
                                               EvVerifyKey         *trusted,
                                               GError             **error);
 
+/**
+ * EV_CP_KEY_SIZE:
+ *
+ * Bytes of a charging-point key (an HMAC-SHA256 secret).
+ */
+#define EV_CP_KEY_SIZE 32
+
+/**
+ * EV_MAC_DOMAIN:
+ *
+ * The first line of every byte string a charging-point key authenticates
+ * (docs/protocol.md, “Charging-point keys”).
+ */
+#define EV_MAC_DOMAIN "ev-mac-1"
+
+/**
+ * EvCpKey:
+ * @bytes: the secret
+ *
+ * The secret Central issues a charging point, shared by Central, the CP's
+ * monitor and its engine, with which the engine authenticates its
+ * `supply-data` and station requests.
+ */
+typedef struct {
+  guint8 bytes[EV_CP_KEY_SIZE];
+} EvCpKey;
+
+gboolean      ev_cp_key_generate             (EvCpKey             *key,
+                                              GError             **error);
+gboolean      ev_cp_key_from_base64          (const char          *text,
+                                              EvCpKey             *key,
+                                              GError             **error);
+char         *ev_cp_key_to_base64            (const EvCpKey       *key);
+gboolean      ev_cp_key_equal                (const EvCpKey       *a,
+                                              const EvCpKey       *b);
+
+char         *ev_mac_message_sign            (const EvCpKey       *key,
+                                              const char          *topic,
+                                              const char          *kafka_key,
+                                              const char          *text,
+                                              gsize                len,
+                                              gsize               *out_len,
+                                              GError             **error);
+gboolean      ev_mac_message_verify          (const EvCpKey       *keys,
+                                              guint                n_keys,
+                                              const char          *topic,
+                                              const char          *kafka_key,
+                                              const void          *value,
+                                              gsize                len,
+                                              guint               *out_which,
+                                              GError             **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvSigningKey, ev_signing_key_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvVerifyKey, ev_verify_key_free)
 

@@ -152,6 +152,13 @@ static const char * const migrations[] = {
    * exist when the database is upgraded are approved, so that nothing an
    * operator already runs stops (see ev_store_register_cp_pending()). */
   "ALTER TABLE charging_points ADD COLUMN approved INTEGER NOT NULL DEFAULT 1;",
+
+  /* 9: the key Central issued each charging point to sign its Kafka
+   * messages with, the one it replaced and when (see
+   * ev_store_set_cp_key()). */
+  "ALTER TABLE charging_points ADD COLUMN cp_key TEXT;"
+  "ALTER TABLE charging_points ADD COLUMN cp_key_previous TEXT;"
+  "ALTER TABLE charging_points ADD COLUMN cp_key_issued_at INTEGER;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == EV_STORE_SCHEMA_VERSION);
@@ -190,6 +197,8 @@ typedef enum {
   STMT_DRIVER_KEY_SELECT,
   STMT_DRIVER_KEY_BIND,
   STMT_DRIVER_KEY_FORGET,
+  STMT_CP_KEY_SELECT,
+  STMT_CP_KEY_SET,
   STMT_SESSION_SELECT,
   STMT_SESSION_INSERT,
   STMT_SESSION_PROGRESS,
@@ -267,6 +276,12 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_DRIVER_KEY_BIND] =
     "INSERT INTO drivers (driver_id, first_seen, last_seen, public_key) VALUES (?1, ?2, ?2, ?3)"
     " ON CONFLICT (driver_id) DO UPDATE SET public_key = excluded.public_key",
+  [STMT_CP_KEY_SELECT] =
+    "SELECT cp_key, cp_key_previous, cp_key_issued_at FROM charging_points WHERE cp_id = ?1 AND NOT forgotten",
+  [STMT_CP_KEY_SET] =
+    "UPDATE charging_points"
+    " SET cp_key_previous = cp_key, cp_key = ?2, cp_key_issued_at = ?3"
+    " WHERE cp_id = ?1 AND NOT forgotten",
   [STMT_DRIVER_KEY_FORGET] =
     "UPDATE drivers SET public_key = NULL WHERE driver_id = ?1 AND public_key IS NOT NULL",
   [STMT_SESSION_SELECT] =
@@ -2683,6 +2698,103 @@ ev_store_forget_driver_key (EvStore     *self,
     return FALSE;
   if (out_forgotten != NULL)
     *out_forgotten = sqlite3_changes (self->db) > 0;
+  return TRUE;
+}
+
+/**
+ * ev_store_get_cp_keys:
+ * @self: a store
+ * @cp_id: a charging point's id
+ * @out_key: (out) (transfer full) (nullable): its key (base64), %NULL
+ *   when Central has issued it none
+ * @out_previous: (out) (transfer full) (nullable): the key @out_key
+ *   replaced, or %NULL
+ * @out_issued_at: (out): when @out_key was issued, ms since the epoch (0
+ *   without a key)
+ * @error: return location for an error
+ *
+ * Returns: %TRUE on success (with or without keys);
+ *   %EV_STORE_ERROR_NOT_FOUND for an unknown id
+ */
+gboolean
+ev_store_get_cp_keys (EvStore     *self,
+                      const char  *cp_id,
+                      char       **out_key,
+                      char       **out_previous,
+                      gint64      *out_issued_at,
+                      GError     **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (out_key != NULL && out_previous != NULL && out_issued_at != NULL, FALSE);
+
+  *out_key = *out_previous = NULL;
+  *out_issued_at = 0;
+  if (!check_cp_id (cp_id, error))
+    return FALSE;
+  stmt = borrow_stmt (self, STMT_CP_KEY_SELECT, error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, cp_id);
+  if ((rc = step (self, stmt, error)) == 0)
+    return FALSE;
+  if (rc != SQLITE_ROW)
+    {
+      set_unknown_cp (cp_id, error);
+      return FALSE;
+    }
+  if (sqlite3_column_type (stmt, 0) == SQLITE_TEXT)
+    {
+      *out_key = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+      *out_issued_at = sqlite3_column_int64 (stmt, 2);
+    }
+  if (sqlite3_column_type (stmt, 1) == SQLITE_TEXT)
+    *out_previous = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+  return TRUE;
+}
+
+/**
+ * ev_store_set_cp_key:
+ * @self: a store
+ * @cp_id: a charging point's id
+ * @key: the key (base64) Central issues it now
+ * @issued_at: now, ms since the epoch
+ * @error: return location for an error
+ *
+ * Records a new key for @cp_id in the current batch; its key until now
+ * becomes its previous key (Central accepts both for a while).
+ *
+ * Returns: %TRUE on success; %EV_STORE_ERROR_NOT_FOUND for an unknown id
+ */
+gboolean
+ev_store_set_cp_key (EvStore     *self,
+                     const char  *cp_id,
+                     const char  *key,
+                     gint64       issued_at,
+                     GError     **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+
+  if (!check_cp_id (cp_id, error) || !begin_write (self, error))
+    return FALSE;
+  stmt = borrow_stmt (self, STMT_CP_KEY_SET, error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, cp_id);
+  bind_text (stmt, 2, key);
+  sqlite3_bind_int64 (stmt, 3, issued_at);
+  if (!step_done (self, stmt, error))
+    return FALSE;
+  if (sqlite3_changes (self->db) == 0)
+    {
+      set_unknown_cp (cp_id, error);
+      return FALSE;
+    }
   return TRUE;
 }
 

@@ -63,7 +63,7 @@ GQuark ev_store_error_quark (void);
  *
  * The schema version (`PRAGMA user_version`) this build writes.
  */
-#define EV_STORE_SCHEMA_VERSION 8
+#define EV_STORE_SCHEMA_VERSION 9
 
 /* The default of EvStore:log-limit, in rows. */
 #define EV_STORE_DEFAULT_LOG_LIMIT 200000
@@ -231,6 +231,18 @@ gboolean         ev_store_bind_driver_key       (EvStore               *self,
 gboolean         ev_store_forget_driver_key     (EvStore               *self,
                                                  const char            *driver_id,
                                                  gboolean              *out_forgotten,
+                                                 GError               **error);
+
+gboolean         ev_store_get_cp_keys           (EvStore               *self,
+                                                 const char            *cp_id,
+                                                 char                 **out_key,
+                                                 char                 **out_previous,
+                                                 gint64                *out_issued_at,
+                                                 GError               **error);
+gboolean         ev_store_set_cp_key            (EvStore               *self,
+                                                 const char            *cp_id,
+                                                 const char            *key,
+                                                 gint64                 issued_at,
                                                  GError               **error);
 
 gboolean         ev_store_create_session        (EvStore               *self,

@@ -37,6 +37,9 @@ struct _StationEngine
   EvBus *bus;                  /* producer: supply-data, supply-req */
   EvBus *consumer;             /* central-directives, supply-res; from hello */
   EvVerifyKey *central_key;    /* checks what Central sends; NULL: nothing checked */
+  EvCpKey cp_key;              /* signs what the engine publishes, from its monitor */
+  gboolean has_cp_key;
+  gboolean said_no_key;        /* progress held back for want of a key was said */
   GHashTable *requests;        /* request ids asked here, awaiting supply-res */
   StationFinished finished;   /* supply ids this engine has ended */
   StationJournal *journal;     /* from hello on: what survives a crash */
@@ -140,6 +143,29 @@ set_boolean (StationEngine    *self,
 
 /* Kafka ------------------------------------------------------------------- */
 
+/* @json with the MAC of the CP's key (docs/protocol.md, "Charging-point
+ * keys"), or %NULL with @error set when the engine has no key yet. */
+static char *
+authenticate (StationEngine  *self,
+              const char     *topic,
+              const char     *cp_id,
+              const char     *json,
+              gsize           length,
+              gsize          *out_length,
+              GError        **error)
+{
+  if (!self->has_cp_key)
+    {
+      g_set_error_literal (error, STATION_ERROR, STATION_ERROR_NO_KEY,
+                           _("Central has not issued this charging point its key yet: the monitor hands it "
+                             "over once Central accepts the charging point"));
+      return NULL;
+    }
+  return ev_mac_message_sign (&self->cp_key, topic, cp_id, json, length, out_length, error);
+}
+
+/* Live figures: without a key they are not sent (the ticket waits for
+ * one in the journal). */
 static void
 publish (StationEngine *self,
          const char    *topic,
@@ -147,8 +173,17 @@ publish (StationEngine *self,
          gsize          length)
 {
   g_autoptr(GError) error = NULL;
+  const char *cp_id = station_machine_get_cp_id (self->machine);
+  g_autofree char *signed_json = authenticate (self, topic, cp_id, json, length, &length, &error);
 
-  if (!ev_bus_produce (self->bus, topic, station_machine_get_cp_id (self->machine), json, length, &error))
+  if (signed_json == NULL)
+    {
+      if (!self->said_no_key)
+        emit_error (self, error->message);
+      self->said_no_key = TRUE;
+      return;
+    }
+  if (!ev_bus_produce (self->bus, topic, cp_id, signed_json, length, &error))
     {
       g_autofree char *message = g_strdup_printf (_("Could not publish on %s: %s"), topic, error->message);
       emit_error (self, message);
@@ -253,8 +288,20 @@ publish_ticket (StationEngine      *self,
 
   if (g_hash_table_contains (self->in_flight, ticket->supply_id))
     return;
+  /* Kept in the journal until the monitor hands over a key. */
+  if (!self->has_cp_key)
+    return;
 
-  json = ev_supply_data_to_json (ticket, &length);
+  {
+    g_autofree char *plain = ev_supply_data_to_json (ticket, &length);
+
+    json = authenticate (self, "supply-data", ticket->cp_id, plain, length, &length, &error);
+    if (json == NULL)
+      {
+        emit_error (self, error->message);
+        return;
+      }
+  }
   delivery = g_new0 (Delivery, 1);
   delivery->engine = self;
   delivery->supply_id = g_strdup (ticket->supply_id);
@@ -771,6 +818,29 @@ check_pairing (StationEngine       *self,
   return ev_link_response_new_not_paired (challenge);
 }
 
+/* The key the monitor handed over (validated by the decoder): the
+ * engine signs with it from now on, and the tickets that waited for a
+ * key go out. */
+static void
+set_cp_key (StationEngine *self,
+            const char    *text)
+{
+  StationEventData data = { 0 };
+  EvCpKey key;
+
+  if (!ev_cp_key_from_base64 (text, &key, NULL) ||
+      (self->has_cp_key && ev_cp_key_equal (&key, &self->cp_key)))
+    return;
+
+  self->cp_key = key;
+  self->has_cp_key = TRUE;
+  self->said_no_key = FALSE;
+  if (self->journal != NULL)
+    data.count = station_journal_get_tickets (self->journal)->len - g_hash_table_size (self->in_flight);
+  emit (self, STATION_EVENT_CP_KEY, &data);
+  publish_undelivered (self);
+}
+
 static EvLinkResponse *
 handle_request (StationEngine       *self,
                 LinkPairing         *pairing,
@@ -831,6 +901,12 @@ handle_request (StationEngine       *self,
           g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PRICE]);
           emit (self, STATION_EVENT_PRICE, &data);
         }
+      return ev_link_response_new_ok ();
+
+    case EV_LINK_REQUEST_KEY:
+      if (cp_id == NULL || !g_str_equal (cp_id, request->cp_id))
+        return ev_link_response_new_denied (EV_LINK_REASON_BOUND_TO_OTHER_CP);
+      set_cp_key (self, request->key);
       return ev_link_response_new_ok ();
 
     case EV_LINK_REQUEST_AUTH:
@@ -1489,8 +1565,12 @@ station_engine_request_supply (StationEngine  *self,
 
   request_id = ev_protocol_new_uuid ();
   request = ev_supply_request_new (request_id, cp_id, driver_id, EV_SUPPLY_ORIGIN_STATION);
-  json = ev_supply_request_to_json (request, &length);
-  if (!ev_bus_produce (self->bus, "supply-req", cp_id, json, length, error))
+  {
+    g_autofree char *plain = ev_supply_request_to_json (request, &length);
+
+    json = authenticate (self, "supply-req", cp_id, plain, length, &length, error);
+  }
+  if (json == NULL || !ev_bus_produce (self->bus, "supply-req", cp_id, json, length, error))
     return NULL;
 
   g_hash_table_insert (self->requests, g_strdup (request->request_id), pending_new (self, request));

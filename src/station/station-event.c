@@ -27,6 +27,7 @@ G_DEFINE_ENUM_TYPE (StationEventKind, station_event_kind,
                     G_DEFINE_ENUM_VALUE (STATION_EVENT_STATUS, "status"),
                     G_DEFINE_ENUM_VALUE (STATION_EVENT_NOT_PAIRED, "not-paired"),
                     G_DEFINE_ENUM_VALUE (STATION_EVENT_APPROVAL, "approval"),
+                    G_DEFINE_ENUM_VALUE (STATION_EVENT_CP_KEY, "cp-key"),
                     G_DEFINE_ENUM_VALUE (STATION_EVENT_ERROR, "error"))
 
 /**

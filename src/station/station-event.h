@@ -61,6 +61,8 @@ const char *station_central_link_to_string (StationCentralLink link);
  * @STATION_EVENT_STATUS: monitor: what is reported to Central changed.
  * @STATION_EVENT_APPROVAL: monitor: Central says the CP awaits the
  *   operator's approval, or no longer does (@up: awaiting).
+ * @STATION_EVENT_CP_KEY: engine: its monitor handed over the key Central
+ *   issued the CP, which its Kafka messages are signed with from now on.
  * @STATION_EVENT_NOT_PAIRED: engine: a link that has not proved the
  *   pairing sent a request other than a bare `hello` (once per link).
  * @STATION_EVENT_ERROR: something went wrong; the message says what.
@@ -93,6 +95,7 @@ typedef enum {
   STATION_EVENT_STATUS,
   STATION_EVENT_NOT_PAIRED,
   STATION_EVENT_APPROVAL,
+  STATION_EVENT_CP_KEY,
   STATION_EVENT_ERROR,
 } StationEventKind;
 
@@ -124,6 +127,7 @@ GType station_event_kind_get_type (void);
  * @supply_data: `progress`, `ticket`: the `supply-data` message sent
  * @request: `request`: the `supply-req` sent
  * @response: `denied`: Central's `supply-res`
+ * @count: `cp-key`: tickets that were waiting for a key and go out now
  *
  * The typed data of a #StationEvent: each kind fills the members named
  * with it; the others are zero. For `error`, the event's message
@@ -152,6 +156,7 @@ typedef struct
   EvSupplyData *supply_data;
   EvSupplyRequest *request;
   EvSupplyResponse *response;
+  guint count;
 } StationEventData;
 
 #define STATION_TYPE_EVENT (station_event_get_type ())

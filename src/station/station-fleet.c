@@ -19,6 +19,7 @@
 #include "ev-link-session.h"
 #include "ev-messages.h"
 #include "ev-protocol.h"
+#include "ev-signing.h"
 #include "ev-timer-wheel.h"
 #include "ev-tls.h"
 #include "station-directives.h"
@@ -96,6 +97,7 @@ typedef struct
   gint64 intended_us;   /* when the status on the wire was due (monotonic) */
   gint64 backlog_ms;    /* when the oldest status held back was due; 0 if none */
   char *nonce;          /* the registration's, until the token is kept */
+  EvCpKey key;          /* Central's key for the CP, from auth or register */
   guint request_id;
   guint backoff_ms;
   int fd;
@@ -108,6 +110,7 @@ typedef struct
   guint8 refused : 1;
   guint8 was_up : 1;
   guint8 queued : 1;
+  guint8 has_key : 1;
 } FleetCp;
 
 /* Status latencies in µs, in log-linear buckets: exact below 64 µs, then
@@ -417,9 +420,16 @@ cp_sync_machine (FleetCp *cp)
       EvSupplyData *data = g_ptr_array_index (output, i);
       g_autoptr(GError) error = NULL;
       gsize length = 0;
-      g_autofree char *json = ev_supply_data_to_json (data, &length);
+      g_autofree char *plain = ev_supply_data_to_json (data, &length);
+      g_autofree char *json = NULL;
 
-      if (!ev_bus_produce (self->producer, "supply-data", data->cp_id, json, length, &error))
+      /* Signed with the CP's key (docs/protocol.md): a CP has one from its
+       * first auth, before any supply can start. */
+      if (!cp->has_key)
+        g_set_error_literal (&error, STATION_ERROR, STATION_ERROR_NO_KEY, "no key from Central");
+      else
+        json = ev_mac_message_sign (&cp->key, "supply-data", data->cp_id, plain, length, &length, &error);
+      if (json == NULL || !ev_bus_produce (self->producer, "supply-data", data->cp_id, json, length, &error))
         {
           self->counters.errors++;
           g_debug ("Could not publish supply data of %s: %s", data->cp_id, error->message);
@@ -581,6 +591,15 @@ refuse (FleetCp    *cp,
   ev_link_session_close (cp->session);
 }
 
+/* A CP keeps the key it has when an answer carries none. */
+static void
+cp_set_key (FleetCp    *cp,
+            const char *key)
+{
+  if (key != NULL && ev_cp_key_from_base64 (key, &cp->key, NULL))
+    cp->has_key = TRUE;
+}
+
 static void
 link_up (FleetCp *cp)
 {
@@ -649,7 +668,10 @@ session_response_cb (EvLinkSession *session,
     {
     case CP_REQUEST_AUTH:
       if (response->status == EV_LINK_STATUS_AUTHORIZED)
-        link_up (cp);
+        {
+          cp_set_key (cp, response->cp_key);
+          link_up (cp);
+        }
       else if (response->status == EV_LINK_STATUS_DENIED && response->reason == EV_LINK_REASON_UNKNOWN_CP)
         send_register (cp);  /* A fresh Central database: register again. */
       else
@@ -672,6 +694,7 @@ session_response_cb (EvLinkSession *session,
           station_nonce_forget (self->token_dir, cp_id (cp));
           g_clear_pointer (&cp->nonce, g_free);
         }
+      cp_set_key (cp, response->cp_key);
       link_up (cp);
       break;
 

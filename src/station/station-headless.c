@@ -68,6 +68,9 @@ engine_members (gpointer                core,
     case STATION_EVENT_BOUND:
       json_object_set_string_member (fields, "cp_id", data->cp_id);
       return TRUE;
+    case STATION_EVENT_CP_KEY:
+      json_object_set_int_member (fields, "tickets", data->count);
+      return TRUE;
     case STATION_EVENT_CENTRAL:
     case STATION_EVENT_BROKER:
       json_object_set_boolean_member (fields, "reachable", data->up);

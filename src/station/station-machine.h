@@ -20,6 +20,8 @@ G_BEGIN_DECLS
  * @STATION_ERROR_BROKEN: the engine is KO
  * @STATION_ERROR_INVALID: a bad argument (an id, a price)
  * @STATION_ERROR_JOURNAL: the engine's journal cannot be read
+ * @STATION_ERROR_NO_KEY: Central has not issued the CP its key yet (or
+ *   the monitor has not handed it over)
  *
  * Why an operation on a station was refused.
  */
@@ -33,6 +35,7 @@ typedef enum {
   STATION_ERROR_BROKEN,
   STATION_ERROR_INVALID,
   STATION_ERROR_JOURNAL,
+  STATION_ERROR_NO_KEY,
 } StationError;
 
 GQuark station_error_quark (void);

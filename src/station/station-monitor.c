@@ -61,6 +61,7 @@ struct _StationMonitor
   char *pairing_secret_file;
   char *pairing_secret;       /* from start on */
   char *nonce;                /* the registration's, until the token is kept */
+  char *cp_key;               /* Central's key for the CP, for the engine; in memory only */
   guint interval_ms;
   guint health_timeout_ms;
   guint reconnect_min_ms;
@@ -296,6 +297,23 @@ tell_engine (StationMonitor *self)
   send_request (self, &self->engine, ev_link_request_new_central (central_is_up (self)), NULL);
   if (self->has_price)
     send_request (self, &self->engine, ev_link_request_new_price (self->price), NULL);
+  if (self->cp_key != NULL)
+    send_request (self, &self->engine, ev_link_request_new_key (self->cp_id, self->cp_key), NULL);
+}
+
+/* The key Central issued the CP goes to the engine, which signs its Kafka
+ * messages with it (docs/protocol.md, "Charging-point keys"). */
+static void
+set_cp_key (StationMonitor *self,
+            const char     *key)
+{
+  if (key == NULL || g_strcmp0 (key, self->cp_key) == 0)
+    return;
+
+  g_free (self->cp_key);
+  self->cp_key = g_strdup (key);
+  if (self->engine_connected)
+    send_request (self, &self->engine, ev_link_request_new_key (self->cp_id, self->cp_key), NULL);
 }
 
 /* The engine must answer `hello` and `health` within the health time-out.
@@ -537,6 +555,7 @@ register_response (StationMonitor *self,
   self->central.delay_ms = self->reconnect_min_ms;
   if (response->has_price)
     set_price (self, response->price);
+  set_cp_key (self, response->cp_key);
   set_approval_pending (self, response->pending);
   set_central_link (self, STATION_CENTRAL_LINK_REGISTERED, NULL);
 }
@@ -575,6 +594,7 @@ auth_response (StationMonitor *self,
       self->central.delay_ms = self->reconnect_min_ms;
       if (response->has_price)
         set_price (self, response->price);
+      set_cp_key (self, response->cp_key);
       set_approval_pending (self, response->pending);
       set_central_link (self, STATION_CENTRAL_LINK_AUTHENTICATED, NULL);
       return;
@@ -935,6 +955,7 @@ station_monitor_finalize (GObject *object)
     explicit_bzero (self->pairing_secret, strlen (self->pairing_secret));
   g_free (self->pairing_secret);
   g_free (self->nonce);
+  g_free (self->cp_key);
   g_free (self->engine.address);
   g_free (self->central.address);
   g_free (self->location);

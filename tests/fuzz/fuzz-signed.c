@@ -17,6 +17,8 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
 static EvSigningKey *key;
 static EvVerifyKey *trusted;
+/* The charging-point key of the MAC checks: bytes 00 01 … 1f too. */
+static EvCpKey cp_key;
 
 static void
 fail (const char *what,
@@ -35,7 +37,50 @@ LLVMFuzzerInitialize (int    *argc,
   if (key == NULL)
     abort ();
   trusted = ev_signing_key_dup_verify_key (key);
+  for (guint i = 0; i < EV_CP_KEY_SIZE; i++)
+    cp_key.bytes[i] = (guint8) i;
   return 0;
+}
+
+/* The same promises for a charging point's MAC (docs/protocol.md,
+ * "Charging-point keys"). */
+static void
+check_mac (const char    *topic,
+           const char    *kafka_key,
+           const char    *value,
+           const uint8_t *data,
+           size_t         size)
+{
+  g_autofree char *maced = NULL;
+  gsize maced_len = 0;
+
+  if (ev_mac_message_verify (&cp_key, 1, topic, kafka_key, value, strlen (value), NULL, NULL))
+    {
+      const char *mac = g_strrstr (value, ",\"mac\":\"");
+      g_autofree char *body = NULL;
+      g_autofree char *again = NULL;
+
+      if (mac == NULL)
+        fail ("a MAC verified without a mac member", value);
+      body = g_strdup_printf ("%.*s}", (int) (mac - value), value);
+      again = ev_mac_message_sign (&cp_key, topic, kafka_key, body, strlen (body), NULL, NULL);
+      if (again == NULL || strcmp (again, value) != 0)
+        fail ("a MAC verified that the signer would not make", value);
+    }
+
+  maced = ev_mac_message_sign (&cp_key, topic, kafka_key, value, strlen (value), &maced_len, NULL);
+  if (maced != NULL)
+    {
+      gsize at = size > 1 ? data[1] % maced_len : 0;
+
+      if (!ev_mac_message_verify (&cp_key, 1, topic, kafka_key, maced, maced_len, NULL, NULL))
+        fail ("the MAC of the signer does not verify", maced);
+      if (ev_mac_message_verify (&cp_key, 1, "another-topic", kafka_key, maced, maced_len, NULL, NULL))
+        fail ("a MAC verified under another topic", maced);
+      maced[at] ^= 0x01;
+      if (ev_mac_message_verify (&cp_key, 1, topic, kafka_key, maced, maced_len, NULL, NULL))
+        fail ("a MAC verified after a byte changed", maced);
+    }
 }
 
 /* Input: "TOPIC\nKEY\nVALUE". The decoder must never crash, and must
@@ -77,6 +122,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
       if (again == NULL || strcmp (again, value) != 0)
         fail ("verified a message the signer would not make", value);
     }
+
+  check_mac (topic, kafka_key, value, data, size);
 
   signed_text = ev_signed_message_sign (key, topic, kafka_key, value, strlen (value), &signed_len, NULL);
   if (signed_text != NULL)
