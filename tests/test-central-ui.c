@@ -213,6 +213,9 @@ fixture_setup (Fixture       *fixture,
                                                          &error);
       g_assert_no_error (error);
     }
+  /* A driver whose id is bound to a key (test_forget_driver_key()). */
+  g_assert_true (ev_store_bind_driver_key (store, "DRV-LOST", "fsHVrwGjPzn6oSbWEiLlEl8VcCtGInShBnSBUVwq4L0=",
+                                           &error));
   ev_store_flush (store, &error);
   g_assert_no_error (error);
   g_assert_finalize_object (g_steal_pointer (&store));
@@ -828,6 +831,35 @@ test_card_menu_reset_and_forget (Fixture       *fixture,
   ev_ui_test_wait_label (window, "Forgot charging point ALC-002", EV_UI_TEST_ANY, WAIT_MS);
 }
 
+/* Forget a Driver's Key… (primary menu) asks for the driver id, Cancel
+ * by default; an id bound to no key is refused in words, a bound one is
+ * unbound and the log says so. */
+static void
+test_forget_driver_key (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  AdwMessageDialog *dialog;
+
+  g_assert_true (gtk_widget_activate_action (window, "win.forget-driver-key", NULL));
+  dialog = find_message_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_cmpstr (adw_message_dialog_get_default_response (dialog), ==, "cancel");
+  g_assert_cmpstr (adw_message_dialog_get_close_response (dialog), ==, "cancel");
+  gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)), "DRV-NOBODY");
+  answer (dialog, "forget-key");
+  ev_ui_test_wait_label (window, "Driver DRV-NOBODY is bound to no key", EV_UI_TEST_ANY, WAIT_MS);
+
+  g_assert_true (gtk_widget_activate_action (window, "win.forget-driver-key", NULL));
+  dialog = find_message_dialog ();
+  g_assert_nonnull (dialog);
+  gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)), " DRV-LOST ");
+  answer (dialog, "forget-key");
+  g_assert_true (central_window_show_page (fixture->window, "log"));
+  ev_ui_test_wait_label (window, "Driver DRV-LOST is no longer bound to a key: their next request binds a new one",
+                         EV_UI_TEST_ANY, WAIT_MS);
+}
+
 static void
 test_card_follows_item (void)
 {
@@ -1440,6 +1472,8 @@ main (int   argc,
               fixture_setup, test_monitor_states_and_stop_all, fixture_teardown);
   g_test_add ("/central-ui/window/card-menu-reset-forget", Fixture, GUINT_TO_POINTER (4),
               fixture_setup, test_card_menu_reset_and_forget, fixture_teardown);
+  g_test_add ("/central-ui/window/forget-driver-key", Fixture, GUINT_TO_POINTER (2),
+              fixture_setup, test_forget_driver_key, fixture_teardown);
   g_test_add ("/central-ui/window/summary", Fixture, GUINT_TO_POINTER (12),
               fixture_setup, test_summary, fixture_teardown);
   g_test_add ("/central-ui/window/narrow", Fixture, GUINT_TO_POINTER (4),

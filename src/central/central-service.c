@@ -1043,6 +1043,7 @@ typedef enum
   COMMAND_FORGET,
   COMMAND_APPROVE,
   COMMAND_REJECT,
+  COMMAND_FORGET_DRIVER_KEY,
   COMMAND_EXPORT,
   COMMAND_PRICE,
   COMMAND_LOCATION,
@@ -1125,6 +1126,9 @@ run_command_cb (gpointer user_data)
       break;
     case COMMAND_REJECT:
       ok = central_core_reject (self->core, command->cp_id, &error);
+      break;
+    case COMMAND_FORGET_DRIVER_KEY:
+      ok = central_core_forget_driver_key (self->core, command->cp_id, &error);
       break;
     case COMMAND_PRICE:
       ok = central_core_set_price (self->core, command->cp_id, command->price, &error);
@@ -1434,6 +1438,38 @@ central_service_approve_finish (CentralService  *self,
                                 GError         **error)
 {
   return finish_command (self, result, central_service_approve_async, error);
+}
+
+/**
+ * central_service_forget_driver_key_async:
+ * @self: a service
+ * @driver_id: a driver id bound to a key
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called on this thread when done
+ * @user_data: its data
+ *
+ * central_core_forget_driver_key() on the core's thread.
+ */
+void
+central_service_forget_driver_key_async (CentralService      *self,
+                                         const char          *driver_id,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
+  g_return_if_fail (CENTRAL_IS_SERVICE (self));
+  g_return_if_fail (driver_id != NULL);
+
+  send_command (self, COMMAND_FORGET_DRIVER_KEY, driver_id, NULL, central_service_forget_driver_key_async,
+                cancellable, callback, user_data);
+}
+
+gboolean
+central_service_forget_driver_key_finish (CentralService  *self,
+                                          GAsyncResult    *result,
+                                          GError         **error)
+{
+  return finish_command (self, result, central_service_forget_driver_key_async, error);
 }
 
 /**

@@ -129,6 +129,14 @@ void            central_service_approve_async        (CentralService       *self
 gboolean        central_service_approve_finish       (CentralService       *self,
                                                       GAsyncResult         *result,
                                                       GError              **error);
+void            central_service_forget_driver_key_async (CentralService     *self,
+                                                        const char         *driver_id,
+                                                        GCancellable       *cancellable,
+                                                        GAsyncReadyCallback callback,
+                                                        gpointer            user_data);
+gboolean        central_service_forget_driver_key_finish (CentralService   *self,
+                                                          GAsyncResult     *result,
+                                                          GError          **error);
 void            central_service_reject_async         (CentralService       *self,
                                                       const char           *cp_id,
                                                       GCancellable         *cancellable,

@@ -1352,6 +1352,8 @@ operate_done_cb (GObject      *source,
     ok = central_service_approve_finish (service, result, &error);
   else if (g_async_result_is_tagged (result, central_service_reject_async))
     ok = central_service_reject_finish (service, result, &error);
+  else if (g_async_result_is_tagged (result, central_service_forget_driver_key_async))
+    ok = central_service_forget_driver_key_finish (service, result, &error);
   else
     ok = central_service_forget_finish (service, result, &error);
 
@@ -1530,6 +1532,55 @@ present_cp_value_dialog (CentralWindow *self,
   adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
   g_object_set_data_full (G_OBJECT (dialog), "central-cp-id", g_strdup (cp_id), g_free);
   g_signal_connect_object (dialog, "response", response_cb, self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* Forget Key of a driver: the driver id typed in the dialog's entry. */
+static void
+forget_driver_key_response_cb (AdwMessageDialog *dialog,
+                               const char       *response,
+                               CentralWindow    *self)
+{
+  GtkWidget *entry = adw_message_dialog_get_extra_child (dialog);
+  g_autofree char *driver_id = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (entry))));
+
+  if (self->service == NULL || !g_str_equal (response, "forget-key") || driver_id[0] == '\0')
+    return;
+  central_service_forget_driver_key_async (self->service, driver_id, self->cancellable, operate_done_cb,
+                                           g_object_ref (self));
+}
+
+/* Forget a Driver's Key…: a driver who lost their key (a new computer, a
+ * deleted state folder) is refused until the operator unbinds their id;
+ * their next signed request binds the new key (docs/protocol.md). */
+static void
+forget_driver_key_action (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  CentralWindow *self = CENTRAL_WINDOW (widget);
+  const char *heading = _("Forget a Driver’s Key");
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading,
+                                              _("Requests for this driver id are accepted only when signed "
+                                                "with the key it is bound to. Forget it when the driver has "
+                                                "lost theirs: their next request binds a new key — and so "
+                                                "would anyone else’s who asks first as that driver."));
+  GtkWidget *entry = gtk_entry_new ();
+
+  gtk_entry_set_max_length (GTK_ENTRY (entry), EV_PROTOCOL_ID_MAX_LENGTH);
+  gtk_entry_set_placeholder_text (GTK_ENTRY (entry), _("Driver id"));
+  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
+  ev_ui_set_a11y_label (entry, _("Driver id"));
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "forget-key", _("_Forget Key"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "forget-key",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (forget_driver_key_response_cb), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
@@ -1998,6 +2049,7 @@ central_window_class_init (CentralWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
   gtk_widget_class_install_action (widget_class, "win.show-log", NULL, show_log_action);
   gtk_widget_class_install_action (widget_class, "win.export-history", NULL, export_history_action);
+  gtk_widget_class_install_action (widget_class, "win.forget-driver-key", NULL, forget_driver_key_action);
   gtk_widget_class_install_action (widget_class, "win.show-help-overlay", NULL, show_shortcuts_action);
 }
 
