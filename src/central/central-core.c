@@ -1469,14 +1469,17 @@ emit_forged (CentralCore *self,
  * ticket of a supply that started before the replacement may carry the
  * replaced key whatever its age (@started_at: the supply's start, ms since
  * the epoch, 0 if not started or unknown; -1 for messages other than
- * tickets). What fails is skipped as an invalid message. */
+ * tickets). What fails is skipped as an invalid message; when the keys of
+ * a CP cannot be read for a `supply-data`, %FALSE with @store_error set,
+ * and @msg is the caller's to hold. */
 static gboolean
-check_cp_mac (CentralCore  *self,
-              EvBusMessage *msg,
-              const char   *cp_id,
-              const char   *text,
-              gsize         length,
-              gint64        started_at)
+check_cp_mac (CentralCore   *self,
+              EvBusMessage  *msg,
+              const char    *cp_id,
+              const char    *text,
+              gsize          length,
+              gint64         started_at,
+              GError       **store_error)
 {
   const char *topic = ev_bus_message_get_topic (msg);
   CpRecord *rec = g_hash_table_lookup (self->records, cp_id);
@@ -1491,7 +1494,7 @@ check_cp_mac (CentralCore  *self,
    * the refusing path already). */
   if (rec != NULL && !load_cp_keys (self, rec, &error) && g_str_equal (topic, "supply-data"))
     {
-      store_failed_for (self, msg, topic, error);
+      g_propagate_error (store_error, g_steal_pointer (&error));
       return FALSE;
     }
   g_clear_error (&error);
@@ -2142,7 +2145,7 @@ check_request_author (CentralCore           *self,
     return TRUE;
   /* Station requests are the engines': they carry their CP's MAC. */
   if (request->origin != EV_SUPPLY_ORIGIN_DRIVER)
-    return check_cp_mac (self, msg, request->cp_id, data, length, -1);
+    return check_cp_mac (self, msg, request->cp_id, data, length, -1, NULL);
 
   bound = g_hash_table_lookup (self->driver_keys, request->driver_id);
   if (bound == NULL)
@@ -2670,8 +2673,11 @@ handle_supply_data (CentralCore  *self,
       if (stored != NULL && ev_supply_session_get_provisional (stored))
         {
           if (check_cp_mac (self, msg, data->cp_id, text, length,
-                            data->kind == EV_SUPPLY_DATA_TICKET ? ev_supply_session_get_started_at (stored) : -1))
+                            data->kind == EV_SUPPLY_DATA_TICKET ? ev_supply_session_get_started_at (stored) : -1,
+                            &error))
             settle_session (self, msg, stored, data);
+          else if (error != NULL)
+            store_failed_for (self, msg, "supply-data", error);
           return;
         }
       /* Late or repeated data of a supply that has ended with its ticket is
@@ -2697,8 +2703,13 @@ handle_supply_data (CentralCore  *self,
     }
 
   if (!check_cp_mac (self, msg, data->cp_id, text, length,
-                     data->kind == EV_SUPPLY_DATA_TICKET ? ev_supply_session_get_started_at (session) : -1))
-    return;
+                     data->kind == EV_SUPPLY_DATA_TICKET ? ev_supply_session_get_started_at (session) : -1,
+                     &error))
+    {
+      if (error != NULL)
+        store_failed_for (self, msg, "supply-data", error);
+      return;
+    }
 
   problem = check_supply_data (session, data);
   if (problem != NULL)
@@ -2774,7 +2785,7 @@ refuse_request (CentralCore  *self,
       return;
     }
   if (request->origin == EV_SUPPLY_ORIGIN_STATION &&
-      !check_cp_mac (self, msg, request->cp_id, text, length, -1))
+      !check_cp_mac (self, msg, request->cp_id, text, length, -1, NULL))
     return;
 
   response = ev_supply_response_new_denied (request->request_id, request->driver_id, request->cp_id,
