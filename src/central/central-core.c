@@ -2128,14 +2128,16 @@ check_request (CentralCore           *self,
 
 /* A driver's request must be signed by the key its driver id is bound
  * to; the first signed request of an id binds it (docs/protocol.md,
- * “Signed messages”). Returns %FALSE when @msg is done with: rejected as
- * an invalid message, or held because the binding could not be stored. */
+ * “Signed messages”). Returns %FALSE when @msg is done with (rejected as
+ * an invalid message), or with @store_error set when the binding could
+ * not be read or stored (the caller holds @msg). */
 static gboolean
 check_request_author (CentralCore           *self,
                       EvBusMessage          *msg,
                       const EvSupplyRequest *request,
                       const char            *data,
-                      gsize                  length)
+                      gsize                  length,
+                      GError               **store_error)
 {
   g_autoptr(EvVerifyKey) signer = NULL;
   g_autoptr(GError) error = NULL;
@@ -2154,7 +2156,7 @@ check_request_author (CentralCore           *self,
 
       if (!ev_store_get_driver_key (self->store, request->driver_id, &stored, &error))
         {
-          store_failed_for (self, msg, "supply-req", error);
+          g_propagate_error (store_error, g_steal_pointer (&error));
           return FALSE;
         }
       if (stored != NULL && (bound = ev_verify_key_new_from_base64 (stored, NULL)) != NULL)
@@ -2176,7 +2178,7 @@ check_request_author (CentralCore           *self,
 
   if (!ev_store_bind_driver_key (self->store, request->driver_id, ev_verify_key_get_base64 (signer), &error))
     {
-      store_failed_for (self, msg, "supply-req", error);
+      g_propagate_error (store_error, g_steal_pointer (&error));
       return FALSE;
     }
   g_hash_table_insert (self->driver_keys, g_strdup (request->driver_id), g_steal_pointer (&signer));
@@ -2206,8 +2208,12 @@ handle_supply_request (CentralCore  *self,
       ev_bus_message_skip (self->bus, msg, error->message);
       return;
     }
-  if (!check_request_author (self, msg, request, data, length))
-    return;
+  if (!check_request_author (self, msg, request, data, length, &error))
+    {
+      if (error != NULL)
+        store_failed_for (self, msg, "supply-req", error);
+      return;
+    }
 
   supply_id = supply_id_for_request (request->request_id);
 
