@@ -3,54 +3,14 @@
 
 #include "config.h"
 
-#include "ev-signing.h"
-#include "ev-file.h"
-
-#include <errno.h>
-#include <glib/gi18n-lib.h>
-#include <glib/gstdio.h>
-#include <gnutls/abstract.h>
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
-#include <string.h>
+#include "ev-signing-private.h"
 
 G_DEFINE_QUARK (ev-signing-error-quark, ev_signing_error)
 
-#define SEED_SIZE 32
-#define PRIVATE_HEADER "evcharging-ed25519-private-key"
-#define KEY_FILE_MAX 4096
-
-/* base64 of 32 and 64 bytes */
-#define PUBLIC_B64_LEN 44
-#define SIGNATURE_B64_LEN 88
-
-/* The tail of a signed message: `,"pub":"<44>","sig":"<88>"}`. */
-#define PUB_MEMBER "\"pub\":\""
-#define PUB_OPEN "," PUB_MEMBER
-#define SIG_OPEN "\",\"sig\":\""
-#define SIG_CLOSE "\"}"
-#define TRAILER_LEN (strlen (PUB_OPEN) + PUBLIC_B64_LEN + strlen (SIG_OPEN) + SIGNATURE_B64_LEN + strlen (SIG_CLOSE))
-
-struct _EvSigningKey
-{
-  gnutls_privkey_t privkey;
-  guint8 seed[SEED_SIZE];
-  EvVerifyKey *public;
-};
-
-struct _EvVerifyKey
-{
-  gboolean has_key;
-  guint8 raw[EV_SIGNING_PUBLIC_SIZE];
-  gnutls_pubkey_t pubkey;
-  char *base64;
-  char *fingerprint;
-};
-
-static void
-set_gnutls_error (GError     **error,
-                  int          code,
-                  const char  *what)
+void
+signing_set_gnutls_error (GError     **error,
+                          int          code,
+                          const char  *what)
 {
   g_set_error (error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_FAILED,
                "%s: %s", what, gnutls_strerror (code));
@@ -137,7 +97,7 @@ verify_key_set_raw (EvVerifyKey   *self,
   if (ret < 0)
     {
       g_clear_pointer (&pubkey, gnutls_pubkey_deinit);
-      set_gnutls_error (error, ret, _("Cannot use the public key"));
+      signing_set_gnutls_error (error, ret, _("Cannot use the public key"));
       return FALSE;
     }
 
@@ -166,11 +126,11 @@ verify_key_new_from_raw (const guint8  *raw,
 
 /* Decodes exactly @size bytes of strict base64 (no spaces, padding where
  * it belongs) from @text, of @text_len characters. */
-static gboolean
-decode_base64_exact (const char *text,
-                     gsize       text_len,
-                     guint8     *out,
-                     gsize       size)
+gboolean
+signing_decode_base64_exact (const char *text,
+                             gsize       text_len,
+                             guint8     *out,
+                             gsize       size)
 {
   g_autofree char *copy = NULL;
   g_autofree guchar *decoded = NULL;
@@ -211,7 +171,7 @@ ev_verify_key_new_from_base64 (const char  *text,
   g_autofree char *stripped = g_strstrip (g_strdup (text));
   guint8 raw[EV_SIGNING_PUBLIC_SIZE];
 
-  if (!decode_base64_exact (stripped, strlen (stripped), raw, sizeof raw))
+  if (!signing_decode_base64_exact (stripped, strlen (stripped), raw, sizeof raw))
     {
       g_set_error (error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_BAD_KEY,
                    _("“%s” is not a public key (44 characters of base64)"), stripped);
@@ -414,11 +374,6 @@ ev_verify_key_free (EvVerifyKey *key)
   g_free (key);
 }
 
-/* Signing keys -------------------------------------------------------------- */
-
-/* The secret form of a key: its 32-byte seed, then its public key. */
-#define SECRET_SIZE (SEED_SIZE + EV_SIGNING_PUBLIC_SIZE)
-
 static EvSigningKey *
 signing_key_new_from_secret (const guint8  *secret,
                              GError       **error)
@@ -435,7 +390,7 @@ signing_key_new_from_secret (const guint8  *secret,
     ret = gnutls_privkey_import_ecc_raw (self->privkey, GNUTLS_ECC_CURVE_ED25519, &x, NULL, &k);
   if (ret < 0)
     {
-      set_gnutls_error (error, ret, _("Cannot use the private key"));
+      signing_set_gnutls_error (error, ret, _("Cannot use the private key"));
       return NULL;
     }
   self->public = verify_key_new_from_raw (x.data, error);
@@ -481,7 +436,7 @@ ev_signing_key_generate (GError **error)
   if (ret >= 0)
     ret = gnutls_privkey_export_ecc_raw2 (privkey, &curve, &x, NULL, &k, 0);
   if (ret < 0)
-    set_gnutls_error (error, ret, _("Cannot make a key"));
+    signing_set_gnutls_error (error, ret, _("Cannot make a key"));
   else if (x.size != EV_SIGNING_PUBLIC_SIZE || k.size != SEED_SIZE)
     g_set_error (error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_FAILED,
                  _("Cannot make a key: GnuTLS gave a key of %u and %u bytes"), x.size, k.size);
@@ -520,7 +475,7 @@ ev_signing_key_new_from_base64 (const char  *text,
   guint8 secret[SECRET_SIZE];
   EvSigningKey *self;
 
-  if (!decode_base64_exact (stripped, strlen (stripped), secret, sizeof secret))
+  if (!signing_decode_base64_exact (stripped, strlen (stripped), secret, sizeof secret))
     {
       g_set_error_literal (error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_BAD_KEY,
                            _("Not a private key (88 characters of base64)"));
@@ -732,7 +687,7 @@ ev_signing_key_sign (EvSigningKey  *key,
   ret = gnutls_privkey_sign_data2 (key->privkey, GNUTLS_SIGN_EDDSA_ED25519, 0, &d, &s);
   if (ret < 0)
     {
-      set_gnutls_error (error, ret, _("Cannot sign"));
+      signing_set_gnutls_error (error, ret, _("Cannot sign"));
       return NULL;
     }
   signature = g_bytes_new (s.data, s.size);
@@ -759,12 +714,12 @@ ev_signing_key_free (EvSigningKey *key)
 
 /* DOMAIN "\n" topic "\n" key "\n" body: what a signature (domain
  * "ev-sig-1") or a MAC ("ev-mac-1") covers. */
-static GString *
-domain_bytes (const char *domain,
-              const char *topic,
-              const char *kafka_key,
-              const char *body,
-              gsize       body_len)
+GString *
+signing_domain_bytes (const char *domain,
+                      const char *topic,
+                      const char *kafka_key,
+                      const char *body,
+                      gsize       body_len)
 {
   GString *bytes = g_string_sized_new (body_len + 64);
 
@@ -784,16 +739,16 @@ signed_bytes (const char *topic,
               const char *body,
               gsize       body_len)
 {
-  return domain_bytes (EV_SIGNING_DOMAIN, topic, kafka_key, body, body_len);
+  return signing_domain_bytes (EV_SIGNING_DOMAIN, topic, kafka_key, body, body_len);
 }
 
 /* Only a JSON object with members, under a Kafka key without a line
  * break, can carry a signature or a MAC. */
-static gboolean
-check_signable (const char  *kafka_key,
-                const char  *text,
-                gsize        len,
-                GError     **error)
+gboolean
+signing_check_signable (const char  *kafka_key,
+                        const char  *text,
+                        gsize        len,
+                        GError     **error)
 {
   if (len < 3 || text[0] != '{' || text[len - 1] != '}' || text[len - 2] == '{')
     {
@@ -844,7 +799,7 @@ ev_signed_message_sign (EvSigningKey  *key,
 
   g_return_val_if_fail (key != NULL && topic != NULL && text != NULL, NULL);
 
-  if (!check_signable (kafka_key, text, len, error))
+  if (!signing_check_signable (kafka_key, text, len, error))
     return NULL;
 
   bytes = signed_bytes (topic, kafka_key, text, len - 1);
@@ -927,8 +882,8 @@ verify_signed_text (const char    *topic,
       memcmp (tail, PUB_MEMBER, strlen (PUB_MEMBER)) != 0 ||
       memcmp (pub + PUBLIC_B64_LEN, SIG_OPEN, strlen (SIG_OPEN)) != 0 ||
       memcmp (text + len - strlen (SIG_CLOSE), SIG_CLOSE, strlen (SIG_CLOSE)) != 0 ||
-      !decode_base64_exact (pub, PUBLIC_B64_LEN, raw_pub, sizeof raw_pub) ||
-      !decode_base64_exact (sig, SIGNATURE_B64_LEN, raw_sig, sizeof raw_sig) ||
+      !signing_decode_base64_exact (pub, PUBLIC_B64_LEN, raw_pub, sizeof raw_pub) ||
+      !signing_decode_base64_exact (sig, SIGNATURE_B64_LEN, raw_sig, sizeof raw_sig) ||
       (kafka_key != NULL && strchr (kafka_key, '\n') != NULL))
     {
       g_set_error_literal (error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_MALFORMED,
@@ -1076,241 +1031,4 @@ ev_signed_tombstone_verify (const char    *topic,
                             GError       **error)
 {
   return verify_signed_text (topic, kafka_key, header, len, TRUE, trusted, NULL, error);
-}
-
-/* Charging-point keys: HMAC-SHA256 ---------------------------------------- */
-
-/* The tail of a message with a MAC: `,"mac":"<44>"}`. */
-#define MAC_OPEN ",\"mac\":\""
-#define MAC_B64_LEN 44
-#define MAC_TRAILER_LEN (strlen (MAC_OPEN) + MAC_B64_LEN + strlen (SIG_CLOSE))
-
-/**
- * ev_cp_key_generate:
- * @key: (out caller-allocates): where the new key goes
- * @error: return location for a #GError
- *
- * Makes a fresh key from the cryptography library's random generator.
- *
- * Returns: %TRUE on success
- */
-gboolean
-ev_cp_key_generate (EvCpKey  *key,
-                    GError  **error)
-{
-  int rc = gnutls_rnd (GNUTLS_RND_KEY, key->bytes, sizeof key->bytes);
-
-  if (rc < 0)
-    {
-      set_gnutls_error (error, rc, _("Could not make a charging-point key"));
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/**
- * ev_cp_key_from_base64:
- * @text: 32 bytes in canonical base64 (44 characters)
- * @key: (out caller-allocates): the key
- * @error: return location for a #GError
- *
- * Returns: %TRUE when @text is a key
- */
-gboolean
-ev_cp_key_from_base64 (const char  *text,
-                       EvCpKey     *key,
-                       GError     **error)
-{
-  if (text == NULL || !decode_base64_exact (text, strlen (text), key->bytes, sizeof key->bytes))
-    {
-      g_set_error_literal (error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_BAD_KEY,
-                           _("Not a charging-point key (32 bytes in base64)"));
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/**
- * ev_cp_key_to_base64:
- * @key: a key
- *
- * Returns: (transfer full): @key in base64
- */
-char *
-ev_cp_key_to_base64 (const EvCpKey *key)
-{
-  return g_base64_encode (key->bytes, sizeof key->bytes);
-}
-
-/* Compares in a time that does not depend on where they differ. */
-static gboolean
-equal_in_constant_time (const guint8 *a,
-                        const guint8 *b,
-                        gsize         len)
-{
-  guint8 diff = 0;
-
-  for (gsize i = 0; i < len; i++)
-    diff |= a[i] ^ b[i];
-  return diff == 0;
-}
-
-/**
- * ev_cp_key_equal:
- * @a: a key
- * @b: another key
- *
- * Returns: whether @a and @b are the same key
- */
-gboolean
-ev_cp_key_equal (const EvCpKey *a,
-                 const EvCpKey *b)
-{
-  return equal_in_constant_time (a->bytes, b->bytes, sizeof a->bytes);
-}
-
-static gboolean
-compute_mac (const EvCpKey *key,
-             const GString *bytes,
-             guint8         mac[32],
-             GError       **error)
-{
-  int rc = gnutls_hmac_fast (GNUTLS_MAC_SHA256, key->bytes, sizeof key->bytes, bytes->str, bytes->len, mac);
-
-  if (rc < 0)
-    {
-      set_gnutls_error (error, rc, _("Could not compute a message authentication code"));
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/**
- * ev_mac_message_sign:
- * @key: the CP's key
- * @topic: the topic the message goes to
- * @kafka_key: (nullable): its Kafka key
- * @text: (array length=len): the message, one JSON object with members
- * @len: its length
- * @out_len: (out) (optional): the length of the result
- * @error: return location for a #GError
- *
- * Appends the member `"mac"`, an HMAC-SHA256 with @key of
- * `"ev-mac-1" \n TOPIC \n KEY \n MESSAGE`, as the last member of @text
- * (docs/protocol.md, “Charging-point keys”).
- *
- * Returns: (transfer full) (nullable): the message with its MAC,
- *   NUL-terminated, or %NULL with @error set
- */
-char *
-ev_mac_message_sign (const EvCpKey *key,
-                     const char    *topic,
-                     const char    *kafka_key,
-                     const char    *text,
-                     gsize          len,
-                     gsize         *out_len,
-                     GError       **error)
-{
-  g_autoptr(GString) bytes = NULL;
-  g_autofree char *mac_b64 = NULL;
-  guint8 mac[32];
-  GString *out;
-
-  g_return_val_if_fail (key != NULL && topic != NULL && text != NULL, NULL);
-
-  if (!check_signable (kafka_key, text, len, error))
-    return NULL;
-
-  bytes = domain_bytes (EV_MAC_DOMAIN, topic, kafka_key, text, len);
-  if (!compute_mac (key, bytes, mac, error))
-    return NULL;
-  mac_b64 = g_base64_encode (mac, sizeof mac);
-
-  out = g_string_sized_new (len + MAC_TRAILER_LEN + 1);
-  g_string_append_len (out, text, len - 1);
-  g_string_append (out, MAC_OPEN);
-  g_string_append (out, mac_b64);
-  g_string_append (out, SIG_CLOSE);
-  if (out_len != NULL)
-    *out_len = out->len;
-  return g_string_free (out, FALSE);
-}
-
-/**
- * ev_mac_message_verify:
- * @keys: (array length=n_keys): the keys that may have made the MAC, in
- *   the order they are tried (the newest first)
- * @n_keys: how many
- * @topic: the topic the message was read from
- * @kafka_key: (nullable): its Kafka key
- * @value: (array length=len): the message
- * @len: its length
- * @out_which: (out) (optional): the index in @keys of the key that made
- *   the MAC
- * @error: return location for a #GError
- *
- * Checks that @value ends exactly with the member ev_mac_message_sign()
- * appends and that one of @keys made it over the rest, @topic and
- * @kafka_key.
- *
- * Returns: %TRUE when one of @keys made the MAC; %FALSE with @error set
- *   otherwise (%EV_SIGNING_ERROR_UNSIGNED, %EV_SIGNING_ERROR_MALFORMED or
- *   %EV_SIGNING_ERROR_BAD_SIGNATURE)
- */
-gboolean
-ev_mac_message_verify (const EvCpKey *keys,
-                       guint          n_keys,
-                       const char    *topic,
-                       const char    *kafka_key,
-                       const void    *value,
-                       gsize          len,
-                       guint         *out_which,
-                       GError       **error)
-{
-  const char *text = value;
-  const char *open;
-  g_autoptr(GString) bytes = NULL;
-  guint8 mac[32];
-
-  g_return_val_if_fail (topic != NULL, FALSE);
-
-  if (text == NULL || len < MAC_TRAILER_LEN + 3 ||
-      memcmp (text + len - MAC_TRAILER_LEN, MAC_OPEN, strlen (MAC_OPEN)) != 0)
-    {
-      g_set_error_literal (error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_UNSIGNED,
-                           _("the message carries no code of its charging point"));
-      return FALSE;
-    }
-  open = text + len - MAC_TRAILER_LEN;
-  if (text[0] != '{' || open - text < 3 || open[-1] == '{' ||
-      memcmp (text + len - strlen (SIG_CLOSE), SIG_CLOSE, strlen (SIG_CLOSE)) != 0 ||
-      !decode_base64_exact (open + strlen (MAC_OPEN), MAC_B64_LEN, mac, sizeof mac) ||
-      (kafka_key != NULL && strchr (kafka_key, '\n') != NULL))
-    {
-      g_set_error_literal (error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_MALFORMED,
-                           _("the code of its charging point is not in the signed form"));
-      return FALSE;
-    }
-
-  /* What was authenticated: the text before the "mac" member, closed. */
-  bytes = domain_bytes (EV_MAC_DOMAIN, topic, kafka_key, text, open - text);
-  g_string_append_c (bytes, '}');
-  for (guint i = 0; i < n_keys; i++)
-    {
-      guint8 expected[32];
-
-      if (!compute_mac (&keys[i], bytes, expected, error))
-        return FALSE;
-      if (equal_in_constant_time (expected, mac, sizeof mac))
-        {
-          if (out_which != NULL)
-            *out_which = i;
-          return TRUE;
-        }
-    }
-
-  g_set_error_literal (error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_BAD_SIGNATURE,
-                       n_keys == 0 ? _("Central has issued no key to its charging point")
-                                   : _("the code does not match the key of its charging point"));
-  return FALSE;
 }
