@@ -496,10 +496,17 @@ class Step:
         if registered == 0:
             raise StepFailed("no CP registered at Central")
 
+        driver_env = None
+        if opts.unverified_drivers:
+            # A state folder of its own, without Central's public key: the
+            # fleet checks no signature (its drivers still sign).
+            driver_env = dict(self.env, XDG_STATE_HOME=os.path.join(self.folder, "driver-state"))
+            os.makedirs(driver_env["XDG_STATE_HOME"], mode=0o700, exist_ok=True)
+            self.row["unverified_drivers"] = True
         driver = self.spawn("driver-fleet" + ("-window" if gui else ""),
                             [self.p["driver"], "fleet", "--count", self.drivers,
                              "--rate", opts.supply_rate, "--kafka", bootstrap,
-                             "--stats-interval", 1000])
+                             "--stats-interval", 1000], driver_env)
         self.ready(driver, 120)
         deadline = time.monotonic() + 60
         known = 0
@@ -1202,6 +1209,10 @@ def main():
     parser.add_argument("--insecure", action="store_true",
                         help="Central with --insecure-bus: nothing signed nor checked on Kafka (the baseline "
                              "against which the cost of signing is measured)")
+    parser.add_argument("--unverified-drivers", action="store_true",
+                        help="the driver fleet checks no signature of Central's (its state folder has no public "
+                             "key): on this machine the load generators share Central's cores, and 2,000 "
+                             "simulated drivers' checks would be charged to Central's latencies")
     parser.add_argument("--renderer", default="cairo",
                         help="GSK_RENDERER of the window (cairo; gl and ngl need a GPU to mean anything)")
     opts = parser.parse_args()
