@@ -375,6 +375,10 @@ test_bad_frames (void)
     { "[4,'1','','x',{}]", EV_OCPP_ERROR_PROTOCOL_ERROR, EV_OCPP_MESSAGE_CALL_ERROR, "1" },
     { "[4,'1','GenericError','x']", EV_OCPP_ERROR_PROTOCOL_ERROR, EV_OCPP_MESSAGE_CALL_ERROR, "1" },
     { "\xff[2,'1','Heartbeat',{}]", EV_OCPP_ERROR_FORMATION_VIOLATION, 0, NULL },
+    /* json-glib reads "\202" as the byte 0x82, which is no UTF-8. */
+    { "[2,'1','DataTransfer',{'vendorId':'\\202'}]",
+      EV_OCPP_ERROR_FORMATION_VIOLATION, EV_OCPP_MESSAGE_CALL, "1" },
+    { "[2,'1','DataTransfer',{'\\202':'x'}]", EV_OCPP_ERROR_FORMATION_VIOLATION, EV_OCPP_MESSAGE_CALL, "1" },
     { NULL, EV_OCPP_ERROR_FORMATION_VIOLATION, 0, NULL },
     { NULL, EV_OCPP_ERROR_FORMATION_VIOLATION, 0, NULL },
   };
@@ -395,9 +399,10 @@ test_bad_frames (void)
       g_autoptr(GError) error = NULL;
       g_autofree char *text = json_text (cases[i].text);
       g_autofree char *unique_id = NULL;
+      g_autofree char *shown = g_strescape (text, NULL);
       EvOcppMessageType type = 99;
 
-      g_test_message ("frame %u: %.60s", i, text);
+      g_test_message ("frame %u: %.60s", i, shown);
       message = ev_ocpp_message_decode (text, -1, &type, &unique_id, &error);
       g_assert_null (message);
       g_assert_error (error, EV_OCPP_ERROR, (int) cases[i].code);
@@ -447,6 +452,12 @@ test_nul_byte (void)
 
   /* A nul byte inside the given length is no text. */
   message = ev_ocpp_message_decode (with_nul, sizeof with_nul - 1, NULL, NULL, &error);
+  g_assert_null (message);
+  g_assert_error (error, EV_OCPP_ERROR, EV_OCPP_ERROR_FORMATION_VIOLATION);
+  g_clear_error (&error);
+
+  /* No bytes at all. */
+  message = ev_ocpp_message_decode (NULL, 0, NULL, NULL, &error);
   g_assert_null (message);
   g_assert_error (error, EV_OCPP_ERROR, EV_OCPP_ERROR_FORMATION_VIOLATION);
   g_clear_error (&error);

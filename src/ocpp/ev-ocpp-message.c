@@ -390,6 +390,37 @@ check_depth (const char *data,
   return TRUE;
 }
 
+/* json-glib reads GScanner's octal escapes ("\\202") in strings, which
+ * JSON does not have, and can so make a string that is not UTF-8 out of
+ * text that is. Such a message is malformed: nothing downstream need
+ * check again. Recursion is bounded by check_depth(). */
+static gboolean
+strings_are_utf8 (JsonNode *node)
+{
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObjectIter iter;
+      const char *name;
+      JsonNode *member;
+
+      json_object_iter_init (&iter, json_node_get_object (node));
+      while (json_object_iter_next (&iter, &name, &member))
+        if (!g_utf8_validate (name, -1, NULL) || !strings_are_utf8 (member))
+          return FALSE;
+    }
+  else if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *array = json_node_get_array (node);
+
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        if (!strings_are_utf8 (json_array_get_element (array, i)))
+          return FALSE;
+    }
+  else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+    return g_utf8_validate (json_node_get_string (node), -1, NULL);
+  return TRUE;
+}
+
 static const char *
 element_string (JsonArray *array,
                 guint      index)
@@ -550,6 +581,8 @@ ev_ocpp_message_decode (const char         *data,
   g_return_val_if_fail (data != NULL || length == 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  if (data == NULL)
+    data = "";
   if (length < 0)
     length = (gssize) strlen (data);
 
@@ -569,8 +602,13 @@ ev_ocpp_message_decode (const char         *data,
       else if (!JSON_NODE_HOLDS_ARRAY (root))
         g_set_error_literal (error, EV_OCPP_ERROR, EV_OCPP_ERROR_PROTOCOL_ERROR,
                              _("An OCPP-J message is a JSON array"));
-      else
-        message = decode_array (json_node_get_array (root), &read_type, &read_id, error);
+      else if ((message = decode_array (json_node_get_array (root), &read_type, &read_id, error)) &&
+               !strings_are_utf8 (root))
+        {
+          g_clear_pointer (&message, ev_ocpp_message_unref);
+          g_set_error_literal (error, EV_OCPP_ERROR, EV_OCPP_ERROR_FORMATION_VIOLATION,
+                               _("A string in the message is not valid UTF-8"));
+        }
     }
 
   if (type != NULL)
