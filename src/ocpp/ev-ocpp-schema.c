@@ -142,23 +142,21 @@ holds_number (JsonNode *node)
 }
 
 static gboolean
-check_type_keyword (JsonNode *node)
+is_string (JsonNode *node)
 {
-  JsonArray *array;
-
-  if (holds_type (node, G_TYPE_STRING))
-    return IN_LIST (json_node_get_string (node), known_types);
-  if (!JSON_NODE_HOLDS_ARRAY (node))
-    return FALSE;
-  array = json_node_get_array (node);
-  for (guint i = 0; i < json_array_get_length (array); i++)
-    if (!check_type_keyword (json_array_get_element (array, i)))
-      return FALSE;
-  return json_array_get_length (array) > 0;
+  return holds_type (node, G_TYPE_STRING);
 }
 
 static gboolean
-check_string_array (JsonNode *node)
+is_type_name (JsonNode *node)
+{
+  return is_string (node) && IN_LIST (json_node_get_string (node), known_types);
+}
+
+/* Whether @node is a non-empty array whose every item passes @item_ok. */
+static gboolean
+is_array_of (JsonNode *node,
+             gboolean (*item_ok) (JsonNode *item))
 {
   JsonArray *array;
 
@@ -166,9 +164,9 @@ check_string_array (JsonNode *node)
     return FALSE;
   array = json_node_get_array (node);
   for (guint i = 0; i < json_array_get_length (array); i++)
-    if (!holds_type (json_array_get_element (array, i), G_TYPE_STRING))
+    if (!item_ok (json_array_get_element (array, i)))
       return FALSE;
-  return TRUE;
+  return json_array_get_length (array) > 0;
 }
 
 static gboolean
@@ -203,11 +201,11 @@ check_keyword (JsonObject  *document,
     return bad_schema (error, id, keyword);
 
   if (strcmp (keyword, "type") == 0)
-    ok = check_type_keyword (value);
+    ok = is_type_name (value) || is_array_of (value, is_type_name);
   else if (strcmp (keyword, "properties") == 0 || strcmp (keyword, "definitions") == 0)
     return check_schema_map (document, keyword, value, id, error);
   else if (strcmp (keyword, "required") == 0)
-    ok = check_string_array (value);
+    ok = is_array_of (value, is_string);
   else if (strcmp (keyword, "additionalProperties") == 0)
     ok = holds_type (value, G_TYPE_BOOLEAN);
   else if (strcmp (keyword, "enum") == 0)
@@ -550,6 +548,21 @@ is_date_time (const char *text)
   return parsed != NULL;
 }
 
+/* Whether @value keeps to the bound @keyword of @schema, if it has one:
+ * a lower bound if @lower, else an upper one. */
+static gboolean
+within (JsonObject *schema,
+        const char *keyword,
+        double      value,
+        gboolean    lower,
+        double     *bound)
+{
+  if (!json_object_has_member (schema, keyword))
+    return TRUE;
+  *bound = json_object_get_double_member (schema, keyword);
+  return lower ? value >= *bound : value <= *bound;
+}
+
 static gboolean
 validate_string (Validation *v,
                  JsonObject *schema,
@@ -557,17 +570,14 @@ validate_string (Validation *v,
 {
   glong length = g_utf8_strlen (text, -1);
   const char *format;
+  double bound;
 
-  if (json_object_has_member (schema, "maxLength") &&
-      length > json_object_get_int_member (schema, "maxLength"))
+  if (!within (schema, "maxLength", length, FALSE, &bound))
     return fail (v, EV_OCPP_ERROR_PROPERTY_CONSTRAINT_VIOLATION,
-                 _("“%s” is longer than %d characters"), v->path->str,
-                 (int) json_object_get_int_member (schema, "maxLength"));
-  if (json_object_has_member (schema, "minLength") &&
-      length < json_object_get_int_member (schema, "minLength"))
+                 _("“%s” is longer than %d characters"), v->path->str, (int) bound);
+  if (!within (schema, "minLength", length, TRUE, &bound))
     return fail (v, EV_OCPP_ERROR_PROPERTY_CONSTRAINT_VIOLATION,
-                 _("“%s” is shorter than %d characters"), v->path->str,
-                 (int) json_object_get_int_member (schema, "minLength"));
+                 _("“%s” is shorter than %d characters"), v->path->str, (int) bound);
 
   format = json_object_get_string_member_with_default (schema, "format", NULL);
   if (format != NULL &&
@@ -583,16 +593,14 @@ validate_number (Validation *v,
                  JsonObject *schema,
                  double      value)
 {
-  if (json_object_has_member (schema, "minimum") &&
-      value < json_object_get_double_member (schema, "minimum"))
+  double bound;
+
+  if (!within (schema, "minimum", value, TRUE, &bound))
     return fail (v, EV_OCPP_ERROR_PROPERTY_CONSTRAINT_VIOLATION,
-                 _("“%s” is less than %g"), v->path->str,
-                 json_object_get_double_member (schema, "minimum"));
-  if (json_object_has_member (schema, "maximum") &&
-      value > json_object_get_double_member (schema, "maximum"))
+                 _("“%s” is less than %g"), v->path->str, bound);
+  if (!within (schema, "maximum", value, FALSE, &bound))
     return fail (v, EV_OCPP_ERROR_PROPERTY_CONSTRAINT_VIOLATION,
-                 _("“%s” is greater than %g"), v->path->str,
-                 json_object_get_double_member (schema, "maximum"));
+                 _("“%s” is greater than %g"), v->path->str, bound);
   if (json_object_has_member (schema, "multipleOf"))
     {
       double step = json_object_get_double_member (schema, "multipleOf");
@@ -607,16 +615,21 @@ validate_number (Validation *v,
   return TRUE;
 }
 
+/* Validates a member (@name) or an item (@index), named so in errors. */
 static gboolean
-validate_member (Validation *v,
-                 JsonObject *schema,
-                 const char *name,
-                 JsonNode   *node)
+validate_child (Validation *v,
+                JsonObject *schema,
+                const char *name,
+                guint       index,
+                JsonNode   *node)
 {
   gsize saved = v->path->len;
   gboolean ok;
 
-  g_string_append_printf (v->path, ".%s", name);
+  if (name != NULL)
+    g_string_append_printf (v->path, ".%s", name);
+  else
+    g_string_append_printf (v->path, "[%u]", index);
   ok = validate_node (v, schema, node);
   g_string_truncate (v->path, saved);
   return ok;
@@ -655,7 +668,7 @@ validate_object (Validation *v,
 
       if (property != NULL)
         {
-          if (!validate_member (v, json_node_get_object (property), name, member))
+          if (!validate_child (v, json_node_get_object (property), name, 0, member))
             return FALSE;
         }
       else if (!json_object_get_boolean_member_with_default (schema, "additionalProperties", TRUE))
@@ -670,34 +683,23 @@ validate_array (Validation *v,
                 JsonObject *schema,
                 JsonArray  *array)
 {
-  gint64 length = json_array_get_length (array);
+  guint length = json_array_get_length (array);
   JsonObject *items;
+  double bound;
 
-  if (json_object_has_member (schema, "minItems") &&
-      length < json_object_get_int_member (schema, "minItems"))
+  if (!within (schema, "minItems", length, TRUE, &bound))
     return fail (v, EV_OCPP_ERROR_OCCURENCE_CONSTRAINT_VIOLATION,
-                 _("“%s” has fewer than %d items"), v->path->str,
-                 (int) json_object_get_int_member (schema, "minItems"));
-  if (json_object_has_member (schema, "maxItems") &&
-      length > json_object_get_int_member (schema, "maxItems"))
+                 _("“%s” has fewer than %d items"), v->path->str, (int) bound);
+  if (!within (schema, "maxItems", length, FALSE, &bound))
     return fail (v, EV_OCPP_ERROR_OCCURENCE_CONSTRAINT_VIOLATION,
-                 _("“%s” has more than %d items"), v->path->str,
-                 (int) json_object_get_int_member (schema, "maxItems"));
+                 _("“%s” has more than %d items"), v->path->str, (int) bound);
 
   if (!json_object_has_member (schema, "items"))
     return TRUE;
   items = json_object_get_object_member (schema, "items");
   for (guint i = 0; i < length; i++)
-    {
-      gsize saved = v->path->len;
-      gboolean ok;
-
-      g_string_append_printf (v->path, "[%u]", i);
-      ok = validate_node (v, items, json_array_get_element (array, i));
-      g_string_truncate (v->path, saved);
-      if (!ok)
-        return FALSE;
-    }
+    if (!validate_child (v, items, NULL, i, json_array_get_element (array, i)))
+      return FALSE;
   return TRUE;
 }
 
