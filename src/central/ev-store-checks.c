@@ -6,132 +6,68 @@
 #include "ev-store-private.h"
 
 /* Input checks. Everything is checked before anything is written, so bad
- * input never disturbs a batch. */
+ * input never disturbs a batch. The rules are the protocol's
+ * (ev-protocol); the store answers in its own domain, with the
+ * protocol's reason. */
 
 static gboolean
-id_is_valid (const char *id)
+refuse (GError  *problem,
+        GError **error)
 {
-  size_t len;
-
-  if (id == NULL)
-    return FALSE;
-
-  len = strlen (id);
-  if (len < 1 || len > 32)
-    return FALSE;
-
-  for (size_t i = 0; i < len; i++)
-    {
-      if (!g_ascii_isalnum (id[i]) && id[i] != '.' && id[i] != '_' && id[i] != '-')
-        return FALSE;
-    }
-
-  return TRUE;
+  g_set_error_literal (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT, problem->message);
+  g_error_free (problem);
+  return FALSE;
 }
 
 gboolean
 store_check_cp_id (const char  *cp_id,
                    GError     **error)
 {
-  if (id_is_valid (cp_id))
-    return TRUE;
+  GError *problem = NULL;
 
-  g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
-               _("Invalid charging point id “%s”: use 1 to 32 letters, digits, “.”, “_” or “-”"),
-               cp_id != NULL && g_utf8_validate (cp_id, -1, NULL) ? cp_id : "");
-  return FALSE;
+  return ev_protocol_validate_cp_id (cp_id, NULL, &problem) || refuse (problem, error);
 }
 
 gboolean
 store_check_driver_id (const char  *driver_id,
                        GError     **error)
 {
-  /* Supplies requested at the station itself run under "station:<cp_id>". */
-  if (id_is_valid (driver_id) ||
-      (driver_id != NULL && g_str_has_prefix (driver_id, "station:") &&
-       id_is_valid (driver_id + strlen ("station:"))))
-    return TRUE;
+  GError *problem = NULL;
 
-  g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
-               _("Invalid driver id “%s”: use 1 to 32 letters, digits, “.”, “_” or “-”"),
-               driver_id != NULL && g_utf8_validate (driver_id, -1, NULL) ? driver_id : "");
-  return FALSE;
+  /* Supplies requested at the station itself run under "station:<cp_id>". */
+  return ev_protocol_validate_driver_id (driver_id, NULL, &problem) || refuse (problem, error);
 }
 
 gboolean
 store_check_supply_id (const char  *supply_id,
                        GError     **error)
 {
-  if (supply_id != NULL && g_uuid_string_is_valid (supply_id))
-    return TRUE;
+  GError *problem = NULL;
 
-  g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
-               _("Invalid supply id “%s”: expected a UUID"),
-               supply_id != NULL && g_utf8_validate (supply_id, -1, NULL) ? supply_id : "");
-  return FALSE;
+  return ev_protocol_validate_uuid (supply_id, "supply_id", &problem) || refuse (problem, error);
 }
 
 gboolean
-store_text_is_printable (const char *text,
-                         size_t      max_chars)
+store_check_text (const char  *text,
+                  const char  *field,
+                  long         max_chars,
+                  GError     **error)
 {
-  size_t n = 0;
-  gboolean blank = TRUE;
+  GError *problem = NULL;
 
-  if (text == NULL || !g_utf8_validate (text, -1, NULL))
-    return FALSE;
-
-  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-
-      if (g_unichar_iscntrl (c) || ++n > max_chars)
-        return FALSE;
-      if (!g_unichar_isspace (c))
-        blank = FALSE;
-    }
-
-  return !blank;
+  return ev_protocol_validate_text (text, field, max_chars, &problem) || refuse (problem, error);
 }
 
+/* Unlike a message, the store bounds no figure above: what it was given
+ * was checked where it came in. */
 gboolean
-store_check_location (const char  *location,
-                      GError     **error)
+store_check_number (double       value,
+                    const char  *field,
+                    GError     **error)
 {
-  if (store_text_is_printable (location, MAX_LOCATION_CHARS))
-    return TRUE;
+  GError *problem = NULL;
 
-  g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
-               _("Invalid location: it must be 1 to %d characters of text"),
-               MAX_LOCATION_CHARS);
-  return FALSE;
-}
-
-gboolean
-store_check_price (double   price,
-                   GError **error)
-{
-  if (isfinite (price) && price >= 0.0)
-    return TRUE;
-
-  g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
-               _("Invalid price %g: it must be a finite number, zero or more"),
-               price);
-  return FALSE;
-}
-
-gboolean
-store_check_figures (double   kwh,
-                     double   amount,
-                     GError **error)
-{
-  if (isfinite (kwh) && kwh >= 0.0 && isfinite (amount) && amount >= 0.0)
-    return TRUE;
-
-  g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
-               _("Invalid energy %g kWh or amount %g EUR: they must be finite numbers, zero or more"),
-               kwh, amount);
-  return FALSE;
+  return ev_protocol_validate_number (value, field, G_MAXDOUBLE, &problem) || refuse (problem, error);
 }
 
 gboolean
@@ -157,13 +93,8 @@ store_check_log_entry (const char  *event,
                        const char  *message,
                        GError     **error)
 {
-  if (!store_text_is_printable (event, MAX_EVENT_CHARS))
-    {
-      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
-                   _("Invalid log event: it must be 1 to %d characters of text"),
-                   MAX_EVENT_CHARS);
-      return FALSE;
-    }
+  if (!store_check_text (event, "event", MAX_EVENT_CHARS, error))
+    return FALSE;
 
   if (message == NULL || strlen (message) > MAX_LOG_MESSAGE_BYTES ||
       !g_utf8_validate (message, -1, NULL))
