@@ -204,11 +204,12 @@ finish_command (CentralService  *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-/* The public pair of a command: central_service_NAME_async() sends
- * @command, whose members may use the async function's parameters, after
- * @check; central_service_NAME_finish() answers it. The async function is
- * the task's source tag, which the views test with
- * g_async_result_is_tagged(). */
+/* The public pair of a command: central_service_NAME_async(), taking
+ * @params (in parentheses) between @self and the usual three, refuses
+ * arguments that fail @check and sends the Command whose members the
+ * remaining arguments initialise; central_service_NAME_finish() answers
+ * it. The async function is the task's source tag, which the views test
+ * with g_async_result_is_tagged(). */
 #define DEFINE_COMMAND(name, params, check, ...) \
   void \
   central_service_##name##_async (CentralService *self, \

@@ -18,6 +18,26 @@ hash_token (const char *salt,
                                     token, -1);
 }
 
+/* Runs @stmt, a write to @cp_id's row, which an unknown id leaves
+ * unchanged. */
+static gboolean
+step_cp_write (EvStore       *self,
+               sqlite3_stmt  *stmt,
+               const char    *cp_id,
+               GError       **error)
+{
+  if (!store_step_done (self, stmt, error))
+    return FALSE;
+
+  if (sqlite3_changes (self->db) == 0)
+    {
+      store_set_unknown_cp (cp_id, error);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 /**
  * ev_store_register_cp:
  * @self: a store
@@ -276,14 +296,8 @@ ev_store_reset_token (EvStore     *self,
   if ((stmt = store_borrow_stmt (self, STMT_CP_RESET_TOKEN, error)) == NULL)
     return FALSE;
   store_bind_text (stmt, 1, cp_id);
-  if (!store_step_done (self, stmt, error))
+  if (!step_cp_write (self, stmt, cp_id, error))
     return FALSE;
-
-  if (sqlite3_changes (self->db) == 0)
-    {
-      store_set_unknown_cp (cp_id, error);
-      return FALSE;
-    }
 
   return ev_store_flush (self, error);
 }
@@ -522,16 +536,7 @@ ev_store_set_cp_column (EvStore       *self,
     sqlite3_bind_int (stmt, 2, g_value_get_boolean (value) ? 1 : 0);
   else
     sqlite3_bind_int64 (stmt, 2, g_value_get_int64 (value));
-  if (!store_step_done (self, stmt, error))
-    return FALSE;
-
-  if (sqlite3_changes (self->db) == 0)
-    {
-      store_set_unknown_cp (cp_id, error);
-      return FALSE;
-    }
-
-  return TRUE;
+  return step_cp_write (self, stmt, cp_id, error);
 }
 
 /* ev_store_set_cp_column() with a value of @type collected from the
@@ -750,12 +755,5 @@ ev_store_set_cp_key (EvStore     *self,
   store_bind_text (stmt, 1, cp_id);
   store_bind_text (stmt, 2, key);
   sqlite3_bind_int64 (stmt, 3, issued_at);
-  if (!store_step_done (self, stmt, error))
-    return FALSE;
-  if (sqlite3_changes (self->db) == 0)
-    {
-      store_set_unknown_cp (cp_id, error);
-      return FALSE;
-    }
-  return TRUE;
+  return step_cp_write (self, stmt, cp_id, error);
 }
