@@ -5,6 +5,7 @@
 
 #include "ev-bus.h"
 #include "ev-mock-cluster.h"
+#include "ev-topics.h"
 #include "test-program.h"
 #include "test-utils.h"
 
@@ -186,8 +187,8 @@ test_cluster_new_destroy (void)
 
   g_assert_true (g_str_has_prefix (bootstrap, "127.0.0.1:"));
   g_assert_cmpint (ev_mock_cluster_get_partitions (cluster), ==, EV_MOCK_CLUSTER_DEFAULT_PARTITIONS);
-  g_assert_cmpuint (g_strv_length ((char **) ev_mock_cluster_get_topics ()), ==, 7);
-  g_assert_true (g_strv_contains (ev_mock_cluster_get_topics (), "cp-states"));
+  g_assert_cmpuint (g_strv_length ((char **) ev_topics_get_all ()), ==, 7);
+  g_assert_true (g_strv_contains (ev_topics_get_all (), "cp-states"));
   g_assert_true (ev_mock_cluster_get_up (cluster));
 
   g_assert_true (ev_mock_cluster_set_down (cluster, &error));
@@ -342,7 +343,7 @@ test_missing_topics (void)
   bus = ev_bus_new (ev_mock_cluster_get_bootstrap (cluster), NULL, NULL, NULL, &error);
   g_assert_no_error (error);
 
-  missing = ev_bus_list_missing_topics (bus, ev_mock_cluster_get_topics (), &error);
+  missing = ev_bus_list_missing_topics (bus, ev_topics_get_all (), &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_strv_length (missing), ==, 0);
   g_clear_pointer (&missing, g_strfreev);

@@ -321,6 +321,8 @@ typedef enum
   OP_RESUME,
   OP_RESET_TOKEN,
   OP_FORGET,
+  OP_PRICE,
+  OP_LOCATION,
 } Op;
 
 static void
@@ -338,6 +340,10 @@ operation_cb (GObject      *source,
     ok = central_service_resume_finish (service, result, error);
   else if (g_async_result_is_tagged (result, central_service_reset_token_async))
     ok = central_service_reset_token_finish (service, result, error);
+  else if (g_async_result_is_tagged (result, central_service_set_price_async))
+    ok = central_service_set_price_finish (service, result, error);
+  else if (g_async_result_is_tagged (result, central_service_set_location_async))
+    ok = central_service_set_location_finish (service, result, error);
   else
     ok = central_service_forget_finish (service, result, error);
   g_assert_true (ok == (*error == NULL));
@@ -376,6 +382,12 @@ operate (Fixture    *f,
     case OP_FORGET:
       central_service_forget_async (f->service, cp_id, NULL, operation_cb, &error);
       break;
+    case OP_PRICE:
+      central_service_set_price_async (f->service, cp_id, 0.42, NULL, operation_cb, &error);
+      break;
+    case OP_LOCATION:
+      central_service_set_location_async (f->service, cp_id, "Dock 7", NULL, operation_cb, &error);
+      break;
     }
   while (error == NULL)
     g_main_context_iteration (NULL, TRUE);
@@ -388,6 +400,8 @@ typedef struct
 {
   const char *cp_id;
   EvCpState state;
+  double price;
+  char *location;
 } CoreCheck;
 
 static void
@@ -396,7 +410,12 @@ check_core_cb (CentralCore *core,
 {
   CoreCheck *check = user_data;
 
-  check->state = ev_charging_point_get_state (central_core_lookup_cp (core, check->cp_id));
+  EvChargingPoint *cp = central_core_lookup_cp (core, check->cp_id);
+
+  check->state = ev_charging_point_get_state (cp);
+  check->price = ev_charging_point_get_price (cp);
+  g_free (check->location);
+  check->location = g_strdup (ev_charging_point_get_location (cp));
 }
 
 /* Commands travel to the core's thread and their answers come back. */
@@ -428,6 +447,16 @@ test_commands (Fixture       *f,
   wait_view (f, 3, EV_CP_STATE_ACTIVE);
   g_assert_cmpuint (count_news (f, CENTRAL_EVENT_STOP), ==, 1);
   g_assert_cmpuint (count_news (f, CENTRAL_EVENT_RESUME), ==, 1);
+
+  /* A price and a location carry their value to the core. */
+  error = operate (f, OP_PRICE, "NOPE");
+  g_assert_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_UNKNOWN_CP);
+  g_clear_error (&error);
+  g_assert_no_error (operate (f, OP_PRICE, "CM00002"));
+  g_assert_no_error (operate (f, OP_LOCATION, "CM00002"));
+  g_assert_true (central_service_call (f->service, check_core_cb, &check));
+  g_assert_cmpfloat (check.price, ==, 0.42);
+  g_assert_cmpstr (check.location, ==, "Dock 7");
 
   /* The log is searched in the database, on a worker thread. */
   {
@@ -473,6 +502,7 @@ test_commands (Fixture       *f,
   error = operate (f, OP_STOP, NULL);
   g_assert_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_NOT_STARTED);
   g_assert_false (central_service_call (f->service, check_core_cb, &check));
+  g_free (check.location);
 }
 
 /* A new CP on a real link, reporting ACTIVE every 300 ms. */

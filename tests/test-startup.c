@@ -16,6 +16,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include "ev-mock-cluster.h"
+#include "ev-topics.h"
 #include "ev-store.h"
 #include "test-program.h"
 #include "test-utils.h"
@@ -252,7 +253,7 @@ test_create_topics (void)
   g_autoptr(GError) error = NULL;
   EvMockCluster *cluster = ev_mock_cluster_new (6, &error);
   const char *bootstrap;
-  const char * const *topics = ev_mock_cluster_get_topics ();
+  const char * const *topics = ev_topics_get_all ();
   g_autofree char *dir = ev_test_make_tmpdir ();
   g_autofree char *out = NULL;
 

@@ -651,6 +651,94 @@ test_cp_keys (Fixture       *fixture,
   g_assert_finalize_object (store);
 }
 
+/* Every column ev_store_set_cp_column() knows is written as given and
+ * read back from the file; anything else is refused and writes nothing. */
+static void
+test_cp_columns (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  struct
+  {
+    const char *column;
+    GType type;
+    const char *text;
+    double number;
+    gint64 integer;
+    const char *stored;
+  } columns[] = {
+    { "state", G_TYPE_STRING, "SUPPLYING", 0, 0, "SUPPLYING" },
+    { "price", G_TYPE_DOUBLE, NULL, 0.45, 0, "0.45" },
+    { "location", G_TYPE_STRING, "Dock 7, Elda", 0, 0, "Dock 7, Elda" },
+    { "approved", G_TYPE_BOOLEAN, NULL, 0, TRUE, "1" },
+    { "last_seen", G_TYPE_INT64, NULL, 0, 1700000000123, "1700000000123" },
+  };
+  const char *refused[] = { "cp_id", "token_hash", "registered_at", "price = 0 --", "", "PRICE" };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *token = NULL;
+  g_auto(GValue) wrong = G_VALUE_INIT;
+  EvStore *store = open_store (fixture->path, 60000);
+
+  token = ev_store_register_cp_pending (store, "CP1", "Elda", 0.30, NULL, TRUE, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (columns); i++)
+    {
+      g_auto(GValue) value = G_VALUE_INIT;
+
+      g_value_init (&value, columns[i].type);
+      if (columns[i].type == G_TYPE_STRING)
+        g_value_set_string (&value, columns[i].text);
+      else if (columns[i].type == G_TYPE_DOUBLE)
+        g_value_set_double (&value, columns[i].number);
+      else if (columns[i].type == G_TYPE_BOOLEAN)
+        g_value_set_boolean (&value, columns[i].integer);
+      else
+        g_value_set_int64 (&value, columns[i].integer);
+      g_assert_true (ev_store_set_cp_column (store, "CP1", columns[i].column, &value, &error));
+      g_assert_no_error (error);
+
+      g_assert_false (ev_store_set_cp_column (store, "CP9", columns[i].column, &value, &error));
+      g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_FOUND);
+      g_clear_error (&error);
+    }
+
+  g_value_init (&wrong, G_TYPE_DOUBLE);
+  g_value_set_double (&wrong, 9.0);
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_assert_false (ev_store_set_cp_column (store, "CP1", refused[i], &wrong, &error));
+      g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT);
+      g_clear_error (&error);
+    }
+  /* A value of another type, or out of range, is refused too. */
+  g_assert_false (ev_store_set_cp_column (store, "CP1", "location", &wrong, &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_value_set_double (&wrong, -1.0);
+  g_assert_false (ev_store_set_cp_column (store, "CP1", "price", &wrong, &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_value_unset (&wrong);
+  g_value_init (&wrong, G_TYPE_STRING);
+  g_value_set_static_string (&wrong, "ON FIRE");
+  g_assert_false (ev_store_set_cp_column (store, "CP1", "state", &wrong, &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (ev_store_set_cp_column (store, "CP 1", "state", &wrong, &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_finalize_object (store);
+
+  for (guint i = 0; i < G_N_ELEMENTS (columns); i++)
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT %s FROM charging_points WHERE cp_id = 'CP1'",
+                                              columns[i].column);
+      g_autofree char *stored = raw_text (fixture->path, sql);
+
+      g_assert_cmpstr (stored, ==, columns[i].stored);
+    }
+}
+
 static void
 test_cp_updates (Fixture       *fixture,
                  gconstpointer  data)
@@ -2685,6 +2773,7 @@ main (int   argc,
   ADD ("cp/register-verify", test_register_and_verify);
   ADD ("cp/register-nonce-forget", test_register_nonce_and_forget);
   ADD ("cp/updates", test_cp_updates);
+  ADD ("cp/columns", test_cp_columns);
   ADD ("cp/approval", test_cp_approval);
   ADD ("cp/keys", test_cp_keys);
   ADD ("input/rejected", test_bad_input);

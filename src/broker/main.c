@@ -14,6 +14,7 @@
 
 #include "ev-discovery.h"
 #include "ev-mock-cluster.h"
+#include "ev-topics.h"
 
 /*
  * ev-broker: the embedded Kafka broker. It has no window, so it always runs
@@ -72,7 +73,7 @@ print_status (Broker *broker)
 {
   g_autoptr(JsonObject) object = event_new ("status");
   JsonArray *topics = json_array_new ();
-  const char * const *names = ev_mock_cluster_get_topics ();
+  const char * const *names = ev_topics_get_all ();
 
   for (guint i = 0; names[i] != NULL; i++)
     json_array_add_string_element (topics, names[i]);

@@ -146,7 +146,7 @@ static void
 warn_missing_topics (CentralCore *self)
 {
   g_autoptr(GError) error = NULL;
-  g_auto(GStrv) missing = ev_bus_list_missing_topics (self->bus, ev_mock_cluster_get_topics (), &error);
+  g_auto(GStrv) missing = ev_bus_list_missing_topics (self->bus, ev_topics_get_all (), &error);
   g_autofree char *names = NULL;
 
   if (missing == NULL)

@@ -57,12 +57,40 @@ central_service_call (CentralService     *self,
   return TRUE;
 }
 
+/* Operator commands ------------------------------------------------------ */
+
+/* Most commands name one CP or driver and run a core function of one
+ * shape; a price, a location and an export carry more. */
+typedef gboolean (*TargetFunc) (CentralCore  *core,
+                                const char   *target,
+                                GError      **error);
+
+typedef enum
+{
+  COMMAND_TARGET,
+  COMMAND_PRICE,
+  COMMAND_LOCATION,
+  COMMAND_EXPORT,
+} CommandKind;
+
+/* A GTask made on the views' thread, run on the core's thread, answered
+ * on the views' thread again. */
+typedef struct
+{
+  CommandKind kind;
+  TargetFunc func;
+  char *target;
+  double price;
+  char *text;
+  GFile *file;
+} Command;
+
 static void
 command_free (gpointer data)
 {
   Command *command = data;
 
-  g_free (command->cp_id);
+  g_free (command->target);
   g_clear_object (&command->file);
   g_free (command->text);
   g_free (command);
@@ -96,44 +124,26 @@ run_command_cb (gpointer user_data)
   if (g_task_return_error_if_cancelled (task))
     return G_SOURCE_REMOVE;
 
-  /* An export commits here, then reads the database on a worker thread
-   * of its own: the core goes on meanwhile. */
   switch (command->kind)
     {
     case COMMAND_EXPORT:
+      /* An export commits here, then reads the database on a worker
+       * thread of its own: the core goes on meanwhile. */
       if (central_core_flush (self->core, &error))
         g_task_run_in_thread (task, export_thread);
       else
         g_task_return_error (task, error);
       return G_SOURCE_REMOVE;
-    case COMMAND_STOP:
-      ok = central_core_stop (self->core, command->cp_id, &error);
-      break;
-    case COMMAND_RESUME:
-      ok = central_core_resume (self->core, command->cp_id, &error);
-      break;
-    case COMMAND_RESET_TOKEN:
-      ok = central_core_reset_token (self->core, command->cp_id, &error);
-      break;
-    case COMMAND_FORGET:
-      /* The CP leaves the core's list, and so the view's with the next
-       * batch (service_mirror_changed()). */
-      ok = central_core_forget (self->core, command->cp_id, &error);
-      break;
-    case COMMAND_APPROVE:
-      ok = central_core_approve (self->core, command->cp_id, &error);
-      break;
-    case COMMAND_REJECT:
-      ok = central_core_reject (self->core, command->cp_id, &error);
-      break;
-    case COMMAND_FORGET_DRIVER_KEY:
-      ok = central_core_forget_driver_key (self->core, command->cp_id, &error);
+    case COMMAND_TARGET:
+      /* A forgotten CP leaves the core's list, and so the view's with the
+       * next batch (service_mirror_changed()). */
+      ok = command->func (self->core, command->target, &error);
       break;
     case COMMAND_PRICE:
-      ok = central_core_set_price (self->core, command->cp_id, command->price, &error);
+      ok = central_core_set_price (self->core, command->target, command->price, &error);
       break;
     case COMMAND_LOCATION:
-      ok = central_core_set_location (self->core, command->cp_id, command->text, &error);
+      ok = central_core_set_location (self->core, command->target, command->text, &error);
       break;
     default:
       g_assert_not_reached ();
@@ -146,30 +156,26 @@ run_command_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Every command goes this way: a copy of @command in a task tagged
+ * @source_tag, run on the core's thread. */
 static void
-send_command_full (CentralService      *self,
-                   CommandKind          kind,
-                   const char          *cp_id,
-                   GFile               *file,
-                   double               price,
-                   const char          *text,
-                   gpointer             source_tag,
-                   GCancellable        *cancellable,
-                   GAsyncReadyCallback  callback,
-                   gpointer             user_data)
+send_command (CentralService      *self,
+              const Command       *command,
+              gpointer             source_tag,
+              GCancellable        *cancellable,
+              GAsyncReadyCallback  callback,
+              gpointer             user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
-  Command *command = g_new0 (Command, 1);
+  Command *copy = g_memdup2 (command, sizeof *command);
   gboolean running;
 
-  command->kind = kind;
-  command->cp_id = g_strdup (cp_id);
-  command->file = file != NULL ? g_object_ref (file) : NULL;
-  command->price = price;
-  command->text = g_strdup (text);
+  copy->target = g_strdup (command->target);
+  copy->text = g_strdup (command->text);
+  copy->file = command->file != NULL ? g_object_ref (command->file) : NULL;
 
   g_task_set_source_tag (task, source_tag);
-  g_task_set_task_data (task, command, command_free);
+  g_task_set_task_data (task, copy, command_free);
 
   g_mutex_lock (&self->lock);
   running = self->running;
@@ -185,19 +191,6 @@ send_command_full (CentralService      *self,
   g_main_context_invoke_full (self->core_context, G_PRIORITY_DEFAULT, run_command_cb, task, g_object_unref);
 }
 
-static void
-send_command (CentralService      *self,
-              CommandKind          kind,
-              const char          *cp_id,
-              GFile               *file,
-              gpointer             source_tag,
-              GCancellable        *cancellable,
-              GAsyncReadyCallback  callback,
-              gpointer             user_data)
-{
-  send_command_full (self, kind, cp_id, file, 0.0, NULL, source_tag, cancellable, callback, user_data);
-}
-
 static gboolean
 finish_command (CentralService  *self,
                 GAsyncResult    *result,
@@ -211,6 +204,42 @@ finish_command (CentralService  *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/* The public pair of a command: central_service_NAME_async(), taking
+ * @params (in parentheses) between @self and the usual three, refuses
+ * arguments that fail @check and sends the Command whose members the
+ * remaining arguments initialise; central_service_NAME_finish() answers
+ * it. The async function is the task's source tag, which the views test
+ * with g_async_result_is_tagged(). */
+#define DEFINE_COMMAND(name, params, check, ...) \
+  void \
+  central_service_##name##_async (CentralService *self, \
+                                  EXPAND params, \
+                                  GCancellable *cancellable, \
+                                  GAsyncReadyCallback callback, \
+                                  gpointer user_data) \
+  { \
+    g_return_if_fail (CENTRAL_IS_SERVICE (self)); \
+    g_return_if_fail (check); \
+    send_command (self, &(Command) { __VA_ARGS__ }, central_service_##name##_async, cancellable, callback, \
+                  user_data); \
+  } \
+  \
+  gboolean \
+  central_service_##name##_finish (CentralService *self, \
+                                   GAsyncResult *result, \
+                                   GError **error) \
+  { \
+    return finish_command (self, result, central_service_##name##_async, error); \
+  }
+
+#define EXPAND(...) __VA_ARGS__
+
+/* A command that runs @core_func on one CP or driver id; %NULL, meaning
+ * every CP, only where @nullable. */
+#define DEFINE_TARGET_COMMAND(name, core_func, nullable) \
+  DEFINE_COMMAND (name, (const char *target), (nullable) || target != NULL, \
+                  .kind = COMMAND_TARGET, .func = core_func, .target = (char *) target)
+
 /**
  * central_service_stop_async:
  * @self: a service
@@ -221,25 +250,7 @@ finish_command (CentralService  *self,
  *
  * central_core_stop() on the core's thread.
  */
-void
-central_service_stop_async (CentralService      *self,
-                            const char          *cp_id,
-                            GCancellable        *cancellable,
-                            GAsyncReadyCallback  callback,
-                            gpointer             user_data)
-{
-  g_return_if_fail (CENTRAL_IS_SERVICE (self));
-
-  send_command (self, COMMAND_STOP, cp_id, NULL, central_service_stop_async, cancellable, callback, user_data);
-}
-
-gboolean
-central_service_stop_finish (CentralService  *self,
-                             GAsyncResult    *result,
-                             GError         **error)
-{
-  return finish_command (self, result, central_service_stop_async, error);
-}
+DEFINE_TARGET_COMMAND (stop, central_core_stop, TRUE)
 
 /**
  * central_service_resume_async:
@@ -251,25 +262,7 @@ central_service_stop_finish (CentralService  *self,
  *
  * central_core_resume() on the core's thread.
  */
-void
-central_service_resume_async (CentralService      *self,
-                              const char          *cp_id,
-                              GCancellable        *cancellable,
-                              GAsyncReadyCallback  callback,
-                              gpointer             user_data)
-{
-  g_return_if_fail (CENTRAL_IS_SERVICE (self));
-
-  send_command (self, COMMAND_RESUME, cp_id, NULL, central_service_resume_async, cancellable, callback, user_data);
-}
-
-gboolean
-central_service_resume_finish (CentralService  *self,
-                               GAsyncResult    *result,
-                               GError         **error)
-{
-  return finish_command (self, result, central_service_resume_async, error);
-}
+DEFINE_TARGET_COMMAND (resume, central_core_resume, TRUE)
 
 /**
  * central_service_reset_token_async:
@@ -282,97 +275,7 @@ central_service_resume_finish (CentralService  *self,
  * central_core_reset_token() on the core's thread: the CP's link is
  * closed and its monitor must register again.
  */
-void
-central_service_reset_token_async (CentralService      *self,
-                                   const char          *cp_id,
-                                   GCancellable        *cancellable,
-                                   GAsyncReadyCallback  callback,
-                                   gpointer             user_data)
-{
-  g_return_if_fail (CENTRAL_IS_SERVICE (self));
-  g_return_if_fail (cp_id != NULL);
-
-  send_command (self, COMMAND_RESET_TOKEN, cp_id, NULL, central_service_reset_token_async, cancellable, callback,
-                user_data);
-}
-
-gboolean
-central_service_reset_token_finish (CentralService  *self,
-                                    GAsyncResult    *result,
-                                    GError         **error)
-{
-  return finish_command (self, result, central_service_reset_token_async, error);
-}
-
-/**
- * central_service_set_price_async:
- * @self: a service
- * @cp_id: a charging point
- * @price: its new price per kWh, in €
- * @cancellable: (nullable): a #GCancellable
- * @callback: called on this thread when done
- * @user_data: its data
- *
- * central_core_set_price() on the core's thread: the next supply at
- * @cp_id is priced at @price; the one under way keeps its own.
- */
-void
-central_service_set_price_async (CentralService      *self,
-                                 const char          *cp_id,
-                                 double               price,
-                                 GCancellable        *cancellable,
-                                 GAsyncReadyCallback  callback,
-                                 gpointer             user_data)
-{
-  g_return_if_fail (CENTRAL_IS_SERVICE (self));
-  g_return_if_fail (cp_id != NULL);
-
-  send_command_full (self, COMMAND_PRICE, cp_id, NULL, price, NULL, central_service_set_price_async, cancellable,
-                     callback, user_data);
-}
-
-gboolean
-central_service_set_price_finish (CentralService  *self,
-                                  GAsyncResult    *result,
-                                  GError         **error)
-{
-  return finish_command (self, result, central_service_set_price_async, error);
-}
-
-/**
- * central_service_set_location_async:
- * @self: a service
- * @cp_id: a charging point
- * @location: where it is
- * @cancellable: (nullable): a #GCancellable
- * @callback: called on this thread when done
- * @user_data: its data
- *
- * central_core_set_location() on the core's thread.
- */
-void
-central_service_set_location_async (CentralService      *self,
-                                    const char          *cp_id,
-                                    const char          *location,
-                                    GCancellable        *cancellable,
-                                    GAsyncReadyCallback  callback,
-                                    gpointer             user_data)
-{
-  g_return_if_fail (CENTRAL_IS_SERVICE (self));
-  g_return_if_fail (cp_id != NULL);
-  g_return_if_fail (location != NULL);
-
-  send_command_full (self, COMMAND_LOCATION, cp_id, NULL, 0.0, location, central_service_set_location_async,
-                     cancellable, callback, user_data);
-}
-
-gboolean
-central_service_set_location_finish (CentralService  *self,
-                                     GAsyncResult    *result,
-                                     GError         **error)
-{
-  return finish_command (self, result, central_service_set_location_async, error);
-}
+DEFINE_TARGET_COMMAND (reset_token, central_core_reset_token, FALSE)
 
 /**
  * central_service_forget_async:
@@ -386,26 +289,7 @@ central_service_set_location_finish (CentralService  *self,
  * charging-point model with a later batch; refused with
  * %CENTRAL_CORE_ERROR_IN_PROGRESS while a supply at it is open.
  */
-void
-central_service_forget_async (CentralService      *self,
-                              const char          *cp_id,
-                              GCancellable        *cancellable,
-                              GAsyncReadyCallback  callback,
-                              gpointer             user_data)
-{
-  g_return_if_fail (CENTRAL_IS_SERVICE (self));
-  g_return_if_fail (cp_id != NULL);
-
-  send_command (self, COMMAND_FORGET, cp_id, NULL, central_service_forget_async, cancellable, callback, user_data);
-}
-
-gboolean
-central_service_forget_finish (CentralService  *self,
-                               GAsyncResult    *result,
-                               GError         **error)
-{
-  return finish_command (self, result, central_service_forget_async, error);
-}
+DEFINE_TARGET_COMMAND (forget, central_core_forget, FALSE)
 
 /**
  * central_service_approve_async:
@@ -418,58 +302,7 @@ central_service_forget_finish (CentralService  *self,
  * central_core_approve() on the core's thread; the CP's "pending" turns
  * %FALSE in the model with a later batch.
  */
-void
-central_service_approve_async (CentralService      *self,
-                               const char          *cp_id,
-                               GCancellable        *cancellable,
-                               GAsyncReadyCallback  callback,
-                               gpointer             user_data)
-{
-  g_return_if_fail (CENTRAL_IS_SERVICE (self));
-  g_return_if_fail (cp_id != NULL);
-
-  send_command (self, COMMAND_APPROVE, cp_id, NULL, central_service_approve_async, cancellable, callback, user_data);
-}
-
-gboolean
-central_service_approve_finish (CentralService  *self,
-                                GAsyncResult    *result,
-                                GError         **error)
-{
-  return finish_command (self, result, central_service_approve_async, error);
-}
-
-/**
- * central_service_forget_driver_key_async:
- * @self: a service
- * @driver_id: a driver id bound to a key
- * @cancellable: (nullable): a #GCancellable
- * @callback: called on this thread when done
- * @user_data: its data
- *
- * central_core_forget_driver_key() on the core's thread.
- */
-void
-central_service_forget_driver_key_async (CentralService      *self,
-                                         const char          *driver_id,
-                                         GCancellable        *cancellable,
-                                         GAsyncReadyCallback  callback,
-                                         gpointer             user_data)
-{
-  g_return_if_fail (CENTRAL_IS_SERVICE (self));
-  g_return_if_fail (driver_id != NULL);
-
-  send_command (self, COMMAND_FORGET_DRIVER_KEY, driver_id, NULL, central_service_forget_driver_key_async,
-                cancellable, callback, user_data);
-}
-
-gboolean
-central_service_forget_driver_key_finish (CentralService  *self,
-                                          GAsyncResult    *result,
-                                          GError         **error)
-{
-  return finish_command (self, result, central_service_forget_driver_key_async, error);
-}
+DEFINE_TARGET_COMMAND (approve, central_core_approve, FALSE)
 
 /**
  * central_service_reject_async:
@@ -482,26 +315,48 @@ central_service_forget_driver_key_finish (CentralService  *self,
  * central_core_reject() on the core's thread; the CP leaves the model
  * with a later batch.
  */
-void
-central_service_reject_async (CentralService      *self,
-                              const char          *cp_id,
-                              GCancellable        *cancellable,
-                              GAsyncReadyCallback  callback,
-                              gpointer             user_data)
-{
-  g_return_if_fail (CENTRAL_IS_SERVICE (self));
-  g_return_if_fail (cp_id != NULL);
+DEFINE_TARGET_COMMAND (reject, central_core_reject, FALSE)
 
-  send_command (self, COMMAND_REJECT, cp_id, NULL, central_service_reject_async, cancellable, callback, user_data);
-}
+/**
+ * central_service_forget_driver_key_async:
+ * @self: a service
+ * @driver_id: a driver id bound to a key
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called on this thread when done
+ * @user_data: its data
+ *
+ * central_core_forget_driver_key() on the core's thread.
+ */
+DEFINE_TARGET_COMMAND (forget_driver_key, central_core_forget_driver_key, FALSE)
 
-gboolean
-central_service_reject_finish (CentralService  *self,
-                               GAsyncResult    *result,
-                               GError         **error)
-{
-  return finish_command (self, result, central_service_reject_async, error);
-}
+/**
+ * central_service_set_price_async:
+ * @self: a service
+ * @cp_id: a charging point
+ * @price: its new price per kWh, in €
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called on this thread when done
+ * @user_data: its data
+ *
+ * central_core_set_price() on the core's thread: the next supply at
+ * @cp_id is priced at @price; the one under way keeps its own.
+ */
+DEFINE_COMMAND (set_price, (const char *cp_id, double price), cp_id != NULL,
+                .kind = COMMAND_PRICE, .target = (char *) cp_id, .price = price)
+
+/**
+ * central_service_set_location_async:
+ * @self: a service
+ * @cp_id: a charging point
+ * @location: where it is
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called on this thread when done
+ * @user_data: its data
+ *
+ * central_core_set_location() on the core's thread.
+ */
+DEFINE_COMMAND (set_location, (const char *cp_id, const char *location), cp_id != NULL && location != NULL,
+                .kind = COMMAND_LOCATION, .target = (char *) cp_id, .text = (char *) location)
 
 /**
  * central_service_export_history_async:
@@ -515,27 +370,23 @@ central_service_reject_finish (CentralService  *self,
  * commits, then a worker thread reads the database and writes @file
  * (central_write_history_csv()).
  */
-void
-central_service_export_history_async (CentralService      *self,
-                                      GFile               *file,
-                                      GCancellable        *cancellable,
-                                      GAsyncReadyCallback  callback,
-                                      gpointer             user_data)
-{
-  g_return_if_fail (CENTRAL_IS_SERVICE (self));
-  g_return_if_fail (G_IS_FILE (file));
+DEFINE_COMMAND (export_history, (GFile *file), G_IS_FILE (file),
+                .kind = COMMAND_EXPORT, .file = file)
 
-  send_command (self, COMMAND_EXPORT, NULL, file, central_service_export_history_async, cancellable, callback,
-                user_data);
-}
+/* Searches: a worker thread with a read-only connection of its own. ------ */
 
-gboolean
-central_service_export_history_finish (CentralService  *self,
-                                       GAsyncResult    *result,
-                                       GError         **error)
+typedef struct
 {
-  return finish_command (self, result, central_service_export_history_async, error);
-}
+  char *text;
+  guint limit;
+  gboolean history;
+} Search;
+
+typedef struct
+{
+  GListStore *model;
+  guint total;
+} Found;
 
 static void
 search_free (gpointer data)
@@ -594,27 +445,6 @@ search_thread (GTask        *task,
   g_task_return_pointer (task, found, found_free);
 }
 
-static void
-search_async (CentralService      *self,
-              gboolean             history,
-              const char          *text,
-              guint                limit,
-              gpointer             source_tag,
-              GCancellable        *cancellable,
-              GAsyncReadyCallback  callback,
-              gpointer             user_data)
-{
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  Search *search = g_new0 (Search, 1);
-
-  search->text = g_strdup (text);
-  search->limit = limit;
-  search->history = history;
-  g_task_set_source_tag (task, source_tag);
-  g_task_set_task_data (task, search, search_free);
-  g_task_run_in_thread (task, search_thread);
-}
-
 static GListModel *
 search_finish (CentralService  *self,
                GAsyncResult    *result,
@@ -639,6 +469,36 @@ search_finish (CentralService  *self,
   return model;
 }
 
+/* The public pair of a search of the log or (@history) of the supplies. */
+#define DEFINE_SEARCH(name, is_history) \
+  void \
+  central_service_search_##name##_async (CentralService *self, \
+                                         const char *text, \
+                                         guint limit, \
+                                         GCancellable *cancellable, \
+                                         GAsyncReadyCallback callback, \
+                                         gpointer user_data) \
+  { \
+    g_autoptr(GTask) task = NULL; \
+    Search search = { NULL, limit, is_history }; \
+    \
+    g_return_if_fail (CENTRAL_IS_SERVICE (self)); \
+    search.text = g_strdup (text); \
+    task = g_task_new (self, cancellable, callback, user_data); \
+    g_task_set_source_tag (task, central_service_search_##name##_async); \
+    g_task_set_task_data (task, g_memdup2 (&search, sizeof search), search_free); \
+    g_task_run_in_thread (task, search_thread); \
+  } \
+  \
+  GListModel * \
+  central_service_search_##name##_finish (CentralService *self, \
+                                          GAsyncResult *result, \
+                                          guint *out_total, \
+                                          GError **error) \
+  { \
+    return search_finish (self, result, central_service_search_##name##_async, out_total, error); \
+  }
+
 /**
  * central_service_search_log_async:
  * @self: a service
@@ -649,37 +509,11 @@ search_finish (CentralService  *self,
  * @callback: called on this thread when done
  * @user_data: its data
  *
- * Searches the whole log, in the database, on a worker thread.
+ * Searches the whole log, in the database, on a worker thread;
+ * central_service_search_log_finish() returns the lines found, newest
+ * first (#CentralEvent), and (@out_total) how many match in all.
  */
-void
-central_service_search_log_async (CentralService      *self,
-                                  const char          *text,
-                                  guint                limit,
-                                  GCancellable        *cancellable,
-                                  GAsyncReadyCallback  callback,
-                                  gpointer             user_data)
-{
-  g_return_if_fail (CENTRAL_IS_SERVICE (self));
-  search_async (self, FALSE, text, limit, central_service_search_log_async, cancellable, callback, user_data);
-}
-
-/**
- * central_service_search_log_finish:
- * @self: a service
- * @result: the result
- * @out_total: (out) (optional): how many lines match in all
- * @error: return location for an error
- *
- * Returns: (transfer full): the lines found, newest first (CentralEvent)
- */
-GListModel *
-central_service_search_log_finish (CentralService  *self,
-                                   GAsyncResult    *result,
-                                   guint           *out_total,
-                                   GError         **error)
-{
-  return search_finish (self, result, central_service_search_log_async, out_total, error);
-}
+DEFINE_SEARCH (log, FALSE)
 
 /**
  * central_service_search_history_async:
@@ -691,35 +525,9 @@ central_service_search_log_finish (CentralService  *self,
  * @callback: called on this thread when done
  * @user_data: its data
  *
- * Searches the whole history, in the database, on a worker thread.
+ * Searches the whole history, in the database, on a worker thread;
+ * central_service_search_history_finish() returns the supplies found,
+ * newest first (#EvSupplySession), and (@out_total) how many match in
+ * all.
  */
-void
-central_service_search_history_async (CentralService      *self,
-                                      const char          *text,
-                                      guint                limit,
-                                      GCancellable        *cancellable,
-                                      GAsyncReadyCallback  callback,
-                                      gpointer             user_data)
-{
-  g_return_if_fail (CENTRAL_IS_SERVICE (self));
-  search_async (self, TRUE, text, limit, central_service_search_history_async, cancellable, callback, user_data);
-}
-
-/**
- * central_service_search_history_finish:
- * @self: a service
- * @result: the result
- * @out_total: (out) (optional): how many supplies match in all
- * @error: return location for an error
- *
- * Returns: (transfer full): the supplies found, newest first
- *   (EvSupplySession)
- */
-GListModel *
-central_service_search_history_finish (CentralService  *self,
-                                       GAsyncResult    *result,
-                                       guint           *out_total,
-                                       GError         **error)
-{
-  return search_finish (self, result, central_service_search_history_async, out_total, error);
-}
+DEFINE_SEARCH (history, TRUE)

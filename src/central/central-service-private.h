@@ -112,47 +112,6 @@ typedef struct
   gboolean done;
 } Call;
 
-/* Operator commands: a GTask made on the UI thread, run on the core's
- * thread, answered on the UI thread again. */
-
-typedef enum
-{
-  COMMAND_STOP,
-  COMMAND_RESUME,
-  COMMAND_RESET_TOKEN,
-  COMMAND_FORGET,
-  COMMAND_APPROVE,
-  COMMAND_REJECT,
-  COMMAND_FORGET_DRIVER_KEY,
-  COMMAND_EXPORT,
-  COMMAND_PRICE,
-  COMMAND_LOCATION,
-} CommandKind;
-
-typedef struct
-{
-  CommandKind kind;
-  char *cp_id;
-  GFile *file;
-  double price;
-  char *text;
-} Command;
-
-/* Searches: a worker thread with a read-only connection of its own. ------ */
-
-typedef struct
-{
-  char *text;
-  guint limit;
-  gboolean history;
-} Search;
-
-typedef struct
-{
-  GListStore *model;
-  guint total;
-} Found;
-
 Batch *service_batch_new (void);
 
 void service_batch_free (Batch *batch);

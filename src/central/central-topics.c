@@ -13,7 +13,7 @@
 
 #include "central-topics.h"
 #include "ev-bus.h"
-#include "ev-mock-cluster.h"
+#include "ev-topics.h"
 
 #define METADATA_TIMEOUT_MS 5000
 #define CREATE_TIMEOUT_MS 15000
@@ -187,7 +187,7 @@ check_configs (rd_kafka_t *rk,
                int         replication_factor,
                GPtrArray  *report)
 {
-  const char * const *names = ev_mock_cluster_get_topics ();
+  const char * const *names = ev_topics_get_all ();
   guint n_names = g_strv_length ((char **) names);
   g_autofree rd_kafka_ConfigResource_t **resources = g_new0 (rd_kafka_ConfigResource_t *, n_names);
   rd_kafka_queue_t *queue = rd_kafka_queue_new (rk);
@@ -255,7 +255,7 @@ check_layout (const struct rd_kafka_metadata *metadata,
               int                             replication_factor,
               GPtrArray                      *report)
 {
-  const char * const *names = ev_mock_cluster_get_topics ();
+  const char * const *names = ev_topics_get_all ();
   gboolean right = TRUE;
 
   for (guint i = 0; names[i] != NULL; i++)
@@ -326,7 +326,7 @@ central_topics_create (const char         *bootstrap,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) missing = g_ptr_array_new ();
-  const char * const *names = ev_mock_cluster_get_topics ();
+  const char * const *names = ev_topics_get_all ();
   const struct rd_kafka_metadata *metadata = NULL;
   CentralTopicsStatus status = CENTRAL_TOPICS_FAILED;
   gboolean right = TRUE;

@@ -184,11 +184,24 @@ ev_protocol_validate_uuid (const char  *uuid,
   return TRUE;
 }
 
-static gboolean
-validate_text (const char  *text,
-               const char  *field,
-               long         max_chars,
-               GError     **error)
+/**
+ * ev_protocol_validate_text:
+ * @text: (nullable): a candidate text field
+ * @field: the field name for the error message
+ * @max_chars: how many characters it may have at most
+ * @error: return location for an error in %EV_PROTOCOL_ERROR
+ *
+ * Checks that @text is 1 to @max_chars characters of UTF-8 without
+ * control characters, and not only blanks: the rule of every free-text
+ * field (a location, a token, a reason).
+ *
+ * Returns: %TRUE if @text is valid
+ */
+gboolean
+ev_protocol_validate_text (const char  *text,
+                           const char  *field,
+                           long         max_chars,
+                           GError     **error)
 {
   gboolean blank = TRUE;
 
@@ -248,8 +261,8 @@ ev_protocol_validate_location (const char  *location,
                                const char  *field,
                                GError     **error)
 {
-  return validate_text (location, field != NULL ? field : "location",
-                        EV_PROTOCOL_LOCATION_MAX_LENGTH, error);
+  return ev_protocol_validate_text (location, field != NULL ? field : "location",
+                                    EV_PROTOCOL_LOCATION_MAX_LENGTH, error);
 }
 
 /**
@@ -269,8 +282,8 @@ ev_protocol_validate_token (const char  *token,
                             const char  *field,
                             GError     **error)
 {
-  return validate_text (token, field != NULL ? field : "token",
-                        EV_PROTOCOL_TOKEN_MAX_LENGTH, error);
+  return ev_protocol_validate_text (token, field != NULL ? field : "token",
+                                    EV_PROTOCOL_TOKEN_MAX_LENGTH, error);
 }
 
 /**
@@ -292,7 +305,7 @@ ev_protocol_validate_nonce (const char  *nonce,
                             GError     **error)
 {
   field = field != NULL ? field : "nonce";
-  if (!validate_text (nonce, field, EV_PROTOCOL_TOKEN_MAX_LENGTH, error))
+  if (!ev_protocol_validate_text (nonce, field, EV_PROTOCOL_TOKEN_MAX_LENGTH, error))
     return FALSE;
   if (g_utf8_strlen (nonce, -1) < EV_PROTOCOL_NONCE_MIN_LENGTH)
     {
@@ -341,11 +354,23 @@ bad:
   return FALSE;
 }
 
-static gboolean
-validate_number (double       value,
-                 const char  *field,
-                 double       max,
-                 GError     **error)
+/**
+ * ev_protocol_validate_number:
+ * @value: a candidate figure
+ * @field: the field name for the error message
+ * @max: the largest value allowed (%G_MAXDOUBLE: no bound)
+ * @error: return location for an error in %EV_PROTOCOL_ERROR
+ *
+ * Checks that @value is finite, not negative and at most @max: the rule
+ * of every price, energy and amount.
+ *
+ * Returns: %TRUE if @value is valid
+ */
+gboolean
+ev_protocol_validate_number (double       value,
+                             const char  *field,
+                             double       max,
+                             GError     **error)
 {
   if (!isfinite (value))
     {
@@ -384,8 +409,8 @@ ev_protocol_validate_price (double       price,
                             const char  *field,
                             GError     **error)
 {
-  return validate_number (price, field != NULL ? field : "price",
-                          EV_PROTOCOL_PRICE_MAX, error);
+  return ev_protocol_validate_number (price, field != NULL ? field : "price",
+                                      EV_PROTOCOL_PRICE_MAX, error);
 }
 
 /**
@@ -403,8 +428,8 @@ ev_protocol_validate_kwh (double       kwh,
                           const char  *field,
                           GError     **error)
 {
-  return validate_number (kwh, field != NULL ? field : "kwh",
-                          EV_PROTOCOL_KWH_MAX, error);
+  return ev_protocol_validate_number (kwh, field != NULL ? field : "kwh",
+                                      EV_PROTOCOL_KWH_MAX, error);
 }
 
 /**
@@ -422,8 +447,8 @@ ev_protocol_validate_amount (double       amount,
                              const char  *field,
                              GError     **error)
 {
-  return validate_number (amount, field != NULL ? field : "amount",
-                          EV_PROTOCOL_AMOUNT_MAX, error);
+  return ev_protocol_validate_number (amount, field != NULL ? field : "amount",
+                                      EV_PROTOCOL_AMOUNT_MAX, error);
 }
 
 /**

@@ -78,6 +78,14 @@ gboolean  ev_protocol_validate_driver_id      (const char  *driver_id,
 gboolean  ev_protocol_validate_uuid           (const char  *uuid,
                                                const char  *field,
                                                GError     **error);
+gboolean  ev_protocol_validate_text           (const char  *text,
+                                               const char  *field,
+                                               long         max_chars,
+                                               GError     **error);
+gboolean  ev_protocol_validate_number         (double       value,
+                                               const char  *field,
+                                               double       max,
+                                               GError     **error);
 gboolean  ev_protocol_validate_location       (const char  *location,
                                                const char  *field,
                                                GError     **error);

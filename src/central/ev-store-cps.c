@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <gobject/gvaluecollector.h>
+
 #include "ev-store-private.h"
 
 /* Tokens */
@@ -14,6 +16,26 @@ hash_token (const char *salt,
   return g_compute_hmac_for_string (G_CHECKSUM_SHA256,
                                     (const guchar *) salt, strlen (salt),
                                     token, -1);
+}
+
+/* Runs @stmt, a write to @cp_id's row, which an unknown id leaves
+ * unchanged. */
+static gboolean
+step_cp_write (EvStore       *self,
+               sqlite3_stmt  *stmt,
+               const char    *cp_id,
+               GError       **error)
+{
+  if (!store_step_done (self, stmt, error))
+    return FALSE;
+
+  if (sqlite3_changes (self->db) == 0)
+    {
+      store_set_unknown_cp (cp_id, error);
+      return FALSE;
+    }
+
+  return TRUE;
 }
 
 /**
@@ -122,8 +144,8 @@ ev_store_register_cp_pending (EvStore     *self,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (!store_check_cp_id (cp_id, error) ||
-      !store_check_location (location, error) ||
-      !store_check_price (price, error))
+      !store_check_text (location, "location", EV_PROTOCOL_LOCATION_MAX_LENGTH, error) ||
+      !store_check_number (price, "price", error))
     return NULL;
 
   if ((token = ev_protocol_random_hex (TOKEN_BYTES, error)) == NULL ||
@@ -274,14 +296,8 @@ ev_store_reset_token (EvStore     *self,
   if ((stmt = store_borrow_stmt (self, STMT_CP_RESET_TOKEN, error)) == NULL)
     return FALSE;
   store_bind_text (stmt, 1, cp_id);
-  if (!store_step_done (self, stmt, error))
+  if (!step_cp_write (self, stmt, cp_id, error))
     return FALSE;
-
-  if (sqlite3_changes (self->db) == 0)
-    {
-      store_set_unknown_cp (cp_id, error);
-      return FALSE;
-    }
 
   return ev_store_flush (self, error);
 }
@@ -401,37 +417,148 @@ ev_store_load_charging_points (EvStore  *self,
   return g_steal_pointer (&cps);
 }
 
+/* One-column updates ------------------------------------------------------ */
+
 static gboolean
-update_cp (EvStore     *self,
-           StmtId       id,
-           const char  *cp_id,
-           GValue      *value,
-           GError     **error)
+check_state (const GValue  *value,
+             GError       **error)
+{
+  EvCpState state;
+
+  if (ev_cp_state_from_string (g_value_get_string (value), &state))
+    return TRUE;
+
+  g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
+               _("Invalid charging point state “%s”"),
+               g_value_get_string (value) != NULL && g_utf8_validate (g_value_get_string (value), -1, NULL)
+               ? g_value_get_string (value) : "");
+  return FALSE;
+}
+
+static gboolean
+check_price (const GValue  *value,
+             GError       **error)
+{
+  return store_check_number (g_value_get_double (value), "price", error);
+}
+
+static gboolean
+check_location (const GValue  *value,
+                GError       **error)
+{
+  return store_check_text (g_value_get_string (value), "location", EV_PROTOCOL_LOCATION_MAX_LENGTH, error);
+}
+
+static gboolean
+check_time (const GValue  *value,
+            GError       **error)
+{
+  return store_check_time (g_value_get_int64 (value), error);
+}
+
+/* The values of a charging point's row that change one at a time: its
+ * column, the type of its value, the statement that writes it (?1 the CP,
+ * ?2 the value) and the check of the value. */
+static const struct
+{
+  const char *column;
+  GType type;
+  StmtId stmt;
+  gboolean (*check) (const GValue *value, GError **error);
+} cp_columns[] = {
+  { "state", G_TYPE_STRING, STMT_CP_SET_STATE, check_state },
+  { "price", G_TYPE_DOUBLE, STMT_CP_SET_PRICE, check_price },
+  { "location", G_TYPE_STRING, STMT_CP_SET_LOCATION, check_location },
+  { "approved", G_TYPE_BOOLEAN, STMT_CP_APPROVE, NULL },
+  { "last_seen", G_TYPE_INT64, STMT_CP_TOUCH, check_time },
+};
+
+/**
+ * ev_store_set_cp_column:
+ * @self: a store
+ * @cp_id: the charging point's id
+ * @column: which of its values: `state` (a string, the wire name of an
+ *   #EvCpState), `price` (a double, EUR/kWh), `location` (a string),
+ *   `approved` (a boolean) or `last_seen` (a gint64, ms since the epoch)
+ * @value: the new value, of the column's type
+ * @error: return location for an error
+ *
+ * Records one value of a charging point's row, in the current batch. A
+ * column not in that list, a value of another type or a value out of
+ * range is refused with %EV_STORE_ERROR_INVALID_ARGUMENT before anything
+ * is written.
+ *
+ * Returns: %TRUE on success; %EV_STORE_ERROR_NOT_FOUND for an unknown id
+ */
+gboolean
+ev_store_set_cp_column (EvStore       *self,
+                        const char    *cp_id,
+                        const char    *column,
+                        const GValue  *value,
+                        GError       **error)
 {
   g_autoptr(EvBorrowedStmt) stmt = NULL;
+  guint i;
 
-  if (!store_begin_write (self, error))
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (column != NULL, FALSE);
+  g_return_val_if_fail (G_IS_VALUE (value), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  for (i = 0; i < G_N_ELEMENTS (cp_columns) && !g_str_equal (cp_columns[i].column, column); i++)
+    ;
+  if (i == G_N_ELEMENTS (cp_columns))
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
+                   _("A charging point has no column “%s” that can be set"),
+                   g_utf8_validate (column, -1, NULL) ? column : "");
+      return FALSE;
+    }
+  if (G_VALUE_TYPE (value) != cp_columns[i].type)
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
+                   _("The column “%s” takes a %s, not a %s"),
+                   column, g_type_name (cp_columns[i].type), G_VALUE_TYPE_NAME (value));
+      return FALSE;
+    }
+  if (!store_check_cp_id (cp_id, error) ||
+      (cp_columns[i].check != NULL && !cp_columns[i].check (value, error)) ||
+      !store_begin_write (self, error) ||
+      (stmt = store_borrow_stmt (self, cp_columns[i].stmt, error)) == NULL)
     return FALSE;
 
-  if ((stmt = store_borrow_stmt (self, id, error)) == NULL)
-    return FALSE;
   store_bind_text (stmt, 1, cp_id);
   if (G_VALUE_HOLDS_STRING (value))
     store_bind_text (stmt, 2, g_value_get_string (value));
   else if (G_VALUE_HOLDS_DOUBLE (value))
     sqlite3_bind_double (stmt, 2, g_value_get_double (value));
+  else if (G_VALUE_HOLDS_BOOLEAN (value))
+    sqlite3_bind_int (stmt, 2, g_value_get_boolean (value) ? 1 : 0);
   else
     sqlite3_bind_int64 (stmt, 2, g_value_get_int64 (value));
-  if (!store_step_done (self, stmt, error))
-    return FALSE;
+  return step_cp_write (self, stmt, cp_id, error);
+}
 
-  if (sqlite3_changes (self->db) == 0)
-    {
-      store_set_unknown_cp (cp_id, error);
-      return FALSE;
-    }
+/* ev_store_set_cp_column() with a value of @type collected from the
+ * arguments. */
+static gboolean
+set_cp (EvStore     *self,
+        const char  *cp_id,
+        const char  *column,
+        GError     **error,
+        GType        type,
+        ...)
+{
+  g_auto(GValue) value = G_VALUE_INIT;
+  g_autofree char *problem = NULL;
+  va_list args;
 
-  return TRUE;
+  va_start (args, type);
+  G_VALUE_COLLECT_INIT (&value, type, args, 0, &problem);
+  va_end (args);
+  g_return_val_if_fail (problem == NULL, FALSE);
+
+  return ev_store_set_cp_column (self, cp_id, column, &value, error);
 }
 
 /**
@@ -451,25 +578,16 @@ ev_store_set_cp_state (EvStore     *self,
                        EvCpState    state,
                        GError     **error)
 {
-  g_auto(GValue) value = G_VALUE_INIT;
-  const char *name;
+  const char *name = ev_cp_state_to_string (state);
 
-  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (!store_check_cp_id (cp_id, error))
-    return FALSE;
-
-  if ((name = ev_cp_state_to_string (state)) == NULL)
+  if (name == NULL)
     {
       g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
                    _("Invalid charging point state %d"), (int) state);
       return FALSE;
     }
 
-  g_value_init (&value, G_TYPE_STRING);
-  g_value_set_static_string (&value, name);
-  return update_cp (self, STMT_CP_SET_STATE, cp_id, &value, error);
+  return set_cp (self, cp_id, "state", error, G_TYPE_STRING, name);
 }
 
 /**
@@ -489,17 +607,7 @@ ev_store_set_cp_price (EvStore     *self,
                        double       price,
                        GError     **error)
 {
-  g_auto(GValue) value = G_VALUE_INIT;
-
-  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (!store_check_cp_id (cp_id, error) || !store_check_price (price, error))
-    return FALSE;
-
-  g_value_init (&value, G_TYPE_DOUBLE);
-  g_value_set_double (&value, price);
-  return update_cp (self, STMT_CP_SET_PRICE, cp_id, &value, error);
+  return set_cp (self, cp_id, "price", error, G_TYPE_DOUBLE, price);
 }
 
 /**
@@ -519,17 +627,7 @@ ev_store_set_cp_location (EvStore     *self,
                           const char  *location,
                           GError     **error)
 {
-  g_auto(GValue) value = G_VALUE_INIT;
-
-  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (!store_check_cp_id (cp_id, error) || !store_check_location (location, error))
-    return FALSE;
-
-  g_value_init (&value, G_TYPE_STRING);
-  g_value_set_string (&value, location);
-  return update_cp (self, STMT_CP_SET_LOCATION, cp_id, &value, error);
+  return set_cp (self, cp_id, "location", error, G_TYPE_STRING, location);
 }
 
 /**
@@ -548,17 +646,7 @@ ev_store_approve_cp (EvStore     *self,
                      const char  *cp_id,
                      GError     **error)
 {
-  g_auto(GValue) value = G_VALUE_INIT;
-
-  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (!store_check_cp_id (cp_id, error))
-    return FALSE;
-
-  g_value_init (&value, G_TYPE_INT64);
-  g_value_set_int64 (&value, 1);
-  return update_cp (self, STMT_CP_APPROVE, cp_id, &value, error);
+  return set_cp (self, cp_id, "approved", error, G_TYPE_BOOLEAN, TRUE);
 }
 
 /**
@@ -577,17 +665,7 @@ ev_store_touch_cp (EvStore     *self,
                    const char  *cp_id,
                    GError     **error)
 {
-  g_auto(GValue) value = G_VALUE_INIT;
-
-  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (!store_check_cp_id (cp_id, error))
-    return FALSE;
-
-  g_value_init (&value, G_TYPE_INT64);
-  g_value_set_int64 (&value, store_now_ms ());
-  return update_cp (self, STMT_CP_TOUCH, cp_id, &value, error);
+  return set_cp (self, cp_id, "last_seen", error, G_TYPE_INT64, store_now_ms ());
 }
 
 /**
@@ -677,12 +755,5 @@ ev_store_set_cp_key (EvStore     *self,
   store_bind_text (stmt, 1, cp_id);
   store_bind_text (stmt, 2, key);
   sqlite3_bind_int64 (stmt, 3, issued_at);
-  if (!store_step_done (self, stmt, error))
-    return FALSE;
-  if (sqlite3_changes (self->db) == 0)
-    {
-      store_set_unknown_cp (cp_id, error);
-      return FALSE;
-    }
-  return TRUE;
+  return step_cp_write (self, stmt, cp_id, error);
 }

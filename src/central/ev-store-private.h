@@ -99,8 +99,7 @@ typedef enum {
 #define BUSY_TIMEOUT_MS 5000
 #define TOKEN_BYTES 32
 #define SALT_BYTES 16
-#define MAX_LOCATION_CHARS 200
-#define MAX_REASON_BYTES 64
+#define MAX_REASON_CHARS 64
 #define MAX_TOKEN_BYTES 256
 #define MAX_EVENT_CHARS 64
 #define MAX_LOG_MESSAGE_BYTES 4096
@@ -182,13 +181,9 @@ gboolean store_check_driver_id (const char *driver_id, GError **error);
 
 gboolean store_check_supply_id (const char *supply_id, GError **error);
 
-gboolean store_text_is_printable (const char *text, size_t max_chars);
+gboolean store_check_text (const char *text, const char *field, long max_chars, GError **error);
 
-gboolean store_check_location (const char *location, GError **error);
-
-gboolean store_check_price (double price, GError **error);
-
-gboolean store_check_figures (double kwh, double amount, GError **error);
+gboolean store_check_number (double value, const char *field, GError **error);
 
 gboolean store_check_time (gint64 ms, GError **error);
 

@@ -5,6 +5,7 @@
 
 #include "ev-bus.h"
 #include "ev-mock-cluster.h"
+#include "ev-topics.h"
 
 /**
  * EvMockCluster:
@@ -50,31 +51,6 @@ static GParamSpec *properties[N_PROPS];
 /* The only broker of the cluster; the mock numbers its brokers from 1. */
 #define BROKER_ID 1
 
-static const char * const topics[] = {
-  "supply-req",
-  "supply-res",
-  "central-directives",
-  "supply-data",
-  "supply-data2",
-  "supply-error",
-  "cp-states",
-  NULL
-};
-
-/**
- * ev_mock_cluster_get_topics:
- *
- * The topics of the wire contract, which every cluster this program creates
- * has from the start.
- *
- * Returns: (transfer none) (array zero-terminated=1): the topic names
- */
-const char * const *
-ev_mock_cluster_get_topics (void)
-{
-  return topics;
-}
-
 static void
 log_cb (const rd_kafka_t *rk,
         int               level,
@@ -110,6 +86,7 @@ static gboolean
 create_topics (EvMockCluster  *self,
                GError        **error)
 {
+  const char * const *topics = ev_topics_get_all ();
   guint n_topics = g_strv_length ((char **) topics);
   g_autofree CreateTopic *jobs = g_new0 (CreateTopic, n_topics);
   g_autofree GThread **threads = g_new0 (GThread *, n_topics);
@@ -181,7 +158,7 @@ ev_mock_cluster_initable_init (GInitable     *initable,
   self->up = TRUE;
 
   g_debug ("Mock cluster listening on %s with %u topics of %d partitions",
-           self->bootstrap, g_strv_length ((char **) topics), self->partitions);
+           self->bootstrap, g_strv_length ((char **) ev_topics_get_all ()), self->partitions);
 
   return TRUE;
 }
@@ -303,7 +280,7 @@ ev_mock_cluster_init (EvMockCluster *self)
  * @error: return location for a #GError
  *
  * Starts a cluster of one broker on 127.0.0.1, with the topics of
- * ev_mock_cluster_get_topics() created.
+ * ev_topics_get_all() created.
  *
  * Returns: (transfer full): the new cluster, or %NULL with @error set
  */

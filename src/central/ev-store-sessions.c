@@ -132,7 +132,7 @@ ev_store_create_session (EvStore     *self,
   if (!store_check_supply_id (supply_id, error) ||
       !store_check_cp_id (cp_id, error) ||
       !store_check_driver_id (driver_id, error) ||
-      !store_check_price (price, error))
+      !store_check_number (price, "price", error))
     return FALSE;
 
   if (!store_begin_write (self, error))
@@ -235,7 +235,8 @@ ev_store_record_progress (EvStore     *self,
     *out_applied = FALSE;
 
   if (!store_check_supply_id (supply_id, error) ||
-      !store_check_figures (kwh, amount, error) ||
+      !store_check_number (kwh, "kwh", error) ||
+      !store_check_number (amount, "amount", error) ||
       !store_check_time (started_at, error))
     return FALSE;
 
@@ -337,10 +338,10 @@ ev_store_finish_session (EvStore          *self,
   ended_at = ev_supply_session_get_ended_at (outcome);
 
   if (!store_check_supply_id (supply_id, error) ||
-      !store_check_figures (ev_supply_session_get_kwh (outcome),
-                            ev_supply_session_get_amount (outcome), error) ||
-            !store_check_time (ev_supply_session_get_started_at (outcome), error) ||
-            !store_check_time (ended_at, error))
+      !store_check_number (ev_supply_session_get_kwh (outcome), "kwh", error) ||
+      !store_check_number (ev_supply_session_get_amount (outcome), "amount", error) ||
+      !store_check_time (ev_supply_session_get_started_at (outcome), error) ||
+      !store_check_time (ended_at, error))
     return FALSE;
 
   if (phase != EV_SUPPLY_PHASE_FINISHED && phase != EV_SUPPLY_PHASE_FAILED)
@@ -350,7 +351,7 @@ ev_store_finish_session (EvStore          *self,
       return FALSE;
     }
 
-  if (reason != NULL && !store_text_is_printable (reason, MAX_REASON_BYTES))
+  if (reason != NULL && !ev_protocol_validate_text (reason, "reason", MAX_REASON_CHARS, NULL))
     {
       g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
                    _("Invalid reason for the end of supply “%s”"), supply_id);

@@ -16,8 +16,6 @@ G_DECLARE_FINAL_TYPE (EvMockCluster, ev_mock_cluster, EV, MOCK_CLUSTER, GObject)
  */
 #define EV_MOCK_CLUSTER_DEFAULT_PARTITIONS 4
 
-const char * const *ev_mock_cluster_get_topics     (void);
-
 EvMockCluster      *ev_mock_cluster_new            (int             partitions,
                                                     GError        **error);
 

@@ -215,6 +215,11 @@ gboolean         ev_store_set_cp_location       (EvStore               *self,
 gboolean         ev_store_touch_cp              (EvStore               *self,
                                                  const char            *cp_id,
                                                  GError               **error);
+gboolean         ev_store_set_cp_column         (EvStore               *self,
+                                                 const char            *cp_id,
+                                                 const char            *column,
+                                                 const GValue          *value,
+                                                 GError               **error);
 
 gboolean         ev_store_touch_driver          (EvStore               *self,
                                                  const char            *driver_id,
