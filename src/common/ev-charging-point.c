@@ -365,33 +365,20 @@ ev_charging_point_set_supply (EvChargingPoint *self,
 
 /* Read through :supply, for callers that want one figure; there is no
  * copy of them on the CP. */
-const char *
-ev_charging_point_get_driver_id (EvChargingPoint *self)
-{
-  g_return_val_if_fail (EV_IS_CHARGING_POINT (self), NULL);
-  return self->supply != NULL ? ev_supply_get_driver_id (self->supply) : NULL;
-}
+#define THROUGH_SUPPLY(type, name, none) \
+  type \
+  ev_charging_point_get_##name (EvChargingPoint *self) \
+  { \
+    g_return_val_if_fail (EV_IS_CHARGING_POINT (self), none); \
+    return self->supply != NULL ? ev_supply_get_##name (self->supply) : none; \
+  }
 
-const char *
-ev_charging_point_get_supply_id (EvChargingPoint *self)
-{
-  g_return_val_if_fail (EV_IS_CHARGING_POINT (self), NULL);
-  return self->supply != NULL ? ev_supply_get_supply_id (self->supply) : NULL;
-}
+THROUGH_SUPPLY (const char *, driver_id, NULL)
+THROUGH_SUPPLY (const char *, supply_id, NULL)
+THROUGH_SUPPLY (double, kwh, 0.0)
+THROUGH_SUPPLY (double, amount, 0.0)
 
-double
-ev_charging_point_get_kwh (EvChargingPoint *self)
-{
-  g_return_val_if_fail (EV_IS_CHARGING_POINT (self), 0.0);
-  return self->supply != NULL ? ev_supply_get_kwh (self->supply) : 0.0;
-}
-
-double
-ev_charging_point_get_amount (EvChargingPoint *self)
-{
-  g_return_val_if_fail (EV_IS_CHARGING_POINT (self), 0.0);
-  return self->supply != NULL ? ev_supply_get_amount (self->supply) : 0.0;
-}
+#undef THROUGH_SUPPLY
 
 /**
  * ev_charging_point_get_pending:
