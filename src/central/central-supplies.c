@@ -979,7 +979,7 @@ untrack_session (CentralCore     *self,
                  supply_id) == 0)
     g_hash_table_remove (self->driver_supply, ev_supply_get_driver_id (held));
   g_hash_table_remove (self->open, supply_id);
-  if (rec != NULL && ev_charging_point_get_supply (rec->cp) == held)
+  if (rec != NULL && g_strcmp0 (ev_charging_point_get_supply_id (rec->cp), supply_id) == 0)
     ev_charging_point_set_supply (rec->cp, NULL);
 }
 
