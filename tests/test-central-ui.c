@@ -409,6 +409,61 @@ click (GtkWidget *button)
   g_signal_emit_by_name (button, "clicked");
 }
 
+static gboolean
+supply_figures_gone (gpointer list)
+{
+  return !ev_ui_test_has_label (list, "57.91 kWh") && !ev_ui_test_has_label (list, "driver-second");
+}
+
+/* The compact list's Energy column shows the kWh of the CP's supply
+ * itself: it follows that supply's figures, and when the CP's supply is
+ * another, the new one's and no longer the old one's. */
+static void
+test_list_follows_supply (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  CentralSummary *summary = CENTRAL_SUMMARY (ev_ui_test_find_type (window, CENTRAL_TYPE_SUMMARY));
+  GListModel *cps = central_service_get_charging_points (fixture->service);
+  g_autoptr(EvChargingPoint) cp = NULL;
+  g_autoptr(EvSupply) first = NULL;
+  g_autoptr(EvSupply) second = NULL;
+  GtkWidget *list;
+
+  wait_cards (window, fixture->n_cps);
+  cp = g_list_model_get_item (cps, 0);
+  first = ev_supply_new ("supply-first", ev_charging_point_get_cp_id (cp), "driver-first");
+  second = ev_supply_new ("supply-second", ev_charging_point_get_cp_id (cp), "driver-second");
+  ev_supply_set_kwh (first, 13.57);
+  ev_supply_set_kwh (second, 35.79);
+
+  g_object_set (summary, "compact", TRUE, NULL);
+  list = ev_ui_test_find_class (window, "cp-list");
+  ev_charging_point_set_state (cp, EV_CP_STATE_SUPPLYING);
+  ev_charging_point_set_supply (cp, first);
+  ev_ui_test_wait_label (list, "13.57 kWh", EV_UI_TEST_VISIBLE_ONLY, WAIT_MS);
+  ev_ui_test_wait_label (list, "driver-first", EV_UI_TEST_VISIBLE_ONLY, WAIT_MS);
+
+  ev_supply_set_kwh (first, 24.68);
+  ev_ui_test_wait_label (list, "24.68 kWh", EV_UI_TEST_VISIBLE_ONLY, WAIT_MS);
+
+  ev_charging_point_set_supply (cp, second);
+  ev_ui_test_wait_label (list, "35.79 kWh", EV_UI_TEST_VISIBLE_ONLY, WAIT_MS);
+  ev_ui_test_wait_label (list, "driver-second", EV_UI_TEST_VISIBLE_ONLY, WAIT_MS);
+  g_assert_false (ev_ui_test_has_label (list, "24.68 kWh"));
+
+  /* The old supply's figures are not this CP's any more. */
+  ev_supply_set_kwh (first, 46.8);
+  ev_supply_set_kwh (second, 57.91);
+  ev_ui_test_wait_label (list, "57.91 kWh", EV_UI_TEST_VISIBLE_ONLY, WAIT_MS);
+  g_assert_false (ev_ui_test_has_label (list, "46.80 kWh"));
+
+  ev_charging_point_set_supply (cp, NULL);
+  ev_charging_point_set_state (cp, EV_CP_STATE_ACTIVE);
+  ev_test_wait_until (NULL, supply_figures_gone, list, WAIT_MS, "the supply's figures to go");
+  g_object_set (summary, "compact", FALSE, NULL);
+}
+
 /* Above the cards: a count per state, each a filter; a compact list; a
  * chart of the power and the supplies in progress. */
 static void
@@ -445,9 +500,10 @@ test_summary (Fixture       *fixture,
         {
           g_autofree char *supply_id = g_strdup_printf ("supply-%u", i);
 
-          ev_charging_point_set_driver_id (cp, "d1");
-          ev_charging_point_set_supply_id (cp, supply_id);
-          ev_charging_point_set_kwh (cp, 1.0);
+          g_autoptr(EvSupply) supply = ev_supply_new (supply_id, ev_charging_point_get_cp_id (cp), "d1");
+
+          ev_supply_set_kwh (supply, 1.0);
+          ev_charging_point_set_supply (cp, supply);
         }
       ev_charging_point_set_state (cp, state);
     }
@@ -488,7 +544,7 @@ test_summary (Fixture       *fixture,
     {
       g_autoptr(EvChargingPoint) cp = g_list_model_get_item (cps, i);
 
-      ev_charging_point_set_kwh (cp, 2.0);
+      ev_supply_set_kwh (ev_charging_point_get_supply (cp), 2.0);
     }
   ev_test_sleep_spinning (NULL, 200);
   central_summary_sample (summary);
@@ -582,9 +638,11 @@ paint_busy_network (Fixture *fixture)
 
       if (looks[look].driver != NULL)
         {
-          ev_charging_point_set_driver_id (cp, looks[look].driver);
-          ev_charging_point_set_kwh (cp, looks[look].kwh);
-          ev_charging_point_set_amount (cp, looks[look].kwh * ev_charging_point_get_price (cp));
+          g_autoptr(EvSupply) supply = ev_supply_new (NULL, ev_charging_point_get_cp_id (cp), looks[look].driver);
+
+          ev_supply_set_kwh (supply, looks[look].kwh);
+          ev_supply_set_amount (supply, looks[look].kwh * ev_charging_point_get_price (cp));
+          ev_charging_point_set_supply (cp, supply);
         }
       ev_charging_point_set_state (cp, looks[look].state);
     }
@@ -864,8 +922,11 @@ static void
 test_card_follows_item (void)
 {
   g_autoptr(EvChargingPoint) cp = ev_charging_point_new ("CP-42");
+  g_autoptr(EvSupply) first = ev_supply_new ("S1", "CP-42", "driver-7");
+  g_autoptr(EvSupply) second = ev_supply_new ("S2", "CP-42", "driver-8");
   GtkWidget *card = g_object_ref_sink (central_cp_card_new ());
 
+  ev_supply_set_kwh (second, 0.5);
   ev_charging_point_set_location (cp, "Alicante, Plaza de los Luceros");
   central_cp_card_set_item (CENTRAL_CP_CARD (card), cp);
   g_assert_true (ev_ui_test_has_label (card, "CP-42"));
@@ -873,7 +934,19 @@ test_card_follows_item (void)
   g_assert_true (gtk_widget_has_css_class (card, "state-disconnected"));
 
   ev_charging_point_set_state (cp, EV_CP_STATE_SUPPLYING);
-  ev_charging_point_set_driver_id (cp, "driver-7");
+  ev_charging_point_set_supply (cp, first);
+  g_assert_true (ev_ui_test_has_label (card, "Driver driver-7"));
+  ev_supply_set_kwh (first, 4.25);
+  g_assert_true (ev_ui_test_has_label (card, "4.25 kWh"));
+  ev_charging_point_set_supply (cp, second);
+  g_assert_true (ev_ui_test_has_label (card, "Driver driver-8"));
+  g_assert_true (ev_ui_test_has_label (card, "0.50 kWh"));
+  g_assert_false (ev_ui_test_has_label (card, "4.25 kWh"));
+  /* The old supply is no longer shown. */
+  ev_supply_set_kwh (first, 6.0);
+  g_assert_false (ev_ui_test_has_label (card, "6.00 kWh"));
+  ev_charging_point_set_supply (cp, NULL);
+  g_assert_false (ev_ui_test_has_label (card, "Driver driver-8"));
   g_assert_true (gtk_widget_has_css_class (card, "state-supplying"));
   g_assert_false (gtk_widget_has_css_class (card, "state-disconnected"));
   g_assert_true (ev_ui_test_has_label (card, ev_cp_state_get_label (EV_CP_STATE_SUPPLYING)));
@@ -1476,6 +1549,8 @@ main (int   argc,
               fixture_setup, test_forget_driver_key, fixture_teardown);
   g_test_add ("/central-ui/window/summary", Fixture, GUINT_TO_POINTER (12),
               fixture_setup, test_summary, fixture_teardown);
+  g_test_add ("/central-ui/window/list-follows-supply", Fixture, GUINT_TO_POINTER (2),
+              fixture_setup, test_list_follows_supply, fixture_teardown);
   g_test_add ("/central-ui/window/narrow", Fixture, GUINT_TO_POINTER (4),
               fixture_setup, test_narrow, fixture_teardown);
   g_test_add ("/central-ui/window/pending-approval", Fixture, GUINT_TO_POINTER (3 | WITH_PENDING),

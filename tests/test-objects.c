@@ -6,7 +6,7 @@
 #include "ev-charging-point.h"
 #include "ev-cp-state-model.h"
 #include "ev-enum-types.h"
-#include "ev-supply-session.h"
+#include "ev-supply.h"
 
 typedef struct {
   GHashTable *counts;
@@ -57,17 +57,21 @@ test_cp_copy (void)
 {
   EvChargingPoint *cp = ev_charging_point_new ("CP1");
   EvChargingPoint *copy;
+  g_autoptr(EvSupply) supply = NULL;
 
   ev_charging_point_set_state (cp, EV_CP_STATE_SUPPLYING);
   ev_charging_point_set_location (cp, "Alicante");
   ev_charging_point_set_price (cp, 0.35);
-  ev_charging_point_set_driver_id (cp, "D1");
-  ev_charging_point_set_supply_id (cp, "S1");
-  ev_charging_point_set_kwh (cp, 1.5);
-  ev_charging_point_set_amount (cp, 0.525);
+  supply = ev_supply_new ("S1", "CP1", "D1");
+  ev_supply_set_kwh (supply, 1.5);
+  ev_supply_set_amount (supply, 0.525);
+  ev_charging_point_set_supply (cp, supply);
   copy = ev_charging_point_copy (cp);
   ev_charging_point_set_state (cp, EV_CP_STATE_ACTIVE);
-  ev_charging_point_clear_supply (cp);
+  /* The snapshot's supply is its own: the live one goes on. */
+  ev_supply_set_kwh (supply, 2.0);
+  g_assert_true (ev_charging_point_get_supply (copy) != supply);
+  ev_charging_point_set_supply (cp, NULL);
 
   g_assert_cmpstr (ev_charging_point_get_cp_id (copy), ==, "CP1");
   g_assert_cmpint (ev_charging_point_get_state (copy), ==, EV_CP_STATE_SUPPLYING);
@@ -80,6 +84,13 @@ test_cp_copy (void)
 
   g_assert_finalize_object (copy);
   g_assert_finalize_object (cp);
+  g_assert_finalize_object (g_steal_pointer (&supply));
+}
+
+static void
+reset (NotifyLog *log)
+{
+  g_hash_table_remove_all (log->counts);
 }
 
 static void
@@ -96,31 +107,16 @@ test_cp_notify_once_per_change (void)
   ev_charging_point_set_location (cp, "Alicante");
   ev_charging_point_set_price (cp, 0.35);
   ev_charging_point_set_price (cp, 0.35);
-  ev_charging_point_set_driver_id (cp, "D1");
-  ev_charging_point_set_kwh (cp, 1.5);
-  ev_charging_point_set_amount (cp, 0.525);
 
   g_assert_cmpuint (notified (&log, "state"), ==, 1);
   g_assert_cmpuint (notified (&log, "location"), ==, 1);
   g_assert_cmpuint (notified (&log, "price"), ==, 1);
-  g_assert_cmpuint (notified (&log, "driver-id"), ==, 1);
-  g_assert_cmpuint (notified (&log, "kwh"), ==, 1);
-  g_assert_cmpuint (notified (&log, "amount"), ==, 1);
 
   /* Setting through GObject goes through the same setters. */
-  g_object_set (cp, "state", EV_CP_STATE_SUPPLYING, "kwh", 1.5, NULL);
+  g_object_set (cp, "state", EV_CP_STATE_SUPPLYING, "price", 0.35, NULL);
   g_assert_cmpuint (notified (&log, "state"), ==, 2);
-  g_assert_cmpuint (notified (&log, "kwh"), ==, 1);
+  g_assert_cmpuint (notified (&log, "price"), ==, 1);
   g_assert_cmpint (ev_charging_point_get_state (cp), ==, EV_CP_STATE_SUPPLYING);
-
-  ev_charging_point_clear_supply (cp);
-  g_assert_null (ev_charging_point_get_driver_id (cp));
-  g_assert_cmpfloat (ev_charging_point_get_kwh (cp), ==, 0.0);
-  g_assert_cmpfloat (ev_charging_point_get_amount (cp), ==, 0.0);
-  g_assert_cmpuint (notified (&log, "driver-id"), ==, 2);
-  g_assert_cmpuint (notified (&log, "kwh"), ==, 2);
-  /* The supply id was never set: clearing it is not a change. */
-  g_assert_cmpuint (notified (&log, "supply-id"), ==, 0);
 
   g_hash_table_unref (log.counts);
   g_assert_finalize_object (cp);
@@ -138,11 +134,10 @@ test_cp_rejects_bad_numbers (void)
   g_test_assert_expected_messages ();
 
   g_test_expect_message ("EvCommon", G_LOG_LEVEL_CRITICAL, "*value >= 0.0*");
-  ev_charging_point_set_kwh (cp, -1.0);
+  ev_charging_point_set_price (cp, -1.0);
   g_test_assert_expected_messages ();
 
   g_assert_cmpfloat (ev_charging_point_get_price (cp), ==, 0.40);
-  g_assert_cmpfloat (ev_charging_point_get_kwh (cp), ==, 0.0);
 
   g_assert_finalize_object (cp);
 }
@@ -280,40 +275,187 @@ test_cp_state_model (void)
   g_assert_null (g_list_model_get_item (G_LIST_MODEL (model), 0));
 }
 
+/* A CP holds its supply itself: the supply's changes are the CP's, until
+ * another supply (or none) takes its place. */
+static void
+test_cp_supply (void)
+{
+  EvChargingPoint *cp = ev_charging_point_new ("CP1");
+  EvSupply *first = ev_supply_new ("S1", "CP1", "D1");
+  EvSupply *second = ev_supply_new ("S2", "CP1", "D2");
+  NotifyLog log;
+
+  watch (G_OBJECT (cp), &log);
+  g_assert_null (ev_charging_point_get_supply (cp));
+  g_assert_null (ev_charging_point_get_driver_id (cp));
+  g_assert_cmpfloat (ev_charging_point_get_kwh (cp), ==, 0.0);
+
+  ev_charging_point_set_supply (cp, first);
+  ev_charging_point_set_supply (cp, first);
+  g_assert_cmpuint (notified (&log, "supply"), ==, 1);
+  g_assert_cmpstr (ev_charging_point_get_driver_id (cp), ==, "D1");
+  g_assert_cmpstr (ev_charging_point_get_supply_id (cp), ==, "S1");
+
+  ev_supply_set_kwh (first, 1.5);
+  ev_supply_set_kwh (first, 1.5);
+  g_assert_cmpuint (notified (&log, "supply"), ==, 2);
+  g_assert_cmpfloat (ev_charging_point_get_kwh (cp), ==, 1.5);
+
+  g_object_set (cp, "supply", second, NULL);
+  g_assert_cmpuint (notified (&log, "supply"), ==, 3);
+  /* The old supply is no longer this CP's. */
+  ev_supply_set_kwh (first, 3.0);
+  g_assert_cmpuint (notified (&log, "supply"), ==, 3);
+  g_assert_cmpfloat (ev_charging_point_get_kwh (cp), ==, 0.0);
+
+  ev_charging_point_set_supply (cp, NULL);
+  g_assert_cmpuint (notified (&log, "supply"), ==, 4);
+  ev_supply_set_kwh (second, 1.0);
+  g_assert_cmpuint (notified (&log, "supply"), ==, 4);
+
+  g_hash_table_unref (log.counts);
+  g_assert_finalize_object (cp);
+  g_assert_finalize_object (first);
+  g_assert_finalize_object (second);
+}
+
+/* How a view's CP follows the original: the same supply is updated in
+ * place (its watchers see its figures change), another is copied. */
+static void
+test_cp_update_supply (void)
+{
+  g_autoptr(EvChargingPoint) original = ev_charging_point_new ("CP1");
+  g_autoptr(EvChargingPoint) view = ev_charging_point_new ("CP1");
+  g_autoptr(EvSupply) live = ev_supply_new ("S1", "CP1", "D1");
+  g_autoptr(EvSupply) next = ev_supply_new ("S2", "CP1", "D2");
+  EvSupply *shown;
+  NotifyLog log;
+
+  ev_charging_point_set_supply (original, live);
+  ev_charging_point_update (view, original);
+  shown = ev_charging_point_get_supply (view);
+  g_assert_nonnull (shown);
+  g_assert_true (shown != live);
+  g_assert_cmpstr (ev_supply_get_driver_id (shown), ==, "D1");
+
+  watch (G_OBJECT (shown), &log);
+  ev_supply_set_kwh (live, 2.5);
+  ev_supply_set_amount (live, 0.875);
+  ev_charging_point_update (view, original);
+  g_assert_true (ev_charging_point_get_supply (view) == shown);
+  g_assert_cmpuint (notified (&log, "kwh"), ==, 1);
+  g_assert_cmpuint (notified (&log, "amount"), ==, 1);
+  g_assert_cmpuint (notified (&log, "phase"), ==, 0);
+  g_assert_cmpfloat (ev_charging_point_get_kwh (view), ==, 2.5);
+
+  ev_charging_point_set_supply (original, next);
+  ev_charging_point_update (view, original);
+  g_assert_cmpstr (ev_charging_point_get_supply_id (view), ==, "S2");
+
+  ev_charging_point_set_supply (original, NULL);
+  ev_charging_point_update (view, original);
+  g_assert_null (ev_charging_point_get_supply (view));
+
+  g_hash_table_unref (log.counts);
+}
+
+/* Every property notifies once per real change, never for an equal value,
+ * and an update from an equal supply notifies nothing. */
+static void
+test_supply_notify_once (void)
+{
+  g_autoptr(EvSupply) s = ev_supply_new ("S1", "CP1", "D7");
+  g_autoptr(EvSupply) same = NULL;
+  g_autoptr(EvSupply) later = NULL;
+  const char *changing[] = { "phase", "price", "kwh", "amount", "seq", "started-at",
+                             "ended-at", "reason", "provisional" };
+  NotifyLog log;
+
+  watch (G_OBJECT (s), &log);
+  for (guint round = 0; round < 2; round++)
+    {
+      ev_supply_set_phase (s, EV_SUPPLY_PHASE_SUPPLYING);
+      ev_supply_set_price (s, 0.35);
+      ev_supply_set_kwh (s, 2.0);
+      ev_supply_set_amount (s, 0.7);
+      ev_supply_set_seq (s, 3);
+      ev_supply_set_started_at (s, 1700000000000);
+      ev_supply_set_ended_at (s, 1700000060000);
+      ev_supply_set_reason (s, "unplugged");
+      ev_supply_set_provisional (s, TRUE);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (changing); i++)
+    g_assert_cmpuint (notified (&log, changing[i]), ==, 1);
+  g_assert_cmpuint (g_hash_table_size (log.counts), ==, G_N_ELEMENTS (changing));
+
+  reset (&log);
+  same = ev_supply_copy (s);
+  ev_supply_update (s, same);
+  g_assert_cmpuint (g_hash_table_size (log.counts), ==, 0);
+
+  later = ev_supply_copy (s);
+  ev_supply_set_kwh (later, 2.5);
+  ev_supply_set_seq (later, 4);
+  ev_supply_update (s, later);
+  g_assert_cmpuint (notified (&log, "kwh"), ==, 1);
+  g_assert_cmpuint (notified (&log, "seq"), ==, 1);
+  g_assert_cmpuint (g_hash_table_size (log.counts), ==, 2);
+
+  g_hash_table_unref (log.counts);
+}
+
+/* The phases have one set of names, the one the database keeps. */
+static void
+test_supply_phase_names (void)
+{
+  const char *names[] = { "requested", "authorized", "supplying", "finished", "failed" };
+  EvSupplyPhase phase = EV_SUPPLY_PHASE_REQUESTED;
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_assert_cmpstr (ev_supply_phase_to_string (i), ==, names[i]);
+      g_assert_true (ev_supply_phase_from_string (names[i], &phase));
+      g_assert_cmpint (phase, ==, i);
+    }
+  g_assert_false (ev_supply_phase_from_string ("denied", &phase));
+  g_assert_false (ev_supply_phase_from_string (NULL, &phase));
+  g_assert_cmpint (phase, ==, EV_SUPPLY_PHASE_FAILED);
+}
+
 static void
 test_session_lifecycle (void)
 {
-  EvSupplySession *s = ev_supply_session_new ("6f1c0a51-8d2e-4c9a-9a52-3a8a0b4b8f10", "CP1", "D7");
+  EvSupply *s = ev_supply_new ("6f1c0a51-8d2e-4c9a-9a52-3a8a0b4b8f10", "CP1", "D7");
   NotifyLog log;
 
   watch (G_OBJECT (s), &log);
 
-  g_assert_cmpint (ev_supply_session_get_phase (s), ==, EV_SUPPLY_PHASE_REQUESTED);
-  g_assert_false (ev_supply_session_is_concluded (s));
+  g_assert_cmpint (ev_supply_get_phase (s), ==, EV_SUPPLY_PHASE_REQUESTED);
+  g_assert_false (ev_supply_is_concluded (s));
 
-  ev_supply_session_set_phase (s, EV_SUPPLY_PHASE_SUPPLYING);
-  ev_supply_session_set_seq (s, 3);
-  ev_supply_session_set_seq (s, 3);
-  ev_supply_session_set_kwh (s, 2.0);
-  ev_supply_session_set_amount (s, 0.7);
-  ev_supply_session_set_started_at (s, 1700000000000);
-  g_assert_false (ev_supply_session_is_concluded (s));
+  ev_supply_set_phase (s, EV_SUPPLY_PHASE_SUPPLYING);
+  ev_supply_set_seq (s, 3);
+  ev_supply_set_seq (s, 3);
+  ev_supply_set_kwh (s, 2.0);
+  ev_supply_set_amount (s, 0.7);
+  ev_supply_set_started_at (s, 1700000000000);
+  g_assert_false (ev_supply_is_concluded (s));
 
-  ev_supply_session_set_phase (s, EV_SUPPLY_PHASE_FINISHED);
-  ev_supply_session_set_ended_at (s, 1700000060000);
-  ev_supply_session_set_reason (s, "unplugged");
-  ev_supply_session_set_reason (s, "unplugged");
-  g_assert_true (ev_supply_session_is_concluded (s));
+  ev_supply_set_phase (s, EV_SUPPLY_PHASE_FINISHED);
+  ev_supply_set_ended_at (s, 1700000060000);
+  ev_supply_set_reason (s, "unplugged");
+  ev_supply_set_reason (s, "unplugged");
+  g_assert_true (ev_supply_is_concluded (s));
 
   g_assert_cmpuint (notified (&log, "phase"), ==, 2);
   g_assert_cmpuint (notified (&log, "seq"), ==, 1);
   g_assert_cmpuint (notified (&log, "reason"), ==, 1);
-  g_assert_cmpstr (ev_supply_session_get_cp_id (s), ==, "CP1");
-  g_assert_cmpstr (ev_supply_session_get_driver_id (s), ==, "D7");
-  g_assert_cmpint (ev_supply_session_get_ended_at (s), ==, 1700000060000);
+  g_assert_cmpstr (ev_supply_get_cp_id (s), ==, "CP1");
+  g_assert_cmpstr (ev_supply_get_driver_id (s), ==, "D7");
+  g_assert_cmpint (ev_supply_get_ended_at (s), ==, 1700000060000);
 
-  ev_supply_session_set_phase (s, EV_SUPPLY_PHASE_FAILED);
-  g_assert_true (ev_supply_session_is_concluded (s));
+  ev_supply_set_phase (s, EV_SUPPLY_PHASE_FAILED);
+  g_assert_true (ev_supply_is_concluded (s));
 
   g_hash_table_unref (log.counts);
   g_assert_finalize_object (s);
@@ -322,13 +464,13 @@ test_session_lifecycle (void)
 static void
 test_session_rejects_bad_numbers (void)
 {
-  EvSupplySession *s = ev_supply_session_new (NULL, "CP1", "station:CP1");
+  EvSupply *s = ev_supply_new (NULL, "CP1", "station:CP1");
 
   g_test_expect_message ("EvCommon", G_LOG_LEVEL_CRITICAL, "*amount >= 0.0*");
-  ev_supply_session_set_amount (s, -0.5);
+  ev_supply_set_amount (s, -0.5);
   g_test_assert_expected_messages ();
-  g_assert_cmpfloat (ev_supply_session_get_amount (s), ==, 0.0);
-  g_assert_null (ev_supply_session_get_supply_id (s));
+  g_assert_cmpfloat (ev_supply_get_amount (s), ==, 0.0);
+  g_assert_null (ev_supply_get_supply_id (s));
 
   g_assert_finalize_object (s);
 }
@@ -345,8 +487,12 @@ main (int   argc,
   g_test_add_func ("/charging-point/bad-numbers", test_cp_rejects_bad_numbers);
   g_test_add_func ("/charging-point/list-model", test_cp_in_list_model);
   g_test_add_func ("/charging-point/state-model", test_cp_state_model);
-  g_test_add_func ("/supply-session/lifecycle", test_session_lifecycle);
-  g_test_add_func ("/supply-session/bad-numbers", test_session_rejects_bad_numbers);
+  g_test_add_func ("/charging-point/supply", test_cp_supply);
+  g_test_add_func ("/charging-point/update-supply", test_cp_update_supply);
+  g_test_add_func ("/supply/lifecycle", test_session_lifecycle);
+  g_test_add_func ("/supply/bad-numbers", test_session_rejects_bad_numbers);
+  g_test_add_func ("/supply/notify-once", test_supply_notify_once);
+  g_test_add_func ("/supply/phase-names", test_supply_phase_names);
 
   return g_test_run ();
 }

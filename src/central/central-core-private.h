@@ -209,7 +209,7 @@ struct _CentralCore
   GHashTable *peer_limits;    /* peer address (no port) → PeerLimit */
   LogThrottle pending_throttle; /* too-many-pending denials */
   GHashTable *forged;         /* "topic cp_id" → LogThrottle: messages refused for their key */
-  GHashTable *open;           /* supply_id → EvSupplySession (not concluded) */
+  GHashTable *open;           /* supply_id → EvSupply (not concluded) */
   GHashTable *driver_supply;  /* driver_id → supply_id of its open session */
   /* The outbox's committed rows not yet known to be in Kafka, by id
    * (oldest first): &Outgoing.entry->id → Outgoing. */
@@ -278,7 +278,7 @@ typedef struct
 typedef struct
 {
   char *request_id;
-  EvSupplySession *session;
+  EvSupply *session;
 } Authorization;
 
 /* A supply's figures for its driver and, for a ticket, the event that
@@ -288,7 +288,7 @@ typedef struct
 {
   EvSupplyData *relayed;      /* progress, sent as it is */
   EvOutboxEntry *entry;       /* a ticket, sent through the outbox */
-  EvSupplySession *ended;     /* a ticket's supply, or NULL */
+  EvSupply *ended;            /* a ticket's supply, or NULL */
   char *fault;                /* Central's reason, for a settled one */
 } Relay;
 
@@ -331,9 +331,9 @@ gboolean central_check_request_author (CentralCore *self, EvBusMessage *msg, con
 void central_when_committed (CentralCore *self, EvBusMessage *msg, AfterCommitFunc func, gpointer data,
                              GDestroyNotify destroy);
 
-void central_track_session (CentralCore *self, EvSupplySession *session);
+void central_track_session (CentralCore *self, EvSupply *session);
 
-void central_fail_session (CentralCore *self, EvSupplySession *session, EvSupplyErrorReason reason);
+void central_fail_session (CentralCore *self, EvSupply *session, EvSupplyErrorReason reason);
 
 void central_fail_supply (CentralCore *self, CpRecord *rec, EvSupplyErrorReason reason);
 
@@ -344,7 +344,7 @@ void central_publish (CentralCore *self, const char *topic, const char *key, cha
 void central_publish_cp_state (CentralCore *self, EvChargingPoint *cp);
 
 void central_publish_directive (CentralCore *self, const char *target, EvDirectiveAction action,
-                                EvSupplySession *session);
+                                EvSupply        *session);
 
 void central_outgoing_free (gpointer data);
 
@@ -357,7 +357,7 @@ void central_outbox_send (CentralCore *self, const EvOutboxEntry *entry);
 EvOutboxEntry *central_outbox_write (CentralCore *self, const char *topic, const char *key, char *json, gsize length,
                                      GError **error);
 
-EvOutboxEntry *central_write_supply_error (CentralCore *self, EvSupplySession *session, GError **error);
+EvOutboxEntry *central_write_supply_error (CentralCore *self, EvSupply *session, GError **error);
 
 gboolean central_log_throttle_take (LogThrottle *throttle, gint64 interval_us, guint *count);
 

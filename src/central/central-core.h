@@ -5,7 +5,7 @@
 #include "central-event.h"
 #include "ev-signing.h"
 #include "ev-charging-point.h"
-#include "ev-supply-session.h"
+#include "ev-supply.h"
 
 G_BEGIN_DECLS
 
@@ -108,12 +108,12 @@ GListModel  *central_core_get_charging_points (CentralCore      *self);
 EvChargingPoint *central_core_lookup_cp     (CentralCore        *self,
                                              const char         *cp_id);
 /* Supplies not concluded (requested, authorised, supplying), oldest
- * first; items are EvSupplySession. */
+ * first; items are EvSupply. */
 GListModel  *central_core_get_requests      (CentralCore        *self);
 /* The system log, newest first, at most 1000 entries; CentralEvent. */
 GListModel  *central_core_get_log           (CentralCore        *self);
 /* Concluded supplies (tickets and failures), newest first, loaded from
- * the database at start and prepended as they conclude; EvSupplySession.
+ * the database at start and prepended as they conclude; EvSupply.
  * At most the newest 1000: the database keeps them all. */
 GListModel  *central_core_get_history       (CentralCore        *self);
 

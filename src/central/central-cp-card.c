@@ -23,6 +23,8 @@ struct _CentralCpCard
 
   EvChargingPoint *item;
   const char      *state_class;
+  /* The supply's figures, followed through the item's :supply. */
+  GtkExpressionWatch *supply_watches[3];
 
   GtkWidget       *box;
   GtkLabel        *id_label;
@@ -191,18 +193,48 @@ item_notify_cb (CentralCpCard *self,
    * string comparison keeps this readable and costs nothing here. */
   if (g_str_equal (name, "state") || g_str_equal (name, "pending"))
     update_state (self);
-  else if (g_str_equal (name, "kwh"))
-    update_energy (self);
-  else if (g_str_equal (name, "amount"))
-    update_amount (self);
-  else if (g_str_equal (name, "driver-id"))
-    update_driver (self);
   else if (g_str_equal (name, "price"))
     update_price (self);
   else if (g_str_equal (name, "location"))
     {
       update_location (self);
       update_state (self);
+    }
+}
+
+static void
+unwatch_supply (CentralCpCard *self)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (self->supply_watches); i++)
+    g_clear_pointer (&self->supply_watches[i], gtk_expression_watch_unwatch);
+}
+
+/* GtkLabel skips a label that did not change: one callback for all. */
+static void
+supply_figure_cb (gpointer data)
+{
+  CentralCpCard *self = data;
+
+  update_driver (self);
+  update_energy (self);
+  update_amount (self);
+}
+
+static void
+watch_supply (CentralCpCard *self)
+{
+  static const char * const figures[] = { "driver-id", "kwh", "amount" };
+
+  G_STATIC_ASSERT (G_N_ELEMENTS (figures) == G_N_ELEMENTS (((CentralCpCard *) NULL)->supply_watches));
+
+  for (guint i = 0; i < G_N_ELEMENTS (figures); i++)
+    {
+      g_autoptr(GtkExpression) expression =
+        gtk_property_expression_new (EV_TYPE_SUPPLY,
+                                     gtk_property_expression_new (EV_TYPE_CHARGING_POINT, NULL, "supply"),
+                                     figures[i]);
+
+      self->supply_watches[i] = gtk_expression_watch (expression, self->item, supply_figure_cb, self, NULL);
     }
 }
 
@@ -273,6 +305,7 @@ central_cp_card_dispose (GObject *object)
 {
   CentralCpCard *self = CENTRAL_CP_CARD (object);
 
+  unwatch_supply (self);
   if (self->item != NULL)
     g_signal_handlers_disconnect_by_func (self->item, item_notify_cb, self);
   g_clear_object (&self->item);
@@ -459,15 +492,19 @@ central_cp_card_set_item (CentralCpCard   *self,
   if (self->item == item)
     return;
 
+  unwatch_supply (self);
   if (self->item != NULL)
     g_signal_handlers_disconnect_by_func (self->item, item_notify_cb, self);
 
   g_set_object (&self->item, item);
 
   if (self->item != NULL)
-    g_signal_connect_object (self->item, "notify",
-                             G_CALLBACK (item_notify_cb), self,
-                             G_CONNECT_SWAPPED);
+    {
+      g_signal_connect_object (self->item, "notify",
+                               G_CALLBACK (item_notify_cb), self,
+                               G_CONNECT_SWAPPED);
+      watch_supply (self);
+    }
 
   update_all (self);
 

@@ -668,9 +668,9 @@ central_check_forgotten_supply (CentralCore *self,
                                 CpRecord    *rec)
 {
   const char *supply_id = ev_charging_point_get_supply_id (rec->cp);
-  EvSupplySession *session = supply_id != NULL ? g_hash_table_lookup (self->open, supply_id) : NULL;
+  EvSupply *session = supply_id != NULL ? g_hash_table_lookup (self->open, supply_id) : NULL;
 
-  if (session == NULL || ev_supply_session_get_phase (session) != EV_SUPPLY_PHASE_SUPPLYING ||
+  if (session == NULL || ev_supply_get_phase (session) != EV_SUPPLY_PHASE_SUPPLYING ||
       rec->reported != EV_CP_STATE_ACTIVE)
     {
       rec->idle_since_us = 0;
@@ -940,12 +940,12 @@ central_check_silence_cb (gpointer user_data)
     g_autoptr(GPtrArray) expired = g_ptr_array_new_with_free_func (g_object_unref);
     gint64 now_wall = central_now_ms ();
     GHashTableIter open_iter;
-    EvSupplySession *session;
+    EvSupply *session;
 
     g_hash_table_iter_init (&open_iter, self->open);
     while (g_hash_table_iter_next (&open_iter, NULL, (gpointer *) &session))
-      if (ev_supply_session_get_phase (session) == EV_SUPPLY_PHASE_AUTHORIZED &&
-          now_wall - MAX (ev_supply_session_get_started_at (session), self->started_at_ms) >
+      if (ev_supply_get_phase (session) == EV_SUPPLY_PHASE_AUTHORIZED &&
+          now_wall - MAX (ev_supply_get_started_at (session), self->started_at_ms) >
           (gint64) self->authorized_timeout)
         g_ptr_array_add (expired, g_object_ref (session));
 

@@ -104,8 +104,9 @@ central_summary_sample (CentralSummary *self)
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(EvChargingPoint) cp = g_list_model_get_item (self->model, i);
-      const char *supply_id = ev_charging_point_get_supply_id (cp);
-      double kwh = ev_charging_point_get_kwh (cp);
+      EvSupply *supply = ev_charging_point_get_supply (cp);
+      const char *supply_id = supply != NULL ? ev_supply_get_supply_id (supply) : NULL;
+      double kwh = supply != NULL ? ev_supply_get_kwh (supply) : 0.0;
       double *before;
 
       if (ev_charging_point_get_state (cp) != EV_CP_STATE_SUPPLYING || supply_id == NULL)

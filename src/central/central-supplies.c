@@ -16,11 +16,11 @@ static void store_failed_for (CentralCore  *self,
                               const char   *topic,
                               const GError *error);
 static void untrack_session (CentralCore     *self,
-                             EvSupplySession *session);
+                             EvSupply        *session);
 static void emit_ticket  (CentralCore     *self,
-                          EvSupplySession *session);
+                          EvSupply        *session);
 static void emit_settled (CentralCore     *self,
-                          EvSupplySession *session,
+                          EvSupply        *session,
                           const char      *fault);
 static gboolean retry_store_cb (gpointer user_data);
 static void dispatch (CentralCore  *self,
@@ -84,33 +84,28 @@ central_when_committed (CentralCore     *self,
 
 void
 central_track_session (CentralCore     *self,
-                       EvSupplySession *session)
+                       EvSupply        *session)
 {
-  const char *supply_id = ev_supply_session_get_supply_id (session);
-  CpRecord *rec = g_hash_table_lookup (self->records, ev_supply_session_get_cp_id (session));
+  const char *supply_id = ev_supply_get_supply_id (session);
+  CpRecord *rec = g_hash_table_lookup (self->records, ev_supply_get_cp_id (session));
 
   g_hash_table_insert (self->open, g_strdup (supply_id), g_object_ref (session));
   g_hash_table_insert (self->driver_supply,
-                       g_strdup (ev_supply_session_get_driver_id (session)),
+                       g_strdup (ev_supply_get_driver_id (session)),
                        g_strdup (supply_id));
   g_list_store_append (self->requests, session);
 
   if (rec != NULL)
-    {
-      ev_charging_point_set_supply_id (rec->cp, supply_id);
-      ev_charging_point_set_driver_id (rec->cp, ev_supply_session_get_driver_id (session));
-      ev_charging_point_set_kwh (rec->cp, ev_supply_session_get_kwh (session));
-      ev_charging_point_set_amount (rec->cp, ev_supply_session_get_amount (session));
-    }
+    ev_charging_point_set_supply (rec->cp, session);
 }
 
 /* Takes @session out of the open ones, into the history. */
 static void
 conclude_session (CentralCore     *self,
-                  EvSupplySession *session)
+                  EvSupply        *session)
 {
   /* Held: the tables below may hold the last other references. */
-  g_autoptr(EvSupplySession) held = g_object_ref (session);
+  g_autoptr(EvSupply) held = g_object_ref (session);
 
   untrack_session (self, held);
   g_list_store_insert (self->history, 0, held);
@@ -128,58 +123,58 @@ outbox_send_cb (CentralCore *self,
 
 /* The figures of @session, for its events. */
 static void
-session_data (EvSupplySession  *session,
+session_data (EvSupply         *session,
               CentralEventData *data)
 {
-  data->cp_id = ev_supply_session_get_cp_id (session);
-  data->supply_id = ev_supply_session_get_supply_id (session);
-  data->driver_id = ev_supply_session_get_driver_id (session);
-  data->reason = ev_supply_session_get_reason (session);
-  data->kwh = ev_supply_session_get_kwh (session);
-  data->amount = ev_supply_session_get_amount (session);
-  data->price = ev_supply_session_get_price (session);
-  data->started_at = ev_supply_session_get_started_at (session);
-  data->ended_at = ev_supply_session_get_ended_at (session);
+  data->cp_id = ev_supply_get_cp_id (session);
+  data->supply_id = ev_supply_get_supply_id (session);
+  data->driver_id = ev_supply_get_driver_id (session);
+  data->reason = ev_supply_get_reason (session);
+  data->kwh = ev_supply_get_kwh (session);
+  data->amount = ev_supply_get_amount (session);
+  data->price = ev_supply_get_price (session);
+  data->started_at = ev_supply_get_started_at (session);
+  data->ended_at = ev_supply_get_ended_at (session);
 }
 
 static void
 emit_supply_error (CentralCore     *self,
-                   EvSupplySession *session)
+                   EvSupply        *session)
 {
   g_autofree char *message = NULL;
   CentralEventData data = { 0 };
 
   session_data (session, &data);
   message = g_strdup_printf (_("The supply of driver %s at %s failed (%s) after %.2f kWh, %.2f €"),
-                             ev_supply_session_get_driver_id (session),
-                             ev_supply_session_get_cp_id (session),
-                             ev_reason_describe (ev_supply_session_get_reason (session)),
-                             ev_supply_session_get_kwh (session),
-                             ev_supply_session_get_amount (session));
+                             ev_supply_get_driver_id (session),
+                             ev_supply_get_cp_id (session),
+                             ev_reason_describe (ev_supply_get_reason (session)),
+                             ev_supply_get_kwh (session),
+                             ev_supply_get_amount (session));
   central_emit (self, CENTRAL_EVENT_SUPPLY_ERROR, CENTRAL_LOG_WARNING, message, &data);
 }
 
 /* Ends @session, not concluded yet, because of a fault seen by Central. */
 void
 central_fail_session (CentralCore         *self,
-                      EvSupplySession     *session,
+                      EvSupply            *session,
                       EvSupplyErrorReason  reason)
 {
   g_autoptr(GError) error = NULL;
   EvOutboxEntry *entry = NULL;
   gboolean recorded = FALSE;
-  const char *supply_id = ev_supply_session_get_supply_id (session);
+  const char *supply_id = ev_supply_get_supply_id (session);
 
   /* Not plugged in yet: an engine that gets the start late (a restarted
    * one, its group still rebalancing) must not take up the ended supply. */
-  if (ev_supply_session_get_phase (session) == EV_SUPPLY_PHASE_AUTHORIZED)
-    central_publish_directive (self, ev_supply_session_get_cp_id (session), EV_DIRECTIVE_ACTION_CANCEL, session);
+  if (ev_supply_get_phase (session) == EV_SUPPLY_PHASE_AUTHORIZED)
+    central_publish_directive (self, ev_supply_get_cp_id (session), EV_DIRECTIVE_ACTION_CANCEL, session);
 
-  ev_supply_session_set_phase (session, EV_SUPPLY_PHASE_FAILED);
-  ev_supply_session_set_reason (session, ev_supply_error_reason_to_string (reason));
-  ev_supply_session_set_ended_at (session, central_now_ms ());
+  ev_supply_set_phase (session, EV_SUPPLY_PHASE_FAILED);
+  ev_supply_set_reason (session, ev_supply_error_reason_to_string (reason));
+  ev_supply_set_ended_at (session, central_now_ms ());
   /* Central's view of the fault; the engine's meter has the last word. */
-  ev_supply_session_set_provisional (session, TRUE);
+  ev_supply_set_provisional (session, TRUE);
   if (!ev_store_finish_session (self->store, session, &recorded, &error))
     {
       g_autofree char *message = g_strdup_printf (_("Could not end supply %s: %s"), supply_id, error->message);
@@ -210,7 +205,7 @@ central_fail_supply (CentralCore         *self,
                      EvSupplyErrorReason  reason)
 {
   const char *supply_id = ev_charging_point_get_supply_id (rec->cp);
-  EvSupplySession *session;
+  EvSupply *session;
 
   if (supply_id == NULL)
     return;
@@ -238,20 +233,20 @@ supply_id_for_request (const char *request_id)
 static void
 send_authorization (CentralCore     *self,
                     const char      *request_id,
-                    EvSupplySession *session)
+                    EvSupply        *session)
 {
   g_autoptr(EvSupplyResponse) response = NULL;
-  const char *driver_id = ev_supply_session_get_driver_id (session);
+  const char *driver_id = ev_supply_get_driver_id (session);
   char *json;
   gsize length;
 
   response = ev_supply_response_new_authorized (request_id, driver_id,
-                                                ev_supply_session_get_cp_id (session),
-                                                ev_supply_session_get_supply_id (session),
-                                                ev_supply_session_get_price (session));
+                                                ev_supply_get_cp_id (session),
+                                                ev_supply_get_supply_id (session),
+                                                ev_supply_get_price (session));
   json = ev_supply_response_to_json (response, &length);
   central_publish (self, "supply-res", driver_id, json, length);
-  central_publish_directive (self, ev_supply_session_get_cp_id (session), EV_DIRECTIVE_ACTION_START, session);
+  central_publish_directive (self, ev_supply_get_cp_id (session), EV_DIRECTIVE_ACTION_START, session);
 }
 
 static void
@@ -269,14 +264,14 @@ send_authorization_cb (CentralCore *self,
                        gpointer     data)
 {
   Authorization *auth = data;
-  EvSupplySession *session = auth->session;
+  EvSupply *session = auth->session;
   g_autofree char *message = NULL;
   CentralEventData event = {
-    .cp_id = ev_supply_session_get_cp_id (session),
+    .cp_id = ev_supply_get_cp_id (session),
     .request_id = auth->request_id,
-    .driver_id = ev_supply_session_get_driver_id (session),
-    .supply_id = ev_supply_session_get_supply_id (session),
-    .price = ev_supply_session_get_price (session),
+    .driver_id = ev_supply_get_driver_id (session),
+    .supply_id = ev_supply_get_supply_id (session),
+    .price = ev_supply_get_price (session),
   };
 
   /* Told once stored: a batch lost with the disk never authorised it. */
@@ -338,11 +333,11 @@ handle_supply_request (CentralCore  *self,
                        gsize         length)
 {
   g_autoptr(EvSupplyRequest) request = NULL;
-  g_autoptr(EvSupplySession) stored = NULL;
+  g_autoptr(EvSupply) stored = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *supply_id = NULL;
   g_autofree char *message = NULL;
-  EvSupplySession *session;
+  EvSupply *session;
   EvSupplyDenyReason reason;
   CentralEventData event = { 0 };
   CpRecord *rec;
@@ -448,10 +443,10 @@ handle_supply_request (CentralCore  *self,
       return;
     }
 
-  session = ev_supply_session_new (supply_id, request->cp_id, request->driver_id);
-  ev_supply_session_set_phase (session, EV_SUPPLY_PHASE_AUTHORIZED);
-  ev_supply_session_set_price (session, ev_charging_point_get_price (rec->cp));
-  ev_supply_session_set_started_at (session, central_now_ms ());
+  session = ev_supply_new (supply_id, request->cp_id, request->driver_id);
+  ev_supply_set_phase (session, EV_SUPPLY_PHASE_AUTHORIZED);
+  ev_supply_set_price (session, ev_charging_point_get_price (rec->cp));
+  ev_supply_set_started_at (session, central_now_ms ());
   central_track_session (self, session);
 
   {
@@ -504,7 +499,7 @@ static void
 relay_later (CentralCore        *self,
              EvBusMessage       *msg,
              const EvSupplyData *data,
-             EvSupplySession    *ended,
+             EvSupply           *ended,
              const char         *fault)
 {
   g_autoptr(EvSupplyData) relayed = ev_supply_data_copy (data);
@@ -534,7 +529,7 @@ relay_later (CentralCore        *self,
     }
   else
     relay->relayed = g_steal_pointer (&relayed);
-  relay->ended = ended != NULL ? ev_supply_session_copy (ended) : NULL;
+  relay->ended = ended != NULL ? ev_supply_copy (ended) : NULL;
   relay->fault = g_strdup (fault);
   central_when_committed (self, msg, relay_cb, relay, relay_free);
 }
@@ -557,49 +552,48 @@ emit_progress (CentralCore        *self,
 
 static void
 emit_ticket (CentralCore     *self,
-             EvSupplySession *session)
+             EvSupply        *session)
 {
   g_autofree char *message = NULL;
   CentralEventData data = { 0 };
 
   session_data (session, &data);
   message = g_strdup_printf (_("Ticket for driver %s at %s: %.2f kWh, %.2f €"),
-                             ev_supply_session_get_driver_id (session),
-                             ev_supply_session_get_cp_id (session),
-                             ev_supply_session_get_kwh (session),
-                             ev_supply_session_get_amount (session));
+                             ev_supply_get_driver_id (session),
+                             ev_supply_get_cp_id (session),
+                             ev_supply_get_kwh (session),
+                             ev_supply_get_amount (session));
   central_emit (self, CENTRAL_EVENT_TICKET, CENTRAL_LOG_INFO, message, &data);
 }
 
 /* Returns the reason @data is not acceptable for @session, or NULL. */
 static char *
-check_supply_data (EvSupplySession    *session,
+check_supply_data (EvSupply           *session,
                    const EvSupplyData *data)
 {
-  double expected = data->kwh * ev_supply_session_get_price (session);
+  double expected = data->kwh * ev_supply_get_price (session);
 
-  if (g_strcmp0 (data->cp_id, ev_supply_session_get_cp_id (session)) != 0 ||
-      g_strcmp0 (data->driver_id, ev_supply_session_get_driver_id (session)) != 0)
+  if (g_strcmp0 (data->cp_id, ev_supply_get_cp_id (session)) != 0 ||
+      g_strcmp0 (data->driver_id, ev_supply_get_driver_id (session)) != 0)
     return g_strdup_printf (_("supply %s is not at %s for driver %s"),
                             data->supply_id, data->cp_id, data->driver_id);
-  if (data->kwh < ev_supply_session_get_kwh (session))
+  if (data->kwh < ev_supply_get_kwh (session))
     return g_strdup_printf (_("energy went down from %.3f to %.3f kWh"),
-                            ev_supply_session_get_kwh (session), data->kwh);
+                            ev_supply_get_kwh (session), data->kwh);
   if (fabs (data->amount - expected) > AMOUNT_TOLERANCE)
     return g_strdup_printf (_("amount %.2f € does not match %.3f kWh at %.2f €/kWh"),
-                            data->amount, data->kwh, ev_supply_session_get_price (session));
+                            data->amount, data->kwh, ev_supply_get_price (session));
   return NULL;
 }
 
 static void
 handle_progress (CentralCore        *self,
                  EvBusMessage       *msg,
-                 EvSupplySession    *session,
+                 EvSupply           *session,
                  const EvSupplyData *data)
 {
   g_autoptr(GError) error = NULL;
   gboolean applied = FALSE;
-  CpRecord *rec;
 
   if (!ev_store_record_progress (self->store, data->supply_id, data->seq, data->kwh, data->amount,
                                  data->started_at, &applied, &error))
@@ -608,19 +602,12 @@ handle_progress (CentralCore        *self,
       return;
     }
 
-  ev_supply_session_set_seq (session, data->seq);
-  ev_supply_session_set_kwh (session, data->kwh);
-  ev_supply_session_set_amount (session, data->amount);
-  ev_supply_session_set_phase (session, EV_SUPPLY_PHASE_SUPPLYING);
+  ev_supply_set_seq (session, data->seq);
+  ev_supply_set_kwh (session, data->kwh);
+  ev_supply_set_amount (session, data->amount);
+  ev_supply_set_phase (session, EV_SUPPLY_PHASE_SUPPLYING);
   if (data->started_at > 0)
-    ev_supply_session_set_started_at (session, data->started_at);
-
-  rec = g_hash_table_lookup (self->records, data->cp_id);
-  if (rec != NULL && g_strcmp0 (ev_charging_point_get_supply_id (rec->cp), data->supply_id) == 0)
-    {
-      ev_charging_point_set_kwh (rec->cp, data->kwh);
-      ev_charging_point_set_amount (rec->cp, data->amount);
-    }
+    ev_supply_set_started_at (session, data->started_at);
 
   emit_progress (self, data);
   relay_later (self, msg, data, NULL, NULL);
@@ -629,7 +616,7 @@ handle_progress (CentralCore        *self,
 static void
 handle_ticket (CentralCore        *self,
                EvBusMessage       *msg,
-               EvSupplySession    *session,
+               EvSupply           *session,
                const EvSupplyData *data)
 {
   g_autoptr(GError) error = NULL;
@@ -638,14 +625,14 @@ handle_ticket (CentralCore        *self,
                     data->reason == EV_TICKET_REASON_NOT_PLUGGED;
 
   g_object_ref (session);
-  ev_supply_session_set_seq (session, data->seq);
-  ev_supply_session_set_kwh (session, data->kwh);
-  ev_supply_session_set_amount (session, data->amount);
+  ev_supply_set_seq (session, data->seq);
+  ev_supply_set_kwh (session, data->kwh);
+  ev_supply_set_amount (session, data->amount);
   if (data->started_at > 0)
-    ev_supply_session_set_started_at (session, data->started_at);
-  ev_supply_session_set_ended_at (session, data->ended_at > 0 ? data->ended_at : central_now_ms ());
-  ev_supply_session_set_reason (session, ev_ticket_reason_to_string (data->reason));
-  ev_supply_session_set_phase (session, failed ? EV_SUPPLY_PHASE_FAILED : EV_SUPPLY_PHASE_FINISHED);
+    ev_supply_set_started_at (session, data->started_at);
+  ev_supply_set_ended_at (session, data->ended_at > 0 ? data->ended_at : central_now_ms ());
+  ev_supply_set_reason (session, ev_ticket_reason_to_string (data->reason));
+  ev_supply_set_phase (session, failed ? EV_SUPPLY_PHASE_FAILED : EV_SUPPLY_PHASE_FINISHED);
 
   if (!ev_store_finish_session (self->store, session, &recorded, &error))
     {
@@ -679,7 +666,7 @@ handle_ticket (CentralCore        *self,
 }
 
 /* The newest history entry of @supply_id in memory, if still there. */
-static EvSupplySession *
+static EvSupply *
 find_in_history (CentralCore *self,
                  const char  *supply_id)
 {
@@ -688,9 +675,9 @@ find_in_history (CentralCore *self,
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(EvSupplySession) item = g_list_model_get_item (history, i);
+      g_autoptr(EvSupply) item = g_list_model_get_item (history, i);
 
-      if (g_strcmp0 (ev_supply_session_get_supply_id (item), supply_id) == 0)
+      if (g_strcmp0 (ev_supply_get_supply_id (item), supply_id) == 0)
         return item;
     }
   return NULL;
@@ -698,7 +685,7 @@ find_in_history (CentralCore *self,
 
 static void
 emit_settled (CentralCore     *self,
-              EvSupplySession *session,
+              EvSupply        *session,
               const char      *fault)
 {
   g_autofree char *message = NULL;
@@ -707,11 +694,11 @@ emit_settled (CentralCore     *self,
   session_data (session, &data);
   data.fault = fault;
   message = g_strdup_printf (_("Settled the supply of driver %s at %s with the engine’s figures after %s: %.2f kWh, %.2f €"),
-                             ev_supply_session_get_driver_id (session),
-                             ev_supply_session_get_cp_id (session),
+                             ev_supply_get_driver_id (session),
+                             ev_supply_get_cp_id (session),
                              ev_reason_describe (fault),
-                             ev_supply_session_get_kwh (session),
-                             ev_supply_session_get_amount (session));
+                             ev_supply_get_kwh (session),
+                             ev_supply_get_amount (session));
   central_emit (self, CENTRAL_EVENT_SETTLED, CENTRAL_LOG_INFO, message, &data);
 }
 
@@ -722,14 +709,14 @@ emit_settled (CentralCore     *self,
 static void
 settle_session (CentralCore        *self,
                 EvBusMessage       *msg,
-                EvSupplySession    *stored,
+                EvSupply           *stored,
                 const EvSupplyData *data)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *problem = check_supply_data (stored, data);
-  g_autofree char *fault = g_strdup (ev_supply_session_get_reason (stored));
+  g_autofree char *fault = g_strdup (ev_supply_get_reason (stored));
   gboolean recorded = FALSE;
-  EvSupplySession *shown;
+  EvSupply *shown;
 
   if (problem != NULL)
     {
@@ -750,17 +737,17 @@ settle_session (CentralCore        *self,
       return;
     }
 
-  ev_supply_session_set_seq (stored, MAX (data->seq, ev_supply_session_get_seq (stored)));
-  ev_supply_session_set_kwh (stored, data->kwh);
-  ev_supply_session_set_amount (stored, data->amount);
+  ev_supply_set_seq (stored, MAX (data->seq, ev_supply_get_seq (stored)));
+  ev_supply_set_kwh (stored, data->kwh);
+  ev_supply_set_amount (stored, data->amount);
   if (data->started_at > 0)
-    ev_supply_session_set_started_at (stored, data->started_at);
-  ev_supply_session_set_ended_at (stored, data->ended_at > 0 ? data->ended_at : central_now_ms ());
-  ev_supply_session_set_reason (stored, ev_ticket_reason_to_string (data->reason));
-  ev_supply_session_set_phase (stored, data->reason == EV_TICKET_REASON_ENGINE_FAULT ||
+    ev_supply_set_started_at (stored, data->started_at);
+  ev_supply_set_ended_at (stored, data->ended_at > 0 ? data->ended_at : central_now_ms ());
+  ev_supply_set_reason (stored, ev_ticket_reason_to_string (data->reason));
+  ev_supply_set_phase (stored, data->reason == EV_TICKET_REASON_ENGINE_FAULT ||
                                        data->reason == EV_TICKET_REASON_NOT_PLUGGED
                                        ? EV_SUPPLY_PHASE_FAILED : EV_SUPPLY_PHASE_FINISHED);
-  ev_supply_session_set_provisional (stored, FALSE);
+  ev_supply_set_provisional (stored, FALSE);
   if (!ev_store_finish_session (self->store, stored, &recorded, &error))
     {
       store_failed_for (self, msg, "supply-data", error);
@@ -774,7 +761,7 @@ settle_session (CentralCore        *self,
 
   shown = find_in_history (self, data->supply_id);
   if (shown != NULL)
-    ev_supply_session_update (shown, stored);
+    ev_supply_update (shown, stored);
   relay_later (self, msg, data, stored, fault);
 }
 
@@ -787,7 +774,7 @@ handle_supply_data (CentralCore  *self,
   g_autoptr(EvSupplyData) data = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *problem = NULL;
-  EvSupplySession *session;
+  EvSupply *session;
 
   data = ev_supply_data_from_json (text, length, &error);
   if (data == NULL)
@@ -800,13 +787,13 @@ handle_supply_data (CentralCore  *self,
   session = g_hash_table_lookup (self->open, data->supply_id);
   if (session == NULL)
     {
-      g_autoptr(EvSupplySession) stored = ev_store_lookup_session (self->store, data->supply_id, NULL);
+      g_autoptr(EvSupply) stored = ev_store_lookup_session (self->store, data->supply_id, NULL);
 
       /* Ended by Central at a fault: the engine's figures settle it. */
-      if (stored != NULL && ev_supply_session_get_provisional (stored))
+      if (stored != NULL && ev_supply_get_provisional (stored))
         {
           if (central_check_cp_mac (self, msg, data->cp_id, text, length,
-                                    data->kind == EV_SUPPLY_DATA_TICKET ? ev_supply_session_get_started_at (stored) : -1,
+                                    data->kind == EV_SUPPLY_DATA_TICKET ? ev_supply_get_started_at (stored) : -1,
                                     &error))
             settle_session (self, msg, stored, data);
           else if (error != NULL)
@@ -828,7 +815,7 @@ handle_supply_data (CentralCore  *self,
       return;
     }
 
-  if (data->kind == EV_SUPPLY_DATA_PROGRESS && data->seq <= ev_supply_session_get_seq (session))
+  if (data->kind == EV_SUPPLY_DATA_PROGRESS && data->seq <= ev_supply_get_seq (session))
     {
       /* A duplicate delivery. */
       ev_bus_message_done (self->bus, msg);
@@ -836,7 +823,7 @@ handle_supply_data (CentralCore  *self,
     }
 
   if (!central_check_cp_mac (self, msg, data->cp_id, text, length,
-                             data->kind == EV_SUPPLY_DATA_TICKET ? ev_supply_session_get_started_at (session) : -1,
+                             data->kind == EV_SUPPLY_DATA_TICKET ? ev_supply_get_started_at (session) : -1,
                              &error))
     {
       if (error != NULL)
@@ -979,21 +966,21 @@ store_failed (CentralCore  *self,
  * driver). */
 static void
 untrack_session (CentralCore     *self,
-                 EvSupplySession *session)
+                 EvSupply        *session)
 {
-  g_autoptr(EvSupplySession) held = g_object_ref (session);
-  const char *supply_id = ev_supply_session_get_supply_id (held);
-  CpRecord *rec = g_hash_table_lookup (self->records, ev_supply_session_get_cp_id (held));
+  g_autoptr(EvSupply) held = g_object_ref (session);
+  const char *supply_id = ev_supply_get_supply_id (held);
+  CpRecord *rec = g_hash_table_lookup (self->records, ev_supply_get_cp_id (held));
   guint position;
 
   if (g_list_store_find (self->requests, held, &position))
     g_list_store_remove (self->requests, position);
-  if (g_strcmp0 (g_hash_table_lookup (self->driver_supply, ev_supply_session_get_driver_id (held)),
+  if (g_strcmp0 (g_hash_table_lookup (self->driver_supply, ev_supply_get_driver_id (held)),
                  supply_id) == 0)
-    g_hash_table_remove (self->driver_supply, ev_supply_session_get_driver_id (held));
+    g_hash_table_remove (self->driver_supply, ev_supply_get_driver_id (held));
   g_hash_table_remove (self->open, supply_id);
   if (rec != NULL && g_strcmp0 (ev_charging_point_get_supply_id (rec->cp), supply_id) == 0)
-    ev_charging_point_clear_supply (rec->cp);
+    ev_charging_point_set_supply (rec->cp, NULL);
 }
 
 /* Makes the open supplies in memory those of the database: what a lost
@@ -1012,7 +999,7 @@ resync_sessions (CentralCore *self)
   in_memory = g_ptr_array_new_with_free_func (g_object_unref);
   {
     GHashTableIter iter;
-    EvSupplySession *session;
+    EvSupply *session;
 
     g_hash_table_iter_init (&iter, self->open);
     while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &session))
@@ -1023,8 +1010,8 @@ resync_sessions (CentralCore *self)
 
   for (guint i = 0; i < stored->len; i++)
     {
-      EvSupplySession *session = g_ptr_array_index (stored, i);
-      EvSupplySession *ended = find_in_history (self, ev_supply_session_get_supply_id (session));
+      EvSupply *session = g_ptr_array_index (stored, i);
+      EvSupply *ended = find_in_history (self, ev_supply_get_supply_id (session));
       guint position;
 
       if (ended != NULL && g_list_store_find (self->history, ended, &position))

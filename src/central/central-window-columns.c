@@ -22,11 +22,32 @@ cell_refresh (GtkLabel *label,
 }
 
 static void
-cell_item_notify_cb (GtkLabel   *label,
-                     GParamSpec *pspec,
-                     GObject    *item)
+cell_watch_notify_cb (gpointer label)
 {
-  cell_refresh (label, item);
+  GtkListItem *list_item = g_object_get_data (G_OBJECT (label), "central-cell-list-item");
+
+  cell_refresh (label, gtk_list_item_get_item (list_item));
+}
+
+/* An expression for @path on @type: "kwh", or through an object
+ * property, "supply.kwh" (the supply a CP holds, not a copy of it). */
+static GtkExpression *
+path_expression (GType       type,
+                 const char *path)
+{
+  g_auto(GStrv) names = g_strsplit (path, ".", -1);
+  GtkExpression *expression = NULL;
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      g_autoptr(GTypeClass) klass = g_type_class_ref (type);
+      GParamSpec *pspec = g_object_class_find_property (G_OBJECT_CLASS (klass), names[i]);
+
+      g_return_val_if_fail (pspec != NULL, expression);
+      expression = gtk_property_expression_new (type, expression, names[i]);
+      type = pspec->value_type;
+    }
+  return expression;
 }
 
 static void
@@ -44,6 +65,7 @@ cell_setup_cb (GtkSignalListItemFactory *factory,
     gtk_widget_add_css_class (label, "numeric");
   ev_ui_tooltip_when_ellipsized (GTK_LABEL (label));
   g_object_set_data (G_OBJECT (label), "central-cell-spec", (gpointer) spec);
+  g_object_set_data (G_OBJECT (label), "central-cell-list-item", list_item);
   gtk_list_item_set_child (list_item, label);
 }
 
@@ -59,9 +81,11 @@ cell_bind_cb (GtkSignalListItemFactory *factory,
 
   if (spec->live && item != NULL)
     {
-      gulong id = g_signal_connect_swapped (item, spec->live,
-                                            G_CALLBACK (cell_item_notify_cb), label);
-      g_object_set_data (G_OBJECT (list_item), "central-cell-handler", GSIZE_TO_POINTER (id));
+      g_autoptr(GtkExpression) expression = path_expression (G_OBJECT_TYPE (item), spec->live);
+      GtkExpressionWatch *watch = gtk_expression_watch (expression, item, cell_watch_notify_cb, label, NULL);
+
+      g_object_set_data_full (G_OBJECT (list_item), "central-cell-watch", watch,
+                              (GDestroyNotify) gtk_expression_watch_unwatch);
     }
 }
 
@@ -70,11 +94,7 @@ cell_unbind_cb (GtkSignalListItemFactory *factory,
                 GtkListItem              *list_item,
                 const CellSpec           *spec)
 {
-  gpointer item = gtk_list_item_get_item (list_item);
-  gulong id = GPOINTER_TO_SIZE (g_object_steal_data (G_OBJECT (list_item), "central-cell-handler"));
-
-  if (id != 0 && item != NULL)
-    g_signal_handler_disconnect (item, id);
+  g_object_set_data (G_OBJECT (list_item), "central-cell-watch", NULL);
 }
 
 /* The width of @sample in a cell, with the title and room to spare: a
@@ -132,7 +152,33 @@ static GtkSorter *
 string_sorter (GType       type,
                const char *property)
 {
-  return GTK_SORTER (gtk_string_sorter_new (gtk_property_expression_new (type, NULL, property)));
+  return GTK_SORTER (gtk_string_sorter_new (path_expression (type, property)));
+}
+
+/* A CP without a supply sorts as 0 kWh, which a property chain through a
+ * %NULL supply does not give a numeric sorter. */
+static double
+cp_kwh_value (EvChargingPoint *cp,
+              gpointer         user_data)
+{
+  return ev_charging_point_get_kwh (cp);
+}
+
+static double
+cp_amount_value (EvChargingPoint *cp,
+                 gpointer         user_data)
+{
+  return ev_charging_point_get_amount (cp);
+}
+
+static GtkSorter *
+cp_figure_sorter (double (*getter) (EvChargingPoint *cp,
+                                     gpointer         user_data))
+{
+  GtkExpression *expression =
+    gtk_cclosure_expression_new (G_TYPE_DOUBLE, NULL, 0, NULL, G_CALLBACK (getter), NULL, NULL);
+
+  return GTK_SORTER (gtk_numeric_sorter_new (expression));
 }
 
 static GtkSorter *
@@ -147,8 +193,8 @@ compare_phase (gconstpointer a,
                gconstpointer b,
                gpointer      user_data)
 {
-  EvSupplyPhase pa = ev_supply_session_get_phase ((EvSupplySession *) a);
-  EvSupplyPhase pb = ev_supply_session_get_phase ((EvSupplySession *) b);
+  EvSupplyPhase pa = ev_supply_get_phase ((EvSupply *) a);
+  EvSupplyPhase pb = ev_supply_get_phase ((EvSupply *) b);
 
   return pa < pb ? -1 : pa > pb;
 }
@@ -187,66 +233,66 @@ phase_label (EvSupplyPhase phase)
 static char *
 session_date (gpointer item)
 {
-  return ev_ui_format_ms (ev_supply_session_get_started_at (item), "%x");
+  return ev_ui_format_ms (ev_supply_get_started_at (item), "%x");
 }
 
 static char *
 session_time (gpointer item)
 {
-  return ev_ui_format_ms (ev_supply_session_get_started_at (item), "%X");
+  return ev_ui_format_ms (ev_supply_get_started_at (item), "%X");
 }
 
 static char *
 session_start (gpointer item)
 {
-  return ev_ui_format_ms (ev_supply_session_get_started_at (item), "%x %X");
+  return ev_ui_format_ms (ev_supply_get_started_at (item), "%x %X");
 }
 
 static char *
 session_end (gpointer item)
 {
-  return ev_ui_format_ms (ev_supply_session_get_ended_at (item), "%x %X");
+  return ev_ui_format_ms (ev_supply_get_ended_at (item), "%x %X");
 }
 
 static char *
 session_driver (gpointer item)
 {
-  return g_strdup (ev_supply_session_get_driver_id (item));
+  return g_strdup (ev_supply_get_driver_id (item));
 }
 
 static char *
 session_cp (gpointer item)
 {
-  return g_strdup (ev_supply_session_get_cp_id (item));
+  return g_strdup (ev_supply_get_cp_id (item));
 }
 
 static char *
 session_phase (gpointer item)
 {
-  return g_strdup (phase_label (ev_supply_session_get_phase (item)));
+  return g_strdup (phase_label (ev_supply_get_phase (item)));
 }
 
 static char *
 session_kwh (gpointer item)
 {
-  return ev_ui_format_kwh (ev_supply_session_get_kwh (item));
+  return ev_ui_format_kwh (ev_supply_get_kwh (item));
 }
 
 static char *
 session_amount (gpointer item)
 {
-  return ev_ui_format_amount (ev_supply_session_get_amount (item));
+  return ev_ui_format_amount (ev_supply_get_amount (item));
 }
 
 static char *
 session_reason (gpointer item)
 {
-  const char *reason = ev_supply_session_get_reason (item);
+  const char *reason = ev_supply_get_reason (item);
 
   if (reason != NULL && *reason != '\0')
     return g_strdup (ev_reason_describe (reason));
 
-  return g_strdup (phase_label (ev_supply_session_get_phase (item)));
+  return g_strdup (phase_label (ev_supply_get_phase (item)));
 }
 
 static char *
@@ -389,19 +435,19 @@ sample_price (void)
 
 /* The compact list of the dashboard: one row a CP, live. */
 static const CellSpec cp_id_spec = { cp_id_text, FALSE, NULL, sample_id };
-static const CellSpec cp_state_spec = { cp_state_text, FALSE, "notify::state" };
-static const CellSpec cp_location_spec = { cp_location_text, FALSE, "notify::location" };
-static const CellSpec cp_price_spec = { cp_price_text, TRUE, "notify::price", sample_price };
-static const CellSpec cp_driver_spec = { cp_driver_text, FALSE, "notify::driver-id", sample_id };
-static const CellSpec cp_kwh_spec = { cp_kwh_text, TRUE, "notify::kwh", sample_kwh };
-static const CellSpec cp_amount_spec = { cp_amount_text, TRUE, "notify::amount", sample_amount };
+static const CellSpec cp_state_spec = { cp_state_text, FALSE, "state" };
+static const CellSpec cp_location_spec = { cp_location_text, FALSE, "location" };
+static const CellSpec cp_price_spec = { cp_price_text, TRUE, "price", sample_price };
+static const CellSpec cp_driver_spec = { cp_driver_text, FALSE, "supply.driver-id", sample_id };
+static const CellSpec cp_kwh_spec = { cp_kwh_text, TRUE, "supply.kwh", sample_kwh };
+static const CellSpec cp_amount_spec = { cp_amount_text, TRUE, "supply.amount", sample_amount };
 
-static const CellSpec request_date_spec = { session_date, FALSE, "notify::started-at", sample_date };
-static const CellSpec request_time_spec = { session_time, FALSE, "notify::started-at", sample_time };
+static const CellSpec request_date_spec = { session_date, FALSE, "started-at", sample_date };
+static const CellSpec request_time_spec = { session_time, FALSE, "started-at", sample_time };
 static const CellSpec request_driver_spec = { session_driver, FALSE, NULL, sample_id };
 static const CellSpec request_cp_spec = { session_cp, FALSE, NULL, sample_id };
-static const CellSpec request_phase_spec = { session_phase, FALSE, "notify::phase" };
-static const CellSpec request_kwh_spec = { session_kwh, TRUE, "notify::kwh", sample_kwh };
+static const CellSpec request_phase_spec = { session_phase, FALSE, "phase" };
+static const CellSpec request_kwh_spec = { session_kwh, TRUE, "kwh", sample_kwh };
 
 /* The Log page's fields, left to right. */
 static const CellSpec log_specs[] = {
@@ -530,7 +576,7 @@ setup_log (CentralWindow *self)
 void
 window_setup_columns (CentralWindow *self)
 {
-  GType session = EV_TYPE_SUPPLY_SESSION;
+  GType session = EV_TYPE_SUPPLY;
   GType cp = EV_TYPE_CHARGING_POINT;
 
   add_column (self->cp_list_view, _("Charging Point"), &cp_id_spec, string_sorter (cp, "cp-id"), FALSE);
@@ -538,9 +584,9 @@ window_setup_columns (CentralWindow *self)
               GTK_SORTER (gtk_custom_sorter_new (compare_cp_state, NULL, NULL)), FALSE);
   add_column (self->cp_list_view, _("Location"), &cp_location_spec, string_sorter (cp, "location"), TRUE);
   add_column (self->cp_list_view, _("Price"), &cp_price_spec, numeric_sorter (cp, "price"), FALSE);
-  add_column (self->cp_list_view, _("Driver"), &cp_driver_spec, string_sorter (cp, "driver-id"), FALSE);
-  add_column (self->cp_list_view, _("Energy"), &cp_kwh_spec, numeric_sorter (cp, "kwh"), FALSE);
-  add_column (self->cp_list_view, _("Amount"), &cp_amount_spec, numeric_sorter (cp, "amount"), FALSE);
+  add_column (self->cp_list_view, _("Driver"), &cp_driver_spec, string_sorter (cp, "supply.driver-id"), FALSE);
+  add_column (self->cp_list_view, _("Energy"), &cp_kwh_spec, cp_figure_sorter (cp_kwh_value), FALSE);
+  add_column (self->cp_list_view, _("Amount"), &cp_amount_spec, cp_figure_sorter (cp_amount_value), FALSE);
 
   add_column (self->requests_view, _("Date"), &request_date_spec, numeric_sorter (session, "started-at"), FALSE);
   add_column (self->requests_view, _("Time"), &request_time_spec, numeric_sorter (session, "started-at"), FALSE);

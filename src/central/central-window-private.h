@@ -110,8 +110,8 @@ typedef char *(*CellFormatFunc) (gpointer item);
 typedef struct {
   CellFormatFunc format;
   gboolean       numeric;
-  /* The signal of the item's property the cell shows, to follow it
-   * (requests change while shown): "notify::kwh"…; NULL: fixed. */
+  /* The property the cell shows, to follow it (requests change while
+   * shown): "kwh", or through an object, "supply.kwh"; NULL: fixed. */
   const char    *live;
   /* A text as wide as the column's widest, for a fixed width; NULL: the
    * column takes what is left. */

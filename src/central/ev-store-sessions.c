@@ -5,32 +5,7 @@
 
 #include "ev-store-private.h"
 
-/* Stable names of the phases in the database, independent of enum nicks. */
-static const char * const phase_names[] = {
-  [EV_SUPPLY_PHASE_REQUESTED] = "requested",
-  [EV_SUPPLY_PHASE_AUTHORIZED] = "authorized",
-  [EV_SUPPLY_PHASE_SUPPLYING] = "supplying",
-  [EV_SUPPLY_PHASE_FINISHED] = "finished",
-  [EV_SUPPLY_PHASE_FAILED] = "failed",
-};
-
 /* Rows to objects */
-
-static gboolean
-phase_from_name (const char    *name,
-                 EvSupplyPhase *out_phase)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (phase_names); i++)
-    {
-      if (g_strcmp0 (name, phase_names[i]) == 0)
-        {
-          *out_phase = i;
-          return TRUE;
-        }
-    }
-
-  return FALSE;
-}
 
 EvSupplySession *
 store_session_from_row (sqlite3_stmt *stmt)
@@ -46,7 +21,7 @@ store_session_from_row (sqlite3_stmt *stmt)
                                    (const char *) sqlite3_column_text (stmt, 1),
                                    (const char *) sqlite3_column_text (stmt, 2));
 
-  if (!phase_from_name ((const char *) sqlite3_column_text (stmt, 7), &phase))
+  if (!ev_supply_phase_from_string ((const char *) sqlite3_column_text (stmt, 7), &phase))
     g_debug ("Supply %s has an unknown phase; shown as failed",
              (const char *) sqlite3_column_text (stmt, 0));
 
@@ -389,7 +364,7 @@ ev_store_finish_session (EvStore          *self,
   if ((stmt = store_borrow_stmt (self, STMT_SESSION_FINISH, error)) == NULL)
     return FALSE;
   store_bind_text (stmt, 1, supply_id);
-  store_bind_text (stmt, 2, phase_names[phase]);
+  store_bind_text (stmt, 2, ev_supply_phase_to_string (phase));
   sqlite3_bind_int64 (stmt, 3, ev_supply_session_get_seq (outcome));
   sqlite3_bind_double (stmt, 4, ev_supply_session_get_kwh (outcome));
   sqlite3_bind_double (stmt, 5, ev_supply_session_get_amount (outcome));

@@ -9,9 +9,10 @@
  * EvChargingPoint:
  *
  * One charging point as every app sees it: identity, where it is, what it
- * costs, its state and, while a supply runs, who is charging and how much.
- * Views bind to its properties, so an update is a property change (notify)
- * rather than a list model change.
+ * costs, its state and, while a supply runs, that supply (#EvSupply: who
+ * is charging and how much). Views bind to its properties, and to the
+ * supply's through expressions (`supply` then `kwh`), so an update is a
+ * property change (notify) rather than a list model change.
  */
 struct _EvChargingPoint
 {
@@ -21,10 +22,8 @@ struct _EvChargingPoint
   char *location;
   double price;
   EvCpState state;
-  char *driver_id;
-  char *supply_id;
-  double kwh;
-  double amount;
+  EvSupply *supply;
+  gulong supply_notify_id;
   gboolean pending;
 };
 
@@ -36,15 +35,24 @@ enum {
   PROP_LOCATION,
   PROP_PRICE,
   PROP_STATE,
-  PROP_DRIVER_ID,
-  PROP_SUPPLY_ID,
-  PROP_KWH,
-  PROP_AMOUNT,
+  PROP_SUPPLY,
   PROP_PENDING,
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
+
+static void
+ev_charging_point_dispose (GObject *object)
+{
+  EvChargingPoint *self = EV_CHARGING_POINT (object);
+
+  if (self->supply != NULL)
+    g_clear_signal_handler (&self->supply_notify_id, self->supply);
+  g_clear_object (&self->supply);
+
+  G_OBJECT_CLASS (ev_charging_point_parent_class)->dispose (object);
+}
 
 static void
 ev_charging_point_finalize (GObject *object)
@@ -53,8 +61,6 @@ ev_charging_point_finalize (GObject *object)
 
   g_clear_pointer (&self->cp_id, g_free);
   g_clear_pointer (&self->location, g_free);
-  g_clear_pointer (&self->driver_id, g_free);
-  g_clear_pointer (&self->supply_id, g_free);
 
   G_OBJECT_CLASS (ev_charging_point_parent_class)->finalize (object);
 }
@@ -81,17 +87,8 @@ ev_charging_point_get_property (GObject    *object,
     case PROP_STATE:
       g_value_set_enum (value, self->state);
       break;
-    case PROP_DRIVER_ID:
-      g_value_set_string (value, self->driver_id);
-      break;
-    case PROP_SUPPLY_ID:
-      g_value_set_string (value, self->supply_id);
-      break;
-    case PROP_KWH:
-      g_value_set_double (value, self->kwh);
-      break;
-    case PROP_AMOUNT:
-      g_value_set_double (value, self->amount);
+    case PROP_SUPPLY:
+      g_value_set_object (value, self->supply);
       break;
     case PROP_PENDING:
       g_value_set_boolean (value, self->pending);
@@ -123,17 +120,8 @@ ev_charging_point_set_property (GObject      *object,
     case PROP_STATE:
       ev_charging_point_set_state (self, g_value_get_enum (value));
       break;
-    case PROP_DRIVER_ID:
-      ev_charging_point_set_driver_id (self, g_value_get_string (value));
-      break;
-    case PROP_SUPPLY_ID:
-      ev_charging_point_set_supply_id (self, g_value_get_string (value));
-      break;
-    case PROP_KWH:
-      ev_charging_point_set_kwh (self, g_value_get_double (value));
-      break;
-    case PROP_AMOUNT:
-      ev_charging_point_set_amount (self, g_value_get_double (value));
+    case PROP_SUPPLY:
+      ev_charging_point_set_supply (self, g_value_get_object (value));
       break;
     case PROP_PENDING:
       ev_charging_point_set_pending (self, g_value_get_boolean (value));
@@ -148,6 +136,7 @@ ev_charging_point_class_init (EvChargingPointClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->dispose = ev_charging_point_dispose;
   object_class->finalize = ev_charging_point_finalize;
   object_class->get_property = ev_charging_point_get_property;
   object_class->set_property = ev_charging_point_set_property;
@@ -168,21 +157,18 @@ ev_charging_point_class_init (EvChargingPointClass *klass)
     g_param_spec_enum ("state", NULL, NULL,
                        EV_TYPE_CP_STATE, EV_CP_STATE_DISCONNECTED,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_DRIVER_ID] =
-    g_param_spec_string ("driver-id", NULL, NULL,
-                         NULL,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_SUPPLY_ID] =
-    g_param_spec_string ("supply-id", NULL, NULL,
-                         NULL,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_KWH] =
-    g_param_spec_double ("kwh", NULL, NULL,
-                         0.0, G_MAXDOUBLE, 0.0,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_AMOUNT] =
-    g_param_spec_double ("amount", NULL, NULL,
-                         0.0, G_MAXDOUBLE, 0.0,
+  /**
+   * EvChargingPoint:supply: (nullable)
+   *
+   * The supply in progress at this CP, or %NULL. It is the supply itself,
+   * not a copy: bind to its figures through an expression. A change of a
+   * property of the supply is notified as a change of this property too,
+   * so that whoever watches the CP alone (Central's service, which
+   * snapshots changed CPs for its view thread) sees every change.
+   */
+  properties[PROP_SUPPLY] =
+    g_param_spec_object ("supply", NULL, NULL,
+                         EV_TYPE_SUPPLY,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   /* Registered, awaiting the operator's approval (Central). */
   properties[PROP_PENDING] =
@@ -219,24 +205,27 @@ ev_charging_point_new (const char *cp_id)
  * @self: a charging point
  *
  * A snapshot: events carry one, so that they keep saying how the CP
- * stood when they happened while the list's item goes on changing.
+ * stood when they happened while the list's item goes on changing. Its
+ * supply is a copy too.
  *
  * Returns: (transfer full): a new #EvChargingPoint with the values of @self
  */
 EvChargingPoint *
 ev_charging_point_copy (EvChargingPoint *self)
 {
+  g_autoptr(EvSupply) supply = NULL;
+
   g_return_val_if_fail (EV_IS_CHARGING_POINT (self), NULL);
+
+  if (self->supply != NULL)
+    supply = ev_supply_copy (self->supply);
 
   return g_object_new (EV_TYPE_CHARGING_POINT,
                        "cp-id", self->cp_id,
                        "location", self->location,
                        "price", self->price,
                        "state", self->state,
-                       "driver-id", self->driver_id,
-                       "supply-id", self->supply_id,
-                       "kwh", self->kwh,
-                       "amount", self->amount,
+                       "supply", supply,
                        "pending", self->pending,
                        NULL);
 }
@@ -330,65 +319,66 @@ ev_charging_point_set_state (EvChargingPoint *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 
-const char *
-ev_charging_point_get_driver_id (EvChargingPoint *self)
+/* The supply's own notifications are the CP's too (see :supply). */
+static void
+supply_notify_cb (EvChargingPoint *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SUPPLY]);
+}
+
+/**
+ * ev_charging_point_get_supply:
+ * @self: a charging point
+ *
+ * Returns: (transfer none) (nullable): the supply in progress
+ */
+EvSupply *
+ev_charging_point_get_supply (EvChargingPoint *self)
 {
   g_return_val_if_fail (EV_IS_CHARGING_POINT (self), NULL);
-  return self->driver_id;
+  return self->supply;
 }
 
+/**
+ * ev_charging_point_set_supply:
+ * @self: a charging point
+ * @supply: (nullable): the supply now in progress, or %NULL when none is
+ */
 void
-ev_charging_point_set_driver_id (EvChargingPoint *self,
-                                 const char      *driver_id)
+ev_charging_point_set_supply (EvChargingPoint *self,
+                              EvSupply        *supply)
 {
   g_return_if_fail (EV_IS_CHARGING_POINT (self));
-  set_string (self, &self->driver_id, driver_id, PROP_DRIVER_ID);
+  g_return_if_fail (supply == NULL || EV_IS_SUPPLY (supply));
+
+  if (self->supply == supply)
+    return;
+
+  if (self->supply != NULL)
+    g_clear_signal_handler (&self->supply_notify_id, self->supply);
+  g_set_object (&self->supply, supply);
+  if (supply != NULL)
+    self->supply_notify_id = g_signal_connect_swapped (supply, "notify",
+                                                       G_CALLBACK (supply_notify_cb), self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SUPPLY]);
 }
 
-const char *
-ev_charging_point_get_supply_id (EvChargingPoint *self)
-{
-  g_return_val_if_fail (EV_IS_CHARGING_POINT (self), NULL);
-  return self->supply_id;
-}
+/* Read through :supply, for callers that want one figure; there is no
+ * copy of them on the CP. */
+#define THROUGH_SUPPLY(type, name, none) \
+  type \
+  ev_charging_point_get_##name (EvChargingPoint *self) \
+  { \
+    g_return_val_if_fail (EV_IS_CHARGING_POINT (self), none); \
+    return self->supply != NULL ? ev_supply_get_##name (self->supply) : none; \
+  }
 
-void
-ev_charging_point_set_supply_id (EvChargingPoint *self,
-                                 const char      *supply_id)
-{
-  g_return_if_fail (EV_IS_CHARGING_POINT (self));
-  set_string (self, &self->supply_id, supply_id, PROP_SUPPLY_ID);
-}
+THROUGH_SUPPLY (const char *, driver_id, NULL)
+THROUGH_SUPPLY (const char *, supply_id, NULL)
+THROUGH_SUPPLY (double, kwh, 0.0)
+THROUGH_SUPPLY (double, amount, 0.0)
 
-double
-ev_charging_point_get_kwh (EvChargingPoint *self)
-{
-  g_return_val_if_fail (EV_IS_CHARGING_POINT (self), 0.0);
-  return self->kwh;
-}
-
-void
-ev_charging_point_set_kwh (EvChargingPoint *self,
-                           double           kwh)
-{
-  g_return_if_fail (EV_IS_CHARGING_POINT (self));
-  set_amount_like (self, &self->kwh, kwh, PROP_KWH);
-}
-
-double
-ev_charging_point_get_amount (EvChargingPoint *self)
-{
-  g_return_val_if_fail (EV_IS_CHARGING_POINT (self), 0.0);
-  return self->amount;
-}
-
-void
-ev_charging_point_set_amount (EvChargingPoint *self,
-                              double           amount)
-{
-  g_return_if_fail (EV_IS_CHARGING_POINT (self));
-  set_amount_like (self, &self->amount, amount, PROP_AMOUNT);
-}
+#undef THROUGH_SUPPLY
 
 /**
  * ev_charging_point_get_pending:
@@ -422,34 +412,14 @@ ev_charging_point_set_pending (EvChargingPoint *self,
 }
 
 /**
- * ev_charging_point_clear_supply:
- * @self: a charging point
- *
- * Forgets the supply in progress (driver, supply id, kWh and amount), as
- * when a supply ends. Notifications are batched into one emission per
- * changed property.
- */
-void
-ev_charging_point_clear_supply (EvChargingPoint *self)
-{
-  g_return_if_fail (EV_IS_CHARGING_POINT (self));
-
-  g_object_freeze_notify (G_OBJECT (self));
-  ev_charging_point_set_driver_id (self, NULL);
-  ev_charging_point_set_supply_id (self, NULL);
-  ev_charging_point_set_kwh (self, 0.0);
-  ev_charging_point_set_amount (self, 0.0);
-  g_object_thaw_notify (G_OBJECT (self));
-}
-
-/**
  * ev_charging_point_update:
  * @self: a charging point
  * @from: another one with the same id
  *
  * Gives @self every value of @from; only the properties that change are
  * notified, together. This is how a view's copy follows the original
- * living on another thread.
+ * living on another thread: the same supply is updated in place (its
+ * figures notify), another one is copied.
  */
 void
 ev_charging_point_update (EvChargingPoint *self,
@@ -462,10 +432,17 @@ ev_charging_point_update (EvChargingPoint *self,
   ev_charging_point_set_location (self, from->location);
   ev_charging_point_set_price (self, from->price);
   ev_charging_point_set_state (self, from->state);
-  ev_charging_point_set_driver_id (self, from->driver_id);
-  ev_charging_point_set_supply_id (self, from->supply_id);
-  ev_charging_point_set_kwh (self, from->kwh);
-  ev_charging_point_set_amount (self, from->amount);
+  if (from->supply == NULL)
+    ev_charging_point_set_supply (self, NULL);
+  else if (self->supply != NULL &&
+           g_strcmp0 (ev_supply_get_supply_id (self->supply), ev_supply_get_supply_id (from->supply)) == 0)
+    ev_supply_update (self->supply, from->supply);
+  else
+    {
+      g_autoptr(EvSupply) supply = ev_supply_copy (from->supply);
+
+      ev_charging_point_set_supply (self, supply);
+    }
   ev_charging_point_set_pending (self, from->pending);
   g_object_thaw_notify (G_OBJECT (self));
 }

@@ -3,6 +3,7 @@
 #include <glib-object.h>
 
 #include "ev-cp-state.h"
+#include "ev-supply.h"
 
 G_BEGIN_DECLS
 
@@ -24,24 +25,18 @@ void             ev_charging_point_set_price    (EvChargingPoint *self,
 EvCpState        ev_charging_point_get_state    (EvChargingPoint *self);
 void             ev_charging_point_set_state    (EvChargingPoint *self,
                                                  EvCpState        state);
+EvSupply        *ev_charging_point_get_supply   (EvChargingPoint *self);
+void             ev_charging_point_set_supply   (EvChargingPoint *self,
+                                                 EvSupply        *supply);
 const char      *ev_charging_point_get_driver_id (EvChargingPoint *self);
-void             ev_charging_point_set_driver_id (EvChargingPoint *self,
-                                                  const char      *driver_id);
 const char      *ev_charging_point_get_supply_id (EvChargingPoint *self);
-void             ev_charging_point_set_supply_id (EvChargingPoint *self,
-                                                  const char      *supply_id);
 double           ev_charging_point_get_kwh      (EvChargingPoint *self);
-void             ev_charging_point_set_kwh      (EvChargingPoint *self,
-                                                 double           kwh);
 double           ev_charging_point_get_amount   (EvChargingPoint *self);
-void             ev_charging_point_set_amount   (EvChargingPoint *self,
-                                                 double           amount);
 
 gboolean         ev_charging_point_get_pending  (EvChargingPoint *self);
 void             ev_charging_point_set_pending  (EvChargingPoint *self,
                                                  gboolean         pending);
 
-void             ev_charging_point_clear_supply (EvChargingPoint *self);
 void             ev_charging_point_update       (EvChargingPoint *self,
                                                  EvChargingPoint *from);
 

@@ -1,70 +1,43 @@
 #pragma once
 
-#include <glib-object.h>
+/* The former name of #EvSupply, kept only so that units not yet moved to
+ * the new name build (issue 16); do not use it in new code. */
+
+#include "ev-supply.h"
 
 G_BEGIN_DECLS
 
-/**
- * EvSupplyPhase:
- * @EV_SUPPLY_PHASE_REQUESTED: asked for, no answer yet.
- * @EV_SUPPLY_PHASE_AUTHORIZED: authorised; waiting for the vehicle.
- * @EV_SUPPLY_PHASE_SUPPLYING: energy is flowing.
- * @EV_SUPPLY_PHASE_FINISHED: ended with a ticket.
- * @EV_SUPPLY_PHASE_FAILED: denied, or ended by an error.
- *
- * Where one supply stands, as its driver and Central follow it.
- */
-typedef enum {
-  EV_SUPPLY_PHASE_REQUESTED,
-  EV_SUPPLY_PHASE_AUTHORIZED,
-  EV_SUPPLY_PHASE_SUPPLYING,
-  EV_SUPPLY_PHASE_FINISHED,
-  EV_SUPPLY_PHASE_FAILED,
-} EvSupplyPhase;
+typedef EvSupply EvSupplySession;
 
-#define EV_TYPE_SUPPLY_SESSION (ev_supply_session_get_type ())
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvSupplySession, g_object_unref)
 
-G_DECLARE_FINAL_TYPE (EvSupplySession, ev_supply_session, EV, SUPPLY_SESSION, GObject)
-
-EvSupplySession *ev_supply_session_new            (const char      *supply_id,
-                                                   const char      *cp_id,
-                                                   const char      *driver_id);
-
-const char      *ev_supply_session_get_supply_id  (EvSupplySession *self);
-const char      *ev_supply_session_get_cp_id      (EvSupplySession *self);
-const char      *ev_supply_session_get_driver_id  (EvSupplySession *self);
-
-EvSupplyPhase    ev_supply_session_get_phase      (EvSupplySession *self);
-void             ev_supply_session_set_phase      (EvSupplySession *self,
-                                                   EvSupplyPhase    phase);
-double           ev_supply_session_get_price      (EvSupplySession *self);
-void             ev_supply_session_set_price      (EvSupplySession *self,
-                                                   double           price);
-double           ev_supply_session_get_kwh        (EvSupplySession *self);
-void             ev_supply_session_set_kwh        (EvSupplySession *self,
-                                                   double           kwh);
-double           ev_supply_session_get_amount     (EvSupplySession *self);
-void             ev_supply_session_set_amount     (EvSupplySession *self,
-                                                   double           amount);
-guint            ev_supply_session_get_seq        (EvSupplySession *self);
-void             ev_supply_session_set_seq        (EvSupplySession *self,
-                                                   guint            seq);
-gint64           ev_supply_session_get_started_at (EvSupplySession *self);
-void             ev_supply_session_set_started_at (EvSupplySession *self,
-                                                   gint64           started_at);
-gint64           ev_supply_session_get_ended_at   (EvSupplySession *self);
-void             ev_supply_session_set_ended_at   (EvSupplySession *self,
-                                                   gint64           ended_at);
-const char      *ev_supply_session_get_reason     (EvSupplySession *self);
-void             ev_supply_session_set_reason     (EvSupplySession *self,
-                                                   const char      *reason);
-
-gboolean         ev_supply_session_get_provisional (EvSupplySession *self);
-void             ev_supply_session_set_provisional (EvSupplySession *self,
-                                                    gboolean         provisional);
-gboolean         ev_supply_session_is_concluded   (EvSupplySession *self);
-void             ev_supply_session_update         (EvSupplySession *self,
-                                                   EvSupplySession *from);
-EvSupplySession *ev_supply_session_copy           (EvSupplySession *self);
+#define EV_TYPE_SUPPLY_SESSION             EV_TYPE_SUPPLY
+#define EV_SUPPLY_SESSION(obj)             EV_SUPPLY (obj)
+#define EV_IS_SUPPLY_SESSION(obj)          EV_IS_SUPPLY (obj)
+#define ev_supply_session_new              ev_supply_new
+#define ev_supply_session_get_supply_id    ev_supply_get_supply_id
+#define ev_supply_session_get_cp_id        ev_supply_get_cp_id
+#define ev_supply_session_get_driver_id    ev_supply_get_driver_id
+#define ev_supply_session_get_phase        ev_supply_get_phase
+#define ev_supply_session_set_phase        ev_supply_set_phase
+#define ev_supply_session_get_price        ev_supply_get_price
+#define ev_supply_session_set_price        ev_supply_set_price
+#define ev_supply_session_get_kwh          ev_supply_get_kwh
+#define ev_supply_session_set_kwh          ev_supply_set_kwh
+#define ev_supply_session_get_amount       ev_supply_get_amount
+#define ev_supply_session_set_amount       ev_supply_set_amount
+#define ev_supply_session_get_seq          ev_supply_get_seq
+#define ev_supply_session_set_seq          ev_supply_set_seq
+#define ev_supply_session_get_started_at   ev_supply_get_started_at
+#define ev_supply_session_set_started_at   ev_supply_set_started_at
+#define ev_supply_session_get_ended_at     ev_supply_get_ended_at
+#define ev_supply_session_set_ended_at     ev_supply_set_ended_at
+#define ev_supply_session_get_reason       ev_supply_get_reason
+#define ev_supply_session_set_reason       ev_supply_set_reason
+#define ev_supply_session_get_provisional  ev_supply_get_provisional
+#define ev_supply_session_set_provisional  ev_supply_set_provisional
+#define ev_supply_session_is_concluded     ev_supply_is_concluded
+#define ev_supply_session_update           ev_supply_update
+#define ev_supply_session_copy             ev_supply_copy
 
 G_END_DECLS

@@ -12,7 +12,7 @@
 #include "ev-charging-point.h"
 #include "ev-file.h"
 #include "ev-json.h"
-#include "ev-supply-session.h"
+#include "ev-supply.h"
 
 #include <errno.h>
 #include <glib/gi18n-lib.h>
@@ -26,7 +26,7 @@
 #include "ev-charging-point.h"
 #include "ev-file.h"
 #include "ev-json.h"
-#include "ev-supply-session.h"
+#include "ev-supply.h"
 
 G_BEGIN_DECLS
 
@@ -131,7 +131,7 @@ enum {
 
 void driver_save_state (DriverCore *self);
 
-void driver_add_history (DriverCore *self, EvSupplySession *session);
+void driver_add_history (DriverCore *self, EvSupply *session);
 
 void driver_load_history (DriverCore *self);
 

@@ -507,7 +507,7 @@ driver_core_get_charging_points (DriverCore *self)
  * @self: a core
  *
  * Returns: (transfer none): the driver's concluded supplies (tickets and
- *   supplies ended by an error), oldest first, as #EvSupplySession items
+ *   supplies ended by an error), oldest first, as #EvSupply items
  */
 GListModel *
 driver_core_get_history (DriverCore *self)

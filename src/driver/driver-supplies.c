@@ -98,7 +98,7 @@ static gboolean
 settle_history (DriverCore         *self,
                 const EvSupplyData *data)
 {
-  g_autoptr(EvSupplySession) entry = NULL;
+  g_autoptr(EvSupply) entry = NULL;
   g_autofree char *message = NULL;
   GListModel *history = G_LIST_MODEL (self->history);
   const char *reason = ev_ticket_reason_to_string (data->reason);
@@ -112,28 +112,28 @@ settle_history (DriverCore         *self,
 
   for (guint i = 0; i < g_list_model_get_n_items (history) && entry == NULL; i++)
     {
-      g_autoptr(EvSupplySession) item = g_list_model_get_item (history, i);
+      g_autoptr(EvSupply) item = g_list_model_get_item (history, i);
 
-      if (g_strcmp0 (ev_supply_session_get_supply_id (item), data->supply_id) == 0)
+      if (g_strcmp0 (ev_supply_get_supply_id (item), data->supply_id) == 0)
         entry = g_steal_pointer (&item);
     }
-  if (entry == NULL || ev_supply_session_get_phase (entry) != EV_SUPPLY_PHASE_FAILED ||
-      (g_strcmp0 (ev_supply_session_get_reason (entry), reason) == 0 &&
-       ev_supply_session_get_kwh (entry) == data->kwh))
+  if (entry == NULL || ev_supply_get_phase (entry) != EV_SUPPLY_PHASE_FAILED ||
+      (g_strcmp0 (ev_supply_get_reason (entry), reason) == 0 &&
+       ev_supply_get_kwh (entry) == data->kwh))
     return FALSE;
 
-  self->total_kwh += data->kwh - ev_supply_session_get_kwh (entry);
-  self->total_amount += data->amount - ev_supply_session_get_amount (entry);
+  self->total_kwh += data->kwh - ev_supply_get_kwh (entry);
+  self->total_amount += data->amount - ev_supply_get_amount (entry);
   g_object_freeze_notify (G_OBJECT (entry));
-  ev_supply_session_set_phase (entry, failed ? EV_SUPPLY_PHASE_FAILED : EV_SUPPLY_PHASE_FINISHED);
-  ev_supply_session_set_reason (entry, reason);
-  ev_supply_session_set_kwh (entry, data->kwh);
-  ev_supply_session_set_amount (entry, data->amount);
-  ev_supply_session_set_price (entry, data->price);
-  ev_supply_session_set_seq (entry, MAX (data->seq, ev_supply_session_get_seq (entry)));
+  ev_supply_set_phase (entry, failed ? EV_SUPPLY_PHASE_FAILED : EV_SUPPLY_PHASE_FINISHED);
+  ev_supply_set_reason (entry, reason);
+  ev_supply_set_kwh (entry, data->kwh);
+  ev_supply_set_amount (entry, data->amount);
+  ev_supply_set_price (entry, data->price);
+  ev_supply_set_seq (entry, MAX (data->seq, ev_supply_get_seq (entry)));
   if (data->started_at > 0)
-    ev_supply_session_set_started_at (entry, data->started_at);
-  ev_supply_session_set_ended_at (entry, data->ended_at);
+    ev_supply_set_started_at (entry, data->started_at);
+  ev_supply_set_ended_at (entry, data->ended_at);
   g_object_thaw_notify (G_OBJECT (entry));
   driver_save_history (self);
   driver_core_notify (self, PROP_TOTAL_KWH);
@@ -181,7 +181,7 @@ static gboolean
 record_unfollowed (DriverCore         *self,
                    const EvSupplyData *data)
 {
-  g_autoptr(EvSupplySession) session = NULL;
+  g_autoptr(EvSupply) session = NULL;
   g_autofree char *message = NULL;
   gboolean failed = data->reason == EV_TICKET_REASON_ENGINE_FAULT || data->reason == EV_TICKET_REASON_NOT_PLUGGED;
   DriverFollow *unfollowed;
@@ -193,15 +193,15 @@ record_unfollowed (DriverCore         *self,
       (data->kwh <= 0.0 && data->amount <= 0.0))
     return FALSE;
 
-  session = ev_supply_session_new (data->supply_id, data->cp_id, self->driver_id);
-  ev_supply_session_set_phase (session, failed ? EV_SUPPLY_PHASE_FAILED : EV_SUPPLY_PHASE_FINISHED);
-  ev_supply_session_set_reason (session, ev_ticket_reason_to_string (data->reason));
-  ev_supply_session_set_kwh (session, data->kwh);
-  ev_supply_session_set_amount (session, data->amount);
-  ev_supply_session_set_price (session, data->price);
-  ev_supply_session_set_seq (session, data->seq);
-  ev_supply_session_set_started_at (session, data->started_at);
-  ev_supply_session_set_ended_at (session, data->ended_at);
+  session = ev_supply_new (data->supply_id, data->cp_id, self->driver_id);
+  ev_supply_set_phase (session, failed ? EV_SUPPLY_PHASE_FAILED : EV_SUPPLY_PHASE_FINISHED);
+  ev_supply_set_reason (session, ev_ticket_reason_to_string (data->reason));
+  ev_supply_set_kwh (session, data->kwh);
+  ev_supply_set_amount (session, data->amount);
+  ev_supply_set_price (session, data->price);
+  ev_supply_set_seq (session, data->seq);
+  ev_supply_set_started_at (session, data->started_at);
+  ev_supply_set_ended_at (session, data->ended_at);
   driver_add_history (self, session);
   driver_save_history (self);
   driver_core_notify (self, PROP_TOTAL_KWH);

@@ -20,7 +20,7 @@
 #include "driver-enum-types.h"
 #include "driver-ui.h"
 #include "driver-window.h"
-#include "ev-supply-session.h"
+#include "ev-supply.h"
 
 struct _DriverWindow
 {
@@ -482,24 +482,24 @@ history_bind_cb (GtkSignalListItemFactory *factory,
                  GtkListItem              *list_item,
                  gpointer                  user_data)
 {
-  EvSupplySession *session = gtk_list_item_get_item (list_item);
+  EvSupply *session = gtk_list_item_get_item (list_item);
   GtkWidget *box = gtk_list_item_get_child (list_item);
   GtkWidget *text = gtk_widget_get_first_child (box);
   GtkLabel *title = GTK_LABEL (gtk_widget_get_first_child (text));
   GtkLabel *subtitle = GTK_LABEL (gtk_widget_get_last_child (text));
   GtkLabel *amount_label = GTK_LABEL (gtk_widget_get_last_child (box));
-  gboolean failed = ev_supply_session_get_phase (session) != EV_SUPPLY_PHASE_FINISHED;
+  gboolean failed = ev_supply_get_phase (session) != EV_SUPPLY_PHASE_FINISHED;
   const char *why = driver_reason_describe (failed ? DRIVER_PHASE_FAILED : DRIVER_PHASE_FINISHED,
-                                            ev_supply_session_get_reason (session));
-  g_autofree char *when = driver_ui_format_date_time (ev_supply_session_get_started_at (session));
-  g_autofree char *kwh = ev_ui_format_kwh (ev_supply_session_get_kwh (session));
-  g_autofree char *amount = ev_ui_format_amount (ev_supply_session_get_amount (session));
+                                            ev_supply_get_reason (session));
+  g_autofree char *when = driver_ui_format_date_time (ev_supply_get_started_at (session));
+  g_autofree char *kwh = ev_ui_format_kwh (ev_supply_get_kwh (session));
+  g_autofree char *amount = ev_ui_format_amount (ev_supply_get_amount (session));
   g_autofree char *heading = NULL;
   g_autofree char *detail = NULL;
   g_autofree char *a11y = NULL;
 
   /* Translators: a ticket in the history: CP id, start date and time. */
-  heading = g_strdup_printf (_("%s, %s"), ev_supply_session_get_cp_id (session), when);
+  heading = g_strdup_printf (_("%s, %s"), ev_supply_get_cp_id (session), when);
   if (failed)
     /* Translators: a supply ended by an error: energy, reason. */
     detail = g_strdup_printf (_("%s · ended early: %s"), kwh, why);
@@ -520,8 +520,8 @@ history_compare (gconstpointer a,
                  gconstpointer b,
                  gpointer      user_data)
 {
-  gint64 ta = ev_supply_session_get_ended_at ((EvSupplySession *) a);
-  gint64 tb = ev_supply_session_get_ended_at ((EvSupplySession *) b);
+  gint64 ta = ev_supply_get_ended_at ((EvSupply *) a);
+  gint64 tb = ev_supply_get_ended_at ((EvSupply *) b);
 
   return ta < tb ? 1 : ta > tb ? -1 : 0;
 }

@@ -20,6 +20,7 @@
 #include "ev-link.h"
 #include "ev-messages.h"
 #include "ev-protocol.h"
+#include "ev-supply.h"
 #include "station-directives.h"
 #include "station-journal.h"
 #include "station-util.h"
@@ -69,10 +70,9 @@ struct _StationEngine
   /* What the properties last announced, to notify changes only. */
   EvCpState state;
   gboolean ko;
-  char *supply_id;
-  char *driver_id;
-  double supply_price;
-  double kwh;
+  /* The supply in progress, taken from the machine after every input;
+   * its notifications are the engine's supply properties'. */
+  EvSupply *supply;
 };
 
 enum {

@@ -290,18 +290,101 @@ schedule_tick (StationEngine *self)
                                        timer_cb, self);
 }
 
+/* The engine's supply properties are its supply's: one notification per
+ * real change, whichever way the figures came. */
 static void
-notify_if_changed_string (StationEngine *self,
-                          char         **field,
-                          const char    *value,
-                          int            prop)
+supply_notify_cb (EvSupply      *supply,
+                  GParamSpec    *pspec,
+                  StationEngine *self)
 {
-  if (g_strcmp0 (*field, value) == 0)
-    return;
+  const char *name = g_param_spec_get_name (pspec);
 
-  g_free (*field);
-  *field = g_strdup (value);
-  g_object_notify_by_pspec (G_OBJECT (self), engine_pspecs[prop]);
+  if (g_str_equal (name, "kwh"))
+    engine_notify (self, PROP_KWH);
+  else if (g_str_equal (name, "amount"))
+    engine_notify (self, PROP_AMOUNT);
+  else if (g_str_equal (name, "price"))
+    engine_notify (self, PROP_SUPPLY_PRICE);
+}
+
+/* Another supply (or none) is the engine's: what it shows changes where
+ * it differs from the one before. */
+static void
+set_supply (StationEngine *self,
+            EvSupply      *supply)
+{
+  g_autoptr(EvSupply) old = g_steal_pointer (&self->supply);
+  GObjectClass *klass = g_type_class_peek (EV_TYPE_SUPPLY);
+  static const struct {
+    const char *name;
+    int prop;
+  } shown[] = {
+    { "supply-id", PROP_SUPPLY_ID },
+    { "driver-id", PROP_DRIVER_ID },
+    { "price", PROP_SUPPLY_PRICE },
+    { "kwh", PROP_KWH },
+    { "amount", PROP_AMOUNT },
+  };
+
+  if (old != NULL)
+    g_signal_handlers_disconnect_by_func (old, supply_notify_cb, self);
+  if (supply != NULL)
+    {
+      self->supply = g_object_ref (supply);
+      g_signal_connect_object (supply, "notify", G_CALLBACK (supply_notify_cb), self, 0);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (shown); i++)
+    {
+      g_auto(GValue) before = G_VALUE_INIT;
+      g_auto(GValue) after = G_VALUE_INIT;
+      GParamSpec *pspec = g_object_class_find_property (klass, shown[i].name);
+
+      g_value_init (&before, pspec->value_type);
+      g_value_init (&after, pspec->value_type);
+      if (old != NULL)
+        g_object_get_property (G_OBJECT (old), shown[i].name, &before);
+      if (supply != NULL)
+        g_object_get_property (G_OBJECT (supply), shown[i].name, &after);
+      if (g_param_values_cmp (pspec, &before, &after) != 0)
+        engine_notify (self, shown[i].prop);
+    }
+}
+
+/* Takes the machine's supply into the engine's EvSupply. */
+static void
+follow_machine_supply (StationEngine *self)
+{
+  StationMachine *machine = self->machine;
+  const char *supply_id = station_machine_get_supply_id (machine);
+  double kwh = station_machine_get_kwh (machine);
+  double price = station_machine_get_supply_price (machine);
+
+  if (supply_id == NULL)
+    {
+      if (self->supply != NULL)
+        set_supply (self, NULL);
+      return;
+    }
+  if (self->supply == NULL || g_strcmp0 (ev_supply_get_supply_id (self->supply), supply_id) != 0)
+    {
+      g_autoptr(EvSupply) supply = ev_supply_new (supply_id, station_machine_get_cp_id (machine),
+                                                  station_machine_get_driver_id (machine));
+
+      ev_supply_set_phase (supply, EV_SUPPLY_PHASE_AUTHORIZED);
+      ev_supply_set_price (supply, price);
+      ev_supply_set_kwh (supply, kwh);
+      ev_supply_set_amount (supply, kwh * price);
+      set_supply (self, supply);
+    }
+
+  ev_supply_set_price (self->supply, price);
+  ev_supply_set_kwh (self->supply, kwh);
+  ev_supply_set_amount (self->supply, kwh * price);
+  ev_supply_set_seq (self->supply, station_machine_get_seq (machine));
+  ev_supply_set_started_at (self->supply, MAX (station_machine_get_started_at (machine), 0));
+  if (station_machine_get_state (machine) == EV_CP_STATE_SUPPLYING)
+    ev_supply_set_phase (self->supply, EV_SUPPLY_PHASE_SUPPLYING);
 }
 
 /* Publishes what the machine produced, announces what changed and sets
@@ -312,8 +395,6 @@ engine_sync_machine (StationEngine *self)
   g_autoptr(GPtrArray) output = station_machine_take_output (self->machine);
   EvCpState state = station_machine_get_state (self->machine);
   gboolean ko = station_machine_get_ko (self->machine);
-  double kwh = station_machine_get_kwh (self->machine);
-  double supply_price = station_machine_get_supply_price (self->machine);
 
   g_object_freeze_notify (G_OBJECT (self));
 
@@ -339,12 +420,8 @@ engine_sync_machine (StationEngine *self)
           publish (self, "supply-data", json, length);
         }
       if (data->kind == EV_SUPPLY_DATA_PROGRESS)
-        {
-          /* The live figures first, so that a view shows them with the message. */
-          self->kwh = data->kwh;
-          engine_notify (self, PROP_KWH);
-          engine_notify (self, PROP_AMOUNT);
-        }
+        /* The live figures first, so that a view shows them with the message. */
+        follow_machine_supply (self);
       emit_supply_data (self, data, NULL);
     }
   if (self->journal != NULL)
@@ -359,19 +436,7 @@ engine_sync_machine (StationEngine *self)
       engine_emit (self, STATION_EVENT_HEALTH, &data);
     }
 
-  notify_if_changed_string (self, &self->supply_id, station_machine_get_supply_id (self->machine), PROP_SUPPLY_ID);
-  notify_if_changed_string (self, &self->driver_id, station_machine_get_driver_id (self->machine), PROP_DRIVER_ID);
-  if (supply_price != self->supply_price)
-    {
-      self->supply_price = supply_price;
-      engine_notify (self, PROP_SUPPLY_PRICE);
-    }
-  if (kwh != self->kwh)
-    {
-      self->kwh = kwh;
-      engine_notify (self, PROP_KWH);
-      engine_notify (self, PROP_AMOUNT);
-    }
+  follow_machine_supply (self);
 
   if (state != self->state)
     {
@@ -384,8 +449,8 @@ engine_sync_machine (StationEngine *self)
       if (state == EV_CP_STATE_SUPPLYING)
         {
           StationEventData started = {
-            .supply_id = self->supply_id,
-            .driver_id = self->driver_id,
+            .supply_id = (char *) station_engine_get_supply_id (self),
+            .driver_id = (char *) station_engine_get_driver_id (self),
             .started_at = station_machine_get_started_at (self->machine),
           };
 

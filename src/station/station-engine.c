@@ -86,8 +86,8 @@ station_engine_finalize (GObject *object)
   if (self->pairing_secret != NULL)
     explicit_bzero (self->pairing_secret, strlen (self->pairing_secret));
   g_free (self->pairing_secret);
-  g_free (self->supply_id);
-  g_free (self->driver_id);
+  /* Its handler goes with the engine (g_signal_connect_object). */
+  g_clear_object (&self->supply);
   g_clear_pointer (&self->machine, station_machine_free);
   g_clear_pointer (&self->requests, g_hash_table_unref);
   g_clear_pointer (&self->journal, station_journal_free);
@@ -165,16 +165,16 @@ station_engine_get_property (GObject    *object,
       g_value_set_double (value, self->price);
       break;
     case PROP_SUPPLY_ID:
-      g_value_set_string (value, self->supply_id);
+      g_value_set_string (value, station_engine_get_supply_id (self));
       break;
     case PROP_DRIVER_ID:
-      g_value_set_string (value, self->driver_id);
+      g_value_set_string (value, station_engine_get_driver_id (self));
       break;
     case PROP_SUPPLY_PRICE:
-      g_value_set_double (value, self->supply_price);
+      g_value_set_double (value, station_engine_get_supply_price (self));
       break;
     case PROP_KWH:
-      g_value_set_double (value, self->kwh);
+      g_value_set_double (value, station_engine_get_kwh (self));
       break;
     case PROP_AMOUNT:
       g_value_set_double (value, station_engine_get_amount (self));
@@ -656,35 +656,35 @@ const char *
 station_engine_get_supply_id (StationEngine *self)
 {
   g_return_val_if_fail (STATION_IS_ENGINE (self), NULL);
-  return self->supply_id;
+  return self->supply != NULL ? ev_supply_get_supply_id (self->supply) : NULL;
 }
 
 const char *
 station_engine_get_driver_id (StationEngine *self)
 {
   g_return_val_if_fail (STATION_IS_ENGINE (self), NULL);
-  return self->driver_id;
+  return self->supply != NULL ? ev_supply_get_driver_id (self->supply) : NULL;
 }
 
 double
 station_engine_get_supply_price (StationEngine *self)
 {
   g_return_val_if_fail (STATION_IS_ENGINE (self), 0.0);
-  return self->supply_price;
+  return self->supply != NULL ? ev_supply_get_price (self->supply) : 0.0;
 }
 
 double
 station_engine_get_kwh (StationEngine *self)
 {
   g_return_val_if_fail (STATION_IS_ENGINE (self), 0.0);
-  return self->kwh;
+  return self->supply != NULL ? ev_supply_get_kwh (self->supply) : 0.0;
 }
 
 double
 station_engine_get_amount (StationEngine *self)
 {
   g_return_val_if_fail (STATION_IS_ENGINE (self), 0.0);
-  return self->kwh * self->supply_price;
+  return self->supply != NULL ? ev_supply_get_amount (self->supply) : 0.0;
 }
 
 gboolean

@@ -3,17 +3,20 @@
 #include <math.h>
 
 #include "ev-enum-types.h"
-#include "ev-supply-session.h"
+#include "ev-supply.h"
 
 /**
- * EvSupplySession:
+ * EvSupply:
  *
  * One supply, from the request to its ticket or error: who, where, at what
  * price, the latest figures and, once concluded, when and why it ended.
- * Central's request table, its session history and the driver's session
- * view all show these objects directly.
+ * It is the one truth of a supply in every program: Central's request
+ * table, its history and a charging point's #EvChargingPoint:supply, the
+ * driver's follow machine and its views, all hold these objects, and
+ * follow them through their notify signals. Every setter notifies once
+ * per real change and never for an equal value.
  */
-struct _EvSupplySession
+struct _EvSupply
 {
   GObject parent_instance;
 
@@ -31,7 +34,7 @@ struct _EvSupplySession
   gboolean provisional;
 };
 
-G_DEFINE_FINAL_TYPE (EvSupplySession, ev_supply_session, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (EvSupply, ev_supply, G_TYPE_OBJECT)
 
 enum {
   PROP_0,
@@ -52,26 +55,69 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-static void
-ev_supply_session_finalize (GObject *object)
+static const char * const phase_names[] = {
+  [EV_SUPPLY_PHASE_REQUESTED] = "requested",
+  [EV_SUPPLY_PHASE_AUTHORIZED] = "authorized",
+  [EV_SUPPLY_PHASE_SUPPLYING] = "supplying",
+  [EV_SUPPLY_PHASE_FINISHED] = "finished",
+  [EV_SUPPLY_PHASE_FAILED] = "failed",
+};
+
+/**
+ * ev_supply_phase_to_string:
+ * @phase: a phase
+ *
+ * Returns: the phase's stable name, the one the database, the driver's
+ *   state file and the events use (independent of enum nicks)
+ */
+const char *
+ev_supply_phase_to_string (EvSupplyPhase phase)
 {
-  EvSupplySession *self = EV_SUPPLY_SESSION (object);
+  g_return_val_if_fail ((unsigned) phase < G_N_ELEMENTS (phase_names), NULL);
+
+  return phase_names[phase];
+}
+
+/**
+ * ev_supply_phase_from_string:
+ * @name: (nullable): a name ev_supply_phase_to_string() gives
+ * @phase: (out): where to put the phase
+ *
+ * Returns: %TRUE if @name names a phase; @phase is untouched otherwise
+ */
+gboolean
+ev_supply_phase_from_string (const char    *name,
+                             EvSupplyPhase *phase)
+{
+  for (guint i = 0; name != NULL && i < G_N_ELEMENTS (phase_names); i++)
+    if (g_str_equal (name, phase_names[i]))
+      {
+        *phase = i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static void
+ev_supply_finalize (GObject *object)
+{
+  EvSupply *self = EV_SUPPLY (object);
 
   g_clear_pointer (&self->supply_id, g_free);
   g_clear_pointer (&self->cp_id, g_free);
   g_clear_pointer (&self->driver_id, g_free);
   g_clear_pointer (&self->reason, g_free);
 
-  G_OBJECT_CLASS (ev_supply_session_parent_class)->finalize (object);
+  G_OBJECT_CLASS (ev_supply_parent_class)->finalize (object);
 }
 
 static void
-ev_supply_session_get_property (GObject    *object,
-                                guint       prop_id,
-                                GValue     *value,
-                                GParamSpec *pspec)
+ev_supply_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
 {
-  EvSupplySession *self = EV_SUPPLY_SESSION (object);
+  EvSupply *self = EV_SUPPLY (object);
 
   switch (prop_id)
     {
@@ -117,12 +163,12 @@ ev_supply_session_get_property (GObject    *object,
 }
 
 static void
-ev_supply_session_set_property (GObject      *object,
-                                guint         prop_id,
-                                const GValue *value,
-                                GParamSpec   *pspec)
+ev_supply_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
 {
-  EvSupplySession *self = EV_SUPPLY_SESSION (object);
+  EvSupply *self = EV_SUPPLY (object);
 
   switch (prop_id)
     {
@@ -136,31 +182,31 @@ ev_supply_session_set_property (GObject      *object,
       self->driver_id = g_value_dup_string (value);
       break;
     case PROP_PHASE:
-      ev_supply_session_set_phase (self, g_value_get_enum (value));
+      ev_supply_set_phase (self, g_value_get_enum (value));
       break;
     case PROP_PRICE:
-      ev_supply_session_set_price (self, g_value_get_double (value));
+      ev_supply_set_price (self, g_value_get_double (value));
       break;
     case PROP_KWH:
-      ev_supply_session_set_kwh (self, g_value_get_double (value));
+      ev_supply_set_kwh (self, g_value_get_double (value));
       break;
     case PROP_AMOUNT:
-      ev_supply_session_set_amount (self, g_value_get_double (value));
+      ev_supply_set_amount (self, g_value_get_double (value));
       break;
     case PROP_SEQ:
-      ev_supply_session_set_seq (self, g_value_get_uint (value));
+      ev_supply_set_seq (self, g_value_get_uint (value));
       break;
     case PROP_STARTED_AT:
-      ev_supply_session_set_started_at (self, g_value_get_int64 (value));
+      ev_supply_set_started_at (self, g_value_get_int64 (value));
       break;
     case PROP_ENDED_AT:
-      ev_supply_session_set_ended_at (self, g_value_get_int64 (value));
+      ev_supply_set_ended_at (self, g_value_get_int64 (value));
       break;
     case PROP_REASON:
-      ev_supply_session_set_reason (self, g_value_get_string (value));
+      ev_supply_set_reason (self, g_value_get_string (value));
       break;
     case PROP_PROVISIONAL:
-      ev_supply_session_set_provisional (self, g_value_get_boolean (value));
+      ev_supply_set_provisional (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -168,15 +214,15 @@ ev_supply_session_set_property (GObject      *object,
 }
 
 static void
-ev_supply_session_class_init (EvSupplySessionClass *klass)
+ev_supply_class_init (EvSupplyClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
   const GParamFlags id = G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS;
 
-  object_class->finalize = ev_supply_session_finalize;
-  object_class->get_property = ev_supply_session_get_property;
-  object_class->set_property = ev_supply_session_set_property;
+  object_class->finalize = ev_supply_finalize;
+  object_class->get_property = ev_supply_get_property;
+  object_class->set_property = ev_supply_set_property;
 
   properties[PROP_SUPPLY_ID] = g_param_spec_string ("supply-id", NULL, NULL, NULL, id);
   properties[PROP_CP_ID] = g_param_spec_string ("cp-id", NULL, NULL, NULL, id);
@@ -194,7 +240,7 @@ ev_supply_session_class_init (EvSupplySessionClass *klass)
     g_param_spec_int64 ("ended-at", NULL, NULL, 0, G_MAXINT64, 0, rw);
   properties[PROP_REASON] = g_param_spec_string ("reason", NULL, NULL, NULL, rw);
   /**
-   * EvSupplySession:provisional:
+   * EvSupply:provisional:
    *
    * Whether the outcome is Central's, given at a fault, while the
    * engine's own figures have not arrived: its ticket settles the supply.
@@ -205,28 +251,28 @@ ev_supply_session_class_init (EvSupplySessionClass *klass)
 }
 
 static void
-ev_supply_session_init (EvSupplySession *self)
+ev_supply_init (EvSupply *self)
 {
   self->phase = EV_SUPPLY_PHASE_REQUESTED;
 }
 
 /**
- * ev_supply_session_new:
+ * ev_supply_new:
  * @supply_id: (nullable): the supply's UUID, %NULL while only requested
  * @cp_id: the charging point
  * @driver_id: the driver (or `station:<cp_id>`)
  *
- * Returns: (transfer full): a new session in %EV_SUPPLY_PHASE_REQUESTED
+ * Returns: (transfer full): a new supply in %EV_SUPPLY_PHASE_REQUESTED
  */
-EvSupplySession *
-ev_supply_session_new (const char *supply_id,
-                       const char *cp_id,
-                       const char *driver_id)
+EvSupply *
+ev_supply_new (const char *supply_id,
+               const char *cp_id,
+               const char *driver_id)
 {
   g_return_val_if_fail (cp_id != NULL, NULL);
   g_return_val_if_fail (driver_id != NULL, NULL);
 
-  return g_object_new (EV_TYPE_SUPPLY_SESSION,
+  return g_object_new (EV_TYPE_SUPPLY,
                        "supply-id", supply_id,
                        "cp-id", cp_id,
                        "driver-id", driver_id,
@@ -235,9 +281,9 @@ ev_supply_session_new (const char *supply_id,
 
 #define GETTER(type, name, fallback) \
   type \
-  ev_supply_session_get_##name (EvSupplySession *self) \
+  ev_supply_get_##name (EvSupply *self) \
   { \
-    g_return_val_if_fail (EV_IS_SUPPLY_SESSION (self), fallback); \
+    g_return_val_if_fail (EV_IS_SUPPLY (self), fallback); \
     return self->name; \
   }
 
@@ -260,10 +306,10 @@ GETTER (gboolean, provisional, FALSE)
  * hold, return early when nothing changes, notify by pspec. */
 #define VALUE_SETTER(type, name, PROP, valid) \
   void \
-  ev_supply_session_set_##name (EvSupplySession *self, \
-                                type             name) \
+  ev_supply_set_##name (EvSupply *self, \
+                        type      name) \
   { \
-    g_return_if_fail (EV_IS_SUPPLY_SESSION (self)); \
+    g_return_if_fail (EV_IS_SUPPLY (self)); \
     g_return_if_fail (valid); \
     if (self->name == name) \
       return; \
@@ -283,10 +329,10 @@ VALUE_SETTER (gboolean, provisional, PROP_PROVISIONAL, provisional == TRUE || pr
 #undef VALUE_SETTER
 
 void
-ev_supply_session_set_reason (EvSupplySession *self,
-                              const char      *reason)
+ev_supply_set_reason (EvSupply   *self,
+                      const char *reason)
 {
-  g_return_if_fail (EV_IS_SUPPLY_SESSION (self));
+  g_return_if_fail (EV_IS_SUPPLY (self));
 
   if (g_strcmp0 (self->reason, reason) == 0)
     return;
@@ -297,62 +343,62 @@ ev_supply_session_set_reason (EvSupplySession *self,
 }
 
 /**
- * ev_supply_session_is_concluded:
- * @self: a session
+ * ev_supply_is_concluded:
+ * @self: a supply
  *
  * Returns: %TRUE once the supply has its one outcome (ticket or error)
  */
 gboolean
-ev_supply_session_is_concluded (EvSupplySession *self)
+ev_supply_is_concluded (EvSupply *self)
 {
-  g_return_val_if_fail (EV_IS_SUPPLY_SESSION (self), FALSE);
+  g_return_val_if_fail (EV_IS_SUPPLY (self), FALSE);
 
   return self->phase == EV_SUPPLY_PHASE_FINISHED ||
          self->phase == EV_SUPPLY_PHASE_FAILED;
 }
 
 /**
- * ev_supply_session_update:
- * @self: a session
+ * ev_supply_update:
+ * @self: a supply
  * @from: another one of the same supply
  *
  * Gives @self every changing value of @from (not its identity); only the
  * properties that change are notified, together.
  */
 void
-ev_supply_session_update (EvSupplySession *self,
-                          EvSupplySession *from)
+ev_supply_update (EvSupply *self,
+                  EvSupply *from)
 {
-  g_return_if_fail (EV_IS_SUPPLY_SESSION (self));
-  g_return_if_fail (EV_IS_SUPPLY_SESSION (from));
+  g_return_if_fail (EV_IS_SUPPLY (self));
+  g_return_if_fail (EV_IS_SUPPLY (from));
 
   g_object_freeze_notify (G_OBJECT (self));
-  ev_supply_session_set_phase (self, from->phase);
-  ev_supply_session_set_price (self, from->price);
-  ev_supply_session_set_kwh (self, from->kwh);
-  ev_supply_session_set_amount (self, from->amount);
-  ev_supply_session_set_seq (self, from->seq);
-  ev_supply_session_set_started_at (self, from->started_at);
-  ev_supply_session_set_ended_at (self, from->ended_at);
-  ev_supply_session_set_reason (self, from->reason);
-  ev_supply_session_set_provisional (self, from->provisional);
+  ev_supply_set_phase (self, from->phase);
+  ev_supply_set_price (self, from->price);
+  ev_supply_set_kwh (self, from->kwh);
+  ev_supply_set_amount (self, from->amount);
+  ev_supply_set_seq (self, from->seq);
+  ev_supply_set_started_at (self, from->started_at);
+  ev_supply_set_ended_at (self, from->ended_at);
+  ev_supply_set_reason (self, from->reason);
+  ev_supply_set_provisional (self, from->provisional);
   g_object_thaw_notify (G_OBJECT (self));
 }
 
 /**
- * ev_supply_session_copy:
- * @self: a session
+ * ev_supply_copy:
+ * @self: a supply
  *
- * Returns: (transfer full): a new session with the values of @self
+ * Returns: (transfer full): a new supply with the values of @self
  */
-EvSupplySession *
-ev_supply_session_copy (EvSupplySession *self)
+EvSupply *
+ev_supply_copy (EvSupply *self)
 {
-  EvSupplySession *copy;
+  EvSupply *copy;
 
-  g_return_val_if_fail (EV_IS_SUPPLY_SESSION (self), NULL);
+  g_return_val_if_fail (EV_IS_SUPPLY (self), NULL);
 
-  copy = ev_supply_session_new (self->supply_id, self->cp_id, self->driver_id);
-  ev_supply_session_update (copy, self);
+  copy = ev_supply_new (self->supply_id, self->cp_id, self->driver_id);
+  ev_supply_update (copy, self);
   return copy;
 }
