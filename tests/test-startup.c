@@ -16,6 +16,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "ev-instance.h"
 #include "ev-mock-cluster.h"
 #include "ev-store.h"
 #include "test-program.h"
@@ -441,6 +442,34 @@ test_file_size_limit (void)
   ev_test_rm_rf (dir);
 }
 
+/* The rule a second launch decides by: what it gives must be what the
+ * running one was given; what it leaves out does not count. */
+static void
+test_instance_options_match (void)
+{
+  g_autoptr(GVariant) running = NULL;
+  g_autoptr(GVariant) none = NULL;
+  g_autoptr(GVariant) same = NULL;
+  g_autoptr(GVariant) other = NULL;
+  g_autoptr(GVariant) more = NULL;
+  g_autoptr(GVariantDict) dict = g_variant_dict_new (NULL);
+
+  g_variant_dict_insert (dict, "db", "s", "/tmp/a.db");
+  g_variant_dict_insert (dict, "events", "b", TRUE);
+  running = g_variant_ref_sink (g_variant_dict_end (dict));
+  none = g_variant_ref_sink (g_variant_new_parsed ("@a{sv} {}"));
+  same = g_variant_ref_sink (g_variant_new_parsed ("{'db': <'/tmp/a.db'>}"));
+  other = g_variant_ref_sink (g_variant_new_parsed ("{'db': <'/tmp/b.db'>}"));
+  more = g_variant_ref_sink (g_variant_new_parsed ("{'db': <'/tmp/a.db'>, 'page': <'log'>}"));
+
+  g_assert_true (ev_instance_options_match (none, running));
+  g_assert_true (ev_instance_options_match (same, running));
+  g_assert_true (ev_instance_options_match (running, running));
+  g_assert_false (ev_instance_options_match (other, running));
+  g_assert_false (ev_instance_options_match (more, running));
+  g_assert_false (ev_instance_options_match (running, none));
+}
+
 /* A window-mode Central with --events, its JSON events on stdout. */
 static EvTestProgram *
 central_window_start (const char  *dir,
@@ -531,6 +560,7 @@ main (int   argc,
   g_test_add_func ("/startup/missing-topics", test_missing_topics);
   g_test_add_func ("/startup/database", test_database);
   g_test_add_func ("/startup/file-size-limit", test_file_size_limit);
+  g_test_add_func ("/startup/instance-options-match", test_instance_options_match);
   g_test_add_func ("/startup/second-central", test_second_central);
 
   return g_test_run ();

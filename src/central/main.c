@@ -1,14 +1,13 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include <locale.h>
-#include <signal.h>
 
 #include "central-application.h"
 #include "central-core.h"
 #include "central-headless.h"
 #include "central-monitor-server.h"
 #include "central-topics.h"
+#include "ev-program.h"
 #include "ev-headless.h"
 #include "ev-bus.h"
 #include "ev-tls.h"
@@ -155,17 +154,7 @@ main (int   argc,
     { NULL }
   };
 
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
-
-  g_set_prgname ("ev-central");
-  /* A reader of our output that went away must not kill us. */
-  signal (SIGPIPE, SIG_IGN);
-  /* Past the file size limit (ulimit -f) a write fails with EFBIG, which
-   * is reported, rather than killing us without a word. */
-  signal (SIGXFSZ, SIG_IGN);
+  ev_program_init ("ev-central");
 
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context,
@@ -180,11 +169,7 @@ main (int   argc,
 
   if (!g_option_context_parse (context, &argc, &argv, &error) ||
       !ev_bus_check_options (options.bootstrap, (const char * const *) options.kafka_overrides, &error))
-    {
-      g_printerr ("ev-central: %s\n", error->message);
-      g_printerr (_("Run “%s --help” to see every option.\n"), "ev-central");
-      return 2;
-    }
+    return ev_program_usage_error ("ev-central", error->message);
 
   if (version)
     {
