@@ -5,8 +5,8 @@
 #include "central-application.h"
 #include "central-core.h"
 #include "central-headless.h"
-#include "central-monitor-server.h"
 #include "central-topics.h"
+#include "ev-address.h"
 #include "ev-program.h"
 #include "ev-headless.h"
 #include "ev-bus.h"
@@ -105,6 +105,8 @@ main (int   argc,
   gboolean print_fingerprint = FALSE;
   gboolean print_public_key = FALSE;
   g_autofree char *price = NULL;
+  g_autofree char *listen_host = NULL;
+  guint16 listen_port;
   int status;
   const GOptionEntry entries[] = {
     { "listen", 'l', 0, G_OPTION_ARG_STRING, &options.listen,
@@ -246,7 +248,7 @@ main (int   argc,
       return 2;
     }
 
-  if (options.listen != NULL && !central_monitor_server_check_address (options.listen, &error))
+  if (options.listen != NULL && !ev_address_split (options.listen, &listen_host, &listen_port, &error))
     {
       g_printerr ("ev-central: --listen: %s\n", error->message);
       return 2;
