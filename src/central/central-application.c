@@ -277,8 +277,9 @@ central_application_init (CentralApplication *self)
   self->settings = central_settings_new ();
 }
 
+/* Takes what @options holds (it is left "nothing given"). */
 CentralApplication *
-central_application_new (const CentralOptions *options)
+central_application_new (CentralOptions *options)
 {
   CentralApplication *self;
 
@@ -289,7 +290,7 @@ central_application_new (const CentralOptions *options)
                        NULL);
 
   if (options != NULL)
-    central_options_copy (&self->options, options);
+    central_options_steal (&self->options, options);
   else
     central_options_init (&self->options);
   ev_instance_export_options (G_APPLICATION (self), central_options_to_variant (&self->options, TRUE, TRUE));

@@ -10,6 +10,6 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (CentralApplication, central_application, CENTRAL, APPLICATION, AdwApplication)
 
-CentralApplication *central_application_new (const CentralOptions *options);
+CentralApplication *central_application_new (CentralOptions *options);
 
 G_END_DECLS

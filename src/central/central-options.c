@@ -22,24 +22,16 @@ central_options_init (CentralOptions *options)
 }
 
 /**
- * central_options_copy:
+ * central_options_steal:
  * @dest: uninitialised options
- * @src: the options to copy
+ * @src: the options to move into @dest, "nothing given" after
  */
 void
-central_options_copy (CentralOptions       *dest,
-                      const CentralOptions *src)
+central_options_steal (CentralOptions *dest,
+                       CentralOptions *src)
 {
   *dest = *src;
-  dest->listen = g_strdup (src->listen);
-  dest->bootstrap = g_strdup (src->bootstrap);
-  dest->kafka_overrides = g_strdupv (src->kafka_overrides);
-  dest->db_path = g_strdup (src->db_path);
-  dest->signing_key = g_strdup (src->signing_key);
-  dest->page = g_strdup (src->page);
-  dest->tls_cert = g_strdup (src->tls_cert);
-  dest->tls_key = g_strdup (src->tls_key);
-  dest->tls_client_ca = g_strdup (src->tls_client_ca);
+  central_options_init (src);
 }
 
 /**

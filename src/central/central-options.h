@@ -27,8 +27,8 @@ typedef struct {
 } CentralOptions;
 
 void         central_options_init        (CentralOptions        *options);
-void         central_options_copy        (CentralOptions        *dest,
-                                          const CentralOptions  *src);
+void         central_options_steal       (CentralOptions        *dest,
+                                          CentralOptions        *src);
 void         central_options_clear       (CentralOptions        *options);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CentralOptions, central_options_clear)
 
