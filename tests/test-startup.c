@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "ev-instance.h"
 #include "ev-mock-cluster.h"
 #include "ev-topics.h"
 #include "ev-store.h"
@@ -441,6 +443,112 @@ test_file_size_limit (void)
   ev_test_rm_rf (dir);
 }
 
+/* The rule a second launch decides by: what it gives must be what the
+ * running one was given; what it leaves out does not count. */
+static void
+test_instance_options_match (void)
+{
+  g_autoptr(GVariant) running = NULL;
+  g_autoptr(GVariant) none = NULL;
+  g_autoptr(GVariant) same = NULL;
+  g_autoptr(GVariant) other = NULL;
+  g_autoptr(GVariant) more = NULL;
+  g_autoptr(GVariantDict) dict = g_variant_dict_new (NULL);
+
+  g_variant_dict_insert (dict, "db", "s", "/tmp/a.db");
+  g_variant_dict_insert (dict, "events", "b", TRUE);
+  running = g_variant_ref_sink (g_variant_dict_end (dict));
+  none = g_variant_ref_sink (g_variant_new_parsed ("@a{sv} {}"));
+  same = g_variant_ref_sink (g_variant_new_parsed ("{'db': <'/tmp/a.db'>}"));
+  other = g_variant_ref_sink (g_variant_new_parsed ("{'db': <'/tmp/b.db'>}"));
+  more = g_variant_ref_sink (g_variant_new_parsed ("{'db': <'/tmp/a.db'>, 'page': <'log'>}"));
+
+  g_assert_true (ev_instance_options_match (none, running));
+  g_assert_true (ev_instance_options_match (same, running));
+  g_assert_true (ev_instance_options_match (running, running));
+  g_assert_false (ev_instance_options_match (other, running));
+  g_assert_false (ev_instance_options_match (more, running));
+  g_assert_false (ev_instance_options_match (running, none));
+}
+
+/* A window-mode Central with --events, its JSON events on stdout. It
+ * draws with cairo: loading Mesa for nothing only leaves its one-time
+ * allocations for LeakSanitizer to find. */
+static EvTestProgram *
+central_window_start (const char  *dir,
+                      const char **argv)
+{
+  const char *env[] = { "XDG_DATA_HOME", dir, "G_DEBUG", "", "GDK_DEBUG", "gl-disable", NULL };
+
+  return ev_test_program_start_with_env ("ev-central", dir, env, argv);
+}
+
+static void
+central_window_quit (EvTestProgram *central)
+{
+  g_subprocess_send_signal (central->process, SIGTERM);
+  g_assert_cmpint (ev_test_program_wait_exit (central, 20000), ==, 0);
+  ev_test_program_free (central);
+}
+
+/* A second ev-central while one runs with its window (docs/cli.md, "A
+ * second ev-central"): a plain launch hands over to it; one given another
+ * place to serve runs as an instance of its own; one given only other
+ * window options says why not and exits 2. Needs a display and a session
+ * bus (the ui suites' xvfb-run and dbus-run-session). */
+static void
+test_second_central (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *db_a = NULL;
+  g_autofree char *db_b = NULL;
+  EvTestProgram *broker, *first, *plain, *other;
+  const char *bootstrap;
+
+  if (g_getenv ("DISPLAY") == NULL || g_getenv ("DBUS_SESSION_BUS_ADDRESS") == NULL)
+    {
+      if (g_getenv ("EV_UI_TESTS_REQUIRED") != NULL)
+        g_error ("no display or session bus: run under xvfb-run and dbus-run-session");
+      g_test_skip ("no display or session bus: run under xvfb-run and dbus-run-session");
+      return;
+    }
+
+  dir = ev_test_make_tmpdir ();
+  db_a = g_build_filename (dir, "a.db", NULL);
+  db_b = g_build_filename (dir, "b.db", NULL);
+  broker = ev_test_broker_start (dir, &bootstrap);
+  first = central_window_start (dir, (const char *[]) { CENTRAL, "--events", "--kafka", bootstrap,
+                                                        "--listen", "127.0.0.1:0", "--db", db_a, NULL });
+  ev_test_program_wait (first, 1, "ready", NULL, NULL, NULL, NULL);
+
+  /* Plain, and with the first one's own options: its window comes forward. */
+  plain = central_window_start (dir, (const char *[]) { CENTRAL, NULL });
+  g_assert_cmpint (ev_test_program_wait_exit (plain, 20000), ==, 0);
+  g_assert_cmpuint (ev_test_program_count (plain, "ready", NULL, NULL, NULL, NULL), ==, 0);
+  ev_test_program_free (plain);
+  plain = central_window_start (dir, (const char *[]) { CENTRAL, "--db", db_a, "--events", NULL });
+  g_assert_cmpint (ev_test_program_wait_exit (plain, 20000), ==, 0);
+  ev_test_program_free (plain);
+  g_assert_false (first->exited);
+
+  /* Window options it cannot apply. */
+  expect (dir, (const char *[]) { CENTRAL, "--page", "log", NULL }, 2, "already runs");
+
+  /* Another database and port: a Central of its own. */
+  other = central_window_start (dir, (const char *[]) { CENTRAL, "--events", "--kafka", bootstrap,
+                                                        "--listen", "127.0.0.1:0", "--db", db_b, NULL });
+  ev_test_program_wait (other, 1, "ready", NULL, NULL, NULL, NULL);
+  g_assert_true (g_file_test (db_b, G_FILE_TEST_EXISTS));
+  central_window_quit (other);
+
+  g_assert_false (first->exited);
+  central_window_quit (first);
+  ev_test_program_send (broker, "quit");
+  g_assert_cmpint (ev_test_program_finish (broker), ==, 0);
+  ev_test_program_free (broker);
+  ev_test_rm_rf (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -455,6 +563,8 @@ main (int   argc,
   g_test_add_func ("/startup/missing-topics", test_missing_topics);
   g_test_add_func ("/startup/database", test_database);
   g_test_add_func ("/startup/file-size-limit", test_file_size_limit);
+  g_test_add_func ("/startup/instance-options-match", test_instance_options_match);
+  g_test_add_func ("/startup/second-central", test_second_central);
 
   return g_test_run ();
 }

@@ -2,7 +2,6 @@
 
 #define G_LOG_DOMAIN "EvBroker"
 
-#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include <gio/gunixinputstream.h>
 #include <json-glib/json-glib.h>
 
+#include "ev-program.h"
 #include "ev-discovery.h"
 #include "ev-mock-cluster.h"
 #include "ev-topics.h"
@@ -305,19 +305,9 @@ main (int   argc,
     { NULL }
   };
 
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
-
-  g_set_prgname ("ev-broker");
+  ev_program_init ("ev-broker");
   /* stdout carries only JSON events. */
   g_log_writer_default_set_use_stderr (TRUE);
-  /* A reader that went away must not kill us halfway through shutdown. */
-  signal (SIGPIPE, SIG_IGN);
-  /* Past the file size limit (ulimit -f) a write fails with EFBIG, which
-   * is reported, rather than killing us without a word. */
-  signal (SIGXFSZ, SIG_IGN);
 
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context,

@@ -2,9 +2,16 @@
  *
  * Configuration comes from three places, the first one given wins: the
  * command line (CentralOptions, parsed by main.c), GSettings (the
- * preferences window), and the defaults. The core is created on the first
- * activation; when it cannot start, the window explains why instead of the
- * program exiting. */
+ * preferences window), and the defaults (central-options.c resolves
+ * them). The core is created on the first activation; when it cannot
+ * start, the window explains why instead of the program exiting.
+ *
+ * Central is a unique application, and a second launch is decided in
+ * handle_local_options: with no option, or only options the running one
+ * was started with, it hands over (the window comes forward); with
+ * another place to serve (--db, --listen, --kafka, …) it runs as an
+ * instance of its own; with other window options only, it says why it
+ * cannot apply them and exits with status 2. */
 
 #include "config.h"
 
@@ -22,13 +29,12 @@
 #include "central-preferences.h"
 #include "central-settings.h"
 #include "central-window.h"
-#include "ev-broker-launch.h"
+#include "ev-instance.h"
 #include "ev-ui.h"
 
 #define APP_ID "io.github.evcharging.EVCharging.Central"
 /* How much the UI thread gives way to the core's thread (nice levels). */
 #define UI_NICE 5
-#define DEFAULT_LISTEN "0.0.0.0:7001"
 
 struct _CentralApplication
 {
@@ -42,16 +48,6 @@ struct _CentralApplication
 };
 
 G_DEFINE_FINAL_TYPE (CentralApplication, central_application, ADW_TYPE_APPLICATION)
-
-/* The first non-NULL of the command line and GSettings; "" stays "". */
-static const char *
-pick (const char *option,
-      const char *setting)
-{
-  if (option != NULL)
-    return option;
-  return setting != NULL ? setting : "";
-}
 
 /* When the machine is busy, the links come first: the UI thread (this
  * one) gives way to the core's thread, which was started before with the
@@ -73,61 +69,20 @@ static CentralService *
 create_service (CentralApplication  *self,
                 GError             **error)
 {
-  const char *listen;
-  const char *bootstrap_setting;
-  const char *db_setting;
-  const char *tls_cert;
-  const char *tls_key;
-  g_autofree char *bootstrap = NULL;
-  g_autofree char *db_path = NULL;
+  g_auto(CentralOptions) preferences;
   g_autoptr(CentralCore) core = NULL;
   g_autoptr(CentralService) service = NULL;
-  g_autoptr(EvSigningKey) key = NULL;
 
-  listen = pick (self->options.listen, central_settings_get_listen_address (self->settings));
-  if (*listen == '\0')
-    listen = DEFAULT_LISTEN;
-
-  bootstrap_setting = pick (self->options.bootstrap, central_settings_get_kafka_bootstrap (self->settings));
-  if (*bootstrap_setting != '\0')
-    bootstrap = g_strdup (bootstrap_setting);
-  else
-    bootstrap = ev_broker_ensure (NULL, error);
-  if (bootstrap == NULL)
+  central_options_init (&preferences);
+  preferences.listen = g_strdup (central_settings_get_listen_address (self->settings));
+  preferences.bootstrap = g_strdup (central_settings_get_kafka_bootstrap (self->settings));
+  preferences.db_path = g_strdup (central_settings_get_database_path (self->settings));
+  preferences.tls_cert = g_strdup (central_settings_get_tls_certificate (self->settings));
+  preferences.tls_key = g_strdup (central_settings_get_tls_key (self->settings));
+  preferences.auto_approve = central_settings_get_auto_approve (self->settings);
+  core = central_options_create_core (&self->options, &preferences, error);
+  if (core == NULL)
     return NULL;
-
-  tls_cert = pick (self->options.tls_cert, central_settings_get_tls_certificate (self->settings));
-  tls_key = pick (self->options.tls_key, central_settings_get_tls_key (self->settings));
-  if (*tls_cert == '\0' && *tls_key == '\0')
-    tls_cert = tls_key = NULL;
-
-  db_setting = pick (self->options.db_path, central_settings_get_database_path (self->settings));
-  if (*db_setting != '\0')
-    db_path = g_strdup (db_setting);
-  else
-    db_path = central_core_default_db_path ();
-
-  core = g_object_new (CENTRAL_TYPE_CORE,
-                       "listen", listen,
-                       "bootstrap", bootstrap,
-                       "kafka-overrides", self->options.kafka_overrides,
-                       "db-path", db_path,
-                       "default-price", self->options.price >= 0.0 ? self->options.price : CENTRAL_CORE_DEFAULT_PRICE,
-                       "default-price-max", self->options.price_max,
-                       "tls-cert", tls_cert,
-                       "tls-key", tls_key,
-                       "tls-client-ca", self->options.tls_client_ca,
-                       "auto-approve", self->options.auto_approve ||
-                                       central_settings_get_auto_approve (self->settings),
-                       "insecure-bus", self->options.insecure_bus,
-                       NULL);
-  if (!self->options.insecure_bus)
-    {
-      key = central_core_load_signing_key (self->options.signing_key, error);
-      if (key == NULL)
-        return NULL;
-      central_core_set_signing_key (core, g_steal_pointer (&key));
-    }
   service = central_service_new (core);
   if (self->options.events)
     central_headless_print_events (service);
@@ -136,6 +91,35 @@ create_service (CentralApplication  *self,
   give_way_to_core ();
 
   return g_steal_pointer (&service);
+}
+
+/* A second launch (docs/cli.md, "A second ev-central"). */
+static int
+central_application_handle_local_options (GApplication *application,
+                                          GVariantDict *dict)
+{
+  CentralApplication *self = CENTRAL_APPLICATION (application);
+  g_autoptr(GVariant) running = NULL;
+  g_autoptr(GVariant) serving = NULL;
+  g_autoptr(GVariant) window = NULL;
+
+  if (!ev_instance_find_running (APP_ID, &running) || running == NULL)
+    return -1;
+
+  serving = g_variant_ref_sink (central_options_to_variant (&self->options, TRUE, FALSE));
+  window = g_variant_ref_sink (central_options_to_variant (&self->options, FALSE, TRUE));
+  if (!ev_instance_options_match (serving, running))
+    {
+      g_application_set_flags (application, G_APPLICATION_NON_UNIQUE);
+      return -1;
+    }
+  if (!ev_instance_options_match (window, running))
+    {
+      g_printerr (_("ev-central: Central already runs here; --events, --ui-stats and --page apply "
+                    "only when it starts: use its window, or quit it and start again\n"));
+      return 2;
+    }
+  return -1;
 }
 
 static void
@@ -281,6 +265,7 @@ central_application_class_init (CentralApplicationClass *klass)
   object_class->dispose = central_application_dispose;
   object_class->finalize = central_application_finalize;
 
+  app_class->handle_local_options = central_application_handle_local_options;
   app_class->activate = central_application_activate;
   app_class->startup = central_application_startup;
   app_class->shutdown = central_application_shutdown;
@@ -292,23 +277,9 @@ central_application_init (CentralApplication *self)
   self->settings = central_settings_new ();
 }
 
-/* Frees what @options holds (not @options itself). */
-void
-central_options_clear (CentralOptions *options)
-{
-  g_clear_pointer (&options->listen, g_free);
-  g_clear_pointer (&options->bootstrap, g_free);
-  g_clear_pointer (&options->kafka_overrides, g_strfreev);
-  g_clear_pointer (&options->db_path, g_free);
-  g_clear_pointer (&options->signing_key, g_free);
-  g_clear_pointer (&options->page, g_free);
-  g_clear_pointer (&options->tls_cert, g_free);
-  g_clear_pointer (&options->tls_key, g_free);
-  g_clear_pointer (&options->tls_client_ca, g_free);
-}
-
+/* Takes what @options holds (it is left "nothing given"). */
 CentralApplication *
-central_application_new (const CentralOptions *options)
+central_application_new (CentralOptions *options)
 {
   CentralApplication *self;
 
@@ -319,28 +290,10 @@ central_application_new (const CentralOptions *options)
                        NULL);
 
   if (options != NULL)
-    {
-      self->options.listen = g_strdup (options->listen);
-      self->options.bootstrap = g_strdup (options->bootstrap);
-      self->options.kafka_overrides = g_strdupv (options->kafka_overrides);
-      self->options.db_path = g_strdup (options->db_path);
-      self->options.signing_key = g_strdup (options->signing_key);
-      self->options.price = options->price;
-      self->options.price_max = options->price_max;
-      self->options.events = options->events;
-      self->options.ui_stats_ms = options->ui_stats_ms;
-      self->options.page = g_strdup (options->page);
-      self->options.tls_cert = g_strdup (options->tls_cert);
-      self->options.tls_key = g_strdup (options->tls_key);
-      self->options.tls_client_ca = g_strdup (options->tls_client_ca);
-      self->options.auto_approve = options->auto_approve;
-      self->options.insecure_bus = options->insecure_bus;
-    }
+    central_options_steal (&self->options, options);
   else
-    {
-      self->options.price = -1.0;
-      self->options.price_max = -1.0;
-    }
+    central_options_init (&self->options);
+  ev_instance_export_options (G_APPLICATION (self), central_options_to_variant (&self->options, TRUE, TRUE));
 
   return self;
 }

@@ -1,21 +1,20 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include <locale.h>
-#include <signal.h>
 
 #include "central-application.h"
 #include "central-core.h"
 #include "central-headless.h"
-#include "central-monitor-server.h"
 #include "central-topics.h"
+#include "ev-address.h"
+#include "ev-program.h"
 #include "ev-headless.h"
-#include "ev-broker-launch.h"
 #include "ev-bus.h"
 #include "ev-tls.h"
 
 /* --price: one price, or MIN-MAX (both from 0 to 100, MIN below MAX).
- * Unset, the default price; *out_max < 0 when there is no range. */
+ * Unset, *out_price < 0 (the default price); *out_max < 0 when there is
+ * no range. */
 static gboolean
 parse_price (const char *text,
              double     *out_price,
@@ -24,7 +23,7 @@ parse_price (const char *text,
   g_auto(GStrv) parts = NULL;
   char *end = NULL;
 
-  *out_price = CENTRAL_CORE_DEFAULT_PRICE;
+  *out_price = -1.0;
   *out_max = -1.0;
   if (text == NULL)
     return TRUE;
@@ -45,52 +44,15 @@ run_headless (CentralOptions *options)
 {
   g_autoptr(CentralCore) core = NULL;
   g_autoptr(CentralService) service = NULL;
-  g_autoptr(EvSigningKey) key = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *bootstrap = NULL;
-  g_autofree char *db_path = NULL;
 
-  bootstrap = options->bootstrap != NULL ? g_strdup (options->bootstrap) : ev_broker_ensure (NULL, &error);
-  if (bootstrap == NULL)
+  core = central_options_create_core (options, NULL, &error);
+  if (core == NULL)
     {
-      g_autoptr(JsonObject) fields = json_object_new ();
-
-      json_object_set_string_member (fields, "message", error->message);
-      ev_headless_print_event ("error", fields);
+      ev_headless_print_error (error->message);
       g_printerr ("ev-central: %s\n", error->message);
       return 1;
     }
-  db_path = options->db_path != NULL ? g_strdup (options->db_path) : central_core_default_db_path ();
-
-  core = g_object_new (CENTRAL_TYPE_CORE,
-                       "listen", options->listen,
-                       "bootstrap", bootstrap,
-                       "kafka-overrides", options->kafka_overrides,
-                       "db-path", db_path,
-                       "default-price", options->price,
-                       "default-price-max", options->price_max,
-                       "tls-cert", options->tls_cert,
-                       "tls-key", options->tls_key,
-                       "tls-client-ca", options->tls_client_ca,
-                       "auto-approve", options->auto_approve,
-                       "insecure-bus", options->insecure_bus,
-                       NULL);
-  if (options->insecure_bus)
-    {
-      service = g_object_new (CENTRAL_TYPE_SERVICE, "core", core, "views", FALSE, NULL);
-      return central_headless_run (service);
-    }
-  key = central_core_load_signing_key (options->signing_key, &error);
-  if (key == NULL)
-    {
-      g_autoptr(JsonObject) fields = json_object_new ();
-
-      json_object_set_string_member (fields, "message", error->message);
-      ev_headless_print_event ("error", fields);
-      g_printerr ("ev-central: %s\n", error->message);
-      return 1;
-    }
-  central_core_set_signing_key (core, g_steal_pointer (&key));
   service = g_object_new (CENTRAL_TYPE_SERVICE, "core", core, "views", FALSE, NULL);
   return central_headless_run (service);
 }
@@ -143,6 +105,8 @@ main (int   argc,
   gboolean print_fingerprint = FALSE;
   gboolean print_public_key = FALSE;
   g_autofree char *price = NULL;
+  g_autofree char *listen_host = NULL;
+  guint16 listen_port;
   int status;
   const GOptionEntry entries[] = {
     { "listen", 'l', 0, G_OPTION_ARG_STRING, &options.listen,
@@ -192,17 +156,7 @@ main (int   argc,
     { NULL }
   };
 
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
-
-  g_set_prgname ("ev-central");
-  /* A reader of our output that went away must not kill us. */
-  signal (SIGPIPE, SIG_IGN);
-  /* Past the file size limit (ulimit -f) a write fails with EFBIG, which
-   * is reported, rather than killing us without a word. */
-  signal (SIGXFSZ, SIG_IGN);
+  ev_program_init ("ev-central");
 
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context,
@@ -217,11 +171,7 @@ main (int   argc,
 
   if (!g_option_context_parse (context, &argc, &argv, &error) ||
       !ev_bus_check_options (options.bootstrap, (const char * const *) options.kafka_overrides, &error))
-    {
-      g_printerr ("ev-central: %s\n", error->message);
-      g_printerr (_("Run “%s --help” to see every option.\n"), "ev-central");
-      return 2;
-    }
+    return ev_program_usage_error ("ev-central", error->message);
 
   if (version)
     {
@@ -298,7 +248,7 @@ main (int   argc,
       return 2;
     }
 
-  if (options.listen != NULL && !central_monitor_server_check_address (options.listen, &error))
+  if (options.listen != NULL && !ev_address_split (options.listen, &listen_host, &listen_port, &error))
     {
       g_printerr ("ev-central: --listen: %s\n", error->message);
       return 2;

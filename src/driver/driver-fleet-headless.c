@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "driver-fleet-headless.h"
+#include "ev-program.h"
 #include "ev-broker-launch.h"
 #include "ev-bus.h"
 #include "ev-headless.h"
@@ -148,14 +149,6 @@ command (gpointer    fleet,
   return driver_fleet_run_command (fleet, line, out_quit);
 }
 
-static int
-usage_error (const char *message)
-{
-  g_printerr ("%s: %s\n", PROGRAM, message);
-  g_printerr (_("Run “%s --help” to see every option.\n"), PROGRAM);
-  return 2;
-}
-
 /**
  * driver_fleet_main:
  * @argc: the number of arguments, `fleet` first
@@ -226,44 +219,40 @@ driver_fleet_main (int    argc,
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
 
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error (error->message);
+    return ev_program_usage_error (PROGRAM, error->message);
   if (version)
     {
       g_print ("ev-driver %s\n", PACKAGE_VERSION);
       return 0;
     }
   if (argc > 1)
-    {
-      g_printerr (_("%s: unexpected argument “%s”\n"), PROGRAM, argv[1]);
-      g_printerr (_("Run “%s --help” to see every option.\n"), PROGRAM);
-      return 2;
-    }
+    return ev_program_unexpected_argument (PROGRAM, argv[1]);
   if (count < 1 || count > DRIVER_FLEET_MAX_COUNT)
     {
       g_autofree char *message = g_strdup_printf (_("--count M is required, from 1 to %d"), DRIVER_FLEET_MAX_COUNT);
 
-      return usage_error (message);
+      return ev_program_usage_error (PROGRAM, message);
     }
   if (!isfinite (rate) || rate < 0.0 || rate > DRIVER_FLEET_MAX_RATE)
     {
       g_autofree char *message = g_strdup_printf (_("--rate must be from 0 to %g requests per second"),
                                                   DRIVER_FLEET_MAX_RATE);
 
-      return usage_error (message);
+      return ev_program_usage_error (PROGRAM, message);
     }
   if (stats_interval < 0)
-    return usage_error (_("--stats-interval cannot be negative"));
+    return ev_program_usage_error (PROGRAM, _("--stats-interval cannot be negative"));
   if (answer_timeout < 1)
-    return usage_error (_("--answer-timeout must be at least 1 ms"));
+    return ev_program_usage_error (PROGRAM, _("--answer-timeout must be at least 1 ms"));
   if (!isfinite (seconds) || seconds < 0.0 || seconds > G_MAXUINT / 1000)
-    return usage_error (_("--seconds must be a positive number of seconds"));
+    return ev_program_usage_error (PROGRAM, _("--seconds must be a positive number of seconds"));
   if (!driver_fleet_check_prefix (prefix != NULL ? prefix : DRIVER_FLEET_DEFAULT_PREFIX, count, &error))
-    return usage_error (error->message);
+    return ev_program_usage_error (PROGRAM, error->message);
   if (!ev_bus_check_options (bootstrap, (const char * const *) overrides, &error))
-    return usage_error (error->message);
+    return ev_program_usage_error (PROGRAM, error->message);
   trusted = ev_signing_find_central_key (central_key, central_fingerprint, &error);
   if (trusted == NULL && error != NULL)
-    return usage_error (error->message);
+    return ev_program_usage_error (PROGRAM, error->message);
 
   /* stdout carries only JSON events. */
   g_log_writer_default_set_use_stderr (TRUE);

@@ -2,14 +2,10 @@
 
 #include <glib/gi18n-lib.h>
 #include <math.h>
-#include <string.h>
 
 #include "driver-core.h"
-#include "driver-fleet.h"
-#include "driver-follow.h"
-#include "ev-bus.h"
+#include "driver-fleet-private.h"
 #include "ev-headless.h"
-#include "ev-messages.h"
 #include "ev-protocol.h"
 
 /* DriverFleet: many simulated drivers in one process, for load. One
@@ -25,107 +21,7 @@
  * with swap-removal). A message keyed by a driver that has nothing in
  * progress is not even parsed. */
 
-#define NOT_LISTED G_MAXUINT
-#define PACE_TICK_MS 10
 
-/* Latency histogram: values in µs, exact below HIST_LINEAR, then
- * HIST_SUB buckets per power of two (about 3 % resolution). */
-#define HIST_LINEAR 64
-#define HIST_SUB 32
-#define HIST_SHIFTS 40
-#define HIST_BUCKETS (HIST_LINEAR + HIST_SHIFTS * HIST_SUB)
-
-typedef struct
-{
-  guint64 counts[HIST_BUCKETS];
-  guint64 n;
-  guint64 max_us;
-} Latency;
-
-#define N_DENY_REASONS (EV_SUPPLY_DENY_REASON_UNAVAILABLE + 1)
-#define N_ERROR_REASONS (EV_SUPPLY_ERROR_REASON_NOT_PLUGGED + 1)
-
-/* Cumulative since start or the last reset. */
-typedef struct
-{
-  guint64 requests;
-  guint64 authorized;
-  guint64 denied;
-  guint64 denials[N_DENY_REASONS];
-  guint64 skipped;
-  guint64 no_answer;
-  guint64 progress;
-  guint64 tickets;
-  guint64 errors;
-  guint64 supply_errors[N_ERROR_REASONS];
-  Latency response;
-  Latency progress_latency;
-} Counters;
-
-/* A ticket or error that came before the answer authorising its supply
- * (they travel on different topics): applied once the answer comes. */
-typedef struct
-{
-  EvSupplyData *data;
-  EvSupplyError *error;
-} Early;
-
-typedef struct
-{
-  DriverFollow *follow;
-  Early *early;
-  gint64 sent_us;     /* monotonic time the request was produced */
-  guint idle_pos;     /* index in idle, NOT_LISTED while busy */
-  EvSigningKey *key;  /* read or made at its first request */
-} FleetDriver;
-
-typedef struct
-{
-  char *cp_id;
-  EvCpState state;
-  gboolean taken;     /* this fleet has a request or supply there */
-  guint free_pos;     /* index in free_cps, NOT_LISTED otherwise */
-} FleetCp;
-
-typedef struct
-{
-  guint index;
-  gint64 sent_us;
-} Pending;
-
-struct _DriverFleet
-{
-  GObject parent_instance;
-
-  char *bootstrap;
-  char **kafka_overrides;
-  guint count;
-  char *prefix;
-  double rate;
-  guint answer_timeout;
-  guint stats_interval;
-
-  EvBus *bus;
-  EvVerifyKey *central_key;  /* NULL: Central's messages are not checked */
-  FleetDriver *drivers;
-  GHashTable *by_id;      /* driver id (owned by its follow) → FleetDriver */
-  GArray *idle;           /* guint indices of drivers with nothing in progress */
-  GHashTable *cps;        /* cp id → FleetCp */
-  GPtrArray *free_cps;    /* ACTIVE and not taken */
-  guint cps_active;
-  GArray *pending;        /* Pending, in send order */
-  guint pending_head;
-  GRand *rand;
-  gint64 started_us;
-  gint64 next_arrival_us;
-  guint produce_failures;
-  guint pace_id;
-  guint sweep_id;
-  guint stats_id;
-  gboolean started;
-
-  Counters counters;
-};
 
 G_DEFINE_FINAL_TYPE (DriverFleet, driver_fleet, G_TYPE_OBJECT)
 
@@ -213,106 +109,7 @@ driver_fleet_check_prefix (const char  *prefix,
   return TRUE;
 }
 
-/* Latency ------------------------------------------------------------------ */
-
-static guint
-latency_bucket (guint64 us)
-{
-  guint bits = 0;
-  guint shift;
-  guint64 index;
-
-  if (us < HIST_LINEAR)
-    return us;
-  for (guint64 v = us; v != 0; v >>= 1)
-    bits++;
-  /* Keeps the 6 highest bits: 32 sub-buckets per power of two. */
-  shift = bits - 6;
-  index = HIST_LINEAR + (guint64) (shift - 1) * HIST_SUB + ((us >> shift) - HIST_SUB);
-  return MIN (index, HIST_BUCKETS - 1);
-}
-
-/* The middle of a bucket. */
-static double
-latency_bucket_value (guint index)
-{
-  guint shift, mantissa;
-
-  if (index < HIST_LINEAR)
-    return index;
-  shift = (index - HIST_LINEAR) / HIST_SUB + 1;
-  mantissa = (index - HIST_LINEAR) % HIST_SUB + HIST_SUB;
-  return ((double) ((guint64) mantissa << shift)) + (((guint64) 1 << shift) - 1) / 2.0;
-}
-
-static void
-latency_add (Latency *latency,
-             gint64   us)
-{
-  guint64 value = us > 0 ? (guint64) us : 0;
-
-  latency->counts[latency_bucket (value)]++;
-  latency->n++;
-  latency->max_us = MAX (latency->max_us, value);
-}
-
-static double
-latency_quantile_us (const Latency *latency,
-                     double         q)
-{
-  guint64 rank = (guint64) ceil (q * latency->n);
-  guint64 seen = 0;
-
-  rank = CLAMP (rank, 1, latency->n);
-  for (guint i = 0; i < HIST_BUCKETS; i++)
-    {
-      seen += latency->counts[i];
-      if (seen >= rank)
-        return MIN (latency_bucket_value (i), (double) latency->max_us);
-    }
-  return latency->max_us;
-}
-
-static void
-set_ms (JsonObject *object,
-        const char *member,
-        double      us)
-{
-  json_object_set_double_member (object, member, round (us) / 1000.0);
-}
-
-/* {"n", "p50", "p99", "p999", "max"} in ms; the figures are null with no
- * sample. */
-static JsonObject *
-latency_fields (const Latency *latency)
-{
-  static const struct { const char *name; double q; } quantiles[] = {
-    { "p50", 0.5 }, { "p99", 0.99 }, { "p999", 0.999 },
-  };
-  JsonObject *object = json_object_new ();
-
-  json_object_set_int_member (object, "n", latency->n);
-  for (guint i = 0; i < G_N_ELEMENTS (quantiles); i++)
-    {
-      if (latency->n == 0)
-        json_object_set_null_member (object, quantiles[i].name);
-      else
-        set_ms (object, quantiles[i].name, latency_quantile_us (latency, quantiles[i].q));
-    }
-  if (latency->n == 0)
-    json_object_set_null_member (object, "max");
-  else
-    set_ms (object, "max", latency->max_us);
-  return object;
-}
-
 /* Listings ----------------------------------------------------------------- */
-
-static gboolean
-driver_is_busy (const FleetDriver *driver)
-{
-  return driver->idle_pos == NOT_LISTED;
-}
 
 static void
 list_idle (DriverFleet *self,
@@ -320,7 +117,7 @@ list_idle (DriverFleet *self,
 {
   guint index = driver - self->drivers;
 
-  if (!driver_is_busy (driver))
+  if (!driver_fleet_is_busy (driver))
     return;
   driver->idle_pos = self->idle->len;
   g_array_append_val (self->idle, index);
@@ -333,7 +130,7 @@ unlist_idle (DriverFleet *self,
   guint pos = driver->idle_pos;
   guint last;
 
-  if (driver_is_busy (driver))
+  if (driver_fleet_is_busy (driver))
     return;
   last = g_array_index (self->idle, guint, self->idle->len - 1);
   g_array_index (self->idle, guint, pos) = last;
@@ -344,9 +141,9 @@ unlist_idle (DriverFleet *self,
 
 /* A CP is free for a new request when it is ACTIVE and this fleet has
  * nothing in progress there. */
-static void
-update_free (DriverFleet *self,
-             FleetCp     *cp)
+void
+driver_fleet_update_free (DriverFleet *self,
+                          FleetCp     *cp)
 {
   gboolean is_free = cp->state == EV_CP_STATE_ACTIVE && !cp->taken;
 
@@ -375,8 +172,8 @@ fleet_cp_free (gpointer data)
   g_free (cp);
 }
 
-static void
-early_free (Early *early)
+void
+driver_fleet_early_free (Early *early)
 {
   g_clear_pointer (&early->data, ev_supply_data_free);
   g_clear_pointer (&early->error, ev_supply_error_free);
@@ -385,18 +182,18 @@ early_free (Early *early)
 
 /* The driver's supply concluded (or was given up): the driver and its CP
  * are free again. */
-static void
-conclude (DriverFleet *self,
-          FleetDriver *driver)
+void
+driver_fleet_conclude (DriverFleet *self,
+                       FleetDriver *driver)
 {
   FleetCp *cp = g_hash_table_lookup (self->cps, driver->follow->cp_id);
 
   if (cp != NULL)
     {
       cp->taken = FALSE;
-      update_free (self, cp);
+      driver_fleet_update_free (self, cp);
     }
-  g_clear_pointer (&driver->early, early_free);
+  g_clear_pointer (&driver->early, driver_fleet_early_free);
   list_idle (self, driver);
 }
 
@@ -437,10 +234,10 @@ request_one (DriverFleet *self)
   /* An idle driver is never refused a request. */
   driver_follow_request (driver->follow, cp->cp_id, request_id, ev_protocol_now_ms (), NULL);
   driver->sent_us = g_get_monotonic_time ();
-  g_clear_pointer (&driver->early, early_free);
+  g_clear_pointer (&driver->early, driver_fleet_early_free);
   unlist_idle (self, driver);
   cp->taken = TRUE;
-  update_free (self, cp);
+  driver_fleet_update_free (self, cp);
 
   pending.index = driver - self->drivers;
   pending.sent_us = driver->sent_us;
@@ -489,14 +286,14 @@ sweep_cb (gpointer user_data)
       Pending *pending = &g_array_index (self->pending, Pending, self->pending_head);
       FleetDriver *driver = &self->drivers[pending->index];
 
-      if (driver_is_busy (driver) && driver->sent_us == pending->sent_us &&
+      if (driver_fleet_is_busy (driver) && driver->sent_us == pending->sent_us &&
           driver->follow->phase == DRIVER_PHASE_REQUESTED)
         {
           if (pending->sent_us + timeout_us > now)
             break;
           driver_follow_expire (driver->follow);
           self->counters.no_answer++;
-          conclude (self, driver);
+          driver_fleet_conclude (self, driver);
         }
       self->pending_head++;
     }
@@ -512,271 +309,6 @@ sweep_cb (gpointer user_data)
       self->pending_head = 0;
     }
   return G_SOURCE_CONTINUE;
-}
-
-/* Kafka -------------------------------------------------------------------- */
-
-static void on_data  (DriverFleet        *self,
-                      FleetDriver        *driver,
-                      EvSupplyData       *data);
-static void on_error (DriverFleet        *self,
-                      FleetDriver        *driver,
-                      EvSupplyError      *error);
-
-static void
-keep_early (FleetDriver   *driver,
-            EvSupplyData  *data,
-            EvSupplyError *error)
-{
-  if (driver->follow->phase != DRIVER_PHASE_REQUESTED)
-    {
-      g_clear_pointer (&data, ev_supply_data_free);
-      g_clear_pointer (&error, ev_supply_error_free);
-      return;
-    }
-  g_clear_pointer (&driver->early, early_free);
-  driver->early = g_new0 (Early, 1);
-  driver->early->data = data;
-  driver->early->error = error;
-}
-
-static void
-on_response (DriverFleet            *self,
-             FleetDriver            *driver,
-             const EvSupplyResponse *response)
-{
-  Early *early;
-
-  if (driver_follow_on_response (driver->follow, response) == DRIVER_FOLLOW_IGNORED)
-    return;
-
-  latency_add (&self->counters.response, g_get_monotonic_time () - driver->sent_us);
-  if (response->status == EV_SUPPLY_STATUS_DENIED)
-    {
-      self->counters.denied++;
-      self->counters.denials[MIN (response->reason, N_DENY_REASONS - 1)]++;
-      conclude (self, driver);
-      return;
-    }
-
-  self->counters.authorized++;
-  early = g_steal_pointer (&driver->early);
-  if (early != NULL && early->data != NULL)
-    on_data (self, driver, g_steal_pointer (&early->data));
-  else if (early != NULL && early->error != NULL)
-    on_error (self, driver, g_steal_pointer (&early->error));
-  g_clear_pointer (&early, early_free);
-}
-
-/* Takes @data. */
-static void
-on_data (DriverFleet  *self,
-         FleetDriver  *driver,
-         EvSupplyData *data)
-{
-  g_autoptr(EvSupplyData) owned = data;
-
-  if (driver_follow_on_data (driver->follow, data) == DRIVER_FOLLOW_IGNORED)
-    {
-      if (data->kind == EV_SUPPLY_DATA_TICKET)
-        keep_early (driver, g_steal_pointer (&owned), NULL);
-      return;
-    }
-
-  if (data->source_ts > 0)
-    latency_add (&self->counters.progress_latency, g_get_real_time () - data->source_ts * 1000);
-  if (data->kind == EV_SUPPLY_DATA_PROGRESS)
-    {
-      self->counters.progress++;
-      return;
-    }
-  self->counters.tickets++;
-  conclude (self, driver);
-}
-
-/* Takes @error. */
-static void
-on_error (DriverFleet   *self,
-          FleetDriver   *driver,
-          EvSupplyError *error)
-{
-  g_autoptr(EvSupplyError) owned = error;
-
-  if (driver_follow_on_error (driver->follow, error) == DRIVER_FOLLOW_IGNORED)
-    {
-      keep_early (driver, NULL, g_steal_pointer (&owned));
-      return;
-    }
-  self->counters.errors++;
-  self->counters.supply_errors[MIN (error->reason, N_ERROR_REASONS - 1)]++;
-  conclude (self, driver);
-}
-
-static void
-on_cp_state (DriverFleet            *self,
-             const EvCpStateMessage *msg)
-{
-  FleetCp *cp = g_hash_table_lookup (self->cps, msg->cp_id);
-
-  if (cp == NULL)
-    {
-      cp = g_new0 (FleetCp, 1);
-      cp->cp_id = g_strdup (msg->cp_id);
-      cp->state = EV_CP_STATE_DISCONNECTED;
-      cp->free_pos = NOT_LISTED;
-      g_hash_table_insert (self->cps, cp->cp_id, cp);
-    }
-  if (cp->state == EV_CP_STATE_ACTIVE)
-    self->cps_active--;
-  cp->state = msg->state;
-  if (cp->state == EV_CP_STATE_ACTIVE)
-    self->cps_active++;
-  update_free (self, cp);
-}
-
-static void
-message_cb (EvBus        *bus,
-            EvBusMessage *msg,
-            gpointer      user_data)
-{
-  DriverFleet *self = user_data;
-  const char *topic = ev_bus_message_get_topic (msg);
-  const char *key = ev_bus_message_get_key (msg);
-  GBytes *value = ev_bus_message_get_value (msg);
-  g_autoptr(GError) error = NULL;
-  FleetDriver *driver = NULL;
-  const char *data = "";
-  gsize length = 0;
-
-  if (!g_str_equal (topic, "cp-states"))
-    {
-      /* Keyed by driver id: another driver's messages, and ours while
-       * nothing is in progress, are not even parsed. */
-      driver = key != NULL ? g_hash_table_lookup (self->by_id, key) : NULL;
-      if (driver == NULL || !driver_is_busy (driver))
-        {
-          ev_bus_message_done (bus, msg);
-          return;
-        }
-    }
-
-  if (!ev_bus_message_verify (msg, self->central_key, &error))
-    {
-      ev_bus_message_skip (bus, msg, error->message);
-      return;
-    }
-  if (value != NULL)
-    data = g_bytes_get_data (value, &length);
-
-  if (g_str_equal (topic, "cp-states"))
-    {
-      g_autoptr(EvCpStateMessage) state = ev_cp_state_message_from_json (data, length, &error);
-
-      if (state != NULL)
-        on_cp_state (self, state);
-    }
-  else if (g_str_equal (topic, "supply-res"))
-    {
-      g_autoptr(EvSupplyResponse) response = ev_supply_response_from_json (data, length, &error);
-
-      if (response != NULL)
-        on_response (self, driver, response);
-    }
-  else if (g_str_equal (topic, "supply-data2"))
-    {
-      EvSupplyData *supply_data = ev_supply_data_from_json (data, length, &error);
-
-      if (supply_data != NULL)
-        on_data (self, driver, supply_data);
-    }
-  else if (g_str_equal (topic, "supply-error"))
-    {
-      EvSupplyError *supply_error = ev_supply_error_from_json (data, length, &error);
-
-      if (supply_error != NULL)
-        on_error (self, driver, supply_error);
-    }
-
-  if (error != NULL)
-    ev_bus_message_skip (bus, msg, error->message);
-  else
-    ev_bus_message_done (bus, msg);
-}
-
-/* Statistics --------------------------------------------------------------- */
-
-/**
- * driver_fleet_stats_fields:
- * @self: a fleet
- *
- * Returns: (transfer full): the members of a `stats` or `summary` event:
- *   the time since start, the fleet's gauges, and the counters and
- *   latencies since start or the last driver_fleet_reset()
- */
-JsonObject *
-driver_fleet_stats_fields (DriverFleet *self)
-{
-  const Counters *counters;
-  JsonObject *fields, *denials, *supply_errors;
-  guint in_flight = 0, supplying = 0;
-  double t;
-
-  g_return_val_if_fail (DRIVER_IS_FLEET (self), NULL);
-
-  counters = &self->counters;
-  fields = json_object_new ();
-  denials = json_object_new ();
-  supply_errors = json_object_new ();
-  t = self->started ? (g_get_monotonic_time () - self->started_us) / 1000 / 1000.0 : 0.0;
-
-  for (guint i = 0; self->drivers != NULL && i < self->count; i++)
-    {
-      DriverPhase phase = self->drivers[i].follow->phase;
-
-      if (!driver_is_busy (&self->drivers[i]))
-        continue;
-      in_flight += phase == DRIVER_PHASE_REQUESTED;
-      supplying += phase == DRIVER_PHASE_AUTHORIZED || phase == DRIVER_PHASE_SUPPLYING;
-    }
-  for (guint i = EV_SUPPLY_DENY_REASON_NONE + 1; i < N_DENY_REASONS; i++)
-    json_object_set_int_member (denials, ev_supply_deny_reason_to_string (i), counters->denials[i]);
-  for (guint i = EV_SUPPLY_ERROR_REASON_NONE + 1; i < N_ERROR_REASONS; i++)
-    json_object_set_int_member (supply_errors, ev_supply_error_reason_to_string (i), counters->supply_errors[i]);
-
-  json_object_set_double_member (fields, "t", t);
-  json_object_set_int_member (fields, "count", self->count);
-  json_object_set_double_member (fields, "rate", self->rate);
-  json_object_set_int_member (fields, "cps_known", self->cps != NULL ? g_hash_table_size (self->cps) : 0);
-  json_object_set_int_member (fields, "cps_active", self->cps_active);
-  json_object_set_int_member (fields, "requests", counters->requests);
-  json_object_set_int_member (fields, "authorized", counters->authorized);
-  json_object_set_int_member (fields, "denied", counters->denied);
-  json_object_set_object_member (fields, "denials", denials);
-  json_object_set_int_member (fields, "skipped", counters->skipped);
-  json_object_set_int_member (fields, "no_answer", counters->no_answer);
-  json_object_set_int_member (fields, "in_flight", in_flight);
-  json_object_set_int_member (fields, "supplying", supplying);
-  json_object_set_int_member (fields, "progress", counters->progress);
-  json_object_set_int_member (fields, "tickets", counters->tickets);
-  json_object_set_int_member (fields, "errors", counters->errors);
-  json_object_set_object_member (fields, "supply_errors", supply_errors);
-  json_object_set_object_member (fields, "response_ms", latency_fields (&counters->response));
-  json_object_set_object_member (fields, "progress_ms", latency_fields (&counters->progress_latency));
-  return fields;
-}
-
-/**
- * driver_fleet_reset:
- * @self: a fleet
- *
- * Sets the counters and latencies to zero; what is in progress goes on.
- */
-void
-driver_fleet_reset (DriverFleet *self)
-{
-  g_return_if_fail (DRIVER_IS_FLEET (self));
-
-  memset (&self->counters, 0, sizeof self->counters);
 }
 
 static gboolean
@@ -876,7 +408,7 @@ driver_fleet_start (DriverFleet  *self,
       list_idle (self, driver);
     }
   self->bus = g_steal_pointer (&bus);
-  g_signal_connect (self->bus, "message", G_CALLBACK (message_cb), self);
+  g_signal_connect (self->bus, "message", G_CALLBACK (driver_fleet_message_cb), self);
 
   self->started = TRUE;
   self->started_us = g_get_monotonic_time ();
@@ -1052,7 +584,7 @@ driver_fleet_finalize (GObject *object)
   g_hash_table_unref (self->by_id);
   for (guint i = 0; self->drivers != NULL && i < self->count; i++)
     {
-      g_clear_pointer (&self->drivers[i].early, early_free);
+      g_clear_pointer (&self->drivers[i].early, driver_fleet_early_free);
       g_clear_pointer (&self->drivers[i].key, ev_signing_key_free);
       driver_follow_free (self->drivers[i].follow);
     }

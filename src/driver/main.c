@@ -1,8 +1,6 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include <locale.h>
-#include <signal.h>
 #include <string.h>
 
 #include "driver-application.h"
@@ -10,6 +8,7 @@
 #include "driver-settings.h"
 #include "driver-fleet-headless.h"
 #include "driver-headless.h"
+#include "ev-program.h"
 #include "ev-broker-launch.h"
 #include "ev-bus.h"
 #include "ev-headless.h"
@@ -74,17 +73,7 @@ main (int   argc,
     { NULL }
   };
 
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
-
-  g_set_prgname (PROGRAM);
-  /* A reader of our output that went away must not kill us. */
-  signal (SIGPIPE, SIG_IGN);
-  /* Past the file size limit (ulimit -f) a write fails with EFBIG, which
-   * is reported, rather than killing us without a word. */
-  signal (SIGXFSZ, SIG_IGN);
+  ev_program_init (PROGRAM);
 
   if (argc > 1 && g_str_equal (argv[1], "fleet"))
     return driver_fleet_main (argc - 1, argv + 1);
@@ -98,22 +87,14 @@ main (int   argc,
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
 
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    {
-      g_printerr ("%s: %s\n", PROGRAM, error->message);
-      g_printerr (_("Run “%s --help” to see every option.\n"), PROGRAM);
-      return 2;
-    }
+    return ev_program_usage_error (PROGRAM, error->message);
   if (version)
     {
       g_print ("%s %s\n", PROGRAM, PACKAGE_VERSION);
       return 0;
     }
   if (argc > 1)
-    {
-      g_printerr (_("%s: unexpected argument “%s”\n"), PROGRAM, argv[1]);
-      g_printerr (_("Run “%s --help” to see every option.\n"), PROGRAM);
-      return 2;
-    }
+    return ev_program_unexpected_argument (PROGRAM, argv[1]);
   if (driver_id == NULL && headless)
     {
       g_printerr (_("%s: --id DRIVER is required\n"), PROGRAM);

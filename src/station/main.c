@@ -1,11 +1,10 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include <locale.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ev-program.h"
 #include "ev-broker-launch.h"
 #include "ev-bus.h"
 #include "ev-headless.h"
@@ -99,10 +98,9 @@ parse (GOptionContext  *context,
     return TRUE;
 
   if (error != NULL)
-    g_printerr ("%s: %s\n", program, error->message);
+    ev_program_usage_error (program, error->message);
   else
-    g_printerr (_("%s: unexpected argument “%s”\n"), program, (*argv)[1]);
-  g_printerr (_("Run “%s --help” to see every option.\n"), program);
+    ev_program_unexpected_argument (program, (*argv)[1]);
   return FALSE;
 }
 
@@ -582,17 +580,7 @@ main (int   argc,
   g_autoptr(GOptionContext) context = NULL;
   CommonOptions common = { 0 };
 
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
-
-  g_set_prgname ("ev-station");
-  /* A reader of our output that went away must not kill us. */
-  signal (SIGPIPE, SIG_IGN);
-  /* Past the file size limit (ulimit -f) a write fails with EFBIG, which
-   * is reported, rather than killing us without a word. */
-  signal (SIGXFSZ, SIG_IGN);
+  ev_program_init ("ev-station");
 
   if (argc > 1 && g_str_equal (argv[1], "engine"))
     return run_engine (argc - 1, argv + 1);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "station-util.h"
+#include "ev-address.h"
 #include "ev-file.h"
 #include "ev-protocol.h"
 
@@ -29,18 +30,12 @@ GSocketAddress *
 station_parse_address (const char  *host_and_port,
                        GError     **error)
 {
-  g_autoptr(GSocketConnectable) parsed = NULL;
   g_autoptr(GInetAddress) inet = NULL;
-  const char *host;
+  g_autofree char *host = NULL;
+  guint16 port = 0;
 
-  /* A port is required: an engine without one would listen at random. */
-  if (host_and_port == NULL || strrchr (host_and_port, ':') == NULL)
+  if (host_and_port == NULL || !ev_address_split (host_and_port, &host, &port, NULL))
     goto bad_address;
-  parsed = g_network_address_parse (host_and_port, 0, NULL);
-  if (parsed == NULL)
-    goto bad_address;
-  host = g_network_address_get_hostname (G_NETWORK_ADDRESS (parsed));
-
   if (g_str_equal (host, "localhost"))
     inet = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   else
@@ -48,7 +43,7 @@ station_parse_address (const char  *host_and_port,
   if (inet == NULL)
     goto bad_address;
 
-  return g_inet_socket_address_new (inet, g_network_address_get_port (G_NETWORK_ADDRESS (parsed)));
+  return g_inet_socket_address_new (inet, port);
 
 bad_address:
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
