@@ -443,7 +443,7 @@ add_session (Bench    *bench,
   g_autofree char *supply_id = g_uuid_string_random ();
   g_autofree char *driver_id = NULL;
   g_autofree char *cp_id = NULL;
-  g_autoptr(EvSupplySession) outcome = NULL;
+  g_autoptr(EvSupply) outcome = NULL;
   EvSupplyPhase phase = EV_SUPPLY_PHASE_FINISHED;
   const char *reason = "unplugged";
   double x = g_rand_double (bench->rand);
@@ -473,15 +473,15 @@ add_session (Bench    *bench,
   if (!ev_store_create_session (store, supply_id, cp_id, driver_id, price, error))
     return FALSE;
 
-  outcome = ev_supply_session_new (supply_id, cp_id, driver_id);
-  ev_supply_session_set_phase (outcome, phase);
-  ev_supply_session_set_price (outcome, price);
-  ev_supply_session_set_kwh (outcome, kwh);
-  ev_supply_session_set_amount (outcome, kwh * price);
-  ev_supply_session_set_seq (outcome, kwh > 0.0 ? (guint) minutes : 0);
-  ev_supply_session_set_started_at (outcome, kwh > 0.0 ? ended_at - (gint64) (minutes * 60000) : 0);
-  ev_supply_session_set_ended_at (outcome, ended_at);
-  ev_supply_session_set_reason (outcome, reason);
+  outcome = ev_supply_new (supply_id, cp_id, driver_id);
+  ev_supply_set_phase (outcome, phase);
+  ev_supply_set_price (outcome, price);
+  ev_supply_set_kwh (outcome, kwh);
+  ev_supply_set_amount (outcome, kwh * price);
+  ev_supply_set_seq (outcome, kwh > 0.0 ? (guint) minutes : 0);
+  ev_supply_set_started_at (outcome, kwh > 0.0 ? ended_at - (gint64) (minutes * 60000) : 0);
+  ev_supply_set_ended_at (outcome, ended_at);
+  ev_supply_set_reason (outcome, reason);
 
   return ev_store_finish_session (store, outcome, NULL, error);
 }

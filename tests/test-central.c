@@ -661,13 +661,13 @@ barrier (PeerEngine *engine,
   return start;
 }
 
-static EvSupplySession *
+static EvSupply *
 db_lookup (Fixture    *f,
            const char *supply_id)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(EvStore) store = ev_store_open (f->db_path, &error);
-  EvSupplySession *session;
+  EvSupply *session;
 
   g_assert_no_error (error);
   session = ev_store_lookup_session (store, supply_id, &error);
@@ -676,12 +676,12 @@ db_lookup (Fixture    *f,
   return session;
 }
 
-typedef gboolean (*SessionCheck) (EvSupplySession *session,
+typedef gboolean (*SessionCheck) (EvSupply *session,
                                    gconstpointer    wanted);
 
 /* Polls the database (Central commits in batches) until the supply
  * passes @check; returns it. */
-static EvSupplySession *
+static EvSupply *
 wait_db (Fixture      *f,
          const char   *supply_id,
          SessionCheck  check,
@@ -692,7 +692,7 @@ wait_db (Fixture      *f,
 
   for (;;)
     {
-      EvSupplySession *session = db_lookup (f, supply_id);
+      EvSupply *session = db_lookup (f, supply_id);
 
       if (session != NULL && check (session, wanted))
         return session;
@@ -704,20 +704,20 @@ wait_db (Fixture      *f,
 }
 
 static gboolean
-has_phase (EvSupplySession *session,
+has_phase (EvSupply *session,
            gconstpointer    wanted)
 {
-  return ev_supply_session_get_phase (session) == *(const EvSupplyPhase *) wanted;
+  return ev_supply_get_phase (session) == *(const EvSupplyPhase *) wanted;
 }
 
 static gboolean
-has_kwh (EvSupplySession *session,
+has_kwh (EvSupply *session,
          gconstpointer    wanted)
 {
-  return fabs (ev_supply_session_get_kwh (session) - *(const double *) wanted) < 1e-9;
+  return fabs (ev_supply_get_kwh (session) - *(const double *) wanted) < 1e-9;
 }
 
-static EvSupplySession *
+static EvSupply *
 wait_db_phase (Fixture       *f,
                const char    *supply_id,
                EvSupplyPhase  phase)
@@ -725,7 +725,7 @@ wait_db_phase (Fixture       *f,
   return wait_db (f, supply_id, has_phase, &phase, "reach its phase");
 }
 
-static EvSupplySession *
+static EvSupply *
 wait_db_kwh (Fixture    *f,
              const char *supply_id,
              double      kwh)
@@ -796,16 +796,16 @@ wait_outbox_empty (Fixture *f)
     }
 }
 
-/* The position of @supply_id in a model of EvSupplySession, or -1. */
+/* The position of @supply_id in a model of EvSupply, or -1. */
 static int
 model_find (GListModel *model,
             const char *supply_id)
 {
   for (guint i = 0; i < g_list_model_get_n_items (model); i++)
     {
-      g_autoptr(EvSupplySession) session = g_list_model_get_item (model, i);
+      g_autoptr(EvSupply) session = g_list_model_get_item (model, i);
 
-      if (g_strcmp0 (ev_supply_session_get_supply_id (session), supply_id) == 0)
+      if (g_strcmp0 (ev_supply_get_supply_id (session), supply_id) == 0)
         return i;
     }
 
@@ -1149,7 +1149,7 @@ test_operator_price (Fixture       *f,
   const EvDirective *start = start_supply (rig.driver, rig.engine, "CP-PR");
   g_autofree char *supply_id = g_strdup (start->supply_id);
   g_autoptr(EvLinkResponse) answer = NULL;
-  g_autoptr(EvSupplySession) stored = NULL;
+  g_autoptr(EvSupply) stored = NULL;
   g_autoptr(GError) error = NULL;
   const EvDirective *next;
   JsonObject *event;
@@ -1169,8 +1169,8 @@ test_operator_price (Fixture       *f,
   publish (rig.engine, start, EV_SUPPLY_DATA_TICKET, 2, 2.0, EV_TICKET_REASON_UNPLUGGED);
   peer_driver_wait_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET, 0);
   stored = wait_db_phase (f, supply_id, EV_SUPPLY_PHASE_FINISHED);
-  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_price (stored), PRICE, 1e-9);
-  assert_money (2.0, ev_supply_session_get_amount (stored));
+  g_assert_cmpfloat_with_epsilon (ev_supply_get_price (stored), PRICE, 1e-9);
+  assert_money (2.0, ev_supply_get_amount (stored));
   peer_monitor_heartbeat (rig.monitor, EV_CP_STATE_ACTIVE, EV_ENGINE_HEALTH_OK, HEARTBEAT_MS);
   wait_cp_state (f, "CP-PR", EV_CP_STATE_ACTIVE);
 
@@ -1322,7 +1322,7 @@ test_forget (Fixture       *f,
 {
   Rig rig = rig_new (f, "CP-FGT", "DRV-FGT");
   g_autoptr(GError) error = NULL;
-  g_autoptr(EvSupplySession) stored = NULL;
+  g_autoptr(EvSupply) stored = NULL;
   g_autofree char *line_error = NULL;
   g_autofree char *supply_id = NULL;
   const EvDirective *start;
@@ -1359,7 +1359,7 @@ test_forget (Fixture       *f,
   g_assert_null (central_core_lookup_cp (f->core, "CP-FGT"));
   assert_auth (f, "CP-FGT", rig.token, EV_LINK_STATUS_DENIED, EV_LINK_REASON_UNKNOWN_CP);
   stored = db_lookup (f, supply_id);
-  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (stored), 1.25, 1e-9);
+  g_assert_cmpfloat_with_epsilon (ev_supply_get_kwh (stored), 1.25, 1e-9);
 
   line_error = central_headless_run_command (f->core, "forget CP-FGT", &quit);
   g_assert_nonnull (line_error);
@@ -2060,7 +2060,7 @@ test_supply_unclaimed (Fixture       *f,
   Rig rig = rig_new (f, "CP-UNCL", "DRV-UNCL");
   const EvDirective *start = start_supply (rig.driver, rig.engine, "CP-UNCL");
   g_autofree char *supply_id = g_strdup (start->supply_id);
-  g_autoptr(EvSupplySession) stored = NULL;
+  g_autoptr(EvSupply) stored = NULL;
   const EvSupplyError *failure;
   const EvDirective *cancel;
 
@@ -2071,7 +2071,7 @@ test_supply_unclaimed (Fixture       *f,
   g_assert_cmpstr (cancel->supply_id, ==, supply_id);
   g_assert_cmpstr (cancel->target, ==, "CP-UNCL");
   stored = wait_db_phase (f, supply_id, EV_SUPPLY_PHASE_FAILED);
-  g_assert_cmpstr (ev_supply_session_get_reason (stored), ==, "not-plugged");
+  g_assert_cmpstr (ev_supply_get_reason (stored), ==, "not-plugged");
 
   /* The CP is not left pending: the next request is authorised. */
   start_supply (rig.driver, rig.engine, "CP-UNCL");
@@ -2124,7 +2124,7 @@ test_supply_redelivered_late (Fixture       *f,
   g_autofree char *request_id = peer_driver_request (rig.driver, "CP-LATE");
   const EvSupplyResponse *response = peer_driver_wait_response (rig.driver, request_id);
   g_autofree char *supply_id = g_strdup (response->supply_id);
-  g_autoptr(EvSupplySession) stored = NULL;
+  g_autoptr(EvSupply) stored = NULL;
   const EvDirective *start;
 
   start = peer_engine_wait_directive (rig.engine, EV_DIRECTIVE_ACTION_START, 1);
@@ -2140,7 +2140,7 @@ test_supply_redelivered_late (Fixture       *f,
   g_assert_cmpfloat_with_epsilon (peer_driver_wait_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET, 2)->kwh,
                                   1.5, 1e-9);
   stored = wait_db_phase (f, supply_id, EV_SUPPLY_PHASE_FINISHED);
-  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (stored), 1.5, 1e-9);
+  g_assert_cmpfloat_with_epsilon (ev_supply_get_kwh (stored), 1.5, 1e-9);
   g_assert_cmpuint (peer_driver_count_errors (rig.driver, supply_id), ==, 0);
   g_assert_cmpuint (peer_engine_count_directives (rig.engine, EV_DIRECTIVE_ACTION_CANCEL), ==, 0);
   g_assert_cmpuint (count_events (f, "supply-error", "supply_id", supply_id, NULL), ==, 0);
@@ -2161,7 +2161,7 @@ test_supply_store_full (Fixture       *f,
   const EvDirective *start = start_supply (rig.driver, rig.engine, "CP-FULL");
   g_autofree char *supply_id = g_strdup (start->supply_id);
   g_autofree char *request_id = NULL;
-  g_autoptr(EvSupplySession) stored = NULL;
+  g_autoptr(EvSupply) stored = NULL;
   const EvSupplyResponse *refused;
   JsonObject *event;
 
@@ -2188,8 +2188,8 @@ test_supply_store_full (Fixture       *f,
   g_assert_cmpfloat_with_epsilon (peer_driver_wait_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET, 3)->kwh,
                                   1.5, 1e-9);
   stored = wait_db_phase (f, supply_id, EV_SUPPLY_PHASE_FINISHED);
-  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (stored), 1.5, 1e-9);
-  assert_money (1.5, ev_supply_session_get_amount (stored));
+  g_assert_cmpfloat_with_epsilon (ev_supply_get_kwh (stored), 1.5, 1e-9);
+  assert_money (1.5, ev_supply_get_amount (stored));
 
   /* Nothing half-done: both CPs and drivers take new supplies. */
   start_supply (other.driver, other.engine, "CP-FULL2");
@@ -2212,7 +2212,7 @@ test_supply_forgotten (Fixture       *f,
   Rig rig = rig_new (f, "CP-FORGOT", "DRV-FORGOT");
   const EvDirective *start = start_supply (rig.driver, rig.engine, "CP-FORGOT");
   g_autofree char *supply_id = g_strdup (start->supply_id);
-  g_autoptr(EvSupplySession) stored = NULL;
+  g_autoptr(EvSupply) stored = NULL;
   const EvSupplyError *failure;
 
   g_object_set (f->core, "forgotten-timeout", 500, NULL);
@@ -2224,14 +2224,14 @@ test_supply_forgotten (Fixture       *f,
   g_assert_cmpint (failure->reason, ==, EV_SUPPLY_ERROR_REASON_ENGINE_FAULT);
   g_assert_cmpfloat_with_epsilon (failure->kwh, 1.0, 1e-9);
   stored = wait_db_phase (f, supply_id, EV_SUPPLY_PHASE_FAILED);
-  g_assert_true (ev_supply_session_get_provisional (stored));
+  g_assert_true (ev_supply_get_provisional (stored));
   g_assert_cmpint (model_find (central_core_get_requests (f->core), supply_id), ==, -1);
 
   publish (rig.engine, start, EV_SUPPLY_DATA_TICKET, 2, 1.5, EV_TICKET_REASON_ENGINE_FAULT);
   wait_event (f, "settled", "supply_id", supply_id, NULL);
   g_clear_object (&stored);
   stored = wait_db_kwh (f, supply_id, 1.5);
-  g_assert_false (ev_supply_session_get_provisional (stored));
+  g_assert_false (ev_supply_get_provisional (stored));
 
   rig_clear (&rig);
 }
@@ -2305,7 +2305,7 @@ test_supply_authorized (Fixture       *f,
 {
   Rig rig = rig_new (f, "CP-AUTH", "DRV-AUTH");
   g_autofree char *request_id = peer_driver_request (rig.driver, "CP-AUTH");
-  g_autoptr(EvSupplySession) stored = NULL;
+  g_autoptr(EvSupply) stored = NULL;
   const EvSupplyResponse *response, *again;
   const EvDirective *start;
   EvChargingPoint *cp;
@@ -2343,12 +2343,12 @@ test_supply_authorized (Fixture       *f,
   requests = central_core_get_requests (f->core);
   g_assert_cmpint (model_find (requests, response->supply_id), ==, 0);
   {
-    g_autoptr(EvSupplySession) session = g_list_model_get_item (requests, 0);
-    g_assert_cmpint (ev_supply_session_get_phase (session), ==, EV_SUPPLY_PHASE_AUTHORIZED);
+    g_autoptr(EvSupply) session = g_list_model_get_item (requests, 0);
+    g_assert_cmpint (ev_supply_get_phase (session), ==, EV_SUPPLY_PHASE_AUTHORIZED);
   }
   stored = wait_db_phase (f, response->supply_id, EV_SUPPLY_PHASE_AUTHORIZED);
-  g_assert_cmpstr (ev_supply_session_get_driver_id (stored), ==, "DRV-AUTH");
-  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_price (stored), PRICE, 1e-9);
+  g_assert_cmpstr (ev_supply_get_driver_id (stored), ==, "DRV-AUTH");
+  g_assert_cmpfloat_with_epsilon (ev_supply_get_price (stored), PRICE, 1e-9);
 
   /* A redelivered request gets the same authorisation, not cp-busy. */
   peer_driver_request_again (rig.driver, request_id, "CP-AUTH");
@@ -2409,7 +2409,7 @@ test_progress_and_ticket (Fixture       *f,
   const EvDirective *start_a = start_supply (rig_a.driver, rig_a.engine, "CP-PA");
   const EvDirective *start_b = start_supply (rig_b.driver, rig_b.engine, "CP-PB");
   g_autofree char *supply_a = g_strdup (start_a->supply_id);
-  g_autoptr(EvSupplySession) stored = NULL;
+  g_autoptr(EvSupply) stored = NULL;
   const EvSupplyData *relayed;
   EvChargingPoint *cp;
   JsonObject *event;
@@ -2463,7 +2463,7 @@ test_progress_and_ticket (Fixture       *f,
 
   g_clear_object (&stored);
   stored = wait_db_phase (f, supply_a, EV_SUPPLY_PHASE_FINISHED);
-  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (stored), 2.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (ev_supply_get_kwh (stored), 2.0, 1e-9);
   wait_cp_idle (f, "CP-PA");
 
   barrier (rig_a.engine, rig_a.driver, "CP-PA");
@@ -2645,7 +2645,7 @@ test_failure_tickets (Fixture       *f,
       g_autofree char *supply_id = g_strdup (start->supply_id);
       double kwh = failure_reasons[i] == EV_TICKET_REASON_NOT_PLUGGED ? 0.0 : 1.5;
       const EvSupplyError *error;
-      g_autoptr(EvSupplySession) stored = NULL;
+      g_autoptr(EvSupply) stored = NULL;
       JsonObject *event;
 
       g_test_message ("case: %s", reason);
@@ -2712,7 +2712,7 @@ test_fault_during_supply (Fixture       *f,
   const EvDirective *start = start_supply (rig.driver, rig.engine, c->cp_id);
   g_autofree char *supply_id = g_strdup (start->supply_id);
   const char *reason = ev_supply_error_reason_to_string (c->reason);
-  g_autoptr(EvSupplySession) stored = NULL;
+  g_autoptr(EvSupply) stored = NULL;
   const EvSupplyError *error;
   JsonObject *event;
 
@@ -2736,7 +2736,7 @@ test_fault_during_supply (Fixture       *f,
   g_assert_cmpfloat_with_epsilon (number_member (event, "kwh"), 2.5, 1e-9);
   assert_money (2.5, number_member (event, "amount"));
   stored = wait_db_phase (f, supply_id, EV_SUPPLY_PHASE_FAILED);
-  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (stored), 2.5, 1e-9);
+  g_assert_cmpfloat_with_epsilon (ev_supply_get_kwh (stored), 2.5, 1e-9);
 
   /* The engine went on: its progress keeps the stored figures up with its
    * meter, its ticket settles the supply — stored once, relayed once. */
@@ -2744,8 +2744,8 @@ test_fault_during_supply (Fixture       *f,
   publish (rig.engine, start, EV_SUPPLY_DATA_PROGRESS, 3, 2.6, EV_TICKET_REASON_NONE);
   g_clear_object (&stored);
   stored = wait_db_kwh (f, supply_id, 2.6);
-  g_assert_cmpint (ev_supply_session_get_phase (stored), ==, EV_SUPPLY_PHASE_FAILED);
-  g_assert_true (ev_supply_session_get_provisional (stored));
+  g_assert_cmpint (ev_supply_get_phase (stored), ==, EV_SUPPLY_PHASE_FAILED);
+  g_assert_true (ev_supply_get_provisional (stored));
   publish (rig.engine, start, EV_SUPPLY_DATA_TICKET, 4, 2.75, c->ticket);
   event = wait_event (f, "settled", "supply_id", supply_id, "fault", reason,
                       "reason", ev_ticket_reason_to_string (c->ticket), NULL);
@@ -2772,17 +2772,17 @@ test_fault_during_supply (Fixture       *f,
   g_assert_cmpint (model_find (central_core_get_requests (f->core), supply_id), ==, -1);
   g_assert_cmpint (model_find (central_core_get_history (f->core), supply_id), ==, 0);
   {
-    g_autoptr(EvSupplySession) shown = g_list_model_get_item (central_core_get_history (f->core), 0);
+    g_autoptr(EvSupply) shown = g_list_model_get_item (central_core_get_history (f->core), 0);
 
-    g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (shown), 2.75, 1e-9);
+    g_assert_cmpfloat_with_epsilon (ev_supply_get_kwh (shown), 2.75, 1e-9);
   }
   g_clear_object (&stored);
   stored = db_lookup (f, supply_id);
-  g_assert_cmpint (ev_supply_session_get_phase (stored), ==, c->settled_phase);
-  g_assert_cmpstr (ev_supply_session_get_reason (stored), ==, ev_ticket_reason_to_string (c->ticket));
-  g_assert_false (ev_supply_session_get_provisional (stored));
-  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (stored), 2.75, 1e-9);
-  assert_money (2.75, ev_supply_session_get_amount (stored));
+  g_assert_cmpint (ev_supply_get_phase (stored), ==, c->settled_phase);
+  g_assert_cmpstr (ev_supply_get_reason (stored), ==, ev_ticket_reason_to_string (c->ticket));
+  g_assert_false (ev_supply_get_provisional (stored));
+  g_assert_cmpfloat_with_epsilon (ev_supply_get_kwh (stored), 2.75, 1e-9);
+  assert_money (2.75, ev_supply_get_amount (stored));
 
   rig_clear (&rig);
 }
@@ -2968,7 +2968,7 @@ test_restart_mid_supply (Fixture       *f,
   Rig rig = rig_new (f, "CP-RS", "DRV-RS");
   const EvDirective *start = start_supply (rig.driver, rig.engine, "CP-RS");
   g_autofree char *supply_id = g_strdup (start->supply_id);
-  g_autoptr(EvSupplySession) stored = NULL;
+  g_autoptr(EvSupply) stored = NULL;
   const EvSupplyData *relayed;
   const EvDirective *later;
 
@@ -2995,7 +2995,7 @@ test_restart_mid_supply (Fixture       *f,
   g_assert_cmpfloat_with_epsilon (relayed->kwh, 4.5, 1e-9);
   assert_money (4.5, relayed->amount);
   stored = wait_db_phase (f, supply_id, EV_SUPPLY_PHASE_FINISHED);
-  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (stored), 4.5, 1e-9);
+  g_assert_cmpfloat_with_epsilon (ev_supply_get_kwh (stored), 4.5, 1e-9);
 
   rig.monitor = connect_known_cp (f, "CP-RS", rig.token, EV_CP_STATE_ACTIVE);
   wait_cp_state (f, "CP-RS", EV_CP_STATE_ACTIVE);
@@ -3035,7 +3035,7 @@ test_restart_mid_supply (Fixture       *f,
   assert_outbox_empty (f);
   g_clear_object (&stored);
   stored = db_lookup (f, supply_id);
-  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (stored), 4.5, 1e-9);
+  g_assert_cmpfloat_with_epsilon (ev_supply_get_kwh (stored), 4.5, 1e-9);
 
   rig_clear (&rig);
 }
@@ -3059,7 +3059,7 @@ test_outbox_after_restart (Fixture       *f,
   g_autofree char *supply_id = g_strdup (start->supply_id);
   g_autoptr(EvSupplyData) ticket = NULL;
   g_autoptr(EvSupplyData) relayed = NULL;
-  g_autoptr(EvSupplySession) stored = NULL;
+  g_autoptr(EvSupply) stored = NULL;
   g_autoptr(GBytes) payload = NULL;
   const EvSupplyData *received;
   const EvDirective *later;
@@ -3082,7 +3082,7 @@ test_outbox_after_restart (Fixture       *f,
   core_start (f);
   wait_event (f, "ticket", "supply_id", supply_id, NULL);
   stored = wait_db_phase (f, supply_id, EV_SUPPLY_PHASE_FINISHED);
-  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (stored), 2.5, 1e-9);
+  g_assert_cmpfloat_with_epsilon (ev_supply_get_kwh (stored), 2.5, 1e-9);
   core_stop (f);
   g_assert_cmpuint (peer_driver_count_data (rig.driver, supply_id, EV_SUPPLY_DATA_TICKET), ==, 0);
 
@@ -3114,7 +3114,7 @@ test_outbox_after_restart (Fixture       *f,
   g_assert_cmpuint (count_events (f, "ticket", "supply_id", supply_id, NULL), ==, 1);
   g_clear_object (&stored);
   stored = db_lookup (f, supply_id);
-  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (stored), 2.5, 1e-9);
+  g_assert_cmpfloat_with_epsilon (ev_supply_get_kwh (stored), 2.5, 1e-9);
 
   /* A Central that stops right after it relayed a ticket (its delivery
    * report not back yet) waits for the report: the row goes, and nothing
@@ -3139,7 +3139,7 @@ test_outbox_supply_error (Fixture       *f,
   Rig rig = rig_new (f, "CP-OUTERR", "DRV-OUTERR");
   const EvDirective *start = start_supply (rig.driver, rig.engine, "CP-OUTERR");
   g_autofree char *supply_id = g_strdup (start->supply_id);
-  g_autoptr(EvSupplySession) stored = NULL;
+  g_autoptr(EvSupply) stored = NULL;
   g_autoptr(GBytes) payload = NULL;
   g_autoptr(EvSupplyError) written = NULL;
   const EvSupplyError *received;
@@ -3327,7 +3327,7 @@ test_cp_keys (Fixture       *f,
   g_autofree char *second_key = NULL;
   g_autofree char *forged_request = NULL;
   g_autofree char *real_request = NULL;
-  g_autoptr(EvSupplySession) settled = NULL;
+  g_autoptr(EvSupply) settled = NULL;
   const EvDirective *start;
   const EvSupplyData *ticket;
   EvCpKey random_key;
@@ -3363,7 +3363,7 @@ test_cp_keys (Fixture       *f,
   ticket = peer_driver_wait_data (rig.driver, start->supply_id, EV_SUPPLY_DATA_TICKET, 3);
   g_assert_cmpfloat_with_epsilon (ticket->kwh, 1.25, 1e-9);
   settled = wait_db_phase (f, start->supply_id, EV_SUPPLY_PHASE_FINISHED);
-  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (settled), 1.25, 1e-9);
+  g_assert_cmpfloat_with_epsilon (ev_supply_get_kwh (settled), 1.25, 1e-9);
   wait_cp_idle (f, "CP-KEY");
 
   /* Replaced once more, while the CP is idle. */

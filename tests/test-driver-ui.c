@@ -19,7 +19,7 @@
 #include "driver-id-dialog.h"
 #include "driver-peers.h"
 #include "driver-window.h"
-#include "ev-supply-session.h"
+#include "ev-supply.h"
 #include "test-utils.h"
 #include "ui-test-utils.h"
 

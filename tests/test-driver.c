@@ -7,7 +7,7 @@
 #include "driver-peers.h"
 #include "ev-charging-point.h"
 #include "ev-json.h"
-#include "ev-supply-session.h"
+#include "ev-supply.h"
 #include "test-utils.h"
 
 /* DriverCore against a private ev-broker and a test Central on Kafka. */
@@ -277,7 +277,7 @@ test_supply (Fixture       *fixture,
   const EvSupplyRequest *sent;
   g_autofree char *supply_id = NULL;
   g_autofree char *history_path = NULL;
-  g_autoptr(EvSupplySession) entry = NULL;
+  g_autoptr(EvSupply) entry = NULL;
   JsonObject *event;
   guint kwh_notifies = 0;
 
@@ -326,7 +326,7 @@ test_supply (Fixture       *fixture,
   fixture->core = core_new (fixture, "d1");
   g_assert_cmpuint (g_list_model_get_n_items (driver_core_get_history (fixture->core)), ==, 1);
   entry = g_list_model_get_item (driver_core_get_history (fixture->core), 0);
-  g_assert_cmpstr (ev_supply_session_get_supply_id (entry), ==, supply_id);
+  g_assert_cmpstr (ev_supply_get_supply_id (entry), ==, supply_id);
   g_assert_cmpfloat (driver_core_get_total_amount (fixture->core), ==, 1.25);
   /* A concluded supply is not "recovered". */
   g_assert_null (find_event (fixture, "recovered", 1));
@@ -461,7 +461,7 @@ test_supply_settled (Fixture       *fixture,
   const EvSupplyRequest *sent = request (fixture, "CP1", 1);
   g_autofree char *supply_id = fake_central_authorize (fixture->central, sent);
   g_autofree char *next_id = NULL;
-  g_autoptr(EvSupplySession) entry = NULL;
+  g_autoptr(EvSupply) entry = NULL;
   const EvSupplyRequest *next;
   JsonObject *event;
 
@@ -480,8 +480,8 @@ test_supply_settled (Fixture       *fixture,
   g_assert_cmpfloat (driver_core_get_kwh (fixture->core), ==, 3.0);
   g_assert_cmpuint (g_list_model_get_n_items (driver_core_get_history (fixture->core)), ==, 1);
   entry = g_list_model_get_item (driver_core_get_history (fixture->core), 0);
-  g_assert_cmpint (ev_supply_session_get_phase (entry), ==, EV_SUPPLY_PHASE_FINISHED);
-  g_assert_cmpfloat (ev_supply_session_get_kwh (entry), ==, 3.0);
+  g_assert_cmpint (ev_supply_get_phase (entry), ==, EV_SUPPLY_PHASE_FINISHED);
+  g_assert_cmpfloat (ev_supply_get_kwh (entry), ==, 3.0);
   g_assert_cmpfloat (driver_core_get_total_kwh (fixture->core), ==, 3.0);
   g_assert_cmpfloat (driver_core_get_total_amount (fixture->core), ==, 1.5);
 
@@ -501,8 +501,8 @@ test_supply_settled (Fixture       *fixture,
   fixture->core = core_new (fixture, "d1");
   g_clear_object (&entry);
   entry = g_list_model_get_item (driver_core_get_history (fixture->core), 0);
-  g_assert_cmpfloat (ev_supply_session_get_kwh (entry), ==, 3.0);
-  g_assert_cmpstr (ev_supply_session_get_reason (entry), ==, "unplugged");
+  g_assert_cmpfloat (ev_supply_get_kwh (entry), ==, 3.0);
+  g_assert_cmpstr (ev_supply_get_reason (entry), ==, "unplugged");
 }
 
 static void
@@ -543,7 +543,7 @@ test_settled_early (Fixture       *fixture,
 {
   const EvSupplyRequest *sent = request (fixture, "CP1", 1);
   const char *supply_id = "9a1f3c20-5d5e-4c1b-8f51-0b7a3b0c1d21";
-  g_autoptr(EvSupplySession) entry = NULL;
+  g_autoptr(EvSupply) entry = NULL;
   JsonObject *event;
 
   fake_central_error (fixture->central, sent, supply_id, EV_SUPPLY_ERROR_REASON_CP_DISCONNECTED, 1.0);
@@ -561,8 +561,8 @@ test_settled_early (Fixture       *fixture,
   g_assert_cmpfloat (json_object_get_double_member (event, "kwh"), ==, 3.0);
   g_assert_cmpuint (g_list_model_get_n_items (driver_core_get_history (fixture->core)), ==, 1);
   entry = g_list_model_get_item (driver_core_get_history (fixture->core), 0);
-  g_assert_cmpint (ev_supply_session_get_phase (entry), ==, EV_SUPPLY_PHASE_FINISHED);
-  g_assert_cmpfloat (ev_supply_session_get_kwh (entry), ==, 3.0);
+  g_assert_cmpint (ev_supply_get_phase (entry), ==, EV_SUPPLY_PHASE_FINISHED);
+  g_assert_cmpfloat (ev_supply_get_kwh (entry), ==, 3.0);
   g_assert_cmpfloat (driver_core_get_total_kwh (fixture->core), ==, 3.0);
 }
 
@@ -577,7 +577,7 @@ test_unfollowed_ticket (Fixture       *fixture,
   const char *lost_supply = "9a1f3c20-5d5e-4c1b-8f51-0b7a3b0c1d01";
   const EvSupplyRequest *next;
   g_autofree char *next_id = NULL;
-  g_autoptr(EvSupplySession) entry = NULL;
+  g_autoptr(EvSupply) entry = NULL;
   JsonObject *event;
 
   wait_event (fixture, "no-answer", 1);
@@ -594,7 +594,7 @@ test_unfollowed_ticket (Fixture       *fixture,
   g_assert_cmpint (driver_core_get_phase (fixture->core), ==, DRIVER_PHASE_AUTHORIZED);
   g_assert_cmpuint (g_list_model_get_n_items (driver_core_get_history (fixture->core)), ==, 1);
   entry = g_list_model_get_item (driver_core_get_history (fixture->core), 0);
-  g_assert_cmpstr (ev_supply_session_get_supply_id (entry), ==, lost_supply);
+  g_assert_cmpstr (ev_supply_get_supply_id (entry), ==, lost_supply);
   g_assert_cmpfloat (driver_core_get_total_kwh (fixture->core), ==, 2.0);
 
   /* Again (a redelivery), or with nothing supplied: nothing new. */

@@ -164,7 +164,7 @@ create_session (EvStore    *store,
   g_assert_no_error (error);
 }
 
-static EvSupplySession *
+static EvSupply *
 make_outcome (const char    *supply_id,
               const char    *cp_id,
               const char    *driver_id,
@@ -173,21 +173,21 @@ make_outcome (const char    *supply_id,
               gint64         ended_at,
               const char    *reason)
 {
-  EvSupplySession *outcome = ev_supply_session_new (supply_id, cp_id, driver_id);
+  EvSupply *outcome = ev_supply_new (supply_id, cp_id, driver_id);
 
-  ev_supply_session_set_phase (outcome, phase);
-  ev_supply_session_set_price (outcome, 0.35);
-  ev_supply_session_set_kwh (outcome, kwh);
-  ev_supply_session_set_amount (outcome, kwh * 0.35);
-  ev_supply_session_set_started_at (outcome, 1000);
-  ev_supply_session_set_ended_at (outcome, ended_at);
-  ev_supply_session_set_reason (outcome, reason);
+  ev_supply_set_phase (outcome, phase);
+  ev_supply_set_price (outcome, 0.35);
+  ev_supply_set_kwh (outcome, kwh);
+  ev_supply_set_amount (outcome, kwh * 0.35);
+  ev_supply_set_started_at (outcome, 1000);
+  ev_supply_set_ended_at (outcome, ended_at);
+  ev_supply_set_reason (outcome, reason);
   return outcome;
 }
 
 static gboolean
 finish (EvStore         *store,
-        EvSupplySession *outcome)
+        EvSupply *outcome)
 {
   g_autoptr(GError) error = NULL;
   gboolean recorded = -1;
@@ -199,12 +199,12 @@ finish (EvStore         *store,
   return recorded;
 }
 
-static EvSupplySession *
+static EvSupply *
 lookup (EvStore    *store,
         const char *supply_id)
 {
   g_autoptr(GError) error = NULL;
-  EvSupplySession *session;
+  EvSupply *session;
 
   session = ev_store_lookup_session (store, supply_id, &error);
   g_assert_no_error (error);
@@ -266,7 +266,7 @@ test_migrate_from_v1 (Fixture       *fixture,
   g_autoptr(GPtrArray) history = NULL;
   g_autofree char *token = NULL;
   g_autofree char *dir = g_path_get_dirname (fixture->path);
-  EvSupplySession *ticket;
+  EvSupply *ticket;
   EvStore *store;
   sqlite3 *db;
 
@@ -295,12 +295,12 @@ test_migrate_from_v1 (Fixture       *fixture,
   g_assert_no_error (error);
   g_assert_cmpuint (history->len, ==, 1);
   ticket = history->pdata[0];
-  g_assert_cmpstr (ev_supply_session_get_supply_id (ticket), ==, SUPPLY_1);
-  g_assert_cmpint (ev_supply_session_get_phase (ticket), ==, EV_SUPPLY_PHASE_FINISHED);
-  g_assert_cmpfloat (ev_supply_session_get_kwh (ticket), ==, 5.0);
-  g_assert_cmpuint (ev_supply_session_get_seq (ticket), ==, 7);
-  g_assert_cmpint (ev_supply_session_get_ended_at (ticket), ==, 2000);
-  g_assert_cmpstr (ev_supply_session_get_reason (ticket), ==, "unplugged");
+  g_assert_cmpstr (ev_supply_get_supply_id (ticket), ==, SUPPLY_1);
+  g_assert_cmpint (ev_supply_get_phase (ticket), ==, EV_SUPPLY_PHASE_FINISHED);
+  g_assert_cmpfloat (ev_supply_get_kwh (ticket), ==, 5.0);
+  g_assert_cmpuint (ev_supply_get_seq (ticket), ==, 7);
+  g_assert_cmpint (ev_supply_get_ended_at (ticket), ==, 2000);
+  g_assert_cmpstr (ev_supply_get_reason (ticket), ==, "unplugged");
 
   /* Registered before tokens existed: it must register again, and may. */
   g_assert_false (ev_store_verify_token (store, "OLD-1", "anything", &error));
@@ -814,8 +814,8 @@ test_bad_input (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) cps = NULL;
   g_autoptr(GPtrArray) open = NULL;
-  g_autoptr(EvSupplySession) requested = NULL;
-  g_autoptr(EvSupplySession) bad_reason = NULL;
+  g_autoptr(EvSupply) requested = NULL;
+  g_autoptr(EvSupply) bad_reason = NULL;
   g_autofree char *token = NULL;
   gboolean applied = TRUE;
   EvStore *store = open_store (fixture->path, 60000);
@@ -869,8 +869,8 @@ test_bad_input (Fixture       *fixture,
   open = ev_store_load_open_sessions (store, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (open->len, ==, 1);
-  g_assert_cmpint (ev_supply_session_get_phase (open->pdata[0]), ==, EV_SUPPLY_PHASE_AUTHORIZED);
-  g_assert_cmpuint (ev_supply_session_get_seq (open->pdata[0]), ==, 0);
+  g_assert_cmpint (ev_supply_get_phase (open->pdata[0]), ==, EV_SUPPLY_PHASE_AUTHORIZED);
+  g_assert_cmpuint (ev_supply_get_seq (open->pdata[0]), ==, 0);
   g_clear_pointer (&cps, g_ptr_array_unref);
   g_clear_pointer (&open, g_ptr_array_unref);
   g_assert_finalize_object (store);
@@ -888,9 +888,9 @@ test_session_settled (Fixture       *fixture,
                       gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(EvSupplySession) session = NULL;
+  g_autoptr(EvSupply) session = NULL;
   g_autofree char *token = NULL;
-  EvSupplySession *fault;
+  EvSupply *fault;
   gboolean applied = FALSE;
   EvStore *store = open_store (fixture->path, 60000);
 
@@ -899,16 +899,16 @@ test_session_settled (Fixture       *fixture,
   g_assert_true (ev_store_record_progress (store, SUPPLY_1, 1, 0.5, 0.175, 1000, &applied, &error));
 
   fault = make_outcome (SUPPLY_1, "CP1", "d1", EV_SUPPLY_PHASE_FAILED, 0.5, 4000, "cp-disconnected");
-  ev_supply_session_set_provisional (fault, TRUE);
+  ev_supply_set_provisional (fault, TRUE);
   g_assert_true (finish (store, fault));
   session = lookup (store, SUPPLY_1);
-  g_assert_true (ev_supply_session_get_provisional (session));
+  g_assert_true (ev_supply_get_provisional (session));
   g_clear_object (&session);
 
   /* A second fault does not settle it; the engine's progress moves the
    * figures, not the outcome. */
   fault = make_outcome (SUPPLY_1, "CP1", "d1", EV_SUPPLY_PHASE_FAILED, 0.5, 4500, "engine-fault");
-  ev_supply_session_set_provisional (fault, TRUE);
+  ev_supply_set_provisional (fault, TRUE);
   g_assert_false (finish (store, fault));
   g_assert_true (ev_store_record_progress (store, SUPPLY_1, 2, 1.5, 0.525, 1000, &applied, &error));
   g_assert_no_error (error);
@@ -916,9 +916,9 @@ test_session_settled (Fixture       *fixture,
   g_assert_true (ev_store_record_progress (store, SUPPLY_1, 2, 1.5, 0.525, 1000, &applied, &error));
   g_assert_false (applied);
   session = lookup (store, SUPPLY_1);
-  g_assert_cmpint (ev_supply_session_get_phase (session), ==, EV_SUPPLY_PHASE_FAILED);
-  g_assert_cmpstr (ev_supply_session_get_reason (session), ==, "cp-disconnected");
-  g_assert_cmpfloat (ev_supply_session_get_kwh (session), ==, 1.5);
+  g_assert_cmpint (ev_supply_get_phase (session), ==, EV_SUPPLY_PHASE_FAILED);
+  g_assert_cmpstr (ev_supply_get_reason (session), ==, "cp-disconnected");
+  g_assert_cmpfloat (ev_supply_get_kwh (session), ==, 1.5);
   g_clear_object (&session);
 
   /* The engine's ticket settles it; a repeat changes nothing. */
@@ -931,12 +931,12 @@ test_session_settled (Fixture       *fixture,
 
   g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM sessions"), ==, 1);
   session = lookup (store, SUPPLY_1);
-  g_assert_cmpint (ev_supply_session_get_phase (session), ==, EV_SUPPLY_PHASE_FINISHED);
-  g_assert_cmpstr (ev_supply_session_get_reason (session), ==, "unplugged");
-  g_assert_false (ev_supply_session_get_provisional (session));
-  g_assert_cmpfloat (ev_supply_session_get_kwh (session), ==, 2.25);
-  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_amount (session), 2.25 * 0.35, 1e-9);
-  g_assert_cmpint (ev_supply_session_get_ended_at (session), ==, 6000);
+  g_assert_cmpint (ev_supply_get_phase (session), ==, EV_SUPPLY_PHASE_FINISHED);
+  g_assert_cmpstr (ev_supply_get_reason (session), ==, "unplugged");
+  g_assert_false (ev_supply_get_provisional (session));
+  g_assert_cmpfloat (ev_supply_get_kwh (session), ==, 2.25);
+  g_assert_cmpfloat_with_epsilon (ev_supply_get_amount (session), 2.25 * 0.35, 1e-9);
+  g_assert_cmpint (ev_supply_get_ended_at (session), ==, 6000);
 
   g_clear_object (&session);
   g_assert_finalize_object (store);
@@ -948,9 +948,9 @@ test_session_lifecycle (Fixture       *fixture,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) open = NULL;
-  g_autoptr(EvSupplySession) session = NULL;
-  g_autoptr(EvSupplySession) wrong_cp = NULL;
-  g_autoptr(EvSupplySession) unknown = NULL;
+  g_autoptr(EvSupply) session = NULL;
+  g_autoptr(EvSupply) wrong_cp = NULL;
+  g_autoptr(EvSupply) unknown = NULL;
   g_autofree char *token_1 = NULL;
   g_autofree char *token_2 = NULL;
   gboolean applied = FALSE;
@@ -978,18 +978,18 @@ test_session_lifecycle (Fixture       *fixture,
   open = ev_store_load_open_sessions (store, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (open->len, ==, 1);
-  g_assert_cmpstr (ev_supply_session_get_supply_id (open->pdata[0]), ==, SUPPLY_1);
-  g_assert_cmpint (ev_supply_session_get_phase (open->pdata[0]), ==, EV_SUPPLY_PHASE_AUTHORIZED);
-  g_assert_cmpfloat (ev_supply_session_get_price (open->pdata[0]), ==, 0.35);
+  g_assert_cmpstr (ev_supply_get_supply_id (open->pdata[0]), ==, SUPPLY_1);
+  g_assert_cmpint (ev_supply_get_phase (open->pdata[0]), ==, EV_SUPPLY_PHASE_AUTHORIZED);
+  g_assert_cmpfloat (ev_supply_get_price (open->pdata[0]), ==, 0.35);
   g_clear_pointer (&open, g_ptr_array_unref);
 
   session = ev_store_find_open_session (store, "CP1", NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (ev_supply_session_get_supply_id (session), ==, SUPPLY_1);
+  g_assert_cmpstr (ev_supply_get_supply_id (session), ==, SUPPLY_1);
   g_clear_object (&session);
   session = ev_store_find_open_session (store, NULL, "d1", &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (ev_supply_session_get_supply_id (session), ==, SUPPLY_1);
+  g_assert_cmpstr (ev_supply_get_supply_id (session), ==, SUPPLY_1);
   g_clear_object (&session);
   session = ev_store_find_open_session (store, "CP2", "d2", &error);
   g_assert_no_error (error);
@@ -999,8 +999,8 @@ test_session_lifecycle (Fixture       *fixture,
   g_assert_no_error (error);
   g_assert_true (applied);
   session = lookup (store, SUPPLY_1);
-  g_assert_cmpint (ev_supply_session_get_phase (session), ==, EV_SUPPLY_PHASE_SUPPLYING);
-  g_assert_cmpint (ev_supply_session_get_started_at (session), ==, 1000);
+  g_assert_cmpint (ev_supply_get_phase (session), ==, EV_SUPPLY_PHASE_SUPPLYING);
+  g_assert_cmpint (ev_supply_get_started_at (session), ==, 1000);
   g_clear_object (&session);
 
   /* The first ticket is recorded; a second one for the same supply_id
@@ -1017,12 +1017,12 @@ test_session_lifecycle (Fixture       *fixture,
   g_assert_cmpint (raw_int (fixture->path, "SELECT kwh * 1000 FROM sessions WHERE supply_id = '" SUPPLY_1 "'"), ==, 2000);
   g_assert_cmpint (raw_int (fixture->path, "SELECT ended_at FROM sessions WHERE supply_id = '" SUPPLY_1 "'"), ==, 5000);
   session = lookup (store, SUPPLY_1);
-  g_assert_cmpint (ev_supply_session_get_phase (session), ==, EV_SUPPLY_PHASE_FINISHED);
-  g_assert_cmpfloat (ev_supply_session_get_kwh (session), ==, 2.0);
-  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_amount (session), 0.7, 1e-9);
-  g_assert_cmpstr (ev_supply_session_get_reason (session), ==, "unplugged");
-  g_assert_cmpint (ev_supply_session_get_started_at (session), ==, 1000);
-  g_assert_cmpint (ev_supply_session_get_ended_at (session), ==, 5000);
+  g_assert_cmpint (ev_supply_get_phase (session), ==, EV_SUPPLY_PHASE_FINISHED);
+  g_assert_cmpfloat (ev_supply_get_kwh (session), ==, 2.0);
+  g_assert_cmpfloat_with_epsilon (ev_supply_get_amount (session), 0.7, 1e-9);
+  g_assert_cmpstr (ev_supply_get_reason (session), ==, "unplugged");
+  g_assert_cmpint (ev_supply_get_started_at (session), ==, 1000);
+  g_assert_cmpint (ev_supply_get_ended_at (session), ==, 5000);
   g_clear_object (&session);
 
   /* Errors: an unknown supply, one claimed by another CP. */
@@ -1082,23 +1082,23 @@ test_history (Fixture       *fixture,
   history = ev_store_load_history (store, NULL, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (history->len, ==, 3);
-  g_assert_cmpstr (ev_supply_session_get_supply_id (history->pdata[0]), ==, SUPPLY_3);
-  g_assert_cmpstr (ev_supply_session_get_supply_id (history->pdata[1]), ==, SUPPLY_2);
-  g_assert_cmpstr (ev_supply_session_get_supply_id (history->pdata[2]), ==, SUPPLY_1);
+  g_assert_cmpstr (ev_supply_get_supply_id (history->pdata[0]), ==, SUPPLY_3);
+  g_assert_cmpstr (ev_supply_get_supply_id (history->pdata[1]), ==, SUPPLY_2);
+  g_assert_cmpstr (ev_supply_get_supply_id (history->pdata[2]), ==, SUPPLY_1);
   g_clear_pointer (&history, g_ptr_array_unref);
 
   history = ev_store_load_history (store, NULL, 2, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (history->len, ==, 2);
-  g_assert_cmpstr (ev_supply_session_get_supply_id (history->pdata[1]), ==, SUPPLY_2);
+  g_assert_cmpstr (ev_supply_get_supply_id (history->pdata[1]), ==, SUPPLY_2);
   g_clear_pointer (&history, g_ptr_array_unref);
 
   history = ev_store_load_history (store, "d1", 0, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (history->len, ==, 2);
-  g_assert_cmpstr (ev_supply_session_get_supply_id (history->pdata[0]), ==, SUPPLY_3);
-  g_assert_cmpint (ev_supply_session_get_phase (history->pdata[0]), ==, EV_SUPPLY_PHASE_FAILED);
-  g_assert_cmpstr (ev_supply_session_get_supply_id (history->pdata[1]), ==, SUPPLY_1);
+  g_assert_cmpstr (ev_supply_get_supply_id (history->pdata[0]), ==, SUPPLY_3);
+  g_assert_cmpint (ev_supply_get_phase (history->pdata[0]), ==, EV_SUPPLY_PHASE_FAILED);
+  g_assert_cmpstr (ev_supply_get_supply_id (history->pdata[1]), ==, SUPPLY_1);
   g_clear_pointer (&history, g_ptr_array_unref);
 
   /* What a restarted Central recovers. */
@@ -1107,8 +1107,8 @@ test_history (Fixture       *fixture,
   open = ev_store_load_open_sessions (store, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (open->len, ==, 1);
-  g_assert_cmpstr (ev_supply_session_get_supply_id (open->pdata[0]), ==, SUPPLY_4);
-  g_assert_cmpstr (ev_supply_session_get_driver_id (open->pdata[0]), ==, "station:CP2");
+  g_assert_cmpstr (ev_supply_get_supply_id (open->pdata[0]), ==, SUPPLY_4);
+  g_assert_cmpstr (ev_supply_get_driver_id (open->pdata[0]), ==, "station:CP2");
   g_clear_pointer (&open, g_ptr_array_unref);
   g_assert_finalize_object (store);
 }
@@ -1118,7 +1118,7 @@ test_progress_monotonic (Fixture       *fixture,
                          gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(EvSupplySession) session = NULL;
+  g_autoptr(EvSupply) session = NULL;
   g_autofree char *token = NULL;
   EvStore *store = open_store (fixture->path, 100);
   static const struct {
@@ -1148,8 +1148,8 @@ test_progress_monotonic (Fixture       *fixture,
       g_assert_no_error (error);
       g_assert_cmpint (applied, ==, steps[i].applied);
       session = lookup (store, SUPPLY_1);
-      g_assert_cmpuint (ev_supply_session_get_seq (session), ==, steps[i].stored_seq);
-      g_assert_cmpfloat (ev_supply_session_get_kwh (session), ==, steps[i].stored_kwh);
+      g_assert_cmpuint (ev_supply_get_seq (session), ==, steps[i].stored_seq);
+      g_assert_cmpfloat (ev_supply_get_kwh (session), ==, steps[i].stored_kwh);
       g_clear_object (&session);
     }
 
@@ -1162,9 +1162,9 @@ test_progress_monotonic (Fixture       *fixture,
   g_assert_true (ev_store_record_progress (store, SUPPLY_1, 10, 7.0, 2.45, 0, NULL, &error));
   g_assert_no_error (error);
   session = lookup (store, SUPPLY_1);
-  g_assert_cmpint (ev_supply_session_get_phase (session), ==, EV_SUPPLY_PHASE_FINISHED);
-  g_assert_cmpfloat (ev_supply_session_get_kwh (session), ==, 4.5);
-  g_assert_cmpuint (ev_supply_session_get_seq (session), ==, 4);
+  g_assert_cmpint (ev_supply_get_phase (session), ==, EV_SUPPLY_PHASE_FINISHED);
+  g_assert_cmpfloat (ev_supply_get_kwh (session), ==, 4.5);
+  g_assert_cmpuint (ev_supply_get_seq (session), ==, 4);
   g_clear_object (&session);
 
   g_assert_finalize_object (store);
@@ -1177,7 +1177,7 @@ test_batch_one_commit (Fixture       *fixture,
                        gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(EvSupplySession) session = NULL;
+  g_autoptr(EvSupply) session = NULL;
   g_autofree char *token = NULL;
   EvStore *store = open_store (fixture->path, 60000);
 
@@ -1197,7 +1197,7 @@ test_batch_one_commit (Fixture       *fixture,
   g_assert_cmpint (raw_int (fixture->path, "SELECT count(*) FROM sessions"), ==, 0);
   g_assert_cmpint (raw_int (fixture->path, "SELECT last_seen IS NULL FROM charging_points"), ==, 1);
   session = lookup (store, SUPPLY_1);
-  g_assert_cmpuint (ev_supply_session_get_seq (session), ==, 2000);
+  g_assert_cmpuint (ev_supply_get_seq (session), ==, 2000);
   g_clear_object (&session);
 
   g_assert_true (ev_store_flush (store, &error));
@@ -1208,8 +1208,8 @@ test_batch_one_commit (Fixture       *fixture,
 
   store = open_store (fixture->path, 100);
   session = lookup (store, SUPPLY_1);
-  g_assert_cmpuint (ev_supply_session_get_seq (session), ==, 2000);
-  g_assert_cmpfloat_with_epsilon (ev_supply_session_get_kwh (session), 20.0, 1e-9);
+  g_assert_cmpuint (ev_supply_get_seq (session), ==, 2000);
+  g_assert_cmpfloat_with_epsilon (ev_supply_get_kwh (session), 20.0, 1e-9);
   g_clear_object (&session);
   g_assert_finalize_object (store);
   g_assert_cmpint (raw_int (fixture->path, "SELECT state = 'WAITING' FROM charging_points"), ==, 1);
@@ -1902,27 +1902,27 @@ assert_same_sessions (GPtrArray  *sessions,
 
   for (guint i = 0; i < expected->len; i++)
     {
-      EvSupplySession *want = expected->pdata[i];
-      EvSupplySession *got;
+      EvSupply *want = expected->pdata[i];
+      EvSupply *got;
 
       if (text != NULL &&
-          !contains_ascii_nocase (ev_supply_session_get_cp_id (want), text) &&
-          !contains_ascii_nocase (ev_supply_session_get_driver_id (want), text) &&
-          !contains_ascii_nocase (ev_supply_session_get_supply_id (want), text) &&
-          !contains_ascii_nocase (ev_supply_session_get_reason (want), text))
+          !contains_ascii_nocase (ev_supply_get_cp_id (want), text) &&
+          !contains_ascii_nocase (ev_supply_get_driver_id (want), text) &&
+          !contains_ascii_nocase (ev_supply_get_supply_id (want), text) &&
+          !contains_ascii_nocase (ev_supply_get_reason (want), text))
         continue;
 
       g_assert_cmpuint (n, <, sessions->len);
       got = sessions->pdata[n++];
-      g_assert_cmpstr (ev_supply_session_get_supply_id (got), ==, ev_supply_session_get_supply_id (want));
-      g_assert_cmpstr (ev_supply_session_get_cp_id (got), ==, ev_supply_session_get_cp_id (want));
-      g_assert_cmpstr (ev_supply_session_get_driver_id (got), ==, ev_supply_session_get_driver_id (want));
-      g_assert_cmpint (ev_supply_session_get_phase (got), ==, ev_supply_session_get_phase (want));
-      g_assert_cmpfloat (ev_supply_session_get_kwh (got), ==, ev_supply_session_get_kwh (want));
-      g_assert_cmpfloat (ev_supply_session_get_amount (got), ==, ev_supply_session_get_amount (want));
-      g_assert_cmpfloat (ev_supply_session_get_price (got), ==, ev_supply_session_get_price (want));
-      g_assert_cmpstr (ev_supply_session_get_reason (got), ==, ev_supply_session_get_reason (want));
-      g_assert_cmpint (ev_supply_session_get_ended_at (got), ==, ev_supply_session_get_ended_at (want));
+      g_assert_cmpstr (ev_supply_get_supply_id (got), ==, ev_supply_get_supply_id (want));
+      g_assert_cmpstr (ev_supply_get_cp_id (got), ==, ev_supply_get_cp_id (want));
+      g_assert_cmpstr (ev_supply_get_driver_id (got), ==, ev_supply_get_driver_id (want));
+      g_assert_cmpint (ev_supply_get_phase (got), ==, ev_supply_get_phase (want));
+      g_assert_cmpfloat (ev_supply_get_kwh (got), ==, ev_supply_get_kwh (want));
+      g_assert_cmpfloat (ev_supply_get_amount (got), ==, ev_supply_get_amount (want));
+      g_assert_cmpfloat (ev_supply_get_price (got), ==, ev_supply_get_price (want));
+      g_assert_cmpstr (ev_supply_get_reason (got), ==, ev_supply_get_reason (want));
+      g_assert_cmpint (ev_supply_get_ended_at (got), ==, ev_supply_get_ended_at (want));
     }
   g_assert_cmpuint (sessions->len, ==, n);
 }
@@ -1933,7 +1933,7 @@ typedef struct {
 } Export;
 
 static gboolean
-export_cb (EvSupplySession *session,
+export_cb (EvSupply *session,
            gpointer         user_data)
 {
   Export *export = user_data;
@@ -1976,7 +1976,7 @@ test_history_reader (Fixture       *fixture,
   g_assert_no_error (error);
   g_assert_cmpuint (found->len, ==, 2);
   g_assert_cmpuint (total, ==, 3);
-  g_assert_cmpstr (ev_supply_session_get_supply_id (found->pdata[1]), ==, SUPPLY_2);
+  g_assert_cmpstr (ev_supply_get_supply_id (found->pdata[1]), ==, SUPPLY_2);
   g_clear_pointer (&found, g_ptr_array_unref);
 
   export.seen = g_ptr_array_new_with_free_func (g_object_unref);
@@ -1989,7 +1989,7 @@ test_history_reader (Fixture       *fixture,
   g_assert_true (ev_store_reader_foreach_history (reader, export_cb, &export, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (export.seen->len, ==, 2);
-  g_assert_cmpstr (ev_supply_session_get_supply_id (export.seen->pdata[1]), ==, SUPPLY_2);
+  g_assert_cmpstr (ev_supply_get_supply_id (export.seen->pdata[1]), ==, SUPPLY_2);
   g_clear_pointer (&export.seen, g_ptr_array_unref);
 
   /* A supply that ends in the open batch is not there yet. */
@@ -2002,7 +2002,7 @@ test_history_reader (Fixture       *fixture,
   found = ev_store_reader_search_history (reader, NULL, 0, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (found->len, ==, 4);
-  g_assert_cmpstr (ev_supply_session_get_supply_id (found->pdata[0]), ==, SUPPLY_4);
+  g_assert_cmpstr (ev_supply_get_supply_id (found->pdata[0]), ==, SUPPLY_4);
 
   g_assert_finalize_object (store);
 }
@@ -2193,7 +2193,7 @@ test_migrate_from_v3 (Fixture       *fixture,
   g_autofree char *hash = NULL;
   g_autofree char *rows = NULL;
   g_autofree char *reason = NULL;
-  EvSupplySession *session;
+  EvSupply *session;
   EvStore *store;
 
   hash = g_compute_hmac_for_string (G_CHECKSUM_SHA256, (const guchar *) "salt3", 5, "token-of-cp3", -1);
@@ -2227,15 +2227,15 @@ test_migrate_from_v3 (Fixture       *fixture,
   g_assert_no_error (error);
   g_assert_cmpuint (history->len, ==, 1);
   session = history->pdata[0];
-  g_assert_cmpstr (ev_supply_session_get_supply_id (session), ==, SUPPLY_1);
-  g_assert_cmpfloat (ev_supply_session_get_kwh (session), ==, 5.0);
-  g_assert_cmpfloat (ev_supply_session_get_amount (session), ==, 1.5);
-  g_assert_cmpstr (ev_supply_session_get_reason (session), ==, "unplugged");
+  g_assert_cmpstr (ev_supply_get_supply_id (session), ==, SUPPLY_1);
+  g_assert_cmpfloat (ev_supply_get_kwh (session), ==, 5.0);
+  g_assert_cmpfloat (ev_supply_get_amount (session), ==, 1.5);
+  g_assert_cmpstr (ev_supply_get_reason (session), ==, "unplugged");
   open = ev_store_load_open_sessions (store, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (open->len, ==, 1);
-  g_assert_cmpstr (ev_supply_session_get_supply_id (open->pdata[0]), ==, SUPPLY_2);
-  g_assert_cmpint (ev_supply_session_get_phase (open->pdata[0]), ==, EV_SUPPLY_PHASE_SUPPLYING);
+  g_assert_cmpstr (ev_supply_get_supply_id (open->pdata[0]), ==, SUPPLY_2);
+  g_assert_cmpint (ev_supply_get_phase (open->pdata[0]), ==, EV_SUPPLY_PHASE_SUPPLYING);
   reason = ev_store_lookup_denial (store, "req-9", &error);
   g_assert_no_error (error);
   g_assert_cmpstr (reason, ==, "cp-busy");
@@ -2283,9 +2283,9 @@ test_migrate_from_v5 (Fixture       *fixture,
   g_autoptr(GPtrArray) outbox = NULL;
   g_autoptr(GPtrArray) records = NULL;
   g_autoptr(EvStoreReader) reader = NULL;
-  g_autoptr(EvSupplySession) settled = NULL;
+  g_autoptr(EvSupply) settled = NULL;
   g_autofree char *reason = NULL;
-  EvSupplySession *session;
+  EvSupply *session;
   EvStore *store;
   gint64 id = 0;
 
@@ -2316,9 +2316,9 @@ test_migrate_from_v5 (Fixture       *fixture,
   g_assert_no_error (error);
   g_assert_cmpuint (history->len, ==, 2);
   session = history->pdata[0];
-  g_assert_cmpstr (ev_supply_session_get_supply_id (session), ==, SUPPLY_1);
-  g_assert_true (ev_supply_session_get_provisional (session));
-  g_assert_cmpfloat (ev_supply_session_get_kwh (session), ==, 2.0);
+  g_assert_cmpstr (ev_supply_get_supply_id (session), ==, SUPPLY_1);
+  g_assert_true (ev_supply_get_provisional (session));
+  g_assert_cmpfloat (ev_supply_get_kwh (session), ==, 2.0);
   reason = ev_store_lookup_denial (store, "req-5", &error);
   g_assert_no_error (error);
   g_assert_cmpstr (reason, ==, "cp-stopped");
@@ -2334,7 +2334,7 @@ test_migrate_from_v5 (Fixture       *fixture,
   /* The provisional supply still settles. */
   g_assert_true (finish (store, make_outcome (SUPPLY_1, "CP5", "d1", EV_SUPPLY_PHASE_FINISHED, 2.5, 3000, "unplugged")));
   settled = lookup (store, SUPPLY_1);
-  g_assert_false (ev_supply_session_get_provisional (settled));
+  g_assert_false (ev_supply_get_provisional (settled));
   g_assert_true (ev_store_flush (store, &error));
   g_assert_no_error (error);
 
@@ -2711,7 +2711,7 @@ test_outbox_rolled_back (Fixture       *fixture,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) entries = NULL;
-  g_autoptr(EvSupplySession) session = NULL;
+  g_autoptr(EvSupply) session = NULL;
   g_autofree char *token = NULL;
   g_autoptr(GError) lost = NULL;
   EvStore *store = open_store (fixture->path, 60000);
@@ -2738,7 +2738,7 @@ test_outbox_rolled_back (Fixture       *fixture,
   assert_outbox_entry (entries->pdata[0], kept, "supply-data2", "d1", "kept", 4);
   g_clear_pointer (&entries, g_ptr_array_unref);
   session = lookup (store, SUPPLY_1);
-  g_assert_cmpint (ev_supply_session_get_ended_at (session), ==, 0);
+  g_assert_cmpint (ev_supply_get_ended_at (session), ==, 0);
 
   /* Written again, it commits. */
   g_assert_true (finish (store, make_outcome (SUPPLY_1, "CP1", "d1", EV_SUPPLY_PHASE_FINISHED, 1.0, 5000, "unplugged")));

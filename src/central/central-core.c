@@ -904,9 +904,9 @@ static void
 central_core_init (CentralCore *self)
 {
   self->cps = g_list_store_new (EV_TYPE_CHARGING_POINT);
-  self->requests = g_list_store_new (EV_TYPE_SUPPLY_SESSION);
+  self->requests = g_list_store_new (EV_TYPE_SUPPLY);
   self->log = g_list_store_new (CENTRAL_TYPE_EVENT);
-  self->history = g_list_store_new (EV_TYPE_SUPPLY_SESSION);
+  self->history = g_list_store_new (EV_TYPE_SUPPLY);
   self->records = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) central_cp_record_free);
   self->links = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify) central_link_free);
   self->auth_limits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);

@@ -59,32 +59,32 @@ csv_drain (CsvWriter *writer,
 }
 
 static gboolean
-csv_row_cb (EvSupplySession *session,
+csv_row_cb (EvSupply *session,
             gpointer         user_data)
 {
   CsvWriter *writer = user_data;
   GString *out = writer->buffer;
   char number[G_ASCII_DTOSTR_BUF_SIZE];
 
-  csv_field (out, ev_supply_session_get_supply_id (session));
+  csv_field (out, ev_supply_get_supply_id (session));
   g_string_append_c (out, ',');
-  csv_field (out, ev_supply_session_get_cp_id (session));
+  csv_field (out, ev_supply_get_cp_id (session));
   g_string_append_c (out, ',');
-  csv_field (out, ev_supply_session_get_driver_id (session));
+  csv_field (out, ev_supply_get_driver_id (session));
   g_string_append_c (out, ',');
-  csv_time (out, ev_supply_session_get_started_at (session));
+  csv_time (out, ev_supply_get_started_at (session));
   g_string_append_c (out, ',');
-  csv_time (out, ev_supply_session_get_ended_at (session));
+  csv_time (out, ev_supply_get_ended_at (session));
   g_string_append_printf (out, ",%s", g_ascii_formatd (number, sizeof number, "%.3f",
-                                                       ev_supply_session_get_kwh (session)));
+                                                       ev_supply_get_kwh (session)));
   g_string_append_printf (out, ",%s", g_ascii_formatd (number, sizeof number, "%.2f",
-                                                       ev_supply_session_get_amount (session)));
+                                                       ev_supply_get_amount (session)));
   g_string_append_printf (out, ",%s", g_ascii_formatd (number, sizeof number, "%.4f",
-                                                       ev_supply_session_get_price (session)));
+                                                       ev_supply_get_price (session)));
   g_string_append_c (out, ',');
-  csv_field (out, ev_supply_session_get_phase (session) == EV_SUPPLY_PHASE_FAILED ? "failed" : "finished");
+  csv_field (out, ev_supply_get_phase (session) == EV_SUPPLY_PHASE_FAILED ? "failed" : "finished");
   g_string_append_c (out, ',');
-  csv_field (out, ev_supply_session_get_reason (session));
+  csv_field (out, ev_supply_get_reason (session));
   g_string_append (out, "\r\n");
 
   return csv_drain (writer, 64 * 1024);

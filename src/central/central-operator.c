@@ -308,11 +308,11 @@ has_open_session (CentralCore *self,
                   const char  *cp_id)
 {
   GHashTableIter iter;
-  EvSupplySession *session;
+  EvSupply *session;
 
   g_hash_table_iter_init (&iter, self->open);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &session))
-    if (g_strcmp0 (ev_supply_session_get_cp_id (session), cp_id) == 0)
+    if (g_strcmp0 (ev_supply_get_cp_id (session), cp_id) == 0)
       return TRUE;
   return FALSE;
 }

@@ -92,7 +92,7 @@ void
 central_publish_directive (CentralCore       *self,
                            const char        *target,
                            EvDirectiveAction  action,
-                           EvSupplySession   *session)
+                           EvSupply   *session)
 {
   g_autoptr(EvDirective) msg = NULL;
   gboolean supply = action == EV_DIRECTIVE_ACTION_START || action == EV_DIRECTIVE_ACTION_CANCEL;
@@ -104,10 +104,10 @@ central_publish_directive (CentralCore       *self,
   msg = ev_directive_new (target, action, expires);
   if (session != NULL)
     {
-      msg->supply_id = g_strdup (ev_supply_session_get_supply_id (session));
-      msg->driver_id = g_strdup (ev_supply_session_get_driver_id (session));
+      msg->supply_id = g_strdup (ev_supply_get_supply_id (session));
+      msg->driver_id = g_strdup (ev_supply_get_driver_id (session));
       msg->has_price = TRUE;
-      msg->price = ev_supply_session_get_price (session);
+      msg->price = ev_supply_get_price (session);
     }
   json = ev_directive_to_json (msg, &length);
   central_publish (self, "central-directives", target, json, length);
@@ -270,20 +270,20 @@ central_outbox_write (CentralCore  *self,
  * the outbox. */
 EvOutboxEntry *
 central_write_supply_error (CentralCore      *self,
-                            EvSupplySession  *session,
+                            EvSupply  *session,
                             GError          **error)
 {
   g_autoptr(EvSupplyError) msg = NULL;
   EvSupplyErrorReason reason = EV_SUPPLY_ERROR_REASON_ENGINE_FAULT;
-  const char *driver_id = ev_supply_session_get_driver_id (session);
+  const char *driver_id = ev_supply_get_driver_id (session);
   char *json;
   gsize length;
 
-  ev_supply_error_reason_from_string (ev_supply_session_get_reason (session), &reason);
-  msg = ev_supply_error_new (ev_supply_session_get_supply_id (session), driver_id,
-                             ev_supply_session_get_cp_id (session), reason);
-  msg->kwh = ev_supply_session_get_kwh (session);
-  msg->amount = ev_supply_session_get_amount (session);
+  ev_supply_error_reason_from_string (ev_supply_get_reason (session), &reason);
+  msg = ev_supply_error_new (ev_supply_get_supply_id (session), driver_id,
+                             ev_supply_get_cp_id (session), reason);
+  msg->kwh = ev_supply_get_kwh (session);
+  msg->amount = ev_supply_get_amount (session);
   json = ev_supply_error_to_json (msg, &length);
   return central_outbox_write (self, "supply-error", driver_id, json, length, error);
 }

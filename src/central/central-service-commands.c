@@ -431,7 +431,7 @@ search_thread (GTask        *task,
       return;
     }
 
-  found->model = g_list_store_new (search->history ? EV_TYPE_SUPPLY_SESSION : CENTRAL_TYPE_EVENT);
+  found->model = g_list_store_new (search->history ? EV_TYPE_SUPPLY : CENTRAL_TYPE_EVENT);
   for (guint i = 0; i < rows->len; i++)
     {
       g_autoptr(GObject) item = NULL;
@@ -527,7 +527,7 @@ DEFINE_SEARCH (log, FALSE)
  *
  * Searches the whole history, in the database, on a worker thread;
  * central_service_search_history_finish() returns the supplies found,
- * newest first (#EvSupplySession), and (@out_total) how many match in
+ * newest first (#EvSupply), and (@out_total) how many match in
  * all.
  */
 DEFINE_SEARCH (history, TRUE)

@@ -225,14 +225,14 @@ static int
 compare_started (gconstpointer a,
                  gconstpointer b)
 {
-  EvSupplySession *sa = *(EvSupplySession **) a;
-  EvSupplySession *sb = *(EvSupplySession **) b;
-  gint64 ta = ev_supply_session_get_started_at (sa);
-  gint64 tb = ev_supply_session_get_started_at (sb);
+  EvSupply *sa = *(EvSupply **) a;
+  EvSupply *sb = *(EvSupply **) b;
+  gint64 ta = ev_supply_get_started_at (sa);
+  gint64 tb = ev_supply_get_started_at (sb);
 
   if (ta != tb)
     return ta < tb ? -1 : 1;
-  return strcmp (ev_supply_session_get_supply_id (sa), ev_supply_session_get_supply_id (sb));
+  return strcmp (ev_supply_get_supply_id (sa), ev_supply_get_supply_id (sb));
 }
 
 static int
@@ -258,7 +258,7 @@ remove_requests (CentralService *self,
 
   for (guint position = 0; position < n && positions->len < g_hash_table_size (gone); position++)
     {
-      g_autoptr(EvSupplySession) session = g_list_model_get_item (model, position);
+      g_autoptr(EvSupply) session = g_list_model_get_item (model, position);
 
       if (g_hash_table_contains (gone, session))
         g_array_append_val (positions, position);
@@ -285,12 +285,12 @@ apply_sessions (CentralService *self,
   g_autoptr(GHashTable) gone = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
   GHashTableIter iter;
   const char *supply_id;
-  EvSupplySession *snapshot;
+  EvSupply *snapshot;
 
   g_hash_table_iter_init (&iter, sessions);
   while (g_hash_table_iter_next (&iter, (gpointer *) &supply_id, (gpointer *) &snapshot))
     {
-      EvSupplySession *session = g_hash_table_lookup (self->request_index, supply_id);
+      EvSupply *session = g_hash_table_lookup (self->request_index, supply_id);
 
       if (snapshot == NULL)
         {
@@ -301,7 +301,7 @@ apply_sessions (CentralService *self,
             }
         }
       else if (session != NULL)
-        ev_supply_session_update (session, snapshot);
+        ev_supply_update (session, snapshot);
       else
         {
           g_hash_table_insert (self->request_index, g_strdup (supply_id), snapshot);

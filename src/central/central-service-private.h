@@ -25,9 +25,9 @@ G_BEGIN_DECLS
 typedef struct
 {
   GHashTable *cps;          /* cp_id → EvChargingPoint snapshot, NULL: gone */
-  GHashTable *sessions;     /* supply_id → EvSupplySession snapshot, NULL: concluded */
+  GHashTable *sessions;     /* supply_id → EvSupply snapshot, NULL: concluded */
   GPtrArray *log;           /* CentralEvent, oldest first */
-  GPtrArray *history;       /* EvSupplySession snapshots, oldest first */
+  GPtrArray *history;       /* EvSupply snapshots, oldest first */
   guint history_added;      /* how many concluded, even beyond the bound */
   gboolean has_status;
   gboolean broker_reachable;
@@ -65,7 +65,7 @@ struct _CentralService
 
   /* The core's thread only. */
   GPtrArray *cp_mirror;       /* the core's EvChargingPoint, in its order */
-  GPtrArray *request_mirror;  /* the core's open EvSupplySession, in order */
+  GPtrArray *request_mirror;  /* the core's open EvSupply, in order */
   GHashTable *dirty;          /* a core's CP or session → itself */
   Batch *building;
   GSource *flush_source;
@@ -73,10 +73,10 @@ struct _CentralService
   /* The UI thread only. */
   GListStore *cps;            /* EvChargingPoint copies, sorted by id */
   GHashTable *cp_index;       /* cp_id → EvChargingPoint of cps */
-  GListStore *requests;       /* EvSupplySession copies, oldest first */
-  GHashTable *request_index;  /* supply_id → EvSupplySession of requests */
+  GListStore *requests;       /* EvSupply copies, oldest first */
+  GHashTable *request_index;  /* supply_id → EvSupply of requests */
   GListStore *log;            /* CentralEvent, newest first */
-  GListStore *history;        /* EvSupplySession copies, newest first */
+  GListStore *history;        /* EvSupply copies, newest first */
   gboolean started;
   guint port;
   gboolean broker_reachable;

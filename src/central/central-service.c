@@ -95,11 +95,11 @@ snapshot_dirty (CentralService *self)
         }
       else
         {
-          EvSupplySession *session = EV_SUPPLY_SESSION (item);
+          EvSupply *session = EV_SUPPLY (item);
 
           g_hash_table_replace (self->building->sessions,
-                                g_strdup (ev_supply_session_get_supply_id (session)),
-                                ev_supply_session_is_concluded (session) ? NULL : ev_supply_session_copy (session));
+                                g_strdup (ev_supply_get_supply_id (session)),
+                                ev_supply_is_concluded (session) ? NULL : ev_supply_copy (session));
         }
     }
   g_hash_table_remove_all (self->dirty);
@@ -177,7 +177,7 @@ service_mirror_changed (CentralService *self,
                               g_strdup (ev_charging_point_get_cp_id (EV_CHARGING_POINT (item))), NULL);
       else
         g_hash_table_replace (self->building->sessions,
-                              g_strdup (ev_supply_session_get_supply_id (EV_SUPPLY_SESSION (item))), NULL);
+                              g_strdup (ev_supply_get_supply_id (EV_SUPPLY (item))), NULL);
     }
   g_ptr_array_remove_range (mirror, position, removed);
 
@@ -231,7 +231,7 @@ take_newest (GListModel *model,
     {
       g_autoptr(GObject) item = g_list_model_get_item (model, i - 1);
 
-      g_ptr_array_add (into, copy ? G_OBJECT (ev_supply_session_copy (EV_SUPPLY_SESSION (item)))
+      g_ptr_array_add (into, copy ? G_OBJECT (ev_supply_copy (EV_SUPPLY (item)))
                                   : g_object_ref (item));
     }
 }
@@ -826,8 +826,8 @@ central_service_init (CentralService *self)
   self->core_loop = g_main_loop_new (self->core_context, FALSE);
   self->cps = g_list_store_new (EV_TYPE_CHARGING_POINT);
   self->cp_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->requests = g_list_store_new (EV_TYPE_SUPPLY_SESSION);
+  self->requests = g_list_store_new (EV_TYPE_SUPPLY);
   self->request_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->log = g_list_store_new (CENTRAL_TYPE_EVENT);
-  self->history = g_list_store_new (EV_TYPE_SUPPLY_SESSION);
+  self->history = g_list_store_new (EV_TYPE_SUPPLY);
 }

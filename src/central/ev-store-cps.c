@@ -323,7 +323,7 @@ ev_store_forget_cp (EvStore     *self,
                     const char  *cp_id,
                     GError     **error)
 {
-  g_autoptr(EvSupplySession) open = NULL;
+  g_autoptr(EvSupply) open = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autoptr(EvBorrowedStmt) stmt = NULL;
 

@@ -171,7 +171,7 @@ struct _EvStore
 
 typedef gpointer (*RowFunc) (sqlite3_stmt *stmt);
 
-EvSupplySession *store_session_from_row (sqlite3_stmt *stmt);
+EvSupply *store_session_from_row (sqlite3_stmt *stmt);
 
 EvLogRecord *store_log_record_from_row (sqlite3_stmt *stmt);
 

@@ -232,7 +232,7 @@ ev_store_reader_search_log (EvStoreReader  *reader,
  * most recently ended first. @text is matched as it is: `%`, `_` and `\`
  * are not wildcards.
  *
- * Returns: (transfer full) (element-type EvSupplySession): the supplies,
+ * Returns: (transfer full) (element-type EvSupply): the supplies,
  *   or %NULL with @error set
  */
 GPtrArray *
@@ -283,7 +283,7 @@ ev_store_reader_foreach_history (EvStoreReader       *reader,
 
   while ((rc = store_db_step (reader->db, stmt, error)) == SQLITE_ROW)
     {
-      g_autoptr(EvSupplySession) session = store_session_from_row (stmt);
+      g_autoptr(EvSupply) session = store_session_from_row (stmt);
 
       if (!func (session, user_data))
         break;

@@ -7,17 +7,17 @@
 
 /* Rows to objects */
 
-EvSupplySession *
+EvSupply *
 store_session_from_row (sqlite3_stmt *stmt)
 {
-  EvSupplySession *session;
+  EvSupply *session;
   EvSupplyPhase phase = EV_SUPPLY_PHASE_FAILED;
   double price = sqlite3_column_double (stmt, 3);
   double kwh = sqlite3_column_double (stmt, 4);
   double amount = sqlite3_column_double (stmt, 5);
   gint64 seq = sqlite3_column_int64 (stmt, 6);
 
-  session = ev_supply_session_new ((const char *) sqlite3_column_text (stmt, 0),
+  session = ev_supply_new ((const char *) sqlite3_column_text (stmt, 0),
                                    (const char *) sqlite3_column_text (stmt, 1),
                                    (const char *) sqlite3_column_text (stmt, 2));
 
@@ -25,15 +25,15 @@ store_session_from_row (sqlite3_stmt *stmt)
     g_debug ("Supply %s has an unknown phase; shown as failed",
              (const char *) sqlite3_column_text (stmt, 0));
 
-  ev_supply_session_set_phase (session, phase);
-  ev_supply_session_set_price (session, isfinite (price) && price >= 0 ? price : 0.0);
-  ev_supply_session_set_kwh (session, isfinite (kwh) && kwh >= 0 ? kwh : 0.0);
-  ev_supply_session_set_amount (session, isfinite (amount) && amount >= 0 ? amount : 0.0);
-  ev_supply_session_set_seq (session, (guint) CLAMP (seq, 0, G_MAXUINT));
-  ev_supply_session_set_reason (session, (const char *) sqlite3_column_text (stmt, 8));
-  ev_supply_session_set_started_at (session, sqlite3_column_int64 (stmt, 9));
-  ev_supply_session_set_ended_at (session, sqlite3_column_int64 (stmt, 10));
-  ev_supply_session_set_provisional (session, sqlite3_column_int (stmt, 11) != 0);
+  ev_supply_set_phase (session, phase);
+  ev_supply_set_price (session, isfinite (price) && price >= 0 ? price : 0.0);
+  ev_supply_set_kwh (session, isfinite (kwh) && kwh >= 0 ? kwh : 0.0);
+  ev_supply_set_amount (session, isfinite (amount) && amount >= 0 ? amount : 0.0);
+  ev_supply_set_seq (session, (guint) CLAMP (seq, 0, G_MAXUINT));
+  ev_supply_set_reason (session, (const char *) sqlite3_column_text (stmt, 8));
+  ev_supply_set_started_at (session, sqlite3_column_int64 (stmt, 9));
+  ev_supply_set_ended_at (session, sqlite3_column_int64 (stmt, 10));
+  ev_supply_set_provisional (session, sqlite3_column_int (stmt, 11) != 0);
 
   return session;
 }
@@ -52,7 +52,7 @@ static gboolean
 select_session (EvStore          *self,
                 StmtId            id,
                 const char       *key,
-                EvSupplySession **out_session,
+                EvSupply **out_session,
                 GError          **error)
 {
   g_autoptr(EvBorrowedStmt) stmt = store_borrow_stmt (self, id, error);
@@ -97,7 +97,7 @@ ev_store_create_session (EvStore     *self,
                          double       price,
                          GError     **error)
 {
-  g_autoptr(EvSupplySession) existing = NULL;
+  g_autoptr(EvSupply) existing = NULL;
   g_autoptr(EvBorrowedStmt) stmt = NULL;
   int rc;
 
@@ -146,9 +146,9 @@ ev_store_create_session (EvStore     *self,
     {
       g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_IN_PROGRESS,
                    _("Supply “%s” of driver “%s” at charging point “%s” has not ended"),
-                   ev_supply_session_get_supply_id (existing),
-                   ev_supply_session_get_driver_id (existing),
-                   ev_supply_session_get_cp_id (existing));
+                   ev_supply_get_supply_id (existing),
+                   ev_supply_get_driver_id (existing),
+                   ev_supply_get_cp_id (existing));
       return FALSE;
     }
 
@@ -185,7 +185,7 @@ static const StmtId progress_stmts[] = { STMT_SESSION_PROGRESS, STMT_SESSION_PRO
  * current batch. A @seq not greater than the stored one (a late or
  * duplicate delivery), or progress for a supply that has ended, changes
  * nothing and is not an error — except for a supply Central ended at a
- * fault (#EvSupplySession:provisional), whose figures follow the engine's
+ * fault (#EvSupply:provisional), whose figures follow the engine's
  * while its outcome stays.
  *
  * Returns: %TRUE on success (applied or not); %FALSE with @error set for
@@ -245,7 +245,7 @@ ev_store_record_progress (EvStore     *self,
     }
   if (!applied)
     {
-      g_autoptr(EvSupplySession) session = NULL;
+      g_autoptr(EvSupply) session = NULL;
 
       if (!select_session (self, STMT_SESSION_SELECT, supply_id, &session, error))
         return FALSE;
@@ -277,7 +277,7 @@ ev_store_record_progress (EvStore     *self,
  * supply_id is stored, any later one is recognised and ignored, so that
  * Central neither stores nor relays it twice. The one exception: an
  * outcome Central gave at a fault (@outcome's
- * #EvSupplySession:provisional set) is settled by the first outcome that
+ * #EvSupply:provisional set) is settled by the first outcome that
  * is not provisional — the engine's ticket — which replaces its figures,
  * phase and reason (@out_recorded is then %TRUE). Written in the current
  * batch; use ev_store_when_committed() before relaying it or committing
@@ -289,11 +289,11 @@ ev_store_record_progress (EvStore     *self,
  */
 gboolean
 ev_store_finish_session (EvStore          *self,
-                         EvSupplySession  *outcome,
+                         EvSupply  *outcome,
                          gboolean         *out_recorded,
                          GError          **error)
 {
-  g_autoptr(EvSupplySession) stored = NULL;
+  g_autoptr(EvSupply) stored = NULL;
   g_autoptr(EvBorrowedStmt) stmt = NULL;
   const char *supply_id;
   const char *reason;
@@ -301,21 +301,21 @@ ev_store_finish_session (EvStore          *self,
   gint64 ended_at;
 
   g_return_val_if_fail (EV_IS_STORE (self), FALSE);
-  g_return_val_if_fail (EV_IS_SUPPLY_SESSION (outcome), FALSE);
+  g_return_val_if_fail (EV_IS_SUPPLY (outcome), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (out_recorded != NULL)
     *out_recorded = FALSE;
 
-  supply_id = ev_supply_session_get_supply_id (outcome);
-  phase = ev_supply_session_get_phase (outcome);
-  reason = ev_supply_session_get_reason (outcome);
-  ended_at = ev_supply_session_get_ended_at (outcome);
+  supply_id = ev_supply_get_supply_id (outcome);
+  phase = ev_supply_get_phase (outcome);
+  reason = ev_supply_get_reason (outcome);
+  ended_at = ev_supply_get_ended_at (outcome);
 
   if (!store_check_supply_id (supply_id, error) ||
-      !store_check_number (ev_supply_session_get_kwh (outcome), "kwh", error) ||
-      !store_check_number (ev_supply_session_get_amount (outcome), "amount", error) ||
-      !store_check_time (ev_supply_session_get_started_at (outcome), error) ||
+      !store_check_number (ev_supply_get_kwh (outcome), "kwh", error) ||
+      !store_check_number (ev_supply_get_amount (outcome), "amount", error) ||
+      !store_check_time (ev_supply_get_started_at (outcome), error) ||
       !store_check_time (ended_at, error))
     return FALSE;
 
@@ -344,34 +344,34 @@ ev_store_finish_session (EvStore          *self,
       return FALSE;
     }
 
-  if (g_strcmp0 (ev_supply_session_get_cp_id (stored), ev_supply_session_get_cp_id (outcome)) != 0 ||
-      g_strcmp0 (ev_supply_session_get_driver_id (stored), ev_supply_session_get_driver_id (outcome)) != 0)
+  if (g_strcmp0 (ev_supply_get_cp_id (stored), ev_supply_get_cp_id (outcome)) != 0 ||
+      g_strcmp0 (ev_supply_get_driver_id (stored), ev_supply_get_driver_id (outcome)) != 0)
     {
       g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_INVALID_ARGUMENT,
                    _("Supply “%s” is not at charging point “%s” for driver “%s”"),
                    supply_id,
-                   ev_supply_session_get_cp_id (outcome),
-                   ev_supply_session_get_driver_id (outcome));
+                   ev_supply_get_cp_id (outcome),
+                   ev_supply_get_driver_id (outcome));
       return FALSE;
     }
 
   /* Ended already: by a ticket (this is a duplicate), or by Central at a
    * fault, which only the engine's own outcome may settle. */
-  if (ev_supply_session_is_concluded (stored) &&
-      (!ev_supply_session_get_provisional (stored) || ev_supply_session_get_provisional (outcome)))
+  if (ev_supply_is_concluded (stored) &&
+      (!ev_supply_get_provisional (stored) || ev_supply_get_provisional (outcome)))
     return TRUE;
 
   if ((stmt = store_borrow_stmt (self, STMT_SESSION_FINISH, error)) == NULL)
     return FALSE;
   store_bind_text (stmt, 1, supply_id);
   store_bind_text (stmt, 2, ev_supply_phase_to_string (phase));
-  sqlite3_bind_int64 (stmt, 3, ev_supply_session_get_seq (outcome));
-  sqlite3_bind_double (stmt, 4, ev_supply_session_get_kwh (outcome));
-  sqlite3_bind_double (stmt, 5, ev_supply_session_get_amount (outcome));
-  store_bind_time (stmt, 6, ev_supply_session_get_started_at (outcome));
+  sqlite3_bind_int64 (stmt, 3, ev_supply_get_seq (outcome));
+  sqlite3_bind_double (stmt, 4, ev_supply_get_kwh (outcome));
+  sqlite3_bind_double (stmt, 5, ev_supply_get_amount (outcome));
+  store_bind_time (stmt, 6, ev_supply_get_started_at (outcome));
   sqlite3_bind_int64 (stmt, 7, ended_at > 0 ? ended_at : store_now_ms ());
   store_bind_text (stmt, 8, reason);
-  sqlite3_bind_int (stmt, 9, ev_supply_session_get_provisional (outcome) ? 1 : 0);
+  sqlite3_bind_int (stmt, 9, ev_supply_get_provisional (outcome) ? 1 : 0);
   if (!store_step_done (self, stmt, error))
     return FALSE;
 
@@ -392,12 +392,12 @@ ev_store_finish_session (EvStore          *self,
  * Returns: (transfer full): the supply, or %NULL with @error set
  *   (%EV_STORE_ERROR_NOT_FOUND if there is none)
  */
-EvSupplySession *
+EvSupply *
 ev_store_lookup_session (EvStore     *self,
                          const char  *supply_id,
                          GError     **error)
 {
-  EvSupplySession *session = NULL;
+  EvSupply *session = NULL;
 
   g_return_val_if_fail (EV_IS_STORE (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -425,13 +425,13 @@ ev_store_lookup_session (EvStore     *self,
  * Returns: (transfer full) (nullable): the supply, or %NULL if there is
  *   none (@error unset) or on error (@error set)
  */
-EvSupplySession *
+EvSupply *
 ev_store_find_open_session (EvStore     *self,
                             const char  *cp_id,
                             const char  *driver_id,
                             GError     **error)
 {
-  EvSupplySession *session = NULL;
+  EvSupply *session = NULL;
 
   g_return_val_if_fail (EV_IS_STORE (self), NULL);
   g_return_val_if_fail (cp_id != NULL || driver_id != NULL, NULL);
@@ -460,7 +460,7 @@ ev_store_find_open_session (EvStore     *self,
  * Loads every supply that has not ended, oldest authorisation first: what
  * Central resumes following after a restart.
  *
- * Returns: (transfer full) (element-type EvSupplySession): the supplies,
+ * Returns: (transfer full) (element-type EvSupply): the supplies,
  *   or %NULL with @error set
  */
 GPtrArray *
@@ -488,7 +488,7 @@ ev_store_load_open_sessions (EvStore  *self,
  * Loads ended supplies (tickets and faults), the most recently ended
  * first.
  *
- * Returns: (transfer full) (element-type EvSupplySession): the supplies,
+ * Returns: (transfer full) (element-type EvSupply): the supplies,
  *   or %NULL with @error set
  */
 GPtrArray *

@@ -4,7 +4,7 @@
 
 #include "ev-charging-point.h"
 #include "ev-cp-state.h"
-#include "ev-supply-session.h"
+#include "ev-supply.h"
 
 G_BEGIN_DECLS
 
@@ -145,7 +145,7 @@ typedef void (*EvStoreCommittedFunc) (EvStore      *store,
  *
  * Returns: %TRUE to go on, %FALSE to stop
  */
-typedef gboolean (*EvStoreSessionFunc) (EvSupplySession *session,
+typedef gboolean (*EvStoreSessionFunc) (EvSupply *session,
                                         gpointer         user_data);
 
 EvStore         *ev_store_open                  (const char            *path,
@@ -265,13 +265,13 @@ gboolean         ev_store_record_progress       (EvStore               *self,
                                                  gboolean              *out_applied,
                                                  GError               **error);
 gboolean         ev_store_finish_session        (EvStore               *self,
-                                                 EvSupplySession       *outcome,
+                                                 EvSupply       *outcome,
                                                  gboolean              *out_recorded,
                                                  GError               **error);
-EvSupplySession *ev_store_lookup_session        (EvStore               *self,
+EvSupply *ev_store_lookup_session        (EvStore               *self,
                                                  const char            *supply_id,
                                                  GError               **error);
-EvSupplySession *ev_store_find_open_session     (EvStore               *self,
+EvSupply *ev_store_find_open_session     (EvStore               *self,
                                                  const char            *cp_id,
                                                  const char            *driver_id,
                                                  GError               **error);

@@ -750,7 +750,7 @@ driver_core_init (DriverCore *self)
   self->early = g_ptr_array_new_with_free_func (driver_early_free);
   self->cps = g_list_store_new (EV_TYPE_CHARGING_POINT);
   self->cp_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->history = g_list_store_new (EV_TYPE_SUPPLY_SESSION);
+  self->history = g_list_store_new (EV_TYPE_SUPPLY);
   self->history_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->abandoned = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_queue_init (&self->abandoned_order);

@@ -12,21 +12,21 @@
  *   amount, price, started_at, ended_at}`
  */
 JsonObject *
-driver_history_ticket_to_json (EvSupplySession *ticket)
+driver_history_ticket_to_json (EvSupply *ticket)
 {
   JsonObject *object = json_object_new ();
-  DriverFileOutcome outcome = ev_supply_session_get_phase (ticket) == EV_SUPPLY_PHASE_FINISHED
+  DriverFileOutcome outcome = ev_supply_get_phase (ticket) == EV_SUPPLY_PHASE_FINISHED
                               ? DRIVER_FILE_OUTCOME_TICKET : DRIVER_FILE_OUTCOME_SUPPLY_ERROR;
 
-  json_object_set_string_member (object, "supply_id", ev_supply_session_get_supply_id (ticket));
-  json_object_set_string_member (object, "cp_id", ev_supply_session_get_cp_id (ticket));
+  json_object_set_string_member (object, "supply_id", ev_supply_get_supply_id (ticket));
+  json_object_set_string_member (object, "cp_id", ev_supply_get_cp_id (ticket));
   json_object_set_string_member (object, "outcome", driver_file_outcome_to_string (outcome));
-  ev_json_object_set_nullable_string (object, "reason", ev_supply_session_get_reason (ticket));
-  json_object_set_double_member (object, "kwh", ev_supply_session_get_kwh (ticket));
-  json_object_set_double_member (object, "amount", ev_supply_session_get_amount (ticket));
-  json_object_set_double_member (object, "price", ev_supply_session_get_price (ticket));
-  json_object_set_int_member (object, "started_at", ev_supply_session_get_started_at (ticket));
-  json_object_set_int_member (object, "ended_at", ev_supply_session_get_ended_at (ticket));
+  ev_json_object_set_nullable_string (object, "reason", ev_supply_get_reason (ticket));
+  json_object_set_double_member (object, "kwh", ev_supply_get_kwh (ticket));
+  json_object_set_double_member (object, "amount", ev_supply_get_amount (ticket));
+  json_object_set_double_member (object, "price", ev_supply_get_price (ticket));
+  json_object_set_int_member (object, "started_at", ev_supply_get_started_at (ticket));
+  json_object_set_int_member (object, "ended_at", ev_supply_get_ended_at (ticket));
   return object;
 }
 
@@ -38,27 +38,27 @@ driver_history_ticket_to_json (EvSupplySession *ticket)
  * Returns: (transfer full) (nullable): the ticket, or %NULL when @object
  *   is not one
  */
-EvSupplySession *
+EvSupply *
 driver_history_ticket_from_json (JsonObject *object,
                                  const char *driver_id)
 {
   const char *supply_id = json_object_get_string_member_with_default (object, "supply_id", NULL);
   const char *cp_id = json_object_get_string_member_with_default (object, "cp_id", NULL);
   const char *outcome = json_object_get_string_member_with_default (object, "outcome", NULL);
-  EvSupplySession *ticket;
+  EvSupply *ticket;
 
   if (supply_id == NULL || !ev_protocol_is_valid_id (cp_id))
     return NULL;
 
-  ticket = ev_supply_session_new (supply_id, cp_id, driver_id);
-  ev_supply_session_set_phase (ticket,
+  ticket = ev_supply_new (supply_id, cp_id, driver_id);
+  ev_supply_set_phase (ticket,
                                g_strcmp0 (outcome, driver_file_outcome_to_string (DRIVER_FILE_OUTCOME_TICKET)) == 0
                                ? EV_SUPPLY_PHASE_FINISHED : EV_SUPPLY_PHASE_FAILED);
-  ev_supply_session_set_reason (ticket, json_object_get_string_member_with_default (object, "reason", NULL));
-  ev_supply_session_set_kwh (ticket, json_object_get_double_member_with_default (object, "kwh", 0.0));
-  ev_supply_session_set_amount (ticket, json_object_get_double_member_with_default (object, "amount", 0.0));
-  ev_supply_session_set_price (ticket, json_object_get_double_member_with_default (object, "price", 0.0));
-  ev_supply_session_set_started_at (ticket, json_object_get_int_member_with_default (object, "started_at", 0));
-  ev_supply_session_set_ended_at (ticket, json_object_get_int_member_with_default (object, "ended_at", 0));
+  ev_supply_set_reason (ticket, json_object_get_string_member_with_default (object, "reason", NULL));
+  ev_supply_set_kwh (ticket, json_object_get_double_member_with_default (object, "kwh", 0.0));
+  ev_supply_set_amount (ticket, json_object_get_double_member_with_default (object, "amount", 0.0));
+  ev_supply_set_price (ticket, json_object_get_double_member_with_default (object, "price", 0.0));
+  ev_supply_set_started_at (ticket, json_object_get_int_member_with_default (object, "started_at", 0));
+  ev_supply_set_ended_at (ticket, json_object_get_int_member_with_default (object, "ended_at", 0));
   return ticket;
 }

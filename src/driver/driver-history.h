@@ -2,7 +2,7 @@
 
 #include <json-glib/json-glib.h>
 
-#include "ev-supply-session.h"
+#include "ev-supply.h"
 
 G_BEGIN_DECLS
 
@@ -10,8 +10,8 @@ G_BEGIN_DECLS
  * error) in the JSON form of history.json, which the headless `history`
  * event prints as well. */
 
-JsonObject      *driver_history_ticket_to_json   (EvSupplySession *ticket);
-EvSupplySession *driver_history_ticket_from_json (JsonObject      *object,
+JsonObject      *driver_history_ticket_to_json   (EvSupply *ticket);
+EvSupply *driver_history_ticket_from_json (JsonObject      *object,
                                                   const char      *driver_id);
 
 G_END_DECLS

@@ -93,12 +93,12 @@ driver_save_state (DriverCore *self)
 
 void
 driver_add_history (DriverCore      *self,
-                    EvSupplySession *session)
+                    EvSupply *session)
 {
-  g_hash_table_add (self->history_ids, g_strdup (ev_supply_session_get_supply_id (session)));
+  g_hash_table_add (self->history_ids, g_strdup (ev_supply_get_supply_id (session)));
   g_list_store_append (self->history, session);
-  self->total_kwh += ev_supply_session_get_kwh (session);
-  self->total_amount += ev_supply_session_get_amount (session);
+  self->total_kwh += ev_supply_get_kwh (session);
+  self->total_amount += ev_supply_get_amount (session);
 }
 
 void
@@ -117,11 +117,11 @@ driver_load_history (DriverCore *self)
   for (guint i = 0; i < json_array_get_length (tickets); i++)
     {
       JsonObject *item = json_array_get_object_element (tickets, i);
-      g_autoptr(EvSupplySession) session = item != NULL ? driver_history_ticket_from_json (item, self->driver_id)
+      g_autoptr(EvSupply) session = item != NULL ? driver_history_ticket_from_json (item, self->driver_id)
                                                         : NULL;
 
       if (session != NULL &&
-          !g_hash_table_contains (self->history_ids, ev_supply_session_get_supply_id (session)))
+          !g_hash_table_contains (self->history_ids, ev_supply_get_supply_id (session)))
         driver_add_history (self, session);
     }
 }
@@ -136,7 +136,7 @@ driver_save_history (DriverCore *self)
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(EvSupplySession) session = g_list_model_get_item (G_LIST_MODEL (self->history), i);
+      g_autoptr(EvSupply) session = g_list_model_get_item (G_LIST_MODEL (self->history), i);
 
       json_array_add_object_element (tickets, driver_history_ticket_to_json (session));
     }
@@ -154,22 +154,22 @@ void
 driver_record_history (DriverCore *self)
 {
   DriverFollow *follow = self->follow;
-  g_autoptr(EvSupplySession) session = NULL;
+  g_autoptr(EvSupply) session = NULL;
 
   if ((follow->phase != DRIVER_PHASE_FINISHED && follow->phase != DRIVER_PHASE_FAILED) ||
       follow->supply_id == NULL || g_hash_table_contains (self->history_ids, follow->supply_id))
     return;
 
-  session = ev_supply_session_new (follow->supply_id, follow->cp_id, self->driver_id);
-  ev_supply_session_set_phase (session, follow->phase == DRIVER_PHASE_FINISHED ? EV_SUPPLY_PHASE_FINISHED
+  session = ev_supply_new (follow->supply_id, follow->cp_id, self->driver_id);
+  ev_supply_set_phase (session, follow->phase == DRIVER_PHASE_FINISHED ? EV_SUPPLY_PHASE_FINISHED
                                                                                : EV_SUPPLY_PHASE_FAILED);
-  ev_supply_session_set_reason (session, follow->reason);
-  ev_supply_session_set_kwh (session, follow->kwh);
-  ev_supply_session_set_amount (session, follow->amount);
-  ev_supply_session_set_price (session, follow->price);
-  ev_supply_session_set_seq (session, follow->seq);
-  ev_supply_session_set_started_at (session, follow->started_at);
-  ev_supply_session_set_ended_at (session, follow->ended_at);
+  ev_supply_set_reason (session, follow->reason);
+  ev_supply_set_kwh (session, follow->kwh);
+  ev_supply_set_amount (session, follow->amount);
+  ev_supply_set_price (session, follow->price);
+  ev_supply_set_seq (session, follow->seq);
+  ev_supply_set_started_at (session, follow->started_at);
+  ev_supply_set_ended_at (session, follow->ended_at);
   driver_add_history (self, session);
   driver_save_history (self);
   driver_core_notify (self, PROP_TOTAL_KWH);
