@@ -433,6 +433,12 @@ link_conn_ready (EvLinkConn *conn,
 
 /* The API --------------------------------------------------------------------- */
 
+/**
+ * ev_link_conn_get_fd:
+ * @conn: a conn
+ *
+ * Returns: its descriptor, -1 once it is closed
+ */
 int
 ev_link_conn_get_fd (EvLinkConn *conn)
 {
@@ -441,6 +447,12 @@ ev_link_conn_get_fd (EvLinkConn *conn)
   return conn->fd;
 }
 
+/**
+ * ev_link_conn_get_user_data:
+ * @conn: a conn
+ *
+ * Returns: (transfer none): what its functions are passed
+ */
 gpointer
 ev_link_conn_get_user_data (EvLinkConn *conn)
 {
@@ -518,6 +530,12 @@ ev_link_conn_set_session (EvLinkConn    *conn,
     ev_link_session_start (session, g_get_monotonic_time ());
 }
 
+/**
+ * ev_link_conn_get_session:
+ * @conn: a conn
+ *
+ * Returns: (transfer none) (nullable): the session it carries
+ */
 EvLinkSession *
 ev_link_conn_get_session (EvLinkConn *conn)
 {
@@ -545,6 +563,12 @@ ev_link_conn_set_tls (EvLinkConn *conn,
   conn->tls = tls;
 }
 
+/**
+ * ev_link_conn_get_tls:
+ * @conn: a conn
+ *
+ * Returns: (transfer none) (nullable): its TLS end, %NULL on a plain conn
+ */
 EvTlsConn *
 ev_link_conn_get_tls (EvLinkConn *conn)
 {
@@ -609,8 +633,12 @@ ev_link_conn_set_timer (EvLinkConn *conn,
   g_return_if_fail (conn != NULL);
 
   conn->timer_us = due_us;
-  if (conn->busy == 0 && !conn->finished)
-    link_conn_schedule (conn);
+  if (conn->busy > 0 || conn->finished)
+    return;
+  /* Leaving the set moves its wakeup. */
+  link_set_enter (conn->set);
+  link_conn_schedule (conn);
+  link_set_leave (conn->set);
 }
 
 /**

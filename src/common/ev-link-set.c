@@ -352,6 +352,12 @@ ev_link_set_new (GError **error)
   return self;
 }
 
+/**
+ * ev_link_set_ref:
+ * @self: a set
+ *
+ * Returns: (transfer full): @self
+ */
 EvLinkSet *
 ev_link_set_ref (EvLinkSet *self)
 {
