@@ -1,7 +1,8 @@
 /* ack-server: the least a server can do for the monitors' links.
  *
  * The limit against which the ladder (ladder.py) compares Central: one
- * thread, one epoll set, plain non-blocking sockets, no GLib main loop.
+ * thread, one EvLinkSet driven without a GLib main loop, plain
+ * non-blocking sockets.
  * It does per link what Central's link layer must do and nothing more:
  * ENQ → ACK, every frame ACKed (a bad one NACKed), each frame's JSON
  * parsed and validated by the same decoder as Central's
@@ -24,9 +25,6 @@
  * timer); `quit`, end of input, SIGINT or SIGTERM end it.
  */
 
-/* accept4() */
-#define _GNU_SOURCE
-
 #include "config.h"
 
 #include <errno.h>
@@ -38,7 +36,6 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -46,39 +43,23 @@
 #include <time.h>
 
 #include "ev-frame.h"
+#include "ev-link-set.h"
 #include "ev-messages.h"
-#include "ev-timer-wheel.h"
 
-#define MAX_EVENTS 1024
 /* docs/protocol.md, section 2, and the implementation notes. */
 #define AUTH_DEADLINE_MS 10000
 #define IDLE_TIMEOUT_MS 10000
 #define PRICE 0.35
 
-typedef enum
-{
-  SOURCE_LISTEN,
-  SOURCE_SIGNAL,
-  SOURCE_STDIN,
-  SOURCE_LINK,
-} SourceKind;
-
 typedef struct _Server Server;
 
 typedef struct
 {
-  SourceKind kind;
   Server *server;
-  int fd;
+  EvLinkConn *conn;
   EvFrameDecoder *decoder;
-  /* What the kernel did not take yet. */
-  guint8 *out;
-  size_t out_len;
-  int closing;
   /* The CP id of a successful `register` or `auth`; NULL before. */
   char *cp_id;
-  /* Due at the authentication deadline, then 10 s after the last byte. */
-  EvTimerWheelEntry timer;
 } Link;
 
 typedef struct
@@ -91,13 +72,8 @@ typedef struct
 
 struct _Server
 {
-  int epoll_fd;
-  Link listener;
-  Link signals;
-  Link input;
-  /* Closed to make room for one accept() when descriptors run out. */
-  int reserve_fd;
-  EvTimerWheel wheel;
+  EvLinkSet *set;
+  int signal_fd;
   GByteArray *reply;
   guint64 next_token;
   char line[512];
@@ -109,12 +85,11 @@ struct _Server
   guint64 links;
   guint64 accepted;
   guint64 closed;
-  guint64 refused;
   guint64 frames;
   guint64 status_frames;
   guint64 bad_frames;
   guint64 bad_requests;
-  guint64 send_failures;
+  guint64 failures;
   guint64 timed_out;
 };
 
@@ -129,83 +104,20 @@ cpu_us (void)
 }
 
 static void
-watch (Server   *server,
-       int       op,
-       Link     *link,
-       guint32   events)
+link_closed_cb (EvLinkConn   *conn,
+                const GError *reason,
+                gpointer      user_data)
 {
-  struct epoll_event event = { .events = events, .data.ptr = link };
-
-  epoll_ctl (server->epoll_fd, op, link->fd, &event);
-}
-
-static gint64
-now_ms (void)
-{
-  return g_get_monotonic_time () / 1000;
-}
-
-static void
-link_free (Link *link)
-{
+  Link *link = user_data;
   Server *server = link->server;
 
-  ev_timer_wheel_cancel (&server->wheel, &link->timer);
-  epoll_ctl (server->epoll_fd, EPOLL_CTL_DEL, link->fd, NULL);
-  close (link->fd);
+  if (reason != NULL && !g_error_matches (reason, EV_LINK_ERROR, EV_LINK_ERROR_PEER_CLOSED))
+    server->failures++;
   g_clear_pointer (&link->decoder, ev_frame_decoder_free);
   g_free (link->cp_id);
-  free (link->out);
-  free (link);
+  g_free (link);
   server->links--;
   server->closed++;
-}
-
-/* Sends @data now, or queues what the kernel would not take and watches
- * for room. */
-static void
-link_send (Link       *link,
-           const void *data,
-           size_t      len)
-{
-  ssize_t n = 0;
-
-  if (link->closing)
-    return;
-  if (link->out_len == 0)
-    {
-      n = send (link->fd, data, len, MSG_NOSIGNAL);
-      if (n < 0 && errno != EAGAIN && errno != EINTR)
-        {
-          link->server->send_failures++;
-          link->closing = TRUE;
-          return;
-        }
-      n = MAX (n, 0);
-      if ((size_t) n == len)
-        return;
-      watch (link->server, EPOLL_CTL_MOD, link, EPOLLIN | EPOLLOUT);
-    }
-  link->out = realloc (link->out, link->out_len + len - n);
-  memcpy (link->out + link->out_len, (const guint8 *) data + n, len - n);
-  link->out_len += len - n;
-}
-
-static void
-link_flush (Link *link)
-{
-  ssize_t n = send (link->fd, link->out, link->out_len, MSG_NOSIGNAL);
-
-  if (n < 0)
-    {
-      if (errno != EAGAIN && errno != EINTR)
-        link->closing = TRUE;
-      return;
-    }
-  memmove (link->out, link->out + n, link->out_len - n);
-  link->out_len -= n;
-  if (link->out_len == 0)
-    watch (link->server, EPOLL_CTL_MOD, link, EPOLLIN);
 }
 
 /* What Central's link layer answers, without Central's rules: the same
@@ -272,10 +184,10 @@ link_decoded_cb (const EvFrameEvent *event,
       if (event->control == EV_FRAME_ENQ)
         {
           reply[0] = EV_FRAME_ACK;
-          link_send (link, reply, 1);
+          ev_link_conn_send (link->conn, reply, 1);
         }
       else if (event->control == EV_FRAME_EOT)
-        link->closing = TRUE;
+        ev_link_conn_close (link->conn);
       break;
 
     case EV_FRAME_EVENT_FRAME:
@@ -286,107 +198,72 @@ link_decoded_cb (const EvFrameEvent *event,
       g_byte_array_set_size (server->reply, 0);
       g_byte_array_append (server->reply, (const guint8 *) "\x06", 1);
       if (ev_frame_encode_append (server->reply, json, size, NULL))
-        link_send (link, server->reply->data, server->reply->len);
+        ev_link_conn_send (link->conn, server->reply->data, server->reply->len);
       break;
 
     case EV_FRAME_EVENT_BAD_FRAME:
     default:
       server->bad_frames++;
       reply[0] = EV_FRAME_NACK;
-      link_send (link, reply, 1);
+      ev_link_conn_send (link->conn, reply, 1);
       break;
     }
 }
 
 static void
-link_ready (Link     *link,
-            guint32   events)
+link_received_cb (EvLinkConn   *conn,
+                  const guint8 *data,
+                  gsize         len,
+                  gpointer      user_data)
 {
-  guint8 buffer[4096];
-  ssize_t n;
+  Link *link = user_data;
 
-  if ((events & EPOLLOUT) != 0 && link->out_len > 0)
-    link_flush (link);
-  if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !link->closing)
-    {
-      n = recv (link->fd, buffer, sizeof buffer, 0);
-      if (n > 0)
-        {
-          ev_frame_decoder_feed (link->decoder, buffer, n);
-          /* Central closes a link silent for 10 s; until the link has
-           * authenticated, its deadline stands whatever it sends. */
-          if (link->cp_id != NULL)
-            ev_timer_wheel_schedule (&link->server->wheel, &link->timer, now_ms () + IDLE_TIMEOUT_MS);
-        }
-      else if (n == 0 || (errno != EAGAIN && errno != EINTR))
-        link->closing = TRUE;
-    }
-  if (link->closing)
-    link_free (link);
+  ev_frame_decoder_feed (link->decoder, data, len);
+  /* Central closes a link silent for 10 s; until the link has
+   * authenticated, its deadline stands whatever it sends. */
+  if (link->cp_id != NULL)
+    ev_link_conn_set_timer (conn, g_get_monotonic_time () + IDLE_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND);
 }
 
 static void
-accept_links (Server *server)
+link_timer_cb (EvLinkConn *conn,
+               gint64      now_us,
+               gpointer    user_data)
 {
-  int one = 1;
-
-  for (;;)
-    {
-      int fd = accept4 (server->listener.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      Link *link;
-
-      if (fd < 0)
-        {
-          if ((errno == EMFILE || errno == ENFILE) && server->reserve_fd >= 0)
-            {
-              /* Out of descriptors: refuse this one rather than spin on a
-               * listener that stays readable. */
-              close (server->reserve_fd);
-              fd = accept (server->listener.fd, NULL, NULL);
-              if (fd >= 0)
-                close (fd);
-              server->refused++;
-              server->reserve_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
-              continue;
-            }
-          return;
-        }
-
-      setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      link = calloc (1, sizeof *link);
-      link->kind = SOURCE_LINK;
-      link->server = server;
-      link->fd = fd;
-      link->decoder = ev_frame_decoder_new (link_decoded_cb, link);
-      ev_timer_wheel_schedule (&server->wheel, &link->timer, now_ms () + AUTH_DEADLINE_MS);
-      watch (server, EPOLL_CTL_ADD, link, EPOLLIN);
-      server->links++;
-      server->accepted++;
-    }
-}
-
-static void
-link_expired_cb (EvTimerWheelEntry *entry,
-                 gpointer           user_data)
-{
-  Link *link = (Link *) ((char *) entry - G_STRUCT_OFFSET (Link, timer));
+  Link *link = user_data;
   guint8 eot = EV_FRAME_EOT;
 
   /* Best effort, as Central: EOT, then the socket is closed. */
-  send (link->fd, &eot, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+  ev_link_conn_send (conn, &eot, 1);
   link->server->timed_out++;
-  link_free (link);
+  ev_link_conn_close (conn);
 }
 
-static int
-wait_timeout_ms (Server *server)
+static const EvLinkConnFuncs link_funcs = {
+  .received = link_received_cb,
+  .timer = link_timer_cb,
+  .closed = link_closed_cb,
+};
+
+static void
+link_accepted_cb (EvLinkConn *conn,
+                  gpointer    user_data)
 {
-  gint64 due = ev_timer_wheel_get_next_due (&server->wheel);
+  Server *server = user_data;
+  Link *link = g_new0 (Link, 1);
 
-  if (due < 0)
-    return -1;
-  return (int) CLAMP (due - now_ms (), 0, 1000);
+  link->server = server;
+  link->conn = conn;
+  link->decoder = ev_frame_decoder_new (link_decoded_cb, link);
+  ev_link_conn_set_user_data (conn, &link_funcs, link);
+  ev_link_conn_set_timer (conn, g_get_monotonic_time () + AUTH_DEADLINE_MS * G_TIME_SPAN_MILLISECOND);
+  server->links++;
+  server->accepted++;
 }
+
+static const EvLinkConnFuncs listener_funcs = {
+  .accepted = link_accepted_cb,
+};
 
 static void
 mark (Server *server,
@@ -403,13 +280,13 @@ print_totals (Server     *server,
               const char *event)
 {
   printf ("{\"event\":\"%s\",\"links\":%" G_GUINT64_FORMAT ",\"accepted\":%" G_GUINT64_FORMAT
-          ",\"closed\":%" G_GUINT64_FORMAT ",\"refused\":%" G_GUINT64_FORMAT
+          ",\"closed\":%" G_GUINT64_FORMAT
           ",\"frames\":%" G_GUINT64_FORMAT ",\"status_frames\":%" G_GUINT64_FORMAT
           ",\"bad_frames\":%" G_GUINT64_FORMAT ",\"bad_requests\":%" G_GUINT64_FORMAT
-          ",\"send_failures\":%" G_GUINT64_FORMAT ",\"timed_out\":%" G_GUINT64_FORMAT
+          ",\"failures\":%" G_GUINT64_FORMAT ",\"timed_out\":%" G_GUINT64_FORMAT
           ",\"cpu_s\":%.3f}\n",
-          event, server->links, server->accepted, server->closed, server->refused, server->frames,
-          server->status_frames, server->bad_frames, server->bad_requests, server->send_failures,
+          event, server->links, server->accepted, server->closed, server->frames,
+          server->status_frames, server->bad_frames, server->bad_requests, server->failures,
           server->timed_out, cpu_us () / 1e6);
   fflush (stdout);
 }
@@ -470,15 +347,18 @@ command (Server     *server,
 }
 
 static void
-read_input (Server *server)
+read_input_cb (EvLinkConn *conn,
+               guint32     events,
+               gpointer    user_data)
 {
+  Server *server = user_data;
   char buffer[512];
   ssize_t n = read (STDIN_FILENO, buffer, sizeof buffer);
 
   if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
     {
       /* End of input: whoever drove us is gone. */
-      epoll_ctl (server->epoll_fd, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
+      ev_link_conn_close (conn);
       server->quit = TRUE;
       return;
     }
@@ -497,11 +377,14 @@ read_input (Server *server)
 }
 
 static void
-read_signals (Server *server)
+read_signals_cb (EvLinkConn *conn,
+                 guint32     events,
+                 gpointer    user_data)
 {
+  Server *server = user_data;
   struct signalfd_siginfo info;
 
-  while (read (server->signals.fd, &info, sizeof info) == sizeof info)
+  while (read (server->signal_fd, &info, sizeof info) == sizeof info)
     {
       if (info.ssi_signo == SIGUSR1)
         window_start (server);
@@ -576,11 +459,14 @@ main (int   argc,
 {
   const char *listen_address = "127.0.0.1:0";
   int backlog = 65535;
+  static const EvLinkConnFuncs input_funcs = { .ready = read_input_cb };
+  static const EvLinkConnFuncs signal_funcs = { .ready = read_signals_cb };
   Server server = { 0, };
-  struct epoll_event events[MAX_EVENTS];
+  g_autoptr(GError) error = NULL;
   struct rlimit limit;
   sigset_t mask;
   guint16 port = 0;
+  int fd;
 
   for (int i = 1; i < argc; i++)
     {
@@ -609,22 +495,22 @@ main (int   argc,
   sigaddset (&mask, SIGTERM);
   sigprocmask (SIG_BLOCK, &mask, NULL);
 
-  server.epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
-  server.reserve_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
-  server.listener = (Link) { .kind = SOURCE_LISTEN, .server = &server };
-  server.listener.fd = listen_on (listen_address, backlog, &port);
-  if (server.listener.fd < 0)
+  server.set = ev_link_set_new (&error);
+  if (server.set == NULL)
+    {
+      fprintf (stderr, "ack-server: %s\n", error->message);
+      return 1;
+    }
+  fd = listen_on (listen_address, backlog, &port);
+  if (fd < 0)
     return 1;
-  server.signals = (Link) { .kind = SOURCE_SIGNAL, .server = &server,
-                            .fd = signalfd (-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC) };
-  server.input = (Link) { .kind = SOURCE_STDIN, .server = &server, .fd = STDIN_FILENO };
+  ev_link_set_listen (server.set, fd, &listener_funcs, &server);
+  server.signal_fd = signalfd (-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  ev_link_set_watch (server.set, server.signal_fd, EPOLLIN, &signal_funcs, &server);
   fcntl (STDIN_FILENO, F_SETFL, fcntl (STDIN_FILENO, F_GETFL) | O_NONBLOCK);
-  watch (&server, EPOLL_CTL_ADD, &server.listener, EPOLLIN);
-  watch (&server, EPOLL_CTL_ADD, &server.signals, EPOLLIN);
   /* stdin may be /dev/null, which epoll refuses: then only signals. */
-  watch (&server, EPOLL_CTL_ADD, &server.input, EPOLLIN);
+  ev_link_set_watch (server.set, STDIN_FILENO, EPOLLIN, &input_funcs, &server);
 
-  ev_timer_wheel_init (&server.wheel, now_ms ());
   server.reply = g_byte_array_new ();
 
   printf ("{\"event\":\"ready\",\"port\":%u,\"pid\":%d,\"nofile\":%llu}\n", port, (int) getpid (),
@@ -632,32 +518,7 @@ main (int   argc,
   fflush (stdout);
 
   while (!server.quit)
-    {
-      int n = epoll_wait (server.epoll_fd, events, MAX_EVENTS, wait_timeout_ms (&server));
-
-      for (int i = 0; i < n; i++)
-        {
-          Link *link = events[i].data.ptr;
-
-          switch (link->kind)
-            {
-            case SOURCE_LISTEN:
-              accept_links (&server);
-              break;
-            case SOURCE_SIGNAL:
-              read_signals (&server);
-              break;
-            case SOURCE_STDIN:
-              read_input (&server);
-              break;
-            case SOURCE_LINK:
-            default:
-              link_ready (link, events[i].events);
-              break;
-            }
-        }
-      ev_timer_wheel_advance (&server.wheel, now_ms (), link_expired_cb, NULL);
-    }
+    ev_link_set_iterate (server.set, 1000);
 
   print_totals (&server, "stopped");
   /* The links die with the process. */

@@ -8,9 +8,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
 
 #include <glib/gstdio.h>
 
@@ -29,29 +27,21 @@ bench_link_close (BenchLink *link)
 
   link->closed = TRUE;
   link->all->n_closed++;
-  if (link->fd >= 0)
+  if (link->conn != NULL)
     {
-      epoll_ctl (link->all->epoll_fd, EPOLL_CTL_DEL, link->fd, NULL);
-      close (link->fd);
-      link->fd = -1;
+      /* Closed on purpose: no error to count. */
+      ev_link_conn_set_user_data (link->conn, NULL, NULL);
+      ev_link_conn_close (g_steal_pointer (&link->conn));
     }
 }
 
-/* Requests and control bytes are tiny: the kernel takes them whole or the
- * link counts as failed. */
 void
 bench_link_send (BenchLink  *link,
                  const void *data,
                  gsize       len)
 {
-  if (link->closed)
-    return;
-
-  if (send (link->fd, data, len, MSG_NOSIGNAL) != (gssize) len)
-    {
-      link->all->send_failures++;
-      bench_link_close (link);
-    }
+  if (!link->closed)
+    ev_link_conn_send (link->conn, data, len);
 }
 
 /* Sends @frame as the link's one outstanding request. */
@@ -119,59 +109,61 @@ link_decoded_cb (const EvFrameEvent *event,
     }
 }
 
-/* A non-blocking connect() finished: on success, start the handshake. */
+/* The connect() finished: start the handshake. */
 static void
-link_connected (BenchLink *link)
+link_opened_cb (EvLinkConn *conn,
+                gpointer    user_data)
 {
-  struct epoll_event event = { .events = EPOLLIN, .data.ptr = link };
   guint8 enq = EV_FRAME_ENQ;
-  socklen_t len = sizeof (int);
-  int error = 0;
 
-  link->connecting = FALSE;
-  if (getsockopt (link->fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0 || error != 0)
-    {
-      if (link->all->connect_failures++ == 0)
-        g_printerr ("connect: %s\n", g_strerror (error != 0 ? error : errno));
-      bench_link_close (link);
-      return;
-    }
-  epoll_ctl (link->all->epoll_fd, EPOLL_CTL_MOD, link->fd, &event);
-  bench_link_send (link, &enq, 1);
+  bench_link_send (user_data, &enq, 1);
 }
 
 static void
-link_ready (BenchSource *source,
-            guint32      events)
+link_received_cb (EvLinkConn   *conn,
+                  const guint8 *data,
+                  gsize         len,
+                  gpointer      user_data)
 {
-  BenchLink *link = (BenchLink *) source;
-  guint8 buffer[4096];
+  BenchLink *link = user_data;
 
-  if (link->connecting)
-    {
-      link_connected (link);
-      return;
-    }
-
-  while (!link->closed)
-    {
-      gssize n = recv (link->fd, buffer, sizeof buffer, 0);
-
-      if (n > 0)
-        ev_frame_decoder_feed (link->decoder, buffer, n);
-      else if (n < 0 && errno == EINTR)
-        continue;
-      else
-        {
-          if (n == 0 || errno != EAGAIN)
-            {
-              link->all->closed_by_peer++;
-              bench_link_close (link);
-            }
-          break;
-        }
-    }
+  if (!link->closed)
+    ev_frame_decoder_feed (link->decoder, data, len);
 }
+
+static void
+link_timer_cb (EvLinkConn *conn,
+               gint64      now_us,
+               gpointer    user_data)
+{
+  BenchLink *link = user_data;
+
+  if (!link->closed && link->all->callbacks->due != NULL)
+    link->all->callbacks->due (link);
+}
+
+/* The connection failed or the server closed it. */
+static void
+link_closed_cb (EvLinkConn   *conn,
+                const GError *reason,
+                gpointer      user_data)
+{
+  BenchLink *link = user_data;
+
+  link->conn = NULL;
+  if (g_error_matches (reason, EV_LINK_ERROR, EV_LINK_ERROR_PEER_CLOSED))
+    link->all->closed_by_peer++;
+  else if (link->all->connect_failures++ == 0)
+    g_printerr ("connect: %s\n", reason != NULL ? reason->message : "?");
+  bench_link_close (link);
+}
+
+static const EvLinkConnFuncs link_funcs = {
+  .opened = link_opened_cb,
+  .received = link_received_cb,
+  .timer = link_timer_cb,
+  .closed = link_closed_cb,
+};
 
 void
 bench_links_init (BenchLinks               *all,
@@ -181,13 +173,16 @@ bench_links_init (BenchLinks               *all,
                   const char               *periodic_json,
                   gint64                    period_us)
 {
+  g_autoptr(GError) error = NULL;
+
   memset (all, 0, sizeof *all);
   all->n = n;
   all->links = g_new0 (BenchLink, n);
-  all->epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
+  all->set = ev_link_set_new (&error);
+  if (all->set == NULL)
+    g_error ("%s", error->message);
   all->callbacks = callbacks;
   all->user_data = user_data;
-  ev_timer_wheel_init (&all->wheel, g_get_monotonic_time () / 1000);
   all->n_closed = n;
   all->periodic.request = bench_frame_new (periodic_json);
   all->periodic.period_us = period_us;
@@ -198,7 +193,6 @@ bench_links_init (BenchLinks               *all,
     {
       all->links[i].all = all;
       all->links[i].index = i;
-      all->links[i].fd = -1;
       all->links[i].closed = TRUE;
     }
 }
@@ -210,9 +204,7 @@ bench_links_clear (BenchLinks *all)
   g_clear_pointer (&all->links, g_free);
   g_clear_pointer (&all->periodic.request, g_bytes_unref);
   g_clear_pointer (&all->periodic.latencies, g_array_unref);
-  if (all->epoll_fd >= 0)
-    close (all->epoll_fd);
-  all->epoll_fd = -1;
+  g_clear_pointer (&all->set, ev_link_set_unref);
 }
 
 /* Starts connecting: the server's accept queue may be full, so the
@@ -222,30 +214,22 @@ link_connect (BenchLink *link,
               guint16    port)
 {
   struct sockaddr_in address = { .sin_family = AF_INET };
-  struct epoll_event event = { .events = EPOLLOUT, .data.ptr = link };
-  int one = 1;
+  g_autoptr(GError) error = NULL;
 
   address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
   address.sin_port = htons (port);
-  link->fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (link->fd < 0 ||
-      (connect (link->fd, (struct sockaddr *) &address, sizeof address) != 0 && errno != EINPROGRESS))
+  link->conn = ev_link_set_connect (link->all->set, (struct sockaddr *) &address, sizeof address,
+                                    &link_funcs, link, &error);
+  if (link->conn == NULL)
     {
-      g_printerr ("connect: %s\n", g_strerror (errno));
-      if (link->fd >= 0)
-        close (link->fd);
-      link->fd = -1;
+      g_printerr ("connect: %s\n", error->message);
       return FALSE;
     }
 
-  link->source.ready = link_ready;
-  link->connecting = TRUE;
   link->closed = FALSE;
   link->established = FALSE;
   link->outstanding = FALSE;
   link->all->n_closed--;
-  setsockopt (link->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  epoll_ctl (link->all->epoll_fd, EPOLL_CTL_ADD, link->fd, &event);
   if (link->decoder == NULL)
     link->decoder = ev_frame_decoder_new (link_decoded_cb, link);
   else
@@ -290,25 +274,36 @@ bench_links_close_all (BenchLinks *all,
       bench_link_close (&all->links[i]);
       g_clear_pointer (&all->links[i].decoder, ev_frame_decoder_free);
     }
-  /* Forget the schedule: the links are gone. */
-  ev_timer_wheel_clear (&all->wheel);
 }
+
+static void
+source_ready_cb (EvLinkConn *conn,
+                 guint32     events,
+                 gpointer    user_data)
+{
+  BenchSource *source = user_data;
+
+  source->ready (source, events);
+}
+
+static const EvLinkConnFuncs source_funcs = {
+  .ready = source_ready_cb,
+};
 
 void
 bench_links_add_source (BenchLinks  *all,
                         int          fd,
                         BenchSource *source)
 {
-  struct epoll_event event = { .events = EPOLLIN, .data.ptr = source };
-
-  epoll_ctl (all->epoll_fd, EPOLL_CTL_ADD, fd, &event);
+  source->watch = ev_link_set_watch (all->set, fd, EPOLLIN, &source_funcs, source);
 }
 
 void
-bench_links_remove_fd (BenchLinks *all,
-                       int         fd)
+bench_links_remove_source (BenchLinks  *all,
+                           BenchSource *source)
 {
-  epoll_ctl (all->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+  if (source->watch != NULL)
+    ev_link_conn_close (g_steal_pointer (&source->watch));
 }
 
 void
@@ -317,47 +312,17 @@ bench_links_schedule (BenchLinks *all,
                       gint64      due)
 {
   /* A link already late runs at the next turn of the loop. */
-  link->due = MAX (due, all->wheel.next_ms * 1000);
-  ev_timer_wheel_schedule (&all->wheel, &link->timer, link->due / 1000);
-}
-
-static void
-link_due_cb (EvTimerWheelEntry *entry,
-             gpointer           user_data)
-{
-  BenchLinks *all = user_data;
-  BenchLink *link = (BenchLink *) ((char *) entry - G_STRUCT_OFFSET (BenchLink, timer));
-
-  if (!link->closed && all->callbacks->due != NULL)
-    all->callbacks->due (link);
-}
-
-/* Calls the due callback of every link due up to now, one 1 ms slot at a
- * time. */
-static void
-run_wheel (BenchLinks *all)
-{
-  ev_timer_wheel_advance (&all->wheel, g_get_monotonic_time () / 1000, link_due_cb, all);
+  link->due = MAX (due, g_get_monotonic_time ());
+  if (link->conn != NULL)
+    ev_link_conn_set_timer (link->conn, link->due);
 }
 
 void
 bench_links_run (BenchLinks *all,
                  gint64      until)
 {
-  struct epoll_event events[512];
-
   while (g_get_monotonic_time () < until)
-    {
-      int n = epoll_wait (all->epoll_fd, events, G_N_ELEMENTS (events), 1);
-
-      for (int i = 0; i < n; i++)
-        {
-          BenchSource *source = events[i].data.ptr;
-
-          source->ready (source, events[i].events);
-        }
-      run_wheel (all);
-    }
+    ev_link_set_iterate (all->set, 1);
 }
 
 guint64

@@ -1,13 +1,14 @@
 #pragma once
 
 /* The client side shared by the monitor-link benchmarks: N framed links
- * (docs/protocol.md, section 2) on plain non-blocking sockets in one epoll
- * loop, a 1 ms timing wheel that says when each link is due, and the
- * statistics helpers. */
+ * (docs/protocol.md, section 2) on plain non-blocking sockets in one
+ * EvLinkSet, run without a main loop, each conn's timer saying when its
+ * link is due, and the statistics helpers. */
 
 #include <glib.h>
 
 #include "ev-frame.h"
+#include "ev-link-set.h"
 #include "ev-timer-wheel.h"
 
 G_BEGIN_DECLS
@@ -21,14 +22,15 @@ typedef struct _BenchSource BenchSource;
 typedef struct _BenchLink BenchLink;
 typedef struct _BenchLinks BenchLinks;
 
-/* Anything in the epoll set starts with a BenchSource: the loop calls
- * @ready with the epoll events of its descriptor. */
+/* A descriptor the loop watches besides the links starts with a
+ * BenchSource: the loop calls @ready with its epoll events. */
 typedef void (*BenchReadyFunc) (BenchSource *source,
                                 guint32      events);
 
 struct _BenchSource
 {
   BenchReadyFunc ready;
+  EvLinkConn *watch;
 };
 
 /* A response frame, already ACKed. */
@@ -40,18 +42,15 @@ typedef void (*BenchLinkFunc) (BenchLink *link);
 
 struct _BenchLink
 {
-  BenchSource source;
   BenchLinks *all;
   guint index;
-  int fd;
+  EvLinkConn *conn;
   EvFrameDecoder *decoder;
-  gboolean connecting;
   gboolean established;
   gboolean closed;
   gboolean outstanding;
   gint64 sent_at;
   gint64 due;
-  EvTimerWheelEntry timer;
 };
 
 typedef struct
@@ -83,7 +82,7 @@ struct _BenchLinks
   guint n;
   guint n_established;
   guint n_closed;
-  int epoll_fd;
+  EvLinkSet *set;
   const BenchLinkCallbacks *callbacks;
   gpointer user_data;
   /* What went wrong, as the clients saw it. */
@@ -94,7 +93,6 @@ struct _BenchLinks
   guint64 closed_by_peer;
   guint64 connect_failures;
   BenchPeriodic periodic;
-  EvTimerWheel wheel;
 };
 
 void     bench_links_init         (BenchLinks               *all,
@@ -112,8 +110,8 @@ void     bench_links_close_all    (BenchLinks               *all,
 void     bench_links_add_source   (BenchLinks               *all,
                                    int                       fd,
                                    BenchSource              *source);
-void     bench_links_remove_fd    (BenchLinks               *all,
-                                   int                       fd);
+void     bench_links_remove_source (BenchLinks              *all,
+                                   BenchSource              *source);
 void     bench_links_schedule     (BenchLinks               *all,
                                    BenchLink                *link,
                                    gint64                    due);

@@ -176,7 +176,7 @@ child_readable (BenchSource *source,
     g_string_append_len (child->pending, buffer, n);
   if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
     {
-      bench_links_remove_fd (&child->load->links, child->stdout_fd);
+      bench_links_remove_source (&child->load->links, &child->source);
       close (child->stdout_fd);
       child->stdout_fd = -1;
     }
@@ -282,7 +282,7 @@ child_wait_exit (Child  *child,
   child->stdin_fd = -1;
   if (child->stdout_fd >= 0)
     {
-      bench_links_remove_fd (&child->load->links, child->stdout_fd);
+      bench_links_remove_source (&child->load->links, &child->source);
       close (child->stdout_fd);
     }
   child->stdout_fd = -1;

@@ -1,33 +1,16 @@
-/* accept4() */
-#define _GNU_SOURCE
-
 #include "config.h"
 
 #include <errno.h>
 #include <string.h>
-#include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
 #include <glib/gi18n-lib.h>
-#include <glib-unix.h>
 #include <gio/gio.h>
 
-#include "central-monitor-server.h"
+#include "central-monitor-server-private.h"
 #include "ev-epoll-source.h"
+#include "ev-link-set.h"
 #include "ev-tls.h"
 
 #define N_TIMEOUTS (EV_LINK_TIMEOUT_IDLE + 1)
-#define LISTEN_BACKLOG 4096
-#define MAX_EVENTS 256
-#define READ_CHUNK 16384
-/* Reading stops after this much from one link in one wakeup, so a flood
- * on one link cannot starve the others (level-triggered: the rest waits). */
-#define MAX_READ_PER_WAKEUP (4 * READ_CHUNK)
-/* Out of descriptors: stop accepting for this long, or until a link closes. */
-#define ACCEPT_PAUSE_US (100 * G_TIME_SPAN_MILLISECOND)
 #define AUTH_RECHECK_US (500 * G_TIME_SPAN_MILLISECOND)
 
 /**
@@ -36,26 +19,21 @@
  * Central's end of the monitor links (docs/protocol.md, section 2), built
  * to hold tens of thousands of them on the main context.
  *
- * Every socket, the listening one included, is non-blocking and sits in
- * one epoll set, and that one descriptor is the only thing GLib polls: a
- * single #GSource watches it and also carries, as its ready time, the
- * earliest session deadline. The epoll set is level-triggered, so a
- * wakeup may read a bounded amount from each link and leave the rest for
- * the next one without losing an edge. EPOLLOUT is watched only while a
- * link has output the kernel did not take.
- *
- * Session timers live in a binary min-heap keyed by
- * ev_link_session_get_deadline(): every input or output on a link
- * re-keys that link (O(log n)), and a wakeup ticks only the links whose
- * deadline has passed, never scanning the others.
+ * The sockets, the listening one included, are the conns of one
+ * #EvLinkSet: one epoll set behind one #GSource, a timing wheel for the
+ * session deadlines, a bounded read per link and wakeup, EPOLLOUT only
+ * while a link has output the kernel did not take. Each link carries a
+ * server #EvLinkSession; what this file adds is Central's policy: the
+ * link limit, the authentication deadline (the link's own timer), the
+ * limit on unauthenticated links per address, and the ids the owner
+ * knows the links by.
  *
  * When a session closes, its last bytes (an EOT or a NACK) are written
  * once, as far as the kernel takes them, and the socket is closed at
  * once; a peer that stopped reading loses them.
  *
- * Link records are freed only when no call into the server is on the
- * stack, so callbacks may close any link, their own included, or the
- * whole server.
+ * Callbacks may close any link, their own included, or the whole server:
+ * the link set defers what concerns a link whose callback is running.
  *
  * With TLS (central_monitor_server_set_tls()), each link first runs a
  * GnuTLS handshake driven by the same readiness events (#EvTlsConn), and
@@ -70,11 +48,9 @@ struct _Link
 {
   CentralMonitorServer *server;
   guint64 id;
-  int fd;
-  EvLinkSession *session;
-  EvTlsConn *tls;             /* NULL on a plain link */
+  EvLinkConn *conn;
+  EvLinkSession *session;     /* the conn's */
   char *peer_name;            /* the CN of the client's certificate */
-  gboolean tls_failed;
   char *peer;
   char *address;              /* the peer without its port */
   GError *reason;
@@ -84,17 +60,8 @@ struct _Link
   GList *unauthenticated;
   gboolean loopback;
   gboolean request_open;      /* we owe the client a response */
-  guint32 events;
-  guint heap_index;
-  gint64 deadline;
-  /* Set while the session is being driven, so that a callback closing
-   * this very link leaves the clean-up to the code that drives it. */
-  guint busy;
   gboolean established;
-  gboolean finished;
 };
-
-#define NOT_IN_HEAP G_MAXUINT
 
 struct _CentralMonitorServer
 {
@@ -104,12 +71,9 @@ struct _CentralMonitorServer
   gpointer user_data;
 
   GMainContext *context;
-  GSource *source;
-  gpointer epoll_tag;
-  int epoll_fd;
-  int listen_fd;
+  EvLinkSet *set;
+  EvLinkConn *listener;
   guint port;
-  gint64 accept_paused_until;
 
   guint max_links;
   guint timeouts_ms[N_TIMEOUTS];
@@ -122,15 +86,7 @@ struct _CentralMonitorServer
   guint64 next_id;
   GHashTable *links;
   guint n_established;
-  GPtrArray *heap;
-
-  /* Calls into the server on the stack, and the links that closed
-   * meanwhile, to be freed when it drops to zero. */
-  guint depth;
-  GPtrArray *zombies;
   gboolean disposing;
-
-  guint8 buffer[READ_CHUNK];
 };
 
 G_DEFINE_FINAL_TYPE (CentralMonitorServer, central_monitor_server, G_TYPE_OBJECT)
@@ -144,269 +100,18 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-typedef struct {
-  GSource source;
-  CentralMonitorServer *server;
-} MonitorSource;
-
-static void server_dispatch (CentralMonitorServer *self);
-
-/* ---------------------------------------------------------------------
- * The timer heap.
- * --------------------------------------------------------------------- */
-
-static inline Link *
-heap_at (CentralMonitorServer *self,
-         guint                 i)
-{
-  return g_ptr_array_index (self->heap, i);
-}
-
-static void
-heap_place (CentralMonitorServer *self,
-            Link                 *link,
-            guint                 i)
-{
-  self->heap->pdata[i] = link;
-  link->heap_index = i;
-}
-
-static void
-heap_sift_up (CentralMonitorServer *self,
-              guint                 i)
-{
-  Link *link = heap_at (self, i);
-
-  while (i > 0)
-    {
-      guint parent = (i - 1) / 2;
-      Link *above = heap_at (self, parent);
-
-      if (above->deadline <= link->deadline)
-        break;
-      heap_place (self, above, i);
-      i = parent;
-    }
-  heap_place (self, link, i);
-}
-
-static void
-heap_sift_down (CentralMonitorServer *self,
-                guint                 i)
-{
-  Link *link = heap_at (self, i);
-  guint n = self->heap->len;
-
-  for (;;)
-    {
-      guint child = 2 * i + 1;
-      Link *below;
-
-      if (child >= n)
-        break;
-      if (child + 1 < n && heap_at (self, child + 1)->deadline < heap_at (self, child)->deadline)
-        child++;
-      below = heap_at (self, child);
-      if (link->deadline <= below->deadline)
-        break;
-      heap_place (self, below, i);
-      i = child;
-    }
-  heap_place (self, link, i);
-}
-
-static void
-heap_remove (CentralMonitorServer *self,
-             Link                 *link)
-{
-  guint i = link->heap_index;
-  Link *last;
-
-  if (i == NOT_IN_HEAP)
-    return;
-
-  link->heap_index = NOT_IN_HEAP;
-  last = g_ptr_array_steal_index_fast (self->heap, self->heap->len - 1);
-  if (last == link)
-    return;
-
-  heap_place (self, last, i);
-  heap_sift_down (self, i);
-  heap_sift_up (self, last->heap_index);
-}
-
-/* Keys @link by @deadline, or takes it out of the heap for -1. */
-static void
-heap_update (CentralMonitorServer *self,
-             Link                 *link,
-             gint64                deadline)
-{
-  gint64 old = link->deadline;
-
-  if (deadline < 0)
-    {
-      heap_remove (self, link);
-      link->deadline = -1;
-      return;
-    }
-
-  link->deadline = deadline;
-  if (link->heap_index == NOT_IN_HEAP)
-    {
-      g_ptr_array_add (self->heap, link);
-      link->heap_index = self->heap->len - 1;
-      heap_sift_up (self, link->heap_index);
-    }
-  else if (deadline < old)
-    heap_sift_up (self, link->heap_index);
-  else if (deadline > old)
-    heap_sift_down (self, link->heap_index);
-}
-
-/* ---------------------------------------------------------------------
- * Entering and leaving the server.
- * --------------------------------------------------------------------- */
-
-static void
-link_free (Link *link)
-{
-  g_clear_pointer (&link->session, ev_link_session_free);
-  g_clear_pointer (&link->tls, ev_tls_conn_free);
-  g_clear_pointer (&link->peer_name, g_free);
-  g_clear_pointer (&link->peer, g_free);
-  g_clear_pointer (&link->address, g_free);
-  g_clear_error (&link->reason);
-  g_free (link);
-}
-
-static void
-server_enter (CentralMonitorServer *self)
-{
-  g_object_ref (self);
-  self->depth++;
-}
-
-static void
-update_ready_time (CentralMonitorServer *self)
-{
-  gint64 ready = -1;
-
-  if (self->source == NULL)
-    return;
-
-  if (self->heap->len > 0)
-    ready = heap_at (self, 0)->deadline;
-  if (self->accept_paused_until > 0 && (ready < 0 || self->accept_paused_until < ready))
-    ready = self->accept_paused_until;
-
-  if (g_source_get_ready_time (self->source) != ready)
-    g_source_set_ready_time (self->source, ready);
-}
-
-static void
-server_leave (CentralMonitorServer *self)
-{
-  g_assert (self->depth > 0);
-
-  if (--self->depth == 0)
-    {
-      g_ptr_array_set_size (self->zombies, 0);
-      update_ready_time (self);
-    }
-  g_object_unref (self);
-}
-
 /* ---------------------------------------------------------------------
  * One link.
  * --------------------------------------------------------------------- */
 
 static void
-set_epoll_events (CentralMonitorServer *self,
-                  Link                 *link,
-                  guint32               events)
+link_free (Link *link)
 {
-  struct epoll_event event = { .events = events, .data.ptr = link };
-
-  if (link->events == events)
-    return;
-  if (epoll_ctl (self->epoll_fd, EPOLL_CTL_MOD, link->fd, &event) == 0)
-    link->events = events;
-  else
-    g_debug ("epoll_ctl(MOD) on link %" G_GUINT64_FORMAT ": %s", link->id, g_strerror (errno));
-}
-
-static GError *
-io_error_new (int errsv)
-{
-  return g_error_new (EV_LINK_ERROR, EV_LINK_ERROR_PEER_CLOSED,
-                      _("The connection failed: %s"), g_strerror (errsv));
-}
-
-/* Writes what the kernel takes. A closed session gets this one chance. */
-static void
-link_flush_tls (Link *link)
-{
-  /* Nothing leaves in the clear once TLS was asked for. */
-  if (!ev_tls_conn_is_established (link->tls))
-    {
-      gsize len = 0;
-
-      ev_link_session_peek_output (link->session, &len);
-      ev_link_session_consume_output (link->session, len);
-      return;
-    }
-  ev_tls_conn_flush_session (link->tls, link->session);
-}
-
-static void
-link_flush (Link *link)
-{
-  if (link->tls != NULL)
-    {
-      link_flush_tls (link);
-      return;
-    }
-
-  while (ev_link_session_has_output (link->session))
-    {
-      gsize len = 0;
-      const guint8 *data = ev_link_session_peek_output (link->session, &len);
-      gssize n = send (link->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-      int errsv = errno;
-
-      if (n > 0)
-        {
-          ev_link_session_consume_output (link->session, n);
-          continue;
-        }
-      if (n < 0 && errsv == EINTR)
-        continue;
-      if (n < 0 && (errsv == EAGAIN || errsv == EWOULDBLOCK))
-        return;
-
-      if (ev_link_session_get_state (link->session) != EV_LINK_SESSION_STATE_CLOSED)
-        {
-          g_autoptr(GError) error = io_error_new (errsv);
-
-          /* This discards the output. */
-          ev_link_session_fail (link->session, error);
-        }
-      else
-        ev_link_session_consume_output (link->session, len);
-      return;
-    }
-}
-
-static void
-resume_accepting (CentralMonitorServer *self)
-{
-  struct epoll_event event = { .events = EPOLLIN, .data.ptr = NULL };
-
-  if (self->accept_paused_until == 0 || self->listen_fd < 0)
-    return;
-
-  self->accept_paused_until = 0;
-  epoll_ctl (self->epoll_fd, EPOLL_CTL_MOD, self->listen_fd, &event);
+  g_clear_pointer (&link->peer_name, g_free);
+  g_clear_pointer (&link->peer, g_free);
+  g_clear_pointer (&link->address, g_free);
+  g_clear_error (&link->reason);
+  g_free (link);
 }
 
 /* Takes @link out of its address's queue of unauthenticated links. */
@@ -417,6 +122,7 @@ forget_unauthenticated (CentralMonitorServer *self,
   GQueue *queue;
 
   link->auth_deadline = -1;
+  ev_link_conn_set_timer (link->conn, -1);
   if (link->unauthenticated == NULL)
     return;
 
@@ -427,179 +133,90 @@ forget_unauthenticated (CentralMonitorServer *self,
     g_hash_table_remove (self->unauthenticated, link->address);
 }
 
+/* The conn is closed: forget the link and tell the owner. */
 static void
-link_finish (CentralMonitorServer *self,
-             Link                 *link)
+link_closed_cb (EvLinkConn   *conn,
+                const GError *reason,
+                gpointer      user_data)
 {
-  link->finished = TRUE;
+  Link *link = user_data;
+  CentralMonitorServer *self = link->server;
+
   forget_unauthenticated (self, link);
-  epoll_ctl (self->epoll_fd, EPOLL_CTL_DEL, link->fd, NULL);
-  if (link->tls != NULL)
-    ev_tls_conn_bye (link->tls);
-  close (link->fd);
-  link->fd = -1;
-  heap_remove (self, link);
   g_hash_table_remove (self->links, &link->id);
   if (link->established)
     self->n_established--;
-  resume_accepting (self);
 
-  g_ptr_array_add (self->zombies, link);
-
+  /* A TLS failure; otherwise the session said why. */
+  if (reason != NULL)
+    {
+      g_clear_error (&link->reason);
+      link->reason = g_error_copy (reason);
+    }
   if (link->reason == NULL)
     link->reason = g_error_new_literal (EV_LINK_ERROR, EV_LINK_ERROR_CLOSED,
                                         _("The link was closed"));
 
   if (!self->disposing && self->callbacks->link_closed != NULL)
     self->callbacks->link_closed (self, link->id, link->reason, self->user_data);
-}
-
-/* Brings the socket, the epoll mask and the timer heap in line with the
- * session after anything happened to it. */
-static void
-link_update (CentralMonitorServer *self,
-             Link                 *link)
-{
-  guint32 events = EPOLLIN | EPOLLRDHUP;
-  gint64 deadline;
-
-  if (link->finished || link->busy > 0)
-    return;
-
-  link_flush (link);
-
-  if (link->tls_failed ||
-      ev_link_session_get_state (link->session) == EV_LINK_SESSION_STATE_CLOSED)
-    {
-      link_finish (self, link);
-      return;
-    }
-
-  if (ev_link_session_has_output (link->session) ||
-      (link->tls != NULL && ev_tls_conn_wants_write (link->tls)))
-    events |= EPOLLOUT;
-  set_epoll_events (self, link, events);
-
-  deadline = ev_link_session_get_deadline (link->session);
-  if (link->auth_deadline >= 0 && (deadline < 0 || link->auth_deadline < deadline))
-    deadline = link->auth_deadline;
-  heap_update (self, link, deadline);
+  link_free (link);
 }
 
 /* Ends @link with EOT, reporting @message as why (in the
  * %EV_LINK_ERROR_NOT_AUTHENTICATED code). */
 static void
-link_refuse (CentralMonitorServer *self,
-             Link                 *link,
-             const char           *message)
+link_refuse (Link       *link,
+             const char *message)
 {
-  link->busy++;
   ev_link_session_close (link->session);
-  link->busy--;
   g_clear_error (&link->reason);
   link->reason = g_error_new_literal (EV_LINK_ERROR, EV_LINK_ERROR_NOT_AUTHENTICATED, message);
-  link_update (self, link);
+  ev_link_conn_update (link->conn);
 }
 
-/* Drives the TLS handshake of @link; once it is done, starts the
- * session and returns %TRUE. A failure ends the link with the TLS error
- * as its reason. */
-static gboolean
-link_tls_handshake (CentralMonitorServer *self,
-                    Link                 *link)
-{
-  g_autoptr(GError) error = NULL;
-
-  switch (ev_tls_conn_handshake (link->tls, &error))
-    {
-    case EV_TLS_IO_OK:
-      link->peer_name = ev_tls_conn_get_peer_name (link->tls);
-      ev_link_session_start (link->session, g_get_monotonic_time ());
-      return TRUE;
-    case EV_TLS_IO_AGAIN:
-      return FALSE;
-    case EV_TLS_IO_EOF:
-      error = g_error_new_literal (EV_TLS_ERROR, EV_TLS_ERROR_HANDSHAKE,
-                                   _("The peer closed the connection before the TLS handshake"));
-      break;
-    case EV_TLS_IO_ERROR:
-    default:
-      break;
-    }
-
-  link->tls_failed = TRUE;
-  g_clear_error (&link->reason);
-  link->reason = g_steal_pointer (&error);
-  return FALSE;
-}
-
-/* Reads what the link's TLS records carry, as link_read() does for a
- * plain link. The buffer takes a whole record (16 KiB). */
+/* The authentication deadline. */
 static void
-link_read_tls (CentralMonitorServer *self,
-               Link                 *link)
+link_timer_cb (EvLinkConn *conn,
+               gint64      now,
+               gpointer    user_data)
 {
-  G_STATIC_ASSERT (sizeof self->buffer >= 16384);
+  Link *link = user_data;
+  CentralMonitorServer *self = link->server;
+  g_autofree char *message = NULL;
 
-  if (!ev_tls_conn_is_established (link->tls) && !link_tls_handshake (self, link))
+  if (link->auth_deadline < 0)
     return;
 
-  link->busy++;
-  ev_tls_conn_read_session (link->tls, link->session, self->buffer, sizeof self->buffer,
-                            MAX_READ_PER_WAKEUP);
-  link->busy--;
-}
-
-static void
-link_read (CentralMonitorServer *self,
-           Link                 *link,
-           guint32               events)
-{
-  gsize total = 0;
-
-  if (link->tls != NULL)
+  /* An auth or register we have not answered yet is our delay, not the
+   * client's: look again in a while. */
+  if (link->request_open)
     {
-      link_read_tls (self, link);
+      link->auth_deadline = now + AUTH_RECHECK_US;
+      ev_link_conn_set_timer (conn, link->auth_deadline);
       return;
     }
 
-  link->busy++;
-
-  while (total < MAX_READ_PER_WAKEUP &&
-         ev_link_session_get_state (link->session) != EV_LINK_SESSION_STATE_CLOSED)
-    {
-      gssize n = recv (link->fd, self->buffer, sizeof self->buffer, MSG_DONTWAIT);
-      int errsv = errno;
-
-      if (n > 0)
-        {
-          ev_link_session_receive (link->session, self->buffer, n, g_get_monotonic_time ());
-          total += n;
-          /* A short read emptied the socket, unless the peer hung up:
-           * then read on to see the end of stream now. */
-          if ((gsize) n < sizeof self->buffer && !(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
-            break;
-        }
-      else if (n == 0)
-        {
-          ev_link_session_peer_closed (link->session);
-          break;
-        }
-      else if (errsv == EINTR)
-        continue;
-      else if (errsv == EAGAIN || errsv == EWOULDBLOCK)
-        break;
-      else
-        {
-          g_autoptr(GError) error = io_error_new (errsv);
-
-          ev_link_session_fail (link->session, error);
-          break;
-        }
-    }
-
-  link->busy--;
+  message = g_strdup_printf (_("The link did not authenticate within %u ms"), self->auth_timeout_ms);
+  forget_unauthenticated (self, link);
+  link_refuse (link, message);
 }
+
+static void
+link_opened_cb (EvLinkConn *conn,
+                gpointer    user_data)
+{
+  Link *link = user_data;
+  EvTlsConn *tls = ev_link_conn_get_tls (conn);
+
+  if (tls != NULL)
+    link->peer_name = ev_tls_conn_get_peer_name (tls);
+}
+
+static const EvLinkConnFuncs link_funcs = {
+  .opened = link_opened_cb,
+  .timer = link_timer_cb,
+  .closed = link_closed_cb,
+};
 
 static gboolean
 session_accept_cb (EvLinkSession *session,
@@ -641,7 +258,7 @@ session_closed_cb (EvLinkSession *session,
 {
   Link *link = user_data;
 
-  /* The owner is told once the socket is closed, in link_finish(). */
+  /* The owner is told once the socket is closed, in link_closed_cb(). */
   g_clear_error (&link->reason);
   link->reason = g_error_copy (reason);
 }
@@ -653,40 +270,18 @@ static const EvLinkSessionCallbacks session_callbacks = {
   .closed = session_closed_cb,
 };
 
-/* The peer as "ADDR:PORT", its address alone in @address, and whether
- * that is a loopback address. */
-static char *
-format_peer (int       fd,
-             char    **address,
-             gboolean *loopback)
+static GQueue *
+ensure_queue (CentralMonitorServer *self,
+              const char           *address)
 {
-  struct sockaddr_storage storage = { 0 };
-  socklen_t len = sizeof storage;
-  char host[INET6_ADDRSTRLEN] = "";
+  GQueue *queue = g_hash_table_lookup (self->unauthenticated, address);
 
-  if (getpeername (fd, (struct sockaddr *) &storage, &len) != 0)
-    storage.ss_family = AF_UNSPEC;
-  if (storage.ss_family == AF_INET)
+  if (queue == NULL)
     {
-      struct sockaddr_in *in = (struct sockaddr_in *) &storage;
-
-      inet_ntop (AF_INET, &in->sin_addr, host, sizeof host);
-      *address = g_strdup (host);
-      *loopback = (ntohl (in->sin_addr.s_addr) >> 24) == 127;
-      return g_strdup_printf ("%s:%u", host, ntohs (in->sin_port));
+      queue = g_queue_new ();
+      g_hash_table_insert (self->unauthenticated, g_strdup (address), queue);
     }
-  if (storage.ss_family == AF_INET6)
-    {
-      struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) &storage;
-
-      inet_ntop (AF_INET6, &in6->sin6_addr, host, sizeof host);
-      *address = g_strdup (host);
-      *loopback = IN6_IS_ADDR_LOOPBACK (&in6->sin6_addr);
-      return g_strdup_printf ("[%s]:%u", host, ntohs (in6->sin6_port));
-    }
-
-  *address = g_strdup ("?");
-  return g_strdup ("?");
+  return queue;
 }
 
 /* Counts @link among its address's unauthenticated links; beyond the
@@ -696,21 +291,18 @@ static void
 track_unauthenticated (CentralMonitorServer *self,
                        Link                 *link)
 {
-  GQueue *queue = g_hash_table_lookup (self->unauthenticated, link->address);
+  GQueue *queue;
 
-  link->auth_deadline = self->auth_timeout_ms > 0
-    ? g_get_monotonic_time () + (gint64) self->auth_timeout_ms * G_TIME_SPAN_MILLISECOND
-    : -1;
+  if (self->auth_timeout_ms > 0)
+    {
+      link->auth_deadline = g_get_monotonic_time () + (gint64) self->auth_timeout_ms * G_TIME_SPAN_MILLISECOND;
+      ev_link_conn_set_timer (link->conn, link->auth_deadline);
+    }
   /* A fleet on Central's own host opens thousands of links at once. */
   if (self->max_unauthenticated == 0 || (link->loopback && !self->limit_loopback))
     return;
 
-  if (queue == NULL)
-    {
-      queue = g_queue_new ();
-      g_hash_table_insert (self->unauthenticated, g_strdup (link->address), queue);
-    }
-
+  queue = ensure_queue (self, link->address);
   while (g_queue_get_length (queue) >= self->max_unauthenticated)
     {
       Link *oldest = g_queue_peek_head (queue);
@@ -719,394 +311,75 @@ track_unauthenticated (CentralMonitorServer *self,
 
       g_debug ("Closing link %" G_GUINT64_FORMAT ": %s", oldest->id, message);
       forget_unauthenticated (self, oldest);
-      link_refuse (self, oldest, message);
+      link_refuse (oldest, message);
       /* The last link of the address took the queue with it. */
-      queue = g_hash_table_lookup (self->unauthenticated, link->address);
-      if (queue == NULL)
-        {
-          queue = g_queue_new ();
-          g_hash_table_insert (self->unauthenticated, g_strdup (link->address), queue);
-        }
+      queue = ensure_queue (self, link->address);
     }
 
   g_queue_push_tail (queue, link);
   link->unauthenticated = g_queue_peek_tail_link (queue);
 }
 
+/* A connection was accepted: the link set opens it when this returns,
+ * after its TLS handshake if any, and starts its session then. */
 static void
-link_open (CentralMonitorServer *self,
-           int                   fd)
+link_accepted_cb (EvLinkConn *conn,
+                  gpointer    user_data)
 {
-  struct epoll_event event = { .events = EPOLLIN | EPOLLRDHUP };
+  CentralMonitorServer *self = user_data;
+  int fd = ev_link_conn_get_fd (conn);
   Link *link;
-  int one = 1;
 
   link = g_new0 (Link, 1);
   link->server = self;
   link->id = ++self->next_id;
-  link->fd = fd;
-  link->heap_index = NOT_IN_HEAP;
-  link->deadline = -1;
+  link->conn = conn;
   link->auth_deadline = -1;
-  link->peer = format_peer (fd, &link->address, &link->loopback);
+  link->peer = central_monitor_format_peer (fd, &link->address, &link->loopback);
   link->session = ev_link_session_new (EV_LINK_ROLE_SERVER, &session_callbacks, link);
   for (guint i = 0; i < N_TIMEOUTS; i++)
     ev_link_session_set_timeout (link->session, i, self->timeouts_ms[i]);
-
-  /* Frames are small and every one waits for an answer. */
-  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-
-  event.data.ptr = link;
-  if (epoll_ctl (self->epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0)
-    {
-      g_debug ("epoll_ctl(ADD): %s", g_strerror (errno));
-      close (fd);
-      link_free (link);
-      return;
-    }
-  link->events = event.events;
+  ev_link_conn_set_user_data (conn, &link_funcs, link);
+  ev_link_conn_set_session (conn, link->session);
+  if (self->tls != NULL)
+    ev_link_conn_set_tls (conn, ev_tls_conn_new_server (self->tls, fd));
 
   g_hash_table_insert (self->links, &link->id, link);
-  if (self->tls != NULL)
-    link->tls = ev_tls_conn_new_server (self->tls, fd);
-  else
-    ev_link_session_start (link->session, g_get_monotonic_time ());
   track_unauthenticated (self, link);
 
-  link->busy++;
   if (self->callbacks->link_opened != NULL)
     self->callbacks->link_opened (self, link->id, link->peer, self->user_data);
-  link->busy--;
-
-  link_update (self, link);
 }
 
-static void
-accept_all (CentralMonitorServer *self)
-{
-  while (self->listen_fd >= 0)
-    {
-      int fd = accept4 (self->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-      if (fd >= 0)
-        {
-          link_open (self, fd);
-          continue;
-        }
-
-      switch (errno)
-        {
-        case EINTR:
-        case ECONNABORTED:
-        case EPROTO:
-          continue;
-
-        case EMFILE:
-        case ENFILE:
-        case ENOBUFS:
-        case ENOMEM:
-          {
-            /* Level-triggered, the listener would wake us at once again:
-             * stop watching it for a while. */
-            struct epoll_event event = { .events = 0, .data.ptr = NULL };
-
-            g_debug ("accept: %s; pausing", g_strerror (errno));
-            epoll_ctl (self->epoll_fd, EPOLL_CTL_MOD, self->listen_fd, &event);
-            self->accept_paused_until = g_get_monotonic_time () + ACCEPT_PAUSE_US;
-            return;
-          }
-
-        case EAGAIN:
-        default:
-          return;
-        }
-    }
-}
-
-static void
-expire_timers (CentralMonitorServer *self)
-{
-  gint64 now = g_get_monotonic_time ();
-
-  if (self->accept_paused_until > 0 && self->accept_paused_until <= now)
-    resume_accepting (self);
-
-  while (self->heap->len > 0 && heap_at (self, 0)->deadline <= now)
-    {
-      Link *link = heap_at (self, 0);
-
-      /* An auth or register we have not answered yet is our delay, not
-       * the client's: look again in a while. */
-      if (link->auth_deadline >= 0 && link->auth_deadline <= now && link->request_open)
-        {
-          link->auth_deadline = now + AUTH_RECHECK_US;
-          link_update (self, link);
-          continue;
-        }
-      if (link->auth_deadline >= 0 && link->auth_deadline <= now)
-        {
-          g_autofree char *message = g_strdup_printf (_("The link did not authenticate within %u ms"),
-                                                      self->auth_timeout_ms);
-
-          forget_unauthenticated (self, link);
-          link_refuse (self, link, message);
-          continue;
-        }
-
-      link->busy++;
-      ev_link_session_tick (link->session, now);
-      link->busy--;
-
-      /* A session ticked at its deadline closes, so this always moves
-       * the link out of the way; the removal guards against a session
-       * that would keep a past deadline. */
-      link_update (self, link);
-      if (!link->finished && link->heap_index == 0 && link->deadline <= now)
-        heap_remove (self, link);
-    }
-}
-
-static void
-server_dispatch (CentralMonitorServer *self)
-{
-  struct epoll_event events[MAX_EVENTS];
-  int n;
-
-  server_enter (self);
-
-  /* A wakeup for a timer alone needs no epoll_wait(). */
-  if (g_source_query_unix_fd (self->source, self->epoll_tag) & G_IO_IN)
-    n = epoll_wait (self->epoll_fd, events, MAX_EVENTS, 0);
-  else
-    n = 0;
-  for (int i = 0; i < n; i++)
-    {
-      Link *link = events[i].data.ptr;
-
-      if (link == NULL)
-        {
-          accept_all (self);
-          continue;
-        }
-
-      /* A link closed earlier in this batch stays allocated until we
-       * leave, so its pointer is still safe to look at. */
-      if (link->finished)
-        continue;
-
-      /* A TLS handshake may wait for the socket to take output, too. */
-      if ((events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) ||
-          (link->tls != NULL && !ev_tls_conn_is_established (link->tls)))
-        link_read (self, link, events[i].events);
-      link_update (self, link);
-    }
-
-  expire_timers (self);
-
-  server_leave (self);
-}
-
-static gboolean
-monitor_source_dispatch (GSource     *source,
-                         GSourceFunc  callback,
-                         gpointer     user_data)
-{
-  MonitorSource *monitor_source = (MonitorSource *) source;
-
-  server_dispatch (monitor_source->server);
-  return G_SOURCE_CONTINUE;
-}
-
-static GSourceFuncs monitor_source_funcs = {
-  .dispatch = monitor_source_dispatch,
+static const EvLinkConnFuncs listener_funcs = {
+  .accepted = link_accepted_cb,
 };
 
 /* ---------------------------------------------------------------------
  * Listening.
  * --------------------------------------------------------------------- */
 
-/* Splits "HOST:PORT" or "[IPV6]:PORT"; the host may be empty for "any". */
 static gboolean
-split_address (const char  *address,
-               char       **host,
-               guint16     *port,
-               GError     **error)
+ensure_set (CentralMonitorServer  *self,
+            GError               **error)
 {
-  const char *colon;
-  g_autofree char *name = NULL;
-  guint64 number = 0;
-
-  if (address[0] == '[')
-    {
-      const char *end = strchr (address, ']');
-
-      if (end == NULL || end[1] != ':')
-        goto bad_address;
-      name = g_strndup (address + 1, end - address - 1);
-      colon = end + 1;
-    }
-  else
-    {
-      colon = strrchr (address, ':');
-      if (colon == NULL)
-        goto bad_address;
-      name = g_strndup (address, colon - address);
-      /* A bare IPv6 address needs brackets to be told from its port. */
-      if (strchr (name, ':') != NULL)
-        goto bad_address;
-    }
-
-  if (!g_ascii_string_to_unsigned (colon + 1, 10, 0, G_MAXUINT16, &number, NULL))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _("“%s” has no valid port number (0 to 65535)"), address);
-      return FALSE;
-    }
-
-  *host = g_steal_pointer (&name);
-  *port = (guint16) number;
-  return TRUE;
-
-bad_address:
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-               _("“%s” is not an address and port such as 127.0.0.1:7000 or [::1]:7000"),
-               address);
-  return FALSE;
-}
-
-/**
- * central_monitor_server_check_address:
- * @address: what a user gave as the address to listen on
- * @error: return location for a #GError
- *
- * Checks that @address has the form central_monitor_server_listen()
- * takes (`ADDR:PORT`, `[IPv6]:PORT`), without resolving or binding it.
- *
- * Returns: %TRUE when it has
- */
-gboolean
-central_monitor_server_check_address (const char  *address,
-                                      GError     **error)
-{
-  g_autofree char *host = NULL;
-  guint16 port = 0;
-
-  g_return_val_if_fail (address != NULL, FALSE);
-
-  return split_address (address, &host, &port, error);
-}
-
-static GInetAddress *
-resolve_host (const char  *host,
-              GError     **error)
-{
-  g_autoptr(GResolver) resolver = NULL;
-  g_autolist(GInetAddress) addresses = NULL;
-  g_autoptr(GError) local_error = NULL;
-  GInetAddress *address;
-
-  if (*host == '\0')
-    return g_inet_address_new_any (G_SOCKET_FAMILY_IPV4);
-
-  address = g_inet_address_new_from_string (host);
-  if (address != NULL)
-    return address;
-
-  resolver = g_resolver_get_default ();
-  addresses = g_resolver_lookup_by_name (resolver, host, NULL, &local_error);
-  if (addresses == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   _("Could not resolve “%s”: %s"), host, local_error->message);
-      return NULL;
-    }
-
-  /* Prefer IPv4, which every monitor can reach. */
-  for (GList *l = addresses; l != NULL; l = l->next)
-    if (g_inet_address_get_family (l->data) == G_SOCKET_FAMILY_IPV4)
-      return g_object_ref (l->data);
-
-  return g_object_ref (addresses->data);
-}
-
-static int
-open_listener (GInetAddress  *inet,
-               guint16        port,
-               const char    *address,
-               guint         *bound_port,
-               GError       **error)
-{
-  g_autoptr(GSocketAddress) socket_address = g_inet_socket_address_new (inet, port);
-  struct sockaddr_storage native;
-  socklen_t len = sizeof native;
-  int fd, one = 1, errsv;
-
-  if (!g_socket_address_to_native (socket_address, &native, sizeof native, error))
-    return -1;
-
-  fd = socket (native.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    goto failed;
-
-  setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind (fd, (struct sockaddr *) &native, g_socket_address_get_native_size (socket_address)) != 0 ||
-      listen (fd, LISTEN_BACKLOG) != 0 ||
-      getsockname (fd, (struct sockaddr *) &native, &len) != 0)
-    goto failed;
-
-  *bound_port = native.ss_family == AF_INET6
-    ? ntohs (((struct sockaddr_in6 *) &native)->sin6_port)
-    : ntohs (((struct sockaddr_in *) &native)->sin_port);
-  return fd;
-
-failed:
-  errsv = errno;
-  if (fd >= 0)
-    close (fd);
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-               _("Could not listen on %s: %s"), address, g_strerror (errsv));
-  return -1;
-}
-
-static gboolean
-ensure_epoll (CentralMonitorServer  *self,
-              GError               **error)
-{
-  MonitorSource *source;
-
-  if (self->epoll_fd >= 0)
+  if (self->set != NULL)
     return TRUE;
 
-  self->epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
-  if (self->epoll_fd < 0)
-    {
-      int errsv = errno;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   _("Could not create the epoll set: %s"), g_strerror (errsv));
-      return FALSE;
-    }
-
-  self->source = g_source_new (&monitor_source_funcs, sizeof (MonitorSource));
-  source = (MonitorSource *) self->source;
-  source->server = self;
-  g_source_set_static_name (self->source, "CentralMonitorServer");
-  self->epoll_tag = g_source_add_unix_fd (self->source, self->epoll_fd, G_IO_IN);
-  g_source_attach (self->source, self->context);
-
+  self->set = ev_link_set_new (error);
+  if (self->set == NULL)
+    return FALSE;
+  ev_link_set_attach (self->set, self->context);
   return TRUE;
 }
 
 static void
 stop_listening (CentralMonitorServer *self)
 {
-  if (self->listen_fd < 0)
+  if (self->listener == NULL)
     return;
 
-  epoll_ctl (self->epoll_fd, EPOLL_CTL_DEL, self->listen_fd, NULL);
-  close (self->listen_fd);
-  self->listen_fd = -1;
-  self->accept_paused_until = 0;
+  ev_link_conn_close (g_steal_pointer (&self->listener));
   self->port = 0;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
 }
@@ -1136,25 +409,29 @@ static void
 central_monitor_server_dispose (GObject *object)
 {
   CentralMonitorServer *self = CENTRAL_MONITOR_SERVER (object);
+  GHashTableIter iter;
+  gpointer value;
 
   self->disposing = TRUE;
 
-  if (self->source != NULL)
-    {
-      g_source_destroy (self->source);
-      g_clear_pointer (&self->source, g_source_unref);
-    }
-
-  if (self->epoll_fd >= 0)
+  if (self->set != NULL)
     {
       close_all_links (self);
       stop_listening (self);
-      close (self->epoll_fd);
-      self->epoll_fd = -1;
-    }
+      /* A link whose callback is running closes when it returns, with
+       * the server gone: it no longer reports to it. */
+      g_hash_table_iter_init (&iter, self->links);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        {
+          Link *link = value;
 
-  if (self->depth == 0)
-    g_ptr_array_set_size (self->zombies, 0);
+          ev_link_conn_set_user_data (link->conn, NULL, NULL);
+          forget_unauthenticated (self, link);
+          g_hash_table_iter_remove (&iter);
+          link_free (link);
+        }
+      g_clear_pointer (&self->set, ev_link_set_unref);
+    }
 
   G_OBJECT_CLASS (central_monitor_server_parent_class)->dispose (object);
 }
@@ -1164,16 +441,13 @@ central_monitor_server_finalize (GObject *object)
 {
   CentralMonitorServer *self = CENTRAL_MONITOR_SERVER (object);
 
-  g_clear_pointer (&self->zombies, g_ptr_array_unref);
   g_clear_pointer (&self->unauthenticated, g_hash_table_unref);
   g_clear_pointer (&self->tls, ev_tls_server_unref);
-  g_clear_pointer (&self->heap, g_ptr_array_unref);
   g_clear_pointer (&self->links, g_hash_table_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
 
   G_OBJECT_CLASS (central_monitor_server_parent_class)->finalize (object);
 }
-
 static void
 central_monitor_server_get_property (GObject    *object,
                                      guint       prop_id,
@@ -1251,8 +525,6 @@ static void
 central_monitor_server_init (CentralMonitorServer *self)
 {
   self->context = g_main_context_ref_thread_default ();
-  self->epoll_fd = -1;
-  self->listen_fd = -1;
   self->max_links = CENTRAL_MONITOR_SERVER_DEFAULT_MAX_LINKS;
   self->timeouts_ms[EV_LINK_TIMEOUT_HANDSHAKE] = EV_LINK_DEFAULT_HANDSHAKE_TIMEOUT_MS;
   self->timeouts_ms[EV_LINK_TIMEOUT_ACK] = EV_LINK_DEFAULT_ACK_TIMEOUT_MS;
@@ -1263,8 +535,6 @@ central_monitor_server_init (CentralMonitorServer *self)
   self->unauthenticated = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                  (GDestroyNotify) g_queue_free);
   self->links = g_hash_table_new (g_int64_hash, g_int64_equal);
-  self->heap = g_ptr_array_new ();
-  self->zombies = g_ptr_array_new_with_free_func ((GDestroyNotify) link_free);
 }
 
 /* ---------------------------------------------------------------------
@@ -1318,7 +588,6 @@ central_monitor_server_listen (CentralMonitorServer  *self,
 {
   g_autofree char *host = NULL;
   g_autoptr(GInetAddress) inet = NULL;
-  struct epoll_event event = { .events = EPOLLIN, .data.ptr = NULL };
   guint16 port = 0;
   guint bound_port = 0;
   int fd;
@@ -1327,38 +596,37 @@ central_monitor_server_listen (CentralMonitorServer  *self,
   g_return_val_if_fail (address != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (self->listen_fd >= 0)
+  if (self->listener != NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
                    _("The monitor server already listens on port %u"), self->port);
       return FALSE;
     }
 
-  if (!split_address (address, &host, &port, error))
+  if (!central_monitor_split_address (address, &host, &port, error))
     return FALSE;
-  inet = resolve_host (host, error);
+  inet = central_monitor_resolve_host (host, error);
   if (inet == NULL)
     return FALSE;
-  if (!ensure_epoll (self, error))
+  if (!ensure_set (self, error))
     return FALSE;
 
   ev_raise_fd_limit ();
 
-  fd = open_listener (inet, port, address, &bound_port, error);
+  fd = central_monitor_open_listener (inet, port, address, &bound_port, error);
   if (fd < 0)
     return FALSE;
 
-  if (epoll_ctl (self->epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0)
+  self->listener = ev_link_set_listen (self->set, fd, &listener_funcs, self);
+  if (self->listener == NULL)
     {
       int errsv = errno;
 
-      close (fd);
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
                    _("Could not listen on %s: %s"), address, g_strerror (errsv));
       return FALSE;
     }
 
-  self->listen_fd = fd;
   self->port = bound_port;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
 
@@ -1587,10 +855,7 @@ central_monitor_server_set_authenticated (CentralMonitorServer *self,
   if (link == NULL || link->auth_deadline < 0)
     return;
 
-  server_enter (self);
   forget_unauthenticated (self, link);
-  link_update (self, link);
-  server_leave (self);
 }
 
 /**
@@ -1705,12 +970,10 @@ central_monitor_server_respond (CentralMonitorServer  *self,
   if (len >= 0)
     text = copy = g_strndup (text, len);
 
-  server_enter (self);
   ok = ev_link_session_respond (link->session, text, g_get_monotonic_time (), error);
   if (ok)
     link->request_open = FALSE;
-  link_update (self, link);
-  server_leave (self);
+  ev_link_conn_update (link->conn);
 
   return ok;
 }
@@ -1738,10 +1001,8 @@ central_monitor_server_close_link (CentralMonitorServer *self,
   if (link == NULL)
     return;
 
-  server_enter (self);
   ev_link_session_close (link->session);
-  link_update (self, link);
-  server_leave (self);
+  ev_link_conn_update (link->conn);
 }
 
 /**
@@ -1756,8 +1017,8 @@ central_monitor_server_close (CentralMonitorServer *self)
 {
   g_return_if_fail (CENTRAL_IS_MONITOR_SERVER (self));
 
-  server_enter (self);
+  g_object_ref (self);
   stop_listening (self);
   close_all_links (self);
-  server_leave (self);
+  g_object_unref (self);
 }

@@ -26,24 +26,51 @@ typedef struct
   gpointer tag;
 } EvEpollSource;
 
+/* Waits up to @timeout_ms (-1 for ever, or no wait at all for -2), then
+ * hands every ready descriptor over, then says it is done. */
+static void
+epoll_source_run (EvEpollSource *self,
+                  int            timeout_ms)
+{
+  struct epoll_event events[MAX_EVENTS];
+  int n = 0;
+
+  if (timeout_ms != -2)
+    n = epoll_wait (self->epoll_fd, events, MAX_EVENTS, timeout_ms);
+  for (int i = 0; i < n; i++)
+    self->funcs->ready (events[i].data.ptr, events[i].events, self->user_data);
+
+  if (self->funcs->dispatched != NULL)
+    self->funcs->dispatched (self->user_data);
+}
+
 static gboolean
 epoll_source_dispatch (GSource     *source,
                        GSourceFunc  callback,
                        gpointer     user_data)
 {
   EvEpollSource *self = (EvEpollSource *) source;
-  struct epoll_event events[MAX_EVENTS];
-  int n = 0;
 
   /* A wakeup for the ready time alone needs no epoll_wait(). */
-  if (g_source_query_unix_fd (source, self->tag) & G_IO_IN)
-    n = epoll_wait (self->epoll_fd, events, MAX_EVENTS, 0);
-  for (int i = 0; i < n; i++)
-    self->funcs->ready (events[i].data.ptr, events[i].events, self->user_data);
-
-  if (self->funcs->dispatched != NULL)
-    self->funcs->dispatched (self->user_data);
+  epoll_source_run (self, (g_source_query_unix_fd (source, self->tag) & G_IO_IN) ? 0 : -2);
   return G_SOURCE_CONTINUE;
+}
+
+/**
+ * ev_epoll_source_wait:
+ * @source: an epoll source, attached to no main context
+ * @timeout_ms: how long to wait for a descriptor at most, -1 for ever
+ *
+ * Runs @source without a main loop: waits for its descriptors, then
+ * dispatches as the main context would, the dispatched function included.
+ */
+void
+ev_epoll_source_wait (GSource *source,
+                      int      timeout_ms)
+{
+  g_return_if_fail (timeout_ms >= -1);
+
+  epoll_source_run ((EvEpollSource *) source, timeout_ms);
 }
 
 static void

@@ -34,6 +34,8 @@ void      ev_epoll_source_remove     (GSource                  *source,
                                       int                       fd);
 void      ev_epoll_source_set_wakeup (GSource                  *source,
                                       gint64                    monotonic_us);
+void      ev_epoll_source_wait       (GSource                  *source,
+                                      int                       timeout_ms);
 
 void      ev_raise_fd_limit          (void);
 

@@ -145,6 +145,13 @@ ev_timer_wheel_advance (EvTimerWheel     *self,
                         EvTimerWheelFunc  func,
                         gpointer          user_data)
 {
+  /* An empty wheel has nothing to walk through. */
+  if (self->n_scheduled == 0)
+    {
+      self->next_ms = MAX (self->next_ms, now_ms + 1);
+      return;
+    }
+
   for (; self->next_ms <= now_ms; self->next_ms++)
     {
       EvTimerWheelEntry **slot = slot_for (self, self->next_ms);
