@@ -5,7 +5,7 @@
 /* The monitor's conversation with Central as a pure machine, driven by
  * fake time: what `ev-station monitor` and every CP of the fleet do. */
 
-static const StationMonitorMachineConfig monitor_config = {
+static StationMonitorMachineConfig monitor_config = {
   .reconnect_min_ms = 500,
   .reconnect_max_ms = 5000,
   .status_interval_ms = 1000,
@@ -37,14 +37,15 @@ open_link (StationMonitorMachine *machine,
 }
 
 static void
-authorise (StationMonitorMachine *machine,
-           gint64                 now)
+authorise (StationMonitorMachine       *machine,
+           StationMonitorMachineConfig *config,
+           gint64                       now)
 {
   g_autoptr(EvLinkResponse) ok = answer (EV_LINK_STATUS_AUTHORIZED, EV_LINK_REASON_NONE);
   StationMonitorActions actions;
 
   open_link (machine, now);
-  actions = station_monitor_machine_response (machine, ok, now);
+  actions = station_monitor_machine_response (machine, config, ok, now);
   g_assert_true (actions.accepted);
   g_assert_true (actions.take_key);
   g_assert_true (actions.link_changed);
@@ -62,7 +63,7 @@ test_conversation (void)
   StationMonitorMachine machine;
   StationMonitorActions actions;
 
-  station_monitor_machine_init (&machine, &monitor_config, 7);
+  station_monitor_machine_reset (&machine, &monitor_config);
   g_assert_cmpint (machine.link, ==, STATION_CENTRAL_LINK_DOWN);
   actions = station_monitor_machine_connecting (&machine);
   g_assert_true (actions.link_changed);
@@ -75,10 +76,10 @@ test_conversation (void)
   /* No token stored: the caller registers instead. */
   station_monitor_machine_sending (&machine, STATION_MONITOR_REQUEST_REGISTER);
   g_assert_cmpint (station_monitor_machine_get_deadline (&machine), ==, -1);
-  g_assert_false (station_monitor_machine_tick (&machine, 5000).send);
+  g_assert_false (station_monitor_machine_tick (&machine, &monitor_config, 5000).send);
 
   registered->token = g_strdup ("token");
-  actions = station_monitor_machine_response (&machine, registered, 1010);
+  actions = station_monitor_machine_response (&machine, &monitor_config, registered, 1010);
   g_assert_true (actions.keep_token);
   g_assert_true (actions.take_key);
   g_assert_true (actions.accepted);
@@ -89,24 +90,24 @@ test_conversation (void)
 
   /* The first status is due at once, then one every period. */
   g_assert_cmpint (station_monitor_machine_get_deadline (&machine), ==, 1010);
-  actions = station_monitor_machine_tick (&machine, 1012);
+  actions = station_monitor_machine_tick (&machine, &monitor_config, 1012);
   g_assert_cmpint (actions.send, ==, STATION_MONITOR_REQUEST_STATUS);
   g_assert_cmpint (actions.status_due, ==, 1010);
   g_assert_cmpint (station_monitor_machine_get_deadline (&machine), ==, 2010);
-  g_assert_cmpint (station_monitor_machine_tick (&machine, 2009).send, ==, STATION_MONITOR_REQUEST_NONE);
+  g_assert_cmpint (station_monitor_machine_tick (&machine, &monitor_config, 2009).send, ==, STATION_MONITOR_REQUEST_NONE);
 
-  actions = station_monitor_machine_response (&machine, ok, 1020);
+  actions = station_monitor_machine_response (&machine, &monitor_config, ok, 1020);
   g_assert_true (actions.accepted);
   g_assert_false (actions.link_changed);
   g_assert_cmpint (actions.send, ==, STATION_MONITOR_REQUEST_NONE);
 
-  actions = station_monitor_machine_tick (&machine, 2010);
+  actions = station_monitor_machine_tick (&machine, &monitor_config, 2010);
   g_assert_cmpint (actions.send, ==, STATION_MONITOR_REQUEST_STATUS);
   /* Unanswered at the next period: that status is skipped. */
-  actions = station_monitor_machine_tick (&machine, 3010);
+  actions = station_monitor_machine_tick (&machine, &monitor_config, 3010);
   g_assert_true (actions.skipped);
   g_assert_cmpint (actions.send, ==, STATION_MONITOR_REQUEST_NONE);
-  actions = station_monitor_machine_response (&machine, ok, 3020);
+  actions = station_monitor_machine_response (&machine, &monitor_config, ok, 3020);
   g_assert_cmpint (actions.send, ==, STATION_MONITOR_REQUEST_NONE);
   g_assert_cmpint (station_monitor_machine_get_deadline (&machine), ==, 4010);
 
@@ -117,7 +118,7 @@ test_conversation (void)
   g_assert_cmpint (actions.status_due, ==, 3100);
   actions = station_monitor_machine_changed (&machine, 3150);
   g_assert_cmpint (actions.send, ==, STATION_MONITOR_REQUEST_NONE);
-  actions = station_monitor_machine_response (&machine, ok, 3160);
+  actions = station_monitor_machine_response (&machine, &monitor_config, ok, 3160);
   g_assert_cmpint (actions.send, ==, STATION_MONITOR_REQUEST_STATUS);
   g_assert_cmpint (actions.status_due, ==, 3150);
 }
@@ -133,42 +134,42 @@ test_backoff (void)
   StationMonitorMachine machine;
   StationMonitorActions actions;
 
-  station_monitor_machine_init (&machine, &monitor_config, 7);
+  station_monitor_machine_reset (&machine, &monitor_config);
   for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
     {
       station_monitor_machine_connecting (&machine);
-      g_assert_cmpuint (station_monitor_machine_lost (&machine), ==, expected[i]);
+      g_assert_cmpuint (station_monitor_machine_lost (&machine, &monitor_config), ==, expected[i]);
       g_assert_cmpint (machine.link, ==, STATION_CENTRAL_LINK_DOWN);
     }
 
-  authorise (&machine, 100);
-  g_assert_cmpuint (station_monitor_machine_lost (&machine), ==, 500);
-  g_assert_cmpuint (station_monitor_machine_lost (&machine), ==, 1000);
+  authorise (&machine, &monitor_config, 100);
+  g_assert_cmpuint (station_monitor_machine_lost (&machine, &monitor_config), ==, 500);
+  g_assert_cmpuint (station_monitor_machine_lost (&machine, &monitor_config), ==, 1000);
 
   open_link (&machine, 200);
-  actions = station_monitor_machine_response (&machine, bad_token, 210);
+  actions = station_monitor_machine_response (&machine, &monitor_config, bad_token, 210);
   g_assert_true (actions.refused);
   g_assert_true (actions.failed);
   g_assert_true (actions.close);
   g_assert_true (actions.link_changed);
   g_assert_cmpstr (actions.reason, ==, "bad-token");
   g_assert_cmpint (machine.link, ==, STATION_CENTRAL_LINK_DENIED);
-  g_assert_cmpuint (station_monitor_machine_lost (&machine), ==, 5000);
+  g_assert_cmpuint (station_monitor_machine_lost (&machine, &monitor_config), ==, 5000);
   g_assert_cmpint (machine.link, ==, STATION_CENTRAL_LINK_DENIED);
   g_assert_false (station_monitor_machine_connecting (&machine).link_changed);
   g_assert_cmpint (machine.link, ==, STATION_CENTRAL_LINK_DENIED);
 
-  authorise (&machine, 300);
-  g_assert_cmpuint (station_monitor_machine_lost (&machine), ==, 500);
+  authorise (&machine, &monitor_config, 300);
+  g_assert_cmpuint (station_monitor_machine_lost (&machine, &monitor_config), ==, 500);
 
   /* A monitor revived by hand starts afresh. */
-  g_assert_cmpuint (station_monitor_machine_lost (&machine), ==, 1000);
-  station_monitor_machine_reset (&machine);
-  g_assert_cmpuint (station_monitor_machine_lost (&machine), ==, 500);
+  g_assert_cmpuint (station_monitor_machine_lost (&machine, &monitor_config), ==, 1000);
+  station_monitor_machine_reset (&machine, &monitor_config);
+  g_assert_cmpuint (station_monitor_machine_lost (&machine, &monitor_config), ==, 500);
 }
 
-/* With jitter, a delay stays within its bounds, and CPs do not all pick
- * the same one. */
+/* With jitter, a delay stays within its bounds, and CPs sharing one
+ * configuration (the fleet's) do not all pick the same one. */
 static void
 test_jitter (void)
 {
@@ -176,18 +177,18 @@ test_jitter (void)
   g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
 
   config.jitter = 0.1;
-  for (guint seed = 1; seed <= 50; seed++)
+  for (guint cp = 0; cp < 50; cp++)
     {
       StationMonitorMachine machine;
       guint delay;
 
-      station_monitor_machine_init (&machine, &config, seed * 2654435761u);
-      delay = station_monitor_machine_lost (&machine);
+      station_monitor_machine_reset (&machine, &config);
+      delay = station_monitor_machine_lost (&machine, &config);
       g_assert_cmpuint (delay, >=, 450);
       g_assert_cmpuint (delay, <=, 550);
       g_hash_table_add (seen, GUINT_TO_POINTER (delay));
       for (guint i = 0; i < 5; i++)
-        delay = station_monitor_machine_lost (&machine);
+        delay = station_monitor_machine_lost (&machine, &config);
       g_assert_cmpuint (delay, >=, 4500);
       g_assert_cmpuint (delay, <=, 5500);
     }
@@ -204,9 +205,9 @@ test_unknown_cp (void)
   StationMonitorMachine machine;
   StationMonitorActions actions;
 
-  station_monitor_machine_init (&machine, &monitor_config, 7);
+  station_monitor_machine_reset (&machine, &monitor_config);
   open_link (&machine, 100);
-  actions = station_monitor_machine_response (&machine, unknown, 110);
+  actions = station_monitor_machine_response (&machine, &monitor_config, unknown, 110);
   g_assert_cmpint (actions.send, ==, STATION_MONITOR_REQUEST_REGISTER);
   g_assert_false (actions.close);
   g_assert_false (actions.refused);
@@ -216,15 +217,15 @@ test_unknown_cp (void)
   g_assert_cmpint (machine.request, ==, STATION_MONITOR_REQUEST_REGISTER);
 
   /* A `registered` without a token is a refusal. */
-  actions = station_monitor_machine_response (&machine, registered, 120);
+  actions = station_monitor_machine_response (&machine, &monitor_config, registered, 120);
   g_assert_true (actions.refused);
   g_assert_true (actions.close);
 
-  station_monitor_machine_lost (&machine);
+  station_monitor_machine_lost (&machine, &monitor_config);
   open_link (&machine, 200);
   station_monitor_machine_sending (&machine, STATION_MONITOR_REQUEST_REGISTER);
   registered->token = g_strdup ("token");
-  actions = station_monitor_machine_response (&machine, registered, 210);
+  actions = station_monitor_machine_response (&machine, &monitor_config, registered, 210);
   g_assert_true (actions.keep_token);
   g_assert_cmpint (machine.link, ==, STATION_CENTRAL_LINK_REGISTERED);
 }
@@ -244,35 +245,35 @@ test_status_cadence (void)
 
   config.spread_first = TRUE;
   config.hold_skipped = TRUE;
-  station_monitor_machine_init (&machine, &config, 99);
-  authorise (&machine, 10000);
+  station_monitor_machine_reset (&machine, &config);
+  authorise (&machine, &config, 10000);
   due = station_monitor_machine_get_deadline (&machine);
   g_assert_cmpint (due, >, 10000);
   g_assert_cmpint (due, <=, 11000);
 
-  g_assert_cmpint (station_monitor_machine_tick (&machine, due - 1).send, ==, STATION_MONITOR_REQUEST_NONE);
-  actions = station_monitor_machine_tick (&machine, due);
+  g_assert_cmpint (station_monitor_machine_tick (&machine, &config, due - 1).send, ==, STATION_MONITOR_REQUEST_NONE);
+  actions = station_monitor_machine_tick (&machine, &config, due);
   g_assert_cmpint (actions.send, ==, STATION_MONITOR_REQUEST_STATUS);
   g_assert_cmpint (actions.status_due, ==, due);
   g_assert_cmpint (station_monitor_machine_get_deadline (&machine), ==, due + 1000);
 
   /* Two periods go by unanswered: both skipped, the first held back. */
-  actions = station_monitor_machine_tick (&machine, due + 1000);
+  actions = station_monitor_machine_tick (&machine, &config, due + 1000);
   g_assert_true (actions.skipped);
-  actions = station_monitor_machine_tick (&machine, due + 2000);
+  actions = station_monitor_machine_tick (&machine, &config, due + 2000);
   g_assert_true (actions.skipped);
-  actions = station_monitor_machine_response (&machine, ok, due + 2500);
+  actions = station_monitor_machine_response (&machine, &config, ok, due + 2500);
   g_assert_cmpint (actions.send, ==, STATION_MONITOR_REQUEST_STATUS);
   g_assert_cmpint (actions.status_due, ==, due + 1000);
 
   /* A machine far behind (a stalled process) does not send a burst. */
-  actions = station_monitor_machine_response (&machine, ok, due + 2600);
+  actions = station_monitor_machine_response (&machine, &config, ok, due + 2600);
   g_assert_cmpint (actions.send, ==, STATION_MONITOR_REQUEST_NONE);
-  actions = station_monitor_machine_tick (&machine, due + 60000);
+  actions = station_monitor_machine_tick (&machine, &config, due + 60000);
   g_assert_cmpint (actions.send, ==, STATION_MONITOR_REQUEST_STATUS);
   g_assert_cmpint (station_monitor_machine_get_deadline (&machine), ==, due + 61000);
 
-  actions = station_monitor_machine_response (&machine, again, due + 60010);
+  actions = station_monitor_machine_response (&machine, &config, again, due + 60010);
   g_assert_cmpint (actions.send, ==, STATION_MONITOR_REQUEST_AUTH);
   g_assert_cmpstr (actions.reason, ==, "not-authenticated");
   g_assert_cmpint (machine.link, ==, STATION_CENTRAL_LINK_CONNECTING);
@@ -290,22 +291,22 @@ test_lost_mid_auth (void)
   StationMonitorMachine machine;
   StationMonitorActions actions;
 
-  station_monitor_machine_init (&machine, &monitor_config, 7);
+  station_monitor_machine_reset (&machine, &monitor_config);
   open_link (&machine, 100);
-  g_assert_cmpuint (station_monitor_machine_lost (&machine), ==, 500);
+  g_assert_cmpuint (station_monitor_machine_lost (&machine, &monitor_config), ==, 500);
   g_assert_cmpint (machine.link, ==, STATION_CENTRAL_LINK_DOWN);
   g_assert_cmpint (machine.request, ==, STATION_MONITOR_REQUEST_NONE);
 
-  actions = station_monitor_machine_response (&machine, ok, 120);
+  actions = station_monitor_machine_response (&machine, &monitor_config, ok, 120);
   g_assert_false (actions.accepted);
   g_assert_false (actions.link_changed);
   g_assert_cmpint (machine.link, ==, STATION_CENTRAL_LINK_DOWN);
 
   open_link (&machine, 700);
-  actions = station_monitor_machine_response (&machine, ok, 710);
+  actions = station_monitor_machine_response (&machine, &monitor_config, ok, 710);
   g_assert_cmpint (machine.link, ==, STATION_CENTRAL_LINK_AUTHENTICATED);
   /* Lost while up: down, no status due any more. */
-  g_assert_cmpuint (station_monitor_machine_lost (&machine), ==, 500);
+  g_assert_cmpuint (station_monitor_machine_lost (&machine, &monitor_config), ==, 500);
   g_assert_cmpint (station_monitor_machine_get_deadline (&machine), ==, -1);
   g_assert_false (station_monitor_machine_is_up (&machine));
 }
@@ -319,25 +320,25 @@ test_other_link_and_bad_answers (void)
   StationMonitorMachine machine;
   StationMonitorActions actions;
 
-  station_monitor_machine_init (&machine, &monitor_config, 7);
+  station_monitor_machine_reset (&machine, &monitor_config);
   open_link (&machine, 100);
-  actions = station_monitor_machine_response (&machine, taken, 110);
+  actions = station_monitor_machine_response (&machine, &monitor_config, taken, 110);
   g_assert_true (actions.other_link);
   g_assert_true (actions.close);
   g_assert_false (actions.refused);
   g_assert_cmpstr (actions.reason, ==, "already-connected");
   g_assert_cmpint (machine.link, ==, STATION_CENTRAL_LINK_CONNECTING);
-  g_assert_cmpuint (station_monitor_machine_lost (&machine), ==, 500);
+  g_assert_cmpuint (station_monitor_machine_lost (&machine, &monitor_config), ==, 500);
 
   open_link (&machine, 700);
-  actions = station_monitor_machine_response (&machine, NULL, 710);
+  actions = station_monitor_machine_response (&machine, &monitor_config, NULL, 710);
   g_assert_true (actions.failed);
   g_assert_true (actions.close);
 
-  station_monitor_machine_lost (&machine);
-  authorise (&machine, 3000);
-  g_assert_cmpint (station_monitor_machine_tick (&machine, 3000).send, ==, STATION_MONITOR_REQUEST_STATUS);
-  actions = station_monitor_machine_response (&machine, NULL, 3010);
+  station_monitor_machine_lost (&machine, &monitor_config);
+  authorise (&machine, &monitor_config, 3000);
+  g_assert_cmpint (station_monitor_machine_tick (&machine, &monitor_config, 3000).send, ==, STATION_MONITOR_REQUEST_STATUS);
+  actions = station_monitor_machine_response (&machine, &monitor_config, NULL, 3010);
   g_assert_true (actions.failed);
   g_assert_false (actions.close);
   g_assert_true (station_monitor_machine_is_up (&machine));

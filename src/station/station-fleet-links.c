@@ -30,17 +30,18 @@ cp_request (FleetCp       *cp,
   return TRUE;
 }
 
-/* Registers with the nonce kept (in memory and beside the tokens) until
- * the token is, so that a repeat after a lost answer is answered again. */
+/* Registers with the nonce kept beside the tokens until the token is, so
+ * that a repeat after a lost answer is answered again. It is read again
+ * each time rather than kept in memory: a CP registers seldom, and
+ * 10,000 of them stay small. */
 static void
 send_register (FleetCp *cp)
 {
   g_autofree char *location = g_strdup_printf ("Fleet %s", fleet_cp_id (cp));
+  g_autofree char *nonce = station_nonce_ensure (cp->fleet->token_dir, fleet_cp_id (cp));
 
-  if (cp->nonce == NULL)
-    cp->nonce = station_nonce_ensure (cp->fleet->token_dir, fleet_cp_id (cp));
   station_monitor_machine_sending (&cp->monitor, STATION_MONITOR_REQUEST_REGISTER);
-  cp_request (cp, ev_link_request_new_register_with_nonce (fleet_cp_id (cp), location, cp->nonce));
+  cp_request (cp, ev_link_request_new_register_with_nonce (fleet_cp_id (cp), location, nonce));
 }
 
 static void
@@ -92,7 +93,6 @@ keep_token (FleetCp    *cp,
       return;
     }
   station_nonce_forget (self->token_dir, fleet_cp_id (cp));
-  g_clear_pointer (&cp->nonce, g_free);
 }
 
 /* Does what the CP's monitor machine says. */
@@ -165,7 +165,7 @@ session_response_cb (EvLinkSession *session,
       cp->fleet->counters.status_answered++;
       fleet_record_latency (&cp->fleet->counters, g_get_monotonic_time () - cp->intended_us);
     }
-  cp_act (cp, station_monitor_machine_response (&cp->monitor, response, fleet_now_ms ()), response);
+  cp_act (cp, station_monitor_machine_response (&cp->monitor, &cp->fleet->monitor_config, response, fleet_now_ms ()), response);
 }
 
 static void
@@ -201,7 +201,7 @@ void
 fleet_send_status (FleetCp *cp,
                    gint64   now)
 {
-  cp_act (cp, station_monitor_machine_tick (&cp->monitor, now), NULL);
+  cp_act (cp, station_monitor_machine_tick (&cp->monitor, &cp->fleet->monitor_config, now), NULL);
 }
 
 /* Sockets -------------------------------------------------------------------- */
@@ -240,10 +240,10 @@ fleet_cp_lost (FleetCp *cp)
 
   close_socket (cp);
   g_clear_pointer (&cp->session, ev_link_session_free);
-  delay = station_monitor_machine_lost (&cp->monitor);
+  delay = station_monitor_machine_lost (&cp->monitor, &self->monitor_config);
   if (cp->link == CP_LINK_KILLED)
     {
-      station_monitor_machine_reset (&cp->monitor);
+      station_monitor_machine_reset (&cp->monitor, &self->monitor_config);
       return;
     }
   fleet_set_link (cp, CP_LINK_IDLE);

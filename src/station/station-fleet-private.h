@@ -107,7 +107,6 @@ typedef struct
   gint64 retry_at;      /* monotonic ms */
   gint64 fault_at;      /* monotonic ms; 0 without faults */
   gint64 intended_us;   /* when the status on the wire was due (monotonic) */
-  char *nonce;          /* the registration's, until the token is kept */
   EvCpKey key;          /* Central's key for the CP, from auth or register */
   guint request_id;
   /* Written by station_fleet_revive() alone: the monitor machine holds

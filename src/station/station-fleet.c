@@ -379,7 +379,7 @@ station_fleet_start (StationFleet  *self,
       cp->fd = -1;
       cp->machine = fleet_machine_new (self, i);
       cp->state = EV_CP_STATE_ACTIVE;
-      station_monitor_machine_init (&cp->monitor, &self->monitor_config, g_rand_int (self->rand));
+      station_monitor_machine_reset (&cp->monitor, &self->monitor_config);
       cp->retry_at = now + i / CONNECTS_PER_MS;
       station_finished_init (&cp->finished, STATION_FLEET_FINISHED_REMEMBERED);
       fleet_schedule_fault (cp, now);
@@ -481,7 +481,6 @@ station_fleet_finalize (GObject *object)
     {
       station_machine_free (self->cps[i].machine);
       station_finished_clear (&self->cps[i].finished);
-      g_free (self->cps[i].nonce);
     }
   g_free (self->cps);
   g_free (self->queue);
@@ -566,6 +565,7 @@ station_fleet_new (const StationFleetConfig *config)
     .jitter = STATUS_JITTER,
     .spread_first = TRUE,
     .hold_skipped = TRUE,
+    .seed = g_random_int (),
   };
 
   for (guint n = config->count; n >= 10; n /= 10)

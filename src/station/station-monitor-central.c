@@ -114,7 +114,8 @@ central_response (StationMonitor *self,
   gboolean was_up = monitor_central_is_up (self);
 
   central_act (self, was_up,
-               station_monitor_machine_response (&self->machine, response, g_get_monotonic_time () / 1000),
+               station_monitor_machine_response (&self->machine, &self->machine_config, response,
+                                                 g_get_monotonic_time () / 1000),
                response);
 }
 
@@ -184,7 +185,8 @@ status_due_cb (gpointer user_data)
 
   self->status_id = 0;
   central_act (self, monitor_central_is_up (self),
-               station_monitor_machine_tick (&self->machine, g_get_monotonic_time () / 1000), NULL);
+               station_monitor_machine_tick (&self->machine, &self->machine_config,
+                                             g_get_monotonic_time () / 1000), NULL);
 }
 
 /* The status timer follows the machine's deadline. */
@@ -301,7 +303,7 @@ monitor_central_lost (StationMonitor *self,
                       const char     *reason)
 {
   gboolean was_up = monitor_central_is_up (self);
-  guint delay = station_monitor_machine_lost (&self->machine);
+  guint delay = station_monitor_machine_lost (&self->machine, &self->machine_config);
 
   g_clear_handle_id (&self->status_id, g_source_remove);
   if (self->machine.link != STATION_CENTRAL_LINK_DENIED)

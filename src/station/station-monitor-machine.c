@@ -5,70 +5,51 @@
 
 #include "station-monitor-machine.h"
 
-/* xorshift32: a few bytes of state a CP, where a GRand would take 2.5 kB. */
+/* xorshift32, one state for all the machines of a program: a CP's
+ * machine holds no random state of its own. */
 static guint32
-next_random (StationMonitorMachine *self)
+next_random (StationMonitorMachineConfig *config)
 {
-  guint32 x = self->seed;
+  guint32 x = config->seed != 0 ? config->seed : 0x9e3779b9;
 
   x ^= x << 13;
   x ^= x >> 17;
   x ^= x << 5;
-  self->seed = x;
+  config->seed = x;
   return x;
 }
 
 /* A period × (1 ± jitter). */
 static gint64
-jittered (StationMonitorMachine *self,
-          guint                  period_ms)
+jittered (StationMonitorMachineConfig *config,
+          guint                        period_ms)
 {
-  double jitter = self->config->jitter;
   double unit;
 
-  if (jitter <= 0.0)
+  if (config->jitter <= 0.0)
     return period_ms;
-  unit = next_random (self) / (double) G_MAXUINT32;
-  return (gint64) (period_ms * (1.0 + jitter * (2.0 * unit - 1.0)));
-}
-
-/**
- * station_monitor_machine_init:
- * @self: the machine to set up (embedded in its owner)
- * @config: its parameters, which must outlive it
- * @seed: of its jitter (any value)
- *
- * Sets up a machine whose link is down.
- */
-void
-station_monitor_machine_init (StationMonitorMachine             *self,
-                              const StationMonitorMachineConfig *config,
-                              guint32                            seed)
-{
-  g_return_if_fail (config != NULL);
-
-  *self = (StationMonitorMachine) {
-    .config = config,
-    .seed = seed != 0 ? seed : 0x9e3779b9,
-  };
-  station_monitor_machine_reset (self);
+  unit = next_random (config) / (double) G_MAXUINT32;
+  return (gint64) (period_ms * (1.0 + config->jitter * (2.0 * unit - 1.0)));
 }
 
 /**
  * station_monitor_machine_reset:
- * @self: a machine
+ * @self: the machine to set up (embedded in its owner), or to start
+ *   afresh (a monitor revived by hand)
+ * @config: its parameters
  *
- * Forgets the link and the refusals: down, nothing outstanding, the next
- * reconnection after the shortest delay (a monitor revived by hand).
+ * Sets up a machine whose link is down, with nothing outstanding, that
+ * reconnects after the shortest delay.
  */
 void
-station_monitor_machine_reset (StationMonitorMachine *self)
+station_monitor_machine_reset (StationMonitorMachine             *self,
+                               const StationMonitorMachineConfig *config)
 {
   self->link = STATION_CENTRAL_LINK_DOWN;
   self->request = STATION_MONITOR_REQUEST_NONE;
   self->status_at = 0;
   self->held_at = 0;
-  self->backoff_ms = self->config->reconnect_min_ms;
+  self->backoff_ms = config->reconnect_min_ms;
 }
 
 /**
@@ -194,13 +175,12 @@ station_monitor_machine_sending (StationMonitorMachine *self,
 }
 
 static void
-link_up (StationMonitorMachine *self,
-         StationCentralLink     link,
-         gint64                 now_ms,
-         StationMonitorActions *actions)
+link_up (StationMonitorMachine       *self,
+         StationMonitorMachineConfig *config,
+         StationCentralLink           link,
+         gint64                       now_ms,
+         StationMonitorActions       *actions)
 {
-  const StationMonitorMachineConfig *config = self->config;
-
   actions->accepted = TRUE;
   actions->take_key = TRUE;
   set_link (self, link, NULL, actions);
@@ -208,15 +188,16 @@ link_up (StationMonitorMachine *self,
   self->held_at = 0;
   self->status_at = now_ms;
   if (config->spread_first && config->status_interval_ms > 0)
-    self->status_at += next_random (self) % config->status_interval_ms + 1;
+    self->status_at += next_random (config) % config->status_interval_ms + 1;
 }
 
 /* A refusal an operator must fix: close, and retry after the longest
  * delay. */
 static void
-refuse (StationMonitorMachine *self,
-        const EvLinkResponse  *response,
-        StationMonitorActions *actions)
+refuse (StationMonitorMachine             *self,
+        const StationMonitorMachineConfig *config,
+        const EvLinkResponse              *response,
+        StationMonitorActions             *actions)
 {
   const char *reason = response->reason != EV_LINK_REASON_NONE
                        ? ev_link_reason_to_string (response->reason)
@@ -226,7 +207,7 @@ refuse (StationMonitorMachine *self,
   actions->failed = TRUE;
   actions->close = TRUE;
   set_link (self, STATION_CENTRAL_LINK_DENIED, reason, actions);
-  self->backoff_ms = self->config->reconnect_max_ms;
+  self->backoff_ms = config->reconnect_max_ms;
 }
 
 static gboolean
@@ -237,13 +218,14 @@ denied_for (const EvLinkResponse *response,
 }
 
 static void
-auth_answered (StationMonitorMachine *self,
-               const EvLinkResponse  *response,
-               gint64                 now_ms,
-               StationMonitorActions *actions)
+auth_answered (StationMonitorMachine       *self,
+               StationMonitorMachineConfig *config,
+               const EvLinkResponse        *response,
+               gint64                       now_ms,
+               StationMonitorActions       *actions)
 {
   if (response->status == EV_LINK_STATUS_AUTHORIZED)
-    link_up (self, STATION_CENTRAL_LINK_AUTHENTICATED, now_ms, actions);
+    link_up (self, config, STATION_CENTRAL_LINK_AUTHENTICATED, now_ms, actions);
   else if (denied_for (response, EV_LINK_REASON_UNKNOWN_CP))
     {
       /* A fresh Central database does not know the CP any more. */
@@ -261,7 +243,7 @@ auth_answered (StationMonitorMachine *self,
       set_link (self, STATION_CENTRAL_LINK_CONNECTING, "already-connected", actions);
     }
   else
-    refuse (self, response, actions);
+    refuse (self, config, response, actions);
 }
 
 static void
@@ -293,6 +275,7 @@ status_answered (StationMonitorMachine *self,
 /**
  * station_monitor_machine_response:
  * @self: a machine
+ * @config: its parameters
  * @response: (nullable): Central's answer to the outstanding request, or
  *   %NULL for one that could not be read
  * @now_ms: monotonic ms
@@ -300,9 +283,10 @@ status_answered (StationMonitorMachine *self,
  * Returns: what to do
  */
 StationMonitorActions
-station_monitor_machine_response (StationMonitorMachine *self,
-                                  const EvLinkResponse  *response,
-                                  gint64                 now_ms)
+station_monitor_machine_response (StationMonitorMachine       *self,
+                                  StationMonitorMachineConfig *config,
+                                  const EvLinkResponse        *response,
+                                  gint64                       now_ms)
 {
   StationMonitorActions actions = { 0 };
   StationMonitorRequest request = self->request;
@@ -320,16 +304,16 @@ station_monitor_machine_response (StationMonitorMachine *self,
   switch (request)
     {
     case STATION_MONITOR_REQUEST_AUTH:
-      auth_answered (self, response, now_ms, &actions);
+      auth_answered (self, config, response, now_ms, &actions);
       break;
 
     case STATION_MONITOR_REQUEST_REGISTER:
       if (response->status != EV_LINK_STATUS_REGISTERED || response->token == NULL)
-        refuse (self, response, &actions);
+        refuse (self, config, response, &actions);
       else
         {
           actions.keep_token = TRUE;
-          link_up (self, STATION_CENTRAL_LINK_REGISTERED, now_ms, &actions);
+          link_up (self, config, STATION_CENTRAL_LINK_REGISTERED, now_ms, &actions);
         }
       break;
 
@@ -376,6 +360,7 @@ station_monitor_machine_changed (StationMonitorMachine *self,
 /**
  * station_monitor_machine_tick:
  * @self: a machine
+ * @config: its parameters
  * @now_ms: monotonic ms, at station_monitor_machine_get_deadline() or
  *   later (earlier does nothing)
  *
@@ -386,19 +371,18 @@ station_monitor_machine_changed (StationMonitorMachine *self,
  * Returns: what to do
  */
 StationMonitorActions
-station_monitor_machine_tick (StationMonitorMachine *self,
-                              gint64                 now_ms)
-{
-  const StationMonitorMachineConfig *config = self->config;
-  StationMonitorActions actions = { 0 };
+station_monitor_machine_tick (StationMonitorMachine       *self,
+                              StationMonitorMachineConfig *config,
+                              gint64                       now_ms)
+{  StationMonitorActions actions = { 0 };
   gint64 due = self->status_at;
 
   if (!station_monitor_machine_is_up (self) || due <= 0 || now_ms < due)
     return actions;
 
-  self->status_at += jittered (self, config->status_interval_ms);
+  self->status_at += jittered (config, config->status_interval_ms);
   if (self->status_at <= now_ms)
-    self->status_at = now_ms + jittered (self, config->status_interval_ms);
+    self->status_at = now_ms + jittered (config, config->status_interval_ms);
 
   if (self->request != STATION_MONITOR_REQUEST_NONE)
     {
@@ -417,6 +401,7 @@ station_monitor_machine_tick (StationMonitorMachine *self,
 /**
  * station_monitor_machine_lost:
  * @self: a machine
+ * @config: its parameters
  *
  * The link to Central is gone (or never came): nothing is outstanding any
  * more, the link is down (or stays denied).
@@ -425,7 +410,8 @@ station_monitor_machine_tick (StationMonitorMachine *self,
  *   next delay, up to the longest
  */
 guint
-station_monitor_machine_lost (StationMonitorMachine *self)
+station_monitor_machine_lost (StationMonitorMachine       *self,
+                              StationMonitorMachineConfig *config)
 {
   guint delay = self->backoff_ms;
 
@@ -434,6 +420,6 @@ station_monitor_machine_lost (StationMonitorMachine *self)
   self->held_at = 0;
   if (self->link != STATION_CENTRAL_LINK_DENIED)
     self->link = STATION_CENTRAL_LINK_DOWN;
-  self->backoff_ms = MIN (self->backoff_ms * 2, self->config->reconnect_max_ms);
-  return jittered (self, delay);
+  self->backoff_ms = MIN (self->backoff_ms * 2, config->reconnect_max_ms);
+  return jittered (config, delay);
 }

@@ -19,9 +19,11 @@ G_BEGIN_DECLS
  *   random time within one period rather than at once
  * @hold_skipped: a status falling due while the one before is unanswered
  *   is held back and leaves with the answer, rather than dropped
+ * @seed: the state of the jitter's random numbers (any value to start)
  *
- * The fixed parameters of a #StationMonitorMachine, shared by every
- * machine of a program (the fleet has one for 10,000 CPs).
+ * The parameters of a #StationMonitorMachine, shared by every machine of
+ * a program (the fleet has one for 10,000 CPs), with their one random
+ * state, so that a machine stays small.
  */
 typedef struct {
   guint reconnect_min_ms;
@@ -30,6 +32,7 @@ typedef struct {
   double jitter;
   gboolean spread_first;
   gboolean hold_skipped;
+  guint32 seed;
 } StationMonitorMachineConfig;
 
 /**
@@ -95,37 +98,36 @@ typedef struct {
  * shortest to the longest, the longest after a refusal. It owns no clock,
  * no socket and no file: every event carries the time (monotonic ms) and
  * returns the #StationMonitorActions its caller does. A plain struct to
- * embed (the fleet has one per CP, and no allocation): initialise it with
- * station_monitor_machine_init(), read its fields, change them only
- * through its functions.
+ * embed (the fleet has one per CP: 24 bytes, no allocation, its
+ * parameters passed in): set it up with station_monitor_machine_reset(),
+ * read its fields, change them only through its functions.
  */
 typedef struct {
-  const StationMonitorMachineConfig *config;
   gint64 status_at;     /* when the next status is due; 0 while not up */
   gint64 held_at;       /* when the oldest status held back fell due; 0 none */
   guint32 backoff_ms;   /* the next reconnection delay, before jitter */
-  guint32 seed;         /* of the jitter */
   guint8 link;          /* #StationCentralLink */
   guint8 request;       /* #StationMonitorRequest outstanding */
 } StationMonitorMachine;
 
-void                  station_monitor_machine_init        (StationMonitorMachine             *self,
-                                                           const StationMonitorMachineConfig *config,
-                                                           guint32                            seed);
 StationMonitorActions station_monitor_machine_connecting  (StationMonitorMachine *self);
 StationMonitorActions station_monitor_machine_established (StationMonitorMachine *self,
                                                            gint64                 now_ms);
 void                  station_monitor_machine_sending     (StationMonitorMachine *self,
                                                            StationMonitorRequest  request);
-StationMonitorActions station_monitor_machine_response    (StationMonitorMachine *self,
-                                                           const EvLinkResponse  *response,
-                                                           gint64                 now_ms);
+StationMonitorActions station_monitor_machine_response    (StationMonitorMachine       *self,
+                                                           StationMonitorMachineConfig *config,
+                                                           const EvLinkResponse        *response,
+                                                           gint64                       now_ms);
 StationMonitorActions station_monitor_machine_changed     (StationMonitorMachine *self,
                                                            gint64                 now_ms);
-StationMonitorActions station_monitor_machine_tick        (StationMonitorMachine *self,
-                                                           gint64                 now_ms);
-guint                 station_monitor_machine_lost        (StationMonitorMachine *self);
-void                  station_monitor_machine_reset       (StationMonitorMachine *self);
+StationMonitorActions station_monitor_machine_tick        (StationMonitorMachine       *self,
+                                                           StationMonitorMachineConfig *config,
+                                                           gint64                       now_ms);
+guint                 station_monitor_machine_lost        (StationMonitorMachine       *self,
+                                                           StationMonitorMachineConfig *config);
+void                  station_monitor_machine_reset       (StationMonitorMachine             *self,
+                                                           const StationMonitorMachineConfig *config);
 
 gint64                station_monitor_machine_get_deadline (const StationMonitorMachine *self);
 gboolean              station_monitor_machine_is_up       (const StationMonitorMachine *self);

@@ -1,8 +1,9 @@
 /* station-monitor-private.h: what the files of the monitor share and no
  * one else sees: its structure, its links and its internal functions.
- * station-monitor.c holds the object, its links and the engine;
- * station-monitor-central.c its conversation with Central, through a
- * #StationMonitorMachine. */
+ * Calls go one way: station-monitor.c (the object, its links, the
+ * engine) calls station-monitor-central.c (the conversation with
+ * Central, through a #StationMonitorMachine), and both call
+ * station-monitor-base.c (events, notifications, requests). */
 
 #pragma once
 
@@ -99,11 +100,27 @@ enum {
   N_PROPS
 };
 
+enum {
+  SIGNAL_EVENT,
+  N_SIGNALS
+};
+
+extern GParamSpec *monitor_properties[N_PROPS];
+extern guint monitor_signals[N_SIGNALS];
+
 typedef void (*ResponseFunc) (StationMonitor *self,
                               EvLinkResponse *response,
                               const GError   *error);
 
-/* station-monitor.c */
+/* What a connection or a request on one of the links comes back to. */
+typedef struct
+{
+  StationMonitor *self;
+  Peer *peer;
+  ResponseFunc func;
+} Pending;
+
+/* station-monitor-base.c */
 void     monitor_emit          (StationMonitor         *self,
                                 StationEventKind        kind,
                                 const StationEventData *data);

@@ -43,43 +43,12 @@ station_central_link_to_string (StationCentralLink link)
 
 G_DEFINE_FINAL_TYPE (StationMonitor, station_monitor, G_TYPE_OBJECT)
 
-enum {
-  SIGNAL_EVENT,
-  N_SIGNALS
-};
-
-static GParamSpec *properties[N_PROPS];
-static guint signals[N_SIGNALS];
-
 static void connect_peer (StationMonitor *self,
                           Peer           *peer);
 static void check_engine (StationMonitor *self);
 static void peer_lost (StationMonitor *self,
                        Peer           *peer,
                        const char     *reason);
-
-void
-monitor_emit (StationMonitor         *self,
-              StationEventKind        kind,
-              const StationEventData *data)
-{
-  ev_event_emit (self, signals[SIGNAL_EVENT], station_event_new (kind, NULL, data));
-}
-
-void
-monitor_emit_error (StationMonitor *self,
-                    const char     *message)
-{
-  g_message ("%s", message);
-  ev_event_emit (self, signals[SIGNAL_EVENT], station_event_new (STATION_EVENT_ERROR, message, NULL));
-}
-
-void
-monitor_notify (StationMonitor *self,
-                int             prop)
-{
-  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
-}
 
 /* Tokens ---------------------------------------------------------------------- */
 
@@ -92,59 +61,6 @@ char *
 station_monitor_default_token_dir (void)
 {
   return g_build_filename (g_get_user_state_dir (), "evcharging", "tokens", NULL);
-}
-
-/* Requests ------------------------------------------------------------------- */
-
-typedef struct
-{
-  StationMonitor *self;
-  Peer *peer;
-  ResponseFunc func;
-} Pending;
-
-static void
-request_cb (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  g_autofree Pending *pending = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-  g_autoptr(EvLinkResponse) response = NULL;
-
-  text = ev_link_request_finish (EV_LINK (source), result, &error);
-  /* Cancelled: the monitor is shutting down or gone. */
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-  /* An answer on a link that has since been replaced. */
-  if (pending->peer->link != EV_LINK (source))
-    return;
-
-  if (text != NULL)
-    response = ev_link_response_from_json (text, -1, &error);
-  if (pending->func != NULL)
-    pending->func (pending->self, response, error);
-}
-
-void
-monitor_send_request (StationMonitor *self,
-                      Peer           *peer,
-                      EvLinkRequest  *request,
-                      ResponseFunc    func)
-{
-  g_autofree char *json = ev_link_request_to_json (request, NULL);
-  Pending *pending;
-
-  ev_link_request_free (request);
-  if (peer->link == NULL)
-    return;
-
-  pending = g_new0 (Pending, 1);
-  pending->self = self;
-  pending->peer = peer;
-  pending->func = func;
-  ev_link_request_async (peer->link, json, self->cancellable, request_cb, pending);
 }
 
 /* The engine ------------------------------------------------------------------ */
@@ -170,21 +86,6 @@ set_engine_health (StationMonitor *self,
 
   monitor_emit (self, STATION_EVENT_ENGINE_HEALTH, &data);
   monitor_central_changed (self);
-}
-
-/* What the engine must know about Central: whether it is reachable, and
- * the price. */
-void
-monitor_tell_engine (StationMonitor *self)
-{
-  if (!self->engine_connected)
-    return;
-
-  monitor_send_request (self, &self->engine, ev_link_request_new_central (monitor_central_is_up (self)), NULL);
-  if (self->has_price)
-    monitor_send_request (self, &self->engine, ev_link_request_new_price (self->price), NULL);
-  if (self->cp_key != NULL)
-    monitor_send_request (self, &self->engine, ev_link_request_new_key (self->cp_id, self->cp_key), NULL);
 }
 
 /* The engine must answer `hello` and `health` within the health time-out.
@@ -571,7 +472,7 @@ station_monitor_constructed (GObject *object)
     .reconnect_max_ms = self->reconnect_max_ms,
     .status_interval_ms = self->interval_ms,
   };
-  station_monitor_machine_init (&self->machine, &self->machine_config, g_random_int ());
+  station_monitor_machine_reset (&self->machine, &self->machine_config);
 }
 
 static void
@@ -739,43 +640,43 @@ station_monitor_class_init (StationMonitorClass *klass)
   object_class->get_property = station_monitor_get_property;
   object_class->set_property = station_monitor_set_property;
 
-  properties[PROP_CP_ID] = g_param_spec_string ("cp-id", NULL, NULL, NULL, CONSTRUCT_FLAGS);
-  properties[PROP_ENGINE] = g_param_spec_string ("engine", NULL, NULL, NULL, CONSTRUCT_FLAGS);
-  properties[PROP_CENTRAL] = g_param_spec_string ("central", NULL, NULL, NULL, CONSTRUCT_FLAGS);
-  properties[PROP_TOKEN_DIR] = g_param_spec_string ("token-dir", NULL, NULL, NULL, CONSTRUCT_FLAGS);
-  properties[PROP_PAIRING_SECRET_FILE] =
+  monitor_properties[PROP_CP_ID] = g_param_spec_string ("cp-id", NULL, NULL, NULL, CONSTRUCT_FLAGS);
+  monitor_properties[PROP_ENGINE] = g_param_spec_string ("engine", NULL, NULL, NULL, CONSTRUCT_FLAGS);
+  monitor_properties[PROP_CENTRAL] = g_param_spec_string ("central", NULL, NULL, NULL, CONSTRUCT_FLAGS);
+  monitor_properties[PROP_TOKEN_DIR] = g_param_spec_string ("token-dir", NULL, NULL, NULL, CONSTRUCT_FLAGS);
+  monitor_properties[PROP_PAIRING_SECRET_FILE] =
     g_param_spec_string ("pairing-secret-file", NULL, NULL, NULL, CONSTRUCT_FLAGS);
-  properties[PROP_INTERVAL] = ms_pspec ("interval", STATION_MONITOR_DEFAULT_INTERVAL_MS);
-  properties[PROP_HEALTH_TIMEOUT] = ms_pspec ("health-timeout", STATION_MONITOR_DEFAULT_HEALTH_TIMEOUT_MS);
-  properties[PROP_RECONNECT_MIN] = ms_pspec ("reconnect-min", STATION_MONITOR_DEFAULT_RECONNECT_MIN_MS);
-  properties[PROP_RECONNECT_MAX] = ms_pspec ("reconnect-max", STATION_MONITOR_DEFAULT_RECONNECT_MAX_MS);
-  properties[PROP_TLS] = g_param_spec_boolean ("tls", NULL, NULL, FALSE, CONSTRUCT_FLAGS);
-  properties[PROP_TLS_CA] = g_param_spec_string ("tls-ca", NULL, NULL, NULL, CONSTRUCT_FLAGS);
-  properties[PROP_TLS_FINGERPRINT] = g_param_spec_string ("tls-fingerprint", NULL, NULL, NULL, CONSTRUCT_FLAGS);
-  properties[PROP_TLS_CLIENT_CERT] = g_param_spec_string ("tls-client-cert", NULL, NULL, NULL, CONSTRUCT_FLAGS);
-  properties[PROP_TLS_CLIENT_KEY] = g_param_spec_string ("tls-client-key", NULL, NULL, NULL, CONSTRUCT_FLAGS);
+  monitor_properties[PROP_INTERVAL] = ms_pspec ("interval", STATION_MONITOR_DEFAULT_INTERVAL_MS);
+  monitor_properties[PROP_HEALTH_TIMEOUT] = ms_pspec ("health-timeout", STATION_MONITOR_DEFAULT_HEALTH_TIMEOUT_MS);
+  monitor_properties[PROP_RECONNECT_MIN] = ms_pspec ("reconnect-min", STATION_MONITOR_DEFAULT_RECONNECT_MIN_MS);
+  monitor_properties[PROP_RECONNECT_MAX] = ms_pspec ("reconnect-max", STATION_MONITOR_DEFAULT_RECONNECT_MAX_MS);
+  monitor_properties[PROP_TLS] = g_param_spec_boolean ("tls", NULL, NULL, FALSE, CONSTRUCT_FLAGS);
+  monitor_properties[PROP_TLS_CA] = g_param_spec_string ("tls-ca", NULL, NULL, NULL, CONSTRUCT_FLAGS);
+  monitor_properties[PROP_TLS_FINGERPRINT] = g_param_spec_string ("tls-fingerprint", NULL, NULL, NULL, CONSTRUCT_FLAGS);
+  monitor_properties[PROP_TLS_CLIENT_CERT] = g_param_spec_string ("tls-client-cert", NULL, NULL, NULL, CONSTRUCT_FLAGS);
+  monitor_properties[PROP_TLS_CLIENT_KEY] = g_param_spec_string ("tls-client-key", NULL, NULL, NULL, CONSTRUCT_FLAGS);
 
-  properties[PROP_STARTED] = g_param_spec_boolean ("started", NULL, NULL, FALSE, READ_FLAGS);
-  properties[PROP_ENGINE_CONNECTED] =
+  monitor_properties[PROP_STARTED] = g_param_spec_boolean ("started", NULL, NULL, FALSE, READ_FLAGS);
+  monitor_properties[PROP_ENGINE_CONNECTED] =
     g_param_spec_boolean ("engine-connected", NULL, NULL, FALSE, READ_FLAGS);
-  properties[PROP_ENGINE_HEALTH] =
+  monitor_properties[PROP_ENGINE_HEALTH] =
     g_param_spec_enum ("engine-health", NULL, NULL, STATION_TYPE_ENGINE_HEALTH,
                        EV_ENGINE_HEALTH_UNREACHABLE, READ_FLAGS);
-  properties[PROP_ENGINE_STATE] =
+  monitor_properties[PROP_ENGINE_STATE] =
     g_param_spec_enum ("engine-state", NULL, NULL, EV_TYPE_CP_STATE, EV_CP_STATE_DISCONNECTED, READ_FLAGS);
-  properties[PROP_LAST_CHECK] =
+  monitor_properties[PROP_LAST_CHECK] =
     g_param_spec_int64 ("last-check", NULL, NULL, 0, G_MAXINT64, 0, READ_FLAGS);
-  properties[PROP_CENTRAL_LINK] =
+  monitor_properties[PROP_CENTRAL_LINK] =
     g_param_spec_enum ("central-link", NULL, NULL, STATION_TYPE_CENTRAL_LINK,
                        STATION_CENTRAL_LINK_DOWN, READ_FLAGS);
-  properties[PROP_LOCATION] = g_param_spec_string ("location", NULL, NULL, NULL, READ_FLAGS);
-  properties[PROP_PRICE] = g_param_spec_double ("price", NULL, NULL, 0.0, G_MAXDOUBLE, 0.0, READ_FLAGS);
-  properties[PROP_REPORTED_STATE] =
+  monitor_properties[PROP_LOCATION] = g_param_spec_string ("location", NULL, NULL, NULL, READ_FLAGS);
+  monitor_properties[PROP_PRICE] = g_param_spec_double ("price", NULL, NULL, 0.0, G_MAXDOUBLE, 0.0, READ_FLAGS);
+  monitor_properties[PROP_REPORTED_STATE] =
     g_param_spec_enum ("reported-state", NULL, NULL, EV_TYPE_CP_STATE, EV_CP_STATE_DISCONNECTED, READ_FLAGS);
-  properties[PROP_APPROVAL_PENDING] =
+  monitor_properties[PROP_APPROVAL_PENDING] =
     g_param_spec_boolean ("approval-pending", NULL, NULL, FALSE, READ_FLAGS);
 
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+  g_object_class_install_properties (object_class, N_PROPS, monitor_properties);
 
   /**
    * StationMonitor::event:
@@ -784,7 +685,7 @@ station_monitor_class_init (StationMonitorClass *klass)
    *
    * Everything that happens, for the views.
    */
-  signals[SIGNAL_EVENT] = ev_event_signal_new (G_TYPE_FROM_CLASS (klass), STATION_TYPE_EVENT);
+  monitor_signals[SIGNAL_EVENT] = ev_event_signal_new (G_TYPE_FROM_CLASS (klass), STATION_TYPE_EVENT);
 }
 
 static void
