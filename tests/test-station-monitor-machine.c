@@ -326,6 +326,7 @@ test_other_link_and_bad_answers (void)
   g_assert_true (actions.other_link);
   g_assert_true (actions.close);
   g_assert_false (actions.refused);
+  g_assert_false (actions.failed);
   g_assert_cmpstr (actions.reason, ==, "already-connected");
   g_assert_cmpint (machine.link, ==, STATION_CENTRAL_LINK_CONNECTING);
   g_assert_cmpuint (station_monitor_machine_lost (&machine, &monitor_config), ==, 500);

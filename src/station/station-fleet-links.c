@@ -102,6 +102,7 @@ cp_act (FleetCp               *cp,
         const EvLinkResponse  *response)
 {
   StationFleet *self = cp->fleet;
+  gboolean first_error = self->counters.errors == 0;
 
   if (actions.failed)
     self->counters.errors++;
@@ -114,7 +115,7 @@ cp_act (FleetCp               *cp,
   if (actions.refused || actions.other_link)
     {
       /* Thousands of CPs may be refused alike: say it once. */
-      if (self->counters.errors == 1)
+      if (first_error)
         g_message ("Central refused charging point %s: %s", fleet_cp_id (cp), actions.reason);
       else
         g_debug ("Central refused charging point %s: %s", fleet_cp_id (cp), actions.reason);

@@ -238,7 +238,6 @@ auth_answered (StationMonitorMachine       *self,
        * crash, or a stranger with its token. Central takes this one once
        * that link has been silent for 3 s: retry at the usual pace. */
       actions->other_link = TRUE;
-      actions->failed = TRUE;
       actions->close = TRUE;
       set_link (self, STATION_CENTRAL_LINK_CONNECTING, "already-connected", actions);
     }

@@ -65,8 +65,7 @@ typedef enum {
  * @refused: Central refused the CP, an operator must act: say why
  * @other_link: Central has the CP on another link: say so, retry
  * @skipped: a status fell due while the one before was unanswered
- * @failed: a bad or unexpected answer, a refusal, a lost link that was
- *   not closed on purpose: count it
+ * @failed: a bad or unexpected answer, or a refusal: count it
  * @reason: the reason of a refusal or of the link's new state, a static
  *   string, or %NULL
  *
