@@ -70,7 +70,9 @@ typedef enum {
  *   string, or %NULL
  *
  * What the caller must do after an event. Several may be set at once:
- * they are done in the order of the fields.
+ * they are done in the order of the fields. The flags are booleans, not
+ * bit fields: GCC 12's store merging at -O2 lost `keep_token` set before
+ * a call that set others (right with -fno-store-merging and with clang).
  */
 typedef struct {
   StationMonitorRequest send;
