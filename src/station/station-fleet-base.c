@@ -33,15 +33,6 @@ fleet_cp_id (FleetCp *cp)
   return station_machine_get_cp_id (cp->machine);
 }
 
-/* A period × (1 ± jitter), so that thousands of CPs do not beat in step. */
-gint64
-fleet_jittered (StationFleet *self,
-                guint         period_ms,
-                double        jitter)
-{
-  return (gint64) (period_ms * (1.0 + g_rand_double_range (self->rand, -jitter, jitter)));
-}
-
 /* Ids ------------------------------------------------------------------------ */
 
 char *
@@ -150,8 +141,8 @@ fleet_cp_reschedule (FleetCp *cp)
       if (deadline >= 0)
         due = MIN (due, (deadline + 999) / 1000);
     }
-  if (cp->link == CP_LINK_UP && cp->status_at > 0)
-    due = MIN (due, cp->status_at);
+  if (cp->link == CP_LINK_UP && station_monitor_machine_get_deadline (&cp->monitor) > 0)
+    due = MIN (due, station_monitor_machine_get_deadline (&cp->monitor));
   if (!cp->engine_killed)
     {
       gint64 deadline = station_machine_get_deadline (cp->machine);

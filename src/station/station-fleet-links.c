@@ -6,14 +6,14 @@
 
 #include "station-fleet-private.h"
 
-static void send_status_due (FleetCp *cp,
-                             gint64   due_ms);
+static void cp_act (FleetCp               *cp,
+                    StationMonitorActions  actions,
+                    const EvLinkResponse  *response);
 
 /* The monitor side ----------------------------------------------------------- */
 
-static void
+static gboolean
 cp_request (FleetCp       *cp,
-            CpRequest      kind,
             EvLinkRequest *request)
 {
   g_autoptr(GError) error = NULL;
@@ -24,23 +24,24 @@ cp_request (FleetCp       *cp,
   if (cp->request_id == 0)
     {
       g_debug ("%s: cannot send a request: %s", fleet_cp_id (cp), error->message);
-      cp->request = CP_REQUEST_NONE;
-      return;
+      station_monitor_machine_sending (&cp->monitor, STATION_MONITOR_REQUEST_NONE);
+      return FALSE;
     }
-  cp->request = kind;
+  return TRUE;
 }
 
-/* Registers with the nonce kept (in memory and beside the tokens) until
- * the token is, so that a repeat after a lost answer is answered again. */
+/* Registers with the nonce kept beside the tokens until the token is, so
+ * that a repeat after a lost answer is answered again. It is read again
+ * each time rather than kept in memory: a CP registers seldom, and
+ * 10,000 of them stay small. */
 static void
 send_register (FleetCp *cp)
 {
   g_autofree char *location = g_strdup_printf ("Fleet %s", fleet_cp_id (cp));
+  g_autofree char *nonce = station_nonce_ensure (cp->fleet->token_dir, fleet_cp_id (cp));
 
-  if (cp->nonce == NULL)
-    cp->nonce = station_nonce_ensure (cp->fleet->token_dir, fleet_cp_id (cp));
-  cp_request (cp, CP_REQUEST_REGISTER,
-              ev_link_request_new_register_with_nonce (fleet_cp_id (cp), location, cp->nonce));
+  station_monitor_machine_sending (&cp->monitor, STATION_MONITOR_REQUEST_REGISTER);
+  cp_request (cp, ev_link_request_new_register_with_nonce (fleet_cp_id (cp), location, nonce));
 }
 
 static void
@@ -50,50 +51,97 @@ authenticate (FleetCp *cp)
 
   fleet_set_link (cp, CP_LINK_AUTH);
   if (token != NULL)
-    cp_request (cp, CP_REQUEST_AUTH, ev_link_request_new_auth (fleet_cp_id (cp), token));
+    cp_request (cp, ev_link_request_new_auth (fleet_cp_id (cp), token));
   else
     send_register (cp);
 }
 
-/* A refusal an operator must fix: close, and retry after the longest
- * delay, as the single monitor does. */
+/* What the monitor reports: the engine's state, or BROKEN when its engine
+ * does not answer. Its latency counts from @due_ms, when it was meant to
+ * leave, not from when it could: a slow answer delays the statuses after
+ * it, and that delay is part of what a monitor sees (no coordinated
+ * omission). */
 static void
-refuse (FleetCp    *cp,
-        const char *reason)
+send_status_due (FleetCp *cp,
+                 gint64   due_ms)
 {
-  StationFleet *self = cp->fleet;
+  EvEngineHealth health = EV_ENGINE_HEALTH_UNREACHABLE;
+  EvCpState state = EV_CP_STATE_BROKEN;
 
-  /* Thousands of CPs may be refused alike: say it once. */
-  if (self->counters.errors++ == 0)
-    g_message ("Central refused charging point %s: %s", fleet_cp_id (cp), reason);
-  else
-    g_debug ("Central refused charging point %s: %s", fleet_cp_id (cp), reason);
-  cp->refused = TRUE;
-  cp->backoff_ms = self->reconnect_max_ms;
-  ev_link_session_close (cp->session);
+  if (!cp->engine_killed)
+    {
+      health = station_machine_get_ko (cp->machine) ? EV_ENGINE_HEALTH_KO : EV_ENGINE_HEALTH_OK;
+      state = station_machine_get_state (cp->machine);
+    }
+
+  cp->intended_us = MIN (due_ms * 1000, g_get_monotonic_time ());
+  if (cp_request (cp, ev_link_request_new_status (station_monitor_state_to_report (health, state), health)))
+    cp->fleet->counters.status_sent++;
 }
 
-/* A CP keeps the key it has when an answer carries none. */
 static void
-cp_set_key (FleetCp    *cp,
-            const char *key)
+keep_token (FleetCp    *cp,
+            const char *token)
 {
-  if (key != NULL && ev_cp_key_from_base64 (key, &cp->key, NULL))
+  StationFleet *self = cp->fleet;
+  g_autoptr(GError) error = NULL;
+
+  if (!station_token_save (self->token_dir, fleet_cp_id (cp), token, &error))
+    {
+      self->counters.errors++;
+      g_message ("Could not keep the token of %s: %s", fleet_cp_id (cp), error->message);
+      return;
+    }
+  station_nonce_forget (self->token_dir, fleet_cp_id (cp));
+}
+
+/* Does what the CP's monitor machine says. */
+static void
+cp_act (FleetCp               *cp,
+        StationMonitorActions  actions,
+        const EvLinkResponse  *response)
+{
+  StationFleet *self = cp->fleet;
+  gboolean first_error = self->counters.errors == 0;
+
+  if (actions.failed)
+    self->counters.errors++;
+  if (actions.keep_token)
+    keep_token (cp, response->token);
+  /* A CP keeps the key it has when an answer carries none. */
+  if (actions.take_key && response->cp_key != NULL &&
+      ev_cp_key_from_base64 (response->cp_key, &cp->key, NULL))
     cp->has_key = TRUE;
-}
+  if (actions.refused || actions.other_link)
+    {
+      /* Thousands of CPs may be refused alike: say it once. */
+      if (first_error)
+        g_message ("Central refused charging point %s: %s", fleet_cp_id (cp), actions.reason);
+      else
+        g_debug ("Central refused charging point %s: %s", fleet_cp_id (cp), actions.reason);
+    }
+  if (actions.link_changed && station_monitor_machine_is_up (&cp->monitor))
+    fleet_set_link (cp, CP_LINK_UP);
 
-static void
-link_up (FleetCp *cp)
-{
-  StationFleet *self = cp->fleet;
-  gint64 now = fleet_now_ms ();
-
-  fleet_set_link (cp, CP_LINK_UP);
-  cp->refused = FALSE;
-  cp->was_up = TRUE;
-  cp->backoff_ms = self->reconnect_min_ms;
-  /* The first statuses of a fleet spread over one period. */
-  cp->status_at = now + g_rand_int_range (self->rand, 0, self->status_interval_ms) + 1;
+  switch (actions.send)
+    {
+    case STATION_MONITOR_REQUEST_AUTH:
+      authenticate (cp);
+      break;
+    case STATION_MONITOR_REQUEST_REGISTER:
+      send_register (cp);
+      break;
+    case STATION_MONITOR_REQUEST_STATUS:
+      send_status_due (cp, actions.status_due);
+      break;
+    case STATION_MONITOR_REQUEST_NONE:
+    default:
+      break;
+    }
+  if (actions.skipped)
+    self->counters.status_skipped++;
+  if (actions.close)
+    ev_link_session_close (cp->session);
 }
 
 static void
@@ -104,90 +152,30 @@ session_response_cb (EvLinkSession *session,
                      gpointer       user_data)
 {
   FleetCp *cp = user_data;
-  StationFleet *self = cp->fleet;
   g_autoptr(EvLinkResponse) response = NULL;
-  g_autoptr(GError) save_error = NULL;
   g_autoptr(GError) error = NULL;
-  CpRequest kind = cp->request;
+  gboolean status = cp->monitor.request == STATION_MONITOR_REQUEST_STATUS;
 
   if (request_id != cp->request_id)
     return;
-  cp->request = CP_REQUEST_NONE;
   response = ev_link_response_from_json (text, len, &error);
   if (response == NULL)
+    g_debug ("%s: bad response from Central: %s", fleet_cp_id (cp), error->message);
+  else if (status && response->status == EV_LINK_STATUS_OK)
     {
-      self->counters.errors++;
-      g_debug ("%s: bad response from Central: %s", fleet_cp_id (cp), error->message);
-      if (kind != CP_REQUEST_STATUS)
-        ev_link_session_close (session);
-      return;
+      cp->fleet->counters.status_answered++;
+      fleet_record_latency (&cp->fleet->counters, g_get_monotonic_time () - cp->intended_us);
     }
-
-  switch (kind)
-    {
-    case CP_REQUEST_AUTH:
-      if (response->status == EV_LINK_STATUS_AUTHORIZED)
-        {
-          cp_set_key (cp, response->cp_key);
-          link_up (cp);
-        }
-      else if (response->status == EV_LINK_STATUS_DENIED && response->reason == EV_LINK_REASON_UNKNOWN_CP)
-        send_register (cp);  /* A fresh Central database: register again. */
-      else
-        refuse (cp, ev_link_reason_to_string (response->reason));
-      break;
-
-    case CP_REQUEST_REGISTER:
-      if (response->status != EV_LINK_STATUS_REGISTERED || response->token == NULL)
-        {
-          refuse (cp, ev_link_reason_to_string (response->reason));
-          break;
-        }
-      if (!station_token_save (self->token_dir, fleet_cp_id (cp), response->token, &save_error))
-        {
-          self->counters.errors++;
-          g_message ("Could not keep the token of %s: %s", fleet_cp_id (cp), save_error->message);
-        }
-      else
-        {
-          station_nonce_forget (self->token_dir, fleet_cp_id (cp));
-          g_clear_pointer (&cp->nonce, g_free);
-        }
-      cp_set_key (cp, response->cp_key);
-      link_up (cp);
-      break;
-
-    case CP_REQUEST_STATUS:
-      if (response->status == EV_LINK_STATUS_OK)
-        {
-          self->counters.status_answered++;
-          fleet_record_latency (&self->counters, g_get_monotonic_time () - cp->intended_us);
-          if (cp->backlog_ms > 0)
-            {
-              gint64 due = cp->backlog_ms;
-
-              cp->backlog_ms = 0;
-              send_status_due (cp, due);
-            }
-        }
-      else if (response->status == EV_LINK_STATUS_DENIED &&
-               response->reason == EV_LINK_REASON_NOT_AUTHENTICATED)
-        authenticate (cp);
-      else
-        self->counters.errors++;
-      break;
-
-    case CP_REQUEST_NONE:
-    default:
-      break;
-    }
+  cp_act (cp, station_monitor_machine_response (&cp->monitor, &cp->fleet->monitor_config, response, fleet_now_ms ()), response);
 }
 
 static void
 session_established_cb (EvLinkSession *session,
                         gpointer       user_data)
 {
-  authenticate (user_data);
+  FleetCp *cp = user_data;
+
+  cp_act (cp, station_monitor_machine_established (&cp->monitor, fleet_now_ms ()), NULL);
 }
 
 static void
@@ -199,7 +187,7 @@ session_closed_cb (EvLinkSession *session,
 
   /* The socket is closed by fleet_cp_update(), outside the session's calls. */
   g_debug ("%s: link to Central closed: %s", fleet_cp_id (cp), reason != NULL ? reason->message : "");
-  if (!cp->fleet->shutting_down && !cp->refused)
+  if (!cp->fleet->shutting_down && cp->monitor.link != STATION_CENTRAL_LINK_DENIED)
     cp->fleet->counters.errors++;
 }
 
@@ -209,61 +197,12 @@ static const EvLinkSessionCallbacks session_callbacks = {
   .closed = session_closed_cb,
 };
 
-/* What the monitor reports: the engine's state, or BROKEN when its engine
- * does not answer. Its latency counts from @due_ms, when it was meant to
- * leave, not from when it could: a slow answer delays the statuses after
- * it, and that delay is part of what a monitor sees (no coordinated
- * omission). */
-static void
-send_status_due (FleetCp *cp,
-                 gint64   due_ms)
-{
-  StationFleet *self = cp->fleet;
-  EvEngineHealth health;
-  EvCpState state;
-
-  if (cp->engine_killed)
-    {
-      health = EV_ENGINE_HEALTH_UNREACHABLE;
-      state = EV_CP_STATE_BROKEN;
-    }
-  else
-    {
-      health = station_machine_get_ko (cp->machine) ? EV_ENGINE_HEALTH_KO : EV_ENGINE_HEALTH_OK;
-      state = station_machine_get_state (cp->machine);
-    }
-
-  cp->intended_us = MIN (due_ms * 1000, g_get_monotonic_time ());
-  cp_request (cp, CP_REQUEST_STATUS, ev_link_request_new_status (state, health));
-  if (cp->request == CP_REQUEST_STATUS)
-    self->counters.status_sent++;
-}
-
-/* The status due now. One request is outstanding per link: a status due
- * while the one before is unanswered is held back and counted as
- * skipped; the oldest held back leaves as soon as the answer comes, its
- * latency counted from when it was due. */
+/* The status due now, if any (see station_monitor_machine_tick()). */
 void
 fleet_send_status (FleetCp *cp,
                    gint64   now)
 {
-  StationFleet *self = cp->fleet;
-  gint64 due = cp->status_at;
-
-  cp->status_at += fleet_jittered (self, self->status_interval_ms, STATUS_JITTER);
-  if (cp->status_at <= now)
-    cp->status_at = now + fleet_jittered (self, self->status_interval_ms, STATUS_JITTER);
-
-  if (cp->request != CP_REQUEST_NONE)
-    {
-      self->counters.status_skipped++;
-      if (cp->backlog_ms == 0)
-        cp->backlog_ms = due;
-      return;
-    }
-
-  cp->backlog_ms = 0;
-  send_status_due (cp, due);
+  cp_act (cp, station_monitor_machine_tick (&cp->monitor, &cp->fleet->monitor_config, now), NULL);
 }
 
 /* Sockets -------------------------------------------------------------------- */
@@ -292,28 +231,27 @@ close_socket (FleetCp *cp)
   cp->events = 0;
 }
 
-/* The link is gone: try again after the backoff (0.5 s doubling to 5 s). */
+/* The link is gone: try again after the backoff (0.5 s doubling to 5 s,
+ * 5 s after a refusal). A killed monitor starts afresh when revived. */
 void
 fleet_cp_lost (FleetCp *cp)
 {
   StationFleet *self = cp->fleet;
+  guint delay;
 
   close_socket (cp);
   g_clear_pointer (&cp->session, ev_link_session_free);
-  cp->request = CP_REQUEST_NONE;
-  cp->status_at = 0;
-  cp->backlog_ms = 0;
+  delay = station_monitor_machine_lost (&cp->monitor, &self->monitor_config);
   if (cp->link == CP_LINK_KILLED)
-    return;
-  if (self->shutting_down)
     {
-      fleet_set_link (cp, CP_LINK_IDLE);
+      station_monitor_machine_reset (&cp->monitor, &self->monitor_config);
       return;
     }
-
   fleet_set_link (cp, CP_LINK_IDLE);
-  cp->retry_at = fleet_now_ms () + fleet_jittered (self, cp->backoff_ms, STATUS_JITTER);
-  cp->backoff_ms = MIN (cp->backoff_ms * 2, self->reconnect_max_ms);
+  if (self->shutting_down)
+    return;
+
+  cp->retry_at = fleet_now_ms () + delay;
   self->counters.reconnects++;
 }
 

@@ -42,6 +42,7 @@
 #include "station-directives.h"
 #include "station-machine.h"
 #include "station-monitor.h"
+#include "station-monitor-machine.h"
 #include "station-util.h"
 
 G_BEGIN_DECLS
@@ -94,13 +95,6 @@ typedef enum {
   CP_LINK_KILLED,      /* kill-monitor: stays down until revive */
 } CpLink;
 
-typedef enum {
-  CP_REQUEST_NONE,
-  CP_REQUEST_AUTH,
-  CP_REQUEST_REGISTER,
-  CP_REQUEST_STATUS,
-} CpRequest;
-
 typedef struct
 {
   EvTimerWheelEntry timer;
@@ -109,24 +103,21 @@ typedef struct
   EvLinkSession *session;
   EvTlsConn *tls;       /* with TLS: its handshake, then its records */
   StationFinished finished;
-  gint64 status_at;     /* monotonic ms; 0 while not up */
+  StationMonitorMachine monitor;  /* the conversation with Central */
   gint64 retry_at;      /* monotonic ms */
   gint64 fault_at;      /* monotonic ms; 0 without faults */
   gint64 intended_us;   /* when the status on the wire was due (monotonic) */
-  gint64 backlog_ms;    /* when the oldest status held back was due; 0 if none */
-  char *nonce;          /* the registration's, until the token is kept */
   EvCpKey key;          /* Central's key for the CP, from auth or register */
   guint request_id;
+  /* Written by station_fleet_revive() alone: the monitor machine holds
+   * the backoff, reset when a monitor is killed. */
   guint backoff_ms;
   int fd;
   guint32 events;
   guint8 link;
-  guint8 request;
   guint8 state;         /* the machine's state last seen */
   guint8 engine_killed : 1;
   guint8 faulty : 1;
-  guint8 refused : 1;
-  guint8 was_up : 1;
   guint8 queued : 1;
   guint8 has_key : 1;
 } FleetCp;
@@ -174,6 +165,7 @@ struct _StationFleet
   guint status_interval_ms;
   guint reconnect_min_ms;
   guint reconnect_max_ms;
+  StationMonitorMachineConfig monitor_config;
   int id_width;
 
   FleetCp *cps;
@@ -223,8 +215,6 @@ gint64 fleet_now_ms (void);
 guint fleet_cp_index (FleetCp *cp);
 
 const char *fleet_cp_id (FleetCp *cp);
-
-gint64 fleet_jittered (StationFleet *self, guint period_ms, double jitter);
 
 char *fleet_format_cp_id (StationFleet *self, guint index);
 

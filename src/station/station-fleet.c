@@ -229,7 +229,7 @@ cp_due_cb (EvTimerWheelEntry *entry,
         }
     }
 
-  if (cp->link == CP_LINK_UP && cp->session != NULL && cp->status_at > 0 && now >= cp->status_at)
+  if (cp->link == CP_LINK_UP && cp->session != NULL)
     fleet_send_status (cp, now);
 
   fleet_cp_update (cp);
@@ -379,7 +379,7 @@ station_fleet_start (StationFleet  *self,
       cp->fd = -1;
       cp->machine = fleet_machine_new (self, i);
       cp->state = EV_CP_STATE_ACTIVE;
-      cp->backoff_ms = self->reconnect_min_ms;
+      station_monitor_machine_reset (&cp->monitor, &self->monitor_config);
       cp->retry_at = now + i / CONNECTS_PER_MS;
       station_finished_init (&cp->finished, STATION_FLEET_FINISHED_REMEMBERED);
       fleet_schedule_fault (cp, now);
@@ -481,7 +481,6 @@ station_fleet_finalize (GObject *object)
     {
       station_machine_free (self->cps[i].machine);
       station_finished_clear (&self->cps[i].finished);
-      g_free (self->cps[i].nonce);
     }
   g_free (self->cps);
   g_free (self->queue);
@@ -559,6 +558,15 @@ station_fleet_new (const StationFleetConfig *config)
   self->status_interval_ms = config->status_interval_ms;
   self->reconnect_min_ms = config->reconnect_min_ms;
   self->reconnect_max_ms = MAX (config->reconnect_max_ms, config->reconnect_min_ms);
+  self->monitor_config = (StationMonitorMachineConfig) {
+    .reconnect_min_ms = self->reconnect_min_ms,
+    .reconnect_max_ms = self->reconnect_max_ms,
+    .status_interval_ms = self->status_interval_ms,
+    .jitter = STATUS_JITTER,
+    .spread_first = TRUE,
+    .hold_skipped = TRUE,
+    .seed = g_random_int (),
+  };
 
   for (guint n = config->count; n >= 10; n /= 10)
     digits++;

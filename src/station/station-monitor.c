@@ -10,7 +10,7 @@
 #include "ev-protocol.h"
 #include "ev-tls.h"
 #include "station-machine.h"
-#include "station-monitor.h"
+#include "station-monitor-private.h"
 #include "station-util.h"
 
 G_DEFINE_ENUM_TYPE (StationCentralLink, station_central_link,
@@ -41,134 +41,14 @@ station_central_link_to_string (StationCentralLink link)
   return names[link];
 }
 
-/* One of the two links the monitor keeps up, with its reconnection. */
-typedef struct
-{
-  const char *name;
-  char *address;
-  EvLink *link;
-  gboolean connecting;
-  guint delay_ms;
-  guint retry_id;
-} Peer;
-
-struct _StationMonitor
-{
-  GObject parent_instance;
-
-  char *cp_id;
-  char *token_dir;
-  char *pairing_secret_file;
-  char *pairing_secret;       /* from start on */
-  char *nonce;                /* the registration's, until the token is kept */
-  char *cp_key;               /* Central's key for the CP, for the engine; in memory only */
-  guint interval_ms;
-  guint health_timeout_ms;
-  guint reconnect_min_ms;
-  guint reconnect_max_ms;
-  gboolean tls;
-  char *tls_ca;
-  char *tls_fingerprint;
-  char *tls_client_cert;
-  char *tls_client_key;
-  EvTlsClient *tls_client;
-
-  Peer engine;
-  Peer central;
-  GCancellable *cancellable;
-  guint tick_id;
-  guint health_timeout_id;    /* the engine's answer watchdog */
-  gboolean health_pending;
-  gboolean status_pending;
-  gboolean status_stale;      /* what Central was told changed meanwhile */
-  gboolean central_busy;      /* auth or register outstanding */
-  gboolean engine_proved;     /* this engine link has sent its proof */
-
-  gboolean started;
-  gboolean engine_connected;  /* hello answered ok */
-  EvEngineHealth engine_health;
-  EvCpState engine_state;
-  gint64 last_check;
-  StationCentralLink central_link;
-  char *location;
-  double price;
-  gboolean has_price;
-  gboolean approval_pending;  /* Central says the CP awaits approval */
-  EvCpState reported_state;
-  EvEngineHealth reported_health;
-  gboolean reported_once;
-};
-
 G_DEFINE_FINAL_TYPE (StationMonitor, station_monitor, G_TYPE_OBJECT)
-
-enum {
-  PROP_0,
-  PROP_CP_ID,
-  PROP_ENGINE,
-  PROP_CENTRAL,
-  PROP_TOKEN_DIR,
-  PROP_PAIRING_SECRET_FILE,
-  PROP_INTERVAL,
-  PROP_HEALTH_TIMEOUT,
-  PROP_RECONNECT_MIN,
-  PROP_RECONNECT_MAX,
-  PROP_TLS,
-  PROP_TLS_CA,
-  PROP_TLS_FINGERPRINT,
-  PROP_TLS_CLIENT_CERT,
-  PROP_TLS_CLIENT_KEY,
-  PROP_STARTED,
-  PROP_ENGINE_CONNECTED,
-  PROP_ENGINE_HEALTH,
-  PROP_ENGINE_STATE,
-  PROP_LAST_CHECK,
-  PROP_CENTRAL_LINK,
-  PROP_LOCATION,
-  PROP_PRICE,
-  PROP_REPORTED_STATE,
-  PROP_APPROVAL_PENDING,
-  N_PROPS
-};
-
-enum {
-  SIGNAL_EVENT,
-  N_SIGNALS
-};
-
-static GParamSpec *properties[N_PROPS];
-static guint signals[N_SIGNALS];
 
 static void connect_peer (StationMonitor *self,
                           Peer           *peer);
-static void authenticate (StationMonitor *self);
 static void check_engine (StationMonitor *self);
-static void report_change (StationMonitor *self);
 static void peer_lost (StationMonitor *self,
                        Peer           *peer,
                        const char     *reason);
-
-static void
-emit (StationMonitor         *self,
-      StationEventKind        kind,
-      const StationEventData *data)
-{
-  ev_event_emit (self, signals[SIGNAL_EVENT], station_event_new (kind, NULL, data));
-}
-
-static void
-emit_error (StationMonitor *self,
-            const char     *message)
-{
-  g_message ("%s", message);
-  ev_event_emit (self, signals[SIGNAL_EVENT], station_event_new (STATION_EVENT_ERROR, message, NULL));
-}
-
-static void
-notify (StationMonitor *self,
-        int             prop)
-{
-  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
-}
 
 /* Tokens ---------------------------------------------------------------------- */
 
@@ -181,77 +61,6 @@ char *
 station_monitor_default_token_dir (void)
 {
   return g_build_filename (g_get_user_state_dir (), "evcharging", "tokens", NULL);
-}
-
-static char *
-load_token (StationMonitor *self)
-{
-  return station_token_load (self->token_dir, self->cp_id);
-}
-
-static gboolean
-save_token (StationMonitor  *self,
-            const char      *token,
-            GError         **error)
-{
-  return station_token_save (self->token_dir, self->cp_id, token, error);
-}
-
-/* Requests ------------------------------------------------------------------- */
-
-typedef void (*ResponseFunc) (StationMonitor *self,
-                              EvLinkResponse *response,
-                              const GError   *error);
-
-typedef struct
-{
-  StationMonitor *self;
-  Peer *peer;
-  ResponseFunc func;
-} Pending;
-
-static void
-request_cb (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  g_autofree Pending *pending = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-  g_autoptr(EvLinkResponse) response = NULL;
-
-  text = ev_link_request_finish (EV_LINK (source), result, &error);
-  /* Cancelled: the monitor is shutting down or gone. */
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-  /* An answer on a link that has since been replaced. */
-  if (pending->peer->link != EV_LINK (source))
-    return;
-
-  if (text != NULL)
-    response = ev_link_response_from_json (text, -1, &error);
-  if (pending->func != NULL)
-    pending->func (pending->self, response, error);
-}
-
-static void
-send_request (StationMonitor *self,
-              Peer           *peer,
-              EvLinkRequest  *request,
-              ResponseFunc    func)
-{
-  g_autofree char *json = ev_link_request_to_json (request, NULL);
-  Pending *pending;
-
-  ev_link_request_free (request);
-  if (peer->link == NULL)
-    return;
-
-  pending = g_new0 (Pending, 1);
-  pending->self = self;
-  pending->peer = peer;
-  pending->func = func;
-  ev_link_request_async (peer->link, json, self->cancellable, request_cb, pending);
 }
 
 /* The engine ------------------------------------------------------------------ */
@@ -267,53 +76,16 @@ set_engine_health (StationMonitor *self,
   if (state != self->engine_state)
     {
       self->engine_state = state;
-      notify (self, PROP_ENGINE_STATE);
+      monitor_notify (self, PROP_ENGINE_STATE);
     }
   if (health == previous)
     return;
 
   self->engine_health = health;
-  notify (self, PROP_ENGINE_HEALTH);
+  monitor_notify (self, PROP_ENGINE_HEALTH);
 
-  emit (self, STATION_EVENT_ENGINE_HEALTH, &data);
-  report_change (self);
-}
-
-static gboolean
-central_is_up (StationMonitor *self)
-{
-  return self->central_link == STATION_CENTRAL_LINK_AUTHENTICATED ||
-         self->central_link == STATION_CENTRAL_LINK_REGISTERED;
-}
-
-/* What the engine must know about Central: whether it is reachable, and
- * the price. */
-static void
-tell_engine (StationMonitor *self)
-{
-  if (!self->engine_connected)
-    return;
-
-  send_request (self, &self->engine, ev_link_request_new_central (central_is_up (self)), NULL);
-  if (self->has_price)
-    send_request (self, &self->engine, ev_link_request_new_price (self->price), NULL);
-  if (self->cp_key != NULL)
-    send_request (self, &self->engine, ev_link_request_new_key (self->cp_id, self->cp_key), NULL);
-}
-
-/* The key Central issued the CP goes to the engine, which signs its Kafka
- * messages with it (docs/protocol.md, "Charging-point keys"). */
-static void
-set_cp_key (StationMonitor *self,
-            const char     *key)
-{
-  if (key == NULL || g_strcmp0 (key, self->cp_key) == 0)
-    return;
-
-  g_free (self->cp_key);
-  self->cp_key = g_strdup (key);
-  if (self->engine_connected)
-    send_request (self, &self->engine, ev_link_request_new_key (self->cp_id, self->cp_key), NULL);
+  monitor_emit (self, STATION_EVENT_ENGINE_HEALTH, &data);
+  monitor_central_changed (self);
 }
 
 /* The engine must answer `hello` and `health` within the health time-out.
@@ -356,7 +128,7 @@ health_response (StationMonitor *self,
     }
 
   self->last_check = ev_protocol_now_ms ();
-  notify (self, PROP_LAST_CHECK);
+  monitor_notify (self, PROP_LAST_CHECK);
   set_engine_health (self,
                      response->status == EV_LINK_STATUS_OK ? EV_ENGINE_HEALTH_OK : EV_ENGINE_HEALTH_KO,
                      response->has_state ? response->state : self->engine_state);
@@ -379,7 +151,7 @@ hello_response (StationMonitor *self,
     {
       self->engine_proved = TRUE;
       watch_engine_answer (self);
-      send_request (self, &self->engine,
+      monitor_send_request (self, &self->engine,
                     ev_link_request_new_hello_paired (self->cp_id, response->challenge, self->pairing_secret),
                     hello_response);
       return;
@@ -391,10 +163,10 @@ hello_response (StationMonitor *self,
                                             : error->message;
       StationEventData denied = { .reason = (char *) (reason != NULL ? reason : "") };
 
-      emit (self, STATION_EVENT_ENGINE_DENIED, &denied);
+      monitor_emit (self, STATION_EVENT_ENGINE_DENIED, &denied);
       message = g_strdup_printf (_("The engine at %s refused charging point %s: %s"),
                                  self->engine.address, self->cp_id, reason != NULL ? reason : "");
-      emit_error (self, message);
+      monitor_emit_error (self, message);
       /* Reconnecting is all we can do; the closed handler retries slowly. */
       self->engine.delay_ms = self->reconnect_max_ms;
       ev_link_close (self->engine.link);
@@ -403,12 +175,12 @@ hello_response (StationMonitor *self,
 
   self->engine_connected = TRUE;
   self->engine.delay_ms = self->reconnect_min_ms;
-  notify (self, PROP_ENGINE_CONNECTED);
+  monitor_notify (self, PROP_ENGINE_CONNECTED);
   if (response->location != NULL && g_strcmp0 (response->location, self->location) != 0)
     {
       g_free (self->location);
       self->location = g_strdup (response->location);
-      notify (self, PROP_LOCATION);
+      monitor_notify (self, PROP_LOCATION);
     }
 
   {
@@ -418,17 +190,15 @@ hello_response (StationMonitor *self,
       .state = response->state,
     };
 
-    emit (self, STATION_EVENT_ENGINE_CONNECTED, &connected);
+    monitor_emit (self, STATION_EVENT_ENGINE_CONNECTED, &connected);
   }
 
   if (response->has_state)
     set_engine_health (self, self->engine_health, response->state);
-  tell_engine (self);
+  monitor_tell_engine (self);
   check_engine (self);
 
-  /* A CP without a token registers with the engine's location. */
-  if (self->central.link != NULL && !central_is_up (self) && !self->central_busy)
-    authenticate (self);
+  monitor_central_located (self);
 }
 
 static void
@@ -444,283 +214,7 @@ check_engine (StationMonitor *self)
 
   self->health_pending = TRUE;
   watch_engine_answer (self);
-  send_request (self, &self->engine, ev_link_request_new_health (), health_response);
-}
-
-/* Central ---------------------------------------------------------------------- */
-
-static void
-set_central_link (StationMonitor     *self,
-                  StationCentralLink  link,
-                  const char         *reason)
-{
-  gboolean was_up = central_is_up (self);
-  StationEventData data = { .link = link, .reason = (char *) reason };
-
-  if (link == self->central_link && reason == NULL)
-    return;
-
-  self->central_link = link;
-  notify (self, PROP_CENTRAL_LINK);
-
-  data.has_price = central_is_up (self) && self->has_price;
-  data.price = self->price;
-  emit (self, STATION_EVENT_CENTRAL, &data);
-
-  if (was_up != central_is_up (self))
-    {
-      /* Report at once, and let the engine show it. */
-      self->reported_once = FALSE;
-      tell_engine (self);
-    }
-}
-
-static void
-set_price (StationMonitor *self,
-           double          price)
-{
-  StationEventData data = { .has_price = TRUE, .price = price };
-
-  if (self->has_price && self->price == price)
-    return;
-
-  self->price = price;
-  self->has_price = TRUE;
-  notify (self, PROP_PRICE);
-  emit (self, STATION_EVENT_PRICE, &data);
-
-  if (self->engine_connected)
-    send_request (self, &self->engine, ev_link_request_new_price (price), NULL);
-}
-
-/* What Central's last answer said of the operator's approval. */
-static void
-set_approval_pending (StationMonitor *self,
-                      gboolean        pending)
-{
-  StationEventData data = { .up = pending };
-
-  if (self->approval_pending == pending)
-    return;
-  self->approval_pending = pending;
-  notify (self, PROP_APPROVAL_PENDING);
-  emit (self, STATION_EVENT_APPROVAL, &data);
-}
-
-/* A refusal an operator must fix: keep the link closed for a while. */
-static void
-central_refused (StationMonitor *self,
-                 const char     *reason)
-{
-  g_autofree char *message = g_strdup_printf (_("Central refused charging point %s: %s"),
-                                              self->cp_id, reason);
-
-  emit_error (self, message);
-  set_central_link (self, STATION_CENTRAL_LINK_DENIED, reason);
-  self->central.delay_ms = self->reconnect_max_ms;
-  ev_link_close (self->central.link);
-}
-
-static void
-register_response (StationMonitor *self,
-                   EvLinkResponse *response,
-                   const GError   *error)
-{
-  g_autoptr(GError) save_error = NULL;
-
-  self->central_busy = FALSE;
-  if (response == NULL)
-    return;  /* The link closed: the closed handler reconnects. */
-
-  if (response->status != EV_LINK_STATUS_REGISTERED || response->token == NULL)
-    {
-      central_refused (self, response->reason != EV_LINK_REASON_NONE
-                             ? ev_link_reason_to_string (response->reason)
-                             : ev_link_status_to_string (response->status));
-      return;
-    }
-
-  if (!save_token (self, response->token, &save_error))
-    {
-      g_autofree char *message = g_strdup_printf (_("Could not keep the token of %s: %s"),
-                                                  self->cp_id, save_error->message);
-      emit_error (self, message);
-    }
-  else
-    {
-      station_nonce_forget (self->token_dir, self->cp_id);
-      g_clear_pointer (&self->nonce, g_free);
-    }
-
-  self->central.delay_ms = self->reconnect_min_ms;
-  if (response->has_price)
-    set_price (self, response->price);
-  set_cp_key (self, response->cp_key);
-  set_approval_pending (self, response->pending);
-  set_central_link (self, STATION_CENTRAL_LINK_REGISTERED, NULL);
-}
-
-static void
-send_register (StationMonitor *self)
-{
-  if (self->location == NULL)
-    {
-      /* Wait for the engine to say where it is (hello_response). */
-      g_debug ("Waiting for the engine's location before registering %s", self->cp_id);
-      return;
-    }
-
-  /* The same nonce until the token is kept: a repeat after a lost answer
-   * is then answered again (docs/protocol.md). */
-  if (self->nonce == NULL)
-    self->nonce = station_nonce_ensure (self->token_dir, self->cp_id);
-  self->central_busy = TRUE;
-  send_request (self, &self->central,
-                ev_link_request_new_register_with_nonce (self->cp_id, self->location, self->nonce),
-                register_response);
-}
-
-static void
-auth_response (StationMonitor *self,
-               EvLinkResponse *response,
-               const GError   *error)
-{
-  self->central_busy = FALSE;
-  if (response == NULL)
-    return;
-
-  if (response->status == EV_LINK_STATUS_AUTHORIZED)
-    {
-      self->central.delay_ms = self->reconnect_min_ms;
-      if (response->has_price)
-        set_price (self, response->price);
-      set_cp_key (self, response->cp_key);
-      set_approval_pending (self, response->pending);
-      set_central_link (self, STATION_CENTRAL_LINK_AUTHENTICATED, NULL);
-      return;
-    }
-
-  /* A fresh Central database does not know us any more: register again. */
-  if (response->status == EV_LINK_STATUS_DENIED && response->reason == EV_LINK_REASON_UNKNOWN_CP)
-    {
-      g_message ("Central does not know %s: registering it again", self->cp_id);
-      set_central_link (self, STATION_CENTRAL_LINK_CONNECTING, "unknown-cp");
-      send_register (self);
-      return;
-    }
-
-  /* Our CP is live on another link: an earlier link of ours, half-open
-   * after a crash, or a stranger with our token. Central takes us once
-   * that link has been silent for 3 s, so retry at the usual pace. */
-  if (response->status == EV_LINK_STATUS_DENIED && response->reason == EV_LINK_REASON_ALREADY_CONNECTED)
-    {
-      g_autofree char *message = g_strdup_printf (_("Central says charging point %s is connected on another link; trying again"),
-                                                  self->cp_id);
-
-      emit_error (self, message);
-      set_central_link (self, STATION_CENTRAL_LINK_CONNECTING, "already-connected");
-      ev_link_close (self->central.link);
-      return;
-    }
-
-  central_refused (self, response->reason != EV_LINK_REASON_NONE
-                         ? ev_link_reason_to_string (response->reason)
-                         : ev_link_status_to_string (response->status));
-}
-
-static void
-authenticate (StationMonitor *self)
-{
-  g_autofree char *token = load_token (self);
-
-  if (token != NULL)
-    {
-      self->central_busy = TRUE;
-      send_request (self, &self->central, ev_link_request_new_auth (self->cp_id, token), auth_response);
-    }
-  else
-    send_register (self);
-}
-
-static void
-status_response (StationMonitor *self,
-                 EvLinkResponse *response,
-                 const GError   *error)
-{
-  gboolean stale = self->status_stale;
-
-  self->status_pending = FALSE;
-  self->status_stale = FALSE;
-  if (response == NULL)
-    return;
-
-  if (response->status == EV_LINK_STATUS_OK)
-    {
-      if (response->has_price)
-        set_price (self, response->price);
-      set_approval_pending (self, response->pending);
-      /* The engine's health changed while this status was out. */
-      if (stale)
-        report_change (self);
-      return;
-    }
-
-  if (response->status == EV_LINK_STATUS_DENIED && response->reason == EV_LINK_REASON_NOT_AUTHENTICATED)
-    {
-      set_central_link (self, STATION_CENTRAL_LINK_CONNECTING, "not-authenticated");
-      authenticate (self);
-      return;
-    }
-
-  g_message ("Central answered status with %s (%s)", ev_link_status_to_string (response->status),
-             ev_link_reason_to_string (response->reason));
-}
-
-/* What Central is told: the engine's state, but never DISCONNECTED (which
- * only Central may decide), and BROKEN when nobody answers. */
-static EvCpState
-state_to_report (StationMonitor *self)
-{
-  if (self->engine_health == EV_ENGINE_HEALTH_UNREACHABLE || self->engine_state == EV_CP_STATE_DISCONNECTED)
-    return EV_CP_STATE_BROKEN;
-  return self->engine_state;
-}
-
-static void
-report_status (StationMonitor *self)
-{
-  EvCpState state = state_to_report (self);
-
-  if (!central_is_up (self) || self->status_pending)
-    return;
-
-  self->status_pending = TRUE;
-  send_request (self, &self->central, ev_link_request_new_status (state, self->engine_health),
-                status_response);
-
-  if (!self->reported_once || self->engine_health != self->reported_health || state != self->reported_state)
-    {
-      StationEventData data = { .state = state, .health = self->engine_health };
-
-      emit (self, STATION_EVENT_STATUS, &data);
-    }
-  self->reported_once = TRUE;
-  self->reported_health = self->engine_health;
-  if (state != self->reported_state)
-    {
-      self->reported_state = state;
-      notify (self, PROP_REPORTED_STATE);
-    }
-}
-
-/* Central hears of a change at once, not at the next tick. */
-static void
-report_change (StationMonitor *self)
-{
-  if (self->status_pending)
-    self->status_stale = TRUE;
-  else
-    report_status (self);
+  monitor_send_request (self, &self->engine, ev_link_request_new_health (), health_response);
 }
 
 static void
@@ -729,7 +223,6 @@ tick_cb (gpointer user_data)
   StationMonitor *self = user_data;
 
   check_engine (self);
-  report_status (self);
 }
 
 static gboolean
@@ -767,14 +260,12 @@ central_retry_cb (gpointer user_data)
 
 static void
 schedule_retry (StationMonitor *self,
-                Peer           *peer)
+                Peer           *peer,
+                guint           delay)
 {
-  guint delay = peer->delay_ms;
-
   if (!self->started || peer->retry_id != 0)
     return;
 
-  peer->delay_ms = MIN (peer->delay_ms * 2, self->reconnect_max_ms);
   peer->retry_id = g_timeout_add_once (delay, peer == &self->engine ? engine_retry_cb : central_retry_cb, self);
 }
 
@@ -784,6 +275,8 @@ peer_lost (StationMonitor *self,
            Peer           *peer,
            const char     *reason)
 {
+  guint delay;
+
   if (peer->link != NULL)
     {
       g_signal_handlers_disconnect_by_data (peer->link, self);
@@ -800,21 +293,17 @@ peer_lost (StationMonitor *self,
       if (self->engine_connected)
         {
           self->engine_connected = FALSE;
-          notify (self, PROP_ENGINE_CONNECTED);
+          monitor_notify (self, PROP_ENGINE_CONNECTED);
         }
-      emit (self, STATION_EVENT_ENGINE_DOWN, &data);
+      monitor_emit (self, STATION_EVENT_ENGINE_DOWN, &data);
       set_engine_health (self, EV_ENGINE_HEALTH_UNREACHABLE, self->engine_state);
+      delay = peer->delay_ms;
+      peer->delay_ms = MIN (peer->delay_ms * 2, self->reconnect_max_ms);
     }
   else
-    {
-      self->status_pending = FALSE;
-      self->status_stale = FALSE;
-      self->central_busy = FALSE;
-      if (self->central_link != STATION_CENTRAL_LINK_DENIED)
-        set_central_link (self, STATION_CENTRAL_LINK_DOWN, reason);
-    }
+    delay = monitor_central_lost (self, reason);
 
-  schedule_retry (self, peer);
+  schedule_retry (self, peer, delay);
 }
 
 static void
@@ -862,10 +351,10 @@ connected_cb (GObject      *source,
     {
       self->engine_proved = FALSE;
       watch_engine_answer (self);
-      send_request (self, peer, ev_link_request_new_hello (self->cp_id), hello_response);
+      monitor_send_request (self, peer, ev_link_request_new_hello (self->cp_id), hello_response);
     }
   else
-    authenticate (self);
+    monitor_central_established (self);
 }
 
 static void
@@ -877,8 +366,8 @@ connect_peer (StationMonitor *self,
   if (peer->connecting || peer->link != NULL)
     return;
 
-  if (peer == &self->central && self->central_link != STATION_CENTRAL_LINK_DENIED)
-    set_central_link (self, STATION_CENTRAL_LINK_CONNECTING, NULL);
+  if (peer == &self->central)
+    monitor_central_connecting (self);
 
   pending = g_new0 (Pending, 1);
   pending->self = self;
@@ -918,13 +407,14 @@ station_monitor_shutdown (StationMonitor *self)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->tick_id, g_source_remove);
+  monitor_central_stop (self);
   g_clear_handle_id (&self->health_timeout_id, g_source_remove);
   peer_clear (self, &self->engine);
   peer_clear (self, &self->central);
   if (self->started)
     {
       self->started = FALSE;
-      notify (self, PROP_STARTED);
+      monitor_notify (self, PROP_STARTED);
     }
 }
 
@@ -976,7 +466,13 @@ station_monitor_constructed (GObject *object)
   if (self->pairing_secret_file == NULL)
     self->pairing_secret_file = station_pairing_default_path ();
   self->reconnect_max_ms = MAX (self->reconnect_max_ms, self->reconnect_min_ms);
-  self->engine.delay_ms = self->central.delay_ms = self->reconnect_min_ms;
+  self->engine.delay_ms = self->reconnect_min_ms;
+  self->machine_config = (StationMonitorMachineConfig) {
+    .reconnect_min_ms = self->reconnect_min_ms,
+    .reconnect_max_ms = self->reconnect_max_ms,
+    .status_interval_ms = self->interval_ms,
+  };
+  station_monitor_machine_reset (&self->machine, &self->machine_config);
 }
 
 static void
@@ -1047,7 +543,7 @@ station_monitor_get_property (GObject    *object,
       g_value_set_int64 (value, self->last_check);
       break;
     case PROP_CENTRAL_LINK:
-      g_value_set_enum (value, self->central_link);
+      g_value_set_enum (value, self->machine.link);
       break;
     case PROP_LOCATION:
       g_value_set_string (value, self->location);
@@ -1144,43 +640,43 @@ station_monitor_class_init (StationMonitorClass *klass)
   object_class->get_property = station_monitor_get_property;
   object_class->set_property = station_monitor_set_property;
 
-  properties[PROP_CP_ID] = g_param_spec_string ("cp-id", NULL, NULL, NULL, CONSTRUCT_FLAGS);
-  properties[PROP_ENGINE] = g_param_spec_string ("engine", NULL, NULL, NULL, CONSTRUCT_FLAGS);
-  properties[PROP_CENTRAL] = g_param_spec_string ("central", NULL, NULL, NULL, CONSTRUCT_FLAGS);
-  properties[PROP_TOKEN_DIR] = g_param_spec_string ("token-dir", NULL, NULL, NULL, CONSTRUCT_FLAGS);
-  properties[PROP_PAIRING_SECRET_FILE] =
+  monitor_properties[PROP_CP_ID] = g_param_spec_string ("cp-id", NULL, NULL, NULL, CONSTRUCT_FLAGS);
+  monitor_properties[PROP_ENGINE] = g_param_spec_string ("engine", NULL, NULL, NULL, CONSTRUCT_FLAGS);
+  monitor_properties[PROP_CENTRAL] = g_param_spec_string ("central", NULL, NULL, NULL, CONSTRUCT_FLAGS);
+  monitor_properties[PROP_TOKEN_DIR] = g_param_spec_string ("token-dir", NULL, NULL, NULL, CONSTRUCT_FLAGS);
+  monitor_properties[PROP_PAIRING_SECRET_FILE] =
     g_param_spec_string ("pairing-secret-file", NULL, NULL, NULL, CONSTRUCT_FLAGS);
-  properties[PROP_INTERVAL] = ms_pspec ("interval", STATION_MONITOR_DEFAULT_INTERVAL_MS);
-  properties[PROP_HEALTH_TIMEOUT] = ms_pspec ("health-timeout", STATION_MONITOR_DEFAULT_HEALTH_TIMEOUT_MS);
-  properties[PROP_RECONNECT_MIN] = ms_pspec ("reconnect-min", STATION_MONITOR_DEFAULT_RECONNECT_MIN_MS);
-  properties[PROP_RECONNECT_MAX] = ms_pspec ("reconnect-max", STATION_MONITOR_DEFAULT_RECONNECT_MAX_MS);
-  properties[PROP_TLS] = g_param_spec_boolean ("tls", NULL, NULL, FALSE, CONSTRUCT_FLAGS);
-  properties[PROP_TLS_CA] = g_param_spec_string ("tls-ca", NULL, NULL, NULL, CONSTRUCT_FLAGS);
-  properties[PROP_TLS_FINGERPRINT] = g_param_spec_string ("tls-fingerprint", NULL, NULL, NULL, CONSTRUCT_FLAGS);
-  properties[PROP_TLS_CLIENT_CERT] = g_param_spec_string ("tls-client-cert", NULL, NULL, NULL, CONSTRUCT_FLAGS);
-  properties[PROP_TLS_CLIENT_KEY] = g_param_spec_string ("tls-client-key", NULL, NULL, NULL, CONSTRUCT_FLAGS);
+  monitor_properties[PROP_INTERVAL] = ms_pspec ("interval", STATION_MONITOR_DEFAULT_INTERVAL_MS);
+  monitor_properties[PROP_HEALTH_TIMEOUT] = ms_pspec ("health-timeout", STATION_MONITOR_DEFAULT_HEALTH_TIMEOUT_MS);
+  monitor_properties[PROP_RECONNECT_MIN] = ms_pspec ("reconnect-min", STATION_MONITOR_DEFAULT_RECONNECT_MIN_MS);
+  monitor_properties[PROP_RECONNECT_MAX] = ms_pspec ("reconnect-max", STATION_MONITOR_DEFAULT_RECONNECT_MAX_MS);
+  monitor_properties[PROP_TLS] = g_param_spec_boolean ("tls", NULL, NULL, FALSE, CONSTRUCT_FLAGS);
+  monitor_properties[PROP_TLS_CA] = g_param_spec_string ("tls-ca", NULL, NULL, NULL, CONSTRUCT_FLAGS);
+  monitor_properties[PROP_TLS_FINGERPRINT] = g_param_spec_string ("tls-fingerprint", NULL, NULL, NULL, CONSTRUCT_FLAGS);
+  monitor_properties[PROP_TLS_CLIENT_CERT] = g_param_spec_string ("tls-client-cert", NULL, NULL, NULL, CONSTRUCT_FLAGS);
+  monitor_properties[PROP_TLS_CLIENT_KEY] = g_param_spec_string ("tls-client-key", NULL, NULL, NULL, CONSTRUCT_FLAGS);
 
-  properties[PROP_STARTED] = g_param_spec_boolean ("started", NULL, NULL, FALSE, READ_FLAGS);
-  properties[PROP_ENGINE_CONNECTED] =
+  monitor_properties[PROP_STARTED] = g_param_spec_boolean ("started", NULL, NULL, FALSE, READ_FLAGS);
+  monitor_properties[PROP_ENGINE_CONNECTED] =
     g_param_spec_boolean ("engine-connected", NULL, NULL, FALSE, READ_FLAGS);
-  properties[PROP_ENGINE_HEALTH] =
+  monitor_properties[PROP_ENGINE_HEALTH] =
     g_param_spec_enum ("engine-health", NULL, NULL, STATION_TYPE_ENGINE_HEALTH,
                        EV_ENGINE_HEALTH_UNREACHABLE, READ_FLAGS);
-  properties[PROP_ENGINE_STATE] =
+  monitor_properties[PROP_ENGINE_STATE] =
     g_param_spec_enum ("engine-state", NULL, NULL, EV_TYPE_CP_STATE, EV_CP_STATE_DISCONNECTED, READ_FLAGS);
-  properties[PROP_LAST_CHECK] =
+  monitor_properties[PROP_LAST_CHECK] =
     g_param_spec_int64 ("last-check", NULL, NULL, 0, G_MAXINT64, 0, READ_FLAGS);
-  properties[PROP_CENTRAL_LINK] =
+  monitor_properties[PROP_CENTRAL_LINK] =
     g_param_spec_enum ("central-link", NULL, NULL, STATION_TYPE_CENTRAL_LINK,
                        STATION_CENTRAL_LINK_DOWN, READ_FLAGS);
-  properties[PROP_LOCATION] = g_param_spec_string ("location", NULL, NULL, NULL, READ_FLAGS);
-  properties[PROP_PRICE] = g_param_spec_double ("price", NULL, NULL, 0.0, G_MAXDOUBLE, 0.0, READ_FLAGS);
-  properties[PROP_REPORTED_STATE] =
+  monitor_properties[PROP_LOCATION] = g_param_spec_string ("location", NULL, NULL, NULL, READ_FLAGS);
+  monitor_properties[PROP_PRICE] = g_param_spec_double ("price", NULL, NULL, 0.0, G_MAXDOUBLE, 0.0, READ_FLAGS);
+  monitor_properties[PROP_REPORTED_STATE] =
     g_param_spec_enum ("reported-state", NULL, NULL, EV_TYPE_CP_STATE, EV_CP_STATE_DISCONNECTED, READ_FLAGS);
-  properties[PROP_APPROVAL_PENDING] =
+  monitor_properties[PROP_APPROVAL_PENDING] =
     g_param_spec_boolean ("approval-pending", NULL, NULL, FALSE, READ_FLAGS);
 
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+  g_object_class_install_properties (object_class, N_PROPS, monitor_properties);
 
   /**
    * StationMonitor::event:
@@ -1189,7 +685,7 @@ station_monitor_class_init (StationMonitorClass *klass)
    *
    * Everything that happens, for the views.
    */
-  signals[SIGNAL_EVENT] = ev_event_signal_new (G_TYPE_FROM_CLASS (klass), STATION_TYPE_EVENT);
+  monitor_signals[SIGNAL_EVENT] = ev_event_signal_new (G_TYPE_FROM_CLASS (klass), STATION_TYPE_EVENT);
 }
 
 static void
@@ -1201,7 +697,6 @@ station_monitor_init (StationMonitor *self)
   self->engine_health = EV_ENGINE_HEALTH_UNREACHABLE;
   self->engine_state = EV_CP_STATE_DISCONNECTED;
   self->reported_state = EV_CP_STATE_DISCONNECTED;
-  self->central_link = STATION_CENTRAL_LINK_DOWN;
 }
 
 /* Public API ------------------------------------------------------------------- */
@@ -1304,9 +799,9 @@ station_monitor_start (StationMonitor  *self,
     return FALSE;
 
   self->started = TRUE;
-  notify (self, PROP_STARTED);
+  monitor_notify (self, PROP_STARTED);
 
-  emit (self, STATION_EVENT_READY, NULL);
+  monitor_emit (self, STATION_EVENT_READY, NULL);
   if (self->tls_client != NULL)
     {
       g_autofree char *how = ev_tls_client_describe (self->tls_client);
@@ -1403,7 +898,7 @@ StationCentralLink
 station_monitor_get_central_link (StationMonitor *self)
 {
   g_return_val_if_fail (STATION_IS_MONITOR (self), STATION_CENTRAL_LINK_DOWN);
-  return self->central_link;
+  return self->machine.link;
 }
 
 const char *
