@@ -13,6 +13,7 @@
 #include <gio/gio.h>
 
 #include "central-monitor-server-private.h"
+#include "ev-address.h"
 
 #define LISTEN_BACKLOG 4096
 
@@ -52,55 +53,6 @@ central_monitor_format_peer (int       fd,
   return g_strdup ("?");
 }
 
-/* Splits "HOST:PORT" or "[IPV6]:PORT"; the host may be empty for "any". */
-gboolean
-central_monitor_split_address (const char  *address,
-                               char       **host,
-                               guint16     *port,
-                               GError     **error)
-{
-  const char *colon;
-  g_autofree char *name = NULL;
-  guint64 number = 0;
-
-  if (address[0] == '[')
-    {
-      const char *end = strchr (address, ']');
-
-      if (end == NULL || end[1] != ':')
-        goto bad_address;
-      name = g_strndup (address + 1, end - address - 1);
-      colon = end + 1;
-    }
-  else
-    {
-      colon = strrchr (address, ':');
-      if (colon == NULL)
-        goto bad_address;
-      name = g_strndup (address, colon - address);
-      /* A bare IPv6 address needs brackets to be told from its port. */
-      if (strchr (name, ':') != NULL)
-        goto bad_address;
-    }
-
-  if (!g_ascii_string_to_unsigned (colon + 1, 10, 0, G_MAXUINT16, &number, NULL))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _("“%s” has no valid port number (0 to 65535)"), address);
-      return FALSE;
-    }
-
-  *host = g_steal_pointer (&name);
-  *port = (guint16) number;
-  return TRUE;
-
-bad_address:
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-               _("“%s” is not an address and port such as 127.0.0.1:7000 or [::1]:7000"),
-               address);
-  return FALSE;
-}
-
 /**
  * central_monitor_server_check_address:
  * @address: what a user gave as the address to listen on
@@ -120,7 +72,7 @@ central_monitor_server_check_address (const char  *address,
 
   g_return_val_if_fail (address != NULL, FALSE);
 
-  return central_monitor_split_address (address, &host, &port, error);
+  return ev_address_split (address, &host, &port, error);
 }
 
 GInetAddress *

@@ -8,10 +8,6 @@
 
 G_BEGIN_DECLS
 
-gboolean      central_monitor_split_address (const char    *address,
-                                             char         **host,
-                                             guint16       *port,
-                                             GError       **error);
 GInetAddress *central_monitor_resolve_host  (const char    *host,
                                              GError       **error);
 int           central_monitor_open_listener (GInetAddress  *inet,

@@ -6,6 +6,7 @@
 #include <gio/gio.h>
 
 #include "central-monitor-server-private.h"
+#include "ev-address.h"
 #include "ev-epoll-source.h"
 #include "ev-link-set.h"
 #include "ev-tls.h"
@@ -603,7 +604,7 @@ central_monitor_server_listen (CentralMonitorServer  *self,
       return FALSE;
     }
 
-  if (!central_monitor_split_address (address, &host, &port, error))
+  if (!ev_address_split (address, &host, &port, error))
     return FALSE;
   inet = central_monitor_resolve_host (host, error);
   if (inet == NULL)

@@ -124,7 +124,7 @@ station_fleet_revive (StationFleet  *self,
   if (cp->link == CP_LINK_KILLED)
     {
       fleet_set_link (cp, CP_LINK_IDLE);
-      cp->backoff_ms = self->reconnect_min_ms;
+      station_monitor_machine_reset (&cp->monitor, &self->monitor_config);
       cp->retry_at = now;
     }
   return commanded (self, cp, "revived");

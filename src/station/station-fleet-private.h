@@ -111,7 +111,6 @@ typedef struct
   guint request_id;
   /* Written by station_fleet_revive() alone: the monitor machine holds
    * the backoff, reset when a monitor is killed. */
-  guint backoff_ms;
   int fd;
   guint32 events;
   guint8 link;
