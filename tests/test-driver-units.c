@@ -8,6 +8,7 @@
 #include "driver-event.h"
 #include "driver-follow.h"
 #include "driver-request-file.h"
+#include "ev-json.h"
 #include "ev-protocol.h"
 #include "test-utils.h"
 
@@ -328,6 +329,141 @@ test_follow_json (void)
   g_assert_error (error, DRIVER_ERROR, DRIVER_ERROR_STATE);
 }
 
+/* Drives a new machine for "d1" to @phase through its inputs. */
+static DriverFollow *
+follow_in_phase (DriverPhase phase)
+{
+  DriverFollow *follow = driver_follow_new ("d1");
+  g_autoptr(EvSupplyResponse) response = authorized ("d1", REQUEST_ID);
+  g_autoptr(EvSupplyResponse) denied = NULL;
+  g_autoptr(EvSupplyData) progress = data ("d1", SUPPLY_ID, EV_SUPPLY_DATA_PROGRESS, 4, 1.25);
+  g_autoptr(EvSupplyData) ticket = data ("d1", SUPPLY_ID, EV_SUPPLY_DATA_TICKET, 5, 2.5);
+  g_autoptr(EvSupplyError) failure = ev_supply_error_new (SUPPLY_ID, "d1", "CP1",
+                                                          EV_SUPPLY_ERROR_REASON_ENGINE_FAULT);
+
+  denied = ev_supply_response_new_denied (REQUEST_ID, "d1", "CP1", EV_SUPPLY_DENY_REASON_CP_BUSY);
+  if (phase == DRIVER_PHASE_IDLE)
+    return follow;
+  driver_follow_request (follow, "CP1", REQUEST_ID, T0, NULL);
+  if (phase == DRIVER_PHASE_NO_ANSWER)
+    driver_follow_expire (follow);
+  else if (phase == DRIVER_PHASE_DENIED)
+    driver_follow_on_response (follow, denied);
+  else if (phase != DRIVER_PHASE_REQUESTED)
+    driver_follow_on_response (follow, response);
+  if (phase == DRIVER_PHASE_SUPPLYING || phase == DRIVER_PHASE_FINISHED || phase == DRIVER_PHASE_FAILED)
+    driver_follow_on_data (follow, progress);
+  if (phase == DRIVER_PHASE_FINISHED)
+    driver_follow_on_data (follow, ticket);
+  else if (phase == DRIVER_PHASE_FAILED)
+    driver_follow_on_error (follow, failure);
+  g_assert_cmpint (follow->phase, ==, phase);
+  return follow;
+}
+
+/* Every state the driver can save comes back whole, under the names the
+ * state file and the events have always used (docs/cli.md). */
+static void
+test_follow_json_every_phase (void)
+{
+  static const char * const names[] = {
+    [DRIVER_PHASE_IDLE] = "idle",
+    [DRIVER_PHASE_REQUESTED] = "requested",
+    [DRIVER_PHASE_NO_ANSWER] = "no-answer",
+    [DRIVER_PHASE_AUTHORIZED] = "authorized",
+    [DRIVER_PHASE_SUPPLYING] = "supplying",
+    [DRIVER_PHASE_FINISHED] = "finished",
+    [DRIVER_PHASE_DENIED] = "denied",
+    [DRIVER_PHASE_FAILED] = "failed",
+  };
+
+  for (DriverPhase phase = DRIVER_PHASE_IDLE; phase <= DRIVER_PHASE_FAILED; phase++)
+    {
+      g_autoptr(DriverFollow) follow = follow_in_phase (phase);
+      g_autoptr(DriverFollow) back = NULL;
+      g_autoptr(JsonObject) object = driver_follow_to_json (follow);
+      g_autoptr(JsonObject) again = NULL;
+      g_autofree char *text = ev_json_object_to_string (object, NULL);
+      g_autofree char *text_again = NULL;
+      g_autoptr(GError) error = NULL;
+      DriverPhase parsed;
+      EvSupplyPhase supply_phase;
+
+      g_assert_cmpstr (driver_phase_to_string (phase), ==, names[phase]);
+      g_assert_true (driver_phase_from_string (names[phase], &parsed));
+      g_assert_cmpint (parsed, ==, phase);
+      g_assert_cmpstr (json_object_get_string_member (object, "phase"), ==, names[phase]);
+      /* A phase of a supply has EvSupply's name; the others are a request's. */
+      if (driver_phase_to_supply_phase (phase, &supply_phase))
+        g_assert_cmpstr (ev_supply_phase_to_string (supply_phase), ==, names[phase]);
+      else
+        g_assert_true (phase == DRIVER_PHASE_IDLE || phase == DRIVER_PHASE_NO_ANSWER ||
+                       phase == DRIVER_PHASE_DENIED);
+
+      back = driver_follow_from_json (object, "d1", &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (back->phase, ==, follow->phase);
+      g_assert_cmpstr (back->request_id, ==, follow->request_id);
+      g_assert_cmpstr (back->cp_id, ==, follow->cp_id);
+      g_assert_cmpstr (back->supply_id, ==, follow->supply_id);
+      g_assert_cmpstr (back->reason, ==, follow->reason);
+      g_assert_cmpfloat (back->price, ==, follow->price);
+      g_assert_cmpfloat (back->kwh, ==, follow->kwh);
+      g_assert_cmpfloat (back->amount, ==, follow->amount);
+      g_assert_cmpuint (back->seq, ==, follow->seq);
+      g_assert_cmpint (back->requested_at, ==, follow->requested_at);
+      g_assert_cmpint (back->started_at, ==, follow->started_at);
+      g_assert_cmpint (back->ended_at, ==, follow->ended_at);
+      again = driver_follow_to_json (back);
+      text_again = ev_json_object_to_string (again, NULL);
+      g_assert_cmpstr (text_again, ==, text);
+    }
+  g_assert_false (driver_phase_from_string ("dancing", &(DriverPhase) { 0 }));
+  g_assert_false (driver_phase_from_string (NULL, &(DriverPhase) { 0 }));
+}
+
+/* A state file exactly as the driver wrote it before DriverFollow took its
+ * names from EvSupply: it loads, and is written back byte for byte. */
+static void
+test_follow_json_old_format (void)
+{
+  static const char old_supply[] =
+    "{\"phase\":\"finished\",\"request_id\":\"" REQUEST_ID "\",\"cp_id\":\"CP1\","
+    "\"supply_id\":\"" SUPPLY_ID "\",\"reason\":\"unplugged\",\"price\":0.5,"
+    "\"kwh\":2.5,\"amount\":1.25,\"seq\":5,\"requested_at\":1700000000000,"
+    "\"started_at\":1700000000000,\"ended_at\":1700000005000}";
+  g_autofree char *state = g_strdup_printf ("{\"version\":1,\"driver_id\":\"d1\",\"supply\":%s,\"file\":null}",
+                                            old_supply);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(DriverFollow) back = NULL;
+  g_autoptr(DriverFollow) follow = follow_in_phase (DRIVER_PHASE_FINISHED);
+  g_autoptr(JsonObject) object = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (json_parser_load_from_data (parser, state, -1, &error));
+  g_assert_no_error (error);
+  back = driver_follow_from_json (json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)),
+                                                                  "supply"),
+                                  "d1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (back->phase, ==, DRIVER_PHASE_FINISHED);
+  g_assert_cmpstr (back->supply_id, ==, SUPPLY_ID);
+  g_assert_cmpstr (back->reason, ==, "unplugged");
+  g_assert_cmpfloat (back->kwh, ==, 2.5);
+  g_assert_cmpuint (back->seq, ==, 5);
+
+  /* Today's machine in the same state writes the same text. */
+  object = driver_follow_to_json (follow);
+  text = ev_json_object_to_string (object, NULL);
+  g_assert_cmpstr (text, ==, old_supply);
+  g_clear_pointer (&object, json_object_unref);
+  g_clear_pointer (&text, g_free);
+  object = driver_follow_to_json (back);
+  text = ev_json_object_to_string (object, NULL);
+  g_assert_cmpstr (text, ==, old_supply);
+}
+
 /* The kinds' nicks are the events' names in docs/cli.md. */
 static void
 test_event_names (void)
@@ -447,6 +583,8 @@ main (int   argc,
   g_test_add_func ("/driver/follow/denied-and-error", test_follow_denied_and_error);
   g_test_add_func ("/driver/follow/no-answer", test_follow_no_answer);
   g_test_add_func ("/driver/follow/json", test_follow_json);
+  g_test_add_func ("/driver/follow/json-every-phase", test_follow_json_every_phase);
+  g_test_add_func ("/driver/follow/json-old-format", test_follow_json_old_format);
   g_test_add_func ("/driver/file/result-json", test_file_result_json);
   g_test_add_func ("/driver/event/names", test_event_names);
   g_test_add_func ("/driver/event/data", test_event_data);

@@ -4,35 +4,98 @@
 
 #include "driver-follow.h"
 #include "ev-json.h"
+#include "ev-supply.h"
 
 G_DEFINE_QUARK (driver-error-quark, driver_error)
 
-static const char * const phase_names[] = {
-  [DRIVER_PHASE_IDLE] = "idle",
-  [DRIVER_PHASE_REQUESTED] = "requested",
-  [DRIVER_PHASE_NO_ANSWER] = "no-answer",
-  [DRIVER_PHASE_AUTHORIZED] = "authorized",
-  [DRIVER_PHASE_SUPPLYING] = "supplying",
-  [DRIVER_PHASE_FINISHED] = "finished",
-  [DRIVER_PHASE_DENIED] = "denied",
-  [DRIVER_PHASE_FAILED] = "failed",
+/* The phases a supply has: the names are EvSupply's, so that the state
+ * file, the events and Central's database say them alike. */
+static const struct {
+  DriverPhase phase;
+  EvSupplyPhase supply_phase;
+} supply_phases[] = {
+  { DRIVER_PHASE_REQUESTED, EV_SUPPLY_PHASE_REQUESTED },
+  { DRIVER_PHASE_AUTHORIZED, EV_SUPPLY_PHASE_AUTHORIZED },
+  { DRIVER_PHASE_SUPPLYING, EV_SUPPLY_PHASE_SUPPLYING },
+  { DRIVER_PHASE_FINISHED, EV_SUPPLY_PHASE_FINISHED },
+  { DRIVER_PHASE_FAILED, EV_SUPPLY_PHASE_FAILED },
 };
 
+/* The states of a request rather than of a supply, named by the driver. */
+static const struct {
+  DriverPhase phase;
+  const char *name;
+} request_phases[] = {
+  { DRIVER_PHASE_IDLE, "idle" },
+  { DRIVER_PHASE_NO_ANSWER, "no-answer" },
+  { DRIVER_PHASE_DENIED, "denied" },
+};
+
+/**
+ * driver_phase_to_supply_phase:
+ * @phase: a driver phase
+ * @supply_phase: (out) (optional): where to put the supply's phase
+ *
+ * Returns: %TRUE if @phase is a phase of a supply (not idle, no-answer
+ *   or denied, which belong to a request); @supply_phase is untouched
+ *   otherwise
+ */
+gboolean
+driver_phase_to_supply_phase (DriverPhase    phase,
+                              EvSupplyPhase *supply_phase)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (supply_phases); i++)
+    if (supply_phases[i].phase == phase)
+      {
+        if (supply_phase != NULL)
+          *supply_phase = supply_phases[i].supply_phase;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/**
+ * driver_phase_to_string:
+ * @phase: a driver phase
+ *
+ * The one place that names the driver's phases: the state file and the
+ * headless events (docs/cli.md) write these names.
+ *
+ * Returns: the phase's stable name
+ */
 const char *
 driver_phase_to_string (DriverPhase phase)
 {
-  g_return_val_if_fail (phase <= DRIVER_PHASE_FAILED, NULL);
-  return phase_names[phase];
+  EvSupplyPhase supply_phase;
+
+  if (driver_phase_to_supply_phase (phase, &supply_phase))
+    return ev_supply_phase_to_string (supply_phase);
+  for (guint i = 0; i < G_N_ELEMENTS (request_phases); i++)
+    if (request_phases[i].phase == phase)
+      return request_phases[i].name;
+  g_return_val_if_reached (NULL);
 }
 
 gboolean
 driver_phase_from_string (const char  *text,
                           DriverPhase *phase)
 {
-  for (guint i = 0; text != NULL && i < G_N_ELEMENTS (phase_names); i++)
-    if (g_str_equal (text, phase_names[i]))
+  EvSupplyPhase supply_phase;
+
+  if (text == NULL)
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (request_phases); i++)
+    if (g_str_equal (text, request_phases[i].name))
       {
-        *phase = i;
+        *phase = request_phases[i].phase;
+        return TRUE;
+      }
+  if (!ev_supply_phase_from_string (text, &supply_phase))
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (supply_phases); i++)
+    if (supply_phases[i].supply_phase == supply_phase)
+      {
+        *phase = supply_phases[i].phase;
         return TRUE;
       }
   return FALSE;

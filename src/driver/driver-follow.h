@@ -3,6 +3,7 @@
 #include <json-glib/json-glib.h>
 
 #include "ev-messages.h"
+#include "ev-supply.h"
 
 G_BEGIN_DECLS
 
@@ -87,6 +88,8 @@ typedef struct
 } DriverFollow;
 
 const char        *driver_phase_to_string     (DriverPhase          phase);
+gboolean           driver_phase_to_supply_phase (DriverPhase        phase,
+                                                 EvSupplyPhase     *supply_phase);
 gboolean           driver_phase_from_string   (const char          *text,
                                                DriverPhase         *phase);
 gboolean           driver_phase_is_active     (DriverPhase          phase);

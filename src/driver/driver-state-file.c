@@ -155,14 +155,15 @@ driver_record_history (DriverCore *self)
 {
   DriverFollow *follow = self->follow;
   g_autoptr(EvSupply) session = NULL;
+  EvSupplyPhase phase;
 
   if ((follow->phase != DRIVER_PHASE_FINISHED && follow->phase != DRIVER_PHASE_FAILED) ||
       follow->supply_id == NULL || g_hash_table_contains (self->history_ids, follow->supply_id))
     return;
 
   session = ev_supply_new (follow->supply_id, follow->cp_id, self->driver_id);
-  ev_supply_set_phase (session, follow->phase == DRIVER_PHASE_FINISHED ? EV_SUPPLY_PHASE_FINISHED
-                                                                               : EV_SUPPLY_PHASE_FAILED);
+  driver_phase_to_supply_phase (follow->phase, &phase);
+  ev_supply_set_phase (session, phase);
   ev_supply_set_reason (session, follow->reason);
   ev_supply_set_kwh (session, follow->kwh);
   ev_supply_set_amount (session, follow->amount);
