@@ -7,7 +7,7 @@
 
 #include "ev-json.h"
 #include "ev-message-codec.h"
-#include "ev-messages.h"
+#include "ev-protocol.h"
 
 /* Members ---------------------------------------------------------------- */
 
@@ -25,13 +25,15 @@ selector_of (const EvMessageType *type,
   return -1;
 }
 
+/* A selector of -1 (none, or not read yet) is in every mask but 0; one
+ * out of range, in none. */
 static gboolean
 in_mask (guint32 mask,
          int     selector)
 {
-  if (selector < 0 || selector >= 32)
+  if (selector < 0)
     return mask != 0;
-  return (mask & EV_MESSAGE_WHEN (selector)) != 0;
+  return selector < 32 && (mask & EV_MESSAGE_WHEN (selector)) != 0;
 }
 
 static gboolean
@@ -451,18 +453,16 @@ get_integer (JsonNode    *node,
              gint64      *value,
              GError     **error)
 {
-  GType type = value_type (node);
   double d;
 
-  if (type == G_TYPE_INT64)
+  if (value_type (node) == G_TYPE_INT64)
     {
       *value = json_node_get_int (node);
       return TRUE;
     }
-  if (type != G_TYPE_DOUBLE)
-    return wrong_type (name, _("Field “%s” must be a number"), error);
+  if (!get_number (node, name, &d, error))
+    return FALSE;
 
-  d = json_node_get_double (node);
   /* 2^63 is exactly representable; anything in range converts. */
   if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) ||
       d != (double) (gint64) d)
@@ -598,12 +598,14 @@ read_fields (const EvMessageType  *type,
              int                  *refusal,
              GError              **error)
 {
-  /* The selecting member comes before those that depend on it, so the
-   * value read so far is the one that counts. */
+  /* Until the selecting member is read, which comes before every member
+   * that depends on it, each member counts as carried and required or
+   * not by its mask alone. */
+  int selector = -1;
+
   for (guint i = 0; i < type->n_fields; i++)
     {
       const EvMessageField *field = &type->fields[i];
-      int selector = selector_of (type, msg);
       JsonNode *node;
 
       if (!is_carried (field, selector))
@@ -617,6 +619,8 @@ read_fields (const EvMessageType  *type,
       if (!read_field (node, field, msg, error))
         return FALSE;
       set_present (field, msg);
+      if (field->flags & EV_MESSAGE_FIELD_SELECTS)
+        selector = *MEMBER (msg, field, int);
     }
 
   return TRUE;

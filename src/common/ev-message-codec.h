@@ -24,7 +24,7 @@ typedef struct {
   gint64 ts;
 } EvEnvelope;
 
-void            ev_envelope_ensure            (EvEnvelope          *envelope);
+void ev_envelope_ensure (EvEnvelope *envelope);
 
 /**
  * EvMessageFieldType:
