@@ -3,6 +3,7 @@
 #include <glib.h>
 
 #include "ev-cp-state.h"
+#include "ev-message-codec.h"
 #include "ev-protocol.h"
 
 G_BEGIN_DECLS
@@ -324,15 +325,7 @@ EvLinkRequest  *ev_link_request_new_central   (gboolean             reachable);
 EvLinkRequest  *ev_link_request_new_price     (double               price);
 EvLinkRequest  *ev_link_request_new_key       (const char          *cp_id,
                                                const char          *key);
-EvLinkRequest  *ev_link_request_copy          (const EvLinkRequest *request);
-void            ev_link_request_free          (EvLinkRequest       *request);
-gboolean        ev_link_request_equal         (const EvLinkRequest *a,
-                                               const EvLinkRequest *b);
-char           *ev_link_request_to_json       (const EvLinkRequest *request,
-                                               gsize               *length);
-EvLinkRequest  *ev_link_request_from_json     (const char          *data,
-                                               gssize               length,
-                                               GError             **error);
+EV_MESSAGE_DECLARE_CODEC (EvLinkRequest, ev_link_request)
 EvLinkRequest  *ev_link_request_parse         (const char          *data,
                                                gssize               length,
                                                EvLinkReason        *reason,
@@ -389,35 +382,10 @@ EvLinkResponse *ev_link_response_new_not_paired   (const char           *challen
 EvLinkResponse *ev_link_response_new_bad_json     (void);
 EvLinkResponse *ev_link_response_new_unknown_type (void);
 EvLinkResponse *ev_link_response_new_for_reason   (EvLinkReason          reason);
-EvLinkResponse *ev_link_response_copy             (const EvLinkResponse *response);
-void            ev_link_response_free             (EvLinkResponse       *response);
-gboolean        ev_link_response_equal            (const EvLinkResponse *a,
-                                                   const EvLinkResponse *b);
-char           *ev_link_response_to_json          (const EvLinkResponse *response,
-                                                   gsize                *length);
-EvLinkResponse *ev_link_response_from_json        (const char           *data,
-                                                   gssize                length,
-                                                   GError              **error);
+EV_MESSAGE_DECLARE_CODEC (EvLinkResponse, ev_link_response)
 
 /* ------------------------------------------------------------------ */
 /* Section 3: Kafka messages                                           */
-
-/**
- * EvEnvelope:
- * @id: (nullable): the message UUID, for de-duplication.
- * @ts: the time of the message in ms since the epoch; 0 when unset.
- *
- * The envelope of every Kafka message (`"v":1` is implied). An encoder
- * writes a fresh UUID and the current time for an unset envelope without
- * changing the message; call ev_envelope_ensure() first to keep them, e.g.
- * to resend the same message.
- */
-typedef struct {
-  char *id;
-  gint64 ts;
-} EvEnvelope;
-
-void            ev_envelope_ensure            (EvEnvelope          *envelope);
 
 /**
  * EvSupplyRequest:
@@ -441,15 +409,7 @@ EvSupplyRequest *ev_supply_request_new        (const char             *request_i
                                                const char             *cp_id,
                                                const char             *driver_id,
                                                EvSupplyOrigin          origin);
-EvSupplyRequest *ev_supply_request_copy       (const EvSupplyRequest  *msg);
-void             ev_supply_request_free       (EvSupplyRequest        *msg);
-gboolean         ev_supply_request_equal      (const EvSupplyRequest  *a,
-                                               const EvSupplyRequest  *b);
-char            *ev_supply_request_to_json    (const EvSupplyRequest  *msg,
-                                               gsize                  *length);
-EvSupplyRequest *ev_supply_request_from_json  (const char             *data,
-                                               gssize                  length,
-                                               GError                **error);
+EV_MESSAGE_DECLARE_CODEC (EvSupplyRequest, ev_supply_request)
 
 /**
  * EvSupplyResponse:
@@ -486,15 +446,7 @@ EvSupplyResponse *ev_supply_response_new_denied     (const char             *req
                                                      const char             *driver_id,
                                                      const char             *cp_id,
                                                      EvSupplyDenyReason      reason);
-EvSupplyResponse *ev_supply_response_copy           (const EvSupplyResponse *msg);
-void              ev_supply_response_free           (EvSupplyResponse       *msg);
-gboolean          ev_supply_response_equal          (const EvSupplyResponse *a,
-                                                     const EvSupplyResponse *b);
-char             *ev_supply_response_to_json        (const EvSupplyResponse *msg,
-                                                     gsize                  *length);
-EvSupplyResponse *ev_supply_response_from_json      (const char             *data,
-                                                     gssize                  length,
-                                                     GError                **error);
+EV_MESSAGE_DECLARE_CODEC (EvSupplyResponse, ev_supply_response)
 
 /* The `target` of a directive meant for every engine. */
 #define EV_DIRECTIVE_TARGET_ALL "all"
@@ -527,19 +479,11 @@ typedef struct {
 EvDirective *ev_directive_new             (const char         *target,
                                            EvDirectiveAction   action,
                                            gint64              expires);
-EvDirective *ev_directive_copy            (const EvDirective  *msg);
-void         ev_directive_free            (EvDirective        *msg);
-gboolean     ev_directive_equal           (const EvDirective  *a,
-                                           const EvDirective  *b);
+EV_MESSAGE_DECLARE_CODEC (EvDirective, ev_directive)
 gboolean     ev_directive_applies_to      (const EvDirective  *msg,
                                            const char         *cp_id);
 gboolean     ev_directive_is_expired      (const EvDirective  *msg,
                                            gint64              now_ms);
-char        *ev_directive_to_json         (const EvDirective  *msg,
-                                           gsize              *length);
-EvDirective *ev_directive_from_json       (const char         *data,
-                                           gssize              length,
-                                           GError            **error);
 
 /**
  * EvSupplyData:
@@ -582,15 +526,7 @@ EvSupplyData *ev_supply_data_new          (EvSupplyDataKind    kind,
                                            const char         *cp_id,
                                            const char         *driver_id,
                                            guint               seq);
-EvSupplyData *ev_supply_data_copy         (const EvSupplyData *msg);
-void          ev_supply_data_free         (EvSupplyData       *msg);
-gboolean      ev_supply_data_equal        (const EvSupplyData *a,
-                                           const EvSupplyData *b);
-char         *ev_supply_data_to_json      (const EvSupplyData *msg,
-                                           gsize              *length);
-EvSupplyData *ev_supply_data_from_json    (const char         *data,
-                                           gssize              length,
-                                           GError            **error);
+EV_MESSAGE_DECLARE_CODEC (EvSupplyData, ev_supply_data)
 
 /**
  * EvSupplyError:
@@ -618,15 +554,7 @@ EvSupplyError *ev_supply_error_new        (const char          *supply_id,
                                            const char          *driver_id,
                                            const char          *cp_id,
                                            EvSupplyErrorReason  reason);
-EvSupplyError *ev_supply_error_copy       (const EvSupplyError *msg);
-void           ev_supply_error_free       (EvSupplyError       *msg);
-gboolean       ev_supply_error_equal      (const EvSupplyError *a,
-                                           const EvSupplyError *b);
-char          *ev_supply_error_to_json    (const EvSupplyError *msg,
-                                           gsize               *length);
-EvSupplyError *ev_supply_error_from_json  (const char          *data,
-                                           gssize               length,
-                                           GError             **error);
+EV_MESSAGE_DECLARE_CODEC (EvSupplyError, ev_supply_error)
 
 /**
  * EvCpStateMessage:
@@ -650,15 +578,7 @@ typedef struct {
 
 EvCpStateMessage *ev_cp_state_message_new       (const char             *cp_id,
                                                  EvCpState               state);
-EvCpStateMessage *ev_cp_state_message_copy      (const EvCpStateMessage *msg);
-void              ev_cp_state_message_free      (EvCpStateMessage       *msg);
-gboolean          ev_cp_state_message_equal     (const EvCpStateMessage *a,
-                                                 const EvCpStateMessage *b);
-char             *ev_cp_state_message_to_json   (const EvCpStateMessage *msg,
-                                                 gsize                  *length);
-EvCpStateMessage *ev_cp_state_message_from_json (const char             *data,
-                                                 gssize                  length,
-                                                 GError                **error);
+EV_MESSAGE_DECLARE_CODEC (EvCpStateMessage, ev_cp_state_message)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvLinkRequest, ev_link_request_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvLinkResponse, ev_link_response_free)
@@ -668,6 +588,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvDirective, ev_directive_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvSupplyData, ev_supply_data_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvSupplyError, ev_supply_error_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EvCpStateMessage, ev_cp_state_message_free)
+
+const EvMessageType * const *ev_message_types (guint *n_types);
 
 const char *ev_reason_describe (const char *reason);
 
