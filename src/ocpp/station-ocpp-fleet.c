@@ -78,6 +78,7 @@ struct _StationOcppFleet
   char         *url;
   char         *prefix;
   SoupSession  *session;
+  GCancellable *cancellable;     /* of the handshakes */
   EvOcppSchema *schema;
   Charger      *chargers;
   guint         next_to_connect;
@@ -650,13 +651,15 @@ connected_cb (GObject      *source,
               gpointer      user_data)
 {
   Charger *cp = user_data;
-  StationOcppFleet *fleet = cp->fleet;
+  StationOcppFleet *fleet;
   g_autoptr (GError) error = NULL;
   SoupWebsocketConnection *ws;
 
   ws = soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &error);
+  /* Cancelled when the fleet is finalized: @cp is gone. */
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
+  fleet = cp->fleet;
   fleet->handshakes--;
   if (ws == NULL)
     {
@@ -684,7 +687,7 @@ charger_connect (Charger *cp)
   cp->phase = PHASE_CONNECTING;
   fleet->handshakes++;
   soup_session_websocket_connect_async (fleet->session, msg, NULL, (char **) protocols,
-                                        G_PRIORITY_DEFAULT, NULL, connected_cb, cp);
+                                        G_PRIORITY_DEFAULT, fleet->cancellable, connected_cb, cp);
 }
 
 /* The fleet's one timer ------------------------------------------------------ */
@@ -871,6 +874,8 @@ station_ocpp_fleet_finalize (GObject *object)
 
   self->stopping = TRUE;
   g_clear_handle_id (&self->tick_id, g_source_remove);
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
   for (guint i = 0; self->chargers != NULL && i < self->config.count; i++)
     {
       charger_drop (&self->chargers[i]);
@@ -897,6 +902,7 @@ station_ocpp_fleet_class_init (StationOcppFleetClass *klass)
 static void
 station_ocpp_fleet_init (StationOcppFleet *self)
 {
+  self->cancellable = g_cancellable_new ();
   self->boot.samples = g_array_new (FALSE, FALSE, sizeof (guint32));
   self->rtt.samples = g_array_new (FALSE, FALSE, sizeof (guint32));
 }
