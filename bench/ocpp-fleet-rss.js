@@ -22,7 +22,7 @@ async function main () {
   });
   const http = await server.listen(0, '127.0.0.1');
   const started = Date.now();
-  const fleet = spawn(program, ['--ocpp', `ws://127.0.0.1:${http.address().port}/ocpp`, '--count', count,
+  const fleet = spawn(program, ['fleet', '--ocpp', `ws://127.0.0.1:${http.address().port}/ocpp`, '--count', count,
                                 '--stats-interval', '1000'],
                       { stdio: ['pipe', 'pipe', 'inherit'] });
   readline.createInterface({ input: fleet.stdout }).on('line', (line) => {

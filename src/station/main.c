@@ -11,6 +11,7 @@
 #include "station-application.h"
 #include "station-engine.h"
 #include "station-fleet.h"
+#include "station-ocpp-fleet.h"
 #include "station-headless.h"
 #include "station-monitor.h"
 #include "station-util.h"
@@ -573,6 +574,18 @@ run_fleet (int    argc,
   return station_fleet_run_headless (fleet);
 }
 
+/* `ev-station fleet --ocpp URL` simulates OCPP 1.6-J chargers instead of
+ * our own CPs (docs/ocpp.md). */
+static gboolean
+wants_ocpp (int    argc,
+            char **argv)
+{
+  for (int i = 1; i < argc && !g_str_equal (argv[i], "--"); i++)
+    if (g_str_equal (argv[i], "--ocpp") || g_str_has_prefix (argv[i], "--ocpp="))
+      return TRUE;
+  return FALSE;
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -587,7 +600,8 @@ main (int   argc,
   if (argc > 1 && g_str_equal (argv[1], "monitor"))
     return run_monitor (argc - 1, argv + 1);
   if (argc > 1 && g_str_equal (argv[1], "fleet"))
-    return run_fleet (argc - 1, argv + 1);
+    return wants_ocpp (argc - 1, argv + 1) ? station_ocpp_fleet_main (argc - 1, argv + 1)
+                                           : run_fleet (argc - 1, argv + 1);
 
   context = new_context (_("[engine|monitor|fleet]"),
                          _("The station simulator of EV Charging Network. Without a role it opens the launcher window. "

@@ -1,5 +1,5 @@
 // csms-fleet.js: an ocpp-rpc CSMS in strict mode against our simulated
-// OCPP 1.6-J chargers (issue 18). Usage: node csms-fleet.js FLEET-PROGRAM
+// OCPP 1.6-J chargers (issue 18). Usage: node csms-fleet.js EV-STATION
 // Exits 0 when every check holds, 1 with the reason otherwise.
 'use strict';
 
@@ -103,7 +103,7 @@ async function main () {
 
   const http = await server.listen(0, '127.0.0.1');
   const url = `ws://127.0.0.1:${http.address().port}/ocpp`;
-  const fleet = spawn(program, ['--ocpp', url, '--count', String(COUNT), '--prefix', PREFIX,
+  const fleet = spawn(program, ['fleet', '--ocpp', url, '--count', String(COUNT), '--prefix', PREFIX,
                                 '--power-kw', '1000', '--meter-interval', '1', '--stats-interval', '0'],
                       { stdio: ['pipe', 'pipe', 'inherit'] });
   const events = [];
