@@ -645,6 +645,8 @@ file_record_result (DriverCore *self,
   self->file->concluded_at = g_get_monotonic_time ();
   self->file->index++;
   driver_emit (self, DRIVER_EVENT_FILE_RESULT, NULL, &data);
+  /* The spacing runs from when everyone has heard of the result. */
+  self->file->concluded_at = g_get_monotonic_time ();
 }
 
 /* @stopped: the user stopped the run before its end; the lines not yet

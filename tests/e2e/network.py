@@ -633,8 +633,12 @@ def check_outcome(net, supply_id, reason, engine, driver=None):
 def relayed_once(net, *supply_ids):
     """Each supply's outcome went out to its driver once on Kafka: one
     ticket, or one error, or an error (Central's, at a fault) and then the
-    engine's ticket that settled it."""
-    messages = net.topic("supply-data2", "supply-error")
+    engine's ticket that settled it. One message may stand on the topic
+    twice with the same envelope id: Central's outbox sends a row again
+    when Central was killed after the broker took it but before it heard
+    so, and receivers drop the repeat by its id (docs/protocol.md, section
+    3); two messages with different ids would be two relays."""
+    messages = {m.get("id"): m for m in net.topic("supply-data2", "supply-error")}.values()
     tickets = [m.get("supply_id") for m in messages if m.get("kind") == "ticket"]
     errors = [m.get("supply_id") for m in messages if "kind" not in m]
     for supply_id in supply_ids:
