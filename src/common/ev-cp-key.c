@@ -194,7 +194,7 @@ ev_mac_message_verify (const EvCpKey *keys,
 
   g_return_val_if_fail (topic != NULL, FALSE);
 
-  if (text == NULL || len < MAC_TRAILER_LEN + 3 ||
+  if (text == NULL || len < MAC_TRAILER_LEN + 2 ||
       memcmp (text + len - MAC_TRAILER_LEN, MAC_OPEN, strlen (MAC_OPEN)) != 0)
     {
       g_set_error_literal (error, EV_SIGNING_ERROR, EV_SIGNING_ERROR_UNSIGNED,
@@ -202,7 +202,7 @@ ev_mac_message_verify (const EvCpKey *keys,
       return FALSE;
     }
   open = text + len - MAC_TRAILER_LEN;
-  if (text[0] != '{' || open - text < 3 || open[-1] == '{' ||
+  if (text[0] != '{' || open - text < 2 || open[-1] == '{' ||
       memcmp (text + len - strlen (SIG_CLOSE), SIG_CLOSE, strlen (SIG_CLOSE)) != 0 ||
       !signing_decode_base64_exact (open + strlen (MAC_OPEN), MAC_B64_LEN, mac, sizeof mac) ||
       (kafka_key != NULL && strchr (kafka_key, '\n') != NULL))
