@@ -331,6 +331,74 @@ test_timers (Fixture       *fixture,
     close (fds[i][1]);
 }
 
+/* An owner's timer, tied to no conn. */
+typedef struct {
+  EvTimerWheelEntry entry;
+  Fixture *fixture;
+  int index;
+  gboolean again;
+} OwnerTimer;
+
+static void
+owner_timer_cb (EvTimerWheelEntry *entry,
+                gpointer           user_data)
+{
+  OwnerTimer *timer = (OwnerTimer *) entry;   /* the entry is the first member */
+  Fixture *fixture = user_data;
+
+  g_assert_true (fixture == timer->fixture);
+  fixture->fired[timer->index] = g_get_monotonic_time ();
+  note (fixture, (const char *[]) { "A", "B", "C", "D" }[timer->index]);
+  /* A timer may schedule itself again from its own call. */
+  if (timer->again)
+    {
+      timer->again = FALSE;
+      fixture->due[timer->index] = g_get_monotonic_time () + 15 * G_TIME_SPAN_MILLISECOND;
+      ev_link_set_schedule (fixture->set, entry, (fixture->due[timer->index] + 999) / 1000);
+    }
+}
+
+/* The owner's timers run on the set's clock with no descriptor at all:
+ * in the order of their times, none early, a cancelled one never, one
+ * scheduled again from its call at its new time. */
+static void
+test_owner_timers (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  static const int after_ms[4] = { 30, 10, 20, 25 };
+  OwnerTimer timers[4];
+  gint64 start = g_get_monotonic_time ();
+  g_autofree char *order = NULL;
+
+  ev_link_set_set_timer_func (fixture->set, owner_timer_cb, fixture);
+  for (int i = 0; i < 4; i++)
+    {
+      timers[i] = (OwnerTimer) { .fixture = fixture, .index = i };
+      fixture->due[i] = start + after_ms[i] * G_TIME_SPAN_MILLISECOND;
+      ev_link_set_schedule (fixture->set, &timers[i].entry, (fixture->due[i] + 999) / 1000);
+    }
+  ev_link_set_cancel (fixture->set, &timers[3].entry);
+  timers[1].again = TRUE;
+
+  /* A wait for a descriptor that never comes ends at the next timer. */
+  while (fixture->events->len < 4)
+    {
+      ev_link_set_iterate (fixture->set, WAIT_MS);
+      g_assert_cmpint (g_get_monotonic_time () - start, <, WAIT_MS * G_TIME_SPAN_MILLISECOND);
+    }
+  while (g_get_monotonic_time () < start + 50 * G_TIME_SPAN_MILLISECOND)
+    ev_link_set_iterate (fixture->set, 10);
+
+  g_ptr_array_add (fixture->events, NULL);
+  order = g_strjoinv (",", (char **) fixture->events->pdata);
+  /* B again lands 15 ms after its first call: after C, maybe after A. */
+  g_assert_true (g_str_equal (order, "B,C,B,A") || g_str_equal (order, "B,C,A,B"));
+  for (int i = 0; i < 3; i++)
+    g_assert_cmpint (fixture->fired[i], >=, fixture->due[i]);
+  g_assert_cmpint (fixture->fired[3], ==, 0);
+  g_assert_cmpuint (ev_link_set_get_n_conns (fixture->set), ==, 0);
+}
+
 /* The peer closing ends a conn without a session with PEER_CLOSED. */
 static void
 test_peer_closes (Fixture       *fixture,
@@ -573,6 +641,7 @@ main (int   argc,
   ADD ("/link-set/accept", test_accept);
   ADD ("/link-set/connect", test_connect);
   ADD ("/link-set/timers", test_timers);
+  ADD ("/link-set/owner-timers", test_owner_timers);
   ADD ("/link-set/peer-closes", test_peer_closes);
   ADD ("/link-set/close-in-callback", test_close_in_callback);
   ADD ("/link-set/back-pressure", test_back_pressure);

@@ -65,6 +65,12 @@ struct _EvLinkSet
   gint64 floor_ms;
 
   EvTimerWheel wheel;
+  /* The owner's timers, tied to no conn (ev_link_set_set_timer_func()),
+   * and the wakeup last asked of the source. */
+  EvTimerWheel *timers;
+  EvTimerWheelFunc timer_func;
+  gpointer timer_data;
+  gint64 wakeup_us;
   guint8 buffer[LINK_SET_READ_CHUNK];
 };
 

@@ -72,8 +72,16 @@ update_wakeup (EvLinkSet *self)
   gint64 due = ev_timer_wheel_get_next_due (&self->wheel);
   gint64 ready = due < 0 ? -1 : due * 1000;
 
+  if (self->timers != NULL)
+    {
+      gint64 owner_due = ev_timer_wheel_get_next_due (self->timers);
+
+      if (owner_due >= 0 && (ready < 0 || owner_due * 1000 < ready))
+        ready = owner_due * 1000;
+    }
   if (self->accept_paused_until > 0 && (ready < 0 || self->accept_paused_until < ready))
     ready = self->accept_paused_until;
+  self->wakeup_us = ready;
   ev_epoll_source_set_wakeup (self->source, ready);
 }
 
@@ -311,6 +319,8 @@ epoll_dispatched_cb (gpointer user_data)
   /* What the timers reschedule lands in a later millisecond. */
   self->floor_ms = now + 1;
   ev_timer_wheel_advance (&self->wheel, now, timer_cb, self);
+  if (self->timers != NULL)
+    ev_timer_wheel_advance (self->timers, now, self->timer_func, self->timer_data);
   self->floor_ms = 0;
 
   self->in_batch = FALSE;
@@ -346,6 +356,7 @@ ev_link_set_new (GError **error)
   g_source_set_static_name (self->source, "EvLinkSet");
   self->ref_count = 1;
   self->read_limit = EV_LINK_SET_DEFAULT_READ_LIMIT;
+  self->wakeup_us = -1;
   self->listeners = g_ptr_array_new ();
   self->zombies = g_ptr_array_new_with_free_func ((GDestroyNotify) conn_free);
   ev_timer_wheel_init (&self->wheel, now_ms ());
@@ -390,6 +401,9 @@ ev_link_set_unref (EvLinkSet *self)
   g_clear_pointer (&self->source, g_source_unref);
   g_clear_pointer (&self->zombies, g_ptr_array_unref);
   g_clear_pointer (&self->listeners, g_ptr_array_unref);
+  if (self->timers != NULL)
+    ev_timer_wheel_clear (self->timers);
+  g_free (self->timers);
   g_free (self);
 }
 
@@ -653,3 +667,76 @@ ev_link_set_close_all (EvLinkSet *self,
   link_set_leave (self);
 }
 
+
+/* The owner's timers ----------------------------------------------------------- */
+
+/**
+ * ev_link_set_set_timer_func:
+ * @self: a set
+ * @func: called for each of the owner's entries once it is due (after it
+ *   is unscheduled); it may call into the set and schedule any entry
+ * @user_data: passed to @func
+ *
+ * Gives the owner timers of its own on the set's clock, tied to no conn:
+ * something timed whether or not it has a descriptor now (a client
+ * waiting to connect again, say). Set it once, before scheduling.
+ */
+void
+ev_link_set_set_timer_func (EvLinkSet        *self,
+                            EvTimerWheelFunc  func,
+                            gpointer          user_data)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (func != NULL);
+
+  if (self->timers == NULL)
+    {
+      self->timers = g_new0 (EvTimerWheel, 1);
+      ev_timer_wheel_init (self->timers, now_ms ());
+    }
+  self->timer_func = func;
+  self->timer_data = user_data;
+}
+
+/**
+ * ev_link_set_schedule:
+ * @self: a set with a timer function
+ * @entry: an entry of the owner's, embedded in what it times
+ * @due_ms: when it is due, in milliseconds of g_get_monotonic_time()
+ *
+ * Schedules @entry, or moves it if it was scheduled.
+ */
+void
+ev_link_set_schedule (EvLinkSet         *self,
+                      EvTimerWheelEntry *entry,
+                      gint64             due_ms)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (self->timers != NULL);
+
+  ev_timer_wheel_schedule (self->timers, entry, due_ms);
+  /* Within a call into the set the wakeup follows when it returns; an
+   * earlier wakeup than needed only makes one dispatch find less due. */
+  if (self->depth == 0 && (self->wakeup_us < 0 || due_ms * 1000 < self->wakeup_us))
+    {
+      self->wakeup_us = due_ms * 1000;
+      ev_epoll_source_set_wakeup (self->source, self->wakeup_us);
+    }
+}
+
+/**
+ * ev_link_set_cancel:
+ * @self: a set with a timer function
+ * @entry: an entry of the owner's
+ *
+ * Unschedules @entry; an entry not scheduled is ignored.
+ */
+void
+ev_link_set_cancel (EvLinkSet         *self,
+                    EvTimerWheelEntry *entry)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (self->timers != NULL);
+
+  ev_timer_wheel_cancel (self->timers, entry);
+}

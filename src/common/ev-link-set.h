@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "ev-link-session.h"
+#include "ev-timer-wheel.h"
 #include "ev-tls.h"
 
 G_BEGIN_DECLS
@@ -88,6 +89,14 @@ EvLinkConn   *ev_link_set_watch          (EvLinkSet              *self,
                                           gpointer                user_data);
 void          ev_link_set_close_all      (EvLinkSet              *self,
                                           gboolean                notify);
+void          ev_link_set_set_timer_func (EvLinkSet              *self,
+                                          EvTimerWheelFunc        func,
+                                          gpointer                user_data);
+void          ev_link_set_schedule       (EvLinkSet              *self,
+                                          EvTimerWheelEntry      *entry,
+                                          gint64                  due_ms);
+void          ev_link_set_cancel         (EvLinkSet              *self,
+                                          EvTimerWheelEntry      *entry);
 
 int           ev_link_conn_get_fd        (EvLinkConn             *conn);
 gpointer      ev_link_conn_get_user_data (EvLinkConn             *conn);

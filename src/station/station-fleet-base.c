@@ -131,16 +131,8 @@ fleet_cp_reschedule (FleetCp *cp)
   StationFleet *self = cp->fleet;
   gint64 due = G_MAXINT64;
 
-  if ((cp->link == CP_LINK_IDLE && !cp->queued) || cp->link == CP_LINK_CONNECTING ||
-      (cp->tls != NULL && cp->session == NULL))
+  if (cp->link == CP_LINK_IDLE && !cp->queued)
     due = cp->retry_at;
-  if (cp->session != NULL)
-    {
-      gint64 deadline = ev_link_session_get_deadline (cp->session);
-
-      if (deadline >= 0)
-        due = MIN (due, (deadline + 999) / 1000);
-    }
   if (cp->link == CP_LINK_UP && station_monitor_machine_get_deadline (&cp->monitor) > 0)
     due = MIN (due, station_monitor_machine_get_deadline (&cp->monitor));
   if (!cp->engine_killed)
@@ -153,20 +145,10 @@ fleet_cp_reschedule (FleetCp *cp)
         due = MIN (due, fleet_epoch_to_monotonic_ms (deadline));
     }
 
-  if (due == G_MAXINT64)
-    ev_timer_wheel_cancel (self->wheel, &cp->timer);
-  else
-    ev_timer_wheel_schedule (self->wheel, &cp->timer, due);
-}
-
-/* The source wakes up at the wheel's next due time. */
-void
-fleet_rearm (StationFleet *self)
-{
-  gint64 due;
-
-  if (self->source == NULL)
+  if (self->links == NULL)
     return;
-  due = ev_timer_wheel_get_next_due (self->wheel);
-  ev_epoll_source_set_wakeup (self->source, due < 0 ? -1 : due * 1000);
+  if (due == G_MAXINT64)
+    ev_link_set_cancel (self->links, &cp->timer);
+  else
+    ev_link_set_schedule (self->links, &cp->timer, due);
 }

@@ -32,7 +32,6 @@ commanded (StationFleet *self,
   json_object_set_int_member (fields, "ts", ev_protocol_now_ms ());
   fleet_emit (self, event, fields);
   fleet_cp_reschedule (cp);
-  fleet_rearm (self);
   return TRUE;
 }
 

@@ -20,7 +20,7 @@ cp_request (FleetCp       *cp,
   g_autofree char *json = ev_link_request_to_json (request, NULL);
 
   ev_link_request_free (request);
-  cp->request_id = ev_link_session_request (cp->session, json, g_get_monotonic_time (), &error);
+  cp->request_id = ev_link_session_request (fleet_cp_session (cp), json, g_get_monotonic_time (), &error);
   if (cp->request_id == 0)
     {
       g_debug ("%s: cannot send a request: %s", fleet_cp_id (cp), error->message);
@@ -141,7 +141,8 @@ cp_act (FleetCp               *cp,
   if (actions.skipped)
     self->counters.status_skipped++;
   if (actions.close)
-    ev_link_session_close (cp->session);
+    ev_link_session_close (fleet_cp_session (cp));
+  fleet_cp_reschedule (cp);
 }
 
 static void
@@ -185,7 +186,7 @@ session_closed_cb (EvLinkSession *session,
 {
   FleetCp *cp = user_data;
 
-  /* The socket is closed by fleet_cp_update(), outside the session's calls. */
+  /* Its conn closes once this returns, and says so (conn_closed_cb()). */
   g_debug ("%s: link to Central closed: %s", fleet_cp_id (cp), reason != NULL ? reason->message : "");
   if (!cp->fleet->shutting_down && cp->monitor.link != STATION_CENTRAL_LINK_DENIED)
     cp->fleet->counters.errors++;
@@ -205,42 +206,23 @@ fleet_send_status (FleetCp *cp,
   cp_act (cp, station_monitor_machine_tick (&cp->monitor, &cp->fleet->monitor_config, now), NULL);
 }
 
-/* Sockets -------------------------------------------------------------------- */
-
-static void
-set_events (FleetCp *cp,
-            guint32  events)
-{
-  if (cp->events == events)
-    return;
-  if (ev_epoll_source_modify (cp->fleet->source, cp->fd, events, cp))
-    cp->events = events;
-}
-
-static void
-close_socket (FleetCp *cp)
-{
-  if (cp->fd < 0)
-    return;
-  ev_epoll_source_remove (cp->fleet->source, cp->fd);
-  if (cp->tls != NULL)
-    ev_tls_conn_bye (cp->tls);
-  g_clear_pointer (&cp->tls, ev_tls_conn_free);
-  close (cp->fd);
-  cp->fd = -1;
-  cp->events = 0;
-}
+/* The link -------------------------------------------------------------------- */
 
 /* The link is gone: try again after the backoff (0.5 s doubling to 5 s,
- * 5 s after a refusal). A killed monitor starts afresh when revived. */
+ * 5 s after a refusal). A killed monitor starts afresh when revived. A
+ * conn still open closes at once, without telling us. */
 void
 fleet_cp_lost (FleetCp *cp)
 {
   StationFleet *self = cp->fleet;
+  EvLinkConn *conn = g_steal_pointer (&cp->conn);
   guint delay;
 
-  close_socket (cp);
-  g_clear_pointer (&cp->session, ev_link_session_free);
+  if (conn != NULL)
+    {
+      ev_link_conn_set_user_data (conn, NULL, NULL);
+      ev_link_conn_close (conn);
+    }
   delay = station_monitor_machine_lost (&cp->monitor, &self->monitor_config);
   if (cp->link == CP_LINK_KILLED)
     {
@@ -253,180 +235,95 @@ fleet_cp_lost (FleetCp *cp)
 
   cp->retry_at = fleet_now_ms () + delay;
   self->counters.reconnects++;
+  fleet_cp_reschedule (cp);
 }
 
+/* Connected, and TLS negotiated if any: the session starts right after
+ * this (it sends ENQ). */
+static void
+conn_opened_cb (EvLinkConn *conn,
+                gpointer    user_data)
+{
+  FleetCp *cp = user_data;
+
+  ev_link_conn_set_timer (conn, -1);
+  fleet_set_link (cp, CP_LINK_HANDSHAKE);
+  ev_link_conn_set_session (conn, ev_link_session_new (EV_LINK_ROLE_CLIENT, &session_callbacks, cp));
+}
+
+static void
+conn_timer_cb (EvLinkConn *conn,
+               gint64      now_us,
+               gpointer    user_data)
+{
+  FleetCp *cp = user_data;
+
+  g_debug ("%s: connecting to Central timed out", fleet_cp_id (cp));
+  cp->fleet->counters.errors++;
+  fleet_cp_lost (cp);
+}
+
+static void
+conn_closed_cb (EvLinkConn   *conn,
+                const GError *reason,
+                gpointer      user_data)
+{
+  FleetCp *cp = user_data;
+  StationFleet *self = cp->fleet;
+
+  if (reason != NULL && reason->domain == EV_TLS_ERROR)
+    {
+      if (self->counters.errors++ == 0)
+        g_message ("TLS with Central at %s failed for %s: %s", self->central, fleet_cp_id (cp), reason->message);
+    }
+  else if (reason != NULL)
+    {
+      g_debug ("%s: cannot reach Central: %s", fleet_cp_id (cp), reason->message);
+      self->counters.errors++;
+    }
+  cp->conn = NULL;
+  fleet_cp_lost (cp);
+}
+
+static const EvLinkConnFuncs conn_funcs = {
+  .opened = conn_opened_cb,
+  .timer = conn_timer_cb,
+  .closed = conn_closed_cb,
+};
+
+/* Connects @cp to Central, through TLS if the fleet has it; it has
+ * CONNECT_TIMEOUT_MS to get there. */
 void
 fleet_cp_connect (FleetCp *cp,
                   gint64   now)
 {
   StationFleet *self = cp->fleet;
-  int one = 1;
-  int fd;
-
-  fd = socket (self->address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd >= 0)
-    setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (fd < 0 ||
-      (connect (fd, (struct sockaddr *) &self->address, self->address_len) != 0 && errno != EINPROGRESS) ||
-      !ev_epoll_source_add (self->source, fd, EPOLLOUT, cp))
-    {
-      if (self->counters.errors++ == 0)
-        g_message ("Cannot connect %s to Central at %s: %s", fleet_cp_id (cp), self->central, g_strerror (errno));
-      if (fd >= 0)
-        close (fd);
-      fleet_cp_lost (cp);
-      return;
-    }
-
-  cp->fd = fd;
-  cp->events = EPOLLOUT;
-  fleet_set_link (cp, CP_LINK_CONNECTING);
-  cp->retry_at = now + CONNECT_TIMEOUT_MS;
-}
-
-static void
-cp_start_session (FleetCp *cp)
-{
-  cp->session = ev_link_session_new (EV_LINK_ROLE_CLIENT, &session_callbacks, cp);
-  ev_link_session_start (cp->session, g_get_monotonic_time ());
-}
-
-/* Drives the TLS handshake; the session starts once it is done. */
-void
-fleet_cp_tls_handshake (FleetCp *cp)
-{
   g_autoptr(GError) error = NULL;
 
-  switch (ev_tls_conn_handshake (cp->tls, &error))
+  cp->conn = ev_link_set_connect (self->links, (struct sockaddr *) &self->address, self->address_len,
+                                  &conn_funcs, cp, &error);
+  if (cp->conn == NULL)
     {
-    case EV_TLS_IO_OK:
-      cp_start_session (cp);
-      return;
-    case EV_TLS_IO_AGAIN:
-      set_events (cp, ev_tls_conn_wants_write (cp->tls) ? EPOLLOUT : EPOLLIN | EPOLLRDHUP);
-      return;
-    case EV_TLS_IO_EOF:
-    case EV_TLS_IO_ERROR:
-    default:
-      if (cp->fleet->counters.errors++ == 0)
-        g_message ("TLS with Central at %s failed for %s: %s", cp->fleet->central, fleet_cp_id (cp),
-                   error != NULL ? error->message : "the connection closed");
-      fleet_cp_lost (cp);
-      return;
-    }
-}
-
-/* connect() finished: start the session (it sends ENQ), or TLS first. */
-void
-fleet_cp_connected (FleetCp *cp)
-{
-  socklen_t len = sizeof (int);
-  int error = 0;
-
-  if (getsockopt (cp->fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0 || error != 0)
-    {
-      g_debug ("%s: cannot reach Central: %s", fleet_cp_id (cp), g_strerror (error != 0 ? error : errno));
-      cp->fleet->counters.errors++;
+      if (self->counters.errors++ == 0)
+        g_message ("Cannot connect %s to Central at %s: %s", fleet_cp_id (cp), self->central, error->message);
       fleet_cp_lost (cp);
       return;
     }
 
-  fleet_set_link (cp, CP_LINK_HANDSHAKE);
-  if (cp->fleet->tls == NULL)
-    {
-      cp_start_session (cp);
-      return;
-    }
-
-  cp->tls = ev_tls_conn_new_client (cp->fleet->tls, cp->fd, cp->fleet->central_host, NULL);
-  cp->retry_at = fleet_now_ms () + CONNECT_TIMEOUT_MS;
-  fleet_cp_tls_handshake (cp);
+  if (self->tls != NULL)
+    ev_link_conn_set_tls (cp->conn, ev_tls_conn_new_client (self->tls, ev_link_conn_get_fd (cp->conn),
+                                                            self->central_host, NULL));
+  ev_link_conn_set_timer (cp->conn, (now + CONNECT_TIMEOUT_MS) * 1000);
+  fleet_set_link (cp, CP_LINK_CONNECTING);
+  ev_link_conn_update (cp->conn);
 }
 
-/* Writes what the kernel takes now; EPOLLOUT brings the rest. */
-void
-fleet_cp_flush (FleetCp *cp)
-{
-  const guint8 *data;
-  gsize len = 0;
-  gssize sent;
-
-  if (cp->fd < 0 || !ev_link_session_has_output (cp->session))
-    return;
-  if (cp->tls != NULL)
-    {
-      ev_tls_conn_flush_session (cp->tls, cp->session);
-      return;
-    }
-
-  data = ev_link_session_peek_output (cp->session, &len);
-  sent = send (cp->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-  if (sent > 0)
-    ev_link_session_consume_output (cp->session, sent);
-  else if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-    {
-      g_autoptr(GError) error = g_error_new (EV_LINK_ERROR, EV_LINK_ERROR_PEER_CLOSED,
-                                             "%s", g_strerror (errno));
-
-      if (ev_link_session_get_state (cp->session) == EV_LINK_SESSION_STATE_CLOSED)
-        ev_link_session_consume_output (cp->session, len);
-      else
-        ev_link_session_fail (cp->session, error);
-    }
-}
-
-void
-fleet_cp_read (FleetCp *cp,
-               guint32  events)
-{
-  StationFleet *self = cp->fleet;
-
-  /* Until the socket is empty: a record may hold more than the buffer,
-   * and what stays inside GnuTLS wakes no epoll. */
-  if (cp->tls != NULL)
-    {
-      ev_tls_conn_read_session (cp->tls, cp->session, self->buffer, sizeof self->buffer, G_MAXSIZE);
-      return;
-    }
-
-  while (cp->session != NULL && ev_link_session_get_state (cp->session) != EV_LINK_SESSION_STATE_CLOSED)
-    {
-      gssize n = recv (cp->fd, self->buffer, sizeof self->buffer, MSG_DONTWAIT);
-
-      if (n > 0)
-        {
-          ev_link_session_receive (cp->session, self->buffer, n, g_get_monotonic_time ());
-          if ((gsize) n == sizeof self->buffer || (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
-            continue;
-          return;
-        }
-      if (n == 0)
-        ev_link_session_peer_closed (cp->session);
-      else if (errno == EINTR)
-        continue;
-      else if (errno != EAGAIN && errno != EWOULDBLOCK)
-        {
-          g_autoptr(GError) error = g_error_new (EV_LINK_ERROR, EV_LINK_ERROR_PEER_CLOSED,
-                                                 "%s", g_strerror (errno));
-
-          ev_link_session_fail (cp->session, error);
-        }
-      return;
-    }
-}
-
-/* Brings the socket, its epoll mask and the CP's timer in line with its
- * session after anything happened. */
+/* Sends what the session queued and moves the CP's timer after anything
+ * happened outside the link's own callbacks. */
 void
 fleet_cp_update (FleetCp *cp)
 {
-  if (cp->session != NULL)
-    {
-      fleet_cp_flush (cp);
-      if (ev_link_session_get_state (cp->session) == EV_LINK_SESSION_STATE_CLOSED)
-        fleet_cp_lost (cp);
-      else
-        set_events (cp, EPOLLIN | EPOLLRDHUP | (ev_link_session_has_output (cp->session) ? EPOLLOUT : 0));
-    }
+  if (cp->conn != NULL)
+    ev_link_conn_update (cp->conn);
   fleet_cp_reschedule (cp);
 }

@@ -4,10 +4,9 @@
 
 #pragma once
 
-#include <sys/epoll.h>
-
 #include "ev-bus.h"
 #include "ev-epoll-source.h"
+#include "ev-link-set.h"
 #include "ev-link-session.h"
 #include "ev-messages.h"
 #include "ev-signing.h"
@@ -23,13 +22,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "ev-bus.h"
-#include "ev-epoll-source.h"
+#include "ev-link-set.h"
 #include "ev-file.h"
 #include "ev-frame.h"
 #include "ev-headless.h"
@@ -67,9 +63,10 @@ G_BEGIN_DECLS
  *   `central-directives` (group `ev-fleet-<prefix>`), which hands every
  *   directive to its target (or to all) under the single engine's rules
  *   (station_directive_apply()).
- * - Every socket sits in one epoll set behind one #GSource, and each CP
- *   has one entry in a timing wheel, due at the earliest of its timers
- *   (status period, session time-outs, machine deadline, fault,
+ * - Every link is a conn of one #EvLinkSet (one epoll set behind one
+ *   #GSource, which also times its sessions and its connect time-out),
+ *   and each CP has one entry among the set's owner timers, due at the
+ *   earliest of its own timers (status period, machine deadline, fault,
  *   reconnection), instead of a GLib source per socket or timer.
  */
 
@@ -87,8 +84,8 @@ G_BEGIN_DECLS
 #define MS_PER_HOUR 3600000.0
 
 typedef enum {
-  CP_LINK_IDLE,        /* no socket; retry_at says when to connect */
-  CP_LINK_CONNECTING,  /* connect() under way; retry_at is its deadline */
+  CP_LINK_IDLE,        /* no conn; retry_at says when to connect */
+  CP_LINK_CONNECTING,  /* connect() and TLS under way; the conn's timer is their deadline */
   CP_LINK_HANDSHAKE,   /* ENQ sent */
   CP_LINK_AUTH,        /* auth or register on the wire */
   CP_LINK_UP,          /* authenticated or registered */
@@ -100,8 +97,7 @@ typedef struct
   EvTimerWheelEntry timer;
   StationFleet *fleet;
   StationMachine *machine;
-  EvLinkSession *session;
-  EvTlsConn *tls;       /* with TLS: its handshake, then its records */
+  EvLinkConn *conn;     /* the link to Central: socket, TLS, session */
   StationFinished finished;
   StationMonitorMachine monitor;  /* the conversation with Central */
   gint64 retry_at;      /* monotonic ms */
@@ -111,8 +107,6 @@ typedef struct
   guint request_id;
   /* Written by station_fleet_revive() alone: the monitor machine holds
    * the backoff, reset when a monitor is killed. */
-  int fd;
-  guint32 events;
   guint8 link;
   guint8 state;         /* the machine's state last seen */
   guint8 engine_killed : 1;
@@ -170,8 +164,7 @@ struct _StationFleet
   FleetCp *cps;
   struct sockaddr_storage address;
   socklen_t address_len;
-  GSource *source;
-  EvTimerWheel *wheel;
+  EvLinkSet *links;
   EvBus *producer;
   EvBus *consumer;
   GRand *rand;
@@ -186,7 +179,6 @@ struct _StationFleet
   guint queue_len;
 
   FleetCounters counters;
-  guint8 buffer[EV_FRAME_MAX_DATA + 16];
 };
 
 void fleet_send_status (FleetCp *cp, gint64 now);
@@ -195,15 +187,13 @@ void fleet_cp_lost (FleetCp *cp);
 
 void fleet_cp_connect (FleetCp *cp, gint64 now);
 
-void fleet_cp_tls_handshake (FleetCp *cp);
-
-void fleet_cp_connected (FleetCp *cp);
-
-void fleet_cp_flush (FleetCp *cp);
-
-void fleet_cp_read (FleetCp *cp, guint32 events);
-
 void fleet_cp_update (FleetCp *cp);
+
+static inline EvLinkSession *
+fleet_cp_session (FleetCp *cp)
+{
+  return cp->conn != NULL ? ev_link_conn_get_session (cp->conn) : NULL;
+}
 
 void fleet_record_latency (FleetCounters *counters, gint64 latency_us);
 
@@ -226,8 +216,6 @@ void fleet_set_link (FleetCp *cp, CpLink link);
 gint64 fleet_epoch_to_monotonic_ms (gint64 epoch_ms);
 
 void fleet_cp_reschedule (FleetCp *cp);
-
-void fleet_rearm (StationFleet *self);
 
 void fleet_schedule_fault (FleetCp *cp, gint64 now);
 

@@ -102,8 +102,8 @@ station_fleet_stats (StationFleet *self)
       FleetCp *cp = &self->cps[i];
       EvCpState state = station_machine_get_state (cp->machine);
 
-      links_up += cp->session != NULL &&
-                  ev_link_session_get_state (cp->session) == EV_LINK_SESSION_STATE_ESTABLISHED;
+      links_up += fleet_cp_session (cp) != NULL &&
+                  ev_link_session_get_state (fleet_cp_session (cp)) == EV_LINK_SESSION_STATE_ESTABLISHED;
       registered += cp->link == CP_LINK_UP;
       supplying += !cp->engine_killed && state == EV_CP_STATE_SUPPLYING;
       waiting += !cp->engine_killed && state == EV_CP_STATE_WAITING;

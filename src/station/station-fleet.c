@@ -162,27 +162,6 @@ consumer_message_cb (EvBus        *bus,
 
   self->counters.directives += matched;
   ev_bus_message_done (bus, msg);
-  fleet_rearm (self);
-}
-
-static void
-fleet_ready_cb (gpointer tag,
-                guint32  events,
-                gpointer user_data)
-{
-  FleetCp *cp = tag;
-
-  /* Closed earlier in this batch. */
-  if (cp->fd < 0)
-    return;
-
-  if (cp->link == CP_LINK_CONNECTING)
-    fleet_cp_connected (cp);
-  else if (cp->tls != NULL && cp->session == NULL)
-    fleet_cp_tls_handshake (cp);
-  else if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-    fleet_cp_read (cp, events);
-  fleet_cp_update (cp);
 }
 
 /* Everything due for one CP. */
@@ -200,21 +179,6 @@ cp_due_cb (EvTimerWheelEntry *entry,
       else
         fleet_queue_join (cp);
     }
-  else if ((cp->link == CP_LINK_CONNECTING || (cp->tls != NULL && cp->session == NULL)) &&
-           now >= cp->retry_at)
-    {
-      g_debug ("%s: connecting to Central timed out", fleet_cp_id (cp));
-      cp->fleet->counters.errors++;
-      fleet_cp_lost (cp);
-    }
-
-  if (cp->session != NULL)
-    {
-      gint64 deadline = ev_link_session_get_deadline (cp->session);
-
-      if (deadline >= 0 && deadline <= g_get_monotonic_time ())
-        ev_link_session_tick (cp->session, g_get_monotonic_time ());
-    }
 
   if (!cp->engine_killed)
     {
@@ -229,25 +193,11 @@ cp_due_cb (EvTimerWheelEntry *entry,
         }
     }
 
-  if (cp->link == CP_LINK_UP && cp->session != NULL)
+  if (cp->link == CP_LINK_UP && fleet_cp_session (cp) != NULL)
     fleet_send_status (cp, now);
 
   fleet_cp_update (cp);
 }
-
-static void
-fleet_dispatched_cb (gpointer user_data)
-{
-  StationFleet *self = user_data;
-
-  ev_timer_wheel_advance (self->wheel, fleet_now_ms (), cp_due_cb, self);
-  fleet_rearm (self);
-}
-
-static const EvEpollSourceFuncs epoll_funcs = {
-  .ready = fleet_ready_cb,
-  .dispatched = fleet_dispatched_cb,
-};
 
 static gboolean
 stats_cb (gpointer user_data)
@@ -358,17 +308,20 @@ station_fleet_start (StationFleet  *self,
     }
   g_signal_connect (self->consumer, "message", G_CALLBACK (consumer_message_cb), self);
 
-  self->source = ev_epoll_source_new (&epoll_funcs, self, error);
-  if (self->source == NULL)
+  self->links = ev_link_set_new (error);
+  if (self->links == NULL)
     {
       station_fleet_shutdown (self);
       return FALSE;
     }
-  g_source_attach (self->source, NULL);
+  /* Reads a link until it is empty, as a monitor does: what stays inside
+   * GnuTLS wakes no epoll. */
+  ev_link_set_set_read_limit (self->links, G_MAXSIZE);
+  ev_link_set_set_timer_func (self->links, cp_due_cb, self);
+  ev_link_set_attach (self->links, NULL);
 
   now = fleet_now_ms ();
   self->started_us = g_get_monotonic_time ();
-  ev_timer_wheel_init (self->wheel, now);
   self->cps = g_new0 (FleetCp, self->count);
   self->queue = g_new (guint, self->count);
   for (guint i = 0; i < self->count; i++)
@@ -376,7 +329,6 @@ station_fleet_start (StationFleet  *self,
       FleetCp *cp = &self->cps[i];
 
       cp->fleet = self;
-      cp->fd = -1;
       cp->machine = fleet_machine_new (self, i);
       cp->state = EV_CP_STATE_ACTIVE;
       station_monitor_machine_reset (&cp->monitor, &self->monitor_config);
@@ -385,7 +337,6 @@ station_fleet_start (StationFleet  *self,
       fleet_schedule_fault (cp, now);
       fleet_cp_reschedule (cp);
     }
-  fleet_rearm (self);
 
   if (self->stats_interval_ms > 0)
     self->stats_id = g_timeout_add (self->stats_interval_ms, stats_cb, self);
@@ -428,20 +379,12 @@ station_fleet_shutdown (StationFleet *self)
     {
       FleetCp *cp = &self->cps[i];
 
-      if (cp->session != NULL)
-        {
-          ev_link_session_close (cp->session);
-          fleet_cp_flush (cp);
-        }
+      /* An established link ends with EOT; fleet_cp_lost() closes it. */
+      if (fleet_cp_session (cp) != NULL)
+        ev_link_session_close (fleet_cp_session (cp));
       fleet_cp_lost (cp);
     }
-  if (self->wheel != NULL)
-    ev_timer_wheel_clear (self->wheel);
-  if (self->source != NULL)
-    {
-      g_source_destroy (self->source);
-      g_clear_pointer (&self->source, g_source_unref);
-    }
+  g_clear_pointer (&self->links, ev_link_set_unref);
   if (self->consumer != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->consumer, self);
@@ -484,7 +427,6 @@ station_fleet_finalize (GObject *object)
     }
   g_free (self->cps);
   g_free (self->queue);
-  g_free (self->wheel);
   g_clear_pointer (&self->rand, g_rand_free);
   g_free (self->prefix);
   g_free (self->central);
@@ -520,7 +462,6 @@ static void
 station_fleet_init (StationFleet *self)
 {
   self->rand = g_rand_new ();
-  self->wheel = g_new0 (EvTimerWheel, 1);
 }
 
 /**
