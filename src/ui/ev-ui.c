@@ -223,65 +223,6 @@ ev_ui_remember_window_size (GtkWindow *window,
                            G_CALLBACK (window_close_request_cb), settings, 0);
 }
 
-GSettings *
-ev_ui_settings_bind (gpointer     object,
-                     const char  *schema_id,
-                     GParamSpec **pspecs,
-                     guint        n)
-{
-  GSettings *settings = g_settings_new (schema_id);
-
-  for (guint i = 0; i < n; i++)
-    if (pspecs[i] != NULL)
-      {
-        const char *name = g_param_spec_get_name (pspecs[i]);
-
-        g_settings_bind (settings, name, object, name, G_SETTINGS_BIND_DEFAULT);
-      }
-  return settings;
-}
-
-void
-ev_ui_settings_unbind (gpointer     object,
-                       GSettings  **settings,
-                       GParamSpec **pspecs,
-                       guint        n)
-{
-  for (guint i = 0; i < n; i++)
-    if (pspecs[i] != NULL)
-      g_settings_unbind (object, g_param_spec_get_name (pspecs[i]));
-  g_clear_object (settings);
-}
-
-void
-ev_ui_set_string_property (gpointer     object,
-                           char       **field,
-                           const char  *value,
-                           GParamSpec  *pspec)
-{
-  if (value == NULL)
-    value = "";
-  if (g_strcmp0 (*field, value) == 0)
-    return;
-
-  g_free (*field);
-  *field = g_strdup (value);
-  g_object_notify_by_pspec (object, pspec);
-}
-
-void
-ev_ui_set_int_property (gpointer    object,
-                        int        *field,
-                        int         value,
-                        GParamSpec *pspec)
-{
-  if (*field == value)
-    return;
-
-  *field = value;
-  g_object_notify_by_pspec (object, pspec);
-}
-
 void
 ev_ui_close_windows_and_quit (GtkApplication *application)
 {

@@ -63,30 +63,6 @@ void        ev_ui_show_about            (GtkApplication *application,
 void        ev_ui_remember_window_size  (GtkWindow      *window,
                                          GObject        *settings);
 
-/* Settings objects (kgx's manner): GObject properties, each bound to the
- * GSettings key of the same name. @pspecs holds @n specs; NULL entries
- * (a PROP_0) are skipped. Bind returns the GSettings of @schema_id;
- * unbind drops the bindings, which hold it, then the GSettings. */
-GSettings  *ev_ui_settings_bind         (gpointer         object,
-                                         const char      *schema_id,
-                                         GParamSpec     **pspecs,
-                                         guint            n);
-void        ev_ui_settings_unbind       (gpointer         object,
-                                         GSettings      **settings,
-                                         GParamSpec     **pspecs,
-                                         guint            n);
-
-/* Property setters for them: store @value (a copy; "" for NULL) in
- * *@field and notify @pspec, only when it changed. */
-void        ev_ui_set_string_property   (gpointer         object,
-                                         char           **field,
-                                         const char      *value,
-                                         GParamSpec      *pspec);
-void        ev_ui_set_int_property      (gpointer         object,
-                                         int             *field,
-                                         int              value,
-                                         GParamSpec      *pspec);
-
 /* Closes every window of @application, so that they save their state,
  * then quits. */
 void        ev_ui_close_windows_and_quit (GtkApplication *application);
