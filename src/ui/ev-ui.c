@@ -144,6 +144,47 @@ ev_ui_show_shortcuts (GtkWindow  *parent,
   gtk_window_present (shortcuts);
 }
 
+static GQuark
+shortcuts_resource_quark (void)
+{
+  return g_quark_from_static_string ("ev-ui-shortcuts-resource");
+}
+
+static void
+show_shortcuts_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  const char *resource = NULL;
+
+  for (GType type = G_OBJECT_TYPE (widget); resource == NULL && type != 0; type = g_type_parent (type))
+    resource = g_type_get_qdata (type, shortcuts_resource_quark ());
+  g_return_if_fail (resource != NULL);
+
+  ev_ui_show_shortcuts (GTK_WINDOW (widget), resource);
+}
+
+/**
+ * ev_ui_class_install_shortcuts:
+ * @widget_class: the class of a #GtkWindow subclass
+ * @resource: (not nullable): the path of its shortcuts .ui resource, a
+ *   string that lives as long as the program
+ *
+ * Installs the win.show-help-overlay action on @widget_class, which shows
+ * @resource with ev_ui_show_shortcuts(). The path is kept on the type, as
+ * widget actions carry no data of their own.
+ */
+void
+ev_ui_class_install_shortcuts (GtkWidgetClass *widget_class,
+                               const char     *resource)
+{
+  g_return_if_fail (g_type_is_a (G_TYPE_FROM_CLASS (widget_class), GTK_TYPE_WINDOW));
+  g_return_if_fail (resource != NULL);
+
+  g_type_set_qdata (G_TYPE_FROM_CLASS (widget_class), shortcuts_resource_quark (), (gpointer) resource);
+  gtk_widget_class_install_action (widget_class, "win.show-help-overlay", NULL, show_shortcuts_action);
+}
+
 void
 ev_ui_add_toast (AdwToastOverlay *overlay,
                  const char      *title,

@@ -48,6 +48,11 @@ char       *ev_ui_format_ms             (gint64          ms,
 /* Shows @title in @overlay for @timeout seconds (0: until dismissed). */
 void        ev_ui_show_shortcuts        (GtkWindow      *parent,
                                          const char     *resource);
+
+/* Installs win.show-help-overlay on @widget_class (a GtkWindow's), which
+ * shows @resource (static) with ev_ui_show_shortcuts(). */
+void        ev_ui_class_install_shortcuts (GtkWidgetClass *widget_class,
+                                           const char     *resource);
 void        ev_ui_add_toast             (AdwToastOverlay *overlay,
                                          const char      *title,
                                          guint            timeout);
