@@ -18,6 +18,7 @@
 #include "driver-cp-row.h"
 #include "driver-id-dialog.h"
 #include "driver-peers.h"
+#include "driver-settings.h"
 #include "driver-window.h"
 #include "ev-supply.h"
 #include "test-utils.h"
@@ -737,6 +738,53 @@ no_dialog (gpointer app)
   return window_of_type (app, DRIVER_TYPE_ID_DIALOG) == NULL;
 }
 
+static void
+count_notify_cb (GObject    *object,
+                 GParamSpec *pspec,
+                 gpointer    user_data)
+{
+  guint *count = user_data;
+
+  (*count)++;
+}
+
+/* EvSettings under the driver's settings: a property reads its key, is
+ * written back to it, notifies only when it changes and is never NULL. */
+static void
+test_settings (void)
+{
+  g_autoptr(GSettings) gsettings = g_settings_new ("io.github.evcharging.EVCharging.Driver");
+  g_autofree char *stored = NULL;
+  DriverSettings *settings;
+  guint notified = 0;
+  int width = 0;
+
+  g_settings_set_int (gsettings, "window-width", 640);
+  settings = driver_settings_new ();
+  g_object_get (settings, "window-width", &width, NULL);
+  g_assert_cmpint (width, ==, 640);
+  g_assert_cmpstr (driver_settings_get_last_folder (settings), ==, "");
+
+  g_signal_connect (settings, "notify::last-folder", G_CALLBACK (count_notify_cb), &notified);
+  driver_settings_set_last_folder (settings, "/tmp/requests");
+  g_assert_cmpuint (notified, ==, 1);
+  stored = g_settings_get_string (gsettings, "last-folder");
+  g_assert_cmpstr (stored, ==, "/tmp/requests");
+  driver_settings_set_last_folder (settings, "/tmp/requests");
+  g_assert_cmpuint (notified, ==, 1);
+  driver_settings_set_last_folder (settings, NULL);
+  g_assert_cmpuint (notified, ==, 2);
+  g_assert_cmpstr (driver_settings_get_last_folder (settings), ==, "");
+
+  g_settings_set_int (gsettings, "window-width", 800);
+  g_object_get (settings, "window-width", &width, NULL);
+  g_assert_cmpint (width, ==, 800);
+
+  g_settings_reset (gsettings, "window-width");
+  g_settings_reset (gsettings, "last-folder");
+  g_assert_finalize_object (settings);
+}
+
 /* Started without --id and nothing kept: the app asks who is driving,
  * keeps the answer, and the main menu changes the driver, but not in the
  * middle of a supply. */
@@ -897,6 +945,7 @@ main (int   argc,
   g_test_add_func ("/driver-ui/spanish", test_spanish);
   g_test_add_func ("/driver-ui/id-dialog", test_id_dialog);
   g_test_add_func ("/driver-ui/first-run", test_first_run);
+  g_test_add_func ("/driver-ui/settings", test_settings);
   g_test_add_func ("/driver-ui/shortcuts-window", test_shortcuts_window);
   /* Only on request: it checks nothing, it paints. */
   if (g_getenv ("EV_DRIVER_SCREENSHOTS") != NULL)

@@ -951,7 +951,32 @@ test_spanish (void)
 static void
 test_shortcuts_window (void)
 {
+  StationSettings *settings = station_settings_new ();
+  StationLauncher *launcher;
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  GtkWindow *shortcuts = NULL;
+
   ev_ui_test_check_shortcuts ("/io/github/evcharging/EVCharging/Station/shortcuts.ui");
+
+  /* The windows' win.show-help-overlay (ev_ui_class_install_shortcuts())
+   * opens them over the window it is activated on. */
+  launcher = g_object_ref_sink (station_launcher_new (NULL, settings, "/bin/true"));
+  gtk_window_present (GTK_WINDOW (launcher));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (launcher), "win.show-help-overlay", NULL));
+  for (guint i = 0; shortcuts == NULL && i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      if (GTK_IS_SHORTCUTS_WINDOW (window) && gtk_window_get_transient_for (window) == GTK_WINDOW (launcher))
+        shortcuts = window;
+    }
+  g_assert_nonnull (shortcuts);
+
+  /* It would go with the launcher's dispose, which the reference held
+   * here delays past the wait for every window to close. */
+  gtk_window_destroy (shortcuts);
+  ev_ui_test_destroy_window (launcher, PEER_WAIT_MS);
+  g_assert_finalize_object (settings);
 }
 
 int

@@ -390,12 +390,6 @@ central_headless_print_events (CentralService *service)
   return ev_event_connect_printer (service, event_to_json);
 }
 
-static gulong
-watch (gpointer service)
-{
-  return central_headless_print_events (service);
-}
-
 static gboolean
 start (gpointer   service,
        GError   **error)
@@ -453,7 +447,7 @@ command (gpointer    service,
 int
 central_headless_run (CentralService *service)
 {
-  static const EvHeadlessRole role = { "ev-central", start, shutdown, command, watch };
+  static const EvHeadlessRole role = { "ev-central", start, shutdown, command, event_to_json };
 
   return ev_headless_run (service, &role);
 }

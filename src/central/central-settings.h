@@ -1,12 +1,12 @@
 #pragma once
 
-#include <gio/gio.h>
+#include "ev-settings.h"
 
 G_BEGIN_DECLS
 
 #define CENTRAL_TYPE_SETTINGS (central_settings_get_type ())
 
-G_DECLARE_FINAL_TYPE (CentralSettings, central_settings, CENTRAL, SETTINGS, GObject)
+G_DECLARE_FINAL_TYPE (CentralSettings, central_settings, CENTRAL, SETTINGS, EvSettings)
 
 CentralSettings *central_settings_new                 (void);
 

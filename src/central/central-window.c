@@ -796,14 +796,6 @@ central_window_set_property (GObject      *object,
 }
 
 static void
-show_shortcuts_action (GtkWidget  *widget,
-                       const char *action_name,
-                       GVariant   *parameter)
-{
-  ev_ui_show_shortcuts (GTK_WINDOW (widget), "/io/github/evcharging/EVCharging/Central/shortcuts.ui");
-}
-
-static void
 central_window_class_init (CentralWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -886,7 +878,7 @@ central_window_class_init (CentralWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-log", NULL, show_log_action);
   gtk_widget_class_install_action (widget_class, "win.export-history", NULL, window_export_history_action);
   gtk_widget_class_install_action (widget_class, "win.forget-driver-key", NULL, window_forget_driver_key_action);
-  gtk_widget_class_install_action (widget_class, "win.show-help-overlay", NULL, show_shortcuts_action);
+  ev_ui_class_install_shortcuts (widget_class, "/io/github/evcharging/EVCharging/Central/shortcuts.ui");
 }
 
 static void

@@ -302,8 +302,8 @@ ev_headless_run (gpointer              core,
   g_return_val_if_fail (G_IS_OBJECT (core), 1);
   g_return_val_if_fail (role != NULL, 1);
 
-  if (role->watch != NULL)
-    handler = role->watch (core);
+  if (role->event_to_json != NULL)
+    handler = ev_event_connect_printer (core, role->event_to_json);
   else
     handler = g_signal_connect (core, "event", G_CALLBACK (event_cb), NULL);
   if (!role->start (core, &error))

@@ -3,6 +3,8 @@
 #include <glib-object.h>
 #include <json-glib/json-glib.h>
 
+#include "ev-event.h"
+
 G_BEGIN_DECLS
 
 /**
@@ -12,11 +14,10 @@ G_BEGIN_DECLS
  * @shutdown: shuts the core down
  * @command: runs one command line; returns an error message for people,
  *   or %NULL; sets *out_quit for `quit`
- * @watch: (nullable): connects what prints the core's events (turning its
- *   typed events into JSON lines with ev_headless_print_event()) and
- *   returns the handler, disconnected after shutdown; %NULL prints the
- *   core's JSON `event` signal (const char *name, JsonObject *fields) as
- *   it is
+ * @event_to_json: (nullable): turns the core's typed #EvEvent into the
+ *   fields of its JSON line (printed with ev_event_connect_printer() from
+ *   before start until after shutdown); %NULL prints the core's JSON
+ *   `event` signal (const char *name, JsonObject *fields) as it is
  *
  * How ev_headless_run() drives one core.
  */
@@ -28,7 +29,7 @@ typedef struct {
   char     *(*command)  (gpointer    core,
                          const char *line,
                          gboolean   *out_quit);
-  gulong    (*watch)    (gpointer    core);
+  EvEventJsonFunc event_to_json;
 } EvHeadlessRole;
 
 /* The `event` signal every core has: (const char *name, JsonObject

@@ -511,12 +511,6 @@ event_to_json (gpointer  core,
   return driver_headless_event_to_json (core, DRIVER_EVENT (event));
 }
 
-static gulong
-watch (gpointer core)
-{
-  return ev_event_connect_printer (core, event_to_json);
-}
-
 /**
  * driver_headless_run:
  * @core: a core, not started yet (so that its first events are printed)
@@ -532,7 +526,7 @@ int
 driver_headless_run (DriverCore *core,
                      const char *file)
 {
-  static const EvHeadlessRole role = { "ev-driver", start, shutdown, command, watch };
+  static const EvHeadlessRole role = { "ev-driver", start, shutdown, command, event_to_json };
   HeadlessRun *run = g_new0 (HeadlessRun, 1);
   int status;
 

@@ -1,12 +1,12 @@
 #pragma once
 
-#include <gio/gio.h>
+#include "ev-settings.h"
 
 G_BEGIN_DECLS
 
 #define DRIVER_TYPE_SETTINGS (driver_settings_get_type ())
 
-G_DECLARE_FINAL_TYPE (DriverSettings, driver_settings, DRIVER, SETTINGS, GObject)
+G_DECLARE_FINAL_TYPE (DriverSettings, driver_settings, DRIVER, SETTINGS, EvSettings)
 
 /* The window's remembered state as properties bound to GSettings:
  * "window-width", "window-height", "window-maximized", "last-folder"

@@ -998,14 +998,6 @@ driver_window_set_property (GObject      *object,
 }
 
 static void
-show_shortcuts_action (GtkWidget  *widget,
-                       const char *action_name,
-                       GVariant   *parameter)
-{
-  ev_ui_show_shortcuts (GTK_WINDOW (widget), "/io/github/evcharging/EVCharging/Driver/shortcuts.ui");
-}
-
-static void
 driver_window_class_init (DriverWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -1089,7 +1081,7 @@ driver_window_class_init (DriverWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.search", NULL, search_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open-file", NULL);
-  gtk_widget_class_install_action (widget_class, "win.show-help-overlay", NULL, show_shortcuts_action);
+  ev_ui_class_install_shortcuts (widget_class, "/io/github/evcharging/EVCharging/Driver/shortcuts.ui");
 }
 
 static void

@@ -398,14 +398,6 @@ station_engine_window_set_property (GObject      *object,
 }
 
 static void
-show_shortcuts_action (GtkWidget  *widget,
-                       const char *action_name,
-                       GVariant   *parameter)
-{
-  ev_ui_show_shortcuts (GTK_WINDOW (widget), "/io/github/evcharging/EVCharging/Station/shortcuts.ui");
-}
-
-static void
 station_engine_window_class_init (StationEngineWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -448,7 +440,7 @@ station_engine_window_class_init (StationEngineWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "engine.simulate-fault", NULL, fault_action);
   gtk_widget_class_install_action (widget_class, "engine.repair", NULL, fault_action);
   gtk_widget_class_install_action (widget_class, "engine.request-supply", NULL, request_action);
-  gtk_widget_class_install_action (widget_class, "win.show-help-overlay", NULL, show_shortcuts_action);
+  ev_ui_class_install_shortcuts (widget_class, "/io/github/evcharging/EVCharging/Station/shortcuts.ui");
 }
 
 static void

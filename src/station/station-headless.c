@@ -430,12 +430,6 @@ engine_event_to_json (gpointer core, EvEvent *event)
   return station_headless_engine_event_to_json (core, STATION_EVENT (event));
 }
 
-static gulong
-engine_watch (gpointer core)
-{
-  return ev_event_connect_printer (core, engine_event_to_json);
-}
-
 static gboolean
 monitor_start (gpointer core, GError **error)
 {
@@ -460,12 +454,6 @@ monitor_event_to_json (gpointer core, EvEvent *event)
   return station_headless_monitor_event_to_json (core, STATION_EVENT (event));
 }
 
-static gulong
-monitor_watch (gpointer core)
-{
-  return ev_event_connect_printer (core, monitor_event_to_json);
-}
-
 /**
  * station_headless_run_engine:
  * @engine: an engine, not started yet (so that `ready` is printed)
@@ -476,7 +464,7 @@ int
 station_headless_run_engine (StationEngine *engine)
 {
   static const EvHeadlessRole role = {
-    "ev-station", engine_start, engine_shutdown, engine_command, engine_watch
+    "ev-station", engine_start, engine_shutdown, engine_command, engine_event_to_json
   };
 
   return ev_headless_run (engine, &role);
@@ -492,7 +480,7 @@ int
 station_headless_run_monitor (StationMonitor *monitor)
 {
   static const EvHeadlessRole role = {
-    "ev-station", monitor_start, monitor_shutdown, monitor_command, monitor_watch
+    "ev-station", monitor_start, monitor_shutdown, monitor_command, monitor_event_to_json
   };
 
   return ev_headless_run (monitor, &role);

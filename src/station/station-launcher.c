@@ -665,14 +665,6 @@ station_launcher_set_property (GObject      *object,
 }
 
 static void
-show_shortcuts_action (GtkWidget  *widget,
-                       const char *action_name,
-                       GVariant   *parameter)
-{
-  ev_ui_show_shortcuts (GTK_WINDOW (widget), "/io/github/evcharging/EVCharging/Station/shortcuts.ui");
-}
-
-static void
 station_launcher_class_init (StationLauncherClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -702,7 +694,7 @@ station_launcher_class_init (StationLauncherClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, entry_activated_cb);
 
   gtk_widget_class_install_action (widget_class, "launcher.start", NULL, start_action);
-  gtk_widget_class_install_action (widget_class, "win.show-help-overlay", NULL, show_shortcuts_action);
+  ev_ui_class_install_shortcuts (widget_class, "/io/github/evcharging/EVCharging/Station/shortcuts.ui");
 }
 
 static void

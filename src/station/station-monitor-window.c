@@ -366,14 +366,6 @@ station_monitor_window_set_property (GObject      *object,
 }
 
 static void
-show_shortcuts_action (GtkWidget  *widget,
-                       const char *action_name,
-                       GVariant   *parameter)
-{
-  ev_ui_show_shortcuts (GTK_WINDOW (widget), "/io/github/evcharging/EVCharging/Station/shortcuts.ui");
-}
-
-static void
 station_monitor_window_class_init (StationMonitorWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -402,7 +394,7 @@ station_monitor_window_class_init (StationMonitorWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, StationMonitorWindow, central_row);
   gtk_widget_class_bind_template_child (widget_class, StationMonitorWindow, price_row);
   gtk_widget_class_bind_template_child (widget_class, StationMonitorWindow, log_list);
-  gtk_widget_class_install_action (widget_class, "win.show-help-overlay", NULL, show_shortcuts_action);
+  ev_ui_class_install_shortcuts (widget_class, "/io/github/evcharging/EVCharging/Station/shortcuts.ui");
 }
 
 static void

@@ -1,12 +1,12 @@
 #pragma once
 
-#include <gio/gio.h>
+#include "ev-settings.h"
 
 G_BEGIN_DECLS
 
 #define STATION_TYPE_SETTINGS (station_settings_get_type ())
 
-G_DECLARE_FINAL_TYPE (StationSettings, station_settings, STATION, SETTINGS, GObject)
+G_DECLARE_FINAL_TYPE (StationSettings, station_settings, STATION, SETTINGS, EvSettings)
 
 /* The launcher's last choices, as properties bound to GSettings: "cp-id",
  * "location", "engine-address" ("auto" picks a free port) and

@@ -144,6 +144,47 @@ ev_ui_show_shortcuts (GtkWindow  *parent,
   gtk_window_present (shortcuts);
 }
 
+static GQuark
+shortcuts_resource_quark (void)
+{
+  return g_quark_from_static_string ("ev-ui-shortcuts-resource");
+}
+
+static void
+show_shortcuts_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  const char *resource = NULL;
+
+  for (GType type = G_OBJECT_TYPE (widget); resource == NULL && type != 0; type = g_type_parent (type))
+    resource = g_type_get_qdata (type, shortcuts_resource_quark ());
+  g_return_if_fail (resource != NULL);
+
+  ev_ui_show_shortcuts (GTK_WINDOW (widget), resource);
+}
+
+/**
+ * ev_ui_class_install_shortcuts:
+ * @widget_class: the class of a #GtkWindow subclass
+ * @resource: (not nullable): the path of its shortcuts .ui resource, a
+ *   string that lives as long as the program
+ *
+ * Installs the win.show-help-overlay action on @widget_class, which shows
+ * @resource with ev_ui_show_shortcuts(). The path is kept on the type, as
+ * widget actions carry no data of their own.
+ */
+void
+ev_ui_class_install_shortcuts (GtkWidgetClass *widget_class,
+                               const char     *resource)
+{
+  g_return_if_fail (g_type_is_a (G_TYPE_FROM_CLASS (widget_class), GTK_TYPE_WINDOW));
+  g_return_if_fail (resource != NULL);
+
+  g_type_set_qdata (G_TYPE_FROM_CLASS (widget_class), shortcuts_resource_quark (), (gpointer) resource);
+  gtk_widget_class_install_action (widget_class, "win.show-help-overlay", NULL, show_shortcuts_action);
+}
+
 void
 ev_ui_add_toast (AdwToastOverlay *overlay,
                  const char      *title,
@@ -221,65 +262,6 @@ ev_ui_remember_window_size (GtkWindow *window,
     gtk_window_maximize (window);
   g_signal_connect_object (window, "close-request",
                            G_CALLBACK (window_close_request_cb), settings, 0);
-}
-
-GSettings *
-ev_ui_settings_bind (gpointer     object,
-                     const char  *schema_id,
-                     GParamSpec **pspecs,
-                     guint        n)
-{
-  GSettings *settings = g_settings_new (schema_id);
-
-  for (guint i = 0; i < n; i++)
-    if (pspecs[i] != NULL)
-      {
-        const char *name = g_param_spec_get_name (pspecs[i]);
-
-        g_settings_bind (settings, name, object, name, G_SETTINGS_BIND_DEFAULT);
-      }
-  return settings;
-}
-
-void
-ev_ui_settings_unbind (gpointer     object,
-                       GSettings  **settings,
-                       GParamSpec **pspecs,
-                       guint        n)
-{
-  for (guint i = 0; i < n; i++)
-    if (pspecs[i] != NULL)
-      g_settings_unbind (object, g_param_spec_get_name (pspecs[i]));
-  g_clear_object (settings);
-}
-
-void
-ev_ui_set_string_property (gpointer     object,
-                           char       **field,
-                           const char  *value,
-                           GParamSpec  *pspec)
-{
-  if (value == NULL)
-    value = "";
-  if (g_strcmp0 (*field, value) == 0)
-    return;
-
-  g_free (*field);
-  *field = g_strdup (value);
-  g_object_notify_by_pspec (object, pspec);
-}
-
-void
-ev_ui_set_int_property (gpointer    object,
-                        int        *field,
-                        int         value,
-                        GParamSpec *pspec)
-{
-  if (*field == value)
-    return;
-
-  *field = value;
-  g_object_notify_by_pspec (object, pspec);
 }
 
 void

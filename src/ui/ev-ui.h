@@ -48,6 +48,11 @@ char       *ev_ui_format_ms             (gint64          ms,
 /* Shows @title in @overlay for @timeout seconds (0: until dismissed). */
 void        ev_ui_show_shortcuts        (GtkWindow      *parent,
                                          const char     *resource);
+
+/* Installs win.show-help-overlay on @widget_class (a GtkWindow's), which
+ * shows @resource (static) with ev_ui_show_shortcuts(). */
+void        ev_ui_class_install_shortcuts (GtkWidgetClass *widget_class,
+                                           const char     *resource);
 void        ev_ui_add_toast             (AdwToastOverlay *overlay,
                                          const char      *title,
                                          guint            timeout);
@@ -62,30 +67,6 @@ void        ev_ui_show_about            (GtkApplication *application,
  * "window-height", "window-maximized") and keeps it there on close. */
 void        ev_ui_remember_window_size  (GtkWindow      *window,
                                          GObject        *settings);
-
-/* Settings objects (kgx's manner): GObject properties, each bound to the
- * GSettings key of the same name. @pspecs holds @n specs; NULL entries
- * (a PROP_0) are skipped. Bind returns the GSettings of @schema_id;
- * unbind drops the bindings, which hold it, then the GSettings. */
-GSettings  *ev_ui_settings_bind         (gpointer         object,
-                                         const char      *schema_id,
-                                         GParamSpec     **pspecs,
-                                         guint            n);
-void        ev_ui_settings_unbind       (gpointer         object,
-                                         GSettings      **settings,
-                                         GParamSpec     **pspecs,
-                                         guint            n);
-
-/* Property setters for them: store @value (a copy; "" for NULL) in
- * *@field and notify @pspec, only when it changed. */
-void        ev_ui_set_string_property   (gpointer         object,
-                                         char           **field,
-                                         const char      *value,
-                                         GParamSpec      *pspec);
-void        ev_ui_set_int_property      (gpointer         object,
-                                         int             *field,
-                                         int              value,
-                                         GParamSpec      *pspec);
 
 /* Closes every window of @application, so that they save their state,
  * then quits. */
