@@ -192,6 +192,8 @@ struct _CentralCore
   EvBus *bus;
   CentralMonitorServer *server;
   GSource *silence_source;
+  char *ocpp_listen;          /* --ocpp-listen, or NULL */
+  struct _CentralOcpp *ocpp;  /* the OCPP 1.6-J endpoint (central-ocpp.c) */
 
   /* The database could not be written (disk full, I/O error): the
    * engines' messages wait here, in order, their offsets uncommitted,
@@ -315,6 +317,10 @@ void central_update_state (CentralCore *self, CpRecord *rec);
 CpRecord *central_add_cp (CentralCore *self, EvChargingPoint *cp);
 
 void central_check_forgotten_supply (CentralCore *self, CpRecord *rec);
+
+double central_registration_price (CentralCore *self);
+
+void central_disconnect_cp (CentralCore *self, CpRecord *rec, const char *reason);
 
 extern const CentralMonitorServerCallbacks central_server_callbacks;
 

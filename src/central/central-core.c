@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "central-core-private.h"
+#include "central-ocpp.h"
 
 G_DEFINE_QUARK (central-core-error-quark, central_core_error)
 
@@ -256,6 +257,9 @@ central_core_start (CentralCore  *self,
   if (!setup_tls (self, error) ||
       !central_monitor_server_listen (self->server, self->listen, error))
     goto fail;
+  if (self->ocpp_listen != NULL &&
+      (self->ocpp = central_ocpp_new (self, self->ocpp_listen, error)) == NULL)
+    goto fail;
 
   client_id = g_strdup_printf ("ev-central-%d", (int) getpid ());
   {
@@ -367,6 +371,7 @@ central_core_shutdown (CentralCore *self)
   g_clear_pointer (&self->silence_source, g_source_unref);
   if (self->server != NULL)
     central_monitor_server_close (self->server);
+  g_clear_pointer (&self->ocpp, central_ocpp_free);
 
   /* Effects waiting for the commit run now, before the bus goes. */
   if (self->store != NULL && !ev_store_flush (self->store, &error))
@@ -404,6 +409,25 @@ central_core_shutdown (CentralCore *self)
   self->started = FALSE;
   if (was_started)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STARTED]);
+}
+
+/**
+ * central_core_set_ocpp_listen:
+ * @self: a core, not started
+ * @listen: (nullable): "ADDR:PORT" of the OCPP 1.6-J endpoint, a loopback
+ *   address (plain WebSocket), or %NULL for none
+ *
+ * Makes central_core_start() accept OCPP chargers too (docs/ocpp.md).
+ */
+void
+central_core_set_ocpp_listen (CentralCore *self,
+                              const char  *listen)
+{
+  g_return_if_fail (CENTRAL_IS_CORE (self));
+  g_return_if_fail (!self->started);
+
+  g_free (self->ocpp_listen);
+  self->ocpp_listen = g_strdup (listen);
 }
 
 /**
@@ -603,6 +627,7 @@ central_core_finalize (GObject *object)
   g_clear_object (&self->log);
   g_clear_object (&self->history);
   g_free (self->listen);
+  g_free (self->ocpp_listen);
   g_free (self->tls_cert);
   g_free (self->tls_key);
   g_free (self->tls_client_ca);

@@ -88,6 +88,8 @@ CentralCore *central_core_new               (const char         *listen,
 
 void         central_core_set_signing_key   (CentralCore        *self,
                                              EvSigningKey       *key);
+void         central_core_set_ocpp_listen   (CentralCore        *self,
+                                             const char         *listen);
 gboolean     central_core_start             (CentralCore        *self,
                                              GError            **error);
 /* Flushes the database and the producer, closes every link. Idempotent. */

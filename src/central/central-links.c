@@ -541,8 +541,8 @@ handle_auth (CentralCore         *self,
 }
 
 /* The price of a CP registering for the first time. */
-static double
-registration_price (CentralCore *self)
+double
+central_registration_price (CentralCore *self)
 {
   double price;
 
@@ -578,7 +578,7 @@ handle_register (CentralCore         *self,
     return;
   if (rec == NULL && !take_register_budget (self, link, request->cp_id))
     return;
-  price = rec != NULL ? ev_charging_point_get_price (rec->cp) : registration_price (self);
+  price = rec != NULL ? ev_charging_point_get_price (rec->cp) : central_registration_price (self);
 
   /* The store decides: a CP with a token is refused unless this repeats
    * its registration's nonce; one without a token (an old database, or
@@ -860,10 +860,10 @@ request_cb (CentralMonitorServer *server,
     }
 }
 
-static void
-disconnect_cp (CentralCore *self,
-               CpRecord    *rec,
-               const char  *reason)
+void
+central_disconnect_cp (CentralCore *self,
+                       CpRecord    *rec,
+                       const char  *reason)
 {
   g_autofree char *message = NULL;
   const char *cp_id = ev_charging_point_get_cp_id (rec->cp);
@@ -904,7 +904,7 @@ link_closed_cb (CentralMonitorServer *server,
 
       rec->link_id = 0;
       if (!was_silent)
-        disconnect_cp (self, rec, reason != NULL ? reason->message : _("The link was closed"));
+        central_disconnect_cp (self, rec, reason != NULL ? reason->message : _("The link was closed"));
     }
   else if (rec != NULL && rec->link_id == link_id)
     rec->link_id = 0;
@@ -961,7 +961,7 @@ central_check_silence_cb (gpointer user_data)
       rec = g_ptr_array_index (fell_silent, i);
       rec->silent = TRUE;
       reason = g_strdup_printf (_("no status for %u ms"), self->silence_timeout);
-      disconnect_cp (self, rec, reason);
+      central_disconnect_cp (self, rec, reason);
     }
 
   return G_SOURCE_CONTINUE;

@@ -44,6 +44,7 @@ void
 central_options_clear (CentralOptions *options)
 {
   g_clear_pointer (&options->listen, g_free);
+  g_clear_pointer (&options->ocpp_listen, g_free);
   g_clear_pointer (&options->bootstrap, g_free);
   g_clear_pointer (&options->kafka_overrides, g_strfreev);
   g_clear_pointer (&options->db_path, g_free);
@@ -91,6 +92,7 @@ central_options_to_variant (const CentralOptions *options,
   if (serving)
     {
       add_string (dict, "listen", options->listen);
+      add_string (dict, "ocpp-listen", options->ocpp_listen);
       add_string (dict, "kafka", options->bootstrap);
       if (options->kafka_overrides != NULL)
         g_variant_dict_insert (dict, "property", "^as", options->kafka_overrides);
@@ -178,6 +180,7 @@ central_options_create_core (const CentralOptions  *options,
                        "auto-approve", options->auto_approve || preferences->auto_approve,
                        "insecure-bus", options->insecure_bus,
                        NULL);
+  central_core_set_ocpp_listen (core, options->ocpp_listen);
   if (!options->insecure_bus)
     {
       key = central_core_load_signing_key (options->signing_key, error);

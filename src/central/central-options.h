@@ -10,6 +10,7 @@ G_BEGIN_DECLS
  * the preferences (CentralSettings); each NULL = not given. */
 typedef struct {
   char     *listen;
+  char     *ocpp_listen;    /* --ocpp-listen: the OCPP 1.6-J endpoint */
   char     *bootstrap;
   char    **kafka_overrides;
   char     *db_path;

@@ -5,6 +5,7 @@
 #include "central-application.h"
 #include "central-core.h"
 #include "central-headless.h"
+#include "central-ocpp.h"
 #include "central-topics.h"
 #include "ev-address.h"
 #include "ev-program.h"
@@ -111,6 +112,9 @@ main (int   argc,
   const GOptionEntry entries[] = {
     { "listen", 'l', 0, G_OPTION_ARG_STRING, &options.listen,
       N_("Listen for monitors on ADDR:PORT (default 0.0.0.0:7001)"), N_("ADDR:PORT") },
+    { "ocpp-listen", 0, 0, G_OPTION_ARG_STRING, &options.ocpp_listen,
+      N_("Also accept OCPP 1.6-J chargers at ws://ADDR:PORT/ocpp/CP_ID (a loopback address: no TLS yet)"),
+      N_("ADDR:PORT") },
     { "kafka", 'k', 0, G_OPTION_ARG_STRING, &options.bootstrap,
       N_("Kafka bootstrap servers (default: the embedded broker, started if none runs)"), N_("HOST:PORT,…") },
     { "property", 'X', 0, G_OPTION_ARG_STRING_ARRAY, &options.kafka_overrides,
@@ -251,6 +255,12 @@ main (int   argc,
   if (options.listen != NULL && !ev_address_split (options.listen, &listen_host, &listen_port, &error))
     {
       g_printerr ("ev-central: --listen: %s\n", error->message);
+      return 2;
+    }
+
+  if (options.ocpp_listen != NULL && !central_ocpp_check_listen (options.ocpp_listen, &error))
+    {
+      g_printerr ("ev-central: --ocpp-listen: %s\n", error->message);
       return 2;
     }
 

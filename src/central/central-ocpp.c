@@ -1,0 +1,586 @@
+/* central-ocpp.c: Central's OCPP 1.6-J endpoint. Each WebSocket at
+ * /ocpp/<CP_ID> is a link of that CP: BootNotification registers or
+ * binds it, StatusNotification and Heartbeat keep its state, as the
+ * framed protocol's register, auth and status do (central-links.c). */
+
+#include "config.h"
+
+#include <libsoup/soup.h>
+
+#include "central-core-private.h"
+#include "central-ocpp.h"
+#include "ev-address.h"
+#include "ev-ocpp-message.h"
+#include "ev-ocpp-schema.h"
+
+/* OCPP link ids live apart from the monitor server's (a counter from 1),
+ * so that CpRecord.link_id names either without confusion. */
+#define OCPP_LINK_ID_BASE (G_GUINT64_CONSTANT (1) << 62)
+/* What a charger awaiting approval is told to wait before booting again. */
+#define PENDING_RETRY_S 5
+
+struct _CentralOcpp
+{
+  CentralCore *core;          /* not owned: the core owns this */
+  SoupServer *server;
+  EvOcppSchema *schema;
+  GHashTable *chargers;       /* &Charger.link_id → Charger */
+  guint64 next_id;
+  guint port;
+};
+
+typedef struct
+{
+  CentralOcpp *ocpp;
+  guint64 link_id;
+  char *cp_id;
+  char *peer;
+  SoupWebsocketConnection *ws;
+} Charger;
+
+static void
+charger_free (Charger *charger)
+{
+  g_signal_handlers_disconnect_by_data (charger->ws, charger);
+  if (soup_websocket_connection_get_state (charger->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (charger->ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
+  g_object_unref (charger->ws);
+  g_free (charger->cp_id);
+  g_free (charger->peer);
+  g_free (charger);
+}
+
+/* The mapping ------------------------------------------------------------- */
+
+/**
+ * central_ocpp_status_to_state:
+ * @status: a ChargePointStatus of OCPP 1.6
+ * @state: (out): our state for it
+ *
+ * Maps a StatusNotification's status to our CP states (docs/ocpp.md).
+ *
+ * Returns: %FALSE if @status is not one of 1.6
+ */
+gboolean
+central_ocpp_status_to_state (const char *status,
+                              EvCpState  *state)
+{
+  static const struct { const char *status; EvCpState state; } map[] = {
+    { "Available", EV_CP_STATE_ACTIVE },
+    { "Reserved", EV_CP_STATE_ACTIVE },
+    { "Preparing", EV_CP_STATE_WAITING },
+    { "Charging", EV_CP_STATE_SUPPLYING },
+    { "SuspendedEV", EV_CP_STATE_SUPPLYING },
+    { "SuspendedEVSE", EV_CP_STATE_SUPPLYING },
+    { "Finishing", EV_CP_STATE_SUPPLYING },
+    { "Unavailable", EV_CP_STATE_STOPPED },
+    { "Faulted", EV_CP_STATE_BROKEN },
+  };
+
+  for (gsize i = 0; status != NULL && i < G_N_ELEMENTS (map); i++)
+    if (g_str_equal (status, map[i].status))
+      {
+        *state = map[i].state;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/**
+ * central_ocpp_heartbeat_interval:
+ * @silence_timeout_ms: the core's silence timeout
+ *
+ * Returns: the heartbeat interval, in seconds, that a BootNotification is
+ *   answered with: a charger beats at least twice within the silence
+ *   timeout, and at most once a second
+ */
+guint
+central_ocpp_heartbeat_interval (guint silence_timeout_ms)
+{
+  return MAX (silence_timeout_ms / 2000, 1);
+}
+
+/**
+ * central_ocpp_check_listen:
+ * @listen: "ADDR:PORT"
+ * @error: return location for an error
+ *
+ * Plain WebSocket carries no secret and proves no identity (security
+ * profile 1 of OCPP), so the endpoint listens on loopback addresses only
+ * (docs/security.md).
+ *
+ * Returns: %TRUE if @listen is a loopback "ADDR:PORT"
+ */
+gboolean
+central_ocpp_check_listen (const char  *listen,
+                           GError     **error)
+{
+  g_autofree char *host = NULL;
+  g_autoptr(GInetAddress) address = NULL;
+  guint16 port;
+
+  if (!ev_address_split (listen, &host, &port, error))
+    return FALSE;
+  address = g_inet_address_new_from_string (host);
+  if (g_strcmp0 (host, "localhost") != 0 &&
+      (address == NULL || !g_inet_address_get_is_loopback (address)))
+    {
+      g_set_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_INVALID_ARGUMENT,
+                   _("The OCPP endpoint has no TLS yet: it listens on a loopback address only, not on “%s”"),
+                   host);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Sending ------------------------------------------------------------------ */
+
+static void
+send_message (Charger       *charger,
+              EvOcppMessage *message)
+{
+  g_autofree char *text = ev_ocpp_message_encode (message, NULL);
+
+  if (soup_websocket_connection_get_state (charger->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_send_text (charger->ws, text);
+}
+
+static void
+send_result (Charger    *charger,
+             const char *unique_id,
+             JsonObject *payload)
+{
+  g_autoptr(EvOcppMessage) message = ev_ocpp_message_new_call_result (unique_id, payload);
+
+  send_message (charger, message);
+}
+
+static void
+send_error (Charger      *charger,
+            const char   *unique_id,
+            const GError *error)
+{
+  g_autoptr(EvOcppMessage) message = ev_ocpp_message_new_call_error_for (unique_id, error);
+
+  g_debug ("OCPP CALLERROR to %s: %s", charger->peer, error->message);
+  send_message (charger, message);
+}
+
+static void
+set_current_time (JsonObject *payload)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *text = g_date_time_format (now, "%Y-%m-%dT%H:%M:%S.%fZ");
+
+  json_object_set_string_member (payload, "currentTime", text);
+}
+
+/* The record of @charger's CP while @charger is its link, else %NULL. */
+static CpRecord *
+bound_record (Charger *charger)
+{
+  CentralCore *core = charger->ocpp->core;
+  CpRecord *rec = g_hash_table_lookup (core->records, charger->cp_id);
+
+  return rec != NULL && rec->link_id == charger->link_id ? rec : NULL;
+}
+
+/* Heard from @rec's charger now: a silent CP comes back. */
+static void
+heard_from (CentralCore *core,
+            CpRecord    *rec)
+{
+  gboolean was_silent = rec->silent;
+
+  rec->last_status_us = g_get_monotonic_time ();
+  rec->silent = FALSE;
+  if (was_silent)
+    central_update_state (core, rec);
+}
+
+/* The CP's location: where it says nothing, what it is. */
+static char *
+boot_location (JsonObject *payload)
+{
+  g_autofree char *location = g_strdup_printf ("%s %s",
+                                               json_object_get_string_member (payload, "chargePointVendor"),
+                                               json_object_get_string_member (payload, "chargePointModel"));
+
+  if (!ev_protocol_validate_location (location, "location", NULL))
+    return g_strdup ("OCPP");
+  return g_steal_pointer (&location);
+}
+
+/* A CP id Central has never seen: registered, pending unless
+ * --auto-approve. Returns %NULL if the store refused. */
+static CpRecord *
+register_cp (Charger    *charger,
+             JsonObject *payload)
+{
+  CentralCore *core = charger->ocpp->core;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EvChargingPoint) cp = NULL;
+  g_autofree char *location = boot_location (payload);
+  g_autofree char *token = NULL;
+  g_autofree char *message = NULL;
+  double price = central_registration_price (core);
+  CentralEventData data = { .cp_id = charger->cp_id, .location = location, .price = price,
+                            .peer = charger->peer, .pending = !core->auto_approve };
+  CpRecord *rec;
+
+  /* The token is for the framed protocol; an OCPP charger of security
+   * profile 2 would present it as its Basic auth password. */
+  token = ev_store_register_cp_pending (core->store, charger->cp_id, location, price,
+                                        NULL, !core->auto_approve, &error);
+  if (token == NULL)
+    {
+      message = g_strdup_printf (_("Could not register charging point %s: %s"),
+                                 charger->cp_id, error->message);
+      central_emit_error (core, message);
+      return NULL;
+    }
+
+  cp = ev_charging_point_new (charger->cp_id);
+  ev_charging_point_set_location (cp, location);
+  ev_charging_point_set_price (cp, price);
+  ev_charging_point_set_pending (cp, !core->auto_approve);
+  rec = central_add_cp (core, cp);
+
+  if (core->auto_approve)
+    message = g_strdup_printf (_("Charging point %s registered at %s (%.2f €/kWh)"),
+                               charger->cp_id, location, price);
+  else
+    message = g_strdup_printf (_("Charging point %s registered at %s (%.2f €/kWh); it awaits your approval"),
+                               charger->cp_id, location, price);
+  central_emit (core, CENTRAL_EVENT_CP_REGISTERED, CENTRAL_LOG_INFO, message, &data);
+  return rec;
+}
+
+static void
+bind_charger (Charger  *charger,
+              CpRecord *rec)
+{
+  CentralCore *core = charger->ocpp->core;
+  guint64 previous = rec->link_id;
+
+  if (previous == charger->link_id)
+    return;
+  /* The newest link of a CP wins, as on the monitor port. */
+  if (previous >= OCPP_LINK_ID_BASE)
+    g_hash_table_remove (charger->ocpp->chargers, &previous);
+  else if (previous != 0)
+    central_monitor_server_close_link (core->server, previous);
+
+  rec->link_id = charger->link_id;
+  rec->silent = FALSE;
+  rec->status_seen = FALSE;
+  rec->last_status_us = g_get_monotonic_time ();
+  rec->reported = EV_CP_STATE_ACTIVE;
+  central_update_state (core, rec);
+}
+
+/* Actions ------------------------------------------------------------------ */
+
+static void
+handle_boot (Charger    *charger,
+             const char *unique_id,
+             JsonObject *payload)
+{
+  CentralCore *core = charger->ocpp->core;
+  CpRecord *rec = g_hash_table_lookup (core->records, charger->cp_id);
+  g_autoptr(JsonObject) answer = json_object_new ();
+  gboolean pending;
+
+  if (rec == NULL)
+    rec = register_cp (charger, payload);
+  else if (rec->link_id != charger->link_id)
+    {
+      g_autofree char *message = g_strdup_printf (_("Charging point %s connected from %s"),
+                                                  charger->cp_id, charger->peer);
+      CentralEventData data = {
+        .cp_id = charger->cp_id,
+        .location = ev_charging_point_get_location (rec->cp),
+        .price = ev_charging_point_get_price (rec->cp),
+        .peer = charger->peer,
+        .pending = ev_charging_point_get_pending (rec->cp),
+      };
+
+      central_emit (core, CENTRAL_EVENT_CP_AUTHENTICATED, CENTRAL_LOG_INFO, message, &data);
+    }
+
+  set_current_time (answer);
+  if (rec == NULL)
+    {
+      json_object_set_string_member (answer, "status", "Rejected");
+      json_object_set_int_member (answer, "interval", PENDING_RETRY_S);
+      send_result (charger, unique_id, answer);
+      return;
+    }
+
+  bind_charger (charger, rec);
+  pending = ev_charging_point_get_pending (rec->cp);
+  json_object_set_string_member (answer, "status", pending ? "Pending" : "Accepted");
+  json_object_set_int_member (answer, "interval",
+                              pending ? PENDING_RETRY_S : central_ocpp_heartbeat_interval (core->silence_timeout));
+  send_result (charger, unique_id, answer);
+}
+
+/* The record of a charger that booted and was accepted, or %NULL after
+ * answering its CALL with a SecurityError. */
+static CpRecord *
+accepted_record (Charger    *charger,
+                 const char *unique_id)
+{
+  CpRecord *rec = bound_record (charger);
+  g_autoptr(GError) error = NULL;
+
+  if (rec != NULL && !ev_charging_point_get_pending (rec->cp))
+    return rec;
+  g_set_error (&error, EV_OCPP_ERROR, EV_OCPP_ERROR_SECURITY_ERROR,
+               "The charge point has not been accepted by a BootNotification");
+  send_error (charger, unique_id, error);
+  return NULL;
+}
+
+static void
+handle_heartbeat (Charger    *charger,
+                  const char *unique_id)
+{
+  CpRecord *rec = accepted_record (charger, unique_id);
+  g_autoptr(JsonObject) answer = NULL;
+
+  if (rec == NULL)
+    return;
+  heard_from (charger->ocpp->core, rec);
+  answer = json_object_new ();
+  set_current_time (answer);
+  send_result (charger, unique_id, answer);
+}
+
+static void
+handle_status (Charger    *charger,
+               const char *unique_id,
+               JsonObject *payload)
+{
+  CentralCore *core = charger->ocpp->core;
+  CpRecord *rec = accepted_record (charger, unique_id);
+  g_autoptr(JsonObject) answer = NULL;
+  gint64 connector;
+  EvCpState state;
+
+  if (rec == NULL)
+    return;
+  heard_from (core, rec);
+  answer = json_object_new ();
+  send_result (charger, unique_id, answer);
+
+  /* Our CPs have one connector: 0 (the whole charger) or 1 speak for it. */
+  connector = json_object_get_int_member (payload, "connectorId");
+  if (connector > 1 ||
+      !central_ocpp_status_to_state (json_object_get_string_member (payload, "status"), &state))
+    return;
+  rec->status_seen = TRUE;
+  rec->reported = state;
+  central_update_state (core, rec);
+}
+
+static void
+handle_call (Charger       *charger,
+             EvOcppMessage *call)
+{
+  const char *action = ev_ocpp_message_get_action (call);
+  const char *unique_id = ev_ocpp_message_get_unique_id (call);
+  JsonObject *payload = ev_ocpp_message_get_payload (call);
+  g_autoptr(GError) error = NULL;
+
+  if (!ev_ocpp_schema_validate_message (charger->ocpp->schema, call, NULL, &error))
+    send_error (charger, unique_id, error);
+  else if (g_str_equal (action, "BootNotification"))
+    handle_boot (charger, unique_id, payload);
+  else if (g_str_equal (action, "Heartbeat"))
+    handle_heartbeat (charger, unique_id);
+  else if (g_str_equal (action, "StatusNotification"))
+    handle_status (charger, unique_id, payload);
+  else
+    {
+      g_set_error (&error, EV_OCPP_ERROR, EV_OCPP_ERROR_NOT_SUPPORTED,
+                   "%s is not supported by this central system", action);
+      send_error (charger, unique_id, error);
+    }
+}
+
+/* The WebSocket ------------------------------------------------------------ */
+
+static void
+message_cb (SoupWebsocketConnection *ws,
+            int                      type,
+            GBytes                  *bytes,
+            gpointer                 user_data)
+{
+  Charger *charger = user_data;
+  g_autoptr(EvOcppMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *unique_id = NULL;
+  EvOcppMessageType message_type = EV_OCPP_MESSAGE_NONE;
+  gsize length;
+  const char *data = g_bytes_get_data (bytes, &length);
+
+  if (type != SOUP_WEBSOCKET_DATA_TEXT)
+    {
+      g_set_error_literal (&error, EV_OCPP_ERROR, EV_OCPP_ERROR_FORMATION_VIOLATION,
+                           "OCPP-J messages are text");
+      message_type = EV_OCPP_MESSAGE_NONE;
+    }
+  else
+    message = ev_ocpp_message_decode (data, length, &message_type, &unique_id, &error);
+
+  if (message == NULL)
+    {
+      /* Only a CALL is answered, and only when it has a uniqueId. */
+      if (message_type == EV_OCPP_MESSAGE_CALL && unique_id != NULL)
+        send_error (charger, unique_id, error);
+      else
+        g_debug ("Unanswerable OCPP message from %s: %s", charger->peer, error->message);
+      return;
+    }
+  if (ev_ocpp_message_get_message_type (message) == EV_OCPP_MESSAGE_CALL)
+    handle_call (charger, message);
+  /* Central sends no CALL yet: results and errors answer nothing. */
+}
+
+static void
+closed_cb (SoupWebsocketConnection *ws,
+           gpointer                 user_data)
+{
+  Charger *charger = user_data;
+  CentralOcpp *self = charger->ocpp;
+  CpRecord *rec = bound_record (charger);
+  guint64 link_id = charger->link_id;
+
+  if (rec != NULL)
+    {
+      rec->link_id = 0;
+      if (!rec->silent && !self->core->shutting_down)
+        central_disconnect_cp (self->core, rec, _("The link was closed"));
+    }
+  g_hash_table_remove (self->chargers, &link_id);
+}
+
+static void
+websocket_cb (SoupServer              *server,
+              SoupServerMessage       *msg,
+              const char              *path,
+              SoupWebsocketConnection *ws,
+              gpointer                 user_data)
+{
+  CentralOcpp *self = user_data;
+  g_autofree char *cp_id = NULL;
+  g_autoptr(GError) error = NULL;
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+  Charger *charger;
+
+  if (g_str_has_prefix (path, CENTRAL_OCPP_PATH "/"))
+    cp_id = g_uri_unescape_string (path + strlen (CENTRAL_OCPP_PATH "/"), "/");
+  if (cp_id == NULL || !ev_protocol_validate_cp_id (cp_id, "cp_id", &error))
+    {
+      g_debug ("OCPP connection to %s refused: %s", path,
+               error != NULL ? error->message : "no charge point id");
+      soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
+                                       "the path is /ocpp/<charge point id>");
+      return;
+    }
+
+  charger = g_new0 (Charger, 1);
+  charger->ocpp = self;
+  charger->link_id = OCPP_LINK_ID_BASE + ++self->next_id;
+  charger->cp_id = g_steal_pointer (&cp_id);
+  charger->peer = remote != NULL ? g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (remote))
+                                 : g_strdup ("?");
+  charger->ws = g_object_ref (ws);
+  g_signal_connect (ws, "message", G_CALLBACK (message_cb), charger);
+  g_signal_connect (ws, "closed", G_CALLBACK (closed_cb), charger);
+  g_hash_table_insert (self->chargers, &charger->link_id, charger);
+}
+
+/**
+ * central_ocpp_new:
+ * @core: the core the chargers are CPs of
+ * @listen: "ADDR:PORT" on a loopback address; port 0 picks one
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (nullable): the endpoint, listening
+ */
+CentralOcpp *
+central_ocpp_new (CentralCore  *core,
+                  const char   *listen,
+                  GError      **error)
+{
+  const char *protocols[] = { "ocpp1.6", NULL };
+  g_autofree char *host = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GSocketAddress) bound = NULL;
+  CentralOcpp *self;
+  GSList *listeners;
+  guint16 port;
+
+  if (!central_ocpp_check_listen (listen, error) ||
+      !ev_address_split (listen, &host, &port, error))
+    return NULL;
+  address = g_inet_socket_address_new_from_string (g_str_equal (host, "localhost") ? "127.0.0.1" : host,
+                                                   port);
+
+  self = g_new0 (CentralOcpp, 1);
+  self->core = core;
+  self->schema = g_object_ref (ev_ocpp_schema_get_default ());
+  self->chargers = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
+                                          (GDestroyNotify) charger_free);
+  self->server = soup_server_new ("server-header", "ev-central", NULL);
+  soup_server_add_websocket_handler (self->server, CENTRAL_OCPP_PATH, NULL, (char **) protocols,
+                                     websocket_cb, self, NULL);
+  if (address == NULL || !soup_server_listen (self->server, address, 0, error))
+    {
+      if (address == NULL)
+        g_set_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_INVALID_ARGUMENT,
+                     _("Not an address: %s"), listen);
+      central_ocpp_free (self);
+      return NULL;
+    }
+
+  listeners = soup_server_get_listeners (self->server);
+  if (listeners != NULL)
+    bound = g_socket_get_local_address (listeners->data, NULL);
+  g_slist_free (listeners);
+  if (bound != NULL)
+    self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_message ("OCPP 1.6-J chargers connect to ws://%s:%u" CENTRAL_OCPP_PATH "/<CP_ID>", host, self->port);
+  return self;
+}
+
+/**
+ * central_ocpp_get_port:
+ * @self: an endpoint
+ *
+ * Returns: the port it listens on
+ */
+guint
+central_ocpp_get_port (CentralOcpp *self)
+{
+  return self->port;
+}
+
+/**
+ * central_ocpp_free:
+ * @self: an endpoint
+ *
+ * Closes every charger's link (without telling the core: it is shutting
+ * down) and the server.
+ */
+void
+central_ocpp_free (CentralOcpp *self)
+{
+  soup_server_disconnect (self->server);
+  g_hash_table_destroy (self->chargers);
+  g_object_unref (self->server);
+  g_object_unref (self->schema);
+  g_free (self);
+}
