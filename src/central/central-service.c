@@ -68,11 +68,21 @@ item_notify_cb (GObject    *item,
   schedule_flush (self);
 }
 
+/* A CP's supply changed a figure: the CP's snapshot carries it. */
+static void
+item_supply_changed_cb (GObject  *item,
+                        gpointer  user_data)
+{
+  item_notify_cb (item, NULL, user_data);
+}
+
 static void
 watch_item (CentralService *self,
             GObject        *item)
 {
   g_signal_connect (item, "notify", G_CALLBACK (item_notify_cb), self);
+  if (EV_IS_CHARGING_POINT (item))
+    g_signal_connect (item, "supply-changed", G_CALLBACK (item_supply_changed_cb), self);
   g_hash_table_add (self->dirty, item);
 }
 
@@ -170,7 +180,7 @@ service_mirror_changed (CentralService *self,
     {
       GObject *item = g_ptr_array_index (mirror, i);
 
-      g_signal_handlers_disconnect_by_func (item, item_notify_cb, self);
+      g_signal_handlers_disconnect_by_data (item, self);
       g_hash_table_remove (self->dirty, item);
       if (EV_IS_CHARGING_POINT (item))
         g_hash_table_replace (self->building->cps,
@@ -342,7 +352,7 @@ disconnect_items (CentralService *self,
                   GPtrArray      *mirror)
 {
   for (guint i = 0; mirror != NULL && i < mirror->len; i++)
-    g_signal_handlers_disconnect_by_func (g_ptr_array_index (mirror, i), item_notify_cb, self);
+    g_signal_handlers_disconnect_by_data (g_ptr_array_index (mirror, i), self);
 }
 
 static void

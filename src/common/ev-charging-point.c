@@ -42,6 +42,13 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+enum {
+  SUPPLY_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 static void
 ev_charging_point_dispose (GObject *object)
 {
@@ -161,10 +168,10 @@ ev_charging_point_class_init (EvChargingPointClass *klass)
    * EvChargingPoint:supply: (nullable)
    *
    * The supply in progress at this CP, or %NULL. It is the supply itself,
-   * not a copy: bind to its figures through an expression. A change of a
-   * property of the supply is notified as a change of this property too,
-   * so that whoever watches the CP alone (Central's service, which
-   * snapshots changed CPs for its view thread) sees every change.
+   * not a copy: bind to its figures through an expression. Notified
+   * when the CP holds another supply (or none); a change of the supply's
+   * own figures is the supply's notification, and the CP's
+   * #EvChargingPoint::supply-changed.
    */
   properties[PROP_SUPPLY] =
     g_param_spec_object ("supply", NULL, NULL,
@@ -176,6 +183,19 @@ ev_charging_point_class_init (EvChargingPointClass *klass)
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * EvChargingPoint::supply-changed:
+   * @self: the charging point
+   *
+   * A property of the supply the CP holds changed. For whoever watches
+   * the CP alone (Central's service, which snapshots changed CPs for its
+   * view thread); a view binds to the figure it shows instead, so that
+   * a change of kWh does not also redraw the driver's name.
+   */
+  signals[SUPPLY_CHANGED] =
+    g_signal_new ("supply-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -319,11 +339,10 @@ ev_charging_point_set_state (EvChargingPoint *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 
-/* The supply's own notifications are the CP's too (see :supply). */
 static void
 supply_notify_cb (EvChargingPoint *self)
 {
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SUPPLY]);
+  g_signal_emit (self, signals[SUPPLY_CHANGED], 0);
 }
 
 /**
