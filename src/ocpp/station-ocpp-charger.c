@@ -743,6 +743,32 @@ station_ocpp_check_url (const char  *url,
 }
 
 /**
+ * station_ocpp_url_cp_id:
+ * @url: (nullable): one charger's URL, `ws://HOST:PORT/PATH/<CP_ID>`
+ * @error: where to say why it will not do
+ *
+ * Returns: (transfer full) (nullable): the CP id that ends @url, or %NULL
+ *   when @url is not a WebSocket URL ending with one
+ */
+char *
+station_ocpp_url_cp_id (const char  *url,
+                        GError     **error)
+{
+  const char *slash;
+
+  if (!station_ocpp_check_url (url, error))
+    return NULL;
+  slash = strrchr (url, '/');
+  if (slash == NULL || slash[1] == '\0' || strstr (url, "://") + 2 == slash)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("“%s” does not end with the charger’s id, as in ws://HOST:PORT/PATH/CP_ID"), url);
+      return NULL;
+    }
+  return g_strdup (slash + 1);
+}
+
+/**
  * station_ocpp_session_new:
  *
  * Returns: (transfer full): a libsoup session for simulated chargers: no

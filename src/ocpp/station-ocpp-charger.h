@@ -152,6 +152,8 @@ const char *station_ocpp_boot_to_string      (StationOcppBoot      boot);
 const char *station_ocpp_phase_to_string     (StationOcppPhase     phase);
 gboolean    station_ocpp_check_url           (const char          *url,
                                               GError             **error);
+char       *station_ocpp_url_cp_id           (const char          *url,
+                                              GError             **error);
 SoupSession *station_ocpp_session_new        (void);
 
 void        station_ocpp_charger_init        (StationOcppCharger  *cp,
