@@ -3,12 +3,15 @@
  * a libsoup WebSocket server at ws://127.0.0.1:PORT/ocpp that answers as
  * OCPP 1.6 says (the first boot Pending, then Accepted), validates every
  * CALL of the charger against the official schemas and sends
- * RemoteStartTransaction and RemoteStopTransaction when the test asks. */
+ * RemoteStartTransaction and RemoteStopTransaction when the test asks.
+ * `ev-station engine --ocpp URL` as a user starts it must stop cleanly on
+ * SIGINT and SIGTERM. */
 
 #include "config.h"
 
 #include <adwaita.h>
 #include <libsoup/soup.h>
+#include <signal.h>
 
 #include "ev-ocpp-message.h"
 #include "ev-ocpp-schema.h"
@@ -379,6 +382,23 @@ test_engine_window_unreachable (void)
   ev_ui_test_destroy_window (window, WAIT_MS);
 }
 
+/* ev-station engine --ocpp with its window: a signal closes it, status 0. */
+static void
+test_program_quits_on_signal (gconstpointer data)
+{
+  const char * const argv[] = {
+    g_getenv ("EV_STATION"), "engine", "--ocpp", "ws://127.0.0.1:1/ocpp/" CP_ID, NULL
+  };
+  const char * const env[] = { "G_MESSAGES_DEBUG=Station", NULL };
+  EvUiTestProgram *program;
+
+  g_assert_nonnull (argv[0]);
+  program = ev_ui_test_program_spawn (argv, env);
+  ev_ui_test_program_wait_line (program, "Window presented", WAIT_MS);
+  g_assert_cmpint (ev_ui_test_program_stop (program, GPOINTER_TO_INT (data), WAIT_MS), ==, 0);
+  ev_ui_test_program_free (program);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -389,5 +409,9 @@ main (int   argc,
 
   g_test_add_func ("/station-ocpp-ui/engine-window", test_engine_window);
   g_test_add_func ("/station-ocpp-ui/engine-window-unreachable", test_engine_window_unreachable);
+  g_test_add_data_func ("/station-ocpp-ui/program/sigterm", GINT_TO_POINTER (SIGTERM),
+                        test_program_quits_on_signal);
+  g_test_add_data_func ("/station-ocpp-ui/program/sigint", GINT_TO_POINTER (SIGINT),
+                        test_program_quits_on_signal);
   return g_test_run ();
 }
