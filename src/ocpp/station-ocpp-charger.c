@@ -36,8 +36,8 @@ now_iso8601 (void)
 }
 
 static void
-charger_send (StationOcppCharger       *cp,
-              EvOcppMessage *message)
+charger_send (StationOcppCharger *cp,
+              EvOcppMessage      *message)
 {
   g_autofree char *text = ev_ocpp_message_encode (message, NULL);
 
@@ -45,9 +45,9 @@ charger_send (StationOcppCharger       *cp,
 }
 
 static gboolean
-valid_outgoing (StationOcppCharger       *cp,
-                EvOcppMessage *message,
-                const char    *call_action)
+valid_outgoing (StationOcppCharger *cp,
+                EvOcppMessage      *message,
+                const char         *call_action)
 {
   g_autoptr (GError) error = NULL;
 
@@ -62,9 +62,9 @@ valid_outgoing (StationOcppCharger       *cp,
 /* Queues the CALL @action with @payload (taken), sent when the one in
  * flight is answered: one CALL at a time (OCPP-J 1.6, section 4.1.1). */
 static void
-charger_call (StationOcppCharger    *cp,
-              const char *action,
-              JsonObject *payload)
+charger_call (StationOcppCharger *cp,
+              const char         *action,
+              JsonObject         *payload)
 {
   g_autofree char *id = g_strdup_printf ("%u", ++cp->call_seq);
   EvOcppMessage *message = ev_ocpp_message_new_call (id, action, payload);
@@ -98,10 +98,10 @@ charger_send_next (StationOcppCharger *cp)
 }
 
 static void
-charger_reply (StationOcppCharger    *cp,
-               const char *unique_id,
-               JsonObject *payload,
-               const char *action)
+charger_reply (StationOcppCharger *cp,
+               const char         *unique_id,
+               JsonObject         *payload,
+               const char         *action)
 {
   g_autoptr (EvOcppMessage) message = ev_ocpp_message_new_call_result (unique_id, payload);
 
@@ -111,9 +111,9 @@ charger_reply (StationOcppCharger    *cp,
 }
 
 static void
-charger_reply_error (StationOcppCharger      *cp,
-                     const char   *unique_id,
-                     const GError *error)
+charger_reply_error (StationOcppCharger *cp,
+                     const char         *unique_id,
+                     const GError       *error)
 {
   g_autoptr (EvOcppMessage) message = ev_ocpp_message_new_call_error_for (unique_id, error);
 
@@ -171,8 +171,8 @@ charger_boot (StationOcppCharger *cp)
 /* Transactions --------------------------------------------------------------- */
 
 static void
-charger_start_transaction (StationOcppCharger    *cp,
-                           const char *id_tag)
+charger_start_transaction (StationOcppCharger *cp,
+                           const char         *id_tag)
 {
   JsonObject *p = json_object_new ();
   g_autofree char *ts = now_iso8601 ();
@@ -216,8 +216,8 @@ charger_meter_values (StationOcppCharger *cp)
 }
 
 static void
-charger_stop_transaction (StationOcppCharger    *cp,
-                          const char *reason)
+charger_stop_transaction (StationOcppCharger *cp,
+                          const char         *reason)
 {
   JsonObject *p = json_object_new ();
   g_autofree char *ts = now_iso8601 ();
@@ -252,8 +252,8 @@ status_only (const char *status)
 }
 
 static void
-handle_call (StationOcppCharger       *cp,
-             EvOcppMessage *message)
+handle_call (StationOcppCharger *cp,
+             EvOcppMessage      *message)
 {
   const char *action = ev_ocpp_message_get_action (message);
   const char *id = ev_ocpp_message_get_unique_id (message);
