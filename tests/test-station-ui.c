@@ -582,6 +582,61 @@ file_has_lines (gpointer user_data)
   return g_strv_length (lines) == wait->lines + 1;
 }
 
+/* An entry row whose title starts with @data. */
+static gboolean
+is_entry_titled (GtkWidget     *widget,
+                 gconstpointer  data)
+{
+  return ADW_IS_ENTRY_ROW (widget) &&
+         g_str_has_prefix (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), data);
+}
+
+/* The launcher starts an OCPP charger: `ev-station engine --ocpp URL`,
+ * one process; a URL that names no charger starts nothing. */
+static void
+test_launcher_starts_ocpp (void)
+{
+  g_autofree char *dir = ev_test_make_tmpdir ();
+  g_autofree char *args = g_build_filename (dir, "args", NULL);
+  g_autofree char *script_body = g_strdup_printf ("echo \"$*\" >> '%s'\nexec sleep 600", args);
+  g_autofree char *program = write_script (dir, "fake-station", script_body);
+  StationSettings *settings = station_settings_new ();
+  StationLauncher *launcher = g_object_ref_sink (station_launcher_new (NULL, settings, program));
+  GtkWidget *window = GTK_WIDGET (launcher);
+  GtkEditable *url_entry;
+  FileWait file_wait = { args, 1 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  gtk_window_present (GTK_WINDOW (launcher));
+  url_entry = GTK_EDITABLE (ev_ui_test_find (window, is_entry_titled, "CSMS URL", EV_UI_TEST_ANY));
+  g_assert_nonnull (url_entry);
+
+  gtk_editable_set_text (url_entry, "ws://127.0.0.1:9000/");
+  g_assert_false (station_launcher_start_ocpp (launcher, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_cmpuint (station_launcher_get_n_pairs (launcher), ==, 0);
+
+  gtk_editable_set_text (url_entry, "ws://127.0.0.1:9000/ocpp/OCPP-007");
+  g_assert_true (gtk_widget_activate_action (window, "launcher.start-ocpp", NULL));
+  g_assert_cmpuint (station_launcher_get_n_pairs (launcher), ==, 1);
+  g_assert_cmpuint (station_launcher_get_n_running (launcher), ==, 1);
+  ev_test_wait_until (NULL, file_has_lines, &file_wait, PEER_WAIT_MS, "the charger to start");
+  g_file_get_contents (args, &text, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (text, ==, "engine --ocpp ws://127.0.0.1:9000/ocpp/OCPP-007\n");
+  g_assert_nonnull (ev_ui_test_find_label (window, "OCPP-007 — OCPP 1.6-J", EV_UI_TEST_ANY));
+  g_assert_nonnull (ev_ui_test_find_label (window, "OCPP charger running", EV_UI_TEST_ANY));
+
+  station_launcher_stop_all (launcher);
+  wait_running (launcher, 0);
+  ev_ui_test_wait_label (window, "OCPP charger stopped", EV_UI_TEST_ANY, PEER_WAIT_MS);
+  ev_ui_test_destroy_window (launcher, PEER_WAIT_MS);
+  g_assert_finalize_object (settings);
+  ev_test_rm_rf (dir);
+}
+
 /* The launcher's TLS fields reach the monitor; a bad one starts nothing. */
 static void
 test_launcher_tls (void)
@@ -1001,6 +1056,7 @@ main (int   argc,
   g_test_add_func ("/station-ui/launcher/new-destroy", test_launcher_new_destroy);
   g_test_add_func ("/station-ui/launcher/starts-pair", test_launcher_starts_pair);
   g_test_add_func ("/station-ui/launcher/tls", test_launcher_tls);
+  g_test_add_func ("/station-ui/launcher/starts-ocpp", test_launcher_starts_ocpp);
   g_test_add_func ("/station-ui/launcher/reports-failure", test_launcher_reports_failure);
   g_test_add ("/station-ui/engine/buttons", Fixture, NULL, fixture_setup, test_engine_buttons, fixture_teardown);
   g_test_add ("/station-ui/engine/cut-off", Fixture, NULL, fixture_setup, test_engine_cut_off, fixture_teardown);

@@ -11,6 +11,7 @@
 #include "station-application.h"
 #include "station-engine.h"
 #include "station-fleet.h"
+#include "station-ocpp-engine.h"
 #include "station-ocpp-fleet.h"
 #include "station-headless.h"
 #include "station-monitor.h"
@@ -139,6 +140,8 @@ run_window (GObject    *core,
 
   if (STATION_IS_ENGINE (core))
     app = station_application_new_engine (STATION_ENGINE (core));
+  else if (STATION_IS_OCPP_ENGINE (core))
+    app = station_application_new_ocpp_engine (STATION_OCPP_ENGINE (core));
   else
     app = station_application_new_monitor (STATION_MONITOR (core));
   return g_application_run (G_APPLICATION (app), 0, NULL);
@@ -149,6 +152,13 @@ start_engine (gpointer   core,
               GError   **error)
 {
   return station_engine_start (core, error);
+}
+
+static gboolean
+start_ocpp_engine (gpointer   core,
+                   GError   **error)
+{
+  return station_ocpp_engine_start (core, error);
 }
 
 static gboolean
@@ -179,6 +189,33 @@ seconds_to_ms (double seconds)
   return seconds < 0.0 ? -1 : (gint64) (seconds * 1000.0 + 0.5);
 }
 
+/* `ev-station engine --ocpp URL`: one OCPP 1.6-J charger, the CSMS its
+ * central (docs/ocpp.md). */
+static int
+run_ocpp_engine (const char          *url,
+                 double               power_kw,
+                 int                  meter_interval,
+                 const CommonOptions *common)
+{
+  const char *program = "ev-station engine";
+  g_autoptr(StationOcppEngine) engine = NULL;
+  g_autoptr(GError) error = NULL;
+
+  engine = station_ocpp_engine_new (url, power_kw, (guint) meter_interval, &error);
+  if (engine == NULL)
+    {
+      if (common->headless)
+        ev_headless_print_error (error->message);
+      g_printerr ("%s: %s\n", program, error->message);
+      return 2;
+    }
+  if (!check_view (common))
+    return 0;
+  if (common->headless)
+    return station_ocpp_engine_run_headless (engine);
+  return run_window (G_OBJECT (engine), start_ocpp_engine, program);
+}
+
 static int
 run_engine (int    argc,
             char **argv)
@@ -200,7 +237,14 @@ run_engine (int    argc,
   g_autoptr(EvVerifyKey) trusted = NULL;
   double power_kw = STATION_DEFAULT_POWER_KW;
   double auto_plug = -1.0, auto_unplug_after = -1.0, auto_unplug_kwh = 0.0;
+  g_autofree char *ocpp = NULL;
+  int meter_interval = 10;
   const GOptionEntry entries[] = {
+    { "ocpp", 0, 0, G_OPTION_ARG_STRING, &ocpp,
+      N_("Be a simulated OCPP 1.6-J charger of the CSMS at this URL instead (no Kafka, no monitor)"),
+      "ws://HOST:PORT/PATH/CP_ID" },
+    { "meter-interval", 0, 0, G_OPTION_ARG_INT, &meter_interval,
+      N_("With --ocpp: seconds between MeterValues (default 10)"), N_("S") },
     { "listen", 'l', 0, G_OPTION_ARG_STRING, &listen,
       N_("Listen for the monitor on ADDR:PORT (default 127.0.0.1:7100; port 0 picks a free one)"), N_("ADDR:PORT") },
     { "kafka", 'k', 0, G_OPTION_ARG_STRING, &bootstrap,
@@ -241,6 +285,21 @@ run_engine (int    argc,
     {
       g_printerr (_("%s: --power-kw must be between 0 and 10000\n"), program);
       return 2;
+    }
+  if (ocpp != NULL)
+    {
+      gboolean ours = listen != NULL || bootstrap != NULL || overrides != NULL || location != NULL ||
+                      state_dir != NULL || secret_file != NULL || central_key != NULL ||
+                      central_fingerprint != NULL || auto_plug >= 0.0 || auto_unplug_after >= 0.0 ||
+                      auto_unplug_kwh > 0.0;
+
+      if (ours || meter_interval < 1 || meter_interval > 3600)
+        {
+          g_printerr (_("%s: with --ocpp only --power-kw, --meter-interval (1 to 3600 s), --headless "
+                        "and --version apply\n"), program);
+          return 2;
+        }
+      return run_ocpp_engine (ocpp, power_kw, meter_interval, &common);
     }
   if (auto_unplug_after >= 0.0 && auto_unplug_kwh > 0.0)
     {

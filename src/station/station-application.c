@@ -24,6 +24,7 @@ struct _StationApplication
   AdwApplication   parent_instance;
 
   StationEngine   *engine;
+  StationOcppEngine *ocpp;
   StationMonitor  *monitor;
   StationSettings *settings;
   char            *program;
@@ -52,6 +53,8 @@ station_application_activate (GApplication *application)
     {
       if (self->engine != NULL)
         window = GTK_WINDOW (station_engine_window_new (app, self->engine));
+      else if (self->ocpp != NULL)
+        window = GTK_WINDOW (station_engine_window_new_ocpp (app, self->ocpp));
       else if (self->monitor != NULL)
         window = GTK_WINDOW (station_monitor_window_new (app, self->monitor));
       else
@@ -147,7 +150,7 @@ station_application_startup (GApplication *application)
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.show-help-overlay", shortcuts_accels);
   gtk_window_set_default_icon_name (STATION_APP_ID);
 
-  if (self->engine == NULL && self->monitor == NULL)
+  if (self->engine == NULL && self->ocpp == NULL && self->monitor == NULL)
     ev_ui_add_signal_watches (self->signal_ids, launcher_signal_cb, self);
   else
     ev_ui_add_quit_signals (G_APPLICATION (self), self->signal_ids);
@@ -161,6 +164,8 @@ station_application_shutdown (GApplication *application)
   ev_ui_clear_quit_signals (self->signal_ids);
   if (self->engine != NULL)
     station_engine_shutdown (self->engine);
+  if (self->ocpp != NULL)
+    station_ocpp_engine_shutdown (self->ocpp);
   if (self->monitor != NULL)
     station_monitor_shutdown (self->monitor);
 
@@ -174,6 +179,7 @@ station_application_dispose (GObject *object)
 
   ev_ui_clear_quit_signals (self->signal_ids);
   g_clear_object (&self->engine);
+  g_clear_object (&self->ocpp);
   g_clear_object (&self->monitor);
   g_clear_object (&self->settings);
 
@@ -278,6 +284,18 @@ station_application_new_engine (StationEngine *engine)
 
   self = application_new (STATION_ENGINE_APP_ID, G_APPLICATION_NON_UNIQUE);
   self->engine = g_object_ref (engine);
+  return self;
+}
+
+StationApplication *
+station_application_new_ocpp_engine (StationOcppEngine *engine)
+{
+  StationApplication *self;
+
+  g_return_val_if_fail (STATION_IS_OCPP_ENGINE (engine), NULL);
+
+  self = application_new (STATION_ENGINE_APP_ID, G_APPLICATION_NON_UNIQUE);
+  self->ocpp = g_object_ref (engine);
   return self;
 }
 

@@ -4,6 +4,7 @@
 
 #include "station-engine.h"
 #include "station-monitor.h"
+#include "station-ocpp-engine.h"
 
 G_BEGIN_DECLS
 
@@ -21,6 +22,8 @@ G_DECLARE_FINAL_TYPE (StationApplication, station_application, STATION, APPLICAT
  * it quits. */
 StationApplication *station_application_new_engine   (StationEngine  *engine);
 StationApplication *station_application_new_monitor  (StationMonitor *monitor);
+/* An OCPP 1.6-J charger in the engine window (`ev-station engine --ocpp`). */
+StationApplication *station_application_new_ocpp_engine (StationOcppEngine *engine);
 /* @program: (nullable): the ev-station the launcher runs for its pairs
  * (NULL: this program). */
 StationApplication *station_application_new_launcher (const char     *program);

@@ -5,7 +5,12 @@
  * window action ("engine.plug", …) enabled only when the engine can do it,
  * so the buttons go insensitive by themselves. Everything shown follows
  * the engine's property notifications; errors and the engine's news
- * (request sent, denied, ticket) are toasts. */
+ * (request sent, denied, ticket) are toasts.
+ *
+ * The same window shows an OCPP 1.6-J charger (`ev-station engine
+ * --ocpp`) when it is given a StationOcppEngine instead: the banner says
+ * its ChargePointStatus, the rows its CSMS and boot answer, the supply box
+ * its transaction; Central's on-site request has no place there. */
 
 #include "config.h"
 
@@ -19,6 +24,7 @@ struct _StationEngineWindow
   AdwApplicationWindow  parent_instance;
 
   StationEngine        *engine;
+  StationOcppEngine    *ocpp;
   const char           *state_class;
 
   /* Template widgets. */
@@ -35,6 +41,7 @@ struct _StationEngineWindow
   AdwActionRow         *location_row;
   AdwActionRow         *price_row;
   AdwEntryRow          *driver_entry;
+  GtkWidget            *request_group;
   GtkLabel             *central_label;
   GtkLabel             *broker_label;
   GtkLabel             *key_label;
@@ -47,6 +54,7 @@ G_DEFINE_FINAL_TYPE (StationEngineWindow, station_engine_window, ADW_TYPE_APPLIC
 enum {
   PROP_0,
   PROP_ENGINE,
+  PROP_OCPP_ENGINE,
   N_PROPS
 };
 
@@ -285,7 +293,8 @@ plug_action (GtkWidget  *widget,
   StationEngineWindow *self = STATION_ENGINE_WINDOW (widget);
   g_autoptr(GError) error = NULL;
 
-  if (!station_engine_plug (self->engine, &error))
+  if (self->ocpp != NULL ? !station_ocpp_engine_plug (self->ocpp, &error)
+                         : !station_engine_plug (self->engine, &error))
     toast_error (self, error);
 }
 
@@ -297,7 +306,8 @@ unplug_action (GtkWidget  *widget,
   StationEngineWindow *self = STATION_ENGINE_WINDOW (widget);
   g_autoptr(GError) error = NULL;
 
-  if (!station_engine_unplug (self->engine, &error))
+  if (self->ocpp != NULL ? !station_ocpp_engine_unplug (self->ocpp, &error)
+                         : !station_engine_unplug (self->engine, &error))
     toast_error (self, error);
 }
 
@@ -307,8 +317,12 @@ fault_action (GtkWidget  *widget,
               GVariant   *parameter)
 {
   StationEngineWindow *self = STATION_ENGINE_WINDOW (widget);
+  gboolean fault = g_str_equal (action_name, "engine.simulate-fault");
 
-  station_engine_set_ko (self->engine, g_str_equal (action_name, "engine.simulate-fault"));
+  if (self->ocpp != NULL)
+    station_ocpp_engine_set_faulted (self->ocpp, fault);
+  else
+    station_engine_set_ko (self->engine, fault);
 }
 
 static void
@@ -332,6 +346,157 @@ driver_entry_activated_cb (StationEngineWindow *self)
   gtk_widget_activate_action (GTK_WIDGET (self), "engine.request-supply", NULL);
 }
 
+/* An OCPP charger ----------------------------------------------------------- */
+
+static const struct {
+  const char *status;
+  EvCpState   state;     /* the banner's colour */
+  const char *label;
+} ocpp_statuses[] = {
+  { "Available", EV_CP_STATE_ACTIVE, N_("Available") },
+  { "Preparing", EV_CP_STATE_WAITING, N_("Preparing") },
+  { "Charging", EV_CP_STATE_SUPPLYING, N_("Charging") },
+  { "Finishing", EV_CP_STATE_WAITING, N_("Finishing") },
+  { "Unavailable", EV_CP_STATE_STOPPED, N_("Unavailable") },
+  { "Faulted", EV_CP_STATE_BROKEN, N_("Faulted") },
+};
+
+static const char *
+describe_ocpp (StationOcppEngine *ocpp)
+{
+  const char *link = station_ocpp_engine_get_link (ocpp);
+  const char *boot = station_ocpp_engine_get_boot (ocpp);
+
+  if (g_str_equal (link, "accepted"))
+    {
+      if (station_ocpp_engine_get_faulted (ocpp))
+        return _("The charger reports a fault: repair it to charge again");
+      if (station_ocpp_engine_get_in_transaction (ocpp))
+        return _("A transaction is in progress");
+      if (station_ocpp_engine_get_plugged (ocpp))
+        return _("A vehicle is plugged in: the CSMS may start a transaction");
+      return _("The CSMS accepted the boot: waiting for a remote start");
+    }
+  if (g_strcmp0 (boot, "Pending") == 0)
+    return _("The CSMS holds the boot Pending: booting again after its interval");
+  if (g_strcmp0 (boot, "Rejected") == 0)
+    return _("The CSMS rejected the boot: trying again after its interval");
+  if (g_str_equal (link, "booting"))
+    return _("Connected: waiting for the CSMS to answer the boot");
+  if (g_str_equal (link, "connecting"))
+    return _("Connecting to the CSMS");
+  return _("The CSMS cannot be reached: trying again every 5 s");
+}
+
+static void
+update_ocpp (StationEngineWindow *self)
+{
+  StationOcppEngine *ocpp = self->ocpp;
+  const char *status = station_ocpp_engine_get_status (ocpp);
+  gboolean accepted = g_str_equal (station_ocpp_engine_get_link (ocpp), "accepted");
+  gboolean linked = !g_str_equal (station_ocpp_engine_get_link (ocpp), "disconnected") &&
+                    !g_str_equal (station_ocpp_engine_get_link (ocpp), "connecting");
+  gboolean plugged = station_ocpp_engine_get_plugged (ocpp);
+  gboolean faulted = station_ocpp_engine_get_faulted (ocpp);
+  gboolean in_transaction = station_ocpp_engine_get_in_transaction (ocpp);
+  const char *boot = station_ocpp_engine_get_boot (ocpp);
+  EvCpState state = EV_CP_STATE_DISCONNECTED;
+  const char *label = _("Not Accepted");
+  GtkWidget *widget = GTK_WIDGET (self);
+  g_autofree char *a11y = NULL;
+  g_autofree char *kwh = ev_ui_format_kwh (station_ocpp_engine_get_kwh (ocpp));
+  g_autofree char *tag = NULL;
+  g_autofree char *transaction = NULL;
+
+  for (guint i = 0; accepted && i < G_N_ELEMENTS (ocpp_statuses); i++)
+    if (g_str_equal (status, ocpp_statuses[i].status))
+      {
+        state = ocpp_statuses[i].state;
+        label = _(ocpp_statuses[i].label);
+      }
+  ev_ui_set_state_class (self->banner, &self->state_class, state);
+  gtk_label_set_label (self->state_label, label);
+  gtk_label_set_label (self->detail_label, describe_ocpp (ocpp));
+  a11y = g_strdup_printf (_("State: %s"), label);
+  ev_ui_set_a11y_label (self->banner, a11y);
+
+  gtk_widget_set_visible (self->supply_box, in_transaction);
+  if (in_transaction)
+    {
+      /* Translators: the idTag the CSMS started the transaction for. */
+      tag = g_strdup_printf (_("idTag %s"), ev_ui_or_dash (station_ocpp_engine_get_id_tag (ocpp)));
+      if (station_ocpp_engine_get_transaction_id (ocpp) != 0)
+        /* Translators: the CSMS's transactionId. */
+        transaction = g_strdup_printf (_("Transaction %d"), station_ocpp_engine_get_transaction_id (ocpp));
+    }
+  gtk_label_set_label (self->driver_label, tag != NULL ? tag : "");
+  gtk_label_set_label (self->kwh_label, kwh);
+  gtk_label_set_label (self->amount_label, transaction != NULL ? transaction : _("Starting…"));
+
+  adw_action_row_set_subtitle (self->price_row, boot != NULL ? boot : _("No answer yet"));
+  ev_ui_set_status (self->central_label, linked, linked ? _("CSMS connected") : _("CSMS not connected"));
+
+  gtk_widget_action_set_enabled (widget, "engine.plug", !plugged && !faulted && !in_transaction);
+  gtk_widget_action_set_enabled (widget, "engine.unplug", plugged);
+  gtk_widget_action_set_enabled (widget, "engine.simulate-fault", !faulted);
+  gtk_widget_action_set_enabled (widget, "engine.repair", faulted);
+  gtk_widget_action_set_enabled (widget, "engine.request-supply", FALSE);
+}
+
+/* What stays: the charger's identity and what has no place for it. */
+static void
+setup_ocpp (StationEngineWindow *self)
+{
+  const char *cp_id = station_ocpp_engine_get_cp_id (self->ocpp);
+  /* Translators: the window title, with the OCPP charger's id. */
+  g_autofree char *title = g_strdup_printf (_("OCPP Charger %s"), cp_id);
+
+  gtk_window_set_title (GTK_WINDOW (self), title);
+  adw_window_title_set_subtitle (self->window_title, cp_id);
+  adw_action_row_set_subtitle (self->cp_row, cp_id);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->location_row), _("CSMS"));
+  adw_action_row_set_subtitle (self->location_row, station_ocpp_engine_get_url (self->ocpp));
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->price_row), _("Boot Answer"));
+  gtk_widget_set_visible (self->request_group, FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->broker_label), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->monitor_label), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->key_label), FALSE);
+  gtk_label_set_label (self->port_label, _("OCPP 1.6-J"));
+}
+
+static void
+ocpp_notify_cb (StationEngineWindow *self,
+                GParamSpec          *pspec,
+                StationOcppEngine   *ocpp)
+{
+  update_ocpp (self);
+}
+
+/* The transactions, as toasts. */
+static void
+ocpp_event_cb (StationEngineWindow *self,
+               const char          *name,
+               JsonObject          *fields,
+               StationOcppEngine   *ocpp)
+{
+  g_autofree char *text = NULL;
+
+  if (g_str_equal (name, "transaction-started"))
+    text = g_strdup_printf (_("Transaction %d started for %s"),
+                            (int) json_object_get_int_member (fields, "transaction_id"),
+                            json_object_get_string_member (fields, "id_tag"));
+  else if (g_str_equal (name, "transaction-ended"))
+    {
+      g_autofree char *kwh = ev_ui_format_kwh (json_object_get_int_member (fields, "energy_wh") / 1000.0);
+
+      /* Translators: a finished OCPP transaction: its id, its energy. */
+      text = g_strdup_printf (_("Transaction %d ended: %s"),
+                              (int) json_object_get_int_member (fields, "transaction_id"), kwh);
+    }
+  if (text != NULL)
+    station_engine_window_add_toast (self, text);
+}
+
 static void
 station_engine_window_constructed (GObject *object)
 {
@@ -339,6 +504,14 @@ station_engine_window_constructed (GObject *object)
 
   G_OBJECT_CLASS (station_engine_window_parent_class)->constructed (object);
 
+  if (self->ocpp != NULL)
+    {
+      g_signal_connect_object (self->ocpp, "notify", G_CALLBACK (ocpp_notify_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (self->ocpp, "event", G_CALLBACK (ocpp_event_cb), self, G_CONNECT_SWAPPED);
+      setup_ocpp (self);
+      update_ocpp (self);
+      return;
+    }
   g_assert (STATION_IS_ENGINE (self->engine));
   g_signal_connect_object (self->engine, "notify", G_CALLBACK (engine_notify_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->engine, "event", G_CALLBACK (engine_event_cb), self, G_CONNECT_SWAPPED);
@@ -357,6 +530,7 @@ station_engine_window_dispose (GObject *object)
 
   gtk_widget_dispose_template (GTK_WIDGET (self), STATION_TYPE_ENGINE_WINDOW);
   g_clear_object (&self->engine);
+  g_clear_object (&self->ocpp);
 
   G_OBJECT_CLASS (station_engine_window_parent_class)->dispose (object);
 }
@@ -373,6 +547,9 @@ station_engine_window_get_property (GObject    *object,
     {
     case PROP_ENGINE:
       g_value_set_object (value, self->engine);
+      break;
+    case PROP_OCPP_ENGINE:
+      g_value_set_object (value, self->ocpp);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -391,6 +568,9 @@ station_engine_window_set_property (GObject      *object,
     {
     case PROP_ENGINE:
       self->engine = g_value_dup_object (value);
+      break;
+    case PROP_OCPP_ENGINE:
+      self->ocpp = g_value_dup_object (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -411,6 +591,9 @@ station_engine_window_class_init (StationEngineWindowClass *klass)
   properties[PROP_ENGINE] =
     g_param_spec_object ("engine", NULL, NULL, STATION_TYPE_ENGINE,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_OCPP_ENGINE] =
+    g_param_spec_object ("ocpp-engine", NULL, NULL, STATION_TYPE_OCPP_ENGINE,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   station_ui_ensure_resources ();
@@ -428,6 +611,7 @@ station_engine_window_class_init (StationEngineWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, StationEngineWindow, location_row);
   gtk_widget_class_bind_template_child (widget_class, StationEngineWindow, price_row);
   gtk_widget_class_bind_template_child (widget_class, StationEngineWindow, driver_entry);
+  gtk_widget_class_bind_template_child (widget_class, StationEngineWindow, request_group);
   gtk_widget_class_bind_template_child (widget_class, StationEngineWindow, central_label);
   gtk_widget_class_bind_template_child (widget_class, StationEngineWindow, broker_label);
   gtk_widget_class_bind_template_child (widget_class, StationEngineWindow, key_label);
@@ -459,6 +643,27 @@ station_engine_window_new (GtkApplication *app,
   return g_object_new (STATION_TYPE_ENGINE_WINDOW,
                        "application", app,
                        "engine", engine,
+                       NULL);
+}
+
+/**
+ * station_engine_window_new_ocpp:
+ * @app: (nullable): the application
+ * @engine: a started OCPP charger
+ *
+ * Returns: (transfer floating): the engine window showing and driving
+ *   @engine
+ */
+StationEngineWindow *
+station_engine_window_new_ocpp (GtkApplication    *app,
+                                StationOcppEngine *engine)
+{
+  g_return_val_if_fail (app == NULL || GTK_IS_APPLICATION (app), NULL);
+  g_return_val_if_fail (STATION_IS_OCPP_ENGINE (engine), NULL);
+
+  return g_object_new (STATION_TYPE_ENGINE_WINDOW,
+                       "application", app,
+                       "ocpp-engine", engine,
                        NULL);
 }
 

@@ -3,6 +3,7 @@
 #include <adwaita.h>
 
 #include "station-engine.h"
+#include "station-ocpp-engine.h"
 
 G_BEGIN_DECLS
 
@@ -14,6 +15,8 @@ G_DECLARE_FINAL_TYPE (StationEngineWindow, station_engine_window, STATION, ENGIN
  * and drives; the window never starts or shuts it down. */
 StationEngineWindow *station_engine_window_new        (GtkApplication      *app,
                                                        StationEngine       *engine);
+StationEngineWindow *station_engine_window_new_ocpp   (GtkApplication      *app,
+                                                       StationOcppEngine   *engine);
 StationEngine       *station_engine_window_get_engine (StationEngineWindow *self);
 void                 station_engine_window_add_toast  (StationEngineWindow *self,
                                                        const char          *title);

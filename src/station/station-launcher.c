@@ -11,6 +11,10 @@
  * ours); a process that exits within STATION_LAUNCHER_STARTUP_GRACE_MS
  * failed to start, and its last line says why.
  *
+ * It also starts OCPP 1.6-J chargers, `ev-station engine --ocpp URL`,
+ * each one process listed as a pair without a monitor (the CSMS is its
+ * central).
+ *
  * The application stops them all (station_launcher_stop_all_async())
  * when the launcher itself is told to stop by SIGINT or SIGTERM: what it
  * started does not outlive it then. */
@@ -23,6 +27,7 @@
 #include "ev-protocol.h"
 #include "ev-tls.h"
 #include "station-launcher.h"
+#include "station-ocpp-charger.h"
 #include "station-ui.h"
 #include "station-util.h"
 
@@ -52,6 +57,7 @@ struct _Pair
   AdwActionRow    *row;
   GtkWidget       *stop_button;
   GtkWidget       *remove_button;
+  gboolean         ocpp;          /* an OCPP charger: no monitor */
 };
 
 struct _StationLauncher
@@ -73,6 +79,7 @@ struct _StationLauncher
   AdwEntryRow          *central_entry;
   AdwEntryRow          *tls_ca_entry;
   AdwEntryRow          *tls_fingerprint_entry;
+  AdwEntryRow          *ocpp_entry;
   GtkListBox           *pairs_list;
 };
 
@@ -160,8 +167,12 @@ pair_update_row (Pair *pair)
   g_autofree char *monitor = child_describe (&pair->monitor);
   g_autofree char *subtitle = NULL;
 
-  /* Translators: how the two processes of a CP are doing. */
-  subtitle = g_strdup_printf (_("Engine %s, monitor %s"), engine, monitor);
+  if (pair->ocpp)
+    /* Translators: how the process of an OCPP charger is doing. */
+    subtitle = g_strdup_printf (_("OCPP charger %s"), engine);
+  else
+    /* Translators: how the two processes of a CP are doing. */
+    subtitle = g_strdup_printf (_("Engine %s, monitor %s"), engine, monitor);
   adw_action_row_set_subtitle (pair->row, subtitle);
   gtk_widget_set_sensitive (pair->stop_button, child_running (&pair->engine) || child_running (&pair->monitor));
   gtk_widget_set_visible (pair->remove_button, child_done (&pair->engine) && child_done (&pair->monitor));
@@ -541,6 +552,65 @@ station_launcher_start (StationLauncher  *self,
   return pair->monitor.process != NULL;
 }
 
+/**
+ * station_launcher_start_ocpp:
+ * @self: a #StationLauncher
+ * @error: where to put what is wrong with the URL
+ *
+ * Starts `ev-station engine --ocpp URL` for the URL in the OCPP field:
+ * one simulated OCPP 1.6-J charger in its own window.
+ *
+ * Returns: %TRUE if the process was started
+ */
+gboolean
+station_launcher_start_ocpp (StationLauncher  *self,
+                             GError          **error)
+{
+  g_autofree char *url = NULL;
+  g_autofree char *cp_id = NULL;
+  g_autofree char *stop_label = NULL;
+  Pair *pair;
+
+  g_return_val_if_fail (STATION_IS_LAUNCHER (self), FALSE);
+
+  url = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->ocpp_entry))));
+  cp_id = station_ocpp_url_cp_id (url, error);
+  if (cp_id == NULL)
+    return FALSE;
+
+  pair = pair_new (self, cp_id, _("OCPP 1.6-J"));
+  pair->ocpp = TRUE;
+  /* Translators: the accessible name of an OCPP charger's Stop button. */
+  stop_label = g_strdup_printf (_("Stop the OCPP charger %s"), cp_id);
+  gtk_widget_set_tooltip_text (pair->stop_button, stop_label);
+  ev_ui_set_a11y_label (pair->stop_button, stop_label);
+  {
+    const char * const argv[] = { self->program, "engine", "--ocpp", url, NULL };
+
+    child_spawn (&pair->engine, argv, error);
+  }
+  pair_update_row (pair);
+  return pair->engine.process != NULL;
+}
+
+static void
+start_ocpp_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  StationLauncher *self = STATION_LAUNCHER (widget);
+  g_autoptr(GError) error = NULL;
+
+  if (!station_launcher_start_ocpp (self, &error))
+    toast (self, error->message);
+}
+
+static void
+ocpp_entry_activated_cb (StationLauncher *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "launcher.start-ocpp", NULL);
+}
+
 static void
 start_action (GtkWidget  *widget,
               const char *action_name,
@@ -690,10 +760,13 @@ station_launcher_class_init (StationLauncherClass *klass)
   gtk_widget_class_bind_template_child (widget_class, StationLauncher, central_entry);
   gtk_widget_class_bind_template_child (widget_class, StationLauncher, tls_ca_entry);
   gtk_widget_class_bind_template_child (widget_class, StationLauncher, tls_fingerprint_entry);
+  gtk_widget_class_bind_template_child (widget_class, StationLauncher, ocpp_entry);
   gtk_widget_class_bind_template_child (widget_class, StationLauncher, pairs_list);
   gtk_widget_class_bind_template_callback (widget_class, entry_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, ocpp_entry_activated_cb);
 
   gtk_widget_class_install_action (widget_class, "launcher.start", NULL, start_action);
+  gtk_widget_class_install_action (widget_class, "launcher.start-ocpp", NULL, start_ocpp_action);
   ev_ui_class_install_shortcuts (widget_class, "/io/github/evcharging/EVCharging/Station/shortcuts.ui");
 }
 

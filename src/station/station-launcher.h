@@ -26,6 +26,10 @@ StationLauncher *station_launcher_new           (GtkApplication   *app,
 /* Starts an engine and its monitor from the fields ("launcher.start"). */
 gboolean         station_launcher_start         (StationLauncher  *self,
                                                  GError          **error);
+/* Starts `ev-station engine --ocpp URL` from the OCPP field
+ * ("launcher.start-ocpp"). */
+gboolean         station_launcher_start_ocpp    (StationLauncher  *self,
+                                                 GError          **error);
 /* Sends SIGTERM to every process started here that still runs. */
 void             station_launcher_stop_all      (StationLauncher  *self);
 void             station_launcher_stop_all_async  (StationLauncher     *self,

@@ -6,103 +6,20 @@
 const { spawn } = require('child_process');
 const readline = require('readline');
 const assert = require('assert/strict');
-const { RPCServer } = require('ocpp-rpc');
+const { Csms, run } = require('./csms.js');
 
 const COUNT = 3;
 const PREFIX = 'SIM';
 const DEADLINE_MS = 60000;
 
-const failures = [];   // strict validation failures and bad messages
-const chargers = new Map();
-const waiters = [];
-
-function charger (id) {
-  if (!chargers.has(id))
-    chargers.set(id, { boots: 0, statuses: [], heartbeats: 0, meters: [],
-                       start: null, stop: null, client: null, raw: [] });
-  return chargers.get(id);
-}
-
-// Resolves when predicate() holds, checked after every message; bounded.
-function until (what, predicate, ms = 20000) {
-  if (predicate())
-    return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const waiter = { predicate, resolve };
-    waiter.timer = setTimeout(() => {
-      waiters.splice(waiters.indexOf(waiter), 1);
-      reject(new Error(`timed out waiting for ${what}`));
-    }, ms);
-    waiters.push(waiter);
-  });
-}
-
-function poke () {
-  for (const w of [...waiters]) {
-    if (w.predicate()) {
-      clearTimeout(w.timer);
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve();
-    }
-  }
-}
-
-let nextTransaction = 1000;
-
 async function main () {
   const program = process.argv[2];
-  const server = new RPCServer({ protocols: ['ocpp1.6'], strictMode: true });
-
-  server.on('client', (client) => {
-    const cp = charger(client.identity);
-    cp.client = client;
-    client.on('strictValidationFailure', (e) => {
-      failures.push(`${client.identity}: ${e.method} ${e.outbound ? 'out' : 'in'}: ${e.error.message}`);
-    });
-    client.on('badMessage', (e) => {
-      // Our answers to the raw calls below answer nothing ocpp-rpc sent.
-      if (!/^\[4,"bad-/.test(e.buffer.toString()))
-        failures.push(`${client.identity}: bad message ${e.buffer}`);
-    });
-    client.on('message', ({ message, outbound }) => {
-      if (!outbound)
-        cp.raw.push(JSON.parse(message.toString()));
-      setImmediate(poke);
-    });
-    client.handle('BootNotification', () => {
-      // Pending first: the charger must boot again after the interval.
-      cp.boots++;
-      return { status: cp.boots === 1 ? 'Pending' : 'Accepted',
-               currentTime: new Date().toISOString(), interval: 1 };
-    });
-    client.handle('Heartbeat', () => {
-      cp.heartbeats++;
-      return { currentTime: new Date().toISOString() };
-    });
-    client.handle('StatusNotification', ({ params }) => {
-      cp.statuses.push(params.status);
-      return {};
-    });
-    client.handle('StartTransaction', ({ params }) => {
-      cp.start = { ...params, transactionId: nextTransaction++ };
-      return { transactionId: cp.start.transactionId, idTagInfo: { status: 'Accepted' } };
-    });
-    client.handle('MeterValues', ({ params }) => {
-      assert.equal(params.transactionId, cp.start.transactionId);
-      for (const mv of params.meterValue)
-        for (const sv of mv.sampledValue)
-          if (sv.measurand === 'Energy.Active.Import.Register')
-            cp.meters.push(Number(sv.value));
-      return {};
-    });
-    client.handle('StopTransaction', ({ params }) => {
-      cp.stop = params;
-      return { idTagInfo: { status: 'Accepted' } };
-    });
-  });
-
-  const http = await server.listen(0, '127.0.0.1');
-  const url = `ws://127.0.0.1:${http.address().port}/ocpp`;
+  const csms = new Csms();
+  const url = await csms.listen();
+  const charger = (id) => csms.charger(id);
+  const until = (what, predicate, ms) => csms.until(what, predicate, ms);
+  const chargers = csms.chargers;
+  const failures = csms.failures;
   const fleet = spawn(program, ['fleet', '--ocpp', url, '--count', String(COUNT), '--prefix', PREFIX,
                                 '--power-kw', '1000', '--meter-interval', '1', '--stats-interval', '0'],
                       { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -110,7 +27,7 @@ async function main () {
   readline.createInterface({ input: fleet.stdout }).on('line', (line) => {
     if (process.env.CSMS_DEBUG) console.error(line);
     events.push(JSON.parse(line));
-    poke();
+    csms.poke();
   });
   const exited = new Promise((resolve) => fleet.on('exit', (code) => resolve(code)));
   const ids = [...Array(COUNT).keys()].map((i) => `${PREFIX}${String(i + 1).padStart(5, '0')}`);
@@ -183,10 +100,8 @@ async function main () {
     console.log(`ok: ${COUNT} chargers, ${energy} Wh, call p50 ${stats.call_ms.p50} ms`);
   } finally {
     fleet.kill();
-    await server.close({ force: true });
+    await csms.close();
   }
 }
 
-const deadline = setTimeout(() => { console.error('test deadline passed'); process.exit(1); }, DEADLINE_MS);
-main().then(() => { clearTimeout(deadline); process.exit(0); },
-            (e) => { console.error(e); console.error(failures); process.exit(1); });
+run(main, DEADLINE_MS);

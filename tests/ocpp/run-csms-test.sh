@@ -1,9 +1,9 @@
 #!/bin/sh
-# run-csms-test.sh SRCDIR WORKDIR FLEET-PROGRAM: installs the pinned
+# run-csms-test.sh SRCDIR WORKDIR EV-STATION [SCRIPT]: installs the pinned
 # ocpp-rpc into WORKDIR (in the build directory) from the lock file, once,
-# then runs csms-fleet.js against FLEET-PROGRAM.
+# then runs SCRIPT (default csms-fleet.js) against EV-STATION.
 set -eu
-src=$1 work=$2 program=$(realpath "$3")
+src=$1 work=$2 program=$(realpath "$3") script=${4:-csms-fleet.js}
 
 mkdir -p "$work"
 if ! cmp -s "$src/package-lock.json" "$work/package-lock.json" \
@@ -11,4 +11,4 @@ if ! cmp -s "$src/package-lock.json" "$work/package-lock.json" \
   cp "$src/package.json" "$src/package-lock.json" "$work/"
   (cd "$work" && npm ci --no-audit --no-fund --loglevel=error) >&2
 fi
-NODE_PATH="$work/node_modules" exec node "$src/csms-fleet.js" "$program"
+NODE_PATH="$work/node_modules" exec node "$src/$script" "$program"
