@@ -27,6 +27,7 @@ struct _CentralOcpp
   GHashTable *chargers;       /* &Charger.link_id → Charger */
   guint64 next_id;
   guint port;
+  gulong event_handler;       /* on the core's "event" */
 };
 
 typedef struct
@@ -36,6 +37,8 @@ typedef struct
   char *cp_id;
   char *peer;
   SoupWebsocketConnection *ws;
+  guint calls;                /* CALLs sent: their uniqueIds */
+  GHashTable *awaited;        /* uniqueId of a CALL sent → its action */
 } Charger;
 
 static void
@@ -45,6 +48,7 @@ charger_free (Charger *charger)
   if (soup_websocket_connection_get_state (charger->ws) == SOUP_WEBSOCKET_STATE_OPEN)
     soup_websocket_connection_close (charger->ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
   g_object_unref (charger->ws);
+  g_hash_table_destroy (charger->awaited);
   g_free (charger->cp_id);
   g_free (charger->peer);
   g_free (charger);
@@ -164,6 +168,39 @@ send_error (Charger      *charger,
 
   g_debug ("OCPP CALLERROR to %s: %s", charger->peer, error->message);
   send_message (charger, message);
+}
+
+/* Sends a CALL of Central's to @charger; its answer is checked when it
+ * comes (message_cb). */
+static void
+send_call (Charger    *charger,
+           const char *action,
+           JsonObject *payload)
+{
+  g_autofree char *unique_id = g_strdup_printf ("%u", ++charger->calls);
+  g_autoptr(EvOcppMessage) message = ev_ocpp_message_new_call (unique_id, action, payload);
+  g_autoptr(GError) error = NULL;
+
+  /* What we send is valid, or a bug of ours that no charger should see. */
+  if (!ev_ocpp_schema_validate_message (charger->ocpp->schema, message, NULL, &error))
+    {
+      g_critical ("Invalid %s for %s: %s", action, charger->cp_id, error->message);
+      return;
+    }
+  g_hash_table_insert (charger->awaited, g_steal_pointer (&unique_id), g_strdup (action));
+  send_message (charger, message);
+}
+
+/* The operator's stop or resume of the whole charger (connector 0). */
+static void
+send_availability (Charger  *charger,
+                   gboolean  operative)
+{
+  g_autoptr(JsonObject) payload = json_object_new ();
+
+  json_object_set_int_member (payload, "connectorId", 0);
+  json_object_set_string_member (payload, "type", operative ? "Operative" : "Inoperative");
+  send_call (charger, "ChangeAvailability", payload);
 }
 
 static void
@@ -323,6 +360,9 @@ handle_boot (Charger    *charger,
   json_object_set_int_member (answer, "interval",
                               pending ? PENDING_RETRY_S : central_ocpp_heartbeat_interval (core->silence_timeout));
   send_result (charger, unique_id, answer);
+  /* The operator's stop outlives the charger's reboots, as an engine's. */
+  if (!pending && rec->stopped)
+    send_availability (charger, FALSE);
 }
 
 /* The record of a charger that booted and was accepted, or %NULL after
@@ -409,6 +449,26 @@ handle_call (Charger       *charger,
     }
 }
 
+/* The answer to a CALL of ours: checked, and that is all for now (the
+ * charger's StatusNotification tells what it did). */
+static void
+handle_answer (Charger       *charger,
+               EvOcppMessage *answer)
+{
+  const char *unique_id = ev_ocpp_message_get_unique_id (answer);
+  const char *action = g_hash_table_lookup (charger->awaited, unique_id);
+  g_autoptr(GError) error = NULL;
+
+  if (action == NULL)
+    g_debug ("OCPP answer from %s to no call of ours (%s)", charger->peer, unique_id);
+  else if (ev_ocpp_message_get_message_type (answer) == EV_OCPP_MESSAGE_CALL_ERROR)
+    g_debug ("%s refused %s: %s %s", charger->cp_id, action,
+             ev_ocpp_message_get_error_code (answer), ev_ocpp_message_get_error_description (answer));
+  else if (!ev_ocpp_schema_validate_message (charger->ocpp->schema, answer, action, &error))
+    g_debug ("Invalid answer to %s from %s: %s", action, charger->cp_id, error->message);
+  g_hash_table_remove (charger->awaited, unique_id);
+}
+
 /* The WebSocket ------------------------------------------------------------ */
 
 static void
@@ -445,7 +505,8 @@ message_cb (SoupWebsocketConnection *ws,
     }
   if (ev_ocpp_message_get_message_type (message) == EV_OCPP_MESSAGE_CALL)
     handle_call (charger, message);
-  /* Central sends no CALL yet: results and errors answer nothing. */
+  else
+    handle_answer (charger, message);
 }
 
 static void
@@ -497,9 +558,40 @@ websocket_cb (SoupServer              *server,
   charger->peer = remote != NULL ? g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (remote))
                                  : g_strdup ("?");
   charger->ws = g_object_ref (ws);
+  charger->awaited = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_signal_connect (ws, "message", G_CALLBACK (message_cb), charger);
   g_signal_connect (ws, "closed", G_CALLBACK (closed_cb), charger);
   g_hash_table_insert (self->chargers, &charger->link_id, charger);
+}
+
+/* The operator's stop and resume reach engines as directives; an OCPP
+ * charger gets them as ChangeAvailability. */
+static void
+core_event_cb (CentralCore  *core,
+               CentralEvent *event,
+               gpointer      user_data)
+{
+  CentralOcpp *self = user_data;
+  const CentralEventData *data = central_event_get_data (event);
+  gboolean all, operative;
+  GHashTableIter iter;
+  Charger *charger;
+
+  if (central_event_get_kind (event) != CENTRAL_EVENT_DIRECTIVE ||
+      (g_strcmp0 (data->action, "stop") != 0 && g_strcmp0 (data->action, "resume") != 0))
+    return;
+  all = g_strcmp0 (data->target, EV_DIRECTIVE_TARGET_ALL) == 0;
+  operative = g_str_equal (data->action, "resume");
+
+  g_hash_table_iter_init (&iter, self->chargers);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &charger))
+    {
+      CpRecord *rec = bound_record (charger);
+
+      if (rec != NULL && !ev_charging_point_get_pending (rec->cp) &&
+          (all || g_strcmp0 (data->target, charger->cp_id) == 0))
+        send_availability (charger, operative);
+    }
 }
 
 /**
@@ -552,6 +644,7 @@ central_ocpp_new (CentralCore  *core,
   g_slist_free (listeners);
   if (bound != NULL)
     self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  self->event_handler = g_signal_connect (core, "event", G_CALLBACK (core_event_cb), self);
   g_message ("OCPP 1.6-J chargers connect to ws://%s:%u" CENTRAL_OCPP_PATH "/<CP_ID>", host, self->port);
   return self;
 }
@@ -578,6 +671,7 @@ central_ocpp_get_port (CentralOcpp *self)
 void
 central_ocpp_free (CentralOcpp *self)
 {
+  g_clear_signal_handler (&self->event_handler, self->core);
   soup_server_disconnect (self->server);
   g_hash_table_destroy (self->chargers);
   g_object_unref (self->server);

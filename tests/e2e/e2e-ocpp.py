@@ -92,6 +92,7 @@ class RawCharger:
         self.conn = None
         self.error = None
         self.received = []
+        self.seen = 0
         self.closed = False
         message = Soup.Message.new("GET", url)
         self.session.websocket_connect_async(message, None, ["ocpp1.6"], GLib.PRIORITY_DEFAULT,
@@ -129,6 +130,16 @@ class RawCharger:
         if not self._run(lambda: len(self.received) > before):
             return None
         return self.received[before]
+
+    def wait_call(self, action):
+        """The next CALL of ACTION from Central (after those seen), or None."""
+        def found():
+            return [m for m in self.received[self.seen:] if m[0] == 2 and m[2] == action]
+        if not self._run(found):
+            return None
+        call = found()[0]
+        self.seen = self.received.index(call) + 1
+        return call
 
     def wait_closed(self):
         return self._run(lambda: self.closed)
@@ -188,6 +199,55 @@ def test_invalid_calls(net):
     check(net.central.running(), "Central died")
 
 
+def test_operator_stop_resume(net):
+    """The operator's stop and resume reach an OCPP charger as
+    ChangeAvailability (Inoperative, Operative) of the whole charger; a
+    charger stopped by the operator is told again when it boots again."""
+    port = free_port()
+    net.start_broker()
+    net.start_central("--ocpp-listen", "127.0.0.1:%d" % port)
+    url = "ws://127.0.0.1:%d/ocpp/RAW2" % port
+    boot = '[2,"b","BootNotification",{"chargePointVendor":"Hand","chargePointModel":"Made"}]'
+
+    def status(raw, uid, status):
+        answer = raw.call('[2,"%s","StatusNotification",{"connectorId":0,"errorCode":"NoError","status":"%s"}]'
+                          % (uid, status))
+        check(answer == [3, uid, {}], "status: %s", answer)
+
+    def availability(raw, kind, what):
+        """Central's next ChangeAvailability, of the whole charger, of KIND: accepted."""
+        call = raw.wait_call("ChangeAvailability")
+        check(call is not None and call[3] == {"connectorId": 0, "type": kind}, "%s: %s", what, call)
+        raw.conn.send_text(json.dumps([3, call[1], {"status": "Accepted"}]))
+
+    raw = RawCharger(url)
+    since = net.central.mark()
+    check(raw.call(boot)[2]["status"] == "Accepted", "not accepted")
+    status(raw, "s1", "Available")
+    net.wait_cp_state("RAW2", "ACTIVE", since=since)
+
+    since = net.central.mark()
+    net.central.send("stop RAW2")
+    availability(raw, "Inoperative", "stop")
+    status(raw, "s2", "Unavailable")
+    net.wait_cp_state("RAW2", "STOPPED", since=since)
+
+    # Back after a reboot, still stopped: told again.
+    raw.conn.close(1000, None)
+    net.wait_cp_state("RAW2", "DISCONNECTED", since=since)
+    raw = RawCharger(url)
+    check(raw.call(boot)[2]["status"] == "Accepted", "not accepted again")
+    availability(raw, "Inoperative", "stopped CP booted")
+    status(raw, "s3", "Unavailable")
+
+    since = net.central.mark()
+    net.central.send("resume all")
+    availability(raw, "Operative", "resume")
+    status(raw, "s4", "Available")
+    net.wait_cp_state("RAW2", "ACTIVE", since=since)
+    check(net.central.running(), "Central died")
+
+
 def test_listen_loopback_only(net):
     """Plain WebSocket only on loopback: anything else is refused at start."""
     proc = net.spawn("central-public", [program("EV_CENTRAL"), "--headless",
@@ -200,4 +260,4 @@ def test_listen_loopback_only(net):
 
 if __name__ == "__main__":
     sys.exit(run([test_boot_status_disconnect, test_pending_until_approved, test_invalid_calls,
-                  test_listen_loopback_only]))
+                  test_operator_stop_resume, test_listen_loopback_only]))
