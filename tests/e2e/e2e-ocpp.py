@@ -427,6 +427,44 @@ def test_remote_start_rejected(net):
                    [{"phase": "failed", "kwh": 0.0}])
 
 
+
+def test_operator_stop_and_authorize(net):
+    """Authorize answers from Central's drivers; the operator's stop of a
+    CP whose charger is in a transaction reaches it as ChangeAvailability
+    and RemoteStopTransaction, and the charger's StopTransaction (reason
+    Remote) is the driver's ticket, stopped by Central."""
+    port = free_port()
+    net.start_broker()
+    net.start_central("--ocpp-listen", "127.0.0.1:%d" % port)
+    raw = boot_raw(net, "ws://127.0.0.1:%d/ocpp/RAW5" % port, "RAW5")
+    driver = net.start_driver("d3")
+    driver.wait("cp-state", cp_id="RAW5", state="ACTIVE", available=True)
+    answer = ocpp_call(raw, "a1", "Authorize", {"idTag": "d3"})
+    check(answer == {"idTagInfo": {"status": "Invalid"}}, "a driver Central never heard of: %s", answer)
+
+    supply_id = request(driver, "RAW5")["supply_id"]
+    start = raw.wait_call("RemoteStartTransaction")
+    raw.send(json.dumps([3, start[1], {"status": "Accepted"}]))
+    answer = ocpp_call(raw, "a2", "Authorize", {"idTag": "d3"})
+    check(answer == {"idTagInfo": {"status": "Accepted"}}, "the driver Central authorised here: %s", answer)
+    answer = ocpp_call(raw, "t1", "StartTransaction",
+                       {"connectorId": 1, "idTag": "d3", "meterStart": 0, "timestamp": "2026-12-06T20:00:00Z"})
+    transaction = answer["transactionId"]
+    driver.wait("progress", supply_id=supply_id)
+
+    net.central.send("stop RAW5")
+    availability = raw.wait_call("ChangeAvailability")
+    check(availability is not None and availability[3]["type"] == "Inoperative", "stop: %s", availability)
+    raw.send(json.dumps([3, availability[1], {"status": "Scheduled"}]))
+    stop = raw.wait_call("RemoteStopTransaction")
+    check(stop is not None and stop[3] == {"transactionId": transaction}, "remote stop: %s", stop)
+    raw.send(json.dumps([3, stop[1], {"status": "Accepted"}]))
+    ocpp_call(raw, "p1", "StopTransaction", {"transactionId": transaction, "meterStop": 750,
+                                             "timestamp": "2026-12-06T20:01:00Z", "reason": "Remote"})
+    ticket = driver.wait("ticket", supply_id=supply_id)
+    check(ticket["reason"] == "stopped-by-central" and abs(ticket["kwh"] - 0.75) < 1e-9, "ticket: %s", ticket)
+
+
 def test_listen_loopback_only(net):
     """Plain WebSocket only on loopback: anything else is refused at start."""
     proc = net.spawn("central-public", [program("EV_CENTRAL"), "--headless",
@@ -440,4 +478,4 @@ def test_listen_loopback_only(net):
 if __name__ == "__main__":
     sys.exit(run([test_boot_status_disconnect, test_pending_until_approved, test_invalid_calls,
                   test_operator_stop_resume, test_driver_supply_fleet, test_transaction_billed_once,
-                  test_remote_start_rejected, test_listen_loopback_only]))
+                  test_remote_start_rejected, test_operator_stop_and_authorize, test_listen_loopback_only]))
