@@ -177,6 +177,23 @@ supply_data (Charger          *charger,
   return data;
 }
 
+/* The same for the supply whose transactionId @payload names, at @wh of
+ * the charger's energy register. */
+static EvSupplyData *
+transaction_data (Charger          *charger,
+                  JsonObject       *payload,
+                  EvSupplyDataKind  kind,
+                  double            wh)
+{
+  gint64 meter_start = 0;
+  g_autofree char *supply_id =
+    ev_store_lookup_ocpp_transaction (charger->ocpp->core->store,
+                                      json_object_get_int_member (payload, "transactionId"),
+                                      &meter_start, NULL);
+
+  return supply_id != NULL ? supply_data (charger, supply_id, kind, (wh - meter_start) / 1000.0) : NULL;
+}
+
 /* Central's calls ------------------------------------------------------------ */
 
 /* The start directive of the supply Central authorised at @cp_id. */
@@ -331,9 +348,7 @@ central_ocpp_handle_meter_values (Charger    *charger,
   CentralCore *core = charger->ocpp->core;
   CpRecord *rec = central_ocpp_accepted_record (charger, unique_id);
   g_autoptr(JsonObject) answer = NULL;
-  g_autofree char *supply_id = NULL;
   g_autoptr(EvSupplyData) data = NULL;
-  gint64 meter_start = 0;
   double wh;
 
   if (rec == NULL)
@@ -344,11 +359,7 @@ central_ocpp_handle_meter_values (Charger    *charger,
   if (!json_object_has_member (payload, "transactionId") ||
       !central_ocpp_energy_register (payload, &wh))
     return;
-  supply_id = ev_store_lookup_ocpp_transaction (core->store,
-                                                json_object_get_int_member (payload, "transactionId"),
-                                                &meter_start, NULL);
-  if (supply_id != NULL)
-    data = supply_data (charger, supply_id, EV_SUPPLY_DATA_PROGRESS, (wh - meter_start) / 1000.0);
+  data = transaction_data (charger, payload, EV_SUPPLY_DATA_PROGRESS, wh);
   if (data != NULL)
     central_apply_supply_data (core, data);
 }
@@ -362,16 +373,12 @@ central_ocpp_handle_stop_transaction (Charger    *charger,
   CpRecord *rec = central_ocpp_accepted_record (charger, unique_id);
   gint64 transaction_id = json_object_get_int_member (payload, "transactionId");
   g_autoptr(JsonObject) answer = NULL;
-  g_autofree char *supply_id = NULL;
   g_autoptr(EvSupplyData) data = NULL;
-  gint64 meter_start = 0;
 
   if (rec == NULL)
     return;
-  supply_id = ev_store_lookup_ocpp_transaction (core->store, transaction_id, &meter_start, NULL);
-  if (supply_id != NULL)
-    data = supply_data (charger, supply_id, EV_SUPPLY_DATA_TICKET,
-                        (json_object_get_int_member (payload, "meterStop") - meter_start) / 1000.0);
+  data = transaction_data (charger, payload, EV_SUPPLY_DATA_TICKET,
+                           json_object_get_int_member (payload, "meterStop"));
 
   answer = json_object_new ();
   if (json_object_has_member (payload, "idTag"))
