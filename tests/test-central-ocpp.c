@@ -1,9 +1,14 @@
 /* test-central-ocpp.c: the mapping of Central's OCPP 1.6-J endpoint
- * (docs/ocpp.md); tests/e2e/e2e-ocpp.py runs the endpoint itself. */
+ * (docs/ocpp.md) and the transactions it keeps in the store;
+ * tests/e2e/e2e-ocpp.py runs the endpoint itself. */
 
 #include "config.h"
 
+#include <sqlite3.h>
+
 #include "central-ocpp.h"
+#include "ev-store.h"
+#include "test-utils.h"
 
 static void
 test_status_mapping (void)
@@ -66,6 +71,157 @@ test_listen_loopback_only (void)
     }
 }
 
+static JsonObject *
+parse_object (const char *json)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+
+  g_assert_true (json_parser_load_from_data (parser, json, -1, NULL));
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+static void
+test_energy_register (void)
+{
+  static const struct { const char *payload; gboolean found; double wh; } cases[] = {
+    /* No measurand: the energy register, in Wh by default. */
+    { "{\"connectorId\":1,\"meterValue\":[{\"timestamp\":\"t\",\"sampledValue\":[{\"value\":\"1500\"}]}]}", TRUE, 1500 },
+    { "{\"connectorId\":1,\"meterValue\":[{\"timestamp\":\"t\",\"sampledValue\":[{\"value\":\"12.5\",\"unit\":\"kWh\","
+      "\"measurand\":\"Energy.Active.Import.Register\"}]}]}", TRUE, 12500 },
+    /* The last reading of the register wins; other measurands, phases and
+     * signed data do not count. */
+    { "{\"connectorId\":1,\"meterValue\":[{\"timestamp\":\"t\",\"sampledValue\":[{\"value\":\"100\"},"
+      "{\"value\":\"7\",\"measurand\":\"Power.Active.Import\",\"unit\":\"W\"}]},"
+      "{\"timestamp\":\"u\",\"sampledValue\":[{\"value\":\"200\"},{\"value\":\"90\",\"phase\":\"L1\"},"
+      "{\"value\":\"ABCD\",\"format\":\"SignedData\"}]}]}", TRUE, 200 },
+    { "{\"connectorId\":1,\"meterValue\":[{\"timestamp\":\"t\",\"sampledValue\":[{\"value\":\"5\","
+      "\"measurand\":\"Current.Import\",\"unit\":\"A\"}]}]}", FALSE, 0 },
+    { "{\"connectorId\":1,\"meterValue\":[{\"timestamp\":\"t\",\"sampledValue\":[{\"value\":\"lots\"},"
+      "{\"value\":\"-4\"},{\"value\":\"3\",\"unit\":\"varh\"}]}]}", FALSE, 0 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(JsonObject) payload = parse_object (cases[i].payload);
+      double wh = -1;
+
+      g_assert_cmpint (central_ocpp_energy_register (payload, &wh), ==, cases[i].found);
+      if (cases[i].found)
+        g_assert_cmpfloat (wh, ==, cases[i].wh);
+    }
+}
+
+static void
+test_stop_reason (void)
+{
+  g_assert_cmpint (central_ocpp_stop_reason (NULL), ==, EV_TICKET_REASON_UNPLUGGED);
+  g_assert_cmpint (central_ocpp_stop_reason ("Local"), ==, EV_TICKET_REASON_UNPLUGGED);
+  g_assert_cmpint (central_ocpp_stop_reason ("EVDisconnected"), ==, EV_TICKET_REASON_UNPLUGGED);
+  g_assert_cmpint (central_ocpp_stop_reason ("Other"), ==, EV_TICKET_REASON_UNPLUGGED);
+  g_assert_cmpint (central_ocpp_stop_reason ("Remote"), ==, EV_TICKET_REASON_STOPPED_BY_CENTRAL);
+  g_assert_cmpint (central_ocpp_stop_reason ("DeAuthorized"), ==, EV_TICKET_REASON_STOPPED_BY_CENTRAL);
+  g_assert_cmpint (central_ocpp_stop_reason ("PowerLoss"), ==, EV_TICKET_REASON_ENGINE_FAULT);
+  g_assert_cmpint (central_ocpp_stop_reason ("EmergencyStop"), ==, EV_TICKET_REASON_ENGINE_FAULT);
+}
+
+static void
+raw_exec (const char *path,
+          const char *sql)
+{
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+}
+
+/* A database of schema 9 (before transactions) with a supply under way
+ * is upgraded; transactionIds are given once per supply and found again,
+ * after the supply ended too. */
+static void
+test_store_transactions (void)
+{
+  g_autofree char *dir = ev_test_make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "central.db", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EvSupply) outcome = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *found = NULL;
+  gint64 id = 0, again = 0, meter = 0;
+  gboolean recorded = FALSE;
+  EvStore *store;
+
+  store = ev_store_open (path, &error);
+  g_assert_no_error (error);
+  token = ev_store_register_cp (store, "OC1", "Street 1", 0.5, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&token, g_free);
+  token = ev_store_register_cp (store, "OC2", "Street 2", 0.5, &error);
+  g_assert_no_error (error);
+  g_assert_true (ev_store_create_session (store, "00000000-0000-5000-8000-000000000001", "OC1", "d1", 0.5, &error));
+  g_assert_no_error (error);
+  g_assert_true (ev_store_flush (store, &error));
+  g_assert_finalize_object (store);
+  raw_exec (path, "DROP INDEX sessions_by_ocpp_transaction;"
+                  "ALTER TABLE sessions DROP COLUMN ocpp_transaction_id;"
+                  "ALTER TABLE sessions DROP COLUMN ocpp_meter_start;"
+                  "PRAGMA user_version = 9;");
+
+  store = ev_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_false (ev_store_get_ocpp_transaction (store, "00000000-0000-5000-8000-000000000001", &id, &error));
+  g_assert_no_error (error);
+  g_assert_true (ev_store_start_ocpp_transaction (store, "00000000-0000-5000-8000-000000000001", 1200,
+                                                  &id, &meter, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (id, ==, 1);
+  g_assert_cmpint (meter, ==, 1200);
+  /* A StartTransaction again: the same transaction, its first meter. */
+  g_assert_true (ev_store_start_ocpp_transaction (store, "00000000-0000-5000-8000-000000000001", 9999,
+                                                  &again, &meter, &error));
+  g_assert_cmpint (again, ==, 1);
+  g_assert_cmpint (meter, ==, 1200);
+  g_assert_true (ev_store_create_session (store, "00000000-0000-5000-8000-000000000002", "OC2", "d2", 0.5, &error));
+  g_assert_true (ev_store_start_ocpp_transaction (store, "00000000-0000-5000-8000-000000000002", 0,
+                                                  &again, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (again, ==, 2);
+  /* No supply under way: none. */
+  g_assert_false (ev_store_start_ocpp_transaction (store, "00000000-0000-5000-8000-000000000003", 0,
+                                                   &again, NULL, &error));
+  g_assert_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* Ended, its transaction still names it: a StopTransaction repeated
+   * finds a supply that is billed already. */
+  outcome = ev_store_lookup_session (store, "00000000-0000-5000-8000-000000000001", &error);
+  ev_supply_set_phase (outcome, EV_SUPPLY_PHASE_FINISHED);
+  ev_supply_set_kwh (outcome, 2.0);
+  ev_supply_set_amount (outcome, 1.0);
+  ev_supply_set_seq (outcome, 2);
+  ev_supply_set_started_at (outcome, 1000);
+  ev_supply_set_ended_at (outcome, 2000);
+  ev_supply_set_reason (outcome, "unplugged");
+  g_assert_true (ev_store_finish_session (store, outcome, &recorded, &error));
+  g_assert_true (recorded);
+  g_assert_true (ev_store_flush (store, &error));
+  meter = 0;
+  found = ev_store_lookup_ocpp_transaction (store, 1, &meter, &error);
+  g_assert_cmpstr (found, ==, "00000000-0000-5000-8000-000000000001");
+  g_assert_cmpint (meter, ==, 1200);
+  g_assert_true (ev_store_get_ocpp_transaction (store, "00000000-0000-5000-8000-000000000002", &id, &error));
+  g_assert_cmpint (id, ==, 2);
+  g_assert_null (ev_store_lookup_ocpp_transaction (store, 3, NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (ev_store_driver_is_known (store, "d1", &error));
+  g_assert_false (ev_store_driver_is_known (store, "d9", &error));
+  g_assert_no_error (error);
+  g_assert_finalize_object (store);
+
+  ev_test_rm_rf (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -73,5 +229,8 @@ main (int argc, char **argv)
   g_test_add_func ("/central-ocpp/status-mapping", test_status_mapping);
   g_test_add_func ("/central-ocpp/heartbeat-interval", test_heartbeat_interval);
   g_test_add_func ("/central-ocpp/listen-loopback-only", test_listen_loopback_only);
+  g_test_add_func ("/central-ocpp/energy-register", test_energy_register);
+  g_test_add_func ("/central-ocpp/stop-reason", test_stop_reason);
+  g_test_add_func ("/central-ocpp/store-transactions", test_store_transactions);
   return g_test_run ();
 }

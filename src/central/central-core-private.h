@@ -343,6 +343,8 @@ void central_fail_session (CentralCore *self, EvSupply *session, EvSupplyErrorRe
 
 void central_fail_supply (CentralCore *self, CpRecord *rec, EvSupplyErrorReason reason);
 
+void central_apply_supply_data (CentralCore *self, const EvSupplyData *data);
+
 void central_bus_message_cb (EvBus *bus, EvBusMessage *msg, gpointer user_data);
 
 void central_publish (CentralCore *self, const char *topic, const char *key, char *json, gsize length);

@@ -5,13 +5,8 @@
 
 #include "config.h"
 
-#include <libsoup/soup.h>
-
-#include "central-core-private.h"
-#include "central-ocpp.h"
+#include "central-ocpp-private.h"
 #include "ev-address.h"
-#include "ev-ocpp-message.h"
-#include "ev-ocpp-schema.h"
 
 /* OCPP link ids live apart from the monitor server's (a counter from 1),
  * so that CpRecord.link_id names either without confusion. */
@@ -19,24 +14,15 @@
 /* What a charger awaiting approval is told to wait before booting again. */
 #define PENDING_RETRY_S 5
 
-struct _CentralOcpp
+static void
+awaited_call_free (gpointer data)
 {
-  CentralCore *core;          /* not owned: the core owns this */
-  SoupServer *server;
-  EvOcppSchema *schema;
-  GHashTable *chargers;       /* &Charger.link_id → Charger */
-  guint64 next_id;
-  guint port;
-};
+  AwaitedCall *call = data;
 
-typedef struct
-{
-  CentralOcpp *ocpp;
-  guint64 link_id;
-  char *cp_id;
-  char *peer;
-  SoupWebsocketConnection *ws;
-} Charger;
+  g_free (call->action);
+  g_free (call->supply_id);
+  g_free (call);
+}
 
 static void
 charger_free (Charger *charger)
@@ -45,6 +31,8 @@ charger_free (Charger *charger)
   if (soup_websocket_connection_get_state (charger->ws) == SOUP_WEBSOCKET_STATE_OPEN)
     soup_websocket_connection_close (charger->ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
   g_object_unref (charger->ws);
+  g_hash_table_destroy (charger->awaited);
+  g_free (charger->remote_started);
   g_free (charger->cp_id);
   g_free (charger->peer);
   g_free (charger);
@@ -145,8 +133,8 @@ send_message (Charger       *charger,
     soup_websocket_connection_send_text (charger->ws, text);
 }
 
-static void
-send_result (Charger    *charger,
+void
+central_ocpp_send_result (Charger    *charger,
              const char *unique_id,
              JsonObject *payload)
 {
@@ -155,8 +143,8 @@ send_result (Charger    *charger,
   send_message (charger, message);
 }
 
-static void
-send_error (Charger      *charger,
+void
+central_ocpp_send_error (Charger      *charger,
             const char   *unique_id,
             const GError *error)
 {
@@ -164,6 +152,44 @@ send_error (Charger      *charger,
 
   g_debug ("OCPP CALLERROR to %s: %s", charger->peer, error->message);
   send_message (charger, message);
+}
+
+/* Sends a CALL of Central's to @charger, for @supply_id if not %NULL;
+ * its answer is checked when it comes (message_cb). */
+void
+central_ocpp_send_call (Charger    *charger,
+                        const char *action,
+                        JsonObject *payload,
+                        const char *supply_id)
+{
+  AwaitedCall *call;
+  g_autofree char *unique_id = g_strdup_printf ("%u", ++charger->calls);
+  g_autoptr(EvOcppMessage) message = ev_ocpp_message_new_call (unique_id, action, payload);
+  g_autoptr(GError) error = NULL;
+
+  /* What we send is valid, or a bug of ours that no charger should see. */
+  if (!ev_ocpp_schema_validate_message (charger->ocpp->schema, message, NULL, &error))
+    {
+      g_critical ("Invalid %s for %s: %s", action, charger->cp_id, error->message);
+      return;
+    }
+  call = g_new0 (AwaitedCall, 1);
+  call->action = g_strdup (action);
+  call->supply_id = g_strdup (supply_id);
+  g_hash_table_insert (charger->awaited, g_steal_pointer (&unique_id), call);
+  send_message (charger, message);
+}
+
+/* The operator's stop or resume of the whole charger (connector 0). */
+static void
+send_availability (Charger  *charger,
+                   gboolean  operative)
+{
+  g_autoptr(JsonObject) payload = json_object_new ();
+
+  json_object_set_int_member (payload, "connectorId", 0);
+  json_object_set_string_member (payload, "type", operative ? "Operative" : "Inoperative");
+  central_ocpp_send_call (charger, "ChangeAvailability", payload, NULL);
 }
 
 static void
@@ -279,6 +305,24 @@ bind_charger (Charger  *charger,
   central_update_state (core, rec);
 }
 
+/* A known CP's new link. */
+static void
+emit_connected (Charger  *charger,
+                CpRecord *rec)
+{
+  g_autofree char *message = g_strdup_printf (_("Charging point %s connected from %s"),
+                                              charger->cp_id, charger->peer);
+  CentralEventData data = {
+    .cp_id = charger->cp_id,
+    .location = ev_charging_point_get_location (rec->cp),
+    .price = ev_charging_point_get_price (rec->cp),
+    .peer = charger->peer,
+    .pending = ev_charging_point_get_pending (rec->cp),
+  };
+
+  central_emit (charger->ocpp->core, CENTRAL_EVENT_CP_AUTHENTICATED, CENTRAL_LOG_INFO, message, &data);
+}
+
 /* Actions ------------------------------------------------------------------ */
 
 static void
@@ -294,26 +338,14 @@ handle_boot (Charger    *charger,
   if (rec == NULL)
     rec = register_cp (charger, payload);
   else if (rec->link_id != charger->link_id)
-    {
-      g_autofree char *message = g_strdup_printf (_("Charging point %s connected from %s"),
-                                                  charger->cp_id, charger->peer);
-      CentralEventData data = {
-        .cp_id = charger->cp_id,
-        .location = ev_charging_point_get_location (rec->cp),
-        .price = ev_charging_point_get_price (rec->cp),
-        .peer = charger->peer,
-        .pending = ev_charging_point_get_pending (rec->cp),
-      };
-
-      central_emit (core, CENTRAL_EVENT_CP_AUTHENTICATED, CENTRAL_LOG_INFO, message, &data);
-    }
+    emit_connected (charger, rec);
 
   set_current_time (answer);
   if (rec == NULL)
     {
       json_object_set_string_member (answer, "status", "Rejected");
       json_object_set_int_member (answer, "interval", PENDING_RETRY_S);
-      send_result (charger, unique_id, answer);
+      central_ocpp_send_result (charger, unique_id, answer);
       return;
     }
 
@@ -322,23 +354,36 @@ handle_boot (Charger    *charger,
   json_object_set_string_member (answer, "status", pending ? "Pending" : "Accepted");
   json_object_set_int_member (answer, "interval",
                               pending ? PENDING_RETRY_S : central_ocpp_heartbeat_interval (core->silence_timeout));
-  send_result (charger, unique_id, answer);
+  central_ocpp_send_result (charger, unique_id, answer);
+  /* The operator's stop outlives the charger's reboots, as an engine's. */
+  if (!pending && rec->stopped)
+    send_availability (charger, FALSE);
 }
 
-/* The record of a charger that booted and was accepted, or %NULL after
- * answering its CALL with a SecurityError. */
-static CpRecord *
-accepted_record (Charger    *charger,
-                 const char *unique_id)
+/* The record of an accepted charger, or %NULL after answering its CALL
+ * with a SecurityError. A charger whose socket dropped connects again
+ * without a new boot and goes on with what it had queued: an approved
+ * CP's link is its newest, as after a boot. */
+CpRecord *
+central_ocpp_accepted_record (Charger    *charger,
+                              const char *unique_id)
 {
-  CpRecord *rec = bound_record (charger);
+  CpRecord *rec = g_hash_table_lookup (charger->ocpp->core->records, charger->cp_id);
   g_autoptr(GError) error = NULL;
 
   if (rec != NULL && !ev_charging_point_get_pending (rec->cp))
-    return rec;
+    {
+      if (rec->link_id != charger->link_id)
+        {
+          emit_connected (charger, rec);
+          bind_charger (charger, rec);
+        }
+      heard_from (charger->ocpp->core, rec);
+      return rec;
+    }
   g_set_error (&error, EV_OCPP_ERROR, EV_OCPP_ERROR_SECURITY_ERROR,
                "The charge point has not been accepted by a BootNotification");
-  send_error (charger, unique_id, error);
+  central_ocpp_send_error (charger, unique_id, error);
   return NULL;
 }
 
@@ -346,15 +391,14 @@ static void
 handle_heartbeat (Charger    *charger,
                   const char *unique_id)
 {
-  CpRecord *rec = accepted_record (charger, unique_id);
+  CpRecord *rec = central_ocpp_accepted_record (charger, unique_id);
   g_autoptr(JsonObject) answer = NULL;
 
   if (rec == NULL)
     return;
-  heard_from (charger->ocpp->core, rec);
   answer = json_object_new ();
   set_current_time (answer);
-  send_result (charger, unique_id, answer);
+  central_ocpp_send_result (charger, unique_id, answer);
 }
 
 static void
@@ -363,16 +407,15 @@ handle_status (Charger    *charger,
                JsonObject *payload)
 {
   CentralCore *core = charger->ocpp->core;
-  CpRecord *rec = accepted_record (charger, unique_id);
+  CpRecord *rec = central_ocpp_accepted_record (charger, unique_id);
   g_autoptr(JsonObject) answer = NULL;
   gint64 connector;
   EvCpState state;
 
   if (rec == NULL)
     return;
-  heard_from (core, rec);
   answer = json_object_new ();
-  send_result (charger, unique_id, answer);
+  central_ocpp_send_result (charger, unique_id, answer);
 
   /* Our CPs have one connector: 0 (the whole charger) or 1 speak for it. */
   connector = json_object_get_int_member (payload, "connectorId");
@@ -394,19 +437,53 @@ handle_call (Charger       *charger,
   g_autoptr(GError) error = NULL;
 
   if (!ev_ocpp_schema_validate_message (charger->ocpp->schema, call, NULL, &error))
-    send_error (charger, unique_id, error);
+    central_ocpp_send_error (charger, unique_id, error);
   else if (g_str_equal (action, "BootNotification"))
     handle_boot (charger, unique_id, payload);
   else if (g_str_equal (action, "Heartbeat"))
     handle_heartbeat (charger, unique_id);
   else if (g_str_equal (action, "StatusNotification"))
     handle_status (charger, unique_id, payload);
+  else if (g_str_equal (action, "StartTransaction"))
+    central_ocpp_handle_start_transaction (charger, unique_id, payload);
+  else if (g_str_equal (action, "MeterValues"))
+    central_ocpp_handle_meter_values (charger, unique_id, payload);
+  else if (g_str_equal (action, "StopTransaction"))
+    central_ocpp_handle_stop_transaction (charger, unique_id, payload);
+  else if (g_str_equal (action, "Authorize"))
+    central_ocpp_handle_authorize (charger, unique_id, payload);
   else
     {
       g_set_error (&error, EV_OCPP_ERROR, EV_OCPP_ERROR_NOT_SUPPORTED,
                    "%s is not supported by this central system", action);
-      send_error (charger, unique_id, error);
+      central_ocpp_send_error (charger, unique_id, error);
     }
+}
+
+/* The answer to a CALL of ours: checked; a RemoteStartTransaction's
+ * decides its supply, the others change nothing (the charger's
+ * StatusNotification tells what it did). */
+static void
+handle_answer (Charger       *charger,
+               EvOcppMessage *answer)
+{
+  const char *unique_id = ev_ocpp_message_get_unique_id (answer);
+  AwaitedCall *call = g_hash_table_lookup (charger->awaited, unique_id);
+  g_autoptr(GError) error = NULL;
+
+  if (call == NULL)
+    {
+      g_debug ("OCPP answer from %s to no call of ours (%s)", charger->peer, unique_id);
+      return;
+    }
+  if (ev_ocpp_message_get_message_type (answer) == EV_OCPP_MESSAGE_CALL_ERROR)
+    g_debug ("%s refused %s: %s %s", charger->cp_id, call->action,
+             ev_ocpp_message_get_error_code (answer), ev_ocpp_message_get_error_description (answer));
+  else if (!ev_ocpp_schema_validate_message (charger->ocpp->schema, answer, call->action, &error))
+    g_debug ("Invalid answer to %s from %s: %s", call->action, charger->cp_id, error->message);
+  if (g_str_equal (call->action, "RemoteStartTransaction"))
+    central_ocpp_remote_start_answered (charger, call, error == NULL ? answer : NULL);
+  g_hash_table_remove (charger->awaited, unique_id);
 }
 
 /* The WebSocket ------------------------------------------------------------ */
@@ -438,14 +515,15 @@ message_cb (SoupWebsocketConnection *ws,
     {
       /* Only a CALL is answered, and only when it has a uniqueId. */
       if (message_type == EV_OCPP_MESSAGE_CALL && unique_id != NULL)
-        send_error (charger, unique_id, error);
+        central_ocpp_send_error (charger, unique_id, error);
       else
         g_debug ("Unanswerable OCPP message from %s: %s", charger->peer, error->message);
       return;
     }
   if (ev_ocpp_message_get_message_type (message) == EV_OCPP_MESSAGE_CALL)
     handle_call (charger, message);
-  /* Central sends no CALL yet: results and errors answer nothing. */
+  else
+    handle_answer (charger, message);
 }
 
 static void
@@ -497,9 +575,68 @@ websocket_cb (SoupServer              *server,
   charger->peer = remote != NULL ? g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (remote))
                                  : g_strdup ("?");
   charger->ws = g_object_ref (ws);
+  charger->awaited = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, awaited_call_free);
   g_signal_connect (ws, "message", G_CALLBACK (message_cb), charger);
   g_signal_connect (ws, "closed", G_CALLBACK (closed_cb), charger);
   g_hash_table_insert (self->chargers, &charger->link_id, charger);
+}
+
+/**
+ * central_ocpp_find_charger:
+ * @self: an endpoint
+ * @cp_id: a CP id
+ *
+ * Returns: (nullable): the charger that is @cp_id's link now, if any
+ */
+Charger *
+central_ocpp_find_charger (CentralOcpp *self,
+                           const char  *cp_id)
+{
+  CpRecord *rec = g_hash_table_lookup (self->core->records, cp_id);
+
+  return rec != NULL && rec->link_id >= OCPP_LINK_ID_BASE
+         ? g_hash_table_lookup (self->chargers, &rec->link_id) : NULL;
+}
+
+/* Directives reach engines through Kafka; an OCPP charger gets the
+ * operator's stop and resume as ChangeAvailability (and a stop ends its
+ * transaction), and a supply's start as RemoteStartTransaction. */
+static void
+core_event_cb (CentralCore  *core,
+               CentralEvent *event,
+               gpointer      user_data)
+{
+  CentralOcpp *self = user_data;
+  const CentralEventData *data = central_event_get_data (event);
+  gboolean all, operative;
+  GHashTableIter iter;
+  Charger *charger;
+
+  if (central_event_get_kind (event) != CENTRAL_EVENT_DIRECTIVE)
+    return;
+  if (g_strcmp0 (data->action, "start") == 0)
+    {
+      central_ocpp_remote_start (self, data->target);
+      return;
+    }
+  if (g_strcmp0 (data->action, "stop") != 0 && g_strcmp0 (data->action, "resume") != 0)
+    return;
+  all = g_strcmp0 (data->target, EV_DIRECTIVE_TARGET_ALL) == 0;
+  operative = g_str_equal (data->action, "resume");
+
+  g_hash_table_iter_init (&iter, self->chargers);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &charger))
+    {
+      CpRecord *rec = bound_record (charger);
+
+      if (rec != NULL && !ev_charging_point_get_pending (rec->cp) &&
+          (all || g_strcmp0 (data->target, charger->cp_id) == 0))
+        {
+          send_availability (charger, operative);
+          if (!operative)
+            central_ocpp_remote_stop (self, charger->cp_id);
+        }
+    }
 }
 
 /**
@@ -552,6 +689,7 @@ central_ocpp_new (CentralCore  *core,
   g_slist_free (listeners);
   if (bound != NULL)
     self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  self->event_handler = g_signal_connect (core, "event", G_CALLBACK (core_event_cb), self);
   g_message ("OCPP 1.6-J chargers connect to ws://%s:%u" CENTRAL_OCPP_PATH "/<CP_ID>", host, self->port);
   return self;
 }
@@ -578,6 +716,7 @@ central_ocpp_get_port (CentralOcpp *self)
 void
 central_ocpp_free (CentralOcpp *self)
 {
+  g_clear_signal_handler (&self->event_handler, self->core);
   soup_server_disconnect (self->server);
   g_hash_table_destroy (self->chargers);
   g_object_unref (self->server);

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <json-glib/json-glib.h>
+
 #include "central-core.h"
+#include "ev-messages.h"
 
 G_BEGIN_DECLS
 
@@ -23,5 +26,8 @@ gboolean     central_ocpp_check_listen    (const char   *listen,
 gboolean     central_ocpp_status_to_state (const char   *status,
                                            EvCpState    *state);
 guint        central_ocpp_heartbeat_interval (guint      silence_timeout_ms);
+gboolean     central_ocpp_energy_register (JsonObject   *payload,
+                                           double       *wh);
+EvTicketReason central_ocpp_stop_reason   (const char   *reason);
 
 G_END_DECLS

@@ -22,9 +22,33 @@ static void emit_ticket  (CentralCore     *self,
 static void emit_settled (CentralCore     *self,
                           EvSupply        *session,
                           const char      *fault);
+static void apply_supply_data (CentralCore        *self,
+                               EvBusMessage       *msg,
+                               const EvSupplyData *data,
+                               const char         *text,
+                               gsize               length);
 static gboolean retry_store_cb (gpointer user_data);
 static void dispatch (CentralCore  *self,
                       EvBusMessage *msg);
+
+/* Supply data comes from the bus, or from an OCPP charger with no bus
+ * message behind it (@msg %NULL: central_apply_supply_data()). */
+static void
+message_done (CentralCore  *self,
+              EvBusMessage *msg)
+{
+  if (msg != NULL)
+    ev_bus_message_done (self->bus, msg);
+}
+
+static void
+message_skip (CentralCore  *self,
+              EvBusMessage *msg,
+              const char   *reason)
+{
+  if (msg != NULL)
+    ev_bus_message_skip (self->bus, msg, reason);
+}
 
 static void
 after_commit_free (gpointer user_data)
@@ -644,7 +668,7 @@ handle_ticket (CentralCore        *self,
   conclude_session (self, session);
 
   if (!recorded)
-    ev_bus_message_done (self->bus, msg);
+    message_done (self, msg);
   else if (failed)
     {
       EvOutboxEntry *entry = central_write_supply_error (self, session, &error);
@@ -721,7 +745,7 @@ settle_session (CentralCore        *self,
   if (problem != NULL)
     {
       central_emit_invalid_message (self, "supply-data", problem);
-      ev_bus_message_skip (self->bus, msg, problem);
+      message_skip (self, msg, problem);
       return;
     }
 
@@ -755,7 +779,7 @@ settle_session (CentralCore        *self,
     }
   if (!recorded)
     {
-      ev_bus_message_done (self->bus, msg);
+      message_done (self, msg);
       return;
     }
 
@@ -773,16 +797,29 @@ handle_supply_data (CentralCore  *self,
 {
   g_autoptr(EvSupplyData) data = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *problem = NULL;
-  EvSupply *session;
 
   data = ev_supply_data_from_json (text, length, &error);
   if (data == NULL)
     {
       central_emit_invalid_message (self, "supply-data", error->message);
-      ev_bus_message_skip (self->bus, msg, error->message);
+      message_skip (self, msg, error->message);
       return;
     }
+  apply_supply_data (self, msg, data, text, length);
+}
+
+/* An engine's @data (@msg, its bytes @text), or an OCPP charger's (@msg
+ * and @text %NULL: no MAC, see central-ocpp-supply.c). */
+static void
+apply_supply_data (CentralCore        *self,
+                   EvBusMessage       *msg,
+                   const EvSupplyData *data,
+                   const char         *text,
+                   gsize               length)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *problem = NULL;
+  EvSupply *session;
 
   session = g_hash_table_lookup (self->open, data->supply_id);
   if (session == NULL)
@@ -792,7 +829,8 @@ handle_supply_data (CentralCore  *self,
       /* Ended by Central at a fault: the engine's figures settle it. */
       if (stored != NULL && ev_supply_get_provisional (stored))
         {
-          if (central_check_cp_mac (self, msg, data->cp_id, text, length,
+          if (msg == NULL ||
+              central_check_cp_mac (self, msg, data->cp_id, text, length,
                                     data->kind == EV_SUPPLY_DATA_TICKET ? ev_supply_get_started_at (stored) : -1,
                                     &error))
             settle_session (self, msg, stored, data);
@@ -806,23 +844,24 @@ handle_supply_data (CentralCore  *self,
        * until the broker has it, by this Central or the next. */
       if (stored != NULL)
         {
-          ev_bus_message_done (self->bus, msg);
+          message_done (self, msg);
           return;
         }
       problem = g_strdup_printf (_("unknown supply %s"), data->supply_id);
       central_emit_invalid_message (self, "supply-data", problem);
-      ev_bus_message_skip (self->bus, msg, problem);
+      message_skip (self, msg, problem);
       return;
     }
 
   if (data->kind == EV_SUPPLY_DATA_PROGRESS && data->seq <= ev_supply_get_seq (session))
     {
       /* A duplicate delivery. */
-      ev_bus_message_done (self->bus, msg);
+      message_done (self, msg);
       return;
     }
 
-  if (!central_check_cp_mac (self, msg, data->cp_id, text, length,
+  if (msg != NULL &&
+      !central_check_cp_mac (self, msg, data->cp_id, text, length,
                              data->kind == EV_SUPPLY_DATA_TICKET ? ev_supply_get_started_at (session) : -1,
                              &error))
     {
@@ -835,7 +874,7 @@ handle_supply_data (CentralCore  *self,
   if (problem != NULL)
     {
       central_emit_invalid_message (self, "supply-data", problem);
-      ev_bus_message_skip (self->bus, msg, problem);
+      message_skip (self, msg, problem);
       return;
     }
 
@@ -843,6 +882,16 @@ handle_supply_data (CentralCore  *self,
     handle_progress (self, msg, session, data);
   else
     handle_ticket (self, msg, session, data);
+}
+
+/* Supply data measured by an OCPP charger (central-ocpp-supply.c), under
+ * the rules of an engine's: a ticket is billed once, a supply Central
+ * ended at a fault is settled by it, and a late one changes nothing. */
+void
+central_apply_supply_data (CentralCore        *self,
+                           const EvSupplyData *data)
+{
+  apply_supply_data (self, NULL, data, NULL, 0);
 }
 
 /* A failure of the disk or of SQLite, not of the message. */
@@ -939,11 +988,13 @@ store_failed_for (CentralCore  *self,
   if (is_storage_error (error))
     {
       store_failed (self, error);
-      hold_or_refuse (self, msg);
+      /* An OCPP charger's call goes unanswered: the charger sends it again. */
+      if (msg != NULL)
+        hold_or_refuse (self, msg);
       return;
     }
   central_emit_invalid_message (self, topic, error->message);
-  ev_bus_message_skip (self->bus, msg, error->message);
+  message_skip (self, msg, error->message);
 }
 
 static void

@@ -45,6 +45,30 @@ ev_store_touch_driver (EvStore     *self,
 }
 
 /**
+ * ev_store_driver_is_known:
+ * @self: a store
+ * @driver_id: a driver id
+ * @error: return location for an error
+ *
+ * Returns: %TRUE if @driver_id has asked Central for a supply (%FALSE
+ *   also on error, with @error set)
+ */
+gboolean
+ev_store_driver_is_known (EvStore     *self,
+                          const char  *driver_id,
+                          GError     **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+
+  if (driver_id == NULL || (stmt = store_borrow_stmt (self, STMT_DRIVER_SELECT, error)) == NULL)
+    return FALSE;
+  store_bind_text (stmt, 1, driver_id);
+  return store_step (self, stmt, error) == SQLITE_ROW;
+}
+
+/**
  * ev_store_get_driver_key:
  * @self: a store
  * @driver_id: a driver id

@@ -58,7 +58,10 @@
  * stored outcome always reaches its driver (oldest first is the order of
  * the rowid, `id`). Schema 7 binds a driver id to the public key that
  * signed its first request. Schema 8 marks whether the operator has
- * approved a charging point (those of older databases are). */
+ * approved a charging point (those of older databases are). Schema 10
+ * keeps the transactionId Central gave a supply at an OCPP charger and
+ * the meter it started at, so that the charger's StopTransaction, however
+ * often it comes, bills that supply once. */
 const char * const store_migrations[] = {
   /* 1 */
   "CREATE TABLE charging_points ("
@@ -153,6 +156,13 @@ const char * const store_migrations[] = {
   "ALTER TABLE charging_points ADD COLUMN cp_key TEXT;"
   "ALTER TABLE charging_points ADD COLUMN cp_key_previous TEXT;"
   "ALTER TABLE charging_points ADD COLUMN cp_key_issued_at INTEGER;",
+
+  /* 10: a supply's OCPP transaction (see
+   * ev_store_start_ocpp_transaction()). */
+  "ALTER TABLE sessions ADD COLUMN ocpp_transaction_id INTEGER;"
+  "ALTER TABLE sessions ADD COLUMN ocpp_meter_start INTEGER;"
+  "CREATE UNIQUE INDEX sessions_by_ocpp_transaction ON sessions (ocpp_transaction_id)"
+  "  WHERE ocpp_transaction_id IS NOT NULL;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (store_migrations) == EV_STORE_SCHEMA_VERSION);
@@ -209,6 +219,8 @@ const char * const store_stmt_sql[N_STMTS] = {
   [STMT_DRIVER_TOUCH] =
     "INSERT INTO drivers (driver_id, first_seen, last_seen) VALUES (?1, ?2, ?2)"
     " ON CONFLICT (driver_id) DO UPDATE SET last_seen = excluded.last_seen",
+  [STMT_DRIVER_SELECT] =
+    "SELECT 1 FROM drivers WHERE driver_id = ?1",
   [STMT_DRIVER_KEY_SELECT] =
     "SELECT public_key FROM drivers WHERE driver_id = ?1",
   [STMT_DRIVER_KEY_BIND] =
@@ -258,6 +270,18 @@ const char * const store_stmt_sql[N_STMTS] = {
   [STMT_SESSION_HISTORY_BY_DRIVER] =
     "SELECT " SESSION_COLUMNS " FROM sessions"
     " WHERE driver_id = ?2 AND ended_at IS NOT NULL" HISTORY_ORDER_LIMIT,
+  /* The next transactionId, given once: a StartTransaction repeated
+   * for the same supply keeps the first (and its meter). */
+  [STMT_SESSION_OCPP_START] =
+    "UPDATE sessions"
+    " SET ocpp_transaction_id = (SELECT COALESCE (MAX (ocpp_transaction_id), 0) + 1 FROM sessions),"
+    "     ocpp_meter_start = ?2"
+    " WHERE supply_id = ?1 AND ended_at IS NULL AND ocpp_transaction_id IS NULL",
+  [STMT_SESSION_OCPP_SELECT] =
+    "SELECT ocpp_transaction_id, ocpp_meter_start FROM sessions"
+    " WHERE supply_id = ?1 AND ocpp_transaction_id IS NOT NULL",
+  [STMT_SESSION_OCPP_LOOKUP] =
+    "SELECT supply_id, ocpp_meter_start FROM sessions WHERE ocpp_transaction_id = ?1",
   [STMT_DENIAL_INSERT] =
     "INSERT OR IGNORE INTO denials (request_id, reason, denied_at) VALUES (?1, ?2, ?3)",
   [STMT_DENIAL_SELECT] =

@@ -581,3 +581,128 @@ ev_store_lookup_denial (EvStore     *self,
     return NULL;
   return g_strdup ((const char *) sqlite3_column_text (stmt, 0));
 }
+
+/* OCPP transactions */
+
+/**
+ * ev_store_start_ocpp_transaction:
+ * @self: a store
+ * @supply_id: a supply that has not ended
+ * @meter_start: the charger's meter when the transaction started, in Wh
+ * @transaction_id: (out): the transactionId of the supply
+ * @stored_meter_start: (out) (optional): the meter it started at
+ * @error: return location for an error
+ *
+ * Gives @supply_id the next OCPP transactionId, in the current batch, or
+ * returns the one it already has (with the meter it was first given:
+ * a StartTransaction the charger repeats changes nothing).
+ *
+ * Returns: %TRUE on success; %FALSE with %EV_STORE_ERROR_NOT_FOUND if
+ *   @supply_id is not a supply that has not ended
+ */
+gboolean
+ev_store_start_ocpp_transaction (EvStore     *self,
+                                 const char  *supply_id,
+                                 gint64       meter_start,
+                                 gint64      *transaction_id,
+                                 gint64      *stored_meter_start,
+                                 GError     **error)
+{
+  g_autoptr(EvBorrowedStmt) update = NULL;
+  g_autoptr(EvBorrowedStmt) select = NULL;
+  int rc;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (transaction_id != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!store_check_supply_id (supply_id, error) || !store_begin_write (self, error))
+    return FALSE;
+  update = store_borrow_stmt (self, STMT_SESSION_OCPP_START, error);
+  if (update == NULL)
+    return FALSE;
+  store_bind_text (update, 1, supply_id);
+  sqlite3_bind_int64 (update, 2, meter_start);
+  if (!store_step_done (self, update, error))
+    return FALSE;
+
+  select = store_borrow_stmt (self, STMT_SESSION_OCPP_SELECT, error);
+  if (select == NULL)
+    return FALSE;
+  store_bind_text (select, 1, supply_id);
+  if ((rc = store_step (self, select, error)) == 0)
+    return FALSE;
+  if (rc != SQLITE_ROW)
+    {
+      g_set_error (error, EV_STORE_ERROR, EV_STORE_ERROR_NOT_FOUND,
+                   _("No supply %s under way"), supply_id);
+      return FALSE;
+    }
+  *transaction_id = sqlite3_column_int64 (select, 0);
+  if (stored_meter_start != NULL)
+    *stored_meter_start = sqlite3_column_int64 (select, 1);
+  return TRUE;
+}
+
+/**
+ * ev_store_get_ocpp_transaction:
+ * @self: a store
+ * @supply_id: a supply
+ * @transaction_id: (out): its OCPP transactionId
+ * @error: return location for an error
+ *
+ * Returns: %TRUE if @supply_id has a transactionId (%FALSE also on
+ *   error, with @error set)
+ */
+gboolean
+ev_store_get_ocpp_transaction (EvStore     *self,
+                               const char  *supply_id,
+                               gint64      *transaction_id,
+                               GError     **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+
+  g_return_val_if_fail (EV_IS_STORE (self), FALSE);
+  g_return_val_if_fail (transaction_id != NULL, FALSE);
+
+  if (supply_id == NULL || (stmt = store_borrow_stmt (self, STMT_SESSION_OCPP_SELECT, error)) == NULL)
+    return FALSE;
+  store_bind_text (stmt, 1, supply_id);
+  if (store_step (self, stmt, error) != SQLITE_ROW)
+    return FALSE;
+  *transaction_id = sqlite3_column_int64 (stmt, 0);
+  return TRUE;
+}
+
+/**
+ * ev_store_lookup_ocpp_transaction:
+ * @self: a store
+ * @transaction_id: an OCPP transactionId
+ * @meter_start: (out) (optional): the meter it started at, in Wh
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (nullable): the supply @transaction_id was
+ *   given to, ended or not, or %NULL if none was (or on error, with
+ *   @error set)
+ */
+char *
+ev_store_lookup_ocpp_transaction (EvStore     *self,
+                                  gint64       transaction_id,
+                                  gint64      *meter_start,
+                                  GError     **error)
+{
+  g_autoptr(EvBorrowedStmt) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (EV_IS_STORE (self), NULL);
+
+  stmt = store_borrow_stmt (self, STMT_SESSION_OCPP_LOOKUP, error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, transaction_id);
+  if ((rc = store_step (self, stmt, error)) == 0 || rc != SQLITE_ROW)
+    return NULL;
+  if (meter_start != NULL)
+    *meter_start = sqlite3_column_int64 (stmt, 1);
+  return g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+}

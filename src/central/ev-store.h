@@ -63,7 +63,7 @@ GQuark ev_store_error_quark (void);
  *
  * The schema version (`PRAGMA user_version`) this build writes.
  */
-#define EV_STORE_SCHEMA_VERSION 9
+#define EV_STORE_SCHEMA_VERSION 10
 
 /* The default of EvStore:log-limit, in rows. */
 #define EV_STORE_DEFAULT_LOG_LIMIT 200000
@@ -225,6 +225,9 @@ gboolean         ev_store_touch_driver          (EvStore               *self,
                                                  const char            *driver_id,
                                                  GError               **error);
 
+gboolean         ev_store_driver_is_known       (EvStore               *self,
+                                                 const char            *driver_id,
+                                                 GError               **error);
 gboolean         ev_store_get_driver_key        (EvStore               *self,
                                                  const char            *driver_id,
                                                  char                 **out_key,
@@ -288,6 +291,21 @@ gboolean         ev_store_record_denial         (EvStore               *self,
                                                  GError               **error);
 char            *ev_store_lookup_denial         (EvStore               *self,
                                                  const char            *request_id,
+                                                 GError               **error);
+
+gboolean         ev_store_start_ocpp_transaction (EvStore              *self,
+                                                 const char            *supply_id,
+                                                 gint64                 meter_start,
+                                                 gint64                *transaction_id,
+                                                 gint64                *stored_meter_start,
+                                                 GError               **error);
+gboolean         ev_store_get_ocpp_transaction  (EvStore               *self,
+                                                 const char            *supply_id,
+                                                 gint64                *transaction_id,
+                                                 GError               **error);
+char            *ev_store_lookup_ocpp_transaction (EvStore             *self,
+                                                 gint64                 transaction_id,
+                                                 gint64                *meter_start,
                                                  GError               **error);
 
 gboolean         ev_store_append_log            (EvStore               *self,

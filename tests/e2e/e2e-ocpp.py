@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import sys
+import threading
 
 import gi
 
@@ -15,7 +16,7 @@ from gi.repository import GLib, Soup  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from network import SLOW, check, program, run  # noqa: E402
+from network import SLOW, check, program, request, run  # noqa: E402
 
 
 def free_port():
@@ -84,54 +85,101 @@ def test_pending_until_approved(net):
 
 class RawCharger:
     """A hand-driven OCPP-J client (libsoup through gi), to send what our
-    fleet never would."""
+    fleet never would. Its link lives in a thread of its own, which beats
+    once a second once BEAT is set (as a charger does after its boot), so
+    that Central never takes it for silent however slowly the test goes;
+    the beats and their answers stay out of `received`."""
 
-    def __init__(self, url):
-        self.loop = GLib.MainLoop()
-        self.session = Soup.Session()
+    def __init__(self, url, beat=False):
+        self.context = GLib.MainContext.new()
+        self.lock = threading.Condition()
         self.conn = None
         self.error = None
         self.received = []
+        self.seen = 0
         self.closed = False
+        self.beat = beat
+        self.beats = 0
+        threading.Thread(target=self._main, args=(url,), daemon=True).start()
+        self._wait(lambda: self.conn is not None or self.error is not None)
+
+    def _main(self, url):
+        self.context.push_thread_default()
+        self.session = Soup.Session()
         message = Soup.Message.new("GET", url)
         self.session.websocket_connect_async(message, None, ["ocpp1.6"], GLib.PRIORITY_DEFAULT,
                                              None, self._connected, None)
-        self._run(lambda: self.conn is not None or self.error is not None)
+        timer = GLib.timeout_source_new(1000)
+        timer.set_callback(self._beat)
+        timer.attach(self.context)
+        loop = GLib.MainLoop.new(self.context, False)
+        loop.run()
+
+    def _beat(self, *_):
+        if self.beat and self.conn is not None and not self.closed:
+            self.beats += 1
+            self.conn.send_text('[2,"hb%d","Heartbeat",{}]' % self.beats)
+        return True
 
     def _connected(self, session, result, _data):
-        try:
-            self.conn = session.websocket_connect_finish(result)
-            self.conn.connect("message", self._message)
-            self.conn.connect("closed", self._closed)
-        except GLib.Error as error:
-            self.error = error
+        with self.lock:
+            try:
+                self.conn = session.websocket_connect_finish(result)
+                self.conn.connect("message", self._message)
+                self.conn.connect("closed", self._closed)
+            except GLib.Error as error:
+                self.error = error
+            self.lock.notify_all()
 
     def _message(self, _conn, _type, data):
-        self.received.append(json.loads(data.get_data().decode()))
+        message = json.loads(data.get_data().decode())
+        if message[0] in (3, 4) and str(message[1]).startswith("hb"):
+            return
+        with self.lock:
+            self.received.append(message)
+            self.lock.notify_all()
 
     def _closed(self, _conn):
-        self.closed = True
+        with self.lock:
+            self.closed = True
+            self.lock.notify_all()
 
-    def _run(self, done, timeout=10.0 * SLOW):
-        expired = []
-        source = GLib.timeout_add(int(timeout * 1000), lambda: expired.append(True) or False)
-        context = self.loop.get_context()
-        while not done() and not expired:
-            context.iteration(True)
-        if not expired:
-            GLib.source_remove(source)
-        return done()
+    def _wait(self, done, timeout=10.0 * SLOW):
+        with self.lock:
+            self.lock.wait_for(done, timeout)
+            return done()
+
+    def _invoke(self, func):
+        self.context.invoke_full(GLib.PRIORITY_DEFAULT, lambda *_: func() and False)
+
+    def send(self, text):
+        self._invoke(lambda: self.conn.send_text(text))
+
+    def close(self):
+        self._invoke(lambda: self.conn.close(1000, None))
+        self._wait(lambda: self.closed)
 
     def call(self, text):
         """Sends TEXT; the next message back, or None."""
-        before = len(self.received)
-        self.conn.send_text(text)
-        if not self._run(lambda: len(self.received) > before):
+        with self.lock:
+            before = len(self.received)
+        self.send(text)
+        if not self._wait(lambda: len(self.received) > before):
             return None
         return self.received[before]
 
+    def wait_call(self, action):
+        """The next CALL of ACTION from Central (after those seen), or None."""
+        def found():
+            return [m for m in self.received[self.seen:] if m[0] == 2 and m[2] == action]
+        if not self._wait(found):
+            return None
+        call = found()[0]
+        self.seen = self.received.index(call) + 1
+        return call
+
     def wait_closed(self):
-        return self._run(lambda: self.closed)
+        return self._wait(lambda: self.closed)
 
 
 def test_invalid_calls(net):
@@ -167,7 +215,7 @@ def test_invalid_calls(net):
         if code is None:
             # Not JSON: nobody can tell its uniqueId, so nothing answers
             # (the next answer is the next call's).
-            raw.conn.send_text(text)
+            raw.send(text)
             continue
         answer = raw.call(text)
         check(answer is not None and answer[0] == 4 and answer[1] == json.loads(text)[1] and
@@ -177,6 +225,7 @@ def test_invalid_calls(net):
     answer = raw.call('[2,"9","BootNotification",%s]' % json.dumps(boot))
     check(answer[0] == 3 and answer[2]["status"] == "Accepted", "boot: %s", answer)
     check(answer[2]["interval"] >= 1, "boot interval: %s", answer)
+    raw.beat = True
     answer = raw.call('[2,"10","StatusNotification",{"connectorId":0,"errorCode":"NoError","status":"Available"}]')
     check(answer == [3, "10", {}], "status: %s", answer)
     net.wait_cp_state("RAW1", "ACTIVE", since=since)
@@ -186,6 +235,234 @@ def test_invalid_calls(net):
     answer = raw.call('[2,"12","Heartbeat",{}]')
     check(answer[0] == 3 and "currentTime" in answer[2], "heartbeat: %s", answer)
     check(net.central.running(), "Central died")
+
+
+def test_operator_stop_resume(net):
+    """The operator's stop and resume reach an OCPP charger as
+    ChangeAvailability (Inoperative, Operative) of the whole charger; a
+    charger stopped by the operator is told again when it boots again."""
+    port = free_port()
+    net.start_broker()
+    net.start_central("--ocpp-listen", "127.0.0.1:%d" % port)
+    url = "ws://127.0.0.1:%d/ocpp/RAW2" % port
+    boot = '[2,"b","BootNotification",{"chargePointVendor":"Hand","chargePointModel":"Made"}]'
+
+    def status(raw, uid, status):
+        answer = raw.call('[2,"%s","StatusNotification",{"connectorId":0,"errorCode":"NoError","status":"%s"}]'
+                          % (uid, status))
+        check(answer == [3, uid, {}], "status: %s", answer)
+
+    def availability(raw, kind, what):
+        """Central's next ChangeAvailability, of the whole charger, of KIND: accepted."""
+        call = raw.wait_call("ChangeAvailability")
+        check(call is not None and call[3] == {"connectorId": 0, "type": kind}, "%s: %s", what, call)
+        raw.send(json.dumps([3, call[1], {"status": "Accepted"}]))
+
+    raw = RawCharger(url)
+    since = net.central.mark()
+    check(raw.call(boot)[2]["status"] == "Accepted", "not accepted")
+    raw.beat = True
+    status(raw, "s1", "Available")
+    net.wait_cp_state("RAW2", "ACTIVE", since=since)
+
+    since = net.central.mark()
+    net.central.send("stop RAW2")
+    availability(raw, "Inoperative", "stop")
+    status(raw, "s2", "Unavailable")
+    net.wait_cp_state("RAW2", "STOPPED", since=since)
+
+    # Back after a reboot, still stopped: told again.
+    raw.close()
+    net.wait_cp_state("RAW2", "DISCONNECTED", since=since)
+    raw = RawCharger(url, beat=True)
+    check(raw.call(boot)[2]["status"] == "Accepted", "not accepted again")
+    availability(raw, "Inoperative", "stopped CP booted")
+    status(raw, "s3", "Unavailable")
+
+    since = net.central.mark()
+    net.central.send("resume all")
+    availability(raw, "Operative", "resume")
+    status(raw, "s4", "Available")
+    net.wait_cp_state("RAW2", "ACTIVE", since=since)
+    check(net.central.running(), "Central died")
+
+
+
+def test_driver_supply_fleet(net):
+    """A driver's supply at one of our simulated chargers, end to end:
+    the request becomes a RemoteStartTransaction with the driver's id, the
+    charger's transaction the supply (SUPPLYING, live figures), its
+    StopTransaction the ticket, whose energy is what the charger metered."""
+    port = free_port()
+    net.start_broker()
+    net.start_central("--ocpp-listen", "127.0.0.1:%d" % port)
+    since = net.central.mark()
+    fleet = net.spawn("fleet-OS", [program("EV_STATION"), "fleet", "--ocpp", "ws://127.0.0.1:%d/ocpp" % port,
+                                   "--count", "1", "--prefix", "OS", "--power-kw", "1000",
+                                   "--meter-interval", "1", "--stop-after", "4", "--stats-interval", "0"])
+    net.wait_cp_state("OS00001", "ACTIVE", since=since)
+    driver = net.start_driver("d1")
+    driver.wait("cp-state", cp_id="OS00001", state="ACTIVE", available=True)
+
+    auth = request(driver, "OS00001")
+    supply_id = auth["supply_id"]
+    net.wait_cp_state("OS00001", "SUPPLYING", since=since)
+    live = driver.wait("progress", supply_id=supply_id, pred=lambda e: e["kwh"] > 0)
+    check(abs(live["amount"] - live["kwh"] * auth["price"]) < 0.01, "live figures: %s", live)
+    ticket = driver.wait("ticket", supply_id=supply_id, timeout=30 * SLOW)
+    check(ticket["reason"] == "unplugged", "ticket: %s", ticket)
+    row = net.wait_session_ended(supply_id)
+    check(row["ocpp_transaction_id"] == 1 and row["phase"] == "finished", "row: %s", row)
+    check(abs(row["kwh"] - ticket["kwh"]) < 1e-9, "database %s, driver %s", row["kwh"], ticket["kwh"])
+
+    fleet.send("stats")
+    stats = fleet.wait("stats", pred=lambda e: e.get("energy_wh", 0) > 0)
+    check(abs(ticket["kwh"] - stats["energy_wh"] / 1000.0) < 1e-9,
+          "billed %s kWh, the charger metered %s Wh", ticket["kwh"], stats["energy_wh"])
+    check(abs(ticket["amount"] - ticket["kwh"] * auth["price"]) < 0.01, "ticket amount: %s", ticket)
+    check(len(driver.find("ticket", supply_id=supply_id)) == 1, "two tickets")
+
+
+def boot_raw(net, url, cp_id):
+    """A hand-driven charger at URL, booted, Available and ACTIVE."""
+    since = net.central.mark()
+    raw = RawCharger(url)
+    check(raw.call('[2,"b","BootNotification",{"chargePointVendor":"Hand","chargePointModel":"Made"}]')[2]
+          ["status"] == "Accepted", "not accepted")
+    raw.beat = True
+    check(raw.call('[2,"s","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Available"}]')
+          == [3, "s", {}], "status not confirmed")
+    net.wait_cp_state(cp_id, "ACTIVE", since=since)
+    return raw
+
+
+def ocpp_call(raw, uid, action, payload):
+    answer = raw.call(json.dumps([2, uid, action, payload]))
+    check(answer is not None and answer[0] == 3 and answer[1] == uid, "%s: %s", action, answer)
+    return answer[2]
+
+
+def test_transaction_billed_once(net):
+    """The billing rule at an OCPP charger: its socket dropped mid-
+    transaction ends the supply at Central provisionally, as a framed CP's
+    lost link does; the StopTransaction it sends on a new socket (without
+    booting again) settles it with energy = meterStop - meterStart; the
+    same StopTransaction again is confirmed and bills nothing more; one
+    for a transaction Central never gave is confirmed and bills nothing.
+    A start Central did not ask for is Invalid."""
+    port = free_port()
+    net.start_broker()
+    net.start_central("--ocpp-listen", "127.0.0.1:%d" % port)
+    url = "ws://127.0.0.1:%d/ocpp/RAW3" % port
+    raw = boot_raw(net, url, "RAW3")
+    driver = net.start_driver("d1")
+    driver.wait("cp-state", cp_id="RAW3", state="ACTIVE", available=True)
+
+    answer = ocpp_call(raw, "x", "StartTransaction",
+                       {"connectorId": 1, "idTag": "nobody", "meterStart": 0, "timestamp": "2026-12-06T20:00:00Z"})
+    check(answer["idTagInfo"]["status"] == "Invalid", "a start nobody asked for: %s", answer)
+
+    auth = request(driver, "RAW3")
+    supply_id = auth["supply_id"]
+    start = raw.wait_call("RemoteStartTransaction")
+    check(start is not None and start[3] == {"connectorId": 1, "idTag": "d1"}, "remote start: %s", start)
+    raw.send(json.dumps([3, start[1], {"status": "Accepted"}]))
+    answer = ocpp_call(raw, "t1", "StartTransaction",
+                       {"connectorId": 1, "idTag": "d1", "meterStart": 12000, "timestamp": "2026-12-06T20:00:00Z"})
+    check(answer["idTagInfo"]["status"] == "Accepted", "start: %s", answer)
+    transaction = answer["transactionId"]
+    ocpp_call(raw, "m1", "MeterValues",
+              {"connectorId": 1, "transactionId": transaction,
+               "meterValue": [{"timestamp": "2026-12-06T20:01:00Z",
+                               "sampledValue": [{"value": "12.5", "unit": "kWh",
+                                                 "measurand": "Energy.Active.Import.Register"}]}]})
+    live = driver.wait("progress", supply_id=supply_id, pred=lambda e: e["kwh"] > 0)
+    check(abs(live["kwh"] - 0.5) < 1e-9, "live: %s", live)
+
+    since = net.central.mark()
+    raw.close()
+    net.central.wait("supply-error", since=since, supply_id=supply_id, reason="cp-disconnected")
+    driver.wait("supply-error", supply_id=supply_id)
+
+    raw = RawCharger(url, beat=True)
+    stop = {"transactionId": transaction, "idTag": "d1", "meterStop": 14250,
+            "timestamp": "2026-12-06T20:05:00Z", "reason": "EVDisconnected"}
+    answer = ocpp_call(raw, "p1", "StopTransaction", stop)
+    check(answer == {"idTagInfo": {"status": "Accepted"}}, "stop: %s", answer)
+    ticket = driver.wait("ticket", supply_id=supply_id)
+    check(abs(ticket["kwh"] - 2.25) < 1e-9, "billed %s kWh, metered 2.25", ticket["kwh"])
+    row = net.wait_query("SELECT kwh, phase, provisional FROM sessions WHERE supply_id = '%s'" % supply_id,
+                         [{"kwh": 2.25, "phase": "finished", "provisional": 0}])
+
+    # Again after another reconnect, with another meter: confirmed, nothing more.
+    raw.close()
+    raw = RawCharger(url, beat=True)
+    answer = ocpp_call(raw, "p2", "StopTransaction", dict(stop, meterStop=20000))
+    check(answer == {"idTagInfo": {"status": "Accepted"}}, "repeated stop: %s", answer)
+    since = net.central.mark()
+    answer = ocpp_call(raw, "p3", "StopTransaction", dict(stop, transactionId=transaction + 1000))
+    check(answer == {"idTagInfo": {"status": "Accepted"}}, "unknown stop: %s", answer)
+    net.central.wait("error", since=since, pred=lambda e: str(transaction + 1000) in e.get("message", ""))
+    rows = net.query("SELECT kwh, amount FROM sessions")
+    check(len(rows) == 1 and rows[0]["kwh"] == 2.25, "billed: %s", rows)
+    check(len(driver.find("ticket", supply_id=supply_id)) == 1, "the driver got two tickets")
+
+
+def test_remote_start_rejected(net):
+    """A charger that refuses the RemoteStartTransaction: the driver's
+    supply ends as one an engine never took up (not-plugged)."""
+    port = free_port()
+    net.start_broker()
+    net.start_central("--ocpp-listen", "127.0.0.1:%d" % port)
+    raw = boot_raw(net, "ws://127.0.0.1:%d/ocpp/RAW4" % port, "RAW4")
+    driver = net.start_driver("d2")
+    driver.wait("cp-state", cp_id="RAW4", state="ACTIVE", available=True)
+    supply_id = request(driver, "RAW4")["supply_id"]
+    start = raw.wait_call("RemoteStartTransaction")
+    check(start is not None and start[3]["idTag"] == "d2", "remote start: %s", start)
+    raw.send(json.dumps([3, start[1], {"status": "Rejected"}]))
+    error = driver.wait("supply-error", supply_id=supply_id)
+    check(error["reason"] == "not-plugged", "driver: %s", error)
+    net.wait_query("SELECT phase, kwh FROM sessions WHERE supply_id = '%s'" % supply_id,
+                   [{"phase": "failed", "kwh": 0.0}])
+
+
+
+def test_operator_stop_and_authorize(net):
+    """Authorize answers from Central's drivers; the operator's stop of a
+    CP whose charger is in a transaction reaches it as ChangeAvailability
+    and RemoteStopTransaction, and the charger's StopTransaction (reason
+    Remote) is the driver's ticket, stopped by Central."""
+    port = free_port()
+    net.start_broker()
+    net.start_central("--ocpp-listen", "127.0.0.1:%d" % port)
+    raw = boot_raw(net, "ws://127.0.0.1:%d/ocpp/RAW5" % port, "RAW5")
+    driver = net.start_driver("d3")
+    driver.wait("cp-state", cp_id="RAW5", state="ACTIVE", available=True)
+    answer = ocpp_call(raw, "a1", "Authorize", {"idTag": "d3"})
+    check(answer == {"idTagInfo": {"status": "Invalid"}}, "a driver Central never heard of: %s", answer)
+
+    supply_id = request(driver, "RAW5")["supply_id"]
+    start = raw.wait_call("RemoteStartTransaction")
+    raw.send(json.dumps([3, start[1], {"status": "Accepted"}]))
+    answer = ocpp_call(raw, "a2", "Authorize", {"idTag": "d3"})
+    check(answer == {"idTagInfo": {"status": "Accepted"}}, "the driver Central authorised here: %s", answer)
+    answer = ocpp_call(raw, "t1", "StartTransaction",
+                       {"connectorId": 1, "idTag": "d3", "meterStart": 0, "timestamp": "2026-12-06T20:00:00Z"})
+    transaction = answer["transactionId"]
+    driver.wait("progress", supply_id=supply_id)
+
+    net.central.send("stop RAW5")
+    availability = raw.wait_call("ChangeAvailability")
+    check(availability is not None and availability[3]["type"] == "Inoperative", "stop: %s", availability)
+    raw.send(json.dumps([3, availability[1], {"status": "Scheduled"}]))
+    stop = raw.wait_call("RemoteStopTransaction")
+    check(stop is not None and stop[3] == {"transactionId": transaction}, "remote stop: %s", stop)
+    raw.send(json.dumps([3, stop[1], {"status": "Accepted"}]))
+    ocpp_call(raw, "p1", "StopTransaction", {"transactionId": transaction, "meterStop": 750,
+                                             "timestamp": "2026-12-06T20:01:00Z", "reason": "Remote"})
+    ticket = driver.wait("ticket", supply_id=supply_id)
+    check(ticket["reason"] == "stopped-by-central" and abs(ticket["kwh"] - 0.75) < 1e-9, "ticket: %s", ticket)
 
 
 def test_listen_loopback_only(net):
@@ -200,4 +477,5 @@ def test_listen_loopback_only(net):
 
 if __name__ == "__main__":
     sys.exit(run([test_boot_status_disconnect, test_pending_until_approved, test_invalid_calls,
-                  test_listen_loopback_only]))
+                  test_operator_stop_resume, test_driver_supply_fleet, test_transaction_billed_once,
+                  test_remote_start_rejected, test_operator_stop_and_authorize, test_listen_loopback_only]))
