@@ -129,8 +129,6 @@ void driver_load_history (DriverCore *self);
 
 void driver_save_history (DriverCore *self);
 
-void driver_record_history (DriverCore *self);
-
 void driver_load_state (DriverCore *self);
 
 void driver_early_free (gpointer user_data);

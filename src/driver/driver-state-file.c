@@ -149,25 +149,6 @@ driver_save_history (DriverCore *self)
     }
 }
 
-/* Records a concluded supply (ticket or error) once per supply id: the
- * history holds the follow's own supply, so that a later settling of it
- * is the supply the driver sees. */
-void
-driver_record_history (DriverCore *self)
-{
-  DriverPhase phase = driver_follow_get_phase (self->follow);
-  const char *supply_id = driver_follow_get_supply_id (self->follow);
-
-  if ((phase != DRIVER_PHASE_FINISHED && phase != DRIVER_PHASE_FAILED) ||
-      supply_id == NULL || g_hash_table_contains (self->history_ids, supply_id))
-    return;
-
-  driver_add_history (self, self->follow->supply);
-  driver_save_history (self);
-  driver_core_notify (self, PROP_TOTAL_KWH);
-  driver_core_notify (self, PROP_TOTAL_AMOUNT);
-}
-
 /* After a restart the saved supply, once concluded, is the history's
  * entry of the same id: the follow takes that object. */
 static void

@@ -63,6 +63,25 @@ close_recovery_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Records a concluded supply (ticket or error) once per supply id: the
+ * history holds the follow's own supply, so that a later settling of it
+ * is the supply the driver sees. */
+static void
+record_history (DriverCore *self)
+{
+  DriverPhase phase = driver_follow_get_phase (self->follow);
+  const char *supply_id = driver_follow_get_supply_id (self->follow);
+
+  if ((phase != DRIVER_PHASE_FINISHED && phase != DRIVER_PHASE_FAILED) ||
+      supply_id == NULL || g_hash_table_contains (self->history_ids, supply_id))
+    return;
+
+  driver_add_history (self, self->follow->supply);
+  driver_save_history (self);
+  driver_core_notify (self, PROP_TOTAL_KWH);
+  driver_core_notify (self, PROP_TOTAL_AMOUNT);
+}
+
 /* Everything that follows a change of the supply, in the order that makes
  * a crash harmless: state saved, history recorded, then the views told;
  * the caller marks the Kafka message done last. */
@@ -75,7 +94,7 @@ follow_changed (DriverCore *self)
   if (phase != DRIVER_PHASE_REQUESTED)
     g_clear_handle_id (&self->answer_id, g_source_remove);
 
-  driver_record_history (self);
+  record_history (self);
   driver_save_state (self);
   if (phase_event_kind (phase, &kind))
     driver_emit_supply (self, kind, FALSE);
