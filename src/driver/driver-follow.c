@@ -307,6 +307,37 @@ driver_follow_on_response (DriverFollow           *follow,
   return follow->denied ? DRIVER_FOLLOW_CONCLUDED : DRIVER_FOLLOW_CHANGED;
 }
 
+/**
+ * driver_supply_take_data:
+ * @supply: a supply of the driver's
+ * @msg: figures of it from `supply-data2`
+ * @phase: the phase they put it in
+ *
+ * Gives @supply the figures of @msg (and a ticket's end and reason),
+ * notified together: its sequence number never goes back, and a start
+ * not sent (0) keeps the one known.
+ */
+void
+driver_supply_take_data (EvSupply           *supply,
+                         const EvSupplyData *msg,
+                         EvSupplyPhase       phase)
+{
+  g_object_freeze_notify (G_OBJECT (supply));
+  if (msg->kind == EV_SUPPLY_DATA_TICKET)
+    {
+      ev_supply_set_ended_at (supply, msg->ended_at);
+      ev_supply_set_reason (supply, ev_ticket_reason_to_string (msg->reason));
+    }
+  ev_supply_set_seq (supply, MAX (ev_supply_get_seq (supply), msg->seq));
+  ev_supply_set_kwh (supply, msg->kwh);
+  ev_supply_set_amount (supply, msg->amount);
+  ev_supply_set_price (supply, msg->price);
+  if (msg->started_at > 0)
+    ev_supply_set_started_at (supply, msg->started_at);
+  ev_supply_set_phase (supply, phase);
+  g_object_thaw_notify (G_OBJECT (supply));
+}
+
 static gboolean
 is_current_supply (DriverFollow *follow,
                    const char   *driver_id,
@@ -332,20 +363,8 @@ driver_follow_on_data (DriverFollow       *follow,
   if (msg->kind == EV_SUPPLY_DATA_PROGRESS && msg->seq <= ev_supply_get_seq (supply))
     return DRIVER_FOLLOW_IGNORED;
 
-  g_object_freeze_notify (G_OBJECT (supply));
-  if (msg->kind == EV_SUPPLY_DATA_TICKET)
-    {
-      ev_supply_set_ended_at (supply, msg->ended_at);
-      ev_supply_set_reason (supply, ev_ticket_reason_to_string (msg->reason));
-    }
-  ev_supply_set_seq (supply, MAX (ev_supply_get_seq (supply), msg->seq));
-  ev_supply_set_kwh (supply, msg->kwh);
-  ev_supply_set_amount (supply, msg->amount);
-  ev_supply_set_price (supply, msg->price);
-  ev_supply_set_started_at (supply, msg->started_at);
-  ev_supply_set_phase (supply, msg->kind == EV_SUPPLY_DATA_TICKET ? EV_SUPPLY_PHASE_FINISHED
-                                                                  : EV_SUPPLY_PHASE_SUPPLYING);
-  g_object_thaw_notify (G_OBJECT (supply));
+  driver_supply_take_data (supply, msg, msg->kind == EV_SUPPLY_DATA_TICKET ? EV_SUPPLY_PHASE_FINISHED
+                                                                           : EV_SUPPLY_PHASE_SUPPLYING);
   return msg->kind == EV_SUPPLY_DATA_TICKET ? DRIVER_FOLLOW_CONCLUDED : DRIVER_FOLLOW_CHANGED;
 }
 

@@ -119,6 +119,10 @@ DriverFollowResult driver_follow_on_data      (DriverFollow        *follow,
 DriverFollowResult driver_follow_on_error     (DriverFollow        *follow,
                                                const EvSupplyError *msg);
 
+void               driver_supply_take_data    (EvSupply            *supply,
+                                               const EvSupplyData  *msg,
+                                               EvSupplyPhase        phase);
+
 JsonObject        *driver_follow_to_json      (const DriverFollow  *follow);
 DriverFollow      *driver_follow_from_json    (JsonObject          *object,
                                                const char          *driver_id,

@@ -108,6 +108,16 @@ follow_changed (DriverCore *self)
   driver_file_check (self);
 }
 
+/* Where a ticket of a supply the driver did not follow to its end puts
+ * it: an engine that broke down, or a vehicle never plugged in, ended it
+ * early. */
+static EvSupplyPhase
+ticket_phase (const EvSupplyData *data)
+{
+  return data->reason == EV_TICKET_REASON_ENGINE_FAULT || data->reason == EV_TICKET_REASON_NOT_PLUGGED
+         ? EV_SUPPLY_PHASE_FAILED : EV_SUPPLY_PHASE_FINISHED;
+}
+
 /* The final ticket of a supply that ended here with an error: Central
  * ended it at a fault and the engine went on; the history entry (which is
  * the supply shown, if it is that one) takes the engine's figures.
@@ -120,7 +130,6 @@ settle_history (DriverCore         *self,
   g_autofree char *message = NULL;
   GListModel *history = G_LIST_MODEL (self->history);
   const char *reason = ev_ticket_reason_to_string (data->reason);
-  gboolean failed = data->reason == EV_TICKET_REASON_ENGINE_FAULT || data->reason == EV_TICKET_REASON_NOT_PLUGGED;
   DriverFollow *settled;
   DriverEventData event = { 0 };
 
@@ -142,17 +151,7 @@ settle_history (DriverCore         *self,
 
   self->total_kwh += data->kwh - ev_supply_get_kwh (entry);
   self->total_amount += data->amount - ev_supply_get_amount (entry);
-  g_object_freeze_notify (G_OBJECT (entry));
-  ev_supply_set_phase (entry, failed ? EV_SUPPLY_PHASE_FAILED : EV_SUPPLY_PHASE_FINISHED);
-  ev_supply_set_reason (entry, reason);
-  ev_supply_set_kwh (entry, data->kwh);
-  ev_supply_set_amount (entry, data->amount);
-  ev_supply_set_price (entry, data->price);
-  ev_supply_set_seq (entry, MAX (data->seq, ev_supply_get_seq (entry)));
-  if (data->started_at > 0)
-    ev_supply_set_started_at (entry, data->started_at);
-  ev_supply_set_ended_at (entry, data->ended_at);
-  g_object_thaw_notify (G_OBJECT (entry));
+  driver_supply_take_data (entry, data, ticket_phase (data));
   driver_save_history (self);
   driver_core_notify (self, PROP_TOTAL_KWH);
   driver_core_notify (self, PROP_TOTAL_AMOUNT);
@@ -186,7 +185,6 @@ record_unfollowed (DriverCore         *self,
 {
   g_autoptr(EvSupply) session = NULL;
   g_autofree char *message = NULL;
-  gboolean failed = data->reason == EV_TICKET_REASON_ENGINE_FAULT || data->reason == EV_TICKET_REASON_NOT_PLUGGED;
   DriverFollow *unfollowed;
   DriverEventData event = { 0 };
 
@@ -197,14 +195,7 @@ record_unfollowed (DriverCore         *self,
     return FALSE;
 
   session = ev_supply_new (data->supply_id, data->cp_id, self->driver_id);
-  ev_supply_set_phase (session, failed ? EV_SUPPLY_PHASE_FAILED : EV_SUPPLY_PHASE_FINISHED);
-  ev_supply_set_reason (session, ev_ticket_reason_to_string (data->reason));
-  ev_supply_set_kwh (session, data->kwh);
-  ev_supply_set_amount (session, data->amount);
-  ev_supply_set_price (session, data->price);
-  ev_supply_set_seq (session, data->seq);
-  ev_supply_set_started_at (session, data->started_at);
-  ev_supply_set_ended_at (session, data->ended_at);
+  driver_supply_take_data (session, data, ticket_phase (data));
   driver_add_history (self, session);
   driver_save_history (self);
   driver_core_notify (self, PROP_TOTAL_KWH);
