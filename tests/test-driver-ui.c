@@ -321,6 +321,7 @@ test_supply (Fixture       *fixture,
   const EvSupplyRequest *sent;
   g_autofree char *supply_id = NULL;
   g_autofree char *request_id = NULL;
+  g_autoptr(EvSupply) entry = NULL;
 
   fake_central_cp_state (fixture->central, "CP1", EV_CP_STATE_ACTIVE);
   wait_cps_shown (fixture, 1);
@@ -357,6 +358,17 @@ test_supply (Fixture       *fixture,
   g_assert_nonnull (ev_ui_test_find_label (receipt, "0.50 €/kWh", EV_UI_TEST_VISIBLE_ONLY));
   g_assert_nonnull (ev_ui_test_find_label (receipt, "the vehicle was unplugged", EV_UI_TEST_VISIBLE_ONLY));
   g_assert_nonnull (ev_ui_test_find_label (receipt, supply_id, EV_UI_TEST_VISIBLE_ONLY));
+
+  /* The receipt, the history and the core show one supply object: what
+   * changes it (as an engine's late ticket settles a supply) shows at
+   * once, with no copy to bring up to date. */
+  entry = g_list_model_get_item (driver_core_get_history (fixture->core), 0);
+  g_assert_true (entry == driver_core_get_current_supply (fixture->core));
+  ev_supply_set_kwh (entry, 3.0);
+  ev_ui_test_wait_label (receipt, "3.00 kWh", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
+  g_assert_cmpfloat (driver_core_get_kwh (fixture->core), ==, 3.0);
+  ev_supply_set_kwh (entry, 2.5);
+  ev_ui_test_wait_label (receipt, "2.50 kWh", EV_UI_TEST_VISIBLE_ONLY, PEER_WAIT_MS);
 
   /* The history and its totals. */
   g_assert_cmpuint (g_list_model_get_n_items (driver_core_get_history (fixture->core)), ==, 1);

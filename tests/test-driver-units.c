@@ -17,6 +17,7 @@
 
 #define REQUEST_ID "11111111-1111-4111-8111-111111111111"
 #define SUPPLY_ID "22222222-2222-4222-8222-222222222222"
+#define OTHER_REQUEST_ID "33333333-3333-4333-8333-333333333333"
 #define T0 G_GINT64_CONSTANT (1700000000000)
 
 static void
@@ -183,10 +184,10 @@ test_follow_supply (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
 
-  g_assert_cmpint (follow->phase, ==, DRIVER_PHASE_IDLE);
+  g_assert_cmpint (driver_follow_get_phase (follow), ==, DRIVER_PHASE_IDLE);
   g_assert_cmpint (driver_follow_on_response (follow, response), ==, DRIVER_FOLLOW_IGNORED);
   g_assert_true (driver_follow_request (follow, "CP1", REQUEST_ID, T0, &error));
-  g_assert_cmpint (follow->phase, ==, DRIVER_PHASE_REQUESTED);
+  g_assert_cmpint (driver_follow_get_phase (follow), ==, DRIVER_PHASE_REQUESTED);
   g_assert_false (driver_follow_request (follow, "CP2", "x", T0, &error));
   g_assert_error (error, DRIVER_ERROR, DRIVER_ERROR_BUSY);
 
@@ -196,30 +197,87 @@ test_follow_supply (void)
   g_assert_cmpint (driver_follow_on_data (follow, p1), ==, DRIVER_FOLLOW_IGNORED);
 
   g_assert_cmpint (driver_follow_on_response (follow, response), ==, DRIVER_FOLLOW_CHANGED);
-  g_assert_cmpint (follow->phase, ==, DRIVER_PHASE_AUTHORIZED);
-  g_assert_cmpstr (follow->supply_id, ==, SUPPLY_ID);
-  g_assert_cmpfloat (follow->price, ==, 0.5);
+  g_assert_cmpint (driver_follow_get_phase (follow), ==, DRIVER_PHASE_AUTHORIZED);
+  g_assert_cmpstr (driver_follow_get_supply_id (follow), ==, SUPPLY_ID);
+  g_assert_cmpfloat (ev_supply_get_price (follow->supply), ==, 0.5);
   text = driver_follow_describe (follow);
   g_assert_nonnull (strstr (text, "CP1"));
   /* A repeated answer is idempotent. */
   g_assert_cmpint (driver_follow_on_response (follow, response), ==, DRIVER_FOLLOW_IGNORED);
 
   g_assert_cmpint (driver_follow_on_data (follow, p2), ==, DRIVER_FOLLOW_CHANGED);
-  g_assert_cmpint (follow->phase, ==, DRIVER_PHASE_SUPPLYING);
-  g_assert_cmpfloat (follow->kwh, ==, 2.0);
+  g_assert_cmpint (driver_follow_get_phase (follow), ==, DRIVER_PHASE_SUPPLYING);
+  g_assert_cmpfloat (ev_supply_get_kwh (follow->supply), ==, 2.0);
   /* Older figures never go back. */
   g_assert_cmpint (driver_follow_on_data (follow, p1), ==, DRIVER_FOLLOW_IGNORED);
   g_assert_cmpint (driver_follow_on_data (follow, foreign), ==, DRIVER_FOLLOW_IGNORED);
-  g_assert_cmpfloat (follow->kwh, ==, 2.0);
+  g_assert_cmpfloat (ev_supply_get_kwh (follow->supply), ==, 2.0);
 
   g_assert_cmpint (driver_follow_on_data (follow, ticket), ==, DRIVER_FOLLOW_CONCLUDED);
-  g_assert_cmpint (follow->phase, ==, DRIVER_PHASE_FINISHED);
-  g_assert_cmpfloat (follow->kwh, ==, 2.5);
-  g_assert_cmpfloat (follow->amount, ==, 1.25);
-  g_assert_cmpint (follow->started_at, ==, T0);
-  g_assert_cmpint (follow->ended_at, ==, T0 + 5000);
-  g_assert_cmpstr (follow->reason, ==, "unplugged");
+  g_assert_cmpint (driver_follow_get_phase (follow), ==, DRIVER_PHASE_FINISHED);
+  g_assert_cmpfloat (ev_supply_get_kwh (follow->supply), ==, 2.5);
+  g_assert_cmpfloat (ev_supply_get_amount (follow->supply), ==, 1.25);
+  g_assert_cmpint (ev_supply_get_started_at (follow->supply), ==, T0);
+  g_assert_cmpint (ev_supply_get_ended_at (follow->supply), ==, T0 + 5000);
+  g_assert_cmpstr (driver_follow_get_reason (follow), ==, "unplugged");
   g_assert_cmpint (driver_follow_on_data (follow, ticket), ==, DRIVER_FOLLOW_IGNORED);
+}
+
+static void
+count_cb (GObject    *object,
+          GParamSpec *pspec,
+          gpointer    user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+/* The machine's supply is one EvSupply for the whole request: the answer,
+ * the figures and the ticket change that object (each change notified
+ * once), a denial fails it unborn, and the next request brings another,
+ * leaving the one before as it ended (the history keeps it). */
+static void
+test_follow_one_supply (void)
+{
+  g_autoptr(DriverFollow) follow = driver_follow_new ("d1");
+  g_autoptr(EvSupplyResponse) response = authorized ("d1", REQUEST_ID);
+  g_autoptr(EvSupplyResponse) denied = NULL;
+  g_autoptr(EvSupplyData) p1 = data ("d1", SUPPLY_ID, EV_SUPPLY_DATA_PROGRESS, 1, 1.0);
+  g_autoptr(EvSupplyData) ticket = data ("d1", SUPPLY_ID, EV_SUPPLY_DATA_TICKET, 2, 2.5);
+  g_autoptr(EvSupply) first = NULL;
+  guint kwh = 0, phase = 0, supply_id = 0;
+
+  g_assert_null (follow->supply);
+  g_assert_true (driver_follow_request (follow, "CP1", REQUEST_ID, T0, NULL));
+  first = g_object_ref (follow->supply);
+  g_assert_null (ev_supply_get_supply_id (first));
+  g_assert_cmpstr (ev_supply_get_cp_id (first), ==, "CP1");
+  g_assert_cmpstr (ev_supply_get_driver_id (first), ==, "d1");
+  g_signal_connect (first, "notify::kwh", G_CALLBACK (count_cb), &kwh);
+  g_signal_connect (first, "notify::phase", G_CALLBACK (count_cb), &phase);
+  g_signal_connect (first, "notify::supply-id", G_CALLBACK (count_cb), &supply_id);
+
+  driver_follow_on_response (follow, response);
+  driver_follow_on_data (follow, p1);
+  driver_follow_on_data (follow, p1);
+  driver_follow_on_data (follow, ticket);
+  g_assert_true (follow->supply == first);
+  g_assert_cmpstr (ev_supply_get_supply_id (first), ==, SUPPLY_ID);
+  g_assert_cmpint (ev_supply_get_phase (first), ==, EV_SUPPLY_PHASE_FINISHED);
+  g_assert_cmpfloat (ev_supply_get_kwh (first), ==, 2.5);
+  g_assert_cmpuint (supply_id, ==, 1);
+  g_assert_cmpuint (kwh, ==, 2);
+  g_assert_cmpuint (phase, ==, 3);
+
+  denied = ev_supply_response_new_denied (OTHER_REQUEST_ID, "d1", "CP2", EV_SUPPLY_DENY_REASON_CP_BUSY);
+  g_assert_true (driver_follow_request (follow, "CP2", OTHER_REQUEST_ID, T0, NULL));
+  g_assert_true (follow->supply != first);
+  g_assert_cmpint (ev_supply_get_phase (first), ==, EV_SUPPLY_PHASE_FINISHED);
+  g_assert_cmpfloat (ev_supply_get_kwh (first), ==, 2.5);
+  g_assert_cmpint (driver_follow_on_response (follow, denied), ==, DRIVER_FOLLOW_CONCLUDED);
+  g_assert_cmpint (driver_follow_get_phase (follow), ==, DRIVER_PHASE_DENIED);
+  g_assert_cmpint (ev_supply_get_phase (follow->supply), ==, EV_SUPPLY_PHASE_FAILED);
+  g_assert_null (ev_supply_get_supply_id (follow->supply));
+  g_assert_cmpstr (ev_supply_get_reason (follow->supply), ==, "cp-busy");
 }
 
 static void
@@ -235,8 +293,8 @@ test_follow_denied_and_error (void)
   denied = ev_supply_response_new_denied (REQUEST_ID, "d1", "CP1", EV_SUPPLY_DENY_REASON_CP_BROKEN);
   g_assert_true (driver_follow_request (follow, "CP1", REQUEST_ID, T0, NULL));
   g_assert_cmpint (driver_follow_on_response (follow, denied), ==, DRIVER_FOLLOW_CONCLUDED);
-  g_assert_cmpint (follow->phase, ==, DRIVER_PHASE_DENIED);
-  g_assert_cmpstr (follow->reason, ==, "cp-broken");
+  g_assert_cmpint (driver_follow_get_phase (follow), ==, DRIVER_PHASE_DENIED);
+  g_assert_cmpstr (driver_follow_get_reason (follow), ==, "cp-broken");
   text = driver_follow_describe (follow);
   g_assert_nonnull (strstr (text, driver_reason_describe (DRIVER_PHASE_DENIED, "cp-broken")));
 
@@ -259,9 +317,9 @@ test_follow_denied_and_error (void)
   failure->kwh = 1.5;
   failure->amount = 0.75;
   g_assert_cmpint (driver_follow_on_error (follow, failure), ==, DRIVER_FOLLOW_CONCLUDED);
-  g_assert_cmpint (follow->phase, ==, DRIVER_PHASE_FAILED);
-  g_assert_cmpstr (follow->reason, ==, "cp-disconnected");
-  g_assert_cmpfloat (follow->kwh, ==, 1.5);
+  g_assert_cmpint (driver_follow_get_phase (follow), ==, DRIVER_PHASE_FAILED);
+  g_assert_cmpstr (driver_follow_get_reason (follow), ==, "cp-disconnected");
+  g_assert_cmpfloat (ev_supply_get_kwh (follow->supply), ==, 1.5);
   g_assert_cmpint (driver_follow_on_error (follow, failure), ==, DRIVER_FOLLOW_IGNORED);
 }
 
@@ -274,14 +332,14 @@ test_follow_no_answer (void)
   g_assert_false (driver_follow_expire (follow));
   g_assert_true (driver_follow_request (follow, "CP1", REQUEST_ID, T0, NULL));
   g_assert_true (driver_follow_expire (follow));
-  g_assert_cmpint (follow->phase, ==, DRIVER_PHASE_NO_ANSWER);
+  g_assert_cmpint (driver_follow_get_phase (follow), ==, DRIVER_PHASE_NO_ANSWER);
   g_assert_false (driver_follow_expire (follow));
-  g_assert_true (driver_phase_is_active (follow->phase));
-  g_assert_false (driver_phase_is_concluded (follow->phase));
+  g_assert_true (driver_phase_is_active (driver_follow_get_phase (follow)));
+  g_assert_false (driver_phase_is_concluded (driver_follow_get_phase (follow)));
 
   /* A late answer is still taken. */
   g_assert_cmpint (driver_follow_on_response (follow, response), ==, DRIVER_FOLLOW_CHANGED);
-  g_assert_cmpint (follow->phase, ==, DRIVER_PHASE_AUTHORIZED);
+  g_assert_cmpint (driver_follow_get_phase (follow), ==, DRIVER_PHASE_AUTHORIZED);
 
   /* And a new request may replace an unanswered one. */
   g_clear_pointer (&follow, driver_follow_free);
@@ -289,7 +347,7 @@ test_follow_no_answer (void)
   g_assert_true (driver_follow_request (follow, "CP1", REQUEST_ID, T0, NULL));
   g_assert_true (driver_follow_expire (follow));
   g_assert_true (driver_follow_request (follow, "CP2", "44444444-4444-4444-8444-444444444444", T0, NULL));
-  g_assert_cmpstr (follow->cp_id, ==, "CP2");
+  g_assert_cmpstr (driver_follow_get_cp_id (follow), ==, "CP2");
 }
 
 static void
@@ -309,12 +367,12 @@ test_follow_json (void)
   object = driver_follow_to_json (follow);
   back = driver_follow_from_json (object, "d1", &error);
   g_assert_no_error (error);
-  g_assert_cmpint (back->phase, ==, DRIVER_PHASE_SUPPLYING);
+  g_assert_cmpint (driver_follow_get_phase (back), ==, DRIVER_PHASE_SUPPLYING);
   g_assert_cmpstr (back->request_id, ==, REQUEST_ID);
-  g_assert_cmpstr (back->supply_id, ==, SUPPLY_ID);
-  g_assert_cmpstr (back->cp_id, ==, "CP1");
-  g_assert_cmpuint (back->seq, ==, 4);
-  g_assert_cmpfloat (back->kwh, ==, 1.25);
+  g_assert_cmpstr (driver_follow_get_supply_id (back), ==, SUPPLY_ID);
+  g_assert_cmpstr (driver_follow_get_cp_id (back), ==, "CP1");
+  g_assert_cmpuint (ev_supply_get_seq (back->supply), ==, 4);
+  g_assert_cmpfloat (ev_supply_get_kwh (back->supply), ==, 1.25);
   g_assert_cmpint (back->requested_at, ==, T0);
   /* The restored machine goes on where it stopped. */
   g_assert_cmpint (driver_follow_on_data (back, p1), ==, DRIVER_FOLLOW_IGNORED);
@@ -357,7 +415,7 @@ follow_in_phase (DriverPhase phase)
     driver_follow_on_data (follow, ticket);
   else if (phase == DRIVER_PHASE_FAILED)
     driver_follow_on_error (follow, failure);
-  g_assert_cmpint (follow->phase, ==, phase);
+  g_assert_cmpint (driver_follow_get_phase (follow), ==, phase);
   return follow;
 }
 
@@ -402,18 +460,22 @@ test_follow_json_every_phase (void)
 
       back = driver_follow_from_json (object, "d1", &error);
       g_assert_no_error (error);
-      g_assert_cmpint (back->phase, ==, follow->phase);
+      g_assert_cmpint (driver_follow_get_phase (back), ==, driver_follow_get_phase (follow));
       g_assert_cmpstr (back->request_id, ==, follow->request_id);
-      g_assert_cmpstr (back->cp_id, ==, follow->cp_id);
-      g_assert_cmpstr (back->supply_id, ==, follow->supply_id);
-      g_assert_cmpstr (back->reason, ==, follow->reason);
-      g_assert_cmpfloat (back->price, ==, follow->price);
-      g_assert_cmpfloat (back->kwh, ==, follow->kwh);
-      g_assert_cmpfloat (back->amount, ==, follow->amount);
-      g_assert_cmpuint (back->seq, ==, follow->seq);
+      g_assert_cmpstr (driver_follow_get_cp_id (back), ==, driver_follow_get_cp_id (follow));
+      g_assert_cmpstr (driver_follow_get_supply_id (back), ==, driver_follow_get_supply_id (follow));
+      g_assert_cmpstr (driver_follow_get_reason (back), ==, driver_follow_get_reason (follow));
+      g_assert_true ((back->supply == NULL) == (follow->supply == NULL));
+      if (follow->supply != NULL)
+        {
+          g_assert_cmpfloat (ev_supply_get_price (back->supply), ==, ev_supply_get_price (follow->supply));
+          g_assert_cmpfloat (ev_supply_get_kwh (back->supply), ==, ev_supply_get_kwh (follow->supply));
+          g_assert_cmpfloat (ev_supply_get_amount (back->supply), ==, ev_supply_get_amount (follow->supply));
+          g_assert_cmpuint (ev_supply_get_seq (back->supply), ==, ev_supply_get_seq (follow->supply));
+          g_assert_cmpint (ev_supply_get_started_at (back->supply), ==, ev_supply_get_started_at (follow->supply));
+          g_assert_cmpint (ev_supply_get_ended_at (back->supply), ==, ev_supply_get_ended_at (follow->supply));
+        }
       g_assert_cmpint (back->requested_at, ==, follow->requested_at);
-      g_assert_cmpint (back->started_at, ==, follow->started_at);
-      g_assert_cmpint (back->ended_at, ==, follow->ended_at);
       again = driver_follow_to_json (back);
       text_again = ev_json_object_to_string (again, NULL);
       g_assert_cmpstr (text_again, ==, text);
@@ -447,11 +509,11 @@ test_follow_json_old_format (void)
                                                                   "supply"),
                                   "d1", &error);
   g_assert_no_error (error);
-  g_assert_cmpint (back->phase, ==, DRIVER_PHASE_FINISHED);
-  g_assert_cmpstr (back->supply_id, ==, SUPPLY_ID);
-  g_assert_cmpstr (back->reason, ==, "unplugged");
-  g_assert_cmpfloat (back->kwh, ==, 2.5);
-  g_assert_cmpuint (back->seq, ==, 5);
+  g_assert_cmpint (driver_follow_get_phase (back), ==, DRIVER_PHASE_FINISHED);
+  g_assert_cmpstr (driver_follow_get_supply_id (back), ==, SUPPLY_ID);
+  g_assert_cmpstr (driver_follow_get_reason (back), ==, "unplugged");
+  g_assert_cmpfloat (ev_supply_get_kwh (back->supply), ==, 2.5);
+  g_assert_cmpuint (ev_supply_get_seq (back->supply), ==, 5);
 
   /* Today's machine in the same state writes the same text. */
   object = driver_follow_to_json (follow);
@@ -519,7 +581,7 @@ test_event_data (void)
   copy = driver_event_get_data (event);
   g_assert_cmpstr (ev_event_get_message (EV_EVENT (event)), ==, "Waiting");
   g_assert_true (copy->supply != follow);
-  g_assert_cmpint (copy->supply->phase, ==, DRIVER_PHASE_REQUESTED);
+  g_assert_cmpint (driver_follow_get_phase (copy->supply), ==, DRIVER_PHASE_REQUESTED);
   g_assert_cmpstr (copy->supply->request_id, ==, "r1");
   g_assert_true (copy->charging_point != cp);
   g_assert_cmpint (ev_charging_point_get_state (copy->charging_point), ==, EV_CP_STATE_ACTIVE);
@@ -543,8 +605,11 @@ test_file_result_json (void)
   g_autoptr(GPtrArray) results = g_ptr_array_new_with_free_func ((GDestroyNotify) driver_file_result_free);
   DriverFileTotals totals;
 
-  follow->phase = DRIVER_PHASE_DENIED;
-  follow->reason = g_strdup ("cp-busy");
+  g_autoptr(EvSupplyResponse) denied = ev_supply_response_new_denied (REQUEST_ID, "d1", "CP7",
+                                                                      EV_SUPPLY_DENY_REASON_CP_BUSY);
+
+  driver_follow_request (follow, "CP7", REQUEST_ID, T0, NULL);
+  driver_follow_on_response (follow, denied);
   result = driver_file_result_new (4, &entry, follow);
   object = driver_file_result_to_json (result);
   g_assert_cmpstr (json_object_get_string_member (object, "outcome"), ==, "denied");
@@ -581,6 +646,7 @@ main (int   argc,
   g_test_add_func ("/driver/file/bounded", test_file_bounded);
   g_test_add_func ("/driver/follow/supply", test_follow_supply);
   g_test_add_func ("/driver/follow/denied-and-error", test_follow_denied_and_error);
+  g_test_add_func ("/driver/follow/one-supply", test_follow_one_supply);
   g_test_add_func ("/driver/follow/no-answer", test_follow_no_answer);
   g_test_add_func ("/driver/follow/json", test_follow_json);
   g_test_add_func ("/driver/follow/json-every-phase", test_follow_json_every_phase);

@@ -280,8 +280,10 @@ test_supply (Fixture       *fixture,
   g_autoptr(EvSupply) entry = NULL;
   JsonObject *event;
   guint kwh_notifies = 0;
+  guint supply_notifies = 0;
 
   g_signal_connect (fixture->core, "notify::kwh", G_CALLBACK (notify_cb), &kwh_notifies);
+  g_signal_connect (fixture->core, "notify::supply", G_CALLBACK (notify_cb), &supply_notifies);
   g_assert_cmpstr (field (find_event (fixture, "ready", 1)->fields, "driver_id"), ==, "d1");
   sent = request (fixture, "CP1", 1);
   event = wait_event (fixture, "request", 1);
@@ -314,14 +316,20 @@ test_supply (Fixture       *fixture,
                    json_object_get_int_member (event, "started_at"));
   g_assert_cmpint (driver_core_get_phase (fixture->core), ==, DRIVER_PHASE_FINISHED);
 
-  /* The history keeps the ticket, on disk too. */
+  /* The history keeps the ticket, on disk too; its entry is the supply
+   * the core followed, and the core's properties are that supply's. */
   g_assert_cmpuint (g_list_model_get_n_items (driver_core_get_history (fixture->core)), ==, 1);
+  entry = g_list_model_get_item (driver_core_get_history (fixture->core), 0);
+  g_assert_true (entry == driver_core_get_current_supply (fixture->core));
+  g_assert_cmpuint (supply_notifies, ==, 1);
+  g_clear_object (&entry);
   g_assert_cmpfloat (driver_core_get_total_kwh (fixture->core), ==, 2.5);
   g_assert_cmpfloat (driver_core_get_total_amount (fixture->core), ==, 1.25);
   history_path = g_build_filename (fixture->state_dir, "history.json", NULL);
   g_assert_true (g_file_test (history_path, G_FILE_TEST_EXISTS));
 
   g_signal_handlers_disconnect_by_data (fixture->core, &kwh_notifies);
+  g_signal_handlers_disconnect_by_data (fixture->core, &supply_notifies);
   g_clear_pointer (&fixture->core, core_free);
   fixture->core = core_new (fixture, "d1");
   g_assert_cmpuint (g_list_model_get_n_items (driver_core_get_history (fixture->core)), ==, 1);

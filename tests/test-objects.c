@@ -422,6 +422,37 @@ test_supply_notify_once (void)
   g_hash_table_unref (log.counts);
 }
 
+/* A supply made while only requested (a driver's) learns its id once;
+ * ev_supply_differs() compares values, no supply counting as the
+ * defaults. */
+static void
+test_supply_id_and_differs (void)
+{
+  g_autoptr(EvSupply) s = ev_supply_new (NULL, "CP1", "D7");
+  g_autoptr(EvSupply) t = NULL;
+  NotifyLog log;
+
+  watch (G_OBJECT (s), &log);
+  ev_supply_set_supply_id (s, "S1");
+  ev_supply_set_supply_id (s, "S1");
+  g_assert_cmpstr (ev_supply_get_supply_id (s), ==, "S1");
+  g_assert_cmpuint (notified (&log, "supply-id"), ==, 1);
+  g_assert_cmpuint (g_hash_table_size (log.counts), ==, 1);
+
+  t = ev_supply_copy (s);
+  g_assert_false (ev_supply_differs (s, t, "kwh"));
+  g_assert_false (ev_supply_differs (s, t, "supply-id"));
+  ev_supply_set_kwh (t, 1.5);
+  g_assert_true (ev_supply_differs (s, t, "kwh"));
+  g_assert_false (ev_supply_differs (s, t, "amount"));
+  g_assert_false (ev_supply_differs (NULL, s, "kwh"));
+  g_assert_true (ev_supply_differs (NULL, t, "kwh"));
+  g_assert_true (ev_supply_differs (s, NULL, "cp-id"));
+  g_assert_false (ev_supply_differs (NULL, NULL, "cp-id"));
+
+  g_hash_table_unref (log.counts);
+}
+
 /* The phases have one set of names, the one the database keeps. */
 static void
 test_supply_phase_names (void)
@@ -511,6 +542,7 @@ main (int   argc,
   g_test_add_func ("/supply/bad-numbers", test_session_rejects_bad_numbers);
   g_test_add_func ("/supply/notify-once", test_supply_notify_once);
   g_test_add_func ("/supply/phase-names", test_supply_phase_names);
+  g_test_add_func ("/supply/id-and-differs", test_supply_id_and_differs);
 
   return g_test_run ();
 }

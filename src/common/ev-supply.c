@@ -173,7 +173,7 @@ ev_supply_set_property (GObject      *object,
   switch (prop_id)
     {
     case PROP_SUPPLY_ID:
-      self->supply_id = g_value_dup_string (value);
+      ev_supply_set_supply_id (self, g_value_get_string (value));
       break;
     case PROP_CP_ID:
       self->cp_id = g_value_dup_string (value);
@@ -224,7 +224,13 @@ ev_supply_class_init (EvSupplyClass *klass)
   object_class->get_property = ev_supply_get_property;
   object_class->set_property = ev_supply_set_property;
 
-  properties[PROP_SUPPLY_ID] = g_param_spec_string ("supply-id", NULL, NULL, NULL, id);
+  /**
+   * EvSupply:supply-id:
+   *
+   * The supply's UUID: given at construction, or set once when it becomes
+   * known (a driver learns it with the authorisation); it never changes.
+   */
+  properties[PROP_SUPPLY_ID] = g_param_spec_string ("supply-id", NULL, NULL, NULL, rw);
   properties[PROP_CP_ID] = g_param_spec_string ("cp-id", NULL, NULL, NULL, id);
   properties[PROP_DRIVER_ID] = g_param_spec_string ("driver-id", NULL, NULL, NULL, id);
   properties[PROP_PHASE] =
@@ -328,6 +334,28 @@ VALUE_SETTER (gboolean, provisional, PROP_PROVISIONAL, provisional == TRUE || pr
 
 #undef VALUE_SETTER
 
+/**
+ * ev_supply_set_supply_id:
+ * @self: a supply
+ * @supply_id: (nullable): its UUID
+ *
+ * Gives a supply created while only requested the id Central gave it.
+ * An id, once set, stays.
+ */
+void
+ev_supply_set_supply_id (EvSupply   *self,
+                         const char *supply_id)
+{
+  g_return_if_fail (EV_IS_SUPPLY (self));
+
+  if (g_strcmp0 (self->supply_id, supply_id) == 0)
+    return;
+  g_return_if_fail (self->supply_id == NULL);
+
+  self->supply_id = g_strdup (supply_id);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SUPPLY_ID]);
+}
+
 void
 ev_supply_set_reason (EvSupply   *self,
                       const char *reason)
@@ -383,6 +411,45 @@ ev_supply_update (EvSupply *self,
   ev_supply_set_reason (self, from->reason);
   ev_supply_set_provisional (self, from->provisional);
   g_object_thaw_notify (G_OBJECT (self));
+}
+
+/**
+ * ev_supply_differs:
+ * @a: (nullable): a supply
+ * @b: (nullable): another
+ * @name: the name of a property of #EvSupply
+ *
+ * What a holder that moves from one supply to another (a driver's next
+ * request, an engine's next supply) tells its own watchers: the values
+ * that are not the same. No supply counts as the properties' defaults.
+ *
+ * Returns: %TRUE if @a and @b hold different values of @name
+ */
+gboolean
+ev_supply_differs (EvSupply   *a,
+                   EvSupply   *b,
+                   const char *name)
+{
+  g_auto(GValue) value_a = G_VALUE_INIT;
+  g_auto(GValue) value_b = G_VALUE_INIT;
+  GParamSpec *pspec = NULL;
+
+  if (a == b)
+    return FALSE;
+  for (guint i = 1; i < N_PROPS && pspec == NULL && properties[i] != NULL; i++)
+    if (g_str_equal (g_param_spec_get_name (properties[i]), name))
+      pspec = properties[i];
+  g_return_val_if_fail (pspec != NULL, TRUE);
+
+  g_value_init (&value_a, pspec->value_type);
+  g_value_init (&value_b, pspec->value_type);
+  g_param_value_set_default (pspec, &value_a);
+  g_param_value_set_default (pspec, &value_b);
+  if (a != NULL)
+    g_object_get_property (G_OBJECT (a), name, &value_a);
+  if (b != NULL)
+    g_object_get_property (G_OBJECT (b), name, &value_b);
+  return g_param_values_cmp (pspec, &value_a, &value_b) != 0;
 }
 
 /**

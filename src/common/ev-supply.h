@@ -37,6 +37,8 @@ EvSupply        *ev_supply_new             (const char      *supply_id,
                                             const char      *driver_id);
 
 const char      *ev_supply_get_supply_id   (EvSupply        *self);
+void             ev_supply_set_supply_id   (EvSupply        *self,
+                                            const char      *supply_id);
 const char      *ev_supply_get_cp_id       (EvSupply        *self);
 const char      *ev_supply_get_driver_id   (EvSupply        *self);
 
@@ -72,5 +74,8 @@ gboolean         ev_supply_is_concluded    (EvSupply        *self);
 void             ev_supply_update          (EvSupply        *self,
                                             EvSupply        *from);
 EvSupply        *ev_supply_copy            (EvSupply        *self);
+gboolean         ev_supply_differs         (EvSupply        *a,
+                                            EvSupply        *b,
+                                            const char      *name);
 
 G_END_DECLS

@@ -18,16 +18,6 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 
-#include "driver-enum-types.h"
-#include "driver-event.h"
-#include "driver-history.h"
-#include "driver-request-file.h"
-#include "ev-bus.h"
-#include "ev-charging-point.h"
-#include "ev-file.h"
-#include "ev-json.h"
-#include "ev-supply.h"
-
 G_BEGIN_DECLS
 
 /* The driver's app as a GObject on GLib alone: the live list of CPs from
@@ -79,6 +69,7 @@ struct _DriverCore
   guint close_recovery_id;
 
   DriverFollow *follow;
+  EvSupply *watched;          /* the follow's supply the properties follow */
   guint answer_id;
   GPtrArray *early;           /* Early, for a supply not authorised yet */
   GHashTable *abandoned;      /* supply_id set: authorised after the driver gave up */
@@ -105,6 +96,7 @@ enum {
   PROP_ANSWER_TIMEOUT,
   PROP_FILE_SPACING,
   PROP_BROKER_REACHABLE,
+  PROP_SUPPLY,
   PROP_PHASE,
   PROP_CP_ID,
   PROP_REQUEST_ID,
@@ -137,8 +129,6 @@ void driver_load_history (DriverCore *self);
 
 void driver_save_history (DriverCore *self);
 
-void driver_record_history (DriverCore *self);
-
 void driver_load_state (DriverCore *self);
 
 void driver_early_free (gpointer user_data);
@@ -161,7 +151,9 @@ void driver_emit (DriverCore *self, DriverEventKind kind, const char *message, c
 
 void driver_emit_error (DriverCore *self, const char *message);
 
-void driver_notify_follow (DriverCore *self, const DriverFollow *before);
+void driver_watch_supply (DriverCore *self, EvSupply *supply);
+
+void driver_notify_request (DriverCore *self);
 
 void driver_close_bus (DriverCore *self, EvBus **bus);
 

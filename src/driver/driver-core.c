@@ -283,27 +283,23 @@ driver_core_start (DriverCore  *self,
 
   driver_load_history (self);
   driver_load_state (self);
-  if (self->follow->phase != DRIVER_PHASE_IDLE || self->file != NULL)
-    {
-      DriverFollow idle = { .phase = DRIVER_PHASE_IDLE };
-
-      driver_notify_follow (self, &idle);
-      driver_notify_file (self);
-    }
+  driver_watch_supply (self, self->follow->supply);
+  if (self->file != NULL)
+    driver_notify_file (self);
   if (g_list_model_get_n_items (G_LIST_MODEL (self->history)) > 0)
     {
       g_object_notify_by_pspec (G_OBJECT (self), driver_core_pspecs[PROP_TOTAL_KWH]);
       g_object_notify_by_pspec (G_OBJECT (self), driver_core_pspecs[PROP_TOTAL_AMOUNT]);
     }
 
-  if (driver_phase_is_active (self->follow->phase))
+  if (driver_phase_is_active (driver_core_get_phase (self)))
     {
       g_autoptr(GError) local_error = NULL;
 
       self->recovery = open_reader (self, supply_topics, G_CALLBACK (driver_supply_message_cb), &local_error);
       if (self->recovery == NULL)
         g_message ("Cannot read back the driver's topics: %s", local_error->message);
-      if (self->follow->phase == DRIVER_PHASE_REQUESTED)
+      if (driver_core_get_phase (self) == DRIVER_PHASE_REQUESTED)
         driver_arm_answer_timeout (self);
       driver_emit_supply (self, DRIVER_EVENT_RECOVERED, FALSE);
     }
@@ -401,14 +397,14 @@ DriverPhase
 driver_core_get_phase (DriverCore *self)
 {
   g_return_val_if_fail (DRIVER_IS_CORE (self), DRIVER_PHASE_IDLE);
-  return self->follow->phase;
+  return driver_follow_get_phase (self->follow);
 }
 
 const char *
 driver_core_get_cp_id (DriverCore *self)
 {
   g_return_val_if_fail (DRIVER_IS_CORE (self), NULL);
-  return self->follow->cp_id;
+  return driver_follow_get_cp_id (self->follow);
 }
 
 const char *
@@ -422,56 +418,56 @@ const char *
 driver_core_get_supply_id (DriverCore *self)
 {
   g_return_val_if_fail (DRIVER_IS_CORE (self), NULL);
-  return self->follow->supply_id;
+  return driver_follow_get_supply_id (self->follow);
 }
 
 const char *
 driver_core_get_reason (DriverCore *self)
 {
   g_return_val_if_fail (DRIVER_IS_CORE (self), NULL);
-  return self->follow->reason;
+  return driver_follow_get_reason (self->follow);
 }
 
 double
 driver_core_get_price (DriverCore *self)
 {
   g_return_val_if_fail (DRIVER_IS_CORE (self), 0.0);
-  return self->follow->price;
+  return self->follow->supply != NULL ? ev_supply_get_price (self->follow->supply) : 0.0;
 }
 
 double
 driver_core_get_kwh (DriverCore *self)
 {
   g_return_val_if_fail (DRIVER_IS_CORE (self), 0.0);
-  return self->follow->kwh;
+  return self->follow->supply != NULL ? ev_supply_get_kwh (self->follow->supply) : 0.0;
 }
 
 double
 driver_core_get_amount (DriverCore *self)
 {
   g_return_val_if_fail (DRIVER_IS_CORE (self), 0.0);
-  return self->follow->amount;
+  return self->follow->supply != NULL ? ev_supply_get_amount (self->follow->supply) : 0.0;
 }
 
 gint64
 driver_core_get_started_at (DriverCore *self)
 {
   g_return_val_if_fail (DRIVER_IS_CORE (self), 0);
-  return self->follow->started_at;
+  return self->follow->supply != NULL ? ev_supply_get_started_at (self->follow->supply) : 0;
 }
 
 gint64
 driver_core_get_ended_at (DriverCore *self)
 {
   g_return_val_if_fail (DRIVER_IS_CORE (self), 0);
-  return self->follow->ended_at;
+  return self->follow->supply != NULL ? ev_supply_get_ended_at (self->follow->supply) : 0;
 }
 
 /**
  * driver_core_get_supply:
  * @self: a core
  *
- * Returns: (transfer none): the supply followed now, as its machine has
+ * Returns: (transfer none): the request followed now, as its machine has
  *   it; read-only, valid until the core's next change
  */
 const DriverFollow *
@@ -479,6 +475,22 @@ driver_core_get_supply (DriverCore *self)
 {
   g_return_val_if_fail (DRIVER_IS_CORE (self), NULL);
   return self->follow;
+}
+
+/**
+ * driver_core_get_current_supply:
+ * @self: a core
+ *
+ * Returns: (transfer none) (nullable): the supply followed now, the one
+ *   object its views, its history entry and the core's own properties
+ *   follow; %NULL while idle. A new request brings a new one
+ *   (#DriverCore:supply is notified).
+ */
+EvSupply *
+driver_core_get_current_supply (DriverCore *self)
+{
+  g_return_val_if_fail (DRIVER_IS_CORE (self), NULL);
+  return self->follow->supply;
 }
 
 char *
@@ -603,6 +615,9 @@ driver_core_finalize (GObject *object)
   g_free (self->state_dir);
   g_clear_pointer (&self->signing_key, ev_signing_key_free);
   g_clear_pointer (&self->central_key, ev_verify_key_free);
+  if (self->watched != NULL)
+    g_signal_handlers_disconnect_by_data (self->watched, self);
+  g_clear_object (&self->watched);
   driver_follow_free (self->follow);
   g_ptr_array_unref (self->early);
   g_queue_clear (&self->abandoned_order);
@@ -633,16 +648,17 @@ driver_core_get_property (GObject    *object,
     case PROP_ANSWER_TIMEOUT: g_value_set_int64 (value, self->answer_timeout); break;
     case PROP_FILE_SPACING: g_value_set_int64 (value, self->file_spacing); break;
     case PROP_BROKER_REACHABLE: g_value_set_boolean (value, self->reachable); break;
-    case PROP_PHASE: g_value_set_enum (value, self->follow->phase); break;
-    case PROP_CP_ID: g_value_set_string (value, self->follow->cp_id); break;
+    case PROP_SUPPLY: g_value_set_object (value, self->follow->supply); break;
+    case PROP_PHASE: g_value_set_enum (value, driver_core_get_phase (self)); break;
+    case PROP_CP_ID: g_value_set_string (value, driver_core_get_cp_id (self)); break;
     case PROP_REQUEST_ID: g_value_set_string (value, self->follow->request_id); break;
-    case PROP_SUPPLY_ID: g_value_set_string (value, self->follow->supply_id); break;
-    case PROP_REASON: g_value_set_string (value, self->follow->reason); break;
-    case PROP_PRICE: g_value_set_double (value, self->follow->price); break;
-    case PROP_KWH: g_value_set_double (value, self->follow->kwh); break;
-    case PROP_AMOUNT: g_value_set_double (value, self->follow->amount); break;
-    case PROP_STARTED_AT: g_value_set_int64 (value, self->follow->started_at); break;
-    case PROP_ENDED_AT: g_value_set_int64 (value, self->follow->ended_at); break;
+    case PROP_SUPPLY_ID: g_value_set_string (value, driver_core_get_supply_id (self)); break;
+    case PROP_REASON: g_value_set_string (value, driver_core_get_reason (self)); break;
+    case PROP_PRICE: g_value_set_double (value, driver_core_get_price (self)); break;
+    case PROP_KWH: g_value_set_double (value, driver_core_get_kwh (self)); break;
+    case PROP_AMOUNT: g_value_set_double (value, driver_core_get_amount (self)); break;
+    case PROP_STARTED_AT: g_value_set_int64 (value, driver_core_get_started_at (self)); break;
+    case PROP_ENDED_AT: g_value_set_int64 (value, driver_core_get_ended_at (self)); break;
     case PROP_STATUS_TEXT: g_value_take_string (value, driver_follow_describe (self->follow)); break;
     case PROP_CHARGING_POINTS: g_value_set_object (value, self->cps); break;
     case PROP_CHARGING_POINTS_LOADED: g_value_set_boolean (value, driver_core_get_charging_points_loaded (self)); break;
@@ -701,6 +717,9 @@ driver_core_class_init (DriverCoreClass *klass)
   driver_core_pspecs[PROP_FILE_SPACING] =
     g_param_spec_int64 ("file-spacing", NULL, NULL, 0, G_MAXINT32, DRIVER_DEFAULT_FILE_SPACING_MS, construct);
   driver_core_pspecs[PROP_BROKER_REACHABLE] = g_param_spec_boolean ("broker-reachable", NULL, NULL, FALSE, readable);
+  /* The supply followed now (#EvSupply), %NULL while idle: its views
+   * bind through it; the figures below follow its notify signals. */
+  driver_core_pspecs[PROP_SUPPLY] = g_param_spec_object ("supply", NULL, NULL, EV_TYPE_SUPPLY, readable);
   driver_core_pspecs[PROP_PHASE] =
     g_param_spec_enum ("phase", NULL, NULL, DRIVER_TYPE_PHASE, DRIVER_PHASE_IDLE, readable);
   driver_core_pspecs[PROP_CP_ID] = g_param_spec_string ("cp-id", NULL, NULL, NULL, readable);

@@ -55,6 +55,7 @@ const char  *driver_core_get_state_dir       (DriverCore   *self);
 gint64       driver_core_get_answer_timeout  (DriverCore   *self);
 gboolean     driver_core_get_broker_reachable (DriverCore  *self);
 const DriverFollow *driver_core_get_supply  (DriverCore   *self);
+EvSupply    *driver_core_get_current_supply  (DriverCore   *self);
 DriverPhase  driver_core_get_phase           (DriverCore   *self);
 const char  *driver_core_get_cp_id           (DriverCore   *self);
 const char  *driver_core_get_request_id      (DriverCore   *self);

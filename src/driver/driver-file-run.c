@@ -77,18 +77,20 @@ driver_file_result_new (guint                     n,
                         const DriverFollow       *supply)
 {
   DriverFileResult *result = g_new0 (DriverFileResult, 1);
+  const char *cp_id = supply != NULL ? driver_follow_get_cp_id (supply) : NULL;
 
   result->n = n;
   /* An `auto` line's result names the CP it asked at. */
-  result->cp_id = g_strdup (supply != NULL && supply->cp_id != NULL ? supply->cp_id : entry->cp_id);
+  result->cp_id = g_strdup (cp_id != NULL ? cp_id : entry->cp_id);
   result->line = entry->line;
-  result->outcome = supply != NULL ? driver_file_outcome_for_phase (supply->phase) : DRIVER_FILE_OUTCOME_NOT_SENT;
-  if (supply != NULL)
+  result->outcome = supply != NULL ? driver_file_outcome_for_phase (driver_follow_get_phase (supply))
+                                   : DRIVER_FILE_OUTCOME_NOT_SENT;
+  if (supply != NULL && supply->supply != NULL)
     {
-      result->reason = g_strdup (supply->reason);
-      result->supply_id = g_strdup (supply->supply_id);
-      result->kwh = supply->kwh;
-      result->amount = supply->amount;
+      result->reason = g_strdup (ev_supply_get_reason (supply->supply));
+      result->supply_id = g_strdup (ev_supply_get_supply_id (supply->supply));
+      result->kwh = ev_supply_get_kwh (supply->supply);
+      result->amount = ev_supply_get_amount (supply->supply);
     }
   return result;
 }

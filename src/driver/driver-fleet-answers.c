@@ -19,7 +19,7 @@ keep_early (FleetDriver   *driver,
             EvSupplyData  *data,
             EvSupplyError *error)
 {
-  if (driver->follow->phase != DRIVER_PHASE_REQUESTED)
+  if (driver_follow_get_phase (driver->follow) != DRIVER_PHASE_REQUESTED)
     {
       g_clear_pointer (&data, ev_supply_data_free);
       g_clear_pointer (&error, ev_supply_error_free);

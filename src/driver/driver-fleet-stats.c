@@ -128,7 +128,7 @@ driver_fleet_stats_fields (DriverFleet *self)
 
   for (guint i = 0; self->drivers != NULL && i < self->count; i++)
     {
-      DriverPhase phase = self->drivers[i].follow->phase;
+      DriverPhase phase = driver_follow_get_phase (self->drivers[i].follow);
 
       if (!driver_fleet_is_busy (&self->drivers[i]))
         continue;

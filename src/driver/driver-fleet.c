@@ -186,7 +186,7 @@ void
 driver_fleet_conclude (DriverFleet *self,
                        FleetDriver *driver)
 {
-  FleetCp *cp = g_hash_table_lookup (self->cps, driver->follow->cp_id);
+  FleetCp *cp = g_hash_table_lookup (self->cps, driver_follow_get_cp_id (driver->follow));
 
   if (cp != NULL)
     {
@@ -287,7 +287,7 @@ sweep_cb (gpointer user_data)
       FleetDriver *driver = &self->drivers[pending->index];
 
       if (driver_fleet_is_busy (driver) && driver->sent_us == pending->sent_us &&
-          driver->follow->phase == DRIVER_PHASE_REQUESTED)
+          driver_follow_get_phase (driver->follow) == DRIVER_PHASE_REQUESTED)
         {
           if (pending->sent_us + timeout_us > now)
             break;

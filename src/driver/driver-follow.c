@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <math.h>
 
 #include "driver-follow.h"
 #include "ev-json.h"
@@ -116,6 +117,52 @@ driver_phase_is_concluded (DriverPhase phase)
   return phase == DRIVER_PHASE_FINISHED || phase == DRIVER_PHASE_DENIED || phase == DRIVER_PHASE_FAILED;
 }
 
+/**
+ * driver_follow_get_phase:
+ * @follow: the machine
+ *
+ * Returns: where the request and its supply stand: the supply's phase,
+ *   told apart from the states of the request alone
+ */
+DriverPhase
+driver_follow_get_phase (const DriverFollow *follow)
+{
+  if (follow->supply == NULL)
+    return DRIVER_PHASE_IDLE;
+
+  switch (ev_supply_get_phase (follow->supply))
+    {
+    case EV_SUPPLY_PHASE_REQUESTED:
+      return follow->no_answer ? DRIVER_PHASE_NO_ANSWER : DRIVER_PHASE_REQUESTED;
+    case EV_SUPPLY_PHASE_AUTHORIZED: return DRIVER_PHASE_AUTHORIZED;
+    case EV_SUPPLY_PHASE_SUPPLYING: return DRIVER_PHASE_SUPPLYING;
+    case EV_SUPPLY_PHASE_FINISHED: return DRIVER_PHASE_FINISHED;
+    case EV_SUPPLY_PHASE_FAILED:
+      return follow->denied ? DRIVER_PHASE_DENIED : DRIVER_PHASE_FAILED;
+    default:
+      g_return_val_if_reached (DRIVER_PHASE_IDLE);
+    }
+}
+
+const char *
+driver_follow_get_cp_id (const DriverFollow *follow)
+{
+  return follow->supply != NULL ? ev_supply_get_cp_id (follow->supply) : NULL;
+}
+
+const char *
+driver_follow_get_supply_id (const DriverFollow *follow)
+{
+  return follow->supply != NULL ? ev_supply_get_supply_id (follow->supply) : NULL;
+}
+
+/* The wire reason of a denial, ticket or error. */
+const char *
+driver_follow_get_reason (const DriverFollow *follow)
+{
+  return follow->supply != NULL ? ev_supply_get_reason (follow->supply) : NULL;
+}
+
 DriverFollow *
 driver_follow_new (const char *driver_id)
 {
@@ -125,6 +172,14 @@ driver_follow_new (const char *driver_id)
   return follow;
 }
 
+/**
+ * driver_follow_copy:
+ * @follow: the machine
+ *
+ * What an event keeps: the request and its supply as they stand now.
+ *
+ * Returns: (transfer full): a copy holding a copy of the supply
+ */
 DriverFollow *
 driver_follow_copy (const DriverFollow *follow)
 {
@@ -132,23 +187,17 @@ driver_follow_copy (const DriverFollow *follow)
 
   copy->driver_id = g_strdup (follow->driver_id);
   copy->request_id = g_strdup (follow->request_id);
-  copy->cp_id = g_strdup (follow->cp_id);
-  copy->supply_id = g_strdup (follow->supply_id);
-  copy->reason = g_strdup (follow->reason);
+  copy->supply = follow->supply != NULL ? ev_supply_copy (follow->supply) : NULL;
   return copy;
 }
 
 static void
-clear_supply (DriverFollow *follow)
+clear_request (DriverFollow *follow)
 {
   g_clear_pointer (&follow->request_id, g_free);
-  g_clear_pointer (&follow->cp_id, g_free);
-  g_clear_pointer (&follow->supply_id, g_free);
-  g_clear_pointer (&follow->reason, g_free);
-  follow->phase = DRIVER_PHASE_IDLE;
-  follow->price = follow->kwh = follow->amount = 0.0;
-  follow->seq = 0;
-  follow->requested_at = follow->started_at = follow->ended_at = 0;
+  g_clear_object (&follow->supply);
+  follow->requested_at = 0;
+  follow->no_answer = follow->denied = FALSE;
 }
 
 void
@@ -156,9 +205,32 @@ driver_follow_free (DriverFollow *follow)
 {
   if (follow == NULL)
     return;
-  clear_supply (follow);
+  clear_request (follow);
   g_free (follow->driver_id);
   g_free (follow);
+}
+
+/**
+ * driver_follow_check_free:
+ * @follow: the machine
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE if a new request may be followed: nothing is in
+ *   progress, or Central did not answer the one before
+ */
+gboolean
+driver_follow_check_free (const DriverFollow  *follow,
+                          GError             **error)
+{
+  DriverPhase phase = driver_follow_get_phase (follow);
+
+  if (driver_phase_is_active (phase) && phase != DRIVER_PHASE_NO_ANSWER)
+    {
+      g_set_error (error, DRIVER_ERROR, DRIVER_ERROR_BUSY,
+                   _("A supply at %s is already in progress"), driver_follow_get_cp_id (follow));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /**
@@ -169,8 +241,9 @@ driver_follow_free (DriverFollow *follow)
  * @now_ms: the time
  * @error: return location for a #GError
  *
- * Starts following a new request. Refused while a supply is in progress,
- * except after Central did not answer: then the new request replaces it.
+ * Starts following a new request, with a new #EvSupply (the one before,
+ * if any, is let go). Refused while a supply is in progress, except after
+ * Central did not answer: then the new request replaces it.
  *
  * Returns: %TRUE if the request is now followed
  */
@@ -181,16 +254,11 @@ driver_follow_request (DriverFollow  *follow,
                        gint64         now_ms,
                        GError       **error)
 {
-  if (driver_phase_is_active (follow->phase) && follow->phase != DRIVER_PHASE_NO_ANSWER)
-    {
-      g_set_error (error, DRIVER_ERROR, DRIVER_ERROR_BUSY,
-                   _("A supply at %s is already in progress"), follow->cp_id);
-      return FALSE;
-    }
+  if (!driver_follow_check_free (follow, error))
+    return FALSE;
 
-  clear_supply (follow);
-  follow->phase = DRIVER_PHASE_REQUESTED;
-  follow->cp_id = g_strdup (cp_id);
+  clear_request (follow);
+  follow->supply = ev_supply_new (NULL, cp_id, follow->driver_id);
   follow->request_id = g_strdup (request_id);
   follow->requested_at = now_ms;
   return TRUE;
@@ -200,9 +268,9 @@ driver_follow_request (DriverFollow  *follow,
 gboolean
 driver_follow_expire (DriverFollow *follow)
 {
-  if (follow->phase != DRIVER_PHASE_REQUESTED)
+  if (driver_follow_get_phase (follow) != DRIVER_PHASE_REQUESTED)
     return FALSE;
-  follow->phase = DRIVER_PHASE_NO_ANSWER;
+  follow->no_answer = TRUE;
   return TRUE;
 }
 
@@ -210,25 +278,64 @@ DriverFollowResult
 driver_follow_on_response (DriverFollow           *follow,
                            const EvSupplyResponse *msg)
 {
+  DriverPhase phase = driver_follow_get_phase (follow);
+  EvSupply *supply = follow->supply;
+
   if (g_strcmp0 (msg->driver_id, follow->driver_id) != 0 ||
       g_strcmp0 (msg->request_id, follow->request_id) != 0 ||
-      (follow->phase != DRIVER_PHASE_REQUESTED && follow->phase != DRIVER_PHASE_NO_ANSWER))
+      (phase != DRIVER_PHASE_REQUESTED && phase != DRIVER_PHASE_NO_ANSWER))
     return DRIVER_FOLLOW_IGNORED;
 
+  /* The request's state first: who watches the supply reads it with the
+   * supply's new phase. */
+  follow->no_answer = FALSE;
+  g_object_freeze_notify (G_OBJECT (supply));
   if (msg->status == EV_SUPPLY_STATUS_DENIED)
     {
-      follow->phase = DRIVER_PHASE_DENIED;
-      g_free (follow->reason);
-      follow->reason = g_strdup (ev_supply_deny_reason_to_string (msg->reason));
-      return DRIVER_FOLLOW_CONCLUDED;
+      follow->denied = TRUE;
+      ev_supply_set_reason (supply, ev_supply_deny_reason_to_string (msg->reason));
+      ev_supply_set_phase (supply, EV_SUPPLY_PHASE_FAILED);
     }
+  else
+    {
+      ev_supply_set_supply_id (supply, msg->supply_id);
+      if (msg->has_price)
+        ev_supply_set_price (supply, msg->price);
+      ev_supply_set_phase (supply, EV_SUPPLY_PHASE_AUTHORIZED);
+    }
+  g_object_thaw_notify (G_OBJECT (supply));
+  return follow->denied ? DRIVER_FOLLOW_CONCLUDED : DRIVER_FOLLOW_CHANGED;
+}
 
-  follow->phase = DRIVER_PHASE_AUTHORIZED;
-  g_free (follow->supply_id);
-  follow->supply_id = g_strdup (msg->supply_id);
-  if (msg->has_price)
-    follow->price = msg->price;
-  return DRIVER_FOLLOW_CHANGED;
+/**
+ * driver_supply_take_data:
+ * @supply: a supply of the driver's
+ * @msg: figures of it from `supply-data2`
+ * @phase: the phase they put it in
+ *
+ * Gives @supply the figures of @msg (and a ticket's end and reason),
+ * notified together: its sequence number never goes back, and a start
+ * not sent (0) keeps the one known.
+ */
+void
+driver_supply_take_data (EvSupply           *supply,
+                         const EvSupplyData *msg,
+                         EvSupplyPhase       phase)
+{
+  g_object_freeze_notify (G_OBJECT (supply));
+  if (msg->kind == EV_SUPPLY_DATA_TICKET)
+    {
+      ev_supply_set_ended_at (supply, msg->ended_at);
+      ev_supply_set_reason (supply, ev_ticket_reason_to_string (msg->reason));
+    }
+  ev_supply_set_seq (supply, MAX (ev_supply_get_seq (supply), msg->seq));
+  ev_supply_set_kwh (supply, msg->kwh);
+  ev_supply_set_amount (supply, msg->amount);
+  ev_supply_set_price (supply, msg->price);
+  if (msg->started_at > 0)
+    ev_supply_set_started_at (supply, msg->started_at);
+  ev_supply_set_phase (supply, phase);
+  g_object_thaw_notify (G_OBJECT (supply));
 }
 
 static gboolean
@@ -236,38 +343,28 @@ is_current_supply (DriverFollow *follow,
                    const char   *driver_id,
                    const char   *supply_id)
 {
+  DriverPhase phase = driver_follow_get_phase (follow);
+  const char *current = driver_follow_get_supply_id (follow);
+
   return g_strcmp0 (driver_id, follow->driver_id) == 0 &&
-         follow->supply_id != NULL && g_strcmp0 (supply_id, follow->supply_id) == 0 &&
-         (follow->phase == DRIVER_PHASE_AUTHORIZED || follow->phase == DRIVER_PHASE_SUPPLYING);
+         current != NULL && g_strcmp0 (supply_id, current) == 0 &&
+         (phase == DRIVER_PHASE_AUTHORIZED || phase == DRIVER_PHASE_SUPPLYING);
 }
 
 DriverFollowResult
 driver_follow_on_data (DriverFollow       *follow,
                        const EvSupplyData *msg)
 {
+  EvSupply *supply = follow->supply;
+
   if (!is_current_supply (follow, msg->driver_id, msg->supply_id))
     return DRIVER_FOLLOW_IGNORED;
+  /* Older figures (a redelivery, a recovery read) never go back. */
+  if (msg->kind == EV_SUPPLY_DATA_PROGRESS && msg->seq <= ev_supply_get_seq (supply))
+    return DRIVER_FOLLOW_IGNORED;
 
-  if (msg->kind == EV_SUPPLY_DATA_PROGRESS)
-    {
-      /* Older figures (a redelivery, a recovery read) never go back. */
-      if (msg->seq <= follow->seq)
-        return DRIVER_FOLLOW_IGNORED;
-      follow->phase = DRIVER_PHASE_SUPPLYING;
-    }
-  else
-    {
-      follow->phase = DRIVER_PHASE_FINISHED;
-      follow->ended_at = msg->ended_at;
-      g_free (follow->reason);
-      follow->reason = g_strdup (ev_ticket_reason_to_string (msg->reason));
-    }
-
-  follow->seq = MAX (follow->seq, msg->seq);
-  follow->kwh = msg->kwh;
-  follow->amount = msg->amount;
-  follow->price = msg->price;
-  follow->started_at = msg->started_at;
+  driver_supply_take_data (supply, msg, msg->kind == EV_SUPPLY_DATA_TICKET ? EV_SUPPLY_PHASE_FINISHED
+                                                                           : EV_SUPPLY_PHASE_SUPPLYING);
   return msg->kind == EV_SUPPLY_DATA_TICKET ? DRIVER_FOLLOW_CONCLUDED : DRIVER_FOLLOW_CHANGED;
 }
 
@@ -275,34 +372,40 @@ DriverFollowResult
 driver_follow_on_error (DriverFollow        *follow,
                         const EvSupplyError *msg)
 {
+  EvSupply *supply = follow->supply;
+
   if (!is_current_supply (follow, msg->driver_id, msg->supply_id))
     return DRIVER_FOLLOW_IGNORED;
 
-  follow->phase = DRIVER_PHASE_FAILED;
-  follow->kwh = msg->kwh;
-  follow->amount = msg->amount;
-  g_free (follow->reason);
-  follow->reason = g_strdup (ev_supply_error_reason_to_string (msg->reason));
+  g_object_freeze_notify (G_OBJECT (supply));
+  ev_supply_set_kwh (supply, msg->kwh);
+  ev_supply_set_amount (supply, msg->amount);
+  ev_supply_set_reason (supply, ev_supply_error_reason_to_string (msg->reason));
+  ev_supply_set_phase (supply, EV_SUPPLY_PHASE_FAILED);
+  g_object_thaw_notify (G_OBJECT (supply));
   return DRIVER_FOLLOW_CONCLUDED;
 }
 
+/* The state file's form of the follow (tests /driver/follow/json-*): the
+ * supply's members beside the request's, as they always were. */
 JsonObject *
 driver_follow_to_json (const DriverFollow *follow)
 {
   JsonObject *object = json_object_new ();
+  EvSupply *supply = follow->supply;
 
-  json_object_set_string_member (object, "phase", driver_phase_to_string (follow->phase));
+  json_object_set_string_member (object, "phase", driver_phase_to_string (driver_follow_get_phase (follow)));
   ev_json_object_set_nullable_string (object, "request_id", follow->request_id);
-  ev_json_object_set_nullable_string (object, "cp_id", follow->cp_id);
-  ev_json_object_set_nullable_string (object, "supply_id", follow->supply_id);
-  ev_json_object_set_nullable_string (object, "reason", follow->reason);
-  json_object_set_double_member (object, "price", follow->price);
-  json_object_set_double_member (object, "kwh", follow->kwh);
-  json_object_set_double_member (object, "amount", follow->amount);
-  json_object_set_int_member (object, "seq", follow->seq);
+  ev_json_object_set_nullable_string (object, "cp_id", driver_follow_get_cp_id (follow));
+  ev_json_object_set_nullable_string (object, "supply_id", driver_follow_get_supply_id (follow));
+  ev_json_object_set_nullable_string (object, "reason", driver_follow_get_reason (follow));
+  json_object_set_double_member (object, "price", supply != NULL ? ev_supply_get_price (supply) : 0.0);
+  json_object_set_double_member (object, "kwh", supply != NULL ? ev_supply_get_kwh (supply) : 0.0);
+  json_object_set_double_member (object, "amount", supply != NULL ? ev_supply_get_amount (supply) : 0.0);
+  json_object_set_int_member (object, "seq", supply != NULL ? ev_supply_get_seq (supply) : 0);
   json_object_set_int_member (object, "requested_at", follow->requested_at);
-  json_object_set_int_member (object, "started_at", follow->started_at);
-  json_object_set_int_member (object, "ended_at", follow->ended_at);
+  json_object_set_int_member (object, "started_at", supply != NULL ? ev_supply_get_started_at (supply) : 0);
+  json_object_set_int_member (object, "ended_at", supply != NULL ? ev_supply_get_ended_at (supply) : 0);
   return object;
 }
 
@@ -315,6 +418,23 @@ dup_member (JsonObject *object,
   if (node == NULL || JSON_NODE_HOLDS_NULL (node) || json_node_get_value_type (node) != G_TYPE_STRING)
     return NULL;
   return g_strdup (json_node_get_string (node));
+}
+
+/* A saved figure the supply can hold: finite, not negative. */
+static double
+figure_member (JsonObject *object,
+               const char *member)
+{
+  double value = json_object_get_double_member_with_default (object, member, 0.0);
+
+  return isfinite (value) && value >= 0.0 ? value : 0.0;
+}
+
+static gint64
+time_member (JsonObject *object,
+             const char *member)
+{
+  return MAX (json_object_get_int_member_with_default (object, member, 0), 0);
 }
 
 /**
@@ -334,34 +454,48 @@ driver_follow_from_json (JsonObject  *object,
                          GError     **error)
 {
   g_autoptr(DriverFollow) follow = driver_follow_new (driver_id);
-  g_autofree char *phase = dup_member (object, "phase");
+  g_autofree char *phase_name = dup_member (object, "phase");
+  g_autofree char *cp_id = dup_member (object, "cp_id");
+  g_autofree char *supply_id = dup_member (object, "supply_id");
+  g_autofree char *reason = dup_member (object, "reason");
+  DriverPhase phase;
+  EvSupplyPhase supply_phase = EV_SUPPLY_PHASE_REQUESTED;
 
-  if (!driver_phase_from_string (phase, &follow->phase))
+  if (!driver_phase_from_string (phase_name, &phase))
     {
       g_set_error (error, DRIVER_ERROR, DRIVER_ERROR_STATE, _("The saved supply has no valid phase"));
       return NULL;
     }
-  follow->request_id = dup_member (object, "request_id");
-  follow->cp_id = dup_member (object, "cp_id");
-  follow->supply_id = dup_member (object, "supply_id");
-  follow->reason = dup_member (object, "reason");
-  follow->price = json_object_get_double_member_with_default (object, "price", 0.0);
-  follow->kwh = json_object_get_double_member_with_default (object, "kwh", 0.0);
-  follow->amount = json_object_get_double_member_with_default (object, "amount", 0.0);
-  follow->seq = CLAMP (json_object_get_int_member_with_default (object, "seq", 0), 0, G_MAXUINT);
-  follow->requested_at = json_object_get_int_member_with_default (object, "requested_at", 0);
-  follow->started_at = json_object_get_int_member_with_default (object, "started_at", 0);
-  follow->ended_at = json_object_get_int_member_with_default (object, "ended_at", 0);
+  if (phase == DRIVER_PHASE_IDLE)
+    return g_steal_pointer (&follow);
 
-  if (follow->phase != DRIVER_PHASE_IDLE &&
-      (!ev_protocol_is_valid_id (follow->cp_id) ||
-       !ev_protocol_validate_uuid (follow->request_id, "request_id", NULL) ||
-       ((follow->phase == DRIVER_PHASE_AUTHORIZED || follow->phase == DRIVER_PHASE_SUPPLYING) &&
-        !ev_protocol_validate_uuid (follow->supply_id, "supply_id", NULL))))
+  follow->request_id = dup_member (object, "request_id");
+  if (!ev_protocol_is_valid_id (cp_id) ||
+      !ev_protocol_validate_uuid (follow->request_id, "request_id", NULL) ||
+      ((phase == DRIVER_PHASE_AUTHORIZED || phase == DRIVER_PHASE_SUPPLYING) &&
+       !ev_protocol_validate_uuid (supply_id, "supply_id", NULL)))
     {
       g_set_error (error, DRIVER_ERROR, DRIVER_ERROR_STATE, _("The saved supply is damaged"));
       return NULL;
     }
+
+  follow->requested_at = json_object_get_int_member_with_default (object, "requested_at", 0);
+  follow->no_answer = phase == DRIVER_PHASE_NO_ANSWER;
+  follow->denied = phase == DRIVER_PHASE_DENIED;
+  if (follow->denied)
+    supply_phase = EV_SUPPLY_PHASE_FAILED;
+  else
+    driver_phase_to_supply_phase (phase, &supply_phase);
+
+  follow->supply = ev_supply_new (supply_id, cp_id, driver_id);
+  ev_supply_set_phase (follow->supply, supply_phase);
+  ev_supply_set_reason (follow->supply, reason);
+  ev_supply_set_price (follow->supply, figure_member (object, "price"));
+  ev_supply_set_kwh (follow->supply, figure_member (object, "kwh"));
+  ev_supply_set_amount (follow->supply, figure_member (object, "amount"));
+  ev_supply_set_seq (follow->supply, CLAMP (json_object_get_int_member_with_default (object, "seq", 0), 0, G_MAXUINT));
+  ev_supply_set_started_at (follow->supply, time_member (object, "started_at"));
+  ev_supply_set_ended_at (follow->supply, time_member (object, "ended_at"));
   return g_steal_pointer (&follow);
 }
 
@@ -415,29 +549,32 @@ driver_reason_describe (DriverPhase  phase,
 char *
 driver_follow_describe (const DriverFollow *follow)
 {
-  const char *why = driver_reason_describe (follow->phase, follow->reason);
+  DriverPhase phase = driver_follow_get_phase (follow);
+  const char *cp_id = driver_follow_get_cp_id (follow);
+  const char *why = driver_reason_describe (phase, driver_follow_get_reason (follow));
+  double kwh = follow->supply != NULL ? ev_supply_get_kwh (follow->supply) : 0.0;
+  double amount = follow->supply != NULL ? ev_supply_get_amount (follow->supply) : 0.0;
 
-  switch (follow->phase)
+  switch (phase)
     {
     case DRIVER_PHASE_IDLE:
       return g_strdup (_("No supply in progress"));
     case DRIVER_PHASE_REQUESTED:
-      return g_strdup_printf (_("Waiting for Central to answer your request at %s…"), follow->cp_id);
+      return g_strdup_printf (_("Waiting for Central to answer your request at %s…"), cp_id);
     case DRIVER_PHASE_NO_ANSWER:
       return g_strdup_printf (_("Central is not answering your request at %s. Try again in a moment."),
-                              follow->cp_id);
+                              cp_id);
     case DRIVER_PHASE_AUTHORIZED:
-      return g_strdup_printf (_("Authorised: plug your vehicle in at %s"), follow->cp_id);
+      return g_strdup_printf (_("Authorised: plug your vehicle in at %s"), cp_id);
     case DRIVER_PHASE_SUPPLYING:
-      return g_strdup_printf (_("Charging at %s: %.2f kWh, %.2f €"), follow->cp_id, follow->kwh, follow->amount);
+      return g_strdup_printf (_("Charging at %s: %.2f kWh, %.2f €"), cp_id, kwh, amount);
     case DRIVER_PHASE_FINISHED:
-      return g_strdup_printf (_("Finished at %s: %.2f kWh, %.2f € (%s)"), follow->cp_id,
-                              follow->kwh, follow->amount, why);
+      return g_strdup_printf (_("Finished at %s: %.2f kWh, %.2f € (%s)"), cp_id, kwh, amount, why);
     case DRIVER_PHASE_DENIED:
-      return g_strdup_printf (_("Refused at %s: %s"), follow->cp_id, why);
+      return g_strdup_printf (_("Refused at %s: %s"), cp_id, why);
     case DRIVER_PHASE_FAILED:
-      return g_strdup_printf (_("The supply at %s ended early: %s (%.2f kWh, %.2f €)"), follow->cp_id,
-                              why, follow->kwh, follow->amount);
+      return g_strdup_printf (_("The supply at %s ended early: %s (%.2f kWh, %.2f €)"), cp_id,
+                              why, kwh, amount);
     default:
       g_return_val_if_reached (NULL);
     }

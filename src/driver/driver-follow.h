@@ -19,7 +19,11 @@ G_BEGIN_DECLS
  * @DRIVER_PHASE_DENIED: Central refused the request.
  * @DRIVER_PHASE_FAILED: ended by an error (`supply-error`).
  *
- * Where the driver's supply stands.
+ * Where the driver's request and its supply stand, as the views, the
+ * state file and the events name it: the supply's #EvSupplyPhase, with
+ * the three states that belong to the request (idle, no answer, denied).
+ * It is never stored: driver_follow_get_phase() reads it from the
+ * follow's request part and its #EvSupply.
  */
 typedef enum {
   DRIVER_PHASE_IDLE,
@@ -66,25 +70,21 @@ typedef enum {
   DRIVER_FOLLOW_CONCLUDED,
 } DriverFollowResult;
 
-/* One supply as its driver follows it: a pure state machine fed with the
- * driver's Kafka messages and the time. Every input is idempotent, so a
- * message delivered twice (a crash before its offset was committed, or a
- * recovery read) changes nothing the second time. */
+/* One request and its supply as the driver follows them: a pure state
+ * machine fed with the driver's Kafka messages and the time. It holds what
+ * belongs to the request; the supply's phase and figures are its #EvSupply
+ * alone, which views, the history and the core follow through its notify
+ * signals. Every input is idempotent, so a message delivered twice (a
+ * crash before its offset was committed, or a recovery read) changes
+ * nothing the second time. */
 typedef struct
 {
   char *driver_id;
-  DriverPhase phase;
   char *request_id;
-  char *cp_id;
-  char *supply_id;
-  char *reason;          /* wire reason of a denial, ticket or error */
-  double price;
-  double kwh;
-  double amount;
-  guint seq;
   gint64 requested_at;   /* ms since the epoch, 0 when unknown */
-  gint64 started_at;
-  gint64 ended_at;
+  gboolean no_answer;    /* the answer was due and did not come */
+  gboolean denied;       /* Central refused: the supply failed unborn */
+  EvSupply *supply;      /* NULL while idle */
 } DriverFollow;
 
 const char        *driver_phase_to_string     (DriverPhase          phase);
@@ -95,10 +95,17 @@ gboolean           driver_phase_from_string   (const char          *text,
 gboolean           driver_phase_is_active     (DriverPhase          phase);
 gboolean           driver_phase_is_concluded  (DriverPhase          phase);
 
+DriverPhase        driver_follow_get_phase    (const DriverFollow  *follow);
+const char        *driver_follow_get_cp_id    (const DriverFollow  *follow);
+const char        *driver_follow_get_supply_id (const DriverFollow *follow);
+const char        *driver_follow_get_reason   (const DriverFollow  *follow);
+
 DriverFollow      *driver_follow_new          (const char          *driver_id);
 DriverFollow      *driver_follow_copy         (const DriverFollow  *follow);
 void               driver_follow_free         (DriverFollow        *follow);
 
+gboolean           driver_follow_check_free   (const DriverFollow  *follow,
+                                               GError             **error);
 gboolean           driver_follow_request      (DriverFollow        *follow,
                                                const char          *cp_id,
                                                const char          *request_id,
@@ -111,6 +118,10 @@ DriverFollowResult driver_follow_on_data      (DriverFollow        *follow,
                                                const EvSupplyData  *msg);
 DriverFollowResult driver_follow_on_error     (DriverFollow        *follow,
                                                const EvSupplyError *msg);
+
+void               driver_supply_take_data    (EvSupply            *supply,
+                                               const EvSupplyData  *msg,
+                                               EvSupplyPhase        phase);
 
 JsonObject        *driver_follow_to_json      (const DriverFollow  *follow);
 DriverFollow      *driver_follow_from_json    (JsonObject          *object,

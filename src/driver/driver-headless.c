@@ -22,40 +22,42 @@ static const char * const commands[] = {
  * has, and the situation in words. */
 static JsonObject *
 supply_fields (DriverCore         *core,
-               const DriverFollow *supply,
+               const DriverFollow *follow,
                const char         *message)
 {
   JsonObject *fields = json_object_new ();
+  DriverPhase phase = driver_follow_get_phase (follow);
+  EvSupply *supply = follow->supply;
 
-  ev_json_object_set_nullable_string (fields, "request_id", supply->request_id);
-  ev_json_object_set_nullable_string (fields, "supply_id", supply->supply_id);
-  ev_json_object_set_nullable_string (fields, "cp_id", supply->cp_id);
-  json_object_set_string_member (fields, "phase", driver_phase_to_string (supply->phase));
-  switch (supply->phase)
+  ev_json_object_set_nullable_string (fields, "request_id", follow->request_id);
+  ev_json_object_set_nullable_string (fields, "supply_id", driver_follow_get_supply_id (follow));
+  ev_json_object_set_nullable_string (fields, "cp_id", driver_follow_get_cp_id (follow));
+  json_object_set_string_member (fields, "phase", driver_phase_to_string (phase));
+  switch (phase)
     {
     case DRIVER_PHASE_AUTHORIZED:
-      json_object_set_double_member (fields, "price", supply->price);
+      json_object_set_double_member (fields, "price", ev_supply_get_price (supply));
       break;
     case DRIVER_PHASE_SUPPLYING:
     case DRIVER_PHASE_FINISHED:
-      json_object_set_int_member (fields, "seq", supply->seq);
-      json_object_set_double_member (fields, "kwh", supply->kwh);
-      json_object_set_double_member (fields, "amount", supply->amount);
-      json_object_set_double_member (fields, "price", supply->price);
-      json_object_set_int_member (fields, "started_at", supply->started_at);
-      if (supply->phase == DRIVER_PHASE_FINISHED)
+      json_object_set_int_member (fields, "seq", ev_supply_get_seq (supply));
+      json_object_set_double_member (fields, "kwh", ev_supply_get_kwh (supply));
+      json_object_set_double_member (fields, "amount", ev_supply_get_amount (supply));
+      json_object_set_double_member (fields, "price", ev_supply_get_price (supply));
+      json_object_set_int_member (fields, "started_at", ev_supply_get_started_at (supply));
+      if (phase == DRIVER_PHASE_FINISHED)
         {
-          json_object_set_int_member (fields, "ended_at", supply->ended_at);
-          ev_json_object_set_nullable_string (fields, "reason", supply->reason);
+          json_object_set_int_member (fields, "ended_at", ev_supply_get_ended_at (supply));
+          ev_json_object_set_nullable_string (fields, "reason", ev_supply_get_reason (supply));
         }
       break;
     case DRIVER_PHASE_FAILED:
-      json_object_set_double_member (fields, "kwh", supply->kwh);
-      json_object_set_double_member (fields, "amount", supply->amount);
-      ev_json_object_set_nullable_string (fields, "reason", supply->reason);
+      json_object_set_double_member (fields, "kwh", ev_supply_get_kwh (supply));
+      json_object_set_double_member (fields, "amount", ev_supply_get_amount (supply));
+      ev_json_object_set_nullable_string (fields, "reason", ev_supply_get_reason (supply));
       break;
     case DRIVER_PHASE_DENIED:
-      ev_json_object_set_nullable_string (fields, "reason", supply->reason);
+      ev_json_object_set_nullable_string (fields, "reason", ev_supply_get_reason (supply));
       break;
     case DRIVER_PHASE_NO_ANSWER:
       json_object_set_int_member (fields, "timeout_ms", driver_core_get_answer_timeout (core));

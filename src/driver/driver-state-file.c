@@ -74,7 +74,7 @@ driver_save_state (DriverCore *self)
 
   json_object_set_int_member (object, "version", 1);
   json_object_set_string_member (object, "driver_id", self->driver_id);
-  if (self->follow->phase != DRIVER_PHASE_IDLE)
+  if (driver_follow_get_phase (self->follow) != DRIVER_PHASE_IDLE)
     json_object_set_object_member (object, "supply", driver_follow_to_json (self->follow));
   else
     json_object_set_null_member (object, "supply");
@@ -149,32 +149,28 @@ driver_save_history (DriverCore *self)
     }
 }
 
-/* Records a concluded supply (ticket or error) once per supply id. */
-void
-driver_record_history (DriverCore *self)
+/* After a restart the saved supply, once concluded, is the history's
+ * entry of the same id: the follow takes that object. */
+static void
+share_history_entry (DriverCore *self)
 {
-  DriverFollow *follow = self->follow;
-  g_autoptr(EvSupply) session = NULL;
-  EvSupplyPhase phase;
+  const char *supply_id = driver_follow_get_supply_id (self->follow);
+  GListModel *history = G_LIST_MODEL (self->history);
+  guint n = g_list_model_get_n_items (history);
 
-  if ((follow->phase != DRIVER_PHASE_FINISHED && follow->phase != DRIVER_PHASE_FAILED) ||
-      follow->supply_id == NULL || g_hash_table_contains (self->history_ids, follow->supply_id))
+  if (supply_id == NULL || !ev_supply_is_concluded (self->follow->supply) ||
+      !g_hash_table_contains (self->history_ids, supply_id))
     return;
+  for (guint i = n; i > 0; i--)
+    {
+      g_autoptr(EvSupply) entry = g_list_model_get_item (history, i - 1);
 
-  session = ev_supply_new (follow->supply_id, follow->cp_id, self->driver_id);
-  driver_phase_to_supply_phase (follow->phase, &phase);
-  ev_supply_set_phase (session, phase);
-  ev_supply_set_reason (session, follow->reason);
-  ev_supply_set_kwh (session, follow->kwh);
-  ev_supply_set_amount (session, follow->amount);
-  ev_supply_set_price (session, follow->price);
-  ev_supply_set_seq (session, follow->seq);
-  ev_supply_set_started_at (session, follow->started_at);
-  ev_supply_set_ended_at (session, follow->ended_at);
-  driver_add_history (self, session);
-  driver_save_history (self);
-  driver_core_notify (self, PROP_TOTAL_KWH);
-  driver_core_notify (self, PROP_TOTAL_AMOUNT);
+      if (g_strcmp0 (ev_supply_get_supply_id (entry), supply_id) == 0)
+        {
+          g_set_object (&self->follow->supply, entry);
+          return;
+        }
+    }
 }
 
 /* Reads the saved state back. A supply in progress is followed again: the
@@ -210,6 +206,7 @@ driver_load_state (DriverCore *self)
         {
           driver_follow_free (self->follow);
           self->follow = follow;
+          share_history_entry (self);
         }
     }
 

@@ -63,37 +63,65 @@ close_recovery_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Records a concluded supply (ticket or error) once per supply id: the
+ * history holds the follow's own supply, so that a later settling of it
+ * is the supply the driver sees. */
+static void
+record_history (DriverCore *self)
+{
+  DriverPhase phase = driver_follow_get_phase (self->follow);
+  const char *supply_id = driver_follow_get_supply_id (self->follow);
+
+  if ((phase != DRIVER_PHASE_FINISHED && phase != DRIVER_PHASE_FAILED) ||
+      supply_id == NULL || g_hash_table_contains (self->history_ids, supply_id))
+    return;
+
+  driver_add_history (self, self->follow->supply);
+  driver_save_history (self);
+  driver_core_notify (self, PROP_TOTAL_KWH);
+  driver_core_notify (self, PROP_TOTAL_AMOUNT);
+}
+
 /* Everything that follows a change of the supply, in the order that makes
  * a crash harmless: state saved, history recorded, then the views told;
  * the caller marks the Kafka message done last. */
 static void
-follow_changed (DriverCore         *self,
-                const DriverFollow *before)
+follow_changed (DriverCore *self)
 {
+  DriverPhase phase = driver_follow_get_phase (self->follow);
   DriverEventKind kind;
 
-  if (self->follow->phase != DRIVER_PHASE_REQUESTED)
+  if (phase != DRIVER_PHASE_REQUESTED)
     g_clear_handle_id (&self->answer_id, g_source_remove);
 
-  driver_record_history (self);
+  record_history (self);
   driver_save_state (self);
-  driver_notify_follow (self, before);
-  if (phase_event_kind (self->follow->phase, &kind))
+  if (phase_event_kind (phase, &kind))
     driver_emit_supply (self, kind, FALSE);
 
   /* The recovery read has found what it looked for (or a new supply
    * began): the consumer group alone goes on. It closes from an idle
    * callback, never from inside its own message handler. */
-  if (self->recovery != NULL && !driver_phase_is_active (self->follow->phase) && self->close_recovery_id == 0)
+  if (self->recovery != NULL && !driver_phase_is_active (phase) && self->close_recovery_id == 0)
     self->close_recovery_id = g_idle_add (close_recovery_cb, self);
 
   driver_file_check (self);
 }
 
+/* Where a ticket of a supply the driver did not follow to its end puts
+ * it: an engine that broke down, or a vehicle never plugged in, ended it
+ * early. */
+static EvSupplyPhase
+ticket_phase (const EvSupplyData *data)
+{
+  return data->reason == EV_TICKET_REASON_ENGINE_FAULT || data->reason == EV_TICKET_REASON_NOT_PLUGGED
+         ? EV_SUPPLY_PHASE_FAILED : EV_SUPPLY_PHASE_FINISHED;
+}
+
 /* The final ticket of a supply that ended here with an error: Central
- * ended it at a fault and the engine went on; the history entry (and the
- * supply shown, if it is that one) take the engine's figures. Returns
- * FALSE for anything else, a repeat included. */
+ * ended it at a fault and the engine went on; the history entry (which is
+ * the supply shown, if it is that one) takes the engine's figures.
+ * Returns FALSE for anything else, a repeat included. */
 static gboolean
 settle_history (DriverCore         *self,
                 const EvSupplyData *data)
@@ -102,7 +130,6 @@ settle_history (DriverCore         *self,
   g_autofree char *message = NULL;
   GListModel *history = G_LIST_MODEL (self->history);
   const char *reason = ev_ticket_reason_to_string (data->reason);
-  gboolean failed = data->reason == EV_TICKET_REASON_ENGINE_FAULT || data->reason == EV_TICKET_REASON_NOT_PLUGGED;
   DriverFollow *settled;
   DriverEventData event = { 0 };
 
@@ -124,44 +151,19 @@ settle_history (DriverCore         *self,
 
   self->total_kwh += data->kwh - ev_supply_get_kwh (entry);
   self->total_amount += data->amount - ev_supply_get_amount (entry);
-  g_object_freeze_notify (G_OBJECT (entry));
-  ev_supply_set_phase (entry, failed ? EV_SUPPLY_PHASE_FAILED : EV_SUPPLY_PHASE_FINISHED);
-  ev_supply_set_reason (entry, reason);
-  ev_supply_set_kwh (entry, data->kwh);
-  ev_supply_set_amount (entry, data->amount);
-  ev_supply_set_price (entry, data->price);
-  ev_supply_set_seq (entry, MAX (data->seq, ev_supply_get_seq (entry)));
-  if (data->started_at > 0)
-    ev_supply_set_started_at (entry, data->started_at);
-  ev_supply_set_ended_at (entry, data->ended_at);
-  g_object_thaw_notify (G_OBJECT (entry));
+  driver_supply_take_data (entry, data, ticket_phase (data));
   driver_save_history (self);
   driver_core_notify (self, PROP_TOTAL_KWH);
   driver_core_notify (self, PROP_TOTAL_AMOUNT);
 
   /* The ticket as the events tell it: that supply, now settled. */
   settled = driver_follow_new (self->driver_id);
-  settled->phase = failed ? DRIVER_PHASE_FAILED : DRIVER_PHASE_FINISHED;
-  settled->cp_id = g_strdup (data->cp_id);
-  settled->supply_id = g_strdup (data->supply_id);
-  settled->reason = g_strdup (reason);
-  settled->price = data->price;
-  settled->kwh = data->kwh;
-  settled->amount = data->amount;
-  settled->seq = data->seq;
-  settled->started_at = data->started_at;
-  settled->ended_at = data->ended_at;
-
-  if (g_strcmp0 (self->follow->supply_id, data->supply_id) == 0)
+  settled->supply = g_object_ref (entry);
+  if (self->follow->supply == entry)
     {
-      g_autoptr(DriverFollow) before = driver_follow_copy (self->follow);
-
       settled->request_id = g_strdup (self->follow->request_id);
       settled->requested_at = self->follow->requested_at;
-      driver_follow_free (self->follow);
-      self->follow = driver_follow_copy (settled);
       driver_save_state (self);
-      driver_notify_follow (self, before);
     }
 
   message = g_strdup_printf (_("The final ticket of the supply at %s that failed: %.3f kWh, %.2f €"),
@@ -183,41 +185,24 @@ record_unfollowed (DriverCore         *self,
 {
   g_autoptr(EvSupply) session = NULL;
   g_autofree char *message = NULL;
-  gboolean failed = data->reason == EV_TICKET_REASON_ENGINE_FAULT || data->reason == EV_TICKET_REASON_NOT_PLUGGED;
   DriverFollow *unfollowed;
   DriverEventData event = { 0 };
 
   if (data->kind != EV_SUPPLY_DATA_TICKET || g_strcmp0 (data->driver_id, self->driver_id) != 0 ||
-      g_strcmp0 (data->supply_id, self->follow->supply_id) == 0 ||
+      g_strcmp0 (data->supply_id, driver_follow_get_supply_id (self->follow)) == 0 ||
       g_hash_table_contains (self->history_ids, data->supply_id) ||
       (data->kwh <= 0.0 && data->amount <= 0.0))
     return FALSE;
 
   session = ev_supply_new (data->supply_id, data->cp_id, self->driver_id);
-  ev_supply_set_phase (session, failed ? EV_SUPPLY_PHASE_FAILED : EV_SUPPLY_PHASE_FINISHED);
-  ev_supply_set_reason (session, ev_ticket_reason_to_string (data->reason));
-  ev_supply_set_kwh (session, data->kwh);
-  ev_supply_set_amount (session, data->amount);
-  ev_supply_set_price (session, data->price);
-  ev_supply_set_seq (session, data->seq);
-  ev_supply_set_started_at (session, data->started_at);
-  ev_supply_set_ended_at (session, data->ended_at);
+  driver_supply_take_data (session, data, ticket_phase (data));
   driver_add_history (self, session);
   driver_save_history (self);
   driver_core_notify (self, PROP_TOTAL_KWH);
   driver_core_notify (self, PROP_TOTAL_AMOUNT);
 
   unfollowed = driver_follow_new (self->driver_id);
-  unfollowed->phase = failed ? DRIVER_PHASE_FAILED : DRIVER_PHASE_FINISHED;
-  unfollowed->cp_id = g_strdup (data->cp_id);
-  unfollowed->supply_id = g_strdup (data->supply_id);
-  unfollowed->reason = g_strdup (ev_ticket_reason_to_string (data->reason));
-  unfollowed->price = data->price;
-  unfollowed->kwh = data->kwh;
-  unfollowed->amount = data->amount;
-  unfollowed->seq = data->seq;
-  unfollowed->started_at = data->started_at;
-  unfollowed->ended_at = data->ended_at;
+  unfollowed->supply = g_object_ref (session);
   message = g_strdup_printf (_("A ticket for a supply at %s whose authorisation never reached you: %.3f kWh, %.2f €"),
                              data->cp_id, data->kwh, data->amount);
   event.supply = unfollowed;
@@ -245,7 +230,9 @@ driver_invalid_message (DriverCore   *self,
 static gboolean
 waiting_for_answer (DriverCore *self)
 {
-  return self->follow->phase == DRIVER_PHASE_REQUESTED || self->follow->phase == DRIVER_PHASE_NO_ANSWER;
+  DriverPhase phase = driver_follow_get_phase (self->follow);
+
+  return phase == DRIVER_PHASE_REQUESTED || phase == DRIVER_PHASE_NO_ANSWER;
 }
 
 static void
@@ -280,12 +267,11 @@ replay_early (DriverCore *self)
   for (guint i = 0; i < early->len; i++)
     {
       Early *item = g_ptr_array_index (early, i);
-      g_autoptr(DriverFollow) before = driver_follow_copy (self->follow);
       DriverFollowResult result = item->data != NULL ? driver_follow_on_data (self->follow, item->data)
                                                      : driver_follow_on_error (self->follow, item->error);
 
       if (result != DRIVER_FOLLOW_IGNORED)
-        follow_changed (self, before);
+        follow_changed (self);
       else if (item->data != NULL && !settle_history (self, item->data))
         record_unfollowed (self, item->data);
     }
@@ -340,7 +326,6 @@ driver_supply_message_cb (EvBus        *bus,
   const char *topic = ev_bus_message_get_topic (msg);
   const char *key = ev_bus_message_get_key (msg);
   GBytes *value = ev_bus_message_get_value (msg);
-  g_autoptr(DriverFollow) before = NULL;
   g_autoptr(GError) error = NULL;
   DriverFollowResult result = DRIVER_FOLLOW_IGNORED;
   const char *data = "";
@@ -360,7 +345,6 @@ driver_supply_message_cb (EvBus        *bus,
     }
   if (value != NULL)
     data = g_bytes_get_data (value, &length);
-  before = driver_follow_copy (self->follow);
 
   if (g_str_equal (topic, "supply-res"))
     {
@@ -401,7 +385,7 @@ driver_supply_message_cb (EvBus        *bus,
       return;
     }
   if (result != DRIVER_FOLLOW_IGNORED)
-    follow_changed (self, before);
+    follow_changed (self);
   if (self->early->len > 0 && !waiting_for_answer (self))
     replay_early (self);
   ev_bus_message_done (bus, msg);
@@ -413,11 +397,13 @@ static gboolean
 answer_timeout_cb (gpointer user_data)
 {
   DriverCore *self = user_data;
-  g_autoptr(DriverFollow) before = driver_follow_copy (self->follow);
 
   self->answer_id = 0;
   if (driver_follow_expire (self->follow))
-    follow_changed (self, before);
+    {
+      driver_notify_request (self);
+      follow_changed (self);
+    }
   return G_SOURCE_REMOVE;
 }
 
@@ -433,7 +419,7 @@ send_request (DriverCore  *self,
               const char  *cp_id,
               GError     **error)
 {
-  g_autoptr(DriverFollow) before = driver_follow_copy (self->follow);
+  g_autoptr(DriverFollow) previous = NULL;
   g_autoptr(EvSupplyRequest) request = NULL;
   g_autofree char *request_id = NULL;
   g_autofree char *json = NULL;
@@ -460,10 +446,15 @@ send_request (DriverCore  *self,
 
   /* Asking again after no answer reuses the request id: Central answers a
    * repeated request the same way, so two answers never mean two supplies. */
-  retry = self->follow->phase == DRIVER_PHASE_NO_ANSWER && g_strcmp0 (self->follow->cp_id, cp_id) == 0;
+  retry = driver_follow_get_phase (self->follow) == DRIVER_PHASE_NO_ANSWER &&
+          g_strcmp0 (driver_follow_get_cp_id (self->follow), cp_id) == 0;
   request_id = retry ? g_strdup (self->follow->request_id) : ev_protocol_new_uuid ();
-  if (!driver_follow_request (self->follow, cp_id, request_id, ev_protocol_now_ms (), error))
+  if (!driver_follow_check_free (self->follow, error))
     return NULL;
+  /* The follow as it was is kept aside until the request is out. */
+  previous = g_steal_pointer (&self->follow);
+  self->follow = driver_follow_new (self->driver_id);
+  driver_follow_request (self->follow, cp_id, request_id, ev_protocol_now_ms (), NULL);
   if (!retry)
     {
       /* What came for the request given up on is not for this one; a
@@ -486,13 +477,13 @@ send_request (DriverCore  *self,
   if (json == NULL || !ev_bus_produce (self->bus, "supply-req", cp_id, json, length, error))
     {
       driver_follow_free (self->follow);
-      self->follow = g_steal_pointer (&before);
+      self->follow = g_steal_pointer (&previous);
       driver_save_state (self);
       return NULL;
     }
 
   driver_arm_answer_timeout (self);
-  driver_notify_follow (self, before);
+  driver_watch_supply (self, self->follow->supply);
   driver_emit_supply (self, DRIVER_EVENT_REQUEST, retry);
   return g_steal_pointer (&request_id);
 }
@@ -688,14 +679,16 @@ file_spacing_left (DriverCore *self)
 void
 driver_file_check (DriverCore *self)
 {
+  DriverPhase phase;
+
   if (self->file == NULL)
     return;
 
+  phase = driver_follow_get_phase (self->follow);
   if (self->file->requested &&
-      (driver_phase_is_concluded (self->follow->phase) || self->follow->phase == DRIVER_PHASE_NO_ANSWER ||
-       self->follow->phase == DRIVER_PHASE_IDLE))
+      (driver_phase_is_concluded (phase) || phase == DRIVER_PHASE_NO_ANSWER || phase == DRIVER_PHASE_IDLE))
     {
-      file_record_result (self, self->follow->phase != DRIVER_PHASE_IDLE);
+      file_record_result (self, phase != DRIVER_PHASE_IDLE);
       driver_save_state (self);
       driver_notify_file (self);
     }
@@ -744,12 +737,8 @@ driver_core_run_file (DriverCore  *self,
                    _("The request file %s is running: wait until it is done"), self->file->path);
       return FALSE;
     }
-  if (driver_phase_is_active (self->follow->phase) && self->follow->phase != DRIVER_PHASE_NO_ANSWER)
-    {
-      g_set_error (error, DRIVER_ERROR, DRIVER_ERROR_BUSY,
-                   _("A supply at %s is already in progress"), self->follow->cp_id);
-      return FALSE;
-    }
+  if (!driver_follow_check_free (self->follow, error))
+    return FALSE;
 
   absolute = g_canonicalize_filename (path, NULL);
   parsed = driver_request_file_load (absolute, error);

@@ -31,6 +31,7 @@ struct _DriverWindow
   GFile                *request_file;
   GtkFileChooserNative *file_chooser;
   const char           *phase_class;
+  GPtrArray            *supply_watches;  /* GtkExpressionWatch: core → supply → a figure */
 
   /* Template widgets. */
   AdwToastOverlay      *toast_overlay;
@@ -249,6 +250,36 @@ update_times (DriverWindow *self)
 }
 
 static void
+supply_figure_cb (gpointer user_data)
+{
+  DriverWindow *self = user_data;
+
+  update_price (self);
+  update_figures (self);
+  update_times (self);
+}
+
+/* The supply's figures, price and times follow the supply itself
+ * (#DriverCore:supply, then each figure), whichever supply the core
+ * follows: expressions, not copies. */
+static void
+watch_supply (DriverWindow *self)
+{
+  static const char * const figures[] = { "kwh", "amount", "price", "started-at", "ended-at" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (figures); i++)
+    {
+      g_autoptr(GtkExpression) expression =
+        gtk_property_expression_new (EV_TYPE_SUPPLY,
+                                     gtk_property_expression_new (DRIVER_TYPE_CORE, NULL, "supply"),
+                                     figures[i]);
+
+      g_ptr_array_add (self->supply_watches,
+                       gtk_expression_watch (expression, self->core, supply_figure_cb, self, NULL));
+    }
+}
+
+static void
 update_supply (DriverWindow *self)
 {
   DriverPhase phase = driver_core_get_phase (self->core);
@@ -286,8 +317,6 @@ update_supply (DriverWindow *self)
                                    phase == DRIVER_PHASE_FAILED ? _("Ticket of an Interrupted Supply") : _("Ticket"));
 
   update_price (self);
-  update_figures (self);
-  update_times (self);
   update_actions (self);
 }
 
@@ -623,13 +652,7 @@ core_notify_cb (DriverWindow *self,
 {
   const char *name = g_param_spec_get_name (pspec);
 
-  if (g_str_equal (name, "kwh") || g_str_equal (name, "amount"))
-    update_figures (self);
-  else if (g_str_equal (name, "price"))
-    update_price (self);
-  else if (g_str_equal (name, "started-at") || g_str_equal (name, "ended-at"))
-    update_times (self);
-  else if (g_str_equal (name, "status-text") || g_str_equal (name, "phase") ||
+  if (g_str_equal (name, "status-text") || g_str_equal (name, "phase") ||
            g_str_equal (name, "cp-id") || g_str_equal (name, "reason") || g_str_equal (name, "supply-id"))
     update_supply (self);
   else if (g_str_equal (name, "broker-reachable"))
@@ -909,6 +932,8 @@ driver_window_constructed (GObject *object)
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->core, "notify", G_CALLBACK (core_notify_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->core, "event", G_CALLBACK (core_event_cb), self, G_CONNECT_SWAPPED);
+  self->supply_watches = g_ptr_array_new_with_free_func ((GDestroyNotify) gtk_expression_watch_unwatch);
+  watch_supply (self);
   g_signal_connect_object (driver_core_get_history (self->core), "items-changed",
                            G_CALLBACK (update_history), self, G_CONNECT_SWAPPED);
   setup_history (self);
@@ -919,6 +944,7 @@ driver_window_constructed (GObject *object)
   update_history (self);
   update_file (self);
   update_supply (self);
+  supply_figure_cb (self);
 }
 
 static void
@@ -934,6 +960,7 @@ driver_window_dispose (GObject *object)
     }
   /* The core may outlive the window, or go with it: either way it tells
    * this window nothing more. */
+  g_clear_pointer (&self->supply_watches, g_ptr_array_unref);
   if (self->core != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->core, self);
