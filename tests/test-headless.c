@@ -1,11 +1,13 @@
 /* ev_headless_dispatch(): the one command loop of the headless front ends
  * and the broker: which row of a table a line runs, its arguments, and
- * the error for a line no row takes. */
+ * the error for a line no row takes. And EvEvent's data table, which the
+ * three apps' events copy and free their data with. */
 
 #include "config.h"
 
 #include <string.h>
 
+#include "ev-event.h"
 #include "ev-headless.h"
 
 typedef struct {
@@ -159,6 +161,119 @@ test_quit (void)
   g_assert_true (quit);
 }
 
+/* Events ------------------------------------------------------------------- */
+
+typedef enum { TEST_EVENT_ONE, TEST_EVENT_TWO } TestEventKind;
+
+static GType
+test_event_kind_get_type (void)
+{
+  static GType type;
+  static const GEnumValue values[] = {
+    { TEST_EVENT_ONE, "TEST_EVENT_ONE", "one" },
+    { TEST_EVENT_TWO, "TEST_EVENT_TWO", "two" },
+    { 0, NULL, NULL },
+  };
+
+  if (type == 0)
+    type = g_enum_register_static ("TestEventKind", values);
+  return type;
+}
+
+typedef struct {
+  guint copies;
+  guint frees;
+} Counts;
+
+static Counts counts;
+
+typedef struct {
+  int value;
+} Box;
+
+static Box *
+box_copy (const Box *box)
+{
+  counts.copies++;
+  return g_memdup2 (box, sizeof *box);
+}
+
+static void
+box_free (Box *box)
+{
+  counts.frees++;
+  g_free (box);
+}
+
+typedef struct {
+  char *name;
+  int number;
+  const char *label;
+  Box *box;
+} TestEventData;
+
+#define TEST_TYPE_EVENT (test_event_get_type ())
+G_DECLARE_FINAL_TYPE (TestEvent, test_event, TEST, EVENT, EvEvent)
+
+struct _TestEvent {
+  EvEvent parent_instance;
+
+  TestEventData data;
+};
+
+G_DEFINE_FINAL_TYPE (TestEvent, test_event, EV_TYPE_EVENT)
+
+static const EvEventMember members[] = {
+  EV_EVENT_STRING (TestEventData, name),
+  EV_EVENT_STRING (TestEventData, label),
+  EV_EVENT_BOXED (TestEventData, box, box_copy, box_free),
+};
+
+static void
+test_event_class_init (TestEventClass *klass)
+{
+  ev_event_class_set_kind_type (EV_EVENT_CLASS (klass), test_event_kind_get_type ());
+  ev_event_class_set_data (EV_EVENT_CLASS (klass), G_STRUCT_OFFSET (TestEvent, data), sizeof (TestEventData),
+                           members, G_N_ELEMENTS (members));
+}
+
+static void
+test_event_init (TestEvent *self)
+{
+}
+
+/* An event keeps its own copy of its data: strings, boxed members and
+ * the rest; it frees what it copied, once; no data is none. */
+static void
+test_event_data (void)
+{
+  g_autofree char *name = g_strdup ("CP1");
+  Box box = { 42 };
+  TestEventData data = { name, 7, NULL, &box };
+  TestEvent *event = g_object_new (TEST_TYPE_EVENT, "kind", TEST_EVENT_TWO, NULL);
+  TestEvent *empty = g_object_new (TEST_TYPE_EVENT, "kind", TEST_EVENT_ONE, NULL);
+
+  counts = (Counts) { 0 };
+  ev_event_set_data (EV_EVENT (event), &data);
+  ev_event_set_data (EV_EVENT (empty), NULL);
+  name[0] = 'X';
+  box.value = 0;
+
+  g_assert_cmpstr (ev_event_get_name (EV_EVENT (event)), ==, "two");
+  g_assert_cmpstr (event->data.name, ==, "CP1");
+  g_assert_true (event->data.name != name);
+  g_assert_cmpint (event->data.number, ==, 7);
+  g_assert_null (event->data.label);
+  g_assert_true (event->data.box != &box);
+  g_assert_cmpint (event->data.box->value, ==, 42);
+  g_assert_cmpuint (counts.copies, ==, 1);
+  g_assert_null (empty->data.name);
+
+  g_assert_finalize_object (event);
+  g_assert_finalize_object (empty);
+  g_assert_cmpuint (counts.frees, ==, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -169,6 +284,7 @@ main (int   argc,
   g_test_add_func ("/headless/dispatch/rest", test_rest);
   g_test_add_func ("/headless/dispatch/errors", test_errors);
   g_test_add_func ("/headless/dispatch/quit", test_quit);
+  g_test_add_func ("/event/data", test_event_data);
 
   return g_test_run ();
 }
