@@ -47,6 +47,9 @@ run_start (Run          *run,
   g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", dir, TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", dir, TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", dir, TRUE);
+  /* What must fail fails before any window is thought of. */
+  g_subprocess_launcher_unsetenv (launcher, "DISPLAY");
+  g_subprocess_launcher_unsetenv (launcher, "WAYLAND_DISPLAY");
   run->name = g_strjoinv (" ", (char **) argv);
   run->process = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
@@ -196,13 +199,14 @@ test_print_public_key (void)
 }
 
 /* No broker answers: each program says so and exits 1, instead of saying
- * ready and waiting. They run at once, each waiting its time-out. */
+ * ready and waiting (or opening a window). They run at once, each waiting
+ * its time-out. */
 static void
 test_no_broker (void)
 {
   g_autofree char *dir = ev_test_make_tmpdir ();
   g_autofree char *db = g_build_filename (dir, "central.db", NULL);
-  Run runs[5] = { { 0 } };
+  Run runs[7] = { { 0 } };
 
   run_start (&runs[0], dir, (const char *[]) { CENTRAL, "--headless", "--kafka", "127.0.0.1:1",
                                                "--listen", "127.0.0.1:0", "--db", db, NULL });
@@ -212,6 +216,11 @@ test_no_broker (void)
                                                "--central", "127.0.0.1:9", NULL });
   run_start (&runs[3], dir, (const char *[]) { DRIVER, "--headless", "--id", "d1", "--kafka", "127.0.0.1:1", NULL });
   run_start (&runs[4], dir, (const char *[]) { DRIVER, "fleet", "--count", "1", "--kafka", "127.0.0.1:1", NULL });
+  /* With a window, the core starts first (handle_local_options), so the
+   * reason is the broker's, not the missing display's. */
+  run_start (&runs[5], dir, (const char *[]) { STATION, "engine", "--kafka", "127.0.0.1:1",
+                                               "--listen", "127.0.0.1:0", NULL });
+  run_start (&runs[6], dir, (const char *[]) { DRIVER, "--id", "d1", "--kafka", "127.0.0.1:1", NULL });
   for (guint i = 0; i < G_N_ELEMENTS (runs); i++)
     run_finish (&runs[i], 1, "127.0.0.1:1");
   ev_test_rm_rf (dir);

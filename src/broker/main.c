@@ -3,16 +3,14 @@
 #define G_LOG_DOMAIN "EvBroker"
 
 #include <signal.h>
-#include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 #include <glib/gi18n.h>
 #include <glib-unix.h>
-#include <gio/gunixinputstream.h>
 #include <json-glib/json-glib.h>
 
 #include "ev-program.h"
 #include "ev-discovery.h"
+#include "ev-headless.h"
 #include "ev-mock-cluster.h"
 #include "ev-topics.h"
 
@@ -26,52 +24,23 @@ typedef struct
 {
   GMainLoop *loop;
   EvMockCluster *cluster;
-  GDataInputStream *input;
-  GCancellable *cancellable;
+  EvHeadlessInput *input;
 } Broker;
-
-static void
-print_event (JsonObject *object)
-{
-  g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), object);
-  g_autofree char *line = json_to_string (node, FALSE);
-
-  fputs (line, stdout);
-  fputc ('\n', stdout);
-  fflush (stdout);
-}
-
-static JsonObject *
-event_new (const char *name)
-{
-  JsonObject *object = json_object_new ();
-
-  json_object_set_string_member (object, "event", name);
-  return object;
-}
-
-static void
-print_simple_event (const char *name)
-{
-  g_autoptr(JsonObject) object = event_new (name);
-
-  print_event (object);
-}
 
 static void
 print_error (const char *message)
 {
-  g_autoptr(JsonObject) object = event_new ("error");
-
-  json_object_set_string_member (object, "message", message);
-  print_event (object);
+  ev_headless_print_error (message);
   g_printerr ("ev-broker: %s\n", message);
 }
 
-static void
-print_status (Broker *broker)
+static gboolean
+status_command (gpointer         user_data,
+                EvHeadlessCall  *call,
+                GError         **error)
 {
-  g_autoptr(JsonObject) object = event_new ("status");
+  Broker *broker = user_data;
+  g_autoptr(JsonObject) object = json_object_new ();
   JsonArray *topics = json_array_new ();
   const char * const *names = ev_topics_get_all ();
 
@@ -83,13 +52,15 @@ print_status (Broker *broker)
   json_object_set_boolean_member (object, "up", ev_mock_cluster_get_up (broker->cluster));
   json_object_set_int_member (object, "partitions", ev_mock_cluster_get_partitions (broker->cluster));
   json_object_set_array_member (object, "topics", topics);
-  print_event (object);
+  ev_headless_print_event ("status", object);
+  return TRUE;
 }
 
 static void
 quit (Broker *broker)
 {
-  g_cancellable_cancel (broker->cancellable);
+  if (broker->input != NULL)
+    ev_headless_input_stop (broker->input);
   g_main_loop_quit (broker->loop);
 }
 
@@ -97,102 +68,64 @@ quit (Broker *broker)
 #define MAX_PRODUCE_ERRORS 1000000
 
 /* `produce-errors N`: the next N produce requests fail (0: none). */
-static void
-run_produce_errors (Broker *broker,
-                    char   *argument)
+static gboolean
+produce_errors_command (gpointer         user_data,
+                        EvHeadlessCall  *call,
+                        GError         **error)
 {
+  Broker *broker = user_data;
   g_autoptr(JsonObject) object = NULL;
   guint64 count = 0;
 
-  if (!g_ascii_isspace (*argument) ||
-      !g_ascii_string_to_unsigned (g_strstrip (argument), 10, 0, MAX_PRODUCE_ERRORS, &count, NULL))
+  if (call->n_words != 2 ||
+      !g_ascii_string_to_unsigned (call->words[1], 10, 0, MAX_PRODUCE_ERRORS, &count, NULL))
     {
-      g_autofree char *message = g_strdup_printf (_("produce-errors takes a count from 0 to %d"),
-                                                  MAX_PRODUCE_ERRORS);
-      print_error (message);
-      return;
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("produce-errors takes a count from 0 to %d"), MAX_PRODUCE_ERRORS);
+      return FALSE;
     }
 
   ev_mock_cluster_set_produce_errors (broker->cluster, (guint) count);
   g_message (_("Produce requests to fail from now on: %u"), (guint) count);
-  object = event_new ("produce-errors");
+  object = json_object_new ();
   json_object_set_int_member (object, "count", (gint64) count);
-  print_event (object);
+  ev_headless_print_event ("produce-errors", object);
+  return TRUE;
 }
 
-static void
-run_command (Broker     *broker,
-             const char *line)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *command = g_strstrip (g_strdup (line));
-
-  if (*command == '\0')
-    return;
-
-  if (g_str_equal (command, "down"))
-    {
-      if (ev_mock_cluster_set_down (broker->cluster, &error))
-        {
-          g_message ("Broker down");
-          print_simple_event ("broker-down");
-        }
-      else
-        print_error (error->message);
-    }
-  else if (g_str_equal (command, "up"))
-    {
-      if (ev_mock_cluster_set_up (broker->cluster, &error))
-        {
-          g_message ("Broker up");
-          print_simple_event ("broker-up");
-        }
-      else
-        print_error (error->message);
-    }
-  else if (g_str_has_prefix (command, "produce-errors"))
-    {
-      run_produce_errors (broker, command + strlen ("produce-errors"));
-    }
-  else if (g_str_equal (command, "status"))
-    {
-      print_status (broker);
-    }
-  else if (g_str_equal (command, "quit"))
-    {
-      quit (broker);
-    }
-  else
-    {
-      g_autofree char *message = g_strdup_printf (_("Unknown command “%s” (commands: down, up, produce-errors N, status, quit)"),
-                                                  command);
-      print_error (message);
-    }
-}
-
-static void read_line_cb (GObject      *source,
-                          GAsyncResult *result,
-                          gpointer      user_data);
-
-static void
-read_next_line (Broker *broker)
-{
-  g_data_input_stream_read_line_async (broker->input, G_PRIORITY_DEFAULT,
-                                       broker->cancellable, read_line_cb, broker);
-}
-
-static void
-read_line_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+/* `down` and `up`. */
+static gboolean
+down_command (gpointer         user_data,
+              EvHeadlessCall  *call,
+              GError         **error)
 {
   Broker *broker = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *line = NULL;
+  gboolean down = g_str_equal (call->words[0], "down");
 
-  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
+  if (!(down ? ev_mock_cluster_set_down (broker->cluster, error) : ev_mock_cluster_set_up (broker->cluster, error)))
+    return FALSE;
+  g_message (down ? "Broker down" : "Broker up");
+  ev_headless_print_event (down ? "broker-down" : "broker-up", NULL);
+  return TRUE;
+}
+
+static const EvHeadlessCommand commands[] = {
+  { "down", 0, 0, down_command },
+  { "up", 0, 0, down_command },
+  { "produce-errors N", 0, EV_HEADLESS_ANY_ARGS, produce_errors_command },
+  { "status", 0, 0, status_command },
+  { "quit", 0, 0, ev_headless_command_quit },
+  { NULL }
+};
+
+static gboolean
+command_line_cb (const char   *line,
+                 const GError *error,
+                 gpointer      user_data)
+{
+  Broker *broker = user_data;
+  g_autofree char *problem = NULL;
+  gboolean done = FALSE;
 
   if (line == NULL)
     {
@@ -200,13 +133,15 @@ read_line_cb (GObject      *source,
       if (error != NULL)
         g_printerr (_("ev-broker: cannot read commands: %s\n"), error->message);
       quit (broker);
-      return;
+      return FALSE;
     }
 
-  run_command (broker, line);
-
-  if (!g_cancellable_is_cancelled (broker->cancellable))
-    read_next_line (broker);
+  problem = ev_headless_dispatch (commands, broker, line, &done);
+  if (problem != NULL)
+    print_error (problem);
+  if (done)
+    quit (broker);
+  return !done;
 }
 
 static gboolean
@@ -259,17 +194,17 @@ serve (Broker   *broker,
     }
 
   {
-    g_autoptr(JsonObject) ready = event_new ("ready");
+    g_autoptr(JsonObject) ready = json_object_new ();
 
     json_object_set_string_member (ready, "bootstrap", ev_mock_cluster_get_bootstrap (broker->cluster));
     json_object_set_int_member (ready, "pid", getpid ());
-    print_event (ready);
+    ev_headless_print_event ("ready", ready);
   }
   g_message ("Kafka broker ready at %s (announced in %s)",
              ev_mock_cluster_get_bootstrap (broker->cluster), discovery_path);
 
   if (!detached)
-    read_next_line (broker);
+    broker->input = ev_headless_input_new (command_line_cb, broker);
   g_main_loop_run (broker->loop);
 
   if (!ev_discovery_remove (getpid (), &error))
@@ -283,7 +218,6 @@ main (int   argc,
       char *argv[])
 {
   g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(GInputStream) stdin_stream = NULL;
   g_autoptr(GError) error = NULL;
   gboolean headless = FALSE;
   gboolean version = FALSE;
@@ -339,22 +273,12 @@ main (int   argc,
   broker.loop = g_main_loop_new (NULL, FALSE);
   sigint_id = g_unix_signal_add (SIGINT, signal_cb, &broker);
   sigterm_id = g_unix_signal_add (SIGTERM, signal_cb, &broker);
-  broker.cancellable = g_cancellable_new ();
-  stdin_stream = g_unix_input_stream_new (STDIN_FILENO, FALSE);
-  broker.input = g_data_input_stream_new (stdin_stream);
 
   status = serve (&broker, partitions, detached);
 
   g_clear_handle_id (&sigint_id, g_source_remove);
   g_clear_handle_id (&sigterm_id, g_source_remove);
-  g_cancellable_cancel (broker.cancellable);
-
-  /* Let the cancelled read finish before the stream goes. */
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-
-  g_clear_object (&broker.input);
-  g_clear_object (&broker.cancellable);
+  g_clear_pointer (&broker.input, ev_headless_input_free);
   g_clear_object (&broker.cluster);
   g_clear_pointer (&broker.loop, g_main_loop_unref);
   if (status == 0)

@@ -46,9 +46,7 @@ struct _CentralEvent
   EvEvent parent_instance;
 
   CentralLogLevel level;
-  /* Its strings point into strings, which the event owns. */
   CentralEventData data;
-  GStringChunk *strings;
 };
 
 G_DEFINE_FINAL_TYPE (CentralEvent, central_event, EV_TYPE_EVENT)
@@ -61,16 +59,6 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
-
-static void
-central_event_finalize (GObject *object)
-{
-  CentralEvent *self = CENTRAL_EVENT (object);
-
-  g_clear_pointer (&self->strings, g_string_chunk_free);
-
-  G_OBJECT_CLASS (central_event_parent_class)->finalize (object);
-}
 
 static void
 central_event_get_property (GObject    *object,
@@ -93,13 +81,32 @@ central_event_get_property (GObject    *object,
     }
 }
 
+/* Every pointer of its data is a string. */
+static const EvEventMember members[] = {
+  EV_EVENT_STRING (CentralEventData, cp_id),
+  EV_EVENT_STRING (CentralEventData, peer),
+  EV_EVENT_STRING (CentralEventData, location),
+  EV_EVENT_STRING (CentralEventData, reason),
+  EV_EVENT_STRING (CentralEventData, fault),
+  EV_EVENT_STRING (CentralEventData, request_id),
+  EV_EVENT_STRING (CentralEventData, driver_id),
+  EV_EVENT_STRING (CentralEventData, supply_id),
+  EV_EVENT_STRING (CentralEventData, origin),
+  EV_EVENT_STRING (CentralEventData, target),
+  EV_EVENT_STRING (CentralEventData, action),
+  EV_EVENT_STRING (CentralEventData, topic),
+  EV_EVENT_STRING (CentralEventData, listen),
+  EV_EVENT_STRING (CentralEventData, kafka),
+  EV_EVENT_STRING (CentralEventData, db),
+  EV_EVENT_STRING (CentralEventData, fingerprint),
+};
+
 static void
 central_event_class_init (CentralEventClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   const GParamFlags flags = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
 
-  object_class->finalize = central_event_finalize;
   object_class->get_property = central_event_get_property;
 
   properties[PROP_LEVEL] = g_param_spec_enum ("level", NULL, NULL, CENTRAL_TYPE_LOG_LEVEL,
@@ -108,22 +115,13 @@ central_event_class_init (CentralEventClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   ev_event_class_set_kind_type (EV_EVENT_CLASS (klass), CENTRAL_TYPE_EVENT_KIND);
+  ev_event_class_set_data (EV_EVENT_CLASS (klass), G_STRUCT_OFFSET (CentralEvent, data), sizeof (CentralEventData),
+                           members, G_N_ELEMENTS (members));
 }
 
 static void
 central_event_init (CentralEvent *self)
 {
-}
-
-static const char *
-keep (CentralEvent *self,
-      const char   *text)
-{
-  if (text == NULL)
-    return NULL;
-  if (self->strings == NULL)
-    self->strings = g_string_chunk_new (128);
-  return g_string_chunk_insert_const (self->strings, text);
 }
 
 /**
@@ -150,27 +148,7 @@ central_event_new (CentralEventKind        kind,
                                      NULL);
 
   self->level = level;
-  if (data != NULL)
-    {
-      self->data = *data;
-      self->data.cp_id = keep (self, data->cp_id);
-      self->data.peer = keep (self, data->peer);
-      self->data.location = keep (self, data->location);
-      self->data.reason = keep (self, data->reason);
-      self->data.fault = keep (self, data->fault);
-      self->data.request_id = keep (self, data->request_id);
-      self->data.driver_id = keep (self, data->driver_id);
-      self->data.supply_id = keep (self, data->supply_id);
-      self->data.origin = keep (self, data->origin);
-      self->data.target = keep (self, data->target);
-      self->data.action = keep (self, data->action);
-      self->data.topic = keep (self, data->topic);
-      self->data.listen = keep (self, data->listen);
-      self->data.kafka = keep (self, data->kafka);
-      self->data.db = keep (self, data->db);
-      self->data.fingerprint = keep (self, data->fingerprint);
-    }
-
+  ev_event_set_data (EV_EVENT (self), data);
   return self;
 }
 

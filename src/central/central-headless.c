@@ -5,11 +5,6 @@
 #include "central-headless.h"
 #include "ev-headless.h"
 
-static const char * const commands[] = {
-  "stop CP|all", "resume CP|all", "approve CP", "reject CP", "reset-token CP", "forget CP",
-  "forget-driver-key DRIVER", "price CP EUR", "location CP TEXT", "list", "help", "quit", NULL
-};
-
 static void
 print_list (CentralCore *core)
 {
@@ -41,15 +36,107 @@ print_list (CentralCore *core)
   ev_headless_print_event ("list", fields);
 }
 
+/* Commands ---------------------------------------------------------------- */
+
+static gboolean
+list_command (gpointer         core,
+              EvHeadlessCall  *call,
+              GError         **error)
+{
+  print_list (core);
+  return TRUE;
+}
+
+/* `stop CP|all`, `resume CP|all` */
+static gboolean
+stop_command (gpointer         core,
+              EvHeadlessCall  *call,
+              GError         **error)
+{
+  const char *target = g_str_equal (call->words[1], "all") ? NULL : call->words[1];
+
+  if (g_str_equal (call->words[0], "stop"))
+    return central_core_stop (core, target, error);
+  return central_core_resume (core, target, error);
+}
+
+static gboolean
+price_command (gpointer         core,
+               EvHeadlessCall  *call,
+               GError         **error)
+{
+  const char *text = call->words[2];
+  char *end = NULL;
+  double price = g_ascii_strtod (text, &end);
+
+  if (end == text || *end != '\0')
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is not a price: give it in € per kWh, such as 0.42"), text);
+      return FALSE;
+    }
+  return central_core_set_price (core, call->words[1], price, error);
+}
+
+static gboolean
+location_command (gpointer         core,
+                  EvHeadlessCall  *call,
+                  GError         **error)
+{
+  /* The location is the rest of the line, spaces and all. */
+  return central_core_set_location (core, call->words[1], ev_headless_call_rest (call, 2), error);
+}
+
+/* The commands that take one CP (or driver) and only say whether they
+ * ran. */
+static gboolean
+cp_command (gpointer         core,
+            EvHeadlessCall  *call,
+            GError         **error)
+{
+  static const struct {
+    const char *name;
+    gboolean  (*run) (CentralCore *core, const char *id, GError **error);
+  } runs[] = {
+    { "approve", central_core_approve },
+    { "reject", central_core_reject },
+    { "reset-token", central_core_reset_token },
+    { "forget", central_core_forget },
+    { "forget-driver-key", central_core_forget_driver_key },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (runs); i++)
+    if (g_str_equal (call->words[0], runs[i].name))
+      return runs[i].run (core, call->words[1], error);
+  g_return_val_if_reached (FALSE);
+}
+
+static const EvHeadlessCommand commands[] = {
+  { "stop CP|all", 1, 1, stop_command },
+  { "resume CP|all", 1, 1, stop_command },
+  { "approve CP", 1, 1, cp_command },
+  { "reject CP", 1, 1, cp_command },
+  { "reset-token CP", 1, 1, cp_command },
+  { "forget CP", 1, 1, cp_command },
+  { "forget-driver-key DRIVER", 1, 1, cp_command },
+  { "price CP EUR", 2, 2, price_command },
+  { "location CP TEXT", 2, EV_HEADLESS_ANY_ARGS, location_command },
+  { "list", 0, 0, list_command },
+  { "help", 0, 0, ev_headless_command_help },
+  { "quit", 0, 0, ev_headless_command_quit },
+  { NULL }
+};
+
 /**
  * central_headless_run_command:
  * @core: a started core, on its own thread
  * @line: one command line
  * @out_quit: (out): set to %TRUE for `quit`
  *
- * Runs `stop CP|all`, `resume CP|all`, `reset-token CP`, `forget CP`,
- * `forget-driver-key DRIVER`, `price CP EUR`, `location CP TEXT`, `list`,
- * `help` or `quit`, printing its events.
+ * Runs `stop CP|all`, `resume CP|all`, `approve CP`, `reject CP`,
+ * `reset-token CP`, `forget CP`, `forget-driver-key DRIVER`,
+ * `price CP EUR`, `location CP TEXT`, `list`, `help` or `quit`, printing
+ * its events.
  *
  * Returns: (transfer full) (nullable): an error message for people, or
  *   %NULL when the command ran
@@ -59,85 +146,7 @@ central_headless_run_command (CentralCore *core,
                               const char  *line,
                               gboolean    *out_quit)
 {
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) words = NULL;
-  guint n;
-
-  *out_quit = FALSE;
-  words = ev_headless_split_words (line, &n);
-
-  if (n == 0)
-    return NULL;
-
-  if (n == 1 && g_str_equal (words[0], "quit"))
-    {
-      *out_quit = TRUE;
-      return NULL;
-    }
-  if (n == 1 && g_str_equal (words[0], "list"))
-    {
-      print_list (core);
-      return NULL;
-    }
-  if (n == 1 && g_str_equal (words[0], "help"))
-    {
-      ev_headless_print_help (commands);
-      return NULL;
-    }
-  if (n == 2 && (g_str_equal (words[0], "stop") || g_str_equal (words[0], "resume")))
-    {
-      const char *target = g_str_equal (words[1], "all") ? NULL : words[1];
-      gboolean ok = g_str_equal (words[0], "stop") ? central_core_stop (core, target, &error)
-                                                   : central_core_resume (core, target, &error);
-
-      return ok ? NULL : g_strdup (error->message);
-    }
-  if (n == 3 && g_str_equal (words[0], "price"))
-    {
-      char *end = NULL;
-      double price = g_ascii_strtod (words[2], &end);
-
-      if (end == words[2] || *end != '\0')
-        return g_strdup_printf (_("“%s” is not a price: give it in € per kWh, such as 0.42"), words[2]);
-      return central_core_set_price (core, words[1], price, &error) ? NULL : g_strdup (error->message);
-    }
-  if (n >= 3 && g_str_equal (words[0], "location"))
-    {
-      /* The location is the rest of the line, spaces and all. */
-      const char *rest = line;
-
-      for (guint word = 0; word < 2; word++)
-        {
-          while (g_ascii_isspace (*rest))
-            rest++;
-          while (*rest != '\0' && !g_ascii_isspace (*rest))
-            rest++;
-        }
-      return central_core_set_location (core, words[1], rest, &error) ? NULL : g_strdup (error->message);
-    }
-  if (n == 2 && g_str_equal (words[0], "forget-driver-key"))
-    return central_core_forget_driver_key (core, words[1], &error) ? NULL : g_strdup (error->message);
-  if (n == 2 && (g_str_equal (words[0], "reset-token") || g_str_equal (words[0], "forget")))
-    {
-      gboolean ok = g_str_equal (words[0], "forget") ? central_core_forget (core, words[1], &error)
-                                                     : central_core_reset_token (core, words[1], &error);
-
-      return ok ? NULL : g_strdup (error->message);
-    }
-  if (n == 2 && (g_str_equal (words[0], "approve") || g_str_equal (words[0], "reject")))
-    {
-      gboolean ok = g_str_equal (words[0], "approve") ? central_core_approve (core, words[1], &error)
-                                                      : central_core_reject (core, words[1], &error);
-
-      return ok ? NULL : g_strdup (error->message);
-    }
-
-  {
-    g_autofree char *stripped = g_strstrip (g_strdup (line));
-
-    return g_strdup_printf (_("Unknown command “%s” (commands: stop CP|all, resume CP|all, approve CP, reject CP, reset-token CP, forget CP, forget-driver-key DRIVER, price CP EUR, location CP TEXT, list, help, quit)"),
-                            stripped);
-  }
+  return ev_headless_dispatch (commands, core, line, out_quit);
 }
 
 /* Events ------------------------------------------------------------------ */
@@ -447,7 +456,10 @@ command (gpointer    service,
 int
 central_headless_run (CentralService *service)
 {
-  static const EvHeadlessRole role = { "ev-central", start, shutdown, command, event_to_json };
+  static const EvHeadlessRole role = {
+    .program = "ev-central", .start = start, .shutdown = shutdown, .command = command,
+    .event_to_json = event_to_json,
+  };
 
   return ev_headless_run (service, &role);
 }

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <string.h>
+
 #include "ev-event.h"
 #include "ev-headless.h"
 
@@ -22,6 +24,9 @@ typedef struct
   int kind;
   gint64 time;
   char *message;
+  /* The strings of the app's data point in here. */
+  GStringChunk *strings;
+  gboolean has_data;
 } EvEventPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (EvEvent, ev_event, G_TYPE_OBJECT)
@@ -53,8 +58,19 @@ ev_event_constructed (GObject *object)
 static void
 ev_event_finalize (GObject *object)
 {
-  EvEventPrivate *priv = ev_event_get_instance_private (EV_EVENT (object));
+  EvEvent *self = EV_EVENT (object);
+  EvEventPrivate *priv = ev_event_get_instance_private (self);
+  EvEventClass *klass = EV_EVENT_GET_CLASS (self);
 
+  for (guint i = 0; priv->has_data && i < klass->n_members; i++)
+    {
+      const EvEventMember *member = &klass->members[i];
+      gpointer *slot = G_STRUCT_MEMBER_P (self, klass->data_offset + member->offset);
+
+      if (member->free != NULL && *slot != NULL)
+        member->free (*slot);
+    }
+  g_clear_pointer (&priv->strings, g_string_chunk_free);
   g_free (priv->message);
 
   G_OBJECT_CLASS (ev_event_parent_class)->finalize (object);
@@ -178,6 +194,79 @@ ev_event_class_set_kind_type (EvEventClass *klass,
   g_return_if_fail (G_TYPE_IS_ENUM (kind_type));
 
   klass->kinds = g_type_class_ref (kind_type);
+}
+
+/**
+ * ev_event_class_set_data:
+ * @klass: the class of an app's event type
+ * @data_offset: where its instance struct holds its data struct
+ * @data_size: the size of the data struct
+ * @members: (array length=n_members): the data's pointer members
+ * @n_members: how many
+ *
+ * Tells how the data of an app's events is copied and freed, so that
+ * ev_event_set_data() and finalisation do it; called from the class_init
+ * of a type derived from #EvEvent that has data.
+ */
+void
+ev_event_class_set_data (EvEventClass        *klass,
+                         gsize                data_offset,
+                         gsize                data_size,
+                         const EvEventMember *members,
+                         guint                n_members)
+{
+  g_return_if_fail (EV_IS_EVENT_CLASS (klass));
+  g_return_if_fail (data_offset >= sizeof (EvEvent));
+
+  klass->data_offset = data_offset;
+  klass->data_size = data_size;
+  klass->members = members;
+  klass->n_members = n_members;
+}
+
+/**
+ * ev_event_set_data:
+ * @self: an event just made
+ * @data: (nullable): its data, of the struct ev_event_class_set_data()
+ *   named
+ *
+ * Copies @data into the event, once: the strings into the event's own
+ * store, the other pointer members with their copy function.
+ */
+void
+ev_event_set_data (EvEvent       *self,
+                   gconstpointer  data)
+{
+  EvEventPrivate *priv;
+  EvEventClass *klass;
+
+  g_return_if_fail (EV_IS_EVENT (self));
+
+  priv = ev_event_get_instance_private (self);
+  klass = EV_EVENT_GET_CLASS (self);
+  g_return_if_fail (klass->data_size > 0);
+  g_return_if_fail (!priv->has_data);
+  if (data == NULL)
+    return;
+
+  memcpy (G_STRUCT_MEMBER_P (self, klass->data_offset), data, klass->data_size);
+  priv->has_data = TRUE;
+  for (guint i = 0; i < klass->n_members; i++)
+    {
+      const EvEventMember *member = &klass->members[i];
+      gpointer *slot = G_STRUCT_MEMBER_P (self, klass->data_offset + member->offset);
+
+      if (*slot == NULL)
+        continue;
+      if (member->copy != NULL)
+        {
+          *slot = member->copy (*slot);
+          continue;
+        }
+      if (priv->strings == NULL)
+        priv->strings = g_string_chunk_new (128);
+      *slot = g_string_chunk_insert_const (priv->strings, *slot);
+    }
 }
 
 /**

@@ -22,10 +22,43 @@ struct _EvEventClass
 
   /*< private >*/
   GEnumClass *kinds;
+  gsize data_offset;
+  gsize data_size;
+  const struct _EvEventMember *members;
+  guint n_members;
 };
+
+/**
+ * EvEventMember:
+ * @offset: where the member is in the app's data struct
+ * @copy: (nullable): how to copy it; %NULL for a string
+ * @free: (nullable): how to free a copy (strings are the event's own)
+ *
+ * A pointer member of an app's event data, which the event copies when
+ * made and frees when it goes; the other members are copied as they are.
+ */
+typedef struct _EvEventMember {
+  gsize          offset;
+  GBoxedCopyFunc copy;
+  GDestroyNotify free;
+} EvEventMember;
+
+/* A string member of an event data struct. */
+#define EV_EVENT_STRING(type, member) { G_STRUCT_OFFSET (type, member), NULL, NULL }
+/* A member copied with @copy and freed with @free. */
+#define EV_EVENT_BOXED(type, member, copy, free) \
+  { G_STRUCT_OFFSET (type, member), (GBoxedCopyFunc) (void (*) (void)) (copy), \
+    (GDestroyNotify) (void (*) (void)) (free) }
 
 void         ev_event_class_set_kind_type (EvEventClass *klass,
                                            GType         kind_type);
+void         ev_event_class_set_data      (EvEventClass        *klass,
+                                           gsize                data_offset,
+                                           gsize                data_size,
+                                           const EvEventMember *members,
+                                           guint                n_members);
+void         ev_event_set_data            (EvEvent             *self,
+                                           gconstpointer        data);
 
 int          ev_event_get_kind            (EvEvent      *self);
 const char  *ev_event_get_name            (EvEvent      *self);

@@ -4,6 +4,7 @@
 #include <glib/gi18n-lib.h>
 #include <gio/gunixinputstream.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "ev-headless.h"
 #include "ev-json.h"
@@ -12,13 +13,14 @@
  * commands as lines on stdin, events as JSON lines on stdout, logs on
  * stderr. */
 
+/* What separates the words of a command line. */
+#define BLANKS " \t\r"
+
 typedef struct
 {
   gpointer core;
   const EvHeadlessRole *role;
   GMainLoop *loop;
-  GDataInputStream *input;
-  GCancellable *cancellable;
 } Headless;
 
 /**
@@ -75,37 +77,13 @@ ev_headless_print_error (const char *message)
   ev_headless_print_event ("error", fields);
 }
 
-/**
- * ev_headless_print_help:
- * @commands: (array zero-terminated=1): the commands, as people type them
- *
- * Prints a `help` event listing @commands.
- */
-void
-ev_headless_print_help (const char * const *commands)
-{
-  g_autoptr(JsonObject) fields = json_object_new ();
-  JsonArray *array = json_array_new ();
-
-  for (guint i = 0; commands[i] != NULL; i++)
-    json_array_add_string_element (array, commands[i]);
-  json_object_set_array_member (fields, "commands", array);
-  ev_headless_print_event ("help", fields);
-}
-
-/**
- * ev_headless_split_words:
- * @line: a command line
- * @n_words: (out): how many words it has
- *
- * Returns: (transfer full): its words, runs of blanks collapsed
- */
-GStrv
-ev_headless_split_words (const char *line,
-                         guint      *n_words)
+/* Its words, runs of blanks collapsed. */
+static GStrv
+split_words (const char *line,
+             guint      *n_words)
 {
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-  g_auto(GStrv) words = g_strsplit_set (line, " \t\r", -1);
+  g_auto(GStrv) words = g_strsplit_set (line, BLANKS, -1);
   GStrv result;
 
   for (guint i = 0; words[i] != NULL; i++)
@@ -114,6 +92,150 @@ ev_headless_split_words (const char *line,
   result = g_strv_builder_end (builder);
   *n_words = g_strv_length (result);
   return result;
+}
+
+/* Whether @word names @command: its usage's first word. */
+static gboolean
+names (const EvHeadlessCommand *command,
+       const char              *word)
+{
+  size_t length = strlen (word);
+
+  return strncmp (command->usage, word, length) == 0 &&
+         (command->usage[length] == ' ' || command->usage[length] == '\0');
+}
+
+static char *
+unknown_command (const EvHeadlessCommand *commands,
+                 const char              *line)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) usages = NULL;
+  g_autofree char *list = NULL;
+  g_autofree char *stripped = g_strstrip (g_strdup (line));
+
+  for (const EvHeadlessCommand *command = commands; command->usage != NULL; command++)
+    if (command->run != NULL)
+      g_strv_builder_add (builder, g_dgettext (GETTEXT_PACKAGE, command->usage));
+  usages = g_strv_builder_end (builder);
+  list = g_strjoinv (", ", usages);
+  /* TRANSLATORS: %s: the line typed; %s: the commands, e.g. “stats, reset, help, quit” */
+  return g_strdup_printf (_("Unknown command “%s” (commands: %s)"), stripped, list);
+}
+
+/**
+ * ev_headless_dispatch:
+ * @commands: a front end's command table
+ * @core: its core
+ * @line: one command line
+ * @out_quit: (out): set to %TRUE when the command ends the run
+ *
+ * Runs the row of @commands that takes @line (its name and number of
+ * words); an empty line does nothing.
+ *
+ * Returns: (transfer full) (nullable): an error message for people (an
+ *   unknown command lists the commands), or %NULL when the command ran
+ */
+char *
+ev_headless_dispatch (const EvHeadlessCommand *commands,
+                      gpointer                 core,
+                      const char              *line,
+                      gboolean                *out_quit)
+{
+  g_auto(GStrv) words = NULL;
+  EvHeadlessCall call = { commands, line, NULL, 0, FALSE };
+
+  g_return_val_if_fail (commands != NULL, NULL);
+  g_return_val_if_fail (line != NULL, NULL);
+
+  *out_quit = FALSE;
+  words = split_words (line, &call.n_words);
+  call.words = words;
+  if (call.n_words == 0)
+    return NULL;
+
+  for (const EvHeadlessCommand *command = commands; command->usage != NULL; command++)
+    {
+      g_autoptr(GError) error = NULL;
+      guint n_args = call.n_words - 1;
+
+      if (command->run == NULL || !names (command, words[0]) ||
+          n_args < command->min_args || (command->max_args != EV_HEADLESS_ANY_ARGS && n_args > command->max_args))
+        continue;
+      if (!command->run (core, &call, &error))
+        return g_strdup (error->message);
+      *out_quit = call.quit;
+      return NULL;
+    }
+  return unknown_command (commands, line);
+}
+
+/**
+ * ev_headless_command_help:
+ * @core: unused
+ * @call: the command line
+ * @error: unused
+ *
+ * `help`: prints a `help` event listing the usage of every row of the
+ * table.
+ *
+ * Returns: %TRUE
+ */
+gboolean
+ev_headless_command_help (gpointer         core,
+                          EvHeadlessCall  *call,
+                          GError         **error)
+{
+  g_autoptr(JsonObject) fields = json_object_new ();
+  JsonArray *array = json_array_new ();
+
+  for (const EvHeadlessCommand *command = call->commands; command->usage != NULL; command++)
+    json_array_add_string_element (array, command->usage);
+  json_object_set_array_member (fields, "commands", array);
+  ev_headless_print_event ("help", fields);
+  return TRUE;
+}
+
+/**
+ * ev_headless_command_quit:
+ * @core: unused
+ * @call: the command line
+ * @error: unused
+ *
+ * `quit`: ends the run.
+ *
+ * Returns: %TRUE
+ */
+gboolean
+ev_headless_command_quit (gpointer         core,
+                          EvHeadlessCall  *call,
+                          GError         **error)
+{
+  call->quit = TRUE;
+  return TRUE;
+}
+
+/**
+ * ev_headless_call_rest:
+ * @call: a command line
+ * @n_words: how many words to pass
+ *
+ * Returns: (transfer none): the line after its first @n_words words,
+ *   from the blank that follows them, for an argument that may hold
+ *   blanks (a location, a path)
+ */
+const char *
+ev_headless_call_rest (EvHeadlessCall *call,
+                       guint           n_words)
+{
+  const char *rest = call->line;
+
+  for (guint word = 0; word < n_words; word++)
+    {
+      rest += strspn (rest, BLANKS);
+      rest += strcspn (rest, BLANKS);
+    }
+  return rest;
 }
 
 /**
@@ -206,15 +328,25 @@ ev_headless_quit (void)
     g_main_loop_quit (running_loop);
 }
 
+struct _EvHeadlessInput
+{
+  EvHeadlessLineFunc func;
+  gpointer user_data;
+  GDataInputStream *stream;
+  GCancellable *cancellable;
+  gboolean reading;
+};
+
 static void read_line_cb (GObject      *source,
                           GAsyncResult *result,
                           gpointer      user_data);
 
 static void
-read_next_line (Headless *headless)
+read_next_line (EvHeadlessInput *input)
 {
-  g_data_input_stream_read_line_async (headless->input, G_PRIORITY_DEFAULT,
-                                       headless->cancellable, read_line_cb, headless);
+  input->reading = TRUE;
+  g_data_input_stream_read_line_async (input->stream, G_PRIORITY_DEFAULT,
+                                       input->cancellable, read_line_cb, input);
 }
 
 static void
@@ -222,12 +354,11 @@ read_line_cb (GObject      *source,
               GAsyncResult *result,
               gpointer      user_data)
 {
-  Headless *headless = user_data;
+  EvHeadlessInput *input = user_data;
   g_autoptr(GError) error = NULL;
   g_autofree char *line = NULL;
-  g_autofree char *problem = NULL;
-  gboolean quit = FALSE;
 
+  input->reading = FALSE;
   line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
@@ -236,27 +367,99 @@ read_line_cb (GObject      *source,
     {
       /* A line that is not UTF-8: say so and keep reading. */
       ev_headless_print_error (_("A command line is not valid UTF-8"));
-      read_next_line (headless);
+      read_next_line (input);
       return;
     }
 
+  /* At the end of input (line NULL) nobody is left to type `quit`. */
+  if (input->func (line, error, input->user_data) && line != NULL)
+    read_next_line (input);
+}
+
+/**
+ * ev_headless_input_new:
+ * @func: called with each command line of standard input, then with
+ *   %NULL at its end
+ * @user_data: data for @func
+ *
+ * Reads standard input a line at a time on the main context, each line
+ * as it comes, until @func returns %FALSE or the input ends. A line that
+ * is not UTF-8 is told as an `error` event and passed over.
+ *
+ * Returns: (transfer full): the reader, reading
+ */
+EvHeadlessInput *
+ev_headless_input_new (EvHeadlessLineFunc func,
+                       gpointer           user_data)
+{
+  g_autoptr(GInputStream) stdin_stream = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+  EvHeadlessInput *input = g_new0 (EvHeadlessInput, 1);
+
+  input->func = func;
+  input->user_data = user_data;
+  input->stream = g_data_input_stream_new (stdin_stream);
+  input->cancellable = g_cancellable_new ();
+  read_next_line (input);
+  return input;
+}
+
+/**
+ * ev_headless_input_stop:
+ * @input: a reader
+ *
+ * Stops reading: no line comes to its function any more.
+ */
+void
+ev_headless_input_stop (EvHeadlessInput *input)
+{
+  g_cancellable_cancel (input->cancellable);
+}
+
+/**
+ * ev_headless_input_free:
+ * @input: (transfer full): a reader
+ *
+ * Stops reading, and waits for the read in progress to finish.
+ */
+void
+ev_headless_input_free (EvHeadlessInput *input)
+{
+  ev_headless_input_stop (input);
+  /* Let the cancelled read finish before its stream goes. */
+  while (input->reading)
+    g_main_context_iteration (NULL, TRUE);
+  g_clear_object (&input->stream);
+  g_clear_object (&input->cancellable);
+  g_free (input);
+}
+
+static gboolean
+command_line_cb (const char   *line,
+                 const GError *error,
+                 gpointer      user_data)
+{
+  Headless *headless = user_data;
+  g_autofree char *problem = NULL;
+  gboolean quit = FALSE;
+
   if (line == NULL)
     {
-      /* End of input: nobody is left to type `quit`. */
       if (error != NULL)
         g_printerr ("%s: %s\n", headless->role->program, error->message);
       if (!run_past_end_of_input)
         g_main_loop_quit (headless->loop);
-      return;
+      return FALSE;
     }
 
-  problem = headless->role->command (headless->core, line, &quit);
+  if (headless->role->command != NULL)
+    problem = headless->role->command (headless->core, line, &quit);
+  else
+    problem = ev_headless_dispatch (headless->role->commands, headless->core, line, &quit);
   if (problem != NULL)
     ev_headless_print_error (problem);
   if (quit)
     g_main_loop_quit (headless->loop);
-  else
-    read_next_line (headless);
+  return !quit;
 }
 
 static void
@@ -293,8 +496,8 @@ int
 ev_headless_run (gpointer              core,
                  const EvHeadlessRole *role)
 {
-  g_autoptr(GInputStream) stdin_stream = NULL;
   g_autoptr(GError) error = NULL;
+  EvHeadlessInput *input;
   Headless headless = { 0 };
   gulong handler;
   guint sigint_id, sigterm_id;
@@ -317,30 +520,22 @@ ev_headless_run (gpointer              core,
   headless.core = core;
   headless.role = role;
   headless.loop = g_main_loop_new (NULL, FALSE);
-  headless.cancellable = g_cancellable_new ();
-  stdin_stream = g_unix_input_stream_new (STDIN_FILENO, FALSE);
-  headless.input = g_data_input_stream_new (stdin_stream);
   sigint_id = g_unix_signal_add (SIGINT, signal_cb, &headless);
   sigterm_id = g_unix_signal_add (SIGTERM, signal_cb, &headless);
 
-  read_next_line (&headless);
+  input = ev_headless_input_new (command_line_cb, &headless);
   running_loop = headless.loop;
   g_main_loop_run (headless.loop);
   running_loop = NULL;
 
-  g_cancellable_cancel (headless.cancellable);
+  ev_headless_input_stop (input);
   g_source_remove (sigint_id);
   g_source_remove (sigterm_id);
   role->shutdown (core);
   ev_headless_print_event ("stopped", NULL);
   g_signal_handler_disconnect (core, handler);
 
-  /* Let the cancelled read finish before its stream goes. */
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-
-  g_clear_object (&headless.input);
-  g_clear_object (&headless.cancellable);
+  ev_headless_input_free (input);
   g_main_loop_unref (headless.loop);
   return 0;
 }

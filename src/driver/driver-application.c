@@ -1,8 +1,11 @@
 /* driver-application.c: the GTK application of ev-driver.
  *
- * It opens the window of the core main.c built and started, or, when no
- * driver id was given or kept, first asks who is driving (DriverIdDialog)
- * and starts the core itself; "Change Driver…" swaps the core for
+ * main.c checks the options and hands them over as a DriverLaunch;
+ * handle_local_options builds the core: with --headless it runs the
+ * headless front end there and no window is made; otherwise it starts the
+ * core and the window opens on it, or, when no driver id was given or
+ * kept, first asks who is driving (DriverIdDialog) and starts the core
+ * itself; "Change Driver…" swaps the core for
  * another driver's when no supply is under way. The id chosen is kept in
  * GSettings. Several drivers may run on one desktop, so the application
  * is not unique.
@@ -14,6 +17,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "driver-application.h"
+#include "driver-headless.h"
 #include "driver-id-dialog.h"
 #include "driver-settings.h"
 #include "driver-ui.h"
@@ -28,6 +32,7 @@ struct _DriverApplication
   char           *bootstrap;
   GStrv           overrides;
   char           *file;
+  gboolean        headless;
   guint           signal_ids[2];
 };
 
@@ -94,6 +99,29 @@ ask_driver (DriverApplication *self)
     }
   g_signal_connect (dialog, "chosen", G_CALLBACK (driver_chosen_cb), self);
   gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* The core of a launch with a driver id: the headless front end runs
+ * here, and returns its exit status; a window's core is started here, so
+ * that a core that cannot start is a clear error on standard error rather
+ * than an empty window. */
+static int
+driver_application_handle_local_options (GApplication *application,
+                                         GVariantDict *options)
+{
+  DriverApplication *self = DRIVER_APPLICATION (application);
+  g_autoptr(GError) error = NULL;
+
+  if (self->core == NULL)
+    return -1;
+  if (self->headless)
+    return driver_headless_run (self->core, self->file);
+  if (!driver_core_start (self->core, &error))
+    {
+      g_printerr ("ev-driver: %s\n", error->message);
+      return 1;
+    }
+  return -1;
 }
 
 static void
@@ -210,6 +238,7 @@ driver_application_class_init (DriverApplicationClass *klass)
   object_class->dispose = driver_application_dispose;
   object_class->finalize = driver_application_finalize;
 
+  app_class->handle_local_options = driver_application_handle_local_options;
   app_class->activate = driver_application_activate;
   app_class->startup = driver_application_startup;
   app_class->shutdown = driver_application_shutdown;
@@ -235,17 +264,32 @@ application_new (const char *file)
   return self;
 }
 
+/**
+ * driver_application_new:
+ * @launch: what the options ask; its @central_key is taken
+ *
+ * Returns: (transfer full): the application of one launch, which
+ *   g_application_run() runs with or without its window
+ */
 DriverApplication *
-driver_application_new (DriverCore *core,
-                        const char *file)
+driver_application_new (DriverLaunch *launch)
 {
+  g_autoptr(EvVerifyKey) key = g_steal_pointer (&launch->central_key);
   DriverApplication *self;
 
-  g_return_val_if_fail (DRIVER_IS_CORE (core), NULL);
+  g_return_val_if_fail (launch->bootstrap != NULL, NULL);
 
-  self = application_new (file);
-  self->core = g_object_ref (core);
-  g_object_get (core, "bootstrap", &self->bootstrap, "kafka-overrides", &self->overrides, NULL);
+  self = driver_application_new_for_bus (launch->bootstrap, launch->overrides, launch->file);
+  self->headless = launch->headless;
+  if (launch->driver_id != NULL)
+    {
+      self->core = g_object_new (DRIVER_TYPE_CORE,
+                                 "driver-id", launch->driver_id,
+                                 "bootstrap", launch->bootstrap,
+                                 "kafka-overrides", launch->overrides,
+                                 NULL);
+      driver_core_set_central_key (self->core, g_steal_pointer (&key));
+    }
   return self;
 }
 

@@ -12,10 +12,27 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (DriverApplication, driver_application, DRIVER, APPLICATION, AdwApplication)
 
-/* @core is started; @file (nullable) is a request file to run once the
- * window is open, as --file does. */
-DriverApplication *driver_application_new          (DriverCore         *core,
-                                                    const char         *file);
+/**
+ * DriverLaunch:
+ * @driver_id: (nullable): the driver, checked; %NULL: the window asks
+ * @bootstrap: the Kafka bootstrap servers
+ * @overrides: (nullable): librdkafka properties
+ * @central_key: (nullable) (transfer full): Central's key to trust
+ * @file: (nullable): a request file to run once started, as --file does
+ * @headless: no window: the headless front end on standard input
+ *
+ * What ev-driver's options, checked, ask of one launch.
+ */
+typedef struct {
+  const char          *driver_id;
+  const char          *bootstrap;
+  const char * const  *overrides;
+  EvVerifyKey         *central_key;
+  const char          *file;
+  gboolean             headless;
+} DriverLaunch;
+
+DriverApplication *driver_application_new          (DriverLaunch       *launch);
 /* No driver id yet: the first window asks who is driving, then starts a
  * core on @bootstrap with @overrides. */
 DriverApplication *driver_application_new_for_bus  (const char         *bootstrap,

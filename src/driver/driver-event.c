@@ -18,24 +18,6 @@ struct _DriverEvent
 
 G_DEFINE_FINAL_TYPE (DriverEvent, driver_event, EV_TYPE_EVENT)
 
-static void
-driver_event_finalize (GObject *object)
-{
-  DriverEventData *data = &DRIVER_EVENT (object)->data;
-
-  g_clear_pointer (&data->supply, driver_follow_free);
-  g_clear_object (&data->charging_point);
-  g_free (data->path);
-  g_free (data->cp_id);
-  g_free (data->text);
-  g_clear_pointer (&data->result, driver_file_result_free);
-  g_clear_pointer (&data->results, g_ptr_array_unref);
-  g_free (data->topic);
-  g_free (data->reason);
-
-  G_OBJECT_CLASS (driver_event_parent_class)->finalize (object);
-}
-
 static gpointer
 copy_result (gconstpointer result,
              gpointer      user_data)
@@ -43,11 +25,33 @@ copy_result (gconstpointer result,
   return driver_file_result_copy (result);
 }
 
+static GPtrArray *
+copy_results (GPtrArray *results)
+{
+  GPtrArray *copy = g_ptr_array_copy (results, copy_result, NULL);
+
+  g_ptr_array_set_free_func (copy, (GDestroyNotify) driver_file_result_free);
+  return copy;
+}
+
+static const EvEventMember members[] = {
+  EV_EVENT_BOXED (DriverEventData, supply, driver_follow_copy, driver_follow_free),
+  EV_EVENT_BOXED (DriverEventData, charging_point, ev_charging_point_copy, g_object_unref),
+  EV_EVENT_STRING (DriverEventData, path),
+  EV_EVENT_STRING (DriverEventData, cp_id),
+  EV_EVENT_STRING (DriverEventData, text),
+  EV_EVENT_BOXED (DriverEventData, result, driver_file_result_copy, driver_file_result_free),
+  EV_EVENT_BOXED (DriverEventData, results, copy_results, g_ptr_array_unref),
+  EV_EVENT_STRING (DriverEventData, topic),
+  EV_EVENT_STRING (DriverEventData, reason),
+};
+
 static void
 driver_event_class_init (DriverEventClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = driver_event_finalize;
   ev_event_class_set_kind_type (EV_EVENT_CLASS (klass), DRIVER_TYPE_EVENT_KIND);
+  ev_event_class_set_data (EV_EVENT_CLASS (klass), G_STRUCT_OFFSET (DriverEvent, data), sizeof (DriverEventData),
+                           members, G_N_ELEMENTS (members));
 }
 
 static void
@@ -69,23 +73,8 @@ driver_event_new (DriverEventKind        kind,
                   const DriverEventData *data)
 {
   DriverEvent *self = g_object_new (DRIVER_TYPE_EVENT, "kind", kind, "message", message, NULL);
-  DriverEventData *copy = &self->data;
 
-  if (data == NULL)
-    return self;
-
-  *copy = *data;
-  copy->supply = data->supply != NULL ? driver_follow_copy (data->supply) : NULL;
-  copy->charging_point = data->charging_point != NULL ? ev_charging_point_copy (data->charging_point) : NULL;
-  copy->path = g_strdup (data->path);
-  copy->cp_id = g_strdup (data->cp_id);
-  copy->text = g_strdup (data->text);
-  copy->result = data->result != NULL ? driver_file_result_copy (data->result) : NULL;
-  copy->results = data->results != NULL ? g_ptr_array_copy (data->results, copy_result, NULL) : NULL;
-  if (copy->results != NULL)
-    g_ptr_array_set_free_func (copy->results, (GDestroyNotify) driver_file_result_free);
-  copy->topic = g_strdup (data->topic);
-  copy->reason = g_strdup (data->reason);
+  ev_event_set_data (EV_EVENT (self), data);
   return self;
 }
 

@@ -15,8 +15,6 @@
 
 #define PROGRAM "ev-driver fleet"
 
-static const char * const commands[] = { "stats", "reset", "rate R", "help", "quit", NULL };
-
 /* How this run ends; one run per process. */
 typedef struct
 {
@@ -42,6 +40,53 @@ parse_rate (const char *text,
   return TRUE;
 }
 
+static gboolean
+stats_command (gpointer         fleet,
+               EvHeadlessCall  *call,
+               GError         **error)
+{
+  g_autoptr(JsonObject) fields = driver_fleet_stats_fields (fleet);
+
+  ev_headless_print_event ("stats", fields);
+  return TRUE;
+}
+
+static gboolean
+reset_command (gpointer         fleet,
+               EvHeadlessCall  *call,
+               GError         **error)
+{
+  driver_fleet_reset (fleet);
+  return TRUE;
+}
+
+static gboolean
+rate_command (gpointer         fleet,
+              EvHeadlessCall  *call,
+              GError         **error)
+{
+  double rate;
+
+  if (call->n_words != 2 || !parse_rate (call->words[1], &rate))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("“rate” takes one number of requests per second, from 0 (pause) to %g"),
+                   DRIVER_FLEET_MAX_RATE);
+      return FALSE;
+    }
+  driver_fleet_set_rate (fleet, rate);
+  return TRUE;
+}
+
+static const EvHeadlessCommand commands[] = {
+  { "stats", 0, 0, stats_command },
+  { "reset", 0, 0, reset_command },
+  { "rate R", 0, EV_HEADLESS_ANY_ARGS, rate_command },
+  { "help", 0, 0, ev_headless_command_help },
+  { "quit", 0, 0, ev_headless_command_quit },
+  { NULL }
+};
+
 /**
  * driver_fleet_run_command:
  * @fleet: a started fleet
@@ -58,52 +103,7 @@ driver_fleet_run_command (DriverFleet *fleet,
                           const char  *line,
                           gboolean    *out_quit)
 {
-  g_auto(GStrv) words = NULL;
-  guint n;
-
-  *out_quit = FALSE;
-  words = ev_headless_split_words (line, &n);
-  if (n == 0)
-    return NULL;
-
-  if (n == 1 && g_str_equal (words[0], "quit"))
-    {
-      *out_quit = TRUE;
-      return NULL;
-    }
-  if (n == 1 && g_str_equal (words[0], "stats"))
-    {
-      g_autoptr(JsonObject) fields = driver_fleet_stats_fields (fleet);
-
-      ev_headless_print_event ("stats", fields);
-      return NULL;
-    }
-  if (n == 1 && g_str_equal (words[0], "reset"))
-    {
-      driver_fleet_reset (fleet);
-      return NULL;
-    }
-  if (n == 1 && g_str_equal (words[0], "help"))
-    {
-      ev_headless_print_help (commands);
-      return NULL;
-    }
-  if (g_str_equal (words[0], "rate"))
-    {
-      double rate;
-
-      if (n != 2 || !parse_rate (words[1], &rate))
-        return g_strdup_printf (_("“rate” takes one number of requests per second, from 0 (pause) to %g"),
-                                DRIVER_FLEET_MAX_RATE);
-      driver_fleet_set_rate (fleet, rate);
-      return NULL;
-    }
-
-  {
-    g_autofree char *stripped = g_strstrip (g_strdup (line));
-
-    return g_strdup_printf (_("Unknown command “%s” (commands: stats, reset, rate R, help, quit)"), stripped);
-  }
+  return ev_headless_dispatch (commands, fleet, line, out_quit);
 }
 
 /* --seconds elapsed: the run ends as on `quit`. */
@@ -141,14 +141,6 @@ shutdown (gpointer fleet)
   driver_fleet_shutdown (fleet);
 }
 
-static char *
-command (gpointer    fleet,
-         const char *line,
-         gboolean   *out_quit)
-{
-  return driver_fleet_run_command (fleet, line, out_quit);
-}
-
 /**
  * driver_fleet_main:
  * @argc: the number of arguments, `fleet` first
@@ -171,7 +163,9 @@ driver_fleet_main (int    argc,
   g_autofree char *central_key = NULL;
   g_autofree char *central_fingerprint = NULL;
   g_autoptr(EvVerifyKey) trusted = NULL;
-  static const EvHeadlessRole role = { PROGRAM, start, shutdown, command, NULL };
+  static const EvHeadlessRole role = {
+    .program = PROGRAM, .start = start, .shutdown = shutdown, .commands = commands,
+  };
   int count = 0;
   double rate = 1.0;
   int stats_interval = DRIVER_FLEET_DEFAULT_STATS_INTERVAL_MS;

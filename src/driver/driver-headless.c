@@ -12,10 +12,6 @@
  * else: the core tells its views typed events, properties and list
  * models, and this front end turns them into JSON. */
 
-static const char * const commands[] = {
-  "list", "request CP", "request auto", "file PATH", "pause", "resume", "stop", "status", "history", "help", "quit", NULL
-};
-
 /* JSON -------------------------------------------------------------------- */
 
 /* The members of every supply event: the ids, the phase, what the phase
@@ -347,6 +343,91 @@ headless_run_free (gpointer data)
   g_free (run);
 }
 
+static gboolean
+quit_command (gpointer         core,
+              EvHeadlessCall  *call,
+              GError         **error)
+{
+  HeadlessRun *run = g_object_get_data (G_OBJECT (core), RUN_KEY);
+
+  if (run != NULL)
+    run->quit_typed = TRUE;
+  return ev_headless_command_quit (core, call, error);
+}
+
+/* `list`, `status` and `history`: an event of the same name. */
+static gboolean
+show_command (gpointer         core,
+              EvHeadlessCall  *call,
+              GError         **error)
+{
+  g_autoptr(JsonObject) fields = NULL;
+  const char *name = call->words[0];
+
+  if (g_str_equal (name, "list"))
+    fields = driver_headless_list_fields (core);
+  else if (g_str_equal (name, "status"))
+    fields = driver_headless_status_fields (core);
+  else
+    fields = driver_headless_history_fields (core);
+  ev_headless_print_event (name, fields);
+  return TRUE;
+}
+
+static gboolean
+request_command (gpointer         core,
+                 EvHeadlessCall  *call,
+                 GError         **error)
+{
+  g_autofree char *request_id = driver_core_request (core, call->words[1], error);
+
+  return request_id != NULL;
+}
+
+/* `pause`, `resume` and `stop`: the request file that runs. */
+static gboolean
+file_run_command (gpointer         core,
+                  EvHeadlessCall  *call,
+                  GError         **error)
+{
+  const char *name = call->words[0];
+
+  if (g_str_equal (name, "pause"))
+    return driver_core_pause_file (core, error);
+  if (g_str_equal (name, "resume"))
+    return driver_core_resume_file (core, error);
+  if (driver_core_stop_file (core))
+    return TRUE;
+  g_set_error_literal (error, DRIVER_ERROR, DRIVER_ERROR_NO_FILE, _("No request file is running"));
+  return FALSE;
+}
+
+static gboolean
+file_command (gpointer         core,
+              EvHeadlessCall  *call,
+              GError         **error)
+{
+  /* The path is the rest of the line, spaces included. */
+  g_autofree char *path = g_strstrip (g_strdup (ev_headless_call_rest (call, 1)));
+
+  return driver_core_run_file (core, path, error);
+}
+
+static const EvHeadlessCommand commands[] = {
+  { "list", 0, 0, show_command },
+  { "request CP", 1, 1, request_command },
+  { "request auto" },
+  { N_("file PATH"), 1, EV_HEADLESS_ANY_ARGS, file_command },
+  { "pause", 0, 0, file_run_command },
+  { "resume", 0, 0, file_run_command },
+  { "stop", 0, 0, file_run_command },
+  { "status", 0, 0, show_command },
+  { "history", 0, 0, show_command },
+  { "help", 0, 0, ev_headless_command_help },
+  { "quit", 0, 0, quit_command },
+  { NULL }
+};
+
 /**
  * driver_headless_run_command:
  * @core: a started core
@@ -365,69 +446,7 @@ driver_headless_run_command (DriverCore *core,
                              const char *line,
                              gboolean   *out_quit)
 {
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) words = NULL;
-  guint n;
-
-  *out_quit = FALSE;
-  words = ev_headless_split_words (line, &n);
-  if (n == 0)
-    return NULL;
-
-  if (n == 1 && g_str_equal (words[0], "quit"))
-    {
-      HeadlessRun *run = g_object_get_data (G_OBJECT (core), RUN_KEY);
-
-      if (run != NULL)
-        run->quit_typed = TRUE;
-      *out_quit = TRUE;
-      return NULL;
-    }
-  if (n == 1 && g_str_equal (words[0], "help"))
-    {
-      ev_headless_print_help (commands);
-      return NULL;
-    }
-  if (n == 1 && (g_str_equal (words[0], "list") || g_str_equal (words[0], "status") ||
-                 g_str_equal (words[0], "history")))
-    {
-      g_autoptr(JsonObject) fields = NULL;
-
-      if (g_str_equal (words[0], "list"))
-        fields = driver_headless_list_fields (core);
-      else if (g_str_equal (words[0], "status"))
-        fields = driver_headless_status_fields (core);
-      else
-        fields = driver_headless_history_fields (core);
-      ev_headless_print_event (words[0], fields);
-      return NULL;
-    }
-  if (n == 2 && g_str_equal (words[0], "request"))
-    {
-      g_autofree char *request_id = driver_core_request (core, words[1], &error);
-
-      return request_id != NULL ? NULL : g_strdup (error->message);
-    }
-  if (n == 1 && g_str_equal (words[0], "pause"))
-    return driver_core_pause_file (core, &error) ? NULL : g_strdup (error->message);
-  if (n == 1 && g_str_equal (words[0], "resume"))
-    return driver_core_resume_file (core, &error) ? NULL : g_strdup (error->message);
-  if (n == 1 && g_str_equal (words[0], "stop"))
-    return driver_core_stop_file (core) ? NULL : g_strdup (_("No request file is running"));
-  if (n >= 2 && g_str_equal (words[0], "file"))
-    {
-      /* The path is the rest of the line, spaces included. */
-      g_autofree char *path = g_strstrip (g_strdup (g_strstr_len (line, -1, "file") + 4));
-
-      return driver_core_run_file (core, path, &error) ? NULL : g_strdup (error->message);
-    }
-
-  {
-    g_autofree char *stripped = g_strstrip (g_strdup (line));
-
-    return g_strdup_printf (_("Unknown command “%s” (commands: list, request CP, file PATH, pause, resume, stop, status, history, help, quit)"),
-                            stripped);
-  }
+  return ev_headless_dispatch (commands, core, line, out_quit);
 }
 
 static gboolean
@@ -498,14 +517,6 @@ shutdown (gpointer core)
   driver_core_shutdown (core);
 }
 
-static char *
-command (gpointer    core,
-         const char *line,
-         gboolean   *out_quit)
-{
-  return driver_headless_run_command (core, line, out_quit);
-}
-
 static JsonObject *
 event_to_json (gpointer  core,
                EvEvent  *event)
@@ -528,7 +539,10 @@ int
 driver_headless_run (DriverCore *core,
                      const char *file)
 {
-  static const EvHeadlessRole role = { "ev-driver", start, shutdown, command, event_to_json };
+  static const EvHeadlessRole role = {
+    .program = "ev-driver", .start = start, .shutdown = shutdown, .event_to_json = event_to_json,
+    .commands = commands,
+  };
   HeadlessRun *run = g_new0 (HeadlessRun, 1);
   int status;
 

@@ -7,34 +7,16 @@
 #include "driver-core.h"
 #include "driver-settings.h"
 #include "driver-fleet-headless.h"
-#include "driver-headless.h"
 #include "ev-program.h"
 #include "ev-broker-launch.h"
 #include "ev-bus.h"
 #include "ev-headless.h"
 
-/* ev-driver: parses the options, builds the core and hands it to a view:
- * the GTK window (the default) or the headless front end. */
+/* ev-driver: checks the options and hands them to the application,
+ * whose handle_local_options builds the core and runs it headless or
+ * with its window (driver-application.c). */
 
 #define PROGRAM "ev-driver"
-
-/* The window of a core started here, so that a core that cannot start
- * is a clear error on standard error rather than an empty window. */
-static int
-run_window (DriverCore *core,
-            const char *file)
-{
-  g_autoptr(DriverApplication) app = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (!driver_core_start (core, &error))
-    {
-      g_printerr ("%s: %s\n", PROGRAM, error->message);
-      return 1;
-    }
-  app = driver_application_new (core, file);
-  return g_application_run (G_APPLICATION (app), 0, NULL);
-}
 
 int
 main (int   argc,
@@ -42,7 +24,7 @@ main (int   argc,
 {
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(DriverCore) core = NULL;
+  g_autoptr(DriverApplication) app = NULL;
   g_autofree char *driver_id = NULL;
   g_autofree char *bootstrap = NULL;
   g_autofree char *file = NULL;
@@ -139,21 +121,13 @@ main (int   argc,
       return 1;
     }
 
-  if (driver_id == NULL)
-    {
-      g_autoptr(DriverApplication) app = driver_application_new_for_bus (bootstrap, (const char * const *) overrides,
-                                                                         file);
-
-      return g_application_run (G_APPLICATION (app), 0, NULL);
-    }
-
-  core = g_object_new (DRIVER_TYPE_CORE,
-                       "driver-id", driver_id,
-                       "bootstrap", bootstrap,
-                       "kafka-overrides", overrides,
-                       NULL);
-  driver_core_set_central_key (core, g_steal_pointer (&trusted));
-  if (headless)
-    return driver_headless_run (core, file);
-  return run_window (core, file);
+  app = driver_application_new (&(DriverLaunch) {
+    .driver_id = driver_id,
+    .bootstrap = bootstrap,
+    .overrides = (const char * const *) overrides,
+    .central_key = g_steal_pointer (&trusted),
+    .file = file,
+    .headless = headless,
+  });
+  return g_application_run (G_APPLICATION (app), 0, NULL);
 }

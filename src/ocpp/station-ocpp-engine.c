@@ -407,51 +407,53 @@ station_ocpp_engine_get_kwh (StationOcppEngine *self)
 
 /* Headless ------------------------------------------------------------------- */
 
-static const char *const commands[] = {
-  "plug", "unplug", "ko", "ok", "state", "help", "quit", NULL,
-};
-
-static char *
-headless_command (gpointer    core,
-                  const char *line,
-                  gboolean   *out_quit)
+static gboolean
+act_command (gpointer         core,
+             EvHeadlessCall  *call,
+             GError         **error)
 {
   StationOcppEngine *self = core;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *word = g_strstrip (g_strdup (line));
+  const char *word = call->words[0];
 
-  if (*word == '\0')
-    return NULL;
-  if (g_str_equal (word, "quit"))
-    *out_quit = TRUE;
-  else if (g_str_equal (word, "help"))
-    ev_headless_print_help (commands);
-  else if (g_str_equal (word, "plug"))
-    station_ocpp_engine_plug (self, &error);
-  else if (g_str_equal (word, "unplug"))
-    station_ocpp_engine_unplug (self, &error);
-  else if (g_str_equal (word, "ko") || g_str_equal (word, "ok"))
-    station_ocpp_engine_set_faulted (self, g_str_equal (word, "ko"));
-  else if (g_str_equal (word, "state"))
-    {
-      JsonObject *fields = json_object_new ();
-
-      json_object_set_string_member (fields, "cp_id", self->cp_id);
-      json_object_set_string_member (fields, "link", station_ocpp_engine_get_link (self));
-      json_object_set_string_member (fields, "boot", station_ocpp_engine_get_boot (self));
-      json_object_set_string_member (fields, "status", station_ocpp_engine_get_status (self));
-      json_object_set_boolean_member (fields, "plugged", self->plugged);
-      json_object_set_boolean_member (fields, "faulted", self->faulted);
-      json_object_set_string_member (fields, "id_tag", station_ocpp_engine_get_id_tag (self));
-      json_object_set_int_member (fields, "transaction_id", self->transaction_id);
-      json_object_set_double_member (fields, "kwh", self->kwh);
-      emit (self, "state", fields);
-    }
-  else
-    /* TRANSLATORS: %s: what was typed */
-    return g_strdup_printf (_("Unknown command “%s” (type help)"), word);
-  return error != NULL ? g_strdup (error->message) : NULL;
+  if (g_str_equal (word, "plug"))
+    return station_ocpp_engine_plug (self, error);
+  if (g_str_equal (word, "unplug"))
+    return station_ocpp_engine_unplug (self, error);
+  station_ocpp_engine_set_faulted (self, g_str_equal (word, "ko"));
+  return TRUE;
 }
+
+static gboolean
+state_command (gpointer         core,
+               EvHeadlessCall  *call,
+               GError         **error)
+{
+  StationOcppEngine *self = core;
+  JsonObject *fields = json_object_new ();
+
+  json_object_set_string_member (fields, "cp_id", self->cp_id);
+  json_object_set_string_member (fields, "link", station_ocpp_engine_get_link (self));
+  json_object_set_string_member (fields, "boot", station_ocpp_engine_get_boot (self));
+  json_object_set_string_member (fields, "status", station_ocpp_engine_get_status (self));
+  json_object_set_boolean_member (fields, "plugged", self->plugged);
+  json_object_set_boolean_member (fields, "faulted", self->faulted);
+  json_object_set_string_member (fields, "id_tag", station_ocpp_engine_get_id_tag (self));
+  json_object_set_int_member (fields, "transaction_id", self->transaction_id);
+  json_object_set_double_member (fields, "kwh", self->kwh);
+  emit (self, "state", fields);
+  return TRUE;
+}
+
+static const EvHeadlessCommand commands[] = {
+  { "plug", 0, 0, act_command },
+  { "unplug", 0, 0, act_command },
+  { "ko", 0, 0, act_command },
+  { "ok", 0, 0, act_command },
+  { "state", 0, 0, state_command },
+  { "help", 0, 0, ev_headless_command_help },
+  { "quit", 0, 0, ev_headless_command_quit },
+  { NULL }
+};
 
 static gboolean
 headless_start (gpointer   core,
@@ -482,8 +484,8 @@ station_ocpp_engine_run_headless (StationOcppEngine *self)
     .program = "ev-station engine",
     .start = headless_start,
     .shutdown = headless_shutdown,
-    .command = headless_command,
     .event_to_json = NULL,
+    .commands = commands,
   };
 
   return ev_headless_run (self, &role);

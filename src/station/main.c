@@ -13,13 +13,13 @@
 #include "station-fleet.h"
 #include "station-ocpp-engine.h"
 #include "station-ocpp-fleet.h"
-#include "station-headless.h"
 #include "station-monitor.h"
 #include "station-util.h"
 
 /* ev-station ROLE [OPTION…]: the engine and the monitor of a charging
  * point. Each role parses its own options, builds its core and hands it to
- * a view: the headless front end with --headless, its window otherwise.
+ * its application, which runs the headless front end with --headless and
+ * its window otherwise.
  * With no role, the launcher window starts engine+monitor pairs as
  * processes of this same program. */
 
@@ -121,51 +121,21 @@ check_view (const CommonOptions *common)
   return TRUE;
 }
 
-/* The window of a core: started here, so that a core that cannot start
- * (port taken) ends the process at once with the reason on stderr, which
- * is how the launcher tells a failure. */
+/* A role's core, to its application: started there with its window, or
+ * run by the headless front end (station-application.c). */
 static int
-run_window (GObject    *core,
-            gboolean  (*start) (gpointer core, GError **error),
-            const char *program)
+run_role (GObject  *core,
+          gboolean  headless)
 {
   g_autoptr(StationApplication) app = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (!start (core, &error))
-    {
-      g_printerr ("%s: %s\n", program, error->message);
-      return 1;
-    }
 
   if (STATION_IS_ENGINE (core))
-    app = station_application_new_engine (STATION_ENGINE (core));
+    app = station_application_new_engine (STATION_ENGINE (core), headless);
   else if (STATION_IS_OCPP_ENGINE (core))
-    app = station_application_new_ocpp_engine (STATION_OCPP_ENGINE (core));
+    app = station_application_new_ocpp_engine (STATION_OCPP_ENGINE (core), headless);
   else
-    app = station_application_new_monitor (STATION_MONITOR (core));
+    app = station_application_new_monitor (STATION_MONITOR (core), headless);
   return g_application_run (G_APPLICATION (app), 0, NULL);
-}
-
-static gboolean
-start_engine (gpointer   core,
-              GError   **error)
-{
-  return station_engine_start (core, error);
-}
-
-static gboolean
-start_ocpp_engine (gpointer   core,
-                   GError   **error)
-{
-  return station_ocpp_engine_start (core, error);
-}
-
-static gboolean
-start_monitor (gpointer   core,
-               GError   **error)
-{
-  return station_monitor_start (core, error);
 }
 
 /* An empty --kafka or a -X that is not key=value is refused now rather
@@ -211,9 +181,7 @@ run_ocpp_engine (const char          *url,
     }
   if (!check_view (common))
     return 0;
-  if (common->headless)
-    return station_ocpp_engine_run_headless (engine);
-  return run_window (G_OBJECT (engine), start_ocpp_engine, program);
+  return run_role (G_OBJECT (engine), common->headless);
 }
 
 static int
@@ -363,9 +331,7 @@ run_engine (int    argc,
                          "pairing-secret-file", secret_file,
                          NULL);
   station_engine_set_central_key (engine, g_steal_pointer (&trusted));
-  if (common.headless)
-    return station_headless_run_engine (engine);
-  return run_window (G_OBJECT (engine), start_engine, program);
+  return run_role (G_OBJECT (engine), common.headless);
 }
 
 /* How a monitor (or a fleet's) speaks TLS to Central. */
@@ -480,9 +446,7 @@ run_monitor (int    argc,
       g_printerr ("%s: %s\n", program, error->message);
       return 2;
     }
-  if (common.headless)
-    return station_headless_run_monitor (monitor);
-  return run_window (G_OBJECT (monitor), start_monitor, program);
+  return run_role (G_OBJECT (monitor), common.headless);
 }
 
 static int

@@ -1,7 +1,11 @@
 /* station-application.c: the GTK application of each role of ev-station.
  *
  * One class, three ids: the launcher (no role), and the engine and the
- * monitor, each opening the window of the core main.c built and started.
+ * monitor, each given the core main.c built from the options. A role's
+ * core starts in handle_local_options, so that one that cannot start
+ * (port taken) ends the process at once with the reason on stderr, which
+ * is how the launcher tells a failure; with --headless the headless front
+ * end runs there instead and no window is made.
  * SIGINT and SIGTERM quit cleanly, so the launcher's Stop and a terminal's
  * Ctrl+C flush Kafka like `quit` does in headless mode. The launcher, told
  * to stop by a signal, first stops the engines and monitors it started
@@ -14,6 +18,7 @@
 
 #include "station-application.h"
 #include "station-engine-window.h"
+#include "station-headless.h"
 #include "station-launcher.h"
 #include "station-monitor-window.h"
 #include "station-settings.h"
@@ -30,6 +35,7 @@ struct _StationApplication
   char            *program;
   guint            signal_ids[2];
   gboolean         stopping;
+  gboolean         headless;
 };
 
 G_DEFINE_FINAL_TYPE (StationApplication, station_application, ADW_TYPE_APPLICATION)
@@ -41,6 +47,46 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
+
+static int
+station_application_handle_local_options (GApplication *application,
+                                          GVariantDict *options)
+{
+  StationApplication *self = STATION_APPLICATION (application);
+  g_autoptr(GError) error = NULL;
+
+  if (self->engine != NULL)
+    {
+      if (self->headless)
+        return station_headless_run_engine (self->engine);
+      if (!station_engine_start (self->engine, &error))
+        {
+          g_printerr ("ev-station engine: %s\n", error->message);
+          return 1;
+        }
+    }
+  else if (self->ocpp != NULL)
+    {
+      if (self->headless)
+        return station_ocpp_engine_run_headless (self->ocpp);
+      if (!station_ocpp_engine_start (self->ocpp, &error))
+        {
+          g_printerr ("ev-station engine: %s\n", error->message);
+          return 1;
+        }
+    }
+  else if (self->monitor != NULL)
+    {
+      if (self->headless)
+        return station_headless_run_monitor (self->monitor);
+      if (!station_monitor_start (self->monitor, &error))
+        {
+          g_printerr ("ev-station monitor: %s\n", error->message);
+          return 1;
+        }
+    }
+  return -1;
+}
 
 static void
 station_application_activate (GApplication *application)
@@ -254,6 +300,7 @@ station_application_class_init (StationApplicationClass *klass)
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  app_class->handle_local_options = station_application_handle_local_options;
   app_class->activate = station_application_activate;
   app_class->startup = station_application_startup;
   app_class->shutdown = station_application_shutdown;
@@ -276,7 +323,8 @@ application_new (const char        *app_id,
 }
 
 StationApplication *
-station_application_new_engine (StationEngine *engine)
+station_application_new_engine (StationEngine *engine,
+                                gboolean       headless)
 {
   StationApplication *self;
 
@@ -284,11 +332,13 @@ station_application_new_engine (StationEngine *engine)
 
   self = application_new (STATION_ENGINE_APP_ID, G_APPLICATION_NON_UNIQUE);
   self->engine = g_object_ref (engine);
+  self->headless = headless;
   return self;
 }
 
 StationApplication *
-station_application_new_ocpp_engine (StationOcppEngine *engine)
+station_application_new_ocpp_engine (StationOcppEngine *engine,
+                                     gboolean           headless)
 {
   StationApplication *self;
 
@@ -296,11 +346,13 @@ station_application_new_ocpp_engine (StationOcppEngine *engine)
 
   self = application_new (STATION_ENGINE_APP_ID, G_APPLICATION_NON_UNIQUE);
   self->ocpp = g_object_ref (engine);
+  self->headless = headless;
   return self;
 }
 
 StationApplication *
-station_application_new_monitor (StationMonitor *monitor)
+station_application_new_monitor (StationMonitor *monitor,
+                                 gboolean        headless)
 {
   StationApplication *self;
 
@@ -308,6 +360,7 @@ station_application_new_monitor (StationMonitor *monitor)
 
   self = application_new (STATION_MONITOR_APP_ID, G_APPLICATION_NON_UNIQUE);
   self->monitor = g_object_ref (monitor);
+  self->headless = headless;
   return self;
 }
 

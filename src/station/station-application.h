@@ -18,12 +18,16 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (StationApplication, station_application, STATION, APPLICATION, AdwApplication)
 
-/* The windows of a started core; the application shuts the core down when
- * it quits. */
-StationApplication *station_application_new_engine   (StationEngine  *engine);
-StationApplication *station_application_new_monitor  (StationMonitor *monitor);
+/* A role's core, not started: handle_local_options starts it and opens
+ * its window, or with @headless runs the headless front end instead; the
+ * application shuts the core down when it quits. */
+StationApplication *station_application_new_engine   (StationEngine  *engine,
+                                                      gboolean        headless);
+StationApplication *station_application_new_monitor  (StationMonitor *monitor,
+                                                      gboolean        headless);
 /* An OCPP 1.6-J charger in the engine window (`ev-station engine --ocpp`). */
-StationApplication *station_application_new_ocpp_engine (StationOcppEngine *engine);
+StationApplication *station_application_new_ocpp_engine (StationOcppEngine *engine,
+                                                         gboolean           headless);
 /* @program: (nullable): the ev-station the launcher runs for its pairs
  * (NULL: this program). */
 StationApplication *station_application_new_launcher (const char     *program);

@@ -46,31 +46,26 @@ struct _StationEvent
 
 G_DEFINE_FINAL_TYPE (StationEvent, station_event, EV_TYPE_EVENT)
 
-static void
-station_event_finalize (GObject *object)
-{
-  StationEventData *data = &STATION_EVENT (object)->data;
-
-  g_free (data->cp_id);
-  g_free (data->location);
-  g_free (data->reason);
-  g_free (data->topic);
-  g_free (data->ignored);
-  g_free (data->supply_id);
-  g_free (data->driver_id);
-  g_clear_pointer (&data->directive, ev_directive_free);
-  g_clear_pointer (&data->supply_data, ev_supply_data_free);
-  g_clear_pointer (&data->request, ev_supply_request_free);
-  g_clear_pointer (&data->response, ev_supply_response_free);
-
-  G_OBJECT_CLASS (station_event_parent_class)->finalize (object);
-}
+static const EvEventMember members[] = {
+  EV_EVENT_STRING (StationEventData, cp_id),
+  EV_EVENT_STRING (StationEventData, location),
+  EV_EVENT_STRING (StationEventData, reason),
+  EV_EVENT_STRING (StationEventData, topic),
+  EV_EVENT_STRING (StationEventData, ignored),
+  EV_EVENT_STRING (StationEventData, supply_id),
+  EV_EVENT_STRING (StationEventData, driver_id),
+  EV_EVENT_BOXED (StationEventData, directive, ev_directive_copy, ev_directive_free),
+  EV_EVENT_BOXED (StationEventData, supply_data, ev_supply_data_copy, ev_supply_data_free),
+  EV_EVENT_BOXED (StationEventData, request, ev_supply_request_copy, ev_supply_request_free),
+  EV_EVENT_BOXED (StationEventData, response, ev_supply_response_copy, ev_supply_response_free),
+};
 
 static void
 station_event_class_init (StationEventClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = station_event_finalize;
   ev_event_class_set_kind_type (EV_EVENT_CLASS (klass), STATION_TYPE_EVENT_KIND);
+  ev_event_class_set_data (EV_EVENT_CLASS (klass), G_STRUCT_OFFSET (StationEvent, data), sizeof (StationEventData),
+                           members, G_N_ELEMENTS (members));
 }
 
 static void
@@ -92,23 +87,8 @@ station_event_new (StationEventKind        kind,
                    const StationEventData *data)
 {
   StationEvent *self = g_object_new (STATION_TYPE_EVENT, "kind", kind, "message", message, NULL);
-  StationEventData *copy = &self->data;
 
-  if (data == NULL)
-    return self;
-
-  *copy = *data;
-  copy->cp_id = g_strdup (data->cp_id);
-  copy->location = g_strdup (data->location);
-  copy->reason = g_strdup (data->reason);
-  copy->topic = g_strdup (data->topic);
-  copy->ignored = g_strdup (data->ignored);
-  copy->supply_id = g_strdup (data->supply_id);
-  copy->driver_id = g_strdup (data->driver_id);
-  copy->directive = data->directive != NULL ? ev_directive_copy (data->directive) : NULL;
-  copy->supply_data = data->supply_data != NULL ? ev_supply_data_copy (data->supply_data) : NULL;
-  copy->request = data->request != NULL ? ev_supply_request_copy (data->request) : NULL;
-  copy->response = data->response != NULL ? ev_supply_response_copy (data->response) : NULL;
+  ev_event_set_data (EV_EVENT (self), data);
   return self;
 }
 

@@ -129,8 +129,48 @@ station_fleet_revive (StationFleet  *self,
   return commanded (self, cp, "revived");
 }
 
-static const char * const commands[] = {
-  "stats", "reset", "kill-engine CP", "kill-monitor CP", "revive CP", "help", "quit", NULL
+static gboolean
+stats_command (gpointer         self,
+               EvHeadlessCall  *call,
+               GError         **error)
+{
+  fleet_emit (self, "stats", station_fleet_stats (self));
+  return TRUE;
+}
+
+static gboolean
+reset_command (gpointer         self,
+               EvHeadlessCall  *call,
+               GError         **error)
+{
+  station_fleet_reset (self);
+  return TRUE;
+}
+
+/* `kill-engine CP`, `kill-monitor CP` and `revive CP`. */
+static gboolean
+cp_command (gpointer         self,
+            EvHeadlessCall  *call,
+            GError         **error)
+{
+  const char *name = call->words[0];
+
+  if (g_str_equal (name, "kill-engine"))
+    return station_fleet_kill_engine (self, call->words[1], error);
+  if (g_str_equal (name, "kill-monitor"))
+    return station_fleet_kill_monitor (self, call->words[1], error);
+  return station_fleet_revive (self, call->words[1], error);
+}
+
+static const EvHeadlessCommand commands[] = {
+  { "stats", 0, 0, stats_command },
+  { "reset", 0, 0, reset_command },
+  { "kill-engine CP", 1, 1, cp_command },
+  { "kill-monitor CP", 1, 1, cp_command },
+  { "revive CP", 1, 1, cp_command },
+  { "help", 0, 0, ev_headless_command_help },
+  { "quit", 0, 0, ev_headless_command_quit },
+  { NULL }
 };
 
 /**
@@ -150,39 +190,7 @@ station_fleet_command (StationFleet *self,
                        const char   *line,
                        gboolean     *out_quit)
 {
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) words = NULL;
-  g_autofree char *stripped = NULL;
-  guint n = 0;
-  gboolean ok = TRUE;
-
-  *out_quit = FALSE;
-  words = ev_headless_split_words (line, &n);
-  if (n == 0)
-    return NULL;
-
-  if (n == 1 && g_str_equal (words[0], "quit"))
-    *out_quit = TRUE;
-  else if (n == 1 && g_str_equal (words[0], "help"))
-    ev_headless_print_help (commands);
-  else if (n == 1 && g_str_equal (words[0], "stats"))
-    fleet_emit (self, "stats", station_fleet_stats (self));
-  else if (n == 1 && g_str_equal (words[0], "reset"))
-    station_fleet_reset (self);
-  else if (n == 2 && g_str_equal (words[0], "kill-engine"))
-    ok = station_fleet_kill_engine (self, words[1], &error);
-  else if (n == 2 && g_str_equal (words[0], "kill-monitor"))
-    ok = station_fleet_kill_monitor (self, words[1], &error);
-  else if (n == 2 && g_str_equal (words[0], "revive"))
-    ok = station_fleet_revive (self, words[1], &error);
-  else
-    {
-      stripped = g_strstrip (g_strdup (line));
-      return g_strdup_printf (_("Unknown command “%s” (commands: stats, reset, kill-engine CP, "
-                                "kill-monitor CP, revive CP, help, quit)"), stripped);
-    }
-
-  return ok ? NULL : g_strdup (error->message);
+  return ev_headless_dispatch (commands, self, line, out_quit);
 }
 
 /* A run of fixed length (--seconds) outlives the end of its input, so
@@ -205,14 +213,6 @@ headless_shutdown (gpointer core)
   station_fleet_shutdown (core);
 }
 
-static char *
-headless_command (gpointer    core,
-                  const char *line,
-                  gboolean   *out_quit)
-{
-  return station_fleet_command (core, line, out_quit);
-}
-
 /**
  * station_fleet_run_headless:
  * @self: a fleet, not started yet (so that `ready` is printed)
@@ -222,7 +222,10 @@ headless_command (gpointer    core,
 int
 station_fleet_run_headless (StationFleet *self)
 {
-  static const EvHeadlessRole role = { "ev-station fleet", headless_start, headless_shutdown, headless_command, NULL };
+  static const EvHeadlessRole role = {
+    .program = "ev-station fleet", .start = headless_start, .shutdown = headless_shutdown,
+    .commands = commands,
+  };
 
   return ev_headless_run (self, &role);
 }

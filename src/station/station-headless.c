@@ -295,32 +295,53 @@ station_headless_monitor_status_fields (StationMonitor *monitor)
 
 /* Commands ---------------------------------------------------------------- */
 
-/* `help`, `status` and `quit`, common to both roles. Returns TRUE when
- * handled. */
 static gboolean
-common_command (GStrv               words,
-                guint               n,
-                const char * const *commands,
-                JsonObject         *status,
-                gboolean           *out_quit)
+engine_status_command (gpointer         engine,
+                       EvHeadlessCall  *call,
+                       GError         **error)
 {
-  g_autoptr(JsonObject) owned = status;
+  g_autoptr(JsonObject) fields = station_headless_engine_status_fields (engine);
 
-  if (n != 1)
-    return FALSE;
-  if (g_str_equal (words[0], "quit"))
-    *out_quit = TRUE;
-  else if (g_str_equal (words[0], "help"))
-    ev_headless_print_help (commands);
-  else if (g_str_equal (words[0], "status"))
-    ev_headless_print_event ("status", owned);
-  else
-    return FALSE;
+  ev_headless_print_event ("status", fields);
   return TRUE;
 }
 
-static const char * const engine_commands[] = {
-  "plug", "unplug", "ko", "ok", "request [DRIVER]", "status", "help", "quit", NULL
+/* `plug`, `unplug`, `ko` and `ok`: what a person at the CP does. */
+static gboolean
+engine_act_command (gpointer         engine,
+                    EvHeadlessCall  *call,
+                    GError         **error)
+{
+  const char *name = call->words[0];
+
+  if (g_str_equal (name, "plug"))
+    return station_engine_plug (engine, error);
+  if (g_str_equal (name, "unplug"))
+    return station_engine_unplug (engine, error);
+  station_engine_set_ko (engine, g_str_equal (name, "ko"));
+  return TRUE;
+}
+
+static gboolean
+engine_request_command (gpointer         engine,
+                        EvHeadlessCall  *call,
+                        GError         **error)
+{
+  g_autofree char *request_id = station_engine_request_supply (engine, call->words[1], error);
+
+  return request_id != NULL;
+}
+
+static const EvHeadlessCommand engine_commands[] = {
+  { "plug", 0, 0, engine_act_command },
+  { "unplug", 0, 0, engine_act_command },
+  { "ko", 0, 0, engine_act_command },
+  { "ok", 0, 0, engine_act_command },
+  { N_("request [DRIVER]"), 0, 1, engine_request_command },
+  { "status", 0, 0, engine_status_command },
+  { "help", 0, 0, ev_headless_command_help },
+  { "quit", 0, 0, ev_headless_command_quit },
+  { NULL }
 };
 
 /**
@@ -340,41 +361,26 @@ station_headless_engine_command (StationEngine *engine,
                                  const char    *line,
                                  gboolean      *out_quit)
 {
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) words = NULL;
-  guint n = 0;
-  gboolean ok = TRUE;
-
-  *out_quit = FALSE;
-  words = ev_headless_split_words (line, &n);
-  if (n == 0 ||
-      common_command (words, n, engine_commands, station_headless_engine_status_fields (engine), out_quit))
-    return NULL;
-
-  if (g_str_equal (words[0], "plug") && n == 1)
-    ok = station_engine_plug (engine, &error);
-  else if (g_str_equal (words[0], "unplug") && n == 1)
-    ok = station_engine_unplug (engine, &error);
-  else if ((g_str_equal (words[0], "ko") || g_str_equal (words[0], "ok")) && n == 1)
-    station_engine_set_ko (engine, g_str_equal (words[0], "ko"));
-  else if (g_str_equal (words[0], "request") && n <= 2)
-    {
-      g_autofree char *request_id = station_engine_request_supply (engine, words[1], &error);
-
-      ok = request_id != NULL;
-    }
-  else
-    {
-      g_autofree char *stripped = g_strstrip (g_strdup (line));
-
-      return g_strdup_printf (_("Unknown command “%s” (commands: plug, unplug, ko, ok, request [DRIVER], status, help, quit)"),
-                              stripped);
-    }
-
-  return ok ? NULL : g_strdup (error->message);
+  return ev_headless_dispatch (engine_commands, engine, line, out_quit);
 }
 
-static const char * const monitor_commands[] = { "status", "help", "quit", NULL };
+static gboolean
+monitor_status_command (gpointer         monitor,
+                        EvHeadlessCall  *call,
+                        GError         **error)
+{
+  g_autoptr(JsonObject) fields = station_headless_monitor_status_fields (monitor);
+
+  ev_headless_print_event ("status", fields);
+  return TRUE;
+}
+
+static const EvHeadlessCommand monitor_commands[] = {
+  { "status", 0, 0, monitor_status_command },
+  { "help", 0, 0, ev_headless_command_help },
+  { "quit", 0, 0, ev_headless_command_quit },
+  { NULL }
+};
 
 /**
  * station_headless_monitor_command:
@@ -392,18 +398,7 @@ station_headless_monitor_command (StationMonitor *monitor,
                                   const char     *line,
                                   gboolean       *out_quit)
 {
-  g_auto(GStrv) words = NULL;
-  g_autofree char *stripped = NULL;
-  guint n = 0;
-
-  *out_quit = FALSE;
-  words = ev_headless_split_words (line, &n);
-  if (n == 0 ||
-      common_command (words, n, monitor_commands, station_headless_monitor_status_fields (monitor), out_quit))
-    return NULL;
-
-  stripped = g_strstrip (g_strdup (line));
-  return g_strdup_printf (_("Unknown command “%s” (commands: status, help, quit)"), stripped);
+  return ev_headless_dispatch (monitor_commands, monitor, line, out_quit);
 }
 
 static gboolean
@@ -416,12 +411,6 @@ static void
 engine_shutdown (gpointer core)
 {
   station_engine_shutdown (core);
-}
-
-static char *
-engine_command (gpointer core, const char *line, gboolean *out_quit)
-{
-  return station_headless_engine_command (core, line, out_quit);
 }
 
 static JsonObject *
@@ -442,12 +431,6 @@ monitor_shutdown (gpointer core)
   station_monitor_shutdown (core);
 }
 
-static char *
-monitor_command (gpointer core, const char *line, gboolean *out_quit)
-{
-  return station_headless_monitor_command (core, line, out_quit);
-}
-
 static JsonObject *
 monitor_event_to_json (gpointer core, EvEvent *event)
 {
@@ -464,7 +447,8 @@ int
 station_headless_run_engine (StationEngine *engine)
 {
   static const EvHeadlessRole role = {
-    "ev-station", engine_start, engine_shutdown, engine_command, engine_event_to_json
+    .program = "ev-station", .start = engine_start, .shutdown = engine_shutdown,
+    .event_to_json = engine_event_to_json, .commands = engine_commands,
   };
 
   return ev_headless_run (engine, &role);
@@ -480,7 +464,8 @@ int
 station_headless_run_monitor (StationMonitor *monitor)
 {
   static const EvHeadlessRole role = {
-    "ev-station", monitor_start, monitor_shutdown, monitor_command, monitor_event_to_json
+    .program = "ev-station", .start = monitor_start, .shutdown = monitor_shutdown,
+    .event_to_json = monitor_event_to_json, .commands = monitor_commands,
   };
 
   return ev_headless_run (monitor, &role);
