@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ev-json.h"
+#include "ev-ocpp-keys.h"
 #include "ev-ocpp-message.h"
 #include "ev-ocpp-schema.h"
 #include "station-ocpp-fleet.h"
@@ -77,6 +78,8 @@ struct _StationOcppFleet
   StationOcppFleetConfig config;
   char         *url;
   char         *prefix;
+  char         *password;       /* every charger's key, or NULL */
+  GHashTable   *keys;           /* CP id → its key, or NULL */
   SoupSession  *session;
   GCancellable *cancellable;     /* of the handshakes */
   EvOcppSchema *schema;
@@ -683,6 +686,15 @@ charger_connect (Charger *cp)
   g_autofree char *uri = g_strconcat (fleet->url, "/", id, NULL);
   g_autoptr (SoupMessage) msg = soup_message_new ("GET", uri);
   const char *protocols[] = { "ocpp1.6", NULL };
+  const char *key = fleet->keys != NULL ? g_hash_table_lookup (fleet->keys, id) : NULL;
+
+  /* Sent with the first request, as chargers do, not after a 401. */
+  if (key != NULL || fleet->password != NULL)
+    {
+      g_autofree char *credentials = ev_ocpp_basic_auth_encode (id, key != NULL ? key : fleet->password);
+
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", credentials);
+    }
 
   cp->phase = PHASE_CONNECTING;
   fleet->handshakes++;
@@ -790,6 +802,8 @@ station_ocpp_fleet_new (const StationOcppFleetConfig  *config,
 {
   g_autoptr (GUri) uri = NULL;
   g_autoptr (StationOcppFleet) self = NULL;
+  g_autoptr (GHashTable) keys = NULL;
+  g_autoptr (GTlsDatabase) database = NULL;
   const char *scheme;
 
   g_return_val_if_fail (config->count > 0, NULL);
@@ -805,8 +819,18 @@ station_ocpp_fleet_new (const StationOcppFleetConfig  *config,
       return NULL;
     }
 
+  if ((config->password != NULL && !ev_ocpp_validate_key (config->password, error)) ||
+      (config->keys_file != NULL && (keys = ev_ocpp_keys_load (config->keys_file, error)) == NULL) ||
+      (config->tls_ca != NULL && (database = g_tls_file_database_new (config->tls_ca, error)) == NULL))
+    return NULL;
+
   self = g_object_new (STATION_TYPE_OCPP_FLEET, NULL);
   self->config = *config;
+  self->password = g_strdup (config->password);
+  self->keys = g_steal_pointer (&keys);
+  self->config.password = self->password;
+  self->config.keys_file = NULL;
+  self->config.tls_ca = NULL;
   self->url = g_strdup (config->url);
   if (g_str_has_suffix (self->url, "/"))
     self->url[strlen (self->url) - 1] = '\0';
@@ -821,6 +845,8 @@ station_ocpp_fleet_new (const StationOcppFleetConfig  *config,
                                                  NULL);
   /* A load tool talks to the CSMS it is given, never through a proxy. */
   soup_session_set_proxy_resolver (self->session, NULL);
+  if (database != NULL)
+    soup_session_set_tls_database (self->session, database);
   self->chargers = g_new0 (Charger, config->count);
   for (guint i = 0; i < config->count; i++)
     {
@@ -890,6 +916,8 @@ station_ocpp_fleet_finalize (GObject *object)
   g_clear_pointer (&self->rtt.samples, g_array_unref);
   g_free (self->url);
   g_free (self->prefix);
+  g_free (self->password);
+  g_clear_pointer (&self->keys, g_hash_table_unref);
   G_OBJECT_CLASS (station_ocpp_fleet_parent_class)->finalize (object);
 }
 
