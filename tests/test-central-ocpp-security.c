@@ -95,6 +95,21 @@ test_basic_auth (void)
     }
 }
 
+static void
+test_path_cp_id (void)
+{
+  g_autofree char *plain = central_ocpp_path_cp_id ("/ocpp/CP-1");
+  g_autofree char *escaped = central_ocpp_path_cp_id ("/ocpp/CP%2D2");
+
+  g_assert_cmpstr (plain, ==, "CP-1");
+  g_assert_cmpstr (escaped, ==, "CP-2");
+  g_assert_null (central_ocpp_path_cp_id ("/ocpp/"));
+  g_assert_null (central_ocpp_path_cp_id ("/ocpp"));
+  g_assert_null (central_ocpp_path_cp_id ("/ocpp/a/b"));
+  g_assert_null (central_ocpp_path_cp_id ("/ocpp/not%20an%20id"));
+  g_assert_null (central_ocpp_path_cp_id ("/other/CP1"));
+}
+
 static char *
 write_keys (const char *dir)
 {
@@ -159,7 +174,8 @@ core_start (Fixture  *f,
             gboolean  auto_approve)
 {
   g_autofree char *db = NULL;
-  g_autofree char *group = g_strdup_printf ("ocpp-security-%s", g_uuid_string_random ());
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autofree char *group = g_strconcat ("ocpp-security-", uuid, NULL);
   g_autoptr(GError) error = NULL;
 
   f->tmpdir = ev_test_make_tmpdir ();
@@ -419,6 +435,7 @@ main (int argc, char **argv)
   g_test_add_func ("/central-ocpp-security/keys-parse", test_keys_parse);
   g_test_add_func ("/central-ocpp-security/basic-auth", test_basic_auth);
   g_test_add_func ("/central-ocpp-security/keys-check", test_keys_check);
+  g_test_add_func ("/central-ocpp-security/path-cp-id", test_path_cp_id);
   g_test_add_func ("/central-ocpp-security/handshake-auth", test_handshake_auth);
   g_test_add_func ("/central-ocpp-security/wrong-keys-back-off", test_wrong_keys_back_off);
   g_test_add_func ("/central-ocpp-security/boot-budget", test_boot_budget);

@@ -10,6 +10,7 @@
 #include <gnutls/gnutls.h>
 
 #include "central-core-private.h"
+#include "central-ocpp.h"
 #include "central-ocpp-security.h"
 #include "ev-address.h"
 #include "ev-ocpp-keys.h"
@@ -155,6 +156,25 @@ central_ocpp_check_listen (const char  *listen,
       return FALSE;
     }
   return TRUE;
+}
+
+/**
+ * central_ocpp_path_cp_id:
+ * @path: a request's path
+ *
+ * Returns: (transfer full) (nullable): the CP id of a path
+ *   `/ocpp/<CP_ID>` (unescaped), or %NULL if it has no valid one
+ */
+char *
+central_ocpp_path_cp_id (const char *path)
+{
+  g_autofree char *cp_id = NULL;
+
+  if (g_str_has_prefix (path, CENTRAL_OCPP_PATH "/"))
+    cp_id = g_uri_unescape_string (path + strlen (CENTRAL_OCPP_PATH "/"), "/");
+  if (!ev_protocol_is_valid_id (cp_id))
+    return NULL;
+  return g_steal_pointer (&cp_id);
 }
 
 static void

@@ -26,6 +26,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CentralOcppKeys, central_ocpp_keys_free)
 gboolean         central_ocpp_check_listen   (const char       *listen,
                                               gboolean          secured,
                                               GError          **error);
+char            *central_ocpp_path_cp_id     (const char       *path);
 guint            central_ocpp_authorize      (CentralCore      *core,
                                               CentralOcppKeys  *keys,
                                               const char       *cp_id,

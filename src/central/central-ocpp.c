@@ -197,12 +197,12 @@ register_cp (Charger    *charger,
                             .peer = charger->peer, .pending = !core->auto_approve };
   CpRecord *rec;
 
-  /* The token is for the framed protocol; an OCPP charger of security
-   * profile 2 would present it as its Basic auth password. */
   /* The limits of a monitor's registration (central-links.c). */
   if ((!core->auto_approve && central_check_too_many_pending (core, charger->peer, charger->cp_id)) ||
       !central_take_register_budget (core, charger->peer, charger->cp_id))
     return NULL;
+  /* The token is for the framed protocol: an OCPP charger proves its CP
+   * id with its key from --ocpp-keys (central-ocpp-security.c). */
   token = ev_store_register_cp_pending (core->store, charger->cp_id, location, price,
                                         NULL, !core->auto_approve, &error);
   if (token == NULL)
@@ -441,32 +441,6 @@ closed_cb (SoupWebsocketConnection *ws,
   g_hash_table_remove (self->chargers, &link_id);
 }
 
-/* The CP id of a path /ocpp/<CP_ID>, or %NULL. */
-static char *
-path_cp_id (const char *path)
-{
-  g_autofree char *cp_id = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (g_str_has_prefix (path, CENTRAL_OCPP_PATH "/"))
-    cp_id = g_uri_unescape_string (path + strlen (CENTRAL_OCPP_PATH "/"), "/");
-  if (cp_id == NULL || !ev_protocol_validate_cp_id (cp_id, "cp_id", &error))
-    {
-      g_debug ("OCPP connection to %s refused: %s", path,
-               error != NULL ? error->message : "no charge point id");
-      return NULL;
-    }
-  return g_steal_pointer (&cp_id);
-}
-
-static char *
-peer_of (SoupServerMessage *msg)
-{
-  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
-
-  return remote != NULL ? g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (remote)) : g_strdup ("?");
-}
-
 /* Before the upgrade: with keys, a charger proves its CP id by Basic
  * auth (central-ocpp-security.c), or hears 401 (or 429 while its id or
  * address backs off) and never gets a WebSocket. */
@@ -481,16 +455,18 @@ handshake_cb (SoupServer        *server,
   g_autofree char *cp_id = NULL;
   g_autofree char *peer = NULL;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
   guint status;
 
   if (self->keys == NULL)
     return;
-  if ((cp_id = path_cp_id (path)) == NULL)
+  /* websocket_cb() closes a link without a valid CP id. */
+  if ((cp_id = central_ocpp_path_cp_id (path)) == NULL)
     {
       soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
       return;
     }
-  peer = peer_of (msg);
+  peer = remote != NULL ? g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (remote)) : g_strdup ("?");
   status = central_ocpp_authorize (self->core, self->keys, cp_id, peer,
                                    soup_message_headers_get_one (headers, "Authorization"));
   if (status == SOUP_STATUS_UNAUTHORIZED)
@@ -508,11 +484,17 @@ websocket_cb (SoupServer              *server,
               gpointer                 user_data)
 {
   CentralOcpp *self = user_data;
-  g_autofree char *cp_id = path_cp_id (path);
+  g_autofree char *cp_id = NULL;
+  g_autoptr(GError) error = NULL;
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
   Charger *charger;
 
-  if (cp_id == NULL)
+  if (g_str_has_prefix (path, CENTRAL_OCPP_PATH "/"))
+    cp_id = g_uri_unescape_string (path + strlen (CENTRAL_OCPP_PATH "/"), "/");
+  if (cp_id == NULL || !ev_protocol_validate_cp_id (cp_id, "cp_id", &error))
     {
+      g_debug ("OCPP connection to %s refused: %s", path,
+               error != NULL ? error->message : "no charge point id");
       soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
                                        "the path is /ocpp/<charge point id>");
       return;
@@ -522,7 +504,8 @@ websocket_cb (SoupServer              *server,
   charger->ocpp = self;
   charger->link_id = OCPP_LINK_ID_BASE + ++self->next_id;
   charger->cp_id = g_steal_pointer (&cp_id);
-  charger->peer = peer_of (msg);
+  charger->peer = remote != NULL ? g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (remote))
+                                 : g_strdup ("?");
   charger->ws = g_object_ref (ws);
   g_signal_connect (ws, "message", G_CALLBACK (message_cb), charger);
   g_signal_connect (ws, "closed", G_CALLBACK (closed_cb), charger);
