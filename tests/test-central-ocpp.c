@@ -3,8 +3,8 @@
 
 #include "config.h"
 
-#include "central-ocpp.h"
 #include "central-ocpp-security.h"
+#include "central-ocpp.h"
 
 static void
 test_status_mapping (void)
