@@ -173,5 +173,25 @@ def test_listen_rules(net):
           "no reason given: %s", proc.stderr_tail())
 
 
+def test_fleet_bad_credentials(net):
+    """The fleet refuses, with the reason and exit 2, a key that is not
+    one, a key file with a bad line (naming it, not the key), and a CA
+    file it cannot read."""
+    pki = make_pki(net)
+    with open(pki("bad-keys"), "w") as f:
+        f.write("TL00001 %s\nTL00002 short-key\n" % KEYS["TL00001"])
+    cases = [(["--ocpp-password", "short-key"], "16 to 40"),
+             (["--ocpp-keys", pki("bad-keys")], "line 2"),
+             (["--tls-ca", pki("missing.pem")], "missing.pem")]
+    for args, reason in cases:
+        proc = net.spawn("fleet-bad", [program("EV_STATION"), "fleet", "--ocpp", "wss://127.0.0.1:1/ocpp",
+                                       "--count", "1", *args])
+        status = proc.wait_exit()
+        error = proc.find("error")
+        check(status == 2 and error and reason in error[0]["message"], "%s: exit %s, %s", args, status, error)
+        check(KEYS["TL00001"] not in json.dumps(error), "%s: a key in the error", args)
+
+
 if __name__ == "__main__":
-    sys.exit(run([test_fleet_with_keys, test_handshakes_by_hand, test_listen_rules]))
+    sys.exit(run([test_fleet_with_keys, test_handshakes_by_hand, test_listen_rules,
+                  test_fleet_bad_credentials]))
