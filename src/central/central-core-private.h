@@ -193,6 +193,7 @@ struct _CentralCore
   CentralMonitorServer *server;
   GSource *silence_source;
   char *ocpp_listen;          /* --ocpp-listen, or NULL */
+  char *ocpp_keys;            /* --ocpp-keys: the chargers' Basic auth keys, or NULL */
   struct _CentralOcpp *ocpp;  /* the OCPP 1.6-J endpoint (central-ocpp.c) */
 
   /* The database could not be written (disk full, I/O error): the
@@ -321,6 +322,18 @@ void central_check_forgotten_supply (CentralCore *self, CpRecord *rec);
 double central_registration_price (CentralCore *self);
 
 void central_disconnect_cp (CentralCore *self, CpRecord *rec, const char *reason);
+
+/* The per-address and per-id limits of central-links.c, for any link
+ * that names its peer "ADDR:PORT" (a monitor's, an OCPP charger's). */
+char *central_peer_address (const char *peer);
+
+gboolean central_check_rate_limited (CentralCore *self, const char *from, const char *cp_id);
+
+void central_count_token_failure (CentralCore *self, const char *from, const char *cp_id);
+
+gboolean central_check_too_many_pending (CentralCore *self, const char *from, const char *cp_id);
+
+gboolean central_take_register_budget (CentralCore *self, const char *from, const char *cp_id);
 
 extern const CentralMonitorServerCallbacks central_server_callbacks;
 

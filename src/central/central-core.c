@@ -431,6 +431,39 @@ central_core_set_ocpp_listen (CentralCore *self,
 }
 
 /**
+ * central_core_get_ocpp_port:
+ * @self: a core
+ *
+ * Returns: the port of the OCPP endpoint, or 0 when it has none
+ */
+guint
+central_core_get_ocpp_port (CentralCore *self)
+{
+  g_return_val_if_fail (CENTRAL_IS_CORE (self), 0);
+
+  return self->ocpp != NULL ? central_ocpp_get_port (self->ocpp) : 0;
+}
+
+/**
+ * central_core_set_ocpp_keys:
+ * @self: a core, not started
+ * @path: (nullable): the OCPP chargers' key file (docs/ocpp.md), or %NULL
+ *
+ * Makes the OCPP endpoint ask every charger for its key (HTTP Basic auth,
+ * security profile 2); read when the core starts.
+ */
+void
+central_core_set_ocpp_keys (CentralCore *self,
+                            const char  *path)
+{
+  g_return_if_fail (CENTRAL_IS_CORE (self));
+  g_return_if_fail (!self->started);
+
+  g_free (self->ocpp_keys);
+  self->ocpp_keys = g_strdup (path);
+}
+
+/**
  * central_core_flush:
  * @self: a started core
  * @error: return location for an error
@@ -628,6 +661,7 @@ central_core_finalize (GObject *object)
   g_clear_object (&self->history);
   g_free (self->listen);
   g_free (self->ocpp_listen);
+  g_free (self->ocpp_keys);
   g_free (self->tls_cert);
   g_free (self->tls_key);
   g_free (self->tls_client_ca);

@@ -244,8 +244,8 @@ backoff_us (CentralCore *self,
 
 /* The address of a peer "ADDR:PORT" or "[ADDR]:PORT", without the port
  * and brackets. */
-static char *
-peer_address (const char *peer)
+char *
+central_peer_address (const char *peer)
 {
   const char *colon = strrchr (peer, ':');
   g_autofree char *host = colon != NULL ? g_strndup (peer, colon - peer) : g_strdup (peer);
@@ -270,12 +270,12 @@ prune_peer_limits (CentralCore *self)
       g_hash_table_iter_remove (&iter);
 }
 
-/* The limits of @link's address, or %NULL if it is exempt. */
+/* The limits of @peer's address, or %NULL if it is exempt. */
 static PeerLimit *
 peer_limit_of (CentralCore *self,
-               Link        *link)
+               const char  *peer)
 {
-  g_autofree char *address = peer_address (link->peer);
+  g_autofree char *address = central_peer_address (peer);
   PeerLimit *limit;
 
   if (!self->limit_loopback)
@@ -299,16 +299,16 @@ peer_limit_of (CentralCore *self,
   return limit;
 }
 
-/* A wrong token for @cp_id from @link: after a few in a row the CP id
- * backs off, and after a few more from one address (whatever the ids)
- * the address does. */
-static void
-count_token_failure (CentralCore *self,
-                     Link        *link,
-                     const char  *cp_id)
+/* A wrong token (or OCPP key) for @cp_id from @from: after a few in a
+ * row the CP id backs off, and after a few more from one address
+ * (whatever the ids) the address does. */
+void
+central_count_token_failure (CentralCore *self,
+                             const char  *from,
+                             const char  *cp_id)
 {
   AuthLimit *limit = ensure_auth_limit (self, cp_id);
-  PeerLimit *peer = peer_limit_of (self, link);
+  PeerLimit *peer = peer_limit_of (self, from);
   gint64 now = g_get_monotonic_time ();
 
   if (peer != NULL)
@@ -330,41 +330,54 @@ count_token_failure (CentralCore *self,
 static void
 emit_throttled (CentralCore  *self,
                 LogThrottle  *throttle,
-                Link         *link,
+                const char   *peer,
                 const char   *cp_id,
                 EvLinkReason  reason,
                 const char   *format)
 {
   g_autofree char *message = NULL;
-  CentralEventData data = { .cp_id = cp_id, .reason = ev_link_reason_to_string (reason), .peer = link->peer };
+  CentralEventData data = { .cp_id = cp_id, .reason = ev_link_reason_to_string (reason), .peer = peer };
 
   guint count;
 
   if (!central_log_throttle_take (throttle, AUTH_LOG_INTERVAL_US, &count))
     return;
-  message = g_strdup_printf (format, cp_id != NULL ? cp_id : "?", link->peer, count);
+  message = g_strdup_printf (format, cp_id != NULL ? cp_id : "?", peer, count);
   central_emit (self, CENTRAL_EVENT_AUTH_DENIED, CENTRAL_LOG_WARNING, message, &data);
 }
 
-/* Answers `rate-limited` while @cp_id, or @link's address, backs off;
- * the log hears of it once per interval, with how many there were. */
+/* Whether @cp_id, or @from's address, backs off after wrong tokens (or
+ * OCPP keys); the log hears of it once per interval, with how many
+ * attempts there were. */
+gboolean
+central_check_rate_limited (CentralCore *self,
+                            const char  *from,
+                            const char  *cp_id)
+{
+  AuthLimit *limit = g_hash_table_lookup (self->auth_limits, cp_id);
+  PeerLimit *peer = peer_limit_of (self, from);
+  gint64 now = g_get_monotonic_time ();
+
+  if (peer != NULL && peer->blocked_until_us > now)
+    emit_throttled (self, &peer->rate_limited, from, cp_id, EV_LINK_REASON_RATE_LIMITED,
+                    _("Denied charging point %s from %s: too many wrong tokens from this address (rate-limited attempts since the last report: %u)"));
+  else if (limit != NULL && limit->blocked_until_us > now)
+    emit_throttled (self, &limit->rate_limited, from, cp_id, EV_LINK_REASON_RATE_LIMITED,
+                    _("Denied charging point %s from %s: too many wrong tokens (rate-limited attempts since the last report: %u)"));
+  else
+    return FALSE;
+  return TRUE;
+}
+
+/* Answers `rate-limited` while @cp_id, or @link's address, backs off. */
 static gboolean
 refuse_rate_limited (CentralCore *self,
                      Link        *link,
                      const char  *cp_id)
 {
-  AuthLimit *limit = g_hash_table_lookup (self->auth_limits, cp_id);
-  PeerLimit *peer = peer_limit_of (self, link);
   g_autoptr(EvLinkResponse) response = NULL;
-  gint64 now = g_get_monotonic_time ();
 
-  if (peer != NULL && peer->blocked_until_us > now)
-    emit_throttled (self, &peer->rate_limited, link, cp_id, EV_LINK_REASON_RATE_LIMITED,
-                    _("Denied charging point %s from %s: too many wrong tokens from this address (rate-limited attempts since the last report: %u)"));
-  else if (limit != NULL && limit->blocked_until_us > now)
-    emit_throttled (self, &limit->rate_limited, link, cp_id, EV_LINK_REASON_RATE_LIMITED,
-                    _("Denied charging point %s from %s: too many wrong tokens (rate-limited attempts since the last report: %u)"));
-  else
+  if (!central_check_rate_limited (self, link->peer, cp_id))
     return FALSE;
 
   response = ev_link_response_new_denied (EV_LINK_REASON_RATE_LIMITED);
@@ -391,23 +404,22 @@ refuse_already_connected (CentralCore *self,
 
   response = ev_link_response_new_denied (EV_LINK_REASON_ALREADY_CONNECTED);
   respond (self, link->id, response);
-  emit_throttled (self, &ensure_auth_limit (self, cp_id)->already_connected, link, cp_id,
+  emit_throttled (self, &ensure_auth_limit (self, cp_id)->already_connected, link->peer, cp_id,
                   EV_LINK_REASON_ALREADY_CONNECTED,
                   _("Denied charging point %s from %s: it is connected on another link (refused attempts since the last report: %u)"));
   count_link_failure (self, link);
   return TRUE;
 }
 
-/* Answers `too-many-pending` when registering one more CP would leave
- * more than the operator may be asked to sort through awaiting approval:
- * from @link's address, or in all. */
-static gboolean
-refuse_too_many_pending (CentralCore *self,
-                         Link        *link,
-                         const char  *cp_id)
+/* Whether registering one more CP would leave more than the operator may
+ * be asked to sort through awaiting approval: from @from's address, or in
+ * all; the log hears of such refusals once per interval. */
+gboolean
+central_check_too_many_pending (CentralCore *self,
+                                const char  *from,
+                                const char  *cp_id)
 {
-  g_autofree char *address = peer_address (link->peer);
-  g_autoptr(EvLinkResponse) response = NULL;
+  g_autofree char *address = central_peer_address (from);
   guint total = 0, from_address = 0;
   GHashTableIter iter;
   CpRecord *rec;
@@ -422,22 +434,34 @@ refuse_too_many_pending (CentralCore *self,
   if (total < PENDING_TOTAL && from_address < PENDING_PER_ADDRESS)
     return FALSE;
 
-  response = ev_link_response_new_denied (EV_LINK_REASON_TOO_MANY_PENDING);
-  respond (self, link->id, response);
-  emit_throttled (self, &self->pending_throttle, link, cp_id, EV_LINK_REASON_TOO_MANY_PENDING,
+  emit_throttled (self, &self->pending_throttle, from, cp_id, EV_LINK_REASON_TOO_MANY_PENDING,
                   _("Denied charging point %s from %s: too many charging points await approval (refused registrations since the last report: %u)"));
   return TRUE;
 }
 
-/* Whether @link's address may register one new CP id now (and takes it
- * from its budget); otherwise answers `rate-limited`. */
+/* Answers `too-many-pending` when one more CP may not await approval. */
 static gboolean
-take_register_budget (CentralCore *self,
-                      Link        *link,
-                      const char  *cp_id)
+refuse_too_many_pending (CentralCore *self,
+                         Link        *link,
+                         const char  *cp_id)
 {
-  PeerLimit *peer = peer_limit_of (self, link);
   g_autoptr(EvLinkResponse) response = NULL;
+
+  if (!central_check_too_many_pending (self, link->peer, cp_id))
+    return FALSE;
+  response = ev_link_response_new_denied (EV_LINK_REASON_TOO_MANY_PENDING);
+  respond (self, link->id, response);
+  return TRUE;
+}
+
+/* Whether @from's address may register one new CP id now (and takes it
+ * from its budget); the log hears of refusals once per interval. */
+gboolean
+central_take_register_budget (CentralCore *self,
+                              const char  *from,
+                              const char  *cp_id)
+{
+  PeerLimit *peer = peer_limit_of (self, from);
   gint64 now = g_get_monotonic_time ();
 
   if (peer == NULL)
@@ -452,10 +476,24 @@ take_register_budget (CentralCore *self,
       return TRUE;
     }
 
+  emit_throttled (self, &peer->rate_limited, from, cp_id, EV_LINK_REASON_RATE_LIMITED,
+                  _("Denied charging point %s from %s: too many registrations from this address (rate-limited attempts since the last report: %u)"));
+  return FALSE;
+}
+
+/* Whether @link's address may register one new CP id now; otherwise
+ * answers `rate-limited`. */
+static gboolean
+take_register_budget (CentralCore *self,
+                      Link        *link,
+                      const char  *cp_id)
+{
+  g_autoptr(EvLinkResponse) response = NULL;
+
+  if (central_take_register_budget (self, link->peer, cp_id))
+    return TRUE;
   response = ev_link_response_new_denied (EV_LINK_REASON_RATE_LIMITED);
   respond (self, link->id, response);
-  emit_throttled (self, &peer->rate_limited, link, cp_id, EV_LINK_REASON_RATE_LIMITED,
-                  _("Denied charging point %s from %s: too many registrations from this address (rate-limited attempts since the last report: %u)"));
   return FALSE;
 }
 
@@ -503,7 +541,7 @@ handle_auth (CentralCore         *self,
       respond (self, link->id, response);
       emit_auth_denied (self, link, request->cp_id, reason);
       if (reason == EV_LINK_REASON_BAD_TOKEN)
-        count_token_failure (self, link, request->cp_id);
+        central_count_token_failure (self, link->peer, request->cp_id);
       count_link_failure (self, link);
       return;
     }
@@ -614,7 +652,7 @@ handle_register (CentralCore         *self,
       ev_charging_point_set_pending (cp, !self->auto_approve);
       rec = central_add_cp (self, cp);
       if (!self->auto_approve)
-        rec->pending_address = peer_address (link->peer);
+        rec->pending_address = central_peer_address (link->peer);
     }
   else
     {

@@ -9,6 +9,7 @@
 
 #include "central-core-private.h"
 #include "central-ocpp.h"
+#include "central-ocpp-security.h"
 #include "ev-ocpp-message.h"
 #include "ev-ocpp-schema.h"
 
@@ -18,6 +19,7 @@ struct _CentralOcpp
 {
   CentralCore *core;          /* not owned: the core owns this */
   SoupServer *server;
+  CentralOcppKeys *keys;      /* Basic auth on the handshake, or NULL */
   EvOcppSchema *schema;
   GHashTable *chargers;       /* &Charger.link_id → Charger */
   guint64 next_id;

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "central-ocpp-private.h"
+#include "central-ocpp-security.h"
 #include "ev-address.h"
 
 /* OCPP link ids live apart from the monitor server's (a counter from 1),
@@ -86,39 +87,6 @@ guint
 central_ocpp_heartbeat_interval (guint silence_timeout_ms)
 {
   return MAX (silence_timeout_ms / 2000, 1);
-}
-
-/**
- * central_ocpp_check_listen:
- * @listen: "ADDR:PORT"
- * @error: return location for an error
- *
- * Plain WebSocket carries no secret and proves no identity (security
- * profile 1 of OCPP), so the endpoint listens on loopback addresses only
- * (docs/security.md).
- *
- * Returns: %TRUE if @listen is a loopback "ADDR:PORT"
- */
-gboolean
-central_ocpp_check_listen (const char  *listen,
-                           GError     **error)
-{
-  g_autofree char *host = NULL;
-  g_autoptr(GInetAddress) address = NULL;
-  guint16 port;
-
-  if (!ev_address_split (listen, &host, &port, error))
-    return FALSE;
-  address = g_inet_address_new_from_string (host);
-  if (g_strcmp0 (host, "localhost") != 0 &&
-      (address == NULL || !g_inet_address_get_is_loopback (address)))
-    {
-      g_set_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_INVALID_ARGUMENT,
-                   _("The OCPP endpoint has no TLS yet: it listens on a loopback address only, not on “%s”"),
-                   host);
-      return FALSE;
-    }
-  return TRUE;
 }
 
 /* Sending ------------------------------------------------------------------ */
@@ -238,7 +206,7 @@ boot_location (JsonObject *payload)
 }
 
 /* A CP id Central has never seen: registered, pending unless
- * --auto-approve. Returns %NULL if the store refused. */
+ * --auto-approve. Returns %NULL if the limits or the store refused. */
 static CpRecord *
 register_cp (Charger    *charger,
              JsonObject *payload)
@@ -254,8 +222,12 @@ register_cp (Charger    *charger,
                             .peer = charger->peer, .pending = !core->auto_approve };
   CpRecord *rec;
 
-  /* The token is for the framed protocol; an OCPP charger of security
-   * profile 2 would present it as its Basic auth password. */
+  /* The limits of a monitor's registration (central-links.c). */
+  if ((!core->auto_approve && central_check_too_many_pending (core, charger->peer, charger->cp_id)) ||
+      !central_take_register_budget (core, charger->peer, charger->cp_id))
+    return NULL;
+  /* The token is for the framed protocol: an OCPP charger proves its CP
+   * id with its key from --ocpp-keys (central-ocpp-security.c). */
   token = ev_store_register_cp_pending (core->store, charger->cp_id, location, price,
                                         NULL, !core->auto_approve, &error);
   if (token == NULL)
@@ -271,6 +243,8 @@ register_cp (Charger    *charger,
   ev_charging_point_set_price (cp, price);
   ev_charging_point_set_pending (cp, !core->auto_approve);
   rec = central_add_cp (core, cp);
+  if (!core->auto_approve)
+    rec->pending_address = central_peer_address (charger->peer);
 
   if (core->auto_approve)
     message = g_strdup_printf (_("Charging point %s registered at %s (%.2f €/kWh)"),
@@ -544,6 +518,41 @@ closed_cb (SoupWebsocketConnection *ws,
   g_hash_table_remove (self->chargers, &link_id);
 }
 
+/* Before the upgrade: with keys, a charger proves its CP id by Basic
+ * auth (central-ocpp-security.c), or hears 401 (or 429 while its id or
+ * address backs off) and never gets a WebSocket. */
+static void
+handshake_cb (SoupServer        *server,
+              SoupServerMessage *msg,
+              const char        *path,
+              GHashTable        *query,
+              gpointer           user_data)
+{
+  CentralOcpp *self = user_data;
+  g_autofree char *cp_id = NULL;
+  g_autofree char *peer = NULL;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+  guint status;
+
+  if (self->keys == NULL)
+    return;
+  /* websocket_cb() closes a link without a valid CP id. */
+  if ((cp_id = central_ocpp_path_cp_id (path)) == NULL)
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      return;
+    }
+  peer = remote != NULL ? g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (remote)) : g_strdup ("?");
+  status = central_ocpp_authorize (self->core, self->keys, cp_id, peer,
+                                   soup_message_headers_get_one (headers, "Authorization"));
+  if (status == SOUP_STATUS_UNAUTHORIZED)
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                  "WWW-Authenticate", "Basic realm=\"ev-central\", charset=\"UTF-8\"");
+  if (status != 0)
+    soup_server_message_set_status (msg, status, NULL);
+}
+
 static void
 websocket_cb (SoupServer              *server,
               SoupServerMessage       *msg,
@@ -642,8 +651,13 @@ core_event_cb (CentralCore  *core,
 /**
  * central_ocpp_new:
  * @core: the core the chargers are CPs of
- * @listen: "ADDR:PORT" on a loopback address; port 0 picks one
+ * @listen: "ADDR:PORT"; port 0 picks one
  * @error: return location for an error
+ *
+ * With the core's certificate (the monitor port's) the endpoint speaks
+ * TLS; with the core's OCPP key file every handshake needs Basic auth;
+ * with neither or one of them, @listen must be a loopback address
+ * (central_ocpp_check_listen()).
  *
  * Returns: (transfer full) (nullable): the endpoint, listening
  */
@@ -656,11 +670,18 @@ central_ocpp_new (CentralCore  *core,
   g_autofree char *host = NULL;
   g_autoptr(GSocketAddress) address = NULL;
   g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(CentralOcppKeys) keys = NULL;
   CentralOcpp *self;
   GSList *listeners;
   guint16 port;
 
-  if (!central_ocpp_check_listen (listen, error) ||
+  if (core->tls_cert != NULL &&
+      (certificate = g_tls_certificate_new_from_files (core->tls_cert, core->tls_key, error)) == NULL)
+    return NULL;
+  if (core->ocpp_keys != NULL && (keys = central_ocpp_keys_load (core->ocpp_keys, error)) == NULL)
+    return NULL;
+  if (!central_ocpp_check_listen (listen, certificate != NULL && keys != NULL, error) ||
       !ev_address_split (listen, &host, &port, error))
     return NULL;
   address = g_inet_socket_address_new_from_string (g_str_equal (host, "localhost") ? "127.0.0.1" : host,
@@ -671,10 +692,13 @@ central_ocpp_new (CentralCore  *core,
   self->schema = g_object_ref (ev_ocpp_schema_get_default ());
   self->chargers = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
                                           (GDestroyNotify) charger_free);
-  self->server = soup_server_new ("server-header", "ev-central", NULL);
+  self->keys = g_steal_pointer (&keys);
+  self->server = soup_server_new ("server-header", "ev-central", "tls-certificate", certificate, NULL);
+  soup_server_add_early_handler (self->server, CENTRAL_OCPP_PATH, handshake_cb, self, NULL);
   soup_server_add_websocket_handler (self->server, CENTRAL_OCPP_PATH, NULL, (char **) protocols,
                                      websocket_cb, self, NULL);
-  if (address == NULL || !soup_server_listen (self->server, address, 0, error))
+  if (address == NULL ||
+      !soup_server_listen (self->server, address, certificate != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
     {
       if (address == NULL)
         g_set_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_INVALID_ARGUMENT,
@@ -690,7 +714,9 @@ central_ocpp_new (CentralCore  *core,
   if (bound != NULL)
     self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
   self->event_handler = g_signal_connect (core, "event", G_CALLBACK (core_event_cb), self);
-  g_message ("OCPP 1.6-J chargers connect to ws://%s:%u" CENTRAL_OCPP_PATH "/<CP_ID>", host, self->port);
+  g_message ("OCPP 1.6-J chargers connect to %s://%s:%u" CENTRAL_OCPP_PATH "/<CP_ID>%s",
+             certificate != NULL ? "wss" : "ws", host, self->port,
+             self->keys != NULL ? " with Basic auth" : "");
   return self;
 }
 
@@ -720,6 +746,7 @@ central_ocpp_free (CentralOcpp *self)
   soup_server_disconnect (self->server);
   g_hash_table_destroy (self->chargers);
   g_object_unref (self->server);
+  g_clear_pointer (&self->keys, central_ocpp_keys_free);
   g_object_unref (self->schema);
   g_free (self);
 }

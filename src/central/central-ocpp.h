@@ -21,8 +21,6 @@ CentralOcpp *central_ocpp_new             (CentralCore  *core,
 void         central_ocpp_free            (CentralOcpp  *self);
 guint        central_ocpp_get_port        (CentralOcpp  *self);
 
-gboolean     central_ocpp_check_listen    (const char   *listen,
-                                           GError      **error);
 gboolean     central_ocpp_status_to_state (const char   *status,
                                            EvCpState    *state);
 guint        central_ocpp_heartbeat_interval (guint      silence_timeout_ms);

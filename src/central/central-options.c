@@ -45,6 +45,7 @@ central_options_clear (CentralOptions *options)
 {
   g_clear_pointer (&options->listen, g_free);
   g_clear_pointer (&options->ocpp_listen, g_free);
+  g_clear_pointer (&options->ocpp_keys, g_free);
   g_clear_pointer (&options->bootstrap, g_free);
   g_clear_pointer (&options->kafka_overrides, g_strfreev);
   g_clear_pointer (&options->db_path, g_free);
@@ -93,6 +94,7 @@ central_options_to_variant (const CentralOptions *options,
     {
       add_string (dict, "listen", options->listen);
       add_string (dict, "ocpp-listen", options->ocpp_listen);
+      add_string (dict, "ocpp-keys", options->ocpp_keys);
       add_string (dict, "kafka", options->bootstrap);
       if (options->kafka_overrides != NULL)
         g_variant_dict_insert (dict, "property", "^as", options->kafka_overrides);
@@ -181,6 +183,7 @@ central_options_create_core (const CentralOptions  *options,
                        "insecure-bus", options->insecure_bus,
                        NULL);
   central_core_set_ocpp_listen (core, options->ocpp_listen);
+  central_core_set_ocpp_keys (core, options->ocpp_keys);
   if (!options->insecure_bus)
     {
       key = central_core_load_signing_key (options->signing_key, error);

@@ -6,6 +6,7 @@
 #include "central-core.h"
 #include "central-headless.h"
 #include "central-ocpp.h"
+#include "central-ocpp-security.h"
 #include "central-topics.h"
 #include "ev-address.h"
 #include "ev-program.h"
@@ -113,8 +114,11 @@ main (int   argc,
     { "listen", 'l', 0, G_OPTION_ARG_STRING, &options.listen,
       N_("Listen for monitors on ADDR:PORT (default 0.0.0.0:7001)"), N_("ADDR:PORT") },
     { "ocpp-listen", 0, 0, G_OPTION_ARG_STRING, &options.ocpp_listen,
-      N_("Also accept OCPP 1.6-J chargers at ws://ADDR:PORT/ocpp/CP_ID (a loopback address: no TLS yet)"),
+      N_("Also accept OCPP 1.6-J chargers at ws://ADDR:PORT/ocpp/CP_ID, wss:// with --tls-cert (any address with TLS and --ocpp-keys, else a loopback one)"),
       N_("ADDR:PORT") },
+    { "ocpp-keys", 0, 0, G_OPTION_ARG_FILENAME, &options.ocpp_keys,
+      N_("OCPP chargers authenticate with HTTP Basic auth: their keys, one “CP_ID KEY” a line"),
+      N_("FILE") },
     { "kafka", 'k', 0, G_OPTION_ARG_STRING, &options.bootstrap,
       N_("Kafka bootstrap servers (default: the embedded broker, started if none runs)"), N_("HOST:PORT,…") },
     { "property", 'X', 0, G_OPTION_ARG_STRING_ARRAY, &options.kafka_overrides,
@@ -258,7 +262,12 @@ main (int   argc,
       return 2;
     }
 
-  if (options.ocpp_listen != NULL && !central_ocpp_check_listen (options.ocpp_listen, &error))
+  /* The window may take its certificate from the preferences: the core
+   * checks again with the one it got. */
+  if (options.ocpp_listen != NULL &&
+      !central_ocpp_check_listen (options.ocpp_listen,
+                                  options.ocpp_keys != NULL && (options.tls_cert != NULL || !headless),
+                                  &error))
     {
       g_printerr ("ev-central: --ocpp-listen: %s\n", error->message);
       return 2;

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "ev-ocpp-keys.h"
 #include "ev-ocpp-message.h"
 #include "station-ocpp-charger.h"
 
@@ -525,6 +526,15 @@ charger_connect (StationOcppCharger *cp)
                                               : g_strdup (host->url);
   g_autoptr (SoupMessage) msg = soup_message_new ("GET", uri);
   const char *protocols[] = { "ocpp1.6", NULL };
+  const char *key = host->keys != NULL ? g_hash_table_lookup (host->keys, id) : NULL;
+
+  /* Sent with the first request, as chargers do, not after a 401. */
+  if (key != NULL || host->password != NULL)
+    {
+      g_autofree char *credentials = ev_ocpp_basic_auth_encode (id, key != NULL ? key : host->password);
+
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", credentials);
+    }
 
   cp->phase = STATION_OCPP_PHASE_CONNECTING;
   host->handshakes++;
@@ -553,7 +563,8 @@ station_ocpp_charger_tick (StationOcppCharger *cp,
 
   if (cp->phase == STATION_OCPP_PHASE_IDLE)
     {
-      if (cp->next_us <= now && host->handshakes < MAX_HANDSHAKES)
+      if (cp->next_us <= now &&
+          host->handshakes < (host->max_handshakes > 0 ? host->max_handshakes : MAX_HANDSHAKES))
         charger_connect (cp);
       return;
     }

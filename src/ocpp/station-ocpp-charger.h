@@ -88,6 +88,9 @@ struct _StationOcppHost
   guint         meter_interval;
   guint         stop_after;
   guint         handshakes;
+  guint         max_handshakes;  /* at once; 0: 256 */
+  const char   *password;        /* every charger's key for Basic auth, or NULL */
+  GHashTable   *keys;            /* CP id → its key (wins over password), or NULL */
   gboolean      stopping;
 
   guint64       calls_sent;

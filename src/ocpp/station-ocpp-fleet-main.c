@@ -153,6 +153,9 @@ station_ocpp_fleet_main (int    argc,
   StationOcppFleetConfig config;
   g_autofree char *url = NULL;
   g_autofree char *prefix = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *keys_file = NULL;
+  g_autofree char *tls_ca = NULL;
   int count = 0, meter_interval = 10, stop_after = 0, stats_interval = 1000, seconds = 0;
   double power_kw = 22.0;
   g_autoptr (GOptionContext) context = NULL;
@@ -170,6 +173,9 @@ station_ocpp_fleet_main (int    argc,
     { "stop-after", 0, 0, G_OPTION_ARG_INT, &stop_after, N_("End a transaction after this many seconds (default 0: on RemoteStopTransaction only)"), "S" },
     { "stats-interval", 0, 0, G_OPTION_ARG_INT, &stats_interval, N_("How often a stats event is printed, in ms (default 1000; 0 never)"), "MS" },
     { "seconds", 0, 0, G_OPTION_ARG_INT, &seconds, N_("Stop after S seconds (default 0: run until quit)"), "S" },
+    { "ocpp-password", 0, 0, G_OPTION_ARG_STRING, &password, N_("Every charger’s key for HTTP Basic auth (16 to 40 characters)"), "KEY" },
+    { "ocpp-keys", 0, 0, G_OPTION_ARG_FILENAME, &keys_file, N_("Each charger’s key for HTTP Basic auth: a file of “CP_ID KEY” lines"), "FILE" },
+    { "tls-ca", 0, 0, G_OPTION_ARG_FILENAME, &tls_ca, N_("With wss://, trust the CAs in FILE (PEM) instead of the system’s"), "FILE" },
     { NULL }
   };
 
@@ -199,6 +205,9 @@ station_ocpp_fleet_main (int    argc,
   config.power_kw = power_kw;
   config.meter_interval = meter_interval;
   config.stop_after = stop_after;
+  config.password = password;
+  config.keys_file = keys_file;
+  config.tls_ca = tls_ca;
   run.fleet = station_ocpp_fleet_new (&config, &error);
   if (run.fleet == NULL)
     {

@@ -10,8 +10,15 @@
 #include <unistd.h>
 
 #include "ev-json.h"
+#include "ev-ocpp-keys.h"
 #include "station-ocpp-charger.h"
 #include "station-ocpp-fleet.h"
+
+/* GIO's TLS runs each handshake in a thread of GLib's small shared pool,
+ * which holds it for the whole exchange: beyond a few at once they queue
+ * there and all slow down (bench/ocpp-tls-boot.py: 300 chargers
+ * accepted in 42 s with 256 at once, 8 s with 8). */
+#define MAX_TLS_HANDSHAKES 8
 
 #define MAX_SAMPLES        65536
 
@@ -29,6 +36,8 @@ struct _StationOcppFleet
   StationOcppHost     host;
   char               *url;
   char               *prefix;
+  char               *password;       /* every charger's key, or NULL */
+  GHashTable         *keys;           /* CP id → its key, or NULL */
   StationOcppCharger *chargers;
   guint               tick_id;
   gint64              started_us;
@@ -230,14 +239,25 @@ station_ocpp_fleet_new (const StationOcppFleetConfig  *config,
                         GError                       **error)
 {
   g_autoptr (StationOcppFleet) self = NULL;
+  g_autoptr (GHashTable) keys = NULL;
+  g_autoptr (GTlsDatabase) database = NULL;
 
   g_return_val_if_fail (config->count > 0, NULL);
 
   if (!station_ocpp_check_url (config->url, error))
     return NULL;
+  if ((config->password != NULL && !ev_ocpp_validate_key (config->password, error)) ||
+      (config->keys_file != NULL && (keys = ev_ocpp_keys_load (config->keys_file, error)) == NULL) ||
+      (config->tls_ca != NULL && (database = g_tls_file_database_new (config->tls_ca, error)) == NULL))
+    return NULL;
 
   self = g_object_new (STATION_TYPE_OCPP_FLEET, NULL);
   self->config = *config;
+  self->password = g_strdup (config->password);
+  self->keys = g_steal_pointer (&keys);
+  self->config.password = self->password;
+  self->config.keys_file = NULL;
+  self->config.tls_ca = NULL;
   self->url = g_strdup (config->url);
   if (g_str_has_suffix (self->url, "/"))
     self->url[strlen (self->url) - 1] = '\0';
@@ -247,6 +267,12 @@ station_ocpp_fleet_new (const StationOcppFleetConfig  *config,
   self->config.meter_interval = MAX (config->meter_interval, 1);
   self->host.schema = g_object_ref (ev_ocpp_schema_get_default ());
   self->host.session = station_ocpp_session_new ();
+  if (database != NULL)
+    soup_session_set_tls_database (self->host.session, database);
+  self->host.password = self->password;
+  self->host.keys = self->keys;
+  if (g_ascii_strncasecmp (self->url, "wss:", 4) == 0)
+    self->host.max_handshakes = MAX_TLS_HANDSHAKES;
   self->host.url = self->url;
   self->host.prefix = self->prefix;
   self->host.digits = config->count > 99999 ? 7 : 5;
@@ -267,7 +293,8 @@ station_ocpp_fleet_new (const StationOcppFleetConfig  *config,
  * station_ocpp_fleet_start:
  * @self: a fleet
  *
- * Starts connecting the chargers, at most 256 handshakes at once.
+ * Starts connecting the chargers, at most 256 handshakes at once (8 over
+ * `wss://`).
  */
 void
 station_ocpp_fleet_start (StationOcppFleet *self)
@@ -314,6 +341,8 @@ station_ocpp_fleet_finalize (GObject *object)
   g_clear_pointer (&self->rtt.samples, g_array_unref);
   g_free (self->url);
   g_free (self->prefix);
+  g_free (self->password);
+  g_clear_pointer (&self->keys, g_hash_table_unref);
   G_OBJECT_CLASS (station_ocpp_fleet_parent_class)->finalize (object);
 }
 

@@ -15,6 +15,12 @@ G_BEGIN_DECLS
  * @meter_interval: seconds between two MeterValues of a transaction.
  * @stop_after: seconds after which a charger ends its transaction by
  *   itself (0: only on RemoteStopTransaction).
+ * @password: (nullable): every charger's key for HTTP Basic auth (OCPP
+ *   security profile 2), or %NULL.
+ * @keys_file: (nullable): a file of `CP_ID KEY` lines, each charger's key
+ *   (it wins over @password), or %NULL.
+ * @tls_ca: (nullable): for `wss://`, a PEM file of the CAs the CSMS's
+ *   certificate must be signed by, instead of the system's.
  *
  * What a fleet of simulated OCPP 1.6-J chargers does.
  */
@@ -25,6 +31,9 @@ typedef struct {
   double      power_kw;
   guint       meter_interval;
   guint       stop_after;
+  const char *password;
+  const char *keys_file;
+  const char *tls_ca;
 } StationOcppFleetConfig;
 
 #define STATION_TYPE_OCPP_FLEET (station_ocpp_fleet_get_type ())
