@@ -221,6 +221,30 @@ station_ocpp_fleet_stats (StationOcppFleet *self)
   return o;
 }
 
+static void
+samples_clear (Samples *s)
+{
+  g_array_set_size (s->samples, 0);
+  s->seen = 0;
+  s->max = 0;
+}
+
+/**
+ * station_ocpp_fleet_reset:
+ * @self: a fleet
+ *
+ * Sets the counters and the call round trips to zero, so that the next
+ * stats cover a window of their own; the boot times, measured from the
+ * start, stay.
+ */
+void
+station_ocpp_fleet_reset (StationOcppFleet *self)
+{
+  samples_clear (&self->rtt);
+  self->calls_sent = self->calls_answered = self->call_errors = 0;
+  self->errors = self->transactions = self->energy_wh = 0;
+}
+
 /* Sending -------------------------------------------------------------------- */
 
 static char *
@@ -243,8 +267,13 @@ static void
 charger_send (Charger       *cp,
               EvOcppMessage *message)
 {
-  g_autofree char *text = ev_ocpp_message_encode (message, NULL);
+  g_autofree char *text = NULL;
 
+  /* Closing (the CSMS said goodbye, or went away): "closed" comes next
+   * and the charger connects again; nothing may be sent meanwhile. */
+  if (soup_websocket_connection_get_state (cp->ws) != SOUP_WEBSOCKET_STATE_OPEN)
+    return;
+  text = ev_ocpp_message_encode (message, NULL);
   soup_websocket_connection_send_text (cp->ws, text);
 }
 
