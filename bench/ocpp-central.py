@@ -62,6 +62,27 @@ def kib(pid):
     return ladder.status_kib(pid, "VmRSS")
 
 
+COUNTERS = ("count", "connected", "accepted", "links_up", "registered", "calls_sent", "calls_answered",
+            "call_errors", "errors", "status_sent", "status_answered", "status_skipped", "reconnects")
+
+
+def merge_stats(parts):
+    """Several fleets' stats as one: counters summed, and of each latency
+    figure the worst fleet's (an upper bound: percentiles do not add)."""
+    if len(parts) == 1:
+        return parts[0]
+    merged = {"fleets": parts}
+    for key in COUNTERS:
+        if any(key in p for p in parts):
+            merged[key] = sum(p.get(key) or 0 for p in parts)
+    for key in ("boot_ms", "call_ms", "status_ms"):
+        figures = [p.get(key) or {} for p in parts]
+        merged[key] = {"n": sum(f.get("n") or 0 for f in figures)}
+        for q in ("p50", "p99", "max"):
+            merged[key][q] = max((f[q] for f in figures if f.get(q) is not None), default=None)
+    return merged
+
+
 class Phase:
     """One protocol at one step: its own folder, broker, Central, fleet."""
 
@@ -89,26 +110,33 @@ class Phase:
                                     f"(exit {child.proc.poll()}; see {child.log_path})")
         return child, event
 
-    def fleet_argv(self, central_port, ocpp_port, bootstrap):
-        if self.protocol == "ocpp":
-            return [self.p["station"], "fleet", "--ocpp", f"ws://127.0.0.1:{ocpp_port}/ocpp",
-                    "--count", self.n, "--prefix", "OC", "--stats-interval", 0]
-        return [self.p["station"], "fleet", "--headless", "--count", self.n, "--prefix", "FR",
-                "--central", f"127.0.0.1:{central_port}", "--kafka", bootstrap,
-                "--token-dir", os.path.join(self.folder, "tokens"), "--stats-interval", 0]
+    def fleet_argvs(self, central_port, ocpp_port, bootstrap):
+        """One fleet, or for OCPP --fleets K processes sharing the N
+        chargers (prefixes O0, O1…)."""
+        if self.protocol == "framed":
+            return [[self.p["station"], "fleet", "--headless", "--count", self.n, "--prefix", "FR",
+                     "--central", f"127.0.0.1:{central_port}", "--kafka", bootstrap,
+                     "--token-dir", os.path.join(self.folder, "tokens"), "--stats-interval", 0]]
+        k = self.opts.fleets
+        return [[self.p["station"], "fleet", "--ocpp", f"ws://127.0.0.1:{ocpp_port}/ocpp",
+                 "--count", self.n // k + (i < self.n % k), "--prefix", "OC" if k == 1 else f"O{i}",
+                 "--stats-interval", 0] for i in range(k)]
+
+    def ask(self, fleets, timeout):
+        return merge_stats([f.request("stats", "stats", timeout) or {} for f in fleets])
 
     def registered(self, stats):
         return (stats or {}).get("accepted" if self.protocol == "ocpp" else "registered") or 0
 
-    def wait_registered(self, fleet, central):
+    def wait_registered(self, fleets, central):
         """Until every charger is in, or no progress for --stall s, or
         --timeout; the fleet's stats are asked for every second."""
         started = time.monotonic()
         cpu0 = ladder.cpu_seconds(central.pid)
         best, best_at, stats = -1, started, {}
         while time.monotonic() - started < self.opts.timeout:
-            stats = fleet.request("stats", "stats", 10) or stats
-            for child in (fleet, central):
+            stats = self.ask(fleets, 10) or stats
+            for child in fleets + [central]:
                 if not child.alive():
                     raise ladder.StepFailed(f"{child.name} exited with status {child.proc.poll()} "
                                             f"while registering (see {child.log_path})")
@@ -139,22 +167,25 @@ class Phase:
             self.note(f"only {got} of {self.n} registered after {took:.0f} s")
         ladder.log(f"[{self.n} {self.protocol}] {got} registered in {took:.1f} s")
 
-    def window(self, central, fleet, broker):
+    def window(self, central, fleets, broker):
         opts = self.opts
         with central.cond:
             before = collections.Counter(central.counts)
-        fleet.send("reset")
-        sampler = ladder.Sampler({"central": central.pid, "fleet": fleet.pid, "broker": broker.pid})
+        for fleet in fleets:
+            fleet.send("reset")
+        pids = {"central": central.pid, "broker": broker.pid}
+        pids.update((f"fleet{i}", fleet.pid) for i, fleet in enumerate(fleets))
+        sampler = ladder.Sampler(pids)
         load0 = os.getloadavg()
         ladder.log(f"[{self.n} {self.protocol}] window of {opts.seconds:.0f} s")
         sampler.run(opts.seconds)
-        stats = fleet.request("stats", "stats", 30) or {}
+        stats = self.ask(fleets, 30)
         span = time.monotonic() - sampler.start
         with central.cond:
             events = collections.Counter(central.counts)
             events.subtract(before)
         if not stats:
-            self.note("the fleet gave no stats after the window")
+            self.note("the fleets gave no stats after the window")
         if self.protocol == "ocpp":
             answered, sent = stats.get("calls_answered"), stats.get("calls_sent")
             rtt = stats.get("call_ms") or {}
@@ -166,7 +197,7 @@ class Phase:
             up = stats.get("links_up")
             errors = {"fleet errors": stats.get("errors"), "reconnects": stats.get("reconnects")}
         rss_peak = sampler.rss_peak["central"]
-        fleet_rss = sampler.rss_peak["fleet"]
+        fleet_rss = sum(sampler.rss_peak[f"fleet{i}"] for i in range(len(fleets)))
         base = self.row.get("central_rss_before_kib")
         got = self.row.get("registered") or 0
         self.row.update({
@@ -180,7 +211,8 @@ class Phase:
             "central_threads": ladder.status_kib(central.pid, "Threads"),
             "fleet_rss_mb": round(fleet_rss / 1024, 1),
             "fleet_kib_per_cp": round(fleet_rss / self.n, 2),
-            "fleet_cpu_avg": round(sampler.average("fleet") or 0, 1),
+            "fleet_cpu_avg": round(sum(sampler.average(f"fleet{i}") or 0 for i in range(len(fleets))), 1),
+            "fleets": len(fleets),
             "broker_cpu_avg": round(sampler.average("broker") or 0, 1),
             "harness_cpu_avg": round(sampler.self_average() or 0, 1),
             "sent": sent,
@@ -211,13 +243,15 @@ class Phase:
                 "--db", os.path.join(self.folder, "central.db")], 60)
             time.sleep(1)
             self.row["central_rss_before_kib"] = kib(central.pid)
-            fleet, _ = self.spawn("fleet", self.fleet_argv(ready["port"], ocpp_port, bootstrap), 120)
-            self.wait_registered(fleet, central)
+            fleets = [self.spawn(f"fleet{i}", argv, 120)[0] for i, argv in
+                      enumerate(self.fleet_argvs(ready["port"], ocpp_port, bootstrap))]
+            self.wait_registered(fleets, central)
             if self.row["registered"] == 0:
                 raise ladder.StepFailed("no charger registered")
             time.sleep(self.opts.warmup)
-            self.window(central, fleet, broker)
-            self.row["exit"]["fleet"] = fleet.stop()
+            self.window(central, fleets, broker)
+            for fleet in fleets:
+                self.row["exit"][fleet.name] = fleet.stop()
             self.row["exit"]["ev-central"] = central.stop()
             self.row["exit"]["ev-broker"] = broker.stop()
         except ladder.StepFailed as error:
@@ -267,7 +301,10 @@ COLUMNS = ["CPs", "protocol", "registered", "all in s", "boot s p50 / p99 / max"
 
 def table_row(r):
     load = r.get("load_average") or []
-    return [str(r["cps"]), "OCPP 1.6-J" if r["protocol"] == "ocpp" else "framed",
+    protocol = "OCPP 1.6-J" if r["protocol"] == "ocpp" else "framed"
+    if (r.get("fleets") or 1) > 1:
+        protocol += f" ({r['fleets']} fleets)"
+    return [str(r["cps"]), protocol,
             fmt(r.get("registered")), fmt(r.get("register_s")), fmt_list(r.get("boot_s"), 2),
             fmt(r.get("central_cpu_registering")), fmt(r.get("window_s")),
             f"{fmt(r.get('central_cpu_avg'))} / {fmt(r.get('central_cpu_peak'))}",
@@ -342,7 +379,8 @@ def markdown(report):
                "falls due on the fleet's 100 ms tick) against the framed fleet's `status_ms` (from when "
                "a status fell due, so a wait behind the previous answer counts too).")
     out.append("- Central KiB per CP: (peak VmRSS in the window − VmRSS before the fleet started) ÷ CPs "
-               "registered; fleet KiB per CP: the fleet's peak VmRSS ÷ N (all of it, fixed part included). "
+               "registered; fleet KiB per CP: the fleet's peak VmRSS ÷ N (all of it, fixed part included; "
+               "with several fleet processes their sum, and of each latency the worst process's). "
                "CPU: utime + stime over the window, % of one core; Central CPU ms per 1k: its CPU time "
                "per 1,000 heartbeats or statuses answered.")
     out += ["", "## Per phase", ""]
@@ -373,6 +411,9 @@ def main():
                         help="chargers per step (default 1000 5000 10000)")
     parser.add_argument("--protocols", nargs="+", choices=PROTOCOLS, default=list(PROTOCOLS),
                         help="which fleets, in this order (default ocpp framed)")
+    parser.add_argument("--fleets", type=int, default=1,
+                        help="OCPP fleet processes sharing the chargers (1): each pays GLib's cost per "
+                             "source for its own links only")
     parser.add_argument("-s", "--seconds", type=float, default=30, help="the steady window (30)")
     parser.add_argument("--warmup", type=float, default=5, help="seconds between registering and the window (5)")
     parser.add_argument("-t", "--timeout", type=float, default=300,
@@ -389,8 +430,8 @@ def main():
         opts.steps = ladder.parse_steps(opts.steps)
     except argparse.ArgumentTypeError as error:
         parser.error(str(error))
-    if opts.seconds <= 0 or opts.warmup < 0 or opts.timeout <= 0 or opts.stall <= 0:
-        parser.error("--seconds, --timeout and --stall must be positive, --warmup not negative")
+    if opts.seconds <= 0 or opts.warmup < 0 or opts.timeout <= 0 or opts.stall <= 0 or opts.fleets < 1:
+        parser.error("--seconds, --timeout, --stall and --fleets must be positive, --warmup not negative")
 
     programs = {name: os.path.join(opts.build, *path) for name, path in (
         ("broker", ("src", "broker", "ev-broker")), ("central", ("src", "central", "ev-central")),
