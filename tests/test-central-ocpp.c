@@ -4,6 +4,11 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <poll.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sqlite3.h>
 
 #include "central-ocpp-security.h"
@@ -222,7 +227,60 @@ test_store_transactions (void)
   g_assert_false (ev_store_driver_is_known (store, "d9", &error));
   g_assert_no_error (error);
   g_assert_finalize_object (store);
+}
 
+/* Chargers connect by the thousand: the endpoint's accept queue must
+ * hold more than GLib's default backlog of 10 while the loop is busy
+ * (here, not running at all). A SYN beyond the queue is dropped, so its
+ * connect stays pending, and is retried only after 1 s and 3 s. */
+static void
+test_listen_backlog (void)
+{
+  enum { N = 200 };
+  g_autofree char *dir = ev_test_make_tmpdir ();
+  g_autofree char *db = g_build_filename (dir, "central.db", NULL);
+  g_autoptr(CentralCore) core = central_core_new ("127.0.0.1:0", "127.0.0.1:9", NULL, db);
+  g_autoptr(GError) error = NULL;
+  CentralOcpp *ocpp = central_ocpp_new (core, "127.0.0.1:0", &error);
+  struct sockaddr_in address = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  struct pollfd fds[N];
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  guint connected = 0;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (ocpp);
+  address.sin_port = htons (central_ocpp_get_port (ocpp));
+  for (guint i = 0; i < N; i++)
+    {
+      fds[i].fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      fds[i].events = POLLOUT;
+      g_assert_cmpint (fds[i].fd, >=, 0);
+      if (connect (fds[i].fd, (struct sockaddr *) &address, sizeof address) != 0)
+        g_assert_cmpint (errno, ==, EINPROGRESS);
+    }
+
+  /* Nobody accepts: only the kernel's queue answers the handshakes. */
+  while (connected < N && g_get_monotonic_time () < deadline)
+    {
+      connected = 0;
+      g_assert_cmpint (poll (fds, N, 100), >=, 0);
+      for (guint i = 0; i < N; i++)
+        {
+          int failure = 0;
+          socklen_t len = sizeof failure;
+
+          if (!(fds[i].revents & POLLOUT))
+            continue;
+          g_assert_cmpint (getsockopt (fds[i].fd, SOL_SOCKET, SO_ERROR, &failure, &len), ==, 0);
+          g_assert_cmpint (failure, ==, 0);
+          connected++;
+        }
+    }
+  g_assert_cmpuint (connected, ==, N);
+
+  for (guint i = 0; i < N; i++)
+    close (fds[i].fd);
+  central_ocpp_free (ocpp);
   ev_test_rm_rf (dir);
 }
 
@@ -236,5 +294,6 @@ main (int argc, char **argv)
   g_test_add_func ("/central-ocpp/energy-register", test_energy_register);
   g_test_add_func ("/central-ocpp/stop-reason", test_stop_reason);
   g_test_add_func ("/central-ocpp/store-transactions", test_store_transactions);
+  g_test_add_func ("/central-ocpp/listen-backlog", test_listen_backlog);
   return g_test_run ();
 }

@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include "central-monitor-server-private.h"
 #include "central-ocpp-private.h"
 #include "central-ocpp-security.h"
 #include "ev-address.h"
@@ -590,6 +591,35 @@ websocket_cb (SoupServer              *server,
   g_hash_table_insert (self->chargers, &charger->link_id, charger);
 }
 
+/* libsoup listens with GLib's backlog of 10: when thousands of chargers
+ * connect at once, the kernel drops the SYNs beyond it and they try
+ * again only after 1, 3, 7 s…  So the socket is the monitor port's, with
+ * its backlog. */
+static gboolean
+listen_on (SoupServer               *server,
+           GSocketAddress           *address,
+           const char               *listen,
+           SoupServerListenOptions   options,
+           GError                  **error)
+{
+  GInetSocketAddress *inet = G_INET_SOCKET_ADDRESS (address);
+  g_autoptr(GSocket) socket = NULL;
+  guint bound_port;
+  int fd;
+
+  fd = central_monitor_open_listener (g_inet_socket_address_get_address (inet),
+                                      g_inet_socket_address_get_port (inet), listen, &bound_port, error);
+  if (fd < 0)
+    return FALSE;
+  socket = g_socket_new_from_fd (fd, error);
+  if (socket == NULL)
+    {
+      close (fd);
+      return FALSE;
+    }
+  return soup_server_listen_socket (server, socket, options, error);
+}
+
 /**
  * central_ocpp_find_charger:
  * @self: an endpoint
@@ -698,7 +728,7 @@ central_ocpp_new (CentralCore  *core,
   soup_server_add_websocket_handler (self->server, CENTRAL_OCPP_PATH, NULL, (char **) protocols,
                                      websocket_cb, self, NULL);
   if (address == NULL ||
-      !soup_server_listen (self->server, address, certificate != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
+      !listen_on (self->server, address, listen, certificate != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
     {
       if (address == NULL)
         g_set_error (error, CENTRAL_CORE_ERROR, CENTRAL_CORE_ERROR_INVALID_ARGUMENT,

@@ -40,8 +40,13 @@ static void
 charger_send (StationOcppCharger *cp,
               EvOcppMessage      *message)
 {
-  g_autofree char *text = ev_ocpp_message_encode (message, NULL);
+  g_autofree char *text = NULL;
 
+  /* Closing (the CSMS said goodbye, or went away): "closed" comes next
+   * and the charger connects again; nothing may be sent meanwhile. */
+  if (soup_websocket_connection_get_state (cp->ws) != SOUP_WEBSOCKET_STATE_OPEN)
+    return;
+  text = ev_ocpp_message_encode (message, NULL);
   soup_websocket_connection_send_text (cp->ws, text);
 }
 

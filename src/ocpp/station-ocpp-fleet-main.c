@@ -87,6 +87,8 @@ line_cb (GObject      *source,
   g_strstrip (line);
   if (g_str_equal (line, "stats"))
     print_stats (run, "stats");
+  else if (g_str_equal (line, "reset"))
+    station_ocpp_fleet_reset (run->fleet);
   else if (g_str_equal (line, "quit"))
     {
       g_main_loop_quit (run->loop);
@@ -94,7 +96,7 @@ line_cb (GObject      *source,
     }
   else if (line[0] != '\0')
     {
-      g_autofree char *message = g_strdup_printf (_("Unknown command “%s” (the commands are stats and quit)"), line);
+      g_autofree char *message = g_strdup_printf (_("Unknown command “%s” (the commands are stats, reset and quit)"), line);
 
       print_error (message);
     }

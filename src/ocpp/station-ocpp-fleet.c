@@ -169,6 +169,30 @@ station_ocpp_fleet_stats (StationOcppFleet *self)
 
 
 static void
+samples_clear (Samples *s)
+{
+  g_array_set_size (s->samples, 0);
+  s->seen = 0;
+  s->max = 0;
+}
+
+/**
+ * station_ocpp_fleet_reset:
+ * @self: a fleet
+ *
+ * Sets the counters and the call round trips to zero, so that the next
+ * stats cover a window of their own; the boot times, measured from the
+ * start, stay.
+ */
+void
+station_ocpp_fleet_reset (StationOcppFleet *self)
+{
+  samples_clear (&self->rtt);
+  self->host.calls_sent = self->host.calls_answered = self->host.call_errors = 0;
+  self->host.errors = self->host.transactions = self->host.energy_wh = 0;
+}
+
+static void
 answered (StationOcppHost *host,
           gint64           rtt_us)
 {

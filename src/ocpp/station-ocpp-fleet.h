@@ -46,6 +46,7 @@ StationOcppFleet *station_ocpp_fleet_new         (const StationOcppFleetConfig *
 void              station_ocpp_fleet_start       (StationOcppFleet             *self);
 void              station_ocpp_fleet_shutdown    (StationOcppFleet             *self);
 JsonObject       *station_ocpp_fleet_stats       (StationOcppFleet             *self);
+void              station_ocpp_fleet_reset       (StationOcppFleet             *self);
 
 int               station_ocpp_fleet_main        (int                           argc,
                                                   char                        **argv);

@@ -3,11 +3,15 @@
 simulated chargers (`ev-station fleet --ocpp`) against `ev-central
 --ocpp-listen` become CPs like any other."""
 
+import base64
+import hashlib
 import json
 import os
 import socket
+import struct
 import sys
 import threading
+import time
 
 import gi
 
@@ -16,7 +20,7 @@ from gi.repository import GLib, Soup  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from network import SLOW, check, program, request, run  # noqa: E402
+from network import SLOW, WAIT_S, check, program, request, run  # noqa: E402
 
 
 def free_port():
@@ -475,7 +479,122 @@ def test_listen_loopback_only(net):
           "no reason given: %s", proc.stderr_tail())
 
 
+class RawCsms:
+    """A CSMS on a bare socket, framing WebSocket by hand: it can say
+    goodbye (a close frame) and keep the TCP connection open, so that the
+    charger's link stays closing, which a libsoup server never allows."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(1)
+        self.listener.settimeout(WAIT_S)
+        self.port = self.listener.getsockname()[1]
+        self.conn = None
+
+    def accept(self):
+        self.conn, _ = self.listener.accept()
+        self.conn.settimeout(WAIT_S)
+        request = b""
+        while b"\r\n\r\n" not in request:
+            chunk = self.conn.recv(4096)
+            check(chunk, "the charger closed during its handshake")
+            request += chunk
+        headers = dict(line.split(": ", 1) for line in request.decode().split("\r\n")[1:] if ": " in line)
+        key = headers["Sec-WebSocket-Key"] + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+        accept = base64.b64encode(hashlib.sha1(key.encode()).digest()).decode()
+        self.conn.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                           "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n"
+                           "Sec-WebSocket-Protocol: ocpp1.6\r\n\r\n" % accept).encode())
+
+    def _exactly(self, n):
+        data = b""
+        while len(data) < n:
+            chunk = self.conn.recv(n - len(data))
+            check(chunk, "the charger closed the connection")
+            data += chunk
+        return data
+
+    def receive_call(self):
+        first, second = self._exactly(2)
+        length = second & 0x7F
+        if length >= 126:
+            length = int.from_bytes(self._exactly(2 if length == 126 else 8), "big")
+        mask = self._exactly(4) if second & 0x80 else b"\0\0\0\0"
+        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(self._exactly(length)))
+        check(first & 0x0F == 1, "not a text frame: opcode %d", first & 0x0F)
+        return json.loads(payload)
+
+    def send_frame(self, opcode, payload):
+        header = bytes([0x80 | opcode])
+        header += bytes([len(payload)]) if len(payload) < 126 else b"\x7e" + struct.pack("!H", len(payload))
+        self.conn.sendall(header + payload)
+
+    def answer(self, call, payload):
+        self.send_frame(1, json.dumps([3, call[1], payload]).encode())
+
+    def close(self):
+        for s in (self.conn, self.listener):
+            if s is not None:
+                s.close()
+
+
+def fleet_stats(fleet):
+    since = fleet.mark()
+    fleet.send("stats")
+    return fleet.wait("stats", since=since)
+
+
+def wait_stats(fleet, pred, what):
+    """The fleet's stats, asked every 50 ms, until pred(stats) holds."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        check(fleet.running(), "the fleet died: %s", fleet.stderr_tail())
+        stats = fleet_stats(fleet)
+        if pred(stats):
+            return stats
+        check(time.monotonic() < deadline, "%s: not within %.0f s: %s", what, WAIT_S, stats)
+        time.sleep(0.05)
+
+
+def test_fleet_closing_link_and_reset(net):
+    """`reset` zeroes the fleet's counters and call round trips (boot
+    times stay); and a charger whose CSMS said goodbye but has not closed
+    the connection yet sends nothing on it: the Heartbeat that falls due
+    meanwhile gets no libsoup CRITICAL (fatal under G_DEBUG here)."""
+    csms = RawCsms()
+    try:
+        fleet = net.spawn("fleet-raw", [program("EV_STATION"), "fleet", "--ocpp",
+                                        "ws://127.0.0.1:%d/ocpp" % csms.port, "--count", "1",
+                                        "--prefix", "RC", "--stats-interval", "0"])
+        csms.accept()
+        boot = csms.receive_call()
+        check(boot[2] == "BootNotification", "first call: %s", boot)
+        csms.answer(boot, {"status": "Accepted", "currentTime": "2026-12-06T00:00:00.000Z", "interval": 1})
+        status = csms.receive_call()
+        check(status[2] == "StatusNotification", "second call: %s", status)
+        csms.answer(status, {})
+        wait_stats(fleet, lambda s: s["calls_answered"] == 2, "boot and status answered")
+        since = fleet.mark()
+        fleet.send("reset")
+        stats = fleet_stats(fleet)
+        check(not fleet.find("error", since=since), "reset refused: %s", fleet.find("error", since=since))
+        check(stats["calls_sent"] == 0 and stats["calls_answered"] == 0 and stats["call_ms"]["n"] == 0,
+              "counters after reset: %s", stats)
+        check(stats["boot_ms"]["n"] == 1 and stats["accepted"] == 1, "boot after reset: %s", stats)
+
+        # Goodbye (1001), the connection held open: the link is closing
+        # when the heartbeat falls due, a second after the boot.
+        csms.send_frame(8, struct.pack("!H", 1001))
+        wait_stats(fleet, lambda s: s["calls_sent"] >= 1, "the heartbeat due")
+        check(fleet.running(), "the fleet died: %s", fleet.stderr_tail())
+        check("CRITICAL" not in fleet.stderr_tail(), "sent on a closing link: %s", fleet.stderr_tail())
+    finally:
+        csms.close()
+
+
 if __name__ == "__main__":
     sys.exit(run([test_boot_status_disconnect, test_pending_until_approved, test_invalid_calls,
                   test_operator_stop_resume, test_driver_supply_fleet, test_transaction_billed_once,
-                  test_remote_start_rejected, test_operator_stop_and_authorize, test_listen_loopback_only]))
+                  test_remote_start_rejected, test_operator_stop_and_authorize, test_listen_loopback_only,
+                  test_fleet_closing_link_and_reset]))
