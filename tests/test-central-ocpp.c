@@ -49,10 +49,16 @@ static void
 test_heartbeat_interval (void)
 {
   /* At least two heartbeats within the silence timeout, at most one a second. */
-  g_assert_cmpuint (central_ocpp_heartbeat_interval (3000), ==, 1);
-  g_assert_cmpuint (central_ocpp_heartbeat_interval (500), ==, 1);
-  g_assert_cmpuint (central_ocpp_heartbeat_interval (0), ==, 1);
-  g_assert_cmpuint (central_ocpp_heartbeat_interval (60000), ==, 30);
+  g_assert_cmpuint (central_ocpp_heartbeat_interval (3000, 0), ==, 1);
+  g_assert_cmpuint (central_ocpp_heartbeat_interval (500, 0), ==, 1);
+  g_assert_cmpuint (central_ocpp_heartbeat_interval (0, 0), ==, 1);
+  g_assert_cmpuint (central_ocpp_heartbeat_interval (60000, 0), ==, 30);
+  /* --ocpp-heartbeat: given as it is, and silence is two of them. */
+  g_assert_cmpuint (central_ocpp_heartbeat_interval (3000, 60), ==, 60);
+  g_assert_cmpuint (central_ocpp_silence_ms (3000, 0), ==, 3000);
+  g_assert_cmpuint (central_ocpp_silence_ms (3000, 60), ==, 120000);
+  g_assert_cmpuint (central_ocpp_silence_ms (300000, 60), ==, 300000);
+  g_assert_cmpuint (central_ocpp_silence_ms (3000, 86400), ==, 172800000);
 }
 
 static void

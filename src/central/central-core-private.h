@@ -193,6 +193,7 @@ struct _CentralCore
   CentralMonitorServer *server;
   GSource *silence_source;
   char *ocpp_listen;          /* --ocpp-listen, or NULL */
+  guint ocpp_heartbeat;       /* --ocpp-heartbeat in s, or 0: from the silence timeout */
   char *ocpp_keys;            /* --ocpp-keys: the chargers' Basic auth keys, or NULL */
   struct _CentralOcpp *ocpp;  /* the OCPP 1.6-J endpoint (central-ocpp.c) */
 

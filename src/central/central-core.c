@@ -445,6 +445,25 @@ central_core_get_ocpp_port (CentralCore *self)
 }
 
 /**
+ * central_core_set_ocpp_heartbeat:
+ * @self: a core, not started
+ * @seconds: the heartbeat interval OCPP chargers are given at boot, or 0
+ *   for half the silence timeout
+ *
+ * An OCPP charger then counts as silent after two intervals (see
+ * central_ocpp_silence_ms()).
+ */
+void
+central_core_set_ocpp_heartbeat (CentralCore *self,
+                                 guint        seconds)
+{
+  g_return_if_fail (CENTRAL_IS_CORE (self));
+  g_return_if_fail (!self->started);
+
+  self->ocpp_heartbeat = seconds;
+}
+
+/**
  * central_core_set_ocpp_keys:
  * @self: a core, not started
  * @path: (nullable): the OCPP chargers' key file (docs/ocpp.md), or %NULL

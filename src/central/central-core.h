@@ -90,6 +90,8 @@ void         central_core_set_signing_key   (CentralCore        *self,
                                              EvSigningKey       *key);
 void         central_core_set_ocpp_listen   (CentralCore        *self,
                                              const char         *listen);
+void         central_core_set_ocpp_heartbeat (CentralCore       *self,
+                                             guint              seconds);
 void         central_core_set_ocpp_keys     (CentralCore        *self,
                                              const char         *path);
 guint        central_core_get_ocpp_port     (CentralCore        *self);

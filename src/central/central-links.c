@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "central-core-private.h"
+#include "central-ocpp.h"
 
 void
 central_cp_record_free (CpRecord *rec)
@@ -963,13 +964,16 @@ central_check_silence_cb (gpointer user_data)
   CentralCore *self = user_data;
   gint64 now = g_get_monotonic_time ();
   gint64 limit = (gint64) self->silence_timeout * G_TIME_SPAN_MILLISECOND;
+  guint ocpp_ms = central_ocpp_silence_ms (self->silence_timeout, self->ocpp_heartbeat);
+  gint64 ocpp_limit = (gint64) ocpp_ms * G_TIME_SPAN_MILLISECOND;
   GHashTableIter iter;
   CpRecord *rec;
   g_autoptr(GPtrArray) fell_silent = g_ptr_array_new ();
 
   g_hash_table_iter_init (&iter, self->records);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &rec))
-    if (rec->link_id != 0 && !rec->silent && now - rec->last_status_us >= limit)
+    if (rec->link_id != 0 && !rec->silent &&
+        now - rec->last_status_us >= (central_ocpp_is_link (rec->link_id) ? ocpp_limit : limit))
       g_ptr_array_add (fell_silent, rec);
 
   /* Authorisations nobody took up (see DEFAULT_AUTHORIZED_TIMEOUT_MS). A
@@ -998,7 +1002,8 @@ central_check_silence_cb (gpointer user_data)
 
       rec = g_ptr_array_index (fell_silent, i);
       rec->silent = TRUE;
-      reason = g_strdup_printf (_("no status for %u ms"), self->silence_timeout);
+      reason = g_strdup_printf (_("no status for %u ms"),
+                                central_ocpp_is_link (rec->link_id) ? ocpp_ms : self->silence_timeout);
       central_disconnect_cp (self, rec, reason);
     }
 

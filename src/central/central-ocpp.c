@@ -79,15 +79,47 @@ central_ocpp_status_to_state (const char *status,
 /**
  * central_ocpp_heartbeat_interval:
  * @silence_timeout_ms: the core's silence timeout
+ * @heartbeat_s: `--ocpp-heartbeat`, or 0
  *
  * Returns: the heartbeat interval, in seconds, that a BootNotification is
- *   answered with: a charger beats at least twice within the silence
- *   timeout, and at most once a second
+ *   answered with: @heartbeat_s when given; otherwise a charger beats at
+ *   least twice within the silence timeout, and at most once a second
  */
 guint
-central_ocpp_heartbeat_interval (guint silence_timeout_ms)
+central_ocpp_heartbeat_interval (guint silence_timeout_ms,
+                                 guint heartbeat_s)
 {
-  return MAX (silence_timeout_ms / 2000, 1);
+  return heartbeat_s > 0 ? heartbeat_s : MAX (silence_timeout_ms / 2000, 1);
+}
+
+/**
+ * central_ocpp_silence_ms:
+ * @silence_timeout_ms: the core's silence timeout
+ * @heartbeat_s: `--ocpp-heartbeat`, or 0
+ *
+ * Returns: how long an OCPP charger may say nothing before it is
+ *   DISCONNECTED: the silence timeout, or two heartbeat intervals when
+ *   they are longer (a closed socket is seen at once whatever this is)
+ */
+guint
+central_ocpp_silence_ms (guint silence_timeout_ms,
+                         guint heartbeat_s)
+{
+  guint64 two_beats = 2 * (guint64) central_ocpp_heartbeat_interval (silence_timeout_ms, heartbeat_s) * 1000;
+
+  return (guint) MIN (MAX (two_beats, silence_timeout_ms), G_MAXUINT);
+}
+
+/**
+ * central_ocpp_is_link:
+ * @link_id: a CpRecord's link id
+ *
+ * Returns: whether @link_id names an OCPP charger's WebSocket
+ */
+gboolean
+central_ocpp_is_link (guint64 link_id)
+{
+  return link_id >= OCPP_LINK_ID_BASE;
 }
 
 /* Sending ------------------------------------------------------------------ */
@@ -328,7 +360,7 @@ handle_boot (Charger    *charger,
   pending = ev_charging_point_get_pending (rec->cp);
   json_object_set_string_member (answer, "status", pending ? "Pending" : "Accepted");
   json_object_set_int_member (answer, "interval",
-                              pending ? PENDING_RETRY_S : central_ocpp_heartbeat_interval (core->silence_timeout));
+                              pending ? PENDING_RETRY_S : central_ocpp_heartbeat_interval (core->silence_timeout, core->ocpp_heartbeat));
   central_ocpp_send_result (charger, unique_id, answer);
   /* The operator's stop outlives the charger's reboots, as an engine's. */
   if (!pending && rec->stopped)

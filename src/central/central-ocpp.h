@@ -23,7 +23,11 @@ guint        central_ocpp_get_port        (CentralOcpp  *self);
 
 gboolean     central_ocpp_status_to_state (const char   *status,
                                            EvCpState    *state);
-guint        central_ocpp_heartbeat_interval (guint      silence_timeout_ms);
+guint        central_ocpp_heartbeat_interval (guint      silence_timeout_ms,
+                                              guint      heartbeat_s);
+guint        central_ocpp_silence_ms      (guint         silence_timeout_ms,
+                                           guint         heartbeat_s);
+gboolean     central_ocpp_is_link         (guint64       link_id);
 gboolean     central_ocpp_energy_register (JsonObject   *payload,
                                            double       *wh);
 EvTicketReason central_ocpp_stop_reason   (const char   *reason);

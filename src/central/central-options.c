@@ -95,6 +95,8 @@ central_options_to_variant (const CentralOptions *options,
       add_string (dict, "listen", options->listen);
       add_string (dict, "ocpp-listen", options->ocpp_listen);
       add_string (dict, "ocpp-keys", options->ocpp_keys);
+      if (options->ocpp_heartbeat > 0)
+        g_variant_dict_insert (dict, "ocpp-heartbeat", "i", options->ocpp_heartbeat);
       add_string (dict, "kafka", options->bootstrap);
       if (options->kafka_overrides != NULL)
         g_variant_dict_insert (dict, "property", "^as", options->kafka_overrides);
@@ -184,6 +186,7 @@ central_options_create_core (const CentralOptions  *options,
                        NULL);
   central_core_set_ocpp_listen (core, options->ocpp_listen);
   central_core_set_ocpp_keys (core, options->ocpp_keys);
+  central_core_set_ocpp_heartbeat (core, (guint) MAX (options->ocpp_heartbeat, 0));
   if (!options->insecure_bus)
     {
       key = central_core_load_signing_key (options->signing_key, error);

@@ -11,6 +11,7 @@ G_BEGIN_DECLS
 typedef struct {
   char     *listen;
   char     *ocpp_listen;    /* --ocpp-listen: the OCPP 1.6-J endpoint */
+  int       ocpp_heartbeat; /* --ocpp-heartbeat in s, 0: not given */
   char     *ocpp_keys;      /* --ocpp-keys: its chargers' keys (Basic auth) */
   char     *bootstrap;
   char    **kafka_overrides;

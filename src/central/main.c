@@ -98,7 +98,7 @@ main (int   argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(CentralApplication) app = NULL;
-  g_auto(CentralOptions) options = { 0 };
+  g_auto(CentralOptions) options = { .ocpp_heartbeat = -1 };
   gboolean headless = FALSE;
   gboolean version = FALSE;
   gboolean create_topics = FALSE;
@@ -116,6 +116,9 @@ main (int   argc,
     { "ocpp-listen", 0, 0, G_OPTION_ARG_STRING, &options.ocpp_listen,
       N_("Also accept OCPP 1.6-J chargers at ws://ADDR:PORT/ocpp/CP_ID, wss:// with --tls-cert (any address with TLS and --ocpp-keys, else a loopback one)"),
       N_("ADDR:PORT") },
+    { "ocpp-heartbeat", 0, 0, G_OPTION_ARG_INT, &options.ocpp_heartbeat,
+      N_("The heartbeat interval OCPP chargers are given, 1 to 86400 s; one silent for two is disconnected (default: half the silence timeout)"),
+      N_("S") },
     { "ocpp-keys", 0, 0, G_OPTION_ARG_FILENAME, &options.ocpp_keys,
       N_("OCPP chargers authenticate with HTTP Basic auth: their keys, one “CP_ID KEY” a line"),
       N_("FILE") },
@@ -261,6 +264,13 @@ main (int   argc,
       g_printerr ("ev-central: --listen: %s\n", error->message);
       return 2;
     }
+
+  if (options.ocpp_heartbeat != -1 && (options.ocpp_heartbeat < 1 || options.ocpp_heartbeat > 86400))
+    {
+      g_printerr (_("ev-central: --ocpp-heartbeat must be 1 to 86400 seconds\n"));
+      return 2;
+    }
+  options.ocpp_heartbeat = MAX (options.ocpp_heartbeat, 0);
 
   /* The window may take its certificate from the preferences: the core
    * checks again with the one it got. */

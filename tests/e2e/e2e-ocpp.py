@@ -479,6 +479,33 @@ def test_listen_loopback_only(net):
           "no reason given: %s", proc.stderr_tail())
 
 
+def test_ocpp_heartbeat(net):
+    """--ocpp-heartbeat: chargers are told that interval at boot, and one
+    that says nothing is silent only after two of them, not after the
+    monitors' silence timeout; a value out of range is refused."""
+    for bad in ("0", "-5", "86401", "x"):
+        proc = net.spawn("central-hb-%s" % bad, [program("EV_CENTRAL"), "--headless",
+                                                  "--ocpp-heartbeat", bad])
+        status = proc.wait_exit()
+        check(status == 2, "--ocpp-heartbeat %s exited %s", bad, status)
+    port = free_port()
+    net.start_broker()
+    net.start_central("--ocpp-listen", "127.0.0.1:%d" % port, "--ocpp-heartbeat", "30")
+    since = net.central.mark()
+    raw = RawCharger("ws://127.0.0.1:%d/ocpp/HB1" % port)
+    boot = raw.call('[2,"b","BootNotification",{"chargePointVendor":"Hand","chargePointModel":"Made"}]')
+    check(boot[2]["status"] == "Accepted" and boot[2]["interval"] == 30, "boot answer %s", boot)
+    check(raw.call('[2,"s","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Available"}]')
+          == [3, "s", {}], "status not confirmed")
+    net.wait_cp_state("HB1", "ACTIVE", since=since)
+    # No heartbeat for more than twice the monitors' silence timeout (3 s).
+    time.sleep(7)
+    check(not net.central.find("cp-state", since=since, cp_id="HB1", state="DISCONNECTED"),
+          "a charger within its heartbeat interval was taken for silent")
+    raw.close()
+    net.wait_cp_state("HB1", "DISCONNECTED", since=since)
+
+
 class RawCsms:
     """A CSMS on a bare socket, framing WebSocket by hand: it can say
     goodbye (a close frame) and keep the TCP connection open, so that the
@@ -597,4 +624,4 @@ if __name__ == "__main__":
     sys.exit(run([test_boot_status_disconnect, test_pending_until_approved, test_invalid_calls,
                   test_operator_stop_resume, test_driver_supply_fleet, test_transaction_billed_once,
                   test_remote_start_rejected, test_operator_stop_and_authorize, test_listen_loopback_only,
-                  test_fleet_closing_link_and_reset]))
+                  test_fleet_closing_link_and_reset, test_ocpp_heartbeat]))
