@@ -240,7 +240,8 @@ class Phase:
             central, ready = self.spawn("ev-central", [
                 self.p["central"], "--headless", "--auto-approve", "--listen", "127.0.0.1:0",
                 "--ocpp-listen", f"127.0.0.1:{ocpp_port}", "--kafka", bootstrap,
-                "--db", os.path.join(self.folder, "central.db")], 60)
+                "--db", os.path.join(self.folder, "central.db")]
+                + (["--ocpp-heartbeat", str(self.opts.ocpp_heartbeat)] if self.opts.ocpp_heartbeat else []), 60)
             time.sleep(1)
             self.row["central_rss_before_kib"] = kib(central.pid)
             fleets = [self.spawn(f"fleet{i}", argv, 120)[0] for i, argv in
@@ -373,8 +374,12 @@ def markdown(report):
     out.append(f"- Each phase: fresh broker, Central and database; registering until every charger is in, "
                f"no progress for {o['stall']:.0f} s or {o['timeout']:.0f} s; warm-up {o['warmup']:.0f} s; "
                f"window {o['seconds']:.0f} s, the fleet's counters reset at its start.")
-    out.append("- OCPP: Central answers BootNotification with an interval of half its 3 s silence timeout, "
-               "so each charger sends a Heartbeat a second, as a framed monitor sends a status a second. "
+    beat = o.get("ocpp_heartbeat") or 0
+    out.append((f"- OCPP: Central answers BootNotification with an interval of {beat} s (`--ocpp-heartbeat "
+                f"{beat}`), so each charger sends a Heartbeat every {beat} s and is silent after two; a "
+                "framed monitor still sends a status a second. " if beat else
+                "- OCPP: Central answers BootNotification with an interval of half its 3 s silence timeout, "
+                "so each charger sends a Heartbeat a second, as a framed monitor sends a status a second. ") +
                "Round trip: the OCPP fleet's `call_ms` (from sending a CALL to its answer; a heartbeat "
                "falls due on the fleet's 100 ms tick) against the framed fleet's `status_ms` (from when "
                "a status fell due, so a wait behind the previous answer counts too).")
@@ -411,6 +416,8 @@ def main():
                         help="chargers per step (default 1000 5000 10000)")
     parser.add_argument("--protocols", nargs="+", choices=PROTOCOLS, default=list(PROTOCOLS),
                         help="which fleets, in this order (default ocpp framed)")
+    parser.add_argument("--ocpp-heartbeat", type=int, default=0, metavar="S",
+                        help="Central's --ocpp-heartbeat (default: not given, a heartbeat a second)")
     parser.add_argument("--fleets", type=int, default=1,
                         help="OCPP fleet processes sharing the chargers (1): each pays GLib's cost per "
                              "source for its own links only")
@@ -430,8 +437,10 @@ def main():
         opts.steps = ladder.parse_steps(opts.steps)
     except argparse.ArgumentTypeError as error:
         parser.error(str(error))
-    if opts.seconds <= 0 or opts.warmup < 0 or opts.timeout <= 0 or opts.stall <= 0 or opts.fleets < 1:
-        parser.error("--seconds, --timeout, --stall and --fleets must be positive, --warmup not negative")
+    if opts.seconds <= 0 or opts.warmup < 0 or opts.timeout <= 0 or opts.stall <= 0 or opts.fleets < 1 \
+            or not 0 <= opts.ocpp_heartbeat <= 86400:
+        parser.error("--seconds, --timeout, --stall and --fleets must be positive, --warmup not negative, "
+                     "--ocpp-heartbeat 1 to 86400")
 
     programs = {name: os.path.join(opts.build, *path) for name, path in (
         ("broker", ("src", "broker", "ev-broker")), ("central", ("src", "central", "ev-central")),
