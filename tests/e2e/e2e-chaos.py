@@ -332,6 +332,30 @@ class Campaign:
                 return
             time.sleep(0.5)
 
+    def after_the_storm(self):
+        """Once the faults are over the network serves again: the first
+        driver asks at the first CP until it is authorised (a CP just back
+        may still be unavailable), and its ticket comes. So every campaign
+        bills at least one supply, however little of its plan left Central
+        up with a disk it could write, and a network that no longer serves
+        is a finding rather than a campaign that tested nothing."""
+        driver_id, cp = self.driver_ids[0], self.cps[0]
+        driver = self.driver(driver_id)
+        deadline = time.monotonic() + QUIET_S
+        while time.monotonic() < deadline:
+            since = driver.mark()
+            driver.send("request %s" % cp)
+            try:
+                answer = driver.wait("authorized", since=since, timeout=5.0 * SLOW,
+                                     pred=lambda e: e.get("cp_id") == cp)
+            except Failure:
+                time.sleep(1.0)
+                continue
+            say("%.1f s: after the faults, %s authorised at %s (%s)"
+                % (self.now(), driver_id, cp, answer.get("supply_id")))
+            return
+        self.findings.append("after the faults, %s was never authorised at %s" % (driver_id, cp))
+
     # -- the invariants -------------------------------------------------------
 
     def supplies(self):
@@ -460,6 +484,8 @@ def test_chaos(net):
                                  for f in faults))
         campaign.start()
         campaign.inflict(faults)
+        campaign.quiet()
+        campaign.after_the_storm()
         campaign.quiet()
         table = campaign.check()
         bad = report(campaign, table)
