@@ -9,6 +9,7 @@
 #include "central-ocpp-private.h"
 #include "central-ocpp-security.h"
 #include "ev-address.h"
+#include "ev-ocpp-frame.h"
 
 /* OCPP link ids live apart from the monitor server's (a counter from 1),
  * so that CpRecord.link_id names either without confusion. */
@@ -144,15 +145,24 @@ central_ocpp_send_result (Charger    *charger,
   send_message (charger, message);
 }
 
+/* @reply is the CALLERROR that answers a CALL for @error. */
+static void
+send_refusal (Charger       *charger,
+              EvOcppMessage *reply,
+              const GError  *error)
+{
+  g_debug ("OCPP CALLERROR to %s: %s", charger->peer, error->message);
+  send_message (charger, reply);
+}
+
 void
 central_ocpp_send_error (Charger      *charger,
             const char   *unique_id,
             const GError *error)
 {
-  g_autoptr(EvOcppMessage) message = ev_ocpp_message_new_call_error_for (unique_id, error);
+  g_autoptr(EvOcppMessage) reply = ev_ocpp_message_new_call_error_for (unique_id, error);
 
-  g_debug ("OCPP CALLERROR to %s: %s", charger->peer, error->message);
-  send_message (charger, message);
+  send_refusal (charger, reply, error);
 }
 
 /* Sends a CALL of Central's to @charger, for @supply_id if not %NULL;
@@ -434,6 +444,7 @@ handle_status (Charger    *charger,
   central_update_state (core, rec);
 }
 
+/* A CALL that ev_ocpp_frame_decode() found valid for its action. */
 static void
 handle_call (Charger       *charger,
              EvOcppMessage *call)
@@ -443,9 +454,7 @@ handle_call (Charger       *charger,
   JsonObject *payload = ev_ocpp_message_get_payload (call);
   g_autoptr(GError) error = NULL;
 
-  if (!ev_ocpp_schema_validate_message (charger->ocpp->schema, call, NULL, &error))
-    central_ocpp_send_error (charger, unique_id, error);
-  else if (g_str_equal (action, "BootNotification"))
+  if (g_str_equal (action, "BootNotification"))
     handle_boot (charger, unique_id, payload);
   else if (g_str_equal (action, "Heartbeat"))
     handle_heartbeat (charger, unique_id);
@@ -467,29 +476,37 @@ handle_call (Charger       *charger,
     }
 }
 
-/* The answer to a CALL of ours: checked; a RemoteStartTransaction's
+/* Which CALL of ours an answer answers (ev_ocpp_frame_decode()). */
+static const char *
+awaited_action (const char *unique_id,
+                gpointer    user_data)
+{
+  Charger *charger = user_data;
+  AwaitedCall *call = g_hash_table_lookup (charger->awaited, unique_id);
+
+  return call != NULL ? call->action : NULL;
+}
+
+/* The answer to a CALL of ours, checked: a RemoteStartTransaction's
  * decides its supply, the others change nothing (the charger's
  * StatusNotification tells what it did). */
 static void
-handle_answer (Charger       *charger,
-               EvOcppMessage *answer)
+handle_answer (Charger      *charger,
+               EvOcppFrame  *frame,
+               const GError *error)
 {
+  EvOcppMessage *answer = frame->message;
   const char *unique_id = ev_ocpp_message_get_unique_id (answer);
   AwaitedCall *call = g_hash_table_lookup (charger->awaited, unique_id);
-  g_autoptr(GError) error = NULL;
 
-  if (call == NULL)
-    {
-      g_debug ("OCPP answer from %s to no call of ours (%s)", charger->peer, unique_id);
-      return;
-    }
-  if (ev_ocpp_message_get_message_type (answer) == EV_OCPP_MESSAGE_CALL_ERROR)
+  if (frame->kind == EV_OCPP_FRAME_CALL_ERROR)
     g_debug ("%s refused %s: %s %s", charger->cp_id, call->action,
              ev_ocpp_message_get_error_code (answer), ev_ocpp_message_get_error_description (answer));
-  else if (!ev_ocpp_schema_validate_message (charger->ocpp->schema, answer, call->action, &error))
+  else if (frame->kind == EV_OCPP_FRAME_INVALID_RESULT)
     g_debug ("Invalid answer to %s from %s: %s", call->action, charger->cp_id, error->message);
   if (g_str_equal (call->action, "RemoteStartTransaction"))
-    central_ocpp_remote_start_answered (charger, call, error == NULL ? answer : NULL);
+    central_ocpp_remote_start_answered (charger, call,
+                                        frame->kind != EV_OCPP_FRAME_INVALID_RESULT ? answer : NULL);
   g_hash_table_remove (charger->awaited, unique_id);
 }
 
@@ -502,35 +519,40 @@ message_cb (SoupWebsocketConnection *ws,
             gpointer                 user_data)
 {
   Charger *charger = user_data;
-  g_autoptr(EvOcppMessage) message = NULL;
+  g_auto(EvOcppFrame) frame = { 0 };
   g_autoptr(GError) error = NULL;
-  g_autofree char *unique_id = NULL;
-  EvOcppMessageType message_type = EV_OCPP_MESSAGE_NONE;
   gsize length;
   const char *data = g_bytes_get_data (bytes, &length);
 
   if (type != SOUP_WEBSOCKET_DATA_TEXT)
     {
-      g_set_error_literal (&error, EV_OCPP_ERROR, EV_OCPP_ERROR_FORMATION_VIOLATION,
-                           "OCPP-J messages are text");
-      message_type = EV_OCPP_MESSAGE_NONE;
-    }
-  else
-    message = ev_ocpp_message_decode (data, length, &message_type, &unique_id, &error);
-
-  if (message == NULL)
-    {
-      /* Only a CALL is answered, and only when it has a uniqueId. */
-      if (message_type == EV_OCPP_MESSAGE_CALL && unique_id != NULL)
-        central_ocpp_send_error (charger, unique_id, error);
-      else
-        g_debug ("Unanswerable OCPP message from %s: %s", charger->peer, error->message);
+      g_debug ("Unanswerable OCPP message from %s: OCPP-J messages are text", charger->peer);
       return;
     }
-  if (ev_ocpp_message_get_message_type (message) == EV_OCPP_MESSAGE_CALL)
-    handle_call (charger, message);
-  else
-    handle_answer (charger, message);
+
+  switch (ev_ocpp_frame_decode (&frame, charger->ocpp->schema, data, length,
+                                awaited_action, charger, &error))
+    {
+    case EV_OCPP_FRAME_CALL:
+      handle_call (charger, frame.message);
+      break;
+    case EV_OCPP_FRAME_RESULT:
+    case EV_OCPP_FRAME_CALL_ERROR:
+    case EV_OCPP_FRAME_INVALID_RESULT:
+      handle_answer (charger, &frame, error);
+      break;
+    case EV_OCPP_FRAME_REFUSED:
+      send_refusal (charger, frame.reply, error);
+      break;
+    case EV_OCPP_FRAME_UNEXPECTED:
+      g_debug ("OCPP answer from %s to no call of ours (%s)", charger->peer,
+               ev_ocpp_message_get_unique_id (frame.message));
+      break;
+    case EV_OCPP_FRAME_MALFORMED:
+    default:
+      g_debug ("Unanswerable OCPP message from %s: %s", charger->peer, error->message);
+      break;
+    }
 }
 
 static void

@@ -87,25 +87,6 @@ static const EvHeadlessCommand commands[] = {
   { NULL }
 };
 
-/**
- * driver_fleet_run_command:
- * @fleet: a started fleet
- * @line: one command line
- * @out_quit: (out): set to %TRUE for `quit`
- *
- * Runs `stats`, `reset`, `rate R`, `help` or `quit`.
- *
- * Returns: (transfer full) (nullable): an error message for people, or
- *   %NULL when the command ran
- */
-char *
-driver_fleet_run_command (DriverFleet *fleet,
-                          const char  *line,
-                          gboolean    *out_quit)
-{
-  return ev_headless_dispatch (commands, fleet, line, out_quit);
-}
-
 /* --seconds elapsed: the run ends as on `quit`. */
 static gboolean
 deadline_cb (gpointer user_data)

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "ev-ocpp-frame.h"
 #include "ev-ocpp-keys.h"
 #include "ev-ocpp-message.h"
 #include "station-ocpp-charger.h"
@@ -116,15 +117,13 @@ charger_reply (StationOcppCharger *cp,
     charger_send (cp, message);
 }
 
+/* @reply is the CALLERROR that refuses a CALL of the CSMS. */
 static void
-charger_reply_error (StationOcppCharger *cp,
-                     const char         *unique_id,
-                     const GError       *error)
+charger_refuse (StationOcppCharger *cp,
+                EvOcppMessage      *reply)
 {
-  g_autoptr (EvOcppMessage) message = ev_ocpp_message_new_call_error_for (unique_id, error);
-
   cp->host->errors++;
-  charger_send (cp, message);
+  charger_send (cp, reply);
 }
 
 static JsonObject *
@@ -257,6 +256,7 @@ status_only (const char *status)
   return p;
 }
 
+/* A CALL that ev_ocpp_frame_decode() found valid for its action. */
 static void
 handle_call (StationOcppCharger *cp,
              EvOcppMessage      *message)
@@ -264,13 +264,6 @@ handle_call (StationOcppCharger *cp,
   const char *action = ev_ocpp_message_get_action (message);
   const char *id = ev_ocpp_message_get_unique_id (message);
   JsonObject *payload = ev_ocpp_message_get_payload (message);
-  g_autoptr (GError) error = NULL;
-
-  if (!ev_ocpp_schema_validate_message (cp->host->schema, message, NULL, &error))
-    {
-      charger_reply_error (cp, id, error);
-      return;
-    }
 
   if (g_str_equal (action, "RemoteStartTransaction"))
     {
@@ -315,8 +308,9 @@ handle_call (StationOcppCharger *cp,
       g_autoptr (GError) unsupported =
         g_error_new (EV_OCPP_ERROR, EV_OCPP_ERROR_NOT_SUPPORTED,
                      _("%s is not supported by this simulated charger"), action);
+      g_autoptr (EvOcppMessage) reply = ev_ocpp_message_new_call_error_for (id, unsupported);
 
-      charger_reply_error (cp, id, unsupported);
+      charger_refuse (cp, reply);
     }
 }
 
@@ -328,20 +322,23 @@ interval_of (JsonObject *payload)
   return interval > 0 ? (guint) MIN (interval, 86400) : DEFAULT_RETRY_S;
 }
 
+/* The answer to the CALL in flight, @action (interned), which
+ * ev_ocpp_frame_decode() checked: @error tells why an invalid one is. */
 static void
 handle_answer (StationOcppCharger *cp,
-               EvOcppMessage      *message,
-               const char         *action)
+               EvOcppFrame        *frame,
+               const char         *action,
+               const GError       *error)
 {
   StationOcppHost *host = cp->host;
+  EvOcppMessage *message = frame->message;
   JsonObject *payload = ev_ocpp_message_get_payload (message);
   gint64 now = g_get_monotonic_time ();
-  g_autoptr (GError) error = NULL;
 
   host->calls_answered++;
   if (host->answered != NULL)
     host->answered (host, now - cp->call_sent_us);
-  if (ev_ocpp_message_get_message_type (message) == EV_OCPP_MESSAGE_CALL_ERROR)
+  if (frame->kind == EV_OCPP_FRAME_CALL_ERROR)
     {
       g_debug ("%s refused: %s", action, ev_ocpp_message_get_error_code (message));
       host->call_errors++;
@@ -349,7 +346,7 @@ handle_answer (StationOcppCharger *cp,
         cp->next_us = now + DEFAULT_RETRY_S * G_USEC_PER_SEC;
       return;
     }
-  if (!ev_ocpp_schema_validate_message (host->schema, message, action, &error))
+  if (frame->kind == EV_OCPP_FRAME_INVALID_RESULT)
     {
       g_debug ("Invalid %s confirmation: %s", action, error->message);
       host->errors++;
@@ -399,46 +396,52 @@ handle_answer (StationOcppCharger *cp,
     }
 }
 
+/* One CALL at a time: an answer is to the one in flight, or to none. */
+static const char *
+awaited_action (const char *unique_id,
+                gpointer    user_data)
+{
+  StationOcppCharger *cp = user_data;
+  char expected[16];
+
+  if (cp->call_action == NULL)
+    return NULL;
+  g_snprintf (expected, sizeof expected, "%u", cp->call_id);
+  return g_str_equal (unique_id, expected) ? cp->call_action : NULL;
+}
+
 static void
 receive (StationOcppCharger *cp,
          GBytes             *bytes)
 {
-  g_autoptr (EvOcppMessage) message = NULL;
+  g_auto (EvOcppFrame) frame = { 0 };
   g_autoptr (GError) error = NULL;
-  g_autofree char *unique_id = NULL;
-  EvOcppMessageType message_type = EV_OCPP_MESSAGE_NONE;
   gsize length;
   const char *data = g_bytes_get_data (bytes, &length);
+  const char *action;
 
-  message = ev_ocpp_message_decode (data, length, &message_type, &unique_id, &error);
-  if (message == NULL)
+  switch (ev_ocpp_frame_decode (&frame, cp->host->schema, data, length, awaited_action, cp, &error))
     {
-      /* Only a CALL is answered, and only when its id could be read. */
-      if (message_type == EV_OCPP_MESSAGE_CALL && unique_id != NULL)
-        charger_reply_error (cp, unique_id, error);
-      else
-        cp->host->errors++;
-      return;
-    }
-
-  if (ev_ocpp_message_get_message_type (message) == EV_OCPP_MESSAGE_CALL)
-    handle_call (cp, message);
-  else if (cp->call_action != NULL)
-    {
-      g_autofree char *expected = g_strdup_printf ("%u", cp->call_id);
-      const char *action = cp->call_action;
-
-      if (!g_str_equal (ev_ocpp_message_get_unique_id (message), expected))
-        {
-          cp->host->errors++;
-          return;
-        }
+    case EV_OCPP_FRAME_CALL:
+      handle_call (cp, frame.message);
+      break;
+    case EV_OCPP_FRAME_RESULT:
+    case EV_OCPP_FRAME_CALL_ERROR:
+    case EV_OCPP_FRAME_INVALID_RESULT:
+      action = cp->call_action;
       cp->call_action = NULL;
-      handle_answer (cp, message, action);
+      handle_answer (cp, &frame, action, error);
       charger_send_next (cp);
+      break;
+    case EV_OCPP_FRAME_REFUSED:
+      charger_refuse (cp, frame.reply);
+      break;
+    case EV_OCPP_FRAME_UNEXPECTED:
+    case EV_OCPP_FRAME_MALFORMED:
+    default:
+      cp->host->errors++;
+      break;
     }
-  else
-    cp->host->errors++;
 }
 
 static void

@@ -173,26 +173,6 @@ static const EvHeadlessCommand commands[] = {
   { NULL }
 };
 
-/**
- * station_fleet_command:
- * @self: a started fleet
- * @line: one command line
- * @out_quit: (out): set to %TRUE for `quit`
- *
- * Runs `stats`, `reset`, `kill-engine CP`, `kill-monitor CP`, `revive CP`,
- * `help` or `quit`.
- *
- * Returns: (transfer full) (nullable): an error message for people, or
- *   %NULL when the command ran
- */
-char *
-station_fleet_command (StationFleet *self,
-                       const char   *line,
-                       gboolean     *out_quit)
-{
-  return ev_headless_dispatch (commands, self, line, out_quit);
-}
-
 /* A run of fixed length (--seconds) outlives the end of its input, so
  * that `ev-station fleet --seconds 30 </dev/null` runs 30 s. */
 static gboolean

@@ -84,9 +84,6 @@ gboolean      station_fleet_kill_monitor (StationFleet             *self,
 gboolean      station_fleet_revive       (StationFleet             *self,
                                           const char               *cp_id,
                                           GError                  **error);
-char         *station_fleet_command      (StationFleet             *self,
-                                          const char               *line,
-                                          gboolean                 *out_quit);
 int           station_fleet_run_headless (StationFleet             *self);
 
 G_END_DECLS

@@ -344,26 +344,6 @@ static const EvHeadlessCommand engine_commands[] = {
   { NULL }
 };
 
-/**
- * station_headless_engine_command:
- * @engine: a started engine
- * @line: one command line
- * @out_quit: (out): set to %TRUE for `quit`
- *
- * Runs `plug`, `unplug`, `ko`, `ok`, `request [DRIVER]`, `status`, `help`
- * or `quit`.
- *
- * Returns: (transfer full) (nullable): an error message for people, or
- *   %NULL when the command ran
- */
-char *
-station_headless_engine_command (StationEngine *engine,
-                                 const char    *line,
-                                 gboolean      *out_quit)
-{
-  return ev_headless_dispatch (engine_commands, engine, line, out_quit);
-}
-
 static gboolean
 monitor_status_command (gpointer         monitor,
                         EvHeadlessCall  *call,
@@ -381,25 +361,6 @@ static const EvHeadlessCommand monitor_commands[] = {
   { "quit", 0, 0, ev_headless_command_quit },
   { NULL }
 };
-
-/**
- * station_headless_monitor_command:
- * @monitor: a started monitor
- * @line: one command line
- * @out_quit: (out): set to %TRUE for `quit`
- *
- * Runs `status`, `help` or `quit`.
- *
- * Returns: (transfer full) (nullable): an error message for people, or
- *   %NULL when the command ran
- */
-char *
-station_headless_monitor_command (StationMonitor *monitor,
-                                  const char     *line,
-                                  gboolean       *out_quit)
-{
-  return ev_headless_dispatch (monitor_commands, monitor, line, out_quit);
-}
 
 static gboolean
 engine_start (gpointer core, GError **error)

@@ -13,13 +13,6 @@ G_BEGIN_DECLS
 int   station_headless_run_engine      (StationEngine  *engine);
 int   station_headless_run_monitor     (StationMonitor *monitor);
 
-char *station_headless_engine_command  (StationEngine  *engine,
-                                        const char     *line,
-                                        gboolean       *out_quit);
-char *station_headless_monitor_command (StationMonitor *monitor,
-                                        const char     *line,
-                                        gboolean       *out_quit);
-
 JsonObject *station_headless_engine_event_to_json   (StationEngine  *engine,
                                                      StationEvent   *event);
 JsonObject *station_headless_monitor_event_to_json  (StationMonitor *monitor,
