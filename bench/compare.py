@@ -158,9 +158,13 @@ def main():
     opts = parser.parse_args(argv)
     if opts.runs < 1 or any(n < 1 for n in opts.steps) or not 0 < opts.limit < 1:
         parser.error("--runs and --steps must be positive, --limit between 0 and 1")
+    # What ladder.py runs from a build folder.
+    needed = ["src/central/ev-central", "src/station/ev-station", "src/driver/ev-driver",
+              "src/broker/ev-broker", "bench/ack-server"]
     for build in (opts.a, opts.b):
-        if not os.path.exists(os.path.join(build, "src", "central", "ev-central")):
-            parser.error(f"{build}: no src/central/ev-central in it (build it with ninja first)")
+        missing = [p for p in needed if not os.path.exists(os.path.join(build, p))]
+        if missing:
+            parser.error(f"{build}: no {', '.join(missing)} in it (build it with ninja first)")
 
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M")
     name = os.path.join(opts.out, f"compare-{stamp}")
