@@ -531,6 +531,38 @@ test_read_limit (Fixture       *fixture,
   close (fds[1]);
 }
 
+/* One wakeup serves at most the set's limit of ready conns; the others
+ * are served at the next, none lost. */
+static void
+test_max_events (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  enum { N = 6, LIMIT = 2 };
+  int peers[N];
+
+  for (int i = 0; i < N; i++)
+    {
+      int fds[2];
+
+      socket_pair (fds);
+      ev_link_set_adopt (fixture->set, fds[0], &funcs, fixture);
+      peers[i] = fds[1];
+    }
+  ITERATE_UNTIL (fixture, fixture->n_opened >= N);
+  ev_link_set_set_max_events (fixture->set, LIMIT);
+  for (int i = 0; i < N; i++)
+    g_assert_cmpint (write (peers[i], "x", 1), ==, 1);
+
+  ev_link_set_iterate (fixture->set, 100);
+  g_assert_cmpuint (fixture->n_received, ==, LIMIT);
+  ev_link_set_iterate (fixture->set, 100);
+  g_assert_cmpuint (fixture->n_received, ==, 2 * LIMIT);
+  ITERATE_UNTIL (fixture, fixture->n_received >= N);
+  g_assert_cmpstr (fixture->received->str, ==, "xxxxxx");
+  for (int i = 0; i < N; i++)
+    close (peers[i]);
+}
+
 /* Two framed sessions, one on each end of a socket pair in the same set:
  * the set starts them, carries the handshake and a request, and ticks
  * the server's session at its deadline when the client goes quiet. */
@@ -646,6 +678,7 @@ main (int   argc,
   ADD ("/link-set/close-in-callback", test_close_in_callback);
   ADD ("/link-set/back-pressure", test_back_pressure);
   ADD ("/link-set/read-limit", test_read_limit);
+  ADD ("/link-set/max-events", test_max_events);
   ADD ("/link-set/sessions", test_sessions);
 #undef ADD
 

@@ -24,6 +24,7 @@ typedef struct
   gpointer user_data;
   int epoll_fd;
   gpointer tag;
+  int max_events;   /* ready descriptors handed over per wakeup */
 } EvEpollSource;
 
 /* Waits up to @timeout_ms (-1 for ever, or no wait at all for -2), then
@@ -36,7 +37,7 @@ epoll_source_run (EvEpollSource *self,
   int n = 0;
 
   if (timeout_ms != -2)
-    n = epoll_wait (self->epoll_fd, events, MAX_EVENTS, timeout_ms);
+    n = epoll_wait (self->epoll_fd, events, self->max_events, timeout_ms);
   for (int i = 0; i < n; i++)
     self->funcs->ready (events[i].data.ptr, events[i].events, self->user_data);
 
@@ -54,6 +55,24 @@ epoll_source_dispatch (GSource     *source,
   /* A wakeup for the ready time alone needs no epoll_wait(). */
   epoll_source_run (self, (g_source_query_unix_fd (source, self->tag) & G_IO_IN) ? 0 : -2);
   return G_SOURCE_CONTINUE;
+}
+
+/**
+ * ev_epoll_source_set_max_events:
+ * @source: an epoll source
+ * @max_events: how many ready descriptors one wakeup hands over, from 1
+ *   to 512 (the default)
+ *
+ * The rest wait for the next wakeup, after the other sources of the main
+ * context had their turn.
+ */
+void
+ev_epoll_source_set_max_events (GSource *source,
+                                guint    max_events)
+{
+  g_return_if_fail (max_events >= 1 && max_events <= MAX_EVENTS);
+
+  ((EvEpollSource *) source)->max_events = max_events;
 }
 
 /**
@@ -122,6 +141,7 @@ ev_epoll_source_new (const EvEpollSourceFuncs  *funcs,
   self->funcs = funcs;
   self->user_data = user_data;
   self->epoll_fd = fd;
+  self->max_events = MAX_EVENTS;
   self->tag = g_source_add_unix_fd (&self->source, fd, G_IO_IN);
   g_source_set_static_name (&self->source, "EvEpollSource");
   return &self->source;

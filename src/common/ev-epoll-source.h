@@ -36,6 +36,8 @@ void      ev_epoll_source_set_wakeup (GSource                  *source,
                                       gint64                    monotonic_us);
 void      ev_epoll_source_wait       (GSource                  *source,
                                       int                       timeout_ms);
+void      ev_epoll_source_set_max_events (GSource              *source,
+                                          guint                 max_events);
 
 void      ev_raise_fd_limit          (void);
 

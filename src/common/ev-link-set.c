@@ -474,6 +474,25 @@ ev_link_set_set_read_limit (EvLinkSet *self,
 }
 
 /**
+ * ev_link_set_set_max_events:
+ * @self: a set
+ * @max_events: how many ready descriptors one wakeup serves, from 1 to
+ *   512 (the default)
+ *
+ * The rest are served at the next wakeup, after the other sources of the
+ * set's main context (a Kafka consumer on the same thread, say) had their
+ * turn.
+ */
+void
+ev_link_set_set_max_events (EvLinkSet *self,
+                            guint      max_events)
+{
+  g_return_if_fail (self != NULL);
+
+  ev_epoll_source_set_max_events (self->source, max_events);
+}
+
+/**
  * ev_link_set_get_n_conns:
  * @self: a set
  *

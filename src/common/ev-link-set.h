@@ -66,6 +66,8 @@ void          ev_link_set_iterate        (EvLinkSet              *self,
                                           int                     max_wait_ms);
 void          ev_link_set_set_read_limit (EvLinkSet              *self,
                                           gsize                   limit);
+void          ev_link_set_set_max_events (EvLinkSet              *self,
+                                          guint                   max_events);
 guint         ev_link_set_get_n_conns    (EvLinkSet              *self);
 
 EvLinkConn   *ev_link_set_listen         (EvLinkSet              *self,
