@@ -44,9 +44,28 @@ FIGURES = [
     ("station fleet CPU", "%", lambda s: (s.get("other_cpu_avg") or {}).get("station"), True),
     ("driver fleet CPU", "%", lambda s: (s.get("other_cpu_avg") or {}).get("driver"), True),
     ("broker CPU", "%", lambda s: (s.get("other_cpu_avg") or {}).get("broker"), True),
+    # With `-- --gui`: the same step again with the real window.
+    ("window: Central CPU avg", "%", lambda s: gui(s).get("central_cpu_avg"), True),
+    ("window: status → answer p99", "ms", lambda s: p99(gui(s).get("status_ms")), True),
+    ("window: request → response p99", "ms", lambda s: p99(gui(s).get("response_ms")), True),
+    ("window: progress → driver p99", "ms", lambda s: p99(gui(s).get("progress_ms")), True),
+    ("window: frames/s", "/s", lambda s: gui(s).get("fps"), False),
+    ("window: frames over 33 ms", "% of frames",
+     lambda s: share(gui(s).get("frames_over_33ms"), gui(s).get("frames")), True),
+    ("window: main loop late by over 20 ms", "% of probes",
+     lambda s: share(gui(s).get("probes_over_20ms"), gui(s).get("probes")), True),
 ]
-# Must stay 0 in every run of both builds.
+# Must stay 0 in every run of both builds (also in the window's run).
 ZEROES = ["links_lost_in_window", "denied", "no_answer"]
+
+
+def gui(step):
+    """The figures of the step's run with the window (empty without --gui)."""
+    return step.get("gui") or {}
+
+
+def share(n, of):
+    return 100 * n / of if n is not None and of else None
 
 
 def p99(latency):
@@ -114,9 +133,10 @@ def zeroes(pairs, cps):
     bad = []
     for i, pair in enumerate(pairs):
         for side, step in zip("AB", pair):
-            for key in ZEROES:
-                if step[cps].get(key):
-                    bad.append(f"pair {i + 1}, {side}: {key} = {step[cps][key]}")
+            for where, figures in (("", step[cps]), ("window, ", gui(step[cps]))):
+                for key in ZEROES:
+                    if figures.get(key):
+                        bad.append(f"pair {i + 1}, {side}: {where}{key} = {figures[key]}")
     return bad
 
 

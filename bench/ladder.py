@@ -15,7 +15,7 @@ ratio to that minimum.
 
 With --gui, every step also runs the real Central window (under Xvfb; the
 ladder starts one when DISPLAY is unset) on the same load, on the Log
-page, with `--ui-stats 1000`: its frames and main-loop lateness, next to
+page (or --page), with `--ui-stats 1000`: its frames and main-loop lateness, next to
 the headless figures of the same step.
 
 With --tls, Central serves its monitor port over TLS with a throw-away
@@ -467,14 +467,14 @@ class Step:
     def run_central(self, bootstrap, gui=False):
         opts = self.opts
         if gui:
-            # The window, on the Log page, printing its events and its
+            # The window, on the Log page (or --page), printing its events and its
             # frame figures; no session bus, so that it cannot hand over
             # to another Central of the session.
             row = self.row.setdefault("gui", {"notes": []})
             env = dict(self.env, DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent",
                        GSETTINGS_SCHEMA_DIR=os.path.join(opts.build, "data"), GSK_RENDERER=opts.renderer)
             central = self.spawn("ev-central-window",
-                                 [self.p["central"], "--ui-stats", 1000, "--page", "log", "--auto-approve",
+                                 [self.p["central"], "--ui-stats", 1000, "--page", opts.page, "--auto-approve",
                                   "--listen", "127.0.0.1:0", "--kafka", bootstrap, "--db",
                                   os.path.join(self.folder, "central-window.db"), *self.central_tls], env)
             prefix = opts.prefix + "W"
@@ -1076,7 +1076,8 @@ def markdown(report):
     out.extend(targets(report["steps"], report["machine"]))
     out.append("")
     if any(r.get("gui") or r.get("gui_failed") for r in report["steps"]):
-        out.append("## The window (`ev-central --ui-stats 1000 --page log`, under Xvfb) on the same load")
+        page = report["options"].get("page", "log")
+        out.append(f"## The window (`ev-central --ui-stats 1000 --page {page}`, under Xvfb) on the same load")
         out.append("")
         out.append("| " + " | ".join(GUI_COLUMNS) + " |")
         out.append("|" + "---|" * len(GUI_COLUMNS))
@@ -1213,6 +1214,8 @@ def main():
                         help="the driver fleet checks no signature of Central's (its state folder has no public "
                              "key): on this machine the load generators share Central's cores, and 2,000 "
                              "simulated drivers' checks would be charged to Central's latencies")
+    parser.add_argument("--page", default="log", choices=["dashboard", "requests", "log", "history"],
+                        help="the page the window shows while it is measured (log)")
     parser.add_argument("--renderer", default="cairo",
                         help="GSK_RENDERER of the window (cairo; gl and ngl need a GPU to mean anything)")
     opts = parser.parse_args()

@@ -1060,6 +1060,125 @@ wait_page_shows (GtkWidget  *window,
   ev_ui_test_wait_for (window, mapped_label_containing, text, EV_UI_TEST_ANY, WAIT_MS, what);
 }
 
+/* A widget that counts how often it is measured. */
+#define TEST_TYPE_MEASURE_PROBE (test_measure_probe_get_type ())
+G_DECLARE_FINAL_TYPE (TestMeasureProbe, test_measure_probe, TEST, MEASURE_PROBE, GtkWidget)
+
+struct _TestMeasureProbe
+{
+  GtkWidget parent_instance;
+  guint     measured;
+};
+
+G_DEFINE_FINAL_TYPE (TestMeasureProbe, test_measure_probe, GTK_TYPE_WIDGET)
+
+static void
+test_measure_probe_measure (GtkWidget      *widget,
+                            GtkOrientation  orientation,
+                            int             for_size,
+                            int            *minimum,
+                            int            *natural,
+                            int            *minimum_baseline,
+                            int            *natural_baseline)
+{
+  TEST_MEASURE_PROBE (widget)->measured++;
+  *minimum = *natural = 16;
+}
+
+static void
+test_measure_probe_class_init (TestMeasureProbeClass *klass)
+{
+  GTK_WIDGET_CLASS (klass)->measure = test_measure_probe_measure;
+}
+
+static void
+test_measure_probe_init (TestMeasureProbe *self)
+{
+}
+
+static void
+count_layout_cb (GdkFrameClock *clock,
+                 guint         *layouts)
+{
+  (*layouts)++;
+}
+
+static gboolean
+layouts_done (gpointer layouts)
+{
+  return *(guint *) layouts >= 3;
+}
+
+/* Changes @probes' size, as a cell whose figure changes does, and waits
+ * for three layouts of @window (all of it queued, so that the window is
+ * laid out whatever the probes do), their counts reset before. */
+static void
+resize_and_lay_out (GtkWidget         *window,
+                    TestMeasureProbe **probes,
+                    guint              n_probes)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (window);
+  guint layouts = 0;
+  gulong handler = g_signal_connect (clock, "layout", G_CALLBACK (count_layout_cb), &layouts);
+
+  for (guint i = 0; i < n_probes; i++)
+    {
+      probes[i]->measured = 0;
+      gtk_widget_queue_resize (GTK_WIDGET (probes[i]));
+    }
+  gtk_widget_queue_resize (window);
+  for (guint i = 0; i < 3; i++)
+    gdk_frame_clock_request_phase (clock, GDK_FRAME_CLOCK_PHASE_LAYOUT);
+  ev_test_wait_until (NULL, layouts_done, &layouts, WAIT_MS, "three layouts of the window");
+  g_signal_handler_disconnect (clock, handler);
+}
+
+/* A view that does not show costs the window no layout: neither the
+ * page that is not shown nor, on the dashboard, the view behind the
+ * other (cards or compact list) is measured. A hidden view that was
+ * measured anyway re-measured its rows for every change of every CP: at
+ * 1,000 CPs, the compact list behind the Log page alone made one frame
+ * in eight late by over 33 ms. */
+static void
+test_hidden_views_not_measured (Fixture       *fixture,
+                                gconstpointer  data)
+{
+  GtkWidget *window = GTK_WIDGET (fixture->window);
+  AdwViewStack *pages = ADW_VIEW_STACK (ev_ui_test_find_type (window, ADW_TYPE_VIEW_STACK));
+  GtkStack *dashboard = GTK_STACK (gtk_widget_get_ancestor (ev_ui_test_find_class (window, "cp-grid"),
+                                                            GTK_TYPE_STACK));
+  TestMeasureProbe *probes[2];
+
+  wait_cards (window, fixture->n_cps);
+  probes[0] = g_object_new (TEST_TYPE_MEASURE_PROBE, NULL);
+  probes[1] = g_object_new (TEST_TYPE_MEASURE_PROBE, NULL);
+  adw_view_stack_add_named (pages, GTK_WIDGET (probes[0]), "probe-page");
+  gtk_stack_add_named (dashboard, GTK_WIDGET (probes[1]), "probe-view");
+
+  /* The cards show: neither another page nor the view behind them. */
+  resize_and_lay_out (window, probes, 2);
+  g_assert_cmpuint (probes[0]->measured, ==, 0);
+  g_assert_cmpuint (probes[1]->measured, ==, 0);
+
+  /* The Log page shows: nothing of the dashboard. */
+  g_assert_true (central_window_show_page (fixture->window, "log"));
+  wait_page_shows (window, "log", "Central is listening");
+  resize_and_lay_out (window, probes, 2);
+  g_assert_cmpuint (probes[0]->measured, ==, 0);
+  g_assert_cmpuint (probes[1]->measured, ==, 0);
+
+  /* Shown, a probe is measured: the counts can tell. */
+  adw_view_stack_set_visible_child_name (pages, "probe-page");
+  resize_and_lay_out (window, probes, 2);
+  g_assert_cmpuint (probes[0]->measured, >, 0);
+  g_assert_cmpuint (probes[1]->measured, ==, 0);
+
+  g_assert_true (central_window_show_page (fixture->window, "dashboard"));
+  adw_view_stack_remove (pages, GTK_WIDGET (probes[0]));
+  gtk_stack_remove (dashboard, GTK_WIDGET (probes[1]));
+  wait_cards (window, fixture->n_cps);
+}
+
 typedef struct {
   CentralService *service;
   guint           n;
@@ -1551,6 +1670,8 @@ main (int   argc,
               fixture_setup, test_summary, fixture_teardown);
   g_test_add ("/central-ui/window/list-follows-supply", Fixture, GUINT_TO_POINTER (2),
               fixture_setup, test_list_follows_supply, fixture_teardown);
+  g_test_add ("/central-ui/window/hidden-views-not-measured", Fixture, GUINT_TO_POINTER (4),
+              fixture_setup, test_hidden_views_not_measured, fixture_teardown);
   g_test_add ("/central-ui/window/narrow", Fixture, GUINT_TO_POINTER (4),
               fixture_setup, test_narrow, fixture_teardown);
   g_test_add ("/central-ui/window/pending-approval", Fixture, GUINT_TO_POINTER (3 | WITH_PENDING),
