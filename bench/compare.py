@@ -167,8 +167,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog=__doc__.split("\n\n", 1)[1])
-    parser.add_argument("--a", required=True, help="the build folder of the old build (the reference)")
-    parser.add_argument("--b", required=True, help="the build folder of the new build")
+    parser.add_argument("--a", help="the build folder of the old build (the reference)")
+    parser.add_argument("--b", help="the build folder of the new build")
+    parser.add_argument("--pool", nargs="+", metavar="DIR",
+                        help="run nothing: pool the pairs of earlier comparisons of the same two builds "
+                             "(their compare-STAMP folders)")
     parser.add_argument("--steps", type=int, nargs="+", default=[1000, 10000],
                         help="CPs per step (1000 10000)")
     parser.add_argument("--runs", type=int, default=3, help="pairs of runs, A then B each (3)")
@@ -176,6 +179,10 @@ def main():
     parser.add_argument("--out", default=os.path.join(TOP, "bench", "results"),
                         help="where the .md and .json go (bench/results)")
     opts = parser.parse_args(argv)
+    if opts.pool:
+        return pool(opts)
+    if not opts.a or not opts.b:
+        parser.error("--a and --b name the two builds (or --pool earlier comparisons)")
     if opts.runs < 1 or any(n < 1 for n in opts.steps) or not 0 < opts.limit < 1:
         parser.error("--runs and --steps must be positive, --limit between 0 and 1")
     # What ladder.py runs from a build folder.
@@ -197,18 +204,42 @@ def main():
             pair.append({s["cps"]: s for s in steps})
         pairs.append(pair)
 
+    seconds = extra[extra.index("--seconds") + 1] if "--seconds" in extra[:-1] else "30"
+    write(name, pairs, opts.steps, opts.limit, stamp,
+          f"A: `{opts.a}`; B: `{opts.b}`; {opts.runs} pairs of runs, A then B, window {seconds} s, no kills.",
+          {"a": opts.a, "b": opts.b, "runs": opts.runs})
+
+
+def pool(opts):
+    """The table over the pairs of earlier comparisons, read again."""
+    pairs = []
+    for folder in opts.pool:
+        sides = []
+        for side in "AB":
+            files = sorted(f for f in os.listdir(os.path.join(folder, side)) if f.endswith(".json"))
+            sides.append([json.load(open(os.path.join(folder, side, f)))["steps"] for f in files])
+        if len(sides[0]) != len(sides[1]) or not sides[0]:
+            raise SystemExit(f"compare: {folder} has {len(sides[0])} runs of A and {len(sides[1])} of B")
+        for a, b in zip(*sides):
+            pairs.append([{s["cps"]: s for s in a}, {s["cps"]: s for s in b}])
+    steps = sorted({cps for p in pairs for cps in p[0]})
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M")
+    write(os.path.join(opts.out, f"compare-pooled-{stamp}"), pairs, steps, opts.limit, stamp,
+          f"{len(pairs)} pairs pooled from {', '.join(f'`{f}`' for f in opts.pool)}.",
+          {"pool": opts.pool, "runs": len(pairs)})
+
+
+def write(name, pairs, steps, limit, stamp, what, about):
     report = {"started": stamp, "command": "bench/compare.py " + " ".join(sys.argv[1:]),
-              "a": opts.a, "b": opts.b, "runs": opts.runs, "limit": opts.limit, "steps": {}}
-    text = [f"# Two builds on the ladder, {stamp}", "",
-            f"A: `{opts.a}`; B: `{opts.b}`; {opts.runs} pairs of runs, A then B, "
-            f"window 30 s, no kills. Command: `{report['command']}`", ""]
-    for cps in opts.steps:
+              "limit": limit, "steps": {}, **about}
+    text = [f"# Two builds on the ladder, {stamp}", "", f"{what} Command: `{report['command']}`", ""]
+    for cps in steps:
         if not all(cps in p[0] and cps in p[1] for p in pairs):
             text.append(f"### {cps} CPs\n\nA run has no figures for this step.\n")
             continue
-        rows = compare(pairs, cps, opts.limit)
+        rows = compare(pairs, cps, limit)
         report["steps"][cps] = {"rows": rows, "must_be_zero": zeroes(pairs, cps)}
-        text.append(table(cps, rows, opts.limit))
+        text.append(table(cps, rows, limit))
         bad = report["steps"][cps]["must_be_zero"]
         text.append("\nLinks lost, denials, requests unanswered: " + ("none in any run." if not bad else "; ".join(bad)))
         text.append("")
