@@ -7,6 +7,7 @@
 
 #include <math.h>
 
+#include "ev-ui.h"
 #include "ui-test-utils.h"
 
 /**
@@ -38,6 +39,9 @@ ev_ui_test_init (const char *css_resource)
     }
   adw_init ();
 
+  ev_ui_add_shared_style ();
+  if (css_resource == NULL)
+    return;
   css = gtk_css_provider_new ();
   gtk_css_provider_load_from_resource (css, css_resource);
   gtk_style_context_add_provider_for_display (gdk_display_get_default (),

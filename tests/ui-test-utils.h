@@ -10,8 +10,9 @@
 G_BEGIN_DECLS
 
 /* Initialises GTK and libadwaita for drawing with cairo (g_error without
- * a display: UI tests run under xvfb-run) and loads @css_resource, the
- * app's style sheet, which AdwApplication would load for an app. */
+ * a display: UI tests run under xvfb-run) and loads the style sheets an
+ * app has: the shared one (ev_ui_add_shared_style()) and @css_resource
+ * (nullable), the app's own, which AdwApplication would load for it. */
 void       ev_ui_test_init               (const char     *css_resource);
 
 typedef enum {

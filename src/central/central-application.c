@@ -202,22 +202,14 @@ static void
 central_application_startup (GApplication *application)
 {
   CentralApplication *self = CENTRAL_APPLICATION (application);
-  static const char *quit_accels[] = { "<Control>q", NULL };
-  static const char *shortcuts_accels[] = { "<Control>question", NULL };
   static const char *search_accels[] = { "<Control>f", NULL };
   static const char *preferences_accels[] = { "<Control>comma", NULL };
 
   G_APPLICATION_CLASS (central_application_parent_class)->startup (application);
 
-  g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
-                                   G_N_ELEMENTS (app_actions), self);
-
-  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.show-help-overlay", shortcuts_accels);
+  ev_ui_application_startup (GTK_APPLICATION (self), app_actions, G_N_ELEMENTS (app_actions), APP_ID);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.search", search_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences", preferences_accels);
-
-  gtk_window_set_default_icon_name (APP_ID);
   ev_ui_add_quit_signals (application, self->signal_ids);
 }
 

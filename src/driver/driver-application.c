@@ -179,15 +179,10 @@ static void
 driver_application_startup (GApplication *application)
 {
   DriverApplication *self = DRIVER_APPLICATION (application);
-  static const char *quit_accels[] = { "<Control>q", NULL };
-  static const char *shortcuts_accels[] = { "<Control>question", NULL };
 
   G_APPLICATION_CLASS (driver_application_parent_class)->startup (application);
 
-  g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions), self);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.show-help-overlay", shortcuts_accels);
-  gtk_window_set_default_icon_name (DRIVER_APP_ID);
+  ev_ui_application_startup (GTK_APPLICATION (self), app_actions, G_N_ELEMENTS (app_actions), DRIVER_APP_ID);
 
   self->settings = driver_settings_new ();
   ev_ui_add_quit_signals (G_APPLICATION (self), self->signal_ids);

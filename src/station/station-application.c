@@ -186,15 +186,10 @@ static void
 station_application_startup (GApplication *application)
 {
   StationApplication *self = STATION_APPLICATION (application);
-  static const char *quit_accels[] = { "<Control>q", NULL };
-  static const char *shortcuts_accels[] = { "<Control>question", NULL };
 
   G_APPLICATION_CLASS (station_application_parent_class)->startup (application);
 
-  g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions), self);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.show-help-overlay", shortcuts_accels);
-  gtk_window_set_default_icon_name (STATION_APP_ID);
+  ev_ui_application_startup (GTK_APPLICATION (self), app_actions, G_N_ELEMENTS (app_actions), STATION_APP_ID);
 
   if (self->engine == NULL && self->ocpp == NULL && self->monitor == NULL)
     ev_ui_add_signal_watches (self->signal_ids, launcher_signal_cb, self);

@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include "ev-ui.h"
+#include "ev-ui-resources.h"
 
 void
 ev_ui_swap_css_class (GtkWidget   *widget,
@@ -194,6 +195,48 @@ ev_ui_add_toast (AdwToastOverlay *overlay,
 
   adw_toast_set_timeout (toast, timeout);
   adw_toast_overlay_add_toast (overlay, toast);
+}
+
+void
+ev_ui_add_shared_style (void)
+{
+  GdkDisplay *display = gdk_display_get_default ();
+  g_autoptr(GtkCssProvider) provider = NULL;
+
+  g_return_if_fail (display != NULL);
+
+  if (g_object_get_data (G_OBJECT (display), "ev-ui-shared-style") != NULL)
+    return;
+
+  /* Named, so that this library's resource is linked in and registered. */
+  g_assert (ev_ui_get_resource () != NULL);
+  provider = gtk_css_provider_new ();
+  gtk_css_provider_load_from_resource (provider, "/io/github/evcharging/EVCharging/ui/ev-ui.css");
+  /* One below AdwApplication's style.css, so that an app's own rule wins
+   * over a shared one as specific. */
+  gtk_style_context_add_provider_for_display (display, GTK_STYLE_PROVIDER (provider),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION - 1);
+  g_object_set_data_full (G_OBJECT (display), "ev-ui-shared-style",
+                          g_steal_pointer (&provider), g_object_unref);
+}
+
+void
+ev_ui_application_startup (GtkApplication     *application,
+                           const GActionEntry *entries,
+                           int                 n_entries,
+                           const char         *app_id)
+{
+  static const char *quit_accels[] = { "<Control>q", NULL };
+  static const char *shortcuts_accels[] = { "<Control>question", NULL };
+
+  g_return_if_fail (GTK_IS_APPLICATION (application));
+  g_return_if_fail (app_id != NULL);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (application), entries, n_entries, application);
+  gtk_application_set_accels_for_action (application, "app.quit", quit_accels);
+  gtk_application_set_accels_for_action (application, "win.show-help-overlay", shortcuts_accels);
+  gtk_window_set_default_icon_name (app_id);
+  ev_ui_add_shared_style ();
 }
 
 void

@@ -57,6 +57,20 @@ void        ev_ui_add_toast             (AdwToastOverlay *overlay,
                                          const char      *title,
                                          guint            timeout);
 
+/* Adds the style sheet every app shares (ev-ui.css: the states'
+ * colours, the status bar) to the default display, under the app's own
+ * style.css; once per display. */
+void        ev_ui_add_shared_style      (void);
+
+/* What every app of the network does as it starts up, after chaining up:
+ * @entries become app actions, Ctrl+Q quits (app.quit), Ctrl+? shows the
+ * keyboard shortcuts (win.show-help-overlay), every window takes
+ * @app_id's icon, and the shared style is added. */
+void        ev_ui_application_startup   (GtkApplication     *application,
+                                         const GActionEntry *entries,
+                                         int                 n_entries,
+                                         const char         *app_id);
+
 /* The about window of an app of the network, over the active window. */
 void        ev_ui_show_about            (GtkApplication *application,
                                          const char     *app_id,
