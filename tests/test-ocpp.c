@@ -379,6 +379,11 @@ test_bad_frames (void)
     { "[2,'1','DataTransfer',{'vendorId':'\\202'}]",
       EV_OCPP_ERROR_FORMATION_VIOLATION, EV_OCPP_MESSAGE_CALL, "1" },
     { "[2,'1','DataTransfer',{'\\202':'x'}]", EV_OCPP_ERROR_FORMATION_VIOLATION, EV_OCPP_MESSAGE_CALL, "1" },
+    /* json-glib reads a number beyond a double's range as infinity, which
+     * no JSON text can say again (found by fuzz-ocpp). */
+    { "[2,'1','StartTransaction',{'connectorId':1,'idTag':'D','meterStart':1E615,'timestamp':'2026-12-06T19:01:00Z'}]",
+      EV_OCPP_ERROR_FORMATION_VIOLATION, EV_OCPP_MESSAGE_CALL, "1" },
+    { "[3,'1',{'transactionId':-1e400}]", EV_OCPP_ERROR_FORMATION_VIOLATION, EV_OCPP_MESSAGE_CALL_RESULT, "1" },
     { NULL, EV_OCPP_ERROR_FORMATION_VIOLATION, 0, NULL },
     { NULL, EV_OCPP_ERROR_FORMATION_VIOLATION, 0, NULL },
   };
@@ -598,6 +603,13 @@ test_invalid_payloads (void)
     { "StopTransaction", EV_OCPP_PAYLOAD_REQUEST,
       "{'meterStop':13345.5,'timestamp':'2026-12-06T20:01:00Z','transactionId':1001}",
       EV_OCPP_ERROR_TYPE_CONSTRAINT_VIOLATION, "“payload.meterStop”" },
+    /* Integral, but beyond what the integer it is read into holds. */
+    { "StopTransaction", EV_OCPP_PAYLOAD_REQUEST,
+      "{'meterStop':1E19,'timestamp':'2026-12-06T20:01:00Z','transactionId':1001}",
+      EV_OCPP_ERROR_TYPE_CONSTRAINT_VIOLATION, "“payload.meterStop” must be of type integer" },
+    { "StopTransaction", EV_OCPP_PAYLOAD_REQUEST,
+      "{'meterStop':-9223372036854777856.0,'timestamp':'2026-12-06T20:01:00Z','transactionId':1001}",
+      EV_OCPP_ERROR_TYPE_CONSTRAINT_VIOLATION, "“payload.meterStop” must be of type integer" },
     { "GetConfiguration", EV_OCPP_PAYLOAD_CONFIRMATION,
       "{'configurationKey':[{'key':'K','readonly':'no'}]}",
       EV_OCPP_ERROR_TYPE_CONSTRAINT_VIOLATION, "“payload.configurationKey[0].readonly”" },
@@ -673,6 +685,9 @@ test_valid_edges (void)
   assert_valid ("Authorize", EV_OCPP_PAYLOAD_REQUEST, "{'idTag':'ÑÑÑÑÑÑÑÑÑÑÑÑÑÑÑÑÑÑÑÑ'}");
   /* An integral number written with a fraction is an integer. */
   assert_valid ("RemoteStopTransaction", EV_OCPP_PAYLOAD_REQUEST, "{'transactionId':1001.0}");
+  /* The largest such numbers a 64-bit integer holds. */
+  assert_valid ("RemoteStopTransaction", EV_OCPP_PAYLOAD_REQUEST, "{'transactionId':9.2e18}");
+  assert_valid ("RemoteStopTransaction", EV_OCPP_PAYLOAD_REQUEST, "{'transactionId':-9223372036854775808.0}");
   /* 0.3 is a multiple of 0.1, whatever binary floating point says. */
   assert_valid ("GetCompositeSchedule", EV_OCPP_PAYLOAD_CONFIRMATION,
                 "{'status':'Accepted','chargingSchedule':{'chargingRateUnit':'A',"

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <math.h>
 #include <string.h>
 
 #include "ev-json.h"
@@ -390,13 +391,18 @@ check_depth (const char *data,
   return TRUE;
 }
 
-/* json-glib reads GScanner's octal escapes ("\\202") in strings, which
+/* Why a value of @node cannot stand in a message, or NULL when all can.
+ * json-glib reads GScanner's octal escapes ("\\202") in strings, which
  * JSON does not have, and can so make a string that is not UTF-8 out of
- * text that is. Such a message is malformed: nothing downstream need
- * check again. Recursion is bounded by check_depth(). */
-static gboolean
-strings_are_utf8 (JsonNode *node)
+ * text that is; and it reads a number beyond a double's range (1E400)
+ * as infinity, which no JSON text can say again. Such a message is
+ * malformed: nothing downstream need check again. Recursion is bounded
+ * by check_depth(). */
+static const char *
+unsound_value (JsonNode *node)
 {
+  const char *why = NULL;
+
   if (JSON_NODE_HOLDS_OBJECT (node))
     {
       JsonObjectIter iter;
@@ -404,21 +410,28 @@ strings_are_utf8 (JsonNode *node)
       JsonNode *member;
 
       json_object_iter_init (&iter, json_node_get_object (node));
-      while (json_object_iter_next (&iter, &name, &member))
-        if (!g_utf8_validate (name, -1, NULL) || !strings_are_utf8 (member))
-          return FALSE;
+      while (why == NULL && json_object_iter_next (&iter, &name, &member))
+        why = g_utf8_validate (name, -1, NULL) ? unsound_value (member)
+                                                : _("A string in the message is not valid UTF-8");
     }
   else if (JSON_NODE_HOLDS_ARRAY (node))
     {
       JsonArray *array = json_node_get_array (node);
 
-      for (guint i = 0; i < json_array_get_length (array); i++)
-        if (!strings_are_utf8 (json_array_get_element (array, i)))
-          return FALSE;
+      for (guint i = 0; why == NULL && i < json_array_get_length (array); i++)
+        why = unsound_value (json_array_get_element (array, i));
     }
   else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
-    return g_utf8_validate (json_node_get_string (node), -1, NULL);
-  return TRUE;
+    {
+      if (!g_utf8_validate (json_node_get_string (node), -1, NULL))
+        why = _("A string in the message is not valid UTF-8");
+    }
+  else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_DOUBLE)
+    {
+      if (!isfinite (json_node_get_double (node)))
+        why = _("A number in the message is out of range");
+    }
+  return why;
 }
 
 static const char *
@@ -577,6 +590,7 @@ ev_ocpp_message_decode (const char         *data,
   EvOcppMessageType read_type = EV_OCPP_MESSAGE_NONE;
   EvOcppMessage *message = NULL;
   JsonNode *root;
+  const char *why;
 
   g_return_val_if_fail (data != NULL || length == 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -603,11 +617,10 @@ ev_ocpp_message_decode (const char         *data,
         g_set_error_literal (error, EV_OCPP_ERROR, EV_OCPP_ERROR_PROTOCOL_ERROR,
                              _("An OCPP-J message is a JSON array"));
       else if ((message = decode_array (json_node_get_array (root), &read_type, &read_id, error)) &&
-               !strings_are_utf8 (root))
+               (why = unsound_value (root)) != NULL)
         {
           g_clear_pointer (&message, ev_ocpp_message_unref);
-          g_set_error_literal (error, EV_OCPP_ERROR, EV_OCPP_ERROR_FORMATION_VIOLATION,
-                               _("A string in the message is not valid UTF-8"));
+          g_set_error_literal (error, EV_OCPP_ERROR, EV_OCPP_ERROR_FORMATION_VIOLATION, why);
         }
     }
 

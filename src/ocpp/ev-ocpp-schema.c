@@ -459,13 +459,15 @@ matches_type (JsonNode   *node,
     return holds_type (node, G_TYPE_BOOLEAN);
   if (strcmp (type, "number") == 0)
     return holds_number (node);
-  /* "integer": as in draft-06 and later (and in ocpp-rpc), 5.0 is one. */
+  /* "integer": as in draft-06 and later (and in ocpp-rpc), 5.0 is one,
+   * as long as a 64-bit integer holds it: what passes is read with
+   * json_object_get_int_member(), and 1E19 would not fit. */
   if (holds_type (node, G_TYPE_INT64))
     return TRUE;
   if (!holds_type (node, G_TYPE_DOUBLE))
     return FALSE;
   value = json_node_get_double (node);
-  return isfinite (value) && value == floor (value);
+  return isfinite (value) && value == floor (value) && value >= -0x1p63 && value < 0x1p63;
 }
 
 static gboolean
