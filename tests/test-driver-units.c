@@ -7,6 +7,7 @@
 
 #include "driver-event.h"
 #include "driver-follow.h"
+#include "driver-history.h"
 #include "driver-request-file.h"
 #include "ev-json.h"
 #include "ev-protocol.h"
@@ -634,6 +635,65 @@ test_file_result_json (void)
   g_assert_cmpuint (totals.tickets, ==, 0);
 }
 
+static JsonObject *
+parse_object (const char *text)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (json_parser_load_from_data (parser, text, -1, &error));
+  g_assert_no_error (error);
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+/* The driver's own files edited by hand: a number that is not one the
+ * driver could have written (negative, a string, beyond a 64-bit integer
+ * or a double) reads as 0, and nothing else of the file is lost. */
+static void
+test_damaged_numbers (void)
+{
+  g_autoptr(JsonObject) supply = parse_object ("{\"phase\":\"finished\",\"request_id\":\"" REQUEST_ID "\","
+                                               "\"cp_id\":\"CP1\",\"supply_id\":\"" SUPPLY_ID "\","
+                                               "\"reason\":\"unplugged\",\"price\":\"x\",\"kwh\":-2.5,"
+                                               "\"amount\":1e400,\"seq\":-5,\"requested_at\":1e30,"
+                                               "\"started_at\":-1e30,\"ended_at\":1700000005000}");
+  g_autoptr(JsonObject) ticket_object = parse_object ("{\"supply_id\":\"" SUPPLY_ID "\",\"cp_id\":\"CP1\","
+                                                      "\"outcome\":\"ticket\",\"kwh\":-1,\"amount\":1e400,"
+                                                      "\"price\":0.5,\"started_at\":1e30,\"ended_at\":12.5}");
+  g_autoptr(JsonObject) result_object = parse_object ("{\"n\":1e30,\"cp_id\":\"CP7\",\"line\":-3,"
+                                                      "\"outcome\":\"ticket\",\"kwh\":-3,\"amount\":2.5}");
+  g_autoptr(DriverFollow) follow = NULL;
+  g_autoptr(EvSupply) ticket = NULL;
+  g_autoptr(DriverFileResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  follow = driver_follow_from_json (supply, "d1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (driver_follow_get_supply_id (follow), ==, SUPPLY_ID);
+  g_assert_cmpfloat (ev_supply_get_price (follow->supply), ==, 0.0);
+  g_assert_cmpfloat (ev_supply_get_kwh (follow->supply), ==, 0.0);
+  g_assert_cmpfloat (ev_supply_get_amount (follow->supply), ==, 0.0);
+  g_assert_cmpuint (ev_supply_get_seq (follow->supply), ==, 0);
+  g_assert_cmpint (follow->requested_at, ==, 0);
+  g_assert_cmpint (ev_supply_get_started_at (follow->supply), ==, 0);
+  g_assert_cmpint (ev_supply_get_ended_at (follow->supply), ==, 1700000005000);
+
+  ticket = driver_history_ticket_from_json (ticket_object, "d1");
+  g_assert_nonnull (ticket);
+  g_assert_cmpfloat (ev_supply_get_kwh (ticket), ==, 0.0);
+  g_assert_cmpfloat (ev_supply_get_amount (ticket), ==, 0.0);
+  g_assert_cmpfloat (ev_supply_get_price (ticket), ==, 0.5);
+  g_assert_cmpint (ev_supply_get_started_at (ticket), ==, 0);
+  g_assert_cmpint (ev_supply_get_ended_at (ticket), ==, 0);
+
+  result = driver_file_result_from_json (result_object);
+  g_assert_nonnull (result);
+  g_assert_cmpuint (result->n, ==, 0);
+  g_assert_cmpuint (result->line, ==, 0);
+  g_assert_cmpfloat (result->kwh, ==, 0.0);
+  g_assert_cmpfloat (result->amount, ==, 2.5);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -652,6 +712,7 @@ main (int   argc,
   g_test_add_func ("/driver/follow/json-every-phase", test_follow_json_every_phase);
   g_test_add_func ("/driver/follow/json-old-format", test_follow_json_old_format);
   g_test_add_func ("/driver/file/result-json", test_file_result_json);
+  g_test_add_func ("/driver/state/damaged-numbers", test_damaged_numbers);
   g_test_add_func ("/driver/event/names", test_event_names);
   g_test_add_func ("/driver/event/data", test_event_data);
 

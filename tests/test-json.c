@@ -80,6 +80,64 @@ test_object_length (void)
   g_assert_cmpuint (length, ==, strlen (text));
 }
 
+static JsonObject *
+parse_object (const char *text)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  json_parser_load_from_data (parser, text, -1, &error);
+  g_assert_no_error (error);
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+/* Whole numbers from files a person may have edited: what is not one, or
+ * not in range, reads as the fallback, never as a converted double. */
+static void
+test_int_in_range (void)
+{
+  g_autoptr(JsonObject) object = parse_object ("{\"int\":42,\"whole\":42.0,\"fraction\":4.5,\"huge\":1e30,"
+                                               "\"tiny\":-1e30,\"beyond\":1e400,\"negative\":-3,"
+                                               "\"big\":9007199254740993,\"text\":\"42\",\"null\":null,"
+                                               "\"bool\":true,\"list\":[42]}");
+
+  g_assert_cmpint (ev_json_object_get_int_in_range (object, "int", 0, 100, -1), ==, 42);
+  g_assert_cmpint (ev_json_object_get_int_in_range (object, "whole", 0, 100, -1), ==, 42);
+  g_assert_cmpint (ev_json_object_get_int_in_range (object, "int", 0, 41, -1), ==, -1);
+  g_assert_cmpint (ev_json_object_get_int_in_range (object, "int", 43, 100, -1), ==, -1);
+  g_assert_cmpint (ev_json_object_get_int_in_range (object, "negative", G_MININT64, G_MAXINT64, 0), ==, -3);
+  g_assert_cmpint (ev_json_object_get_int_in_range (object, "negative", 0, G_MAXINT64, 7), ==, 7);
+  g_assert_cmpint (ev_json_object_get_int_in_range (object, "big", 0, G_MAXINT64, -1), ==, 9007199254740993);
+  for (guint i = 0; i < 8; i++)
+    {
+      static const char *unfit[] = { "fraction", "huge", "tiny", "beyond", "text", "null", "bool", "list" };
+
+      g_test_message ("%s", unfit[i]);
+      g_assert_cmpint (ev_json_object_get_int_in_range (object, unfit[i], G_MININT64, G_MAXINT64, 5), ==, 5);
+    }
+  g_assert_cmpint (ev_json_object_get_int_in_range (object, "missing", 0, 100, 9), ==, 9);
+}
+
+/* Figures from files a person may have edited: finite and not negative,
+ * or 0. */
+static void
+test_figure (void)
+{
+  g_autoptr(JsonObject) object = parse_object ("{\"kwh\":2.5,\"int\":3,\"zero\":0,\"negative\":-0.5,"
+                                               "\"beyond\":1e400,\"text\":\"2.5\",\"null\":null,\"list\":[1]}");
+
+  g_assert_cmpfloat (ev_json_object_get_figure (object, "kwh"), ==, 2.5);
+  g_assert_cmpfloat (ev_json_object_get_figure (object, "int"), ==, 3.0);
+  g_assert_cmpfloat (ev_json_object_get_figure (object, "zero"), ==, 0.0);
+  for (guint i = 0; i < 6; i++)
+    {
+      static const char *unfit[] = { "negative", "beyond", "text", "null", "list", "missing" };
+
+      g_test_message ("%s", unfit[i]);
+      g_assert_cmpfloat (ev_json_object_get_figure (object, unfit[i]), ==, 0.0);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -89,6 +147,8 @@ main (int   argc,
   g_test_add_func ("/json/numbers", test_numbers);
   g_test_add_func ("/json/strings-and-structure", test_strings_and_structure);
   g_test_add_func ("/json/object-length", test_object_length);
+  g_test_add_func ("/json/int-in-range", test_int_in_range);
+  g_test_add_func ("/json/figure", test_figure);
 
   return g_test_run ();
 }

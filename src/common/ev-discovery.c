@@ -9,6 +9,7 @@
 
 #include "ev-discovery.h"
 #include "ev-file.h"
+#include "ev-json.h"
 
 /* A discovery file holds one short JSON object. */
 #define DISCOVERY_MAX_SIZE 4096
@@ -98,7 +99,7 @@ read_file (const char  *path,
   root = json_parser_get_root (parser);
   object = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
   bootstrap = object != NULL ? json_object_get_string_member_with_default (object, "bootstrap", NULL) : NULL;
-  value = object != NULL ? json_object_get_int_member_with_default (object, "pid", 0) : 0;
+  value = object != NULL ? ev_json_object_get_int_in_range (object, "pid", 1, G_MAXINT, 0) : 0;
 
   if (bootstrap == NULL || *bootstrap == '\0' || strpbrk (bootstrap, " \t\r\n") != NULL ||
       value <= 0 || value > G_MAXINT)

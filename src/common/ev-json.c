@@ -212,3 +212,82 @@ ev_json_object_set_nullable_string (JsonObject *object,
   else
     json_object_set_null_member (object, member);
 }
+
+/**
+ * ev_json_object_get_int_in_range:
+ * @object: a JSON object
+ * @member: the member's name
+ * @min: the least value taken
+ * @max: the greatest value taken
+ * @fallback: what a missing or unfit member reads as
+ *
+ * Reads a whole number from a file of our own, which a person may have
+ * edited: an integer, or a double with no fraction (as other encoders
+ * write them), from @min to @max. Anything else (not a number, a
+ * fraction, out of range) reads as @fallback. Unlike
+ * json_object_get_int_member(), a double out of a 64-bit integer's range
+ * is never converted, which C leaves undefined.
+ *
+ * Returns: the member's value, or @fallback
+ */
+gint64
+ev_json_object_get_int_in_range (JsonObject *object,
+                                 const char *member,
+                                 gint64      min,
+                                 gint64      max,
+                                 gint64      fallback)
+{
+  JsonNode *node;
+  gint64 value;
+  double d;
+
+  g_return_val_if_fail (object != NULL, fallback);
+  g_return_val_if_fail (member != NULL, fallback);
+  g_return_val_if_fail (min <= max, fallback);
+
+  node = json_object_get_member (object, member);
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return fallback;
+  if (json_node_get_value_type (node) == G_TYPE_INT64)
+    value = json_node_get_int (node);
+  else if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
+    {
+      d = json_node_get_double (node);
+      /* 2^63 is exactly representable; anything below it converts. */
+      if (!(d >= -0x1p63 && d < 0x1p63) || d != floor (d))
+        return fallback;
+      value = (gint64) d;
+    }
+  else
+    return fallback;
+  return value >= min && value <= max ? value : fallback;
+}
+
+/**
+ * ev_json_object_get_figure:
+ * @object: a JSON object
+ * @member: the member's name
+ *
+ * Reads a figure (kWh, an amount, a price) from a file of our own, which
+ * a person may have edited: a finite number, not negative, or 0 for
+ * anything else.
+ *
+ * Returns: the member's value, or 0
+ */
+double
+ev_json_object_get_figure (JsonObject *object,
+                           const char *member)
+{
+  JsonNode *node;
+  double value;
+
+  g_return_val_if_fail (object != NULL, 0.0);
+  g_return_val_if_fail (member != NULL, 0.0);
+
+  node = json_object_get_member (object, member);
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      (json_node_get_value_type (node) != G_TYPE_INT64 && json_node_get_value_type (node) != G_TYPE_DOUBLE))
+    return 0.0;
+  value = json_node_get_double (node);
+  return isfinite (value) && value >= 0.0 ? value : 0.0;
+}

@@ -158,13 +158,13 @@ driver_file_result_from_json (JsonObject *object)
                             &result->outcome))
     return NULL;
 
-  result->n = CLAMP (json_object_get_int_member_with_default (object, "n", 0), 0, G_MAXUINT);
+  result->n = (guint) ev_json_object_get_int_in_range (object, "n", 0, G_MAXUINT, 0);
   result->cp_id = g_strdup (cp_id);
-  result->line = CLAMP (json_object_get_int_member_with_default (object, "line", 0), 0, G_MAXUINT);
+  result->line = (guint) ev_json_object_get_int_in_range (object, "line", 0, G_MAXUINT, 0);
   result->reason = g_strdup (json_object_get_string_member_with_default (object, "reason", NULL));
   result->supply_id = g_strdup (json_object_get_string_member_with_default (object, "supply_id", NULL));
-  result->kwh = json_object_get_double_member_with_default (object, "kwh", 0.0);
-  result->amount = json_object_get_double_member_with_default (object, "amount", 0.0);
+  result->kwh = ev_json_object_get_figure (object, "kwh");
+  result->amount = ev_json_object_get_figure (object, "amount");
   return g_steal_pointer (&result);
 }
 
@@ -283,7 +283,7 @@ driver_file_run_from_json (JsonObject *object)
       if (!ev_protocol_is_valid_id (cp_id))
         return NULL;
       g_ptr_array_add (file->entries,
-                       driver_request_entry_new (cp_id, json_object_get_int_member_with_default (item, "line", 0)));
+                       driver_request_entry_new (cp_id, (guint) ev_json_object_get_int_in_range (item, "line", 0, G_MAXUINT, 0)));
     }
   for (guint i = 0; i < json_array_get_length (results); i++)
     {
@@ -293,7 +293,8 @@ driver_file_run_from_json (JsonObject *object)
       if (result != NULL)
         g_ptr_array_add (file->results, result);
     }
-  file->index = MIN ((guint) json_object_get_int_member_with_default (object, "index", 0), file->entries->len);
+  /* Past the end, or damaged: the file is done, and asks for nothing more. */
+  file->index = (guint) ev_json_object_get_int_in_range (object, "index", 0, file->entries->len, file->entries->len);
   file->requested = json_object_get_boolean_member_with_default (object, "requested", FALSE) &&
                     file->index < file->entries->len;
   file->paused = json_object_get_boolean_member_with_default (object, "paused", FALSE);

@@ -420,21 +420,12 @@ dup_member (JsonObject *object,
   return g_strdup (json_node_get_string (node));
 }
 
-/* A saved figure the supply can hold: finite, not negative. */
-static double
-figure_member (JsonObject *object,
-               const char *member)
-{
-  double value = json_object_get_double_member_with_default (object, member, 0.0);
-
-  return isfinite (value) && value >= 0.0 ? value : 0.0;
-}
 
 static gint64
 time_member (JsonObject *object,
              const char *member)
 {
-  return MAX (json_object_get_int_member_with_default (object, member, 0), 0);
+  return ev_json_object_get_int_in_range (object, member, 0, G_MAXINT64, 0);
 }
 
 /**
@@ -479,7 +470,7 @@ driver_follow_from_json (JsonObject  *object,
       return NULL;
     }
 
-  follow->requested_at = json_object_get_int_member_with_default (object, "requested_at", 0);
+  follow->requested_at = time_member (object, "requested_at");
   follow->no_answer = phase == DRIVER_PHASE_NO_ANSWER;
   follow->denied = phase == DRIVER_PHASE_DENIED;
   if (follow->denied)
@@ -490,10 +481,10 @@ driver_follow_from_json (JsonObject  *object,
   follow->supply = ev_supply_new (supply_id, cp_id, driver_id);
   ev_supply_set_phase (follow->supply, supply_phase);
   ev_supply_set_reason (follow->supply, reason);
-  ev_supply_set_price (follow->supply, figure_member (object, "price"));
-  ev_supply_set_kwh (follow->supply, figure_member (object, "kwh"));
-  ev_supply_set_amount (follow->supply, figure_member (object, "amount"));
-  ev_supply_set_seq (follow->supply, CLAMP (json_object_get_int_member_with_default (object, "seq", 0), 0, G_MAXUINT));
+  ev_supply_set_price (follow->supply, ev_json_object_get_figure (object, "price"));
+  ev_supply_set_kwh (follow->supply, ev_json_object_get_figure (object, "kwh"));
+  ev_supply_set_amount (follow->supply, ev_json_object_get_figure (object, "amount"));
+  ev_supply_set_seq (follow->supply, (guint) ev_json_object_get_int_in_range (object, "seq", 0, G_MAXUINT, 0));
   ev_supply_set_started_at (follow->supply, time_member (object, "started_at"));
   ev_supply_set_ended_at (follow->supply, time_member (object, "ended_at"));
   return g_steal_pointer (&follow);

@@ -55,10 +55,10 @@ driver_history_ticket_from_json (JsonObject *object,
                                g_strcmp0 (outcome, driver_file_outcome_to_string (DRIVER_FILE_OUTCOME_TICKET)) == 0
                                ? EV_SUPPLY_PHASE_FINISHED : EV_SUPPLY_PHASE_FAILED);
   ev_supply_set_reason (ticket, json_object_get_string_member_with_default (object, "reason", NULL));
-  ev_supply_set_kwh (ticket, json_object_get_double_member_with_default (object, "kwh", 0.0));
-  ev_supply_set_amount (ticket, json_object_get_double_member_with_default (object, "amount", 0.0));
-  ev_supply_set_price (ticket, json_object_get_double_member_with_default (object, "price", 0.0));
-  ev_supply_set_started_at (ticket, json_object_get_int_member_with_default (object, "started_at", 0));
-  ev_supply_set_ended_at (ticket, json_object_get_int_member_with_default (object, "ended_at", 0));
+  ev_supply_set_kwh (ticket, ev_json_object_get_figure (object, "kwh"));
+  ev_supply_set_amount (ticket, ev_json_object_get_figure (object, "amount"));
+  ev_supply_set_price (ticket, ev_json_object_get_figure (object, "price"));
+  ev_supply_set_started_at (ticket, ev_json_object_get_int_in_range (object, "started_at", 0, G_MAXINT64, 0));
+  ev_supply_set_ended_at (ticket, ev_json_object_get_int_in_range (object, "ended_at", 0, G_MAXINT64, 0));
   return ticket;
 }

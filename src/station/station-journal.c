@@ -105,7 +105,7 @@ load_object (StationJournal  *self,
   g_autoptr(EvSupplyData) supply = NULL;
   JsonNode *node;
 
-  if (json_object_get_int_member_with_default (object, "version", 0) != JOURNAL_VERSION)
+  if (ev_json_object_get_int_in_range (object, "version", 0, G_MAXINT, 0) != JOURNAL_VERSION)
     {
       g_set_error (error, STATION_ERROR, STATION_ERROR_JOURNAL, _("unknown version"));
       return FALSE;
