@@ -17,6 +17,19 @@ import subprocess
 import sys
 import tempfile
 
+TAIL = """int
+ev_thing_get_n (EvThing *self)
+{
+  return self->n;
+}
+
+static GObject *
+ev_other_constructed_helper (void)
+{
+  return NULL;
+}
+"""
+
 CLASS = """/* a unit */
 #include "a.h"
 
@@ -54,18 +67,7 @@ ev_thing_init (EvThing *self)
 {
 }
 
-int
-ev_thing_get_n (EvThing *self)
-{
-  return self->n;
-}
-
-static GObject *
-ev_other_constructed_helper (void)
-{
-  return NULL;
-}
-"""
+""" + TAIL
 
 KEPT = """/* a unit */
 #include "a.h"
@@ -78,18 +80,7 @@ G_DEFINE_FINAL_TYPE (EvThing, ev_thing, G_TYPE_OBJECT)
 
 
 
-int
-ev_thing_get_n (EvThing *self)
-{
-  return self->n;
-}
-
-static GObject *
-ev_other_constructed_helper (void)
-{
-  return NULL;
-}
-"""
+""" + TAIL
 
 # The stand-in: one line, as the real command's first, with what it read.
 FAKE = """#!/bin/sh

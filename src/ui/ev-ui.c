@@ -208,8 +208,9 @@ ev_ui_add_shared_style (void)
   if (g_object_get_data (G_OBJECT (display), "ev-ui-shared-style") != NULL)
     return;
 
-  /* Named, so that this library's resource is linked in and registered. */
-  g_assert (ev_ui_get_resource () != NULL);
+  /* Named, so that this library's resource is linked in and registered
+   * (not in a g_assert(), which G_DISABLE_ASSERT would take out). */
+  g_return_if_fail (ev_ui_get_resource () != NULL);
   provider = gtk_css_provider_new ();
   gtk_css_provider_load_from_resource (provider, "/io/github/evcharging/EVCharging/ui/ev-ui.css");
   /* One below AdwApplication's style.css, so that an app's own rule wins
